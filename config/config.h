@@ -1,0 +1,162 @@
+// The validated, immutable configuration of one tidegate process.
+//
+// Contract: a Config is produced only by LoadConfig() (config/loader.h), which
+// checks every key of ../shared/spec/interface.md and our documented additions
+// (docs/configuration.md). Once built it is never mutated; the control thread
+// publishes it to workers as std::shared_ptr<const Config> and swaps it on
+// SIGHUP. Every duration is already converted, every address parsed, every
+// regular expression compiled-checked, every secret file read.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace tidegate::config {
+
+using Duration = std::chrono::milliseconds;
+
+// "127.0.0.1:8080", "[::1]:8080", or "unix:/path" (admin and redis only).
+struct Address {
+  std::string host;  // IP literal, or a name for the origin; empty for unix
+  uint16_t port = 0;
+  std::string unix_path;  // set for "unix:/path"
+  std::string text;       // as written, for logs and errors
+};
+
+struct TlsCertificate {
+  std::string cert_file;  // PEM chain, path resolved against the config file's folder
+  std::string key_file;   // PEM private key
+};
+
+struct TlsConfig {
+  std::vector<Address> listen;
+  std::vector<TlsCertificate> certificates;  // first one is the default (no SNI match)
+};
+
+struct ServerConfig {
+  std::vector<Address> listen;  // plain HTTP listeners
+  int workers = 0;              // 0 = one per core
+  std::optional<TlsConfig> tls;
+
+  // Limits (documented additions).
+  uint32_t max_connections = 10000;      // accepted client connections, whole process
+  uint32_t max_request_line = 8192;      // bytes; longer → 414
+  uint32_t max_header_bytes = 32768;     // all header lines; larger → 431
+  uint32_t max_headers = 100;            // header count; more → 431
+  uint64_t max_body_bytes = 16u << 20;   // request body; larger → 413
+  // Deadlines.
+  Duration header_timeout{10'000};     // absolute: first byte → end of request headers
+  Duration body_timeout{60'000};       // absolute: end of headers → end of request body
+  Duration keepalive_timeout{75'000};  // idle between requests on a client connection
+  Duration send_timeout{60'000};       // no write progress to the client for this long → close
+  Duration drain_timeout{30'000};      // SIGTERM: in-flight requests get this long
+  // Logging.
+  std::string access_log;            // path of JSON-lines access log; "" = off, "-" = stdout
+  std::string error_log = "-";       // "-" = stderr
+  std::string log_level = "info";    // "debug" | "info" | "warn" | "error"
+};
+
+struct UpstreamConfig {
+  std::vector<Address> servers;         // the shop; round-robin
+  Duration connect_timeout{3'000};      // → 504 when it fires
+  Duration response_timeout{30'000};    // request sent → response headers complete; → 504
+  Duration read_timeout{60'000};        // no byte from the origin for this long mid-body → close
+  uint32_t keepalive = 32;              // idle pooled connections per worker per server
+  Duration keepalive_timeout{60'000};   // an idle pooled connection older than this is closed
+  uint32_t max_fails = 3;               // consecutive failures before a server is ejected
+  Duration fail_timeout{10'000};        // ejection period, then the server is tried again
+};
+
+enum class StateBackend { kLocal, kRedis };
+enum class StoreFailureMode { kLocal, kOpen, kClosed };
+
+struct StateConfig {
+  StateBackend backend = StateBackend::kLocal;
+  std::optional<Address> redis;  // required when backend = redis
+  StoreFailureMode on_failure = StoreFailureMode::kLocal;
+  Duration redis_timeout{250};     // per command
+  Duration resync_interval{1'000}; // full state re-read, heals lost pub/sub messages
+};
+
+enum class AdminRole { kViewer, kOperator };
+
+struct AdminToken {
+  std::string name;
+  std::string token_sha256;  // 64 lowercase hex characters
+  AdminRole role = AdminRole::kViewer;
+};
+
+struct AdminConfig {
+  Address listen;  // default 127.0.0.1:9901
+  std::vector<AdminToken> tokens;
+};
+
+struct TokenKey {
+  std::string id;
+  std::string secret_file;
+  std::string secret;  // the file's bytes (trailing newline stripped); at least 32 bytes
+};
+
+struct SecretsConfig {
+  std::vector<TokenKey> token_keys;  // first signs, all verify
+};
+
+enum class QueueingMethod { kFifo, kRandom, kPassthrough, kReject };
+enum class RoomMode { kOff, kAuto, kQueueAll };
+
+struct RoomConfig {
+  std::string name;
+  std::vector<std::string> match;  // RE2 patterns on the normalized path (checked to compile)
+  uint32_t total_active_users = 500;
+  uint32_t new_users_per_minute = 200;
+  Duration session_duration{300'000};
+  QueueingMethod queueing_method = QueueingMethod::kFifo;
+  RoomMode mode = RoomMode::kAuto;
+  bool enabled = true;
+  bool enforced = true;  // false = shadow mode: count who would be queued, queue nobody
+  int queued_status = 200;  // 200 | 202 | 429 | 503
+};
+
+// One match rule of a feature; every set field must match (AND); the rules of
+// a feature are alternatives (OR).
+struct FeatureMatchRule {
+  std::string path;                  // RE2 on the normalized path; "" = any
+  std::vector<std::string> methods;  // upper-case; empty = any
+  std::string host;                  // exact, case-insensitive; "" = any
+  std::map<std::string, std::string> query;   // parameter = value
+  std::map<std::string, std::string> header;  // header name (lower-case) = value
+  std::map<std::string, std::string> cookie;  // cookie name = value
+  std::map<std::string, std::string> form;    // urlencoded body field = value
+  std::map<std::string, std::string> json;    // dotted JSON path = value
+};
+
+struct FeatureConfig {
+  std::string name;
+  std::vector<FeatureMatchRule> match;
+  bool enabled = true;
+  bool enforced = true;
+};
+
+struct BannerConfig {
+  bool enabled = false;
+  std::string message;
+  std::string severity = "info";  // "info" | "warning" | "critical"
+};
+
+struct Config {
+  ServerConfig server;
+  UpstreamConfig upstream;
+  StateConfig state;
+  AdminConfig admin;
+  SecretsConfig secrets;
+  std::vector<RoomConfig> rooms;        // in name order
+  std::vector<FeatureConfig> features;  // in name order
+  BannerConfig banner;
+  std::vector<std::string> source_files;  // the files read, in merge order
+};
+
+}  // namespace tidegate::config

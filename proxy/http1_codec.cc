@@ -1,0 +1,1 @@
+// Placeholder so the tree configures; the owner replaces this file.

@@ -1,0 +1,97 @@
+// The one adapter between tidegate and the packaged HTTP/1.x parser
+// (Debian's libhttp-parser, <http_parser.h>). Nothing else includes
+// http_parser.h.
+//
+// Contract:
+// * Push parser. Execute() consumes bytes and calls the Callbacks
+//   synchronously, on the caller's thread. It never buffers body bytes: each
+//   body piece is handed to OnBody() and forgotten.
+// * Strict: on top of http_parser's own checks it enforces
+//   ../shared/spec/reliability-cases.md cases 1–10 and 27 for requests and
+//   15/17 for responses: CL+TE, duplicate/invalid Content-Length, any
+//   Transfer-Encoding other than a single final "chunked", TE on HTTP/1.0,
+//   obs-fold, control bytes, non-token field names, missing/duplicate Host,
+//   Host with userinfo, bad chunk sizes and terminators, size limits. Any
+//   violation stops the parser for good with error() set; the caller answers
+//   error().status (400/413/414/431/501 for requests, 502 for responses) and
+//   closes the connection, because framing is in doubt.
+// * One message at a time: after OnMessageComplete() the parser stops
+//   consuming (Execute returns the bytes up to the end of that message) until
+//   Reset() is called, so pipelined bytes stay in the caller's buffer.
+// * Callbacks may call Pause(); Execute then returns early and a later
+//   Execute() continues where it left off.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "proxy/http_message.h"
+
+namespace tidegate::proxy {
+
+struct ParseLimits {
+  uint32_t max_request_line = 8192;  // → 414
+  uint32_t max_header_bytes = 32768; // total header section → 431
+  uint32_t max_headers = 100;        // → 431
+  uint64_t max_body_bytes = 16u << 20;  // declared or streamed request body → 413 (0 = no limit)
+};
+
+struct ParseError {
+  int status = 0;           // 0 = no error; else the HTTP status to answer with
+  std::string reason;       // short, for logs: "content-length with transfer-encoding"
+};
+
+class Http1Parser {
+ public:
+  enum class Kind { kRequest, kResponse };
+
+  class Callbacks {
+   public:
+    virtual ~Callbacks() = default;
+    // The head is complete and valid. Ownership of `head` passes to the callee.
+    virtual void OnRequestHead(RequestHead&& head) {}
+    virtual void OnResponseHead(ResponseHead&& head) {}
+    // A piece of de-framed body (chunk framing already removed).
+    virtual void OnBody(const char* data, size_t len) = 0;
+    // The whole message (including trailers, which are parsed and dropped) ended.
+    virtual void OnMessageComplete() = 0;
+  };
+
+  Http1Parser(Kind kind, const ParseLimits& limits, Callbacks* callbacks);
+  ~Http1Parser();
+  Http1Parser(const Http1Parser&) = delete;
+  Http1Parser& operator=(const Http1Parser&) = delete;
+
+  // Feeds bytes. Returns how many were consumed; fewer than `len` when a
+  // message completed, the parser was paused, or an error occurred.
+  size_t Execute(const char* data, size_t len);
+
+  // Response kind only: the origin closed the connection. Completes a
+  // kUntilClose body (OnMessageComplete) or sets a 502 error when the message
+  // was truncated. Returns true when the message is complete.
+  bool FinishOnEof();
+
+  // Response kind only: the request was HEAD (no body follows whatever the
+  // headers say). Call before the response head is parsed.
+  void ExpectNoBody(bool head_request);
+
+  void Pause();
+  void Resume();
+  // Prepares for the next message on the same connection.
+  void Reset();
+
+  const ParseError& error() const;
+  bool failed() const { return error().status != 0; }
+  // True between the head and the end of the message.
+  bool in_body() const;
+  // True when no byte of a new message has been consumed since Reset().
+  bool idle() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace tidegate::proxy

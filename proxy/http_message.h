@@ -1,0 +1,93 @@
+// HTTP/1.x message heads as the proxy core and filters see them.
+//
+// Contract: produced by Http1Parser (proxy/http1_codec.h) only after the head
+// passed every framing check; field names keep the case the peer sent, values
+// have surrounding whitespace trimmed. Heads are plain values: a stream owns
+// its request head and its response head; filters may edit headers before the
+// head is serialized with SerializeRequestHead / SerializeResponseHead.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace tidegate::proxy {
+
+struct Header {
+  std::string name;
+  std::string value;
+};
+
+// Ordered header list with case-insensitive lookup. Small (tens of entries):
+// linear scans beat hashing here.
+class HeaderList {
+ public:
+  void Add(std::string name, std::string value);
+  // First value of `name`, or nullptr.
+  const std::string* Find(std::string_view name) const;
+  // Number of fields named `name`.
+  size_t Count(std::string_view name) const;
+  // Removes every field named `name`; returns how many were removed.
+  size_t Remove(std::string_view name);
+  // Replaces every `name` field by one with `value` (appended if absent).
+  void Set(std::string_view name, std::string value);
+
+  const std::vector<Header>& fields() const { return fields_; }
+  std::vector<Header>& mutable_fields() { return fields_; }
+  size_t size() const { return fields_.size(); }
+  void clear() { fields_.clear(); }
+
+ private:
+  std::vector<Header> fields_;
+};
+
+// ASCII case-insensitive equality (header names, tokens).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// True when the comma-separated header `value` holds `token` (case-insensitive),
+// e.g. HasToken("keep-alive, Upgrade", "upgrade").
+bool HasToken(std::string_view value, std::string_view token);
+
+enum class BodyFraming {
+  kNone,           // no body (GET without CL/TE, 204, 304, HEAD response, 1xx)
+  kContentLength,  // exactly content_length bytes
+  kChunked,        // chunked transfer coding
+  kUntilClose,     // response only: body ends when the origin closes
+};
+
+struct RequestHead {
+  std::string method;  // upper-case token, e.g. "GET"
+  std::string target;  // request-target as sent (origin-form after normalisation of absolute-form)
+  int version_minor = 1;  // HTTP/1.<minor>; 0 or 1
+  HeaderList headers;
+  // Derived by the parser:
+  BodyFraming framing = BodyFraming::kNone;
+  uint64_t content_length = 0;  // valid when framing == kContentLength
+  bool keep_alive = true;       // the client allows reuse after this exchange
+  bool expect_continue = false; // "Expect: 100-continue"
+  std::string host;             // the Host value (authority), lower-cased
+};
+
+struct ResponseHead {
+  int status = 0;
+  std::string reason;
+  int version_minor = 1;
+  HeaderList headers;
+  BodyFraming framing = BodyFraming::kNone;
+  uint64_t content_length = 0;
+  bool keep_alive = true;  // the origin allows reuse after this exchange
+};
+
+// Hop-by-hop fields (RFC 9110 §7.6.1) plus every field named in `Connection`.
+// Removes them from `headers` in place; keeps Transfer-Encoding/Content-Length
+// untouched (framing is the core's job).
+void RemoveHopByHopHeaders(HeaderList& headers);
+
+// Appends "METHOD target HTTP/1.1\r\n" + fields + "\r\n" to `out`.
+void SerializeRequestHead(const RequestHead& head, std::string& out);
+// Appends "HTTP/1.1 status reason\r\n" + fields + "\r\n" to `out`.
+void SerializeResponseHead(const ResponseHead& head, std::string& out);
+
+}  // namespace tidegate::proxy
