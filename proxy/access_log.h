@@ -130,7 +130,7 @@ class AccessLog {
   std::mutex fd_mu_;  // guards fd_ (writer writes, Reopen swaps)
   int fd_;            // 1 for "-"
 
-  std::mutex sinks_mu_;  // guards sinks_, stop_, wakeup_; cv_ waits on it
+  mutable std::mutex sinks_mu_;  // guards sinks_, stop_, wakeup_; cv_ waits on it
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   bool stop_ = false;

@@ -18,11 +18,11 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 
 namespace tidegate::proxy {
 
@@ -82,9 +82,9 @@ class ErrorLog {
   const LogLevel min_level_;
   const SteadyClock clock_;
 
-  mutable std::mutex mu_;  // guards everything below
-  int fd_;                 // 2 for "-"
-  std::unordered_map<std::string, KeyState> keys_;
+  mutable std::mutex mu_;                              // guards everything below
+  int fd_;                                             // 2 for "-"
+  std::map<std::string, KeyState, std::less<>> keys_;  // small: keys are code constants
   uint64_t suppressed_total_ = 0;
 };
 

@@ -6,7 +6,7 @@
 //   builds one OpenSSL SSL_CTX per certificate, all configured alike:
 //   TLS 1.2 and 1.3 only, server cipher preference, AEAD/ECDHE ciphers only
 //   for TLS 1.2 (OpenSSL's TLS 1.3 suites), ALPN "http/1.1" only (a client
-//   offering only other protocols is refused with no_application_protocol),
+//   offering only other protocols gets no ALPN answer, as with nginx),
 //   session tickets and a server session cache on, no compression, no
 //   renegotiation, encrypted keys refused (never prompts on a terminal).
 // * SNI: during the handshake the certificate whose subjectAltName DNS names
@@ -30,6 +30,8 @@
 #include "config/config.h"
 
 namespace tidegate::proxy {
+
+struct TlsSniTable;  // tls_context.cc
 
 // RAII owner of one SSL_CTX reference.
 struct SslCtxDeleter {
@@ -78,6 +80,9 @@ class TlsContext {
   // contexts_[i] serves certificates[i]; contexts_[0] is the default one that
   // NewServerSsl() starts every connection with.
   std::vector<SslCtxPtr> contexts_;
+  // Certificates and contexts for SNI selection; owned by contexts_[0]
+  // (OpenSSL ex_data), so it outlives this object while SSLs still use it.
+  const TlsSniTable* sni_table_ = nullptr;
 };
 
 }  // namespace tidegate::proxy

@@ -1,0 +1,186 @@
+#include "proxy/error_log.h"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+
+namespace tidegate::proxy {
+namespace {
+
+// Keys come from a small fixed set in the code; this only guards against a
+// caller that builds keys from request data.
+constexpr size_t kMaxKeys = 1024;
+
+int OpenAppend(const std::string& path, std::string* error) {
+  int fd = ::open(path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (fd < 0 && error != nullptr) {
+    *error = "error_log '" + path + "': " + std::strerror(errno);
+  }
+  return fd;
+}
+
+// Writes all of `data`; errors are ignored (there is nowhere to report them).
+void WriteFully(int fd, const std::string& data) {
+  size_t done = 0;
+  while (done < data.size()) {
+    ssize_t n = ::write(fd, data.data() + done, data.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;
+    done += static_cast<size_t>(n);
+  }
+}
+
+// Appends `text`, writing control bytes as \xNN so a message is one line.
+void AppendSanitized(std::string_view text, std::string* out) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  for (char ch : text) {
+    auto c = static_cast<unsigned char>(ch);
+    if (c < 0x20 || c == 0x7f) {
+      out->append("\\x");
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xf]);
+    } else {
+      out->push_back(ch);
+    }
+  }
+}
+
+}  // namespace
+
+bool ParseLogLevel(std::string_view text, LogLevel* level) {
+  if (text == "debug") {
+    *level = LogLevel::kDebug;
+  } else if (text == "info") {
+    *level = LogLevel::kInfo;
+  } else if (text == "warn" || text == "warning") {
+    *level = LogLevel::kWarn;
+  } else if (text == "error") {
+    *level = LogLevel::kError;
+  } else {
+    return false;
+  }
+  return true;
+}
+
+std::string_view LogLevelName(LogLevel level) {
+  switch (level) {
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
+  }
+  return "?";
+}
+
+void AppendRfc3339Utc(std::chrono::system_clock::time_point time, std::string* out) {
+  using std::chrono::duration_cast;
+  using std::chrono::milliseconds;
+  int64_t ms = duration_cast<milliseconds>(time.time_since_epoch()).count();
+  int64_t seconds = ms / 1000;
+  int millis = static_cast<int>(ms % 1000);
+  if (millis < 0) {  // before 1970: floor, not truncate
+    millis += 1000;
+    seconds -= 1;
+  }
+  std::time_t t = static_cast<std::time_t>(seconds);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  int n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
+  if (n > 0) out->append(buf, static_cast<size_t>(n));
+}
+
+std::shared_ptr<ErrorLog> ErrorLog::Open(const std::string& path, LogLevel min_level,
+                                         std::string* error, SteadyClock clock) {
+  int fd = STDERR_FILENO;
+  if (path != "-") {
+    fd = OpenAppend(path, error);
+    if (fd < 0) return nullptr;
+  }
+  if (!clock) clock = [] { return std::chrono::steady_clock::now(); };
+  return std::shared_ptr<ErrorLog>(new ErrorLog(path, fd, min_level, std::move(clock)));
+}
+
+ErrorLog::ErrorLog(std::string path, int fd, LogLevel min_level, SteadyClock clock)
+    : path_(std::move(path)), min_level_(min_level), clock_(std::move(clock)), fd_(fd) {}
+
+ErrorLog::~ErrorLog() {
+  if (fd_ != STDERR_FILENO) ::close(fd_);
+}
+
+void ErrorLog::Write(LogLevel level, std::string_view key, std::string_view message) {
+  if (!Enabled(level)) return;
+  const auto now = clock_();
+  uint64_t suppressed = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    auto it = keys_.find(key);
+    if (it == keys_.end()) {
+      if (keys_.size() >= kMaxKeys) keys_.clear();
+      it = keys_.emplace(std::string(key), KeyState{now, 0, 0}).first;
+    }
+    KeyState& state = it->second;
+    if (now - state.window_start >= std::chrono::seconds(1)) {
+      state.window_start = now;
+      state.written_in_window = 0;
+    }
+    if (state.written_in_window >= kLinesPerKeyPerSecond) {
+      ++state.suppressed;
+      ++suppressed_total_;
+      return;
+    }
+    ++state.written_in_window;
+    suppressed = state.suppressed;
+    state.suppressed = 0;
+  }
+
+  // Format outside the lock; only the write itself is serialized.
+  std::string line;
+  line.reserve(48 + key.size() + message.size());
+  AppendRfc3339Utc(std::chrono::system_clock::now(), &line);
+  line.push_back(' ');
+  line.append(LogLevelName(level));
+  line.push_back(' ');
+  AppendSanitized(key, &line);
+  line.append(": ");
+  AppendSanitized(message, &line);
+  if (suppressed > 0) {
+    line.append(" (");
+    line.append(std::to_string(suppressed));
+    line.append(" similar suppressed)");
+  }
+  line.push_back('\n');
+
+  std::lock_guard<std::mutex> lock(mu_);
+  WriteFully(fd_, line);
+}
+
+bool ErrorLog::Reopen(std::string* error) {
+  if (path_ == "-") return true;
+  int fd = OpenAppend(path_, error);
+  if (fd < 0) return false;
+  int old;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    old = fd_;
+    fd_ = fd;
+  }
+  ::close(old);
+  return true;
+}
+
+uint64_t ErrorLog::suppressed_total() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return suppressed_total_;
+}
+
+}  // namespace tidegate::proxy
