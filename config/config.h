@@ -43,11 +43,11 @@ struct ServerConfig {
   std::optional<TlsConfig> tls;
 
   // Limits (documented additions).
-  uint32_t max_connections = 10000;      // accepted client connections, whole process
-  uint32_t max_request_line = 8192;      // bytes; longer → 414
-  uint32_t max_header_bytes = 32768;     // all header lines; larger → 431
-  uint32_t max_headers = 100;            // header count; more → 431
-  uint64_t max_body_bytes = 16u << 20;   // request body; larger → 413
+  uint32_t max_connections = 10000;     // accepted client connections, whole process
+  uint32_t max_request_line = 8192;     // bytes; longer → 414
+  uint32_t max_header_bytes = 32768;    // all header lines; larger → 431
+  uint32_t max_headers = 100;           // header count; more → 431
+  uint64_t max_body_bytes = 16u << 20;  // request body; larger → 413
   // Deadlines.
   Duration header_timeout{10'000};     // absolute: first byte → end of request headers
   Duration body_timeout{60'000};       // absolute: end of headers → end of request body
@@ -55,20 +55,20 @@ struct ServerConfig {
   Duration send_timeout{60'000};       // no write progress to the client for this long → close
   Duration drain_timeout{30'000};      // SIGTERM: in-flight requests get this long
   // Logging.
-  std::string access_log;            // path of JSON-lines access log; "" = off, "-" = stdout
-  std::string error_log = "-";       // "-" = stderr
-  std::string log_level = "info";    // "debug" | "info" | "warn" | "error"
+  std::string access_log;          // path of JSON-lines access log; "" = off, "-" = stdout
+  std::string error_log = "-";     // "-" = stderr
+  std::string log_level = "info";  // "debug" | "info" | "warn" | "error"
 };
 
 struct UpstreamConfig {
-  std::vector<Address> servers;         // the shop; round-robin
-  Duration connect_timeout{3'000};      // → 504 when it fires
-  Duration response_timeout{30'000};    // request sent → response headers complete; → 504
-  Duration read_timeout{60'000};        // no byte from the origin for this long mid-body → close
-  uint32_t keepalive = 32;              // idle pooled connections per worker per server
-  Duration keepalive_timeout{60'000};   // an idle pooled connection older than this is closed
-  uint32_t max_fails = 3;               // consecutive failures before a server is ejected
-  Duration fail_timeout{10'000};        // ejection period, then the server is tried again
+  std::vector<Address> servers;        // the shop; round-robin
+  Duration connect_timeout{3'000};     // → 504 when it fires
+  Duration response_timeout{30'000};   // request sent → response headers complete; → 504
+  Duration read_timeout{60'000};       // no byte from the origin for this long mid-body → close
+  uint32_t keepalive = 32;             // idle pooled connections per worker per server
+  Duration keepalive_timeout{60'000};  // an idle pooled connection older than this is closed
+  uint32_t max_fails = 3;              // consecutive failures before a server is ejected
+  Duration fail_timeout{10'000};       // ejection period, then the server is tried again
 };
 
 enum class StateBackend { kLocal, kRedis };
@@ -78,8 +78,8 @@ struct StateConfig {
   StateBackend backend = StateBackend::kLocal;
   std::optional<Address> redis;  // required when backend = redis
   StoreFailureMode on_failure = StoreFailureMode::kLocal;
-  Duration redis_timeout{250};     // per command
-  Duration resync_interval{1'000}; // full state re-read, heals lost pub/sub messages
+  Duration redis_timeout{250};      // per command
+  Duration resync_interval{1'000};  // full state re-read, heals lost pub/sub messages
 };
 
 enum class AdminRole { kViewer, kOperator };
@@ -117,16 +117,16 @@ struct RoomConfig {
   QueueingMethod queueing_method = QueueingMethod::kFifo;
   RoomMode mode = RoomMode::kAuto;
   bool enabled = true;
-  bool enforced = true;  // false = shadow mode: count who would be queued, queue nobody
+  bool enforced = true;     // false = shadow mode: count who would be queued, queue nobody
   int queued_status = 200;  // 200 | 202 | 429 | 503
 };
 
 // One match rule of a feature; every set field must match (AND); the rules of
 // a feature are alternatives (OR).
 struct FeatureMatchRule {
-  std::string path;                  // RE2 on the normalized path; "" = any
-  std::vector<std::string> methods;  // upper-case; empty = any
-  std::string host;                  // exact, case-insensitive; "" = any
+  std::string path;                           // RE2 on the normalized path; "" = any
+  std::vector<std::string> methods;           // upper-case; empty = any
+  std::string host;                           // exact, case-insensitive; "" = any
   std::map<std::string, std::string> query;   // parameter = value
   std::map<std::string, std::string> header;  // header name (lower-case) = value
   std::map<std::string, std::string> cookie;  // cookie name = value

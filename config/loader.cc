@@ -1,1 +1,126 @@
-// Placeholder so the tree configures; the owner replaces this file.
+// Reading files, parsing TOML, the directory merge, and the top-level keys.
+#include "config/loader.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include <toml++/toml.h>
+
+#include "config/diagnostics.h"
+#include "config/file_checks.h"
+#include "config/merge.h"
+#include "config/sections.h"
+#include "config/table_reader.h"
+
+namespace tidegate::config {
+namespace {
+
+struct SourceFile {
+  std::string name;
+  std::string text;
+};
+
+// Builds a Config from the merged document; every problem goes to `diagnostics`.
+std::shared_ptr<Config> Build(const toml::table& root, Diagnostics* diagnostics) {
+  auto config = std::make_shared<Config>();
+  TableReader top(&root, "", diagnostics);
+  const toml::table* server = top.ReadTable("server");
+  const toml::table* upstream = top.ReadTable("upstream");
+  // A missing section is reported by its required keys.
+  ReadServerSection(server, diagnostics, &config->server);
+  ReadUpstreamSection(upstream, diagnostics, &config->upstream);
+  ReadStateSection(top.ReadTable("state"), diagnostics, &config->state);
+  ReadAdminSection(top.ReadTable("admin"), diagnostics, &config->admin);
+  ReadSecretsSection(top.ReadTable("secrets"), diagnostics, &config->secrets);
+  ReadRoomsSection(top.ReadTable("rooms"), diagnostics, &config->rooms);
+  ReadFeaturesSection(top.ReadTable("features"), diagnostics, &config->features);
+  ReadBannerSection(top.ReadTable("banner"), diagnostics, &config->banner);
+  top.ReportUnknownKeys();
+  CheckCrossSection(root, *config, diagnostics);
+  return config;
+}
+
+LoadResult LoadSources(const std::vector<SourceFile>& sources, Diagnostics diagnostics) {
+  std::vector<std::string> order;
+  for (const SourceFile& source : sources) order.push_back(source.name);
+
+  toml::table merged;
+  bool parsed_all = true;
+  for (const SourceFile& source : sources) {
+    try {
+      toml::table table = toml::parse(source.text, source.name);
+      MergeTables(merged, std::move(table), "", &diagnostics);
+    } catch (const toml::parse_error& error) {
+      // Config time only: toml++ reports syntax errors by exception.
+      diagnostics.Add(error.source(), "", std::string(error.description()));
+      parsed_all = false;
+    }
+  }
+
+  LoadResult result;
+  // Validating a document with holes would only add noise to the syntax errors.
+  std::shared_ptr<Config> config;
+  if (parsed_all) config = Build(merged, &diagnostics);
+  if (diagnostics.empty() && config) {
+    config->source_files = order;
+    result.config = std::move(config);
+  }
+  result.errors = diagnostics.Take(order);
+  return result;
+}
+
+}  // namespace
+
+LoadResult LoadConfigFromStrings(const std::vector<std::pair<std::string, std::string>>& files) {
+  std::vector<SourceFile> sources;
+  for (const auto& [name, text] : files) sources.push_back({name, text});
+  Diagnostics diagnostics(files.empty() ? std::string("(no file)") : files.front().first);
+  if (files.empty()) {
+    diagnostics.AddGlobal("", "no configuration files given");
+    LoadResult result;
+    result.errors = diagnostics.Take({});
+    return result;
+  }
+  return LoadSources(sources, std::move(diagnostics));
+}
+
+LoadResult LoadConfig(const std::string& path) {
+  namespace fs = std::filesystem;
+  Diagnostics diagnostics(path);
+  std::vector<std::string> names;
+  std::error_code ec;
+  if (fs::is_directory(path, ec)) {
+    for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
+      std::string file = entry.path().filename().string();
+      // Editors leave ".#00-server.toml" and similar behind: skip hidden files.
+      if (file.empty() || file[0] == '.' || entry.path().extension() != ".toml") continue;
+      if (!entry.is_regular_file(ec)) continue;
+      names.push_back(entry.path().string());
+    }
+    if (ec) diagnostics.AddFile(path, "cannot list directory: " + ec.message());
+    // Lexical order of the file names ("00-server.toml" before "10-upstream.toml").
+    std::sort(names.begin(), names.end());
+    if (names.empty() && !ec) diagnostics.AddFile(path, "the directory holds no *.toml file");
+  } else {
+    names.push_back(path);
+  }
+
+  std::vector<SourceFile> sources;
+  for (const std::string& name : names) {
+    std::string error;
+    std::optional<std::string> text = ReadWholeFile(name, &error);
+    if (!text) {
+      diagnostics.AddFile(name, error);
+      continue;
+    }
+    sources.push_back({name, std::move(*text)});
+  }
+  if (!diagnostics.empty()) {
+    LoadResult result;
+    result.errors = diagnostics.Take(names);
+    return result;
+  }
+  return LoadSources(sources, std::move(diagnostics));
+}
+
+}  // namespace tidegate::config

@@ -1,0 +1,109 @@
+// [admin] and [secrets]: who may drive tidegate, and the keys that sign
+// visitors' cookies.
+#include <cctype>
+#include <set>
+
+#include "config/address_list.h"
+#include "config/file_checks.h"
+#include "config/sections.h"
+
+namespace tidegate::config {
+namespace {
+
+constexpr size_t kMinSecretBytes = 32;
+
+bool IsSha256Hex(const std::string& text) {
+  if (text.size() != 64) return false;
+  for (char c : text) {
+    if (!std::isxdigit(static_cast<unsigned char>(c))) return false;
+  }
+  return true;
+}
+
+std::string Lower(std::string text) {
+  for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return text;
+}
+
+}  // namespace
+
+void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminConfig* out) {
+  out->listen = Address{"127.0.0.1", 9901, "", "127.0.0.1:9901"};
+  TableReader admin(table, "admin", diagnostics);
+  if (std::optional<Address> listen =
+          ReadAddress(admin, "listen", {.allow_unix = true, .allow_port_zero = true})) {
+    out->listen = std::move(*listen);
+  }
+  std::set<std::string> names;
+  ForEachTable(admin, "tokens", diagnostics,
+               "{ name = \"...\", token_sha256 = \"<64 hex>\", role = \"viewer|operator\" }",
+               [&](TableReader& entry, const toml::table& t) {
+                 AdminToken token;
+                 if (entry.Require("name") && entry.ReadString("name", &token.name)) {
+                   if (!IsValidName(token.name)) {
+                     entry.Error(*t.get("name"), "name",
+                                 "\"" + token.name + "\": use 1-64 letters, digits, '_' or '-'");
+                   } else if (!names.insert(token.name).second) {
+                     entry.Error(*t.get("name"), "name",
+                                 "\"" + token.name + "\" is used by another token");
+                   }
+                 }
+                 if (entry.Require("token_sha256") &&
+                     entry.ReadString("token_sha256", &token.token_sha256)) {
+                   if (!IsSha256Hex(token.token_sha256)) {
+                     entry.Error(*t.get("token_sha256"), "token_sha256",
+                                 "expected 64 hexadecimal characters (sha256sum of the token)");
+                   }
+                   token.token_sha256 = Lower(token.token_sha256);
+                 }
+                 if (entry.Require("role")) {
+                   entry.ReadEnum<AdminRole>(
+                       "role", {{"viewer", AdminRole::kViewer}, {"operator", AdminRole::kOperator}},
+                       &token.role);
+                 }
+                 out->tokens.push_back(std::move(token));
+               });
+  admin.ReportUnknownKeys();
+}
+
+void ReadSecretsSection(const toml::table* table, Diagnostics* diagnostics, SecretsConfig* out) {
+  TableReader secrets(table, "secrets", diagnostics);
+  std::set<std::string> ids;
+  ForEachTable(
+      secrets, "token_keys", diagnostics, "{ id = \"...\", secret_file = \"...\" }",
+      [&](TableReader& entry, const toml::table& t) {
+        TokenKey key;
+        if (entry.Require("id") && entry.ReadString("id", &key.id)) {
+          if (!IsValidName(key.id)) {
+            entry.Error(*t.get("id"), "id",
+                        "\"" + key.id + "\": use 1-64 letters, digits, '_' or '-'");
+          } else if (!ids.insert(key.id).second) {
+            entry.Error(*t.get("id"), "id", "\"" + key.id + "\" is used by another key");
+          }
+        }
+        if (entry.Require("secret_file") && entry.ReadString("secret_file", &key.secret_file)) {
+          const toml::node& node = *t.get("secret_file");
+          key.secret_file = ResolvePath(FolderOf(node), key.secret_file);
+          std::string error;
+          std::optional<std::string> secret = ReadWholeFile(key.secret_file, &error);
+          if (!secret) {
+            entry.Error(node, "secret_file", error);
+          } else {
+            while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) {
+              secret->pop_back();
+            }
+            if (secret->size() < kMinSecretBytes) {
+              entry.Error(node, "secret_file",
+                          "\"" + key.secret_file + "\" holds " + std::to_string(secret->size()) +
+                              " bytes; a key needs at least 32 (e.g. `head -c 32 "
+                              "/dev/urandom | base64 > FILE`)");
+            }
+            key.secret = std::move(*secret);
+          }
+        }
+        out->token_keys.push_back(std::move(key));
+      });
+  secrets.ReportUnknownKeys();
+}
+
+}  // namespace tidegate::config

@@ -1,0 +1,56 @@
+#include "config/diagnostics.h"
+
+#include <algorithm>
+
+namespace tidegate::config {
+
+std::string FormatError(const ConfigError& error) {
+  std::string out = error.file;
+  if (error.line > 0) {
+    out += ":" + std::to_string(error.line) + ":" + std::to_string(error.column);
+  }
+  out += ":";
+  if (!error.key.empty()) out += " " + error.key + ":";
+  out += " " + error.message;
+  return out;
+}
+
+void Diagnostics::Add(const toml::source_region& where, std::string key, std::string message) {
+  ConfigError error;
+  error.file = where.path ? *where.path : default_file_;
+  error.line = static_cast<int>(where.begin.line);
+  error.column = static_cast<int>(where.begin.column);
+  error.key = std::move(key);
+  error.message = std::move(message);
+  errors_.push_back(std::move(error));
+}
+
+void Diagnostics::AddGlobal(std::string key, std::string message) {
+  errors_.push_back(ConfigError{default_file_, 0, 0, std::move(key), std::move(message)});
+}
+
+void Diagnostics::AddFile(std::string file, std::string message) {
+  errors_.push_back(ConfigError{std::move(file), 0, 0, "", std::move(message)});
+}
+
+std::vector<ConfigError> Diagnostics::Take(const std::vector<std::string>& file_order) {
+  auto rank = [&](const std::string& file) {
+    auto it = std::find(file_order.begin(), file_order.end(), file);
+    return it - file_order.begin();
+  };
+  std::stable_sort(errors_.begin(), errors_.end(), [&](const ConfigError& a, const ConfigError& b) {
+    auto ra = rank(a.file), rb = rank(b.file);
+    if (ra != rb) return ra < rb;
+    if (a.line != b.line) return a.line < b.line;
+    return a.column < b.column;
+  });
+  return std::move(errors_);
+}
+
+std::string Where(const toml::source_region& where) {
+  std::string out = where.path ? *where.path : std::string("?");
+  out += ":" + std::to_string(where.begin.line) + ":" + std::to_string(where.begin.column);
+  return out;
+}
+
+}  // namespace tidegate::config

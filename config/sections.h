@@ -1,0 +1,31 @@
+// Internal to config/: one reader per top-level section of the configuration.
+//
+// Contract: each function reads its section (null when the section is absent)
+// into *out, whose fields start at the defaults of config.h, reports every
+// problem to `diagnostics` and every unknown key. Single-threaded; blocking
+// file checks (certificates, secret files) happen here, at load time only.
+#pragma once
+
+#include <toml++/toml.h>
+
+#include "config/config.h"
+#include "config/diagnostics.h"
+
+namespace tidegate::config {
+
+void ReadServerSection(const toml::table* table, Diagnostics* diagnostics, ServerConfig* out);
+void ReadUpstreamSection(const toml::table* table, Diagnostics* diagnostics, UpstreamConfig* out);
+void ReadStateSection(const toml::table* table, Diagnostics* diagnostics, StateConfig* out);
+void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminConfig* out);
+void ReadSecretsSection(const toml::table* table, Diagnostics* diagnostics, SecretsConfig* out);
+void ReadRoomsSection(const toml::table* table, Diagnostics* diagnostics,
+                      std::vector<RoomConfig>* out);
+void ReadFeaturesSection(const toml::table* table, Diagnostics* diagnostics,
+                         std::vector<FeatureConfig>* out);
+void ReadBannerSection(const toml::table* table, Diagnostics* diagnostics, BannerConfig* out);
+
+// Checks that involve several sections (secrets needed by active rooms,
+// listeners bound twice). `root` locates errors.
+void CheckCrossSection(const toml::table& root, const Config& config, Diagnostics* diagnostics);
+
+}  // namespace tidegate::config

@@ -1,0 +1,106 @@
+// [server] and [server.tls].
+#include "config/address_list.h"
+#include "config/file_checks.h"
+#include "config/sections.h"
+
+namespace tidegate::config {
+namespace {
+
+constexpr Duration kOneHour{3'600'000};
+
+void ReadCertificates(TableReader& tls, Diagnostics* diagnostics, TlsConfig* out) {
+  const toml::array* array = tls.ReadArray("certificates");
+  if (!array) return;
+  if (array->empty()) {
+    tls.Error(*array, "certificates", "needs at least one { cert = ..., key = ... }");
+    return;
+  }
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    std::string path = tls.KeyPath("certificates") + "[" + std::to_string(i) + "]";
+    const toml::table* table = element.as_table();
+    if (!table) {
+      diagnostics->Add(
+          element, path,
+          "expected a table { cert = \"...\", key = \"...\" }, got " + TypeName(element));
+      continue;
+    }
+    TableReader entry(table, path, diagnostics);
+    TlsCertificate certificate;
+    for (auto [key, field] : {std::pair<const char*, std::string*>{"cert", &certificate.cert_file},
+                              {"key", &certificate.key_file}}) {
+      if (!entry.Require(key)) continue;
+      if (!entry.ReadString(key, field)) continue;
+      const toml::node& node = *table->get(key);
+      *field = ResolvePath(FolderOf(node), *field);
+      std::string problem = CheckReadableFile(*field);
+      if (!problem.empty()) entry.Error(node, key, problem);
+    }
+    entry.ReportUnknownKeys();
+    out->certificates.push_back(std::move(certificate));
+  }
+}
+
+void ReadTls(const toml::table* table, Diagnostics* diagnostics, ServerConfig* out) {
+  TableReader tls(table, "server.tls", diagnostics);
+  TlsConfig config;
+  if (tls.Require("listen")) {
+    ReadAddressList(tls, "listen", {.allow_unix = false, .allow_port_zero = true}, diagnostics,
+                    &config.listen);
+    if (const toml::node* node = table->get("listen");
+        node->is_array() && node->as_array()->empty()) {
+      tls.Error(*node, "listen", "needs at least one address");
+    }
+  }
+  if (tls.Require("certificates")) ReadCertificates(tls, diagnostics, &config);
+  tls.ReportUnknownKeys();
+  out->tls = std::move(config);
+}
+
+}  // namespace
+
+void ReadServerSection(const toml::table* table, Diagnostics* diagnostics, ServerConfig* out) {
+  TableReader server(table, "server", diagnostics);
+  const toml::table* tls = server.ReadTable("tls");
+  if (tls) ReadTls(tls, diagnostics, out);
+
+  // Plain listeners are optional only for a TLS-only proxy.
+  if (tls == nullptr || server.Take("listen") != nullptr) {
+    if (server.Require("listen")) {
+      ReadAddressList(server, "listen", {.allow_unix = false, .allow_port_zero = true}, diagnostics,
+                      &out->listen);
+      if (const toml::node* node = table->get("listen");
+          node->is_array() && node->as_array()->empty() && tls == nullptr) {
+        server.Error(*node, "listen", "needs at least one address");
+      }
+    }
+  }
+  server.ReadInt("workers", 0, 1024, &out->workers);
+
+  server.ReadInt("max_connections", 1, 10'000'000, &out->max_connections);
+  uint64_t size = 0;
+  if (server.ReadSize("max_request_line", 256, 1 << 20, &size)) out->max_request_line = size;
+  if (server.ReadSize("max_header_bytes", 1024, 1 << 20, &size)) out->max_header_bytes = size;
+  server.ReadInt("max_headers", 1, 10'000, &out->max_headers);
+  server.ReadSize("max_body_bytes", 0, uint64_t{1} << 40, &out->max_body_bytes);
+
+  server.ReadDuration("header_timeout", Duration(100), kOneHour, &out->header_timeout);
+  server.ReadDuration("body_timeout", Duration(100), kOneHour, &out->body_timeout);
+  server.ReadDuration("keepalive_timeout", Duration(100), kOneHour, &out->keepalive_timeout);
+  server.ReadDuration("send_timeout", Duration(100), kOneHour, &out->send_timeout);
+  server.ReadDuration("drain_timeout", Duration(0), kOneHour, &out->drain_timeout);
+
+  for (auto [key, field] : {std::pair<const char*, std::string*>{"access_log", &out->access_log},
+                            {"error_log", &out->error_log}}) {
+    if (!server.ReadString(key, field)) continue;
+    if (!field->empty() && *field != "-") {
+      *field = ResolvePath(FolderOf(*table->get(key)), *field);
+    }
+  }
+  server.ReadEnum<std::string>(
+      "log_level", {{"debug", "debug"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}},
+      &out->log_level);
+  server.ReportUnknownKeys();
+}
+
+}  // namespace tidegate::config

@@ -1,0 +1,190 @@
+#include "config/value_parsers.h"
+
+#include <arpa/inet.h>
+
+#include <cctype>
+#include <charconv>
+#include <limits>
+
+namespace tidegate::config {
+namespace {
+
+// Leading decimal digits of `text` as a number; `rest` gets what follows.
+std::optional<uint64_t> LeadingNumber(std::string_view text, std::string_view* rest) {
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return std::nullopt;
+  uint64_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + digits, value);
+  if (ec != std::errc()) return std::nullopt;
+  *rest = text.substr(digits);
+  return value;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (std::tolower(static_cast<unsigned char>(a[i])) !=
+        std::tolower(static_cast<unsigned char>(b[i])))
+      return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<Duration> ParseDuration(std::string_view text, std::string* error) {
+  static constexpr char kExpected[] =
+      "expected a duration: a whole number and a unit ms, s, m or h, like \"250ms\", \"30s\", "
+      "\"5m\", \"1h\"";
+  std::string_view unit;
+  std::optional<uint64_t> number = LeadingNumber(text, &unit);
+  if (!number) {
+    *error = kExpected;
+    return std::nullopt;
+  }
+  uint64_t per_unit = 0;
+  if (unit == "ms") {
+    per_unit = 1;
+  } else if (unit == "s") {
+    per_unit = 1000;
+  } else if (unit == "m") {
+    per_unit = 60'000;
+  } else if (unit == "h") {
+    per_unit = 3'600'000;
+  } else {
+    *error = kExpected;
+    return std::nullopt;
+  }
+  // Caps at ~10 years; the callers' ranges are far smaller.
+  if (*number > 315'360'000'000ull / per_unit) {
+    *error = "duration is too long";
+    return std::nullopt;
+  }
+  return Duration(static_cast<int64_t>(*number * per_unit));
+}
+
+std::optional<uint64_t> ParseSize(std::string_view text, std::string* error) {
+  static constexpr char kExpected[] =
+      "expected a size: a whole number of bytes, optionally with a unit B, KB, MB or GB, like "
+      "\"512KB\" or \"16MB\"";
+  std::string_view unit;
+  std::optional<uint64_t> number = LeadingNumber(text, &unit);
+  if (!number) {
+    *error = kExpected;
+    return std::nullopt;
+  }
+  uint64_t multiplier = 0;
+  if (unit.empty() || EqualsIgnoreCase(unit, "b")) {
+    multiplier = 1;
+  } else if (EqualsIgnoreCase(unit, "kb") || EqualsIgnoreCase(unit, "kib")) {
+    multiplier = uint64_t{1} << 10;
+  } else if (EqualsIgnoreCase(unit, "mb") || EqualsIgnoreCase(unit, "mib")) {
+    multiplier = uint64_t{1} << 20;
+  } else if (EqualsIgnoreCase(unit, "gb") || EqualsIgnoreCase(unit, "gib")) {
+    multiplier = uint64_t{1} << 30;
+  } else {
+    *error = kExpected;
+    return std::nullopt;
+  }
+  if (*number > std::numeric_limits<uint64_t>::max() / multiplier) {
+    *error = "size is too large";
+    return std::nullopt;
+  }
+  return *number * multiplier;
+}
+
+std::optional<Address> ParseAddress(std::string_view text, const AddressRules& rules,
+                                    std::string* error) {
+  Address address;
+  address.text = std::string(text);
+  if (text.substr(0, 5) == "unix:") {
+    if (!rules.allow_unix) {
+      *error = "unix sockets are not accepted here; expected \"IP:port\"";
+      return std::nullopt;
+    }
+    std::string_view path = text.substr(5);
+    if (path.empty() || path[0] != '/') {
+      *error = "expected \"unix:/absolute/path\"";
+      return std::nullopt;
+    }
+    // sockaddr_un.sun_path is 108 bytes including the terminating NUL.
+    if (path.size() > 107) {
+      *error = "unix socket path is longer than 107 bytes";
+      return std::nullopt;
+    }
+    address.unix_path = std::string(path);
+    return address;
+  }
+  const std::string expected = rules.allow_unix
+                                   ? "expected \"IPv4:port\", \"[IPv6]:port\" or \"unix:/path\""
+                                   : "expected \"IPv4:port\" or \"[IPv6]:port\"";
+  std::string_view host;
+  std::string_view port_text;
+  if (!text.empty() && text[0] == '[') {
+    size_t close = text.find(']');
+    if (close == std::string_view::npos || close + 1 >= text.size() || text[close + 1] != ':') {
+      *error = expected;
+      return std::nullopt;
+    }
+    host = text.substr(1, close - 1);
+    port_text = text.substr(close + 2);
+    in6_addr v6;
+    if (!inet_pton(AF_INET6, std::string(host).c_str(), &v6)) {
+      *error = "\"" + std::string(host) + "\" is not an IPv6 address";
+      return std::nullopt;
+    }
+  } else {
+    size_t colon = text.rfind(':');
+    if (colon == std::string_view::npos) {
+      *error = expected + " (the port is missing)";
+      return std::nullopt;
+    }
+    host = text.substr(0, colon);
+    port_text = text.substr(colon + 1);
+    if (host.find(':') != std::string_view::npos) {
+      *error = "IPv6 addresses need brackets: \"[::1]:8080\"";
+      return std::nullopt;
+    }
+    in_addr v4;
+    if (!inet_pton(AF_INET, std::string(host).c_str(), &v4)) {
+      *error = "\"" + std::string(host) +
+               "\" is not an IP address; host names are not resolved, write an IP literal "
+               "such as 127.0.0.1";
+      return std::nullopt;
+    }
+  }
+  std::string_view rest;
+  std::optional<uint64_t> port = LeadingNumber(port_text, &rest);
+  if (!port || !rest.empty() || *port > 65535) {
+    *error = "port must be a number from 1 to 65535";
+    return std::nullopt;
+  }
+  if (*port == 0 && !rules.allow_port_zero) {
+    *error = "port must be a number from 1 to 65535";
+    return std::nullopt;
+  }
+  address.host = std::string(host);
+  address.port = static_cast<uint16_t>(*port);
+  return address;
+}
+
+bool IsValidName(std::string_view text) {
+  if (text.empty() || text.size() > 64) return false;
+  for (char c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '_' && c != '-') return false;
+  }
+  return true;
+}
+
+bool IsHttpToken(std::string_view text) {
+  if (text.empty()) return false;
+  static constexpr std::string_view kSpecials = "!#$%&'*+-.^_`|~";
+  for (char c : text) {
+    if (!std::isalnum(static_cast<unsigned char>(c)) && kSpecials.find(c) == std::string_view::npos)
+      return false;
+  }
+  return true;
+}
+
+}  // namespace tidegate::config

@@ -1,0 +1,46 @@
+// Internal to config/: parsers for the value syntaxes of tidegate's
+// configuration. Pure functions, thread-safe, no I/O, no name resolution.
+//
+// Each returns the value, or std::nullopt with a merchant-readable reason in
+// *error (the caller adds file, line, column and key).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config/config.h"
+
+namespace tidegate::config {
+
+// A whole number followed, without a space, by one unit: "ms", "s", "m", "h".
+// "250ms", "30s", "5m", "1h". Rejected: bare numbers ("5"), signs ("-1s"),
+// spaces ("5 m"), fractions ("1.5s"), compounds ("1m30s"), other units.
+std::optional<Duration> ParseDuration(std::string_view text, std::string* error);
+
+// A byte count: a whole number, optionally followed by a unit "B", "KB", "MB",
+// "GB" (or "KiB", "MiB", "GiB"; case-insensitive). Units are binary, as in
+// nginx: "16MB" = 16 * 1024 * 1024 bytes.
+std::optional<uint64_t> ParseSize(std::string_view text, std::string* error);
+
+struct AddressRules {
+  bool allow_unix = false;       // "unix:/absolute/path"
+  bool allow_port_zero = false;  // listeners only: the OS picks a port
+};
+
+// "IPv4:port", "[IPv6]:port" or, when allowed, "unix:/path". Hosts are IP
+// literals only: tidegate never resolves names (a blocking DNS lookup has no
+// place on a proxy's threads).
+std::optional<Address> ParseAddress(std::string_view text, const AddressRules& rules,
+                                    std::string* error);
+
+// True when `text` is 1..64 characters of [A-Za-z0-9_-]: the names of rooms,
+// features, key ids and admin tokens end up in cookie names, Redis keys and
+// URL paths.
+bool IsValidName(std::string_view text);
+
+// An HTTP token (RFC 9110 tchar), for methods and header names.
+bool IsHttpToken(std::string_view text);
+
+}  // namespace tidegate::config

@@ -1,0 +1,99 @@
+#include "config/value_parsers.h"
+
+#include <gtest/gtest.h>
+
+namespace tidegate::config {
+namespace {
+
+TEST(ParseDurationTest, AcceptsWholeNumbersWithUnits) {
+  std::string error;
+  EXPECT_EQ(ParseDuration("250ms", &error), Duration(250));
+  EXPECT_EQ(ParseDuration("30s", &error), Duration(30'000));
+  EXPECT_EQ(ParseDuration("5m", &error), Duration(300'000));
+  EXPECT_EQ(ParseDuration("1h", &error), Duration(3'600'000));
+  EXPECT_EQ(ParseDuration("0s", &error), Duration(0));
+}
+
+TEST(ParseDurationTest, RejectsAmbiguousForms) {
+  for (const char* text : {"5", "-1s", "5 m", " 5m", "5m ", "1.5s", "1m30s", "5M", "5sec", "", "ms",
+                           "+5s", "5d", "99999999999999999999s"}) {
+    std::string error;
+    EXPECT_FALSE(ParseDuration(text, &error).has_value()) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+}
+
+TEST(ParseSizeTest, AcceptsBytesAndBinaryUnits) {
+  std::string error;
+  EXPECT_EQ(ParseSize("0", &error), 0u);
+  EXPECT_EQ(ParseSize("512", &error), 512u);
+  EXPECT_EQ(ParseSize("512B", &error), 512u);
+  EXPECT_EQ(ParseSize("8KB", &error), 8u << 10);
+  EXPECT_EQ(ParseSize("8kib", &error), 8u << 10);
+  EXPECT_EQ(ParseSize("16MB", &error), 16u << 20);
+  EXPECT_EQ(ParseSize("16MiB", &error), 16u << 20);
+  EXPECT_EQ(ParseSize("2GB", &error), uint64_t{2} << 30);
+}
+
+TEST(ParseSizeTest, RejectsOtherForms) {
+  for (const char* text :
+       {"", "MB", "16 MB", "1.5MB", "-1", "16TB", "16M", "99999999999999999999GB"}) {
+    std::string error;
+    EXPECT_FALSE(ParseSize(text, &error).has_value()) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+}
+
+TEST(ParseAddressTest, AcceptsIpv4Ipv6AndUnix) {
+  std::string error;
+  auto v4 = ParseAddress("127.0.0.1:8080", {}, &error);
+  ASSERT_TRUE(v4) << error;
+  EXPECT_EQ(v4->host, "127.0.0.1");
+  EXPECT_EQ(v4->port, 8080);
+  EXPECT_EQ(v4->text, "127.0.0.1:8080");
+
+  auto v6 = ParseAddress("[::1]:8443", {}, &error);
+  ASSERT_TRUE(v6) << error;
+  EXPECT_EQ(v6->host, "::1");
+  EXPECT_EQ(v6->port, 8443);
+
+  auto unix_socket = ParseAddress("unix:/run/redis.sock", {.allow_unix = true}, &error);
+  ASSERT_TRUE(unix_socket) << error;
+  EXPECT_EQ(unix_socket->unix_path, "/run/redis.sock");
+  EXPECT_TRUE(unix_socket->host.empty());
+
+  auto any_port = ParseAddress("0.0.0.0:0", {.allow_port_zero = true}, &error);
+  ASSERT_TRUE(any_port) << error;
+  EXPECT_EQ(any_port->port, 0);
+}
+
+TEST(ParseAddressTest, RejectsNamesBadPortsAndUnixWhereNotAllowed) {
+  struct Case {
+    const char* text;
+    AddressRules rules;
+  };
+  for (const Case& c :
+       {Case{"localhost:9000", {}}, Case{"127.0.0.1", {}}, Case{"127.0.0.1:", {}},
+        Case{"127.0.0.1:0", {}}, Case{"127.0.0.1:65536", {}}, Case{"127.0.0.1:80x", {}},
+        Case{"::1:8080", {}}, Case{"[::1]8080", {}}, Case{"[nope]:80", {}}, Case{"unix:/tmp/x", {}},
+        Case{"unix:relative", {.allow_unix = true}}, Case{"", {}}, Case{"300.1.1.1:80", {}}}) {
+    std::string error;
+    EXPECT_FALSE(ParseAddress(c.text, c.rules, &error).has_value()) << c.text;
+    EXPECT_FALSE(error.empty()) << c.text;
+  }
+}
+
+TEST(NameTest, RestrictsCharacters) {
+  EXPECT_TRUE(IsValidName("shop"));
+  EXPECT_TRUE(IsValidName("Black-Friday_2026"));
+  EXPECT_FALSE(IsValidName(""));
+  EXPECT_FALSE(IsValidName("a b"));
+  EXPECT_FALSE(IsValidName("a{b}"));
+  EXPECT_FALSE(IsValidName(std::string(65, 'a')));
+  EXPECT_TRUE(IsHttpToken("POST"));
+  EXPECT_FALSE(IsHttpToken("PO ST"));
+  EXPECT_FALSE(IsHttpToken(""));
+}
+
+}  // namespace
+}  // namespace tidegate::config
