@@ -1,0 +1,129 @@
+#!/usr/bin/env python3
+"""Summarize the raw wrk results written by run_passthrough.sh.
+
+Input: a CSV with the header
+    round,page,target,rps,p50_us,p99_us,socket_errors,non2xx,ok,note
+one line per wrk run. Output (stdout, Markdown): medians per page and target
+over the successful runs, then tidegate's ratios to each peer and to the
+better peer (the one with the higher median req/s on that page), checked
+against issue 2's targets: req/s ratio >= 1.25 and p99 ratio <= 1.00.
+
+Exit status: 0 when every run succeeded, 1 when any run failed (the table is
+still printed; failed runs are excluded from the medians and counted).
+"""
+import argparse
+import csv
+import statistics
+import sys
+
+PEERS = ("nginx", "haproxy")
+TARGET_RPS_RATIO = 1.25
+TARGET_P99_RATIO = 1.00
+
+
+def fmt_ms(us):
+    return "-" if us is None else f"{us / 1000.0:.3f} ms"
+
+
+def fmt_rps(rps):
+    return "-" if rps is None else f"{rps:,.0f}"
+
+
+def median(values):
+    return statistics.median(values) if values else None
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("raw_csv")
+    ap.add_argument("--per-run", action="store_true", help="also list every run")
+    args = ap.parse_args()
+
+    with open(args.raw_csv, newline="") as f:
+        rows = list(csv.DictReader(f))
+    if not rows:
+        print("no runs recorded", file=sys.stderr)
+        return 1
+
+    pages, targets = [], []
+    for r in rows:
+        if r["page"] not in pages:
+            pages.append(r["page"])
+        if r["target"] not in targets:
+            targets.append(r["target"])
+
+    stats = {}  # (page, target) -> dict
+    any_failed = False
+    for page in pages:
+        for target in targets:
+            runs = [r for r in rows if r["page"] == page and r["target"] == target]
+            if not runs:
+                continue
+            ok = [r for r in runs if r["ok"] == "1"]
+            any_failed |= len(ok) != len(runs)
+            stats[(page, target)] = {
+                "runs": len(runs),
+                "ok": len(ok),
+                "rps": median([float(r["rps"]) for r in ok]),
+                "p50": median([float(r["p50_us"]) for r in ok]),
+                "p99": median([float(r["p99_us"]) for r in ok]),
+            }
+
+    print("### Medians over successful runs\n")
+    print("| page | target | ok runs | req/s | p50 | p99 |")
+    print("|---|---|---:|---:|---:|---:|")
+    for page in pages:
+        for target in targets:
+            s = stats.get((page, target))
+            if s is None:
+                continue
+            print(f"| {page} | {target} | {s['ok']}/{s['runs']} | {fmt_rps(s['rps'])} | "
+                  f"{fmt_ms(s['p50'])} | {fmt_ms(s['p99'])} |")
+
+    tg = "tidegate"
+    if tg in targets and any(p in targets for p in PEERS):
+        print("\n### tidegate compared with the peers\n")
+        print("req/s ratio = tidegate / peer (higher is better, target >= "
+              f"{TARGET_RPS_RATIO:.2f} vs the better peer); p99 ratio = tidegate / peer "
+              f"(lower is better, target <= {TARGET_P99_RATIO:.2f}).\n")
+        print("| page | versus | req/s ratio | p99 ratio | target met |")
+        print("|---|---|---:|---:|---|")
+        for page in pages:
+            t = stats.get((page, tg))
+            peers = [(p, stats.get((page, p))) for p in PEERS]
+            peers = [(p, s) for p, s in peers if s and s["rps"] is not None]
+            if not t or t["rps"] is None or not peers:
+                print(f"| {page} | - | - | - | no data |")
+                continue
+            for name, s in peers:
+                print(f"| {page} | {name} | {t['rps'] / s['rps']:.2f} | "
+                      f"{t['p99'] / s['p99']:.2f} | |")
+            bname, b = max(peers, key=lambda ps: ps[1]["rps"])
+            rr, pr = t["rps"] / b["rps"], t["p99"] / b["p99"]
+            met = rr >= TARGET_RPS_RATIO and pr <= TARGET_P99_RATIO
+            verdict = "yes" if met else (
+                f"no (req/s {rr / TARGET_RPS_RATIO * 100 - 100:+.0f}% vs target"
+                f"{'' if pr <= TARGET_P99_RATIO else f', p99 {pr * 100 - 100:+.0f}% vs peer'})")
+            print(f"| {page} | better peer ({bname}) | **{rr:.2f}** | **{pr:.2f}** | {verdict} |")
+
+    if args.per_run:
+        print("\n### Every run\n")
+        print("| round | page | target | req/s | p50 | p99 | socket errors | non-2xx/3xx | ok |")
+        print("|---:|---|---|---:|---:|---:|---:|---:|---|")
+        for r in rows:
+            rps = float(r["rps"]) if r["rps"] else None
+            p50 = float(r["p50_us"]) if r["p50_us"] else None
+            p99 = float(r["p99_us"]) if r["p99_us"] else None
+            status = "yes" if r["ok"] == "1" else f"FAILED: {r['note']}"
+            print(f"| {r['round']} | {r['page']} | {r['target']} | {fmt_rps(rps)} | "
+                  f"{fmt_ms(p50)} | {fmt_ms(p99)} | {r['socket_errors']} | {r['non2xx']} | "
+                  f"{status} |")
+
+    if any_failed:
+        print("\nSome runs FAILED (non-2xx/3xx responses, socket errors or no output); "
+              "they are excluded from the medians.")
+    return 1 if any_failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
