@@ -1,0 +1,190 @@
+#include "proxy/error_log.h"
+
+#include <stdlib.h>
+
+#include <filesystem>
+#include <fstream>
+#include <regex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+namespace tidegate::proxy {
+namespace {
+
+std::vector<std::string> ReadLines(const std::string& path) {
+  std::ifstream in(path);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  return lines;
+}
+
+class ErrorLogTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    std::string pattern = ::testing::TempDir() + "tidegate_errlog_XXXXXX";
+    ASSERT_NE(mkdtemp(pattern.data()), nullptr);
+    dir_ = pattern;
+    path_ = dir_ + "/error.log";
+  }
+  void TearDown() override { std::filesystem::remove_all(dir_); }
+
+  std::shared_ptr<ErrorLog> OpenWithFakeClock(LogLevel level = LogLevel::kInfo) {
+    std::string error;
+    auto log = ErrorLog::Open(path_, level, &error, [this] { return now_; });
+    EXPECT_NE(log, nullptr) << error;
+    return log;
+  }
+
+  std::string dir_;
+  std::string path_;
+  std::chrono::steady_clock::time_point now_{std::chrono::seconds(1000)};
+};
+
+TEST(LogLevelTest, ParsesKnownNamesOnly) {
+  LogLevel level = LogLevel::kError;
+  EXPECT_TRUE(ParseLogLevel("debug", &level));
+  EXPECT_EQ(level, LogLevel::kDebug);
+  EXPECT_TRUE(ParseLogLevel("info", &level));
+  EXPECT_EQ(level, LogLevel::kInfo);
+  EXPECT_TRUE(ParseLogLevel("warn", &level));
+  EXPECT_EQ(level, LogLevel::kWarn);
+  EXPECT_TRUE(ParseLogLevel("error", &level));
+  EXPECT_EQ(level, LogLevel::kError);
+  EXPECT_FALSE(ParseLogLevel("verbose", &level));
+  EXPECT_FALSE(ParseLogLevel("INFO", &level));
+  EXPECT_FALSE(ParseLogLevel("", &level));
+  EXPECT_EQ(LogLevelName(LogLevel::kWarn), "warn");
+}
+
+TEST(Rfc3339Test, FormatsUtcWithMilliseconds) {
+  std::string out;
+  // 2026-11-23T13:40:00.123Z
+  AppendRfc3339Utc(std::chrono::system_clock::time_point(std::chrono::milliseconds(1795441200123)),
+                   &out);
+  EXPECT_EQ(out, "2026-11-23T13:40:00.123Z");
+}
+
+TEST_F(ErrorLogTest, LineFormat) {
+  auto log = OpenWithFakeClock();
+  log->Write(LogLevel::kWarn, "upstream.connect", "127.0.0.1:9000: connection refused");
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(std::regex_match(
+      lines[0], std::regex(R"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z warn upstream\.connect: )"
+                           R"(127\.0\.0\.1:9000: connection refused)")))
+      << lines[0];
+}
+
+TEST_F(ErrorLogTest, LevelsBelowMinimumAreNotWritten) {
+  auto log = OpenWithFakeClock(LogLevel::kWarn);
+  EXPECT_FALSE(log->Enabled(LogLevel::kInfo));
+  EXPECT_TRUE(log->Enabled(LogLevel::kError));
+  log->Write(LogLevel::kDebug, "k", "debug");
+  log->Write(LogLevel::kInfo, "k", "info");
+  log->Write(LogLevel::kWarn, "k", "warn");
+  log->Write(LogLevel::kError, "k", "error");
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 2u);
+  EXPECT_NE(lines[0].find(" warn k: warn"), std::string::npos);
+  EXPECT_NE(lines[1].find(" error k: error"), std::string::npos);
+}
+
+TEST_F(ErrorLogTest, ControlBytesCannotForgeLines) {
+  auto log = OpenWithFakeClock();
+  log->Write(LogLevel::kError, "k", "a\nfake error line\r\x01");
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_NE(lines[0].find("k: a\\x0afake error line\\x0d\\x01"), std::string::npos) << lines[0];
+}
+
+TEST_F(ErrorLogTest, RateLimitedPerKeyWithSuppressedCount) {
+  auto log = OpenWithFakeClock();
+  for (int i = 0; i < 20; ++i) log->Write(LogLevel::kWarn, "upstream.connect", "refused");
+  // Another key has its own budget.
+  log->Write(LogLevel::kWarn, "store.redis", "down");
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), static_cast<size_t>(ErrorLog::kLinesPerKeyPerSecond) + 1);
+  EXPECT_EQ(log->suppressed_total(), 20u - ErrorLog::kLinesPerKeyPerSecond);
+  for (const std::string& line : lines) {
+    EXPECT_EQ(line.find("suppressed"), std::string::npos) << line;
+  }
+
+  // Still inside the same second: still suppressed.
+  now_ += std::chrono::milliseconds(999);
+  log->Write(LogLevel::kWarn, "upstream.connect", "refused");
+  EXPECT_EQ(ReadLines(path_).size(), lines.size());
+
+  // Next window: the first line carries the count, the next one does not.
+  now_ += std::chrono::milliseconds(1);
+  log->Write(LogLevel::kWarn, "upstream.connect", "refused again");
+  log->Write(LogLevel::kWarn, "upstream.connect", "refused once more");
+  lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), ErrorLog::kLinesPerKeyPerSecond + 3u);
+  const int suppressed = 20 - ErrorLog::kLinesPerKeyPerSecond + 1;
+  EXPECT_TRUE(lines[lines.size() - 2].ends_with(
+      "upstream.connect: refused again (" + std::to_string(suppressed) + " similar suppressed)"))
+      << lines[lines.size() - 2];
+  EXPECT_TRUE(lines.back().ends_with("upstream.connect: refused once more")) << lines.back();
+}
+
+TEST_F(ErrorLogTest, ReopenFollowsRotation) {
+  auto log = OpenWithFakeClock();
+  log->Write(LogLevel::kError, "a", "before");
+  std::filesystem::rename(path_, path_ + ".1");
+  log->Write(LogLevel::kError, "b", "still old file");
+  std::string error;
+  ASSERT_TRUE(log->Reopen(&error)) << error;
+  log->Write(LogLevel::kError, "c", "after");
+  EXPECT_EQ(ReadLines(path_ + ".1").size(), 2u);
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_TRUE(lines[0].ends_with("c: after"));
+}
+
+TEST_F(ErrorLogTest, ReopenFailureKeepsOldFile) {
+  auto log = OpenWithFakeClock();
+  std::filesystem::remove_all(dir_);  // the folder is gone: open fails
+  std::string error;
+  EXPECT_FALSE(log->Reopen(&error));
+  EXPECT_NE(error.find(path_), std::string::npos) << error;
+  log->Write(LogLevel::kError, "a", "no crash");  // goes to the unlinked old file
+}
+
+TEST_F(ErrorLogTest, OpenFailureNamesThePath) {
+  std::string error;
+  std::string bad = dir_ + "/no/such/dir/error.log";
+  EXPECT_EQ(ErrorLog::Open(bad, LogLevel::kInfo, &error), nullptr);
+  EXPECT_NE(error.find(bad), std::string::npos) << error;
+}
+
+TEST_F(ErrorLogTest, ConcurrentWritersNeverInterleave) {
+  std::string error;
+  auto log = ErrorLog::Open(path_, LogLevel::kInfo, &error);
+  ASSERT_NE(log, nullptr) << error;
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&log, t] {
+      // Distinct keys per line so rate limiting does not apply.
+      for (int i = 0; i < 200; ++i) {
+        log->Write(LogLevel::kInfo, "t" + std::to_string(t) + "." + std::to_string(i),
+                   std::string(100, static_cast<char>('a' + t)));
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  const std::regex expected(R"(\S+ info t(\d)\.\d+: (a{100}|b{100}|c{100}|d{100}))");
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 800u);
+  for (const std::string& line : lines) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(line, m, expected)) << line;
+    // The message belongs to the thread named in the key: no mixing.
+    EXPECT_EQ(m[2].str()[0], 'a' + (m[1].str()[0] - '0')) << line;
+  }
+}
+
+}  // namespace
+}  // namespace tidegate::proxy
