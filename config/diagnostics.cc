@@ -5,12 +5,15 @@
 namespace tidegate::config {
 
 std::string FormatError(const ConfigError& error) {
+  // "file:line:col key: message", the shape compilers use, so editors can jump to it.
   std::string out = error.file;
   if (error.line > 0) {
     out += ":" + std::to_string(error.line) + ":" + std::to_string(error.column);
+    out += error.key.empty() ? ":" : " " + error.key + ":";
+  } else {
+    out += ":";
+    if (!error.key.empty()) out += " " + error.key + ":";
   }
-  out += ":";
-  if (!error.key.empty()) out += " " + error.key + ":";
   out += " " + error.message;
   return out;
 }

@@ -1,6 +1,8 @@
 #include "config/table_reader.h"
 
+#include <algorithm>
 #include <filesystem>
+#include <vector>
 
 #include "config/value_parsers.h"
 
@@ -108,6 +110,23 @@ bool TableReader::ReadInt(std::string_view key, int64_t min, int64_t max, int64_
 }
 
 namespace {
+
+// Edit distance, for "did you mean" hints on unknown keys (keys are short).
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
+
 std::string FormatDuration(Duration d) {
   auto ms = d.count();
   if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
@@ -234,7 +253,16 @@ void TableReader::ReportUnknownKeys() {
     if (known_.count(key.str())) continue;
     // The key's own position is where the typo is.
     const toml::source_region& where = key.source().begin.line > 0 ? key.source() : node.source();
-    diagnostics_->Add(where, KeyPath(key.str()), "unknown key");
+    std::string message = "unknown key";
+    size_t best = 3;  // suggest only close spellings
+    for (const std::string& candidate : known_) {
+      size_t distance = EditDistance(key.str(), candidate);
+      if (distance < best) {
+        best = distance;
+        message = "unknown key (did you mean \"" + candidate + "\"?)";
+      }
+    }
+    diagnostics_->Add(where, KeyPath(key.str()), message);
   }
 }
 
