@@ -169,8 +169,11 @@ TEST_F(ErrorLogTest, ConcurrentWritersNeverInterleave) {
     threads.emplace_back([&log, t] {
       // Distinct keys per line so rate limiting does not apply.
       for (int i = 0; i < 200; ++i) {
-        log->Write(LogLevel::kInfo, "t" + std::to_string(t) + "." + std::to_string(i),
-                   std::string(100, static_cast<char>('a' + t)));
+        std::string key(1, 't');
+        key += static_cast<char>('0' + t);
+        key += '.';
+        key += std::to_string(i);
+        log->Write(LogLevel::kInfo, key, std::string(100, static_cast<char>('a' + t)));
       }
     });
   }
