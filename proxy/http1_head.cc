@@ -1,0 +1,213 @@
+#include "proxy/http1_head.h"
+
+#include <http_parser.h>
+
+#include <string_view>
+
+#include "proxy/http1_validate.h"
+
+namespace tidegate::proxy::http1 {
+namespace {
+
+// The fields that decide framing and connection handling, found in one pass.
+struct FramingFields {
+  const std::string* content_length = nullptr;
+  const std::string* transfer_encoding = nullptr;
+  const std::string* host = nullptr;
+  size_t content_length_count = 0;
+  size_t transfer_encoding_count = 0;
+  size_t host_count = 0;
+  bool connection_close = false;
+  bool connection_keep_alive = false;
+  bool expect_continue = false;
+};
+
+FramingFields ScanFields(HeaderList& headers) {
+  FramingFields f;
+  for (Header& h : headers.mutable_fields()) {
+    std::string& v = h.value;
+    while (!v.empty() && (v.back() == ' ' || v.back() == '\t')) v.pop_back();
+    // Dispatch on length first: most fields are none of these.
+    switch (h.name.size()) {
+      case 4:
+        if (EqualsIgnoreCase(h.name, "host")) {
+          f.host = &v;
+          ++f.host_count;
+        }
+        break;
+      case 6:
+        if (EqualsIgnoreCase(h.name, "expect") && EqualsIgnoreCase(v, "100-continue")) {
+          f.expect_continue = true;
+        }
+        break;
+      case 10:
+        if (EqualsIgnoreCase(h.name, "connection")) {
+          f.connection_close = f.connection_close || HasToken(v, "close");
+          f.connection_keep_alive = f.connection_keep_alive || HasToken(v, "keep-alive");
+        }
+        break;
+      case 14:
+        if (EqualsIgnoreCase(h.name, "content-length")) {
+          f.content_length = &v;
+          ++f.content_length_count;
+        }
+        break;
+      case 17:
+        if (EqualsIgnoreCase(h.name, "transfer-encoding")) {
+          f.transfer_encoding = &v;
+          ++f.transfer_encoding_count;
+        }
+        break;
+      default:
+        break;
+    }
+  }
+  return f;
+}
+
+ParseError Fail(int status, const char* reason) { return ParseError{status, reason}; }
+
+// Shared Transfer-Encoding / Content-Length rules. Returns nullptr when fine.
+const char* DecideFraming(const FramingFields& f, int version_minor, BodyFraming* framing,
+                          uint64_t* content_length) {
+  if (f.transfer_encoding_count > 0) {
+    if (f.transfer_encoding_count > 1) return "multiple transfer-encoding fields";
+    if (f.content_length_count > 0) return "content-length with transfer-encoding";
+    if (version_minor == 0) return "transfer-encoding on HTTP/1.0";
+    if (!EqualsIgnoreCase(*f.transfer_encoding, "chunked")) {
+      return "transfer-encoding other than chunked";
+    }
+    *framing = BodyFraming::kChunked;
+    return nullptr;
+  }
+  if (f.content_length_count > 1) return "multiple content-length fields";
+  if (f.content_length_count == 1) {
+    if (!ParseContentLength(*f.content_length, content_length)) return "invalid content-length";
+    *framing = BodyFraming::kContentLength;
+  }
+  return nullptr;
+}
+
+void LowerInPlace(std::string& s) {
+  for (char& c : s) {
+    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
+  }
+}
+
+// absolute-form → origin-form, when its authority is the Host.
+const char* NormalizeAbsoluteForm(std::string_view host, std::string& target) {
+  if (target.size() > 0xffff) return "request target too long";  // http_parser_url offsets
+  http_parser_url url;
+  http_parser_url_init(&url);
+  if (http_parser_parse_url(target.data(), target.size(), 0, &url) != 0) {
+    return "invalid request target";
+  }
+  auto has = [&url](int field) { return (url.field_set & (1u << field)) != 0; };
+  auto part = [&url, &target](int field) {
+    return std::string_view(target).substr(url.field_data[field].off, url.field_data[field].len);
+  };
+  if (!has(UF_SCHEMA) || !has(UF_HOST)) return "invalid request target";
+  std::string_view scheme = part(UF_SCHEMA);
+  if (!EqualsIgnoreCase(scheme, "http") && !EqualsIgnoreCase(scheme, "https")) {
+    return "unsupported scheme in request target";
+  }
+  if (has(UF_USERINFO)) return "userinfo in request target";
+  if (has(UF_FRAGMENT)) return "fragment in request target";
+  size_t authority_begin = url.field_data[UF_SCHEMA].off + scheme.size();
+  if (std::string_view(target).substr(authority_begin, 3) != "://") return "invalid request target";
+  authority_begin += 3;
+  size_t authority_end = target.size();
+  if (has(UF_PATH)) {
+    authority_end = url.field_data[UF_PATH].off;
+  } else if (has(UF_QUERY)) {
+    authority_end = url.field_data[UF_QUERY].off - 1;
+  }
+  std::string_view authority =
+      std::string_view(target).substr(authority_begin, authority_end - authority_begin);
+  if (!EqualsIgnoreCase(authority, host)) return "absolute-form authority differs from host";
+  std::string origin_form;
+  std::string_view path = has(UF_PATH) ? part(UF_PATH) : std::string_view("/");
+  origin_form.reserve(path.size() + 1 + (has(UF_QUERY) ? url.field_data[UF_QUERY].len : 0));
+  origin_form.append(path);
+  if (has(UF_QUERY)) {
+    origin_form.push_back('?');
+    origin_form.append(part(UF_QUERY));
+  }
+  target = std::move(origin_form);
+  return nullptr;
+}
+
+}  // namespace
+
+bool StatusHasNoBody(int status) { return status < 200 || status == 204 || status == 304; }
+
+ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestHead& head) {
+  if (http_major != 1 || head.version_minor > 1) return Fail(505, "unsupported HTTP version");
+  if (head.method == "CONNECT") return Fail(400, "CONNECT is not supported");
+
+  FramingFields f = ScanFields(head.headers);
+  head.framing = BodyFraming::kNone;
+  head.content_length = 0;
+  if (const char* why = DecideFraming(f, head.version_minor, &head.framing, &head.content_length)) {
+    return Fail(400, why);
+  }
+
+  if (f.host_count > 1) return Fail(400, "multiple host fields");
+  if (f.host_count == 0) {
+    if (head.version_minor == 1) return Fail(400, "missing host");
+    head.host.clear();
+  } else {
+    if (f.host->find('@') != std::string::npos) return Fail(400, "host with userinfo");
+    if (!IsValidHostValue(*f.host)) return Fail(400, "invalid host");
+    head.host = *f.host;
+    LowerInPlace(head.host);
+  }
+
+  std::string& target = head.target;
+  if (target.empty()) return Fail(400, "empty request target");
+  if (target[0] == '/') {
+    if (!IsValidTargetChars(target)) return Fail(400, "invalid character in request target");
+  } else if (target == "*") {
+    if (head.method != "OPTIONS") return Fail(400, "asterisk-form target without OPTIONS");
+  } else {
+    if (!IsValidTargetChars(target)) return Fail(400, "invalid character in request target");
+    if (f.host_count == 0) return Fail(400, "absolute-form target without host");
+    if (const char* why = NormalizeAbsoluteForm(head.host, target)) return Fail(400, why);
+  }
+
+  if (head.framing == BodyFraming::kContentLength && limits.max_body_bytes != 0 &&
+      head.content_length > limits.max_body_bytes) {
+    return Fail(413, "declared body larger than max_body_bytes");
+  }
+
+  head.keep_alive = !f.connection_close && (head.version_minor == 1 || f.connection_keep_alive);
+  // RFC 9110 §10.1.1: an HTTP/1.0 request's 100-continue expectation is ignored.
+  head.expect_continue = f.expect_continue && head.version_minor == 1;
+  return ParseError{};
+}
+
+ParseError FinishResponseHead(int http_major, bool no_body, ResponseHead& head) {
+  if (http_major != 1 || head.version_minor > 1) return Fail(502, "unsupported HTTP version");
+  if (head.status < 100 || head.status > 599) return Fail(502, "invalid status code");
+  if (head.status == 101) return Fail(502, "protocol upgrade not supported");
+  if (!IsValidReason(head.reason)) return Fail(502, "control byte in reason phrase");
+
+  FramingFields f = ScanFields(head.headers);
+  BodyFraming framing = BodyFraming::kUntilClose;
+  uint64_t content_length = 0;
+  if (const char* why = DecideFraming(f, head.version_minor, &framing, &content_length)) {
+    return Fail(502, why);
+  }
+  if (no_body || StatusHasNoBody(head.status)) {
+    head.framing = BodyFraming::kNone;
+    head.content_length = 0;
+  } else {
+    head.framing = framing;
+    head.content_length = framing == BodyFraming::kContentLength ? content_length : 0;
+  }
+  head.keep_alive = !f.connection_close && (head.version_minor == 1 || f.connection_keep_alive) &&
+                    head.framing != BodyFraming::kUntilClose;
+  return ParseError{};
+}
+
+}  // namespace tidegate::proxy::http1

@@ -1,0 +1,102 @@
+// Strict lexical checks the HTTP/1.x codec adds on top of Debian's
+// libhttp-parser. Part of the codec adapter (proxy/http1_codec.h); nothing
+// outside proxy/http1_*.cc uses this header.
+//
+// Why: Debian builds libhttp_parser with HTTP_PARSER_STRICT=0. In that mode
+// it accepts bare LF line ends, a CR followed by any byte in places, obs-fold,
+// space in field names, "5 5" and control bytes as chunk sizes/extensions
+// and any two bytes in place of the CRLF after chunk data. It still does the
+// parsing; these helpers only verify bytes it has already consumed.
+//
+// Thread: plain values, no shared state; use from one thread at a time.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+namespace tidegate::proxy::http1 {
+
+// RFC 9110 tchar.
+bool IsTokenChar(unsigned char c);
+bool IsToken(std::string_view s);
+
+// Content-Length value: 1*DIGIT, at most 2^63-1. Anything else (sign, spaces
+// inside, hex, lists such as "5, 5") is false.
+bool ParseContentLength(std::string_view value, uint64_t* out);
+
+// Host field value (uri-host [":" port]) without userinfo. Returns false for
+// an empty value, '@' or any character outside the authority grammar.
+bool IsValidHostValue(std::string_view value);
+
+// origin-form / asterisk-form characters: visible ASCII except '#'.
+bool IsValidTargetChars(std::string_view target);
+
+// reason-phrase characters: HTAB, SP, VCHAR, obs-text.
+bool IsValidReason(std::string_view reason);
+
+// Verifies the framing text of one message: every byte http_parser consumed
+// that was not body data, fed in order (head, chunk-size lines, the CRLF
+// after chunk data, trailers). Enforces CRLF line ends, no whitespace at the
+// start of a field line (obs-fold, space before the first field), the
+// start-line and header-section limits and the chunk-size line grammar
+// 1*HEXDIG [BWS] *(";" ext-bytes) CRLF with no control bytes.
+class FramingCheck {
+ public:
+  enum class Result {
+    kOk,
+    kBadLineEnding,
+    kObsFold,
+    kStartLineTooLong,
+    kHeadersTooLarge,
+    kBadChunkLine,
+    kChunkLineTooLong,
+    kTrailersTooLarge,
+  };
+
+  // Longest chunk-size line (size + extensions) accepted.
+  static constexpr uint32_t kMaxChunkLine = 4096;
+  // Empty lines tolerated before the start line (RFC 9112 §2.2).
+  static constexpr uint32_t kMaxLeadingEmptyLines = 4;
+
+  void Reset(uint32_t max_start_line, uint32_t max_header_bytes);
+  // How the body after this head is framed; set before the head's last LF is
+  // fed. Only chunked bodies carry framing text.
+  void SetChunkedBody(bool chunked) { chunked_body_ = chunked; }
+  Result Feed(const char* data, size_t len);
+  // True once the empty line that ends the head was fed.
+  bool head_done() const { return state_ != State::kStartLine && state_ != State::kHeaderLines; }
+
+ private:
+  enum class State {
+    kStartLine,
+    kHeaderLines,
+    kOpaqueBody,  // Content-Length, until-close or no body: nothing to check
+    kChunkSize,
+    kChunkSizeWs,
+    kChunkExt,
+    kChunkLf,
+    kDataCr,
+    kDataLf,
+    kTrailerLines,
+    kDone,
+  };
+
+  Result FeedLines(const char*& p, const char* end);
+  Result EndLine();
+  Result FeedChunkByte(unsigned char c);
+
+  State state_ = State::kStartLine;
+  bool chunked_body_ = false;
+  bool cr_pending_ = false;
+  uint32_t line_len_ = 0;
+  uint32_t leading_empty_lines_ = 0;
+  uint64_t section_bytes_ = 0;  // header section or trailer section so far
+  uint32_t max_start_line_ = 0;
+  uint32_t max_header_bytes_ = 0;
+  uint32_t chunk_line_len_ = 0;
+  uint32_t chunk_digits_ = 0;
+  bool chunk_nonzero_ = false;
+};
+
+}  // namespace tidegate::proxy::http1
