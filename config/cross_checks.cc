@@ -18,8 +18,12 @@ void CheckCrossSection(const toml::table& root, const Config& config, Diagnostic
   // Wait and pass cookies are signed: a room that may queue needs a key.
   if (config.secrets.token_keys.empty()) {
     for (const RoomConfig& room : config.rooms) {
+      std::string path = "rooms." + room.name;
+      // A mistyped mode or enabled is reported already; guessing on top is noise.
+      if (diagnostics->HasErrorAt(path + ".mode") || diagnostics->HasErrorAt(path + ".enabled")) {
+        continue;
+      }
       if (room.enabled && room.mode != RoomMode::kOff) {
-        std::string path = "rooms." + room.name;
         toml::source_region where = WhereIs(root, path + ".mode");
         if (where.begin.line == 0) where = WhereIs(root, path);
         diagnostics->Add(where, path,

@@ -36,6 +36,13 @@ void Diagnostics::AddFile(std::string file, std::string message) {
   errors_.push_back(ConfigError{std::move(file), 0, 0, "", std::move(message)});
 }
 
+bool Diagnostics::HasErrorAt(std::string_view key) const {
+  for (const ConfigError& error : errors_) {
+    if (error.key == key) return true;
+  }
+  return false;
+}
+
 std::vector<ConfigError> Diagnostics::Take(const std::vector<std::string>& file_order) {
   auto rank = [&](const std::string& file) {
     auto it = std::find(file_order.begin(), file_order.end(), file);

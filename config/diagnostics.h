@@ -28,6 +28,8 @@ class Diagnostics {
   void AddFile(std::string file, std::string message);
 
   bool empty() const { return errors_.empty(); }
+  // True when an error was reported for exactly this key path.
+  bool HasErrorAt(std::string_view key) const;
   // Sorted by file (in merge order), then line, then column.
   std::vector<ConfigError> Take(const std::vector<std::string>& file_order);
 

@@ -9,20 +9,24 @@ void MergeTables(toml::table& into, toml::table&& from, const std::string& path,
   for (auto&& [key, node] : from) {
     std::string key_path =
         path.empty() ? std::string(key.str()) : path + "." + std::string(key.str());
-    toml::node* existing = into.get(key.str());
-    if (existing == nullptr) {
+    auto found = into.find(key.str());
+    if (found == into.end()) {
       // Moving (not copying) keeps the node's source position for later errors.
       into.insert(key, std::move(node));
       continue;
     }
-    if (existing->is_table() && node.is_table()) {
-      MergeTables(*existing->as_table(), std::move(*node.as_table()), key_path, diagnostics);
+    toml::node& existing = found->second;
+    if (existing.is_table() && node.is_table()) {
+      MergeTables(*existing.as_table(), std::move(*node.as_table()), key_path, diagnostics);
       continue;
     }
+    // Point at the keys (not the values) of both definitions.
     const toml::source_region& where = key.source().begin.line > 0 ? key.source() : node.source();
+    const toml::source_region& first_where =
+        found->first.source().begin.line > 0 ? found->first.source() : existing.source();
     diagnostics->Add(
         where, key_path,
-        "already set at " + Where(existing->source()) + "; a key may be set in one file only");
+        "already set at " + Where(first_where) + "; a key may be set in one file only");
   }
 }
 

@@ -97,6 +97,9 @@ void ReadServerSection(const toml::table* table, Diagnostics* diagnostics, Serve
       *field = ResolvePath(FolderOf(*table->get(key)), *field);
     }
   }
+  if (table != nullptr && table->contains("error_log") && out->error_log.empty()) {
+    server.Error(*table->get("error_log"), "error_log", "must not be empty; \"-\" means stderr");
+  }
   server.ReadEnum<std::string>(
       "log_level", {{"debug", "debug"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}},
       &out->log_level);

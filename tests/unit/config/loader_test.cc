@@ -387,6 +387,10 @@ TEST(LoaderTest, ActiveRoomNeedsTokenKeys) {
   EXPECT_TRUE(HasError(active, "rooms.shop", "token_keys")) << AllErrors(active);
   EXPECT_TRUE(LoadWithMinimal("[rooms.shop]\nmatch = [\"^/\"]\nmode = \"off\"\n").ok());
   EXPECT_TRUE(LoadWithMinimal("[rooms.shop]\nmatch = [\"^/\"]\nenabled = false\n").ok());
+  // A mistyped mode is one error, not two.
+  LoadResult typo = LoadWithMinimal("[rooms.shop]\nmatch = [\"^/\"]\nmode = \"of\"\n");
+  ASSERT_EQ(typo.errors.size(), 1u) << AllErrors(typo);
+  EXPECT_EQ(typo.errors[0].key, "rooms.shop.mode");
 }
 
 TEST(LoaderTest, AdminTokenChecks) {
@@ -469,6 +473,14 @@ listen = "127.0.0.1:8080"
       << AllErrors(result);
   EXPECT_TRUE(HasError(result, "admin.listen", "already used by server.listen[0]"));
   EXPECT_EQ(result.errors.size(), 2u) << AllErrors(result);
+}
+
+TEST(LoaderTest, EmptyErrorLogIsRefused) {
+  LoadResult result = LoadConfigFromStrings(
+      {{"e.toml",
+        "[server]\nlisten = [\"127.0.0.1:8080\"]\nerror_log = \"\"\n[upstream]\nservers = "
+        "[\"127.0.0.1:9000\"]\n"}});
+  EXPECT_TRUE(HasError(result, "server.error_log", "must not be empty")) << AllErrors(result);
 }
 
 TEST(LoaderTest, BannerNeedsMessageWhenEnabled) {

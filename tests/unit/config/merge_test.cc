@@ -75,7 +75,7 @@ TEST(MergeTest, SameKeyInTwoFilesIsAnErrorNamingBothPlaces) {
   EXPECT_EQ(error.line, 3);
   EXPECT_EQ(error.column, 1);
   EXPECT_EQ(error.key, "server.workers");
-  EXPECT_NE(error.message.find("already set at a.toml:3:"), std::string::npos) << error.message;
+  EXPECT_NE(error.message.find("already set at a.toml:3:1;"), std::string::npos) << error.message;
 
   LoadResult room_conflict = LoadConfigFromStrings(
       {{"a.toml", kBase}, {"b.toml", "[rooms.sale]\nmatch = [\"^/other\"]\n"}});
