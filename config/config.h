@@ -21,7 +21,7 @@ using Duration = std::chrono::milliseconds;
 
 // "127.0.0.1:8080", "[::1]:8080", or "unix:/path" (admin and redis only).
 struct Address {
-  std::string host;  // IP literal, or a name for the origin; empty for unix
+  std::string host;  // IP literal (LoadConfig refuses names: no DNS lookups); empty for unix
   uint16_t port = 0;
   std::string unix_path;  // set for "unix:/path"
   std::string text;       // as written, for logs and errors
@@ -91,7 +91,7 @@ struct AdminToken {
 };
 
 struct AdminConfig {
-  Address listen;  // default 127.0.0.1:9901
+  Address listen{"127.0.0.1", 9901, "", "127.0.0.1:9901"};  // may be "unix:/path"
   std::vector<AdminToken> tokens;
 };
 
