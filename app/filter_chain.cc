@@ -1,0 +1,23 @@
+#include "app/filter_chain.h"
+
+#include "proxy/builtin_routes.h"
+
+namespace tidegate::app {
+
+TidegateFilterChain::TidegateFilterChain(std::chrono::steady_clock::time_point started)
+    : started_(started) {}
+
+bool TidegateFilterChain::Build(const config::Config& config, int workers,
+                                proxy::FilterChain* chain, std::string* error) const {
+  // 1. Built-in routes: /.tidegate/* never reaches the origin.
+  proxy::BuiltinRoutesConfig builtin;
+  builtin.workers = workers;
+  builtin.version = TIDEGATE_VERSION;
+  builtin.started = started_;
+  builtin.config_files = config.source_files;
+  chain->factories.push_back(std::make_unique<proxy::BuiltinRoutesFactory>(std::move(builtin)));
+  // 2. maintenance gate, 3. waiting room: later issues.
+  return true;
+}
+
+}  // namespace tidegate::app

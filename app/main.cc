@@ -1,0 +1,105 @@
+// tidegate — reverse proxy for online shops. Command line front end:
+//   tidegate -c PATH            serve with the configuration at PATH
+//   tidegate -c PATH --check    validate only
+//   tidegate --version
+//   tidegate ctl …              operator CLI (not built yet)
+#include <event2/thread.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "app/filter_chain.h"
+#include "config/loader.h"
+#include "proxy/server.h"
+
+namespace {
+
+constexpr char kUsage[] =
+    "usage: tidegate -c PATH [--check]\n"
+    "       tidegate --version\n"
+    "       tidegate ctl [--admin URL] [--token-file F] <command> ...\n"
+    "\n"
+    "  -c, --config PATH  a .toml file, or a directory of *.toml files merged in lexical order\n"
+    "  --check            validate the configuration, print every error, exit 0 or 1\n"
+    "  --version          print the version and exit\n"
+    "\n"
+    "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT drain and exit.\n";
+
+int UsageError(const std::string& message) {
+  fprintf(stderr, "tidegate: %s\n\n%s", message.c_str(), kUsage);
+  return 2;
+}
+
+class FileConfigSource : public tidegate::proxy::ConfigSource {
+ public:
+  explicit FileConfigSource(std::string path) : path_(std::move(path)) {}
+  std::shared_ptr<const tidegate::config::Config> Load(std::vector<std::string>* errors) override {
+    tidegate::config::LoadResult result = tidegate::config::LoadConfig(path_);
+    if (result.ok()) return result.config;
+    for (const auto& error : result.errors) errors->push_back(tidegate::config::FormatError(error));
+    if (errors->empty()) errors->push_back(path_ + ": configuration could not be loaded");
+    return nullptr;
+  }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  auto started = std::chrono::steady_clock::now();
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (!args.empty() && args[0] == "ctl") {
+    fprintf(stderr, "tidegate ctl: the admin API is not built yet (planned)\n");
+    return 2;
+  }
+  std::string config_path;
+  bool check = false;
+  bool version = false;
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& arg = args[i];
+    if (arg == "-c" || arg == "--config") {
+      if (i + 1 >= args.size()) return UsageError(arg + " needs a PATH");
+      if (!config_path.empty()) return UsageError("-c given twice");
+      config_path = args[++i];
+    } else if (arg == "--check") {
+      check = true;
+    } else if (arg == "--version" || arg == "-v") {
+      version = true;
+    } else if (arg == "-h" || arg == "--help") {
+      fputs(kUsage, stdout);
+      return 0;
+    } else {
+      return UsageError("unknown argument '" + arg + "'");
+    }
+  }
+  if (version) {
+    printf("tidegate %s\n", TIDEGATE_VERSION);
+    return 0;
+  }
+  if (config_path.empty()) return UsageError("missing -c PATH");
+
+  FileConfigSource source(config_path);
+  std::vector<std::string> errors;
+  std::shared_ptr<const tidegate::config::Config> config = source.Load(&errors);
+  if (!config) {
+    for (const std::string& error : errors) fprintf(stderr, "%s\n", error.c_str());
+    return 1;
+  }
+  if (check) {
+    printf("%s: configuration ok\n", config_path.c_str());
+    return 0;
+  }
+
+  if (evthread_use_pthreads() != 0) {
+    fprintf(stderr, "tidegate: libevent threading support is unavailable\n");
+    return 1;
+  }
+  tidegate::app::TidegateFilterChain filters(started);
+  tidegate::proxy::Server server(source, filters);
+  return server.Run(config);
+}

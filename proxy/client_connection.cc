@@ -1,0 +1,286 @@
+#include "proxy/client_connection.h"
+
+#include <event2/bufferevent_ssl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+
+#include "proxy/worker.h"
+
+namespace tidegate::proxy {
+namespace {
+
+// Bytes read ahead of the parser (pipelined requests, a held body). Past it
+// the socket is not read until the parser catches up.
+constexpr size_t kReadHighWatermark = 64 * 1024;
+
+timeval ToTimeval(std::chrono::milliseconds d) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
+  return tv;
+}
+
+void FormatPeer(const sockaddr* peer, int peer_len, std::string* ip, std::string* addr) {
+  char buf[INET6_ADDRSTRLEN] = "";
+  uint16_t port = 0;
+  if (peer != nullptr && peer->sa_family == AF_INET) {
+    auto* in = reinterpret_cast<const sockaddr_in*>(peer);
+    evutil_inet_ntop(AF_INET, &in->sin_addr, buf, sizeof(buf));
+    port = ntohs(in->sin_port);
+    *ip = buf;
+    *addr = *ip + ":" + std::to_string(port);
+  } else if (peer != nullptr && peer->sa_family == AF_INET6) {
+    auto* in6 = reinterpret_cast<const sockaddr_in6*>(peer);
+    evutil_inet_ntop(AF_INET6, &in6->sin6_addr, buf, sizeof(buf));
+    port = ntohs(in6->sin6_port);
+    *ip = buf;
+    *addr = "[" + *ip + "]:" + std::to_string(port);
+  } else {
+    *ip = "unknown";
+    *addr = "unknown";
+  }
+}
+
+}  // namespace
+
+ClientConnection::ClientConnection(Worker& worker, bufferevent* bev, const sockaddr* peer,
+                                   int peer_len, bool tls)
+    : worker_(worker),
+      bev_(bev),
+      timer_(evtimer_new(worker.base(), &ClientConnection::TimerCallback, this)),
+      stream_(*this, worker),
+      tls_(tls) {
+  FormatPeer(peer, peer_len, &client_ip_, &client_addr_);
+}
+
+ClientConnection::~ClientConnection() = default;
+
+void ClientConnection::Start() {
+  const config::ServerConfig& server = worker_.snapshot()->config->server;
+  bufferevent_setcb(bev_.get(), &ClientConnection::ReadCallback, &ClientConnection::WriteCallback,
+                    &ClientConnection::EventCallback, this);
+  bufferevent_setwatermark(bev_.get(), EV_READ, 0, kReadHighWatermark);
+  timeval send_tv = ToTimeval(server.send_timeout);
+  bufferevent_set_timeouts(bev_.get(), nullptr, &send_tv);
+  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  // A connection that never sends a request is a slow client too.
+  ArmTimer(server.header_timeout);
+}
+
+void ClientConnection::OnDrain() {
+  draining_ = true;
+  if (request_state_ == RequestState::kIdle && !stream_.active()) CloseAfterFlush();
+}
+
+void ClientConnection::ArmTimer(std::chrono::milliseconds timeout) {
+  timeval tv = ToTimeval(timeout);
+  evtimer_add(timer_.get(), &tv);
+}
+
+void ClientConnection::ReadCallback(bufferevent*, void* arg) {
+  static_cast<ClientConnection*>(arg)->ProcessInput();
+}
+
+void ClientConnection::WriteCallback(bufferevent*, void* arg) {
+  auto* self = static_cast<ClientConnection*>(arg);
+  if (self->closed_) return;
+  if (self->closing_) {
+    if (self->output_length() == 0) self->CloseNow();
+    return;
+  }
+  if (self->stream_.active()) self->stream_.OnClientDrained();
+}
+
+void ClientConnection::EventCallback(bufferevent*, short events, void* arg) {
+  static_cast<ClientConnection*>(arg)->HandleEvent(events);
+}
+
+void ClientConnection::TimerCallback(evutil_socket_t, short, void* arg) {
+  static_cast<ClientConnection*>(arg)->HandleTimeout();
+}
+
+void ClientConnection::ProcessInput() {
+  if (closed_ || closing_ || in_execute_) return;
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  while (!closed_ && !closing_) {
+    if (request_state_ == RequestState::kComplete) break;  // wait for the response
+    if (request_state_ == RequestState::kBody && !stream_.AcceptsBody()) break;
+    evbuffer_iovec vec;
+    if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1 || vec.iov_len == 0) break;
+
+    if (request_state_ == RequestState::kIdle) {
+      // First byte of a new request: the absolute header deadline starts.
+      const std::shared_ptr<const Snapshot>& current = worker_.snapshot();
+      if (!parser_ || snapshot_ != current) {
+        snapshot_ = current;
+        parser_ = std::make_unique<Http1Parser>(Http1Parser::Kind::kRequest, snapshot_->limits,
+                                                static_cast<Http1Parser::Callbacks*>(this));
+      }
+      request_state_ = RequestState::kHead;
+      ArmTimer(snapshot_->config->server.header_timeout);
+    }
+
+    RequestState before = request_state_;
+    in_execute_ = true;
+    size_t consumed = parser_->Execute(static_cast<const char*>(vec.iov_base), vec.iov_len);
+    in_execute_ = false;
+    evbuffer_drain(in, consumed);
+    if (closed_) return;
+    if (parser_->failed()) {
+      worker_.mutable_stats().client_parse_errors.Inc();
+      if (stream_.active() && stream_.response_started()) {
+        stream_.Abort(parser_->error().status);
+        CloseNow();
+      } else {
+        // Framing is in doubt: answer, then close.
+        evtimer_del(timer_.get());
+        stream_.FailRequest(parser_->error().status);
+      }
+      return;
+    }
+    if (message_complete_) {
+      message_complete_ = false;
+      request_state_ = RequestState::kComplete;
+      evtimer_del(timer_.get());
+      stream_.OnRequestComplete();
+    }
+    if (stream_done_) HandleStreamDone();
+    if (consumed == 0 && request_state_ == before) break;  // paused: wait for an event
+  }
+  if (eof_ && !closed_ && !closing_ && request_state_ != RequestState::kComplete &&
+      !stream_.active()) {
+    CloseNow();  // the client went away between or inside requests
+  }
+}
+
+void ClientConnection::OnRequestHead(RequestHead&& head) {
+  version_minor_ = head.version_minor;
+  first_request_ = false;
+  if (head.framing == BodyFraming::kNone) {
+    evtimer_del(timer_.get());
+  } else {
+    request_state_ = RequestState::kBody;
+    ArmTimer(snapshot_->config->server.body_timeout);
+  }
+  stream_.Begin(std::move(head), snapshot_.get());
+}
+
+void ClientConnection::OnBody(const char* data, size_t len) { stream_.OnRequestBody(data, len); }
+
+void ClientConnection::OnMessageComplete() { message_complete_ = true; }
+
+void ClientConnection::OnStreamDone(bool keep_alive) {
+  stream_done_ = true;
+  stream_keep_alive_ = keep_alive;
+  if (!in_execute_) HandleStreamDone();
+}
+
+void ClientConnection::HandleStreamDone() {
+  stream_done_ = false;
+  if (closed_) return;
+  bool keep = stream_keep_alive_ && request_state_ == RequestState::kComplete && !draining_ &&
+              !eof_ && !closing_;
+  if (!keep) {
+    CloseAfterFlush();
+    return;
+  }
+  stream_.Recycle();
+  parser_->Reset();
+  request_state_ = RequestState::kIdle;
+  ArmTimer(snapshot_->config->server.keepalive_timeout);
+  // Drop the snapshot reference of an idle connection: a reload frees the
+  // old snapshot once every exchange on it ended.
+  if (snapshot_ != worker_.snapshot()) snapshot_.reset(), parser_.reset();
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  if (evbuffer_get_length(in) > 0 && !in_execute_) {
+    // Pipelined bytes: parse them from a fresh callback, not from inside the
+    // previous exchange's call stack.
+    bufferevent_trigger(bev_.get(), EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+  }
+}
+
+void ClientConnection::ResumeRequestBody() {
+  if (!in_execute_) ProcessInput();
+}
+
+void ClientConnection::HandleEvent(short events) {
+  if (closed_) return;
+  if (events & BEV_EVENT_TIMEOUT) {  // no write progress for send_timeout
+    worker_.mutable_stats().client_send_timeouts.Inc();
+    if (stream_.active()) stream_.Abort(0);
+    CloseNow();
+    return;
+  }
+  if (events & BEV_EVENT_ERROR) {
+    if (stream_.active()) stream_.Abort(0);
+    CloseNow();
+    return;
+  }
+  if (events & BEV_EVENT_EOF) {
+    eof_ = true;
+    // Half-close after a complete request: the response is still delivered.
+    if (request_state_ == RequestState::kComplete && stream_.active()) return;
+    ProcessInput();  // bytes that arrived with the FIN
+    if (closed_ || closing_) return;
+    if (request_state_ == RequestState::kComplete && stream_.active()) return;
+    if (stream_.active()) stream_.Abort(0);
+    CloseNow();
+  }
+}
+
+void ClientConnection::HandleTimeout() {
+  if (closed_) return;
+  switch (request_state_) {
+    case RequestState::kIdle:
+      if (!first_request_)
+        worker_.mutable_stats().connections_idle_closed.Inc();
+      else
+        worker_.mutable_stats().client_header_timeouts.Inc();
+      CloseNow();
+      return;
+    case RequestState::kHead:
+      worker_.mutable_stats().client_header_timeouts.Inc();
+      CloseNow();
+      return;
+    case RequestState::kBody:
+      worker_.mutable_stats().client_body_timeouts.Inc();
+      if (stream_.active() && !stream_.response_started()) {
+        stream_.FailRequest(408);
+      } else {
+        if (stream_.active()) stream_.Abort(408);
+        CloseNow();
+      }
+      return;
+    case RequestState::kComplete:
+      return;
+  }
+}
+
+void ClientConnection::CloseAfterFlush() {
+  if (closed_) return;
+  closing_ = true;
+  evtimer_del(timer_.get());
+  bufferevent_disable(bev_.get(), EV_READ);
+  if (output_length() == 0) {
+    CloseNow();
+    return;
+  }
+  // Bound the flush by send_timeout (the bufferevent write timeout).
+}
+
+void ClientConnection::CloseNow() {
+  if (closed_) return;
+  closed_ = true;
+  closing_ = true;
+  evtimer_del(timer_.get());
+  bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+  bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+  if (tls_) {
+    // Quiet close: no close_notify wait.
+    SSL* ssl = bufferevent_openssl_get_ssl(bev_.get());
+    if (ssl != nullptr) SSL_set_quiet_shutdown(ssl, 1);
+  }
+  worker_.OnConnectionClosed(this);
+}
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,101 @@
+// One accepted client connection (plain TCP or TLS through
+// bufferevent_openssl): reads requests with the codec, one exchange at a time
+// in order, enforces the client-side deadlines and limits, and writes
+// responses.
+//
+// Contract: owned by its Worker; worker thread only. Closing never deletes
+// the object in place: Close() releases the socket state and hands the
+// object to the worker, which buries it (deferred delete).
+// Deadlines (one timer): new connection → header_timeout for the first
+// request; first byte of a request head → header_timeout (absolute); end of
+// head → body_timeout (absolute, when a body follows); between requests →
+// keepalive_timeout. Write progress → send_timeout (bufferevent write
+// timeout). Pipelined requests wait in the input buffer (bounded by a read
+// high-watermark) until the previous response is queued.
+#pragma once
+
+#include <event2/bufferevent.h>
+#include <sys/socket.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "proxy/graveyard.h"
+#include "proxy/http1_codec.h"
+#include "proxy/libevent_handles.h"
+#include "proxy/snapshot.h"
+#include "proxy/stream.h"
+
+namespace tidegate::proxy {
+
+class Worker;
+
+class ClientConnection : public Deletable, private Http1Parser::Callbacks {
+ public:
+  // Takes ownership of `bev` (already set up with the socket or TLS).
+  ClientConnection(Worker& worker, bufferevent* bev, const sockaddr* peer, int peer_len, bool tls);
+  ~ClientConnection() override;
+
+  void Start();
+  // Drain: close now when idle, else after the current exchange.
+  void OnDrain();
+
+  // ---- used by Stream ----
+  evbuffer* output() { return bufferevent_get_output(bev_.get()); }
+  size_t output_length() { return evbuffer_get_length(output()); }
+  // The exchange ended; the response is fully queued to output().
+  void OnStreamDone(bool keep_alive);
+  // Stop / resume feeding request body bytes (origin output full / drained).
+  void ResumeRequestBody();
+  // Closes now, discarding queued output (a response cannot be completed).
+  void CloseNow();
+  int request_version_minor() const { return version_minor_; }
+  bool client_eof() const { return eof_; }
+  const std::string& client_ip() const { return client_ip_; }
+  const std::string& client_addr() const { return client_addr_; }
+  bool tls() const { return tls_; }
+
+ private:
+  enum class RequestState { kIdle, kHead, kBody, kComplete };
+
+  static void ReadCallback(bufferevent* bev, void* arg);
+  static void WriteCallback(bufferevent* bev, void* arg);
+  static void EventCallback(bufferevent* bev, short events, void* arg);
+  static void TimerCallback(evutil_socket_t, short, void* arg);
+
+  void ProcessInput();
+  void HandleStreamDone();
+  void HandleEvent(short events);
+  void HandleTimeout();
+  void CloseAfterFlush();
+  void ArmTimer(std::chrono::milliseconds timeout);
+
+  // Http1Parser::Callbacks
+  void OnRequestHead(RequestHead&& head) override;
+  void OnBody(const char* data, size_t len) override;
+  void OnMessageComplete() override;
+
+  Worker& worker_;
+  BuffereventPtr bev_;
+  EventPtr timer_;
+  std::unique_ptr<Http1Parser> parser_;       // created with the first request
+  std::shared_ptr<const Snapshot> snapshot_;  // the snapshot of the current exchange
+  Stream stream_;
+  std::string client_ip_;
+  std::string client_addr_;
+  bool tls_;
+  RequestState request_state_ = RequestState::kIdle;
+  int version_minor_ = 1;
+  bool in_execute_ = false;
+  bool message_complete_ = false;
+  bool stream_done_ = false;
+  bool stream_keep_alive_ = false;
+  bool closing_ = false;
+  bool closed_ = false;
+  bool eof_ = false;
+  bool draining_ = false;
+  bool first_request_ = true;
+};
+
+}  // namespace tidegate::proxy

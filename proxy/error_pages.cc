@@ -1,0 +1,145 @@
+#include "proxy/error_pages.h"
+
+#include <nlohmann/json.hpp>
+
+#include "proxy/http_message.h"
+
+namespace tidegate::proxy {
+namespace {
+
+std::string_view DefaultDetail(int status) {
+  switch (status) {
+    case 400:
+      return "The request could not be understood.";
+    case 404:
+      return "There is nothing here.";
+    case 408:
+      return "The request took too long to arrive.";
+    case 413:
+      return "The request body is too large.";
+    case 414:
+      return "The request target is too long.";
+    case 431:
+      return "The request headers are too large.";
+    case 501:
+      return "This request is not supported.";
+    case 502:
+      return "The shop could not be reached. Please try again in a moment.";
+    case 503:
+      return "This service is temporarily unavailable.";
+    case 504:
+      return "The shop took too long to answer. Please try again in a moment.";
+    default:
+      return "The request could not be completed.";
+  }
+}
+
+void AppendEscapedHtml(std::string_view text, std::string& out) {
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+}
+
+}  // namespace
+
+std::string_view ReasonPhrase(int status) {
+  switch (status) {
+    case 100:
+      return "Continue";
+    case 200:
+      return "OK";
+    case 204:
+      return "No Content";
+    case 304:
+      return "Not Modified";
+    case 400:
+      return "Bad Request";
+    case 403:
+      return "Forbidden";
+    case 404:
+      return "Not Found";
+    case 405:
+      return "Method Not Allowed";
+    case 408:
+      return "Request Timeout";
+    case 413:
+      return "Content Too Large";
+    case 414:
+      return "URI Too Long";
+    case 429:
+      return "Too Many Requests";
+    case 431:
+      return "Request Header Fields Too Large";
+    case 500:
+      return "Internal Server Error";
+    case 501:
+      return "Not Implemented";
+    case 502:
+      return "Bad Gateway";
+    case 503:
+      return "Service Unavailable";
+    case 504:
+      return "Gateway Timeout";
+    default:
+      return "Unknown";
+  }
+}
+
+bool WantsJson(const std::string* accept_header) {
+  if (accept_header == nullptr) return false;
+  // A browser's Accept lists text/html first; an API client asks for JSON.
+  std::string_view accept(*accept_header);
+  size_t json = accept.find("application/json");
+  if (json == std::string_view::npos) return false;
+  size_t html = accept.find("text/html");
+  return html == std::string_view::npos || json < html;
+}
+
+ErrorPage MakeErrorPage(int status, bool json, std::string_view detail) {
+  if (detail.empty()) detail = DefaultDetail(status);
+  std::string_view reason = ReasonPhrase(status);
+  ErrorPage page;
+  if (json) {
+    page.content_type = "application/json";
+    nlohmann::json body = {{"error", std::string(reason)},
+                           {"status", status},
+                           {"detail", std::string(detail)},
+                           {"status_page", "/.tidegate/status"}};
+    page.body = body.dump();
+    page.body.push_back('\n');
+    return page;
+  }
+  page.content_type = "text/html; charset=utf-8";
+  std::string& out = page.body;
+  out.reserve(512);
+  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>";
+  out += std::to_string(status);
+  out.push_back(' ');
+  AppendEscapedHtml(reason, out);
+  out += "</title></head>\n<body><h1>";
+  AppendEscapedHtml(reason, out);
+  out += "</h1>\n<p>";
+  AppendEscapedHtml(detail, out);
+  out += "</p>\n<p><a href=\"/.tidegate/status\">Service status</a></p>\n</body></html>\n";
+  return page;
+}
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,29 @@
+// The proxy's own small response bodies: error pages for statuses the proxy
+// answers itself (400/404/408/413/414/431/501/502/503/504…).
+//
+// Contract: pure functions, thread-safe. Pages link the public status page
+// (/.tidegate/status). The JSON variant is chosen when the client asked for
+// JSON (Accept contains "application/json").
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tidegate::proxy {
+
+struct ErrorPage {
+  std::string content_type;  // "text/html; charset=utf-8" or "application/json"
+  std::string body;
+};
+
+// Standard reason phrase for `status` ("Bad Gateway"); "Unknown" otherwise.
+std::string_view ReasonPhrase(int status);
+
+// True when an Accept header value prefers JSON.
+bool WantsJson(const std::string* accept_header);
+
+// Builds the page for `status`. `detail` is a short plain-text explanation
+// (escaped on output); empty for the default text.
+ErrorPage MakeErrorPage(int status, bool json, std::string_view detail = {});
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,94 @@
+// The filter interface every request feature plugs into (built-in routes now;
+// maintenance gate, waiting room, session control and banner injection later).
+//
+// Model (Envoy-like):
+// * A FilterFactory is built once per configuration snapshot, validated and
+//   immutable; it is shared by all workers (so it must be thread-safe: const
+//   methods only, no mutable state without its own synchronisation).
+// * For every request the stream asks each factory, in chain order, for a
+//   small StreamFilter object (or nullptr: "nothing to do for this request").
+//   The StreamFilter lives exactly as long as the exchange, on the worker
+//   thread that owns the client connection; it is never shared.
+// * Filters never touch sockets. They talk to the core through
+//   FilterCallbacks only.
+//
+// Lifecycle, in order (see docs/architecture.md "Request lifecycle"):
+//   OnRequestHeaders  — request filters, in chain order. kContinue passes to
+//                       the next filter, then to the upstream. kStop halts the
+//                       chain: the filter has called SendLocalReply(), or will
+//                       call SendLocalReply()/ContinueRequest() later on the
+//                       same worker thread (asynchronous gates).
+//   OnResponseHeaders — response filters, in reverse chain order, for origin
+//                       responses only (not for local replies). A filter that
+//                       will change the body length must set
+//                       head.framing = BodyFraming::kChunked ("length
+//                       unknown") and may then rewrite the body; the core
+//                       frames the result for the client (chunked for
+//                       HTTP/1.1, close-delimited for HTTP/1.0).
+//   OnResponseBody    — every piece of de-framed response body, in order;
+//                       the filter may rewrite `chunk` in place (drain, add,
+//                       prepend). end_stream is true exactly once, on the last
+//                       call (chunk may then be empty). Called only when the
+//                       filter returned true from WantsResponseBody().
+#pragma once
+
+#include <event2/buffer.h>
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "proxy/http_message.h"
+
+namespace tidegate::proxy {
+
+enum class FilterStatus { kContinue, kStop };
+
+// What a filter may read about the request's context.
+struct StreamInfo {
+  std::string_view client_ip;
+  bool tls = false;
+  int worker = 0;
+};
+
+class FilterCallbacks {
+ public:
+  virtual ~FilterCallbacks() = default;
+  // Answers the request from the proxy: the upstream is never contacted and
+  // the remaining request filters are skipped. `headers` must not contain
+  // framing or Connection fields (the core sets them). A HEAD request gets
+  // the head only. Call at most once, on the worker thread. `answered_by`
+  // names the feature in the access log ("builtin", "maintenance", "queue").
+  virtual void SendLocalReply(int status, HeaderList headers, std::string body,
+                              std::string_view answered_by = "builtin") = 0;
+  // Resumes the chain after the calling filter returned kStop without a
+  // local reply. Must be called on the worker thread, at most once.
+  virtual void ContinueRequest() = 0;
+  virtual const StreamInfo& stream_info() const = 0;
+};
+
+class StreamFilter {
+ public:
+  virtual ~StreamFilter() = default;
+  virtual FilterStatus OnRequestHeaders(RequestHead& head) { return FilterStatus::kContinue; }
+  virtual void OnResponseHeaders(ResponseHead& head) {}
+  virtual bool WantsResponseBody() const { return false; }
+  virtual void OnResponseBody(evbuffer* chunk, bool end_stream) {}
+};
+
+class FilterFactory {
+ public:
+  virtual ~FilterFactory() = default;
+  // Called on a worker thread for each request; `callbacks` outlives the
+  // returned filter. Returning nullptr skips this filter for the request.
+  virtual std::unique_ptr<StreamFilter> CreateFilter(FilterCallbacks& callbacks) const = 0;
+};
+
+// The ordered chain of one snapshot, built explicitly in one place
+// (proxy/filter_chain_builder.cc) — no static registration.
+struct FilterChain {
+  std::vector<std::unique_ptr<const FilterFactory>> factories;
+};
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,34 @@
+// Header rewriting between the client and the origin.
+//
+// Contract: pure functions on heads, thread-safe. Framing fields
+// (Content-Length, Transfer-Encoding) are the stream's job and are set by it
+// after these run.
+#pragma once
+
+#include <string_view>
+
+#include "proxy/http_message.h"
+
+namespace tidegate::proxy {
+
+struct ForwardingInfo {
+  std::string_view client_ip;  // textual address of the client
+  bool tls = false;            // the client connection is TLS
+};
+
+// Request towards the origin: removes hop-by-hop fields (Connection and the
+// fields it names, Keep-Alive, Upgrade, TE, Proxy-*; so `Upgrade: h2c` never
+// reaches the origin) and Expect (the proxy answers 100-continue itself);
+// appends the client to X-Forwarded-For; sets X-Forwarded-Proto; appends
+// "1.1 tidegate" to Via. Host is kept as sent.
+void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info);
+
+// Response towards the client: removes hop-by-hop fields, and the framing
+// fields when the response has a body (head.framing != kNone); the stream
+// adds its own framing and Connection fields.
+void PrepareClientResponse(ResponseHead& head);
+
+// True for methods a proxy may replay after a failure of a reused connection.
+bool IsIdempotentMethod(std::string_view method);
+
+}  // namespace tidegate::proxy

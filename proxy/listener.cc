@@ -1,0 +1,115 @@
+#include "proxy/listener.h"
+
+#include <errno.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "proxy/error_log.h"
+#include "proxy/snapshot.h"
+#include "proxy/worker.h"
+
+namespace tidegate::proxy {
+namespace {
+
+constexpr int kBacklog = 4096;
+
+}  // namespace
+
+Listener::Listener(Worker& worker, std::string address_text, bool tls)
+    : worker_(worker), address_text_(std::move(address_text)), tls_(tls) {}
+
+Listener::~Listener() = default;
+
+std::unique_ptr<Listener> Listener::Create(Worker& worker, const config::Address& address, bool tls,
+                                           std::string* error) {
+  sockaddr_storage addr;
+  socklen_t addr_len = 0;
+  if (!ResolveAddress(address, &addr, &addr_len, error)) return nullptr;
+  std::unique_ptr<Listener> listener(new Listener(worker, address.text, tls));
+  unsigned flags =
+      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT;
+  listener->listener_.reset(
+      evconnlistener_new_bind(worker.base(), &Listener::OnAccept, listener.get(), flags, kBacklog,
+                              reinterpret_cast<sockaddr*>(&addr), static_cast<int>(addr_len)));
+  if (!listener->listener_) {
+    *error = "cannot listen on " + address.text + ": " + strerror(errno);
+    return nullptr;
+  }
+  evconnlistener_set_error_cb(listener->listener_.get(), &Listener::OnError);
+  listener->backoff_timer_.reset(
+      evtimer_new(worker.base(), &Listener::OnBackoffEnd, listener.get()));
+  return listener;
+}
+
+void Listener::SetAccepting(bool accepting) {
+  wanted_ = accepting;
+  Apply();
+}
+
+void Listener::Apply() {
+  bool enable = wanted_ && !backing_off_;
+  if (enable == enabled_) return;
+  enabled_ = enable;
+  if (enable) {
+    evconnlistener_enable(listener_.get());
+  } else {
+    evconnlistener_disable(listener_.get());
+  }
+}
+
+void Listener::OnAccept(evconnlistener*, evutil_socket_t fd, sockaddr* addr, int len, void* arg) {
+  auto* self = static_cast<Listener*>(arg);
+  self->worker_.OnAccept(fd, addr, len, self->tls_);
+}
+
+void Listener::OnError(evconnlistener*, void* arg) {
+  auto* self = static_cast<Listener*>(arg);
+  int err = EVUTIL_SOCKET_ERROR();
+  self->worker_.mutable_stats().accept_errors.Inc();
+  self->worker_.error_log().Write(LogLevel::kWarn, "listener.accept",
+                                  self->address_text_ + ": accept failed: " +
+                                      evutil_socket_error_to_string(err) + "; pausing accepts");
+  // EMFILE/ENFILE/ENOBUFS leave the socket readable: without a pause the
+  // loop would spin on accept().
+  self->backing_off_ = true;
+  self->Apply();
+  timeval tv{0, static_cast<suseconds_t>(kAcceptBackoff.count() * 1000)};
+  evtimer_add(self->backoff_timer_.get(), &tv);
+}
+
+void Listener::OnBackoffEnd(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Listener*>(arg);
+  self->backing_off_ = false;
+  self->Apply();
+}
+
+bool ProbeAddressFree(const config::Address& address, std::string* error) {
+  sockaddr_storage addr;
+  socklen_t addr_len = 0;
+  if (!ResolveAddress(address, &addr, &addr_len, error)) return false;
+  if (address.port == 0) {
+    *error = "listen address " + address.text + ": port 0 is not supported";
+    return false;
+  }
+  int fd = socket(addr.ss_family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
+    *error = "socket: " + std::string(strerror(errno));
+    return false;
+  }
+  // SO_REUSEADDR (so TIME_WAIT leftovers do not count) but no SO_REUSEPORT:
+  // bind fails if any socket, ours or another process's, listens there.
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+  int rc = bind(fd, reinterpret_cast<sockaddr*>(&addr), addr_len);
+  int err = errno;
+  close(fd);
+  if (rc == 0) return true;
+  if (err == EADDRINUSE) {
+    *error = "address " + address.text + " is already in use";
+  } else {
+    *error = "cannot bind " + address.text + ": " + strerror(err);
+  }
+  return false;
+}
+
+}  // namespace tidegate::proxy

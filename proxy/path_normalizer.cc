@@ -1,0 +1,95 @@
+#include "proxy/path_normalizer.h"
+
+#include <vector>
+
+namespace tidegate::proxy {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool IsUnreserved(unsigned char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+         c == '.' || c == '_' || c == '~';
+}
+
+char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
+
+// Decodes unreserved escapes and canonicalises the others; stops at '?'/'#'.
+std::string DecodeUnreserved(std::string_view in) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  std::string out;
+  out.reserve(in.size() + 1);
+  for (size_t i = 0; i < in.size(); ++i) {
+    char c = in[i];
+    if (c == '?' || c == '#') break;
+    if (c != '%') {
+      out.push_back(c);
+      continue;
+    }
+    int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
+    int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
+    if (hi < 0 || lo < 0) {
+      out += "%25";
+      continue;
+    }
+    unsigned char decoded = static_cast<unsigned char>(hi * 16 + lo);
+    if (IsUnreserved(decoded)) {
+      out.push_back(static_cast<char>(decoded));
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[hi]);
+      out.push_back(kHex[lo]);
+    }
+    i += 2;
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string NormalizePath(std::string_view target, const PathNormalizeOptions& options) {
+  std::string decoded = DecodeUnreserved(target);
+
+  // Split into segments, dropping empty ones (repeated slashes) and resolving
+  // dot segments as we go.
+  std::vector<std::string_view> segments;
+  std::string_view rest(decoded);
+  bool trailing_slash = false;  // the last segment names a directory
+  while (true) {
+    size_t slash = rest.find('/');
+    std::string_view segment = rest.substr(0, slash);
+    if (options.strip_segment_params) {
+      size_t semicolon = segment.find(';');
+      if (semicolon != std::string_view::npos) segment = segment.substr(0, semicolon);
+    }
+    if (segment == "..") {
+      if (!segments.empty()) segments.pop_back();
+    } else if (!segment.empty() && segment != ".") {
+      segments.push_back(segment);
+    }
+    if (slash == std::string_view::npos) {
+      trailing_slash = segment.empty() || segment == "." || segment == "..";
+      break;
+    }
+    rest = rest.substr(slash + 1);
+  }
+
+  std::string out;
+  out.reserve(decoded.size() + 1);
+  for (std::string_view segment : segments) {
+    out.push_back('/');
+    out.append(segment);
+  }
+  if (out.empty() || trailing_slash) out.push_back('/');
+  if (options.lower_case) {
+    for (char& c : out) c = ToLower(c);
+  }
+  return out;
+}
+
+}  // namespace tidegate::proxy

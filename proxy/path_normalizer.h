@@ -1,0 +1,34 @@
+// Canonical form of a request path, so that rules matching on paths (built-in
+// routes, maintenance features, waiting rooms) cannot be side-stepped with
+// `//x`, `/a/../x`, `/%78` or `/x;param`.
+//
+// Contract: pure functions, thread-safe, no allocation beyond the result.
+// The result is only used for matching; the request is forwarded unchanged.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tidegate::proxy {
+
+struct PathNormalizeOptions {
+  // Drop ";params" from every segment ("/checkout;jsessionid=1" → "/checkout").
+  bool strip_segment_params = true;
+  // ASCII lower-case the result (for case-insensitive matching).
+  bool lower_case = false;
+};
+
+// Normalises the path of a request-target:
+// * the query ("?…") and fragment ("#…") are cut off;
+// * percent-encoded unreserved characters (ALPHA DIGIT - . _ ~) are decoded,
+//   other percent-encodings are kept with upper-case hex digits (so "%2f"
+//   never turns into a separator); a malformed "%" escape is kept as "%25";
+// * repeated slashes collapse to one;
+// * "." and ".." segments are resolved (RFC 3986 §5.2.4); ".." never climbs
+//   above the root;
+// * the result always starts with "/".
+// A target that does not start with "/" (e.g. "*") is returned as "/" + it
+// after the same treatment, so it can never match a rule for "/x" by accident.
+std::string NormalizePath(std::string_view target, const PathNormalizeOptions& options = {});
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,210 @@
+#include "proxy/server.h"
+
+#include <signal.h>
+#include <stdio.h>
+
+#include "proxy/listener.h"
+
+namespace tidegate::proxy {
+namespace {
+
+std::vector<std::string> ListenTexts(const config::Config& config) {
+  std::vector<std::string> out;
+  for (const auto& a : config.server.listen) out.push_back("http " + a.text);
+  if (config.server.tls) {
+    for (const auto& a : config.server.tls->listen) out.push_back("https " + a.text);
+  }
+  return out;
+}
+
+timeval ToTimeval(std::chrono::milliseconds d) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
+  return tv;
+}
+
+}  // namespace
+
+Server::Server(ConfigSource& source, const FilterChainBuilder& filters)
+    : source_(source), filters_(filters) {}
+
+Server::~Server() {
+  StopWorkers();
+  workers_.clear();
+  signal_events_.clear();
+  worker_event_.reset();
+  drain_timer_.reset();
+}
+
+int Server::Run(std::shared_ptr<const config::Config> config) {
+  signal(SIGPIPE, SIG_IGN);
+  base_.reset(event_base_new());
+  if (!base_) {
+    fprintf(stderr, "tidegate: cannot create the event loop\n");
+    return 1;
+  }
+  const config::ServerConfig& server = config->server;
+  std::string error;
+  LogLevel level = LogLevel::kInfo;
+  ParseLogLevel(server.log_level, &level);
+  error_log_ = ErrorLog::Open(server.error_log, level, &error);
+  if (!error_log_) {
+    fprintf(stderr, "tidegate: %s\n", error.c_str());
+    return 1;
+  }
+  access_log_ = AccessLog::Open(server.access_log, &error);
+  if (!access_log_ && !error.empty()) {
+    fprintf(stderr, "tidegate: %s\n", error.c_str());
+    return 1;
+  }
+  snapshot_ = BuildSnapshot(config, filters_, generation_, &error);
+  if (!snapshot_) {
+    fprintf(stderr, "tidegate: %s\n", error.c_str());
+    return 1;
+  }
+  // Case 33: refuse to share a port with another process.
+  std::vector<config::Address> addresses = server.listen;
+  if (server.tls)
+    addresses.insert(addresses.end(), server.tls->listen.begin(), server.tls->listen.end());
+  if (addresses.empty()) {
+    fprintf(stderr, "tidegate: server.listen: no listen address configured\n");
+    return 1;
+  }
+  for (const config::Address& address : addresses) {
+    if (!ProbeAddressFree(address, &error)) {
+      fprintf(stderr, "tidegate: %s\n", error.c_str());
+      return 1;
+    }
+  }
+
+  worker_event_.reset(event_new(base_.get(), -1, 0, &Server::OnWorkerEvent, this));
+  drain_timer_.reset(evtimer_new(base_.get(), &Server::OnDrainTimeout, this));
+  const int count = snapshot_->workers;
+  const uint32_t share =
+      std::max<uint32_t>(1, (server.max_connections + count - 1) / static_cast<uint32_t>(count));
+  for (int i = 0; i < count; ++i) {
+    Worker::Options options;
+    options.index = i;
+    options.error_log = error_log_;
+    options.access_sink = access_log_ ? access_log_->NewSink() : nullptr;
+    options.observer = this;
+    options.max_connections = share;
+    auto worker = std::make_unique<Worker>(std::move(options), snapshot_);
+    if (!worker->Start(&error)) {
+      fprintf(stderr, "tidegate: %s\n", error.c_str());
+      StopWorkers();
+      return 1;
+    }
+    workers_.push_back(std::move(worker));
+  }
+  for (int signal_number : {SIGHUP, SIGTERM, SIGINT}) {
+    EventPtr event(evsignal_new(base_.get(), signal_number, &Server::OnSignal, this));
+    event_add(event.get(), nullptr);
+    signal_events_.push_back(std::move(event));
+  }
+  for (int i = 0; i < count; ++i) {
+    for (const config::Address& address : addresses) {
+      fprintf(stderr, "tidegate: listening on %s (worker %d)\n", address.text.c_str(), i);
+    }
+  }
+  fflush(stderr);
+  error_log_->Write(
+      LogLevel::kInfo, "server.start",
+      "tidegate " TIDEGATE_VERSION " started with " + std::to_string(count) + " worker(s)");
+
+  event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
+
+  for (auto& worker : workers_) worker->Join();
+  error_log_->Write(LogLevel::kInfo, "server.stop", "tidegate stopped");
+  return 0;
+}
+
+void Server::OnSignal(evutil_socket_t signal_number, short, void* arg) {
+  auto* self = static_cast<Server*>(arg);
+  if (signal_number == SIGHUP) {
+    self->Reload();
+  } else {
+    self->BeginDrain();
+  }
+}
+
+void Server::Reload() {
+  error_log_->Reopen();
+  if (access_log_) access_log_->Reopen();
+  if (draining_) return;
+  std::vector<std::string> errors;
+  std::shared_ptr<const config::Config> config = source_.Load(&errors);
+  if (!config) {
+    error_log_->Write(LogLevel::kError, "config.reload",
+                      "reload failed; keeping the running configuration (" +
+                          std::to_string(errors.size()) + " error(s))");
+    for (size_t i = 0; i < errors.size(); ++i) {
+      // One key per error line, so the rate limit never hides one.
+      error_log_->Write(LogLevel::kError, "config.error." + std::to_string(i), errors[i]);
+    }
+    return;
+  }
+  std::string error;
+  auto snapshot = BuildSnapshot(config, filters_, generation_ + 1, &error);
+  if (!snapshot) {
+    error_log_->Write(LogLevel::kError, "config.reload",
+                      "reload failed; keeping the running configuration: " + error);
+    return;
+  }
+  const config::Config& old = *snapshot_->config;
+  if (ListenTexts(old) != ListenTexts(*config) || snapshot->workers != snapshot_->workers ||
+      old.server.error_log != config->server.error_log ||
+      old.server.access_log != config->server.access_log) {
+    error_log_->Write(LogLevel::kWarn, "config.restart_needed",
+                      "listen addresses, worker count or log paths changed: restart tidegate to "
+                      "apply them; everything else is reloaded");
+  }
+  ++generation_;
+  snapshot_ = std::move(snapshot);
+  for (auto& worker : workers_) worker->PublishSnapshot(snapshot_);
+  error_log_->Write(LogLevel::kInfo, "config.reload",
+                    "configuration reloaded (generation " + std::to_string(generation_) + ")");
+}
+
+void Server::BeginDrain() {
+  if (draining_) {
+    // A second SIGTERM/SIGINT: stop now.
+    StopWorkers();
+    event_base_loopexit(base_.get(), nullptr);
+    return;
+  }
+  draining_ = true;
+  error_log_->Write(LogLevel::kInfo, "server.drain", "draining in-flight requests");
+  for (auto& worker : workers_) worker->BeginDrain();
+  timeval tv = ToTimeval(snapshot_->config->server.drain_timeout);
+  evtimer_add(drain_timer_.get(), &tv);
+}
+
+void Server::OnWorkerDrained(int) {
+  // Worker thread: post to the control thread.
+  drained_workers_.fetch_add(1);
+  event_active(worker_event_.get(), EV_READ, 0);
+}
+
+void Server::OnWorkerEvent(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Server*>(arg);
+  if (self->drained_workers_.load() >= static_cast<int>(self->workers_.size())) {
+    event_base_loopexit(self->base_.get(), nullptr);
+  }
+}
+
+void Server::OnDrainTimeout(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<Server*>(arg);
+  self->error_log_->Write(LogLevel::kWarn, "server.drain",
+                          "drain_timeout reached; closing the remaining connections");
+  self->StopWorkers();
+  event_base_loopexit(self->base_.get(), nullptr);
+}
+
+void Server::StopWorkers() {
+  for (auto& worker : workers_) worker->ForceStop();
+  for (auto& worker : workers_) worker->Join();
+}
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,69 @@
+// The control thread: owns the configuration, the logs and the workers;
+// handles signals (SIGHUP reload, SIGTERM/SIGINT drain); publishes snapshots.
+//
+// Contract: Run() is called once, on the main thread, after
+// evthread_use_pthreads(). It returns the process exit code: 0 after a clean
+// drain, 1 when start-up failed (the reason is printed to stderr).
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "proxy/access_log.h"
+#include "proxy/error_log.h"
+#include "proxy/libevent_handles.h"
+#include "proxy/snapshot.h"
+#include "proxy/worker.h"
+
+namespace tidegate::proxy {
+
+// Where configuration comes from (the binary wires config::LoadConfig in).
+class ConfigSource {
+ public:
+  virtual ~ConfigSource() = default;
+  // Control thread. On failure returns nullptr and fills *errors with
+  // "file:line:col key: message" lines.
+  virtual std::shared_ptr<const config::Config> Load(std::vector<std::string>* errors) = 0;
+};
+
+class Server : public Worker::Observer {
+ public:
+  Server(ConfigSource& source, const FilterChainBuilder& filters);
+  ~Server() override;
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  // Starts with `config` (already loaded and validated) and serves until
+  // drained. Blocks.
+  int Run(std::shared_ptr<const config::Config> config);
+
+ private:
+  static void OnSignal(evutil_socket_t signal, short, void* arg);
+  static void OnWorkerEvent(evutil_socket_t, short, void* arg);
+  static void OnDrainTimeout(evutil_socket_t, short, void* arg);
+
+  void Reload();
+  void BeginDrain();
+  void OnWorkerDrained(int worker) override;  // worker thread
+  void StopWorkers();
+
+  ConfigSource& source_;
+  const FilterChainBuilder& filters_;
+  EventBasePtr base_;
+  std::shared_ptr<ErrorLog> error_log_;
+  std::unique_ptr<AccessLog> access_log_;  // outlives the workers (declared first)
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::vector<std::unique_ptr<Worker>> workers_;
+  std::vector<EventPtr> signal_events_;
+  EventPtr worker_event_;
+  EventPtr drain_timer_;
+  std::atomic<int> drained_workers_{0};
+  bool draining_ = false;
+  uint64_t generation_ = 1;
+};
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,68 @@
+// The immutable view of the configuration that workers serve with.
+//
+// Contract: built on the control thread (BuildSnapshot: reads certificate
+// files, resolves origin names — blocking work that must never run on a
+// worker), then published to every worker as std::shared_ptr<const Snapshot>.
+// Never mutated after publication; a request keeps the snapshot it started
+// with until it ends, so a reload never changes a request midway.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "proxy/filter.h"
+#include "proxy/http1_codec.h"
+#include "proxy/tls_context.h"
+
+namespace tidegate::proxy {
+
+struct UpstreamServer {
+  std::string text;  // "127.0.0.1:9000" as configured, for logs
+  sockaddr_storage addr{};
+  socklen_t addr_len = 0;
+};
+
+struct Snapshot {
+  std::shared_ptr<const config::Config> config;
+  std::shared_ptr<const TlsContext> tls;  // null without [server.tls]
+  std::vector<UpstreamServer> upstreams;
+  FilterChain filters;
+  ParseLimits limits;
+  int workers = 1;          // resolved worker count
+  uint64_t generation = 0;  // 1 for the first snapshot, +1 per reload
+};
+
+// Builds the filter chain for one configuration. Implemented by the binary
+// (app/), which is the one place that knows every feature: proxy/ never
+// depends on feature folders.
+class FilterChainBuilder {
+ public:
+  virtual ~FilterChainBuilder() = default;
+  // Control thread. Returns false and sets *error when a filter's config is
+  // unusable.
+  virtual bool Build(const config::Config& config, int workers, FilterChain* chain,
+                     std::string* error) const = 0;
+};
+
+// Resolves `[server].workers` (0 = hardware concurrency, at least 1).
+int ResolveWorkerCount(const config::Config& config);
+
+// Parses an IP literal address ("127.0.0.1:80", "[::1]:80") or, failing that,
+// resolves the host name (blocking; control thread only). False + *error on
+// failure.
+bool ResolveAddress(const config::Address& address, sockaddr_storage* out, socklen_t* out_len,
+                    std::string* error);
+
+// Control thread. Returns nullptr and sets *error ("tls: …", "upstream …")
+// when something the config names cannot be used.
+std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const config::Config> config,
+                                              const FilterChainBuilder& filters,
+                                              uint64_t generation, std::string* error);
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,123 @@
+// One request/response exchange on a client connection: runs the filter
+// chain, answers locally or forwards to an origin, relays the response with
+// the right framing for the client, and writes the access-log record.
+//
+// Contract: owned by its ClientConnection (one Stream object, reused for
+// every exchange of that connection, so no per-request allocation of the
+// stream itself); worker thread only. The connection feeds it the request
+// (Begin / OnRequestBody / OnRequestComplete) and tells it about the client
+// side (OnClientDrained / Abort). The stream reports the end of the exchange
+// with ClientConnection::OnStreamDone(keep_alive) exactly once per Begin().
+// Streaming both ways is bounded: at most ~kMaxBuffered bytes wait in either
+// output buffer before the other side stops being read.
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "proxy/filter.h"
+#include "proxy/http_message.h"
+#include "proxy/libevent_handles.h"
+#include "proxy/snapshot.h"
+#include "proxy/upstream_connection.h"
+
+namespace tidegate::proxy {
+
+class ClientConnection;
+class Worker;
+
+class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
+ public:
+  static constexpr size_t kMaxBuffered = 64 * 1024;
+
+  Stream(ClientConnection& connection, Worker& worker);
+  ~Stream() override;
+
+  bool active() const { return phase_ != Phase::kIdle; }
+  // True when request body bytes may be fed now (not held by an
+  // asynchronous filter, not blocked by the origin's full output buffer).
+  bool AcceptsBody() const;
+  bool response_started() const { return response_head_sent_; }
+
+  // From the connection, in order.
+  void Begin(RequestHead&& head, const Snapshot* snapshot);
+  void OnRequestBody(const char* data, size_t len);
+  void OnRequestComplete();
+  // The client connection's output drained (resume reading the origin).
+  void OnClientDrained();
+  // The client is gone or the connection must close now: drop the upstream
+  // (never pooled) and log the exchange. No OnStreamDone() follows.
+  void Abort(int status_if_unanswered);
+  // The connection answers a request error itself (parse error, timeout):
+  // drops the upstream and writes the page. Ends the exchange (closing).
+  void FailRequest(int status);
+  // Frees the heads and filters of the finished exchange (called by the
+  // connection once no filter or head reference is on the call stack).
+  void Recycle();
+
+  // FilterCallbacks
+  void SendLocalReply(int status, HeaderList headers, std::string body,
+                      std::string_view answered_by) override;
+  void ContinueRequest() override;
+  const StreamInfo& stream_info() const override { return info_; }
+
+  // UpstreamConnection::Handler
+  void OnUpstreamResponseHead(ResponseHead&& head) override;
+  void OnUpstreamBody(const char* data, size_t len) override;
+  void OnUpstreamComplete() override;
+  void OnUpstreamError(UpstreamError error) override;
+  void OnUpstreamDrained() override;
+
+ private:
+  enum class Phase { kIdle, kFilters, kHeld, kUpstream, kDone };
+  enum class OutFraming { kNone, kLength, kChunked, kUntilClose };
+
+  void RunRequestFilters();
+  void StartUpstream(bool allow_pooled);
+  void WriteRequestHead();
+  void SendProxyError(int status);
+  void WriteLocalResponse(int status, HeaderList& headers, const std::string& body,
+                          bool force_close);
+  void WriteResponseBody(evbuffer* body);
+  void Finish(bool keep_alive);
+  void LogExchange();
+  void Reset();
+  bool ClientWantsKeepAlive() const;
+
+  ClientConnection& connection_;
+  Worker& worker_;
+  StreamInfo info_;
+  const Snapshot* snapshot_ = nullptr;
+
+  Phase phase_ = Phase::kIdle;
+  RequestHead request_;
+  ResponseHead response_;
+  std::vector<std::unique_ptr<StreamFilter>> filters_;
+  size_t next_filter_ = 0;
+  bool body_filters_ = false;
+  EvbufferPtr body_scratch_;  // only when a filter rewrites the response body
+
+  std::unique_ptr<UpstreamConnection> upstream_;
+  size_t server_index_ = 0;
+  bool retried_ = false;
+  bool request_complete_ = false;
+  bool request_body_started_ = false;  // a body byte went to the origin
+  bool upstream_blocked_ = false;      // origin output full: stop feeding body
+  bool continue_sent_ = false;
+
+  bool response_head_sent_ = false;
+  bool keep_alive_ = false;
+  OutFraming out_framing_ = OutFraming::kNone;
+  int status_ = 0;
+  std::string_view answered_by_ = "proxy";
+  uint64_t request_bytes_ = 0;
+  uint64_t response_bytes_ = 0;
+  std::chrono::system_clock::time_point start_wall_;
+  std::chrono::steady_clock::time_point start_;
+  std::chrono::steady_clock::time_point upstream_start_;
+  std::chrono::steady_clock::time_point upstream_end_;
+};
+
+}  // namespace tidegate::proxy

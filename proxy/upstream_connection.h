@@ -1,0 +1,147 @@
+// One TCP connection to an origin server, with its response parser.
+//
+// Contract:
+// * Worker thread only. Owned by exactly one of: the stream using it (during
+//   an exchange) or the worker's UpstreamPool (idle). Never deleted inside
+//   its own callbacks: a connection that is finished with goes to the
+//   worker's Graveyard (Discard()).
+// * One exchange at a time: Begin() attaches a Handler; response events are
+//   delivered to it; after OnUpstreamComplete() or OnUpstreamError() the
+//   handler is detached and gets nothing more.
+// * Handlers must not destroy the connection from inside a callback; they
+//   call Discard() (deferred) or hand it to the pool.
+// * Deadlines: connect_timeout (connect), response_timeout (request fully
+//   sent → response head complete, absolute), read_timeout (inactivity while
+//   reading the body), keep-alive idle timeout while pooled.
+#pragma once
+
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+
+#include "proxy/graveyard.h"
+#include "proxy/http1_codec.h"
+#include "proxy/libevent_handles.h"
+#include "proxy/snapshot.h"
+
+namespace tidegate::proxy {
+
+enum class UpstreamError {
+  kConnectRefused,   // connect failed (refused, unreachable)
+  kConnectTimeout,   // connect did not finish in time
+  kReset,            // connection closed or reset before any response byte
+  kResponseTimeout,  // response head not complete in time
+  kReadTimeout,      // no body byte for read_timeout
+  kClosedEarly,      // closed or reset in the middle of the response
+  kBadResponse,      // response failed the codec's framing checks
+};
+
+std::string_view UpstreamErrorName(UpstreamError error);
+
+class UpstreamConnection : public Deletable, private Http1Parser::Callbacks {
+ public:
+  using Duration = std::chrono::milliseconds;
+
+  class Handler {
+   public:
+    virtual ~Handler() = default;
+    virtual void OnUpstreamResponseHead(ResponseHead&& head) = 0;
+    virtual void OnUpstreamBody(const char* data, size_t len) = 0;
+    // The response ended; reusable() tells whether the connection may be pooled.
+    virtual void OnUpstreamComplete() = 0;
+    virtual void OnUpstreamError(UpstreamError error) = 0;
+    // The output buffer (request bytes) drained: send more body.
+    virtual void OnUpstreamDrained() = 0;
+  };
+
+  // Told when an idle (pooled) connection dies or expires.
+  class IdleOwner {
+   public:
+    virtual ~IdleOwner() = default;
+    virtual void OnIdleConnectionLost(UpstreamConnection* connection) = 0;
+  };
+
+  UpstreamConnection(event_base* base, Graveyard* graveyard, size_t server_index,
+                     uint64_t pool_generation, const UpstreamServer& server);
+  ~UpstreamConnection() override;
+
+  // Starts the non-blocking connect. False when the socket could not even be
+  // created (the caller treats it as kConnectRefused).
+  bool Connect(Duration connect_timeout);
+
+  // Starts an exchange: the request head (and body) go to output().
+  void Begin(Handler* handler, bool head_request, Duration response_timeout, Duration read_timeout);
+  // The whole request has been queued to output(): the response deadline
+  // starts now.
+  void RequestQueued();
+  evbuffer* output();
+  size_t output_length();
+
+  // Backpressure from the client side.
+  void PauseReading();
+  void ResumeReading();
+
+  // Pooled: watch for close and expiry.
+  void EnterIdle(IdleOwner* owner, Duration idle_timeout);
+  // Detaches everything and buries the connection (deferred delete).
+  static void Discard(std::unique_ptr<UpstreamConnection> connection);
+
+  // True after a complete response when the connection may carry another
+  // exchange (origin keep-alive, no leftover bytes, request fully sent).
+  bool reusable() const;
+  bool response_started() const { return response_started_; }
+  bool reused() const { return exchanges_ > 1; }
+  size_t server_index() const { return server_index_; }
+  uint64_t pool_generation() const { return pool_generation_; }
+  const std::string& server_text() const { return server_text_; }
+
+ private:
+  enum class State { kConnecting, kReady, kAwaitingHead, kBody, kDone, kIdle, kClosed };
+
+  static void ReadCallback(bufferevent* bev, void* arg);
+  static void WriteCallback(bufferevent* bev, void* arg);
+  static void EventCallback(bufferevent* bev, short events, void* arg);
+  static void TimerCallback(evutil_socket_t, short, void* arg);
+
+  void ProcessInput();
+  void HandleEvent(short events);
+  void Fail(UpstreamError error);
+  void ArmTimer(Duration timeout);
+  void Shutdown();
+
+  // Http1Parser::Callbacks
+  void OnResponseHead(ResponseHead&& head) override;
+  void OnBody(const char* data, size_t len) override;
+  void OnMessageComplete() override;
+
+  event_base* base_;
+  Graveyard* graveyard_;
+  const size_t server_index_;
+  const uint64_t pool_generation_;
+  const std::string server_text_;
+  sockaddr_storage addr_;
+  socklen_t addr_len_;
+
+  BuffereventPtr bev_;
+  EventPtr timer_;
+  Http1Parser parser_;
+  Handler* handler_ = nullptr;
+  IdleOwner* idle_owner_ = nullptr;
+  State state_ = State::kConnecting;
+  Duration response_timeout_{0};
+  Duration read_timeout_{0};
+  Duration connect_timeout_{0};
+  bool head_request_ = false;
+  bool request_queued_ = false;
+  bool response_started_ = false;  // a response byte arrived in this exchange
+  bool message_complete_ = false;
+  bool interim_response_ = false;  // 1xx being skipped
+  bool keep_alive_ = false;
+  bool paused_ = false;
+  uint64_t exchanges_ = 0;
+};
+
+}  // namespace tidegate::proxy

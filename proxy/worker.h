@@ -1,0 +1,116 @@
+// One worker thread: its own event_base, its own SO_REUSEPORT listeners, its
+// own client connections, upstream pool and counters.
+//
+// Threads: the constructor, Start() and Join() run on the control thread.
+// PublishSnapshot(), BeginDrain() and ForceStop() may be called from any
+// thread: they post work to the worker (a mutex-protected mailbox plus
+// event_active), never touch the worker's base directly. Everything else runs
+// on the worker thread only and takes no lock.
+#pragma once
+
+#include <sys/socket.h>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "proxy/access_log.h"
+#include "proxy/error_log.h"
+#include "proxy/graveyard.h"
+#include "proxy/libevent_handles.h"
+#include "proxy/snapshot.h"
+#include "proxy/upstream_pool.h"
+#include "proxy/worker_stats.h"
+
+namespace tidegate::proxy {
+
+class ClientConnection;
+class Listener;
+
+class Worker {
+ public:
+  // Told (on the worker thread) when the worker has finished draining.
+  class Observer {
+   public:
+    virtual ~Observer() = default;
+    virtual void OnWorkerDrained(int worker) = 0;
+  };
+
+  struct Options {
+    int index = 0;
+    std::shared_ptr<ErrorLog> error_log;     // never null
+    AccessLog::Sink* access_sink = nullptr;  // null = access log off
+    Observer* observer = nullptr;
+    uint32_t max_connections = 10000;  // this worker's share
+  };
+
+  Worker(Options options, std::shared_ptr<const Snapshot> snapshot);
+  ~Worker();
+  Worker(const Worker&) = delete;
+  Worker& operator=(const Worker&) = delete;
+
+  // Control thread: creates the listeners (plain and TLS addresses of the
+  // snapshot's config) and starts the thread. False + *error when a listener
+  // cannot be bound.
+  bool Start(std::string* error);
+  void Join();
+
+  // Any thread.
+  void PublishSnapshot(std::shared_ptr<const Snapshot> snapshot);
+  void BeginDrain();
+  void ForceStop();
+  const WorkerStats& stats() const { return stats_; }
+
+  // ---- worker thread only ----
+  event_base* base() const { return base_.get(); }
+  const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
+  WorkerStats& mutable_stats() { return stats_; }
+  UpstreamPool& pool() { return *pool_; }
+  Graveyard& graveyard() { return *graveyard_; }
+  ErrorLog& error_log() { return *options_.error_log; }
+  AccessLog::Sink* access_sink() { return options_.access_sink; }
+  int index() const { return options_.index; }
+  bool draining() const { return draining_; }
+  // A per-thread scratch string for serialising heads (cleared by the user).
+  std::string& scratch() { return scratch_; }
+
+  // Called by a Listener for each accepted socket (ownership of fd passes).
+  void OnAccept(evutil_socket_t fd, const sockaddr* addr, int addr_len, bool tls);
+  // Called by a ClientConnection when it has closed; buries it.
+  void OnConnectionClosed(ClientConnection* connection);
+
+ private:
+  static void OnMailbox(evutil_socket_t, short, void* arg);
+  void HandleMailbox();
+  void AdoptSnapshot(std::shared_ptr<const Snapshot> snapshot);
+  void StartDrain();
+  void MaybeFinishDrain();
+  void UpdateAccepting();
+  void Run();
+
+  Options options_;
+  EventBasePtr base_;
+  std::shared_ptr<const Snapshot> snapshot_;
+  std::unique_ptr<Graveyard> graveyard_;
+  std::unique_ptr<UpstreamPool> pool_;
+  WorkerStats stats_;
+  std::vector<std::unique_ptr<Listener>> listeners_;
+  std::unordered_map<ClientConnection*, std::unique_ptr<ClientConnection>> connections_;
+  bool accepting_ = true;
+  bool draining_ = false;
+  bool drained_ = false;
+  std::string scratch_;
+  std::thread thread_;
+
+  // Mailbox (any thread → worker thread).
+  EventPtr mailbox_event_;
+  std::mutex mailbox_mu_;
+  std::shared_ptr<const Snapshot> mailbox_snapshot_;
+  bool mailbox_drain_ = false;
+};
+
+}  // namespace tidegate::proxy
