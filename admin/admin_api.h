@@ -1,0 +1,136 @@
+// The admin API's request handling, independent of the HTTP server: routing,
+// authentication, roles, throttling, validation, application through the
+// state store, and audit. AdminServer (admin/admin_server.h) feeds it
+// requests read by evhttp; tests may call it directly.
+//
+// Order of checks for every request (docs/admin-api.md):
+//   credentials in the query string → 400 · unknown path → 404 · method not
+//   allowed → 405 · client throttled → 429 + Retry-After · missing/wrong token
+//   → 401 · viewer on a change → 403 · body over the limit → 413 · unknown
+//   feature/room → 404 · malformed JSON → 400 · invalid field → 422 ·
+//   If-Match version mismatch → 409 · store unavailable → 503 · applied and
+//   audited → 200 (audit write failure → 500: the change is in force but not
+//   on record; it is logged).
+// GET /metrics from a loopback client needs no token when
+// AdminApiOptions::metrics_open_on_loopback is set (the default).
+//
+// Contract: control thread only (not thread-safe). Handle() calls `reply`
+// exactly once, synchronously with the local store, later (still on the
+// control thread) with an asynchronous store. AdminApi must outlive pending
+// replies. It does not own the store, audit log or metrics source.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "admin/audit_log.h"
+#include "admin/auth.h"
+#include "admin/metrics.h"
+#include "admin/state_store.h"
+#include "config/config.h"
+
+namespace tidegate::admin {
+
+struct ApiRequest {
+  std::string method;  // "GET", "PUT", …
+  std::string path;    // raw path, without the query
+  std::string query;   // raw query, without '?'
+  std::optional<std::string> authorization;
+  std::optional<std::string> if_match;  // e.g. "\"7\"" or "7": expected state version
+  std::string body;
+  bool body_too_large = false;  // set by the server when the body was cut off
+  std::string client_ip;        // "127.0.0.1", "::1", "unix"
+  std::string client_address;   // "127.0.0.1:53211", for the audit log
+  bool client_is_loopback = false;
+};
+
+struct ApiResponse {
+  int status = 200;
+  std::string content_type = "application/json";
+  std::string body;
+  std::vector<std::pair<std::string, std::string>> headers;  // extra headers
+};
+
+struct AdminApiOptions {
+  size_t max_body_bytes = 64 * 1024;
+  bool metrics_open_on_loopback = true;
+  FailureThrottle::Policy throttle;
+  size_t max_audit_limit = 1000;
+};
+
+class AdminApi {
+ public:
+  using ConfigProvider = std::function<std::shared_ptr<const config::Config>()>;
+  using Logger = std::function<void(std::string_view key, std::string_view message)>;
+  using WallClock = std::function<TimePoint()>;
+
+  struct Deps {
+    ConfigProvider config;                      // the configuration in force (never null result)
+    StateStore* store = nullptr;                // not owned
+    AuditLog* audit = nullptr;                  // not owned
+    const MetricsSource* metrics = nullptr;     // not owned
+    Logger warn;                                // optional: warn-level lines
+    WallClock clock;                            // optional: defaults to system_clock::now
+    FailureThrottle::SteadyClock steady_clock;  // optional, for the throttle
+  };
+
+  AdminApi(Deps deps, const config::AdminConfig& admin, AdminApiOptions options = {});
+
+  // SIGHUP: new tokens apply to the next request.
+  void Reconfigure(const config::AdminConfig& admin);
+
+  void Handle(const ApiRequest& request, std::function<void(ApiResponse)> reply);
+
+  // Counters for /metrics (merged into the snapshot at render time).
+  const AdminMetrics& admin_metrics() const { return metrics_; }
+  const AdminApiOptions& options() const { return options_; }
+
+  // Builds {"error": error, "detail": detail} with `status`.
+  static ApiResponse Error(int status, std::string error, std::string detail);
+
+ private:
+  enum class Route { kState, kAudit, kMetrics, kMaintenance, kBanner, kRoom };
+  struct Match {
+    Route route;
+    std::string name;  // feature or room
+  };
+
+  std::optional<Match> MatchPath(const std::string& path) const;
+  static std::vector<std::string> AllowedMethods(Route route);
+  void Dispatch(const ApiRequest& request, const Match& match, const AuthResult& who,
+                std::function<void(ApiResponse)> reply);
+
+  // routes_read.cc
+  ApiResponse GetState();
+  ApiResponse GetAudit(const ApiRequest& request);
+  ApiResponse GetMetrics();
+  // routes_change.cc
+  void ChangeMaintenance(const ApiRequest& request, const Match& match, const AuthResult& who,
+                         std::function<void(ApiResponse)> reply);
+  void ChangeBanner(const ApiRequest& request, const AuthResult& who,
+                    std::function<void(ApiResponse)> reply);
+  void ChangeRoom(const ApiRequest& request, const Match& match, const AuthResult& who,
+                  std::function<void(ApiResponse)> reply);
+  // Applies a validated change, audits it, replies. `describe` returns the
+  // JSON of the changed object in a given state (for before/after).
+  void ApplyAndAudit(const ApiRequest& request, const AuthResult& who, StateChange change,
+                     std::function<nlohmann::json(const RuntimeState&)> describe,
+                     std::function<void(ApiResponse)> reply);
+
+  TimePoint Now() const { return deps_.clock ? deps_.clock() : Clock::now(); }
+  void Warn(std::string_view key, std::string_view message) const {
+    if (deps_.warn) deps_.warn(key, message);
+  }
+
+  Deps deps_;
+  AdminApiOptions options_;
+  std::unique_ptr<TokenAuthenticator> auth_;
+  FailureThrottle throttle_;
+  AdminMetrics metrics_;
+};
+
+}  // namespace tidegate::admin

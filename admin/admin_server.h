@@ -1,0 +1,74 @@
+// The admin listener: libevent's evhttp on the control thread's event_base,
+// feeding AdminApi (admin/admin_api.h). evhttp is fine here: this is not the
+// proxy path, the admin endpoint serves a handful of operators.
+//
+// Contract:
+// * Start(), Reconfigure() and the destructor run on the control thread, the
+//   thread that runs `control_base`; requests are handled on that thread.
+//   `control_base` must outlive the server. Destroy the server before the
+//   store, audit log and metrics source it was given (not owned).
+// * Listening: `[admin].listen` (an IP literal and port — port 0 picks a
+//   free port, see port() — or "unix:/path"). Start() refuses a non-loopback
+//   IP address when no admin token is configured: an open admin endpoint
+//   reachable from the network is never a default.
+// * Limits: request bodies over AdminApiOptions::max_body_bytes (64 KiB) get a
+//   JSON 413; bodies over `hard_body_limit` are cut off by evhttp itself with
+//   its own 413 (not JSON). Header block limited to 16 KiB; idle connections
+//   closed after 30 s.
+#pragma once
+
+#include <event2/event.h>
+#include <event2/http.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "admin/admin_api.h"
+#include "config/config.h"
+
+namespace tidegate::admin {
+
+struct AdminServerOptions {
+  AdminApiOptions api;
+  size_t hard_body_limit = 1024 * 1024;
+  int timeout_seconds = 30;
+};
+
+// True for 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104 and unix sockets.
+bool IsLoopbackListen(const config::Address& address);
+bool IsLoopbackPeer(std::string_view ip);
+
+class AdminServer {
+ public:
+  // nullptr and *error set ("admin: …") when the address cannot be bound or
+  // is refused by the loopback rule above.
+  static std::unique_ptr<AdminServer> Start(event_base* control_base,
+                                            const config::AdminConfig& admin, AdminApi::Deps deps,
+                                            AdminServerOptions options, std::string* error);
+  ~AdminServer();
+  AdminServer(const AdminServer&) = delete;
+  AdminServer& operator=(const AdminServer&) = delete;
+
+  // SIGHUP with a new [admin] section: new tokens apply at once. A changed
+  // `listen` is not re-bound (it needs a restart): false + *error then, and
+  // the tokens are still updated. Also refuses (false, nothing changed) to
+  // drop every token while listening on a non-loopback address.
+  bool Reconfigure(const config::AdminConfig& admin, std::string* error);
+
+  uint16_t port() const { return port_; }  // 0 for unix sockets
+  AdminApi& api() { return *api_; }
+
+ private:
+  AdminServer() = default;
+  static void OnRequest(evhttp_request* req, void* arg);
+  void Handle(evhttp_request* req);
+
+  evhttp* http_ = nullptr;
+  config::Address listen_;
+  uint16_t port_ = 0;
+  AdminServerOptions options_;
+  std::unique_ptr<AdminApi> api_;
+};
+
+}  // namespace tidegate::admin

@@ -1,0 +1,181 @@
+#include "admin/auth.h"
+
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
+
+#include <algorithm>
+#include <cctype>
+
+namespace tidegate::admin {
+namespace {
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool Sha256(std::string_view data, std::array<unsigned char, 32>* out) {
+  unsigned int len = 0;
+  return EVP_Digest(data.data(), data.size(), out->data(), &len, EVP_sha256(), nullptr) == 1 &&
+         len == 32;
+}
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) ==
+                  std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
+  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+}
+
+}  // namespace
+
+std::string Sha256Hex(std::string_view data) {
+  std::array<unsigned char, 32> digest{};
+  if (!Sha256(data, &digest)) return "";
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char b : digest) {
+    out += kHex[b >> 4];
+    out += kHex[b & 15];
+  }
+  return out;
+}
+
+TokenAuthenticator::TokenAuthenticator(const std::vector<config::AdminToken>& tokens) {
+  for (const auto& t : tokens) {
+    if (t.token_sha256.size() != 64) continue;
+    Entry e{t.name, {}, t.role};
+    bool ok = true;
+    for (size_t i = 0; i < 32; ++i) {
+      int hi = HexValue(t.token_sha256[2 * i]), lo = HexValue(t.token_sha256[2 * i + 1]);
+      if (hi < 0 || lo < 0) {
+        ok = false;
+        break;
+      }
+      e.digest[i] = static_cast<unsigned char>(hi << 4 | lo);
+    }
+    if (ok) tokens_.push_back(std::move(e));
+  }
+}
+
+AuthResult TokenAuthenticator::Check(std::optional<std::string_view> authorization) const {
+  AuthResult result;
+  if (!authorization) return result;  // kMissing
+  std::string_view value = *authorization;
+  while (!value.empty() && (value.front() == ' ' || value.front() == '\t')) value.remove_prefix(1);
+  while (!value.empty() && (value.back() == ' ' || value.back() == '\t')) value.remove_suffix(1);
+  result.status = AuthStatus::kMalformed;
+  if (!StartsWithIgnoreCase(value, "bearer ")) return result;
+  std::string_view token = value.substr(7);
+  while (!token.empty() && token.front() == ' ') token.remove_prefix(1);
+  if (token.empty() || token.size() > 4096) return result;
+  for (char c : token) {
+    if (c <= 0x20 || c >= 0x7f) return result;
+  }
+  std::array<unsigned char, 32> digest{};
+  if (!Sha256(token, &digest)) return result;
+
+  // Compare against every configured digest; never stop at a match, so the
+  // time taken does not reveal which entry matched.
+  const Entry* match = nullptr;
+  last_comparisons_ = 0;
+  for (const Entry& e : tokens_) {
+    ++last_comparisons_;
+    bool equal = CRYPTO_memcmp(digest.data(), e.digest.data(), digest.size()) == 0;
+    if (equal && match == nullptr) match = &e;
+  }
+  if (match == nullptr) {
+    result.status = AuthStatus::kRefused;
+    return result;
+  }
+  result.status = AuthStatus::kOk;
+  result.token_name = match->name;
+  result.role = match->role;
+  return result;
+}
+
+bool QueryCarriesCredentials(std::string_view query) {
+  static constexpr std::string_view kNames[] = {
+      "token",         "access_token", "bearer", "api_key",  "apikey",       "auth",
+      "authorization", "password",     "secret", "id_token", "refresh_token"};
+  while (!query.empty()) {
+    size_t amp = query.find_first_of("&;");
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string_view name = pair.substr(0, eq);
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    for (std::string_view n : kNames) {
+      if (EqualsIgnoreCase(name, n)) return true;
+    }
+    if (StartsWithIgnoreCase(value, "bearer ") || StartsWithIgnoreCase(value, "bearer+") ||
+        StartsWithIgnoreCase(value, "bearer%20")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+FailureThrottle::FailureThrottle(Policy policy, SteadyClock clock)
+    : policy_(policy),
+      clock_(clock ? std::move(clock)
+                   : SteadyClock([] { return std::chrono::steady_clock::now(); })) {}
+
+std::optional<int64_t> FailureThrottle::RetryAfter(const std::string& client) const {
+  auto it = clients_.find(client);
+  if (it == clients_.end()) return std::nullopt;
+  auto now = clock_();
+  if (now >= it->second.blocked_until) return std::nullopt;
+  auto left = std::chrono::ceil<std::chrono::seconds>(it->second.blocked_until - now).count();
+  return std::max<int64_t>(1, left);
+}
+
+void FailureThrottle::RecordFailure(const std::string& client) {
+  auto now = clock_();
+  auto it = clients_.find(client);
+  if (it == clients_.end()) {
+    if (clients_.size() >= policy_.max_clients) Prune(now);
+    it = clients_.emplace(client, ClientState{now, 0, {}, {}}).first;
+  }
+  ClientState& s = it->second;
+  if (now - s.window_start > policy_.window && now >= s.blocked_until) {
+    // A fresh window: the client behaved for a while.
+    s.window_start = now;
+    s.failures = 0;
+    s.delay = std::chrono::seconds(0);
+  }
+  ++s.failures;
+  if (s.failures >= policy_.max_failures) {
+    s.delay = s.delay.count() == 0 ? policy_.base_delay : std::min(s.delay * 2, policy_.max_delay);
+    s.blocked_until = now + s.delay;
+    s.window_start = now;  // keep the client inside the window while it keeps failing
+  }
+}
+
+void FailureThrottle::RecordSuccess(const std::string& client) { clients_.erase(client); }
+
+void FailureThrottle::Prune(std::chrono::steady_clock::time_point now) {
+  for (auto it = clients_.begin(); it != clients_.end();) {
+    if (now - it->second.window_start > policy_.window && now >= it->second.blocked_until) {
+      it = clients_.erase(it);
+    } else {
+      ++it;
+    }
+  }
+  // Still full (an attack from many addresses): drop the oldest windows.
+  while (clients_.size() >= policy_.max_clients) {
+    auto oldest = std::min_element(
+        clients_.begin(), clients_.end(),
+        [](const auto& a, const auto& b) { return a.second.window_start < b.second.window_start; });
+    clients_.erase(oldest);
+  }
+}
+
+}  // namespace tidegate::admin

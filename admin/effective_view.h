@@ -1,0 +1,64 @@
+// The effective view: configuration values merged with run-time overrides,
+// each value tagged with where it comes from ("config" | "runtime").
+//
+// Precedence: an override (RuntimeState) wins over the configuration until it
+// is cleared; an expired maintenance window or banner no longer applies (it
+// is still shown, with phase "expired", until cleared). Overrides that name a
+// room or feature no longer in the configuration (after a reload) apply to
+// nothing and are listed as orphaned.
+//
+// Contract: pure functions (thread-safe, no I/O). The typed functions are
+// what the maintenance gate, banner injector and waiting room read on
+// workers, from the snapshots they were given.
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include <nlohmann/json.hpp>
+
+#include "admin/metrics.h"
+#include "admin/runtime_state.h"
+#include "admin/state_store.h"
+#include "config/config.h"
+
+namespace tidegate::admin {
+
+template <typename T>
+struct Sourced {
+  T value{};
+  ValueSource source = ValueSource::kConfig;
+};
+
+struct EffectiveRoom {
+  std::string name;
+  Sourced<config::RoomMode> mode;
+  Sourced<uint32_t> total_active_users;
+  Sourced<uint32_t> new_users_per_minute;
+  Sourced<config::Duration> session_duration;
+  Sourced<config::QueueingMethod> queueing_method;
+};
+EffectiveRoom EffectiveRoomSettings(const config::RoomConfig& room, const RuntimeState& state);
+
+struct EffectiveBanner {
+  bool enabled = false;  // shown on pages now
+  std::string message;
+  std::string severity;
+  std::optional<TimePoint> next_update_at;
+  std::optional<TimePoint> expires_at;
+  ValueSource source = ValueSource::kConfig;
+};
+EffectiveBanner EffectiveBannerSettings(const config::BannerConfig& banner,
+                                        const RuntimeState& state, TimePoint now);
+
+// The maintenance in force for `feature` at `now`, or nullptr (not under
+// maintenance, scheduled for later, or expired). Points into `state`.
+const MaintenanceOverride* ActiveMaintenance(const RuntimeState& state, std::string_view feature,
+                                             TimePoint now);
+
+// The JSON document of GET /v1/state (docs/admin-api.md).
+nlohmann::json EffectiveStateJson(const config::Config& config, const RuntimeState& state,
+                                  const MetricsSnapshot& metrics, const StoreHealth& store,
+                                  TimePoint now);
+
+}  // namespace tidegate::admin

@@ -1,0 +1,44 @@
+#include "admin/state_store.h"
+
+namespace tidegate::admin {
+
+LocalStore::LocalStore(WallClock clock)
+    : clock_(clock ? std::move(clock) : WallClock([] { return Clock::now(); })),
+      state_(std::make_shared<const RuntimeState>()) {}
+
+void LocalStore::Apply(const StateChange& change, const std::string& actor,
+                       std::optional<uint64_t> expected_version, DoneCallback done) {
+  ++operations_;
+  ApplyResult result;
+  result.before = state_;
+  result.after = state_;
+  if (expected_version && *expected_version != state_->version) {
+    result.status = ApplyStatus::kConflict;
+    result.error = "state is at version " + std::to_string(state_->version) + ", not " +
+                   std::to_string(*expected_version);
+    done(std::move(result));
+    return;
+  }
+  bool changed = false;
+  RuntimeState next = ApplyChange(*state_, change, actor, clock_(), &changed);
+  if (!changed) {
+    result.status = ApplyStatus::kUnchanged;
+    done(std::move(result));
+    return;
+  }
+  state_ = std::make_shared<const RuntimeState>(std::move(next));
+  result.status = ApplyStatus::kApplied;
+  result.after = state_;
+  done(std::move(result));
+  if (on_change_) on_change_(state_);
+}
+
+StoreHealth LocalStore::Health() const {
+  StoreHealth health;
+  health.backend = "local";
+  health.healthy = true;
+  health.operations_total = operations_;
+  return health;
+}
+
+}  // namespace tidegate::admin

@@ -1,0 +1,212 @@
+#include "admin/metrics.h"
+
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+
+namespace tidegate::admin {
+namespace {
+
+std::string FormatDouble(double v) {
+  if (std::isinf(v)) return v > 0 ? "+Inf" : "-Inf";
+  if (std::isnan(v)) return "NaN";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.17g", v);
+  // Shorter form when exact.
+  char short_buf[64];
+  std::snprintf(short_buf, sizeof short_buf, "%g", v);
+  return std::strtod(short_buf, nullptr) == v ? short_buf : buf;
+}
+
+class Writer {
+ public:
+  void Header(std::string_view name, std::string_view type, std::string_view help) {
+    out_ += "# HELP tidegate_";
+    out_ += name;
+    out_ += ' ';
+    out_ += help;
+    out_ += "\n# TYPE tidegate_";
+    out_ += name;
+    out_ += ' ';
+    out_ += type;
+    out_ += '\n';
+  }
+
+  // labels: "key", "value" pairs.
+  void Sample(std::string_view name,
+              std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+              const std::string& value) {
+    out_ += "tidegate_";
+    out_ += name;
+    if (labels.size() > 0) {
+      out_ += '{';
+      bool first = true;
+      for (const auto& [k, v] : labels) {
+        if (!first) out_ += ',';
+        first = false;
+        out_ += k;
+        out_ += "=\"";
+        out_ += EscapeLabelValue(v);
+        out_ += '"';
+      }
+      out_ += '}';
+    }
+    out_ += ' ';
+    out_ += value;
+    out_ += '\n';
+  }
+
+  void Sample(std::string_view name,
+              std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+              uint64_t value) {
+    Sample(name, labels, std::to_string(value));
+  }
+  void SampleSigned(std::string_view name,
+                    std::initializer_list<std::pair<std::string_view, std::string_view>> labels,
+                    int64_t value) {
+    Sample(name, labels, std::to_string(value));
+  }
+
+  void Histogram(std::string_view name, std::string_view help, const HistogramData& h) {
+    Header(name, "histogram", help);
+    std::string bucket = std::string(name) + "_bucket";
+    uint64_t cumulative = 0;
+    for (size_t i = 0; i < h.upper_bounds.size(); ++i) {
+      if (i < h.bucket_counts.size()) cumulative += h.bucket_counts[i];
+      std::string le = FormatDouble(h.upper_bounds[i]);
+      Sample(bucket, {{"le", le}}, cumulative);
+    }
+    // +Inf must equal _count.
+    Sample(bucket, {{"le", "+Inf"}}, h.count);
+    Sample(std::string(name) + "_sum", {}, FormatDouble(h.sum));
+    Sample(std::string(name) + "_count", {}, h.count);
+  }
+
+  std::string Take() { return std::move(out_); }
+
+ private:
+  std::string out_;
+};
+
+}  // namespace
+
+std::vector<double> DefaultLatencyBuckets() {
+  return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
+}
+
+std::string EscapeLabelValue(std::string_view value) {
+  std::string out;
+  out.reserve(value.size());
+  for (char c : value) {
+    if (c == '\\') {
+      out += "\\\\";
+    } else if (c == '"') {
+      out += "\\\"";
+    } else if (c == '\n') {
+      out += "\\n";
+    } else {
+      out += c;
+    }
+  }
+  return out;
+}
+
+std::string RenderPrometheus(const MetricsSnapshot& m) {
+  Writer w;
+  static constexpr const char* kClasses[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
+  w.Header("responses_total", "counter",
+           "Finished client exchanges by status class (none = no response head sent).");
+  for (int i = 0; i < 6; ++i)
+    w.Sample("responses_total", {{"class", kClasses[i]}}, m.responses_by_class[i]);
+
+  w.Header("responses_by_answerer_total", "counter",
+           "Finished client exchanges by what answered them.");
+  for (std::string_view who : {"origin", "queue", "maintenance", "builtin", "proxy"}) {
+    auto it = m.answered_by.find(std::string(who));
+    w.Sample("responses_by_answerer_total", {{"answered_by", who}},
+             it == m.answered_by.end() ? 0 : it->second);
+  }
+  for (const auto& [who, n] : m.answered_by) {
+    if (who != "origin" && who != "queue" && who != "maintenance" && who != "builtin" &&
+        who != "proxy") {
+      w.Sample("responses_by_answerer_total", {{"answered_by", who}}, n);
+    }
+  }
+
+  w.Histogram("request_duration_seconds", "Client exchange duration, first byte to last byte.",
+              m.request_duration);
+  w.Histogram("origin_duration_seconds", "Origin latency, request sent to response head.",
+              m.origin_duration);
+
+  w.Header("origin_errors_total", "counter", "Origin failures by kind.");
+  for (const auto& [kind, n] : m.origin_errors_by_kind)
+    w.Sample("origin_errors_total", {{"kind", kind}}, n);
+  w.Header("origin_retries_total", "counter", "Idempotent requests retried on another connection.");
+  w.Sample("origin_retries_total", {}, m.origin_retries_total);
+
+  w.Header("upstream_pool_idle_connections", "gauge",
+           "Idle pooled origin connections, all workers.");
+  w.SampleSigned("upstream_pool_idle_connections", {}, m.pool_idle_connections);
+  w.Header("upstream_pool_connects_total", "counter", "New origin connections opened.");
+  w.Sample("upstream_pool_connects_total", {}, m.pool_connects_total);
+  w.Header("upstream_pool_reused_total", "counter", "Requests sent on a reused pooled connection.");
+  w.Sample("upstream_pool_reused_total", {}, m.pool_reused_total);
+
+  w.Header("connections_active", "gauge", "Open client connections.");
+  w.SampleSigned("connections_active", {}, m.connections_active);
+  w.Header("connections_accepted_total", "counter", "Client connections accepted.");
+  w.Sample("connections_accepted_total", {}, m.connections_accepted_total);
+
+  w.Header("room_counters_available", "gauge",
+           "1 when waiting-room counters are reported, 0 before the waiting room exists.");
+  w.Sample("room_counters_available", {}, m.room_counters_available ? 1 : 0);
+  if (m.room_counters_available) {
+    w.Header("room_queued", "gauge", "Visitors waiting in a room's queue.");
+    for (const auto& r : m.rooms) w.SampleSigned("room_queued", {{"room", r.name}}, r.queued);
+    w.Header("room_active", "gauge", "Active sessions inside a room.");
+    for (const auto& r : m.rooms) w.SampleSigned("room_active", {{"room", r.name}}, r.active);
+    w.Header("room_admitted_total", "counter", "Visitors admitted from a room's queue.");
+    for (const auto& r : m.rooms)
+      w.Sample("room_admitted_total", {{"room", r.name}}, r.admitted_total);
+    w.Header("room_estimated_wait_seconds", "gauge", "Estimated wait of a new visitor.");
+    for (const auto& r : m.rooms) {
+      w.Sample("room_estimated_wait_seconds", {{"room", r.name}},
+               FormatDouble(r.estimated_wait_seconds));
+    }
+  }
+
+  w.Header("maintenance_hits_total", "counter", "Requests answered by the maintenance gate.");
+  for (const auto& [f, n] : m.maintenance_hits_by_feature)
+    w.Sample("maintenance_hits_total", {{"feature", f}}, n);
+
+  w.Header("banner_injections_total", "counter", "HTML responses that received the banner.");
+  w.Sample("banner_injections_total", {}, m.banner_injections_total);
+  w.Header("banner_skips_total", "counter", "Responses the banner injector skipped, by reason.");
+  for (const auto& [reason, n] : m.banner_skips_by_reason)
+    w.Sample("banner_skips_total", {{"reason", reason}}, n);
+
+  w.Header("state_store_errors_total", "counter", "Failed state-store operations.");
+  w.Sample("state_store_errors_total", {}, m.store_errors_total);
+  w.Histogram("state_store_latency_seconds", "State-store operation latency.", m.store_latency);
+
+  w.Header("config_reloads_total", "counter", "Configuration reloads, by result.");
+  w.Sample("config_reloads_total", {{"result", "ok"}}, m.config_reloads_total);
+  w.Sample("config_reloads_total", {{"result", "failed"}}, m.config_reload_failures_total);
+
+  w.Header("admin_requests_total", "counter", "Admin API requests by status code.");
+  for (const auto& [code, n] : m.admin.requests_by_code)
+    w.Sample("admin_requests_total", {{"code", code}}, n);
+  w.Header("admin_auth_failures_total", "counter",
+           "Admin requests refused for a missing or wrong token.");
+  w.Sample("admin_auth_failures_total", {}, m.admin.auth_failures_total);
+  w.Header("admin_throttled_total", "counter",
+           "Admin requests answered 429 after repeated failures.");
+  w.Sample("admin_throttled_total", {}, m.admin.throttled_total);
+  w.Header("admin_changes_total", "counter", "Run-time changes applied through the admin API.");
+  w.Sample("admin_changes_total", {}, m.admin.changes_applied_total);
+  w.Header("admin_audit_write_errors_total", "counter", "Audit records that could not be written.");
+  w.Sample("admin_audit_write_errors_total", {}, m.admin.audit_write_errors_total);
+  return w.Take();
+}
+
+}  // namespace tidegate::admin

@@ -1,0 +1,101 @@
+// What /metrics exposes, and its rendering in the Prometheus text exposition
+// format 0.0.4.
+//
+// Contract:
+// * MetricsSnapshot is a plain value: the per-worker counters of the core
+//   summed at scrape time by whoever implements MetricsSource (the lead maps
+//   proxy::WorkerStats to it). No per-request locking is implied: workers keep
+//   their own counters, the source only reads them.
+// * MetricsSource::Collect() is called on the control thread, once per scrape
+//   and once per GET /v1/state; it must not block.
+// * RenderPrometheus() is pure (thread-safe, no I/O).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tidegate::admin {
+
+// A cumulative histogram. `bucket_counts[i]` counts observations <= upper_bounds[i]
+// (NOT cumulative: each bucket on its own; rendering accumulates);
+// `bucket_counts` has one more element than `upper_bounds`: the +Inf overflow.
+struct HistogramData {
+  std::vector<double> upper_bounds;  // strictly increasing, seconds
+  std::vector<uint64_t> bucket_counts;
+  double sum = 0;
+  uint64_t count = 0;
+};
+
+// Default latency buckets (seconds), from 1 ms to 30 s.
+std::vector<double> DefaultLatencyBuckets();
+
+struct RoomMetrics {
+  std::string name;
+  int64_t queued = 0;
+  int64_t active = 0;
+  uint64_t admitted_total = 0;
+  double estimated_wait_seconds = 0;
+};
+
+struct AdminMetrics {                                // filled by the admin server itself
+  std::map<std::string, uint64_t> requests_by_code;  // "200", "401", …
+  uint64_t auth_failures_total = 0;
+  uint64_t throttled_total = 0;
+  uint64_t changes_applied_total = 0;
+  uint64_t audit_write_errors_total = 0;
+};
+
+struct MetricsSnapshot {
+  // Finished exchanges by status class: [1]=1xx … [5]=5xx, [0]=no status.
+  uint64_t responses_by_class[6] = {};
+  // Who answered: "origin", "queue", "maintenance", "builtin", "proxy".
+  std::map<std::string, uint64_t> answered_by;
+  HistogramData request_duration;  // whole exchange, seconds
+  HistogramData origin_duration;   // request sent to origin → response head, seconds
+  // Origin failures by kind: "connect_refused", "connect_timeout",
+  // "response_timeout", "read_timeout", "reset", "bad_response", "closed_early".
+  std::map<std::string, uint64_t> origin_errors_by_kind;
+  uint64_t origin_retries_total = 0;
+  // Upstream pool.
+  int64_t pool_idle_connections = 0;
+  uint64_t pool_connects_total = 0;
+  uint64_t pool_reused_total = 0;
+  // Client connections.
+  int64_t connections_active = 0;
+  uint64_t connections_accepted_total = 0;
+  // Waiting rooms: false until the waiting room exists; rooms are then not
+  // rendered (no fake zeros).
+  bool room_counters_available = false;
+  std::vector<RoomMetrics> rooms;
+  // Maintenance gate hits by feature.
+  std::map<std::string, uint64_t> maintenance_hits_by_feature;
+  // Banner injector.
+  uint64_t banner_injections_total = 0;
+  std::map<std::string, uint64_t> banner_skips_by_reason;  // "not_html", "compressed", …
+  // State store.
+  uint64_t store_errors_total = 0;
+  HistogramData store_latency;
+  // Configuration reloads.
+  uint64_t config_reloads_total = 0;
+  uint64_t config_reload_failures_total = 0;
+  // The admin endpoint's own counters.
+  AdminMetrics admin;
+};
+
+class MetricsSource {
+ public:
+  virtual ~MetricsSource() = default;
+  virtual MetricsSnapshot Collect() const = 0;
+};
+
+// Escapes a label value: backslash, double quote and newline.
+std::string EscapeLabelValue(std::string_view value);
+
+// Prometheus text format 0.0.4 ("text/plain; version=0.0.4; charset=utf-8").
+// Every metric is prefixed "tidegate_", with # HELP and # TYPE lines.
+std::string RenderPrometheus(const MetricsSnapshot& metrics);
+
+}  // namespace tidegate::admin

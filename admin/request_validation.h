@@ -1,0 +1,54 @@
+// Validation of admin request bodies into state changes.
+//
+// Contract: pure functions (thread-safe, no I/O). A body is validated
+// completely before anything is applied; on failure the result carries the
+// HTTP status (400 malformed JSON, 422 invalid content), an error code and a
+// detail naming the offending field ("until: must be in the future").
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include <nlohmann/json.hpp>
+
+#include "admin/runtime_state.h"
+
+namespace tidegate::admin {
+
+struct RequestError {
+  int status = 400;
+  std::string error;   // "malformed_json", "validation_failed", …
+  std::string detail;  // names the field
+};
+
+inline constexpr size_t kMaxMaintenanceMessage = 1000;
+inline constexpr size_t kMaxBannerMessage = 500;
+inline constexpr uint32_t kMaxRoomUsers = 100'000'000;
+
+// Parses `body` as a JSON object: 400 when not JSON (or not UTF-8), 422 when
+// JSON but not an object.
+std::optional<nlohmann::json> ParseJsonObject(std::string_view body, RequestError* error);
+
+// PUT /v1/features/{name}/maintenance:
+//   {"message": string 1..1000 (required), "until": RFC 3339 in the future
+//    (optional), "starts_at": RFC 3339 before until (optional)}.
+std::optional<MaintenanceOverride> ValidateMaintenance(const nlohmann::json& body, TimePoint now,
+                                                       RequestError* error);
+
+// PUT /v1/banner:
+//   {"message": string 1..500 (required), "severity": "info"|"warning"|
+//    "critical" (default "info"), "next_update_at": RFC 3339 (optional),
+//    "expires_at": RFC 3339 in the future (optional)}.
+std::optional<BannerOverride> ValidateBanner(const nlohmann::json& body, TimePoint now,
+                                             RequestError* error);
+
+// PATCH /v1/rooms/{name}: at least one of
+//   "mode": "off"|"auto"|"queue_all", "total_active_users": integer
+//   1..100000000, "new_users_per_minute": integer 1..100000000,
+//   "session_duration": duration string ("30s", "5m"; 1s..24h),
+//   "queueing_method": "fifo"|"random"|"passthrough"|"reject";
+// null for a field clears its override. Unknown keys are refused.
+std::optional<RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestError* error);
+
+}  // namespace tidegate::admin

@@ -1,0 +1,172 @@
+// PUT/DELETE /v1/features/{name}/maintenance, PUT/DELETE /v1/banner,
+// PATCH/DELETE /v1/rooms/{name}: validate fully, apply through the store,
+// audit, then acknowledge.
+#include <charconv>
+
+#include "admin/admin_api.h"
+#include "admin/request_validation.h"
+
+namespace tidegate::admin {
+namespace {
+
+// If-Match: "7", W/"7" or 7 → 7. nullopt + *bad when present but not a version.
+std::optional<uint64_t> ParseIfMatch(const std::optional<std::string>& header, bool* bad) {
+  *bad = false;
+  if (!header) return std::nullopt;
+  std::string_view v = *header;
+  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  uint64_t out = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
+    *bad = true;
+    return std::nullopt;
+  }
+  return out;
+}
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+template <typename T>
+nlohmann::json FindJson(const std::map<std::string, T, std::less<>>& map, const std::string& key) {
+  auto it = map.find(key);
+  return it == map.end() ? nlohmann::json(nullptr) : ToJson(it->second);
+}
+
+}  // namespace
+
+void AdminApi::ChangeMaintenance(const ApiRequest& request, const Match& match,
+                                 const AuthResult& who, std::function<void(ApiResponse)> reply) {
+  auto config = deps_.config();
+  bool known = false;
+  for (const auto& f : config->features) known |= f.name == match.name;
+  // An override left over from a feature removed by a reload may still be cleared.
+  bool has_override = deps_.store->Current()->maintenance.count(match.name) > 0;
+  if (!known && !(request.method == "DELETE" && has_override)) {
+    return reply(Error(
+        404, "unknown_feature",
+        "no feature '" + match.name + "' in the configuration ([features." + match.name + "])"));
+  }
+  StateChange change;
+  if (request.method == "PUT") {
+    RequestError error;
+    auto body = ParseJsonObject(request.body, &error);
+    std::optional<MaintenanceOverride> value;
+    if (body) value = ValidateMaintenance(*body, Now(), &error);
+    if (!value) return reply(Error(error.status, error.error, error.detail));
+    change = SetMaintenance{match.name, std::move(*value)};
+  } else {
+    change = ClearMaintenance{match.name};
+  }
+  std::string feature = match.name;
+  ApplyAndAudit(
+      request, who, std::move(change),
+      [feature](const RuntimeState& s) { return FindJson(s.maintenance, feature); },
+      std::move(reply));
+}
+
+void AdminApi::ChangeBanner(const ApiRequest& request, const AuthResult& who,
+                            std::function<void(ApiResponse)> reply) {
+  StateChange change;
+  if (request.method == "PUT") {
+    RequestError error;
+    auto body = ParseJsonObject(request.body, &error);
+    std::optional<BannerOverride> value;
+    if (body) value = ValidateBanner(*body, Now(), &error);
+    if (!value) return reply(Error(error.status, error.error, error.detail));
+    change = SetBanner{std::move(*value)};
+  } else {
+    change = ClearBanner{};
+  }
+  ApplyAndAudit(
+      request, who, std::move(change),
+      [](const RuntimeState& s) { return s.banner ? ToJson(*s.banner) : nlohmann::json(nullptr); },
+      std::move(reply));
+}
+
+void AdminApi::ChangeRoom(const ApiRequest& request, const Match& match, const AuthResult& who,
+                          std::function<void(ApiResponse)> reply) {
+  auto config = deps_.config();
+  bool known = false;
+  for (const auto& r : config->rooms) known |= r.name == match.name;
+  bool has_override = deps_.store->Current()->rooms.count(match.name) > 0;
+  if (!known && !(request.method == "DELETE" && has_override)) {
+    return reply(
+        Error(404, "unknown_room",
+              "no room '" + match.name + "' in the configuration ([rooms." + match.name + "])"));
+  }
+  StateChange change;
+  if (request.method == "PATCH") {
+    RequestError error;
+    auto body = ParseJsonObject(request.body, &error);
+    std::optional<RoomPatch> patch;
+    if (body) patch = ValidateRoomPatch(*body, &error);
+    if (!patch) return reply(Error(error.status, error.error, error.detail));
+    change = PatchRoom{match.name, *patch};
+  } else {
+    change = ResetRoom{match.name};
+  }
+  std::string room = match.name;
+  ApplyAndAudit(
+      request, who, std::move(change),
+      [room](const RuntimeState& s) { return FindJson(s.rooms, room); }, std::move(reply));
+}
+
+void AdminApi::ApplyAndAudit(const ApiRequest& request, const AuthResult& who, StateChange change,
+                             std::function<nlohmann::json(const RuntimeState&)> describe,
+                             std::function<void(ApiResponse)> reply) {
+  bool bad_if_match = false;
+  auto expected = ParseIfMatch(request.if_match, &bad_if_match);
+  if (bad_if_match) {
+    return reply(Error(400, "bad_if_match", "If-Match must be a state version, e.g. \"7\""));
+  }
+  AuditRecord record;
+  record.token_name = who.token_name;
+  record.client = request.client_address;
+  record.method = request.method;
+  record.route = request.path;
+  deps_.store->Apply(change, who.token_name, expected,
+                     [this, record = std::move(record), describe = std::move(describe),
+                      reply = std::move(reply)](ApplyResult result) mutable {
+                       switch (result.status) {
+                         case ApplyStatus::kConflict:
+                           return reply(Error(409, "version_conflict", result.error));
+                         case ApplyStatus::kUnavailable:
+                           return reply(Error(503, "store_unavailable", result.error));
+                         case ApplyStatus::kUnchanged: {
+                           ApiResponse r;
+                           r.body = Dump({{"applied", false},
+                                          {"detail", "nothing to change"},
+                                          {"version", result.after->version},
+                                          {"current", describe(*result.after)}});
+                           return reply(std::move(r));
+                         }
+                         case ApplyStatus::kApplied:
+                           break;
+                       }
+                       ++metrics_.changes_applied_total;
+                       record.time = Now();
+                       record.before = describe(*result.before);
+                       record.after = describe(*result.after);
+                       std::string error;
+                       if (deps_.audit == nullptr || !deps_.audit->Append(record, &error)) {
+                         ++metrics_.audit_write_errors_total;
+                         if (error.empty()) error = "no audit log configured";
+                         Warn("admin.audit", "change applied but not recorded: " + error);
+                         return reply(Error(500, "audit_failed",
+                                            "the change is in force but could not be "
+                                            "recorded in the audit log: " +
+                                                error));
+                       }
+                       ApiResponse r;
+                       r.body = Dump({{"applied", true},
+                                      {"version", result.after->version},
+                                      {"before", record.before},
+                                      {"after", record.after}});
+                       reply(std::move(r));
+                     });
+}
+
+}  // namespace tidegate::admin

@@ -1,0 +1,74 @@
+// GET /v1/state, GET /v1/audit, GET /metrics.
+#include <charconv>
+
+#include "admin/admin_api.h"
+#include "admin/effective_view.h"
+
+namespace tidegate::admin {
+namespace {
+
+// The value of query parameter `name`, or nullopt.
+std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) == name) {
+      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    }
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+ApiResponse AdminApi::GetState() {
+  auto config = deps_.config();
+  MetricsSnapshot metrics = deps_.metrics ? deps_.metrics->Collect() : MetricsSnapshot{};
+  nlohmann::json j =
+      EffectiveStateJson(*config, *deps_.store->Current(), metrics, deps_.store->Health(), Now());
+  ApiResponse r;
+  r.body = j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+ApiResponse AdminApi::GetAudit(const ApiRequest& request) {
+  size_t limit = 100;
+  if (auto text = QueryParam(request.query, "limit")) {
+    size_t value = 0;
+    auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
+    if (ec != std::errc() || end != text->data() + text->size() || value < 1 ||
+        value > options_.max_audit_limit) {
+      return Error(
+          422, "validation_failed",
+          "limit: must be an integer between 1 and " + std::to_string(options_.max_audit_limit));
+    }
+    limit = value;
+  }
+  std::vector<nlohmann::json> records;
+  std::string error;
+  if (deps_.audit == nullptr || !deps_.audit->ReadLast(limit, &records, &error)) {
+    Warn("admin.audit", error);
+    return Error(500, "audit_unreadable", error.empty() ? "no audit log configured" : error);
+  }
+  ApiResponse r;
+  r.body = nlohmann::json{{"records", records}}.dump(-1, ' ', false,
+                                                     nlohmann::json::error_handler_t::replace);
+  return r;
+}
+
+ApiResponse AdminApi::GetMetrics() {
+  MetricsSnapshot snapshot = deps_.metrics ? deps_.metrics->Collect() : MetricsSnapshot{};
+  snapshot.admin = metrics_;
+  StoreHealth health = deps_.store->Health();
+  // The local store has no latency worth measuring; a shared store reports
+  // its errors through Health() as well as through the core's snapshot.
+  snapshot.store_errors_total = std::max(snapshot.store_errors_total, health.errors_total);
+  ApiResponse r;
+  r.content_type = "text/plain; version=0.0.4; charset=utf-8";
+  r.body = RenderPrometheus(snapshot);
+  return r;
+}
+
+}  // namespace tidegate::admin

@@ -1,0 +1,144 @@
+// The run-time overrides operators set through the admin API, and the
+// changes that produce them.
+//
+// Precedence (docs/admin-api.md, "Precedence"): a run-time value overrides the
+// configuration value until an operator clears it. A SIGHUP reload replaces
+// configuration values only, so overrides survive it. With the local store
+// they live in the process and are lost on restart; with a shared store
+// (Redis, waiting-room issue) they survive restarts.
+//
+// Contract: RuntimeState is a plain value. Once published (StateStore,
+// admin/state_store.h) it is held as std::shared_ptr<const RuntimeState> and
+// never mutated, so workers may read a published one from any thread without
+// a lock. ApplyChange() is a pure function (thread-safe, no I/O).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <variant>
+
+#include <nlohmann/json.hpp>
+
+#include "admin/time_util.h"
+#include "config/config.h"
+
+namespace tidegate::admin {
+
+// A feature switched off by an operator. It is in force from `starts_at`
+// (immediately when absent) until `until` (until cleared when absent).
+struct MaintenanceOverride {
+  std::string message;
+  std::optional<TimePoint> starts_at;
+  std::optional<TimePoint> until;
+  std::string set_by;  // admin token name
+  TimePoint set_at;
+};
+
+// The banner set by an operator; replaces [banner] of the configuration
+// (enabled, message, severity) while set and not expired.
+struct BannerOverride {
+  std::string message;
+  std::string severity = "info";  // "info" | "warning" | "critical"
+  std::optional<TimePoint> next_update_at;
+  std::optional<TimePoint> expires_at;
+  std::string set_by;
+  TimePoint set_at;
+};
+
+// Per-room overrides; an unset field keeps the configuration value.
+struct RoomOverride {
+  std::optional<config::RoomMode> mode;
+  std::optional<uint32_t> total_active_users;
+  std::optional<uint32_t> new_users_per_minute;
+  std::optional<config::Duration> session_duration;
+  std::optional<config::QueueingMethod> queueing_method;
+  std::string set_by;  // last change
+  TimePoint set_at;
+  bool empty() const {
+    return !mode && !total_active_users && !new_users_per_minute && !session_duration &&
+           !queueing_method;
+  }
+};
+
+struct RuntimeState {
+  uint64_t version = 0;  // +1 for every applied change
+  std::map<std::string, MaintenanceOverride, std::less<>> maintenance;  // by feature name
+  std::optional<BannerOverride> banner;
+  std::map<std::string, RoomOverride, std::less<>> rooms;  // by room name; never empty overrides
+};
+
+// Where an effective value comes from.
+enum class ValueSource { kConfig, kRuntime };
+std::string_view ValueSourceName(ValueSource source);  // "config" | "runtime"
+
+// "off" | "auto" | "queue_all"; "fifo" | "random" | "passthrough" | "reject".
+std::string_view RoomModeName(config::RoomMode mode);
+std::optional<config::RoomMode> ParseRoomMode(std::string_view text);
+std::string_view QueueingMethodName(config::QueueingMethod method);
+std::optional<config::QueueingMethod> ParseQueueingMethod(std::string_view text);
+bool IsBannerSeverity(std::string_view text);
+
+// "scheduled" (before starts_at), "active", "expired" (at or after until).
+enum class Phase { kScheduled, kActive, kExpired };
+Phase MaintenancePhase(const MaintenanceOverride& m, TimePoint now);
+Phase BannerPhase(const BannerOverride& b, TimePoint now);  // never kScheduled
+std::string_view PhaseName(Phase phase);
+
+// One field of a room PATCH: keep it, set it, or clear its override (JSON null).
+template <typename T>
+struct FieldPatch {
+  enum class Op { kKeep, kSet, kClear };
+  Op op = Op::kKeep;
+  T value{};
+};
+
+struct RoomPatch {
+  FieldPatch<config::RoomMode> mode;
+  FieldPatch<uint32_t> total_active_users;
+  FieldPatch<uint32_t> new_users_per_minute;
+  FieldPatch<config::Duration> session_duration;
+  FieldPatch<config::QueueingMethod> queueing_method;
+};
+
+// The changes the admin API can apply. Serializable (a RedisStore sends them).
+struct SetMaintenance {
+  std::string feature;
+  MaintenanceOverride value;  // set_by / set_at are filled by ApplyChange
+};
+struct ClearMaintenance {
+  std::string feature;
+};
+struct SetBanner {
+  BannerOverride value;
+};
+struct ClearBanner {};
+struct PatchRoom {
+  std::string room;
+  RoomPatch patch;
+};
+struct ResetRoom {  // clears every override of a room
+  std::string room;
+};
+using StateChange =
+    std::variant<SetMaintenance, ClearMaintenance, SetBanner, ClearBanner, PatchRoom, ResetRoom>;
+
+// Applies `change` to a copy of `state`, stamping set_by = actor and
+// set_at = now. *changed is false (and the copy returned unchanged, same
+// version) when the change is a no-op (clearing what is not set, setting the
+// same values); otherwise the version is incremented.
+RuntimeState ApplyChange(const RuntimeState& state, const StateChange& change,
+                         const std::string& actor, TimePoint now, bool* changed);
+
+// JSON forms used by the API, the audit log and (later) the Redis store.
+// Times are RFC 3339 strings, durations strings such as "5m", absent optional
+// values are omitted.
+nlohmann::json ToJson(const MaintenanceOverride& m);
+nlohmann::json ToJson(const BannerOverride& b);
+nlohmann::json ToJson(const RoomOverride& r);
+nlohmann::json ToJson(const RuntimeState& state);
+std::string FormatDuration(config::Duration d);  // "250ms", "30s", "5m", "1h"
+
+}  // namespace tidegate::admin

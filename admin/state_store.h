@@ -1,0 +1,94 @@
+// Where run-time overrides live: an interface with an in-process LocalStore
+// now, and a RedisStore later (waiting-room issue) so that several instances
+// share the same overrides.
+//
+// Contract:
+// * Control thread only: every method is called on the control thread, and
+//   every callback runs on the control thread (an implementation may run it
+//   synchronously, inside Apply(), as LocalStore does, or later from its
+//   event_base, as a Redis-backed store will).
+// * Current() returns the latest known state as an immutable snapshot; the
+//   pointer may be handed to other threads (workers) freely.
+// * Apply() validates nothing about names or values (the admin API does that
+//   before calling it); it only applies, optionally guarded by an expected
+//   version (optimistic concurrency → ApplyStatus::kConflict).
+// * The change callback fires once per applied change (never for a no-op)
+//   with the new snapshot, after Apply()'s `done` has been called, and also
+//   when a shared store learns about a change made by another instance. The
+//   core uses it to publish the snapshot to workers.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "admin/runtime_state.h"
+
+namespace tidegate::admin {
+
+struct StoreHealth {
+  std::string backend;  // "local" | "redis"
+  bool healthy = true;
+  std::string last_error;  // empty when none
+  uint64_t operations_total = 0;
+  uint64_t errors_total = 0;
+  double last_latency_seconds = 0;
+};
+
+enum class ApplyStatus { kApplied, kUnchanged, kConflict, kUnavailable };
+
+struct ApplyResult {
+  ApplyStatus status = ApplyStatus::kApplied;
+  std::string error;  // for kConflict / kUnavailable
+  std::shared_ptr<const RuntimeState> before;
+  std::shared_ptr<const RuntimeState> after;  // == before unless kApplied
+};
+
+class StateStore {
+ public:
+  using StateCallback = std::function<void(std::shared_ptr<const RuntimeState>)>;
+  using DoneCallback = std::function<void(ApplyResult)>;
+
+  virtual ~StateStore() = default;
+
+  // Never null.
+  virtual std::shared_ptr<const RuntimeState> Current() const = 0;
+
+  // Applies `change` on behalf of token `actor`. When `expected_version` is
+  // set and differs from the current version, nothing changes and `done`
+  // gets kConflict. `done` is called exactly once.
+  virtual void Apply(const StateChange& change, const std::string& actor,
+                     std::optional<uint64_t> expected_version, DoneCallback done) = 0;
+
+  // Replaces the change callback (nullptr to remove it).
+  virtual void SetChangeCallback(StateCallback callback) = 0;
+
+  virtual StoreHealth Health() const = 0;
+};
+
+// The embedded default: state in this process only, lost on restart.
+// Apply() completes synchronously (calls `done`, then the change callback,
+// before returning). Not thread-safe: control thread only, as above.
+class LocalStore : public StateStore {
+ public:
+  using WallClock = std::function<TimePoint()>;
+
+  // `clock` defaults to std::chrono::system_clock::now (tests inject one).
+  explicit LocalStore(WallClock clock = nullptr);
+
+  std::shared_ptr<const RuntimeState> Current() const override { return state_; }
+  void Apply(const StateChange& change, const std::string& actor,
+             std::optional<uint64_t> expected_version, DoneCallback done) override;
+  void SetChangeCallback(StateCallback callback) override { on_change_ = std::move(callback); }
+  StoreHealth Health() const override;
+
+ private:
+  WallClock clock_;
+  std::shared_ptr<const RuntimeState> state_;
+  StateCallback on_change_;
+  uint64_t operations_ = 0;
+};
+
+}  // namespace tidegate::admin

@@ -1,0 +1,118 @@
+#include "admin/time_util.h"
+
+#include <cstdio>
+#include <ctime>
+
+namespace tidegate::admin {
+namespace {
+
+// Reads exactly `n` digits at text[*pos]; false if any is not a digit.
+bool ReadDigits(std::string_view text, size_t* pos, int n, int* out) {
+  if (*pos + n > text.size()) return false;
+  int value = 0;
+  for (int i = 0; i < n; ++i) {
+    char c = text[*pos + i];
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  *pos += n;
+  *out = value;
+  return true;
+}
+
+bool Expect(std::string_view text, size_t* pos, char a, char b = 0) {
+  if (*pos >= text.size()) return false;
+  char c = text[*pos];
+  if (c != a && (b == 0 || c != b)) return false;
+  ++*pos;
+  return true;
+}
+
+bool IsLeap(int year) { return (year % 4 == 0 && year % 100 != 0) || year % 400 == 0; }
+
+int DaysInMonth(int year, int month) {
+  static constexpr int kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return month == 2 && IsLeap(year) ? 29 : kDays[month - 1];
+}
+
+std::string Format(TimePoint time, bool millis) {
+  auto since_epoch = time.time_since_epoch();
+  auto secs = std::chrono::floor<std::chrono::seconds>(since_epoch);
+  int ms = static_cast<int>(
+      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - secs).count());
+  std::time_t t = static_cast<std::time_t>(secs.count());
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[40];
+  if (millis) {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
+  } else {
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
+                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+  }
+  return buf;
+}
+
+}  // namespace
+
+std::optional<TimePoint> ParseRfc3339(std::string_view text) {
+  size_t pos = 0;
+  int year, month, day, hour, minute, second;
+  if (!ReadDigits(text, &pos, 4, &year) || !Expect(text, &pos, '-') ||
+      !ReadDigits(text, &pos, 2, &month) || !Expect(text, &pos, '-') ||
+      !ReadDigits(text, &pos, 2, &day) || !Expect(text, &pos, 'T', 't') ||
+      !ReadDigits(text, &pos, 2, &hour) || !Expect(text, &pos, ':') ||
+      !ReadDigits(text, &pos, 2, &minute) || !Expect(text, &pos, ':') ||
+      !ReadDigits(text, &pos, 2, &second)) {
+    return std::nullopt;
+  }
+  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+      minute > 59 || second > 59) {
+    return std::nullopt;
+  }
+  std::chrono::nanoseconds fraction{0};
+  if (pos < text.size() && text[pos] == '.') {
+    ++pos;
+    int digits = 0;
+    int64_t nanos = 0;
+    while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') {
+      if (digits < 9) nanos = nanos * 10 + (text[pos] - '0');
+      ++digits;
+      ++pos;
+    }
+    if (digits == 0) return std::nullopt;
+    for (int i = digits; i < 9; ++i) nanos *= 10;
+    fraction = std::chrono::nanoseconds(nanos);
+  }
+  int offset_minutes = 0;
+  if (pos < text.size() && (text[pos] == 'Z' || text[pos] == 'z')) {
+    ++pos;
+  } else if (pos < text.size() && (text[pos] == '+' || text[pos] == '-')) {
+    int sign = text[pos] == '-' ? -1 : 1;
+    ++pos;
+    int oh, om;
+    if (!ReadDigits(text, &pos, 2, &oh) || !Expect(text, &pos, ':') ||
+        !ReadDigits(text, &pos, 2, &om) || oh > 23 || om > 59) {
+      return std::nullopt;
+    }
+    offset_minutes = sign * (oh * 60 + om);
+  } else {
+    return std::nullopt;
+  }
+  if (pos != text.size()) return std::nullopt;
+
+  std::chrono::year_month_day ymd{std::chrono::year(year), std::chrono::month(month),
+                                  std::chrono::day(day)};
+  auto days = std::chrono::sys_days(ymd);
+  auto t = std::chrono::time_point_cast<std::chrono::nanoseconds>(days) + std::chrono::hours(hour) +
+           std::chrono::minutes(minute) + std::chrono::seconds(second) + fraction -
+           std::chrono::minutes(offset_minutes);
+  return std::chrono::time_point_cast<Clock::duration>(t);
+}
+
+std::string FormatRfc3339(TimePoint time) { return Format(time, false); }
+
+std::string FormatRfc3339Millis(TimePoint time) { return Format(time, true); }
+
+}  // namespace tidegate::admin

@@ -1,0 +1,28 @@
+// RFC 3339 time stamps for the admin API and the audit log.
+//
+// Contract: pure functions, thread-safe, no I/O, no locale.
+#pragma once
+
+#include <chrono>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace tidegate::admin {
+
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+// Parses an RFC 3339 date-time: "2026-11-23T14:30:00Z",
+// "2026-11-23T14:30:00.250+01:00", lower-case "t"/"z" accepted. A date alone,
+// a missing offset, or an out-of-range field (month 13, 25:00, Feb 30) is
+// rejected with std::nullopt. Leap seconds (":60") are rejected.
+std::optional<TimePoint> ParseRfc3339(std::string_view text);
+
+// "2026-11-23T14:30:00Z" (UTC, whole seconds; sub-seconds are truncated).
+std::string FormatRfc3339(TimePoint time);
+
+// "2026-11-23T14:30:00.123Z" (UTC, milliseconds), for audit records.
+std::string FormatRfc3339Millis(TimePoint time);
+
+}  // namespace tidegate::admin
