@@ -212,6 +212,7 @@ AccessLog::~AccessLog() {
   }
   cv_.notify_one();
   if (writer_.joinable()) writer_.join();
+  if (reopened_fd_ >= 0) ::close(reopened_fd_);
   if (fd_ != STDOUT_FILENO) ::close(fd_);
 }
 
@@ -225,13 +226,15 @@ bool AccessLog::Reopen(std::string* error) {
   if (path_ == "-") return true;
   int fd = OpenAppend(path_, error);
   if (fd < 0) return false;
-  int old;
+  int superseded;
   {
-    std::lock_guard<std::mutex> lock(fd_mu_);
-    old = fd_;
-    fd_ = fd;
+    std::lock_guard<std::mutex> lock(sinks_mu_);
+    superseded = reopened_fd_;  // a second SIGHUP before the writer woke up
+    reopened_fd_ = fd;
+    wakeup_ = true;
   }
-  ::close(old);
+  cv_.notify_one();
+  if (superseded >= 0) ::close(superseded);
   return true;
 }
 
@@ -261,11 +264,18 @@ void AccessLog::WriterLoop() {
   std::string batch;
   for (;;) {
     bool stopping;
+    int reopened_fd;
     {
       std::unique_lock<std::mutex> lock(sinks_mu_);
       cv_.wait_for(lock, options_.flush_interval, [this] { return stop_ || wakeup_; });
       wakeup_ = false;
       stopping = stop_;
+      reopened_fd = reopened_fd_;
+      reopened_fd_ = -1;
+    }
+    if (reopened_fd >= 0) {
+      if (fd_ != STDOUT_FILENO) ::close(fd_);
+      fd_ = reopened_fd;
     }
     // After stop_ the workers have stopped writing: this drain is the last.
     DrainSinks(&batch);
@@ -294,7 +304,6 @@ void AccessLog::DrainSinks(std::string* batch) {
 }
 
 void AccessLog::WriteAll(const std::string& data) {
-  std::lock_guard<std::mutex> lock(fd_mu_);
   size_t done = 0;
   while (done < data.size()) {
     ssize_t n = ::write(fd_, data.data() + done, data.size() - done);

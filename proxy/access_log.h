@@ -107,9 +107,11 @@ class AccessLog {
   // writing (control thread).
   Sink* NewSink();
 
-  // SIGHUP (log rotation): opens the path again and switches the writer to
-  // the new file; no-op for "-". On failure the old file stays in use and
-  // false is returned with *error set (when error is not null).
+  // SIGHUP (log rotation): opens the path again (on the calling thread, so
+  // failures are reported here) and hands the new file to the writer, which
+  // switches to it before its next write; never waits for a write in
+  // progress. No-op for "-". On failure the old file stays in use and false
+  // is returned with *error set (when error is not null).
   bool Reopen(std::string* error = nullptr);
 
   // Lines dropped by all sinks, and write(2) failures of the writer thread.
@@ -127,14 +129,14 @@ class AccessLog {
   const std::string path_;
   const Options options_;
 
-  std::mutex fd_mu_;  // guards fd_ (writer writes, Reopen swaps)
-  int fd_;            // 1 for "-"
+  int fd_;  // 1 for "-"; the writer thread's alone while it runs
 
   mutable std::mutex sinks_mu_;  // guards sinks_, stop_, wakeup_; cv_ waits on it
   std::condition_variable cv_;
   std::vector<std::unique_ptr<Sink>> sinks_;
   bool stop_ = false;
   bool wakeup_ = false;
+  int reopened_fd_ = -1;  // from Reopen(), adopted by the writer before its next write
 
   std::atomic<uint64_t> write_errors_{0};
   std::thread writer_;

@@ -1,10 +1,15 @@
 #include "proxy/tls_context.h"
 
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/bufferevent_ssl.h>
+#include <event2/event.h>
 #include <openssl/err.h>
 #include <openssl/evp.h>
 #include <openssl/pem.h>
 #include <openssl/x509v3.h>
 #include <stdlib.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <cstdio>
@@ -348,6 +353,83 @@ TEST_F(TlsContextTest, SslOutlivesTheContextThatMadeIt) {
   HandshakeResult r = Handshake(client.get(), server.get());
   ASSERT_TRUE(r.ok) << r.server_error;
   EXPECT_EQ(PeerCommonName(client.get()), "wildcard.other.example");
+}
+
+// The way the proxy core uses it: bufferevent_openssl over a socket, the
+// bufferevent owning (and freeing) the SSL.
+TEST_F(TlsContextTest, ServesThroughBuffereventOpenssl) {
+  std::string error;
+  auto tls = TlsContext::Load(tls_, &error);
+  ASSERT_NE(tls, nullptr) << error;
+  int fds[2];
+  ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, fds), 0);
+  evutil_make_socket_nonblocking(fds[0]);
+  evutil_make_socket_nonblocking(fds[1]);
+  event_base* base = event_base_new();
+  ASSERT_NE(base, nullptr);
+
+  bufferevent* server = bufferevent_openssl_socket_new(
+      base, fds[0], tls->NewServerSsl(), BUFFEREVENT_SSL_ACCEPTING, BEV_OPT_CLOSE_ON_FREE);
+  auto client_ctx = NewClientCtx();
+  SSL* client_ssl = SSL_new(client_ctx.get());
+  SSL_set_tlsext_host_name(client_ssl, "a.other.example");
+  const unsigned char alpn[] = {8, 'h', 't', 't', 'p', '/', '1', '.', '1'};
+  SSL_set_alpn_protos(client_ssl, alpn, sizeof(alpn));
+  bufferevent* client = bufferevent_openssl_socket_new(
+      base, fds[1], client_ssl, BUFFEREVENT_SSL_CONNECTING, BEV_OPT_CLOSE_ON_FREE);
+  ASSERT_NE(server, nullptr);
+  ASSERT_NE(client, nullptr);
+
+  struct State {
+    event_base* base;
+    std::string reply;
+  } state{base, ""};
+  // Server: echo what arrives, prefixed.
+  bufferevent_setcb(
+      server,
+      [](bufferevent* bev, void*) {
+        evbuffer* in = bufferevent_get_input(bev);
+        std::string data(evbuffer_get_length(in), '\0');
+        evbuffer_remove(in, data.data(), data.size());
+        std::string reply = "pong:" + data;
+        bufferevent_write(bev, reply.data(), reply.size());
+      },
+      nullptr, nullptr, nullptr);
+  bufferevent_enable(server, EV_READ | EV_WRITE);
+  // Client: read the reply, then stop.
+  bufferevent_setcb(
+      client,
+      [](bufferevent* bev, void* arg) {
+        auto* st = static_cast<State*>(arg);
+        evbuffer* in = bufferevent_get_input(bev);
+        size_t n = evbuffer_get_length(in);
+        std::string data(n, '\0');
+        evbuffer_remove(in, data.data(), n);
+        st->reply += data;
+        if (st->reply.size() >= 9) event_base_loopbreak(st->base);
+      },
+      nullptr,
+      [](bufferevent*, short what, void* arg) {
+        if (what & BEV_EVENT_CONNECTED) return;                // handshake done
+        event_base_loopbreak(static_cast<State*>(arg)->base);  // error or EOF: stop, test fails
+      },
+      &state);
+  bufferevent_enable(client, EV_READ | EV_WRITE);
+  bufferevent_write(client, "ping", 4);
+  // A safety net against a hang only; the assertions do not depend on time.
+  timeval limit{20, 0};
+  event_base_loopexit(base, &limit);
+  event_base_dispatch(base);
+
+  EXPECT_EQ(state.reply, "pong:ping");
+  EXPECT_EQ(PeerCommonName(bufferevent_openssl_get_ssl(client)), "wildcard.other.example");
+  const unsigned char* selected = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(bufferevent_openssl_get_ssl(server), &selected, &len);
+  EXPECT_EQ(std::string(reinterpret_cast<const char*>(selected), len), "http/1.1");
+  bufferevent_free(client);  // frees the SSLs and closes the sockets
+  bufferevent_free(server);
+  event_base_free(base);
 }
 
 }  // namespace
