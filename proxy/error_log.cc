@@ -49,6 +49,26 @@ void AppendSanitized(std::string_view text, std::string* out) {
   }
 }
 
+// "<time> <level> <key>: <message> (N similar suppressed)\n"; an empty
+// message leaves only the suppressed count.
+void AppendLine(LogLevel level, std::string_view key, std::string_view message, uint64_t suppressed,
+                std::string* line) {
+  AppendRfc3339Utc(std::chrono::system_clock::now(), line);
+  line->push_back(' ');
+  line->append(LogLevelName(level));
+  line->push_back(' ');
+  AppendSanitized(key, line);
+  line->append(": ");
+  AppendSanitized(message, line);
+  if (suppressed > 0) {
+    if (!message.empty()) line->push_back(' ');
+    line->push_back('(');
+    line->append(std::to_string(suppressed));
+    line->append(" similar suppressed)");
+  }
+  line->push_back('\n');
+}
+
 }  // namespace
 
 bool ParseLogLevel(std::string_view text, LogLevel* level) {
@@ -135,6 +155,7 @@ void ErrorLog::Write(LogLevel level, std::string_view key, std::string_view mess
     }
     if (state.written_in_window >= kLinesPerKeyPerSecond) {
       ++state.suppressed;
+      state.suppressed_level = level;
       ++suppressed_total_;
       return;
     }
@@ -146,22 +167,21 @@ void ErrorLog::Write(LogLevel level, std::string_view key, std::string_view mess
   // Format outside the lock; only the write itself is serialized.
   std::string line;
   line.reserve(48 + key.size() + message.size());
-  AppendRfc3339Utc(std::chrono::system_clock::now(), &line);
-  line.push_back(' ');
-  line.append(LogLevelName(level));
-  line.push_back(' ');
-  AppendSanitized(key, &line);
-  line.append(": ");
-  AppendSanitized(message, &line);
-  if (suppressed > 0) {
-    line.append(" (");
-    line.append(std::to_string(suppressed));
-    line.append(" similar suppressed)");
-  }
-  line.push_back('\n');
-
+  AppendLine(level, key, message, suppressed, &line);
   std::lock_guard<std::mutex> lock(mu_);
   WriteFully(fd_, line);
+}
+
+void ErrorLog::FlushSuppressed() {
+  const auto now = clock_();
+  std::string lines;
+  std::lock_guard<std::mutex> lock(mu_);
+  for (auto& [key, state] : keys_) {
+    if (state.suppressed == 0 || now - state.window_start < std::chrono::seconds(1)) continue;
+    AppendLine(state.suppressed_level, key, "", state.suppressed, &lines);
+    state.suppressed = 0;
+  }
+  if (!lines.empty()) WriteFully(fd_, lines);
 }
 
 bool ErrorLog::Reopen(std::string* error) {

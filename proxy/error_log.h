@@ -15,6 +15,7 @@
 //   closed when the last owner lets go.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -55,11 +56,20 @@ class ErrorLog {
 
   // True when a line of `level` would be written (cheap; check before building
   // an expensive message).
-  bool Enabled(LogLevel level) const { return level >= min_level_; }
+  bool Enabled(LogLevel level) const { return level >= min_level_.load(std::memory_order_relaxed); }
+
+  // Changes the minimum level (config reload). Any thread.
+  void SetMinLevel(LogLevel level) { min_level_.store(level, std::memory_order_relaxed); }
 
   // Writes one line if `level` is enabled and `key` (a short, stable, dotted
   // name such as "upstream.connect") is within its rate limit. Never throws.
   void Write(LogLevel level, std::string_view key, std::string_view message);
+
+  // For every key whose one-second window is over with lines still
+  // suppressed, writes "<key>: (N similar suppressed)" at the level of the
+  // last suppressed line, so a burst that stops is still accounted for. Call
+  // from the control thread about once a second. Any thread may call it.
+  void FlushSuppressed();
 
   // SIGHUP (log rotation): reopens the file at the same path; no-op for "-".
   // On failure the old file stays in use and false is returned with *error
@@ -73,13 +83,14 @@ class ErrorLog {
   struct KeyState {
     std::chrono::steady_clock::time_point window_start;
     int written_in_window = 0;
-    uint64_t suppressed = 0;  // since the last line written for this key
+    uint64_t suppressed = 0;                       // since the last line written for this key
+    LogLevel suppressed_level = LogLevel::kDebug;  // of the last suppressed line
   };
 
   ErrorLog(std::string path, int fd, LogLevel min_level, SteadyClock clock);
 
   const std::string path_;
-  const LogLevel min_level_;
+  std::atomic<LogLevel> min_level_;
   const SteadyClock clock_;
 
   mutable std::mutex mu_;                              // guards everything below

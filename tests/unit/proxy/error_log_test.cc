@@ -141,6 +141,41 @@ TEST_F(ErrorLogTest, RateLimitedPerKeyWithSuppressedCount) {
   EXPECT_TRUE(lines.back().ends_with("upstream.connect: refused once more")) << lines.back();
 }
 
+TEST_F(ErrorLogTest, FlushSuppressedReportsABurstThatStopped) {
+  auto log = OpenWithFakeClock();
+  for (int i = 0; i < 8; ++i) log->Write(LogLevel::kError, "store.redis", "timeout");
+  log->Write(LogLevel::kWarn, "quiet.key", "once");
+  log->FlushSuppressed();  // window still open: nothing yet
+  EXPECT_EQ(ReadLines(path_).size(), static_cast<size_t>(ErrorLog::kLinesPerKeyPerSecond) + 1);
+
+  now_ += std::chrono::seconds(1);
+  log->FlushSuppressed();
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), ErrorLog::kLinesPerKeyPerSecond + 2u);
+  EXPECT_TRUE(HasTimestamp(lines.back())) << lines.back();
+  EXPECT_EQ(Body(lines.back()), "error store.redis: (" +
+                                    std::to_string(8 - ErrorLog::kLinesPerKeyPerSecond) +
+                                    " similar suppressed)");
+
+  // Reported once only; the next line of that key carries no count.
+  log->FlushSuppressed();
+  log->Write(LogLevel::kError, "store.redis", "timeout");
+  lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), ErrorLog::kLinesPerKeyPerSecond + 3u);
+  EXPECT_EQ(Body(lines.back()), "error store.redis: timeout");
+}
+
+TEST_F(ErrorLogTest, MinLevelCanChangeAtRunTime) {
+  auto log = OpenWithFakeClock(LogLevel::kError);
+  log->Write(LogLevel::kInfo, "a", "hidden");
+  log->SetMinLevel(LogLevel::kDebug);
+  EXPECT_TRUE(log->Enabled(LogLevel::kDebug));
+  log->Write(LogLevel::kDebug, "a", "shown");
+  auto lines = ReadLines(path_);
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(Body(lines[0]), "debug a: shown");
+}
+
 TEST_F(ErrorLogTest, ReopenFollowsRotation) {
   auto log = OpenWithFakeClock();
   log->Write(LogLevel::kError, "a", "before");
