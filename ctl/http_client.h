@@ -1,0 +1,47 @@
+// A small blocking HTTP/1.1 client for `tidegate ctl`: one request per
+// connection ("Connection: close"), responses parsed with libhttp-parser.
+//
+// Contract: blocking, for the CLI only (never on a proxy thread). Thread-safe
+// (no shared state). Host names are resolved with getaddrinfo.
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <string>
+
+namespace tidegate::ctl {
+
+struct HttpResponse {
+  int status = 0;
+  std::map<std::string, std::string> headers;  // names lower-cased
+  std::string body;
+};
+
+struct HttpTarget {
+  std::string host;  // "127.0.0.1", "::1", "localhost"; empty for unix
+  uint16_t port = 0;
+  std::string unix_path;  // for "unix:/path"
+  std::string base_path;  // path prefix of the URL, without trailing '/'
+};
+
+// "http://127.0.0.1:9901", "http://[::1]:9901/prefix", "unix:/run/tidegate-admin.sock".
+// https is not supported yet (false + *error).
+bool ParseAdminUrl(const std::string& url, HttpTarget* target, std::string* error);
+
+struct HttpRequestSpec {
+  std::string method;
+  std::string path_and_query;  // "/v1/audit?limit=5"
+  std::optional<std::string> bearer_token;
+  std::optional<std::string> json_body;
+  std::chrono::milliseconds timeout{10'000};  // connect, and each read/write
+};
+
+enum class HttpError { kNone, kConnect, kIo, kProtocol };
+
+// Sends the request and reads the whole response. On failure returns false,
+// sets *kind and *error (e.g. "connect: Connection refused").
+bool SendRequest(const HttpTarget& target, const HttpRequestSpec& spec, HttpResponse* response,
+                 HttpError* kind, std::string* error);
+
+}  // namespace tidegate::ctl

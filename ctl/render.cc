@@ -1,0 +1,140 @@
+#include "ctl/render.h"
+
+#include <algorithm>
+#include <string>
+#include <vector>
+
+namespace tidegate::ctl {
+namespace {
+
+using Json = nlohmann::json;
+using Row = std::vector<std::string>;
+
+std::string Text(const Json& j) {
+  if (j.is_null()) return "-";
+  if (j.is_string()) return j.get<std::string>();
+  return j.dump();
+}
+
+// j[key] or null, for any j (objects only have keys).
+const Json& At(const Json& j, const char* key) {
+  static const Json kNull;
+  if (!j.is_object()) return kNull;
+  auto it = j.find(key);
+  return it == j.end() ? kNull : *it;
+}
+
+// "auto" or "queue_all (runtime)" for a {"value", "source"} pair.
+std::string Sourced(const Json& j) {
+  std::string v = Text(At(j, "value"));
+  return At(j, "source") == "runtime" ? v + " (runtime)" : v;
+}
+
+void Table(const std::vector<Row>& rows, std::ostream& out) {
+  std::vector<size_t> widths;
+  for (const auto& row : rows) {
+    if (widths.size() < row.size()) widths.resize(row.size(), 0);
+    for (size_t i = 0; i < row.size(); ++i) widths[i] = std::max(widths[i], row[i].size());
+  }
+  for (const auto& row : rows) {
+    std::string line = "  ";
+    for (size_t i = 0; i < row.size(); ++i) {
+      line += row[i];
+      if (i + 1 < row.size()) line += std::string(widths[i] - row[i].size() + 2, ' ');
+    }
+    out << line << "\n";
+  }
+}
+
+}  // namespace
+
+void RenderState(const Json& state, std::ostream& out) {
+  const Json& store = At(state, "store");
+  out << "state version " << Text(At(state, "version")) << ", store " << Text(At(store, "backend"))
+      << (At(store, "healthy") == true ? " (healthy)"
+                                       : " (UNHEALTHY: " + Text(At(store, "last_error")) + ")")
+      << "\n\n";
+
+  out << "ROOMS"
+      << (At(state, "counters_available") == true ? "" : "  (live counters not available yet)")
+      << "\n";
+  std::vector<Row> rooms = {
+      {"NAME", "MODE", "TOTAL_ACTIVE", "NEW/MIN", "SESSION", "METHOD", "QUEUED", "ACTIVE"}};
+  if (At(state, "rooms").is_object()) {
+    for (const auto& [name, r] : At(state, "rooms").items()) {
+      const Json& c = At(r, "counters");
+      rooms.push_back({name, Sourced(At(r, "mode")), Sourced(At(r, "total_active_users")),
+                       Sourced(At(r, "new_users_per_minute")), Sourced(At(r, "session_duration")),
+                       Sourced(At(r, "queueing_method")), Text(At(c, "queued")),
+                       Text(At(c, "active"))});
+    }
+  }
+  if (rooms.size() == 1) {
+    out << "  (no rooms configured)\n";
+  } else {
+    Table(rooms, out);
+  }
+
+  out << "\nFEATURES\n";
+  std::vector<Row> features = {{"NAME", "STATUS", "UNTIL", "SET_BY", "MESSAGE"}};
+  if (At(state, "features").is_object()) {
+    for (const auto& [name, f] : At(state, "features").items()) {
+      const Json& m = At(f, "maintenance");
+      std::string status = m.is_null() ? "on" : "MAINTENANCE (" + Text(At(m, "phase")) + ")";
+      features.push_back(
+          {name, status, Text(At(m, "until")), Text(At(m, "set_by")), Text(At(m, "message"))});
+    }
+  }
+  if (features.size() == 1) {
+    out << "  (no features configured)\n";
+  } else {
+    Table(features, out);
+  }
+
+  const Json& b = At(state, "banner");
+  out << "\nBANNER\n";
+  if (At(b, "enabled") == true) {
+    Table({{"message", Text(At(b, "message"))},
+           {"severity", Text(At(b, "severity"))},
+           {"next_update_at", Text(At(b, "next_update_at"))},
+           {"expires_at", Text(At(b, "expires_at"))},
+           {"source", Text(At(b, "source"))}},
+          out);
+  } else {
+    out << "  (none shown)\n";
+  }
+  const Json& orphans = At(state, "orphaned_overrides");
+  if (!At(orphans, "features").empty() || !At(orphans, "rooms").empty()) {
+    out << "\nORPHANED OVERRIDES (name no longer in the configuration)\n  features: "
+        << Text(At(orphans, "features")) << "\n  rooms: " << Text(At(orphans, "rooms")) << "\n";
+  }
+}
+
+void RenderChange(const Json& result, std::ostream& out) {
+  if (At(result, "applied") == true) {
+    out << "applied (state version " << Text(At(result, "version")) << ")\n";
+    out << "  before: " << Text(At(result, "before")) << "\n";
+    out << "  after:  " << Text(At(result, "after")) << "\n";
+  } else {
+    out << "nothing to change (state version " << Text(At(result, "version")) << ")\n";
+    out << "  current: " << Text(At(result, "current")) << "\n";
+  }
+}
+
+void RenderAudit(const Json& audit, std::ostream& out) {
+  std::vector<Row> rows = {{"TIME", "TOKEN", "CLIENT", "METHOD", "ROUTE", "AFTER"}};
+  const Json& records = At(audit, "records");
+  if (records.is_array()) {
+    for (const auto& r : records) {
+      rows.push_back({Text(At(r, "time")), Text(At(r, "token")), Text(At(r, "client")),
+                      Text(At(r, "method")), Text(At(r, "route")), Text(At(r, "after"))});
+    }
+  }
+  if (rows.size() == 1) {
+    out << "(no changes recorded)\n";
+    return;
+  }
+  Table(rows, out);
+}
+
+}  // namespace tidegate::ctl
