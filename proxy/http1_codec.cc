@@ -58,6 +58,7 @@ struct Http1Parser::Impl {
   bool CheckFraming(const char* begin, const char* end);
   void MapParserError(http_errno err);
   bool FinishHead();
+  bool CheckStartLine();
   size_t RunParser(const char* begin, size_t len);
   void DeliverComplete();
 
@@ -86,10 +87,11 @@ struct Http1Parser::Impl {
   uint64_t body_bytes = 0;
   size_t header_count = 0;
   size_t header_bytes = 0;
-  bool field_open = false;  // the last callback was a field name piece
-  bool trailers = false;    // fields now are trailers: checked, then dropped
-  bool interim = false;     // a 1xx response being skipped
-  bool started = false;     // a byte of this message was consumed
+  size_t start_line_expected = 0;  // length of the start line implied by the parsed parts
+  bool field_open = false;         // the last callback was a field name piece
+  bool trailers = false;           // fields now are trailers: checked, then dropped
+  bool interim = false;            // a 1xx response being skipped
+  bool started = false;            // a byte of this message was consumed
   bool head_delivered = false;
   bool message_done = false;
   bool expect_no_body = false;
@@ -173,7 +175,7 @@ void Http1Parser::Impl::MapParserError(http_errno err) {
       SetError(header_count == 0 && !trailers ? 414 : 431, "head larger than http_parser allows");
       break;
     case HPE_INVALID_METHOD:
-      SetError(501, "unknown method");
+      SetError(501, "unknown method");  // a token, but not one http_parser knows
       break;
     default:
       SetError(400, http_errno_description(err));
@@ -265,11 +267,15 @@ bool Http1Parser::Impl::FinishHead() {
   if (is_request()) {
     request.method = http_method_str(static_cast<http_method>(parser.method));
     request.version_minor = parser.http_minor;
+    // method SP target SP "HTTP/x.y"
+    start_line_expected = request.method.size() + request.target.size() + 10;
     result = http1::FinishRequestHead(parser.http_major, limits, request);
     framing = request.framing;
   } else {
     response.status = static_cast<int>(parser.status_code);
     response.version_minor = parser.http_minor;
+    // "HTTP/x.y" SP 3DIGIT SP reason (the last SP may be missing with no reason)
+    start_line_expected = 13 + response.reason.size();
     result = http1::FinishResponseHead(parser.http_major, expect_no_body, response);
     framing = response.framing;
     // An interim response (100 Continue, 103 Early Hints) is skipped: the
@@ -282,6 +288,32 @@ bool Http1Parser::Impl::FinishHead() {
   }
   framing_check.SetChunkedBody(framing == BodyFraming::kChunked);
   return true;
+}
+
+// Non-strict http_parser skips some literal bytes ("HTTQ/1.1" passes) and
+// accepts several spaces between the parts; the exact length and the
+// literal edges of the start line rule both out.
+bool Http1Parser::Impl::CheckStartLine() {
+  const size_t length = framing_check.start_line_length();
+  auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
+  if (is_request()) {
+    std::string_view tail = framing_check.start_line_suffix();
+    if (length == start_line_expected && tail.size() == 9 && tail.substr(0, 6) == " HTTP/" &&
+        is_digit(tail[6]) && tail[7] == '.' && is_digit(tail[8])) {
+      return true;
+    }
+    SetError(400, "malformed request line");
+    return false;
+  }
+  std::string_view head = framing_check.start_line_prefix();
+  bool length_ok = length == start_line_expected ||
+                   (response.reason.empty() && length + 1 == start_line_expected);
+  if (length_ok && head.size() == 9 && head.substr(0, 5) == "HTTP/" && is_digit(head[5]) &&
+      head[6] == '.' && is_digit(head[7]) && head[8] == ' ') {
+    return true;
+  }
+  SetError(502, "malformed status line");
+  return false;
 }
 
 int Http1Parser::Impl::OnChunkHeader(http_parser* p) {
@@ -346,6 +378,7 @@ size_t Http1Parser::Impl::Execute(const char* data, size_t len) {
         // http_parser stopped on the head's final LF. Verify and consume it
         // before the head is delivered, so a head never reaches the core
         // before all of its bytes passed the check.
+        if (!CheckStartLine()) return total;
         total += RunParser(begin + n, 1);
         if (error.status != 0) return total;
         const bool complete = stop == Stop::kMessageComplete;
@@ -401,6 +434,9 @@ size_t Http1Parser::Impl::RunParser(const char* begin, size_t len) {
   http_errno err = HTTP_PARSER_ERRNO(&parser);
   if (err == HPE_PAUSED) {
     http_parser_pause(&parser, 0);
+  } else if (err == HPE_INVALID_METHOD && n < len &&
+             !http1::IsTokenChar(static_cast<unsigned char>(begin[n]))) {
+    SetError(400, "malformed request line");  // not a method token at all
   } else if (err != HPE_OK) {
     MapParserError(err);
   }

@@ -1,6 +1,8 @@
 #include "proxy/http1_validate.h"
 
+#include <algorithm>
 #include <array>
+#include <cstring>
 #include <limits>
 
 namespace tidegate::proxy::http1 {
@@ -94,6 +96,21 @@ void FramingCheck::Reset(uint32_t max_start_line, uint32_t max_header_bytes) {
   chunk_line_len_ = 0;
   chunk_digits_ = 0;
   chunk_nonzero_ = false;
+  start_line_len_ = 0;
+}
+
+// Keeps the first and the last kEdge bytes of the start line; called with
+// consecutive pieces of it, `start_line_len_` not yet counting this piece.
+void FramingCheck::RecordStartLine(const char* p, size_t n) {
+  size_t have = start_line_len_;
+  for (size_t i = 0; have + i < kEdge && i < n; ++i) prefix_[have + i] = p[i];
+  if (n >= kEdge) {
+    std::memcpy(suffix_, p + n - kEdge, kEdge);
+    return;
+  }
+  size_t keep = std::min(have, kEdge - n);
+  std::memmove(suffix_, suffix_ + (std::min(have, kEdge) - keep), keep);
+  std::memcpy(suffix_ + keep, p, n);
 }
 
 FramingCheck::Result FramingCheck::Feed(const char* data, size_t len) {
@@ -145,6 +162,10 @@ FramingCheck::Result FramingCheck::FeedLines(const char*& p, const char* end) {
     uint64_t line = line_len_ + static_cast<uint64_t>(q - p);
     if (state_ == State::kStartLine) {
       if (line > max_start_line_) return Result::kStartLineTooLong;
+      if (q > p) {
+        RecordStartLine(p, static_cast<size_t>(q - p));
+        start_line_len_ = static_cast<uint32_t>(line);
+      }
     } else if (section_bytes_ + line > max_header_bytes_) {
       return state_ == State::kHeaderLines ? Result::kHeadersTooLarge : Result::kTrailersTooLarge;
     }

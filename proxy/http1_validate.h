@@ -67,6 +67,19 @@ class FramingCheck {
   // True once the empty line that ends the head was fed.
   bool head_done() const { return state_ != State::kStartLine && state_ != State::kHeaderLines; }
 
+  // The start line, once its CRLF was fed: its length (without CRLF), its
+  // first kEdge bytes and its last kEdge bytes (fewer when it is shorter).
+  // The adapter compares them with what http_parser reported, because
+  // non-strict http_parser accepts e.g. "HTTQ/1.1" or several spaces.
+  static constexpr size_t kEdge = 9;
+  uint32_t start_line_length() const { return start_line_len_; }
+  std::string_view start_line_prefix() const {
+    return std::string_view(prefix_, start_line_len_ < kEdge ? start_line_len_ : kEdge);
+  }
+  std::string_view start_line_suffix() const {
+    return std::string_view(suffix_, start_line_len_ < kEdge ? start_line_len_ : kEdge);
+  }
+
  private:
   enum class State {
     kStartLine,
@@ -83,6 +96,7 @@ class FramingCheck {
   };
 
   Result FeedLines(const char*& p, const char* end);
+  void RecordStartLine(const char* p, size_t n);
   Result EndLine();
   Result FeedChunkByte(unsigned char c);
 
@@ -97,6 +111,9 @@ class FramingCheck {
   uint32_t chunk_line_len_ = 0;
   uint32_t chunk_digits_ = 0;
   bool chunk_nonzero_ = false;
+  uint32_t start_line_len_ = 0;
+  char prefix_[kEdge] = {};
+  char suffix_[kEdge] = {};
 };
 
 }  // namespace tidegate::proxy::http1

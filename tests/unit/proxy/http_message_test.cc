@@ -1,0 +1,181 @@
+// Unit tests of proxy/http_message.h: header list, token helpers, hop-by-hop
+// removal and head serialization (round trip through the codec).
+#include "proxy/http_message.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "proxy/http1_codec.h"
+
+namespace tidegate::proxy {
+namespace {
+
+std::vector<std::string> Names(const HeaderList& headers) {
+  std::vector<std::string> names;
+  for (const Header& h : headers.fields()) names.push_back(h.name);
+  return names;
+}
+
+TEST(EqualsIgnoreCaseTest, Basics) {
+  EXPECT_TRUE(EqualsIgnoreCase("Content-Length", "content-length"));
+  EXPECT_TRUE(EqualsIgnoreCase("", ""));
+  EXPECT_FALSE(EqualsIgnoreCase("Host", "Hosts"));
+  EXPECT_FALSE(EqualsIgnoreCase("a-b", "a_b"));
+  EXPECT_FALSE(EqualsIgnoreCase("\xc3\xa9", "\xc3\x89"));  // ASCII only
+  EXPECT_TRUE(EqualsIgnoreCase("[]^_`", "[]^_`"));
+  EXPECT_FALSE(EqualsIgnoreCase("@", "`"));
+}
+
+TEST(HasTokenTest, Lists) {
+  EXPECT_TRUE(HasToken("keep-alive, Upgrade", "upgrade"));
+  EXPECT_TRUE(HasToken("close", "CLOSE"));
+  EXPECT_TRUE(HasToken(" \tclose\t ", "close"));
+  EXPECT_TRUE(HasToken("a,,close,", "close"));
+  EXPECT_FALSE(HasToken("closed", "close"));
+  EXPECT_FALSE(HasToken("xclose, keep-alive", "close"));
+  EXPECT_FALSE(HasToken("", "close"));
+  EXPECT_FALSE(HasToken("a b", "a"));
+}
+
+TEST(HeaderListTest, AddFindCountRemoveSet) {
+  HeaderList h;
+  h.Add("Host", "a");
+  h.Add("Set-Cookie", "x=1");
+  h.Add("set-cookie", "y=2");
+  h.Add("Accept", "*/*");
+  ASSERT_NE(h.Find("SET-COOKIE"), nullptr);
+  EXPECT_EQ(*h.Find("SET-COOKIE"), "x=1");
+  EXPECT_EQ(h.Find("Missing"), nullptr);
+  EXPECT_EQ(h.Count("set-cookie"), 2u);
+  EXPECT_EQ(h.Count("Nope"), 0u);
+
+  h.Set("SET-COOKIE", "z=3");  // replaces all, keeps the first position
+  EXPECT_EQ(h.Count("set-cookie"), 1u);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"Host", "Set-Cookie", "Accept"}));
+  EXPECT_EQ(*h.Find("set-cookie"), "z=3");
+
+  h.Set("X-New", "v");  // appended when absent
+  EXPECT_EQ(h.fields().back().name, "X-New");
+  EXPECT_EQ(h.Remove("host"), 1u);
+  EXPECT_EQ(h.Remove("host"), 0u);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"Set-Cookie", "Accept", "X-New"}));
+  h.clear();
+  EXPECT_EQ(h.size(), 0u);
+}
+
+TEST(RemoveHopByHopTest, FixedSetAndConnectionTokens) {
+  HeaderList h;
+  h.Add("Host", "shop.example");
+  h.Add("Connection", "keep-alive, X-Secret, Upgrade");
+  h.Add("Keep-Alive", "timeout=5");
+  h.Add("Proxy-Connection", "keep-alive");
+  h.Add("TE", "trailers");
+  h.Add("Trailer", "Expires");
+  h.Add("Upgrade", "h2c");
+  h.Add("Proxy-Authenticate", "Basic");
+  h.Add("Proxy-Authorization", "Basic Zm9vOmJhcg==");
+  h.Add("x-secret", "1");
+  h.Add("Transfer-Encoding", "chunked");
+  h.Add("Content-Length", "5");
+  h.Add("Authorization", "Bearer t");
+  h.Add("Cookie", "a=b");
+  RemoveHopByHopHeaders(h);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"Host", "Transfer-Encoding", "Content-Length",
+                                                "Authorization", "Cookie"}));
+}
+
+TEST(RemoveHopByHopTest, ConnectionCannotRemoveFramingOrHost) {
+  HeaderList h;
+  h.Add("Host", "a");
+  h.Add("Content-Length", "5");
+  h.Add("Connection", "Content-Length, host, transfer-encoding, close");
+  h.Add("Transfer-Encoding", "chunked");
+  RemoveHopByHopHeaders(h);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"Host", "Content-Length", "Transfer-Encoding"}));
+}
+
+TEST(RemoveHopByHopTest, SeveralConnectionFieldsAndNothingToDo) {
+  HeaderList h;
+  h.Add("Connection", "X-A");
+  h.Add("X-A", "1");
+  h.Add("Connection", "X-B");
+  h.Add("X-B", "2");
+  h.Add("X-C", "3");
+  RemoveHopByHopHeaders(h);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"X-C"}));
+  RemoveHopByHopHeaders(h);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"X-C"}));
+}
+
+TEST(SerializeTest, RequestHead) {
+  RequestHead head;
+  head.method = "POST";
+  head.target = "/cart?id=1";
+  head.version_minor = 0;  // always forwarded as HTTP/1.1
+  head.headers.Add("Host", "shop.example");
+  head.headers.Add("Content-Length", "3");
+  std::string out = "prefix|";
+  SerializeRequestHead(head, out);
+  EXPECT_EQ(out,
+            "prefix|POST /cart?id=1 HTTP/1.1\r\nHost: shop.example\r\nContent-Length: 3\r\n\r\n");
+}
+
+TEST(SerializeTest, ResponseHead) {
+  ResponseHead head;
+  head.status = 404;
+  head.reason = "Nope";
+  head.headers.Add("Content-Length", "0");
+  std::string out;
+  SerializeResponseHead(head, out);
+  EXPECT_EQ(out, "HTTP/1.1 404 Nope\r\nContent-Length: 0\r\n\r\n");
+  head.reason.clear();  // locally built replies get the standard phrase
+  out.clear();
+  SerializeResponseHead(head, out);
+  EXPECT_EQ(out, "HTTP/1.1 404 Not Found\r\nContent-Length: 0\r\n\r\n");
+  head.status = 299;
+  out.clear();
+  SerializeResponseHead(head, out);
+  EXPECT_EQ(out, "HTTP/1.1 299 \r\nContent-Length: 0\r\n\r\n");
+}
+
+class Collect : public Http1Parser::Callbacks {
+ public:
+  void OnRequestHead(RequestHead&& h) override { request = std::move(h); }
+  void OnResponseHead(ResponseHead&& h) override { response = std::move(h); }
+  void OnBody(const char*, size_t) override {}
+  void OnMessageComplete() override { complete = true; }
+  RequestHead request;
+  ResponseHead response;
+  bool complete = false;
+};
+
+TEST(SerializeTest, RequestRoundTrip) {
+  std::string in =
+      "PUT /a/b?c=d HTTP/1.1\r\nHost: Shop.Example\r\nX-Mixed-Case: Some Value\r\n"
+      "Cookie: a=1; b=2\r\nContent-Length: 0\r\n\r\n";
+  Collect c;
+  Http1Parser parser(Http1Parser::Kind::kRequest, ParseLimits{}, &c);
+  ASSERT_EQ(parser.Execute(in.data(), in.size()), in.size());
+  ASSERT_TRUE(c.complete);
+  std::string out;
+  SerializeRequestHead(c.request, out);
+  EXPECT_EQ(out, in);
+}
+
+TEST(SerializeTest, ResponseRoundTrip) {
+  std::string in =
+      "HTTP/1.1 200 Fine Thanks\r\nContent-Type: text/html; charset=utf-8\r\n"
+      "Set-Cookie: a=1\r\nSet-Cookie: b=2\r\nContent-Length: 0\r\n\r\n";
+  Collect c;
+  Http1Parser parser(Http1Parser::Kind::kResponse, ParseLimits{}, &c);
+  ASSERT_EQ(parser.Execute(in.data(), in.size()), in.size());
+  ASSERT_TRUE(c.complete);
+  std::string out;
+  SerializeResponseHead(c.response, out);
+  EXPECT_EQ(out, in);
+}
+
+}  // namespace
+}  // namespace tidegate::proxy
