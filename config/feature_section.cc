@@ -52,7 +52,10 @@ void ReadRule(TableReader& entry, const toml::table& table, Diagnostics* diagnos
       if (!IsHttpToken(name)) {
         entry.Error(*table.get("header"), "header", "\"" + name + "\" is not a valid header name");
       }
-      rule->header[Lower(name)] = value;
+      if (!rule->header.emplace(Lower(name), value).second) {
+        entry.Error(*table.get("header"), "header",
+                    "\"" + name + "\" is given twice (header names ignore case)");
+      }
     }
   }
   entry.ReadStringMap("cookie", &rule->cookie);

@@ -449,6 +449,8 @@ enabled = true
 match = [{ methods = ["PO ST"] }]
 [features.bad_json]
 match = [{ json = { "a..b" = "x" } }]
+[features.twice]
+match = [{ header = { "X-Client" = "a", "x-client" = "b" } }]
 [features."bad name"]
 match = [{ path = "^/" }]
 )");
@@ -458,6 +460,7 @@ match = [{ path = "^/" }]
   EXPECT_TRUE(HasError(result, "features.bad_method.match[0].methods[0]", "not an HTTP method"));
   EXPECT_TRUE(HasError(result, "features.bad_json.match[0].json", "dotted JSON path"));
   EXPECT_TRUE(HasError(result, "features.bad name", "feature names"));
+  EXPECT_TRUE(HasError(result, "features.twice.match[0].header", "given twice"));
 }
 
 TEST(LoaderTest, DuplicateListenersAreRefused) {
