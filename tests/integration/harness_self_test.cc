@@ -85,7 +85,7 @@ TEST(HarnessSelfTest, TimeoutWhenNothingArrives) {
   auto conn = ConnectOrFail(origin.port());
   ASSERT_TRUE(conn);
   EXPECT_EQ(conn->ReadMore(milliseconds(100)), ReadStatus::kTimeout);
-  HttpMessage r = ReadResponse(*conn, {.timeout = milliseconds(100)});
+  HttpMessage r = ReadResponse(*conn, Within(milliseconds(100)));
   EXPECT_FALSE(r.ok);
 }
 

@@ -104,7 +104,14 @@ bool Connection::Send(std::string_view bytes) {
   auto deadline = Clock::now() + std::chrono::seconds(10);
   while (!bytes.empty()) {
     long n = SendSome(bytes.data(), bytes.size());
-    if (n < 0) return false;
+    if (n < 0) {
+      if ((errno == EPIPE || errno == ECONNRESET) && !peer_closed_) {
+        peer_closed_ = true;
+        peer_reset_ = errno == ECONNRESET;
+        OnPeerClosed(peer_reset_);
+      }
+      return false;
+    }
     if (n > 0) {
       bytes.remove_prefix(static_cast<size_t>(n));
       continue;

@@ -39,7 +39,8 @@ class Connection {
   Connection& operator=(const Connection&) = delete;
 
   // Sends every byte of `bytes`; false when the peer is gone (EPIPE,
-  // ECONNRESET) or on another error. Waits up to 10 s for buffer space.
+  // ECONNRESET: then peer_closed() becomes true) or on another error.
+  // Waits up to 10 s for buffer space.
   bool Send(std::string_view bytes);
   // Waits up to `timeout` for more bytes and appends what arrives.
   ReadStatus ReadMore(milliseconds timeout);

@@ -40,8 +40,11 @@ int OnHeaderValue(http_parser* p, const char* at, size_t len) {
 int OnHeadersComplete(http_parser* p) {
   ParseState* s = State(p);
   s->msg->chunked = (p->flags & F_CHUNKED) != 0;
-  // 1 = "no body" for a response to HEAD.
-  return (p->type == HTTP_RESPONSE && s->head_request) ? 1 : 0;
+  // 1 = "no body": a response to HEAD, and 1xx/204/304 even when they carry
+  // a Content-Length (http_parser would otherwise wait for that body).
+  if (p->type != HTTP_RESPONSE) return 0;
+  unsigned status = p->status_code;
+  return (s->head_request || status / 100 == 1 || status == 204 || status == 304) ? 1 : 0;
 }
 int OnBody(http_parser* p, const char* at, size_t len) {
   State(p)->msg->body.append(at, len);
@@ -145,6 +148,24 @@ int HttpMessage::HeaderCount(std::string_view name) const {
     if (k.size() == name.size() && strncasecmp(k.data(), name.data(), k.size()) == 0) ++count;
   }
   return count;
+}
+
+ReadOptions Within(milliseconds timeout) {
+  ReadOptions options;
+  options.timeout = timeout;
+  return options;
+}
+
+ReadOptions KeepInterim() {
+  ReadOptions options;
+  options.skip_interim = false;
+  return options;
+}
+
+HttpMessage FailedMessage(std::string error) {
+  HttpMessage msg;
+  msg.error = std::move(error);
+  return msg;
 }
 
 HttpMessage ReadResponse(Connection& conn, const ReadOptions& options) {

@@ -51,6 +51,11 @@ struct ReadOptions {
   bool skip_interim = true;   // responses: skip 1xx interim responses
 };
 
+// Shorthands: ReadResponse(conn, Within(milliseconds(2000))).
+ReadOptions Within(milliseconds timeout);
+ReadOptions KeepInterim();
+HttpMessage FailedMessage(std::string error);
+
 HttpMessage ReadResponse(Connection& conn, const ReadOptions& options = {});
 HttpMessage ReadRequest(Connection& conn, milliseconds timeout = milliseconds(5000));
 

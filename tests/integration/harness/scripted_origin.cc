@@ -39,7 +39,7 @@ OriginConnection::OriginConnection(int fd, ScriptedOrigin* origin, int index)
 
 HttpMessage OriginConnection::ReadRequest(milliseconds timeout) {
   HttpMessage msg = itest::ReadRequest(*this, timeout);
-  if (msg.ok) origin_->CountRequest();
+  if (msg.ok) origin_->CountRequest(msg);
   return msg;
 }
 
@@ -120,10 +120,11 @@ void ScriptedOrigin::Note(int index, std::string_view data, bool closed) {
   cv_.notify_all();
 }
 
-void ScriptedOrigin::CountRequest() {
+void ScriptedOrigin::CountRequest(const HttpMessage& request) {
   {
     std::lock_guard<std::mutex> lock(mu_);
     ++requests_;
+    request_lines_.push_back(request.method + " " + request.url);
   }
   cv_.notify_all();
 }
@@ -136,6 +137,11 @@ int ScriptedOrigin::accepted() const {
 int ScriptedOrigin::requests_seen() const {
   std::lock_guard<std::mutex> lock(mu_);
   return requests_;
+}
+
+std::vector<std::string> ScriptedOrigin::requests() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return request_lines_;
 }
 
 std::string ScriptedOrigin::Received(int index) const {

@@ -64,6 +64,8 @@ class ScriptedOrigin {
   uint16_t port() const { return port_; }
   int accepted() const;
   int requests_seen() const;
+  // "METHOD url" of every request read by ReadRequest, in order.
+  std::vector<std::string> requests() const;
   // Bytes received on connection `index` ("" when it does not exist).
   std::string Received(int index) const;
   // All connections' bytes, in accept order.
@@ -89,7 +91,7 @@ class ScriptedOrigin {
   };
   void AcceptLoop();
   void Note(int index, std::string_view data, bool closed);
-  void CountRequest();
+  void CountRequest(const HttpMessage& request);
 
   Script script_;
   int listen_fd_ = -1;
@@ -99,6 +101,7 @@ class ScriptedOrigin {
   mutable std::condition_variable cv_;
   std::vector<Record> records_;
   int requests_ = 0;
+  std::vector<std::string> request_lines_;
   std::vector<std::thread> threads_;
   std::thread acceptor_;
 };

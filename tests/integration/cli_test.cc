@@ -1,0 +1,115 @@
+// The command line: --version, --check (valid, typo with file:line:col and
+// key path, directory), usage errors.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <cstring>
+#include <filesystem>
+#include <string>
+
+#include "tests/integration/harness/process.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+struct RunResult {
+  int status = -1;
+  std::string out;
+  std::string err;
+};
+
+RunResult RunTidegate(const TempDir& dir, std::vector<std::string> args) {
+  static int counter = 0;
+  ProcessOptions po;
+  po.argv = {TidegateBinary()};
+  po.argv.insert(po.argv.end(), args.begin(), args.end());
+  po.log_dir = dir.path();
+  po.name = "cli" + std::to_string(counter++);
+  std::string error;
+  auto proc = Process::Start(po, &error);
+  RunResult result;
+  if (!proc) {
+    result.err = error;
+    return result;
+  }
+  result.status = proc->WaitExit(std::chrono::seconds(20)).value_or(-1);
+  result.out = proc->Stdout();
+  result.err = proc->Stderr();
+  return result;
+}
+
+TEST(CliTest, VersionPrintsTheProjectVersion) {
+  TempDir dir;
+  RunResult r = RunTidegate(dir, {"--version"});
+  EXPECT_EQ(r.status, 0) << r.err;
+  EXPECT_NE((r.out + r.err).find(TIDEGATE_VERSION), std::string::npos) << r.out << r.err;
+}
+
+TEST(CliTest, CheckAcceptsAValidConfig) {
+  TempDir dir;
+  // --check does not bind: literal ports are fine here.
+  std::string text = ProxyConfig(9);
+  for (const char* key : {"${PORT}", "${ADMIN_PORT}"}) {
+    for (size_t pos = text.find(key); pos != std::string::npos; pos = text.find(key)) {
+      text.replace(pos, strlen(key), key[2] == 'P' ? "18080" : "19901");
+    }
+  }
+  std::string path = dir.Write("ok.toml", text);
+  RunResult r = RunTidegate(dir, {"-c", path, "--check"});
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(CliTest, CheckReportsATypoWithFileLineColumnAndKey) {
+  TempDir dir;
+  std::string path = dir.Write("typo.toml",
+                               "[server]\n"
+                               "listen = [\"127.0.0.1:18080\"]\n"
+                               "  header_timeot = \"1s\"\n"
+                               "\n"
+                               "[upstream]\n"
+                               "servers = [\"127.0.0.1:18081\"]\n");
+  RunResult r = RunTidegate(dir, {"-c", path, "--check"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("typo.toml:3:3"), std::string::npos) << "stderr: " << r.err;
+  EXPECT_NE(r.err.find("server.header_timeot"), std::string::npos) << "stderr: " << r.err;
+}
+
+TEST(CliTest, CheckReportsEveryErrorOfADirectory) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.File("conf.d"));
+  dir.Write("conf.d/00-server.toml", "[server]\nlisten = [\"127.0.0.1:18080\"]\nworkrs = 1\n");
+  dir.Write("conf.d/10-upstream.toml",
+            "[upstream]\nservers = [\"127.0.0.1:18081\"]\nconnect_timeout = \"soon\"\n");
+  RunResult r = RunTidegate(dir, {"-c", dir.File("conf.d"), "--check"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  EXPECT_NE(r.err.find("00-server.toml:3:1"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("server.workrs"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("10-upstream.toml:3"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("upstream.connect_timeout"), std::string::npos) << r.err;
+}
+
+TEST(CliTest, ShippedConfDirectoryChecksClean) {
+  TempDir dir;
+  RunResult r = RunTidegate(dir, {"-c", std::string(TIDEGATE_SOURCE_DIR) + "/conf.d", "--check"});
+  EXPECT_EQ(r.status, 0) << r.err;
+}
+
+TEST(CliTest, MissingConfigAndUsageErrorsExitNonZero) {
+  TempDir dir;
+  RunResult missing = RunTidegate(dir, {"-c", dir.File("nope.toml"), "--check"});
+  EXPECT_NE(missing.status, 0);
+  EXPECT_NE(missing.err.find("nope.toml"), std::string::npos) << missing.err;
+  RunResult bad = RunTidegate(dir, {"--no-such-flag"});
+  EXPECT_NE(bad.status, 0);
+  EXPECT_FALSE(bad.err.empty());
+  // A bad config without --check: refuses to start.
+  std::string path = dir.Write("bad.toml", "[server]\nlisten = 5\n");
+  RunResult start = RunTidegate(dir, {"-c", path});
+  EXPECT_NE(start.status, 0);
+  EXPECT_NE(start.err.find("bad.toml:2"), std::string::npos) << start.err;
+}
+
+}  // namespace
+}  // namespace tidegate::itest

@@ -1,0 +1,175 @@
+// Reliability cases 32–33: reload under load, broken reloads, graceful
+// drain on SIGTERM, a second instance on the same port.
+#include <gtest/gtest.h>
+#include <poll.h>
+
+#include <atomic>
+#include <chrono>
+#include <csignal>
+#include <string>
+#include <thread>
+
+#include "tests/integration/harness/proxy_fixture.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class LifecycleTest : public ProxyTest {};
+
+ScriptedOrigin::Script Tagged(std::string tag) {
+  return [tag](OriginConnection& conn) {
+    while (!conn.stopping()) {
+      HttpMessage req = conn.ReadRequest(milliseconds(30000));
+      if (!req.ok) return;
+      if (!conn.Send(ResponseBytes(200, tag + req.url))) return;
+    }
+  };
+}
+
+TEST_F(LifecycleTest, Case32_SighupUnderLoadFailsNoRequest) {
+  StartWithOrigin(ServeOkForever(), {{"workers", "2"}});
+  ASSERT_TRUE(Started());
+  std::atomic<bool> stop{false};
+  std::atomic<int> done{0};
+  std::atomic<int> failed{0};
+  std::string first_failure;
+  std::thread load([&] {
+    std::unique_ptr<RawConnection> conn;
+    int i = 0;
+    while (!stop) {
+      if (!conn || i % 3 == 0) conn = ConnectOrFail(port());  // mix new and reused connections
+      if (!conn) {
+        ++failed;
+        continue;
+      }
+      std::string path = "/load/" + std::to_string(i++);
+      conn->Send(Get(path));
+      HttpMessage r = ReadResponse(*conn, Within(milliseconds(5000)));
+      if (!r.ok || r.status != 200 || r.body != "ok:" + path) {
+        if (failed++ == 0) first_failure = r.ok ? Printable(r.raw) : r.error;
+        conn.reset();
+      }
+      if (r.ok && !r.keep_alive) conn.reset();
+      ++done;
+    }
+  });
+  for (int reload = 0; reload < 5; ++reload) {
+    int before = done;
+    EXPECT_TRUE(tidegate_->Reload());
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (done < before + 30 && Clock::now() < deadline) poll(nullptr, 0, 5);
+  }
+  stop = true;
+  load.join();
+  EXPECT_GT(done.load(), 100);
+  EXPECT_EQ(failed.load(), 0) << "first failure: " << first_failure;
+}
+
+TEST_F(LifecycleTest, Case32_ReloadAppliesNewConfigAndKeepsOldOnError) {
+  ScriptedOrigin other(Tagged("B:"));
+  StartWithOrigin(Tagged("A:"));
+  ASSERT_TRUE(Started());
+  HttpMessage a = RoundTrip(Get("/x"));
+  ASSERT_TRUE(a.ok) << a.error;
+  EXPECT_EQ(a.body, "A:/x");
+
+  ASSERT_TRUE(tidegate_->RewriteConfig(ProxyConfig(other.port())));
+  ASSERT_TRUE(tidegate_->Reload());
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  std::string body;
+  while (Clock::now() < deadline) {
+    HttpMessage r = RoundTrip(Get("/y"));
+    ASSERT_TRUE(r.ok) << "a request failed during reload: " << r.error;
+    body = r.body;
+    if (body == "B:/y") break;
+    poll(nullptr, 0, 50);
+  }
+  EXPECT_EQ(body, "B:/y") << "the new upstream was never used after SIGHUP";
+
+  // A broken file: the old config (upstream B) stays, the error is logged.
+  size_t stderr_before = tidegate_->Stderr().size();
+  ASSERT_TRUE(tidegate_->RewriteConfig("[server\nlisten = nonsense\n"));
+  ASSERT_TRUE(tidegate_->Reload());
+  deadline = Clock::now() + std::chrono::seconds(10);
+  std::string new_log;
+  while (Clock::now() < deadline) {
+    new_log = tidegate_->Stderr().substr(stderr_before);
+    if (new_log.find("tidegate.toml") != std::string::npos) break;
+    poll(nullptr, 0, 50);
+  }
+  EXPECT_NE(new_log.find("tidegate.toml"), std::string::npos)
+      << "no error naming the config file was logged; new stderr: " << new_log;
+  ASSERT_TRUE(tidegate_->process().Running()) << "a broken reload killed the proxy";
+  HttpMessage r = RoundTrip(Get("/z"));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.body, "B:/z") << "the old config was not kept";
+}
+
+TEST_F(LifecycleTest, Case32_SigtermDrainsInFlightRequests) {
+  std::atomic<bool> release{false};
+  StartWithOrigin([&](OriginConnection& conn) {
+    while (!conn.stopping()) {
+      HttpMessage req = conn.ReadRequest();
+      if (!req.ok) return;
+      if (req.url == "/held") {
+        auto deadline = Clock::now() + std::chrono::seconds(20);
+        while (!release && Clock::now() < deadline) poll(nullptr, 0, 5);
+      }
+      conn.Send(ResponseBytes(200, "ok:" + req.url));
+    }
+  });
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send(Get("/held")));
+  ASSERT_TRUE(origin_->WaitRequests(1, milliseconds(5000)));
+  ASSERT_TRUE(tidegate_->process().Signal(SIGTERM));
+  // The proxy stops accepting soon; the in-flight request is not cut.
+  auto deadline = Clock::now() + std::chrono::seconds(5);
+  bool refused = false;
+  while (Clock::now() < deadline && !refused) {
+    std::string error;
+    auto probe = RawConnection::Connect(port(), &error);
+    if (!probe) {
+      refused = true;
+    } else {
+      // Accepted by a still-open listener: it must at least not be served
+      // for ever; do not wait on it.
+      poll(nullptr, 0, 50);
+    }
+  }
+  EXPECT_TRUE(refused) << "the listener stayed open after SIGTERM";
+  EXPECT_TRUE(tidegate_->process().Running()) << "exited with a request in flight";
+  release = true;
+  HttpMessage r = ReadResponse(*conn);
+  ASSERT_TRUE(r.ok) << "the in-flight request was cut by SIGTERM: " << r.error;
+  EXPECT_EQ(r.body, "ok:/held");
+  auto status = tidegate_->process().WaitExit(std::chrono::seconds(10));
+  EXPECT_EQ(status, 0) << "stderr:\n" << tidegate_->Stderr();
+  check_clean_exit_ = false;
+}
+
+TEST_F(LifecycleTest, Case33_SecondInstanceOnSamePortFailsLoudly) {
+  StartWithOrigin(ServeOkForever());
+  ASSERT_TRUE(Started());
+  // Same config file => same listen port.
+  ProcessOptions po;
+  po.argv = {TidegateBinary(), "-c", tidegate_->config_path()};
+  po.log_dir = dir_.path();
+  po.name = "second";
+  std::string error;
+  // The admin port is also the same; that must fail loudly too.
+  auto second = Process::Start(po, &error);
+  ASSERT_TRUE(second) << error;
+  auto status = second->WaitExit(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value()) << "the second instance kept running (sharing the port?)";
+  EXPECT_NE(*status, 0);
+  EXPECT_NE(second->Stderr().find(std::to_string(port())), std::string::npos)
+      << "the error does not name the address; stderr: " << second->Stderr();
+  ExpectServes("/still-first");
+}
+
+}  // namespace
+}  // namespace tidegate::itest

@@ -1,0 +1,104 @@
+// Reliability cases 7–10: trailers, header syntax, request targets, Host.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness/proxy_fixture.h"
+
+namespace tidegate::itest {
+namespace {
+
+class RequestHeadersTest : public ProxyTest {
+ protected:
+  void SetUp() override {
+    StartWithOrigin(ServeOkForever());
+    ASSERT_TRUE(Started());
+  }
+};
+
+TEST_F(RequestHeadersTest, Case07_DangerousTrailersAreDropped) {
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(
+      conn->Send("POST /t HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+                 "5\r\nhello\r\n0\r\n"
+                 "Content-Length: 100\r\nHost: evil.example\r\nTransfer-Encoding: chunked\r\n"
+                 "Authorization: Bearer trailer-secret\r\n\r\n"));
+  HttpMessage r = ReadResponse(*conn);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ok:/t");
+  // The connection must still be in sync: the next request works.
+  ASSERT_TRUE(conn->Send(Get("/next")));
+  HttpMessage next = ReadResponse(*conn);
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.body, "ok:/next");
+  std::string got = origin_->AllReceived();
+  SCOPED_TRACE("origin received: \"" + Printable(got) + "\"");
+  EXPECT_EQ(got.find("evil.example"), std::string::npos);
+  EXPECT_EQ(got.find("trailer-secret"), std::string::npos);
+  EXPECT_EQ(got.find("Content-Length: 100"), std::string::npos);
+  std::vector<std::string> expected = {"POST /t", "GET /next"};
+  EXPECT_EQ(origin_->requests(), expected);
+}
+
+TEST_F(RequestHeadersTest, Case08_BadHeaderSyntax) {
+  for (const std::string& bytes : std::vector<std::string>{
+           "GET / HTTP/1.1\r\nHost: shop.test\r\nBad[Name]: x\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: shop.test\r\nBad Name: x\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: shop.test\r\nBad\"Name: x\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: shop.test\r\n: no-name\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: shop.test\r\nNoColon\r\n\r\n",
+           std::string("GET / HTTP/1.1\r\nHost: shop.test\r\nX-Nul: a\0b\r\n\r\n", 47),
+           "GET / HTTP/1.1\r\nHost: shop.test\r\nX-Cr: a\rb\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: shop.test\r\nX-Lf: a\nb: c\r\n\r\n",
+           "GET / HTTP/1.1\r\nHost: shop.test\r\nX-Ctl: a\x01z\r\n\r\n",
+           "GET / HTTP/1.1\r\n Host: shop.test\r\n\r\n",  // whitespace before the first header
+           "GET / HTTP/1.1\r\n\tHost: shop.test\r\n\r\n",
+       }) {
+    ExpectRejectedAndClosed(bytes);
+  }
+  EXPECT_EQ(origin_->requests_seen(), 0);
+}
+
+TEST_F(RequestHeadersTest, Case09_BadRequestTargets) {
+  ExpectRejectedAndClosed("GET admin HTTP/1.1\r\nHost: shop.test\r\n\r\n");
+  ExpectRejectedAndClosed("GET * HTTP/1.1\r\nHost: shop.test\r\n\r\n");
+  ExpectRejectedAndClosed("CONNECT shop.test:443 HTTP/1.1\r\nHost: shop.test:443\r\n\r\n",
+                          {400, 405});
+  EXPECT_EQ(origin_->requests_seen(), 0);
+
+  // Absolute-form with a different Host: rejected, or normalised so the
+  // origin sees one consistent authority (never Host: shop.test + another).
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  conn->Send("GET http://other.example/admin HTTP/1.1\r\nHost: shop.test\r\n\r\n");
+  HttpMessage r = ReadResponse(*conn);
+  ASSERT_TRUE(r.ok) << r.error;
+  if (r.status != 400) {
+    std::string got = origin_->AllReceived();
+    EXPECT_NE(got.find("GET /admin HTTP/1.1\r\n"), std::string::npos)
+        << "not normalised to origin-form: " << Printable(got);
+    EXPECT_EQ(got.find("Host: shop.test"), std::string::npos) << Printable(got);
+  }
+}
+
+TEST_F(RequestHeadersTest, Case09_AbsoluteFormWithSameHostIsNormalised) {
+  HttpMessage r = RoundTrip("GET http://shop.test/p?q=1 HTTP/1.1\r\nHost: shop.test\r\n\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.status, 200);
+  EXPECT_EQ(r.body, "ok:/p?q=1") << "the origin got a target that is not origin-form";
+}
+
+TEST_F(RequestHeadersTest, Case10_HostRequiredUniqueAndWithoutUserinfo) {
+  ExpectRejectedAndClosed("GET / HTTP/1.1\r\nUser-Agent: x\r\n\r\n");
+  ExpectRejectedAndClosed("GET / HTTP/1.1\r\nHost: shop.test\r\nHost: evil.example\r\n\r\n");
+  ExpectRejectedAndClosed("GET / HTTP/1.1\r\nHost: shop.test\r\nHost: shop.test\r\n\r\n");
+  ExpectRejectedAndClosed("GET / HTTP/1.1\r\nHost: user@shop.test\r\n\r\n");
+  ExpectRejectedAndClosed("GET / HTTP/1.1\r\nHost: user:pw@shop.test\r\n\r\n");
+  EXPECT_EQ(origin_->requests_seen(), 0);
+}
+
+}  // namespace
+}  // namespace tidegate::itest

@@ -1,0 +1,218 @@
+// Reliability cases 23–26: slowloris, dripped headers, slow bodies, slow
+// readers. Deadlines in these configs are short (1–2 s); bounds asserted
+// are generous multiples so sanitizer builds on 2 busy cores pass, while a
+// proxy without the deadline (connections kept forever) always fails.
+#include <arpa/inet.h>
+#include <errno.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <sys/socket.h>
+
+#include <atomic>
+#include <chrono>
+#include <string>
+#include <vector>
+
+#include "tests/integration/harness/proc_stats.h"
+#include "tests/integration/harness/proxy_fixture.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+double SecondsSince(Clock::time_point start) {
+  return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+class SlowClientsTest : public ProxyTest {};
+
+TEST_F(SlowClientsTest, Case23_ThousandSlowlorisConnectionsWhileShoppersAreServed) {
+  StartWithOrigin(ServeOkForever(), {{"header_timeout", "\"1s\""}});
+  ASSERT_TRUE(Started());
+  const int kSlow = 1000;
+  int fds_before = CountOpenFds(tidegate_->pid());
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < kSlow; ++i) {
+    auto conn = Connect();
+    ASSERT_TRUE(conn) << "connection " << i;
+    conn->Send("GET / HTTP/1.1\r\nHost: shop.test\r\n");
+    slow.push_back(std::move(conn));
+  }
+  auto start = Clock::now();
+  int open = kSlow;
+  int served = 0;
+  int failed = 0;
+  std::string first_failure;
+  // Drip one header line per connection every ~200 ms (far below any idle
+  // timeout), and serve a normal shopper in between, until every slow
+  // connection has been closed by the proxy or 15 s have passed.
+  while (open > 0 && SecondsSince(start) < 15) {
+    for (auto& conn : slow) {
+      if (!conn || conn->peer_closed()) continue;
+      ReadStatus s = conn->ReadMore(milliseconds(0));
+      while (s == ReadStatus::kData) s = conn->ReadMore(milliseconds(0));  // e.g. a 408
+      if (conn->peer_closed() || !conn->Send("X-Drip: a\r\n")) {
+        conn.reset();
+        --open;
+      }
+    }
+    HttpMessage r = RoundTrip(Get("/shopper"), Within(milliseconds(3000)));
+    if (r.ok && r.status == 200) {
+      ++served;
+    } else {
+      ++failed;
+      if (first_failure.empty()) first_failure = r.ok ? Printable(r.raw) : r.error;
+    }
+    struct pollfd none;
+    poll(&none, 0, 200);
+  }
+  double elapsed = SecondsSince(start);
+  EXPECT_EQ(open, 0) << open << " slowloris connections still open after " << elapsed
+                     << " s with header_timeout = 1s";
+  EXPECT_EQ(failed, 0) << "shoppers failed while under slowloris; first: " << first_failure;
+  EXPECT_GT(served, 0);
+  slow.clear();
+  // Descriptors return to the baseline (the proxy leaked nothing).
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  int fds_after = CountOpenFds(tidegate_->pid());
+  while (fds_after > fds_before + 2 && Clock::now() < deadline) {
+    poll(nullptr, 0, 50);
+    fds_after = CountOpenFds(tidegate_->pid());
+  }
+  EXPECT_LE(fds_after, fds_before + 2) << "fds before " << fds_before << ", after " << fds_after;
+}
+
+TEST_F(SlowClientsTest, Case24_HeadersDrippedUnderIdleTimeoutAreCutAtTotalDeadline) {
+  StartWithOrigin(ServeOkForever(), {{"header_timeout", "\"1500ms\""}});
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  auto start = Clock::now();
+  conn->Send("G");
+  const std::string rest = "ET / HTTP/1.1\r\nHost: shop.test\r\nX-Long: " + std::string(200, 'a');
+  size_t sent = 0;
+  // One byte every 100 ms: always active, never finishing (200+ bytes = 20 s).
+  while (!conn->peer_closed() && sent < rest.size() && SecondsSince(start) < 15) {
+    if (!conn->Send(rest.substr(sent++, 1))) break;
+    conn->ReadMore(milliseconds(100));
+  }
+  if (!conn->peer_closed()) conn->ReadUntilClose(milliseconds(3000));
+  double elapsed = SecondsSince(start);
+  EXPECT_TRUE(conn->peer_closed()) << "still open after " << elapsed << " s";
+  EXPECT_LT(sent, rest.size()) << "the proxy waited for all dripped headers";
+  EXPECT_GE(elapsed, 1.4) << "cut before the header deadline";
+  EXPECT_LT(elapsed, 6.0) << "header_timeout 1.5 s is not an absolute deadline";
+  if (!conn->buffer().empty()) {
+    EXPECT_EQ(conn->buffer().rfind("HTTP/1.1 408", 0), 0u) << Printable(conn->buffer());
+  }
+  EXPECT_EQ(origin_->requests_seen(), 0);
+}
+
+TEST_F(SlowClientsTest, Case25_SlowBodyHitsBodyDeadlineAndReleasesOrigin) {
+  StartWithOrigin(
+      [](OriginConnection& conn) {
+        while (!conn.stopping()) {
+          HttpMessage req = conn.ReadRequest(milliseconds(30000));
+          if (!req.ok) {
+            conn.WaitForClose(milliseconds(30000));
+            return;
+          }
+          conn.Send(ResponseBytes(200, "ok:" + req.url));
+        }
+      },
+      {{"body_timeout", "\"1s\""}});
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  auto start = Clock::now();
+  conn->Send("POST /slow-body HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 1000\r\n\r\n");
+  int sent = 0;
+  while (!conn->peer_closed() && sent < 1000 && SecondsSince(start) < 15) {
+    if (!conn->Send("x")) break;
+    ++sent;
+    conn->ReadMore(milliseconds(100));
+  }
+  if (!conn->peer_closed()) conn->ReadUntilClose(milliseconds(3000));
+  double elapsed = SecondsSince(start);
+  EXPECT_TRUE(conn->peer_closed()) << "still open after " << elapsed << " s";
+  EXPECT_LT(sent, 1000);
+  EXPECT_LT(elapsed, 6.0) << "body_timeout 1 s is not an absolute deadline";
+  if (!conn->buffer().empty()) {
+    EXPECT_EQ(conn->buffer().rfind("HTTP/1.1 408", 0), 0u) << Printable(conn->buffer());
+  }
+  // If the request had been forwarded, the origin connection must be closed
+  // (a half-sent body can never be completed or reused).
+  if (origin_->accepted() > 0) {
+    EXPECT_TRUE(origin_->WaitPeerClosed(0, milliseconds(5000)))
+        << "the origin connection of the timed-out request was not released";
+  }
+  ExpectServes("/after");
+}
+
+TEST_F(SlowClientsTest, Case26_SlowReaderBackpressureAndSendDeadline) {
+  std::atomic<uint64_t> origin_sent{0};
+  const uint64_t kTotal = 200ull << 20;  // 200 MiB: never fits in buffers
+  StartWithOrigin(
+      [&](OriginConnection& conn) {
+        HttpMessage req = conn.ReadRequest();
+        if (!req.ok) return;
+        if (req.url != "/huge") {
+          conn.Send(ResponseBytes(200, "ok:" + req.url));
+          conn.WaitForClose(milliseconds(30000));
+          return;
+        }
+        if (!conn.Send("HTTP/1.1 200 OK\r\nContent-Type: application/octet-stream\r\n"
+                       "Content-Length: " +
+                       std::to_string(kTotal) + "\r\n\r\n")) {
+          return;
+        }
+        const std::string piece(65536, 'z');
+        while (origin_sent < kTotal && !conn.stopping()) {
+          if (!conn.Send(piece)) return;  // blocked > 10 s, or closed by the proxy
+          origin_sent += piece.size();
+        }
+      },
+      {{"send_timeout", "\"2s\""}}, {{"read_timeout", "\"30s\""}});
+  ASSERT_TRUE(Started());
+  long rss_before = ReadProcStats(tidegate_->pid())->vm_rss_kb;
+  // A client with a small receive buffer that reads the head, then stops.
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  int small = 16384;
+  setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, sizeof(small));
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(port());
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  ASSERT_EQ(connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)), 0);
+  RawConnection conn(fd);
+  ASSERT_TRUE(conn.Send(Get("/huge")));
+  ASSERT_TRUE(conn.ReadUntilContains("\r\n\r\n", milliseconds(5000))) << Printable(conn.buffer());
+  // Stop reading. Watch the proxy's memory until it gives up on us (the
+  // send deadline closes the client and releases the origin connection).
+  long rss_peak = rss_before;
+  auto start = Clock::now();
+  bool released = false;
+  while (SecondsSince(start) < 20) {
+    if (auto stats = ReadProcStats(tidegate_->pid()))
+      rss_peak = std::max(rss_peak, stats->vm_rss_kb);
+    if (origin_->WaitPeerClosed(0, milliseconds(200))) {
+      released = true;
+      break;
+    }
+  }
+  EXPECT_TRUE(released) << "the origin connection was never closed: no send deadline";
+  EXPECT_LT(origin_sent.load(), 64ull << 20)
+      << "the proxy kept reading from the origin without backpressure";
+  EXPECT_LT(rss_peak - rss_before, 32 * 1024)
+      << "proxy RSS grew from " << rss_before << " kB to " << rss_peak << " kB";
+  // Now read: the client connection must have been closed by the proxy.
+  ReadStatus s = conn.ReadUntilClose(milliseconds(10000));
+  EXPECT_TRUE(s == ReadStatus::kClosed || s == ReadStatus::kReset) << ToString(s);
+  EXPECT_LT(conn.bytes_received(), kTotal);
+  ExpectServes("/after");
+}
+
+}  // namespace
+}  // namespace tidegate::itest
