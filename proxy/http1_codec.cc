@@ -209,11 +209,9 @@ int Http1Parser::Impl::OnStatus(http_parser* p, const char* at, size_t len) {
 
 int Http1Parser::Impl::OnHeaderField(http_parser* p, const char* at, size_t len) {
   Impl* self = Self(p);
-  for (size_t i = 0; i < len; ++i) {
-    if (!http1::IsTokenChar(static_cast<unsigned char>(at[i]))) {
-      self->SetError(400, "invalid character in field name");
-      return -1;
-    }
+  if (len > 0 && !http1::IsToken(std::string_view(at, len))) {
+    self->SetError(400, "invalid character in field name");
+    return -1;
   }
   self->header_bytes += len;
   if (self->header_bytes > self->limits.max_header_bytes) {

@@ -20,6 +20,30 @@
 //   Reset() is called, so pipelined bytes stay in the caller's buffer.
 // * Callbacks may call Pause(); Execute then returns early and a later
 //   Execute() continues where it left off.
+//
+// Choices made by the implementation (proxy/http1_codec.cc, with the checks
+// in http1_head.cc and http1_validate.cc; added by the codec engineer):
+// * Requests: every framing or syntax violation is 400 (unknown transfer
+//   codings too, not 501); CONNECT is 400 (no tunnels); an unknown method
+//   token is 501; a version other than HTTP/1.0 or 1.1 is 505; two
+//   Content-Length fields are 400 even when equal; Content-Length above
+//   2^63-1 is 400. Request targets must be visible ASCII without '#'.
+//   Absolute-form is rewritten to origin-form when its authority equals Host.
+// * Limits: max_request_line counts the request line without CRLF (414);
+//   max_header_bytes counts the field lines with their CRLFs (431), and
+//   trailers separately; http_parser itself caps a head at 80 KiB.
+// * Responses: every violation is 502; 101 is 502 (no upgrades); other 1xx
+//   responses are skipped silently and the final response is delivered;
+//   Transfer-Encoding must be exactly "chunked" in responses too.
+// * An origin that sends more than Content-Length bytes: the message
+//   completes at Content-Length and Execute() returns fewer bytes than it
+//   was given; the bytes left over are the caller's sign that the connection
+//   must not be reused (case 15).
+// * FinishOnEof() with nothing received sets error 502 and keeps idle()
+//   true, so the caller can tell "closed before any byte" from truncation.
+//   Feed every received byte first: a paused message counts as truncated.
+// * Callbacks must not call Execute() or destroy the parser; Reset() from
+//   OnBody() takes effect when Execute() returns (which it then does).
 #pragma once
 
 #include <cstddef>

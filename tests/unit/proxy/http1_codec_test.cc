@@ -361,6 +361,36 @@ TEST(Http1RequestTest, TargetForms) {
   }
 }
 
+TEST(Http1RequestTest, ObsTextInValuesAccepted) {
+  Outcome out = FeedRequest(GetWith("X-File: caf\xc3\xa9.pdf\r\nX-Tab: a\tb\r\n"));
+  ASSERT_EQ(out.status, 0) << out.reason;
+  ASSERT_EQ(out.requests.size(), 1u);
+  EXPECT_EQ(*out.requests[0].headers.Find("x-file"), "caf\xc3\xa9.pdf");
+  EXPECT_EQ(*out.requests[0].headers.Find("x-tab"), "a\tb");
+}
+
+// Case 14: an upgrade request is an ordinary request to the codec (the core
+// strips the hop-by-hop fields); the next pipelined request still parses.
+TEST(Http1RequestTest, UpgradeRequestIsOrdinary) {
+  std::string first =
+      "GET / HTTP/1.1\r\nHost: a\r\nConnection: Upgrade, HTTP2-Settings\r\nUpgrade: h2c\r\n"
+      "HTTP2-Settings: AAMAAABkAAQAAP__\r\n\r\n";
+  std::string post =
+      Post("Connection: upgrade\r\nUpgrade: websocket\r\nContent-Length: 2\r\n", "hi");
+  std::string in = first + post;
+  Recorder rec;
+  Http1Parser parser(Kind::kRequest, ParseLimits{}, &rec);
+  size_t n = parser.Execute(in.data(), in.size());
+  EXPECT_EQ(n, first.size());
+  ASSERT_EQ(rec.completes, 1);
+  parser.Reset();
+  n += parser.Execute(in.data() + n, in.size() - n);
+  ASSERT_FALSE(parser.failed()) << parser.error().reason;
+  EXPECT_EQ(n, in.size());
+  EXPECT_EQ(rec.completes, 2);
+  EXPECT_EQ(rec.body, "hi");
+}
+
 TEST(Http1RequestTest, LeadingEmptyLineIgnored) {
   Outcome out = FeedRequest("\r\nGET / HTTP/1.1\r\nHost: a\r\n\r\n");
   ASSERT_EQ(out.status, 0) << out.reason;
