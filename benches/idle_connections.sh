@@ -161,7 +161,7 @@ done
 
 echo "## Idle keep-alive connections"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit)"
 echo "- $(machine_info | paste -sd ';' | sed 's/;/; /g')"
 echo "- $(tool_versions | paste -sd ';' | sed 's/;/; /g')"
 echo "- $COUNT connections per server, each after one GET /tiny.html (200, keep-alive); one worker/thread each; VmRSS of the process holding the connections (for nginx: its worker)"

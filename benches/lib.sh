@@ -351,6 +351,16 @@ tool_versions() {
   echo "wrk: $(wrk -v 2>&1 | head -1 | awk '{print $2}')"
 }
 
+# The commit measured: $BENCH_COMMIT when the binary was built from another tree
+# (e.g. a `git archive` of a commit), else the repository's HEAD.
+bench_commit() {
+  if [[ -n "${BENCH_COMMIT:-}" ]]; then
+    echo "$BENCH_COMMIT"
+  else
+    git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown
+  fi
+}
+
 machine_info() {
   echo "nproc: $(nproc)"
   echo "cpu: $(lscpu | sed -n 's/^Model name: *//p' | head -1)"

@@ -106,7 +106,7 @@ stop_bg "$PERF_PID"
 
 echo "## perf profile of tidegate ($PAGE page, wrk -t1 -c64 -d${DURATION}s, perf record -e cpu-clock -p PID)"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown), binary $TIDEGATE"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit), binary $TIDEGATE"
 grep -E 'Requests/sec|Non-2xx|Socket errors' "$WORK/wrk.txt" | sed 's/^ */- wrk: /'
 echo
 echo "### By shared object (self time)"

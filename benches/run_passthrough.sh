@@ -236,7 +236,7 @@ done
 
 echo "## Pass-through benchmark"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(git -C "$REPO_DIR" rev-parse --short HEAD 2>/dev/null || echo unknown)"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit)"
 echo "- $(machine_info | paste -sd ';' | sed 's/;/; /g')"
 echo "- $(tool_versions | paste -sd ';' | sed 's/;/; /g')"
 echo "- wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency; $ROUNDS interleaved rounds; warm-up ${WARMUP}s;" \
