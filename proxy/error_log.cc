@@ -4,9 +4,7 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <cstdio>
 #include <cstring>
-#include <ctime>
 
 namespace tidegate::proxy {
 namespace {
@@ -101,22 +99,35 @@ std::string_view LogLevelName(LogLevel level) {
 }
 
 void AppendRfc3339Utc(std::chrono::system_clock::time_point time, std::string* out) {
-  using std::chrono::duration_cast;
-  using std::chrono::milliseconds;
-  int64_t ms = duration_cast<milliseconds>(time.time_since_epoch()).count();
-  int64_t seconds = ms / 1000;
-  int millis = static_cast<int>(ms % 1000);
-  if (millis < 0) {  // before 1970: floor, not truncate
-    millis += 1000;
-    seconds -= 1;
-  }
-  std::time_t t = static_cast<std::time_t>(seconds);
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[32];
-  int n = std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                        tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, millis);
-  if (n > 0) out->append(buf, static_cast<size_t>(n));
+  // Pure calendar arithmetic (no gmtime_r, which takes glibc's timezone lock):
+  // this runs once per access-log line.
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(time);
+  const auto day = floor<days>(ms);
+  const year_month_day date(day);
+  const hh_mm_ss<milliseconds> clock(ms - day);
+  char buf[24];
+  auto put = [&buf](int pos, unsigned value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[pos + i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<unsigned>(static_cast<int>(date.year())), 4);
+  buf[4] = '-';
+  put(5, static_cast<unsigned>(date.month()), 2);
+  buf[7] = '-';
+  put(8, static_cast<unsigned>(date.day()), 2);
+  buf[10] = 'T';
+  put(11, static_cast<unsigned>(clock.hours().count()), 2);
+  buf[13] = ':';
+  put(14, static_cast<unsigned>(clock.minutes().count()), 2);
+  buf[16] = ':';
+  put(17, static_cast<unsigned>(clock.seconds().count()), 2);
+  buf[19] = '.';
+  put(20, static_cast<unsigned>(clock.subseconds().count()), 3);
+  buf[23] = 'Z';
+  out->append(buf, sizeof(buf));
 }
 
 std::shared_ptr<ErrorLog> ErrorLog::Open(const std::string& path, LogLevel min_level,
