@@ -1,0 +1,143 @@
+#include "admin/request_validation.h"
+
+#include <gtest/gtest.h>
+
+namespace tidegate::admin {
+namespace {
+
+using Json = nlohmann::json;
+
+const TimePoint kNow = ParseRfc3339("2026-11-23T14:00:00Z").value();
+
+// Expects a 422 whose detail starts with `field`.
+template <typename F>
+void ExpectInvalid(F validate, const Json& body, const std::string& field) {
+  RequestError error;
+  EXPECT_FALSE(validate(body, &error)) << body.dump();
+  EXPECT_EQ(error.status, 422) << body.dump();
+  EXPECT_EQ(error.detail.rfind(field + ":", 0), 0u) << body.dump() << " → " << error.detail;
+}
+
+auto Maintenance = [](const Json& b, RequestError* e) {
+  return ValidateMaintenance(b, kNow, e).has_value();
+};
+auto Banner = [](const Json& b, RequestError* e) { return ValidateBanner(b, kNow, e).has_value(); };
+auto Room = [](const Json& b, RequestError* e) { return ValidateRoomPatch(b, e).has_value(); };
+
+TEST(ParseJsonObjectTest, MalformedIs400NonObjectIs422) {
+  RequestError error;
+  for (const char* bad : {"", "{", "{\"message\": }", "nul", "{'a': 1}", "\xff\xfe"}) {
+    EXPECT_FALSE(ParseJsonObject(bad, &error)) << bad;
+    EXPECT_EQ(error.status, 400) << bad;
+    EXPECT_EQ(error.error, "malformed_json");
+  }
+  for (const char* not_object : {"[]", "1", "\"x\"", "null", "true"}) {
+    EXPECT_FALSE(ParseJsonObject(not_object, &error)) << not_object;
+    EXPECT_EQ(error.status, 422) << not_object;
+  }
+  EXPECT_TRUE(ParseJsonObject("{\"a\":1}", &error));
+}
+
+TEST(ValidateMaintenanceTest, AcceptsValidBodies) {
+  RequestError error;
+  auto m = ValidateMaintenance(Json{{"message", "Checkout is paused"}}, kNow, &error);
+  ASSERT_TRUE(m) << error.detail;
+  EXPECT_EQ(m->message, "Checkout is paused");
+  EXPECT_FALSE(m->until);
+  m = ValidateMaintenance(Json{{"message", "x"},
+                               {"until", "2026-11-23T15:00:00Z"},
+                               {"starts_at", "2026-11-23T14:10:00Z"}},
+                          kNow, &error);
+  ASSERT_TRUE(m) << error.detail;
+  EXPECT_EQ(FormatRfc3339(*m->until), "2026-11-23T15:00:00Z");
+  EXPECT_EQ(FormatRfc3339(*m->starts_at), "2026-11-23T14:10:00Z");
+}
+
+TEST(ValidateMaintenanceTest, RefusesEachBadField) {
+  ExpectInvalid(Maintenance, Json::object(), "message");
+  ExpectInvalid(Maintenance, Json{{"message", ""}}, "message");
+  ExpectInvalid(Maintenance, Json{{"message", 42}}, "message");
+  ExpectInvalid(Maintenance, Json{{"message", Json::array()}}, "message");
+  ExpectInvalid(Maintenance, Json{{"message", std::string(1001, 'a')}}, "message");
+  ExpectInvalid(Maintenance, Json{{"message", "two\nlines"}}, "message");
+  ExpectInvalid(Maintenance, Json{{"message", "x"}, {"until", "2026-11-23T13:00:00Z"}}, "until");
+  ExpectInvalid(Maintenance, Json{{"message", "x"}, {"until", "2026-11-23T14:00:00Z"}}, "until");
+  ExpectInvalid(Maintenance, Json{{"message", "x"}, {"until", "in an hour"}}, "until");
+  ExpectInvalid(Maintenance, Json{{"message", "x"}, {"until", 1700000000}}, "until");
+  ExpectInvalid(Maintenance,
+                Json{{"message", "x"},
+                     {"until", "2026-11-23T15:00:00Z"},
+                     {"starts_at", "2026-11-23T15:00:00Z"}},
+                "starts_at");
+  ExpectInvalid(Maintenance, Json{{"message", "x"}, {"starts_at", true}}, "starts_at");
+  ExpectInvalid(Maintenance, Json{{"message", "x"}, {"untill", "2026-11-23T15:00:00Z"}}, "untill");
+}
+
+TEST(ValidateBannerTest, AcceptsAndDefaults) {
+  RequestError error;
+  auto b = ValidateBanner(Json{{"message", "We are seeing high demand"}}, kNow, &error);
+  ASSERT_TRUE(b) << error.detail;
+  EXPECT_EQ(b->severity, "info");
+  b = ValidateBanner(Json{{"message", "m"},
+                          {"severity", "critical"},
+                          {"next_update_at", "2026-11-23T14:30:00Z"},
+                          {"expires_at", "2026-11-23T18:00:00Z"}},
+                     kNow, &error);
+  ASSERT_TRUE(b) << error.detail;
+  EXPECT_EQ(b->severity, "critical");
+  EXPECT_TRUE(b->next_update_at && b->expires_at);
+}
+
+TEST(ValidateBannerTest, RefusesEachBadField) {
+  ExpectInvalid(Banner, Json::object(), "message");
+  ExpectInvalid(Banner, Json{{"message", nullptr}}, "message");
+  ExpectInvalid(Banner, Json{{"message", std::string(501, 'a')}}, "message");
+  ExpectInvalid(Banner, Json{{"message", "m"}, {"severity", "urgent"}}, "severity");
+  ExpectInvalid(Banner, Json{{"message", "m"}, {"severity", 3}}, "severity");
+  ExpectInvalid(Banner, Json{{"message", "m"}, {"next_update_at", "14:30"}}, "next_update_at");
+  ExpectInvalid(Banner, Json{{"message", "m"}, {"expires_at", "2020-01-01T00:00:00Z"}},
+                "expires_at");
+  ExpectInvalid(Banner, Json{{"message", "m"}, {"color", "red"}}, "color");
+}
+
+TEST(ValidateRoomPatchTest, AcceptsSetAndClear) {
+  RequestError error;
+  auto p = ValidateRoomPatch(Json{{"mode", "queue_all"},
+                                  {"total_active_users", 300},
+                                  {"new_users_per_minute", 60},
+                                  {"session_duration", "10m"},
+                                  {"queueing_method", "random"}},
+                             &error);
+  ASSERT_TRUE(p) << error.detail;
+  EXPECT_EQ(p->mode.value, config::RoomMode::kQueueAll);
+  EXPECT_EQ(p->total_active_users.value, 300u);
+  EXPECT_EQ(p->new_users_per_minute.value, 60u);
+  EXPECT_EQ(p->session_duration.value, std::chrono::minutes(10));
+  EXPECT_EQ(p->queueing_method.value, config::QueueingMethod::kRandom);
+  p = ValidateRoomPatch(Json{{"mode", nullptr}}, &error);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->mode.op, FieldPatch<config::RoomMode>::Op::kClear);
+  EXPECT_EQ(p->total_active_users.op, FieldPatch<uint32_t>::Op::kKeep);
+}
+
+TEST(ValidateRoomPatchTest, RefusesEachBadField) {
+  ExpectInvalid(Room, Json::object(), "body");
+  ExpectInvalid(Room, Json{{"mode", "sometimes"}}, "mode");
+  ExpectInvalid(Room, Json{{"mode", 1}}, "mode");
+  ExpectInvalid(Room, Json{{"total_active_users", 0}}, "total_active_users");
+  ExpectInvalid(Room, Json{{"total_active_users", -5}}, "total_active_users");
+  ExpectInvalid(Room, Json{{"total_active_users", 2.5}}, "total_active_users");
+  ExpectInvalid(Room, Json{{"total_active_users", "100"}}, "total_active_users");
+  ExpectInvalid(Room, Json{{"total_active_users", 100000001}}, "total_active_users");
+  ExpectInvalid(Room, Json{{"new_users_per_minute", 0}}, "new_users_per_minute");
+  ExpectInvalid(Room, Json{{"new_users_per_minute", true}}, "new_users_per_minute");
+  ExpectInvalid(Room, Json{{"session_duration", 300}}, "session_duration");
+  ExpectInvalid(Room, Json{{"session_duration", "5 minutes"}}, "session_duration");
+  ExpectInvalid(Room, Json{{"session_duration", "500ms"}}, "session_duration");
+  ExpectInvalid(Room, Json{{"session_duration", "48h"}}, "session_duration");
+  ExpectInvalid(Room, Json{{"queueing_method", "lifo"}}, "queueing_method");
+  ExpectInvalid(Room, Json{{"mode", "auto"}, {"modee", "auto"}}, "modee");
+}
+
+}  // namespace
+}  // namespace tidegate::admin

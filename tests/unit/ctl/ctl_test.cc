@@ -1,0 +1,197 @@
+// `tidegate ctl` end to end against a real AdminServer, plus its error paths.
+#include "ctl/ctl.h"
+
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+
+#include <fstream>
+#include <sstream>
+
+#include "tests/unit/ctl/admin_server_harness.h"
+
+namespace tidegate::ctl {
+namespace {
+
+using admin::testing::kOperatorToken;
+using admin::testing::kViewerToken;
+using Json = nlohmann::json;
+using testing::AdminServerHarness;
+
+struct Result {
+  int code;
+  std::string out, err;
+};
+
+Result RunTool(const std::vector<std::string>& args, CtlEnvironment env = {}) {
+  std::ostringstream out, err;
+  int code = RunCtlArgs(args, env, out, err);
+  return {code, out.str(), err.str()};
+}
+
+CtlEnvironment WithToken(const char* token) {
+  CtlEnvironment env;
+  env.token = token;
+  return env;
+}
+
+// A loopback port nothing listens on.
+int ClosedPort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in sin{};
+  sin.sin_family = AF_INET;
+  sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+  socklen_t len = sizeof sin;
+  getsockname(fd, reinterpret_cast<sockaddr*>(&sin), &len);
+  close(fd);
+  return ntohs(sin.sin_port);
+}
+
+TEST(CtlTest, DrivesEveryRoute) {
+  AdminServerHarness h;
+  ASSERT_TRUE(h.started()) << h.start_error();
+  CtlEnvironment ops = WithToken(kOperatorToken);
+  std::string admin = "--admin=" + h.url();
+
+  Result r = RunTool(
+      {admin, "maintenance", "on", "checkout", "--message", "Checkout is paused", "--until", "30m"},
+      ops);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("applied (state version 1)"), std::string::npos) << r.out;
+
+  r = RunTool({admin, "banner", "set", "--message", "High demand", "--severity", "warning",
+               "--next-update", "15m"},
+              ops);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = RunTool({admin, "room", "set", "shop", "mode=queue_all", "new_users_per_minute=60",
+               "session_duration=10m"},
+              ops);
+  ASSERT_EQ(r.code, 0) << r.err;
+
+  r = RunTool({admin, "state"}, WithToken(kViewerToken));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("MAINTENANCE (active)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("queue_all (runtime)"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("High demand"), std::string::npos) << r.out;
+  EXPECT_NE(r.out.find("live counters not available yet"), std::string::npos) << r.out;
+
+  r = RunTool({admin, "--json", "state"}, WithToken(kViewerToken));
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json state = Json::parse(r.out);
+  EXPECT_EQ(state["features"]["checkout"]["under_maintenance"], true);
+  EXPECT_EQ(state["banner"]["severity"], "warning");
+  EXPECT_EQ(state["rooms"]["shop"]["new_users_per_minute"]["value"], 60);
+  EXPECT_EQ(state["rooms"]["shop"]["session_duration"]["value"], "10m");
+
+  r = RunTool({admin, "room", "set", "shop", "mode=config"}, ops);  // clears one override
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = RunTool({admin, "room", "reset", "shop"}, ops);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = RunTool({admin, "banner", "clear"}, ops);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = RunTool({admin, "maintenance", "off", "checkout"}, ops);
+  ASSERT_EQ(r.code, 0) << r.err;
+  r = RunTool({admin, "maintenance", "off", "checkout"}, ops);
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("nothing to change"), std::string::npos);
+
+  r = RunTool({admin, "audit", "--limit", "3"}, WithToken(kViewerToken));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("/v1/features/checkout/maintenance"), std::string::npos) << r.out;
+  r = RunTool({admin, "--json", "audit"}, WithToken(kViewerToken));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(Json::parse(r.out)["records"].size(), 7u);
+
+  r = RunTool({admin, "metrics"});  // no token: open on loopback
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_NE(r.out.find("# TYPE tidegate_admin_changes_total counter"), std::string::npos);
+  EXPECT_NE(r.out.find("tidegate_admin_changes_total 7"), std::string::npos) << r.out;
+}
+
+TEST(CtlTest, TokenFileAndEnvironment) {
+  AdminServerHarness h;
+  ASSERT_TRUE(h.started()) << h.start_error();
+  std::string file = h.dir() + "/token";
+  std::ofstream(file) << kOperatorToken << "\n";
+  Result r = RunTool({"--admin", h.url(), "--token-file", file, "banner", "set", "--message", "x"});
+  EXPECT_EQ(r.code, 0) << r.err;
+  CtlEnvironment env;
+  env.token_file = file;
+  env.admin_url = h.url();
+  r = RunTool({"banner", "clear"}, env);
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = RunTool({"--admin", h.url(), "--token-file", h.dir() + "/missing", "state"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot read token file"), std::string::npos);
+}
+
+TEST(CtlTest, ClearErrors) {
+  AdminServerHarness h;
+  ASSERT_TRUE(h.started()) << h.start_error();
+  std::string admin = "--admin=" + h.url();
+
+  Result r = RunTool({admin, "state"}, WithToken("wrong"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("401: token refused"), std::string::npos) << r.err;
+
+  r = RunTool({admin, "state"});
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("no token given"), std::string::npos) << r.err;
+
+  r = RunTool({admin, "banner", "set", "--message", "x"}, WithToken(kViewerToken));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("403"), std::string::npos) << r.err;
+
+  r = RunTool({admin, "room", "set", "shop", "total_active_users=0"}, WithToken(kOperatorToken));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("422: validation_failed: total_active_users"), std::string::npos) << r.err;
+
+  r = RunTool({admin, "maintenance", "on", "nope", "--message", "x"}, WithToken(kOperatorToken));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("404"), std::string::npos) << r.err;
+
+  std::string closed = "http://127.0.0.1:" + std::to_string(ClosedPort());
+  r = RunTool({"--admin", closed, "state"}, WithToken(kOperatorToken));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("cannot reach the admin endpoint at " + closed), std::string::npos) << r.err;
+}
+
+TEST(CtlTest, UsageErrorsExitTwo) {
+  for (const std::vector<std::string>& args :
+       {std::vector<std::string>{},
+        {"frobnicate"},
+        {"maintenance", "on", "checkout"},
+        {"maintenance", "on"},
+        {"banner", "set"},
+        {"room", "set", "shop"},
+        {"room", "set", "shop", "novalue"},
+        {"--bogus", "state"},
+        {"state", "--admin"},
+        {"--admin", "ftp://x", "state"},
+        {"maintenance", "on", "c", "--message", "m", "--until", "soon"}}) {
+    Result r = RunTool(args, WithToken(kOperatorToken));
+    EXPECT_EQ(r.code, 2) << ::testing::PrintToString(args) << " " << r.err;
+    EXPECT_NE(r.err.find("usage:"), std::string::npos);
+  }
+  EXPECT_EQ(RunTool({"--help"}).code, 0);
+}
+
+TEST(HttpClientTest, ParsesAdminUrls) {
+  HttpTarget t;
+  std::string error;
+  ASSERT_TRUE(ParseAdminUrl("http://127.0.0.1:9901", &t, &error));
+  EXPECT_EQ(t.host, "127.0.0.1");
+  EXPECT_EQ(t.port, 9901);
+  ASSERT_TRUE(ParseAdminUrl("http://[::1]:8/admin/", &t, &error));
+  EXPECT_EQ(t.host, "::1");
+  EXPECT_EQ(t.base_path, "/admin");
+  ASSERT_TRUE(ParseAdminUrl("unix:/run/tidegate.sock", &t, &error));
+  EXPECT_EQ(t.unix_path, "/run/tidegate.sock");
+  EXPECT_FALSE(ParseAdminUrl("https://127.0.0.1:9901", &t, &error));
+  EXPECT_FALSE(ParseAdminUrl("127.0.0.1:9901", &t, &error));
+  EXPECT_FALSE(ParseAdminUrl("unix:relative", &t, &error));
+}
+
+}  // namespace
+}  // namespace tidegate::ctl
