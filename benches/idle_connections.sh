@@ -71,52 +71,18 @@ bench_init idle
 start_watchdog "$MAX_TIME"
 log "work dir $WORK; $COUNT connections per server; ulimit -n $NOFILE; time limit ${MAX_TIME}s"
 
-write_pages "$WORK/www"
-ORIGIN_PORT="$(free_port)"
-mkdir -p "$WORK/origin"
-write_nginx_origin "$WORK/origin" "$ORIGIN_PORT" "$WORK/www"
-start_nginx origin "$WORK/origin"
-ORIGIN_PID="$LAST_PID"
-wait_http "http://127.0.0.1:$ORIGIN_PORT/tiny.html" 10 "$ORIGIN_PID" ||
-  die "origin nginx did not start: $(cat "$WORK/origin.log" "$WORK/origin/error.log" 2>/dev/null)"
-
-# holder_pid NAME PID: the process that holds the client connections — nginx's
-# single worker (a child of the master we started), else PID itself.
-holder_pid() {
-  local children
-  if [[ "$1" == nginx ]]; then
-    mapfile -t children < <(child_pids "$2")
-    ((${#children[@]} == 1)) || die "expected one nginx worker under $2, found ${#children[@]}"
-    echo "${children[0]}"
-  else
-    echo "$2"
-  fi
-}
+start_origin
 
 mb() { awk -v kb="$1" 'BEGIN { printf "%.1f MB", kb / 1024 }'; }
 
 RESULTS=()
 FAILED=0
 for t in "${TARGET_LIST[@]}"; do
-  port="$(free_port)"
-  case "$t" in
-    tidegate)
-      write_tidegate "$WORK/tidegate.toml" "$port" "$ORIGIN_PORT" "$(free_port)" $((COUNT + 1000))
-      start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"
-      ;;
-    nginx)
-      mkdir -p "$WORK/nginx-proxy"
-      write_nginx_proxy "$WORK/nginx-proxy" "$port" "$ORIGIN_PORT"
-      start_nginx nginx "$WORK/nginx-proxy"
-      ;;
-    haproxy)
-      write_haproxy "$WORK/haproxy.cfg" "$port" "$ORIGIN_PORT" "$HAPROXY_MAXCONN"
-      start_haproxy haproxy "$WORK/haproxy.cfg"
-      ;;
-  esac
+  maxconn=$((COUNT + 1000))
+  [[ "$t" != haproxy ]] || maxconn="$HAPROXY_MAXCONN"
+  start_proxy "$t" "$maxconn"
+  port="$PROXY_PORT"
   pid="$LAST_PID"
-  wait_http "http://127.0.0.1:$port/tiny.html" 15 "$pid" ||
-    die "$t did not start or does not proxy: $(tail -n 20 "$WORK/$t.log")"
   sleep 1 # let the freshly started server settle before the first reading
   holder="$(holder_pid "$t" "$pid")"
   before="$(vmrss_kb "$holder")"

@@ -345,6 +345,57 @@ start_tidegate() {
   start_bg "$1" ${PIN_SERVER[@]+"${PIN_SERVER[@]}"} "$2" -c "$3"
 }
 
+# start_origin: the nginx origin serving write_pages' files from $WORK/www.
+# Sets ORIGIN_PORT and ORIGIN_PID.
+start_origin() {
+  [[ -f "$WORK/www/tiny.html" ]] || write_pages "$WORK/www"
+  ORIGIN_PORT="$(free_port)"
+  mkdir -p "$WORK/origin"
+  write_nginx_origin "$WORK/origin" "$ORIGIN_PORT" "$WORK/www"
+  start_nginx origin "$WORK/origin"
+  ORIGIN_PID="$LAST_PID"
+  wait_http "http://127.0.0.1:$ORIGIN_PORT/tiny.html" 10 "$ORIGIN_PID" ||
+    die "origin nginx did not start: $(cat "$WORK/origin.log" "$WORK/origin/error.log" 2>/dev/null)"
+}
+
+# start_proxy NAME MAXCONN: tidegate | nginx | haproxy in front of the origin
+# ($ORIGIN_PORT), one worker/thread, on a free port; waits until it proxies
+# /tiny.html with a 200. Needs $TIDEGATE for tidegate. Sets PROXY_PORT, LAST_PID.
+start_proxy() {
+  PROXY_PORT="$(free_port)"
+  case "$1" in
+    tidegate)
+      write_tidegate "$WORK/tidegate.toml" "$PROXY_PORT" "$ORIGIN_PORT" "$(free_port)" "$2"
+      start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"
+      ;;
+    nginx)
+      mkdir -p "$WORK/nginx-proxy"
+      write_nginx_proxy "$WORK/nginx-proxy" "$PROXY_PORT" "$ORIGIN_PORT"
+      start_nginx nginx "$WORK/nginx-proxy"
+      ;;
+    haproxy)
+      write_haproxy "$WORK/haproxy.cfg" "$PROXY_PORT" "$ORIGIN_PORT" "$2"
+      start_haproxy haproxy "$WORK/haproxy.cfg"
+      ;;
+    *) die "unknown proxy: $1" ;;
+  esac
+  wait_http "http://127.0.0.1:$PROXY_PORT/tiny.html" 15 "$LAST_PID" ||
+    die "$1 did not start or does not proxy: $(tail -n 20 "$WORK/$1.log")"
+}
+
+# holder_pid NAME PID: the process that holds the client connections — nginx's
+# single worker (a child of the master we started), else PID itself.
+holder_pid() {
+  local children
+  if [[ "$1" == nginx || "$1" == origin ]]; then
+    mapfile -t children < <(child_pids "$2")
+    ((${#children[@]} == 1)) || die "expected one nginx worker under $2, found ${#children[@]}"
+    echo "${children[0]}"
+  else
+    echo "$2"
+  fi
+}
+
 tool_versions() {
   echo "nginx: $(nginx -v 2>&1 | sed 's/^nginx version: //')"
   echo "haproxy: $(haproxy -v 2>&1 | head -1)"

@@ -58,13 +58,7 @@ fi
 
 bench_init profile
 start_watchdog $((120 + 4 * DURATION))
-write_pages "$WORK/www"
-
-ORIGIN_PORT="$(free_port)"
-mkdir -p "$WORK/origin"
-write_nginx_origin "$WORK/origin" "$ORIGIN_PORT" "$WORK/www"
-start_nginx origin "$WORK/origin"
-wait_http "http://127.0.0.1:$ORIGIN_PORT/small.html" 10 "$LAST_PID" || die "origin nginx did not start"
+start_origin
 
 PORT="$(free_port)"
 write_tidegate "$WORK/tidegate.toml" "$PORT" "$ORIGIN_PORT" "$(free_port)" 10000

@@ -104,40 +104,16 @@ declare -A PAGE_PATH=([small]=/small.html [large]=/large.html)
 declare -A PORT=()
 declare -A PID=()
 
-# --- origin -------------------------------------------------------------------
-PORT[origin]="$(free_port)"
-mkdir -p "$WORK/origin"
-write_nginx_origin "$WORK/origin" "${PORT[origin]}" "$WORK/www"
-start_nginx origin "$WORK/origin"
-PID[origin]="$LAST_PID"
-wait_http "http://127.0.0.1:${PORT[origin]}/small.html" 10 "${PID[origin]}" ||
-  die "origin nginx did not start: $(cat "$WORK/origin.log" "$WORK/origin/error.log" 2>/dev/null)"
+# --- origin and proxies ---------------------------------------------------------
+start_origin
+PORT[origin]="$ORIGIN_PORT"
+PID[origin]="$ORIGIN_PID"
 log "origin nginx on 127.0.0.1:${PORT[origin]}"
-
-# --- proxies ------------------------------------------------------------------
 for t in "${TARGET_LIST[@]}"; do
-  case "$t" in
-    origin) continue ;;
-    tidegate)
-      PORT[$t]="$(free_port)"
-      write_tidegate "$WORK/tidegate.toml" "${PORT[$t]}" "${PORT[origin]}" "$(free_port)" 10000
-      start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"
-      ;;
-    nginx)
-      PORT[$t]="$(free_port)"
-      mkdir -p "$WORK/nginx-proxy"
-      write_nginx_proxy "$WORK/nginx-proxy" "${PORT[$t]}" "${PORT[origin]}"
-      start_nginx nginx "$WORK/nginx-proxy"
-      ;;
-    haproxy)
-      PORT[$t]="$(free_port)"
-      write_haproxy "$WORK/haproxy.cfg" "${PORT[$t]}" "${PORT[origin]}" 4096
-      start_haproxy haproxy "$WORK/haproxy.cfg"
-      ;;
-  esac
+  [[ "$t" != origin ]] || continue
+  start_proxy "$t" 4096
+  PORT[$t]="$PROXY_PORT"
   PID[$t]="$LAST_PID"
-  wait_http "http://127.0.0.1:${PORT[$t]}/small.html" 15 "${PID[$t]}" ||
-    die "$t did not start or does not proxy: $(tail -n 20 "$WORK/$t.log")"
   log "$t on 127.0.0.1:${PORT[$t]} (pid ${PID[$t]})"
 done
 
