@@ -44,7 +44,7 @@ class ProxyTest : public ::testing::Test {
                   std::optional<long> max_open_files = std::nullopt);
   bool Started() const { return tidegate_ != nullptr; }
 
-  uint16_t port() const { return tidegate_->port(); }
+  uint16_t port() const { return port_override_ != 0 ? port_override_ : tidegate_->port(); }
   std::unique_ptr<RawConnection> Connect() { return ConnectOrFail(port()); }
 
   // One request on a fresh connection; returns the first response.
@@ -66,6 +66,8 @@ class ProxyTest : public ::testing::Test {
   std::unique_ptr<TidegateProcess> tidegate_;
   // Set to false by a test that stops tidegate itself.
   bool check_clean_exit_ = true;
+  // Harness self-tests aim the helpers at a fake proxy instead of tidegate.
+  uint16_t port_override_ = 0;
 };
 
 // "GET <path> HTTP/1.1\r\nHost: shop.test\r\n<extra>\r\n"
