@@ -157,6 +157,11 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
   w.Header("connections_accepted_total", "counter", "Client connections accepted.");
   w.Sample("connections_accepted_total", {}, m.connections_accepted_total);
 
+  w.Header("client_errors_total", "counter", "Client connections closed or refused, by kind.");
+  for (const auto& [kind, n] : m.client_errors_by_kind) {
+    w.Sample("client_errors_total", {{"kind", kind}}, n);
+  }
+
   w.Header("room_counters_available", "gauge",
            "1 when waiting-room counters are reported, 0 before the waiting room exists.");
   w.Sample("room_counters_available", {}, m.room_counters_available ? 1 : 0);

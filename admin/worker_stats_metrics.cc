@@ -1,0 +1,39 @@
+#include "admin/worker_stats_metrics.h"
+
+namespace tidegate::admin {
+namespace {
+
+uint64_t U(const proxy::Counter& c) {
+  int64_t v = c.value();
+  return v < 0 ? 0 : static_cast<uint64_t>(v);
+}
+
+}  // namespace
+
+void AddWorkerStats(const proxy::WorkerStats& s, MetricsSnapshot* out) {
+  for (int i = 0; i < 6; ++i) out->responses_by_class[i] += U(s.responses_by_class[i]);
+  out->answered_by["origin"] += U(s.answered_origin);
+  out->answered_by["builtin"] += U(s.answered_builtin);
+  out->answered_by["proxy"] += U(s.answered_proxy);
+  out->origin_errors_by_kind["connect_refused"] += U(s.origin_connect_refused);
+  out->origin_errors_by_kind["connect_timeout"] += U(s.origin_connect_timeout);
+  out->origin_errors_by_kind["response_timeout"] += U(s.origin_response_timeout);
+  out->origin_errors_by_kind["read_timeout"] += U(s.origin_read_timeout);
+  out->origin_errors_by_kind["reset"] += U(s.origin_reset);
+  out->origin_errors_by_kind["bad_response"] += U(s.origin_bad_response);
+  out->origin_errors_by_kind["closed_early"] += U(s.origin_closed_early);
+  out->origin_retries_total += U(s.origin_retries);
+  out->connections_accepted_total += U(s.connections_accepted);
+  out->connections_active += s.connections_active.value();
+  out->client_errors_by_kind["idle_closed"] += U(s.connections_idle_closed);
+  out->client_errors_by_kind["header_timeout"] += U(s.client_header_timeouts);
+  out->client_errors_by_kind["body_timeout"] += U(s.client_body_timeouts);
+  out->client_errors_by_kind["send_timeout"] += U(s.client_send_timeouts);
+  out->client_errors_by_kind["parse_error"] += U(s.client_parse_errors);
+  out->client_errors_by_kind["accept_error"] += U(s.accept_errors);
+  out->pool_idle_connections += s.pool_idle.value();
+  out->pool_reused_total += U(s.pool_reused);
+  out->pool_connects_total += U(s.pool_connects);
+}
+
+}  // namespace tidegate::admin

@@ -1,0 +1,39 @@
+#include "admin/worker_stats_metrics.h"
+
+#include <gtest/gtest.h>
+
+namespace tidegate::admin {
+namespace {
+
+TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
+  proxy::WorkerStats a, b;
+  a.responses_by_class[2].Add(10);
+  b.responses_by_class[2].Add(5);
+  b.responses_by_class[5].Inc();
+  a.answered_origin.Add(9);
+  b.answered_builtin.Add(2);
+  a.origin_connect_refused.Inc();
+  b.origin_connect_refused.Inc();
+  a.connections_active.Set(3);
+  b.connections_active.Set(4);
+  a.pool_idle.Set(2);
+  b.client_header_timeouts.Inc();
+  MetricsSnapshot m;
+  AddWorkerStats(a, &m);
+  AddWorkerStats(b, &m);
+  EXPECT_EQ(m.responses_by_class[2], 15u);
+  EXPECT_EQ(m.responses_by_class[5], 1u);
+  EXPECT_EQ(m.answered_by["origin"], 9u);
+  EXPECT_EQ(m.answered_by["builtin"], 2u);
+  EXPECT_EQ(m.origin_errors_by_kind["connect_refused"], 2u);
+  EXPECT_EQ(m.connections_active, 7);
+  EXPECT_EQ(m.pool_idle_connections, 2);
+  EXPECT_EQ(m.client_errors_by_kind["header_timeout"], 1u);
+  std::string text = RenderPrometheus(m);
+  EXPECT_NE(text.find("tidegate_responses_total{class=\"2xx\"} 15\n"), std::string::npos);
+  EXPECT_NE(text.find("tidegate_client_errors_total{kind=\"header_timeout\"} 1\n"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tidegate::admin
