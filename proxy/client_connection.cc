@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 
+#include "proxy/socket_io.h"
 #include "proxy/worker.h"
 
 namespace tidegate::proxy {
@@ -12,6 +13,8 @@ namespace {
 // Bytes read ahead of the parser (pipelined requests, a held body). Past it
 // the socket is not read until the parser catches up.
 constexpr size_t kReadHighWatermark = 64 * 1024;
+// One read takes at most this much.
+constexpr size_t kReadChunk = 16 * 1024;
 
 timeval ToTimeval(std::chrono::milliseconds d) {
   timeval tv;
@@ -53,18 +56,116 @@ ClientConnection::ClientConnection(Worker& worker, bufferevent* bev, const socka
   FormatPeer(peer, peer_len, &client_ip_, &client_addr_);
 }
 
-ClientConnection::~ClientConnection() = default;
+ClientConnection::~ClientConnection() {
+  worker_.flush_queue().Cancel(this);
+  read_event_.reset();  // before the bufferevent closes the socket
+}
 
 void ClientConnection::Start() {
   const config::ServerConfig& server = worker_.snapshot()->config->server;
-  bufferevent_setcb(bev_.get(), &ClientConnection::ReadCallback, &ClientConnection::WriteCallback,
-                    &ClientConnection::EventCallback, this);
-  bufferevent_setwatermark(bev_.get(), EV_READ, 0, kReadHighWatermark);
   timeval send_tv = ToTimeval(server.send_timeout);
   bufferevent_set_timeouts(bev_.get(), nullptr, &send_tv);
-  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  if (tls_) {
+    bufferevent_setcb(bev_.get(), &ClientConnection::ReadCallback, &ClientConnection::WriteCallback,
+                      &ClientConnection::EventCallback, this);
+    bufferevent_setwatermark(bev_.get(), EV_READ, 0, kReadHighWatermark);
+    bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
+  } else {
+    // Plain TCP: we read the socket ourselves and write directly; the
+    // bufferevent only holds the buffers and writes when the socket is full.
+    bufferevent_setcb(bev_.get(), nullptr, &ClientConnection::WriteCallback,
+                      &ClientConnection::EventCallback, this);
+    bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+    read_event_.reset(event_new(worker_.base(), bufferevent_getfd(bev_.get()), EV_READ | EV_PERSIST,
+                                &ClientConnection::SocketCallback, this));
+    UpdateReadInterest();
+  }
   // A connection that never sends a request is a slow client too.
   ArmTimer(server.header_timeout);
+}
+
+evbuffer* ClientConnection::output() {
+  worker_.flush_queue().Schedule(this);
+  return bufferevent_get_output(bev_.get());
+}
+
+void ClientConnection::Flush() {
+  if (closed_) return;
+  evbuffer* out = bufferevent_get_output(bev_.get());
+  if (!tls_ && !write_pending_) {
+    switch (WriteFromBuffer(out, bufferevent_getfd(bev_.get()))) {
+      case IoResult::kOk:
+      case IoResult::kEof:
+        break;
+      case IoResult::kWouldBlock:
+        // The socket is full: let the bufferevent finish (with send_timeout).
+        write_pending_ = true;
+        bufferevent_enable(bev_.get(), EV_WRITE);
+        return;
+      case IoResult::kError:
+        HandleEvent(BEV_EVENT_ERROR | BEV_EVENT_WRITING);
+        return;
+    }
+  }
+  if (evbuffer_get_length(out) == 0) OnOutputDrained();
+}
+
+void ClientConnection::OnOutputDrained() {
+  if (closed_) return;
+  if (closing_) {
+    CloseNow();
+    return;
+  }
+  if (stream_.active()) stream_.OnClientDrained();
+}
+
+void ClientConnection::UpdateReadInterest() {
+  if (tls_ || closed_) return;
+  bool want = !closing_ && !eof_ &&
+              evbuffer_get_length(bufferevent_get_input(bev_.get())) < kReadHighWatermark;
+  if (want == reading_) return;
+  reading_ = want;
+  if (want) {
+    event_add(read_event_.get(), nullptr);
+  } else {
+    event_del(read_event_.get());
+  }
+}
+
+void ClientConnection::StopReading() {
+  if (tls_) {
+    bufferevent_disable(bev_.get(), EV_READ);
+  } else if (reading_) {
+    reading_ = false;
+    event_del(read_event_.get());
+  }
+}
+
+void ClientConnection::SocketCallback(evutil_socket_t, short, void* arg) {
+  static_cast<ClientConnection*>(arg)->OnSocketReadable();
+}
+
+void ClientConnection::OnSocketReadable() {
+  if (closed_) return;
+  size_t n = 0;
+  switch (ReadIntoBuffer(bufferevent_get_input(bev_.get()), bufferevent_getfd(bev_.get()),
+                         kReadChunk, &n)) {
+    case IoResult::kOk:
+      break;
+    case IoResult::kWouldBlock:
+      ProcessInput();  // a deferred trigger (pipelined bytes already buffered)
+      UpdateReadInterest();
+      return;
+    case IoResult::kEof:
+      HandleEvent(BEV_EVENT_EOF | BEV_EVENT_READING);
+      UpdateReadInterest();
+      return;
+    case IoResult::kError:
+      HandleEvent(BEV_EVENT_ERROR | BEV_EVENT_READING);
+      return;
+  }
+  ProcessInput();
+  UpdateReadInterest();
 }
 
 void ClientConnection::OnDrain() {
@@ -84,11 +185,12 @@ void ClientConnection::ReadCallback(bufferevent*, void* arg) {
 void ClientConnection::WriteCallback(bufferevent*, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);
   if (self->closed_) return;
-  if (self->closing_) {
-    if (self->output_length() == 0) self->CloseNow();
-    return;
+  if (!self->tls_) {
+    // Everything queued went out: back to direct writes.
+    self->write_pending_ = false;
+    bufferevent_disable(self->bev_.get(), EV_WRITE);
   }
-  if (self->stream_.active()) self->stream_.OnClientDrained();
+  if (self->output_length() == 0) self->OnOutputDrained();
 }
 
 void ClientConnection::EventCallback(bufferevent*, short events, void* arg) {
@@ -101,6 +203,11 @@ void ClientConnection::TimerCallback(evutil_socket_t, short, void* arg) {
 
 void ClientConnection::ProcessInput() {
   if (closed_ || closing_ || in_execute_) return;
+  ParseBuffered();
+  UpdateReadInterest();  // the parser may have made room below the high watermark
+}
+
+void ClientConnection::ParseBuffered() {
   evbuffer* in = bufferevent_get_input(bev_.get());
   while (!closed_ && !closing_) {
     if (request_state_ == RequestState::kComplete) break;  // wait for the response
@@ -195,7 +302,12 @@ void ClientConnection::HandleStreamDone() {
   if (evbuffer_get_length(in) > 0 && !in_execute_) {
     // Pipelined bytes: parse them from a fresh callback, not from inside the
     // previous exchange's call stack.
-    bufferevent_trigger(bev_.get(), EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+    if (tls_) {
+      bufferevent_trigger(bev_.get(), EV_READ,
+                          BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+    } else {
+      event_active(read_event_.get(), EV_READ, 0);
+    }
   }
 }
 
@@ -260,7 +372,7 @@ void ClientConnection::CloseAfterFlush() {
   if (closed_) return;
   closing_ = true;
   evtimer_del(timer_.get());
-  bufferevent_disable(bev_.get(), EV_READ);
+  StopReading();
   if (output_length() == 0) {
     CloseNow();
     return;
@@ -272,7 +384,9 @@ void ClientConnection::CloseNow() {
   if (closed_) return;
   closed_ = true;
   closing_ = true;
+  worker_.flush_queue().Cancel(this);
   evtimer_del(timer_.get());
+  if (read_event_) event_del(read_event_.get());
   bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
   bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
   if (tls_) {

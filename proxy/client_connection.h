@@ -21,6 +21,7 @@
 #include <memory>
 #include <string>
 
+#include "proxy/flush_queue.h"
 #include "proxy/graveyard.h"
 #include "proxy/http1_codec.h"
 #include "proxy/libevent_handles.h"
@@ -31,7 +32,7 @@ namespace tidegate::proxy {
 
 class Worker;
 
-class ClientConnection : public Deletable, private Http1Parser::Callbacks {
+class ClientConnection : public Deletable, public Flushable, private Http1Parser::Callbacks {
  public:
   // Takes ownership of `bev` (already set up with the socket or TLS).
   ClientConnection(Worker& worker, bufferevent* bev, const sockaddr* peer, int peer_len, bool tls);
@@ -42,8 +43,11 @@ class ClientConnection : public Deletable, private Http1Parser::Callbacks {
   void OnDrain();
 
   // ---- used by Stream ----
-  evbuffer* output() { return bufferevent_get_output(bev_.get()); }
-  size_t output_length() { return evbuffer_get_length(output()); }
+  // The response bytes; using it schedules a flush after the current callback.
+  evbuffer* output();
+  size_t output_length() { return evbuffer_get_length(bufferevent_get_output(bev_.get())); }
+  // Flushable: plain sockets are written directly (EPOLLOUT only when full).
+  void Flush() override;
   // The exchange ended; the response is fully queued to output().
   void OnStreamDone(bool keep_alive);
   // Stop / resume feeding request body bytes (origin output full / drained).
@@ -60,11 +64,17 @@ class ClientConnection : public Deletable, private Http1Parser::Callbacks {
   enum class RequestState { kIdle, kHead, kBody, kComplete };
 
   static void ReadCallback(bufferevent* bev, void* arg);
+  static void SocketCallback(evutil_socket_t fd, short what, void* arg);
   static void WriteCallback(bufferevent* bev, void* arg);
   static void EventCallback(bufferevent* bev, short events, void* arg);
   static void TimerCallback(evutil_socket_t, short, void* arg);
 
   void ProcessInput();
+  void ParseBuffered();
+  void OnSocketReadable();
+  void OnOutputDrained();
+  void UpdateReadInterest();
+  void StopReading();
   void HandleStreamDone();
   void HandleEvent(short events);
   void HandleTimeout();
@@ -77,7 +87,8 @@ class ClientConnection : public Deletable, private Http1Parser::Callbacks {
   void OnMessageComplete() override;
 
   Worker& worker_;
-  BuffereventPtr bev_;
+  BuffereventPtr bev_;   // buffers; all I/O for TLS, slow-path writes for plain
+  EventPtr read_event_;  // plain sockets: our own reads
   EventPtr timer_;
   std::unique_ptr<Http1Parser> parser_;       // created with the first request
   std::shared_ptr<const Snapshot> snapshot_;  // the snapshot of the current exchange
@@ -96,6 +107,8 @@ class ClientConnection : public Deletable, private Http1Parser::Callbacks {
   bool eof_ = false;
   bool draining_ = false;
   bool first_request_ = true;
+  bool reading_ = false;        // plain: read_event_ is added
+  bool write_pending_ = false;  // plain: the bufferevent owns writing (EPOLLOUT armed)
 };
 
 }  // namespace tidegate::proxy

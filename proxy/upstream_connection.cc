@@ -4,8 +4,13 @@
 #include <netinet/tcp.h>
 #include <string.h>
 
+#include "proxy/socket_io.h"
+
 namespace tidegate::proxy {
 namespace {
+
+// One read takes at most this much (a whole small page in one syscall).
+constexpr size_t kReadChunk = 64 * 1024;
 
 ParseLimits ResponseLimits() {
   ParseLimits limits;
@@ -44,10 +49,12 @@ std::string_view UpstreamErrorName(UpstreamError error) {
   return "unknown";
 }
 
-UpstreamConnection::UpstreamConnection(event_base* base, Graveyard* graveyard, size_t server_index,
+UpstreamConnection::UpstreamConnection(event_base* base, Graveyard* graveyard,
+                                       FlushQueue* flush_queue, size_t server_index,
                                        uint64_t pool_generation, const UpstreamServer& server)
     : base_(base),
       graveyard_(graveyard),
+      flush_queue_(flush_queue),
       server_index_(server_index),
       pool_generation_(pool_generation),
       server_text_(server.text),
@@ -56,15 +63,20 @@ UpstreamConnection::UpstreamConnection(event_base* base, Graveyard* graveyard, s
       timer_(evtimer_new(base, &UpstreamConnection::TimerCallback, this)),
       parser_(Http1Parser::Kind::kResponse, ResponseLimits(), this) {}
 
-UpstreamConnection::~UpstreamConnection() = default;
+UpstreamConnection::~UpstreamConnection() {
+  flush_queue_->Cancel(this);
+  read_event_.reset();  // before the bufferevent closes the socket
+}
 
 bool UpstreamConnection::Connect(Duration connect_timeout) {
   connect_timeout_ = connect_timeout;
   bev_.reset(bufferevent_socket_new(base_, -1, BEV_OPT_CLOSE_ON_FREE));
   if (!bev_) return false;
-  bufferevent_setcb(bev_.get(), &UpstreamConnection::ReadCallback,
-                    &UpstreamConnection::WriteCallback, &UpstreamConnection::EventCallback, this);
+  bufferevent_setcb(bev_.get(), nullptr, &UpstreamConnection::WriteCallback,
+                    &UpstreamConnection::EventCallback, this);
   state_ = State::kConnecting;
+  // The bufferevent watches the connect and then writes what was queued.
+  write_pending_ = true;
   if (bufferevent_socket_connect(bev_.get(), reinterpret_cast<sockaddr*>(&addr_),
                                  static_cast<int>(addr_len_)) != 0) {
     return false;
@@ -85,17 +97,15 @@ void UpstreamConnection::Begin(Handler* handler, bool head_request, Duration res
   message_complete_ = false;
   interim_response_ = false;
   keep_alive_ = false;
-  paused_ = false;
   ++exchanges_;
   parser_.Reset();
   parser_.ExpectNoBody(head_request);
-  if (state_ == State::kIdle) {
-    evtimer_del(timer_.get());
-    state_ = State::kReady;
+  if (state_ == State::kIdle) evtimer_del(timer_.get());
+  if (state_ != State::kConnecting) {
+    state_ = State::kAwaitingHead;
+    paused_ = false;
+    ArmRead(false);
   }
-  if (state_ != State::kConnecting) state_ = State::kAwaitingHead;
-  bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
-  bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
 }
 
 void UpstreamConnection::RequestQueued() {
@@ -103,19 +113,53 @@ void UpstreamConnection::RequestQueued() {
   if (state_ == State::kAwaitingHead) ArmTimer(response_timeout_);
 }
 
-evbuffer* UpstreamConnection::output() { return bufferevent_get_output(bev_.get()); }
-size_t UpstreamConnection::output_length() { return evbuffer_get_length(output()); }
+evbuffer* UpstreamConnection::output() {
+  flush_queue_->Schedule(this);
+  return bufferevent_get_output(bev_.get());
+}
+
+size_t UpstreamConnection::output_length() {
+  return evbuffer_get_length(bufferevent_get_output(bev_.get()));
+}
+
+void UpstreamConnection::Flush() {
+  if (!bev_ || state_ == State::kClosed || write_pending_) return;
+  evbuffer* out = bufferevent_get_output(bev_.get());
+  switch (WriteFromBuffer(out, bufferevent_getfd(bev_.get()))) {
+    case IoResult::kOk:
+    case IoResult::kEof:
+      if (handler_ != nullptr) handler_->OnUpstreamDrained();
+      return;
+    case IoResult::kWouldBlock:
+      write_pending_ = true;
+      bufferevent_enable(bev_.get(), EV_WRITE);
+      return;
+    case IoResult::kError:
+      OnSocketEvent(EV_CLOSED);
+      return;
+  }
+}
+
+void UpstreamConnection::ArmRead(bool with_timeout) {
+  if (!read_event_ || paused_) return;
+  if (with_timeout) {
+    timeval tv = ToTimeval(read_timeout_);
+    event_add(read_event_.get(), &tv);
+  } else {
+    event_add(read_event_.get(), nullptr);
+  }
+}
 
 void UpstreamConnection::PauseReading() {
-  if (paused_ || !bev_) return;
+  if (paused_ || !read_event_) return;
   paused_ = true;
-  bufferevent_disable(bev_.get(), EV_READ);
+  event_del(read_event_.get());
 }
 
 void UpstreamConnection::ResumeReading() {
-  if (!paused_ || !bev_) return;
+  if (!paused_) return;
   paused_ = false;
-  bufferevent_enable(bev_.get(), EV_READ);
+  ArmRead(state_ == State::kBody);
   ProcessInput();
 }
 
@@ -124,8 +168,7 @@ void UpstreamConnection::EnterIdle(IdleOwner* owner, Duration idle_timeout) {
   idle_owner_ = owner;
   state_ = State::kIdle;
   paused_ = false;
-  bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
-  bufferevent_enable(bev_.get(), EV_READ);
+  ArmRead(false);  // a close or stray byte from the origin ends the connection
   ArmTimer(idle_timeout);
 }
 
@@ -140,13 +183,21 @@ void UpstreamConnection::Shutdown() {
   handler_ = nullptr;
   idle_owner_ = nullptr;
   state_ = State::kClosed;
+  flush_queue_->Cancel(this);
   evtimer_del(timer_.get());
-  // Closing now (not at the sweep) frees the origin's slot at once.
-  bev_.reset();
+  if (read_event_) event_del(read_event_.get());
+  if (bev_) {
+    bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+    bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+    // Close the socket now (the origin's slot is freed at once); the object
+    // itself is freed at the graveyard sweep.
+    evutil_socket_t fd = bufferevent_getfd(bev_.get());
+    if (fd >= 0) shutdown(fd, SHUT_RDWR);
+  }
 }
 
 bool UpstreamConnection::reusable() const {
-  return state_ == State::kDone && keep_alive_ && request_queued_ && bev_ &&
+  return state_ == State::kDone && keep_alive_ && request_queued_ && !eof_seen_ && bev_ &&
          evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0 &&
          evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0;
 }
@@ -156,12 +207,46 @@ void UpstreamConnection::ArmTimer(Duration timeout) {
   evtimer_add(timer_.get(), &tv);
 }
 
-void UpstreamConnection::ReadCallback(bufferevent*, void* arg) {
-  static_cast<UpstreamConnection*>(arg)->ProcessInput();
+void UpstreamConnection::SocketCallback(evutil_socket_t, short what, void* arg) {
+  static_cast<UpstreamConnection*>(arg)->OnSocketEvent(what);
+}
+
+void UpstreamConnection::OnSocketEvent(short what) {
+  if (state_ == State::kClosed) return;
+  if (what & EV_TIMEOUT) {  // read inactivity while reading the body
+    if (state_ == State::kBody) Fail(UpstreamError::kReadTimeout);
+    return;
+  }
+  bool closed = (what & EV_CLOSED) != 0;  // EV_CLOSED here: a failed write
+  if (!closed) {
+    evbuffer* in = bufferevent_get_input(bev_.get());
+    size_t n = 0;
+    switch (ReadIntoBuffer(in, bufferevent_getfd(bev_.get()), kReadChunk, &n)) {
+      case IoResult::kOk:
+        break;
+      case IoResult::kWouldBlock:
+        return;
+      case IoResult::kEof:
+      case IoResult::kError:
+        closed = true;
+        break;
+    }
+  }
+  if (!closed) {
+    ProcessInput();
+    if (state_ == State::kBody && read_event_ && !paused_) ArmRead(true);  // restart read_timeout
+    return;
+  }
+  eof_seen_ = true;
+  if (read_event_) event_del(read_event_.get());
+  HandleEvent(BEV_EVENT_EOF | BEV_EVENT_READING);
 }
 
 void UpstreamConnection::WriteCallback(bufferevent*, void* arg) {
   auto* self = static_cast<UpstreamConnection*>(arg);
+  // Everything queued went out: back to direct writes.
+  self->write_pending_ = false;
+  bufferevent_disable(self->bev_.get(), EV_WRITE);
   if (self->handler_ != nullptr && self->state_ != State::kDone)
     self->handler_->OnUpstreamDrained();
 }
@@ -188,20 +273,26 @@ void UpstreamConnection::TimerCallback(evutil_socket_t, short, void* arg) {
 }
 
 void UpstreamConnection::HandleEvent(short events) {
+  if (state_ == State::kClosed) return;
   if (events & BEV_EVENT_CONNECTED) {
     evtimer_del(timer_.get());
     evutil_socket_t fd = bufferevent_getfd(bev_.get());
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+    read_event_.reset(
+        event_new(base_, fd, EV_READ | EV_PERSIST, &UpstreamConnection::SocketCallback, this));
     state_ = State::kAwaitingHead;
+    ArmRead(false);
     if (request_queued_) ArmTimer(response_timeout_);
-    return;
-  }
-  if (events & BEV_EVENT_TIMEOUT) {  // read inactivity while reading the body
-    Fail(UpstreamError::kReadTimeout);
+    if (evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0) {
+      // Nothing to write: direct writes from now on.
+      write_pending_ = false;
+      bufferevent_disable(bev_.get(), EV_WRITE);
+    }
     return;
   }
   if (!(events & (BEV_EVENT_EOF | BEV_EVENT_ERROR))) return;
+  if (events & BEV_EVENT_WRITING) eof_seen_ = true;  // a failed write
   switch (state_) {
     case State::kIdle:
       if (idle_owner_ != nullptr) idle_owner_->OnIdleConnectionLost(this);
@@ -211,19 +302,17 @@ void UpstreamConnection::HandleEvent(short events) {
       return;
     case State::kAwaitingHead:
     case State::kBody: {
-      // Bytes may still wait in the input buffer (data and FIN in one read).
-      ProcessInput();
-      if (handler_ == nullptr || state_ == State::kDone || state_ == State::kClosed) return;
       if (!response_started_) {
         Fail(UpstreamError::kReset);
         return;
       }
-      if ((events & BEV_EVENT_EOF) && parser_.FinishOnEof()) {
+      if (parser_.FinishOnEof()) {
         keep_alive_ = false;
         state_ = State::kDone;
+        evtimer_del(timer_.get());
         Handler* handler = handler_;
         handler_ = nullptr;
-        handler->OnUpstreamComplete();
+        if (handler != nullptr) handler->OnUpstreamComplete();
         return;
       }
       Fail(parser_.failed() && state_ == State::kAwaitingHead ? UpstreamError::kBadResponse
@@ -240,6 +329,7 @@ void UpstreamConnection::Fail(UpstreamError error) {
   state_ = State::kClosed;
   handler_ = nullptr;
   evtimer_del(timer_.get());
+  if (read_event_) event_del(read_event_.get());
   if (bev_) bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
   if (handler != nullptr) handler->OnUpstreamError(error);
 }
@@ -277,7 +367,7 @@ void UpstreamConnection::ProcessInput() {
       }
       state_ = State::kDone;
       evtimer_del(timer_.get());
-      bufferevent_set_timeouts(bev_.get(), nullptr, nullptr);
+      if (read_event_) event_add(read_event_.get(), nullptr);  // no read_timeout when done
       Handler* handler = handler_;
       handler_ = nullptr;
       handler->OnUpstreamComplete();
@@ -295,8 +385,7 @@ void UpstreamConnection::OnResponseHead(ResponseHead&& head) {
   evtimer_del(timer_.get());
   state_ = State::kBody;
   keep_alive_ = head.keep_alive;
-  timeval tv = ToTimeval(read_timeout_);
-  bufferevent_set_timeouts(bev_.get(), &tv, nullptr);
+  ArmRead(true);
   handler_->OnUpstreamResponseHead(std::move(head));
 }
 

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "proxy/flush_queue.h"
 #include "proxy/graveyard.h"
 #include "proxy/http1_codec.h"
 #include "proxy/libevent_handles.h"
@@ -41,7 +42,7 @@ enum class UpstreamError {
 
 std::string_view UpstreamErrorName(UpstreamError error);
 
-class UpstreamConnection : public Deletable, private Http1Parser::Callbacks {
+class UpstreamConnection : public Deletable, public Flushable, private Http1Parser::Callbacks {
  public:
   using Duration = std::chrono::milliseconds;
 
@@ -64,8 +65,8 @@ class UpstreamConnection : public Deletable, private Http1Parser::Callbacks {
     virtual void OnIdleConnectionLost(UpstreamConnection* connection) = 0;
   };
 
-  UpstreamConnection(event_base* base, Graveyard* graveyard, size_t server_index,
-                     uint64_t pool_generation, const UpstreamServer& server);
+  UpstreamConnection(event_base* base, Graveyard* graveyard, FlushQueue* flush_queue,
+                     size_t server_index, uint64_t pool_generation, const UpstreamServer& server);
   ~UpstreamConnection() override;
 
   // Starts the non-blocking connect. False when the socket could not even be
@@ -77,8 +78,11 @@ class UpstreamConnection : public Deletable, private Http1Parser::Callbacks {
   // The whole request has been queued to output(): the response deadline
   // starts now.
   void RequestQueued();
+  // The request bytes; using it schedules a flush after the current callback.
   evbuffer* output();
   size_t output_length();
+  // Flushable: writes the output directly (EPOLLOUT only when the socket is full).
+  void Flush() override;
 
   // Backpressure from the client side.
   void PauseReading();
@@ -101,12 +105,14 @@ class UpstreamConnection : public Deletable, private Http1Parser::Callbacks {
  private:
   enum class State { kConnecting, kReady, kAwaitingHead, kBody, kDone, kIdle, kClosed };
 
-  static void ReadCallback(bufferevent* bev, void* arg);
+  static void SocketCallback(evutil_socket_t fd, short what, void* arg);
   static void WriteCallback(bufferevent* bev, void* arg);
   static void EventCallback(bufferevent* bev, short events, void* arg);
   static void TimerCallback(evutil_socket_t, short, void* arg);
 
   void ProcessInput();
+  void OnSocketEvent(short what);
+  void ArmRead(bool with_timeout);
   void HandleEvent(short events);
   void Fail(UpstreamError error);
   void ArmTimer(Duration timeout);
@@ -119,13 +125,15 @@ class UpstreamConnection : public Deletable, private Http1Parser::Callbacks {
 
   event_base* base_;
   Graveyard* graveyard_;
+  FlushQueue* flush_queue_;
   const size_t server_index_;
   const uint64_t pool_generation_;
   const std::string server_text_;
   sockaddr_storage addr_;
   socklen_t addr_len_;
 
-  BuffereventPtr bev_;
+  BuffereventPtr bev_;   // buffers, connect and the slow write path
+  EventPtr read_event_;  // our own reads (no FIONREAD ioctl), after connect
   EventPtr timer_;
   Http1Parser parser_;
   Handler* handler_ = nullptr;
@@ -141,6 +149,8 @@ class UpstreamConnection : public Deletable, private Http1Parser::Callbacks {
   bool interim_response_ = false;  // 1xx being skipped
   bool keep_alive_ = false;
   bool paused_ = false;
+  bool write_pending_ = false;  // the bufferevent owns writing (EPOLLOUT armed)
+  bool eof_seen_ = false;
   uint64_t exchanges_ = 0;
 };
 

@@ -1,11 +1,14 @@
 #include "proxy/upstream_pool.h"
 
+#include <string.h>
+
 #include <algorithm>
 
 namespace tidegate::proxy {
 
-UpstreamPool::UpstreamPool(event_base* base, Graveyard* graveyard, WorkerStats* stats)
-    : base_(base), graveyard_(graveyard), stats_(stats) {}
+UpstreamPool::UpstreamPool(event_base* base, Graveyard* graveyard, FlushQueue* flush_queue,
+                           WorkerStats* stats)
+    : base_(base), graveyard_(graveyard), flush_queue_(flush_queue), stats_(stats) {}
 
 UpstreamPool::~UpstreamPool() { CloseIdle(); }
 
@@ -40,8 +43,8 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::Acquire(bool allow_pooled, siz
     stats_->pool_reused.Inc();
     return connection;
   }
-  auto connection =
-      std::make_unique<UpstreamConnection>(base_, graveyard_, index, generation_, servers_[index]);
+  auto connection = std::make_unique<UpstreamConnection>(base_, graveyard_, flush_queue_, index,
+                                                         generation_, servers_[index]);
   stats_->pool_connects.Inc();
   if (!connection->Connect(config_.connect_timeout)) {
     UpstreamConnection::Discard(std::move(connection));

@@ -25,7 +25,7 @@ namespace tidegate::proxy {
 
 class UpstreamPool : public UpstreamConnection::IdleOwner {
  public:
-  UpstreamPool(event_base* base, Graveyard* graveyard, WorkerStats* stats);
+  UpstreamPool(event_base* base, Graveyard* graveyard, FlushQueue* flush_queue, WorkerStats* stats);
   ~UpstreamPool() override;
 
   void Configure(const Snapshot& snapshot);
@@ -50,6 +50,7 @@ class UpstreamPool : public UpstreamConnection::IdleOwner {
 
   event_base* base_;
   Graveyard* graveyard_;
+  FlushQueue* flush_queue_;
   WorkerStats* stats_;
   std::vector<UpstreamServer> servers_;
   std::unique_ptr<UpstreamSelector> selector_;

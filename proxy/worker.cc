@@ -15,7 +15,9 @@ namespace tidegate::proxy {
 Worker::Worker(Options options, std::shared_ptr<const Snapshot> snapshot)
     : options_(std::move(options)), base_(event_base_new()), snapshot_(std::move(snapshot)) {
   graveyard_ = std::make_unique<Graveyard>(base_.get());
-  pool_ = std::make_unique<UpstreamPool>(base_.get(), graveyard_.get(), &stats_);
+  flush_queue_ = std::make_unique<FlushQueue>(base_.get());
+  pool_ =
+      std::make_unique<UpstreamPool>(base_.get(), graveyard_.get(), flush_queue_.get(), &stats_);
   pool_->Configure(*snapshot_);
   mailbox_event_.reset(event_new(base_.get(), -1, 0, &Worker::OnMailbox, this));
 }
@@ -29,6 +31,7 @@ Worker::~Worker() {
   listeners_.clear();
   mailbox_event_.reset();
   graveyard_.reset();
+  flush_queue_.reset();
 }
 
 bool Worker::Start(std::string* error) {

@@ -20,6 +20,7 @@
 
 #include "proxy/access_log.h"
 #include "proxy/error_log.h"
+#include "proxy/flush_queue.h"
 #include "proxy/graveyard.h"
 #include "proxy/libevent_handles.h"
 #include "proxy/snapshot.h"
@@ -71,6 +72,7 @@ class Worker {
   WorkerStats& mutable_stats() { return stats_; }
   UpstreamPool& pool() { return *pool_; }
   Graveyard& graveyard() { return *graveyard_; }
+  FlushQueue& flush_queue() { return *flush_queue_; }
   ErrorLog& error_log() { return *options_.error_log; }
   AccessLog::Sink* access_sink() { return options_.access_sink; }
   int index() const { return options_.index; }
@@ -96,6 +98,7 @@ class Worker {
   EventBasePtr base_;
   std::shared_ptr<const Snapshot> snapshot_;
   std::unique_ptr<Graveyard> graveyard_;
+  std::unique_ptr<FlushQueue> flush_queue_;
   std::unique_ptr<UpstreamPool> pool_;
   WorkerStats stats_;
   std::vector<std::unique_ptr<Listener>> listeners_;
