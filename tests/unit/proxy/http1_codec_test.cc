@@ -904,5 +904,75 @@ TEST(Http1ResponseTest, ResetReusesParserForNextResponse) {
   EXPECT_EQ(rec.body, "a");
 }
 
+// ---------------------------------------------------------------------------
+// Robustness: every split point gives the same result, and mutated input
+// never crashes (run under the sanitizer build in CI).
+
+TEST(Http1RobustnessTest, EverySplitPointSameResult) {
+  const std::string kInputs[] = {
+      Chunked("5;a=b\r\nhello\r\n1\r\n!\r\n0\r\nX-T: 1\r\n\r\n"),
+      Post("Content-Length: 4\r\nConnection: close\r\n", "body"),
+      "GET http://shop.example/a?b HTTP/1.1\r\nHost: shop.example\r\n\r\n",
+      Chunked("5\r\nhelloXY0\r\n\r\n"),  // rejected: missing CRLF after data
+      GetWith("Foo: a\r\n b\r\n"),       // rejected: obs-fold
+  };
+  for (const std::string& in : kInputs) {
+    Outcome whole = FeedRequest(in);
+    for (size_t split = 1; split < in.size(); ++split) {
+      Recorder rec;
+      Http1Parser parser(Kind::kRequest, ParseLimits{}, &rec);
+      std::string buffer = in.substr(0, split);
+      size_t n = parser.Execute(buffer.data(), buffer.size());
+      buffer.erase(0, n);
+      if (!parser.failed() && rec.completes == 0) {
+        buffer += in.substr(split);
+        parser.Execute(buffer.data(), buffer.size());
+      }
+      ASSERT_EQ(parser.error().status, whole.status) << in << " split at " << split;
+      ASSERT_EQ(rec.completes, whole.completes) << in << " split at " << split;
+      if (whole.status == 0) ASSERT_EQ(rec.body, whole.body) << in << " split at " << split;
+    }
+  }
+}
+
+TEST(Http1RobustnessTest, MutatedInputNeverCrashes) {
+  const std::string request = Chunked("5;a=b\r\nhello\r\n0\r\nX-T: 1\r\n\r\n");
+  const std::string response =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n4\r\nWiki\r\n0\r\n\r\n";
+  const char kBytes[] = {'\0', '\r', '\n', ' ', '\t', ':', ';', '0', 'f', 'Z', '\x7f', '\xff'};
+  int accepted = 0;
+  int rejected = 0;
+  for (Kind kind : {Kind::kRequest, Kind::kResponse}) {
+    const std::string& base = kind == Kind::kRequest ? request : response;
+    for (size_t i = 0; i < base.size(); ++i) {
+      for (char b : kBytes) {
+        std::string in = base;
+        in[i] = b;
+        int first_status = -1;
+        for (size_t step : {SIZE_MAX, size_t{1}}) {
+          FeedOptions options;
+          options.step = step;
+          options.eof = true;
+          Outcome out = Feed(kind, in, options);
+          if (out.status != 0) {
+            ++rejected;
+            EXPECT_EQ(out.completes, 0);
+          } else if (out.completes == 1) {
+            ++accepted;
+          }
+          // Whole or byte by byte: the same verdict.
+          if (first_status < 0) {
+            first_status = out.status;
+          } else {
+            EXPECT_EQ(out.status, first_status) << "byte " << i << " = " << int(b);
+          }
+        }
+      }
+    }
+  }
+  EXPECT_GT(accepted, 0);
+  EXPECT_GT(rejected, 0);
+}
+
 }  // namespace
 }  // namespace tidegate::proxy
