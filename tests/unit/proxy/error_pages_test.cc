@@ -1,0 +1,47 @@
+#include "proxy/error_pages.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+namespace tidegate::proxy {
+namespace {
+
+TEST(ErrorPagesTest, HtmlLinksTheStatusPage) {
+  ErrorPage page = MakeErrorPage(502, false);
+  EXPECT_EQ(page.content_type, "text/html; charset=utf-8");
+  EXPECT_NE(page.body.find("502 Bad Gateway"), std::string::npos);
+  EXPECT_NE(page.body.find("href=\"/.tidegate/status\""), std::string::npos);
+}
+
+TEST(ErrorPagesTest, JsonVariant) {
+  ErrorPage page = MakeErrorPage(504, true);
+  EXPECT_EQ(page.content_type, "application/json");
+  nlohmann::json body = nlohmann::json::parse(page.body);
+  EXPECT_EQ(body["status"], 504);
+  EXPECT_EQ(body["error"], "Gateway Timeout");
+  EXPECT_EQ(body["status_page"], "/.tidegate/status");
+}
+
+TEST(ErrorPagesTest, DetailIsEscaped) {
+  ErrorPage page = MakeErrorPage(400, false, "<script>\"x\"</script>");
+  EXPECT_EQ(page.body.find("<script>"), std::string::npos);
+  EXPECT_NE(page.body.find("&lt;script&gt;&quot;x&quot;"), std::string::npos);
+}
+
+TEST(ErrorPagesTest, WantsJson) {
+  std::string api = "application/json";
+  std::string browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+  std::string both = "text/html, application/json";
+  EXPECT_TRUE(WantsJson(&api));
+  EXPECT_FALSE(WantsJson(&browser));
+  EXPECT_FALSE(WantsJson(&both));
+  EXPECT_FALSE(WantsJson(nullptr));
+}
+
+TEST(ErrorPagesTest, ReasonPhrases) {
+  EXPECT_EQ(ReasonPhrase(431), "Request Header Fields Too Large");
+  EXPECT_EQ(ReasonPhrase(599), "Unknown");
+}
+
+}  // namespace
+}  // namespace tidegate::proxy

@@ -1,0 +1,86 @@
+#include "proxy/forwarding_headers.h"
+
+#include <gtest/gtest.h>
+
+namespace tidegate::proxy {
+namespace {
+
+RequestHead MakeRequest() {
+  RequestHead head;
+  head.method = "GET";
+  head.target = "/";
+  head.headers.Add("Host", "shop.example");
+  return head;
+}
+
+TEST(ForwardingHeadersTest, AddsForwardingFields) {
+  RequestHead head = MakeRequest();
+  PrepareUpstreamRequest(head, {"10.0.0.1", false});
+  ASSERT_NE(head.headers.Find("X-Forwarded-For"), nullptr);
+  EXPECT_EQ(*head.headers.Find("X-Forwarded-For"), "10.0.0.1");
+  EXPECT_EQ(*head.headers.Find("X-Forwarded-Proto"), "http");
+  EXPECT_EQ(*head.headers.Find("Via"), "1.1 tidegate");
+  EXPECT_EQ(*head.headers.Find("Host"), "shop.example");
+}
+
+TEST(ForwardingHeadersTest, AppendsToExistingLists) {
+  RequestHead head = MakeRequest();
+  head.headers.Add("X-Forwarded-For", "1.1.1.1");
+  head.headers.Add("x-forwarded-for", "2.2.2.2");
+  head.headers.Add("Via", "1.0 cdn");
+  head.headers.Add("X-Forwarded-Proto", "http");
+  PrepareUpstreamRequest(head, {"10.0.0.1", true});
+  EXPECT_EQ(head.headers.Count("X-Forwarded-For"), 1u);
+  EXPECT_EQ(*head.headers.Find("X-Forwarded-For"), "1.1.1.1, 2.2.2.2, 10.0.0.1");
+  EXPECT_EQ(*head.headers.Find("Via"), "1.0 cdn, 1.1 tidegate");
+  EXPECT_EQ(head.headers.Count("X-Forwarded-Proto"), 1u);
+  EXPECT_EQ(*head.headers.Find("X-Forwarded-Proto"), "https");
+}
+
+TEST(ForwardingHeadersTest, RemovesHopByHopUpgradeAndExpect) {
+  RequestHead head = MakeRequest();
+  head.headers.Add("Connection", "Upgrade, HTTP2-Settings, X-Secret");
+  head.headers.Add("Upgrade", "h2c");
+  head.headers.Add("HTTP2-Settings", "AAMAAABkAAQAAP__");
+  head.headers.Add("X-Secret", "1");
+  head.headers.Add("Keep-Alive", "timeout=5");
+  head.headers.Add("Expect", "100-continue");
+  head.headers.Add("Content-Length", "5");
+  PrepareUpstreamRequest(head, {"10.0.0.1", false});
+  for (const char* name :
+       {"Connection", "Upgrade", "HTTP2-Settings", "X-Secret", "Keep-Alive", "Expect"}) {
+    EXPECT_EQ(head.headers.Find(name), nullptr) << name;
+  }
+  EXPECT_NE(head.headers.Find("Content-Length"), nullptr);  // framing is the stream's job
+}
+
+TEST(ForwardingHeadersTest, ClientResponseDropsFramingOnlyWithABody) {
+  ResponseHead with_body;
+  with_body.status = 200;
+  with_body.framing = BodyFraming::kChunked;
+  with_body.headers.Add("Transfer-Encoding", "chunked");
+  with_body.headers.Add("Connection", "keep-alive");
+  PrepareClientResponse(with_body);
+  EXPECT_EQ(with_body.headers.Find("Transfer-Encoding"), nullptr);
+  EXPECT_EQ(with_body.headers.Find("Connection"), nullptr);
+
+  ResponseHead not_modified;
+  not_modified.status = 304;
+  not_modified.framing = BodyFraming::kNone;
+  not_modified.headers.Add("Content-Length", "1234");
+  PrepareClientResponse(not_modified);
+  ASSERT_NE(not_modified.headers.Find("Content-Length"), nullptr);
+  EXPECT_EQ(*not_modified.headers.Find("Content-Length"), "1234");
+}
+
+TEST(ForwardingHeadersTest, IdempotentMethods) {
+  EXPECT_TRUE(IsIdempotentMethod("GET"));
+  EXPECT_TRUE(IsIdempotentMethod("HEAD"));
+  EXPECT_TRUE(IsIdempotentMethod("PUT"));
+  EXPECT_TRUE(IsIdempotentMethod("DELETE"));
+  EXPECT_FALSE(IsIdempotentMethod("POST"));
+  EXPECT_FALSE(IsIdempotentMethod("PATCH"));
+}
+
+}  // namespace
+}  // namespace tidegate::proxy

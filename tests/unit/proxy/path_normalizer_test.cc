@@ -1,0 +1,63 @@
+#include "proxy/path_normalizer.h"
+
+#include <gtest/gtest.h>
+
+namespace tidegate::proxy {
+namespace {
+
+TEST(PathNormalizerTest, KeepsCanonicalPaths) {
+  EXPECT_EQ(NormalizePath("/"), "/");
+  EXPECT_EQ(NormalizePath("/checkout"), "/checkout");
+  EXPECT_EQ(NormalizePath("/a/b/"), "/a/b/");
+}
+
+TEST(PathNormalizerTest, CutsQueryAndFragment) {
+  EXPECT_EQ(NormalizePath("/checkout?step=1"), "/checkout");
+  EXPECT_EQ(NormalizePath("/checkout#top"), "/checkout");
+  EXPECT_EQ(NormalizePath("/a?b/../c"), "/a");
+}
+
+TEST(PathNormalizerTest, CollapsesRepeatedSlashes) {
+  EXPECT_EQ(NormalizePath("//checkout"), "/checkout");
+  EXPECT_EQ(NormalizePath("/a///b"), "/a/b");
+  EXPECT_EQ(NormalizePath("//.tidegate//health"), "/.tidegate/health");
+}
+
+TEST(PathNormalizerTest, ResolvesDotSegments) {
+  EXPECT_EQ(NormalizePath("/a/../checkout"), "/checkout");
+  EXPECT_EQ(NormalizePath("/./checkout"), "/checkout");
+  EXPECT_EQ(NormalizePath("/a/b/.."), "/a/");
+  EXPECT_EQ(NormalizePath("/a/."), "/a/");
+  EXPECT_EQ(NormalizePath("/../../etc"), "/etc");  // never above the root
+  EXPECT_EQ(NormalizePath("/.."), "/");
+}
+
+TEST(PathNormalizerTest, DecodesUnreservedEscapesOnly) {
+  EXPECT_EQ(NormalizePath("/%63heckout"), "/checkout");
+  EXPECT_EQ(NormalizePath("/%2Etidegate/health"), "/.tidegate/health");
+  EXPECT_EQ(NormalizePath("/%2e%2e/x"), "/x");   // decoded dots are dot segments
+  EXPECT_EQ(NormalizePath("/a%2fb"), "/a%2Fb");  // an encoded slash stays data
+  EXPECT_EQ(NormalizePath("/a%20b"), "/a%20b");
+  EXPECT_EQ(NormalizePath("/bad%zz"), "/bad%25zz");
+  EXPECT_EQ(NormalizePath("/trailing%2"), "/trailing%252");
+}
+
+TEST(PathNormalizerTest, StripsSegmentParams) {
+  EXPECT_EQ(NormalizePath("/checkout;x"), "/checkout");
+  EXPECT_EQ(NormalizePath("/a;p=1/b"), "/a/b");
+  EXPECT_EQ(NormalizePath("/checkout;x", {.strip_segment_params = false}), "/checkout;x");
+}
+
+TEST(PathNormalizerTest, LowerCasesOnRequest) {
+  EXPECT_EQ(NormalizePath("/Checkout"), "/Checkout");
+  EXPECT_EQ(NormalizePath("/Checkout", {.lower_case = true}), "/checkout");
+}
+
+TEST(PathNormalizerTest, NonOriginFormGetsALeadingSlash) {
+  EXPECT_EQ(NormalizePath("*"), "/*");
+  EXPECT_EQ(NormalizePath(""), "/");
+  EXPECT_EQ(NormalizePath("checkout"), "/checkout");
+}
+
+}  // namespace
+}  // namespace tidegate::proxy
