@@ -22,7 +22,7 @@ bool Http1Parser::Impl::CheckFraming(const char* begin, const char* end) {
       SetError(400, "obs-fold or whitespace before a field name");
       return false;
     case FramingCheck::Result::kStartLineTooLong:
-      SetError(414, "request line too long");
+      SetError(414, "start line too long");
       return false;
     case FramingCheck::Result::kHeadersTooLarge:
       SetError(431, "header section too large");

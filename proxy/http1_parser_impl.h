@@ -37,7 +37,6 @@ struct Http1Parser::Impl {
   }
 
   bool is_request() const { return kind == Kind::kRequest; }
-  int protocol_error_status() const { return is_request() ? 400 : 502; }
   HeaderList& headers() { return is_request() ? request.headers : response.headers; }
 
   void SetError(int status, const char* reason) {
@@ -90,13 +89,15 @@ struct Http1Parser::Impl {
   bool message_done = false;
   bool expect_no_body = false;
 
-  // Per Execute() call.
-  Stop stop = Stop::kNone;
+  // Per http_parser_execute() call.
+  Stop stop = Stop::kNone;       // why http_parser paused
   const char* cursor = nullptr;  // first consumed byte not yet given to framing_check
   bool in_parser = false;        // inside http_parser_execute
-  bool user_paused = false;
-  bool reset_pending = false;
-  uint64_t generation = 0;  // bumped by Reset(), to notice a Reset() in a callback
+
+  // Across calls.
+  bool user_paused = false;    // Pause() until Resume()
+  bool reset_pending = false;  // Reset() from OnBody, done once http_parser unwound
+  uint64_t generation = 0;     // bumped by Reset(), to notice a Reset() in a callback
 };
 
 }  // namespace tidegate::proxy
