@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <event2/buffer.h>
+#include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -75,6 +76,15 @@ std::optional<std::string> Header(evkeyvalq* headers, const char* name) {
   return std::string(v);
 }
 
+// evhttp's bufferevent factory for TLS connections (one SSL per connection,
+// freed with the bufferevent).
+bufferevent* MakeTlsBufferevent(event_base* base, void* arg) {
+  SSL* ssl = SSL_new(static_cast<SSL_CTX*>(arg));
+  if (ssl == nullptr) return nullptr;
+  return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                        BEV_OPT_CLOSE_ON_FREE);
+}
+
 // Binds a unix stream socket at `path` (a stale socket file is replaced).
 int BindUnix(const std::string& path, std::string* error) {
   sockaddr_un sun{};
@@ -145,6 +155,7 @@ std::unique_ptr<AdminServer> AdminServer::Start(event_base* control_base,
   evhttp_set_max_headers_size(http, 16 * 1024);
   evhttp_set_timeout(http, options.timeout_seconds);
   evhttp_set_gencb(http, &AdminServer::OnRequest, server.get());
+  if (options.tls != nullptr) evhttp_set_bevcb(http, &MakeTlsBufferevent, options.tls);
 
   if (!admin.listen.unix_path.empty()) {
     int fd = BindUnix(admin.listen.unix_path, error);

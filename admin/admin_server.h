@@ -19,6 +19,7 @@
 
 #include <event2/event.h>
 #include <event2/http.h>
+#include <openssl/ssl.h>
 
 #include <cstdint>
 #include <memory>
@@ -31,6 +32,11 @@ namespace tidegate::admin {
 
 struct AdminServerOptions {
   AdminApiOptions api;
+  // Optional TLS: when set, the listener speaks HTTPS only, with this
+  // context (certificates, protocol policy — e.g. the SSL_CTX of a
+  // proxy::TlsContext built from an [admin.tls] section). Borrowed: it must
+  // outlive the server. nullptr = plain HTTP.
+  SSL_CTX* tls = nullptr;
   size_t hard_body_limit = 1024 * 1024;
   int timeout_seconds = 30;
 };

@@ -67,7 +67,9 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text) {
       !ReadDigits(text, &pos, 2, &second)) {
     return std::nullopt;
   }
-  if (month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
+  // Years outside 1970..2200 are refused: nobody schedules maintenance
+  // there, and system_clock's nanosecond range ends in 2262.
+  if (year < 1970 || year > 2200 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
       minute > 59 || second > 59) {
     return std::nullopt;
   }

@@ -16,7 +16,8 @@ using TimePoint = Clock::time_point;
 // Parses an RFC 3339 date-time: "2026-11-23T14:30:00Z",
 // "2026-11-23T14:30:00.250+01:00", lower-case "t"/"z" accepted. A date alone,
 // a missing offset, or an out-of-range field (month 13, 25:00, Feb 30) is
-// rejected with std::nullopt. Leap seconds (":60") are rejected.
+// rejected with std::nullopt. Leap seconds (":60") are rejected, and so
+// are years before 1970 or after 2200.
 std::optional<TimePoint> ParseRfc3339(std::string_view text);
 
 // "2026-11-23T14:30:00Z" (UTC, whole seconds; sub-seconds are truncated).

@@ -21,7 +21,7 @@ using Json = nlohmann::json;
 constexpr const char* kDefaultAdminUrl = "http://127.0.0.1:9901";
 
 constexpr const char* kUsage =
-    "usage: tidegate ctl [--admin URL] [--token-file F] [--json] <command>\n"
+    "usage: tidegate ctl [--admin URL] [--token-file F] [--cacert F] [--json] <command>\n"
     "  state\n"
     "  maintenance on FEATURE --message TEXT [--until TIME] [--starts-at TIME]\n"
     "  maintenance off FEATURE\n"
@@ -37,9 +37,9 @@ constexpr const char* kUsage =
     "Token: --token-file, $TIDEGATE_ADMIN_TOKEN_FILE or $TIDEGATE_ADMIN_TOKEN.\n"
     "Exit codes: 0 done, 1 refused or failed, 2 usage.\n";
 
-const std::set<std::string> kValueOptions = {"admin",       "token-file", "message",
-                                             "until",       "starts-at",  "severity",
-                                             "next-update", "expires",    "limit"};
+const std::set<std::string> kValueOptions = {"admin",     "token-file", "message",     "until",
+                                             "starts-at", "severity",   "next-update", "expires",
+                                             "limit",     "cacert"};
 const std::set<std::string> kFlagOptions = {"json", "help"};
 
 struct Args {
@@ -199,12 +199,16 @@ class Ctl {
     spec.path_and_query = path;
     if (!token_.empty()) spec.bearer_token = token_;
     spec.json_body = body;
+    if (args_.options.count("cacert")) spec.ca_file = args_.options["cacert"];
     HttpError kind;
     std::string error;
     if (!SendRequest(target_, spec, response, &kind, &error)) {
       if (kind == HttpError::kConnect) {
         err_ << "tidegate ctl: cannot reach the admin endpoint at " << url_ << ": " << error
              << "\n";
+      } else if (kind == HttpError::kTls) {
+        err_ << "tidegate ctl: cannot establish TLS with the admin endpoint at " << url_ << ": "
+             << error << "\n";
       } else {
         err_ << "tidegate ctl: " << url_ << ": " << error << "\n";
       }

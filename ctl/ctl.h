@@ -1,6 +1,6 @@
 // `tidegate ctl`: the operator CLI over the admin API.
 //
-//   tidegate ctl [--admin URL] [--token-file F] [--json] <command>
+//   tidegate ctl [--admin URL] [--token-file F] [--cacert F] [--json] <command>
 //     state
 //     maintenance on FEATURE --message TEXT [--until TIME] [--starts-at TIME]
 //     maintenance off FEATURE
@@ -15,7 +15,8 @@
 //     metrics
 //   TIME is RFC 3339 ("2026-11-23T14:30:00Z") or a delay from now ("30m", "2h").
 //
-// Admin URL: --admin, else $TIDEGATE_ADMIN_URL, else http://127.0.0.1:9901.
+// Admin URL: --admin, else $TIDEGATE_ADMIN_URL, else http://127.0.0.1:9901;
+// https:// URLs verify the server against --cacert F (PEM) or the system CAs.
 // Token: --token-file, else $TIDEGATE_ADMIN_TOKEN_FILE, else
 // $TIDEGATE_ADMIN_TOKEN; none → requests go without a token (only /metrics
 // from loopback works then).

@@ -1,7 +1,11 @@
 #include "ctl/http_client.h"
 
+#include <arpa/inet.h>
 #include <http_parser.h>
 #include <netdb.h>
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -40,6 +44,87 @@ void SetTimeouts(int fd, std::chrono::milliseconds timeout) {
   setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
   setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
 }
+
+// A connected socket, optionally wrapped in TLS; blocking reads and writes.
+class Channel {
+ public:
+  ~Channel() {
+    if (ssl_ != nullptr) SSL_free(ssl_);
+    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
+  }
+
+  // TLS client handshake over `fd`, verifying the peer for `host`.
+  bool StartTls(int fd, const std::string& host, const std::string& ca_file, std::string* error) {
+    fd_ = fd;
+    ctx_ = SSL_CTX_new(TLS_client_method());
+    if (ctx_ == nullptr) return Fail("cannot create a TLS context", error);
+    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
+    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
+    int loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_)
+                                 : SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
+    if (loaded != 1) return Fail("cannot load CA certificates '" + ca_file + "'", error);
+    ssl_ = SSL_new(ctx_);
+    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd) != 1)
+      return Fail("cannot create a TLS session", error);
+    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
+    in6_addr addr{};
+    bool is_ip = inet_pton(AF_INET, host.c_str(), &addr) == 1 ||
+                 inet_pton(AF_INET6, host.c_str(), &addr) == 1;
+    if (is_ip) {
+      X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
+    } else {
+      SSL_set_tlsext_host_name(ssl_, host.c_str());
+      X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
+    }
+    if (SSL_connect(ssl_) != 1) {
+      long verify = SSL_get_verify_result(ssl_);
+      std::string why =
+          verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "handshake failed";
+      return Fail("TLS: " + why, error);
+    }
+    return true;
+  }
+
+  void SetPlain(int fd) { fd_ = fd; }
+
+  ssize_t Write(const char* data, size_t len) {
+    if (ssl_ != nullptr) {
+      int n = SSL_write(ssl_, data, static_cast<int>(len));
+      return n > 0 ? n : -1;
+    }
+    return ::send(fd_, data, len, MSG_NOSIGNAL);
+  }
+
+  // > 0 bytes, 0 on a clean end of stream, -1 on error (errno set for plain sockets).
+  ssize_t Read(char* buf, size_t len) {
+    if (ssl_ != nullptr) {
+      int n = SSL_read(ssl_, buf, static_cast<int>(len));
+      if (n > 0) return n;
+      int err = SSL_get_error(ssl_, n);
+      // A peer that closes without close_notify ends the stream too (the
+      // parser decides whether the response was complete).
+      if (err == SSL_ERROR_ZERO_RETURN ||
+          (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0))
+        return 0;
+      if (err == SSL_ERROR_SSL) {
+        ERR_clear_error();
+        errno = ECONNRESET;
+      }
+      return -1;
+    }
+    return ::recv(fd_, buf, len, 0);
+  }
+
+ private:
+  bool Fail(std::string message, std::string* error) {
+    ERR_clear_error();
+    *error = std::move(message);
+    return false;
+  }
+  int fd_ = -1;
+  SSL_CTX* ctx_ = nullptr;
+  SSL* ssl_ = nullptr;
+};
 
 bool Connect(const HttpTarget& target, std::chrono::milliseconds timeout, Socket* sock,
              std::string* error) {
@@ -128,12 +213,13 @@ bool ParseAdminUrl(const std::string& url, HttpTarget* target, std::string* erro
     return url.substr(parsed.field_data[f].off, parsed.field_data[f].len);
   };
   std::string schema = field(UF_SCHEMA);
-  if (schema != "http") {
-    *error = "admin URL '" + url + "': only http:// (or unix:/path) is supported";
+  if (schema != "http" && schema != "https") {
+    *error = "admin URL '" + url + "': only http://, https:// or unix:/path are supported";
     return false;
   }
+  target->tls = schema == "https";
   target->host = field(UF_HOST);
-  target->port = (parsed.field_set & (1 << UF_PORT)) ? parsed.port : 80;
+  target->port = (parsed.field_set & (1 << UF_PORT)) ? parsed.port : (target->tls ? 443 : 80);
   if (parsed.field_set & (1 << UF_PATH)) {
     target->base_path = field(UF_PATH);
     while (!target->base_path.empty() && target->base_path.back() == '/') {
@@ -151,6 +237,16 @@ bool SendRequest(const HttpTarget& target, const HttpRequestSpec& spec, HttpResp
   if (!Connect(target, spec.timeout, &sock, error)) {
     *kind = HttpError::kConnect;
     return false;
+  }
+  Channel channel;
+  if (target.tls) {
+    errno = 0;
+    if (!channel.StartTls(sock.fd(), target.host, spec.ca_file, error)) {
+      *kind = HttpError::kTls;
+      return false;
+    }
+  } else {
+    channel.SetPlain(sock.fd());
   }
   std::string host =
       target.unix_path.empty()
@@ -170,7 +266,7 @@ bool SendRequest(const HttpTarget& target, const HttpRequestSpec& spec, HttpResp
   }
   size_t sent = 0;
   while (sent < request.size()) {
-    ssize_t n = ::send(sock.fd(), request.data() + sent, request.size() - sent, MSG_NOSIGNAL);
+    ssize_t n = channel.Write(request.data() + sent, request.size() - sent);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0) {
       *kind = HttpError::kIo;
@@ -215,7 +311,8 @@ bool SendRequest(const HttpTarget& target, const HttpRequestSpec& spec, HttpResp
   constexpr size_t kMaxResponse = 64 << 20;
   size_t total = 0;
   while (!state.complete) {
-    ssize_t n = ::recv(sock.fd(), buf, sizeof buf, 0);
+    errno = 0;
+    ssize_t n = channel.Read(buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n < 0) {
       *kind = HttpError::kIo;

@@ -23,10 +23,11 @@ struct HttpTarget {
   uint16_t port = 0;
   std::string unix_path;  // for "unix:/path"
   std::string base_path;  // path prefix of the URL, without trailing '/'
+  bool tls = false;       // https://
 };
 
-// "http://127.0.0.1:9901", "http://[::1]:9901/prefix", "unix:/run/tidegate-admin.sock".
-// https is not supported yet (false + *error).
+// "http://127.0.0.1:9901", "http://[::1]:9901/prefix", "https://127.0.0.1:9901",
+// "unix:/run/tidegate-admin.sock".
 bool ParseAdminUrl(const std::string& url, HttpTarget* target, std::string* error);
 
 struct HttpRequestSpec {
@@ -35,9 +36,13 @@ struct HttpRequestSpec {
   std::optional<std::string> bearer_token;
   std::optional<std::string> json_body;
   std::chrono::milliseconds timeout{10'000};  // connect, and each read/write
+  // https: the server certificate is verified against this PEM file of CA
+  // certificates, or the system's default CAs when empty, and must name the
+  // URL's host (DNS name or IP address). TLS 1.2 at least.
+  std::string ca_file;
 };
 
-enum class HttpError { kNone, kConnect, kIo, kProtocol };
+enum class HttpError { kNone, kConnect, kTls, kIo, kProtocol };
 
 // Sends the request and reads the whole response. On failure returns false,
 // sets *kind and *error (e.g. "connect: Connection refused").

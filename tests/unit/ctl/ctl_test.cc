@@ -188,7 +188,11 @@ TEST(HttpClientTest, ParsesAdminUrls) {
   EXPECT_EQ(t.base_path, "/admin");
   ASSERT_TRUE(ParseAdminUrl("unix:/run/tidegate.sock", &t, &error));
   EXPECT_EQ(t.unix_path, "/run/tidegate.sock");
-  EXPECT_FALSE(ParseAdminUrl("https://127.0.0.1:9901", &t, &error));
+  EXPECT_FALSE(t.tls);
+  ASSERT_TRUE(ParseAdminUrl("https://127.0.0.1", &t, &error));
+  EXPECT_TRUE(t.tls);
+  EXPECT_EQ(t.port, 443);
+  EXPECT_FALSE(ParseAdminUrl("ftp://127.0.0.1:9901", &t, &error));
   EXPECT_FALSE(ParseAdminUrl("127.0.0.1:9901", &t, &error));
   EXPECT_FALSE(ParseAdminUrl("unix:relative", &t, &error));
 }
