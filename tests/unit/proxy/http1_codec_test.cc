@@ -886,6 +886,26 @@ TEST(Http1ResponseTest, EmptyReasonAccepted) {
   }
 }
 
+TEST(Http1ResponseTest, HeadLimitsAre502) {
+  FeedOptions options;
+  options.limits = SmallLimits();
+  Outcome out = Feed(
+      Kind::kResponse,
+      "HTTP/1.1 200 OK\r\nX: " + std::string(200, 'v') + "\r\nContent-Length: 0\r\n\r\n", options);
+  EXPECT_EQ(out.status, 502) << out.reason;
+  out =
+      Feed(Kind::kResponse,
+           "HTTP/1.1 200 OK\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\nContent-Length: 0\r\n\r\n", options);
+  EXPECT_EQ(out.status, 502) << out.reason;
+  out = Feed(Kind::kResponse, "HTTP/1.1 200 " + std::string(100, 'r') + "\r\n\r\n", options);
+  EXPECT_EQ(out.status, 502) << out.reason;
+  // No body limit on responses.
+  out = Feed(Kind::kResponse, "HTTP/1.1 200 OK\r\nContent-Length: 20\r\n\r\n01234567890123456789",
+             options);
+  EXPECT_EQ(out.status, 0) << out.reason;
+  EXPECT_EQ(out.completes, 1);
+}
+
 TEST(Http1ResponseTest, ResetReusesParserForNextResponse) {
   Recorder rec;
   Http1Parser parser(Kind::kResponse, ParseLimits{}, &rec);
