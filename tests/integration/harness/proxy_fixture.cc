@@ -1,6 +1,7 @@
 #include "tests/integration/harness/proxy_fixture.h"
 
 #include <algorithm>
+#include <thread>
 
 namespace tidegate::itest {
 namespace {
@@ -25,6 +26,16 @@ void ProxyTest::TearDown() {
                   << tidegate_->process().exit_status().value_or(-1) << "); stderr:\n"
                   << Tail(tidegate_->Stderr());
   } else if (check_clean_exit_) {
+    // tidegate installs its signal handlers a moment after its listeners
+    // accept (start-up race, tested on its own by
+    // LifecycleTest.Case32_SighupRightAfterStartIsNotFatal). Give start-up
+    // up to 5 s to finish (its "listening on" log line) so that race is not
+    // blamed on every short test.
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (tidegate_->Stderr().find("listening on") == std::string::npos &&
+           std::chrono::steady_clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     auto status = tidegate_->Stop(std::chrono::seconds(10));
     if (!status) {
       ADD_FAILURE() << "tidegate did not exit within 10 s of SIGTERM; stderr:\n"

@@ -7,7 +7,8 @@
 //   record a gtest failure (and leave tidegate() null) when something does
 //   not start — tests ASSERT_TRUE(Started()).
 // * TearDown() checks that tidegate is still alive (a crash fails the test,
-//   with its stderr), then sends SIGTERM and expects exit status 0 within
+//   with its stderr), waits (<= 5 s) for its "listening on" start-up line
+//   (see the .cc for why), then sends SIGTERM and expects exit status 0 within
 //   10 s (under AddressSanitizer a leak or memory error makes the status
 //   non-zero, so every test doubles as a leak/crash check). On any failure
 //   the tail of tidegate's stderr is printed.

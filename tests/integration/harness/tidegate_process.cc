@@ -43,6 +43,18 @@ std::string TidegateProcess::Fill(const std::string& toml) const {
 std::unique_ptr<TidegateProcess> TidegateProcess::Start(const TempDir& dir,
                                                         const TidegateOptions& options,
                                                         std::string* error) {
+  // A probed port can still be taken by another process between the probe
+  // and tidegate's bind; then tidegate says "already in use" and we retry
+  // with fresh ports (a few times at most).
+  for (int attempt = 0;; ++attempt) {
+    auto tg = StartOnce(dir, options, error);
+    if (tg || attempt == 2 || error->find("in use") == std::string::npos) return tg;
+  }
+}
+
+std::unique_ptr<TidegateProcess> TidegateProcess::StartOnce(const TempDir& dir,
+                                                            const TidegateOptions& options,
+                                                            std::string* error) {
   std::unique_ptr<TidegateProcess> tg(new TidegateProcess());
   tg->dir_ = &dir;
   tg->port_ = FreeLoopbackPort();

@@ -10,6 +10,8 @@
 //   and waits until 127.0.0.1:${PORT} accepts a TCP connection (and the TLS
 //   port, when the config uses ${TLS_PORT}). nullptr + *error (with the
 //   child's stderr) when the process exits or the port never accepts.
+//   When tidegate reports a port "in use" (a probed port was taken in the
+//   meantime), Start() retries with fresh ports, up to 3 attempts.
 // * RewriteConfig() replaces the file (same placeholders, same ports,
 //   atomic rename); Reload() sends SIGHUP. Stop() sends SIGTERM and waits.
 // * Test thread only. Destructor: SIGKILL + reap (via Process).
@@ -62,6 +64,9 @@ class TidegateProcess {
 
  private:
   TidegateProcess() = default;
+  static std::unique_ptr<TidegateProcess> StartOnce(const TempDir& dir,
+                                                    const TidegateOptions& options,
+                                                    std::string* error);
   const TempDir* dir_ = nullptr;
   std::unique_ptr<Process> process_;
   std::string config_path_;
