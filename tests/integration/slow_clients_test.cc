@@ -214,5 +214,23 @@ TEST_F(SlowClientsTest, Case26_SlowReaderBackpressureAndSendDeadline) {
   ExpectServes("/after");
 }
 
+TEST_F(SlowClientsTest, IdleKeepAliveConnectionClosedAfterKeepaliveTimeout) {
+  StartWithOrigin(ServeOkForever(), {{"keepalive_timeout", "\"1s\""}});
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send(Get("/once")));
+  HttpMessage r = ReadResponse(*conn);
+  ASSERT_TRUE(r.ok) << r.error;
+  auto start = Clock::now();
+  ReadStatus s = conn->ReadUntilClose(milliseconds(8000));
+  double elapsed = SecondsSince(start);
+  EXPECT_TRUE(s == ReadStatus::kClosed || s == ReadStatus::kReset)
+      << "an idle keep-alive connection was kept " << elapsed << " s (keepalive_timeout 1s)";
+  EXPECT_GE(elapsed, 0.9);
+  EXPECT_EQ(conn->buffer(), "") << "bytes sent on an idle connection: "
+                                << Printable(conn->buffer());
+}
+
 }  // namespace
 }  // namespace tidegate::itest
