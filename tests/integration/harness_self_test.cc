@@ -2,6 +2,8 @@
 // origin, raw connections, process control, /proc observation. If these
 // fail, every other integration result is suspect.
 #include <gtest/gtest.h>
+#include <openssl/ssl.h>
+#include <poll.h>
 #include <signal.h>
 
 #include "tests/integration/harness/connection.h"
@@ -11,6 +13,8 @@
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/scripted_origin.h"
 #include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/test_certs.h"
+#include "tests/integration/harness/tls_client.h"
 
 namespace tidegate::itest {
 namespace {
@@ -129,6 +133,46 @@ TEST(HarnessSelfTest, FreePortsAreDistinctAndBlackholeHangs) {
   EXPECT_FALSE(PortAccepts(a));
   BlackholeOrigin hole;
   EXPECT_TRUE(hole.ok()) << "could not fill the accept queue; case 30 black-hole tests are void";
+}
+
+// TlsTest.Tls11IsRefused is only meaningful if our client really offers
+// TLS 1.1: prove it against `openssl s_server` configured to accept it.
+TEST(HarnessSelfTest, TlsClientCanSpeakTls11WhenAServerAllowsIt) {
+  TempDir dir;
+  CertFiles cert;
+  std::string error;
+  ASSERT_TRUE(MakeCertificate(dir, "legacy", "legacy.example", {"legacy.example"}, &cert, &error))
+      << error;
+  uint16_t port = FreeLoopbackPort();
+  ProcessOptions po;
+  po.argv = {"openssl",
+             "s_server",
+             "-accept",
+             "127.0.0.1:" + std::to_string(port),
+             "-cert",
+             cert.cert,
+             "-key",
+             cert.key,
+             "-tls1_1",
+             "-cipher",
+             "DEFAULT@SECLEVEL=0",
+             "-naccept",
+             "5",
+             "-quiet"};
+  po.log_dir = dir.path();
+  po.name = "s_server";
+  auto server = Process::Start(po, &error);
+  ASSERT_TRUE(server) << error;
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (!PortAccepts(port) && std::chrono::steady_clock::now() < deadline) poll(nullptr, 0, 20);
+  TlsClientOptions options;
+  options.sni = "legacy.example";
+  options.min_version = TLS1_1_VERSION;
+  options.max_version = TLS1_1_VERSION;
+  options.alpn.clear();
+  auto conn = TlsConnection::Connect(port, options, &error);
+  ASSERT_TRUE(conn) << error << "; s_server stderr: " << server->Stderr();
+  EXPECT_EQ(conn->version(), TLS1_1_VERSION);
 }
 
 }  // namespace
