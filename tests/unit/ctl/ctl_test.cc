@@ -199,3 +199,48 @@ TEST(HttpClientTest, ParsesAdminUrls) {
 
 }  // namespace
 }  // namespace tidegate::ctl
+
+namespace tidegate::ctl {
+namespace {
+
+TEST(CtlUnixSocketTest, AdminOverAUnixSocket) {
+  evthread_use_pthreads();
+  char dir_template[] = "/tmp/tidegate_unix_XXXXXX";
+  std::string dir = mkdtemp(dir_template);
+  config::AdminConfig admin_config = admin::testing::TestAdminConfig();
+  admin_config.listen = {};
+  admin_config.listen.unix_path = dir + "/admin.sock";
+  admin_config.listen.text = "unix:" + admin_config.listen.unix_path;
+  event_base* base = event_base_new();
+  admin::LocalStore store;
+  std::string error;
+  auto audit = admin::AuditLog::Open(dir + "/audit.log", &error);
+  admin::AdminApi::Deps deps;
+  deps.config = [] { return admin::testing::TestConfig(); };
+  deps.store = &store;
+  deps.audit = audit.get();
+  auto server = admin::AdminServer::Start(base, admin_config, deps, {}, &error);
+  ASSERT_TRUE(server) << error;
+  std::thread loop([&] { event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY); });
+
+  std::string url = "unix:" + admin_config.listen.unix_path;
+  Result r = RunTool({"--admin", url, "maintenance", "on", "search", "--message", "Search is slow"},
+                     WithToken(kOperatorToken));
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = RunTool({"--admin", url, "metrics"});  // a unix socket client is local: no token needed
+  EXPECT_EQ(r.code, 0) << r.err;
+  r = RunTool({"--admin", url, "--json", "audit"}, WithToken(kViewerToken));
+  ASSERT_EQ(r.code, 0) << r.err;
+  Json records = Json::parse(r.out)["records"];
+  ASSERT_EQ(records.size(), 1u);
+  EXPECT_EQ(records[0]["client"], url);
+
+  event_base_loopexit(base, nullptr);
+  loop.join();
+  server.reset();
+  event_base_free(base);
+  std::filesystem::remove_all(dir);
+}
+
+}  // namespace
+}  // namespace tidegate::ctl
