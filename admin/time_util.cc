@@ -69,8 +69,8 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text) {
   }
   // Years outside 1970..2200 are refused: nobody schedules maintenance
   // there, and system_clock's nanosecond range ends in 2262.
-  if (year < 1970 || year > 2200 || month < 1 || month > 12 || day < 1 || day > DaysInMonth(year, month) || hour > 23 ||
-      minute > 59 || second > 59) {
+  if (year < 1970 || year > 2200 || month < 1 || month > 12 || day < 1 ||
+      day > DaysInMonth(year, month) || hour > 23 || minute > 59 || second > 59) {
     return std::nullopt;
   }
   std::chrono::nanoseconds fraction{0};
