@@ -36,4 +36,19 @@ void AddWorkerStats(const proxy::WorkerStats& s, MetricsSnapshot* out) {
   out->pool_connects_total += U(s.pool_connects);
 }
 
+MetricsSnapshot WorkerStatsMetricsSource::Collect() const {
+  MetricsSnapshot m;
+  m.request_duration.upper_bounds = DefaultLatencyBuckets();
+  m.request_duration.bucket_counts.assign(m.request_duration.upper_bounds.size() + 1, 0);
+  m.origin_duration = m.request_duration;
+  m.store_latency = m.request_duration;
+  if (workers_) {
+    for (const proxy::WorkerStats* stats : workers_()) {
+      if (stats != nullptr) AddWorkerStats(*stats, &m);
+    }
+  }
+  if (extra_) extra_(&m);
+  return m;
+}
+
 }  // namespace tidegate::admin

@@ -9,11 +9,33 @@
 // yet and are left as they are.
 #pragma once
 
+#include <functional>
+#include <vector>
+
 #include "admin/metrics.h"
 #include "proxy/worker_stats.h"
 
 namespace tidegate::admin {
 
 void AddWorkerStats(const proxy::WorkerStats& stats, MetricsSnapshot* out);
+
+// A MetricsSource for the binary: sums the WorkerStats of every worker at
+// each scrape, then lets `extra` add what WorkerStats does not hold (config
+// reload counts, room counters, …). Both functions run on the control thread
+// inside Collect(); the WorkerStats they return must stay alive meanwhile.
+class WorkerStatsMetricsSource : public MetricsSource {
+ public:
+  using WorkersFn = std::function<std::vector<const proxy::WorkerStats*>()>;
+  using ExtraFn = std::function<void(MetricsSnapshot*)>;
+
+  explicit WorkerStatsMetricsSource(WorkersFn workers, ExtraFn extra = nullptr)
+      : workers_(std::move(workers)), extra_(std::move(extra)) {}
+
+  MetricsSnapshot Collect() const override;
+
+ private:
+  WorkersFn workers_;
+  ExtraFn extra_;
+};
 
 }  // namespace tidegate::admin

@@ -37,3 +37,31 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
 
 }  // namespace
 }  // namespace tidegate::admin
+
+namespace tidegate::admin {
+namespace {
+
+TEST(WorkerStatsMetricsSourceTest, SumsAtEachScrapeAndAddsExtras) {
+  proxy::WorkerStats a, b;
+  WorkerStatsMetricsSource source(
+      [&] {
+        return std::vector<const proxy::WorkerStats*>{&a, &b};
+      },
+      [](MetricsSnapshot* m) { m->config_reloads_total = 3; });
+  a.connections_accepted.Add(2);
+  b.connections_accepted.Add(5);
+  MetricsSnapshot m = source.Collect();
+  EXPECT_EQ(m.connections_accepted_total, 7u);
+  EXPECT_EQ(m.config_reloads_total, 3u);
+  b.connections_accepted.Inc();  // a later scrape sees later values
+  EXPECT_EQ(source.Collect().connections_accepted_total, 8u);
+  // Empty histograms still render with every bucket.
+  std::string text = RenderPrometheus(m);
+  EXPECT_NE(text.find("tidegate_request_duration_seconds_bucket{le=\"0.001\"} 0\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("tidegate_request_duration_seconds_bucket{le=\"+Inf\"} 0\n"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace tidegate::admin
