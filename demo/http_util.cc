@@ -129,7 +129,18 @@ void SendBody(evhttp_request* req, int code, const char* content_type, std::stri
   evhttp_remove_header(out, "Content-Type");
   evhttp_add_header(out, "Content-Type", content_type);
   std::unique_ptr<evbuffer, decltype(&evbuffer_free)> buf(evbuffer_new(), &evbuffer_free);
-  evbuffer_add(buf.get(), body.data(), body.size());
+  if (code == 204 || code == 304 || (code >= 100 && code < 200)) {
+    // These responses end at the blank line (RFC 9110): no body, and evhttp
+    // would otherwise write one anyway.
+  } else if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+    // evhttp leaves Content-Length out of HEAD responses; a HEAD answer
+    // should announce the length a GET would have.
+    if (evhttp_find_header(out, "Content-Length") == nullptr) {
+      evhttp_add_header(out, "Content-Length", std::to_string(body.size()).c_str());
+    }
+  } else {
+    evbuffer_add(buf.get(), body.data(), body.size());
+  }
   evhttp_send_reply(req, code, nullptr, buf.get());
 }
 
