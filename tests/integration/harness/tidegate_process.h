@@ -6,7 +6,7 @@
 //   ${TLS_PORT} (another one, for [server.tls].listen), ${ADMIN_PORT}
 //   (another one, so no test ever uses the fixed default 9901) and ${DIR}
 //   (the test's temp dir, for certificate and log paths).
-// * Start() writes <dir>/tidegate.toml, runs `tidegate -c <that file>`,
+// * Start() writes <dir>/<options.name>.toml, runs `tidegate -c <it>`,
 //   and waits until 127.0.0.1:${PORT} accepts a TCP connection (and the TLS
 //   port, when the config uses ${TLS_PORT}). nullptr + *error (with the
 //   child's stderr) when the process exits or the port never accepts.
@@ -14,7 +14,8 @@
 //   meantime), Start() retries with fresh ports, up to 3 attempts.
 // * RewriteConfig() replaces the file (same placeholders, same ports,
 //   atomic rename); Reload() sends SIGHUP. Stop() sends SIGTERM and waits.
-// * Test thread only. Destructor: SIGKILL + reap (via Process).
+// * Test thread only. `dir` must outlive the TidegateProcess. Destructor:
+//   SIGKILL + reap (via Process).
 #pragma once
 
 #include <chrono>
