@@ -9,8 +9,9 @@
 namespace tidegate::proxy {
 namespace {
 
-// One read takes at most this much (a whole small page in one syscall).
-constexpr size_t kReadChunk = 64 * 1024;
+// One read takes at most this much. Larger reads save syscalls on big pages
+// but every connection reading at once would reserve that much.
+constexpr size_t kReadChunk = 32 * 1024;
 
 ParseLimits ResponseLimits() {
   ParseLimits limits;
