@@ -78,6 +78,13 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
     }
   }
 
+  // Signal handlers first: the port accepts as soon as the first worker
+  // binds, and a SIGHUP sent at that moment must not kill the process.
+  for (int signal_number : {SIGHUP, SIGTERM, SIGINT}) {
+    EventPtr event(evsignal_new(base_.get(), signal_number, &Server::OnSignal, this));
+    event_add(event.get(), nullptr);
+    signal_events_.push_back(std::move(event));
+  }
   worker_event_.reset(event_new(base_.get(), -1, 0, &Server::OnWorkerEvent, this));
   drain_timer_.reset(evtimer_new(base_.get(), &Server::OnDrainTimeout, this));
   const int count = snapshot_->workers;
@@ -97,11 +104,6 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
       return 1;
     }
     workers_.push_back(std::move(worker));
-  }
-  for (int signal_number : {SIGHUP, SIGTERM, SIGINT}) {
-    EventPtr event(evsignal_new(base_.get(), signal_number, &Server::OnSignal, this));
-    event_add(event.get(), nullptr);
-    signal_events_.push_back(std::move(event));
   }
   for (int i = 0; i < count; ++i) {
     for (const config::Address& address : addresses) {
