@@ -63,6 +63,16 @@ void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminC
                  }
                  out->tokens.push_back(std::move(token));
                });
+  if (admin.ReadString("audit_log", &out->audit_log)) {
+    const toml::node& node = *table->get("audit_log");
+    if (out->audit_log.empty() || out->audit_log.back() == '/') {
+      admin.Error(node, "audit_log", "expected a file path, e.g. \"audit.log\"");
+      out->audit_log.clear();
+    } else {
+      out->audit_log = ResolvePath(FolderOf(node), out->audit_log);
+    }
+  }
+  admin.ReadBool("metrics_open_on_loopback", &out->metrics_open_on_loopback);
   admin.ReportUnknownKeys();
 }
 

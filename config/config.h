@@ -93,6 +93,13 @@ struct AdminToken {
 struct AdminConfig {
   Address listen{"127.0.0.1", 9901, "", "127.0.0.1:9901"};  // may be "unix:/path"
   std::vector<AdminToken> tokens;
+  // JSON-lines audit log of applied admin changes; relative paths resolved
+  // against the folder of the file naming it. "" (key absent) = "audit.log"
+  // in the folder of the first configuration file read (see
+  // admin::DefaultAuditLogPath). Changing it needs a restart.
+  std::string audit_log;
+  // GET /metrics from a loopback client without a token. Needs a restart.
+  bool metrics_open_on_loopback = true;
 };
 
 struct TokenKey {
