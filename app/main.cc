@@ -2,7 +2,7 @@
 //   tidegate -c PATH            serve with the configuration at PATH
 //   tidegate -c PATH --check    validate only
 //   tidegate --version
-//   tidegate ctl …              operator CLI (not built yet)
+//   tidegate ctl …              operator CLI over the admin API (ctl/ctl.h)
 #include <event2/thread.h>
 #include <stdio.h>
 #include <string.h>
@@ -11,8 +11,10 @@
 #include <string>
 #include <vector>
 
+#include "app/admin_control_plane.h"
 #include "app/filter_chain.h"
 #include "config/loader.h"
+#include "ctl/ctl.h"
 #include "proxy/server.h"
 
 namespace {
@@ -53,10 +55,7 @@ class FileConfigSource : public tidegate::proxy::ConfigSource {
 int main(int argc, char** argv) {
   auto started = std::chrono::steady_clock::now();
   std::vector<std::string> args(argv + 1, argv + argc);
-  if (!args.empty() && args[0] == "ctl") {
-    fprintf(stderr, "tidegate ctl: the admin API is not built yet (planned)\n");
-    return 2;
-  }
+  if (!args.empty() && args[0] == "ctl") return tidegate::ctl::RunCtl(argc - 1, argv + 1);
   std::string config_path;
   bool check = false;
   bool version = false;
@@ -100,6 +99,7 @@ int main(int argc, char** argv) {
     return 1;
   }
   tidegate::app::TidegateFilterChain filters(started);
-  tidegate::proxy::Server server(source, filters);
+  tidegate::app::AdminControlPlane admin;  // outlives the server
+  tidegate::proxy::Server server(source, filters, &admin);
   return server.Run(config);
 }

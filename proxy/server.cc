@@ -26,10 +26,11 @@ timeval ToTimeval(std::chrono::milliseconds d) {
 
 }  // namespace
 
-Server::Server(ConfigSource& source, const FilterChainBuilder& filters)
-    : source_(source), filters_(filters) {}
+Server::Server(ConfigSource& source, const FilterChainBuilder& filters, ControlPlane* control_plane)
+    : source_(source), filters_(filters), control_plane_(control_plane) {}
 
 Server::~Server() {
+  StopControlPlane();  // before base_ is freed
   StopWorkers();
   workers_.clear();
   signal_events_.clear();
@@ -87,6 +88,15 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
   }
   worker_event_.reset(event_new(base_.get(), -1, 0, &Server::OnWorkerEvent, this));
   drain_timer_.reset(evtimer_new(base_.get(), &Server::OnDrainTimeout, this));
+  // Before the workers: a control plane that cannot start (admin port taken)
+  // refuses the process before any shop port accepts.
+  if (control_plane_ != nullptr) {
+    if (!control_plane_->Start(base_.get(), config, *this, &error)) {
+      fprintf(stderr, "tidegate: %s\n", error.c_str());
+      return 1;
+    }
+    control_plane_started_ = true;
+  }
   const int count = snapshot_->workers;
   const uint32_t share =
       std::max<uint32_t>(1, (server.max_connections + count - 1) / static_cast<uint32_t>(count));
@@ -117,6 +127,7 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
 
   event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
 
+  StopControlPlane();
   for (auto& worker : workers_) worker->Join();
   error_log_->Write(LogLevel::kInfo, "server.stop", "tidegate stopped");
   return 0;
@@ -138,6 +149,7 @@ void Server::Reload() {
   std::vector<std::string> errors;
   std::shared_ptr<const config::Config> config = source_.Load(&errors);
   if (!config) {
+    ++reloads_failed_;
     error_log_->Write(LogLevel::kError, "config.reload",
                       "reload failed; keeping the running configuration (" +
                           std::to_string(errors.size()) + " error(s))");
@@ -150,6 +162,7 @@ void Server::Reload() {
   std::string error;
   auto snapshot = BuildSnapshot(config, filters_, generation_ + 1, &error);
   if (!snapshot) {
+    ++reloads_failed_;
     error_log_->Write(LogLevel::kError, "config.reload",
                       "reload failed; keeping the running configuration: " + error);
     return;
@@ -165,6 +178,8 @@ void Server::Reload() {
   ++generation_;
   snapshot_ = std::move(snapshot);
   for (auto& worker : workers_) worker->PublishSnapshot(snapshot_);
+  ++reloads_ok_;
+  if (control_plane_started_) control_plane_->Reconfigure(snapshot_->config);
   error_log_->Write(LogLevel::kInfo, "config.reload",
                     "configuration reloaded (generation " + std::to_string(generation_) + ")");
 }
@@ -178,6 +193,7 @@ void Server::BeginDrain() {
   }
   draining_ = true;
   error_log_->Write(LogLevel::kInfo, "server.drain", "draining in-flight requests");
+  StopControlPlane();
   for (auto& worker : workers_) worker->BeginDrain();
   timeval tv = ToTimeval(snapshot_->config->server.drain_timeout);
   evtimer_add(drain_timer_.get(), &tv);
@@ -202,6 +218,19 @@ void Server::OnDrainTimeout(evutil_socket_t, short, void* arg) {
                           "drain_timeout reached; closing the remaining connections");
   self->StopWorkers();
   event_base_loopexit(self->base_.get(), nullptr);
+}
+
+std::vector<const WorkerStats*> Server::WorkerStatsList() const {
+  std::vector<const WorkerStats*> out;
+  out.reserve(workers_.size());
+  for (const auto& worker : workers_) out.push_back(&worker->stats());
+  return out;
+}
+
+void Server::StopControlPlane() {
+  if (!control_plane_started_) return;
+  control_plane_started_ = false;
+  control_plane_->Stop();
 }
 
 void Server::StopWorkers() {

@@ -4,6 +4,10 @@
 // Contract: Run() is called once, on the main thread, after
 // evthread_use_pthreads(). It returns the process exit code: 0 after a clean
 // drain, 1 when start-up failed (the reason is printed to stderr).
+// An optional ControlPlane (proxy/control_plane.h, e.g. the admin API wired
+// in by app/) is started on the control thread before the workers, told of
+// every successful reload, and stopped at drain start; the Server is its
+// ControlPlaneHost (worker counters, reload counts, error log).
 #pragma once
 
 #include <atomic>
@@ -14,6 +18,7 @@
 
 #include "config/config.h"
 #include "proxy/access_log.h"
+#include "proxy/control_plane.h"
 #include "proxy/error_log.h"
 #include "proxy/libevent_handles.h"
 #include "proxy/snapshot.h"
@@ -30,9 +35,11 @@ class ConfigSource {
   virtual std::shared_ptr<const config::Config> Load(std::vector<std::string>* errors) = 0;
 };
 
-class Server : public Worker::Observer {
+class Server : public Worker::Observer, public ControlPlaneHost {
  public:
-  Server(ConfigSource& source, const FilterChainBuilder& filters);
+  // `control_plane` (may be null) is borrowed and must outlive the Server.
+  Server(ConfigSource& source, const FilterChainBuilder& filters,
+         ControlPlane* control_plane = nullptr);
   ~Server() override;
   Server(const Server&) = delete;
   Server& operator=(const Server&) = delete;
@@ -40,6 +47,12 @@ class Server : public Worker::Observer {
   // Starts with `config` (already loaded and validated) and serves until
   // drained. Blocks.
   int Run(std::shared_ptr<const config::Config> config);
+
+  // ControlPlaneHost (control thread).
+  std::vector<const WorkerStats*> WorkerStatsList() const override;
+  uint64_t ConfigReloads() const override { return reloads_ok_; }
+  uint64_t ConfigReloadFailures() const override { return reloads_failed_; }
+  ErrorLog& error_log() const override { return *error_log_; }
 
  private:
   static void OnSignal(evutil_socket_t signal, short, void* arg);
@@ -50,9 +63,14 @@ class Server : public Worker::Observer {
   void BeginDrain();
   void OnWorkerDrained(int worker) override;  // worker thread
   void StopWorkers();
+  void StopControlPlane();
 
   ConfigSource& source_;
   const FilterChainBuilder& filters_;
+  ControlPlane* control_plane_;  // borrowed, may be null
+  bool control_plane_started_ = false;
+  uint64_t reloads_ok_ = 0;
+  uint64_t reloads_failed_ = 0;
   EventBasePtr base_;
   std::shared_ptr<ErrorLog> error_log_;
   std::unique_ptr<AccessLog> access_log_;  // outlives the workers (declared first)

@@ -1,0 +1,75 @@
+#include "app/admin_control_plane.h"
+
+namespace tidegate::app {
+
+AdminControlPlane::AdminControlPlane()
+    : metrics_(
+          [this] {
+            return host_ ? host_->WorkerStatsList() : std::vector<const proxy::WorkerStats*>{};
+          },
+          [this](admin::MetricsSnapshot* m) {
+            if (host_ == nullptr) return;
+            m->config_reloads_total = host_->ConfigReloads();
+            m->config_reload_failures_total = host_->ConfigReloadFailures();
+          }) {}
+
+AdminControlPlane::~AdminControlPlane() { Stop(); }
+
+bool AdminControlPlane::Start(event_base* control_base,
+                              std::shared_ptr<const config::Config> config,
+                              const proxy::ControlPlaneHost& host, std::string* error) {
+  host_ = &host;
+  started_config_ = config;
+  const config::AdminConfig& admin = config->admin;
+  std::string audit_path =
+      admin.audit_log.empty() ? admin::DefaultAuditLogPath(*config) : admin.audit_log;
+  admin::AdminServerOptions options;
+  options.api.metrics_open_on_loopback = admin.metrics_open_on_loopback;
+  runtime_ = admin::AdminRuntime::Start(
+      control_base, config, audit_path, &metrics_,
+      [this](std::string_view key, std::string_view message) { Warn(key, message); }, error,
+      options);
+  if (!runtime_) {
+    if (error->rfind("admin", 0) != 0) *error = "admin: " + *error;
+    host_ = nullptr;
+    return false;
+  }
+  state_ = runtime_->state();
+  // Only kept for now: the maintenance gate, banner injector and waiting
+  // room that will enforce this state are later issues; they will publish it
+  // to the workers (like the config snapshot) from here.
+  runtime_->SetStateCallback(
+      [this](std::shared_ptr<const admin::RuntimeState> state) { state_ = std::move(state); });
+  std::string where = runtime_->server().port() != 0
+                          ? admin.listen.host + ":" + std::to_string(runtime_->server().port())
+                          : admin.listen.text;
+  host.error_log().Write(proxy::LogLevel::kInfo, "admin.start",
+                         "admin API listening on " + where + " (audit log " + audit_path + ")");
+  return true;
+}
+
+void AdminControlPlane::Reconfigure(std::shared_ptr<const config::Config> config) {
+  if (!runtime_) return;
+  const config::AdminConfig& before = started_config_->admin;
+  if (config->admin.audit_log != before.audit_log ||
+      config->admin.metrics_open_on_loopback != before.metrics_open_on_loopback) {
+    Warn("admin.restart_needed",
+         "admin: audit_log or metrics_open_on_loopback changed; restart tidegate to apply them");
+  }
+  std::string error;
+  if (!runtime_->Reconfigure(std::move(config), &error)) Warn("admin.reload", error);
+}
+
+void AdminControlPlane::Stop() {
+  if (runtime_ && host_ != nullptr) {
+    host_->error_log().Write(proxy::LogLevel::kInfo, "admin.stop", "admin API stopped");
+  }
+  runtime_.reset();
+  host_ = nullptr;
+}
+
+void AdminControlPlane::Warn(std::string_view key, std::string_view message) const {
+  if (host_ != nullptr) host_->error_log().Write(proxy::LogLevel::kWarn, key, message);
+}
+
+}  // namespace tidegate::app

@@ -1,0 +1,48 @@
+// The admin API (admin/AdminRuntime: state store, audit log, evhttp
+// listener, /metrics) as the Server's ControlPlane. This is where the binary
+// wires admin/ to the proxy core: proxy/ only knows proxy::ControlPlane.
+//
+// Contract: control thread only (every method is called by proxy::Server on
+// the thread running the control base). Start() opens the audit log
+// ([admin].audit_log, default "audit.log" beside the first configuration
+// file) and starts the listener on [admin].listen; Stop() destroys the
+// runtime (closes the listener and its connections) and must run before the
+// control base is freed — Server does both. The runtime borrows the metrics
+// source, which lives as long as this object.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "admin/admin_runtime.h"
+#include "admin/runtime_state.h"
+#include "admin/worker_stats_metrics.h"
+#include "proxy/control_plane.h"
+
+namespace tidegate::app {
+
+class AdminControlPlane : public proxy::ControlPlane {
+ public:
+  AdminControlPlane();
+  ~AdminControlPlane() override;
+
+  bool Start(event_base* control_base, std::shared_ptr<const config::Config> config,
+             const proxy::ControlPlaneHost& host, std::string* error) override;
+  void Reconfigure(std::shared_ptr<const config::Config> config) override;
+  void Stop() override;
+
+  // The latest run-time state (maintenance, banner, room overrides); null
+  // before Start().
+  std::shared_ptr<const admin::RuntimeState> runtime_state() const { return state_; }
+
+ private:
+  void Warn(std::string_view key, std::string_view message) const;
+
+  const proxy::ControlPlaneHost* host_ = nullptr;
+  std::shared_ptr<const config::Config> started_config_;
+  admin::WorkerStatsMetricsSource metrics_;
+  std::shared_ptr<const admin::RuntimeState> state_;
+  std::unique_ptr<admin::AdminRuntime> runtime_;  // last: destroyed first
+};
+
+}  // namespace tidegate::app

@@ -1,0 +1,58 @@
+// A hook for control-thread services that are not part of the proxy core
+// (today the admin API): the Server starts, reconfigures and stops it, and
+// lends it read-only views of what the core counts. proxy/ knows only this
+// interface; app/ implements it (dependency direction: features depend on
+// proxy/, never the reverse).
+//
+// Contract: every method of ControlPlane and ControlPlaneHost runs on the
+// control thread (the thread running `control_base`).
+#pragma once
+
+#include <event2/event.h>
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "proxy/error_log.h"
+#include "proxy/worker_stats.h"
+
+namespace tidegate::proxy {
+
+// What the Server lends a control plane. Valid from Start() until Stop().
+class ControlPlaneHost {
+ public:
+  virtual ~ControlPlaneHost() = default;
+  // Every running worker's counters (read them with relaxed loads only, as
+  // WorkerStats allows). Empty before the workers start.
+  virtual std::vector<const WorkerStats*> WorkerStatsList() const = 0;
+  // SIGHUP reloads applied / refused since start.
+  virtual uint64_t ConfigReloads() const = 0;
+  virtual uint64_t ConfigReloadFailures() const = 0;
+  // The process's error log (thread-safe, shared).
+  virtual ErrorLog& error_log() const = 0;
+};
+
+class ControlPlane {
+ public:
+  virtual ~ControlPlane() = default;
+
+  // After the control base, the logs and the first snapshot exist, after the
+  // shop addresses were probed free and before the workers start. False +
+  // *error ("admin: …") refuses to start the process. `host` must outlive
+  // Stop().
+  virtual bool Start(event_base* control_base, std::shared_ptr<const config::Config> config,
+                     const ControlPlaneHost& host, std::string* error) = 0;
+
+  // After each successful SIGHUP reload (the new snapshot is published).
+  // Problems are logged by the control plane; the reload itself stands.
+  virtual void Reconfigure(std::shared_ptr<const config::Config> config) = 0;
+
+  // At drain start (stop serving: close listeners) and again before the
+  // control base is freed. Idempotent; nothing of the base is used afterwards.
+  virtual void Stop() = 0;
+};
+
+}  // namespace tidegate::proxy
