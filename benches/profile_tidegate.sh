@@ -18,6 +18,8 @@ usage: $0 [options]
   --page NAME       small or large (default small)
   --top N           symbols to print (default 30)
   --tidegate PATH   tidegate binary (default: build-bench/tidegate, build/tidegate, …)
+  --call-graph      also record DWARF call graphs and print the call chains of
+                    the symbols above 3 % (bigger perf.data; use a short --duration)
   --callgrind       use valgrind --tool=callgrind instead of perf
 EOF
 }
@@ -27,6 +29,7 @@ PAGE=small
 TOP=30
 TIDEGATE=""
 USE_CALLGRIND=0
+CALL_GRAPH=0
 while (($#)); do
   case "$1" in
     --duration) DURATION="${2%s}"; shift 2 ;;
@@ -34,6 +37,7 @@ while (($#)); do
     --top) TOP="$2"; shift 2 ;;
     --tidegate) TIDEGATE="$2"; shift 2 ;;
     --callgrind) USE_CALLGRIND=1; shift ;;
+    --call-graph) CALL_GRAPH=1; shift ;;
     -h | --help) usage; exit 0 ;;
     *) usage >&2; die "unknown argument: $1" ;;
   esac
@@ -86,7 +90,9 @@ TG_PID="$LAST_PID"
 wait_http "$URL" 15 "$TG_PID" || die "tidegate did not start: $(tail "$WORK/tidegate.log")"
 wrk -t1 -c64 -d1s "$URL" >/dev/null 2>&1 || true # warm-up: fill the upstream pool
 
-start_bg perf perf record -e cpu-clock -F 2000 -o "$WORK/perf.data" -p "$TG_PID"
+PERF_ARGS=(-e cpu-clock -F 2000)
+((CALL_GRAPH)) && PERF_ARGS=(-e cpu-clock -F 1000 --call-graph "dwarf,16384")
+start_bg perf perf record "${PERF_ARGS[@]}" -o "$WORK/perf.data" -p "$TG_PID"
 PERF_PID="$LAST_PID"
 sleep 0.5 # perf attaches asynchronously
 timeout $((DURATION + 20)) wrk -t1 -c64 -d"$DURATION"s --latency "$URL" >"$WORK/wrk.txt" 2>&1 || true
@@ -116,3 +122,12 @@ echo '```'
 perf report -i "$WORK/perf.data" --stdio --no-children --sort dso,symbol 2>/dev/null |
   awk -v top="$TOP" '!/^#/ && NF && n++ < top { sub(/[ \t]+-[ \t]+-[ \t]*$/, ""); print }' || true
 echo '```'
+if ((CALL_GRAPH)); then
+  echo
+  echo "### Call chains of the symbols above 3 % (caller-based, outermost first)"
+  echo
+  echo '```'
+  perf report -i "$WORK/perf.data" --stdio --no-children -G --percent-limit 3 2>/dev/null |
+    awk '!/^#/ && NF' || true
+  echo '```'
+fi
