@@ -151,6 +151,12 @@ vmrss_kb() {
   awk '/^VmRSS:/ {print $2}' "/proc/$1/status"
 }
 
+# cpu_ticks PID: user + system CPU time of PID so far, in clock ticks (getconf CLK_TCK).
+cpu_ticks() {
+  # Fields after the ")" of the command name: utime is the 12th, stime the 13th.
+  sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12 + $13}'
+}
+
 # child_pids PID: direct children (nginx master → worker).
 child_pids() {
   local f ppid

@@ -108,12 +108,14 @@ declare -A PID=()
 start_origin
 PORT[origin]="$ORIGIN_PORT"
 PID[origin]="$ORIGIN_PID"
+declare -A HOLDER=([origin]="$(holder_pid origin "$ORIGIN_PID")")
 log "origin nginx on 127.0.0.1:${PORT[origin]}"
 for t in "${TARGET_LIST[@]}"; do
   [[ "$t" != origin ]] || continue
   start_proxy "$t" 4096
   PORT[$t]="$PROXY_PORT"
   PID[$t]="$LAST_PID"
+  HOLDER[$t]="$(holder_pid "$t" "$LAST_PID")"
   log "$t on 127.0.0.1:${PORT[$t]} (pid ${PID[$t]})"
 done
 
@@ -158,7 +160,8 @@ wrk_run() {
 }
 
 RAW="$WORK/raw.csv"
-echo "round,page,target,rps,p50_us,p99_us,socket_errors,non2xx,ok,note" >"$RAW"
+echo "round,page,target,rps,p50_us,p99_us,socket_errors,non2xx,ok,note,requests,cpu_us_per_req" >"$RAW"
+CLK_TCK="$(getconf CLK_TCK)"
 
 if ((WARMUP > 0)); then
   for p in "${PAGE_LIST[@]}"; do
@@ -181,10 +184,19 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for t in "${order[@]}"; do
       out="$WORK/wrk-r$r-$p-$t.txt"
       note=""
+      ticks0="$(cpu_ticks "${HOLDER[$t]}" 2>/dev/null || echo 0)"
       if ! wrk_run "$t" "$p" "$DURATION" "$out"; then
         note="wrk exited non-zero"
       fi
+      ticks1="$(cpu_ticks "${HOLDER[$t]}" 2>/dev/null || echo 0)"
       IFS=, read -r rps p50 p99 serr non <<<"$(parse_wrk "$out")"
+      # CPU time of the server process per request: robust to a loaded machine,
+      # where req/s mostly measures the CPU share the scheduler gave the server.
+      requests="$(awk '/requests in/ {print $1}' "$out")"
+      cpu_us=""
+      if [[ -n "$requests" && "$requests" -gt 0 ]]; then
+        cpu_us="$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.1f", t * 1e6 / hz / n }')"
+      fi
       if [[ -z "$rps" || -z "$p50" || -z "$p99" ]]; then
         note="${note:-no wrk result}"
       elif ((non > 0)); then
@@ -197,9 +209,9 @@ for ((r = 1; r <= ROUNDS; r++)); do
       fi
       ok=1
       [[ -z "$note" ]] || ok=0
-      echo "$r,$p,$t,${rps:-},${p50:-},${p99:-},${serr:-0},${non:-0},$ok,$note" >>"$RAW"
+      echo "$r,$p,$t,${rps:-},${p50:-},${p99:-},${serr:-0},${non:-0},$ok,$note,${requests:-},$cpu_us" >>"$RAW"
       if ((ok)); then
-        log "round $r $p $t: $rps req/s, p50 ${p50}us, p99 ${p99}us"
+        log "round $r $p $t: $rps req/s, p50 ${p50}us, p99 ${p99}us, ${cpu_us}us CPU/request"
       else
         log "round $r $p $t: FAILED ($note)"
         sed 's/^/    /' "$out" >&2

@@ -2,8 +2,9 @@
 """Summarize the raw wrk results written by run_passthrough.sh.
 
 Input: a CSV with the header
-    round,page,target,rps,p50_us,p99_us,socket_errors,non2xx,ok,note
-one line per wrk run. Output (stdout, Markdown): medians per page and target
+    round,page,target,rps,p50_us,p99_us,socket_errors,non2xx,ok,note,requests,cpu_us_per_req
+one line per wrk run (cpu_us_per_req = CPU time of the server process per
+request, user + system; the origin's CPU is not included for the proxies). Output (stdout, Markdown): medians per page and target
 over the successful runs, then tidegate's ratios to each peer and to the
 better peer (the one with the higher median req/s on that page), checked
 against issue 2's targets: req/s ratio >= 1.25 and p99 ratio <= 1.00.
@@ -27,6 +28,14 @@ def fmt_ms(us):
 
 def fmt_rps(rps):
     return "-" if rps is None else f"{rps:,.0f}"
+
+
+def fmt_cpu(us):
+    return "-" if us is None else f"{us:.1f} µs"
+
+
+def ratio(a, b):
+    return "-" if a is None or b is None or b == 0 else f"{a / b:.2f}"
 
 
 def median(values):
@@ -67,18 +76,20 @@ def main():
                 "rps": median([float(r["rps"]) for r in ok]),
                 "p50": median([float(r["p50_us"]) for r in ok]),
                 "p99": median([float(r["p99_us"]) for r in ok]),
+                "cpu": median([float(r["cpu_us_per_req"]) for r in ok
+                               if r.get("cpu_us_per_req")]),
             }
 
     print("### Medians over successful runs\n")
-    print("| page | target | ok runs | req/s | p50 | p99 |")
-    print("|---|---|---:|---:|---:|---:|")
+    print("| page | target | ok runs | req/s | p50 | p99 | CPU / request |")
+    print("|---|---|---:|---:|---:|---:|---:|")
     for page in pages:
         for target in targets:
             s = stats.get((page, target))
             if s is None:
                 continue
             print(f"| {page} | {target} | {s['ok']}/{s['runs']} | {fmt_rps(s['rps'])} | "
-                  f"{fmt_ms(s['p50'])} | {fmt_ms(s['p99'])} |")
+                  f"{fmt_ms(s['p50'])} | {fmt_ms(s['p99'])} | {fmt_cpu(s['cpu'])} |")
 
     tg = "tidegate"
     if tg in targets and any(p in targets for p in PEERS):
@@ -86,8 +97,10 @@ def main():
         print("req/s ratio = tidegate / peer (higher is better, target >= "
               f"{TARGET_RPS_RATIO:.2f} vs the better peer); p99 ratio = tidegate / peer "
               f"(lower is better, target <= {TARGET_P99_RATIO:.2f}).\n")
-        print("| page | versus | req/s ratio | p99 ratio | target met |")
-        print("|---|---|---:|---:|---|")
+        print("CPU ratio = tidegate's CPU time per request / peer's (lower is better; "
+              "the least noisy figure on a loaded machine).\n")
+        print("| page | versus | req/s ratio | p99 ratio | CPU ratio | target met |")
+        print("|---|---|---:|---:|---:|---|")
         for page in pages:
             t = stats.get((page, tg))
             peers = [(p, stats.get((page, p))) for p in PEERS]
@@ -97,27 +110,30 @@ def main():
                 continue
             for name, s in peers:
                 print(f"| {page} | {name} | {t['rps'] / s['rps']:.2f} | "
-                      f"{t['p99'] / s['p99']:.2f} | |")
+                      f"{t['p99'] / s['p99']:.2f} | {ratio(t['cpu'], s['cpu'])} | |")
             bname, b = max(peers, key=lambda ps: ps[1]["rps"])
             rr, pr = t["rps"] / b["rps"], t["p99"] / b["p99"]
             met = rr >= TARGET_RPS_RATIO and pr <= TARGET_P99_RATIO
             verdict = "yes" if met else (
                 f"no (req/s {rr / TARGET_RPS_RATIO * 100 - 100:+.0f}% vs target"
                 f"{'' if pr <= TARGET_P99_RATIO else f', p99 {pr * 100 - 100:+.0f}% vs peer'})")
-            print(f"| {page} | better peer ({bname}) | **{rr:.2f}** | **{pr:.2f}** | {verdict} |")
+            print(f"| {page} | better peer ({bname}) | **{rr:.2f}** | **{pr:.2f}** | "
+                  f"{ratio(t['cpu'], b['cpu'])} | {verdict} |")
 
     if args.per_run:
         print("\n### Every run\n")
-        print("| round | page | target | req/s | p50 | p99 | socket errors | non-2xx/3xx | ok |")
-        print("|---:|---|---|---:|---:|---:|---:|---:|---|")
+        print("| round | page | target | req/s | p50 | p99 | CPU / request | socket errors | "
+              "non-2xx/3xx | ok |")
+        print("|---:|---|---|---:|---:|---:|---:|---:|---:|---|")
         for r in rows:
             rps = float(r["rps"]) if r["rps"] else None
             p50 = float(r["p50_us"]) if r["p50_us"] else None
             p99 = float(r["p99_us"]) if r["p99_us"] else None
             status = "yes" if r["ok"] == "1" else f"FAILED: {r['note']}"
+            cpu = float(r["cpu_us_per_req"]) if r.get("cpu_us_per_req") else None
             print(f"| {r['round']} | {r['page']} | {r['target']} | {fmt_rps(rps)} | "
-                  f"{fmt_ms(p50)} | {fmt_ms(p99)} | {r['socket_errors']} | {r['non2xx']} | "
-                  f"{status} |")
+                  f"{fmt_ms(p50)} | {fmt_ms(p99)} | {fmt_cpu(cpu)} | {r['socket_errors']} | "
+                  f"{r['non2xx']} | {status} |")
 
     if any_failed:
         print("\nSome runs FAILED (non-2xx/3xx responses, socket errors or no output); "
