@@ -1,0 +1,438 @@
+// The admin API wired into the real tidegate binary: its own listener on a
+// free loopback port, tokens and roles, changes audited (with the token's
+// name), /metrics counting proxied requests, overrides surviving SIGHUP,
+// `tidegate ctl` as a subprocess, and the shop's port never serving it.
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <cstdio>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/harness/connection.h"
+#include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/process.h"
+#include "tests/integration/harness/scripted_origin.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Json = nlohmann::json;
+
+constexpr char kViewerToken[] = "viewer-token-0123456789abcdef0123456789";
+constexpr char kOperatorToken[] = "operator-token-0123456789abcdef012345678";
+constexpr char kLateToken[] = "late-token-0123456789abcdef0123456789abc";
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// A full config (not ProxyConfig: the [admin] table needs tokens and the
+// audit log key). `extra_tokens` and `admin_keys` are TOML text.
+std::string AdminConfig(uint16_t origin_port, const std::string& extra_tokens = "",
+                        const std::string& admin_keys = "") {
+  return "[server]\n"
+         "listen = [\"127.0.0.1:${PORT}\"]\n"
+         "workers = 2\n"
+         "drain_timeout = \"5s\"\n"
+         "\n[upstream]\n"
+         "servers = [\"127.0.0.1:" +
+         std::to_string(origin_port) +
+         "\"]\n"
+         "connect_timeout = \"1s\"\n"
+         "response_timeout = \"5s\"\n"
+         "\n[admin]\n"
+         "listen = \"127.0.0.1:${ADMIN_PORT}\"\n"
+         "audit_log = \"${DIR}/admin-audit.jsonl\"\n" +
+         admin_keys +
+         "tokens = [\n"
+         "  { name = \"dashboard\", token_sha256 = \"" +
+         Sha256Hex(kViewerToken) +
+         "\", role = \"viewer\" },\n"
+         "  { name = \"ops\", token_sha256 = \"" +
+         Sha256Hex(kOperatorToken) + "\", role = \"operator\" },\n" + extra_tokens +
+         "]\n"
+         "\n[features.checkout]\n"
+         "match = [{ path = \"^/checkout\" }]\n";
+}
+
+struct AdminReply {
+  HttpMessage http;
+  Json json;  // null when the body is not JSON
+};
+
+class AdminTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    origin_ = std::make_unique<ScriptedOrigin>(ServeOkForever());
+    Start(AdminConfig(origin_->port()));
+  }
+
+  void Start(const std::string& config) {
+    TidegateOptions options;
+    options.config = config;
+    tidegate_ = StartTidegateOrFail(dir_, options);
+    if (tidegate_) admin_port_ = tidegate_->admin_port();
+  }
+
+  void TearDown() override {
+    if (!tidegate_) return;
+    ASSERT_TRUE(tidegate_->process().Running()) << "tidegate died:\n" << tidegate_->Stderr();
+    std::optional<int> status = tidegate_->Stop(std::chrono::seconds(10));
+    EXPECT_EQ(status, 0) << "stderr:\n" << tidegate_->Stderr();
+  }
+
+  // One request on a fresh connection to `port` (the admin port by default).
+  AdminReply Call(const std::string& method, const std::string& target,
+                  const std::optional<std::string>& token, const std::string& body = "",
+                  uint16_t port = 0) {
+    AdminReply reply;
+    auto conn = ConnectOrFail(port != 0 ? port : admin_port_);
+    if (!conn) return reply;
+    std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (token) request += "Authorization: Bearer " + *token + "\r\n";
+    if (!body.empty() || method == "PUT") {
+      request +=
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\n";
+    }
+    request += "Connection: close\r\n\r\n" + body;
+    EXPECT_TRUE(conn->Send(request));
+    reply.http = ReadResponse(*conn);
+    EXPECT_TRUE(reply.http.ok) << reply.http.error;
+    reply.json = Json::parse(reply.http.body, nullptr, /*allow_exceptions=*/false);
+    if (reply.json.is_discarded()) reply.json = nullptr;
+    return reply;
+  }
+
+  Json State() {
+    AdminReply r = Call("GET", "/v1/state", std::string(kViewerToken));
+    EXPECT_EQ(r.http.status, 200) << r.http.body;
+    return r.json;
+  }
+
+  // The value of one sample line of /metrics ("name{labels}"), -1 when absent.
+  double Metric(const std::string& sample) {
+    AdminReply r = Call("GET", "/metrics", std::nullopt);
+    EXPECT_EQ(r.http.status, 200) << r.http.body;
+    std::string needle = "\n" + sample + " ";
+    size_t at = r.http.body.find(needle);
+    if (at == std::string::npos) return -1;
+    return std::stod(r.http.body.substr(at + needle.size()));
+  }
+
+  std::string WriteTokenFile(const std::string& name, const std::string& token) {
+    return dir_.Write(name, token + "\n");
+  }
+
+  // Runs `tidegate ctl --admin http://127.0.0.1:ADMIN --token-file F <args>`.
+  struct CtlResult {
+    int status = -1;
+    std::string out, err;
+  };
+  CtlResult Ctl(const std::string& token_file, const std::vector<std::string>& args) {
+    ProcessOptions po;
+    po.argv = {TidegateBinary(), "ctl",
+               "--admin",        "http://127.0.0.1:" + std::to_string(admin_port_),
+               "--token-file",   token_file};
+    po.argv.insert(po.argv.end(), args.begin(), args.end());
+    po.log_dir = dir_.path();
+    po.name = "ctl" + std::to_string(++ctl_runs_);
+    std::string error;
+    CtlResult result;
+    auto proc = Process::Start(po, &error);
+    if (!proc) {
+      result.err = error;
+      return result;
+    }
+    result.status = proc->WaitExit(std::chrono::seconds(20)).value_or(-1);
+    result.out = proc->Stdout();
+    result.err = proc->Stderr();
+    return result;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<ScriptedOrigin> origin_;
+  std::unique_ptr<TidegateProcess> tidegate_;
+  uint16_t admin_port_ = 0;
+  int ctl_runs_ = 0;
+};
+
+constexpr char kMaintenanceBody[] = R"({"message": "Checkout is being upgraded"})";
+
+TEST_F(AdminTest, StateAnswersAViewerAndRefusesMissingOrWrongTokens) {
+  ASSERT_TRUE(tidegate_);
+  AdminReply ok = Call("GET", "/v1/state", std::string(kViewerToken));
+  ASSERT_EQ(ok.http.status, 200) << ok.http.body;
+  ASSERT_TRUE(ok.json.is_object()) << ok.http.body;
+  EXPECT_TRUE(ok.json.contains("version"));
+  ASSERT_TRUE(ok.json["features"].contains("checkout")) << ok.http.body;
+  EXPECT_EQ(ok.json["features"]["checkout"]["under_maintenance"], false);
+
+  AdminReply missing = Call("GET", "/v1/state", std::nullopt);
+  EXPECT_EQ(missing.http.status, 401) << missing.http.body;
+  EXPECT_TRUE(missing.http.HasHeader("WWW-Authenticate"));
+  EXPECT_EQ(missing.json.value("error", ""), "unauthorized") << missing.http.body;
+
+  AdminReply wrong = Call("GET", "/v1/state", std::string("not-a-configured-token"));
+  EXPECT_EQ(wrong.http.status, 401) << wrong.http.body;
+}
+
+TEST_F(AdminTest, MaintenanceChangeNeedsAnOperatorAndIsAuditedWithTheTokenName) {
+  ASSERT_TRUE(tidegate_);
+  const std::string route = "/v1/features/checkout/maintenance";
+  uint64_t version = State()["version"].get<uint64_t>();
+
+  AdminReply viewer = Call("PUT", route, std::string(kViewerToken), kMaintenanceBody);
+  EXPECT_EQ(viewer.http.status, 403) << viewer.http.body;
+  EXPECT_EQ(viewer.json.value("error", ""), "forbidden");
+
+  AdminReply anonymous = Call("PUT", route, std::nullopt, kMaintenanceBody);
+  EXPECT_EQ(anonymous.http.status, 401) << anonymous.http.body;
+
+  AdminReply in_query =
+      Call("PUT", route + "?token=" + kOperatorToken, std::nullopt, kMaintenanceBody);
+  EXPECT_EQ(in_query.http.status, 400) << in_query.http.body;
+  EXPECT_EQ(in_query.json.value("error", ""), "credentials_in_query");
+
+  AdminReply malformed = Call("PUT", route, std::string(kOperatorToken), "{\"message\": ");
+  EXPECT_EQ(malformed.http.status, 400) << malformed.http.body;
+  EXPECT_EQ(malformed.json.value("error", ""), "malformed_json");
+
+  Json unchanged = State();
+  EXPECT_EQ(unchanged["version"].get<uint64_t>(), version) << "a refused request changed state";
+  EXPECT_EQ(unchanged["features"]["checkout"]["under_maintenance"], false);
+  EXPECT_EQ(ReadFile(dir_.File("admin-audit.jsonl")), "") << "a refused request was audited";
+
+  AdminReply applied = Call("PUT", route, std::string(kOperatorToken), kMaintenanceBody);
+  ASSERT_EQ(applied.http.status, 200) << applied.http.body;
+  EXPECT_EQ(applied.json["applied"], true) << applied.http.body;
+
+  Json after = State();
+  EXPECT_GT(after["version"].get<uint64_t>(), version);
+  EXPECT_EQ(after["features"]["checkout"]["under_maintenance"], true) << after.dump();
+  EXPECT_EQ(after["features"]["checkout"]["source"], "runtime");
+
+  AdminReply audit = Call("GET", "/v1/audit", std::string(kViewerToken));
+  ASSERT_EQ(audit.http.status, 200) << audit.http.body;
+  ASSERT_EQ(audit.json["records"].size(), 1u) << audit.http.body;
+  const Json& record = audit.json["records"][0];
+  EXPECT_EQ(record["token"], "ops");
+  EXPECT_EQ(record["method"], "PUT");
+  EXPECT_EQ(record["route"], route);
+  EXPECT_EQ(record["after"]["message"], "Checkout is being upgraded");
+
+  // [admin].audit_log is where the record went (one JSON line).
+  std::string file = ReadFile(dir_.File("admin-audit.jsonl"));
+  EXPECT_EQ(CountOccurrences(file, "\n"), 1) << file;
+  EXPECT_NE(file.find("\"token\":\"ops\""), std::string::npos) << file;
+}
+
+TEST_F(AdminTest, MetricsArePrometheusTextAndCountProxiedRequests) {
+  ASSERT_TRUE(tidegate_);
+  AdminReply first = Call("GET", "/metrics", std::nullopt);  // loopback: no token needed
+  ASSERT_EQ(first.http.status, 200) << first.http.body;
+  EXPECT_EQ(first.http.Header("Content-Type").value_or("").rfind("text/plain; version=0.0.4", 0),
+            0u)
+      << first.http.Header("Content-Type").value_or("(none)");
+  EXPECT_NE(first.http.body.find("# TYPE tidegate_responses_total counter"), std::string::npos)
+      << first.http.body;
+
+  const std::string ok_class = "tidegate_responses_total{class=\"2xx\"}";
+  const std::string by_origin = "tidegate_responses_by_answerer_total{answered_by=\"origin\"}";
+  double before = Metric(ok_class);
+  double origin_before = Metric(by_origin);
+  ASSERT_GE(before, 0) << "no " << ok_class << " sample";
+  ASSERT_GE(origin_before, 0);
+
+  constexpr int kRequests = 5;
+  for (int i = 0; i < kRequests; ++i) {
+    AdminReply r =
+        Call("GET", "/product/" + std::to_string(i), std::nullopt, "", tidegate_->port());
+    ASSERT_EQ(r.http.status, 200);
+    EXPECT_EQ(r.http.body, "ok:/product/" + std::to_string(i));
+  }
+  // The counter is bumped when the exchange is logged, right after the
+  // response is written: poll (bounded) instead of assuming it is visible.
+  double after = before, origin_after = origin_before;
+  for (int i = 0; i < 100; ++i) {
+    after = Metric(ok_class);
+    origin_after = Metric(by_origin);
+    if (after >= before + kRequests && origin_after >= origin_before + kRequests) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(after, before + kRequests);
+  EXPECT_EQ(origin_after, origin_before + kRequests);
+  EXPECT_GE(Metric("tidegate_connections_accepted_total"), kRequests);
+}
+
+TEST_F(AdminTest, RuntimeOverrideSurvivesSighupAndNewTokensApply) {
+  ASSERT_TRUE(tidegate_);
+  AdminReply applied = Call("PUT", "/v1/features/checkout/maintenance", std::string(kOperatorToken),
+                            kMaintenanceBody);
+  ASSERT_EQ(applied.http.status, 200) << applied.http.body;
+  EXPECT_EQ(Metric("tidegate_config_reloads_total{result=\"ok\"}"), 0);
+
+  ASSERT_TRUE(tidegate_->RewriteConfig(
+      AdminConfig(origin_->port(), "  { name = \"late\", token_sha256 = \"" +
+                                       Sha256Hex(kLateToken) + "\", role = \"viewer\" },\n")));
+  ASSERT_TRUE(tidegate_->Reload());
+  // /metrics (no token from loopback) says when the reload was applied.
+  double reloads = 0;
+  for (int i = 0; i < 250 && reloads < 1; ++i) {
+    reloads = Metric("tidegate_config_reloads_total{result=\"ok\"}");
+    if (reloads < 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(reloads, 1) << tidegate_->Stderr();
+  EXPECT_EQ(Metric("tidegate_config_reloads_total{result=\"failed\"}"), 0);
+
+  AdminReply late = Call("GET", "/v1/state", std::string(kLateToken));
+  ASSERT_EQ(late.http.status, 200) << "the reloaded token does not work: " << late.http.body;
+  EXPECT_EQ(late.json["features"]["checkout"]["under_maintenance"], true)
+      << "SIGHUP dropped the run-time override: " << late.http.body;
+  EXPECT_EQ(late.json["features"]["checkout"]["source"], "runtime");
+  EXPECT_EQ(late.json["features"]["checkout"]["maintenance"]["set_by"], "ops");
+
+  // A broken config is refused and counted; the admin API keeps serving.
+  ASSERT_TRUE(tidegate_->RewriteConfig("[server]\nlisten = 12\n"));
+  ASSERT_TRUE(tidegate_->Reload());
+  double failed = 0;
+  for (int i = 0; i < 250 && failed < 1; ++i) {
+    failed = Metric("tidegate_config_reloads_total{result=\"failed\"}");
+    if (failed < 1) std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  EXPECT_EQ(failed, 1);
+  EXPECT_EQ(State()["features"]["checkout"]["under_maintenance"], true);
+}
+
+TEST_F(AdminTest, CtlDrivesTheRunningProxy) {
+  ASSERT_TRUE(tidegate_);
+  std::string ops = WriteTokenFile("ops.token", kOperatorToken);
+  std::string viewer = WriteTokenFile("viewer.token", kViewerToken);
+
+  CtlResult state = Ctl(viewer, {"state"});
+  EXPECT_EQ(state.status, 0) << state.out << state.err;
+  EXPECT_NE(state.out.find("checkout"), std::string::npos) << state.out;
+
+  CtlResult refused = Ctl(viewer, {"maintenance", "on", "checkout", "--message", "Back soon"});
+  EXPECT_EQ(refused.status, 1) << refused.out << refused.err;
+  EXPECT_EQ(State()["features"]["checkout"]["under_maintenance"], false);
+
+  CtlResult on = Ctl(ops, {"maintenance", "on", "checkout", "--message", "Back soon"});
+  EXPECT_EQ(on.status, 0) << on.out << on.err;
+  Json during = State();
+  EXPECT_EQ(during["features"]["checkout"]["under_maintenance"], true) << during.dump();
+  EXPECT_EQ(during["features"]["checkout"]["maintenance"]["message"], "Back soon");
+
+  CtlResult json_state = Ctl(viewer, {"--json", "state"});
+  EXPECT_EQ(json_state.status, 0) << json_state.err;
+  Json parsed = Json::parse(json_state.out, nullptr, false);
+  ASSERT_FALSE(parsed.is_discarded()) << json_state.out;
+  EXPECT_EQ(parsed["features"]["checkout"]["under_maintenance"], true);
+
+  CtlResult off = Ctl(ops, {"maintenance", "off", "checkout"});
+  EXPECT_EQ(off.status, 0) << off.out << off.err;
+  EXPECT_EQ(State()["features"]["checkout"]["under_maintenance"], false);
+
+  CtlResult audit = Ctl(viewer, {"audit"});
+  EXPECT_EQ(audit.status, 0) << audit.err;
+  EXPECT_NE(audit.out.find("ops"), std::string::npos) << audit.out;
+}
+
+TEST_F(AdminTest, TheShopPortNeverServesTheAdminApi) {
+  ASSERT_TRUE(tidegate_);
+  ASSERT_NE(admin_port_, tidegate_->port());
+  for (const char* path : {"/v1/state", "/metrics", "/v1/audit"}) {
+    AdminReply r = Call("GET", path, std::string(kOperatorToken), "", tidegate_->port());
+    EXPECT_EQ(r.http.status, 200) << path;
+    EXPECT_EQ(r.http.body, std::string("ok:") + path) << "not answered by the origin: " << path;
+  }
+  AdminReply put = Call("PUT", "/v1/features/checkout/maintenance", std::string(kOperatorToken),
+                        kMaintenanceBody, tidegate_->port());
+  EXPECT_EQ(put.http.body, "ok:/v1/features/checkout/maintenance");
+  EXPECT_TRUE(origin_->WaitRequests(4, std::chrono::seconds(5)));
+  EXPECT_EQ(State()["features"]["checkout"]["under_maintenance"], false);
+}
+
+// Separate processes: start-up refusals and the loopback metrics switch.
+class AdminStartTest : public ::testing::Test {
+ protected:
+  TempDir dir_;
+  ScriptedOrigin origin_{ServeOkForever()};
+};
+
+TEST_F(AdminStartTest, MetricsNeedATokenWhenLoopbackAccessIsClosed) {
+  TidegateOptions options;
+  options.config = AdminConfig(origin_.port(), "", "metrics_open_on_loopback = false\n");
+  auto tg = StartTidegateOrFail(dir_, options);
+  ASSERT_TRUE(tg);
+  auto get = [&](const std::optional<std::string>& token) {
+    auto conn = ConnectOrFail(tg->admin_port());
+    std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+    if (token) request += "Authorization: Bearer " + *token + "\r\n";
+    EXPECT_TRUE(conn && conn->Send(request + "\r\n"));
+    return conn ? ReadResponse(*conn) : HttpMessage{};
+  };
+  EXPECT_EQ(get(std::nullopt).status, 401);
+  EXPECT_EQ(get(std::string(kViewerToken)).status, 200);
+  EXPECT_EQ(tg->Stop(std::chrono::seconds(10)), 0) << tg->Stderr();
+}
+
+TEST_F(AdminStartTest, RefusesToStartWhenTheAdminAddressIsTaken) {
+  // Hold the admin port with a second tidegate's listener: the first
+  // instance owns it, a second one with the same [admin].listen but its own
+  // shop port must refuse to start and say why.
+  TidegateOptions options;
+  options.config = AdminConfig(origin_.port());
+  auto first = StartTidegateOrFail(dir_, options);
+  ASSERT_TRUE(first);
+  std::string config = first->Fill(AdminConfig(origin_.port()));
+  // Same admin port, another (probed) shop port.
+  TidegateOptions second_options;
+  second_options.name = "second";
+  second_options.config = config.substr(0, config.find("[upstream]"));
+  second_options.config.replace(second_options.config.find(std::to_string(first->port())),
+                                std::to_string(first->port()).size(), "${PORT}");
+  second_options.config += config.substr(config.find("[upstream]"));
+  second_options.ready_timeout = std::chrono::seconds(10);
+  std::string error;
+  auto second = TidegateProcess::Start(dir_, second_options, &error);
+  EXPECT_FALSE(second) << "a second instance started on a taken admin port";
+  EXPECT_NE(error.find("admin: cannot listen on 127.0.0.1:" + std::to_string(first->admin_port())),
+            std::string::npos)
+      << error;
+  EXPECT_EQ(first->Stop(std::chrono::seconds(10)), 0) << first->Stderr();
+}
+
+TEST_F(AdminStartTest, RefusesANonLoopbackListenerWithoutTokens) {
+  TidegateOptions options;
+  options.config =
+      "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 1\n"
+      "[upstream]\nservers = [\"127.0.0.1:" +
+      std::to_string(origin_.port()) +
+      "\"]\n"
+      "[admin]\nlisten = \"0.0.0.0:${ADMIN_PORT}\"\n";
+  options.ready_timeout = std::chrono::seconds(10);
+  std::string error;
+  auto tg = TidegateProcess::Start(dir_, options, &error);
+  EXPECT_FALSE(tg) << "an unauthenticated admin API listened on every address";
+  EXPECT_NE(error.find("admin: refusing to listen on 0.0.0.0:"), std::string::npos) << error;
+}
+
+}  // namespace
+}  // namespace tidegate::itest
