@@ -1,6 +1,8 @@
 #include "proxy/forwarding_headers.h"
 
 #include <string>
+#include <string_view>
+#include <vector>
 
 namespace tidegate::proxy {
 namespace {
@@ -28,6 +30,23 @@ void AppendToList(HeaderList& headers, std::string_view name, std::string_view i
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   HeaderList& headers = head.headers;
   RemoveHopByHopHeaders(headers);
+  // One scan decides whether the general path is needed: a client that sent
+  // none of the fields we add or drop (the usual case) just gets three more.
+  bool present = false;
+  for (const Header& field : headers.fields()) {
+    std::string_view name = field.name;
+    if (EqualsIgnoreCase(name, "Expect") || EqualsIgnoreCase(name, "X-Forwarded-For") ||
+        EqualsIgnoreCase(name, "X-Forwarded-Proto") || EqualsIgnoreCase(name, "Via")) {
+      present = true;
+      break;
+    }
+  }
+  if (!present) {
+    headers.Add("X-Forwarded-For", std::string(info.client_ip));
+    headers.Add("X-Forwarded-Proto", info.tls ? "https" : "http");
+    headers.Add("Via", "1.1 tidegate");
+    return;
+  }
   headers.Remove("Expect");
   AppendToList(headers, "X-Forwarded-For", info.client_ip);
   headers.Set("X-Forwarded-Proto", info.tls ? "https" : "http");
@@ -39,8 +58,18 @@ void PrepareClientResponse(ResponseHead& head) {
   // Bodiless responses (HEAD, 204, 304) keep the origin's Content-Length: it
   // describes the representation, not this message.
   if (head.framing != BodyFraming::kNone) {
-    head.headers.Remove("Transfer-Encoding");
-    head.headers.Remove("Content-Length");
+    // Both framing fields go in one pass (the core frames the body itself).
+    std::vector<Header>& fields = head.headers.mutable_fields();
+    size_t kept = 0;
+    for (size_t i = 0; i < fields.size(); ++i) {
+      std::string_view name = fields[i].name;
+      if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding")) {
+        continue;
+      }
+      if (kept != i) fields[kept] = std::move(fields[i]);
+      ++kept;
+    }
+    fields.resize(kept);
   }
 }
 

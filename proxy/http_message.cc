@@ -1,7 +1,9 @@
 #include "proxy/http_message.h"
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 
 namespace tidegate::proxy {
 namespace {
@@ -35,6 +37,18 @@ constexpr std::string_view kNeverRemovedByConnection[] = {"content-length", "tra
                                                           "host"};
 
 bool IsHopByHopName(std::string_view name) {
+  // Most fields are not hop-by-hop: their length alone rules them out.
+  switch (name.size()) {
+    case 2:
+    case 7:
+    case 10:
+    case 16:
+    case 18:
+    case 19:
+      break;
+    default:
+      return false;
+  }
   for (std::string_view h : kHopByHop) {
     if (EqualsIgnoreCase(name, h)) return true;
   }
@@ -128,14 +142,23 @@ size_t FieldsSize(const HeaderList& headers) {
   return size;
 }
 
-void AppendFields(const HeaderList& headers, std::string& out) {
+// Writes the fields and the final CRLF at `p`, which has FieldsSize() bytes
+// of room; returns the end. One resize and plain copies: no per-append
+// capacity checks.
+char* WriteFields(const HeaderList& headers, char* p) {
   for (const Header& h : headers.fields()) {
-    out.append(h.name);
-    out.append(": ", 2);
-    out.append(h.value);
-    out.append("\r\n", 2);
+    std::memcpy(p, h.name.data(), h.name.size());
+    p += h.name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, h.value.data(), h.value.size());
+    p += h.value.size();
+    *p++ = '\r';
+    *p++ = '\n';
   }
-  out.append("\r\n", 2);
+  *p++ = '\r';
+  *p++ = '\n';
+  return p;
 }
 
 }  // namespace
@@ -209,12 +232,30 @@ void HeaderList::Set(std::string_view name, std::string value) {
 void RemoveHopByHopHeaders(HeaderList& headers) {
   std::vector<Header>& fields = headers.mutable_fields();
   // Decide first (the Connection values stay untouched while we look at
-  // them), then compact in one pass.
-  std::vector<bool> drop(fields.size(), false);
+  // them), then compact in one pass. The marks live on the stack for any
+  // ordinary head; only a huge one needs the heap.
+  constexpr size_t kStackMarks = 64;
+  bool stack_marks[kStackMarks];
+  std::vector<bool> heap_marks;
+  auto mark = [&](size_t i) {
+    if (fields.size() <= kStackMarks) {
+      stack_marks[i] = true;
+    } else {
+      heap_marks[i] = true;
+    }
+  };
+  auto marked = [&](size_t i) {
+    return fields.size() <= kStackMarks ? stack_marks[i] : static_cast<bool>(heap_marks[i]);
+  };
+  if (fields.size() <= kStackMarks) {
+    std::fill_n(stack_marks, fields.size(), false);
+  } else {
+    heap_marks.assign(fields.size(), false);
+  }
   bool any = false;
   for (size_t i = 0; i < fields.size(); ++i) {
     if (!IsHopByHopName(fields[i].name)) continue;
-    drop[i] = true;
+    mark(i);
     any = true;
     if (!EqualsIgnoreCase(fields[i].name, "connection")) continue;
     std::string_view value = fields[i].value;
@@ -223,7 +264,7 @@ void RemoveHopByHopHeaders(HeaderList& headers) {
       std::string_view token = TrimOws(value.substr(0, comma));
       if (!token.empty() && !IsProtected(token)) {
         for (size_t j = 0; j < fields.size(); ++j) {
-          if (EqualsIgnoreCase(fields[j].name, token)) drop[j] = true;
+          if (EqualsIgnoreCase(fields[j].name, token)) mark(j);
         }
       }
       if (comma == std::string_view::npos) break;
@@ -233,7 +274,7 @@ void RemoveHopByHopHeaders(HeaderList& headers) {
   if (!any) return;
   size_t kept = 0;
   for (size_t i = 0; i < fields.size(); ++i) {
-    if (drop[i]) continue;
+    if (marked(i)) continue;
     if (kept != i) fields[kept] = std::move(fields[i]);
     ++kept;
   }
@@ -241,25 +282,39 @@ void RemoveHopByHopHeaders(HeaderList& headers) {
 }
 
 void SerializeRequestHead(const RequestHead& head, std::string& out) {
-  out.reserve(out.size() + head.method.size() + head.target.size() + 11 + FieldsSize(head.headers));
-  out.append(head.method);
-  out.push_back(' ');
-  out.append(head.target);
-  out.append(" HTTP/1.1\r\n", 11);
-  AppendFields(head.headers, out);
+  const size_t start = out.size();
+  out.resize(start + head.method.size() + 1 + head.target.size() + 11 + FieldsSize(head.headers));
+  char* p = out.data() + start;
+  std::memcpy(p, head.method.data(), head.method.size());
+  p += head.method.size();
+  *p++ = ' ';
+  std::memcpy(p, head.target.data(), head.target.size());
+  p += head.target.size();
+  std::memcpy(p, " HTTP/1.1\r\n", 11);
+  p += 11;
+  p = WriteFields(head.headers, p);
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 void SerializeResponseHead(const ResponseHead& head, std::string& out) {
   std::string_view reason = head.reason.empty() ? DefaultReason(head.status) : head.reason;
-  out.reserve(out.size() + 13 + reason.size() + 2 + FieldsSize(head.headers));
-  out.append("HTTP/1.1 ", 9);
   char digits[16];
   auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), head.status);
-  out.append(digits, ec == std::errc() ? end : digits);
-  out.push_back(' ');
-  out.append(reason);
-  out.append("\r\n", 2);
-  AppendFields(head.headers, out);
+  const size_t digit_count = ec == std::errc() ? static_cast<size_t>(end - digits) : 0;
+  const size_t start = out.size();
+  out.resize(start + 9 + digit_count + 1 + reason.size() + 2 + FieldsSize(head.headers));
+  char* p = out.data() + start;
+  std::memcpy(p, "HTTP/1.1 ", 9);
+  p += 9;
+  std::memcpy(p, digits, digit_count);
+  p += digit_count;
+  *p++ = ' ';
+  std::memcpy(p, reason.data(), reason.size());
+  p += reason.size();
+  *p++ = '\r';
+  *p++ = '\n';
+  p = WriteFields(head.headers, p);
+  out.resize(static_cast<size_t>(p - out.data()));
 }
 
 }  // namespace tidegate::proxy
