@@ -146,15 +146,25 @@ void UpstreamConnection::ArmRead(bool with_timeout) {
   if (with_timeout) {
     timeval tv = ToTimeval(read_timeout_);
     event_add(read_event_.get(), &tv);
-  } else {
+    read_armed_ = true;
+  } else if (!read_armed_) {
+    // Already registered: event_add would change nothing (a NULL timeout
+    // never clears a pending one) but still take the base lock.
     event_add(read_event_.get(), nullptr);
+    read_armed_ = true;
   }
+}
+
+void UpstreamConnection::DisarmRead() {
+  if (!read_event_) return;
+  event_del(read_event_.get());
+  read_armed_ = false;
 }
 
 void UpstreamConnection::PauseReading() {
   if (paused_ || !read_event_) return;
   paused_ = true;
-  event_del(read_event_.get());
+  DisarmRead();
 }
 
 void UpstreamConnection::ResumeReading() {
@@ -186,7 +196,7 @@ void UpstreamConnection::Shutdown() {
   state_ = State::kClosed;
   flush_queue_->Cancel(this);
   evtimer_del(timer_.get());
-  if (read_event_) event_del(read_event_.get());
+  DisarmRead();
   if (bev_) {
     bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
     bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
@@ -239,7 +249,7 @@ void UpstreamConnection::OnSocketEvent(short what) {
     return;
   }
   eof_seen_ = true;
-  if (read_event_) event_del(read_event_.get());
+  DisarmRead();
   HandleEvent(BEV_EVENT_EOF | BEV_EVENT_READING);
 }
 
@@ -282,6 +292,7 @@ void UpstreamConnection::HandleEvent(short events) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     read_event_.reset(
         event_new(base_, fd, EV_READ | EV_PERSIST, &UpstreamConnection::SocketCallback, this));
+    read_armed_ = false;
     state_ = State::kAwaitingHead;
     ArmRead(false);
     if (request_queued_) ArmTimer(response_timeout_);
@@ -330,7 +341,7 @@ void UpstreamConnection::Fail(UpstreamError error) {
   state_ = State::kClosed;
   handler_ = nullptr;
   evtimer_del(timer_.get());
-  if (read_event_) event_del(read_event_.get());
+  DisarmRead();
   if (bev_) bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
   if (handler != nullptr) handler->OnUpstreamError(error);
 }
@@ -368,7 +379,12 @@ void UpstreamConnection::ProcessInput() {
       }
       state_ = State::kDone;
       evtimer_del(timer_.get());
-      if (read_event_) event_add(read_event_.get(), nullptr);  // no read_timeout when done
+      // Keep watching the socket (a close or stray byte while pooled), also
+      // when the client side had paused reading.
+      if (read_event_ && !read_armed_) {
+        event_add(read_event_.get(), nullptr);
+        read_armed_ = true;
+      }
       Handler* handler = handler_;
       handler_ = nullptr;
       handler->OnUpstreamComplete();
@@ -386,7 +402,8 @@ void UpstreamConnection::OnResponseHead(ResponseHead&& head) {
   evtimer_del(timer_.get());
   state_ = State::kBody;
   keep_alive_ = head.keep_alive;
-  ArmRead(true);
+  // read_timeout is armed by OnSocketEvent once this read is parsed (a
+  // response that completes in this read never needs it).
   handler_->OnUpstreamResponseHead(std::move(head));
 }
 

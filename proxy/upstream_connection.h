@@ -113,6 +113,7 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   void ProcessInput();
   void OnSocketEvent(short what);
   void ArmRead(bool with_timeout);
+  void DisarmRead();
   void HandleEvent(short events);
   void Fail(UpstreamError error);
   void ArmTimer(Duration timeout);
@@ -149,6 +150,7 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   bool interim_response_ = false;  // 1xx being skipped
   bool keep_alive_ = false;
   bool paused_ = false;
+  bool read_armed_ = false;     // read_event_ is added (with or without a timeout)
   bool write_pending_ = false;  // the bufferevent owns writing (EPOLLOUT armed)
   bool eof_seen_ = false;
   uint64_t exchanges_ = 0;
