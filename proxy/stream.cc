@@ -170,7 +170,14 @@ void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
   std::string& scratch = worker_.scratch();
   scratch.clear();
   SerializeResponseHead(response_, scratch);
-  evbuffer_add(connection_.output(), scratch.data(), scratch.size());
+  evbuffer* out = connection_.output();
+  if (out_framing_ == OutFraming::kLength && !body_filters_ &&
+      response_.content_length <= kCoalescedBodyMax) {
+    // Room for the head and the whole (small) body in one chain: one
+    // allocation instead of two, and one iovec for the write.
+    evbuffer_expand(out, scratch.size() + response_.content_length);
+  }
+  evbuffer_add(out, scratch.data(), scratch.size());
   response_head_sent_ = true;
   status_ = response_.status;
   answered_by_ = "origin";

@@ -31,6 +31,9 @@ class Worker;
 class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
  public:
   static constexpr size_t kMaxBuffered = 64 * 1024;
+  // A Content-Length body up to this size gets its room reserved with the
+  // response head (one buffer allocation per small response).
+  static constexpr uint64_t kCoalescedBodyMax = 32 * 1024;
 
   Stream(ClientConnection& connection, Worker& worker);
   ~Stream() override;
