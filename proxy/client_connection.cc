@@ -255,8 +255,11 @@ void ClientConnection::ParseBuffered() {
     if (consumed == 0 && request_state_ == before) break;  // paused: wait for an event
   }
   if (eof_ && !closed_ && !closing_ && request_state_ != RequestState::kComplete &&
-      !stream_.active()) {
-    CloseNow();  // the client went away between or inside requests
+      (!stream_.active() || evbuffer_get_length(in) == 0)) {
+    // The client went away between or inside requests; a body that stopped
+    // short of its framing can never complete.
+    if (stream_.active()) stream_.Abort(0);
+    CloseNow();
   }
 }
 
@@ -335,6 +338,13 @@ void ClientConnection::HandleEvent(short events) {
     ProcessInput();  // bytes that arrived with the FIN
     if (closed_ || closing_) return;
     if (request_state_ == RequestState::kComplete && stream_.active()) return;
+    // The rest of the body is buffered but waits for the origin side
+    // (connecting, or backpressure): ParseBuffered() consumes it later and
+    // then decides, with eof_ set, whether the request completed.
+    if (stream_.active() && request_state_ == RequestState::kBody &&
+        evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0) {
+      return;
+    }
     if (stream_.active()) stream_.Abort(0);
     CloseNow();
   }
