@@ -1,8 +1,10 @@
 #include "proxy/upstream_connection.h"
 
+#include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "proxy/socket_io.h"
 
@@ -229,6 +231,23 @@ void UpstreamConnection::OnSocketEvent(short what) {
     return;
   }
   bool closed = (what & EV_CLOSED) != 0;  // EV_CLOSED here: a failed write
+  if (!closed && Parsing() && evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0) {
+    // The usual case: nothing buffered, so read onto the stack and parse
+    // from there. Only what the parser leaves is copied into the input
+    // buffer; a whole response costs no buffer allocation.
+    char buf[kReadChunk];
+    ssize_t got;
+    do {
+      got = read(bufferevent_getfd(bev_.get()), buf, sizeof(buf));
+    } while (got < 0 && errno == EINTR);
+    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+    if (got > 0) {
+      if (ParsePiece(buf, static_cast<size_t>(got), /*direct=*/true)) ProcessInput();
+      if (state_ == State::kBody && read_event_ && !paused_) ArmRead(true);  // restart read_timeout
+      return;
+    }
+    closed = true;
+  }
   if (!closed) {
     evbuffer* in = bufferevent_get_input(bev_.get());
     size_t n = 0;
@@ -356,42 +375,57 @@ void UpstreamConnection::ProcessInput() {
     }
     return;
   }
-  while (handler_ != nullptr && !paused_ &&
-         (state_ == State::kAwaitingHead || state_ == State::kBody)) {
+  while (Parsing()) {
     evbuffer_iovec vec;
     if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1 || vec.iov_len == 0) return;
-    response_started_ = true;
-    size_t consumed = parser_.Execute(static_cast<const char*>(vec.iov_base), vec.iov_len);
-    evbuffer_drain(in, consumed);
-    if (handler_ == nullptr) return;  // the handler let go during a callback
-    if (parser_.failed()) {
-      Fail(UpstreamError::kBadResponse);
+    if (!ParsePiece(static_cast<const char*>(vec.iov_base), vec.iov_len,
+                    /*direct=*/false))
       return;
-    }
-    if (message_complete_) {
-      message_complete_ = false;
-      if (interim_response_) {  // a 1xx: skip it, parse the real response
-        interim_response_ = false;
-        parser_.Reset();
-        parser_.ExpectNoBody(head_request_);
-        state_ = State::kAwaitingHead;
-        continue;
-      }
-      state_ = State::kDone;
-      evtimer_del(timer_.get());
-      // Keep watching the socket (a close or stray byte while pooled), also
-      // when the client side had paused reading.
-      if (read_event_ && !read_armed_) {
-        event_add(read_event_.get(), nullptr);
-        read_armed_ = true;
-      }
-      Handler* handler = handler_;
-      handler_ = nullptr;
-      handler->OnUpstreamComplete();
-      return;
-    }
-    if (consumed < vec.iov_len) return;  // paused by the codec
   }
+}
+
+bool UpstreamConnection::ParsePiece(const char* data, size_t len, bool direct) {
+  response_started_ = true;
+  size_t consumed = parser_.Execute(data, len);
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  if (!direct) {
+    evbuffer_drain(in, consumed);
+  } else if (consumed < len && bev_) {
+    // Whatever the parser left (a paused body, bytes after the response)
+    // goes where the buffered path keeps it, before anyone looks: a response
+    // followed by extra bytes must leave the connection non-reusable.
+    evbuffer_unfreeze(in, 0);
+    evbuffer_add(in, data + consumed, len - consumed);
+    evbuffer_freeze(in, 0);
+  }
+  if (handler_ == nullptr) return false;  // the handler let go during a callback
+  if (parser_.failed()) {
+    Fail(UpstreamError::kBadResponse);
+    return false;
+  }
+  if (message_complete_) {
+    message_complete_ = false;
+    if (interim_response_) {  // a 1xx: skip it, parse the real response
+      interim_response_ = false;
+      parser_.Reset();
+      parser_.ExpectNoBody(head_request_);
+      state_ = State::kAwaitingHead;
+      return true;
+    }
+    state_ = State::kDone;
+    evtimer_del(timer_.get());
+    // Keep watching the socket (a close or stray byte while pooled), also
+    // when the client side had paused reading.
+    if (read_event_ && !read_armed_) {
+      event_add(read_event_.get(), nullptr);
+      read_armed_ = true;
+    }
+    Handler* handler = handler_;
+    handler_ = nullptr;
+    handler->OnUpstreamComplete();
+    return false;
+  }
+  return consumed == len;  // less: paused by the codec
 }
 
 void UpstreamConnection::OnResponseHead(ResponseHead&& head) {

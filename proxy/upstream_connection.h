@@ -51,7 +51,8 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
     virtual ~Handler() = default;
     virtual void OnUpstreamResponseHead(ResponseHead&& head) = 0;
     virtual void OnUpstreamBody(const char* data, size_t len) = 0;
-    // The response ended; reusable() tells whether the connection may be pooled.
+    // The response ended; reusable() tells whether the connection may be
+    // pooled.
     virtual void OnUpstreamComplete() = 0;
     virtual void OnUpstreamError(UpstreamError error) = 0;
     // The output buffer (request bytes) drained: send more body.
@@ -81,7 +82,8 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   // The request bytes; using it schedules a flush after the current callback.
   evbuffer* output();
   size_t output_length();
-  // Flushable: writes the output directly (EPOLLOUT only when the socket is full).
+  // Flushable: writes the output directly (EPOLLOUT only when the socket is
+  // full).
   void Flush() override;
 
   // Backpressure from the client side.
@@ -111,6 +113,14 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   static void TimerCallback(evutil_socket_t, short, void* arg);
 
   void ProcessInput();
+  // Parses one contiguous piece. `direct`: the bytes are not in the input
+  // buffer (read onto the stack); the unparsed tail is moved there. True
+  // when parsing may go on with more bytes.
+  bool ParsePiece(const char* data, size_t len, bool direct);
+  bool Parsing() const {
+    return handler_ != nullptr && !paused_ &&
+           (state_ == State::kAwaitingHead || state_ == State::kBody);
+  }
   void OnSocketEvent(short what);
   void ArmRead(bool with_timeout);
   void DisarmRead();
