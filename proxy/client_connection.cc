@@ -3,6 +3,9 @@
 #include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <unistd.h>
+
+#include <cerrno>
 
 #include "proxy/socket_io.h"
 #include "proxy/worker.h"
@@ -147,6 +150,37 @@ void ClientConnection::SocketCallback(evutil_socket_t, short, void* arg) {
 
 void ClientConnection::OnSocketReadable() {
   if (closed_) return;
+  if (!in_execute_ && CanParse() && evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0) {
+    // The usual case: nothing buffered, so read onto the stack and parse
+    // from there; only what the parser leaves is copied into the input
+    // buffer (no buffer allocation for a request that arrives whole).
+    char buf[kReadChunk];
+    ssize_t got;
+    do {
+      got = read(bufferevent_getfd(bev_.get()), buf, sizeof(buf));
+    } while (got < 0 && errno == EINTR);
+    if (got > 0) {
+      ParseStep step = ParsePiece(buf, static_cast<size_t>(got), /*direct=*/true);
+      if (step == ParseStep::kMore) {
+        ParseBuffered();  // the tail, if any, now waits in the input buffer
+      } else if (step == ParseStep::kWait) {
+        CloseIfClientGone();
+      }
+      UpdateReadInterest();
+      return;
+    }
+    if (got == 0) {
+      HandleEvent(BEV_EVENT_EOF | BEV_EVENT_READING);
+      UpdateReadInterest();
+      return;
+    }
+    if (errno != EAGAIN && errno != EWOULDBLOCK) {
+      HandleEvent(BEV_EVENT_ERROR | BEV_EVENT_READING);
+      return;
+    }
+    UpdateReadInterest();
+    return;
+  }
   size_t n = 0;
   switch (ReadIntoBuffer(bufferevent_get_input(bev_.get()), bufferevent_getfd(bev_.get()),
                          kReadChunk, &n)) {
@@ -207,53 +241,28 @@ void ClientConnection::ProcessInput() {
   UpdateReadInterest();  // the parser may have made room below the high watermark
 }
 
+bool ClientConnection::CanParse() {
+  if (closed_ || closing_) return false;
+  if (request_state_ == RequestState::kComplete) return false;  // wait for the response
+  if (request_state_ == RequestState::kBody && !stream_.AcceptsBody()) return false;
+  return true;
+}
+
 void ClientConnection::ParseBuffered() {
   evbuffer* in = bufferevent_get_input(bev_.get());
-  while (!closed_ && !closing_) {
-    if (request_state_ == RequestState::kComplete) break;  // wait for the response
-    if (request_state_ == RequestState::kBody && !stream_.AcceptsBody()) break;
+  while (CanParse()) {
     evbuffer_iovec vec;
     if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1 || vec.iov_len == 0) break;
-
-    if (request_state_ == RequestState::kIdle) {
-      // First byte of a new request: the absolute header deadline starts.
-      const std::shared_ptr<const Snapshot>& current = worker_.snapshot();
-      if (!parser_ || snapshot_ != current) {
-        snapshot_ = current;
-        parser_ = std::make_unique<Http1Parser>(Http1Parser::Kind::kRequest, snapshot_->limits,
-                                                static_cast<Http1Parser::Callbacks*>(this));
-      }
-      request_state_ = RequestState::kHead;
-      ArmTimer(snapshot_->config->server.header_timeout);
-    }
-
-    RequestState before = request_state_;
-    in_execute_ = true;
-    size_t consumed = parser_->Execute(static_cast<const char*>(vec.iov_base), vec.iov_len);
-    in_execute_ = false;
-    evbuffer_drain(in, consumed);
-    if (closed_) return;
-    if (parser_->failed()) {
-      worker_.mutable_stats().client_parse_errors.Inc();
-      if (stream_.active() && stream_.response_started()) {
-        stream_.Abort(parser_->error().status);
-        CloseNow();
-      } else {
-        // Framing is in doubt: answer, then close.
-        evtimer_del(timer_.get());
-        stream_.FailRequest(parser_->error().status);
-      }
-      return;
-    }
-    if (message_complete_) {
-      message_complete_ = false;
-      request_state_ = RequestState::kComplete;
-      evtimer_del(timer_.get());
-      stream_.OnRequestComplete();
-    }
-    if (stream_done_) HandleStreamDone();
-    if (consumed == 0 && request_state_ == before) break;  // paused: wait for an event
+    ParseStep step =
+        ParsePiece(static_cast<const char*>(vec.iov_base), vec.iov_len, /*direct=*/false);
+    if (step == ParseStep::kDone) return;
+    if (step == ParseStep::kWait) break;
   }
+  CloseIfClientGone();
+}
+
+void ClientConnection::CloseIfClientGone() {
+  evbuffer* in = bufferevent_get_input(bev_.get());
   if (eof_ && !closed_ && !closing_ && request_state_ != RequestState::kComplete &&
       (!stream_.active() || evbuffer_get_length(in) == 0)) {
     // The client went away between or inside requests; a body that stopped
@@ -261,6 +270,59 @@ void ClientConnection::ParseBuffered() {
     if (stream_.active()) stream_.Abort(0);
     CloseNow();
   }
+}
+
+ClientConnection::ParseStep ClientConnection::ParsePiece(const char* data, size_t len,
+                                                         bool direct) {
+  if (request_state_ == RequestState::kIdle) {
+    // First byte of a new request: the absolute header deadline starts.
+    const std::shared_ptr<const Snapshot>& current = worker_.snapshot();
+    if (!parser_ || snapshot_ != current) {
+      snapshot_ = current;
+      parser_ = std::make_unique<Http1Parser>(Http1Parser::Kind::kRequest, snapshot_->limits,
+                                              static_cast<Http1Parser::Callbacks*>(this));
+    }
+    request_state_ = RequestState::kHead;
+    ArmTimer(snapshot_->config->server.header_timeout);
+  }
+
+  RequestState before = request_state_;
+  in_execute_ = true;
+  size_t consumed = parser_->Execute(data, len);
+  in_execute_ = false;
+  evbuffer* in = bufferevent_get_input(bev_.get());
+  if (!direct) {
+    evbuffer_drain(in, consumed);
+  } else if (consumed < len && !closed_) {
+    // The unparsed tail (a pipelined request, a held body) goes where the
+    // buffered path keeps it, before the end of the exchange looks at the
+    // input buffer.
+    evbuffer_unfreeze(in, 0);
+    evbuffer_add(in, data + consumed, len - consumed);
+    evbuffer_freeze(in, 0);
+  }
+  if (closed_) return ParseStep::kDone;
+  if (parser_->failed()) {
+    worker_.mutable_stats().client_parse_errors.Inc();
+    if (stream_.active() && stream_.response_started()) {
+      stream_.Abort(parser_->error().status);
+      CloseNow();
+    } else {
+      // Framing is in doubt: answer, then close.
+      evtimer_del(timer_.get());
+      stream_.FailRequest(parser_->error().status);
+    }
+    return ParseStep::kDone;
+  }
+  if (message_complete_) {
+    message_complete_ = false;
+    request_state_ = RequestState::kComplete;
+    evtimer_del(timer_.get());
+    stream_.OnRequestComplete();
+  }
+  if (stream_done_) HandleStreamDone();
+  if (consumed == 0 && request_state_ == before) return ParseStep::kWait;  // paused
+  return ParseStep::kMore;
 }
 
 void ClientConnection::OnRequestHead(RequestHead&& head) {

@@ -69,8 +69,18 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   static void EventCallback(bufferevent* bev, short events, void* arg);
   static void TimerCallback(evutil_socket_t, short, void* arg);
 
+  enum class ParseStep { kMore, kWait, kDone };
+
   void ProcessInput();
   void ParseBuffered();
+  // May the parser take bytes now (not closing, not waiting for a response
+  // or for a blocked body)?
+  bool CanParse();
+  // Parses one contiguous piece. `direct`: the bytes are not in the input
+  // buffer (read onto the stack); the unparsed tail is moved there.
+  // kMore: go on; kWait: paused, nothing consumed; kDone: stop everything.
+  ParseStep ParsePiece(const char* data, size_t len, bool direct);
+  void CloseIfClientGone();
   void OnSocketReadable();
   void OnOutputDrained();
   void UpdateReadInterest();
