@@ -13,6 +13,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "proxy/http_message.h"  // ReasonPhrase
+
 namespace tidegate::admin {
 namespace {
 
@@ -38,36 +40,6 @@ const char* MethodName(evhttp_cmd_type cmd) {
       return "PATCH";
   }
   return "UNKNOWN";
-}
-
-const char* Reason(int status) {
-  switch (status) {
-    case 200:
-      return "OK";
-    case 400:
-      return "Bad Request";
-    case 401:
-      return "Unauthorized";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 409:
-      return "Conflict";
-    case 413:
-      return "Content Too Large";
-    case 422:
-      return "Unprocessable Content";
-    case 429:
-      return "Too Many Requests";
-    case 500:
-      return "Internal Server Error";
-    case 503:
-      return "Service Unavailable";
-  }
-  return "Unknown";
 }
 
 std::optional<std::string> Header(evkeyvalq* headers, const char* name) {
@@ -259,7 +231,8 @@ void AdminServer::Handle(evhttp_request* req) {
       response.body += '\n';
     }
     evbuffer_add(body, response.body.data(), response.body.size());
-    evhttp_send_reply(req, response.status, Reason(response.status), body);
+    // Phrases are string literals, so data() is NUL-terminated.
+    evhttp_send_reply(req, response.status, proxy::ReasonPhrase(response.status).data(), body);
     evbuffer_free(body);
   });
 }

@@ -60,49 +60,6 @@ void AppendEscapedHtml(std::string_view text, std::string& out) {
 
 }  // namespace
 
-std::string_view ReasonPhrase(int status) {
-  switch (status) {
-    case 100:
-      return "Continue";
-    case 200:
-      return "OK";
-    case 204:
-      return "No Content";
-    case 304:
-      return "Not Modified";
-    case 400:
-      return "Bad Request";
-    case 403:
-      return "Forbidden";
-    case 404:
-      return "Not Found";
-    case 405:
-      return "Method Not Allowed";
-    case 408:
-      return "Request Timeout";
-    case 413:
-      return "Content Too Large";
-    case 414:
-      return "URI Too Long";
-    case 429:
-      return "Too Many Requests";
-    case 431:
-      return "Request Header Fields Too Large";
-    case 500:
-      return "Internal Server Error";
-    case 501:
-      return "Not Implemented";
-    case 502:
-      return "Bad Gateway";
-    case 503:
-      return "Service Unavailable";
-    case 504:
-      return "Gateway Timeout";
-    default:
-      return "Unknown";
-  }
-}
-
 bool WantsJson(const std::string* accept_header) {
   if (accept_header == nullptr) return false;
   // A browser's Accept lists text/html first; an API client asks for JSON.
@@ -116,6 +73,7 @@ bool WantsJson(const std::string* accept_header) {
 ErrorPage MakeErrorPage(int status, bool json, std::string_view detail) {
   if (detail.empty()) detail = DefaultDetail(status);
   std::string_view reason = ReasonPhrase(status);
+  if (reason.empty()) reason = "Error";
   ErrorPage page;
   if (json) {
     page.content_type = "application/json";

@@ -9,15 +9,14 @@
 #include <string>
 #include <string_view>
 
+#include "proxy/http_message.h"  // ReasonPhrase
+
 namespace tidegate::proxy {
 
 struct ErrorPage {
   std::string content_type;  // "text/html; charset=utf-8" or "application/json"
   std::string body;
 };
-
-// Standard reason phrase for `status` ("Bad Gateway"); "Unknown" otherwise.
-std::string_view ReasonPhrase(int status);
 
 // True when an Accept header value prefers JSON.
 bool WantsJson(const std::string* accept_header);

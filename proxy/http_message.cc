@@ -62,8 +62,34 @@ bool IsProtected(std::string_view name) {
   return false;
 }
 
-// Standard reason phrases for locally built responses that left `reason` empty.
-std::string_view DefaultReason(int status) {
+size_t FieldsSize(const HeaderList& headers) {
+  size_t size = 2;  // final CRLF
+  for (const Header& h : headers.fields()) size += h.name.size() + h.value.size() + 4;
+  return size;
+}
+
+// Writes the fields and the final CRLF at `p`, which has FieldsSize() bytes
+// of room; returns the end. One resize and plain copies: no per-append
+// capacity checks.
+char* WriteFields(const HeaderList& headers, char* p) {
+  for (const Header& h : headers.fields()) {
+    std::memcpy(p, h.name.data(), h.name.size());
+    p += h.name.size();
+    *p++ = ':';
+    *p++ = ' ';
+    std::memcpy(p, h.value.data(), h.value.size());
+    p += h.value.size();
+    *p++ = '\r';
+    *p++ = '\n';
+  }
+  *p++ = '\r';
+  *p++ = '\n';
+  return p;
+}
+
+}  // namespace
+
+std::string_view ReasonPhrase(int status) {
   switch (status) {
     case 100:
       return "Continue";
@@ -135,33 +161,6 @@ std::string_view DefaultReason(int status) {
       return "";
   }
 }
-
-size_t FieldsSize(const HeaderList& headers) {
-  size_t size = 2;  // final CRLF
-  for (const Header& h : headers.fields()) size += h.name.size() + h.value.size() + 4;
-  return size;
-}
-
-// Writes the fields and the final CRLF at `p`, which has FieldsSize() bytes
-// of room; returns the end. One resize and plain copies: no per-append
-// capacity checks.
-char* WriteFields(const HeaderList& headers, char* p) {
-  for (const Header& h : headers.fields()) {
-    std::memcpy(p, h.name.data(), h.name.size());
-    p += h.name.size();
-    *p++ = ':';
-    *p++ = ' ';
-    std::memcpy(p, h.value.data(), h.value.size());
-    p += h.value.size();
-    *p++ = '\r';
-    *p++ = '\n';
-  }
-  *p++ = '\r';
-  *p++ = '\n';
-  return p;
-}
-
-}  // namespace
 
 bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -297,7 +296,7 @@ void SerializeRequestHead(const RequestHead& head, std::string& out) {
 }
 
 void SerializeResponseHead(const ResponseHead& head, std::string& out) {
-  std::string_view reason = head.reason.empty() ? DefaultReason(head.status) : head.reason;
+  std::string_view reason = head.reason.empty() ? ReasonPhrase(head.status) : head.reason;
   char digits[16];
   auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), head.status);
   const size_t digit_count = ec == std::errc() ? static_cast<size_t>(end - digits) : 0;

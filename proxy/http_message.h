@@ -43,6 +43,10 @@ class HeaderList {
   std::vector<Header> fields_;
 };
 
+// The standard reason phrase of `status` ("Not Found"), or "" when unknown.
+// The one table of phrases: the codec, error pages and the admin API use it.
+std::string_view ReasonPhrase(int status);
+
 // ASCII case-insensitive equality (header names, tokens).
 bool EqualsIgnoreCase(std::string_view a, std::string_view b);
 
@@ -64,10 +68,10 @@ struct RequestHead {
   HeaderList headers;
   // Derived by the parser:
   BodyFraming framing = BodyFraming::kNone;
-  uint64_t content_length = 0;  // valid when framing == kContentLength
-  bool keep_alive = true;       // the client allows reuse after this exchange
-  bool expect_continue = false; // "Expect: 100-continue"
-  std::string host;             // the Host value (authority), lower-cased
+  uint64_t content_length = 0;   // valid when framing == kContentLength
+  bool keep_alive = true;        // the client allows reuse after this exchange
+  bool expect_continue = false;  // "Expect: 100-continue"
+  std::string host;              // the Host value (authority), lower-cased
 };
 
 struct ResponseHead {
