@@ -2,8 +2,9 @@
 
 namespace tidegate::app {
 
-AdminControlPlane::AdminControlPlane()
-    : metrics_(
+AdminControlPlane::AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state)
+    : runtime_state_(runtime_state),
+      metrics_(
           [this] {
             return host_ ? host_->WorkerStatsList() : std::vector<const proxy::WorkerStats*>{};
           },
@@ -34,12 +35,13 @@ bool AdminControlPlane::Start(event_base* control_base,
     host_ = nullptr;
     return false;
   }
-  state_ = runtime_->state();
-  // Only kept for now: the maintenance gate, banner injector and waiting
-  // room that will enforce this state are later issues; they will publish it
-  // to the workers (like the config snapshot) from here.
-  runtime_->SetStateCallback(
-      [this](std::shared_ptr<const admin::RuntimeState> state) { state_ = std::move(state); });
+  // Workers read the operators' switches from runtime_state_: publish the
+  // state the store starts with, then every change (made here or, with a
+  // shared store, by another instance).
+  runtime_state_->Publish(runtime_->state());
+  runtime_->SetStateCallback([this](std::shared_ptr<const admin::RuntimeState> state) {
+    runtime_state_->Publish(std::move(state));
+  });
   std::string where = runtime_->server().port() != 0
                           ? admin.listen.host + ":" + std::to_string(runtime_->server().port())
                           : admin.listen.text;

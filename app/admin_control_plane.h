@@ -18,12 +18,15 @@
 #include "admin/runtime_state.h"
 #include "admin/worker_stats_metrics.h"
 #include "proxy/control_plane.h"
+#include "proxy/published.h"
 
 namespace tidegate::app {
 
 class AdminControlPlane : public proxy::ControlPlane {
  public:
-  AdminControlPlane();
+  // Every new run-time state is published to `runtime_state` (read by the
+  // gates on the workers); it must outlive this object.
+  explicit AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state);
   ~AdminControlPlane() override;
 
   bool Start(event_base* control_base, std::shared_ptr<const config::Config> config,
@@ -31,17 +34,13 @@ class AdminControlPlane : public proxy::ControlPlane {
   void Reconfigure(std::shared_ptr<const config::Config> config) override;
   void Stop() override;
 
-  // The latest run-time state (maintenance, banner, room overrides); null
-  // before Start().
-  std::shared_ptr<const admin::RuntimeState> runtime_state() const { return state_; }
-
  private:
   void Warn(std::string_view key, std::string_view message) const;
 
   const proxy::ControlPlaneHost* host_ = nullptr;
   std::shared_ptr<const config::Config> started_config_;
+  proxy::Published<admin::RuntimeState>* runtime_state_;
   admin::WorkerStatsMetricsSource metrics_;
-  std::shared_ptr<const admin::RuntimeState> state_;
   std::unique_ptr<admin::AdminRuntime> runtime_;  // last: destroyed first
 };
 

@@ -4,8 +4,9 @@
 
 namespace tidegate::app {
 
-TidegateFilterChain::TidegateFilterChain(std::chrono::steady_clock::time_point started)
-    : started_(started) {}
+TidegateFilterChain::TidegateFilterChain(std::chrono::steady_clock::time_point started,
+                                         const proxy::Published<admin::RuntimeState>* runtime_state)
+    : started_(started), runtime_state_(runtime_state) {}
 
 bool TidegateFilterChain::Build(const config::Config& config, int workers,
                                 proxy::FilterChain* chain, std::string* error) const {

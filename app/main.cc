@@ -6,7 +6,9 @@
 #include <event2/thread.h>
 #include <malloc.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <chrono>
 #include <string>
@@ -111,8 +113,17 @@ int main(int argc, char** argv) {
     fprintf(stderr, "tidegate: libevent threading support is unavailable\n");
     return 1;
   }
-  tidegate::app::TidegateFilterChain filters(started);
-  tidegate::app::AdminControlPlane admin;  // outlives the server
+  // Shop-local times on pages (banner "next update at 14:30", maintenance
+  // end) use libc's localtime_r with the [site] zone, set once before any
+  // thread starts; a reload that changes it is applied at the next restart.
+  setenv("TZ", config->site.time_zone.c_str(), 1);
+  tzset();
+  // Operators' run-time state, published by the admin control plane and read
+  // by the gates on every request; outlives the server and its workers.
+  tidegate::proxy::Published<tidegate::admin::RuntimeState> runtime_state(
+      std::make_shared<const tidegate::admin::RuntimeState>());
+  tidegate::app::TidegateFilterChain filters(started, &runtime_state);
+  tidegate::app::AdminControlPlane admin(&runtime_state);  // outlives the server
   tidegate::proxy::Server server(source, filters, &admin);
   return server.Run(config);
 }

@@ -154,7 +154,23 @@ struct BannerConfig {
   std::string severity = "info";  // "info" | "warning" | "critical"
 };
 
+// [site]: how tidegate's own pages (maintenance, queue, banner, error pages)
+// present the shop to shoppers.
+struct SiteConfig {
+  std::string name;                            // shop name shown on pages; "" = none
+  std::string status_page_url;                 // link on pages; "" = no link
+  std::string time_zone = "UTC";               // IANA name (checked in /usr/share/zoneinfo)
+  std::string default_language = "en";         // "en" | "fr": when Accept-Language names neither
+  std::string templates_dir;                   // merchant overrides of page templates; "" = built-in
+};
+
+// [maintenance]: settings shared by every feature's maintenance gate (the
+// features themselves are [features.NAME]). Filled by the maintenance issue.
+struct MaintenanceConfig {};
+
 struct Config {
+  SiteConfig site;
+  MaintenanceConfig maintenance;
   ServerConfig server;
   UpstreamConfig upstream;
   StateConfig state;

@@ -35,6 +35,8 @@ std::shared_ptr<Config> Build(const toml::table& root, Diagnostics* diagnostics)
   ReadRoomsSection(top.ReadTable("rooms"), diagnostics, &config->rooms);
   ReadFeaturesSection(top.ReadTable("features"), diagnostics, &config->features);
   ReadBannerSection(top.ReadTable("banner"), diagnostics, &config->banner);
+  ReadSiteSection(top.ReadTable("site"), diagnostics, &config->site);
+  ReadMaintenanceSection(top.ReadTable("maintenance"), diagnostics, &config->maintenance);
   top.ReportUnknownKeys();
   CheckCrossSection(root, *config, diagnostics);
   return config;

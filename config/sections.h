@@ -22,6 +22,9 @@ void ReadRoomsSection(const toml::table* table, Diagnostics* diagnostics,
                       std::vector<RoomConfig>* out);
 void ReadFeaturesSection(const toml::table* table, Diagnostics* diagnostics,
                          std::vector<FeatureConfig>* out);
+void ReadSiteSection(const toml::table* table, Diagnostics* diagnostics, SiteConfig* out);
+void ReadMaintenanceSection(const toml::table* table, Diagnostics* diagnostics,
+                            MaintenanceConfig* out);
 void ReadBannerSection(const toml::table* table, Diagnostics* diagnostics, BannerConfig* out);
 
 // Checks that involve several sections (secrets needed by active rooms,

@@ -1,0 +1,51 @@
+#include "pages/local_time.h"
+
+#include <stdio.h>
+#include <time.h>
+
+namespace tidegate::pages {
+namespace {
+
+struct tm Local(WallTime time) {
+  time_t seconds = std::chrono::system_clock::to_time_t(time);
+  struct tm out {};
+  localtime_r(&seconds, &out);
+  return out;
+}
+
+}  // namespace
+
+std::string FormatClock(WallTime time) {
+  struct tm t = Local(time);
+  char buf[8];
+  snprintf(buf, sizeof(buf), "%02d:%02d", t.tm_hour, t.tm_min);
+  return buf;
+}
+
+std::string FormatClockOrDate(WallTime time, WallTime now, Language language) {
+  struct tm t = Local(time);
+  struct tm n = Local(now);
+  if (t.tm_year == n.tm_year && t.tm_yday == n.tm_yday) return FormatClock(time);
+  static constexpr const char* kEnglish[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static constexpr const char* kFrench[] = {"janv.", "févr.", "mars",  "avr.", "mai",  "juin",
+                                            "juil.", "août",  "sept.", "oct.", "nov.", "déc."};
+  const char* month = language == Language::kFrench ? kFrench[t.tm_mon] : kEnglish[t.tm_mon];
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%d %s %02d:%02d", t.tm_mday, month, t.tm_hour, t.tm_min);
+  return buf;
+}
+
+std::string FormatIsoLocal(WallTime time) {
+  struct tm t = Local(time);
+  char buf[40];
+  long offset = t.tm_gmtoff;
+  char sign = offset < 0 ? '-' : '+';
+  if (offset < 0) offset = -offset;
+  snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d%c%02ld:%02ld", t.tm_year + 1900,
+           t.tm_mon + 1, t.tm_mday, t.tm_hour, t.tm_min, t.tm_sec, sign, offset / 3600,
+           (offset / 60) % 60);
+  return buf;
+}
+
+}  // namespace tidegate::pages

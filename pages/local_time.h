@@ -1,0 +1,24 @@
+// Times shown to shoppers ("Next update at 14:30", "back on 24 Nov at
+// 09:00"), in the shop's time zone ([site].time_zone, applied process-wide
+// with TZ at start-up by app/main.cc) and language.
+//
+// Contract: thread-safe (localtime_r), no I/O after start-up.
+#pragma once
+
+#include <chrono>
+#include <string>
+
+#include "pages/language.h"
+
+namespace tidegate::pages {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+// "14:30" (both languages use the 24-hour clock).
+std::string FormatClock(WallTime time);
+// Same day as `now` → "14:30"; otherwise "24 Nov 14:30" / "24 nov. 14:30".
+std::string FormatClockOrDate(WallTime time, WallTime now, Language language);
+// "2026-11-23T14:30:00+01:00": machine-readable, for <time datetime=…>.
+std::string FormatIsoLocal(WallTime time);
+
+}  // namespace tidegate::pages
