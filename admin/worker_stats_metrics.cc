@@ -1,11 +1,28 @@
 #include "admin/worker_stats_metrics.h"
 
+#include <algorithm>
+
 namespace tidegate::admin {
 namespace {
 
 uint64_t U(const proxy::Counter& c) {
   int64_t v = c.value();
   return v < 0 ? 0 : static_cast<uint64_t>(v);
+}
+
+// Adds a worker's histogram to `out` (whose bounds are DefaultLatencyBuckets,
+// the same as proxy::LatencyHistogram's, in seconds).
+void AddHistogram(const proxy::LatencyHistogram& h, HistogramData* out) {
+  if (out->upper_bounds.empty()) {
+    out->upper_bounds = DefaultLatencyBuckets();
+    out->bucket_counts.assign(out->upper_bounds.size() + 1, 0);
+  }
+  for (size_t i = 0; i < proxy::LatencyHistogram::kBuckets && i < out->bucket_counts.size(); ++i) {
+    uint64_t n = static_cast<uint64_t>(std::max<int64_t>(h.bucket(i), 0));
+    out->bucket_counts[i] += n;
+    out->count += n;
+  }
+  out->sum += static_cast<double>(h.sum_us()) / 1e6;
 }
 
 }  // namespace
@@ -34,6 +51,8 @@ void AddWorkerStats(const proxy::WorkerStats& s, MetricsSnapshot* out) {
   out->pool_idle_connections += s.pool_idle.value();
   out->pool_reused_total += U(s.pool_reused);
   out->pool_connects_total += U(s.pool_connects);
+  AddHistogram(s.request_duration, &out->request_duration);
+  AddHistogram(s.origin_duration, &out->origin_duration);
 }
 
 MetricsSnapshot WorkerStatsMetricsSource::Collect() const {

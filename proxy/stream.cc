@@ -400,9 +400,17 @@ void Stream::LogExchange() {
   } else {
     stats.answered_builtin.Inc();
   }
+  auto now = std::chrono::steady_clock::now();
+  bool origin_involved = answered_by_ == "origin" || upstream_end_ != upstream_start_;
+  stats.request_duration.Record(
+      std::chrono::duration_cast<std::chrono::microseconds>(now - start_).count());
+  if (origin_involved) {
+    stats.origin_duration.Record(
+        std::chrono::duration_cast<std::chrono::microseconds>(upstream_end_ - upstream_start_)
+            .count());
+  }
   AccessLog::Sink* sink = worker_.access_sink();
   if (sink == nullptr) return;
-  auto now = std::chrono::steady_clock::now();
   AccessRecord record;
   record.start = start_wall_;
   record.client_addr = connection_.client_addr();
@@ -417,7 +425,7 @@ void Stream::LogExchange() {
   record.request_bytes = request_bytes_;
   record.response_bytes = response_bytes_;
   record.duration = std::chrono::duration_cast<std::chrono::microseconds>(now - start_);
-  if (answered_by_ == "origin" || upstream_end_ != upstream_start_) {
+  if (origin_involved) {
     record.upstream_duration =
         std::chrono::duration_cast<std::chrono::microseconds>(upstream_end_ - upstream_start_);
     if (snapshot_ != nullptr && server_index_ < snapshot_->upstreams.size()) {

@@ -8,6 +8,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <iterator>
 
 namespace tidegate::proxy {
 
@@ -25,6 +26,31 @@ class Counter {
   std::atomic<int64_t> value_{0};
 };
 
+// A latency histogram with fixed buckets (microseconds): 1 ms … 30 s and
+// +Inf, the same bounds as the /metrics histograms (admin/metrics.h
+// DefaultLatencyBuckets, in seconds). Single writer, like Counter.
+class LatencyHistogram {
+ public:
+  static constexpr int64_t kUpperBoundsUs[] = {
+      1'000,   2'500,   5'000,     10'000,    25'000,    50'000,     100'000,
+      250'000, 500'000, 1'000'000, 2'500'000, 5'000'000, 10'000'000, 30'000'000};
+  static constexpr size_t kBuckets = std::size(kUpperBoundsUs) + 1;  // + overflow
+
+  void Record(int64_t micros) {
+    size_t i = 0;
+    while (i < std::size(kUpperBoundsUs) && micros > kUpperBoundsUs[i]) ++i;
+    buckets_[i].Inc();
+    sum_us_.Add(micros);
+  }
+  // Not cumulative: each bucket on its own; [kBuckets - 1] is the overflow.
+  int64_t bucket(size_t i) const { return buckets_[i].value(); }
+  int64_t sum_us() const { return sum_us_.value(); }
+
+ private:
+  Counter buckets_[kBuckets];
+  Counter sum_us_;
+};
+
 struct WorkerStats {
   // Finished exchanges by status class: [1]=1xx … [5]=5xx, [0]=no status
   // (client went away before a response head).
@@ -39,6 +65,9 @@ struct WorkerStats {
       client_body_timeouts, client_send_timeouts, client_parse_errors, accept_errors;
   // Upstream pool.
   Counter pool_idle, pool_reused, pool_connects;
+  // Latency: the whole exchange (request start → response done), and the
+  // origin's part (request sent → response complete or failed).
+  LatencyHistogram request_duration, origin_duration;
 };
 
 }  // namespace tidegate::proxy

@@ -279,6 +279,12 @@ TEST_F(AdminTest, MetricsArePrometheusTextAndCountProxiedRequests) {
   EXPECT_EQ(after, before + kRequests);
   EXPECT_EQ(origin_after, origin_before + kRequests);
   EXPECT_GE(Metric("tidegate_connections_accepted_total"), kRequests);
+  // Latency histograms count the same exchanges (every answerer for the
+  // request histogram, the origin's for the origin histogram).
+  EXPECT_GE(Metric("tidegate_request_duration_seconds_count"), kRequests);
+  EXPECT_GE(Metric("tidegate_origin_duration_seconds_count"), kRequests);
+  EXPECT_EQ(Metric("tidegate_request_duration_seconds_bucket{le=\"+Inf\"}"),
+            Metric("tidegate_request_duration_seconds_count"));
 }
 
 TEST_F(AdminTest, RuntimeOverrideSurvivesSighupAndNewTokensApply) {

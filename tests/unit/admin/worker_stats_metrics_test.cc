@@ -35,6 +35,33 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
             std::string::npos);
 }
 
+TEST(WorkerStatsMetricsTest, LatencyHistogramsUseTheMetricsBucketsAndSumWorkers) {
+  ASSERT_EQ(proxy::LatencyHistogram::kBuckets, DefaultLatencyBuckets().size() + 1);
+  for (size_t i = 0; i < DefaultLatencyBuckets().size(); ++i) {
+    EXPECT_DOUBLE_EQ(DefaultLatencyBuckets()[i], proxy::LatencyHistogram::kUpperBoundsUs[i] / 1e6);
+  }
+  proxy::WorkerStats a, b;
+  a.request_duration.Record(800);         // ≤ 1 ms
+  a.request_duration.Record(1'000);       // ≤ 1 ms (bounds are inclusive)
+  b.request_duration.Record(30'000);      // ≤ 50 ms
+  b.request_duration.Record(60'000'000);  // +Inf
+  b.origin_duration.Record(2'000);
+  MetricsSnapshot m;
+  AddWorkerStats(a, &m);
+  AddWorkerStats(b, &m);
+  EXPECT_EQ(m.request_duration.count, 4u);
+  EXPECT_EQ(m.request_duration.bucket_counts[0], 2u);
+  EXPECT_EQ(m.request_duration.bucket_counts[5], 1u);
+  EXPECT_EQ(m.request_duration.bucket_counts.back(), 1u);
+  EXPECT_NEAR(m.request_duration.sum, 60.0318, 1e-9);
+  EXPECT_EQ(m.origin_duration.count, 1u);
+  std::string text = RenderPrometheus(m);
+  EXPECT_NE(text.find("tidegate_request_duration_seconds_bucket{le=\"0.05\"} 3\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tidegate_request_duration_seconds_count 4\n"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tidegate::admin
 
