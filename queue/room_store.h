@@ -1,0 +1,145 @@
+// RoomStore: where the state of one waiting room lives. Two implementations:
+// LocalRoomStore (queue/local_room_store.h, in-process, the default) and a
+// Redis store (one atomic Lua script per method, every key of the room under
+// one hash tag `tidegate:{room}:…`).
+//
+// The room model (docs/waiting-room.md; O(1) memory per room whatever the
+// number of queued visitors):
+// * `tickets`  — a counter; every queued visitor gets the next number, which
+//                is written into its signed wait cookie. No ticket is stored.
+// * `serving`  — the highest number invited in. A visitor whose number is
+//                <= serving is admitted when it next asks (Claim).
+// * sessions   — active shoppers counted in time buckets of kBucketMillis:
+//                a pass cookie remembers the bucket it was last counted in;
+//                renewing moves it from that bucket to the current one.
+//                Active = sum of the buckets inside session_duration.
+// * admissions, claims and invitations are also counted per bucket: the
+//                measured admission rate (wait estimate), and the share of
+//                invited visitors who really come back (ghosts).
+// * credit     — a token bucket of admissions, refilled at
+//                new_users_per_minute; Tick() turns credit into invitations,
+//                scaled up by the measured ghost share so that the rate of
+//                REAL admissions stays at target (ghosts do not stall it).
+// The arithmetic is queue/room_logic.h (pure, one function per method below);
+// a shared store runs the same arithmetic atomically (a Lua script per call).
+//
+// Threads and completion:
+// * Every method may be called from any worker thread (and the control
+//   thread). `done` is called exactly once, on the calling thread: either
+//   before the method returns (LocalRoomStore always does this), or later
+//   from the calling worker's event loop (a shared store). Callers must cope
+//   with both (the gate guards its per-request object with a weak pointer).
+// * `now_ms` is the caller's wall clock (milliseconds since the Unix epoch).
+//   LocalRoomStore uses it as is (tests inject a fake clock); a shared store
+//   may replace it by the store's own clock (Redis TIME) so that instances
+//   with skewed clocks agree.
+// * Snapshot() never blocks and never fails: the last counters this process
+//   knows (LocalRoomStore: the current ones).
+// * On failure a result has ok = false and an `error`; the gate then applies
+//   [state].on_failure. A store never throws.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "config/config.h"
+
+namespace tidegate::queue {
+
+// Size of the time buckets sessions, admissions and invitations are counted in.
+inline constexpr int64_t kBucketMillis = 10'000;
+inline int64_t BucketOf(int64_t now_ms) { return now_ms / kBucketMillis; }
+
+// The room's settings in force (configuration merged with the operators'
+// run-time overrides, admin::EffectiveRoomSettings). Passed on every call so
+// that a PATCH /v1/rooms applies at once and a store keeps no configuration.
+struct RoomLimits {
+  config::RoomMode mode = config::RoomMode::kAuto;
+  config::QueueingMethod method = config::QueueingMethod::kFifo;
+  uint32_t total_active_users = 500;
+  uint32_t new_users_per_minute = 200;
+  int64_t session_ms = 300'000;
+};
+
+// The room's counters, as last known to this process.
+struct RoomCounters {
+  uint64_t tickets = 0;            // tickets issued so far (the last ticket's number)
+  uint64_t serving = 0;            // highest ticket number invited in
+  int64_t active = 0;              // sessions counted inside session_duration
+  uint64_t admitted_total = 0;     // admissions (direct + claimed) since the room exists
+  double admitted_per_minute = 0;  // measured over the last complete minute of buckets
+  double claim_ratio = 1;          // share of invited visitors who came back (ghost correction)
+  int64_t updated_ms = 0;          // the store clock when these were read (0 = never)
+  uint64_t queued() const { return tickets > serving ? tickets - serving : 0; }
+};
+
+template <typename T>
+struct StoreResult {
+  bool ok = true;
+  std::string error;  // set when !ok
+  T value{};
+};
+
+struct ArriveOutcome {
+  bool admitted = false;  // true: a session was counted in `bucket`; false: `ticket` issued
+  uint64_t ticket = 0;    // the new ticket when queued
+  int64_t bucket = 0;     // the session's bucket when admitted
+  RoomCounters counters;  // after the operation
+};
+
+struct ClaimOutcome {
+  bool admitted = false;  // false: not invited yet (number > serving) or the room is full
+  int64_t bucket = 0;     // the session's bucket when admitted
+  RoomCounters counters;
+};
+
+class RoomStore {
+ public:
+  template <typename T>
+  using Done = std::function<void(const StoreResult<T>&)>;
+
+  virtual ~RoomStore() = default;
+
+  // A visitor without a pass and without a ticket. When `may_admit_directly`
+  // (mode auto) and nobody is waiting, the room has space (active + invited
+  // but unclaimed < total_active_users) and admission credit is left, it is
+  // admitted at once (a session counted in the current bucket, one credit
+  // spent); otherwise it gets the next ticket. mode queue_all passes false.
+  virtual void Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
+                      Done<ArriveOutcome> done) = 0;
+
+  // A queued visitor asks to come in with its queue number (the ticket, or
+  // for queueing_method random the shuffled number, queue/room_logic.h).
+  // Admitted when number <= serving and active < total_active_users.
+  virtual void Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
+                     Done<ClaimOutcome> done) = 0;
+
+  // Admits unconditionally (queueing_method passthrough, shadow mode): a
+  // session counted in the current bucket; returns the bucket.
+  virtual void Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) = 0;
+
+  // Moves an active session from `old_bucket` to the current bucket (the
+  // old one is decremented only while it is still inside session_duration).
+  // Returns the current bucket. Called only when the bucket changed, so at
+  // most once per kBucketMillis per shopper: no store work on the admitted
+  // hot path otherwise.
+  virtual void RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
+                            Done<int64_t> done) = 0;
+
+  // Ends a session counted in `bucket` at once (Tidegate-Session: end).
+  virtual void EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
+                          Done<bool> done) = 0;
+
+  // Advances `serving` by what the limits allow since the previous tick
+  // (elapsed time × new_users_per_minute, scaled by the claim ratio, capped by
+  // free places and by the tickets issued), prunes old buckets and returns
+  // the counters. Calling it more often never admits more. Meant to run every
+  // ~250 ms for a room with visitors waiting (any instance, any thread).
+  virtual void Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) = 0;
+
+  // The last known counters; never blocks, never fails.
+  virtual RoomCounters Snapshot() const = 0;
+};
+
+}  // namespace tidegate::queue
