@@ -1,0 +1,50 @@
+#include "queue/local_room_store.h"
+
+namespace tidegate::queue {
+
+template <typename T, typename Step>
+void LocalRoomStore::Run(const RoomLimits& limits, int64_t now_ms, const Done<T>& done, Step step) {
+  StoreResult<T> result;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    result.value = step();
+    last_ = CountersOf(state_, limits, now_ms);
+  }
+  // Outside the lock: the callback may call the store again.
+  if (done) done(result);
+}
+
+void LocalRoomStore::Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
+                            Done<ArriveOutcome> done) {
+  Run(limits, now_ms, done, [&] { return ArriveStep(state_, limits, now_ms, may_admit_directly); });
+}
+
+void LocalRoomStore::Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
+                           Done<ClaimOutcome> done) {
+  Run(limits, now_ms, done, [&] { return ClaimStep(state_, limits, now_ms, number); });
+}
+
+void LocalRoomStore::Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) {
+  Run(limits, now_ms, done, [&] { return AdmitStep(state_, limits, now_ms); });
+}
+
+void LocalRoomStore::RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
+                                  Done<int64_t> done) {
+  Run(limits, now_ms, done, [&] { return RenewStep(state_, limits, now_ms, old_bucket); });
+}
+
+void LocalRoomStore::EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
+                                Done<bool> done) {
+  Run(limits, now_ms, done, [&] { return EndStep(state_, limits, now_ms, bucket); });
+}
+
+void LocalRoomStore::Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) {
+  Run(limits, now_ms, done, [&] { return TickStep(state_, limits, now_ms); });
+}
+
+RoomCounters LocalRoomStore::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_;
+}
+
+}  // namespace tidegate::queue

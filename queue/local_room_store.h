@@ -1,0 +1,42 @@
+// The in-process RoomStore (the default, `[state] backend = "local"`): one
+// room's state in this process, lost on restart.
+//
+// Contract: thread-safe. Every method runs the room_logic step under one
+// mutex and calls `done` before returning (never later). Each operation is
+// O(log buckets); nothing is allocated per queued visitor. Snapshot() takes
+// the same mutex briefly. The gate calls the store only for visitors without
+// a valid pass, for queued visitors' polls, and once per bucket
+// (kBucketMillis) per admitted shopper, so admitted requests rarely touch it.
+#pragma once
+
+#include <mutex>
+
+#include "queue/room_logic.h"
+#include "queue/room_store.h"
+
+namespace tidegate::queue {
+
+class LocalRoomStore : public RoomStore {
+ public:
+  void Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
+              Done<ArriveOutcome> done) override;
+  void Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
+             Done<ClaimOutcome> done) override;
+  void Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) override;
+  void RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
+                    Done<int64_t> done) override;
+  void EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
+                  Done<bool> done) override;
+  void Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) override;
+  RoomCounters Snapshot() const override;
+
+ private:
+  template <typename T, typename Step>
+  void Run(const RoomLimits& limits, int64_t now_ms, const Done<T>& done, Step step);
+
+  mutable std::mutex mutex_;
+  RoomState state_;
+  RoomCounters last_;
+};
+
+}  // namespace tidegate::queue

@@ -1,0 +1,235 @@
+#include "queue/room_logic.h"
+
+#include <openssl/sha.h>
+
+#include <algorithm>
+#include <cmath>
+#include <string>
+
+namespace tidegate::queue {
+namespace {
+
+// Buckets kept for the rate and ghost measurements (2 minutes).
+constexpr int64_t kRateBuckets = 12;
+// The claim ratio is measured over 6 buckets (a minute): claims in the last
+// 6 complete buckets against invitations one bucket earlier (a live visitor
+// polls every few seconds, so it claims within a bucket of its invitation).
+constexpr int64_t kRatioBuckets = 6;
+// Below this many invitations in the window, the ratio keeps its last value.
+constexpr int64_t kRatioMinInvitations = 20;
+constexpr double kMinClaimRatio = 0.1;
+
+double RatePerMilli(const RoomLimits& limits) { return limits.new_users_per_minute / 60'000.0; }
+
+double Burst(const RoomLimits& limits) {
+  return std::max(1.0, RatePerMilli(limits) * kCreditBurstMillis);
+}
+
+int64_t Active(const RoomState& state, const RoomLimits& limits, int64_t cur) {
+  return std::max<int64_t>(0, state.sessions.Sum(cur - SessionBuckets(limits) + 1, cur));
+}
+
+// Invited in this bucket or the previous one and not claimed yet, as the
+// expected number of real visitors (ghosts discounted by the claim ratio).
+double Outstanding(const RoomState& state, int64_t cur) {
+  double invited = static_cast<double>(state.invitations.Sum(cur - 1, cur)) * state.claim_ratio;
+  double claimed = static_cast<double>(state.claims.Sum(cur - 1, cur));
+  return std::max(0.0, invited - claimed);
+}
+
+bool HasSpace(const RoomState& state, const RoomLimits& limits, int64_t cur) {
+  return static_cast<double>(Active(state, limits, cur)) + Outstanding(state, cur) + 1.0 <=
+         static_cast<double>(limits.total_active_users) + 1e-9;
+}
+
+// Refills the admission credit for the time elapsed since the last call.
+void Refill(RoomState& state, const RoomLimits& limits, int64_t now_ms) {
+  if (state.last_tick_ms == 0) {
+    state.credit = Burst(limits);  // a new room lets a first burst in at once
+    state.last_tick_ms = now_ms;
+    return;
+  }
+  int64_t elapsed = std::clamp<int64_t>(now_ms - state.last_tick_ms, 0, 60'000);
+  state.last_tick_ms = std::max(state.last_tick_ms, now_ms);
+  state.credit = std::min(Burst(limits), state.credit + RatePerMilli(limits) * elapsed);
+}
+
+void Prune(RoomState& state, const RoomLimits& limits, int64_t cur) {
+  state.sessions.PruneBefore(cur - SessionBuckets(limits));
+  state.admissions.PruneBefore(cur - kRateBuckets);
+  state.claims.PruneBefore(cur - kRateBuckets);
+  state.invitations.PruneBefore(cur - kRateBuckets);
+}
+
+void UpdateClaimRatio(RoomState& state, int64_t cur) {
+  int64_t invited = state.invitations.Sum(cur - kRatioBuckets - 1, cur - 2);
+  if (invited < kRatioMinInvitations) return;
+  int64_t claimed = state.claims.Sum(cur - kRatioBuckets, cur - 1);
+  state.claim_ratio =
+      std::clamp(static_cast<double>(claimed) / static_cast<double>(invited), kMinClaimRatio, 1.0);
+}
+
+void CountAdmission(RoomState& state, int64_t cur, bool from_queue) {
+  state.sessions.Add(cur, 1);
+  state.admissions.Add(cur, 1);
+  if (from_queue) state.claims.Add(cur, 1);
+  ++state.admitted_total;
+}
+
+}  // namespace
+
+void BucketCounts::Add(int64_t bucket, int64_t delta) {
+  int64_t& value = counts_[bucket];
+  value += delta;
+  if (value == 0) counts_.erase(bucket);
+}
+
+int64_t BucketCounts::Get(int64_t bucket) const {
+  auto it = counts_.find(bucket);
+  return it == counts_.end() ? 0 : it->second;
+}
+
+int64_t BucketCounts::Sum(int64_t first, int64_t last) const {
+  int64_t sum = 0;
+  for (auto it = counts_.lower_bound(first); it != counts_.end() && it->first <= last; ++it) {
+    sum += it->second;
+  }
+  return sum;
+}
+
+void BucketCounts::PruneBefore(int64_t first) {
+  counts_.erase(counts_.begin(), counts_.lower_bound(first));
+}
+
+int64_t SessionBuckets(const RoomLimits& limits) {
+  return std::max<int64_t>(1, (limits.session_ms + kBucketMillis - 1) / kBucketMillis);
+}
+
+RoomCounters CountersOf(const RoomState& state, const RoomLimits& limits, int64_t now_ms) {
+  int64_t cur = BucketOf(now_ms);
+  RoomCounters c;
+  c.tickets = state.tickets;
+  c.serving = state.serving;
+  c.active = Active(state, limits, cur);
+  c.admitted_total = state.admitted_total;
+  c.admitted_per_minute = static_cast<double>(state.admissions.Sum(cur - 6, cur - 1));
+  c.claim_ratio = state.claim_ratio;
+  c.updated_ms = now_ms;
+  return c;
+}
+
+ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now_ms,
+                         bool may_admit_directly) {
+  int64_t cur = BucketOf(now_ms);
+  Refill(state, limits, now_ms);
+  ArriveOutcome out;
+  bool nobody_waiting = state.tickets <= state.serving;
+  if (may_admit_directly && nobody_waiting && state.credit >= 1.0 && HasSpace(state, limits, cur)) {
+    state.credit -= 1.0;
+    CountAdmission(state, cur, /*from_queue=*/false);
+    out.admitted = true;
+    out.bucket = cur;
+  } else {
+    out.ticket = ++state.tickets;
+  }
+  out.counters = CountersOf(state, limits, now_ms);
+  return out;
+}
+
+ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms,
+                       uint64_t number) {
+  int64_t cur = BucketOf(now_ms);
+  ClaimOutcome out;
+  if (number != 0 && number <= state.serving &&
+      Active(state, limits, cur) < static_cast<int64_t>(limits.total_active_users)) {
+    CountAdmission(state, cur, /*from_queue=*/true);
+    out.admitted = true;
+    out.bucket = cur;
+  }
+  out.counters = CountersOf(state, limits, now_ms);
+  return out;
+}
+
+int64_t AdmitStep(RoomState& state, const RoomLimits& limits, int64_t now_ms) {
+  int64_t cur = BucketOf(now_ms);
+  CountAdmission(state, cur, /*from_queue=*/false);
+  return cur;
+}
+
+int64_t RenewStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t old_bucket) {
+  int64_t cur = BucketOf(now_ms);
+  if (old_bucket >= cur) return old_bucket;
+  // Decrement the old bucket only while it still counts (inside the
+  // session window) and is positive; a lapsed session is counted anew.
+  if (old_bucket > cur - SessionBuckets(limits) && state.sessions.Get(old_bucket) > 0) {
+    state.sessions.Add(old_bucket, -1);
+  }
+  state.sessions.Add(cur, 1);
+  return cur;
+}
+
+bool EndStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t bucket) {
+  int64_t cur = BucketOf(now_ms);
+  if (bucket > cur || bucket <= cur - SessionBuckets(limits)) return false;
+  if (state.sessions.Get(bucket) <= 0) return false;
+  state.sessions.Add(bucket, -1);
+  return true;
+}
+
+RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms) {
+  int64_t cur = BucketOf(now_ms);
+  Refill(state, limits, now_ms);
+  Prune(state, limits, cur);
+  UpdateClaimRatio(state, cur);
+  bool queueing =
+      limits.mode != config::RoomMode::kOff && (limits.method == config::QueueingMethod::kFifo ||
+                                                limits.method == config::QueueingMethod::kRandom);
+  uint64_t ceiling = InviteCeiling(state.tickets, limits.method);
+  if (queueing && ceiling > state.serving) {
+    double space = static_cast<double>(limits.total_active_users) -
+                   static_cast<double>(Active(state, limits, cur)) - Outstanding(state, cur);
+    double allowed = std::min(state.credit, space);
+    if (allowed > 0) {
+      // Invite enough that the expected number of real visitors (ghosts
+      // discounted) matches the credit: ghosts do not stall the queue.
+      auto invites = static_cast<uint64_t>(std::floor(allowed / state.claim_ratio + 1e-9));
+      invites = std::min<uint64_t>(invites, ceiling - state.serving);
+      if (invites > 0) {
+        state.serving += invites;
+        state.invitations.Add(cur, static_cast<int64_t>(invites));
+        state.credit -= static_cast<double>(invites) * state.claim_ratio;
+      }
+    }
+  }
+  return CountersOf(state, limits, now_ms);
+}
+
+uint64_t InviteCeiling(uint64_t tickets, config::QueueingMethod method) {
+  if (method != config::QueueingMethod::kRandom) return tickets;
+  return (tickets + kShuffleBlock - 1) / kShuffleBlock * kShuffleBlock;
+}
+
+uint64_t ShuffledNumber(uint64_t ticket, std::string_view seed) {
+  if (ticket == 0) return 0;
+  uint64_t block = (ticket - 1) / kShuffleBlock;
+  // A 4-round Feistel network on the 6-bit index inside the block: a
+  // permutation by construction, with round functions taken from
+  // SHA-256(seed | block) — unpredictable without the seed.
+  std::string input(seed);
+  input += '|';
+  input += std::to_string(block);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  static_assert(kShuffleBlock == 64, "the Feistel rounds work on two 3-bit halves");
+  unsigned left = ((ticket - 1) % kShuffleBlock) >> 3;
+  unsigned right = ((ticket - 1) % kShuffleBlock) & 7;
+  for (int round = 0; round < 4; ++round) {
+    unsigned f = digest[round * 8 + right] & 7;
+    unsigned next_right = left ^ f;
+    left = right;
+    right = next_right;
+  }
+  return block * kShuffleBlock + ((left << 3) | right) + 1;
+}
+
+}  // namespace tidegate::queue

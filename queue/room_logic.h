@@ -1,0 +1,77 @@
+// The waiting room's arithmetic: a pure state machine over RoomState, one
+// function per RoomStore method (queue/room_store.h), with the clock passed
+// in. LocalRoomStore runs it under a mutex; a Redis store runs the same
+// steps in Lua. docs/waiting-room.md explains the algorithm.
+//
+// Contract: pure functions (no I/O, no clock, no randomness), not
+// thread-safe on one RoomState (the caller serialises). Memory is bounded:
+// bucket maps are pruned to session_duration (sessions) or a few minutes.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <string_view>
+
+#include "queue/room_store.h"
+
+namespace tidegate::queue {
+
+// Counts per time bucket (kBucketMillis), pruned from below.
+class BucketCounts {
+ public:
+  void Add(int64_t bucket, int64_t delta);
+  int64_t Get(int64_t bucket) const;
+  // Sum of buckets in [first, last].
+  int64_t Sum(int64_t first, int64_t last) const;
+  // Drops buckets < first.
+  void PruneBefore(int64_t first);
+  size_t size() const { return counts_.size(); }
+
+ private:
+  std::map<int64_t, int64_t> counts_;
+};
+
+struct RoomState {
+  uint64_t tickets = 0;
+  uint64_t serving = 0;
+  uint64_t admitted_total = 0;
+  double credit = 0;         // admissions the rate still allows now (token bucket)
+  int64_t last_tick_ms = 0;  // 0 = never ticked (credit starts full)
+  double claim_ratio = 1;
+  BucketCounts sessions;     // active sessions by last-seen bucket
+  BucketCounts admissions;   // every admission by bucket (measured rate)
+  BucketCounts claims;       // admissions of queued visitors by bucket
+  BucketCounts invitations;  // serving advances by bucket
+};
+
+// Tickets of queueing_method random are shuffled in blocks of this size.
+inline constexpr uint64_t kShuffleBlock = 64;
+
+// Admission credit may accumulate for this long at most (burst size).
+inline constexpr int64_t kCreditBurstMillis = 5'000;
+
+// Number of session buckets inside session_duration (at least 1).
+int64_t SessionBuckets(const RoomLimits& limits);
+
+RoomCounters CountersOf(const RoomState& state, const RoomLimits& limits, int64_t now_ms);
+
+ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now_ms,
+                         bool may_admit_directly);
+ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, uint64_t number);
+int64_t AdmitStep(RoomState& state, const RoomLimits& limits, int64_t now_ms);
+int64_t RenewStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t old_bucket);
+bool EndStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t bucket);
+RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms);
+
+// queueing_method random: the queue number of ticket `ticket`, a keyed
+// permutation of the block of kShuffleBlock consecutive tickets it belongs to
+// (so arrivals close in time are shuffled among themselves, blocks stay in
+// order, and nobody can predict a number without the key). `seed` is a
+// secret (HMAC of the room name under the signing key). fifo: the ticket.
+uint64_t ShuffledNumber(uint64_t ticket, std::string_view seed);
+
+// The highest number Tick() may invite: the tickets issued, rounded up to
+// the end of their shuffle block for random.
+uint64_t InviteCeiling(uint64_t tickets, config::QueueingMethod method);
+
+}  // namespace tidegate::queue

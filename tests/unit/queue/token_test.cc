@@ -1,0 +1,141 @@
+#include "queue/token.h"
+
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "queue/cookies.h"
+
+namespace tidegate::queue {
+namespace {
+
+constexpr int64_t kNow = 1'700'000'000'000;
+const std::string kSecret1(40, 'a');
+const std::string kSecret2 = "another-secret-that-is-long-enough-1234567";
+
+TokenCodec Codec() { return TokenCodec({{"k1", kSecret1}}); }
+
+std::string GoodPass(const TokenCodec& codec, const std::string& room = "shop") {
+  return codec.SignPass({room, kNow - 1000, kNow / 10'000, kNow + 300'000});
+}
+
+std::string GoodWait(const TokenCodec& codec, const std::string& room = "shop") {
+  return codec.SignWait({room, 42, kNow - 1000, kNow + 3'600'000});
+}
+
+TEST(TokenTest, RoundTrips) {
+  TokenCodec codec = Codec();
+  auto pass = codec.VerifyPass(GoodPass(codec), "shop", kNow);
+  ASSERT_TRUE(pass);
+  EXPECT_EQ(pass->bucket, kNow / 10'000);
+  EXPECT_EQ(pass->expires_ms, kNow + 300'000);
+  auto wait = codec.VerifyWait(GoodWait(codec), "shop", kNow);
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(wait->ticket, 42u);
+}
+
+TEST(TokenTest, Case41EveryFlippedBitIsRejected) {
+  TokenCodec codec = Codec();
+  std::string token = GoodPass(codec);
+  for (size_t i = 0; i < token.size(); ++i) {
+    for (int bit = 0; bit < 8; ++bit) {
+      std::string bad = token;
+      bad[i] = static_cast<char>(bad[i] ^ (1 << bit));
+      EXPECT_FALSE(codec.VerifyPass(bad, "shop", kNow)) << "byte " << i << " bit " << bit;
+    }
+  }
+}
+
+TEST(TokenTest, Case41TruncatedAndMalformedAreRejected) {
+  TokenCodec codec = Codec();
+  std::string token = GoodPass(codec);
+  for (size_t n = 0; n < token.size(); ++n) {
+    EXPECT_FALSE(codec.VerifyPass(token.substr(0, n), "shop", kNow)) << n;
+  }
+  EXPECT_FALSE(codec.VerifyPass(token + "A", "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass(token + ".x", "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass("k1.!!!.###", "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass("", "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass("..", "shop", kNow));
+  std::string padded = token;
+  padded.insert(padded.rfind('.') + 1, "=");
+  EXPECT_FALSE(codec.VerifyPass(padded, "shop", kNow));
+}
+
+TEST(TokenTest, Case42ExpiredFutureAndUnknownKeyAreRejected) {
+  TokenCodec codec = Codec();
+  std::string expired = codec.SignPass({"shop", kNow - 400'000, 1, kNow - 1});
+  EXPECT_FALSE(codec.VerifyPass(expired, "shop", kNow));
+  std::string future = codec.SignPass({"shop", kNow + kClockSkewMillis + 1, 1, kNow + 999'999});
+  EXPECT_FALSE(codec.VerifyPass(future, "shop", kNow));
+  std::string small_skew = codec.SignPass({"shop", kNow + 5'000, 1, kNow + 999'999});
+  EXPECT_TRUE(codec.VerifyPass(small_skew, "shop", kNow));
+  TokenCodec other({{"k9", kSecret1}});  // same secret, unknown id
+  EXPECT_FALSE(codec.VerifyPass(GoodPass(other), "shop", kNow));
+  // A token signed with k1 but relabelled k2 (a key the verifier knows).
+  TokenCodec both({{"k2", kSecret2}, {"k1", kSecret1}});
+  std::string relabelled = "k2" + GoodPass(codec).substr(2);
+  EXPECT_FALSE(both.VerifyPass(relabelled, "shop", kNow));
+}
+
+TEST(TokenTest, RotationOldKeyStillVerifiesNewKeySigns) {
+  TokenCodec old_codec = Codec();
+  TokenCodec rotated({{"k2", kSecret2}, {"k1", kSecret1}});
+  EXPECT_TRUE(rotated.VerifyPass(GoodPass(old_codec), "shop", kNow));
+  std::string fresh = GoodPass(rotated);
+  EXPECT_EQ(fresh.substr(0, 3), "k2.");
+  EXPECT_FALSE(old_codec.VerifyPass(fresh, "shop", kNow)) << "k2 unknown to the old codec";
+  TokenCodec retired({{"k2", kSecret2}});
+  EXPECT_FALSE(retired.VerifyPass(GoodPass(old_codec), "shop", kNow)) << "k1 retired";
+}
+
+TEST(TokenTest, Case43PurposeAndRoomAreBound) {
+  TokenCodec codec = Codec();
+  EXPECT_FALSE(codec.VerifyPass(GoodWait(codec), "shop", kNow)) << "wait as pass";
+  EXPECT_FALSE(codec.VerifyWait(GoodPass(codec), "shop", kNow)) << "pass as wait";
+  EXPECT_FALSE(codec.VerifyPass(GoodPass(codec, "sale"), "shop", kNow)) << "other room";
+  EXPECT_FALSE(codec.VerifyWait(GoodWait(codec, "sale"), "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass(GoodPass(codec, "shop"), "sho", kNow)) << "prefix room";
+}
+
+TEST(TokenTest, Case45ForgedDuplicateCookieNeverWins) {
+  TokenCodec codec = Codec();
+  proxy::HeaderList headers;
+  std::string good = GoodPass(codec);
+  std::string forged = good;
+  forged[forged.size() - 3] = forged[forged.size() - 3] == 'A' ? 'B' : 'A';
+  headers.Add("Cookie", "tg_pass_shop=" + forged + "; other=1");
+  headers.Add("Cookie", "tg_pass_shop=" + good);
+  std::vector<std::string_view> values = CookieValues(headers, "tg_pass_shop");
+  ASSERT_EQ(values.size(), 2u);
+  int valid = 0;
+  for (std::string_view v : values) valid += codec.VerifyPass(v, "shop", kNow).has_value();
+  EXPECT_EQ(valid, 1);
+  EXPECT_TRUE(CookieValues(headers, "__Host-tg_pass_shop").empty());
+}
+
+TEST(CookiesTest, NamesAndAttributes) {
+  EXPECT_EQ(CookieName(CookieKind::kWait, "shop", false), "tg_wait_shop");
+  EXPECT_EQ(CookieName(CookieKind::kPass, "shop", true), "__Host-tg_pass_shop");
+  EXPECT_EQ(SetCookieValue("tg_pass_shop", "v", false, std::nullopt),
+            "tg_pass_shop=v; Path=/; HttpOnly; SameSite=Lax");
+  EXPECT_EQ(SetCookieValue("__Host-tg_wait_shop", "v", true, 60),
+            "__Host-tg_wait_shop=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60");
+  EXPECT_EQ(ClearCookieValue("tg_pass_shop", false),
+            "tg_pass_shop=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+}
+
+TEST(Base64UrlTest, RoundTripAndStrictness) {
+  for (std::string s : {"", "a", "ab", "abc", "abcd", "\xff\xfe\x00x"}) {
+    auto decoded = Base64UrlDecode(Base64UrlEncode(s));
+    ASSERT_TRUE(decoded);
+    EXPECT_EQ(*decoded, s);
+  }
+  EXPECT_FALSE(Base64UrlDecode("a"));
+  EXPECT_FALSE(Base64UrlDecode("YQ=="));
+  EXPECT_FALSE(Base64UrlDecode("YR")) << "non-canonical trailing bits";
+  EXPECT_FALSE(Base64UrlDecode("a+b/"));
+}
+
+}  // namespace
+}  // namespace tidegate::queue
