@@ -127,7 +127,13 @@ std::unique_ptr<AdminServer> AdminServer::Start(event_base* control_base,
   evhttp_set_max_headers_size(http, 16 * 1024);
   evhttp_set_timeout(http, options.timeout_seconds);
   evhttp_set_gencb(http, &AdminServer::OnRequest, server.get());
-  if (options.tls != nullptr) evhttp_set_bevcb(http, &MakeTlsBufferevent, options.tls);
+  if (options.tls != nullptr) {
+    evhttp_set_bevcb(http, &MakeTlsBufferevent, options.tls);
+  } else if (admin.tls) {
+    if (!server->LoadTls(*admin.tls, error)) return nullptr;
+    server->started_with_config_tls_ = true;
+    evhttp_set_bevcb(http, &AdminServer::MakeConfiguredTlsBufferevent, server.get());
+  }
 
   if (!admin.listen.unix_path.empty()) {
     int fd = BindUnix(admin.listen.unix_path, error);
@@ -168,12 +174,52 @@ bool AdminServer::Reconfigure(const config::AdminConfig& admin, std::string* err
     return false;
   }
   api_->Reconfigure(admin);
+  bool ok = true;
+  std::string problems;
   if (admin.listen.text != listen_.text) {
-    *error = "admin: listen changed from " + listen_.text + " to " + admin.listen.text +
-             "; the new address takes effect after a restart";
+    problems = "admin: listen changed from " + listen_.text + " to " + admin.listen.text +
+               "; the new address takes effect after a restart";
+    ok = false;
+  }
+  if (options_.tls == nullptr) {
+    std::string tls_error;
+    if (admin.tls.has_value() != started_with_config_tls_) {
+      tls_error = started_with_config_tls_
+                      ? "admin: [admin.tls] removed; the listener stays HTTPS until a restart"
+                      : "admin: [admin.tls] added; the listener stays plain HTTP until a restart";
+    } else if (admin.tls && !LoadTls(*admin.tls, &tls_error)) {
+      tls_error += "; the previous admin certificate stays in use";
+    }
+    if (!tls_error.empty()) {
+      problems += (problems.empty() ? "" : "; ") + tls_error;
+      ok = false;
+    }
+  }
+  if (!ok) *error = problems;
+  return ok;
+}
+
+bool AdminServer::LoadTls(const config::TlsCertificate& certificate, std::string* error) {
+  config::TlsConfig tls;
+  tls.certificates.push_back(certificate);
+  std::string why;
+  std::shared_ptr<const proxy::TlsContext> context = proxy::TlsContext::Load(tls, &why);
+  if (!context) {
+    *error = "admin: tls: " + why;
     return false;
   }
+  tls_context_ = std::move(context);
   return true;
+}
+
+// evhttp's bufferevent factory for [admin.tls] (one SSL per connection, freed
+// with the bufferevent; it keeps its own references to the context).
+bufferevent* AdminServer::MakeConfiguredTlsBufferevent(event_base* base, void* arg) {
+  auto* server = static_cast<AdminServer*>(arg);
+  SSL* ssl = server->tls_context_->NewServerSsl();
+  if (ssl == nullptr) return nullptr;
+  return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                        BEV_OPT_CLOSE_ON_FREE);
 }
 
 void AdminServer::OnRequest(evhttp_request* req, void* arg) {

@@ -15,6 +15,13 @@
 //   JSON 413; bodies over `hard_body_limit` are cut off by evhttp itself with
 //   its own 413 (not JSON). Header block limited to 16 KiB; idle connections
 //   closed after 30 s.
+// * TLS: with `[admin.tls]` (config::AdminConfig::tls) the listener speaks
+//   HTTPS only: Start() loads the certificate and key through
+//   proxy::TlsContext (TLS 1.2/1.3, the shop listeners' policy) and refuses
+//   to start ("admin: tls: …") when they do not load or do not match. A
+//   plain-HTTP client on that port gets no HTTP answer (its bytes fail the
+//   handshake and the connection is closed). AdminServerOptions::tls, when
+//   set, takes precedence (a caller-built SSL_CTX, used by unit tests).
 #pragma once
 
 #include <event2/event.h>
@@ -27,6 +34,7 @@
 
 #include "admin/admin_api.h"
 #include "config/config.h"
+#include "proxy/tls_context.h"
 
 namespace tidegate::admin {
 
@@ -60,6 +68,10 @@ class AdminServer {
   // `listen` is not re-bound (it needs a restart): false + *error then, and
   // the tokens are still updated. Also refuses (false, nothing changed) to
   // drop every token while listening on a non-loopback address.
+  // [admin.tls]: the certificate and key are read again (renewed files apply
+  // to new connections; open ones keep theirs); when they do not load, the
+  // old ones stay and false + *error. Adding or removing [admin.tls] needs a
+  // restart (false + *error; the listener keeps its current scheme).
   bool Reconfigure(const config::AdminConfig& admin, std::string* error);
 
   uint16_t port() const { return port_; }  // 0 for unix sockets
@@ -68,12 +80,19 @@ class AdminServer {
  private:
   AdminServer() = default;
   static void OnRequest(evhttp_request* req, void* arg);
+  static bufferevent* MakeConfiguredTlsBufferevent(event_base* base, void* arg);
   void Handle(evhttp_request* req);
+  // Loads [admin.tls] into tls_context_; false + *error ("admin: tls: …").
+  bool LoadTls(const config::TlsCertificate& certificate, std::string* error);
 
   evhttp* http_ = nullptr;
   config::Address listen_;
   uint16_t port_ = 0;
   AdminServerOptions options_;
+  // From [admin.tls]; replaced on SIGHUP (connections keep what their SSL
+  // references, see proxy/tls_context.h). Null when plain or options_.tls.
+  std::shared_ptr<const proxy::TlsContext> tls_context_;
+  bool started_with_config_tls_ = false;
   std::unique_ptr<AdminApi> api_;
 };
 

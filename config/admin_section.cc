@@ -25,6 +25,40 @@ std::string Lower(std::string text) {
   return text;
 }
 
+// [admin.tls] cert = PATH, key = PATH (both required, both readable).
+void ReadAdminTls(const toml::table* table, Diagnostics* diagnostics, AdminConfig* out) {
+  TableReader tls(table, "admin.tls", diagnostics);
+  TlsCertificate certificate;
+  bool complete = true;
+  for (auto [key, field] : {std::pair<const char*, std::string*>{"cert", &certificate.cert_file},
+                            {"key", &certificate.key_file}}) {
+    if (!tls.Require(key) || !tls.ReadString(key, field)) {
+      complete = false;
+      continue;
+    }
+    const toml::node& node = *table->get(key);
+    if (field->empty()) {
+      tls.Error(node, key, "expected a file path");
+      complete = false;
+      continue;
+    }
+    *field = ResolvePath(FolderOf(node), *field);
+    std::string problem = CheckReadableFile(*field);
+    if (!problem.empty()) {
+      tls.Error(node, key, problem);
+      complete = false;
+    }
+  }
+  tls.ReportUnknownKeys();
+  if (!out->listen.unix_path.empty()) {
+    diagnostics->Add(*table, "admin.tls",
+                     "TLS needs an IP listen address; admin.listen is a unix socket (" +
+                         out->listen.text + "), which file permissions already protect");
+    return;
+  }
+  if (complete) out->tls = std::move(certificate);
+}
+
 }  // namespace
 
 void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminConfig* out) {
@@ -73,6 +107,9 @@ void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminC
     }
   }
   admin.ReadBool("metrics_open_on_loopback", &out->metrics_open_on_loopback);
+  if (const toml::table* tls = admin.ReadTable("tls")) {
+    ReadAdminTls(tls, diagnostics, out);
+  }
   admin.ReportUnknownKeys();
 }
 

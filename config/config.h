@@ -100,6 +100,12 @@ struct AdminConfig {
   std::string audit_log;
   // GET /metrics from a loopback client without a token. Needs a restart.
   bool metrics_open_on_loopback = true;
+  // [admin.tls]: when present the admin listener speaks HTTPS only, with this
+  // certificate chain and key (paths resolved, files checked readable at load;
+  // loaded and matched by the TLS layer at start-up and on every reload).
+  // Only for an IP `listen` address (never a unix socket). Adding or removing
+  // it needs a restart; new files under the same section apply on SIGHUP.
+  std::optional<TlsCertificate> tls;
 };
 
 struct TokenKey {
