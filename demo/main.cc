@@ -1,6 +1,9 @@
 // demo_shop: a small shop origin for tidegate's demo, tests and benches.
 //
 //   demo_shop --listen 127.0.0.1:9000     (port 0 picks a free port)
+//   demo_shop --listen 127.0.0.1:0 --capacity 50 --service-time 20ms
+//             [--backlog K] [--max-wait 2s]   (a shop with a fixed capacity,
+//                                              see demo/capacity.h)
 //
 // Once listening it prints exactly one line to stdout,
 //   demo_shop listening on HOST:PORT
@@ -19,12 +22,48 @@
 
 namespace {
 
-constexpr const char* kUsage = "usage: demo_shop --listen HOST:PORT\n";
+constexpr const char* kUsage =
+    "usage: demo_shop --listen HOST:PORT [--capacity N --service-time D [--backlog K] "
+    "[--max-wait D]]\n"
+    "  D: milliseconds with a unit, e.g. 20ms, 2s\n";
 
 struct Options {
   std::string host = "127.0.0.1";
   int port = 9000;
+  tidegate::demo::CapacityOptions capacity;
 };
+
+// A whole number in [min, max].
+bool ParseBounded(std::string_view text, long min, long max, long* out) {
+  if (text.empty() || text.size() > 9) return false;
+  long value = 0;
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+    value = value * 10 + (c - '0');
+  }
+  if (value < min || value > max) return false;
+  *out = value;
+  return true;
+}
+
+// --capacity, --service-time, --backlog, --max-wait (value in `value`).
+bool ParseCapacityFlag(std::string_view flag, const std::string& value, Options* options) {
+  tidegate::demo::CapacityOptions& c = options->capacity;
+  long number = 0;
+  if (flag == "--capacity") {
+    if (!ParseBounded(value, 1, 100000, &number)) return false;
+    c.workers = static_cast<int>(number);
+    return true;
+  }
+  if (flag == "--backlog") {
+    if (!ParseBounded(value, 0, 100000000, &number)) return false;
+    c.backlog = number;
+    return true;
+  }
+  if (flag == "--service-time") return tidegate::demo::ParseMilliseconds(value, &c.service_time);
+  if (flag == "--max-wait") return tidegate::demo::ParseMilliseconds(value, &c.max_wait);
+  return false;
+}
 
 // Parses "HOST:PORT" or "[V6]:PORT".
 bool ParseListen(std::string_view text, Options* options) {
@@ -54,9 +93,18 @@ bool ParseArgs(int argc, char** argv, Options* options) {
       if (!ParseListen(argv[++i], options)) return false;
     } else if (arg.substr(0, 9) == "--listen=") {
       if (!ParseListen(arg.substr(9), options)) return false;
+    } else if ((arg == "--capacity" || arg == "--service-time" || arg == "--backlog" ||
+                arg == "--max-wait") &&
+               i + 1 < argc) {
+      if (!ParseCapacityFlag(arg, argv[++i], options)) return false;
     } else {
       return false;
     }
+  }
+  // The capacity knobs mean nothing without --capacity.
+  const tidegate::demo::CapacityOptions& c = options->capacity;
+  if (c.workers == 0 && (c.service_time.count() > 0 || c.backlog >= 0 || c.max_wait.count() > 0)) {
+    return false;
   }
   return true;
 }
@@ -82,7 +130,7 @@ int main(int argc, char** argv) {
   }
   int exit_code = 0;
   {
-    tidegate::demo::ShopServer server(base.get());
+    tidegate::demo::ShopServer server(base.get(), options.capacity);
     int port = 0;
     std::string error;
     if (!server.Listen(options.host, options.port, &port, &error)) {

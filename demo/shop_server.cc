@@ -30,7 +30,12 @@ bool ConsumePrefix(std::string_view* path, std::string_view prefix) {
 
 }  // namespace
 
-ShopServer::ShopServer(event_base* base) : base_(base), pending_(base), http_(evhttp_new(base)) {
+ShopServer::ShopServer(event_base* base, CapacityOptions capacity)
+    : base_(base), pending_(base), http_(evhttp_new(base)) {
+  if (capacity.workers > 0) {
+    capacity_ =
+        std::make_unique<CapacityGate>(base, capacity, [this](evhttp_request* req) { Route(req); });
+  }
   ctx_.base = base_;
   ctx_.catalog = &catalog_;
   ctx_.pending = &pending_;
@@ -50,6 +55,7 @@ ShopServer::ShopServer(event_base* base) : base_(base), pending_(base), http_(ev
 }
 
 ShopServer::~ShopServer() {
+  if (capacity_) capacity_->DropAll();
   pending_.DropAll();
   evhttp_free(http_);
 }
@@ -75,7 +81,12 @@ bool ShopServer::Listen(const std::string& host, int port, int* bound_port, std:
 }
 
 void ShopServer::OnRequest(evhttp_request* req, void* arg) {
-  static_cast<ShopServer*>(arg)->Route(req);
+  auto* self = static_cast<ShopServer*>(arg);
+  if (self->capacity_ && RequestPath(req) != "/health") {
+    self->capacity_->Submit(req);
+    return;
+  }
+  self->Route(req);
 }
 
 void ShopServer::Route(evhttp_request* req) {

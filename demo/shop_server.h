@@ -10,8 +10,10 @@
 #include <event2/event.h>
 #include <event2/http.h>
 
+#include <memory>
 #include <string>
 
+#include "demo/capacity.h"
 #include "demo/catalog.h"
 #include "demo/pending_responses.h"
 #include "demo/shop_context.h"
@@ -20,7 +22,9 @@ namespace tidegate::demo {
 
 class ShopServer {
  public:
-  explicit ShopServer(event_base* base);
+  // `capacity.workers` > 0 turns on the capacity model (demo/capacity.h) for
+  // every path except /health.
+  explicit ShopServer(event_base* base, CapacityOptions capacity = {});
   // Cancels pending responses, then frees the listener and all connections.
   ~ShopServer();
   ShopServer(const ShopServer&) = delete;
@@ -39,6 +43,7 @@ class ShopServer {
   PendingResponses pending_;
   ShopContext ctx_;
   evhttp* http_;
+  std::unique_ptr<CapacityGate> capacity_;  // null when the capacity model is off
 };
 
 }  // namespace tidegate::demo
