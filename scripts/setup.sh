@@ -15,6 +15,7 @@ readonly PACKAGES=(
   libevent-dev libssl-dev libhttp-parser-dev libtomlplusplus-dev nlohmann-json3-dev
   libhiredis-dev libre2-dev libgtest-dev zlib1g-dev libkainjow-mustache-dev
   openssl redis-server nginx haproxy wrk clang-format
+  gnuplot-nox  # benches/run_surge.sh plots only
 )
 readonly POLICY=/usr/sbin/policy-rc.d
 
