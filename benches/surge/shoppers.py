@@ -193,8 +193,16 @@ class Client:
         return r
 
 
+WAIT_PREFIXES = ("tg_wait_", "__Host-tg_wait_")
+PASS_PREFIXES = ("tg_pass_", "__Host-tg_pass_")
+
+
 def queue_info(response, jar):
-    """The queue JSON when this response is a waiting-room answer, else None."""
+    """The queue JSON when this response is a waiting-room answer, else None.
+
+    A room answer is JSON {"in_queue": true, ...}, or any answer after which
+    the shopper holds a wait cookie and no pass cookie (the jar already
+    reflects this response's Set-Cookie headers)."""
     if response.headers.get("content-type", "").startswith("application/json"):
         try:
             doc = json.loads(response.body)
@@ -202,12 +210,9 @@ def queue_info(response, jar):
             doc = None
         if isinstance(doc, dict) and doc.get("in_queue"):
             return doc
-    waits = [c for c in response.cookies if c.startswith(("tg_wait_", "__Host-tg_wait_"))]
-    passes = [c for c in response.cookies if c.startswith(("tg_pass_", "__Host-tg_pass_"))]
-    if waits and not passes:
-        return {}
-    if response.status in (202, 429, 503) and any(k.startswith(("tg_wait_", "__Host-tg_wait_"))
-                                                  for k in jar) and b"in_queue" in response.body:
+    waiting = any(k.startswith(WAIT_PREFIXES) for k in jar)
+    passed = any(k.startswith(PASS_PREFIXES) for k in jar)
+    if waiting and not passed:
         return {}
     return None
 
