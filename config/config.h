@@ -8,6 +8,7 @@
 // regular expression compiled-checked, every secret file read.
 #pragma once
 
+#include <array>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -131,7 +132,23 @@ struct RoomConfig {
   RoomMode mode = RoomMode::kAuto;
   bool enabled = true;
   bool enforced = true;     // false = shadow mode: count who would be queued, queue nobody
-  int queued_status = 200;  // 200 | 202 | 429 | 503
+  int queued_status = 200;  // 200 | 202 | 429 | 503 (429/503 carry Retry-After)
+  // How often the queue page polls /.tidegate/queue (also its Retry-After).
+  Duration refresh_interval{5'000};
+  // Visitors who never queue (documented additions). A request bypasses the
+  // room when ANY of these matches.
+  struct IpRange {
+    bool v6 = false;
+    unsigned char address[16] = {};  // network byte order; 4 bytes used for IPv4
+    int prefix_bits = 0;
+    std::string text;  // as written
+  };
+  std::vector<IpRange> bypass_ips;         // client address in one of these CIDRs
+  std::vector<std::string> bypass_paths;   // RE2 on the normalized path (static assets)
+  std::string bypass_header;               // header name whose value is bypass_secret
+  std::string bypass_cookie;               // cookie name whose value is bypass_secret
+  std::string bypass_secret_file;          // resolved path
+  std::string bypass_secret;               // its bytes (trailing newline stripped), >= 16 bytes
 };
 
 // One match rule of a feature; every set field must match (AND); the rules of
@@ -147,32 +164,69 @@ struct FeatureMatchRule {
   std::map<std::string, std::string> json;    // dotted JSON path = value
 };
 
+// A maintenance window written in the configuration ([features.NAME.maintenance]):
+// the feature is under maintenance from `starts_at` (now when absent) until
+// `until` (until the table is removed and the configuration reloaded when
+// absent). A window whose `until` has passed simply no longer applies.
+struct ConfigMaintenanceWindow {
+  std::string message;  // shown to shoppers; "" = the page's default text
+  std::optional<std::chrono::system_clock::time_point> starts_at;
+  std::optional<std::chrono::system_clock::time_point> until;
+};
+
 struct FeatureConfig {
   std::string name;
   std::vector<FeatureMatchRule> match;
   bool enabled = true;
-  bool enforced = true;
+  bool enforced = true;  // false = shadow mode: count who would be refused, refuse nobody
+  std::optional<ConfigMaintenanceWindow> maintenance;  // scheduled from the configuration
 };
+
+enum class BannerCompressed { kRecode, kIdentity };
 
 struct BannerConfig {
   bool enabled = false;
   std::string message;
   std::string severity = "info";  // "info" | "warning" | "critical"
+  // RE2 patterns on the normalized path (checked to compile); empty = every path.
+  std::vector<std::string> match;
+  // Media types (lower-case, no parameters) that receive the banner.
+  std::vector<std::string> content_types = {"text/html"};
+  uint64_t window_bytes = 64 * 1024;  // how far into the body `<body` is looked for
+  // gzip/deflate pages: decode + re-encode, or ask the origin for identity.
+  BannerCompressed compressed = BannerCompressed::kRecode;
+  int recode_level = 1;  // zlib level of the re-encoded body, 1 (fast) … 9 (small)
 };
 
 // [site]: how tidegate's own pages (maintenance, queue, banner, error pages)
 // present the shop to shoppers.
 struct SiteConfig {
-  std::string name;                            // shop name shown on pages; "" = none
-  std::string status_page_url;                 // link on pages; "" = no link
-  std::string time_zone = "UTC";               // IANA name (checked in /usr/share/zoneinfo)
-  std::string default_language = "en";         // "en" | "fr": when Accept-Language names neither
-  std::string templates_dir;                   // merchant overrides of page templates; "" = built-in
+  std::string name;                     // shop name shown on pages; "" = none
+  std::string status_page_url;          // link on pages; "" = no link
+  std::string time_zone = "UTC";        // IANA name (checked in /usr/share/zoneinfo)
+  std::string default_language = "en";  // "en" | "fr": when Accept-Language names neither
+  std::string templates_dir;            // merchant overrides of page templates; "" = built-in
+};
+
+// An IPv4 or IPv6 network, "10.0.0.0/8", "2001:db8::/32", "127.0.0.1" (= /32).
+struct CidrBlock {
+  std::string text;  // as written
+  bool ipv6 = false;
+  std::array<uint8_t, 16> bytes{};  // network address (4 bytes used for IPv4), host bits zero
+  int prefix_len = 0;
 };
 
 // [maintenance]: settings shared by every feature's maintenance gate (the
-// features themselves are [features.NAME]). Filled by the maintenance issue.
-struct MaintenanceConfig {};
+// features themselves are [features.NAME]).
+struct MaintenanceConfig {
+  // Requests whose normalised path starts with one of these get the JSON
+  // answer (as do requests with Accept: application/json).
+  std::vector<std::string> api_prefixes;
+  // Staff addresses that are never stopped by maintenance.
+  std::vector<CidrBlock> bypass_cidrs;
+  // Longest lifetime an operator may ask for a bypass cookie (POST /v1/bypass).
+  Duration bypass_cookie_max_ttl{24 * 3'600'000};
+};
 
 struct Config {
   SiteConfig site;

@@ -1,4 +1,9 @@
 // [rooms.NAME]: waiting rooms.
+#include <arpa/inet.h>
+
+#include <cstring>
+
+#include "config/file_checks.h"
 #include "config/pattern_check.h"
 #include "config/sections.h"
 #include "config/table_reader.h"
@@ -6,6 +11,94 @@
 
 namespace tidegate::config {
 namespace {
+
+constexpr size_t kMinBypassSecretBytes = 16;
+
+// "10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1".
+bool ParseIpRange(const std::string& text, RoomConfig::IpRange* out, std::string* error) {
+  std::string address = text;
+  int max_bits = text.find(':') != std::string::npos ? 128 : 32;
+  out->prefix_bits = max_bits;
+  if (size_t slash = text.find('/'); slash != std::string::npos) {
+    address = text.substr(0, slash);
+    std::string bits = text.substr(slash + 1);
+    if (bits.empty() || bits.size() > 3 ||
+        bits.find_first_not_of("0123456789") != std::string::npos || std::stoi(bits) > max_bits) {
+      *error = "\"" + text + "\": the prefix length must be 0-" + std::to_string(max_bits);
+      return false;
+    }
+    out->prefix_bits = std::stoi(bits);
+  }
+  out->v6 = max_bits == 128;
+  if (inet_pton(out->v6 ? AF_INET6 : AF_INET, address.c_str(), out->address) != 1) {
+    *error = "\"" + text + "\" is not an IP address or CIDR range (e.g. \"10.0.0.0/8\")";
+    return false;
+  }
+  out->text = text;
+  return true;
+}
+
+void ReadBypass(TableReader& reader, const toml::table* table, const std::string& path,
+                Diagnostics* diagnostics, RoomConfig* room) {
+  std::vector<std::string> ips;
+  if (reader.ReadStringArray("bypass_ips", &ips)) {
+    const toml::array& array = *table->get("bypass_ips")->as_array();
+    for (size_t i = 0; i < ips.size(); ++i) {
+      RoomConfig::IpRange range;
+      std::string error;
+      if (ParseIpRange(ips[i], &range, &error)) {
+        room->bypass_ips.push_back(range);
+      } else {
+        diagnostics->Add(*array.get(i), path + ".bypass_ips[" + std::to_string(i) + "]", error);
+      }
+    }
+  }
+  if (reader.ReadStringArray("bypass_paths", &room->bypass_paths)) {
+    const toml::array& array = *table->get("bypass_paths")->as_array();
+    for (size_t i = 0; i < room->bypass_paths.size(); ++i) {
+      std::string problem = CheckPattern(room->bypass_paths[i]);
+      if (!problem.empty()) {
+        diagnostics->Add(*array.get(i), path + ".bypass_paths[" + std::to_string(i) + "]", problem);
+      }
+    }
+  }
+  if (reader.ReadString("bypass_header", &room->bypass_header) &&
+      !IsHttpToken(room->bypass_header)) {
+    reader.Error(*table->get("bypass_header"), "bypass_header",
+                 "\"" + room->bypass_header + "\" is not a header name");
+  }
+  if (reader.ReadString("bypass_cookie", &room->bypass_cookie) &&
+      !IsHttpToken(room->bypass_cookie)) {
+    reader.Error(*table->get("bypass_cookie"), "bypass_cookie",
+                 "\"" + room->bypass_cookie + "\" is not a cookie name");
+  }
+  if (reader.ReadString("bypass_secret_file", &room->bypass_secret_file)) {
+    const toml::node& node = *table->get("bypass_secret_file");
+    room->bypass_secret_file = ResolvePath(FolderOf(node), room->bypass_secret_file);
+    std::string error;
+    std::optional<std::string> secret = ReadWholeFile(room->bypass_secret_file, &error);
+    if (!secret) {
+      reader.Error(node, "bypass_secret_file", error);
+    } else {
+      while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) {
+        secret->pop_back();
+      }
+      if (secret->size() < kMinBypassSecretBytes) {
+        reader.Error(
+            node, "bypass_secret_file",
+            "\"" + room->bypass_secret_file + "\" holds " + std::to_string(secret->size()) +
+                " bytes; a bypass secret needs at least " + std::to_string(kMinBypassSecretBytes));
+      }
+      room->bypass_secret = std::move(*secret);
+    }
+  }
+  bool named = !room->bypass_header.empty() || !room->bypass_cookie.empty();
+  if (named && room->bypass_secret_file.empty()) {
+    reader.TableError("bypass_secret_file",
+                      "is required when bypass_header or bypass_cookie is set (the value they "
+                      "must carry)");
+  }
+}
 
 void ReadRoom(const std::string& name, const toml::table* table, const std::string& path,
               Diagnostics* diagnostics, RoomConfig* room) {
@@ -45,6 +138,15 @@ void ReadRoom(const std::string& name, const toml::table* table, const std::stri
       reader.Error(*table->get("queued_status"), "queued_status",
                    std::to_string(status) + " is not one of 200, 202, 429, 503");
     }
+  }
+  reader.ReadDuration("refresh_interval", Duration(1'000), Duration(60'000),
+                      &room->refresh_interval);
+  ReadBypass(reader, table, path, diagnostics, room);
+  if (const toml::node* events = reader.Take("events")) {
+    reader.Error(*events, "events",
+                 "scheduled events are not supported yet (docs/waiting-room.md, \"Not built "
+                 "yet\"); switch the room with PATCH /v1/rooms/" +
+                     name + " at the event's start instead");
   }
   reader.ReportUnknownKeys();
 }

@@ -1,0 +1,69 @@
+// [rooms.NAME] keys added by the waiting room: refresh_interval, bypass
+// rules, and the refusal of scheduled events (not built yet).
+#include <gtest/gtest.h>
+
+#include "tests/unit/config/test_helpers.h"
+
+namespace tidegate::config {
+namespace {
+
+using testing::AllErrors;
+using testing::HasError;
+using testing::LoadWithMinimal;
+
+constexpr char kRoom[] = "[rooms.shop]\nmatch = [\"^/\"]\nmode = \"off\"\n";
+
+TEST(RoomKeysTest, DefaultsAndBypassRules) {
+  LoadResult plain = LoadWithMinimal(kRoom);
+  ASSERT_TRUE(plain.ok()) << AllErrors(plain);
+  EXPECT_EQ(plain.config->rooms[0].refresh_interval, Duration(5'000));
+  EXPECT_TRUE(plain.config->rooms[0].bypass_ips.empty());
+
+  LoadResult result = LoadWithMinimal(std::string(kRoom) +
+                                      "refresh_interval = \"2s\"\n"
+                                      "bypass_ips = [\"10.0.0.0/8\", \"192.168.1.7\", \"::1\"]\n"
+                                      "bypass_paths = [\"^/static/\", \"\\\\.css$\"]\n"
+                                      "bypass_header = \"X-Load-Test\"\n"
+                                      "bypass_cookie = \"tg_bypass\"\n"
+                                      "bypass_secret_file = \"keys/good\"\n");
+  ASSERT_TRUE(result.ok()) << AllErrors(result);
+  const RoomConfig& room = result.config->rooms[0];
+  EXPECT_EQ(room.refresh_interval, Duration(2'000));
+  ASSERT_EQ(room.bypass_ips.size(), 3u);
+  EXPECT_EQ(room.bypass_ips[0].prefix_bits, 8);
+  EXPECT_FALSE(room.bypass_ips[0].v6);
+  EXPECT_EQ(room.bypass_ips[0].address[0], 10);
+  EXPECT_EQ(room.bypass_ips[1].prefix_bits, 32);
+  EXPECT_TRUE(room.bypass_ips[2].v6);
+  EXPECT_EQ(room.bypass_ips[2].prefix_bits, 128);
+  EXPECT_EQ(room.bypass_paths.size(), 2u);
+  EXPECT_EQ(room.bypass_header, "X-Load-Test");
+  EXPECT_GE(room.bypass_secret.size(), 16u);
+}
+
+TEST(RoomKeysTest, BadBypassRulesAreReported) {
+  LoadResult result = LoadWithMinimal(std::string(kRoom) +
+                                      "refresh_interval = \"500ms\"\n"
+                                      "bypass_ips = [\"10.0.0.0/33\", \"shop.example\"]\n"
+                                      "bypass_paths = [\"(\"]\n"
+                                      "bypass_header = \"X Bad\"\n");
+  EXPECT_TRUE(HasError(result, "rooms.shop.refresh_interval", "out of range")) << AllErrors(result);
+  EXPECT_TRUE(HasError(result, "rooms.shop.bypass_ips[0]", "prefix length")) << AllErrors(result);
+  EXPECT_TRUE(HasError(result, "rooms.shop.bypass_ips[1]", "not an IP address"));
+  EXPECT_TRUE(HasError(result, "rooms.shop.bypass_paths[0]", "missing )"));
+  EXPECT_TRUE(HasError(result, "rooms.shop.bypass_header", "not a header name"));
+  EXPECT_TRUE(HasError(result, "rooms.shop.bypass_secret_file", "is required"));
+  LoadResult short_secret = LoadWithMinimal(
+      std::string(kRoom) + "bypass_cookie = \"b\"\nbypass_secret_file = \"keys/short\"\n");
+  EXPECT_TRUE(HasError(short_secret, "rooms.shop.bypass_secret_file", "at least 16"))
+      << AllErrors(short_secret);
+}
+
+TEST(RoomKeysTest, ScheduledEventsAreRefusedClearly) {
+  LoadResult result = LoadWithMinimal(std::string(kRoom) +
+                                      "[[rooms.shop.events]]\nstart = \"2026-11-27T09:00:00Z\"\n");
+  EXPECT_TRUE(HasError(result, "rooms.shop.events", "not supported yet")) << AllErrors(result);
+}
+
+}  // namespace
+}  // namespace tidegate::config
