@@ -1,5 +1,6 @@
 #include "app/filter_chain.h"
 
+#include "banner/banner_filter.h"
 #include "proxy/builtin_routes.h"
 
 namespace tidegate::app {
@@ -10,6 +11,13 @@ TidegateFilterChain::TidegateFilterChain(std::chrono::steady_clock::time_point s
 
 bool TidegateFilterChain::Build(const config::Config& config, int workers,
                                 proxy::FilterChain* chain, std::string* error) const {
+  // 0. Banner: first, because its request side serves
+  //    /.tidegate/assets/banner.css before the built-in routes 404 the rest
+  //    of /.tidegate/*; as a response filter it then runs last.
+  auto banner = banner::BannerFilterFactory::Create(config, workers, runtime_state_,
+                                                    /*stats=*/nullptr, error);
+  if (!banner) return false;
+  chain->factories.push_back(std::move(banner));
   // 1. Built-in routes: /.tidegate/* never reaches the origin.
   proxy::BuiltinRoutesConfig builtin;
   builtin.workers = workers;

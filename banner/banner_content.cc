@@ -1,0 +1,97 @@
+#include "banner/banner_content.h"
+
+#include <zlib.h>
+
+#include <cstdio>
+
+#include "pages/local_time.h"
+
+namespace tidegate::banner {
+namespace {
+
+// One element, classes only; the <link> is allowed in <body> (body-ok).
+constexpr std::string_view kTemplate =
+    "<div class=\"tidegate-banner tidegate-banner--{{severity}}\" role=\"{{role}}\" "
+    "lang=\"{{lang}}\" data-tidegate-banner>"
+    "<link rel=\"stylesheet\" href=\"/.tidegate/assets/banner.css\">"
+    "<p class=\"tidegate-banner__message\">{{message}}</p>"
+    "{{#next_update}}<p class=\"tidegate-banner__next\">{{label}} "
+    "<time datetime=\"{{iso}}\">{{clock}}</time></p>{{/next_update}}"
+    "{{#status_url}}<a class=\"tidegate-banner__link\" href=\"{{status_url}}\">"
+    "{{status_label}}</a>{{/status_url}}"
+    "</div>";
+
+constexpr std::string_view kStylesheet = R"css(.tidegate-banner {
+  box-sizing: border-box;
+  display: flex;
+  flex-wrap: wrap;
+  align-items: baseline;
+  gap: 0.25rem 1rem;
+  width: 100%;
+  margin: 0;
+  padding: 0.6rem 1rem;
+  font: 500 1rem/1.4 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif;
+  color: #0b2540;
+  background: #dbeafe;
+  border-bottom: 2px solid #3b82f6;
+}
+.tidegate-banner p { margin: 0; }
+.tidegate-banner__next { font-weight: 400; }
+.tidegate-banner__link { color: inherit; text-decoration: underline; }
+.tidegate-banner--warning { color: #3b2a00; background: #fef3c7; border-color: #d97706; }
+.tidegate-banner--critical { color: #ffffff; background: #b91c1c; border-color: #7f1d1d; }
+@media print { .tidegate-banner { display: none; } }
+)css";
+
+}  // namespace
+
+std::unique_ptr<BannerContent> BannerContent::Create(const config::SiteConfig& site,
+                                                     std::string* error) {
+  std::optional<pages::PageTemplate> page =
+      pages::PageTemplate::Load(site.templates_dir, "banner.html", kTemplate, error);
+  if (!page) return nullptr;
+  return std::unique_ptr<BannerContent>(new BannerContent(std::move(*page), site.status_page_url));
+}
+
+std::string BannerContent::Render(const admin::EffectiveBanner& banner, pages::Language language,
+                                  admin::TimePoint now) const {
+  bool french = language == pages::Language::kFrench;
+  pages::TemplateData data;
+  data.set("message", banner.message);
+  data.set("severity", banner.severity);
+  data.set("role", banner.severity == "critical" ? "alert" : "status");
+  data.set("lang", std::string(pages::LanguageCode(language)));
+  if (banner.next_update_at) {
+    pages::TemplateData next;
+    next.set("label", french ? "Prochaine mise à jour à" : "Next update at");
+    next.set("clock", pages::FormatClockOrDate(*banner.next_update_at, now, language));
+    next.set("iso", pages::FormatIsoLocal(*banner.next_update_at));
+    data.set("next_update", next);
+  } else {
+    data.set("next_update", false);
+  }
+  if (!status_page_url_.empty()) {
+    data.set("status_url", status_page_url_);
+    data.set("status_label", french ? "Page d'état du service" : "Service status");
+  } else {
+    data.set("status_url", false);
+  }
+  return page_.Render(data);
+}
+
+std::string_view BannerContent::Stylesheet() { return kStylesheet; }
+
+const std::string& BannerContent::StylesheetEtag() {
+  static const std::string etag = [] {
+    uLong crc = crc32(0L, reinterpret_cast<const Bytef*>(kStylesheet.data()),
+                      static_cast<uInt>(kStylesheet.size()));
+    char text[32];
+    std::snprintf(text, sizeof(text), "\"tg-%08lx\"", static_cast<unsigned long>(crc));
+    return std::string(text);
+  }();
+  return etag;
+}
+
+std::string_view BannerContent::BuiltinTemplate() { return kTemplate; }
+
+}  // namespace tidegate::banner

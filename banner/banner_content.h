@@ -1,0 +1,51 @@
+// What the banner looks like: the HTML inserted after <body …> (a Mustache
+// template, merchant-overridable as banner.html in [site].templates_dir) and
+// the stylesheet tidegate serves at /.tidegate/assets/banner.css.
+//
+// No inline script or style: the markup links the stylesheet and uses
+// classes only, so it renders under `Content-Security-Policy: style-src
+// 'self'`. Every value is HTML-escaped by the template engine.
+//
+// Contract: Create() runs on the control thread (it may read the override
+// file) and fails with *error when the override cannot be read or parsed.
+// The object is then immutable; Render() is const and thread-safe.
+#pragma once
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "admin/effective_view.h"
+#include "config/config.h"
+#include "pages/language.h"
+#include "pages/page_template.h"
+
+namespace tidegate::banner {
+
+inline constexpr std::string_view kStylesheetPath = "/.tidegate/assets/banner.css";
+
+class BannerContent {
+ public:
+  static std::unique_ptr<BannerContent> Create(const config::SiteConfig& site, std::string* error);
+
+  // The banner's HTML for `banner` (in force) in `language`. The next-update
+  // time is shown in the shop's time zone: "14:30" on the day of `now`,
+  // "24 Nov 14:30" otherwise.
+  std::string Render(const admin::EffectiveBanner& banner, pages::Language language,
+                     admin::TimePoint now) const;
+
+  static std::string_view Stylesheet();
+  // A strong validator of Stylesheet() (quoted, e.g. "\"tg-3f2a…\"").
+  static const std::string& StylesheetEtag();
+  // The built-in banner.html.
+  static std::string_view BuiltinTemplate();
+
+ private:
+  BannerContent(pages::PageTemplate page, std::string status_page_url)
+      : page_(std::move(page)), status_page_url_(std::move(status_page_url)) {}
+  pages::PageTemplate page_;
+  std::string status_page_url_;
+};
+
+}  // namespace tidegate::banner

@@ -1,0 +1,188 @@
+#include "banner/banner_filter.h"
+
+#include <optional>
+
+#include "admin/effective_view.h"
+#include "banner/body_recoder.h"
+#include "banner/body_tag_injector.h"
+#include "proxy/builtin_routes.h"
+#include "proxy/path_normalizer.h"
+
+namespace tidegate::banner {
+namespace {
+
+constexpr auto kRenderTtl = std::chrono::seconds(60);
+
+// Asks the origin for identity only for requests that may want a page:
+// images and scripts keep their compression.
+bool AcceptsHtml(const proxy::RequestHead& head) {
+  const std::string* accept = head.headers.Find("Accept");
+  if (accept == nullptr || accept->empty()) return true;
+  return accept->find("text/html") != std::string::npos || *accept == "*/*";
+}
+
+void WeakenEtag(proxy::HeaderList& headers) {
+  for (proxy::Header& h : headers.mutable_fields()) {
+    if (!proxy::EqualsIgnoreCase(h.name, "ETag")) continue;
+    if (h.value.size() >= 2 && (h.value[0] == 'W' || h.value[0] == 'w') && h.value[1] == '/') {
+      continue;
+    }
+    h.value.insert(0, "W/");
+  }
+}
+
+class BannerFilter : public proxy::StreamFilter {
+ public:
+  BannerFilter(const BannerFilterFactory& factory, proxy::FilterCallbacks& callbacks)
+      : factory_(factory), callbacks_(callbacks) {}
+
+  proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
+    if (proxy::IsBuiltinTarget(head.target)) return ServeStylesheet(head);
+    html_ = factory_.BannerFor(callbacks_.stream_info().worker, head);
+    if (!html_) return proxy::FilterStatus::kContinue;
+    SkipReason skip = factory_.gates().CheckRequest(head);
+    if (skip != SkipReason::kNone) {
+      factory_.CountSkip(skip);
+      html_.reset();
+      return proxy::FilterStatus::kContinue;
+    }
+    client_http10_ = head.version_minor == 0;
+    if (factory_.config().compressed == config::BannerCompressed::kIdentity && AcceptsHtml(head)) {
+      head.headers.Set("Accept-Encoding", "identity");
+    }
+    return proxy::FilterStatus::kContinue;
+  }
+
+  void OnResponseHeaders(proxy::ResponseHead& head) override {
+    if (!html_) return;
+    ResponseVerdict verdict = factory_.gates().CheckResponse(head, client_http10_);
+    if (verdict.skip != SkipReason::kNone) {
+      factory_.CountSkip(verdict.skip);
+      html_.reset();
+      return;
+    }
+    injector_.emplace(*html_, factory_.config().window_bytes);
+    html_.reset();
+    if (verdict.coding != BodyCoding::kIdentity) {
+      recoder_.emplace(verdict.coding == BodyCoding::kGzip ? BodyRecoder::Coding::kGzip
+                                                           : BodyRecoder::Coding::kDeflate,
+                       factory_.config().recode_level, &*injector_);
+    }
+    head.framing = proxy::BodyFraming::kChunked;  // the length changes
+    WeakenEtag(head.headers);
+    head.headers.Remove("Content-MD5");
+    head.headers.Remove("Accept-Ranges");
+  }
+
+  bool WantsResponseBody() const override { return injector_.has_value(); }
+
+  void OnResponseBody(evbuffer* chunk, bool end_stream) override {
+    if (recoder_) {
+      if (!recoder_->Process(chunk, end_stream) && !failure_counted_) {
+        failure_counted_ = true;
+        factory_.CountSkip(SkipReason::kDecodeError);
+      }
+    } else {
+      injector_->Process(chunk);
+    }
+    if (!counted_ && injector_->found()) {
+      counted_ = true;
+      factory_.stats().injections.fetch_add(1, std::memory_order_relaxed);
+    } else if (!counted_ && end_stream && !failure_counted_) {
+      counted_ = true;
+      factory_.CountSkip(SkipReason::kNoBodyTag);
+    }
+  }
+
+ private:
+  proxy::FilterStatus ServeStylesheet(const proxy::RequestHead& head) {
+    if (head.method != "GET" && head.method != "HEAD") return proxy::FilterStatus::kContinue;
+    std::string path =
+        proxy::NormalizePath(head.target, {.strip_segment_params = true, .lower_case = false});
+    if (path != kStylesheetPath) return proxy::FilterStatus::kContinue;
+    factory_.stats().stylesheet_served.fetch_add(1, std::memory_order_relaxed);
+    proxy::HeaderList headers;
+    headers.Add("Content-Type", "text/css; charset=utf-8");
+    headers.Add("Cache-Control", "public, max-age=300");
+    headers.Add("ETag", BannerContent::StylesheetEtag());
+    headers.Add("X-Content-Type-Options", "nosniff");
+    callbacks_.SendLocalReply(200, std::move(headers), std::string(BannerContent::Stylesheet()),
+                              "banner");
+    return proxy::FilterStatus::kStop;
+  }
+
+  const BannerFilterFactory& factory_;
+  proxy::FilterCallbacks& callbacks_;
+  std::shared_ptr<const std::string> html_;  // set while the banner may still apply
+  std::optional<BodyTagInjector> injector_;
+  std::optional<BodyRecoder> recoder_;
+  bool client_http10_ = false;
+  bool counted_ = false;
+  bool failure_counted_ = false;
+};
+
+}  // namespace
+
+std::unique_ptr<BannerFilterFactory> BannerFilterFactory::Create(
+    const config::Config& config, int workers,
+    const proxy::Published<admin::RuntimeState>* runtime_state, BannerStats* stats,
+    std::string* error) {
+  std::unique_ptr<BannerFilterFactory> factory(new BannerFilterFactory());
+  factory->config_ = config.banner;
+  factory->default_language_ =
+      pages::ParseLanguageCode(config.site.default_language).value_or(pages::Language::kEnglish);
+  factory->gates_ = BannerGates::Create(config.banner, error);
+  if (!factory->gates_) return nullptr;
+  factory->content_ = BannerContent::Create(config.site, error);
+  if (!factory->content_) return nullptr;
+  factory->runtime_state_ = runtime_state;
+  if (stats == nullptr) {
+    factory->own_stats_ = std::make_unique<BannerStats>();
+    stats = factory->own_stats_.get();
+  }
+  factory->stats_ = stats;
+  factory->slots_.resize(workers > 0 ? static_cast<size_t>(workers) : 1);
+  return factory;
+}
+
+std::unique_ptr<proxy::StreamFilter> BannerFilterFactory::CreateFilter(
+    proxy::FilterCallbacks& callbacks) const {
+  return std::make_unique<BannerFilter>(*this, callbacks);
+}
+
+std::shared_ptr<const std::string> BannerFilterFactory::BannerFor(
+    int worker, const proxy::RequestHead& head) const {
+  if (worker >= 0 && static_cast<size_t>(worker) < slots_.size()) {
+    return Lookup(slots_[static_cast<size_t>(worker)], head);
+  }
+  std::lock_guard<std::mutex> lock(shared_mutex_);
+  return Lookup(shared_slot_, head);
+}
+
+std::shared_ptr<const std::string> BannerFilterFactory::Lookup(
+    Slot& slot, const proxy::RequestHead& head) const {
+  static const admin::RuntimeState kNoOverrides;
+  const admin::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kNoOverrides;
+  admin::TimePoint now = admin::Clock::now();
+  if (!slot.valid || slot.version != state.version || now >= slot.valid_until) {
+    slot.banner = admin::EffectiveBannerSettings(config_, state, now);
+    slot.in_force = slot.banner.enabled;
+    slot.version = state.version;
+    slot.valid_until = now + kRenderTtl;
+    if (slot.banner.expires_at && *slot.banner.expires_at < slot.valid_until) {
+      slot.valid_until = *slot.banner.expires_at;
+    }
+    slot.html = {};
+    slot.valid = true;
+  }
+  if (!slot.in_force) return nullptr;
+  const std::string* accept_language = head.headers.Find("Accept-Language");
+  pages::Language language = pages::PickLanguage(
+      accept_language ? std::string_view(*accept_language) : std::string_view(), default_language_);
+  std::shared_ptr<const std::string>& html = slot.html[language == pages::Language::kFrench];
+  if (!html)
+    html = std::make_shared<const std::string>(content_->Render(slot.banner, language, now));
+  return html;
+}
+
+}  // namespace tidegate::banner

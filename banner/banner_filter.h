@@ -1,0 +1,106 @@
+// The banner filter: the first factory of the chain (app/filter_chain.cc).
+//
+// Request side: answers GET/HEAD /.tidegate/assets/banner.css itself
+// (text/css, Cache-Control, ETag); every other /.tidegate/* path continues to
+// the built-in routes. For other requests it reads the banner in force
+// (Published<admin::RuntimeState> merged with [banner] by
+// admin::EffectiveBannerSettings) — when none is, nothing else happens. With
+// a banner in force and the request gates passed (GET, [banner].match), it
+// keeps the rendered banner for the response and, in `compressed =
+// "identity"` mode, asks the origin for `Accept-Encoding: identity`.
+//
+// Response side: the response gates (banner_gates.h); a response that passes
+// gets framing kChunked (the core sends chunked to HTTP/1.1 clients,
+// close-delimited to HTTP/1.0), a weakened ETag, no Content-MD5 or
+// Accept-Ranges, and its body streams through a BodyTagInjector (through a
+// BodyRecoder for gzip/deflate bodies). A response that fails a gate is not
+// touched at all.
+//
+// Rendering: the banner HTML is rendered once per (run-time state version,
+// language) per worker, and again at most every 60 s (the "14:30" vs "24 Nov
+// 14:30" form depends on the day) or when an override expires; never per
+// request. Each worker has its own cache slot (no lock); a worker index past
+// the slots (worker count changed without restart) shares a locked slot.
+//
+// Contract: BannerFilterFactory is built on the control thread per snapshot
+// and is otherwise used from workers (CreateFilter is thread-safe).
+// `runtime_state` and `stats` must outlive the factory.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "admin/runtime_state.h"
+#include "banner/banner_content.h"
+#include "banner/banner_gates.h"
+#include "config/config.h"
+#include "proxy/filter.h"
+#include "proxy/published.h"
+
+namespace tidegate::banner {
+
+// Counters of the banner, shared by every worker (relaxed atomics). Owned by
+// whoever outlives the snapshots (the filter chain builder) so they survive
+// reloads; exposed as banner_injections_total and
+// banner_skips_total{reason=SkipReasonName(r)}.
+struct BannerStats {
+  std::atomic<uint64_t> injections{0};
+  std::array<std::atomic<uint64_t>, kSkipReasonCount> skips{};
+  std::atomic<uint64_t> stylesheet_served{0};
+
+  uint64_t skipped(SkipReason reason) const {
+    return skips[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
+  }
+};
+
+class BannerFilterFactory : public proxy::FilterFactory {
+ public:
+  // nullptr with *error when the banner template does not load or a pattern
+  // does not compile. `stats` may be null (the factory then keeps its own).
+  static std::unique_ptr<BannerFilterFactory> Create(
+      const config::Config& config, int workers,
+      const proxy::Published<admin::RuntimeState>* runtime_state, BannerStats* stats,
+      std::string* error);
+
+  std::unique_ptr<proxy::StreamFilter> CreateFilter(
+      proxy::FilterCallbacks& callbacks) const override;
+
+  // --- used by the per-request filter (worker thread) ---
+  // The banner HTML for this request, or null when no banner is in force.
+  std::shared_ptr<const std::string> BannerFor(int worker, const proxy::RequestHead& head) const;
+  const BannerGates& gates() const { return *gates_; }
+  const config::BannerConfig& config() const { return config_; }
+  BannerStats& stats() const { return *stats_; }
+  void CountSkip(SkipReason reason) const {
+    stats_->skips[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+  }
+
+ private:
+  struct alignas(64) Slot {
+    uint64_t version = 0;
+    bool valid = false;
+    bool in_force = false;
+    admin::TimePoint valid_until{};
+    admin::EffectiveBanner banner;
+    std::array<std::shared_ptr<const std::string>, 2> html;  // by language
+  };
+  BannerFilterFactory() = default;
+  std::shared_ptr<const std::string> Lookup(Slot& slot, const proxy::RequestHead& head) const;
+
+  config::BannerConfig config_;
+  pages::Language default_language_ = pages::Language::kEnglish;
+  std::unique_ptr<BannerGates> gates_;
+  std::unique_ptr<BannerContent> content_;
+  const proxy::Published<admin::RuntimeState>* runtime_state_ = nullptr;
+  BannerStats* stats_ = nullptr;
+  std::unique_ptr<BannerStats> own_stats_;
+  mutable std::vector<Slot> slots_;  // one per worker, each touched by its worker only
+  mutable Slot shared_slot_;         // workers past slots_, under shared_mutex_
+  mutable std::mutex shared_mutex_;
+};
+
+}  // namespace tidegate::banner

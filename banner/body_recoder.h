@@ -1,0 +1,67 @@
+// BodyRecoder: decodes a gzip or deflate response body, lets a
+// BodyTagInjector insert the banner into the decoded HTML, and encodes the
+// result again with the same content coding (zlib), piece by piece.
+//
+// Memory is bounded whatever the compression ratio: decoded bytes go through
+// a 16 KB block at a time (decode → inject → encode), so a small compressed
+// piece that inflates to megabytes never sits in memory decoded. zlib's own
+// state is ~40 KB (inflate) + ~256 KB (deflate, memLevel 8) per response.
+//
+// Errors: a body that does not decode (corrupt gzip, unknown wrapper) makes
+// Process() return false; the recoder then drops that piece and every later
+// one, and never finishes the encoded stream, so the client's decoder sees a
+// truncated stream (an error), never a silently different page. "deflate"
+// accepts the zlib wrapper (RFC 1950, what the coding means) and falls back
+// to a raw deflate stream (what some servers send). Several gzip members are
+// decoded one after the other. A body that ends before its compressed stream
+// does (a truncated origin response) is not finished either.
+//
+// Thread: one recoder per response, one thread. Not copyable.
+#pragma once
+
+#include <event2/buffer.h>
+#include <zlib.h>
+
+#include <string>
+
+#include "banner/body_tag_injector.h"
+#include "proxy/libevent_handles.h"
+
+namespace tidegate::banner {
+
+class BodyRecoder {
+ public:
+  enum class Coding { kGzip, kDeflate };
+
+  // `injector` must outlive the recoder. `level` is zlib's 1..9.
+  BodyRecoder(Coding coding, int level, BodyTagInjector* injector);
+  ~BodyRecoder();
+  BodyRecoder(const BodyRecoder&) = delete;
+  BodyRecoder& operator=(const BodyRecoder&) = delete;
+
+  // Replaces the encoded bytes of `piece` by the re-encoded ones (possibly
+  // none yet: deflate keeps data until it has a block). `end_stream`
+  // finishes the encoded stream. Returns false once decoding failed.
+  bool Process(evbuffer* piece, bool end_stream);
+  bool failed() const { return failed_; }
+
+ private:
+  bool Inflate(const unsigned char* data, size_t len, bool first_piece);
+  void Deflate(const char* data, size_t len, int flush);
+
+  Coding coding_;
+  BodyTagInjector* injector_;
+  z_stream in_{};
+  z_stream out_{};
+  bool in_ready_ = false;
+  bool out_ready_ = false;
+  bool raw_deflate_ = false;
+  bool in_ended_ = false;     // a deflate stream ended: later bytes are ignored
+  bool in_complete_ = false;  // the last decoded stream (or gzip member) ended
+  bool failed_ = false;
+  bool any_input_ = false;
+  std::string plain_;  // one decoded block after injection
+  proxy::EvbufferPtr encoded_;
+};
+
+}  // namespace tidegate::banner

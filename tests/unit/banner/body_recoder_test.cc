@@ -1,0 +1,165 @@
+#include "banner/body_recoder.h"
+
+#include <gtest/gtest.h>
+#include <zlib.h>
+
+#include <random>
+#include <string>
+
+namespace tidegate::banner {
+namespace {
+
+std::string Compress(const std::string& data, int window_bits) {
+  z_stream s{};
+  deflateInit2(&s, 6, Z_DEFLATED, window_bits, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&s, data.size()) + 64, '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = data.size();
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = out.size();
+  EXPECT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  return out;
+}
+
+// Decodes gzip or zlib (auto); "" + *ok=false on error or a truncated stream.
+std::string Decompress(const std::string& data, bool* ok) {
+  z_stream s{};
+  inflateInit2(&s, MAX_WBITS + 32);
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = data.size();
+  std::string out;
+  char block[16384];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    s.next_out = reinterpret_cast<Bytef*>(block);
+    s.avail_out = sizeof(block);
+    rc = inflate(&s, Z_NO_FLUSH);
+    out.append(block, sizeof(block) - s.avail_out);
+    if (rc == Z_BUF_ERROR && s.avail_in == 0) break;
+  }
+  *ok = rc == Z_STREAM_END;
+  inflateEnd(&s);
+  return out;
+}
+
+std::string Page(size_t filler) {
+  std::string page = "<!doctype html><html><head><title>x</title></head><body class=\"x\">";
+  std::mt19937 rng(7);
+  for (size_t i = 0; i < filler; ++i) page += static_cast<char>('a' + rng() % 26);
+  return page + "</body></html>";
+}
+
+// Pushes `encoded` through a recoder in pieces of `piece` bytes.
+std::string Recode(const std::string& encoded, BodyRecoder::Coding coding, size_t piece, bool* ok,
+                   BodyTagInjector* injector) {
+  BodyRecoder recoder(coding, 1, injector);
+  std::string out;
+  proxy::EvbufferPtr buf(evbuffer_new());
+  *ok = true;
+  for (size_t at = 0; at <= encoded.size(); at += piece) {
+    std::string part = encoded.substr(at, piece);
+    bool last = at + piece >= encoded.size();
+    evbuffer_add(buf.get(), part.data(), part.size());
+    *ok = recoder.Process(buf.get(), last) && *ok;
+    std::string got(evbuffer_get_length(buf.get()), '\0');
+    evbuffer_remove(buf.get(), got.data(), got.size());
+    out += got;
+    if (last) break;
+  }
+  return out;
+}
+
+std::string Expected(const std::string& page) {
+  std::string expected = page;
+  expected.insert(expected.find("<body class=\"x\">") + 16, "[B]");
+  return expected;
+}
+
+TEST(BodyRecoderTest, GzipRoundTripInPiecesOfEverySize) {
+  std::string page = Page(100000);
+  std::string gz = Compress(page, MAX_WBITS + 16);
+  for (size_t piece : {1ul, 7ul, 100ul, 4096ul, 1ul << 20}) {
+    BodyTagInjector injector("[B]");
+    bool ok = false;
+    std::string out = Recode(gz, BodyRecoder::Coding::kGzip, piece, &ok, &injector);
+    ASSERT_TRUE(ok) << piece;
+    EXPECT_EQ(out.substr(0, 2), "\x1f\x8b");  // still gzip
+    bool decoded = false;
+    EXPECT_EQ(Decompress(out, &decoded), Expected(page)) << piece;
+    EXPECT_TRUE(decoded);
+    EXPECT_TRUE(injector.found());
+  }
+}
+
+TEST(BodyRecoderTest, DeflateZlibAndRaw) {
+  std::string page = Page(5000);
+  for (int bits : {MAX_WBITS, -MAX_WBITS}) {
+    BodyTagInjector injector("[B]");
+    bool ok = false;
+    std::string out =
+        Recode(Compress(page, bits), BodyRecoder::Coding::kDeflate, 333, &ok, &injector);
+    ASSERT_TRUE(ok) << bits;
+    bool decoded = false;
+    EXPECT_EQ(Decompress(out, &decoded), Expected(page)) << bits;  // re-encoded as zlib
+    EXPECT_TRUE(decoded);
+  }
+}
+
+TEST(BodyRecoderTest, SeveralGzipMembers) {
+  std::string a = "<html><body class=\"x\">first ", b = "second</body></html>";
+  std::string gz = Compress(a, MAX_WBITS + 16) + Compress(b, MAX_WBITS + 16);
+  BodyTagInjector injector("[B]");
+  bool ok = false;
+  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 10, &ok, &injector);
+  ASSERT_TRUE(ok);
+  bool decoded = false;
+  EXPECT_EQ(Decompress(out, &decoded), "<html><body class=\"x\">[B]first second</body></html>");
+}
+
+TEST(BodyRecoderTest, CorruptInputIsNeverCompleted) {
+  std::string gz = Compress(Page(20000), MAX_WBITS + 16);
+  gz[gz.size() / 2] ^= 0x55;
+  gz[gz.size() / 2 + 1] ^= 0x55;
+  BodyTagInjector injector("[B]");
+  bool ok = true;
+  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 512, &ok, &injector);
+  EXPECT_FALSE(ok);
+  bool decoded = true;
+  Decompress(out, &decoded);
+  EXPECT_FALSE(decoded) << "a corrupt origin body became a well-formed one";
+}
+
+TEST(BodyRecoderTest, TruncatedInputIsNeverCompleted) {
+  std::string gz = Compress(Page(20000), MAX_WBITS + 16);
+  gz.resize(gz.size() / 2);
+  BodyTagInjector injector("[B]");
+  bool ok = true;
+  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 512, &ok, &injector);
+  EXPECT_FALSE(ok);
+  bool decoded = true;
+  Decompress(out, &decoded);
+  EXPECT_FALSE(decoded);
+}
+
+TEST(BodyRecoderTest, CompressionBombStaysBounded) {
+  // 16 MB of zeros compress to ~16 KB; each output piece must stay small.
+  std::string zeros = "<html><body class=\"x\">" + std::string(16 << 20, '0');
+  std::string gz = Compress(zeros, MAX_WBITS + 16);
+  BodyTagInjector injector("[B]");
+  BodyRecoder recoder(BodyRecoder::Coding::kGzip, 1, &injector);
+  proxy::EvbufferPtr buf(evbuffer_new());
+  size_t biggest = 0;
+  for (size_t at = 0; at < gz.size(); at += 4096) {
+    std::string part = gz.substr(at, 4096);
+    evbuffer_add(buf.get(), part.data(), part.size());
+    ASSERT_TRUE(recoder.Process(buf.get(), at + 4096 >= gz.size()));
+    biggest = std::max(biggest, evbuffer_get_length(buf.get()));
+    evbuffer_drain(buf.get(), evbuffer_get_length(buf.get()));
+  }
+  EXPECT_LT(biggest, 1u << 20);
+}
+
+}  // namespace
+}  // namespace tidegate::banner
