@@ -119,6 +119,14 @@ struct SecretsConfig {
   std::vector<TokenKey> token_keys;  // first signs, all verify
 };
 
+// An IPv4 or IPv6 network, "10.0.0.0/8", "2001:db8::/32", "127.0.0.1" (= /32).
+struct CidrBlock {
+  std::string text;  // as written
+  bool ipv6 = false;
+  std::array<uint8_t, 16> bytes{};  // network address (4 bytes used for IPv4), host bits zero
+  int prefix_len = 0;
+};
+
 enum class QueueingMethod { kFifo, kRandom, kPassthrough, kReject };
 enum class RoomMode { kOff, kAuto, kQueueAll };
 
@@ -137,13 +145,7 @@ struct RoomConfig {
   Duration refresh_interval{5'000};
   // Visitors who never queue (documented additions). A request bypasses the
   // room when ANY of these matches.
-  struct IpRange {
-    bool v6 = false;
-    unsigned char address[16] = {};  // network byte order; 4 bytes used for IPv4
-    int prefix_bits = 0;
-    std::string text;  // as written
-  };
-  std::vector<IpRange> bypass_ips;         // client address in one of these CIDRs
+  std::vector<CidrBlock> bypass_ips;  // client address in one of these networks
   std::vector<std::string> bypass_paths;   // RE2 on the normalized path (static assets)
   std::string bypass_header;               // header name whose value is bypass_secret
   std::string bypass_cookie;               // cookie name whose value is bypass_secret
@@ -206,14 +208,6 @@ struct SiteConfig {
   std::string time_zone = "UTC";        // IANA name (checked in /usr/share/zoneinfo)
   std::string default_language = "en";  // "en" | "fr": when Accept-Language names neither
   std::string templates_dir;            // merchant overrides of page templates; "" = built-in
-};
-
-// An IPv4 or IPv6 network, "10.0.0.0/8", "2001:db8::/32", "127.0.0.1" (= /32).
-struct CidrBlock {
-  std::string text;  // as written
-  bool ipv6 = false;
-  std::array<uint8_t, 16> bytes{};  // network address (4 bytes used for IPv4), host bits zero
-  int prefix_len = 0;
 };
 
 // [maintenance]: settings shared by every feature's maintenance gate (the

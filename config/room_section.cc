@@ -15,10 +15,10 @@ namespace {
 constexpr size_t kMinBypassSecretBytes = 16;
 
 // "10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1".
-bool ParseIpRange(const std::string& text, RoomConfig::IpRange* out, std::string* error) {
+bool ParseIpRange(const std::string& text, CidrBlock* out, std::string* error) {
   std::string address = text;
   int max_bits = text.find(':') != std::string::npos ? 128 : 32;
-  out->prefix_bits = max_bits;
+  out->prefix_len = max_bits;
   if (size_t slash = text.find('/'); slash != std::string::npos) {
     address = text.substr(0, slash);
     std::string bits = text.substr(slash + 1);
@@ -27,12 +27,16 @@ bool ParseIpRange(const std::string& text, RoomConfig::IpRange* out, std::string
       *error = "\"" + text + "\": the prefix length must be 0-" + std::to_string(max_bits);
       return false;
     }
-    out->prefix_bits = std::stoi(bits);
+    out->prefix_len = std::stoi(bits);
   }
-  out->v6 = max_bits == 128;
-  if (inet_pton(out->v6 ? AF_INET6 : AF_INET, address.c_str(), out->address) != 1) {
+  out->ipv6 = max_bits == 128;
+  if (inet_pton(out->ipv6 ? AF_INET6 : AF_INET, address.c_str(), out->bytes.data()) != 1) {
     *error = "\"" + text + "\" is not an IP address or CIDR range (e.g. \"10.0.0.0/8\")";
     return false;
+  }
+  // Keep the network address only (host bits zero).
+  for (int bit = out->prefix_len; bit < max_bits; ++bit) {
+    out->bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
   }
   out->text = text;
   return true;
@@ -44,7 +48,7 @@ void ReadBypass(TableReader& reader, const toml::table* table, const std::string
   if (reader.ReadStringArray("bypass_ips", &ips)) {
     const toml::array& array = *table->get("bypass_ips")->as_array();
     for (size_t i = 0; i < ips.size(); ++i) {
-      RoomConfig::IpRange range;
+      CidrBlock range;
       std::string error;
       if (ParseIpRange(ips[i], &range, &error)) {
         room->bypass_ips.push_back(range);

@@ -30,12 +30,12 @@ TEST(RoomKeysTest, DefaultsAndBypassRules) {
   const RoomConfig& room = result.config->rooms[0];
   EXPECT_EQ(room.refresh_interval, Duration(2'000));
   ASSERT_EQ(room.bypass_ips.size(), 3u);
-  EXPECT_EQ(room.bypass_ips[0].prefix_bits, 8);
-  EXPECT_FALSE(room.bypass_ips[0].v6);
-  EXPECT_EQ(room.bypass_ips[0].address[0], 10);
-  EXPECT_EQ(room.bypass_ips[1].prefix_bits, 32);
-  EXPECT_TRUE(room.bypass_ips[2].v6);
-  EXPECT_EQ(room.bypass_ips[2].prefix_bits, 128);
+  EXPECT_EQ(room.bypass_ips[0].prefix_len, 8);
+  EXPECT_FALSE(room.bypass_ips[0].ipv6);
+  EXPECT_EQ(room.bypass_ips[0].bytes[0], 10);
+  EXPECT_EQ(room.bypass_ips[1].prefix_len, 32);
+  EXPECT_TRUE(room.bypass_ips[2].ipv6);
+  EXPECT_EQ(room.bypass_ips[2].prefix_len, 128);
   EXPECT_EQ(room.bypass_paths.size(), 2u);
   EXPECT_EQ(room.bypass_header, "X-Load-Test");
   EXPECT_GE(room.bypass_secret.size(), 16u);
