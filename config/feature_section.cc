@@ -9,6 +9,13 @@
 namespace tidegate::config {
 namespace {
 
+constexpr char kBodyFieldsUnsupported[] =
+    "matching on request body fields (form, json) is not supported yet; match on path, "
+    "methods, host, query, header or cookie";
+
+constexpr char kWindowShape[] =
+    "{ message = \"...\", starts_at = 2026-11-24T02:00:00Z, until = 2026-11-24T04:00:00Z }";
+
 constexpr char kRuleShape[] =
     "{ path = \"^/...\", methods = [...], host = \"...\", query = {...}, header = {...}, "
     "cookie = {...}, form = {...}, json = {...} }";
@@ -59,15 +66,22 @@ void ReadRule(TableReader& entry, const toml::table& table, Diagnostics* diagnos
     }
   }
   entry.ReadStringMap("cookie", &rule->cookie);
-  entry.ReadStringMap("form", &rule->form);
+  // Body fields need the proxy core to buffer request bodies, which it does
+  // not do yet: refuse them rather than accept a rule that never matches.
+  if (entry.ReadStringMap("form", &rule->form)) {
+    entry.Error(*table.get("form"), "form", kBodyFieldsUnsupported);
+  }
   if (entry.ReadStringMap("json", &rule->json)) {
+    bool shape_ok = true;
     for (const auto& [path, value] : rule->json) {
       if (path.empty() || path.front() == '.' || path.back() == '.' ||
           path.find("..") != std::string::npos) {
         entry.Error(*table.get("json"), "json",
                     "\"" + path + "\" is not a dotted JSON path like \"payment.method\"");
+        shape_ok = false;
       }
     }
+    if (shape_ok) entry.Error(*table.get("json"), "json", kBodyFieldsUnsupported);
   }
   bool empty = rule->path.empty() && rule->methods.empty() && rule->host.empty() &&
                rule->query.empty() && rule->header.empty() && rule->cookie.empty() &&
@@ -77,6 +91,78 @@ void ReadRule(TableReader& entry, const toml::table& table, Diagnostics* diagnos
                      "an empty rule would match every request; write path = \"^/\" if that is "
                      "what you mean");
   }
+}
+
+// days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+// A TOML offset date-time (2026-11-24T02:00:00Z), or a string holding one
+// ("2026-11-24T02:00:00+01:00"). Local date-times (no offset) are refused:
+// a window must not move with the server's time zone.
+bool ReadTime(TableReader& reader, const toml::table& table, std::string_view key,
+              std::chrono::system_clock::time_point* out) {
+  const toml::node* node = reader.Take(key);
+  if (!node) return false;
+  std::optional<toml::date_time> value;
+  if (const auto* dt = node->as_date_time()) {
+    value = dt->get();
+  } else if (const auto* text = node->as_string()) {
+    try {
+      toml::table parsed = toml::parse("v = " + text->get());
+      if (const auto* dt2 = parsed.get("v") ? parsed.get("v")->as_date_time() : nullptr)
+        value = dt2->get();
+    } catch (const toml::parse_error&) {
+    }
+  }
+  if (!value || !value->offset) {
+    reader.Error(*node, key,
+                 "expected an RFC 3339 time with an offset, such as 2026-11-24T02:00:00Z or "
+                 "2026-11-24T03:00:00+01:00");
+    return false;
+  }
+  int64_t days = DaysFromCivil(value->date.year, value->date.month, value->date.day);
+  int64_t seconds = days * 86400 + value->time.hour * 3600 + value->time.minute * 60 +
+                    value->time.second - int64_t{value->offset->minutes} * 60;
+  *out = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+  return true;
+}
+
+void ReadWindow(TableReader& feature_reader, Diagnostics* diagnostics,
+                std::optional<ConfigMaintenanceWindow>* out) {
+  const toml::node* node = feature_reader.Take("maintenance");
+  if (!node) return;
+  const toml::table* table = node->as_table();
+  std::string path = feature_reader.KeyPath("maintenance");
+  if (!table) {
+    diagnostics->Add(*node, path,
+                     std::string("expected a table ") + kWindowShape + ", got " + TypeName(*node));
+    return;
+  }
+  TableReader reader(table, path, diagnostics);
+  ConfigMaintenanceWindow window;
+  if (reader.ReadString("message", &window.message)) {
+    bool control = false;
+    for (unsigned char c : window.message) control |= c < 0x20 || c == 0x7f;
+    if (window.message.size() > 1000 || control) {
+      reader.Error(*table->get("message"), "message",
+                   "at most 1000 bytes, without control characters");
+    }
+  }
+  std::chrono::system_clock::time_point t;
+  if (ReadTime(reader, *table, "starts_at", &t)) window.starts_at = t;
+  if (ReadTime(reader, *table, "until", &t)) window.until = t;
+  if (window.starts_at && window.until && *window.until <= *window.starts_at) {
+    reader.Error(*table->get("until"), "until", "must be after starts_at");
+  }
+  reader.ReportUnknownKeys();
+  *out = std::move(window);
 }
 
 void ReadFeature(const toml::table* table, const std::string& path, Diagnostics* diagnostics,
@@ -96,6 +182,7 @@ void ReadFeature(const toml::table* table, const std::string& path, Diagnostics*
   }
   reader.ReadBool("enabled", &feature->enabled);
   reader.ReadBool("enforced", &feature->enforced);
+  ReadWindow(reader, diagnostics, &feature->maintenance);
   reader.ReportUnknownKeys();
 }
 

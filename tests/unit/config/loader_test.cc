@@ -114,8 +114,6 @@ host = "Shop.Example"
 query = { method = "paypal" }
 header = { "X-Client" = "app" }
 cookie = { beta = "1" }
-form = { pay = "card" }
-json = { "payment.method" = "klarna" }
 
 [banner]
 enabled = true
@@ -181,8 +179,6 @@ severity = "warning"
   EXPECT_EQ(rule.query.at("method"), "paypal");
   EXPECT_EQ(rule.header.at("x-client"), "app");
   EXPECT_EQ(rule.cookie.at("beta"), "1");
-  EXPECT_EQ(rule.form.at("pay"), "card");
-  EXPECT_EQ(rule.json.at("payment.method"), "klarna");
   EXPECT_TRUE(c.banner.enabled);
   EXPECT_EQ(c.banner.severity, "warning");
 }
@@ -453,6 +449,10 @@ match = [{ json = { "a..b" = "x" } }]
 match = [{ header = { "X-Client" = "a", "x-client" = "b" } }]
 [features."bad name"]
 match = [{ path = "^/" }]
+[features.body_form]
+match = [{ path = "^/pay", form = { method = "invoice" } }]
+[features.body_json]
+match = [{ path = "^/pay", json = { "payment.method" = "paypal" } }]
 )");
   EXPECT_TRUE(HasError(result, "features.empty_rule.match[0]", "match every request"))
       << AllErrors(result);
@@ -461,6 +461,85 @@ match = [{ path = "^/" }]
   EXPECT_TRUE(HasError(result, "features.bad_json.match[0].json", "dotted JSON path"));
   EXPECT_TRUE(HasError(result, "features.bad name", "feature names"));
   EXPECT_TRUE(HasError(result, "features.twice.match[0].header", "given twice"));
+  // Body fields need request body buffering in the core: refused until then.
+  EXPECT_TRUE(HasError(result, "features.body_form.match[0].form", "not supported yet"));
+  EXPECT_TRUE(HasError(result, "features.body_json.match[0].json", "not supported yet"));
+}
+
+TEST(LoaderTest, FeatureMaintenanceWindowFromConfig) {
+  LoadResult result = LoadWithMinimal(R"(
+[features.search]
+match = [{ path = "^/search" }]
+maintenance = { message = "Search is being upgraded.", starts_at = 2026-11-24T02:00:00Z, until = "2026-11-24T04:30:00+01:00" }
+[features.always]
+match = [{ path = "^/gift" }]
+maintenance = {}
+)");
+  ASSERT_TRUE(result.ok()) << AllErrors(result);
+  const auto& features = result.config->features;
+  ASSERT_EQ(features.size(), 2u);
+  EXPECT_EQ(features[0].name, "always");
+  ASSERT_TRUE(features[0].maintenance.has_value());
+  EXPECT_FALSE(features[0].maintenance->until.has_value());
+  const auto& window = *features[1].maintenance;
+  EXPECT_EQ(window.message, "Search is being upgraded.");
+  using std::chrono::seconds;
+  EXPECT_EQ(window.starts_at->time_since_epoch(), seconds(1795485600));  // 2026-11-24T02:00:00Z
+  EXPECT_EQ(window.until->time_since_epoch(), seconds(1795485600 + 5400));  // 03:30Z
+}
+
+TEST(LoaderTest, FeatureMaintenanceWindowChecks) {
+  LoadResult result = LoadWithMinimal(R"(
+[features.a]
+match = [{ path = "^/a" }]
+maintenance = { starts_at = 2026-11-24T02:00:00Z, until = 2026-11-24T01:00:00Z }
+[features.b]
+match = [{ path = "^/b" }]
+maintenance = { until = 2026-11-24T01:00:00 }
+[features.c]
+match = [{ path = "^/c" }]
+maintenance = { until = "tomorrow", mesage = "x" }
+[features.d]
+match = [{ path = "^/d" }]
+maintenance = true
+)");
+  EXPECT_TRUE(HasError(result, "features.a.maintenance.until", "after starts_at"))
+      << AllErrors(result);
+  EXPECT_TRUE(HasError(result, "features.b.maintenance.until", "with an offset"));
+  EXPECT_TRUE(HasError(result, "features.c.maintenance.until", "RFC 3339"));
+  EXPECT_TRUE(HasError(result, "features.c.maintenance.mesage", "unknown key"));
+  EXPECT_TRUE(HasError(result, "features.d.maintenance", "expected a table"));
+}
+
+TEST(LoaderTest, MaintenanceSection) {
+  LoadResult ok = LoadWithMinimal(R"(
+[maintenance]
+api_prefixes = ["/api/"]
+bypass_cidrs = ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1"]
+bypass_cookie_max_ttl = "2h"
+)");
+  ASSERT_TRUE(ok.ok()) << AllErrors(ok);
+  const MaintenanceConfig& m = ok.config->maintenance;
+  EXPECT_EQ(m.api_prefixes, std::vector<std::string>{"/api/"});
+  ASSERT_EQ(m.bypass_cidrs.size(), 4u);
+  EXPECT_EQ(m.bypass_cidrs[0].prefix_len, 8);
+  EXPECT_FALSE(m.bypass_cidrs[0].ipv6);
+  EXPECT_EQ(m.bypass_cidrs[1].prefix_len, 32);
+  EXPECT_TRUE(m.bypass_cidrs[2].ipv6);
+  EXPECT_EQ(m.bypass_cidrs[3].prefix_len, 128);
+  EXPECT_EQ(m.bypass_cookie_max_ttl, Duration(7'200'000));
+
+  LoadResult bad = LoadWithMinimal(R"(
+[maintenance]
+api_prefixes = ["api/"]
+bypass_cidrs = ["10.0.0.1/8", "shop.example", "10.0.0.0/33"]
+bypass_cidr = []
+)");
+  EXPECT_TRUE(HasError(bad, "maintenance.api_prefixes[0]", "starting with '/'")) << AllErrors(bad);
+  EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidrs[0]", "host bits"));
+  EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidrs[1]", "not an IPv4 or IPv6"));
+  EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidrs[2]", "prefix length"));
+  EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidr", "unknown key"));
 }
 
 TEST(LoaderTest, DuplicateListenersAreRefused) {

@@ -1,0 +1,201 @@
+#include "maintenance/maintenance_gate.h"
+
+#include "admin/effective_view.h"
+#include "maintenance/bypass_token.h"
+#include "maintenance/cidr_match.h"
+#include "maintenance/request_fields.h"
+#include "pages/language.h"
+#include "proxy/builtin_routes.h"
+#include "proxy/error_pages.h"
+#include "proxy/path_normalizer.h"
+
+namespace tidegate::maintenance {
+namespace {
+
+using WallTime = std::chrono::system_clock::time_point;
+
+bool WindowActive(const config::ConfigMaintenanceWindow& window, WallTime now) {
+  if (window.starts_at && now < *window.starts_at) return false;
+  if (window.until && now >= *window.until) return false;
+  return true;
+}
+
+class MaintenanceGateFilter : public proxy::StreamFilter {
+ public:
+  MaintenanceGateFilter(const MaintenanceGateFactory& factory, proxy::FilterCallbacks& callbacks,
+                        std::vector<MaintenanceGateFactory::Active> active, WallTime now)
+      : factory_(factory), callbacks_(callbacks), active_(std::move(active)), now_(now) {}
+
+  proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
+    MaintenanceGateFactory::Reply reply;
+    auto outcome = factory_.Decide(head, callbacks_.stream_info(), active_, now_, &reply);
+    if (outcome != MaintenanceGateFactory::Outcome::kBlocked) {
+      return proxy::FilterStatus::kContinue;
+    }
+    callbacks_.SendLocalReply(reply.status, std::move(reply.headers), std::move(reply.body),
+                              "maintenance");
+    return proxy::FilterStatus::kStop;
+  }
+
+ private:
+  const MaintenanceGateFactory& factory_;
+  proxy::FilterCallbacks& callbacks_;
+  std::vector<MaintenanceGateFactory::Active> active_;
+  WallTime now_;
+};
+
+}  // namespace
+
+std::unique_ptr<MaintenanceGateFactory> MaintenanceGateFactory::Create(
+    const config::Config& config, const proxy::Published<admin::RuntimeState>* runtime_state,
+    std::string* error, WallClockFn clock) {
+  std::unique_ptr<MaintenanceGateFactory> factory(new MaintenanceGateFactory());
+  factory->runtime_state_ = runtime_state;
+  factory->clock_ = std::move(clock);
+  factory->features_ = config.features;
+  factory->settings_ = config.maintenance;
+  factory->keys_ = config.secrets.token_keys;
+  for (size_t i = 0; i < factory->features_.size(); ++i) {
+    factory->feature_index_.emplace(factory->features_[i].name, i);
+    if (factory->features_[i].maintenance) factory->windowed_.push_back(i);
+  }
+  std::string problem;
+  factory->matcher_ = FeatureMatcher::Build(factory->features_, &problem);
+  if (!factory->matcher_) {
+    *error = "maintenance: " + problem;
+    return nullptr;
+  }
+  factory->page_ = MaintenancePage::Create(config.site, &problem);
+  if (!factory->page_) {
+    *error = "maintenance page: " + problem;
+    return nullptr;
+  }
+  factory->counters_ = std::make_unique<Counters[]>(factory->features_.size());
+  return factory;
+}
+
+WallTime MaintenanceGateFactory::Now() const {
+  return clock_ ? clock_() : std::chrono::system_clock::now();
+}
+
+void MaintenanceGateFactory::ActiveFeatures(WallTime now, std::vector<Active>* out) const {
+  if (runtime_state_ != nullptr) {
+    const admin::RuntimeState& state = runtime_state_->Get();
+    for (const auto& [name, value] : state.maintenance) {
+      auto it = feature_index_.find(name);
+      if (it == feature_index_.end() || !features_[it->second].enabled) continue;
+      if (admin::MaintenancePhase(value, now) != admin::Phase::kActive) continue;
+      out->push_back(Active{it->second, value.message, value.until});
+    }
+  }
+  for (size_t index : windowed_) {
+    const config::FeatureConfig& feature = features_[index];
+    if (!feature.enabled || !WindowActive(*feature.maintenance, now)) continue;
+    bool overridden = false;  // the operator's words win
+    for (const Active& a : *out) overridden |= a.feature == index;
+    if (!overridden) {
+      out->push_back(Active{index, feature.maintenance->message, feature.maintenance->until});
+    }
+  }
+}
+
+std::unique_ptr<proxy::StreamFilter> MaintenanceGateFactory::CreateFilter(
+    proxy::FilterCallbacks& callbacks) const {
+  // Fast path: nothing under maintenance, and nothing that could be.
+  if (windowed_.empty() &&
+      (runtime_state_ == nullptr || runtime_state_->Get().maintenance.empty())) {
+    return nullptr;
+  }
+  WallTime now = Now();
+  std::vector<Active> active;
+  ActiveFeatures(now, &active);
+  if (active.empty()) return nullptr;
+  return std::make_unique<MaintenanceGateFilter>(*this, callbacks, std::move(active), now);
+}
+
+bool MaintenanceGateFactory::IsApiRequest(const proxy::RequestHead& request,
+                                          std::string_view path) const {
+  if (proxy::WantsJson(request.headers.Find("Accept"))) return true;
+  for (const std::string& prefix : settings_.api_prefixes) {
+    if (path.size() >= prefix.size() &&
+        proxy::EqualsIgnoreCase(path.substr(0, prefix.size()), prefix)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool MaintenanceGateFactory::HasValidBypassCookie(const proxy::RequestHead& request, bool tls,
+                                                  WallTime now) const {
+  if (keys_.empty()) return false;
+  // Every cookie of that name is checked: a forged duplicate never wins, and
+  // never hides a valid one.
+  return ForEachCookie(
+      request.headers, tls ? kBypassCookieTls : kBypassCookie, [&](std::string_view value) {
+        return VerifyBypassToken(value, keys_, now, settings_.bypass_cookie_max_ttl) ==
+               BypassVerdict::kValid;
+      });
+}
+
+MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::RequestHead& request,
+                                                               const proxy::StreamInfo& info,
+                                                               const std::vector<Active>& active,
+                                                               WallTime now, Reply* reply) const {
+  if (active.empty() || proxy::IsBuiltinTarget(request.target)) return Outcome::kPass;
+  std::string path = proxy::NormalizePath(request.target);
+  std::vector<bool> wanted(features_.size(), false);
+  for (const Active& a : active) wanted[a.feature] = true;
+  std::vector<size_t> matched;
+  matcher_->Match(MatchInput{request.method, path, request.target, request.host, &request.headers},
+                  &wanted, &matched);
+  if (matched.empty()) return Outcome::kPass;
+
+  // The first enforced feature (in name order) decides; shadow ones are counted.
+  const Active* blocking = nullptr;
+  bool shadow = false;
+  for (size_t index : matched) {
+    if (!features_[index].enforced) {
+      counters_[index].shadowed.fetch_add(1, kRelaxed);
+      shadow = true;
+      continue;
+    }
+    if (blocking == nullptr) {
+      for (const Active& a : active) {
+        if (a.feature == index) blocking = &a;
+      }
+    }
+  }
+  if (blocking == nullptr) return shadow ? Outcome::kShadow : Outcome::kPass;
+  if (AddressInBlocks(info.client_ip, settings_.bypass_cidrs)) {
+    counters_[blocking->feature].bypassed.fetch_add(1, kRelaxed);
+    return Outcome::kBypassAddress;
+  }
+  if (HasValidBypassCookie(request, info.tls, now)) {
+    counters_[blocking->feature].bypassed.fetch_add(1, kRelaxed);
+    return Outcome::kBypassCookie;
+  }
+  counters_[blocking->feature].blocked.fetch_add(1, kRelaxed);
+
+  MaintenanceNotice notice{features_[blocking->feature].name, blocking->message, blocking->until,
+                           now};
+  reply->status = 503;
+  reply->headers.Add("Cache-Control", "no-store");
+  if (auto retry = MaintenancePage::RetryAfterSeconds(notice)) {
+    reply->headers.Add("Retry-After", std::to_string(*retry));
+  }
+  if (IsApiRequest(request, path)) {
+    reply->headers.Add("Content-Type", "application/json");
+    reply->body = MaintenancePage::RenderJson(notice);
+  } else {
+    const std::string* accept_language = request.headers.Find("Accept-Language");
+    pages::Language language = pages::PickLanguage(
+        accept_language ? std::string_view(*accept_language) : std::string_view(),
+        page_->default_language());
+    reply->headers.Add("Content-Type", "text/html; charset=utf-8");
+    reply->headers.Add("Content-Language", std::string(pages::LanguageCode(language)));
+    reply->body = page_->RenderHtml(notice, language);
+  }
+  return Outcome::kBlocked;
+}
+
+}  // namespace tidegate::maintenance

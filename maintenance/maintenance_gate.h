@@ -1,0 +1,117 @@
+// The maintenance gate: the request filter that answers 503 for a feature
+// under maintenance while the rest of the shop keeps working.
+//
+// Per request (after the built-in routes, before the waiting room):
+//   1. CreateFilter() reads the operators' run-time state (lock-free,
+//      proxy::Published::Get) and the configured windows at the wall clock
+//      now. When no feature is under maintenance it returns nullptr: the
+//      request costs one atomic load and no allocation.
+//   2. Otherwise OnRequestHeaders() skips /.tidegate/* targets, normalises the
+//      path (proxy/path_normalizer.h) and asks the FeatureMatcher (one
+//      RE2::Set pass) which of the features under maintenance the request
+//      belongs to. None → continue.
+//   3. A feature in shadow mode (enforced = false) is only counted.
+//      Staff pass: a client address in [maintenance].bypass_cidrs, or a valid
+//      signed bypass cookie (maintenance/bypass_token.h). Everyone else gets
+//      503 with Cache-Control: no-store, Retry-After (seconds until `until`,
+//      when known) and the maintenance page in English or French
+//      (Accept-Language), or JSON for API clients (Accept: application/json,
+//      or a path under [maintenance].api_prefixes). answered_by "maintenance".
+//
+// A feature is under maintenance when it is enabled and either the run-time
+// state says so (admin::ActiveMaintenance: PUT /v1/features/NAME/maintenance,
+// shared through the state store) or its [features.NAME.maintenance] window
+// from the configuration is in force. When both apply, the operator's
+// message and `until` are shown.
+//
+// Contract: Create() on the control thread, once per configuration snapshot
+// (it loads the page template, which may read the merchant's override file).
+// The factory is immutable and shared by every worker; its counters are
+// relaxed atomics. `runtime_state` must outlive the factory.
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "admin/runtime_state.h"
+#include "config/config.h"
+#include "maintenance/feature_matcher.h"
+#include "maintenance/maintenance_page.h"
+#include "proxy/filter.h"
+#include "proxy/published.h"
+
+namespace tidegate::maintenance {
+
+class MaintenanceGateFactory : public proxy::FilterFactory {
+ public:
+  using WallClockFn = std::function<std::chrono::system_clock::time_point()>;
+
+  // nullptr and *error when the page template or the path patterns cannot be
+  // prepared (the reload is then refused and the old snapshot stays).
+  // `clock` defaults to system_clock::now (tests pass their own).
+  static std::unique_ptr<MaintenanceGateFactory> Create(
+      const config::Config& config, const proxy::Published<admin::RuntimeState>* runtime_state,
+      std::string* error, WallClockFn clock = {});
+
+  std::unique_ptr<proxy::StreamFilter> CreateFilter(
+      proxy::FilterCallbacks& callbacks) const override;
+
+  // A feature under maintenance now, with what the shopper is told.
+  struct Active {
+    size_t feature = 0;  // index into features()
+    std::string message;
+    std::optional<std::chrono::system_clock::time_point> until;
+  };
+  // The features under maintenance at `now` (none when every one is open).
+  void ActiveFeatures(std::chrono::system_clock::time_point now, std::vector<Active>* out) const;
+
+  enum class Outcome { kPass, kBlocked, kShadow, kBypassAddress, kBypassCookie };
+  // The decision for one request, given the active features (unit tests and
+  // the filter). Fills *reply_* when kBlocked.
+  struct Reply {
+    int status = 503;
+    proxy::HeaderList headers;
+    std::string body;
+  };
+  Outcome Decide(const proxy::RequestHead& request, const proxy::StreamInfo& info,
+                 const std::vector<Active>& active, std::chrono::system_clock::time_point now,
+                 Reply* reply) const;
+
+  const std::vector<config::FeatureConfig>& features() const { return features_; }
+  std::chrono::system_clock::time_point Now() const;
+
+  // Counters by feature index (relaxed; read by metrics at scrape time).
+  uint64_t blocked(size_t feature) const { return counters_[feature].blocked.load(kRelaxed); }
+  uint64_t shadowed(size_t feature) const { return counters_[feature].shadowed.load(kRelaxed); }
+  uint64_t bypassed(size_t feature) const { return counters_[feature].bypassed.load(kRelaxed); }
+
+ private:
+  static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
+  struct Counters {
+    std::atomic<uint64_t> blocked{0};
+    std::atomic<uint64_t> shadowed{0};
+    std::atomic<uint64_t> bypassed{0};
+  };
+  MaintenanceGateFactory() = default;
+  bool IsApiRequest(const proxy::RequestHead& request, std::string_view path) const;
+  bool HasValidBypassCookie(const proxy::RequestHead& request, bool tls,
+                            std::chrono::system_clock::time_point now) const;
+
+  const proxy::Published<admin::RuntimeState>* runtime_state_ = nullptr;
+  WallClockFn clock_;
+  std::vector<config::FeatureConfig> features_;
+  std::unordered_map<std::string, size_t> feature_index_;
+  std::vector<size_t> windowed_;  // features with a configured window
+  config::MaintenanceConfig settings_;
+  std::vector<config::TokenKey> keys_;
+  std::unique_ptr<FeatureMatcher> matcher_;
+  std::unique_ptr<MaintenancePage> page_;
+  std::unique_ptr<Counters[]> counters_;
+};
+
+}  // namespace tidegate::maintenance

@@ -1,0 +1,126 @@
+#include "maintenance/maintenance_page.h"
+
+#include <nlohmann/json.hpp>
+
+#include "pages/local_time.h"
+
+namespace tidegate::maintenance {
+
+const char kBuiltinMaintenanceTemplate[] = R"(<!DOCTYPE html>
+<html lang="{{lang}}">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<title>{{title}}{{#shop_name}} · {{shop_name}}{{/shop_name}}</title>
+<style>
+body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
+main{max-width:36rem;margin:12vh auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08)}
+h1{font-size:1.4rem;margin-top:0}.shop{color:#5b6575;font-size:.95rem}.until{font-weight:600}
+a{color:#0b5cad}
+</style>
+</head>
+<body>
+<main>
+{{#shop_name}}<p class="shop">{{shop_name}}</p>{{/shop_name}}
+<h1>{{heading}}</h1>
+<p class="message">{{message}}</p>
+{{#has_until}}<p class="until">{{until_label}} <time datetime="{{until_iso}}">{{until_text}}</time></p>{{/has_until}}
+<p>{{rest_of_shop}}</p>
+<p><a href="/">{{home_label}}</a>{{#status_url}} · <a href="{{status_url}}">{{status_label}}</a>{{/status_url}}</p>
+</main>
+</body>
+</html>
+)";
+
+namespace {
+
+pages::TemplateData BaseData(const config::SiteConfig& site, pages::Language language) {
+  bool fr = language == pages::Language::kFrench;
+  pages::TemplateData data;
+  data.set("lang", std::string(pages::LanguageCode(language)));
+  data.set("title", fr ? "Maintenance en cours" : "Under maintenance");
+  data.set("heading", fr ? "Cette partie de la boutique est momentanément indisponible"
+                         : "This part of the shop is temporarily unavailable");
+  data.set("default_message", fr ? "Nous y travaillons et revenons au plus vite."
+                                 : "We are working on it and will be back shortly.");
+  data.set("until_label", fr ? "Retour prévu :" : "Expected back:");
+  data.set("rest_of_shop",
+           fr ? "Le reste de la boutique reste ouvert." : "Everything else in the shop is open.");
+  data.set("home_label", fr ? "Continuer mes achats" : "Continue shopping");
+  data.set("status_label", fr ? "État du service" : "Service status");
+  if (!site.name.empty()) {
+    data.set("shop_name", site.name);
+  } else {
+    data.set("shop_name", false);
+  }
+  if (!site.status_page_url.empty()) {
+    data.set("status_url", site.status_page_url);
+  } else {
+    data.set("status_url", false);
+  }
+  return data;
+}
+
+}  // namespace
+
+std::unique_ptr<MaintenancePage> MaintenancePage::Create(const config::SiteConfig& site,
+                                                         std::string* error) {
+  auto page = pages::PageTemplate::Load(site.templates_dir, "maintenance.html",
+                                        kBuiltinMaintenanceTemplate, error);
+  if (!page) return nullptr;
+  pages::Language fallback =
+      pages::ParseLanguageCode(site.default_language).value_or(pages::Language::kEnglish);
+  return std::unique_ptr<MaintenancePage>(
+      new MaintenancePage(std::move(*page), BaseData(site, pages::Language::kEnglish),
+                          BaseData(site, pages::Language::kFrench), fallback));
+}
+
+std::string MaintenancePage::RenderHtml(const MaintenanceNotice& notice,
+                                        pages::Language language) const {
+  pages::TemplateData data =
+      language == pages::Language::kFrench ? french_ : english_;  // a small copy
+  data.set("feature", std::string(notice.feature));
+  if (notice.message.empty()) {
+    data.set("message", data.get("default_message")->string_value());
+  } else {
+    data.set("message", std::string(notice.message));
+  }
+  if (notice.until && *notice.until > notice.now) {
+    data.set("has_until", true);
+    data.set("until_text", pages::FormatClockOrDate(*notice.until, notice.now, language));
+    data.set("until_iso", pages::FormatIsoLocal(*notice.until));
+  } else {
+    data.set("has_until", false);
+  }
+  return template_.Render(data);
+}
+
+std::optional<int64_t> MaintenancePage::RetryAfterSeconds(const MaintenanceNotice& notice) {
+  if (!notice.until || *notice.until <= notice.now) return std::nullopt;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*notice.until - notice.now);
+  return std::max<int64_t>(1, (left.count() + 999) / 1000);
+}
+
+std::string MaintenancePage::RenderJson(const MaintenanceNotice& notice) {
+  nlohmann::json body;
+  body["error"] = "maintenance";
+  body["feature"] = std::string(notice.feature);
+  body["message"] = notice.message.empty() ? "This feature is temporarily unavailable."
+                                           : std::string(notice.message);
+  auto retry = RetryAfterSeconds(notice);
+  body["retry_after"] = retry ? nlohmann::json(*retry) : nlohmann::json(nullptr);
+  if (retry) {
+    time_t t = std::chrono::system_clock::to_time_t(*notice.until);
+    struct tm utc {};
+    gmtime_r(&t, &utc);
+    char buf[32];
+    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
+    body["until"] = buf;
+  } else {
+    body["until"] = nullptr;
+  }
+  return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+}  // namespace tidegate::maintenance

@@ -1,0 +1,212 @@
+// maintenance/feature_matcher: every rule kind, the RE2::Set, and the path
+// normalisation against bypass attempts (case 44).
+#include "maintenance/feature_matcher.h"
+
+#include <gtest/gtest.h>
+
+#include "proxy/path_normalizer.h"
+
+namespace tidegate::maintenance {
+namespace {
+
+config::FeatureConfig Feature(std::string name, std::vector<config::FeatureMatchRule> rules) {
+  config::FeatureConfig f;
+  f.name = std::move(name);
+  f.match = std::move(rules);
+  return f;
+}
+
+config::FeatureMatchRule PathRule(std::string path) {
+  config::FeatureMatchRule r;
+  r.path = std::move(path);
+  return r;
+}
+
+struct Req {
+  std::string method = "GET";
+  std::string target = "/";
+  std::string host = "shop.example";
+  proxy::HeaderList headers;
+};
+
+class MatcherTest : public ::testing::Test {
+ protected:
+  void Build(std::vector<config::FeatureConfig> features) {
+    features_ = std::move(features);
+    std::string error;
+    matcher_ = FeatureMatcher::Build(features_, &error);
+    ASSERT_TRUE(matcher_) << error;
+  }
+  std::vector<size_t> Match(const Req& req, const std::vector<bool>* wanted = nullptr) {
+    std::string path = proxy::NormalizePath(req.target);
+    std::vector<size_t> out;
+    matcher_->Match(MatchInput{req.method, path, req.target, req.host, &req.headers}, wanted, &out);
+    return out;
+  }
+  bool Matches(const std::string& target) {
+    Req r;
+    r.target = target;
+    return !Match(r).empty();
+  }
+  std::vector<config::FeatureConfig> features_;
+  std::unique_ptr<FeatureMatcher> matcher_;
+};
+
+using Indices = std::vector<size_t>;
+
+TEST_F(MatcherTest, PathIsNormalisedBeforeMatching) {
+  Build({Feature("checkout", {PathRule("^/checkout")})});
+  EXPECT_TRUE(Matches("/checkout"));
+  EXPECT_TRUE(Matches("/checkout/step2?x=1"));
+  // Case 44: every spelling of /checkout is gated like /checkout.
+  EXPECT_TRUE(Matches("/Checkout"));
+  EXPECT_TRUE(Matches("/CHECKOUT"));
+  EXPECT_TRUE(Matches("//checkout"));
+  EXPECT_TRUE(Matches("///checkout"));
+  EXPECT_TRUE(Matches("/checkout;x=1"));
+  EXPECT_TRUE(Matches("/checkout;jsessionid=abc/step2"));
+  EXPECT_TRUE(Matches("/%63heckout"));
+  EXPECT_TRUE(Matches("/%43HECKOUT"));
+  EXPECT_TRUE(Matches("/a/../checkout"));
+  EXPECT_TRUE(Matches("/./checkout"));
+  EXPECT_TRUE(Matches("/../../checkout"));
+  EXPECT_TRUE(Matches("/a/b/../../checkout"));
+  // Not checkout.
+  EXPECT_FALSE(Matches("/"));
+  EXPECT_FALSE(Matches("/cart"));
+  EXPECT_FALSE(Matches("/shop/checkout"));  // the merchant anchored with ^
+  EXPECT_FALSE(Matches("/check%2Fout"));    // an encoded slash is not a separator
+  EXPECT_FALSE(Matches("/?next=/checkout"));
+}
+
+TEST_F(MatcherTest, UnanchoredPatternsMatchAnywhereLikeRe2PartialMatch) {
+  Build({Feature("search", {PathRule("search")}), Feature("exact", {PathRule("^/about$")})});
+  Req r;
+  r.target = "/api/v2/search/items";
+  EXPECT_EQ(Match(r), Indices{0});
+  r.target = "/about";
+  EXPECT_EQ(Match(r), Indices{1});
+  r.target = "/about/team";
+  EXPECT_EQ(Match(r), Indices{});
+}
+
+TEST_F(MatcherTest, MethodsHostQueryHeaderCookie) {
+  config::FeatureMatchRule methods = PathRule("^/api/orders");
+  methods.methods = {"POST", "PUT"};
+  config::FeatureMatchRule host;
+  host.host = "m.shop.example";
+  config::FeatureMatchRule query = PathRule("^/api/payments");
+  query.query = {{"method", "paypal"}};
+  config::FeatureMatchRule header;
+  header.header = {{"x-client", "app"}};
+  config::FeatureMatchRule cookie = PathRule("^/shipping");
+  cookie.cookie = {{"ship", "express"}};
+  Build({Feature("orders", {methods}), Feature("mobile", {host}), Feature("paypal", {query}),
+         Feature("app", {header}), Feature("express", {cookie})});
+
+  Req r;
+  r.target = "/api/orders";
+  EXPECT_EQ(Match(r), Indices{});
+  r.method = "POST";
+  EXPECT_EQ(Match(r), Indices{0});
+  r.method = "PUT";
+  EXPECT_EQ(Match(r), Indices{0});
+
+  Req h;
+  h.host = "m.shop.example:8443";  // the port is ignored
+  EXPECT_EQ(Match(h), Indices{1});
+  h.host = "shop.example";
+  EXPECT_EQ(Match(h), Indices{});
+
+  Req q;
+  q.target = "/api/payments?amount=3&method=paypal";
+  EXPECT_EQ(Match(q), Indices{2});
+  q.target = "/api/payments?method=pay%70al";  // decoded before comparing
+  EXPECT_EQ(Match(q), Indices{2});
+  q.target = "/api/payments?method=paypal2";
+  EXPECT_EQ(Match(q), Indices{});
+  q.target = "/api/payments?xmethod=paypal";
+  EXPECT_EQ(Match(q), Indices{});
+  q.target = "/api/payments?method=card&method=paypal";  // any occurrence
+  EXPECT_EQ(Match(q), Indices{2});
+
+  Req a;
+  a.headers.Add("X-Client", "app");  // name case-insensitive
+  EXPECT_EQ(Match(a), Indices{3});
+  Req b;
+  b.headers.Add("X-Client", "web");
+  EXPECT_EQ(Match(b), Indices{});
+
+  Req c;
+  c.target = "/shipping/options";
+  c.headers.Add("Cookie", "session=1; ship=express; theme=dark");
+  EXPECT_EQ(Match(c), Indices{4});
+  Req d;
+  d.target = "/shipping/options";
+  d.headers.Add("Cookie", "ship=standard");
+  EXPECT_EQ(Match(d), Indices{});
+  d.headers.Add("Cookie", "ship=\"express\"");  // a second Cookie header, quoted value
+  EXPECT_EQ(Match(d), Indices{4});
+  Req e;
+  e.headers.Add("Cookie", "ship=express");  // the right cookie, the wrong path
+  EXPECT_EQ(Match(e), Indices{});
+}
+
+TEST_F(MatcherTest, AllFieldsOfARuleMustMatchAnyRuleOfAFeature) {
+  config::FeatureMatchRule both = PathRule("^/api/pay");
+  both.methods = {"POST"};
+  both.header = {{"x-provider", "klarna"}};
+  Build({Feature("klarna", {both, PathRule("^/klarna")})});
+  Req r;
+  r.target = "/api/pay";
+  r.method = "POST";
+  EXPECT_EQ(Match(r), Indices{});  // header missing
+  r.headers.Add("X-Provider", "klarna");
+  EXPECT_EQ(Match(r), Indices{0});
+  r.method = "GET";
+  EXPECT_EQ(Match(r), Indices{});
+  Req other;
+  other.target = "/Klarna/return";  // the second rule
+  EXPECT_EQ(Match(other), Indices{0});
+}
+
+TEST_F(MatcherTest, WantedLimitsTheFeaturesExamined) {
+  Build({Feature("a", {PathRule("^/x")}), Feature("b", {PathRule("^/x")}),
+         Feature("c", {PathRule("^/x")})});
+  Req r;
+  r.target = "/x";
+  EXPECT_EQ(Match(r), (Indices{0, 1, 2}));
+  std::vector<bool> wanted = {false, true, false};
+  EXPECT_EQ(Match(r, &wanted), Indices{1});
+}
+
+TEST_F(MatcherTest, TwoHundredFeaturesThousandPatternsInOneSet) {
+  std::vector<config::FeatureConfig> features;
+  for (int f = 0; f < 200; ++f) {
+    std::vector<config::FeatureMatchRule> rules;
+    for (int p = 0; p < 5; ++p) {
+      rules.push_back(PathRule("^/f" + std::to_string(f) + "/p" + std::to_string(p) + "(/|$)"));
+    }
+    features.push_back(Feature("f" + std::to_string(f), rules));
+  }
+  Build(features);
+  EXPECT_EQ(matcher_->pattern_count(), 1000u);
+  Req r;
+  r.target = "/f137/p4/item";
+  EXPECT_EQ(Match(r), Indices{137});
+  r.target = "/F199/P0";
+  EXPECT_EQ(Match(r), Indices{199});
+  r.target = "/f137/p5";
+  EXPECT_EQ(Match(r), Indices{});
+  r.target = "/bench/1k.html";
+  EXPECT_EQ(Match(r), Indices{});
+}
+
+TEST_F(MatcherTest, NoFeaturesMatchesNothing) {
+  Build({});
+  Req r;
+  EXPECT_EQ(Match(r), Indices{});
+}
+
+}  // namespace
+}  // namespace tidegate::maintenance

@@ -1,0 +1,281 @@
+// maintenance/maintenance_gate: which requests are stopped, the 503 answers,
+// shadow mode, bypasses, run-time state and configured windows.
+#include "maintenance/maintenance_gate.h"
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "maintenance/bypass_token.h"
+
+namespace tidegate::maintenance {
+namespace {
+
+using std::chrono::hours;
+using std::chrono::minutes;
+using std::chrono::seconds;
+using WallTime = std::chrono::system_clock::time_point;
+
+const WallTime kNow = WallTime(seconds(1'795'000'000));
+
+class FakeCallbacks : public proxy::FilterCallbacks {
+ public:
+  void SendLocalReply(int status, proxy::HeaderList headers, std::string body,
+                      std::string_view answered_by) override {
+    this->status = status;
+    this->headers = std::move(headers);
+    this->body = std::move(body);
+    this->answered_by = std::string(answered_by);
+  }
+  void ContinueRequest() override {}
+  const proxy::StreamInfo& stream_info() const override { return info; }
+
+  proxy::StreamInfo info{"192.0.2.7", false, 0};
+  int status = 0;
+  proxy::HeaderList headers;
+  std::string body;
+  std::string answered_by;
+};
+
+config::FeatureConfig Feature(std::string name, std::string path) {
+  config::FeatureConfig f;
+  f.name = std::move(name);
+  config::FeatureMatchRule rule;
+  rule.path = std::move(path);
+  f.match.push_back(rule);
+  return f;
+}
+
+class GateTest : public ::testing::Test {
+ protected:
+  GateTest() : state_(std::make_shared<const admin::RuntimeState>()) {
+    config_.features = {Feature("checkout", "^/checkout"), Feature("search", "^/search")};
+    config_.maintenance.api_prefixes = {"/api/"};
+    config_.site.name = "Demo <Shop>";
+    config_.site.status_page_url = "https://status.example/";
+    config_.secrets.token_keys = {{"k1", "", std::string(40, 'x')}};
+  }
+
+  void Build() {
+    std::string error;
+    gate_ = MaintenanceGateFactory::Create(config_, &state_, &error, [this] { return now_; });
+    ASSERT_TRUE(gate_) << error;
+  }
+
+  void SetMaintenance(const std::string& feature, std::string message,
+                      std::optional<WallTime> until = std::nullopt,
+                      std::optional<WallTime> starts_at = std::nullopt) {
+    auto next = std::make_shared<admin::RuntimeState>(*state_.Load());
+    admin::MaintenanceOverride m;
+    m.message = std::move(message);
+    m.until = until;
+    m.starts_at = starts_at;
+    next->maintenance[feature] = m;
+    next->version++;
+    state_.Publish(next);
+  }
+
+  // Runs the gate like the stream does; true when it answered.
+  bool Run(const std::string& target, std::vector<std::pair<std::string, std::string>> headers = {},
+           const std::string& method = "GET") {
+    callbacks_ = FakeCallbacks();
+    callbacks_.info.client_ip = client_ip_;
+    callbacks_.info.tls = tls_;
+    auto filter = gate_->CreateFilter(callbacks_);
+    if (!filter) return false;
+    proxy::RequestHead head;
+    head.method = method;
+    head.target = target;
+    head.host = "shop.example";
+    for (auto& [n, v] : headers) head.headers.Add(n, v);
+    return filter->OnRequestHeaders(head) == proxy::FilterStatus::kStop;
+  }
+
+  config::Config config_;
+  proxy::Published<admin::RuntimeState> state_;
+  WallTime now_ = kNow;
+  std::string client_ip_ = "192.0.2.7";
+  bool tls_ = false;
+  std::unique_ptr<MaintenanceGateFactory> gate_;
+  FakeCallbacks callbacks_;
+};
+
+TEST_F(GateTest, NothingUnderMaintenanceCreatesNoFilter) {
+  Build();
+  FakeCallbacks cb;
+  EXPECT_EQ(gate_->CreateFilter(cb), nullptr);
+  SetMaintenance("checkout", "x", kNow - minutes(1));  // expired
+  EXPECT_EQ(gate_->CreateFilter(cb), nullptr);
+  SetMaintenance("checkout", "x", std::nullopt, kNow + minutes(1));  // scheduled
+  EXPECT_EQ(gate_->CreateFilter(cb), nullptr);
+  SetMaintenance("unknown_feature", "x");  // orphaned override
+  EXPECT_EQ(gate_->CreateFilter(cb), nullptr);
+}
+
+TEST_F(GateTest, BrowserGetsThePageWithRetryAfter) {
+  Build();
+  SetMaintenance("checkout", "Payments are <b>down</b> & we're on it", kNow + seconds(90));
+  ASSERT_TRUE(Run("/checkout/step1", {{"Accept", "text/html"}}));
+  EXPECT_EQ(callbacks_.status, 503);
+  EXPECT_EQ(callbacks_.answered_by, "maintenance");
+  EXPECT_EQ(*callbacks_.headers.Find("Retry-After"), "90");
+  EXPECT_EQ(*callbacks_.headers.Find("Cache-Control"), "no-store");
+  EXPECT_EQ(*callbacks_.headers.Find("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(*callbacks_.headers.Find("Content-Language"), "en");
+  const std::string& body = callbacks_.body;
+  EXPECT_NE(body.find("<html lang=\"en\">"), std::string::npos) << body;
+  EXPECT_NE(body.find("Payments are &lt;b&gt;down&lt;/b&gt; &amp; we&apos;re on it"),
+            std::string::npos)
+      << body;  // case 21: escaped
+  EXPECT_EQ(body.find("<b>down"), std::string::npos);
+  EXPECT_NE(body.find("Demo &lt;Shop&gt;"), std::string::npos);
+  EXPECT_NE(body.find("href=\"https://status.example/\""), std::string::npos);
+  EXPECT_NE(body.find("Expected back:"), std::string::npos);
+  // Other parts of the shop pass.
+  EXPECT_FALSE(Run("/cart"));
+  EXPECT_FALSE(Run("/search?q=shoes"));
+}
+
+TEST_F(GateTest, FrenchByAcceptLanguage) {
+  Build();
+  SetMaintenance("checkout", "", kNow + hours(2));
+  ASSERT_TRUE(Run("/checkout", {{"Accept-Language", "fr-FR,fr;q=0.9,en;q=0.5"}}));
+  EXPECT_EQ(*callbacks_.headers.Find("Content-Language"), "fr");
+  EXPECT_NE(callbacks_.body.find("<html lang=\"fr\">"), std::string::npos);
+  EXPECT_NE(callbacks_.body.find("Retour prévu"), std::string::npos);
+  EXPECT_NE(callbacks_.body.find("Nous y travaillons"), std::string::npos);  // default message
+  EXPECT_EQ(*callbacks_.headers.Find("Retry-After"), "7200");
+}
+
+TEST_F(GateTest, ApiClientsGetJson) {
+  Build();
+  SetMaintenance("checkout", "Back soon", kNow + seconds(30));
+  ASSERT_TRUE(Run("/checkout", {{"Accept", "application/json"}}));
+  auto json = nlohmann::json::parse(callbacks_.body);
+  EXPECT_EQ(json["error"], "maintenance");
+  EXPECT_EQ(json["feature"], "checkout");
+  EXPECT_EQ(json["message"], "Back soon");
+  EXPECT_EQ(json["retry_after"], 30);
+  EXPECT_EQ(*callbacks_.headers.Find("Content-Type"), "application/json");
+
+  config_.features.push_back(Feature("payments", "^/api/payments"));
+  Build();
+  SetMaintenance("payments", "Payments paused");  // no until
+  ASSERT_TRUE(Run("/API/payments/1"));            // api prefix, any case
+  json = nlohmann::json::parse(callbacks_.body);
+  EXPECT_EQ(json["feature"], "payments");
+  EXPECT_TRUE(json["retry_after"].is_null());
+  EXPECT_EQ(callbacks_.headers.Find("Retry-After"), nullptr);
+}
+
+TEST_F(GateTest, BuiltinRoutesAndNormalisedSpellings) {
+  config_.features.push_back(Feature("everything", "^/"));
+  Build();
+  SetMaintenance("everything", "down");
+  EXPECT_FALSE(Run("/.tidegate/health"));
+  EXPECT_FALSE(Run("//.tidegate/health"));
+  EXPECT_TRUE(Run("/"));
+  config_.features.pop_back();
+  Build();
+  SetMaintenance("checkout", "down");
+  for (const char* target :
+       {"/Checkout", "//checkout", "/checkout;x=1", "/%63heckout", "/a/../checkout"}) {
+    EXPECT_TRUE(Run(target)) << target;
+  }
+}
+
+TEST_F(GateTest, ShadowModeCountsAndLetsThrough) {
+  config_.features[0].enforced = false;
+  Build();
+  SetMaintenance("checkout", "down");
+  EXPECT_FALSE(Run("/checkout"));
+  EXPECT_FALSE(Run("/checkout"));
+  EXPECT_EQ(gate_->shadowed(0), 2u);
+  EXPECT_EQ(gate_->blocked(0), 0u);
+}
+
+TEST_F(GateTest, DisabledFeatureIsNeverStopped) {
+  config_.features[0].enabled = false;
+  Build();
+  SetMaintenance("checkout", "down");
+  EXPECT_FALSE(Run("/checkout"));
+}
+
+TEST_F(GateTest, StaffAddressesPass) {
+  config::CidrBlock staff;
+  staff.bytes = {192, 0, 2, 0};
+  staff.prefix_len = 24;
+  config_.maintenance.bypass_cidrs = {staff};
+  Build();
+  SetMaintenance("checkout", "down");
+  EXPECT_FALSE(Run("/checkout"));
+  EXPECT_EQ(gate_->bypassed(0), 1u);
+  client_ip_ = "198.51.100.1";
+  EXPECT_TRUE(Run("/checkout"));
+}
+
+TEST_F(GateTest, SignedBypassCookie) {
+  Build();
+  SetMaintenance("checkout", "down");
+  std::string token = *MintBypassToken(config_.secrets.token_keys, kNow + hours(1));
+  EXPECT_FALSE(Run("/checkout", {{"Cookie", "a=1; tg_bypass=" + token}}));
+  // A forged duplicate does not hide the valid one, and never wins alone.
+  EXPECT_FALSE(
+      Run("/checkout", {{"Cookie", "tg_bypass=v1.k1.1795003600.forged; tg_bypass=" + token}}));
+  EXPECT_TRUE(Run("/checkout", {{"Cookie", "tg_bypass=v1.k1.1795003600.forged"}}));
+  // On TLS only the __Host- cookie counts.
+  tls_ = true;
+  EXPECT_TRUE(Run("/checkout", {{"Cookie", "tg_bypass=" + token}}));
+  EXPECT_FALSE(Run("/checkout", {{"Cookie", "__Host-tg_bypass=" + token}}));
+  tls_ = false;
+  // Expired.
+  now_ = kNow + hours(2);
+  EXPECT_TRUE(Run("/checkout", {{"Cookie", "tg_bypass=" + token}}));
+}
+
+TEST_F(GateTest, ConfiguredWindowStartsAndEndsByItself) {
+  config::ConfigMaintenanceWindow window;
+  window.message = "Search upgrade";
+  window.starts_at = kNow + minutes(10);
+  window.until = kNow + minutes(40);
+  config_.features[1].maintenance = window;
+  Build();
+  EXPECT_FALSE(Run("/search"));
+  now_ = kNow + minutes(10);
+  ASSERT_TRUE(Run("/search", {{"Accept", "application/json"}}));
+  EXPECT_EQ(nlohmann::json::parse(callbacks_.body)["message"], "Search upgrade");
+  EXPECT_EQ(*callbacks_.headers.Find("Retry-After"), "1800");
+  // The operator's words win while both apply.
+  SetMaintenance("search", "Operator says", kNow + minutes(20));
+  ASSERT_TRUE(Run("/search", {{"Accept", "application/json"}}));
+  EXPECT_EQ(nlohmann::json::parse(callbacks_.body)["message"], "Operator says");
+  now_ = kNow + minutes(30);  // the override expired, the window still runs
+  ASSERT_TRUE(Run("/search", {{"Accept", "application/json"}}));
+  EXPECT_EQ(nlohmann::json::parse(callbacks_.body)["message"], "Search upgrade");
+  now_ = kNow + minutes(40);
+  EXPECT_FALSE(Run("/search"));
+}
+
+TEST_F(GateTest, MerchantTemplateOverride) {
+  config_.site.templates_dir = ::testing::TempDir();
+  std::string path = config_.site.templates_dir + "/maintenance.html";
+  FILE* f = fopen(path.c_str(), "w");
+  ASSERT_NE(f, nullptr);
+  fputs("<p>{{feature}}: {{message}} [{{until_text}}]</p>", f);
+  fclose(f);
+  Build();
+  SetMaintenance("checkout", "x<y");
+  ASSERT_TRUE(Run("/checkout"));
+  EXPECT_EQ(callbacks_.body, "<p>checkout: x&lt;y []</p>");
+  remove(path.c_str());
+
+  FILE* broken = fopen(path.c_str(), "w");
+  fputs("{{#unclosed}}", broken);
+  fclose(broken);
+  std::string error;
+  EXPECT_EQ(MaintenanceGateFactory::Create(config_, &state_, &error), nullptr);
+  EXPECT_NE(error.find("maintenance.html"), std::string::npos) << error;
+  remove(path.c_str());
+}
+
+}  // namespace
+}  // namespace tidegate::maintenance

@@ -1,0 +1,48 @@
+#include "maintenance/request_fields.h"
+
+#include <gtest/gtest.h>
+
+namespace tidegate::maintenance {
+namespace {
+
+TEST(RequestFieldsTest, Query) {
+  EXPECT_TRUE(QueryHas("/p?a=1&b=2", "b", "2"));
+  EXPECT_TRUE(QueryHas("/p?q=red+shoes", "q", "red shoes"));
+  EXPECT_TRUE(QueryHas("/p?q=red%20shoes#frag", "q", "red shoes"));
+  EXPECT_TRUE(QueryHas("/p?fl%61g", "flag", ""));
+  EXPECT_FALSE(QueryHas("/p", "a", "1"));
+  EXPECT_FALSE(QueryHas("/p?a=12", "a", "1"));
+  EXPECT_FALSE(QueryHas("/p?A=1", "a", "1"));  // names are case-sensitive
+  EXPECT_FALSE(QueryHas("/p#?a=1", "a", "1"));
+}
+
+TEST(RequestFieldsTest, Cookies) {
+  proxy::HeaderList h;
+  h.Add("cookie", "a=1;b=2 ; c = 3");
+  EXPECT_TRUE(CookieHas(h, "a", "1"));
+  EXPECT_TRUE(CookieHas(h, "b", "2"));
+  EXPECT_TRUE(CookieHas(h, "c", "3"));
+  EXPECT_FALSE(CookieHas(h, "A", "1"));
+  EXPECT_FALSE(CookieHas(h, "d", ""));
+  int seen = 0;
+  h.Add("Cookie", "a=9");
+  EXPECT_FALSE(ForEachCookie(h, "a", [&](std::string_view) { return ++seen, false; }));
+  EXPECT_EQ(seen, 2);
+}
+
+TEST(RequestFieldsTest, HeadersAndHost) {
+  proxy::HeaderList h;
+  h.Add("X-A", "1");
+  h.Add("x-a", "2");
+  EXPECT_TRUE(HeaderHas(h, "x-a", "2"));
+  EXPECT_FALSE(HeaderHas(h, "x-a", "3"));
+  EXPECT_EQ(HostWithoutPort("shop.example:8080"), "shop.example");
+  EXPECT_EQ(HostWithoutPort("shop.example"), "shop.example");
+  EXPECT_EQ(HostWithoutPort("[::1]:80"), "[::1]");
+  std::string out;
+  FormDecode("a%2Fb+c%zz%4", &out);
+  EXPECT_EQ(out, "a/b c%zz%4");
+}
+
+}  // namespace
+}  // namespace tidegate::maintenance
