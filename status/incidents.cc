@@ -1,0 +1,147 @@
+#include "status/incidents.h"
+
+#include "admin/effective_view.h"
+#include "admin/time_util.h"
+
+namespace tidegate::status {
+namespace {
+
+std::string XmlEscape(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      default:
+        out.push_back(c);
+    }
+  }
+  return out;
+}
+
+std::string Title(const Incident& incident) {
+  if (incident.kind == Incident::Kind::kBanner) return "Notice: " + incident.message;
+  std::string when =
+      incident.phase == admin::Phase::kScheduled ? "Planned maintenance: " : "Maintenance: ";
+  return when + incident.feature;
+}
+
+}  // namespace
+
+std::vector<Incident> CurrentIncidents(const config::Config& config,
+                                       const admin::RuntimeState& state, admin::TimePoint now) {
+  std::vector<Incident> out;
+  admin::EffectiveBanner banner = admin::EffectiveBannerSettings(config.banner, state, now);
+  if (banner.enabled) {
+    Incident i;
+    i.kind = Incident::Kind::kBanner;
+    i.id = "banner";
+    i.message = banner.message;
+    i.severity = banner.severity;
+    i.until = banner.expires_at;
+    i.next_update_at = banner.next_update_at;
+    if (banner.source == admin::ValueSource::kRuntime && state.banner) {
+      i.since = state.banner->set_at;
+    }
+    out.push_back(std::move(i));
+  }
+  std::vector<Incident> scheduled;
+  for (const auto& [feature, m] : state.maintenance) {
+    admin::Phase phase = admin::MaintenancePhase(m, now);
+    if (phase == admin::Phase::kExpired) continue;
+    Incident i;
+    i.kind = Incident::Kind::kMaintenance;
+    i.id = "maintenance-" + feature;
+    i.feature = feature;
+    i.message = m.message;
+    i.severity = "maintenance";
+    i.phase = phase;
+    i.since = m.set_at;
+    i.starts_at = m.starts_at;
+    i.until = m.until;
+    (phase == admin::Phase::kActive ? out : scheduled).push_back(std::move(i));
+  }
+  for (Incident& i : scheduled) out.push_back(std::move(i));
+  return out;
+}
+
+std::string OverallStatus(const std::vector<Incident>& incidents) {
+  std::string status = "operational";
+  for (const Incident& i : incidents) {
+    if (i.kind == Incident::Kind::kMaintenance && i.phase == admin::Phase::kActive) {
+      return "partial_outage";
+    }
+    status = "degraded";
+  }
+  return status;
+}
+
+nlohmann::json StatusJson(const config::Config& config, const std::vector<Incident>& incidents,
+                          admin::TimePoint now) {
+  nlohmann::json list = nlohmann::json::array();
+  for (const Incident& i : incidents) {
+    nlohmann::json item = {{"id", i.id},
+                           {"kind", i.kind == Incident::Kind::kBanner ? "notice" : "maintenance"},
+                           {"message", i.message},
+                           {"severity", i.severity},
+                           {"phase", admin::PhaseName(i.phase)}};
+    if (!i.feature.empty()) item["feature"] = i.feature;
+    if (i.since) item["since"] = admin::FormatRfc3339(*i.since);
+    if (i.starts_at) item["starts_at"] = admin::FormatRfc3339(*i.starts_at);
+    if (i.until) item["until"] = admin::FormatRfc3339(*i.until);
+    if (i.next_update_at) item["next_update_at"] = admin::FormatRfc3339(*i.next_update_at);
+    list.push_back(std::move(item));
+  }
+  nlohmann::json body = {{"status", OverallStatus(incidents)},
+                         {"updated_at", admin::FormatRfc3339(now)},
+                         {"incidents", std::move(list)}};
+  if (!config.site.name.empty()) body["site"] = config.site.name;
+  return body;
+}
+
+std::string StatusAtom(const config::Config& config, const std::vector<Incident>& incidents,
+                       admin::TimePoint now, const std::string& base_url) {
+  std::string name = config.site.name.empty() ? "Shop" : config.site.name;
+  std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+  out += "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n";
+  out += "  <title>" + XmlEscape(name) + " status</title>\n";
+  out += "  <id>" + XmlEscape(base_url) + "/.tidegate/status</id>\n";
+  out += "  <link rel=\"alternate\" type=\"text/html\" href=\"" + XmlEscape(base_url) +
+         "/.tidegate/status\"/>\n";
+  out += "  <link rel=\"self\" href=\"" + XmlEscape(base_url) + "/.tidegate/status.atom\"/>\n";
+  out += "  <updated>" + admin::FormatRfc3339(now) + "</updated>\n";
+  out += "  <author><name>" + XmlEscape(name) + "</name></author>\n";
+  for (const Incident& i : incidents) {
+    admin::TimePoint updated = i.since.value_or(now);
+    out += "  <entry>\n";
+    out +=
+        "    <id>" + XmlEscape(base_url) + "/.tidegate/status#" + XmlEscape(i.id) + "-" +
+        std::to_string(
+            std::chrono::duration_cast<std::chrono::seconds>(updated.time_since_epoch()).count()) +
+        "</id>\n";
+    out += "    <title>" + XmlEscape(Title(i)) + "</title>\n";
+    out += "    <updated>" + admin::FormatRfc3339(updated) + "</updated>\n";
+    std::string summary = i.message;
+    if (i.starts_at && i.phase == admin::Phase::kScheduled) {
+      summary += " (from " + admin::FormatRfc3339(*i.starts_at) + ")";
+    }
+    if (i.until) summary += " (until " + admin::FormatRfc3339(*i.until) + ")";
+    out += "    <summary>" + XmlEscape(summary) + "</summary>\n";
+    out += "  </entry>\n";
+  }
+  out += "</feed>\n";
+  return out;
+}
+
+}  // namespace tidegate::status

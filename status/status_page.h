@@ -1,0 +1,54 @@
+// The public status page: GET /.tidegate/status (HTML, English or French by
+// Accept-Language), /.tidegate/status.json and /.tidegate/status.atom.
+// Shoppers are sent here from the maintenance page, the banner and the
+// proxy's own 502/504 pages; monitors poll the JSON or subscribe to the feed.
+//
+// Contract:
+// * StatusPageFactory is built on the control thread per configuration
+//   (Create() loads the template: [site].templates_dir/status.html or the
+//   built-in one; nullptr + *error when an override does not parse). It is
+//   immutable and shared by workers; `runtime_state` must outlive it.
+// * Its filter answers only those three paths (normalized, case-insensitive;
+//   HEAD gets the head); every other request continues untouched. It must sit
+//   before the builtin routes filter, which answers 404 for the rest of
+//   /.tidegate/.
+// * Pages are rendered per request from the state in force (a few tens of
+//   microseconds) and carry `Cache-Control: public, max-age=5`, so a crowd
+//   sent to the page during an incident is absorbed by browsers and CDNs.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "admin/runtime_state.h"
+#include "pages/page_template.h"
+#include "proxy/filter.h"
+#include "proxy/published.h"
+
+namespace tidegate::status {
+
+class StatusPageFactory : public proxy::FilterFactory {
+ public:
+  static std::unique_ptr<StatusPageFactory> Create(
+      const config::Config& config, const proxy::Published<admin::RuntimeState>* runtime_state,
+      std::string* error);
+
+  std::unique_ptr<proxy::StreamFilter> CreateFilter(
+      proxy::FilterCallbacks& callbacks) const override;
+
+  enum class Format { kHtml, kJson, kAtom };
+  // The response body for `format` at `now` (tests call this directly).
+  std::string Render(Format format, std::string_view accept_language, const std::string& base_url,
+                     admin::TimePoint now) const;
+
+ private:
+  StatusPageFactory(const config::Config& config,
+                    const proxy::Published<admin::RuntimeState>* runtime_state,
+                    pages::PageTemplate page);
+
+  const config::Config& config_;  // the snapshot's, which outlives its filters
+  const proxy::Published<admin::RuntimeState>* runtime_state_;
+  pages::PageTemplate page_;
+};
+
+}  // namespace tidegate::status

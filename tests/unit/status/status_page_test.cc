@@ -1,0 +1,121 @@
+#include "status/status_page.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include "admin/time_util.h"
+#include "status/incidents.h"
+
+namespace tidegate::status {
+namespace {
+
+admin::TimePoint At(const char* rfc3339) { return *admin::ParseRfc3339(rfc3339); }
+
+class StatusPageTest : public ::testing::Test {
+ protected:
+  StatusPageTest() : state_(std::make_shared<const admin::RuntimeState>()) {
+    config_.site.name = "Demo <Shop>";
+    setenv("TZ", "UTC", 1);  // shop-local times below are written in UTC
+    tzset();
+  }
+
+  void Publish(admin::RuntimeState s) {
+    state_.Publish(std::make_shared<const admin::RuntimeState>(s));
+  }
+
+  std::unique_ptr<StatusPageFactory> Factory() {
+    std::string error;
+    auto f = StatusPageFactory::Create(config_, &state_, &error);
+    EXPECT_TRUE(f) << error;
+    return f;
+  }
+
+  config::Config config_;
+  proxy::Published<admin::RuntimeState> state_;
+  admin::TimePoint now_ = At("2026-11-23T13:00:00Z");
+};
+
+TEST_F(StatusPageTest, NoIncidentIsOperational) {
+  auto f = Factory();
+  std::string html = f->Render(StatusPageFactory::Format::kHtml, "", "http://shop", now_);
+  EXPECT_NE(html.find("All systems are working normally."), std::string::npos) << html;
+  EXPECT_NE(html.find("Demo &lt;Shop&gt;"), std::string::npos) << "shop name must be escaped";
+  EXPECT_EQ(html.find("<li>"), std::string::npos);
+  auto json = nlohmann::json::parse(f->Render(StatusPageFactory::Format::kJson, "", "", now_));
+  EXPECT_EQ(json["status"], "operational");
+  EXPECT_TRUE(json["incidents"].empty());
+  std::string atom = f->Render(StatusPageFactory::Format::kAtom, "", "http://shop", now_);
+  EXPECT_EQ(atom.find("<entry>"), std::string::npos);
+  EXPECT_NE(atom.find("<link rel=\"self\" href=\"http://shop/.tidegate/status.atom\"/>"),
+            std::string::npos)
+      << atom;
+}
+
+TEST_F(StatusPageTest, ActiveMaintenanceAndBannerAreListedInFrench) {
+  admin::RuntimeState s;
+  s.version = 3;
+  admin::MaintenanceOverride m;
+  m.message = "Paiement <indisponible>";
+  m.until = At("2026-11-23T15:00:00Z");
+  m.set_at = At("2026-11-23T12:30:00Z");
+  s.maintenance["checkout"] = m;
+  admin::BannerOverride b;
+  b.message = "Forte affluence";
+  b.severity = "warning";
+  b.next_update_at = At("2026-11-23T13:30:00Z");
+  b.set_at = At("2026-11-23T12:45:00Z");
+  s.banner = b;
+  Publish(s);
+  auto f = Factory();
+  std::string html = f->Render(StatusPageFactory::Format::kHtml, "fr-FR,fr;q=0.9", "", now_);
+  EXPECT_NE(html.find("lang=\"fr\""), std::string::npos);
+  EXPECT_NE(html.find("Une partie de la boutique est indisponible"), std::string::npos) << html;
+  EXPECT_NE(html.find("Paiement &lt;indisponible&gt;"), std::string::npos);
+  EXPECT_NE(html.find("Retour prévu à 15:00"), std::string::npos) << html;  // TZ is UTC here
+  EXPECT_NE(html.find("Prochaine mise à jour à 13:30"), std::string::npos) << html;
+  auto json = nlohmann::json::parse(f->Render(StatusPageFactory::Format::kJson, "", "", now_));
+  EXPECT_EQ(json["status"], "partial_outage");
+  ASSERT_EQ(json["incidents"].size(), 2u);
+  EXPECT_EQ(json["incidents"][0]["kind"], "notice");
+  EXPECT_EQ(json["incidents"][1]["feature"], "checkout");
+  EXPECT_EQ(json["incidents"][1]["until"], "2026-11-23T15:00:00Z");
+  std::string atom = f->Render(StatusPageFactory::Format::kAtom, "", "http://shop", now_);
+  EXPECT_NE(atom.find("<title>Maintenance: checkout</title>"), std::string::npos) << atom;
+  EXPECT_NE(atom.find("Paiement &lt;indisponible&gt;"), std::string::npos);
+}
+
+TEST_F(StatusPageTest, ScheduledWindowIsDegradedAndExpiredOneIsGone) {
+  admin::RuntimeState s;
+  admin::MaintenanceOverride later;
+  later.message = "Carrier upgrade";
+  later.starts_at = At("2026-11-23T20:00:00Z");
+  later.until = At("2026-11-23T21:00:00Z");
+  s.maintenance["shipping"] = later;
+  admin::MaintenanceOverride past;
+  past.message = "old";
+  past.until = At("2026-11-23T12:00:00Z");
+  s.maintenance["search"] = past;
+  Publish(s);
+  std::vector<Incident> incidents = CurrentIncidents(config_, state_.Get(), now_);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].feature, "shipping");
+  EXPECT_EQ(incidents[0].phase, admin::Phase::kScheduled);
+  EXPECT_EQ(OverallStatus(incidents), "degraded");
+  auto f = Factory();
+  std::string html = f->Render(StatusPageFactory::Format::kHtml, "en", "", now_);
+  EXPECT_NE(html.find("Planned maintenance: shipping"), std::string::npos) << html;
+  EXPECT_NE(html.find("From 20:00"), std::string::npos) << html;
+}
+
+TEST_F(StatusPageTest, ConfigBannerCounts) {
+  config_.banner.enabled = true;
+  config_.banner.message = "Sale ends tonight";
+  std::vector<Incident> incidents = CurrentIncidents(config_, state_.Get(), now_);
+  ASSERT_EQ(incidents.size(), 1u);
+  EXPECT_EQ(incidents[0].message, "Sale ends tonight");
+  EXPECT_FALSE(incidents[0].since);
+}
+
+}  // namespace
+}  // namespace tidegate::status
