@@ -13,6 +13,7 @@
 #include "demo/gzip.h"
 #include "demo/http_util.h"
 #include "demo/shop_pages.h"
+#include "demo/test_pages.h"
 #include "demo/test_routes.h"
 
 namespace tidegate::demo {
@@ -109,6 +110,7 @@ void ShopServer::Route(evhttp_request* req) {
   if (path == "/status") return ServeStatus(req, ctx_);
   if (path == "/bench/1k.html") return ServeBenchPage(req, ctx_.bench_1k_page);
   if (path == "/bench/24k.html") return ServeBenchPage(req, ctx_.bench_24k_page);
+  if (ServeBannerTestPage(req, ctx_, path)) return;
   std::string_view rest = path;
   if (ConsumePrefix(&rest, "/products/")) return ServeProduct(req, ctx_, rest);
   rest = path;

@@ -1,0 +1,281 @@
+#include "banner/banner_filter.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <time.h>
+
+#include <string>
+
+#include "admin/time_util.h"
+#include "proxy/libevent_handles.h"
+
+namespace tidegate::banner {
+namespace {
+
+class FakeCallbacks : public proxy::FilterCallbacks {
+ public:
+  void SendLocalReply(int status, proxy::HeaderList headers, std::string body,
+                      std::string_view answered_by) override {
+    replied = true;
+    this->status = status;
+    this->headers = std::move(headers);
+    this->body = std::move(body);
+  }
+  void ContinueRequest() override {}
+  const proxy::StreamInfo& stream_info() const override { return info; }
+
+  proxy::StreamInfo info;
+  bool replied = false;
+  int status = 0;
+  proxy::HeaderList headers;
+  std::string body;
+};
+
+proxy::RequestHead Get(const std::string& target, const std::string& accept_language = "") {
+  proxy::RequestHead head;
+  head.method = "GET";
+  head.target = target;
+  head.headers.Add("Accept", "text/html,*/*;q=0.8");
+  head.headers.Add("Accept-Encoding", "gzip, br");
+  if (!accept_language.empty()) head.headers.Add("Accept-Language", accept_language);
+  return head;
+}
+
+proxy::ResponseHead Html200() {
+  proxy::ResponseHead head;
+  head.status = 200;
+  head.framing = proxy::BodyFraming::kContentLength;
+  head.content_length = 40;
+  head.headers.Add("Content-Type", "text/html");
+  head.headers.Add("ETag", "\"abc\"");
+  head.headers.Add("Content-MD5", "xyz");
+  head.headers.Add("Accept-Ranges", "bytes");
+  return head;
+}
+
+std::string Body(proxy::StreamFilter& filter, const std::string& page) {
+  proxy::EvbufferPtr buf(evbuffer_new());
+  evbuffer_add(buf.get(), page.data(), page.size());
+  filter.OnResponseBody(buf.get(), true);
+  std::string out(evbuffer_get_length(buf.get()), '\0');
+  evbuffer_remove(buf.get(), out.data(), out.size());
+  return out;
+}
+
+class BannerFilterTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    setenv("TZ", "Europe/Paris", 1);
+    tzset();
+  }
+  std::unique_ptr<BannerFilterFactory> Factory(const config::Config& config) {
+    std::string error;
+    auto factory = BannerFilterFactory::Create(config, 2, &state_, &stats_, &error);
+    EXPECT_TRUE(factory) << error;
+    return factory;
+  }
+  void SetOverride(const std::string& message, const std::string& severity,
+                   std::optional<admin::TimePoint> next = std::nullopt) {
+    auto state = std::make_shared<admin::RuntimeState>(*state_.Load());
+    admin::BannerOverride b;
+    b.message = message;
+    b.severity = severity;
+    b.next_update_at = next;
+    state->banner = b;
+    state->version++;
+    state_.Publish(state);
+  }
+
+  proxy::Published<admin::RuntimeState> state_{std::make_shared<admin::RuntimeState>()};
+  BannerStats stats_;
+  FakeCallbacks callbacks_;
+};
+
+TEST_F(BannerFilterTest, NothingInForceChangesNothing) {
+  config::Config config;
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/");
+  EXPECT_EQ(filter->OnRequestHeaders(request), proxy::FilterStatus::kContinue);
+  proxy::ResponseHead response = Html200();
+  filter->OnResponseHeaders(response);
+  EXPECT_FALSE(filter->WantsResponseBody());
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength);
+  EXPECT_EQ(*response.headers.Find("ETag"), "\"abc\"");
+}
+
+TEST_F(BannerFilterTest, ConfigBannerIsInjectedAndHeadIsFixed) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "High demand <b>& \"quotes\"";
+  config.banner.severity = "warning";
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/products/1");
+  filter->OnRequestHeaders(request);
+  EXPECT_EQ(*request.headers.Find("Accept-Encoding"), "gzip, br");  // recode mode: untouched
+  proxy::ResponseHead response = Html200();
+  filter->OnResponseHeaders(response);
+  ASSERT_TRUE(filter->WantsResponseBody());
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kChunked);
+  EXPECT_EQ(*response.headers.Find("ETag"), "W/\"abc\"");
+  EXPECT_EQ(response.headers.Find("Content-MD5"), nullptr);
+  EXPECT_EQ(response.headers.Find("Accept-Ranges"), nullptr);
+  std::string out = Body(*filter, "<html><body>x</body></html>");
+  EXPECT_EQ(out.find("<html><body><div class=\"tidegate-banner tidegate-banner--warning\" "
+                     "role=\"status\""),
+            0u)
+      << out;
+  EXPECT_NE(out.find("High demand &lt;b&gt;&amp; &quot;quotes&quot;"), std::string::npos) << out;
+  EXPECT_EQ(out.find("<b>"), std::string::npos);
+  EXPECT_EQ(out.substr(out.size() - 15), "x</body></html>");
+  EXPECT_EQ(stats_.injections.load(), 1u);
+}
+
+TEST_F(BannerFilterTest, RuntimeOverrideInFrenchWithNextUpdate) {
+  config::Config config;
+  config.site.status_page_url = "https://status.example/";
+  auto factory = Factory(config);
+  auto next = admin::ParseRfc3339("2030-01-15T13:30:00Z");  // 14:30 in Paris
+  SetOverride("Forte affluence", "critical", next);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/", "fr-FR,fr;q=0.9,en;q=0.5");
+  filter->OnRequestHeaders(request);
+  proxy::ResponseHead response = Html200();
+  filter->OnResponseHeaders(response);
+  std::string out = Body(*filter, "<body>x");
+  EXPECT_NE(out.find("role=\"alert\""), std::string::npos) << out;
+  EXPECT_NE(out.find("Prochaine mise à jour à"), std::string::npos) << out;
+  EXPECT_NE(out.find("14:30</time>"), std::string::npos) << out;
+  EXPECT_NE(out.find("href=\"https://status.example/\""), std::string::npos) << out;
+  EXPECT_NE(out.find("lang=\"fr\""), std::string::npos) << out;
+
+  // English for another shopper, same state.
+  auto english = factory->CreateFilter(callbacks_);
+  proxy::RequestHead en_request = Get("/", "en-GB");
+  english->OnRequestHeaders(en_request);
+  proxy::ResponseHead en_response = Html200();
+  english->OnResponseHeaders(en_response);
+  std::string en_out = Body(*english, "<body>x");
+  EXPECT_NE(en_out.find("Next update at"), std::string::npos) << en_out;
+  EXPECT_NE(en_out.find("Forte affluence"), std::string::npos) << en_out;
+}
+
+TEST_F(BannerFilterTest, ClearingTheOverrideStopsTheBanner) {
+  config::Config config;
+  auto factory = Factory(config);
+  SetOverride("on", "info");
+  {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    filter->OnResponseHeaders(response);
+    EXPECT_TRUE(filter->WantsResponseBody());
+  }
+  auto cleared = std::make_shared<admin::RuntimeState>(*state_.Load());
+  cleared->banner.reset();
+  cleared->version++;
+  state_.Publish(cleared);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/");
+  filter->OnRequestHeaders(request);
+  proxy::ResponseHead response = Html200();
+  filter->OnResponseHeaders(response);
+  EXPECT_FALSE(filter->WantsResponseBody());
+}
+
+TEST_F(BannerFilterTest, IdentityModeRewritesAcceptEncodingForPages) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "m";
+  config.banner.compressed = config::BannerCompressed::kIdentity;
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead page = Get("/");
+  filter->OnRequestHeaders(page);
+  EXPECT_EQ(*page.headers.Find("Accept-Encoding"), "identity");
+  auto image_filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead image = Get("/logo.png");
+  image.headers.Set("Accept", "image/avif,image/webp,*/*");
+  image_filter->OnRequestHeaders(image);
+  EXPECT_EQ(*image.headers.Find("Accept-Encoding"), "gzip, br");
+}
+
+TEST_F(BannerFilterTest, SkipsAreCountedAndLeaveTheResponseAlone) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "m";
+  config.banner.match = {"^/shop"};
+  auto factory = Factory(config);
+  {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/other");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    filter->OnResponseHeaders(response);
+    EXPECT_FALSE(filter->WantsResponseBody());
+    EXPECT_EQ(*response.headers.Find("ETag"), "\"abc\"");
+  }
+  {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/shop");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    response.headers.Add("Content-Encoding", "br");
+    filter->OnResponseHeaders(response);
+    EXPECT_FALSE(filter->WantsResponseBody());
+  }
+  {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/shop");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    filter->OnResponseHeaders(response);
+    EXPECT_EQ(Body(*filter, "<html>no tag"), "<html>no tag");
+  }
+  EXPECT_EQ(stats_.skipped(SkipReason::kRoute), 1u);
+  EXPECT_EQ(stats_.skipped(SkipReason::kEncoding), 1u);
+  EXPECT_EQ(stats_.skipped(SkipReason::kNoBodyTag), 1u);
+  EXPECT_EQ(stats_.injections.load(), 0u);
+}
+
+TEST_F(BannerFilterTest, ServesTheStylesheetAndLeavesOtherBuiltinPaths) {
+  config::Config config;
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead css = Get("/.tidegate/assets/banner.css?v=1");
+  EXPECT_EQ(filter->OnRequestHeaders(css), proxy::FilterStatus::kStop);
+  ASSERT_TRUE(callbacks_.replied);
+  EXPECT_EQ(callbacks_.status, 200);
+  EXPECT_EQ(*callbacks_.headers.Find("Content-Type"), "text/css; charset=utf-8");
+  EXPECT_NE(callbacks_.headers.Find("ETag"), nullptr);
+  EXPECT_NE(callbacks_.headers.Find("Cache-Control"), nullptr);
+  EXPECT_NE(callbacks_.body.find(".tidegate-banner"), std::string::npos);
+
+  FakeCallbacks other;
+  auto health = factory->CreateFilter(other);
+  proxy::RequestHead request = Get("/.tidegate/health");
+  EXPECT_EQ(health->OnRequestHeaders(request), proxy::FilterStatus::kContinue);
+  EXPECT_FALSE(other.replied);
+}
+
+TEST_F(BannerFilterTest, RendersOncePerStateVersion) {
+  config::Config config;
+  auto factory = Factory(config);
+  SetOverride("one", "info");
+  proxy::RequestHead request = Get("/");
+  auto first = factory->BannerFor(0, request);
+  auto second = factory->BannerFor(0, request);
+  ASSERT_TRUE(first);
+  EXPECT_EQ(first.get(), second.get());  // the same rendered string
+  SetOverride("two", "info");
+  auto third = factory->BannerFor(0, request);
+  ASSERT_TRUE(third);
+  EXPECT_NE(third->find("two"), std::string::npos);
+  // A worker index past the slots still works (shared, locked slot).
+  EXPECT_TRUE(factory->BannerFor(17, request));
+}
+
+}  // namespace
+}  // namespace tidegate::banner
