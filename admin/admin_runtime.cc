@@ -1,5 +1,7 @@
 #include "admin/admin_runtime.h"
 
+#include "admin/redis_store.h"
+
 namespace tidegate::admin {
 
 std::string DefaultAuditLogPath(const config::Config& config) {
@@ -18,7 +20,13 @@ std::unique_ptr<AdminRuntime> AdminRuntime::Start(event_base* control_base,
                                                   AdminServerOptions options) {
   std::unique_ptr<AdminRuntime> runtime(new AdminRuntime());
   runtime->config_ = std::move(config);
-  runtime->store_ = std::make_unique<LocalStore>();
+  if (runtime->config_->state.backend == config::StateBackend::kRedis) {
+    RedisStoreOptions store_options = RedisStoreOptions::FromConfig(runtime->config_->state);
+    store_options.warn = warn;
+    runtime->store_ = RedisStore::Start(control_base, std::move(store_options));
+  } else {
+    runtime->store_ = std::make_unique<LocalStore>();
+  }
   runtime->audit_ = AuditLog::Open(audit_log_path, error);
   if (!runtime->audit_) return nullptr;
   AdminApi::Deps deps;
@@ -35,8 +43,20 @@ std::unique_ptr<AdminRuntime> AdminRuntime::Start(event_base* control_base,
 }
 
 bool AdminRuntime::Reconfigure(std::shared_ptr<const config::Config> config, std::string* error) {
+  const config::StateConfig& before = config_->state;
+  const config::StateConfig& after = config->state;
+  bool state_changed =
+      before.backend != after.backend ||
+      (before.redis ? before.redis->text : "") != (after.redis ? after.redis->text : "") ||
+      before.redis_timeout != after.redis_timeout ||
+      before.resync_interval != after.resync_interval;
   config_ = std::move(config);
-  return server_->Reconfigure(config_->admin, error);
+  if (!server_->Reconfigure(config_->admin, error)) return false;
+  if (state_changed) {
+    *error = "state: [state] changed; restart tidegate to apply it (the store in use is kept)";
+    return false;
+  }
+  return true;
 }
 
 }  // namespace tidegate::admin

@@ -1,5 +1,6 @@
 // Everything operator control needs, bundled for the binary: the state store
-// (LocalStore for now), the audit log and the admin listener.
+// (LocalStore, or RedisStore when [state].backend = "redis" — chosen at start;
+// a change of [state] needs a restart), the audit log and the admin listener.
 //
 // Wiring (app/, control thread):
 //   auto admin = admin::AdminRuntime::Start(control_base, config,
@@ -43,7 +44,8 @@ class AdminRuntime {
   // SIGHUP: the new configuration's values, tokens and names apply to the
   // next request; run-time overrides are kept. False + *error when the admin
   // part of it could not be fully applied (listen address changed: restart
-  // needed; or every token removed on a non-loopback listener: old tokens kept).
+  // needed; or every token removed on a non-loopback listener: old tokens kept;
+  // or [state] changed: the store chosen at start is kept until a restart).
   bool Reconfigure(std::shared_ptr<const config::Config> config, std::string* error);
 
   // The immutable run-time state to publish to workers, and its change

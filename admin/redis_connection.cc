@@ -1,0 +1,274 @@
+#include "admin/redis_connection.h"
+
+#include <hiredis/adapters/libevent.h>
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+
+namespace tidegate::admin {
+namespace {
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+// Copies a hiredis reply; false (and *error) when it is, or contains, an
+// error reply: those are failures, never data.
+bool CopyReply(const redisReply* in, RedisReply* out, std::string* error) {
+  switch (in->type) {
+    case REDIS_REPLY_ERROR:
+      *error = std::string(in->str, in->len);
+      return false;
+    case REDIS_REPLY_INTEGER:
+      out->type = RedisReply::Type::kInteger;
+      out->integer = in->integer;
+      return true;
+    case REDIS_REPLY_STRING:
+    case REDIS_REPLY_STATUS:
+      out->type =
+          in->type == REDIS_REPLY_STRING ? RedisReply::Type::kString : RedisReply::Type::kStatus;
+      out->str.assign(in->str, in->len);
+      return true;
+    case REDIS_REPLY_ARRAY:
+      out->type = RedisReply::Type::kArray;
+      out->elements.resize(in->elements);
+      for (size_t i = 0; i < in->elements; ++i) {
+        if (!CopyReply(in->element[i], &out->elements[i], error)) return false;
+      }
+      return true;
+    case REDIS_REPLY_NIL:
+    default:
+      out->type = RedisReply::Type::kNil;
+      return true;
+  }
+}
+
+double SecondsSince(std::chrono::steady_clock::time_point start) {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+}
+
+}  // namespace
+
+RedisConnection::RedisConnection(event_base* base, Options options, StatusCallback on_status)
+    : base_(base),
+      options_(std::move(options)),
+      on_status_(std::move(on_status)),
+      random_(std::random_device{}()) {
+  connect_timer_ = evtimer_new(base_, &RedisConnection::OnConnectTimeout, this);
+  retry_timer_ = evtimer_new(base_, &RedisConnection::OnRetry, this);
+}
+
+RedisConnection::~RedisConnection() {
+  closing_ = true;
+  if (ac_ != nullptr) {
+    redisAsyncContext* ac = ac_;
+    ac_ = nullptr;
+    connected_ = false;
+    redisAsyncFree(ac);  // runs every pending callback with NULL: dropped (closing_)
+  }
+  for (auto& [id, pending] : pending_) {
+    if (pending->timer != nullptr) event_free(pending->timer);
+  }
+  pending_.clear();
+  event_free(connect_timer_);
+  event_free(retry_timer_);
+}
+
+void RedisConnection::Start() {
+  if (ac_ == nullptr && !evtimer_pending(retry_timer_, nullptr)) Connect();
+}
+
+std::string RedisConnection::TimeoutText() const {
+  return std::to_string(options_.timeout.count()) + "ms";
+}
+
+void RedisConnection::Connect() {
+  drop_reason_.clear();
+  const config::Address& a = options_.address;
+  redisAsyncContext* ac = a.unix_path.empty() ? redisAsyncConnect(a.host.c_str(), a.port)
+                                              : redisAsyncConnectUnix(a.unix_path.c_str());
+  if (ac == nullptr) return Lost("cannot allocate a connection");
+  if (ac->err != 0) {
+    std::string why = ac->errstr;
+    redisAsyncFree(ac);
+    return Lost("connect: " + why);
+  }
+  ac->data = this;
+  if (redisLibeventAttach(ac, base_) != REDIS_OK) {
+    redisAsyncFree(ac);
+    return Lost("cannot attach to the event loop");
+  }
+  redisAsyncSetConnectCallback(ac, &RedisConnection::OnConnect);
+  redisAsyncSetDisconnectCallback(ac, &RedisConnection::OnDisconnect);
+  ac_ = ac;
+  timeval tv = ToTimeval(options_.timeout);
+  evtimer_add(connect_timer_, &tv);
+}
+
+void RedisConnection::OnConnect(const redisAsyncContext* ac, int status) {
+  auto* self = static_cast<RedisConnection*>(ac->data);
+  if (self->ac_ != ac) return;
+  evtimer_del(self->connect_timer_);
+  if (status != REDIS_OK) {
+    // hiredis frees this context when we return: forget it, never free it.
+    self->ac_ = nullptr;
+    return self->Lost(std::string("connect: ") + ac->errstr);
+  }
+  self->connected_ = true;
+  self->backoff_ = std::chrono::milliseconds(0);
+  ++self->connects_;
+  if (self->on_status_) self->on_status_(true, "");
+}
+
+void RedisConnection::OnDisconnect(const redisAsyncContext* ac, int /*status*/) {
+  auto* self = static_cast<RedisConnection*>(ac->data);
+  if (self->ac_ != ac) return;  // dropped by us: already reported
+  self->ac_ = nullptr;          // hiredis frees it when we return
+  self->connected_ = false;
+  self->Lost(ac->err != 0 ? std::string("connection lost: ") + ac->errstr
+                          : std::string("connection closed"));
+}
+
+void RedisConnection::Lost(const std::string& reason) {
+  connected_ = false;
+  if (closing_) return;
+  if (on_status_) on_status_(false, options_.name + ": " + reason);
+  ScheduleRetry();
+}
+
+void RedisConnection::ScheduleRetry() {
+  if (closing_ || evtimer_pending(retry_timer_, nullptr)) return;
+  backoff_ = backoff_.count() == 0 ? options_.backoff_initial
+                                   : std::min(backoff_ * 2, options_.backoff_max);
+  std::uniform_int_distribution<int> jitter(80, 120);  // ±20 %
+  auto delay = std::chrono::milliseconds(backoff_.count() * jitter(random_) / 100);
+  timeval tv = ToTimeval(delay);
+  evtimer_add(retry_timer_, &tv);
+}
+
+void RedisConnection::OnRetry(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<RedisConnection*>(arg);
+  if (self->ac_ == nullptr) self->Connect();
+}
+
+void RedisConnection::OnConnectTimeout(evutil_socket_t, short, void* arg) {
+  static_cast<RedisConnection*>(arg)->Drop("connect timed out after " +
+                                           static_cast<RedisConnection*>(arg)->TimeoutText());
+}
+
+void RedisConnection::Drop(const std::string& reason) {
+  if (ac_ == nullptr) return;
+  redisAsyncContext* ac = ac_;
+  ac_ = nullptr;
+  connected_ = false;
+  drop_reason_ = options_.name + ": " + reason;
+  evtimer_del(connect_timer_);
+  // Pending callbacks run with NULL replies (failed with drop_reason_);
+  // OnDisconnect then sees a context that is no longer ours and ignores it.
+  redisAsyncFree(ac);
+  Lost(reason);
+}
+
+void RedisConnection::Command(const std::vector<std::string>& args, ReplyCallback done) {
+  Send(args, std::move(done), nullptr);
+}
+
+void RedisConnection::Subscribe(const std::string& channel, MessageCallback on_message,
+                                ReplyCallback on_subscribed) {
+  Send({"SUBSCRIBE", channel}, std::move(on_subscribed), std::move(on_message));
+}
+
+RedisConnection::Pending* RedisConnection::Send(const std::vector<std::string>& args,
+                                                ReplyCallback done, MessageCallback on_msg) {
+  if (!connected_ || ac_ == nullptr) {
+    RedisResult result;
+    result.error = options_.name + ": not connected";
+    if (done) done(std::move(result));
+    return nullptr;
+  }
+  auto pending = std::make_unique<Pending>();
+  Pending* p = pending.get();
+  p->owner = this;
+  p->id = next_id_++;
+  p->done = std::move(done);
+  p->on_message = std::move(on_msg);
+  p->sent_at = std::chrono::steady_clock::now();
+  std::vector<const char*> argv;
+  std::vector<size_t> lengths;
+  for (const std::string& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  if (redisAsyncCommandArgv(ac_, &RedisConnection::OnReply, p, static_cast<int>(argv.size()),
+                            argv.data(), lengths.data()) != REDIS_OK) {
+    RedisResult result;
+    result.error = options_.name + ": cannot send the command";
+    if (p->done) p->done(std::move(result));
+    return nullptr;
+  }
+  p->timer = evtimer_new(base_, &RedisConnection::OnCommandTimeout, p);
+  timeval tv = ToTimeval(options_.timeout);
+  evtimer_add(p->timer, &tv);
+  pending_[p->id] = std::move(pending);
+  return p;
+}
+
+void RedisConnection::OnCommandTimeout(evutil_socket_t, short, void* arg) {
+  auto* p = static_cast<Pending*>(arg);
+  RedisConnection* self = p->owner;
+  // Freeing the context fails this command and every other pending one.
+  self->Drop("timed out after " + self->TimeoutText());
+}
+
+void RedisConnection::OnReply(redisAsyncContext* ac, void* reply, void* privdata) {
+  auto* p = static_cast<Pending*>(privdata);
+  RedisConnection* self = p->owner;
+  auto* r = static_cast<redisReply*>(reply);
+  RedisResult result;
+  result.latency_seconds = SecondsSince(p->sent_at);
+  if (r == nullptr) {
+    if (self->ac_ == ac) self->connected_ = false;  // hiredis is tearing it down
+    result.error = self->ac_ != ac && !self->drop_reason_.empty() ? self->drop_reason_
+                   : ac->err != 0 ? self->options_.name + ": connection lost: " + ac->errstr
+                                  : self->options_.name + ": connection lost";
+    return self->Finish(p, std::move(result));
+  }
+  if (p->on_message) {
+    // A subscription: ["subscribe", channel, n] once, then ["message", channel, payload].
+    if (r->type == REDIS_REPLY_ARRAY && r->elements >= 3 &&
+        r->element[0]->type == REDIS_REPLY_STRING) {
+      std::string kind(r->element[0]->str, r->element[0]->len);
+      if (kind == "message" && r->element[2]->type == REDIS_REPLY_STRING) {
+        if (!self->closing_) p->on_message(std::string(r->element[2]->str, r->element[2]->len));
+      } else if (kind == "subscribe" && p->done) {
+        if (p->timer != nullptr) evtimer_del(p->timer);
+        result.ok = true;
+        ReplyCallback done = std::move(p->done);
+        p->done = nullptr;
+        if (!self->closing_) done(std::move(result));
+      }
+    }
+    return;
+  }
+  result.ok = CopyReply(r, &result.reply, &result.error);
+  if (!result.ok) result.error = self->options_.name + ": " + result.error;
+  self->Finish(p, std::move(result));
+}
+
+void RedisConnection::Finish(Pending* p, RedisResult result) {
+  auto it = pending_.find(p->id);
+  if (it == pending_.end()) return;
+  std::unique_ptr<Pending> owned = std::move(it->second);
+  pending_.erase(it);
+  if (owned->timer != nullptr) {
+    event_free(owned->timer);
+    owned->timer = nullptr;
+  }
+  if (!closing_ && owned->done) owned->done(std::move(result));
+}
+
+}  // namespace tidegate::admin

@@ -1,0 +1,352 @@
+#include "admin/redis_store.h"
+
+#include <hiredis/hiredis.h>
+
+#include "admin/redis_scripts.h"
+#include "admin/runtime_state_json.h"
+
+namespace tidegate::admin {
+namespace {
+
+constexpr int kMaxApplyAttempts = 5;
+constexpr auto kWarnEvery = std::chrono::seconds(10);
+
+std::string Dump(const nlohmann::json& j) {
+  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+timeval ToTimeval(std::chrono::milliseconds ms) {
+  timeval tv;
+  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
+  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
+  return tv;
+}
+
+}  // namespace
+
+struct RedisStore::ApplyOp {
+  StateChange change;
+  std::string actor;
+  std::optional<uint64_t> expected;
+  DoneCallback done;
+  int attempts = 0;
+};
+
+RedisStoreOptions RedisStoreOptions::FromConfig(const config::StateConfig& state) {
+  RedisStoreOptions options;
+  if (state.redis) options.address = *state.redis;
+  options.timeout = state.redis_timeout;
+  options.resync_interval = state.resync_interval;
+  return options;
+}
+
+RedisStore::RedisStore(event_base* base, RedisStoreOptions options)
+    : base_(base),
+      options_(std::move(options)),
+      state_key_(options_.prefix + ":state"),
+      version_key_(options_.prefix + ":version"),
+      audit_key_(options_.prefix + ":audit"),
+      channel_(options_.prefix + ":changes"),
+      state_(std::make_shared<const RuntimeState>()) {}
+
+std::unique_ptr<RedisStore> RedisStore::Start(event_base* base, RedisStoreOptions options) {
+  std::unique_ptr<RedisStore> store(new RedisStore(base, std::move(options)));
+  RedisStore* self = store.get();
+  store->LoadAtStart();
+  RedisConnection::Options c;
+  c.address = self->options_.address;
+  c.timeout = self->options_.timeout;
+  c.name = "redis " + c.address.text;
+  store->commands_ = std::make_unique<RedisConnection>(
+      base, c, [self](bool up, const std::string& error) { self->OnCommandsStatus(up, error); });
+  c.name = "redis " + c.address.text + " (subscriber)";
+  store->subscriber_ = std::make_unique<RedisConnection>(
+      base, c, [self](bool up, const std::string& error) { self->OnSubscriberStatus(up, error); });
+  store->resync_timer_ = event_new(base, -1, EV_PERSIST, &RedisStore::OnResyncTimer, self);
+  timeval tv = ToTimeval(store->options_.resync_interval);
+  evtimer_add(store->resync_timer_, &tv);
+  store->commands_->Start();
+  store->subscriber_->Start();
+  return store;
+}
+
+RedisStore::~RedisStore() {
+  // Connections first: their pending callbacks (which point here) are dropped.
+  commands_.reset();
+  subscriber_.reset();
+  if (resync_timer_ != nullptr) event_free(resync_timer_);
+}
+
+TimePoint RedisStore::Now() const { return options_.clock ? options_.clock() : Clock::now(); }
+
+// One blocking read, bounded by the timeout, before any worker runs: the
+// process then starts with the shared switches already in force.
+void RedisStore::LoadAtStart() {
+  timeval tv = ToTimeval(options_.timeout);
+  const config::Address& a = options_.address;
+  redisContext* c = a.unix_path.empty() ? redisConnectWithTimeout(a.host.c_str(), a.port, tv)
+                                        : redisConnectUnixWithTimeout(a.unix_path.c_str(), tv);
+  ++operations_;
+  if (c == nullptr || c->err != 0) {
+    Failed("redis " + a.text + ": start-up read: " + (c ? c->errstr : "cannot allocate"));
+    if (c != nullptr) redisFree(c);
+    return;
+  }
+  redisSetTimeout(c, tv);
+  auto start = std::chrono::steady_clock::now();
+  auto* reply =
+      static_cast<redisReply*>(redisCommand(c, "GET %b", state_key_.data(), state_key_.size()));
+  last_latency_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  if (reply == nullptr) {
+    Failed("redis " + a.text + ": start-up read: " + c->errstr);
+  } else if (reply->type == REDIS_REPLY_ERROR) {
+    Failed("redis " + a.text + ": start-up read: " + std::string(reply->str, reply->len));
+  } else if (reply->type == REDIS_REPLY_STRING) {
+    if (Adopt(std::string(reply->str, reply->len), /*notify=*/false)) Succeeded();
+  } else {
+    Succeeded();  // nil: nothing stored yet
+  }
+  if (reply != nullptr) freeReplyObject(reply);
+  redisFree(c);
+}
+
+void RedisStore::OnCommandsStatus(bool up, const std::string& error) {
+  if (up) return Resync();  // learns what changed while we were away
+  Failed(error);
+}
+
+void RedisStore::OnSubscriberStatus(bool up, const std::string& error) {
+  if (!up) {
+    // The periodic resync keeps the state fresh meanwhile; the command
+    // connection reports Redis itself being down.
+    if (healthy_) Warn("pub/sub connection down (" + error + "); resyncing periodically");
+    return;
+  }
+  subscriber_->Subscribe(
+      channel_, [this](const std::string&) { Resync(); },
+      [this](RedisResult result) {
+        if (!result.ok) return;  // the subscriber reconnects by itself
+        Resync();                // catch what was announced before we listened
+      });
+}
+
+void RedisStore::OnResyncTimer(evutil_socket_t, short, void* arg) {
+  static_cast<RedisStore*>(arg)->Resync();
+}
+
+void RedisStore::Resync() {
+  if (!commands_ || !commands_->connected()) return;
+  if (resync_in_flight_) {
+    resync_again_ = true;
+    return;
+  }
+  resync_in_flight_ = true;
+  commands_->Command({"GET", state_key_}, [this](RedisResult result) {
+    resync_in_flight_ = false;
+    Record(result);
+    if (result.ok) {
+      if (result.reply.type == RedisReply::Type::kString) {
+        Adopt(result.reply.str, /*notify=*/true);
+      } else if (state_->version > 0) {
+        Seed();
+      }
+    }
+    if (resync_again_) {
+      resync_again_ = false;
+      Resync();
+    }
+  });
+}
+
+void RedisStore::Seed() {
+  Warn("no state in Redis (restarted empty?): writing back the last known state, version " +
+       std::to_string(state_->version));
+  std::string text = state_text_.empty() ? Dump(ToJson(*state_)) : state_text_;
+  commands_->Command({"EVAL", kSeedScript, "2", state_key_, version_key_, text,
+                      std::to_string(state_->version), channel_},
+                     [this](RedisResult result) { Record(result); });
+}
+
+std::shared_ptr<const RuntimeState> RedisStore::Adopt(const std::string& text, bool notify) {
+  if (text == state_text_) return state_;
+  std::string error;
+  std::optional<RuntimeState> parsed = RuntimeStateFromText(text, &error);
+  if (!parsed) {
+    ++errors_;
+    Failed("the state stored in Redis (" + state_key_ + ") is invalid: " + error);
+    return nullptr;
+  }
+  state_ = std::make_shared<const RuntimeState>(std::move(*parsed));
+  state_text_ = text;
+  if (notify && on_change_) on_change_(state_);
+  return state_;
+}
+
+void RedisStore::Apply(const StateChange& change, const std::string& actor,
+                       std::optional<uint64_t> expected_version, DoneCallback done) {
+  auto op = std::make_shared<ApplyOp>();
+  op->change = change;
+  op->actor = actor;
+  op->expected = expected_version;
+  op->done = std::move(done);
+  // One change at a time per instance: concurrent ones would only race each
+  // other on the compare-and-set.
+  queue_.push_back(std::move(op));
+  if (!apply_in_flight_) StartNextApply();
+}
+
+void RedisStore::StartNextApply() {
+  if (queue_.empty()) return;
+  apply_in_flight_ = true;
+  std::shared_ptr<ApplyOp> op = std::move(queue_.front());
+  queue_.pop_front();
+  ApplyRead(std::move(op));
+}
+
+void RedisStore::ApplyRead(std::shared_ptr<ApplyOp> op) {
+  if (!commands_->connected()) {
+    ++operations_;
+    ++errors_;
+    ApplyResult out;
+    out.before = out.after = state_;
+    out.status = ApplyStatus::kUnavailable;
+    out.error = "state store unavailable: " +
+                (last_error_.empty() ? std::string("not connected to Redis") : last_error_);
+    return FinishApply(op, std::move(out));
+  }
+  commands_->Command({"GET", state_key_}, [this, op](RedisResult result) {
+    Record(result);
+    ApplyResult out;
+    out.before = out.after = state_;
+    if (!result.ok) {
+      out.status = ApplyStatus::kUnavailable;
+      out.error = "state store unavailable: " + result.error;
+      return FinishApply(op, std::move(out));
+    }
+    std::shared_ptr<const RuntimeState> base = state_;
+    if (result.reply.type == RedisReply::Type::kString) {
+      base = Adopt(result.reply.str, /*notify=*/true);
+      if (!base) {
+        out.status = ApplyStatus::kUnavailable;
+        out.error = "state store unavailable: " + last_error_;
+        return FinishApply(op, std::move(out));
+      }
+    }
+    // nil: Redis has no state (first use, or restarted empty): build on ours.
+    ApplyOn(op, std::move(base));
+  });
+}
+
+void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const RuntimeState> base) {
+  ApplyResult out;
+  out.before = out.after = base;
+  if (op->expected && *op->expected != base->version) {
+    out.status = ApplyStatus::kConflict;
+    out.error = "state is at version " + std::to_string(base->version) + ", not " +
+                std::to_string(*op->expected);
+    return FinishApply(op, std::move(out));
+  }
+  bool changed = false;
+  TimePoint now = Now();
+  RuntimeState next = ApplyChange(*base, op->change, op->actor, now, &changed);
+  if (!changed) {
+    out.status = ApplyStatus::kUnchanged;
+    return FinishApply(op, std::move(out));
+  }
+  std::string text = Dump(ToJson(next));
+  std::string audit = Dump(ChangeAuditJson(op->change, op->actor, now, *base, next));
+  commands_->Command(
+      {"EVAL", kCompareAndSetScript, "3", state_key_, version_key_, audit_key_,
+       std::to_string(base->version), text, std::to_string(next.version), audit,
+       std::to_string(options_.audit_max_entries), channel_},
+      [this, op, base, text](RedisResult result) {
+        Record(result);
+        ApplyResult out;
+        out.before = out.after = base;
+        const RedisReply& r = result.reply;
+        bool well_formed = result.ok && r.type == RedisReply::Type::kArray &&
+                           r.elements.size() == 2 &&
+                           r.elements[0].type == RedisReply::Type::kInteger &&
+                           r.elements[1].type == RedisReply::Type::kInteger;
+        if (!well_formed) {
+          if (result.ok) Failed("unexpected reply to the compare-and-set script");
+          out.status = ApplyStatus::kUnavailable;
+          out.error = "state store unavailable: " + (result.ok ? last_error_ : result.error);
+          return FinishApply(op, std::move(out));
+        }
+        if (r.elements[0].integer == 1) {
+          auto after = Adopt(text, /*notify=*/false);
+          out.status = ApplyStatus::kApplied;
+          out.after = after ? after : base;
+          return FinishApply(op, std::move(out), /*notify=*/after != nullptr);
+        }
+        uint64_t current = static_cast<uint64_t>(r.elements[1].integer);
+        if (op->expected) {
+          out.status = ApplyStatus::kConflict;
+          out.error = "state is at version " + std::to_string(current) + ", not " +
+                      std::to_string(*op->expected);
+          return FinishApply(op, std::move(out));
+        }
+        if (++op->attempts >= kMaxApplyAttempts) {
+          out.status = ApplyStatus::kUnavailable;
+          out.error = "state store busy: the state kept changing under this change; try again";
+          return FinishApply(op, std::move(out));
+        }
+        ApplyRead(op);  // someone else changed it: recompute on the fresh state
+      });
+}
+
+void RedisStore::FinishApply(const std::shared_ptr<ApplyOp>& op, ApplyResult result, bool notify) {
+  DoneCallback done = std::move(op->done);
+  op->done = nullptr;
+  if (done) done(std::move(result));
+  if (notify && on_change_) on_change_(state_);  // after `done`, as StateStore promises
+  apply_in_flight_ = false;
+  StartNextApply();
+}
+
+void RedisStore::Record(const RedisResult& result) {
+  ++operations_;
+  last_latency_ = result.latency_seconds;
+  if (result.ok) {
+    Succeeded();
+  } else {
+    ++errors_;
+    Failed(result.error);
+  }
+}
+
+void RedisStore::Failed(const std::string& error) {
+  last_error_ = error;
+  auto now = std::chrono::steady_clock::now();
+  if (healthy_ || now - last_warn_ >= kWarnEvery) {
+    Warn("Redis state store unavailable: " + error + "; the last known state (version " +
+         std::to_string(state_->version) + ") stays in force");
+    last_warn_ = now;
+  }
+  healthy_ = false;
+}
+
+void RedisStore::Succeeded() {
+  if (!healthy_) Warn("Redis state store available again");
+  healthy_ = true;
+  last_error_.clear();
+}
+
+void RedisStore::Warn(const std::string& message) {
+  if (options_.warn) options_.warn("state.redis", message);
+}
+
+StoreHealth RedisStore::Health() const {
+  StoreHealth health;
+  health.backend = "redis";
+  health.healthy = healthy_ && commands_ && commands_->connected();
+  health.last_error = last_error_;
+  if (!health.healthy && health.last_error.empty()) health.last_error = "not connected yet";
+  health.operations_total = operations_;
+  health.errors_total = errors_;
+  health.last_latency_seconds = last_latency_;
+  return health;
+}
+
+}  // namespace tidegate::admin

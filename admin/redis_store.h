@@ -1,0 +1,121 @@
+// RedisStore: the operators' run-time state (admin/runtime_state.h) shared by
+// every tidegate instance through one Redis server. docs/state.md describes
+// the design; in short:
+// * `<prefix>:state` holds the whole RuntimeState as JSON, `<prefix>:version`
+//   its version; Apply() reads the state, computes the change locally with
+//   ApplyChange(), and writes it with one atomic compare-and-set Lua script
+//   (redis_scripts.h) that also appends an audit entry to the capped stream
+//   `<prefix>:audit` and PUBLISHes the new version on `<prefix>:changes`.
+//   Without an expected version a lost race is retried on a fresh read (up
+//   to 5 times); with one it is a conflict.
+// * Every instance SUBSCRIBEs to `<prefix>:changes` (a second connection) and
+//   also re-reads the state every resync_interval, so a lost message heals;
+//   every new state learned fires the change callback (which publishes it to
+//   the workers).
+// * Start() reads the state once, synchronously and bounded by the timeout,
+//   so a process starts with the shared switches in force; when Redis cannot
+//   be reached it starts with an empty state, unhealthy, and keeps trying.
+// * When Redis fails, the last known state stays in force, Apply() answers
+//   kUnavailable, Health() says why; warnings are rate-limited (one at the
+//   transition, then at most one per 10 s). When Redis comes back empty
+//   (restarted without persistence), the first instance to notice writes
+//   its last known state back.
+//
+// Contract (StateStore, admin/state_store.h): control thread only — the
+// thread running `base`; every callback runs there. Apply()'s `done` is
+// called exactly once (synchronously when Redis is known to be down,
+// otherwise from the event loop) unless the store is destroyed first; the
+// change callback runs after `done`. Destroy the store before `base`, and
+// never from inside one of its callbacks. Changes of one instance are applied
+// one at a time, in order. The process must ignore SIGPIPE (hiredis writes
+// with write(2); tidegate's Server does).
+#pragma once
+
+#include <event2/event.h>
+
+#include <chrono>
+#include <deque>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include "admin/redis_connection.h"
+#include "admin/state_store.h"
+#include "config/config.h"
+
+namespace tidegate::admin {
+
+struct RedisStoreOptions {
+  config::Address address;
+  std::chrono::milliseconds timeout{250};           // per command and per connect
+  std::chrono::milliseconds resync_interval{1000};  // full re-read
+  std::string prefix = "tidegate:{admin}";
+  int audit_max_entries = 10000;                                         // XADD MAXLEN ~
+  std::function<TimePoint()> clock;                                      // default: system clock
+  std::function<void(std::string_view key, std::string_view msg)> warn;  // optional
+
+  static RedisStoreOptions FromConfig(const config::StateConfig& state);
+};
+
+class RedisStore : public StateStore {
+ public:
+  static std::unique_ptr<RedisStore> Start(event_base* base, RedisStoreOptions options);
+  ~RedisStore() override;
+
+  std::shared_ptr<const RuntimeState> Current() const override { return state_; }
+  void Apply(const StateChange& change, const std::string& actor,
+             std::optional<uint64_t> expected_version, DoneCallback done) override;
+  void SetChangeCallback(StateCallback callback) override { on_change_ = std::move(callback); }
+  StoreHealth Health() const override;
+
+  // Re-reads the state now (also done every resync_interval and on every
+  // pub/sub message).
+  void Resync();
+
+ private:
+  struct ApplyOp;
+
+  RedisStore(event_base* base, RedisStoreOptions options);
+  void LoadAtStart();
+  void OnCommandsStatus(bool up, const std::string& error);
+  void OnSubscriberStatus(bool up, const std::string& error);
+  static void OnResyncTimer(evutil_socket_t, short, void* arg);
+  void Seed();
+  // Parses `text` and makes it the current state when it differs from the
+  // last one adopted. Returns the current state, or nullptr (and a recorded
+  // failure) when the text is not a valid state.
+  std::shared_ptr<const RuntimeState> Adopt(const std::string& text, bool notify);
+  void ApplyRead(std::shared_ptr<ApplyOp> op);
+  void ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const RuntimeState> base);
+  void StartNextApply();
+  void FinishApply(const std::shared_ptr<ApplyOp>& op, ApplyResult result, bool notify = false);
+  void Record(const RedisResult& result);
+  void Failed(const std::string& error);
+  void Succeeded();
+  void Warn(const std::string& message);
+  TimePoint Now() const;
+
+  event_base* base_;
+  RedisStoreOptions options_;
+  std::string state_key_, version_key_, audit_key_, channel_;
+  std::shared_ptr<const RuntimeState> state_;
+  std::string state_text_;  // the JSON `state_` was adopted from ("" = none yet)
+  StateCallback on_change_;
+  std::unique_ptr<RedisConnection> commands_;
+  std::unique_ptr<RedisConnection> subscriber_;
+  event* resync_timer_ = nullptr;
+  std::deque<std::shared_ptr<ApplyOp>> queue_;  // changes waiting for the one in flight
+  bool apply_in_flight_ = false;
+  bool resync_in_flight_ = false;
+  bool resync_again_ = false;
+
+  bool healthy_ = true;
+  std::string last_error_;
+  uint64_t operations_ = 0;
+  uint64_t errors_ = 0;
+  double last_latency_ = 0;
+  std::chrono::steady_clock::time_point last_warn_{};
+};
+
+}  // namespace tidegate::admin

@@ -1,0 +1,223 @@
+#include "admin/runtime_state_json.h"
+
+#include <limits>
+#include <type_traits>
+
+#include "config/value_parsers.h"
+
+namespace tidegate::admin {
+namespace {
+
+using Json = nlohmann::json;
+
+// Reads the fields of one JSON object; the first problem wins and is kept
+// with its path ("rooms.shop.mode: …").
+class FieldReader {
+ public:
+  FieldReader(const Json& object, std::string path, std::string* error)
+      : object_(object), path_(std::move(path)), error_(error) {
+    if (!object_.is_object()) Fail("", "not an object");
+  }
+
+  bool ok() const { return ok_; }
+
+  const Json* Find(const char* key) const {
+    if (!ok_) return nullptr;
+    auto it = object_.find(key);
+    return it == object_.end() || it->is_null() ? nullptr : &*it;
+  }
+
+  void String(const char* key, std::string* out, bool required = true) {
+    const Json* v = Find(key);
+    if (v == nullptr) {
+      if (required) Fail(key, "missing");
+      return;
+    }
+    if (!v->is_string()) return Fail(key, "not a string");
+    *out = v->get<std::string>();
+  }
+
+  void Time(const char* key, TimePoint* out) {
+    std::optional<TimePoint> t;
+    OptionalTime(key, &t);
+    if (ok_ && !t) return Fail(key, "missing");
+    if (t) *out = *t;
+  }
+
+  void OptionalTime(const char* key, std::optional<TimePoint>* out) {
+    const Json* v = Find(key);
+    if (v == nullptr) return;
+    if (!v->is_string()) return Fail(key, "not an RFC 3339 time");
+    *out = ParseRfc3339(v->get_ref<const std::string&>());
+    if (!*out) Fail(key, "not an RFC 3339 time");
+  }
+
+  void OptionalCount(const char* key, std::optional<uint32_t>* out) {
+    const Json* v = Find(key);
+    if (v == nullptr) return;
+    if (!v->is_number_unsigned() || v->get<uint64_t>() > std::numeric_limits<uint32_t>::max()) {
+      return Fail(key, "not a 32-bit unsigned integer");
+    }
+    *out = static_cast<uint32_t>(v->get<uint64_t>());
+  }
+
+  void OptionalDuration(const char* key, std::optional<config::Duration>* out) {
+    const Json* v = Find(key);
+    if (v == nullptr) return;
+    std::string why = "not a duration";
+    if (v->is_string()) *out = config::ParseDuration(v->get_ref<const std::string&>(), &why);
+    if (!*out) Fail(key, why);
+  }
+
+  template <typename T>
+  void OptionalEnum(const char* key, std::optional<T> (*parse)(std::string_view),
+                    std::optional<T>* out) {
+    const Json* v = Find(key);
+    if (v == nullptr) return;
+    if (v->is_string()) *out = parse(v->get_ref<const std::string&>());
+    if (!*out) Fail(key, "unknown value");
+  }
+
+  void Fail(std::string_view key, std::string_view why) {
+    if (!ok_) return;
+    ok_ = false;
+    std::string where = path_;
+    if (!key.empty()) where += (where.empty() ? "" : ".") + std::string(key);
+    *error_ = (where.empty() ? std::string() : where + ": ") + std::string(why);
+  }
+
+ private:
+  const Json& object_;
+  std::string path_;
+  std::string* error_;
+  bool ok_ = true;
+};
+
+bool ReadMaintenance(const Json& j, const std::string& path, MaintenanceOverride* m,
+                     std::string* error) {
+  FieldReader r(j, path, error);
+  r.String("message", &m->message);
+  r.OptionalTime("starts_at", &m->starts_at);
+  r.OptionalTime("until", &m->until);
+  r.String("set_by", &m->set_by);
+  r.Time("set_at", &m->set_at);
+  return r.ok();
+}
+
+bool ReadBanner(const Json& j, BannerOverride* b, std::string* error) {
+  FieldReader r(j, "banner", error);
+  r.String("message", &b->message);
+  r.String("severity", &b->severity);
+  if (r.ok() && !IsBannerSeverity(b->severity)) r.Fail("severity", "unknown value");
+  r.OptionalTime("next_update_at", &b->next_update_at);
+  r.OptionalTime("expires_at", &b->expires_at);
+  r.String("set_by", &b->set_by);
+  r.Time("set_at", &b->set_at);
+  return r.ok();
+}
+
+bool ReadRoom(const Json& j, const std::string& path, RoomOverride* o, std::string* error) {
+  FieldReader r(j, path, error);
+  r.OptionalEnum<config::RoomMode>("mode", &ParseRoomMode, &o->mode);
+  r.OptionalCount("total_active_users", &o->total_active_users);
+  r.OptionalCount("new_users_per_minute", &o->new_users_per_minute);
+  r.OptionalDuration("session_duration", &o->session_duration);
+  r.OptionalEnum<config::QueueingMethod>("queueing_method", &ParseQueueingMethod,
+                                         &o->queueing_method);
+  r.String("set_by", &o->set_by);
+  r.Time("set_at", &o->set_at);
+  return r.ok();
+}
+
+template <typename T>
+bool ReadMap(const Json& j, const char* name, std::map<std::string, T, std::less<>>* out,
+             bool (*read)(const Json&, const std::string&, T*, std::string*), std::string* error) {
+  auto it = j.find(name);
+  if (it == j.end() || it->is_null()) return true;
+  if (!it->is_object()) {
+    *error = std::string(name) + ": not an object";
+    return false;
+  }
+  for (const auto& [key, value] : it->items()) {
+    T item;
+    if (!read(value, std::string(name) + "." + key, &item, error)) return false;
+    out->emplace(key, std::move(item));
+  }
+  return true;
+}
+
+}  // namespace
+
+std::optional<RuntimeState> RuntimeStateFromJson(const Json& j, std::string* error) {
+  if (!j.is_object()) {
+    *error = "not a JSON object";
+    return std::nullopt;
+  }
+  RuntimeState state;
+  auto version = j.find("version");
+  if (version == j.end() || !version->is_number_unsigned()) {
+    *error = "version: missing or not an unsigned integer";
+    return std::nullopt;
+  }
+  state.version = version->get<uint64_t>();
+  if (!ReadMap<MaintenanceOverride>(j, "maintenance", &state.maintenance, &ReadMaintenance,
+                                    error) ||
+      !ReadMap<RoomOverride>(j, "rooms", &state.rooms, &ReadRoom, error)) {
+    return std::nullopt;
+  }
+  if (auto banner = j.find("banner"); banner != j.end() && !banner->is_null()) {
+    BannerOverride b;
+    if (!ReadBanner(*banner, &b, error)) return std::nullopt;
+    state.banner = std::move(b);
+  }
+  return state;
+}
+
+std::optional<RuntimeState> RuntimeStateFromText(const std::string& text, std::string* error) {
+  Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
+  if (j.is_discarded()) {
+    *error = "not valid JSON";
+    return std::nullopt;
+  }
+  return RuntimeStateFromJson(j, error);
+}
+
+namespace {
+
+template <typename T>
+Json FindJson(const std::map<std::string, T, std::less<>>& map, const std::string& key) {
+  auto it = map.find(key);
+  return it == map.end() ? Json(nullptr) : ToJson(it->second);
+}
+
+}  // namespace
+
+Json ChangeAuditJson(const StateChange& change, const std::string& actor, TimePoint time,
+                     const RuntimeState& before, const RuntimeState& after) {
+  Json j = {{"time", FormatRfc3339Millis(time)}, {"token", actor}, {"version", after.version}};
+  std::visit(
+      [&](const auto& c) {
+        using C = std::decay_t<decltype(c)>;
+        if constexpr (std::is_same_v<C, SetMaintenance> || std::is_same_v<C, ClearMaintenance>) {
+          j["change"] = std::is_same_v<C, SetMaintenance> ? "set_maintenance" : "clear_maintenance";
+          j["target"] = c.feature;
+          j["before"] = FindJson(before.maintenance, c.feature);
+          j["after"] = FindJson(after.maintenance, c.feature);
+        } else if constexpr (std::is_same_v<C, SetBanner> || std::is_same_v<C, ClearBanner>) {
+          j["change"] = std::is_same_v<C, SetBanner> ? "set_banner" : "clear_banner";
+          j["target"] = "banner";
+          j["before"] = before.banner ? ToJson(*before.banner) : Json(nullptr);
+          j["after"] = after.banner ? ToJson(*after.banner) : Json(nullptr);
+        } else {
+          static_assert(std::is_same_v<C, PatchRoom> || std::is_same_v<C, ResetRoom>);
+          j["change"] = std::is_same_v<C, PatchRoom> ? "patch_room" : "reset_room";
+          j["target"] = c.room;
+          j["before"] = FindJson(before.rooms, c.room);
+          j["after"] = FindJson(after.rooms, c.room);
+        }
+      },
+      change);
+  return j;
+}
+
+}  // namespace tidegate::admin
