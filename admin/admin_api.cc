@@ -58,6 +58,7 @@ std::optional<AdminApi::Match> AdminApi::MatchPath(const std::string& path) cons
     if (parts[1] == "state") return Match{Route::kState, ""};
     if (parts[1] == "audit") return Match{Route::kAudit, ""};
     if (parts[1] == "banner") return Match{Route::kBanner, ""};
+    if (parts[1] == "bypass") return Match{Route::kBypass, ""};
     return std::nullopt;
   }
   if (parts.size() == 3 && parts[1] == "rooms" && !parts[2].empty()) {
@@ -81,6 +82,8 @@ std::vector<std::string> AdminApi::AllowedMethods(Route route) {
       return {"PUT", "DELETE"};
     case Route::kRoom:
       return {"PATCH", "DELETE"};
+    case Route::kBypass:
+      return {"POST"};
   }
   return {};
 }
@@ -170,6 +173,8 @@ void AdminApi::Dispatch(const ApiRequest& request, const Match& match, const Aut
       return ChangeBanner(request, who, std::move(reply));
     case Route::kRoom:
       return ChangeRoom(request, match, who, std::move(reply));
+    case Route::kBypass:
+      return MintBypass(request, who, std::move(reply));
   }
 }
 

@@ -93,7 +93,7 @@ class AdminApi {
   static ApiResponse Error(int status, std::string error, std::string detail);
 
  private:
-  enum class Route { kState, kAudit, kMetrics, kMaintenance, kBanner, kRoom };
+  enum class Route { kState, kAudit, kMetrics, kMaintenance, kBanner, kRoom, kBypass };
   struct Match {
     Route route;
     std::string name;  // feature or room
@@ -114,6 +114,9 @@ class AdminApi {
   void ChangeBanner(const ApiRequest& request, const AuthResult& who,
                     std::function<void(ApiResponse)> reply);
   void ChangeRoom(const ApiRequest& request, const Match& match, const AuthResult& who,
+                  std::function<void(ApiResponse)> reply);
+  // routes_bypass.cc: POST /v1/bypass (signed staff bypass cookie, audited).
+  void MintBypass(const ApiRequest& request, const AuthResult& who,
                   std::function<void(ApiResponse)> reply);
   // Applies a validated change, audits it, replies. `describe` returns the
   // JSON of the changed object in a given state (for before/after).

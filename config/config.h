@@ -220,6 +220,8 @@ struct MaintenanceConfig {
   std::vector<CidrBlock> bypass_cidrs;
   // Longest lifetime an operator may ask for a bypass cookie (POST /v1/bypass).
   Duration bypass_cookie_max_ttl{24 * 3'600'000};
+  // How much of a request body form/json rules may read (decided on the prefix).
+  size_t max_body_bytes = 64 * 1024;
 };
 
 struct Config {

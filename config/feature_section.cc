@@ -9,10 +9,6 @@
 namespace tidegate::config {
 namespace {
 
-constexpr char kBodyFieldsUnsupported[] =
-    "matching on request body fields (form, json) is not supported yet; match on path, "
-    "methods, host, query, header or cookie";
-
 constexpr char kWindowShape[] =
     "{ message = \"...\", starts_at = 2026-11-24T02:00:00Z, until = 2026-11-24T04:00:00Z }";
 
@@ -66,22 +62,17 @@ void ReadRule(TableReader& entry, const toml::table& table, Diagnostics* diagnos
     }
   }
   entry.ReadStringMap("cookie", &rule->cookie);
-  // Body fields need the proxy core to buffer request bodies, which it does
-  // not do yet: refuse them rather than accept a rule that never matches.
-  if (entry.ReadStringMap("form", &rule->form)) {
-    entry.Error(*table.get("form"), "form", kBodyFieldsUnsupported);
-  }
+  // Body fields: read from the first [maintenance].max_body_bytes of a
+  // form or JSON body (maintenance/body_fields.h).
+  entry.ReadStringMap("form", &rule->form);
   if (entry.ReadStringMap("json", &rule->json)) {
-    bool shape_ok = true;
     for (const auto& [path, value] : rule->json) {
       if (path.empty() || path.front() == '.' || path.back() == '.' ||
           path.find("..") != std::string::npos) {
         entry.Error(*table.get("json"), "json",
                     "\"" + path + "\" is not a dotted JSON path like \"payment.method\"");
-        shape_ok = false;
       }
     }
-    if (shape_ok) entry.Error(*table.get("json"), "json", kBodyFieldsUnsupported);
   }
   bool empty = rule->path.empty() && rule->methods.empty() && rule->host.empty() &&
                rule->query.empty() && rule->header.empty() && rule->cookie.empty() &&

@@ -80,6 +80,8 @@ void ReadMaintenanceSection(const toml::table* table, Diagnostics* diagnostics,
   }
   maintenance.ReadDuration("bypass_cookie_max_ttl", Duration(60'000), Duration(7 * 86'400'000),
                            &out->bypass_cookie_max_ttl);
+  uint64_t max_body = 0;
+  if (maintenance.ReadSize("max_body_bytes", 1, 1 << 20, &max_body)) out->max_body_bytes = max_body;
   maintenance.ReportUnknownKeys();
 }
 

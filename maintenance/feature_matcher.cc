@@ -41,39 +41,61 @@ std::unique_ptr<FeatureMatcher> FeatureMatcher::Build(
   return matcher;
 }
 
-bool FeatureMatcher::OtherFieldsMatch(const config::FeatureMatchRule& rule,
-                                      const MatchInput& input) {
+FeatureMatcher::Verdict FeatureMatcher::OtherFieldsMatch(const config::FeatureMatchRule& rule,
+                                                         const MatchInput& input) {
   if (!rule.methods.empty() &&
       std::find(rule.methods.begin(), rule.methods.end(), input.method) == rule.methods.end()) {
-    return false;
+    return Verdict::kNo;
   }
-  if (!rule.host.empty() && HostWithoutPort(input.host) != rule.host) return false;
+  if (!rule.host.empty() && HostWithoutPort(input.host) != rule.host) return Verdict::kNo;
   for (const auto& [name, value] : rule.query) {
-    if (!QueryHas(input.target, name, value)) return false;
+    if (!QueryHas(input.target, name, value)) return Verdict::kNo;
   }
   if (input.headers == nullptr) {
-    return rule.header.empty() && rule.cookie.empty();
+    if (!rule.header.empty() || !rule.cookie.empty()) return Verdict::kNo;
+  } else {
+    for (const auto& [name, value] : rule.header) {
+      if (!HeaderHas(*input.headers, name, value)) return Verdict::kNo;
+    }
+    for (const auto& [name, value] : rule.cookie) {
+      if (!CookieHas(*input.headers, name, value)) return Verdict::kNo;
+    }
   }
-  for (const auto& [name, value] : rule.header) {
-    if (!HeaderHas(*input.headers, name, value)) return false;
+  if (rule.form.empty() && rule.json.empty()) return Verdict::kYes;
+  if (input.body == nullptr) return Verdict::kNeedsBody;
+  for (const auto& [name, value] : rule.form) {
+    if (!input.body->FormHas(name, value)) return Verdict::kNo;
   }
-  for (const auto& [name, value] : rule.cookie) {
-    if (!CookieHas(*input.headers, name, value)) return false;
+  for (const auto& [path, value] : rule.json) {
+    if (!input.body->JsonHas(path, value)) return Verdict::kNo;
   }
-  // form / json rules are refused by the loader (no request body buffering yet).
-  return rule.form.empty() && rule.json.empty();
+  return Verdict::kYes;
 }
 
 void FeatureMatcher::Match(const MatchInput& input, const std::vector<bool>* wanted,
-                           std::vector<size_t>* out) const {
+                           std::vector<size_t>* out, std::vector<size_t>* needs_body) const {
   size_t first = out->size();
+  auto contains = [](const std::vector<size_t>& v, size_t from, size_t feature) {
+    for (size_t i = from; i < v.size(); ++i) {
+      if (v[i] == feature) return true;
+    }
+    return false;
+  };
   auto consider = [&](const Rule& rule) {
     if (wanted != nullptr && !(*wanted)[rule.feature]) return;
-    // Already in: a feature needs one matching rule.
-    for (size_t i = first; i < out->size(); ++i) {
-      if ((*out)[i] == rule.feature) return;
+    if (contains(*out, first, rule.feature)) return;  // one matching rule is enough
+    switch (OtherFieldsMatch(*rule.fields, input)) {
+      case Verdict::kYes:
+        out->push_back(rule.feature);
+        break;
+      case Verdict::kNeedsBody:
+        if (needs_body != nullptr && !contains(*needs_body, 0, rule.feature)) {
+          needs_body->push_back(rule.feature);
+        }
+        break;
+      case Verdict::kNo:
+        break;
     }
-    if (OtherFieldsMatch(*rule.fields, input)) out->push_back(rule.feature);
   };
   if (set_) {
     std::vector<int> hits;
@@ -83,6 +105,12 @@ void FeatureMatcher::Match(const MatchInput& input, const std::vector<bool>* wan
   }
   for (const Rule& rule : pathless_rules_) consider(rule);
   std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end());
+  if (needs_body != nullptr) {
+    // A feature already matched without its body needs no body.
+    needs_body->erase(std::remove_if(needs_body->begin(), needs_body->end(),
+                                     [&](size_t f) { return contains(*out, first, f); }),
+                      needs_body->end());
+  }
 }
 
 }  // namespace tidegate::maintenance

@@ -27,6 +27,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "maintenance/body_fields.h"
 #include "proxy/http_message.h"
 
 namespace tidegate::maintenance {
@@ -38,6 +39,9 @@ struct MatchInput {
   std::string_view target;           // as sent (for the query)
   std::string_view host;             // lower-case Host value, may carry ":port"
   const proxy::HeaderList* headers = nullptr;
+  // The body's first bytes, once buffered; null before (form/json rules are
+  // then undecided, see Match).
+  const BodyFields* body = nullptr;
 };
 
 class FeatureMatcher {
@@ -52,8 +56,11 @@ class FeatureMatcher {
   // increasing order, each once) of the features with a rule matching
   // `input`. When `wanted` is not null, only features i with (*wanted)[i]
   // true are examined beyond the path automaton.
-  void Match(const MatchInput& input, const std::vector<bool>* wanted,
-             std::vector<size_t>* out) const;
+  // When input.body is null, a feature whose only matching candidates are
+  // rules with form/json fields (every other field matched) is appended to
+  // *needs_body instead (when given): it can be decided once the body is read.
+  void Match(const MatchInput& input, const std::vector<bool>* wanted, std::vector<size_t>* out,
+             std::vector<size_t>* needs_body = nullptr) const;
 
   size_t feature_count() const { return feature_count_; }
   size_t pattern_count() const { return path_rules_.size(); }
@@ -64,7 +71,8 @@ class FeatureMatcher {
     const config::FeatureMatchRule* fields = nullptr;  // points into owned copy
   };
   FeatureMatcher() = default;
-  static bool OtherFieldsMatch(const config::FeatureMatchRule& rule, const MatchInput& input);
+  enum class Verdict { kNo, kYes, kNeedsBody };
+  static Verdict OtherFieldsMatch(const config::FeatureMatchRule& rule, const MatchInput& input);
 
   std::vector<config::FeatureConfig> features_;  // owned copy the rules point into
   size_t feature_count_ = 0;

@@ -1,5 +1,9 @@
 #include "maintenance/maintenance_gate.h"
 
+#include <event2/buffer.h>
+
+#include <algorithm>
+
 #include "admin/effective_view.h"
 #include "maintenance/bypass_token.h"
 #include "maintenance/cidr_match.h"
@@ -28,20 +32,49 @@ class MaintenanceGateFilter : public proxy::StreamFilter {
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
     MaintenanceGateFactory::Reply reply;
-    auto outcome = factory_.Decide(head, callbacks_.stream_info(), active_, now_, &reply);
-    if (outcome != MaintenanceGateFactory::Outcome::kBlocked) {
-      return proxy::FilterStatus::kContinue;
+    bool wants_body = false;
+    auto outcome = factory_.Decide(head, callbacks_.stream_info(), active_, now_, nullptr, &reply,
+                                   &wants_body);
+    if (outcome == MaintenanceGateFactory::Outcome::kBlocked) {
+      callbacks_.SendLocalReply(reply.status, std::move(reply.headers), std::move(reply.body),
+                                "maintenance");
+      return proxy::FilterStatus::kStop;
     }
-    callbacks_.SendLocalReply(reply.status, std::move(reply.headers), std::move(reply.body),
-                              "maintenance");
-    return proxy::FilterStatus::kStop;
+    if (wants_body) {
+      head_ = &head;  // the stream's head: valid for the whole exchange
+      if (callbacks_.BufferRequestBody(
+              factory_.max_body_bytes(),
+              [this](const evbuffer* body, bool complete) { OnBody(body, complete); })) {
+        return proxy::FilterStatus::kStop;
+      }
+    }
+    return proxy::FilterStatus::kContinue;
   }
 
  private:
+  void OnBody(const evbuffer* body, bool complete) {
+    size_t len = std::min(evbuffer_get_length(body), factory_.max_body_bytes());
+    std::string text(len, '\0');
+    // evbuffer_copyout only reads; its prototype predates const.
+    evbuffer_copyout(const_cast<evbuffer*>(body), text.data(), len);
+    complete = complete && len == evbuffer_get_length(body);
+    BodyFields fields(BodyKindOf(head_->headers.Find("Content-Type")), std::move(text), complete);
+    MaintenanceGateFactory::Reply reply;
+    auto outcome =
+        factory_.Decide(*head_, callbacks_.stream_info(), active_, now_, &fields, &reply);
+    if (outcome == MaintenanceGateFactory::Outcome::kBlocked) {
+      callbacks_.SendLocalReply(reply.status, std::move(reply.headers), std::move(reply.body),
+                                "maintenance");
+    } else {
+      callbacks_.ContinueRequest();
+    }
+  }
+
   const MaintenanceGateFactory& factory_;
   proxy::FilterCallbacks& callbacks_;
   std::vector<MaintenanceGateFactory::Active> active_;
   WallTime now_;
+  proxy::RequestHead* head_ = nullptr;
 };
 
 }  // namespace
@@ -140,14 +173,28 @@ bool MaintenanceGateFactory::HasValidBypassCookie(const proxy::RequestHead& requ
 MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::RequestHead& request,
                                                                const proxy::StreamInfo& info,
                                                                const std::vector<Active>& active,
-                                                               WallTime now, Reply* reply) const {
+                                                               WallTime now, const BodyFields* body,
+                                                               Reply* reply,
+                                                               bool* wants_body) const {
   if (active.empty() || proxy::IsBuiltinTarget(request.target)) return Outcome::kPass;
   std::string path = proxy::NormalizePath(request.target);
   std::vector<bool> wanted(features_.size(), false);
   for (const Active& a : active) wanted[a.feature] = true;
   std::vector<size_t> matched;
-  matcher_->Match(MatchInput{request.method, path, request.target, request.host, &request.headers},
-                  &wanted, &matched);
+  std::vector<size_t> needs_body;
+  matcher_->Match(
+      MatchInput{request.method, path, request.target, request.host, &request.headers, body},
+      &wanted, &matched, body == nullptr ? &needs_body : nullptr);
+  if (wants_body != nullptr && !needs_body.empty() &&
+      request.framing != proxy::BodyFraming::kNone &&
+      BodyKindOf(request.headers.Find("Content-Type")) != BodyKind::kNone) {
+    bool enforced_match = false;
+    for (size_t index : matched) enforced_match |= features_[index].enforced;
+    if (!enforced_match) {
+      *wants_body = true;  // decided on the body (shadow counts included)
+      return Outcome::kPass;
+    }
+  }
   if (matched.empty()) return Outcome::kPass;
 
   // The first enforced feature (in name order) decides; shadow ones are counted.

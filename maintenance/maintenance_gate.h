@@ -9,7 +9,10 @@
 //   2. Otherwise OnRequestHeaders() skips /.tidegate/* targets, normalises the
 //      path (proxy/path_normalizer.h) and asks the FeatureMatcher (one
 //      RE2::Set pass) which of the features under maintenance the request
-//      belongs to. None → continue.
+//      belongs to. None → continue. When only a rule with form/json fields
+//      could still match, the filter asks the stream to buffer the first
+//      [maintenance].max_body_bytes of the body (BufferRequestBody) and
+//      decides on them; the body then reaches the origin unchanged.
 //   3. A feature in shadow mode (enforced = false) is only counted.
 //      Staff pass: a client address in [maintenance].bypass_cidrs, or a valid
 //      signed bypass cookie (maintenance/bypass_token.h). Everyone else gets
@@ -78,9 +81,14 @@ class MaintenanceGateFactory : public proxy::FilterFactory {
     proxy::HeaderList headers;
     std::string body;
   };
+  // `body`: the buffered first bytes of the body, or null before they are
+  // read. With a null body, *wants_body (when given) is set when the answer
+  // depends on form/json fields of a body the request has: the filter then
+  // buffers up to [maintenance].max_body_bytes and decides again.
   Outcome Decide(const proxy::RequestHead& request, const proxy::StreamInfo& info,
                  const std::vector<Active>& active, std::chrono::system_clock::time_point now,
-                 Reply* reply) const;
+                 const BodyFields* body, Reply* reply, bool* wants_body = nullptr) const;
+  size_t max_body_bytes() const { return settings_.max_body_bytes; }
 
   const std::vector<config::FeatureConfig>& features() const { return features_; }
   std::chrono::system_clock::time_point Now() const;

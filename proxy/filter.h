@@ -34,6 +34,7 @@
 
 #include <event2/buffer.h>
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -65,6 +66,25 @@ class FilterCallbacks {
   // Resumes the chain after the calling filter returned kStop without a
   // local reply. Must be called on the worker thread, at most once.
   virtual void ContinueRequest() = 0;
+  // Request body buffering, for a filter that decides on the first bytes of
+  // the request body. Call from OnRequestHeaders for a request with a body
+  // (head.framing != kNone); when it returns true, return kStop. The stream
+  // then reads the body (sending "100 Continue" first when the client asked)
+  // until `max_bytes` are held or the body ended, and calls
+  // on_ready(body, complete) once, on the worker thread: `body` holds the
+  // de-framed bytes read so far (at least max_bytes unless complete; chunked
+  // framing removed), complete = the whole body is in it. The filter then
+  // calls SendLocalReply() or ContinueRequest() (from inside on_ready or
+  // later). On ContinueRequest the held bytes go to the origin first, then the
+  // rest of the body as it streams, so the origin receives the body's bytes
+  // unchanged whatever its size: a body longer than `max_bytes` is decided on
+  // its prefix. `body` is only valid during on_ready. Returns false (nothing
+  // buffered, decide without the body) when the request has no body or the
+  // implementation does not buffer.
+  virtual bool BufferRequestBody(size_t max_bytes,
+                                 std::function<void(const evbuffer* body, bool complete)> on_ready) {
+    return false;
+  }
   virtual const StreamInfo& stream_info() const = 0;
 };
 

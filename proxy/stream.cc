@@ -13,6 +13,7 @@ Stream::Stream(ClientConnection& connection, Worker& worker)
 Stream::~Stream() { UpstreamConnection::Discard(std::move(upstream_)); }
 
 bool Stream::AcceptsBody() const {
+  if (buffering_) return true;  // a filter waits for the body's first bytes
   return phase_ != Phase::kHeld && phase_ != Phase::kFilters && !upstream_blocked_;
 }
 
@@ -34,6 +35,9 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   status_ = 0;
   answered_by_ = "proxy";
   request_bytes_ = response_bytes_ = 0;
+  buffering_ = false;
+  on_body_ready_ = nullptr;
+  if (held_body_) evbuffer_drain(held_body_.get(), evbuffer_get_length(held_body_.get()));
   for (const auto& factory : snapshot_->filters.factories) {
     std::unique_ptr<StreamFilter> filter = factory->CreateFilter(*this);
     if (filter) filters_.push_back(std::move(filter));
@@ -49,6 +53,12 @@ void Stream::RunRequestFilters() {
     if (phase_ != Phase::kFilters) return;  // answered locally
     if (status == FilterStatus::kStop) {
       phase_ = Phase::kHeld;  // an asynchronous gate resumes us later
+      // Enough body may already be held (bytes read while an earlier filter
+      // held the request).
+      if (buffering_ && held_body_ &&
+          (request_complete_ || evbuffer_get_length(held_body_.get()) >= buffer_limit_)) {
+        DeliverHeldBody();
+      }
       return;
     }
   }
@@ -61,6 +71,34 @@ void Stream::ContinueRequest() {
   phase_ = Phase::kFilters;
   RunRequestFilters();
   if (phase_ == Phase::kUpstream) connection_.ResumeRequestBody();
+}
+
+bool Stream::BufferRequestBody(size_t max_bytes,
+                               std::function<void(const evbuffer*, bool)> on_ready) {
+  if (phase_ != Phase::kFilters || request_.framing == BodyFraming::kNone || buffering_ ||
+      !on_ready) {
+    return false;
+  }
+  if (!held_body_) held_body_.reset(evbuffer_new());
+  buffering_ = true;
+  buffer_limit_ = max_bytes;
+  on_body_ready_ = std::move(on_ready);
+  if (request_.expect_continue && request_.version_minor == 1 && !continue_sent_ &&
+      !request_complete_) {
+    // The body will be read now.
+    static constexpr char kContinue[] = "HTTP/1.1 100 Continue\r\n\r\n";
+    evbuffer_add(connection_.output(), kContinue, sizeof(kContinue) - 1);
+    continue_sent_ = true;
+  }
+  return true;
+}
+
+void Stream::DeliverHeldBody() {
+  buffering_ = false;
+  std::function<void(const evbuffer*, bool)> on_ready = std::move(on_body_ready_);
+  on_body_ready_ = nullptr;
+  // May answer or continue the request from inside.
+  on_ready(held_body_.get(), request_complete_);
 }
 
 void Stream::SendLocalReply(int status, HeaderList headers, std::string body,
@@ -85,6 +123,16 @@ void Stream::StartUpstream(bool allow_pooled) {
   upstream_->Begin(this, request_.method == "HEAD", upstream.response_timeout,
                    upstream.read_timeout);
   WriteRequestHead();
+  if (held_body_ && evbuffer_get_length(held_body_.get()) > 0) {
+    // Bytes read while the filters held the request go first, unchanged.
+    evbuffer* out = upstream_->output();
+    size_t held = evbuffer_get_length(held_body_.get());
+    if (request_.framing == BodyFraming::kChunked) evbuffer_add_printf(out, "%zx\r\n", held);
+    evbuffer_add_buffer(out, held_body_.get());
+    if (request_.framing == BodyFraming::kChunked) evbuffer_add(out, "\r\n", 2);
+    request_body_started_ = true;
+    if (evbuffer_get_length(out) > kMaxBuffered) upstream_blocked_ = true;
+  }
   if (request_complete_) {
     if (request_.framing == BodyFraming::kChunked)
       evbuffer_add(upstream_->output(), "0\r\n\r\n", 5);
@@ -107,6 +155,15 @@ void Stream::WriteRequestHead() {
 
 void Stream::OnRequestBody(const char* data, size_t len) {
   request_bytes_ += len;
+  if (phase_ == Phase::kHeld || phase_ == Phase::kFilters) {
+    // The filters hold the request: keep the bytes for the origin. Bounded:
+    // unless a filter is buffering (up to its limit), AcceptsBody() is false
+    // and the connection stops parsing after the current read.
+    if (!held_body_) held_body_.reset(evbuffer_new());
+    evbuffer_add(held_body_.get(), data, len);
+    if (buffering_ && evbuffer_get_length(held_body_.get()) >= buffer_limit_) DeliverHeldBody();
+    return;
+  }
   if (phase_ != Phase::kUpstream || !upstream_) return;  // answered already: discard
   evbuffer* out = upstream_->output();
   if (request_.framing == BodyFraming::kChunked) {
@@ -123,6 +180,10 @@ void Stream::OnRequestBody(const char* data, size_t len) {
 void Stream::OnRequestComplete() {
   if (request_complete_) return;
   request_complete_ = true;
+  if (buffering_) {
+    DeliverHeldBody();  // the whole body is held
+    return;
+  }
   if (phase_ != Phase::kUpstream || !upstream_) return;
   if (request_.framing == BodyFraming::kChunked) evbuffer_add(upstream_->output(), "0\r\n\r\n", 5);
   upstream_->RequestQueued();
@@ -379,6 +440,8 @@ void Stream::Abort(int status_if_unanswered) {
 void Stream::Reset() {
   phase_ = Phase::kIdle;
   upstream_blocked_ = false;
+  buffering_ = false;
+  on_body_ready_ = nullptr;  // may hold a filter's state; filters go at Recycle()
   snapshot_ = nullptr;
 }
 
@@ -387,6 +450,7 @@ void Stream::Recycle() {
   request_ = RequestHead{};
   response_ = ResponseHead{};
   body_scratch_.reset();
+  held_body_.reset();
 }
 
 void Stream::LogExchange() {

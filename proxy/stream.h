@@ -64,6 +64,8 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   void SendLocalReply(int status, HeaderList headers, std::string body,
                       std::string_view answered_by) override;
   void ContinueRequest() override;
+  bool BufferRequestBody(size_t max_bytes,
+                         std::function<void(const evbuffer*, bool)> on_ready) override;
   const StreamInfo& stream_info() const override { return info_; }
 
   // UpstreamConnection::Handler
@@ -78,6 +80,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   enum class OutFraming { kNone, kLength, kChunked, kUntilClose };
 
   void RunRequestFilters();
+  void DeliverHeldBody();
   void StartUpstream(bool allow_pooled);
   void WriteRequestHead();
   void SendProxyError(int status);
@@ -101,6 +104,12 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   size_t next_filter_ = 0;
   bool body_filters_ = false;
   EvbufferPtr body_scratch_;  // only when a filter rewrites the response body
+  // Request body bytes read while the filters hold the request (at most a
+  // buffering filter's bound plus one read); forwarded first on upstream start.
+  EvbufferPtr held_body_;
+  bool buffering_ = false;  // a filter waits for held_body_ (BufferRequestBody)
+  size_t buffer_limit_ = 0;
+  std::function<void(const evbuffer*, bool)> on_body_ready_;
 
   std::unique_ptr<UpstreamConnection> upstream_;
   size_t server_index_ = 0;

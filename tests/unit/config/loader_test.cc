@@ -114,6 +114,8 @@ host = "Shop.Example"
 query = { method = "paypal" }
 header = { "X-Client" = "app" }
 cookie = { beta = "1" }
+form = { pay = "card" }
+json = { "payment.method" = "klarna" }
 
 [banner]
 enabled = true
@@ -179,6 +181,8 @@ severity = "warning"
   EXPECT_EQ(rule.query.at("method"), "paypal");
   EXPECT_EQ(rule.header.at("x-client"), "app");
   EXPECT_EQ(rule.cookie.at("beta"), "1");
+  EXPECT_EQ(rule.form.at("pay"), "card");
+  EXPECT_EQ(rule.json.at("payment.method"), "klarna");
   EXPECT_TRUE(c.banner.enabled);
   EXPECT_EQ(c.banner.severity, "warning");
 }
@@ -449,10 +453,6 @@ match = [{ json = { "a..b" = "x" } }]
 match = [{ header = { "X-Client" = "a", "x-client" = "b" } }]
 [features."bad name"]
 match = [{ path = "^/" }]
-[features.body_form]
-match = [{ path = "^/pay", form = { method = "invoice" } }]
-[features.body_json]
-match = [{ path = "^/pay", json = { "payment.method" = "paypal" } }]
 )");
   EXPECT_TRUE(HasError(result, "features.empty_rule.match[0]", "match every request"))
       << AllErrors(result);
@@ -461,9 +461,6 @@ match = [{ path = "^/pay", json = { "payment.method" = "paypal" } }]
   EXPECT_TRUE(HasError(result, "features.bad_json.match[0].json", "dotted JSON path"));
   EXPECT_TRUE(HasError(result, "features.bad name", "feature names"));
   EXPECT_TRUE(HasError(result, "features.twice.match[0].header", "given twice"));
-  // Body fields need request body buffering in the core: refused until then.
-  EXPECT_TRUE(HasError(result, "features.body_form.match[0].form", "not supported yet"));
-  EXPECT_TRUE(HasError(result, "features.body_json.match[0].json", "not supported yet"));
 }
 
 TEST(LoaderTest, FeatureMaintenanceWindowFromConfig) {
@@ -517,6 +514,7 @@ TEST(LoaderTest, MaintenanceSection) {
 api_prefixes = ["/api/"]
 bypass_cidrs = ["10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1"]
 bypass_cookie_max_ttl = "2h"
+max_body_bytes = "16KB"
 )");
   ASSERT_TRUE(ok.ok()) << AllErrors(ok);
   const MaintenanceConfig& m = ok.config->maintenance;
@@ -528,6 +526,7 @@ bypass_cookie_max_ttl = "2h"
   EXPECT_TRUE(m.bypass_cidrs[2].ipv6);
   EXPECT_EQ(m.bypass_cidrs[3].prefix_len, 128);
   EXPECT_EQ(m.bypass_cookie_max_ttl, Duration(7'200'000));
+  EXPECT_EQ(m.max_body_bytes, 16u * 1024);
 
   LoadResult bad = LoadWithMinimal(R"(
 [maintenance]

@@ -2,6 +2,7 @@
 // shadow mode, bypasses, run-time state and configured windows.
 #include "maintenance/maintenance_gate.h"
 
+#include <event2/buffer.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
@@ -26,8 +27,18 @@ class FakeCallbacks : public proxy::FilterCallbacks {
     this->body = std::move(body);
     this->answered_by = std::string(answered_by);
   }
-  void ContinueRequest() override {}
+  void ContinueRequest() override { ++continued; }
+  bool BufferRequestBody(size_t max_bytes,
+                         std::function<void(const evbuffer*, bool)> on_ready) override {
+    buffer_limit = max_bytes;
+    this->on_ready = std::move(on_ready);
+    return true;
+  }
   const proxy::StreamInfo& stream_info() const override { return info; }
+
+  int continued = 0;
+  size_t buffer_limit = 0;
+  std::function<void(const evbuffer*, bool)> on_ready;
 
   proxy::StreamInfo info{"192.0.2.7", false, 0};
   int status = 0;
@@ -275,6 +286,102 @@ TEST_F(GateTest, MerchantTemplateOverride) {
   EXPECT_EQ(MaintenanceGateFactory::Create(config_, &state_, &error), nullptr);
   EXPECT_NE(error.find("maintenance.html"), std::string::npos) << error;
   remove(path.c_str());
+}
+
+class BodyGateTest : public GateTest {
+ protected:
+  BodyGateTest() {
+    config::FeatureMatchRule form;
+    form.path = "^/checkout/pay";
+    form.methods = {"POST"};
+    form.form = {{"method", "invoice"}};
+    config::FeatureMatchRule json;
+    json.path = "^/api/payments";
+    json.json = {{"payment.method", "paypal"}};
+    config::FeatureConfig invoice;
+    invoice.name = "invoice";
+    invoice.match = {form};
+    config::FeatureConfig paypal;
+    paypal.name = "paypal";
+    paypal.match = {json};
+    config_.features = {invoice, paypal};
+    config_.maintenance.max_body_bytes = 32;
+  }
+
+  // Runs the head; returns the filter (kept alive for the body callback).
+  std::unique_ptr<proxy::StreamFilter> Head(const std::string& target,
+                                            const std::string& content_type,
+                                            proxy::FilterStatus* status) {
+    callbacks_ = FakeCallbacks();
+    auto filter = gate_->CreateFilter(callbacks_);
+    if (!filter) return nullptr;
+    head_ = proxy::RequestHead();
+    head_.method = "POST";
+    head_.target = target;
+    head_.framing = proxy::BodyFraming::kContentLength;
+    head_.headers.Add("Content-Type", content_type);
+    *status = filter->OnRequestHeaders(head_);
+    return filter;
+  }
+
+  void Body(const std::string& bytes, bool complete) {
+    evbuffer* b = evbuffer_new();
+    evbuffer_add(b, bytes.data(), bytes.size());
+    callbacks_.on_ready(b, complete);
+    evbuffer_free(b);
+  }
+
+  proxy::RequestHead head_;
+};
+
+TEST_F(BodyGateTest, FormFieldDecidesOnTheBufferedBody) {
+  Build();
+  SetMaintenance("invoice", "Invoices paused");
+  proxy::FilterStatus status;
+  auto filter = Head("/checkout/pay", "application/x-www-form-urlencoded", &status);
+  ASSERT_TRUE(filter);
+  EXPECT_EQ(status, proxy::FilterStatus::kStop);
+  EXPECT_EQ(callbacks_.buffer_limit, 32u);
+  ASSERT_TRUE(callbacks_.on_ready);
+  Body("cart=7&method=invoice", true);
+  EXPECT_EQ(callbacks_.status, 503);
+  EXPECT_EQ(callbacks_.continued, 0);
+
+  filter = Head("/checkout/pay", "application/x-www-form-urlencoded", &status);
+  Body("cart=7&method=card", true);
+  EXPECT_EQ(callbacks_.status, 0);
+  EXPECT_EQ(callbacks_.continued, 1);
+}
+
+TEST_F(BodyGateTest, JsonFieldAndPrefixDecision) {
+  Build();
+  SetMaintenance("paypal", "PayPal is down");
+  proxy::FilterStatus status;
+  auto filter = Head("/api/payments", "application/json", &status);
+  ASSERT_EQ(status, proxy::FilterStatus::kStop);
+  Body(R"({"payment":{"method":"paypal"}})", true);
+  EXPECT_EQ(callbacks_.status, 503);
+  EXPECT_EQ(nlohmann::json::parse(callbacks_.body)["feature"], "paypal");
+  // A body longer than the bound is decided on its prefix: not JSON → through.
+  filter = Head("/api/payments", "application/json", &status);
+  Body(R"({"payment":{"method":"paypal"},"items":[1,2,3,4,5,6,7,8,9]})", false);
+  EXPECT_EQ(callbacks_.status, 0);
+  EXPECT_EQ(callbacks_.continued, 1);
+}
+
+TEST_F(BodyGateTest, NoBodyBufferingWhenItCannotMatter) {
+  Build();
+  proxy::FilterStatus status = proxy::FilterStatus::kContinue;
+  // Nothing under maintenance: no filter at all.
+  EXPECT_EQ(Head("/checkout/pay", "application/x-www-form-urlencoded", &status), nullptr);
+  SetMaintenance("invoice", "x");
+  // Another path, another content type: no buffering.
+  auto filter = Head("/cart", "application/x-www-form-urlencoded", &status);
+  EXPECT_EQ(status, proxy::FilterStatus::kContinue);
+  EXPECT_FALSE(callbacks_.on_ready);
+  filter = Head("/checkout/pay", "multipart/form-data; boundary=x", &status);
+  EXPECT_EQ(status, proxy::FilterStatus::kContinue);
+  EXPECT_FALSE(callbacks_.on_ready);
 }
 
 }  // namespace
