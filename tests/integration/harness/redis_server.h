@@ -1,0 +1,57 @@
+// A real redis-server for one test: on a probed free loopback port, in the
+// test's temp dir, with no persistence (--save "" --appendonly no), so a
+// restart comes back empty — the worst case the state store must survive.
+//
+// Contract:
+// * Available() is false when the binary (REDIS_SERVER env, else
+//   /usr/bin/redis-server) is missing: tests GTEST_SKIP then, and say so.
+// * Start() runs it and waits (<= 10 s) until it answers PING with PONG;
+//   nullptr + *error otherwise. Stop() sends SIGTERM and reaps it; Restart()
+//   starts it again on the same port; Pause()/Resume() freeze and thaw it
+//   (SIGSTOP/SIGCONT) for timeout tests. The destructor kills and reaps it.
+// * Command() sends one command (inline syntax, no spaces inside arguments)
+//   on a fresh connection and returns the raw RESP reply ("" on failure).
+// * Test thread only. `dir` must outlive the RedisServer. Never touches any
+//   other process.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "tests/integration/harness/process.h"
+#include "tests/integration/harness/temp_dir.h"
+
+namespace tidegate::itest {
+
+class RedisServer {
+ public:
+  static std::string Binary();
+  static bool Available();
+  static std::unique_ptr<RedisServer> Start(const TempDir& dir, std::string* error);
+  ~RedisServer();
+
+  uint16_t port() const { return port_; }
+  std::string address() const { return "127.0.0.1:" + std::to_string(port_); }
+  bool running() const { return process_ != nullptr; }
+
+  bool Stop();
+  bool Restart(std::string* error);
+  bool Pause();
+  bool Resume();
+  std::string Command(const std::string& inline_command);
+
+ private:
+  RedisServer() = default;
+  bool Launch(std::string* error);
+
+  const TempDir* dir_ = nullptr;
+  uint16_t port_ = 0;
+  int launches_ = 0;
+  std::unique_ptr<Process> process_;
+};
+
+// Starts redis-server or records a gtest failure and returns nullptr.
+std::unique_ptr<RedisServer> StartRedisOrFail(const TempDir& dir);
+
+}  // namespace tidegate::itest

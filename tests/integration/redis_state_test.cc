@@ -1,0 +1,271 @@
+// Operators' run-time state shared through Redis (admin::RedisStore) between
+// real tidegate processes and a real redis-server started by the test:
+// a change made on instance A is in force on instance B within one second
+// (case 40), a stale If-Match is 409, Redis down → changes answer 503 while
+// both instances keep serving with the last known state and report the
+// store unhealthy, Redis back (empty) → reconnect and propagate again, and an
+// instance started later reads the state at start. Skipped only when
+// redis-server is not installed (the skip message says so).
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "tests/integration/harness/connection.h"
+#include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/redis_server.h"
+#include "tests/integration/harness/scripted_origin.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Json = nlohmann::json;
+using namespace std::chrono_literals;
+
+constexpr char kViewer[] = "redis-viewer-token-0123456789abcdef0123456";
+constexpr char kOperator[] = "redis-operator-token-0123456789abcdef01234";
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+std::string InstanceConfig(uint16_t origin_port, const std::string& redis_address,
+                           const std::string& name) {
+  return "[server]\n"
+         "listen = [\"127.0.0.1:${PORT}\"]\n"
+         "workers = 1\n"
+         "drain_timeout = \"5s\"\n"
+         "\n[upstream]\n"
+         "servers = [\"127.0.0.1:" +
+         std::to_string(origin_port) +
+         "\"]\n"
+         "connect_timeout = \"1s\"\n"
+         "response_timeout = \"5s\"\n"
+         "\n[admin]\n"
+         "listen = \"127.0.0.1:${ADMIN_PORT}\"\n"
+         "audit_log = \"${DIR}/audit-" +
+         name +
+         ".jsonl\"\n"
+         "tokens = [\n"
+         "  { name = \"dashboard\", token_sha256 = \"" +
+         Sha256Hex(kViewer) +
+         "\", role = \"viewer\" },\n"
+         "  { name = \"ops\", token_sha256 = \"" +
+         Sha256Hex(kOperator) +
+         "\", role = \"operator\" },\n"
+         "]\n"
+         "\n[state]\n"
+         "backend = \"redis\"\n"
+         "redis = \"" +
+         redis_address +
+         "\"\n"
+         "redis_timeout = \"200ms\"\n"
+         "resync_interval = \"500ms\"\n"
+         "\n[features.checkout]\n"
+         "match = [{ path = \"^/checkout\" }]\n";
+}
+
+struct Reply {
+  HttpMessage http;
+  Json json;  // null when the body is not JSON
+};
+
+class RedisStateTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!RedisServer::Available()) {
+      GTEST_SKIP() << RedisServer::Binary() << " is not installed: Redis state tests skipped";
+    }
+    redis_ = StartRedisOrFail(dir_);
+    ASSERT_TRUE(redis_);
+    origin_ = std::make_unique<ScriptedOrigin>(ServeOkForever());
+    a_ = StartInstance("a");
+    b_ = StartInstance("b");
+    ASSERT_TRUE(a_ && b_);
+  }
+
+  void TearDown() override {
+    for (auto* t : {&a_, &b_, &c_}) {
+      if (!*t) continue;
+      EXPECT_TRUE((*t)->process().Running()) << "tidegate died:\n" << (*t)->Stderr();
+      EXPECT_EQ((*t)->Stop(10s), 0) << (*t)->Stderr();
+    }
+  }
+
+  std::unique_ptr<TidegateProcess> StartInstance(const std::string& name) {
+    TidegateOptions options;
+    options.name = name;
+    options.config = InstanceConfig(origin_->port(), redis_->address(), name);
+    return StartTidegateOrFail(dir_, options);
+  }
+
+  Reply Call(uint16_t port, const std::string& method, const std::string& target,
+             const std::string& token, const std::string& body = "",
+             const std::string& if_match = "") {
+    Reply reply;
+    auto conn = ConnectOrFail(port);
+    if (!conn) return reply;
+    std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    if (!token.empty()) request += "Authorization: Bearer " + token + "\r\n";
+    if (!if_match.empty()) request += "If-Match: \"" + if_match + "\"\r\n";
+    if (method == "PUT" || !body.empty()) {
+      request +=
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\n";
+    }
+    request += "Connection: close\r\n\r\n" + body;
+    EXPECT_TRUE(conn->Send(request));
+    reply.http = ReadResponse(*conn);
+    EXPECT_TRUE(reply.http.ok) << reply.http.error;
+    reply.json = Json::parse(reply.http.body, nullptr, /*allow_exceptions=*/false);
+    if (reply.json.is_discarded()) reply.json = nullptr;
+    return reply;
+  }
+
+  Json State(TidegateProcess& t) {
+    Reply r = Call(t.admin_port(), "GET", "/v1/state", kViewer);
+    EXPECT_EQ(r.http.status, 200) << r.http.body;
+    return r.json;
+  }
+
+  Reply PutBanner(TidegateProcess& t, const std::string& message,
+                  const std::string& if_match = "") {
+    return Call(t.admin_port(), "PUT", "/v1/banner", kOperator,
+                Json{{"message", message}, {"severity", "warning"}}.dump(), if_match);
+  }
+
+  static std::string BannerOf(const Json& state) {
+    const Json& o = state["banner"]["override"];
+    return o.is_object() ? o.value("message", "") : "";
+  }
+
+  // Polls `check` on `t`'s /v1/state until true or `limit` passes.
+  bool WaitForState(TidegateProcess& t, const std::function<bool(const Json&)>& check,
+                    std::chrono::milliseconds limit) {
+    auto deadline = std::chrono::steady_clock::now() + limit;
+    do {
+      if (check(State(t))) return true;
+      std::this_thread::sleep_for(20ms);
+    } while (std::chrono::steady_clock::now() < deadline);
+    return false;
+  }
+
+  int ShopStatus(TidegateProcess& t, const std::string& path) {
+    auto conn = ConnectOrFail(t.port());
+    if (!conn) return -1;
+    conn->Send("GET " + path + " HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n");
+    HttpMessage m = ReadResponse(*conn);
+    return m.ok ? m.status : -1;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<ScriptedOrigin> origin_;
+  std::unique_ptr<TidegateProcess> a_, b_, c_;
+};
+
+TEST_F(RedisStateTest, Case40ChangesOnAAreInForceOnBWithinOneSecond) {
+  Json initial = State(*b_);
+  EXPECT_EQ(initial["store"]["backend"], "redis");
+  EXPECT_EQ(initial["store"]["healthy"], true) << initial.dump();
+
+  Reply put = PutBanner(*a_, "High demand, next update 14:30");
+  ASSERT_EQ(put.http.status, 200) << put.http.body;
+  auto put_done = std::chrono::steady_clock::now();
+  EXPECT_TRUE(WaitForState(
+      *b_, [](const Json& s) { return BannerOf(s) == "High demand, next update 14:30"; }, 1s))
+      << State(*b_).dump();
+  EXPECT_LT(std::chrono::steady_clock::now() - put_done, 1500ms);
+
+  Reply m = Call(a_->admin_port(), "PUT", "/v1/features/checkout/maintenance", kOperator,
+                 R"({"message": "Checkout is being upgraded"})");
+  ASSERT_EQ(m.http.status, 200) << m.http.body;
+  EXPECT_TRUE(WaitForState(
+      *b_, [](const Json& s) { return s["features"]["checkout"]["under_maintenance"] == true; },
+      1s))
+      << State(*b_).dump();
+  EXPECT_EQ(State(*b_)["features"]["checkout"]["maintenance"]["set_by"], "ops");
+
+  // And back: cleared on B through A.
+  Reply del = Call(b_->admin_port(), "DELETE", "/v1/features/checkout/maintenance", kOperator);
+  ASSERT_EQ(del.http.status, 200) << del.http.body;
+  EXPECT_TRUE(WaitForState(
+      *a_, [](const Json& s) { return s["features"]["checkout"]["under_maintenance"] == false; },
+      1s));
+  // Every change is in the shared audit stream.
+  EXPECT_NE(redis_->Command("XLEN tidegate:{admin}:audit").find(":3"), std::string::npos);
+}
+
+TEST_F(RedisStateTest, StaleIfMatchFromAnotherInstanceIsAConflict) {
+  std::string version = std::to_string(State(*b_)["version"].get<uint64_t>());
+  ASSERT_EQ(PutBanner(*a_, "first", version).http.status, 200);
+  Reply stale = PutBanner(*b_, "second", version);
+  EXPECT_EQ(stale.http.status, 409) << stale.http.body;
+  EXPECT_EQ(stale.json.value("error", ""), "version_conflict") << stale.http.body;
+  EXPECT_TRUE(WaitForState(
+      *b_, [](const Json& s) { return BannerOf(s) == "first"; }, 1s));
+  std::string fresh = std::to_string(State(*b_)["version"].get<uint64_t>());
+  EXPECT_EQ(PutBanner(*b_, "second", fresh).http.status, 200);
+}
+
+TEST_F(RedisStateTest, RedisDownKeepsTheLastStateThenRecovers) {
+  ASSERT_EQ(PutBanner(*a_, "before the outage").http.status, 200);
+  ASSERT_TRUE(WaitForState(
+      *b_, [](const Json& s) { return BannerOf(s) == "before the outage"; }, 1s));
+
+  ASSERT_TRUE(redis_->Stop());
+  Reply refused = PutBanner(*a_, "during the outage");
+  EXPECT_EQ(refused.http.status, 503) << refused.http.body;
+  EXPECT_EQ(refused.json.value("error", ""), "store_unavailable") << refused.http.body;
+  for (TidegateProcess* t : {a_.get(), b_.get()}) {
+    EXPECT_TRUE(WaitForState(
+        *t, [](const Json& s) { return s["store"]["healthy"] == false; }, 3s))
+        << State(*t).dump();
+    Json s = State(*t);
+    EXPECT_FALSE(s["store"]["last_error"].is_null()) << s.dump();
+    EXPECT_EQ(BannerOf(s), "before the outage");  // case 40: the last known state holds
+    EXPECT_EQ(ShopStatus(*t, "/ok"), 200);        // shop traffic is served
+  }
+
+  // Redis back, empty (no persistence): both reconnect, the state is written
+  // back from what the instances knew, and changes propagate again.
+  std::string error;
+  ASSERT_TRUE(redis_->Restart(&error)) << error;
+  for (TidegateProcess* t : {a_.get(), b_.get()}) {
+    EXPECT_TRUE(WaitForState(
+        *t, [](const Json& s) { return s["store"]["healthy"] == true; }, 10s))
+        << State(*t).dump();
+  }
+  Reply again = PutBanner(*a_, "after the outage");
+  ASSERT_EQ(again.http.status, 200) << again.http.body;
+  EXPECT_TRUE(WaitForState(
+      *b_, [](const Json& s) { return BannerOf(s) == "after the outage"; }, 1s))
+      << State(*b_).dump();
+}
+
+TEST_F(RedisStateTest, AnInstanceStartedLaterReadsTheStateAtStart) {
+  ASSERT_EQ(PutBanner(*a_, "set before C started").http.status, 200);
+  c_ = StartInstance("c");
+  ASSERT_TRUE(c_);
+  Json s = State(*c_);  // first request: no waiting for a resync
+  EXPECT_EQ(BannerOf(s), "set before C started") << s.dump();
+  EXPECT_EQ(s["store"]["healthy"], true);
+}
+
+}  // namespace
+}  // namespace tidegate::itest
