@@ -2,6 +2,7 @@
 
 #include "banner/banner_filter.h"
 #include "proxy/builtin_routes.h"
+#include "status/status_page.h"
 
 namespace tidegate::app {
 
@@ -18,7 +19,12 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
                                                     /*stats=*/nullptr, error);
   if (!banner) return false;
   chain->factories.push_back(std::move(banner));
-  // 1. Built-in routes: /.tidegate/* never reaches the origin.
+  // 1. Status page: /.tidegate/status* (before the built-in routes, which
+  //    answer 404 for the rest of /.tidegate/).
+  auto status_page = status::StatusPageFactory::Create(config, runtime_state_, error);
+  if (!status_page) return false;
+  chain->factories.push_back(std::move(status_page));
+  // 2. Built-in routes: /.tidegate/* never reaches the origin.
   proxy::BuiltinRoutesConfig builtin;
   builtin.workers = workers;
   builtin.version = TIDEGATE_VERSION;

@@ -287,6 +287,41 @@ TEST_F(AdminTest, MetricsArePrometheusTextAndCountProxiedRequests) {
             Metric("tidegate_request_duration_seconds_count"));
 }
 
+// The public status page follows the operators' switches at once: it is
+// what shoppers are sent to from the maintenance page, banner and 502s.
+TEST_F(AdminTest, StatusPageShowsTheSwitchesInForce) {
+  ASSERT_TRUE(tidegate_);
+  AdminReply calm = Call("GET", "/.tidegate/status.json", std::nullopt, "", tidegate_->port());
+  ASSERT_EQ(calm.http.status, 200) << calm.http.body;
+  EXPECT_EQ(calm.json["status"], "operational") << calm.http.body;
+  EXPECT_EQ(calm.http.Header("Cache-Control").value_or(""), "public, max-age=5");
+
+  AdminReply applied = Call("PUT", "/v1/features/checkout/maintenance", std::string(kOperatorToken),
+                            kMaintenanceBody);
+  ASSERT_EQ(applied.http.status, 200) << applied.http.body;
+  AdminReply json = Call("GET", "/.tidegate/status.json", std::nullopt, "", tidegate_->port());
+  ASSERT_EQ(json.http.status, 200);
+  EXPECT_EQ(json.json["status"], "partial_outage") << json.http.body;
+  ASSERT_EQ(json.json["incidents"].size(), 1u) << json.http.body;
+  EXPECT_EQ(json.json["incidents"][0]["feature"], "checkout");
+
+  AdminReply html = Call("GET", "/.tidegate/status", std::nullopt, "", tidegate_->port());
+  EXPECT_EQ(html.http.status, 200);
+  EXPECT_EQ(html.http.Header("Content-Type").value_or(""), "text/html; charset=utf-8");
+  EXPECT_NE(html.http.body.find("Maintenance: checkout"), std::string::npos) << html.http.body;
+  AdminReply atom = Call("GET", "/.tidegate/status.atom", std::nullopt, "", tidegate_->port());
+  EXPECT_EQ(atom.http.status, 200);
+  EXPECT_NE(atom.http.body.find("<entry>"), std::string::npos) << atom.http.body;
+  // Still never forwarded: the scripted origin would answer "ok:/…".
+  EXPECT_EQ(atom.http.body.find("ok:/"), std::string::npos);
+
+  ASSERT_EQ(
+      Call("DELETE", "/v1/features/checkout/maintenance", std::string(kOperatorToken)).http.status,
+      200);
+  AdminReply after = Call("GET", "/.tidegate/status.json", std::nullopt, "", tidegate_->port());
+  EXPECT_EQ(after.json["status"], "operational") << after.http.body;
+}
+
 TEST_F(AdminTest, RuntimeOverrideSurvivesSighupAndNewTokensApply) {
   ASSERT_TRUE(tidegate_);
   AdminReply applied = Call("PUT", "/v1/features/checkout/maintenance", std::string(kOperatorToken),
