@@ -1,0 +1,448 @@
+// Banner injection through the real tidegate (cases 15–22 of
+// ../shared/spec/reliability-cases.md): the demo shop's /banner-test/page
+// (demo/test_pages.h) and scripted origins for exact framings; the banner
+// set from [banner] and at run time through the admin API.
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+#include <zlib.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <thread>
+
+#include "tests/integration/harness/connection.h"
+#include "tests/integration/harness/demo_shop.h"
+#include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/proc_stats.h"
+#include "tests/integration/harness/scripted_origin.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+constexpr char kOperatorToken[] = "banner-operator-token-0123456789abcdef01";
+constexpr char kMarker[] = "data-tidegate-banner";
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+size_t Count(const std::string& haystack, const std::string& needle) {
+  size_t n = 0;
+  for (size_t at = haystack.find(needle); at != std::string::npos;
+       at = haystack.find(needle, at + 1)) {
+    ++n;
+  }
+  return n;
+}
+
+// gzip or zlib (auto-detected); *ok = a complete stream.
+std::string Inflate(const std::string& data, bool* ok) {
+  z_stream s{};
+  inflateInit2(&s, MAX_WBITS + 32);
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = static_cast<uInt>(data.size());
+  std::string out;
+  char block[16384];
+  int rc = Z_OK;
+  while (rc == Z_OK) {
+    s.next_out = reinterpret_cast<Bytef*>(block);
+    s.avail_out = sizeof(block);
+    rc = inflate(&s, Z_NO_FLUSH);
+    out.append(block, sizeof(block) - s.avail_out);
+    if (rc == Z_BUF_ERROR) break;
+  }
+  *ok = rc == Z_STREAM_END;
+  inflateEnd(&s);
+  return out;
+}
+
+// The page with the banner removed: the banner is one <div …>…</div> right
+// after the body tag.
+std::string WithoutBanner(const std::string& page) {
+  size_t start = page.find("<div class=\"tidegate-banner");
+  if (start == std::string::npos) return page;
+  size_t end = page.find("</div>", start);
+  return page.substr(0, start) + page.substr(end + 6);
+}
+
+class BannerTest : public ::testing::Test {
+ protected:
+  void TearDown() override {
+    if (!tidegate_) return;
+    EXPECT_TRUE(tidegate_->process().Running()) << "tidegate died:\n" << tidegate_->Stderr();
+    EXPECT_EQ(tidegate_->Stop(std::chrono::seconds(10)), 0) << tidegate_->Stderr();
+  }
+
+  // tidegate in front of `origin_port` with `banner` as the [banner] table body.
+  void StartProxy(uint16_t origin_port, const std::string& banner) {
+    std::string config =
+        "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 1\ndrain_timeout = \"5s\"\n"
+        "\n[upstream]\nservers = [\"127.0.0.1:" +
+        std::to_string(origin_port) +
+        "\"]\nconnect_timeout = \"1s\"\nresponse_timeout = \"5s\"\nread_timeout = \"5s\"\n"
+        "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
+        "audit_log = \"${DIR}/audit.jsonl\"\n"
+        "tokens = [{ name = \"ops\", token_sha256 = \"" +
+        Sha256Hex(kOperatorToken) + "\", role = \"operator\" }]\n\n[banner]\n" + banner;
+    TidegateOptions options;
+    options.config = config;
+    tidegate_ = StartTidegateOrFail(dir_, options);
+  }
+  void StartWithShop(const std::string& banner) {
+    shop_ = StartDemoShopOrFail(dir_);
+    if (shop_) StartProxy(shop_->port(), banner);
+  }
+  void StartWithOrigin(ScriptedOrigin::Script script, const std::string& banner) {
+    origin_ = std::make_unique<ScriptedOrigin>(std::move(script));
+    StartProxy(origin_->port(), banner);
+  }
+  bool Started() const { return tidegate_ != nullptr; }
+
+  HttpMessage Send(uint16_t port, const std::string& request, bool head = false) {
+    auto conn = ConnectOrFail(port);
+    if (!conn) return FailedMessage("no connection");
+    EXPECT_TRUE(conn->Send(request));
+    ReadOptions options;
+    options.head_request = head;
+    return ReadResponse(*conn, options);
+  }
+  static std::string Request(const std::string& target, const std::string& extra = "",
+                             const std::string& method = "GET", int minor = 1) {
+    return method + " " + target + " HTTP/1." + std::to_string(minor) +
+           "\r\nHost: shop.test\r\nConnection: close\r\n" + extra + "\r\n";
+  }
+  // Through tidegate, and straight from the shop for comparison.
+  HttpMessage Proxy(const std::string& target, const std::string& extra = "",
+                    const std::string& method = "GET", int minor = 1) {
+    return Send(tidegate_->port(), Request(target, extra, method, minor), method == "HEAD");
+  }
+  HttpMessage Direct(const std::string& target, const std::string& extra = "",
+                     const std::string& method = "GET") {
+    return Send(shop_->port(), Request(target, extra, method), method == "HEAD");
+  }
+
+  int Admin(const std::string& method, const std::string& body = "") {
+    std::string request = method +
+                          " /v1/banner HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                          kOperatorToken + "\r\nConnection: close\r\n";
+    if (method == "PUT") {
+      request +=
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\n";
+    }
+    HttpMessage r = Send(tidegate_->admin_port(), request + "\r\n" + body);
+    EXPECT_TRUE(r.ok) << r.error;
+    return r.status;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DemoShop> shop_;
+  std::unique_ptr<ScriptedOrigin> origin_;
+  std::unique_ptr<TidegateProcess> tidegate_;
+};
+
+constexpr char kOn[] = "enabled = true\nmessage = \"High demand. Orders are safe.\"\n";
+
+TEST_F(BannerTest, Case18_ContentLengthPageGetsTheBannerOnceWithFixedFraming) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  const std::string page = "/banner-test/page?size=5000&etag=1";
+  HttpMessage origin = Direct(page);
+  HttpMessage r = Proxy(page);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200);
+  EXPECT_TRUE(r.chunked);
+  EXPECT_FALSE(r.HasHeader("Content-Length"));
+  EXPECT_EQ(r.Header("ETag"), "W/\"v1\"");
+  EXPECT_FALSE(r.HasHeader("Content-MD5"));
+  EXPECT_FALSE(r.HasHeader("Accept-Ranges"));
+  EXPECT_EQ(Count(r.body, kMarker), 1u) << r.body.substr(0, 400);
+  EXPECT_NE(r.body.find("<body>\n<div class=\"tidegate-banner"), std::string::npos)
+      << r.body.substr(0, 400);
+  EXPECT_NE(r.body.find("High demand. Orders are safe."), std::string::npos);
+  EXPECT_EQ(WithoutBanner(r.body), origin.body);  // nothing else changed
+}
+
+TEST_F(BannerTest, ChunkedPageAndUpperCaseTag) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  const std::string page = "/banner-test/page?size=20000&chunked=1&tag=upper";
+  HttpMessage origin = Direct(page);
+  HttpMessage r = Proxy(page);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(Count(r.body, kMarker), 1u);
+  EXPECT_NE(r.body.find("<BODY class=\"x\"><div class=\"tidegate-banner"), std::string::npos);
+  EXPECT_EQ(WithoutBanner(r.body), origin.body);
+}
+
+TEST_F(BannerTest, Case19_BodyTagSplitAcrossOriginReads) {
+  StartWithOrigin(
+      [](OriginConnection& conn) {
+        if (!conn.ReadRequest().ok) return;
+        conn.Send(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nTransfer-Encoding: chunked\r\n\r\n"
+            "e\r\n<html><head><b\r\n");
+        // Two separate reads on the proxy's side (the pause only splits the
+        // bytes; nothing is asserted about time).
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        conn.Send("2\r\no\r\n");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        conn.Send("d\r\ndy class=\"x\"\r\n");
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        conn.Send("3\r\n>hi\r\n0\r\n\r\n");
+        conn.WaitForClose(std::chrono::milliseconds(5000));
+      },
+      kOn);
+  ASSERT_TRUE(Started());
+  HttpMessage r = Send(tidegate_->port(), Request("/split"));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(Count(r.body, kMarker), 1u) << r.body;
+  EXPECT_EQ(r.body.find("<html><head><body class=\"x\"><div class=\"tidegate-banner"), 0u)
+      << r.body;
+  EXPECT_EQ(WithoutBanner(r.body), "<html><head><body class=\"x\">hi");
+}
+
+TEST_F(BannerTest, Case20_GatedResponsesPassUnchanged) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  const char* pages[] = {
+      "/banner-test/page?type=application/json",
+      "/banner-test/page?cd=attachment%3B%20filename%3Dpage.html",
+      "/banner-test/page?cc=public%2C%20no-transform",
+      "/banner-test/page?status=206",
+      "/banner-test/page?status=404",
+      "/banner-test/page?etag=1&tag=none",
+  };
+  for (const char* page : pages) {
+    HttpMessage origin = Direct(page);
+    HttpMessage r = Proxy(page);
+    ASSERT_TRUE(r.ok) << page << ": " << r.error;
+    EXPECT_EQ(r.status, origin.status) << page;
+    EXPECT_EQ(r.body, origin.body) << page;
+    EXPECT_EQ(Count(r.body, kMarker), 0u) << page;
+    if (std::string(page).find("tag=none") == std::string::npos) {
+      // Untouched heads keep their length (the no-tag page was already chunked).
+      EXPECT_EQ(r.Header("Content-Length"), origin.Header("Content-Length")) << page;
+    }
+  }
+  // HEAD, 204 and 304: the head as the origin sent it, no body.
+  HttpMessage head = Proxy("/banner-test/page?etag=1", "", "HEAD");
+  ASSERT_TRUE(head.ok) << head.error;
+  EXPECT_EQ(head.Header("ETag"), "\"v1\"");
+  EXPECT_EQ(head.Header("Content-Length"),
+            Direct("/banner-test/page?etag=1", "", "HEAD").Header("Content-Length"));
+  for (const char* page : {"/banner-test/page?status=204", "/banner-test/page?status=304&etag=1"}) {
+    HttpMessage r = Proxy(page);
+    ASSERT_TRUE(r.ok) << page << ": " << r.error;
+    EXPECT_TRUE(r.body.empty()) << page;
+  }
+}
+
+TEST_F(BannerTest, Case21_RuntimeBannerIsEscapedAndCanBeCleared) {
+  StartWithShop("");
+  ASSERT_TRUE(Started());
+  HttpMessage before = Proxy("/banner-test/page");
+  ASSERT_TRUE(before.ok);
+  EXPECT_EQ(Count(before.body, kMarker), 0u);
+  EXPECT_TRUE(before.HasHeader("Content-Length"));  // no banner: untouched framing
+
+  ASSERT_EQ(Admin("PUT", R"({"message": "<script>alert(1)</script> \"quoted\" & more", )"
+                         R"("severity": "critical", "next_update_at": "2099-01-01T12:30:00Z"})"),
+            200);
+  HttpMessage on = Proxy("/banner-test/page");
+  ASSERT_TRUE(on.ok) << on.error;
+  EXPECT_EQ(Count(on.body, kMarker), 1u);
+  EXPECT_EQ(on.body.find("<script>"), std::string::npos) << on.body.substr(0, 600);
+  EXPECT_NE(on.body.find("&lt;script&gt;alert(1)&lt;/script&gt; &quot;quoted&quot; &amp; more"),
+            std::string::npos)
+      << on.body.substr(0, 600);
+  EXPECT_NE(on.body.find("role=\"alert\""), std::string::npos);
+  EXPECT_NE(on.body.find("Next update at"), std::string::npos);
+  HttpMessage french = Proxy("/banner-test/page", "Accept-Language: fr-FR,fr;q=0.9\r\n");
+  EXPECT_NE(french.body.find("Prochaine mise à jour à"), std::string::npos);
+
+  ASSERT_EQ(Admin("DELETE"), 200);
+  HttpMessage off = Proxy("/banner-test/page");
+  ASSERT_TRUE(off.ok);
+  EXPECT_EQ(Count(off.body, kMarker), 0u);
+}
+
+TEST_F(BannerTest, GzipPageIsDecodedAndReencoded) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  const std::string page = "/banner-test/page?size=60000&enc=auto";
+  HttpMessage plain = Direct(page);  // no Accept-Encoding: identity
+  for (const char* target : {"/banner-test/page?size=60000&enc=auto",
+                             "/banner-test/page?size=60000&enc=auto&chunked=1"}) {
+    HttpMessage r = Proxy(target, "Accept-Encoding: gzip\r\n");
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.Header("Content-Encoding"), "gzip");
+    bool complete = false;
+    std::string decoded = Inflate(r.body, &complete);
+    EXPECT_TRUE(complete);
+    EXPECT_EQ(Count(decoded, kMarker), 1u);
+    EXPECT_EQ(WithoutBanner(decoded), plain.body) << target;
+  }
+  HttpMessage deflated = Proxy("/banner-test/page?size=3000&enc=deflate");
+  ASSERT_TRUE(deflated.ok);
+  EXPECT_EQ(deflated.Header("Content-Encoding"), "deflate");
+  bool complete = false;
+  std::string decoded = Inflate(deflated.body, &complete);
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(WithoutBanner(decoded), Direct("/banner-test/page?size=3000").body);
+  EXPECT_EQ(Count(decoded, kMarker), 1u);
+}
+
+TEST_F(BannerTest, IdentityModeAsksTheOriginForIdentity) {
+  StartWithShop(std::string(kOn) + "compressed = \"identity\"\n");
+  ASSERT_TRUE(Started());
+  HttpMessage r = Proxy("/banner-test/page?size=8000&enc=auto",
+                        "Accept: text/html\r\nAccept-Encoding: gzip\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_FALSE(r.HasHeader("Content-Encoding"));
+  EXPECT_EQ(Count(r.body, kMarker), 1u);
+  EXPECT_EQ(WithoutBanner(r.body), Direct("/banner-test/page?size=8000").body);
+}
+
+TEST_F(BannerTest, UnsupportedEncodingPassesUnchanged) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  HttpMessage origin = Direct("/banner-test/page?enc=br");
+  HttpMessage r = Proxy("/banner-test/page?enc=br", "Accept-Encoding: br\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.Header("Content-Encoding"), "br");
+  EXPECT_EQ(r.body, origin.body);
+  EXPECT_EQ(r.Header("Content-Length"), origin.Header("Content-Length"));
+}
+
+TEST_F(BannerTest, Http10Clients) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  // Chunked origin page: close-delimited with the banner.
+  HttpMessage chunked = Proxy("/banner-test/page?size=4000&chunked=1", "", "GET", 0);
+  ASSERT_TRUE(chunked.ok) << chunked.error;
+  EXPECT_TRUE(chunked.ended_by_close);
+  EXPECT_EQ(Count(chunked.body, kMarker), 1u);
+  EXPECT_EQ(WithoutBanner(chunked.body), Direct("/banner-test/page?size=4000").body);
+  // Content-Length page: kept as is, so a truncation stays visible to a
+  // client that has no chunked encoding.
+  HttpMessage length = Proxy("/banner-test/page?size=4000", "", "GET", 0);
+  ASSERT_TRUE(length.ok) << length.error;
+  EXPECT_EQ(Count(length.body, kMarker), 0u);
+  EXPECT_EQ(length.Header("Content-Length"), "4000");
+}
+
+TEST_F(BannerTest, StylesheetIsServedAndLinked) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  HttpMessage css = Proxy("/.tidegate/assets/banner.css");
+  ASSERT_TRUE(css.ok) << css.error;
+  EXPECT_EQ(css.status, 200);
+  EXPECT_EQ(css.Header("Content-Type"), "text/css; charset=utf-8");
+  EXPECT_TRUE(css.HasHeader("ETag"));
+  EXPECT_TRUE(css.HasHeader("Cache-Control"));
+  EXPECT_NE(css.body.find(".tidegate-banner"), std::string::npos);
+  // Other built-in paths are still the built-in routes'.
+  EXPECT_EQ(Proxy("/.tidegate/assets/nothing.css").status, 404);
+  // A page under a strict CSP: the banner needs no inline style or script.
+  HttpMessage page = Proxy("/banner-test/page?csp=1");
+  ASSERT_TRUE(page.ok);
+  std::string banner = page.body.substr(page.body.find("<div class=\"tidegate-banner"));
+  banner = banner.substr(0, banner.find("</div>"));
+  EXPECT_NE(banner.find("<link rel=\"stylesheet\" href=\"/.tidegate/assets/banner.css\">"),
+            std::string::npos);
+  EXPECT_EQ(banner.find("style="), std::string::npos);
+  EXPECT_EQ(banner.find("<style"), std::string::npos);
+  EXPECT_EQ(banner.find("<script"), std::string::npos);
+}
+
+TEST_F(BannerTest, Case16_TruncatedOriginStaysTruncated) {
+  StartWithOrigin(
+      [](OriginConnection& conn) {
+        if (!conn.ReadRequest().ok) return;
+        conn.Send(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Length: 1000\r\n\r\n"
+            "<html><body>only part");
+        conn.Close();
+      },
+      kOn);
+  ASSERT_TRUE(Started());
+  auto conn = ConnectOrFail(tidegate_->port());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send("GET /t HTTP/1.1\r\nHost: shop.test\r\n\r\n"));
+  HttpMessage r = ReadResponse(*conn);
+  if (r.ok) {
+    EXPECT_EQ(r.status, 502) << "a truncated page was completed: " << Printable(r.raw);
+  } else {
+    EXPECT_TRUE(conn->peer_closed()) << r.error;
+    EXPECT_EQ(conn->buffer().find("\r\n0\r\n\r\n"), std::string::npos)
+        << "a last-chunk was appended: " << Printable(conn->buffer());
+  }
+}
+
+TEST_F(BannerTest, Case16_TruncatedGzipStaysBroken) {
+  // Half of a gzip page, announced with its full length, then the origin closes.
+  std::string page = "<html><body>" + std::string(30000, 'x') + "</body></html>";
+  z_stream s{};
+  deflateInit2(&s, 1, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string gz(deflateBound(&s, page.size()), '\0');
+  s.next_in = reinterpret_cast<Bytef*>(page.data());
+  s.avail_in = static_cast<uInt>(page.size());
+  s.next_out = reinterpret_cast<Bytef*>(gz.data());
+  s.avail_out = static_cast<uInt>(gz.size());
+  ASSERT_EQ(deflate(&s, Z_FINISH), Z_STREAM_END);
+  gz.resize(s.total_out);
+  deflateEnd(&s);
+  std::string half = gz.substr(0, gz.size() / 2);
+  StartWithOrigin(
+      [gz, half](OriginConnection& conn) {
+        if (!conn.ReadRequest().ok) return;
+        conn.Send(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
+            "Content-Length: " +
+            std::to_string(gz.size()) + "\r\n\r\n" + half);
+        conn.Close();
+      },
+      kOn);
+  ASSERT_TRUE(Started());
+  auto conn = ConnectOrFail(tidegate_->port());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send("GET /t HTTP/1.1\r\nHost: shop.test\r\nAccept-Encoding: gzip\r\n\r\n"));
+  HttpMessage r = ReadResponse(*conn);
+  EXPECT_FALSE(r.ok) << "a truncated gzip page was completed: " << r.raw.size() << " bytes";
+  EXPECT_TRUE(conn->peer_closed());
+  EXPECT_EQ(conn->buffer().find("\r\n0\r\n\r\n"), std::string::npos);
+}
+
+TEST_F(BannerTest, Case22_FiftyMegabytePageKeepsMemoryFlat) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  Proxy("/banner-test/page");  // warm up
+  auto before = ReadProcStats(tidegate_->pid());
+  ASSERT_TRUE(before);
+  auto conn = ConnectOrFail(tidegate_->port());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send(Request("/bytes?n=52428800")));
+  HttpMessage r = ReadResponse(*conn, Within(std::chrono::milliseconds(60000)));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(Count(r.body.substr(0, 4096), kMarker), 1u);
+  EXPECT_GT(r.body.size(), 52428800u);
+  auto after = ReadProcStats(tidegate_->pid());
+  ASSERT_TRUE(after);
+  EXPECT_LT(after->vm_rss_kb - before->vm_rss_kb, 16 * 1024)
+      << "RSS grew from " << before->vm_rss_kb << " kB to " << after->vm_rss_kb << " kB";
+}
+
+}  // namespace
+}  // namespace tidegate::itest
