@@ -18,6 +18,7 @@
 
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/proc_stats.h"
 #include "tests/integration/harness/redis_server.h"
 #include "tests/integration/harness/scripted_origin.h"
 #include "tests/integration/harness/temp_dir.h"
@@ -265,6 +266,50 @@ TEST_F(RedisStateTest, AnInstanceStartedLaterReadsTheStateAtStart) {
   Json s = State(*c_);  // first request: no waiting for a resync
   EXPECT_EQ(BannerOf(s), "set before C started") << s.dump();
   EXPECT_EQ(s["store"]["healthy"], true);
+}
+
+TEST_F(RedisStateTest, Case36FrozenRedisTimesOutThenRecovers) {
+  ASSERT_TRUE(redis_->Pause());
+  auto start = std::chrono::steady_clock::now();
+  Reply frozen = PutBanner(*a_, "while frozen");
+  auto took = std::chrono::steady_clock::now() - start;
+  ASSERT_TRUE(redis_->Resume());
+  EXPECT_EQ(frozen.http.status, 503) << frozen.http.body;
+  EXPECT_NE(frozen.http.body.find("timed out"), std::string::npos) << frozen.http.body;
+  EXPECT_LT(took, 2s);  // redis_timeout is 200ms: our own timer, not TCP's
+  EXPECT_EQ(ShopStatus(*a_, "/ok"), 200);
+  EXPECT_TRUE(WaitForState(
+      *a_, [](const Json& s) { return s["store"]["healthy"] == true; }, 5s))
+      << State(*a_).dump();
+  Reply thawed = PutBanner(*a_, "after the freeze");
+  EXPECT_EQ(thawed.http.status, 200) << thawed.http.body;
+  EXPECT_TRUE(WaitForState(
+      *b_, [](const Json& s) { return BannerOf(s) == "after the freeze"; }, 1s));
+}
+
+TEST_F(RedisStateTest, Case39RepeatedRedisRestartsLeakNoDescriptors) {
+  ASSERT_EQ(PutBanner(*a_, "steady").http.status, 200);
+  ASSERT_TRUE(WaitForState(
+      *b_, [](const Json& s) { return BannerOf(s) == "steady"; }, 1s));
+  int fds_before = CountOpenFds(a_->pid());
+  ASSERT_GT(fds_before, 0);
+  std::string error;
+  for (int i = 0; i < 10; ++i) {
+    ASSERT_TRUE(redis_->Restart(&error)) << error;
+    std::this_thread::sleep_for(std::chrono::milliseconds(50 + 20 * i));  // varied timing
+  }
+  for (TidegateProcess* t : {a_.get(), b_.get()}) {
+    EXPECT_TRUE(WaitForState(
+        *t, [](const Json& s) { return s["store"]["healthy"] == true; }, 10s))
+        << State(*t).dump();
+    EXPECT_EQ(BannerOf(State(*t)), "steady");
+  }
+  // Two Redis connections before, two after; allow a few for admin/test sockets.
+  EXPECT_LE(CountOpenFds(a_->pid()), fds_before + 3);
+  Reply again = PutBanner(*b_, "after ten restarts");
+  EXPECT_EQ(again.http.status, 200) << again.http.body;
+  EXPECT_TRUE(WaitForState(
+      *a_, [](const Json& s) { return BannerOf(s) == "after ten restarts"; }, 1s));
 }
 
 }  // namespace
