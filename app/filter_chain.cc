@@ -2,6 +2,7 @@
 
 #include "banner/banner_filter.h"
 #include "proxy/builtin_routes.h"
+#include "queue/room_gate.h"
 #include "status/status_page.h"
 
 namespace tidegate::app {
@@ -24,6 +25,10 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   auto status_page = status::StatusPageFactory::Create(config, runtime_state_, error);
   if (!status_page) return false;
   chain->factories.push_back(std::move(status_page));
+  // Waiting room: /.tidegate/queue (status JSON) before the built-in routes.
+  auto waiting_room = queue::WaitingRoom::Build(config, rooms_.get(), runtime_state_, error);
+  if (!waiting_room) return false;
+  chain->factories.push_back(std::make_unique<queue::QueueStatusFactory>(waiting_room));
   // 2. Built-in routes: /.tidegate/* never reaches the origin.
   proxy::BuiltinRoutesConfig builtin;
   builtin.workers = workers;
@@ -31,7 +36,10 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   builtin.started = started_;
   builtin.config_files = config.source_files;
   chain->factories.push_back(std::make_unique<proxy::BuiltinRoutesFactory>(std::move(builtin)));
-  // 2. maintenance gate, 3. waiting room: later issues.
+  // 3. maintenance gate: later issue.
+  // 4. Waiting room gate: after maintenance (nobody queues for a feature
+  //    that is off).
+  chain->factories.push_back(std::make_unique<queue::RoomGateFactory>(waiting_room));
   return true;
 }
 

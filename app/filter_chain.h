@@ -8,6 +8,7 @@
 #include "admin/runtime_state.h"
 #include "proxy/published.h"
 #include "proxy/snapshot.h"
+#include "queue/room_registry.h"
 
 namespace tidegate::app {
 
@@ -18,10 +19,14 @@ class TidegateFilterChain : public proxy::FilterChainBuilder {
                       const proxy::Published<admin::RuntimeState>* runtime_state);
   bool Build(const config::Config& config, int workers, proxy::FilterChain* chain,
              std::string* error) const override;
+  // The waiting rooms' live state: kept across reloads (owned here because
+  // this object outlives every snapshot). For /metrics and GET /v1/state.
+  queue::RoomRegistry& rooms() const { return *rooms_; }
 
  private:
   std::chrono::steady_clock::time_point started_;
   const proxy::Published<admin::RuntimeState>* runtime_state_;
+  std::shared_ptr<queue::RoomRegistry> rooms_ = std::make_shared<queue::RoomRegistry>();
 };
 
 }  // namespace tidegate::app

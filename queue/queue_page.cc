@@ -1,0 +1,281 @@
+#include "queue/queue_page.h"
+
+#include <openssl/sha.h>
+
+#include <cmath>
+#include <set>
+
+#include "pages/local_time.h"
+#include "pages/page_template.h"
+#include "queue/queue_page_template.h"
+#include "queue/token.h"
+
+namespace tidegate::queue {
+namespace {
+
+using pages::Language;
+
+// Per-visitor placeholders: rendered into the page as these markers, then
+// cut out. '@' survives HTML escaping unchanged.
+struct Marker {
+  const char* name;
+  const char* marker;
+};
+constexpr Marker kMarkers[] = {
+    {"position", "@@TG_POSITION@@"}, {"wait", "@@TG_WAIT@@"},
+    {"updated", "@@TG_UPDATED@@"},   {"updated_iso", "@@TG_UPDATED_ISO@@"},
+    {"progress", "@@TG_PROGRESS@@"}, {"self_url", "@@TG_SELF_URL@@"},
+};
+
+struct Strings {
+  const char* title;
+  const char* heading;
+  const char* intro;
+  const char* closed_heading;
+  const char* closed_text;
+  const char* position_label;
+  const char* wait_label;
+  const char* updated_label;
+  const char* progress_label;
+  const char* check_again;
+  const char* live_text;
+  const char* status_label;
+};
+
+const Strings kEnglish = {
+    "You are in the queue",
+    "You are in the queue",
+    "The shop is very busy right now. We keep your place and let you in automatically: "
+    "keep this page open.",
+    "Sales are closed",
+    "This sale is closed for now. Thank you for your interest.",
+    "Your place in line",
+    "Estimated wait",
+    "Last updated",
+    "Progress",
+    "Check again",
+    "You are number @@TG_POSITION@@ in line.",
+    "Shop status",
+};
+
+const Strings kFrench = {
+    "Vous êtes dans la file d'attente",
+    "Vous êtes dans la file d'attente",
+    "La boutique est très sollicitée en ce moment. Nous gardons votre place et vous laissons "
+    "entrer automatiquement : gardez cette page ouverte.",
+    "Les ventes sont fermées",
+    "Cette vente est fermée pour le moment. Merci de votre intérêt.",
+    "Votre place dans la file",
+    "Attente estimée",
+    "Dernière mise à jour",
+    "Progression",
+    "Vérifier à nouveau",
+    "Vous êtes numéro @@TG_POSITION@@ dans la file.",
+    "État de la boutique",
+};
+
+std::string Sha256Base64(std::string_view text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  std::string url =
+      Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+  // CSP wants standard base64 with padding.
+  for (char& c : url) {
+    if (c == '-') c = '+';
+    if (c == '_') c = '/';
+  }
+  while (url.size() % 4 != 0) url += '=';
+  return url;
+}
+
+// The hashes of the contents of every inline <tag>…</tag> block.
+std::string HashSources(const std::string& html, const std::string& tag) {
+  std::string sources;
+  std::string open = "<" + tag + ">";
+  std::string close = "</" + tag + ">";
+  size_t at = 0;
+  while ((at = html.find(open, at)) != std::string::npos) {
+    size_t start = at + open.size();
+    size_t end = html.find(close, start);
+    if (end == std::string::npos) break;
+    sources += " 'sha256-" + Sha256Base64(std::string_view(html).substr(start, end - start)) + "'";
+    at = end + close.size();
+  }
+  return sources.empty() ? " 'none'" : sources;
+}
+
+std::string Minutes(int64_t seconds, Language language) {
+  return std::to_string((seconds + 59) / 60) + (language == Language::kFrench ? " min" : " min");
+}
+
+}  // namespace
+
+std::string EscapeHtml(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      case '"':
+        out += "&quot;";
+        break;
+      case '\'':
+        out += "&#39;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered,
+                                                     std::string* error) {
+  Variant v;
+  size_t at = 0;
+  while (at < rendered.size()) {
+    size_t next = std::string::npos;
+    Slot slot = Slot::kLiteral;
+    size_t marker_size = 0;
+    for (size_t i = 0; i < std::size(kMarkers); ++i) {
+      size_t found = rendered.find(kMarkers[i].marker, at);
+      if (found < next) {
+        next = found;
+        slot = static_cast<Slot>(i + 1);
+        marker_size = std::string_view(kMarkers[i].marker).size();
+      }
+    }
+    std::string literal = rendered.substr(at, next == std::string::npos ? next : next - at);
+    v.literal_bytes += literal.size();
+    if (!literal.empty()) v.pieces.push_back({Slot::kLiteral, std::move(literal)});
+    if (next == std::string::npos) break;
+    v.pieces.push_back({slot, {}});
+    at = next + marker_size;
+  }
+  if (v.literal_bytes > 20'000) {
+    *error = "queue page template: " + std::to_string(v.literal_bytes) +
+             " bytes rendered; keep it under 20 KB";
+    return std::nullopt;
+  }
+  v.csp = "default-src 'none'; script-src" + HashSources(rendered, "script") + "; style-src" +
+          HashSources(rendered, "style") +
+          "; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
+          "frame-ancestors 'none'";
+  return v;
+}
+
+std::optional<QueuePage> QueuePage::Build(const config::SiteConfig& site, const std::string& room,
+                                          int refresh_seconds, std::string* error) {
+  std::optional<pages::PageTemplate> tpl =
+      pages::PageTemplate::Load(site.templates_dir, "queue.html", kQueuePageTemplate, error);
+  if (!tpl) return std::nullopt;
+  QueuePage page;
+  page.origin_ = tpl->origin();
+  for (Language language : {Language::kEnglish, Language::kFrench}) {
+    const Strings& s = language == Language::kFrench ? kFrench : kEnglish;
+    for (bool closed : {false, true}) {
+      pages::TemplateData data;
+      data.set("lang", std::string(pages::LanguageCode(language)));
+      for (const auto& [key, value] : {std::pair{"title", s.title},
+                                       {"heading", s.heading},
+                                       {"intro", s.intro},
+                                       {"closed_heading", s.closed_heading},
+                                       {"closed_text", s.closed_text},
+                                       {"position_label", s.position_label},
+                                       {"wait_label", s.wait_label},
+                                       {"updated_label", s.updated_label},
+                                       {"progress_label", s.progress_label},
+                                       {"check_again", s.check_again},
+                                       {"live_text", s.live_text},
+                                       {"status_label", s.status_label}}) {
+        data.set(key, std::string(value));
+      }
+      if (closed) data.set("title", std::string(s.closed_heading));
+      data.set("closed", pages::TemplateData(closed));
+      if (!site.name.empty()) data.set("shop_name", site.name);
+      if (!site.status_page_url.empty()) data.set("status_url", site.status_page_url);
+      data.set("room", room);
+      data.set("refresh_seconds", std::to_string(refresh_seconds));
+      data.set("poll_url", "/.tidegate/queue?room=" + room);
+      for (const Marker& m : kMarkers) data.set(m.name, std::string(m.marker));
+      std::optional<Variant> v = Prepare(tpl->Render(data), error);
+      if (!v) return std::nullopt;
+      page.variants_[static_cast<size_t>(language) * 2 + (closed ? 1 : 0)] = std::move(*v);
+    }
+  }
+  return page;
+}
+
+std::string QueuePage::Render(Language language, bool closed, const QueuePageValues& values) const {
+  const Variant& v = variants_[static_cast<size_t>(language) * 2 + (closed ? 1 : 0)];
+  std::string out;
+  out.reserve(v.literal_bytes + 256);
+  for (const Piece& piece : v.pieces) {
+    switch (piece.slot) {
+      case Slot::kLiteral:
+        out += piece.text;
+        break;
+      case Slot::kPosition:
+        out += std::to_string(values.position);
+        break;
+      case Slot::kWait:
+        out += EscapeHtml(WaitText(values.wait, language));
+        break;
+      case Slot::kUpdated:
+        out += ClockText(values.now_ms);
+        break;
+      case Slot::kUpdatedIso:
+        out += pages::FormatIsoLocal(pages::WallTime(std::chrono::milliseconds(values.now_ms)));
+        break;
+      case Slot::kProgress:
+        out += std::to_string(values.progress);
+        break;
+      case Slot::kSelfUrl:
+        out += EscapeHtml(values.self_url);
+        break;
+    }
+  }
+  return out;
+}
+
+const std::string& QueuePage::Csp(Language language, bool closed) const {
+  return variants_[static_cast<size_t>(language) * 2 + (closed ? 1 : 0)].csp;
+}
+
+std::string QueuePage::WaitText(const WaitRange& wait, Language language) {
+  bool fr = language == Language::kFrench;
+  if (wait.high_seconds <= 60) return fr ? "moins d'une minute" : "less than a minute";
+  if (wait.low_seconds < 60)
+    return (fr ? "moins de " : "under ") + Minutes(wait.high_seconds, language);
+  std::string low = std::to_string(wait.low_seconds / 60);
+  return low + (fr ? " à " : " to ") + Minutes(wait.high_seconds, language);
+}
+
+std::string QueuePage::PositionMessage(uint64_t position, Language language) {
+  std::string n = std::to_string(position);
+  return language == Language::kFrench ? "Vous êtes numéro " + n + " dans la file."
+                                       : "You are number " + n + " in line.";
+}
+
+std::string QueuePage::ClockText(int64_t now_ms) {
+  return pages::FormatClock(pages::WallTime(std::chrono::milliseconds(now_ms)));
+}
+
+std::string QueuePage::ClosedMessage(Language language) {
+  return language == Language::kFrench ? kFrench.closed_text : kEnglish.closed_text;
+}
+
+std::string QueuePage::AdmittedMessage(Language language) {
+  return language == Language::kFrench ? "C'est votre tour : entrée dans la boutique…"
+                                       : "It's your turn: entering the shop…";
+}
+
+}  // namespace tidegate::queue

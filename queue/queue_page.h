@@ -1,0 +1,70 @@
+// The queue page: rendered ONCE per language and variant (queued / sales
+// closed) from the Mustache template when the configuration is loaded, then
+// split at the per-visitor placeholders; serving a page only concatenates
+// the pre-rendered pieces with a few numbers (no template work per request).
+//
+// Contract: Build() runs on the control thread (reads a merchant override
+// from [site].templates_dir); nullopt + *error when the template is missing
+// or broken, so a reload keeps the old configuration. The object is
+// immutable afterwards and thread-safe. Texts are in English and French.
+#pragma once
+
+#include <array>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "pages/language.h"
+#include "queue/eta.h"
+
+namespace tidegate::queue {
+
+struct QueuePageValues {
+  uint64_t position = 0;  // 1 = next in line
+  WaitRange wait;         // estimated wait
+  int64_t now_ms = 0;     // "last updated"
+  int progress = 0;       // 0-100
+  std::string self_url;   // the request target, for the no-script "check again" link
+};
+
+class QueuePage {
+ public:
+  static std::optional<QueuePage> Build(const config::SiteConfig& site, const std::string& room,
+                                        int refresh_seconds, std::string* error);
+
+  std::string Render(pages::Language language, bool closed, const QueuePageValues& values) const;
+  // Content-Security-Policy for the page: nothing external, the inline
+  // script and style allowed by their hashes, polling to 'self' only.
+  const std::string& Csp(pages::Language language, bool closed) const;
+  // Where the template came from ("built-in" or the override's path).
+  const std::string& origin() const { return origin_; }
+
+  // Texts for the JSON answer and the page.
+  static std::string WaitText(const WaitRange& wait, pages::Language language);
+  static std::string PositionMessage(uint64_t position, pages::Language language);
+  static std::string ClockText(int64_t now_ms);
+  static std::string ClosedMessage(pages::Language language);
+  static std::string AdmittedMessage(pages::Language language);
+
+ private:
+  enum class Slot { kLiteral, kPosition, kWait, kUpdated, kUpdatedIso, kProgress, kSelfUrl };
+  struct Piece {
+    Slot slot = Slot::kLiteral;
+    std::string text;  // for kLiteral
+  };
+  struct Variant {
+    std::vector<Piece> pieces;
+    std::string csp;
+    size_t literal_bytes = 0;
+  };
+  static std::optional<Variant> Prepare(const std::string& rendered, std::string* error);
+
+  std::array<Variant, 4> variants_;  // [language * 2 + closed]
+  std::string origin_;
+};
+
+// HTML escaping for attribute and text values.
+std::string EscapeHtml(std::string_view text);
+
+}  // namespace tidegate::queue

@@ -1,0 +1,22 @@
+// The built-in Mustache template of the queue page (queue.html). A merchant
+// overrides it with [site].templates_dir/queue.html (pages/page_template.h).
+//
+// Variables (HTML-escaped unless triple braces): lang, title, heading, intro,
+// closed_heading, closed_text, position_label, wait_label, updated_label,
+// progress_label, check_again, live_text, shop_name, status_url,
+// status_label, room, refresh_seconds, poll_url; section `closed` (reject
+// mode). Per-visitor values, filled in after rendering (write them exactly
+// like this): {{position}}, {{wait}}, {{updated}}, {{updated_iso}},
+// {{progress}}, {{self_url}}.
+//
+// Rules for an override: no external resources; inline <script> and <style>
+// blocks are allowed by the page's Content-Security-Policy through their
+// SHA-256 hashes, computed when the template is loaded; the script must not
+// contain per-visitor values (read them from data- attributes or the JSON).
+#pragma once
+
+namespace tidegate::queue {
+
+extern const char kQueuePageTemplate[];
+
+}  // namespace tidegate::queue

@@ -1,0 +1,102 @@
+#include "queue/queue_reply.h"
+
+#include <nlohmann/json.hpp>
+
+namespace tidegate::queue {
+namespace {
+
+using Outcome = Visit::Outcome;
+
+int RefreshSeconds(const CompiledRoom& room) {
+  return std::max<int>(1, static_cast<int>(room.config.refresh_interval.count() / 1000));
+}
+
+nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Language language,
+                          int64_t now_ms) {
+  nlohmann::json j;
+  if (v.outcome == Outcome::kQueued) {
+    j["in_queue"] = true;
+    j["position"] = v.position;
+    j["estimated_wait_seconds"] = {v.wait.low_seconds, v.wait.high_seconds};
+    j["refresh_seconds"] = RefreshSeconds(room);
+    j["wait_text"] = QueuePage::WaitText(v.wait, language);
+    j["updated_text"] = QueuePage::ClockText(now_ms);
+    j["progress"] = v.progress;
+    j["message"] = QueuePage::PositionMessage(v.position, language);
+  } else if (v.outcome == Outcome::kClosed) {
+    j["in_queue"] = false;
+    j["admitted"] = false;
+    j["closed"] = true;
+    j["message"] = QueuePage::ClosedMessage(language);
+  } else if (v.outcome == Outcome::kUnavailable) {
+    j["in_queue"] = true;
+    j["position"] = nullptr;
+    j["estimated_wait_seconds"] = nullptr;
+    j["refresh_seconds"] = RefreshSeconds(room);
+  } else {
+    j["in_queue"] = false;
+    j["admitted"] = v.admitted;
+    if (v.admitted) j["message"] = QueuePage::AdmittedMessage(language);
+  }
+  j["room"] = room.config.name;
+  return j;
+}
+
+void AddCookies(const Visit& v, Reply* r) {
+  for (const std::string& c : v.set_cookies) r->headers.Add("Set-Cookie", c);
+  r->headers.Add("Cache-Control", "no-store");
+}
+
+}  // namespace
+
+bool WantsJson(const proxy::RequestHead& head) {
+  const std::string* accept = head.headers.Find("Accept");
+  if (accept == nullptr) return false;
+  size_t json = accept->find("application/json");
+  if (json == std::string::npos) return false;
+  size_t html = accept->find("text/html");
+  return html == std::string::npos || json < html;
+}
+
+Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language language, bool json,
+                  const std::string& self_url, int64_t now_ms) {
+  Reply r;
+  r.status = room.config.queued_status;
+  if (r.status == 429 || r.status == 503 || v.outcome == Outcome::kUnavailable) {
+    r.headers.Add("Retry-After", std::to_string(RefreshSeconds(room)));
+  }
+  AddCookies(v, &r);
+  if (json) {
+    r.headers.Add("Content-Type", "application/json");
+    r.body = QueuedJson(room, v, language, now_ms).dump();
+    return r;
+  }
+  QueuePageValues values;
+  values.position = v.position;
+  values.wait = v.wait;
+  values.now_ms = now_ms;
+  values.progress = v.progress;
+  values.self_url = self_url;
+  bool closed = v.outcome == Outcome::kClosed;
+  r.headers.Add("Content-Type", "text/html; charset=utf-8");
+  r.headers.Add("Content-Security-Policy", room.page->Csp(language, closed));
+  r.headers.Add("X-Content-Type-Options", "nosniff");
+  r.headers.Add("Referrer-Policy", "same-origin");
+  r.body = room.page->Render(language, closed, values);
+  return r;
+}
+
+Reply StatusReply(const CompiledRoom* room, const Visit& v, pages::Language language,
+                  int64_t now_ms) {
+  Reply r;
+  AddCookies(v, &r);
+  r.headers.Add("Content-Type", "application/json");
+  if (room == nullptr) {
+    r.body = R"({"in_queue":false,"admitted":false})";
+    return r;
+  }
+  r.body = QueuedJson(*room, v, language, now_ms).dump();
+  return r;
+}
+
+}  // namespace tidegate::queue

@@ -1,0 +1,53 @@
+// The waiting room's two filters (docs/waiting-room.md):
+//
+// * QueueStatusFactory — answers GET /.tidegate/queue[?room=NAME] with the
+//   visitor's status as JSON (interface.md: in_queue, position,
+//   estimated_wait_seconds [lo, hi], refresh_seconds; plus wait_text,
+//   updated_text, progress, message for the page's script). An invited
+//   visitor gets its pass cookie here ({"in_queue": false, "admitted":
+//   true}). Must sit BEFORE the built-in routes factory (which 404s every
+//   other /.tidegate/* path). Passes every other request on.
+// * RoomGateFactory — on a protected route (the room's RE2 `match` on the
+//   normalised path, proxy/path_normalizer.h): a valid pass → forwarded
+//   (renewed when its bucket changed: a fresh pass cookie is added to the
+//   origin's response); otherwise admitted at once or queued (wait cookie +
+//   queue page, or JSON for Accept: application/json), with the room's
+//   queued_status (429/503 add Retry-After). Skips /.tidegate/* targets.
+//   Removes the origin's `Tidegate-Session` response header from every
+//   response; `Tidegate-Session: end` ends the visitor's session (frees the
+//   slot, clears the pass cookie). answered_by = "queue".
+//
+// Contract: factories are immutable and shared by the workers; per-request
+// filters live on one worker thread. Both read the operators' overrides per
+// request (Published<RuntimeState>) and the room's live state from the
+// RoomRegistry, which outlives every snapshot.
+#pragma once
+
+#include <memory>
+
+#include "proxy/filter.h"
+#include "queue/waiting_room.h"
+
+namespace tidegate::queue {
+
+class QueueStatusFactory : public proxy::FilterFactory {
+ public:
+  explicit QueueStatusFactory(std::shared_ptr<const WaitingRoom> room);
+  std::unique_ptr<proxy::StreamFilter> CreateFilter(
+      proxy::FilterCallbacks& callbacks) const override;
+
+ private:
+  std::shared_ptr<const WaitingRoom> room_;
+};
+
+class RoomGateFactory : public proxy::FilterFactory {
+ public:
+  explicit RoomGateFactory(std::shared_ptr<const WaitingRoom> room);
+  std::unique_ptr<proxy::StreamFilter> CreateFilter(
+      proxy::FilterCallbacks& callbacks) const override;
+
+ private:
+  std::shared_ptr<const WaitingRoom> room_;
+};
+
+}  // namespace tidegate::queue

@@ -1,0 +1,133 @@
+#include "queue/waiting_room.h"
+
+#include <arpa/inet.h>
+#include <openssl/crypto.h>
+
+#include <cstring>
+
+#include "admin/effective_view.h"
+#include "queue/cookies.h"
+
+namespace tidegate::queue {
+namespace {
+
+bool InCidr(const config::CidrBlock& block, std::string_view ip) {
+  unsigned char bytes[16] = {};
+  std::string text(ip);
+  if (inet_pton(block.ipv6 ? AF_INET6 : AF_INET, text.c_str(), bytes) != 1) return false;
+  int full = block.prefix_len / 8;
+  if (std::memcmp(bytes, block.bytes.data(), static_cast<size_t>(full)) != 0) return false;
+  int rest = block.prefix_len % 8;
+  if (rest == 0) return true;
+  auto mask = static_cast<unsigned char>(0xff << (8 - rest));
+  return (bytes[full] & mask) == (block.bytes[full] & mask);
+}
+
+bool SecretEquals(std::string_view presented, const std::string& secret) {
+  return presented.size() == secret.size() &&
+         CRYPTO_memcmp(presented.data(), secret.data(), secret.size()) == 0;
+}
+
+}  // namespace
+
+RoomLimits LimitsOf(const admin::EffectiveRoom& e) {
+  RoomLimits l;
+  l.mode = e.mode.value;
+  l.method = e.queueing_method.value;
+  l.total_active_users = e.total_active_users.value;
+  l.new_users_per_minute = e.new_users_per_minute.value;
+  l.session_ms = e.session_duration.value.count();
+  return l;
+}
+
+std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
+    const config::Config& config, RoomRegistry* registry,
+    const proxy::Published<admin::RuntimeState>* runtime_state, std::string* error,
+    WallClockMs clock) {
+  auto wr = std::make_shared<WaitingRoom>();
+  wr->runtime_state_ = runtime_state;
+  wr->clock_ = clock ? std::move(clock) : [] {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  wr->default_language_ =
+      pages::ParseLanguageCode(config.site.default_language).value_or(pages::Language::kEnglish);
+  wr->on_failure_ = config.state.on_failure;
+  if (!config.secrets.token_keys.empty()) {
+    std::vector<SigningKey> keys;
+    for (const auto& k : config.secrets.token_keys) keys.push_back({k.id, k.secret});
+    wr->codec_.emplace(std::move(keys));
+  }
+  for (const config::RoomConfig& rc : config.rooms) {
+    auto room = std::make_unique<CompiledRoom>();
+    room->config = rc;
+    for (const std::string& p : rc.match) room->match.push_back(std::make_unique<RE2>(p));
+    for (const std::string& p : rc.bypass_paths) {
+      room->bypass_paths.push_back(std::make_unique<RE2>(p));
+    }
+    room->runtime = registry->Get(rc.name);
+    if (wr->codec_) room->shuffle_seed = wr->codec_->DerivedSecret("shuffle|" + rc.name);
+    int refresh = static_cast<int>(rc.refresh_interval.count() / 1000);
+    room->page = QueuePage::Build(config.site, rc.name, refresh < 1 ? 1 : refresh, error);
+    if (!room->page) return nullptr;
+    wr->rooms_.push_back(std::move(room));
+  }
+  return wr;
+}
+
+const CompiledRoom* WaitingRoom::Match(std::string_view path) const {
+  for (const auto& room : rooms_) {
+    for (const auto& re : room->match) {
+      if (RE2::PartialMatch(path, *re)) return room.get();
+    }
+  }
+  return nullptr;
+}
+
+const CompiledRoom* WaitingRoom::Find(std::string_view name) const {
+  for (const auto& room : rooms_) {
+    if (room->config.name == name) return room.get();
+  }
+  return nullptr;
+}
+
+RoomLimits WaitingRoom::Limits(const CompiledRoom& room) const {
+  static const admin::RuntimeState kEmpty;
+  const admin::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kEmpty;
+  return LimitsOf(admin::EffectiveRoomSettings(room.config, state));
+}
+
+bool WaitingRoom::Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
+                           const proxy::StreamInfo& info, std::string_view path) const {
+  const config::RoomConfig& c = room.config;
+  for (const auto& block : c.bypass_ips) {
+    if (InCidr(block, info.client_ip)) return true;
+  }
+  for (const auto& re : room.bypass_paths) {
+    if (RE2::PartialMatch(path, *re)) return true;
+  }
+  if (!c.bypass_secret.empty()) {
+    if (!c.bypass_header.empty()) {
+      for (const proxy::Header& h : head.headers.fields()) {
+        if (proxy::EqualsIgnoreCase(h.name, c.bypass_header) &&
+            SecretEquals(h.value, c.bypass_secret)) {
+          return true;
+        }
+      }
+    }
+    if (!c.bypass_cookie.empty()) {
+      for (std::string_view v : CookieValues(head.headers, c.bypass_cookie)) {
+        if (SecretEquals(v, c.bypass_secret)) return true;
+      }
+    }
+  }
+  return false;
+}
+
+pages::Language WaitingRoom::LanguageOf(const proxy::RequestHead& head) const {
+  const std::string* accept = head.headers.Find("Accept-Language");
+  return pages::PickLanguage(accept ? *accept : std::string_view(), default_language_);
+}
+
+}  // namespace tidegate::queue

@@ -1,0 +1,84 @@
+// WaitingRoom: everything the waiting room's filters need for one
+// configuration snapshot — the compiled rooms (RE2 patterns, bypass rules,
+// pre-rendered queue pages), the token codec, and where live state and
+// operators' overrides are read from.
+//
+// Contract: built on the control thread by Build() (nullptr + *error when a
+// page template cannot be loaded); immutable afterwards and shared by every
+// worker (const methods only). The RoomRegistry and Published<RuntimeState>
+// must outlive it. Rooms are taken in configuration (name) order; the first
+// room whose `match` hits a request's normalised path is its room.
+#pragma once
+
+#include <re2/re2.h>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "admin/effective_view.h"
+#include "admin/runtime_state.h"
+#include "config/config.h"
+#include "pages/language.h"
+#include "proxy/filter.h"
+#include "proxy/published.h"
+#include "queue/queue_page.h"
+#include "queue/room_registry.h"
+#include "queue/token.h"
+
+namespace tidegate::queue {
+
+struct CompiledRoom {
+  config::RoomConfig config;
+  std::vector<std::unique_ptr<RE2>> match;
+  std::vector<std::unique_ptr<RE2>> bypass_paths;
+  std::shared_ptr<RoomRuntime> runtime;
+  std::string shuffle_seed;  // queueing_method random (secret)
+  std::optional<QueuePage> page;
+};
+
+class WaitingRoom {
+ public:
+  using WallClockMs = std::function<int64_t()>;
+
+  // `clock` defaults to the system clock (tests inject one).
+  static std::shared_ptr<const WaitingRoom> Build(
+      const config::Config& config, RoomRegistry* registry,
+      const proxy::Published<admin::RuntimeState>* runtime_state, std::string* error,
+      WallClockMs clock = nullptr);
+
+  bool empty() const { return rooms_.empty(); }
+  const CompiledRoom* Match(std::string_view normalized_path) const;
+  const CompiledRoom* Find(std::string_view name) const;
+  const std::vector<std::unique_ptr<CompiledRoom>>& rooms() const { return rooms_; }
+
+  // The room's settings in force (configuration + run-time overrides).
+  RoomLimits Limits(const CompiledRoom& room) const;
+  bool Active(const CompiledRoom& room, const RoomLimits& limits) const {
+    return room.config.enabled && limits.mode != config::RoomMode::kOff;
+  }
+  // True when a bypass rule lets this request past the room.
+  bool Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
+                const proxy::StreamInfo& info, std::string_view normalized_path) const;
+
+  // Null when no [secrets].token_keys exist (then no room is active).
+  const TokenCodec* codec() const { return codec_ ? &*codec_ : nullptr; }
+  int64_t NowMs() const { return clock_(); }
+  pages::Language LanguageOf(const proxy::RequestHead& head) const;
+  config::StoreFailureMode on_failure() const { return on_failure_; }
+
+ private:
+  std::vector<std::unique_ptr<CompiledRoom>> rooms_;
+  std::optional<TokenCodec> codec_;
+  const proxy::Published<admin::RuntimeState>* runtime_state_ = nullptr;
+  WallClockMs clock_;
+  pages::Language default_language_ = pages::Language::kEnglish;
+  config::StoreFailureMode on_failure_ = config::StoreFailureMode::kLocal;
+};
+
+// Converts a RoomLimits from the effective settings.
+RoomLimits LimitsOf(const admin::EffectiveRoom& effective);
+
+}  // namespace tidegate::queue

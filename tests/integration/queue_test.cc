@@ -1,0 +1,322 @@
+// The waiting room in the real binary, in front of the demo shop, with the
+// in-process store: admitted at once when there is space, queued beyond
+// total_active_users, admitted automatically when a slot frees (the shop's
+// `Tidegate-Session: end` on POST /checkout), FIFO order, JSON answers,
+// tampered cookies treated as no cookie, PATCH /v1/rooms switching the mode
+// at run time, shadow mode.
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/harness/connection.h"
+#include "tests/integration/harness/demo_shop.h"
+#include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+constexpr char kOperatorToken[] = "queue-operator-token-0123456789abcdef0123";
+
+std::string Sha256Hex(const std::string& text) {
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+// A visitor: a cookie jar of the tidegate cookies.
+struct Visitor {
+  std::string pass;
+  std::string wait;
+  std::string Cookie() const {
+    std::string c;
+    if (!pass.empty()) c += "tg_pass_shop=" + pass;
+    if (!wait.empty()) c += std::string(c.empty() ? "" : "; ") + "tg_wait_shop=" + wait;
+    return c;
+  }
+  void Absorb(const HttpMessage& m) {
+    for (const auto& [name, value] : m.headers) {
+      if (name != "Set-Cookie" && name != "set-cookie") continue;
+      std::string pair = value.substr(0, value.find(';'));
+      std::string n = pair.substr(0, pair.find('='));
+      std::string v = pair.substr(pair.find('=') + 1);
+      if (n == "tg_pass_shop") pass = v;
+      if (n == "tg_wait_shop") wait = v;
+    }
+  }
+};
+
+class QueueTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    shop_ = StartDemoShopOrFail(dir_);
+    std::ofstream(dir_.File("k1")) << "queue-test-signing-key-0123456789abcdef\n";
+  }
+
+  void Start(const std::string& room_keys) {
+    ASSERT_TRUE(shop_);
+    TidegateOptions options;
+    options.config =
+        "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\n"
+        "drain_timeout = \"5s\"\n"
+        "\n[upstream]\nservers = [\"127.0.0.1:" +
+        std::to_string(shop_->port()) +
+        "\"]\n"
+        "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
+        "audit_log = \"${DIR}/audit.jsonl\"\n"
+        "tokens = [{ name = \"ops\", token_sha256 = \"" +
+        Sha256Hex(kOperatorToken) +
+        "\", role = \"operator\" }]\n"
+        "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
+        "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\n" +
+        room_keys;
+    tidegate_ = StartTidegateOrFail(dir_, options);
+  }
+
+  void TearDown() override {
+    if (!tidegate_) return;
+    ASSERT_TRUE(tidegate_->process().Running()) << "tidegate died:\n" << tidegate_->Stderr();
+    EXPECT_EQ(tidegate_->Stop(std::chrono::seconds(10)), 0) << tidegate_->Stderr();
+  }
+
+  HttpMessage Request(const std::string& method, const std::string& target, Visitor* v,
+                      const std::string& extra = "", const std::string& body = "",
+                      uint16_t port = 0) {
+    auto conn = ConnectOrFail(port != 0 ? port : tidegate_->port());
+    if (!conn) return {};
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
+    if (v != nullptr && !v->Cookie().empty()) req += "Cookie: " + v->Cookie() + "\r\n";
+    req += extra;
+    if (!body.empty() || method == "POST" || method == "PATCH") {
+      req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    req += "Connection: close\r\n\r\n" + body;
+    EXPECT_TRUE(conn->Send(req));
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(5000)));
+    EXPECT_TRUE(m.ok) << m.error;
+    EXPECT_TRUE(m.status < 500 || (m.status == 503 && m.HasHeader("Retry-After")))
+        << method << " " << target << "\n"
+        << m.raw;
+    if (v != nullptr) v->Absorb(m);
+    return m;
+  }
+
+  Json Poll(Visitor* v) {
+    HttpMessage m = Request("GET", "/.tidegate/queue", v);
+    return Json::parse(m.body, nullptr, false);
+  }
+
+  // Polls until admitted or 5 s pass.
+  bool PollUntilAdmitted(Visitor* v) {
+    auto deadline = steady_clock::now() + milliseconds(5000);
+    while (steady_clock::now() < deadline) {
+      Json j = Poll(v);
+      if (j.is_object() && j.value("admitted", false)) return true;
+      std::this_thread::sleep_for(milliseconds(100));  // pacing only, not an assertion
+    }
+    return false;
+  }
+
+  // Places an order with the shop: its answer carries Tidegate-Session: end.
+  HttpMessage Checkout(Visitor* v) {
+    std::string body = "shipping_method=standard&payment_method=card";
+    Visitor with_cart = *v;
+    HttpMessage m =
+        Request("POST", "/checkout", &with_cart,
+                "Cookie: cart=1:1\r\nContent-Type: application/x-www-form-urlencoded\r\n", body);
+    v->pass = with_cart.pass;
+    return m;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DemoShop> shop_;
+  std::unique_ptr<TidegateProcess> tidegate_;
+};
+
+bool IsQueuePage(const HttpMessage& m) {
+  return m.body.find("id=\"tg-queue\"") != std::string::npos;
+}
+
+TEST_F(QueueTest, AdmittedAtOnceWhenThereIsSpace) {
+  Start("total_active_users = 5\nnew_users_per_minute = 600\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor v;
+  HttpMessage first = Request("GET", "/", &v);
+  EXPECT_EQ(first.status, 200);
+  EXPECT_FALSE(IsQueuePage(first));
+  EXPECT_FALSE(v.pass.empty()) << first.raw.substr(0, 600);
+  auto cookie = first.Header("Set-Cookie");
+  ASSERT_TRUE(cookie);
+  EXPECT_NE(cookie->find("HttpOnly; SameSite=Lax"), std::string::npos);
+  HttpMessage again = Request("GET", "/", &v);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_FALSE(again.HasHeader("Set-Cookie")) << "same bucket: no refresh needed";
+}
+
+TEST_F(QueueTest, QueuedBeyondCapacityThenAdmittedInOrderWhenCheckoutEndsSessions) {
+  Start("total_active_users = 1\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  ASSERT_FALSE(inside.pass.empty());
+  std::vector<Visitor> waiting(3);
+  for (Visitor& w : waiting) {
+    HttpMessage page = Request("GET", "/", &w, "Accept-Language: fr\r\n");
+    EXPECT_EQ(page.status, 200);
+    EXPECT_TRUE(IsQueuePage(page)) << page.body.substr(0, 300);
+    EXPECT_NE(page.body.find("lang=\"fr\""), std::string::npos);
+    EXPECT_NE(page.body.find("aria-live=\"polite\""), std::string::npos);
+    EXPECT_LT(page.body.size(), 20'000u);
+    auto csp = page.Header("Content-Security-Policy");
+    ASSERT_TRUE(csp);
+    EXPECT_NE(csp->find("script-src 'sha256-"), std::string::npos);
+    EXPECT_FALSE(w.wait.empty());
+  }
+  // Positions are 1, 2, 3 in arrival order, whatever the polling order.
+  for (int i = 2; i >= 0; --i) {
+    Json j = Poll(&waiting[static_cast<size_t>(i)]);
+    EXPECT_EQ(j["in_queue"], true) << j.dump();
+    EXPECT_EQ(j["position"], i + 1) << j.dump();
+    EXPECT_TRUE(j["estimated_wait_seconds"].is_array());
+    EXPECT_EQ(j["refresh_seconds"], 1);
+  }
+  // Each order placed frees the slot for the next in line, in FIFO order.
+  Visitor* current = &inside;
+  for (size_t next = 0; next < waiting.size(); ++next) {
+    HttpMessage order = Checkout(current);
+    EXPECT_EQ(order.status, 200) << order.body.substr(0, 300);
+    EXPECT_FALSE(order.HasHeader("Tidegate-Session")) << "removed before the client";
+    EXPECT_TRUE(current->pass.empty()) << "the pass cookie is cleared";
+    for (size_t later = waiting.size() - 1; later > next; --later) {
+      EXPECT_EQ(Poll(&waiting[later])["in_queue"], true) << "ticket " << later + 1 << " waits";
+    }
+    ASSERT_TRUE(PollUntilAdmitted(&waiting[next])) << "ticket " << next + 1;
+    EXPECT_FALSE(waiting[next].pass.empty());
+    HttpMessage shop = Request("GET", "/", &waiting[next]);
+    EXPECT_EQ(shop.status, 200);
+    EXPECT_FALSE(IsQueuePage(shop));
+    current = &waiting[next];
+  }
+}
+
+TEST_F(QueueTest, JsonForApiClientsAndConfiguredStatus) {
+  Start("total_active_users = 1\nnew_users_per_minute = 6000\nqueued_status = 503\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  Visitor app;
+  HttpMessage m = Request("GET", "/api/products", &app, "Accept: application/json\r\n");
+  EXPECT_EQ(m.status, 503);
+  EXPECT_EQ(m.Header("Retry-After"), "1");
+  Json j = Json::parse(m.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << m.body;
+  EXPECT_EQ(j["in_queue"], true);
+  EXPECT_EQ(j["position"], 1);
+  EXPECT_EQ(j["estimated_wait_seconds"].size(), 2u);
+  EXPECT_EQ(j["refresh_seconds"], 1);
+  // Without a ticket, /.tidegate/queue says so and issues none.
+  Visitor nobody;
+  Json none = Poll(&nobody);
+  EXPECT_EQ(none["in_queue"], false);
+  EXPECT_EQ(none["admitted"], false);
+  EXPECT_TRUE(nobody.wait.empty());
+}
+
+TEST_F(QueueTest, TamperedCookiesCountAsNoCookie) {
+  Start("total_active_users = 1\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  std::string good = inside.pass;
+  std::vector<std::string> forged = {
+      good.substr(0, good.size() - 2), good + "x",           "k1..", "%%%",
+      std::string(3000, 'A'),          "k9" + good.substr(2)};
+  std::string flipped = good;
+  flipped[flipped.size() / 2] ^= 1;
+  forged.push_back(flipped);
+  for (const std::string& f : forged) {
+    Visitor v;
+    v.pass = f;
+    HttpMessage m = Request("GET", "/", &v);
+    EXPECT_EQ(m.status, 200);
+    EXPECT_TRUE(IsQueuePage(m)) << "forged pass " << f.substr(0, 40);
+  }
+  // A wait cookie presented as a pass is not a pass (case 43).
+  Visitor queued;
+  Request("GET", "/", &queued);
+  ASSERT_FALSE(queued.wait.empty());
+  Visitor swapped;
+  swapped.pass = queued.wait;
+  EXPECT_TRUE(IsQueuePage(Request("GET", "/", &swapped)));
+  // Two cookies of the same name, one forged: the valid one wins (case 45).
+  HttpMessage both = Request("GET", "/", nullptr,
+                             "Cookie: tg_pass_shop=" + flipped + "; tg_pass_shop=" + good + "\r\n");
+  EXPECT_FALSE(IsQueuePage(both));
+}
+
+TEST_F(QueueTest, PatchSwitchesTheModeAtRunTime) {
+  Start("mode = \"off\"\ntotal_active_users = 100\nnew_users_per_minute = 60\n");
+  ASSERT_TRUE(tidegate_);
+  HttpMessage open = Request("GET", "/", nullptr);
+  EXPECT_EQ(open.status, 200);
+  EXPECT_FALSE(open.HasHeader("Set-Cookie")) << "room off: untouched";
+  std::string patch = R"({"mode": "queue_all"})";
+  HttpMessage changed = Request("PATCH", "/v1/rooms/shop", nullptr,
+                                std::string("Authorization: Bearer ") + kOperatorToken +
+                                    "\r\nContent-Type: application/json\r\n",
+                                patch, tidegate_->admin_port());
+  ASSERT_EQ(changed.status, 200) << changed.body;
+  Visitor v;
+  HttpMessage queued = Request("GET", "/", &v);
+  EXPECT_TRUE(IsQueuePage(queued)) << queued.body.substr(0, 300);
+  EXPECT_FALSE(v.wait.empty());
+  EXPECT_TRUE(PollUntilAdmitted(&v)) << "queue_all still lets people in at the rate";
+}
+
+TEST_F(QueueTest, ShadowModeQueuesNobody) {
+  Start("enforced = false\ntotal_active_users = 1\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  for (int i = 0; i < 5; ++i) {
+    Visitor v;
+    HttpMessage m = Request("GET", "/", &v);
+    EXPECT_EQ(m.status, 200);
+    EXPECT_FALSE(IsQueuePage(m));
+  }
+}
+
+TEST_F(QueueTest, BypassHeaderAndStaticPaths) {
+  std::ofstream(dir_.File("bypass")) << "load-test-bypass-secret-0123456789\n";
+  Start(
+      "total_active_users = 1\nnew_users_per_minute = 6000\nbypass_paths = [\"^/static/\"]\n"
+      "bypass_header = \"X-Load-Test\"\nbypass_secret_file = \"${DIR}/bypass\"\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  EXPECT_TRUE(IsQueuePage(Request("GET", "/", nullptr)));
+  EXPECT_FALSE(IsQueuePage(
+      Request("GET", "/", nullptr, "X-Load-Test: load-test-bypass-secret-0123456789\r\n")));
+  EXPECT_TRUE(IsQueuePage(Request("GET", "/", nullptr, "X-Load-Test: wrong\r\n")));
+  EXPECT_FALSE(IsQueuePage(Request("GET", "/static/x.css", nullptr)));
+}
+
+}  // namespace
+}  // namespace tidegate::itest
