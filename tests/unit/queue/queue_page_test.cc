@@ -1,0 +1,78 @@
+#include "queue/queue_page.h"
+
+#include <gtest/gtest.h>
+#include <openssl/sha.h>
+
+#include "queue/token.h"
+
+namespace tidegate::queue {
+namespace {
+
+using pages::Language;
+
+QueuePage Page() {
+  config::SiteConfig site;
+  site.name = "Tide & Co";
+  std::string error;
+  std::optional<QueuePage> page = QueuePage::Build(site, "shop", 5, &error);
+  EXPECT_TRUE(page) << error;
+  return *page;
+}
+
+TEST(QueuePageTest, FillsPerVisitorValuesIntoThePreRenderedPage) {
+  QueuePage page = Page();
+  QueuePageValues v;
+  v.position = 17;
+  v.wait = {60, 180};
+  v.now_ms = 1'700'000'000'000;
+  v.progress = 40;
+  v.self_url = "/cart?x=\"<script>";
+  std::string html = page.Render(Language::kEnglish, false, v);
+  EXPECT_LT(html.size(), 20'000u);
+  EXPECT_NE(html.find("<dd id=\"tg-position\">17</dd>"), std::string::npos);
+  EXPECT_NE(html.find("1 to 3 min"), std::string::npos);
+  EXPECT_NE(html.find("value=\"40\""), std::string::npos);
+  EXPECT_NE(html.find("Tide &amp; Co"), std::string::npos) << "escaped";
+  EXPECT_NE(html.find("href=\"/cart?x=&quot;&lt;script&gt;\""), std::string::npos);
+  EXPECT_NE(html.find("data-poll=\"/.tidegate/queue?room=shop\""), std::string::npos);
+  EXPECT_NE(html.find("aria-live=\"polite\""), std::string::npos);
+  EXPECT_EQ(html.find("http-equiv"), std::string::npos) << "no meta refresh";
+  EXPECT_EQ(html.find("@@TG_"), std::string::npos) << "every marker replaced";
+  EXPECT_EQ(html.find("src=\"http"), std::string::npos) << "no external resources";
+}
+
+TEST(QueuePageTest, FrenchAndClosedVariants) {
+  QueuePage page = Page();
+  std::string fr = page.Render(Language::kFrench, false, {});
+  EXPECT_NE(fr.find("lang=\"fr\""), std::string::npos);
+  EXPECT_NE(fr.find("Vérifier à nouveau"), std::string::npos);
+  std::string closed = page.Render(Language::kEnglish, true, {});
+  EXPECT_NE(closed.find("Sales are closed"), std::string::npos);
+  EXPECT_EQ(closed.find("<script>"), std::string::npos);
+}
+
+TEST(QueuePageTest, CspAllowsExactlyTheInlineScriptByHash) {
+  QueuePage page = Page();
+  std::string html = page.Render(Language::kEnglish, false, {});
+  size_t start = html.find("<script>") + 8;
+  size_t end = html.find("</script>");
+  std::string script = html.substr(start, end - start);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(script.data()), script.size(), digest);
+  std::string b64 = Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), 32));
+  for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  b64 += "=";
+  const std::string& csp = page.Csp(Language::kEnglish, false);
+  EXPECT_NE(csp.find("script-src 'sha256-" + b64 + "'"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("default-src 'none'"), std::string::npos);
+  EXPECT_NE(csp.find("connect-src 'self'"), std::string::npos);
+}
+
+TEST(QueuePageTest, WaitTexts) {
+  EXPECT_EQ(QueuePage::WaitText({0, 10}, Language::kEnglish), "less than a minute");
+  EXPECT_EQ(QueuePage::WaitText({30, 120}, Language::kFrench), "moins de 2 min");
+  EXPECT_EQ(QueuePage::WaitText({300, 600}, Language::kEnglish), "5 to 10 min");
+}
+
+}  // namespace
+}  // namespace tidegate::queue
