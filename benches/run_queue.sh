@@ -1,0 +1,109 @@
+#!/usr/bin/env bash
+# Queue page to cookie-less visitors: tidegate (one worker, a room in
+# queue_all with new_users_per_minute = 1, so every request is a newcomer who
+# gets a ticket, a signed wait cookie and the pre-rendered page) against nginx
+# (one worker) answering the same page bytes from memory with `return 200`.
+# wrk -t1 -cC on both, interleaved rounds; medians of req/s, p50, p99 and
+# server CPU per request. Target: tidegate >= 1.0x nginx req/s.
+# Every process is started here on probed free ports and stopped by the EXIT
+# trap (benches/lib.sh).
+set -euo pipefail
+
+source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+
+ROUNDS=3
+DURATION=4
+CONNECTIONS=64
+TIDEGATE=""
+while (($#)); do
+  case "$1" in
+    --rounds) ROUNDS="$2"; shift 2 ;;
+    --duration) DURATION="${2%s}"; shift 2 ;;
+    --connections) CONNECTIONS="$2"; shift 2 ;;
+    --tidegate) TIDEGATE="$2"; shift 2 ;;
+    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH]"; exit 0 ;;
+    *) die "unknown argument: $1" ;;
+  esac
+done
+for tool in nginx wrk curl awk; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
+[[ -n "$TIDEGATE" ]] || TIDEGATE="$(find_tidegate)" || die "no tidegate binary; pass --tidegate PATH"
+PIN_SERVER=()
+
+bench_init queue
+start_watchdog $((60 + ROUNDS * 2 * (DURATION + 10)))
+write_pages "$WORK/www"
+start_origin
+
+# tidegate with an always-queueing room.
+head -c 32 /dev/urandom | base64 >"$WORK/k1"
+TG_PORT="$(free_port)"
+write_tidegate "$WORK/tidegate.toml" "$TG_PORT" "$ORIGIN_PORT" "$(free_port)" 4096
+cat >>"$WORK/tidegate.toml" <<EOF
+
+[secrets]
+token_keys = [{ id = "k1", secret_file = "$WORK/k1" }]
+
+[rooms.shop]
+match = ["^/"]
+mode = "queue_all"
+new_users_per_minute = 1
+total_active_users = 1
+EOF
+"$TIDEGATE" -c "$WORK/tidegate.toml" --check >/dev/null || die "invalid generated config"
+start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"
+TG_PID="$LAST_PID"
+wait_http "http://127.0.0.1:$TG_PORT/.tidegate/health" 15 "$TG_PID" || die "tidegate did not start"
+
+# The page tidegate serves, answered by nginx from memory.
+curl -s --max-time 5 -o "$WORK/page.html" "http://127.0.0.1:$TG_PORT/small.html"
+grep -q 'id="tg-queue"' "$WORK/page.html" || die "tidegate did not answer the queue page"
+grep -q '\$' "$WORK/page.html" && die "the page contains \$ (nginx would expand it)"
+NG_PORT="$(free_port)"
+mkdir -p "$WORK/nginx/tmp"
+{
+  nginx_common_head "$WORK/nginx"
+  echo "http {"
+  nginx_http_common "$WORK/nginx"
+  echo "  default_type text/html;"
+  echo "  server { listen 127.0.0.1:$NG_PORT backlog=4096; location / { return 200 '$(sed -e "s/\\\\/\\\\\\\\/g" -e "s/'/\\\\'/g" "$WORK/page.html")'; } }"
+  echo "}"
+} >"$WORK/nginx/nginx.conf"
+start_nginx nginx "$WORK/nginx"
+NG_PID="$LAST_PID"
+wait_http "http://127.0.0.1:$NG_PORT/" 15 "$NG_PID" || die "nginx did not start"
+NG_WORKER="$(child_pids "$NG_PID" | head -n 1)"
+[[ -n "$NG_WORKER" ]] || die "no nginx worker process found"
+log "page $(wc -c <"$WORK/page.html") bytes; tidegate :$TG_PORT, nginx :$NG_PORT"
+
+declare -A PORT=([tidegate]=$TG_PORT [nginx]=$NG_PORT) PID=([tidegate]=$TG_PID [nginx]=$NG_WORKER)
+CLK_TCK="$(getconf CLK_TCK)"
+echo "round,target,rps,p99,cpu_us_per_req" >"$WORK/raw.csv"
+for ((r = 1; r <= ROUNDS; r++)); do
+  for t in $( ((r % 2)) && echo "tidegate nginx" || echo "nginx tidegate"); do
+    out="$WORK/wrk-$r-$t.txt"
+    ticks0="$(cpu_ticks "${PID[$t]}")"
+    timeout $((DURATION + 20)) wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s --latency \
+      "http://127.0.0.1:${PORT[$t]}/small.html" >"$out" 2>&1 || die "wrk failed on $t"
+    ticks1="$(cpu_ticks "${PID[$t]}")"
+    rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
+    p99="$(awk '/^ +99%/ {print $2}' "$out")"
+    n="$(awk '/requests in/ {print $1}' "$out")"
+    cpu="$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
+    grep -q "Non-2xx" "$out" && die "$t answered non-2xx: $(cat "$out")"
+    log "round $r $t: $rps req/s, p99 $p99, ${cpu}us CPU/request"
+    echo "$r,$t,$rps,$p99,$cpu" >>"$WORK/raw.csv"
+  done
+done
+echo "## Queue page to cookie-less visitors vs nginx return 200 (same bytes)"
+echo
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds"
+median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
+col() { awk -F, -v t="$1" -v c="$2" 'NR > 1 && $2 == t { print $c }' "$WORK/raw.csv" | median; }
+T_RPS="$(col tidegate 3)"; N_RPS="$(col nginx 3)"
+echo
+echo "| target | req/s (median) | CPU us/request (median) |"
+echo "|---|---|---|"
+echo "| tidegate queue page | $T_RPS | $(col tidegate 5) |"
+echo "| nginx return 200 | $N_RPS | $(col nginx 5) |"
+echo
+awk -v t="$T_RPS" -v n="$N_RPS" 'BEGIN { printf "ratio tidegate / nginx: %.2fx req/s (target >= 1.0x)\n", t / n }'
