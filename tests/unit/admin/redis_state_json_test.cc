@@ -17,7 +17,10 @@ RuntimeState FullState() {
                                .until = T("2026-11-23T16:00:00Z"),
                                .set_by = "ops",
                                .set_at = T("2026-11-23T13:59:30Z")};
-  s.maintenance["search"] = {.message = "", .set_by = "bot", .set_at = T("2026-11-23T10:00:00Z")};
+  MaintenanceOverride search;
+  search.set_by = "bot";
+  search.set_at = T("2026-11-23T10:00:00Z");
+  s.maintenance["search"] = search;
   s.banner = BannerOverride{.message = "High demand «été» — next update 14:30",
                             .severity = "warning",
                             .next_update_at = T("2026-11-23T14:30:00Z"),
@@ -95,7 +98,9 @@ TEST(RedisStateJsonTest, EmptyStateRoundTrips) {
 TEST(RedisStateJsonTest, SubSecondTimesAreCutToSecondsOnce) {
   RuntimeState s;
   s.version = 1;
-  s.banner = BannerOverride{.message = "hi", .set_by = "ops"};
+  s.banner = BannerOverride();
+  s.banner->message = "hi";
+  s.banner->set_by = "ops";
   s.banner->set_at = T("2026-11-23T13:00:00Z") + std::chrono::milliseconds(750);
   std::string error;
   auto back = RuntimeStateFromJson(ToJson(s), &error);

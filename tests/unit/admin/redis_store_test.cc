@@ -159,7 +159,11 @@ class RedisStoreTest : public ::testing::Test {
     std::optional<ApplyResult> out;
     store->Apply(change, "ops", expected, [&](ApplyResult r) { out = std::move(r); });
     EXPECT_TRUE(RunUntil([&] { return out.has_value(); }, 5s)) << "Apply never completed";
-    return out.value_or(ApplyResult{ApplyStatus::kUnavailable, "never completed"});
+    if (out) return std::move(*out);
+    ApplyResult never;
+    never.status = ApplyStatus::kUnavailable;
+    never.error = "never completed";
+    return never;
   }
 
   bool Connected(RedisStore* store) {
@@ -167,7 +171,10 @@ class RedisStoreTest : public ::testing::Test {
   }
 
   static SetBanner Banner(const std::string& message) {
-    return SetBanner{BannerOverride{.message = message, .severity = "warning"}};
+    BannerOverride b;
+    b.message = message;
+    b.severity = "warning";
+    return SetBanner{b};
   }
 
   RedisChild redis_;
@@ -220,7 +227,8 @@ TEST_F(RedisStoreTest, ConcurrentChangesWithoutExpectedVersionAreAllApplied) {
   int applied = 0;
   for (int i = 0; i < 10; ++i) {
     RedisStore* s = i % 2 ? a : b;
-    MaintenanceOverride m{.message = "m"};
+    MaintenanceOverride m;
+    m.message = "m";
     s->Apply(SetMaintenance{"f" + std::to_string(i), m}, "ops", std::nullopt,
              [&](ApplyResult r) { applied += r.status == ApplyStatus::kApplied; });
   }
@@ -353,7 +361,10 @@ TEST_F(RedisStoreTest, ResyncHealsAMissedAnnouncement) {
   // Another writer that does not announce (as if the message were lost).
   RuntimeState s;
   s.version = 7;
-  s.banner = BannerOverride{.message = "silent", .set_by = "x", .set_at = Clock::now()};
+  s.banner = BannerOverride();
+  s.banner->message = "silent";
+  s.banner->set_by = "x";
+  s.banner->set_at = Clock::now();
   redis_.Run("SET %s %s", "tidegate:{admin}:state", ToJson(s).dump().c_str());
   redis_.Run("SET %s 7", "tidegate:{admin}:version");
   ASSERT_TRUE(RunUntil([&] { return a->Current()->version == 7; }, 2s));
