@@ -75,7 +75,7 @@ std::string InstanceConfig(uint16_t origin_port, const std::string& redis_addres
          "redis = \"" +
          redis_address +
          "\"\n"
-         "redis_timeout = \"200ms\"\n"
+         "redis_timeout = \"500ms\"\n"
          "resync_interval = \"500ms\"\n"
          "\n[features.checkout]\n"
          "match = [{ path = \"^/checkout\" }]\n";
@@ -276,7 +276,7 @@ TEST_F(RedisStateTest, Case36FrozenRedisTimesOutThenRecovers) {
   ASSERT_TRUE(redis_->Resume());
   EXPECT_EQ(frozen.http.status, 503) << frozen.http.body;
   EXPECT_NE(frozen.http.body.find("timed out"), std::string::npos) << frozen.http.body;
-  EXPECT_LT(took, 2s);  // redis_timeout is 200ms: our own timer, not TCP's
+  EXPECT_LT(took, 2s);  // redis_timeout is 500ms: our own timer, not TCP's
   EXPECT_EQ(ShopStatus(*a_, "/ok"), 200);
   EXPECT_TRUE(WaitForState(
       *a_, [](const Json& s) { return s["store"]["healthy"] == true; }, 5s))

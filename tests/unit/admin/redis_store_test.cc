@@ -133,7 +133,7 @@ class RedisStoreTest : public ::testing::Test {
     if (base_) event_base_free(base_);
   }
 
-  RedisStore* NewStore(std::chrono::milliseconds timeout = 200ms,
+  RedisStore* NewStore(std::chrono::milliseconds timeout = 1000ms,
                        std::chrono::milliseconds resync = 5s,
                        std::optional<config::Address> address = std::nullopt) {
     RedisStoreOptions o;
@@ -186,7 +186,7 @@ class RedisStoreTest : public ::testing::Test {
 
 TEST_F(RedisStoreTest, AChangeOnOneStoreReachesTheOtherThroughPubSub) {
   RedisStore* a = NewStore();
-  RedisStore* b = NewStore(200ms, /*resync=*/1h);  // only pub/sub can tell b
+  RedisStore* b = NewStore(1000ms, /*resync=*/1h);  // only pub/sub can tell b
   ASSERT_TRUE(Connected(a));
   ASSERT_TRUE(Connected(b));
   std::vector<uint64_t> seen_by_b;
@@ -206,7 +206,7 @@ TEST_F(RedisStoreTest, AChangeOnOneStoreReachesTheOtherThroughPubSub) {
 
 TEST_F(RedisStoreTest, StaleExpectedVersionIsAConflictAndChangesNothing) {
   RedisStore* a = NewStore();
-  RedisStore* b = NewStore(200ms, 1h);
+  RedisStore* b = NewStore(1000ms, 1h);
   ASSERT_TRUE(Connected(a));
   ASSERT_TRUE(Connected(b));
   ASSERT_EQ(ApplyAndWait(a, Banner("one"), 0u).status, ApplyStatus::kApplied);
@@ -299,7 +299,7 @@ TEST_F(RedisStoreTest, FrozenRedisTimesOutThenRecovers) {
 }
 
 TEST_F(RedisStoreTest, ErrorRepliesAndInvalidStateAreFailuresNotData) {
-  RedisStore* a = NewStore(200ms, 50ms);
+  RedisStore* a = NewStore(1000ms, 50ms);
   ASSERT_TRUE(Connected(a));
   ASSERT_EQ(ApplyAndWait(a, Banner("good")).status, ApplyStatus::kApplied);
   // Garbage where the state should be: kept out, store unhealthy, old state holds.
@@ -342,7 +342,7 @@ TEST_F(RedisStoreTest, SomethingThatIsNotRedisIsAFailureWithoutACrash) {
   not_redis.host = "127.0.0.1";
   not_redis.port = ntohs(addr.sin_port);
   not_redis.text = "127.0.0.1:" + std::to_string(not_redis.port);
-  RedisStore* a = NewStore(200ms, 100ms, not_redis);
+  RedisStore* a = NewStore(1000ms, 100ms, not_redis);
   ApplyResult r = ApplyAndWait(a, Banner("x"));
   EXPECT_EQ(r.status, ApplyStatus::kUnavailable);
   RunUntil([] { return false; }, 300ms);
@@ -356,7 +356,7 @@ TEST_F(RedisStoreTest, SomethingThatIsNotRedisIsAFailureWithoutACrash) {
 }
 
 TEST_F(RedisStoreTest, ResyncHealsAMissedAnnouncement) {
-  RedisStore* a = NewStore(200ms, 100ms);
+  RedisStore* a = NewStore(1000ms, 100ms);
   ASSERT_TRUE(Connected(a));
   // Another writer that does not announce (as if the message were lost).
   RuntimeState s;
