@@ -8,7 +8,7 @@
 namespace tidegate::admin {
 namespace {
 
-constexpr int kMaxApplyAttempts = 5;
+constexpr int kMaxApplyAttempts = 10;
 constexpr auto kWarnEvery = std::chrono::seconds(10);
 
 std::string Dump(const nlohmann::json& j) {
@@ -47,7 +47,8 @@ RedisStore::RedisStore(event_base* base, RedisStoreOptions options)
       version_key_(options_.prefix + ":version"),
       audit_key_(options_.prefix + ":audit"),
       channel_(options_.prefix + ":changes"),
-      state_(std::make_shared<const RuntimeState>()) {}
+      state_(std::make_shared<const RuntimeState>()),
+      random_(std::random_device{}()) {}
 
 std::unique_ptr<RedisStore> RedisStore::Start(event_base* base, RedisStoreOptions options) {
   std::unique_ptr<RedisStore> store(new RedisStore(base, std::move(options)));
@@ -62,6 +63,7 @@ std::unique_ptr<RedisStore> RedisStore::Start(event_base* base, RedisStoreOption
   c.name = "redis " + c.address.text + " (subscriber)";
   store->subscriber_ = std::make_unique<RedisConnection>(
       base, c, [self](bool up, const std::string& error) { self->OnSubscriberStatus(up, error); });
+  store->retry_timer_ = evtimer_new(base, &RedisStore::OnRetryTimer, self);
   store->resync_timer_ = event_new(base, -1, EV_PERSIST, &RedisStore::OnResyncTimer, self);
   timeval tv = ToTimeval(store->options_.resync_interval);
   evtimer_add(store->resync_timer_, &tv);
@@ -75,6 +77,13 @@ RedisStore::~RedisStore() {
   commands_.reset();
   subscriber_.reset();
   if (resync_timer_ != nullptr) event_free(resync_timer_);
+  if (retry_timer_ != nullptr) event_free(retry_timer_);
+}
+
+void RedisStore::OnRetryTimer(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<RedisStore*>(arg);
+  std::shared_ptr<ApplyOp> op = std::move(self->retry_op_);
+  if (op) self->ApplyRead(std::move(op));
 }
 
 TimePoint RedisStore::Now() const { return options_.clock ? options_.clock() : Clock::now(); }
@@ -292,7 +301,13 @@ void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const Runt
           out.error = "state store busy: the state kept changing under this change; try again";
           return FinishApply(op, std::move(out));
         }
-        ApplyRead(op);  // someone else changed it: recompute on the fresh state
+        // Someone else changed it: recompute on the fresh state, after a
+        // short random pause so that two instances in lockstep do not keep
+        // colliding (one change per instance is in flight, so one timer).
+        retry_op_ = op;
+        std::uniform_int_distribution<int> pause_ms(1, 10 * op->attempts);
+        timeval tv = ToTimeval(std::chrono::milliseconds(pause_ms(random_)));
+        evtimer_add(retry_timer_, &tv);
       });
 }
 

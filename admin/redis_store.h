@@ -7,7 +7,7 @@
 //   (redis_scripts.h) that also appends an audit entry to the capped stream
 //   `<prefix>:audit` and PUBLISHes the new version on `<prefix>:changes`.
 //   Without an expected version a lost race is retried on a fresh read (up
-//   to 5 times); with one it is a conflict.
+//   to 10 times, after a random pause of a few ms); with one it is a conflict.
 // * Every instance SUBSCRIBEs to `<prefix>:changes` (a second connection) and
 //   also re-reads the state every resync_interval, so a lost message heals;
 //   every new state learned fires the change callback (which publishes it to
@@ -37,6 +37,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <random>
 #include <string>
 #include <string_view>
 
@@ -81,6 +82,7 @@ class RedisStore : public StateStore {
   void OnCommandsStatus(bool up, const std::string& error);
   void OnSubscriberStatus(bool up, const std::string& error);
   static void OnResyncTimer(evutil_socket_t, short, void* arg);
+  static void OnRetryTimer(evutil_socket_t, short, void* arg);
   void Seed();
   // Parses `text` and makes it the current state when it differs from the
   // last one adopted. Returns the current state, or nullptr (and a recorded
@@ -107,6 +109,9 @@ class RedisStore : public StateStore {
   event* resync_timer_ = nullptr;
   std::deque<std::shared_ptr<ApplyOp>> queue_;  // changes waiting for the one in flight
   bool apply_in_flight_ = false;
+  event* retry_timer_ = nullptr;       // a lost compare-and-set waits a little
+  std::shared_ptr<ApplyOp> retry_op_;  // the change waiting on retry_timer_
+  std::minstd_rand random_;
   bool resync_in_flight_ = false;
   bool resync_again_ = false;
 
