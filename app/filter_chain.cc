@@ -1,6 +1,7 @@
 #include "app/filter_chain.h"
 
 #include "banner/banner_filter.h"
+#include "maintenance/maintenance_gate.h"
 #include "proxy/builtin_routes.h"
 #include "queue/room_gate.h"
 #include "status/status_page.h"
@@ -36,7 +37,12 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   builtin.started = started_;
   builtin.config_files = config.source_files;
   chain->factories.push_back(std::make_unique<proxy::BuiltinRoutesFactory>(std::move(builtin)));
-  // 3. maintenance gate: later issue.
+  // 3. Maintenance gate: a feature that is off answers 503 before anyone
+  //    queues for it.
+  auto maintenance =
+      maintenance::MaintenanceGateFactory::Create(config, runtime_state_, error);
+  if (!maintenance) return false;
+  chain->factories.push_back(std::move(maintenance));
   // 4. Waiting room gate: after maintenance (nobody queues for a feature
   //    that is off).
   chain->factories.push_back(std::make_unique<queue::RoomGateFactory>(waiting_room));
