@@ -32,6 +32,8 @@ void AddWorkerStats(const proxy::WorkerStats& s, MetricsSnapshot* out) {
   out->answered_by["origin"] += U(s.answered_origin);
   out->answered_by["builtin"] += U(s.answered_builtin);
   out->answered_by["proxy"] += U(s.answered_proxy);
+  out->answered_by["maintenance"] += U(s.answered_maintenance);
+  out->answered_by["queue"] += U(s.answered_queue);
   out->origin_errors_by_kind["connect_refused"] += U(s.origin_connect_refused);
   out->origin_errors_by_kind["connect_timeout"] += U(s.origin_connect_timeout);
   out->origin_errors_by_kind["response_timeout"] += U(s.origin_response_timeout);

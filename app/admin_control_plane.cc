@@ -1,9 +1,16 @@
 #include "app/admin_control_plane.h"
 
+#include "admin/effective_view.h"
+#include "queue/waiting_room.h"
+
 namespace tidegate::app {
 
-AdminControlPlane::AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state)
+AdminControlPlane::AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state,
+                                     const queue::RoomRegistry* rooms,
+                                     const banner::BannerStats* banner_stats)
     : runtime_state_(runtime_state),
+      rooms_(rooms),
+      banner_stats_(banner_stats),
       metrics_(
           [this] {
             return host_ ? host_->WorkerStatsList() : std::vector<const proxy::WorkerStats*>{};
@@ -12,7 +19,33 @@ AdminControlPlane::AdminControlPlane(proxy::Published<admin::RuntimeState>* runt
             if (host_ == nullptr) return;
             m->config_reloads_total = host_->ConfigReloads();
             m->config_reload_failures_total = host_->ConfigReloadFailures();
+            if (rooms_ != nullptr && current_config_ != nullptr) FillRoomMetrics(m);
+            if (banner_stats_ != nullptr) {
+              m->banner_injections_total =
+                  banner_stats_->injections.load(std::memory_order_relaxed);
+              for (size_t r = 0; r < banner::kSkipReasonCount; ++r) {
+                uint64_t n = banner_stats_->skips[r].load(std::memory_order_relaxed);
+                if (n > 0) {
+                  m->banner_skips_by_reason[std::string(
+                      banner::SkipReasonName(static_cast<banner::SkipReason>(r)))] += n;
+                }
+              }
+            }
           }) {}
+
+void AdminControlPlane::FillRoomMetrics(admin::MetricsSnapshot* m) const {
+  // The limits in force: configuration merged with the operators' overrides.
+  std::shared_ptr<const admin::RuntimeState> state = runtime_state_->Load();
+  const config::Config& config = *current_config_;
+  rooms_->FillMetrics(
+      [&](const std::string& name) -> std::optional<queue::RoomLimits> {
+        for (const config::RoomConfig& room : config.rooms) {
+          if (room.name == name) return queue::LimitsOf(admin::EffectiveRoomSettings(room, *state));
+        }
+        return std::nullopt;  // a room removed by a reload
+      },
+      m);
+}
 
 AdminControlPlane::~AdminControlPlane() { Stop(); }
 
@@ -21,6 +54,7 @@ bool AdminControlPlane::Start(event_base* control_base,
                               const proxy::ControlPlaneHost& host, std::string* error) {
   host_ = &host;
   started_config_ = config;
+  current_config_ = config;
   const config::AdminConfig& admin = config->admin;
   std::string audit_path =
       admin.audit_log.empty() ? admin::DefaultAuditLogPath(*config) : admin.audit_log;
@@ -52,6 +86,7 @@ bool AdminControlPlane::Start(event_base* control_base,
 
 void AdminControlPlane::Reconfigure(std::shared_ptr<const config::Config> config) {
   if (!runtime_) return;
+  current_config_ = config;
   const config::AdminConfig& before = started_config_->admin;
   if (config->admin.audit_log != before.audit_log ||
       config->admin.metrics_open_on_loopback != before.metrics_open_on_loopback) {

@@ -17,16 +17,21 @@
 #include "admin/admin_runtime.h"
 #include "admin/runtime_state.h"
 #include "admin/worker_stats_metrics.h"
+#include "banner/banner_filter.h"
 #include "proxy/control_plane.h"
 #include "proxy/published.h"
+#include "queue/room_registry.h"
 
 namespace tidegate::app {
 
 class AdminControlPlane : public proxy::ControlPlane {
  public:
   // Every new run-time state is published to `runtime_state` (read by the
-  // gates on the workers); it must outlive this object.
-  explicit AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state);
+  // gates on the workers). `rooms` (the waiting rooms' live counters, for
+  // /metrics and GET /v1/state) and `banner_stats` may be null. All must
+  // outlive this object.
+  AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state,
+                    const queue::RoomRegistry* rooms, const banner::BannerStats* banner_stats);
   ~AdminControlPlane() override;
 
   bool Start(event_base* control_base, std::shared_ptr<const config::Config> config,
@@ -36,10 +41,14 @@ class AdminControlPlane : public proxy::ControlPlane {
 
  private:
   void Warn(std::string_view key, std::string_view message) const;
+  void FillRoomMetrics(admin::MetricsSnapshot* m) const;
 
   const proxy::ControlPlaneHost* host_ = nullptr;
   std::shared_ptr<const config::Config> started_config_;
   proxy::Published<admin::RuntimeState>* runtime_state_;
+  const queue::RoomRegistry* rooms_;
+  const banner::BannerStats* banner_stats_;
+  std::shared_ptr<const config::Config> current_config_;  // latest applied, for room limits
   admin::WorkerStatsMetricsSource metrics_;
   std::unique_ptr<admin::AdminRuntime> runtime_;  // last: destroyed first
 };

@@ -18,7 +18,7 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   //    /.tidegate/assets/banner.css before the built-in routes 404 the rest
   //    of /.tidegate/*; as a response filter it then runs last.
   auto banner = banner::BannerFilterFactory::Create(config, workers, runtime_state_,
-                                                    /*stats=*/nullptr, error);
+                                                    banner_stats_.get(), error);
   if (!banner) return false;
   chain->factories.push_back(std::move(banner));
   // 1. Status page: /.tidegate/status* (before the built-in routes, which
@@ -39,8 +39,7 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   chain->factories.push_back(std::make_unique<proxy::BuiltinRoutesFactory>(std::move(builtin)));
   // 3. Maintenance gate: a feature that is off answers 503 before anyone
   //    queues for it.
-  auto maintenance =
-      maintenance::MaintenanceGateFactory::Create(config, runtime_state_, error);
+  auto maintenance = maintenance::MaintenanceGateFactory::Create(config, runtime_state_, error);
   if (!maintenance) return false;
   chain->factories.push_back(std::move(maintenance));
   // 4. Waiting room gate: after maintenance (nobody queues for a feature

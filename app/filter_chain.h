@@ -6,6 +6,7 @@
 #include <chrono>
 
 #include "admin/runtime_state.h"
+#include "banner/banner_filter.h"
 #include "proxy/published.h"
 #include "proxy/snapshot.h"
 #include "queue/room_registry.h"
@@ -22,11 +23,14 @@ class TidegateFilterChain : public proxy::FilterChainBuilder {
   // The waiting rooms' live state: kept across reloads (owned here because
   // this object outlives every snapshot). For /metrics and GET /v1/state.
   queue::RoomRegistry& rooms() const { return *rooms_; }
+  // The banner's counters, kept across reloads (for /metrics).
+  const banner::BannerStats& banner_stats() const { return *banner_stats_; }
 
  private:
   std::chrono::steady_clock::time_point started_;
   const proxy::Published<admin::RuntimeState>* runtime_state_;
   std::shared_ptr<queue::RoomRegistry> rooms_ = std::make_shared<queue::RoomRegistry>();
+  std::shared_ptr<banner::BannerStats> banner_stats_ = std::make_shared<banner::BannerStats>();
 };
 
 }  // namespace tidegate::app

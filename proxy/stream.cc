@@ -461,6 +461,10 @@ void Stream::LogExchange() {
     stats.answered_origin.Inc();
   } else if (answered_by_ == "proxy") {
     stats.answered_proxy.Inc();
+  } else if (answered_by_ == "maintenance") {
+    stats.answered_maintenance.Inc();
+  } else if (answered_by_ == "queue") {
+    stats.answered_queue.Inc();
   } else {
     stats.answered_builtin.Inc();
   }

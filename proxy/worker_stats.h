@@ -56,7 +56,7 @@ struct WorkerStats {
   // (client went away before a response head).
   Counter responses_by_class[6];
   // Who answered.
-  Counter answered_origin, answered_builtin, answered_proxy;
+  Counter answered_origin, answered_builtin, answered_proxy, answered_maintenance, answered_queue;
   // Origin failures by kind.
   Counter origin_connect_refused, origin_connect_timeout, origin_response_timeout,
       origin_read_timeout, origin_reset, origin_bad_response, origin_closed_early, origin_retries;

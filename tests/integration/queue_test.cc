@@ -292,6 +292,38 @@ TEST_F(QueueTest, PatchSwitchesTheModeAtRunTime) {
   EXPECT_TRUE(PollUntilAdmitted(&v)) << "queue_all still lets people in at the rate";
 }
 
+// Operators see the room live: /metrics (open on loopback) and GET /v1/state
+// carry the queue length and the sessions inside.
+TEST_F(QueueTest, LiveCountersReachMetricsAndState) {
+  Start("total_active_users = 1\nnew_users_per_minute = 1\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  ASSERT_FALSE(inside.pass.empty());
+  std::vector<Visitor> waiting(2);
+  for (Visitor& w : waiting) EXPECT_TRUE(IsQueuePage(Request("GET", "/", &w)));
+
+  HttpMessage metrics = Request("GET", "/metrics", nullptr, "", "", tidegate_->admin_port());
+  ASSERT_EQ(metrics.status, 200) << metrics.body;
+  EXPECT_NE(metrics.body.find("tidegate_room_counters_available 1\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("tidegate_room_queued{room=\"shop\"} 2\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("tidegate_room_active{room=\"shop\"} 1\n"), std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("tidegate_responses_by_answerer_total{answered_by=\"queue\"} 2\n"),
+            std::string::npos)
+      << metrics.body;
+
+  HttpMessage state = Request("GET", "/v1/state", nullptr,
+                              std::string("Authorization: Bearer ") + kOperatorToken + "\r\n", "",
+                              tidegate_->admin_port());
+  ASSERT_EQ(state.status, 200) << state.body;
+  Json j = Json::parse(state.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << state.body;
+  EXPECT_NE(state.body.find("\"queued\":2"), std::string::npos) << state.body;
+}
+
 TEST_F(QueueTest, ShadowModeQueuesNobody) {
   Start("enforced = false\ntotal_active_users = 1\nnew_users_per_minute = 6000\n");
   ASSERT_TRUE(tidegate_);
