@@ -31,15 +31,16 @@ constexpr const char* kUsage =
     "  room set ROOM key=value...   (mode, total_active_users, new_users_per_minute,\n"
     "                                session_duration, queueing_method; value 'config' clears)\n"
     "  room reset ROOM\n"
+    "  bypass [--ttl DURATION]      (a signed staff cookie that passes maintenance)\n"
     "  audit [--limit N]\n"
     "  metrics\n"
     "TIME: RFC 3339 (2026-11-23T14:30:00Z) or a delay from now (30m, 2h).\n"
     "Token: --token-file, $TIDEGATE_ADMIN_TOKEN_FILE or $TIDEGATE_ADMIN_TOKEN.\n"
     "Exit codes: 0 done, 1 refused or failed, 2 usage.\n";
 
-const std::set<std::string> kValueOptions = {"admin",     "token-file", "message",     "until",
-                                             "starts-at", "severity",   "next-update", "expires",
-                                             "limit",     "cacert"};
+const std::set<std::string> kValueOptions = {"admin",   "token-file", "message",  "until",
+                                             "ttl",     "starts-at",  "severity", "next-update",
+                                             "expires", "limit",      "cacert"};
 const std::set<std::string> kFlagOptions = {"json", "help"};
 
 struct Args {
@@ -157,6 +158,7 @@ class Ctl {
       return Get(path, &RenderAudit);
     }
     if (cmd == "metrics" && w.size() == 1) return Metrics();
+    if (cmd == "bypass" && w.size() == 1) return Bypass();
     if (cmd == "maintenance" && w.size() == 3 && w[1] == "on") return MaintenanceOn(w[2]);
     if (cmd == "maintenance" && w.size() == 3 && w[1] == "off") {
       return Change("DELETE", "/v1/features/" + w[2] + "/maintenance", std::nullopt);
@@ -271,6 +273,21 @@ class Ctl {
     if (!Send("GET", "/metrics", std::nullopt, &response)) return kExitFailed;
     out_ << response.body;
     return kExitOk;
+  }
+
+  // POST /v1/bypass: prints the cookie to send (plain and TLS names) and its
+  // expiry; --json prints the API's answer as is.
+  int Bypass() {
+    Json body = Json::object();
+    std::string ttl;
+    if (Require("ttl", &ttl)) body["ttl"] = ttl;
+    HttpResponse response;
+    if (!Send("POST", "/v1/bypass", body.dump(), &response)) return kExitFailed;
+    return Print(response, [](const Json& j, std::ostream& out) {
+      out << "bypass cookie (plain HTTP): " << j.value("cookie", "") << "\n"
+          << "bypass cookie (HTTPS):      " << j.value("cookie_tls", "") << "\n"
+          << "expires at:                 " << j.value("expires_at", "") << "\n";
+    });
   }
 
   int MaintenanceOn(const std::string& feature) {

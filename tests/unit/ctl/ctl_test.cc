@@ -109,6 +109,18 @@ TEST(CtlTest, DrivesEveryRoute) {
   EXPECT_NE(r.out.find("tidegate_admin_changes_total 7"), std::string::npos) << r.out;
 }
 
+TEST(CtlTest, BypassWithoutASigningKeyIsRefusedClearly) {
+  AdminServerHarness h;
+  ASSERT_TRUE(h.started()) << h.start_error();
+  std::string admin = "--admin=" + h.url();
+  Result r = RunTool({admin, "bypass", "--ttl", "30m"}, WithToken(kOperatorToken));
+  EXPECT_EQ(r.code, 1) << r.out;
+  EXPECT_NE(r.err.find("409: no_signing_key"), std::string::npos) << r.err;
+  r = RunTool({admin, "bypass"}, WithToken(kViewerToken));  // operators only
+  EXPECT_EQ(r.code, 1);
+  EXPECT_NE(r.err.find("403"), std::string::npos) << r.err;
+}
+
 TEST(CtlTest, TokenFileAndEnvironment) {
   AdminServerHarness h;
   ASSERT_TRUE(h.started()) << h.start_error();
