@@ -7,10 +7,12 @@ namespace tidegate::app {
 
 AdminControlPlane::AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state,
                                      const queue::RoomRegistry* rooms,
-                                     const banner::BannerStats* banner_stats)
+                                     const banner::BannerStats* banner_stats,
+                                     const maintenance::MaintenanceStats* maintenance_stats)
     : runtime_state_(runtime_state),
       rooms_(rooms),
       banner_stats_(banner_stats),
+      maintenance_stats_(maintenance_stats),
       metrics_(
           [this] {
             return host_ ? host_->WorkerStatsList() : std::vector<const proxy::WorkerStats*>{};
@@ -20,6 +22,15 @@ AdminControlPlane::AdminControlPlane(proxy::Published<admin::RuntimeState>* runt
             m->config_reloads_total = host_->ConfigReloads();
             m->config_reload_failures_total = host_->ConfigReloadFailures();
             if (rooms_ != nullptr && current_config_ != nullptr) FillRoomMetrics(m);
+            if (maintenance_stats_ != nullptr) {
+              // Requests stopped by the gate, by feature (shadowed and
+              // bypassed requests are not hits: they reached the origin).
+              maintenance_stats_->ForEach([m](const std::string& feature,
+                                              const maintenance::MaintenanceStats::Counters& c) {
+                m->maintenance_hits_by_feature[feature] +=
+                    c.blocked.load(std::memory_order_relaxed);
+              });
+            }
             if (banner_stats_ != nullptr) {
               m->banner_injections_total =
                   banner_stats_->injections.load(std::memory_order_relaxed);

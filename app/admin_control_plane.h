@@ -18,6 +18,7 @@
 #include "admin/runtime_state.h"
 #include "admin/worker_stats_metrics.h"
 #include "banner/banner_filter.h"
+#include "maintenance/maintenance_gate.h"
 #include "proxy/control_plane.h"
 #include "proxy/published.h"
 #include "queue/room_registry.h"
@@ -28,10 +29,12 @@ class AdminControlPlane : public proxy::ControlPlane {
  public:
   // Every new run-time state is published to `runtime_state` (read by the
   // gates on the workers). `rooms` (the waiting rooms' live counters, for
-  // /metrics and GET /v1/state) and `banner_stats` may be null. All must
+  // /metrics and GET /v1/state), `banner_stats` and `maintenance_stats` may
+  // be null. All must
   // outlive this object.
   AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state,
-                    const queue::RoomRegistry* rooms, const banner::BannerStats* banner_stats);
+                    const queue::RoomRegistry* rooms, const banner::BannerStats* banner_stats,
+                    const maintenance::MaintenanceStats* maintenance_stats);
   ~AdminControlPlane() override;
 
   bool Start(event_base* control_base, std::shared_ptr<const config::Config> config,
@@ -48,6 +51,7 @@ class AdminControlPlane : public proxy::ControlPlane {
   proxy::Published<admin::RuntimeState>* runtime_state_;
   const queue::RoomRegistry* rooms_;
   const banner::BannerStats* banner_stats_;
+  const maintenance::MaintenanceStats* maintenance_stats_;
   std::shared_ptr<const config::Config> current_config_;  // latest applied, for room limits
   admin::WorkerStatsMetricsSource metrics_;
   std::unique_ptr<admin::AdminRuntime> runtime_;  // last: destroyed first

@@ -39,7 +39,9 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   chain->factories.push_back(std::make_unique<proxy::BuiltinRoutesFactory>(std::move(builtin)));
   // 3. Maintenance gate: a feature that is off answers 503 before anyone
   //    queues for it.
-  auto maintenance = maintenance::MaintenanceGateFactory::Create(config, runtime_state_, error);
+  auto maintenance =
+      maintenance::MaintenanceGateFactory::Create(config, runtime_state_, error,
+                                                  /*clock=*/{}, maintenance_stats_.get());
   if (!maintenance) return false;
   chain->factories.push_back(std::move(maintenance));
   // 4. Waiting room gate: after maintenance (nobody queues for a feature

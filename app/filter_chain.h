@@ -7,6 +7,7 @@
 
 #include "admin/runtime_state.h"
 #include "banner/banner_filter.h"
+#include "maintenance/maintenance_gate.h"
 #include "proxy/published.h"
 #include "proxy/snapshot.h"
 #include "queue/room_registry.h"
@@ -25,12 +26,16 @@ class TidegateFilterChain : public proxy::FilterChainBuilder {
   queue::RoomRegistry& rooms() const { return *rooms_; }
   // The banner's counters, kept across reloads (for /metrics).
   const banner::BannerStats& banner_stats() const { return *banner_stats_; }
+  // The maintenance gate's counters by feature, kept across reloads.
+  const maintenance::MaintenanceStats& maintenance_stats() const { return *maintenance_stats_; }
 
  private:
   std::chrono::steady_clock::time_point started_;
   const proxy::Published<admin::RuntimeState>* runtime_state_;
   std::shared_ptr<queue::RoomRegistry> rooms_ = std::make_shared<queue::RoomRegistry>();
   std::shared_ptr<banner::BannerStats> banner_stats_ = std::make_shared<banner::BannerStats>();
+  std::shared_ptr<maintenance::MaintenanceStats> maintenance_stats_ =
+      std::make_shared<maintenance::MaintenanceStats>();
 };
 
 }  // namespace tidegate::app

@@ -123,8 +123,8 @@ int main(int argc, char** argv) {
   tidegate::proxy::Published<tidegate::admin::RuntimeState> runtime_state(
       std::make_shared<const tidegate::admin::RuntimeState>());
   tidegate::app::TidegateFilterChain filters(started, &runtime_state);
-  tidegate::app::AdminControlPlane admin(&runtime_state, &filters.rooms(),
-                                         &filters.banner_stats());  // outlives the server
+  tidegate::app::AdminControlPlane admin(&runtime_state, &filters.rooms(), &filters.banner_stats(),
+                                         &filters.maintenance_stats());  // outlives the server
   tidegate::proxy::Server server(source, filters, &admin);
   return server.Run(config);
 }

@@ -81,7 +81,7 @@ class MaintenanceGateFilter : public proxy::StreamFilter {
 
 std::unique_ptr<MaintenanceGateFactory> MaintenanceGateFactory::Create(
     const config::Config& config, const proxy::Published<admin::RuntimeState>* runtime_state,
-    std::string* error, WallClockFn clock) {
+    std::string* error, WallClockFn clock, MaintenanceStats* stats) {
   std::unique_ptr<MaintenanceGateFactory> factory(new MaintenanceGateFactory());
   factory->runtime_state_ = runtime_state;
   factory->clock_ = std::move(clock);
@@ -103,8 +103,27 @@ std::unique_ptr<MaintenanceGateFactory> MaintenanceGateFactory::Create(
     *error = "maintenance page: " + problem;
     return nullptr;
   }
-  factory->counters_ = std::make_unique<Counters[]>(factory->features_.size());
+  if (stats == nullptr) {
+    factory->own_stats_ = std::make_unique<MaintenanceStats>();
+    stats = factory->own_stats_.get();
+  }
+  for (const config::FeatureConfig& feature : factory->features_) {
+    factory->counters_.push_back(stats->For(feature.name));
+  }
   return factory;
+}
+
+MaintenanceStats::Counters* MaintenanceStats::For(const std::string& feature) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::unique_ptr<Counters>& slot = by_feature_[feature];
+  if (!slot) slot = std::make_unique<Counters>();
+  return slot.get();
+}
+
+void MaintenanceStats::ForEach(
+    const std::function<void(const std::string&, const Counters&)>& visit) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (const auto& [name, counters] : by_feature_) visit(name, *counters);
 }
 
 WallTime MaintenanceGateFactory::Now() const {
@@ -202,7 +221,7 @@ MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::Requ
   bool shadow = false;
   for (size_t index : matched) {
     if (!features_[index].enforced) {
-      counters_[index].shadowed.fetch_add(1, kRelaxed);
+      counters_[index]->shadowed.fetch_add(1, kRelaxed);
       shadow = true;
       continue;
     }
@@ -214,14 +233,14 @@ MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::Requ
   }
   if (blocking == nullptr) return shadow ? Outcome::kShadow : Outcome::kPass;
   if (AddressInBlocks(info.client_ip, settings_.bypass_cidrs)) {
-    counters_[blocking->feature].bypassed.fetch_add(1, kRelaxed);
+    counters_[blocking->feature]->bypassed.fetch_add(1, kRelaxed);
     return Outcome::kBypassAddress;
   }
   if (HasValidBypassCookie(request, info.tls, now)) {
-    counters_[blocking->feature].bypassed.fetch_add(1, kRelaxed);
+    counters_[blocking->feature]->bypassed.fetch_add(1, kRelaxed);
     return Outcome::kBypassCookie;
   }
-  counters_[blocking->feature].blocked.fetch_add(1, kRelaxed);
+  counters_[blocking->feature]->blocked.fetch_add(1, kRelaxed);
 
   MaintenanceNotice notice{features_[blocking->feature].name, blocking->message, blocking->until,
                            now};

@@ -36,7 +36,9 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -50,16 +52,38 @@
 
 namespace tidegate::maintenance {
 
+// Per-feature counters that outlive configuration snapshots (owned by the
+// filter chain builder, so /metrics keeps counting across reloads).
+// For() runs on the control thread (factory creation); workers update the
+// counters (relaxed atomics); ForEach() reads them from any thread.
+class MaintenanceStats {
+ public:
+  struct Counters {
+    std::atomic<uint64_t> blocked{0};
+    std::atomic<uint64_t> shadowed{0};
+    std::atomic<uint64_t> bypassed{0};
+  };
+  // The counters of `feature`, created on first use; the pointer stays valid
+  // as long as this object.
+  Counters* For(const std::string& feature);
+  void ForEach(const std::function<void(const std::string&, const Counters&)>& visit) const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::map<std::string, std::unique_ptr<Counters>> by_feature_;
+};
+
 class MaintenanceGateFactory : public proxy::FilterFactory {
  public:
   using WallClockFn = std::function<std::chrono::system_clock::time_point()>;
 
   // nullptr and *error when the page template or the path patterns cannot be
   // prepared (the reload is then refused and the old snapshot stays).
-  // `clock` defaults to system_clock::now (tests pass their own).
+  // `clock` defaults to system_clock::now (tests pass their own). `stats`
+  // (may be null: the factory then keeps its own) must outlive the factory.
   static std::unique_ptr<MaintenanceGateFactory> Create(
       const config::Config& config, const proxy::Published<admin::RuntimeState>* runtime_state,
-      std::string* error, WallClockFn clock = {});
+      std::string* error, WallClockFn clock = {}, MaintenanceStats* stats = nullptr);
 
   std::unique_ptr<proxy::StreamFilter> CreateFilter(
       proxy::FilterCallbacks& callbacks) const override;
@@ -94,17 +118,12 @@ class MaintenanceGateFactory : public proxy::FilterFactory {
   std::chrono::system_clock::time_point Now() const;
 
   // Counters by feature index (relaxed; read by metrics at scrape time).
-  uint64_t blocked(size_t feature) const { return counters_[feature].blocked.load(kRelaxed); }
-  uint64_t shadowed(size_t feature) const { return counters_[feature].shadowed.load(kRelaxed); }
-  uint64_t bypassed(size_t feature) const { return counters_[feature].bypassed.load(kRelaxed); }
+  uint64_t blocked(size_t feature) const { return counters_[feature]->blocked.load(kRelaxed); }
+  uint64_t shadowed(size_t feature) const { return counters_[feature]->shadowed.load(kRelaxed); }
+  uint64_t bypassed(size_t feature) const { return counters_[feature]->bypassed.load(kRelaxed); }
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;
-  struct Counters {
-    std::atomic<uint64_t> blocked{0};
-    std::atomic<uint64_t> shadowed{0};
-    std::atomic<uint64_t> bypassed{0};
-  };
   MaintenanceGateFactory() = default;
   bool IsApiRequest(const proxy::RequestHead& request, std::string_view path) const;
   bool HasValidBypassCookie(const proxy::RequestHead& request, bool tls,
@@ -119,7 +138,8 @@ class MaintenanceGateFactory : public proxy::FilterFactory {
   std::vector<config::TokenKey> keys_;
   std::unique_ptr<FeatureMatcher> matcher_;
   std::unique_ptr<MaintenancePage> page_;
-  std::unique_ptr<Counters[]> counters_;
+  std::unique_ptr<MaintenanceStats> own_stats_;        // when none was given
+  std::vector<MaintenanceStats::Counters*> counters_;  // by feature index
 };
 
 }  // namespace tidegate::maintenance

@@ -184,6 +184,17 @@ TEST_F(MaintenanceTest, SwitchedOnAndOffThroughTheAdminApi) {
   EXPECT_FALSE(api.HasHeader("Retry-After"));
   EXPECT_EQ(Json::parse(api.body, nullptr, false)["feature"], "cart_api") << api.body;
 
+  // Operators see the hits per feature (/metrics is open on loopback).
+  HttpMessage metrics = Admin("GET", "/metrics");
+  ASSERT_EQ(metrics.status, 200);
+  EXPECT_NE(metrics.body.find("tidegate_maintenance_hits_total{feature=\"checkout\"} 8\n"),
+            std::string::npos)
+      << metrics.body;
+  EXPECT_NE(metrics.body.find("tidegate_responses_by_answerer_total{answered_by=\"maintenance\"} "
+                              "8\n"),
+            std::string::npos)
+      << metrics.body;
+
   // No signing key: no bypass cookie.
   HttpMessage no_key = Admin("POST", "/v1/bypass");
   EXPECT_EQ(no_key.status, 409) << no_key.body;
