@@ -201,6 +201,13 @@ TEST_F(RedisStateTest, Case40ChangesOnAAreInForceOnBWithinOneSecond) {
       1s))
       << State(*b_).dump();
   EXPECT_EQ(State(*b_)["features"]["checkout"]["maintenance"]["set_by"], "ops");
+  // Enforced on B's shop traffic, not only shown: /checkout answers 503 from
+  // both instances, the rest of the shop still reaches the origin.
+  for (TidegateProcess* t : {a_.get(), b_.get()}) {
+    Reply shop = Call(t->port(), "GET", "/checkout", "");
+    EXPECT_EQ(shop.http.status, 503) << shop.http.body;
+    EXPECT_EQ(Call(t->port(), "GET", "/products/1", "").http.status, 200);
+  }
 
   // And back: cleared on B through A.
   Reply del = Call(b_->admin_port(), "DELETE", "/v1/features/checkout/maintenance", kOperator);
@@ -208,6 +215,7 @@ TEST_F(RedisStateTest, Case40ChangesOnAAreInForceOnBWithinOneSecond) {
   EXPECT_TRUE(WaitForState(
       *a_, [](const Json& s) { return s["features"]["checkout"]["under_maintenance"] == false; },
       1s));
+  EXPECT_EQ(Call(a_->port(), "GET", "/checkout", "").http.status, 200);
   // Every change is in the shared audit stream.
   EXPECT_NE(redis_->Command("XLEN tidegate:{admin}:audit").find(":3"), std::string::npos);
 }
