@@ -58,6 +58,27 @@ port_in_use "$PROXY_PORT" && die "port $PROXY_PORT is taken (tidegate needs it, 
 
 "$proxy_bin" -c "$root/conf.d" --check >/dev/null || die "conf.d does not validate (see above)"
 
+# A demo operator, for this run only: a copy of conf.d plus a random admin
+# token and a signing key (conf.d itself ships without secrets), so that
+# `tidegate ctl` can switch checkout off, set the banner or start the queue
+# while you browse.
+demo_conf="$run_dir/conf.d"
+cp -r "$root/conf.d" "$demo_conf"
+rm -f "$demo_conf/audit.log"
+mkdir -p "$demo_conf/keys"
+head -c 32 /dev/urandom | base64 | tr -d '\n' >"$run_dir/ops.token"
+head -c 48 /dev/urandom | base64 >"$demo_conf/keys/demo"
+token_sha="$(sha256sum <"$run_dir/ops.token" | cut -d' ' -f1)"
+cat >"$demo_conf/99-demo-operator.toml" <<EOF
+# Written by scripts/demo.sh for one demo run; never use this in production.
+[admin]
+tokens = [{ name = "demo-operator", token_sha256 = "$token_sha", role = "operator" }]
+
+[secrets]
+token_keys = [{ id = "demo", secret_file = "keys/demo" }]
+EOF
+"$proxy_bin" -c "$demo_conf" --check >/dev/null || die "the demo configuration does not validate (see above)"
+
 # demo_shop prints "demo_shop listening on HOST:PORT" once it accepts.
 "$shop_bin" --listen "$SHOP_ADDR:$SHOP_PORT" >"$run_dir/shop.out" 2>"$run_dir/shop.err" &
 shop_pid=$!
@@ -70,7 +91,7 @@ grep -q '^demo_shop listening on ' "$run_dir/shop.out" || die "demo_shop did not
 echo "demo: $(head -n 1 "$run_dir/shop.out")"
 
 # tidegate logs to stdout (access log) and stderr (error log): show both.
-(cd "$root" && exec "$proxy_bin" -c "$root/conf.d") &
+(cd "$root" && exec "$proxy_bin" -c "$demo_conf") &
 proxy_pid=$!
 for ((i = 0; i < STARTUP_SECONDS * 10; i++)); do
   port_in_use "$PROXY_PORT" && break
@@ -82,6 +103,14 @@ port_in_use "$PROXY_PORT" || die "tidegate is not listening on $PROXY_PORT after
 echo
 echo "Open http://$PROXY_ADDR:$PROXY_PORT/"
 echo "(the shop itself is on http://$SHOP_ADDR:$SHOP_PORT/; press Ctrl-C to stop both)"
+echo
+echo "Try the operator side in another terminal:"
+echo "  export TIDEGATE_ADMIN_TOKEN_FILE=$run_dir/ops.token"
+echo "  $proxy_bin ctl maintenance on checkout --message \"Checkout is paused for a few minutes.\" --until 10m"
+echo "  $proxy_bin ctl banner set --severity warning --message \"We are seeing high demand.\" --next-update 30m"
+echo "  $proxy_bin ctl room set shop mode=queue_all new_users_per_minute=6"
+echo "  $proxy_bin ctl state"
+echo "and see http://$PROXY_ADDR:$PROXY_PORT/.tidegate/status"
 echo
 
 # Run until Ctrl-C or until one of the two stops on its own.
