@@ -311,9 +311,15 @@ TEST_F(QueueTest, LiveCountersReachMetricsAndState) {
       << metrics.body;
   EXPECT_NE(metrics.body.find("tidegate_room_active{room=\"shop\"} 1\n"), std::string::npos)
       << metrics.body;
-  EXPECT_NE(metrics.body.find("tidegate_responses_by_answerer_total{answered_by=\"queue\"} 2\n"),
-            std::string::npos)
-      << metrics.body;
+  // Answerers are counted when an exchange is logged, just after its last
+  // byte is written: poll (bounded) for the second queue page.
+  const std::string answered = "tidegate_responses_by_answerer_total{answered_by=\"queue\"} 2\n";
+  auto deadline = steady_clock::now() + milliseconds(5000);
+  while (metrics.body.find(answered) == std::string::npos && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+    metrics = Request("GET", "/metrics", nullptr, "", "", tidegate_->admin_port());
+  }
+  EXPECT_NE(metrics.body.find(answered), std::string::npos) << metrics.body;
 
   HttpMessage state = Request("GET", "/v1/state", nullptr,
                               std::string("Authorization: Bearer ") + kOperatorToken + "\r\n", "",
