@@ -440,8 +440,15 @@ TEST_F(BannerTest, Case22_FiftyMegabytePageKeepsMemoryFlat) {
   EXPECT_GT(r.body.size(), 52428800u);
   auto after = ReadProcStats(tidegate_->pid());
   ASSERT_TRUE(after);
+#ifndef __SANITIZE_ADDRESS__
   EXPECT_LT(after->vm_rss_kb - before->vm_rss_kb, 16 * 1024)
       << "RSS grew from " << before->vm_rss_kb << " kB to " << after->vm_rss_kb << " kB";
+#else
+  // AddressSanitizer keeps freed memory in quarantine (256 MB by default), so
+  // RSS says nothing about the filter's buffering in that build; the release
+  // build of the same test checks it.
+  (void)before;
+#endif
 }
 
 }  // namespace
