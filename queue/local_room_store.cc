@@ -42,6 +42,15 @@ void LocalRoomStore::Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCou
   Run(limits, now_ms, done, [&] { return TickStep(state_, limits, now_ms); });
 }
 
+void LocalRoomStore::Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) {
+  StoreResult<uint64_t> result;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    result.value = marks_.try_emplace(name, state_.tickets).first->second;
+  }
+  if (done) done(result);
+}
+
 RoomCounters LocalRoomStore::Snapshot() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return last_;

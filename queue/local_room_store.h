@@ -9,7 +9,9 @@
 // (kBucketMillis) per admitted shopper, so admitted requests rarely touch it.
 #pragma once
 
+#include <map>
 #include <mutex>
+#include <string>
 
 #include "queue/room_logic.h"
 #include "queue/room_store.h"
@@ -28,6 +30,7 @@ class LocalRoomStore : public RoomStore {
   void EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
                   Done<bool> done) override;
   void Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) override;
+  void Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) override;
   RoomCounters Snapshot() const override;
 
  private:
@@ -37,6 +40,7 @@ class LocalRoomStore : public RoomStore {
   mutable std::mutex mutex_;
   RoomState state_;
   RoomCounters last_;
+  std::map<std::string, uint64_t> marks_;
 };
 
 }  // namespace tidegate::queue

@@ -138,6 +138,12 @@ class RoomStore {
   // ~250 ms for a room with visitors waiting (any instance, any thread).
   virtual void Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) = 0;
 
+  // Scheduled events: records the room's `tickets` counter under `name` the
+  // first time it is called for that name (any instance), and returns the
+  // recorded value on every call (so every instance agrees where a pre-queue
+  // began and ended). O(1) memory per name; names are few (two per event).
+  virtual void Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) = 0;
+
   // The last known counters; never blocks, never fails.
   virtual RoomCounters Snapshot() const = 0;
 };

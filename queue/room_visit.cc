@@ -95,9 +95,7 @@ Visit EvaluateVisit(const WaitingRoom& wr, const CompiledRoom& room, const RoomL
   }
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
-    uint64_t number = limits.method == QueueingMethod::kRandom
-                          ? ShuffledNumber(wait->ticket, room.shuffle_seed)
-                          : wait->ticket;
+    uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now).value_or(UINT64_MAX);
     if (number <= store.Snapshot().serving) {
       auto r = RunSync<ClaimOutcome>(
           [&](auto done) { store.Claim(limits, now, number, std::move(done)); });
@@ -142,9 +140,7 @@ Visit EvaluateVisit(const WaitingRoom& wr, const CompiledRoom& room, const RoomL
   WaitToken ticket{name, r->value.ticket, now, now + kWaitCookieMillis};
   v.set_cookies.push_back(SetCookieValue(CookieName(CookieKind::kWait, name, tls),
                                          codec->SignWait(ticket), tls, kWaitCookieMillis / 1000));
-  uint64_t number = limits.method == QueueingMethod::kRandom
-                        ? ShuffledNumber(ticket.ticket, room.shuffle_seed)
-                        : ticket.ticket;
+  uint64_t number = wr.PlaceOf(room, limits, ticket.ticket, now).value_or(UINT64_MAX);
   FillQueued(room, limits, number, now, now, &v);
   return v;
 }

@@ -7,6 +7,7 @@
 
 #include "admin/effective_view.h"
 #include "queue/cookies.h"
+#include "queue/room_logic.h"
 
 namespace tidegate::queue {
 namespace {
@@ -29,6 +30,13 @@ bool SecretEquals(std::string_view presented, const std::string& secret) {
 }
 
 }  // namespace
+
+std::optional<uint64_t> WaitingRoom::PlaceOf(const CompiledRoom& room, const RoomLimits& limits,
+                                             uint64_t ticket, int64_t /*now_ms*/) const {
+  return limits.method == config::QueueingMethod::kRandom
+             ? ShuffledNumber(ticket, room.shuffle_seed)
+             : ticket;
+}
 
 RoomLimits LimitsOf(const admin::EffectiveRoom& e) {
   RoomLimits l;

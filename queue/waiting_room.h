@@ -59,6 +59,12 @@ class WaitingRoom {
   bool Active(const CompiledRoom& room, const RoomLimits& limits) const {
     return room.config.enabled && limits.mode != config::RoomMode::kOff;
   }
+  // The place in line a ticket is admitted by (compared with `serving`): the
+  // ticket itself (fifo), its shuffled number (random); scheduled events
+  // (queue/room_events.h) will map a pre-queue ticket to its drawn place.
+  // nullopt: the place is not known yet (a pre-queue ticket before the draw).
+  std::optional<uint64_t> PlaceOf(const CompiledRoom& room, const RoomLimits& limits,
+                                  uint64_t ticket, int64_t now_ms) const;
   // True when a bypass rule lets this request past the room.
   bool Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
                 const proxy::StreamInfo& info, std::string_view normalized_path) const;
