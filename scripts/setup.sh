@@ -16,6 +16,7 @@ readonly PACKAGES=(
   libhiredis-dev libre2-dev libgtest-dev zlib1g-dev libkainjow-mustache-dev
   openssl redis-server nginx haproxy wrk clang-format
   gnuplot-nox  # benches/run_surge.sh plots only
+  chromium chromium-driver  # tests/integration/queue_browser_test.cc (headless)
 )
 readonly POLICY=/usr/sbin/policy-rc.d
 
