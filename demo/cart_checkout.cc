@@ -39,7 +39,7 @@ std::string CartTable(const Cart& cart, const Catalog& catalog) {
   for (const auto& [id, quantity] : cart.lines()) {
     const Product* p = catalog.Find(id);
     if (p == nullptr) continue;
-    html += "<tr><td><a href=\"/products/" + std::to_string(id) + "\">" + HtmlEscape(p->name) +
+    html += "<tr><td><a href=\"/products/" + std::to_string(id) + "\">" + EscapeHtml(p->name) +
             "</a></td><td>" + std::to_string(quantity) + "</td><td>" +
             FormatPrice(EffectivePrice(*p) * quantity) + "</td></tr>\n";
   }

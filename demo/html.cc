@@ -4,40 +4,13 @@
 
 namespace tidegate::demo {
 
-std::string HtmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
-
 std::string RenderPage(std::string_view title, std::string_view body_html) {
   std::string page;
   page.reserve(body_html.size() + 1024);
   page += "<!doctype html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n";
   page += "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\n";
   page += "<title>";
-  page += HtmlEscape(title);
+  page += pages::EscapeHtml(title);
   page += " | Tide &amp; Anchor</title>\n";
   page += "<link rel=\"stylesheet\" href=\"/static/shop.css\">\n</head>\n";
   page +=

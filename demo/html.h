@@ -1,4 +1,5 @@
-// HTML helpers for the demo shop's pages: escaping and the common layout.
+// HTML helpers for the demo shop's pages: the common layout (escaping is
+// pages::EscapeHtml, re-exported here for the shop's pages).
 //
 // Thread: pure functions, safe anywhere. No ownership transfer.
 #ifndef TIDEGATE_DEMO_HTML_H_
@@ -7,10 +8,11 @@
 #include <string>
 #include <string_view>
 
+#include "pages/html_escape.h"
+
 namespace tidegate::demo {
 
-// Escapes &, <, >, " and ' for use in HTML text and attribute values.
-std::string HtmlEscape(std::string_view text);
+using pages::EscapeHtml;
 
 // Wraps `body_html` (already safe HTML) in the shop's layout: doctype, head
 // with title and stylesheet, `<body class="shop">`, header with navigation and

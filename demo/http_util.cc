@@ -148,11 +148,11 @@ void SendRedirect(evhttp_request* req, const std::string& location) {
   AddHeader(req, "Location", location);
   SendBody(req, 303, "text/html; charset=utf-8",
            "<!doctype html><html><head><title>See other</title></head><body><a href=\"" +
-               HtmlEscape(location) + "\">Continue</a></body></html>\n");
+               EscapeHtml(location) + "\">Continue</a></body></html>\n");
 }
 
 void SendErrorPage(evhttp_request* req, int code, std::string_view message) {
-  std::string body = "<h1>" + std::to_string(code) + "</h1><p>" + HtmlEscape(message) +
+  std::string body = "<h1>" + std::to_string(code) + "</h1><p>" + EscapeHtml(message) +
                      "</p><p><a href=\"/\">Back to the shop</a></p>";
   SendBody(req, code, "text/html; charset=utf-8",
            RenderPage("Error " + std::to_string(code), body));

@@ -20,7 +20,7 @@ std::string PriceHtml(const Product& p) {
 
 std::string ProductCard(const Product& p) {
   std::string id = std::to_string(p.id);
-  return "<li class=\"product\"><a href=\"/products/" + id + "\">" + HtmlEscape(p.name) + "</a> " +
+  return "<li class=\"product\"><a href=\"/products/" + id + "\">" + EscapeHtml(p.name) + "</a> " +
          PriceHtml(p) + "</li>\n";
 }
 
@@ -84,8 +84,8 @@ void ServeProduct(evhttp_request* req, ShopContext& ctx, std::string_view id_tex
     SendErrorPage(req, 404, "No such product.");
     return;
   }
-  std::string body = "<article class=\"product-page\"><h1>" + HtmlEscape(p->name) + "</h1>\n<p>" +
-                     HtmlEscape(p->description) + "</p>\n<p>" + PriceHtml(*p) + "</p>\n" +
+  std::string body = "<article class=\"product-page\"><h1>" + EscapeHtml(p->name) + "</h1>\n<p>" +
+                     EscapeHtml(p->description) + "</p>\n<p>" + PriceHtml(*p) + "</p>\n" +
                      AddToCartForm(*p) + "\n</article>\n<p><a href=\"/\">All products</a></p>";
   SendBody(req, 200, kHtml, RenderPage(p->name, body));
 }

@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "pages/html_escape.h"
 #include "proxy/http_message.h"
 
 namespace tidegate::proxy {
@@ -31,30 +32,6 @@ std::string_view DefaultDetail(int status) {
       return "The shop took too long to answer. Please try again in a moment.";
     default:
       return "The request could not be completed.";
-  }
-}
-
-void AppendEscapedHtml(std::string_view text, std::string& out) {
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out.push_back(c);
-    }
   }
 }
 
@@ -91,11 +68,11 @@ ErrorPage MakeErrorPage(int status, bool json, std::string_view detail) {
   out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>";
   out += std::to_string(status);
   out.push_back(' ');
-  AppendEscapedHtml(reason, out);
+  pages::AppendEscapedHtml(reason, &out);
   out += "</title></head>\n<body><h1>";
-  AppendEscapedHtml(reason, out);
+  pages::AppendEscapedHtml(reason, &out);
   out += "</h1>\n<p>";
-  AppendEscapedHtml(detail, out);
+  pages::AppendEscapedHtml(detail, &out);
   out += "</p>\n<p><a href=\"/.tidegate/status\">Service status</a></p>\n</body></html>\n";
   return page;
 }

@@ -2,33 +2,10 @@
 
 #include "admin/effective_view.h"
 #include "admin/time_util.h"
+#include "pages/html_escape.h"
 
 namespace tidegate::status {
 namespace {
-
-std::string XmlEscape(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      default:
-        out.push_back(c);
-    }
-  }
-  return out;
-}
 
 std::string Title(const Incident& incident) {
   if (incident.kind == Incident::Kind::kBanner) return "Notice: " + incident.message;
@@ -115,29 +92,31 @@ std::string StatusAtom(const config::Config& config, const std::vector<Incident>
   std::string name = config.site.name.empty() ? "Shop" : config.site.name;
   std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
   out += "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n";
-  out += "  <title>" + XmlEscape(name) + " status</title>\n";
-  out += "  <id>" + XmlEscape(base_url) + "/.tidegate/status</id>\n";
-  out += "  <link rel=\"alternate\" type=\"text/html\" href=\"" + XmlEscape(base_url) +
+  out += "  <title>" + pages::EscapeHtml(name) + " status</title>\n";
+  out += "  <id>" + pages::EscapeHtml(base_url) + "/.tidegate/status</id>\n";
+  out += "  <link rel=\"alternate\" type=\"text/html\" href=\"" + pages::EscapeHtml(base_url) +
          "/.tidegate/status\"/>\n";
-  out += "  <link rel=\"self\" href=\"" + XmlEscape(base_url) + "/.tidegate/status.atom\"/>\n";
+  out +=
+      "  <link rel=\"self\" href=\"" + pages::EscapeHtml(base_url) + "/.tidegate/status.atom\"/>\n";
   out += "  <updated>" + admin::FormatRfc3339(now) + "</updated>\n";
-  out += "  <author><name>" + XmlEscape(name) + "</name></author>\n";
+  out += "  <author><name>" + pages::EscapeHtml(name) + "</name></author>\n";
   for (const Incident& i : incidents) {
     admin::TimePoint updated = i.since.value_or(now);
     out += "  <entry>\n";
     out +=
-        "    <id>" + XmlEscape(base_url) + "/.tidegate/status#" + XmlEscape(i.id) + "-" +
+        "    <id>" + pages::EscapeHtml(base_url) + "/.tidegate/status#" + pages::EscapeHtml(i.id) +
+        "-" +
         std::to_string(
             std::chrono::duration_cast<std::chrono::seconds>(updated.time_since_epoch()).count()) +
         "</id>\n";
-    out += "    <title>" + XmlEscape(Title(i)) + "</title>\n";
+    out += "    <title>" + pages::EscapeHtml(Title(i)) + "</title>\n";
     out += "    <updated>" + admin::FormatRfc3339(updated) + "</updated>\n";
     std::string summary = i.message;
     if (i.starts_at && i.phase == admin::Phase::kScheduled) {
       summary += " (from " + admin::FormatRfc3339(*i.starts_at) + ")";
     }
     if (i.until) summary += " (until " + admin::FormatRfc3339(*i.until) + ")";
-    out += "    <summary>" + XmlEscape(summary) + "</summary>\n";
+    out += "    <summary>" + pages::EscapeHtml(summary) + "</summary>\n";
     out += "  </entry>\n";
   }
   out += "</feed>\n";

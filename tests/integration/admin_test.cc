@@ -3,7 +3,6 @@
 // name), /metrics counting proxied requests, overrides surviving SIGHUP,
 // `tidegate ctl` as a subprocess, and the shop's port never serving it.
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <chrono>
 #include <cstdio>
@@ -18,6 +17,7 @@
 #include "tests/integration/harness/http_reader.h"
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/scripted_origin.h"
+#include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 
@@ -29,18 +29,6 @@ using Json = nlohmann::json;
 constexpr char kViewerToken[] = "viewer-token-0123456789abcdef0123456789";
 constexpr char kOperatorToken[] = "operator-token-0123456789abcdef012345678";
 constexpr char kLateToken[] = "late-token-0123456789abcdef0123456789abc";
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 // A full config (not ProxyConfig: the [admin] table needs tokens and the
 // audit log key). `extra_tokens` and `admin_keys` are TOML text.

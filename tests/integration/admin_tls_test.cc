@@ -4,7 +4,6 @@
 // certificate that does not load stops the start, and SIGHUP picks up a
 // renewed certificate for new connections.
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <chrono>
 #include <cstdio>
@@ -18,6 +17,7 @@
 #include "tests/integration/harness/http_reader.h"
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/scripted_origin.h"
+#include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 #include "tests/integration/harness/tls_client.h"
@@ -28,18 +28,6 @@ namespace {
 using Json = nlohmann::json;
 
 constexpr char kOperatorToken[] = "tls-operator-token-0123456789abcdef0123";
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 // A self-signed certificate naming IP 127.0.0.1 (what an https://127.0.0.1
 // URL is verified against) and DNS localhost, made with the openssl CLI.

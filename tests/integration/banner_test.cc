@@ -3,7 +3,6 @@
 // (demo/test_pages.h) and scripted origins for exact framings; the banner
 // set from [banner] and at run time through the admin API.
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 #include <zlib.h>
 
 #include <chrono>
@@ -16,6 +15,7 @@
 #include "tests/integration/harness/http_reader.h"
 #include "tests/integration/harness/proc_stats.h"
 #include "tests/integration/harness/scripted_origin.h"
+#include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 
@@ -24,18 +24,6 @@ namespace {
 
 constexpr char kOperatorToken[] = "banner-operator-token-0123456789abcdef01";
 constexpr char kMarker[] = "data-tidegate-banner";
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 size_t Count(const std::string& haystack, const std::string& needle) {
   size_t n = 0;

@@ -3,7 +3,6 @@
 // and JSON, the rest of the shop still selling, staff bypass by address and
 // by signed cookie, and a window from the configuration that ends by itself.
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <chrono>
 #include <ctime>
@@ -17,6 +16,7 @@
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 
@@ -28,18 +28,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr char kOperatorToken[] = "maint-operator-token-0123456789abcdef012";
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 std::string Rfc3339(std::chrono::system_clock::time_point t) {
   time_t s = std::chrono::system_clock::to_time_t(t);

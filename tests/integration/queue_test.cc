@@ -5,7 +5,6 @@
 // tampered cookies treated as no cookie, PATCH /v1/rooms switching the mode
 // at run time, shadow mode.
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <chrono>
 #include <fstream>
@@ -19,6 +18,7 @@
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 
@@ -30,18 +30,6 @@ using std::chrono::milliseconds;
 using std::chrono::steady_clock;
 
 constexpr char kOperatorToken[] = "queue-operator-token-0123456789abcdef0123";
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 // A visitor: a cookie jar of the tidegate cookies.
 struct Visitor {

@@ -7,7 +7,6 @@
 // instance started later reads the state at start. Skipped only when
 // redis-server is not installed (the skip message says so).
 #include <gtest/gtest.h>
-#include <openssl/sha.h>
 
 #include <chrono>
 #include <memory>
@@ -21,6 +20,7 @@
 #include "tests/integration/harness/proc_stats.h"
 #include "tests/integration/harness/redis_server.h"
 #include "tests/integration/harness/scripted_origin.h"
+#include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 
@@ -32,18 +32,6 @@ using namespace std::chrono_literals;
 
 constexpr char kViewer[] = "redis-viewer-token-0123456789abcdef0123456";
 constexpr char kOperator[] = "redis-operator-token-0123456789abcdef01234";
-
-std::string Sha256Hex(const std::string& text) {
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
-}
 
 std::string InstanceConfig(uint16_t origin_port, const std::string& redis_address,
                            const std::string& name) {
