@@ -130,6 +130,22 @@ struct CidrBlock {
 enum class QueueingMethod { kFifo, kRandom, kPassthrough, kReject };
 enum class RoomMode { kOff, kAuto, kQueueAll };
 
+// A scheduled event of a room ([[rooms.NAME.events]], docs/waiting-room.md
+// "Scheduled events"): from `prequeue_start` every visitor is queued and
+// nobody is admitted; at `start` the pre-queue is drawn at random and the
+// event's limits apply until `end`. Unset limits: the room's.
+struct RoomEventConfig {
+  std::string name;
+  std::chrono::system_clock::time_point prequeue_start;  // <= start
+  std::chrono::system_clock::time_point start;           // < end
+  std::chrono::system_clock::time_point end;
+  std::optional<uint32_t> total_active_users;
+  std::optional<uint32_t> new_users_per_minute;
+  std::optional<Duration> session_duration;
+  std::optional<QueueingMethod> queueing_method;
+  std::optional<RoomMode> mode;  // auto | queue_all (off is refused)
+};
+
 struct RoomConfig {
   std::string name;
   std::vector<std::string> match;  // RE2 patterns on the normalized path (checked to compile)
@@ -145,12 +161,14 @@ struct RoomConfig {
   Duration refresh_interval{5'000};
   // Visitors who never queue (documented additions). A request bypasses the
   // room when ANY of these matches.
-  std::vector<CidrBlock> bypass_ips;  // client address in one of these networks
-  std::vector<std::string> bypass_paths;   // RE2 on the normalized path (static assets)
-  std::string bypass_header;               // header name whose value is bypass_secret
-  std::string bypass_cookie;               // cookie name whose value is bypass_secret
-  std::string bypass_secret_file;          // resolved path
-  std::string bypass_secret;               // its bytes (trailing newline stripped), >= 16 bytes
+  std::vector<CidrBlock> bypass_ips;      // client address in one of these networks
+  std::vector<std::string> bypass_paths;  // RE2 on the normalized path (static assets)
+  std::string bypass_header;              // header name whose value is bypass_secret
+  std::string bypass_cookie;              // cookie name whose value is bypass_secret
+  std::string bypass_secret_file;         // resolved path
+  std::string bypass_secret;              // its bytes (trailing newline stripped), >= 16 bytes
+  // Scheduled events, sorted by start, not overlapping (checked by the loader).
+  std::vector<RoomEventConfig> events;
 };
 
 // One match rule of a feature; every set field must match (AND); the rules of

@@ -1,6 +1,8 @@
 // [rooms.NAME]: waiting rooms.
 #include <arpa/inet.h>
 
+#include <algorithm>
+#include <chrono>
 #include <cstring>
 
 #include "config/file_checks.h"
@@ -104,7 +106,123 @@ void ReadBypass(TableReader& reader, const toml::table* table, const std::string
   }
 }
 
-void ReadRoom(const std::string& name, const toml::table* table, const std::string& path,
+// --- Scheduled events ([[rooms.NAME.events]]) ---
+
+// An RFC 3339 time with an offset (a TOML offset date-time, or a string
+// holding one).
+bool ReadEventTime(TableReader& reader, std::string_view key,
+                   std::chrono::system_clock::time_point* out, const toml::node** node_out) {
+  const toml::node* node = reader.Take(key);
+  if (!node) {
+    reader.TableError(key, "is required (an RFC 3339 time such as 2026-11-27T09:00:00+01:00)");
+    return false;
+  }
+  *node_out = node;
+  std::optional<toml::date_time> value;
+  if (const auto* dt = node->as_date_time()) {
+    value = dt->get();
+  } else if (const auto* text = node->as_string()) {
+    try {  // toml++ reports parse errors by exception (configuration load only)
+      toml::table parsed = toml::parse("v = " + text->get());
+      if (const toml::node* v = parsed.get("v")) {
+        if (const auto* dt2 = v->as_date_time()) value = dt2->get();
+      }
+    } catch (const toml::parse_error&) {
+    }
+  }
+  if (!value || !value->offset) {
+    reader.Error(*node, key,
+                 "expected an RFC 3339 time with an offset, such as 2026-11-27T09:00:00Z or "
+                 "2026-11-27T10:00:00+01:00");
+    return false;
+  }
+  using namespace std::chrono;
+  sys_days day{year{value->date.year} / month{value->date.month} / value->date.day};
+  *out = time_point_cast<system_clock::duration>(
+      day + hours{value->time.hour} + minutes{value->time.minute} + seconds{value->time.second} +
+      nanoseconds{value->time.nanosecond} - minutes{value->offset->minutes});
+  return true;
+}
+
+struct EventNodes {
+  const toml::node* prequeue_start = nullptr;
+  const toml::node* start = nullptr;
+  const toml::node* end = nullptr;
+};
+
+void ReadEvents(TableReader& room_reader, Diagnostics* diagnostics, RoomConfig* room) {
+  std::vector<std::pair<RoomEventConfig, EventNodes>> read;
+  ForEachTable(
+      room_reader, "events", diagnostics,
+      "{ name = \"...\", prequeue_start = ..., start = ..., end = ... }",
+      [&](TableReader& reader, const toml::table& table) {
+        RoomEventConfig event;
+        EventNodes nodes;
+        if (reader.Require("name") && reader.ReadString("name", &event.name) &&
+            !IsValidName(event.name)) {
+          reader.Error(*table.get("name"), "name",
+                       "event names use 1-64 letters, digits, '_' or '-'");
+        }
+        for (const auto& [other, other_nodes] : read) {
+          if (!event.name.empty() && other.name == event.name) {
+            reader.Error(
+                *table.get("name"), "name",
+                "\"" + event.name + "\" is already the name of another event of this room");
+          }
+        }
+        bool times =
+            ReadEventTime(reader, "prequeue_start", &event.prequeue_start, &nodes.prequeue_start);
+        times &= ReadEventTime(reader, "start", &event.start, &nodes.start);
+        times &= ReadEventTime(reader, "end", &event.end, &nodes.end);
+        if (times && event.start < event.prequeue_start) {
+          reader.Error(*nodes.start, "start", "must not be before prequeue_start");
+          times = false;
+        }
+        if (times && event.end <= event.start) {
+          reader.Error(*nodes.end, "end", "must be after start");
+          times = false;
+        }
+        uint32_t u = 0;
+        if (reader.ReadInt("total_active_users", 1, 100'000'000, &u)) event.total_active_users = u;
+        if (reader.ReadInt("new_users_per_minute", 1, 100'000'000, &u)) {
+          event.new_users_per_minute = u;
+        }
+        Duration d{};
+        if (reader.ReadDuration("session_duration", Duration(10'000), Duration(86'400'000), &d)) {
+          event.session_duration = d;
+        }
+        QueueingMethod method{};
+        if (reader.ReadEnum<QueueingMethod>("queueing_method",
+                                            {{"fifo", QueueingMethod::kFifo},
+                                             {"random", QueueingMethod::kRandom},
+                                             {"passthrough", QueueingMethod::kPassthrough},
+                                             {"reject", QueueingMethod::kReject}},
+                                            &method)) {
+          event.queueing_method = method;
+        }
+        RoomMode mode{};
+        if (reader.ReadEnum<RoomMode>(
+                "mode", {{"auto", RoomMode::kAuto}, {"queue_all", RoomMode::kQueueAll}}, &mode)) {
+          event.mode = mode;
+        }
+        if (times) read.emplace_back(std::move(event), nodes);
+      });
+  std::stable_sort(read.begin(), read.end(), [](const auto& a, const auto& b) {
+    return a.first.prequeue_start < b.first.prequeue_start;
+  });
+  for (size_t i = 1; i < read.size(); ++i) {
+    const RoomEventConfig& before = read[i - 1].first;
+    if (read[i].first.prequeue_start < before.end) {
+      diagnostics->Add(*read[i].second.prequeue_start,
+                       room_reader.KeyPath("events") + "." + read[i].first.name,
+                       "overlaps event \"" + before.name +
+                           "\" (its end is after this prequeue_start); events must not overlap");
+    }
+  }
+  for (auto& [event, nodes] : read) room->events.push_back(std::move(event));
+}
+
+void ReadRoom(const std::string& /*name*/, const toml::table* table, const std::string& path,
               Diagnostics* diagnostics, RoomConfig* room) {
   TableReader reader(table, path, diagnostics);
   if (reader.Require("match") && reader.ReadStringArray("match", &room->match)) {
@@ -146,12 +264,7 @@ void ReadRoom(const std::string& name, const toml::table* table, const std::stri
   reader.ReadDuration("refresh_interval", Duration(1'000), Duration(60'000),
                       &room->refresh_interval);
   ReadBypass(reader, table, path, diagnostics, room);
-  if (const toml::node* events = reader.Take("events")) {
-    reader.Error(*events, "events",
-                 "scheduled events are not supported yet (docs/waiting-room.md, \"Not built "
-                 "yet\"); switch the room with PATCH /v1/rooms/" +
-                     name + " at the event's start instead");
-  }
+  ReadEvents(reader, diagnostics, room);
   reader.ReportUnknownKeys();
 }
 

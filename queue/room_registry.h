@@ -24,6 +24,7 @@
 
 #include "admin/metrics.h"
 #include "queue/eta.h"
+#include "queue/event_marks.h"
 #include "queue/room_store.h"
 
 namespace tidegate::queue {
@@ -45,6 +46,8 @@ class RoomRuntime {
   std::atomic<uint64_t> sessions_ended{0};      // Tidegate-Session: end
   std::atomic<uint64_t> bypassed{0};            // bypass rules
   std::atomic<uint64_t> store_errors{0};
+  // Scheduled events' marks (queue/event_marks.h).
+  EventMarks event_marks;
 
  private:
   std::unique_ptr<RoomStore> store_;

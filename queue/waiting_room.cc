@@ -7,6 +7,7 @@
 
 #include "admin/effective_view.h"
 #include "queue/cookies.h"
+#include "queue/room_events.h"
 #include "queue/room_logic.h"
 
 namespace tidegate::queue {
@@ -32,7 +33,22 @@ bool SecretEquals(std::string_view presented, const std::string& secret) {
 }  // namespace
 
 std::optional<uint64_t> WaitingRoom::PlaceOf(const CompiledRoom& room, const RoomLimits& limits,
-                                             uint64_t ticket, int64_t /*now_ms*/) const {
+                                             uint64_t ticket, int64_t now_ms) const {
+  const std::vector<config::RoomEventConfig>& events = room.config.events;
+  if (!events.empty()) {  // scheduled events (queue/room_events.h): the draw
+    std::vector<EventMarksView> marks =
+        room.runtime->event_marks.Ensure(room.runtime->store(), events, now_ms);
+    TicketPlace p = PlaceWithEvents(events, marks, ticket, now_ms, room.shuffle_seed);
+    switch (p.fate) {
+      case TicketFate::kDrawn:
+      case TicketFate::kFifo:
+        return p.place;
+      case TicketFate::kAwaitDraw:
+        return std::nullopt;
+      case TicketFate::kOrdinary:
+        break;
+    }
+  }
   return limits.method == config::QueueingMethod::kRandom
              ? ShuffledNumber(ticket, room.shuffle_seed)
              : ticket;
@@ -103,7 +119,13 @@ const CompiledRoom* WaitingRoom::Find(std::string_view name) const {
 RoomLimits WaitingRoom::Limits(const CompiledRoom& room) const {
   static const admin::RuntimeState kEmpty;
   const admin::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kEmpty;
-  return LimitsOf(admin::EffectiveRoomSettings(room.config, state));
+  admin::EffectiveRoom effective = admin::EffectiveRoomSettings(room.config, state);
+  if (room.config.events.empty()) return LimitsOf(effective);
+  // Scheduled events: take the marks this phase needs (the pre-queue mark
+  // before any pre-queue ticket is issued by this request), then the limits.
+  int64_t now = clock_();
+  room.runtime->event_marks.Ensure(room.runtime->store(), room.config.events, now);
+  return LimitsWithEvents(effective, EventStateAt(room.config.events, now));
 }
 
 bool WaitingRoom::Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
