@@ -27,6 +27,7 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   if (!status_page) return false;
   chain->factories.push_back(std::move(status_page));
   // Waiting room: /.tidegate/queue (status JSON) before the built-in routes.
+  rooms_->Configure(config.state);  // [state]: rooms on Redis or local
   auto waiting_room = queue::WaitingRoom::Build(config, rooms_.get(), runtime_state_, error);
   if (!waiting_room) return false;
   chain->factories.push_back(std::make_unique<queue::QueueStatusFactory>(waiting_room));

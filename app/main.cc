@@ -126,5 +126,9 @@ int main(int argc, char** argv) {
   tidegate::app::AdminControlPlane admin(&runtime_state, &filters.rooms(), &filters.banner_stats(),
                                          &filters.maintenance_stats());  // outlives the server
   tidegate::proxy::Server server(source, filters, &admin);
-  return server.Run(config);
+  int status = server.Run(config);
+  // The rooms' Redis connections live on the workers' event loops: close
+  // them now that the workers are joined, before ~Server frees the loops.
+  filters.rooms().CloseConnections();
+  return status;
 }

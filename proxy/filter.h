@@ -42,6 +42,8 @@
 
 #include "proxy/http_message.h"
 
+struct event_base;
+
 namespace tidegate::proxy {
 
 enum class FilterStatus { kContinue, kStop };
@@ -51,6 +53,9 @@ struct StreamInfo {
   std::string_view client_ip;
   bool tls = false;
   int worker = 0;
+  // The worker's event loop (for a filter whose work completes later on the
+  // same worker, e.g. a Redis reply).
+  event_base* loop = nullptr;
 };
 
 class FilterCallbacks {

@@ -29,6 +29,7 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   info_.client_ip = connection_.client_ip();
   info_.tls = connection_.tls();
   info_.worker = worker_.index();
+  info_.loop = worker_.base();
   retried_ = request_complete_ = request_body_started_ = upstream_blocked_ = false;
   continue_sent_ = response_head_sent_ = keep_alive_ = body_filters_ = false;
   out_framing_ = OutFraming::kNone;

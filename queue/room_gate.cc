@@ -31,10 +31,34 @@ void Send(proxy::FilterCallbacks& callbacks, Reply reply) {
                            kAnsweredBy);
 }
 
-class QueueStatusFilter : public proxy::StreamFilter {
+// The weak token of a filter waiting for the store: the store's reply
+// reaches the filter only while it is alive.
+class Deferring : public VisitWaiter {
+ protected:
+  explicit Deferring(const std::shared_ptr<const WaitingRoom>& wr) : wr_(wr) {}
+  Later Defer() override {
+    keep_ = wr_;  // the reply is built from this snapshot's room
+    if (!alive_) alive_ = std::make_shared<bool>(true);
+    std::weak_ptr<bool> weak = alive_;
+    return [weak, this](Visit visit) {
+      if (weak.expired()) return;  // the client went away
+      Decided(std::move(visit));
+    };
+  }
+  virtual void Decided(Visit visit) = 0;
+
+  const WaitingRoom& wr() const { return *wr_; }
+  const std::shared_ptr<const WaitingRoom>& wr_;
+
+ private:
+  std::shared_ptr<const WaitingRoom> keep_;
+  std::shared_ptr<bool> alive_;
+};
+
+class QueueStatusFilter : public proxy::StreamFilter, public Deferring {
  public:
-  QueueStatusFilter(const WaitingRoom& wr, proxy::FilterCallbacks& callbacks)
-      : wr_(wr), callbacks_(callbacks) {}
+  QueueStatusFilter(const std::shared_ptr<const WaitingRoom>& wr, proxy::FilterCallbacks& callbacks)
+      : Deferring(wr), callbacks_(callbacks) {}
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
     proxy::PathNormalizeOptions options;
@@ -42,13 +66,14 @@ class QueueStatusFilter : public proxy::StreamFilter {
     if (proxy::NormalizePath(head.target, options) != "/.tidegate/queue") {
       return proxy::FilterStatus::kContinue;
     }
-    bool tls = callbacks_.stream_info().tls;
+    const proxy::StreamInfo& info = callbacks_.stream_info();
+    bool tls = info.tls;
     const CompiledRoom* room = nullptr;
     std::string wanted = QueryParam(head.target, "room");
     if (!wanted.empty()) {
-      room = wr_.Find(wanted);
+      room = wr().Find(wanted);
     } else {
-      for (const auto& r : wr_.rooms()) {
+      for (const auto& r : wr().rooms()) {
         const std::string& name = r->config.name;
         if (!CookieValues(head.headers, CookieName(CookieKind::kWait, name, tls)).empty() ||
             !CookieValues(head.headers, CookieName(CookieKind::kPass, name, tls)).empty()) {
@@ -57,54 +82,71 @@ class QueueStatusFilter : public proxy::StreamFilter {
         }
       }
     }
+    room_ = room;
+    language_ = wr().LanguageOf(head);
     Visit visit;
     visit.outcome = Visit::Outcome::kNotQueued;
     if (room != nullptr) {
-      RoomLimits limits = wr_.Limits(*room);
-      if (wr_.Active(*room, limits)) {
-        visit = EvaluateVisit(wr_, *room, limits, head.headers, tls, VisitKind::kPoll);
+      if (!room->config.events.empty()) room->runtime->Bind(info.loop);
+      RoomLimits limits = wr().Limits(*room);
+      if (wr().Active(*room, limits)) {
+        std::optional<Visit> v = EvaluateVisit(wr_, *room, limits, head.headers, tls,
+                                               VisitKind::kPoll, info.loop, *this);
+        if (!v) return proxy::FilterStatus::kStop;  // Decided() answers
+        visit = std::move(*v);
       } else {
         visit.admitted = true;  // the room is off: everyone may go in
       }
-      if (visit.outcome == Visit::Outcome::kForward) visit.outcome = Visit::Outcome::kNotQueued;
     }
-    Send(callbacks_, StatusReply(room, visit, wr_.LanguageOf(head), wr_.NowMs()));
+    Answer(std::move(visit));
     return proxy::FilterStatus::kStop;
   }
 
  private:
-  const WaitingRoom& wr_;
+  void Decided(Visit visit) override { Answer(std::move(visit)); }
+  void Answer(Visit visit) {
+    if (visit.outcome == Visit::Outcome::kForward) visit.outcome = Visit::Outcome::kNotQueued;
+    Send(callbacks_, StatusReply(room_, visit, language_, wr().NowMs()));
+  }
+
   proxy::FilterCallbacks& callbacks_;
+  const CompiledRoom* room_ = nullptr;
+  pages::Language language_ = pages::Language::kEnglish;
 };
 
-class RoomGateFilter : public proxy::StreamFilter {
+class RoomGateFilter : public proxy::StreamFilter, public Deferring {
  public:
-  RoomGateFilter(const WaitingRoom& wr, proxy::FilterCallbacks& callbacks)
-      : wr_(wr), callbacks_(callbacks) {}
+  RoomGateFilter(const std::shared_ptr<const WaitingRoom>& wr, proxy::FilterCallbacks& callbacks)
+      : Deferring(wr), callbacks_(callbacks) {}
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
     if (proxy::IsBuiltinTarget(head.target)) return proxy::FilterStatus::kContinue;
     std::string path = proxy::NormalizePath(head.target);
-    const CompiledRoom* room = wr_.Match(path);
+    const CompiledRoom* room = wr().Match(path);
     if (room == nullptr) return proxy::FilterStatus::kContinue;
-    RoomLimits limits = wr_.Limits(*room);
-    if (!wr_.Active(*room, limits)) return proxy::FilterStatus::kContinue;
-    if (wr_.Bypassed(*room, head, callbacks_.stream_info(), path)) {
+    const proxy::StreamInfo& info = callbacks_.stream_info();
+    if (!room->config.events.empty()) room->runtime->Bind(info.loop);
+    RoomLimits limits = wr().Limits(*room);
+    if (!wr().Active(*room, limits)) return proxy::FilterStatus::kContinue;
+    if (wr().Bypassed(*room, head, info, path)) {
       room->runtime->bypassed.fetch_add(1, std::memory_order_relaxed);
       return proxy::FilterStatus::kContinue;
     }
-    bool tls = callbacks_.stream_info().tls;
-    Visit visit = EvaluateVisit(wr_, *room, limits, head.headers, tls, VisitKind::kRequest);
-    if (visit.outcome == Visit::Outcome::kForward) {
-      room_ = room;
-      limits_ = limits;
-      tls_ = tls;
-      pass_bucket_ = visit.admitted ? visit.pass_bucket : -1;
-      set_cookies_ = std::move(visit.set_cookies);
+    tls_ = info.tls;
+    std::optional<Visit> visit = EvaluateVisit(wr_, *room, limits, head.headers, tls_,
+                                               VisitKind::kRequest, info.loop, *this);
+    if (visit && visit->outcome == Visit::Outcome::kForward) {
+      Admit(room, limits, std::move(*visit));
       return proxy::FilterStatus::kContinue;
     }
-    Send(callbacks_, QueuedReply(*room, visit, wr_.LanguageOf(head), WantsJson(head), head.target,
-                                 wr_.NowMs()));
+    // Queued, closed, unavailable, or waiting for the store: the reply needs
+    // these (copied only off the admitted path).
+    pending_room_ = room;
+    limits_ = limits;
+    language_ = wr().LanguageOf(head);
+    json_ = WantsJson(head);
+    target_ = head.target;
+    if (visit) Refuse(std::move(*visit));
     return proxy::FilterStatus::kStop;
   }
 
@@ -114,7 +156,8 @@ class RoomGateFilter : public proxy::StreamFilter {
     head.headers.Remove("Tidegate-Session");
     if (room_ == nullptr) return;
     if (end && pass_bucket_ >= 0) {
-      room_->runtime->store().EndSession(limits_, wr_.NowMs(), pass_bucket_, nullptr);
+      room_->runtime->Bind(callbacks_.stream_info().loop);
+      room_->runtime->store().EndSession(limits_, wr().NowMs(), pass_bucket_, nullptr);
       room_->runtime->sessions_ended.fetch_add(1, std::memory_order_relaxed);
       head.headers.Add(
           "Set-Cookie",
@@ -125,13 +168,39 @@ class RoomGateFilter : public proxy::StreamFilter {
   }
 
  private:
-  const WaitingRoom& wr_;
+  void Admit(const CompiledRoom* room, const RoomLimits& limits, Visit visit) {
+    room_ = room;
+    limits_ = limits;
+    pass_bucket_ = visit.admitted ? visit.pass_bucket : -1;
+    set_cookies_ = std::move(visit.set_cookies);
+  }
+
+  void Refuse(Visit visit) {
+    Reply reply = QueuedReply(*pending_room_, visit, language_, json_, target_, wr().NowMs());
+    if (visit.outcome == Visit::Outcome::kUnavailable) reply.status = 503;
+    Send(callbacks_, std::move(reply));
+  }
+
+  // The store answered after OnRequestHeaders returned kStop.
+  void Decided(Visit visit) override {
+    if (visit.outcome == Visit::Outcome::kForward) {
+      Admit(pending_room_, limits_, std::move(visit));
+      callbacks_.ContinueRequest();
+      return;
+    }
+    Refuse(std::move(visit));
+  }
+
   proxy::FilterCallbacks& callbacks_;
-  const CompiledRoom* room_ = nullptr;
+  const CompiledRoom* room_ = nullptr;  // set when forwarded
   RoomLimits limits_;
   bool tls_ = false;
   int64_t pass_bucket_ = -1;
   std::vector<std::string> set_cookies_;
+  const CompiledRoom* pending_room_ = nullptr;
+  pages::Language language_ = pages::Language::kEnglish;
+  bool json_ = false;
+  std::string target_;
 };
 
 }  // namespace
@@ -141,7 +210,7 @@ QueueStatusFactory::QueueStatusFactory(std::shared_ptr<const WaitingRoom> room)
 
 std::unique_ptr<proxy::StreamFilter> QueueStatusFactory::CreateFilter(
     proxy::FilterCallbacks& callbacks) const {
-  return std::make_unique<QueueStatusFilter>(*room_, callbacks);
+  return std::make_unique<QueueStatusFilter>(room_, callbacks);
 }
 
 RoomGateFactory::RoomGateFactory(std::shared_ptr<const WaitingRoom> room)
@@ -150,7 +219,7 @@ RoomGateFactory::RoomGateFactory(std::shared_ptr<const WaitingRoom> room)
 std::unique_ptr<proxy::StreamFilter> RoomGateFactory::CreateFilter(
     proxy::FilterCallbacks& callbacks) const {
   if (room_->empty()) return nullptr;
-  return std::make_unique<RoomGateFilter>(*room_, callbacks);
+  return std::make_unique<RoomGateFilter>(room_, callbacks);
 }
 
 }  // namespace tidegate::queue

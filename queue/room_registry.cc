@@ -1,19 +1,190 @@
 #include "queue/room_registry.h"
 
+#include <cstdio>
+
 #include "queue/local_room_store.h"
+#include "queue/redis_room_store.h"
+#include "queue/room_logic.h"
 
 namespace tidegate::queue {
 
-RoomRuntime::RoomRuntime(std::unique_ptr<RoomStore> store) : store_(std::move(store)) {}
+// A RedisRoomStore with [state].on_failure applied (room_registry.h).
+// Thread-safe: the local fallback state is under a mutex; the shared
+// store's callbacks run on the calling thread.
+class FailoverRoomStore : public RoomStore {
+ public:
+  FailoverRoomStore(std::string room, std::unique_ptr<RedisRoomStore> shared,
+                    config::StoreFailureMode mode, RoomRuntime* runtime)
+      : room_(std::move(room)), shared_(std::move(shared)), mode_(mode), runtime_(runtime) {}
 
-void RoomRuntime::MaybeTick(const RoomLimits& limits, int64_t now_ms) {
+  void Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
+              Done<ArriveOutcome> done) override {
+    Route<ArriveOutcome>(
+        limits, now_ms, std::move(done),
+        [=, this](Done<ArriveOutcome> d) {
+          shared_->Arrive(limits, now_ms, may_admit_directly, std::move(d));
+        },
+        [=](RoomState& s) { return ArriveStep(s, limits, now_ms, may_admit_directly); });
+  }
+  void Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
+             Done<ClaimOutcome> done) override {
+    Route<ClaimOutcome>(
+        limits, now_ms, std::move(done),
+        [=, this](Done<ClaimOutcome> d) { shared_->Claim(limits, now_ms, number, std::move(d)); },
+        [=](RoomState& s) { return ClaimStep(s, limits, now_ms, number); });
+  }
+  void Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) override {
+    Route<int64_t>(
+        limits, now_ms, std::move(done),
+        [=, this](Done<int64_t> d) { shared_->Admit(limits, now_ms, std::move(d)); },
+        [=](RoomState& s) { return AdmitStep(s, limits, now_ms); });
+  }
+  void RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
+                    Done<int64_t> done) override {
+    Route<int64_t>(
+        limits, now_ms, std::move(done),
+        [=, this](Done<int64_t> d) {
+          shared_->RenewSession(limits, now_ms, old_bucket, std::move(d));
+        },
+        [=](RoomState& s) { return RenewStep(s, limits, now_ms, old_bucket); });
+  }
+  void EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
+                  Done<bool> done) override {
+    Route<bool>(
+        limits, now_ms, std::move(done),
+        [=, this](Done<bool> d) { shared_->EndSession(limits, now_ms, bucket, std::move(d)); },
+        [=](RoomState& s) { return EndStep(s, limits, now_ms, bucket); });
+  }
+  void Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) override {
+    Route<RoomCounters>(
+        limits, now_ms, std::move(done),
+        [=, this](Done<RoomCounters> d) { shared_->Tick(limits, now_ms, std::move(d)); },
+        [=](RoomState& s) { return TickStep(s, limits, now_ms); });
+  }
+  void Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) override {
+    RoomLimits limits;
+    Route<uint64_t>(
+        limits, now_ms, std::move(done),
+        [=, this](Done<uint64_t> d) { shared_->Mark(name, now_ms, std::move(d)); },
+        [=, this](RoomState& s) { return marks_.try_emplace(name, s.tickets).first->second; });
+  }
+  RoomCounters Snapshot() const override {
+    if (runtime_->degraded() && mode_ == config::StoreFailureMode::kLocal) {
+      std::lock_guard<std::mutex> lock(mutex_);
+      return local_last_;
+    }
+    return shared_->Snapshot();
+  }
+
+ private:
+  template <typename T, typename SharedCall, typename LocalStep>
+  void Route(const RoomLimits& limits, int64_t now_ms, Done<T> done, SharedCall shared_call,
+             LocalStep local_step) {
+    if (runtime_->degraded() && now_ms < retry_at_ms_.load(std::memory_order_relaxed)) {
+      Fallback<T>(limits, now_ms, done, local_step, "redis unavailable (retrying soon)");
+      return;
+    }
+    shared_call(
+        [this, limits, now_ms, done = std::move(done), local_step](const StoreResult<T>& r) {
+          if (r.ok) {
+            Recovered();
+            if (done) done(r);
+            return;
+          }
+          Failed(now_ms, r.error);
+          Fallback<T>(limits, now_ms, done, local_step, r.error);
+        });
+  }
+
+  template <typename T, typename LocalStep>
+  void Fallback(const RoomLimits& limits, int64_t now_ms, const Done<T>& done,
+                const LocalStep& step, const std::string& error) {
+    StoreResult<T> out;
+    if (mode_ != config::StoreFailureMode::kLocal) {
+      out.ok = false;
+      out.error = error;
+    } else {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (!seeded_) Seed(now_ms);
+      out.value = step(local_);
+      local_last_ = CountersOf(local_, limits, now_ms);
+      shared_->RaiseTicketsFloor(local_.tickets);
+    }
+    if (done) done(out);
+  }
+
+  // Starts the local state from the last shared counters (mutex held):
+  // tickets and serving carry on, the active sessions count as current.
+  void Seed(int64_t now_ms) {
+    RoomCounters c = shared_->Snapshot();
+    local_.tickets = std::max(local_.tickets, c.tickets);
+    local_.serving = std::max(local_.serving, c.serving);
+    local_.admitted_total = std::max(local_.admitted_total, c.admitted_total);
+    local_.sessions = BucketCounts();
+    local_.invitations = BucketCounts();
+    local_.claims = BucketCounts();
+    if (c.active > 0) local_.sessions.Add(BucketOf(now_ms), c.active);
+    local_.last_tick_ms = 0;  // a fresh credit burst
+    seeded_ = true;
+  }
+
+  void Failed(int64_t now_ms, const std::string& error) {
+    runtime_->store_errors.fetch_add(1, std::memory_order_relaxed);
+    retry_at_ms_.store(now_ms + kRetryMillis, std::memory_order_relaxed);
+    bool was = runtime_->degraded_.exchange(true, std::memory_order_relaxed);
+    int64_t last = last_warning_ms_.load(std::memory_order_relaxed);
+    if (!was || now_ms - last >= 10'000) {
+      last_warning_ms_.store(now_ms, std::memory_order_relaxed);
+      fprintf(stderr, "tidegate: warning: room '%s': shared store failed (%s); on_failure = %s\n",
+              room_.c_str(), error.c_str(),
+              mode_ == config::StoreFailureMode::kLocal  ? "local"
+              : mode_ == config::StoreFailureMode::kOpen ? "open"
+                                                         : "closed");
+      fflush(stderr);
+    }
+  }
+
+  void Recovered() {
+    if (!runtime_->degraded()) return;
+    if (runtime_->degraded_.exchange(false, std::memory_order_relaxed)) {
+      {
+        std::lock_guard<std::mutex> lock(mutex_);
+        seeded_ = false;  // the next outage starts from the shared counters again
+      }
+      fprintf(stderr, "tidegate: room '%s': shared store reachable again\n", room_.c_str());
+      fflush(stderr);
+    }
+  }
+
+  std::string room_;
+  std::unique_ptr<RedisRoomStore> shared_;
+  config::StoreFailureMode mode_;
+  RoomRuntime* runtime_;
+  std::atomic<int64_t> retry_at_ms_{0};
+  std::atomic<int64_t> last_warning_ms_{0};
+  mutable std::mutex mutex_;
+  RoomState local_;
+  RoomCounters local_last_;
+  bool seeded_ = false;
+  std::map<std::string, uint64_t> marks_;
+};
+
+RoomRuntime::RoomRuntime(std::unique_ptr<RoomStore> store, RedisRoomLinks* links)
+    : store_(std::move(store)), links_(links) {}
+
+void RoomRuntime::Bind(event_base* loop) {
+  if (links_ != nullptr) links_->Bind(loop);
+}
+
+void RoomRuntime::MaybeTick(const RoomLimits& limits, int64_t now_ms, event_base* loop) {
   int64_t last = last_tick_ms_.load(std::memory_order_relaxed);
   if (now_ms - last < kTickMillis) return;
   if (!last_tick_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) return;
+  Bind(loop);
   store_->Tick(limits, now_ms, [this, now_ms](const StoreResult<RoomCounters>& result) {
     if (!result.ok) {
-      store_errors.fetch_add(1, std::memory_order_relaxed);
-      return;
+      if (links_ == nullptr) store_errors.fetch_add(1, std::memory_order_relaxed);
+      return;  // a shared store's failover counted it
     }
     std::lock_guard<std::mutex> lock(rate_mutex_);
     rate_.Observe(now_ms, result.value.admitted_total);
@@ -29,11 +200,49 @@ WaitRange RoomRuntime::EstimateFor(uint64_t position, const RoomLimits& limits) 
   return EstimateWait(position, AdmissionsPerSecond(limits));
 }
 
+RoomRegistry::RoomRegistry() = default;
+
+RoomRegistry::~RoomRegistry() { CloseConnections(); }
+
+void RoomRegistry::Configure(const config::StateConfig& state) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  state_ = state;
+  if (state.backend == config::StateBackend::kRedis && state.redis && !links_) {
+    admin::RedisConnection::Options options;
+    options.address = *state.redis;
+    options.timeout = std::chrono::milliseconds(state.redis_timeout.count());
+    options.name = "redis (rooms)";
+    links_ = std::make_unique<RedisRoomLinks>(std::move(options));
+  }
+}
+
 std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
   std::lock_guard<std::mutex> lock(mutex_);
   std::shared_ptr<RoomRuntime>& slot = rooms_[room];
-  if (!slot) slot = std::make_shared<RoomRuntime>(std::make_unique<LocalRoomStore>());
+  if (slot) return slot;
+  if (state_.backend == config::StateBackend::kRedis && links_) {
+    slot = std::make_shared<RoomRuntime>(nullptr, links_.get());
+    auto shared = std::make_unique<RedisRoomStore>(room, RedisRoomOptions{}, links_.get());
+    slot->store_ =
+        std::make_unique<FailoverRoomStore>(room, std::move(shared), state_.on_failure, slot.get());
+  } else {
+    slot = std::make_shared<RoomRuntime>(std::make_unique<LocalRoomStore>());
+  }
   return slot;
+}
+
+void RoomRegistry::CloseConnections() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (links_) links_->CloseAll();
+}
+
+std::vector<std::string> RoomRegistry::DegradedRooms() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  for (const auto& [name, runtime] : rooms_) {
+    if (runtime->degraded()) out.push_back(name);
+  }
+  return out;
 }
 
 void RoomRegistry::FillMetrics(
@@ -42,6 +251,7 @@ void RoomRegistry::FillMetrics(
   std::lock_guard<std::mutex> lock(mutex_);
   metrics->room_counters_available = true;
   for (const auto& [name, runtime] : rooms_) {
+    metrics->store_errors_total += runtime->store_errors.load(std::memory_order_relaxed);
     std::optional<RoomLimits> limits = limits_of(name);
     if (!limits) continue;  // no longer configured
     RoomCounters c = runtime->store().Snapshot();

@@ -4,14 +4,35 @@
 //
 // Contract:
 // * Created once by the binary (it must outlive every snapshot and worker);
-//   thread-safe. Get() creates the room's store on first use (a
-//   LocalRoomStore today; the Redis store will be chosen here by
-//   [state].backend).
+//   thread-safe. Configure() (control thread, before each WaitingRoom::Build)
+//   gives the [state] section; Get() creates a room's store on first use by
+//   its [state].backend: a LocalRoomStore (local), or a RedisRoomStore
+//   (queue/redis_room_store.h) behind a failover store applying
+//   [state].on_failure (redis). A room keeps its store for the process's
+//   life: changing backend, address or on_failure needs a restart.
+// * Redis connections: one per worker thread, made on first use
+//   (RoomRuntime::Bind). CloseConnections() must run after the workers
+//   stopped and before their event_bases are freed: app/main.cc calls it
+//   when proxy::Server::Run() has returned (workers joined, bases freed only
+//   by ~Server). The destructor closes them too (for tests that own loops).
 // * RoomRuntime::MaybeTick() may be called by any worker on any request: at
-//   most one Tick() per kTickMillis runs (an atomic compare-and-swap picks
-//   the caller), so the queue moves while visitors poll, with no timer.
+//   most one Tick() per kTickMillis per process runs (an atomic
+//   compare-and-swap picks the caller), so the queue moves while visitors
+//   poll, with no timer. With Redis every instance ticks; the script makes
+//   extra ticks harmless (the credit is refilled from `last_tick` in Redis).
+// * on_failure (docs/waiting-room.md, "Failure modes"), for a Redis room:
+//   every Redis error counts in store_errors and marks the room degraded for
+//   kRetryMillis, during which Redis is not tried (no timeout per visitor);
+//   then the next call tries again. While degraded:
+//   - local: the room runs on an in-process state seeded from the last
+//     counters seen (tickets, serving, active sessions), with the full
+//     configured limits; tickets issued then are carried back to Redis;
+//   - open / closed: calls fail (the gate forwards / answers 503).
+//   Warnings go to stderr: one at each transition, then at most one per 10 s.
 // * FillMetrics() is for the control thread (/metrics, GET /v1/state).
 #pragma once
+
+#include <event2/event.h>
 
 #include <atomic>
 #include <functional>
@@ -23,6 +44,7 @@
 #include <vector>
 
 #include "admin/metrics.h"
+#include "config/config.h"
 #include "queue/eta.h"
 #include "queue/event_marks.h"
 #include "queue/room_store.h"
@@ -30,43 +52,74 @@
 namespace tidegate::queue {
 
 inline constexpr int64_t kTickMillis = 250;
+// A failing Redis is retried after this long (per room, per process).
+inline constexpr int64_t kRetryMillis = 1'000;
+
+class RedisRoomLinks;
 
 class RoomRuntime {
  public:
-  explicit RoomRuntime(std::unique_ptr<RoomStore> store);
+  explicit RoomRuntime(std::unique_ptr<RoomStore> store, RedisRoomLinks* links = nullptr);
 
   RoomStore& store() { return *store_; }
-  // Runs a Tick when the last one is kTickMillis old.
-  void MaybeTick(const RoomLimits& limits, int64_t now_ms);
+  // True when store results may arrive after the call returned (Redis).
+  bool asynchronous() const { return links_ != nullptr; }
+  // Worker thread: store replies for this thread arrive on `loop`. Call
+  // before any store call on a thread (cheap after the first time).
+  void Bind(event_base* loop);
+  // Runs a Tick when the last one is kTickMillis old (binds `loop` first).
+  void MaybeTick(const RoomLimits& limits, int64_t now_ms, event_base* loop = nullptr);
   // Smoothed measured admissions per second; the configured rate until measured.
   double AdmissionsPerSecond(const RoomLimits& limits) const;
   WaitRange EstimateFor(uint64_t position, const RoomLimits& limits) const;
+  // A shared store failing right now (on_failure in force).
+  bool degraded() const { return degraded_.load(std::memory_order_relaxed); }
 
   std::atomic<uint64_t> shadow_would_queue{0};  // shadow mode: would have been queued
   std::atomic<uint64_t> sessions_ended{0};      // Tidegate-Session: end
   std::atomic<uint64_t> bypassed{0};            // bypass rules
   std::atomic<uint64_t> store_errors{0};
-  // Scheduled events' marks (queue/event_marks.h).
+  // Scheduled events' marks (queue/event_marks.h); a shared store's Mark()
+  // needs the calling thread bound (Bind) first.
   EventMarks event_marks;
 
  private:
+  friend class RoomRegistry;
+  friend class FailoverRoomStore;
+
   std::unique_ptr<RoomStore> store_;
+  RedisRoomLinks* links_ = nullptr;
   std::atomic<int64_t> last_tick_ms_{0};
+  std::atomic<bool> degraded_{false};
   mutable std::mutex rate_mutex_;
   AdmissionRate rate_;
 };
 
 class RoomRegistry {
  public:
+  RoomRegistry();
+  ~RoomRegistry();
+  RoomRegistry(const RoomRegistry&) = delete;
+  RoomRegistry& operator=(const RoomRegistry&) = delete;
+
+  // The [state] section rooms created from now on use.
+  void Configure(const config::StateConfig& state);
   std::shared_ptr<RoomRuntime> Get(const std::string& room);
+  // See the lifetime rule above. Idempotent.
+  void CloseConnections();
   // Appends one RoomMetrics per known room (queued, active, admitted_total,
   // estimated wait of the last visitor in line) and sets
-  // room_counters_available. `limits_of` gives the room's settings in force.
+  // room_counters_available; adds the rooms' store errors to
+  // store_errors_total. `limits_of` gives the room's settings in force.
   void FillMetrics(const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of,
                    admin::MetricsSnapshot* metrics) const;
+  // Names of rooms whose shared store is failing now (for health reports).
+  std::vector<std::string> DegradedRooms() const;
 
  private:
   mutable std::mutex mutex_;
+  config::StateConfig state_;
+  std::unique_ptr<RedisRoomLinks> links_;
   std::map<std::string, std::shared_ptr<RoomRuntime>> rooms_;
 };
 

@@ -16,29 +16,34 @@ using Outcome = Visit::Outcome;
 // keeps it).
 constexpr int64_t kWaitCookieMillis = 6 * 3'600'000;
 
-// Runs a store call and returns its result when it completed synchronously.
-template <typename T, typename Call>
-std::optional<StoreResult<T>> RunSync(Call call) {
-  std::optional<StoreResult<T>> out;
-  call([&out](const StoreResult<T>& r) { out = r; });
-  return out;
-}
+// What a store reply needs to finish the decision. `keep` holds the
+// WaitingRoom (and so `room`) alive while a call is pending.
+struct Context {
+  std::shared_ptr<const WaitingRoom> keep;
+  const WaitingRoom* wr = nullptr;
+  const CompiledRoom* room = nullptr;
+  RoomLimits limits;
+  bool tls = false;
+  int64_t now = 0;
+  uint64_t number = 0;    // claim: the queue number
+  int64_t issued_ms = 0;  // claim: when the wait cookie was issued
+  Visit base;             // renewal: the visit so far
+};
 
-void GrantPass(const WaitingRoom& wr, const CompiledRoom& room, const RoomLimits& limits, bool tls,
-               int64_t now, int64_t bucket, Visit* v) {
-  PassToken pass{room.config.name, now, bucket, (bucket + 1) * kBucketMillis + limits.session_ms};
-  v->set_cookies.push_back(SetCookieValue(CookieName(CookieKind::kPass, room.config.name, tls),
-                                          wr.codec()->SignPass(pass), tls, std::nullopt));
+void GrantPass(const Context& c, int64_t bucket, Visit* v) {
+  const std::string& name = c.room->config.name;
+  PassToken pass{name, c.now, bucket, (bucket + 1) * kBucketMillis + c.limits.session_ms};
+  v->set_cookies.push_back(SetCookieValue(CookieName(CookieKind::kPass, name, c.tls),
+                                          c.wr->codec()->SignPass(pass), c.tls, std::nullopt));
   v->admitted = true;
   v->pass_bucket = bucket;
   v->outcome = Outcome::kForward;
 }
 
-Visit Failure(const WaitingRoom& wr, const CompiledRoom& room) {
-  room.runtime->store_errors.fetch_add(1, std::memory_order_relaxed);
+Visit Failure(const Context& c) {
   Visit v;
-  v.outcome = wr.on_failure() == config::StoreFailureMode::kOpen ? Outcome::kForward
-                                                                 : Outcome::kUnavailable;
+  v.outcome = c.wr->on_failure() == config::StoreFailureMode::kOpen ? Outcome::kForward
+                                                                    : Outcome::kUnavailable;
   return v;
 }
 
@@ -55,17 +60,119 @@ void FillQueued(const CompiledRoom& room, const RoomLimits& limits, uint64_t num
                     : std::clamp(static_cast<int>(100.0 * waited / (waited + remaining)), 0, 99);
 }
 
+Visit FinishRenew(const Context& c, const StoreResult<int64_t>& r) {
+  Visit v = c.base;
+  // A failed renewal keeps the visitor in: its pass is still valid.
+  if (r.ok) GrantPass(c, r.value, &v);
+  return v;
+}
+
+Visit FinishClaim(const Context& c, const StoreResult<ClaimOutcome>& r) {
+  if (!r.ok) return Failure(c);
+  Visit v;
+  if (r.value.admitted) {
+    GrantPass(c, r.value.bucket, &v);
+    v.admitted_now = true;
+    v.set_cookies.push_back(
+        ClearCookieValue(CookieName(CookieKind::kWait, c.room->config.name, c.tls), c.tls));
+    return v;
+  }
+  FillQueued(*c.room, c.limits, c.number, c.issued_ms, c.now, &v);
+  return v;
+}
+
+Visit FinishAdmit(const Context& c, const StoreResult<int64_t>& r) {
+  if (!r.ok) return Failure(c);
+  Visit v;
+  GrantPass(c, r.value, &v);
+  v.admitted_now = true;
+  return v;
+}
+
+Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
+  if (!r.ok) return Failure(c);
+  Visit v;
+  if (r.value.admitted) {
+    GrantPass(c, r.value.bucket, &v);
+    v.admitted_now = true;
+    return v;
+  }
+  const std::string& name = c.room->config.name;
+  WaitToken ticket{name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
+  v.set_cookies.push_back(SetCookieValue(CookieName(CookieKind::kWait, name, c.tls),
+                                         c.wr->codec()->SignWait(ticket), c.tls,
+                                         kWaitCookieMillis / 1000));
+  uint64_t number = c.wr->PlaceOf(*c.room, c.limits, ticket.ticket, c.now).value_or(UINT64_MAX);
+  FillQueued(*c.room, c.limits, number, c.now, c.now, &v);
+  return v;
+}
+
+// Runs one store call. A store that completes before returning (local, or
+// a failing shared store) gives the decision at once, with no allocation
+// beyond the store's; otherwise the context moves to the heap and the
+// waiter's callback gets the decision from the loop.
+template <typename T, typename Issue, typename Finish>
+std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRoom>& owner,
+                              event_base* loop, VisitWaiter& waiter, Issue issue, Finish finish) {
+  RoomRuntime& runtime = *ctx.room->runtime;
+  if (!runtime.asynchronous()) {
+    std::optional<StoreResult<T>> r;
+    issue([&r](const StoreResult<T>& x) { r = x; });
+    if (!r) {
+      StoreResult<T> failed;
+      failed.ok = false;
+      failed.error = "store did not complete";
+      r = std::move(failed);
+    }
+    return finish(ctx, *r);
+  }
+  runtime.Bind(loop);
+  struct Pending {
+    Context ctx;
+    bool returned = false;
+    std::optional<Visit> now;
+    VisitWaiter::Later later;
+  };
+  auto p = std::make_shared<Pending>();
+  p->ctx = std::move(ctx);
+  p->ctx.keep = owner;
+  issue([p, finish](const StoreResult<T>& r) {
+    Visit v = finish(p->ctx, r);
+    if (!p->returned) {
+      p->now = std::move(v);
+    } else if (p->later) {
+      VisitWaiter::Later later = std::move(p->later);
+      p->later = nullptr;
+      later(std::move(v));
+    }
+  });
+  p->returned = true;
+  if (p->now) return std::move(p->now);
+  p->later = waiter.Defer();
+  return std::nullopt;
+}
+
 }  // namespace
 
-Visit EvaluateVisit(const WaitingRoom& wr, const CompiledRoom& room, const RoomLimits& limits,
-                    const proxy::HeaderList& headers, bool tls, VisitKind kind) {
+std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& owner,
+                                   const CompiledRoom& room, const RoomLimits& limits,
+                                   const proxy::HeaderList& headers, bool tls, VisitKind kind,
+                                   event_base* loop, VisitWaiter& waiter) {
+  const WaitingRoom& wr = *owner;
   Visit v;
   const TokenCodec* codec = wr.codec();
   if (codec == nullptr) return v;  // no keys: the loader refuses active rooms without them
   const std::string& name = room.config.name;
   int64_t now = wr.NowMs();
   RoomStore& store = room.runtime->store();
-  room.runtime->MaybeTick(limits, now);
+  room.runtime->MaybeTick(limits, now, loop);
+
+  Context ctx;
+  ctx.wr = &wr;
+  ctx.room = &room;
+  ctx.limits = limits;
+  ctx.tls = tls;
+  ctx.now = now;
 
   // 1. A valid pass: inside. Renew only when the bucket changed.
   std::optional<PassToken> pass;
@@ -76,12 +183,13 @@ Visit EvaluateVisit(const WaitingRoom& wr, const CompiledRoom& room, const RoomL
   if (pass) {
     v.admitted = true;
     v.pass_bucket = pass->bucket;
-    if (pass->bucket != BucketOf(now)) {
-      auto r = RunSync<int64_t>(
-          [&](auto done) { store.RenewSession(limits, now, pass->bucket, std::move(done)); });
-      if (r && r->ok) GrantPass(wr, room, limits, tls, now, r->value, &v);
-    }
-    return v;
+    if (pass->bucket == BucketOf(now)) return v;  // the hot path: no store call
+    ctx.base = std::move(v);
+    int64_t old_bucket = pass->bucket;
+    return Dispatch<int64_t>(
+        std::move(ctx), owner, loop, waiter,
+        [&](auto done) { store.RenewSession(limits, now, old_bucket, std::move(done)); },
+        FinishRenew);
   }
   if (limits.method == QueueingMethod::kReject) {
     v.outcome = Outcome::kClosed;
@@ -97,15 +205,11 @@ Visit EvaluateVisit(const WaitingRoom& wr, const CompiledRoom& room, const RoomL
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
     uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now).value_or(UINT64_MAX);
     if (number <= store.Snapshot().serving) {
-      auto r = RunSync<ClaimOutcome>(
-          [&](auto done) { store.Claim(limits, now, number, std::move(done)); });
-      if (!r || !r->ok) return Failure(wr, room);
-      if (r->value.admitted) {
-        GrantPass(wr, room, limits, tls, now, r->value.bucket, &v);
-        v.admitted_now = true;
-        v.set_cookies.push_back(ClearCookieValue(CookieName(CookieKind::kWait, name, tls), tls));
-        return v;
-      }
+      ctx.number = number;
+      ctx.issued_ms = wait->issued_ms;
+      return Dispatch<ClaimOutcome>(
+          std::move(ctx), owner, loop, waiter,
+          [&](auto done) { store.Claim(limits, now, number, std::move(done)); }, FinishClaim);
     }
     FillQueued(room, limits, number, wait->issued_ms, now, &v);
     return v;
@@ -122,27 +226,14 @@ Visit EvaluateVisit(const WaitingRoom& wr, const CompiledRoom& room, const RoomL
                          c.active >= static_cast<int64_t>(limits.total_active_users);
       if (would_queue) room.runtime->shadow_would_queue.fetch_add(1, std::memory_order_relaxed);
     }
-    auto r = RunSync<int64_t>([&](auto done) { store.Admit(limits, now, std::move(done)); });
-    if (!r || !r->ok) return Failure(wr, room);
-    GrantPass(wr, room, limits, tls, now, r->value, &v);
-    v.admitted_now = true;
-    return v;
+    return Dispatch<int64_t>(
+        std::move(ctx), owner, loop, waiter,
+        [&](auto done) { store.Admit(limits, now, std::move(done)); }, FinishAdmit);
   }
-  auto r = RunSync<ArriveOutcome>([&](auto done) {
-    store.Arrive(limits, now, limits.mode == RoomMode::kAuto, std::move(done));
-  });
-  if (!r || !r->ok) return Failure(wr, room);
-  if (r->value.admitted) {
-    GrantPass(wr, room, limits, tls, now, r->value.bucket, &v);
-    v.admitted_now = true;
-    return v;
-  }
-  WaitToken ticket{name, r->value.ticket, now, now + kWaitCookieMillis};
-  v.set_cookies.push_back(SetCookieValue(CookieName(CookieKind::kWait, name, tls),
-                                         codec->SignWait(ticket), tls, kWaitCookieMillis / 1000));
-  uint64_t number = wr.PlaceOf(room, limits, ticket.ticket, now).value_or(UINT64_MAX);
-  FillQueued(room, limits, number, now, now, &v);
-  return v;
+  bool may_admit = limits.mode == RoomMode::kAuto;
+  return Dispatch<ArriveOutcome>(
+      std::move(ctx), owner, loop, waiter,
+      [&](auto done) { store.Arrive(limits, now, may_admit, std::move(done)); }, FinishArrive);
 }
 
 }  // namespace tidegate::queue

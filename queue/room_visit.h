@@ -3,11 +3,28 @@
 // /.tidegate/queue). docs/waiting-room.md, "A visitor's path".
 //
 // Contract: called on a worker thread; uses only const WaitingRoom state and
-// the room's thread-safe store. Store calls that do not complete before
-// returning (a shared store) are reported as kUnavailable for now: the gate
-// does not yet suspend requests (see docs/waiting-room.md, "Not built yet").
+// the room's thread-safe store.
+// * The decision is returned at once when it needs no store call (a valid
+//   pass in the current bucket: MAC verified, nothing else — no store call,
+//   no allocation) or when the store completed before returning (the
+//   LocalRoomStore always does; so does a failing shared store).
+// * Otherwise EvaluateVisit returns nullopt after calling waiter.Defer()
+//   exactly once; the callback it returned gets the decision later, on the
+//   same worker thread (the loop `loop`), at most once — never if the
+//   store's connection is closed first (shutdown). The callback must guard
+//   itself against its owner being gone (a weak token); the pending call
+//   keeps the WaitingRoom alive (it holds `wr`).
+// * A store failure applies [state].on_failure: open → kForward (without a
+//   pass), closed → kUnavailable (503). With on_failure = local the store
+//   itself falls back to local state (queue/room_registry.h), so failures do
+//   not reach here.
 #pragma once
 
+#include <event2/event.h>
+
+#include <functional>
+#include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,7 +43,7 @@ struct Visit {
     kQueued,       // queue page / JSON
     kClosed,       // queueing_method reject: "sales closed"
     kNotQueued,    // poll without a ticket or pass
-    kUnavailable,  // store failure with on_failure = closed (or an async store)
+    kUnavailable,  // store failure with on_failure = closed
   };
   Outcome outcome = Outcome::kForward;
   bool admitted = false;                 // holds (or just got) a valid pass
@@ -38,7 +55,17 @@ struct Visit {
   int progress = 0;
 };
 
-Visit EvaluateVisit(const WaitingRoom& wr, const CompiledRoom& room, const RoomLimits& limits,
-                    const proxy::HeaderList& headers, bool tls, VisitKind kind);
+class VisitWaiter {
+ public:
+  using Later = std::function<void(Visit)>;
+  virtual ~VisitWaiter() = default;
+  // Called when the decision waits for the store (see above).
+  virtual Later Defer() = 0;
+};
+
+std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& wr,
+                                   const CompiledRoom& room, const RoomLimits& limits,
+                                   const proxy::HeaderList& headers, bool tls, VisitKind kind,
+                                   event_base* loop, VisitWaiter& waiter);
 
 }  // namespace tidegate::queue

@@ -1,0 +1,224 @@
+// The Lua scripts of RedisRoomStore (queue/redis_room_store.h): one atomic
+// script per RoomStore method, each running exactly the arithmetic of
+// queue/room_logic.cc (the unit test redis_room_store_test.cc runs the same
+// calls through LocalRoomStore and RedisRoomStore and compares the results).
+//
+// Keys (all under one hash tag, so a Redis Cluster keeps a room on one slot):
+//   KEYS[1] <room>:s            hash: tickets serving admitted credit last_tick ratio
+//   KEYS[2] <room>:sessions     hash: bucket -> sessions last counted there
+//   KEYS[3] <room>:admissions   hash: bucket -> admissions
+//   KEYS[4] <room>:claims       hash: bucket -> admissions of queued visitors
+//   KEYS[5] <room>:invitations  hash: bucket -> serving advances
+//   KEYS[6] <room>:marks        hash: mark name -> tickets when first marked
+// Bucket hashes are pruned by every Tick (sessions to session_duration, the
+// others to 12 buckets): O(1) memory per room whatever the queue length.
+//
+// ARGV: 1 now_ms (0 = use Redis TIME, the shared clock), 2 queueing (1/0:
+// mode != off and method fifo/random), 3 random (1/0), 4 total_active_users,
+// 5 new_users_per_minute, 6 session_ms, 7.. the method's arguments.
+// Reply: an array of strings {a, b, tickets, serving, active, admitted_total,
+// admitted_per_minute, claim_ratio, now_ms}; a and b are the method's result.
+// Doubles are written with %.17g, so they round-trip exactly.
+#pragma once
+
+#include <string_view>
+
+namespace tidegate::queue::scripts {
+
+inline constexpr std::string_view kPrelude = R"lua(
+local now = tonumber(ARGV[1])
+if now <= 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local queueing = ARGV[2] == '1'
+local random = ARGV[3] == '1'
+local total = tonumber(ARGV[4])
+local npm = tonumber(ARGV[5])
+local session_ms = tonumber(ARGV[6])
+local BUCKET = 10000
+local cur = math.floor(now / BUCKET)
+local sb = math.max(1, math.floor((session_ms + BUCKET - 1) / BUCKET))
+local function fmt(x) return string.format('%.17g', x) end
+
+local s = redis.call('HMGET', KEYS[1], 'tickets', 'serving', 'admitted', 'credit',
+                     'last_tick', 'ratio')
+local tickets = tonumber(s[1]) or 0
+local serving = tonumber(s[2]) or 0
+local admitted = tonumber(s[3]) or 0
+local credit = tonumber(s[4]) or 0
+local last_tick = tonumber(s[5]) or 0
+local ratio = tonumber(s[6]) or 1
+
+local cache = {}
+local function H(i)
+  if not cache[i] then
+    local t = {}
+    local a = redis.call('HGETALL', KEYS[i])
+    for j = 1, #a, 2 do t[tonumber(a[j])] = tonumber(a[j + 1]) end
+    cache[i] = t
+  end
+  return cache[i]
+end
+local function get(i, b) return H(i)[b] or 0 end
+local function add(i, b, d)
+  local t = H(i)
+  local v = redis.call('HINCRBY', KEYS[i], b, d)
+  if v == 0 then redis.call('HDEL', KEYS[i], b); t[b] = nil else t[b] = v end
+end
+local function sum(i, first, last)
+  local n = 0
+  for b, v in pairs(H(i)) do
+    if b >= first and b <= last then n = n + v end
+  end
+  return n
+end
+local function prune(i, first)
+  local t = H(i)
+  local gone = {}
+  for b, _ in pairs(t) do
+    if b < first then gone[#gone + 1] = b end
+  end
+  for _, b in ipairs(gone) do
+    redis.call('HDEL', KEYS[i], b)
+    t[b] = nil
+  end
+end
+
+local rate = npm / 60000.0
+local burst = math.max(1.0, rate * 5000)
+local function refill()
+  if last_tick == 0 then
+    credit = burst
+    last_tick = now
+    return
+  end
+  local elapsed = now - last_tick
+  if elapsed < 0 then elapsed = 0 end
+  if elapsed > 60000 then elapsed = 60000 end
+  last_tick = math.max(last_tick, now)
+  credit = math.min(burst, credit + rate * elapsed)
+end
+local function active() return math.max(0, sum(2, cur - sb + 1, cur)) end
+local function outstanding()
+  local invited = sum(5, cur - 1, cur) * ratio
+  local claimed = sum(4, cur - 1, cur)
+  return math.max(0.0, invited - claimed)
+end
+local function has_space()
+  return active() + outstanding() + 1.0 <= total + 1e-9
+end
+local function count_admission(from_queue)
+  add(2, cur, 1)
+  add(3, cur, 1)
+  if from_queue then add(4, cur, 1) end
+  admitted = admitted + 1
+end
+local function save()
+  redis.call('HSET', KEYS[1], 'tickets', fmt(tickets), 'serving', fmt(serving),
+             'admitted', fmt(admitted), 'credit', fmt(credit), 'last_tick', fmt(last_tick),
+             'ratio', fmt(ratio))
+end
+local function reply(a, b)
+  return {fmt(a), fmt(b), fmt(tickets), fmt(serving), fmt(active()), fmt(admitted),
+          fmt(sum(3, cur - 6, cur - 1)), fmt(ratio), fmt(now)}
+end
+)lua";
+
+// ARGV[7] may_admit_directly (1/0).
+inline constexpr std::string_view kArrive = R"lua(
+refill()
+local a, b = 0, 0
+if ARGV[7] == '1' and tickets <= serving and credit >= 1.0 and has_space() then
+  credit = credit - 1.0
+  count_admission(false)
+  a, b = 1, cur
+else
+  tickets = tickets + 1
+  b = tickets
+end
+save()
+return reply(a, b)
+)lua";
+
+// ARGV[7] the queue number.
+inline constexpr std::string_view kClaim = R"lua(
+local number = tonumber(ARGV[7])
+local a, b = 0, 0
+if number ~= 0 and number <= serving and active() < total then
+  count_admission(true)
+  a, b = 1, cur
+  save()
+end
+return reply(a, b)
+)lua";
+
+inline constexpr std::string_view kAdmit = R"lua(
+count_admission(false)
+save()
+return reply(cur, 0)
+)lua";
+
+// ARGV[7] the session's old bucket.
+inline constexpr std::string_view kRenew = R"lua(
+local old = tonumber(ARGV[7])
+if old >= cur then return reply(old, 0) end
+if old > cur - sb and get(2, old) > 0 then add(2, old, -1) end
+add(2, cur, 1)
+return reply(cur, 0)
+)lua";
+
+// ARGV[7] the session's bucket.
+inline constexpr std::string_view kEnd = R"lua(
+local bucket = tonumber(ARGV[7])
+if bucket > cur or bucket <= cur - sb then return reply(0, 0) end
+if get(2, bucket) <= 0 then return reply(0, 0) end
+add(2, bucket, -1)
+return reply(1, 0)
+)lua";
+
+// ARGV[7] a floor for `tickets`: tickets this instance issued on its own
+// while Redis was unreachable (on_failure = local), so that they are invited
+// in turn once Redis is back (0 = none).
+inline constexpr std::string_view kTick = R"lua(
+local floor = tonumber(ARGV[7]) or 0
+if floor > tickets then tickets = floor end
+refill()
+prune(2, cur - sb)
+prune(3, cur - 12)
+prune(4, cur - 12)
+prune(5, cur - 12)
+local invited = sum(5, cur - 7, cur - 2)
+if invited >= 20 then
+  local r = sum(4, cur - 6, cur - 1) / invited
+  if r < 0.1 then r = 0.1 end
+  if r > 1.0 then r = 1.0 end
+  ratio = r
+end
+local ceiling = tickets
+if random then ceiling = math.floor((tickets + 63) / 64) * 64 end
+if queueing and ceiling > serving then
+  local space = total - active() - outstanding()
+  local allowed = math.min(credit, space)
+  if allowed > 0 then
+    local invites = math.floor(allowed / ratio + 1e-9)
+    invites = math.min(invites, ceiling - serving)
+    if invites > 0 then
+      serving = serving + invites
+      add(5, cur, invites)
+      credit = credit - invites * ratio
+    end
+  end
+end
+save()
+return reply(0, 0)
+)lua";
+
+// ARGV[7] the mark's name.
+inline constexpr std::string_view kMark = R"lua(
+redis.call('HSETNX', KEYS[6], ARGV[7], fmt(tickets))
+local v = tonumber(redis.call('HGET', KEYS[6], ARGV[7]))
+return reply(v, 0)
+)lua";
+
+}  // namespace tidegate::queue::scripts

@@ -1,0 +1,312 @@
+#include "queue/redis_room_store.h"
+
+#include <openssl/sha.h>
+
+#include <cstdio>
+#include <cstdlib>
+
+#include "queue/redis_room_scripts.h"
+
+namespace tidegate::queue {
+namespace {
+
+enum Op { kArriveOp, kClaimOp, kAdmitOp, kRenewOp, kEndOp, kTickOp, kMarkOp, kOpCount };
+
+constexpr size_t kReplyFields = 9;
+
+std::string Sha1Hex(const std::string& text) {
+  unsigned char digest[SHA_DIGEST_LENGTH];
+  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  for (unsigned char c : digest) {
+    out += kHex[c >> 4];
+    out += kHex[c & 15];
+  }
+  return out;
+}
+
+RoomScript MakeScript(std::string_view body) {
+  RoomScript s;
+  s.source = std::string(scripts::kPrelude) + std::string(body);
+  s.sha1 = Sha1Hex(s.source);
+  return s;
+}
+
+bool ParseNumber(const admin::RedisReply& r, double* out) {
+  if (r.type != admin::RedisReply::Type::kString && r.type != admin::RedisReply::Type::kStatus) {
+    if (r.type != admin::RedisReply::Type::kInteger) return false;
+    *out = static_cast<double>(r.integer);
+    return true;
+  }
+  char* end = nullptr;
+  *out = std::strtod(r.str.c_str(), &end);
+  return end != r.str.c_str() && *end == '\0';
+}
+
+uint64_t U64(double v) { return v <= 0 ? 0 : static_cast<uint64_t>(v); }
+
+}  // namespace
+
+// ---- RedisRoomLink ----
+
+RedisRoomLink::RedisRoomLink(event_base* loop, admin::RedisConnection::Options options)
+    : connection_(loop, std::move(options),
+                  [this](bool up, const std::string& error) { OnStatus(up, error); }) {
+  connection_.Start();
+}
+
+RedisRoomLink::~RedisRoomLink() = default;
+
+void RedisRoomLink::OnStatus(bool up, const std::string& error) {
+  state_ = up ? State::kUp : State::kDown;
+  std::vector<Waiting> waiting;
+  waiting.swap(waiting_);
+  for (Waiting& w : waiting) {
+    if (up) {
+      Send(std::move(w.command), std::move(w.fallback_source), std::move(w.done));
+    } else {
+      admin::RedisResult result;
+      result.error = "redis: " + error;
+      if (w.done) w.done(std::move(result));
+    }
+  }
+}
+
+void RedisRoomLink::Eval(const RoomScript& script, const std::vector<std::string>& keys,
+                         const std::vector<std::string>& args,
+                         admin::RedisConnection::ReplyCallback done) {
+  std::vector<std::string> command;
+  command.reserve(3 + keys.size() + args.size());
+  command.push_back("EVALSHA");
+  command.push_back(script.sha1);
+  command.push_back(std::to_string(keys.size()));
+  command.insert(command.end(), keys.begin(), keys.end());
+  command.insert(command.end(), args.begin(), args.end());
+  if (state_ == State::kConnecting && !connection_.connected()) {
+    waiting_.push_back({std::move(command), script.source, std::move(done)});
+    return;
+  }
+  Send(std::move(command), script.source, std::move(done));
+}
+
+void RedisRoomLink::Send(std::vector<std::string> command, std::string fallback_source,
+                         admin::RedisConnection::ReplyCallback done) {
+  // EVALSHA first; a Redis that does not know the script (restarted, or
+  // SCRIPT FLUSH) answers NOSCRIPT: send the source once with EVAL.
+  auto retry = std::make_shared<std::vector<std::string>>(command);
+  connection_.Command(command, [this, retry, source = std::move(fallback_source),
+                                done = std::move(done)](admin::RedisResult result) mutable {
+    if (!result.ok && result.error.find("NOSCRIPT") != std::string::npos) {
+      (*retry)[0] = "EVAL";
+      (*retry)[1] = std::move(source);
+      connection_.Command(*retry, std::move(done));
+      return;
+    }
+    if (done) done(std::move(result));
+  });
+}
+
+// ---- RedisRoomLinks ----
+
+RedisRoomLinks::RedisRoomLinks(admin::RedisConnection::Options options)
+    : options_(std::move(options)) {}
+
+RedisRoomLinks::~RedisRoomLinks() { CloseAll(); }
+
+void RedisRoomLinks::Bind(event_base* loop) {
+  if (loop == nullptr) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (closed_) return;
+  Entry& e = links_[std::this_thread::get_id()];
+  if (e.loop == loop && e.link) return;
+  // A new thread (or, in tests, a new loop on the same thread).
+  e.link.reset();
+  e.loop = loop;
+  e.link = std::make_unique<RedisRoomLink>(loop, options_);
+}
+
+RedisRoomLink* RedisRoomLinks::ForThisThread() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto it = links_.find(std::this_thread::get_id());
+  return it == links_.end() ? nullptr : it->second.link.get();
+}
+
+void RedisRoomLinks::CloseAll() {
+  std::map<std::thread::id, Entry> links;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    closed_ = true;
+    links.swap(links_);
+  }
+  links.clear();
+}
+
+// ---- RedisRoomStore ----
+
+RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options,
+                               RedisRoomLinks* links)
+    : options_(std::move(options)), links_(links) {
+  std::string base = options_.key_prefix + ":{room:" + room + "}:";
+  for (const char* suffix : {"s", "sessions", "admissions", "claims", "invitations", "marks"}) {
+    keys_.push_back(base + suffix);
+  }
+  scripts_.resize(kOpCount);
+  scripts_[kArriveOp] = MakeScript(scripts::kArrive);
+  scripts_[kClaimOp] = MakeScript(scripts::kClaim);
+  scripts_[kAdmitOp] = MakeScript(scripts::kAdmit);
+  scripts_[kRenewOp] = MakeScript(scripts::kRenew);
+  scripts_[kEndOp] = MakeScript(scripts::kEnd);
+  scripts_[kTickOp] = MakeScript(scripts::kTick);
+  scripts_[kMarkOp] = MakeScript(scripts::kMark);
+}
+
+void RedisRoomStore::Remember(const RoomCounters& c) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (c.updated_ms >= last_.updated_ms) last_ = c;
+}
+
+RoomCounters RedisRoomStore::Snapshot() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return last_;
+}
+
+void RedisRoomStore::RaiseTicketsFloor(uint64_t tickets) {
+  uint64_t old = tickets_floor_.load(std::memory_order_relaxed);
+  while (tickets > old &&
+         !tickets_floor_.compare_exchange_weak(old, tickets, std::memory_order_relaxed)) {
+  }
+}
+
+void RedisRoomStore::Run(int op, const RoomLimits& limits, int64_t now_ms, std::string extra,
+                         Convert done) {
+  RedisRoomLink* link = links_ == nullptr ? nullptr : links_->ForThisThread();
+  if (link == nullptr) {
+    StoreResult<Parsed> r;
+    r.ok = false;
+    r.error = "redis: no event loop bound on this thread";
+    done(r);
+    return;
+  }
+  bool queueing =
+      limits.mode != config::RoomMode::kOff && (limits.method == config::QueueingMethod::kFifo ||
+                                                limits.method == config::QueueingMethod::kRandom);
+  std::vector<std::string> args = {options_.use_redis_time ? "0" : std::to_string(now_ms),
+                                   queueing ? "1" : "0",
+                                   limits.method == config::QueueingMethod::kRandom ? "1" : "0",
+                                   std::to_string(limits.total_active_users),
+                                   std::to_string(limits.new_users_per_minute),
+                                   std::to_string(limits.session_ms),
+                                   std::move(extra)};
+  bool remember = op != kMarkOp;  // Mark runs without the room's limits
+  link->Eval(scripts_[op], keys_, args,
+             [this, remember, done = std::move(done)](admin::RedisResult result) {
+               StoreResult<Parsed> r;
+               if (!result.ok) {
+                 r.ok = false;
+                 r.error = result.error;
+                 done(r);
+                 return;
+               }
+               const auto& e = result.reply.elements;
+               double v[kReplyFields];
+               bool good =
+                   result.reply.type == admin::RedisReply::Type::kArray && e.size() == kReplyFields;
+               for (size_t i = 0; good && i < kReplyFields; ++i) good = ParseNumber(e[i], &v[i]);
+               if (!good) {
+                 r.ok = false;
+                 r.error = "redis: unexpected reply to the room script";
+                 done(r);
+                 return;
+               }
+               r.value.a = v[0];
+               r.value.b = v[1];
+               RoomCounters& c = r.value.counters;
+               c.tickets = U64(v[2]);
+               c.serving = U64(v[3]);
+               c.active = static_cast<int64_t>(v[4]);
+               c.admitted_total = U64(v[5]);
+               c.admitted_per_minute = v[6];
+               c.claim_ratio = v[7];
+               c.updated_ms = static_cast<int64_t>(v[8]);
+               if (remember) Remember(c);
+               done(r);
+             });
+}
+
+namespace {
+
+// Maps a parsed reply to the method's result, or carries the error.
+template <typename T, typename Parsed, typename F>
+auto Deliver(RoomStore::Done<T> done, F convert) {
+  return [done = std::move(done), convert](const StoreResult<Parsed>& p) {
+    if (!done) return;
+    StoreResult<T> out;
+    out.ok = p.ok;
+    out.error = p.error;
+    if (p.ok) out.value = convert(p.value);
+    done(out);
+  };
+}
+
+}  // namespace
+
+void RedisRoomStore::Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
+                            Done<ArriveOutcome> done) {
+  Run(kArriveOp, limits, now_ms, may_admit_directly ? "1" : "0",
+      Deliver<ArriveOutcome, Parsed>(std::move(done), [](const Parsed& p) {
+        ArriveOutcome o;
+        o.admitted = p.a == 1;
+        if (o.admitted) {
+          o.bucket = static_cast<int64_t>(p.b);
+        } else {
+          o.ticket = U64(p.b);
+        }
+        o.counters = p.counters;
+        return o;
+      }));
+}
+
+void RedisRoomStore::Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
+                           Done<ClaimOutcome> done) {
+  Run(kClaimOp, limits, now_ms, std::to_string(number),
+      Deliver<ClaimOutcome, Parsed>(std::move(done), [](const Parsed& p) {
+        ClaimOutcome o;
+        o.admitted = p.a == 1;
+        o.bucket = static_cast<int64_t>(p.b);
+        o.counters = p.counters;
+        return o;
+      }));
+}
+
+void RedisRoomStore::Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) {
+  Run(kAdmitOp, limits, now_ms, "", Deliver<int64_t, Parsed>(std::move(done), [](const Parsed& p) {
+        return static_cast<int64_t>(p.a);
+      }));
+}
+
+void RedisRoomStore::RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
+                                  Done<int64_t> done) {
+  Run(kRenewOp, limits, now_ms, std::to_string(old_bucket),
+      Deliver<int64_t, Parsed>(std::move(done),
+                               [](const Parsed& p) { return static_cast<int64_t>(p.a); }));
+}
+
+void RedisRoomStore::EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
+                                Done<bool> done) {
+  Run(kEndOp, limits, now_ms, std::to_string(bucket),
+      Deliver<bool, Parsed>(std::move(done), [](const Parsed& p) { return p.a == 1; }));
+}
+
+void RedisRoomStore::Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) {
+  Run(kTickOp, limits, now_ms, std::to_string(tickets_floor_.load(std::memory_order_relaxed)),
+      Deliver<RoomCounters, Parsed>(std::move(done), [](const Parsed& p) { return p.counters; }));
+}
+
+void RedisRoomStore::Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) {
+  RoomLimits limits;  // unused by the script beyond the prelude
+  Run(kMarkOp, limits, now_ms, name,
+      Deliver<uint64_t, Parsed>(std::move(done), [](const Parsed& p) { return U64(p.a); }));
+}
+
+}  // namespace tidegate::queue

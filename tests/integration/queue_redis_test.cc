@@ -1,0 +1,437 @@
+// The waiting room on Redis (`[state] backend = "redis"`) in the real
+// binary, in front of the demo shop, with a real redis-server started by the
+// test: queue and admission through HTTP, state surviving a tidegate
+// restart, no Redis command per admitted request, and the failure cases of
+// reliability-cases.md (34–39) with each [state].on_failure mode.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/harness/connection.h"
+#include "tests/integration/harness/demo_shop.h"
+#include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/proc_stats.h"
+#include "tests/integration/harness/redis_server.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+struct RoomVisitor {
+  std::string pass;
+  std::string wait;
+  std::string Cookie() const {
+    std::string c;
+    if (!pass.empty()) c += "tg_pass_shop=" + pass;
+    if (!wait.empty()) c += std::string(c.empty() ? "" : "; ") + "tg_wait_shop=" + wait;
+    return c;
+  }
+  void Absorb(const HttpMessage& m) {
+    for (const auto& [name, value] : m.headers) {
+      if (name != "Set-Cookie" && name != "set-cookie") continue;
+      std::string pair = value.substr(0, value.find(';'));
+      std::string n = pair.substr(0, pair.find('='));
+      std::string v = pair.substr(pair.find('=') + 1);
+      if (n == "tg_pass_shop") pass = v;
+      if (n == "tg_wait_shop") wait = v;
+    }
+  }
+};
+
+bool IsQueuePage(const HttpMessage& m) {
+  return m.body.find("id=\"tg-queue\"") != std::string::npos;
+}
+
+// calls=N of one command in INFO commandstats (0 when never called).
+long CommandCalls(const std::string& info, const std::string& command) {
+  std::string key = "cmdstat_" + command + ":calls=";
+  size_t at = info.find(key);
+  if (at == std::string::npos) return 0;
+  return std::stol(info.substr(at + key.size()));
+}
+
+class QueueRedisTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (!RedisServer::Available()) GTEST_SKIP() << "redis-server is not installed";
+    shop_ = StartDemoShopOrFail(dir_);
+    std::ofstream(dir_.File("k1")) << "queue-redis-test-signing-key-0123456789ab\n";
+  }
+
+  void StartRedis() { redis_ = StartRedisOrFail(dir_); }
+
+  std::string Config(const std::string& redis_address, const std::string& on_failure,
+                     const std::string& room_keys, const std::string& timeout = "300ms") {
+    return "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\n"
+           "drain_timeout = \"5s\"\n"
+           "\n[upstream]\nservers = [\"127.0.0.1:" +
+           std::to_string(shop_->port()) +
+           "\"]\n"
+           "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
+           "audit_log = \"${DIR}/audit.jsonl\"\n"
+           "\n[state]\nbackend = \"redis\"\nredis = \"" +
+           redis_address + "\"\non_failure = \"" + on_failure + "\"\nredis_timeout = \"" + timeout +
+           "\"\n"
+           "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
+           "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\n" +
+           room_keys;
+  }
+
+  void Start(const std::string& redis_address, const std::string& on_failure,
+             const std::string& room_keys, const std::string& timeout = "300ms") {
+    ASSERT_TRUE(shop_);
+    TidegateOptions options;
+    options.config = Config(redis_address, on_failure, room_keys, timeout);
+    tidegate_ = StartTidegateOrFail(dir_, options);
+  }
+
+  void TearDown() override {
+    if (!tidegate_) return;
+    ASSERT_TRUE(tidegate_->process().Running()) << "tidegate died:\n" << tidegate_->Stderr();
+    EXPECT_EQ(tidegate_->Stop(std::chrono::seconds(10)), 0) << tidegate_->Stderr();
+  }
+
+  HttpMessage Request(const std::string& method, const std::string& target, RoomVisitor* v,
+                      const std::string& extra = "", const std::string& body = "",
+                      milliseconds budget = milliseconds(5000)) {
+    auto conn = ConnectOrFail(tidegate_->port());
+    if (!conn) return {};
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
+    if (v != nullptr && !v->Cookie().empty()) req += "Cookie: " + v->Cookie() + "\r\n";
+    req += extra;
+    if (!body.empty() || method == "POST") {
+      req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    req += "Connection: close\r\n\r\n" + body;
+    EXPECT_TRUE(conn->Send(req));
+    HttpMessage m = ReadResponse(*conn, Within(budget));
+    EXPECT_TRUE(m.ok) << m.error;
+    if (v != nullptr) v->Absorb(m);
+    return m;
+  }
+
+  Json Poll(RoomVisitor* v) {
+    HttpMessage m = Request("GET", "/.tidegate/queue", v);
+    return Json::parse(m.body, nullptr, false);
+  }
+
+  bool PollUntilAdmitted(RoomVisitor* v, milliseconds within = milliseconds(5000)) {
+    auto deadline = steady_clock::now() + within;
+    while (steady_clock::now() < deadline) {
+      Json j = Poll(v);
+      if (j.is_object() && j.value("admitted", false)) return true;
+      std::this_thread::sleep_for(milliseconds(100));  // pacing only
+    }
+    return false;
+  }
+
+  HttpMessage Checkout(RoomVisitor* v) {
+    std::string body = "shipping_method=standard&payment_method=card";
+    RoomVisitor with_cart = *v;
+    HttpMessage m =
+        Request("POST", "/checkout", &with_cart,
+                "Cookie: cart=1:1\r\nContent-Type: application/x-www-form-urlencoded\r\n", body);
+    v->pass = with_cart.pass;
+    return m;
+  }
+
+  // Retries a newcomer's request until `accept` holds or `within` passes.
+  template <typename Accept>
+  bool Eventually(Accept accept, milliseconds within = milliseconds(8000)) {
+    auto deadline = steady_clock::now() + within;
+    while (steady_clock::now() < deadline) {
+      if (accept()) return true;
+      std::this_thread::sleep_for(milliseconds(100));  // pacing only
+    }
+    return false;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DemoShop> shop_;
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<TidegateProcess> tidegate_;
+};
+
+TEST_F(QueueRedisTest, QueueAndAdmissionThroughRedis) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  Start(redis_->address(), "closed", "total_active_users = 1\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor inside;
+  HttpMessage first = Request("GET", "/", &inside);
+  EXPECT_EQ(first.status, 200);
+  EXPECT_FALSE(IsQueuePage(first));
+  ASSERT_FALSE(inside.pass.empty()) << first.raw.substr(0, 400);
+  EXPECT_EQ(redis_->Command("EXISTS tidegate:{room:shop}:s"), ":1\r\n");
+  std::vector<RoomVisitor> waiting(2);
+  for (RoomVisitor& w : waiting) {
+    HttpMessage page = Request("GET", "/", &w);
+    EXPECT_EQ(page.status, 200);
+    EXPECT_TRUE(IsQueuePage(page)) << page.body.substr(0, 300);
+    EXPECT_FALSE(w.wait.empty());
+  }
+  EXPECT_EQ(Poll(&waiting[1])["position"], 2);
+  EXPECT_EQ(Poll(&waiting[0])["position"], 1);
+  // JSON on a protected route waits for the store like the page does.
+  HttpMessage json = Request("GET", "/", &waiting[1], "Accept: application/json\r\n");
+  EXPECT_EQ(Json::parse(json.body, nullptr, false).value("position", 0), 2) << json.body;
+  // The order placed frees the slot: the first in line gets in, not the second.
+  EXPECT_EQ(Checkout(&inside).status, 200);
+  EXPECT_TRUE(inside.pass.empty());
+  EXPECT_EQ(Poll(&waiting[1])["in_queue"], true);
+  ASSERT_TRUE(PollUntilAdmitted(&waiting[0]));
+  HttpMessage in = Request("GET", "/", &waiting[0]);
+  EXPECT_EQ(in.status, 200);
+  EXPECT_FALSE(IsQueuePage(in));
+}
+
+TEST_F(QueueRedisTest, StateSurvivesATidegateRestart) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  Start(redis_->address(), "closed", "total_active_users = 1\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor inside, second, third;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  ASSERT_FALSE(inside.pass.empty());
+  ASSERT_TRUE(IsQueuePage(Request("GET", "/", &second)));
+  ASSERT_TRUE(IsQueuePage(Request("GET", "/", &third)));
+  ASSERT_EQ(tidegate_->Stop(std::chrono::seconds(10)), 0) << tidegate_->Stderr();
+  tidegate_.reset();
+  Start(redis_->address(), "closed", "total_active_users = 1\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  // The pass is still valid, the queue positions are kept.
+  HttpMessage again = Request("GET", "/", &inside);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_FALSE(IsQueuePage(again));
+  EXPECT_EQ(Poll(&third)["position"], 2);
+  EXPECT_EQ(Poll(&second)["position"], 1);
+  RoomVisitor newcomer;
+  EXPECT_TRUE(IsQueuePage(Request("GET", "/", &newcomer)));
+  EXPECT_EQ(Poll(&newcomer)["position"], 3);
+}
+
+// An admitted shopper's request makes no Redis command: only the periodic
+// tick (at most one per 250 ms per process) and at most one session
+// renewal (when the 10-s bucket changes) may run while N requests pass.
+TEST_F(QueueRedisTest, AdmittedRequestsMakeNoRedisCommand) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  Start(redis_->address(), "closed", "total_active_users = 50\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor shopper;
+  ASSERT_EQ(Request("GET", "/", &shopper).status, 200);
+  ASSERT_FALSE(shopper.pass.empty());
+  constexpr int kRequests = 300;
+  std::string before = redis_->Command("INFO commandstats");
+  auto start = steady_clock::now();
+  // Keep-alive: many requests on one connection, the cheapest way to send N.
+  auto conn = ConnectOrFail(tidegate_->port());
+  ASSERT_TRUE(conn);
+  int ok = 0;
+  for (int i = 0; i < kRequests; ++i) {
+    std::string req =
+        "GET / HTTP/1.1\r\nHost: shop.test\r\nCookie: " + shopper.Cookie() + "\r\n\r\n";
+    ASSERT_TRUE(conn->Send(req));
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(5000)));
+    ASSERT_TRUE(m.ok) << m.error;
+    EXPECT_EQ(m.status, 200) << m.raw.substr(0, 300);
+    if (m.status == 200 && !IsQueuePage(m)) ++ok;
+    shopper.Absorb(m);
+  }
+  double seconds = std::chrono::duration<double>(steady_clock::now() - start).count();
+  std::string after = redis_->Command("INFO commandstats");
+  EXPECT_EQ(ok, kRequests);
+  long calls = CommandCalls(after, "evalsha") + CommandCalls(after, "eval") -
+               CommandCalls(before, "evalsha") - CommandCalls(before, "eval");
+  // Ticks: at most one per 250 ms (+1 at each end); renewals: at most one.
+  long bound = static_cast<long>(seconds / 0.25) + 2 + 1;
+  EXPECT_LE(calls, bound) << kRequests << " requests in " << seconds << " s";
+  EXPECT_LT(calls, kRequests / 10);
+}
+
+// Case 34: Redis down at start. on_failure = local: the shop is served
+// from local state, and the room moves to Redis once it is up.
+TEST_F(QueueRedisTest, RedisDownAtStartRunsLocallyThenJoinsRedis) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  std::string address = redis_->address();
+  ASSERT_TRUE(redis_->Stop());
+  Start(address, "local", "total_active_users = 50\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor early;
+  HttpMessage m = Request("GET", "/", &early);
+  EXPECT_EQ(m.status, 200);
+  EXPECT_FALSE(IsQueuePage(m));
+  EXPECT_FALSE(early.pass.empty()) << "admitted by the local fallback";
+  std::string error;
+  ASSERT_TRUE(redis_->Restart(&error)) << error;
+  EXPECT_TRUE(Eventually([&] {
+    RoomVisitor v;
+    Request("GET", "/", &v);
+    return redis_->Command("EXISTS tidegate:{room:shop}:s") == ":1\r\n";
+  })) << "the room never reached Redis";
+  // The pass issued while Redis was down is still valid.
+  HttpMessage again = Request("GET", "/", &early);
+  EXPECT_EQ(again.status, 200);
+  EXPECT_FALSE(IsQueuePage(again));
+  EXPECT_NE(tidegate_->Stderr().find("shared store failed"), std::string::npos);
+}
+
+// Case 35: Redis killed under load: every pending request is answered
+// within its budget (on_failure = local: served from local state).
+TEST_F(QueueRedisTest, RedisKilledUnderLoadEveryRequestAnswered) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  Start(redis_->address(), "local", "total_active_users = 1000\nnew_users_per_minute = 60000\n");
+  ASSERT_TRUE(tidegate_);
+  std::atomic<bool> stop{false};
+  std::atomic<int> answered{0}, failed{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < 4; ++t) {
+    clients.emplace_back([&] {
+      while (!stop.load()) {
+        std::string error;
+        auto conn = RawConnection::Connect(tidegate_->port(), &error);
+        if (!conn) {
+          failed.fetch_add(1);
+          continue;
+        }
+        // Newcomers: every request needs the store.
+        conn->Send("GET / HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\n\r\n");
+        HttpMessage m = ReadResponse(*conn, Within(milliseconds(3000)));
+        if (m.ok && (m.status == 200 || m.status == 503)) {
+          answered.fetch_add(1);
+        } else {
+          failed.fetch_add(1);
+        }
+      }
+    });
+  }
+  std::this_thread::sleep_for(milliseconds(500));  // load before the kill
+  int before_kill = answered.load();
+  ASSERT_TRUE(redis_->Stop());
+  std::this_thread::sleep_for(milliseconds(1000));  // load after the kill
+  stop = true;
+  for (auto& c : clients) c.join();
+  EXPECT_GT(before_kill, 0);
+  EXPECT_GT(answered.load(), before_kill);
+  EXPECT_EQ(failed.load(), 0) << "requests unanswered within 3 s";
+}
+
+// Case 36: Redis frozen (SIGSTOP). on_failure = closed: our timeouts fire
+// (503 + Retry-After, well before the client's budget); after SIGCONT the
+// room works again.
+TEST_F(QueueRedisTest, FrozenRedisTimesOutThenRecovers) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  Start(redis_->address(), "closed", "total_active_users = 50\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor warm;
+  ASSERT_EQ(Request("GET", "/", &warm).status, 200);
+  ASSERT_TRUE(redis_->Pause());
+  RoomVisitor frozen;
+  auto start = steady_clock::now();
+  HttpMessage m = Request("GET", "/", &frozen, "", "", milliseconds(4000));
+  auto took = steady_clock::now() - start;
+  EXPECT_EQ(m.status, 503) << m.raw.substr(0, 300);
+  EXPECT_TRUE(m.HasHeader("Retry-After"));
+  EXPECT_TRUE(frozen.pass.empty());
+  EXPECT_LT(took, milliseconds(3000)) << "the 300 ms timeout did not fire";
+  // The admitted shopper is not affected: no store call on its path.
+  HttpMessage inside = Request("GET", "/", &warm);
+  EXPECT_EQ(inside.status, 200);
+  EXPECT_FALSE(IsQueuePage(inside));
+  ASSERT_TRUE(redis_->Resume());
+  EXPECT_TRUE(Eventually([&] {
+    RoomVisitor v;
+    HttpMessage r = Request("GET", "/", &v);
+    return r.status == 200 && !v.pass.empty();
+  })) << "no recovery after SIGCONT";
+}
+
+// Case 37: error replies (OOM with maxmemory + noeviction). on_failure =
+// open: newcomers are let through (without a pass); then it recovers.
+TEST_F(QueueRedisTest, ErrorRepliesWithOnFailureOpen) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  Start(redis_->address(), "open", "total_active_users = 50\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor first;
+  ASSERT_EQ(Request("GET", "/", &first).status, 200);
+  ASSERT_EQ(redis_->Command("CONFIG SET maxmemory-policy noeviction"), "+OK\r\n");
+  ASSERT_EQ(redis_->Command("CONFIG SET maxmemory 1"), "+OK\r\n");
+  RoomVisitor v;
+  HttpMessage m = Request("GET", "/", &v);
+  EXPECT_EQ(m.status, 200);
+  EXPECT_FALSE(IsQueuePage(m));
+  EXPECT_TRUE(v.pass.empty()) << "no pass without the store";
+  ASSERT_EQ(redis_->Command("CONFIG SET maxmemory 0"), "+OK\r\n");
+  EXPECT_TRUE(Eventually([&] {
+    RoomVisitor w;
+    Request("GET", "/", &w);
+    return !w.pass.empty();
+  }));
+}
+
+// Case 38: something that is not Redis on the port (the demo shop speaks
+// HTTP). on_failure = closed: 503 + Retry-After, never a hang or a crash.
+TEST_F(QueueRedisTest, NotRedisOnThePortWithOnFailureClosed) {
+  ASSERT_TRUE(shop_);
+  Start("127.0.0.1:" + std::to_string(shop_->port()), "closed",
+        "total_active_users = 50\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  for (int i = 0; i < 3; ++i) {
+    RoomVisitor v;
+    auto start = steady_clock::now();
+    HttpMessage m = Request("GET", "/", &v);
+    EXPECT_EQ(m.status, 503) << m.raw.substr(0, 300);
+    EXPECT_TRUE(m.HasHeader("Retry-After"));
+    EXPECT_LT(steady_clock::now() - start, milliseconds(3000));
+  }
+  Json j = Poll(nullptr);
+  EXPECT_TRUE(j.is_object());
+}
+
+// Case 39: Redis restarted many times: no file descriptor leak, and the
+// room works on Redis after each restart.
+TEST_F(QueueRedisTest, RedisRestartedManyTimesNoFdLeak) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  Start(redis_->address(), "local", "total_active_users = 500\nnew_users_per_minute = 60000\n");
+  ASSERT_TRUE(tidegate_);
+  auto visit = [&] {
+    RoomVisitor v;
+    HttpMessage m = Request("GET", "/", &v);
+    return m.status == 200 && !v.pass.empty();
+  };
+  ASSERT_TRUE(visit());
+  int fds_before = CountOpenFds(tidegate_->pid());
+  for (int round = 0; round < 6; ++round) {
+    ASSERT_TRUE(redis_->Stop());
+    EXPECT_TRUE(visit()) << "round " << round << ": local fallback";
+    std::string error;
+    ASSERT_TRUE(redis_->Restart(&error)) << error;
+    EXPECT_TRUE(Eventually([&] {
+      visit();
+      return redis_->Command("EXISTS tidegate:{room:shop}:s") == ":1\r\n";
+    })) << "round "
+        << round << ": back on Redis";
+  }
+  int fds_after = CountOpenFds(tidegate_->pid());
+  EXPECT_LE(fds_after, fds_before + 2) << "before " << fds_before << ", after " << fds_after;
+}
+
+}  // namespace
+}  // namespace tidegate::itest

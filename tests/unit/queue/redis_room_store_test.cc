@@ -1,0 +1,346 @@
+// RedisRoomStore against a real redis-server started by the test (skipped
+// when /usr/bin/redis-server, or $REDIS_SERVER, is missing): the Lua scripts
+// give exactly the answers of queue/room_logic.cc (the same calls through
+// LocalRoomStore and RedisRoomStore, with the same fake clock), memory per
+// room stays bounded, NOSCRIPT falls back to EVAL, errors are results.
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <random>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "admin/redis_connection.h"
+#include "queue/local_room_store.h"
+#include "queue/redis_room_store.h"
+
+namespace tidegate::queue {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string RedisBinary() {
+  const char* env = getenv("REDIS_SERVER");
+  return env != nullptr && *env != '\0' ? env : "/usr/bin/redis-server";
+}
+
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool CanConnect(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+class RedisRoomStoreTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(RedisBinary().c_str(), X_OK) != 0) GTEST_SKIP() << "no redis-server";
+    port_ = FreePort();
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string port = std::to_string(port_);
+      execl(RedisBinary().c_str(), "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", "/tmp", "--logfile", "/dev/null",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    ASSERT_GT(pid_, 0);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!CanConnect(port_)) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "redis-server did not start";
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    base_ = event_base_new();
+    options_.address.host = "127.0.0.1";
+    options_.address.port = port_;
+    options_.address.text = "127.0.0.1:" + std::to_string(port_);
+    options_.timeout = milliseconds(2000);
+    links_ = std::make_unique<RedisRoomLinks>(options_);
+    links_->Bind(base_);
+    raw_ = std::make_unique<admin::RedisConnection>(base_, options_, nullptr);
+    raw_->Start();
+    auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!raw_->connected() && std::chrono::steady_clock::now() < until) {
+      event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+  }
+
+  void TearDown() override {
+    raw_.reset();
+    if (links_) links_->CloseAll();
+    links_.reset();
+    if (base_ != nullptr) event_base_free(base_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  // Runs the loop until `*done` (bounded).
+  void Wait(const bool* done) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!*done && std::chrono::steady_clock::now() < deadline) {
+      event_base_loop(base_, EVLOOP_ONCE);
+    }
+    ASSERT_TRUE(*done) << "no reply within 10 s";
+  }
+
+  template <typename T, typename Call>
+  StoreResult<T> Sync(Call call) {
+    StoreResult<T> out;
+    bool done = false;
+    call([&](const StoreResult<T>& r) {
+      out = r;
+      done = true;
+    });
+    Wait(&done);
+    return out;
+  }
+
+  admin::RedisResult Raw(const std::vector<std::string>& args) {
+    admin::RedisResult out;
+    bool done = false;
+    raw_->Command(args, [&](admin::RedisResult r) {
+      out = std::move(r);
+      done = true;
+    });
+    Wait(&done);
+    return out;
+  }
+
+  std::unique_ptr<RedisRoomStore> MakeStore(const std::string& room, bool redis_time = false) {
+    RedisRoomOptions o;
+    o.use_redis_time = redis_time;
+    return std::make_unique<RedisRoomStore>(room, o, links_.get());
+  }
+
+  pid_t pid_ = -1;
+  uint16_t port_ = 0;
+  event_base* base_ = nullptr;
+  admin::RedisConnection::Options options_;
+  std::unique_ptr<RedisRoomLinks> links_;
+  std::unique_ptr<admin::RedisConnection> raw_;
+};
+
+void ExpectSameCounters(const RoomCounters& a, const RoomCounters& b, int step) {
+  EXPECT_EQ(a.tickets, b.tickets) << "step " << step;
+  EXPECT_EQ(a.serving, b.serving) << "step " << step;
+  EXPECT_EQ(a.active, b.active) << "step " << step;
+  EXPECT_EQ(a.admitted_total, b.admitted_total) << "step " << step;
+  EXPECT_EQ(a.admitted_per_minute, b.admitted_per_minute) << "step " << step;
+  EXPECT_EQ(a.claim_ratio, b.claim_ratio) << "step " << step;
+  EXPECT_EQ(a.updated_ms, b.updated_ms) << "step " << step;
+}
+
+// The same random sequence of calls through both stores: same answers.
+TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
+  for (auto method : {config::QueueingMethod::kFifo, config::QueueingMethod::kRandom}) {
+    LocalRoomStore local;
+    auto redis = MakeStore(method == config::QueueingMethod::kFifo ? "parity-fifo" : "parity-r");
+    RoomLimits limits;
+    limits.method = method;
+    limits.total_active_users = 25;
+    limits.new_users_per_minute = 90;
+    limits.session_ms = 45'000;
+    std::mt19937 random(method == config::QueueingMethod::kFifo ? 7 : 11);
+    int64_t now = 1'700'000'000'000;
+    std::vector<int64_t> buckets;  // sessions handed out
+    for (int step = 0; step < 1500; ++step) {
+      now += random() % 2500;
+      if (step == 700) limits.total_active_users = 8;  // a PATCH mid-way
+      int op = static_cast<int>(random() % 8);
+      if (op <= 1) {
+        bool direct = random() % 4 != 0;
+        ArriveOutcome a, b;
+        local.Arrive(limits, now, direct, [&](const auto& r) { a = r.value; });
+        auto rb = Sync<ArriveOutcome>(
+            [&](auto done) { redis->Arrive(limits, now, direct, std::move(done)); });
+        ASSERT_TRUE(rb.ok) << rb.error;
+        b = rb.value;
+        EXPECT_EQ(a.admitted, b.admitted) << "step " << step;
+        EXPECT_EQ(a.ticket, b.ticket) << "step " << step;
+        EXPECT_EQ(a.bucket, b.bucket) << "step " << step;
+        ExpectSameCounters(a.counters, b.counters, step);
+        if (a.admitted) buckets.push_back(a.bucket);
+      } else if (op == 2) {
+        RoomCounters c = local.Snapshot();
+        uint64_t number = c.serving == 0 ? 1 : 1 + random() % (c.serving + 3);
+        ClaimOutcome a, b;
+        local.Claim(limits, now, number, [&](const auto& r) { a = r.value; });
+        auto rb = Sync<ClaimOutcome>(
+            [&](auto done) { redis->Claim(limits, now, number, std::move(done)); });
+        ASSERT_TRUE(rb.ok) << rb.error;
+        b = rb.value;
+        EXPECT_EQ(a.admitted, b.admitted) << "step " << step;
+        EXPECT_EQ(a.bucket, b.bucket) << "step " << step;
+        ExpectSameCounters(a.counters, b.counters, step);
+        if (a.admitted) buckets.push_back(a.bucket);
+      } else if (op == 3 || op == 4) {
+        RoomCounters a;
+        local.Tick(limits, now, [&](const auto& r) { a = r.value; });
+        auto rb = Sync<RoomCounters>([&](auto done) { redis->Tick(limits, now, std::move(done)); });
+        ASSERT_TRUE(rb.ok) << rb.error;
+        ExpectSameCounters(a, rb.value, step);
+      } else if (op == 5 && !buckets.empty()) {
+        size_t i = random() % buckets.size();
+        int64_t a = 0;
+        local.RenewSession(limits, now, buckets[i], [&](const auto& r) { a = r.value; });
+        auto rb = Sync<int64_t>(
+            [&](auto done) { redis->RenewSession(limits, now, buckets[i], std::move(done)); });
+        ASSERT_TRUE(rb.ok) << rb.error;
+        EXPECT_EQ(a, rb.value) << "step " << step;
+        buckets[i] = a;
+      } else if (op == 6 && !buckets.empty()) {
+        size_t i = random() % buckets.size();
+        bool a = false;
+        local.EndSession(limits, now, buckets[i], [&](const auto& r) { a = r.value; });
+        auto rb = Sync<bool>(
+            [&](auto done) { redis->EndSession(limits, now, buckets[i], std::move(done)); });
+        ASSERT_TRUE(rb.ok) << rb.error;
+        EXPECT_EQ(a, rb.value) << "step " << step;
+        buckets.erase(buckets.begin() + static_cast<long>(i));
+      } else {
+        int64_t a = 0;
+        local.Admit(limits, now, [&](const auto& r) { a = r.value; });
+        auto rb = Sync<int64_t>([&](auto done) { redis->Admit(limits, now, std::move(done)); });
+        ASSERT_TRUE(rb.ok) << rb.error;
+        EXPECT_EQ(a, rb.value) << "step " << step;
+        buckets.push_back(a);
+      }
+      if (HasFailure()) return;
+      ExpectSameCounters(local.Snapshot(), redis->Snapshot(), step);
+    }
+    EXPECT_GT(local.Snapshot().serving, 50u);  // the sequence really queued and invited
+  }
+}
+
+TEST_F(RedisRoomStoreTest, MarkRecordsTicketsOnce) {
+  auto redis = MakeStore("marks");
+  RoomLimits limits;
+  limits.mode = config::RoomMode::kQueueAll;
+  int64_t now = 1'700'000'000'000;
+  for (int i = 0; i < 3; ++i) {
+    ASSERT_TRUE(Sync<ArriveOutcome>([&](auto d) { redis->Arrive(limits, now, false, d); }).ok);
+  }
+  auto m1 = Sync<uint64_t>([&](auto d) { redis->Mark("pre", now, d); });
+  ASSERT_TRUE(m1.ok) << m1.error;
+  EXPECT_EQ(m1.value, 3u);
+  ASSERT_TRUE(Sync<ArriveOutcome>([&](auto d) { redis->Arrive(limits, now, false, d); }).ok);
+  auto m2 = Sync<uint64_t>([&](auto d) { redis->Mark("pre", now, d); });
+  EXPECT_EQ(m2.value, 3u);
+  auto m3 = Sync<uint64_t>([&](auto d) { redis->Mark("start", now, d); });
+  EXPECT_EQ(m3.value, 4u);
+}
+
+// O(1) memory: a million... well, 20,000 queued visitors and a long run of
+// sessions leave the room with six keys and pruned bucket hashes.
+TEST_F(RedisRoomStoreTest, MemoryPerRoomStaysBounded) {
+  auto redis = MakeStore("bounded");
+  RoomLimits limits;
+  limits.total_active_users = 50;
+  limits.new_users_per_minute = 600;
+  limits.session_ms = 60'000;
+  int64_t now = 1'700'000'000'000;
+  for (int i = 0; i < 4000; ++i) {
+    now += 150;  // ten minutes in all
+    bool done = false;
+    redis->Arrive(limits, now, true, [&](const auto&) { done = true; });
+    Wait(&done);
+    if (i % 2 == 0) {
+      done = false;
+      redis->Tick(limits, now, [&](const auto&) { done = true; });
+      Wait(&done);
+    }
+  }
+  auto keys = Raw({"KEYS", "tidegate:{room:bounded}:*"});
+  ASSERT_TRUE(keys.ok) << keys.error;
+  EXPECT_LE(keys.reply.elements.size(), 6u);
+  for (const char* hash : {"sessions", "admissions", "claims", "invitations"}) {
+    auto len = Raw({"HLEN", std::string("tidegate:{room:bounded}:") + hash});
+    ASSERT_TRUE(len.ok);
+    EXPECT_LE(len.reply.integer, 14) << hash;  // 6 session buckets, 12 rate buckets (+1)
+  }
+  EXPECT_GT(redis->Snapshot().tickets, 1000u);
+}
+
+TEST_F(RedisRoomStoreTest, ScriptFlushFallsBackToEval) {
+  auto redis = MakeStore("flush");
+  RoomLimits limits;
+  int64_t now = 1'700'000'000'000;
+  ASSERT_TRUE(Sync<int64_t>([&](auto d) { redis->Admit(limits, now, d); }).ok);
+  ASSERT_TRUE(Raw({"SCRIPT", "FLUSH"}).ok);
+  auto r = Sync<int64_t>([&](auto d) { redis->Admit(limits, now, d); });
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(redis->Snapshot().admitted_total, 2u);
+}
+
+TEST_F(RedisRoomStoreTest, RedisTimeIsTheClock) {
+  auto redis = MakeStore("clock", /*redis_time=*/true);
+  RoomLimits limits;
+  auto r = Sync<RoomCounters>([&](auto d) { redis->Tick(limits, 42, d); });
+  ASSERT_TRUE(r.ok) << r.error;
+  int64_t wall =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  EXPECT_NEAR(static_cast<double>(r.value.updated_ms), static_cast<double>(wall), 5000);
+}
+
+TEST_F(RedisRoomStoreTest, ErrorsAreResults) {
+  auto redis = MakeStore("errors");
+  RoomLimits limits;
+  int64_t now = 1'700'000'000'000;
+  // A type error inside the script (the state key is not a hash).
+  ASSERT_TRUE(Raw({"SET", "tidegate:{room:errors}:s", "x"}).ok);
+  auto r = Sync<int64_t>([&](auto d) { redis->Admit(limits, now, d); });
+  EXPECT_FALSE(r.ok);
+  EXPECT_FALSE(r.error.empty());
+  // A thread without a bound loop: an error at once, never a crash.
+  StoreResult<int64_t> other;
+  std::thread([&] { redis->Admit(limits, now, [&](const auto& x) { other = x; }); }).join();
+  EXPECT_FALSE(other.ok);
+}
+
+TEST_F(RedisRoomStoreTest, UnreachableRedisFailsWithinTheTimeout) {
+  admin::RedisConnection::Options o = options_;
+  o.address.port = FreePort();
+  o.timeout = milliseconds(200);
+  RedisRoomLinks links(o);
+  links.Bind(base_);
+  RedisRoomStore store("down", RedisRoomOptions{}, &links);
+  RoomLimits limits;
+  auto start = std::chrono::steady_clock::now();
+  auto r = Sync<int64_t>([&](auto d) { store.Admit(limits, 1, d); });
+  EXPECT_FALSE(r.ok);
+  EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
+  links.CloseAll();
+}
+
+}  // namespace
+}  // namespace tidegate::queue
