@@ -18,6 +18,39 @@ nlohmann::json OptionalTime(const std::optional<TimePoint>& t) {
   return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
 }
 
+// Scheduled events of a room (docs/admin-api.md): each with its phase at
+// `now` ("scheduled" | "prequeue" | "live" | "ended") and the next change.
+nlohmann::json EventsJson(const std::vector<config::RoomEventConfig>& events, TimePoint now) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const config::RoomEventConfig& e : events) {
+    nlohmann::json j;
+    j["name"] = e.name;
+    j["prequeue_start"] = FormatRfc3339(e.prequeue_start);
+    j["start"] = FormatRfc3339(e.start);
+    j["end"] = FormatRfc3339(e.end);
+    const char* phase = now < e.prequeue_start ? "scheduled"
+                        : now < e.start        ? "prequeue"
+                        : now < e.end          ? "live"
+                                               : "ended";
+    j["phase"] = phase;
+    j["next_change"] = now < e.prequeue_start ? nlohmann::json(FormatRfc3339(e.prequeue_start))
+                       : now < e.start        ? nlohmann::json(FormatRfc3339(e.start))
+                       : now < e.end          ? nlohmann::json(FormatRfc3339(e.end))
+                                              : nlohmann::json(nullptr);
+    auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    j["total_active_users"] = opt(e.total_active_users);
+    j["new_users_per_minute"] = opt(e.new_users_per_minute);
+    j["session_duration"] =
+        e.session_duration ? nlohmann::json(FormatDuration(*e.session_duration)) : nullptr;
+    j["queueing_method"] = e.queueing_method
+                               ? nlohmann::json(std::string(QueueingMethodName(*e.queueing_method)))
+                               : nullptr;
+    j["mode"] = e.mode ? nlohmann::json(std::string(RoomModeName(*e.mode))) : nullptr;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
 }  // namespace
 
 EffectiveRoom EffectiveRoomSettings(const config::RoomConfig& room, const RuntimeState& state) {
@@ -102,6 +135,7 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const RuntimeSta
                          {"estimated_wait_seconds", m.estimated_wait_seconds}};
       }
     }
+    r["events"] = EventsJson(room.events, now);
     rooms[room.name] = std::move(r);
   }
   j["rooms"] = std::move(rooms);

@@ -272,5 +272,30 @@ TEST(RoomEventsTest, MarksAreTakenOnceAndKept) {
   EXPECT_EQ(v[0].start, 8u);
 }
 
+// GET /v1/state shows each room's events with their phase and next change.
+TEST(RoomEventsTest, StateJsonShowsPhaseAndNextChange) {
+  config::Config config;
+  config::RoomConfig room;
+  room.name = "shop";
+  RoomEventConfig e = Event("sale", kT0, kT0 + 60'000, kT0 + 120'000);
+  e.total_active_users = 40;
+  room.events = {e};
+  config.rooms = {room};
+  nlohmann::json j =
+      admin::EffectiveStateJson(config, admin::RuntimeState{}, admin::MetricsSnapshot{},
+                                admin::StoreHealth{}, At(kT0 + 1'000));
+  const nlohmann::json& ev = j["rooms"]["shop"]["events"][0];
+  EXPECT_EQ(ev["name"], "sale");
+  EXPECT_EQ(ev["phase"], "prequeue");
+  EXPECT_EQ(ev["next_change"], ev["start"]);
+  EXPECT_EQ(ev["total_active_users"], 40);
+  EXPECT_TRUE(ev["new_users_per_minute"].is_null());
+  nlohmann::json later =
+      admin::EffectiveStateJson(config, admin::RuntimeState{}, admin::MetricsSnapshot{},
+                                admin::StoreHealth{}, At(kT0 + 500'000));
+  EXPECT_EQ(later["rooms"]["shop"]["events"][0]["phase"], "ended");
+  EXPECT_TRUE(later["rooms"]["shop"]["events"][0]["next_change"].is_null());
+}
+
 }  // namespace
 }  // namespace tidegate::queue
