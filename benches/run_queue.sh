@@ -107,3 +107,4 @@ echo "| tidegate queue page | $T_RPS | $(col tidegate 5) |"
 echo "| nginx return 200 | $N_RPS | $(col nginx 5) |"
 echo
 awk -v t="$T_RPS" -v n="$N_RPS" 'BEGIN { printf "ratio tidegate / nginx: %.2fx req/s (target >= 1.0x)\n", t / n }'
+awk -v t="$(col tidegate 5)" -v n="$(col nginx 5)" 'BEGIN { printf "CPU per request tidegate / nginx: %.2fx (lower is better)\n", t / n }'

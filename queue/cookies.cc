@@ -1,5 +1,7 @@
 #include "queue/cookies.h"
 
+#include <charconv>
+
 namespace tidegate::queue {
 namespace {
 
@@ -21,10 +23,14 @@ std::string CookieName(CookieKind kind, std::string_view room, bool tls) {
 std::string SetCookieValue(std::string_view name, std::string_view value, bool tls,
                            std::optional<int64_t> max_age_seconds) {
   std::string out;
-  out.reserve(name.size() + value.size() + 64);
+  out.reserve(name.size() + value.size() + 72);
   out.append(name).append("=").append(value).append("; Path=/; HttpOnly; SameSite=Lax");
   if (tls) out += "; Secure";
-  if (max_age_seconds) out += "; Max-Age=" + std::to_string(*max_age_seconds);
+  if (max_age_seconds) {
+    char digits[24];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, *max_age_seconds);
+    out.append("; Max-Age=").append(digits, end);
+  }
   return out;
 }
 

@@ -2,9 +2,14 @@
 
 #include <openssl/sha.h>
 
+#include <time.h>
+
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <set>
 
+#include "pages/html_escape.h"
 #include "pages/local_time.h"
 #include "pages/page_template.h"
 #include "queue/queue_page_template.h"
@@ -104,38 +109,59 @@ std::string HashSources(const std::string& html, const std::string& tag) {
   return sources.empty() ? " 'none'" : sources;
 }
 
+// HTML-escaped text; most values need no escaping and are copied at once.
+void AppendText(std::string_view text, std::string* out) {
+  if (text.find_first_of("&<>\"'") == std::string_view::npos) {
+    out->append(text);
+  } else {
+    pages::AppendEscapedHtml(text, out);
+  }
+}
+
+template <typename T>
+void AppendNumber(T number, std::string* out) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
+  out->append(digits, end);
+}
+
+// pages::FormatIsoLocal without printf (per request): "2026-11-23T14:30:05+01:00".
+constexpr size_t kIsoBytes = 25;
+std::string_view FormatIsoLocal(int64_t now_ms, char (&out)[kIsoBytes]) {
+  time_t seconds = static_cast<time_t>(now_ms / 1000);
+  struct tm t {};
+  localtime_r(&seconds, &t);
+  auto two = [&out](size_t at, long value) {
+    out[at] = static_cast<char>('0' + value / 10 % 10);
+    out[at + 1] = static_cast<char>('0' + value % 10);
+  };
+  long year = std::clamp(t.tm_year + 1900L, 0L, 9999L);
+  two(0, year / 100);
+  two(2, year % 100);
+  out[4] = '-';
+  two(5, t.tm_mon + 1);
+  out[7] = '-';
+  two(8, t.tm_mday);
+  out[10] = 'T';
+  two(11, t.tm_hour);
+  out[13] = ':';
+  two(14, t.tm_min);
+  out[16] = ':';
+  two(17, t.tm_sec);
+  long offset = t.tm_gmtoff;
+  out[19] = offset < 0 ? '-' : '+';
+  if (offset < 0) offset = -offset;
+  two(20, offset / 3600);
+  out[22] = ':';
+  two(23, offset / 60 % 60);
+  return std::string_view(out, kIsoBytes);
+}
+
 std::string Minutes(int64_t seconds, Language language) {
   return std::to_string((seconds + 59) / 60) + (language == Language::kFrench ? " min" : " min");
 }
 
 }  // namespace
-
-std::string EscapeHtml(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (char c : text) {
-    switch (c) {
-      case '&':
-        out += "&amp;";
-        break;
-      case '<':
-        out += "&lt;";
-        break;
-      case '>':
-        out += "&gt;";
-        break;
-      case '"':
-        out += "&quot;";
-        break;
-      case '\'':
-        out += "&#39;";
-        break;
-      default:
-        out += c;
-    }
-  }
-  return out;
-}
 
 std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered,
                                                      std::string* error) {
@@ -158,6 +184,7 @@ std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered
     if (!literal.empty()) v.pieces.push_back({Slot::kLiteral, std::move(literal)});
     if (next == std::string::npos) break;
     v.pieces.push_back({slot, {}});
+    v.has_time = v.has_time || slot == Slot::kUpdated || slot == Slot::kUpdatedIso;
     at = next + marker_size;
   }
   if (v.literal_bytes > 20'000) {
@@ -216,30 +243,39 @@ std::optional<QueuePage> QueuePage::Build(const config::SiteConfig& site, const 
 
 std::string QueuePage::Render(Language language, bool closed, const QueuePageValues& values) const {
   const Variant& v = variants_[static_cast<size_t>(language) * 2 + (closed ? 1 : 0)];
+  // One local-time conversion for both times: "2026-11-23T14:30:05+01:00",
+  // whose characters 11-15 are the clock ("14:30").
+  char iso_buffer[kIsoBytes];
+  std::string_view iso;
+  std::string_view clock;
+  if (v.has_time) {
+    iso = FormatIsoLocal(values.now_ms, iso_buffer);
+    clock = iso.substr(11, 5);
+  }
   std::string out;
-  out.reserve(v.literal_bytes + 256);
+  out.reserve(v.literal_bytes + 160 + values.self_url.size() * 2);
   for (const Piece& piece : v.pieces) {
     switch (piece.slot) {
       case Slot::kLiteral:
         out += piece.text;
         break;
       case Slot::kPosition:
-        out += std::to_string(values.position);
+        AppendNumber(values.position, &out);
         break;
       case Slot::kWait:
-        out += EscapeHtml(WaitText(values.wait, language));
+        AppendText(WaitText(values.wait, language), &out);
         break;
       case Slot::kUpdated:
-        out += ClockText(values.now_ms);
+        out += clock;
         break;
       case Slot::kUpdatedIso:
-        out += pages::FormatIsoLocal(pages::WallTime(std::chrono::milliseconds(values.now_ms)));
+        out += iso;
         break;
       case Slot::kProgress:
-        out += std::to_string(values.progress);
+        AppendNumber(values.progress, &out);
         break;
       case Slot::kSelfUrl:
-        out += EscapeHtml(values.self_url);
+        AppendText(values.self_url, &out);
         break;
     }
   }

@@ -57,14 +57,12 @@ class QueuePage {
     std::vector<Piece> pieces;
     std::string csp;
     size_t literal_bytes = 0;
+    bool has_time = false;  // a kUpdated or kUpdatedIso slot
   };
   static std::optional<Variant> Prepare(const std::string& rendered, std::string* error);
 
   std::array<Variant, 4> variants_;  // [language * 2 + closed]
   std::string origin_;
 };
-
-// HTML escaping for attribute and text values.
-std::string EscapeHtml(std::string_view text);
 
 }  // namespace tidegate::queue

@@ -10,6 +10,7 @@ const char kQueuePageTemplate[] = R"TPL(<!DOCTYPE html>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="robots" content="noindex">
+<link rel="icon" href="data:,">
 <title>{{title}}</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f4f6f8;color:#1b2733;line-height:1.5}
@@ -52,6 +53,7 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
   var refresh = Number(main.getAttribute("data-refresh")) || 5;
   var url = main.getAttribute("data-poll");
   var live = document.getElementById("tg-live");
+  main.setAttribute("data-script", "on");
   function set(id, text) {
     var el = document.getElementById(id);
     if (el && text !== undefined && el.textContent !== String(text)) el.textContent = text;

@@ -13,6 +13,8 @@
 // blocks are allowed by the page's Content-Security-Policy through their
 // SHA-256 hashes, computed when the template is loaded; the script must not
 // contain per-visitor values (read them from data- attributes or the JSON).
+// The built-in script marks <main> with data-script="on" when it runs (the
+// browser test tells a scripted page from a script-less one by it).
 #pragma once
 
 namespace tidegate::queue {

@@ -1,23 +1,118 @@
 #include "queue/token.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <charconv>
+#include <initializer_list>
+#include <mutex>
 
 namespace tidegate::queue {
+
+struct MacCtxFree {
+  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
+};
+using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
+
+// A key id and its HMAC-SHA256 context keyed with the secret (null if
+// OpenSSL failed), plus spare copies of it: a signature borrows one, resets
+// it to the keyed state (EVP_MAC_init without a key) and gives it back, so
+// the steady state allocates nothing. The mutex guards `spare` only.
+struct TokenCodec::KeyedMac {
+  std::string id;
+  MacCtx keyed;
+  std::mutex mutex;
+  std::vector<MacCtx> spare;
+};
+
 namespace {
 
 constexpr std::string_view kMacContext = "tidegate.v1|";
 constexpr size_t kMacBytes = 32;
 
-std::string Hmac(std::string_view secret, std::string_view message) {
-  unsigned char out[EVP_MAX_MD_SIZE];
-  unsigned int length = 0;
-  HMAC(EVP_sha256(), secret.data(), static_cast<int>(secret.size()),
-       reinterpret_cast<const unsigned char*>(message.data()), message.size(), out, &length);
-  return std::string(reinterpret_cast<char*>(out), length);
+// An HMAC-SHA256 context keyed with `secret` (null on an OpenSSL failure).
+MacCtx KeyedContext(std::string_view secret) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+  if (mac == nullptr) return nullptr;
+  MacCtx ctx(EVP_MAC_CTX_new(mac));
+  EVP_MAC_free(mac);  // the context holds its own reference
+  if (!ctx) return nullptr;
+  char digest[] = "SHA256";
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
+                         OSSL_PARAM_construct_end()};
+  if (EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
+                   params) != 1) {
+    return nullptr;
+  }
+  return ctx;
+}
+
+// At most this many spare contexts per key (one per concurrent signer).
+constexpr size_t kMaxSpare = 64;
+
+}  // namespace
+
+// HMAC of the concatenation of `parts` with `key`.
+bool TokenCodec::Mac(KeyedMac& key, std::initializer_list<std::string_view> parts,
+                     unsigned char* out) {
+  if (!key.keyed) return false;
+  MacCtx ctx;
+  {
+    std::lock_guard<std::mutex> lock(key.mutex);
+    if (!key.spare.empty()) {
+      ctx = std::move(key.spare.back());
+      key.spare.pop_back();
+    }
+  }
+  if (ctx) {
+    if (EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) != 1) ctx.reset();  // back to keyed
+  }
+  if (!ctx) ctx.reset(EVP_MAC_CTX_dup(key.keyed.get()));
+  if (!ctx) return false;
+  bool ok = true;
+  for (std::string_view part : parts) {
+    ok = ok && EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()),
+                              part.size()) == 1;
+  }
+  size_t length = 0;
+  ok = ok && EVP_MAC_final(ctx.get(), out, &length, kMacBytes) == 1 && length == kMacBytes;
+  if (ok) {
+    std::lock_guard<std::mutex> lock(key.mutex);
+    if (key.spare.size() < kMaxSpare) key.spare.push_back(std::move(ctx));
+  }
+  return ok;
+}
+
+namespace {
+
+constexpr char kBase64Url[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+void AppendBase64Url(std::string_view bytes, std::string* out) {
+  const auto* in = reinterpret_cast<const unsigned char*>(bytes.data());
+  size_t n = bytes.size();
+  size_t at = out->size();
+  out->resize(at + n / 3 * 4 + (n % 3 == 0 ? 0 : n % 3 + 1));
+  char* o = out->data() + at;
+  size_t i = 0;
+  for (; i + 3 <= n; i += 3) {
+    uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
+    *o++ = kBase64Url[v >> 18];
+    *o++ = kBase64Url[(v >> 12) & 63];
+    *o++ = kBase64Url[(v >> 6) & 63];
+    *o++ = kBase64Url[v & 63];
+  }
+  if (n - i == 1) {
+    uint32_t v = uint32_t{in[i]} << 16;
+    *o++ = kBase64Url[v >> 18];
+    *o++ = kBase64Url[(v >> 12) & 63];
+  } else if (n - i == 2) {
+    uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8);
+    *o++ = kBase64Url[v >> 18];
+    *o++ = kBase64Url[(v >> 12) & 63];
+    *o++ = kBase64Url[(v >> 6) & 63];
+  }
 }
 
 std::vector<std::string_view> Split(std::string_view text, char separator) {
@@ -55,78 +150,137 @@ bool TimesValid(int64_t start_ms, int64_t expires_ms, int64_t now_ms) {
 }  // namespace
 
 std::string Base64UrlEncode(std::string_view bytes) {
-  std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
-  int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(bytes.data()),
-                          static_cast<int>(bytes.size()));
-  out.resize(static_cast<size_t>(n));
-  while (!out.empty() && out.back() == '=') out.pop_back();
-  for (char& c : out) {
-    if (c == '+') c = '-';
-    if (c == '/') c = '_';
-  }
+  std::string out;
+  out.reserve((bytes.size() + 2) / 3 * 4);
+  AppendBase64Url(bytes, &out);
   return out;
 }
 
 std::optional<std::string> Base64UrlDecode(std::string_view text) {
   if (text.size() % 4 == 1 || text.size() > 4096) return std::nullopt;
-  std::string in(text);
-  for (char& c : in) {
-    if (c == '-') {
-      c = '+';
+  std::string out;
+  out.reserve(text.size() / 4 * 3 + 2);
+  uint32_t bits = 0;
+  int count = 0;
+  for (char c : text) {
+    uint32_t v;
+    if (c >= 'A' && c <= 'Z') {
+      v = static_cast<uint32_t>(c - 'A');
+    } else if (c >= 'a' && c <= 'z') {
+      v = static_cast<uint32_t>(c - 'a') + 26;
+    } else if (c >= '0' && c <= '9') {
+      v = static_cast<uint32_t>(c - '0') + 52;
+    } else if (c == '-') {
+      v = 62;
     } else if (c == '_') {
-      c = '/';
-    } else if (c == '+' || c == '/' || c == '=') {
-      return std::nullopt;  // not base64url
+      v = 63;
+    } else {
+      return std::nullopt;  // not base64url (padding, '+', '/' included)
+    }
+    bits = (bits << 6) | v;
+    if (++count == 4) {
+      out.push_back(static_cast<char>(bits >> 16));
+      out.push_back(static_cast<char>((bits >> 8) & 0xff));
+      out.push_back(static_cast<char>(bits & 0xff));
+      bits = 0;
+      count = 0;
     }
   }
-  size_t padding = (4 - in.size() % 4) % 4;
-  in.append(padding, '=');
-  std::string out(in.size() / 4 * 3, '\0');
-  int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                          reinterpret_cast<const unsigned char*>(in.data()),
-                          static_cast<int>(in.size()));
-  if (n < 0 || static_cast<size_t>(n) < padding) return std::nullopt;
-  out.resize(static_cast<size_t>(n) - padding);
-  // Reject non-canonical encodings (stray bits in the last character), so a
-  // token has exactly one accepted spelling.
-  if (Base64UrlEncode(out) != text) return std::nullopt;
+  // A partial group: the stray low bits must be zero, so a token has
+  // exactly one accepted spelling.
+  if (count == 2) {
+    if ((bits & 0xf) != 0) return std::nullopt;
+    out.push_back(static_cast<char>(bits >> 4));
+  } else if (count == 3) {
+    if ((bits & 0x3) != 0) return std::nullopt;
+    out.push_back(static_cast<char>(bits >> 10));
+    out.push_back(static_cast<char>((bits >> 2) & 0xff));
+  }
   return out;
 }
 
-TokenCodec::TokenCodec(std::vector<SigningKey> keys) : keys_(std::move(keys)) {}
+TokenCodec::TokenCodec(std::vector<SigningKey> keys) {
+  keys_.reserve(keys.size());
+  for (SigningKey& k : keys) {
+    auto key = std::make_unique<KeyedMac>();
+    key->id = std::move(k.id);
+    key->keyed = KeyedContext(k.secret);
+    keys_.push_back(std::move(key));
+  }
+}
 
-std::string TokenCodec::Sign(const std::string& payload) const {
-  const SigningKey& key = keys_.front();
-  std::string message = std::string(kMacContext) + key.id + "|" + payload;
-  return key.id + "." + Base64UrlEncode(payload) + "." + Base64UrlEncode(Hmac(key.secret, message));
+TokenCodec::~TokenCodec() = default;
+TokenCodec::TokenCodec(TokenCodec&&) noexcept = default;
+TokenCodec& TokenCodec::operator=(TokenCodec&&) noexcept = default;
+
+std::string TokenCodec::Sign(std::string_view payload) const {
+  KeyedMac& key = *keys_.front();
+  unsigned char mac[kMacBytes];
+  if (!Mac(key, {kMacContext, key.id, "|", payload}, mac)) return "";
+  std::string out;
+  out.reserve(key.id.size() + 2 + (payload.size() + 2) / 3 * 4 + 43);
+  out.append(key.id).push_back('.');
+  AppendBase64Url(payload, &out);
+  out.push_back('.');
+  AppendBase64Url(std::string_view(reinterpret_cast<char*>(mac), kMacBytes), &out);
+  return out;
 }
 
 std::optional<std::string> TokenCodec::Open(std::string_view text) const {
   if (text.size() > 1024) return std::nullopt;
-  std::vector<std::string_view> parts = Split(text, '.');
-  if (parts.size() != 3) return std::nullopt;
-  const SigningKey* key = nullptr;
-  for (const SigningKey& k : keys_) {
-    if (k.id == parts[0]) key = &k;
+  size_t dot1 = text.find('.');
+  if (dot1 == std::string_view::npos) return std::nullopt;
+  size_t dot2 = text.find('.', dot1 + 1);
+  if (dot2 == std::string_view::npos || text.find('.', dot2 + 1) != std::string_view::npos) {
+    return std::nullopt;
+  }
+  std::string_view id = text.substr(0, dot1);
+  KeyedMac* key = nullptr;
+  for (const std::unique_ptr<KeyedMac>& k : keys_) {
+    if (k->id == id) key = k.get();
   }
   if (key == nullptr) return std::nullopt;  // unknown or retired key id
-  std::optional<std::string> payload = Base64UrlDecode(parts[1]);
-  std::optional<std::string> mac = Base64UrlDecode(parts[2]);
+  std::optional<std::string> payload = Base64UrlDecode(text.substr(dot1 + 1, dot2 - dot1 - 1));
+  std::optional<std::string> mac = Base64UrlDecode(text.substr(dot2 + 1));
   if (!payload || !mac || mac->size() != kMacBytes) return std::nullopt;
-  std::string expected = Hmac(key->secret, std::string(kMacContext) + key->id + "|" + *payload);
-  if (CRYPTO_memcmp(expected.data(), mac->data(), kMacBytes) != 0) return std::nullopt;
+  unsigned char expected[kMacBytes];
+  if (!Mac(*key, {kMacContext, key->id, "|", *payload}, expected)) return std::nullopt;
+  if (CRYPTO_memcmp(expected, mac->data(), kMacBytes) != 0) return std::nullopt;
   return payload;
 }
 
+namespace {
+
+template <typename T>
+void AppendField(T number, std::string* out) {
+  char digits[24];
+  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
+  out->push_back('|');
+  out->append(digits, end);
+}
+
+// "<purpose>|<room>|<a>|<b>|<c>" with no temporary strings.
+template <typename A>
+std::string Payload(char purpose, std::string_view room, A a, int64_t b, int64_t c) {
+  std::string out;
+  out.reserve(room.size() + 2 + 3 * 21);
+  out.push_back(purpose);
+  out.push_back('|');
+  out.append(room);
+  AppendField(a, &out);
+  AppendField(b, &out);
+  AppendField(c, &out);
+  return out;
+}
+
+}  // namespace
+
 std::string TokenCodec::SignWait(const WaitToken& t) const {
-  return Sign("w|" + t.room + "|" + std::to_string(t.ticket) + "|" + std::to_string(t.issued_ms) +
-              "|" + std::to_string(t.expires_ms));
+  return Sign(Payload('w', t.room, t.ticket, t.issued_ms, t.expires_ms));
 }
 
 std::string TokenCodec::SignPass(const PassToken& t) const {
-  return Sign("p|" + t.room + "|" + std::to_string(t.admitted_ms) + "|" + std::to_string(t.bucket) +
-              "|" + std::to_string(t.expires_ms));
+  return Sign(Payload('p', t.room, t.admitted_ms, t.bucket, t.expires_ms));
 }
 
 std::optional<WaitToken> TokenCodec::VerifyWait(std::string_view text, std::string_view room,
@@ -159,9 +313,9 @@ std::optional<PassToken> TokenCodec::VerifyPass(std::string_view text, std::stri
 }
 
 std::string TokenCodec::DerivedSecret(std::string_view label) const {
-  std::string mac =
-      Hmac(keys_.front().secret, std::string(kMacContext) + "derive|" + std::string(label));
-  return Base64UrlEncode(mac);
+  unsigned char mac[kMacBytes];
+  if (!Mac(*keys_.front(), {kMacContext, "derive|", label}, mac)) return "";
+  return Base64UrlEncode(std::string_view(reinterpret_cast<char*>(mac), kMacBytes));
 }
 
 }  // namespace tidegate::queue

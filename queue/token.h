@@ -9,8 +9,13 @@
 // accepted as a pass, nor a token of one room in another (case 43).
 //
 // Contract:
-// * TokenCodec is immutable after construction and thread-safe (const
-//   methods; OpenSSL's one-shot HMAC keeps no shared state).
+// * TokenCodec is thread-safe (const methods) and move-only. Each key's
+//   HMAC context is keyed once, at construction; a signature or check
+//   borrows a spare copy from a small per-key pool (a mutex held for a
+//   pointer swap) and resets it to the keyed state, so there is no
+//   algorithm fetch, key schedule or allocation per token.
+// * Should OpenSSL fail to build a context, Sign*() return "" (never a
+//   valid token) and Verify*() nullopt.
 // * The first key signs; every key verifies (rotation without logging
 //   anyone out). A token with an unknown key id is rejected.
 // * Verify*() return nullopt for anything but a well-formed, correctly
@@ -21,6 +26,8 @@
 #pragma once
 
 #include <cstdint>
+#include <initializer_list>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -53,6 +60,9 @@ class TokenCodec {
  public:
   // `keys` must not be empty (an active room needs [secrets].token_keys).
   explicit TokenCodec(std::vector<SigningKey> keys);
+  ~TokenCodec();
+  TokenCodec(TokenCodec&&) noexcept;
+  TokenCodec& operator=(TokenCodec&&) noexcept;
 
   std::string SignWait(const WaitToken& token) const;
   std::string SignPass(const PassToken& token) const;
@@ -66,11 +76,14 @@ class TokenCodec {
   std::string DerivedSecret(std::string_view label) const;
 
  private:
-  std::string Sign(const std::string& payload) const;
+  struct KeyedMac;  // a key and its keyed HMAC contexts (token.cc)
+
+  static bool Mac(KeyedMac& key, std::initializer_list<std::string_view> parts, unsigned char* out);
+  std::string Sign(std::string_view payload) const;
   // The verified payload, or nullopt.
   std::optional<std::string> Open(std::string_view text) const;
 
-  std::vector<SigningKey> keys_;
+  std::vector<std::unique_ptr<KeyedMac>> keys_;
 };
 
 // base64url without padding (RFC 4648 §5).

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include "pages/local_time.h"
 #include "queue/token.h"
 
 namespace tidegate::queue {
@@ -66,6 +67,23 @@ TEST(QueuePageTest, CspAllowsExactlyTheInlineScriptByHash) {
   EXPECT_NE(csp.find("script-src 'sha256-" + b64 + "'"), std::string::npos) << csp;
   EXPECT_NE(csp.find("default-src 'none'"), std::string::npos);
   EXPECT_NE(csp.find("connect-src 'self'"), std::string::npos);
+}
+
+// The page formats its times itself (no printf per request): the same
+// texts as pages::FormatClock / FormatIsoLocal, in the process's time zone.
+TEST(QueuePageTest, TimesMatchThePagesFormatters) {
+  QueuePage page = Page();
+  for (int64_t ms : {int64_t{0}, int64_t{1'700'000'000'000}, int64_t{1'763'900'000'999},
+                     int64_t{1'711'846'799'000}, int64_t{4'102'444'799'000}}) {
+    QueuePageValues v;
+    v.now_ms = ms;
+    std::string html = page.Render(Language::kEnglish, false, v);
+    pages::WallTime t{std::chrono::milliseconds(ms)};
+    EXPECT_NE(html.find("datetime=\"" + pages::FormatIsoLocal(t) + "\">" + pages::FormatClock(t) +
+                        "</time>"),
+              std::string::npos)
+        << ms << ": " << html.substr(html.find("<time"), 80);
+  }
 }
 
 TEST(QueuePageTest, WaitTexts) {

@@ -1,8 +1,12 @@
 #include "queue/token.h"
 
 #include <gtest/gtest.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 
 #include <string>
+#include <thread>
+#include <vector>
 
 #include "queue/cookies.h"
 
@@ -135,6 +139,72 @@ TEST(Base64UrlTest, RoundTripAndStrictness) {
   EXPECT_FALSE(Base64UrlDecode("YQ=="));
   EXPECT_FALSE(Base64UrlDecode("YR")) << "non-canonical trailing bits";
   EXPECT_FALSE(Base64UrlDecode("a+b/"));
+}
+
+// The token format is fixed (cookies issued before an upgrade stay valid):
+// recompute tokens with OpenSSL's one-shot HMAC.
+std::string Expected(const std::string& payload) {
+  std::string message = "tidegate.v1|k1|" + payload;
+  unsigned char mac[EVP_MAX_MD_SIZE];
+  unsigned int length = 0;
+  HMAC(EVP_sha256(), kSecret1.data(), static_cast<int>(kSecret1.size()),
+       reinterpret_cast<const unsigned char*>(message.data()), message.size(), mac, &length);
+  return "k1." + Base64UrlEncode(payload) + "." +
+         Base64UrlEncode(std::string_view(reinterpret_cast<char*>(mac), length));
+}
+
+TEST(TokenTest, FormatIsTheDocumentedOne) {
+  TokenCodec codec = Codec();
+  EXPECT_EQ(GoodWait(codec), Expected("w|shop|42|" + std::to_string(kNow - 1000) + "|" +
+                                      std::to_string(kNow + 3'600'000)));
+  EXPECT_EQ(codec.SignPass({"shop", -5, 7, 9}), Expected("p|shop|-5|7|9"));
+  EXPECT_EQ(codec.SignWait({"a", UINT64_MAX, 0, 1}), Expected("w|a|18446744073709551615|0|1"));
+}
+
+// The keyed HMAC contexts are pooled: many threads signing and verifying at
+// once get exactly the single-threaded answers.
+TEST(TokenTest, SignsAndVerifiesFromManyThreadsAtOnce) {
+  TokenCodec codec({{"k2", kSecret2}, {"k1", kSecret1}});
+  TokenCodec old_codec = Codec();
+  std::string reference = codec.SignWait({"shop", 7, kNow, kNow + 1000});
+  std::string old_pass = GoodPass(old_codec);
+  std::vector<std::thread> threads;
+  std::vector<int> failures(8, 0);
+  for (size_t t = 0; t < failures.size(); ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 2000; ++i) {
+        if (codec.SignWait({"shop", 7, kNow, kNow + 1000}) != reference) ++failures[t];
+        if (!codec.VerifyPass(old_pass, "shop", kNow)) ++failures[t];
+        if (codec.VerifyPass(reference, "shop", kNow)) ++failures[t];
+      }
+    });
+  }
+  for (std::thread& t : threads) t.join();
+  for (int f : failures) EXPECT_EQ(f, 0);
+}
+
+// Base64url against OpenSSL's standard base64 for every length up to 64.
+TEST(Base64UrlTest, MatchesStandardBase64WithTheUrlAlphabet) {
+  std::string bytes;
+  for (int n = 0; n <= 64; ++n) {
+    std::string standard(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(standard.data()),
+                              reinterpret_cast<const unsigned char*>(bytes.data()),
+                              static_cast<int>(bytes.size()));
+    standard.resize(static_cast<size_t>(len));
+    while (!standard.empty() && standard.back() == '=') standard.pop_back();
+    for (char& c : standard) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    EXPECT_EQ(Base64UrlEncode(bytes), standard) << n;
+    EXPECT_EQ(Base64UrlDecode(standard), bytes) << n;
+    bytes.push_back(static_cast<char>(n * 37 + 251));
+  }
+  // A last character of a 2- or 3-character group with stray low bits
+  // (not 0 in the 4 or 2 bits beyond the last byte) is refused.
+  const std::string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+  for (size_t v = 0; v < alphabet.size(); ++v) {
+    EXPECT_EQ(Base64UrlDecode(std::string("Y") + alphabet[v]).has_value(), v % 16 == 0) << v;
+    EXPECT_EQ(Base64UrlDecode(std::string("YW") + alphabet[v]).has_value(), v % 4 == 0) << v;
+  }
 }
 
 }  // namespace
