@@ -111,11 +111,13 @@ std::string HashSources(const std::string& html, const std::string& tag) {
 
 // HTML-escaped text; most values need no escaping and are copied at once.
 void AppendText(std::string_view text, std::string* out) {
-  if (text.find_first_of("&<>\"'") == std::string_view::npos) {
-    out->append(text);
-  } else {
-    pages::AppendEscapedHtml(text, out);
+  for (char c : text) {
+    if (c == '&' || c == '<' || c == '>' || c == '"' || c == '\'') {
+      pages::AppendEscapedHtml(text, out);
+      return;
+    }
   }
+  out->append(text);
 }
 
 template <typename T>
