@@ -2,6 +2,12 @@
 
 #include <nlohmann/json.hpp>
 
+#include <chrono>
+
+#include "admin/time_util.h"
+#include "pages/html_escape.h"
+#include "queue/room_events.h"
+
 namespace tidegate::queue {
 namespace {
 
@@ -9,6 +15,29 @@ using Outcome = Visit::Outcome;
 
 int RefreshSeconds(const CompiledRoom& room) {
   return std::max<int>(1, static_cast<int>(room.config.refresh_interval.count() / 1000));
+}
+
+// Scheduled events' pre-queue (queue/room_events.h): no position until the
+// draw; `draw_at` says when.
+void AwaitingDrawJson(const Visit& v, pages::Language language, nlohmann::json* j) {
+  (*j)["position"] = nullptr;
+  (*j)["estimated_wait_seconds"] = nullptr;
+  (*j)["draw_at"] = admin::FormatRfc3339(
+      std::chrono::system_clock::time_point(std::chrono::milliseconds(v.draw_at_ms)));
+  (*j)["wait_text"] = DrawAtText(v.draw_at_ms, language);
+  (*j)["progress"] = 0;
+  (*j)["message"] = PrequeueMessage(v.draw_at_ms, language);
+}
+
+// Replaces the text of the element opened by `open_tag` in a rendered page
+// (the built-in template's ids; a merchant template without them is left as is).
+void ReplaceElementText(std::string_view open_tag, std::string_view text, std::string* html) {
+  size_t at = html->find(open_tag);
+  if (at == std::string::npos) return;
+  at += open_tag.size();
+  size_t end = html->find('<', at);
+  if (end == std::string::npos) return;
+  html->replace(at, end - at, pages::EscapeHtml(text));
 }
 
 nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Language language,
@@ -23,6 +52,7 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
     j["updated_text"] = QueuePage::ClockText(now_ms);
     j["progress"] = v.progress;
     j["message"] = QueuePage::PositionMessage(v.position, language);
+    if (v.awaiting_draw) AwaitingDrawJson(v, language, &j);
   } else if (v.outcome == Outcome::kClosed) {
     j["in_queue"] = false;
     j["admitted"] = false;
@@ -83,6 +113,12 @@ Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language lang
   r.headers.Add("X-Content-Type-Options", "nosniff");
   r.headers.Add("Referrer-Policy", "same-origin");
   r.body = room.page->Render(language, closed, values);
+  if (v.awaiting_draw) {
+    ReplaceElementText("<div id=\"tg-live\" role=\"status\" aria-live=\"polite\">",
+                       PrequeueMessage(v.draw_at_ms, language), &r.body);
+    ReplaceElementText("<dd id=\"tg-position\">", "\u2014", &r.body);
+    ReplaceElementText("<dd id=\"tg-wait\">", DrawAtText(v.draw_at_ms, language), &r.body);
+  }
   return r;
 }
 

@@ -6,6 +6,7 @@
 #include <array>
 #include <cstring>
 
+#include "queue/queue_page.h"
 #include "queue/room_logic.h"
 
 namespace tidegate::queue {
@@ -181,6 +182,24 @@ TicketPlace PlaceWithEvents(const std::vector<config::RoomEventConfig>& events,
     }
   }
   return out;
+}
+
+std::string PrequeueMessage(int64_t draw_at_ms, pages::Language language) {
+  std::string at = QueuePage::ClockText(draw_at_ms);
+  if (language == pages::Language::kFrench) {
+    return "La vente ouvre à " + at +
+           ". Tous les visiteurs arrivés avant l'ouverture reçoivent leur place par tirage au "
+           "sort à " +
+           at + " ; gardez cette page ouverte.";
+  }
+  return "The sale opens at " + at +
+         ". Everyone who arrives before then gets a place drawn at random at " + at +
+         "; keep this page open.";
+}
+
+std::string DrawAtText(int64_t draw_at_ms, pages::Language language) {
+  std::string at = QueuePage::ClockText(draw_at_ms);
+  return language == pages::Language::kFrench ? "tirage au sort à " + at : "draw at " + at;
 }
 
 }  // namespace tidegate::queue

@@ -28,6 +28,7 @@
 
 #include "admin/effective_view.h"
 #include "config/config.h"
+#include "pages/language.h"
 #include "queue/room_store.h"
 
 namespace tidegate::queue {
@@ -96,5 +97,10 @@ struct TicketPlace {
 TicketPlace PlaceWithEvents(const std::vector<config::RoomEventConfig>& events,
                             const std::vector<EventMarksView>& marks, uint64_t ticket,
                             int64_t now_ms, std::string_view seed);
+
+// Shoppers' texts during the pre-queue (English, French): the JSON
+// `message` and `wait_text`, and the queue page's live region.
+std::string PrequeueMessage(int64_t draw_at_ms, pages::Language language);
+std::string DrawAtText(int64_t draw_at_ms, pages::Language language);
 
 }  // namespace tidegate::queue

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "queue/cookies.h"
+#include "queue/room_events.h"
 #include "queue/room_logic.h"
 
 namespace tidegate::queue {
@@ -49,8 +50,14 @@ Visit Failure(const Context& c) {
 
 void FillQueued(const CompiledRoom& room, const RoomLimits& limits, uint64_t number,
                 int64_t issued_ms, int64_t now, Visit* v) {
-  RoomCounters c = room.runtime->store().Snapshot();
   v->outcome = Outcome::kQueued;
+  if (number == UINT64_MAX) {  // PlaceOf: a pre-queue ticket before the draw
+    EventState events = EventStateAt(room.config.events, now);
+    v->awaiting_draw = true;
+    v->draw_at_ms = events.phase == EventPhase::kPrequeue ? events.next_change_ms : now;
+    return;
+  }
+  RoomCounters c = room.runtime->store().Snapshot();
   v->position = number > c.serving ? number - c.serving : 1;
   v->wait = room.runtime->EstimateFor(v->position, limits);
   double waited = static_cast<double>(std::max<int64_t>(0, now - issued_ms)) / 1000.0;

@@ -53,6 +53,10 @@ struct Visit {
   uint64_t position = 0;                 // queued: visitors ahead + 1
   WaitRange wait;
   int progress = 0;
+  // Queued in a scheduled event's pre-queue: no position until the draw at
+  // draw_at_ms (queue/room_events.h); position, wait and progress are 0.
+  bool awaiting_draw = false;
+  int64_t draw_at_ms = 0;
 };
 
 class VisitWaiter {

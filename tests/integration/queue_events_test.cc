@@ -1,0 +1,248 @@
+// Scheduled events in the real binary (local store, real HTTP, the demo
+// shop): during the pre-queue every visitor is queued without a position
+// (JSON `position: null`, `draw_at`); at the event's start the pre-queue is
+// drawn — positions are a shuffle of the tickets, not their order — later
+// arrivals are behind every drawn visitor, and admission follows the drawn
+// places (the event's limits: one shopper at a time, a checkout frees the
+// slot).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <chrono>
+#include <ctime>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/harness/connection.h"
+#include "tests/integration/harness/demo_shop.h"
+#include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+using std::chrono::system_clock;
+
+constexpr int kPrequeueVisitors = 30;
+
+struct Visitor {
+  std::string pass;
+  std::string wait;
+  std::string Cookie() const {
+    std::string c;
+    if (!pass.empty()) c += "tg_pass_shop=" + pass;
+    if (!wait.empty()) c += std::string(c.empty() ? "" : "; ") + "tg_wait_shop=" + wait;
+    return c;
+  }
+  void Absorb(const HttpMessage& m) {
+    for (const auto& [name, value] : m.headers) {
+      if (name != "Set-Cookie" && name != "set-cookie") continue;
+      std::string pair = value.substr(0, value.find(';'));
+      std::string n = pair.substr(0, pair.find('='));
+      std::string v = pair.substr(pair.find('=') + 1);
+      if (n == "tg_pass_shop") pass = v;
+      if (n == "tg_wait_shop") wait = v;
+    }
+  }
+};
+
+std::string Rfc3339(system_clock::time_point t) {
+  std::time_t s = system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&s, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
+}
+
+class QueueEventsTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    shop_ = StartDemoShopOrFail(dir_);
+    std::ofstream(dir_.File("k1")) << "queue-events-test-signing-key-0123456789\n";
+  }
+
+  void TearDown() override {
+    if (!tidegate_) return;
+    ASSERT_TRUE(tidegate_->process().Running()) << "tidegate died:\n" << tidegate_->Stderr();
+    EXPECT_EQ(tidegate_->Stop(std::chrono::seconds(10)), 0) << tidegate_->Stderr();
+  }
+
+  // The room admits freely (auto, 1000 places) outside the event; the event
+  // lets one shopper in at a time.
+  void Start(system_clock::time_point prequeue, system_clock::time_point start) {
+    ASSERT_TRUE(shop_);
+    TidegateOptions options;
+    options.config =
+        "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\n"
+        "drain_timeout = \"5s\"\n"
+        "\n[upstream]\nservers = [\"127.0.0.1:" +
+        std::to_string(shop_->port()) +
+        "\"]\n"
+        "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
+        "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\n"
+        "total_active_users = 1000\nnew_users_per_minute = 6000\n"
+        "\n[[rooms.shop.events]]\nname = \"launch\"\n"
+        "prequeue_start = " +
+        Rfc3339(prequeue) + "\nstart = " + Rfc3339(start) +
+        "\nend = " + Rfc3339(start + std::chrono::hours(1)) +
+        "\ntotal_active_users = 1\nnew_users_per_minute = 6000\n"
+        "mode = \"queue_all\"\n";
+    tidegate_ = StartTidegateOrFail(dir_, options);
+  }
+
+  HttpMessage Request(const std::string& method, const std::string& target, Visitor* v,
+                      const std::string& extra = "", const std::string& body = "") {
+    auto conn = ConnectOrFail(tidegate_->port());
+    if (!conn) return {};
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
+    if (v != nullptr && !v->Cookie().empty()) req += "Cookie: " + v->Cookie() + "\r\n";
+    req += extra;
+    if (!body.empty() || method == "POST") {
+      req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    req += "Connection: close\r\n\r\n" + body;
+    EXPECT_TRUE(conn->Send(req));
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(5000)));
+    EXPECT_TRUE(m.ok) << m.error;
+    if (v != nullptr) v->Absorb(m);
+    return m;
+  }
+
+  Json Poll(Visitor* v) {
+    return Json::parse(Request("GET", "/.tidegate/queue", v).body, nullptr, false);
+  }
+
+  // Places an order: the shop's answer carries Tidegate-Session: end.
+  HttpMessage Checkout(Visitor* v) {
+    Visitor with_cart = *v;
+    HttpMessage m =
+        Request("POST", "/checkout", &with_cart,
+                "Cookie: cart=1:1\r\nContent-Type: application/x-www-form-urlencoded\r\n",
+                "shipping_method=standard&payment_method=card");
+    v->pass = with_cart.pass;
+    return m;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DemoShop> shop_;
+  std::unique_ptr<TidegateProcess> tidegate_;
+};
+
+TEST_F(QueueEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsQueueBehind) {
+  // The pre-queue is open; the sale starts in 5 s (time for start-up and 30
+  // arrivals on a loaded machine).
+  system_clock::time_point start = std::chrono::ceil<seconds>(system_clock::now()) + seconds(5);
+  Start(system_clock::now() - seconds(60), start);
+  ASSERT_TRUE(tidegate_);
+
+  // 1. Pre-queue: everyone is queued, nobody has a position.
+  std::vector<Visitor> early(kPrequeueVisitors);
+  for (Visitor& v : early) {
+    HttpMessage m = Request("GET", "/", &v, "Accept: application/json\r\n");
+    ASSERT_LT(system_clock::now(), start) << "the machine is too slow for this test's schedule";
+    EXPECT_EQ(m.status, 200);
+    Json j = Json::parse(m.body, nullptr, false);
+    ASSERT_TRUE(j.is_object()) << m.body;
+    EXPECT_EQ(j["in_queue"], true) << j.dump();
+    EXPECT_TRUE(j["position"].is_null()) << j.dump();
+    EXPECT_EQ(j["draw_at"], Rfc3339(start)) << j.dump();
+    EXPECT_TRUE(j["message"].is_string()) << j.dump();
+    EXPECT_FALSE(v.wait.empty());
+    EXPECT_TRUE(v.pass.empty());
+  }
+  // The queue page says it too (French here).
+  Visitor page_visitor = early[0];
+  HttpMessage page = Request("GET", "/", &page_visitor, "Accept-Language: fr\r\n");
+  EXPECT_NE(page.body.find("tirage"), std::string::npos) << page.body.substr(0, 2000);
+
+  // 2. The start: wait (bounded) until the draw is known.
+  auto deadline = steady_clock::now() + seconds(20);
+  Json first;
+  while (steady_clock::now() < deadline) {
+    first = Poll(&early[0]);
+    if (first.is_object() && (first.value("admitted", false) || first["position"].is_number())) {
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(100));  // pacing only
+  }
+  ASSERT_GE(system_clock::now(), start);
+  ASSERT_TRUE(first.is_object() &&
+              (first.value("admitted", false) || first["position"].is_number()))
+      << first.dump();
+
+  // 3. A visitor arriving after the start is behind all of them.
+  Visitor late;
+  Json late_json =
+      Json::parse(Request("GET", "/", &late, "Accept: application/json\r\n").body, nullptr, false);
+  ASSERT_TRUE(late_json.is_object());
+  EXPECT_EQ(late_json["in_queue"], true) << late_json.dump();
+
+  // 4. Positions: one shopper was invited (the event's total_active_users =
+  // 1); the others hold positions 1..29 in a shuffled order, the late one 30.
+  std::vector<int> position(kPrequeueVisitors, 0);  // 0 = admitted
+  int admitted = 0;
+  std::set<int> seen;
+  for (int i = 0; i < kPrequeueVisitors; ++i) {
+    Json j = Poll(&early[static_cast<size_t>(i)]);
+    ASSERT_TRUE(j.is_object());
+    if (j.value("admitted", false)) {
+      ++admitted;
+      continue;
+    }
+    ASSERT_TRUE(j["position"].is_number()) << j.dump();
+    position[static_cast<size_t>(i)] = j["position"].get<int>();
+    seen.insert(position[static_cast<size_t>(i)]);
+  }
+  EXPECT_EQ(admitted, 1);
+  EXPECT_EQ(seen.size(), static_cast<size_t>(kPrequeueVisitors - 1));
+  EXPECT_EQ(*seen.begin(), 1);
+  EXPECT_EQ(*seen.rbegin(), kPrequeueVisitors - 1);
+  std::vector<int> queued_positions;
+  for (int p : position) {
+    if (p != 0) queued_positions.push_back(p);
+  }
+  EXPECT_FALSE(std::is_sorted(queued_positions.begin(), queued_positions.end()))
+      << "positions follow the ticket order: no draw";
+  Json late_again = Poll(&late);
+  EXPECT_EQ(late_again["position"], kPrequeueVisitors) << late_again.dump();
+
+  // 5. Admission follows the drawn places: each checkout frees the slot for
+  // the visitor at position 1, not for the next ticket.
+  auto inside = std::find(position.begin(), position.end(), 0);
+  ASSERT_NE(inside, position.end());
+  Visitor* current = &early[static_cast<size_t>(inside - position.begin())];
+  for (int step = 1; step <= 3; ++step) {
+    HttpMessage order = Checkout(current);
+    EXPECT_EQ(order.status, 200) << order.body.substr(0, 300);
+    auto next = std::find(position.begin(), position.end(), step);
+    auto after = std::find(position.begin(), position.end(), step + 1);
+    ASSERT_NE(next, position.end());
+    ASSERT_NE(after, position.end());
+    Visitor* next_visitor = &early[static_cast<size_t>(next - position.begin())];
+    bool in = false;
+    auto until = steady_clock::now() + seconds(10);
+    while (!in && steady_clock::now() < until) {
+      in = Poll(next_visitor).value("admitted", false);
+      if (!in) std::this_thread::sleep_for(milliseconds(50));  // pacing only
+    }
+    ASSERT_TRUE(in) << "drawn position " << step << " not admitted";
+    Json behind = Poll(&early[static_cast<size_t>(after - position.begin())]);
+    EXPECT_EQ(behind["in_queue"], true) << behind.dump();
+    EXPECT_EQ(behind["position"], 1) << behind.dump();
+    current = next_visitor;
+  }
+}
+
+}  // namespace
+}  // namespace tidegate::itest
