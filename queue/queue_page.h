@@ -12,6 +12,7 @@
 #include <array>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -21,11 +22,12 @@
 namespace tidegate::queue {
 
 struct QueuePageValues {
-  uint64_t position = 0;  // 1 = next in line
-  WaitRange wait;         // estimated wait
-  int64_t now_ms = 0;     // "last updated"
-  int progress = 0;       // 0-100
-  std::string self_url;   // the request target, for the no-script "check again" link
+  uint64_t position = 0;      // 1 = next in line
+  WaitRange wait;             // estimated wait
+  int64_t now_ms = 0;         // "last updated"
+  int progress = 0;           // 0-100
+  std::string_view self_url;  // the request target, for the no-script "check again" link
+                              // (a view: valid during Render())
 };
 
 class QueuePage {

@@ -91,6 +91,9 @@ bool WantsJson(const proxy::RequestHead& head) {
 Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language language, bool json,
                   const std::string& self_url, int64_t now_ms) {
   Reply r;
+  // Room for every header of a queue page, the core's Content-Length and
+  // Connection included: no reallocation on the way.
+  r.headers.mutable_fields().reserve(10);
   r.status = room.config.queued_status;
   if (r.status == 429 || r.status == 503 || v.outcome == Outcome::kUnavailable) {
     r.headers.Add("Retry-After", std::to_string(RefreshSeconds(room)));
