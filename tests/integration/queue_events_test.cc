@@ -21,6 +21,7 @@
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/redis_server.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 
@@ -65,9 +66,16 @@ std::string Rfc3339(system_clock::time_point t) {
   return out;
 }
 
-class QueueEventsTest : public ::testing::Test {
+// Runs with the local store and with Redis (one instance; the marks and
+// the draw are the same code over RoomStore::Mark).
+class QueueEventsTest : public ::testing::TestWithParam<std::string> {
  protected:
   void SetUp() override {
+    if (GetParam() == "redis") {
+      if (!RedisServer::Available()) GTEST_SKIP() << "redis-server is not installed";
+      redis_ = StartRedisOrFail(dir_);
+      ASSERT_TRUE(redis_);
+    }
     shop_ = StartDemoShopOrFail(dir_);
     std::ofstream(dir_.File("k1")) << "queue-events-test-signing-key-0123456789\n";
   }
@@ -87,8 +95,7 @@ class QueueEventsTest : public ::testing::Test {
         "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\n"
         "drain_timeout = \"5s\"\n"
         "\n[upstream]\nservers = [\"127.0.0.1:" +
-        std::to_string(shop_->port()) +
-        "\"]\n"
+        std::to_string(shop_->port()) + "\"]\n" + StateSection() +
         "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
         "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\n"
         "total_active_users = 1000\nnew_users_per_minute = 6000\n"
@@ -134,12 +141,19 @@ class QueueEventsTest : public ::testing::Test {
     return m;
   }
 
+  std::string StateSection() const {
+    if (!redis_) return "";
+    return "\n[state]\nbackend = \"redis\"\nredis = \"" + redis_->address() +
+           "\"\non_failure = \"closed\"\n";
+  }
+
   TempDir dir_;
+  std::unique_ptr<RedisServer> redis_;
   std::unique_ptr<DemoShop> shop_;
   std::unique_ptr<TidegateProcess> tidegate_;
 };
 
-TEST_F(QueueEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsQueueBehind) {
+TEST_P(QueueEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsQueueBehind) {
   // The pre-queue is open; the sale starts in 5 s (time for start-up and 30
   // arrivals on a loaded machine).
   system_clock::time_point start = std::chrono::ceil<seconds>(system_clock::now()) + seconds(5);
@@ -187,6 +201,17 @@ TEST_F(QueueEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsQueueBehind) {
       Json::parse(Request("GET", "/", &late, "Accept: application/json\r\n").body, nullptr, false);
   ASSERT_TRUE(late_json.is_object());
   EXPECT_EQ(late_json["in_queue"], true) << late_json.dump();
+  // The first tick of the event invites exactly one place (its
+  // total_active_users = 1); ticks run at most every 250 ms, so wait for it:
+  // the late visitor then stands 30th.
+  Json late_now;
+  auto invited_by = steady_clock::now() + seconds(10);
+  while (steady_clock::now() < invited_by) {
+    late_now = Poll(&late);
+    if (late_now.is_object() && late_now["position"] == kPrequeueVisitors) break;
+    std::this_thread::sleep_for(milliseconds(50));  // pacing only
+  }
+  ASSERT_EQ(late_now["position"], kPrequeueVisitors) << late_now.dump();
 
   // 4. Positions: one shopper was invited (the event's total_active_users =
   // 1); the others hold positions 1..29 in a shuffled order, the late one 30.
@@ -243,6 +268,9 @@ TEST_F(QueueEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsQueueBehind) {
     current = next_visitor;
   }
 }
+
+INSTANTIATE_TEST_SUITE_P(Backends, QueueEventsTest, ::testing::Values("local", "redis"),
+                         [](const auto& info) { return info.param; });
 
 }  // namespace
 }  // namespace tidegate::itest
