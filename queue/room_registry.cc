@@ -61,12 +61,25 @@ class FailoverRoomStore : public RoomStore {
         [=, this](Done<RoomCounters> d) { shared_->Tick(limits, now_ms, std::move(d)); },
         [=](RoomState& s) { return TickStep(s, limits, now_ms); });
   }
+  // Marks never fall back to local state: every instance must agree on
+  // them and EventMarks caches a known mark for the process's life, so a
+  // mark is only ever taken from Redis (a failure is retried by the caller).
   void Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) override {
-    RoomLimits limits;
-    Route<uint64_t>(
-        limits, now_ms, std::move(done),
-        [=, this](Done<uint64_t> d) { shared_->Mark(name, now_ms, std::move(d)); },
-        [=, this](RoomState& s) { return marks_.try_emplace(name, s.tickets).first->second; });
+    if (runtime_->degraded() && now_ms < retry_at_ms_.load(std::memory_order_relaxed)) {
+      StoreResult<uint64_t> out;
+      out.ok = false;
+      out.error = "redis unavailable (retrying soon)";
+      if (done) done(out);
+      return;
+    }
+    shared_->Mark(name, now_ms, [this, now_ms, done = std::move(done)](const auto& r) {
+      if (r.ok) {
+        Recovered();
+      } else {
+        Failed(now_ms, r.error);
+      }
+      if (done) done(r);
+    });
   }
   RoomCounters Snapshot() const override {
     if (runtime_->degraded() && mode_ == config::StoreFailureMode::kLocal) {
@@ -166,7 +179,6 @@ class FailoverRoomStore : public RoomStore {
   RoomState local_;
   RoomCounters local_last_;
   bool seeded_ = false;
-  std::map<std::string, uint64_t> marks_;
 };
 
 RoomRuntime::RoomRuntime(std::unique_ptr<RoomStore> store, RedisRoomLinks* links)

@@ -28,6 +28,8 @@
 //     counters seen (tickets, serving, active sessions), with the full
 //     configured limits; tickets issued then are carried back to Redis;
 //   - open / closed: calls fail (the gate forwards / answers 503).
+//   Mark() (scheduled events) never falls back: it fails until Redis is
+//   back, so every instance agrees on the marks.
 //   Warnings go to stderr: one at each transition, then at most one per 10 s.
 // * FillMetrics() is for the control thread (/metrics, GET /v1/state).
 #pragma once
