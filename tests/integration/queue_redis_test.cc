@@ -7,6 +7,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -258,6 +259,8 @@ TEST_F(QueueRedisTest, AdmittedRequestsMakeNoRedisCommand) {
   // Ticks: at most one per 250 ms (+1 at each end); renewals: at most one.
   long bound = static_cast<long>(seconds / 0.25) + 2 + 1;
   EXPECT_LE(calls, bound) << kRequests << " requests in " << seconds << " s";
+  std::printf("[ measure  ] %d admitted requests in %.2f s: %ld room script calls (ticks)\n",
+              kRequests, seconds, calls);
   EXPECT_LT(calls, kRequests / 10);
 }
 
@@ -454,7 +457,8 @@ TEST_F(QueueRedisTest, RedisRestartedManyTimesNoFdLeak) {
     HttpMessage m = Request("GET", "/", &v);
     return m.status == 200 && !v.pass.empty();
   };
-  ASSERT_TRUE(visit());
+  // Several connections, so that both workers have made their Redis link.
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(visit());
   int fds_before = CountOpenFds(tidegate_->pid());
   for (int round = 0; round < 5; ++round) {
     ASSERT_TRUE(redis_->Stop());
@@ -468,7 +472,8 @@ TEST_F(QueueRedisTest, RedisRestartedManyTimesNoFdLeak) {
         << round << ": back on Redis";
   }
   int fds_after = CountOpenFds(tidegate_->pid());
-  EXPECT_LE(fds_after, fds_before + 2) << "before " << fds_before << ", after " << fds_after;
+  // Slack: a link may be between sockets at either measurement.
+  EXPECT_LE(fds_after, fds_before + 3) << "before " << fds_before << ", after " << fds_after;
 }
 
 }  // namespace
