@@ -35,8 +35,31 @@ std::vector<EventMarksView> EventMarks::Ensure(RoomStore& store,
     if (out[i].prequeue && now_ms >= ToUnixMs(e.start)) {
       out[i].start = Get(store, StartMarkName(e.name), now_ms);
     }
+    if (out[i].prequeue) {
+      std::lock_guard<std::mutex> lock(cells_->mutex);
+      cells_->known_per_event[e.name] = out[i].start ? 2 : 1;
+    }
   }
   return out;
+}
+
+void EventMarks::Take(RoomStore& store, const std::vector<config::RoomEventConfig>& events,
+                      int64_t now_ms) {
+  {
+    std::lock_guard<std::mutex> lock(cells_->mutex);
+    bool known = true;
+    for (const config::RoomEventConfig& e : events) {
+      if (now_ms < ToUnixMs(e.prequeue_start)) break;
+      auto it = cells_->known_per_event.find(e.name);
+      int needed = now_ms >= ToUnixMs(e.start) ? 2 : 1;
+      if (it == cells_->known_per_event.end() || it->second < needed) {
+        known = false;
+        break;
+      }
+    }
+    if (known) return;
+  }
+  Ensure(store, events, now_ms);
 }
 
 }  // namespace tidegate::queue

@@ -124,7 +124,7 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room) const {
   // Scheduled events: take the marks this phase needs (the pre-queue mark
   // before any pre-queue ticket is issued by this request), then the limits.
   int64_t now = clock_();
-  room.runtime->event_marks.Ensure(room.runtime->store(), room.config.events, now);
+  room.runtime->event_marks.Take(room.runtime->store(), room.config.events, now);
   return LimitsWithEvents(effective, EventStateAt(room.config.events, now));
 }
 

@@ -264,6 +264,14 @@ TEST(RoomEventsTest, MarksAreTakenOnceAndKept) {
   std::vector<EventMarksView> v = marks.Ensure(store, events, kT0 + 60'000);
   EXPECT_EQ(v[0].prequeue, 3u);
   EXPECT_EQ(v[0].start, 8u);
+  // Take() on a cache that knows both marks asks nothing more.
+  marks.Take(store, events, kT0 + 61'000);
+  EXPECT_EQ(marks.Ensure(store, events, kT0 + 61'000)[0].start, 8u);
+  // Take() alone takes the marks, like Ensure().
+  EventMarks taker;
+  LocalRoomStore fresh;
+  taker.Take(fresh, events, kT0 + 1);
+  EXPECT_EQ(taker.Ensure(fresh, events, kT0 + 1)[0].prequeue, 0u);
   // Another process's cache asks the store: the same recorded values.
   EventMarks other;
   for (int i = 0; i < 5; ++i) store.Arrive(l, kT0 + 70'000, false, [](const auto&) {});
