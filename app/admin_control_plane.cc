@@ -5,11 +5,16 @@
 
 namespace tidegate::app {
 
+namespace {
+constexpr char kStorePart[] = "state_store";
+}  // namespace
+
 AdminControlPlane::AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state,
-                                     const queue::RoomRegistry* rooms,
+                                     proxy::HealthBoard* health, const queue::RoomRegistry* rooms,
                                      const banner::BannerStats* banner_stats,
                                      const maintenance::MaintenanceStats* maintenance_stats)
     : runtime_state_(runtime_state),
+      health_(health),
       rooms_(rooms),
       banner_stats_(banner_stats),
       maintenance_stats_(maintenance_stats),
@@ -87,6 +92,17 @@ bool AdminControlPlane::Start(event_base* control_base,
   runtime_->SetStateCallback([this](std::shared_ptr<const admin::RuntimeState> state) {
     runtime_state_->Publish(std::move(state));
   });
+  if (health_ != nullptr) {
+    PostStoreHealth();
+    health_timer_.reset(event_new(
+        control_base, -1, EV_PERSIST,
+        [](evutil_socket_t, short, void* self) {
+          static_cast<AdminControlPlane*>(self)->PostStoreHealth();
+        },
+        this));
+    timeval every_second{1, 0};
+    event_add(health_timer_.get(), &every_second);
+  }
   std::string where = runtime_->server().port() != 0
                           ? admin.listen.host + ":" + std::to_string(runtime_->server().port())
                           : admin.listen.text;
@@ -112,8 +128,22 @@ void AdminControlPlane::Stop() {
   if (runtime_ && host_ != nullptr) {
     host_->error_log().Write(proxy::LogLevel::kInfo, "admin.stop", "admin API stopped");
   }
+  health_timer_.reset();
+  if (health_ != nullptr) health_->Clear(kStorePart);
   runtime_.reset();
   host_ = nullptr;
+}
+
+void AdminControlPlane::PostStoreHealth() {
+  if (!runtime_) return;
+  admin::StoreHealth h = runtime_->store().Health();
+  if (h.healthy) {
+    health_->Clear(kStorePart);
+  } else {
+    // The operators' switches in force are the last known ones; changes
+    // are refused until the store is back (docs/state.md).
+    health_->Set(kStorePart, h.backend + ": " + h.last_error + "; last known state in force");
+  }
 }
 
 void AdminControlPlane::Warn(std::string_view key, std::string_view message) const {

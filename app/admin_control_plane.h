@@ -20,6 +20,8 @@
 #include "banner/banner_filter.h"
 #include "maintenance/maintenance_gate.h"
 #include "proxy/control_plane.h"
+#include "proxy/health_board.h"
+#include "proxy/libevent_handles.h"
 #include "proxy/published.h"
 #include "queue/room_registry.h"
 
@@ -28,12 +30,14 @@ namespace tidegate::app {
 class AdminControlPlane : public proxy::ControlPlane {
  public:
   // Every new run-time state is published to `runtime_state` (read by the
-  // gates on the workers). `rooms` (the waiting rooms' live counters, for
-  // /metrics and GET /v1/state), `banner_stats` and `maintenance_stats` may
-  // be null. All must
-  // outlive this object.
+  // gates on the workers). The state store's health is posted to `health`
+  // as part "state_store" every second while running (/.tidegate/health).
+  // `health`, `rooms` (the waiting rooms' live counters, for /metrics and
+  // GET /v1/state), `banner_stats` and `maintenance_stats` may be null. All
+  // must outlive this object.
   AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state,
-                    const queue::RoomRegistry* rooms, const banner::BannerStats* banner_stats,
+                    proxy::HealthBoard* health, const queue::RoomRegistry* rooms,
+                    const banner::BannerStats* banner_stats,
                     const maintenance::MaintenanceStats* maintenance_stats);
   ~AdminControlPlane() override;
 
@@ -45,10 +49,13 @@ class AdminControlPlane : public proxy::ControlPlane {
  private:
   void Warn(std::string_view key, std::string_view message) const;
   void FillRoomMetrics(admin::MetricsSnapshot* m) const;
+  void PostStoreHealth();
 
   const proxy::ControlPlaneHost* host_ = nullptr;
   std::shared_ptr<const config::Config> started_config_;
   proxy::Published<admin::RuntimeState>* runtime_state_;
+  proxy::HealthBoard* health_;
+  proxy::EventPtr health_timer_;
   const queue::RoomRegistry* rooms_;
   const banner::BannerStats* banner_stats_;
   const maintenance::MaintenanceStats* maintenance_stats_;

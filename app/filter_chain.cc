@@ -9,8 +9,9 @@
 namespace tidegate::app {
 
 TidegateFilterChain::TidegateFilterChain(std::chrono::steady_clock::time_point started,
-                                         const proxy::Published<admin::RuntimeState>* runtime_state)
-    : started_(started), runtime_state_(runtime_state) {}
+                                         const proxy::Published<admin::RuntimeState>* runtime_state,
+                                         proxy::HealthBoard* health)
+    : started_(started), runtime_state_(runtime_state), health_(health) {}
 
 bool TidegateFilterChain::Build(const config::Config& config, int workers,
                                 proxy::FilterChain* chain, std::string* error) const {
@@ -28,6 +29,17 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   chain->factories.push_back(std::move(status_page));
   // Waiting room: /.tidegate/queue (status JSON) before the built-in routes.
   rooms_->Configure(config.state);  // [state]: rooms on Redis or local
+  if (health_ != nullptr) {
+    // A room whose shared store fails runs in [state].on_failure: health
+    // says so while it lasts.
+    std::string detail = "shared store failing; on_failure = " +
+                         std::string(config::StoreFailureModeName(config.state.on_failure));
+    health_->SetProbe([rooms = rooms_, detail](std::vector<proxy::DegradedPart>* parts) {
+      for (const std::string& room : rooms->DegradedRooms()) {
+        parts->push_back({"room:" + room, detail});
+      }
+    });
+  }
   auto waiting_room = queue::WaitingRoom::Build(config, rooms_.get(), runtime_state_, error);
   if (!waiting_room) return false;
   chain->factories.push_back(std::make_unique<queue::QueueStatusFactory>(waiting_room));
@@ -37,6 +49,7 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   builtin.version = TIDEGATE_VERSION;
   builtin.started = started_;
   builtin.config_files = config.source_files;
+  builtin.health = health_;
   chain->factories.push_back(std::make_unique<proxy::BuiltinRoutesFactory>(std::move(builtin)));
   // 3. Maintenance gate: a feature that is off answers 503 before anyone
   //    queues for it.

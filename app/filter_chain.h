@@ -8,6 +8,7 @@
 #include "admin/runtime_state.h"
 #include "banner/banner_filter.h"
 #include "maintenance/maintenance_gate.h"
+#include "proxy/health_board.h"
 #include "proxy/published.h"
 #include "proxy/snapshot.h"
 #include "queue/room_registry.h"
@@ -16,9 +17,12 @@ namespace tidegate::app {
 
 class TidegateFilterChain : public proxy::FilterChainBuilder {
  public:
-  // `runtime_state` (operators' switches) must outlive every snapshot.
+  // `runtime_state` (operators' switches) and `health` (what
+  // /.tidegate/health reports; the rooms' store failures are added to it
+  // here) must outlive every snapshot.
   TidegateFilterChain(std::chrono::steady_clock::time_point started,
-                      const proxy::Published<admin::RuntimeState>* runtime_state);
+                      const proxy::Published<admin::RuntimeState>* runtime_state,
+                      proxy::HealthBoard* health);
   bool Build(const config::Config& config, int workers, proxy::FilterChain* chain,
              std::string* error) const override;
   // The waiting rooms' live state: kept across reloads (owned here because
@@ -32,6 +36,7 @@ class TidegateFilterChain : public proxy::FilterChainBuilder {
  private:
   std::chrono::steady_clock::time_point started_;
   const proxy::Published<admin::RuntimeState>* runtime_state_;
+  proxy::HealthBoard* health_;
   std::shared_ptr<queue::RoomRegistry> rooms_ = std::make_shared<queue::RoomRegistry>();
   std::shared_ptr<banner::BannerStats> banner_stats_ = std::make_shared<banner::BannerStats>();
   std::shared_ptr<maintenance::MaintenanceStats> maintenance_stats_ =

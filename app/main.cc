@@ -122,8 +122,12 @@ int main(int argc, char** argv) {
   // by the gates on every request; outlives the server and its workers.
   tidegate::proxy::Published<tidegate::admin::RuntimeState> runtime_state(
       std::make_shared<const tidegate::admin::RuntimeState>());
-  tidegate::app::TidegateFilterChain filters(started, &runtime_state);
-  tidegate::app::AdminControlPlane admin(&runtime_state, &filters.rooms(), &filters.banner_stats(),
+  // What /.tidegate/health reports as degraded: the operators' state store
+  // (posted by the admin control plane) and the rooms' stores (probed).
+  tidegate::proxy::HealthBoard health;
+  tidegate::app::TidegateFilterChain filters(started, &runtime_state, &health);
+  tidegate::app::AdminControlPlane admin(&runtime_state, &health, &filters.rooms(),
+                                         &filters.banner_stats(),
                                          &filters.maintenance_stats());  // outlives the server
   tidegate::proxy::Server server(source, filters, &admin);
   int status = server.Run(config);

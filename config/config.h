@@ -14,6 +14,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace tidegate::config {
@@ -74,6 +75,12 @@ struct UpstreamConfig {
 
 enum class StateBackend { kLocal, kRedis };
 enum class StoreFailureMode { kLocal, kOpen, kClosed };
+// "local" | "open" | "closed", as written in [state].on_failure.
+constexpr std::string_view StoreFailureModeName(StoreFailureMode mode) {
+  return mode == StoreFailureMode::kLocal  ? "local"
+         : mode == StoreFailureMode::kOpen ? "open"
+                                           : "closed";
+}
 
 struct StateConfig {
   StateBackend backend = StateBackend::kLocal;

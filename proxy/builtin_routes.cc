@@ -68,7 +68,14 @@ std::unique_ptr<StreamFilter> BuiltinRoutesFactory::CreateFilter(FilterCallbacks
 
 std::string BuiltinRoutesFactory::HealthJson(std::chrono::steady_clock::time_point now) const {
   auto uptime = std::chrono::duration_cast<std::chrono::seconds>(now - config_.started).count();
-  nlohmann::json body = {{"status", "ok"},
+  nlohmann::json degraded = nlohmann::json::array();
+  if (config_.health != nullptr) {
+    for (const DegradedPart& p : config_.health->Parts()) {
+      degraded.push_back({{"part", p.part}, {"detail", p.detail}});
+    }
+  }
+  nlohmann::json body = {{"status", degraded.empty() ? "ok" : "degraded"},
+                         {"degraded", std::move(degraded)},
                          {"version", config_.version},
                          {"workers", config_.workers},
                          {"uptime_seconds", uptime},

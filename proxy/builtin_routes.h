@@ -3,8 +3,12 @@
 // Contract: first filter of every chain. Any request whose normalised path
 // (proxy/path_normalizer.h, case-insensitive, ";params" stripped) is
 // "/.tidegate" or lies below it is answered by the proxy and never forwarded:
-//   /.tidegate/health → 200 JSON {status, version, workers, uptime_seconds,
-//                       config_files}; HEAD gets the head only;
+//   /.tidegate/health → 200 JSON {status, degraded, version, workers,
+//                       uptime_seconds, config_files}; status is "ok", or
+//                       "degraded" while a part listed in `degraded`
+//                       ([{part, detail}], from the HealthBoard) runs in its
+//                       configured failure mode — still 200: the instance
+//                       is alive and serving; HEAD gets the head only;
 //   anything else     → 404 (JSON when the client asks for JSON).
 // Answers do not depend on the origin, so they work when it is down.
 // The factory is immutable and shared by all workers.
@@ -16,6 +20,7 @@
 #include <vector>
 
 #include "proxy/filter.h"
+#include "proxy/health_board.h"
 
 namespace tidegate::proxy {
 
@@ -24,6 +29,7 @@ struct BuiltinRoutesConfig {
   std::string version;
   std::chrono::steady_clock::time_point started;
   std::vector<std::string> config_files;
+  const HealthBoard* health = nullptr;  // null: never degraded; must outlive the factory
 };
 
 // True when `target` addresses the reserved /.tidegate space.

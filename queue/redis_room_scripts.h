@@ -7,15 +7,17 @@
 //   KEYS[1] <room>:s            hash: tickets serving admitted credit last_tick ratio
 //   KEYS[2] <room>:sessions     hash: bucket -> sessions last counted there
 //   KEYS[3] <room>:admissions   hash: bucket -> admissions
-//   KEYS[4] <room>:claims       hash: bucket -> admissions of queued visitors
+//   KEYS[4] <room>:claims       hash: bucket invited in -> admissions of queued visitors
 //   KEYS[5] <room>:invitations  hash: bucket -> serving advances
 //   KEYS[6] <room>:marks        hash: mark name -> tickets when first marked
+//   KEYS[7] <room>:cohorts      hash: bucket -> first queue number invited in it
 // Bucket hashes are pruned by every Tick (sessions to session_duration, the
 // others to 12 buckets): O(1) memory per room whatever the queue length.
 //
 // ARGV: 1 now_ms (0 = use Redis TIME, the shared clock), 2 queueing (1/0:
 // mode != off and method fifo/random), 3 random (1/0), 4 total_active_users,
-// 5 new_users_per_minute, 6 session_ms, 7.. the method's arguments.
+// 5 new_users_per_minute, 6 session_ms, 7 refresh_ms, 8.. the method's
+// arguments.
 // Reply: an array of strings {a, b, tickets, serving, active, admitted_total,
 // admitted_per_minute, claim_ratio, now_ms}; a and b are the method's result.
 // Doubles are written with %.17g, so they round-trip exactly.
@@ -36,6 +38,7 @@ local random = ARGV[3] == '1'
 local total = tonumber(ARGV[4])
 local npm = tonumber(ARGV[5])
 local session_ms = tonumber(ARGV[6])
+local refresh_ms = tonumber(ARGV[7])
 local BUCKET = 10000
 local cur = math.floor(now / BUCKET)
 local sb = math.max(1, math.floor((session_ms + BUCKET - 1) / BUCKET))
@@ -108,10 +111,19 @@ end
 local function has_space()
   return active() + outstanding() + 1.0 <= total + 1e-9
 end
-local function count_admission(from_queue)
+-- The bucket number n was invited in (-1: older than the buckets kept);
+-- the same scan as CohortOf in room_logic.cc.
+local function cohort_of(n)
+  local cohort = -1
+  for b, first in pairs(H(7)) do
+    if first <= n and b > cohort then cohort = b end
+  end
+  return cohort
+end
+local function count_admission(cohort)
   add(2, cur, 1)
   add(3, cur, 1)
-  if from_queue then add(4, cur, 1) end
+  if cohort >= 0 then add(4, cohort, 1) end
   admitted = admitted + 1
 end
 local function save()
@@ -125,13 +137,13 @@ local function reply(a, b)
 end
 )lua";
 
-// ARGV[7] may_admit_directly (1/0).
+// ARGV[8] may_admit_directly (1/0).
 inline constexpr std::string_view kArrive = R"lua(
 refill()
 local a, b = 0, 0
-if ARGV[7] == '1' and tickets <= serving and credit >= 1.0 and has_space() then
+if ARGV[8] == '1' and tickets <= serving and credit >= 1.0 and has_space() then
   credit = credit - 1.0
-  count_admission(false)
+  count_admission(-1)
   a, b = 1, cur
 else
   tickets = tickets + 1
@@ -141,12 +153,12 @@ save()
 return reply(a, b)
 )lua";
 
-// ARGV[7] the queue number.
+// ARGV[8] the queue number.
 inline constexpr std::string_view kClaim = R"lua(
-local number = tonumber(ARGV[7])
+local number = tonumber(ARGV[8])
 local a, b = 0, 0
 if number ~= 0 and number <= serving and active() < total then
-  count_admission(true)
+  count_admission(cohort_of(number))
   a, b = 1, cur
   save()
 end
@@ -154,43 +166,49 @@ return reply(a, b)
 )lua";
 
 inline constexpr std::string_view kAdmit = R"lua(
-count_admission(false)
+count_admission(-1)
 save()
 return reply(cur, 0)
 )lua";
 
-// ARGV[7] the session's old bucket.
+// ARGV[8] the session's old bucket.
 inline constexpr std::string_view kRenew = R"lua(
-local old = tonumber(ARGV[7])
+local old = tonumber(ARGV[8])
 if old >= cur then return reply(old, 0) end
 if old > cur - sb and get(2, old) > 0 then add(2, old, -1) end
 add(2, cur, 1)
 return reply(cur, 0)
 )lua";
 
-// ARGV[7] the session's bucket.
+// ARGV[8] the session's bucket.
 inline constexpr std::string_view kEnd = R"lua(
-local bucket = tonumber(ARGV[7])
+local bucket = tonumber(ARGV[8])
 if bucket > cur or bucket <= cur - sb then return reply(0, 0) end
 if get(2, bucket) <= 0 then return reply(0, 0) end
 add(2, bucket, -1)
 return reply(1, 0)
 )lua";
 
-// ARGV[7] a floor for `tickets`: tickets this instance issued on its own
+// ARGV[8] a floor for `tickets`: tickets this instance issued on its own
 // while Redis was unreachable (on_failure = local), so that they are invited
 // in turn once Redis is back (0 = none).
 inline constexpr std::string_view kTick = R"lua(
-local floor = tonumber(ARGV[7]) or 0
+local floor = tonumber(ARGV[8]) or 0
 if floor > tickets then tickets = floor end
 refill()
 prune(2, cur - sb)
 prune(3, cur - 12)
 prune(4, cur - 12)
 prune(5, cur - 12)
-local invited = sum(5, cur - 7, cur - 2)
+prune(7, cur - 12)
+-- The claim ratio over the 6 newest cohorts whose live visitors have all
+-- had a refresh interval to poll (ClaimRatioNewestCohort in room_logic.cc).
+local wait = math.floor((math.max(0, refresh_ms) + BUCKET - 1) / BUCKET)
+if wait > 5 then wait = 5 end
+local newest = cur - 1 - wait
+local invited = sum(5, newest - 5, newest)
 if invited >= 20 then
-  local r = sum(4, cur - 6, cur - 1) / invited
+  local r = sum(4, newest - 5, newest) / invited
   if r < 0.1 then r = 0.1 end
   if r > 1.0 then r = 1.0 end
   ratio = r
@@ -204,6 +222,10 @@ if queueing and ceiling > serving then
     local invites = math.floor(allowed / ratio + 1e-9)
     invites = math.min(invites, ceiling - serving)
     if invites > 0 then
+      if H(7)[cur] == nil then
+        redis.call('HSET', KEYS[7], cur, fmt(serving + 1))
+        H(7)[cur] = serving + 1
+      end
       serving = serving + invites
       add(5, cur, invites)
       credit = credit - invites * ratio
@@ -214,10 +236,10 @@ save()
 return reply(0, 0)
 )lua";
 
-// ARGV[7] the mark's name.
+// ARGV[8] the mark's name.
 inline constexpr std::string_view kMark = R"lua(
-redis.call('HSETNX', KEYS[6], ARGV[7], fmt(tickets))
-local v = tonumber(redis.call('HGET', KEYS[6], ARGV[7]))
+redis.call('HSETNX', KEYS[6], ARGV[8], fmt(tickets))
+local v = tonumber(redis.call('HGET', KEYS[6], ARGV[8]))
 return reply(v, 0)
 )lua";
 

@@ -148,7 +148,8 @@ RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options
                                RedisRoomLinks* links)
     : options_(std::move(options)), links_(links) {
   std::string base = options_.key_prefix + ":{room:" + room + "}:";
-  for (const char* suffix : {"s", "sessions", "admissions", "claims", "invitations", "marks"}) {
+  for (const char* suffix :
+       {"s", "sessions", "admissions", "claims", "invitations", "marks", "cohorts"}) {
     keys_.push_back(base + suffix);
   }
   scripts_.resize(kOpCount);
@@ -197,6 +198,7 @@ void RedisRoomStore::Run(int op, const RoomLimits& limits, int64_t now_ms, std::
                                    std::to_string(limits.total_active_users),
                                    std::to_string(limits.new_users_per_minute),
                                    std::to_string(limits.session_ms),
+                                   std::to_string(limits.refresh_ms),
                                    std::move(extra)};
   bool remember = op != kMarkOp;  // Mark runs without the room's limits
   link->Eval(scripts_[op], keys_, args,

@@ -11,9 +11,10 @@ namespace {
 
 // Buckets kept for the rate and ghost measurements (2 minutes).
 constexpr int64_t kRateBuckets = 12;
-// The claim ratio is measured over 6 buckets (a minute): claims in the last
-// 6 complete buckets against invitations one bucket earlier (a live visitor
-// polls every few seconds, so it claims within a bucket of its invitation).
+// The claim ratio is measured over 6 cohorts (a minute of invitations): the
+// claims of the visitors invited in those buckets against their number. The
+// newest cohort used is the latest whose every live visitor has had a full
+// refresh interval to poll (ClaimRatioNewestCohort).
 constexpr int64_t kRatioBuckets = 6;
 // Below this many invitations in the window, the ratio keeps its last value.
 constexpr int64_t kRatioMinInvitations = 20;
@@ -29,8 +30,9 @@ int64_t Active(const RoomState& state, const RoomLimits& limits, int64_t cur) {
   return std::max<int64_t>(0, state.sessions.Sum(cur - SessionBuckets(limits) + 1, cur));
 }
 
-// Invited in this bucket or the previous one and not claimed yet, as the
-// expected number of real visitors (ghosts discounted by the claim ratio).
+// Invited in this bucket or the previous one and not claimed yet (claims
+// count by cohort), as the expected number of real visitors (ghosts
+// discounted by the claim ratio).
 double Outstanding(const RoomState& state, int64_t cur) {
   double invited = static_cast<double>(state.invitations.Sum(cur - 1, cur)) * state.claim_ratio;
   double claimed = static_cast<double>(state.claims.Sum(cur - 1, cur));
@@ -59,20 +61,33 @@ void Prune(RoomState& state, const RoomLimits& limits, int64_t cur) {
   state.admissions.PruneBefore(cur - kRateBuckets);
   state.claims.PruneBefore(cur - kRateBuckets);
   state.invitations.PruneBefore(cur - kRateBuckets);
+  state.first_invited.erase(state.first_invited.begin(),
+                            state.first_invited.lower_bound(cur - kRateBuckets));
 }
 
-void UpdateClaimRatio(RoomState& state, int64_t cur) {
-  int64_t invited = state.invitations.Sum(cur - kRatioBuckets - 1, cur - 2);
+// An invitation made in bucket b ends at the latest when b ends; a live
+// visitor claims at its next poll, within refresh_ms of that.
+int64_t ClaimRatioNewestCohort(const RoomLimits& limits, int64_t cur) {
+  int64_t wait = (std::max<int64_t>(0, limits.refresh_ms) + kBucketMillis - 1) / kBucketMillis;
+  return cur - 1 - std::min<int64_t>(wait, kRateBuckets - kRatioBuckets - 1);
+}
+
+void UpdateClaimRatio(RoomState& state, const RoomLimits& limits, int64_t cur) {
+  int64_t newest = ClaimRatioNewestCohort(limits, cur);
+  int64_t oldest = newest - kRatioBuckets + 1;
+  int64_t invited = state.invitations.Sum(oldest, newest);
   if (invited < kRatioMinInvitations) return;
-  int64_t claimed = state.claims.Sum(cur - kRatioBuckets, cur - 1);
+  int64_t claimed = state.claims.Sum(oldest, newest);
   state.claim_ratio =
       std::clamp(static_cast<double>(claimed) / static_cast<double>(invited), kMinClaimRatio, 1.0);
 }
 
-void CountAdmission(RoomState& state, int64_t cur, bool from_queue) {
+// `cohort` is the invitation's bucket for a queued visitor (-1: direct
+// admission, or an invitation older than the buckets kept).
+void CountAdmission(RoomState& state, int64_t cur, int64_t cohort = -1) {
   state.sessions.Add(cur, 1);
   state.admissions.Add(cur, 1);
-  if (from_queue) state.claims.Add(cur, 1);
+  if (cohort >= 0) state.claims.Add(cohort, 1);
   ++state.admitted_total;
 }
 
@@ -101,6 +116,16 @@ void BucketCounts::PruneBefore(int64_t first) {
   counts_.erase(counts_.begin(), counts_.lower_bound(first));
 }
 
+int64_t CohortOf(const RoomState& state, uint64_t number) {
+  // The latest bucket whose first invited number is <= number. The scan
+  // (at most 13 entries) matches the Lua twin's exactly, whatever the data.
+  int64_t cohort = -1;
+  for (const auto& [bucket, first] : state.first_invited) {
+    if (first <= number && bucket > cohort) cohort = bucket;
+  }
+  return cohort;
+}
+
 int64_t SessionBuckets(const RoomLimits& limits) {
   return std::max<int64_t>(1, (limits.session_ms + kBucketMillis - 1) / kBucketMillis);
 }
@@ -126,7 +151,7 @@ ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now
   bool nobody_waiting = state.tickets <= state.serving;
   if (may_admit_directly && nobody_waiting && state.credit >= 1.0 && HasSpace(state, limits, cur)) {
     state.credit -= 1.0;
-    CountAdmission(state, cur, /*from_queue=*/false);
+    CountAdmission(state, cur);
     out.admitted = true;
     out.bucket = cur;
   } else {
@@ -142,7 +167,7 @@ ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_m
   ClaimOutcome out;
   if (number != 0 && number <= state.serving &&
       Active(state, limits, cur) < static_cast<int64_t>(limits.total_active_users)) {
-    CountAdmission(state, cur, /*from_queue=*/true);
+    CountAdmission(state, cur, CohortOf(state, number));
     out.admitted = true;
     out.bucket = cur;
   }
@@ -152,7 +177,7 @@ ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_m
 
 int64_t AdmitStep(RoomState& state, const RoomLimits& limits, int64_t now_ms) {
   int64_t cur = BucketOf(now_ms);
-  CountAdmission(state, cur, /*from_queue=*/false);
+  CountAdmission(state, cur);
   return cur;
 }
 
@@ -180,7 +205,7 @@ RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms
   int64_t cur = BucketOf(now_ms);
   Refill(state, limits, now_ms);
   Prune(state, limits, cur);
-  UpdateClaimRatio(state, cur);
+  UpdateClaimRatio(state, limits, cur);
   bool queueing =
       limits.mode != config::RoomMode::kOff && (limits.method == config::QueueingMethod::kFifo ||
                                                 limits.method == config::QueueingMethod::kRandom);
@@ -195,6 +220,7 @@ RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms
       auto invites = static_cast<uint64_t>(std::floor(allowed / state.claim_ratio + 1e-9));
       invites = std::min<uint64_t>(invites, ceiling - state.serving);
       if (invites > 0) {
+        state.first_invited.emplace(cur, state.serving + 1);  // kept if already there
         state.serving += invites;
         state.invitations.Add(cur, static_cast<int64_t>(invites));
         state.credit -= static_cast<double>(invites) * state.claim_ratio;

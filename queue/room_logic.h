@@ -40,9 +40,17 @@ struct RoomState {
   double claim_ratio = 1;
   BucketCounts sessions;     // active sessions by last-seen bucket
   BucketCounts admissions;   // every admission by bucket (measured rate)
-  BucketCounts claims;       // admissions of queued visitors by bucket
+  BucketCounts claims;       // admissions of queued visitors by the bucket they were invited in
   BucketCounts invitations;  // serving advances by bucket
+  // Bucket -> the first queue number invited in it (numbers are invited in
+  // order, so a claimed number's cohort is the latest bucket whose first
+  // number is <= it). Pruned with the other rate buckets.
+  std::map<int64_t, uint64_t> first_invited;
 };
+
+// The bucket `number` was invited in, or -1 when that is older than the
+// buckets kept.
+int64_t CohortOf(const RoomState& state, uint64_t number);
 
 // Tickets of queueing_method random are shuffled in blocks of this size.
 inline constexpr uint64_t kShuffleBlock = 64;

@@ -136,6 +136,7 @@ class FailoverRoomStore : public RoomStore {
     local_.sessions = BucketCounts();
     local_.invitations = BucketCounts();
     local_.claims = BucketCounts();
+    local_.first_invited.clear();
     if (c.active > 0) local_.sessions.Add(BucketOf(now_ms), c.active);
     local_.last_tick_ms = 0;  // a fresh credit burst
     seeded_ = true;
@@ -149,10 +150,7 @@ class FailoverRoomStore : public RoomStore {
     if (!was || now_ms - last >= 10'000) {
       last_warning_ms_.store(now_ms, std::memory_order_relaxed);
       fprintf(stderr, "tidegate: warning: room '%s': shared store failed (%s); on_failure = %s\n",
-              room_.c_str(), error.c_str(),
-              mode_ == config::StoreFailureMode::kLocal  ? "local"
-              : mode_ == config::StoreFailureMode::kOpen ? "open"
-                                                         : "closed");
+              room_.c_str(), error.c_str(), config::StoreFailureModeName(mode_).data());
       fflush(stderr);
     }
   }

@@ -13,9 +13,12 @@
 //                a pass cookie remembers the bucket it was last counted in;
 //                renewing moves it from that bucket to the current one.
 //                Active = sum of the buckets inside session_duration.
-// * admissions, claims and invitations are also counted per bucket: the
-//                measured admission rate (wait estimate), and the share of
-//                invited visitors who really come back (ghosts).
+// * admissions are counted per bucket (the measured admission rate, for
+//                the wait estimate); invitations and claims are counted by
+//                the bucket of the invitation (its cohort: the first number
+//                invited in each bucket is kept), so the share of invited
+//                visitors who really come back (ghosts) is measured per
+//                cohort, exactly, whatever the invitation rate does.
 // * credit     — a token bucket of admissions, refilled at
 //                new_users_per_minute; Tick() turns credit into invitations,
 //                scaled up by the measured ghost share so that the rate of
@@ -60,6 +63,10 @@ struct RoomLimits {
   uint32_t total_active_users = 500;
   uint32_t new_users_per_minute = 200;
   int64_t session_ms = 300'000;
+  // How often a queued visitor polls ([rooms.NAME].refresh_interval): an
+  // invitation is judged (claimed or ghost) only once every live visitor
+  // has had the time to poll.
+  int64_t refresh_ms = 5'000;
 };
 
 // The room's counters, as last known to this process.

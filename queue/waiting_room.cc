@@ -120,12 +120,18 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room) const {
   static const admin::RuntimeState kEmpty;
   const admin::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kEmpty;
   admin::EffectiveRoom effective = admin::EffectiveRoomSettings(room.config, state);
-  if (room.config.events.empty()) return LimitsOf(effective);
-  // Scheduled events: take the marks this phase needs (the pre-queue mark
-  // before any pre-queue ticket is issued by this request), then the limits.
-  int64_t now = clock_();
-  room.runtime->event_marks.Take(room.runtime->store(), room.config.events, now);
-  return LimitsWithEvents(effective, EventStateAt(room.config.events, now));
+  RoomLimits limits;
+  if (room.config.events.empty()) {
+    limits = LimitsOf(effective);
+  } else {
+    // Scheduled events: take the marks this phase needs (the pre-queue mark
+    // before any pre-queue ticket is issued by this request), then the limits.
+    int64_t now = clock_();
+    room.runtime->event_marks.Take(room.runtime->store(), room.config.events, now);
+    limits = LimitsWithEvents(effective, EventStateAt(room.config.events, now));
+  }
+  limits.refresh_ms = room.config.refresh_interval.count();
+  return limits;
 }
 
 bool WaitingRoom::Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,

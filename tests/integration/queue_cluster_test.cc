@@ -367,16 +367,12 @@ INSTANTIATE_TEST_SUITE_P(Backends, QueueClusterTest,
 // Half of the queue abandons right after arriving (never polls again):
 // ghosts must not stall the queue. Without the ghost correction the real
 // rate would be half the target (every other invitation wasted); the claim
-// ratio (docs/waiting-room.md, Ghosts) brings it back up. Measured over a
-// 130-s run: 5 admissions/s for the first 20 s (ratio not measured yet),
-// then rising, at target from about 100 s (290 of 300 over 100–130 s,
-// −3.3 %): the estimator compares a minute of claims with a minute of
-// invitations one bucket earlier, which reads high while the invitation
-// rate rises, so it converges in 60–90 s. A CI test cannot wait that long:
-// this one checks that the rate over 30–60 s is clearly above the
-// uncorrected half (>= 60 % of target; measured 71–74 %) and never above
-// the target (+5 %). Runs once: three instances on Redis when the Redis room
-// store is built, else one local instance (the same arithmetic).
+// ratio, measured per cohort of invitations (docs/waiting-room.md, Ghosts),
+// brings it to the target once the first cohorts are judged: measured 46 23
+// 38 then 50 50 50 … admissions per 5 s (target 50), 300 of 300 over
+// 30–60 s. Checked: within −7 %/+5 % of the target over 30–60 s. Runs once:
+// three instances on Redis when Redis is available, else one local
+// instance (the same arithmetic).
 TEST_F(ClusterFixture, GhostsDoNotStallTheRate) {
   constexpr int kRate = 600;  // per minute
   Backend backend = RedisSkipReason().empty() ? Backend::kRedis : Backend::kLocal;
@@ -413,9 +409,10 @@ TEST_F(ClusterFixture, GhostsDoNotStallTheRate) {
   }
   std::cout << "\n";
   EXPECT_GT(still_waiting, 0u) << "the queue must not run dry, or the rate means nothing";
-  // The ends of the window move by at most one poll interval (±10
-  // admissions, ±3 %); the bounds are far from both.
-  EXPECT_GE(static_cast<double>(real), expected * 0.60) << "ghosts stall the queue";
+  // The ghost share is judged per cohort of invitations (room_logic.h), so
+  // the correction is in place about 20 s in; the ends of the window move
+  // by at most one poll interval (±10 admissions, ±3 %).
+  EXPECT_GE(static_cast<double>(real), expected * 0.93) << "ghosts stall the queue";
   EXPECT_LE(static_cast<double>(real), expected * 1.05);
   EXPECT_EQ(crowd.errors.load(), 0u) << crowd.first_error();
 }

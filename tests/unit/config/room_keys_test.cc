@@ -1,5 +1,5 @@
-// [rooms.NAME] keys added by the waiting room: refresh_interval, bypass
-// rules, and the refusal of scheduled events (not built yet).
+// [rooms.NAME] keys added by the waiting room: refresh_interval and bypass
+// rules (scheduled events: room_events_config_test.cc).
 #include <gtest/gtest.h>
 
 #include "tests/unit/config/test_helpers.h"
@@ -57,12 +57,6 @@ TEST(RoomKeysTest, BadBypassRulesAreReported) {
       std::string(kRoom) + "bypass_cookie = \"b\"\nbypass_secret_file = \"keys/short\"\n");
   EXPECT_TRUE(HasError(short_secret, "rooms.shop.bypass_secret_file", "at least 16"))
       << AllErrors(short_secret);
-}
-
-TEST(RoomKeysTest, ScheduledEventsAreRefusedClearly) {
-  LoadResult result = LoadWithMinimal(std::string(kRoom) +
-                                      "[[rooms.shop.events]]\nstart = \"2026-11-27T09:00:00Z\"\n");
-  EXPECT_TRUE(HasError(result, "rooms.shop.events", "not supported yet")) << AllErrors(result);
 }
 
 }  // namespace

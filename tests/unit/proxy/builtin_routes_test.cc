@@ -22,8 +22,9 @@ class RecordingCallbacks : public FilterCallbacks {
   StreamInfo info;
 };
 
-BuiltinRoutesFactory MakeFactory() {
+BuiltinRoutesFactory MakeFactory(const HealthBoard* health = nullptr) {
   BuiltinRoutesConfig config;
+  config.health = health;
   config.workers = 3;
   config.version = "9.9.9";
   config.started = std::chrono::steady_clock::now() - std::chrono::seconds(42);
@@ -60,6 +61,37 @@ TEST(BuiltinRoutesTest, HealthAnswersJson) {
   EXPECT_EQ(body["version"], "9.9.9");
   EXPECT_GE(body["uptime_seconds"].get<int>(), 42);
   EXPECT_EQ(body["config_files"][0], "/etc/tidegate/a.toml");
+}
+
+TEST(BuiltinRoutesTest, HealthListsDegradedParts) {
+  HealthBoard board;
+  BuiltinRoutesFactory factory = MakeFactory(&board);
+  RecordingCallbacks fine;
+  RunFilter(factory, fine, "/.tidegate/health");
+  nlohmann::json body = nlohmann::json::parse(fine.body);
+  EXPECT_EQ(body["status"], "ok");
+  EXPECT_TRUE(body["degraded"].empty());
+
+  board.Set("state_store", "redis: connection refused");
+  bool room_down = true;
+  board.SetProbe([&](std::vector<DegradedPart>* parts) {
+    if (room_down) parts->push_back({"room:shop", "on_failure = local"});
+  });
+  RecordingCallbacks degraded;
+  RunFilter(factory, degraded, "/.tidegate/health");
+  EXPECT_EQ(degraded.status, 200) << "alive and serving in its failure mode";
+  body = nlohmann::json::parse(degraded.body);
+  EXPECT_EQ(body["status"], "degraded");
+  ASSERT_EQ(body["degraded"].size(), 2u);
+  EXPECT_EQ(body["degraded"][0]["part"], "state_store");
+  EXPECT_EQ(body["degraded"][0]["detail"], "redis: connection refused");
+  EXPECT_EQ(body["degraded"][1]["part"], "room:shop");
+
+  board.Clear("state_store");
+  room_down = false;
+  RecordingCallbacks healed;
+  RunFilter(factory, healed, "/.tidegate/health");
+  EXPECT_EQ(nlohmann::json::parse(healed.body)["status"], "ok");
 }
 
 TEST(BuiltinRoutesTest, DisguisedPrefixesAreStillOurs) {

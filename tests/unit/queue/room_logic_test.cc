@@ -45,6 +45,7 @@ struct Simulation {
   };
 
   void Run(int64_t duration_ms, int64_t measure_from_ms = 0) {
+    limits.refresh_ms = poll_ms;  // the queue page polls at refresh_interval
     std::mt19937 rng(42);
     std::bernoulli_distribution is_ghost(ghost_share);
     std::vector<Visitor> visitors(1);            // by ticket (index 0 unused)
@@ -155,6 +156,56 @@ TEST(RoomLogicTest, GhostsDoNotStallTheRate) {
   double per_minute = static_cast<double>(sim.claims + sim.direct) / 55.0;
   EXPECT_NEAR(per_minute, 120.0, 6.0) << "claims " << sim.claims << " direct " << sim.direct;
   EXPECT_LT(sim.state.claim_ratio, 0.7);
+}
+
+// The ghost share is measured per cohort of invitations, so the correction
+// is right as soon as the first cohorts are judged, not after a minute of
+// drift: with half the queue abandoning, the real rate is at target from
+// the second minute on.
+TEST(RoomLogicTest, GhostCorrectionIsInPlaceWithinAMinute) {
+  Simulation sim;
+  sim.limits = Limits(100'000, 600);
+  sim.arrivals_per_second = 30;
+  sim.ghost_share = 0.5;
+  sim.Run(150'000, /*measure_from_ms=*/60'000);
+  double per_minute = static_cast<double>(sim.claims + sim.direct) / 1.5;
+  EXPECT_NEAR(per_minute, 600.0, 30.0) << "claims " << sim.claims << " direct " << sim.direct;
+  EXPECT_NEAR(sim.state.claim_ratio, 0.5, 0.08);
+}
+
+// Visitors who poll rarely (refresh_interval 30 s) are not taken for ghosts
+// before they had the time to come back: the rate does not overshoot.
+TEST(RoomLogicTest, SlowPollersAreNotTakenForGhosts) {
+  Simulation sim;
+  sim.limits = Limits(100'000, 120);
+  sim.arrivals_per_second = 5;
+  sim.poll_ms = 30'000;
+  sim.Run(1'800'000, /*measure_from_ms=*/300'000);
+  double per_minute = static_cast<double>(sim.claims + sim.direct) / 25.0;
+  EXPECT_NEAR(per_minute, 120.0, 6.0) << "claims " << sim.claims << " direct " << sim.direct;
+  EXPECT_GT(sim.state.claim_ratio, 0.9);
+}
+
+TEST(RoomLogicTest, ClaimsCountInTheBucketOfTheirInvitation) {
+  RoomState state;
+  RoomLimits limits = Limits(100'000, 600);  // 10 per second, a burst of 50
+  state.tickets = 200;
+  EXPECT_EQ(TickStep(state, limits, kStart).serving, 50u);  // the first burst
+  int64_t first = BucketOf(kStart);
+  RoomCounters later = TickStep(state, limits, kStart + 10'000);
+  ASSERT_GT(later.serving, 50u);
+  EXPECT_EQ(CohortOf(state, 1), first);
+  EXPECT_EQ(CohortOf(state, 50), first);
+  EXPECT_EQ(CohortOf(state, 51), first + 1);
+  EXPECT_EQ(CohortOf(state, later.serving), first + 1);
+  // A visitor invited in the first bucket who claims in the second counts
+  // for the first bucket's cohort.
+  ASSERT_TRUE(ClaimStep(state, limits, kStart + 15'000, 7).admitted);
+  EXPECT_EQ(state.claims.Get(first), 1);
+  EXPECT_EQ(state.claims.Get(first + 1), 0);
+  // Two minutes on, the first cohort is forgotten: a claim counts nowhere.
+  TickStep(state, limits, kStart + 130'000);
+  EXPECT_EQ(CohortOf(state, 7), -1);
 }
 
 TEST(RoomLogicTest, ActiveNeverAboveTotalActiveUsers) {
