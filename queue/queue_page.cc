@@ -311,6 +311,14 @@ std::string QueuePage::ClosedMessage(Language language) {
   return language == Language::kFrench ? kFrench.closed_text : kEnglish.closed_text;
 }
 
+std::string QueuePage::UnavailableMessage(Language language) {
+  return language == Language::kFrench
+             ? "Nous ne pouvons pas vérifier votre place pour le moment. Vous la gardez : "
+               "cette page réessaie d'elle-même."
+             : "We cannot check your place right now. You keep it: this page tries again by "
+               "itself.";
+}
+
 std::string QueuePage::AdmittedMessage(Language language) {
   return language == Language::kFrench ? "C'est votre tour : entrée dans la boutique…"
                                        : "It's your turn: entering the shop…";

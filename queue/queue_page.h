@@ -47,6 +47,9 @@ class QueuePage {
   static std::string PositionMessage(uint64_t position, pages::Language language);
   static std::string ClockText(int64_t now_ms);
   static std::string ClosedMessage(pages::Language language);
+  // The shared store is failing and [state].on_failure = "closed": the
+  // visitor keeps its place, the page tries again by itself.
+  static std::string UnavailableMessage(pages::Language language);
   static std::string AdmittedMessage(pages::Language language);
 
  private:

@@ -64,7 +64,7 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
       .then(function (r) { return r.json(); })
       .then(function (d) {
         if (!d.in_queue) { set("tg-live", d.message || ""); window.location.reload(); return; }
-        set("tg-position", d.position);
+        set("tg-position", d.position === null ? "\u2014" : d.position);
         set("tg-wait", d.wait_text);
         set("tg-updated", d.updated_text);
         var p = document.getElementById("tg-progress");

@@ -13,6 +13,9 @@ namespace {
 
 using Outcome = Visit::Outcome;
 
+// Shown where a position or a wait is not known (an em dash).
+constexpr char kNoValue[] = "\u2014";
+
 int RefreshSeconds(const CompiledRoom& room) {
   return std::max<int>(1, static_cast<int>(room.config.refresh_interval.count() / 1000));
 }
@@ -63,6 +66,9 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
     j["position"] = nullptr;
     j["estimated_wait_seconds"] = nullptr;
     j["refresh_seconds"] = RefreshSeconds(room);
+    j["wait_text"] = kNoValue;
+    j["updated_text"] = QueuePage::ClockText(now_ms);
+    j["message"] = QueuePage::UnavailableMessage(language);
   } else {
     j["in_queue"] = false;
     j["admitted"] = v.admitted;
@@ -116,11 +122,17 @@ Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language lang
   r.headers.Add("X-Content-Type-Options", "nosniff");
   r.headers.Add("Referrer-Policy", "same-origin");
   r.body = room.page->Render(language, closed, values);
+  // No position to show: the pre-queue of a scheduled event (until the
+  // draw), or a failing store with on_failure = "closed".
+  constexpr std::string_view kLive = "<div id=\"tg-live\" role=\"status\" aria-live=\"polite\">";
   if (v.awaiting_draw) {
-    ReplaceElementText("<div id=\"tg-live\" role=\"status\" aria-live=\"polite\">",
-                       PrequeueMessage(v.draw_at_ms, language), &r.body);
-    ReplaceElementText("<dd id=\"tg-position\">", "\u2014", &r.body);
+    ReplaceElementText(kLive, PrequeueMessage(v.draw_at_ms, language), &r.body);
+    ReplaceElementText("<dd id=\"tg-position\">", kNoValue, &r.body);
     ReplaceElementText("<dd id=\"tg-wait\">", DrawAtText(v.draw_at_ms, language), &r.body);
+  } else if (v.outcome == Outcome::kUnavailable) {
+    ReplaceElementText(kLive, QueuePage::UnavailableMessage(language), &r.body);
+    ReplaceElementText("<dd id=\"tg-position\">", kNoValue, &r.body);
+    ReplaceElementText("<dd id=\"tg-wait\">", kNoValue, &r.body);
   }
   return r;
 }

@@ -11,6 +11,7 @@
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <thread>
 #include <vector>
@@ -316,6 +317,15 @@ TEST_F(QueueRedisTest, RedisDownAtStartRunsLocallyThenJoinsRedis) {
   EXPECT_EQ(m.status, 200);
   EXPECT_FALSE(IsQueuePage(m));
   EXPECT_FALSE(early.pass.empty()) << "admitted by the local fallback";
+  // /.tidegate/health says so: alive (200), degraded, and which parts.
+  HttpMessage health = Request("GET", "/.tidegate/health", nullptr);
+  EXPECT_EQ(health.status, 200);
+  Json h = Json::parse(health.body, nullptr, false);
+  EXPECT_EQ(h["status"], "degraded") << health.body;
+  std::set<std::string> parts;
+  for (const Json& p : h["degraded"]) parts.insert(p.value("part", ""));
+  EXPECT_TRUE(parts.count("room:shop")) << health.body;
+  EXPECT_TRUE(parts.count("state_store")) << health.body;
   std::string error;
   ASSERT_TRUE(redis_->Restart(&error)) << error;
   EXPECT_TRUE(Eventually([&] {
@@ -323,6 +333,13 @@ TEST_F(QueueRedisTest, RedisDownAtStartRunsLocallyThenJoinsRedis) {
     Request("GET", "/", &v);
     return redis_->Command("EXISTS tidegate:{room:shop}:s") == ":1\r\n";
   })) << "the room never reached Redis";
+  EXPECT_TRUE(Eventually(
+      [&] {
+        HttpMessage m = Request("GET", "/.tidegate/health", nullptr);
+        return Json::parse(m.body, nullptr, false).value("status", "") == "ok";
+      },
+      milliseconds(15000)))
+      << "health never recovered";
   // The pass issued while Redis was down is still valid.
   HttpMessage again = Request("GET", "/", &early);
   EXPECT_EQ(again.status, 200);
@@ -440,9 +457,21 @@ TEST_F(QueueRedisTest, NotRedisOnThePortWithOnFailureClosed) {
     EXPECT_EQ(m.status, 503) << m.raw.substr(0, 300);
     EXPECT_TRUE(m.HasHeader("Retry-After"));
     EXPECT_LT(steady_clock::now() - start, milliseconds(3000));
+    // An honest page: no made-up position, the place is kept.
+    EXPECT_NE(m.body.find("We cannot check your place right now"), std::string::npos)
+        << m.body.substr(0, 2000);
+    EXPECT_NE(m.body.find("<dd id=\"tg-position\">\u2014</dd>"), std::string::npos);
   }
-  Json j = Poll(nullptr);
-  EXPECT_TRUE(j.is_object());
+  RoomVisitor app;
+  HttpMessage json =
+      Request("GET", "/", &app, "Accept: application/json\r\nAccept-Language: fr\r\n");
+  EXPECT_EQ(json.status, 503);
+  Json j = Json::parse(json.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << json.body;
+  EXPECT_EQ(j["in_queue"], true);
+  EXPECT_TRUE(j["position"].is_null());
+  EXPECT_NE(j.value("message", "").find("Vous la gardez"), std::string::npos) << json.body;
+  EXPECT_TRUE(Poll(nullptr).is_object());
 }
 
 // Case 39: Redis restarted many times: no file descriptor leak, and the
