@@ -61,6 +61,9 @@ class QueueStatusFilter : public proxy::StreamFilter, public Deferring {
       : Deferring(wr), callbacks_(callbacks) {}
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
+    // The cheap test first: the shop's own paths (nearly every request)
+    // never spell "tidegate" nor an escape, and are not normalised here.
+    if (!proxy::IsBuiltinTarget(head.target)) return proxy::FilterStatus::kContinue;
     proxy::PathNormalizeOptions options;
     options.lower_case = true;
     if (proxy::NormalizePath(head.target, options) != "/.tidegate/queue") {
