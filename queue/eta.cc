@@ -5,25 +5,41 @@
 
 namespace tidegate::queue {
 
-void AdmissionRate::Observe(int64_t now_ms, uint64_t admitted_total) {
-  if (last_ms_ == 0 || admitted_total < last_total_) {
+void QueueSpeed::Observe(int64_t now_ms, uint64_t serving, bool waiting) {
+  if (last_ms_ == 0 || serving < last_serving_ || now_ms < last_ms_) {
     last_ms_ = now_ms;
-    last_total_ = admitted_total;
+    last_serving_ = serving;
+    last_waiting_ = waiting;
     return;
   }
   int64_t elapsed = now_ms - last_ms_;
-  if (elapsed < 1000) return;
-  double seconds = static_cast<double>(elapsed) / 1000.0;
-  double sample = static_cast<double>(admitted_total - last_total_) / seconds;
-  double alpha = 1.0 - std::exp(-seconds / kTimeConstantSeconds);
-  rate_ = measured_ms_ == 0 ? sample : rate_ + alpha * (sample - rate_);
-  measured_ms_ += elapsed;
+  if (elapsed < 1000) {
+    last_waiting_ = last_waiting_ || waiting;  // folded into the next sample
+    return;
+  }
+  if (last_waiting_) {
+    uint64_t advance = serving - last_serving_;
+    if (measured_ms_ < kMinMeasuredMillis) {
+      // Until enough is measured, the plain mean (a first sample alone
+      // would be one tick's burst).
+      first_advance_ += advance;
+      measured_ms_ += elapsed;
+      rate_ = static_cast<double>(first_advance_) * 1000.0 / static_cast<double>(measured_ms_);
+    } else {
+      double seconds = static_cast<double>(elapsed) / 1000.0;
+      double sample = static_cast<double>(advance) / seconds;
+      double alpha = 1.0 - std::exp(-seconds / kTimeConstantSeconds);
+      rate_ += alpha * (sample - rate_);
+      measured_ms_ += elapsed;
+    }
+  }
   last_ms_ = now_ms;
-  last_total_ = admitted_total;
+  last_serving_ = serving;
+  last_waiting_ = waiting;
 }
 
-double AdmissionRate::PerSecond(double fallback) const {
-  return measured_ms_ >= 30'000 ? rate_ : fallback;
+double QueueSpeed::PerSecond(double fallback) const {
+  return measured_ms_ >= kMinMeasuredMillis ? rate_ : fallback;
 }
 
 WaitRange EstimateWait(uint64_t position, double rate_per_second) {
@@ -31,7 +47,9 @@ WaitRange EstimateWait(uint64_t position, double rate_per_second) {
   double center = static_cast<double>(position) / rate;
   double low = center * 0.8;
   double high = center * 1.25;
-  double step = high < 120 ? 10 : high < 600 ? 60 : high < 3600 ? 300 : 900;
+  // Minutes up to a quarter of an hour: a 5-min step from 10 min on made
+  // the top of the range leap from 10 to 15 min as it crossed 10 min.
+  double step = high < 120 ? 10 : high < 900 ? 60 : high < 3600 ? 300 : 900;
   WaitRange r;
   r.low_seconds = static_cast<int64_t>(std::floor(low / step) * step);
   r.high_seconds = static_cast<int64_t>(std::ceil(high / step) * step);

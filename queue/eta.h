@@ -1,9 +1,16 @@
-// The wait estimate shown to queued visitors: from the MEASURED admission
-// rate (not the configured one), smoothed, and shown as a range rounded to a
-// granularity that grows with the wait, so it does not jump around between
+// The wait estimate shown to queued visitors: from the MEASURED speed of the
+// queue (not the configured rate), smoothed, and shown as a range rounded to
+// a granularity that grows with the wait, so it does not jump around between
 // two polls.
 //
-// Contract: AdmissionRate is a small value, not thread-safe (the owner
+// The speed is how fast queue numbers are invited (`serving` advances), not
+// how fast visitors are admitted: a visitor's place moves with `serving`,
+// ghosts included (with half the queue gone, places move twice as fast as
+// admissions). It is measured only over time during which somebody was
+// waiting, so a queue that was empty for a while does not look slow to its
+// first newcomer; and the direct admissions of a room with space never count.
+//
+// Contract: QueueSpeed is a small value, not thread-safe (the owner
 // serialises: RoomRuntime updates it under its own mutex at each tick);
 // EstimateWait is pure.
 #pragma once
@@ -12,22 +19,28 @@
 
 namespace tidegate::queue {
 
-class AdmissionRate {
+class QueueSpeed {
  public:
   // Smoothing time constant of the exponential moving average.
   static constexpr double kTimeConstantSeconds = 60.0;
+  // Waiting time measured before the measurement replaces the fallback.
+  static constexpr int64_t kMinMeasuredMillis = 10'000;
 
-  // Feeds the room's cumulative admissions counter at `now_ms`. Samples
-  // closer than 1 s to the previous one are folded into the next.
-  void Observe(int64_t now_ms, uint64_t admitted_total);
-  // Smoothed admissions per second; `fallback` (the configured rate) until
-  // 30 s of measurements exist.
+  // Feeds the room's `serving` counter at `now_ms`, and whether somebody
+  // was waiting then (tickets > serving). Samples closer than 1 s to the
+  // previous one are folded into the next. An interval counts when
+  // somebody was waiting at its start.
+  void Observe(int64_t now_ms, uint64_t serving, bool waiting);
+  // Smoothed queue numbers invited per second; `fallback` (the configured
+  // rate) until kMinMeasuredMillis of waiting time have been measured.
   double PerSecond(double fallback) const;
 
  private:
   int64_t last_ms_ = 0;
-  uint64_t last_total_ = 0;
-  int64_t measured_ms_ = 0;  // how long we have been measuring
+  uint64_t last_serving_ = 0;
+  bool last_waiting_ = false;
+  int64_t measured_ms_ = 0;     // waiting time measured so far
+  uint64_t first_advance_ = 0;  // numbers invited during the first kMinMeasuredMillis
   double rate_ = 0;
 };
 
@@ -36,10 +49,10 @@ struct WaitRange {
   int64_t high_seconds = 0;
 };
 
-// Visitors ahead = `position`; admissions per second = `rate` (> 0, else a
-// floor is used). The range is about -20 % / +25 % around position / rate,
-// widened to a step of 10 s (< 2 min), 1 min (< 10 min), 5 min (< 1 h) or
-// 15 min, never narrower than one step.
+// Visitors ahead = `position`; numbers invited per second = `rate` (> 0,
+// else a floor is used). The range is about -20 % / +25 % around position /
+// rate, widened to a step of 10 s (< 2 min), 1 min (< 15 min), 5 min (< 1 h)
+// or 15 min, never narrower than one step.
 WaitRange EstimateWait(uint64_t position, double rate_per_second);
 
 }  // namespace tidegate::queue

@@ -197,17 +197,18 @@ void RoomRuntime::MaybeTick(const RoomLimits& limits, int64_t now_ms, event_base
       return;  // a shared store's failover counted it
     }
     std::lock_guard<std::mutex> lock(rate_mutex_);
-    rate_.Observe(now_ms, result.value.admitted_total);
+    const RoomCounters& c = result.value;
+    speed_.Observe(now_ms, c.serving, c.tickets > c.serving);
   });
 }
 
-double RoomRuntime::AdmissionsPerSecond(const RoomLimits& limits) const {
+double RoomRuntime::QueueNumbersPerSecond(const RoomLimits& limits) const {
   std::lock_guard<std::mutex> lock(rate_mutex_);
-  return rate_.PerSecond(limits.new_users_per_minute / 60.0);
+  return speed_.PerSecond(limits.new_users_per_minute / 60.0);
 }
 
 WaitRange RoomRuntime::EstimateFor(uint64_t position, const RoomLimits& limits) const {
-  return EstimateWait(position, AdmissionsPerSecond(limits));
+  return EstimateWait(position, QueueNumbersPerSecond(limits));
 }
 
 RoomRegistry::RoomRegistry() = default;

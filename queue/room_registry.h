@@ -71,8 +71,9 @@ class RoomRuntime {
   void Bind(event_base* loop);
   // Runs a Tick when the last one is kTickMillis old (binds `loop` first).
   void MaybeTick(const RoomLimits& limits, int64_t now_ms, event_base* loop = nullptr);
-  // Smoothed measured admissions per second; the configured rate until measured.
-  double AdmissionsPerSecond(const RoomLimits& limits) const;
+  // Smoothed queue numbers invited per second (queue/eta.h); the
+  // configured rate until measured.
+  double QueueNumbersPerSecond(const RoomLimits& limits) const;
   WaitRange EstimateFor(uint64_t position, const RoomLimits& limits) const;
   // A shared store failing right now (on_failure in force).
   bool degraded() const { return degraded_.load(std::memory_order_relaxed); }
@@ -94,7 +95,7 @@ class RoomRuntime {
   std::atomic<int64_t> last_tick_ms_{0};
   std::atomic<bool> degraded_{false};
   mutable std::mutex rate_mutex_;
-  AdmissionRate rate_;
+  QueueSpeed speed_;
 };
 
 class RoomRegistry {

@@ -22,31 +22,48 @@ TEST(EtaTest, RangeAroundPositionOverRate) {
 }
 
 TEST(EtaTest, UsesFallbackUntilMeasured) {
-  AdmissionRate rate;
-  EXPECT_DOUBLE_EQ(rate.PerSecond(2.0), 2.0);
-  rate.Observe(1'000, 0);
-  rate.Observe(11'000, 10);
-  EXPECT_DOUBLE_EQ(rate.PerSecond(2.0), 2.0) << "10 s is not enough";
-  for (int i = 2; i <= 4; ++i) rate.Observe(1'000 + i * 10'000, static_cast<uint64_t>(i) * 10);
-  EXPECT_NEAR(rate.PerSecond(2.0), 1.0, 1e-9);
+  QueueSpeed speed;
+  EXPECT_DOUBLE_EQ(speed.PerSecond(2.0), 2.0);
+  speed.Observe(1'000, 0, true);
+  speed.Observe(6'000, 50, true);
+  EXPECT_DOUBLE_EQ(speed.PerSecond(2.0), 2.0) << "5 s is not enough";
+  speed.Observe(11'000, 60, true);
+  EXPECT_NEAR(speed.PerSecond(2.0), 6.0, 1e-9) << "the mean of the first 10 s, burst included";
+}
+
+TEST(EtaTest, TimeWithNobodyWaitingIsNotMeasured) {
+  QueueSpeed speed;
+  // Ten minutes with an empty queue: serving does not move, and that says
+  // nothing about the queue's speed.
+  for (int64_t t = 0; t <= 600; ++t) speed.Observe(t * 1000, 100, false);
+  EXPECT_DOUBLE_EQ(speed.PerSecond(3.0), 3.0) << "still the fallback";
+  // Then a queue forms and moves 4 numbers a second.
+  // (The last sample: the queue has just emptied.)
+  for (int64_t t = 601; t <= 620; ++t) speed.Observe(t * 1000, 100 + 4 * (t - 600), t < 620);
+  EXPECT_NEAR(speed.PerSecond(3.0), 4.0, 0.01);
+  // Idle again for an hour: the speed measured is kept.
+  uint64_t serving = 100 + 4 * 20;
+  for (int64_t t = 621; t <= 4200; t += 10) speed.Observe(t * 1000, serving, false);
+  EXPECT_NEAR(speed.PerSecond(3.0), 4.0, 0.01);
 }
 
 TEST(EtaTest, SmoothedRateDoesNotJumpAround) {
-  // Admissions arrive in noisy bursts around 2 per second; polled every 5 s
-  // by a visitor moving up the queue, the range changes rarely and smoothly.
+  // Numbers are invited in noisy bursts around 2 per second; polled every
+  // 5 s by a visitor moving up the queue, the range changes rarely and
+  // smoothly.
   std::mt19937 rng(7);
   std::poisson_distribution<int> per_second(2.0);
-  AdmissionRate rate;
-  uint64_t total = 0;
+  QueueSpeed speed;
+  uint64_t serving = 0;
   int64_t position = 1200;
   int changes = 0;
   WaitRange previous{-1, -1};
   for (int64_t t = 0; t < 600; ++t) {
-    total += per_second(rng);
-    rate.Observe(t * 1000 + 1, total);
+    serving += per_second(rng);
+    speed.Observe(t * 1000 + 1, serving, true);
     if (t % 5 != 0 || t < 60) continue;
-    position = std::max<int64_t>(0, 1200 - static_cast<int64_t>(total));
-    WaitRange r = EstimateWait(static_cast<uint64_t>(position), rate.PerSecond(2.0));
+    position = std::max<int64_t>(0, 1200 - static_cast<int64_t>(serving));
+    WaitRange r = EstimateWait(static_cast<uint64_t>(position), speed.PerSecond(2.0));
     if (previous.low_seconds >= 0) {
       changes += r.low_seconds != previous.low_seconds || r.high_seconds != previous.high_seconds;
       EXPECT_LE(r.high_seconds, previous.high_seconds + 60) << "never jumps up at t=" << t;
@@ -54,7 +71,7 @@ TEST(EtaTest, SmoothedRateDoesNotJumpAround) {
     previous = r;
   }
   EXPECT_LT(changes, 40) << "out of ~108 polls";
-  EXPECT_NEAR(rate.PerSecond(0), 2.0, 0.4);
+  EXPECT_NEAR(speed.PerSecond(0), 2.0, 0.4);
 }
 
 }  // namespace
