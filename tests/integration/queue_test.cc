@@ -60,7 +60,7 @@ class QueueTest : public ::testing::Test {
     std::ofstream(dir_.File("k1")) << "queue-test-signing-key-0123456789abcdef\n";
   }
 
-  void Start(const std::string& room_keys) {
+  void Start(const std::string& room_keys, const std::string& refresh = "1s") {
     ASSERT_TRUE(shop_);
     TidegateOptions options;
     options.config =
@@ -75,8 +75,8 @@ class QueueTest : public ::testing::Test {
         Sha256Hex(kOperatorToken) +
         "\", role = \"operator\" }]\n"
         "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
-        "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\n" +
-        room_keys;
+        "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"" +
+        refresh + "\"\n" + room_keys;
     tidegate_ = StartTidegateOrFail(dir_, options);
   }
 
@@ -204,6 +204,23 @@ TEST_F(QueueTest, QueuedBeyondCapacityThenAdmittedInOrderWhenCheckoutEndsSession
     EXPECT_FALSE(IsQueuePage(shop));
     current = &waiting[next];
   }
+}
+
+// The front of the line polls every second (an invitation is claimed at
+// once, not up to a refresh interval later); the rest at refresh_interval.
+TEST_F(QueueTest, TheFrontOfTheLinePollsSooner) {
+  Start("total_active_users = 1\nnew_users_per_minute = 60\n", "10s");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  std::vector<Visitor> line(40);
+  for (Visitor& v : line) ASSERT_EQ(Request("GET", "/", &v).status, 200);
+  Json first = Poll(&line[0]);
+  EXPECT_EQ(first["position"], 1) << first.dump();
+  EXPECT_EQ(first["refresh_seconds"], 1) << first.dump();
+  Json last = Poll(&line.back());
+  EXPECT_EQ(last["position"], 40) << last.dump();
+  EXPECT_EQ(last["refresh_seconds"], 10) << "one a second at the configured rate: 40 s away";
 }
 
 TEST_F(QueueTest, JsonForApiClientsAndConfiguredStatus) {
