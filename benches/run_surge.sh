@@ -5,8 +5,8 @@
 #   haproxy   HAProxy in front, `maxconn CAPACITY` on the server (requests
 #             queue inside HAProxy);
 #   tidegate  tidegate in front with a waiting room (mode auto, limits derived
-#             from the capacity) — skipped, with a clear message, while the
-#             waiting room is not built (/.tidegate/queue answers 404).
+#             from the capacity) — skipped, with a clear message, for a
+#             binary without one (/.tidegate/queue answers 404).
 # The demo shop runs in capacity mode (demo/capacity.h); benches/surge/shoppers.py
 # simulates the shoppers (cookies, queue polling, home → product → cart →
 # checkout with think times). Prints a Markdown table, writes per-second CSVs,
