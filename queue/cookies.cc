@@ -38,26 +38,31 @@ std::string ClearCookieValue(std::string_view name, bool tls) {
   return SetCookieValue(name, "", tls, 0);
 }
 
+namespace cookies_internal {
+
+std::optional<std::string_view> NextValue(std::string_view* rest, std::string_view name) {
+  while (!rest->empty()) {
+    size_t semi = rest->find(';');
+    std::string_view pair = Trim(rest->substr(0, semi));
+    *rest = semi == std::string_view::npos ? std::string_view() : rest->substr(semi + 1);
+    size_t eq = pair.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (Trim(pair.substr(0, eq)) != name) continue;
+    std::string_view value = Trim(pair.substr(eq + 1));
+    if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
+      value = value.substr(1, value.size() - 2);
+    }
+    return value;
+  }
+  return std::nullopt;
+}
+
+}  // namespace cookies_internal
+
 std::vector<std::string_view> CookieValues(const proxy::HeaderList& headers,
                                            std::string_view name) {
   std::vector<std::string_view> values;
-  for (const proxy::Header& h : headers.fields()) {
-    if (!proxy::EqualsIgnoreCase(h.name, "cookie")) continue;
-    std::string_view rest = h.value;
-    while (!rest.empty()) {
-      size_t semi = rest.find(';');
-      std::string_view pair = Trim(rest.substr(0, semi));
-      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-      size_t eq = pair.find('=');
-      if (eq == std::string_view::npos) continue;
-      if (Trim(pair.substr(0, eq)) != name) continue;
-      std::string_view value = Trim(pair.substr(eq + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-        value = value.substr(1, value.size() - 2);
-      }
-      values.push_back(value);
-    }
-  }
+  ForEachCookieValue(headers, name, [&](std::string_view v) { values.push_back(v); });
   return values;
 }
 

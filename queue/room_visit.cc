@@ -183,10 +183,12 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
 
   // 1. A valid pass: inside. Renew only when the bucket changed.
   std::optional<PassToken> pass;
-  for (std::string_view value : CookieValues(headers, CookieName(CookieKind::kPass, name, tls))) {
-    std::optional<PassToken> p = codec->VerifyPass(value, name, now);
-    if (p && (!pass || p->bucket > pass->bucket)) pass = p;  // a forged one never wins
-  }
+  ForEachCookieValue(headers, CookieName(CookieKind::kPass, name, tls),
+                     [&](std::string_view value) {
+                       std::optional<PassToken> p = codec->VerifyPass(value, name, now);
+                       if (p && (!pass || p->bucket > pass->bucket))
+                         pass = p;  // a forged one never wins
+                     });
   if (pass) {
     v.admitted = true;
     v.pass_bucket = pass->bucket;
@@ -204,10 +206,11 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   }
   // 2. A valid wait cookie: claim when invited, else report the position.
   std::optional<WaitToken> wait;
-  for (std::string_view value : CookieValues(headers, CookieName(CookieKind::kWait, name, tls))) {
-    std::optional<WaitToken> w = codec->VerifyWait(value, name, now);
-    if (w && (!wait || w->ticket < wait->ticket)) wait = w;
-  }
+  ForEachCookieValue(headers, CookieName(CookieKind::kWait, name, tls),
+                     [&](std::string_view value) {
+                       std::optional<WaitToken> w = codec->VerifyWait(value, name, now);
+                       if (w && (!wait || w->ticket < wait->ticket)) wait = w;
+                     });
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
     uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now).value_or(UINT64_MAX);

@@ -5,6 +5,7 @@
 #include <openssl/evp.h>
 #include <openssl/params.h>
 
+#include <array>
 #include <charconv>
 #include <initializer_list>
 #include <mutex>
@@ -115,17 +116,6 @@ void AppendBase64Url(std::string_view bytes, std::string* out) {
   }
 }
 
-std::vector<std::string_view> Split(std::string_view text, char separator) {
-  std::vector<std::string_view> parts;
-  size_t start = 0;
-  while (true) {
-    size_t end = text.find(separator, start);
-    parts.push_back(text.substr(start, end == std::string_view::npos ? end : end - start));
-    if (end == std::string_view::npos) return parts;
-    start = end + 1;
-  }
-}
-
 template <typename T>
 bool ParseNumber(std::string_view text, T* out) {
   if (text.empty() || text.size() > 20 || text[0] == '-' || text[0] == '+') return false;
@@ -133,14 +123,19 @@ bool ParseNumber(std::string_view text, T* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// The fields of a verified payload of `purpose` for `room`, or empty.
-std::vector<std::string_view> Fields(std::string_view payload, char purpose,
-                                     std::string_view room) {
-  std::vector<std::string_view> fields = Split(payload, '|');
-  if (fields.size() != 5 || fields[0].size() != 1 || fields[0][0] != purpose || fields[1] != room) {
-    return {};
+// The five fields of a verified payload of `purpose` for `room`; false
+// when it has another shape.
+using PayloadFields = std::array<std::string_view, 5>;
+bool Fields(std::string_view payload, char purpose, std::string_view room, PayloadFields* f) {
+  size_t start = 0;
+  for (size_t i = 0; i < f->size(); ++i) {
+    size_t end = payload.find('|', start);
+    bool last = i + 1 == f->size();
+    if ((end == std::string_view::npos) != last) return false;  // too few or too many
+    (*f)[i] = payload.substr(start, last ? std::string_view::npos : end - start);
+    start = end + 1;
   }
-  return fields;
+  return (*f)[0].size() == 1 && (*f)[0][0] == purpose && (*f)[1] == room;
 }
 
 bool TimesValid(int64_t start_ms, int64_t expires_ms, int64_t now_ms) {
@@ -156,10 +151,10 @@ std::string Base64UrlEncode(std::string_view bytes) {
   return out;
 }
 
-std::optional<std::string> Base64UrlDecode(std::string_view text) {
-  if (text.size() % 4 == 1 || text.size() > 4096) return std::nullopt;
-  std::string out;
-  out.reserve(text.size() / 4 * 3 + 2);
+size_t Base64UrlDecodeTo(std::string_view text, char* out) {
+  constexpr size_t kBad = std::string_view::npos;
+  if (text.size() % 4 == 1) return kBad;
+  char* o = out;
   uint32_t bits = 0;
   int count = 0;
   for (char c : text) {
@@ -175,13 +170,13 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
     } else if (c == '_') {
       v = 63;
     } else {
-      return std::nullopt;  // not base64url (padding, '+', '/' included)
+      return kBad;  // not base64url (padding, '+', '/' included)
     }
     bits = (bits << 6) | v;
     if (++count == 4) {
-      out.push_back(static_cast<char>(bits >> 16));
-      out.push_back(static_cast<char>((bits >> 8) & 0xff));
-      out.push_back(static_cast<char>(bits & 0xff));
+      *o++ = static_cast<char>(bits >> 16);
+      *o++ = static_cast<char>((bits >> 8) & 0xff);
+      *o++ = static_cast<char>(bits & 0xff);
       bits = 0;
       count = 0;
     }
@@ -189,13 +184,22 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
   // A partial group: the stray low bits must be zero, so a token has
   // exactly one accepted spelling.
   if (count == 2) {
-    if ((bits & 0xf) != 0) return std::nullopt;
-    out.push_back(static_cast<char>(bits >> 4));
+    if ((bits & 0xf) != 0) return kBad;
+    *o++ = static_cast<char>(bits >> 4);
   } else if (count == 3) {
-    if ((bits & 0x3) != 0) return std::nullopt;
-    out.push_back(static_cast<char>(bits >> 10));
-    out.push_back(static_cast<char>((bits >> 2) & 0xff));
+    if ((bits & 0x3) != 0) return kBad;
+    *o++ = static_cast<char>(bits >> 10);
+    *o++ = static_cast<char>((bits >> 2) & 0xff);
   }
+  return static_cast<size_t>(o - out);
+}
+
+std::optional<std::string> Base64UrlDecode(std::string_view text) {
+  if (text.size() > 4096) return std::nullopt;
+  std::string out(text.size() / 4 * 3 + 2, '\0');
+  size_t n = Base64UrlDecodeTo(text, out.data());
+  if (n == std::string_view::npos) return std::nullopt;
+  out.resize(n);
   return out;
 }
 
@@ -226,27 +230,33 @@ std::string TokenCodec::Sign(std::string_view payload) const {
   return out;
 }
 
-std::optional<std::string> TokenCodec::Open(std::string_view text) const {
-  if (text.size() > 1024) return std::nullopt;
+bool TokenCodec::Open(std::string_view text, char (&buffer)[kMaxPayloadBytes],
+                      std::string_view* payload) const {
+  if (text.size() > kMaxTokenChars) return false;
   size_t dot1 = text.find('.');
-  if (dot1 == std::string_view::npos) return std::nullopt;
+  if (dot1 == std::string_view::npos) return false;
   size_t dot2 = text.find('.', dot1 + 1);
   if (dot2 == std::string_view::npos || text.find('.', dot2 + 1) != std::string_view::npos) {
-    return std::nullopt;
+    return false;
   }
   std::string_view id = text.substr(0, dot1);
   KeyedMac* key = nullptr;
   for (const std::unique_ptr<KeyedMac>& k : keys_) {
     if (k->id == id) key = k.get();
   }
-  if (key == nullptr) return std::nullopt;  // unknown or retired key id
-  std::optional<std::string> payload = Base64UrlDecode(text.substr(dot1 + 1, dot2 - dot1 - 1));
-  std::optional<std::string> mac = Base64UrlDecode(text.substr(dot2 + 1));
-  if (!payload || !mac || mac->size() != kMacBytes) return std::nullopt;
+  if (key == nullptr) return false;  // unknown or retired key id
+  // 32 MAC bytes are 43 base64url characters, exactly.
+  std::string_view mac_text = text.substr(dot2 + 1);
+  char mac[kMacBytes + 2];
+  if (mac_text.size() != (kMacBytes * 4 + 2) / 3 || Base64UrlDecodeTo(mac_text, mac) != kMacBytes) {
+    return false;
+  }
+  size_t n = Base64UrlDecodeTo(text.substr(dot1 + 1, dot2 - dot1 - 1), buffer);
+  if (n == std::string_view::npos) return false;
+  *payload = std::string_view(buffer, n);
   unsigned char expected[kMacBytes];
-  if (!Mac(*key, {kMacContext, key->id, "|", *payload}, expected)) return std::nullopt;
-  if (CRYPTO_memcmp(expected, mac->data(), kMacBytes) != 0) return std::nullopt;
-  return payload;
+  if (!Mac(*key, {kMacContext, key->id, "|", *payload}, expected)) return false;
+  return CRYPTO_memcmp(expected, mac, kMacBytes) == 0;
 }
 
 namespace {
@@ -285,11 +295,12 @@ std::string TokenCodec::SignPass(const PassToken& t) const {
 
 std::optional<WaitToken> TokenCodec::VerifyWait(std::string_view text, std::string_view room,
                                                 int64_t now_ms) const {
-  std::optional<std::string> payload = Open(text);
-  if (!payload) return std::nullopt;
-  std::vector<std::string_view> f = Fields(*payload, 'w', room);
+  char buffer[kMaxPayloadBytes];
+  std::string_view payload;
+  PayloadFields f;
+  if (!Open(text, buffer, &payload) || !Fields(payload, 'w', room, &f)) return std::nullopt;
   WaitToken t;
-  if (f.empty() || !ParseNumber(f[2], &t.ticket) || !ParseNumber(f[3], &t.issued_ms) ||
+  if (!ParseNumber(f[2], &t.ticket) || !ParseNumber(f[3], &t.issued_ms) ||
       !ParseNumber(f[4], &t.expires_ms) || t.ticket == 0 ||
       !TimesValid(t.issued_ms, t.expires_ms, now_ms)) {
     return std::nullopt;
@@ -300,11 +311,12 @@ std::optional<WaitToken> TokenCodec::VerifyWait(std::string_view text, std::stri
 
 std::optional<PassToken> TokenCodec::VerifyPass(std::string_view text, std::string_view room,
                                                 int64_t now_ms) const {
-  std::optional<std::string> payload = Open(text);
-  if (!payload) return std::nullopt;
-  std::vector<std::string_view> f = Fields(*payload, 'p', room);
+  char buffer[kMaxPayloadBytes];
+  std::string_view payload;
+  PayloadFields f;
+  if (!Open(text, buffer, &payload) || !Fields(payload, 'p', room, &f)) return std::nullopt;
   PassToken t;
-  if (f.empty() || !ParseNumber(f[2], &t.admitted_ms) || !ParseNumber(f[3], &t.bucket) ||
+  if (!ParseNumber(f[2], &t.admitted_ms) || !ParseNumber(f[3], &t.bucket) ||
       !ParseNumber(f[4], &t.expires_ms) || !TimesValid(t.admitted_ms, t.expires_ms, now_ms)) {
     return std::nullopt;
   }

@@ -80,8 +80,13 @@ class TokenCodec {
 
   static bool Mac(KeyedMac& key, std::initializer_list<std::string_view> parts, unsigned char* out);
   std::string Sign(std::string_view payload) const;
-  // The verified payload, or nullopt.
-  std::optional<std::string> Open(std::string_view text) const;
+  // Tokens longer than this are refused unread.
+  static constexpr size_t kMaxTokenChars = 1024;
+  static constexpr size_t kMaxPayloadBytes = kMaxTokenChars / 4 * 3 + 2;
+  // Verifies `text` and decodes its payload into `buffer` (no allocation:
+  // this runs for every admitted request); *payload views the buffer.
+  bool Open(std::string_view text, char (&buffer)[kMaxPayloadBytes],
+            std::string_view* payload) const;
 
   std::vector<std::unique_ptr<KeyedMac>> keys_;
 };
@@ -89,5 +94,9 @@ class TokenCodec {
 // base64url without padding (RFC 4648 §5).
 std::string Base64UrlEncode(std::string_view bytes);
 std::optional<std::string> Base64UrlDecode(std::string_view text);
+// The same into `out`, which holds at least text.size() / 4 * 3 + 2 bytes:
+// the number of bytes written, or std::string_view::npos when `text` is not
+// canonical base64url.
+size_t Base64UrlDecodeTo(std::string_view text, char* out);
 
 }  // namespace tidegate::queue
