@@ -164,7 +164,7 @@ void AdminApi::Dispatch(const ApiRequest& request, const Match& match, const Aut
     case Route::kState:
       return reply(GetState());
     case Route::kAudit:
-      return reply(GetAudit(request));
+      return GetAudit(request, std::move(reply));
     case Route::kMetrics:
       return reply(GetMetrics());
     case Route::kMaintenance:

@@ -106,7 +106,7 @@ class AdminApi {
 
   // routes_read.cc
   ApiResponse GetState();
-  ApiResponse GetAudit(const ApiRequest& request);
+  void GetAudit(const ApiRequest& request, std::function<void(ApiResponse)> reply);
   ApiResponse GetMetrics();
   // routes_change.cc
   void ChangeMaintenance(const ApiRequest& request, const Match& match, const AuthResult& who,

@@ -69,6 +69,8 @@ class RedisStore : public StateStore {
              std::optional<uint64_t> expected_version, DoneCallback done) override;
   void SetChangeCallback(StateCallback callback) override { on_change_ = std::move(callback); }
   StoreHealth Health() const override;
+  // XREVRANGE of `<prefix>:audit`: every instance's changes.
+  bool ReadSharedAudit(size_t limit, AuditCallback done) override;
 
   // Re-reads the state now (also done every resync_interval and on every
   // pub/sub message).

@@ -33,29 +33,46 @@ ApiResponse AdminApi::GetState() {
   return r;
 }
 
-ApiResponse AdminApi::GetAudit(const ApiRequest& request) {
+void AdminApi::GetAudit(const ApiRequest& request, std::function<void(ApiResponse)> reply) {
   size_t limit = 100;
   if (auto text = QueryParam(request.query, "limit")) {
     size_t value = 0;
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
     if (ec != std::errc() || end != text->data() + text->size() || value < 1 ||
         value > options_.max_audit_limit) {
-      return Error(
+      return reply(Error(
           422, "validation_failed",
-          "limit: must be an integer between 1 and " + std::to_string(options_.max_audit_limit));
+          "limit: must be an integer between 1 and " + std::to_string(options_.max_audit_limit)));
     }
     limit = value;
   }
-  std::vector<nlohmann::json> records;
-  std::string error;
-  if (deps_.audit == nullptr || !deps_.audit->ReadLast(limit, &records, &error)) {
-    Warn("admin.audit", error);
-    return Error(500, "audit_unreadable", error.empty() ? "no audit log configured" : error);
-  }
-  ApiResponse r;
-  r.body = nlohmann::json{{"records", records}}.dump(-1, ' ', false,
-                                                     nlohmann::json::error_handler_t::replace);
-  return r;
+  // This instance's own log: the whole record with a local store, the
+  // fallback (said so) when the shared trail cannot be read.
+  auto local = [this, limit](std::string warning) {
+    std::vector<nlohmann::json> records;
+    std::string error;
+    if (deps_.audit == nullptr || !deps_.audit->ReadLast(limit, &records, &error)) {
+      Warn("admin.audit", error);
+      return Error(500, "audit_unreadable", error.empty() ? "no audit log configured" : error);
+    }
+    nlohmann::json body = {{"source", "local"}, {"records", std::move(records)}};
+    if (!warning.empty()) body["warning"] = std::move(warning);
+    ApiResponse r;
+    r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    return r;
+  };
+  bool shared = deps_.store->ReadSharedAudit(
+      limit, [this, local, reply](bool ok, std::vector<nlohmann::json> records, std::string error) {
+        if (!ok) {
+          Warn("admin.audit", error);
+          return reply(local(error + "; this instance's own changes only"));
+        }
+        ApiResponse r;
+        r.body = nlohmann::json{{"source", "shared"}, {"records", std::move(records)}}.dump(
+            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+        reply(std::move(r));
+      });
+  if (!shared) reply(local(""));
 }
 
 ApiResponse AdminApi::GetMetrics() {

@@ -23,6 +23,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
 
 #include "admin/runtime_state.h"
 
@@ -66,6 +69,16 @@ class StateStore {
   virtual void SetChangeCallback(StateCallback callback) = 0;
 
   virtual StoreHealth Health() const = 0;
+
+  // The audit trail every instance sharing this store writes to.
+  using AuditCallback =
+      std::function<void(bool ok, std::vector<nlohmann::json> records, std::string error)>;
+  // Reads the last `limit` shared audit entries, oldest first, and returns
+  // true; `done` is then called exactly once (with ok = false and an error
+  // when the store cannot be read). Returns false, without calling `done`,
+  // when the store keeps no shared trail (LocalStore: the instance's own
+  // audit log is the whole record).
+  virtual bool ReadSharedAudit(size_t limit, AuditCallback done) { return false; }
 };
 
 // The embedded default: state in this process only, lost on restart.

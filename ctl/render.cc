@@ -122,14 +122,28 @@ void RenderChange(const Json& result, std::ostream& out) {
 }
 
 void RenderAudit(const Json& audit, std::ostream& out) {
-  std::vector<Row> rows = {{"TIME", "TOKEN", "CLIENT", "METHOD", "ROUTE", "AFTER"}};
+  // "shared": every instance's changes from the shared store (what changed
+  // and on what); "local": this instance's log (who called which route).
+  bool shared = At(audit, "source") == "shared";
+  std::vector<Row> rows;
+  if (shared) {
+    rows.push_back({"TIME", "TOKEN", "CHANGE", "TARGET", "AFTER"});
+  } else {
+    rows.push_back({"TIME", "TOKEN", "CLIENT", "METHOD", "ROUTE", "AFTER"});
+  }
   const Json& records = At(audit, "records");
   if (records.is_array()) {
     for (const auto& r : records) {
-      rows.push_back({Text(At(r, "time")), Text(At(r, "token")), Text(At(r, "client")),
-                      Text(At(r, "method")), Text(At(r, "route")), Text(At(r, "after"))});
+      if (shared) {
+        rows.push_back({Text(At(r, "time")), Text(At(r, "token")), Text(At(r, "change")),
+                        Text(At(r, "target")), Text(At(r, "after"))});
+      } else {
+        rows.push_back({Text(At(r, "time")), Text(At(r, "token")), Text(At(r, "client")),
+                        Text(At(r, "method")), Text(At(r, "route")), Text(At(r, "after"))});
+      }
     }
   }
+  if (At(audit, "warning").is_string()) out << "warning: " << Text(At(audit, "warning")) << "\n";
   if (rows.size() == 1) {
     out << "(no changes recorded)\n";
     return;

@@ -204,8 +204,21 @@ TEST_F(RedisStateTest, Case40ChangesOnAAreInForceOnBWithinOneSecond) {
       *a_, [](const Json& s) { return s["features"]["checkout"]["under_maintenance"] == false; },
       1s));
   EXPECT_EQ(Call(a_->port(), "GET", "/checkout", "").http.status, 200);
-  // Every change is in the shared audit stream.
+  // Every change is in the shared audit stream, and any instance's GET
+  // /v1/audit lists all of them, oldest first (C made none).
   EXPECT_NE(redis_->Command("XLEN tidegate:{admin}:audit").find(":3"), std::string::npos);
+  Reply audit = Call(b_->admin_port(), "GET", "/v1/audit", kViewer);
+  ASSERT_EQ(audit.http.status, 200) << audit.http.body;
+  EXPECT_EQ(audit.json["source"], "shared") << audit.http.body;
+  ASSERT_EQ(audit.json["records"].size(), 3u) << audit.http.body;
+  EXPECT_EQ(audit.json["records"][0]["change"], "set_banner");
+  EXPECT_EQ(audit.json["records"][1]["change"], "set_maintenance");
+  EXPECT_EQ(audit.json["records"][1]["target"], "checkout");
+  EXPECT_EQ(audit.json["records"][2]["change"], "clear_maintenance");
+  EXPECT_EQ(audit.json["records"][2]["token"], "ops");
+  Reply last = Call(a_->admin_port(), "GET", "/v1/audit?limit=1", kViewer);
+  ASSERT_EQ(last.json["records"].size(), 1u) << last.http.body;
+  EXPECT_EQ(last.json["records"][0]["change"], "clear_maintenance");
 }
 
 TEST_F(RedisStateTest, StaleIfMatchFromAnotherInstanceIsAConflict) {
@@ -238,6 +251,12 @@ TEST_F(RedisStateTest, RedisDownKeepsTheLastStateThenRecovers) {
     EXPECT_EQ(BannerOf(s), "before the outage");  // case 40: the last known state holds
     EXPECT_EQ(ShopStatus(*t, "/ok"), 200);        // shop traffic is served
   }
+  // The shared audit cannot be read: this instance's own log, said so.
+  Reply audit = Call(a_->admin_port(), "GET", "/v1/audit", kViewer);
+  EXPECT_EQ(audit.http.status, 200) << audit.http.body;
+  EXPECT_EQ(audit.json["source"], "local") << audit.http.body;
+  EXPECT_TRUE(audit.json["warning"].is_string()) << audit.http.body;
+  EXPECT_EQ(audit.json["records"].size(), 1u) << "A's own change before the outage";
 
   // Redis back, empty (no persistence): both reconnect, the state is written
   // back from what the instances knew, and changes propagate again.
