@@ -135,8 +135,8 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
 
   w.Histogram("request_duration_seconds", "Client exchange duration, first byte to last byte.",
               m.request_duration);
-  w.Histogram("origin_duration_seconds", "Origin time, request sent to response complete (or failed).",
-              m.origin_duration);
+  w.Histogram("origin_duration_seconds",
+              "Origin time, request sent to response complete (or failed).", m.origin_duration);
 
   w.Header("origin_errors_total", "counter", "Origin failures by kind.");
   for (const auto& [kind, n] : m.origin_errors_by_kind)

@@ -385,6 +385,13 @@ bool RedisStore::ReadSharedAudit(size_t limit, AuditCallback done) {
   return true;
 }
 
+void RedisStore::AppendSharedAudit(const nlohmann::json& entry) {
+  if (!commands_ || !commands_->connected()) return;  // the local log has it
+  commands_->Command({"XADD", audit_key_, "MAXLEN", "~", std::to_string(options_.audit_max_entries),
+                      "*", "entry", Dump(entry)},
+                     [this](RedisResult result) { Record(result); });
+}
+
 StoreHealth RedisStore::Health() const {
   StoreHealth health;
   health.backend = "redis";

@@ -71,6 +71,7 @@ class RedisStore : public StateStore {
   StoreHealth Health() const override;
   // XREVRANGE of `<prefix>:audit`: every instance's changes.
   bool ReadSharedAudit(size_t limit, AuditCallback done) override;
+  void AppendSharedAudit(const nlohmann::json& entry) override;
 
   // Re-reads the state now (also done every resync_interval and on every
   // pub/sub message).

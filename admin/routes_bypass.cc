@@ -73,6 +73,13 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
                        "log: " +
                            error));
   }
+  // Every instance's GET /v1/audit lists it beside the state changes.
+  deps_.store->AppendSharedAudit({{"time", FormatRfc3339Millis(record.time)},
+                                  {"token", record.token_name},
+                                  {"change", "mint_bypass"},
+                                  {"target", "bypass"},
+                                  {"before", nullptr},
+                                  {"after", record.after}});
   ++metrics_.changes_applied_total;
   ApiResponse r;
   r.body = Dump({{"cookie", std::string(maintenance::kBypassCookie) + "=" + *token},

@@ -79,6 +79,10 @@ class StateStore {
   // when the store keeps no shared trail (LocalStore: the instance's own
   // audit log is the whole record).
   virtual bool ReadSharedAudit(size_t limit, AuditCallback done) { return false; }
+  // Adds an entry that is not a state change (a minted bypass cookie) to
+  // the shared trail, best effort: the instance's own audit log is the
+  // durable record. Nothing to do without a shared trail.
+  virtual void AppendSharedAudit(const nlohmann::json& entry) {}
 };
 
 // The embedded default: state in this process only, lost on restart.

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -65,6 +66,8 @@ std::string InstanceConfig(uint16_t origin_port, const std::string& redis_addres
          "\"\n"
          "redis_timeout = \"500ms\"\n"
          "resync_interval = \"500ms\"\n"
+         "\n[secrets]\n"
+         "token_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
          "\n[features.checkout]\n"
          "match = [{ path = \"^/checkout\" }]\n";
 }
@@ -80,6 +83,7 @@ class RedisStateTest : public ::testing::Test {
     if (!RedisServer::Available()) {
       GTEST_SKIP() << RedisServer::Binary() << " is not installed: Redis state tests skipped";
     }
+    std::ofstream(dir_.File("k1")) << "redis-state-test-signing-key-0123456789\n";
     redis_ = StartRedisOrFail(dir_);
     ASSERT_TRUE(redis_);
     origin_ = std::make_unique<ScriptedOrigin>(ServeOkForever());
@@ -219,6 +223,20 @@ TEST_F(RedisStateTest, Case40ChangesOnAAreInForceOnBWithinOneSecond) {
   Reply last = Call(a_->admin_port(), "GET", "/v1/audit?limit=1", kViewer);
   ASSERT_EQ(last.json["records"].size(), 1u) << last.http.body;
   EXPECT_EQ(last.json["records"][0]["change"], "clear_maintenance");
+  // A staff bypass cookie minted on B is on A's trail too (never the cookie).
+  Reply mint = Call(b_->admin_port(), "POST", "/v1/bypass", kOperator, R"({"ttl": "1h"})");
+  ASSERT_EQ(mint.http.status, 200) << mint.http.body;
+  bool seen = false;
+  for (int i = 0; i < 50 && !seen; ++i) {
+    Reply trail = Call(a_->admin_port(), "GET", "/v1/audit?limit=1", kViewer);
+    seen = trail.json["records"][0]["change"] == "mint_bypass";
+    if (seen) {
+      EXPECT_EQ(trail.json["records"][0]["token"], "ops");
+      EXPECT_EQ(trail.http.body.find(mint.json.value("cookie", "?")), std::string::npos);
+    }
+    if (!seen) std::this_thread::sleep_for(20ms);
+  }
+  EXPECT_TRUE(seen) << "the mint never reached the shared trail";
 }
 
 TEST_F(RedisStateTest, StaleIfMatchFromAnotherInstanceIsAConflict) {
