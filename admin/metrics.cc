@@ -94,6 +94,21 @@ std::vector<double> DefaultLatencyBuckets() {
   return {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30};
 }
 
+HistogramData EmptyLatencyHistogram() {
+  HistogramData h;
+  h.upper_bounds = DefaultLatencyBuckets();
+  h.bucket_counts.assign(h.upper_bounds.size() + 1, 0);
+  return h;
+}
+
+void Observe(double seconds, HistogramData* h) {
+  size_t i = 0;
+  while (i < h->upper_bounds.size() && seconds > h->upper_bounds[i]) ++i;
+  ++h->bucket_counts[i];
+  h->sum += seconds;
+  ++h->count;
+}
+
 std::string EscapeLabelValue(std::string_view value) {
   std::string out;
   out.reserve(value.size());

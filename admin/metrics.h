@@ -31,6 +31,10 @@ struct HistogramData {
 
 // Default latency buckets (seconds), from 1 ms to 30 s.
 std::vector<double> DefaultLatencyBuckets();
+// An empty histogram on DefaultLatencyBuckets().
+HistogramData EmptyLatencyHistogram();
+// Counts one observation of `seconds` in `h`.
+void Observe(double seconds, HistogramData* h);
 
 struct RoomMetrics {
   std::string name;

@@ -323,6 +323,7 @@ void RedisStore::FinishApply(const std::shared_ptr<ApplyOp>& op, ApplyResult res
 void RedisStore::Record(const RedisResult& result) {
   ++operations_;
   last_latency_ = result.latency_seconds;
+  Observe(result.latency_seconds, &latency_);
   if (result.ok) {
     Succeeded();
   } else {
@@ -401,6 +402,7 @@ StoreHealth RedisStore::Health() const {
   health.operations_total = operations_;
   health.errors_total = errors_;
   health.last_latency_seconds = last_latency_;
+  health.latency = latency_;
   return health;
 }
 

@@ -123,6 +123,7 @@ class RedisStore : public StateStore {
   uint64_t operations_ = 0;
   uint64_t errors_ = 0;
   double last_latency_ = 0;
+  HistogramData latency_ = EmptyLatencyHistogram();
   std::chrono::steady_clock::time_point last_warn_{};
 };
 

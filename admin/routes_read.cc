@@ -82,6 +82,7 @@ ApiResponse AdminApi::GetMetrics() {
   // The local store has no latency worth measuring; a shared store reports
   // its errors through Health() as well as through the core's snapshot.
   snapshot.store_errors_total = std::max(snapshot.store_errors_total, health.errors_total);
+  snapshot.store_latency = std::move(health.latency);
   ApiResponse r;
   r.content_type = "text/plain; version=0.0.4; charset=utf-8";
   r.body = RenderPrometheus(snapshot);

@@ -27,6 +27,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/metrics.h"
 #include "admin/runtime_state.h"
 
 namespace tidegate::admin {
@@ -38,6 +39,9 @@ struct StoreHealth {
   uint64_t operations_total = 0;
   uint64_t errors_total = 0;
   double last_latency_seconds = 0;
+  // Every operation's latency (empty for the local store, which has none
+  // worth measuring): /metrics state_store_latency_seconds.
+  HistogramData latency = EmptyLatencyHistogram();
 };
 
 enum class ApplyStatus { kApplied, kUnchanged, kConflict, kUnavailable };

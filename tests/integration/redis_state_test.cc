@@ -237,6 +237,13 @@ TEST_F(RedisStateTest, Case40ChangesOnAAreInForceOnBWithinOneSecond) {
     if (!seen) std::this_thread::sleep_for(20ms);
   }
   EXPECT_TRUE(seen) << "the mint never reached the shared trail";
+  // Every Redis command of the state store is timed in /metrics.
+  Reply metrics = Call(a_->admin_port(), "GET", "/metrics", kViewer);
+  ASSERT_EQ(metrics.http.status, 200);
+  const std::string key = "tidegate_state_store_latency_seconds_count ";
+  size_t at = metrics.http.body.find(key);
+  ASSERT_NE(at, std::string::npos) << metrics.http.body.substr(0, 2000);
+  EXPECT_GT(std::stol(metrics.http.body.substr(at + key.size())), 5) << "reads, changes, resyncs";
 }
 
 TEST_F(RedisStateTest, StaleIfMatchFromAnotherInstanceIsAConflict) {
