@@ -10,6 +10,8 @@
 #include <initializer_list>
 #include <mutex>
 
+#include "queue/pass_cache.h"
+
 namespace tidegate::queue {
 
 struct MacCtxFree {
@@ -203,7 +205,7 @@ std::optional<std::string> Base64UrlDecode(std::string_view text) {
   return out;
 }
 
-TokenCodec::TokenCodec(std::vector<SigningKey> keys) {
+TokenCodec::TokenCodec(std::vector<SigningKey> keys) : pass_cache_(std::make_unique<PassCache>()) {
   keys_.reserve(keys.size());
   for (SigningKey& k : keys) {
     auto key = std::make_unique<KeyedMac>();
@@ -311,6 +313,10 @@ std::optional<WaitToken> TokenCodec::VerifyWait(std::string_view text, std::stri
 
 std::optional<PassToken> TokenCodec::VerifyPass(std::string_view text, std::string_view room,
                                                 int64_t now_ms) const {
+  if (std::optional<PassToken> known = pass_cache_->Find(text, room)) {
+    if (!TimesValid(known->admitted_ms, known->expires_ms, now_ms)) return std::nullopt;
+    return known;
+  }
   char buffer[kMaxPayloadBytes];
   std::string_view payload;
   PayloadFields f;
@@ -321,6 +327,7 @@ std::optional<PassToken> TokenCodec::VerifyPass(std::string_view text, std::stri
     return std::nullopt;
   }
   t.room = std::string(room);
+  pass_cache_->Insert(text, t);
   return t;
 }
 

@@ -18,6 +18,9 @@
 //   valid token) and Verify*() nullopt.
 // * The first key signs; every key verifies (rotation without logging
 //   anyone out). A token with an unknown key id is rejected.
+// * VerifyPass() remembers the passes it verified (queue/pass_cache.h): the
+//   same text again costs a hash and a comparison, not an HMAC; the times
+//   are checked on every call.
 // * Verify*() return nullopt for anything but a well-formed, correctly
 //   signed, unexpired token of the expected purpose and room: bad base64,
 //   truncated or flipped MAC (compared with CRYPTO_memcmp), wrong field
@@ -36,6 +39,8 @@
 namespace tidegate::queue {
 
 inline constexpr int64_t kClockSkewMillis = 60'000;
+
+class PassCache;
 
 struct SigningKey {
   std::string id;
@@ -89,6 +94,7 @@ class TokenCodec {
             std::string_view* payload) const;
 
   std::vector<std::unique_ptr<KeyedMac>> keys_;
+  std::unique_ptr<PassCache> pass_cache_;
 };
 
 // base64url without padding (RFC 4648 §5).

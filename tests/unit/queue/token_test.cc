@@ -50,6 +50,31 @@ TEST(TokenTest, Case41EveryFlippedBitIsRejected) {
   }
 }
 
+// VerifyPass remembers verified passes (queue/pass_cache.h): a remembered
+// pass answers the same as a full check, and nothing near it is accepted.
+TEST(TokenTest, RememberedPassesAreCheckedLikeAnyOther) {
+  TokenCodec codec = Codec();
+  std::string token = GoodPass(codec);
+  ASSERT_TRUE(codec.VerifyPass(token, "shop", kNow));  // remembered from now on
+  auto again = codec.VerifyPass(token, "shop", kNow + 1);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->bucket, kNow / 10'000);
+  EXPECT_EQ(again->room, "shop");
+  for (size_t i = 0; i < token.size(); ++i) {
+    std::string bad = token;
+    bad[i] = static_cast<char>(bad[i] ^ 1);
+    EXPECT_FALSE(codec.VerifyPass(bad, "shop", kNow)) << "byte " << i;
+  }
+  EXPECT_FALSE(codec.VerifyPass(token.substr(0, token.size() - 1), "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass(token, "sale", kNow)) << "another room";
+  EXPECT_FALSE(codec.VerifyWait(token, "shop", kNow)) << "a pass is never a wait";
+  EXPECT_FALSE(codec.VerifyPass(token, "shop", kNow + 300'000)) << "a remembered pass expires";
+  EXPECT_TRUE(codec.VerifyPass(token, "shop", kNow + 299'999));
+  // Keys rotated on reload: a new codec has a new, empty memory.
+  TokenCodec retired({{"k2", kSecret2}});
+  EXPECT_FALSE(retired.VerifyPass(token, "shop", kNow));
+}
+
 TEST(TokenTest, Case41TruncatedAndMalformedAreRejected) {
   TokenCodec codec = Codec();
   std::string token = GoodPass(codec);

@@ -1,0 +1,51 @@
+// PassCache: pass tokens already verified, by their exact text, so that a
+// shopper's next requests with the same pass cookie (every page and asset of
+// a visit, until the session moves to the next 10-s bucket and the pass is
+// renewed) skip the base64 decoding and the HMAC. Owned by a TokenCodec: a
+// new codec (new keys after a reload) starts empty, so a retired key's
+// tokens are never served from an old cache.
+//
+// Contract:
+// * Thread-safe: 16 shards, each behind its own mutex, held for a lookup or
+//   an insert (no allocation on a hit). Bounded: 16 × 256 direct-mapped
+//   slots; an insert replaces whatever held the slot.
+// * Find() returns a cached token only for the exact same text (the 64-bit
+//   hash first, then every byte with CRYPTO_memcmp) and the same room; the
+//   caller still checks the times (a cached pass expires like any other).
+// * Only tokens that passed full verification are inserted.
+#pragma once
+
+#include <array>
+#include <cstdint>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "queue/token.h"
+
+namespace tidegate::queue {
+
+class PassCache {
+ public:
+  static constexpr size_t kShards = 16;
+  static constexpr size_t kSlotsPerShard = 256;
+
+  std::optional<PassToken> Find(std::string_view text, std::string_view room) const;
+  void Insert(std::string_view text, const PassToken& token);
+
+ private:
+  struct Slot {
+    uint64_t hash = 0;
+    std::string text;  // empty: unused
+    PassToken token;
+  };
+  struct Shard {
+    mutable std::mutex mutex;
+    std::array<Slot, kSlotsPerShard> slots;
+  };
+
+  std::array<Shard, kShards> shards_;
+};
+
+}  // namespace tidegate::queue
