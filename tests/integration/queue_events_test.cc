@@ -95,7 +95,12 @@ class QueueEventsTest : public ::testing::TestWithParam<std::string> {
         "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\n"
         "drain_timeout = \"5s\"\n"
         "\n[upstream]\nservers = [\"127.0.0.1:" +
-        std::to_string(shop_->port()) + "\"]\n" + StateSection() +
+        std::to_string(shop_->port()) + "\"]\n" +
+        // A probed admin port: the default 127.0.0.1:9901 would collide
+        // with the other backend's run in parallel.
+        "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
+        "audit_log = \"${DIR}/audit.jsonl\"\n" +
+        StateSection() +
         "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
         "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\n"
         "total_active_users = 1000\nnew_users_per_minute = 6000\n"

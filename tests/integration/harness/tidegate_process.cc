@@ -55,6 +55,12 @@ std::unique_ptr<TidegateProcess> TidegateProcess::Start(const TempDir& dir,
 std::unique_ptr<TidegateProcess> TidegateProcess::StartOnce(const TempDir& dir,
                                                             const TidegateOptions& options,
                                                             std::string* error) {
+  // Without [admin], tidegate listens on the fixed default 127.0.0.1:9901:
+  // two tests running in parallel would collide on it.
+  if (options.config.find("[admin]") == std::string::npos) {
+    *error = "test configuration without [admin]: set listen = \"127.0.0.1:${ADMIN_PORT}\"";
+    return nullptr;
+  }
   std::unique_ptr<TidegateProcess> tg(new TidegateProcess());
   tg->dir_ = &dir;
   tg->port_ = FreeLoopbackPort();
