@@ -1,9 +1,9 @@
 // PassCache: pass tokens already verified, by their exact text, so that a
 // shopper's next requests with the same pass cookie (every page and asset of
 // a visit, until the session moves to the next 10-s bucket and the pass is
-// renewed) skip the base64 decoding and the HMAC. Owned by a TokenCodec: a
-// new codec (new keys after a reload) starts empty, so a retired key's
-// tokens are never served from an old cache.
+// renewed) skip the base64 decoding and the HMAC. Owned by a TokenCodec,
+// which every configuration reload builds anew: a new codec starts empty,
+// so a retired key's tokens are never served from an old cache.
 //
 // Contract:
 // * Thread-safe: 16 shards, each behind its own mutex, held for a lookup or
