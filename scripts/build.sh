@@ -48,6 +48,13 @@ if [[ -f "$cache" ]] && ! grep -q '^CMAKE_GENERATOR:INTERNAL=Ninja$' "$cache"; t
   rm -rf "$build_dir"
 fi
 
+# ccache, when the machine has it, makes rebuilds of other trees (worktrees,
+# a clean clone) cheap; paths under the tree are hashed relative to it.
+if command -v ccache >/dev/null 2>&1; then
+  cmake_args+=(-DCMAKE_CXX_COMPILER_LAUNCHER=ccache -DCMAKE_C_COMPILER_LAUNCHER=ccache)
+  export CCACHE_BASEDIR="${CCACHE_BASEDIR:-$root}" CCACHE_NOHASHDIR="${CCACHE_NOHASHDIR:-true}"
+fi
+
 jobs="$(nproc)"
 echo "build: $mode in $build_dir with $jobs jobs"
 cmake -S "$root" -B "$build_dir" -G Ninja "${cmake_args[@]}"
