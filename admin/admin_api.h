@@ -66,7 +66,7 @@ class AdminApi {
  public:
   using ConfigProvider = std::function<std::shared_ptr<const config::Config>()>;
   using Logger = std::function<void(std::string_view key, std::string_view message)>;
-  using WallClock = std::function<TimePoint()>;
+  using WallClock = std::function<common::TimePoint()>;
 
   struct Deps {
     ConfigProvider config;                      // the configuration in force (never null result)
@@ -120,11 +120,11 @@ class AdminApi {
                   std::function<void(ApiResponse)> reply);
   // Applies a validated change, audits it, replies. `describe` returns the
   // JSON of the changed object in a given state (for before/after).
-  void ApplyAndAudit(const ApiRequest& request, const AuthResult& who, StateChange change,
-                     std::function<nlohmann::json(const RuntimeState&)> describe,
+  void ApplyAndAudit(const ApiRequest& request, const AuthResult& who, state::StateChange change,
+                     std::function<nlohmann::json(const state::RuntimeState&)> describe,
                      std::function<void(ApiResponse)> reply);
 
-  TimePoint Now() const { return deps_.clock ? deps_.clock() : Clock::now(); }
+  common::TimePoint Now() const { return deps_.clock ? deps_.clock() : common::Clock::now(); }
   void Warn(std::string_view key, std::string_view message) const {
     if (deps_.warn) deps_.warn(key, message);
   }

@@ -5,7 +5,7 @@
 // Wiring (app/, control thread):
 //   auto admin = admin::AdminRuntime::Start(control_base, config,
 //       admin::DefaultAuditLogPath(*config), &metrics_source, warn_logger, &error);
-//   admin->SetStateCallback([&](std::shared_ptr<const admin::RuntimeState> s) {
+//   admin->SetStateCallback([&](std::shared_ptr<const state::RuntimeState> s) {
 //     /* publish s to workers, like the config snapshot */ });
 //   ... on SIGHUP, after a successful reload:  admin->Reconfigure(new_config);
 //   ... destroy `admin` before control_base and before metrics_source.
@@ -50,7 +50,7 @@ class AdminRuntime {
 
   // The immutable run-time state to publish to workers, and its change
   // callback (called on the control thread after every applied change).
-  std::shared_ptr<const RuntimeState> state() const { return store_->Current(); }
+  std::shared_ptr<const state::RuntimeState> state() const { return store_->Current(); }
   void SetStateCallback(StateStore::StateCallback callback) {
     store_->SetChangeCallback(std::move(callback));
   }

@@ -11,7 +11,7 @@
 namespace tidegate::admin {
 
 nlohmann::json ToJson(const AuditRecord& r) {
-  return nlohmann::json{{"time", FormatRfc3339Millis(r.time)},
+  return nlohmann::json{{"time", common::FormatRfc3339Millis(r.time)},
                         {"token", r.token_name},
                         {"client", r.client},
                         {"method", r.method},

@@ -24,12 +24,12 @@
 
 #include <nlohmann/json.hpp>
 
-#include "admin/time_util.h"
+#include "common/rfc3339.h"
 
 namespace tidegate::admin {
 
 struct AuditRecord {
-  TimePoint time;
+  common::TimePoint time;
   std::string token_name;
   std::string client;  // "127.0.0.1:53211"
   std::string method;

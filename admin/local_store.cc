@@ -3,10 +3,10 @@
 namespace tidegate::admin {
 
 LocalStore::LocalStore(WallClock clock)
-    : clock_(clock ? std::move(clock) : WallClock([] { return Clock::now(); })),
-      state_(std::make_shared<const RuntimeState>()) {}
+    : clock_(clock ? std::move(clock) : WallClock([] { return common::Clock::now(); })),
+      state_(std::make_shared<const state::RuntimeState>()) {}
 
-void LocalStore::Apply(const StateChange& change, const std::string& actor,
+void LocalStore::Apply(const state::StateChange& change, const std::string& actor,
                        std::optional<uint64_t> expected_version, DoneCallback done) {
   ++operations_;
   ApplyResult result;
@@ -20,13 +20,13 @@ void LocalStore::Apply(const StateChange& change, const std::string& actor,
     return;
   }
   bool changed = false;
-  RuntimeState next = ApplyChange(*state_, change, actor, clock_(), &changed);
+  state::RuntimeState next = state::ApplyChange(*state_, change, actor, clock_(), &changed);
   if (!changed) {
     result.status = ApplyStatus::kUnchanged;
     done(std::move(result));
     return;
   }
-  state_ = std::make_shared<const RuntimeState>(std::move(next));
+  state_ = std::make_shared<const state::RuntimeState>(std::move(next));
   result.status = ApplyStatus::kApplied;
   result.after = state_;
   done(std::move(result));

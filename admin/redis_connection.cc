@@ -6,15 +6,12 @@
 
 #include <algorithm>
 
+#include "common/timeval.h"
+
 namespace tidegate::admin {
 namespace {
 
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
+using common::ToTimeval;
 
 // Copies a hiredis reply; false (and *error) when it is, or contains, an
 // error reply: those are failures, never data.

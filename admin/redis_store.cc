@@ -4,6 +4,7 @@
 
 #include "admin/redis_scripts.h"
 #include "admin/runtime_state_json.h"
+#include "common/timeval.h"
 
 namespace tidegate::admin {
 namespace {
@@ -15,17 +16,12 @@ std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-timeval ToTimeval(std::chrono::milliseconds ms) {
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(ms.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((ms.count() % 1000) * 1000);
-  return tv;
-}
+using common::ToTimeval;
 
 }  // namespace
 
 struct RedisStore::ApplyOp {
-  StateChange change;
+  state::StateChange change;
   std::string actor;
   std::optional<uint64_t> expected;
   DoneCallback done;
@@ -47,7 +43,7 @@ RedisStore::RedisStore(event_base* base, RedisStoreOptions options)
       version_key_(options_.prefix + ":version"),
       audit_key_(options_.prefix + ":audit"),
       channel_(options_.prefix + ":changes"),
-      state_(std::make_shared<const RuntimeState>()),
+      state_(std::make_shared<const state::RuntimeState>()),
       random_(std::random_device{}()) {}
 
 std::unique_ptr<RedisStore> RedisStore::Start(event_base* base, RedisStoreOptions options) {
@@ -86,7 +82,9 @@ void RedisStore::OnRetryTimer(evutil_socket_t, short, void* arg) {
   if (op) self->ApplyRead(std::move(op));
 }
 
-TimePoint RedisStore::Now() const { return options_.clock ? options_.clock() : Clock::now(); }
+common::TimePoint RedisStore::Now() const {
+  return options_.clock ? options_.clock() : common::Clock::now();
+}
 
 // One blocking read, bounded by the timeout, before any worker runs: the
 // process then starts with the shared switches already in force.
@@ -176,22 +174,22 @@ void RedisStore::Seed() {
                      [this](RedisResult result) { Record(result); });
 }
 
-std::shared_ptr<const RuntimeState> RedisStore::Adopt(const std::string& text, bool notify) {
+std::shared_ptr<const state::RuntimeState> RedisStore::Adopt(const std::string& text, bool notify) {
   if (text == state_text_) return state_;
   std::string error;
-  std::optional<RuntimeState> parsed = RuntimeStateFromText(text, &error);
+  std::optional<state::RuntimeState> parsed = RuntimeStateFromText(text, &error);
   if (!parsed) {
     ++errors_;
     Failed("the state stored in Redis (" + state_key_ + ") is invalid: " + error);
     return nullptr;
   }
-  state_ = std::make_shared<const RuntimeState>(std::move(*parsed));
+  state_ = std::make_shared<const state::RuntimeState>(std::move(*parsed));
   state_text_ = text;
   if (notify && on_change_) on_change_(state_);
   return state_;
 }
 
-void RedisStore::Apply(const StateChange& change, const std::string& actor,
+void RedisStore::Apply(const state::StateChange& change, const std::string& actor,
                        std::optional<uint64_t> expected_version, DoneCallback done) {
   auto op = std::make_shared<ApplyOp>();
   op->change = change;
@@ -232,7 +230,7 @@ void RedisStore::ApplyRead(std::shared_ptr<ApplyOp> op) {
       out.error = "state store unavailable: " + result.error;
       return FinishApply(op, std::move(out));
     }
-    std::shared_ptr<const RuntimeState> base = state_;
+    std::shared_ptr<const state::RuntimeState> base = state_;
     if (result.reply.type == RedisReply::Type::kString) {
       base = Adopt(result.reply.str, /*notify=*/true);
       if (!base) {
@@ -246,7 +244,8 @@ void RedisStore::ApplyRead(std::shared_ptr<ApplyOp> op) {
   });
 }
 
-void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const RuntimeState> base) {
+void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op,
+                         std::shared_ptr<const state::RuntimeState> base) {
   ApplyResult out;
   out.before = out.after = base;
   if (op->expected && *op->expected != base->version) {
@@ -256,8 +255,8 @@ void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const Runt
     return FinishApply(op, std::move(out));
   }
   bool changed = false;
-  TimePoint now = Now();
-  RuntimeState next = ApplyChange(*base, op->change, op->actor, now, &changed);
+  common::TimePoint now = Now();
+  state::RuntimeState next = state::ApplyChange(*base, op->change, op->actor, now, &changed);
   if (!changed) {
     out.status = ApplyStatus::kUnchanged;
     return FinishApply(op, std::move(out));

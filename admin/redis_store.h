@@ -53,7 +53,7 @@ struct RedisStoreOptions {
   std::chrono::milliseconds resync_interval{1000};  // full re-read
   std::string prefix = "tidegate:{admin}";
   int audit_max_entries = 10000;                                         // XADD MAXLEN ~
-  std::function<TimePoint()> clock;                                      // default: system clock
+  std::function<common::TimePoint()> clock;                              // default: system clock
   std::function<void(std::string_view key, std::string_view msg)> warn;  // optional
 
   static RedisStoreOptions FromConfig(const config::StateConfig& state);
@@ -64,8 +64,8 @@ class RedisStore : public StateStore {
   static std::unique_ptr<RedisStore> Start(event_base* base, RedisStoreOptions options);
   ~RedisStore() override;
 
-  std::shared_ptr<const RuntimeState> Current() const override { return state_; }
-  void Apply(const StateChange& change, const std::string& actor,
+  std::shared_ptr<const state::RuntimeState> Current() const override { return state_; }
+  void Apply(const state::StateChange& change, const std::string& actor,
              std::optional<uint64_t> expected_version, DoneCallback done) override;
   void SetChangeCallback(StateCallback callback) override { on_change_ = std::move(callback); }
   StoreHealth Health() const override;
@@ -90,21 +90,21 @@ class RedisStore : public StateStore {
   // Parses `text` and makes it the current state when it differs from the
   // last one adopted. Returns the current state, or nullptr (and a recorded
   // failure) when the text is not a valid state.
-  std::shared_ptr<const RuntimeState> Adopt(const std::string& text, bool notify);
+  std::shared_ptr<const state::RuntimeState> Adopt(const std::string& text, bool notify);
   void ApplyRead(std::shared_ptr<ApplyOp> op);
-  void ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const RuntimeState> base);
+  void ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const state::RuntimeState> base);
   void StartNextApply();
   void FinishApply(const std::shared_ptr<ApplyOp>& op, ApplyResult result, bool notify = false);
   void Record(const RedisResult& result);
   void Failed(const std::string& error);
   void Succeeded();
   void Warn(const std::string& message);
-  TimePoint Now() const;
+  common::TimePoint Now() const;
 
   event_base* base_;
   RedisStoreOptions options_;
   std::string state_key_, version_key_, audit_key_, channel_;
-  std::shared_ptr<const RuntimeState> state_;
+  std::shared_ptr<const state::RuntimeState> state_;
   std::string state_text_;  // the JSON `state_` was adopted from ("" = none yet)
   StateCallback on_change_;
   std::unique_ptr<RedisConnection> commands_;

@@ -2,6 +2,7 @@
 
 #include <type_traits>
 
+#include "common/rfc3339.h"
 #include "config/value_parsers.h"
 
 namespace tidegate::admin {
@@ -45,12 +46,12 @@ bool ReadText(const nlohmann::json& body, const char* field, bool required, size
   return true;
 }
 
-bool ReadTime(const nlohmann::json& body, const char* field, std::optional<TimePoint>* out,
+bool ReadTime(const nlohmann::json& body, const char* field, std::optional<common::TimePoint>* out,
               RequestError* error) {
   auto it = body.find(field);
   if (it == body.end() || it->is_null()) return true;
   if (!it->is_string()) return Fail(error, field, "must be an RFC 3339 time string");
-  auto t = ParseRfc3339(it->get_ref<const std::string&>());
+  auto t = common::ParseRfc3339(it->get_ref<const std::string&>());
   if (!t) {
     return Fail(error, field, "must be an RFC 3339 time such as \"2026-11-23T14:30:00Z\"");
   }
@@ -94,9 +95,10 @@ std::optional<nlohmann::json> ParseJsonObject(std::string_view body, RequestErro
   return j;
 }
 
-std::optional<MaintenanceOverride> ValidateMaintenance(const nlohmann::json& body, TimePoint now,
-                                                       RequestError* error) {
-  MaintenanceOverride m;
+std::optional<state::MaintenanceOverride> ValidateMaintenance(const nlohmann::json& body,
+                                                              common::TimePoint now,
+                                                              RequestError* error) {
+  state::MaintenanceOverride m;
   if (!CheckKeys(body, {"message", "until", "starts_at"}, error) ||
       !ReadText(body, "message", true, kMaxMaintenanceMessage, &m.message, error) ||
       !ReadTime(body, "until", &m.until, error) ||
@@ -114,15 +116,15 @@ std::optional<MaintenanceOverride> ValidateMaintenance(const nlohmann::json& bod
   return m;
 }
 
-std::optional<BannerOverride> ValidateBanner(const nlohmann::json& body, TimePoint now,
-                                             RequestError* error) {
-  BannerOverride b;
+std::optional<state::BannerOverride> ValidateBanner(const nlohmann::json& body,
+                                                    common::TimePoint now, RequestError* error) {
+  state::BannerOverride b;
   if (!CheckKeys(body, {"message", "severity", "next_update_at", "expires_at"}, error) ||
       !ReadText(body, "message", true, kMaxBannerMessage, &b.message, error)) {
     return std::nullopt;
   }
   if (auto it = body.find("severity"); it != body.end() && !it->is_null()) {
-    if (!it->is_string() || !IsBannerSeverity(it->get_ref<const std::string&>())) {
+    if (!it->is_string() || !state::IsBannerSeverity(it->get_ref<const std::string&>())) {
       Fail(error, "severity", "must be one of \"info\", \"warning\", \"critical\"");
       return std::nullopt;
     }
@@ -139,9 +141,9 @@ std::optional<BannerOverride> ValidateBanner(const nlohmann::json& body, TimePoi
   return b;
 }
 
-std::optional<RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestError* error) {
-  using Mode = FieldPatch<config::RoomMode>::Op;
-  using MethodOp = FieldPatch<config::QueueingMethod>::Op;
+std::optional<state::RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestError* error) {
+  using Mode = state::FieldPatch<config::RoomMode>::Op;
+  using MethodOp = state::FieldPatch<config::QueueingMethod>::Op;
   if (!CheckKeys(body,
                  {"mode", "total_active_users", "new_users_per_minute", "session_duration",
                   "queueing_method"},
@@ -152,7 +154,7 @@ std::optional<RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestEr
     Fail(error, "body", "names no field to change");
     return std::nullopt;
   }
-  RoomPatch p;
+  state::RoomPatch p;
   auto set_or_clear = [](auto& field, const nlohmann::json& v) {
     using Op = typename std::decay_t<decltype(field)>::Op;
     field.op = v.is_null() ? Op::kClear : Op::kSet;
@@ -163,7 +165,8 @@ std::optional<RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestEr
         p.mode.op = Mode::kClear;
         continue;
       }
-      auto mode = v.is_string() ? ParseRoomMode(v.get_ref<const std::string&>()) : std::nullopt;
+      auto mode =
+          v.is_string() ? state::ParseRoomMode(v.get_ref<const std::string&>()) : std::nullopt;
       if (!mode) {
         Fail(error, key, "must be one of \"off\", \"auto\", \"queue_all\" (or null to clear)");
         return std::nullopt;
@@ -197,7 +200,8 @@ std::optional<RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestEr
         p.queueing_method.op = MethodOp::kClear;
         continue;
       }
-      auto m = v.is_string() ? ParseQueueingMethod(v.get_ref<const std::string&>()) : std::nullopt;
+      auto m = v.is_string() ? state::ParseQueueingMethod(v.get_ref<const std::string&>())
+                             : std::nullopt;
       if (!m) {
         Fail(error, key,
              "must be one of \"fifo\", \"random\", \"passthrough\", \"reject\" (or null to clear)");

@@ -12,7 +12,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "admin/runtime_state.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::admin {
 
@@ -33,15 +33,16 @@ std::optional<nlohmann::json> ParseJsonObject(std::string_view body, RequestErro
 // PUT /v1/features/{name}/maintenance:
 //   {"message": string 1..1000 (required), "until": RFC 3339 in the future
 //    (optional), "starts_at": RFC 3339 before until (optional)}.
-std::optional<MaintenanceOverride> ValidateMaintenance(const nlohmann::json& body, TimePoint now,
-                                                       RequestError* error);
+std::optional<state::MaintenanceOverride> ValidateMaintenance(const nlohmann::json& body,
+                                                              common::TimePoint now,
+                                                              RequestError* error);
 
 // PUT /v1/banner:
 //   {"message": string 1..500 (required), "severity": "info"|"warning"|
 //    "critical" (default "info"), "next_update_at": RFC 3339 (optional),
 //    "expires_at": RFC 3339 in the future (optional)}.
-std::optional<BannerOverride> ValidateBanner(const nlohmann::json& body, TimePoint now,
-                                             RequestError* error);
+std::optional<state::BannerOverride> ValidateBanner(const nlohmann::json& body,
+                                                    common::TimePoint now, RequestError* error);
 
 // PATCH /v1/rooms/{name}: at least one of
 //   "mode": "off"|"auto"|"queue_all", "total_active_users": integer
@@ -49,6 +50,6 @@ std::optional<BannerOverride> ValidateBanner(const nlohmann::json& body, TimePoi
 //   "session_duration": duration string ("30s", "5m"; 1s..24h),
 //   "queueing_method": "fifo"|"random"|"passthrough"|"reject";
 // null for a field clears its override. Unknown keys are refused.
-std::optional<RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestError* error);
+std::optional<state::RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestError* error);
 
 }  // namespace tidegate::admin

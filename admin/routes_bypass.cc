@@ -4,6 +4,7 @@
 // audit log recorded who asked for it (never the token itself).
 #include "admin/admin_api.h"
 #include "admin/request_validation.h"
+#include "common/rfc3339.h"
 #include "config/value_parsers.h"
 #include "maintenance/bypass_token.h"
 
@@ -37,7 +38,8 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
       if (!parsed || *parsed < std::chrono::minutes(1) || *parsed > max_ttl) {
         return reply(Error(422, "validation_failed",
                            "ttl: a duration such as \"30m\" or \"2h\", from 1m to " +
-                               FormatDuration(max_ttl) + " ([maintenance].bypass_cookie_max_ttl)"));
+                               state::FormatDuration(max_ttl) +
+                               " ([maintenance].bypass_cookie_max_ttl)"));
       }
       ttl = *parsed;
     }
@@ -49,7 +51,8 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
                        "a key (docs/configuration.md) and reload"));
   }
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(ttl);
-  TimePoint expires_at = std::chrono::time_point_cast<std::chrono::seconds>(Now()) + seconds;
+  common::TimePoint expires_at =
+      std::chrono::time_point_cast<std::chrono::seconds>(Now()) + seconds;
   auto token = maintenance::MintBypassToken(keys, expires_at);
   if (!token) return reply(Error(500, "signing_failed", "HMAC-SHA256 failed"));
 
@@ -62,7 +65,7 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
   record.before = nullptr;
   record.after = {{"bypass_cookie", true},
                   {"key_id", keys.front().id},
-                  {"expires_at", FormatRfc3339(expires_at)}};
+                  {"expires_at", common::FormatRfc3339(expires_at)}};
   std::string error;
   if (deps_.audit == nullptr || !deps_.audit->Append(record, &error)) {
     ++metrics_.audit_write_errors_total;
@@ -74,7 +77,7 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
                            error));
   }
   // Every instance's GET /v1/audit lists it beside the state changes.
-  deps_.store->AppendSharedAudit({{"time", FormatRfc3339Millis(record.time)},
+  deps_.store->AppendSharedAudit({{"time", common::FormatRfc3339Millis(record.time)},
                                   {"token", record.token_name},
                                   {"change", "mint_bypass"},
                                   {"target", "bypass"},
@@ -86,7 +89,7 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
                  {"cookie_tls", std::string(maintenance::kBypassCookieTls) + "=" + *token},
                  {"set_cookie", maintenance::BypassSetCookie(*token, false, seconds)},
                  {"set_cookie_tls", maintenance::BypassSetCookie(*token, true, seconds)},
-                 {"expires_at", FormatRfc3339(expires_at)},
+                 {"expires_at", common::FormatRfc3339(expires_at)},
                  {"key_id", keys.front().id}});
   reply(std::move(r));
 }

@@ -5,6 +5,7 @@
 
 #include "admin/admin_api.h"
 #include "admin/request_validation.h"
+#include "admin/runtime_state_json.h"
 
 namespace tidegate::admin {
 namespace {
@@ -49,40 +50,42 @@ void AdminApi::ChangeMaintenance(const ApiRequest& request, const Match& match,
         404, "unknown_feature",
         "no feature '" + match.name + "' in the configuration ([features." + match.name + "])"));
   }
-  StateChange change;
+  state::StateChange change;
   if (request.method == "PUT") {
     RequestError error;
     auto body = ParseJsonObject(request.body, &error);
-    std::optional<MaintenanceOverride> value;
+    std::optional<state::MaintenanceOverride> value;
     if (body) value = ValidateMaintenance(*body, Now(), &error);
     if (!value) return reply(Error(error.status, error.error, error.detail));
-    change = SetMaintenance{match.name, std::move(*value)};
+    change = state::SetMaintenance{match.name, std::move(*value)};
   } else {
-    change = ClearMaintenance{match.name};
+    change = state::ClearMaintenance{match.name};
   }
   std::string feature = match.name;
   ApplyAndAudit(
       request, who, std::move(change),
-      [feature](const RuntimeState& s) { return FindJson(s.maintenance, feature); },
+      [feature](const state::RuntimeState& s) { return FindJson(s.maintenance, feature); },
       std::move(reply));
 }
 
 void AdminApi::ChangeBanner(const ApiRequest& request, const AuthResult& who,
                             std::function<void(ApiResponse)> reply) {
-  StateChange change;
+  state::StateChange change;
   if (request.method == "PUT") {
     RequestError error;
     auto body = ParseJsonObject(request.body, &error);
-    std::optional<BannerOverride> value;
+    std::optional<state::BannerOverride> value;
     if (body) value = ValidateBanner(*body, Now(), &error);
     if (!value) return reply(Error(error.status, error.error, error.detail));
-    change = SetBanner{std::move(*value)};
+    change = state::SetBanner{std::move(*value)};
   } else {
-    change = ClearBanner{};
+    change = state::ClearBanner{};
   }
   ApplyAndAudit(
       request, who, std::move(change),
-      [](const RuntimeState& s) { return s.banner ? ToJson(*s.banner) : nlohmann::json(nullptr); },
+      [](const state::RuntimeState& s) {
+        return s.banner ? ToJson(*s.banner) : nlohmann::json(nullptr);
+      },
       std::move(reply));
 }
 
@@ -97,25 +100,26 @@ void AdminApi::ChangeRoom(const ApiRequest& request, const Match& match, const A
         Error(404, "unknown_room",
               "no room '" + match.name + "' in the configuration ([rooms." + match.name + "])"));
   }
-  StateChange change;
+  state::StateChange change;
   if (request.method == "PATCH") {
     RequestError error;
     auto body = ParseJsonObject(request.body, &error);
-    std::optional<RoomPatch> patch;
+    std::optional<state::RoomPatch> patch;
     if (body) patch = ValidateRoomPatch(*body, &error);
     if (!patch) return reply(Error(error.status, error.error, error.detail));
-    change = PatchRoom{match.name, *patch};
+    change = state::PatchRoom{match.name, *patch};
   } else {
-    change = ResetRoom{match.name};
+    change = state::ResetRoom{match.name};
   }
   std::string room = match.name;
   ApplyAndAudit(
       request, who, std::move(change),
-      [room](const RuntimeState& s) { return FindJson(s.rooms, room); }, std::move(reply));
+      [room](const state::RuntimeState& s) { return FindJson(s.rooms, room); }, std::move(reply));
 }
 
-void AdminApi::ApplyAndAudit(const ApiRequest& request, const AuthResult& who, StateChange change,
-                             std::function<nlohmann::json(const RuntimeState&)> describe,
+void AdminApi::ApplyAndAudit(const ApiRequest& request, const AuthResult& who,
+                             state::StateChange change,
+                             std::function<nlohmann::json(const state::RuntimeState&)> describe,
                              std::function<void(ApiResponse)> reply) {
   bool bad_if_match = false;
   auto expected = ParseIfMatch(request.if_match, &bad_if_match);

@@ -2,7 +2,8 @@
 #include <charconv>
 
 #include "admin/admin_api.h"
-#include "admin/effective_view.h"
+#include "admin/effective_state_json.h"
+#include "state/effective_view.h"
 
 namespace tidegate::admin {
 namespace {

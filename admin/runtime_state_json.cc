@@ -3,6 +3,7 @@
 #include <limits>
 #include <type_traits>
 
+#include "common/rfc3339.h"
 #include "config/value_parsers.h"
 
 namespace tidegate::admin {
@@ -37,18 +38,18 @@ class FieldReader {
     *out = v->get<std::string>();
   }
 
-  void Time(const char* key, TimePoint* out) {
-    std::optional<TimePoint> t;
+  void Time(const char* key, common::TimePoint* out) {
+    std::optional<common::TimePoint> t;
     OptionalTime(key, &t);
     if (ok_ && !t) return Fail(key, "missing");
     if (t) *out = *t;
   }
 
-  void OptionalTime(const char* key, std::optional<TimePoint>* out) {
+  void OptionalTime(const char* key, std::optional<common::TimePoint>* out) {
     const Json* v = Find(key);
     if (v == nullptr) return;
     if (!v->is_string()) return Fail(key, "not an RFC 3339 time");
-    *out = ParseRfc3339(v->get_ref<const std::string&>());
+    *out = common::ParseRfc3339(v->get_ref<const std::string&>());
     if (!*out) Fail(key, "not an RFC 3339 time");
   }
 
@@ -93,7 +94,7 @@ class FieldReader {
   bool ok_ = true;
 };
 
-bool ReadMaintenance(const Json& j, const std::string& path, MaintenanceOverride* m,
+bool ReadMaintenance(const Json& j, const std::string& path, state::MaintenanceOverride* m,
                      std::string* error) {
   FieldReader r(j, path, error);
   r.String("message", &m->message);
@@ -104,11 +105,11 @@ bool ReadMaintenance(const Json& j, const std::string& path, MaintenanceOverride
   return r.ok();
 }
 
-bool ReadBanner(const Json& j, BannerOverride* b, std::string* error) {
+bool ReadBanner(const Json& j, state::BannerOverride* b, std::string* error) {
   FieldReader r(j, "banner", error);
   r.String("message", &b->message);
   r.String("severity", &b->severity);
-  if (r.ok() && !IsBannerSeverity(b->severity)) r.Fail("severity", "unknown value");
+  if (r.ok() && !state::IsBannerSeverity(b->severity)) r.Fail("severity", "unknown value");
   r.OptionalTime("next_update_at", &b->next_update_at);
   r.OptionalTime("expires_at", &b->expires_at);
   r.String("set_by", &b->set_by);
@@ -116,13 +117,13 @@ bool ReadBanner(const Json& j, BannerOverride* b, std::string* error) {
   return r.ok();
 }
 
-bool ReadRoom(const Json& j, const std::string& path, RoomOverride* o, std::string* error) {
+bool ReadRoom(const Json& j, const std::string& path, state::RoomOverride* o, std::string* error) {
   FieldReader r(j, path, error);
-  r.OptionalEnum<config::RoomMode>("mode", &ParseRoomMode, &o->mode);
+  r.OptionalEnum<config::RoomMode>("mode", &state::ParseRoomMode, &o->mode);
   r.OptionalCount("total_active_users", &o->total_active_users);
   r.OptionalCount("new_users_per_minute", &o->new_users_per_minute);
   r.OptionalDuration("session_duration", &o->session_duration);
-  r.OptionalEnum<config::QueueingMethod>("queueing_method", &ParseQueueingMethod,
+  r.OptionalEnum<config::QueueingMethod>("queueing_method", &state::ParseQueueingMethod,
                                          &o->queueing_method);
   r.String("set_by", &o->set_by);
   r.Time("set_at", &o->set_at);
@@ -148,32 +149,33 @@ bool ReadMap(const Json& j, const char* name, std::map<std::string, T, std::less
 
 }  // namespace
 
-std::optional<RuntimeState> RuntimeStateFromJson(const Json& j, std::string* error) {
+std::optional<state::RuntimeState> RuntimeStateFromJson(const Json& j, std::string* error) {
   if (!j.is_object()) {
     *error = "not a JSON object";
     return std::nullopt;
   }
-  RuntimeState state;
+  state::RuntimeState state;
   auto version = j.find("version");
   if (version == j.end() || !version->is_number_unsigned()) {
     *error = "version: missing or not an unsigned integer";
     return std::nullopt;
   }
   state.version = version->get<uint64_t>();
-  if (!ReadMap<MaintenanceOverride>(j, "maintenance", &state.maintenance, &ReadMaintenance,
-                                    error) ||
-      !ReadMap<RoomOverride>(j, "rooms", &state.rooms, &ReadRoom, error)) {
+  if (!ReadMap<state::MaintenanceOverride>(j, "maintenance", &state.maintenance, &ReadMaintenance,
+                                           error) ||
+      !ReadMap<state::RoomOverride>(j, "rooms", &state.rooms, &ReadRoom, error)) {
     return std::nullopt;
   }
   if (auto banner = j.find("banner"); banner != j.end() && !banner->is_null()) {
-    BannerOverride b;
+    state::BannerOverride b;
     if (!ReadBanner(*banner, &b, error)) return std::nullopt;
     state.banner = std::move(b);
   }
   return state;
 }
 
-std::optional<RuntimeState> RuntimeStateFromText(const std::string& text, std::string* error) {
+std::optional<state::RuntimeState> RuntimeStateFromText(const std::string& text,
+                                                        std::string* error) {
   Json j = Json::parse(text, nullptr, /*allow_exceptions=*/false);
   if (j.is_discarded()) {
     *error = "not valid JSON";
@@ -192,31 +194,78 @@ Json FindJson(const std::map<std::string, T, std::less<>>& map, const std::strin
 
 }  // namespace
 
-Json ChangeAuditJson(const StateChange& change, const std::string& actor, TimePoint time,
-                     const RuntimeState& before, const RuntimeState& after) {
-  Json j = {{"time", FormatRfc3339Millis(time)}, {"token", actor}, {"version", after.version}};
+Json ChangeAuditJson(const state::StateChange& change, const std::string& actor,
+                     common::TimePoint time, const state::RuntimeState& before,
+                     const state::RuntimeState& after) {
+  Json j = {
+      {"time", common::FormatRfc3339Millis(time)}, {"token", actor}, {"version", after.version}};
   std::visit(
       [&](const auto& c) {
         using C = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<C, SetMaintenance> || std::is_same_v<C, ClearMaintenance>) {
-          j["change"] = std::is_same_v<C, SetMaintenance> ? "set_maintenance" : "clear_maintenance";
+        if constexpr (std::is_same_v<C, state::SetMaintenance> ||
+                      std::is_same_v<C, state::ClearMaintenance>) {
+          j["change"] =
+              std::is_same_v<C, state::SetMaintenance> ? "set_maintenance" : "clear_maintenance";
           j["target"] = c.feature;
           j["before"] = FindJson(before.maintenance, c.feature);
           j["after"] = FindJson(after.maintenance, c.feature);
-        } else if constexpr (std::is_same_v<C, SetBanner> || std::is_same_v<C, ClearBanner>) {
-          j["change"] = std::is_same_v<C, SetBanner> ? "set_banner" : "clear_banner";
+        } else if constexpr (std::is_same_v<C, state::SetBanner> ||
+                             std::is_same_v<C, state::ClearBanner>) {
+          j["change"] = std::is_same_v<C, state::SetBanner> ? "set_banner" : "clear_banner";
           j["target"] = "banner";
           j["before"] = before.banner ? ToJson(*before.banner) : Json(nullptr);
           j["after"] = after.banner ? ToJson(*after.banner) : Json(nullptr);
         } else {
-          static_assert(std::is_same_v<C, PatchRoom> || std::is_same_v<C, ResetRoom>);
-          j["change"] = std::is_same_v<C, PatchRoom> ? "patch_room" : "reset_room";
+          static_assert(std::is_same_v<C, state::PatchRoom> || std::is_same_v<C, state::ResetRoom>);
+          j["change"] = std::is_same_v<C, state::PatchRoom> ? "patch_room" : "reset_room";
           j["target"] = c.room;
           j["before"] = FindJson(before.rooms, c.room);
           j["after"] = FindJson(after.rooms, c.room);
         }
       },
       change);
+  return j;
+}
+
+nlohmann::json ToJson(const state::MaintenanceOverride& m) {
+  nlohmann::json j = {{"message", m.message}};
+  if (m.starts_at) j["starts_at"] = common::FormatRfc3339(*m.starts_at);
+  if (m.until) j["until"] = common::FormatRfc3339(*m.until);
+  j["set_by"] = m.set_by;
+  j["set_at"] = common::FormatRfc3339(m.set_at);
+  return j;
+}
+
+nlohmann::json ToJson(const state::BannerOverride& b) {
+  nlohmann::json j = {{"message", b.message}, {"severity", b.severity}};
+  if (b.next_update_at) j["next_update_at"] = common::FormatRfc3339(*b.next_update_at);
+  if (b.expires_at) j["expires_at"] = common::FormatRfc3339(*b.expires_at);
+  j["set_by"] = b.set_by;
+  j["set_at"] = common::FormatRfc3339(b.set_at);
+  return j;
+}
+
+nlohmann::json ToJson(const state::RoomOverride& r) {
+  nlohmann::json j = nlohmann::json::object();
+  if (r.mode) j["mode"] = state::RoomModeName(*r.mode);
+  if (r.total_active_users) j["total_active_users"] = *r.total_active_users;
+  if (r.new_users_per_minute) j["new_users_per_minute"] = *r.new_users_per_minute;
+  if (r.session_duration) j["session_duration"] = state::FormatDuration(*r.session_duration);
+  if (r.queueing_method) j["queueing_method"] = state::QueueingMethodName(*r.queueing_method);
+  j["set_by"] = r.set_by;
+  j["set_at"] = common::FormatRfc3339(r.set_at);
+  return j;
+}
+
+nlohmann::json ToJson(const state::RuntimeState& state) {
+  nlohmann::json j = {{"version", state.version}};
+  nlohmann::json maintenance = nlohmann::json::object();
+  for (const auto& [name, m] : state.maintenance) maintenance[name] = ToJson(m);
+  j["maintenance"] = std::move(maintenance);
+  j["banner"] = state.banner ? ToJson(*state.banner) : nlohmann::json(nullptr);
+  nlohmann::json rooms = nlohmann::json::object();
+  for (const auto& [name, r] : state.rooms) rooms[name] = ToJson(r);
+  j["rooms"] = std::move(rooms);
   return j;
 }
 

@@ -1,6 +1,7 @@
-// The way back from JSON to RuntimeState (runtime_state.h has ToJson), for
-// the Redis store, which keeps the whole state as one JSON document, and the
-// audit entries the Redis store writes beside it.
+// The JSON forms of the run-time state (state/runtime_state.h): ToJson for
+// the API, the audit log and the Redis store, and the way back from JSON to
+// RuntimeState for the Redis store, which keeps the whole state as one JSON
+// document, and the audit entries the Redis store writes beside it.
 //
 // Contract: pure functions, thread-safe, no I/O, no exceptions escape (a
 // malformed document is an error result, never a throw). Times go through
@@ -14,23 +15,33 @@
 
 #include <nlohmann/json.hpp>
 
-#include "admin/runtime_state.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::admin {
+
+// Times are RFC 3339 strings, durations strings such as "5m", absent optional
+// values are omitted.
+nlohmann::json ToJson(const state::MaintenanceOverride& m);
+nlohmann::json ToJson(const state::BannerOverride& b);
+nlohmann::json ToJson(const state::RoomOverride& r);
+nlohmann::json ToJson(const state::RuntimeState& state);
 
 // Reads what ToJson(const RuntimeState&) wrote. nullopt and *error (naming
 // the field, e.g. "maintenance.checkout.until: not an RFC 3339 time") when
 // the document does not have that shape.
-std::optional<RuntimeState> RuntimeStateFromJson(const nlohmann::json& j, std::string* error);
+std::optional<state::RuntimeState> RuntimeStateFromJson(const nlohmann::json& j,
+                                                        std::string* error);
 
 // Same, from text (parse errors reported in *error).
-std::optional<RuntimeState> RuntimeStateFromText(const std::string& text, std::string* error);
+std::optional<state::RuntimeState> RuntimeStateFromText(const std::string& text,
+                                                        std::string* error);
 
 // One audit entry for the shared audit stream: {"time", "token", "version",
 // "change" (e.g. "set_maintenance"), "target" (feature/room name, "banner"),
 // "before", "after"} — before/after being the JSON of the changed object in
 // `before`/`after` (null when absent), as in the local audit log.
-nlohmann::json ChangeAuditJson(const StateChange& change, const std::string& actor, TimePoint time,
-                               const RuntimeState& before, const RuntimeState& after);
+nlohmann::json ChangeAuditJson(const state::StateChange& change, const std::string& actor,
+                               common::TimePoint time, const state::RuntimeState& before,
+                               const state::RuntimeState& after);
 
 }  // namespace tidegate::admin

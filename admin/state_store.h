@@ -28,7 +28,7 @@
 #include <nlohmann/json.hpp>
 
 #include "admin/metrics.h"
-#include "admin/runtime_state.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::admin {
 
@@ -49,24 +49,24 @@ enum class ApplyStatus { kApplied, kUnchanged, kConflict, kUnavailable };
 struct ApplyResult {
   ApplyStatus status = ApplyStatus::kApplied;
   std::string error;  // for kConflict / kUnavailable
-  std::shared_ptr<const RuntimeState> before;
-  std::shared_ptr<const RuntimeState> after;  // == before unless kApplied
+  std::shared_ptr<const state::RuntimeState> before;
+  std::shared_ptr<const state::RuntimeState> after;  // == before unless kApplied
 };
 
 class StateStore {
  public:
-  using StateCallback = std::function<void(std::shared_ptr<const RuntimeState>)>;
+  using StateCallback = std::function<void(std::shared_ptr<const state::RuntimeState>)>;
   using DoneCallback = std::function<void(ApplyResult)>;
 
   virtual ~StateStore() = default;
 
   // Never null.
-  virtual std::shared_ptr<const RuntimeState> Current() const = 0;
+  virtual std::shared_ptr<const state::RuntimeState> Current() const = 0;
 
   // Applies `change` on behalf of token `actor`. When `expected_version` is
   // set and differs from the current version, nothing changes and `done`
   // gets kConflict. `done` is called exactly once.
-  virtual void Apply(const StateChange& change, const std::string& actor,
+  virtual void Apply(const state::StateChange& change, const std::string& actor,
                      std::optional<uint64_t> expected_version, DoneCallback done) = 0;
 
   // Replaces the change callback (nullptr to remove it).
@@ -94,20 +94,20 @@ class StateStore {
 // before returning). Not thread-safe: control thread only, as above.
 class LocalStore : public StateStore {
  public:
-  using WallClock = std::function<TimePoint()>;
+  using WallClock = std::function<common::TimePoint()>;
 
   // `clock` defaults to std::chrono::system_clock::now (tests inject one).
   explicit LocalStore(WallClock clock = nullptr);
 
-  std::shared_ptr<const RuntimeState> Current() const override { return state_; }
-  void Apply(const StateChange& change, const std::string& actor,
+  std::shared_ptr<const state::RuntimeState> Current() const override { return state_; }
+  void Apply(const state::StateChange& change, const std::string& actor,
              std::optional<uint64_t> expected_version, DoneCallback done) override;
   void SetChangeCallback(StateCallback callback) override { on_change_ = std::move(callback); }
   StoreHealth Health() const override;
 
  private:
   WallClock clock_;
-  std::shared_ptr<const RuntimeState> state_;
+  std::shared_ptr<const state::RuntimeState> state_;
   StateCallback on_change_;
   uint64_t operations_ = 0;
 };

@@ -1,7 +1,7 @@
 #include "app/admin_control_plane.h"
 
-#include "admin/effective_view.h"
 #include "queue/waiting_room.h"
+#include "state/effective_view.h"
 
 namespace tidegate::app {
 
@@ -9,7 +9,7 @@ namespace {
 constexpr char kStorePart[] = "state_store";
 }  // namespace
 
-AdminControlPlane::AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state,
+AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runtime_state,
                                      proxy::HealthBoard* health, const queue::RoomRegistry* rooms,
                                      const banner::BannerStats* banner_stats,
                                      const maintenance::MaintenanceStats* maintenance_stats)
@@ -51,12 +51,12 @@ AdminControlPlane::AdminControlPlane(proxy::Published<admin::RuntimeState>* runt
 
 void AdminControlPlane::FillRoomMetrics(admin::MetricsSnapshot* m) const {
   // The limits in force: configuration merged with the operators' overrides.
-  std::shared_ptr<const admin::RuntimeState> state = runtime_state_->Load();
+  std::shared_ptr<const state::RuntimeState> state = runtime_state_->Load();
   const config::Config& config = *current_config_;
   rooms_->FillMetrics(
       [&](const std::string& name) -> std::optional<queue::RoomLimits> {
         for (const config::RoomConfig& room : config.rooms) {
-          if (room.name == name) return queue::LimitsOf(admin::EffectiveRoomSettings(room, *state));
+          if (room.name == name) return queue::LimitsOf(state::EffectiveRoomSettings(room, *state));
         }
         return std::nullopt;  // a room removed by a reload
       },
@@ -89,7 +89,7 @@ bool AdminControlPlane::Start(event_base* control_base,
   // state the store starts with, then every change (made here or, with a
   // shared store, by another instance).
   runtime_state_->Publish(runtime_->state());
-  runtime_->SetStateCallback([this](std::shared_ptr<const admin::RuntimeState> state) {
+  runtime_->SetStateCallback([this](std::shared_ptr<const state::RuntimeState> state) {
     runtime_state_->Publish(std::move(state));
   });
   if (health_ != nullptr) {

@@ -15,7 +15,6 @@
 #include <string>
 
 #include "admin/admin_runtime.h"
-#include "admin/runtime_state.h"
 #include "admin/worker_stats_metrics.h"
 #include "banner/banner_filter.h"
 #include "maintenance/maintenance_gate.h"
@@ -24,6 +23,7 @@
 #include "proxy/libevent_handles.h"
 #include "proxy/published.h"
 #include "queue/room_registry.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::app {
 
@@ -35,7 +35,7 @@ class AdminControlPlane : public proxy::ControlPlane {
   // `health`, `rooms` (the waiting rooms' live counters, for /metrics and
   // GET /v1/state), `banner_stats` and `maintenance_stats` may be null. All
   // must outlive this object.
-  AdminControlPlane(proxy::Published<admin::RuntimeState>* runtime_state,
+  AdminControlPlane(proxy::Published<state::RuntimeState>* runtime_state,
                     proxy::HealthBoard* health, const queue::RoomRegistry* rooms,
                     const banner::BannerStats* banner_stats,
                     const maintenance::MaintenanceStats* maintenance_stats);
@@ -53,7 +53,7 @@ class AdminControlPlane : public proxy::ControlPlane {
 
   const proxy::ControlPlaneHost* host_ = nullptr;
   std::shared_ptr<const config::Config> started_config_;
-  proxy::Published<admin::RuntimeState>* runtime_state_;
+  proxy::Published<state::RuntimeState>* runtime_state_;
   proxy::HealthBoard* health_;
   proxy::EventPtr health_timer_;
   const queue::RoomRegistry* rooms_;

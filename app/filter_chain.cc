@@ -9,22 +9,22 @@
 namespace tidegate::app {
 
 TidegateFilterChain::TidegateFilterChain(std::chrono::steady_clock::time_point started,
-                                         const proxy::Published<admin::RuntimeState>* runtime_state,
-                                         proxy::HealthBoard* health)
-    : started_(started), runtime_state_(runtime_state), health_(health) {}
+                                         const proxy::Published<state::RuntimeState>* runtime_state,
+                                         proxy::HealthBoard* health, const common::TimeSource& time)
+    : started_(started), runtime_state_(runtime_state), health_(health), time_(time) {}
 
 bool TidegateFilterChain::Build(const config::Config& config, int workers,
                                 proxy::FilterChain* chain, std::string* error) const {
   // 0. Banner: first, because its request side serves
   //    /.tidegate/assets/banner.css before the built-in routes 404 the rest
   //    of /.tidegate/*; as a response filter it then runs last.
-  auto banner = banner::BannerFilterFactory::Create(config, workers, runtime_state_,
+  auto banner = banner::BannerFilterFactory::Create(config, workers, runtime_state_, time_,
                                                     banner_stats_.get(), error);
   if (!banner) return false;
   chain->factories.push_back(std::move(banner));
   // 1. Status page: /.tidegate/status* (before the built-in routes, which
   //    answer 404 for the rest of /.tidegate/).
-  auto status_page = status::StatusPageFactory::Create(config, runtime_state_, error);
+  auto status_page = status::StatusPageFactory::Create(config, runtime_state_, time_, error);
   if (!status_page) return false;
   chain->factories.push_back(std::move(status_page));
   // Waiting room: /.tidegate/queue (status JSON) before the built-in routes.

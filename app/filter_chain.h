@@ -5,13 +5,14 @@
 
 #include <chrono>
 
-#include "admin/runtime_state.h"
 #include "banner/banner_filter.h"
+#include "common/time_source.h"
 #include "maintenance/maintenance_gate.h"
 #include "proxy/health_board.h"
 #include "proxy/published.h"
 #include "proxy/snapshot.h"
 #include "queue/room_registry.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::app {
 
@@ -19,10 +20,11 @@ class TidegateFilterChain : public proxy::FilterChainBuilder {
  public:
   // `runtime_state` (operators' switches) and `health` (what
   // /.tidegate/health reports; the rooms' store failures are added to it
-  // here) must outlive every snapshot.
+  // here) and `time` (the clock the features read) must outlive every
+  // snapshot.
   TidegateFilterChain(std::chrono::steady_clock::time_point started,
-                      const proxy::Published<admin::RuntimeState>* runtime_state,
-                      proxy::HealthBoard* health);
+                      const proxy::Published<state::RuntimeState>* runtime_state,
+                      proxy::HealthBoard* health, const common::TimeSource& time);
   bool Build(const config::Config& config, int workers, proxy::FilterChain* chain,
              std::string* error) const override;
   // The waiting rooms' live state: kept across reloads (owned here because
@@ -35,8 +37,9 @@ class TidegateFilterChain : public proxy::FilterChainBuilder {
 
  private:
   std::chrono::steady_clock::time_point started_;
-  const proxy::Published<admin::RuntimeState>* runtime_state_;
+  const proxy::Published<state::RuntimeState>* runtime_state_;
   proxy::HealthBoard* health_;
+  const common::TimeSource& time_;
   std::shared_ptr<queue::RoomRegistry> rooms_ = std::make_shared<queue::RoomRegistry>();
   std::shared_ptr<banner::BannerStats> banner_stats_ = std::make_shared<banner::BannerStats>();
   std::shared_ptr<maintenance::MaintenanceStats> maintenance_stats_ =

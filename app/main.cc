@@ -16,6 +16,7 @@
 
 #include "app/admin_control_plane.h"
 #include "app/filter_chain.h"
+#include "common/time_source.h"
 #include "config/loader.h"
 #include "ctl/ctl.h"
 #include "proxy/server.h"
@@ -120,12 +121,14 @@ int main(int argc, char** argv) {
   tzset();
   // Operators' run-time state, published by the admin control plane and read
   // by the gates on every request; outlives the server and its workers.
-  tidegate::proxy::Published<tidegate::admin::RuntimeState> runtime_state(
-      std::make_shared<const tidegate::admin::RuntimeState>());
+  tidegate::proxy::Published<tidegate::state::RuntimeState> runtime_state(
+      std::make_shared<const tidegate::state::RuntimeState>());
   // What /.tidegate/health reports as degraded: the operators' state store
   // (posted by the admin control plane) and the rooms' stores (probed).
   tidegate::proxy::HealthBoard health;
-  tidegate::app::TidegateFilterChain filters(started, &runtime_state, &health);
+  // The one clock the features read (wall and monotonic); outlives them all.
+  tidegate::common::RealTimeSource time;
+  tidegate::app::TidegateFilterChain filters(started, &runtime_state, &health, time);
   tidegate::app::AdminControlPlane admin(&runtime_state, &health, &filters.rooms(),
                                          &filters.banner_stats(),
                                          &filters.maintenance_stats());  // outlives the server

@@ -53,8 +53,8 @@ std::unique_ptr<BannerContent> BannerContent::Create(const config::SiteConfig& s
   return std::unique_ptr<BannerContent>(new BannerContent(std::move(*page), site.status_page_url));
 }
 
-std::string BannerContent::Render(const admin::EffectiveBanner& banner, pages::Language language,
-                                  admin::TimePoint now) const {
+std::string BannerContent::Render(const state::EffectiveBanner& banner, pages::Language language,
+                                  common::TimePoint now) const {
   bool french = language == pages::Language::kFrench;
   pages::TemplateData data;
   data.set("message", banner.message);

@@ -16,10 +16,10 @@
 #include <string>
 #include <string_view>
 
-#include "admin/effective_view.h"
 #include "config/config.h"
 #include "pages/language.h"
 #include "pages/page_template.h"
+#include "state/effective_view.h"
 
 namespace tidegate::banner {
 
@@ -32,8 +32,8 @@ class BannerContent {
   // The banner's HTML for `banner` (in force) in `language`. The next-update
   // time is shown in the shop's time zone: "14:30" on the day of `now`,
   // "24 Nov 14:30" otherwise.
-  std::string Render(const admin::EffectiveBanner& banner, pages::Language language,
-                     admin::TimePoint now) const;
+  std::string Render(const state::EffectiveBanner& banner, pages::Language language,
+                     common::TimePoint now) const;
 
   static std::string_view Stylesheet();
   // A strong validator of Stylesheet() (quoted, e.g. "\"tg-3f2a…\"").

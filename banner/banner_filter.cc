@@ -2,11 +2,11 @@
 
 #include <optional>
 
-#include "admin/effective_view.h"
 #include "banner/body_recoder.h"
 #include "banner/body_tag_injector.h"
 #include "proxy/builtin_routes.h"
 #include "proxy/path_normalizer.h"
+#include "state/effective_view.h"
 
 namespace tidegate::banner {
 namespace {
@@ -125,8 +125,8 @@ class BannerFilter : public proxy::StreamFilter {
 
 std::unique_ptr<BannerFilterFactory> BannerFilterFactory::Create(
     const config::Config& config, int workers,
-    const proxy::Published<admin::RuntimeState>* runtime_state, BannerStats* stats,
-    std::string* error) {
+    const proxy::Published<state::RuntimeState>* runtime_state, const common::TimeSource& time,
+    BannerStats* stats, std::string* error) {
   std::unique_ptr<BannerFilterFactory> factory(new BannerFilterFactory());
   factory->config_ = config.banner;
   factory->default_language_ =
@@ -136,6 +136,7 @@ std::unique_ptr<BannerFilterFactory> BannerFilterFactory::Create(
   factory->content_ = BannerContent::Create(config.site, error);
   if (!factory->content_) return nullptr;
   factory->runtime_state_ = runtime_state;
+  factory->time_ = &time;
   if (stats == nullptr) {
     factory->own_stats_ = std::make_unique<BannerStats>();
     stats = factory->own_stats_.get();
@@ -161,11 +162,11 @@ std::shared_ptr<const std::string> BannerFilterFactory::BannerFor(
 
 std::shared_ptr<const std::string> BannerFilterFactory::Lookup(
     Slot& slot, const proxy::RequestHead& head) const {
-  static const admin::RuntimeState kNoOverrides;
-  const admin::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kNoOverrides;
-  admin::TimePoint now = admin::Clock::now();
+  static const state::RuntimeState kNoOverrides;
+  const state::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kNoOverrides;
+  common::TimePoint now = time_->WallNow();
   if (!slot.valid || slot.version != state.version || now >= slot.valid_until) {
-    slot.banner = admin::EffectiveBannerSettings(config_, state, now);
+    slot.banner = state::EffectiveBannerSettings(config_, state, now);
     slot.in_force = slot.banner.enabled;
     slot.version = state.version;
     slot.valid_until = now + kRenderTtl;

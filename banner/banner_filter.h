@@ -3,8 +3,8 @@
 // Request side: answers GET/HEAD /.tidegate/assets/banner.css itself
 // (text/css, Cache-Control, ETag); every other /.tidegate/* path continues to
 // the built-in routes. For other requests it reads the banner in force
-// (Published<admin::RuntimeState> merged with [banner] by
-// admin::EffectiveBannerSettings) — when none is, nothing else happens. With
+// (Published<state::RuntimeState> merged with [banner] by
+// state::EffectiveBannerSettings) — when none is, nothing else happens. With
 // a banner in force and the request gates passed (GET, [banner].match), it
 // keeps the rendered banner for the response and, in `compressed =
 // "identity"` mode, asks the origin for `Accept-Encoding: identity`.
@@ -24,7 +24,8 @@
 //
 // Contract: BannerFilterFactory is built on the control thread per snapshot
 // and is otherwise used from workers (CreateFilter is thread-safe).
-// `runtime_state` and `stats` must outlive the factory.
+// `runtime_state`, `time` and `stats` must outlive the factory. The banner in
+// force is decided at time.WallNow() (tests pass a common::FakeTimeSource).
 #pragma once
 
 #include <array>
@@ -34,12 +35,13 @@
 #include <string>
 #include <vector>
 
-#include "admin/runtime_state.h"
 #include "banner/banner_content.h"
 #include "banner/banner_gates.h"
+#include "common/time_source.h"
 #include "config/config.h"
 #include "proxy/filter.h"
 #include "proxy/published.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::banner {
 
@@ -63,8 +65,8 @@ class BannerFilterFactory : public proxy::FilterFactory {
   // does not compile. `stats` may be null (the factory then keeps its own).
   static std::unique_ptr<BannerFilterFactory> Create(
       const config::Config& config, int workers,
-      const proxy::Published<admin::RuntimeState>* runtime_state, BannerStats* stats,
-      std::string* error);
+      const proxy::Published<state::RuntimeState>* runtime_state, const common::TimeSource& time,
+      BannerStats* stats, std::string* error);
 
   std::unique_ptr<proxy::StreamFilter> CreateFilter(
       proxy::FilterCallbacks& callbacks) const override;
@@ -84,8 +86,8 @@ class BannerFilterFactory : public proxy::FilterFactory {
     uint64_t version = 0;
     bool valid = false;
     bool in_force = false;
-    admin::TimePoint valid_until{};
-    admin::EffectiveBanner banner;
+    common::TimePoint valid_until{};
+    state::EffectiveBanner banner;
     std::array<std::shared_ptr<const std::string>, 2> html;  // by language
   };
   BannerFilterFactory() = default;
@@ -95,7 +97,8 @@ class BannerFilterFactory : public proxy::FilterFactory {
   pages::Language default_language_ = pages::Language::kEnglish;
   std::unique_ptr<BannerGates> gates_;
   std::unique_ptr<BannerContent> content_;
-  const proxy::Published<admin::RuntimeState>* runtime_state_ = nullptr;
+  const proxy::Published<state::RuntimeState>* runtime_state_ = nullptr;
+  const common::TimeSource* time_ = nullptr;
   BannerStats* stats_ = nullptr;
   std::unique_ptr<BannerStats> own_stats_;
   mutable std::vector<Slot> slots_;  // one per worker, each touched by its worker only

@@ -1,9 +1,9 @@
-#include "admin/time_util.h"
+#include "common/rfc3339.h"
 
-#include <cstdio>
-#include <ctime>
+#include <chrono>
+#include <cstdint>
 
-namespace tidegate::admin {
+namespace tidegate::common {
 namespace {
 
 // Reads exactly `n` digits at text[*pos]; false if any is not a digit.
@@ -35,23 +35,41 @@ int DaysInMonth(int year, int month) {
   return month == 2 && IsLeap(year) ? 29 : kDays[month - 1];
 }
 
-std::string Format(TimePoint time, bool millis) {
-  auto since_epoch = time.time_since_epoch();
-  auto secs = std::chrono::floor<std::chrono::seconds>(since_epoch);
-  int ms = static_cast<int>(
-      std::chrono::duration_cast<std::chrono::milliseconds>(since_epoch - secs).count());
-  std::time_t t = static_cast<std::time_t>(secs.count());
-  std::tm tm{};
-  gmtime_r(&t, &tm);
-  char buf[40];
+// Writes "YYYY-MM-DDTHH:MM:SS" (19 chars), then ".mmm" when `millis`, then
+// "Z". Pure calendar arithmetic (no gmtime_r, which takes glibc's timezone
+// lock): the access log writes one per request.
+void Append(TimePoint time, bool millis, std::string* out) {
+  using namespace std::chrono;
+  const auto ms = floor<milliseconds>(time);
+  const auto day = floor<days>(ms);
+  const year_month_day date(day);
+  const hh_mm_ss<milliseconds> clock(ms - day);
+  char buf[24];
+  auto put = [&buf](int pos, unsigned value, int width) {
+    for (int i = width - 1; i >= 0; --i) {
+      buf[pos + i] = static_cast<char>('0' + value % 10);
+      value /= 10;
+    }
+  };
+  put(0, static_cast<unsigned>(static_cast<int>(date.year())), 4);
+  buf[4] = '-';
+  put(5, static_cast<unsigned>(date.month()), 2);
+  buf[7] = '-';
+  put(8, static_cast<unsigned>(date.day()), 2);
+  buf[10] = 'T';
+  put(11, static_cast<unsigned>(clock.hours().count()), 2);
+  buf[13] = ':';
+  put(14, static_cast<unsigned>(clock.minutes().count()), 2);
+  buf[16] = ':';
+  put(17, static_cast<unsigned>(clock.seconds().count()), 2);
+  size_t size = 19;
   if (millis) {
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, ms);
-  } else {
-    std::snprintf(buf, sizeof buf, "%04d-%02d-%02dT%02d:%02d:%02dZ", tm.tm_year + 1900,
-                  tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+    buf[19] = '.';
+    put(20, static_cast<unsigned>(clock.subseconds().count()), 3);
+    size = 23;
   }
-  return buf;
+  buf[size++] = 'Z';
+  out->append(buf, size);
 }
 
 }  // namespace
@@ -113,8 +131,18 @@ std::optional<TimePoint> ParseRfc3339(std::string_view text) {
   return std::chrono::time_point_cast<Clock::duration>(t);
 }
 
-std::string FormatRfc3339(TimePoint time) { return Format(time, false); }
+std::string FormatRfc3339(TimePoint time) {
+  std::string out;
+  Append(time, false, &out);
+  return out;
+}
 
-std::string FormatRfc3339Millis(TimePoint time) { return Format(time, true); }
+std::string FormatRfc3339Millis(TimePoint time) {
+  std::string out;
+  Append(time, true, &out);
+  return out;
+}
 
-}  // namespace tidegate::admin
+void AppendRfc3339Millis(TimePoint time, std::string* out) { Append(time, true, out); }
+
+}  // namespace tidegate::common

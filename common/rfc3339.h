@@ -1,17 +1,19 @@
-// RFC 3339 time stamps for the admin API and the audit log.
+// RFC 3339 time stamps: the one parser and the formatters every folder uses
+// (admin API, audit log, status page, maintenance page, access and error
+// logs, ctl).
 //
-// Contract: pure functions, thread-safe, no I/O, no locale.
+// Contract: pure functions, thread-safe, no I/O, no locale, no timezone lock
+// (formatting is calendar arithmetic, not gmtime_r, so it may run once per
+// access-log line).
 #pragma once
 
-#include <chrono>
 #include <optional>
 #include <string>
 #include <string_view>
 
-namespace tidegate::admin {
+#include "common/time_source.h"
 
-using Clock = std::chrono::system_clock;
-using TimePoint = Clock::time_point;
+namespace tidegate::common {
 
 // Parses an RFC 3339 date-time: "2026-11-23T14:30:00Z",
 // "2026-11-23T14:30:00.250+01:00", lower-case "t"/"z" accepted. A date alone,
@@ -26,4 +28,8 @@ std::string FormatRfc3339(TimePoint time);
 // "2026-11-23T14:30:00.123Z" (UTC, milliseconds), for audit records.
 std::string FormatRfc3339Millis(TimePoint time);
 
-}  // namespace tidegate::admin
+// Appends what FormatRfc3339Millis returns to *out, without a temporary
+// string (the access and error logs write one per line).
+void AppendRfc3339Millis(TimePoint time, std::string* out);
+
+}  // namespace tidegate::common

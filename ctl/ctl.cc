@@ -9,6 +9,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/rfc3339.h"
 #include "config/value_parsers.h"
 #include "ctl/http_client.h"
 #include "ctl/render.h"
@@ -87,16 +88,16 @@ bool ParseArgs(const std::vector<std::string>& args, Args* out, std::string* err
 }
 
 // RFC 3339, or a delay from now ("30m", "+2h").
-bool ParseTimeArg(const std::string& name, const std::string& text, admin::TimePoint now,
+bool ParseTimeArg(const std::string& name, const std::string& text, common::TimePoint now,
                   std::string* out, std::string* error) {
-  if (admin::ParseRfc3339(text)) {
+  if (common::ParseRfc3339(text)) {
     *out = text;
     return true;
   }
   std::string delay = !text.empty() && text[0] == '+' ? text.substr(1) : text;
   std::string why;
   if (auto d = config::ParseDuration(delay, &why)) {
-    *out = admin::FormatRfc3339(now + *d);
+    *out = common::FormatRfc3339(now + *d);
     return true;
   }
   *error = "--" + name + " '" + text + "': expected an RFC 3339 time or a delay such as 30m";
@@ -147,7 +148,7 @@ class Ctl {
       return kExitFailed;
     }
     json_ = args_.flags.count("json") > 0;
-    now_ = env_.now ? env_.now() : admin::Clock::now();
+    now_ = env_.now ? env_.now() : common::Clock::now();
 
     const auto& w = args_.words;
     const std::string& cmd = w[0];
@@ -349,7 +350,7 @@ class Ctl {
   HttpTarget target_;
   std::string token_;
   bool json_ = false;
-  admin::TimePoint now_;
+  common::TimePoint now_;
 };
 
 std::optional<std::string> Env(const char* name) {

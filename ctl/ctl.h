@@ -32,7 +32,7 @@
 #include <string>
 #include <vector>
 
-#include "admin/time_util.h"
+#include "common/rfc3339.h"
 
 namespace tidegate::ctl {
 
@@ -41,10 +41,10 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 
 struct CtlEnvironment {
-  std::optional<std::string> admin_url;   // $TIDEGATE_ADMIN_URL
-  std::optional<std::string> token_file;  // $TIDEGATE_ADMIN_TOKEN_FILE
-  std::optional<std::string> token;       // $TIDEGATE_ADMIN_TOKEN
-  std::function<admin::TimePoint()> now;  // defaults to system_clock::now
+  std::optional<std::string> admin_url;    // $TIDEGATE_ADMIN_URL
+  std::optional<std::string> token_file;   // $TIDEGATE_ADMIN_TOKEN_FILE
+  std::optional<std::string> token;        // $TIDEGATE_ADMIN_TOKEN
+  std::function<common::TimePoint()> now;  // defaults to system_clock::now
 };
 
 // `args` are the words after "ctl".

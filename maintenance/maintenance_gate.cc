@@ -4,7 +4,6 @@
 
 #include <algorithm>
 
-#include "admin/effective_view.h"
 #include "maintenance/bypass_token.h"
 #include "maintenance/cidr_match.h"
 #include "maintenance/request_fields.h"
@@ -12,6 +11,7 @@
 #include "proxy/builtin_routes.h"
 #include "proxy/error_pages.h"
 #include "proxy/path_normalizer.h"
+#include "state/effective_view.h"
 
 namespace tidegate::maintenance {
 namespace {
@@ -80,7 +80,7 @@ class MaintenanceGateFilter : public proxy::StreamFilter {
 }  // namespace
 
 std::unique_ptr<MaintenanceGateFactory> MaintenanceGateFactory::Create(
-    const config::Config& config, const proxy::Published<admin::RuntimeState>* runtime_state,
+    const config::Config& config, const proxy::Published<state::RuntimeState>* runtime_state,
     std::string* error, WallClockFn clock, MaintenanceStats* stats) {
   std::unique_ptr<MaintenanceGateFactory> factory(new MaintenanceGateFactory());
   factory->runtime_state_ = runtime_state;
@@ -132,11 +132,11 @@ WallTime MaintenanceGateFactory::Now() const {
 
 void MaintenanceGateFactory::ActiveFeatures(WallTime now, std::vector<Active>* out) const {
   if (runtime_state_ != nullptr) {
-    const admin::RuntimeState& state = runtime_state_->Get();
+    const state::RuntimeState& state = runtime_state_->Get();
     for (const auto& [name, value] : state.maintenance) {
       auto it = feature_index_.find(name);
       if (it == feature_index_.end() || !features_[it->second].enabled) continue;
-      if (admin::MaintenancePhase(value, now) != admin::Phase::kActive) continue;
+      if (state::MaintenancePhase(value, now) != state::Phase::kActive) continue;
       out->push_back(Active{it->second, value.message, value.until});
     }
   }

@@ -22,7 +22,7 @@
 //      or a path under [maintenance].api_prefixes). answered_by "maintenance".
 //
 // A feature is under maintenance when it is enabled and either the run-time
-// state says so (admin::ActiveMaintenance: PUT /v1/features/NAME/maintenance,
+// state says so (state::ActiveMaintenance: PUT /v1/features/NAME/maintenance,
 // shared through the state store) or its [features.NAME.maintenance] window
 // from the configuration is in force. When both apply, the operator's
 // message and `until` are shown.
@@ -43,12 +43,12 @@
 #include <unordered_map>
 #include <vector>
 
-#include "admin/runtime_state.h"
 #include "config/config.h"
 #include "maintenance/feature_matcher.h"
 #include "maintenance/maintenance_page.h"
 #include "proxy/filter.h"
 #include "proxy/published.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::maintenance {
 
@@ -82,7 +82,7 @@ class MaintenanceGateFactory : public proxy::FilterFactory {
   // `clock` defaults to system_clock::now (tests pass their own). `stats`
   // (may be null: the factory then keeps its own) must outlive the factory.
   static std::unique_ptr<MaintenanceGateFactory> Create(
-      const config::Config& config, const proxy::Published<admin::RuntimeState>* runtime_state,
+      const config::Config& config, const proxy::Published<state::RuntimeState>* runtime_state,
       std::string* error, WallClockFn clock = {}, MaintenanceStats* stats = nullptr);
 
   std::unique_ptr<proxy::StreamFilter> CreateFilter(
@@ -129,7 +129,7 @@ class MaintenanceGateFactory : public proxy::FilterFactory {
   bool HasValidBypassCookie(const proxy::RequestHead& request, bool tls,
                             std::chrono::system_clock::time_point now) const;
 
-  const proxy::Published<admin::RuntimeState>* runtime_state_ = nullptr;
+  const proxy::Published<state::RuntimeState>* runtime_state_ = nullptr;
   WallClockFn clock_;
   std::vector<config::FeatureConfig> features_;
   std::unordered_map<std::string, size_t> feature_index_;

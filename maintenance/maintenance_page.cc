@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "common/rfc3339.h"
 #include "pages/local_time.h"
 
 namespace tidegate::maintenance {
@@ -110,16 +111,7 @@ std::string MaintenancePage::RenderJson(const MaintenanceNotice& notice) {
                                            : std::string(notice.message);
   auto retry = RetryAfterSeconds(notice);
   body["retry_after"] = retry ? nlohmann::json(*retry) : nlohmann::json(nullptr);
-  if (retry) {
-    time_t t = std::chrono::system_clock::to_time_t(*notice.until);
-    struct tm utc {};
-    gmtime_r(&t, &utc);
-    char buf[32];
-    strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
-    body["until"] = buf;
-  } else {
-    body["until"] = nullptr;
-  }
+  body["until"] = retry ? nlohmann::json(common::FormatRfc3339(*notice.until)) : nullptr;
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -10,6 +10,7 @@
 #include <charconv>
 #include <cstring>
 
+#include "common/rfc3339.h"
 #include "proxy/error_log.h"
 
 namespace tidegate::proxy {
@@ -131,7 +132,7 @@ void AppendJsonEscaped(std::string_view text, std::string* out) {
 
 void AppendAccessLine(const AccessRecord& r, std::string* out) {
   out->append("{\"time\":\"");
-  AppendRfc3339Utc(r.start, out);
+  common::AppendRfc3339Millis(r.start, out);
   out->append("\",");
   AppendStringField("client", r.client_addr, out);
   AppendStringField("method", r.method, out);

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "common/timeval.h"
 #include "proxy/socket_io.h"
 #include "proxy/worker.h"
 
@@ -19,12 +20,7 @@ constexpr size_t kReadHighWatermark = 64 * 1024;
 // One read takes at most this much.
 constexpr size_t kReadChunk = 16 * 1024;
 
-timeval ToTimeval(std::chrono::milliseconds d) {
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
-  return tv;
-}
+using common::ToTimeval;
 
 void FormatPeer(const sockaddr* peer, int peer_len, std::string* ip, std::string* addr) {
   char buf[INET6_ADDRSTRLEN] = "";

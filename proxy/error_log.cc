@@ -6,6 +6,8 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/rfc3339.h"
+
 namespace tidegate::proxy {
 namespace {
 
@@ -51,7 +53,7 @@ void AppendSanitized(std::string_view text, std::string* out) {
 // message leaves only the suppressed count.
 void AppendLine(LogLevel level, std::string_view key, std::string_view message, uint64_t suppressed,
                 std::string* line) {
-  AppendRfc3339Utc(std::chrono::system_clock::now(), line);
+  common::AppendRfc3339Millis(std::chrono::system_clock::now(), line);
   line->push_back(' ');
   line->append(LogLevelName(level));
   line->push_back(' ');
@@ -96,38 +98,6 @@ std::string_view LogLevelName(LogLevel level) {
       return "error";
   }
   return "?";
-}
-
-void AppendRfc3339Utc(std::chrono::system_clock::time_point time, std::string* out) {
-  // Pure calendar arithmetic (no gmtime_r, which takes glibc's timezone lock):
-  // this runs once per access-log line.
-  using namespace std::chrono;
-  const auto ms = floor<milliseconds>(time);
-  const auto day = floor<days>(ms);
-  const year_month_day date(day);
-  const hh_mm_ss<milliseconds> clock(ms - day);
-  char buf[24];
-  auto put = [&buf](int pos, unsigned value, int width) {
-    for (int i = width - 1; i >= 0; --i) {
-      buf[pos + i] = static_cast<char>('0' + value % 10);
-      value /= 10;
-    }
-  };
-  put(0, static_cast<unsigned>(static_cast<int>(date.year())), 4);
-  buf[4] = '-';
-  put(5, static_cast<unsigned>(date.month()), 2);
-  buf[7] = '-';
-  put(8, static_cast<unsigned>(date.day()), 2);
-  buf[10] = 'T';
-  put(11, static_cast<unsigned>(clock.hours().count()), 2);
-  buf[13] = ':';
-  put(14, static_cast<unsigned>(clock.minutes().count()), 2);
-  buf[16] = ':';
-  put(17, static_cast<unsigned>(clock.seconds().count()), 2);
-  buf[19] = '.';
-  put(20, static_cast<unsigned>(clock.subseconds().count()), 3);
-  buf[23] = 'Z';
-  out->append(buf, sizeof(buf));
 }
 
 std::shared_ptr<ErrorLog> ErrorLog::Open(const std::string& path, LogLevel min_level,

@@ -34,9 +34,6 @@ bool ParseLogLevel(std::string_view text, LogLevel* level);
 // "debug" | "info" | "warn" | "error".
 std::string_view LogLevelName(LogLevel level);
 
-// Appends `time` as RFC 3339 UTC with milliseconds: "2026-11-23T13:40:00.123Z".
-void AppendRfc3339Utc(std::chrono::system_clock::time_point time, std::string* out);
-
 class ErrorLog {
  public:
   static constexpr int kLinesPerKeyPerSecond = 5;

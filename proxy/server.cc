@@ -3,6 +3,7 @@
 #include <signal.h>
 #include <stdio.h>
 
+#include "common/timeval.h"
 #include "proxy/listener.h"
 
 namespace tidegate::proxy {
@@ -17,12 +18,7 @@ std::vector<std::string> ListenTexts(const config::Config& config) {
   return out;
 }
 
-timeval ToTimeval(std::chrono::milliseconds d) {
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
-  return tv;
-}
+using common::ToTimeval;
 
 }  // namespace
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/timeval.h"
 #include "proxy/socket_io.h"
 
 namespace tidegate::proxy {
@@ -23,12 +24,7 @@ ParseLimits ResponseLimits() {
   return limits;
 }
 
-timeval ToTimeval(std::chrono::milliseconds d) {
-  timeval tv;
-  tv.tv_sec = static_cast<time_t>(d.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((d.count() % 1000) * 1000);
-  return tv;
-}
+using common::ToTimeval;
 
 }  // namespace
 

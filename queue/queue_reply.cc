@@ -4,7 +4,7 @@
 
 #include <chrono>
 
-#include "admin/time_util.h"
+#include "common/rfc3339.h"
 #include "pages/html_escape.h"
 #include "queue/room_events.h"
 
@@ -37,7 +37,7 @@ int PollSeconds(const CompiledRoom& room, const Visit& v) {
 void AwaitingDrawJson(const Visit& v, pages::Language language, nlohmann::json* j) {
   (*j)["position"] = nullptr;
   (*j)["estimated_wait_seconds"] = nullptr;
-  (*j)["draw_at"] = admin::FormatRfc3339(
+  (*j)["draw_at"] = common::FormatRfc3339(
       std::chrono::system_clock::time_point(std::chrono::milliseconds(v.draw_at_ms)));
   (*j)["wait_text"] = DrawAtText(v.draw_at_ms, language);
   (*j)["progress"] = 0;

@@ -12,7 +12,7 @@
 namespace tidegate::queue {
 namespace {
 
-using admin::ValueSource;
+using state::ValueSource;
 
 constexpr int kRounds = 6;  // even: the halves end where they started
 
@@ -47,7 +47,7 @@ uint64_t Encrypt(uint64_t x, int bits, const std::array<uint64_t, kRounds>& keys
 }
 
 template <typename T>
-void Override(const admin::Sourced<T>& effective, const std::optional<T>& event, T* out) {
+void Override(const state::Sourced<T>& effective, const std::optional<T>& event, T* out) {
   if (event && effective.source == ValueSource::kConfig) *out = *event;
 }
 
@@ -88,7 +88,7 @@ EventState EventStateAt(const std::vector<config::RoomEventConfig>& events, int6
   return s;
 }
 
-RoomLimits LimitsWithEvents(const admin::EffectiveRoom& e, const EventState& state) {
+RoomLimits LimitsWithEvents(const state::EffectiveRoom& e, const EventState& state) {
   RoomLimits l;
   l.mode = e.mode.value;
   l.method = e.queueing_method.value;

@@ -26,10 +26,10 @@
 #include <string_view>
 #include <vector>
 
-#include "admin/effective_view.h"
 #include "config/config.h"
 #include "pages/language.h"
 #include "queue/room_store.h"
+#include "state/effective_view.h"
 
 namespace tidegate::queue {
 
@@ -52,7 +52,7 @@ EventState EventStateAt(const std::vector<config::RoomEventConfig>& events, int6
 // values (an operator's override still wins: it is the emergency lever).
 // Pre-queue: mode queue_all (unless switched off), fifo, and no room
 // (total_active_users = 0) so that nobody is invited or admitted.
-RoomLimits LimitsWithEvents(const admin::EffectiveRoom& effective, const EventState& state);
+RoomLimits LimitsWithEvents(const state::EffectiveRoom& effective, const EventState& state);
 
 // Names of the two store marks of an event.
 std::string PrequeueMarkName(std::string_view event);

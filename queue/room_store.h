@@ -55,7 +55,7 @@ inline constexpr int64_t kBucketMillis = 10'000;
 inline int64_t BucketOf(int64_t now_ms) { return now_ms / kBucketMillis; }
 
 // The room's settings in force (configuration merged with the operators'
-// run-time overrides, admin::EffectiveRoomSettings). Passed on every call so
+// run-time overrides, state::EffectiveRoomSettings). Passed on every call so
 // that a PATCH /v1/rooms applies at once and a store keeps no configuration.
 struct RoomLimits {
   config::RoomMode mode = config::RoomMode::kAuto;

@@ -5,10 +5,10 @@
 
 #include <cstring>
 
-#include "admin/effective_view.h"
 #include "queue/cookies.h"
 #include "queue/room_events.h"
 #include "queue/room_logic.h"
+#include "state/effective_view.h"
 
 namespace tidegate::queue {
 namespace {
@@ -54,7 +54,7 @@ std::optional<uint64_t> WaitingRoom::PlaceOf(const CompiledRoom& room, const Roo
              : ticket;
 }
 
-RoomLimits LimitsOf(const admin::EffectiveRoom& e) {
+RoomLimits LimitsOf(const state::EffectiveRoom& e) {
   RoomLimits l;
   l.mode = e.mode.value;
   l.method = e.queueing_method.value;
@@ -66,7 +66,7 @@ RoomLimits LimitsOf(const admin::EffectiveRoom& e) {
 
 std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     const config::Config& config, RoomRegistry* registry,
-    const proxy::Published<admin::RuntimeState>* runtime_state, std::string* error,
+    const proxy::Published<state::RuntimeState>* runtime_state, std::string* error,
     WallClockMs clock) {
   auto wr = std::make_shared<WaitingRoom>();
   wr->runtime_state_ = runtime_state;
@@ -117,9 +117,9 @@ const CompiledRoom* WaitingRoom::Find(std::string_view name) const {
 }
 
 RoomLimits WaitingRoom::Limits(const CompiledRoom& room) const {
-  static const admin::RuntimeState kEmpty;
-  const admin::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kEmpty;
-  admin::EffectiveRoom effective = admin::EffectiveRoomSettings(room.config, state);
+  static const state::RuntimeState kEmpty;
+  const state::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kEmpty;
+  state::EffectiveRoom effective = state::EffectiveRoomSettings(room.config, state);
   RoomLimits limits;
   if (room.config.events.empty()) {
     limits = LimitsOf(effective);

@@ -18,8 +18,6 @@
 #include <string>
 #include <vector>
 
-#include "admin/effective_view.h"
-#include "admin/runtime_state.h"
 #include "config/config.h"
 #include "pages/language.h"
 #include "proxy/filter.h"
@@ -27,6 +25,8 @@
 #include "queue/queue_page.h"
 #include "queue/room_registry.h"
 #include "queue/token.h"
+#include "state/effective_view.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::queue {
 
@@ -46,7 +46,7 @@ class WaitingRoom {
   // `clock` defaults to the system clock (tests inject one).
   static std::shared_ptr<const WaitingRoom> Build(
       const config::Config& config, RoomRegistry* registry,
-      const proxy::Published<admin::RuntimeState>* runtime_state, std::string* error,
+      const proxy::Published<state::RuntimeState>* runtime_state, std::string* error,
       WallClockMs clock = nullptr);
 
   bool empty() const { return rooms_.empty(); }
@@ -78,13 +78,13 @@ class WaitingRoom {
  private:
   std::vector<std::unique_ptr<CompiledRoom>> rooms_;
   std::optional<TokenCodec> codec_;
-  const proxy::Published<admin::RuntimeState>* runtime_state_ = nullptr;
+  const proxy::Published<state::RuntimeState>* runtime_state_ = nullptr;
   WallClockMs clock_;
   pages::Language default_language_ = pages::Language::kEnglish;
   config::StoreFailureMode on_failure_ = config::StoreFailureMode::kLocal;
 };
 
 // Converts a RoomLimits from the effective settings.
-RoomLimits LimitsOf(const admin::EffectiveRoom& effective);
+RoomLimits LimitsOf(const state::EffectiveRoom& effective);
 
 }  // namespace tidegate::queue

@@ -1,54 +1,12 @@
-#include "admin/effective_view.h"
+#include "state/effective_view.h"
 
-namespace tidegate::admin {
+namespace tidegate::state {
 namespace {
 
 template <typename T>
 Sourced<T> Pick(const T& config_value, const std::optional<T>& override_value) {
   if (override_value) return {*override_value, ValueSource::kRuntime};
   return {config_value, ValueSource::kConfig};
-}
-
-template <typename T, typename F>
-nlohmann::json SourcedJson(const Sourced<T>& s, F to_json) {
-  return {{"value", to_json(s.value)}, {"source", ValueSourceName(s.source)}};
-}
-
-nlohmann::json OptionalTime(const std::optional<TimePoint>& t) {
-  return t ? nlohmann::json(FormatRfc3339(*t)) : nlohmann::json(nullptr);
-}
-
-// Scheduled events of a room (docs/admin-api.md): each with its phase at
-// `now` ("scheduled" | "prequeue" | "live" | "ended") and the next change.
-nlohmann::json EventsJson(const std::vector<config::RoomEventConfig>& events, TimePoint now) {
-  nlohmann::json out = nlohmann::json::array();
-  for (const config::RoomEventConfig& e : events) {
-    nlohmann::json j;
-    j["name"] = e.name;
-    j["prequeue_start"] = FormatRfc3339(e.prequeue_start);
-    j["start"] = FormatRfc3339(e.start);
-    j["end"] = FormatRfc3339(e.end);
-    const char* phase = now < e.prequeue_start ? "scheduled"
-                        : now < e.start        ? "prequeue"
-                        : now < e.end          ? "live"
-                                               : "ended";
-    j["phase"] = phase;
-    j["next_change"] = now < e.prequeue_start ? nlohmann::json(FormatRfc3339(e.prequeue_start))
-                       : now < e.start        ? nlohmann::json(FormatRfc3339(e.start))
-                       : now < e.end          ? nlohmann::json(FormatRfc3339(e.end))
-                                              : nlohmann::json(nullptr);
-    auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-    j["total_active_users"] = opt(e.total_active_users);
-    j["new_users_per_minute"] = opt(e.new_users_per_minute);
-    j["session_duration"] =
-        e.session_duration ? nlohmann::json(FormatDuration(*e.session_duration)) : nullptr;
-    j["queueing_method"] = e.queueing_method
-                               ? nlohmann::json(std::string(QueueingMethodName(*e.queueing_method)))
-                               : nullptr;
-    j["mode"] = e.mode ? nlohmann::json(std::string(RoomModeName(*e.mode))) : nullptr;
-    out.push_back(std::move(j));
-  }
-  return out;
 }
 
 }  // namespace
@@ -68,7 +26,7 @@ EffectiveRoom EffectiveRoomSettings(const config::RoomConfig& room, const Runtim
 }
 
 EffectiveBanner EffectiveBannerSettings(const config::BannerConfig& banner,
-                                        const RuntimeState& state, TimePoint now) {
+                                        const RuntimeState& state, common::TimePoint now) {
   EffectiveBanner e;
   if (state.banner && BannerPhase(*state.banner, now) == Phase::kActive) {
     e.enabled = true;
@@ -87,115 +45,10 @@ EffectiveBanner EffectiveBannerSettings(const config::BannerConfig& banner,
 }
 
 const MaintenanceOverride* ActiveMaintenance(const RuntimeState& state, std::string_view feature,
-                                             TimePoint now) {
+                                             common::TimePoint now) {
   auto it = state.maintenance.find(feature);
   if (it == state.maintenance.end()) return nullptr;
   return MaintenancePhase(it->second, now) == Phase::kActive ? &it->second : nullptr;
 }
 
-nlohmann::json EffectiveStateJson(const config::Config& config, const RuntimeState& state,
-                                  const MetricsSnapshot& metrics, const StoreHealth& store,
-                                  TimePoint now) {
-  nlohmann::json j;
-  j["version"] = state.version;
-  j["generated_at"] = FormatRfc3339(now);
-  j["store"] = {{"backend", store.backend},
-                {"healthy", store.healthy},
-                {"last_error", store.last_error.empty() ? nlohmann::json(nullptr)
-                                                        : nlohmann::json(store.last_error)},
-                {"operations_total", store.operations_total},
-                {"errors_total", store.errors_total}};
-  j["counters_available"] = metrics.room_counters_available;
-
-  nlohmann::json rooms = nlohmann::json::object();
-  for (const auto& room : config.rooms) {
-    EffectiveRoom e = EffectiveRoomSettings(room, state);
-    nlohmann::json r;
-    r["mode"] = SourcedJson(e.mode, [](auto v) { return std::string(RoomModeName(v)); });
-    r["total_active_users"] = SourcedJson(e.total_active_users, [](auto v) { return v; });
-    r["new_users_per_minute"] = SourcedJson(e.new_users_per_minute, [](auto v) { return v; });
-    r["session_duration"] =
-        SourcedJson(e.session_duration, [](auto v) { return FormatDuration(v); });
-    r["queueing_method"] =
-        SourcedJson(e.queueing_method, [](auto v) { return std::string(QueueingMethodName(v)); });
-    r["enabled"] = room.enabled;
-    r["enforced"] = room.enforced;
-    if (auto it = state.rooms.find(room.name); it != state.rooms.end()) {
-      r["override"] = {{"set_by", it->second.set_by}, {"set_at", FormatRfc3339(it->second.set_at)}};
-    } else {
-      r["override"] = nullptr;
-    }
-    r["counters"] = nullptr;  // no fake numbers before the waiting room exists
-    if (metrics.room_counters_available) {
-      for (const auto& m : metrics.rooms) {
-        if (m.name != room.name) continue;
-        r["counters"] = {{"queued", m.queued},
-                         {"active", m.active},
-                         {"admitted_total", m.admitted_total},
-                         {"estimated_wait_seconds", m.estimated_wait_seconds}};
-      }
-    }
-    r["events"] = EventsJson(room.events, now);
-    rooms[room.name] = std::move(r);
-  }
-  j["rooms"] = std::move(rooms);
-
-  nlohmann::json features = nlohmann::json::object();
-  for (const auto& feature : config.features) {
-    nlohmann::json f;
-    f["enabled"] = feature.enabled;
-    f["enforced"] = feature.enforced;
-    auto it = state.maintenance.find(feature.name);
-    if (it == state.maintenance.end()) {
-      f["under_maintenance"] = false;
-      f["maintenance"] = nullptr;
-      f["source"] = "config";
-    } else {
-      Phase phase = MaintenancePhase(it->second, now);
-      nlohmann::json m = ToJson(it->second);
-      m["phase"] = PhaseName(phase);
-      f["under_maintenance"] = phase == Phase::kActive;
-      f["maintenance"] = std::move(m);
-      f["source"] = "runtime";
-    }
-    features[feature.name] = std::move(f);
-  }
-  j["features"] = std::move(features);
-
-  EffectiveBanner b = EffectiveBannerSettings(config.banner, state, now);
-  nlohmann::json banner = {{"enabled", b.enabled},
-                           {"message", b.message},
-                           {"severity", b.severity},
-                           {"next_update_at", OptionalTime(b.next_update_at)},
-                           {"expires_at", OptionalTime(b.expires_at)},
-                           {"source", ValueSourceName(b.source)}};
-  if (state.banner) {
-    nlohmann::json o = ToJson(*state.banner);
-    o["phase"] = PhaseName(BannerPhase(*state.banner, now));
-    banner["override"] = std::move(o);
-  } else {
-    banner["override"] = nullptr;
-  }
-  j["banner"] = std::move(banner);
-
-  // Incidents belong to the status-page issue; nothing to report yet.
-  j["incidents_available"] = false;
-  j["incidents"] = nlohmann::json::array();
-
-  nlohmann::json orphaned_features = nlohmann::json::array();
-  for (const auto& [name, m] : state.maintenance) {
-    bool known = false;
-    for (const auto& f : config.features) known |= f.name == name;
-    if (!known) orphaned_features.push_back(name);
-  }
-  nlohmann::json orphaned_rooms = nlohmann::json::array();
-  for (const auto& [name, r] : state.rooms) {
-    bool known = false;
-    for (const auto& room : config.rooms) known |= room.name == name;
-    if (!known) orphaned_rooms.push_back(name);
-  }
-  j["orphaned_overrides"] = {{"features", orphaned_features}, {"rooms", orphaned_rooms}};
-  return j;
-}
-
-}  // namespace tidegate::admin
+}  // namespace tidegate::state

@@ -7,22 +7,20 @@
 // room or feature no longer in the configuration (after a reload) apply to
 // nothing and are listed as orphaned.
 //
-// Contract: pure functions (thread-safe, no I/O). The typed functions are
-// what the maintenance gate, banner injector and waiting room read on
-// workers, from the snapshots they were given.
+// Contract: pure functions (thread-safe, no I/O). They are what the
+// maintenance gate, banner injector, status page and waiting room read on
+// workers, from the snapshots they were given. The JSON document of
+// GET /v1/state is admin/effective_state_json.h.
 #pragma once
 
 #include <optional>
 #include <string>
+#include <string_view>
 
-#include <nlohmann/json.hpp>
-
-#include "admin/metrics.h"
-#include "admin/runtime_state.h"
-#include "admin/state_store.h"
 #include "config/config.h"
+#include "state/runtime_state.h"
 
-namespace tidegate::admin {
+namespace tidegate::state {
 
 template <typename T>
 struct Sourced {
@@ -44,21 +42,16 @@ struct EffectiveBanner {
   bool enabled = false;  // shown on pages now
   std::string message;
   std::string severity;
-  std::optional<TimePoint> next_update_at;
-  std::optional<TimePoint> expires_at;
+  std::optional<common::TimePoint> next_update_at;
+  std::optional<common::TimePoint> expires_at;
   ValueSource source = ValueSource::kConfig;
 };
 EffectiveBanner EffectiveBannerSettings(const config::BannerConfig& banner,
-                                        const RuntimeState& state, TimePoint now);
+                                        const RuntimeState& state, common::TimePoint now);
 
 // The maintenance in force for `feature` at `now`, or nullptr (not under
 // maintenance, scheduled for later, or expired). Points into `state`.
 const MaintenanceOverride* ActiveMaintenance(const RuntimeState& state, std::string_view feature,
-                                             TimePoint now);
+                                             common::TimePoint now);
 
-// The JSON document of GET /v1/state (docs/admin-api.md).
-nlohmann::json EffectiveStateJson(const config::Config& config, const RuntimeState& state,
-                                  const MetricsSnapshot& metrics, const StoreHealth& store,
-                                  TimePoint now);
-
-}  // namespace tidegate::admin
+}  // namespace tidegate::state

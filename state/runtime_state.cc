@@ -1,8 +1,8 @@
-#include "admin/runtime_state.h"
+#include "state/runtime_state.h"
 
 #include <type_traits>
 
-namespace tidegate::admin {
+namespace tidegate::state {
 
 std::string_view ValueSourceName(ValueSource source) {
   return source == ValueSource::kRuntime ? "runtime" : "config";
@@ -53,13 +53,13 @@ bool IsBannerSeverity(std::string_view text) {
   return text == "info" || text == "warning" || text == "critical";
 }
 
-Phase MaintenancePhase(const MaintenanceOverride& m, TimePoint now) {
+Phase MaintenancePhase(const MaintenanceOverride& m, common::TimePoint now) {
   if (m.until && now >= *m.until) return Phase::kExpired;
   if (m.starts_at && now < *m.starts_at) return Phase::kScheduled;
   return Phase::kActive;
 }
 
-Phase BannerPhase(const BannerOverride& b, TimePoint now) {
+Phase BannerPhase(const BannerOverride& b, common::TimePoint now) {
   if (b.expires_at && now >= *b.expires_at) return Phase::kExpired;
   return Phase::kActive;
 }
@@ -106,7 +106,7 @@ bool SameBanner(const BannerOverride& a, const BannerOverride& b) {
 }  // namespace
 
 RuntimeState ApplyChange(const RuntimeState& state, const StateChange& change,
-                         const std::string& actor, TimePoint now, bool* changed) {
+                         const std::string& actor, common::TimePoint now, bool* changed) {
   RuntimeState next = state;
   bool did = std::visit(
       [&](const auto& c) -> bool {
@@ -169,46 +169,4 @@ std::string FormatDuration(config::Duration d) {
   return std::to_string(ms) + "ms";
 }
 
-nlohmann::json ToJson(const MaintenanceOverride& m) {
-  nlohmann::json j = {{"message", m.message}};
-  if (m.starts_at) j["starts_at"] = FormatRfc3339(*m.starts_at);
-  if (m.until) j["until"] = FormatRfc3339(*m.until);
-  j["set_by"] = m.set_by;
-  j["set_at"] = FormatRfc3339(m.set_at);
-  return j;
-}
-
-nlohmann::json ToJson(const BannerOverride& b) {
-  nlohmann::json j = {{"message", b.message}, {"severity", b.severity}};
-  if (b.next_update_at) j["next_update_at"] = FormatRfc3339(*b.next_update_at);
-  if (b.expires_at) j["expires_at"] = FormatRfc3339(*b.expires_at);
-  j["set_by"] = b.set_by;
-  j["set_at"] = FormatRfc3339(b.set_at);
-  return j;
-}
-
-nlohmann::json ToJson(const RoomOverride& r) {
-  nlohmann::json j = nlohmann::json::object();
-  if (r.mode) j["mode"] = RoomModeName(*r.mode);
-  if (r.total_active_users) j["total_active_users"] = *r.total_active_users;
-  if (r.new_users_per_minute) j["new_users_per_minute"] = *r.new_users_per_minute;
-  if (r.session_duration) j["session_duration"] = FormatDuration(*r.session_duration);
-  if (r.queueing_method) j["queueing_method"] = QueueingMethodName(*r.queueing_method);
-  j["set_by"] = r.set_by;
-  j["set_at"] = FormatRfc3339(r.set_at);
-  return j;
-}
-
-nlohmann::json ToJson(const RuntimeState& state) {
-  nlohmann::json j = {{"version", state.version}};
-  nlohmann::json maintenance = nlohmann::json::object();
-  for (const auto& [name, m] : state.maintenance) maintenance[name] = ToJson(m);
-  j["maintenance"] = std::move(maintenance);
-  j["banner"] = state.banner ? ToJson(*state.banner) : nlohmann::json(nullptr);
-  nlohmann::json rooms = nlohmann::json::object();
-  for (const auto& [name, r] : state.rooms) rooms[name] = ToJson(r);
-  j["rooms"] = std::move(rooms);
-  return j;
-}
-
-}  // namespace tidegate::admin
+}  // namespace tidegate::state

@@ -7,6 +7,9 @@
 // they live in the process and are lost on restart; with a shared store
 // (Redis, waiting-room issue) they survive restarts.
 //
+// This is the model every gate reads per request; it has no JSON in it (the
+// JSON forms are admin/runtime_state_json.h).
+//
 // Contract: RuntimeState is a plain value. Once published (StateStore,
 // admin/state_store.h) it is held as std::shared_ptr<const RuntimeState> and
 // never mutated, so workers may read a published one from any thread without
@@ -20,21 +23,19 @@
 #include <string_view>
 #include <variant>
 
-#include <nlohmann/json.hpp>
-
-#include "admin/time_util.h"
+#include "common/time_source.h"
 #include "config/config.h"
 
-namespace tidegate::admin {
+namespace tidegate::state {
 
 // A feature switched off by an operator. It is in force from `starts_at`
 // (immediately when absent) until `until` (until cleared when absent).
 struct MaintenanceOverride {
   std::string message;
-  std::optional<TimePoint> starts_at;
-  std::optional<TimePoint> until;
+  std::optional<common::TimePoint> starts_at;
+  std::optional<common::TimePoint> until;
   std::string set_by;  // admin token name
-  TimePoint set_at;
+  common::TimePoint set_at;
 };
 
 // The banner set by an operator; replaces [banner] of the configuration
@@ -42,10 +43,10 @@ struct MaintenanceOverride {
 struct BannerOverride {
   std::string message;
   std::string severity = "info";  // "info" | "warning" | "critical"
-  std::optional<TimePoint> next_update_at;
-  std::optional<TimePoint> expires_at;
+  std::optional<common::TimePoint> next_update_at;
+  std::optional<common::TimePoint> expires_at;
   std::string set_by;
-  TimePoint set_at;
+  common::TimePoint set_at;
 };
 
 // Per-room overrides; an unset field keeps the configuration value.
@@ -56,7 +57,7 @@ struct RoomOverride {
   std::optional<config::Duration> session_duration;
   std::optional<config::QueueingMethod> queueing_method;
   std::string set_by;  // last change
-  TimePoint set_at;
+  common::TimePoint set_at;
   bool empty() const {
     return !mode && !total_active_users && !new_users_per_minute && !session_duration &&
            !queueing_method;
@@ -83,8 +84,8 @@ bool IsBannerSeverity(std::string_view text);
 
 // "scheduled" (before starts_at), "active", "expired" (at or after until).
 enum class Phase { kScheduled, kActive, kExpired };
-Phase MaintenancePhase(const MaintenanceOverride& m, TimePoint now);
-Phase BannerPhase(const BannerOverride& b, TimePoint now);  // never kScheduled
+Phase MaintenancePhase(const MaintenanceOverride& m, common::TimePoint now);
+Phase BannerPhase(const BannerOverride& b, common::TimePoint now);  // never kScheduled
 std::string_view PhaseName(Phase phase);
 
 // One field of a room PATCH: keep it, set it, or clear its override (JSON null).
@@ -130,15 +131,9 @@ using StateChange =
 // version) when the change is a no-op (clearing what is not set, setting the
 // same values); otherwise the version is incremented.
 RuntimeState ApplyChange(const RuntimeState& state, const StateChange& change,
-                         const std::string& actor, TimePoint now, bool* changed);
+                         const std::string& actor, common::TimePoint now, bool* changed);
 
-// JSON forms used by the API, the audit log and (later) the Redis store.
-// Times are RFC 3339 strings, durations strings such as "5m", absent optional
-// values are omitted.
-nlohmann::json ToJson(const MaintenanceOverride& m);
-nlohmann::json ToJson(const BannerOverride& b);
-nlohmann::json ToJson(const RoomOverride& r);
-nlohmann::json ToJson(const RuntimeState& state);
-std::string FormatDuration(config::Duration d);  // "250ms", "30s", "5m", "1h"
+// "250ms", "30s", "5m", "1h" (the form durations take in the admin API).
+std::string FormatDuration(config::Duration d);
 
-}  // namespace tidegate::admin
+}  // namespace tidegate::state

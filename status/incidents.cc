@@ -1,8 +1,8 @@
 #include "status/incidents.h"
 
-#include "admin/effective_view.h"
-#include "admin/time_util.h"
+#include "common/rfc3339.h"
 #include "pages/html_escape.h"
+#include "state/effective_view.h"
 
 namespace tidegate::status {
 namespace {
@@ -10,16 +10,16 @@ namespace {
 std::string Title(const Incident& incident) {
   if (incident.kind == Incident::Kind::kBanner) return "Notice: " + incident.message;
   std::string when =
-      incident.phase == admin::Phase::kScheduled ? "Planned maintenance: " : "Maintenance: ";
+      incident.phase == state::Phase::kScheduled ? "Planned maintenance: " : "Maintenance: ";
   return when + incident.feature;
 }
 
 }  // namespace
 
 std::vector<Incident> CurrentIncidents(const config::Config& config,
-                                       const admin::RuntimeState& state, admin::TimePoint now) {
+                                       const state::RuntimeState& state, common::TimePoint now) {
   std::vector<Incident> out;
-  admin::EffectiveBanner banner = admin::EffectiveBannerSettings(config.banner, state, now);
+  state::EffectiveBanner banner = state::EffectiveBannerSettings(config.banner, state, now);
   if (banner.enabled) {
     Incident i;
     i.kind = Incident::Kind::kBanner;
@@ -28,15 +28,15 @@ std::vector<Incident> CurrentIncidents(const config::Config& config,
     i.severity = banner.severity;
     i.until = banner.expires_at;
     i.next_update_at = banner.next_update_at;
-    if (banner.source == admin::ValueSource::kRuntime && state.banner) {
+    if (banner.source == state::ValueSource::kRuntime && state.banner) {
       i.since = state.banner->set_at;
     }
     out.push_back(std::move(i));
   }
   std::vector<Incident> scheduled;
   for (const auto& [feature, m] : state.maintenance) {
-    admin::Phase phase = admin::MaintenancePhase(m, now);
-    if (phase == admin::Phase::kExpired) continue;
+    state::Phase phase = state::MaintenancePhase(m, now);
+    if (phase == state::Phase::kExpired) continue;
     Incident i;
     i.kind = Incident::Kind::kMaintenance;
     i.id = "maintenance-" + feature;
@@ -47,7 +47,7 @@ std::vector<Incident> CurrentIncidents(const config::Config& config,
     i.since = m.set_at;
     i.starts_at = m.starts_at;
     i.until = m.until;
-    (phase == admin::Phase::kActive ? out : scheduled).push_back(std::move(i));
+    (phase == state::Phase::kActive ? out : scheduled).push_back(std::move(i));
   }
   for (Incident& i : scheduled) out.push_back(std::move(i));
   return out;
@@ -56,7 +56,7 @@ std::vector<Incident> CurrentIncidents(const config::Config& config,
 std::string OverallStatus(const std::vector<Incident>& incidents) {
   std::string status = "operational";
   for (const Incident& i : incidents) {
-    if (i.kind == Incident::Kind::kMaintenance && i.phase == admin::Phase::kActive) {
+    if (i.kind == Incident::Kind::kMaintenance && i.phase == state::Phase::kActive) {
       return "partial_outage";
     }
     status = "degraded";
@@ -65,30 +65,30 @@ std::string OverallStatus(const std::vector<Incident>& incidents) {
 }
 
 nlohmann::json StatusJson(const config::Config& config, const std::vector<Incident>& incidents,
-                          admin::TimePoint now) {
+                          common::TimePoint now) {
   nlohmann::json list = nlohmann::json::array();
   for (const Incident& i : incidents) {
     nlohmann::json item = {{"id", i.id},
                            {"kind", i.kind == Incident::Kind::kBanner ? "notice" : "maintenance"},
                            {"message", i.message},
                            {"severity", i.severity},
-                           {"phase", admin::PhaseName(i.phase)}};
+                           {"phase", state::PhaseName(i.phase)}};
     if (!i.feature.empty()) item["feature"] = i.feature;
-    if (i.since) item["since"] = admin::FormatRfc3339(*i.since);
-    if (i.starts_at) item["starts_at"] = admin::FormatRfc3339(*i.starts_at);
-    if (i.until) item["until"] = admin::FormatRfc3339(*i.until);
-    if (i.next_update_at) item["next_update_at"] = admin::FormatRfc3339(*i.next_update_at);
+    if (i.since) item["since"] = common::FormatRfc3339(*i.since);
+    if (i.starts_at) item["starts_at"] = common::FormatRfc3339(*i.starts_at);
+    if (i.until) item["until"] = common::FormatRfc3339(*i.until);
+    if (i.next_update_at) item["next_update_at"] = common::FormatRfc3339(*i.next_update_at);
     list.push_back(std::move(item));
   }
   nlohmann::json body = {{"status", OverallStatus(incidents)},
-                         {"updated_at", admin::FormatRfc3339(now)},
+                         {"updated_at", common::FormatRfc3339(now)},
                          {"incidents", std::move(list)}};
   if (!config.site.name.empty()) body["site"] = config.site.name;
   return body;
 }
 
 std::string StatusAtom(const config::Config& config, const std::vector<Incident>& incidents,
-                       admin::TimePoint now, const std::string& base_url) {
+                       common::TimePoint now, const std::string& base_url) {
   std::string name = config.site.name.empty() ? "Shop" : config.site.name;
   std::string out = "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
   out += "<feed xmlns=\"http://www.w3.org/2005/Atom\">\n";
@@ -98,10 +98,10 @@ std::string StatusAtom(const config::Config& config, const std::vector<Incident>
          "/.tidegate/status\"/>\n";
   out +=
       "  <link rel=\"self\" href=\"" + pages::EscapeHtml(base_url) + "/.tidegate/status.atom\"/>\n";
-  out += "  <updated>" + admin::FormatRfc3339(now) + "</updated>\n";
+  out += "  <updated>" + common::FormatRfc3339(now) + "</updated>\n";
   out += "  <author><name>" + pages::EscapeHtml(name) + "</name></author>\n";
   for (const Incident& i : incidents) {
-    admin::TimePoint updated = i.since.value_or(now);
+    common::TimePoint updated = i.since.value_or(now);
     out += "  <entry>\n";
     out +=
         "    <id>" + pages::EscapeHtml(base_url) + "/.tidegate/status#" + pages::EscapeHtml(i.id) +
@@ -110,12 +110,12 @@ std::string StatusAtom(const config::Config& config, const std::vector<Incident>
             std::chrono::duration_cast<std::chrono::seconds>(updated.time_since_epoch()).count()) +
         "</id>\n";
     out += "    <title>" + pages::EscapeHtml(Title(i)) + "</title>\n";
-    out += "    <updated>" + admin::FormatRfc3339(updated) + "</updated>\n";
+    out += "    <updated>" + common::FormatRfc3339(updated) + "</updated>\n";
     std::string summary = i.message;
-    if (i.starts_at && i.phase == admin::Phase::kScheduled) {
-      summary += " (from " + admin::FormatRfc3339(*i.starts_at) + ")";
+    if (i.starts_at && i.phase == state::Phase::kScheduled) {
+      summary += " (from " + common::FormatRfc3339(*i.starts_at) + ")";
     }
-    if (i.until) summary += " (until " + admin::FormatRfc3339(*i.until) + ")";
+    if (i.until) summary += " (until " + common::FormatRfc3339(*i.until) + ")";
     out += "    <summary>" + pages::EscapeHtml(summary) + "</summary>\n";
     out += "  </entry>\n";
   }

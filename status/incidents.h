@@ -11,8 +11,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "admin/runtime_state.h"
 #include "config/config.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::status {
 
@@ -23,17 +23,17 @@ struct Incident {
   std::string feature;  // maintenance only
   std::string message;
   std::string severity;  // banner: info | warning | critical; maintenance: "maintenance"
-  admin::Phase phase = admin::Phase::kActive;  // maintenance may be kScheduled
-  std::optional<admin::TimePoint> since;       // when it was set (run-time state)
-  std::optional<admin::TimePoint> starts_at;   // maintenance
-  std::optional<admin::TimePoint> until;       // maintenance end / banner expiry
-  std::optional<admin::TimePoint> next_update_at;
+  state::Phase phase = state::Phase::kActive;  // maintenance may be kScheduled
+  std::optional<common::TimePoint> since;      // when it was set (run-time state)
+  std::optional<common::TimePoint> starts_at;  // maintenance
+  std::optional<common::TimePoint> until;      // maintenance end / banner expiry
+  std::optional<common::TimePoint> next_update_at;
 };
 
 // Active banner first, then maintenance by feature name (active before
 // scheduled). Expired entries are left out.
 std::vector<Incident> CurrentIncidents(const config::Config& config,
-                                       const admin::RuntimeState& state, admin::TimePoint now);
+                                       const state::RuntimeState& state, common::TimePoint now);
 
 // "operational" (no incident), "degraded" (a banner or an announced window
 // only), "partial_outage" (a feature under maintenance now).
@@ -41,11 +41,11 @@ std::string OverallStatus(const std::vector<Incident>& incidents);
 
 // GET /.tidegate/status.json.
 nlohmann::json StatusJson(const config::Config& config, const std::vector<Incident>& incidents,
-                          admin::TimePoint now);
+                          common::TimePoint now);
 
 // GET /.tidegate/status.atom: one entry per incident (RFC 4287); `base_url`
 // is "http(s)://host" of the request, for the feed's links.
 std::string StatusAtom(const config::Config& config, const std::vector<Incident>& incidents,
-                       admin::TimePoint now, const std::string& base_url);
+                       common::TimePoint now, const std::string& base_url);
 
 }  // namespace tidegate::status

@@ -83,7 +83,7 @@ class StatusPageFilter : public proxy::StreamFilter {
     std::string base_url = std::string(callbacks_.stream_info().tls ? "https://" : "http://") +
                            (head.host.empty() ? "localhost" : head.host);
     std::string body = factory_.Render(format, accept_language ? *accept_language : "", base_url,
-                                       std::chrono::system_clock::now());
+                                       factory_.time().WallNow());
     headers.Add("Content-Type", content_type);
     headers.Add("Cache-Control", "public, max-age=5");
     headers.Add("Vary", "Accept-Language");
@@ -105,19 +105,19 @@ class StatusPageFilter : public proxy::StreamFilter {
 }  // namespace
 
 std::unique_ptr<StatusPageFactory> StatusPageFactory::Create(
-    const config::Config& config, const proxy::Published<admin::RuntimeState>* runtime_state,
-    std::string* error) {
+    const config::Config& config, const proxy::Published<state::RuntimeState>* runtime_state,
+    const common::TimeSource& time, std::string* error) {
   auto page = pages::PageTemplate::Load(config.site.templates_dir, "status.html",
                                         kBuiltinStatusTemplate, error);
   if (!page) return nullptr;
   return std::unique_ptr<StatusPageFactory>(
-      new StatusPageFactory(config, runtime_state, std::move(*page)));
+      new StatusPageFactory(config, runtime_state, time, std::move(*page)));
 }
 
 StatusPageFactory::StatusPageFactory(const config::Config& config,
-                                     const proxy::Published<admin::RuntimeState>* runtime_state,
-                                     pages::PageTemplate page)
-    : config_(config), runtime_state_(runtime_state), page_(std::move(page)) {}
+                                     const proxy::Published<state::RuntimeState>* runtime_state,
+                                     const common::TimeSource& time, pages::PageTemplate page)
+    : config_(config), runtime_state_(runtime_state), time_(time), page_(std::move(page)) {}
 
 std::unique_ptr<proxy::StreamFilter> StatusPageFactory::CreateFilter(
     proxy::FilterCallbacks& callbacks) const {
@@ -125,8 +125,8 @@ std::unique_ptr<proxy::StreamFilter> StatusPageFactory::CreateFilter(
 }
 
 std::string StatusPageFactory::Render(Format format, std::string_view accept_language,
-                                      const std::string& base_url, admin::TimePoint now) const {
-  const admin::RuntimeState& state = runtime_state_->Get();
+                                      const std::string& base_url, common::TimePoint now) const {
+  const state::RuntimeState& state = runtime_state_->Get();
   std::vector<Incident> incidents = CurrentIncidents(config_, state, now);
   if (format == Format::kJson) return StatusJson(config_, incidents, now).dump(2) + "\n";
   if (format == Format::kAtom) return StatusAtom(config_, incidents, now, base_url);
@@ -154,14 +154,14 @@ std::string StatusPageFactory::Render(Format format, std::string_view accept_lan
     if (i.kind == Incident::Kind::kBanner) {
       heading = s.notice;
     } else {
-      heading = std::string(i.phase == admin::Phase::kScheduled ? s.planned : s.maintenance) +
+      heading = std::string(i.phase == state::Phase::kScheduled ? s.planned : s.maintenance) +
                 ": " + i.feature;
     }
     item.set("heading", heading);
     item.set("message", i.message);
     item.set("severity", i.severity);
     std::string window;
-    if (i.phase == admin::Phase::kScheduled && i.starts_at) {
+    if (i.phase == state::Phase::kScheduled && i.starts_at) {
       window = std::string(s.from) + " " + pages::FormatClockOrDate(*i.starts_at, now, language);
     }
     if (i.until && i.kind == Incident::Kind::kMaintenance) {

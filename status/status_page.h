@@ -7,7 +7,9 @@
 // * StatusPageFactory is built on the control thread per configuration
 //   (Create() loads the template: [site].templates_dir/status.html or the
 //   built-in one; nullptr + *error when an override does not parse). It is
-//   immutable and shared by workers; `runtime_state` must outlive it.
+//   immutable and shared by workers; `runtime_state` and `time` must outlive
+//   it. Every page is rendered at time.WallNow() (tests pass a
+//   common::FakeTimeSource).
 // * Its filter answers only those three paths (normalized, case-insensitive;
 //   HEAD gets the head); every other request continues untouched. It must sit
 //   before the builtin routes filter, which answers 404 for the rest of
@@ -20,18 +22,19 @@
 #include <memory>
 #include <string>
 
-#include "admin/runtime_state.h"
+#include "common/time_source.h"
 #include "pages/page_template.h"
 #include "proxy/filter.h"
 #include "proxy/published.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::status {
 
 class StatusPageFactory : public proxy::FilterFactory {
  public:
   static std::unique_ptr<StatusPageFactory> Create(
-      const config::Config& config, const proxy::Published<admin::RuntimeState>* runtime_state,
-      std::string* error);
+      const config::Config& config, const proxy::Published<state::RuntimeState>* runtime_state,
+      const common::TimeSource& time, std::string* error);
 
   std::unique_ptr<proxy::StreamFilter> CreateFilter(
       proxy::FilterCallbacks& callbacks) const override;
@@ -39,15 +42,17 @@ class StatusPageFactory : public proxy::FilterFactory {
   enum class Format { kHtml, kJson, kAtom };
   // The response body for `format` at `now` (tests call this directly).
   std::string Render(Format format, std::string_view accept_language, const std::string& base_url,
-                     admin::TimePoint now) const;
+                     common::TimePoint now) const;
+  const common::TimeSource& time() const { return time_; }
 
  private:
   StatusPageFactory(const config::Config& config,
-                    const proxy::Published<admin::RuntimeState>* runtime_state,
-                    pages::PageTemplate page);
+                    const proxy::Published<state::RuntimeState>* runtime_state,
+                    const common::TimeSource& time, pages::PageTemplate page);
 
   const config::Config& config_;  // the snapshot's, which outlives its filters
-  const proxy::Published<admin::RuntimeState>* runtime_state_;
+  const proxy::Published<state::RuntimeState>* runtime_state_;
+  const common::TimeSource& time_;
   pages::PageTemplate page_;
 };
 

@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <random>
 
+#include "common/rfc3339.h"
 #include "tests/unit/admin/test_fixtures.h"
 
 namespace tidegate::admin {
@@ -79,7 +80,7 @@ class AdminApiTest : public ::testing::Test {
 
   std::string dir_;
   std::shared_ptr<const config::Config> config_ = testing::TestConfig();
-  TimePoint now_ = ParseRfc3339("2026-11-23T14:00:00Z").value();
+  common::TimePoint now_ = common::ParseRfc3339("2026-11-23T14:00:00Z").value();
   std::chrono::steady_clock::time_point steady_{std::chrono::seconds(100)};
   FixedMetrics metrics_;
   std::unique_ptr<AuditLog> audit_;

@@ -1,4 +1,5 @@
 #include "admin/audit_log.h"
+#include "common/rfc3339.h"
 
 #include <gtest/gtest.h>
 #include <unistd.h>
@@ -21,7 +22,7 @@ class AuditLogTest : public ::testing::Test {
 
   AuditRecord Record(int i) {
     AuditRecord r;
-    r.time = ParseRfc3339("2026-11-23T14:00:00Z").value() + std::chrono::seconds(i);
+    r.time = common::ParseRfc3339("2026-11-23T14:00:00Z").value() + std::chrono::seconds(i);
     r.token_name = "ops";
     r.client = "127.0.0.1:4242";
     r.method = "PUT";
@@ -48,7 +49,7 @@ TEST_F(AuditLogTest, LinesParseBackNewestLast) {
     auto j = nlohmann::json::parse(line);
     EXPECT_EQ(j["token"], "ops");
     EXPECT_EQ(j["route"], "/v1/banner");
-    EXPECT_EQ(j["time"], FormatRfc3339Millis(Record(lines).time));
+    EXPECT_EQ(j["time"], common::FormatRfc3339Millis(Record(lines).time));
     ++lines;
   }
   EXPECT_EQ(lines, 5);

@@ -68,7 +68,7 @@ class BypassRouteTest : public ::testing::Test {
   std::unique_ptr<admin::LocalStore> store_;
   NoMetrics metrics_;
   std::unique_ptr<admin::AdminApi> api_;
-  admin::TimePoint now_ = admin::TimePoint(std::chrono::seconds(1'795'000'000));
+  common::TimePoint now_ = common::TimePoint(std::chrono::seconds(1'795'000'000));
 };
 
 TEST_F(BypassRouteTest, MintsAnAuditedCookieTheGateAccepts) {

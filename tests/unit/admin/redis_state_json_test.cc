@@ -3,31 +3,32 @@
 #include <gtest/gtest.h>
 
 #include "admin/runtime_state_json.h"
+#include "common/rfc3339.h"
 
 namespace tidegate::admin {
 namespace {
 
-TimePoint T(const char* text) { return ParseRfc3339(text).value(); }
+common::TimePoint T(const char* text) { return common::ParseRfc3339(text).value(); }
 
-RuntimeState FullState() {
-  RuntimeState s;
+state::RuntimeState FullState() {
+  state::RuntimeState s;
   s.version = 42;
   s.maintenance["checkout"] = {.message = "Checkout is being upgraded",
                                .starts_at = T("2026-11-23T14:00:00Z"),
                                .until = T("2026-11-23T16:00:00Z"),
                                .set_by = "ops",
                                .set_at = T("2026-11-23T13:59:30Z")};
-  MaintenanceOverride search;
+  state::MaintenanceOverride search;
   search.set_by = "bot";
   search.set_at = T("2026-11-23T10:00:00Z");
   s.maintenance["search"] = search;
-  s.banner = BannerOverride{.message = "High demand «été» — next update 14:30",
-                            .severity = "warning",
-                            .next_update_at = T("2026-11-23T14:30:00Z"),
-                            .expires_at = T("2026-11-23T18:00:00Z"),
-                            .set_by = "ops",
-                            .set_at = T("2026-11-23T13:00:00Z")};
-  RoomOverride r;
+  s.banner = state::BannerOverride{.message = "High demand «été» — next update 14:30",
+                                   .severity = "warning",
+                                   .next_update_at = T("2026-11-23T14:30:00Z"),
+                                   .expires_at = T("2026-11-23T18:00:00Z"),
+                                   .set_by = "ops",
+                                   .set_at = T("2026-11-23T13:00:00Z")};
+  state::RoomOverride r;
   r.mode = config::RoomMode::kQueueAll;
   r.total_active_users = 4000000000u;
   r.new_users_per_minute = 0;
@@ -36,7 +37,7 @@ RuntimeState FullState() {
   r.set_by = "ops";
   r.set_at = T("2026-11-23T12:00:00Z");
   s.rooms["shop"] = r;
-  RoomOverride partial;
+  state::RoomOverride partial;
   partial.mode = config::RoomMode::kOff;
   partial.set_by = "ops";
   partial.set_at = T("2026-11-23T12:00:01Z");
@@ -44,12 +45,12 @@ RuntimeState FullState() {
   return s;
 }
 
-void ExpectSame(const RuntimeState& a, const RuntimeState& b) {
+void ExpectSame(const state::RuntimeState& a, const state::RuntimeState& b) {
   EXPECT_EQ(a.version, b.version);
   ASSERT_EQ(a.maintenance.size(), b.maintenance.size());
   for (const auto& [name, m] : a.maintenance) {
     ASSERT_TRUE(b.maintenance.count(name)) << name;
-    const MaintenanceOverride& n = b.maintenance.at(name);
+    const state::MaintenanceOverride& n = b.maintenance.at(name);
     EXPECT_EQ(m.message, n.message);
     EXPECT_EQ(m.starts_at, n.starts_at);
     EXPECT_EQ(m.until, n.until);
@@ -68,7 +69,7 @@ void ExpectSame(const RuntimeState& a, const RuntimeState& b) {
   ASSERT_EQ(a.rooms.size(), b.rooms.size());
   for (const auto& [name, r] : a.rooms) {
     ASSERT_TRUE(b.rooms.count(name)) << name;
-    const RoomOverride& n = b.rooms.at(name);
+    const state::RoomOverride& n = b.rooms.at(name);
     EXPECT_EQ(r.mode, n.mode);
     EXPECT_EQ(r.total_active_users, n.total_active_users);
     EXPECT_EQ(r.new_users_per_minute, n.new_users_per_minute);
@@ -80,7 +81,7 @@ void ExpectSame(const RuntimeState& a, const RuntimeState& b) {
 }
 
 TEST(RedisStateJsonTest, EveryFieldSurvivesARoundTrip) {
-  RuntimeState s = FullState();
+  state::RuntimeState s = FullState();
   std::string error;
   auto back = RuntimeStateFromText(ToJson(s).dump(), &error);
   ASSERT_TRUE(back) << error;
@@ -90,15 +91,15 @@ TEST(RedisStateJsonTest, EveryFieldSurvivesARoundTrip) {
 
 TEST(RedisStateJsonTest, EmptyStateRoundTrips) {
   std::string error;
-  auto back = RuntimeStateFromJson(ToJson(RuntimeState{}), &error);
+  auto back = RuntimeStateFromJson(ToJson(state::RuntimeState{}), &error);
   ASSERT_TRUE(back) << error;
-  ExpectSame(RuntimeState{}, *back);
+  ExpectSame(state::RuntimeState{}, *back);
 }
 
 TEST(RedisStateJsonTest, SubSecondTimesAreCutToSecondsOnce) {
-  RuntimeState s;
+  state::RuntimeState s;
   s.version = 1;
-  s.banner = BannerOverride();
+  s.banner = state::BannerOverride();
   s.banner->message = "hi";
   s.banner->set_by = "ops";
   s.banner->set_at = T("2026-11-23T13:00:00Z") + std::chrono::milliseconds(750);
@@ -142,13 +143,13 @@ TEST(RedisStateJsonTest, MalformedDocumentsAreErrorsNamingTheField) {
 }
 
 TEST(RedisStateJsonTest, AuditEntryDescribesTheChangedObject) {
-  RuntimeState before = FullState();
+  state::RuntimeState before = FullState();
   bool changed = false;
-  RuntimeState after =
-      ApplyChange(before, ClearMaintenance{"checkout"}, "ops", T("2026-11-23T15:00:00Z"), &changed);
+  state::RuntimeState after = state::ApplyChange(before, state::ClearMaintenance{"checkout"}, "ops",
+                                                 T("2026-11-23T15:00:00Z"), &changed);
   ASSERT_TRUE(changed);
-  nlohmann::json j = ChangeAuditJson(ClearMaintenance{"checkout"}, "ops", T("2026-11-23T15:00:00Z"),
-                                     before, after);
+  nlohmann::json j = ChangeAuditJson(state::ClearMaintenance{"checkout"}, "ops",
+                                     T("2026-11-23T15:00:00Z"), before, after);
   EXPECT_EQ(j["change"], "clear_maintenance");
   EXPECT_EQ(j["target"], "checkout");
   EXPECT_EQ(j["token"], "ops");

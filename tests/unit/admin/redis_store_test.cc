@@ -22,6 +22,7 @@
 #include <thread>
 
 #include "admin/redis_store.h"
+#include "admin/runtime_state_json.h"
 
 namespace tidegate::admin {
 namespace {
@@ -154,7 +155,7 @@ class RedisStoreTest : public ::testing::Test {
     return done();
   }
 
-  ApplyResult ApplyAndWait(RedisStore* store, const StateChange& change,
+  ApplyResult ApplyAndWait(RedisStore* store, const state::StateChange& change,
                            std::optional<uint64_t> expected = std::nullopt) {
     std::optional<ApplyResult> out;
     store->Apply(change, "ops", expected, [&](ApplyResult r) { out = std::move(r); });
@@ -170,11 +171,11 @@ class RedisStoreTest : public ::testing::Test {
     return RunUntil([&] { return store->Health().healthy; });
   }
 
-  static SetBanner Banner(const std::string& message) {
-    BannerOverride b;
+  static state::SetBanner Banner(const std::string& message) {
+    state::BannerOverride b;
     b.message = message;
     b.severity = "warning";
-    return SetBanner{b};
+    return state::SetBanner{b};
   }
 
   RedisChild redis_;
@@ -191,7 +192,7 @@ TEST_F(RedisStoreTest, AChangeOnOneStoreReachesTheOtherThroughPubSub) {
   ASSERT_TRUE(Connected(b));
   std::vector<uint64_t> seen_by_b;
   b->SetChangeCallback(
-      [&](std::shared_ptr<const RuntimeState> s) { seen_by_b.push_back(s->version); });
+      [&](std::shared_ptr<const state::RuntimeState> s) { seen_by_b.push_back(s->version); });
   // Let b's SUBSCRIBE be confirmed before the change.
   RunUntil([] { return false; }, 100ms);
   ApplyResult r = ApplyAndWait(a, Banner("High demand"));
@@ -227,9 +228,9 @@ TEST_F(RedisStoreTest, ConcurrentChangesWithoutExpectedVersionAreAllApplied) {
   int applied = 0;
   for (int i = 0; i < 10; ++i) {
     RedisStore* s = i % 2 ? a : b;
-    MaintenanceOverride m;
+    state::MaintenanceOverride m;
     m.message = "m";
-    s->Apply(SetMaintenance{"f" + std::to_string(i), m}, "ops", std::nullopt,
+    s->Apply(state::SetMaintenance{"f" + std::to_string(i), m}, "ops", std::nullopt,
              [&](ApplyResult r) { applied += r.status == ApplyStatus::kApplied; });
   }
   ASSERT_TRUE(RunUntil([&] { return applied == 10; }, 5s)) << applied;
@@ -359,12 +360,12 @@ TEST_F(RedisStoreTest, ResyncHealsAMissedAnnouncement) {
   RedisStore* a = NewStore(1000ms, 100ms);
   ASSERT_TRUE(Connected(a));
   // Another writer that does not announce (as if the message were lost).
-  RuntimeState s;
+  state::RuntimeState s;
   s.version = 7;
-  s.banner = BannerOverride();
+  s.banner = state::BannerOverride();
   s.banner->message = "silent";
   s.banner->set_by = "x";
-  s.banner->set_at = Clock::now();
+  s.banner->set_at = common::Clock::now();
   redis_.Run("SET %s %s", "tidegate:{admin}:state", ToJson(s).dump().c_str());
   redis_.Run("SET %s 7", "tidegate:{admin}:version");
   ASSERT_TRUE(RunUntil([&] { return a->Current()->version == 7; }, 2s));

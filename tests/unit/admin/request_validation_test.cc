@@ -1,4 +1,5 @@
 #include "admin/request_validation.h"
+#include "common/rfc3339.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +8,7 @@ namespace {
 
 using Json = nlohmann::json;
 
-const TimePoint kNow = ParseRfc3339("2026-11-23T14:00:00Z").value();
+const common::TimePoint kNow = common::ParseRfc3339("2026-11-23T14:00:00Z").value();
 
 // Expects a 422 whose detail starts with `field`.
 template <typename F>
@@ -49,8 +50,8 @@ TEST(ValidateMaintenanceTest, AcceptsValidBodies) {
                                {"starts_at", "2026-11-23T14:10:00Z"}},
                           kNow, &error);
   ASSERT_TRUE(m) << error.detail;
-  EXPECT_EQ(FormatRfc3339(*m->until), "2026-11-23T15:00:00Z");
-  EXPECT_EQ(FormatRfc3339(*m->starts_at), "2026-11-23T14:10:00Z");
+  EXPECT_EQ(common::FormatRfc3339(*m->until), "2026-11-23T15:00:00Z");
+  EXPECT_EQ(common::FormatRfc3339(*m->starts_at), "2026-11-23T14:10:00Z");
 }
 
 TEST(ValidateMaintenanceTest, RefusesEachBadField) {
@@ -116,8 +117,8 @@ TEST(ValidateRoomPatchTest, AcceptsSetAndClear) {
   EXPECT_EQ(p->queueing_method.value, config::QueueingMethod::kRandom);
   p = ValidateRoomPatch(Json{{"mode", nullptr}}, &error);
   ASSERT_TRUE(p);
-  EXPECT_EQ(p->mode.op, FieldPatch<config::RoomMode>::Op::kClear);
-  EXPECT_EQ(p->total_active_users.op, FieldPatch<uint32_t>::Op::kKeep);
+  EXPECT_EQ(p->mode.op, state::FieldPatch<config::RoomMode>::Op::kClear);
+  EXPECT_EQ(p->total_active_users.op, state::FieldPatch<uint32_t>::Op::kKeep);
 }
 
 TEST(ValidateRoomPatchTest, RefusesEachBadField) {

@@ -6,7 +6,8 @@
 
 #include <string>
 
-#include "admin/time_util.h"
+#include "common/rfc3339.h"
+#include "common/time_source.h"
 #include "proxy/libevent_handles.h"
 
 namespace tidegate::banner {
@@ -70,23 +71,27 @@ class BannerFilterTest : public ::testing::Test {
   }
   std::unique_ptr<BannerFilterFactory> Factory(const config::Config& config) {
     std::string error;
-    auto factory = BannerFilterFactory::Create(config, 2, &state_, &stats_, &error);
+    auto factory = BannerFilterFactory::Create(config, 2, &state_, time_, &stats_, &error);
     EXPECT_TRUE(factory) << error;
     return factory;
   }
   void SetOverride(const std::string& message, const std::string& severity,
-                   std::optional<admin::TimePoint> next = std::nullopt) {
-    auto state = std::make_shared<admin::RuntimeState>(*state_.Load());
-    admin::BannerOverride b;
+                   std::optional<common::TimePoint> next = std::nullopt,
+                   std::optional<common::TimePoint> expires = std::nullopt) {
+    auto state = std::make_shared<state::RuntimeState>(*state_.Load());
+    state::BannerOverride b;
     b.message = message;
     b.severity = severity;
     b.next_update_at = next;
+    b.expires_at = expires;
     state->banner = b;
     state->version++;
     state_.Publish(state);
   }
 
-  proxy::Published<admin::RuntimeState> state_{std::make_shared<admin::RuntimeState>()};
+  proxy::Published<state::RuntimeState> state_{std::make_shared<state::RuntimeState>()};
+  // 09:00 in Paris.
+  common::FakeTimeSource time_{*common::ParseRfc3339("2030-01-15T08:00:00Z")};
   BannerStats stats_;
   FakeCallbacks callbacks_;
 };
@@ -136,7 +141,7 @@ TEST_F(BannerFilterTest, RuntimeOverrideInFrenchWithNextUpdate) {
   config::Config config;
   config.site.status_page_url = "https://status.example/";
   auto factory = Factory(config);
-  auto next = admin::ParseRfc3339("2030-01-15T13:30:00Z");  // 14:30 in Paris
+  auto next = common::ParseRfc3339("2030-01-15T13:30:00Z");  // 14:30 in Paris
   SetOverride("Forte affluence", "critical", next);
   auto filter = factory->CreateFilter(callbacks_);
   proxy::RequestHead request = Get("/", "fr-FR,fr;q=0.9,en;q=0.5");
@@ -173,7 +178,7 @@ TEST_F(BannerFilterTest, ClearingTheOverrideStopsTheBanner) {
     filter->OnResponseHeaders(response);
     EXPECT_TRUE(filter->WantsResponseBody());
   }
-  auto cleared = std::make_shared<admin::RuntimeState>(*state_.Load());
+  auto cleared = std::make_shared<state::RuntimeState>(*state_.Load());
   cleared->banner.reset();
   cleared->version++;
   state_.Publish(cleared);
@@ -275,6 +280,47 @@ TEST_F(BannerFilterTest, RendersOncePerStateVersion) {
   EXPECT_NE(third->find("two"), std::string::npos);
   // A worker index past the slots still works (shared, locked slot).
   EXPECT_TRUE(factory->BannerFor(17, request));
+}
+
+TEST_F(BannerFilterTest, ExpiredOverrideDisappearsOnTheFakeClock) {
+  config::Config config;
+  auto factory = Factory(config);
+  SetOverride("Flash sale", "info", std::nullopt, time_.WallNow() + std::chrono::minutes(10));
+  proxy::RequestHead request = Get("/");
+  auto before = factory->BannerFor(0, request);
+  ASSERT_TRUE(before);
+  EXPECT_NE(before->find("Flash sale"), std::string::npos);
+  time_.Advance(std::chrono::minutes(9));
+  EXPECT_TRUE(factory->BannerFor(0, request));  // still in force, same state version
+  time_.Advance(std::chrono::minutes(1));       // now == expires_at
+  EXPECT_FALSE(factory->BannerFor(0, request));
+
+  // With a configured banner, the configuration's comes back.
+  config.banner.enabled = true;
+  config.banner.message = "Free shipping";
+  auto with_config = Factory(config);
+  auto after = with_config->BannerFor(0, request);
+  ASSERT_TRUE(after);
+  EXPECT_NE(after->find("Free shipping"), std::string::npos);
+  EXPECT_EQ(after->find("Flash sale"), std::string::npos);
+}
+
+TEST_F(BannerFilterTest, NextUpdateIsShownRelativeToTheFakeNow) {
+  config::Config config;
+  auto factory = Factory(config);
+  auto next = common::ParseRfc3339("2030-01-15T13:30:00Z");      // 14:30 in Paris
+  time_.SetWall(*common::ParseRfc3339("2030-01-14T08:00:00Z"));  // the day before
+  SetOverride("Busy", "warning", next);
+  proxy::RequestHead request = Get("/", "en");
+  auto day_before = factory->BannerFor(0, request);
+  ASSERT_TRUE(day_before);
+  EXPECT_NE(day_before->find("15 Jan 14:30</time>"), std::string::npos) << *day_before;
+  // The same state a day later: re-rendered (at most 60 s stale), same day.
+  time_.Advance(std::chrono::hours(24));
+  auto same_day = factory->BannerFor(0, request);
+  ASSERT_TRUE(same_day);
+  EXPECT_EQ(same_day->find("15 Jan"), std::string::npos) << *same_day;
+  EXPECT_NE(same_day->find(">14:30</time>"), std::string::npos) << *same_day;
 }
 
 }  // namespace

@@ -61,7 +61,7 @@ mode = "off"
                                             &metrics, nullptr, &error);
   ASSERT_TRUE(runtime) << error;
   int published = 0;
-  runtime->SetStateCallback([&](std::shared_ptr<const admin::RuntimeState> s) {
+  runtime->SetStateCallback([&](std::shared_ptr<const state::RuntimeState> s) {
     ++published;
     EXPECT_EQ(s, runtime->state());
   });

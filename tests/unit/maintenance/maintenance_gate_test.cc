@@ -58,7 +58,7 @@ config::FeatureConfig Feature(std::string name, std::string path) {
 
 class GateTest : public ::testing::Test {
  protected:
-  GateTest() : state_(std::make_shared<const admin::RuntimeState>()) {
+  GateTest() : state_(std::make_shared<const state::RuntimeState>()) {
     config_.features = {Feature("checkout", "^/checkout"), Feature("search", "^/search")};
     config_.maintenance.api_prefixes = {"/api/"};
     config_.site.name = "Demo <Shop>";
@@ -75,8 +75,8 @@ class GateTest : public ::testing::Test {
   void SetMaintenance(const std::string& feature, std::string message,
                       std::optional<WallTime> until = std::nullopt,
                       std::optional<WallTime> starts_at = std::nullopt) {
-    auto next = std::make_shared<admin::RuntimeState>(*state_.Load());
-    admin::MaintenanceOverride m;
+    auto next = std::make_shared<state::RuntimeState>(*state_.Load());
+    state::MaintenanceOverride m;
     m.message = std::move(message);
     m.until = until;
     m.starts_at = starts_at;
@@ -102,7 +102,7 @@ class GateTest : public ::testing::Test {
   }
 
   config::Config config_;
-  proxy::Published<admin::RuntimeState> state_;
+  proxy::Published<state::RuntimeState> state_;
   WallTime now_ = kNow;
   std::string client_ip_ = "192.0.2.7";
   bool tls_ = false;

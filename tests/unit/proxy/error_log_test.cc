@@ -72,22 +72,6 @@ TEST(LogLevelTest, ParsesKnownNamesOnly) {
   EXPECT_EQ(LogLevelName(LogLevel::kWarn), "warn");
 }
 
-TEST(Rfc3339Test, FormatsUtcWithMilliseconds) {
-  std::string out;
-  // 2026-11-23T13:40:00.123Z
-  AppendRfc3339Utc(std::chrono::system_clock::time_point(std::chrono::milliseconds(1795441200123)),
-                   &out);
-  EXPECT_EQ(out, "2026-11-23T13:40:00.123Z");
-  auto format = [](int64_t ms) {
-    std::string s;
-    AppendRfc3339Utc(std::chrono::system_clock::time_point(std::chrono::milliseconds(ms)), &s);
-    return s;
-  };
-  EXPECT_EQ(format(0), "1970-01-01T00:00:00.000Z");
-  EXPECT_EQ(format(1709251199999), "2024-02-29T23:59:59.999Z");
-  EXPECT_EQ(format(4102444799007), "2099-12-31T23:59:59.007Z");
-}
-
 TEST_F(ErrorLogTest, LineFormat) {
   auto log = OpenWithFakeClock();
   log->Write(LogLevel::kWarn, "upstream.connect", "127.0.0.1:9000: connection refused");

@@ -11,6 +11,7 @@
 #include <map>
 #include <vector>
 
+#include "admin/effective_state_json.h"
 #include "queue/event_marks.h"
 #include "queue/local_room_store.h"
 
@@ -36,8 +37,8 @@ RoomEventConfig Event(std::string name, int64_t prequeue, int64_t start, int64_t
   return e;
 }
 
-admin::EffectiveRoom Room(RoomMode mode = RoomMode::kAuto) {
-  admin::EffectiveRoom e;
+state::EffectiveRoom Room(RoomMode mode = RoomMode::kAuto) {
+  state::EffectiveRoom e;
   e.name = "shop";
   e.mode.value = mode;
   e.queueing_method.value = QueueingMethod::kRandom;
@@ -102,9 +103,9 @@ TEST(RoomEventsTest, LimitsInForceFollowThePhase) {
   EXPECT_EQ(LimitsWithEvents(Room(RoomMode::kOff), EventStateAt(events, kT0 + 60'000)).mode,
             RoomMode::kAuto);
   // ...but an operator's override wins over the event (the emergency lever).
-  admin::EffectiveRoom patched = Room(RoomMode::kOff);
-  patched.mode.source = admin::ValueSource::kRuntime;
-  patched.total_active_users = {900, admin::ValueSource::kRuntime};
+  state::EffectiveRoom patched = Room(RoomMode::kOff);
+  patched.mode.source = state::ValueSource::kRuntime;
+  patched.total_active_users = {900, state::ValueSource::kRuntime};
   EXPECT_EQ(LimitsWithEvents(patched, EventStateAt(events, kT0 + 1)).mode, RoomMode::kOff);
   patched.mode.value = RoomMode::kAuto;
   RoomLimits live_patched = LimitsWithEvents(patched, EventStateAt(events, kT0 + 60'000));
@@ -190,7 +191,7 @@ TEST(RoomEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsFollow) {
   std::vector<RoomEventConfig> events = {e};
   LocalRoomStore store;
   EventMarks marks;
-  admin::EffectiveRoom room = Room();
+  state::EffectiveRoom room = Room();
   room.queueing_method.value = QueueingMethod::kFifo;
   auto limits_at = [&](int64_t now) {
     marks.Ensure(store, events, now);
@@ -290,7 +291,7 @@ TEST(RoomEventsTest, StateJsonShowsPhaseAndNextChange) {
   room.events = {e};
   config.rooms = {room};
   nlohmann::json j =
-      admin::EffectiveStateJson(config, admin::RuntimeState{}, admin::MetricsSnapshot{},
+      admin::EffectiveStateJson(config, state::RuntimeState{}, admin::MetricsSnapshot{},
                                 admin::StoreHealth{}, At(kT0 + 1'000));
   const nlohmann::json& ev = j["rooms"]["shop"]["events"][0];
   EXPECT_EQ(ev["name"], "sale");
@@ -299,7 +300,7 @@ TEST(RoomEventsTest, StateJsonShowsPhaseAndNextChange) {
   EXPECT_EQ(ev["total_active_users"], 40);
   EXPECT_TRUE(ev["new_users_per_minute"].is_null());
   nlohmann::json later =
-      admin::EffectiveStateJson(config, admin::RuntimeState{}, admin::MetricsSnapshot{},
+      admin::EffectiveStateJson(config, state::RuntimeState{}, admin::MetricsSnapshot{},
                                 admin::StoreHealth{}, At(kT0 + 500'000));
   EXPECT_EQ(later["rooms"]["shop"]["events"][0]["phase"], "ended");
   EXPECT_TRUE(later["rooms"]["shop"]["events"][0]["next_change"].is_null());

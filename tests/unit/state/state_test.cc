@@ -1,30 +1,33 @@
-// RFC 3339 times, ApplyChange, LocalStore and the effective view (precedence).
+// ApplyChange and the effective view (precedence, phases).
 #include <gtest/gtest.h>
 
-#include "admin/effective_view.h"
-#include "admin/runtime_state.h"
-#include "admin/state_store.h"
-#include "admin/time_util.h"
-#include "tests/unit/admin/test_fixtures.h"
+#include <memory>
 
-namespace tidegate::admin {
+#include "common/rfc3339.h"
+#include "config/config.h"
+#include "state/effective_view.h"
+#include "state/runtime_state.h"
+
+namespace tidegate::state {
 namespace {
 
-TimePoint T(const char* text) { return ParseRfc3339(text).value(); }
+common::TimePoint T(const char* text) { return common::ParseRfc3339(text).value(); }
 
-TEST(TimeUtilTest, ParsesAndFormats) {
-  EXPECT_EQ(FormatRfc3339(T("2026-11-23T14:30:00Z")), "2026-11-23T14:30:00Z");
-  EXPECT_EQ(FormatRfc3339(T("2026-11-23T15:30:00+01:00")), "2026-11-23T14:30:00Z");
-  EXPECT_EQ(FormatRfc3339(T("2026-11-23t09:00:00-05:30")), "2026-11-23T14:30:00Z");
-  EXPECT_EQ(FormatRfc3339Millis(T("2026-11-23T14:30:00.25Z")), "2026-11-23T14:30:00.250Z");
-  EXPECT_EQ(FormatRfc3339(T("2024-02-29T00:00:00Z")), "2024-02-29T00:00:00Z");
-  for (const char* bad :
-       {"", "2026-11-23", "2026-11-23T14:30:00", "2026-13-01T00:00:00Z", "2026-02-29T00:00:00Z",
-        "2026-11-23T24:00:00Z", "2026-11-23T14:30:60Z", "2026-11-23T14:30:00.Z",
-        "2026-11-23T14:30:00+0100", "2026-11-23 14:30:00Z", "2026-11-23T14:30:00Zjunk", "tomorrow",
-        "1700000000", "9999-12-31T23:59:59Z", "1969-12-31T23:59:59Z"}) {
-    EXPECT_FALSE(ParseRfc3339(bad)) << bad;
-  }
+// One room ("shop", 500 active, 200/min, 5 min sessions) and a configured
+// banner.
+std::shared_ptr<const config::Config> TestConfig() {
+  auto c = std::make_shared<config::Config>();
+  config::RoomConfig shop;
+  shop.name = "shop";
+  shop.match = {"^/"};
+  shop.total_active_users = 500;
+  shop.new_users_per_minute = 200;
+  shop.session_duration = std::chrono::minutes(5);
+  c->rooms.push_back(shop);
+  c->banner.enabled = true;
+  c->banner.message = "Free shipping this week";
+  c->banner.severity = "info";
+  return c;
 }
 
 TEST(ApplyChangeTest, SetClearAndNoOps) {
@@ -82,44 +85,8 @@ TEST(ApplyChangeTest, RoomPatchSetsAndClearsFields) {
   EXPECT_EQ(s.version, 3u);
 }
 
-TEST(LocalStoreTest, AppliesVersionsConflictsAndNotifies) {
-  TimePoint now = T("2026-11-23T14:00:00Z");
-  LocalStore store([&] { return now; });
-  int notified = 0;
-  std::shared_ptr<const RuntimeState> published;
-  store.SetChangeCallback([&](std::shared_ptr<const RuntimeState> s) {
-    ++notified;
-    published = s;
-  });
-  auto before = store.Current();
-  ApplyResult result;
-  store.Apply(SetBanner{{.message = "Busy"}}, "ops", std::nullopt,
-              [&](ApplyResult r) { result = r; });
-  EXPECT_EQ(result.status, ApplyStatus::kApplied);
-  EXPECT_EQ(result.before, before);
-  EXPECT_EQ(result.after->version, 1u);
-  EXPECT_EQ(notified, 1);
-  EXPECT_EQ(published, store.Current());
-  EXPECT_EQ(before->version, 0u);  // published snapshots are never mutated
-  EXPECT_FALSE(before->banner);
-
-  store.Apply(SetBanner{{.message = "Busy"}}, "ops", std::nullopt,
-              [&](ApplyResult r) { result = r; });
-  EXPECT_EQ(result.status, ApplyStatus::kUnchanged);
-  EXPECT_EQ(notified, 1);
-
-  store.Apply(ClearBanner{}, "ops", 0, [&](ApplyResult r) { result = r; });
-  EXPECT_EQ(result.status, ApplyStatus::kConflict);
-  EXPECT_TRUE(store.Current()->banner);
-  store.Apply(ClearBanner{}, "ops", 1, [&](ApplyResult r) { result = r; });
-  EXPECT_EQ(result.status, ApplyStatus::kApplied);
-  EXPECT_EQ(notified, 2);
-  EXPECT_EQ(store.Health().backend, "local");
-  EXPECT_TRUE(store.Health().healthy);
-}
-
 TEST(EffectiveViewTest, RuntimeOverridesConfigUntilCleared) {
-  auto config = testing::TestConfig();
+  auto config = TestConfig();
   RuntimeState s;
   EffectiveRoom e = EffectiveRoomSettings(config->rooms[0], s);
   EXPECT_EQ(e.mode.value, config::RoomMode::kAuto);
@@ -145,8 +112,8 @@ TEST(EffectiveViewTest, RuntimeOverridesConfigUntilCleared) {
 }
 
 TEST(EffectiveViewTest, BannerAndMaintenancePhases) {
-  auto config = testing::TestConfig();
-  TimePoint now = T("2026-11-23T14:00:00Z");
+  auto config = TestConfig();
+  common::TimePoint now = T("2026-11-23T14:00:00Z");
   RuntimeState s;
   EffectiveBanner b = EffectiveBannerSettings(config->banner, s, now);
   EXPECT_TRUE(b.enabled);
@@ -172,40 +139,5 @@ TEST(EffectiveViewTest, BannerAndMaintenancePhases) {
   EXPECT_EQ(ActiveMaintenance(s, "search", T("2026-11-23T14:10:00Z")), nullptr);
 }
 
-TEST(EffectiveViewTest, StateJsonTagsSourcesAndHidesUnavailableCounters) {
-  auto config = testing::TestConfig();
-  TimePoint now = T("2026-11-23T14:00:00Z");
-  RuntimeState s;
-  s.version = 4;
-  s.rooms["shop"].new_users_per_minute = 20;
-  s.maintenance["checkout"] = {.message = "Payments provider outage"};
-  s.maintenance["gone"] = {.message = "feature removed by a reload"};
-  StoreHealth health;
-  health.backend = "local";
-  MetricsSnapshot metrics;
-  nlohmann::json j = EffectiveStateJson(*config, s, metrics, health, now);
-  EXPECT_EQ(j["version"], 4);
-  EXPECT_EQ(j["counters_available"], false);
-  EXPECT_TRUE(j["rooms"]["shop"]["counters"].is_null());
-  EXPECT_EQ(j["rooms"]["shop"]["new_users_per_minute"]["value"], 20);
-  EXPECT_EQ(j["rooms"]["shop"]["new_users_per_minute"]["source"], "runtime");
-  EXPECT_EQ(j["rooms"]["shop"]["total_active_users"]["source"], "config");
-  EXPECT_EQ(j["rooms"]["shop"]["session_duration"]["value"], "5m");
-  EXPECT_EQ(j["features"]["checkout"]["under_maintenance"], true);
-  EXPECT_EQ(j["features"]["checkout"]["source"], "runtime");
-  EXPECT_EQ(j["features"]["checkout"]["maintenance"]["phase"], "active");
-  EXPECT_EQ(j["features"]["search"]["under_maintenance"], false);
-  EXPECT_EQ(j["features"]["search"]["source"], "config");
-  EXPECT_EQ(j["banner"]["source"], "config");
-  EXPECT_EQ(j["store"]["backend"], "local");
-  EXPECT_EQ(j["orphaned_overrides"]["features"], nlohmann::json::array({"gone"}));
-
-  metrics.room_counters_available = true;
-  metrics.rooms.push_back({.name = "shop", .queued = 12, .active = 480});
-  j = EffectiveStateJson(*config, s, metrics, health, now);
-  EXPECT_EQ(j["rooms"]["shop"]["counters"]["queued"], 12);
-  EXPECT_EQ(j["rooms"]["shop"]["counters"]["active"], 480);
-}
-
 }  // namespace
-}  // namespace tidegate::admin
+}  // namespace tidegate::state

@@ -4,37 +4,94 @@
 #include <stdlib.h>
 #include <time.h>
 
-#include "admin/time_util.h"
+#include "common/rfc3339.h"
+#include "common/time_source.h"
 #include "status/incidents.h"
 
 namespace tidegate::status {
 namespace {
 
-admin::TimePoint At(const char* rfc3339) { return *admin::ParseRfc3339(rfc3339); }
+common::TimePoint At(const char* rfc3339) { return *common::ParseRfc3339(rfc3339); }
 
 class StatusPageTest : public ::testing::Test {
  protected:
-  StatusPageTest() : state_(std::make_shared<const admin::RuntimeState>()) {
+  StatusPageTest() : state_(std::make_shared<const state::RuntimeState>()) {
     config_.site.name = "Demo <Shop>";
     setenv("TZ", "UTC", 1);  // shop-local times below are written in UTC
     tzset();
   }
 
-  void Publish(admin::RuntimeState s) {
-    state_.Publish(std::make_shared<const admin::RuntimeState>(s));
+  void Publish(state::RuntimeState s) {
+    state_.Publish(std::make_shared<const state::RuntimeState>(s));
   }
 
   std::unique_ptr<StatusPageFactory> Factory() {
     std::string error;
-    auto f = StatusPageFactory::Create(config_, &state_, &error);
+    auto f = StatusPageFactory::Create(config_, &state_, time_, &error);
     EXPECT_TRUE(f) << error;
     return f;
   }
 
   config::Config config_;
-  proxy::Published<admin::RuntimeState> state_;
-  admin::TimePoint now_ = At("2026-11-23T13:00:00Z");
+  proxy::Published<state::RuntimeState> state_;
+  common::TimePoint now_ = At("2026-11-23T13:00:00Z");
+  common::FakeTimeSource time_{now_};
 };
+
+class FakeCallbacks : public proxy::FilterCallbacks {
+ public:
+  void SendLocalReply(int status, proxy::HeaderList headers, std::string body,
+                      std::string_view answered_by) override {
+    this->status = status;
+    this->body = std::move(body);
+  }
+  void ContinueRequest() override {}
+  const proxy::StreamInfo& stream_info() const override { return info; }
+
+  proxy::StreamInfo info;
+  int status = 0;
+  std::string body;
+};
+
+// GET `target` through the filter, as a worker would run it.
+std::string Serve(const StatusPageFactory& factory, const std::string& target) {
+  FakeCallbacks callbacks;
+  auto filter = factory.CreateFilter(callbacks);
+  proxy::RequestHead head;
+  head.method = "GET";
+  head.target = target;
+  head.host = "shop";
+  EXPECT_EQ(filter->OnRequestHeaders(head), proxy::FilterStatus::kStop);
+  EXPECT_EQ(callbacks.status, 200);
+  return callbacks.body;
+}
+
+TEST_F(StatusPageTest, ServedPagesUseTheInjectedClock) {
+  state::RuntimeState s;
+  state::BannerOverride b;
+  b.message = "High demand";
+  b.next_update_at = At("2026-11-24T09:15:00Z");  // tomorrow, seen from now_
+  b.expires_at = At("2026-11-24T10:00:00Z");
+  s.banner = b;
+  s.version = 1;
+  Publish(s);
+  auto f = Factory();
+  std::string html = Serve(*f, "/.tidegate/status");
+  EXPECT_NE(html.find("Next update at 24 Nov 09:15"), std::string::npos) << html;
+  EXPECT_NE(html.find("Updated at 13:00"), std::string::npos) << html;
+
+  time_.SetWall(At("2026-11-24T08:00:00Z"));  // the next morning: same day
+  html = Serve(*f, "/.tidegate/status");
+  EXPECT_NE(html.find("Next update at 09:15"), std::string::npos) << html;
+  EXPECT_NE(html.find("Updated at 08:00"), std::string::npos) << html;
+  auto json = nlohmann::json::parse(Serve(*f, "/.tidegate/status.json"));
+  EXPECT_EQ(json["incidents"].size(), 1u);
+
+  time_.Advance(std::chrono::hours(2));  // past expires_at: the notice is gone
+  json = nlohmann::json::parse(Serve(*f, "/.tidegate/status.json"));
+  EXPECT_EQ(json["status"], "operational");
+  EXPECT_TRUE(json["incidents"].empty());
+}
 
 TEST_F(StatusPageTest, NoIncidentIsOperational) {
   auto f = Factory();
@@ -53,14 +110,14 @@ TEST_F(StatusPageTest, NoIncidentIsOperational) {
 }
 
 TEST_F(StatusPageTest, ActiveMaintenanceAndBannerAreListedInFrench) {
-  admin::RuntimeState s;
+  state::RuntimeState s;
   s.version = 3;
-  admin::MaintenanceOverride m;
+  state::MaintenanceOverride m;
   m.message = "Paiement <indisponible>";
   m.until = At("2026-11-23T15:00:00Z");
   m.set_at = At("2026-11-23T12:30:00Z");
   s.maintenance["checkout"] = m;
-  admin::BannerOverride b;
+  state::BannerOverride b;
   b.message = "Forte affluence";
   b.severity = "warning";
   b.next_update_at = At("2026-11-23T13:30:00Z");
@@ -86,13 +143,13 @@ TEST_F(StatusPageTest, ActiveMaintenanceAndBannerAreListedInFrench) {
 }
 
 TEST_F(StatusPageTest, ScheduledWindowIsDegradedAndExpiredOneIsGone) {
-  admin::RuntimeState s;
-  admin::MaintenanceOverride later;
+  state::RuntimeState s;
+  state::MaintenanceOverride later;
   later.message = "Carrier upgrade";
   later.starts_at = At("2026-11-23T20:00:00Z");
   later.until = At("2026-11-23T21:00:00Z");
   s.maintenance["shipping"] = later;
-  admin::MaintenanceOverride past;
+  state::MaintenanceOverride past;
   past.message = "old";
   past.until = At("2026-11-23T12:00:00Z");
   s.maintenance["search"] = past;
@@ -100,7 +157,7 @@ TEST_F(StatusPageTest, ScheduledWindowIsDegradedAndExpiredOneIsGone) {
   std::vector<Incident> incidents = CurrentIncidents(config_, state_.Get(), now_);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].feature, "shipping");
-  EXPECT_EQ(incidents[0].phase, admin::Phase::kScheduled);
+  EXPECT_EQ(incidents[0].phase, state::Phase::kScheduled);
   EXPECT_EQ(OverallStatus(incidents), "degraded");
   auto f = Factory();
   std::string html = f->Render(StatusPageFactory::Format::kHtml, "en", "", now_);

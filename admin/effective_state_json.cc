@@ -1,0 +1,163 @@
+#include "admin/effective_state_json.h"
+
+#include "admin/runtime_state_json.h"
+#include "common/rfc3339.h"
+#include "state/effective_view.h"
+
+namespace tidegate::admin {
+namespace {
+
+template <typename T, typename F>
+nlohmann::json SourcedJson(const state::Sourced<T>& s, F to_json) {
+  return {{"value", to_json(s.value)}, {"source", state::ValueSourceName(s.source)}};
+}
+
+nlohmann::json OptionalTime(const std::optional<common::TimePoint>& t) {
+  return t ? nlohmann::json(common::FormatRfc3339(*t)) : nlohmann::json(nullptr);
+}
+
+// Scheduled events of a room (docs/admin-api.md): each with its phase at
+// `now` ("scheduled" | "prequeue" | "live" | "ended") and the next change.
+nlohmann::json EventsJson(const std::vector<config::RoomEventConfig>& events,
+                          common::TimePoint now) {
+  nlohmann::json out = nlohmann::json::array();
+  for (const config::RoomEventConfig& e : events) {
+    nlohmann::json j;
+    j["name"] = e.name;
+    j["prequeue_start"] = common::FormatRfc3339(e.prequeue_start);
+    j["start"] = common::FormatRfc3339(e.start);
+    j["end"] = common::FormatRfc3339(e.end);
+    const char* phase = now < e.prequeue_start ? "scheduled"
+                        : now < e.start        ? "prequeue"
+                        : now < e.end          ? "live"
+                                               : "ended";
+    j["phase"] = phase;
+    j["next_change"] = now < e.prequeue_start
+                           ? nlohmann::json(common::FormatRfc3339(e.prequeue_start))
+                       : now < e.start ? nlohmann::json(common::FormatRfc3339(e.start))
+                       : now < e.end   ? nlohmann::json(common::FormatRfc3339(e.end))
+                                       : nlohmann::json(nullptr);
+    auto opt = [](const auto& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
+    j["total_active_users"] = opt(e.total_active_users);
+    j["new_users_per_minute"] = opt(e.new_users_per_minute);
+    j["session_duration"] =
+        e.session_duration ? nlohmann::json(state::FormatDuration(*e.session_duration)) : nullptr;
+    j["queueing_method"] =
+        e.queueing_method
+            ? nlohmann::json(std::string(state::QueueingMethodName(*e.queueing_method)))
+            : nullptr;
+    j["mode"] = e.mode ? nlohmann::json(std::string(state::RoomModeName(*e.mode))) : nullptr;
+    out.push_back(std::move(j));
+  }
+  return out;
+}
+
+}  // namespace
+
+nlohmann::json EffectiveStateJson(const config::Config& config, const state::RuntimeState& state,
+                                  const MetricsSnapshot& metrics, const StoreHealth& store,
+                                  common::TimePoint now) {
+  nlohmann::json j;
+  j["version"] = state.version;
+  j["generated_at"] = common::FormatRfc3339(now);
+  j["store"] = {{"backend", store.backend},
+                {"healthy", store.healthy},
+                {"last_error", store.last_error.empty() ? nlohmann::json(nullptr)
+                                                        : nlohmann::json(store.last_error)},
+                {"operations_total", store.operations_total},
+                {"errors_total", store.errors_total}};
+  j["counters_available"] = metrics.room_counters_available;
+
+  nlohmann::json rooms = nlohmann::json::object();
+  for (const auto& room : config.rooms) {
+    state::EffectiveRoom e = state::EffectiveRoomSettings(room, state);
+    nlohmann::json r;
+    r["mode"] = SourcedJson(e.mode, [](auto v) { return std::string(state::RoomModeName(v)); });
+    r["total_active_users"] = SourcedJson(e.total_active_users, [](auto v) { return v; });
+    r["new_users_per_minute"] = SourcedJson(e.new_users_per_minute, [](auto v) { return v; });
+    r["session_duration"] =
+        SourcedJson(e.session_duration, [](auto v) { return state::FormatDuration(v); });
+    r["queueing_method"] = SourcedJson(
+        e.queueing_method, [](auto v) { return std::string(state::QueueingMethodName(v)); });
+    r["enabled"] = room.enabled;
+    r["enforced"] = room.enforced;
+    if (auto it = state.rooms.find(room.name); it != state.rooms.end()) {
+      r["override"] = {{"set_by", it->second.set_by},
+                       {"set_at", common::FormatRfc3339(it->second.set_at)}};
+    } else {
+      r["override"] = nullptr;
+    }
+    r["counters"] = nullptr;  // no fake numbers before the waiting room exists
+    if (metrics.room_counters_available) {
+      for (const auto& m : metrics.rooms) {
+        if (m.name != room.name) continue;
+        r["counters"] = {{"queued", m.queued},
+                         {"active", m.active},
+                         {"admitted_total", m.admitted_total},
+                         {"estimated_wait_seconds", m.estimated_wait_seconds}};
+      }
+    }
+    r["events"] = EventsJson(room.events, now);
+    rooms[room.name] = std::move(r);
+  }
+  j["rooms"] = std::move(rooms);
+
+  nlohmann::json features = nlohmann::json::object();
+  for (const auto& feature : config.features) {
+    nlohmann::json f;
+    f["enabled"] = feature.enabled;
+    f["enforced"] = feature.enforced;
+    auto it = state.maintenance.find(feature.name);
+    if (it == state.maintenance.end()) {
+      f["under_maintenance"] = false;
+      f["maintenance"] = nullptr;
+      f["source"] = "config";
+    } else {
+      state::Phase phase = state::MaintenancePhase(it->second, now);
+      nlohmann::json m = ToJson(it->second);
+      m["phase"] = state::PhaseName(phase);
+      f["under_maintenance"] = phase == state::Phase::kActive;
+      f["maintenance"] = std::move(m);
+      f["source"] = "runtime";
+    }
+    features[feature.name] = std::move(f);
+  }
+  j["features"] = std::move(features);
+
+  state::EffectiveBanner b = state::EffectiveBannerSettings(config.banner, state, now);
+  nlohmann::json banner = {{"enabled", b.enabled},
+                           {"message", b.message},
+                           {"severity", b.severity},
+                           {"next_update_at", OptionalTime(b.next_update_at)},
+                           {"expires_at", OptionalTime(b.expires_at)},
+                           {"source", state::ValueSourceName(b.source)}};
+  if (state.banner) {
+    nlohmann::json o = ToJson(*state.banner);
+    o["phase"] = state::PhaseName(state::BannerPhase(*state.banner, now));
+    banner["override"] = std::move(o);
+  } else {
+    banner["override"] = nullptr;
+  }
+  j["banner"] = std::move(banner);
+
+  // Incidents belong to the status-page issue; nothing to report yet.
+  j["incidents_available"] = false;
+  j["incidents"] = nlohmann::json::array();
+
+  nlohmann::json orphaned_features = nlohmann::json::array();
+  for (const auto& [name, m] : state.maintenance) {
+    bool known = false;
+    for (const auto& f : config.features) known |= f.name == name;
+    if (!known) orphaned_features.push_back(name);
+  }
+  nlohmann::json orphaned_rooms = nlohmann::json::array();
+  for (const auto& [name, r] : state.rooms) {
+    bool known = false;
+    for (const auto& room : config.rooms) known |= room.name == name;
+    if (!known) orphaned_rooms.push_back(name);
+  }
+  j["orphaned_overrides"] = {{"features", orphaned_features}, {"rooms", orphaned_rooms}};
+  return j;
+}
+
+}  // namespace tidegate::admin
