@@ -1,4 +1,4 @@
-// RedisStore: the operators' run-time state (admin/runtime_state.h) shared by
+// RedisStore: the operators' run-time state (state/runtime_state.h) shared by
 // every tidegate instance through one Redis server. docs/state.md describes
 // the design; in short:
 // * `<prefix>:state` holds the whole RuntimeState as JSON, `<prefix>:version`

@@ -40,7 +40,7 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
       }
     });
   }
-  auto waiting_room = queue::WaitingRoom::Build(config, rooms_.get(), runtime_state_, error);
+  auto waiting_room = queue::WaitingRoom::Build(config, rooms_.get(), runtime_state_, time_, error);
   if (!waiting_room) return false;
   chain->factories.push_back(std::make_unique<queue::QueueStatusFactory>(waiting_room));
   // 2. Built-in routes: /.tidegate/* never reaches the origin.
@@ -53,9 +53,8 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   chain->factories.push_back(std::make_unique<proxy::BuiltinRoutesFactory>(std::move(builtin)));
   // 3. Maintenance gate: a feature that is off answers 503 before anyone
   //    queues for it.
-  auto maintenance =
-      maintenance::MaintenanceGateFactory::Create(config, runtime_state_, error,
-                                                  /*clock=*/{}, maintenance_stats_.get());
+  auto maintenance = maintenance::MaintenanceGateFactory::Create(config, runtime_state_, time_,
+                                                                 error, maintenance_stats_.get());
   if (!maintenance) return false;
   chain->factories.push_back(std::move(maintenance));
   // 4. Waiting room gate: after maintenance (nobody queues for a feature

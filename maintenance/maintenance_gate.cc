@@ -81,10 +81,10 @@ class MaintenanceGateFilter : public proxy::StreamFilter {
 
 std::unique_ptr<MaintenanceGateFactory> MaintenanceGateFactory::Create(
     const config::Config& config, const proxy::Published<state::RuntimeState>* runtime_state,
-    std::string* error, WallClockFn clock, MaintenanceStats* stats) {
+    const common::TimeSource& time, std::string* error, MaintenanceStats* stats) {
   std::unique_ptr<MaintenanceGateFactory> factory(new MaintenanceGateFactory());
   factory->runtime_state_ = runtime_state;
-  factory->clock_ = std::move(clock);
+  factory->time_ = &time;
   factory->features_ = config.features;
   factory->settings_ = config.maintenance;
   factory->keys_ = config.secrets.token_keys;
@@ -126,9 +126,7 @@ void MaintenanceStats::ForEach(
   for (const auto& [name, counters] : by_feature_) visit(name, *counters);
 }
 
-WallTime MaintenanceGateFactory::Now() const {
-  return clock_ ? clock_() : std::chrono::system_clock::now();
-}
+WallTime MaintenanceGateFactory::Now() const { return time_->WallNow(); }
 
 void MaintenanceGateFactory::ActiveFeatures(WallTime now, std::vector<Active>* out) const {
   if (runtime_state_ != nullptr) {

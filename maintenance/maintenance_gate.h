@@ -43,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/time_source.h"
 #include "config/config.h"
 #include "maintenance/feature_matcher.h"
 #include "maintenance/maintenance_page.h"
@@ -75,15 +76,14 @@ class MaintenanceStats {
 
 class MaintenanceGateFactory : public proxy::FilterFactory {
  public:
-  using WallClockFn = std::function<std::chrono::system_clock::time_point()>;
-
   // nullptr and *error when the page template or the path patterns cannot be
   // prepared (the reload is then refused and the old snapshot stays).
-  // `clock` defaults to system_clock::now (tests pass their own). `stats`
-  // (may be null: the factory then keeps its own) must outlive the factory.
+  // Windows are judged at time.WallNow() (tests pass a
+  // common::FakeTimeSource). `time` and `stats` (may be null: the factory
+  // then keeps its own) must outlive the factory.
   static std::unique_ptr<MaintenanceGateFactory> Create(
       const config::Config& config, const proxy::Published<state::RuntimeState>* runtime_state,
-      std::string* error, WallClockFn clock = {}, MaintenanceStats* stats = nullptr);
+      const common::TimeSource& time, std::string* error, MaintenanceStats* stats = nullptr);
 
   std::unique_ptr<proxy::StreamFilter> CreateFilter(
       proxy::FilterCallbacks& callbacks) const override;
@@ -130,7 +130,7 @@ class MaintenanceGateFactory : public proxy::FilterFactory {
                             std::chrono::system_clock::time_point now) const;
 
   const proxy::Published<state::RuntimeState>* runtime_state_ = nullptr;
-  WallClockFn clock_;
+  const common::TimeSource* time_ = nullptr;
   std::vector<config::FeatureConfig> features_;
   std::unordered_map<std::string, size_t> feature_index_;
   std::vector<size_t> windowed_;  // features with a configured window

@@ -66,15 +66,11 @@ RoomLimits LimitsOf(const state::EffectiveRoom& e) {
 
 std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     const config::Config& config, RoomRegistry* registry,
-    const proxy::Published<state::RuntimeState>* runtime_state, std::string* error,
-    WallClockMs clock) {
+    const proxy::Published<state::RuntimeState>* runtime_state, const common::TimeSource& time,
+    std::string* error) {
   auto wr = std::make_shared<WaitingRoom>();
   wr->runtime_state_ = runtime_state;
-  wr->clock_ = clock ? std::move(clock) : [] {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-  };
+  wr->time_ = &time;
   wr->default_language_ =
       pages::ParseLanguageCode(config.site.default_language).value_or(pages::Language::kEnglish);
   wr->on_failure_ = config.state.on_failure;
@@ -126,7 +122,7 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room) const {
   } else {
     // Scheduled events: take the marks this phase needs (the pre-queue mark
     // before any pre-queue ticket is issued by this request), then the limits.
-    int64_t now = clock_();
+    int64_t now = NowMs();
     room.runtime->event_marks.Take(room.runtime->store(), room.config.events, now);
     limits = LimitsWithEvents(effective, EventStateAt(room.config.events, now));
   }

@@ -13,11 +13,11 @@
 #include <re2/re2.h>
 
 #include <chrono>
-#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "common/time_source.h"
 #include "config/config.h"
 #include "pages/language.h"
 #include "proxy/filter.h"
@@ -41,13 +41,12 @@ struct CompiledRoom {
 
 class WaitingRoom {
  public:
-  using WallClockMs = std::function<int64_t()>;
-
-  // `clock` defaults to the system clock (tests inject one).
+  // Tickets, passes and event phases are judged at time.WallNow() (tests
+  // pass a common::FakeTimeSource); `time` must outlive the room.
   static std::shared_ptr<const WaitingRoom> Build(
       const config::Config& config, RoomRegistry* registry,
-      const proxy::Published<state::RuntimeState>* runtime_state, std::string* error,
-      WallClockMs clock = nullptr);
+      const proxy::Published<state::RuntimeState>* runtime_state, const common::TimeSource& time,
+      std::string* error);
 
   bool empty() const { return rooms_.empty(); }
   const CompiledRoom* Match(std::string_view normalized_path) const;
@@ -71,7 +70,11 @@ class WaitingRoom {
 
   // Null when no [secrets].token_keys exist (then no room is active).
   const TokenCodec* codec() const { return codec_ ? &*codec_ : nullptr; }
-  int64_t NowMs() const { return clock_(); }
+  int64_t NowMs() const {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               time_->WallNow().time_since_epoch())
+        .count();
+  }
   pages::Language LanguageOf(const proxy::RequestHead& head) const;
   config::StoreFailureMode on_failure() const { return on_failure_; }
 
@@ -79,7 +82,7 @@ class WaitingRoom {
   std::vector<std::unique_ptr<CompiledRoom>> rooms_;
   std::optional<TokenCodec> codec_;
   const proxy::Published<state::RuntimeState>* runtime_state_ = nullptr;
-  WallClockMs clock_;
+  const common::TimeSource* time_ = nullptr;
   pages::Language default_language_ = pages::Language::kEnglish;
   config::StoreFailureMode on_failure_ = config::StoreFailureMode::kLocal;
 };

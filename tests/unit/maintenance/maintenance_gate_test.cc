@@ -68,7 +68,7 @@ class GateTest : public ::testing::Test {
 
   void Build() {
     std::string error;
-    gate_ = MaintenanceGateFactory::Create(config_, &state_, &error, [this] { return now_; });
+    gate_ = MaintenanceGateFactory::Create(config_, &state_, time_, &error);
     ASSERT_TRUE(gate_) << error;
   }
 
@@ -103,7 +103,7 @@ class GateTest : public ::testing::Test {
 
   config::Config config_;
   proxy::Published<state::RuntimeState> state_;
-  WallTime now_ = kNow;
+  common::FakeTimeSource time_{kNow};
   std::string client_ip_ = "192.0.2.7";
   bool tls_ = false;
   std::unique_ptr<MaintenanceGateFactory> gate_;
@@ -239,7 +239,7 @@ TEST_F(GateTest, SignedBypassCookie) {
   EXPECT_FALSE(Run("/checkout", {{"Cookie", "__Host-tg_bypass=" + token}}));
   tls_ = false;
   // Expired.
-  now_ = kNow + hours(2);
+  time_.SetWall(kNow + hours(2));
   EXPECT_TRUE(Run("/checkout", {{"Cookie", "tg_bypass=" + token}}));
 }
 
@@ -251,7 +251,7 @@ TEST_F(GateTest, ConfiguredWindowStartsAndEndsByItself) {
   config_.features[1].maintenance = window;
   Build();
   EXPECT_FALSE(Run("/search"));
-  now_ = kNow + minutes(10);
+  time_.SetWall(kNow + minutes(10));
   ASSERT_TRUE(Run("/search", {{"Accept", "application/json"}}));
   EXPECT_EQ(nlohmann::json::parse(callbacks_.body)["message"], "Search upgrade");
   EXPECT_EQ(*callbacks_.headers.Find("Retry-After"), "1800");
@@ -259,10 +259,10 @@ TEST_F(GateTest, ConfiguredWindowStartsAndEndsByItself) {
   SetMaintenance("search", "Operator says", kNow + minutes(20));
   ASSERT_TRUE(Run("/search", {{"Accept", "application/json"}}));
   EXPECT_EQ(nlohmann::json::parse(callbacks_.body)["message"], "Operator says");
-  now_ = kNow + minutes(30);  // the override expired, the window still runs
+  time_.SetWall(kNow + minutes(30));  // the override expired, the window still runs
   ASSERT_TRUE(Run("/search", {{"Accept", "application/json"}}));
   EXPECT_EQ(nlohmann::json::parse(callbacks_.body)["message"], "Search upgrade");
-  now_ = kNow + minutes(40);
+  time_.SetWall(kNow + minutes(40));
   EXPECT_FALSE(Run("/search"));
 }
 
@@ -283,7 +283,7 @@ TEST_F(GateTest, MerchantTemplateOverride) {
   fputs("{{#unclosed}}", broken);
   fclose(broken);
   std::string error;
-  EXPECT_EQ(MaintenanceGateFactory::Create(config_, &state_, &error), nullptr);
+  EXPECT_EQ(MaintenanceGateFactory::Create(config_, &state_, time_, &error), nullptr);
   EXPECT_NE(error.find("maintenance.html"), std::string::npos) << error;
   remove(path.c_str());
 }
