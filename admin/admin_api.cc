@@ -36,7 +36,7 @@ AdminApi::AdminApi(Deps deps, const config::AdminConfig& admin, AdminApiOptions 
     : deps_(std::move(deps)),
       options_(options),
       auth_(std::make_unique<TokenAuthenticator>(admin.tokens)),
-      throttle_(options.throttle, deps_.steady_clock) {}
+      throttle_(options.throttle, deps_.time ? *deps_.time : common::SystemTime()) {}
 
 void AdminApi::Reconfigure(const config::AdminConfig& admin) {
   auth_ = std::make_unique<TokenAuthenticator>(admin.tokens);

@@ -66,16 +66,14 @@ class AdminApi {
  public:
   using ConfigProvider = std::function<std::shared_ptr<const config::Config>()>;
   using Logger = std::function<void(std::string_view key, std::string_view message)>;
-  using WallClock = std::function<common::TimePoint()>;
 
   struct Deps {
-    ConfigProvider config;                      // the configuration in force (never null result)
-    StateStore* store = nullptr;                // not owned
-    AuditLog* audit = nullptr;                  // not owned
-    const MetricsSource* metrics = nullptr;     // not owned
-    Logger warn;                                // optional: warn-level lines
-    WallClock clock;                            // optional: defaults to system_clock::now
-    FailureThrottle::SteadyClock steady_clock;  // optional, for the throttle
+    ConfigProvider config;                     // the configuration in force (never null result)
+    StateStore* store = nullptr;               // not owned
+    AuditLog* audit = nullptr;                 // not owned
+    const MetricsSource* metrics = nullptr;    // not owned
+    Logger warn;                               // optional: warn-level lines
+    const common::TimeSource* time = nullptr;  // not owned; optional: common::SystemTime()
   };
 
   AdminApi(Deps deps, const config::AdminConfig& admin, AdminApiOptions options = {});
@@ -124,7 +122,8 @@ class AdminApi {
                      std::function<nlohmann::json(const state::RuntimeState&)> describe,
                      std::function<void(ApiResponse)> reply);
 
-  common::TimePoint Now() const { return deps_.clock ? deps_.clock() : common::Clock::now(); }
+  const common::TimeSource& time() const { return deps_.time ? *deps_.time : common::SystemTime(); }
+  common::TimePoint Now() const { return time().WallNow(); }
   void Warn(std::string_view key, std::string_view message) const {
     if (deps_.warn) deps_.warn(key, message);
   }

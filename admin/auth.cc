@@ -123,22 +123,20 @@ bool QueryCarriesCredentials(std::string_view query) {
   return false;
 }
 
-FailureThrottle::FailureThrottle(Policy policy, SteadyClock clock)
-    : policy_(policy),
-      clock_(clock ? std::move(clock)
-                   : SteadyClock([] { return std::chrono::steady_clock::now(); })) {}
+FailureThrottle::FailureThrottle(Policy policy, const common::TimeSource& time)
+    : policy_(policy), time_(&time) {}
 
 std::optional<int64_t> FailureThrottle::RetryAfter(const std::string& client) const {
   auto it = clients_.find(client);
   if (it == clients_.end()) return std::nullopt;
-  auto now = clock_();
+  auto now = time_->MonotonicNow();
   if (now >= it->second.blocked_until) return std::nullopt;
   auto left = std::chrono::ceil<std::chrono::seconds>(it->second.blocked_until - now).count();
   return std::max<int64_t>(1, left);
 }
 
 void FailureThrottle::RecordFailure(const std::string& client) {
-  auto now = clock_();
+  auto now = time_->MonotonicNow();
   auto it = clients_.find(client);
   if (it == clients_.end()) {
     if (clients_.size() >= policy_.max_clients) Prune(now);

@@ -21,6 +21,7 @@
 #include <string_view>
 #include <vector>
 
+#include "common/time_source.h"
 #include "config/config.h"
 
 namespace tidegate::admin {
@@ -82,7 +83,6 @@ bool QueryCarriesCredentials(std::string_view query);
 // `max_clients` are tracked (the oldest entries are dropped first).
 class FailureThrottle {
  public:
-  using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
   struct Policy {
     int max_failures = 5;
     std::chrono::seconds window{60};
@@ -91,7 +91,9 @@ class FailureThrottle {
     size_t max_clients = 10000;
   };
 
-  explicit FailureThrottle(Policy policy, SteadyClock clock = nullptr);
+  // Windows and delays run on time.MonotonicNow(); `time` must outlive the
+  // throttle (tests pass a common::FakeTimeSource).
+  explicit FailureThrottle(Policy policy, const common::TimeSource& time = common::SystemTime());
 
   // When `client` is currently refused: the seconds to put in Retry-After
   // (at least 1). Otherwise nullopt.
@@ -109,7 +111,7 @@ class FailureThrottle {
   void Prune(std::chrono::steady_clock::time_point now);
 
   Policy policy_;
-  SteadyClock clock_;
+  const common::TimeSource* time_;
   std::map<std::string, ClientState> clients_;
 };
 

@@ -2,9 +2,8 @@
 
 namespace tidegate::admin {
 
-LocalStore::LocalStore(WallClock clock)
-    : clock_(clock ? std::move(clock) : WallClock([] { return common::Clock::now(); })),
-      state_(std::make_shared<const state::RuntimeState>()) {}
+LocalStore::LocalStore(const common::TimeSource& time)
+    : time_(&time), state_(std::make_shared<const state::RuntimeState>()) {}
 
 void LocalStore::Apply(const state::StateChange& change, const std::string& actor,
                        std::optional<uint64_t> expected_version, DoneCallback done) {
@@ -20,7 +19,7 @@ void LocalStore::Apply(const state::StateChange& change, const std::string& acto
     return;
   }
   bool changed = false;
-  state::RuntimeState next = state::ApplyChange(*state_, change, actor, clock_(), &changed);
+  state::RuntimeState next = state::ApplyChange(*state_, change, actor, time_->WallNow(), &changed);
   if (!changed) {
     result.status = ApplyStatus::kUnchanged;
     done(std::move(result));

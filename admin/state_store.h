@@ -94,10 +94,9 @@ class StateStore {
 // before returning). Not thread-safe: control thread only, as above.
 class LocalStore : public StateStore {
  public:
-  using WallClock = std::function<common::TimePoint()>;
-
-  // `clock` defaults to std::chrono::system_clock::now (tests inject one).
-  explicit LocalStore(WallClock clock = nullptr);
+  // Changes are stamped with time.WallNow(); `time` must outlive the store
+  // (tests pass a common::FakeTimeSource).
+  explicit LocalStore(const common::TimeSource& time = common::SystemTime());
 
   std::shared_ptr<const state::RuntimeState> Current() const override { return state_; }
   void Apply(const state::StateChange& change, const std::string& actor,
@@ -106,7 +105,7 @@ class LocalStore : public StateStore {
   StoreHealth Health() const override;
 
  private:
-  WallClock clock_;
+  const common::TimeSource* time_;
   std::shared_ptr<const state::RuntimeState> state_;
   StateCallback on_change_;
   uint64_t operations_ = 0;

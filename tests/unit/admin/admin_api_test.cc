@@ -36,14 +36,13 @@ class AdminApiTest : public ::testing::Test {
     std::string error;
     audit_ = AuditLog::Open(dir_ + "/audit.log", &error);
     ASSERT_TRUE(audit_) << error;
-    store_ = std::make_unique<LocalStore>([this] { return now_; });
+    store_ = std::make_unique<LocalStore>(time_);
     AdminApi::Deps deps;
     deps.config = [this] { return config_; };
     deps.store = store_.get();
     deps.audit = audit_.get();
     deps.metrics = &metrics_;
-    deps.clock = [this] { return now_; };
-    deps.steady_clock = [this] { return steady_; };
+    deps.time = &time_;
     api_ = std::make_unique<AdminApi>(deps, config_->admin);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -80,8 +79,7 @@ class AdminApiTest : public ::testing::Test {
 
   std::string dir_;
   std::shared_ptr<const config::Config> config_ = testing::TestConfig();
-  common::TimePoint now_ = common::ParseRfc3339("2026-11-23T14:00:00Z").value();
-  std::chrono::steady_clock::time_point steady_{std::chrono::seconds(100)};
+  common::FakeTimeSource time_{common::ParseRfc3339("2026-11-23T14:00:00Z").value()};
   FixedMetrics metrics_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<LocalStore> store_;
@@ -286,7 +284,7 @@ TEST_F(AdminApiTest, RepeatedFailuresAreThrottled) {
   EXPECT_TRUE(retry_after);
   EXPECT_EQ(Call("GET", "/v1/state", kViewerToken, "", "", "10.0.0.10").status,
             200);  // others fine
-  steady_ += std::chrono::seconds(1);
+  time_.Advance(std::chrono::seconds(1));
   EXPECT_EQ(Call("GET", "/v1/state", kViewerToken, "", "", "10.0.0.9").status, 200);
   EXPECT_EQ(api_->admin_metrics().throttled_total, 1u);
   EXPECT_EQ(api_->admin_metrics().auth_failures_total, 5u);
@@ -306,7 +304,7 @@ TEST_F(AdminApiTest, AuditFailureIsReportedNotHidden) {
   deps.config = [this] { return config_; };
   deps.store = store_.get();
   deps.audit = nullptr;
-  deps.clock = [this] { return now_; };
+  deps.time = &time_;
   AdminApi api(deps, config_->admin);
   ApiRequest r;
   r.method = "PUT";

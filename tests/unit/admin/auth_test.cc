@@ -85,17 +85,9 @@ TEST(QueryCredentialsTest, RefusesTokenLikeParameters) {
   EXPECT_FALSE(QueryCarriesCredentials("tokens_left=3"));
 }
 
-class FakeSteadyClock {
- public:
-  std::chrono::steady_clock::time_point now{std::chrono::seconds(1000)};
-  FailureThrottle::SteadyClock Fn() {
-    return [this] { return now; };
-  }
-};
-
 TEST(FailureThrottleTest, BlocksAfterFiveFailuresWithGrowingDelay) {
-  FakeSteadyClock clock;
-  FailureThrottle throttle({}, clock.Fn());
+  common::FakeTimeSource clock;
+  FailureThrottle throttle({}, clock);
   for (int i = 0; i < 4; ++i) {
     throttle.RecordFailure("10.0.0.1");
     EXPECT_FALSE(throttle.RetryAfter("10.0.0.1")) << i;
@@ -105,53 +97,53 @@ TEST(FailureThrottleTest, BlocksAfterFiveFailuresWithGrowingDelay) {
   EXPECT_EQ(*throttle.RetryAfter("10.0.0.1"), 1);
   EXPECT_FALSE(throttle.RetryAfter("10.0.0.2"));  // other clients unaffected
 
-  clock.now += std::chrono::seconds(1);
+  clock.Advance(std::chrono::seconds(1));
   EXPECT_FALSE(throttle.RetryAfter("10.0.0.1"));
   throttle.RecordFailure("10.0.0.1");  // still failing: the delay doubles
   EXPECT_EQ(*throttle.RetryAfter("10.0.0.1"), 2);
-  clock.now += std::chrono::seconds(2);
+  clock.Advance(std::chrono::seconds(2));
   throttle.RecordFailure("10.0.0.1");
   EXPECT_EQ(*throttle.RetryAfter("10.0.0.1"), 4);
-  clock.now += std::chrono::milliseconds(3500);
+  clock.Advance(std::chrono::milliseconds(3500));
   EXPECT_EQ(*throttle.RetryAfter("10.0.0.1"), 1);  // rounded up, never 0
 }
 
 TEST(FailureThrottleTest, DelayIsCapped) {
-  FakeSteadyClock clock;
+  common::FakeTimeSource clock;
   FailureThrottle::Policy policy;
   policy.max_delay = std::chrono::seconds(8);
-  FailureThrottle throttle(policy, clock.Fn());
+  FailureThrottle throttle(policy, clock);
   int blocks = 0;
   for (int i = 0; i < 20; ++i) {
     throttle.RecordFailure("c");
     if (auto retry = throttle.RetryAfter("c")) {
       ++blocks;
       EXPECT_LE(*retry, 8);
-      clock.now += std::chrono::seconds(*retry);
+      clock.Advance(std::chrono::seconds(*retry));
     }
   }
   EXPECT_EQ(blocks, 16);
 }
 
 TEST(FailureThrottleTest, SuccessAndQuietWindowForget) {
-  FakeSteadyClock clock;
-  FailureThrottle throttle({}, clock.Fn());
+  common::FakeTimeSource clock;
+  FailureThrottle throttle({}, clock);
   for (int i = 0; i < 4; ++i) throttle.RecordFailure("c");
   throttle.RecordSuccess("c");
   throttle.RecordFailure("c");
   EXPECT_FALSE(throttle.RetryAfter("c"));  // the count restarted
 
   for (int i = 0; i < 3; ++i) throttle.RecordFailure("d");
-  clock.now += std::chrono::seconds(61);  // the window passed
+  clock.Advance(std::chrono::seconds(61));  // the window passed
   for (int i = 0; i < 4; ++i) throttle.RecordFailure("d");
   EXPECT_FALSE(throttle.RetryAfter("d"));
 }
 
 TEST(FailureThrottleTest, TracksABoundedNumberOfClients) {
-  FakeSteadyClock clock;
+  common::FakeTimeSource clock;
   FailureThrottle::Policy policy;
   policy.max_clients = 100;
-  FailureThrottle throttle(policy, clock.Fn());
+  FailureThrottle throttle(policy, clock);
   for (int i = 0; i < 1000; ++i) {
     for (int k = 0; k < 5; ++k) throttle.RecordFailure("10.0." + std::to_string(i));
   }

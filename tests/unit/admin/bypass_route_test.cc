@@ -37,13 +37,13 @@ class BypassRouteTest : public ::testing::Test {
     config->secrets.token_keys = {{"k1", "", std::string(40, 'z')}};
     config->maintenance.bypass_cookie_max_ttl = std::chrono::hours(8);
     config_ = config;
-    store_ = std::make_unique<admin::LocalStore>([this] { return now_; });
+    store_ = std::make_unique<admin::LocalStore>(time_);
     admin::AdminApi::Deps deps;
     deps.config = [this] { return config_; };
     deps.store = store_.get();
     deps.audit = audit_.get();
     deps.metrics = &metrics_;
-    deps.clock = [this] { return now_; };
+    deps.time = &time_;
     api_ = std::make_unique<admin::AdminApi>(deps, config_->admin);
   }
   void TearDown() override { std::filesystem::remove_all(dir_); }
@@ -62,13 +62,14 @@ class BypassRouteTest : public ::testing::Test {
     return out;
   }
 
+  common::TimePoint now_ = common::TimePoint(std::chrono::seconds(1'795'000'000));
+  common::FakeTimeSource time_{now_};
   std::string dir_;
   std::unique_ptr<admin::AuditLog> audit_;
   std::shared_ptr<const config::Config> config_;
   std::unique_ptr<admin::LocalStore> store_;
   NoMetrics metrics_;
   std::unique_ptr<admin::AdminApi> api_;
-  common::TimePoint now_ = common::TimePoint(std::chrono::seconds(1'795'000'000));
 };
 
 TEST_F(BypassRouteTest, MintsAnAuditedCookieTheGateAccepts) {

@@ -10,8 +10,8 @@ namespace {
 common::TimePoint T(const char* text) { return common::ParseRfc3339(text).value(); }
 
 TEST(LocalStoreTest, AppliesVersionsConflictsAndNotifies) {
-  common::TimePoint now = T("2026-11-23T14:00:00Z");
-  LocalStore store([&] { return now; });
+  common::FakeTimeSource time(T("2026-11-23T14:00:00Z"));
+  LocalStore store(time);
   int notified = 0;
   std::shared_ptr<const state::RuntimeState> published;
   store.SetChangeCallback([&](std::shared_ptr<const state::RuntimeState> s) {
