@@ -51,9 +51,9 @@ void AppendSanitized(std::string_view text, std::string* out) {
 
 // "<time> <level> <key>: <message> (N similar suppressed)\n"; an empty
 // message leaves only the suppressed count.
-void AppendLine(LogLevel level, std::string_view key, std::string_view message, uint64_t suppressed,
-                std::string* line) {
-  common::AppendRfc3339Millis(std::chrono::system_clock::now(), line);
+void AppendLine(common::TimePoint time, LogLevel level, std::string_view key,
+                std::string_view message, uint64_t suppressed, std::string* line) {
+  common::AppendRfc3339Millis(time, line);
   line->push_back(' ');
   line->append(LogLevelName(level));
   line->push_back(' ');
@@ -101,18 +101,17 @@ std::string_view LogLevelName(LogLevel level) {
 }
 
 std::shared_ptr<ErrorLog> ErrorLog::Open(const std::string& path, LogLevel min_level,
-                                         std::string* error, SteadyClock clock) {
+                                         std::string* error, const common::TimeSource& time) {
   int fd = STDERR_FILENO;
   if (path != "-") {
     fd = OpenAppend(path, error);
     if (fd < 0) return nullptr;
   }
-  if (!clock) clock = [] { return std::chrono::steady_clock::now(); };
-  return std::shared_ptr<ErrorLog>(new ErrorLog(path, fd, min_level, std::move(clock)));
+  return std::shared_ptr<ErrorLog>(new ErrorLog(path, fd, min_level, time));
 }
 
-ErrorLog::ErrorLog(std::string path, int fd, LogLevel min_level, SteadyClock clock)
-    : path_(std::move(path)), min_level_(min_level), clock_(std::move(clock)), fd_(fd) {}
+ErrorLog::ErrorLog(std::string path, int fd, LogLevel min_level, const common::TimeSource& time)
+    : path_(std::move(path)), min_level_(min_level), time_(time), fd_(fd) {}
 
 ErrorLog::~ErrorLog() {
   if (fd_ != STDERR_FILENO) ::close(fd_);
@@ -120,7 +119,7 @@ ErrorLog::~ErrorLog() {
 
 void ErrorLog::Write(LogLevel level, std::string_view key, std::string_view message) {
   if (!Enabled(level)) return;
-  const auto now = clock_();
+  const auto now = time_.MonotonicNow();
   uint64_t suppressed = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -148,18 +147,19 @@ void ErrorLog::Write(LogLevel level, std::string_view key, std::string_view mess
   // Format outside the lock; only the write itself is serialized.
   std::string line;
   line.reserve(48 + key.size() + message.size());
-  AppendLine(level, key, message, suppressed, &line);
+  AppendLine(time_.WallNow(), level, key, message, suppressed, &line);
   std::lock_guard<std::mutex> lock(mu_);
   WriteFully(fd_, line);
 }
 
 void ErrorLog::FlushSuppressed() {
-  const auto now = clock_();
+  const auto now = time_.MonotonicNow();
+  const auto wall = time_.WallNow();
   std::string lines;
   std::lock_guard<std::mutex> lock(mu_);
   for (auto& [key, state] : keys_) {
     if (state.suppressed == 0 || now - state.window_start < std::chrono::seconds(1)) continue;
-    AppendLine(state.suppressed_level, key, "", state.suppressed, &lines);
+    AppendLine(wall, state.suppressed_level, key, "", state.suppressed, &lines);
     state.suppressed = 0;
   }
   if (!lines.empty()) WriteFully(fd_, lines);

@@ -18,12 +18,13 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
-#include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
 #include <string>
 #include <string_view>
+
+#include "common/time_source.h"
 
 namespace tidegate::proxy {
 
@@ -38,14 +39,14 @@ class ErrorLog {
  public:
   static constexpr int kLinesPerKeyPerSecond = 5;
 
-  // Clock used for rate limiting only (tests inject a fake one).
-  using SteadyClock = std::function<std::chrono::steady_clock::time_point()>;
-
   // path "-" = stderr; otherwise the file is created if needed and appended
   // to. Returns nullptr and sets *error ("error_log 'path': <strerror>") when
-  // the file cannot be opened. `clock` defaults to std::chrono::steady_clock.
+  // the file cannot be opened. Lines are stamped with time.WallNow() and
+  // rate-limited on time.MonotonicNow(); `time` must outlive the log (tests
+  // pass a common::FakeTimeSource).
   static std::shared_ptr<ErrorLog> Open(const std::string& path, LogLevel min_level,
-                                        std::string* error, SteadyClock clock = nullptr);
+                                        std::string* error,
+                                        const common::TimeSource& time = common::SystemTime());
 
   ~ErrorLog();
   ErrorLog(const ErrorLog&) = delete;
@@ -84,11 +85,11 @@ class ErrorLog {
     LogLevel suppressed_level = LogLevel::kDebug;  // of the last suppressed line
   };
 
-  ErrorLog(std::string path, int fd, LogLevel min_level, SteadyClock clock);
+  ErrorLog(std::string path, int fd, LogLevel min_level, const common::TimeSource& time);
 
   const std::string path_;
   std::atomic<LogLevel> min_level_;
-  const SteadyClock clock_;
+  const common::TimeSource& time_;
 
   mutable std::mutex mu_;                              // guards everything below
   int fd_;                                             // 2 for "-"

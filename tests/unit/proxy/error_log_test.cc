@@ -46,14 +46,14 @@ class ErrorLogTest : public ::testing::Test {
 
   std::shared_ptr<ErrorLog> OpenWithFakeClock(LogLevel level = LogLevel::kInfo) {
     std::string error;
-    auto log = ErrorLog::Open(path_, level, &error, [this] { return now_; });
+    auto log = ErrorLog::Open(path_, level, &error, time_);
     EXPECT_NE(log, nullptr) << error;
     return log;
   }
 
   std::string dir_;
   std::string path_;
-  std::chrono::steady_clock::time_point now_{std::chrono::seconds(1000)};
+  common::FakeTimeSource time_;
 };
 
 TEST(LogLevelTest, ParsesKnownNamesOnly) {
@@ -116,12 +116,12 @@ TEST_F(ErrorLogTest, RateLimitedPerKeyWithSuppressedCount) {
   }
 
   // Still inside the same second: still suppressed.
-  now_ += std::chrono::milliseconds(999);
+  time_.Advance(std::chrono::milliseconds(999));
   log->Write(LogLevel::kWarn, "upstream.connect", "refused");
   EXPECT_EQ(ReadLines(path_).size(), lines.size());
 
   // Next window: the first line carries the count, the next one does not.
-  now_ += std::chrono::milliseconds(1);
+  time_.Advance(std::chrono::milliseconds(1));
   log->Write(LogLevel::kWarn, "upstream.connect", "refused again");
   log->Write(LogLevel::kWarn, "upstream.connect", "refused once more");
   lines = ReadLines(path_);
@@ -140,7 +140,7 @@ TEST_F(ErrorLogTest, FlushSuppressedReportsABurstThatStopped) {
   log->FlushSuppressed();  // window still open: nothing yet
   EXPECT_EQ(ReadLines(path_).size(), static_cast<size_t>(ErrorLog::kLinesPerKeyPerSecond) + 1);
 
-  now_ += std::chrono::seconds(1);
+  time_.Advance(std::chrono::seconds(1));
   log->FlushSuppressed();
   auto lines = ReadLines(path_);
   ASSERT_EQ(lines.size(), ErrorLog::kLinesPerKeyPerSecond + 2u);
