@@ -148,7 +148,7 @@ class Ctl {
       return kExitFailed;
     }
     json_ = args_.flags.count("json") > 0;
-    now_ = env_.now ? env_.now() : common::Clock::now();
+    now_ = (env_.time ? *env_.time : common::SystemTime()).WallNow();
 
     const auto& w = args_.words;
     const std::string& cmd = w[0];

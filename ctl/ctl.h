@@ -33,6 +33,7 @@
 #include <vector>
 
 #include "common/rfc3339.h"
+#include "common/time_source.h"
 
 namespace tidegate::ctl {
 
@@ -41,10 +42,10 @@ inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
 
 struct CtlEnvironment {
-  std::optional<std::string> admin_url;    // $TIDEGATE_ADMIN_URL
-  std::optional<std::string> token_file;   // $TIDEGATE_ADMIN_TOKEN_FILE
-  std::optional<std::string> token;        // $TIDEGATE_ADMIN_TOKEN
-  std::function<common::TimePoint()> now;  // defaults to system_clock::now
+  std::optional<std::string> admin_url;      // $TIDEGATE_ADMIN_URL
+  std::optional<std::string> token_file;     // $TIDEGATE_ADMIN_TOKEN_FILE
+  std::optional<std::string> token;          // $TIDEGATE_ADMIN_TOKEN
+  const common::TimeSource* time = nullptr;  // not owned; defaults to common::SystemTime()
 };
 
 // `args` are the words after "ctl".
