@@ -13,6 +13,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/rfc3339.h"
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
@@ -28,15 +29,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 
 constexpr char kOperatorToken[] = "maint-operator-token-0123456789abcdef012";
-
-std::string Rfc3339(std::chrono::system_clock::time_point t) {
-  time_t s = std::chrono::system_clock::to_time_t(t);
-  struct tm utc {};
-  gmtime_r(&s, &utc);
-  char buf[32];
-  strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
 
 struct Options {
   std::string maintenance_keys;  // lines of [maintenance]
@@ -125,8 +117,8 @@ TEST_F(MaintenanceTest, SwitchedOnAndOffThroughTheAdminApi) {
   EXPECT_EQ(Shop("/checkout").status, 200);
 
   auto until = std::chrono::system_clock::now() + std::chrono::hours(1);
-  SwitchOff("checkout",
-            R"({"message": "Payments <b>paused</b>", "until": ")" + Rfc3339(until) + R"("})");
+  SwitchOff("checkout", R"({"message": "Payments <b>paused</b>", "until": ")" +
+                            common::FormatRfc3339(until) + R"("})");
 
   HttpMessage page = Shop("/checkout", "Accept: text/html\r\n");
   EXPECT_EQ(page.status, 503) << page.body;
@@ -248,7 +240,9 @@ TEST_F(MaintenanceTest, SignedBypassCookieFromTheAdminApi) {
 TEST_F(MaintenanceTest, WindowFromTheConfigurationEndsByItself) {
   auto now = std::chrono::system_clock::now();
   auto until = now + seconds(4);
-  Start({"", "maintenance = { message = \"Short window\", until = \"" + Rfc3339(until) + "\" }\n",
+  Start({"",
+         "maintenance = { message = \"Short window\", until = \"" + common::FormatRfc3339(until) +
+             "\" }\n",
          false});
   ASSERT_TRUE(tidegate_);
   HttpMessage during = Shop("/checkout", "Accept: application/json\r\n");

@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/rfc3339.h"
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
@@ -56,15 +57,6 @@ struct Visitor {
     }
   }
 };
-
-std::string Rfc3339(system_clock::time_point t) {
-  std::time_t s = system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
-}
 
 // Runs with the local store and with Redis (one instance; the marks and
 // the draw are the same code over RoomStore::Mark).
@@ -106,8 +98,8 @@ class QueueEventsTest : public ::testing::TestWithParam<std::string> {
         "total_active_users = 1000\nnew_users_per_minute = 6000\n"
         "\n[[rooms.shop.events]]\nname = \"launch\"\n"
         "prequeue_start = " +
-        Rfc3339(prequeue) + "\nstart = " + Rfc3339(start) +
-        "\nend = " + Rfc3339(start + std::chrono::hours(1)) +
+        common::FormatRfc3339(prequeue) + "\nstart = " + common::FormatRfc3339(start) +
+        "\nend = " + common::FormatRfc3339(start + std::chrono::hours(1)) +
         "\ntotal_active_users = 1\nnew_users_per_minute = 6000\n"
         "mode = \"queue_all\"\n";
     tidegate_ = StartTidegateOrFail(dir_, options);
@@ -175,7 +167,7 @@ TEST_P(QueueEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsQueueBehind) {
     ASSERT_TRUE(j.is_object()) << m.body;
     EXPECT_EQ(j["in_queue"], true) << j.dump();
     EXPECT_TRUE(j["position"].is_null()) << j.dump();
-    EXPECT_EQ(j["draw_at"], Rfc3339(start)) << j.dump();
+    EXPECT_EQ(j["draw_at"], common::FormatRfc3339(start)) << j.dump();
     EXPECT_TRUE(j["message"].is_string()) << j.dump();
     EXPECT_FALSE(v.wait.empty());
     EXPECT_TRUE(v.pass.empty());
