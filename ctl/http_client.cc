@@ -138,7 +138,8 @@ void Configure(CURL* curl, const HttpTarget& target, const HttpRequestSpec& spec
   curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);  // the name or IP address of the URL
   if (!spec.ca_file.empty()) {
     curl_easy_setopt(curl, CURLOPT_CAINFO, spec.ca_file.c_str());
-    curl_easy_setopt(curl, CURLOPT_CAPATH, nullptr);  // that file only, not the system CAs
+    curl_easy_setopt(curl, CURLOPT_CAPATH,
+                     static_cast<char*>(nullptr));  // that file only, not the system CAs
   }
 
   if (spec.method == "GET") {
