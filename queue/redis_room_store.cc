@@ -1,7 +1,5 @@
 #include "queue/redis_room_store.h"
 
-#include <openssl/sha.h>
-
 #include <cstdio>
 #include <cstdlib>
 
@@ -14,28 +12,13 @@ enum Op { kArriveOp, kClaimOp, kAdmitOp, kRenewOp, kEndOp, kTickOp, kMarkOp, kOp
 
 constexpr size_t kReplyFields = 9;
 
-std::string Sha1Hex(const std::string& text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+redis::ScriptRunner MakeScript(std::string_view body) {
+  return redis::ScriptRunner(std::string(scripts::kPrelude) + std::string(body));
 }
 
-RoomScript MakeScript(std::string_view body) {
-  RoomScript s;
-  s.source = std::string(scripts::kPrelude) + std::string(body);
-  s.sha1 = Sha1Hex(s.source);
-  return s;
-}
-
-bool ParseNumber(const admin::RedisReply& r, double* out) {
-  if (r.type != admin::RedisReply::Type::kString && r.type != admin::RedisReply::Type::kStatus) {
-    if (r.type != admin::RedisReply::Type::kInteger) return false;
+bool ParseNumber(const redis::RedisReply& r, double* out) {
+  if (r.type != redis::RedisReply::Type::kString && r.type != redis::RedisReply::Type::kStatus) {
+    if (r.type != redis::RedisReply::Type::kInteger) return false;
     *out = static_cast<double>(r.integer);
     return true;
   }
@@ -50,7 +33,7 @@ uint64_t U64(double v) { return v <= 0 ? 0 : static_cast<uint64_t>(v); }
 
 // ---- RedisRoomLink ----
 
-RedisRoomLink::RedisRoomLink(event_base* loop, admin::RedisConnection::Options options)
+RedisRoomLink::RedisRoomLink(event_base* loop, redis::RedisConnection::Options options)
     : connection_(loop, std::move(options),
                   [this](bool up, const std::string& error) { OnStatus(up, error); }) {
   connection_.Start();
@@ -64,52 +47,28 @@ void RedisRoomLink::OnStatus(bool up, const std::string& error) {
   waiting.swap(waiting_);
   for (Waiting& w : waiting) {
     if (up) {
-      Send(std::move(w.command), std::move(w.fallback_source), std::move(w.done));
+      w.script->Run(connection_, w.keys, w.args, std::move(w.done));
     } else {
-      admin::RedisResult result;
+      redis::RedisResult result;
       result.error = "redis: " + error;
       if (w.done) w.done(std::move(result));
     }
   }
 }
 
-void RedisRoomLink::Eval(const RoomScript& script, const std::vector<std::string>& keys,
-                         const std::vector<std::string>& args,
-                         admin::RedisConnection::ReplyCallback done) {
-  std::vector<std::string> command;
-  command.reserve(3 + keys.size() + args.size());
-  command.push_back("EVALSHA");
-  command.push_back(script.sha1);
-  command.push_back(std::to_string(keys.size()));
-  command.insert(command.end(), keys.begin(), keys.end());
-  command.insert(command.end(), args.begin(), args.end());
+void RedisRoomLink::Eval(const redis::ScriptRunner& script, const std::vector<std::string>& keys,
+                         std::vector<std::string> args,
+                         redis::RedisConnection::ReplyCallback done) {
   if (state_ == State::kConnecting && !connection_.connected()) {
-    waiting_.push_back({std::move(command), script.source, std::move(done)});
+    waiting_.push_back({&script, keys, std::move(args), std::move(done)});
     return;
   }
-  Send(std::move(command), script.source, std::move(done));
-}
-
-void RedisRoomLink::Send(std::vector<std::string> command, std::string fallback_source,
-                         admin::RedisConnection::ReplyCallback done) {
-  // EVALSHA first; a Redis that does not know the script (restarted, or
-  // SCRIPT FLUSH) answers NOSCRIPT: send the source once with EVAL.
-  auto retry = std::make_shared<std::vector<std::string>>(command);
-  connection_.Command(command, [this, retry, source = std::move(fallback_source),
-                                done = std::move(done)](admin::RedisResult result) mutable {
-    if (!result.ok && result.error.find("NOSCRIPT") != std::string::npos) {
-      (*retry)[0] = "EVAL";
-      (*retry)[1] = std::move(source);
-      connection_.Command(*retry, std::move(done));
-      return;
-    }
-    if (done) done(std::move(result));
-  });
+  script.Run(connection_, keys, args, std::move(done));
 }
 
 // ---- RedisRoomLinks ----
 
-RedisRoomLinks::RedisRoomLinks(admin::RedisConnection::Options options)
+RedisRoomLinks::RedisRoomLinks(redis::RedisConnection::Options options)
     : options_(std::move(options)) {}
 
 RedisRoomLinks::~RedisRoomLinks() { CloseAll(); }
@@ -152,14 +111,12 @@ RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options
        {"s", "sessions", "admissions", "claims", "invitations", "marks", "cohorts"}) {
     keys_.push_back(base + suffix);
   }
-  scripts_.resize(kOpCount);
-  scripts_[kArriveOp] = MakeScript(scripts::kArrive);
-  scripts_[kClaimOp] = MakeScript(scripts::kClaim);
-  scripts_[kAdmitOp] = MakeScript(scripts::kAdmit);
-  scripts_[kRenewOp] = MakeScript(scripts::kRenew);
-  scripts_[kEndOp] = MakeScript(scripts::kEnd);
-  scripts_[kTickOp] = MakeScript(scripts::kTick);
-  scripts_[kMarkOp] = MakeScript(scripts::kMark);
+  // In Op order.
+  scripts_.reserve(kOpCount);
+  for (std::string_view body : {scripts::kArrive, scripts::kClaim, scripts::kAdmit, scripts::kRenew,
+                                scripts::kEnd, scripts::kTick, scripts::kMark}) {
+    scripts_.push_back(MakeScript(body));
+  }
 }
 
 void RedisRoomStore::Remember(const RoomCounters& c) {
@@ -201,8 +158,8 @@ void RedisRoomStore::Run(int op, const RoomLimits& limits, int64_t now_ms, std::
                                    std::to_string(limits.refresh_ms),
                                    std::move(extra)};
   bool remember = op != kMarkOp;  // Mark runs without the room's limits
-  link->Eval(scripts_[op], keys_, args,
-             [this, remember, done = std::move(done)](admin::RedisResult result) {
+  link->Eval(scripts_[op], keys_, std::move(args),
+             [this, remember, done = std::move(done)](redis::RedisResult result) {
                StoreResult<Parsed> r;
                if (!result.ok) {
                  r.ok = false;
@@ -213,7 +170,7 @@ void RedisRoomStore::Run(int op, const RoomLimits& limits, int64_t now_ms, std::
                const auto& e = result.reply.elements;
                double v[kReplyFields];
                bool good =
-                   result.reply.type == admin::RedisReply::Type::kArray && e.size() == kReplyFields;
+                   result.reply.type == redis::RedisReply::Type::kArray && e.size() == kReplyFields;
                for (size_t i = 0; good && i < kReplyFields; ++i) good = ParseNumber(e[i], &v[i]);
                if (!good) {
                  r.ok = false;

@@ -3,11 +3,12 @@
 // one atomic Lua script (queue/redis_room_scripts.h) running the arithmetic
 // of queue/room_logic.cc on the room's keys `<prefix>:{room:NAME}:…`, with
 // Redis TIME as the clock (instances with skewed clocks agree). Scripts are
-// sent with EVALSHA, falling back to EVAL on NOSCRIPT (a restarted Redis).
+// sent with EVALSHA, falling back to EVAL on NOSCRIPT (a restarted Redis):
+// redis/script_runner.h.
 //
 // Connections (hiredis 0.14 contexts are not thread-safe, and results must
 // arrive on the calling worker's event loop): RedisRoomLinks keeps one
-// admin::RedisConnection per thread, created on that thread's event_base the
+// redis::RedisConnection per thread, created on that thread's event_base the
 // first time the thread calls Bind() (the gate does, with
 // proxy::StreamInfo::loop, before any store call). Commands sent while that
 // first connection is being made wait for it (bounded by the timeout); after
@@ -42,47 +43,43 @@
 #include <thread>
 #include <vector>
 
-#include "admin/redis_connection.h"
 #include "config/config.h"
 #include "queue/room_store.h"
+#include "redis/redis_connection.h"
+#include "redis/script_runner.h"
 
 namespace tidegate::queue {
 
-// One Lua script and its SHA-1 (for EVALSHA).
-struct RoomScript {
-  std::string source;
-  std::string sha1;
-};
-
-// The connection of one thread: queues commands while the first connection
-// is made, EVALSHA with fallback to EVAL. Thread: its loop's thread only.
+// The connection of one thread: queues scripts while the first connection
+// is made, then runs them with redis::ScriptRunner (EVALSHA, EVAL on
+// NOSCRIPT). Thread: its loop's thread only. The scripts must outlive its
+// pending commands.
 class RedisRoomLink {
  public:
-  RedisRoomLink(event_base* loop, admin::RedisConnection::Options options);
+  RedisRoomLink(event_base* loop, redis::RedisConnection::Options options);
   ~RedisRoomLink();
-  void Eval(const RoomScript& script, const std::vector<std::string>& keys,
-            const std::vector<std::string>& args, admin::RedisConnection::ReplyCallback done);
+  void Eval(const redis::ScriptRunner& script, const std::vector<std::string>& keys,
+            std::vector<std::string> args, redis::RedisConnection::ReplyCallback done);
   bool connected() const { return connection_.connected(); }
 
  private:
   enum class State { kConnecting, kUp, kDown };
   struct Waiting {
-    std::vector<std::string> command;
-    std::string fallback_source;
-    admin::RedisConnection::ReplyCallback done;
+    const redis::ScriptRunner* script = nullptr;
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+    redis::RedisConnection::ReplyCallback done;
   };
-  void Send(std::vector<std::string> command, std::string fallback_source,
-            admin::RedisConnection::ReplyCallback done);
   void OnStatus(bool up, const std::string& error);
 
-  admin::RedisConnection connection_;
+  redis::RedisConnection connection_;
   State state_ = State::kConnecting;
   std::vector<Waiting> waiting_;
 };
 
 class RedisRoomLinks {
  public:
-  explicit RedisRoomLinks(admin::RedisConnection::Options options);
+  explicit RedisRoomLinks(redis::RedisConnection::Options options);
   ~RedisRoomLinks();
   RedisRoomLinks(const RedisRoomLinks&) = delete;
   RedisRoomLinks& operator=(const RedisRoomLinks&) = delete;
@@ -100,7 +97,7 @@ class RedisRoomLinks {
     event_base* loop = nullptr;
     std::unique_ptr<RedisRoomLink> link;
   };
-  admin::RedisConnection::Options options_;
+  redis::RedisConnection::Options options_;
   std::mutex mutex_;
   std::map<std::thread::id, Entry> links_;
   bool closed_ = false;
@@ -147,7 +144,7 @@ class RedisRoomStore : public RoomStore {
   RedisRoomOptions options_;
   RedisRoomLinks* links_;
   std::vector<std::string> keys_;
-  std::vector<RoomScript> scripts_;  // by op
+  std::vector<redis::ScriptRunner> scripts_;  // by op
   mutable std::mutex mutex_;
   RoomCounters last_;
   std::atomic<uint64_t> tickets_floor_{0};

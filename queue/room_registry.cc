@@ -219,7 +219,7 @@ void RoomRegistry::Configure(const config::StateConfig& state) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_ = state;
   if (state.backend == config::StateBackend::kRedis && state.redis && !links_) {
-    admin::RedisConnection::Options options;
+    redis::RedisConnection::Options options;
     options.address = *state.redis;
     options.timeout = std::chrono::milliseconds(state.redis_timeout.count());
     options.name = "redis (rooms)";

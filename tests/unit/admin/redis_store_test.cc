@@ -219,6 +219,22 @@ TEST_F(RedisStoreTest, StaleExpectedVersionIsAConflictAndChangesNothing) {
   EXPECT_EQ(ApplyAndWait(a, Banner("two")).status, ApplyStatus::kUnchanged);
 }
 
+// The compare-and-set script goes by EVALSHA (redis/script_runner.h): a
+// Redis that lost its script cache between two changes (SCRIPT FLUSH, a
+// restart) is healed by one EVAL, unseen by the operator.
+TEST_F(RedisStoreTest, ScriptFlushBetweenChangesHealsTransparently) {
+  RedisStore* a = NewStore();
+  ASSERT_TRUE(Connected(a));
+  ASSERT_EQ(ApplyAndWait(a, Banner("one")).status, ApplyStatus::kApplied);
+  ASSERT_EQ(redis_.Run("SCRIPT FLUSH"), "OK");
+  ApplyResult r = ApplyAndWait(a, Banner("two"));
+  ASSERT_EQ(r.status, ApplyStatus::kApplied) << r.error;
+  EXPECT_EQ(r.after->version, 2u);
+  EXPECT_EQ(redis_.Run("GET %s", "tidegate:{admin}:version"), "2");
+  EXPECT_TRUE(a->Health().healthy) << a->Health().last_error;
+  EXPECT_EQ(a->Health().errors_total, 0u);
+}
+
 TEST_F(RedisStoreTest, ConcurrentChangesWithoutExpectedVersionAreAllApplied) {
   RedisStore* a = NewStore();
   RedisStore* b = NewStore();

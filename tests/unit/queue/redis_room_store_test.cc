@@ -20,9 +20,9 @@
 #include <thread>
 #include <vector>
 
-#include "admin/redis_connection.h"
 #include "queue/local_room_store.h"
 #include "queue/redis_room_store.h"
+#include "redis/redis_connection.h"
 
 namespace tidegate::queue {
 namespace {
@@ -83,7 +83,7 @@ class RedisRoomStoreTest : public ::testing::Test {
     options_.timeout = milliseconds(2000);
     links_ = std::make_unique<RedisRoomLinks>(options_);
     links_->Bind(base_);
-    raw_ = std::make_unique<admin::RedisConnection>(base_, options_, nullptr);
+    raw_ = std::make_unique<redis::RedisConnection>(base_, options_, nullptr);
     raw_->Start();
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (!raw_->connected() && std::chrono::steady_clock::now() < until) {
@@ -124,10 +124,10 @@ class RedisRoomStoreTest : public ::testing::Test {
     return out;
   }
 
-  admin::RedisResult Raw(const std::vector<std::string>& args) {
-    admin::RedisResult out;
+  redis::RedisResult Raw(const std::vector<std::string>& args) {
+    redis::RedisResult out;
     bool done = false;
-    raw_->Command(args, [&](admin::RedisResult r) {
+    raw_->Command(args, [&](redis::RedisResult r) {
       out = std::move(r);
       done = true;
     });
@@ -144,9 +144,9 @@ class RedisRoomStoreTest : public ::testing::Test {
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   event_base* base_ = nullptr;
-  admin::RedisConnection::Options options_;
+  redis::RedisConnection::Options options_;
   std::unique_ptr<RedisRoomLinks> links_;
-  std::unique_ptr<admin::RedisConnection> raw_;
+  std::unique_ptr<redis::RedisConnection> raw_;
 };
 
 void ExpectSameCounters(const RoomCounters& a, const RoomCounters& b, int step) {
@@ -329,7 +329,7 @@ TEST_F(RedisRoomStoreTest, ErrorsAreResults) {
 }
 
 TEST_F(RedisRoomStoreTest, UnreachableRedisFailsWithinTheTimeout) {
-  admin::RedisConnection::Options o = options_;
+  redis::RedisConnection::Options o = options_;
   o.address.port = FreePort();
   o.timeout = milliseconds(200);
   RedisRoomLinks links(o);
