@@ -68,37 +68,33 @@ void RedisRoomLink::Eval(const redis::ScriptRunner& script, const std::vector<st
 
 // ---- RedisRoomLinks ----
 
-RedisRoomLinks::RedisRoomLinks(redis::RedisConnection::Options options)
-    : options_(std::move(options)) {}
+RedisRoomLinks::RedisRoomLinks(redis::RedisConnection::Options options, int workers)
+    : options_(std::move(options)), slots_(workers > 0 ? workers : 0) {}
 
 RedisRoomLinks::~RedisRoomLinks() { CloseAll(); }
 
-void RedisRoomLinks::Bind(event_base* loop) {
-  if (loop == nullptr) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (closed_) return;
-  Entry& e = links_[std::this_thread::get_id()];
-  if (e.loop == loop && e.link) return;
-  // A new thread (or, in tests, a new loop on the same thread).
-  e.link.reset();
-  e.loop = loop;
-  e.link = std::make_unique<RedisRoomLink>(loop, options_);
-}
-
-RedisRoomLink* RedisRoomLinks::ForThisThread() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = links_.find(std::this_thread::get_id());
-  return it == links_.end() ? nullptr : it->second.link.get();
+RedisRoomLink* RedisRoomLinks::For(const StoreCaller& caller) {
+  if (caller.loop == nullptr || caller.worker < 0 ||
+      static_cast<size_t>(caller.worker) >= slots_.size() ||
+      closed_.load(std::memory_order_acquire)) {
+    return nullptr;
+  }
+  Slot& slot = slots_[caller.worker];
+  if (slot.loop != caller.loop || !slot.link) {
+    // The worker's first call (or, in tests, a new loop for index 0).
+    slot.link.reset();
+    slot.loop = caller.loop;
+    slot.link = std::make_unique<RedisRoomLink>(caller.loop, options_);
+  }
+  return slot.link.get();
 }
 
 void RedisRoomLinks::CloseAll() {
-  std::map<std::thread::id, Entry> links;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    closed_ = true;
-    links.swap(links_);
+  closed_.store(true, std::memory_order_release);
+  for (Slot& slot : slots_) {
+    slot.link.reset();
+    slot.loop = nullptr;
   }
-  links.clear();
 }
 
 // ---- RedisRoomStore ----
@@ -136,13 +132,14 @@ void RedisRoomStore::RaiseTicketsFloor(uint64_t tickets) {
   }
 }
 
-void RedisRoomStore::Run(int op, const RoomLimits& limits, int64_t now_ms, std::string extra,
-                         Convert done) {
-  RedisRoomLink* link = links_ == nullptr ? nullptr : links_->ForThisThread();
+void RedisRoomStore::Run(int op, const StoreCaller& caller, const RoomLimits& limits,
+                         int64_t now_ms, std::string extra, Convert done) {
+  RedisRoomLink* link = links_ == nullptr ? nullptr : links_->For(caller);
   if (link == nullptr) {
     StoreResult<Parsed> r;
     r.ok = false;
-    r.error = "redis: no event loop bound on this thread";
+    r.error = "redis: no connection for worker " + std::to_string(caller.worker) +
+              (caller.loop == nullptr ? " (no event loop)" : "");
     done(r);
     return;
   }
@@ -210,9 +207,9 @@ auto Deliver(RoomStore::Done<T> done, F convert) {
 
 }  // namespace
 
-void RedisRoomStore::Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
-                            Done<ArriveOutcome> done) {
-  Run(kArriveOp, limits, now_ms, may_admit_directly ? "1" : "0",
+void RedisRoomStore::Arrive(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                            bool may_admit_directly, Done<ArriveOutcome> done) {
+  Run(kArriveOp, caller, limits, now_ms, may_admit_directly ? "1" : "0",
       Deliver<ArriveOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ArriveOutcome o;
         o.admitted = p.a == 1;
@@ -226,9 +223,9 @@ void RedisRoomStore::Arrive(const RoomLimits& limits, int64_t now_ms, bool may_a
       }));
 }
 
-void RedisRoomStore::Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
-                           Done<ClaimOutcome> done) {
-  Run(kClaimOp, limits, now_ms, std::to_string(number),
+void RedisRoomStore::Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                           uint64_t number, Done<ClaimOutcome> done) {
+  Run(kClaimOp, caller, limits, now_ms, std::to_string(number),
       Deliver<ClaimOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ClaimOutcome o;
         o.admitted = p.a == 1;
@@ -238,33 +235,37 @@ void RedisRoomStore::Claim(const RoomLimits& limits, int64_t now_ms, uint64_t nu
       }));
 }
 
-void RedisRoomStore::Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) {
-  Run(kAdmitOp, limits, now_ms, "", Deliver<int64_t, Parsed>(std::move(done), [](const Parsed& p) {
-        return static_cast<int64_t>(p.a);
-      }));
-}
-
-void RedisRoomStore::RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
-                                  Done<int64_t> done) {
-  Run(kRenewOp, limits, now_ms, std::to_string(old_bucket),
+void RedisRoomStore::Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                           Done<int64_t> done) {
+  Run(kAdmitOp, caller, limits, now_ms, "",
       Deliver<int64_t, Parsed>(std::move(done),
                                [](const Parsed& p) { return static_cast<int64_t>(p.a); }));
 }
 
-void RedisRoomStore::EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
-                                Done<bool> done) {
-  Run(kEndOp, limits, now_ms, std::to_string(bucket),
+void RedisRoomStore::RenewSession(const StoreCaller& caller, const RoomLimits& limits,
+                                  int64_t now_ms, int64_t old_bucket, Done<int64_t> done) {
+  Run(kRenewOp, caller, limits, now_ms, std::to_string(old_bucket),
+      Deliver<int64_t, Parsed>(std::move(done),
+                               [](const Parsed& p) { return static_cast<int64_t>(p.a); }));
+}
+
+void RedisRoomStore::EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                                int64_t bucket, Done<bool> done) {
+  Run(kEndOp, caller, limits, now_ms, std::to_string(bucket),
       Deliver<bool, Parsed>(std::move(done), [](const Parsed& p) { return p.a == 1; }));
 }
 
-void RedisRoomStore::Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) {
-  Run(kTickOp, limits, now_ms, std::to_string(tickets_floor_.load(std::memory_order_relaxed)),
+void RedisRoomStore::Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                          Done<RoomCounters> done) {
+  Run(kTickOp, caller, limits, now_ms,
+      std::to_string(tickets_floor_.load(std::memory_order_relaxed)),
       Deliver<RoomCounters, Parsed>(std::move(done), [](const Parsed& p) { return p.counters; }));
 }
 
-void RedisRoomStore::Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) {
+void RedisRoomStore::Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
+                          Done<uint64_t> done) {
   RoomLimits limits;  // unused by the script beyond the prelude
-  Run(kMarkOp, limits, now_ms, name,
+  Run(kMarkOp, caller, limits, now_ms, name,
       Deliver<uint64_t, Parsed>(std::move(done), [](const Parsed& p) { return U64(p.a); }));
 }
 
