@@ -17,13 +17,28 @@ bool g_counting = false;
 size_t g_allocations = 0;
 }  // namespace
 
+// Every plain and array form goes through malloc/free, so that a sanitizer
+// runtime (which provides the forms not replaced here) never sees a
+// mismatched pair.
 void* operator new(std::size_t size) {
   if (g_counting) ++g_allocations;
   if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
   throw std::bad_alloc();
 }
+void* operator new[](std::size_t size) { return operator new(size); }
+void* operator new(std::size_t size, const std::nothrow_t&) noexcept {
+  if (g_counting) ++g_allocations;
+  return std::malloc(size == 0 ? 1 : size);
+}
+void* operator new[](std::size_t size, const std::nothrow_t& tag) noexcept {
+  return operator new(size, tag);
+}
 void operator delete(void* p) noexcept { std::free(p); }
+void operator delete[](void* p) noexcept { std::free(p); }
 void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+void operator delete[](void* p, std::size_t) noexcept { std::free(p); }
+void operator delete(void* p, const std::nothrow_t&) noexcept { std::free(p); }
+void operator delete[](void* p, const std::nothrow_t&) noexcept { std::free(p); }
 
 namespace tidegate::proxy {
 namespace {
@@ -257,7 +272,9 @@ TEST(BuiltinTargetTest, SameReservedSpaceAsBefore) {
         std::string target = std::string(p) + n + s;
         bool expected = ReferenceIsBuiltin(target);
         EXPECT_EQ(IsBuiltinTarget(target), expected) << target;
-        if (expected) EXPECT_TRUE(MayBeBuiltinTarget(target)) << target;
+        if (expected) {
+          EXPECT_TRUE(MayBeBuiltinTarget(target)) << target;
+        }
         ++checked;
       }
     }
