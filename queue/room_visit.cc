@@ -119,10 +119,10 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
 // Runs one store call. A store that completes before returning (local, or
 // a failing shared store) gives the decision at once, with no allocation
 // beyond the store's; otherwise the context moves to the heap and the
-// waiter's callback gets the decision from the loop.
+// waiter gets the decision from the loop through `pending`.
 template <typename T, typename Issue, typename Finish>
 std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRoom>& owner,
-                              VisitWaiter& waiter, Issue issue, Finish finish) {
+                              PendingVisit& pending, Issue issue, Finish finish) {
   RoomRuntime& runtime = *ctx.room->runtime;
   if (!runtime.asynchronous()) {
     std::optional<StoreResult<T>> r;
@@ -139,7 +139,7 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
     Context ctx;
     bool returned = false;
     std::optional<Visit> now;
-    VisitWaiter::Later later;
+    std::function<void(Visit)> later;
   };
   auto p = std::make_shared<Pending>();
   p->ctx = std::move(ctx);
@@ -149,14 +149,14 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
     if (!p->returned) {
       p->now = std::move(v);
     } else if (p->later) {
-      VisitWaiter::Later later = std::move(p->later);
+      std::function<void(Visit)> later = std::move(p->later);
       p->later = nullptr;
       later(std::move(v));
     }
   });
   p->returned = true;
   if (p->now) return std::move(p->now);
-  p->later = waiter.Defer();
+  p->later = pending.Arm();
   return std::nullopt;
 }
 
@@ -165,7 +165,7 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
 std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& owner,
                                    const CompiledRoom& room, const RoomLimits& limits,
                                    const proxy::HeaderList& headers, bool tls, VisitKind kind,
-                                   const StoreCaller& caller, VisitWaiter& waiter) {
+                                   const StoreCaller& caller, PendingVisit& pending) {
   const WaitingRoom& wr = *owner;
   Visit v;
   const TokenCodec* codec = wr.codec();
@@ -198,7 +198,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     ctx.base = std::move(v);
     int64_t old_bucket = pass->bucket;
     return Dispatch<int64_t>(
-        std::move(ctx), owner, waiter,
+        std::move(ctx), owner, pending,
         [&](auto done) { store.RenewSession(caller, limits, now, old_bucket, std::move(done)); },
         FinishRenew);
   }
@@ -220,7 +220,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       ctx.number = number;
       ctx.issued_ms = wait->issued_ms;
       return Dispatch<ClaimOutcome>(
-          std::move(ctx), owner, waiter,
+          std::move(ctx), owner, pending,
           [&](auto done) { store.Claim(caller, limits, now, number, std::move(done)); },
           FinishClaim);
     }
@@ -240,14 +240,34 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       if (would_queue) room.runtime->shadow_would_queue.fetch_add(1, std::memory_order_relaxed);
     }
     return Dispatch<int64_t>(
-        std::move(ctx), owner, waiter,
+        std::move(ctx), owner, pending,
         [&](auto done) { store.Admit(caller, limits, now, std::move(done)); }, FinishAdmit);
   }
   bool may_admit = limits.mode == RoomMode::kAuto;
   return Dispatch<ArriveOutcome>(
-      std::move(ctx), owner, waiter,
+      std::move(ctx), owner, pending,
       [&](auto done) { store.Arrive(caller, limits, now, may_admit, std::move(done)); },
       FinishArrive);
 }
+
+std::function<void(Visit)> PendingVisit::Arm() {
+  Cancel();
+  call_ = std::make_shared<Call>();
+  call_->waiter = &waiter_;
+  return [call = call_](Visit visit) {
+    VisitWaiter* waiter = call->waiter;
+    if (waiter == nullptr) return;  // cancelled: the waiter is gone or going
+    call->waiter = nullptr;         // at most once
+    waiter->Decided(std::move(visit));
+  };
+}
+
+void PendingVisit::Cancel() {
+  if (!call_) return;
+  call_->waiter = nullptr;
+  call_.reset();
+}
+
+bool PendingVisit::pending() const { return call_ != nullptr && call_->waiter != nullptr; }
 
 }  // namespace tidegate::queue
