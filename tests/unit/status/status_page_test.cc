@@ -41,14 +41,16 @@ class StatusPageTest : public ::testing::Test {
 class FakeCallbacks : public proxy::FilterCallbacks {
  public:
   void SendLocalReply(int status, proxy::HeaderList headers, std::string body,
-                      std::string_view answered_by) override {
+                      proxy::Answerer answered_by) override {
     this->status = status;
     this->body = std::move(body);
   }
   void ContinueRequest() override {}
   const proxy::StreamInfo& stream_info() const override { return info; }
+  const proxy::WorkerContext& worker() const override { return worker_context; }
 
   proxy::StreamInfo info;
+  proxy::WorkerContext worker_context;
   int status = 0;
   std::string body;
 };

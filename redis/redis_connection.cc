@@ -1,4 +1,4 @@
-#include "admin/redis_connection.h"
+#include "redis/redis_connection.h"
 
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
@@ -8,7 +8,7 @@
 
 #include "common/timeval.h"
 
-namespace tidegate::admin {
+namespace tidegate::redis {
 namespace {
 
 using common::ToTimeval;
@@ -268,4 +268,4 @@ void RedisConnection::Finish(Pending* p, RedisResult result) {
   if (!closing_ && owned->done) owned->done(std::move(result));
 }
 
-}  // namespace tidegate::admin
+}  // namespace tidegate::redis
