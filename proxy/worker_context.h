@@ -1,11 +1,13 @@
-// What a worker gives the filters running on it: its event loop and its
-// index. A filter reads it through FilterCallbacks::worker() instead of
+// What a worker gives the filters running on it: its event loop, its index
+// and the clock. A filter reads it through FilterCallbacks::worker() instead of
 // being handed a raw event_base*.
 //
 // Contract: one WorkerContext per worker, owned by the Worker and alive as
 // long as it; immutable once the worker runs. Its members are for the worker
 // thread only (the loop must not be touched from another thread).
 #pragma once
+
+#include "common/time_source.h"
 
 struct event_base;
 
@@ -17,9 +19,13 @@ struct WorkerContext {
   event_base* loop = nullptr;
   // The worker's index, 0 … workers-1 (per-worker slots, access log).
   int index = 0;
-  // Time source: to be added here (a `const common::TimeSource*`, issue 10)
-  // once common/time_source.h exists; filters then read the clock from the
-  // context instead of std::chrono.
+  // The clock (wall and monotonic) for a filter that reads time per request
+  // on the worker; never null. The real clock (common::SystemTime()) unless
+  // a test sets a common::FakeTimeSource, which must then outlive the
+  // context. (The features built per snapshot — banner, status page,
+  // maintenance gate, waiting room — are handed main()'s TimeSource by
+  // app/filter_chain.cc instead.)
+  const common::TimeSource* time = &common::SystemTime();
 };
 
 }  // namespace tidegate::proxy
