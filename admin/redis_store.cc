@@ -84,9 +84,11 @@ void RedisStore::OnRetryTimer(evutil_socket_t, short, void* arg) {
   if (op) self->ApplyRead(std::move(op));
 }
 
-common::TimePoint RedisStore::Now() const {
-  return options_.clock ? options_.clock() : common::Clock::now();
+const common::TimeSource& RedisStore::Time() const {
+  return options_.time ? *options_.time : common::SystemTime();
 }
+
+common::TimePoint RedisStore::Now() const { return Time().WallNow(); }
 
 // One blocking read, bounded by the timeout, before any worker runs: the
 // process then starts with the shared switches already in force.
@@ -102,10 +104,10 @@ void RedisStore::LoadAtStart() {
     return;
   }
   redisSetTimeout(c, tv);
-  auto start = std::chrono::steady_clock::now();
+  auto start = Time().MonotonicNow();
   auto* reply =
       static_cast<redisReply*>(redisCommand(c, "GET %b", state_key_.data(), state_key_.size()));
-  last_latency_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  last_latency_ = std::chrono::duration<double>(Time().MonotonicNow() - start).count();
   if (reply == nullptr) {
     Failed("redis " + a.text + ": start-up read: " + c->errstr);
   } else if (reply->type == REDIS_REPLY_ERROR) {
@@ -335,7 +337,7 @@ void RedisStore::Record(const redis::RedisResult& result) {
 
 void RedisStore::Failed(const std::string& error) {
   last_error_ = error;
-  auto now = std::chrono::steady_clock::now();
+  auto now = Time().MonotonicNow();
   if (healthy_ || now - last_warn_ >= kWarnEvery) {
     Warn("Redis state store unavailable: " + error + "; the last known state (version " +
          std::to_string(state_->version) + ") stays in force");

@@ -43,6 +43,7 @@
 #include <string_view>
 
 #include "admin/state_store.h"
+#include "common/time_source.h"
 #include "config/config.h"
 #include "redis/redis_connection.h"
 #include "redis/script_runner.h"
@@ -54,8 +55,8 @@ struct RedisStoreOptions {
   std::chrono::milliseconds timeout{250};           // per command and per connect
   std::chrono::milliseconds resync_interval{1000};  // full re-read
   std::string prefix = "tidegate:{admin}";
-  int audit_max_entries = 10000;                                         // XADD MAXLEN ~
-  std::function<common::TimePoint()> clock;                              // default: system clock
+  int audit_max_entries = 10000;             // XADD MAXLEN ~
+  const common::TimeSource* time = nullptr;  // not owned; null = common::SystemTime()
   std::function<void(std::string_view key, std::string_view msg)> warn;  // optional
 
   static RedisStoreOptions FromConfig(const config::StateConfig& state);
@@ -101,6 +102,7 @@ class RedisStore : public StateStore {
   void Failed(const std::string& error);
   void Succeeded();
   void Warn(const std::string& message);
+  const common::TimeSource& Time() const;
   common::TimePoint Now() const;
 
   event_base* base_;
