@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "admin/effective_view.h"
+#include "common/cidr.h"
 #include "maintenance/bypass_token.h"
-#include "maintenance/cidr_match.h"
 #include "maintenance/request_fields.h"
 #include "pages/language.h"
 #include "proxy/builtin_routes.h"
@@ -232,7 +232,7 @@ MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::Requ
     }
   }
   if (blocking == nullptr) return shadow ? Outcome::kShadow : Outcome::kPass;
-  if (AddressInBlocks(info.client_ip, settings_.bypass_cidrs)) {
+  if (common::InAnyBlock(info.client_ip, settings_.bypass_cidrs)) {
     counters_[blocking->feature]->bypassed.fetch_add(1, kRelaxed);
     return Outcome::kBypassAddress;
   }

@@ -1,8 +1,8 @@
-// maintenance/bypass_token and cidr_match: the two staff bypasses.
+// maintenance/bypass_token: the signed staff bypass cookie (the address
+// bypass is common/cidr.h, tests/unit/common/cidr_test.cc).
 #include <gtest/gtest.h>
 
 #include "maintenance/bypass_token.h"
-#include "maintenance/cidr_match.h"
 
 namespace tidegate::maintenance {
 namespace {
@@ -71,35 +71,6 @@ TEST(BypassTokenTest, SetCookieAttributes) {
             "tg_bypass=T; Path=/; Max-Age=60; HttpOnly; SameSite=Lax");
   EXPECT_EQ(BypassSetCookie("T", true, seconds(60)),
             "__Host-tg_bypass=T; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Lax");
-}
-
-config::CidrBlock Block(bool v6, std::vector<uint8_t> bytes, int len) {
-  config::CidrBlock b;
-  b.ipv6 = v6;
-  std::copy(bytes.begin(), bytes.end(), b.bytes.begin());
-  b.prefix_len = len;
-  return b;
-}
-
-TEST(CidrMatchTest, IPv4AndIPv6) {
-  std::vector<config::CidrBlock> blocks = {
-      Block(false, {10, 20, 0, 0}, 16), Block(false, {127, 0, 0, 1}, 32),
-      Block(true, {0x20, 0x01, 0x0d, 0xb8}, 32), Block(false, {192, 168, 1, 128}, 25)};
-  EXPECT_TRUE(AddressInBlocks("10.20.3.4", blocks));
-  EXPECT_FALSE(AddressInBlocks("10.21.3.4", blocks));
-  EXPECT_TRUE(AddressInBlocks("127.0.0.1", blocks));
-  EXPECT_FALSE(AddressInBlocks("127.0.0.2", blocks));
-  EXPECT_TRUE(AddressInBlocks("192.168.1.200", blocks));
-  EXPECT_FALSE(AddressInBlocks("192.168.1.127", blocks));
-  EXPECT_TRUE(AddressInBlocks("2001:db8::1", blocks));
-  EXPECT_FALSE(AddressInBlocks("2001:db9::1", blocks));
-  EXPECT_TRUE(AddressInBlocks("::ffff:10.20.0.1", blocks));  // IPv4-mapped
-  EXPECT_FALSE(AddressInBlocks("unknown", blocks));
-  EXPECT_FALSE(AddressInBlocks("", blocks));
-  EXPECT_FALSE(AddressInBlocks("10.20.3.4", {}));
-  std::vector<config::CidrBlock> all = {Block(false, {0, 0, 0, 0}, 0)};
-  EXPECT_TRUE(AddressInBlocks("8.8.8.8", all));
-  EXPECT_FALSE(AddressInBlocks("::1", all));
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "common/cidr.h"
 #include "maintenance/bypass_token.h"
 
 namespace tidegate::maintenance {
@@ -221,6 +222,20 @@ TEST_F(GateTest, StaffAddressesPass) {
   EXPECT_FALSE(Run("/checkout"));
   EXPECT_EQ(gate_->bypassed(0), 1u);
   client_ip_ = "198.51.100.1";
+  EXPECT_TRUE(Run("/checkout"));
+}
+
+// A dual-stack listener reports an IPv4 client as ::ffff:a.b.c.d: it is the
+// same staff address (common/cidr.h), as in a room's bypass_ips.
+TEST_F(GateTest, IPv4MappedStaffAddressPassesAnIPv4Block) {
+  std::string error;
+  config_.maintenance.bypass_cidrs = {*common::ParseCidr("192.0.2.0/24", &error)};
+  Build();
+  SetMaintenance("checkout", "down");
+  client_ip_ = "::ffff:192.0.2.7";
+  EXPECT_FALSE(Run("/checkout"));
+  EXPECT_EQ(gate_->bypassed(0), 1u);
+  client_ip_ = "::ffff:198.51.100.1";
   EXPECT_TRUE(Run("/checkout"));
 }
 
