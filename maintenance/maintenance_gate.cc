@@ -5,8 +5,8 @@
 #include <algorithm>
 
 #include "admin/effective_view.h"
+#include "common/bypass_token.h"
 #include "common/cidr.h"
-#include "maintenance/bypass_token.h"
 #include "maintenance/request_fields.h"
 #include "pages/language.h"
 #include "proxy/builtin_routes.h"
@@ -87,7 +87,7 @@ std::unique_ptr<MaintenanceGateFactory> MaintenanceGateFactory::Create(
   factory->clock_ = std::move(clock);
   factory->features_ = config.features;
   factory->settings_ = config.maintenance;
-  factory->keys_ = config.secrets.token_keys;
+  factory->codec_ = common::SignedTokenCodec::FromKeys(config.secrets.token_keys);
   for (size_t i = 0; i < factory->features_.size(); ++i) {
     factory->feature_index_.emplace(factory->features_[i].name, i);
     if (factory->features_[i].maintenance) factory->windowed_.push_back(i);
@@ -179,14 +179,15 @@ bool MaintenanceGateFactory::IsApiRequest(const proxy::RequestHead& request,
 
 bool MaintenanceGateFactory::HasValidBypassCookie(const proxy::RequestHead& request, bool tls,
                                                   WallTime now) const {
-  if (keys_.empty()) return false;
+  if (codec_.empty()) return false;
   // Every cookie of that name is checked: a forged duplicate never wins, and
   // never hides a valid one.
-  return ForEachCookie(
-      request.headers, tls ? kBypassCookieTls : kBypassCookie, [&](std::string_view value) {
-        return VerifyBypassToken(value, keys_, now, settings_.bypass_cookie_max_ttl) ==
-               BypassVerdict::kValid;
-      });
+  return ForEachCookie(request.headers, tls ? common::kBypassCookieTls : common::kBypassCookie,
+                       [&](std::string_view value) {
+                         return common::VerifyBypassToken(value, codec_, now,
+                                                          settings_.bypass_cookie_max_ttl) ==
+                                common::BypassVerdict::kValid;
+                       });
 }
 
 MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::RequestHead& request,

@@ -6,8 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "common/cidr.h"
-#include "maintenance/bypass_token.h"
+#include "common/bypass_token.h"
 
 namespace tidegate::maintenance {
 namespace {
@@ -242,7 +241,8 @@ TEST_F(GateTest, IPv4MappedStaffAddressPassesAnIPv4Block) {
 TEST_F(GateTest, SignedBypassCookie) {
   Build();
   SetMaintenance("checkout", "down");
-  std::string token = *MintBypassToken(config_.secrets.token_keys, kNow + hours(1));
+  std::string token = *common::MintBypassToken(
+      common::SignedTokenCodec::FromKeys(config_.secrets.token_keys), kNow + hours(1));
   EXPECT_FALSE(Run("/checkout", {{"Cookie", "a=1; tg_bypass=" + token}}));
   // A forged duplicate does not hide the valid one, and never wins alone.
   EXPECT_FALSE(

@@ -1,18 +1,20 @@
-// maintenance/bypass_token: the signed staff bypass cookie (the address
-// bypass is common/cidr.h, tests/unit/common/cidr_test.cc).
+// common/bypass_token: the staff bypass cookie over the signed-token codec.
+#include "common/bypass_token.h"
+
 #include <gtest/gtest.h>
 
-#include "maintenance/bypass_token.h"
+#include <string>
+#include <vector>
 
-namespace tidegate::maintenance {
+namespace tidegate::common {
 namespace {
 
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-std::vector<config::TokenKey> Keys() {
-  return {{"k2", "", std::string(40, 'b')}, {"k1", "", std::string(40, 'a')}};
+SignedTokenCodec Keys() {
+  return SignedTokenCodec({{"k2", std::string(40, 'b')}, {"k1", std::string(40, 'a')}});
 }
 
 const WallClock::time_point kNow = WallClock::time_point(seconds(1'795'000'000));
@@ -20,7 +22,7 @@ const WallClock::time_point kNow = WallClock::time_point(seconds(1'795'000'000))
 TEST(BypassTokenTest, MintedTokenVerifiesUntilItExpires) {
   auto token = MintBypassToken(Keys(), kNow + hours(1));
   ASSERT_TRUE(token);
-  EXPECT_EQ(token->rfind("v1.k2.", 0), 0u) << *token;  // the first key signs
+  EXPECT_EQ(token->rfind("v1.k2.1795003600.", 0), 0u) << *token;  // the first key signs
   EXPECT_EQ(VerifyBypassToken(*token, Keys(), kNow, hours(24)), BypassVerdict::kValid);
   EXPECT_EQ(VerifyBypassToken(*token, Keys(), kNow + minutes(59), hours(24)),
             BypassVerdict::kValid);
@@ -28,13 +30,12 @@ TEST(BypassTokenTest, MintedTokenVerifiesUntilItExpires) {
 }
 
 TEST(BypassTokenTest, EveryKeyVerifiesRetiredKeysDoNot) {
-  std::vector<config::TokenKey> old_first = {Keys()[1]};
-  auto token = MintBypassToken(old_first, kNow + hours(1));
+  auto token = MintBypassToken(SignedTokenCodec({{"k1", std::string(40, 'a')}}), kNow + hours(1));
   ASSERT_TRUE(token);
   EXPECT_EQ(VerifyBypassToken(*token, Keys(), kNow, hours(24)), BypassVerdict::kValid);
-  std::vector<config::TokenKey> retired = {Keys()[0]};
+  SignedTokenCodec retired({{"k2", std::string(40, 'b')}});
   EXPECT_EQ(VerifyBypassToken(*token, retired, kNow, hours(24)), BypassVerdict::kUnknownKey);
-  EXPECT_FALSE(MintBypassToken({}, kNow + hours(1)));
+  EXPECT_FALSE(MintBypassToken(SignedTokenCodec(std::vector<SigningKey>{}), kNow + hours(1)));
 }
 
 TEST(BypassTokenTest, TamperingIsRejected) {
@@ -60,6 +61,25 @@ TEST(BypassTokenTest, TamperingIsRejected) {
   }
 }
 
+// A waiting-room cookie signed with the same keys is no staff bypass.
+TEST(BypassTokenTest, OtherPurposesAreNoBypass) {
+  SignedTokenCodec codec = Keys();
+  for (TokenPurpose purpose : {TokenPurpose::kWait, TokenPurpose::kPass}) {
+    EXPECT_NE(VerifyBypassToken(codec.Sign(purpose, "1795003600"), codec, kNow, hours(24)),
+              BypassVerdict::kValid);
+  }
+}
+
+// A correctly signed body that is no expiry (never minted by tidegate).
+TEST(BypassTokenTest, SignedBodiesThatAreNoExpiryAreMalformed) {
+  SignedTokenCodec codec = Keys();
+  for (const char* body : {"-5", "12x", "0", "1795003600000000", "soon"}) {
+    EXPECT_EQ(VerifyBypassToken(codec.Sign(TokenPurpose::kBypass, body), codec, kNow, hours(24)),
+              BypassVerdict::kMalformed)
+        << body;
+  }
+}
+
 TEST(BypassTokenTest, ExpiryBeyondTheMaximumLifetimeIsRefused) {
   auto token = MintBypassToken(Keys(), kNow + hours(48));
   EXPECT_EQ(VerifyBypassToken(*token, Keys(), kNow, hours(24)), BypassVerdict::kTooFarAhead);
@@ -74,4 +94,4 @@ TEST(BypassTokenTest, SetCookieAttributes) {
 }
 
 }  // namespace
-}  // namespace tidegate::maintenance
+}  // namespace tidegate::common
