@@ -7,10 +7,10 @@
 #include "admin/effective_view.h"
 #include "common/bypass_token.h"
 #include "common/cidr.h"
+#include "common/http_negotiation.h"
 #include "maintenance/request_fields.h"
 #include "pages/language.h"
 #include "proxy/builtin_routes.h"
-#include "proxy/error_pages.h"
 #include "proxy/path_normalizer.h"
 
 namespace tidegate::maintenance {
@@ -167,7 +167,7 @@ std::unique_ptr<proxy::StreamFilter> MaintenanceGateFactory::CreateFilter(
 
 bool MaintenanceGateFactory::IsApiRequest(const proxy::RequestHead& request,
                                           std::string_view path) const {
-  if (proxy::WantsJson(request.headers.Find("Accept"))) return true;
+  if (common::WantsJson(request.headers.Find("Accept"))) return true;
   for (const std::string& prefix : settings_.api_prefixes) {
     if (path.size() >= prefix.size() &&
         proxy::EqualsIgnoreCase(path.substr(0, prefix.size()), prefix)) {
