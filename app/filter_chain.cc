@@ -28,7 +28,7 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   if (!status_page) return false;
   chain->factories.push_back(std::move(status_page));
   // Waiting room: /.tidegate/queue (status JSON) before the built-in routes.
-  rooms_->Configure(config.state);  // [state]: rooms on Redis or local
+  rooms_->Configure(config.state, workers);  // [state]: rooms on Redis or local
   if (health_ != nullptr) {
     // A room whose shared store fails runs in [state].on_failure: health
     // says so while it lasts.

@@ -1,5 +1,5 @@
-// The filter interface every request feature plugs into (built-in routes now;
-// maintenance gate, waiting room, session control and banner injection later).
+// The filter interface every request feature plugs into (built-in routes,
+// status page, banner, maintenance gate, waiting room; see app/filter_chain.cc).
 //
 // Model (Envoy-like):
 // * A FilterFactory is built once per configuration snapshot, validated and

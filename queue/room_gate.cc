@@ -18,6 +18,9 @@ void Send(proxy::FilterCallbacks& callbacks, Reply reply) {
                            kAnsweredBy);
 }
 
+// The worker a store call comes from: its Redis link slot and its loop.
+StoreCaller CallerOf(const proxy::StreamInfo& info) { return StoreCaller{info.worker, info.loop}; }
+
 // The weak token of a filter waiting for the store: the store's reply
 // reaches the filter only while it is alive.
 class Deferring : public VisitWaiter {
@@ -78,11 +81,11 @@ class QueueStatusFilter : public proxy::StreamFilter, public Deferring {
     Visit visit;
     visit.outcome = Visit::Outcome::kNotQueued;
     if (room != nullptr) {
-      if (!room->config.events.empty()) room->runtime->Bind(info.loop);
-      RoomLimits limits = wr().Limits(*room);
+      StoreCaller caller = CallerOf(info);
+      RoomLimits limits = wr().Limits(*room, caller);
       if (wr().Active(*room, limits)) {
-        std::optional<Visit> v = EvaluateVisit(wr_, *room, limits, head.headers, tls,
-                                               VisitKind::kPoll, info.loop, *this);
+        std::optional<Visit> v =
+            EvaluateVisit(wr_, *room, limits, head.headers, tls, VisitKind::kPoll, caller, *this);
         if (!v) return proxy::FilterStatus::kStop;  // Decided() answers
         visit = std::move(*v);
       } else {
@@ -116,16 +119,16 @@ class RoomGateFilter : public proxy::StreamFilter, public Deferring {
     const CompiledRoom* room = wr().Match(path);
     if (room == nullptr) return proxy::FilterStatus::kContinue;
     const proxy::StreamInfo& info = callbacks_.stream_info();
-    if (!room->config.events.empty()) room->runtime->Bind(info.loop);
-    RoomLimits limits = wr().Limits(*room);
+    StoreCaller caller = CallerOf(info);
+    RoomLimits limits = wr().Limits(*room, caller);
     if (!wr().Active(*room, limits)) return proxy::FilterStatus::kContinue;
     if (wr().Bypassed(*room, head, info, path)) {
       room->runtime->bypassed.fetch_add(1, std::memory_order_relaxed);
       return proxy::FilterStatus::kContinue;
     }
     tls_ = info.tls;
-    std::optional<Visit> visit = EvaluateVisit(wr_, *room, limits, head.headers, tls_,
-                                               VisitKind::kRequest, info.loop, *this);
+    std::optional<Visit> visit =
+        EvaluateVisit(wr_, *room, limits, head.headers, tls_, VisitKind::kRequest, caller, *this);
     if (visit && visit->outcome == Visit::Outcome::kForward) {
       Admit(room, limits, std::move(*visit));
       return proxy::FilterStatus::kContinue;
@@ -147,8 +150,8 @@ class RoomGateFilter : public proxy::StreamFilter, public Deferring {
     head.headers.Remove("Tidegate-Session");
     if (room_ == nullptr) return;
     if (end && pass_bucket_ >= 0) {
-      room_->runtime->Bind(callbacks_.stream_info().loop);
-      room_->runtime->store().EndSession(limits_, wr().NowMs(), pass_bucket_, nullptr);
+      room_->runtime->store().EndSession(CallerOf(callbacks_.stream_info()), limits_, wr().NowMs(),
+                                         pass_bucket_, nullptr);
       room_->runtime->sessions_ended.fetch_add(1, std::memory_order_relaxed);
       head.headers.Add(
           "Set-Cookie",

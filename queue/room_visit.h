@@ -10,7 +10,7 @@
 //   LocalRoomStore always does; so does a failing shared store).
 // * Otherwise EvaluateVisit returns nullopt after calling waiter.Defer()
 //   exactly once; the callback it returned gets the decision later, on the
-//   same worker thread (the loop `loop`), at most once — never if the
+//   same worker thread (caller.loop), at most once — never if the
 //   store's connection is closed first (shutdown). The callback must guard
 //   itself against its owner being gone (a weak token); the pending call
 //   keeps the WaitingRoom alive (it holds `wr`).
@@ -70,6 +70,6 @@ class VisitWaiter {
 std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& wr,
                                    const CompiledRoom& room, const RoomLimits& limits,
                                    const proxy::HeaderList& headers, bool tls, VisitKind kind,
-                                   event_base* loop, VisitWaiter& waiter);
+                                   const StoreCaller& caller, VisitWaiter& waiter);
 
 }  // namespace tidegate::queue
