@@ -5,7 +5,7 @@
 namespace tidegate::common {
 
 std::optional<std::string> MintBypassToken(const SignedTokenCodec& codec,
-                                           WallClock::time_point expires_at) {
+                                           std::chrono::system_clock::time_point expires_at) {
   std::string expiry = std::to_string(
       std::chrono::duration_cast<std::chrono::seconds>(expires_at.time_since_epoch()).count());
   std::string token = codec.Sign(TokenPurpose::kBypass, expiry);
@@ -14,7 +14,8 @@ std::optional<std::string> MintBypassToken(const SignedTokenCodec& codec,
 }
 
 BypassVerdict VerifyBypassToken(std::string_view token, const SignedTokenCodec& codec,
-                                WallClock::time_point now, std::chrono::milliseconds max_ttl) {
+                                std::chrono::system_clock::time_point now,
+                                std::chrono::milliseconds max_ttl) {
   SignedTokenCodec::BodyBuffer buffer;
   std::string_view expiry_text;
   switch (codec.Open(TokenPurpose::kBypass, token, buffer, &expiry_text)) {
@@ -35,7 +36,7 @@ BypassVerdict VerifyBypassToken(std::string_view token, const SignedTokenCodec& 
       end != expiry_text.data() + expiry_text.size() || expiry <= 0) {
     return BypassVerdict::kMalformed;
   }
-  auto expires = WallClock::time_point(std::chrono::seconds(expiry));
+  auto expires = std::chrono::system_clock::time_point(std::chrono::seconds(expiry));
   if (expires <= now) return BypassVerdict::kExpired;
   if (expires > now + max_ttl + std::chrono::minutes(1)) return BypassVerdict::kTooFarAhead;
   return BypassVerdict::kValid;

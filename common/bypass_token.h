@@ -25,15 +25,13 @@
 
 namespace tidegate::common {
 
-using WallClock = std::chrono::system_clock;
-
 inline constexpr std::string_view kBypassCookie = "tg_bypass";
 inline constexpr std::string_view kBypassCookieTls = "__Host-tg_bypass";
 
 // Signs with the codec's first key. nullopt when it has no key (or OpenSSL
 // failed).
 std::optional<std::string> MintBypassToken(const SignedTokenCodec& codec,
-                                           WallClock::time_point expires_at);
+                                           std::chrono::system_clock::time_point expires_at);
 
 enum class BypassVerdict { kValid, kMalformed, kUnknownKey, kBadMac, kExpired, kTooFarAhead };
 
@@ -42,7 +40,8 @@ enum class BypassVerdict { kValid, kMalformed, kUnknownKey, kBadMac, kExpired, k
 // clock skew) is refused: nobody can mint one longer than the admin API
 // allows.
 BypassVerdict VerifyBypassToken(std::string_view token, const SignedTokenCodec& codec,
-                                WallClock::time_point now, std::chrono::milliseconds max_ttl);
+                                std::chrono::system_clock::time_point now,
+                                std::chrono::milliseconds max_ttl);
 
 // "tg_bypass=<token>; Path=/; Max-Age=N; HttpOnly; SameSite=Lax" (plain) or
 // "__Host-tg_bypass=<token>; Path=/; Max-Age=N; Secure; HttpOnly; SameSite=Lax" (TLS).

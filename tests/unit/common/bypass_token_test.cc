@@ -17,7 +17,8 @@ SignedTokenCodec Keys() {
   return SignedTokenCodec({{"k2", std::string(40, 'b')}, {"k1", std::string(40, 'a')}});
 }
 
-const WallClock::time_point kNow = WallClock::time_point(seconds(1'795'000'000));
+using WallTime = std::chrono::system_clock::time_point;
+const WallTime kNow = WallTime(seconds(1'795'000'000));
 
 TEST(BypassTokenTest, MintedTokenVerifiesUntilItExpires) {
   auto token = MintBypassToken(Keys(), kNow + hours(1));
