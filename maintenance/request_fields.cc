@@ -1,5 +1,7 @@
 #include "maintenance/request_fields.h"
 
+#include "common/query_string.h"
+
 namespace tidegate::maintenance {
 namespace internal {
 
@@ -52,21 +54,11 @@ void FormDecode(std::string_view text, std::string* out) {
 }
 
 bool QueryHas(std::string_view target, std::string_view name, std::string_view value) {
-  target = target.substr(0, target.find('#'));
-  size_t q = target.find('?');
-  if (q == std::string_view::npos) return false;
-  std::string_view rest = target.substr(q + 1);
   std::string scratch;
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    size_t eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    std::string_view val = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    if (DecodedEquals(key, name, &scratch) && DecodedEquals(val, value, &scratch)) return true;
-  }
-  return false;
+  return common::ForEachQueryParam(
+      common::QueryOf(target), [&](std::string_view key, std::string_view val) {
+        return DecodedEquals(key, name, &scratch) && DecodedEquals(val, value, &scratch);
+      });
 }
 
 bool CookieHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value) {
