@@ -230,42 +230,27 @@ void UpstreamConnection::OnSocketEvent(short what) {
     if (state_ == State::kBody) Fail(UpstreamError::kReadTimeout);
     return;
   }
-  bool closed = (what & EV_CLOSED) != 0;  // EV_CLOSED here: a failed write
-  if (!closed && Parsing() && evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0) {
+  if ((what & EV_CLOSED) == 0) {  // EV_CLOSED here: a failed write
     // The usual case: nothing buffered, so read onto the stack and parse
     // from there. Only what the parser leaves is copied into the input
     // buffer; a whole response costs no buffer allocation.
-    char buf[kReadChunk];
-    ssize_t got;
-    do {
-      got = read(bufferevent_getfd(bev_.get()), buf, sizeof(buf));
-    } while (got < 0 && errno == EINTR);
-    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (got > 0) {
-      if (ParsePiece(buf, static_cast<size_t>(got), /*direct=*/true)) ProcessInput();
-      if (state_ == State::kBody && read_event_ && !paused_) ArmRead(true);  // restart read_timeout
-      return;
-    }
-    closed = true;
-  }
-  if (!closed) {
+    char stack[kReadChunk];
     evbuffer* in = bufferevent_get_input(bev_.get());
+    bool onto_stack = Parsing() && evbuffer_get_length(in) == 0;
     size_t n = 0;
-    switch (ReadIntoBuffer(in, bufferevent_getfd(bev_.get()), kReadChunk, &n)) {
+    switch (ReadForParse(in, bufferevent_getfd(bev_.get()), onto_stack ? stack : nullptr,
+                         kReadChunk, &n)) {
       case IoResult::kOk:
-        break;
+        if (!onto_stack || ParsePiece(stack, n, /*from_stack=*/true)) ProcessInput();
+        if (state_ == State::kBody && read_event_ && !paused_)
+          ArmRead(true);  // restart read_timeout
+        return;
       case IoResult::kWouldBlock:
         return;
       case IoResult::kEof:
       case IoResult::kError:
-        closed = true;
         break;
     }
-  }
-  if (!closed) {
-    ProcessInput();
-    if (state_ == State::kBody && read_event_ && !paused_) ArmRead(true);  // restart read_timeout
-    return;
   }
   eof_seen_ = true;
   DisarmRead();
@@ -364,87 +349,5 @@ void UpstreamConnection::Fail(UpstreamError error) {
   if (bev_) bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
   if (handler != nullptr) handler->OnUpstreamError(error);
 }
-
-void UpstreamConnection::ProcessInput() {
-  if (!bev_) return;
-  evbuffer* in = bufferevent_get_input(bev_.get());
-  if (state_ == State::kIdle) {
-    // An idle origin connection must stay silent; anything else is doubt.
-    if (evbuffer_get_length(in) > 0 && idle_owner_ != nullptr) {
-      idle_owner_->OnIdleConnectionLost(this);
-    }
-    return;
-  }
-  while (Parsing()) {
-    evbuffer_iovec vec;
-    if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1 || vec.iov_len == 0) return;
-    if (!ParsePiece(static_cast<const char*>(vec.iov_base), vec.iov_len,
-                    /*direct=*/false))
-      return;
-  }
-}
-
-bool UpstreamConnection::ParsePiece(const char* data, size_t len, bool direct) {
-  response_started_ = true;
-  size_t consumed = parser_.Execute(data, len);
-  evbuffer* in = bufferevent_get_input(bev_.get());
-  if (!direct) {
-    evbuffer_drain(in, consumed);
-  } else if (consumed < len && bev_) {
-    // Whatever the parser left (a paused body, bytes after the response)
-    // goes where the buffered path keeps it, before anyone looks: a response
-    // followed by extra bytes must leave the connection non-reusable.
-    evbuffer_unfreeze(in, 0);
-    evbuffer_add(in, data + consumed, len - consumed);
-    evbuffer_freeze(in, 0);
-  }
-  if (handler_ == nullptr) return false;  // the handler let go during a callback
-  if (parser_.failed()) {
-    Fail(UpstreamError::kBadResponse);
-    return false;
-  }
-  if (message_complete_) {
-    message_complete_ = false;
-    if (interim_response_) {  // a 1xx: skip it, parse the real response
-      interim_response_ = false;
-      parser_.Reset();
-      parser_.ExpectNoBody(head_request_);
-      state_ = State::kAwaitingHead;
-      return true;
-    }
-    state_ = State::kDone;
-    evtimer_del(timer_.get());
-    // Keep watching the socket (a close or stray byte while pooled), also
-    // when the client side had paused reading.
-    if (read_event_ && !read_armed_) {
-      event_add(read_event_.get(), nullptr);
-      read_armed_ = true;
-    }
-    Handler* handler = handler_;
-    handler_ = nullptr;
-    handler->OnUpstreamComplete();
-    return false;
-  }
-  return consumed == len;  // less: paused by the codec
-}
-
-void UpstreamConnection::OnResponseHead(ResponseHead&& head) {
-  if (head.status >= 100 && head.status < 200) {
-    interim_response_ = true;
-    return;
-  }
-  evtimer_del(timer_.get());
-  state_ = State::kBody;
-  keep_alive_ = head.keep_alive;
-  // read_timeout is armed by OnSocketEvent once this read is parsed (a
-  // response that completes in this read never needs it).
-  handler_->OnUpstreamResponseHead(std::move(head));
-}
-
-void UpstreamConnection::OnBody(const char* data, size_t len) {
-  if (handler_ != nullptr && !interim_response_) handler_->OnUpstreamBody(data, len);
-}
-
-void UpstreamConnection::OnMessageComplete() { message_complete_ = true; }
 
 }  // namespace tidegate::proxy

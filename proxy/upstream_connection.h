@@ -112,15 +112,20 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   static void EventCallback(bufferevent* bev, short events, void* arg);
   static void TimerCallback(evutil_socket_t, short, void* arg);
 
+  // ---- parsing the response (upstream_connection_parse.cc) ----
   void ProcessInput();
-  // Parses one contiguous piece. `direct`: the bytes are not in the input
+  // Parses one contiguous piece. `from_stack`: the bytes are not in the input
   // buffer (read onto the stack); the unparsed tail is moved there. True
   // when parsing may go on with more bytes.
-  bool ParsePiece(const char* data, size_t len, bool direct);
+  bool ParsePiece(const char* data, size_t len, bool from_stack);
+  // A message ended: skips a 1xx (true: parse on), or completes the exchange
+  // and detaches the handler (false).
+  bool AfterMessage();
   bool Parsing() const {
     return handler_ != nullptr && !paused_ &&
            (state_ == State::kAwaitingHead || state_ == State::kBody);
   }
+  // ---- connect, socket I/O, deadlines, errors (upstream_connection.cc) ----
   void OnSocketEvent(short what);
   void ArmRead(bool with_timeout);
   void DisarmRead();
