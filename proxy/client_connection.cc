@@ -96,15 +96,12 @@ void ClientConnection::Flush() {
   if (closed()) return;
   evbuffer* out = bufferevent_get_output(bev_.get());
   if (!tls_ && !plain_.write_pending) {
-    switch (WriteFromBuffer(out, bufferevent_getfd(bev_.get()))) {
+    switch (FlushDirect(bev_.get(), &plain_)) {
       case IoResult::kOk:
       case IoResult::kEof:
         break;
       case IoResult::kWouldBlock:
-        // The socket is full: let the bufferevent finish (with send_timeout).
-        plain_.write_pending = true;
-        bufferevent_enable(bev_.get(), EV_WRITE);
-        return;
+        return;  // the socket is full: the bufferevent finishes (with send_timeout)
       case IoResult::kError:
         HandleEvent(BEV_EVENT_ERROR | BEV_EVENT_WRITING);
         return;
@@ -201,8 +198,7 @@ void ClientConnection::WriteCallback(bufferevent*, void* arg) {
   if (self->closed()) return;
   if (!self->tls_) {
     // Everything queued went out: back to direct writes.
-    self->plain_.write_pending = false;
-    bufferevent_disable(self->bev_.get(), EV_WRITE);
+    EndPendingWrite(self->bev_.get(), &self->plain_);
   }
   if (self->output_length() == 0) self->OnOutputDrained();
 }

@@ -26,6 +26,7 @@
 #include "proxy/http1_codec.h"
 #include "proxy/libevent_handles.h"
 #include "proxy/snapshot.h"
+#include "proxy/socket_io.h"
 #include "proxy/stream.h"
 
 namespace tidegate::proxy {
@@ -70,11 +71,6 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   // The end of the exchange, when the stream reported it while the parser
   // ran (acted on once the parser returned).
   enum class StreamEnd { kNone, kClose, kKeepAlive };
-  // Plain sockets only: who performs the I/O right now.
-  struct PlainIo {
-    bool reading = false;        // read_event_ is added
-    bool write_pending = false;  // the bufferevent owns writing (EPOLLOUT armed)
-  };
 
   static void ReadCallback(bufferevent* bev, void* arg);
   static void SocketCallback(evutil_socket_t fd, short what, void* arg);
@@ -138,7 +134,7 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   Lifecycle life_ = Lifecycle::kOpen;
   RequestState request_state_ = RequestState::kNew;
   StreamEnd stream_end_ = StreamEnd::kNone;
-  PlainIo plain_;
+  DirectIo plain_;  // plain sockets only: reading = read_event_ is added
   int version_minor_ = 1;
   bool in_execute_ = false;        // the parser runs (its callbacks are on the stack)
   bool message_complete_ = false;  // the parser reported the end of the request

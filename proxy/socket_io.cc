@@ -110,4 +110,18 @@ IoResult WriteFromBuffer(evbuffer* buffer, evutil_socket_t fd) {
   return evbuffer_get_length(buffer) == 0 ? IoResult::kOk : IoResult::kWouldBlock;
 }
 
+IoResult FlushDirect(bufferevent* bev, DirectIo* io) {
+  IoResult result = WriteFromBuffer(bufferevent_get_output(bev), bufferevent_getfd(bev));
+  if (result == IoResult::kWouldBlock) {
+    io->write_pending = true;
+    bufferevent_enable(bev, EV_WRITE);
+  }
+  return result;
+}
+
+void EndPendingWrite(bufferevent* bev, DirectIo* io) {
+  io->write_pending = false;
+  bufferevent_disable(bev, EV_WRITE);
+}
+
 }  // namespace tidegate::proxy

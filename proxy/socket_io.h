@@ -20,6 +20,8 @@
 #pragma once
 
 #include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
 #include <event2/util.h>
 #include <sys/types.h>
 
@@ -50,5 +52,22 @@ void SettleParsed(evbuffer* input, const char* data, size_t len, size_t consumed
 // kOk when something or nothing needed writing, kWouldBlock when the socket
 // is full, kError on a failed socket (errno set).
 IoResult WriteFromBuffer(evbuffer* buffer, evutil_socket_t fd);
+
+// Who performs a plain connection's socket I/O right now. Writes go straight
+// from the bufferevent's output buffer (FlushDirect) until the socket is
+// full; then the bufferevent owns writing (EPOLLOUT armed, with its write
+// timeout) until its write callback calls EndPendingWrite().
+struct DirectIo {
+  bool reading = false;        // the connection's own read event is added
+  bool write_pending = false;  // the bufferevent owns writing
+};
+
+// Writes `bev`'s output to its socket (io->write_pending must be false).
+// kWouldBlock: the socket is full; the bufferevent writes the rest and
+// io->write_pending is set. kError: the socket failed. kOk otherwise.
+IoResult FlushDirect(bufferevent* bev, DirectIo* io);
+
+// The bufferevent wrote everything: back to direct writes.
+void EndPendingWrite(bufferevent* bev, DirectIo* io);
 
 }  // namespace tidegate::proxy

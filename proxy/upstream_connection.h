@@ -27,6 +27,7 @@
 #include "proxy/http1_codec.h"
 #include "proxy/libevent_handles.h"
 #include "proxy/snapshot.h"
+#include "proxy/socket_io.h"
 
 namespace tidegate::proxy {
 
@@ -98,7 +99,7 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   // True after a complete response when the connection may carry another
   // exchange (origin keep-alive, no leftover bytes, request fully sent).
   bool reusable() const;
-  bool response_started() const { return response_started_; }
+  bool response_started() const { return exchange_.response_started; }
   bool reused() const { return exchanges_ > 1; }
   size_t server_index() const { return server_index_; }
   uint64_t pool_generation() const { return pool_generation_; }
@@ -106,6 +107,15 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
 
  private:
   enum class State { kConnecting, kReady, kAwaitingHead, kBody, kDone, kIdle, kClosed };
+  // The current exchange (reset by Begin()).
+  struct Exchange {
+    bool head_request = false;      // a HEAD request: the response has no body
+    bool request_queued = false;    // the whole request is in output()
+    bool response_started = false;  // a response byte arrived
+    bool message_complete = false;  // the parser reported the end of a message
+    bool interim_response = false;  // a 1xx is being skipped
+    bool keep_alive = false;        // the origin keeps the connection open
+  };
 
   static void SocketCallback(evutil_socket_t fd, short what, void* arg);
   static void WriteCallback(bufferevent* bev, void* arg);
@@ -158,16 +168,10 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   Duration response_timeout_{0};
   Duration read_timeout_{0};
   Duration connect_timeout_{0};
-  bool head_request_ = false;
-  bool request_queued_ = false;
-  bool response_started_ = false;  // a response byte arrived in this exchange
-  bool message_complete_ = false;
-  bool interim_response_ = false;  // 1xx being skipped
-  bool keep_alive_ = false;
-  bool paused_ = false;
-  bool read_armed_ = false;     // read_event_ is added (with or without a timeout)
-  bool write_pending_ = false;  // the bufferevent owns writing (EPOLLOUT armed)
-  bool eof_seen_ = false;
+  Exchange exchange_;
+  DirectIo io_;            // reading: read_event_ is added (with or without a timeout)
+  bool paused_ = false;    // the client side is full: not reading
+  bool eof_seen_ = false;  // the origin closed, or a write failed
   uint64_t exchanges_ = 0;
 };
 

@@ -25,7 +25,7 @@ void UpstreamConnection::ProcessInput() {
 }
 
 bool UpstreamConnection::ParsePiece(const char* data, size_t len, bool from_stack) {
-  response_started_ = true;
+  exchange_.response_started = true;
   size_t consumed = parser_.Execute(data, len);
   // Whatever the parser left (a paused body, bytes after the response) goes
   // where the buffered path keeps it, before anyone looks: a response
@@ -36,18 +36,18 @@ bool UpstreamConnection::ParsePiece(const char* data, size_t len, bool from_stac
     Fail(UpstreamError::kBadResponse);
     return false;
   }
-  if (message_complete_) {
-    message_complete_ = false;
+  if (exchange_.message_complete) {
+    exchange_.message_complete = false;
     return AfterMessage();
   }
   return consumed == len;  // less: paused by the codec
 }
 
 bool UpstreamConnection::AfterMessage() {
-  if (interim_response_) {  // a 1xx: skip it, parse the real response
-    interim_response_ = false;
+  if (exchange_.interim_response) {  // a 1xx: skip it, parse the real response
+    exchange_.interim_response = false;
     parser_.Reset();
-    parser_.ExpectNoBody(head_request_);
+    parser_.ExpectNoBody(exchange_.head_request);
     state_ = State::kAwaitingHead;
     return true;
   }
@@ -55,9 +55,9 @@ bool UpstreamConnection::AfterMessage() {
   evtimer_del(timer_.get());
   // Keep watching the socket (a close or stray byte while pooled), also
   // when the client side had paused reading.
-  if (read_event_ && !read_armed_) {
+  if (read_event_ && !io_.reading) {
     event_add(read_event_.get(), nullptr);
-    read_armed_ = true;
+    io_.reading = true;
   }
   Handler* handler = handler_;
   handler_ = nullptr;
@@ -67,21 +67,21 @@ bool UpstreamConnection::AfterMessage() {
 
 void UpstreamConnection::OnResponseHead(ResponseHead&& head) {
   if (head.status >= 100 && head.status < 200) {
-    interim_response_ = true;
+    exchange_.interim_response = true;
     return;
   }
   evtimer_del(timer_.get());
   state_ = State::kBody;
-  keep_alive_ = head.keep_alive;
+  exchange_.keep_alive = head.keep_alive;
   // read_timeout is armed by OnSocketEvent once this read is parsed (a
   // response that completes in this read never needs it).
   handler_->OnUpstreamResponseHead(std::move(head));
 }
 
 void UpstreamConnection::OnBody(const char* data, size_t len) {
-  if (handler_ != nullptr && !interim_response_) handler_->OnUpstreamBody(data, len);
+  if (handler_ != nullptr && !exchange_.interim_response) handler_->OnUpstreamBody(data, len);
 }
 
-void UpstreamConnection::OnMessageComplete() { message_complete_ = true; }
+void UpstreamConnection::OnMessageComplete() { exchange_.message_complete = true; }
 
 }  // namespace tidegate::proxy

@@ -1,5 +1,6 @@
 #include "proxy/socket_io.h"
 
+#include <event2/bufferevent.h>
 #include <event2/event.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -100,6 +101,34 @@ TEST_F(SocketIoTest, FirstPieceOfAnEmptyBuffer) {
   const char* data = nullptr;
   size_t len = 0;
   EXPECT_FALSE(FirstPiece(input_.get(), &data, &len));
+}
+
+TEST_F(SocketIoTest, FlushDirectWritesUntilTheSocketIsFull) {
+  EventBasePtr base(event_base_new());
+  BuffereventPtr bev(bufferevent_socket_new(base.get(), fds_[0], 0));
+  ASSERT_TRUE(bev);
+  DirectIo io;
+  evbuffer_add(bufferevent_get_output(bev.get()), "hello", 5);
+  ASSERT_EQ(FlushDirect(bev.get(), &io), IoResult::kOk);
+  EXPECT_FALSE(io.write_pending);
+  EXPECT_EQ(evbuffer_get_length(bufferevent_get_output(bev.get())), 0u);
+  char got[8];
+  ASSERT_EQ(read(fds_[1], got, sizeof(got)), 5);
+  EXPECT_EQ(std::string(got, 5), "hello");
+
+  // Nobody reads the peer: the socket fills, the bufferevent takes over.
+  std::string block(256 * 1024, 'x');
+  IoResult result = IoResult::kOk;
+  for (int i = 0; i < 64 && result == IoResult::kOk; ++i) {
+    evbuffer_add(bufferevent_get_output(bev.get()), block.data(), block.size());
+    result = FlushDirect(bev.get(), &io);
+  }
+  EXPECT_EQ(result, IoResult::kWouldBlock);
+  EXPECT_TRUE(io.write_pending);
+  EXPECT_TRUE(bufferevent_get_enabled(bev.get()) & EV_WRITE);
+  EndPendingWrite(bev.get(), &io);
+  EXPECT_FALSE(io.write_pending);
+  EXPECT_FALSE(bufferevent_get_enabled(bev.get()) & EV_WRITE);
 }
 
 }  // namespace
