@@ -4,6 +4,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "proxy/answerer.h"
+
 namespace tidegate::admin {
 namespace {
 
@@ -136,16 +138,22 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
 
   w.Header("responses_by_answerer_total", "counter",
            "Finished client exchanges by what answered them.");
-  for (std::string_view who : {"origin", "queue", "maintenance", "builtin", "proxy"}) {
+  // Every answerer, 0 included (so a rate() works from the first scrape);
+  // then any other name a source added.
+  auto is_answerer = [](std::string_view who) {
+    for (size_t i = 0; i < proxy::kAnswererCount; ++i) {
+      if (proxy::AnswererName(static_cast<proxy::Answerer>(i)) == who) return true;
+    }
+    return false;
+  };
+  for (size_t i = 0; i < proxy::kAnswererCount; ++i) {
+    std::string_view who = proxy::AnswererName(static_cast<proxy::Answerer>(i));
     auto it = m.answered_by.find(std::string(who));
     w.Sample("responses_by_answerer_total", {{"answered_by", who}},
              it == m.answered_by.end() ? 0 : it->second);
   }
   for (const auto& [who, n] : m.answered_by) {
-    if (who != "origin" && who != "queue" && who != "maintenance" && who != "builtin" &&
-        who != "proxy") {
-      w.Sample("responses_by_answerer_total", {{"answered_by", who}}, n);
-    }
+    if (!is_answerer(who)) w.Sample("responses_by_answerer_total", {{"answered_by", who}}, n);
   }
 
   w.Histogram("request_duration_seconds", "Client exchange duration, first byte to last byte.",

@@ -55,7 +55,8 @@ struct AdminMetrics {                                // filled by the admin serv
 struct MetricsSnapshot {
   // Finished exchanges by status class: [1]=1xx … [5]=5xx, [0]=no status.
   uint64_t responses_by_class[6] = {};
-  // Who answered: "origin", "queue", "maintenance", "builtin", "proxy".
+  // Who answered, by proxy::AnswererName ("origin", "proxy", "builtin",
+  // "maintenance", "queue", "banner"); /metrics shows every answerer.
   std::map<std::string, uint64_t> answered_by;
   HistogramData request_duration;  // whole exchange, seconds
   HistogramData origin_duration;   // request sent to origin → response head, seconds

@@ -1,4 +1,5 @@
-// The Lua scripts the Redis state store runs (EVAL; Redis caches them).
+// The Lua scripts the Redis state store runs (EVALSHA through
+// redis/script_runner.h, which falls back to EVAL when Redis lost them).
 // Each one is atomic: no other client's command runs in the middle.
 //
 // Keys (one hash tag, so they live in one Redis Cluster slot):

@@ -47,6 +47,8 @@ RedisStore::RedisStore(event_base* base, RedisStoreOptions options)
       version_key_(options_.prefix + ":version"),
       audit_key_(options_.prefix + ":audit"),
       channel_(options_.prefix + ":changes"),
+      compare_and_set_(kCompareAndSetScript),
+      seed_(kSeedScript),
       state_(std::make_shared<const RuntimeState>()),
       random_(std::random_device{}()) {}
 
@@ -54,14 +56,14 @@ std::unique_ptr<RedisStore> RedisStore::Start(event_base* base, RedisStoreOption
   std::unique_ptr<RedisStore> store(new RedisStore(base, std::move(options)));
   RedisStore* self = store.get();
   store->LoadAtStart();
-  RedisConnection::Options c;
+  redis::RedisConnection::Options c;
   c.address = self->options_.address;
   c.timeout = self->options_.timeout;
   c.name = "redis " + c.address.text;
-  store->commands_ = std::make_unique<RedisConnection>(
+  store->commands_ = std::make_unique<redis::RedisConnection>(
       base, c, [self](bool up, const std::string& error) { self->OnCommandsStatus(up, error); });
   c.name = "redis " + c.address.text + " (subscriber)";
-  store->subscriber_ = std::make_unique<RedisConnection>(
+  store->subscriber_ = std::make_unique<redis::RedisConnection>(
       base, c, [self](bool up, const std::string& error) { self->OnSubscriberStatus(up, error); });
   store->retry_timer_ = evtimer_new(base, &RedisStore::OnRetryTimer, self);
   store->resync_timer_ = event_new(base, -1, EV_PERSIST, &RedisStore::OnResyncTimer, self);
@@ -133,7 +135,7 @@ void RedisStore::OnSubscriberStatus(bool up, const std::string& error) {
   }
   subscriber_->Subscribe(
       channel_, [this](const std::string&) { Resync(); },
-      [this](RedisResult result) {
+      [this](redis::RedisResult result) {
         if (!result.ok) return;  // the subscriber reconnects by itself
         Resync();                // catch what was announced before we listened
       });
@@ -150,11 +152,11 @@ void RedisStore::Resync() {
     return;
   }
   resync_in_flight_ = true;
-  commands_->Command({"GET", state_key_}, [this](RedisResult result) {
+  commands_->Command({"GET", state_key_}, [this](redis::RedisResult result) {
     resync_in_flight_ = false;
     Record(result);
     if (result.ok) {
-      if (result.reply.type == RedisReply::Type::kString) {
+      if (result.reply.type == redis::RedisReply::Type::kString) {
         Adopt(result.reply.str, /*notify=*/true);
       } else if (state_->version > 0) {
         Seed();
@@ -171,9 +173,9 @@ void RedisStore::Seed() {
   Warn("no state in Redis (restarted empty?): writing back the last known state, version " +
        std::to_string(state_->version));
   std::string text = state_text_.empty() ? Dump(ToJson(*state_)) : state_text_;
-  commands_->Command({"EVAL", kSeedScript, "2", state_key_, version_key_, text,
-                      std::to_string(state_->version), channel_},
-                     [this](RedisResult result) { Record(result); });
+  seed_.Run(*commands_, {state_key_, version_key_},
+            {text, std::to_string(state_->version), channel_},
+            [this](redis::RedisResult result) { Record(result); });
 }
 
 std::shared_ptr<const RuntimeState> RedisStore::Adopt(const std::string& text, bool notify) {
@@ -223,7 +225,7 @@ void RedisStore::ApplyRead(std::shared_ptr<ApplyOp> op) {
                 (last_error_.empty() ? std::string("not connected to Redis") : last_error_);
     return FinishApply(op, std::move(out));
   }
-  commands_->Command({"GET", state_key_}, [this, op](RedisResult result) {
+  commands_->Command({"GET", state_key_}, [this, op](redis::RedisResult result) {
     Record(result);
     ApplyResult out;
     out.before = out.after = state_;
@@ -233,7 +235,7 @@ void RedisStore::ApplyRead(std::shared_ptr<ApplyOp> op) {
       return FinishApply(op, std::move(out));
     }
     std::shared_ptr<const RuntimeState> base = state_;
-    if (result.reply.type == RedisReply::Type::kString) {
+    if (result.reply.type == redis::RedisReply::Type::kString) {
       base = Adopt(result.reply.str, /*notify=*/true);
       if (!base) {
         out.status = ApplyStatus::kUnavailable;
@@ -264,19 +266,19 @@ void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const Runt
   }
   std::string text = Dump(ToJson(next));
   std::string audit = Dump(ChangeAuditJson(op->change, op->actor, now, *base, next));
-  commands_->Command(
-      {"EVAL", kCompareAndSetScript, "3", state_key_, version_key_, audit_key_,
-       std::to_string(base->version), text, std::to_string(next.version), audit,
+  compare_and_set_.Run(
+      *commands_, {state_key_, version_key_, audit_key_},
+      {std::to_string(base->version), text, std::to_string(next.version), audit,
        std::to_string(options_.audit_max_entries), channel_},
-      [this, op, base, text](RedisResult result) {
+      [this, op, base, text](redis::RedisResult result) {
         Record(result);
         ApplyResult out;
         out.before = out.after = base;
-        const RedisReply& r = result.reply;
-        bool well_formed = result.ok && r.type == RedisReply::Type::kArray &&
+        const redis::RedisReply& r = result.reply;
+        bool well_formed = result.ok && r.type == redis::RedisReply::Type::kArray &&
                            r.elements.size() == 2 &&
-                           r.elements[0].type == RedisReply::Type::kInteger &&
-                           r.elements[1].type == RedisReply::Type::kInteger;
+                           r.elements[0].type == redis::RedisReply::Type::kInteger &&
+                           r.elements[1].type == redis::RedisReply::Type::kInteger;
         if (!well_formed) {
           if (result.ok) Failed("unexpected reply to the compare-and-set script");
           out.status = ApplyStatus::kUnavailable;
@@ -320,7 +322,7 @@ void RedisStore::FinishApply(const std::shared_ptr<ApplyOp>& op, ApplyResult res
   StartNextApply();
 }
 
-void RedisStore::Record(const RedisResult& result) {
+void RedisStore::Record(const redis::RedisResult& result) {
   ++operations_;
   last_latency_ = result.latency_seconds;
   Observe(result.latency_seconds, &latency_);
@@ -362,10 +364,10 @@ bool RedisStore::ReadSharedAudit(size_t limit, AuditCallback done) {
   }
   commands_->Command(
       {"XREVRANGE", audit_key_, "+", "-", "COUNT", std::to_string(limit)},
-      [this, done = std::move(done)](RedisResult result) {
+      [this, done = std::move(done)](redis::RedisResult result) {
         Record(result);
         if (!result.ok) return done(false, {}, "shared audit unavailable: " + result.error);
-        if (result.reply.type != RedisReply::Type::kArray) {
+        if (result.reply.type != redis::RedisReply::Type::kArray) {
           return done(false, {}, "shared audit unavailable: unexpected reply to XREVRANGE");
         }
         // Newest first from Redis; the API lists oldest first, like the
@@ -390,7 +392,7 @@ void RedisStore::AppendSharedAudit(const nlohmann::json& entry) {
   if (!commands_ || !commands_->connected()) return;  // the local log has it
   commands_->Command({"XADD", audit_key_, "MAXLEN", "~", std::to_string(options_.audit_max_entries),
                       "*", "entry", Dump(entry)},
-                     [this](RedisResult result) { Record(result); });
+                     [this](redis::RedisResult result) { Record(result); });
 }
 
 StoreHealth RedisStore::Health() const {

@@ -4,8 +4,9 @@
 // * `<prefix>:state` holds the whole RuntimeState as JSON, `<prefix>:version`
 //   its version; Apply() reads the state, computes the change locally with
 //   ApplyChange(), and writes it with one atomic compare-and-set Lua script
-//   (redis_scripts.h) that also appends an audit entry to the capped stream
-//   `<prefix>:audit` and PUBLISHes the new version on `<prefix>:changes`.
+//   (redis_scripts.h, sent with EVALSHA by redis/script_runner.h) that also
+//   appends an audit entry to the capped stream `<prefix>:audit` and
+//   PUBLISHes the new version on `<prefix>:changes`.
 //   Without an expected version a lost race is retried on a fresh read (up
 //   to 10 times, after a random pause of a few ms); with one it is a conflict.
 // * Every instance SUBSCRIBEs to `<prefix>:changes` (a second connection) and
@@ -41,9 +42,10 @@
 #include <string>
 #include <string_view>
 
-#include "admin/redis_connection.h"
 #include "admin/state_store.h"
 #include "config/config.h"
+#include "redis/redis_connection.h"
+#include "redis/script_runner.h"
 
 namespace tidegate::admin {
 
@@ -95,7 +97,7 @@ class RedisStore : public StateStore {
   void ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const RuntimeState> base);
   void StartNextApply();
   void FinishApply(const std::shared_ptr<ApplyOp>& op, ApplyResult result, bool notify = false);
-  void Record(const RedisResult& result);
+  void Record(const redis::RedisResult& result);
   void Failed(const std::string& error);
   void Succeeded();
   void Warn(const std::string& message);
@@ -104,11 +106,15 @@ class RedisStore : public StateStore {
   event_base* base_;
   RedisStoreOptions options_;
   std::string state_key_, version_key_, audit_key_, channel_;
+  // redis_scripts.h, sent with EVALSHA (declared before the connections:
+  // their pending commands refer to them).
+  redis::ScriptRunner compare_and_set_;
+  redis::ScriptRunner seed_;
   std::shared_ptr<const RuntimeState> state_;
   std::string state_text_;  // the JSON `state_` was adopted from ("" = none yet)
   StateCallback on_change_;
-  std::unique_ptr<RedisConnection> commands_;
-  std::unique_ptr<RedisConnection> subscriber_;
+  std::unique_ptr<redis::RedisConnection> commands_;
+  std::unique_ptr<redis::RedisConnection> subscriber_;
   event* resync_timer_ = nullptr;
   std::deque<std::shared_ptr<ApplyOp>> queue_;  // changes waiting for the one in flight
   bool apply_in_flight_ = false;

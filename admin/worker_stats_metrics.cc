@@ -29,11 +29,10 @@ void AddHistogram(const proxy::LatencyHistogram& h, HistogramData* out) {
 
 void AddWorkerStats(const proxy::WorkerStats& s, MetricsSnapshot* out) {
   for (int i = 0; i < 6; ++i) out->responses_by_class[i] += U(s.responses_by_class[i]);
-  out->answered_by["origin"] += U(s.answered_origin);
-  out->answered_by["builtin"] += U(s.answered_builtin);
-  out->answered_by["proxy"] += U(s.answered_proxy);
-  out->answered_by["maintenance"] += U(s.answered_maintenance);
-  out->answered_by["queue"] += U(s.answered_queue);
+  for (size_t i = 0; i < proxy::kAnswererCount; ++i) {
+    auto answerer = static_cast<proxy::Answerer>(i);
+    out->answered_by[std::string(proxy::AnswererName(answerer))] += U(s.answered_by(answerer));
+  }
   out->origin_errors_by_kind["connect_refused"] += U(s.origin_connect_refused);
   out->origin_errors_by_kind["connect_timeout"] += U(s.origin_connect_timeout);
   out->origin_errors_by_kind["response_timeout"] += U(s.origin_response_timeout);

@@ -2,7 +2,8 @@
 
 #include "banner/banner_filter.h"
 #include "maintenance/maintenance_gate.h"
-#include "proxy/builtin_routes.h"
+#include "proxy/builtin_router.h"
+#include "proxy/health_route.h"
 #include "queue/room_gate.h"
 #include "status/status_page.h"
 
@@ -15,20 +16,13 @@ TidegateFilterChain::TidegateFilterChain(std::chrono::steady_clock::time_point s
 
 bool TidegateFilterChain::Build(const config::Config& config, int workers,
                                 proxy::FilterChain* chain, std::string* error) const {
-  // 0. Banner: first, because its request side serves
-  //    /.tidegate/assets/banner.css before the built-in routes 404 the rest
-  //    of /.tidegate/*; as a response filter it then runs last.
   auto banner = banner::BannerFilterFactory::Create(config, workers, runtime_state_,
                                                     banner_stats_.get(), error);
   if (!banner) return false;
-  chain->factories.push_back(std::move(banner));
-  // 1. Status page: /.tidegate/status* (before the built-in routes, which
-  //    answer 404 for the rest of /.tidegate/).
-  auto status_page = status::StatusPageFactory::Create(config, runtime_state_, error);
+  std::shared_ptr<const status::StatusPageFactory> status_page =
+      status::StatusPageFactory::Create(config, runtime_state_, error);
   if (!status_page) return false;
-  chain->factories.push_back(std::move(status_page));
-  // Waiting room: /.tidegate/queue (status JSON) before the built-in routes.
-  rooms_->Configure(config.state);  // [state]: rooms on Redis or local
+  rooms_->Configure(config.state, workers);  // [state]: rooms on Redis or local
   if (health_ != nullptr) {
     // A room whose shared store fails runs in [state].on_failure: health
     // says so while it lasts.
@@ -42,21 +36,36 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   }
   auto waiting_room = queue::WaitingRoom::Build(config, rooms_.get(), runtime_state_, error);
   if (!waiting_room) return false;
-  chain->factories.push_back(std::make_unique<queue::QueueStatusFactory>(waiting_room));
-  // 2. Built-in routes: /.tidegate/* never reaches the origin.
-  proxy::BuiltinRoutesConfig builtin;
-  builtin.workers = workers;
-  builtin.version = TIDEGATE_VERSION;
-  builtin.started = started_;
-  builtin.config_files = config.source_files;
-  builtin.health = health_;
-  chain->factories.push_back(std::make_unique<proxy::BuiltinRoutesFactory>(std::move(builtin)));
-  // 3. Maintenance gate: a feature that is off answers 503 before anyone
-  //    queues for it.
   auto maintenance =
       maintenance::MaintenanceGateFactory::Create(config, runtime_state_, error,
                                                   /*clock=*/{}, maintenance_stats_.get());
   if (!maintenance) return false;
+
+  // 1. Built-in router: every /.tidegate/* request is answered here and
+  //    never reaches the origin nor the gates below; 404 for the paths not
+  //    listed. One cheap scan, no allocation, for the shop's own paths.
+  auto router = std::make_unique<proxy::BuiltinRouterFactory>();
+  router->Add(std::string(banner::kStylesheetPath), proxy::PathCase::kExact,
+              banner->StylesheetRoute());
+  for (const char* path : status::StatusPageFactory::kRoutes) {
+    router->Add(path, proxy::PathCase::kIgnore, status_page);
+  }
+  router->Add(std::string(queue::kQueueStatusPath), proxy::PathCase::kIgnore,
+              std::make_shared<queue::QueueStatusFactory>(waiting_room));
+  proxy::HealthRouteConfig health;
+  health.workers = workers;
+  health.version = TIDEGATE_VERSION;
+  health.started = started_;
+  health.config_files = config.source_files;
+  health.health = health_;
+  router->Add("/.tidegate/health", proxy::PathCase::kIgnore,
+              std::make_shared<proxy::HealthRouteFactory>(std::move(health)));
+  chain->factories.push_back(std::move(router));
+  // 2. Banner: request side asks for identity encoding when it may inject;
+  //    as a response filter it runs last (reverse order).
+  chain->factories.push_back(std::move(banner));
+  // 3. Maintenance gate: a feature that is off answers 503 before anyone
+  //    queues for it.
   chain->factories.push_back(std::move(maintenance));
   // 4. Waiting room gate: after maintenance (nobody queues for a feature
   //    that is off).

@@ -1,6 +1,6 @@
-// The one place where the request filter chain is assembled, in order.
-// Later features (maintenance gate, waiting room, banner) are added here;
-// proxy/ never depends on them.
+// The one place where the request filter chain is assembled, in order (the
+// features and proxy's built-in routes; filter_chain.cc says why each sits
+// where it does). proxy/ never depends on the features.
 #pragma once
 
 #include <chrono>

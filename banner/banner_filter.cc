@@ -3,10 +3,9 @@
 #include <optional>
 
 #include "admin/effective_view.h"
+#include "banner/banner_stylesheet.h"
 #include "banner/body_recoder.h"
 #include "banner/body_tag_injector.h"
-#include "proxy/builtin_routes.h"
-#include "proxy/path_normalizer.h"
 
 namespace tidegate::banner {
 namespace {
@@ -37,8 +36,7 @@ class BannerFilter : public proxy::StreamFilter {
       : factory_(factory), callbacks_(callbacks) {}
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
-    if (proxy::IsBuiltinTarget(head.target)) return ServeStylesheet(head);
-    html_ = factory_.BannerFor(callbacks_.stream_info().worker, head);
+    html_ = factory_.BannerFor(callbacks_.worker().index, head);
     if (!html_) return proxy::FilterStatus::kContinue;
     SkipReason skip = factory_.gates().CheckRequest(head);
     if (skip != SkipReason::kNone) {
@@ -95,22 +93,6 @@ class BannerFilter : public proxy::StreamFilter {
   }
 
  private:
-  proxy::FilterStatus ServeStylesheet(const proxy::RequestHead& head) {
-    if (head.method != "GET" && head.method != "HEAD") return proxy::FilterStatus::kContinue;
-    std::string path =
-        proxy::NormalizePath(head.target, {.strip_segment_params = true, .lower_case = false});
-    if (path != kStylesheetPath) return proxy::FilterStatus::kContinue;
-    factory_.stats().stylesheet_served.fetch_add(1, std::memory_order_relaxed);
-    proxy::HeaderList headers;
-    headers.Add("Content-Type", "text/css; charset=utf-8");
-    headers.Add("Cache-Control", "public, max-age=300");
-    headers.Add("ETag", BannerContent::StylesheetEtag());
-    headers.Add("X-Content-Type-Options", "nosniff");
-    callbacks_.SendLocalReply(200, std::move(headers), std::string(BannerContent::Stylesheet()),
-                              "banner");
-    return proxy::FilterStatus::kStop;
-  }
-
   const BannerFilterFactory& factory_;
   proxy::FilterCallbacks& callbacks_;
   std::shared_ptr<const std::string> html_;  // set while the banner may still apply
@@ -148,6 +130,10 @@ std::unique_ptr<BannerFilterFactory> BannerFilterFactory::Create(
 std::unique_ptr<proxy::StreamFilter> BannerFilterFactory::CreateFilter(
     proxy::FilterCallbacks& callbacks) const {
   return std::make_unique<BannerFilter>(*this, callbacks);
+}
+
+std::shared_ptr<const proxy::FilterFactory> BannerFilterFactory::StylesheetRoute() const {
+  return std::make_shared<BannerStylesheetFactory>(stats_);
 }
 
 std::shared_ptr<const std::string> BannerFilterFactory::BannerFor(

@@ -1,8 +1,9 @@
-// The banner filter: the first factory of the chain (app/filter_chain.cc).
+// The banner filter: right after the built-in router in the chain
+// (app/filter_chain.cc), so it never sees /.tidegate/* requests; its
+// stylesheet, /.tidegate/assets/banner.css, is a route of that router
+// (StylesheetRoute(), banner/banner_stylesheet.h).
 //
-// Request side: answers GET/HEAD /.tidegate/assets/banner.css itself
-// (text/css, Cache-Control, ETag); every other /.tidegate/* path continues to
-// the built-in routes. For other requests it reads the banner in force
+// Request side: reads the banner in force
 // (Published<admin::RuntimeState> merged with [banner] by
 // admin::EffectiveBannerSettings) — when none is, nothing else happens. With
 // a banner in force and the request gates passed (GET, [banner].match), it
@@ -68,6 +69,10 @@ class BannerFilterFactory : public proxy::FilterFactory {
 
   std::unique_ptr<proxy::StreamFilter> CreateFilter(
       proxy::FilterCallbacks& callbacks) const override;
+  // The handler of the built-in route kStylesheetPath (counts in stats()).
+  // It must not outlive the BannerStats given to Create() (or this factory
+  // when it keeps its own).
+  std::shared_ptr<const proxy::FilterFactory> StylesheetRoute() const;
 
   // --- used by the per-request filter (worker thread) ---
   // The banner HTML for this request, or null when no banner is in force.

@@ -1,194 +1,234 @@
 #include "ctl/http_client.h"
 
-#include <arpa/inet.h>
-#include <http_parser.h>
-#include <netdb.h>
-#include <openssl/err.h>
-#include <openssl/ssl.h>
-#include <openssl/x509v3.h>
-#include <poll.h>
-#include <sys/socket.h>
-#include <sys/un.h>
-#include <unistd.h>
+#include <curl/curl.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
+#include <memory>
+#include <string_view>
 
 namespace tidegate::ctl {
 namespace {
 
-class Socket {
- public:
-  explicit Socket(int fd = -1) : fd_(fd) {}
-  ~Socket() {
-    if (fd_ >= 0) ::close(fd_);
-  }
-  Socket(const Socket&) = delete;
-  Socket& operator=(const Socket&) = delete;
-  void Reset(int fd) {
-    if (fd_ >= 0) ::close(fd_);
-    fd_ = fd;
-  }
-  int fd() const { return fd_; }
-
- private:
-  int fd_;
+struct CurlEasyDeleter {
+  void operator()(CURL* handle) const { curl_easy_cleanup(handle); }
 };
+using CurlEasy = std::unique_ptr<CURL, CurlEasyDeleter>;
 
-void SetTimeouts(int fd, std::chrono::milliseconds timeout) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(timeout.count() / 1000);
-  tv.tv_usec = static_cast<suseconds_t>((timeout.count() % 1000) * 1000);
-  setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-  setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+struct CurlSlistDeleter {
+  void operator()(curl_slist* list) const { curl_slist_free_all(list); }
+};
+using CurlSlist = std::unique_ptr<curl_slist, CurlSlistDeleter>;
+
+struct CurlUrlDeleter {
+  void operator()(CURLU* url) const { curl_url_cleanup(url); }
+};
+using CurlUrl = std::unique_ptr<CURLU, CurlUrlDeleter>;
+
+constexpr size_t kMaxResponse = 64 << 20;
+
+// curl_global_init is not thread-safe; a function-local static is.
+bool GlobalInitOnce() {
+  static const CURLcode rc = curl_global_init(CURL_GLOBAL_DEFAULT);
+  return rc == CURLE_OK;
 }
 
-// A connected socket, optionally wrapped in TLS; blocking reads and writes.
-class Channel {
- public:
-  ~Channel() {
-    if (ssl_ != nullptr) SSL_free(ssl_);
-    if (ctx_ != nullptr) SSL_CTX_free(ctx_);
-  }
-
-  // TLS client handshake over `fd`, verifying the peer for `host`.
-  bool StartTls(int fd, const std::string& host, const std::string& ca_file, std::string* error) {
-    fd_ = fd;
-    ctx_ = SSL_CTX_new(TLS_client_method());
-    if (ctx_ == nullptr) return Fail("cannot create a TLS context", error);
-    SSL_CTX_set_min_proto_version(ctx_, TLS1_2_VERSION);
-    SSL_CTX_set_verify(ctx_, SSL_VERIFY_PEER, nullptr);
-    int loaded = ca_file.empty() ? SSL_CTX_set_default_verify_paths(ctx_)
-                                 : SSL_CTX_load_verify_locations(ctx_, ca_file.c_str(), nullptr);
-    if (loaded != 1) return Fail("cannot load CA certificates '" + ca_file + "'", error);
-    ssl_ = SSL_new(ctx_);
-    if (ssl_ == nullptr || SSL_set_fd(ssl_, fd) != 1)
-      return Fail("cannot create a TLS session", error);
-    X509_VERIFY_PARAM* param = SSL_get0_param(ssl_);
-    in6_addr addr{};
-    bool is_ip = inet_pton(AF_INET, host.c_str(), &addr) == 1 ||
-                 inet_pton(AF_INET6, host.c_str(), &addr) == 1;
-    if (is_ip) {
-      X509_VERIFY_PARAM_set1_ip_asc(param, host.c_str());
-    } else {
-      SSL_set_tlsext_host_name(ssl_, host.c_str());
-      X509_VERIFY_PARAM_set1_host(param, host.c_str(), 0);
-    }
-    if (SSL_connect(ssl_) != 1) {
-      long verify = SSL_get_verify_result(ssl_);
-      std::string why =
-          verify != X509_V_OK ? X509_verify_cert_error_string(verify) : "handshake failed";
-      return Fail("TLS: " + why, error);
-    }
-    return true;
-  }
-
-  void SetPlain(int fd) { fd_ = fd; }
-
-  ssize_t Write(const char* data, size_t len) {
-    if (ssl_ != nullptr) {
-      int n = SSL_write(ssl_, data, static_cast<int>(len));
-      return n > 0 ? n : -1;
-    }
-    return ::send(fd_, data, len, MSG_NOSIGNAL);
-  }
-
-  // > 0 bytes, 0 on a clean end of stream, -1 on error (errno set for plain sockets).
-  ssize_t Read(char* buf, size_t len) {
-    if (ssl_ != nullptr) {
-      int n = SSL_read(ssl_, buf, static_cast<int>(len));
-      if (n > 0) return n;
-      int err = SSL_get_error(ssl_, n);
-      // A peer that closes without close_notify ends the stream too (the
-      // parser decides whether the response was complete).
-      if (err == SSL_ERROR_ZERO_RETURN ||
-          (err == SSL_ERROR_SYSCALL && ERR_peek_error() == 0 && errno == 0))
-        return 0;
-      if (err == SSL_ERROR_SSL) {
-        ERR_clear_error();
-        errno = ECONNRESET;
-      }
-      return -1;
-    }
-    return ::recv(fd_, buf, len, 0);
-  }
-
- private:
-  bool Fail(std::string message, std::string* error) {
-    ERR_clear_error();
-    *error = std::move(message);
-    return false;
-  }
-  int fd_ = -1;
-  SSL_CTX* ctx_ = nullptr;
-  SSL* ssl_ = nullptr;
-};
-
-bool Connect(const HttpTarget& target, std::chrono::milliseconds timeout, Socket* sock,
-             std::string* error) {
-  if (!target.unix_path.empty()) {
-    sockaddr_un sun{};
-    if (target.unix_path.size() >= sizeof sun.sun_path) {
-      *error = "unix socket path too long";
-      return false;
-    }
-    sun.sun_family = AF_UNIX;
-    std::memcpy(sun.sun_path, target.unix_path.data(), target.unix_path.size());
-    sock->Reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
-    SetTimeouts(sock->fd(), timeout);
-    if (sock->fd() < 0 ||
-        ::connect(sock->fd(), reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
-      *error = std::strerror(errno);
-      return false;
-    }
-    return true;
-  }
-  addrinfo hints{};
-  hints.ai_socktype = SOCK_STREAM;
-  hints.ai_family = AF_UNSPEC;
-  addrinfo* result = nullptr;
-  std::string port = std::to_string(target.port);
-  int rc = getaddrinfo(target.host.c_str(), port.c_str(), &hints, &result);
-  if (rc != 0) {
-    *error = gai_strerror(rc);
-    return false;
-  }
-  *error = "no address";
-  for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
-    sock->Reset(::socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol));
-    if (sock->fd() < 0) continue;
-    SetTimeouts(sock->fd(), timeout);  // SO_SNDTIMEO also bounds connect(2) on Linux
-    if (::connect(sock->fd(), ai->ai_addr, ai->ai_addrlen) == 0) {
-      freeaddrinfo(result);
-      return true;
-    }
-    *error = std::strerror(errno);
-  }
-  freeaddrinfo(result);
-  return false;
+// One part of a parsed URL, or "" when absent.
+std::string UrlPart(CURLU* url, CURLUPart part, unsigned flags = 0) {
+  char* value = nullptr;
+  if (curl_url_get(url, part, &value, flags) != CURLUE_OK || value == nullptr) return "";
+  std::string result(value);
+  curl_free(value);
+  return result;
 }
 
-struct ParseState {
+// The URL libcurl is given: for a unix socket the host is only the Host header.
+std::string RequestUrl(const HttpTarget& target, const std::string& path_and_query) {
+  std::string authority = "localhost";
+  if (target.unix_path.empty()) {
+    std::string host = target.host;
+    if (host.find(':') != std::string::npos) {
+      std::string escaped;  // an IPv6 zone id: "%" is "%25" in a URL
+      for (char c : host) escaped += c == '%' ? std::string("%25") : std::string(1, c);
+      host = "[" + escaped + "]";
+    }
+    authority = host + ":" + std::to_string(target.port);
+  }
+  return std::string(target.tls ? "https://" : "http://") + authority + target.base_path +
+         path_and_query;
+}
+
+struct Transfer {
   HttpResponse* response;
-  std::string header_name;
-  std::string header_value;
-  bool in_value = false;
-  bool complete = false;
-  void FlushHeader() {
-    if (!header_name.empty()) {
-      std::transform(header_name.begin(), header_name.end(), header_name.begin(),
-                     [](unsigned char c) { return std::tolower(c); });
-      response->headers[header_name] = header_value;
-    }
-    header_name.clear();
-    header_value.clear();
-    in_value = false;
-  }
+  bool too_large = false;
 };
 
-ParseState* StateOf(http_parser* p) { return static_cast<ParseState*>(p->data); }
+size_t OnBody(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  size_t len = size * count;
+  if (transfer->response->body.size() + len > kMaxResponse) {
+    transfer->too_large = true;
+    return 0;  // aborts the transfer with CURLE_WRITE_ERROR
+  }
+  transfer->response->body.append(data, len);
+  return len;
+}
+
+// Called once per header line, status lines included. A new status line
+// (after a 1xx answer) starts the headers afresh.
+size_t OnHeader(char* data, size_t size, size_t count, void* user) {
+  auto* transfer = static_cast<Transfer*>(user);
+  size_t len = size * count;
+  std::string_view line(data, len);
+  if (line.rfind("HTTP/", 0) == 0) {
+    transfer->response->headers.clear();
+    return len;
+  }
+  size_t colon = line.find(':');
+  if (colon == std::string_view::npos || colon == 0) return len;
+  std::string name(line.substr(0, colon));
+  std::transform(name.begin(), name.end(), name.begin(),
+                 [](unsigned char c) { return std::tolower(c); });
+  std::string_view value = line.substr(colon + 1);
+  auto is_space = [](char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; };
+  while (!value.empty() && is_space(value.front())) value.remove_prefix(1);
+  while (!value.empty() && is_space(value.back())) value.remove_suffix(1);
+  transfer->response->headers[name] = std::string(value);
+  return len;
+}
+
+CurlSlist RequestHeaders(const HttpRequestSpec& spec) {
+  curl_slist* list = nullptr;
+  auto add = [&list](const std::string& line) {
+    curl_slist* grown = curl_slist_append(list, line.c_str());
+    if (grown != nullptr) list = grown;
+  };
+  add("Accept: application/json, text/plain");
+  add("Expect:");  // no 100-continue round trip: bodies are small JSON documents
+  if (spec.bearer_token) add("Authorization: Bearer " + *spec.bearer_token);
+  if (spec.json_body) add("Content-Type: application/json");
+  return CurlSlist(list);
+}
+
+// Sets every option of one request. The strings and the header list must
+// outlive curl_easy_perform.
+void Configure(CURL* curl, const HttpTarget& target, const HttpRequestSpec& spec,
+               const std::string& url, curl_slist* headers, Transfer* transfer,
+               char* error_buffer) {
+  curl_easy_setopt(curl, CURLOPT_ERRORBUFFER, error_buffer);
+  curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
+  if (!target.unix_path.empty()) {
+    curl_easy_setopt(curl, CURLOPT_UNIX_SOCKET_PATH, target.unix_path.c_str());
+  }
+  curl_easy_setopt(curl, CURLOPT_PROTOCOLS_STR, "http,https");
+  curl_easy_setopt(curl, CURLOPT_PROXY, "");  // ignore *_proxy environment variables
+  curl_easy_setopt(curl, CURLOPT_NOSIGNAL, 1L);
+  curl_easy_setopt(curl, CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+  curl_easy_setopt(curl, CURLOPT_USERAGENT, "tidegate-ctl");
+  curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
+
+  long timeout_ms = static_cast<long>(std::max<int64_t>(spec.timeout.count(), 1));
+  curl_easy_setopt(curl, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_LIMIT, 1L);  // bytes per second
+  curl_easy_setopt(curl, CURLOPT_LOW_SPEED_TIME, std::max(1L, (timeout_ms + 999) / 1000));
+
+  curl_easy_setopt(curl, CURLOPT_SSLVERSION, static_cast<long>(CURL_SSLVERSION_TLSv1_2));
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYPEER, 1L);
+  curl_easy_setopt(curl, CURLOPT_SSL_VERIFYHOST, 2L);  // the name or IP address of the URL
+  if (!spec.ca_file.empty()) {
+    curl_easy_setopt(curl, CURLOPT_CAINFO, spec.ca_file.c_str());
+    curl_easy_setopt(curl, CURLOPT_CAPATH,
+                     static_cast<char*>(nullptr));  // that file only, not the system CAs
+  }
+
+  if (spec.method == "GET") {
+    curl_easy_setopt(curl, CURLOPT_HTTPGET, 1L);
+  } else {
+    curl_easy_setopt(curl, CURLOPT_CUSTOMREQUEST, spec.method.c_str());
+  }
+  if (spec.json_body) {
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE_LARGE,
+                     static_cast<curl_off_t>(spec.json_body->size()));
+    curl_easy_setopt(curl, CURLOPT_POSTFIELDS, spec.json_body->data());
+  }
+
+  curl_easy_setopt(curl, CURLOPT_MAXFILESIZE_LARGE, static_cast<curl_off_t>(kMaxResponse));
+  curl_easy_setopt(curl, CURLOPT_WRITEFUNCTION, &OnBody);
+  curl_easy_setopt(curl, CURLOPT_WRITEDATA, transfer);
+  curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, &OnHeader);
+  curl_easy_setopt(curl, CURLOPT_HEADERDATA, transfer);
+}
+
+bool IsTlsError(CURLcode rc) {
+  switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR:
+    case CURLE_PEER_FAILED_VERIFICATION:
+    case CURLE_SSL_CACERT_BADFILE:
+    case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER:
+    case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE:
+    case CURLE_SSL_ENGINE_INITFAILED:
+    case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED:
+    case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+    case CURLE_USE_SSL_FAILED:
+      return true;
+    default:
+      return false;
+  }
+}
+
+// Maps a failed transfer to the caller's error kinds and a message that
+// names the cause (the OS error for a refused connection, as before).
+void Classify(CURL* curl, CURLcode rc, const Transfer& transfer, const HttpTarget& target,
+              const char* error_buffer, HttpError* kind, std::string* error) {
+  std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(rc);
+  curl_off_t connected_us = 0;
+  curl_off_t tls_done_us = 0;
+  curl_easy_getinfo(curl, CURLINFO_CONNECT_TIME_T, &connected_us);
+  curl_easy_getinfo(curl, CURLINFO_APPCONNECT_TIME_T, &tls_done_us);
+  if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_CONNECT) {
+    long os_errno = 0;
+    curl_easy_getinfo(curl, CURLINFO_OS_ERRNO, &os_errno);
+    *kind = HttpError::kConnect;
+    *error = rc == CURLE_COULDNT_CONNECT && os_errno != 0
+                 ? std::strerror(static_cast<int>(os_errno))
+                 : detail;
+  } else if (rc == CURLE_OPERATION_TIMEDOUT && connected_us == 0) {
+    *kind = HttpError::kConnect;
+    *error = "timed out connecting";
+  } else if (rc == CURLE_OPERATION_TIMEDOUT && target.tls && tls_done_us == 0) {
+    *kind = HttpError::kTls;
+    *error = "TLS: timed out in the handshake";
+  } else if (rc == CURLE_OPERATION_TIMEDOUT) {
+    *kind = HttpError::kIo;
+    *error = "timed out waiting for the response";
+  } else if (IsTlsError(rc)) {
+    *kind = HttpError::kTls;
+    *error = "TLS: " + detail;
+  } else if (transfer.too_large || rc == CURLE_FILESIZE_EXCEEDED) {
+    *kind = HttpError::kProtocol;
+    *error = "response too large";
+  } else if (rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE) {
+    *kind = HttpError::kProtocol;
+    *error = "connection closed before the response was complete (" + detail + ")";
+  } else if (rc == CURLE_WEIRD_SERVER_REPLY) {
+    *kind = HttpError::kProtocol;
+    *error = "bad HTTP response: " + detail;
+  } else if (rc == CURLE_SEND_ERROR) {
+    *kind = HttpError::kIo;
+    *error = "send: " + detail;
+  } else if (rc == CURLE_RECV_ERROR) {
+    *kind = HttpError::kIo;
+    *error = "recv: " + detail;
+  } else {
+    *kind = HttpError::kIo;
+    *error = detail;
+  }
+}
 
 }  // namespace
 
@@ -202,29 +242,28 @@ bool ParseAdminUrl(const std::string& url, HttpTarget* target, std::string* erro
     }
     return true;
   }
-  http_parser_url parsed;
-  http_parser_url_init(&parsed);
-  if (http_parser_parse_url(url.data(), url.size(), 0, &parsed) != 0 ||
-      !(parsed.field_set & (1 << UF_SCHEMA)) || !(parsed.field_set & (1 << UF_HOST))) {
+  CurlUrl parsed(curl_url());
+  if (!parsed || curl_url_set(parsed.get(), CURLUPART_URL, url.c_str(), 0) != CURLUE_OK) {
     *error = "admin URL '" + url + "' is not an http:// URL";
     return false;
   }
-  auto field = [&](http_parser_url_fields f) {
-    return url.substr(parsed.field_data[f].off, parsed.field_data[f].len);
-  };
-  std::string schema = field(UF_SCHEMA);
-  if (schema != "http" && schema != "https") {
+  std::string scheme = UrlPart(parsed.get(), CURLUPART_SCHEME);
+  if (scheme != "http" && scheme != "https") {
     *error = "admin URL '" + url + "': only http://, https:// or unix:/path are supported";
     return false;
   }
-  target->tls = schema == "https";
-  target->host = field(UF_HOST);
-  target->port = (parsed.field_set & (1 << UF_PORT)) ? parsed.port : (target->tls ? 443 : 80);
-  if (parsed.field_set & (1 << UF_PATH)) {
-    target->base_path = field(UF_PATH);
-    while (!target->base_path.empty() && target->base_path.back() == '/') {
-      target->base_path.pop_back();
-    }
+  target->tls = scheme == "https";
+  target->host = UrlPart(parsed.get(), CURLUPART_HOST);
+  if (target->host.size() > 2 && target->host.front() == '[' && target->host.back() == ']') {
+    target->host = target->host.substr(1, target->host.size() - 2);
+    std::string zone = UrlPart(parsed.get(), CURLUPART_ZONEID);
+    if (!zone.empty()) target->host += "%" + zone;
+  }
+  std::string port = UrlPart(parsed.get(), CURLUPART_PORT, CURLU_DEFAULT_PORT);
+  target->port = static_cast<uint16_t>(port.empty() ? (target->tls ? 443 : 80) : std::stoi(port));
+  target->base_path = UrlPart(parsed.get(), CURLUPART_PATH);
+  while (!target->base_path.empty() && target->base_path.back() == '/') {
+    target->base_path.pop_back();
   }
   return true;
 }
@@ -233,114 +272,30 @@ bool SendRequest(const HttpTarget& target, const HttpRequestSpec& spec, HttpResp
                  HttpError* kind, std::string* error) {
   *response = HttpResponse{};
   *kind = HttpError::kNone;
-  Socket sock;
-  if (!Connect(target, spec.timeout, &sock, error)) {
+  if (!GlobalInitOnce()) {
     *kind = HttpError::kConnect;
+    *error = "cannot initialise libcurl";
     return false;
   }
-  Channel channel;
-  if (target.tls) {
-    errno = 0;
-    if (!channel.StartTls(sock.fd(), target.host, spec.ca_file, error)) {
-      *kind = HttpError::kTls;
-      return false;
-    }
-  } else {
-    channel.SetPlain(sock.fd());
-  }
-  std::string host =
-      target.unix_path.empty()
-          ? (target.host.find(':') != std::string::npos ? "[" + target.host + "]" : target.host) +
-                ":" + std::to_string(target.port)
-          : "localhost";
-  std::string request = spec.method + " " + target.base_path + spec.path_and_query +
-                        " HTTP/1.1\r\nHost: " + host +
-                        "\r\nUser-Agent: tidegate-ctl\r\nAccept: application/json, "
-                        "text/plain\r\nConnection: close\r\n";
-  if (spec.bearer_token) request += "Authorization: Bearer " + *spec.bearer_token + "\r\n";
-  if (spec.json_body) {
-    request += "Content-Type: application/json\r\nContent-Length: " +
-               std::to_string(spec.json_body->size()) + "\r\n\r\n" + *spec.json_body;
-  } else {
-    request += "Content-Length: 0\r\n\r\n";
-  }
-  size_t sent = 0;
-  while (sent < request.size()) {
-    ssize_t n = channel.Write(request.data() + sent, request.size() - sent);
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) {
-      *kind = HttpError::kIo;
-      *error = std::string("send: ") + std::strerror(errno);
-      return false;
-    }
-    sent += static_cast<size_t>(n);
-  }
-
-  http_parser_settings settings;
-  http_parser_settings_init(&settings);
-  settings.on_header_field = [](http_parser* p, const char* at, size_t len) {
-    ParseState* s = StateOf(p);
-    if (s->in_value) s->FlushHeader();
-    s->header_name.append(at, len);
-    return 0;
-  };
-  settings.on_header_value = [](http_parser* p, const char* at, size_t len) {
-    ParseState* s = StateOf(p);
-    s->in_value = true;
-    s->header_value.append(at, len);
-    return 0;
-  };
-  settings.on_headers_complete = [](http_parser* p) {
-    StateOf(p)->FlushHeader();
-    StateOf(p)->response->status = static_cast<int>(p->status_code);
-    return 0;
-  };
-  settings.on_body = [](http_parser* p, const char* at, size_t len) {
-    StateOf(p)->response->body.append(at, len);
-    return 0;
-  };
-  settings.on_message_complete = [](http_parser* p) {
-    StateOf(p)->complete = true;
-    return 0;
-  };
-  ParseState state{response};
-  http_parser parser;
-  http_parser_init(&parser, HTTP_RESPONSE);
-  parser.data = &state;
-  char buf[16384];
-  constexpr size_t kMaxResponse = 64 << 20;
-  size_t total = 0;
-  while (!state.complete) {
-    errno = 0;
-    ssize_t n = channel.Read(buf, sizeof buf);
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      *kind = HttpError::kIo;
-      *error = errno == EAGAIN || errno == EWOULDBLOCK
-                   ? "timed out waiting for the response"
-                   : std::string("recv: ") + std::strerror(errno);
-      return false;
-    }
-    size_t parsed = http_parser_execute(&parser, &settings, buf, static_cast<size_t>(n));
-    if (HTTP_PARSER_ERRNO(&parser) != HPE_OK || (n > 0 && parsed != static_cast<size_t>(n))) {
-      *kind = HttpError::kProtocol;
-      *error =
-          std::string("bad HTTP response: ") + http_errno_description(HTTP_PARSER_ERRNO(&parser));
-      return false;
-    }
-    if (n == 0) break;  // EOF (already fed to the parser above)
-    total += static_cast<size_t>(n);
-    if (total > kMaxResponse) {
-      *kind = HttpError::kProtocol;
-      *error = "response too large";
-      return false;
-    }
-  }
-  if (!state.complete) {
-    *kind = HttpError::kProtocol;
-    *error = "connection closed before the response was complete";
+  CurlEasy curl(curl_easy_init());
+  if (!curl) {
+    *kind = HttpError::kConnect;
+    *error = "cannot create a libcurl handle";
     return false;
   }
+  std::string url = RequestUrl(target, spec.path_and_query);
+  CurlSlist headers = RequestHeaders(spec);
+  Transfer transfer{response};
+  char error_buffer[CURL_ERROR_SIZE] = {};
+  Configure(curl.get(), target, spec, url, headers.get(), &transfer, error_buffer);
+  CURLcode rc = curl_easy_perform(curl.get());
+  if (rc != CURLE_OK) {
+    Classify(curl.get(), rc, transfer, target, error_buffer, kind, error);
+    return false;
+  }
+  long status = 0;
+  curl_easy_getinfo(curl.get(), CURLINFO_RESPONSE_CODE, &status);
+  response->status = static_cast<int>(status);
   return true;
 }
 

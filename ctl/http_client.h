@@ -1,11 +1,15 @@
-// A small blocking HTTP/1.1 client for `tidegate ctl`: one request per
-// connection ("Connection: close"), responses parsed with libhttp-parser.
+// A small blocking HTTP/1.1 client for `tidegate ctl`, on libcurl: one curl
+// easy handle, hence one connection, per request.
 //
 // Contract: blocking, for the CLI only (never on a proxy thread). Thread-safe
-// (no shared state). Host names are resolved with getaddrinfo.
+// (no shared state; libcurl's global init runs once, guarded). Proxy
+// environment variables (http_proxy, https_proxy, ...) are ignored: the
+// bearer token goes straight to the admin endpoint. Redirects are not
+// followed.
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -35,17 +39,26 @@ struct HttpRequestSpec {
   std::string path_and_query;  // "/v1/audit?limit=5"
   std::optional<std::string> bearer_token;
   std::optional<std::string> json_body;
-  std::chrono::milliseconds timeout{10'000};  // connect, and each read/write
+  // Bounds the connection (TCP and TLS handshake), and then how long the
+  // transfer may go without progress (whole seconds, at least 1 s).
+  std::chrono::milliseconds timeout{10'000};
   // https: the server certificate is verified against this PEM file of CA
   // certificates, or the system's default CAs when empty, and must name the
   // URL's host (DNS name or IP address). TLS 1.2 at least.
   std::string ca_file;
 };
 
+// kConnect: name resolution or connection failed, or timed out (nothing was
+// sent). kTls: handshake, certificate verification or CA file. kIo: sending
+// or receiving failed, or timed out, after connecting. kProtocol: the answer
+// is not a complete HTTP response, or is too large.
 enum class HttpError { kNone, kConnect, kTls, kIo, kProtocol };
 
-// Sends the request and reads the whole response. On failure returns false,
-// sets *kind and *error (e.g. "connect: Connection refused").
+// Sends the request and reads the whole response (at most 64 MiB). Any HTTP
+// status is a success here (the caller reads response->status). On failure
+// returns false and sets *kind and *error (e.g. "Connection refused",
+// "TLS: SSL certificate problem: self-signed certificate", "timed out
+// waiting for the response").
 bool SendRequest(const HttpTarget& target, const HttpRequestSpec& spec, HttpResponse* response,
                  HttpError* kind, std::string* error);
 

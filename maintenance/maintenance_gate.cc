@@ -9,7 +9,7 @@
 #include "maintenance/cidr_match.h"
 #include "maintenance/request_fields.h"
 #include "pages/language.h"
-#include "proxy/builtin_routes.h"
+#include "proxy/builtin_router.h"
 #include "proxy/error_pages.h"
 #include "proxy/path_normalizer.h"
 
@@ -37,7 +37,7 @@ class MaintenanceGateFilter : public proxy::StreamFilter {
                                    &wants_body);
     if (outcome == MaintenanceGateFactory::Outcome::kBlocked) {
       callbacks_.SendLocalReply(reply.status, std::move(reply.headers), std::move(reply.body),
-                                "maintenance");
+                                proxy::Answerer::kMaintenance);
       return proxy::FilterStatus::kStop;
     }
     if (wants_body) {
@@ -64,7 +64,7 @@ class MaintenanceGateFilter : public proxy::StreamFilter {
         factory_.Decide(*head_, callbacks_.stream_info(), active_, now_, &fields, &reply);
     if (outcome == MaintenanceGateFactory::Outcome::kBlocked) {
       callbacks_.SendLocalReply(reply.status, std::move(reply.headers), std::move(reply.body),
-                                "maintenance");
+                                proxy::Answerer::kMaintenance);
     } else {
       callbacks_.ContinueRequest();
     }

@@ -1,7 +1,7 @@
 // The maintenance gate: the request filter that answers 503 for a feature
 // under maintenance while the rest of the shop keeps working.
 //
-// Per request (after the built-in routes, before the waiting room):
+// Per request (after the built-in router and the banner, before the waiting room):
 //   1. CreateFilter() reads the operators' run-time state (lock-free,
 //      proxy::Published::Get) and the configured windows at the wall clock
 //      now. When no feature is under maintenance it returns nullptr: the

@@ -51,8 +51,8 @@ struct AccessRecord {
   uint64_t request_bytes = 0, response_bytes = 0;
   std::chrono::microseconds duration{0}, upstream_duration{0};
   std::string_view upstream_addr;  // "" when not forwarded
-  std::string_view answered_by;    // "origin" | "builtin" | "proxy" (local error reply);
-                                   // later "queue", "maintenance"
+  std::string_view answered_by;    // AnswererName() (proxy/answerer.h): "origin", "proxy"
+                                   // (local error reply), "builtin", "maintenance", …
   bool tls = false;
   int worker = 0;
 };

@@ -4,8 +4,8 @@
 // responses.
 //
 // Contract: owned by its Worker; worker thread only. Closing never deletes
-// the object in place: Close() releases the socket state and hands the
-// object to the worker, which buries it (deferred delete).
+// the object in place: CloseNow() releases the socket state and hands the
+// object to the worker (OnConnectionClosed), which buries it (deferred delete).
 // Deadlines (one timer): new connection → header_timeout for the first
 // request; first byte of a request head → header_timeout (absolute); end of
 // head → body_timeout (absolute, when a body follows); between requests →

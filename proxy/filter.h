@@ -1,5 +1,5 @@
-// The filter interface every request feature plugs into (built-in routes now;
-// maintenance gate, waiting room, session control and banner injection later).
+// The filter interface every request feature plugs into (built-in routes,
+// status page, banner, maintenance gate, waiting room; see app/filter_chain.cc).
 //
 // Model (Envoy-like):
 // * A FilterFactory is built once per configuration snapshot, validated and
@@ -30,6 +30,15 @@
 //                       prepend). end_stream is true exactly once, on the last
 //                       call (chunk may then be empty). Called only when the
 //                       filter returned true from WantsResponseBody().
+//   OnDestroy         — exactly once per filter, when the exchange ends or is
+//                       torn down (answered, client gone, connection closed,
+//                       worker stopping), before the filter is destroyed.
+//                       A filter cancels its pending asynchronous work here
+//                       (a store call whose reply must no longer reach it).
+//                       It may run while one of the filter's own methods is
+//                       on the stack (a local reply ends the exchange from
+//                       inside OnRequestHeaders or a store callback); after
+//                       it, the stream calls no other method of the filter.
 #pragma once
 
 #include <event2/buffer.h>
@@ -40,9 +49,9 @@
 #include <string_view>
 #include <vector>
 
+#include "proxy/answerer.h"
 #include "proxy/http_message.h"
-
-struct event_base;
+#include "proxy/worker_context.h"
 
 namespace tidegate::proxy {
 
@@ -52,10 +61,6 @@ enum class FilterStatus { kContinue, kStop };
 struct StreamInfo {
   std::string_view client_ip;
   bool tls = false;
-  int worker = 0;
-  // The worker's event loop (for a filter whose work completes later on the
-  // same worker, e.g. a Redis reply).
-  event_base* loop = nullptr;
 };
 
 class FilterCallbacks {
@@ -65,9 +70,9 @@ class FilterCallbacks {
   // the remaining request filters are skipped. `headers` must not contain
   // framing or Connection fields (the core sets them). A HEAD request gets
   // the head only. Call at most once, on the worker thread. `answered_by`
-  // names the feature in the access log ("builtin", "maintenance", "queue").
+  // names the feature in the access log and the per-answerer counters.
   virtual void SendLocalReply(int status, HeaderList headers, std::string body,
-                              std::string_view answered_by = "builtin") = 0;
+                              Answerer answered_by) = 0;
   // Resumes the chain after the calling filter returned kStop without a
   // local reply. Must be called on the worker thread, at most once.
   virtual void ContinueRequest() = 0;
@@ -86,11 +91,14 @@ class FilterCallbacks {
   // its prefix. `body` is only valid during on_ready. Returns false (nothing
   // buffered, decide without the body) when the request has no body or the
   // implementation does not buffer.
-  virtual bool BufferRequestBody(size_t max_bytes,
-                                 std::function<void(const evbuffer* body, bool complete)> on_ready) {
+  virtual bool BufferRequestBody(
+      size_t max_bytes, std::function<void(const evbuffer* body, bool complete)> on_ready) {
     return false;
   }
   virtual const StreamInfo& stream_info() const = 0;
+  // The worker running the exchange (its loop, its index); outlives every
+  // filter of the exchange.
+  virtual const WorkerContext& worker() const = 0;
 };
 
 class StreamFilter {
@@ -100,6 +108,8 @@ class StreamFilter {
   virtual void OnResponseHeaders(ResponseHead& head) {}
   virtual bool WantsResponseBody() const { return false; }
   virtual void OnResponseBody(evbuffer* chunk, bool end_stream) {}
+  // See "OnDestroy" above: cancel pending asynchronous work.
+  virtual void OnDestroy() {}
 };
 
 class FilterFactory {

@@ -1,5 +1,5 @@
 // HealthBoard: which parts of this instance run degraded now, for
-// /.tidegate/health (proxy/builtin_routes.h). A part is a short name such as
+// /.tidegate/health (proxy/health_route.h). A part is a short name such as
 // "state_store" or "room:shop"; its detail says why ("redis: connection
 // refused").
 //

@@ -1,6 +1,6 @@
 // The one adapter between tidegate and the packaged HTTP/1.x parser
-// (Debian's libhttp-parser, <http_parser.h>). Nothing else includes
-// http_parser.h.
+// (Debian's libhttp-parser, <http_parser.h>). Only the codec's files
+// (proxy/http1_*) and the integration tests' reader include http_parser.h.
 //
 // Contract:
 // * Push parser. Execute() consumes bytes and calls the Callbacks
@@ -21,8 +21,8 @@
 // * Callbacks may call Pause(); Execute then returns early and a later
 //   Execute() continues where it left off.
 //
-// Choices made by the implementation (proxy/http1_codec.cc, with the checks
-// in http1_head.cc and http1_validate.cc; added by the codec engineer):
+// Choices made by the implementation (proxy/http1_codec.cc, http1_callbacks.cc,
+// with the checks in http1_head.cc and http1_validate.cc):
 // * Requests: every framing or syntax violation is 400 (unknown transfer
 //   codings too, not 501); CONNECT is 400 (no tunnels); an unknown method
 //   token is 501; a version other than HTTP/1.0 or 1.1 is 505; two
@@ -56,15 +56,15 @@
 namespace tidegate::proxy {
 
 struct ParseLimits {
-  uint32_t max_request_line = 8192;  // → 414
-  uint32_t max_header_bytes = 32768; // total header section → 431
-  uint32_t max_headers = 100;        // → 431
+  uint32_t max_request_line = 8192;     // → 414
+  uint32_t max_header_bytes = 32768;    // total header section → 431
+  uint32_t max_headers = 100;           // → 431
   uint64_t max_body_bytes = 16u << 20;  // declared or streamed request body → 413 (0 = no limit)
 };
 
 struct ParseError {
-  int status = 0;           // 0 = no error; else the HTTP status to answer with
-  std::string reason;       // short, for logs: "content-length with transfer-encoding"
+  int status = 0;      // 0 = no error; else the HTTP status to answer with
+  std::string reason;  // short, for logs: "content-length with transfer-encoding"
 };
 
 class Http1Parser {

@@ -10,7 +10,14 @@ namespace tidegate::proxy {
 Stream::Stream(ClientConnection& connection, Worker& worker)
     : connection_(connection), worker_(worker) {}
 
-Stream::~Stream() { UpstreamConnection::Discard(std::move(upstream_)); }
+Stream::~Stream() {
+  // An exchange still running (the worker stops, the connection is freed
+  // without Abort): its filters still get OnDestroy before they go.
+  if (phase_ != Phase::kIdle) EndFilters();
+  UpstreamConnection::Discard(std::move(upstream_));
+}
+
+const WorkerContext& Stream::worker() const { return worker_.context(); }
 
 bool Stream::AcceptsBody() const {
   if (buffering()) return true;  // a filter waits for the body's first bytes
@@ -28,13 +35,11 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   upstream_start_ = upstream_end_ = start_;
   info_.client_ip = connection_.client_ip();
   info_.tls = connection_.tls();
-  info_.worker = worker_.index();
-  info_.loop = worker_.base();
   req_ = RequestFlags{};
   resp_ = ResponseFlags{};
   out_framing_ = OutFraming::kNone;
   status_ = 0;
-  answered_by_ = "proxy";
+  answered_by_ = Answerer::kProxy;
   request_bytes_ = response_bytes_ = 0;
   on_body_ready_ = nullptr;
   if (held_body_) evbuffer_drain(held_body_.get(), evbuffer_get_length(held_body_.get()));
@@ -94,7 +99,7 @@ void Stream::DeliverHeldBody() {
 }
 
 void Stream::SendLocalReply(int status, HeaderList headers, std::string body,
-                            std::string_view answered_by) {
+                            Answerer answered_by) {
   if (phase_ != Phase::kFilters && phase_ != Phase::kHeld) return;
   answered_by_ = answered_by;
   WriteLocalResponse(status, headers, body, /*force_close=*/false);
@@ -106,7 +111,7 @@ bool Stream::ClientWantsKeepAlive() const {
 }
 
 void Stream::SendProxyError(int status) {
-  answered_by_ = "proxy";
+  answered_by_ = Answerer::kProxy;
   ErrorPage page = MakeErrorPage(status, WantsJson(request_.headers.Find("Accept")));
   HeaderList headers;
   headers.Add("Content-Type", std::move(page.content_type));
@@ -117,7 +122,10 @@ void Stream::SendProxyError(int status) {
 
 void Stream::FailRequest(int status) {
   if (phase_ == Phase::kIdle) {
-    // A request that never got a valid head: log what we have.
+    // A request that never got a valid head: log what we have. Filters
+    // left from a previous exchange already had OnDestroy: drop them so
+    // this exchange's end does not call it twice.
+    filters_.clear();
     request_ = RequestHead{};
     request_.method = "-";
     response_ = ResponseHead{};
@@ -125,12 +133,11 @@ void Stream::FailRequest(int status) {
     start_ = upstream_start_ = upstream_end_ = std::chrono::steady_clock::now();
     info_.client_ip = connection_.client_ip();
     info_.tls = connection_.tls();
-    info_.worker = worker_.index();
     request_bytes_ = response_bytes_ = 0;
   }
   phase_ = Phase::kFilters;  // any state that may answer
   UpstreamConnection::Discard(std::move(upstream_));
-  answered_by_ = "proxy";
+  answered_by_ = Answerer::kProxy;
   ErrorPage page = MakeErrorPage(status, WantsJson(request_.headers.Find("Accept")));
   HeaderList headers;
   headers.Add("Content-Type", std::move(page.content_type));
@@ -182,10 +189,15 @@ void Stream::Abort(int status_if_unanswered) {
 }
 
 void Stream::Reset() {
+  EndFilters();  // the exchange ends here (Finish or Abort), once
   phase_ = Phase::kIdle;
   req_.upstream_blocked = false;
   on_body_ready_ = nullptr;  // may hold a filter's state; filters go at Recycle()
   snapshot_ = nullptr;
+}
+
+void Stream::EndFilters() {
+  for (const std::unique_ptr<StreamFilter>& filter : filters_) filter->OnDestroy();
 }
 
 void Stream::Recycle() {
@@ -200,19 +212,9 @@ void Stream::LogExchange() {
   WorkerStats& stats = worker_.mutable_stats();
   int status_class = status_ / 100;
   stats.responses_by_class[status_class >= 1 && status_class <= 5 ? status_class : 0].Inc();
-  if (answered_by_ == "origin") {
-    stats.answered_origin.Inc();
-  } else if (answered_by_ == "proxy") {
-    stats.answered_proxy.Inc();
-  } else if (answered_by_ == "maintenance") {
-    stats.answered_maintenance.Inc();
-  } else if (answered_by_ == "queue") {
-    stats.answered_queue.Inc();
-  } else {
-    stats.answered_builtin.Inc();
-  }
+  stats.answered_by(answered_by_).Inc();
   auto now = std::chrono::steady_clock::now();
-  bool origin_involved = answered_by_ == "origin" || upstream_end_ != upstream_start_;
+  bool origin_involved = answered_by_ == Answerer::kOrigin || upstream_end_ != upstream_start_;
   stats.request_duration.Record(
       std::chrono::duration_cast<std::chrono::microseconds>(now - start_).count());
   if (origin_involved) {
@@ -243,9 +245,9 @@ void Stream::LogExchange() {
       record.upstream_addr = snapshot_->upstreams[server_index_].text;
     }
   }
-  record.answered_by = answered_by_;
+  record.answered_by = AnswererName(answered_by_);
   record.tls = info_.tls;
-  record.worker = info_.worker;
+  record.worker = worker_.index();
   sink->Write(record);
 }
 

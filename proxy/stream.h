@@ -62,11 +62,12 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
 
   // FilterCallbacks
   void SendLocalReply(int status, HeaderList headers, std::string body,
-                      std::string_view answered_by) override;
+                      Answerer answered_by) override;
   void ContinueRequest() override;
   bool BufferRequestBody(size_t max_bytes,
                          std::function<void(const evbuffer*, bool)> on_ready) override;
   const StreamInfo& stream_info() const override { return info_; }
+  const WorkerContext& worker() const override;
 
   // UpstreamConnection::Handler
   void OnUpstreamResponseHead(ResponseHead&& head) override;
@@ -103,6 +104,8 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   void Finish(bool keep_alive);
   void LogExchange();
   void Reset();
+  // Tells every filter of the exchange it ends (StreamFilter::OnDestroy).
+  void EndFilters();
   bool ClientWantsKeepAlive() const;
 
   // ---- request side (stream_request.cc) ----
@@ -144,7 +147,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   ResponseFlags resp_;
   OutFraming out_framing_ = OutFraming::kNone;
   int status_ = 0;
-  std::string_view answered_by_ = "proxy";
+  Answerer answered_by_ = Answerer::kProxy;
   uint64_t request_bytes_ = 0;
   uint64_t response_bytes_ = 0;
   std::chrono::system_clock::time_point start_wall_;

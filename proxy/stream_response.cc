@@ -43,7 +43,7 @@ void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
   evbuffer_add(out, scratch.data(), scratch.size());
   resp_.head_sent = true;
   status_ = response_.status;
-  answered_by_ = "origin";
+  answered_by_ = Answerer::kOrigin;
   if (resp_.body_filters && !body_scratch_) body_scratch_.reset(evbuffer_new());
 }
 

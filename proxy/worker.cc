@@ -14,6 +14,8 @@ namespace tidegate::proxy {
 
 Worker::Worker(Options options, std::shared_ptr<const Snapshot> snapshot)
     : options_(std::move(options)), base_(event_base_new()), snapshot_(std::move(snapshot)) {
+  context_.loop = base_.get();
+  context_.index = options_.index;
   graveyard_ = std::make_unique<Graveyard>(base_.get());
   flush_queue_ = std::make_unique<FlushQueue>(base_.get());
   pool_ =

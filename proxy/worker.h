@@ -25,6 +25,7 @@
 #include "proxy/libevent_handles.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_pool.h"
+#include "proxy/worker_context.h"
 #include "proxy/worker_stats.h"
 
 namespace tidegate::proxy {
@@ -68,6 +69,8 @@ class Worker {
 
   // ---- worker thread only ----
   event_base* base() const { return base_.get(); }
+  // What filters see of this worker (loop, index).
+  const WorkerContext& context() const { return context_; }
   const std::shared_ptr<const Snapshot>& snapshot() const { return snapshot_; }
   WorkerStats& mutable_stats() { return stats_; }
   UpstreamPool& pool() { return *pool_; }
@@ -96,6 +99,7 @@ class Worker {
 
   Options options_;
   EventBasePtr base_;
+  WorkerContext context_;
   std::shared_ptr<const Snapshot> snapshot_;
   std::unique_ptr<Graveyard> graveyard_;
   std::unique_ptr<FlushQueue> flush_queue_;

@@ -10,6 +10,8 @@
 #include <cstdint>
 #include <iterator>
 
+#include "proxy/answerer.h"
+
 namespace tidegate::proxy {
 
 class Counter {
@@ -55,8 +57,10 @@ struct WorkerStats {
   // Finished exchanges by status class: [1]=1xx … [5]=5xx, [0]=no status
   // (client went away before a response head).
   Counter responses_by_class[6];
-  // Who answered.
-  Counter answered_origin, answered_builtin, answered_proxy, answered_maintenance, answered_queue;
+  // Who answered: one counter per Answerer value (index static_cast<size_t>).
+  Counter answered[kAnswererCount];
+  Counter& answered_by(Answerer a) { return answered[static_cast<size_t>(a)]; }
+  const Counter& answered_by(Answerer a) const { return answered[static_cast<size_t>(a)]; }
   // Origin failures by kind.
   Counter origin_connect_refused, origin_connect_timeout, origin_response_timeout,
       origin_read_timeout, origin_reset, origin_bad_response, origin_closed_early, origin_retries;

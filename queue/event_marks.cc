@@ -4,14 +4,15 @@ namespace tidegate::queue {
 
 EventMarks::EventMarks() : cells_(std::make_shared<Cells>()) {}
 
-std::optional<uint64_t> EventMarks::Get(RoomStore& store, const std::string& name, int64_t now_ms) {
+std::optional<uint64_t> EventMarks::Get(RoomStore& store, const StoreCaller& caller,
+                                        const std::string& name, int64_t now_ms) {
   {
     std::lock_guard<std::mutex> lock(cells_->mutex);
     if (auto it = cells_->known.find(name); it != cells_->known.end()) return it->second;
     if (!cells_->pending.insert(name).second) return std::nullopt;  // already asked
   }
   std::weak_ptr<Cells> weak = cells_;
-  store.Mark(name, now_ms, [weak, name](const StoreResult<uint64_t>& r) {
+  store.Mark(caller, name, now_ms, [weak, name](const StoreResult<uint64_t>& r) {
     std::shared_ptr<Cells> cells = weak.lock();
     if (!cells) return;
     std::lock_guard<std::mutex> lock(cells->mutex);
@@ -23,17 +24,17 @@ std::optional<uint64_t> EventMarks::Get(RoomStore& store, const std::string& nam
   return std::nullopt;
 }
 
-std::vector<EventMarksView> EventMarks::Ensure(RoomStore& store,
+std::vector<EventMarksView> EventMarks::Ensure(RoomStore& store, const StoreCaller& caller,
                                                const std::vector<config::RoomEventConfig>& events,
                                                int64_t now_ms) {
   std::vector<EventMarksView> out(events.size());
   for (size_t i = 0; i < events.size(); ++i) {
     const config::RoomEventConfig& e = events[i];
     if (now_ms < ToUnixMs(e.prequeue_start)) break;  // sorted by prequeue_start
-    out[i].prequeue = Get(store, PrequeueMarkName(e.name), now_ms);
+    out[i].prequeue = Get(store, caller, PrequeueMarkName(e.name), now_ms);
     // The start mark only once the pre-queue mark is recorded: prequeue <= start.
     if (out[i].prequeue && now_ms >= ToUnixMs(e.start)) {
-      out[i].start = Get(store, StartMarkName(e.name), now_ms);
+      out[i].start = Get(store, caller, StartMarkName(e.name), now_ms);
     }
     if (out[i].prequeue) {
       std::lock_guard<std::mutex> lock(cells_->mutex);
@@ -43,8 +44,8 @@ std::vector<EventMarksView> EventMarks::Ensure(RoomStore& store,
   return out;
 }
 
-void EventMarks::Take(RoomStore& store, const std::vector<config::RoomEventConfig>& events,
-                      int64_t now_ms) {
+void EventMarks::Take(RoomStore& store, const StoreCaller& caller,
+                      const std::vector<config::RoomEventConfig>& events, int64_t now_ms) {
   {
     std::lock_guard<std::mutex> lock(cells_->mutex);
     bool known = true;
@@ -59,7 +60,7 @@ void EventMarks::Take(RoomStore& store, const std::vector<config::RoomEventConfi
     }
     if (known) return;
   }
-  Ensure(store, events, now_ms);
+  Ensure(store, caller, events, now_ms);
 }
 
 }  // namespace tidegate::queue

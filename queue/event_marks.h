@@ -32,21 +32,24 @@ class EventMarks {
  public:
   EventMarks();
 
+  // `caller` is the worker asking (the store call's StoreCaller).
   // The mark `name` when known; otherwise asks `store` for it (unless a
   // request is already pending) and returns what is known after that.
-  std::optional<uint64_t> Get(RoomStore& store, const std::string& name, int64_t now_ms);
+  std::optional<uint64_t> Get(RoomStore& store, const StoreCaller& caller, const std::string& name,
+                              int64_t now_ms);
 
   // Takes (or fetches) the marks every event begun at `now_ms` needs, in
   // order — the pre-queue mark before the start mark — and returns what is
   // known, one entry per event (empty optionals for events not begun).
-  std::vector<EventMarksView> Ensure(RoomStore& store,
+  std::vector<EventMarksView> Ensure(RoomStore& store, const StoreCaller& caller,
                                      const std::vector<config::RoomEventConfig>& events,
                                      int64_t now_ms);
 
   // The same without the result, for every request of a room with events
   // (WaitingRoom::Limits): once the marks are known, one lock and no
   // allocation.
-  void Take(RoomStore& store, const std::vector<config::RoomEventConfig>& events, int64_t now_ms);
+  void Take(RoomStore& store, const StoreCaller& caller,
+            const std::vector<config::RoomEventConfig>& events, int64_t now_ms);
 
  private:
   struct Cells {

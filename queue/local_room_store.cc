@@ -14,35 +14,38 @@ void LocalRoomStore::Run(const RoomLimits& limits, int64_t now_ms, const Done<T>
   if (done) done(result);
 }
 
-void LocalRoomStore::Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
-                            Done<ArriveOutcome> done) {
+void LocalRoomStore::Arrive(const StoreCaller& /*caller*/, const RoomLimits& limits, int64_t now_ms,
+                            bool may_admit_directly, Done<ArriveOutcome> done) {
   Run(limits, now_ms, done, [&] { return ArriveStep(state_, limits, now_ms, may_admit_directly); });
 }
 
-void LocalRoomStore::Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
-                           Done<ClaimOutcome> done) {
+void LocalRoomStore::Claim(const StoreCaller& /*caller*/, const RoomLimits& limits, int64_t now_ms,
+                           uint64_t number, Done<ClaimOutcome> done) {
   Run(limits, now_ms, done, [&] { return ClaimStep(state_, limits, now_ms, number); });
 }
 
-void LocalRoomStore::Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) {
+void LocalRoomStore::Admit(const StoreCaller& /*caller*/, const RoomLimits& limits, int64_t now_ms,
+                           Done<int64_t> done) {
   Run(limits, now_ms, done, [&] { return AdmitStep(state_, limits, now_ms); });
 }
 
-void LocalRoomStore::RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
-                                  Done<int64_t> done) {
+void LocalRoomStore::RenewSession(const StoreCaller& /*caller*/, const RoomLimits& limits,
+                                  int64_t now_ms, int64_t old_bucket, Done<int64_t> done) {
   Run(limits, now_ms, done, [&] { return RenewStep(state_, limits, now_ms, old_bucket); });
 }
 
-void LocalRoomStore::EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
-                                Done<bool> done) {
+void LocalRoomStore::EndSession(const StoreCaller& /*caller*/, const RoomLimits& limits,
+                                int64_t now_ms, int64_t bucket, Done<bool> done) {
   Run(limits, now_ms, done, [&] { return EndStep(state_, limits, now_ms, bucket); });
 }
 
-void LocalRoomStore::Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) {
+void LocalRoomStore::Tick(const StoreCaller& /*caller*/, const RoomLimits& limits, int64_t now_ms,
+                          Done<RoomCounters> done) {
   Run(limits, now_ms, done, [&] { return TickStep(state_, limits, now_ms); });
 }
 
-void LocalRoomStore::Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) {
+void LocalRoomStore::Mark(const StoreCaller& /*caller*/, const std::string& name, int64_t now_ms,
+                          Done<uint64_t> done) {
   StoreResult<uint64_t> result;
   {
     std::lock_guard<std::mutex> lock(mutex_);

@@ -20,17 +20,20 @@ namespace tidegate::queue {
 
 class LocalRoomStore : public RoomStore {
  public:
-  void Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
-              Done<ArriveOutcome> done) override;
-  void Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
+  void Arrive(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+              bool may_admit_directly, Done<ArriveOutcome> done) override;
+  void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms, uint64_t number,
              Done<ClaimOutcome> done) override;
-  void Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) override;
-  void RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
-                    Done<int64_t> done) override;
-  void EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
-                  Done<bool> done) override;
-  void Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) override;
-  void Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) override;
+  void Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+             Done<int64_t> done) override;
+  void RenewSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                    int64_t old_bucket, Done<int64_t> done) override;
+  void EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                  int64_t bucket, Done<bool> done) override;
+  void Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+            Done<RoomCounters> done) override;
+  void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
+            Done<uint64_t> done) override;
   RoomCounters Snapshot() const override;
 
  private:

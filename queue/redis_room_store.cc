@@ -1,7 +1,5 @@
 #include "queue/redis_room_store.h"
 
-#include <openssl/sha.h>
-
 #include <cstdio>
 #include <cstdlib>
 
@@ -14,28 +12,13 @@ enum Op { kArriveOp, kClaimOp, kAdmitOp, kRenewOp, kEndOp, kTickOp, kMarkOp, kOp
 
 constexpr size_t kReplyFields = 9;
 
-std::string Sha1Hex(const std::string& text) {
-  unsigned char digest[SHA_DIGEST_LENGTH];
-  SHA1(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
-  static const char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned char c : digest) {
-    out += kHex[c >> 4];
-    out += kHex[c & 15];
-  }
-  return out;
+redis::ScriptRunner MakeScript(std::string_view body) {
+  return redis::ScriptRunner(std::string(scripts::kPrelude) + std::string(body));
 }
 
-RoomScript MakeScript(std::string_view body) {
-  RoomScript s;
-  s.source = std::string(scripts::kPrelude) + std::string(body);
-  s.sha1 = Sha1Hex(s.source);
-  return s;
-}
-
-bool ParseNumber(const admin::RedisReply& r, double* out) {
-  if (r.type != admin::RedisReply::Type::kString && r.type != admin::RedisReply::Type::kStatus) {
-    if (r.type != admin::RedisReply::Type::kInteger) return false;
+bool ParseNumber(const redis::RedisReply& r, double* out) {
+  if (r.type != redis::RedisReply::Type::kString && r.type != redis::RedisReply::Type::kStatus) {
+    if (r.type != redis::RedisReply::Type::kInteger) return false;
     *out = static_cast<double>(r.integer);
     return true;
   }
@@ -50,7 +33,7 @@ uint64_t U64(double v) { return v <= 0 ? 0 : static_cast<uint64_t>(v); }
 
 // ---- RedisRoomLink ----
 
-RedisRoomLink::RedisRoomLink(event_base* loop, admin::RedisConnection::Options options)
+RedisRoomLink::RedisRoomLink(event_base* loop, redis::RedisConnection::Options options)
     : connection_(loop, std::move(options),
                   [this](bool up, const std::string& error) { OnStatus(up, error); }) {
   connection_.Start();
@@ -64,82 +47,54 @@ void RedisRoomLink::OnStatus(bool up, const std::string& error) {
   waiting.swap(waiting_);
   for (Waiting& w : waiting) {
     if (up) {
-      Send(std::move(w.command), std::move(w.fallback_source), std::move(w.done));
+      w.script->Run(connection_, w.keys, w.args, std::move(w.done));
     } else {
-      admin::RedisResult result;
+      redis::RedisResult result;
       result.error = "redis: " + error;
       if (w.done) w.done(std::move(result));
     }
   }
 }
 
-void RedisRoomLink::Eval(const RoomScript& script, const std::vector<std::string>& keys,
-                         const std::vector<std::string>& args,
-                         admin::RedisConnection::ReplyCallback done) {
-  std::vector<std::string> command;
-  command.reserve(3 + keys.size() + args.size());
-  command.push_back("EVALSHA");
-  command.push_back(script.sha1);
-  command.push_back(std::to_string(keys.size()));
-  command.insert(command.end(), keys.begin(), keys.end());
-  command.insert(command.end(), args.begin(), args.end());
+void RedisRoomLink::Eval(const redis::ScriptRunner& script, const std::vector<std::string>& keys,
+                         std::vector<std::string> args,
+                         redis::RedisConnection::ReplyCallback done) {
   if (state_ == State::kConnecting && !connection_.connected()) {
-    waiting_.push_back({std::move(command), script.source, std::move(done)});
+    waiting_.push_back({&script, keys, std::move(args), std::move(done)});
     return;
   }
-  Send(std::move(command), script.source, std::move(done));
-}
-
-void RedisRoomLink::Send(std::vector<std::string> command, std::string fallback_source,
-                         admin::RedisConnection::ReplyCallback done) {
-  // EVALSHA first; a Redis that does not know the script (restarted, or
-  // SCRIPT FLUSH) answers NOSCRIPT: send the source once with EVAL.
-  auto retry = std::make_shared<std::vector<std::string>>(command);
-  connection_.Command(command, [this, retry, source = std::move(fallback_source),
-                                done = std::move(done)](admin::RedisResult result) mutable {
-    if (!result.ok && result.error.find("NOSCRIPT") != std::string::npos) {
-      (*retry)[0] = "EVAL";
-      (*retry)[1] = std::move(source);
-      connection_.Command(*retry, std::move(done));
-      return;
-    }
-    if (done) done(std::move(result));
-  });
+  script.Run(connection_, keys, args, std::move(done));
 }
 
 // ---- RedisRoomLinks ----
 
-RedisRoomLinks::RedisRoomLinks(admin::RedisConnection::Options options)
-    : options_(std::move(options)) {}
+RedisRoomLinks::RedisRoomLinks(redis::RedisConnection::Options options, int workers)
+    : options_(std::move(options)), slots_(workers > 0 ? workers : 0) {}
 
 RedisRoomLinks::~RedisRoomLinks() { CloseAll(); }
 
-void RedisRoomLinks::Bind(event_base* loop) {
-  if (loop == nullptr) return;
-  std::lock_guard<std::mutex> lock(mutex_);
-  if (closed_) return;
-  Entry& e = links_[std::this_thread::get_id()];
-  if (e.loop == loop && e.link) return;
-  // A new thread (or, in tests, a new loop on the same thread).
-  e.link.reset();
-  e.loop = loop;
-  e.link = std::make_unique<RedisRoomLink>(loop, options_);
-}
-
-RedisRoomLink* RedisRoomLinks::ForThisThread() {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto it = links_.find(std::this_thread::get_id());
-  return it == links_.end() ? nullptr : it->second.link.get();
+RedisRoomLink* RedisRoomLinks::For(const StoreCaller& caller) {
+  if (caller.loop == nullptr || caller.worker < 0 ||
+      static_cast<size_t>(caller.worker) >= slots_.size() ||
+      closed_.load(std::memory_order_acquire)) {
+    return nullptr;
+  }
+  Slot& slot = slots_[caller.worker];
+  if (slot.loop != caller.loop || !slot.link) {
+    // The worker's first call (or, in tests, a new loop for index 0).
+    slot.link.reset();
+    slot.loop = caller.loop;
+    slot.link = std::make_unique<RedisRoomLink>(caller.loop, options_);
+  }
+  return slot.link.get();
 }
 
 void RedisRoomLinks::CloseAll() {
-  std::map<std::thread::id, Entry> links;
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    closed_ = true;
-    links.swap(links_);
+  closed_.store(true, std::memory_order_release);
+  for (Slot& slot : slots_) {
+    slot.link.reset();
+    slot.loop = nullptr;
   }
-  links.clear();
 }
 
 // ---- RedisRoomStore ----
@@ -152,14 +107,12 @@ RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options
        {"s", "sessions", "admissions", "claims", "invitations", "marks", "cohorts"}) {
     keys_.push_back(base + suffix);
   }
-  scripts_.resize(kOpCount);
-  scripts_[kArriveOp] = MakeScript(scripts::kArrive);
-  scripts_[kClaimOp] = MakeScript(scripts::kClaim);
-  scripts_[kAdmitOp] = MakeScript(scripts::kAdmit);
-  scripts_[kRenewOp] = MakeScript(scripts::kRenew);
-  scripts_[kEndOp] = MakeScript(scripts::kEnd);
-  scripts_[kTickOp] = MakeScript(scripts::kTick);
-  scripts_[kMarkOp] = MakeScript(scripts::kMark);
+  // In Op order.
+  scripts_.reserve(kOpCount);
+  for (std::string_view body : {scripts::kArrive, scripts::kClaim, scripts::kAdmit, scripts::kRenew,
+                                scripts::kEnd, scripts::kTick, scripts::kMark}) {
+    scripts_.push_back(MakeScript(body));
+  }
 }
 
 void RedisRoomStore::Remember(const RoomCounters& c) {
@@ -179,13 +132,14 @@ void RedisRoomStore::RaiseTicketsFloor(uint64_t tickets) {
   }
 }
 
-void RedisRoomStore::Run(int op, const RoomLimits& limits, int64_t now_ms, std::string extra,
-                         Convert done) {
-  RedisRoomLink* link = links_ == nullptr ? nullptr : links_->ForThisThread();
+void RedisRoomStore::Run(int op, const StoreCaller& caller, const RoomLimits& limits,
+                         int64_t now_ms, std::string extra, Convert done) {
+  RedisRoomLink* link = links_ == nullptr ? nullptr : links_->For(caller);
   if (link == nullptr) {
     StoreResult<Parsed> r;
     r.ok = false;
-    r.error = "redis: no event loop bound on this thread";
+    r.error = "redis: no connection for worker " + std::to_string(caller.worker) +
+              (caller.loop == nullptr ? " (no event loop)" : "");
     done(r);
     return;
   }
@@ -201,8 +155,8 @@ void RedisRoomStore::Run(int op, const RoomLimits& limits, int64_t now_ms, std::
                                    std::to_string(limits.refresh_ms),
                                    std::move(extra)};
   bool remember = op != kMarkOp;  // Mark runs without the room's limits
-  link->Eval(scripts_[op], keys_, args,
-             [this, remember, done = std::move(done)](admin::RedisResult result) {
+  link->Eval(scripts_[op], keys_, std::move(args),
+             [this, remember, done = std::move(done)](redis::RedisResult result) {
                StoreResult<Parsed> r;
                if (!result.ok) {
                  r.ok = false;
@@ -213,7 +167,7 @@ void RedisRoomStore::Run(int op, const RoomLimits& limits, int64_t now_ms, std::
                const auto& e = result.reply.elements;
                double v[kReplyFields];
                bool good =
-                   result.reply.type == admin::RedisReply::Type::kArray && e.size() == kReplyFields;
+                   result.reply.type == redis::RedisReply::Type::kArray && e.size() == kReplyFields;
                for (size_t i = 0; good && i < kReplyFields; ++i) good = ParseNumber(e[i], &v[i]);
                if (!good) {
                  r.ok = false;
@@ -253,9 +207,9 @@ auto Deliver(RoomStore::Done<T> done, F convert) {
 
 }  // namespace
 
-void RedisRoomStore::Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
-                            Done<ArriveOutcome> done) {
-  Run(kArriveOp, limits, now_ms, may_admit_directly ? "1" : "0",
+void RedisRoomStore::Arrive(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                            bool may_admit_directly, Done<ArriveOutcome> done) {
+  Run(kArriveOp, caller, limits, now_ms, may_admit_directly ? "1" : "0",
       Deliver<ArriveOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ArriveOutcome o;
         o.admitted = p.a == 1;
@@ -269,9 +223,9 @@ void RedisRoomStore::Arrive(const RoomLimits& limits, int64_t now_ms, bool may_a
       }));
 }
 
-void RedisRoomStore::Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
-                           Done<ClaimOutcome> done) {
-  Run(kClaimOp, limits, now_ms, std::to_string(number),
+void RedisRoomStore::Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                           uint64_t number, Done<ClaimOutcome> done) {
+  Run(kClaimOp, caller, limits, now_ms, std::to_string(number),
       Deliver<ClaimOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ClaimOutcome o;
         o.admitted = p.a == 1;
@@ -281,33 +235,37 @@ void RedisRoomStore::Claim(const RoomLimits& limits, int64_t now_ms, uint64_t nu
       }));
 }
 
-void RedisRoomStore::Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) {
-  Run(kAdmitOp, limits, now_ms, "", Deliver<int64_t, Parsed>(std::move(done), [](const Parsed& p) {
-        return static_cast<int64_t>(p.a);
-      }));
-}
-
-void RedisRoomStore::RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
-                                  Done<int64_t> done) {
-  Run(kRenewOp, limits, now_ms, std::to_string(old_bucket),
+void RedisRoomStore::Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                           Done<int64_t> done) {
+  Run(kAdmitOp, caller, limits, now_ms, "",
       Deliver<int64_t, Parsed>(std::move(done),
                                [](const Parsed& p) { return static_cast<int64_t>(p.a); }));
 }
 
-void RedisRoomStore::EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
-                                Done<bool> done) {
-  Run(kEndOp, limits, now_ms, std::to_string(bucket),
+void RedisRoomStore::RenewSession(const StoreCaller& caller, const RoomLimits& limits,
+                                  int64_t now_ms, int64_t old_bucket, Done<int64_t> done) {
+  Run(kRenewOp, caller, limits, now_ms, std::to_string(old_bucket),
+      Deliver<int64_t, Parsed>(std::move(done),
+                               [](const Parsed& p) { return static_cast<int64_t>(p.a); }));
+}
+
+void RedisRoomStore::EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                                int64_t bucket, Done<bool> done) {
+  Run(kEndOp, caller, limits, now_ms, std::to_string(bucket),
       Deliver<bool, Parsed>(std::move(done), [](const Parsed& p) { return p.a == 1; }));
 }
 
-void RedisRoomStore::Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) {
-  Run(kTickOp, limits, now_ms, std::to_string(tickets_floor_.load(std::memory_order_relaxed)),
+void RedisRoomStore::Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                          Done<RoomCounters> done) {
+  Run(kTickOp, caller, limits, now_ms,
+      std::to_string(tickets_floor_.load(std::memory_order_relaxed)),
       Deliver<RoomCounters, Parsed>(std::move(done), [](const Parsed& p) { return p.counters; }));
 }
 
-void RedisRoomStore::Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) {
+void RedisRoomStore::Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
+                          Done<uint64_t> done) {
   RoomLimits limits;  // unused by the script beyond the prelude
-  Run(kMarkOp, limits, now_ms, name,
+  Run(kMarkOp, caller, limits, now_ms, name,
       Deliver<uint64_t, Parsed>(std::move(done), [](const Parsed& p) { return U64(p.a); }));
 }
 

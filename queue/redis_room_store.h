@@ -3,23 +3,24 @@
 // one atomic Lua script (queue/redis_room_scripts.h) running the arithmetic
 // of queue/room_logic.cc on the room's keys `<prefix>:{room:NAME}:…`, with
 // Redis TIME as the clock (instances with skewed clocks agree). Scripts are
-// sent with EVALSHA, falling back to EVAL on NOSCRIPT (a restarted Redis).
+// sent with EVALSHA, falling back to EVAL on NOSCRIPT (a restarted Redis):
+// redis/script_runner.h.
 //
 // Connections (hiredis 0.14 contexts are not thread-safe, and results must
 // arrive on the calling worker's event loop): RedisRoomLinks keeps one
-// admin::RedisConnection per thread, created on that thread's event_base the
-// first time the thread calls Bind() (the gate does, with
-// proxy::StreamInfo::loop, before any store call). Commands sent while that
-// first connection is being made wait for it (bounded by the timeout); after
-// a failure they fail at once until the connection is back (the
-// RedisConnection reconnects with backoff by itself).
+// redis::RedisConnection per worker, in the slot of the worker's index,
+// created on the worker's event_base (StoreCaller) at its first store call.
+// Commands sent while that first connection is being made wait for it
+// (bounded by the timeout); after a failure they fail at once until the
+// connection is back (the RedisConnection reconnects with backoff by
+// itself).
 //
 // Contract:
-// * Store methods: any thread that called RedisRoomLinks::Bind(); `done` is
-//   called exactly once on that thread — synchronously with an error when
-//   the thread has no loop or the connection is down, otherwise from the
-//   loop (after at most one timeout) — unless the links are closed first
-//   (then it is dropped, never called). `done` may be empty.
+// * Store methods: on the worker thread named by `caller`; `done` is called
+//   exactly once on that thread — synchronously with an error when the
+//   caller has no loop or no slot, or the connection is down, otherwise from
+//   caller.loop (after at most one timeout) — unless the links are closed
+//   first (then it is dropped, never called). `done` may be empty.
 // * Snapshot(): the newest counters seen in any reply of this process;
 //   never blocks on Redis (a mutex held for a copy).
 // * Lifetime: RedisRoomLinks must outlive the stores using it, and
@@ -35,75 +36,74 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
-#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
-#include <thread>
 #include <vector>
 
-#include "admin/redis_connection.h"
 #include "config/config.h"
 #include "queue/room_store.h"
+#include "redis/redis_connection.h"
+#include "redis/script_runner.h"
 
 namespace tidegate::queue {
 
-// One Lua script and its SHA-1 (for EVALSHA).
-struct RoomScript {
-  std::string source;
-  std::string sha1;
-};
-
-// The connection of one thread: queues commands while the first connection
-// is made, EVALSHA with fallback to EVAL. Thread: its loop's thread only.
+// The connection of one worker: queues scripts while the first connection
+// is made, then runs them with redis::ScriptRunner (EVALSHA, EVAL on
+// NOSCRIPT). Thread: its loop's thread only. The scripts must outlive its
+// pending commands.
 class RedisRoomLink {
  public:
-  RedisRoomLink(event_base* loop, admin::RedisConnection::Options options);
+  RedisRoomLink(event_base* loop, redis::RedisConnection::Options options);
   ~RedisRoomLink();
-  void Eval(const RoomScript& script, const std::vector<std::string>& keys,
-            const std::vector<std::string>& args, admin::RedisConnection::ReplyCallback done);
+  void Eval(const redis::ScriptRunner& script, const std::vector<std::string>& keys,
+            std::vector<std::string> args, redis::RedisConnection::ReplyCallback done);
   bool connected() const { return connection_.connected(); }
 
  private:
   enum class State { kConnecting, kUp, kDown };
   struct Waiting {
-    std::vector<std::string> command;
-    std::string fallback_source;
-    admin::RedisConnection::ReplyCallback done;
+    const redis::ScriptRunner* script = nullptr;
+    std::vector<std::string> keys;
+    std::vector<std::string> args;
+    redis::RedisConnection::ReplyCallback done;
   };
-  void Send(std::vector<std::string> command, std::string fallback_source,
-            admin::RedisConnection::ReplyCallback done);
   void OnStatus(bool up, const std::string& error);
 
-  admin::RedisConnection connection_;
+  redis::RedisConnection connection_;
   State state_ = State::kConnecting;
   std::vector<Waiting> waiting_;
 };
 
+// One RedisRoomLink per worker, in a slot indexed by the worker's index
+// (StoreCaller::worker). The number of slots is fixed when the links are
+// built (the resolved [server].workers); a slot is created and touched only
+// by its own worker thread, so the store call path takes no lock.
 class RedisRoomLinks {
  public:
-  explicit RedisRoomLinks(admin::RedisConnection::Options options);
+  RedisRoomLinks(redis::RedisConnection::Options options, int workers);
   ~RedisRoomLinks();
   RedisRoomLinks(const RedisRoomLinks&) = delete;
   RedisRoomLinks& operator=(const RedisRoomLinks&) = delete;
 
-  // The calling thread will use `loop` (its own event loop); idempotent.
-  void Bind(event_base* loop);
-  // The calling thread's link, nullptr when it never called Bind().
-  RedisRoomLink* ForThisThread();
+  // The link of `caller.worker`, connected on `caller.loop` the first time
+  // that worker asks (and made anew if the worker's loop changed: tests
+  // running loops one after the other). Thread: that worker's thread only.
+  // nullptr when the index is out of range, the loop is null, or the links
+  // are closed.
+  RedisRoomLink* For(const StoreCaller& caller);
   // Closes every connection (pending callbacks are dropped). See the
-  // lifetime rule above.
+  // lifetime rule above: no worker may be running.
   void CloseAll();
 
  private:
-  struct Entry {
+  struct Slot {
     event_base* loop = nullptr;
     std::unique_ptr<RedisRoomLink> link;
   };
-  admin::RedisConnection::Options options_;
-  std::mutex mutex_;
-  std::map<std::thread::id, Entry> links_;
-  bool closed_ = false;
+  redis::RedisConnection::Options options_;
+  std::vector<Slot> slots_;  // one per worker; never resized
+  std::atomic<bool> closed_{false};
 };
 
 struct RedisRoomOptions {
@@ -115,17 +115,20 @@ class RedisRoomStore : public RoomStore {
  public:
   RedisRoomStore(const std::string& room, RedisRoomOptions options, RedisRoomLinks* links);
 
-  void Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
-              Done<ArriveOutcome> done) override;
-  void Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
+  void Arrive(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+              bool may_admit_directly, Done<ArriveOutcome> done) override;
+  void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms, uint64_t number,
              Done<ClaimOutcome> done) override;
-  void Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) override;
-  void RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
-                    Done<int64_t> done) override;
-  void EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
-                  Done<bool> done) override;
-  void Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) override;
-  void Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) override;
+  void Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+             Done<int64_t> done) override;
+  void RenewSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                    int64_t old_bucket, Done<int64_t> done) override;
+  void EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                  int64_t bucket, Done<bool> done) override;
+  void Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+            Done<RoomCounters> done) override;
+  void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
+            Done<uint64_t> done) override;
   RoomCounters Snapshot() const override;
 
   // Tickets issued locally while Redis failed (on_failure = local): the next
@@ -141,13 +144,14 @@ class RedisRoomStore : public RoomStore {
     RoomCounters counters;
   };
   using Convert = std::function<void(const StoreResult<Parsed>&)>;
-  void Run(int op, const RoomLimits& limits, int64_t now_ms, std::string extra, Convert done);
+  void Run(int op, const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+           std::string extra, Convert done);
   void Remember(const RoomCounters& c);
 
   RedisRoomOptions options_;
   RedisRoomLinks* links_;
   std::vector<std::string> keys_;
-  std::vector<RoomScript> scripts_;  // by op
+  std::vector<redis::ScriptRunner> scripts_;  // by op
   mutable std::mutex mutex_;
   RoomCounters last_;
   std::atomic<uint64_t> tickets_floor_{0};

@@ -1,6 +1,6 @@
 #include "queue/room_gate.h"
 
-#include "proxy/builtin_routes.h"
+#include "proxy/builtin_router.h"
 #include "proxy/path_normalizer.h"
 #include "queue/cookies.h"
 #include "queue/queue_reply.h"
@@ -9,7 +9,7 @@
 namespace tidegate::queue {
 namespace {
 
-constexpr std::string_view kAnsweredBy = "queue";
+constexpr proxy::Answerer kAnsweredBy = proxy::Answerer::kQueue;
 
 std::string QueryParam(std::string_view target, std::string_view key) {
   size_t q = target.find('?');
@@ -31,44 +31,18 @@ void Send(proxy::FilterCallbacks& callbacks, Reply reply) {
                            kAnsweredBy);
 }
 
-// The weak token of a filter waiting for the store: the store's reply
-// reaches the filter only while it is alive.
-class Deferring : public VisitWaiter {
- protected:
-  explicit Deferring(const std::shared_ptr<const WaitingRoom>& wr) : wr_(wr) {}
-  Later Defer() override {
-    keep_ = wr_;  // the reply is built from this snapshot's room
-    if (!alive_) alive_ = std::make_shared<bool>(true);
-    std::weak_ptr<bool> weak = alive_;
-    return [weak, this](Visit visit) {
-      if (weak.expired()) return;  // the client went away
-      Decided(std::move(visit));
-    };
-  }
-  virtual void Decided(Visit visit) = 0;
+// The worker a store call comes from: its Redis link slot and its loop.
+StoreCaller CallerOf(const proxy::WorkerContext& worker) {
+  return StoreCaller{worker.index, worker.loop};
+}
 
-  const WaitingRoom& wr() const { return *wr_; }
-  const std::shared_ptr<const WaitingRoom>& wr_;
-
- private:
-  std::shared_ptr<const WaitingRoom> keep_;
-  std::shared_ptr<bool> alive_;
-};
-
-class QueueStatusFilter : public proxy::StreamFilter, public Deferring {
+// /.tidegate/queue (the built-in router dispatches it here).
+class QueueStatusFilter : public proxy::StreamFilter, public VisitWaiter {
  public:
   QueueStatusFilter(const std::shared_ptr<const WaitingRoom>& wr, proxy::FilterCallbacks& callbacks)
-      : Deferring(wr), callbacks_(callbacks) {}
+      : wr_(wr), callbacks_(callbacks) {}
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
-    // The cheap test first: the shop's own paths (nearly every request)
-    // never spell "tidegate" nor an escape, and are not normalised here.
-    if (!proxy::IsBuiltinTarget(head.target)) return proxy::FilterStatus::kContinue;
-    proxy::PathNormalizeOptions options;
-    options.lower_case = true;
-    if (proxy::NormalizePath(head.target, options) != "/.tidegate/queue") {
-      return proxy::FilterStatus::kContinue;
-    }
     const proxy::StreamInfo& info = callbacks_.stream_info();
     bool tls = info.tls;
     const CompiledRoom* room = nullptr;
@@ -90,11 +64,11 @@ class QueueStatusFilter : public proxy::StreamFilter, public Deferring {
     Visit visit;
     visit.outcome = Visit::Outcome::kNotQueued;
     if (room != nullptr) {
-      if (!room->config.events.empty()) room->runtime->Bind(info.loop);
-      RoomLimits limits = wr().Limits(*room);
+      StoreCaller caller = CallerOf(callbacks_.worker());
+      RoomLimits limits = wr().Limits(*room, caller);
       if (wr().Active(*room, limits)) {
-        std::optional<Visit> v = EvaluateVisit(wr_, *room, limits, head.headers, tls,
-                                               VisitKind::kPoll, info.loop, *this);
+        std::optional<Visit> v =
+            EvaluateVisit(wr_, *room, limits, head.headers, tls, VisitKind::kPoll, caller, pending_);
         if (!v) return proxy::FilterStatus::kStop;  // Decided() answers
         visit = std::move(*v);
       } else {
@@ -105,22 +79,30 @@ class QueueStatusFilter : public proxy::StreamFilter, public Deferring {
     return proxy::FilterStatus::kStop;
   }
 
+  // The exchange ends (answered, or the client went away while the store
+  // had not replied): a late reply must not reach this filter.
+  void OnDestroy() override { pending_.Cancel(); }
+
  private:
+  const WaitingRoom& wr() const { return *wr_; }
+  // The store answered after OnRequestHeaders returned kStop.
   void Decided(Visit visit) override { Answer(std::move(visit)); }
   void Answer(Visit visit) {
     if (visit.outcome == Visit::Outcome::kForward) visit.outcome = Visit::Outcome::kNotQueued;
     Send(callbacks_, StatusReply(room_, visit, language_, wr().NowMs()));
   }
 
+  const std::shared_ptr<const WaitingRoom>& wr_;  // the factory's: outlives the filter
   proxy::FilterCallbacks& callbacks_;
+  PendingVisit pending_{*this};
   const CompiledRoom* room_ = nullptr;
   pages::Language language_ = pages::Language::kEnglish;
 };
 
-class RoomGateFilter : public proxy::StreamFilter, public Deferring {
+class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
  public:
   RoomGateFilter(const std::shared_ptr<const WaitingRoom>& wr, proxy::FilterCallbacks& callbacks)
-      : Deferring(wr), callbacks_(callbacks) {}
+      : wr_(wr), callbacks_(callbacks) {}
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
     if (proxy::IsBuiltinTarget(head.target)) return proxy::FilterStatus::kContinue;
@@ -128,16 +110,16 @@ class RoomGateFilter : public proxy::StreamFilter, public Deferring {
     const CompiledRoom* room = wr().Match(path);
     if (room == nullptr) return proxy::FilterStatus::kContinue;
     const proxy::StreamInfo& info = callbacks_.stream_info();
-    if (!room->config.events.empty()) room->runtime->Bind(info.loop);
-    RoomLimits limits = wr().Limits(*room);
+    StoreCaller caller = CallerOf(callbacks_.worker());
+    RoomLimits limits = wr().Limits(*room, caller);
     if (!wr().Active(*room, limits)) return proxy::FilterStatus::kContinue;
     if (wr().Bypassed(*room, head, info, path)) {
       room->runtime->bypassed.fetch_add(1, std::memory_order_relaxed);
       return proxy::FilterStatus::kContinue;
     }
     tls_ = info.tls;
-    std::optional<Visit> visit = EvaluateVisit(wr_, *room, limits, head.headers, tls_,
-                                               VisitKind::kRequest, info.loop, *this);
+    std::optional<Visit> visit =
+        EvaluateVisit(wr_, *room, limits, head.headers, tls_, VisitKind::kRequest, caller, pending_);
     if (visit && visit->outcome == Visit::Outcome::kForward) {
       Admit(room, limits, std::move(*visit));
       return proxy::FilterStatus::kContinue;
@@ -159,8 +141,8 @@ class RoomGateFilter : public proxy::StreamFilter, public Deferring {
     head.headers.Remove("Tidegate-Session");
     if (room_ == nullptr) return;
     if (end && pass_bucket_ >= 0) {
-      room_->runtime->Bind(callbacks_.stream_info().loop);
-      room_->runtime->store().EndSession(limits_, wr().NowMs(), pass_bucket_, nullptr);
+      room_->runtime->store().EndSession(CallerOf(callbacks_.worker()), limits_, wr().NowMs(),
+                                         pass_bucket_, nullptr);
       room_->runtime->sessions_ended.fetch_add(1, std::memory_order_relaxed);
       head.headers.Add(
           "Set-Cookie",
@@ -170,7 +152,12 @@ class RoomGateFilter : public proxy::StreamFilter, public Deferring {
     for (std::string& c : set_cookies_) head.headers.Add("Set-Cookie", std::move(c));
   }
 
+  // The exchange ends: a store reply still on its way is dropped.
+  void OnDestroy() override { pending_.Cancel(); }
+
  private:
+  const WaitingRoom& wr() const { return *wr_; }
+
   void Admit(const CompiledRoom* room, const RoomLimits& limits, Visit visit) {
     room_ = room;
     limits_ = limits;
@@ -194,7 +181,9 @@ class RoomGateFilter : public proxy::StreamFilter, public Deferring {
     Refuse(std::move(visit));
   }
 
+  const std::shared_ptr<const WaitingRoom>& wr_;  // the factory's: outlives the filter
   proxy::FilterCallbacks& callbacks_;
+  PendingVisit pending_{*this};
   const CompiledRoom* room_ = nullptr;  // set when forwarded
   RoomLimits limits_;
   bool tls_ = false;

@@ -17,54 +17,61 @@ class FailoverRoomStore : public RoomStore {
                     config::StoreFailureMode mode, RoomRuntime* runtime)
       : room_(std::move(room)), shared_(std::move(shared)), mode_(mode), runtime_(runtime) {}
 
-  void Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
-              Done<ArriveOutcome> done) override {
+  void Arrive(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+              bool may_admit_directly, Done<ArriveOutcome> done) override {
     Route<ArriveOutcome>(
         limits, now_ms, std::move(done),
         [=, this](Done<ArriveOutcome> d) {
-          shared_->Arrive(limits, now_ms, may_admit_directly, std::move(d));
+          shared_->Arrive(caller, limits, now_ms, may_admit_directly, std::move(d));
         },
         [=](RoomState& s) { return ArriveStep(s, limits, now_ms, may_admit_directly); });
   }
-  void Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
+  void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms, uint64_t number,
              Done<ClaimOutcome> done) override {
     Route<ClaimOutcome>(
         limits, now_ms, std::move(done),
-        [=, this](Done<ClaimOutcome> d) { shared_->Claim(limits, now_ms, number, std::move(d)); },
+        [=, this](Done<ClaimOutcome> d) {
+          shared_->Claim(caller, limits, now_ms, number, std::move(d));
+        },
         [=](RoomState& s) { return ClaimStep(s, limits, now_ms, number); });
   }
-  void Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) override {
+  void Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+             Done<int64_t> done) override {
     Route<int64_t>(
         limits, now_ms, std::move(done),
-        [=, this](Done<int64_t> d) { shared_->Admit(limits, now_ms, std::move(d)); },
+        [=, this](Done<int64_t> d) { shared_->Admit(caller, limits, now_ms, std::move(d)); },
         [=](RoomState& s) { return AdmitStep(s, limits, now_ms); });
   }
-  void RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
-                    Done<int64_t> done) override {
+  void RenewSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                    int64_t old_bucket, Done<int64_t> done) override {
     Route<int64_t>(
         limits, now_ms, std::move(done),
         [=, this](Done<int64_t> d) {
-          shared_->RenewSession(limits, now_ms, old_bucket, std::move(d));
+          shared_->RenewSession(caller, limits, now_ms, old_bucket, std::move(d));
         },
         [=](RoomState& s) { return RenewStep(s, limits, now_ms, old_bucket); });
   }
-  void EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
-                  Done<bool> done) override {
+  void EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                  int64_t bucket, Done<bool> done) override {
     Route<bool>(
         limits, now_ms, std::move(done),
-        [=, this](Done<bool> d) { shared_->EndSession(limits, now_ms, bucket, std::move(d)); },
+        [=, this](Done<bool> d) {
+          shared_->EndSession(caller, limits, now_ms, bucket, std::move(d));
+        },
         [=](RoomState& s) { return EndStep(s, limits, now_ms, bucket); });
   }
-  void Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) override {
+  void Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+            Done<RoomCounters> done) override {
     Route<RoomCounters>(
         limits, now_ms, std::move(done),
-        [=, this](Done<RoomCounters> d) { shared_->Tick(limits, now_ms, std::move(d)); },
+        [=, this](Done<RoomCounters> d) { shared_->Tick(caller, limits, now_ms, std::move(d)); },
         [=](RoomState& s) { return TickStep(s, limits, now_ms); });
   }
   // Marks never fall back to local state: every instance must agree on
   // them and EventMarks caches a known mark for the process's life, so a
   // mark is only ever taken from Redis (a failure is retried by the caller).
-  void Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) override {
+  void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
+            Done<uint64_t> done) override {
     if (runtime_->degraded() && now_ms < retry_at_ms_.load(std::memory_order_relaxed)) {
       StoreResult<uint64_t> out;
       out.ok = false;
@@ -72,7 +79,7 @@ class FailoverRoomStore : public RoomStore {
       if (done) done(out);
       return;
     }
-    shared_->Mark(name, now_ms, [this, now_ms, done = std::move(done)](const auto& r) {
+    shared_->Mark(caller, name, now_ms, [this, now_ms, done = std::move(done)](const auto& r) {
       if (r.ok) {
         Recovered();
       } else {
@@ -182,16 +189,11 @@ class FailoverRoomStore : public RoomStore {
 RoomRuntime::RoomRuntime(std::unique_ptr<RoomStore> store, RedisRoomLinks* links)
     : store_(std::move(store)), links_(links) {}
 
-void RoomRuntime::Bind(event_base* loop) {
-  if (links_ != nullptr) links_->Bind(loop);
-}
-
-void RoomRuntime::MaybeTick(const RoomLimits& limits, int64_t now_ms, event_base* loop) {
+void RoomRuntime::MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms) {
   int64_t last = last_tick_ms_.load(std::memory_order_relaxed);
   if (now_ms - last < kTickMillis) return;
   if (!last_tick_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) return;
-  Bind(loop);
-  store_->Tick(limits, now_ms, [this, now_ms](const StoreResult<RoomCounters>& result) {
+  store_->Tick(caller, limits, now_ms, [this, now_ms](const StoreResult<RoomCounters>& result) {
     if (!result.ok) {
       if (links_ == nullptr) store_errors.fetch_add(1, std::memory_order_relaxed);
       return;  // a shared store's failover counted it
@@ -215,15 +217,15 @@ RoomRegistry::RoomRegistry() = default;
 
 RoomRegistry::~RoomRegistry() { CloseConnections(); }
 
-void RoomRegistry::Configure(const config::StateConfig& state) {
+void RoomRegistry::Configure(const config::StateConfig& state, int workers) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_ = state;
   if (state.backend == config::StateBackend::kRedis && state.redis && !links_) {
-    admin::RedisConnection::Options options;
+    redis::RedisConnection::Options options;
     options.address = *state.redis;
     options.timeout = std::chrono::milliseconds(state.redis_timeout.count());
     options.name = "redis (rooms)";
-    links_ = std::make_unique<RedisRoomLinks>(std::move(options));
+    links_ = std::make_unique<RedisRoomLinks>(std::move(options), workers);
   }
 }
 

@@ -10,8 +10,9 @@
 //   (queue/redis_room_store.h) behind a failover store applying
 //   [state].on_failure (redis). A room keeps its store for the process's
 //   life: changing backend, address or on_failure needs a restart.
-// * Redis connections: one per worker thread, made on first use
-//   (RoomRuntime::Bind). CloseConnections() must run after the workers
+// * Redis connections: one per worker (a slot per worker index, sized by
+//   Configure()'s `workers`), made on the worker's first store call.
+//   CloseConnections() must run after the workers
 //   stopped and before their event_bases are freed: app/main.cc calls it
 //   when proxy::Server::Run() has returned (workers joined, bases freed only
 //   by ~Server). The destructor closes them too (for tests that own loops).
@@ -66,11 +67,8 @@ class RoomRuntime {
   RoomStore& store() { return *store_; }
   // True when store results may arrive after the call returned (Redis).
   bool asynchronous() const { return links_ != nullptr; }
-  // Worker thread: store replies for this thread arrive on `loop`. Call
-  // before any store call on a thread (cheap after the first time).
-  void Bind(event_base* loop);
-  // Runs a Tick when the last one is kTickMillis old (binds `loop` first).
-  void MaybeTick(const RoomLimits& limits, int64_t now_ms, event_base* loop = nullptr);
+  // Runs a Tick when the last one is kTickMillis old (on `caller`'s link).
+  void MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms);
   // Smoothed queue numbers invited per second (queue/eta.h); the
   // configured rate until measured.
   double QueueNumbersPerSecond(const RoomLimits& limits) const;
@@ -82,8 +80,7 @@ class RoomRuntime {
   std::atomic<uint64_t> sessions_ended{0};      // Tidegate-Session: end
   std::atomic<uint64_t> bypassed{0};            // bypass rules
   std::atomic<uint64_t> store_errors{0};
-  // Scheduled events' marks (queue/event_marks.h); a shared store's Mark()
-  // needs the calling thread bound (Bind) first.
+  // Scheduled events' marks (queue/event_marks.h).
   EventMarks event_marks;
 
  private:
@@ -105,8 +102,11 @@ class RoomRegistry {
   RoomRegistry(const RoomRegistry&) = delete;
   RoomRegistry& operator=(const RoomRegistry&) = delete;
 
-  // The [state] section rooms created from now on use.
-  void Configure(const config::StateConfig& state);
+  // The [state] section rooms created from now on use; `workers` is the
+  // resolved worker count (proxy::ResolveWorkerCount), fixed for the
+  // process's life: the Redis links get one slot per worker the first time
+  // a Redis backend is configured.
+  void Configure(const config::StateConfig& state, int workers);
   std::shared_ptr<RoomRuntime> Get(const std::string& room);
   // See the lifetime rule above. Idempotent.
   void CloseConnections();

@@ -27,11 +27,12 @@
 // a shared store runs the same arithmetic atomically (a Lua script per call).
 //
 // Threads and completion:
-// * Every method may be called from any worker thread (and the control
-//   thread). `done` is called exactly once, on the calling thread: either
-//   before the method returns (LocalRoomStore always does this), or later
-//   from the calling worker's event loop (a shared store). Callers must cope
-//   with both (the gate guards its per-request object with a weak pointer).
+// * Every method may be called from any worker thread, which names itself
+//   in `caller` (StoreCaller below). `done` is called exactly once, on the
+//   calling thread: either before the method returns (LocalRoomStore always
+//   does this), or later from `caller.loop` (a shared store). Callers must
+//   cope with both (the gate guards its per-request object with a weak
+//   pointer).
 // * `now_ms` is the caller's wall clock (milliseconds since the Unix epoch).
 //   LocalRoomStore uses it as is (tests inject a fake clock); a shared store
 //   may replace it by the store's own clock (Redis TIME) so that instances
@@ -48,7 +49,19 @@
 
 #include "config/config.h"
 
+struct event_base;
+
 namespace tidegate::queue {
+
+// The worker making a store call: its index (0 … workers - 1, as
+// proxy::StreamInfo::worker) and its event loop. A shared store answers on
+// `loop` through that worker's own connection; LocalRoomStore ignores both.
+// A test driving a shared store from its own loop on the main thread passes
+// {0, its loop}.
+struct StoreCaller {
+  int worker = 0;
+  event_base* loop = nullptr;
+};
 
 // Size of the time buckets sessions, admissions and invitations are counted in.
 inline constexpr int64_t kBucketMillis = 10'000;
@@ -113,43 +126,46 @@ class RoomStore {
   // but unclaimed < total_active_users) and admission credit is left, it is
   // admitted at once (a session counted in the current bucket, one credit
   // spent); otherwise it gets the next ticket. mode queue_all passes false.
-  virtual void Arrive(const RoomLimits& limits, int64_t now_ms, bool may_admit_directly,
-                      Done<ArriveOutcome> done) = 0;
+  virtual void Arrive(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                      bool may_admit_directly, Done<ArriveOutcome> done) = 0;
 
   // A queued visitor asks to come in with its queue number (the ticket, or
   // for queueing_method random the shuffled number, queue/room_logic.h).
   // Admitted when number <= serving and active < total_active_users.
-  virtual void Claim(const RoomLimits& limits, int64_t now_ms, uint64_t number,
-                     Done<ClaimOutcome> done) = 0;
+  virtual void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                     uint64_t number, Done<ClaimOutcome> done) = 0;
 
   // Admits unconditionally (queueing_method passthrough, shadow mode): a
   // session counted in the current bucket; returns the bucket.
-  virtual void Admit(const RoomLimits& limits, int64_t now_ms, Done<int64_t> done) = 0;
+  virtual void Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                     Done<int64_t> done) = 0;
 
   // Moves an active session from `old_bucket` to the current bucket (the
   // old one is decremented only while it is still inside session_duration).
   // Returns the current bucket. Called only when the bucket changed, so at
   // most once per kBucketMillis per shopper: no store work on the admitted
   // hot path otherwise.
-  virtual void RenewSession(const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
-                            Done<int64_t> done) = 0;
+  virtual void RenewSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                            int64_t old_bucket, Done<int64_t> done) = 0;
 
   // Ends a session counted in `bucket` at once (Tidegate-Session: end).
-  virtual void EndSession(const RoomLimits& limits, int64_t now_ms, int64_t bucket,
-                          Done<bool> done) = 0;
+  virtual void EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                          int64_t bucket, Done<bool> done) = 0;
 
   // Advances `serving` by what the limits allow since the previous tick
   // (elapsed time × new_users_per_minute, scaled by the claim ratio, capped by
   // free places and by the tickets issued), prunes old buckets and returns
   // the counters. Calling it more often never admits more. Meant to run every
   // ~250 ms for a room with visitors waiting (any instance, any thread).
-  virtual void Tick(const RoomLimits& limits, int64_t now_ms, Done<RoomCounters> done) = 0;
+  virtual void Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                    Done<RoomCounters> done) = 0;
 
   // Scheduled events: records the room's `tickets` counter under `name` the
   // first time it is called for that name (any instance), and returns the
   // recorded value on every call (so every instance agrees where a pre-queue
   // began and ended). O(1) memory per name; names are few (two per event).
-  virtual void Mark(const std::string& name, int64_t now_ms, Done<uint64_t> done) = 0;
+  virtual void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
+                    Done<uint64_t> done) = 0;
 
   // The last known counters; never blocks, never fails.
   virtual RoomCounters Snapshot() const = 0;

@@ -24,6 +24,7 @@ struct Context {
   const WaitingRoom* wr = nullptr;
   const CompiledRoom* room = nullptr;
   RoomLimits limits;
+  StoreCaller caller;
   bool tls = false;
   int64_t now = 0;
   uint64_t number = 0;    // claim: the queue number
@@ -109,7 +110,8 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
   v.set_cookies.push_back(SetCookieValue(CookieName(CookieKind::kWait, name, c.tls),
                                          c.wr->codec()->SignWait(ticket), c.tls,
                                          kWaitCookieMillis / 1000));
-  uint64_t number = c.wr->PlaceOf(*c.room, c.limits, ticket.ticket, c.now).value_or(UINT64_MAX);
+  uint64_t number =
+      c.wr->PlaceOf(*c.room, c.limits, ticket.ticket, c.now, c.caller).value_or(UINT64_MAX);
   FillQueued(*c.room, c.limits, number, c.now, c.now, &v);
   return v;
 }
@@ -117,10 +119,10 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
 // Runs one store call. A store that completes before returning (local, or
 // a failing shared store) gives the decision at once, with no allocation
 // beyond the store's; otherwise the context moves to the heap and the
-// waiter's callback gets the decision from the loop.
+// waiter gets the decision from the loop through `pending`.
 template <typename T, typename Issue, typename Finish>
 std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRoom>& owner,
-                              event_base* loop, VisitWaiter& waiter, Issue issue, Finish finish) {
+                              PendingVisit& pending, Issue issue, Finish finish) {
   RoomRuntime& runtime = *ctx.room->runtime;
   if (!runtime.asynchronous()) {
     std::optional<StoreResult<T>> r;
@@ -133,12 +135,11 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
     }
     return finish(ctx, *r);
   }
-  runtime.Bind(loop);
   struct Pending {
     Context ctx;
     bool returned = false;
     std::optional<Visit> now;
-    VisitWaiter::Later later;
+    std::function<void(Visit)> later;
   };
   auto p = std::make_shared<Pending>();
   p->ctx = std::move(ctx);
@@ -148,14 +149,14 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
     if (!p->returned) {
       p->now = std::move(v);
     } else if (p->later) {
-      VisitWaiter::Later later = std::move(p->later);
+      std::function<void(Visit)> later = std::move(p->later);
       p->later = nullptr;
       later(std::move(v));
     }
   });
   p->returned = true;
   if (p->now) return std::move(p->now);
-  p->later = waiter.Defer();
+  p->later = pending.Arm();
   return std::nullopt;
 }
 
@@ -164,7 +165,7 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
 std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& owner,
                                    const CompiledRoom& room, const RoomLimits& limits,
                                    const proxy::HeaderList& headers, bool tls, VisitKind kind,
-                                   event_base* loop, VisitWaiter& waiter) {
+                                   const StoreCaller& caller, PendingVisit& pending) {
   const WaitingRoom& wr = *owner;
   Visit v;
   const TokenCodec* codec = wr.codec();
@@ -172,12 +173,13 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   const std::string& name = room.config.name;
   int64_t now = wr.NowMs();
   RoomStore& store = room.runtime->store();
-  room.runtime->MaybeTick(limits, now, loop);
+  room.runtime->MaybeTick(caller, limits, now);
 
   Context ctx;
   ctx.wr = &wr;
   ctx.room = &room;
   ctx.limits = limits;
+  ctx.caller = caller;
   ctx.tls = tls;
   ctx.now = now;
 
@@ -196,8 +198,8 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     ctx.base = std::move(v);
     int64_t old_bucket = pass->bucket;
     return Dispatch<int64_t>(
-        std::move(ctx), owner, loop, waiter,
-        [&](auto done) { store.RenewSession(limits, now, old_bucket, std::move(done)); },
+        std::move(ctx), owner, pending,
+        [&](auto done) { store.RenewSession(caller, limits, now, old_bucket, std::move(done)); },
         FinishRenew);
   }
   if (limits.method == QueueingMethod::kReject) {
@@ -213,13 +215,14 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
                      });
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
-    uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now).value_or(UINT64_MAX);
+    uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now, caller).value_or(UINT64_MAX);
     if (number <= store.Snapshot().serving) {
       ctx.number = number;
       ctx.issued_ms = wait->issued_ms;
       return Dispatch<ClaimOutcome>(
-          std::move(ctx), owner, loop, waiter,
-          [&](auto done) { store.Claim(limits, now, number, std::move(done)); }, FinishClaim);
+          std::move(ctx), owner, pending,
+          [&](auto done) { store.Claim(caller, limits, now, number, std::move(done)); },
+          FinishClaim);
     }
     FillQueued(room, limits, number, wait->issued_ms, now, &v);
     return v;
@@ -237,13 +240,34 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       if (would_queue) room.runtime->shadow_would_queue.fetch_add(1, std::memory_order_relaxed);
     }
     return Dispatch<int64_t>(
-        std::move(ctx), owner, loop, waiter,
-        [&](auto done) { store.Admit(limits, now, std::move(done)); }, FinishAdmit);
+        std::move(ctx), owner, pending,
+        [&](auto done) { store.Admit(caller, limits, now, std::move(done)); }, FinishAdmit);
   }
   bool may_admit = limits.mode == RoomMode::kAuto;
   return Dispatch<ArriveOutcome>(
-      std::move(ctx), owner, loop, waiter,
-      [&](auto done) { store.Arrive(limits, now, may_admit, std::move(done)); }, FinishArrive);
+      std::move(ctx), owner, pending,
+      [&](auto done) { store.Arrive(caller, limits, now, may_admit, std::move(done)); },
+      FinishArrive);
 }
+
+std::function<void(Visit)> PendingVisit::Arm() {
+  Cancel();
+  call_ = std::make_shared<Call>();
+  call_->waiter = &waiter_;
+  return [call = call_](Visit visit) {
+    VisitWaiter* waiter = call->waiter;
+    if (waiter == nullptr) return;  // cancelled: the waiter is gone or going
+    call->waiter = nullptr;         // at most once
+    waiter->Decided(std::move(visit));
+  };
+}
+
+void PendingVisit::Cancel() {
+  if (!call_) return;
+  call_->waiter = nullptr;
+  call_.reset();
+}
+
+bool PendingVisit::pending() const { return call_ != nullptr && call_->waiter != nullptr; }
 
 }  // namespace tidegate::queue

@@ -8,12 +8,12 @@
 //   pass in the current bucket: MAC verified, nothing else — no store call,
 //   no allocation) or when the store completed before returning (the
 //   LocalRoomStore always does; so does a failing shared store).
-// * Otherwise EvaluateVisit returns nullopt after calling waiter.Defer()
-//   exactly once; the callback it returned gets the decision later, on the
-//   same worker thread (the loop `loop`), at most once — never if the
-//   store's connection is closed first (shutdown). The callback must guard
-//   itself against its owner being gone (a weak token); the pending call
-//   keeps the WaitingRoom alive (it holds `wr`).
+// * Otherwise EvaluateVisit returns nullopt after arming `pending` (the
+//   waiter's cancellation handle); the waiter's Decided() gets the decision
+//   later, on the same worker thread (caller.loop), at most once — never
+//   after `pending` was cancelled or destroyed (the waiter went away), never
+//   if the store's connection is closed first (shutdown). The pending store
+//   call keeps the WaitingRoom alive (it holds `wr`).
 // * A store failure applies [state].on_failure: open → kForward (without a
 //   pass), closed → kUnavailable (503). With on_failure = local the store
 //   itself falls back to local state (queue/room_registry.h), so failures do
@@ -59,17 +59,51 @@ struct Visit {
   int64_t draw_at_ms = 0;
 };
 
+// Who waits for a decision that needs the store (a per-request filter).
 class VisitWaiter {
  public:
-  using Later = std::function<void(Visit)>;
   virtual ~VisitWaiter() = default;
-  // Called when the decision waits for the store (see above).
-  virtual Later Defer() = 0;
+  // The decision, from the worker's loop (see above).
+  virtual void Decided(Visit visit) = 0;
+};
+
+// The cancellation handle of a decision that waits for the store.
+//
+// Ownership: the waiter owns its PendingVisit (a member); the store's
+// callback and the handle share one small call record that points at the
+// waiter. Cancel() (or the handle's destruction) clears that pointer, so a
+// reply arriving after the waiter is gone finds no waiter and is dropped —
+// it never touches the waiter's memory. Worker thread only (the store
+// replies on the calling loop); not copyable, not movable (the record is
+// tied to the waiter's address).
+class PendingVisit {
+ public:
+  explicit PendingVisit(VisitWaiter& waiter) : waiter_(waiter) {}
+  ~PendingVisit() { Cancel(); }
+  PendingVisit(const PendingVisit&) = delete;
+  PendingVisit& operator=(const PendingVisit&) = delete;
+
+  // Starts a wait (EvaluateVisit does): returns the callback the store's
+  // reply goes to; it calls waiter.Decided() once unless cancelled first. A
+  // previous wait of this handle is cancelled.
+  std::function<void(Visit)> Arm();
+  // Drops the pending decision: Decided() is not called for it, ever.
+  // Idempotent; safe from inside Decided().
+  void Cancel();
+  // True between Arm() and the decision (or Cancel()).
+  bool pending() const;
+
+ private:
+  struct Call {
+    VisitWaiter* waiter = nullptr;  // null once decided or cancelled
+  };
+  VisitWaiter& waiter_;
+  std::shared_ptr<Call> call_;
 };
 
 std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& wr,
                                    const CompiledRoom& room, const RoomLimits& limits,
                                    const proxy::HeaderList& headers, bool tls, VisitKind kind,
-                                   event_base* loop, VisitWaiter& waiter);
+                                   const StoreCaller& caller, PendingVisit& pending);
 
 }  // namespace tidegate::queue

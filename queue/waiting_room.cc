@@ -33,11 +33,12 @@ bool SecretEquals(std::string_view presented, const std::string& secret) {
 }  // namespace
 
 std::optional<uint64_t> WaitingRoom::PlaceOf(const CompiledRoom& room, const RoomLimits& limits,
-                                             uint64_t ticket, int64_t now_ms) const {
+                                             uint64_t ticket, int64_t now_ms,
+                                             const StoreCaller& caller) const {
   const std::vector<config::RoomEventConfig>& events = room.config.events;
   if (!events.empty()) {  // scheduled events (queue/room_events.h): the draw
     std::vector<EventMarksView> marks =
-        room.runtime->event_marks.Ensure(room.runtime->store(), events, now_ms);
+        room.runtime->event_marks.Ensure(room.runtime->store(), caller, events, now_ms);
     TicketPlace p = PlaceWithEvents(events, marks, ticket, now_ms, room.shuffle_seed);
     switch (p.fate) {
       case TicketFate::kDrawn:
@@ -116,7 +117,7 @@ const CompiledRoom* WaitingRoom::Find(std::string_view name) const {
   return nullptr;
 }
 
-RoomLimits WaitingRoom::Limits(const CompiledRoom& room) const {
+RoomLimits WaitingRoom::Limits(const CompiledRoom& room, const StoreCaller& caller) const {
   static const admin::RuntimeState kEmpty;
   const admin::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kEmpty;
   admin::EffectiveRoom effective = admin::EffectiveRoomSettings(room.config, state);
@@ -127,7 +128,7 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room) const {
     // Scheduled events: take the marks this phase needs (the pre-queue mark
     // before any pre-queue ticket is issued by this request), then the limits.
     int64_t now = clock_();
-    room.runtime->event_marks.Take(room.runtime->store(), room.config.events, now);
+    room.runtime->event_marks.Take(room.runtime->store(), caller, room.config.events, now);
     limits = LimitsWithEvents(effective, EventStateAt(room.config.events, now));
   }
   limits.refresh_ms = room.config.refresh_interval.count();

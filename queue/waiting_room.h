@@ -54,8 +54,9 @@ class WaitingRoom {
   const CompiledRoom* Find(std::string_view name) const;
   const std::vector<std::unique_ptr<CompiledRoom>>& rooms() const { return rooms_; }
 
-  // The room's settings in force (configuration + run-time overrides).
-  RoomLimits Limits(const CompiledRoom& room) const;
+  // The room's settings in force (configuration + run-time overrides). A
+  // room with scheduled events takes its marks through `caller`'s link.
+  RoomLimits Limits(const CompiledRoom& room, const StoreCaller& caller) const;
   bool Active(const CompiledRoom& room, const RoomLimits& limits) const {
     return room.config.enabled && limits.mode != config::RoomMode::kOff;
   }
@@ -64,7 +65,7 @@ class WaitingRoom {
   // (queue/room_events.h) will map a pre-queue ticket to its drawn place.
   // nullopt: the place is not known yet (a pre-queue ticket before the draw).
   std::optional<uint64_t> PlaceOf(const CompiledRoom& room, const RoomLimits& limits,
-                                  uint64_t ticket, int64_t now_ms) const;
+                                  uint64_t ticket, int64_t now_ms, const StoreCaller& caller) const;
   // True when a bypass rule lets this request past the room.
   bool Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
                 const proxy::StreamInfo& info, std::string_view normalized_path) const;

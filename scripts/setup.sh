@@ -14,6 +14,7 @@ readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl
   libevent-dev libssl-dev libhttp-parser-dev libtomlplusplus-dev nlohmann-json3-dev
   libhiredis-dev libre2-dev libgtest-dev zlib1g-dev libkainjow-mustache-dev
+  libcurl4-openssl-dev  # tidegate ctl's HTTP client
   openssl redis-server nginx haproxy wrk clang-format
   gnuplot-nox  # benches/run_surge.sh plots only
   chromium chromium-driver  # tests/integration/queue_browser_test.cc (headless)

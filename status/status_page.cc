@@ -2,7 +2,6 @@
 
 #include "pages/language.h"
 #include "pages/local_time.h"
-#include "proxy/builtin_routes.h"
 #include "proxy/path_normalizer.h"
 #include "status/incidents.h"
 #include "status/status_template.h"
@@ -55,7 +54,7 @@ class StatusPageFilter : public proxy::StreamFilter {
       : factory_(factory), callbacks_(callbacks) {}
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
-    if (!proxy::IsBuiltinTarget(head.target)) return proxy::FilterStatus::kContinue;
+    // The router gives us only our routes; the format is the path's.
     std::string path =
         proxy::NormalizePath(head.target, {.strip_segment_params = true, .lower_case = true});
     StatusPageFactory::Format format;
@@ -76,7 +75,8 @@ class StatusPageFilter : public proxy::StreamFilter {
     if (head.method != "GET" && head.method != "HEAD") {
       headers.Add("Allow", "GET, HEAD");
       headers.Add("Content-Type", "text/plain; charset=utf-8");
-      callbacks_.SendLocalReply(405, std::move(headers), "method not allowed\n", "builtin");
+      callbacks_.SendLocalReply(405, std::move(headers), "method not allowed\n",
+                                proxy::Answerer::kBuiltin);
       return proxy::FilterStatus::kStop;
     }
     const std::string* accept_language = head.headers.Find("Accept-Language");
@@ -93,7 +93,7 @@ class StatusPageFilter : public proxy::StreamFilter {
                   "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
                   "frame-ancestors 'none'");
     }
-    callbacks_.SendLocalReply(200, std::move(headers), std::move(body), "builtin");
+    callbacks_.SendLocalReply(200, std::move(headers), std::move(body), proxy::Answerer::kBuiltin);
     return proxy::FilterStatus::kStop;
   }
 

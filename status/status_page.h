@@ -8,10 +8,10 @@
 //   (Create() loads the template: [site].templates_dir/status.html or the
 //   built-in one; nullptr + *error when an override does not parse). It is
 //   immutable and shared by workers; `runtime_state` must outlive it.
-// * Its filter answers only those three paths (normalized, case-insensitive;
-//   HEAD gets the head); every other request continues untouched. It must sit
-//   before the builtin routes filter, which answers 404 for the rest of
-//   /.tidegate/.
+// * Its filter is a page of the built-in router (proxy/builtin_router.h):
+//   app/filter_chain.cc registers it for kRoutes (case-insensitive), and it
+//   serves those paths (HEAD gets the head; other methods get 405); a path
+//   it does not know continues (the router then answers 404).
 // * Pages are rendered per request from the state in force (a few tens of
 //   microseconds) and carry `Cache-Control: public, max-age=5`, so a crowd
 //   sent to the page during an incident is absorbed by browsers and CDNs.
@@ -35,6 +35,10 @@ class StatusPageFactory : public proxy::FilterFactory {
 
   std::unique_ptr<proxy::StreamFilter> CreateFilter(
       proxy::FilterCallbacks& callbacks) const override;
+
+  // The paths the router gives this page (normalised, lower case).
+  static constexpr const char* kRoutes[] = {"/.tidegate/status", "/.tidegate/status/",
+                                            "/.tidegate/status.json", "/.tidegate/status.atom"};
 
   enum class Format { kHtml, kJson, kAtom };
   // The response body for `format` at `now` (tests call this directly).

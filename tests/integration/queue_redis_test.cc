@@ -419,6 +419,40 @@ TEST_F(QueueRedisTest, FrozenRedisTimesOutThenRecovers) {
   })) << "no recovery after SIGCONT";
 }
 
+// Visitors that reset their connection while the gate waits for Redis: the
+// exchange ends (StreamFilter::OnDestroy cancels the gate's pending store
+// call), the connection is freed, and the store's replies arriving later are
+// dropped without touching the freed filters (the sanitize build checks the
+// memory side); the proxy keeps serving.
+TEST_F(QueueRedisTest, ClientsGoneWhileTheirStoreReplyIsPending) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  Start(redis_->address(), "closed", "total_active_users = 50\nnew_users_per_minute = 6000\n",
+        "2s");
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor warm;
+  ASSERT_EQ(Request("GET", "/", &warm).status, 200);  // both links up
+  ASSERT_TRUE(redis_->Pause());
+  std::vector<std::unique_ptr<RawConnection>> gone;
+  for (int i = 0; i < 6; ++i) {
+    auto conn = ConnectOrFail(tidegate_->port());
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send("GET / HTTP/1.1\r\nHost: shop.test\r\n\r\n"));
+    gone.push_back(std::move(conn));
+  }
+  // Held by the gate: nothing comes back while Redis is frozen.
+  EXPECT_EQ(gone[0]->ReadMore(milliseconds(300)), ReadStatus::kTimeout);
+  for (auto& conn : gone) conn->Reset();
+  std::this_thread::sleep_for(milliseconds(200));  // the proxy sees the resets first
+  ASSERT_TRUE(redis_->Resume());                   // then the replies arrive
+  EXPECT_TRUE(Eventually([&] {
+    RoomVisitor v;
+    HttpMessage r = Request("GET", "/", &v);
+    return r.status == 200 && !v.pass.empty();
+  })) << "the proxy stopped serving after the late replies";
+  ASSERT_TRUE(tidegate_->process().Running()) << tidegate_->Stderr();
+}
+
 // Case 37: error replies (OOM with maxmemory + noeviction). on_failure =
 // open: newcomers are let through (without a pass); then it recovers.
 TEST_F(QueueRedisTest, ErrorRepliesWithOnFailureOpen) {

@@ -1,8 +1,9 @@
-// RedisStore and RedisConnection against a real redis-server (started here on
-// a unix socket in a temp dir, no persistence): sharing between two stores,
-// compare-and-set conflicts, retries, the audit stream, Redis down / frozen /
-// restarted empty / answering errors / not Redis at all. Skipped (GTEST_SKIP,
-// with the reason) only when /usr/bin/redis-server is absent.
+// RedisStore and RedisConnection against a real redis-server
+// (tests/unit/redis/redis_server.h: a unix socket in a temp dir, no
+// persistence): sharing between two stores, compare-and-set conflicts,
+// retries, the audit stream, Redis down / frozen / restarted empty /
+// answering errors / not Redis at all. Skipped (GTEST_SKIP, with the reason)
+// only when /usr/bin/redis-server (or $REDIS_SERVER) is absent.
 #include <event2/event.h>
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -22,103 +23,17 @@
 #include <thread>
 
 #include "admin/redis_store.h"
+#include "tests/unit/redis/redis_server.h"
 
 namespace tidegate::admin {
 namespace {
 
 using namespace std::chrono_literals;
 
-constexpr char kRedisBinary[] = "/usr/bin/redis-server";
-
-// One redis-server child on a unix socket.
-class RedisChild {
- public:
-  RedisChild() {
-    char tmpl[] = "/tmp/tidegate-redis-unit-XXXXXX";
-    dir_ = mkdtemp(tmpl);
-    socket_ = dir_ + "/redis.sock";
-  }
-  ~RedisChild() {
-    Kill();
-    std::error_code ec;
-    std::filesystem::remove_all(dir_, ec);
-  }
-
-  bool Start() {
-    pid_ = fork();
-    if (pid_ == 0) {
-      int devnull = open("/dev/null", O_RDWR);
-      dup2(devnull, 1);
-      dup2(devnull, 2);
-      execl(kRedisBinary, kRedisBinary, "--port", "0", "--unixsocket", socket_.c_str(), "--save",
-            "", "--appendonly", "no", "--dir", dir_.c_str(), "--loglevel", "warning",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    auto deadline = std::chrono::steady_clock::now() + 10s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      if (Run("PING") == "PONG") return true;
-      std::this_thread::sleep_for(10ms);
-    }
-    return false;
-  }
-  void Kill() {
-    if (pid_ <= 0) return;
-    kill(pid_, SIGCONT);
-    kill(pid_, SIGKILL);
-    waitpid(pid_, nullptr, 0);
-    pid_ = -1;
-    unlink(socket_.c_str());
-  }
-  void Pause() { kill(pid_, SIGSTOP); }
-  void Resume() { kill(pid_, SIGCONT); }
-
-  // A synchronous command; the reply as text ("" for nil, "ERR:…" for errors).
-  std::string Run(const char* format, ...) {
-    timeval tv{1, 0};
-    redisContext* c = redisConnectUnixWithTimeout(socket_.c_str(), tv);
-    if (c == nullptr || c->err) {
-      if (c) redisFree(c);
-      return "NOCONN";
-    }
-    redisSetTimeout(c, tv);
-    va_list ap;
-    va_start(ap, format);
-    auto* r = static_cast<redisReply*>(redisvCommand(c, format, ap));
-    va_end(ap);
-    std::string out;
-    if (r == nullptr) {
-      out = "NOREPLY";
-    } else if (r->type == REDIS_REPLY_ERROR) {
-      out = "ERR:" + std::string(r->str, r->len);
-    } else if (r->type == REDIS_REPLY_INTEGER) {
-      out = std::to_string(r->integer);
-    } else if (r->type == REDIS_REPLY_ARRAY) {
-      out = std::to_string(r->elements);
-    } else if (r->str != nullptr) {
-      out.assign(r->str, r->len);
-    }
-    if (r) freeReplyObject(r);
-    redisFree(c);
-    return out;
-  }
-
-  config::Address address() const {
-    config::Address a;
-    a.unix_path = socket_;
-    a.text = "unix:" + socket_;
-    return a;
-  }
-
- private:
-  std::string dir_, socket_;
-  pid_t pid_ = -1;
-};
-
 class RedisStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (access(kRedisBinary, X_OK) != 0) GTEST_SKIP() << kRedisBinary << " is not installed";
+    if (!redis_.available()) GTEST_SKIP() << redis_.binary() << " is not installed";
     signal(SIGPIPE, SIG_IGN);  // as tidegate does: hiredis writes with write(2)
     ASSERT_TRUE(redis_.Start()) << "redis-server did not start";
     base_ = event_base_new();
@@ -177,7 +92,7 @@ class RedisStoreTest : public ::testing::Test {
     return SetBanner{b};
   }
 
-  RedisChild redis_;
+  redis::test_support::RedisServer redis_;
   event_base* base_ = nullptr;
   event* tick_ = nullptr;
   std::vector<std::unique_ptr<RedisStore>> stores_;
@@ -217,6 +132,22 @@ TEST_F(RedisStoreTest, StaleExpectedVersionIsAConflictAndChangesNothing) {
   EXPECT_EQ(right.status, ApplyStatus::kApplied) << right.error;
   EXPECT_EQ(right.before->banner->message, "one");
   EXPECT_EQ(ApplyAndWait(a, Banner("two")).status, ApplyStatus::kUnchanged);
+}
+
+// The compare-and-set script goes by EVALSHA (redis/script_runner.h): a
+// Redis that lost its script cache between two changes (SCRIPT FLUSH, a
+// restart) is healed by one EVAL, unseen by the operator.
+TEST_F(RedisStoreTest, ScriptFlushBetweenChangesHealsTransparently) {
+  RedisStore* a = NewStore();
+  ASSERT_TRUE(Connected(a));
+  ASSERT_EQ(ApplyAndWait(a, Banner("one")).status, ApplyStatus::kApplied);
+  ASSERT_EQ(redis_.Run("SCRIPT FLUSH"), "OK");
+  ApplyResult r = ApplyAndWait(a, Banner("two"));
+  ASSERT_EQ(r.status, ApplyStatus::kApplied) << r.error;
+  EXPECT_EQ(r.after->version, 2u);
+  EXPECT_EQ(redis_.Run("GET %s", "tidegate:{admin}:version"), "2");
+  EXPECT_TRUE(a->Health().healthy) << a->Health().last_error;
+  EXPECT_EQ(a->Health().errors_total, 0u);
 }
 
 TEST_F(RedisStoreTest, ConcurrentChangesWithoutExpectedVersionAreAllApplied) {

@@ -10,8 +10,9 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
   a.responses_by_class[2].Add(10);
   b.responses_by_class[2].Add(5);
   b.responses_by_class[5].Inc();
-  a.answered_origin.Add(9);
-  b.answered_builtin.Add(2);
+  a.answered_by(proxy::Answerer::kOrigin).Add(9);
+  b.answered_by(proxy::Answerer::kBuiltin).Add(2);
+  b.answered_by(proxy::Answerer::kBanner).Add(4);
   a.origin_connect_refused.Inc();
   b.origin_connect_refused.Inc();
   a.connections_active.Set(3);
@@ -25,6 +26,7 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
   EXPECT_EQ(m.responses_by_class[5], 1u);
   EXPECT_EQ(m.answered_by["origin"], 9u);
   EXPECT_EQ(m.answered_by["builtin"], 2u);
+  EXPECT_EQ(m.answered_by["banner"], 4u) << "the banner's stylesheet is not builtin";
   EXPECT_EQ(m.origin_errors_by_kind["connect_refused"], 2u);
   EXPECT_EQ(m.connections_active, 7);
   EXPECT_EQ(m.pool_idle_connections, 2);
@@ -33,6 +35,21 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
   EXPECT_NE(text.find("tidegate_responses_total{class=\"2xx\"} 15\n"), std::string::npos);
   EXPECT_NE(text.find("tidegate_client_errors_total{kind=\"header_timeout\"} 1\n"),
             std::string::npos);
+  EXPECT_NE(text.find("tidegate_responses_by_answerer_total{answered_by=\"banner\"} 4\n"),
+            std::string::npos);
+}
+
+TEST(WorkerStatsMetricsTest, EveryAnswererIsRenderedEvenAtZero) {
+  MetricsSnapshot m;
+  AddWorkerStats(proxy::WorkerStats{}, &m);
+  std::string text = RenderPrometheus(MetricsSnapshot{});
+  for (size_t i = 0; i < proxy::kAnswererCount; ++i) {
+    std::string name(proxy::AnswererName(static_cast<proxy::Answerer>(i)));
+    EXPECT_EQ(m.answered_by.count(name), 1u) << name;
+    EXPECT_NE(text.find("tidegate_responses_by_answerer_total{answered_by=\"" + name + "\"} 0\n"),
+              std::string::npos)
+        << name;
+  }
 }
 
 TEST(WorkerStatsMetricsTest, LatencyHistogramsUseTheMetricsBucketsAndSumWorkers) {

@@ -15,16 +15,20 @@ namespace {
 class FakeCallbacks : public proxy::FilterCallbacks {
  public:
   void SendLocalReply(int status, proxy::HeaderList headers, std::string body,
-                      std::string_view answered_by) override {
+                      proxy::Answerer answered_by) override {
     replied = true;
+    this->answered_by = answered_by;
     this->status = status;
     this->headers = std::move(headers);
     this->body = std::move(body);
   }
   void ContinueRequest() override {}
   const proxy::StreamInfo& stream_info() const override { return info; }
+  const proxy::WorkerContext& worker() const override { return worker_context; }
 
   proxy::StreamInfo info;
+  proxy::WorkerContext worker_context;
+  proxy::Answerer answered_by = proxy::Answerer::kCount;
   bool replied = false;
   int status = 0;
   proxy::HeaderList headers;
@@ -240,24 +244,39 @@ TEST_F(BannerFilterTest, SkipsAreCountedAndLeaveTheResponseAlone) {
   EXPECT_EQ(stats_.injections.load(), 0u);
 }
 
-TEST_F(BannerFilterTest, ServesTheStylesheetAndLeavesOtherBuiltinPaths) {
+// The stylesheet is a route of the built-in router (app/filter_chain.cc
+// registers StylesheetRoute() on kStylesheetPath): its filter serves GET and
+// HEAD, declines other methods (the router then answers 404).
+TEST_F(BannerFilterTest, StylesheetRouteServesGetAndHeadAsTheBanner) {
   config::Config config;
   auto factory = Factory(config);
-  auto filter = factory->CreateFilter(callbacks_);
+  std::shared_ptr<const proxy::FilterFactory> route = factory->StylesheetRoute();
+  auto filter = route->CreateFilter(callbacks_);
   proxy::RequestHead css = Get("/.tidegate/assets/banner.css?v=1");
   EXPECT_EQ(filter->OnRequestHeaders(css), proxy::FilterStatus::kStop);
   ASSERT_TRUE(callbacks_.replied);
   EXPECT_EQ(callbacks_.status, 200);
+  EXPECT_EQ(callbacks_.answered_by, proxy::Answerer::kBanner);
   EXPECT_EQ(*callbacks_.headers.Find("Content-Type"), "text/css; charset=utf-8");
   EXPECT_NE(callbacks_.headers.Find("ETag"), nullptr);
   EXPECT_NE(callbacks_.headers.Find("Cache-Control"), nullptr);
   EXPECT_NE(callbacks_.body.find(".tidegate-banner"), std::string::npos);
+  EXPECT_EQ(stats_.stylesheet_served.load(), 1u);
 
-  FakeCallbacks other;
-  auto health = factory->CreateFilter(other);
-  proxy::RequestHead request = Get("/.tidegate/health");
-  EXPECT_EQ(health->OnRequestHeaders(request), proxy::FilterStatus::kContinue);
-  EXPECT_FALSE(other.replied);
+  FakeCallbacks head_callbacks;
+  proxy::RequestHead head = Get("/.tidegate/assets/banner.css");
+  head.method = "HEAD";
+  EXPECT_EQ(route->CreateFilter(head_callbacks)->OnRequestHeaders(head),
+            proxy::FilterStatus::kStop);
+  EXPECT_EQ(head_callbacks.status, 200);
+
+  FakeCallbacks post_callbacks;
+  proxy::RequestHead post = Get("/.tidegate/assets/banner.css");
+  post.method = "POST";
+  EXPECT_EQ(route->CreateFilter(post_callbacks)->OnRequestHeaders(post),
+            proxy::FilterStatus::kContinue);
+  EXPECT_FALSE(post_callbacks.replied);
+  EXPECT_EQ(stats_.stylesheet_served.load(), 2u);
 }
 
 TEST_F(BannerFilterTest, RendersOncePerStateVersion) {

@@ -10,9 +10,7 @@ namespace tidegate::config {
 namespace {
 
 std::filesystem::path ShippedConfDir() {
-  // tests/unit/config/ → repository root.
-  return std::filesystem::path(__FILE__).parent_path().parent_path().parent_path().parent_path() /
-         "conf.d";
+  return std::filesystem::path(TIDEGATE_SOURCE_DIR) / "conf.d";
 }
 
 TEST(ShippedConfTest, LoadsWithoutErrors) {

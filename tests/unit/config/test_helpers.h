@@ -12,10 +12,10 @@
 
 namespace tidegate::config::testing {
 
-// tests/unit/config/testdata, found next to this file (the unit test CMake
-// rules define no source-dir macro).
+// tests/unit/config/testdata in the source tree (tests/CMakeLists.txt
+// defines TIDEGATE_SOURCE_DIR for every unit test binary).
 inline std::filesystem::path TestData() {
-  return std::filesystem::path(__FILE__).parent_path() / "testdata";
+  return std::filesystem::path(TIDEGATE_SOURCE_DIR) / "tests" / "unit" / "config" / "testdata";
 }
 
 // A file name inside testdata/, so relative paths resolve against testdata/.

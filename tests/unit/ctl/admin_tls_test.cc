@@ -99,5 +99,36 @@ TEST(AdminTlsTest, CtlOverHttpsVerifiesTheServer) {
   EXPECT_EQ(code, 1);
 }
 
+TEST(AdminTlsTest, CtlRefusesACertificateForAnotherNameAndAMissingCaFile) {
+  TestCert cert;  // names IP 127.0.0.1 only
+  ServerCtx server_ctx(cert);
+  admin::AdminServerOptions options;
+  options.tls = server_ctx.ctx;
+  testing::AdminServerHarness h(options);
+  ASSERT_TRUE(h.started()) << h.start_error();
+  std::string port = h.url().substr(h.url().rfind(':') + 1);
+  std::string ca = h.dir() + "/ca.pem";
+  cert.WritePem(ca);
+  CtlEnvironment env;
+  env.token = admin::testing::kOperatorToken;
+
+  // Trusted certificate, but "localhost" is not a name it carries.
+  std::ostringstream out, err;
+  int code =
+      RunCtlArgs({"--admin", "https://localhost:" + port, "--cacert", ca, "state"}, env, out, err);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(err.str().find("cannot establish TLS with the admin endpoint at https://localhost:" +
+                           port + ": TLS: "),
+            std::string::npos)
+      << err.str();
+
+  std::ostringstream out2, err2;
+  code = RunCtlArgs(
+      {"--admin", "https" + h.url().substr(4), "--cacert", h.dir() + "/missing.pem", "state"}, env,
+      out2, err2);
+  EXPECT_EQ(code, 1);
+  EXPECT_NE(err2.str().find("cannot establish TLS"), std::string::npos) << err2.str();
+}
+
 }  // namespace
 }  // namespace tidegate::ctl

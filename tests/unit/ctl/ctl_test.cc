@@ -189,26 +189,6 @@ TEST(CtlTest, UsageErrorsExitTwo) {
   EXPECT_EQ(RunTool({"--help"}).code, 0);
 }
 
-TEST(HttpClientTest, ParsesAdminUrls) {
-  HttpTarget t;
-  std::string error;
-  ASSERT_TRUE(ParseAdminUrl("http://127.0.0.1:9901", &t, &error));
-  EXPECT_EQ(t.host, "127.0.0.1");
-  EXPECT_EQ(t.port, 9901);
-  ASSERT_TRUE(ParseAdminUrl("http://[::1]:8/admin/", &t, &error));
-  EXPECT_EQ(t.host, "::1");
-  EXPECT_EQ(t.base_path, "/admin");
-  ASSERT_TRUE(ParseAdminUrl("unix:/run/tidegate.sock", &t, &error));
-  EXPECT_EQ(t.unix_path, "/run/tidegate.sock");
-  EXPECT_FALSE(t.tls);
-  ASSERT_TRUE(ParseAdminUrl("https://127.0.0.1", &t, &error));
-  EXPECT_TRUE(t.tls);
-  EXPECT_EQ(t.port, 443);
-  EXPECT_FALSE(ParseAdminUrl("ftp://127.0.0.1:9901", &t, &error));
-  EXPECT_FALSE(ParseAdminUrl("127.0.0.1:9901", &t, &error));
-  EXPECT_FALSE(ParseAdminUrl("unix:relative", &t, &error));
-}
-
 }  // namespace
 }  // namespace tidegate::ctl
 

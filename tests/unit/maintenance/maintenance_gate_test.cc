@@ -21,11 +21,11 @@ const WallTime kNow = WallTime(seconds(1'795'000'000));
 class FakeCallbacks : public proxy::FilterCallbacks {
  public:
   void SendLocalReply(int status, proxy::HeaderList headers, std::string body,
-                      std::string_view answered_by) override {
+                      proxy::Answerer answered_by) override {
     this->status = status;
     this->headers = std::move(headers);
     this->body = std::move(body);
-    this->answered_by = std::string(answered_by);
+    this->answered_by = std::string(proxy::AnswererName(answered_by));
   }
   void ContinueRequest() override { ++continued; }
   bool BufferRequestBody(size_t max_bytes,
@@ -35,12 +35,14 @@ class FakeCallbacks : public proxy::FilterCallbacks {
     return true;
   }
   const proxy::StreamInfo& stream_info() const override { return info; }
+  const proxy::WorkerContext& worker() const override { return worker_context; }
 
   int continued = 0;
   size_t buffer_limit = 0;
   std::function<void(const evbuffer*, bool)> on_ready;
 
-  proxy::StreamInfo info{"192.0.2.7", false, 0};
+  proxy::StreamInfo info{"192.0.2.7", false};
+  proxy::WorkerContext worker_context;
   int status = 0;
   proxy::HeaderList headers;
   std::string body;

@@ -15,14 +15,15 @@
 #include <chrono>
 #include <cstdlib>
 #include <memory>
+#include <optional>
 #include <random>
 #include <string>
 #include <thread>
 #include <vector>
 
-#include "admin/redis_connection.h"
 #include "queue/local_room_store.h"
 #include "queue/redis_room_store.h"
+#include "redis/redis_connection.h"
 
 namespace tidegate::queue {
 namespace {
@@ -59,6 +60,8 @@ bool CanConnect(uint16_t port) {
 
 class RedisRoomStoreTest : public ::testing::Test {
  protected:
+  static constexpr int kWorkers = 2;
+
   void SetUp() override {
     if (access(RedisBinary().c_str(), X_OK) != 0) GTEST_SKIP() << "no redis-server";
     port_ = FreePort();
@@ -81,9 +84,9 @@ class RedisRoomStoreTest : public ::testing::Test {
     options_.address.port = port_;
     options_.address.text = "127.0.0.1:" + std::to_string(port_);
     options_.timeout = milliseconds(2000);
-    links_ = std::make_unique<RedisRoomLinks>(options_);
-    links_->Bind(base_);
-    raw_ = std::make_unique<admin::RedisConnection>(base_, options_, nullptr);
+    links_ = std::make_unique<RedisRoomLinks>(options_, kWorkers);
+    caller_ = StoreCaller{0, base_};  // the test's loop is worker 0's
+    raw_ = std::make_unique<redis::RedisConnection>(base_, options_, nullptr);
     raw_->Start();
     auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
     while (!raw_->connected() && std::chrono::steady_clock::now() < until) {
@@ -124,10 +127,10 @@ class RedisRoomStoreTest : public ::testing::Test {
     return out;
   }
 
-  admin::RedisResult Raw(const std::vector<std::string>& args) {
-    admin::RedisResult out;
+  redis::RedisResult Raw(const std::vector<std::string>& args) {
+    redis::RedisResult out;
     bool done = false;
-    raw_->Command(args, [&](admin::RedisResult r) {
+    raw_->Command(args, [&](redis::RedisResult r) {
       out = std::move(r);
       done = true;
     });
@@ -144,9 +147,10 @@ class RedisRoomStoreTest : public ::testing::Test {
   pid_t pid_ = -1;
   uint16_t port_ = 0;
   event_base* base_ = nullptr;
-  admin::RedisConnection::Options options_;
+  redis::RedisConnection::Options options_;
   std::unique_ptr<RedisRoomLinks> links_;
-  std::unique_ptr<admin::RedisConnection> raw_;
+  StoreCaller caller_;
+  std::unique_ptr<redis::RedisConnection> raw_;
 };
 
 void ExpectSameCounters(const RoomCounters& a, const RoomCounters& b, int step) {
@@ -180,9 +184,9 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
       if (op <= 1) {
         bool direct = random() % 4 != 0;
         ArriveOutcome a, b;
-        local.Arrive(limits, now, direct, [&](const auto& r) { a = r.value; });
+        local.Arrive(caller_, limits, now, direct, [&](const auto& r) { a = r.value; });
         auto rb = Sync<ArriveOutcome>(
-            [&](auto done) { redis->Arrive(limits, now, direct, std::move(done)); });
+            [&](auto done) { redis->Arrive(caller_, limits, now, direct, std::move(done)); });
         ASSERT_TRUE(rb.ok) << rb.error;
         b = rb.value;
         EXPECT_EQ(a.admitted, b.admitted) << "step " << step;
@@ -194,9 +198,9 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
         RoomCounters c = local.Snapshot();
         uint64_t number = c.serving == 0 ? 1 : 1 + random() % (c.serving + 3);
         ClaimOutcome a, b;
-        local.Claim(limits, now, number, [&](const auto& r) { a = r.value; });
+        local.Claim(caller_, limits, now, number, [&](const auto& r) { a = r.value; });
         auto rb = Sync<ClaimOutcome>(
-            [&](auto done) { redis->Claim(limits, now, number, std::move(done)); });
+            [&](auto done) { redis->Claim(caller_, limits, now, number, std::move(done)); });
         ASSERT_TRUE(rb.ok) << rb.error;
         b = rb.value;
         EXPECT_EQ(a.admitted, b.admitted) << "step " << step;
@@ -205,32 +209,36 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
         if (a.admitted) buckets.push_back(a.bucket);
       } else if (op == 3 || op == 4) {
         RoomCounters a;
-        local.Tick(limits, now, [&](const auto& r) { a = r.value; });
-        auto rb = Sync<RoomCounters>([&](auto done) { redis->Tick(limits, now, std::move(done)); });
+        local.Tick(caller_, limits, now, [&](const auto& r) { a = r.value; });
+        auto rb = Sync<RoomCounters>(
+            [&](auto done) { redis->Tick(caller_, limits, now, std::move(done)); });
         ASSERT_TRUE(rb.ok) << rb.error;
         ExpectSameCounters(a, rb.value, step);
       } else if (op == 5 && !buckets.empty()) {
         size_t i = random() % buckets.size();
         int64_t a = 0;
-        local.RenewSession(limits, now, buckets[i], [&](const auto& r) { a = r.value; });
-        auto rb = Sync<int64_t>(
-            [&](auto done) { redis->RenewSession(limits, now, buckets[i], std::move(done)); });
+        local.RenewSession(caller_, limits, now, buckets[i], [&](const auto& r) { a = r.value; });
+        auto rb = Sync<int64_t>([&](auto done) {
+          redis->RenewSession(caller_, limits, now, buckets[i], std::move(done));
+        });
         ASSERT_TRUE(rb.ok) << rb.error;
         EXPECT_EQ(a, rb.value) << "step " << step;
         buckets[i] = a;
       } else if (op == 6 && !buckets.empty()) {
         size_t i = random() % buckets.size();
         bool a = false;
-        local.EndSession(limits, now, buckets[i], [&](const auto& r) { a = r.value; });
-        auto rb = Sync<bool>(
-            [&](auto done) { redis->EndSession(limits, now, buckets[i], std::move(done)); });
+        local.EndSession(caller_, limits, now, buckets[i], [&](const auto& r) { a = r.value; });
+        auto rb = Sync<bool>([&](auto done) {
+          redis->EndSession(caller_, limits, now, buckets[i], std::move(done));
+        });
         ASSERT_TRUE(rb.ok) << rb.error;
         EXPECT_EQ(a, rb.value) << "step " << step;
         buckets.erase(buckets.begin() + static_cast<long>(i));
       } else {
         int64_t a = 0;
-        local.Admit(limits, now, [&](const auto& r) { a = r.value; });
-        auto rb = Sync<int64_t>([&](auto done) { redis->Admit(limits, now, std::move(done)); });
+        local.Admit(caller_, limits, now, [&](const auto& r) { a = r.value; });
+        auto rb =
+            Sync<int64_t>([&](auto done) { redis->Admit(caller_, limits, now, std::move(done)); });
         ASSERT_TRUE(rb.ok) << rb.error;
         EXPECT_EQ(a, rb.value) << "step " << step;
         buckets.push_back(a);
@@ -248,15 +256,17 @@ TEST_F(RedisRoomStoreTest, MarkRecordsTicketsOnce) {
   limits.mode = config::RoomMode::kQueueAll;
   int64_t now = 1'700'000'000'000;
   for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(Sync<ArriveOutcome>([&](auto d) { redis->Arrive(limits, now, false, d); }).ok);
+    ASSERT_TRUE(
+        Sync<ArriveOutcome>([&](auto d) { redis->Arrive(caller_, limits, now, false, d); }).ok);
   }
-  auto m1 = Sync<uint64_t>([&](auto d) { redis->Mark("pre", now, d); });
+  auto m1 = Sync<uint64_t>([&](auto d) { redis->Mark(caller_, "pre", now, d); });
   ASSERT_TRUE(m1.ok) << m1.error;
   EXPECT_EQ(m1.value, 3u);
-  ASSERT_TRUE(Sync<ArriveOutcome>([&](auto d) { redis->Arrive(limits, now, false, d); }).ok);
-  auto m2 = Sync<uint64_t>([&](auto d) { redis->Mark("pre", now, d); });
+  ASSERT_TRUE(
+      Sync<ArriveOutcome>([&](auto d) { redis->Arrive(caller_, limits, now, false, d); }).ok);
+  auto m2 = Sync<uint64_t>([&](auto d) { redis->Mark(caller_, "pre", now, d); });
   EXPECT_EQ(m2.value, 3u);
-  auto m3 = Sync<uint64_t>([&](auto d) { redis->Mark("start", now, d); });
+  auto m3 = Sync<uint64_t>([&](auto d) { redis->Mark(caller_, "start", now, d); });
   EXPECT_EQ(m3.value, 4u);
 }
 
@@ -272,11 +282,11 @@ TEST_F(RedisRoomStoreTest, MemoryPerRoomStaysBounded) {
   for (int i = 0; i < 4000; ++i) {
     now += 150;  // ten minutes in all
     bool done = false;
-    redis->Arrive(limits, now, true, [&](const auto&) { done = true; });
+    redis->Arrive(caller_, limits, now, true, [&](const auto&) { done = true; });
     Wait(&done);
     if (i % 2 == 0) {
       done = false;
-      redis->Tick(limits, now, [&](const auto&) { done = true; });
+      redis->Tick(caller_, limits, now, [&](const auto&) { done = true; });
       Wait(&done);
     }
   }
@@ -295,9 +305,9 @@ TEST_F(RedisRoomStoreTest, ScriptFlushFallsBackToEval) {
   auto redis = MakeStore("flush");
   RoomLimits limits;
   int64_t now = 1'700'000'000'000;
-  ASSERT_TRUE(Sync<int64_t>([&](auto d) { redis->Admit(limits, now, d); }).ok);
+  ASSERT_TRUE(Sync<int64_t>([&](auto d) { redis->Admit(caller_, limits, now, d); }).ok);
   ASSERT_TRUE(Raw({"SCRIPT", "FLUSH"}).ok);
-  auto r = Sync<int64_t>([&](auto d) { redis->Admit(limits, now, d); });
+  auto r = Sync<int64_t>([&](auto d) { redis->Admit(caller_, limits, now, d); });
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(redis->Snapshot().admitted_total, 2u);
 }
@@ -305,7 +315,7 @@ TEST_F(RedisRoomStoreTest, ScriptFlushFallsBackToEval) {
 TEST_F(RedisRoomStoreTest, RedisTimeIsTheClock) {
   auto redis = MakeStore("clock", /*redis_time=*/true);
   RoomLimits limits;
-  auto r = Sync<RoomCounters>([&](auto d) { redis->Tick(limits, 42, d); });
+  auto r = Sync<RoomCounters>([&](auto d) { redis->Tick(caller_, limits, 42, d); });
   ASSERT_TRUE(r.ok) << r.error;
   int64_t wall =
       std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
@@ -319,28 +329,74 @@ TEST_F(RedisRoomStoreTest, ErrorsAreResults) {
   int64_t now = 1'700'000'000'000;
   // A type error inside the script (the state key is not a hash).
   ASSERT_TRUE(Raw({"SET", "tidegate:{room:errors}:s", "x"}).ok);
-  auto r = Sync<int64_t>([&](auto d) { redis->Admit(limits, now, d); });
+  auto r = Sync<int64_t>([&](auto d) { redis->Admit(caller_, limits, now, d); });
   EXPECT_FALSE(r.ok);
   EXPECT_FALSE(r.error.empty());
-  // A thread without a bound loop: an error at once, never a crash.
-  StoreResult<int64_t> other;
-  std::thread([&] { redis->Admit(limits, now, [&](const auto& x) { other = x; }); }).join();
-  EXPECT_FALSE(other.ok);
+  // A caller without a loop, or with a worker index beyond the slots: an
+  // error at once, never a crash.
+  for (StoreCaller bad :
+       {StoreCaller{0, nullptr}, StoreCaller{kWorkers, base_}, StoreCaller{-1, base_}}) {
+    std::optional<StoreResult<int64_t>> other;
+    redis->Admit(bad, limits, now, [&](const auto& x) { other = x; });
+    ASSERT_TRUE(other.has_value());
+    EXPECT_FALSE(other->ok);
+    EXPECT_NE(other->error.find("no connection for worker"), std::string::npos) << other->error;
+  }
 }
 
 TEST_F(RedisRoomStoreTest, UnreachableRedisFailsWithinTheTimeout) {
-  admin::RedisConnection::Options o = options_;
+  redis::RedisConnection::Options o = options_;
   o.address.port = FreePort();
   o.timeout = milliseconds(200);
-  RedisRoomLinks links(o);
-  links.Bind(base_);
+  RedisRoomLinks links(o, 1);
   RedisRoomStore store("down", RedisRoomOptions{}, &links);
   RoomLimits limits;
   auto start = std::chrono::steady_clock::now();
-  auto r = Sync<int64_t>([&](auto d) { store.Admit(limits, 1, d); });
+  auto r = Sync<int64_t>([&](auto d) { store.Admit(caller_, limits, 1, d); });
   EXPECT_FALSE(r.ok);
   EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(3));
   links.CloseAll();
+}
+
+// Two workers, each on its own thread and loop, call the same store at once:
+// each uses its own slot's connection (no lock on the call path) and every
+// reply arrives on the worker that asked.
+TEST_F(RedisRoomStoreTest, EachWorkerUsesItsOwnConnection) {
+  auto redis = MakeStore("workers");
+  RoomLimits limits;
+  limits.method = config::QueueingMethod::kPassthrough;
+  constexpr int kCalls = 50;
+  auto drive = [&](int worker, event_base* loop, int* ok, bool* wrong_thread) {
+    std::thread::id self = std::this_thread::get_id();
+    int answered = 0;
+    for (int i = 0; i < kCalls; ++i) {
+      redis->Admit(StoreCaller{worker, loop}, limits, 1'000 + i,
+                   [&](const StoreResult<int64_t>& r) {
+                     ++answered;
+                     if (r.ok) ++*ok;
+                     if (std::this_thread::get_id() != self) *wrong_thread = true;
+                   });
+    }
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (answered < kCalls && std::chrono::steady_clock::now() < deadline) {
+      event_base_loop(loop, EVLOOP_ONCE);
+    }
+  };
+  int ok0 = 0, ok1 = 0;
+  bool wrong0 = false, wrong1 = false;
+  event_base* other_loop = event_base_new();
+  std::thread other([&] { drive(1, other_loop, &ok1, &wrong1); });
+  drive(0, base_, &ok0, &wrong0);
+  other.join();
+  EXPECT_EQ(ok0, kCalls);
+  EXPECT_EQ(ok1, kCalls);
+  EXPECT_FALSE(wrong0);
+  EXPECT_FALSE(wrong1);
+  auto tick = Sync<RoomCounters>([&](auto d) { redis->Tick(caller_, limits, 2'000, d); });
+  ASSERT_TRUE(tick.ok) << tick.error;
+  EXPECT_EQ(tick.value.admitted_total, 2u * kCalls);
+  links_->CloseAll();  // worker 1's connection lives on other_loop: close it first
+  event_base_free(other_loop);
 }
 
 }  // namespace

@@ -17,6 +17,9 @@
 namespace tidegate::queue {
 namespace {
 
+// LocalRoomStore ignores who calls it.
+constexpr StoreCaller kAnyCaller{};
+
 using config::QueueingMethod;
 using config::RoomEventConfig;
 using config::RoomMode;
@@ -193,11 +196,12 @@ TEST(RoomEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsFollow) {
   admin::EffectiveRoom room = Room();
   room.queueing_method.value = QueueingMethod::kFifo;
   auto limits_at = [&](int64_t now) {
-    marks.Ensure(store, events, now);
+    marks.Ensure(store, kAnyCaller, events, now);
     return LimitsWithEvents(room, EventStateAt(events, now));
   };
   auto place = [&](uint64_t ticket, int64_t now) -> std::optional<uint64_t> {
-    TicketPlace p = PlaceWithEvents(events, marks.Ensure(store, events, now), ticket, now, "seed");
+    TicketPlace p =
+        PlaceWithEvents(events, marks.Ensure(store, kAnyCaller, events, now), ticket, now, "seed");
     if (p.fate == TicketFate::kAwaitDraw) return std::nullopt;
     return p.fate == TicketFate::kOrdinary ? ticket : p.place;
   };
@@ -207,12 +211,13 @@ TEST(RoomEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsFollow) {
   for (int i = 0; i < 30; ++i) {
     int64_t now = kT0 + i * 1'000;
     RoomLimits l = limits_at(now);
-    store.Tick(l, now, [](const StoreResult<RoomCounters>&) {});
-    store.Arrive(l, now, l.mode == RoomMode::kAuto, [&](const StoreResult<ArriveOutcome>& r) {
-      ASSERT_TRUE(r.ok);
-      EXPECT_FALSE(r.value.admitted);
-      tickets.push_back(r.value.ticket);
-    });
+    store.Tick(kAnyCaller, l, now, [](const StoreResult<RoomCounters>&) {});
+    store.Arrive(kAnyCaller, l, now, l.mode == RoomMode::kAuto,
+                 [&](const StoreResult<ArriveOutcome>& r) {
+                   ASSERT_TRUE(r.ok);
+                   EXPECT_FALSE(r.value.admitted);
+                   tickets.push_back(r.value.ticket);
+                 });
     EXPECT_FALSE(place(tickets.back(), now).has_value());
   }
   EXPECT_EQ(store.Snapshot().serving, 0u);
@@ -221,7 +226,7 @@ TEST(RoomEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsFollow) {
   int64_t start = kT0 + 60'000;
   RoomLimits live = limits_at(start);
   uint64_t late = 0;
-  store.Arrive(live, start, false,
+  store.Arrive(kAnyCaller, live, start, false,
                [&](const StoreResult<ArriveOutcome>& r) { late = r.value.ticket; });
   EXPECT_EQ(late, 31u);
   std::map<uint64_t, uint64_t> ticket_by_place;
@@ -237,11 +242,11 @@ TEST(RoomEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsFollow) {
   std::vector<uint64_t> admitted_tickets;
   for (int64_t now = start; admitted_tickets.size() < 31 && now < start + 120'000; now += 250) {
     RoomLimits l = limits_at(now);
-    store.Tick(l, now, [](const StoreResult<RoomCounters>&) {});
+    store.Tick(kAnyCaller, l, now, [](const StoreResult<RoomCounters>&) {});
     uint64_t serving = store.Snapshot().serving;
     for (uint64_t p = admitted_tickets.size() + 1; p <= serving && p <= 31; ++p) {
       uint64_t t = p == 31 ? late : ticket_by_place[p];
-      store.Claim(l, now, p, [&](const StoreResult<ClaimOutcome>& r) {
+      store.Claim(kAnyCaller, l, now, p, [&](const StoreResult<ClaimOutcome>& r) {
         if (r.value.admitted) admitted_tickets.push_back(t);
       });
     }
@@ -257,25 +262,25 @@ TEST(RoomEventsTest, MarksAreTakenOnceAndKept) {
   LocalRoomStore store;
   EventMarks marks;
   RoomLimits l;
-  EXPECT_FALSE(marks.Ensure(store, events, kT0 - 1)[0].prequeue.has_value());
-  for (int i = 0; i < 3; ++i) store.Arrive(l, kT0 - 1, false, [](const auto&) {});
-  EXPECT_EQ(marks.Ensure(store, events, kT0)[0].prequeue, 3u);
-  for (int i = 0; i < 5; ++i) store.Arrive(l, kT0 + 1, false, [](const auto&) {});
-  std::vector<EventMarksView> v = marks.Ensure(store, events, kT0 + 60'000);
+  EXPECT_FALSE(marks.Ensure(store, kAnyCaller, events, kT0 - 1)[0].prequeue.has_value());
+  for (int i = 0; i < 3; ++i) store.Arrive(kAnyCaller, l, kT0 - 1, false, [](const auto&) {});
+  EXPECT_EQ(marks.Ensure(store, kAnyCaller, events, kT0)[0].prequeue, 3u);
+  for (int i = 0; i < 5; ++i) store.Arrive(kAnyCaller, l, kT0 + 1, false, [](const auto&) {});
+  std::vector<EventMarksView> v = marks.Ensure(store, kAnyCaller, events, kT0 + 60'000);
   EXPECT_EQ(v[0].prequeue, 3u);
   EXPECT_EQ(v[0].start, 8u);
   // Take() on a cache that knows both marks asks nothing more.
-  marks.Take(store, events, kT0 + 61'000);
-  EXPECT_EQ(marks.Ensure(store, events, kT0 + 61'000)[0].start, 8u);
+  marks.Take(store, kAnyCaller, events, kT0 + 61'000);
+  EXPECT_EQ(marks.Ensure(store, kAnyCaller, events, kT0 + 61'000)[0].start, 8u);
   // Take() alone takes the marks, like Ensure().
   EventMarks taker;
   LocalRoomStore fresh;
-  taker.Take(fresh, events, kT0 + 1);
-  EXPECT_EQ(taker.Ensure(fresh, events, kT0 + 1)[0].prequeue, 0u);
+  taker.Take(fresh, kAnyCaller, events, kT0 + 1);
+  EXPECT_EQ(taker.Ensure(fresh, kAnyCaller, events, kT0 + 1)[0].prequeue, 0u);
   // Another process's cache asks the store: the same recorded values.
   EventMarks other;
-  for (int i = 0; i < 5; ++i) store.Arrive(l, kT0 + 70'000, false, [](const auto&) {});
-  v = other.Ensure(store, events, kT0 + 70'000);
+  for (int i = 0; i < 5; ++i) store.Arrive(kAnyCaller, l, kT0 + 70'000, false, [](const auto&) {});
+  v = other.Ensure(store, kAnyCaller, events, kT0 + 70'000);
   EXPECT_EQ(v[0].prequeue, 3u);
   EXPECT_EQ(v[0].start, 8u);
 }

@@ -1,4 +1,4 @@
-#include "proxy/builtin_routes.h"
+#include "proxy/health_route.h"
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -8,31 +8,35 @@ namespace {
 
 class RecordingCallbacks : public FilterCallbacks {
  public:
-  void SendLocalReply(int s, HeaderList h, std::string b, std::string_view) override {
+  void SendLocalReply(int s, HeaderList h, std::string b, Answerer a) override {
+    answered_by = a;
     status = s;
     headers = std::move(h);
     body = std::move(b);
   }
   void ContinueRequest() override {}
   const StreamInfo& stream_info() const override { return info; }
+  const WorkerContext& worker() const override { return context; }
 
+  Answerer answered_by = Answerer::kCount;
   int status = 0;
   HeaderList headers;
   std::string body;
   StreamInfo info;
+  WorkerContext context;
 };
 
-BuiltinRoutesFactory MakeFactory(const HealthBoard* health = nullptr) {
-  BuiltinRoutesConfig config;
+HealthRouteFactory MakeFactory(const HealthBoard* health = nullptr) {
+  HealthRouteConfig config;
   config.health = health;
   config.workers = 3;
   config.version = "9.9.9";
   config.started = std::chrono::steady_clock::now() - std::chrono::seconds(42);
   config.config_files = {"/etc/tidegate/a.toml"};
-  return BuiltinRoutesFactory(std::move(config));
+  return HealthRouteFactory(std::move(config));
 }
 
-FilterStatus RunFilter(const BuiltinRoutesFactory& factory, RecordingCallbacks& callbacks,
+FilterStatus RunFilter(const HealthRouteFactory& factory, RecordingCallbacks& callbacks,
                        std::string target) {
   RequestHead head;
   head.method = "GET";
@@ -41,20 +45,13 @@ FilterStatus RunFilter(const BuiltinRoutesFactory& factory, RecordingCallbacks& 
   return filter->OnRequestHeaders(head);
 }
 
-TEST(BuiltinRoutesTest, OrdinaryPathsContinue) {
-  BuiltinRoutesFactory factory = MakeFactory();
-  for (const char* target : {"/", "/checkout", "/tidegate", "/.tidegatex", "/a/.tidegate"}) {
-    RecordingCallbacks callbacks;
-    EXPECT_EQ(RunFilter(factory, callbacks, target), FilterStatus::kContinue) << target;
-    EXPECT_EQ(callbacks.status, 0) << target;
-  }
-}
-
-TEST(BuiltinRoutesTest, HealthAnswersJson) {
-  BuiltinRoutesFactory factory = MakeFactory();
+TEST(HealthRouteTest, HealthAnswersJson) {
+  HealthRouteFactory factory = MakeFactory();
   RecordingCallbacks callbacks;
   EXPECT_EQ(RunFilter(factory, callbacks, "/.tidegate/health"), FilterStatus::kStop);
   EXPECT_EQ(callbacks.status, 200);
+  EXPECT_EQ(callbacks.answered_by, Answerer::kBuiltin);
+  EXPECT_EQ(*callbacks.headers.Find("Cache-Control"), "no-store");
   nlohmann::json body = nlohmann::json::parse(callbacks.body);
   EXPECT_EQ(body["status"], "ok");
   EXPECT_EQ(body["workers"], 3);
@@ -63,9 +60,9 @@ TEST(BuiltinRoutesTest, HealthAnswersJson) {
   EXPECT_EQ(body["config_files"][0], "/etc/tidegate/a.toml");
 }
 
-TEST(BuiltinRoutesTest, HealthListsDegradedParts) {
+TEST(HealthRouteTest, HealthListsDegradedParts) {
   HealthBoard board;
-  BuiltinRoutesFactory factory = MakeFactory(&board);
+  HealthRouteFactory factory = MakeFactory(&board);
   RecordingCallbacks fine;
   RunFilter(factory, fine, "/.tidegate/health");
   nlohmann::json body = nlohmann::json::parse(fine.body);
@@ -92,25 +89,6 @@ TEST(BuiltinRoutesTest, HealthListsDegradedParts) {
   RecordingCallbacks healed;
   RunFilter(factory, healed, "/.tidegate/health");
   EXPECT_EQ(nlohmann::json::parse(healed.body)["status"], "ok");
-}
-
-TEST(BuiltinRoutesTest, DisguisedPrefixesAreStillOurs) {
-  BuiltinRoutesFactory factory = MakeFactory();
-  for (const char* target : {"//.tidegate/health", "/%2Etidegate/health", "/x/../.tidegate/health",
-                             "/.TIDEGATE/health", "/.tidegate;x/health", "/./.tidegate/health?a"}) {
-    RecordingCallbacks callbacks;
-    EXPECT_EQ(RunFilter(factory, callbacks, target), FilterStatus::kStop) << target;
-    EXPECT_EQ(callbacks.status, 200) << target;
-  }
-}
-
-TEST(BuiltinRoutesTest, OtherReservedPathsAre404) {
-  BuiltinRoutesFactory factory = MakeFactory();
-  for (const char* target : {"/.tidegate", "/.tidegate/", "/.tidegate/nope", "//.tidegate/x"}) {
-    RecordingCallbacks callbacks;
-    EXPECT_EQ(RunFilter(factory, callbacks, target), FilterStatus::kStop) << target;
-    EXPECT_EQ(callbacks.status, 404) << target;
-  }
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "admin/redis_connection.h"
+#include "redis/redis_connection.h"
 
 #include <hiredis/adapters/libevent.h>
 #include <hiredis/async.h>
@@ -6,7 +6,7 @@
 
 #include <algorithm>
 
-namespace tidegate::admin {
+namespace tidegate::redis {
 namespace {
 
 timeval ToTimeval(std::chrono::milliseconds ms) {
@@ -271,4 +271,4 @@ void RedisConnection::Finish(Pending* p, RedisResult result) {
   if (!closing_ && owned->done) owned->done(std::move(result));
 }
 
-}  // namespace tidegate::admin
+}  // namespace tidegate::redis

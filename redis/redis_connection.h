@@ -1,5 +1,6 @@
 // One asynchronous connection to Redis (hiredis 0.14 with its libevent
-// adapter) that a control-thread service keeps open: per-command timeouts,
+// adapter) that its owner keeps open on one event loop (the admin state
+// store on the control thread, a worker's room link): per-command timeouts,
 // reconnection with backoff and jitter, and every failure turned into an
 // error result — never into data, never into a crash or a hang.
 //
@@ -19,8 +20,7 @@
 //   backoff_max, ±20 % jitter; a successful connection resets it.
 //
 // Contract:
-// * Thread: the thread running `base` (the control thread), for every method
-//   and every callback.
+// * Thread: the thread running `base`, for every method and every callback.
 // * Command(): `done` is called exactly once — synchronously with an error
 //   when not connected, otherwise later from the event loop — except when the
 //   connection is destroyed first (pending callbacks are then dropped, not
@@ -44,7 +44,7 @@
 
 struct redisAsyncContext;
 
-namespace tidegate::admin {
+namespace tidegate::redis {
 
 // A Redis reply, copied out of hiredis (which frees its own after the
 // callback). Error replies never appear here: they are failures.
@@ -143,4 +143,4 @@ class RedisConnection {
   std::minstd_rand random_;
 };
 
-}  // namespace tidegate::admin
+}  // namespace tidegate::redis

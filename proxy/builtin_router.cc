@@ -1,0 +1,92 @@
+#include "proxy/builtin_router.h"
+
+#include "proxy/error_pages.h"
+#include "proxy/path_normalizer.h"
+
+namespace tidegate::proxy {
+namespace {
+
+constexpr std::string_view kReserved = "/.tidegate";
+
+// "/.tidegate" itself or a path below it, ignoring case.
+bool IsReservedPath(std::string_view path) {
+  return path.size() >= kReserved.size() &&
+         EqualsIgnoreCase(path.substr(0, kReserved.size()), kReserved) &&
+         (path.size() == kReserved.size() || path[kReserved.size()] == '/');
+}
+
+class BuiltinRouterFilter : public StreamFilter {
+ public:
+  BuiltinRouterFilter(const BuiltinRouterFactory& factory, FilterCallbacks& callbacks)
+      : factory_(factory), callbacks_(callbacks) {}
+
+  FilterStatus OnRequestHeaders(RequestHead& head) override {
+    if (!MayBeBuiltinTarget(head.target)) return FilterStatus::kContinue;  // the shop's paths
+    std::string path =
+        NormalizePath(head.target, {.strip_segment_params = true, .lower_case = false});
+    if (!IsReservedPath(path)) return FilterStatus::kContinue;
+    if (const BuiltinRoute* route = factory_.Find(path)) {
+      page_ = route->handler->CreateFilter(callbacks_);
+      if (page_ && page_->OnRequestHeaders(head) == FilterStatus::kStop) return FilterStatus::kStop;
+    }
+    HeaderList headers;
+    headers.Add("Cache-Control", "no-store");
+    ErrorPage page = MakeErrorPage(404, WantsJson(head.headers.Find("Accept")));
+    headers.Add("Content-Type", std::move(page.content_type));
+    callbacks_.SendLocalReply(404, std::move(headers), std::move(page.body), Answerer::kBuiltin);
+    return FilterStatus::kStop;
+  }
+
+  void OnDestroy() override {
+    if (page_) page_->OnDestroy();
+  }
+
+ private:
+  const BuiltinRouterFactory& factory_;
+  FilterCallbacks& callbacks_;
+  std::unique_ptr<StreamFilter> page_;  // the matched route's filter, for this exchange
+};
+
+}  // namespace
+
+bool MayBeBuiltinTarget(std::string_view target) {
+  // Without an escape, normalising only drops, splits and lower-cases: a
+  // first segment ".tidegate" must then be spelt in the raw path. The query
+  // and fragment are never part of the path.
+  constexpr std::string_view kWord = "tidegate";
+  for (size_t i = 0; i < target.size(); ++i) {
+    char c = target[i];
+    if (c == '?' || c == '#') return false;
+    if (c == '%') return true;
+    if (c == '.' && target.size() - i > kWord.size() &&
+        EqualsIgnoreCase(target.substr(i + 1, kWord.size()), kWord)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool IsBuiltinTarget(std::string_view target) {
+  if (!MayBeBuiltinTarget(target)) return false;
+  return IsReservedPath(NormalizePath(target, {.strip_segment_params = true, .lower_case = false}));
+}
+
+void BuiltinRouterFactory::Add(std::string path, PathCase path_case,
+                               std::shared_ptr<const FilterFactory> handler) {
+  routes_.push_back(BuiltinRoute{std::move(path), path_case, std::move(handler)});
+}
+
+std::unique_ptr<StreamFilter> BuiltinRouterFactory::CreateFilter(FilterCallbacks& callbacks) const {
+  return std::make_unique<BuiltinRouterFilter>(*this, callbacks);
+}
+
+const BuiltinRoute* BuiltinRouterFactory::Find(std::string_view normalized_path) const {
+  for (const BuiltinRoute& route : routes_) {
+    bool same = route.path_case == PathCase::kExact ? normalized_path == route.path
+                                                    : EqualsIgnoreCase(normalized_path, route.path);
+    if (same) return &route;
+  }
+  return nullptr;
+}
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,55 @@
+#include "proxy/health_route.h"
+
+#include <nlohmann/json.hpp>
+
+namespace tidegate::proxy {
+namespace {
+
+class HealthFilter : public StreamFilter {
+ public:
+  HealthFilter(const HealthRouteFactory& factory, FilterCallbacks& callbacks)
+      : factory_(factory), callbacks_(callbacks) {}
+
+  FilterStatus OnRequestHeaders(RequestHead& head) override {
+    HeaderList headers;
+    headers.Add("Cache-Control", "no-store");
+    headers.Add("Content-Type", "application/json");
+    callbacks_.SendLocalReply(200, std::move(headers),
+                              factory_.HealthJson(std::chrono::steady_clock::now()),
+                              Answerer::kBuiltin);
+    return FilterStatus::kStop;
+  }
+
+ private:
+  const HealthRouteFactory& factory_;
+  FilterCallbacks& callbacks_;
+};
+
+}  // namespace
+
+HealthRouteFactory::HealthRouteFactory(HealthRouteConfig config) : config_(std::move(config)) {}
+
+std::unique_ptr<StreamFilter> HealthRouteFactory::CreateFilter(FilterCallbacks& callbacks) const {
+  return std::make_unique<HealthFilter>(*this, callbacks);
+}
+
+std::string HealthRouteFactory::HealthJson(std::chrono::steady_clock::time_point now) const {
+  auto uptime = std::chrono::duration_cast<std::chrono::seconds>(now - config_.started).count();
+  nlohmann::json degraded = nlohmann::json::array();
+  if (config_.health != nullptr) {
+    for (const DegradedPart& p : config_.health->Parts()) {
+      degraded.push_back({{"part", p.part}, {"detail", p.detail}});
+    }
+  }
+  nlohmann::json body = {{"status", degraded.empty() ? "ok" : "degraded"},
+                         {"degraded", std::move(degraded)},
+                         {"version", config_.version},
+                         {"workers", config_.workers},
+                         {"uptime_seconds", uptime},
+                         {"config_files", config_.config_files}};
+  std::string out = body.dump();
+  out.push_back('\n');
+  return out;
+}
+
+}  // namespace tidegate::proxy
