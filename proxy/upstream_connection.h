@@ -106,7 +106,7 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   const std::string& server_text() const { return server_text_; }
 
  private:
-  enum class State { kConnecting, kReady, kAwaitingHead, kBody, kDone, kIdle, kClosed };
+  enum class State { kConnecting, kAwaitingHead, kBody, kDone, kIdle, kClosed };
   // The current exchange (reset by Begin()).
   struct Exchange {
     bool head_request = false;      // a HEAD request: the response has no body
