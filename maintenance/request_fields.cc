@@ -1,5 +1,6 @@
 #include "maintenance/request_fields.h"
 
+#include "common/hex.h"
 #include "common/query_string.h"
 
 namespace tidegate::maintenance {
@@ -14,13 +15,6 @@ std::string_view TrimCookieSpace(std::string_view s) {
 }  // namespace internal
 
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool NeedsDecoding(std::string_view text) {
   return text.find_first_of("%+") != std::string_view::npos;
@@ -43,9 +37,10 @@ void FormDecode(std::string_view text, std::string* out) {
     char c = text[i];
     if (c == '+') {
       out->push_back(' ');
-    } else if (c == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-               HexValue(text[i + 2]) >= 0) {
-      out->push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+    } else if (c == '%' && i + 2 < text.size() && common::HexDigitValue(text[i + 1]) >= 0 &&
+               common::HexDigitValue(text[i + 2]) >= 0) {
+      out->push_back(static_cast<char>(common::HexDigitValue(text[i + 1]) * 16 +
+                                       common::HexDigitValue(text[i + 2])));
       i += 2;
     } else {
       out->push_back(c);

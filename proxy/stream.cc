@@ -111,13 +111,17 @@ bool Stream::ClientWantsKeepAlive() const {
 }
 
 void Stream::SendProxyError(int status) {
+  WriteErrorPage(status, /*force_close=*/false);
+  Finish(resp_.keep_alive);
+}
+
+void Stream::WriteErrorPage(int status, bool force_close) {
   answered_by_ = Answerer::kProxy;
   ErrorPage page = MakeErrorPage(status, WantsJson(request_.headers.Find("Accept")));
   HeaderList headers;
   headers.Add("Content-Type", std::move(page.content_type));
   headers.Add("Cache-Control", "no-store");
-  WriteLocalResponse(status, headers, page.body, /*force_close=*/false);
-  Finish(resp_.keep_alive);
+  WriteLocalResponse(status, headers, page.body, force_close);
 }
 
 void Stream::FailRequest(int status) {
@@ -137,12 +141,7 @@ void Stream::FailRequest(int status) {
   }
   phase_ = Phase::kFilters;  // any state that may answer
   UpstreamConnection::Discard(std::move(upstream_));
-  answered_by_ = Answerer::kProxy;
-  ErrorPage page = MakeErrorPage(status, WantsJson(request_.headers.Find("Accept")));
-  HeaderList headers;
-  headers.Add("Content-Type", std::move(page.content_type));
-  headers.Add("Cache-Control", "no-store");
-  WriteLocalResponse(status, headers, page.body, /*force_close=*/true);
+  WriteErrorPage(status, /*force_close=*/true);
   Finish(false);
 }
 

@@ -99,6 +99,8 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // A filter waits for held_body_ (BufferRequestBody).
   bool buffering() const { return static_cast<bool>(on_body_ready_); }
   void SendProxyError(int status);
+  // The proxy's own error page (HTML or JSON by Accept), answered by kProxy.
+  void WriteErrorPage(int status, bool force_close);
   void WriteLocalResponse(int status, HeaderList& headers, const std::string& body,
                           bool force_close);
   void Finish(bool keep_alive);
