@@ -11,6 +11,7 @@
 #include "maintenance/request_fields.h"
 #include "pages/language.h"
 #include "proxy/builtin_router.h"
+#include "proxy/cookie_header.h"
 #include "proxy/path_normalizer.h"
 
 namespace tidegate::maintenance {
@@ -182,12 +183,12 @@ bool MaintenanceGateFactory::HasValidBypassCookie(const proxy::RequestHead& requ
   if (codec_.empty()) return false;
   // Every cookie of that name is checked: a forged duplicate never wins, and
   // never hides a valid one.
-  return ForEachCookie(request.headers, tls ? common::kBypassCookieTls : common::kBypassCookie,
-                       [&](std::string_view value) {
-                         return common::VerifyBypassToken(value, codec_, now,
-                                                          settings_.bypass_cookie_max_ttl) ==
-                                common::BypassVerdict::kValid;
-                       });
+  return proxy::ForEachCookie(
+      request.headers, tls ? common::kBypassCookieTls : common::kBypassCookie,
+      [&](std::string_view value) {
+        return common::VerifyBypassToken(value, codec_, now, settings_.bypass_cookie_max_ttl) ==
+               common::BypassVerdict::kValid;
+      });
 }
 
 MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::RequestHead& request,

@@ -2,18 +2,9 @@
 
 #include "common/hex.h"
 #include "common/query_string.h"
+#include "proxy/cookie_header.h"
 
 namespace tidegate::maintenance {
-namespace internal {
-
-std::string_view TrimCookieSpace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace internal
-
 namespace {
 
 bool NeedsDecoding(std::string_view text) {
@@ -57,7 +48,7 @@ bool QueryHas(std::string_view target, std::string_view name, std::string_view v
 }
 
 bool CookieHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value) {
-  return ForEachCookie(headers, name, [&](std::string_view v) { return v == value; });
+  return proxy::ForEachCookie(headers, name, [&](std::string_view v) { return v == value; });
 }
 
 bool HeaderHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value) {
