@@ -6,15 +6,10 @@
 #include <algorithm>
 #include <cctype>
 
+#include "common/hex.h"
+
 namespace tidegate::admin {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool Sha256(std::string_view data, std::array<unsigned char, 32>* out) {
   unsigned int len = 0;
@@ -53,7 +48,8 @@ TokenAuthenticator::TokenAuthenticator(const std::vector<config::AdminToken>& to
     Entry e{t.name, {}, t.role};
     bool ok = true;
     for (size_t i = 0; i < 32; ++i) {
-      int hi = HexValue(t.token_sha256[2 * i]), lo = HexValue(t.token_sha256[2 * i + 1]);
+      int hi = common::HexDigitValue(t.token_sha256[2 * i]),
+          lo = common::HexDigitValue(t.token_sha256[2 * i + 1]);
       if (hi < 0 || lo < 0) {
         ok = false;
         break;

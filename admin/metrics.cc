@@ -128,8 +128,10 @@ std::string EscapeLabelValue(std::string_view value) {
   return out;
 }
 
-std::string RenderPrometheus(const MetricsSnapshot& m) {
-  Writer w;
+namespace {
+
+// The proxy core: responses, latency, origin, pool, client connections.
+void RenderProxy(const MetricsSnapshot& m, Writer& w) {
   static constexpr const char* kClasses[] = {"none", "1xx", "2xx", "3xx", "4xx", "5xx"};
   w.Header("responses_total", "counter",
            "Finished client exchanges by status class (none = no response head sent).");
@@ -184,7 +186,10 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
   for (const auto& [kind, n] : m.client_errors_by_kind) {
     w.Sample("client_errors_total", {{"kind", kind}}, n);
   }
+}
 
+// The shopper-facing features: rooms, maintenance, banner.
+void RenderFeatures(const MetricsSnapshot& m, Writer& w) {
   w.Header("room_counters_available", "gauge",
            "1 when waiting-room counters are reported, 0 before the waiting room exists.");
   w.Sample("room_counters_available", {}, m.room_counters_available ? 1 : 0);
@@ -212,7 +217,10 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
   w.Header("banner_skips_total", "counter", "Responses the banner injector skipped, by reason.");
   for (const auto& [reason, n] : m.banner_skips_by_reason)
     w.Sample("banner_skips_total", {{"reason", reason}}, n);
+}
 
+// The control plane: state store, reloads, admin API.
+void RenderControl(const MetricsSnapshot& m, Writer& w) {
   w.Header("state_store_errors_total", "counter", "Failed state-store operations.");
   w.Sample("state_store_errors_total", {}, m.store_errors_total);
   w.Histogram("state_store_latency_seconds", "State-store operation latency.", m.store_latency);
@@ -234,6 +242,15 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
   w.Sample("admin_changes_total", {}, m.admin.changes_applied_total);
   w.Header("admin_audit_write_errors_total", "counter", "Audit records that could not be written.");
   w.Sample("admin_audit_write_errors_total", {}, m.admin.audit_write_errors_total);
+}
+
+}  // namespace
+
+std::string RenderPrometheus(const MetricsSnapshot& m) {
+  Writer w;
+  RenderProxy(m, w);
+  RenderFeatures(m, w);
+  RenderControl(m, w);
   return w.Take();
 }
 

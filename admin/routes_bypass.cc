@@ -1,12 +1,12 @@
 // POST /v1/bypass: an operator mints a signed staff bypass cookie
-// (maintenance/bypass_token.h) so the team can test a fix in production while
+// (common/bypass_token.h) so the team can test a fix in production while
 // shoppers see the maintenance page. The cookie is given out only once the
 // audit log recorded who asked for it (never the token itself).
 #include "admin/admin_api.h"
 #include "admin/request_validation.h"
+#include "common/bypass_token.h"
 #include "common/rfc3339.h"
 #include "config/value_parsers.h"
-#include "maintenance/bypass_token.h"
 
 namespace tidegate::admin {
 namespace {
@@ -53,7 +53,7 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(ttl);
   common::TimePoint expires_at =
       std::chrono::time_point_cast<std::chrono::seconds>(Now()) + seconds;
-  auto token = maintenance::MintBypassToken(keys, expires_at);
+  auto token = common::MintBypassToken(common::SignedTokenCodec::FromKeys(keys), expires_at);
   if (!token) return reply(Error(500, "signing_failed", "HMAC-SHA256 failed"));
 
   AuditRecord record;
@@ -85,10 +85,10 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
                                   {"after", record.after}});
   ++metrics_.changes_applied_total;
   ApiResponse r;
-  r.body = Dump({{"cookie", std::string(maintenance::kBypassCookie) + "=" + *token},
-                 {"cookie_tls", std::string(maintenance::kBypassCookieTls) + "=" + *token},
-                 {"set_cookie", maintenance::BypassSetCookie(*token, false, seconds)},
-                 {"set_cookie_tls", maintenance::BypassSetCookie(*token, true, seconds)},
+  r.body = Dump({{"cookie", std::string(common::kBypassCookie) + "=" + *token},
+                 {"cookie_tls", std::string(common::kBypassCookieTls) + "=" + *token},
+                 {"set_cookie", common::BypassSetCookie(*token, false, seconds)},
+                 {"set_cookie_tls", common::BypassSetCookie(*token, true, seconds)},
                  {"expires_at", common::FormatRfc3339(expires_at)},
                  {"key_id", keys.front().id}});
   reply(std::move(r));

@@ -3,26 +3,10 @@
 
 #include "admin/admin_api.h"
 #include "admin/effective_state_json.h"
+#include "common/query_string.h"
 #include "state/effective_view.h"
 
 namespace tidegate::admin {
-namespace {
-
-// The value of query parameter `name`, or nullopt.
-std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name) {
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    size_t eq = pair.find('=');
-    if (pair.substr(0, eq) == name) {
-      return eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    }
-  }
-  return std::nullopt;
-}
-
-}  // namespace
 
 ApiResponse AdminApi::GetState() {
   auto config = deps_.config();
@@ -36,7 +20,7 @@ ApiResponse AdminApi::GetState() {
 
 void AdminApi::GetAudit(const ApiRequest& request, std::function<void(ApiResponse)> reply) {
   size_t limit = 100;
-  if (auto text = QueryParam(request.query, "limit")) {
+  if (auto text = common::QueryParam(request.query, "limit")) {
     size_t value = 0;
     auto [end, ec] = std::from_chars(text->data(), text->data() + text->size(), value);
     if (ec != std::errc() || end != text->data() + text->size() || value < 1 ||

@@ -17,6 +17,8 @@
 #include <string_view>
 #include <vector>
 
+#include "common/cidr.h"
+
 namespace tidegate::config {
 
 using Duration = std::chrono::milliseconds;
@@ -126,13 +128,8 @@ struct SecretsConfig {
   std::vector<TokenKey> token_keys;  // first signs, all verify
 };
 
-// An IPv4 or IPv6 network, "10.0.0.0/8", "2001:db8::/32", "127.0.0.1" (= /32).
-struct CidrBlock {
-  std::string text;  // as written
-  bool ipv6 = false;
-  std::array<uint8_t, 16> bytes{};  // network address (4 bytes used for IPv4), host bits zero
-  int prefix_len = 0;
-};
+// An IPv4 or IPv6 network (common/cidr.h parses and matches it).
+using CidrBlock = common::CidrBlock;
 
 enum class QueueingMethod { kFifo, kRandom, kPassthrough, kReject };
 enum class RoomMode { kOff, kAuto, kQueueAll };

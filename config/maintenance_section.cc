@@ -1,54 +1,11 @@
 // [maintenance]: settings shared by every feature's maintenance gate.
-#include <arpa/inet.h>
+#include <optional>
 
-#include <cstring>
-
+#include "common/cidr.h"
 #include "config/sections.h"
 #include "config/table_reader.h"
 
 namespace tidegate::config {
-namespace {
-
-// "10.0.0.0/8", "2001:db8::/32", "127.0.0.1" (/32), "::1" (/128). Host bits
-// must be zero ("10.0.0.1/8" is most likely a typo of the network).
-std::optional<CidrBlock> ParseCidr(const std::string& text, std::string* error) {
-  CidrBlock block;
-  block.text = text;
-  std::string address = text;
-  int max_len = 0;
-  size_t slash = text.find('/');
-  if (slash != std::string::npos) address = text.substr(0, slash);
-  if (inet_pton(AF_INET, address.c_str(), block.bytes.data()) == 1) {
-    max_len = 32;
-  } else if (inet_pton(AF_INET6, address.c_str(), block.bytes.data()) == 1) {
-    block.ipv6 = true;
-    max_len = 128;
-  } else {
-    *error =
-        "\"" + text + "\" is not an IPv4 or IPv6 network such as \"10.0.0.0/8\" or \"::1/128\"";
-    return std::nullopt;
-  }
-  block.prefix_len = max_len;
-  if (slash != std::string::npos) {
-    std::string len = text.substr(slash + 1);
-    if (len.empty() || len.size() > 3 || len.find_first_not_of("0123456789") != std::string::npos ||
-        std::stoi(len) > max_len) {
-      *error = "\"" + text + "\": the prefix length must be 0-" + std::to_string(max_len);
-      return std::nullopt;
-    }
-    block.prefix_len = std::stoi(len);
-  }
-  for (int bit = block.prefix_len; bit < max_len; ++bit) {
-    if (block.bytes[bit / 8] & (0x80 >> (bit % 8))) {
-      *error = "\"" + text + "\" has host bits set after /" + std::to_string(block.prefix_len) +
-               "; write the network address";
-      return std::nullopt;
-    }
-  }
-  return block;
-}
-
-}  // namespace
 
 void ReadMaintenanceSection(const toml::table* table, Diagnostics* diagnostics,
                             MaintenanceConfig* out) {
@@ -68,7 +25,7 @@ void ReadMaintenanceSection(const toml::table* table, Diagnostics* diagnostics,
     const toml::array& array = *table->get("bypass_cidrs")->as_array();
     for (size_t i = 0; i < cidrs.size(); ++i) {
       std::string error;
-      auto block = ParseCidr(cidrs[i], &error);
+      std::optional<CidrBlock> block = common::ParseCidr(cidrs[i], &error);
       if (!block) {
         diagnostics->Add(*array.get(i),
                          maintenance.KeyPath("bypass_cidrs") + "[" + std::to_string(i) + "]",

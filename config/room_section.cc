@@ -1,10 +1,8 @@
 // [rooms.NAME]: waiting rooms.
-#include <arpa/inet.h>
-
 #include <algorithm>
 #include <chrono>
-#include <cstring>
 
+#include "common/cidr.h"
 #include "config/file_checks.h"
 #include "config/pattern_check.h"
 #include "config/sections.h"
@@ -16,44 +14,15 @@ namespace {
 
 constexpr size_t kMinBypassSecretBytes = 16;
 
-// "10.0.0.0/8", "192.168.1.7", "2001:db8::/32", "::1".
-bool ParseIpRange(const std::string& text, CidrBlock* out, std::string* error) {
-  std::string address = text;
-  int max_bits = text.find(':') != std::string::npos ? 128 : 32;
-  out->prefix_len = max_bits;
-  if (size_t slash = text.find('/'); slash != std::string::npos) {
-    address = text.substr(0, slash);
-    std::string bits = text.substr(slash + 1);
-    if (bits.empty() || bits.size() > 3 ||
-        bits.find_first_not_of("0123456789") != std::string::npos || std::stoi(bits) > max_bits) {
-      *error = "\"" + text + "\": the prefix length must be 0-" + std::to_string(max_bits);
-      return false;
-    }
-    out->prefix_len = std::stoi(bits);
-  }
-  out->ipv6 = max_bits == 128;
-  if (inet_pton(out->ipv6 ? AF_INET6 : AF_INET, address.c_str(), out->bytes.data()) != 1) {
-    *error = "\"" + text + "\" is not an IP address or CIDR range (e.g. \"10.0.0.0/8\")";
-    return false;
-  }
-  // Keep the network address only (host bits zero).
-  for (int bit = out->prefix_len; bit < max_bits; ++bit) {
-    out->bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
-  }
-  out->text = text;
-  return true;
-}
-
 void ReadBypass(TableReader& reader, const toml::table* table, const std::string& path,
                 Diagnostics* diagnostics, RoomConfig* room) {
   std::vector<std::string> ips;
   if (reader.ReadStringArray("bypass_ips", &ips)) {
     const toml::array& array = *table->get("bypass_ips")->as_array();
     for (size_t i = 0; i < ips.size(); ++i) {
-      CidrBlock range;
       std::string error;
-      if (ParseIpRange(ips[i], &range, &error)) {
-        room->bypass_ips.push_back(range);
+      if (std::optional<CidrBlock> range = common::ParseCidr(ips[i], &error)) {
+        room->bypass_ips.push_back(std::move(*range));
       } else {
         diagnostics->Add(*array.get(i), path + ".bypass_ips[" + std::to_string(i) + "]", error);
       }

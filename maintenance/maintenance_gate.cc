@@ -4,12 +4,13 @@
 
 #include <algorithm>
 
-#include "maintenance/bypass_token.h"
-#include "maintenance/cidr_match.h"
+#include "common/bypass_token.h"
+#include "common/cidr.h"
+#include "common/http_negotiation.h"
 #include "maintenance/request_fields.h"
 #include "pages/language.h"
 #include "proxy/builtin_router.h"
-#include "proxy/error_pages.h"
+#include "proxy/cookie_header.h"
 #include "proxy/path_normalizer.h"
 #include "state/effective_view.h"
 
@@ -87,7 +88,7 @@ std::unique_ptr<MaintenanceGateFactory> MaintenanceGateFactory::Create(
   factory->time_ = &time;
   factory->features_ = config.features;
   factory->settings_ = config.maintenance;
-  factory->keys_ = config.secrets.token_keys;
+  factory->codec_ = common::SignedTokenCodec::FromKeys(config.secrets.token_keys);
   for (size_t i = 0; i < factory->features_.size(); ++i) {
     factory->feature_index_.emplace(factory->features_[i].name, i);
     if (factory->features_[i].maintenance) factory->windowed_.push_back(i);
@@ -165,7 +166,7 @@ std::unique_ptr<proxy::StreamFilter> MaintenanceGateFactory::CreateFilter(
 
 bool MaintenanceGateFactory::IsApiRequest(const proxy::RequestHead& request,
                                           std::string_view path) const {
-  if (proxy::WantsJson(request.headers.Find("Accept"))) return true;
+  if (common::WantsJson(request.headers.Find("Accept"))) return true;
   for (const std::string& prefix : settings_.api_prefixes) {
     if (path.size() >= prefix.size() &&
         proxy::EqualsIgnoreCase(path.substr(0, prefix.size()), prefix)) {
@@ -177,13 +178,14 @@ bool MaintenanceGateFactory::IsApiRequest(const proxy::RequestHead& request,
 
 bool MaintenanceGateFactory::HasValidBypassCookie(const proxy::RequestHead& request, bool tls,
                                                   WallTime now) const {
-  if (keys_.empty()) return false;
+  if (codec_.empty()) return false;
   // Every cookie of that name is checked: a forged duplicate never wins, and
   // never hides a valid one.
-  return ForEachCookie(
-      request.headers, tls ? kBypassCookieTls : kBypassCookie, [&](std::string_view value) {
-        return VerifyBypassToken(value, keys_, now, settings_.bypass_cookie_max_ttl) ==
-               BypassVerdict::kValid;
+  return proxy::ForEachCookie(
+      request.headers, tls ? common::kBypassCookieTls : common::kBypassCookie,
+      [&](std::string_view value) {
+        return common::VerifyBypassToken(value, codec_, now, settings_.bypass_cookie_max_ttl) ==
+               common::BypassVerdict::kValid;
       });
 }
 
@@ -230,7 +232,7 @@ MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::Requ
     }
   }
   if (blocking == nullptr) return shadow ? Outcome::kShadow : Outcome::kPass;
-  if (AddressInBlocks(info.client_ip, settings_.bypass_cidrs)) {
+  if (common::InAnyBlock(info.client_ip, settings_.bypass_cidrs)) {
     counters_[blocking->feature]->bypassed.fetch_add(1, kRelaxed);
     return Outcome::kBypassAddress;
   }

@@ -15,7 +15,7 @@
 //      decides on them; the body then reaches the origin unchanged.
 //   3. A feature in shadow mode (enforced = false) is only counted.
 //      Staff pass: a client address in [maintenance].bypass_cidrs, or a valid
-//      signed bypass cookie (maintenance/bypass_token.h). Everyone else gets
+//      signed bypass cookie (common/bypass_token.h). Everyone else gets
 //      503 with Cache-Control: no-store, Retry-After (seconds until `until`,
 //      when known) and the maintenance page in English or French
 //      (Accept-Language), or JSON for API clients (Accept: application/json,
@@ -43,6 +43,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "common/signed_token.h"
 #include "common/time_source.h"
 #include "config/config.h"
 #include "maintenance/feature_matcher.h"
@@ -135,7 +136,7 @@ class MaintenanceGateFactory : public proxy::FilterFactory {
   std::unordered_map<std::string, size_t> feature_index_;
   std::vector<size_t> windowed_;  // features with a configured window
   config::MaintenanceConfig settings_;
-  std::vector<config::TokenKey> keys_;
+  common::SignedTokenCodec codec_{std::vector<common::SigningKey>{}};  // [secrets].token_keys
   std::unique_ptr<FeatureMatcher> matcher_;
   std::unique_ptr<MaintenancePage> page_;
   std::unique_ptr<MaintenanceStats> own_stats_;        // when none was given

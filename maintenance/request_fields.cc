@@ -1,24 +1,11 @@
 #include "maintenance/request_fields.h"
 
+#include "common/hex.h"
+#include "common/query_string.h"
+#include "proxy/cookie_header.h"
+
 namespace tidegate::maintenance {
-namespace internal {
-
-std::string_view TrimCookieSpace(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-}  // namespace internal
-
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool NeedsDecoding(std::string_view text) {
   return text.find_first_of("%+") != std::string_view::npos;
@@ -41,9 +28,10 @@ void FormDecode(std::string_view text, std::string* out) {
     char c = text[i];
     if (c == '+') {
       out->push_back(' ');
-    } else if (c == '%' && i + 2 < text.size() && HexValue(text[i + 1]) >= 0 &&
-               HexValue(text[i + 2]) >= 0) {
-      out->push_back(static_cast<char>(HexValue(text[i + 1]) * 16 + HexValue(text[i + 2])));
+    } else if (c == '%' && i + 2 < text.size() && common::HexDigitValue(text[i + 1]) >= 0 &&
+               common::HexDigitValue(text[i + 2]) >= 0) {
+      out->push_back(static_cast<char>(common::HexDigitValue(text[i + 1]) * 16 +
+                                       common::HexDigitValue(text[i + 2])));
       i += 2;
     } else {
       out->push_back(c);
@@ -52,25 +40,15 @@ void FormDecode(std::string_view text, std::string* out) {
 }
 
 bool QueryHas(std::string_view target, std::string_view name, std::string_view value) {
-  target = target.substr(0, target.find('#'));
-  size_t q = target.find('?');
-  if (q == std::string_view::npos) return false;
-  std::string_view rest = target.substr(q + 1);
   std::string scratch;
-  while (!rest.empty()) {
-    size_t amp = rest.find('&');
-    std::string_view pair = rest.substr(0, amp);
-    rest = amp == std::string_view::npos ? std::string_view() : rest.substr(amp + 1);
-    size_t eq = pair.find('=');
-    std::string_view key = pair.substr(0, eq);
-    std::string_view val = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
-    if (DecodedEquals(key, name, &scratch) && DecodedEquals(val, value, &scratch)) return true;
-  }
-  return false;
+  return common::ForEachQueryParam(
+      common::QueryOf(target), [&](std::string_view key, std::string_view val) {
+        return DecodedEquals(key, name, &scratch) && DecodedEquals(val, value, &scratch);
+      });
 }
 
 bool CookieHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value) {
-  return ForEachCookie(headers, name, [&](std::string_view v) { return v == value; });
+  return proxy::ForEachCookie(headers, name, [&](std::string_view v) { return v == value; });
 }
 
 bool HeaderHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value) {

@@ -20,14 +20,9 @@ namespace tidegate::maintenance {
 // case-sensitive.
 bool QueryHas(std::string_view target, std::string_view name, std::string_view value);
 
-// Every Cookie header is read ("a=1; b=2"); values may be DQUOTE-wrapped.
-// Cookie names are case-sensitive.
+// Every Cookie header is read as proxy::ForEachCookie reads it
+// (proxy/cookie_header.h); cookie names are case-sensitive.
 bool CookieHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value);
-
-// Calls fn(value) for every cookie named `name` until fn returns true;
-// returns whether it did.
-template <typename Fn>
-bool ForEachCookie(const proxy::HeaderList& headers, std::string_view name, Fn fn);
 
 // A header field named `name` (case-insensitive) with exactly `value`.
 bool HeaderHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value);
@@ -38,32 +33,5 @@ std::string_view HostWithoutPort(std::string_view host);
 
 // Decodes %XX and '+' (as space) into *out. A malformed escape is kept as is.
 void FormDecode(std::string_view text, std::string* out);
-
-// ---- implementation of the template ----
-namespace internal {
-std::string_view TrimCookieSpace(std::string_view s);
-}
-
-template <typename Fn>
-bool ForEachCookie(const proxy::HeaderList& headers, std::string_view name, Fn fn) {
-  for (const proxy::Header& field : headers.fields()) {
-    if (!proxy::EqualsIgnoreCase(field.name, "Cookie")) continue;
-    std::string_view rest = field.value;
-    while (!rest.empty()) {
-      size_t semi = rest.find(';');
-      std::string_view pair = rest.substr(0, semi);
-      rest = semi == std::string_view::npos ? std::string_view() : rest.substr(semi + 1);
-      size_t eq = pair.find('=');
-      if (eq == std::string_view::npos) continue;
-      if (internal::TrimCookieSpace(pair.substr(0, eq)) != name) continue;
-      std::string_view value = internal::TrimCookieSpace(pair.substr(eq + 1));
-      if (value.size() >= 2 && value.front() == '"' && value.back() == '"') {
-        value = value.substr(1, value.size() - 2);
-      }
-      if (fn(value)) return true;
-    }
-  }
-  return false;
-}
 
 }  // namespace tidegate::maintenance

@@ -26,6 +26,7 @@
 #include "proxy/http1_codec.h"
 #include "proxy/libevent_handles.h"
 #include "proxy/snapshot.h"
+#include "proxy/socket_io.h"
 #include "proxy/stream.h"
 
 namespace tidegate::proxy {
@@ -61,7 +62,15 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   bool tls() const { return tls_; }
 
  private:
-  enum class RequestState { kIdle, kHead, kBody, kComplete };
+  // kClosing: no further request; closes once the output is flushed (bounded
+  // by send_timeout). kClosed: released, waiting for the worker to bury it.
+  enum class Lifecycle { kOpen, kClosing, kClosed };
+  // The request being read. kNew: no request byte yet on this connection (a
+  // timeout there is a header timeout); kIdle: between requests.
+  enum class RequestState { kNew, kIdle, kHead, kBody, kComplete };
+  // The end of the exchange, when the stream reported it while the parser
+  // ran (acted on once the parser returned).
+  enum class StreamEnd { kNone, kClose, kKeepAlive };
 
   static void ReadCallback(bufferevent* bev, void* arg);
   static void SocketCallback(evutil_socket_t fd, short what, void* arg);
@@ -71,22 +80,38 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
 
   enum class ParseStep { kMore, kWait, kDone };
 
+  bool closing() const { return life_ != Lifecycle::kOpen; }  // closing or closed
+  bool closed() const { return life_ == Lifecycle::kClosed; }
+  bool between_requests() const {
+    return request_state_ == RequestState::kNew || request_state_ == RequestState::kIdle;
+  }
+  evbuffer* input() { return bufferevent_get_input(bev_.get()); }
+
+  // ---- parsing requests (client_connection_parse.cc) ----
   void ProcessInput();
   void ParseBuffered();
   // May the parser take bytes now (not closing, not waiting for a response
   // or for a blocked body)?
   bool CanParse();
-  // Parses one contiguous piece. `direct`: the bytes are not in the input
+  // Parses one contiguous piece. `from_stack`: the bytes are not in the input
   // buffer (read onto the stack); the unparsed tail is moved there.
   // kMore: go on; kWait: paused, nothing consumed; kDone: stop everything.
-  ParseStep ParsePiece(const char* data, size_t len, bool direct);
+  ParseStep ParsePiece(const char* data, size_t len, bool from_stack);
+  // A new request's first byte: (re)creates the parser for the current
+  // snapshot and starts the absolute header deadline.
+  void StartRequest();
+  // Acts on what the parser reported during ParsePiece().
+  ParseStep AfterParse(size_t consumed, RequestState before);
   void CloseIfClientGone();
+  void HandleStreamDone();
+
+  // ---- socket I/O, events, deadlines, closing (client_connection.cc) ----
   void OnSocketReadable();
   void OnOutputDrained();
   void UpdateReadInterest();
   void StopReading();
-  void HandleStreamDone();
   void HandleEvent(short events);
+  void HandleEof();
   void HandleTimeout();
   void CloseAfterFlush();
   void ArmTimer(std::chrono::milliseconds timeout);
@@ -106,19 +131,15 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   std::string client_ip_;
   std::string client_addr_;
   bool tls_;
-  RequestState request_state_ = RequestState::kIdle;
+  Lifecycle life_ = Lifecycle::kOpen;
+  RequestState request_state_ = RequestState::kNew;
+  StreamEnd stream_end_ = StreamEnd::kNone;
+  DirectIo plain_;  // plain sockets only: reading = read_event_ is added
   int version_minor_ = 1;
-  bool in_execute_ = false;
-  bool message_complete_ = false;
-  bool stream_done_ = false;
-  bool stream_keep_alive_ = false;
-  bool closing_ = false;
-  bool closed_ = false;
-  bool eof_ = false;
-  bool draining_ = false;
-  bool first_request_ = true;
-  bool reading_ = false;        // plain: read_event_ is added
-  bool write_pending_ = false;  // plain: the bufferevent owns writing (EPOLLOUT armed)
+  bool in_execute_ = false;        // the parser runs (its callbacks are on the stack)
+  bool message_complete_ = false;  // the parser reported the end of the request
+  bool eof_ = false;               // the client half-closed (FIN read)
+  bool draining_ = false;          // the worker drains: no request after the current one
 };
 
 }  // namespace tidegate::proxy

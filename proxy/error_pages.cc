@@ -37,16 +37,6 @@ std::string_view DefaultDetail(int status) {
 
 }  // namespace
 
-bool WantsJson(const std::string* accept_header) {
-  if (accept_header == nullptr) return false;
-  // A browser's Accept lists text/html first; an API client asks for JSON.
-  std::string_view accept(*accept_header);
-  size_t json = accept.find("application/json");
-  if (json == std::string_view::npos) return false;
-  size_t html = accept.find("text/html");
-  return html == std::string_view::npos || json < html;
-}
-
 ErrorPage MakeErrorPage(int status, bool json, std::string_view detail) {
   if (detail.empty()) detail = DefaultDetail(status);
   std::string_view reason = ReasonPhrase(status);

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "common/http_negotiation.h"
 #include "proxy/http_message.h"  // ReasonPhrase
 
 namespace tidegate::proxy {
@@ -18,8 +19,9 @@ struct ErrorPage {
   std::string body;
 };
 
-// True when an Accept header value prefers JSON.
-bool WantsJson(const std::string* accept_header);
+// True when an Accept header value prefers JSON (common/http_negotiation.h,
+// the one negotiation every local answer uses).
+using common::WantsJson;
 
 // Builds the page for `status`. `detail` is a short plain-text explanation
 // (escaped on output); empty for the default text.

@@ -2,15 +2,10 @@
 
 #include <vector>
 
+#include "common/hex.h"
+
 namespace tidegate::proxy {
 namespace {
-
-int HexValue(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
 
 bool IsUnreserved(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
@@ -31,8 +26,8 @@ std::string DecodeUnreserved(std::string_view in) {
       out.push_back(c);
       continue;
     }
-    int hi = i + 1 < in.size() ? HexValue(in[i + 1]) : -1;
-    int lo = i + 2 < in.size() ? HexValue(in[i + 2]) : -1;
+    int hi = i + 1 < in.size() ? common::HexDigitValue(in[i + 1]) : -1;
+    int lo = i + 2 < in.size() ? common::HexDigitValue(in[i + 2]) : -1;
     if (hi < 0 || lo < 0) {
       out += "%25";
       continue;

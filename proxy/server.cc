@@ -34,12 +34,13 @@ Server::~Server() {
   drain_timer_.reset();
 }
 
-int Server::Run(std::shared_ptr<const config::Config> config) {
+bool Server::Prepare(const std::shared_ptr<const config::Config>& config,
+                     std::vector<config::Address>* addresses) {
   signal(SIGPIPE, SIG_IGN);
   base_.reset(event_base_new());
   if (!base_) {
     fprintf(stderr, "tidegate: cannot create the event loop\n");
-    return 1;
+    return false;
   }
   const config::ServerConfig& server = config->server;
   std::string error;
@@ -48,32 +49,40 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
   error_log_ = ErrorLog::Open(server.error_log, level, &error);
   if (!error_log_) {
     fprintf(stderr, "tidegate: %s\n", error.c_str());
-    return 1;
+    return false;
   }
   access_log_ = AccessLog::Open(server.access_log, &error);
   if (!access_log_ && !error.empty()) {
     fprintf(stderr, "tidegate: %s\n", error.c_str());
-    return 1;
+    return false;
   }
   snapshot_ = BuildSnapshot(config, filters_, generation_, &error);
   if (!snapshot_) {
     fprintf(stderr, "tidegate: %s\n", error.c_str());
-    return 1;
+    return false;
   }
   // Case 33: refuse to share a port with another process.
-  std::vector<config::Address> addresses = server.listen;
+  *addresses = server.listen;
   if (server.tls)
-    addresses.insert(addresses.end(), server.tls->listen.begin(), server.tls->listen.end());
-  if (addresses.empty()) {
+    addresses->insert(addresses->end(), server.tls->listen.begin(), server.tls->listen.end());
+  if (addresses->empty()) {
     fprintf(stderr, "tidegate: server.listen: no listen address configured\n");
-    return 1;
+    return false;
   }
-  for (const config::Address& address : addresses) {
+  for (const config::Address& address : *addresses) {
     if (!ProbeAddressFree(address, &error)) {
       fprintf(stderr, "tidegate: %s\n", error.c_str());
-      return 1;
+      return false;
     }
   }
+  return true;
+}
+
+int Server::Run(std::shared_ptr<const config::Config> config) {
+  std::vector<config::Address> addresses;
+  if (!Prepare(config, &addresses)) return 1;
+  const config::ServerConfig& server = config->server;
+  std::string error;
 
   // Signal handlers first: the port accepts as soon as the first worker
   // binds, and a SIGHUP sent at that moment must not kill the process.

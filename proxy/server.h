@@ -59,6 +59,10 @@ class Server : public Worker::Observer, public ControlPlaneHost {
   static void OnWorkerEvent(evutil_socket_t, short, void* arg);
   static void OnDrainTimeout(evutil_socket_t, short, void* arg);
 
+  // Run(), first part: event loop, logs, first snapshot, listen addresses
+  // (each probed free). False after printing why to stderr.
+  bool Prepare(const std::shared_ptr<const config::Config>& config,
+               std::vector<config::Address>* addresses);
   void Reload();
   void BeginDrain();
   void OnWorkerDrained(int worker) override;  // worker thread

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <sys/uio.h>
+#include <unistd.h>
 
 namespace tidegate::proxy {
 namespace {
@@ -61,6 +62,38 @@ IoResult ReadIntoThawedBuffer(evbuffer* buffer, evutil_socket_t fd, size_t max, 
 }
 }  // namespace
 
+IoResult ReadForParse(evbuffer* input, evutil_socket_t fd, char* stack, size_t max, size_t* n) {
+  if (stack == nullptr) return ReadIntoBuffer(input, fd, max, n);
+  ssize_t got;
+  do {
+    got = read(fd, stack, max);
+  } while (got < 0 && errno == EINTR);
+  if (got > 0) {
+    *n = static_cast<size_t>(got);
+    return IoResult::kOk;
+  }
+  if (got == 0) return IoResult::kEof;
+  return (errno == EAGAIN || errno == EWOULDBLOCK) ? IoResult::kWouldBlock : IoResult::kError;
+}
+
+bool FirstPiece(evbuffer* buffer, const char** data, size_t* len) {
+  evbuffer_iovec vec;
+  if (evbuffer_peek(buffer, -1, nullptr, &vec, 1) < 1 || vec.iov_len == 0) return false;
+  *data = static_cast<const char*>(vec.iov_base);
+  *len = vec.iov_len;
+  return true;
+}
+
+void SettleParsed(evbuffer* input, const char* data, size_t len, size_t consumed, bool from_stack) {
+  if (!from_stack) {
+    evbuffer_drain(input, consumed);
+  } else if (consumed < len) {
+    evbuffer_unfreeze(input, 0);
+    evbuffer_add(input, data + consumed, len - consumed);
+    evbuffer_freeze(input, 0);
+  }
+}
+
 IoResult WriteFromBuffer(evbuffer* buffer, evutil_socket_t fd) {
   if (evbuffer_get_length(buffer) == 0) return IoResult::kOk;
   // Likewise the start of a bufferevent's output buffer.
@@ -75,6 +108,20 @@ IoResult WriteFromBuffer(evbuffer* buffer, evutil_socket_t fd) {
   }
   // Whatever is left did not fit the socket buffer: wait for EPOLLOUT.
   return evbuffer_get_length(buffer) == 0 ? IoResult::kOk : IoResult::kWouldBlock;
+}
+
+IoResult FlushDirect(bufferevent* bev, DirectIo* io) {
+  IoResult result = WriteFromBuffer(bufferevent_get_output(bev), bufferevent_getfd(bev));
+  if (result == IoResult::kWouldBlock) {
+    io->write_pending = true;
+    bufferevent_enable(bev, EV_WRITE);
+  }
+  return result;
+}
+
+void EndPendingWrite(bufferevent* bev, DirectIo* io) {
+  io->write_pending = false;
+  bufferevent_disable(bev, EV_WRITE);
 }
 
 }  // namespace tidegate::proxy

@@ -42,7 +42,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // True when request body bytes may be fed now (not held by an
   // asynchronous filter, not blocked by the origin's full output buffer).
   bool AcceptsBody() const;
-  bool response_started() const { return response_head_sent_; }
+  bool response_started() const { return resp_.head_sent; }
 
   // From the connection, in order.
   void Begin(RequestHead&& head, const Snapshot* snapshot);
@@ -77,23 +77,54 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   void OnUpstreamDrained() override;
 
  private:
-  enum class Phase { kIdle, kFilters, kHeld, kUpstream, kDone };
+  enum class Phase { kIdle, kFilters, kHeld, kUpstream };
   enum class OutFraming { kNone, kLength, kChunked, kUntilClose };
+  // The request side of the exchange (reset by Begin()).
+  struct RequestFlags {
+    bool complete = false;          // the whole request was read from the client
+    bool continue_sent = false;     // "100 Continue" went to the client
+    bool upstream_blocked = false;  // origin output full: stop feeding body
+    bool retried = false;           // a stale pooled connection was replaced once
+  };
+  // The response side of the exchange (reset by Begin()).
+  struct ResponseFlags {
+    bool head_sent = false;     // a response head went to the client
+    bool keep_alive = false;    // the client connection stays open after it
+    bool body_filters = false;  // a filter rewrites the body (through body_scratch_)
+  };
 
+  // ---- filters, local replies, end of the exchange (stream.cc) ----
   void RunRequestFilters();
   void DeliverHeldBody();
-  void StartUpstream(bool allow_pooled);
-  void WriteRequestHead();
+  // A filter waits for held_body_ (BufferRequestBody).
+  bool buffering() const { return static_cast<bool>(on_body_ready_); }
   void SendProxyError(int status);
+  // The proxy's own error page (HTML or JSON by Accept), answered by kProxy.
+  void WriteErrorPage(int status, bool force_close);
   void WriteLocalResponse(int status, HeaderList& headers, const std::string& body,
                           bool force_close);
-  void WriteResponseBody(evbuffer* body);
   void Finish(bool keep_alive);
   void LogExchange();
   void Reset();
   // Tells every filter of the exchange it ends (StreamFilter::OnDestroy).
   void EndFilters();
   bool ClientWantsKeepAlive() const;
+
+  // ---- request side (stream_request.cc) ----
+  void StartUpstream(bool allow_pooled);
+  void WriteRequestHead();
+  // The request was read whole: its last chunk (if chunked) goes to the
+  // origin, and the response deadline starts.
+  void QueueRequestEnd();
+  // "100 Continue" to the client, once, when it asked for it and the body
+  // is about to be read.
+  void SendContinueIfExpected();
+  bool request_chunked() const { return request_.framing == BodyFraming::kChunked; }
+
+  // ---- response side (stream_response.cc) ----
+  // Picks out_framing_ for the client and adds its framing header.
+  void SelectClientFraming();
+  void WriteResponseBody(evbuffer* body);
 
   ClientConnection& connection_;
   Worker& worker_;
@@ -105,25 +136,17 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   ResponseHead response_;
   std::vector<std::unique_ptr<StreamFilter>> filters_;
   size_t next_filter_ = 0;
-  bool body_filters_ = false;
   EvbufferPtr body_scratch_;  // only when a filter rewrites the response body
   // Request body bytes read while the filters hold the request (at most a
   // buffering filter's bound plus one read); forwarded first on upstream start.
   EvbufferPtr held_body_;
-  bool buffering_ = false;  // a filter waits for held_body_ (BufferRequestBody)
   size_t buffer_limit_ = 0;
-  std::function<void(const evbuffer*, bool)> on_body_ready_;
+  std::function<void(const evbuffer*, bool)> on_body_ready_;  // set: a filter is buffering
 
   std::unique_ptr<UpstreamConnection> upstream_;
   size_t server_index_ = 0;
-  bool retried_ = false;
-  bool request_complete_ = false;
-  bool request_body_started_ = false;  // a body byte went to the origin
-  bool upstream_blocked_ = false;      // origin output full: stop feeding body
-  bool continue_sent_ = false;
-
-  bool response_head_sent_ = false;
-  bool keep_alive_ = false;
+  RequestFlags req_;
+  ResponseFlags resp_;
   OutFraming out_framing_ = OutFraming::kNone;
   int status_ = 0;
   Answerer answered_by_ = Answerer::kProxy;

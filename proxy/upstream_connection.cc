@@ -75,7 +75,7 @@ bool UpstreamConnection::Connect(Duration connect_timeout) {
                     &UpstreamConnection::EventCallback, this);
   state_ = State::kConnecting;
   // The bufferevent watches the connect and then writes what was queued.
-  write_pending_ = true;
+  io_.write_pending = true;
   if (bufferevent_socket_connect(bev_.get(), reinterpret_cast<sockaddr*>(&addr_),
                                  static_cast<int>(addr_len_)) != 0) {
     return false;
@@ -88,14 +88,10 @@ void UpstreamConnection::Begin(Handler* handler, bool head_request, Duration res
                                Duration read_timeout) {
   handler_ = handler;
   idle_owner_ = nullptr;
-  head_request_ = head_request;
+  exchange_ = Exchange{};
+  exchange_.head_request = head_request;
   response_timeout_ = response_timeout;
   read_timeout_ = read_timeout;
-  request_queued_ = false;
-  response_started_ = false;
-  message_complete_ = false;
-  interim_response_ = false;
-  keep_alive_ = false;
   ++exchanges_;
   parser_.Reset();
   parser_.ExpectNoBody(head_request);
@@ -108,7 +104,7 @@ void UpstreamConnection::Begin(Handler* handler, bool head_request, Duration res
 }
 
 void UpstreamConnection::RequestQueued() {
-  request_queued_ = true;
+  exchange_.request_queued = true;
   if (state_ == State::kAwaitingHead) ArmTimer(response_timeout_);
 }
 
@@ -122,17 +118,14 @@ size_t UpstreamConnection::output_length() {
 }
 
 void UpstreamConnection::Flush() {
-  if (!bev_ || state_ == State::kClosed || write_pending_) return;
-  evbuffer* out = bufferevent_get_output(bev_.get());
-  switch (WriteFromBuffer(out, bufferevent_getfd(bev_.get()))) {
+  if (!bev_ || state_ == State::kClosed || io_.write_pending) return;
+  switch (FlushDirect(bev_.get(), &io_)) {
     case IoResult::kOk:
     case IoResult::kEof:
       if (handler_ != nullptr) handler_->OnUpstreamDrained();
       return;
     case IoResult::kWouldBlock:
-      write_pending_ = true;
-      bufferevent_enable(bev_.get(), EV_WRITE);
-      return;
+      return;  // the socket is full: the bufferevent writes the rest
     case IoResult::kError:
       OnSocketEvent(EV_CLOSED);
       return;
@@ -144,19 +137,19 @@ void UpstreamConnection::ArmRead(bool with_timeout) {
   if (with_timeout) {
     timeval tv = ToTimeval(read_timeout_);
     event_add(read_event_.get(), &tv);
-    read_armed_ = true;
-  } else if (!read_armed_) {
+    io_.reading = true;
+  } else if (!io_.reading) {
     // Already registered: event_add would change nothing (a NULL timeout
     // never clears a pending one) but still take the base lock.
     event_add(read_event_.get(), nullptr);
-    read_armed_ = true;
+    io_.reading = true;
   }
 }
 
 void UpstreamConnection::DisarmRead() {
   if (!read_event_) return;
   event_del(read_event_.get());
-  read_armed_ = false;
+  io_.reading = false;
 }
 
 void UpstreamConnection::PauseReading() {
@@ -206,8 +199,8 @@ void UpstreamConnection::Shutdown() {
 }
 
 bool UpstreamConnection::reusable() const {
-  return state_ == State::kDone && keep_alive_ && request_queued_ && !eof_seen_ && bev_ &&
-         evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0 &&
+  return state_ == State::kDone && exchange_.keep_alive && exchange_.request_queued && !eof_seen_ &&
+         bev_ && evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0 &&
          evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0;
 }
 
@@ -226,42 +219,27 @@ void UpstreamConnection::OnSocketEvent(short what) {
     if (state_ == State::kBody) Fail(UpstreamError::kReadTimeout);
     return;
   }
-  bool closed = (what & EV_CLOSED) != 0;  // EV_CLOSED here: a failed write
-  if (!closed && Parsing() && evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0) {
+  if ((what & EV_CLOSED) == 0) {  // EV_CLOSED here: a failed write
     // The usual case: nothing buffered, so read onto the stack and parse
     // from there. Only what the parser leaves is copied into the input
     // buffer; a whole response costs no buffer allocation.
-    char buf[kReadChunk];
-    ssize_t got;
-    do {
-      got = read(bufferevent_getfd(bev_.get()), buf, sizeof(buf));
-    } while (got < 0 && errno == EINTR);
-    if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
-    if (got > 0) {
-      if (ParsePiece(buf, static_cast<size_t>(got), /*direct=*/true)) ProcessInput();
-      if (state_ == State::kBody && read_event_ && !paused_) ArmRead(true);  // restart read_timeout
-      return;
-    }
-    closed = true;
-  }
-  if (!closed) {
+    char stack[kReadChunk];
     evbuffer* in = bufferevent_get_input(bev_.get());
+    bool onto_stack = Parsing() && evbuffer_get_length(in) == 0;
     size_t n = 0;
-    switch (ReadIntoBuffer(in, bufferevent_getfd(bev_.get()), kReadChunk, &n)) {
+    switch (ReadForParse(in, bufferevent_getfd(bev_.get()), onto_stack ? stack : nullptr,
+                         kReadChunk, &n)) {
       case IoResult::kOk:
-        break;
+        if (!onto_stack || ParsePiece(stack, n, /*from_stack=*/true)) ProcessInput();
+        if (state_ == State::kBody && read_event_ && !paused_)
+          ArmRead(true);  // restart read_timeout
+        return;
       case IoResult::kWouldBlock:
         return;
       case IoResult::kEof:
       case IoResult::kError:
-        closed = true;
         break;
     }
-  }
-  if (!closed) {
-    ProcessInput();
-    if (state_ == State::kBody && read_event_ && !paused_) ArmRead(true);  // restart read_timeout
-    return;
   }
   eof_seen_ = true;
   DisarmRead();
@@ -271,8 +249,7 @@ void UpstreamConnection::OnSocketEvent(short what) {
 void UpstreamConnection::WriteCallback(bufferevent*, void* arg) {
   auto* self = static_cast<UpstreamConnection*>(arg);
   // Everything queued went out: back to direct writes.
-  self->write_pending_ = false;
-  bufferevent_disable(self->bev_.get(), EV_WRITE);
+  EndPendingWrite(self->bev_.get(), &self->io_);
   if (self->handler_ != nullptr && self->state_ != State::kDone)
     self->handler_->OnUpstreamDrained();
 }
@@ -307,14 +284,13 @@ void UpstreamConnection::HandleEvent(short events) {
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
     read_event_.reset(
         event_new(base_, fd, EV_READ | EV_PERSIST, &UpstreamConnection::SocketCallback, this));
-    read_armed_ = false;
+    io_.reading = false;
     state_ = State::kAwaitingHead;
     ArmRead(false);
-    if (request_queued_) ArmTimer(response_timeout_);
+    if (exchange_.request_queued) ArmTimer(response_timeout_);
     if (evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0) {
       // Nothing to write: direct writes from now on.
-      write_pending_ = false;
-      bufferevent_disable(bev_.get(), EV_WRITE);
+      EndPendingWrite(bev_.get(), &io_);
     }
     return;
   }
@@ -329,12 +305,12 @@ void UpstreamConnection::HandleEvent(short events) {
       return;
     case State::kAwaitingHead:
     case State::kBody: {
-      if (!response_started_) {
+      if (!exchange_.response_started) {
         Fail(UpstreamError::kReset);
         return;
       }
       if (parser_.FinishOnEof()) {
-        keep_alive_ = false;
+        exchange_.keep_alive = false;
         state_ = State::kDone;
         evtimer_del(timer_.get());
         Handler* handler = handler_;
@@ -360,87 +336,5 @@ void UpstreamConnection::Fail(UpstreamError error) {
   if (bev_) bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
   if (handler != nullptr) handler->OnUpstreamError(error);
 }
-
-void UpstreamConnection::ProcessInput() {
-  if (!bev_) return;
-  evbuffer* in = bufferevent_get_input(bev_.get());
-  if (state_ == State::kIdle) {
-    // An idle origin connection must stay silent; anything else is doubt.
-    if (evbuffer_get_length(in) > 0 && idle_owner_ != nullptr) {
-      idle_owner_->OnIdleConnectionLost(this);
-    }
-    return;
-  }
-  while (Parsing()) {
-    evbuffer_iovec vec;
-    if (evbuffer_peek(in, -1, nullptr, &vec, 1) < 1 || vec.iov_len == 0) return;
-    if (!ParsePiece(static_cast<const char*>(vec.iov_base), vec.iov_len,
-                    /*direct=*/false))
-      return;
-  }
-}
-
-bool UpstreamConnection::ParsePiece(const char* data, size_t len, bool direct) {
-  response_started_ = true;
-  size_t consumed = parser_.Execute(data, len);
-  evbuffer* in = bufferevent_get_input(bev_.get());
-  if (!direct) {
-    evbuffer_drain(in, consumed);
-  } else if (consumed < len && bev_) {
-    // Whatever the parser left (a paused body, bytes after the response)
-    // goes where the buffered path keeps it, before anyone looks: a response
-    // followed by extra bytes must leave the connection non-reusable.
-    evbuffer_unfreeze(in, 0);
-    evbuffer_add(in, data + consumed, len - consumed);
-    evbuffer_freeze(in, 0);
-  }
-  if (handler_ == nullptr) return false;  // the handler let go during a callback
-  if (parser_.failed()) {
-    Fail(UpstreamError::kBadResponse);
-    return false;
-  }
-  if (message_complete_) {
-    message_complete_ = false;
-    if (interim_response_) {  // a 1xx: skip it, parse the real response
-      interim_response_ = false;
-      parser_.Reset();
-      parser_.ExpectNoBody(head_request_);
-      state_ = State::kAwaitingHead;
-      return true;
-    }
-    state_ = State::kDone;
-    evtimer_del(timer_.get());
-    // Keep watching the socket (a close or stray byte while pooled), also
-    // when the client side had paused reading.
-    if (read_event_ && !read_armed_) {
-      event_add(read_event_.get(), nullptr);
-      read_armed_ = true;
-    }
-    Handler* handler = handler_;
-    handler_ = nullptr;
-    handler->OnUpstreamComplete();
-    return false;
-  }
-  return consumed == len;  // less: paused by the codec
-}
-
-void UpstreamConnection::OnResponseHead(ResponseHead&& head) {
-  if (head.status >= 100 && head.status < 200) {
-    interim_response_ = true;
-    return;
-  }
-  evtimer_del(timer_.get());
-  state_ = State::kBody;
-  keep_alive_ = head.keep_alive;
-  // read_timeout is armed by OnSocketEvent once this read is parsed (a
-  // response that completes in this read never needs it).
-  handler_->OnUpstreamResponseHead(std::move(head));
-}
-
-void UpstreamConnection::OnBody(const char* data, size_t len) {
-  if (handler_ != nullptr && !interim_response_) handler_->OnUpstreamBody(data, len);
-}
-
-void UpstreamConnection::OnMessageComplete() { message_complete_ = true; }
 
 }  // namespace tidegate::proxy

@@ -27,6 +27,7 @@
 #include "proxy/http1_codec.h"
 #include "proxy/libevent_handles.h"
 #include "proxy/snapshot.h"
+#include "proxy/socket_io.h"
 
 namespace tidegate::proxy {
 
@@ -98,29 +99,43 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   // True after a complete response when the connection may carry another
   // exchange (origin keep-alive, no leftover bytes, request fully sent).
   bool reusable() const;
-  bool response_started() const { return response_started_; }
+  bool response_started() const { return exchange_.response_started; }
   bool reused() const { return exchanges_ > 1; }
   size_t server_index() const { return server_index_; }
   uint64_t pool_generation() const { return pool_generation_; }
   const std::string& server_text() const { return server_text_; }
 
  private:
-  enum class State { kConnecting, kReady, kAwaitingHead, kBody, kDone, kIdle, kClosed };
+  enum class State { kConnecting, kAwaitingHead, kBody, kDone, kIdle, kClosed };
+  // The current exchange (reset by Begin()).
+  struct Exchange {
+    bool head_request = false;      // a HEAD request: the response has no body
+    bool request_queued = false;    // the whole request is in output()
+    bool response_started = false;  // a response byte arrived
+    bool message_complete = false;  // the parser reported the end of a message
+    bool interim_response = false;  // a 1xx is being skipped
+    bool keep_alive = false;        // the origin keeps the connection open
+  };
 
   static void SocketCallback(evutil_socket_t fd, short what, void* arg);
   static void WriteCallback(bufferevent* bev, void* arg);
   static void EventCallback(bufferevent* bev, short events, void* arg);
   static void TimerCallback(evutil_socket_t, short, void* arg);
 
+  // ---- parsing the response (upstream_connection_parse.cc) ----
   void ProcessInput();
-  // Parses one contiguous piece. `direct`: the bytes are not in the input
+  // Parses one contiguous piece. `from_stack`: the bytes are not in the input
   // buffer (read onto the stack); the unparsed tail is moved there. True
   // when parsing may go on with more bytes.
-  bool ParsePiece(const char* data, size_t len, bool direct);
+  bool ParsePiece(const char* data, size_t len, bool from_stack);
+  // A message ended: skips a 1xx (true: parse on), or completes the exchange
+  // and detaches the handler (false).
+  bool AfterMessage();
   bool Parsing() const {
     return handler_ != nullptr && !paused_ &&
            (state_ == State::kAwaitingHead || state_ == State::kBody);
   }
+  // ---- connect, socket I/O, deadlines, errors (upstream_connection.cc) ----
   void OnSocketEvent(short what);
   void ArmRead(bool with_timeout);
   void DisarmRead();
@@ -153,16 +168,10 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   Duration response_timeout_{0};
   Duration read_timeout_{0};
   Duration connect_timeout_{0};
-  bool head_request_ = false;
-  bool request_queued_ = false;
-  bool response_started_ = false;  // a response byte arrived in this exchange
-  bool message_complete_ = false;
-  bool interim_response_ = false;  // 1xx being skipped
-  bool keep_alive_ = false;
-  bool paused_ = false;
-  bool read_armed_ = false;     // read_event_ is added (with or without a timeout)
-  bool write_pending_ = false;  // the bufferevent owns writing (EPOLLOUT armed)
-  bool eof_seen_ = false;
+  Exchange exchange_;
+  DirectIo io_;            // reading: read_event_ is added (with or without a timeout)
+  bool paused_ = false;    // the client side is full: not reading
+  bool eof_seen_ = false;  // the origin closed, or a write failed
   uint64_t exchanges_ = 0;
 };
 

@@ -1,5 +1,5 @@
-// The waiting room's cookies: names, Set-Cookie values, and reading the
-// Cookie request header.
+// The waiting room's cookies: names, Set-Cookie values, and all values of
+// one cookie (proxy/cookie_header.h reads the Cookie header).
 //
 // Names: tg_wait_<room> and tg_pass_<room>; on TLS listeners
 // __Host-tg_wait_<room> / __Host-tg_pass_<room> with Secure (the __Host-
@@ -34,25 +34,8 @@ std::string ClearCookieValue(std::string_view name, bool tls);
 
 // Every value of cookie `name` in every Cookie header, in order (a client may
 // send the same name twice, one of them forged: the caller verifies each).
+// The admitted hot path reads its pass with proxy::ForEachCookie instead (no
+// vector): proxy/cookie_header.h.
 std::vector<std::string_view> CookieValues(const proxy::HeaderList& headers, std::string_view name);
-
-namespace cookies_internal {
-// The next value of cookie `name` in the Cookie header text `*rest`, which
-// is advanced past it; nullopt at the end.
-std::optional<std::string_view> NextValue(std::string_view* rest, std::string_view name);
-}  // namespace cookies_internal
-
-// The same, handed to `visit(std::string_view)` one by one, with no vector
-// and no std::function (the admitted hot path reads its pass this way).
-template <typename Visit>
-void ForEachCookieValue(const proxy::HeaderList& headers, std::string_view name, Visit&& visit) {
-  for (const proxy::Header& h : headers.fields()) {
-    if (!proxy::EqualsIgnoreCase(h.name, "cookie")) continue;
-    std::string_view rest = h.value;
-    while (std::optional<std::string_view> value = cookies_internal::NextValue(&rest, name)) {
-      visit(*value);
-    }
-  }
-}
 
 }  // namespace tidegate::queue

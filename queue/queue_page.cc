@@ -9,11 +9,11 @@
 #include <cmath>
 #include <set>
 
+#include "common/base64url.h"
 #include "pages/html_escape.h"
 #include "pages/local_time.h"
 #include "pages/page_template.h"
 #include "queue/queue_page_template.h"
-#include "queue/token.h"
 
 namespace tidegate::queue {
 namespace {
@@ -83,7 +83,7 @@ std::string Sha256Base64(std::string_view text) {
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(text.data()), text.size(), digest);
   std::string url =
-      Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
+      common::Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), sizeof digest));
   // CSP wants standard base64 with padding.
   for (char& c : url) {
     if (c == '-') c = '+';

@@ -97,15 +97,6 @@ void AddCookies(const Visit& v, Reply* r) {
 
 }  // namespace
 
-bool WantsJson(const proxy::RequestHead& head) {
-  const std::string* accept = head.headers.Find("Accept");
-  if (accept == nullptr) return false;
-  size_t json = accept->find("application/json");
-  if (json == std::string::npos) return false;
-  size_t html = accept->find("text/html");
-  return html == std::string::npos || json < html;
-}
-
 Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language language, bool json,
                   const std::string& self_url, int64_t now_ms) {
   Reply r;

@@ -18,10 +18,6 @@ struct Reply {
   std::string body;
 };
 
-// True when the client prefers JSON (Accept names application/json and not
-// text/html first).
-bool WantsJson(const proxy::RequestHead& head);
-
 // The answer to a request held back by the room (kQueued, kClosed,
 // kUnavailable), as a page or JSON.
 Reply QueuedReply(const CompiledRoom& room, const Visit& visit, pages::Language language, bool json,

@@ -1,5 +1,7 @@
 #include "queue/room_gate.h"
 
+#include "common/http_negotiation.h"
+#include "common/query_string.h"
 #include "proxy/builtin_router.h"
 #include "proxy/path_normalizer.h"
 #include "queue/cookies.h"
@@ -10,21 +12,6 @@ namespace tidegate::queue {
 namespace {
 
 constexpr proxy::Answerer kAnsweredBy = proxy::Answerer::kQueue;
-
-std::string QueryParam(std::string_view target, std::string_view key) {
-  size_t q = target.find('?');
-  if (q == std::string_view::npos) return "";
-  std::string_view query = target.substr(q + 1);
-  while (!query.empty()) {
-    size_t amp = query.find('&');
-    std::string_view pair = query.substr(0, amp);
-    if (pair.size() > key.size() && pair.substr(0, key.size()) == key && pair[key.size()] == '=') {
-      return std::string(pair.substr(key.size() + 1));
-    }
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-  }
-  return "";
-}
 
 void Send(proxy::FilterCallbacks& callbacks, Reply reply) {
   callbacks.SendLocalReply(reply.status, std::move(reply.headers), std::move(reply.body),
@@ -46,7 +33,8 @@ class QueueStatusFilter : public proxy::StreamFilter, public VisitWaiter {
     const proxy::StreamInfo& info = callbacks_.stream_info();
     bool tls = info.tls;
     const CompiledRoom* room = nullptr;
-    std::string wanted = QueryParam(head.target, "room");
+    std::string_view wanted =
+        common::QueryParam(common::QueryOf(head.target), "room").value_or(std::string_view());
     if (!wanted.empty()) {
       room = wr().Find(wanted);
     } else {
@@ -129,7 +117,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     pending_room_ = room;
     limits_ = limits;
     language_ = wr().LanguageOf(head);
-    json_ = WantsJson(head);
+    json_ = common::WantsJson(head.headers.Find("Accept"));
     target_ = head.target;
     if (visit) Refuse(std::move(*visit));
     return proxy::FilterStatus::kStop;

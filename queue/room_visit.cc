@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "proxy/cookie_header.h"
 #include "queue/cookies.h"
 #include "queue/room_events.h"
 #include "queue/room_logic.h"
@@ -185,12 +186,12 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
 
   // 1. A valid pass: inside. Renew only when the bucket changed.
   std::optional<PassToken> pass;
-  ForEachCookieValue(headers, CookieName(CookieKind::kPass, name, tls),
-                     [&](std::string_view value) {
-                       std::optional<PassToken> p = codec->VerifyPass(value, name, now);
-                       if (p && (!pass || p->bucket > pass->bucket))
-                         pass = p;  // a forged one never wins
-                     });
+  proxy::ForEachCookie(headers, CookieName(CookieKind::kPass, name, tls),
+                       [&](std::string_view value) {
+                         std::optional<PassToken> p = codec->VerifyPass(value, name, now);
+                         if (p && (!pass || p->bucket > pass->bucket))
+                           pass = p;  // a forged one never wins
+                       });
   if (pass) {
     v.admitted = true;
     v.pass_bucket = pass->bucket;
@@ -208,11 +209,11 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   }
   // 2. A valid wait cookie: claim when invited, else report the position.
   std::optional<WaitToken> wait;
-  ForEachCookieValue(headers, CookieName(CookieKind::kWait, name, tls),
-                     [&](std::string_view value) {
-                       std::optional<WaitToken> w = codec->VerifyWait(value, name, now);
-                       if (w && (!wait || w->ticket < wait->ticket)) wait = w;
-                     });
+  proxy::ForEachCookie(headers, CookieName(CookieKind::kWait, name, tls),
+                       [&](std::string_view value) {
+                         std::optional<WaitToken> w = codec->VerifyWait(value, name, now);
+                         if (w && (!wait || w->ticket < wait->ticket)) wait = w;
+                       });
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
     uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now, caller).value_or(UINT64_MAX);

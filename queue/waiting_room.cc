@@ -1,10 +1,8 @@
 #include "queue/waiting_room.h"
 
-#include <arpa/inet.h>
 #include <openssl/crypto.h>
 
-#include <cstring>
-
+#include "common/cidr.h"
 #include "queue/cookies.h"
 #include "queue/room_events.h"
 #include "queue/room_logic.h"
@@ -12,18 +10,6 @@
 
 namespace tidegate::queue {
 namespace {
-
-bool InCidr(const config::CidrBlock& block, std::string_view ip) {
-  unsigned char bytes[16] = {};
-  std::string text(ip);
-  if (inet_pton(block.ipv6 ? AF_INET6 : AF_INET, text.c_str(), bytes) != 1) return false;
-  int full = block.prefix_len / 8;
-  if (std::memcmp(bytes, block.bytes.data(), static_cast<size_t>(full)) != 0) return false;
-  int rest = block.prefix_len % 8;
-  if (rest == 0) return true;
-  auto mask = static_cast<unsigned char>(0xff << (8 - rest));
-  return (bytes[full] & mask) == (block.bytes[full] & mask);
-}
 
 bool SecretEquals(std::string_view presented, const std::string& secret) {
   return presented.size() == secret.size() &&
@@ -134,9 +120,7 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room, const StoreCaller& call
 bool WaitingRoom::Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
                            const proxy::StreamInfo& info, std::string_view path) const {
   const config::RoomConfig& c = room.config;
-  for (const auto& block : c.bypass_ips) {
-    if (InCidr(block, info.client_ip)) return true;
-  }
+  if (common::InAnyBlock(info.client_ip, c.bypass_ips)) return true;
   for (const auto& re : room.bypass_paths) {
     if (RE2::PartialMatch(path, *re)) return true;
   }

@@ -8,7 +8,7 @@
 
 #include "admin/admin_api.h"
 #include "admin/auth.h"
-#include "maintenance/bypass_token.h"
+#include "common/bypass_token.h"
 
 namespace tidegate::maintenance {
 namespace {
@@ -83,11 +83,12 @@ TEST_F(BypassRouteTest, MintsAnAuditedCookieTheGateAccepts) {
   EXPECT_EQ(body["expires_at"], "2026-11-18T13:06:40Z");
   EXPECT_NE(body["set_cookie_tls"].get<std::string>().find("; Secure; HttpOnly; SameSite=Lax"),
             std::string::npos);
-  EXPECT_EQ(VerifyBypassToken(token, config_->secrets.token_keys, now_, std::chrono::hours(8)),
-            BypassVerdict::kValid);
-  EXPECT_EQ(VerifyBypassToken(token, config_->secrets.token_keys, now_ + std::chrono::hours(2),
-                              std::chrono::hours(8)),
-            BypassVerdict::kExpired);
+  auto codec = common::SignedTokenCodec::FromKeys(config_->secrets.token_keys);
+  EXPECT_EQ(common::VerifyBypassToken(token, codec, now_, std::chrono::hours(8)),
+            common::BypassVerdict::kValid);
+  EXPECT_EQ(
+      common::VerifyBypassToken(token, codec, now_ + std::chrono::hours(2), std::chrono::hours(8)),
+      common::BypassVerdict::kExpired);
 
   std::vector<Json> records;
   std::string error;

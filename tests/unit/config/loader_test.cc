@@ -535,8 +535,9 @@ bypass_cidrs = ["10.0.0.1/8", "shop.example", "10.0.0.0/33"]
 bypass_cidr = []
 )");
   EXPECT_TRUE(HasError(bad, "maintenance.api_prefixes[0]", "starting with '/'")) << AllErrors(bad);
-  EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidrs[0]", "host bits"));
-  EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidrs[1]", "not an IPv4 or IPv6"));
+  EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidrs[0]",
+                       "has host bits set after /8; did you mean \"10.0.0.0/8\"?"));
+  EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidrs[1]", "not an IP address"));
   EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidrs[2]", "prefix length"));
   EXPECT_TRUE(HasError(bad, "maintenance.bypass_cidr", "unknown key"));
 }

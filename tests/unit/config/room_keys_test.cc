@@ -44,12 +44,17 @@ TEST(RoomKeysTest, DefaultsAndBypassRules) {
 TEST(RoomKeysTest, BadBypassRulesAreReported) {
   LoadResult result = LoadWithMinimal(std::string(kRoom) +
                                       "refresh_interval = \"500ms\"\n"
-                                      "bypass_ips = [\"10.0.0.0/33\", \"shop.example\"]\n"
+                                      "bypass_ips = [\"10.0.0.0/33\", \"shop.example\", "
+                                      "\"10.0.0.1/8\"]\n"
                                       "bypass_paths = [\"(\"]\n"
                                       "bypass_header = \"X Bad\"\n");
   EXPECT_TRUE(HasError(result, "rooms.shop.refresh_interval", "out of range")) << AllErrors(result);
   EXPECT_TRUE(HasError(result, "rooms.shop.bypass_ips[0]", "prefix length")) << AllErrors(result);
   EXPECT_TRUE(HasError(result, "rooms.shop.bypass_ips[1]", "not an IP address"));
+  // Host bits are an error, as in [maintenance].bypass_cidrs (they were
+  // silently masked here before common/cidr.h).
+  EXPECT_TRUE(HasError(result, "rooms.shop.bypass_ips[2]",
+                       "has host bits set after /8; did you mean \"10.0.0.0/8\"?"));
   EXPECT_TRUE(HasError(result, "rooms.shop.bypass_paths[0]", "missing )"));
   EXPECT_TRUE(HasError(result, "rooms.shop.bypass_header", "not a header name"));
   EXPECT_TRUE(HasError(result, "rooms.shop.bypass_secret_file", "is required"));

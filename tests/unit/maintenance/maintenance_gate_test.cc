@@ -6,7 +6,7 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
-#include "maintenance/bypass_token.h"
+#include "common/bypass_token.h"
 
 namespace tidegate::maintenance {
 namespace {
@@ -226,10 +226,25 @@ TEST_F(GateTest, StaffAddressesPass) {
   EXPECT_TRUE(Run("/checkout"));
 }
 
+// A dual-stack listener reports an IPv4 client as ::ffff:a.b.c.d: it is the
+// same staff address (common/cidr.h), as in a room's bypass_ips.
+TEST_F(GateTest, IPv4MappedStaffAddressPassesAnIPv4Block) {
+  std::string error;
+  config_.maintenance.bypass_cidrs = {*common::ParseCidr("192.0.2.0/24", &error)};
+  Build();
+  SetMaintenance("checkout", "down");
+  client_ip_ = "::ffff:192.0.2.7";
+  EXPECT_FALSE(Run("/checkout"));
+  EXPECT_EQ(gate_->bypassed(0), 1u);
+  client_ip_ = "::ffff:198.51.100.1";
+  EXPECT_TRUE(Run("/checkout"));
+}
+
 TEST_F(GateTest, SignedBypassCookie) {
   Build();
   SetMaintenance("checkout", "down");
-  std::string token = *MintBypassToken(config_.secrets.token_keys, kNow + hours(1));
+  std::string token = *common::MintBypassToken(
+      common::SignedTokenCodec::FromKeys(config_.secrets.token_keys), kNow + hours(1));
   EXPECT_FALSE(Run("/checkout", {{"Cookie", "a=1; tg_bypass=" + token}}));
   // A forged duplicate does not hide the valid one, and never wins alone.
   EXPECT_FALSE(

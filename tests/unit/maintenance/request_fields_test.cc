@@ -1,4 +1,5 @@
 #include "maintenance/request_fields.h"
+#include "proxy/cookie_header.h"
 
 #include <gtest/gtest.h>
 
@@ -26,7 +27,7 @@ TEST(RequestFieldsTest, Cookies) {
   EXPECT_FALSE(CookieHas(h, "d", ""));
   int seen = 0;
   h.Add("Cookie", "a=9");
-  EXPECT_FALSE(ForEachCookie(h, "a", [&](std::string_view) { return ++seen, false; }));
+  EXPECT_FALSE(proxy::ForEachCookie(h, "a", [&](std::string_view) { return ++seen, false; }));
   EXPECT_EQ(seen, 2);
 }
 

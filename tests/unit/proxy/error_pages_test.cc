@@ -28,16 +28,6 @@ TEST(ErrorPagesTest, DetailIsEscaped) {
   EXPECT_NE(page.body.find("&lt;script&gt;&quot;x&quot;"), std::string::npos);
 }
 
-TEST(ErrorPagesTest, WantsJson) {
-  std::string api = "application/json";
-  std::string browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
-  std::string both = "text/html, application/json";
-  EXPECT_TRUE(WantsJson(&api));
-  EXPECT_FALSE(WantsJson(&browser));
-  EXPECT_FALSE(WantsJson(&both));
-  EXPECT_FALSE(WantsJson(nullptr));
-}
-
 TEST(ErrorPagesTest, ReasonPhrases) {
   EXPECT_EQ(ReasonPhrase(431), "Request Header Fields Too Large");
   EXPECT_EQ(ReasonPhrase(599), "");

@@ -3,8 +3,8 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include "common/base64url.h"
 #include "pages/local_time.h"
-#include "queue/token.h"
 
 namespace tidegate::queue {
 namespace {
@@ -60,7 +60,7 @@ TEST(QueuePageTest, CspAllowsExactlyTheInlineScriptByHash) {
   std::string script = html.substr(start, end - start);
   unsigned char digest[SHA256_DIGEST_LENGTH];
   SHA256(reinterpret_cast<const unsigned char*>(script.data()), script.size(), digest);
-  std::string b64 = Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), 32));
+  std::string b64 = common::Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), 32));
   for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;
   b64 += "=";
   const std::string& csp = page.Csp(Language::kEnglish, false);

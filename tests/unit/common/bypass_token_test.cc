@@ -1,26 +1,29 @@
-// maintenance/bypass_token and cidr_match: the two staff bypasses.
+// common/bypass_token: the staff bypass cookie over the signed-token codec.
+#include "common/bypass_token.h"
+
 #include <gtest/gtest.h>
 
-#include "maintenance/bypass_token.h"
-#include "maintenance/cidr_match.h"
+#include <string>
+#include <vector>
 
-namespace tidegate::maintenance {
+namespace tidegate::common {
 namespace {
 
 using std::chrono::hours;
 using std::chrono::minutes;
 using std::chrono::seconds;
 
-std::vector<config::TokenKey> Keys() {
-  return {{"k2", "", std::string(40, 'b')}, {"k1", "", std::string(40, 'a')}};
+SignedTokenCodec Keys() {
+  return SignedTokenCodec({{"k2", std::string(40, 'b')}, {"k1", std::string(40, 'a')}});
 }
 
-const WallClock::time_point kNow = WallClock::time_point(seconds(1'795'000'000));
+using WallTime = std::chrono::system_clock::time_point;
+const WallTime kNow = WallTime(seconds(1'795'000'000));
 
 TEST(BypassTokenTest, MintedTokenVerifiesUntilItExpires) {
   auto token = MintBypassToken(Keys(), kNow + hours(1));
   ASSERT_TRUE(token);
-  EXPECT_EQ(token->rfind("v1.k2.", 0), 0u) << *token;  // the first key signs
+  EXPECT_EQ(token->rfind("v1.k2.1795003600.", 0), 0u) << *token;  // the first key signs
   EXPECT_EQ(VerifyBypassToken(*token, Keys(), kNow, hours(24)), BypassVerdict::kValid);
   EXPECT_EQ(VerifyBypassToken(*token, Keys(), kNow + minutes(59), hours(24)),
             BypassVerdict::kValid);
@@ -28,13 +31,12 @@ TEST(BypassTokenTest, MintedTokenVerifiesUntilItExpires) {
 }
 
 TEST(BypassTokenTest, EveryKeyVerifiesRetiredKeysDoNot) {
-  std::vector<config::TokenKey> old_first = {Keys()[1]};
-  auto token = MintBypassToken(old_first, kNow + hours(1));
+  auto token = MintBypassToken(SignedTokenCodec({{"k1", std::string(40, 'a')}}), kNow + hours(1));
   ASSERT_TRUE(token);
   EXPECT_EQ(VerifyBypassToken(*token, Keys(), kNow, hours(24)), BypassVerdict::kValid);
-  std::vector<config::TokenKey> retired = {Keys()[0]};
+  SignedTokenCodec retired({{"k2", std::string(40, 'b')}});
   EXPECT_EQ(VerifyBypassToken(*token, retired, kNow, hours(24)), BypassVerdict::kUnknownKey);
-  EXPECT_FALSE(MintBypassToken({}, kNow + hours(1)));
+  EXPECT_FALSE(MintBypassToken(SignedTokenCodec(std::vector<SigningKey>{}), kNow + hours(1)));
 }
 
 TEST(BypassTokenTest, TamperingIsRejected) {
@@ -60,6 +62,25 @@ TEST(BypassTokenTest, TamperingIsRejected) {
   }
 }
 
+// A waiting-room cookie signed with the same keys is no staff bypass.
+TEST(BypassTokenTest, OtherPurposesAreNoBypass) {
+  SignedTokenCodec codec = Keys();
+  for (TokenPurpose purpose : {TokenPurpose::kWait, TokenPurpose::kPass}) {
+    EXPECT_NE(VerifyBypassToken(codec.Sign(purpose, "1795003600"), codec, kNow, hours(24)),
+              BypassVerdict::kValid);
+  }
+}
+
+// A correctly signed body that is no expiry (never minted by tidegate).
+TEST(BypassTokenTest, SignedBodiesThatAreNoExpiryAreMalformed) {
+  SignedTokenCodec codec = Keys();
+  for (const char* body : {"-5", "12x", "0", "1795003600000000", "soon"}) {
+    EXPECT_EQ(VerifyBypassToken(codec.Sign(TokenPurpose::kBypass, body), codec, kNow, hours(24)),
+              BypassVerdict::kMalformed)
+        << body;
+  }
+}
+
 TEST(BypassTokenTest, ExpiryBeyondTheMaximumLifetimeIsRefused) {
   auto token = MintBypassToken(Keys(), kNow + hours(48));
   EXPECT_EQ(VerifyBypassToken(*token, Keys(), kNow, hours(24)), BypassVerdict::kTooFarAhead);
@@ -73,34 +94,5 @@ TEST(BypassTokenTest, SetCookieAttributes) {
             "__Host-tg_bypass=T; Path=/; Max-Age=60; Secure; HttpOnly; SameSite=Lax");
 }
 
-config::CidrBlock Block(bool v6, std::vector<uint8_t> bytes, int len) {
-  config::CidrBlock b;
-  b.ipv6 = v6;
-  std::copy(bytes.begin(), bytes.end(), b.bytes.begin());
-  b.prefix_len = len;
-  return b;
-}
-
-TEST(CidrMatchTest, IPv4AndIPv6) {
-  std::vector<config::CidrBlock> blocks = {
-      Block(false, {10, 20, 0, 0}, 16), Block(false, {127, 0, 0, 1}, 32),
-      Block(true, {0x20, 0x01, 0x0d, 0xb8}, 32), Block(false, {192, 168, 1, 128}, 25)};
-  EXPECT_TRUE(AddressInBlocks("10.20.3.4", blocks));
-  EXPECT_FALSE(AddressInBlocks("10.21.3.4", blocks));
-  EXPECT_TRUE(AddressInBlocks("127.0.0.1", blocks));
-  EXPECT_FALSE(AddressInBlocks("127.0.0.2", blocks));
-  EXPECT_TRUE(AddressInBlocks("192.168.1.200", blocks));
-  EXPECT_FALSE(AddressInBlocks("192.168.1.127", blocks));
-  EXPECT_TRUE(AddressInBlocks("2001:db8::1", blocks));
-  EXPECT_FALSE(AddressInBlocks("2001:db9::1", blocks));
-  EXPECT_TRUE(AddressInBlocks("::ffff:10.20.0.1", blocks));  // IPv4-mapped
-  EXPECT_FALSE(AddressInBlocks("unknown", blocks));
-  EXPECT_FALSE(AddressInBlocks("", blocks));
-  EXPECT_FALSE(AddressInBlocks("10.20.3.4", {}));
-  std::vector<config::CidrBlock> all = {Block(false, {0, 0, 0, 0}, 0)};
-  EXPECT_TRUE(AddressInBlocks("8.8.8.8", all));
-  EXPECT_FALSE(AddressInBlocks("::1", all));
-}
-
 }  // namespace
-}  // namespace tidegate::maintenance
+}  // namespace tidegate::common

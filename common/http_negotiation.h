@@ -1,0 +1,22 @@
+// Content negotiation for the answers tidegate writes itself (error pages,
+// the queue page, the maintenance page): HTML for browsers, JSON for API
+// clients.
+//
+// Contract: pure functions, thread-safe, no allocation.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace tidegate::common {
+
+// True when an Accept header value prefers JSON: it names application/json,
+// and text/html not at all or only after it (a browser lists text/html
+// first). No q-value arithmetic: the order is what browsers and API clients
+// actually differ in.
+bool WantsJson(std::string_view accept);
+// The same for a header that may be missing (HeaderList::Find): false when
+// `accept_header` is null.
+bool WantsJson(const std::string* accept_header);
+
+}  // namespace tidegate::common

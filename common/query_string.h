@@ -1,0 +1,38 @@
+// Reading the query string of a request target ("/path?a=1&b=2").
+//
+// Contract: pure functions, thread-safe, no allocation: results view the
+// given text. No percent-decoding (the names and values tidegate reads are
+// plain tokens: a room name, a number).
+#pragma once
+
+#include <optional>
+#include <string_view>
+
+namespace tidegate::common {
+
+// The query of a request target: what follows the first '?' before any '#'
+// ("" when there is none).
+std::string_view QueryOf(std::string_view target);
+
+// Calls fn(name, value) for every "name=value" pair of `query` ("a=1&b=2",
+// a bare "name" has the value ""), in order, until fn returns true; returns
+// whether it did. Names and values are as written (not decoded).
+template <typename Fn>
+bool ForEachQueryParam(std::string_view query, Fn fn) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    std::string_view value =
+        eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    if (fn(pair.substr(0, eq), value)) return true;
+  }
+  return false;
+}
+
+// The value of the first parameter `name` in `query`: "" for a bare "name"
+// or "name=", nullopt when it is absent.
+std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name);
+
+}  // namespace tidegate::common

@@ -1,0 +1,153 @@
+// ClientConnection, parsing side: feeding request bytes to the parser (from
+// the stack or the input buffer, see proxy/socket_io.h), the request
+// deadlines, and what follows the end of an exchange (keep-alive, pipelined
+// bytes). Socket I/O, events and closing are in client_connection.cc.
+#include "proxy/client_connection.h"
+#include "proxy/socket_io.h"
+#include "proxy/worker.h"
+
+namespace tidegate::proxy {
+
+void ClientConnection::ReadCallback(bufferevent*, void* arg) {
+  static_cast<ClientConnection*>(arg)->ProcessInput();
+}
+
+void ClientConnection::ProcessInput() {
+  if (closing() || in_execute_) return;
+  ParseBuffered();
+  UpdateReadInterest();  // the parser may have made room below the high watermark
+}
+
+bool ClientConnection::CanParse() {
+  if (closing()) return false;
+  if (request_state_ == RequestState::kComplete) return false;  // wait for the response
+  if (request_state_ == RequestState::kBody && !stream_.AcceptsBody()) return false;
+  return true;
+}
+
+void ClientConnection::ParseBuffered() {
+  const char* data;
+  size_t len;
+  while (CanParse() && FirstPiece(input(), &data, &len)) {
+    ParseStep step = ParsePiece(data, len, /*from_stack=*/false);
+    if (step == ParseStep::kDone) return;
+    if (step == ParseStep::kWait) break;
+  }
+  CloseIfClientGone();
+}
+
+void ClientConnection::CloseIfClientGone() {
+  if (eof_ && !closing() && request_state_ != RequestState::kComplete &&
+      (!stream_.active() || evbuffer_get_length(input()) == 0)) {
+    // The client went away between or inside requests; a body that stopped
+    // short of its framing can never complete.
+    if (stream_.active()) stream_.Abort(0);
+    CloseNow();
+  }
+}
+
+ClientConnection::ParseStep ClientConnection::ParsePiece(const char* data, size_t len,
+                                                         bool from_stack) {
+  if (between_requests()) StartRequest();
+  RequestState before = request_state_;
+  in_execute_ = true;
+  size_t consumed = parser_->Execute(data, len);
+  in_execute_ = false;
+  // The unparsed tail (a pipelined request, a held body) goes where the
+  // buffered path keeps it, before the end of the exchange looks at the
+  // input buffer.
+  if (!from_stack || !closed()) SettleParsed(input(), data, len, consumed, from_stack);
+  return AfterParse(consumed, before);
+}
+
+void ClientConnection::StartRequest() {
+  // First byte of a new request: the absolute header deadline starts.
+  const std::shared_ptr<const Snapshot>& current = worker_.snapshot();
+  if (!parser_ || snapshot_ != current) {
+    snapshot_ = current;
+    parser_ = std::make_unique<Http1Parser>(Http1Parser::Kind::kRequest, snapshot_->limits,
+                                            static_cast<Http1Parser::Callbacks*>(this));
+  }
+  request_state_ = RequestState::kHead;
+  ArmTimer(snapshot_->config->server.header_timeout);
+}
+
+ClientConnection::ParseStep ClientConnection::AfterParse(size_t consumed, RequestState before) {
+  if (closed()) return ParseStep::kDone;
+  if (parser_->failed()) {
+    worker_.mutable_stats().client_parse_errors.Inc();
+    if (stream_.active() && stream_.response_started()) {
+      stream_.Abort(parser_->error().status);
+      CloseNow();
+    } else {
+      // Framing is in doubt: answer, then close.
+      evtimer_del(timer_.get());
+      stream_.FailRequest(parser_->error().status);
+    }
+    return ParseStep::kDone;
+  }
+  if (message_complete_) {
+    message_complete_ = false;
+    request_state_ = RequestState::kComplete;
+    evtimer_del(timer_.get());
+    stream_.OnRequestComplete();
+  }
+  if (stream_end_ != StreamEnd::kNone) HandleStreamDone();
+  if (consumed == 0 && request_state_ == before) return ParseStep::kWait;  // paused
+  return ParseStep::kMore;
+}
+
+void ClientConnection::OnRequestHead(RequestHead&& head) {
+  version_minor_ = head.version_minor;
+  if (head.framing == BodyFraming::kNone) {
+    evtimer_del(timer_.get());
+  } else {
+    request_state_ = RequestState::kBody;
+    ArmTimer(snapshot_->config->server.body_timeout);
+  }
+  stream_.Begin(std::move(head), snapshot_.get());
+}
+
+void ClientConnection::OnBody(const char* data, size_t len) { stream_.OnRequestBody(data, len); }
+
+void ClientConnection::OnMessageComplete() { message_complete_ = true; }
+
+void ClientConnection::OnStreamDone(bool keep_alive) {
+  stream_end_ = keep_alive ? StreamEnd::kKeepAlive : StreamEnd::kClose;
+  if (!in_execute_) HandleStreamDone();
+}
+
+void ClientConnection::HandleStreamDone() {
+  bool keep_alive = stream_end_ == StreamEnd::kKeepAlive;
+  stream_end_ = StreamEnd::kNone;
+  if (closed()) return;
+  bool keep =
+      keep_alive && request_state_ == RequestState::kComplete && !draining_ && !eof_ && !closing();
+  if (!keep) {
+    CloseAfterFlush();
+    return;
+  }
+  stream_.Recycle();
+  parser_->Reset();
+  request_state_ = RequestState::kIdle;
+  ArmTimer(snapshot_->config->server.keepalive_timeout);
+  // Drop the snapshot reference of an idle connection: a reload frees the
+  // old snapshot once every exchange on it ended.
+  if (snapshot_ != worker_.snapshot()) snapshot_.reset(), parser_.reset();
+  if (evbuffer_get_length(input()) > 0 && !in_execute_) {
+    // Pipelined bytes: parse them from a fresh callback, not from inside the
+    // previous exchange's call stack.
+    if (tls_) {
+      bufferevent_trigger(bev_.get(), EV_READ,
+                          BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+    } else {
+      event_active(read_event_.get(), EV_READ, 0);
+    }
+  }
+}
+
+void ClientConnection::ResumeRequestBody() {
+  if (!in_execute_) ProcessInput();
+}
+
+}  // namespace tidegate::proxy

@@ -1,0 +1,167 @@
+// Stream, response side: relaying the origin's response to the client
+// (head through the filters, client framing, body with optional body
+// filters, backpressure) and origin failures (retry, 502/504, truncation).
+// Filters, local replies and the end of the exchange are in stream.cc; the
+// request forwarding is in stream_request.cc.
+#include "proxy/body_framing.h"
+#include "proxy/client_connection.h"
+#include "proxy/forwarding_headers.h"
+#include "proxy/stream.h"
+#include "proxy/worker.h"
+
+namespace tidegate::proxy {
+
+void Stream::OnClientDrained() {
+  if (phase_ == Phase::kUpstream && upstream_) upstream_->ResumeReading();
+}
+
+void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
+  response_ = std::move(head);
+  for (size_t i = filters_.size(); i-- > 0;) {
+    filters_[i]->OnResponseHeaders(response_);
+    resp_.body_filters = resp_.body_filters || filters_[i]->WantsResponseBody();
+  }
+  PrepareClientResponse(response_);
+  HeaderList& headers = response_.headers;
+  SelectClientFraming();
+  resp_.keep_alive = ClientWantsKeepAlive() && out_framing_ != OutFraming::kUntilClose;
+  if (!resp_.keep_alive) {
+    headers.Set("Connection", "close");
+  } else if (request_.version_minor == 0) {
+    headers.Set("Connection", "keep-alive");
+  }
+  std::string& scratch = worker_.scratch();
+  scratch.clear();
+  SerializeResponseHead(response_, scratch);
+  evbuffer* out = connection_.output();
+  if (out_framing_ == OutFraming::kLength && !resp_.body_filters &&
+      response_.content_length <= kCoalescedBodyMax) {
+    // Room for the head and the whole (small) body in one chain: one
+    // allocation instead of two, and one iovec for the write.
+    evbuffer_expand(out, scratch.size() + response_.content_length);
+  }
+  evbuffer_add(out, scratch.data(), scratch.size());
+  resp_.head_sent = true;
+  status_ = response_.status;
+  answered_by_ = Answerer::kOrigin;
+  if (resp_.body_filters && !body_scratch_) body_scratch_.reset(evbuffer_new());
+}
+
+void Stream::SelectClientFraming() {
+  HeaderList& headers = response_.headers;
+  if (response_.framing == BodyFraming::kNone || request_.method == "HEAD") {
+    out_framing_ = OutFraming::kNone;
+  } else if (response_.framing == BodyFraming::kContentLength) {
+    out_framing_ = OutFraming::kLength;
+    headers.Add("Content-Length", std::to_string(response_.content_length));
+  } else if (request_.version_minor >= 1) {
+    out_framing_ = OutFraming::kChunked;
+    headers.Add("Transfer-Encoding", "chunked");
+  } else {
+    out_framing_ = OutFraming::kUntilClose;  // HTTP/1.0 client: de-chunked, close-delimited
+  }
+}
+
+void Stream::WriteResponseBody(evbuffer* body) {
+  size_t len = evbuffer_get_length(body);
+  if (len == 0) return;
+  response_bytes_ += len;
+  MoveBody(connection_.output(), body, out_framing_ == OutFraming::kChunked);
+}
+
+void Stream::OnUpstreamBody(const char* data, size_t len) {
+  if (out_framing_ == OutFraming::kNone) return;
+  if (resp_.body_filters) {
+    evbuffer_add(body_scratch_.get(), data, len);
+    for (size_t i = filters_.size(); i-- > 0;) {
+      if (filters_[i]->WantsResponseBody()) filters_[i]->OnResponseBody(body_scratch_.get(), false);
+    }
+    WriteResponseBody(body_scratch_.get());
+  } else {
+    response_bytes_ += len;
+    AddBody(connection_.output(), data, len, out_framing_ == OutFraming::kChunked);
+  }
+  // Backpressure: a slow client pauses the origin.
+  if (connection_.output_length() > kMaxBuffered) upstream_->PauseReading();
+}
+
+void Stream::OnUpstreamComplete() {
+  upstream_end_ = std::chrono::steady_clock::now();
+  if (resp_.body_filters && out_framing_ != OutFraming::kNone) {
+    for (size_t i = filters_.size(); i-- > 0;) {
+      if (filters_[i]->WantsResponseBody()) filters_[i]->OnResponseBody(body_scratch_.get(), true);
+    }
+    WriteResponseBody(body_scratch_.get());
+  }
+  if (out_framing_ == OutFraming::kChunked) AddLastChunk(connection_.output());
+  worker_.pool().ReportSuccess(server_index_);
+  if (req_.complete) {
+    worker_.pool().Release(std::move(upstream_));
+  } else {
+    // The origin answered before the whole body was sent: that connection
+    // is mid-request, never reuse it.
+    UpstreamConnection::Discard(std::move(upstream_));
+  }
+  Finish(resp_.keep_alive);
+}
+
+void Stream::OnUpstreamError(UpstreamError error) {
+  upstream_end_ = std::chrono::steady_clock::now();
+  WorkerStats& stats = worker_.mutable_stats();
+  switch (error) {
+    case UpstreamError::kConnectRefused:
+      stats.origin_connect_refused.Inc();
+      break;
+    case UpstreamError::kConnectTimeout:
+      stats.origin_connect_timeout.Inc();
+      break;
+    case UpstreamError::kReset:
+      stats.origin_reset.Inc();
+      break;
+    case UpstreamError::kResponseTimeout:
+      stats.origin_response_timeout.Inc();
+      break;
+    case UpstreamError::kReadTimeout:
+      stats.origin_read_timeout.Inc();
+      break;
+    case UpstreamError::kClosedEarly:
+      stats.origin_closed_early.Inc();
+      break;
+    case UpstreamError::kBadResponse:
+      stats.origin_bad_response.Inc();
+      break;
+  }
+  bool reused = upstream_->reused();
+  bool started = upstream_->response_started();
+  bool stale = reused && !started && error == UpstreamError::kReset;
+  if (worker_.error_log().Enabled(LogLevel::kWarn)) {
+    std::string key = "upstream.";
+    key += UpstreamErrorName(error);
+    std::string message = upstream_->server_text();
+    message += stale ? ": pooled connection was closed by the origin" : ": request failed";
+    worker_.error_log().Write(stale ? LogLevel::kDebug : LogLevel::kWarn, key, message);
+  }
+  // A stale pooled connection says nothing about the server's health.
+  if (!stale && error != UpstreamError::kBadResponse) worker_.pool().ReportFailure(server_index_);
+  UpstreamConnection::Discard(std::move(upstream_));
+
+  if (stale && !req_.retried && !resp_.head_sent && IsIdempotentMethod(request_.method) &&
+      request_.framing == BodyFraming::kNone) {
+    req_.retried = true;
+    stats.origin_retries.Inc();
+    StartUpstream(/*allow_pooled=*/false);
+    return;
+  }
+  if (!resp_.head_sent) {
+    bool timeout =
+        error == UpstreamError::kConnectTimeout || error == UpstreamError::kResponseTimeout;
+    SendProxyError(timeout ? 504 : 502);
+    return;
+  }
+  // Part of the response is out: the client must see a truncated message,
+  // never one completed by us.
+  Abort(0);
+  connection_.CloseNow();
+}
+
+}  // namespace tidegate::proxy
