@@ -9,32 +9,12 @@
 #include "common/rfc3339.h"
 #include "common/time_source.h"
 #include "proxy/libevent_handles.h"
+#include "tests/unit/proxy/fake_filter_callbacks.h"
 
 namespace tidegate::banner {
 namespace {
 
-class FakeCallbacks : public proxy::FilterCallbacks {
- public:
-  void SendLocalReply(int status, proxy::HeaderList headers, std::string body,
-                      proxy::Answerer answered_by) override {
-    replied = true;
-    this->answered_by = answered_by;
-    this->status = status;
-    this->headers = std::move(headers);
-    this->body = std::move(body);
-  }
-  void ContinueRequest() override {}
-  const proxy::StreamInfo& stream_info() const override { return info; }
-  const proxy::WorkerContext& worker() const override { return worker_context; }
-
-  proxy::StreamInfo info;
-  proxy::WorkerContext worker_context;
-  proxy::Answerer answered_by = proxy::Answerer::kCount;
-  bool replied = false;
-  int status = 0;
-  proxy::HeaderList headers;
-  std::string body;
-};
+using FakeCallbacks = proxy::testing::FakeFilterCallbacks;
 
 proxy::RequestHead Get(const std::string& target, const std::string& accept_language = "") {
   proxy::RequestHead head;

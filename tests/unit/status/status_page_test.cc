@@ -7,6 +7,7 @@
 #include "common/rfc3339.h"
 #include "common/time_source.h"
 #include "status/incidents.h"
+#include "tests/unit/proxy/fake_filter_callbacks.h"
 
 namespace tidegate::status {
 namespace {
@@ -38,26 +39,9 @@ class StatusPageTest : public ::testing::Test {
   common::FakeTimeSource time_{now_};
 };
 
-class FakeCallbacks : public proxy::FilterCallbacks {
- public:
-  void SendLocalReply(int status, proxy::HeaderList headers, std::string body,
-                      proxy::Answerer answered_by) override {
-    this->status = status;
-    this->body = std::move(body);
-  }
-  void ContinueRequest() override {}
-  const proxy::StreamInfo& stream_info() const override { return info; }
-  const proxy::WorkerContext& worker() const override { return worker_context; }
-
-  proxy::StreamInfo info;
-  proxy::WorkerContext worker_context;
-  int status = 0;
-  std::string body;
-};
-
 // GET `target` through the filter, as a worker would run it.
 std::string Serve(const StatusPageFactory& factory, const std::string& target) {
-  FakeCallbacks callbacks;
+  proxy::testing::FakeFilterCallbacks callbacks;
   auto filter = factory.CreateFilter(callbacks);
   proxy::RequestHead head;
   head.method = "GET";
