@@ -1,11 +1,12 @@
-// Shared fixtures of the admin unit tests: a small configuration with two
-// features, one room, a viewer and an operator token.
+// Shared fixtures of the admin unit tests: the state tests' configuration
+// (tests/unit/state/test_config.h) with a viewer and an operator token.
 #pragma once
 
 #include <memory>
 
 #include "admin/auth.h"
 #include "config/config.h"
+#include "tests/unit/state/test_config.h"
 
 namespace tidegate::admin::testing {
 
@@ -23,29 +24,8 @@ inline config::AdminConfig TestAdminConfig() {
 }
 
 inline std::shared_ptr<const config::Config> TestConfig() {
-  auto c = std::make_shared<config::Config>();
+  auto c = std::make_shared<config::Config>(state::testing::TestStateConfig());
   c->admin = TestAdminConfig();
-  config::RoomConfig shop;
-  shop.name = "shop";
-  shop.match = {"^/"};
-  shop.total_active_users = 500;
-  shop.new_users_per_minute = 200;
-  shop.session_duration = std::chrono::minutes(5);
-  c->rooms.push_back(shop);
-  config::FeatureConfig checkout;
-  checkout.name = "checkout";
-  config::FeatureMatchRule checkout_rule;
-  checkout_rule.path = "^/checkout";
-  checkout.match.push_back(checkout_rule);
-  config::FeatureConfig search;
-  search.name = "search";
-  config::FeatureMatchRule search_rule;
-  search_rule.path = "^/search";
-  search.match.push_back(search_rule);
-  c->features = {checkout, search};
-  c->banner.enabled = true;
-  c->banner.message = "Free shipping this week";
-  c->banner.severity = "info";
   return c;
 }
 

@@ -7,27 +7,15 @@
 #include "config/config.h"
 #include "state/effective_view.h"
 #include "state/runtime_state.h"
+#include "tests/unit/state/test_config.h"
 
 namespace tidegate::state {
 namespace {
 
 common::TimePoint T(const char* text) { return common::ParseRfc3339(text).value(); }
 
-// One room ("shop", 500 active, 200/min, 5 min sessions) and a configured
-// banner.
 std::shared_ptr<const config::Config> TestConfig() {
-  auto c = std::make_shared<config::Config>();
-  config::RoomConfig shop;
-  shop.name = "shop";
-  shop.match = {"^/"};
-  shop.total_active_users = 500;
-  shop.new_users_per_minute = 200;
-  shop.session_duration = std::chrono::minutes(5);
-  c->rooms.push_back(shop);
-  c->banner.enabled = true;
-  c->banner.message = "Free shipping this week";
-  c->banner.severity = "info";
-  return c;
+  return std::make_shared<const config::Config>(testing::TestStateConfig());
 }
 
 TEST(ApplyChangeTest, SetClearAndNoOps) {
