@@ -2,6 +2,7 @@
 
 #include "admin/runtime_state_json.h"
 #include "common/rfc3339.h"
+#include "config/value_parsers.h"
 #include "state/effective_view.h"
 
 namespace tidegate::admin {
@@ -41,7 +42,7 @@ nlohmann::json EventsJson(const std::vector<config::RoomEventConfig>& events,
     j["total_active_users"] = opt(e.total_active_users);
     j["new_users_per_minute"] = opt(e.new_users_per_minute);
     j["session_duration"] =
-        e.session_duration ? nlohmann::json(state::FormatDuration(*e.session_duration)) : nullptr;
+        e.session_duration ? nlohmann::json(config::FormatDuration(*e.session_duration)) : nullptr;
     j["queueing_method"] =
         e.queueing_method
             ? nlohmann::json(std::string(state::QueueingMethodName(*e.queueing_method)))
@@ -76,7 +77,7 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
     r["total_active_users"] = SourcedJson(e.total_active_users, [](auto v) { return v; });
     r["new_users_per_minute"] = SourcedJson(e.new_users_per_minute, [](auto v) { return v; });
     r["session_duration"] =
-        SourcedJson(e.session_duration, [](auto v) { return state::FormatDuration(v); });
+        SourcedJson(e.session_duration, [](auto v) { return config::FormatDuration(v); });
     r["queueing_method"] = SourcedJson(
         e.queueing_method, [](auto v) { return std::string(state::QueueingMethodName(v)); });
     r["enabled"] = room.enabled;

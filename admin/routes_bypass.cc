@@ -38,7 +38,7 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
       if (!parsed || *parsed < std::chrono::minutes(1) || *parsed > max_ttl) {
         return reply(Error(422, "validation_failed",
                            "ttl: a duration such as \"30m\" or \"2h\", from 1m to " +
-                               state::FormatDuration(max_ttl) +
+                               config::FormatDuration(max_ttl) +
                                " ([maintenance].bypass_cookie_max_ttl)"));
       }
       ttl = *parsed;

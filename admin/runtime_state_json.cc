@@ -250,7 +250,7 @@ nlohmann::json ToJson(const state::RoomOverride& r) {
   if (r.mode) j["mode"] = state::RoomModeName(*r.mode);
   if (r.total_active_users) j["total_active_users"] = *r.total_active_users;
   if (r.new_users_per_minute) j["new_users_per_minute"] = *r.new_users_per_minute;
-  if (r.session_duration) j["session_duration"] = state::FormatDuration(*r.session_duration);
+  if (r.session_duration) j["session_duration"] = config::FormatDuration(*r.session_duration);
   if (r.queueing_method) j["queueing_method"] = state::QueueingMethodName(*r.queueing_method);
   j["set_by"] = r.set_by;
   j["set_at"] = common::FormatRfc3339(r.set_at);

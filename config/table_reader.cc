@@ -127,13 +127,6 @@ size_t EditDistance(std::string_view a, std::string_view b) {
   return row[b.size()];
 }
 
-std::string FormatDuration(Duration d) {
-  auto ms = d.count();
-  if (ms % 3'600'000 == 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms % 60'000 == 0) return std::to_string(ms / 60'000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
 }  // namespace
 
 bool TableReader::ReadDuration(std::string_view key, Duration min, Duration max, Duration* out) {

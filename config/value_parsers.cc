@@ -64,6 +64,14 @@ std::optional<Duration> ParseDuration(std::string_view text, std::string* error)
   return Duration(static_cast<int64_t>(*number * per_unit));
 }
 
+std::string FormatDuration(Duration d) {
+  int64_t ms = d.count();
+  if (ms % 3'600'000 == 0 && ms != 0) return std::to_string(ms / 3'600'000) + "h";
+  if (ms % 60'000 == 0 && ms != 0) return std::to_string(ms / 60'000) + "m";
+  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
+  return std::to_string(ms) + "ms";
+}
+
 std::optional<uint64_t> ParseSize(std::string_view text, std::string* error) {
   static constexpr char kExpected[] =
       "expected a size: a whole number of bytes, optionally with a unit B, KB, MB or GB, like "

@@ -19,6 +19,10 @@ namespace tidegate::config {
 // spaces ("5 m"), fractions ("1.5s"), compounds ("1m30s"), other units.
 std::optional<Duration> ParseDuration(std::string_view text, std::string* error);
 
+// The way back, in the largest whole unit: "250ms", "30s", "5m", "1h"; zero
+// is "0s". ParseDuration(FormatDuration(d)) == d.
+std::string FormatDuration(Duration d);
+
 // A byte count: a whole number, optionally followed by a unit "B", "KB", "MB",
 // "GB" (or "KiB", "MiB", "GiB"; case-insensitive). Units are binary, as in
 // nginx: "16MB" = 16 * 1024 * 1024 bytes.

@@ -161,12 +161,4 @@ RuntimeState ApplyChange(const RuntimeState& state, const StateChange& change,
   return next;
 }
 
-std::string FormatDuration(config::Duration d) {
-  int64_t ms = d.count();
-  if (ms % 3'600'000 == 0 && ms != 0) return std::to_string(ms / 3'600'000) + "h";
-  if (ms % 60'000 == 0 && ms != 0) return std::to_string(ms / 60'000) + "m";
-  if (ms % 1000 == 0) return std::to_string(ms / 1000) + "s";
-  return std::to_string(ms) + "ms";
-}
-
 }  // namespace tidegate::state

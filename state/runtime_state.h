@@ -133,7 +133,4 @@ using StateChange =
 RuntimeState ApplyChange(const RuntimeState& state, const StateChange& change,
                          const std::string& actor, common::TimePoint now, bool* changed);
 
-// "250ms", "30s", "5m", "1h" (the form durations take in the admin API).
-std::string FormatDuration(config::Duration d);
-
 }  // namespace tidegate::state

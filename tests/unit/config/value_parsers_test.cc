@@ -95,5 +95,18 @@ TEST(NameTest, RestrictsCharacters) {
   EXPECT_FALSE(IsHttpToken(""));
 }
 
+TEST(FormatDurationTest, LargestWholeUnitAndRoundTrip) {
+  EXPECT_EQ(FormatDuration(Duration(0)), "0s");  // table_reader's copy said "0h"
+  EXPECT_EQ(FormatDuration(Duration(250)), "250ms");
+  EXPECT_EQ(FormatDuration(Duration(30'000)), "30s");
+  EXPECT_EQ(FormatDuration(Duration(300'000)), "5m");
+  EXPECT_EQ(FormatDuration(Duration(7'200'000)), "2h");
+  EXPECT_EQ(FormatDuration(Duration(90'000)), "90s");
+  for (int64_t ms : {0, 1, 999, 1000, 61'000, 3'600'000, 86'400'000}) {
+    std::string error;
+    EXPECT_EQ(ParseDuration(FormatDuration(Duration(ms)), &error), Duration(ms)) << error;
+  }
+}
+
 }  // namespace
 }  // namespace tidegate::config
