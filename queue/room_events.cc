@@ -88,13 +88,18 @@ EventState EventStateAt(const std::vector<config::RoomEventConfig>& events, int6
   return s;
 }
 
-RoomLimits LimitsWithEvents(const state::EffectiveRoom& e, const EventState& state) {
+RoomLimits LimitsOf(const state::EffectiveRoom& e) {
   RoomLimits l;
   l.mode = e.mode.value;
   l.method = e.queueing_method.value;
   l.total_active_users = e.total_active_users.value;
   l.new_users_per_minute = e.new_users_per_minute.value;
   l.session_ms = e.session_duration.value.count();
+  return l;
+}
+
+RoomLimits LimitsWithEvents(const state::EffectiveRoom& e, const EventState& state) {
+  RoomLimits l = LimitsOf(e);
   if (state.phase == EventPhase::kNone || state.event == nullptr) return l;
   const config::RoomEventConfig& ev = *state.event;
   // An event protects the shop: a room configured off runs in auto during it.

@@ -47,6 +47,10 @@ struct EventState {
 };
 EventState EventStateAt(const std::vector<config::RoomEventConfig>& events, int64_t now_ms);
 
+// The limits of the effective settings (configuration + operators'
+// overrides), events left aside.
+RoomLimits LimitsOf(const state::EffectiveRoom& effective);
+
 // The limits in force: the effective settings (configuration + operators'
 // overrides), with the current event's limits replacing the configuration's
 // values (an operator's override still wins: it is the emergency lever).

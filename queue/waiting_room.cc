@@ -41,16 +41,6 @@ std::optional<uint64_t> WaitingRoom::PlaceOf(const CompiledRoom& room, const Roo
              : ticket;
 }
 
-RoomLimits LimitsOf(const state::EffectiveRoom& e) {
-  RoomLimits l;
-  l.mode = e.mode.value;
-  l.method = e.queueing_method.value;
-  l.total_active_users = e.total_active_users.value;
-  l.new_users_per_minute = e.new_users_per_minute.value;
-  l.session_ms = e.session_duration.value.count();
-  return l;
-}
-
 std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     const config::Config& config, RoomRegistry* registry,
     const proxy::Published<state::RuntimeState>* runtime_state, const common::TimeSource& time,

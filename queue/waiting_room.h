@@ -88,7 +88,4 @@ class WaitingRoom {
   config::StoreFailureMode on_failure_ = config::StoreFailureMode::kLocal;
 };
 
-// Converts a RoomLimits from the effective settings.
-RoomLimits LimitsOf(const state::EffectiveRoom& effective);
-
 }  // namespace tidegate::queue
