@@ -4,8 +4,8 @@
 #include <openssl/evp.h>
 
 #include <algorithm>
-#include <cctype>
 
+#include "common/ascii.h"
 #include "common/hex.h"
 
 namespace tidegate::admin {
@@ -17,15 +17,8 @@ bool Sha256(std::string_view data, std::array<unsigned char, 32>* out) {
          len == 32;
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 bool StartsWithIgnoreCase(std::string_view s, std::string_view prefix) {
-  return s.size() >= prefix.size() && EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
+  return s.size() >= prefix.size() && common::EqualsIgnoreCase(s.substr(0, prefix.size()), prefix);
 }
 
 }  // namespace
@@ -109,7 +102,7 @@ bool QueryCarriesCredentials(std::string_view query) {
     std::string_view value =
         eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
     for (std::string_view n : kNames) {
-      if (EqualsIgnoreCase(name, n)) return true;
+      if (common::EqualsIgnoreCase(name, n)) return true;
     }
     if (StartsWithIgnoreCase(value, "bearer ") || StartsWithIgnoreCase(value, "bearer+") ||
         StartsWithIgnoreCase(value, "bearer%20")) {

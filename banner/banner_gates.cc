@@ -1,19 +1,14 @@
 #include "banner/banner_gates.h"
 
+#include "common/ascii.h"
 #include "proxy/path_normalizer.h"
 
 namespace tidegate::banner {
 namespace {
 
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
 // "text/html; charset=utf-8" → "text/html".
 std::string_view MediaType(std::string_view value) {
-  return Trim(value.substr(0, value.find(';')));
+  return common::TrimOws(value.substr(0, value.find(';')));
 }
 
 bool HasNoTransform(const proxy::HeaderList& headers) {
@@ -116,7 +111,7 @@ ResponseVerdict BannerGates::CheckResponse(const proxy::ResponseHead& head,
     if (proxy::EqualsIgnoreCase(MediaType(*cd), "attachment")) return {SkipReason::kAttachment};
   }
   if (const std::string* ce = head.headers.Find("Content-Encoding")) {
-    std::string_view coding = Trim(*ce);
+    std::string_view coding = common::TrimOws(*ce);
     if (head.headers.Count("Content-Encoding") > 1) return {SkipReason::kEncoding};
     if (coding.empty() || proxy::EqualsIgnoreCase(coding, "identity")) {
       verdict.coding = BodyCoding::kIdentity;

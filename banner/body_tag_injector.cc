@@ -3,12 +3,13 @@
 #include <algorithm>
 #include <cstring>
 
+#include "common/ascii.h"
+
 namespace tidegate::banner {
 namespace {
 
 constexpr size_t kNotFound = static_cast<size_t>(-1);
 
-char Lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f'; }
 
 }  // namespace
@@ -38,7 +39,7 @@ bool BodyTagInjector::Step(char c) {
           state_ = State::kBang;
           counter_ = 0;
         } else if (letter) {
-          name_[name_len_++] = Lower(c);
+          name_[name_len_++] = common::AsciiLower(c);
         } else if (c != '<') {
           state_ = State::kText;  // "a < b": not a tag; a second '<' restarts
         }
@@ -46,7 +47,7 @@ bool BodyTagInjector::Step(char c) {
       }
       if (!IsSpace(c) && c != '/' && c != '>') {
         // Still the name ("<bodyx", "<h1"): kept only while it may be short.
-        if (name_len_ < sizeof(name_)) name_[name_len_] = Lower(c);
+        if (name_len_ < sizeof(name_)) name_[name_len_] = common::AsciiLower(c);
         if (name_len_ <= sizeof(name_)) ++name_len_;
         return false;
       }
@@ -96,7 +97,7 @@ bool BodyTagInjector::Step(char c) {
       }
       return false;
     case State::kRawText:
-      if (Lower(c) == raw_end_[counter_]) {
+      if (common::AsciiLower(c) == raw_end_[counter_]) {
         if (static_cast<size_t>(++counter_) == raw_end_.size()) {
           tag_kind_ = TagKind::kOther;  // the end tag: skip to its '>'
           state_ = State::kAttributes;

@@ -6,6 +6,8 @@
 #include <charconv>
 #include <limits>
 
+#include "common/ascii.h"
+
 namespace tidegate::config {
 namespace {
 
@@ -19,16 +21,6 @@ std::optional<uint64_t> LeadingNumber(std::string_view text, std::string_view* r
   if (ec != std::errc()) return std::nullopt;
   *rest = text.substr(digits);
   return value;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i])))
-      return false;
-  }
-  return true;
 }
 
 }  // namespace
@@ -83,13 +75,13 @@ std::optional<uint64_t> ParseSize(std::string_view text, std::string* error) {
     return std::nullopt;
   }
   uint64_t multiplier = 0;
-  if (unit.empty() || EqualsIgnoreCase(unit, "b")) {
+  if (unit.empty() || common::EqualsIgnoreCase(unit, "b")) {
     multiplier = 1;
-  } else if (EqualsIgnoreCase(unit, "kb") || EqualsIgnoreCase(unit, "kib")) {
+  } else if (common::EqualsIgnoreCase(unit, "kb") || common::EqualsIgnoreCase(unit, "kib")) {
     multiplier = uint64_t{1} << 10;
-  } else if (EqualsIgnoreCase(unit, "mb") || EqualsIgnoreCase(unit, "mib")) {
+  } else if (common::EqualsIgnoreCase(unit, "mb") || common::EqualsIgnoreCase(unit, "mib")) {
     multiplier = uint64_t{1} << 20;
-  } else if (EqualsIgnoreCase(unit, "gb") || EqualsIgnoreCase(unit, "gib")) {
+  } else if (common::EqualsIgnoreCase(unit, "gb") || common::EqualsIgnoreCase(unit, "gib")) {
     multiplier = uint64_t{1} << 30;
   } else {
     *error = kExpected;

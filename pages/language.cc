@@ -1,33 +1,16 @@
 #include "pages/language.h"
 
-#include <cctype>
+#include "common/ascii.h"
 
 namespace tidegate::pages {
 namespace {
-
-std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (std::tolower(static_cast<unsigned char>(a[i])) !=
-        std::tolower(static_cast<unsigned char>(b[i]))) {
-      return false;
-    }
-  }
-  return true;
-}
 
 // q-value of one range's parameters ("q=0.5"); 1000 = 1.0; -1 when malformed.
 int ParseQuality(std::string_view params) {
   int quality = 1000;
   while (!params.empty()) {
     size_t semi = params.find(';');
-    std::string_view param = Trim(params.substr(0, semi));
+    std::string_view param = common::TrimOws(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
     if (param.size() < 2 || (param[0] != 'q' && param[0] != 'Q') || param[1] != '=') continue;
     std::string_view value = param.substr(2);
@@ -56,8 +39,8 @@ std::string_view LanguageCode(Language language) {
 }
 
 std::optional<Language> ParseLanguageCode(std::string_view code) {
-  if (EqualsIgnoreCase(code, "en")) return Language::kEnglish;
-  if (EqualsIgnoreCase(code, "fr")) return Language::kFrench;
+  if (common::EqualsIgnoreCase(code, "en")) return Language::kEnglish;
+  if (common::EqualsIgnoreCase(code, "fr")) return Language::kFrench;
   return std::nullopt;
 }
 
@@ -70,7 +53,7 @@ Language PickLanguage(std::string_view accept_language, Language fallback) {
     accept_language =
         comma == std::string_view::npos ? std::string_view() : accept_language.substr(comma + 1);
     size_t semi = item.find(';');
-    std::string_view range = Trim(item.substr(0, semi));
+    std::string_view range = common::TrimOws(item.substr(0, semi));
     int quality =
         ParseQuality(semi == std::string_view::npos ? std::string_view() : item.substr(semi + 1));
     if (quality <= best_quality) continue;  // malformed (-1), refused (0) or not better

@@ -8,23 +8,6 @@
 namespace tidegate::proxy {
 namespace {
 
-constexpr std::array<unsigned char, 256> MakeLowerTable() {
-  std::array<unsigned char, 256> table{};
-  for (int i = 0; i < 256; ++i) {
-    table[i] = static_cast<unsigned char>(i >= 'A' && i <= 'Z' ? i + ('a' - 'A') : i);
-  }
-  return table;
-}
-constexpr std::array<unsigned char, 256> kLower = MakeLowerTable();
-
-bool IsOws(char c) { return c == ' ' || c == '\t'; }
-
-std::string_view TrimOws(std::string_view s) {
-  while (!s.empty() && IsOws(s.front())) s.remove_prefix(1);
-  while (!s.empty() && IsOws(s.back())) s.remove_suffix(1);
-  return s;
-}
-
 // Hop-by-hop fields of RFC 9110 §7.6.1 plus the legacy ones proxies still see.
 constexpr std::string_view kHopByHop[] = {
     "connection", "keep-alive", "proxy-connection",   "te",
@@ -162,20 +145,10 @@ std::string_view ReasonPhrase(int status) {
   }
 }
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (kLower[static_cast<unsigned char>(a[i])] != kLower[static_cast<unsigned char>(b[i])]) {
-      return false;
-    }
-  }
-  return true;
-}
-
 bool HasToken(std::string_view value, std::string_view token) {
   while (!value.empty()) {
     size_t comma = value.find(',');
-    std::string_view element = TrimOws(value.substr(0, comma));
+    std::string_view element = common::TrimOws(value.substr(0, comma));
     if (EqualsIgnoreCase(element, token)) return true;
     if (comma == std::string_view::npos) break;
     value.remove_prefix(comma + 1);
@@ -260,7 +233,7 @@ void RemoveHopByHopHeaders(HeaderList& headers) {
     std::string_view value = fields[i].value;
     while (!value.empty()) {
       size_t comma = value.find(',');
-      std::string_view token = TrimOws(value.substr(0, comma));
+      std::string_view token = common::TrimOws(value.substr(0, comma));
       if (!token.empty() && !IsProtected(token)) {
         for (size_t j = 0; j < fields.size(); ++j) {
           if (EqualsIgnoreCase(fields[j].name, token)) mark(j);

@@ -13,6 +13,8 @@
 #include <utility>
 #include <vector>
 
+#include "common/ascii.h"
+
 namespace tidegate::proxy {
 
 struct Header {
@@ -47,8 +49,8 @@ class HeaderList {
 // The one table of phrases: the codec, error pages and the admin API use it.
 std::string_view ReasonPhrase(int status);
 
-// ASCII case-insensitive equality (header names, tokens).
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+// ASCII case-insensitive equality (header names, tokens): common/ascii.h.
+using common::EqualsIgnoreCase;
 
 // True when the comma-separated header `value` holds `token` (case-insensitive),
 // e.g. HasToken("keep-alive, Upgrade", "upgrade").

@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/ascii.h"
 #include "common/hex.h"
 
 namespace tidegate::proxy {
@@ -11,8 +12,6 @@ bool IsUnreserved(unsigned char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
          c == '.' || c == '_' || c == '~';
 }
-
-char ToLower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c; }
 
 // Decodes unreserved escapes and canonicalises the others; stops at '?'/'#'.
 std::string DecodeUnreserved(std::string_view in) {
@@ -82,7 +81,7 @@ std::string NormalizePath(std::string_view target, const PathNormalizeOptions& o
   }
   if (out.empty() || trailing_slash) out.push_back('/');
   if (options.lower_case) {
-    for (char& c : out) c = ToLower(c);
+    for (char& c : out) c = common::AsciiLower(c);
   }
   return out;
 }

@@ -1,0 +1,36 @@
+#include "common/ascii.h"
+
+#include <array>
+
+namespace tidegate::common {
+namespace {
+
+// A table, not AsciiLower's two compares: header lookups call
+// EqualsIgnoreCase for every field of every request.
+constexpr std::array<unsigned char, 256> MakeLowerTable() {
+  std::array<unsigned char, 256> table{};
+  for (int i = 0; i < 256; ++i)
+    table[i] = static_cast<unsigned char>(AsciiLower(static_cast<char>(i)));
+  return table;
+}
+constexpr std::array<unsigned char, 256> kLower = MakeLowerTable();
+
+}  // namespace
+
+bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (kLower[static_cast<unsigned char>(a[i])] != kLower[static_cast<unsigned char>(b[i])]) {
+      return false;
+    }
+  }
+  return true;
+}
+
+std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+}  // namespace tidegate::common

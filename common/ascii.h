@@ -1,0 +1,23 @@
+// ASCII text helpers for protocol text (header names and values, tokens,
+// configuration words): no locale, no allocation.
+//
+// Contract: pure functions, thread-safe.
+#pragma once
+
+#include <string_view>
+
+namespace tidegate::common {
+
+// 'A'…'Z' → 'a'…'z'; every other byte unchanged.
+constexpr char AsciiLower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// ASCII case-insensitive equality (header names, tokens, config words).
+bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+
+// `s` without leading and trailing optional white space (SP and HTAB, the
+// OWS of RFC 9110 §5.6.3).
+std::string_view TrimOws(std::string_view s);
+
+}  // namespace tidegate::common
