@@ -53,14 +53,19 @@ void AdminControlPlane::FillRoomMetrics(admin::MetricsSnapshot* m) const {
   // The limits in force: configuration merged with the operators' overrides.
   std::shared_ptr<const state::RuntimeState> state = runtime_state_->Load();
   const config::Config& config = *current_config_;
-  rooms_->FillMetrics(
-      [&](const std::string& name) -> std::optional<queue::RoomLimits> {
+  queue::RoomRegistry::Report report =
+      rooms_->Snapshot([&](const std::string& name) -> std::optional<queue::RoomLimits> {
         for (const config::RoomConfig& room : config.rooms) {
           if (room.name == name) return queue::LimitsOf(state::EffectiveRoomSettings(room, *state));
         }
         return std::nullopt;  // a room removed by a reload
-      },
-      m);
+      });
+  m->room_counters_available = true;
+  m->store_errors_total += report.store_errors;
+  for (queue::RoomRegistry::RoomReport& r : report.rooms) {
+    m->rooms.push_back(admin::RoomMetrics{std::move(r.name), r.queued, r.active, r.admitted_total,
+                                          r.estimated_wait_seconds});
+  }
 }
 
 AdminControlPlane::~AdminControlPlane() { Stop(); }

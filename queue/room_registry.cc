@@ -258,25 +258,25 @@ std::vector<std::string> RoomRegistry::DegradedRooms() const {
   return out;
 }
 
-void RoomRegistry::FillMetrics(
-    const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of,
-    admin::MetricsSnapshot* metrics) const {
+RoomRegistry::Report RoomRegistry::Snapshot(
+    const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of) const {
   std::lock_guard<std::mutex> lock(mutex_);
-  metrics->room_counters_available = true;
+  Report report;
   for (const auto& [name, runtime] : rooms_) {
-    metrics->store_errors_total += runtime->store_errors.load(std::memory_order_relaxed);
+    report.store_errors += runtime->store_errors.load(std::memory_order_relaxed);
     std::optional<RoomLimits> limits = limits_of(name);
     if (!limits) continue;  // no longer configured
     RoomCounters c = runtime->store().Snapshot();
-    admin::RoomMetrics m;
+    RoomReport m;
     m.name = name;
     m.queued = static_cast<int64_t>(c.queued());
     m.active = c.active;
     m.admitted_total = c.admitted_total;
     WaitRange wait = runtime->EstimateFor(c.queued(), *limits);
     m.estimated_wait_seconds = static_cast<double>(wait.high_seconds);
-    metrics->rooms.push_back(std::move(m));
+    report.rooms.push_back(std::move(m));
   }
+  return report;
 }
 
 }  // namespace tidegate::queue

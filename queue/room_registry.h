@@ -32,7 +32,7 @@
 //   Mark() (scheduled events) never falls back: it fails until Redis is
 //   back, so every instance agrees on the marks.
 //   Warnings go to stderr: one at each transition, then at most one per 10 s.
-// * FillMetrics() is for the control thread (/metrics, GET /v1/state).
+// * Snapshot() is for the control thread (/metrics, GET /v1/state).
 #pragma once
 
 #include <event2/event.h>
@@ -46,7 +46,6 @@
 #include <string>
 #include <vector>
 
-#include "admin/metrics.h"
 #include "config/config.h"
 #include "queue/eta.h"
 #include "queue/event_marks.h"
@@ -110,12 +109,22 @@ class RoomRegistry {
   std::shared_ptr<RoomRuntime> Get(const std::string& room);
   // See the lifetime rule above. Idempotent.
   void CloseConnections();
-  // Appends one RoomMetrics per known room (queued, active, admitted_total,
-  // estimated wait of the last visitor in line) and sets
-  // room_counters_available; adds the rooms' store errors to
-  // store_errors_total. `limits_of` gives the room's settings in force.
-  void FillMetrics(const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of,
-                   admin::MetricsSnapshot* metrics) const;
+  // What /metrics and GET /v1/state show of the rooms.
+  struct RoomReport {
+    std::string name;
+    int64_t queued = 0;
+    int64_t active = 0;
+    uint64_t admitted_total = 0;
+    double estimated_wait_seconds = 0;  // of the last visitor in line
+  };
+  struct Report {
+    std::vector<RoomReport> rooms;  // every room still configured
+    uint64_t store_errors = 0;      // every known room's, removed ones included
+  };
+  // `limits_of` gives the room's settings in force (nullopt: no longer
+  // configured).
+  Report Snapshot(
+      const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of) const;
   // Names of rooms whose shared store is failing now (for health reports).
   std::vector<std::string> DegradedRooms() const;
 
