@@ -76,6 +76,10 @@ void BuiltinRouterFactory::Add(std::string path, PathCase path_case,
   routes_.push_back(BuiltinRoute{std::move(path), path_case, std::move(handler)});
 }
 
+bool BuiltinRouterFactory::AppliesTo(const RequestHead& head) const {
+  return MayBeBuiltinTarget(head.target);
+}
+
 std::unique_ptr<StreamFilter> BuiltinRouterFactory::CreateFilter(FilterCallbacks& callbacks) const {
   return std::make_unique<BuiltinRouterFilter>(*this, callbacks);
 }

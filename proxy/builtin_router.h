@@ -7,7 +7,8 @@
 // 1. A cheap scan of the raw target's path (before '?' or '#'), no
 //    allocation: a path with no '%' and no ".tidegate" (any case) cannot
 //    normalise into /.tidegate, so the request continues at once. Nearly
-//    all shop traffic stops here.
+//    all shop traffic stops here, in the factory's AppliesTo(): the stream
+//    creates no router filter for it.
 // 2. Otherwise the path is normalised once (proxy/path_normalizer.h: ";params"
 //    stripped, escapes of unreserved characters decoded, `//`, `.` and `..`
 //    resolved). A path that is not "/.tidegate" or below it (compared
@@ -24,8 +25,8 @@
 //    request never reaches the origin nor the later filters.
 //
 // Contract: the factory is filled on the control thread while the chain is
-// built, then immutable and shared by the workers (CreateFilter is
-// thread-safe). It owns the handlers (shared with whoever else holds them).
+// built, then immutable and shared by the workers (AppliesTo and
+// CreateFilter are thread-safe). It owns the handlers (shared with whoever else holds them).
 #pragma once
 
 #include <memory>
@@ -61,6 +62,9 @@ class BuiltinRouterFactory : public FilterFactory {
   // added; a later route with the same path is never reached.
   void Add(std::string path, PathCase path_case, std::shared_ptr<const FilterFactory> handler);
 
+  // Step 1: false for a target that cannot address /.tidegate (the shop's
+  // paths), so the stream creates no router filter for them.
+  bool AppliesTo(const RequestHead& head) const override;
   std::unique_ptr<StreamFilter> CreateFilter(FilterCallbacks& callbacks) const override;
 
   // The route for a normalised (not lower-cased) path, or nullptr.

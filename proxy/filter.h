@@ -115,13 +115,19 @@ class StreamFilter {
 class FilterFactory {
  public:
   virtual ~FilterFactory() = default;
-  // Called on a worker thread for each request; `callbacks` outlives the
-  // returned filter. Returning nullptr skips this filter for the request.
+  // Called on a worker thread for each request, on the request head as
+  // received (before any filter ran): false skips this filter for the
+  // request without creating it — no allocation. For a filter that serves a
+  // few paths and must stay off the shop's hot path (the built-in router).
+  virtual bool AppliesTo(const RequestHead& head) const { return true; }
+  // Called on a worker thread for each request it applies to; `callbacks`
+  // outlives the returned filter. Returning nullptr skips this filter for
+  // the request.
   virtual std::unique_ptr<StreamFilter> CreateFilter(FilterCallbacks& callbacks) const = 0;
 };
 
 // The ordered chain of one snapshot, built explicitly in one place
-// (proxy/filter_chain_builder.cc) — no static registration.
+// (app/filter_chain.cc) — no static registration.
 struct FilterChain {
   std::vector<std::unique_ptr<const FilterFactory>> factories;
 };

@@ -44,6 +44,7 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   on_body_ready_ = nullptr;
   if (held_body_) evbuffer_drain(held_body_.get(), evbuffer_get_length(held_body_.get()));
   for (const auto& factory : snapshot_->filters.factories) {
+    if (!factory->AppliesTo(request_)) continue;
     std::unique_ptr<StreamFilter> filter = factory->CreateFilter(*this);
     if (filter) filters_.push_back(std::move(filter));
   }
