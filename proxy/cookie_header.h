@@ -7,8 +7,10 @@
 // names are case-sensitive. A client may send the same name twice (one of
 // them forged): callers see every value and verify each.
 //
-// Contract: pure functions, thread-safe, no allocation; the values handed
-// out are views into the header list, valid while it lives.
+// Contract: the readers are pure functions, thread-safe, no allocation; the
+// values handed out are views into the header list, valid while it lives.
+// The two writers below (RemoveCookie, MakeCachePrivate) change only the
+// header list they are given.
 #pragma once
 
 #include <optional>
@@ -41,5 +43,22 @@ bool ForEachCookie(const HeaderList& headers, std::string_view name, Visit&& vis
   }
   return false;
 }
+
+// Removes every cookie named `name` from the Cookie fields, so a secret that
+// tidegate checked (a room's bypass cookie, the staff bypass cookie) never
+// reaches the origin. The other cookies stay byte-identical and in order
+// ("a=1; s=x; b=2" without s is "a=1; b=2"); a Cookie field left with no
+// cookie is removed. Returns the number of cookies removed.
+size_t RemoveCookie(HeaderList* headers, std::string_view name);
+
+// For a response to which tidegate adds a Set-Cookie (a pass renewal or
+// clear on an origin response): no shared cache (a CDN in front) may store
+// it, while the browser's own caching stays as the origin asked. When a
+// Cache-Control field already holds `private` or `no-store`, nothing
+// changes. Otherwise every Cache-Control field is replaced by one that
+// starts with `private`, followed by the origin's directives without
+// `public` and `s-maxage` (shared caches only); `max-age`, `no-cache`,
+// `must-revalidate` etc. stay. No Cache-Control becomes `private`.
+void MakeCachePrivate(HeaderList* headers);
 
 }  // namespace tidegate::proxy

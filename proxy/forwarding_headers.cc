@@ -4,6 +4,9 @@
 #include <string_view>
 #include <vector>
 
+#include "common/bypass_token.h"
+#include "proxy/cookie_header.h"
+
 namespace tidegate::proxy {
 namespace {
 
@@ -30,6 +33,9 @@ void AppendToList(HeaderList& headers, std::string_view name, std::string_view i
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   HeaderList& headers = head.headers;
   RemoveHopByHopHeaders(headers);
+  // The staff bypass cookie is a secret the gates have read by now.
+  RemoveCookie(&headers, common::kBypassCookie);
+  RemoveCookie(&headers, common::kBypassCookieTls);
   // One scan decides whether the general path is needed: a client that sent
   // none of the fields we add or drop (the usual case) just gets three more.
   bool present = false;

@@ -20,7 +20,9 @@ struct ForwardingInfo {
 // fields it names, Keep-Alive, Upgrade, TE, Proxy-*; so `Upgrade: h2c` never
 // reaches the origin) and Expect (the proxy answers 100-continue itself);
 // appends the client to X-Forwarded-For; sets X-Forwarded-Proto; appends
-// "1.1 tidegate" to Via. Host is kept as sent.
+// "1.1 tidegate" to Via; removes the staff bypass cookie (tg_bypass,
+// __Host-tg_bypass: common/bypass_token.h) from Cookie, other cookies kept
+// byte-identical. Host is kept as sent.
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info);
 
 // Response towards the client: removes hop-by-hop fields, and the framing

@@ -3,6 +3,7 @@
 #include "common/http_negotiation.h"
 #include "common/query_string.h"
 #include "proxy/builtin_router.h"
+#include "proxy/cookie_header.h"
 #include "proxy/path_normalizer.h"
 #include "queue/cookies.h"
 #include "queue/queue_reply.h"
@@ -55,8 +56,8 @@ class QueueStatusFilter : public proxy::StreamFilter, public VisitWaiter {
       StoreCaller caller = CallerOf(callbacks_.worker());
       RoomLimits limits = wr().Limits(*room, caller);
       if (wr().Active(*room, limits)) {
-        std::optional<Visit> v =
-            EvaluateVisit(wr_, *room, limits, head.headers, tls, VisitKind::kPoll, caller, pending_);
+        std::optional<Visit> v = EvaluateVisit(wr_, *room, limits, head.headers, tls,
+                                               VisitKind::kPoll, caller, pending_);
         if (!v) return proxy::FilterStatus::kStop;  // Decided() answers
         visit = std::move(*v);
       } else {
@@ -94,33 +95,10 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
     if (proxy::IsBuiltinTarget(head.target)) return proxy::FilterStatus::kContinue;
-    std::string path = proxy::NormalizePath(head.target);
-    const CompiledRoom* room = wr().Match(path);
-    if (room == nullptr) return proxy::FilterStatus::kContinue;
-    const proxy::StreamInfo& info = callbacks_.stream_info();
-    StoreCaller caller = CallerOf(callbacks_.worker());
-    RoomLimits limits = wr().Limits(*room, caller);
-    if (!wr().Active(*room, limits)) return proxy::FilterStatus::kContinue;
-    if (wr().Bypassed(*room, head, info, path)) {
-      room->runtime->bypassed.fetch_add(1, std::memory_order_relaxed);
-      return proxy::FilterStatus::kContinue;
-    }
-    tls_ = info.tls;
-    std::optional<Visit> visit =
-        EvaluateVisit(wr_, *room, limits, head.headers, tls_, VisitKind::kRequest, caller, pending_);
-    if (visit && visit->outcome == Visit::Outcome::kForward) {
-      Admit(room, limits, std::move(*visit));
-      return proxy::FilterStatus::kContinue;
-    }
-    // Queued, closed, unavailable, or waiting for the store: the reply needs
-    // these (copied only off the admitted path).
-    pending_room_ = room;
-    limits_ = limits;
-    language_ = wr().LanguageOf(head);
-    json_ = common::WantsJson(head.headers.Find("Accept"));
-    target_ = head.target;
-    if (visit) Refuse(std::move(*visit));
-    return proxy::FilterStatus::kStop;
+    proxy::FilterStatus status = Gate(head);
+    // Checked (or not needed): the origin never sees a bypass secret.
+    wr().StripBypassSecrets(&head.headers);
+    return status;
   }
 
   void OnResponseHeaders(proxy::ResponseHead& head) override {
@@ -135,9 +113,12 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
       head.headers.Add(
           "Set-Cookie",
           ClearCookieValue(CookieName(CookieKind::kPass, room_->config.name, tls_), tls_));
-      return;  // a refreshed pass would undo the end
+      proxy::MakeCachePrivate(&head.headers);  // no shared cache keeps our cookie
+      return;                                  // a refreshed pass would undo the end
     }
+    if (set_cookies_.empty()) return;
     for (std::string& c : set_cookies_) head.headers.Add("Set-Cookie", std::move(c));
+    proxy::MakeCachePrivate(&head.headers);  // a CDN must not hand this pass to others
   }
 
   // The exchange ends: a store reply still on its way is dropped.
@@ -145,6 +126,36 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
 
  private:
   const WaitingRoom& wr() const { return *wr_; }
+
+  proxy::FilterStatus Gate(proxy::RequestHead& head) {
+    std::string path = proxy::NormalizePath(head.target);
+    const CompiledRoom* room = wr().Match(path);
+    if (room == nullptr) return proxy::FilterStatus::kContinue;
+    const proxy::StreamInfo& info = callbacks_.stream_info();
+    StoreCaller caller = CallerOf(callbacks_.worker());
+    RoomLimits limits = wr().Limits(*room, caller);
+    if (!wr().Active(*room, limits)) return proxy::FilterStatus::kContinue;
+    if (wr().Bypassed(*room, head, info, path)) {
+      room->runtime->bypassed.fetch_add(1, std::memory_order_relaxed);
+      return proxy::FilterStatus::kContinue;
+    }
+    tls_ = info.tls;
+    std::optional<Visit> visit = EvaluateVisit(wr_, *room, limits, head.headers, tls_,
+                                               VisitKind::kRequest, caller, pending_);
+    if (visit && visit->outcome == Visit::Outcome::kForward) {
+      Admit(room, limits, std::move(*visit));
+      return proxy::FilterStatus::kContinue;
+    }
+    // Queued, closed, unavailable, or waiting for the store: the reply needs
+    // these (copied only off the admitted path).
+    pending_room_ = room;
+    limits_ = limits;
+    language_ = wr().LanguageOf(head);
+    json_ = common::WantsJson(head.headers.Find("Accept"));
+    target_ = head.target;
+    if (visit) Refuse(std::move(*visit));
+    return proxy::FilterStatus::kStop;
+  }
 
   void Admit(const CompiledRoom* room, const RoomLimits& limits, Visit visit) {
     room_ = room;

@@ -2,7 +2,10 @@
 
 #include <openssl/crypto.h>
 
+#include <algorithm>
+
 #include "common/cidr.h"
+#include "proxy/cookie_header.h"
 #include "queue/cookies.h"
 #include "queue/room_events.h"
 #include "queue/room_logic.h"
@@ -63,6 +66,13 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     for (const std::string& p : rc.bypass_paths) {
       room->bypass_paths.push_back(std::make_unique<RE2>(p));
     }
+    auto add_once = [](std::vector<std::string>* names, const std::string& name) {
+      if (!name.empty() && std::find(names->begin(), names->end(), name) == names->end()) {
+        names->push_back(name);
+      }
+    };
+    add_once(&wr->bypass_headers_, rc.bypass_header);
+    add_once(&wr->bypass_cookies_, rc.bypass_cookie);
     room->runtime = registry->Get(rc.name);
     if (wr->codec_) room->shuffle_seed = wr->codec_->DerivedSecret("shuffle|" + rc.name);
     int refresh = static_cast<int>(rc.refresh_interval.count() / 1000);
@@ -130,6 +140,11 @@ bool WaitingRoom::Bypassed(const CompiledRoom& room, const proxy::RequestHead& h
     }
   }
   return false;
+}
+
+void WaitingRoom::StripBypassSecrets(proxy::HeaderList* headers) const {
+  for (const std::string& name : bypass_headers_) headers->Remove(name);
+  for (const std::string& name : bypass_cookies_) proxy::RemoveCookie(headers, name);
 }
 
 pages::Language WaitingRoom::LanguageOf(const proxy::RequestHead& head) const {

@@ -68,6 +68,12 @@ class WaitingRoom {
   // True when a bypass rule lets this request past the room.
   bool Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
                 const proxy::StreamInfo& info, std::string_view normalized_path) const;
+  // Removes every room's bypass secret from a request before it goes to the
+  // origin (which would log it): the fields named by any room's
+  // `bypass_header`, and the cookies named by any room's `bypass_cookie`
+  // (other cookies stay byte-identical, in order). Whatever the path: a
+  // client sends them site-wide. Call after Bypassed.
+  void StripBypassSecrets(proxy::HeaderList* headers) const;
 
   // Null when no [secrets].token_keys exist (then no room is active).
   const TokenCodec* codec() const { return codec_ ? &*codec_ : nullptr; }
@@ -86,6 +92,8 @@ class WaitingRoom {
   const common::TimeSource* time_ = nullptr;
   pages::Language default_language_ = pages::Language::kEnglish;
   config::StoreFailureMode on_failure_ = config::StoreFailureMode::kLocal;
+  std::vector<std::string> bypass_headers_;  // every room's, without repeats
+  std::vector<std::string> bypass_cookies_;
 };
 
 }  // namespace tidegate::queue

@@ -361,5 +361,65 @@ TEST_F(QueueTest, BypassHeaderAndStaticPaths) {
   EXPECT_FALSE(IsQueuePage(Request("GET", "/static/x.css", nullptr)));
 }
 
+// A pass added to a page the origin marks public must not be stored by a
+// shared cache (a CDN in front would hand one visitor's pass to others).
+TEST_F(QueueTest, PagesCarryingAPassAreNeverPublic) {
+  Start("total_active_users = 5\nnew_users_per_minute = 600\n");
+  ASSERT_TRUE(tidegate_);
+  const std::string page = "/banner-test/page?cc=public,max-age=60,s-maxage=600";
+  Visitor v;
+  HttpMessage first = Request("GET", page, &v);
+  ASSERT_EQ(first.status, 200);
+  ASSERT_TRUE(first.HasHeader("Set-Cookie")) << first.raw.substr(0, 600);
+  EXPECT_EQ(first.Header("Cache-Control").value_or(""), "private, max-age=60");
+  // The pass is renewed when its 10 s bucket changes: wait for that answer.
+  auto deadline = steady_clock::now() + milliseconds(12000);
+  bool renewed = false;
+  while (!renewed && steady_clock::now() < deadline) {
+    HttpMessage m = Request("GET", page, &v);
+    ASSERT_EQ(m.status, 200);
+    EXPECT_EQ(m.HeaderCount("Cache-Control"), 1);
+    if (m.HasHeader("Set-Cookie")) {
+      renewed = true;
+      EXPECT_EQ(m.Header("Cache-Control").value_or(""), "private, max-age=60") << m.raw;
+      EXPECT_EQ(m.raw.find("public"), std::string::npos) << m.raw;
+    } else {
+      // No cookie added: the origin's own choice stays.
+      EXPECT_EQ(m.Header("Cache-Control").value_or(""), "public,max-age=60,s-maxage=600");
+      std::this_thread::sleep_for(milliseconds(250));  // pacing only
+    }
+  }
+  EXPECT_TRUE(renewed) << "no renewal within 12 s";
+}
+
+// The room's bypass secrets and the staff bypass cookie are read by tidegate
+// and never forwarded: demo_shop's /echo shows what the origin received.
+TEST_F(QueueTest, BypassSecretsNeverReachTheOrigin) {
+  const std::string secret = "load-test-bypass-secret-0123456789";
+  std::ofstream(dir_.File("bypass")) << secret << "\n";
+  Start(
+      "total_active_users = 5\nnew_users_per_minute = 6000\n"
+      "bypass_header = \"X-Load-Test\"\nbypass_cookie = \"tg_staff\"\n"
+      "bypass_secret_file = \"${DIR}/bypass\"\n");
+  ASSERT_TRUE(tidegate_);
+  HttpMessage by_header = Request("GET", "/echo", nullptr,
+                                  "X-Load-Test: " + secret +
+                                      "\r\nCookie: a=1; tg_bypass=v1.k1.9.mac;  b=2; "
+                                      "tg_staff=" +
+                                      secret + "; c=3\r\n");
+  ASSERT_EQ(by_header.status, 200) << by_header.raw;
+  EXPECT_EQ(by_header.body.find(secret), std::string::npos) << by_header.body;
+  EXPECT_EQ(by_header.body.find("X-Load-Test"), std::string::npos) << by_header.body;
+  EXPECT_EQ(by_header.body.find("tg_bypass"), std::string::npos) << by_header.body;
+  EXPECT_NE(by_header.body.find("\r\nCookie: a=1;  b=2; c=3\r\n"), std::string::npos)
+      << by_header.body;
+  EXPECT_FALSE(by_header.HasHeader("Set-Cookie")) << "bypassed: no pass";
+
+  HttpMessage by_cookie = Request("GET", "/echo", nullptr, "Cookie: tg_staff=" + secret + "\r\n");
+  ASSERT_EQ(by_cookie.status, 200) << by_cookie.raw;
+  EXPECT_EQ(by_cookie.body.find(secret), std::string::npos) << by_cookie.body;
+  EXPECT_EQ(by_cookie.body.find("Cookie:"), std::string::npos) << "emptied Cookie removed";
+}
+
 }  // namespace
 }  // namespace tidegate::itest

@@ -48,5 +48,76 @@ TEST(CookieHeaderTest, NextCookieValueAdvancesPastEachMatch) {
   EXPECT_TRUE(rest.empty());
 }
 
+std::vector<std::string> Values(const HeaderList& h, std::string_view name) {
+  std::vector<std::string> out;
+  for (const Header& f : h.fields()) {
+    if (EqualsIgnoreCase(f.name, name)) out.push_back(f.value);
+  }
+  return out;
+}
+
+TEST(RemoveCookieTest, OtherCookiesStayByteIdenticalInOrder) {
+  HeaderList h;
+  h.Add("Cookie", "a=1; s=x;b=\"2\" ;  s = y; c=3");
+  h.Add("X-Other", "s=1");
+  EXPECT_EQ(RemoveCookie(&h, "s"), 2u);
+  EXPECT_EQ(Values(h, "cookie"), (std::vector<std::string>{"a=1;b=\"2\" ; c=3"}));
+  EXPECT_EQ(Values(h, "x-other"), (std::vector<std::string>{"s=1"}));
+}
+
+TEST(RemoveCookieTest, FirstAndLastCookieAndNamesThatOnlyLookAlike) {
+  HeaderList h;
+  h.Add("Cookie", "s=x; a=1; xs=2; s_=3; S=4; s=y");
+  EXPECT_EQ(RemoveCookie(&h, "s"), 2u);
+  EXPECT_EQ(Values(h, "cookie"), (std::vector<std::string>{"a=1; xs=2; s_=3; S=4"}));
+}
+
+TEST(RemoveCookieTest, AnEmptiedCookieFieldIsRemoved) {
+  HeaderList h;
+  h.Add("Cookie", "s=x");
+  h.Add("Host", "shop.test");
+  h.Add("cookie", " s=y ;");
+  h.Add("Cookie", "a=1");
+  EXPECT_EQ(RemoveCookie(&h, "s"), 2u);
+  ASSERT_EQ(h.size(), 2u);
+  EXPECT_EQ(h.fields()[0].name, "Host");
+  EXPECT_EQ(h.fields()[1].value, "a=1");
+}
+
+TEST(RemoveCookieTest, NothingToRemoveChangesNothing) {
+  HeaderList h;
+  h.Add("Cookie", "a=1;  bs=2;s");
+  EXPECT_EQ(RemoveCookie(&h, "s"), 0u);
+  EXPECT_EQ(Values(h, "cookie"), (std::vector<std::string>{"a=1;  bs=2;s"}));
+}
+
+std::string CacheControlAfter(std::vector<std::string> fields) {
+  HeaderList h;
+  for (std::string& f : fields) h.Add("Cache-Control", std::move(f));
+  h.Add("Set-Cookie", "tg_pass_shop=x");
+  MakeCachePrivate(&h);
+  std::string joined;
+  for (const std::string& v : Values(h, "cache-control")) joined += (joined.empty() ? "" : "|") + v;
+  return joined;
+}
+
+TEST(MakeCachePrivateTest, SharedCacheDirectivesGiveWayToPrivate) {
+  EXPECT_EQ(CacheControlAfter({}), "private");
+  EXPECT_EQ(CacheControlAfter({"public, max-age=3600"}), "private, max-age=3600");
+  EXPECT_EQ(CacheControlAfter({"PUBLIC, s-maxage=600, max-age=60, must-revalidate"}),
+            "private, max-age=60, must-revalidate");
+  EXPECT_EQ(CacheControlAfter({"max-age=60", "S-MaxAge = 600, no-cache"}),
+            "private, max-age=60, no-cache");
+  // A field-named private names fields only: the response itself is shared.
+  EXPECT_EQ(CacheControlAfter({"public, private=\"X-A, X-B\", max-age=5"}), "private, max-age=5");
+  EXPECT_EQ(CacheControlAfter({"no-cache=\"Set-Cookie\""}), "private, no-cache=\"Set-Cookie\"");
+}
+
+TEST(MakeCachePrivateTest, PrivateOrNoStoreAlreadyThereStays) {
+  EXPECT_EQ(CacheControlAfter({"no-store"}), "no-store");
+  EXPECT_EQ(CacheControlAfter({"Private, max-age=60"}), "Private, max-age=60");
+  EXPECT_EQ(CacheControlAfter({"max-age=0", "no-store"}), "max-age=0|no-store");
+}
+
 }  // namespace
 }  // namespace tidegate::proxy

@@ -54,6 +54,15 @@ TEST(ForwardingHeadersTest, RemovesHopByHopUpgradeAndExpect) {
   EXPECT_NE(head.headers.Find("Content-Length"), nullptr);  // framing is the stream's job
 }
 
+TEST(ForwardingHeadersTest, StaffBypassCookieNeverReachesTheOrigin) {
+  RequestHead head = MakeRequest();
+  head.headers.Add("Cookie", "a=1; tg_bypass=v1.k1.9.mac; __Host-tg_bypass=v1.k1.9.mac; b=2");
+  head.headers.Add("Cookie", "tg_bypass=v1.k1.9.mac");
+  PrepareUpstreamRequest(head, {"10.0.0.1", false});
+  EXPECT_EQ(head.headers.Count("Cookie"), 1u);
+  EXPECT_EQ(*head.headers.Find("Cookie"), "a=1; b=2");
+}
+
 TEST(ForwardingHeadersTest, ClientResponseDropsFramingOnlyWithABody) {
   ResponseHead with_body;
   with_body.status = 200;

@@ -63,5 +63,36 @@ TEST_F(WaitingRoomBypassTest, IPv4MappedClientMatchesAnIPv4Block) {
   EXPECT_FALSE(Bypassed("::ffff:192.0.2.7"));
 }
 
+TEST_F(WaitingRoomBypassTest, BypassSecretsAreStrippedBeforeTheOrigin) {
+  config::RoomConfig room;
+  room.name = "shop";
+  room.match = {"^/"};
+  room.bypass_header = "X-Load-Test";
+  room.bypass_cookie = "tg_staff";
+  room.bypass_secret = "load-test-bypass-secret-0123456789";
+  config::RoomConfig other = room;
+  other.name = "other";
+  other.bypass_header = "X-Other-Test";
+  other.bypass_cookie = "tg_staff";  // the same name twice: stripped once
+  config_.rooms = {room, other};
+  std::string error;
+  wr_ = WaitingRoom::Build(config_, &registry_, nullptr, time_, &error);
+  ASSERT_TRUE(wr_) << error;
+
+  proxy::RequestHead head;
+  head.headers.Add("Host", "shop.test");
+  head.headers.Add("x-load-test", "load-test-bypass-secret-0123456789");
+  head.headers.Add("X-Other-Test", "x");
+  head.headers.Add("Cookie", "a=1; tg_staff=load-test-bypass-secret-0123456789;  b=\"2\"");
+  head.headers.Add("Cookie", "tg_staff=y");
+  proxy::StreamInfo info;
+  info.client_ip = "192.0.2.7";
+  ASSERT_TRUE(wr_->Bypassed(*wr_->Find("shop"), head, info, "/"));
+  wr_->StripBypassSecrets(&head.headers);
+  ASSERT_EQ(head.headers.size(), 2u);
+  EXPECT_EQ(head.headers.fields()[0].name, "Host");
+  EXPECT_EQ(head.headers.fields()[1].value, "a=1;  b=\"2\"");
+}
+
 }  // namespace
 }  // namespace tidegate::queue
