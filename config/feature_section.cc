@@ -47,6 +47,8 @@ void ReadRule(TableReader& entry, const toml::table& table, Diagnostics* diagnos
       entry.Error(*table.get("host"), "host", "expected a host name such as \"shop.example\"");
     }
     rule->host = Lower(rule->host);
+    // Compared with the request's host without its one trailing dot.
+    if (rule->host.size() > 1 && rule->host.back() == '.') rule->host.pop_back();
   }
   entry.ReadStringMap("query", &rule->query);
   std::map<std::string, std::string> headers;

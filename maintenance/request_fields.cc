@@ -64,7 +64,10 @@ std::string_view HostWithoutPort(std::string_view host) {
     return close == std::string_view::npos ? host : host.substr(0, close + 1);
   }
   size_t colon = host.rfind(':');
-  return colon == std::string_view::npos ? host : host.substr(0, colon);
+  if (colon != std::string_view::npos) host = host.substr(0, colon);
+  // "shop.example." is the same (fully qualified) name as "shop.example".
+  if (host.size() > 1 && host.back() == '.') host.remove_suffix(1);
+  return host;
 }
 
 }  // namespace tidegate::maintenance

@@ -27,8 +27,9 @@ bool CookieHas(const proxy::HeaderList& headers, std::string_view name, std::str
 // A header field named `name` (case-insensitive) with exactly `value`.
 bool HeaderHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value);
 
-// "Shop.Example:8080" → "shop.example"; "[::1]:80" → "[::1]". `host` is
-// already lower-cased by the parser.
+// "shop.example:8080" → "shop.example"; "[::1]:80" → "[::1]"; one trailing
+// dot goes too ("shop.example.:443" → "shop.example", the same fully
+// qualified name). `host` is already lower-cased by the parser.
 std::string_view HostWithoutPort(std::string_view host);
 
 // Decodes %XX and '+' (as space) into *out. A malformed escape is kept as is.

@@ -17,7 +17,9 @@ struct ForwardingInfo {
 };
 
 // Request towards the origin: removes hop-by-hop fields (Connection and the
-// fields it names, Keep-Alive, Upgrade, TE, Proxy-*; so `Upgrade: h2c` never
+// fields it names except the protected ones of RemoveHopByHopHeaders, so a
+// client cannot strip X-Forwarded-*, Forwarded, X-Real-IP, Cookie or
+// Authorization; Keep-Alive, Upgrade, TE, Proxy-*; so `Upgrade: h2c` never
 // reaches the origin) and Expect (the proxy answers 100-continue itself);
 // appends the client to X-Forwarded-For; sets X-Forwarded-Proto; appends
 // "1.1 tidegate" to Via; removes the staff bypass cookie (tg_bypass,

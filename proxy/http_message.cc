@@ -15,9 +15,15 @@ constexpr std::string_view kHopByHop[] = {
 };
 
 // Fields a `Connection` header may not remove: framing stays the core's job,
-// and an HTTP/1.1 request without Host is broken ("Connection: host" attack).
-constexpr std::string_view kNeverRemovedByConnection[] = {"content-length", "transfer-encoding",
-                                                          "host"};
+// an HTTP/1.1 request without Host is broken ("Connection: host" attack), and
+// a client must not strip what a TLS terminator in front added (client
+// address, scheme) or the shopper's credentials before the origin sees them.
+// Every X-Forwarded-* field is protected too (IsProtected checks the prefix).
+constexpr std::string_view kNeverRemovedByConnection[] = {
+    "content-length", "transfer-encoding", "host", "forwarded", "x-real-ip",
+    "cookie",         "authorization",
+};
+constexpr std::string_view kProtectedPrefix = "x-forwarded-";
 
 bool IsHopByHopName(std::string_view name) {
   // Most fields are not hop-by-hop: their length alone rules them out.
@@ -39,6 +45,10 @@ bool IsHopByHopName(std::string_view name) {
 }
 
 bool IsProtected(std::string_view name) {
+  if (name.size() >= kProtectedPrefix.size() &&
+      EqualsIgnoreCase(name.substr(0, kProtectedPrefix.size()), kProtectedPrefix)) {
+    return true;
+  }
   for (std::string_view p : kNeverRemovedByConnection) {
     if (EqualsIgnoreCase(name, p)) return true;
   }

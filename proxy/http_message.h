@@ -87,8 +87,10 @@ struct ResponseHead {
 };
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) plus every field named in `Connection`.
-// Removes them from `headers` in place; keeps Transfer-Encoding/Content-Length
-// untouched (framing is the core's job).
+// Removes them from `headers` in place. `Connection` cannot remove the
+// protected fields: Transfer-Encoding and Content-Length (framing is the
+// core's job), Host, Forwarded, every X-Forwarded-*, X-Real-IP, Cookie and
+// Authorization (names compared without regard to case).
 void RemoveHopByHopHeaders(HeaderList& headers);
 
 // Appends "METHOD target HTTP/1.1\r\n" + fields + "\r\n" to `out`.

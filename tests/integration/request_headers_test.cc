@@ -100,5 +100,26 @@ TEST_F(RequestHeadersTest, Case10_HostRequiredUniqueAndWithoutUserinfo) {
   EXPECT_EQ(origin_->requests_seen(), 0);
 }
 
+// Issue 14: `Connection` cannot strip what a TLS terminator in front added
+// (X-Forwarded-For) or the shopper's Cookie before the origin sees them; the
+// demo shop's /echo shows what the origin received.
+class RequestHeadersDemoShopTest : public ProxyTest {};
+
+TEST_F(RequestHeadersDemoShopTest, ConnectionCannotStripForwardedForOrCookie) {
+  StartWithDemoShop();
+  ASSERT_TRUE(Started());
+  HttpMessage r = RoundTrip(
+      "GET /echo HTTP/1.1\r\nHost: shop.test\r\nX-Forwarded-For: 203.0.113.7\r\n"
+      "Cookie: session=abc\r\nConnection: X-Forwarded-For, Cookie, X-Hop\r\n"
+      "X-Hop: dropped\r\n\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.status, 200) << Printable(r.raw);
+  SCOPED_TRACE("echo: " + Printable(r.body));
+  EXPECT_NE(r.body.find("X-Forwarded-For: 203.0.113.7, 127.0.0.1\r\n"), std::string::npos);
+  EXPECT_NE(r.body.find("Cookie: session=abc\r\n"), std::string::npos);
+  EXPECT_EQ(r.body.find("X-Hop"), std::string::npos);
+  EXPECT_EQ(r.body.find("Connection:"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tidegate::itest

@@ -110,7 +110,7 @@ path = "^/checkout"
 [[features.checkout.match]]
 path = "^/api/payments"
 methods = ["post"]
-host = "Shop.Example"
+host = "Shop.Example."  # one trailing dot is dropped
 query = { method = "paypal" }
 header = { "X-Client" = "app" }
 cookie = { beta = "1" }
@@ -177,7 +177,7 @@ severity = "warning"
   EXPECT_EQ(feature.match[0].path, "^/checkout");
   const FeatureMatchRule& rule = feature.match[1];
   EXPECT_EQ(rule.methods, std::vector<std::string>{"POST"});
-  EXPECT_EQ(rule.host, "shop.example");
+  EXPECT_EQ(rule.host, "shop.example");  // lower-cased, trailing dot dropped
   EXPECT_EQ(rule.query.at("method"), "paypal");
   EXPECT_EQ(rule.header.at("x-client"), "app");
   EXPECT_EQ(rule.cookie.at("beta"), "1");

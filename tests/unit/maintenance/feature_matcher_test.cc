@@ -115,6 +115,10 @@ TEST_F(MatcherTest, MethodsHostQueryHeaderCookie) {
   Req h;
   h.host = "m.shop.example:8443";  // the port is ignored
   EXPECT_EQ(Match(h), Indices{1});
+  h.host = "m.shop.example.";  // one trailing dot: the same fully qualified name
+  EXPECT_EQ(Match(h), Indices{1});
+  h.host = "m.shop.example.:8443";
+  EXPECT_EQ(Match(h), Indices{1});
   h.host = "shop.example";
   EXPECT_EQ(Match(h), Indices{});
 

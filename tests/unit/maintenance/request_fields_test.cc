@@ -40,6 +40,11 @@ TEST(RequestFieldsTest, HeadersAndHost) {
   EXPECT_EQ(HostWithoutPort("shop.example:8080"), "shop.example");
   EXPECT_EQ(HostWithoutPort("shop.example"), "shop.example");
   EXPECT_EQ(HostWithoutPort("[::1]:80"), "[::1]");
+  // One trailing dot (fully qualified name) is the same host.
+  EXPECT_EQ(HostWithoutPort("shop.example."), "shop.example");
+  EXPECT_EQ(HostWithoutPort("shop.example.:8443"), "shop.example");
+  EXPECT_EQ(HostWithoutPort("shop.example.."), "shop.example.");
+  EXPECT_EQ(HostWithoutPort("."), ".");
   std::string out;
   FormDecode("a%2Fb+c%zz%4", &out);
   EXPECT_EQ(out, "a/b c%zz%4");

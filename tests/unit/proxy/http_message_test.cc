@@ -96,6 +96,30 @@ TEST(RemoveHopByHopTest, ConnectionCannotRemoveFramingOrHost) {
   EXPECT_EQ(Names(h), (std::vector<std::string>{"Host", "Content-Length", "Transfer-Encoding"}));
 }
 
+TEST(RemoveHopByHopTest, ConnectionCannotRemoveForwardingOrCredentials) {
+  HeaderList h;
+  h.Add("Connection",
+        "X-Forwarded-For, x-forwarded-proto, X-FORWARDED-HOST, X-Forwarded-Port, "
+        "X-Forwarded-Ssl, Forwarded, X-Real-IP, cookie, Authorization, X-Other");
+  h.Add("X-Forwarded-For", "203.0.113.7");
+  h.Add("X-Forwarded-Proto", "https");
+  h.Add("X-Forwarded-Host", "shop.example");
+  h.Add("X-Forwarded-Port", "443");
+  h.Add("X-Forwarded-Ssl", "on");
+  h.Add("Forwarded", "for=203.0.113.7");
+  h.Add("X-Real-IP", "203.0.113.7");
+  h.Add("Cookie", "session=1");
+  h.Add("Authorization", "Bearer t");
+  h.Add("X-Other", "gone");
+  h.Add("X-Forwarded", "not a prefix match, removable");
+  h.Add("Connection", "X-Forwarded");
+  RemoveHopByHopHeaders(h);
+  EXPECT_EQ(Names(h),
+            (std::vector<std::string>{"X-Forwarded-For", "X-Forwarded-Proto", "X-Forwarded-Host",
+                                      "X-Forwarded-Port", "X-Forwarded-Ssl", "Forwarded",
+                                      "X-Real-IP", "Cookie", "Authorization"}));
+}
+
 TEST(RemoveHopByHopTest, SeveralConnectionFieldsAndNothingToDo) {
   HeaderList h;
   h.Add("Connection", "X-A");
