@@ -55,8 +55,8 @@ class QueueStatusFilter : public proxy::StreamFilter, public VisitWaiter {
       StoreCaller caller = CallerOf(callbacks_.worker());
       RoomLimits limits = wr().Limits(*room, caller);
       if (wr().Active(*room, limits)) {
-        std::optional<Visit> v =
-            EvaluateVisit(wr_, *room, limits, head.headers, tls, VisitKind::kPoll, caller, pending_);
+        std::optional<Visit> v = EvaluateVisit(wr_, *room, limits, head.headers, tls,
+                                               VisitKind::kPoll, caller, pending_);
         if (!v) return proxy::FilterStatus::kStop;  // Decided() answers
         visit = std::move(*v);
       } else {
@@ -106,8 +106,8 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
       return proxy::FilterStatus::kContinue;
     }
     tls_ = info.tls;
-    std::optional<Visit> visit =
-        EvaluateVisit(wr_, *room, limits, head.headers, tls_, VisitKind::kRequest, caller, pending_);
+    std::optional<Visit> visit = EvaluateVisit(wr_, *room, limits, head.headers, tls_,
+                                               VisitKind::kRequest, caller, pending_);
     if (visit && visit->outcome == Visit::Outcome::kForward) {
       Admit(room, limits, std::move(*visit));
       return proxy::FilterStatus::kContinue;
@@ -118,7 +118,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     limits_ = limits;
     language_ = wr().LanguageOf(head);
     json_ = common::WantsJson(head.headers.Find("Accept"));
-    target_ = head.target;
+    self_url_ = SelfUrl(head.target);  // never the raw target ("//evil.example/..")
     if (visit) Refuse(std::move(*visit));
     return proxy::FilterStatus::kStop;
   }
@@ -154,7 +154,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
   }
 
   void Refuse(Visit visit) {
-    Reply reply = QueuedReply(*pending_room_, visit, language_, json_, target_, wr().NowMs());
+    Reply reply = QueuedReply(*pending_room_, visit, language_, json_, self_url_, wr().NowMs());
     if (visit.outcome == Visit::Outcome::kUnavailable) reply.status = 503;
     Send(callbacks_, std::move(reply));
   }
@@ -180,7 +180,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
   const CompiledRoom* pending_room_ = nullptr;
   pages::Language language_ = pages::Language::kEnglish;
   bool json_ = false;
-  std::string target_;
+  std::string self_url_;
 };
 
 }  // namespace

@@ -364,7 +364,8 @@ TEST_F(QueueTest, BypassHeaderAndStaticPaths) {
 
 // Issue 11: room patterns are matched like feature rules, case-insensitively
 // on the normalised path, so a script cannot walk past the room by spelling
-// /checkout differently.
+// /checkout differently; and the queue page's "check again" link is built
+// from the normalised path, never the raw target.
 TEST_F(QueueTest, EverySpellingOfAProtectedPathIsQueued) {
   Start("mode = \"queue_all\"\ntotal_active_users = 100\nnew_users_per_minute = 60\n", "1s",
         "^/checkout");
@@ -375,6 +376,11 @@ TEST_F(QueueTest, EverySpellingOfAProtectedPathIsQueued) {
     EXPECT_TRUE(IsQueuePage(m)) << target << " reached the origin: " << m.status;
   }
   EXPECT_FALSE(IsQueuePage(Request("GET", "/", nullptr))) << "outside the room";
+
+  HttpMessage tricked = Request("GET", "//evil.example/../CheckOut?step=2", nullptr);
+  ASSERT_TRUE(IsQueuePage(tricked));
+  EXPECT_NE(tricked.body.find("href=\"/CheckOut?step=2\""), std::string::npos) << tricked.body;
+  EXPECT_EQ(tricked.body.find("evil.example"), std::string::npos);
 }
 
 }  // namespace
