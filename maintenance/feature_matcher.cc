@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "maintenance/request_fields.h"
+#include "proxy/path_pattern.h"
 
 namespace tidegate::maintenance {
 
@@ -11,10 +12,8 @@ std::unique_ptr<FeatureMatcher> FeatureMatcher::Build(
   std::unique_ptr<FeatureMatcher> matcher(new FeatureMatcher());
   matcher->features_ = features;
   matcher->feature_count_ = features.size();
-  RE2::Options options;
-  options.set_case_sensitive(false);  // path policy: /Checkout is /checkout
-  options.set_log_errors(false);
-  options.set_max_mem(int64_t{256} << 20);  // room for the DFA of thousands of patterns
+  RE2::Options options = proxy::PathPatternOptions();  // case-insensitive
+  options.set_max_mem(int64_t{256} << 20);             // room for the DFA of thousands of patterns
   auto set = std::make_unique<RE2::Set>(options, RE2::UNANCHORED);
   for (size_t f = 0; f < matcher->features_.size(); ++f) {
     for (const config::FeatureMatchRule& rule : matcher->features_[f].match) {

@@ -26,7 +26,7 @@ struct QueuePageValues {
   WaitRange wait;             // estimated wait
   int64_t now_ms = 0;         // "last updated"
   int progress = 0;           // 0-100
-  std::string_view self_url;  // the request target, for the no-script "check again" link
+  std::string_view self_url;  // SelfUrl(target) (queue_reply.h): the no-script "check again" link
                               // (a view: valid during Render())
 };
 

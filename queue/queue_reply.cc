@@ -4,8 +4,10 @@
 
 #include <chrono>
 
+#include "common/hex.h"
 #include "common/rfc3339.h"
 #include "pages/html_escape.h"
+#include "proxy/path_normalizer.h"
 #include "queue/room_events.h"
 
 namespace tidegate::queue {
@@ -95,7 +97,64 @@ void AddCookies(const Visit& v, Reply* r) {
   r->headers.Add("Cache-Control", "no-store");
 }
 
+// RFC 3986 pchar / "/" / "?" minus "%" (escapes are copied as they come).
+bool SafeInLink(unsigned char c) {
+  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
+  switch (c) {
+    case '-':
+    case '.':
+    case '_':
+    case '~':  // unreserved
+    case '!':
+    case '$':
+    case '&':
+    case '\'':
+    case '(':
+    case ')':  // sub-delims
+    case '*':
+    case '+':
+    case ',':
+    case ';':
+    case '=':
+    case ':':
+    case '@':
+    case '/':
+    case '?':
+      return true;
+    default:
+      return false;
+  }
+}
+
+void AppendForLink(std::string_view in, std::string* out) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (size_t i = 0; i < in.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(in[i]);
+    bool escape = c == '%' && i + 2 < in.size() && common::HexDigitValue(in[i + 1]) >= 0 &&
+                  common::HexDigitValue(in[i + 2]) >= 0;
+    if (SafeInLink(c) || escape) {
+      out->push_back(static_cast<char>(c));
+    } else {
+      out->push_back('%');
+      out->push_back(kHex[c >> 4]);
+      out->push_back(kHex[c & 0xF]);
+    }
+  }
+}
+
 }  // namespace
+
+std::string SelfUrl(std::string_view target) {
+  std::string url;
+  AppendForLink(proxy::NormalizePath(target, {.strip_segment_params = false}), &url);
+  size_t query = target.find_first_of("?#");
+  if (query != std::string_view::npos && target[query] == '?') {
+    std::string_view rest = target.substr(query);
+    rest = rest.substr(0, rest.find('#'));
+    AppendForLink(rest, &url);
+  }
+  return url;
+}
 
 Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language language, bool json,
                   const std::string& self_url, int64_t now_ms) {

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <string>
+#include <string_view>
 
 #include "proxy/http_message.h"
 #include "queue/room_visit.h"
@@ -17,6 +18,17 @@ struct Reply {
   proxy::HeaderList headers;
   std::string body;
 };
+
+// The URL of the queue page's "check again" link for a request target:
+// proxy::NormalizePath(target) (";params" kept, case kept), so it always
+// starts with exactly one "/" and never with "//" or "/\\" (which a browser
+// reads as another host), followed by the original query. Every byte that
+// is not allowed unescaped in a path or query (RFC 3986 pchar / "/" / "?"),
+// "\\" included, is percent-encoded; a fragment is dropped. Keeping the
+// query is safe once the path is fixed: it cannot change the host the link
+// points to, and the visitor comes back to the page they asked for
+// (e.g. "/product?size=42").
+std::string SelfUrl(std::string_view target);
 
 // The answer to a request held back by the room (kQueued, kClosed,
 // kUnavailable), as a page or JSON.

@@ -152,7 +152,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     limits_ = limits;
     language_ = wr().LanguageOf(head);
     json_ = common::WantsJson(head.headers.Find("Accept"));
-    target_ = head.target;
+    self_url_ = SelfUrl(head.target);  // never the raw target ("//evil.example/..")
     if (visit) Refuse(std::move(*visit));
     return proxy::FilterStatus::kStop;
   }
@@ -165,7 +165,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
   }
 
   void Refuse(Visit visit) {
-    Reply reply = QueuedReply(*pending_room_, visit, language_, json_, target_, wr().NowMs());
+    Reply reply = QueuedReply(*pending_room_, visit, language_, json_, self_url_, wr().NowMs());
     if (visit.outcome == Visit::Outcome::kUnavailable) reply.status = 503;
     Send(callbacks_, std::move(reply));
   }
@@ -191,7 +191,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
   const CompiledRoom* pending_room_ = nullptr;
   pages::Language language_ = pages::Language::kEnglish;
   bool json_ = false;
-  std::string target_;
+  std::string self_url_;
 };
 
 }  // namespace

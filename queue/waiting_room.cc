@@ -6,6 +6,7 @@
 
 #include "common/cidr.h"
 #include "proxy/cookie_header.h"
+#include "proxy/path_pattern.h"
 #include "queue/cookies.h"
 #include "queue/room_events.h"
 #include "queue/room_logic.h"
@@ -62,9 +63,12 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
   for (const config::RoomConfig& rc : config.rooms) {
     auto room = std::make_unique<CompiledRoom>();
     room->config = rc;
-    for (const std::string& p : rc.match) room->match.push_back(std::make_unique<RE2>(p));
+    // The path policy of the maintenance features (proxy/path_pattern.h):
+    // matched case-insensitively on proxy::NormalizePath(target).
+    const RE2::Options options = proxy::PathPatternOptions();
+    for (const std::string& p : rc.match) room->match.push_back(std::make_unique<RE2>(p, options));
     for (const std::string& p : rc.bypass_paths) {
-      room->bypass_paths.push_back(std::make_unique<RE2>(p));
+      room->bypass_paths.push_back(std::make_unique<RE2>(p, options));
     }
     auto add_once = [](std::vector<std::string>* names, const std::string& name) {
       if (!name.empty() && std::find(names->begin(), names->end(), name) == names->end()) {

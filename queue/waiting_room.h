@@ -7,7 +7,9 @@
 // page template cannot be loaded); immutable afterwards and shared by every
 // worker (const methods only). The RoomRegistry and Published<RuntimeState>
 // must outlive it. Rooms are taken in configuration (name) order; the first
-// room whose `match` hits a request's normalised path is its room.
+// room whose `match` hits a request's normalised path is its room. `match`
+// and `bypass_paths` follow the path policy of proxy/path_pattern.h
+// (case-insensitive, like the maintenance features).
 #pragma once
 
 #include <re2/re2.h>

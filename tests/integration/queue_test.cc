@@ -60,7 +60,8 @@ class QueueTest : public ::testing::Test {
     std::ofstream(dir_.File("k1")) << "queue-test-signing-key-0123456789abcdef\n";
   }
 
-  void Start(const std::string& room_keys, const std::string& refresh = "1s") {
+  void Start(const std::string& room_keys, const std::string& refresh = "1s",
+             const std::string& match = "^/") {
     ASSERT_TRUE(shop_);
     TidegateOptions options;
     options.config =
@@ -75,8 +76,8 @@ class QueueTest : public ::testing::Test {
         Sha256Hex(kOperatorToken) +
         "\", role = \"operator\" }]\n"
         "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
-        "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"" +
-        refresh + "\"\n" + room_keys;
+        "\n[rooms.shop]\nmatch = [\"" +
+        match + "\"]\nrefresh_interval = \"" + refresh + "\"\n" + room_keys;
     tidegate_ = StartTidegateOrFail(dir_, options);
   }
 
@@ -359,6 +360,27 @@ TEST_F(QueueTest, BypassHeaderAndStaticPaths) {
       Request("GET", "/", nullptr, "X-Load-Test: load-test-bypass-secret-0123456789\r\n")));
   EXPECT_TRUE(IsQueuePage(Request("GET", "/", nullptr, "X-Load-Test: wrong\r\n")));
   EXPECT_FALSE(IsQueuePage(Request("GET", "/static/x.css", nullptr)));
+}
+
+// Issue 11: room patterns are matched like feature rules, case-insensitively
+// on the normalised path, so a script cannot walk past the room by spelling
+// /checkout differently; and the queue page's "check again" link is built
+// from the normalised path, never the raw target.
+TEST_F(QueueTest, EverySpellingOfAProtectedPathIsQueued) {
+  Start("mode = \"queue_all\"\ntotal_active_users = 100\nnew_users_per_minute = 60\n", "1s",
+        "^/checkout");
+  ASSERT_TRUE(tidegate_);
+  for (const char* target : {"/checkout", "/CheckOut", "/CHECKOUT", "//checkout", "/%43heckout",
+                             "/a/../Checkout", "/checkout;x=1"}) {
+    HttpMessage m = Request("GET", target, nullptr);
+    EXPECT_TRUE(IsQueuePage(m)) << target << " reached the origin: " << m.status;
+  }
+  EXPECT_FALSE(IsQueuePage(Request("GET", "/", nullptr))) << "outside the room";
+
+  HttpMessage tricked = Request("GET", "//evil.example/../CheckOut?step=2", nullptr);
+  ASSERT_TRUE(IsQueuePage(tricked));
+  EXPECT_NE(tricked.body.find("href=\"/CheckOut?step=2\""), std::string::npos) << tricked.body;
+  EXPECT_EQ(tricked.body.find("evil.example"), std::string::npos);
 }
 
 // A pass added to a page the origin marks public must not be stored by a

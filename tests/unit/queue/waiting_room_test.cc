@@ -8,6 +8,7 @@
 
 #include "common/cidr.h"
 #include "common/time_source.h"
+#include "proxy/path_normalizer.h"
 
 namespace tidegate::queue {
 namespace {
@@ -92,6 +93,64 @@ TEST_F(WaitingRoomBypassTest, BypassSecretsAreStrippedBeforeTheOrigin) {
   ASSERT_EQ(head.headers.size(), 2u);
   EXPECT_EQ(head.headers.fields()[0].name, "Host");
   EXPECT_EQ(head.headers.fields()[1].value, "a=1;  b=\"2\"");
+}
+
+// Issue 11: room patterns follow the path policy of the maintenance features
+// (proxy/path_pattern.h): matched case-insensitively on the normalised path.
+// Every spelling of /checkout that tests/unit/maintenance/feature_matcher_test
+// gates reaches the room; the room gate matches NormalizePath(target) the same
+// way (queue/room_gate.cc).
+class WaitingRoomMatchTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    config::RoomConfig room;
+    room.name = "shop";
+    room.match = {"^/checkout"};
+    room.bypass_paths = {"^/checkout/status$"};
+    config_.rooms = {room};
+    std::string error;
+    wr_ = WaitingRoom::Build(config_, &registry_, nullptr, time_, &error);
+    ASSERT_TRUE(wr_) << error;
+  }
+
+  bool Matches(std::string_view target) const {
+    return wr_->Match(proxy::NormalizePath(target)) != nullptr;
+  }
+
+  bool PathBypassed(std::string_view target) const {
+    proxy::RequestHead head;
+    head.method = "GET";
+    head.target = std::string(target);
+    proxy::StreamInfo info;
+    info.client_ip = "192.0.2.7";
+    return wr_->Bypassed(*wr_->Find("shop"), head, info, proxy::NormalizePath(target));
+  }
+
+  common::FakeTimeSource time_{common::TimePoint{}};
+  config::Config config_;
+  RoomRegistry registry_;
+  std::shared_ptr<const WaitingRoom> wr_;
+};
+
+TEST_F(WaitingRoomMatchTest, EverySpellingOfThePathReachesTheRoom) {
+  for (std::string_view target :
+       {"/checkout", "/checkout/step2?x=1", "/Checkout", "/CHECKOUT", "/CheckOut", "//checkout",
+        "///checkout", "/checkout;x=1", "/checkout;jsessionid=abc/step2", "/%63heckout",
+        "/%43HECKOUT", "/a/../checkout", "/./checkout", "/../../checkout", "/a/b/../../checkout",
+        "//evil.example/../checkout", "/Check%4Fut;p=1"}) {
+    EXPECT_TRUE(Matches(target)) << target;
+  }
+  for (std::string_view target :
+       {"/", "/cart", "/shop/checkout", "/check%2Fout", "/?next=/checkout"}) {
+    EXPECT_FALSE(Matches(target)) << target;
+  }
+}
+
+TEST_F(WaitingRoomMatchTest, BypassPathsFollowTheSamePolicy) {
+  EXPECT_TRUE(PathBypassed("/checkout/status"));
+  EXPECT_TRUE(PathBypassed("/Checkout/STATUS"));
+  EXPECT_TRUE(PathBypassed("//checkout/./status;x=1"));
+  EXPECT_FALSE(PathBypassed("/checkout/status/more"));
 }
 
 }  // namespace
