@@ -2,6 +2,7 @@
 
 #include "common/ascii.h"
 #include "proxy/path_normalizer.h"
+#include "proxy/path_pattern.h"
 
 namespace tidegate::banner {
 namespace {
@@ -61,7 +62,8 @@ std::unique_ptr<BannerGates> BannerGates::Create(const config::BannerConfig& con
   gates->content_types_ = config.content_types;
   gates->recode_ = config.compressed == config::BannerCompressed::kRecode;
   if (!config.match.empty()) {
-    gates->match_ = std::make_unique<re2::RE2::Set>(re2::RE2::Options(), re2::RE2::UNANCHORED);
+    gates->match_ =
+        std::make_unique<re2::RE2::Set>(proxy::PathPatternOptions(), re2::RE2::UNANCHORED);
     for (const std::string& pattern : config.match) {
       std::string problem;
       if (gates->match_->Add(pattern, &problem) < 0) {

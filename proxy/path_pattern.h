@@ -1,6 +1,6 @@
 // The one path-matching policy of every merchant-written path pattern
 // (maintenance [features] match.path, waiting-room [rooms] match and
-// bypass_paths): the pattern is an RE2 regular expression, matched
+// bypass_paths, [banner].match): the pattern is an RE2 regular expression, matched
 // unanchored against proxy::NormalizePath(target) (the default options) and
 // case-insensitively, so "/Checkout", "/CHECKOUT", "//checkout",
 // "/%63heckout", "/a/../checkout" and "/checkout;x=1" all match "^/checkout".

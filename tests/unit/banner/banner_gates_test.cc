@@ -52,6 +52,9 @@ TEST(BannerGatesTest, RoutesMatchTheNormalizedPath) {
   EXPECT_EQ(gates->CheckRequest(Request("GET", "/products/1")), SkipReason::kNone);
   EXPECT_EQ(gates->CheckRequest(Request("GET", "//products/../products/2?x")), SkipReason::kNone);
   EXPECT_EQ(gates->CheckRequest(Request("GET", "/%70roducts")), SkipReason::kNone);
+  // The path policy of the features and rooms (proxy/path_pattern.h): any case.
+  EXPECT_EQ(gates->CheckRequest(Request("GET", "/Products/1")), SkipReason::kNone);
+  EXPECT_EQ(gates->CheckRequest(Request("GET", "/PRODUCTS")), SkipReason::kNone);
   EXPECT_EQ(gates->CheckRequest(Request("GET", "/")), SkipReason::kNone);
   EXPECT_EQ(gates->CheckRequest(Request("GET", "/checkout")), SkipReason::kRoute);
 }
