@@ -237,8 +237,7 @@ void ClientConnection::HandleEof() {
       evbuffer_get_length(input()) > 0) {
     return;
   }
-  if (stream_.active()) stream_.Abort(0);
-  CloseNow();
+  CloseAfterEof();
 }
 
 void ClientConnection::HandleTimeout() {

@@ -10,8 +10,12 @@
 // request; first byte of a request head → header_timeout (absolute); end of
 // head → body_timeout (absolute, when a body follows); between requests →
 // keepalive_timeout. Write progress → send_timeout (bufferevent write
-// timeout). Pipelined requests wait in the input buffer (bounded by a read
-// high-watermark) until the previous response is queued.
+// timeout).
+// Pipelined requests wait in the input buffer (bounded by a read
+// high-watermark) until the previous response is queued. Half-close (FIN):
+// every complete request buffered before it is answered, in order; a
+// partial one is dropped; then the connection closes after the output is
+// flushed.
 #pragma once
 
 #include <event2/bufferevent.h>
@@ -57,6 +61,9 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   void CloseNow();
   int request_version_minor() const { return version_minor_; }
   bool client_eof() const { return eof_; }
+  // The client half-closed and no byte of a further request is buffered:
+  // the current exchange is the last one.
+  bool client_done() { return eof_ && evbuffer_get_length(input()) == 0; }
   const std::string& client_ip() const { return client_ip_; }
   const std::string& client_addr() const { return client_addr_; }
   bool tls() const { return tls_; }
@@ -103,6 +110,10 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   // Acts on what the parser reported during ParsePiece().
   ParseStep AfterParse(size_t consumed, RequestState before);
   void CloseIfClientGone();
+  // The client half-closed and no further complete request can arrive: an
+  // unfinished exchange is aborted (close now); otherwise close after the
+  // queued responses are flushed.
+  void CloseAfterEof();
   void HandleStreamDone();
 
   // ---- socket I/O, events, deadlines, closing (client_connection.cc) ----

@@ -39,11 +39,20 @@ void ClientConnection::ParseBuffered() {
 void ClientConnection::CloseIfClientGone() {
   if (eof_ && !closing() && request_state_ != RequestState::kComplete &&
       (!stream_.active() || evbuffer_get_length(input()) == 0)) {
-    // The client went away between or inside requests; a body that stopped
-    // short of its framing can never complete.
-    if (stream_.active()) stream_.Abort(0);
-    CloseNow();
+    CloseAfterEof();
   }
+}
+
+void ClientConnection::CloseAfterEof() {
+  if (stream_.active()) {
+    // A body that stopped short of its framing can never complete.
+    stream_.Abort(0);
+    CloseNow();
+    return;
+  }
+  // Between requests, or a partial request head at the FIN (dropped, no
+  // answer): the responses already queued still go out.
+  CloseAfterFlush();
 }
 
 ClientConnection::ParseStep ClientConnection::ParsePiece(const char* data, size_t len,
@@ -121,8 +130,10 @@ void ClientConnection::HandleStreamDone() {
   bool keep_alive = stream_end_ == StreamEnd::kKeepAlive;
   stream_end_ = StreamEnd::kNone;
   if (closed()) return;
-  bool keep =
-      keep_alive && request_state_ == RequestState::kComplete && !draining_ && !eof_ && !closing();
+  // After a half-close, requests already buffered (pipelined before the FIN)
+  // are still answered; the connection closes once none is left.
+  bool keep = keep_alive && request_state_ == RequestState::kComplete && !draining_ &&
+              !client_done() && !closing();
   if (!keep) {
     CloseAfterFlush();
     return;

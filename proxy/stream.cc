@@ -108,7 +108,7 @@ void Stream::SendLocalReply(int status, HeaderList headers, std::string body,
 }
 
 bool Stream::ClientWantsKeepAlive() const {
-  return request_.keep_alive && !worker_.draining() && !connection_.client_eof();
+  return request_.keep_alive && !worker_.draining() && !connection_.client_done();
 }
 
 void Stream::SendProxyError(int status) {

@@ -45,6 +45,37 @@ TEST_F(ConnectionsTest, Case29_HalfCloseAfterFullRequestStillGetsResponse) {
   EXPECT_NE(r2.body.find("\r\n\r\nbody"), std::string::npos) << Printable(r2.body);
 }
 
+TEST_F(ConnectionsTest, Case29_HalfCloseAfterPipelinedRequestsAnswersEveryOneInOrder) {
+  StartWithOrigin(ServeOkForever());
+  ASSERT_TRUE(Started());
+  // Three complete requests, then FIN (printf '...' | nc): all three answered.
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send(Get("/a") + Get("/b") + Get("/c")));
+  conn->ShutdownWrite();
+  for (const char* path : {"/a", "/b", "/c"}) {
+    HttpMessage r = ReadResponse(*conn, Within(milliseconds(5000)));
+    ASSERT_TRUE(r.ok) << path << ": " << r.error << " " << Printable(conn->buffer());
+    EXPECT_EQ(r.status, 200) << path;
+    EXPECT_EQ(r.body, std::string("ok:") + path);
+  }
+  EXPECT_EQ(conn->ReadUntilClose(milliseconds(5000)), ReadStatus::kClosed);
+  EXPECT_EQ(conn->buffer(), "") << Printable(conn->buffer());
+  // A partial request at the FIN is dropped: the complete ones are answered,
+  // then the connection closes.
+  auto conn2 = Connect();
+  ASSERT_TRUE(conn2);
+  ASSERT_TRUE(conn2->Send(Get("/d") + Get("/e") + "GET /partial HTTP/1.1\r\nHost: sh"));
+  conn2->ShutdownWrite();
+  for (const char* path : {"/d", "/e"}) {
+    HttpMessage r = ReadResponse(*conn2, Within(milliseconds(5000)));
+    ASSERT_TRUE(r.ok) << path << ": " << r.error << " " << Printable(conn2->buffer());
+    EXPECT_EQ(r.body, std::string("ok:") + path);
+  }
+  EXPECT_EQ(conn2->ReadUntilClose(milliseconds(5000)), ReadStatus::kClosed);
+  EXPECT_EQ(conn2->buffer(), "") << Printable(conn2->buffer());
+}
+
 TEST_F(ConnectionsTest, Case29_ClientResetMidResponseClosesOriginNoLeak) {
   std::atomic<int> streams{0};
   std::atomic<int> streams_closed{0};
