@@ -247,10 +247,18 @@ void ClientConnection::HandleTimeout() {
       worker_.mutable_stats().connections_idle_closed.Inc();
       CloseNow();
       return;
-    case RequestState::kNew:  // a connection that never sent a request
-    case RequestState::kHead:
+    case RequestState::kNew:  // a connection that never sent a byte: close silently
       worker_.mutable_stats().client_header_timeouts.Inc();
       CloseNow();
+      return;
+    case RequestState::kHead:  // part of a head arrived: 408, then close
+      worker_.mutable_stats().client_header_timeouts.Inc();
+      if (stream_.active() && stream_.response_started()) {
+        stream_.Abort(408);
+        CloseNow();
+      } else {
+        stream_.FailRequest(408);
+      }
       return;
     case RequestState::kBody:
       worker_.mutable_stats().client_body_timeouts.Inc();

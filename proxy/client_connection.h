@@ -10,7 +10,9 @@
 // request; first byte of a request head → header_timeout (absolute); end of
 // head → body_timeout (absolute, when a body follows); between requests →
 // keepalive_timeout. Write progress → send_timeout (bufferevent write
-// timeout).
+// timeout). header_timeout with part of a head read → 408 (Connection:
+// close), then close; with no byte of a request (new or keep-alive idle) →
+// silent close.
 // Pipelined requests wait in the input buffer (bounded by a read
 // high-watermark) until the previous response is queued. Half-close (FIN):
 // every complete request buffered before it is answered, in order; a

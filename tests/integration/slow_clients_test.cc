@@ -110,6 +110,50 @@ TEST_F(SlowClientsTest, Case24_HeadersDrippedUnderIdleTimeoutAreCutAtTotalDeadli
   EXPECT_EQ(origin_->requests_seen(), 0);
 }
 
+TEST_F(SlowClientsTest, HeaderTimeoutAfterPartialHeadAnswers408ThenCloses) {
+  StartWithOrigin(ServeOkForever(), {{"header_timeout", "\"1s\""}});
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send("GET / HTTP/1.1\r\nHost: shop.test\r\n"));
+  EXPECT_EQ(conn->ReadUntilClose(milliseconds(6000)), ReadStatus::kClosed);
+  const std::string& got = conn->buffer();
+  EXPECT_EQ(got.rfind("HTTP/1.1 408", 0), 0u) << Printable(got);
+  EXPECT_NE(got.find("Connection: close\r\n"), std::string::npos) << Printable(got);
+  EXPECT_EQ(origin_->requests_seen(), 0);
+  // The same on a keep-alive connection: one answered request, then part of
+  // the next head.
+  auto conn2 = Connect();
+  ASSERT_TRUE(conn2);
+  ASSERT_TRUE(conn2->Send(Get("/first")));
+  HttpMessage r = ReadResponse(*conn2, Within(milliseconds(3000)));
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_TRUE(conn2->Send("GET /second HTTP/1.1\r\n"));
+  EXPECT_EQ(conn2->ReadUntilClose(milliseconds(6000)), ReadStatus::kClosed);
+  EXPECT_EQ(conn2->buffer().rfind("HTTP/1.1 408", 0), 0u) << Printable(conn2->buffer());
+}
+
+TEST_F(SlowClientsTest, HeaderTimeoutWithoutAnyRequestByteClosesSilently) {
+  StartWithOrigin(ServeOkForever(),
+                  {{"header_timeout", "\"1s\""}, {"keepalive_timeout", "\"1s\""}});
+  ASSERT_TRUE(Started());
+  // A new connection that never sends a byte.
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ReadStatus s = conn->ReadUntilClose(milliseconds(6000));
+  EXPECT_TRUE(s == ReadStatus::kClosed || s == ReadStatus::kReset) << ToString(s);
+  EXPECT_EQ(conn->buffer(), "") << Printable(conn->buffer());
+  // A keep-alive connection idle after a response.
+  auto conn2 = Connect();
+  ASSERT_TRUE(conn2);
+  ASSERT_TRUE(conn2->Send(Get("/first")));
+  HttpMessage r = ReadResponse(*conn2, Within(milliseconds(3000)));
+  ASSERT_TRUE(r.ok) << r.error;
+  s = conn2->ReadUntilClose(milliseconds(6000));
+  EXPECT_TRUE(s == ReadStatus::kClosed || s == ReadStatus::kReset) << ToString(s);
+  EXPECT_EQ(conn2->buffer(), "") << Printable(conn2->buffer());
+}
+
 TEST_F(SlowClientsTest, Case25_SlowBodyHitsBodyDeadlineAndReleasesOrigin) {
   StartWithOrigin(
       [](OriginConnection& conn) {
