@@ -76,9 +76,15 @@ class BannerFilter : public proxy::StreamFilter {
 
   void OnResponseBody(evbuffer* chunk, bool end_stream) override {
     if (recoder_) {
-      if (!recoder_->Process(chunk, end_stream) && !failure_counted_) {
-        failure_counted_ = true;
-        factory_.CountSkip(SkipReason::kDecodeError);
+      if (!recoder_->Process(chunk, end_stream)) {
+        // The page cannot be completed: the client must see a broken
+        // transfer, not a finished (truncated) page.
+        if (!failure_counted_) {
+          failure_counted_ = true;
+          factory_.CountSkip(SkipReason::kDecodeError);
+        }
+        callbacks_.AbortResponse();
+        return;
       }
     } else {
       injector_->Process(chunk);

@@ -121,6 +121,27 @@ TEST_F(BannerFilterTest, ConfigBannerIsInjectedAndHeadIsFixed) {
   EXPECT_EQ(stats_.injections.load(), 1u);
 }
 
+TEST_F(BannerFilterTest, CorruptGzipAbortsTheResponse) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "Hello";
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/");
+  filter->OnRequestHeaders(request);
+  proxy::ResponseHead response = Html200();
+  response.headers.Add("Content-Encoding", "gzip");
+  filter->OnResponseHeaders(response);
+  ASSERT_TRUE(filter->WantsResponseBody());
+  // A gzip header followed by bytes that are no deflate data.
+  std::string bad("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff", 14);
+  proxy::EvbufferPtr buf(evbuffer_new());
+  evbuffer_add(buf.get(), bad.data(), bad.size());
+  filter->OnResponseBody(buf.get(), false);
+  EXPECT_TRUE(callbacks_.aborted) << "a corrupt body must not look complete";
+  EXPECT_EQ(evbuffer_get_length(buf.get()), 0u);
+}
+
 TEST_F(BannerFilterTest, RuntimeOverrideInFrenchWithNextUpdate) {
   config::Config config;
   config.site.status_page_url = "https://status.example/";
