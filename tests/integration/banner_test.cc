@@ -363,6 +363,21 @@ TEST_F(BannerTest, CorruptGzipFromTheOriginIsATruncatedTransfer) {
   EXPECT_EQ(r.raw.find("\r\n0\r\n\r\n"), std::string::npos);
 }
 
+TEST_F(BannerTest, BanneredPageVariesOnLanguageAndIsPrivate) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  const std::string page = "/banner-test/page?cc=public%2C%20max-age%3D300%2C%20s-maxage%3D900";
+  HttpMessage origin = Direct(page);
+  ASSERT_TRUE(origin.ok) << origin.error;
+  EXPECT_EQ(origin.Header("Cache-Control"), "public, max-age=300, s-maxage=900");
+  HttpMessage r = Proxy(page);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(Count(r.body, kMarker), 1u);
+  EXPECT_EQ(r.Header("Vary"), "Accept-Encoding, Accept-Language");
+  EXPECT_EQ(r.HeaderCount("Cache-Control"), 1);
+  EXPECT_EQ(r.Header("Cache-Control"), "private, max-age=300");
+}
+
 TEST_F(BannerTest, IdentityModeAsksTheOriginForIdentity) {
   StartWithShop(std::string(kOn) + "compressed = \"identity\"\n");
   ASSERT_TRUE(Started());
