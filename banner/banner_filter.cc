@@ -5,6 +5,7 @@
 #include "banner/banner_stylesheet.h"
 #include "banner/body_recoder.h"
 #include "banner/body_tag_injector.h"
+#include "common/ascii.h"
 #include "state/effective_view.h"
 
 namespace tidegate::banner {
@@ -28,6 +29,53 @@ void WeakenEtag(proxy::HeaderList& headers) {
     }
     h.value.insert(0, "W/");
   }
+}
+
+// The banner text depends on the language: caches must key on it.
+void AddVaryAcceptLanguage(proxy::HeaderList& headers) {
+  for (proxy::Header& h : headers.mutable_fields()) {
+    if (!proxy::EqualsIgnoreCase(h.name, "Vary")) continue;
+    if (proxy::HasToken(h.value, "*") || proxy::HasToken(h.value, "Accept-Language")) return;
+  }
+  for (proxy::Header& h : headers.mutable_fields()) {
+    if (!proxy::EqualsIgnoreCase(h.name, "Vary")) continue;
+    h.value += common::TrimOws(h.value).empty() ? "Accept-Language" : ", Accept-Language";
+    return;
+  }
+  headers.Add("Vary", "Accept-Language");
+}
+
+// A bannered page must not outlive the banner in a shared cache: every
+// Cache-Control field becomes one with the origin's directives minus the
+// ones that address shared caches (public, s-maxage, private="…"), plus
+// `private`. CDN-specific cache headers are dropped.
+void KeepOutOfSharedCaches(proxy::HeaderList& headers) {
+  std::string kept;
+  for (const proxy::Header& h : headers.fields()) {
+    if (!proxy::EqualsIgnoreCase(h.name, "Cache-Control")) continue;
+    // Split on commas outside quoted strings.
+    std::string_view value = h.value;
+    size_t start = 0;
+    bool quoted = false;
+    for (size_t i = 0; i <= value.size(); ++i) {
+      if (i < value.size() && value[i] == '"') quoted = !quoted;
+      if (i < value.size() && (value[i] != ',' || quoted)) continue;
+      std::string_view directive = common::TrimOws(value.substr(start, i - start));
+      start = i + 1;
+      std::string_view name = directive.substr(0, directive.find('='));
+      name = common::TrimOws(name);
+      if (directive.empty() || proxy::EqualsIgnoreCase(name, "public") ||
+          proxy::EqualsIgnoreCase(name, "s-maxage") || proxy::EqualsIgnoreCase(name, "private")) {
+        continue;
+      }
+      if (!kept.empty()) kept += ", ";
+      kept += directive;
+    }
+  }
+  headers.Remove("Cache-Control");
+  headers.Remove("Surrogate-Control");
+  headers.Remove("CDN-Cache-Control");
+  headers.Add("Cache-Control", kept.empty() ? std::string("private") : "private, " + kept);
 }
 
 class BannerFilter : public proxy::StreamFilter {
@@ -70,15 +118,23 @@ class BannerFilter : public proxy::StreamFilter {
     WeakenEtag(head.headers);
     head.headers.Remove("Content-MD5");
     head.headers.Remove("Accept-Ranges");
+    AddVaryAcceptLanguage(head.headers);
+    KeepOutOfSharedCaches(head.headers);
   }
 
   bool WantsResponseBody() const override { return injector_.has_value(); }
 
   void OnResponseBody(evbuffer* chunk, bool end_stream) override {
     if (recoder_) {
-      if (!recoder_->Process(chunk, end_stream) && !failure_counted_) {
-        failure_counted_ = true;
-        factory_.CountSkip(SkipReason::kDecodeError);
+      if (!recoder_->Process(chunk, end_stream)) {
+        // The page cannot be completed: the client must see a broken
+        // transfer, not a finished (truncated) page.
+        if (!failure_counted_) {
+          failure_counted_ = true;
+          factory_.CountSkip(SkipReason::kDecodeError);
+        }
+        callbacks_.AbortResponse();
+        return;
       }
     } else {
       injector_->Process(chunk);

@@ -46,6 +46,13 @@ bool BodyRecoder::Inflate(const unsigned char* data, size_t len, bool first_piec
   in_.next_in = const_cast<Bytef*>(data);
   in_.avail_in = static_cast<uInt>(len);
   while (in_.avail_in > 0 && !in_ended_) {
+    if (member_ended_) {
+      // More input after a finished gzip member (in this piece or a later
+      // one): it is the next member.
+      if (inflateReset(&in_) != Z_OK) return false;
+      member_ended_ = false;
+      in_complete_ = false;
+    }
     in_.next_out = block;
     in_.avail_out = sizeof(block);
     int rc = inflate(&in_, Z_NO_FLUSH);
@@ -70,10 +77,10 @@ bool BodyRecoder::Inflate(const unsigned char* data, size_t len, bool first_piec
     }
     if (rc == Z_STREAM_END) {
       in_complete_ = true;
-      // gzip may hold several members; anything after a deflate stream is ignored.
-      if (coding_ == Coding::kGzip && in_.avail_in > 0) {
-        if (inflateReset(&in_) != Z_OK) return false;
-        in_complete_ = false;
+      // gzip may hold several members, and the next one may arrive in a
+      // later piece; anything after a deflate stream is ignored.
+      if (coding_ == Coding::kGzip) {
+        member_ended_ = true;
       } else {
         in_ended_ = true;
       }

@@ -13,8 +13,10 @@
 // truncated stream (an error), never a silently different page. "deflate"
 // accepts the zlib wrapper (RFC 1950, what the coding means) and falls back
 // to a raw deflate stream (what some servers send). Several gzip members are
-// decoded one after the other. A body that ends before its compressed stream
-// does (a truncated origin response) is not finished either.
+// decoded one after the other, wherever the pieces split them (a member may
+// end exactly at the end of a piece, or inside its 8-byte trailer); bytes
+// after a member that are not a valid gzip member are an error. A body that ends before its
+// compressed stream does (a truncated origin response) is not finished either.
 //
 // Thread: one recoder per response, one thread. Not copyable.
 #pragma once
@@ -56,8 +58,9 @@ class BodyRecoder {
   bool in_ready_ = false;
   bool out_ready_ = false;
   bool raw_deflate_ = false;
-  bool in_ended_ = false;     // a deflate stream ended: later bytes are ignored
-  bool in_complete_ = false;  // the last decoded stream (or gzip member) ended
+  bool in_ended_ = false;      // a deflate stream ended: later bytes are ignored
+  bool in_complete_ = false;   // the last decoded stream (or gzip member) ended
+  bool member_ended_ = false;  // a gzip member ended: more input starts the next
   bool failed_ = false;
   bool any_input_ = false;
   std::string plain_;  // one decoded block after injection

@@ -29,7 +29,10 @@
 //                       the filter may rewrite `chunk` in place (drain, add,
 //                       prepend). end_stream is true exactly once, on the last
 //                       call (chunk may then be empty). Called only when the
-//                       filter returned true from WantsResponseBody().
+//                       filter returned true from WantsResponseBody(). A
+//                       filter that finds the body cannot be completed calls
+//                       AbortResponse() (no complete message reaches the
+//                       client).
 //   OnDestroy         — exactly once per filter, when the exchange ends or is
 //                       torn down (answered, client gone, connection closed,
 //                       worker stopping), before the filter is destroyed.
@@ -95,6 +98,15 @@ class FilterCallbacks {
       size_t max_bytes, std::function<void(const evbuffer* body, bool complete)> on_ready) {
     return false;
   }
+  // Aborts a response whose body cannot be completed correctly (a body
+  // filter found the origin's body broken, e.g. a corrupt gzip it recodes).
+  // Call only from OnResponseBody. The stream stops right after that call:
+  // the current piece (later filters do not see it) and every later one are
+  // dropped, the origin connection is discarded and the client connection
+  // is closed at once (queued output dropped) without the message's end (no
+  // last chunk), so the client sees a truncated transfer, never a complete
+  // one. Every filter then gets OnDestroy as usual.
+  virtual void AbortResponse() = 0;
   virtual const StreamInfo& stream_info() const = 0;
   // The worker running the exchange (its loop, its index); outlives every
   // filter of the exchange.

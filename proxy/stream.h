@@ -66,6 +66,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   void ContinueRequest() override;
   bool BufferRequestBody(size_t max_bytes,
                          std::function<void(const evbuffer*, bool)> on_ready) override;
+  void AbortResponse() override { resp_.aborted = true; }
   const StreamInfo& stream_info() const override { return info_; }
   const WorkerContext& worker() const override;
 
@@ -91,6 +92,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
     bool head_sent = false;     // a response head went to the client
     bool keep_alive = false;    // the client connection stays open after it
     bool body_filters = false;  // a filter rewrites the body (through body_scratch_)
+    bool aborted = false;       // a body filter called AbortResponse()
   };
 
   // ---- filters, local replies, end of the exchange (stream.cc) ----
@@ -125,6 +127,9 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // Picks out_framing_ for the client and adds its framing header.
   void SelectClientFraming();
   void WriteResponseBody(evbuffer* body);
+  // A body filter called AbortResponse(): drop the upstream, close the
+  // client connection without the message's end.
+  void AbortFromFilter();
 
   ClientConnection& connection_;
   Worker& worker_;

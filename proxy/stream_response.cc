@@ -75,6 +75,10 @@ void Stream::OnUpstreamBody(const char* data, size_t len) {
     evbuffer_add(body_scratch_.get(), data, len);
     for (size_t i = filters_.size(); i-- > 0;) {
       if (filters_[i]->WantsResponseBody()) filters_[i]->OnResponseBody(body_scratch_.get(), false);
+      if (resp_.aborted) {
+        AbortFromFilter();
+        return;
+      }
     }
     WriteResponseBody(body_scratch_.get());
   } else {
@@ -85,11 +89,26 @@ void Stream::OnUpstreamBody(const char* data, size_t len) {
   if (connection_.output_length() > kMaxBuffered) upstream_->PauseReading();
 }
 
+void Stream::AbortFromFilter() {
+  // Like an origin failing mid-body: the client must see a truncated
+  // message, never one completed by us.
+  if (worker_.error_log().Enabled(LogLevel::kWarn)) {
+    worker_.error_log().Write(LogLevel::kWarn, "response.aborted",
+                              "a body filter aborted the response");
+  }
+  Abort(0);
+  connection_.CloseNow();
+}
+
 void Stream::OnUpstreamComplete() {
   upstream_end_ = std::chrono::steady_clock::now();
   if (resp_.body_filters && out_framing_ != OutFraming::kNone) {
     for (size_t i = filters_.size(); i-- > 0;) {
       if (filters_[i]->WantsResponseBody()) filters_[i]->OnResponseBody(body_scratch_.get(), true);
+      if (resp_.aborted) {
+        AbortFromFilter();
+        return;
+      }
     }
     WriteResponseBody(body_scratch_.get());
   }

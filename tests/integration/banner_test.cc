@@ -6,6 +6,7 @@
 #include <zlib.h>
 
 #include <chrono>
+#include <cstdio>
 #include <memory>
 #include <string>
 #include <thread>
@@ -53,6 +54,27 @@ std::string Inflate(const std::string& data, bool* ok) {
   *ok = rc == Z_STREAM_END;
   inflateEnd(&s);
   return out;
+}
+
+// `data` as one gzip member.
+std::string Gzip(const std::string& data) {
+  z_stream s{};
+  deflateInit2(&s, 6, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY);
+  std::string out(deflateBound(&s, data.size()) + 64, '\0');
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = static_cast<uInt>(data.size());
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = static_cast<uInt>(out.size());
+  deflate(&s, Z_FINISH);
+  out.resize(s.total_out);
+  deflateEnd(&s);
+  return out;
+}
+
+std::string Hex(size_t n) {
+  char buf[32];
+  snprintf(buf, sizeof(buf), "%zx", n);
+  return buf;
 }
 
 // The page with the banner removed: the banner is one <div …>…</div> right
@@ -290,6 +312,70 @@ TEST_F(BannerTest, GzipPageIsDecodedAndReencoded) {
   EXPECT_TRUE(complete);
   EXPECT_EQ(WithoutBanner(decoded), Direct("/banner-test/page?size=3000").body);
   EXPECT_EQ(Count(decoded, kMarker), 1u);
+}
+
+TEST_F(BannerTest, GzipMembersInSeparateOriginReadsAreAllDecoded) {
+  const std::string first = "<html><body class=\"x\">first member, ";
+  const std::string second = "second member</body></html>";
+  StartWithOrigin(
+      [first, second](OriginConnection& conn) {
+        if (!conn.ReadRequest().ok) return;
+        std::string a = Gzip(first), b = Gzip(second);
+        conn.Send(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
+            "Transfer-Encoding: chunked\r\n\r\n" +
+            Hex(a.size()) + "\r\n" + a + "\r\n");
+        // The second member arrives in a later read (the pause only splits
+        // the bytes).
+        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        conn.Send(Hex(b.size()) + "\r\n" + b + "\r\n0\r\n\r\n");
+        conn.WaitForClose(std::chrono::milliseconds(5000));
+      },
+      kOn);
+  ASSERT_TRUE(Started());
+  HttpMessage r = Send(tidegate_->port(), Request("/members", "Accept-Encoding: gzip\r\n"));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.Header("Content-Encoding"), "gzip");
+  bool complete = false;
+  std::string decoded = Inflate(r.body, &complete);
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(Count(decoded, kMarker), 1u) << decoded;
+  EXPECT_EQ(WithoutBanner(decoded), first + second);
+}
+
+TEST_F(BannerTest, CorruptGzipFromTheOriginIsATruncatedTransfer) {
+  StartWithOrigin(
+      [](OriginConnection& conn) {
+        if (!conn.ReadRequest().ok) return;
+        std::string good = Gzip("<html><body class=\"x\">" + std::string(30000, 'a'));
+        std::string body = good.substr(0, good.size() / 2) + std::string(64, '\xff');
+        conn.Send(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
+            "Content-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body);
+        conn.WaitForClose(std::chrono::milliseconds(5000));
+      },
+      kOn);
+  ASSERT_TRUE(Started());
+  HttpMessage r = Send(tidegate_->port(), Request("/corrupt", "Accept-Encoding: gzip\r\n"));
+  // Head sent, then the connection closes without the last chunk.
+  EXPECT_FALSE(r.ok) << "a corrupt origin body looked complete: " << r.raw;
+  EXPECT_EQ(r.raw.find("\r\n0\r\n\r\n"), std::string::npos);
+}
+
+TEST_F(BannerTest, BanneredPageVariesOnLanguageAndIsPrivate) {
+  StartWithShop(kOn);
+  ASSERT_TRUE(Started());
+  const std::string page = "/banner-test/page?cc=public%2C%20max-age%3D300%2C%20s-maxage%3D900";
+  HttpMessage origin = Direct(page);
+  ASSERT_TRUE(origin.ok) << origin.error;
+  EXPECT_EQ(origin.Header("Cache-Control"), "public, max-age=300, s-maxage=900");
+  HttpMessage r = Proxy(page);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(Count(r.body, kMarker), 1u);
+  EXPECT_EQ(r.Header("Vary"), "Accept-Encoding, Accept-Language");
+  EXPECT_EQ(r.HeaderCount("Cache-Control"), 1);
+  EXPECT_EQ(r.Header("Cache-Control"), "private, max-age=300");
 }
 
 TEST_F(BannerTest, IdentityModeAsksTheOriginForIdentity) {

@@ -121,6 +121,83 @@ TEST_F(BannerFilterTest, ConfigBannerIsInjectedAndHeadIsFixed) {
   EXPECT_EQ(stats_.injections.load(), 1u);
 }
 
+TEST_F(BannerFilterTest, BanneredPageVariesOnLanguageAndStaysOutOfSharedCaches) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "Hello";
+  auto factory = Factory(config);
+  {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    response.headers.Add("Vary", "Accept-Encoding");
+    response.headers.Add("Cache-Control", "public, max-age=300, s-maxage=600");
+    response.headers.Add("Cache-Control", "no-cache=\"Set-Cookie, X-A\", private=\"X-B\"");
+    response.headers.Add("Surrogate-Control", "max-age=3600");
+    filter->OnResponseHeaders(response);
+    ASSERT_TRUE(filter->WantsResponseBody());
+    EXPECT_EQ(*response.headers.Find("Vary"), "Accept-Encoding, Accept-Language");
+    EXPECT_EQ(response.headers.Count("Cache-Control"), 1u);
+    EXPECT_EQ(*response.headers.Find("Cache-Control"),
+              "private, max-age=300, no-cache=\"Set-Cookie, X-A\"");
+    EXPECT_EQ(response.headers.Find("Surrogate-Control"), nullptr);
+  }
+  {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();  // no Vary, no Cache-Control
+    filter->OnResponseHeaders(response);
+    EXPECT_EQ(*response.headers.Find("Vary"), "Accept-Language");
+    EXPECT_EQ(*response.headers.Find("Cache-Control"), "private");
+  }
+  {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    response.headers.Add("Vary", "*");
+    filter->OnResponseHeaders(response);
+    EXPECT_EQ(response.headers.Count("Vary"), 1u);
+    EXPECT_EQ(*response.headers.Find("Vary"), "*");
+  }
+  {
+    // Not bannered (JSON): the origin's caching headers stay as they are.
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    response.headers.Set("Content-Type", "application/json");
+    response.headers.Add("Cache-Control", "public, max-age=60");
+    filter->OnResponseHeaders(response);
+    EXPECT_FALSE(filter->WantsResponseBody());
+    EXPECT_EQ(*response.headers.Find("Cache-Control"), "public, max-age=60");
+    EXPECT_EQ(response.headers.Find("Vary"), nullptr);
+  }
+}
+
+TEST_F(BannerFilterTest, CorruptGzipAbortsTheResponse) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "Hello";
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/");
+  filter->OnRequestHeaders(request);
+  proxy::ResponseHead response = Html200();
+  response.headers.Add("Content-Encoding", "gzip");
+  filter->OnResponseHeaders(response);
+  ASSERT_TRUE(filter->WantsResponseBody());
+  // A gzip header followed by bytes that are no deflate data.
+  std::string bad("\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03\xff\xff\xff\xff", 14);
+  proxy::EvbufferPtr buf(evbuffer_new());
+  evbuffer_add(buf.get(), bad.data(), bad.size());
+  filter->OnResponseBody(buf.get(), false);
+  EXPECT_TRUE(callbacks_.aborted) << "a corrupt body must not look complete";
+  EXPECT_EQ(evbuffer_get_length(buf.get()), 0u);
+}
+
 TEST_F(BannerFilterTest, RuntimeOverrideInFrenchWithNextUpdate) {
   config::Config config;
   config.site.status_page_url = "https://status.example/";

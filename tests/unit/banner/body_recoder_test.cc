@@ -5,6 +5,7 @@
 
 #include <random>
 #include <string>
+#include <vector>
 
 namespace tidegate::banner {
 namespace {
@@ -116,6 +117,63 @@ TEST(BodyRecoderTest, SeveralGzipMembers) {
   ASSERT_TRUE(ok);
   bool decoded = false;
   EXPECT_EQ(Decompress(out, &decoded), "<html><body class=\"x\">[B]first second</body></html>");
+}
+
+// Pushes `parts` through one recoder, one Process() call each (the last one
+// ends the stream); *ok is false when any call failed.
+std::string RecodeParts(const std::vector<std::string>& parts, bool* ok,
+                        BodyTagInjector* injector) {
+  BodyRecoder recoder(BodyRecoder::Coding::kGzip, 1, injector);
+  std::string out;
+  proxy::EvbufferPtr buf(evbuffer_new());
+  *ok = true;
+  for (size_t i = 0; i < parts.size(); ++i) {
+    evbuffer_add(buf.get(), parts[i].data(), parts[i].size());
+    *ok = recoder.Process(buf.get(), i + 1 == parts.size()) && *ok;
+    std::string got(evbuffer_get_length(buf.get()), '\0');
+    evbuffer_remove(buf.get(), got.data(), got.size());
+    out += got;
+  }
+  return out;
+}
+
+TEST(BodyRecoderTest, GzipMembersInOnePieceAndInSeparatePieces) {
+  std::string a = "<html><body class=\"x\">first ", b = "second</body></html>";
+  std::string ga = Compress(a, MAX_WBITS + 16), gb = Compress(b, MAX_WBITS + 16);
+  const std::string want = "<html><body class=\"x\">[B]first second</body></html>";
+  std::vector<std::vector<std::string>> splits = {
+      {ga + gb},                                                     // both members in one piece
+      {ga, gb},                                                      // each member its own read
+      {ga, gb, ""},                                                  // end of stream comes empty
+      {ga.substr(0, ga.size() - 4), ga.substr(ga.size() - 4) + gb},  // split in the trailer
+      {ga.substr(0, ga.size() - 1), ga.substr(ga.size() - 1), gb},   // last trailer byte alone
+      {ga + gb.substr(0, 3), gb.substr(3)},                          // split inside the next header
+  };
+  for (size_t i = 0; i < splits.size(); ++i) {
+    BodyTagInjector injector("[B]");
+    bool ok = false;
+    std::string out = RecodeParts(splits[i], &ok, &injector);
+    ASSERT_TRUE(ok) << i;
+    bool decoded = false;
+    EXPECT_EQ(Decompress(out, &decoded), want) << i;
+    EXPECT_TRUE(decoded) << i;
+  }
+}
+
+TEST(BodyRecoderTest, CorruptSecondMemberIsNeverCompleted) {
+  std::string ga = Compress("<html><body class=\"x\">first ", MAX_WBITS + 16);
+  std::string gb = Compress(Page(20000), MAX_WBITS + 16);
+  gb[gb.size() / 2] ^= 0x55;
+  gb[gb.size() / 2 + 1] ^= 0x55;
+  for (const std::string& junk : {gb, std::string("not gzip at all")}) {
+    BodyTagInjector injector("[B]");
+    bool ok = true;
+    std::string out = RecodeParts({ga, junk}, &ok, &injector);
+    EXPECT_FALSE(ok);
+    bool decoded = true;
+    Decompress(out, &decoded);
+    EXPECT_FALSE(decoded) << "a corrupt origin body became a well-formed one";
+  }
 }
 
 TEST(BodyRecoderTest, CorruptInputIsNeverCompleted) {

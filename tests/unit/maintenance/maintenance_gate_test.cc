@@ -20,6 +20,7 @@ const WallTime kNow = WallTime(seconds(1'795'000'000));
 
 class FakeCallbacks : public proxy::FilterCallbacks {
  public:
+  void AbortResponse() override {}
   void SendLocalReply(int status, proxy::HeaderList headers, std::string body,
                       proxy::Answerer answered_by) override {
     this->status = status;

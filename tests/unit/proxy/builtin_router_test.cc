@@ -45,6 +45,7 @@ namespace {
 
 class RecordingCallbacks : public FilterCallbacks {
  public:
+  void AbortResponse() override {}
   void SendLocalReply(int s, HeaderList h, std::string b, Answerer a) override {
     ++replies;
     status = s;

@@ -1,5 +1,6 @@
 // A FilterCallbacks for filter unit tests: records the local reply (status,
-// headers, body, who answered) instead of sending it.
+// headers, body, who answered) instead of sending it, and whether the
+// response was aborted.
 //
 // Contract: test thread only; `info` and `worker_context` are the stream's
 // and worker's as the filter sees them (tests set them before the call).
@@ -22,6 +23,7 @@ class FakeFilterCallbacks : public FilterCallbacks {
     this->body = std::move(body);
   }
   void ContinueRequest() override {}
+  void AbortResponse() override { aborted = true; }
   const StreamInfo& stream_info() const override { return info; }
   const WorkerContext& worker() const override { return worker_context; }
 
@@ -29,6 +31,7 @@ class FakeFilterCallbacks : public FilterCallbacks {
   WorkerContext worker_context;
   Answerer answered_by = Answerer::kCount;
   bool replied = false;
+  bool aborted = false;  // AbortResponse() was called
   int status = 0;
   HeaderList headers;
   std::string body;

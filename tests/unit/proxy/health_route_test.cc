@@ -8,6 +8,7 @@ namespace {
 
 class RecordingCallbacks : public FilterCallbacks {
  public:
+  void AbortResponse() override {}
   void SendLocalReply(int s, HeaderList h, std::string b, Answerer a) override {
     answered_by = a;
     status = s;
