@@ -117,7 +117,12 @@ void AdminApi::Handle(const ApiRequest& request, std::function<void(ApiResponse)
     return reply(GetMetrics());
   }
 
-  if (auto retry = throttle_.RetryAfter(request.client_ip)) {
+  // Authenticate first (constant time, whatever the throttle says), then
+  // throttle only failures: a valid token always passes, so bad guesses from
+  // an address (or from the one shared unix socket) never lock out operators.
+  AuthResult who = auth_->Check(request.authorization);
+  std::optional<int64_t> retry = throttle_.RetryAfter(request.client_ip);
+  if (who.status != AuthStatus::kOk && retry) {
     ++metrics_.throttled_total;
     ApiResponse r = Error(429, "too_many_failures",
                           "too many failed authentications from " + request.client_ip +
@@ -125,8 +130,6 @@ void AdminApi::Handle(const ApiRequest& request, std::function<void(ApiResponse)
     r.headers.emplace_back("Retry-After", std::to_string(*retry));
     return reply(std::move(r));
   }
-
-  AuthResult who = auth_->Check(request.authorization);
   if (who.status != AuthStatus::kOk) {
     ++metrics_.auth_failures_total;
     std::string detail = who.status == AuthStatus::kMissing
@@ -143,7 +146,9 @@ void AdminApi::Handle(const ApiRequest& request, std::function<void(ApiResponse)
     r.headers.emplace_back("WWW-Authenticate", "Bearer realm=\"tidegate-admin\"");
     return reply(std::move(r));
   }
-  throttle_.RecordSuccess(request.client_ip);
+  // A success forgets the address's failures only when it is not refused:
+  // while it is, bad tokens from it keep getting 429.
+  if (!retry) throttle_.RecordSuccess(request.client_ip);
 
   bool is_change = request.method != "GET";
   if (is_change && who.role != config::AdminRole::kOperator) {

@@ -57,7 +57,8 @@ bufferevent* MakeTlsBufferevent(event_base* base, void* arg) {
                                         BEV_OPT_CLOSE_ON_FREE);
 }
 
-// Binds a unix stream socket at `path` (a stale socket file is replaced).
+// Binds a unix stream socket at `path` (a stale socket file is replaced),
+// created with mode 0600 (owner only) from the start.
 int BindUnix(const std::string& path, std::string* error) {
   sockaddr_un sun{};
   if (path.size() >= sizeof(sun.sun_path)) {
@@ -73,12 +74,19 @@ int BindUnix(const std::string& path, std::string* error) {
   if (::lstat(path.c_str(), &st) == 0 && S_ISSOCK(st.st_mode)) ::unlink(path.c_str());
   sun.sun_family = AF_UNIX;
   std::memcpy(sun.sun_path, path.data(), path.size());
-  if (::bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0 || ::listen(fd, 64) != 0) {
+  // Create the socket file with its final mode 0600: no window in which
+  // another local user could connect before a chmod. The umask is
+  // process-wide; this runs on the control thread at start-up only.
+  mode_t old_umask = ::umask(0177);
+  int bound = ::bind(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun);
+  int bind_errno = errno;
+  ::umask(old_umask);
+  if (bound != 0 || ::listen(fd, 64) != 0) {
+    if (bound != 0) errno = bind_errno;
     *error = "admin: cannot listen on unix:" + path + ": " + std::strerror(errno);
     ::close(fd);
     return -1;
   }
-  ::chmod(path.c_str(), 0600);
   return fd;
 }
 

@@ -78,9 +78,12 @@ bool QueryCarriesCredentials(std::string_view query);
 // Slows down clients that keep failing authentication.
 // Policy: a client (IP address) that fails `max_failures` times within
 // `window` is refused for `base_delay`; each further failure while it is
-// still within the window doubles the delay, up to `max_delay`. A success
-// (only possible while not refused) forgets the client. At most
-// `max_clients` are tracked (the oldest entries are dropped first).
+// still within the window doubles the delay, up to `max_delay`.
+// RecordSuccess forgets the client. At most `max_clients` are tracked (the
+// oldest entries are dropped first).
+// Only failures are throttled: AdminApi authenticates every request first and
+// lets a valid token through even while its address is refused (it then does
+// not call RecordSuccess, so bad tokens from that address keep getting 429).
 class FailureThrottle {
  public:
   struct Policy {

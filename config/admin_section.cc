@@ -1,5 +1,8 @@
 // [admin] and [secrets]: who may drive tidegate, and the keys that sign
 // visitors' cookies.
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
 #include <cctype>
 #include <set>
 
@@ -23,6 +26,24 @@ bool IsSha256Hex(const std::string& text) {
 std::string Lower(std::string text) {
   for (char& c : text) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   return text;
+}
+
+// 127.0.0.0/8, ::1 (also as ::ffff:127.x.y.z) or a unix socket: traffic that
+// never leaves the host.
+bool IsLoopbackListen(const Address& address) {
+  if (!address.unix_path.empty()) return true;
+  std::string host = address.host;
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);
+  }
+  in_addr v4{};
+  if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+  in6_addr v6{};
+  if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+    if (IN6_IS_ADDR_LOOPBACK(&v6)) return true;
+    return IN6_IS_ADDR_V4MAPPED(&v6) && v6.s6_addr[12] == 127;
+  }
+  return false;
 }
 
 // [admin.tls] cert = PATH, key = PATH (both required, both readable).
@@ -107,8 +128,18 @@ void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminC
     }
   }
   admin.ReadBool("metrics_open_on_loopback", &out->metrics_open_on_loopback);
-  if (const toml::table* tls = admin.ReadTable("tls")) {
-    ReadAdminTls(tls, diagnostics, out);
+  admin.ReadBool("allow_plaintext", &out->allow_plaintext);
+  const toml::table* tls = admin.ReadTable("tls");
+  if (tls) ReadAdminTls(tls, diagnostics, out);
+  // Bearer tokens must not cross the network in clear (issue 14).
+  const toml::node* listen_node = table ? table->get("listen") : nullptr;
+  if (listen_node && !tls && !out->allow_plaintext && !IsLoopbackListen(out->listen)) {
+    admin.Error(*listen_node, "listen",
+                "\"" + out->listen.text +
+                    "\" is not a loopback address: without [admin.tls] the admin bearer tokens "
+                    "would cross the network in clear; add [admin.tls] cert/key, listen on "
+                    "127.0.0.1, ::1 or unix:/path, or set [admin] allow_plaintext = true if TLS "
+                    "is terminated on this host");
   }
   admin.ReportUnknownKeys();
 }

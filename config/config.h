@@ -116,6 +116,12 @@ struct AdminConfig {
   // Only for an IP `listen` address (never a unix socket). Adding or removing
   // it needs a restart; new files under the same section apply on SIGHUP.
   std::optional<TlsCertificate> tls;
+  // [admin].allow_plaintext: LoadConfig refuses a non-loopback IP `listen`
+  // (anything but 127.0.0.0/8 and ::1) without [admin.tls], because bearer
+  // tokens would cross the network in clear, unless this is true (e.g. TLS
+  // is terminated by a sidecar on the same host). Unix sockets and loopback
+  // addresses never need it.
+  bool allow_plaintext = false;
 };
 
 struct TokenKey {

@@ -455,7 +455,7 @@ TEST_F(AdminStartTest, RefusesANonLoopbackListenerWithoutTokens) {
       "[upstream]\nservers = [\"127.0.0.1:" +
       std::to_string(origin_.port()) +
       "\"]\n"
-      "[admin]\nlisten = \"0.0.0.0:${ADMIN_PORT}\"\n";
+      "[admin]\nlisten = \"0.0.0.0:${ADMIN_PORT}\"\nallow_plaintext = true\n";
   options.ready_timeout = std::chrono::seconds(10);
   std::string error;
   auto tg = TidegateProcess::Start(dir_, options, &error);

@@ -277,17 +277,30 @@ TEST_F(AdminApiTest, BodyLimitAndIfMatch) {
 TEST_F(AdminApiTest, RepeatedFailuresAreThrottled) {
   for (int i = 0; i < 5; ++i)
     EXPECT_EQ(Call("GET", "/v1/state", "guess", "", "", "10.0.0.9").status, 401);
-  ApiResponse r = Call("GET", "/v1/state", kViewerToken, "", "", "10.0.0.9");
+  ApiResponse r = Call("GET", "/v1/state", "guess", "", "", "10.0.0.9");
   EXPECT_EQ(r.status, 429);
   bool retry_after = false;
   for (const auto& [k, v] : r.headers) retry_after |= k == "Retry-After" && v == "1";
   EXPECT_TRUE(retry_after);
-  EXPECT_EQ(Call("GET", "/v1/state", kViewerToken, "", "", "10.0.0.10").status,
-            200);  // others fine
+  EXPECT_EQ(Call("GET", "/v1/state", nullptr, "", "", "10.0.0.9").status, 429);  // no token
+  EXPECT_EQ(Call("GET", "/v1/state", "guess", "", "", "10.0.0.10").status,
+            401);  // others are not refused
   time_.Advance(std::chrono::seconds(1));
+  EXPECT_EQ(Call("GET", "/v1/state", "guess", "", "", "10.0.0.9").status, 401);
+  EXPECT_EQ(api_->admin_metrics().throttled_total, 2u);
+  EXPECT_EQ(api_->admin_metrics().auth_failures_total, 7u);
+}
+
+// Issue 14: bad tokens from one address must not lock out the operators who
+// share it (a bastion host; every unix-socket client).
+TEST_F(AdminApiTest, ValidTokenPassesWhileItsAddressIsThrottled) {
+  for (int i = 0; i < 5; ++i)
+    EXPECT_EQ(Call("GET", "/v1/state", "guess", "", "", "10.0.0.9").status, 401);
   EXPECT_EQ(Call("GET", "/v1/state", kViewerToken, "", "", "10.0.0.9").status, 200);
+  EXPECT_EQ(Call("GET", "/v1/state", kOperatorToken, "", "", "10.0.0.9").status, 200);
+  // The valid requests did not clear the record: bad ones are still refused.
+  EXPECT_EQ(Call("GET", "/v1/state", "guess", "", "", "10.0.0.9").status, 429);
   EXPECT_EQ(api_->admin_metrics().throttled_total, 1u);
-  EXPECT_EQ(api_->admin_metrics().auth_failures_total, 5u);
 }
 
 TEST_F(AdminApiTest, ReconfigureReplacesTokens) {

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <sstream>
@@ -211,8 +212,14 @@ TEST(CtlUnixSocketTest, AdminOverAUnixSocket) {
   deps.config = [] { return admin::testing::TestConfig(); };
   deps.store = &store;
   deps.audit = audit.get();
+  mode_t old_umask = ::umask(0);  // even a permissive umask gives an owner-only socket
   auto server = admin::AdminServer::Start(base, admin_config, deps, {}, &error);
+  mode_t left = ::umask(old_umask);
+  EXPECT_EQ(left, 0u);  // the server restored the umask it found
   ASSERT_TRUE(server) << error;
+  struct stat st {};
+  ASSERT_EQ(::stat(admin_config.listen.unix_path.c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 07777, 0600u);
   std::thread loop([&] { event_base_loop(base, EVLOOP_NO_EXIT_ON_EMPTY); });
 
   std::string url = "unix:" + admin_config.listen.unix_path;
