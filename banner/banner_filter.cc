@@ -6,6 +6,7 @@
 #include "banner/body_recoder.h"
 #include "banner/body_tag_injector.h"
 #include "common/ascii.h"
+#include "proxy/cookie_header.h"
 #include "state/effective_view.h"
 
 namespace tidegate::banner {
@@ -45,37 +46,13 @@ void AddVaryAcceptLanguage(proxy::HeaderList& headers) {
   headers.Add("Vary", "Accept-Language");
 }
 
-// A bannered page must not outlive the banner in a shared cache: every
-// Cache-Control field becomes one with the origin's directives minus the
-// ones that address shared caches (public, s-maxage, private="…"), plus
-// `private`. CDN-specific cache headers are dropped.
+// A bannered page must not outlive the banner in a shared cache: the one
+// shared-cache rule of tidegate (proxy::MakeCachePrivate), and the
+// CDN-specific cache headers dropped.
 void KeepOutOfSharedCaches(proxy::HeaderList& headers) {
-  std::string kept;
-  for (const proxy::Header& h : headers.fields()) {
-    if (!proxy::EqualsIgnoreCase(h.name, "Cache-Control")) continue;
-    // Split on commas outside quoted strings.
-    std::string_view value = h.value;
-    size_t start = 0;
-    bool quoted = false;
-    for (size_t i = 0; i <= value.size(); ++i) {
-      if (i < value.size() && value[i] == '"') quoted = !quoted;
-      if (i < value.size() && (value[i] != ',' || quoted)) continue;
-      std::string_view directive = common::TrimOws(value.substr(start, i - start));
-      start = i + 1;
-      std::string_view name = directive.substr(0, directive.find('='));
-      name = common::TrimOws(name);
-      if (directive.empty() || proxy::EqualsIgnoreCase(name, "public") ||
-          proxy::EqualsIgnoreCase(name, "s-maxage") || proxy::EqualsIgnoreCase(name, "private")) {
-        continue;
-      }
-      if (!kept.empty()) kept += ", ";
-      kept += directive;
-    }
-  }
-  headers.Remove("Cache-Control");
+  proxy::MakeCachePrivate(&headers);
   headers.Remove("Surrogate-Control");
   headers.Remove("CDN-Cache-Control");
-  headers.Add("Cache-Control", kept.empty() ? std::string("private") : "private, " + kept);
 }
 
 class BannerFilter : public proxy::StreamFilter {

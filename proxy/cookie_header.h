@@ -52,8 +52,8 @@ bool ForEachCookie(const HeaderList& headers, std::string_view name, Visit&& vis
 size_t RemoveCookie(HeaderList* headers, std::string_view name);
 
 // For a response to which tidegate adds a Set-Cookie (a pass renewal or
-// clear on an origin response): no shared cache (a CDN in front) may store
-// it, while the browser's own caching stays as the origin asked. When a
+// clear on an origin response) or a banner (banner/banner_filter.cc): no shared cache (a CDN in
+// front) may store it, while the browser's own caching stays as the origin asked. When a
 // Cache-Control field already holds `private` or `no-store`, nothing
 // changes. Otherwise every Cache-Control field is replaced by one that
 // starts with `private`, followed by the origin's directives without
