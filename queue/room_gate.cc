@@ -2,7 +2,6 @@
 
 #include "common/http_negotiation.h"
 #include "common/query_string.h"
-#include "proxy/builtin_router.h"
 #include "proxy/cookie_header.h"
 #include "proxy/path_normalizer.h"
 #include "queue/cookies.h"
@@ -94,7 +93,6 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
       : wr_(wr), callbacks_(callbacks) {}
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
-    if (proxy::IsBuiltinTarget(head.target)) return proxy::FilterStatus::kContinue;
     proxy::FilterStatus status = Gate(head);
     // Checked (or not needed): the origin never sees a bypass secret.
     wr().StripBypassSecrets(&head.headers);
