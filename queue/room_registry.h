@@ -49,6 +49,7 @@
 #include "config/config.h"
 #include "queue/eta.h"
 #include "queue/event_marks.h"
+#include "queue/room_abuse.h"
 #include "queue/room_store.h"
 
 namespace tidegate::queue {
@@ -79,6 +80,8 @@ class RoomRuntime {
   std::atomic<uint64_t> sessions_ended{0};      // Tidegate-Session: end
   std::atomic<uint64_t> bypassed{0};            // bypass rules
   std::atomic<uint64_t> store_errors{0};
+  // Refusals of clients gaming the room (queue/room_abuse.h).
+  RoomAbuseCounters abuse;
   // Scheduled events' marks (queue/event_marks.h).
   EventMarks event_marks;
 
