@@ -62,10 +62,13 @@ class FailoverRoomStore : public RoomStore {
         },
         [=](RoomState& s) { return EndStep(s, limits, now_ms, bucket, session, pass_expires_ms); });
   }
-  // The shared store's mirror knows every end made through this process,
-  // the fallback's included (EndSession records there before the call).
+  // The shared store's mirror knows the ends made through Redis by this
+  // process; while degraded, the local fallback's record too.
   bool SessionEnded(uint64_t session, int64_t now_ms) const override {
-    return shared_->SessionEnded(session, now_ms);
+    if (shared_->SessionEnded(session, now_ms)) return true;
+    if (!runtime_->degraded() || mode_ != config::StoreFailureMode::kLocal) return false;
+    std::lock_guard<std::mutex> lock(mutex_);
+    return local_.integrity.ended.Contains(session, now_ms);
   }
   void Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
             Done<RoomCounters> done) override {
