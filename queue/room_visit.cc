@@ -201,6 +201,38 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
   return std::nullopt;
 }
 
+// The valid pass cookie with the latest bucket (a forged one never wins).
+std::optional<PassToken> FindPass(const TokenCodec& codec, const proxy::HeaderList& headers,
+                                  const std::string& name, bool tls, int64_t now) {
+  std::optional<PassToken> pass;
+  proxy::ForEachCookie(headers, CookieName(CookieKind::kPass, name, tls),
+                       [&](std::string_view value) {
+                         std::optional<PassToken> p = codec.VerifyPass(value, name, now);
+                         if (p && (!pass || p->bucket > pass->bucket)) pass = std::move(p);
+                       });
+  return pass;
+}
+
+// The valid wait cookie with the lowest ticket.
+std::optional<WaitToken> FindWait(const TokenCodec& codec, const proxy::HeaderList& headers,
+                                  const std::string& name, bool tls, int64_t now) {
+  std::optional<WaitToken> wait;
+  proxy::ForEachCookie(headers, CookieName(CookieKind::kWait, name, tls),
+                       [&](std::string_view value) {
+                         std::optional<WaitToken> w = codec.VerifyWait(value, name, now);
+                         if (w && (!wait || w->ticket < wait->ticket)) wait = std::move(w);
+                       });
+  return wait;
+}
+
+// Shadow mode: counts a newcomer who would have been queued.
+void CountShadow(const CompiledRoom& room, const RoomLimits& limits) {
+  RoomCounters c = room.runtime->store().Snapshot();
+  bool would_queue = limits.mode == RoomMode::kQueueAll || c.queued() > 0 ||
+                     c.active >= static_cast<int64_t>(limits.total_active_users);
+  if (would_queue) room.runtime->shadow_would_queue.fetch_add(1, std::memory_order_relaxed);
+}
+
 }  // namespace
 
 std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& owner,
@@ -225,13 +257,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   ctx.now = now;
 
   // 1. A valid pass: inside. Renew only when the bucket changed.
-  std::optional<PassToken> pass;
-  proxy::ForEachCookie(headers, CookieName(CookieKind::kPass, name, tls),
-                       [&](std::string_view value) {
-                         std::optional<PassToken> p = codec->VerifyPass(value, name, now);
-                         if (p && (!pass || p->bucket > pass->bucket))
-                           pass = p;  // a forged one never wins
-                       });
+  std::optional<PassToken> pass = FindPass(*codec, headers, name, tls, now);
   // An ended session's pass no longer works (a cached pass included: the
   // check is after the verification, on every request).
   if (pass && pass->session != 0 && store.SessionEnded(pass->session, now)) {
@@ -262,12 +288,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     return v;
   }
   // 2. A valid wait cookie: claim when invited, else report the position.
-  std::optional<WaitToken> wait;
-  proxy::ForEachCookie(headers, CookieName(CookieKind::kWait, name, tls),
-                       [&](std::string_view value) {
-                         std::optional<WaitToken> w = codec->VerifyWait(value, name, now);
-                         if (w && (!wait || w->ticket < wait->ticket)) wait = w;
-                       });
+  std::optional<WaitToken> wait = FindWait(*codec, headers, name, tls, now);
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
     uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now, caller).value_or(UINT64_MAX);
@@ -290,12 +311,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   }
   // 3. A newcomer.
   if (limits.method == QueueingMethod::kPassthrough || shadow) {
-    if (shadow) {
-      RoomCounters c = store.Snapshot();
-      bool would_queue = limits.mode == RoomMode::kQueueAll || c.queued() > 0 ||
-                         c.active >= static_cast<int64_t>(limits.total_active_users);
-      if (would_queue) room.runtime->shadow_would_queue.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (shadow) CountShadow(room, limits);
     return Dispatch<int64_t>(
         std::move(ctx), owner, pending,
         [&](auto done) { store.Admit(caller, limits, now, std::move(done)); }, FinishAdmit);
