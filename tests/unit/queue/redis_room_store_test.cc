@@ -285,6 +285,50 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
   }
 }
 
+// The claim record's ring wraps the same way in Lua as in C++: old claims
+// whose slots are reused by newly invited numbers are cleared by the
+// invitation (SETRANGE over whole bytes, SETBIT at the edges), numbers below
+// the low-water mark count as used, a number is claimed once.
+TEST_F(RedisRoomStoreTest, ClaimWindowWrapsLikeTheLocalRecord) {
+  auto redis = MakeStore("wrap");
+  RoomLimits limits;
+  limits.total_active_users = 100'000;
+  limits.new_users_per_minute = 6000;  // a burst of 500
+  int64_t now = 1'700'000'000'000;
+  RoomState local;
+  local.tickets = kClaimWindow + 1000;
+  local.serving = kClaimWindow - 3;
+  const std::string base = "tidegate:{room:wrap}:";
+  ASSERT_TRUE(Raw({"HSET", base + "s", "tickets", std::to_string(local.tickets), "serving",
+                   std::to_string(local.serving)})
+                  .ok);
+  for (uint64_t n = 1; n <= 20; ++n) {  // claims of a previous lap (slots 1..20)
+    local.integrity.claimed.Set(n);
+    ASSERT_TRUE(Raw({"SETBIT", base + "claimed", std::to_string(n), "1"}).ok);
+  }
+  RoomCounters a = TickStep(local, limits, now);
+  auto b = Sync<RoomCounters>([&](auto done) { redis->Tick(caller_, limits, now, done); });
+  ASSERT_TRUE(b.ok) << b.error;
+  ASSERT_EQ(a.serving, b.value.serving);
+  ASSERT_GT(a.serving, kClaimWindow + 20) << "the invitation laps slots 1..20";
+  std::vector<uint64_t> numbers = {kClaimWindow - 3,  kClaimWindow - 1, kClaimWindow,
+                                   kClaimWindow + 1,  kClaimWindow + 7, kClaimWindow + 20,
+                                   kClaimWindow + 21, kClaimWindow + 1, 5,
+                                   kClaimWindow - 3};
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    ClaimOutcome x = ClaimStep(local, limits, now, numbers[i]);
+    auto y = Sync<ClaimOutcome>(
+        [&](auto done) { redis->Claim(caller_, limits, now, numbers[i], done); });
+    ASSERT_TRUE(y.ok) << y.error;
+    EXPECT_EQ(x.admitted, y.value.admitted) << "number " << numbers[i];
+    EXPECT_EQ(x.reused, y.value.reused) << "number " << numbers[i];
+    ExpectSameCounters(x.counters, y.value.counters, static_cast<int>(i));
+  }
+  EXPECT_TRUE(ClaimStep(local, limits, now, 5).reused) << "below the low-water mark";
+  EXPECT_TRUE(ClaimStep(local, limits, now, kClaimWindow + 1).reused) << "claimed once";
+  EXPECT_EQ(local.admitted_total, 7u);
+}
+
 TEST_F(RedisRoomStoreTest, MarkRecordsTicketsOnce) {
   auto redis = MakeStore("marks");
   RoomLimits limits;
