@@ -70,9 +70,11 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
     j["progress"] = v.progress;
     j["message"] = QueuePage::PositionMessage(v.position, language);
     if (v.awaiting_draw) AwaitingDrawJson(v, language, &j);
-    if (v.notice != RoomNotice::kNone) {  // no place held: a used ticket, an ended session
-      j["position"] = nullptr;
-      j["estimated_wait_seconds"] = nullptr;
+    if (v.notice != RoomNotice::kNone) {  // a used ticket, an ended session
+      if (v.position == 0) {              // no place held (until the visitor reloads)
+        j["position"] = nullptr;
+        j["estimated_wait_seconds"] = nullptr;
+      }
       j["notice"] = RoomNoticeCode(v.notice);
       j["message"] = RoomNoticeText(v.notice, language);
     }

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "common/time_source.h"
+#include "queue/queue_reply.h"
 #include "queue/room_visit.h"
 
 namespace tidegate::queue {
@@ -92,7 +93,13 @@ TEST_F(RoomVisitIntegrityTest, AReplayedInvitedTicketGetsTheQueuePageNeverASecon
       EXPECT_EQ(again.set_cookies.size(), 1u) << "the wait cookie is cleared";
     }
   }
-  EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kTicketReused), 6u);
+  Visit again = Evaluate(wait);
+  Reply json = QueuedReply(*room_, again, pages::Language::kEnglish, true, "/", wr_->NowMs());
+  EXPECT_NE(json.body.find("\"notice\":\"ticket_used\""), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"position\":null"), std::string::npos) << json.body;
+  Reply page = QueuedReply(*room_, again, pages::Language::kEnglish, false, "/", wr_->NowMs());
+  EXPECT_NE(page.body.find("already been used to enter the shop"), std::string::npos);
+  EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kTicketReused), 7u);
   EXPECT_EQ(room_->runtime->store().Snapshot().active, 1);
 }
 
@@ -131,6 +138,9 @@ TEST_F(RoomVisitIntegrityTest, AnEndedSessionsPassIsRefusedEvenWhenRemembered) {
   EXPECT_NE(refused.set_cookies[0].find("tg_pass_shop=;"), std::string::npos)
       << "the old pass is cleared first: " << refused.set_cookies[0];
   EXPECT_FALSE(CookieSet(refused, "tg_wait_shop").empty()) << "a ticket";
+  Reply json = QueuedReply(*room_, refused, pages::Language::kFrench, true, "/", wr_->NowMs());
+  EXPECT_NE(json.body.find("\"notice\":\"session_ended\""), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"position\":1"), std::string::npos) << "its new place " << json.body;
   EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kSessionEnded), 1u);
   EXPECT_EQ(store.Snapshot().active, 1) << "the other shopper only";
 }
