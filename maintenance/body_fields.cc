@@ -1,5 +1,7 @@
 #include "maintenance/body_fields.h"
 
+#include <cctype>
+
 #include "maintenance/json_fields.h"
 #include "maintenance/multipart_fields.h"
 #include "maintenance/request_fields.h"
@@ -33,6 +35,22 @@ void ReadForm(std::string_view rest, bool complete,
     FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), &value);
     out->emplace_back(std::move(key), std::move(value));
   }
+}
+
+// A charset parameter other than UTF-8 or an ASCII superset read byte for
+// byte (an origin decoding UTF-16 would see other fields than the gate).
+bool ReadableCharset(std::string_view content_type) {
+  std::string lower(content_type);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  size_t at = lower.find("charset=");
+  if (at == std::string::npos) return true;
+  std::string_view value = std::string_view(lower).substr(at + 8);
+  value = value.substr(0, value.find_first_of("; \t"));
+  if (!value.empty() && value.front() == '"') value = value.substr(1, value.find('"', 1) - 1);
+  for (std::string_view ok : {"utf-8", "utf8", "us-ascii", "iso-8859-1", "latin1"}) {
+    if (value == ok) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -69,6 +87,10 @@ BodyFields::BodyFields(BodyKind kind, std::string body, bool complete) : complet
 
 void BodyFields::Parse(const std::string* content_type, std::string body) {
   kind_ = BodyKindOf(content_type);
+  if (content_type != nullptr && !ReadableCharset(*content_type)) {
+    readable_ = false;
+    return;
+  }
   switch (kind_) {
     case BodyKind::kForm:
       ReadForm(body, complete_, &fields_);

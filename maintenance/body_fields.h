@@ -20,7 +20,8 @@
 //
 // Undecided: the gate cannot tell whether the request is the feature when
 // the body is not readable (no or another Content-Type, text/plain, a
-// Content-Encoding, a JSON or multipart body that does not parse strictly)
+// Content-Encoding, a charset other than UTF-8/ASCII/Latin-1, a JSON or
+// multipart body that does not parse strictly)
 // or when a rule's fields were not all found in a body cut at the bound.
 // readable() and complete() let the matcher say so; the feature's
 // on_undecided then decides (config::FeatureConfig).

@@ -98,6 +98,13 @@ TEST(BodyFieldsTest, ReadableByContentTypeAndEncoding) {
   EXPECT_FALSE(BodyFields(&plain, nullptr, "a=b", true).readable());
   EXPECT_FALSE(BodyFields(&form, &gzip, "a=b", true).readable());
   EXPECT_TRUE(BodyFields(&form, &identity, "a=b", true).FormHas("a", "b"));
+  // A charset the gate does not read byte for byte (UTF-16 …) is not readable.
+  std::string utf16 = "application/x-www-form-urlencoded; charset=UTF-16";
+  std::string quoted = "application/json; charset=\"utf-32\"";
+  std::string utf8 = "application/x-www-form-urlencoded; Charset=UTF-8";
+  EXPECT_FALSE(BodyFields(&utf16, nullptr, "a=b", true).readable());
+  EXPECT_FALSE(BodyFields(&quoted, nullptr, "{}", true).readable());
+  EXPECT_TRUE(BodyFields(&utf8, nullptr, "a=b", true).FormHas("a", "b"));
   EXPECT_TRUE(BodyFields(nullptr, nullptr, "", true).readable());  // no body, no fields
   EXPECT_FALSE(BodyFields(nullptr, nullptr, "", false).readable());
 }
