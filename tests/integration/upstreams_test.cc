@@ -139,6 +139,31 @@ TEST_F(UpstreamsTest, NameThatDoesNotResolveAtStartIsAConfigErrorWithItsPlace) {
   EXPECT_NE(error.find("no-such-host.invalid"), std::string::npos) << error;
 }
 
+// On SIGHUP a name that no longer resolves fails the reload (its place
+// named in the error log); the running configuration, with its last good
+// address, keeps serving. A reload that works keeps the pool serving too.
+TEST_F(UpstreamsTest, ReloadWithAnUnresolvableNameKeepsTheLastGoodConfiguration) {
+  shop_ = StartDemoShopOrFail(dir_);
+  ASSERT_TRUE(shop_);
+  std::string servers = "[\"localhost:" + std::to_string(shop_->port()) + "\"]";
+  StartProxy(shop_->port(), {}, {{"servers", servers}});
+  ASSERT_TRUE(Started());
+  ExpectServes("/");
+
+  ASSERT_TRUE(tidegate_->RewriteConfig(
+      ProxyConfig(shop_->port(), {}, {{"servers", "[\"no-such-host.invalid:80\"]"}})));
+  ASSERT_TRUE(tidegate_->Reload());
+  ASSERT_TRUE(WaitMetric("tidegate_config_reloads_total{result=\"failed\"}", 1));
+  ExpectServes("/");
+  EXPECT_NE(tidegate_->Stderr().find("upstream.servers[0]"), std::string::npos)
+      << tidegate_->Stderr();
+
+  ASSERT_TRUE(tidegate_->RewriteConfig(ProxyConfig(shop_->port(), {}, {{"servers", servers}})));
+  ASSERT_TRUE(tidegate_->Reload());
+  ASSERT_TRUE(WaitMetric("tidegate_config_reloads_total{result=\"ok\"}", 1));
+  ExpectServes("/");
+}
+
 // Origin "A" answers 500 on /healthz while `sick`; "B" is always well. Both
 // tag their answers so the test sees who served.
 ScriptedOrigin::Script TaggedOrigin(std::string tag, std::atomic<bool>* sick) {
