@@ -8,9 +8,10 @@
 // the head only (the core drops the body). Answered by Answerer::kBuiltin,
 // with Cache-Control: no-store. The answer does not depend on the origin,
 // so it works when the origin is down. The route is public: it names no
-// file, path or address of the host (operators read those in GET /v1/state). The factory is
-// immutable and shared by all workers; its filter answers every request it is given (the router
-// gives it only /.tidegate/health).
+// file, path or address of the host (operators read those in GET
+// /v1/state). The factory is immutable and shared by all workers; its
+// filter answers every request it is given (the router gives it only
+// /.tidegate/health).
 #pragma once
 
 #include <chrono>
