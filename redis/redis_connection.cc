@@ -187,6 +187,7 @@ void RedisConnection::OnDisconnect(const redisAsyncContext* ac, int /*status*/) 
 
 void RedisConnection::Lost(const std::string& reason) {
   connected_ = false;
+  blocked_until_ = {};
   evtimer_del(drop_timer_);  // meant for the connection that is gone
   if (closing_) return;
   if (on_status_) on_status_(false, options_.name + ": " + reason);
@@ -271,7 +272,14 @@ RedisConnection::Pending* RedisConnection::Send(const std::vector<std::string>& 
     return nullptr;
   }
   p->timer = evtimer_new(base_, &RedisConnection::OnCommandTimeout, p);
-  timeval tv = ToTimeval(timeout);
+  // Redis answers a connection's commands in order: one sent behind a
+  // command that may block on the server (WAIT) starts its own clock when
+  // that one's time is up, so it is not timed out for waiting in line. A
+  // frozen server is still caught by the earliest pending command's timer.
+  auto now = std::chrono::steady_clock::now();
+  auto deadline = std::max(now, blocked_until_) + timeout;
+  if (timeout > options_.timeout) blocked_until_ = std::max(blocked_until_, deadline);
+  timeval tv = ToTimeval(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
   evtimer_add(p->timer, &tv);
   pending_[p->id] = std::move(pending);
   return p;

@@ -101,7 +101,8 @@ class RedisConnection {
 
   void Command(const std::vector<std::string>& args, ReplyCallback done);
   // The same with its own timeout instead of Options::timeout (WAIT, which
-  // blocks on the server for up to its own timeout).
+  // blocks on the server for up to its own timeout). Commands sent after one
+  // with a longer timeout count their own timeout from the end of that one's.
   void Command(const std::vector<std::string>& args, ReplyCallback done,
                std::chrono::milliseconds timeout);
 
@@ -168,6 +169,9 @@ class RedisConnection {
   event* drop_timer_ = nullptr;  // DropSoon(): a drop decided inside a hiredis callback
   std::string drop_soon_reason_;
   std::unique_ptr<SentinelResolver> resolver_;  // set with Options::sentinels
+  // When the last command sent with a longer timeout than Options::timeout
+  // may still hold the connection (see Send).
+  std::chrono::steady_clock::time_point blocked_until_{};
   config::Address current_;
   std::chrono::milliseconds backoff_{0};
   std::minstd_rand random_;

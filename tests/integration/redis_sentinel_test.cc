@@ -202,6 +202,58 @@ class RedisSentinelTest : public ::testing::Test {
     return 0;
   }
 
+  // Primary, two replicas, three sentinels agreeing on a quorum, then
+  // tidegate with [state].sentinels, its store healthy.
+  void StartCluster() {
+    ASSERT_TRUE(Launch(&primary_, "primary", 0, ""));
+    for (int i = 0; i < 2; ++i) {
+      ASSERT_TRUE(Launch(&replicas_[i], "replica" + std::to_string(i), primary_.port, ""));
+    }
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          return Resp(primary_.port, "INFO replication").find("connected_slaves:2") !=
+                 std::string::npos;
+        },
+        15s))
+        << Resp(primary_.port, "INFO replication");
+    // Connected is not enough: WAIT counts replicas once their first sync is done.
+    for (const Node& r : replicas_) {
+      ASSERT_TRUE(WaitFor(
+          [&] {
+            return Resp(r.port, "INFO replication").find("master_link_status:up") !=
+                   std::string::npos;
+          },
+          15s))
+          << Resp(r.port, "INFO replication");
+    }
+    std::string monitor = "sentinel monitor " + std::string(kMaster) + " 127.0.0.1 " +
+                          std::to_string(primary_.port) +
+                          " 2\n"
+                          "sentinel down-after-milliseconds tg 1000\n"
+                          "sentinel failover-timeout tg 3000\n"
+                          "sentinel parallel-syncs tg 2\n";
+    for (int i = 0; i < 3; ++i) {
+      ASSERT_TRUE(Launch(&sentinels_[i], "sentinel" + std::to_string(i), 0, monitor));
+    }
+    // Sentinels find each other through the primary's hello channel (every 2 s).
+    ASSERT_TRUE(WaitFor(
+        [&] {
+          for (const Node& s : sentinels_) {
+            if (Resp(s.port, "SENTINEL ckquorum tg").rfind("+OK 3 usable", 0) != 0) return false;
+          }
+          return true;
+        },
+        30s))
+        << Resp(sentinels_[0].port, "SENTINEL ckquorum tg");
+
+    TidegateOptions options;
+    options.config = Config();
+    tidegate_ = StartTidegateOrFail(dir_, options);
+    ASSERT_TRUE(tidegate_);
+    ASSERT_TRUE(WaitFor([&] { return State()["store"]["healthy"] == true; }, 10s))
+        << State().dump();
+  }
+
   TempDir dir_;
   std::unique_ptr<ScriptedOrigin> origin_;
   Node primary_;
@@ -211,42 +263,8 @@ class RedisSentinelTest : public ::testing::Test {
 };
 
 TEST_F(RedisSentinelTest, PrimaryKilledUnderLoadNothingAcknowledgedIsLost) {
-  ASSERT_TRUE(Launch(&primary_, "primary", 0, ""));
-  for (int i = 0; i < 2; ++i) {
-    ASSERT_TRUE(Launch(&replicas_[i], "replica" + std::to_string(i), primary_.port, ""));
-  }
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        return Resp(primary_.port, "INFO replication").find("connected_slaves:2") !=
-               std::string::npos;
-      },
-      15s))
-      << Resp(primary_.port, "INFO replication");
-  std::string monitor = "sentinel monitor " + std::string(kMaster) + " 127.0.0.1 " +
-                        std::to_string(primary_.port) +
-                        " 2\n"
-                        "sentinel down-after-milliseconds tg 1000\n"
-                        "sentinel failover-timeout tg 3000\n"
-                        "sentinel parallel-syncs tg 2\n";
-  for (int i = 0; i < 3; ++i) {
-    ASSERT_TRUE(Launch(&sentinels_[i], "sentinel" + std::to_string(i), 0, monitor));
-  }
-  // Sentinels find each other through the primary's hello channel (every 2 s).
-  ASSERT_TRUE(WaitFor(
-      [&] {
-        for (const Node& s : sentinels_) {
-          if (Resp(s.port, "SENTINEL ckquorum tg").rfind("+OK 3 usable", 0) != 0) return false;
-        }
-        return true;
-      },
-      30s))
-      << Resp(sentinels_[0].port, "SENTINEL ckquorum tg");
-
-  TidegateOptions options;
-  options.config = Config();
-  tidegate_ = StartTidegateOrFail(dir_, options);
-  ASSERT_TRUE(tidegate_);
-  ASSERT_TRUE(WaitFor([&] { return State()["store"]["healthy"] == true; }, 10s)) << State().dump();
+  StartCluster();
+  if (HasFatalFailure()) return;
 
   // Shop load: new visitors through the room, on their own thread.
   std::atomic<bool> stop{false};
@@ -355,6 +373,48 @@ TEST_F(RedisSentinelTest, PrimaryKilledUnderLoadNothingAcknowledgedIsLost) {
             << " s after the kill; shop " << shop_ok.load() << " ok, " << shop_5xx.load()
             << " 5xx, " << shop_failed.load() << " failed\n";
   EXPECT_TRUE(tidegate_->process().Running()) << tidegate_->Stderr();
+  EXPECT_EQ(tidegate_->Stop(10s), 0) << tidegate_->Stderr();
+}
+
+// A planned failover (SENTINEL FAILOVER): the old primary stays up and
+// becomes a replica. tidegate hears +switch-master and moves its store
+// connections at once; changes are accepted again within 15 s and land on
+// the new primary.
+TEST_F(RedisSentinelTest, PlannedFailoverIsFollowedWhileTheOldPrimaryStaysUp) {
+  StartCluster();
+  if (HasFatalFailure()) return;
+  HttpMessage before = Call(tidegate_->admin_port(), "PUT", "/v1/features/f0/maintenance");
+  ASSERT_EQ(before.status, 200) << before.body;
+
+  ASSERT_EQ(Resp(sentinels_[0].port, "SENTINEL failover tg"), "+OK\r\n");
+  uint16_t promoted = 0;
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        promoted = CurrentPrimary();
+        return promoted != 0 && promoted != primary_.port;
+      },
+      20s));
+  auto switched = Clock::now();
+  bool accepted = false;
+  while (!accepted && Clock::now() - switched < 15s) {
+    HttpMessage m = Call(tidegate_->admin_port(), "PUT", "/v1/features/f1/maintenance");
+    accepted = m.ok && m.status == 200;
+    if (!accepted) std::this_thread::sleep_for(200ms);
+  }
+  ASSERT_TRUE(accepted) << tidegate_->Stderr();
+  std::string stored = Resp(promoted, "GET tidegate:{admin}:state");
+  EXPECT_NE(stored.find("\"f0\""), std::string::npos) << stored;
+  EXPECT_NE(stored.find("\"f1\""), std::string::npos) << stored;
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return tidegate_->Stderr().find("Sentinel announced a new primary for \"tg\"") !=
+               std::string::npos;
+      },
+      5s))
+      << tidegate_->Stderr();
+  Json state = State();
+  EXPECT_EQ(state["features"]["f0"]["under_maintenance"], true) << state.dump();
+  EXPECT_EQ(state["features"]["f1"]["under_maintenance"], true) << state.dump();
   EXPECT_EQ(tidegate_->Stop(10s), 0) << tidegate_->Stderr();
 }
 
