@@ -60,7 +60,8 @@ bool AdminRuntime::Reconfigure(std::shared_ptr<const config::Config> config, std
       (before.redis ? before.redis->text : "") != (after.redis ? after.redis->text : "") ||
       before.redis_timeout != after.redis_timeout ||
       before.resync_interval != after.resync_interval ||
-      SentinelText(before) != SentinelText(after);
+      SentinelText(before) != SentinelText(after) ||
+      before.sentinel_password != after.sentinel_password;
   config_ = std::move(config);
   if (!server_->Reconfigure(config_->admin, error)) return false;
   if (state_changed) {

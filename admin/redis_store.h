@@ -72,7 +72,8 @@ struct RedisStoreOptions {
   // Redis Sentinel: when non-empty, `address` is unused (docs/state.md).
   std::vector<config::Address> sentinels;
   std::string master_name;
-  int wait_replicas = 0;  // 0 = changes are not WAITed for
+  std::string sentinel_password;  // AUTH on the sentinels ("" = none)
+  int wait_replicas = 0;          // 0 = changes are not WAITed for
   std::chrono::milliseconds wait_timeout{500};
 
   static RedisStoreOptions FromConfig(const config::StateConfig& state);

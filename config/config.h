@@ -94,6 +94,7 @@ struct StateConfig {
   // `master_name` is found through them instead of `redis`.
   std::vector<Address> sentinels;  // IP literal + port
   std::string master_name;         // required with sentinels
+  std::string sentinel_password;   // from sentinel_password_file; "" = no AUTH
   int wait_replicas = 0;           // WAIT after operator changes; default 1 with sentinels
   Duration wait_timeout{500};
 };

@@ -1,9 +1,28 @@
 // [state]: where room counters and operator switches live.
 #include "config/address_list.h"
+#include "config/file_checks.h"
 #include "config/sections.h"
 
 namespace tidegate::config {
 namespace {
+
+// sentinel_password_file: the sentinels' `requirepass`, sent with AUTH.
+void ReadSentinelPassword(TableReader& state, bool has_sentinels, StateConfig* out) {
+  std::string path;
+  if (!state.ReadString("sentinel_password_file", &path)) return;
+  const toml::node& node = *state.table()->get("sentinel_password_file");
+  if (!has_sentinels)
+    return state.Error(node, "sentinel_password_file", "is used only with sentinels");
+  path = ResolvePath(FolderOf(node), path);
+  std::string error;
+  std::optional<std::string> secret = ReadWholeFile(path, &error);
+  if (!secret) return state.Error(node, "sentinel_password_file", error);
+  while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) secret->pop_back();
+  if (secret->empty()) {
+    return state.Error(node, "sentinel_password_file", "\"" + path + "\" is empty");
+  }
+  out->sentinel_password = std::move(*secret);
+}
 
 // sentinels, master_name, wait_replicas, wait_timeout (docs/state.md).
 void ReadSentinelKeys(TableReader& state, Diagnostics* diagnostics, bool has_sentinels,
@@ -26,6 +45,7 @@ void ReadSentinelKeys(TableReader& state, Diagnostics* diagnostics, bool has_sen
   } else if (name != nullptr) {
     state.Error(*name, "master_name", "is used only with sentinels");
   }
+  ReadSentinelPassword(state, has_sentinels, out);
   out->wait_replicas = has_sentinels ? 1 : 0;
   state.ReadInt("wait_replicas", 0, 16, &out->wait_replicas);
   state.ReadDuration("wait_timeout", Duration(1), Duration(60'000), &out->wait_timeout);

@@ -227,6 +227,7 @@ void RoomRegistry::Configure(const config::StateConfig& state, int workers) {
     options.timeout = std::chrono::milliseconds(state.redis_timeout.count());
     options.sentinels = state.sentinels;  // Sentinel: follows the primary
     options.master_name = state.master_name;
+    options.sentinel_password = state.sentinel_password;
     options.name = "redis (rooms)";
     links_ = std::make_unique<RedisRoomLinks>(std::move(options), workers);
   }

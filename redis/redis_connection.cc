@@ -61,7 +61,8 @@ RedisConnection::RedisConnection(event_base* base, Options options, StatusCallba
   drop_timer_ = evtimer_new(base_, &RedisConnection::OnDeferredDrop, this);
   if (!options_.sentinels.empty()) {
     resolver_ = std::make_unique<SentinelResolver>(
-        base_, SentinelOptions{options_.sentinels, options_.master_name, options_.timeout});
+        base_, SentinelOptions{options_.sentinels, options_.master_name, options_.timeout,
+                               options_.sentinel_password});
   } else {
     current_ = options_.address;
   }

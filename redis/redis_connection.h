@@ -82,6 +82,7 @@ class RedisConnection {
     // of `master_name` is asked of these before every connection attempt.
     std::vector<config::Address> sentinels;
     std::string master_name;
+    std::string sentinel_password;  // AUTH on the sentinels ("" = none)
   };
   using ReplyCallback = std::function<void(RedisResult)>;
   using MessageCallback = std::function<void(const std::string& payload)>;

@@ -60,6 +60,18 @@ bool ResolvePrimaryBlocking(const SentinelOptions& options, config::Address* out
       continue;
     }
     redisSetTimeout(c, tv);
+    if (!options.password.empty()) {
+      auto* auth = static_cast<redisReply*>(redisCommand(c, "AUTH %s", options.password.c_str()));
+      std::string why = auth == nullptr                   ? std::string(c->errstr)
+                        : auth->type == REDIS_REPLY_ERROR ? std::string(auth->str, auth->len)
+                                                          : "";
+      if (auth != nullptr) freeReplyObject(auth);
+      if (!why.empty()) {
+        Append(&errors, prefix + "AUTH: " + why);
+        redisFree(c);
+        continue;
+      }
+    }
     auto* r = static_cast<redisReply*>(
         redisCommand(c, "SENTINEL get-master-addr-by-name %s", options.master_name.c_str()));
     std::string why;
@@ -142,17 +154,24 @@ void SentinelResolver::Try() {
   probe_ = std::make_unique<RedisConnection>(
       base_, c, [this, attempt](bool up, const std::string& error) {
         if (!up) return Settle(attempt, false, {}, error);
-        probe_->Command({"SENTINEL", "get-master-addr-by-name", options_.master_name},
-                        [this, attempt](RedisResult result) {
-                          config::Address primary;
-                          std::string why = result.error;
-                          bool ok =
-                              result.ok && PrimaryFromSentinelReply(
-                                               result.reply, options_.master_name, &primary, &why);
-                          Settle(attempt, ok, primary, ok ? "" : why);
-                        });
+        if (options_.password.empty()) return Ask(attempt);
+        probe_->Command({"AUTH", options_.password}, [this, attempt](RedisResult result) {
+          if (!result.ok) return Settle(attempt, false, {}, "AUTH: " + result.error);
+          Ask(attempt);
+        });
       });
   probe_->Start();
+}
+
+void SentinelResolver::Ask(uint64_t attempt) {
+  probe_->Command({"SENTINEL", "get-master-addr-by-name", options_.master_name},
+                  [this, attempt](RedisResult result) {
+                    config::Address primary;
+                    std::string why = result.error;
+                    bool ok = result.ok && PrimaryFromSentinelReply(
+                                               result.reply, options_.master_name, &primary, &why);
+                    Settle(attempt, ok, primary, ok ? "" : why);
+                  });
 }
 
 void SentinelResolver::Settle(uint64_t attempt, bool ok, const config::Address& primary,
@@ -207,11 +226,21 @@ void SentinelWatcher::Open() {
       if (!evtimer_pending(rotate_, nullptr)) evtimer_add(rotate_, &tv);
       return;
     }
-    subscriber_->Subscribe(
-        "+switch-master", [this](const std::string& payload) { OnMessage(payload); },
-        [this](RedisResult result) { subscribed_ = result.ok; });
+    if (options_.password.empty()) return Subscribe();
+    subscriber_->Command({"AUTH", options_.password}, [this](RedisResult result) {
+      if (result.ok) return Subscribe();
+      // A wrong password: listen on the next sentinel, after the pause.
+      timeval tv = ToTimeval(kRotateDelay);
+      if (!evtimer_pending(rotate_, nullptr)) evtimer_add(rotate_, &tv);
+    });
   });
   subscriber_->Start();
+}
+
+void SentinelWatcher::Subscribe() {
+  subscriber_->Subscribe(
+      "+switch-master", [this](const std::string& payload) { OnMessage(payload); },
+      [this](RedisResult result) { subscribed_ = result.ok; });
 }
 
 void SentinelWatcher::OnRotate(evutil_socket_t, short, void* arg) {

@@ -13,6 +13,8 @@
 //   next one when that one is lost) and reports the new primary of
 //   master_name the moment Sentinel announces it, so an owner can drop
 //   connections to a primary that is still alive but no longer primary.
+// * With a password (the sentinels' requirepass), every sentinel connection
+//   sends AUTH first.
 //
 // Addresses returned by the sentinels must be IP literals (tidegate never
 // resolves names: `sentinel resolve-hostnames` must stay off).
@@ -41,6 +43,7 @@ struct SentinelOptions {
   std::vector<config::Address> sentinels;  // IP literal + port each
   std::string master_name;
   std::chrono::milliseconds timeout{250};  // per sentinel: connect + answer
+  std::string password;                    // sent with AUTH first when not empty
 };
 
 // Turns the reply to SENTINEL get-master-addr-by-name ([ip, port], or nil for
@@ -72,6 +75,7 @@ class SentinelResolver {
  private:
   static void OnStep(evutil_socket_t, short, void* arg);
   void Try();
+  void Ask(uint64_t attempt);  // SENTINEL get-master-addr-by-name on probe_
   void Settle(uint64_t attempt, bool ok, const config::Address& primary, const std::string& error);
   void Arm();
 
@@ -105,6 +109,7 @@ class SentinelWatcher {
  private:
   static void OnRotate(evutil_socket_t, short, void* arg);
   void Open();
+  void Subscribe();  // after AUTH when there is a password
   void OnMessage(const std::string& payload);
 
   event_base* base_;

@@ -3,6 +3,8 @@
 // and the errors that name file:line:col and key.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+
 #include "tests/unit/config/test_helpers.h"
 
 namespace tidegate::config::testing {
@@ -83,6 +85,29 @@ master_name = "m"
   EXPECT_TRUE(HasError(range, "state.wait_replicas", "")) << AllErrors(range);
   EXPECT_TRUE(HasError(range, "state.wait_timeot", "did you mean \"wait_timeout\""))
       << AllErrors(range);
+}
+
+TEST(StateSentinelTest, PasswordFileIsReadAndRefusedWithoutSentinels) {
+  std::string path = ::testing::TempDir() + "sentinel_password";
+  {
+    std::FILE* f = std::fopen(path.c_str(), "w");
+    ASSERT_NE(f, nullptr);
+    std::fputs("s3cret\n", f);
+    std::fclose(f);
+  }
+  LoadResult result = LoadWithMinimal(
+      "[state]\nbackend = \"redis\"\nsentinels = [\"127.0.0.1:26379\"]\nmaster_name = \"m\"\n"
+      "sentinel_password_file = \"" +
+      path + "\"\n");
+  ASSERT_TRUE(result.errors.empty()) << AllErrors(result);
+  EXPECT_EQ(result.config->state.sentinel_password, "s3cret");
+  LoadResult stray = LoadWithMinimal("[state]\nsentinel_password_file = \"" + path + "\"\n");
+  EXPECT_TRUE(HasError(stray, "state.sentinel_password_file", "only with sentinels"))
+      << AllErrors(stray);
+  LoadResult missing = LoadWithMinimal(
+      "[state]\nbackend = \"redis\"\nsentinels = [\"127.0.0.1:26379\"]\nmaster_name = \"m\"\n"
+      "sentinel_password_file = \"/nonexistent/pw\"\n");
+  EXPECT_TRUE(HasError(missing, "state.sentinel_password_file", "")) << AllErrors(missing);
 }
 
 }  // namespace

@@ -313,6 +313,24 @@ TEST_F(SentinelResolverTest, WatcherReportsSwitchMasterForItsMasterOnly) {
   EXPECT_TRUE(watcher.subscribed());
 }
 
+TEST_F(SentinelResolverTest, PasswordIsSentWithAuthFirst) {
+  FakeRedis sentinel(Replies{{"AUTH", "+OK\r\n"}, {"SENTINEL", MasterAt(6381)}});
+  FakeRedis refusing(Replies{{"AUTH", "-WRONGPASS invalid username-password pair\r\n"}});
+  SentinelResolver resolver(base_, {{refusing.address(), sentinel.address()}, "tg", 500ms, "pw"});
+  Outcome out = Resolve(resolver);
+  ASSERT_TRUE(out.ok) << out.error;
+  EXPECT_EQ(out.primary.port, 6381);
+  EXPECT_EQ(sentinel.commands("AUTH"), 1);
+  EXPECT_EQ(refusing.commands("SENTINEL"), 0) << "nothing asked after a refused AUTH";
+  config::Address primary;
+  std::string error;
+  EXPECT_FALSE(ResolvePrimaryBlocking({{refusing.address()}, "tg", 500ms, "pw"}, &primary, &error));
+  EXPECT_NE(error.find("AUTH: WRONGPASS"), std::string::npos) << error;
+  ASSERT_TRUE(ResolvePrimaryBlocking({{sentinel.address()}, "tg", 500ms, "pw"}, &primary, &error))
+      << error;
+  EXPECT_EQ(sentinel.commands("AUTH"), 2);
+}
+
 TEST(SentinelReplyTest, ParsesTheAddressOrSaysWhy) {
   RedisReply ok;
   ok.type = RedisReply::Type::kArray;
