@@ -109,6 +109,13 @@ struct StateConfig {
   StoreFailureMode on_failure = StoreFailureMode::kLocal;
   Duration redis_timeout{250};      // per command
   Duration resync_interval{1'000};  // full state re-read, heals lost pub/sub messages
+  // Redis Sentinel (docs/state.md): when `sentinels` is set, the primary of
+  // `master_name` is found through them instead of `redis`.
+  std::vector<Address> sentinels;  // IP literal + port
+  std::string master_name;         // required with sentinels
+  std::string sentinel_password;   // from sentinel_password_file; "" = no AUTH
+  int wait_replicas = 0;           // WAIT after operator changes; default 1 with sentinels
+  Duration wait_timeout{500};
 };
 
 enum class AdminRole { kViewer, kOperator };
