@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "app/admin_control_plane.h"
+#include "app/binary_upgrade.h"
 #include "app/filter_chain.h"
 #include "common/time_source.h"
 #include "config/loader.h"
@@ -32,7 +33,8 @@ constexpr char kUsage[] =
     "  --check            validate the configuration, print every error, exit 0 or 1\n"
     "  --version          print the version and exit\n"
     "\n"
-    "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT drain and exit.\n";
+    "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT drain and exit,\n"
+    "SIGUSR2 starts the binary again and hands it the listening sockets (binary upgrade).\n";
 
 int UsageError(const std::string& message) {
   fprintf(stderr, "tidegate: %s\n\n%s", message.c_str(), kUsage);
@@ -132,7 +134,16 @@ int main(int argc, char** argv) {
   tidegate::app::AdminControlPlane admin(&runtime_state, &health, &filters.rooms(),
                                          &filters.banner_stats(),
                                          &filters.maintenance_stats());  // outlives the server
+  // SIGUSR2 (docs/operations.md, "Binary upgrade"); a process started by
+  // one first takes the listening sockets its predecessor hands over.
+  tidegate::app::BinaryUpgrade upgrade(std::vector<std::string>(argv, argv + argc));
+  std::string upgrade_error;
+  if (!upgrade.ReceiveFromPrevious(&upgrade_error)) {
+    fprintf(stderr, "tidegate: %s\n", upgrade_error.c_str());
+    return 1;
+  }
   tidegate::proxy::Server server(source, filters, &admin);
+  server.SetUpgradeAgent(&upgrade);
   int status = server.Run(config);
   // The rooms' Redis connections live on the workers' event loops: close
   // them now that the workers are joined, before ~Server frees the loops.

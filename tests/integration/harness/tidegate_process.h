@@ -38,6 +38,7 @@ struct TidegateOptions {
   std::optional<long> max_open_files;  // RLIMIT_NOFILE for the child
   std::chrono::milliseconds ready_timeout{20000};
   std::string name = "tidegate";  // log file stem
+  std::string binary;             // the executable; "" = TidegateBinary()
 };
 
 class TidegateProcess {
