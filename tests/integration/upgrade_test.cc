@@ -9,7 +9,9 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/un.h>
 #include <sys/wait.h>
 
 #include <chrono>
@@ -20,6 +22,8 @@
 #include <thread>
 
 #include "tests/integration/harness/proxy_fixture.h"
+#include "tests/integration/harness/test_certs.h"
+#include "tests/integration/harness/tls_client.h"
 
 namespace tidegate::itest {
 namespace {
@@ -85,6 +89,23 @@ bool WriteScript(const std::string& path, const std::string& body) {
   return ok && chmod(tmp.c_str(), 0755) == 0 && rename(tmp.c_str(), path.c_str()) == 0;
 }
 
+// GET `path` over the unix socket at `socket_path`; the status or -1.
+int UnixStatus(const std::string& socket_path, const std::string& path) {
+  int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  if (fd < 0 || socket_path.size() >= sizeof(sun.sun_path)) return -1;
+  memcpy(sun.sun_path, socket_path.data(), socket_path.size());
+  if (connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) != 0) {
+    close(fd);
+    return -1;
+  }
+  RawConnection conn(fd);
+  conn.Send(Get(path));
+  HttpMessage r = ReadResponse(conn, Within(milliseconds(10000)));
+  return r.ok ? r.status : -1;
+}
+
 class UpgradeTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -117,9 +138,15 @@ class UpgradeTest : public ::testing::Test {
     return false;
   }
 
-  void Start(const KeyValues& server_keys = {{"workers", "2"}}) {
+  void Start(const KeyValues& server_keys = {{"workers", "2"}}, const std::string& tail = "",
+             const std::string& admin_listen = "") {
     TidegateOptions options;
-    options.config = ProxyConfig(shop_->port(), server_keys);
+    options.config = ProxyConfig(shop_->port(), server_keys, {}, tail);
+    if (!admin_listen.empty()) {
+      std::string tcp = "listen = \"127.0.0.1:${ADMIN_PORT}\"";
+      options.config.replace(options.config.find(tcp), tcp.size(),
+                             "listen = \"" + admin_listen + "\"");
+    }
     options.binary = binary_;
     tg_ = StartTidegateOrFail(dir_, options);
   }
@@ -165,6 +192,12 @@ TEST_F(UpgradeTest, UpgradeUnderWrkLoadLosesNothing) {
   ASSERT_TRUE(shop_);
   std::future<WrkResult> wrk =
       std::async(std::launch::async, [&] { return RunWrk(tg_->port(), 6); });
+  // The new process runs one worker: it must serve both handed-over
+  // SO_REUSEPORT sockets (a socket nobody accepts from would hang the
+  // connections the kernel queues on it).
+  std::string config = ReadFile(tg_->config_path());
+  config.replace(config.find("workers = 2"), 11, "workers = 1");
+  ASSERT_TRUE(tg_->RewriteConfig(config));
   std::this_thread::sleep_for(seconds(2));
   ASSERT_TRUE(tg_->process().Signal(SIGUSR2));
   ASSERT_TRUE(StderrShows("upgrade.done")) << tg_->Stderr();
@@ -241,6 +274,59 @@ TEST_F(UpgradeTest, FailingNewBinaryLeavesTheOldOneServingAndItCanBeAskedAgain) 
   ASSERT_TRUE(status.has_value());
   EXPECT_EQ(*status, 0);
   EXPECT_EQ(Status(tg_->port()), 200);
+}
+
+TEST_F(UpgradeTest, TlsListenerUnixAdminSocketAndANewAddressAfterTheUpgrade) {
+  CertFiles certs;
+  std::string error;
+  ASSERT_TRUE(MakeCertificate(dir_, "shop", "shop.example", {"shop.example"}, &certs, &error))
+      << error;
+  const std::string tls_tail =
+      "\n[server.tls]\nlisten = [\"127.0.0.1:${TLS_PORT}\"]\n"
+      "certificates = [{ cert = \"" +
+      certs.cert + "\", key = \"" + certs.key + "\" }]\n";
+  Start({{"workers", "2"}}, tls_tail, "unix:${DIR}/admin.sock");
+  ASSERT_TRUE(tg_);
+  ASSERT_TRUE(shop_);
+  const std::string admin_socket = dir_.File("admin.sock");
+  ASSERT_EQ(UnixStatus(admin_socket, "/metrics"), 200);
+  auto tls_get = [&] {
+    TlsClientOptions options;
+    options.sni = "shop.example";
+    std::string e;
+    auto conn = TlsConnection::Connect(tg_->tls_port(), options, &e);
+    if (!conn) return -1;
+    conn->Send(Get("/"));
+    HttpMessage r = ReadResponse(*conn, Within(milliseconds(10000)));
+    return r.ok ? r.status : -1;
+  };
+  ASSERT_EQ(tls_get(), 200);
+
+  // The new process's configuration adds a plain address: it binds that one
+  // and adopts the others.
+  uint16_t extra = FreeLoopbackPort();
+  std::string config = ReadFile(tg_->config_path());
+  std::string listen = "listen = [\"127.0.0.1:" + std::to_string(tg_->port()) + "\"]";
+  ASSERT_NE(config.find(listen), std::string::npos);
+  config.replace(config.find(listen), listen.size(),
+                 "listen = [\"127.0.0.1:" + std::to_string(tg_->port()) +
+                     "\", \"127.0.0.1:" + std::to_string(extra) + "\"]");
+  ASSERT_TRUE(tg_->RewriteConfig(config));
+
+  ASSERT_TRUE(tg_->process().Signal(SIGUSR2));
+  ASSERT_TRUE(StderrShows("upgrade.done")) << tg_->Stderr();
+  successor_ = SuccessorPid();
+  ASSERT_GT(successor_, 0);
+  // 2 workers x (plain + TLS) + the admin socket.
+  EXPECT_NE(tg_->Stderr().find("with 5 listening socket(s)"), std::string::npos) << tg_->Stderr();
+  std::optional<int> status = tg_->process().WaitExit(milliseconds(20000));
+  ASSERT_TRUE(status.has_value());
+  EXPECT_EQ(*status, 0);
+
+  EXPECT_EQ(tls_get(), 200);
+  EXPECT_EQ(Status(tg_->port()), 200);
+  EXPECT_EQ(Status(extra), 200);
+  EXPECT_EQ(UnixStatus(admin_socket, "/metrics"), 200);  // the socket file stayed
 }
 
 }  // namespace
