@@ -1,5 +1,7 @@
 #include "app/binary_upgrade.h"
 
+#include "app/pid_file.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <signal.h>
@@ -79,6 +81,10 @@ bool BinaryUpgrade::ReceiveFromPrevious(std::string* error) {
 }
 
 void BinaryUpgrade::AnnounceServing(proxy::ErrorLog& log) {
+  std::string error;
+  if (!pid_file_.empty() && !WritePidFile(pid_file_, getpid(), &error)) {
+    log.Write(proxy::LogLevel::kError, "server.pid_file", error);
+  }
   if (parent_channel_ < 0) return;
   const pid_t previous = getppid();  // before it may exit
   char byte = kServingByte;

@@ -55,6 +55,9 @@ class BinaryUpgrade : public proxy::UpgradeAgent {
   // failed; the process should then exit 1 (the old one keeps serving).
   bool ReceiveFromPrevious(std::string* error);
   bool started_by_upgrade() const { return parent_channel_ >= 0; }
+  // `tidegate --pid-file`: AnnounceServing() writes this process's pid
+  // there (app/pid_file.h). "" = none.
+  void set_pid_file(std::string path) { pid_file_ = std::move(path); }
 
   // proxy::UpgradeAgent
   proxy::InheritedSockets& inherited() override { return inherited_; }
@@ -80,6 +83,7 @@ class BinaryUpgrade : public proxy::UpgradeAgent {
   std::string exe_path_;
   proxy::InheritedSockets inherited_;
   int parent_channel_ = -1;  // new process: the previous process's channel
+  std::string pid_file_;
 
   // Old process: the upgrade in progress (child_ > 0).
   pid_t child_ = -1;

@@ -27,8 +27,9 @@ class UpgradeAgent {
   virtual InheritedSockets& inherited() = 0;
 
   // Run() calls this once the process serves (control plane and workers
-  // started, adopted sockets accepting): tells the previous process, if
-  // any, that it may stop accepting and drain. No-op on a plain start.
+  // started, adopted sockets accepting), on every start: tells the previous
+  // process, if any, that it may stop accepting and drain (and records this
+  // process as the serving one, e.g. in a pid file).
   virtual void AnnounceServing(ErrorLog& log) = 0;
 
   // SIGUSR2: starts the binary again with the same arguments and hands it

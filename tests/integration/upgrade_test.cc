@@ -124,8 +124,16 @@ class UpgradeTest : public ::testing::Test {
         ADD_FAILURE() << "the new process did not exit on SIGTERM";
         kill(successor_, SIGKILL);
         Reaped(successor_, seconds(5));
+      } else {
+        // It named itself in the pid file, so it removed it at exit.
+        EXPECT_EQ(PidInFile(), -1);
       }
     }
+  }
+
+  pid_t PidInFile() const {
+    std::string text = ReadFile(dir_.File("tidegate.pid"));
+    return text.empty() ? -1 : static_cast<pid_t>(std::stol(text));
   }
 
   static bool Reaped(pid_t pid, milliseconds within) {
@@ -148,6 +156,7 @@ class UpgradeTest : public ::testing::Test {
                              "listen = \"" + admin_listen + "\"");
     }
     options.binary = binary_;
+    options.extra_args = {"--pid-file", dir_.File("tidegate.pid")};
     tg_ = StartTidegateOrFail(dir_, options);
   }
 
@@ -190,6 +199,12 @@ TEST_F(UpgradeTest, UpgradeUnderWrkLoadLosesNothing) {
   Start();
   ASSERT_TRUE(tg_);
   ASSERT_TRUE(shop_);
+  // Written once serving, a moment after the port accepts.
+  auto deadline = Clock::now() + seconds(10);
+  while (PidInFile() != tg_->pid() && Clock::now() < deadline) {
+    std::this_thread::sleep_for(milliseconds(20));
+  }
+  EXPECT_EQ(PidInFile(), tg_->pid());
   std::future<WrkResult> wrk =
       std::async(std::launch::async, [&] { return RunWrk(tg_->port(), 6); });
   // The new process runs one worker: it must serve both handed-over
@@ -208,6 +223,7 @@ TEST_F(UpgradeTest, UpgradeUnderWrkLoadLosesNothing) {
   std::optional<int> status = tg_->process().WaitExit(milliseconds(20000));
   ASSERT_TRUE(status.has_value()) << "the old process did not exit";
   EXPECT_EQ(*status, 0);
+  EXPECT_EQ(PidInFile(), successor_);  // written by the new one, kept by the old one
 
   WrkResult r = wrk.get();
   ASSERT_GT(r.requests, 0) << r.output;
