@@ -124,6 +124,9 @@ pid_t BinaryUpgrade::Spawn(int child_end, std::string* error) const {
   // child_end is never kChildChannelFd (Begin() moved it above 10), so dup2
   // gives the child a descriptor without FD_CLOEXEC.
   posix_spawn_file_actions_adddup2(&actions, child_end, kChildChannelFd);
+  // Not every descriptor of ours is close-on-exec (libevent's outgoing
+  // sockets are not): an inherited upstream socket would never close.
+  posix_spawn_file_actions_addclosefrom_np(&actions, kChildChannelFd + 1);
   posix_spawnattr_t attr;
   posix_spawnattr_init(&attr);
   sigset_t none, defaults;

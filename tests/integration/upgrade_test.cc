@@ -6,6 +6,7 @@
 //
 // tidegate runs from a copy in the test's temp dir, so the test can replace
 // "the binary on disk" the way a deploy does (rename over it).
+#include <dirent.h>
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <sys/prctl.h>
@@ -18,6 +19,8 @@
 #include <cstdio>
 #include <future>
 #include <regex>
+#include <set>
+#include <sstream>
 #include <string>
 #include <thread>
 
@@ -67,6 +70,40 @@ WrkResult RunWrk(uint16_t port, int seconds_to_run) {
     r.non_2xx_3xx = std::stol(m[1]);
   }
   return r;
+}
+
+// Inodes of the sockets `pid` holds ("socket:[N]" → N).
+std::set<std::string> SocketInodes(pid_t pid) {
+  std::set<std::string> out;
+  std::string dir = "/proc/" + std::to_string(pid) + "/fd";
+  DIR* d = opendir(dir.c_str());
+  if (d == nullptr) return out;
+  while (dirent* e = readdir(d)) {
+    char target[256];
+    ssize_t n = readlink((dir + "/" + e->d_name).c_str(), target, sizeof target - 1);
+    if (n <= 0) continue;
+    std::string link(target, static_cast<size_t>(n));
+    if (link.rfind("socket:[", 0) == 0) out.insert(link.substr(8, link.size() - 9));
+  }
+  closedir(d);
+  return out;
+}
+
+// Inodes of every listening TCP socket on the host (/proc/net/tcp{,6}).
+std::set<std::string> ListeningInodes() {
+  std::set<std::string> out;
+  for (const char* file : {"/proc/net/tcp", "/proc/net/tcp6"}) {
+    std::istringstream lines(ReadFile(file));
+    std::string line;
+    std::getline(lines, line);  // header
+    while (std::getline(lines, line)) {
+      std::istringstream f(line);
+      std::string sl, local, remote, state, queues, timer, retr, uid, timeout, inode;
+      f >> sl >> local >> remote >> state >> queues >> timer >> retr >> uid >> timeout >> inode;
+      if (state == "0A") out.insert(inode);
+    }
+  }
+  return out;
 }
 
 bool CopyExecutable(const std::string& from, const std::string& to) {
@@ -214,11 +251,19 @@ TEST_F(UpgradeTest, UpgradeUnderWrkLoadLosesNothing) {
   config.replace(config.find("workers = 2"), 11, "workers = 1");
   ASSERT_TRUE(tg_->RewriteConfig(config));
   std::this_thread::sleep_for(seconds(2));
+  std::set<std::string> old_sockets = SocketInodes(tg_->pid());  // listeners, clients, origin
   ASSERT_TRUE(tg_->process().Signal(SIGUSR2));
   ASSERT_TRUE(StderrShows("upgrade.done")) << tg_->Stderr();
   successor_ = SuccessorPid();
   ASSERT_GT(successor_, 0) << tg_->Stderr();
   EXPECT_NE(successor_, tg_->pid());
+  // The new process shares the listening sockets only: an inherited client
+  // or origin connection would never be closed by the old process.
+  std::set<std::string> listening = ListeningInodes();
+  for (const std::string& inode : SocketInodes(successor_)) {
+    EXPECT_FALSE(old_sockets.count(inode) > 0 && listening.count(inode) == 0)
+        << "the new process holds the old process's connection socket:[" << inode << "]";
+  }
   // The old process drains and exits 0 (drain_timeout is 5 s).
   std::optional<int> status = tg_->process().WaitExit(milliseconds(20000));
   ASSERT_TRUE(status.has_value()) << "the old process did not exit";
