@@ -179,9 +179,14 @@ void ClientConnection::OnSocketReadable() {
   UpdateReadInterest();
 }
 
-void ClientConnection::OnDrain() {
+void ClientConnection::OnDrain(std::chrono::milliseconds idle_grace) {
   draining_ = true;
-  if (between_requests() && !stream_.active()) CloseAfterFlush();
+  if (!between_requests() || stream_.active()) return;
+  if (idle_grace.count() > 0) {
+    ArmTimer(idle_grace);  // the idle/new-connection timeout closes it
+  } else {
+    CloseAfterFlush();
+  }
 }
 
 void ClientConnection::ArmTimer(std::chrono::milliseconds timeout) {
