@@ -1,5 +1,7 @@
 #include "app/admin_control_plane.h"
 
+#include <time.h>
+
 #include "queue/waiting_room.h"
 #include "state/effective_view.h"
 
@@ -90,6 +92,7 @@ bool AdminControlPlane::Start(event_base* control_base,
     host_ = nullptr;
     return false;
   }
+  StartPersistence(control_base);
   // Workers read the operators' switches from runtime_state_: publish the
   // state the store starts with, then every change (made here or, with a
   // shared store, by another instance).
@@ -134,9 +137,44 @@ void AdminControlPlane::Stop() {
     host_->error_log().Write(proxy::LogLevel::kInfo, "admin.stop", "admin API stopped");
   }
   health_timer_.reset();
+  if (rooms_timer_) {
+    // Draining: the rooms are saved once more now, and by main() at exit.
+    rooms_timer_.reset();
+    SaveRooms();
+  }
   if (health_ != nullptr) health_->Clear(kStorePart);
   runtime_.reset();
   host_ = nullptr;
+}
+
+void AdminControlPlane::StartPersistence(event_base* control_base) {
+  if (persistence_ == nullptr || !persistence_->enabled()) return;
+  auto* local = dynamic_cast<admin::LocalStore*>(&runtime_->store());
+  if (local == nullptr) return;
+  // The switches saved before the restart are in force before any worker
+  // serves; every change is on disk before the admin API answers 2xx.
+  if (auto saved = persistence_->TakeRuntime()) local->Restore(std::move(saved));
+  local->SetPersister([this](const state::RuntimeState& state, std::string* error) {
+    return persistence_->SaveRuntime(state, error);
+  });
+  if (rooms_ == nullptr) return;
+  rooms_timer_.reset(event_new(
+      control_base, -1, EV_PERSIST,
+      [](evutil_socket_t, short, void* self) {
+        static_cast<AdminControlPlane*>(self)->SaveRooms();
+      },
+      this));
+  timeval every_second{1, 0};
+  event_add(rooms_timer_.get(), &every_second);
+}
+
+void AdminControlPlane::SaveRooms() {
+  std::string error;
+  if (persistence_->SaveRooms(*rooms_, &error)) return;
+  int64_t now = time(nullptr);
+  if (now - last_save_warning_ < 10) return;
+  last_save_warning_ = now;
+  Warn("state.save", "state: the rooms could not be saved (retried every second): " + error);
 }
 
 void AdminControlPlane::PostStoreHealth() {

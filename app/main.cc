@@ -16,6 +16,7 @@
 
 #include "app/admin_control_plane.h"
 #include "app/filter_chain.h"
+#include "app/state_persistence.h"
 #include "common/time_source.h"
 #include "config/loader.h"
 #include "ctl/ctl.h"
@@ -110,6 +111,16 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // The local state file ([state].path, docs/state.md): operators' switches
+  // and rooms saved before a restart or a crash. An unusable one refuses the
+  // start only with [state].on_corrupt = "refuse".
+  std::string state_error;
+  auto persistence = tidegate::app::StatePersistence::Open(*config, &state_error);
+  if (!persistence) {
+    fprintf(stderr, "tidegate: %s\n", state_error.c_str());
+    return 1;
+  }
+
   if (evthread_use_pthreads() != 0) {
     fprintf(stderr, "tidegate: libevent threading support is unavailable\n");
     return 1;
@@ -132,8 +143,16 @@ int main(int argc, char** argv) {
   tidegate::app::AdminControlPlane admin(&runtime_state, &health, &filters.rooms(),
                                          &filters.banner_stats(),
                                          &filters.maintenance_stats());  // outlives the server
+  filters.rooms().Restore(persistence->TakeRooms());
+  admin.SetPersistence(persistence.get());
   tidegate::proxy::Server server(source, filters, &admin);
   int status = server.Run(config);
+  // The workers are joined: the rooms' last progress goes to disk.
+  std::string save_error;
+  if (!persistence->SaveRooms(filters.rooms(), &save_error)) {
+    fprintf(stderr, "tidegate: state: the rooms could not be saved at exit: %s\n",
+            save_error.c_str());
+  }
   // The rooms' Redis connections live on the workers' event loops: close
   // them now that the workers are joined, before ~Server frees the loops.
   filters.rooms().CloseConnections();
