@@ -344,6 +344,27 @@ TEST_F(DurabilityTest, CorruptStateFileRefusesTheStartWhenAskedTo) {
   EXPECT_TRUE(SetAside("rooms.json").empty());
 }
 
+TEST_F(DurabilityTest, AChangeThatCannotBeSavedIsRefused) {
+  Start(Config("match = [\"^/\"]\ntotal_active_users = 2\n"));
+  ASSERT_TRUE(tidegate_);
+  // The folder replaced by a plain file: every write fails (even as root).
+  fs::remove_all(dir_.File("state"));
+  std::ofstream(dir_.File("state")) << "not a folder\n";
+  HttpMessage m = Admin("PUT", "/v1/features/checkout/maintenance", R"({"message": "Paused"})");
+  EXPECT_EQ(m.status, 503) << m.body;
+  EXPECT_NE(m.body.find("store_unavailable"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("could not be saved"), std::string::npos) << m.body;
+  Json s = State();
+  EXPECT_EQ(s["features"]["checkout"]["under_maintenance"], false) << "not applied: " << s.dump();
+  EXPECT_EQ(Request("GET", "/checkout", nullptr).status, 200);
+  // The folder back: changes are saved and acknowledged again.
+  fs::remove(dir_.File("state"));
+  fs::create_directory(dir_.File("state"));
+  m = Admin("PUT", "/v1/features/checkout/maintenance", R"({"message": "Paused"})");
+  EXPECT_EQ(m.status, 200) << m.body;
+  EXPECT_TRUE(fs::exists(StateFile("runtime_state.json")));
+}
+
 TEST_F(DurabilityTest, SigtermDrainsSlowRequestsClosesIdleOnesAndFlushesTheState) {
   // Only the home page is gated, so the slow requests are plain proxying.
   const std::string config = Config(
