@@ -149,7 +149,7 @@ int main(int argc, char** argv) {
   int status = server.Run(config);
   // The workers are joined: the rooms' last progress goes to disk.
   std::string save_error;
-  if (!persistence->SaveRooms(filters.rooms(), &save_error)) {
+  if (!persistence->SaveRooms(filters.rooms(), &save_error, /*final=*/true)) {
     fprintf(stderr, "tidegate: state: the rooms could not be saved at exit: %s\n",
             save_error.c_str());
   }

@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <time.h>
 
+#include <algorithm>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -89,6 +90,27 @@ bool LoadOne(const state::StateFile& file, config::CorruptStateMode on_corrupt,
   return true;
 }
 
+// rooms.json saved while running (the stop was not clean: a crash, kill -9,
+// a power loss): the last second's tickets may have been issued without
+// being saved. Their numbers are skipped, never issued twice.
+void SkipLostTickets(const json& doc,
+                     std::map<std::string, queue::LocalRoomStore::Persisted>* rooms) {
+  json margins = doc.value("crash_ticket_margin", json::object());
+  for (auto& [name, room] : *rooms) {
+    uint64_t margin = 0;
+    if (margins.is_object() && margins.contains(name) && margins[name].is_number_unsigned()) {
+      margin = margins[name].get<uint64_t>();
+    }
+    if (margin == 0) continue;
+    room.state.tickets += margin;
+    fprintf(stderr,
+            "tidegate: state: room %s was saved while running (the last stop was not clean): "
+            "ticket numbers continue after %llu, %llu past the last one saved\n",
+            name.c_str(), static_cast<unsigned long long>(room.state.tickets),
+            static_cast<unsigned long long>(margin));
+  }
+}
+
 }  // namespace
 
 std::string StateFolder(const config::Config& config) {
@@ -155,6 +177,9 @@ bool StatePersistence::LoadRooms(const config::Config& config, std::string* erro
           }
           rooms.emplace(name, std::move(*persisted));
         }
+        if (!doc.value("clean_stop", false)) SkipLostTickets(doc, &rooms);
+        // The first save measures the tickets issued since the start.
+        for (const auto& [name, room] : rooms) saved_tickets_[name] = room.state.tickets;
         rooms_ = std::move(rooms);
         return true;
       },
@@ -170,19 +195,35 @@ bool StatePersistence::SaveRuntime(const state::RuntimeState& state, std::string
   return runtime_file_.Write(doc.dump(2) + "\n", error);
 }
 
-bool StatePersistence::SaveRooms(const queue::RoomRegistry& registry, std::string* error) {
+bool StatePersistence::SaveRooms(const queue::RoomRegistry& registry, std::string* error,
+                                 bool final) {
   if (!enabled_) return true;
   json rooms = json::object();
-  for (const auto& [name, room] : registry.ExportLocal()) rooms[name] = queue::RoomToJson(room);
+  json margins = json::object();
+  for (const auto& [name, room] : registry.ExportLocal()) {
+    rooms[name] = queue::RoomToJson(room);
+    uint64_t tickets = room.state.tickets;
+    // A room not restored counts from 0: its first call (within a second
+    // of the start) measures every ticket issued since.
+    uint64_t& previous = saved_tickets_[name];
+    uint64_t step = tickets > previous ? tickets - previous : 0;
+    previous = tickets;
+    uint64_t& kept = ticket_step_[name];
+    kept = std::max(step, kept / 2);
+    margins[name] = 2 * kept;
+  }
   // saved_at is left out of the comparison: an idle room is not rewritten.
   std::string body = rooms.dump();
-  if (body == last_rooms_text_) return true;
+  if (body == last_rooms_text_ && final == last_rooms_final_) return true;
   json doc = {{"format", kRoomsFormat},
               {"version", kFormatVersion},
               {"saved_at", common::FormatRfc3339Millis(common::SystemTime().WallNow())},
+              {"clean_stop", final},
+              {"crash_ticket_margin", std::move(margins)},
               {"rooms", std::move(rooms)}};
   if (!rooms_file_.Write(doc.dump() + "\n", error)) return false;
   last_rooms_text_ = std::move(body);
+  last_rooms_final_ = final;
   return true;
 }
 

@@ -59,8 +59,15 @@ class StatePersistence {
 
   // Writes every local room's state when it changed since the last write.
   // False and *error when the write failed (the caller warns; the next call
-  // tries again).
-  bool SaveRooms(const queue::RoomRegistry& rooms, std::string* error);
+  // tries again). `final` = the workers have stopped (a clean stop): nothing
+  // can have happened after this write. Otherwise the file also records, per
+  // room, twice the largest number of tickets one save interval issued
+  // recently (halved at every call without arrivals): a start after a crash
+  // advances the ticket counter by that much, so that numbers issued in the
+  // lost second are not issued twice (a duplicate would be refused as
+  // "ticket_used" when the other holder has claimed it; a skipped number is
+  // an invitation nobody claims, which the ghost correction absorbs).
+  bool SaveRooms(const queue::RoomRegistry& rooms, std::string* error, bool final = false);
 
  private:
   StatePersistence() = default;
@@ -74,6 +81,11 @@ class StatePersistence {
   std::shared_ptr<const state::RuntimeState> runtime_;
   std::map<std::string, queue::LocalRoomStore::Persisted> rooms_;
   std::string last_rooms_text_;  // what rooms.json holds, to skip identical writes
+  bool last_rooms_final_ = false;
+  // Per room: tickets at the previous call, and the recent largest step
+  // between two calls (halved at each call).
+  std::map<std::string, uint64_t> saved_tickets_;
+  std::map<std::string, uint64_t> ticket_step_;
 };
 
 }  // namespace tidegate::app

@@ -81,6 +81,7 @@ void LocalRoomStore::Import(Persisted persisted) {
   last_.admitted_total = state_.admitted_total;
   last_.claim_ratio = state_.claim_ratio;
   for (const auto& [bucket, count] : state_.sessions.entries()) last_.active += count;
+  ended_count_.store(state_.integrity.ended.size(), std::memory_order_relaxed);
 }
 
 RoomCounters LocalRoomStore::Snapshot() const {

@@ -264,9 +264,22 @@ TEST_F(DurabilityTest, KillMinus9MidQueueKeepsSwitchesPlacesAndPasses) {
   EXPECT_EQ(st.st_mode & 0777, 0700u);
 
   Kill(SIGKILL);
+  // What the crash left: saved while running, with a margin of numbers to skip.
+  Json saved = Json::parse(std::ifstream(StateFile("rooms.json")), nullptr, false);
+  ASSERT_TRUE(saved.is_object());
+  EXPECT_EQ(saved.value("clean_stop", true), false) << saved.dump();
+  const Json& room = saved["rooms"]["shop"];
+  ASSERT_TRUE(room.is_object()) << saved.dump();
+  uint64_t margin = saved["crash_ticket_margin"].value("shop", uint64_t{0});
+  uint64_t newcomer_position =
+      room.value("tickets", uint64_t{0}) + margin + 1 - room.value("serving", uint64_t{0});
   Start(config);
   ASSERT_TRUE(tidegate_);
   ExpectSwitchesInForce();
+  if (margin > 0) {
+    EXPECT_NE(tidegate_->Stderr().find("room shop was saved while running"), std::string::npos)
+        << tidegate_->Stderr();
+  }
   for (size_t i = 0; i < queued.size(); ++i) {
     Json j = Poll(queued[i]);
     ASSERT_TRUE(j.is_object());
@@ -286,7 +299,10 @@ TEST_F(DurabilityTest, KillMinus9MidQueueKeepsSwitchesPlacesAndPasses) {
   HttpMessage m = Request("GET", "/", &late);
   EXPECT_TRUE(IsQueuePage(m)) << "the restarted room let a newcomer in";
   Json j = Poll(&late);
-  EXPECT_EQ(j.value("position", 0), 4) << j.dump();
+  // Behind everyone: after a crash the numbers the lost second may have
+  // issued are skipped (docs/state.md), so possibly further back than 4.
+  EXPECT_GE(j.value("position", 0), 4) << j.dump();
+  EXPECT_EQ(j.value("position", uint64_t{0}), newcomer_position) << j.dump();
 }
 
 TEST_F(DurabilityTest, CorruptStateFileIsSetAsideAndTheStartContinues) {
@@ -424,6 +440,8 @@ TEST_F(DurabilityTest, SigtermDrainsSlowRequestsClosesIdleOnesAndFlushesTheState
   auto status = tidegate_->process().WaitExit(seconds(20));
   EXPECT_EQ(status, 0) << tidegate_->Stderr();
   tidegate_.reset();
+  Json saved = Json::parse(std::ifstream(StateFile("rooms.json")), nullptr, false);
+  EXPECT_EQ(saved.is_object() && saved.value("clean_stop", false), true) << saved.dump();
 
   Start(config);
   ASSERT_TRUE(tidegate_);

@@ -24,6 +24,10 @@ LocalRoomStore::Persisted Sample() {
   s.claims.Add(176489280, 3);
   s.invitations.Add(176489280, 5);
   s.first_invited[176489280] = 1196;
+  s.integrity.claimed.Set(1190);
+  s.integrity.claimed.Set(1199);
+  s.integrity.ended.Insert(77, 1'764'893'100'000, 1'764'892'800'000);
+  s.integrity.ended.Insert(78, 1'764'893'200'000, 1'764'892'800'000);
   p.marks["sale.start"] = 100;
   return p;
 }
@@ -45,6 +49,13 @@ TEST(RoomStateJsonTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(out->state.invitations.entries(), in.state.invitations.entries());
   EXPECT_EQ(out->state.first_invited, in.state.first_invited);
   EXPECT_EQ(out->marks, in.marks);
+  // One ticket, one admission and one end per session survive too.
+  EXPECT_EQ(out->state.integrity.claimed.words(), in.state.integrity.claimed.words());
+  EXPECT_TRUE(out->state.integrity.claimed.Test(1190));
+  EXPECT_TRUE(out->state.integrity.claimed.Test(1199));
+  EXPECT_FALSE(out->state.integrity.claimed.Test(1195));
+  EXPECT_EQ(out->state.integrity.ended.entries(), in.state.integrity.ended.entries());
+  EXPECT_TRUE(out->state.integrity.ended.Contains(78, 1'764'893'000'000));
 }
 
 TEST(RoomStateJsonTest, ImportedStoreContinuesTheLine) {
@@ -72,9 +83,15 @@ TEST(RoomStateJsonTest, MalformedDocumentsNameTheField) {
   EXPECT_FALSE(RoomFromJson(nlohmann::json{{"credit", "a lot"}}, &error));
   EXPECT_EQ(error, "credit: expected a number");
   EXPECT_FALSE(RoomFromJson(nlohmann::json::parse(R"({"sessions": [[1, 2], [3]]})"), &error));
-  EXPECT_EQ(error, "sessions[1]: expected [bucket, count]");
+  EXPECT_EQ(error, "sessions[1]: expected a pair of integers");
   EXPECT_FALSE(RoomFromJson(nlohmann::json::parse(R"({"marks": {"a": "b"}})"), &error));
   EXPECT_EQ(error, "marks.a: expected a non-negative integer");
+  EXPECT_FALSE(
+      RoomFromJson(nlohmann::json::parse(R"({"integrity": {"claimed": "AAAA"}})"), &error));
+  EXPECT_EQ(error.rfind("integrity.claimed: expected the base64url", 0), 0u) << error;
+  EXPECT_FALSE(
+      RoomFromJson(nlohmann::json::parse(R"({"integrity": {"ended": [[1, -2]]}})"), &error));
+  EXPECT_EQ(error, "integrity.ended[0]: expected a pair of integers (the second not negative)");
 }
 
 }  // namespace
