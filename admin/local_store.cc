@@ -25,6 +25,16 @@ void LocalStore::Apply(const state::StateChange& change, const std::string& acto
     done(std::move(result));
     return;
   }
+  std::string error;
+  if (persister_ && !persister_(next, &error)) {
+    ++errors_;
+    last_error_ = error;
+    result.status = ApplyStatus::kUnavailable;
+    result.error = "the change could not be saved: " + error;
+    done(std::move(result));
+    return;
+  }
+  last_error_.clear();
   state_ = std::make_shared<const state::RuntimeState>(std::move(next));
   result.status = ApplyStatus::kApplied;
   result.after = state_;
@@ -35,8 +45,10 @@ void LocalStore::Apply(const state::StateChange& change, const std::string& acto
 StoreHealth LocalStore::Health() const {
   StoreHealth health;
   health.backend = "local";
-  health.healthy = true;
+  health.healthy = last_error_.empty();
+  health.last_error = last_error_;
   health.operations_total = operations_;
+  health.errors_total = errors_;
   return health;
 }
 

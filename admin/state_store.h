@@ -89,9 +89,12 @@ class StateStore {
   virtual void AppendSharedAudit(const nlohmann::json& entry) {}
 };
 
-// The embedded default: state in this process only, lost on restart.
-// Apply() completes synchronously (calls `done`, then the change callback,
-// before returning). Not thread-safe: control thread only, as above.
+// The embedded default: state in this process. Apply() completes
+// synchronously (calls `done`, then the change callback, before returning).
+// Not thread-safe: control thread only, as above. With a persister (the
+// state file, app/state_persistence.h) every change is written to disk
+// before it is committed and acknowledged, and the saved state is restored
+// at start; without one the state is lost on restart.
 class LocalStore : public StateStore {
  public:
   // Changes are stamped with time.WallNow(); `time` must outlive the store
@@ -104,8 +107,20 @@ class LocalStore : public StateStore {
   void SetChangeCallback(StateCallback callback) override { on_change_ = std::move(callback); }
   StoreHealth Health() const override;
 
+  // Starts from `state` (read back from the state file at start, before the
+  // first Apply). Its version continues from there.
+  void Restore(std::shared_ptr<const state::RuntimeState> state) { state_ = std::move(state); }
+  // Called with every new state before it is committed: false (with *error)
+  // refuses the change (kUnavailable, the state in force unchanged), so an
+  // acknowledged change is always on disk. nullptr: no persistence.
+  using Persister = std::function<bool(const state::RuntimeState&, std::string* error)>;
+  void SetPersister(Persister persister) { persister_ = std::move(persister); }
+
  private:
   const common::TimeSource* time_;
+  Persister persister_;
+  std::string last_error_;
+  uint64_t errors_ = 0;
   std::shared_ptr<const state::RuntimeState> state_;
   StateCallback on_change_;
   uint64_t operations_ = 0;

@@ -1,5 +1,7 @@
 #include "app/admin_control_plane.h"
 
+#include <time.h>
+
 #include "queue/waiting_room.h"
 #include "state/effective_view.h"
 
@@ -103,6 +105,7 @@ bool AdminControlPlane::Start(event_base* control_base,
     host_ = nullptr;
     return false;
   }
+  StartPersistence(control_base);
   // Workers read the operators' switches from runtime_state_: publish the
   // state the store starts with, then every change (made here or, with a
   // shared store, by another instance).
@@ -147,6 +150,11 @@ void AdminControlPlane::Stop() {
     host_->error_log().Write(proxy::LogLevel::kInfo, "admin.stop", "admin API stopped");
   }
   health_timer_.reset();
+  if (rooms_timer_) {
+    // Draining: the rooms are saved once more now, and by main() at exit.
+    rooms_timer_.reset();
+    SaveRooms();
+  }
   if (health_ != nullptr) health_->Clear(kStorePart);
   runtime_.reset();
   host_ = nullptr;
@@ -159,12 +167,47 @@ std::vector<proxy::ListenSocket> AdminControlPlane::ListenSockets() const {
 }
 
 void AdminControlPlane::BeforeHandover() {
-  // Hook for the local state file (issue 16, [state].path): the new process
-  // reads that file at its start, so the store must write it out here,
-  // synchronously, before the new binary is started. Until the state file
-  // exists, operator overrides and room counters of the local backend are
-  // not carried over (docs/operations.md, "Binary upgrade").
-  // TODO(state-file): runtime_->store().Flush() once the local store persists.
+  // The new process reads the local state file at its start. The switches are on disk already
+  // (every change is written before it is acknowledged); the rooms' progress is written now, as
+  // after a crash (not final: the new process skips the ticket numbers this one may still issue
+  // until it hands over).
+  if (persistence_ != nullptr && rooms_ != nullptr) SaveRooms();
+}
+
+void AdminControlPlane::AfterHandover() {
+  // The new process serves and owns the state folder from now on: this one
+  // must not overwrite its files while it drains.
+  if (persistence_ != nullptr) persistence_->StopSaving();
+}
+
+void AdminControlPlane::StartPersistence(event_base* control_base) {
+  if (persistence_ == nullptr || !persistence_->enabled()) return;
+  auto* local = dynamic_cast<admin::LocalStore*>(&runtime_->store());
+  if (local == nullptr) return;
+  // The switches saved before the restart are in force before any worker
+  // serves; every change is on disk before the admin API answers 2xx.
+  if (auto saved = persistence_->TakeRuntime()) local->Restore(std::move(saved));
+  local->SetPersister([this](const state::RuntimeState& state, std::string* error) {
+    return persistence_->SaveRuntime(state, error);
+  });
+  if (rooms_ == nullptr) return;
+  rooms_timer_.reset(event_new(
+      control_base, -1, EV_PERSIST,
+      [](evutil_socket_t, short, void* self) {
+        static_cast<AdminControlPlane*>(self)->SaveRooms();
+      },
+      this));
+  timeval every_second{1, 0};
+  event_add(rooms_timer_.get(), &every_second);
+}
+
+void AdminControlPlane::SaveRooms() {
+  std::string error;
+  if (persistence_->SaveRooms(*rooms_, &error)) return;
+  int64_t now = time(nullptr);
+  if (now - last_save_warning_ < 10) return;
+  last_save_warning_ = now;
+  Warn("state.save", "state: the rooms could not be saved (retried every second): " + error);
 }
 
 void AdminControlPlane::PostStoreHealth() {

@@ -16,6 +16,7 @@
 
 #include "admin/admin_runtime.h"
 #include "admin/worker_stats_metrics.h"
+#include "app/state_persistence.h"
 #include "banner/banner_filter.h"
 #include "maintenance/maintenance_gate.h"
 #include "proxy/control_plane.h"
@@ -41,23 +42,35 @@ class AdminControlPlane : public proxy::ControlPlane {
                     const maintenance::MaintenanceStats* maintenance_stats);
   ~AdminControlPlane() override;
 
+  // The local state file (may be null, or disabled with backend = "redis"):
+  // Start() restores the operators' state read from it, saves every change
+  // before acknowledging it, and saves the rooms every second; Stop() saves
+  // the rooms once more. Must outlive this object; set before Start().
+  void SetPersistence(StatePersistence* persistence) { persistence_ = persistence; }
+
   bool Start(event_base* control_base, std::shared_ptr<const config::Config> config,
              const proxy::ControlPlaneHost& host, std::string* error) override;
   void Reconfigure(std::shared_ptr<const config::Config> config) override;
   void Stop() override;
   std::vector<proxy::ListenSocket> ListenSockets() const override;
   void BeforeHandover() override;
+  void AfterHandover() override;
 
  private:
   void Warn(std::string_view key, std::string_view message) const;
   void FillRoomMetrics(admin::MetricsSnapshot* m) const;
   void PostStoreHealth();
+  void StartPersistence(event_base* control_base);
+  void SaveRooms();
 
   const proxy::ControlPlaneHost* host_ = nullptr;
   std::shared_ptr<const config::Config> started_config_;
   proxy::Published<state::RuntimeState>* runtime_state_;
   proxy::HealthBoard* health_;
   proxy::EventPtr health_timer_;
+  StatePersistence* persistence_ = nullptr;
+  proxy::EventPtr rooms_timer_;
+  int64_t last_save_warning_ = 0;  // unix seconds; warnings at most every 10 s
   const queue::RoomRegistry* rooms_;
   const banner::BannerStats* banner_stats_;
   const maintenance::MaintenanceStats* maintenance_stats_;

@@ -19,6 +19,7 @@
 #include "app/binary_upgrade.h"
 #include "app/filter_chain.h"
 #include "app/pid_file.h"
+#include "app/state_persistence.h"
 #include "common/time_source.h"
 #include "config/loader.h"
 #include "ctl/ctl.h"
@@ -119,6 +120,16 @@ int main(int argc, char** argv) {
     return 0;
   }
 
+  // The local state file ([state].path, docs/state.md): operators' switches
+  // and rooms saved before a restart or a crash. An unusable one refuses the
+  // start only with [state].on_corrupt = "refuse".
+  std::string state_error;
+  auto persistence = tidegate::app::StatePersistence::Open(*config, &state_error);
+  if (!persistence) {
+    fprintf(stderr, "tidegate: %s\n", state_error.c_str());
+    return 1;
+  }
+
   if (evthread_use_pthreads() != 0) {
     fprintf(stderr, "tidegate: libevent threading support is unavailable\n");
     return 1;
@@ -150,9 +161,17 @@ int main(int argc, char** argv) {
     return 1;
   }
   upgrade.set_pid_file(pid_file);
+  filters.rooms().Restore(persistence->TakeRooms());
+  admin.SetPersistence(persistence.get());
   tidegate::proxy::Server server(source, filters, &admin);
   server.SetUpgradeAgent(&upgrade);
   int status = server.Run(config);
+  // The workers are joined: the rooms' last progress goes to disk.
+  std::string save_error;
+  if (!persistence->SaveRooms(filters.rooms(), &save_error, /*final=*/true)) {
+    fprintf(stderr, "tidegate: state: the rooms could not be saved at exit: %s\n",
+            save_error.c_str());
+  }
   if (!pid_file.empty()) tidegate::app::RemovePidFileIfOwn(pid_file, getpid());
   // The rooms' Redis connections live on the workers' event loops: close
   // them now that the workers are joined, before ~Server frees the loops.

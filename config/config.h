@@ -103,8 +103,17 @@ constexpr std::string_view StoreFailureModeName(StoreFailureMode mode) {
                                            : "closed";
 }
 
+// [state].on_corrupt: what a start does with a state file it cannot read.
+enum class CorruptStateMode { kContinue, kRefuse };
+
 struct StateConfig {
   StateBackend backend = StateBackend::kLocal;
+  // backend = "local": the folder the operators' switches and the rooms'
+  // counters are persisted to (docs/state.md). Relative paths are resolved
+  // against the folder of the file naming it; "" (key absent) = "state" in
+  // the folder of the first configuration file read. Needs a restart.
+  std::string path;
+  CorruptStateMode on_corrupt = CorruptStateMode::kContinue;
   std::optional<Address> redis;  // required when backend = redis
   StoreFailureMode on_failure = StoreFailureMode::kLocal;
   Duration redis_timeout{250};      // per command

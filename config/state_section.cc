@@ -70,6 +70,18 @@ void ReadStateSection(const toml::table* table, Diagnostics* diagnostics, StateC
                                     {"open", StoreFailureMode::kOpen},
                                     {"closed", StoreFailureMode::kClosed}},
                                    &out->on_failure);
+  if (state.ReadString("path", &out->path)) {
+    const toml::node& node = *table->get("path");
+    if (out->path.empty()) {
+      state.Error(node, "path", "expected a folder, e.g. \"state\" or \"/var/lib/tidegate\"");
+    } else {
+      out->path = ResolvePath(FolderOf(node), out->path);
+    }
+  }
+  state.ReadEnum<CorruptStateMode>(
+      "on_corrupt",
+      {{"continue", CorruptStateMode::kContinue}, {"refuse", CorruptStateMode::kRefuse}},
+      &out->on_corrupt);
   state.ReadDuration("redis_timeout", Duration(1), Duration(60'000), &out->redis_timeout);
   state.ReadDuration("resync_interval", Duration(100), Duration(3'600'000), &out->resync_interval);
   state.ReportUnknownKeys();

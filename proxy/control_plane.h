@@ -67,6 +67,10 @@ class ControlPlane {
   // process must read at its start (e.g. the local state file). Nothing to
   // do by default.
   virtual void BeforeHandover() {}
+
+  // Binary upgrade, once the new process serves and before this one drains:
+  // stop writing what the new process now owns (the local state file).
+  virtual void AfterHandover() {}
 };
 
 }  // namespace tidegate::proxy

@@ -161,6 +161,7 @@ void Server::Upgrade() {
   if (control_plane_started_) control_plane_->BeforeHandover();
   upgrade_->Begin(base_.get(), listen_sockets_, *error_log_, [this] {
     if (draining_) return;
+    if (control_plane_started_) control_plane_->AfterHandover();
     BeginDrain(Worker::DrainMode::kHandover);
   });
 }

@@ -64,6 +64,26 @@ void LocalRoomStore::Mark(const StoreCaller& /*caller*/, const std::string& name
   if (done) done(result);
 }
 
+LocalRoomStore::Persisted LocalRoomStore::Export() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return Persisted{state_, marks_};
+}
+
+void LocalRoomStore::Import(Persisted persisted) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  state_ = std::move(persisted.state);
+  marks_ = std::move(persisted.marks);
+  // The counters a snapshot shows until the first operation recomputes them
+  // with the limits in force.
+  last_ = RoomCounters{};
+  last_.tickets = state_.tickets;
+  last_.serving = state_.serving;
+  last_.admitted_total = state_.admitted_total;
+  last_.claim_ratio = state_.claim_ratio;
+  for (const auto& [bucket, count] : state_.sessions.entries()) last_.active += count;
+  ended_count_.store(state_.integrity.ended.size(), std::memory_order_relaxed);
+}
+
 RoomCounters LocalRoomStore::Snapshot() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return last_;

@@ -1,5 +1,7 @@
 // The in-process RoomStore (the default, `[state] backend = "local"`): one
-// room's state in this process, lost on restart.
+// room's state in this process. Export()/Import() hand the whole persistable
+// state to the state file (app/state_persistence.h, docs/state.md), which
+// saves it every second and reads it back at start.
 //
 // Contract: thread-safe. Every method runs the room_logic step under one
 // mutex and calls `done` before returning (never later). Each operation is
@@ -16,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <string>
+#include <utility>
 
 #include "queue/room_logic.h"
 #include "queue/room_store.h"
@@ -41,6 +44,20 @@ class LocalRoomStore : public RoomStore {
   void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
             Done<uint64_t> done) override;
   RoomCounters Snapshot() const override;
+
+  // Everything that must survive a restart for queued visitors to keep
+  // their place and admitted ones their session: the room's counters and
+  // invitation state, and the scheduled events' marks. O(1) in the number of
+  // visitors (bucket maps are pruned to a few minutes). The JSON form is
+  // queue/room_state_json.h.
+  struct Persisted {
+    RoomState state;
+    std::map<std::string, uint64_t> marks;
+  };
+  // A consistent copy, taken under the mutex (any thread).
+  Persisted Export() const;
+  // Replaces the state (at start, before the room serves). Any thread.
+  void Import(Persisted persisted);
 
  private:
   template <typename T, typename Step>

@@ -27,6 +27,8 @@ class BucketCounts {
   // Drops buckets < first.
   void PruneBefore(int64_t first);
   size_t size() const { return counts_.size(); }
+  // Every bucket and its count (persistence: queue/room_state_json.h).
+  const std::map<int64_t, int64_t>& entries() const { return counts_; }
 
  private:
   std::map<int64_t, int64_t> counts_;

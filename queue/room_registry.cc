@@ -253,9 +253,27 @@ std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
     slot->store_ =
         std::make_unique<FailoverRoomStore>(room, std::move(shared), state_.on_failure, slot.get());
   } else {
-    slot = std::make_shared<RoomRuntime>(std::make_unique<LocalRoomStore>());
+    auto local = std::make_unique<LocalRoomStore>();
+    if (auto saved = restored_.find(room); saved != restored_.end()) {
+      local->Import(std::move(saved->second));
+      restored_.erase(saved);
+    }
+    local_[room] = local.get();
+    slot = std::make_shared<RoomRuntime>(std::move(local));
   }
   return slot;
+}
+
+void RoomRegistry::Restore(std::map<std::string, LocalRoomStore::Persisted> rooms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  restored_ = std::move(rooms);
+}
+
+std::map<std::string, LocalRoomStore::Persisted> RoomRegistry::ExportLocal() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::map<std::string, LocalRoomStore::Persisted> out = restored_;
+  for (const auto& [name, store] : local_) out[name] = store->Export();
+  return out;
 }
 
 void RoomRegistry::CloseConnections() {

@@ -49,6 +49,7 @@
 #include "config/config.h"
 #include "queue/eta.h"
 #include "queue/event_marks.h"
+#include "queue/local_room_store.h"
 #include "queue/room_abuse.h"
 #include "queue/room_store.h"
 
@@ -131,11 +132,23 @@ class RoomRegistry {
   // Names of rooms whose shared store is failing now (for health reports).
   std::vector<std::string> DegradedRooms() const;
 
+  // Persistence of local rooms (backend = "local", docs/state.md). Restore()
+  // (at start, before the first Get) gives the states read from the state
+  // file: a room created later by Get() with a local store starts from its
+  // saved state. ExportLocal() copies every local room's state (each under
+  // its store's mutex), plus the restored states of rooms not created yet,
+  // so that a flush never forgets a room that has not served since the
+  // start. Any thread; the state file is written from the control thread.
+  void Restore(std::map<std::string, LocalRoomStore::Persisted> rooms);
+  std::map<std::string, LocalRoomStore::Persisted> ExportLocal() const;
+
  private:
   mutable std::mutex mutex_;
   config::StateConfig state_;
   std::unique_ptr<RedisRoomLinks> links_;
   std::map<std::string, std::shared_ptr<RoomRuntime>> rooms_;
+  std::map<std::string, LocalRoomStore*> local_;               // the local stores of rooms_
+  std::map<std::string, LocalRoomStore::Persisted> restored_;  // not created yet
 };
 
 }  // namespace tidegate::queue

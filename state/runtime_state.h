@@ -4,8 +4,9 @@
 // Precedence (docs/admin-api.md, "Precedence"): a run-time value overrides the
 // configuration value until an operator clears it. A SIGHUP reload replaces
 // configuration values only, so overrides survive it. With the local store
-// they live in the process and are lost on restart; with a shared store
-// (Redis, waiting-room issue) they survive restarts.
+// they live in the process and are saved to the state file at every change
+// (app/state_persistence.h, docs/state.md), so they survive restarts and
+// crashes; with a shared store (Redis) every instance shares them.
 //
 // This is the model every gate reads per request; it has no JSON in it (the
 // JSON forms are admin/runtime_state_json.h).

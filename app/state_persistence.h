@@ -1,0 +1,98 @@
+// The local state file (docs/state.md, "Local state on disk"): what the
+// embedded store ([state].backend = "local") keeps across a restart or a
+// crash — the operators' run-time overrides and every local waiting room's
+// counters and invitation state — in two JSON files of [state].path:
+//
+//   runtime_state.json  written at every operator change, before the admin
+//                       API acknowledges it (LocalStore's persister)
+//   rooms.json          written every second while a room changes (the
+//                       control plane's timer), and once more at stop
+//
+// Each is written atomically (state/state_file.h). At start Open() reads
+// both: a missing file is a first start; a file that cannot be read back
+// (not JSON, an unknown version, a field of the wrong shape) is reported on
+// stderr and renamed aside ("<file>.corrupt-<unix time>"), and the start
+// goes on with the configuration's values — or Open() fails when
+// [state].on_corrupt = "refuse".
+//
+// With backend = "redis" nothing is persisted here (Redis holds it):
+// enabled() is false and every call is a no-op.
+//
+// Contract: control thread (or main() before the server starts / after it
+// stopped); blocking file I/O, never on a worker. Not thread-safe.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+
+#include "config/config.h"
+#include "queue/local_room_store.h"
+#include "queue/room_registry.h"
+#include "state/runtime_state.h"
+#include "state/state_file.h"
+
+namespace tidegate::app {
+
+// [state].path, or "state" in the folder of the first configuration file.
+std::string StateFolder(const config::Config& config);
+
+class StatePersistence {
+ public:
+  // Creates the folder (mode 0700) when missing and reads both files.
+  // nullptr and *error (one paragraph naming the file and what is wrong)
+  // when the folder cannot be created, or a file is corrupt and
+  // on_corrupt = "refuse". Warnings about files set aside go to stderr.
+  static std::unique_ptr<StatePersistence> Open(const config::Config& config, std::string* error);
+
+  bool enabled() const { return enabled_; }
+  const std::string& folder() const { return folder_; }
+
+  // What was read at start (null / empty on a first start); taken once.
+  std::shared_ptr<const state::RuntimeState> TakeRuntime() { return std::move(runtime_); }
+  std::map<std::string, queue::LocalRoomStore::Persisted> TakeRooms() { return std::move(rooms_); }
+
+  // Writes the operators' state; false and *error when it could not be
+  // made durable (the change must then be refused).
+  bool SaveRuntime(const state::RuntimeState& state, std::string* error);
+
+  // Writes every local room's state when it changed since the last write.
+  // False and *error when the write failed (the caller warns; the next call
+  // tries again). `final` = the workers have stopped (a clean stop): nothing
+  // can have happened after this write. Otherwise the file also records, per
+  // room, twice the largest number of tickets one save interval issued
+  // recently (halved at every call without arrivals): a start after a crash
+  // advances the ticket counter by that much, so that numbers issued in the
+  // lost second are not issued twice (a duplicate would be refused as
+  // "ticket_used" when the other holder has claimed it; a skipped number is
+  // an invitation nobody claims, which the ghost correction absorbs).
+  bool SaveRooms(const queue::RoomRegistry& rooms, std::string* error, bool final = false);
+
+  // Binary upgrade: the new process serves and owns the folder. From now on
+  // SaveRooms() writes nothing (and succeeds), and SaveRuntime() refuses
+  // (an operator change reaching this draining process is answered 503: it
+  // would be lost, the new process read the file already).
+  void StopSaving() { handed_over_ = true; }
+
+ private:
+  StatePersistence() = default;
+  bool LoadRuntime(const config::Config& config, std::string* error);
+  bool LoadRooms(const config::Config& config, std::string* error);
+
+  bool enabled_ = false;
+  bool handed_over_ = false;
+  std::string folder_;
+  state::StateFile runtime_file_{""};
+  state::StateFile rooms_file_{""};
+  std::shared_ptr<const state::RuntimeState> runtime_;
+  std::map<std::string, queue::LocalRoomStore::Persisted> rooms_;
+  std::string last_rooms_text_;  // what rooms.json holds, to skip identical writes
+  bool last_rooms_final_ = false;
+  // Per room: tickets at the previous call, and the recent largest step
+  // between two calls (halved at each call).
+  std::map<std::string, uint64_t> saved_tickets_;
+  std::map<std::string, uint64_t> ticket_step_;
+};
+
+}  // namespace tidegate::app

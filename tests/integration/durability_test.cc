@@ -1,0 +1,456 @@
+// Durability of the local state (docs/state.md, "Local state on disk";
+// issue 16): real tidegate processes in front of the demo shop, killed with
+// SIGKILL or stopped with SIGTERM, then started again on the same
+// configuration file (so the same state folder, "<dir>/state").
+//
+// * kill -9 mid-queue: maintenance switch, banner and room override set
+//   through the admin API are in force after the restart; every queued
+//   visitor keeps their place (same wait cookie, same or better position);
+//   every admitted visitor's pass still works; the room still counts its
+//   admitted shoppers (a newcomer is queued behind the others, not let in).
+// * a corrupt state file: warning on stderr naming the file, the file set
+//   aside (renamed), the start goes on with the configuration's values;
+//   with on_corrupt = "refuse" the start fails with a clear message.
+// * SIGTERM with slow requests in flight: idle keep-alive connections are
+//   closed first, new connections are refused, every in-flight request ends
+//   with a 200, and the state is flushed (changes made just before SIGTERM
+//   are there after the restart).
+#include <gtest/gtest.h>
+#include <poll.h>
+#include <sys/stat.h>
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/harness/connection.h"
+#include "tests/integration/harness/demo_shop.h"
+#include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/sha256_hex.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::seconds;
+using std::chrono::steady_clock;
+namespace fs = std::filesystem;
+
+constexpr char kOperator[] = "durability-operator-token-0123456789abcdef";
+
+struct Visitor {
+  std::string pass;
+  std::string wait;
+  std::string Cookie() const {
+    std::string c;
+    if (!pass.empty()) c += "tg_pass_shop=" + pass;
+    if (!wait.empty()) c += std::string(c.empty() ? "" : "; ") + "tg_wait_shop=" + wait;
+    return c;
+  }
+  void Absorb(const HttpMessage& m) {
+    for (const auto& [name, value] : m.headers) {
+      if (name != "Set-Cookie" && name != "set-cookie") continue;
+      std::string pair = value.substr(0, value.find(';'));
+      std::string n = pair.substr(0, pair.find('='));
+      std::string v = pair.substr(pair.find('=') + 1);
+      if (n == "tg_pass_shop") pass = v;
+      if (n == "tg_wait_shop") wait = v;
+    }
+  }
+};
+
+bool IsQueuePage(const HttpMessage& m) {
+  return m.body.find("id=\"tg-queue\"") != std::string::npos;
+}
+
+class DurabilityTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    shop_ = StartDemoShopOrFail(dir_);
+    std::ofstream(dir_.File("k1")) << "durability-test-signing-key-0123456789ab\n";
+  }
+
+  void TearDown() override {
+    if (!tidegate_) return;
+    ASSERT_TRUE(tidegate_->process().Running()) << "tidegate died:\n" << tidegate_->Stderr();
+    EXPECT_EQ(tidegate_->Stop(seconds(15)), 0) << tidegate_->Stderr();
+  }
+
+  std::string Config(const std::string& room_keys, const std::string& state_keys = "",
+                     const std::string& drain = "5s") {
+    return "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\n"
+           "drain_timeout = \"" +
+           drain + "\"\nkeepalive_timeout = \"30s\"\n\n[upstream]\nservers = [\"127.0.0.1:" +
+           std::to_string(shop_->port()) +
+           "\"]\nresponse_timeout = \"30s\"\n"
+           "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
+           "audit_log = \"${DIR}/audit.jsonl\"\n"
+           "tokens = [{ name = \"ops\", token_sha256 = \"" +
+           Sha256Hex(kOperator) +
+           "\", role = \"operator\" }]\n"
+           "\n[state]\n" +
+           state_keys +
+           "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
+           "\n[features.checkout]\nmatch = [{ path = \"^/checkout\" }]\n"
+           "\n[rooms.shop]\nrefresh_interval = \"1s\"\n" +
+           room_keys;
+  }
+
+  void Start(const std::string& config) {
+    ASSERT_TRUE(shop_);
+    TidegateOptions options;
+    options.config = config;
+    tidegate_ = StartTidegateOrFail(dir_, options);
+  }
+
+  // Kills tidegate with `sig` and waits for it to be gone.
+  void Kill(int sig) {
+    ASSERT_TRUE(tidegate_->process().Signal(sig));
+    ASSERT_TRUE(tidegate_->process().WaitExit(seconds(15)).has_value());
+    tidegate_.reset();
+  }
+
+  HttpMessage Request(const std::string& method, const std::string& target, Visitor* v,
+                      const std::string& body = "", uint16_t port = 0) {
+    auto conn = ConnectOrFail(port != 0 ? port : tidegate_->port());
+    if (!conn) return {};
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
+    if (v != nullptr && !v->Cookie().empty()) req += "Cookie: " + v->Cookie() + "\r\n";
+    if (port != 0) {
+      req += std::string("Authorization: Bearer ") + kOperator + "\r\n";
+      if (!body.empty()) req += "Content-Type: application/json\r\n";
+    }
+    if (!body.empty() || method == "PUT" || method == "PATCH" || method == "POST") {
+      req += "Content-Length: " + std::to_string(body.size()) + "\r\n";
+    }
+    req += "Connection: close\r\n\r\n" + body;
+    EXPECT_TRUE(conn->Send(req));
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(10000)));
+    EXPECT_TRUE(m.ok) << method << " " << target << ": " << m.error;
+    if (v != nullptr) v->Absorb(m);
+    return m;
+  }
+  HttpMessage Admin(const std::string& method, const std::string& target,
+                    const std::string& body = "") {
+    return Request(method, target, nullptr, body, tidegate_->admin_port());
+  }
+  Json State() {
+    HttpMessage m = Admin("GET", "/v1/state");
+    EXPECT_EQ(m.status, 200) << m.body;
+    return Json::parse(m.body, nullptr, false);
+  }
+  Json Poll(Visitor* v) {
+    return Json::parse(Request("GET", "/.tidegate/queue", v).body, nullptr, false);
+  }
+  std::string Metrics() {
+    return Request("GET", "/metrics", nullptr, "", tidegate_->admin_port()).body;
+  }
+
+  // Polls until admitted or 10 s pass.
+  bool PollUntilAdmitted(Visitor* v) {
+    for (auto deadline = steady_clock::now() + seconds(10); steady_clock::now() < deadline;) {
+      Json j = Poll(v);
+      if (j.is_object() && j.value("admitted", false)) return true;
+      std::this_thread::sleep_for(milliseconds(100));  // pacing only
+    }
+    return false;
+  }
+  // Places an order with the demo shop: its answer carries
+  // Tidegate-Session: end, which ends the visitor's session in the room.
+  HttpMessage Checkout(Visitor* v) {
+    auto conn = ConnectOrFail(tidegate_->port());
+    if (!conn) return {};
+    std::string body = "shipping_method=standard&payment_method=card";
+    EXPECT_TRUE(conn->Send("POST /checkout HTTP/1.1\r\nHost: shop.test\r\nCookie: cart=1:1; " +
+                           v->Cookie() +
+                           "\r\nContent-Type: application/x-www-form-urlencoded\r\n"
+                           "Content-Length: " +
+                           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body));
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(10000)));
+    v->Absorb(m);
+    return m;
+  }
+
+  // Sets a maintenance switch, a banner and a room override; each must be
+  // acknowledged with 200.
+  void SetSwitches() {
+    HttpMessage m = Admin("PUT", "/v1/features/checkout/maintenance",
+                          R"({"message": "Checkout is paused while we fix payments"})");
+    ASSERT_EQ(m.status, 200) << m.body;
+    m = Admin("PUT", "/v1/banner",
+              R"({"message": "High demand today: thanks for waiting", "severity": "warning"})");
+    ASSERT_EQ(m.status, 200) << m.body;
+    m = Admin("PATCH", "/v1/rooms/shop", R"({"session_duration": "20m"})");
+    ASSERT_EQ(m.status, 200) << m.body;
+  }
+
+  void ExpectSwitchesInForce() {
+    Json s = State();
+    ASSERT_TRUE(s.is_object());
+    EXPECT_EQ(s["features"]["checkout"]["under_maintenance"], true) << s.dump();
+    EXPECT_EQ(s["features"]["checkout"]["maintenance"].is_object() &&
+                  s["features"]["checkout"]["maintenance"].value("set_by", "") == "ops",
+              true)
+        << s.dump();
+    const Json& banner = s["banner"]["override"];
+    EXPECT_EQ(banner.is_object() ? banner.value("message", "") : "",
+              "High demand today: thanks for waiting")
+        << s.dump();
+    EXPECT_NE(s.dump().find("\"session_duration\""), std::string::npos) << s.dump();
+    EXPECT_EQ(Request("GET", "/checkout", nullptr).status, 503) << "enforced on shop traffic";
+  }
+
+  std::string StateFile(const std::string& name) const { return dir_.File("state/" + name); }
+  std::vector<std::string> SetAside(const std::string& name) const {
+    std::vector<std::string> out;
+    for (const auto& entry : fs::directory_iterator(dir_.File("state"))) {
+      std::string file = entry.path().filename().string();
+      if (file.rfind(name + ".corrupt-", 0) == 0) out.push_back(file);
+    }
+    return out;
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DemoShop> shop_;
+  std::unique_ptr<TidegateProcess> tidegate_;
+};
+
+TEST_F(DurabilityTest, KillMinus9MidQueueKeepsSwitchesPlacesAndPasses) {
+  // Two places, a rate of one a second: the first two are admitted at once,
+  // the rest wait. One order placed frees a place: the line moves by one
+  // (serving > 0), then stands still (the room is full again).
+  const std::string config =
+      Config("match = [\"^/\"]\ntotal_active_users = 2\nnew_users_per_minute = 60\n");
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  std::vector<Visitor> inside(2);
+  for (Visitor& v : inside) {
+    HttpMessage m = Request("GET", "/", &v);
+    ASSERT_EQ(m.status, 200);
+    ASSERT_FALSE(IsQueuePage(m));
+    ASSERT_FALSE(v.pass.empty());
+  }
+  std::vector<Visitor> waiting(4);
+  for (Visitor& v : waiting) {
+    ASSERT_TRUE(IsQueuePage(Request("GET", "/", &v)));
+    ASSERT_FALSE(v.wait.empty());
+  }
+  ASSERT_EQ(Checkout(&inside[0]).status, 200);  // the shop ends that session
+  ASSERT_TRUE(PollUntilAdmitted(&waiting[0])) << "the first in line takes the free place";
+  std::vector<Visitor*> admitted = {&inside[1], &waiting[0]};
+  std::vector<Visitor*> queued = {&waiting[1], &waiting[2], &waiting[3]};
+  SetSwitches();
+  // The rooms are saved every second: past that, nothing of the line is lost.
+  std::this_thread::sleep_for(milliseconds(2500));
+  std::vector<int> before;
+  for (Visitor* v : queued) {
+    Json j = Poll(v);
+    ASSERT_EQ(j.value("in_queue", false), true) << j.dump();
+    before.push_back(j.value("position", -1));
+  }
+  EXPECT_EQ(before, (std::vector<int>{1, 2, 3}));
+  struct stat st;
+  ASSERT_EQ(stat(StateFile("runtime_state.json").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u) << "operators' names and messages: owner only";
+  ASSERT_EQ(stat(dir_.File("state").c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0700u);
+
+  Kill(SIGKILL);
+  // What the crash left: saved while running, with a margin of numbers to skip.
+  Json saved = Json::parse(std::ifstream(StateFile("rooms.json")), nullptr, false);
+  ASSERT_TRUE(saved.is_object());
+  EXPECT_EQ(saved.value("clean_stop", true), false) << saved.dump();
+  const Json& room = saved["rooms"]["shop"];
+  ASSERT_TRUE(room.is_object()) << saved.dump();
+  uint64_t margin = saved["crash_ticket_margin"].value("shop", uint64_t{0});
+  uint64_t newcomer_position =
+      room.value("tickets", uint64_t{0}) + margin + 1 - room.value("serving", uint64_t{0});
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  ExpectSwitchesInForce();
+  if (margin > 0) {
+    EXPECT_NE(tidegate_->Stderr().find("room shop was saved while running"), std::string::npos)
+        << tidegate_->Stderr();
+  }
+  for (size_t i = 0; i < queued.size(); ++i) {
+    Json j = Poll(queued[i]);
+    ASSERT_TRUE(j.is_object());
+    EXPECT_EQ(j.value("in_queue", false), true) << "visitor " << i << ": " << j.dump();
+    int position = j.value("position", 1000);
+    EXPECT_LE(position, before[i]) << "visitor " << i << " lost their place: " << j.dump();
+    EXPECT_GE(position, 1);
+  }
+  for (Visitor* v : admitted) {
+    HttpMessage m = Request("GET", "/", v);
+    EXPECT_EQ(m.status, 200);
+    EXPECT_FALSE(IsQueuePage(m)) << "an admitted visitor's pass still works";
+    EXPECT_NE(m.body.find("High demand today"), std::string::npos) << "banner still shown";
+  }
+  // The room still knows it is full: a newcomer queues behind everyone.
+  Visitor late;
+  HttpMessage m = Request("GET", "/", &late);
+  EXPECT_TRUE(IsQueuePage(m)) << "the restarted room let a newcomer in";
+  Json j = Poll(&late);
+  // Behind everyone: after a crash the numbers the lost second may have
+  // issued are skipped (docs/state.md), so possibly further back than 4.
+  EXPECT_GE(j.value("position", 0), 4) << j.dump();
+  EXPECT_EQ(j.value("position", uint64_t{0}), newcomer_position) << j.dump();
+}
+
+TEST_F(DurabilityTest, CorruptStateFileIsSetAsideAndTheStartContinues) {
+  const std::string config =
+      Config("match = [\"^/\"]\ntotal_active_users = 2\nnew_users_per_minute = 60\n");
+  fs::create_directories(dir_.File("state"));
+  std::ofstream(StateFile("runtime_state.json"))
+      << "{\"format\": \"tidegate.runtime_state\", \"ver";
+  std::ofstream(StateFile("rooms.json")) << "";  // a write cut short
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  std::string err = tidegate_->Stderr();
+  EXPECT_NE(err.find("warning: state file " + StateFile("runtime_state.json") +
+                     " cannot be used: not valid JSON"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(
+      err.find("state file " + StateFile("rooms.json") + " cannot be used: the file is empty"),
+      std::string::npos)
+      << err;
+  EXPECT_NE(err.find("starting with the configuration's values"), std::string::npos) << err;
+  EXPECT_EQ(SetAside("runtime_state.json").size(), 1u);
+  EXPECT_EQ(SetAside("rooms.json").size(), 1u);
+  EXPECT_NE(err.find("set aside as " + StateFile("runtime_state.json") + ".corrupt-"),
+            std::string::npos)
+      << err;
+  // Configuration values in force, and the store works again (a new file).
+  Json s = State();
+  EXPECT_EQ(s["features"]["checkout"]["under_maintenance"], false) << s.dump();
+  SetSwitches();
+  Kill(SIGKILL);
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  ExpectSwitchesInForce();
+}
+
+TEST_F(DurabilityTest, CorruptStateFileRefusesTheStartWhenAskedTo) {
+  const std::string config =
+      Config("match = [\"^/\"]\ntotal_active_users = 2\n", "on_corrupt = \"refuse\"\n");
+  fs::create_directories(dir_.File("state"));
+  std::ofstream(StateFile("rooms.json"))
+      << R"({"format": "tidegate.rooms", "version": 1, "rooms": {"shop": {"tickets": -3}}})";
+  TidegateOptions options;
+  options.config = config;
+  options.ready_timeout = milliseconds(10000);
+  std::string error;
+  auto t = TidegateProcess::Start(dir_, options, &error);
+  ASSERT_FALSE(t) << "started with a corrupt state file and on_corrupt = \"refuse\"";
+  EXPECT_NE(error.find("state file " + StateFile("rooms.json") +
+                       " cannot be used: rooms.shop.tickets: expected a non-negative integer; "
+                       "refusing to start ([state].on_corrupt = \"refuse\")"),
+            std::string::npos)
+      << error;
+  EXPECT_TRUE(fs::exists(StateFile("rooms.json"))) << "left in place for the operator";
+  EXPECT_TRUE(SetAside("rooms.json").empty());
+}
+
+TEST_F(DurabilityTest, AChangeThatCannotBeSavedIsRefused) {
+  Start(Config("match = [\"^/\"]\ntotal_active_users = 2\n"));
+  ASSERT_TRUE(tidegate_);
+  // The folder replaced by a plain file: every write fails (even as root).
+  fs::remove_all(dir_.File("state"));
+  std::ofstream(dir_.File("state")) << "not a folder\n";
+  HttpMessage m = Admin("PUT", "/v1/features/checkout/maintenance", R"({"message": "Paused"})");
+  EXPECT_EQ(m.status, 503) << m.body;
+  EXPECT_NE(m.body.find("store_unavailable"), std::string::npos) << m.body;
+  EXPECT_NE(m.body.find("could not be saved"), std::string::npos) << m.body;
+  Json s = State();
+  EXPECT_EQ(s["features"]["checkout"]["under_maintenance"], false) << "not applied: " << s.dump();
+  EXPECT_EQ(Request("GET", "/checkout", nullptr).status, 200);
+  // The folder back: changes are saved and acknowledged again.
+  fs::remove(dir_.File("state"));
+  fs::create_directory(dir_.File("state"));
+  m = Admin("PUT", "/v1/features/checkout/maintenance", R"({"message": "Paused"})");
+  EXPECT_EQ(m.status, 200) << m.body;
+  EXPECT_TRUE(fs::exists(StateFile("runtime_state.json")));
+}
+
+TEST_F(DurabilityTest, SigtermDrainsSlowRequestsClosesIdleOnesAndFlushesTheState) {
+  // Only the home page is gated, so the slow requests are plain proxying.
+  const std::string config = Config(
+      "match = [\"^/$\"]\ntotal_active_users = 100\nnew_users_per_minute = 6000\n", "", "20s");
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  // Idle keep-alive connections: one request served, then nothing.
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 3; ++i) {
+    idle.push_back(ConnectOrFail(tidegate_->port()));
+    ASSERT_TRUE(idle.back());
+    ASSERT_TRUE(idle.back()->Send("GET /slow?ms=0 HTTP/1.1\r\nHost: shop.test\r\n\r\n"));
+    HttpMessage m = ReadResponse(*idle.back(), Within(milliseconds(5000)));
+    ASSERT_EQ(m.status, 200) << m.raw;
+  }
+  // Slow requests in flight when SIGTERM comes.
+  std::vector<std::unique_ptr<RawConnection>> slow;
+  for (int i = 0; i < 4; ++i) {
+    slow.push_back(ConnectOrFail(tidegate_->port()));
+    ASSERT_TRUE(slow.back());
+    ASSERT_TRUE(slow.back()->Send("GET /slow?ms=6000&n=" + std::to_string(i) +
+                                  " HTTP/1.1\r\nHost: shop.test\r\n\r\n"));
+  }
+  // Changes just before SIGTERM: a switch (saved before its 200) and three
+  // shoppers let into the room (saved at stop, not yet by the timer).
+  SetSwitches();
+  std::vector<Visitor> shoppers(3);
+  for (Visitor& v : shoppers) ASSERT_EQ(Request("GET", "/", &v).status, 200);
+  std::this_thread::sleep_for(milliseconds(300));  // the slow requests reach the shop
+  uint16_t port = tidegate_->port();
+  auto signalled = steady_clock::now();
+  ASSERT_TRUE(tidegate_->process().Signal(SIGTERM));
+
+  // Idle connections are closed at once, long before the slow answers.
+  for (auto& c : idle) {
+    EXPECT_EQ(c->ReadUntilClose(milliseconds(4000)), ReadStatus::kClosed);
+    EXPECT_TRUE(c->buffer().empty()) << "an idle connection got bytes: " << c->buffer();
+  }
+  for (auto& c : slow) {
+    EXPECT_EQ(c->ReadMore(milliseconds(1)), ReadStatus::kTimeout) << "answered before the delay";
+  }
+  EXPECT_LT(steady_clock::now() - signalled, seconds(5));
+  // New connections are refused once the listeners are closed.
+  bool refused = false;
+  for (auto deadline = steady_clock::now() + seconds(5); !refused && steady_clock::now() < deadline;
+       poll(nullptr, 0, 50)) {
+    std::string error;
+    refused = RawConnection::Connect(port, &error) == nullptr;
+  }
+  EXPECT_TRUE(refused) << "a listener stayed open after SIGTERM";
+  // Every in-flight request ends with a 2xx.
+  for (auto& c : slow) {
+    HttpMessage m = ReadResponse(*c, Within(milliseconds(20000)));
+    EXPECT_TRUE(m.ok) << "an in-flight request was cut: " << m.error;
+    EXPECT_EQ(m.status, 200) << m.raw.substr(0, 300);
+  }
+  auto status = tidegate_->process().WaitExit(seconds(20));
+  EXPECT_EQ(status, 0) << tidegate_->Stderr();
+  tidegate_.reset();
+  Json saved = Json::parse(std::ifstream(StateFile("rooms.json")), nullptr, false);
+  EXPECT_EQ(saved.is_object() && saved.value("clean_stop", false), true) << saved.dump();
+
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  ExpectSwitchesInForce();
+  std::string metrics = Metrics();
+  EXPECT_NE(metrics.find("tidegate_room_active{room=\"shop\"} 3\n"), std::string::npos)
+      << "the room's last changes were not flushed at stop:\n"
+      << metrics;
+}
+
+}  // namespace
+}  // namespace tidegate::itest
