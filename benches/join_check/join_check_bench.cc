@@ -23,6 +23,7 @@
 namespace {
 
 using tidegate::common::SignedTokenCodec;
+using tidegate::common::SigningKey;
 using tidegate::common::TokenPurpose;
 using namespace tidegate::queue;
 
@@ -45,8 +46,8 @@ double MedianNs(uint64_t iterations, const std::function<void(uint64_t)>& body) 
 int main(int argc, char** argv) {
   uint64_t n = argc > 1 ? std::strtoull(argv[1], nullptr, 10) : 200'000;
   const std::string secret = "bench-signing-key-0123456789abcdef0123456789";
-  JoinChallengeCodec codec(SignedTokenCodec({{"k1", secret}}));
-  SignedTokenCodec peer({{"k1", secret}});
+  JoinChallengeCodec codec(SignedTokenCodec(std::vector<SigningKey>{{"k1", secret}}));
+  SignedTokenCodec peer(std::vector<SigningKey>{{"k1", secret}});
   constexpr int64_t kNow = 1'800'000'000'000;
   const int bits = 18;
   std::string token = codec.Issue("shop", bits, kNow);

@@ -15,7 +15,8 @@ constexpr int64_t kNow = 1'800'000'000'000;
 constexpr int kBits = 8;  // 256 tries on average: fast tests
 
 JoinChallengeCodec Codec(const std::string& secret = "join-challenge-test-key-0123456789abcdef") {
-  return JoinChallengeCodec(common::SignedTokenCodec({{"k1", secret}}));
+  return JoinChallengeCodec(
+      common::SignedTokenCodec(std::vector<common::SigningKey>{{"k1", secret}}));
 }
 
 std::string Solve(const std::string& token, int bits = kBits) {
@@ -92,7 +93,8 @@ TEST(JoinChallengeTest, TamperedOrForeignKeyTokensAreRefused) {
   EXPECT_EQ(codec.Check(Solve(stranger.Issue("shop", kBits, kNow)), "shop", kBits, kNow, nullptr),
             AnswerCheck::kForged);
   // A wait or pass token of the same keys is no challenge.
-  common::SignedTokenCodec same({{"k1", "join-challenge-test-key-0123456789abcdef"}});
+  common::SignedTokenCodec same(
+      std::vector<common::SigningKey>{{"k1", "join-challenge-test-key-0123456789abcdef"}});
   std::string wait = same.Sign(common::TokenPurpose::kWait, "shop|1|1800000000000|0|16");
   EXPECT_EQ(codec.Check(Solve(wait), "shop", kBits, kNow, nullptr), AnswerCheck::kForged);
   // Garbage.

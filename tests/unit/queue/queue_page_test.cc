@@ -128,7 +128,7 @@ TEST(QueuePageTest, ChallengePageCarriesTheChallengeAndAllowsItsWorker) {
   EXPECT_NE(html.find("<progress id=\"tg-progress\""), std::string::npos);
   EXPECT_NE(html.find("<noscript><p id=\"tg-noscript\">This queue asks your browser"),
             std::string::npos);
-  EXPECT_EQ(html.find("tg-position"), std::string::npos) << "no place yet";
+  EXPECT_EQ(html.find("id=\"tg-position\""), std::string::npos) << "no place yet";
   EXPECT_EQ(html.find("@@TG_"), std::string::npos);
   const std::string& csp = page->Csp(Language::kEnglish, PageKind::kChallenge);
   EXPECT_NE(csp.find("script-src " + ScriptHash(html) + ";"), std::string::npos) << csp;
