@@ -288,8 +288,6 @@ std::optional<QueuePage> QueuePage::Build(const config::SiteConfig& site, const 
       data.set("queued", pages::TemplateData(kind == PageKind::kQueued));
       data.set("solving", pages::TemplateData(kind == PageKind::kChallenge));
       data.set("refused", pages::TemplateData(kind == PageKind::kRefused));
-      data.set("scripted",
-               pages::TemplateData(kind == PageKind::kQueued || kind == PageKind::kChallenge));
       data.set("challenge_bits", std::to_string(challenge_bits));
       if (!site.name.empty()) data.set("shop_name", site.name);
       if (!site.status_page_url.empty()) data.set("status_url", site.status_page_url);

@@ -61,7 +61,7 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
 {{/queued}}
 {{#status_url}}<footer><a href="{{status_url}}">{{status_label}}</a></footer>{{/status_url}}
 </main>
-{{#scripted}}
+{{#queued}}
 <script>
 (function () {
   var main = document.getElementById("tg-queue");
@@ -69,11 +69,7 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
   var url = main.getAttribute("data-poll");
   var live = document.getElementById("tg-live");
   main.setAttribute("data-script", "on");
-  var challenge = main.getAttribute("data-challenge");
-  var store = null;
-  try { store = window.sessionStorage; } catch (e) {}
-  if (challenge) { solve(challenge); return; }
-  if (store) store.removeItem("tg-pow-tries");
+  try { window.sessionStorage.removeItem("tg-pow-tries"); } catch (e) {}
   function set(id, text) {
     var el = document.getElementById(id);
     if (el && text !== undefined && el.textContent !== String(text)) el.textContent = text;
@@ -95,11 +91,21 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
       .catch(function () { later(refresh); });
   }
   later(refresh);
-
-  // join_challenge = "pow" (docs/waiting-room.md): find n such that
-  // SHA-256(challenge + "." + n) starts with `bits` zero bits, in a worker,
-  // then repeat this request with the answer and reload (the answer's reply
-  // sets the wait or pass cookie).
+})();
+</script>
+{{/queued}}
+{{#solving}}
+<script>
+(function () {
+  var main = document.getElementById("tg-queue");
+  var live = document.getElementById("tg-live");
+  main.setAttribute("data-script", "on");
+  var store = null;
+  try { store = window.sessionStorage; } catch (e) {}
+  /* join_challenge = "pow" (docs/waiting-room.md): find n such that
+     SHA-256(challenge + "." + n) starts with `bits` zero bits, in a worker,
+     then repeat this request with the answer and reload (the answer's reply
+     sets the wait or pass cookie). */
   function solve(token) {
     var bits = Number(main.getAttribute("data-bits")) || 0;
     var bar = document.getElementById("tg-progress");
@@ -124,8 +130,8 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
     worker.postMessage({token: token, bits: bits});
   }
 
-  // Runs in the worker: SHA-256 (FIPS 180-4) on the bytes of the answer, the
-  // whole 64-byte blocks of "challenge." hashed once.
+  /* Runs in the worker: SHA-256 (FIPS 180-4) on the bytes of the answer, the
+     whole 64-byte blocks of "challenge." hashed once. */
   function pow() {
     var K = [0x428a2f98,0x71374491,0xb5c0fbcf,0xe9b5dba5,0x3956c25b,0x59f111f1,0x923f82a4,0xab1c5ed5,0xd807aa98,0x12835b01,0x243185be,0x550c7dc3,0x72be5d74,0x80deb1fe,0x9bdc06a7,0xc19bf174,0xe49b69c1,0xefbe4786,0x0fc19dc6,0x240ca1cc,0x2de92c6f,0x4a7484aa,0x5cb0a9dc,0x76f988da,0x983e5152,0xa831c66d,0xb00327c8,0xbf597fc7,0xc6e00bf3,0xd5a79147,0x06ca6351,0x14292967,0x27b70a85,0x2e1b2138,0x4d2c6dfc,0x53380d13,0x650a7354,0x766a0abb,0x81c2c92e,0x92722c85,0xa2bfe8a1,0xa81a664b,0xc24b8b70,0xc76c51a3,0xd192e819,0xd6990624,0xf40e3585,0x106aa070,0x19a4c116,0x1e376c08,0x2748774c,0x34b0bcb5,0x391c0cb3,0x4ed8aa4a,0x5b9cca4f,0x682e6ff3,0x748f82ee,0x78a5636f,0x84c87814,0x8cc70208,0x90befffa,0xa4506ceb,0xbef9a3f7,0xc67178f2];
     var W = new Int32Array(64);
@@ -152,7 +158,7 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
       var rest = prefix.subarray(whole), buf = new Uint8Array(128), H = new Int32Array(8);
       var expected = Math.pow(2, bits), mask = bits >= 32 ? -1 : ~(-1 >>> bits);
       var digits = [48], at = rest.length, end = 0;
-      function lay() {  // the counter's digits, padding and length, after a carry
+      function lay() {  /* the counter's digits, padding and length, after a carry */
         var len = at + digits.length, total = (whole + len) * 8;
         end = len + 9 <= 64 ? 64 : 128;
         buf.fill(0);
@@ -173,9 +179,10 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
       }
     };
   }
+  solve(main.getAttribute("data-challenge"));
 })();
 </script>
-{{/scripted}}
+{{/solving}}
 </body>
 </html>
 )TPL";
