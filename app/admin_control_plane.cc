@@ -27,6 +27,14 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
             m->config_reloads_total = host_->ConfigReloads();
             m->config_reload_failures_total = host_->ConfigReloadFailures();
             if (rooms_ != nullptr && current_config_ != nullptr) FillRoomMetrics(m);
+            if (health_ != nullptr) {
+              for (proxy::UpstreamReport& u : health_->Upstreams()) {
+                m->upstream_servers.push_back(admin::UpstreamServerMetrics{
+                    std::move(u.server), std::move(u.address), u.checked, u.healthy,
+                    u.checks_passed, u.checks_failed, std::move(u.last_check), u.resolve_failures,
+                    std::move(u.resolve_error)});
+              }
+            }
             if (maintenance_stats_ != nullptr) {
               // Requests stopped by the gate, by feature (shadowed and
               // bypassed requests are not hits: they reached the origin).
@@ -34,6 +42,8 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
                                               const maintenance::MaintenanceStats::Counters& c) {
                 m->maintenance_hits_by_feature[feature] +=
                     c.blocked.load(std::memory_order_relaxed);
+                m->maintenance_undecided_by_feature[feature] +=
+                    c.undecided.load(std::memory_order_relaxed);
               });
             }
             if (banner_stats_ != nullptr) {

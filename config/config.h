@@ -25,7 +25,8 @@ using Duration = std::chrono::milliseconds;
 
 // "127.0.0.1:8080", "[::1]:8080", or "unix:/path" (admin and redis only).
 struct Address {
-  std::string host;  // IP literal (LoadConfig refuses names: no DNS lookups); empty for unix
+  std::string
+      host;  // IP literal, or a host name where allowed ([upstream].servers); empty for unix
   uint16_t port = 0;
   std::string unix_path;  // set for "unix:/path"
   std::string text;       // as written, for logs and errors
@@ -64,15 +65,33 @@ struct ServerConfig {
   std::string log_level = "info";  // "debug" | "info" | "warn" | "error"
 };
 
+// [upstream.health]: active health checks, off while `path` is empty.
+struct UpstreamHealthConfig {
+  std::string path;          // "GET path" to every server; 2xx/3xx = pass
+  Duration interval{5'000};  // between two checks of one server
+  Duration timeout{2'000};   // connect + answer head
+  uint32_t rise = 2;         // passes in a row that bring a failed server back
+  uint32_t fall = 3;         // failures in a row that take a server out
+};
+
 struct UpstreamConfig {
-  std::vector<Address> servers;        // the shop; round-robin
-  Duration connect_timeout{3'000};     // → 504 when it fires
-  Duration response_timeout{30'000};   // request sent → response headers complete; → 504
-  Duration read_timeout{60'000};       // no byte from the origin for this long mid-body → close
-  uint32_t keepalive = 32;             // idle pooled connections per worker per server
+  std::vector<Address> servers;  // the shop; round-robin
+  // "file:line:col upstream.servers[i]" of each server, for errors found
+  // after loading (a host name that does not resolve).
+  std::vector<std::string> server_where;
+  Duration connect_timeout{3'000};    // → 504 when it fires
+  Duration response_timeout{30'000};  // request sent → response headers complete; → 504
+  Duration read_timeout{60'000};      // no byte from the origin for this long mid-body → close
+  // Idle pool per worker and server: up to the peak of connections in use in
+  // the last 10-20 s (proxy/upstream_demand.h), at most keepalive_max, and
+  // always `keepalive` (0 = no pooling at all).
+  uint32_t keepalive = 32;
+  uint32_t keepalive_max = 1024;
   Duration keepalive_timeout{60'000};  // an idle pooled connection older than this is closed
   uint32_t max_fails = 3;              // consecutive failures before a server is ejected
   Duration fail_timeout{10'000};       // ejection period, then the server is tried again
+  Duration resolve_interval{30'000};   // host names in `servers` are re-resolved this often
+  UpstreamHealthConfig health;         // [upstream.health]: active checks
 };
 
 enum class StateBackend { kLocal, kRedis };
@@ -213,12 +232,26 @@ struct ConfigMaintenanceWindow {
   std::optional<std::chrono::system_clock::time_point> until;
 };
 
+// What a feature under maintenance does (docs/maintenance.md).
+enum class FeatureAction {
+  kMaintenance,  // its requests get the maintenance page (503)
+  kHide,         // nothing is refused; `hide_selector` is hidden in HTML pages
+};
+
+// What the gate does with a request of the feature's path and method whose
+// form/json fields it cannot decide (body not readable, or cut at
+// [maintenance].max_body_bytes before the fields were found).
+enum class UndecidedPolicy { kBlock, kPass };
+
 struct FeatureConfig {
   std::string name;
   std::vector<FeatureMatchRule> match;
   bool enabled = true;
   bool enforced = true;  // false = shadow mode: count who would be refused, refuse nobody
   std::optional<ConfigMaintenanceWindow> maintenance;  // scheduled from the configuration
+  FeatureAction action = FeatureAction::kMaintenance;
+  std::string hide_selector;  // action = "hide": a CSS selector list (checked at load)
+  UndecidedPolicy on_undecided = UndecidedPolicy::kBlock;
 };
 
 enum class BannerCompressed { kRecode, kIdentity };
@@ -259,6 +292,9 @@ struct MaintenanceConfig {
   Duration bypass_cookie_max_ttl{24 * 3'600'000};
   // How much of a request body form/json rules may read (decided on the prefix).
   size_t max_body_bytes = 64 * 1024;
+  // Match paths with %2F / %2f / '\' read as '/' (the origin still gets the
+  // target as sent): many origins treat them as separators.
+  bool decode_slashes = true;
 };
 
 struct Config {
