@@ -119,6 +119,7 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
       r["override"] = nullptr;
     }
     r["counters"] = nullptr;  // no fake numbers before the waiting room exists
+    r["abuse"] = nullptr;
     if (metrics.room_counters_available) {
       for (const auto& m : metrics.rooms) {
         if (m.name != room.name) continue;
@@ -126,6 +127,9 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
                          {"active", m.active},
                          {"admitted_total", m.admitted_total},
                          {"estimated_wait_seconds", m.estimated_wait_seconds}};
+        nlohmann::json abuse = nlohmann::json::object();
+        for (const auto& [reason, n] : m.abuse) abuse[reason] = n;
+        r["abuse"] = std::move(abuse);
       }
     }
     r["events"] = EventsJson(room.events, now);

@@ -225,6 +225,14 @@ void RenderFeatures(const MetricsSnapshot& m, Writer& w) {
       w.Sample("room_estimated_wait_seconds", {{"room", r.name}},
                FormatDouble(r.estimated_wait_seconds));
     }
+    w.Header("room_abuse_total", "counter",
+             "Requests a room refused as gaming it (a ticket reused, a missing or bad join "
+             "answer, too many joins from one network), by reason.");
+    for (const auto& r : m.rooms) {
+      for (const auto& [reason, n] : r.abuse) {
+        w.Sample("room_abuse_total", {{"room", r.name}, {"reason", reason}}, n);
+      }
+    }
   }
 
   w.Header("maintenance_hits_total", "counter", "Requests answered by the maintenance gate.");

@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace tidegate::admin {
@@ -42,6 +43,9 @@ struct RoomMetrics {
   int64_t active = 0;
   uint64_t admitted_total = 0;
   double estimated_wait_seconds = 0;
+  // Refusals of clients gaming the room, by reason (queue/room_abuse.h),
+  // every reason listed (zeros included), in the reasons' order.
+  std::vector<std::pair<std::string, uint64_t>> abuse;
 };
 
 // One origin server as its snapshot's upstream monitor reports it

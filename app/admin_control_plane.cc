@@ -75,8 +75,13 @@ void AdminControlPlane::FillRoomMetrics(admin::MetricsSnapshot* m) const {
   m->room_counters_available = true;
   m->store_errors_total += report.store_errors;
   for (queue::RoomRegistry::RoomReport& r : report.rooms) {
-    m->rooms.push_back(admin::RoomMetrics{std::move(r.name), r.queued, r.active, r.admitted_total,
-                                          r.estimated_wait_seconds});
+    admin::RoomMetrics room{std::move(r.name),        r.queued, r.active, r.admitted_total,
+                            r.estimated_wait_seconds, {}};
+    for (size_t i = 0; i < queue::kAbuseReasonCount; ++i) {
+      room.abuse.emplace_back(
+          std::string(queue::AbuseReasonName(static_cast<queue::AbuseReason>(i))), r.abuse[i]);
+    }
+    m->rooms.push_back(std::move(room));
   }
 }
 

@@ -48,6 +48,7 @@ match = ["^/"]
 mode = "queue_all"
 new_users_per_minute = 1
 total_active_users = 1
+max_tickets_per_ip_per_minute = 0   # wrk joins from one address
 EOF
 "$TIDEGATE" -c "$WORK/tidegate.toml" --check >/dev/null || die "invalid generated config"
 start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"

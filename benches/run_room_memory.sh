@@ -88,6 +88,7 @@ mode = "queue_all"
 total_active_users = 1
 new_users_per_minute = 1
 session_duration = "30m"
+max_tickets_per_ip_per_minute = 0   # the load comes from one address
 EOT
 "$TIDEGATE" -c "$WORK/tidegate.toml" --check >/dev/null || die "invalid generated config"
 start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"

@@ -40,8 +40,9 @@ constexpr size_t kMaxPayloadBytes = SignedTokenCodec::kMaxTokenChars / 4 * 3 - 6
 // At most this many spare contexts per key (one per concurrent signer).
 constexpr size_t kMaxSpare = 64;
 
-// "w|" or "p|" before the body of an encoded token.
+// "w|", "p|" or "c|" before the body of an encoded token.
 std::string_view Tag(TokenPurpose purpose) {
+  if (purpose == TokenPurpose::kJoinChallenge) return "c|";
   return purpose == TokenPurpose::kWait ? std::string_view("w|") : std::string_view("p|");
 }
 

@@ -5,6 +5,7 @@
 //   wait, pass: "<key id>.<base64url(payload)>.<base64url(mac)>"
 //               payload = "w|<body>" (wait) or "p|<body>" (pass),
 //               mac = HMAC(secret, "tidegate.v1|<key id>|" + payload)
+//   challenge:  the same with payload = "c|<body>" (queue/join_challenge.h)
 //   bypass:     "v1.<key id>.<body>.<base64url(mac)>" (body in clear, no '.'),
 //               mac = HMAC(secret, "tidegate-bypass\n<key id>\n<body>")
 // The purpose is inside the MAC'd bytes, so a token never opens as another
@@ -42,7 +43,7 @@ struct SigningKey {
   std::string secret;  // at least 32 bytes (config/admin_section.cc checks)
 };
 
-enum class TokenPurpose : uint8_t { kWait, kPass, kBypass };
+enum class TokenPurpose : uint8_t { kWait, kPass, kBypass, kJoinChallenge };
 
 // Why Open() refused a token (kValid: it did not).
 enum class TokenCheck { kValid, kMalformed, kUnknownKey, kBadMac, kWrongPurpose };

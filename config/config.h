@@ -174,6 +174,9 @@ using CidrBlock = common::CidrBlock;
 
 enum class QueueingMethod { kFifo, kRandom, kPassthrough, kReject };
 enum class RoomMode { kOff, kAuto, kQueueAll };
+// What a newcomer must do before getting a place (docs/waiting-room.md,
+// "Threat model"): nothing, or solve a proof-of-work challenge.
+enum class JoinChallengeKind { kNone, kPow };
 
 // A scheduled event of a room ([[rooms.NAME.events]], docs/waiting-room.md
 // "Scheduled events"): from `prequeue_start` every visitor is queued and
@@ -214,6 +217,12 @@ struct RoomConfig {
   std::string bypass_secret;              // its bytes (trailing newline stripped), >= 16 bytes
   // Scheduled events, sorted by start, not overlapping (checked by the loader).
   std::vector<RoomEventConfig> events;
+  // Abuse resistance (docs/waiting-room.md, "Threat model").
+  JoinChallengeKind join_challenge = JoinChallengeKind::kNone;
+  uint32_t join_challenge_bits = 18;  // leading zero bits of SHA-256 (4..28)
+  // Joins (tickets or direct admissions) per client address (IPv6: per /64)
+  // per minute; 0 = no cap.
+  uint32_t max_tickets_per_ip_per_minute = 60;
 };
 
 // One match rule of a feature; every set field must match (AND); the rules of

@@ -233,6 +233,13 @@ void ReadRoom(const std::string& /*name*/, const toml::table* table, const std::
   reader.ReadDuration("refresh_interval", Duration(1'000), Duration(60'000),
                       &room->refresh_interval);
   ReadBypass(reader, table, path, diagnostics, room);
+  reader.ReadEnum<JoinChallengeKind>(
+      "join_challenge", {{"none", JoinChallengeKind::kNone}, {"pow", JoinChallengeKind::kPow}},
+      &room->join_challenge);
+  // 28 bits is already minutes on a phone; under 4 is no work at all.
+  reader.ReadInt("join_challenge_bits", 4, 28, &room->join_challenge_bits);
+  reader.ReadInt("max_tickets_per_ip_per_minute", 0, 1'000'000,
+                 &room->max_tickets_per_ip_per_minute);
   ReadEvents(reader, diagnostics, room);
   reader.ReportUnknownKeys();
 }

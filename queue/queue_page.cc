@@ -27,9 +27,10 @@ struct Marker {
   const char* marker;
 };
 constexpr Marker kMarkers[] = {
-    {"position", "@@TG_POSITION@@"}, {"wait", "@@TG_WAIT@@"},
-    {"updated", "@@TG_UPDATED@@"},   {"updated_iso", "@@TG_UPDATED_ISO@@"},
-    {"progress", "@@TG_PROGRESS@@"}, {"self_url", "@@TG_SELF_URL@@"},
+    {"position", "@@TG_POSITION@@"},   {"wait", "@@TG_WAIT@@"},
+    {"updated", "@@TG_UPDATED@@"},     {"updated_iso", "@@TG_UPDATED_ISO@@"},
+    {"progress", "@@TG_PROGRESS@@"},   {"self_url", "@@TG_SELF_URL@@"},
+    {"challenge", "@@TG_CHALLENGE@@"}, {"message", "@@TG_MESSAGE@@"},
 };
 
 struct Strings {
@@ -45,6 +46,15 @@ struct Strings {
   const char* check_again;
   const char* live_text;
   const char* status_label;
+  // Join challenge and refused joins.
+  const char* challenge_heading;
+  const char* challenge_intro;
+  const char* challenge_live;
+  const char* challenge_progress_label;
+  const char* challenge_noscript;
+  const char* challenge_done;
+  const char* challenge_fail;
+  const char* refused_heading;
 };
 
 const Strings kEnglish = {
@@ -61,6 +71,17 @@ const Strings kEnglish = {
     "Check again",
     "You are number @@TG_POSITION@@ in line.",
     "Shop status",
+    "Joining the queue",
+    "To keep the line fair, your browser does a short calculation before it gets its place. "
+    "It takes a second or two: keep this page open.",
+    "Your browser is getting your place in line…",
+    "Calculation",
+    "This queue asks your browser to do a short calculation before giving it a place in line, "
+    "and that needs JavaScript. Turn JavaScript on for this shop and reload the page: without "
+    "it you cannot join the queue.",
+    "Done: joining the line…",
+    "Your browser could not finish the calculation. Reload the page to try again.",
+    "Please wait a moment",
 };
 
 const Strings kFrench = {
@@ -77,6 +98,17 @@ const Strings kFrench = {
     "Vérifier à nouveau",
     "Vous êtes numéro @@TG_POSITION@@ dans la file.",
     "État de la boutique",
+    "Entrée dans la file d'attente",
+    "Pour que la file reste équitable, votre navigateur fait un court calcul avant d'obtenir "
+    "sa place. Cela prend une seconde ou deux : gardez cette page ouverte.",
+    "Votre navigateur obtient votre place dans la file…",
+    "Calcul",
+    "Cette file demande à votre navigateur un court calcul avant de lui donner une place, et "
+    "ce calcul a besoin de JavaScript. Activez JavaScript pour cette boutique et rechargez la "
+    "page : sans lui, vous ne pouvez pas entrer dans la file.",
+    "Terminé : entrée dans la file…",
+    "Votre navigateur n'a pas pu terminer le calcul. Rechargez la page pour réessayer.",
+    "Merci de patienter un instant",
 };
 
 std::string Sha256Base64(std::string_view text) {
@@ -165,7 +197,7 @@ std::string Minutes(int64_t seconds, Language language) {
 
 }  // namespace
 
-std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered,
+std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered, bool worker,
                                                      std::string* error) {
   Variant v;
   size_t at = 0;
@@ -198,19 +230,33 @@ std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered
           HashSources(rendered, "style") +
           "; connect-src 'self'; img-src 'self' data:; form-action 'self'; base-uri 'none'; "
           "frame-ancestors 'none'";
+  // The challenge page's solver runs in a worker made from a Blob of the
+  // page's own (hash-allowed) script.
+  if (worker) v.csp += "; worker-src blob:";
   return v;
 }
 
+bool QueuePage::HasSlot(const Variant& v, Slot slot) {
+  for (const Piece& p : v.pieces) {
+    if (p.slot == slot) return true;
+  }
+  return false;
+}
+
 std::optional<QueuePage> QueuePage::Build(const config::SiteConfig& site, const std::string& room,
-                                          int refresh_seconds, std::string* error) {
+                                          int refresh_seconds, std::string* error,
+                                          int challenge_bits) {
   std::optional<pages::PageTemplate> tpl =
       pages::PageTemplate::Load(site.templates_dir, "queue.html", kQueuePageTemplate, error);
   if (!tpl) return std::nullopt;
+  std::optional<pages::PageTemplate> builtin;  // for a merchant template without the new slots
   QueuePage page;
   page.origin_ = tpl->origin();
   for (Language language : {Language::kEnglish, Language::kFrench}) {
     const Strings& s = language == Language::kFrench ? kFrench : kEnglish;
-    for (bool closed : {false, true}) {
+    for (size_t k = 0; k < kPageKinds; ++k) {
+      PageKind kind = static_cast<PageKind>(k);
+      bool closed = kind == PageKind::kClosed;
       pages::TemplateData data;
       data.set("lang", std::string(pages::LanguageCode(language)));
       for (const auto& [key, value] : {std::pair{"title", s.title},
@@ -224,27 +270,52 @@ std::optional<QueuePage> QueuePage::Build(const config::SiteConfig& site, const 
                                        {"progress_label", s.progress_label},
                                        {"check_again", s.check_again},
                                        {"live_text", s.live_text},
-                                       {"status_label", s.status_label}}) {
+                                       {"status_label", s.status_label},
+                                       {"challenge_heading", s.challenge_heading},
+                                       {"challenge_intro", s.challenge_intro},
+                                       {"challenge_live", s.challenge_live},
+                                       {"challenge_progress_label", s.challenge_progress_label},
+                                       {"challenge_noscript", s.challenge_noscript},
+                                       {"challenge_done", s.challenge_done},
+                                       {"challenge_fail", s.challenge_fail},
+                                       {"refused_heading", s.refused_heading}}) {
         data.set(key, std::string(value));
       }
       if (closed) data.set("title", std::string(s.closed_heading));
+      if (kind == PageKind::kChallenge) data.set("title", std::string(s.challenge_heading));
+      if (kind == PageKind::kRefused) data.set("title", std::string(s.refused_heading));
       data.set("closed", pages::TemplateData(closed));
+      data.set("queued", pages::TemplateData(kind == PageKind::kQueued));
+      data.set("solving", pages::TemplateData(kind == PageKind::kChallenge));
+      data.set("refused", pages::TemplateData(kind == PageKind::kRefused));
+      data.set("challenge_bits", std::to_string(challenge_bits));
       if (!site.name.empty()) data.set("shop_name", site.name);
       if (!site.status_page_url.empty()) data.set("status_url", site.status_page_url);
       data.set("room", room);
       data.set("refresh_seconds", std::to_string(refresh_seconds));
       data.set("poll_url", "/.tidegate/queue?room=" + room);
       for (const Marker& m : kMarkers) data.set(m.name, std::string(m.marker));
-      std::optional<Variant> v = Prepare(tpl->Render(data), error);
+      bool challenge = kind == PageKind::kChallenge;
+      std::optional<Variant> v = Prepare(tpl->Render(data), challenge, error);
       if (!v) return std::nullopt;
-      page.variants_[static_cast<size_t>(language) * 2 + (closed ? 1 : 0)] = std::move(*v);
+      Slot needed = challenge ? Slot::kChallenge : Slot::kMessage;
+      if ((challenge || kind == PageKind::kRefused) && !HasSlot(*v, needed)) {
+        if (!builtin)
+          builtin = pages::PageTemplate::Load("", "queue.html", kQueuePageTemplate, error);
+        if (!builtin) return std::nullopt;
+        v = Prepare(builtin->Render(data), challenge, error);
+        if (!v) return std::nullopt;
+      }
+      page.variants_[static_cast<size_t>(language) * kPageKinds + k] = std::move(*v);
     }
   }
   return page;
 }
 
-std::string QueuePage::Render(Language language, bool closed, const QueuePageValues& values) const {
-  const Variant& v = variants_[static_cast<size_t>(language) * 2 + (closed ? 1 : 0)];
+std::string QueuePage::Render(Language language, PageKind kind,
+                              const QueuePageValues& values) const {
+  const Variant& v =
+      variants_[static_cast<size_t>(language) * kPageKinds + static_cast<size_t>(kind)];
   // One local-time conversion for both times: "2026-11-23T14:30:05+01:00",
   // whose characters 11-15 are the clock ("14:30").
   char iso_buffer[kIsoBytes];
@@ -255,7 +326,8 @@ std::string QueuePage::Render(Language language, bool closed, const QueuePageVal
     clock = iso.substr(11, 5);
   }
   std::string out;
-  out.reserve(v.literal_bytes + 160 + values.self_url.size() * 2);
+  out.reserve(v.literal_bytes + 160 + values.self_url.size() * 2 + values.challenge.size() +
+              values.message.size());
   for (const Piece& piece : v.pieces) {
     switch (piece.slot) {
       case Slot::kLiteral:
@@ -279,13 +351,19 @@ std::string QueuePage::Render(Language language, bool closed, const QueuePageVal
       case Slot::kSelfUrl:
         AppendText(values.self_url, &out);
         break;
+      case Slot::kChallenge:
+        AppendText(values.challenge, &out);
+        break;
+      case Slot::kMessage:
+        AppendText(values.message, &out);
+        break;
     }
   }
   return out;
 }
 
-const std::string& QueuePage::Csp(Language language, bool closed) const {
-  return variants_[static_cast<size_t>(language) * 2 + (closed ? 1 : 0)].csp;
+const std::string& QueuePage::Csp(Language language, PageKind kind) const {
+  return variants_[static_cast<size_t>(language) * kPageKinds + static_cast<size_t>(kind)].csp;
 }
 
 std::string QueuePage::WaitText(const WaitRange& wait, Language language) {
@@ -317,6 +395,21 @@ std::string QueuePage::UnavailableMessage(Language language) {
                "cette page réessaie d'elle-même."
              : "We cannot check your place right now. You keep it: this page tries again by "
                "itself.";
+}
+
+std::string QueuePage::ChallengeMessage(Language language) {
+  return language == Language::kFrench ? kFrench.challenge_live : kEnglish.challenge_live;
+}
+
+std::string QueuePage::RateLimitedMessage(int retry_after_seconds, Language language) {
+  std::string n = std::to_string(retry_after_seconds);
+  return language == Language::kFrench
+             ? "Trop de places dans la file ont été demandées depuis votre réseau dans la "
+               "dernière minute. Réessayez dans " +
+                   n + " secondes."
+             : "Too many places in line were asked for from your network in the last minute. "
+               "Try again in " +
+                   n + " seconds.";
 }
 
 std::string QueuePage::AdmittedMessage(Language language) {

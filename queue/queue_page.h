@@ -21,24 +21,43 @@
 
 namespace tidegate::queue {
 
+// Which page a visitor gets: its place in line, "sales closed", the join
+// challenge (join_challenge = "pow"), or a refused join (e.g.
+// max_tickets_per_ip_per_minute).
+enum class PageKind { kQueued, kClosed, kChallenge, kRefused };
+inline constexpr size_t kPageKinds = 4;
+
 struct QueuePageValues {
-  uint64_t position = 0;      // 1 = next in line
-  WaitRange wait;             // estimated wait
-  int64_t now_ms = 0;         // "last updated"
-  int progress = 0;           // 0-100
-  std::string_view self_url;  // SelfUrl(target) (queue_reply.h): the no-script "check again" link
-                              // (a view: valid during Render())
+  uint64_t position = 0;       // 1 = next in line
+  WaitRange wait;              // estimated wait
+  int64_t now_ms = 0;          // "last updated"
+  int progress = 0;            // 0-100
+  std::string_view self_url;   // SelfUrl(target) (queue_reply.h): the no-script "check again" link
+                               // (a view: valid during Render())
+  std::string_view challenge;  // kChallenge: the token to solve
+  std::string_view message;    // kRefused: why
 };
 
 class QueuePage {
  public:
+  // `challenge_bits`: the room's join_challenge_bits (0: no challenge). A
+  // merchant template without the {{challenge}} (or, for a refused join,
+  // {{message}}) slot gets the built-in page for those two kinds.
   static std::optional<QueuePage> Build(const config::SiteConfig& site, const std::string& room,
-                                        int refresh_seconds, std::string* error);
+                                        int refresh_seconds, std::string* error,
+                                        int challenge_bits = 0);
 
-  std::string Render(pages::Language language, bool closed, const QueuePageValues& values) const;
+  std::string Render(pages::Language language, PageKind kind, const QueuePageValues& values) const;
+  std::string Render(pages::Language language, bool closed, const QueuePageValues& values) const {
+    return Render(language, closed ? PageKind::kClosed : PageKind::kQueued, values);
+  }
   // Content-Security-Policy for the page: nothing external, the inline
-  // script and style allowed by their hashes, polling to 'self' only.
-  const std::string& Csp(pages::Language language, bool closed) const;
+  // script and style allowed by their hashes, polling to 'self' only; the
+  // challenge page also allows its own worker (worker-src blob:).
+  const std::string& Csp(pages::Language language, PageKind kind) const;
+  const std::string& Csp(pages::Language language, bool closed) const {
+    return Csp(language, closed ? PageKind::kClosed : PageKind::kQueued);
+  }
   // Where the template came from ("built-in" or the override's path).
   const std::string& origin() const { return origin_; }
 
@@ -51,9 +70,22 @@ class QueuePage {
   // visitor keeps its place, the page tries again by itself.
   static std::string UnavailableMessage(pages::Language language);
   static std::string AdmittedMessage(pages::Language language);
+  // Join checks (queue/join_guard.h).
+  static std::string ChallengeMessage(pages::Language language);
+  static std::string RateLimitedMessage(int retry_after_seconds, pages::Language language);
 
  private:
-  enum class Slot { kLiteral, kPosition, kWait, kUpdated, kUpdatedIso, kProgress, kSelfUrl };
+  enum class Slot {
+    kLiteral,
+    kPosition,
+    kWait,
+    kUpdated,
+    kUpdatedIso,
+    kProgress,
+    kSelfUrl,
+    kChallenge,
+    kMessage
+  };
   struct Piece {
     Slot slot = Slot::kLiteral;
     std::string text;  // for kLiteral
@@ -64,9 +96,11 @@ class QueuePage {
     size_t literal_bytes = 0;
     bool has_time = false;  // a kUpdated or kUpdatedIso slot
   };
-  static std::optional<Variant> Prepare(const std::string& rendered, std::string* error);
+  static std::optional<Variant> Prepare(const std::string& rendered, bool worker,
+                                        std::string* error);
+  static bool HasSlot(const Variant& v, Slot slot);
 
-  std::array<Variant, 4> variants_;  // [language * 2 + closed]
+  std::array<Variant, 2 * kPageKinds> variants_;  // [language * kPageKinds + kind]
   std::string origin_;
 };
 

@@ -57,10 +57,33 @@ void ReplaceElementText(std::string_view open_tag, std::string_view text, std::s
   html->replace(at, end - at, pages::EscapeHtml(text));
 }
 
+// A join held back by the room's abuse checks (queue/join_guard.h); the
+// wire format is in docs/waiting-room.md, "Join challenge (wire format)".
+void JoinCheckJson(const CompiledRoom& room, const Visit& v, pages::Language language,
+                   nlohmann::json* j) {
+  (*j)["in_queue"] = false;
+  (*j)["admitted"] = false;
+  if (v.refusal) (*j)["refused"] = std::string(AbuseReasonName(*v.refusal));
+  if (v.outcome == Outcome::kRefused) {
+    (*j)["retry_after_seconds"] = v.retry_after_seconds;
+    (*j)["message"] = QueuePage::RateLimitedMessage(v.retry_after_seconds, language);
+    return;
+  }
+  (*j)["challenge"] = {{"type", "pow"},
+                       {"algorithm", "sha256"},
+                       {"token", v.challenge},
+                       {"bits", room.config.join_challenge_bits},
+                       {"header", std::string(kAnswerHeader)},
+                       {"expires_in_seconds", kMaxAnswerAgeMs / 1000}};
+  (*j)["message"] = QueuePage::ChallengeMessage(language);
+}
+
 nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Language language,
                           int64_t now_ms) {
   nlohmann::json j;
-  if (v.outcome == Outcome::kQueued) {
+  if (v.outcome == Outcome::kChallenge || v.outcome == Outcome::kRefused) {
+    JoinCheckJson(room, v, language, &j);
+  } else if (v.outcome == Outcome::kQueued) {
     j["in_queue"] = true;
     j["position"] = v.position;
     j["estimated_wait_seconds"] = {v.wait.low_seconds, v.wait.high_seconds};
@@ -171,7 +194,10 @@ Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language lang
   // Connection included: no reallocation on the way.
   r.headers.mutable_fields().reserve(10);
   r.status = room.config.queued_status;
-  if (r.status == 429 || r.status == 503 || v.outcome == Outcome::kUnavailable) {
+  if (v.outcome == Outcome::kRefused) {  // over max_tickets_per_ip_per_minute
+    r.status = 429;
+    r.headers.Add("Retry-After", std::to_string(v.retry_after_seconds));
+  } else if (r.status == 429 || r.status == 503 || v.outcome == Outcome::kUnavailable) {
     r.headers.Add("Retry-After", std::to_string(RefreshSeconds(room)));
   }
   AddCookies(v, &r);
@@ -186,12 +212,23 @@ Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language lang
   values.now_ms = now_ms;
   values.progress = v.progress;
   values.self_url = self_url;
-  bool closed = v.outcome == Outcome::kClosed;
+  PageKind kind = PageKind::kQueued;
+  std::string message;
+  if (v.outcome == Outcome::kClosed) kind = PageKind::kClosed;
+  if (v.outcome == Outcome::kChallenge) {
+    kind = PageKind::kChallenge;
+    values.challenge = v.challenge;
+  }
+  if (v.outcome == Outcome::kRefused) {
+    kind = PageKind::kRefused;
+    message = QueuePage::RateLimitedMessage(v.retry_after_seconds, language);
+    values.message = message;
+  }
   r.headers.Add("Content-Type", "text/html; charset=utf-8");
-  r.headers.Add("Content-Security-Policy", room.page->Csp(language, closed));
+  r.headers.Add("Content-Security-Policy", room.page->Csp(language, kind));
   r.headers.Add("X-Content-Type-Options", "nosniff");
   r.headers.Add("Referrer-Policy", "same-origin");
-  r.body = room.page->Render(language, closed, values);
+  r.body = room.page->Render(language, kind, values);
   // No position to show: the pre-queue of a scheduled event (until the
   // draw), or a failing store with on_failure = "closed".
   constexpr std::string_view kLive = "<div id=\"tg-live\" role=\"status\" aria-live=\"polite\">";

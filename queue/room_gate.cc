@@ -96,6 +96,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     proxy::FilterStatus status = Gate(head);
     // Checked (or not needed): the origin never sees a bypass secret.
     wr().StripBypassSecrets(&head.headers);
+    head.headers.Remove(kAnswerHeader);  // a join answer is for the room only
     return status;
   }
 
@@ -142,8 +143,9 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
       return proxy::FilterStatus::kContinue;
     }
     tls_ = info.tls;
-    std::optional<Visit> visit = EvaluateVisit(wr_, *room, limits, head.headers, tls_,
-                                               VisitKind::kRequest, caller, pending_);
+    std::optional<Visit> visit =
+        EvaluateVisit(wr_, *room, limits, head.headers, tls_, VisitKind::kRequest, caller, pending_,
+                      info.client_ip);
     if (visit && visit->outcome == Visit::Outcome::kForward) {
       Admit(room, limits, std::move(*visit));
       return proxy::FilterStatus::kContinue;

@@ -306,6 +306,9 @@ RoomRegistry::Report RoomRegistry::Snapshot(
     m.admitted_total = c.admitted_total;
     WaitRange wait = runtime->EstimateFor(c.queued(), *limits);
     m.estimated_wait_seconds = static_cast<double>(wait.high_seconds);
+    for (size_t i = 0; i < kAbuseReasonCount; ++i) {
+      m.abuse[i] = runtime->abuse.Get(static_cast<AbuseReason>(i));
+    }
     report.rooms.push_back(std::move(m));
   }
   return report;

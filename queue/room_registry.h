@@ -37,6 +37,7 @@
 
 #include <event2/event.h>
 
+#include <array>
 #include <atomic>
 #include <functional>
 #include <map>
@@ -49,9 +50,11 @@
 #include "config/config.h"
 #include "queue/eta.h"
 #include "queue/event_marks.h"
+#include "queue/join_challenge.h"
 #include "queue/local_room_store.h"
 #include "queue/room_abuse.h"
 #include "queue/room_store.h"
+#include "queue/ticket_rate_limit.h"
 
 namespace tidegate::queue {
 
@@ -83,6 +86,9 @@ class RoomRuntime {
   std::atomic<uint64_t> store_errors{0};
   // Refusals of clients gaming the room (queue/room_abuse.h).
   RoomAbuseCounters abuse;
+  // Join checks (queue/join_guard.h): answers already used, joins per network.
+  ChallengeReplays challenge_replays;
+  TicketRateLimiter ticket_rate;
   // Scheduled events' marks (queue/event_marks.h).
   EventMarks event_marks;
 
@@ -119,7 +125,8 @@ class RoomRegistry {
     int64_t queued = 0;
     int64_t active = 0;
     uint64_t admitted_total = 0;
-    double estimated_wait_seconds = 0;  // of the last visitor in line
+    double estimated_wait_seconds = 0;                // of the last visitor in line
+    std::array<uint64_t, kAbuseReasonCount> abuse{};  // by AbuseReason
   };
   struct Report {
     std::vector<RoomReport> rooms;  // every room still configured

@@ -4,6 +4,7 @@
 
 #include "proxy/cookie_header.h"
 #include "queue/cookies.h"
+#include "queue/join_guard.h"
 #include "queue/room_abuse.h"
 #include "queue/room_events.h"
 #include "queue/room_logic.h"
@@ -238,7 +239,8 @@ void CountShadow(const CompiledRoom& room, const RoomLimits& limits) {
 std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& owner,
                                    const CompiledRoom& room, const RoomLimits& limits,
                                    const proxy::HeaderList& headers, bool tls, VisitKind kind,
-                                   const StoreCaller& caller, PendingVisit& pending) {
+                                   const StoreCaller& caller, PendingVisit& pending,
+                                   std::string_view client_ip) {
   const WaitingRoom& wr = *owner;
   Visit v;
   const TokenCodec* codec = wr.codec();
@@ -315,6 +317,10 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     return Dispatch<int64_t>(
         std::move(ctx), owner, pending,
         [&](auto done) { store.Admit(caller, limits, now, std::move(done)); }, FinishAdmit);
+  }
+  if (std::optional<Visit> refused = CheckJoin(wr, room, headers, client_ip, now)) {
+    NoteEndedSession(ctx, &*refused);  // the ended pass is cleared all the same
+    return refused;
   }
   bool may_admit = limits.mode == RoomMode::kAuto;
   return Dispatch<ArriveOutcome>(

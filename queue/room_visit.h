@@ -23,6 +23,8 @@
 //   notice kSessionEnded and the pass cookie cleared (abuse kSessionEnded);
 //   a renewal the store refuses (ended on another instance) answers kQueued
 //   with that notice.
+// * A newcomer's join passes the room's abuse checks first (`client_ip`,
+//   queue/join_guard.h): proof-of-work answer, joins per network per minute.
 // * A store failure applies [state].on_failure: open → kForward (without a
 //   pass), closed → kUnavailable (503). With on_failure = local the store
 //   itself falls back to local state (queue/room_registry.h), so failures do
@@ -54,6 +56,8 @@ struct Visit {
     kClosed,       // queueing_method reject: "sales closed"
     kNotQueued,    // poll without a ticket or pass
     kUnavailable,  // store failure with on_failure = closed
+    kChallenge,    // join_challenge = "pow": solve `challenge` first (no ticket yet)
+    kRefused,      // a join refused for abuse (`refusal`): no ticket
   };
   Outcome outcome = Outcome::kForward;
   bool admitted = false;                 // holds (or just got) a valid pass
@@ -72,6 +76,10 @@ struct Visit {
   // draw_at_ms (queue/room_events.h); position, wait and progress are 0.
   bool awaiting_draw = false;
   int64_t draw_at_ms = 0;
+  // Join checks (queue/join_guard.h).
+  std::string challenge;               // kChallenge: the token to solve
+  std::optional<AbuseReason> refusal;  // kRefused; kChallenge after a refused answer
+  int retry_after_seconds = 0;         // kRefused
 };
 
 // Who waits for a decision that needs the store (a per-request filter).
@@ -119,6 +127,7 @@ class PendingVisit {
 std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& wr,
                                    const CompiledRoom& room, const RoomLimits& limits,
                                    const proxy::HeaderList& headers, bool tls, VisitKind kind,
-                                   const StoreCaller& caller, PendingVisit& pending);
+                                   const StoreCaller& caller, PendingVisit& pending,
+                                   std::string_view client_ip = {});
 
 }  // namespace tidegate::queue

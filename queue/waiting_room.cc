@@ -59,6 +59,7 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     std::vector<SigningKey> keys;
     for (const auto& k : config.secrets.token_keys) keys.push_back({k.id, k.secret});
     wr->codec_.emplace(std::move(keys));
+    wr->challenge_codec_.emplace(common::SignedTokenCodec::FromKeys(config.secrets.token_keys));
   }
   for (const config::RoomConfig& rc : config.rooms) {
     auto room = std::make_unique<CompiledRoom>();
@@ -80,7 +81,10 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     room->runtime = registry->Get(rc.name);
     if (wr->codec_) room->shuffle_seed = wr->codec_->DerivedSecret("shuffle|" + rc.name);
     int refresh = static_cast<int>(rc.refresh_interval.count() / 1000);
-    room->page = QueuePage::Build(config.site, rc.name, refresh < 1 ? 1 : refresh, error);
+    int pow_bits = rc.join_challenge == config::JoinChallengeKind::kPow
+                       ? static_cast<int>(rc.join_challenge_bits)
+                       : 0;
+    room->page = QueuePage::Build(config.site, rc.name, refresh < 1 ? 1 : refresh, error, pow_bits);
     if (!room->page) return nullptr;
     wr->rooms_.push_back(std::move(room));
   }

@@ -24,6 +24,7 @@
 #include "pages/language.h"
 #include "proxy/filter.h"
 #include "proxy/published.h"
+#include "queue/join_challenge.h"
 #include "queue/queue_page.h"
 #include "queue/room_registry.h"
 #include "queue/token.h"
@@ -79,6 +80,10 @@ class WaitingRoom {
 
   // Null when no [secrets].token_keys exist (then no room is active).
   const TokenCodec* codec() const { return codec_ ? &*codec_ : nullptr; }
+  // The join challenges' codec (queue/join_challenge.h); null without keys.
+  const JoinChallengeCodec* challenge_codec() const {
+    return challenge_codec_ ? &*challenge_codec_ : nullptr;
+  }
   int64_t NowMs() const {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
                time_->WallNow().time_since_epoch())
@@ -90,6 +95,7 @@ class WaitingRoom {
  private:
   std::vector<std::unique_ptr<CompiledRoom>> rooms_;
   std::optional<TokenCodec> codec_;
+  std::optional<JoinChallengeCodec> challenge_codec_;
   const proxy::Published<state::RuntimeState>* runtime_state_ = nullptr;
   const common::TimeSource* time_ = nullptr;
   pages::Language default_language_ = pages::Language::kEnglish;

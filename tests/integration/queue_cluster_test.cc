@@ -129,7 +129,10 @@ class ClusterFixture : public ::testing::Test {
            "\"\nredis_timeout = \"500ms\"\nresync_interval = \"500ms\"\non_failure = \"" +
            on_failure_ + "\"\n";
     }
-    c += "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\n" + room_keys;
+    // Every simulated shopper comes from 127.0.0.1: no per-address cap.
+    c += "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\n"
+         "max_tickets_per_ip_per_minute = 0\n" +
+         room_keys;
     return c;
   }
 

@@ -40,8 +40,14 @@ TEST(EffectiveStateJsonTest, StateJsonTagsSourcesAndHidesUnavailableCounters) {
   EXPECT_EQ(j["orphaned_overrides"]["features"], nlohmann::json::array({"gone"}));
 
   metrics.room_counters_available = true;
-  metrics.rooms.push_back({.name = "shop", .queued = 12, .active = 480});
+  EXPECT_EQ(j["rooms"]["shop"]["abuse"], nullptr) << "no fake zeros";
+  metrics.rooms.push_back({.name = "shop",
+                           .queued = 12,
+                           .active = 480,
+                           .abuse = {{"challenge_missing", 3}, {"ticket_rate_limited", 0}}});
   j = EffectiveStateJson(*config, s, metrics, health, now);
+  EXPECT_EQ(j["rooms"]["shop"]["abuse"],
+            nlohmann::json({{"challenge_missing", 3}, {"ticket_rate_limited", 0}}));
   EXPECT_EQ(j["rooms"]["shop"]["counters"]["queued"], 12);
   EXPECT_EQ(j["rooms"]["shop"]["counters"]["active"], 480);
 }

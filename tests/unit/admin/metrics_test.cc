@@ -32,7 +32,8 @@ MetricsSnapshot Sample() {
                      .queued = 4,
                      .active = 100,
                      .admitted_total = 50,
-                     .estimated_wait_seconds = 12.5});
+                     .estimated_wait_seconds = 12.5,
+                     .abuse = {{"ticket_reused", 0}, {"challenge_missing", 200}}});
   m.admin.requests_by_code["401"] = 2;
   return m;
 }
@@ -120,6 +121,19 @@ TEST(MetricsTest, RoomsAreNotFakedBeforeTheWaitingRoomExists) {
   std::string text = RenderPrometheus(m);
   EXPECT_NE(text.find("tidegate_room_counters_available 0\n"), std::string::npos);
   EXPECT_EQ(text.find("tidegate_room_queued"), std::string::npos);
+}
+
+// Issue 11: every refusal reason of every room, zeros included.
+TEST(MetricsTest, RoomAbuseCountersByRoomAndReason) {
+  std::string text = RenderPrometheus(Sample());
+  EXPECT_NE(text.find("# TYPE tidegate_room_abuse_total counter\n"), std::string::npos) << text;
+  EXPECT_NE(text.find("tidegate_room_abuse_total{room=\"shop\",reason=\"ticket_reused\"} 0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(
+      text.find("tidegate_room_abuse_total{room=\"shop\",reason=\"challenge_missing\"} 200\n"),
+      std::string::npos)
+      << text;
 }
 
 }  // namespace

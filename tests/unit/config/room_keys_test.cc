@@ -64,5 +64,32 @@ TEST(RoomKeysTest, BadBypassRulesAreReported) {
       << AllErrors(short_secret);
 }
 
+// Issue 11: proof-of-work at joining and the per-address cap.
+TEST(RoomKeysTest, JoinChallengeAndTicketCap) {
+  LoadResult plain = LoadWithMinimal(kRoom);
+  ASSERT_TRUE(plain.ok()) << AllErrors(plain);
+  EXPECT_EQ(plain.config->rooms[0].join_challenge, JoinChallengeKind::kNone) << "off by default";
+  EXPECT_EQ(plain.config->rooms[0].join_challenge_bits, 18u);
+  EXPECT_EQ(plain.config->rooms[0].max_tickets_per_ip_per_minute, 60u);
+
+  LoadResult set = LoadWithMinimal(std::string(kRoom) +
+                                   "join_challenge = \"pow\"\njoin_challenge_bits = 12\n"
+                                   "max_tickets_per_ip_per_minute = 0\n");
+  ASSERT_TRUE(set.ok()) << AllErrors(set);
+  EXPECT_EQ(set.config->rooms[0].join_challenge, JoinChallengeKind::kPow);
+  EXPECT_EQ(set.config->rooms[0].join_challenge_bits, 12u);
+  EXPECT_EQ(set.config->rooms[0].max_tickets_per_ip_per_minute, 0u);
+
+  LoadResult bad = LoadWithMinimal(std::string(kRoom) +
+                                   "join_challenge = \"captcha\"\njoin_challenge_bits = 40\n"
+                                   "max_tickets_per_ip_per_minute = -1\njoin_chalenge_bits = 3\n");
+  EXPECT_TRUE(HasError(bad, "rooms.shop.join_challenge", "not one of \"none\", \"pow\""))
+      << AllErrors(bad);
+  EXPECT_TRUE(HasError(bad, "rooms.shop.join_challenge_bits", "out of range")) << AllErrors(bad);
+  EXPECT_TRUE(HasError(bad, "rooms.shop.max_tickets_per_ip_per_minute", "out of range"))
+      << AllErrors(bad);
+  EXPECT_TRUE(HasError(bad, "rooms.shop.join_chalenge_bits", "did you mean")) << AllErrors(bad);
+}
+
 }  // namespace
 }  // namespace tidegate::config

@@ -3,6 +3,12 @@
 #include <gtest/gtest.h>
 #include <openssl/sha.h>
 
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
 #include "common/base64url.h"
 #include "pages/local_time.h"
 
@@ -90,6 +96,85 @@ TEST(QueuePageTest, WaitTexts) {
   EXPECT_EQ(QueuePage::WaitText({0, 10}, Language::kEnglish), "less than a minute");
   EXPECT_EQ(QueuePage::WaitText({30, 120}, Language::kFrench), "moins de 2 min");
   EXPECT_EQ(QueuePage::WaitText({300, 600}, Language::kEnglish), "5 to 10 min");
+}
+
+std::string ScriptHash(const std::string& html) {
+  size_t start = html.find("<script>") + 8;
+  std::string script = html.substr(start, html.find("</script>") - start);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(script.data()), script.size(), digest);
+  std::string b64 = common::Base64UrlEncode(std::string_view(reinterpret_cast<char*>(digest), 32));
+  for (char& c : b64) c = c == '-' ? '+' : c == '_' ? '/' : c;
+  return "'sha256-" + b64 + "='";
+}
+
+// join_challenge = "pow": the page carries the visitor's challenge and the
+// room's bits, says what happens in a live region, explains itself without
+// JavaScript, and its CSP lets its own script start the solving worker.
+TEST(QueuePageTest, ChallengePageCarriesTheChallengeAndAllowsItsWorker) {
+  config::SiteConfig site;
+  std::string error;
+  std::optional<QueuePage> page = QueuePage::Build(site, "shop", 5, &error, 12);
+  ASSERT_TRUE(page) << error;
+  QueuePageValues v;
+  v.challenge = "k1.Y3xzaG9w.bWFj";
+  std::string html = page->Render(Language::kEnglish, PageKind::kChallenge, v);
+  EXPECT_LT(html.size(), 20'000u);
+  EXPECT_NE(html.find("data-challenge=\"k1.Y3xzaG9w.bWFj\" data-bits=\"12\""), std::string::npos)
+      << html;
+  EXPECT_NE(html.find("<div id=\"tg-live\" role=\"status\" aria-live=\"polite\">Your browser is "
+                      "getting your place in line"),
+            std::string::npos);
+  EXPECT_NE(html.find("<progress id=\"tg-progress\""), std::string::npos);
+  EXPECT_NE(html.find("<noscript><p id=\"tg-noscript\">This queue asks your browser"),
+            std::string::npos);
+  EXPECT_EQ(html.find("id=\"tg-position\""), std::string::npos) << "no place yet";
+  EXPECT_EQ(html.find("@@TG_"), std::string::npos);
+  const std::string& csp = page->Csp(Language::kEnglish, PageKind::kChallenge);
+  EXPECT_NE(csp.find("script-src " + ScriptHash(html) + ";"), std::string::npos) << csp;
+  EXPECT_NE(csp.find("worker-src blob:"), std::string::npos) << csp;
+  EXPECT_EQ(page->Csp(Language::kEnglish, PageKind::kQueued).find("worker-src"), std::string::npos)
+      << "only the challenge page may start a worker";
+  std::string fr = page->Render(Language::kFrench, PageKind::kChallenge, v);
+  EXPECT_NE(fr.find("Votre navigateur obtient votre place"), std::string::npos);
+}
+
+TEST(QueuePageTest, RefusedPageSaysWhyAndRunsNoScript) {
+  QueuePage page = Page();
+  QueuePageValues v;
+  std::string message = QueuePage::RateLimitedMessage(42, Language::kEnglish);
+  v.message = message;
+  v.self_url = "/cart";
+  std::string html = page.Render(Language::kEnglish, PageKind::kRefused, v);
+  EXPECT_NE(html.find("role=\"status\" aria-live=\"polite\">Too many places in line were asked "
+                      "for from your network in the last minute. Try again in 42 seconds."),
+            std::string::npos)
+      << html;
+  EXPECT_NE(html.find("href=\"/cart\""), std::string::npos);
+  EXPECT_EQ(html.find("<script>"), std::string::npos) << "no polling loop on a refusal";
+}
+
+// A merchant template written before the challenge existed still works: the
+// challenge and refused pages come from the built-in template.
+TEST(QueuePageTest, MerchantTemplateWithoutTheNewSlotsFallsBackForThem) {
+  char dir[] = "/tmp/tidegate-queue-page-XXXXXX";
+  ASSERT_NE(mkdtemp(dir), nullptr);
+  std::ofstream(std::string(dir) + "/queue.html")
+      << "<html><body><p>Merchant {{position}}</p>{{#closed}}closed{{/closed}}</body></html>";
+  config::SiteConfig site;
+  site.templates_dir = dir;
+  std::string error;
+  std::optional<QueuePage> page = QueuePage::Build(site, "shop", 5, &error, 10);
+  ASSERT_TRUE(page) << error;
+  QueuePageValues v;
+  v.position = 3;
+  v.challenge = "k1.a.b";
+  EXPECT_NE(page->Render(Language::kEnglish, PageKind::kQueued, v).find("Merchant 3"),
+            std::string::npos);
+  std::string challenge = page->Render(Language::kEnglish, PageKind::kChallenge, v);
+  EXPECT_NE(challenge.find("data-challenge=\"k1.a.b\""), std::string::npos) << challenge;
+  std::remove((std::string(dir) + "/queue.html").c_str());
+  rmdir(dir);
 }
 
 }  // namespace

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace tidegate::queue {
@@ -40,6 +41,61 @@ TEST(SelfUrlTest, TheNormalisedPathAndTheOriginalQuery) {
   EXPECT_EQ(SelfUrl("/cart?next=\\\\evil"), "/cart?next=%5C%5Cevil");
   EXPECT_EQ(SelfUrl("/caf\xC3\xA9"), "/caf%C3%A9");
   EXPECT_EQ(SelfUrl("/bad%zz"), "/bad%25zz");
+}
+
+CompiledRoom ChallengeRoom() {
+  CompiledRoom room;
+  room.config.name = "shop";
+  room.config.join_challenge = config::JoinChallengeKind::kPow;
+  room.config.join_challenge_bits = 16;
+  std::string error;
+  room.page = QueuePage::Build(config::SiteConfig{}, "shop", 5, &error, 16);
+  EXPECT_TRUE(room.page) << error;
+  return room;
+}
+
+// The JSON wire format of docs/waiting-room.md, "Join challenge (wire format)".
+TEST(QueuedReplyTest, JsonCarriesTheChallengeAndHowToAnswerIt) {
+  CompiledRoom room = ChallengeRoom();
+  Visit v;
+  v.outcome = Visit::Outcome::kChallenge;
+  v.challenge = "k1.abc.def";
+  Reply r = QueuedReply(room, v, pages::Language::kEnglish, true, "/", 0);
+  EXPECT_EQ(r.status, 200);
+  nlohmann::json j = nlohmann::json::parse(r.body);
+  EXPECT_EQ(j["in_queue"], false);
+  EXPECT_EQ(j["admitted"], false);
+  EXPECT_FALSE(j.contains("refused")) << "a first challenge is no refusal";
+  EXPECT_EQ(j["challenge"], nlohmann::json({{"type", "pow"},
+                                            {"algorithm", "sha256"},
+                                            {"token", "k1.abc.def"},
+                                            {"bits", 16},
+                                            {"header", "Tidegate-Challenge"},
+                                            {"expires_in_seconds", 120}}));
+  v.refusal = AbuseReason::kChallengeReplayed;
+  j = nlohmann::json::parse(QueuedReply(room, v, pages::Language::kEnglish, true, "/", 0).body);
+  EXPECT_EQ(j["refused"], "challenge_replayed");
+  EXPECT_EQ(j["challenge"]["token"], "k1.abc.def");
+  EXPECT_EQ(r.headers.Find("Set-Cookie"), nullptr) << "no ticket";
+}
+
+TEST(QueuedReplyTest, ARateLimitedJoinIs429WithRetryAfterAndTheReason) {
+  CompiledRoom room = ChallengeRoom();
+  Visit v;
+  v.outcome = Visit::Outcome::kRefused;
+  v.refusal = AbuseReason::kTicketRateLimited;
+  v.retry_after_seconds = 17;
+  Reply json = QueuedReply(room, v, pages::Language::kEnglish, true, "/", 0);
+  EXPECT_EQ(json.status, 429);
+  ASSERT_NE(json.headers.Find("Retry-After"), nullptr);
+  EXPECT_EQ(*json.headers.Find("Retry-After"), "17");
+  nlohmann::json j = nlohmann::json::parse(json.body);
+  EXPECT_EQ(j["refused"], "ticket_rate_limited");
+  EXPECT_EQ(j["retry_after_seconds"], 17);
+  Reply page = QueuedReply(room, v, pages::Language::kFrench, false, "/", 0);
+  EXPECT_EQ(page.status, 429);
+  EXPECT_NE(page.body.find("Réessayez dans 17 secondes."), std::string::npos) << page.body;
+  EXPECT_EQ(page.headers.Find("Set-Cookie"), nullptr);
 }
 
 }  // namespace
