@@ -18,6 +18,7 @@ readonly PACKAGES=(
   openssl redis-server nginx haproxy wrk clang-format
   gnuplot-nox  # benches/run_surge.sh plots only
   chromium chromium-driver  # tests/integration/queue_browser_test.cc (headless)
+  clang libclang-rt-dev  # fuzz/ (libFuzzer runtime: scripts/fuzz.sh)
 )
 readonly POLICY=/usr/sbin/policy-rc.d
 
