@@ -62,6 +62,10 @@ struct ServerConfig {
   std::string access_log;          // path of JSON-lines access log; "" = off, "-" = stdout
   std::string error_log = "-";     // "-" = stderr
   std::string log_level = "info";  // "debug" | "info" | "warn" | "error"
+  // Request fields a trusted front (TLS terminator, load balancer) adds: a
+  // client's `Connection:` cannot remove them, like X-Forwarded-* (issue
+  // 14). Lower-case field names; empty by default.
+  std::vector<std::string> trusted_headers;
 };
 
 struct UpstreamConfig {

@@ -68,7 +68,9 @@ void Stream::RunRequestFilters() {
       return;
     }
   }
-  PrepareUpstreamRequest(request_, ForwardingInfo{info_.client_ip, info_.tls});
+  const std::vector<std::string>* trusted =
+      snapshot_->config ? &snapshot_->config->server.trusted_headers : nullptr;
+  PrepareUpstreamRequest(request_, ForwardingInfo{info_.client_ip, info_.tls, trusted});
   StartUpstream(/*allow_pooled=*/true);
 }
 
