@@ -126,6 +126,11 @@ struct AdminConfig {
   // is terminated by a sidecar on the same host). Unix sockets and loopback
   // addresses never need it.
   bool allow_plaintext = false;
+  // [admin].allowed_hosts: extra names a request's Host may carry (lower
+  // case, no port), besides IP literals, localhost and the listen host;
+  // other Hosts get 421 (DNS rebinding, admin/host_check.h). Applies on
+  // SIGHUP.
+  std::vector<std::string> allowed_hosts;
 };
 
 struct TokenKey {

@@ -140,6 +140,8 @@ std::string_view ReasonPhrase(int status) {
       return "URI Too Long";
     case 417:
       return "Expectation Failed";
+    case 421:
+      return "Misdirected Request";
     case 422:
       return "Unprocessable Content";
     case 429:
