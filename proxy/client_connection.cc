@@ -181,7 +181,7 @@ void ClientConnection::OnSocketReadable() {
 
 void ClientConnection::OnDrain() {
   draining_ = true;
-  if (between_requests() && !stream_.active()) CloseAfterFlush();
+  if ((between_requests() || discarding_) && !stream_.active()) CloseAfterFlush();
 }
 
 void ClientConnection::ArmTimer(std::chrono::milliseconds timeout) {
@@ -262,7 +262,10 @@ void ClientConnection::HandleTimeout() {
       return;
     case RequestState::kBody:
       worker_.mutable_stats().client_body_timeouts.Inc();
-      if (stream_.active() && !stream_.response_started()) {
+      if (discarding_) {  // the answer is queued: let it go out, then close
+        discarding_ = false;
+        CloseAfterFlush();
+      } else if (stream_.active() && !stream_.response_started()) {
         stream_.FailRequest(408);
       } else {
         if (stream_.active()) stream_.Abort(408);
