@@ -4,8 +4,10 @@
 // Every input is opened as each purpose and verified as a wait, pass and
 // bypass token with fixed keys: a forged input must never verify (the fuzzer
 // cannot compute the HMAC, so kValid would mean the MAC check was skipped).
-// The input is also signed as a body and opened again: the round trip must
-// give back the same body, or Sign() must refuse the body with "".
+// The input is also signed as a body (so the fuzzer reaches the field
+// parsers behind the MAC) and opened again: the round trip must give back
+// the same body, or Sign() must refuse the body with "".
+#include <algorithm>
 #include <chrono>
 #include <cstddef>
 #include <cstdint>
@@ -53,6 +55,29 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (tidegate::common::VerifyBypassToken(text, Codec(), now, std::chrono::hours(24)) ==
       tidegate::common::BypassVerdict::kValid)
     abort();
+
+  // Correctly signed bodies: the field parsers behind the MAC (room, ticket,
+  // times; bypass expiry) see the input. Whatever verifies must survive a
+  // sign/verify round trip with the same fields.
+  std::string_view room = text.substr(0, std::min(text.find('|'), text.size()));
+  const std::string wait = Codec().Sign(TokenPurpose::kWait, text);
+  if (auto token = Tokens().VerifyWait(wait, room, now_ms)) {
+    auto again = Tokens().VerifyWait(Tokens().SignWait(*token), room, now_ms);
+    if (!again || again->ticket != token->ticket || again->issued_ms != token->issued_ms ||
+        again->expires_ms != token->expires_ms || again->room != token->room)
+      abort();
+  }
+  const std::string pass = Codec().Sign(TokenPurpose::kPass, text);
+  if (auto token = Tokens().VerifyPass(pass, room, now_ms)) {
+    auto again = Tokens().VerifyPass(Tokens().SignPass(*token), room, now_ms);
+    if (!again || again->admitted_ms != token->admitted_ms || again->bucket != token->bucket ||
+        again->expires_ms != token->expires_ms || again->room != token->room)
+      abort();
+  }
+  const std::string bypass = Codec().Sign(TokenPurpose::kBypass, text);
+  if (!bypass.empty()) {
+    (void)tidegate::common::VerifyBypassToken(bypass, Codec(), now, std::chrono::hours(24));
+  }
 
   // Round trip: the input as a body.
   for (TokenPurpose purpose : {TokenPurpose::kWait, TokenPurpose::kPass, TokenPurpose::kBypass}) {
