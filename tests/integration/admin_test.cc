@@ -425,7 +425,8 @@ TEST_F(AdminTest, ForeignHostIsMisdirectedAndChangesNothing) {
   EXPECT_EQ(Call("GET", "/v1/state", std::string(kViewerToken)).http.status, 421);
   EXPECT_EQ(Call("GET", "/metrics", std::nullopt).http.status, 421);
 
-  for (std::string ok : {"127.0.0.1" + port, "localhost" + port, "LOCALHOST", "[::1]" + port}) {
+  for (std::string ok :
+       {"127.0.0.1" + port, "localhost" + port, std::string("LOCALHOST"), "[::1]" + port}) {
     host_ = ok;
     EXPECT_EQ(Call("GET", "/v1/state", std::string(kViewerToken)).http.status, 200) << ok;
   }
