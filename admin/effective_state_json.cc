@@ -53,6 +53,20 @@ nlohmann::json EventsJson(const std::vector<config::RoomEventConfig>& events,
   return out;
 }
 
+// The feature's configured window ([features.NAME.maintenance]) and its phase
+// at `now`, or null.
+nlohmann::json ConfigWindowJson(const config::FeatureConfig& feature, common::TimePoint now) {
+  if (!feature.maintenance) return nullptr;
+  const config::ConfigMaintenanceWindow& w = *feature.maintenance;
+  const char* phase = w.until && now >= *w.until          ? "expired"
+                      : w.starts_at && now < *w.starts_at ? "scheduled"
+                                                          : "active";
+  return {{"message", w.message},
+          {"starts_at", OptionalTime(w.starts_at)},
+          {"until", OptionalTime(w.until)},
+          {"phase", phase}};
+}
+
 }  // namespace
 
 nlohmann::json EffectiveStateJson(const config::Config& config, const state::RuntimeState& state,
@@ -108,19 +122,24 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
     nlohmann::json f;
     f["enabled"] = feature.enabled;
     f["enforced"] = feature.enforced;
+    f["action"] = feature.action == config::FeatureAction::kHide ? "hide" : "maintenance";
+    f["on_undecided"] = feature.on_undecided == config::UndecidedPolicy::kPass ? "pass" : "block";
+    state::EffectiveMaintenance effective = state::EffectiveMaintenanceOf(feature, state, now);
+    f["under_maintenance"] = effective.active;
     auto it = state.maintenance.find(feature.name);
     if (it == state.maintenance.end()) {
-      f["under_maintenance"] = false;
       f["maintenance"] = nullptr;
       f["source"] = "config";
     } else {
-      state::Phase phase = state::MaintenancePhase(it->second, now);
       nlohmann::json m = ToJson(it->second);
-      m["phase"] = state::PhaseName(phase);
-      f["under_maintenance"] = phase == state::Phase::kActive;
+      m["phase"] = state::PhaseName(state::MaintenancePhase(it->second, now));
       f["maintenance"] = std::move(m);
       f["source"] = "runtime";
     }
+    f["window"] = ConfigWindowJson(feature, now);
+    auto undecided = metrics.maintenance_undecided_by_feature.find(feature.name);
+    f["undecided_total"] =
+        undecided == metrics.maintenance_undecided_by_feature.end() ? 0 : undecided->second;
     features[feature.name] = std::move(f);
   }
   j["features"] = std::move(features);

@@ -211,6 +211,10 @@ void RenderFeatures(const MetricsSnapshot& m, Writer& w) {
   w.Header("maintenance_hits_total", "counter", "Requests answered by the maintenance gate.");
   for (const auto& [f, n] : m.maintenance_hits_by_feature)
     w.Sample("maintenance_hits_total", {{"feature", f}}, n);
+  w.Header("maintenance_undecided_total", "counter",
+           "Requests of a feature's path and method whose body fields the gate could not decide.");
+  for (const auto& [f, n] : m.maintenance_undecided_by_feature)
+    w.Sample("maintenance_undecided_total", {{"feature", f}}, n);
 
   w.Header("banner_injections_total", "counter", "HTML responses that received the banner.");
   w.Sample("banner_injections_total", {}, m.banner_injections_total);

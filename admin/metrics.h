@@ -80,6 +80,9 @@ struct MetricsSnapshot {
   std::vector<RoomMetrics> rooms;
   // Maintenance gate hits by feature.
   std::map<std::string, uint64_t> maintenance_hits_by_feature;
+  // Requests whose body fields the gate could not decide, by feature
+  // (whatever on_undecided did with them).
+  std::map<std::string, uint64_t> maintenance_undecided_by_feature;
   // Banner injector.
   uint64_t banner_injections_total = 0;
   std::map<std::string, uint64_t> banner_skips_by_reason;  // "not_html", "compressed", …

@@ -41,8 +41,11 @@ nlohmann::json FindJson(const std::map<std::string, T, std::less<>>& map, const 
 void AdminApi::ChangeMaintenance(const ApiRequest& request, const Match& match,
                                  const AuthResult& who, std::function<void(ApiResponse)> reply) {
   auto config = deps_.config();
-  bool known = false;
-  for (const auto& f : config->features) known |= f.name == match.name;
+  const config::FeatureConfig* feature_config = nullptr;
+  for (const auto& f : config->features) {
+    if (f.name == match.name) feature_config = &f;
+  }
+  bool known = feature_config != nullptr;
   // An override left over from a feature removed by a reload may still be cleared.
   bool has_override = deps_.store->Current()->maintenance.count(match.name) > 0;
   if (!known && !(request.method == "DELETE" && has_override)) {
@@ -58,6 +61,16 @@ void AdminApi::ChangeMaintenance(const ApiRequest& request, const Match& match,
     if (body) value = ValidateMaintenance(*body, Now(), &error);
     if (!value) return reply(Error(error.status, error.error, error.detail));
     change = state::SetMaintenance{match.name, std::move(*value)};
+  } else if (feature_config != nullptr && feature_config->maintenance &&
+             !(feature_config->maintenance->until &&
+               Now() >= *feature_config->maintenance->until)) {
+    // A configured window (in force or still to come) cannot be deleted from
+    // the file: the feature is reopened until the window ends, or until an
+    // operator puts it under maintenance again (PUT replaces this override).
+    state::MaintenanceOverride reopened;
+    reopened.reopened = true;
+    reopened.until = feature_config->maintenance->until;
+    change = state::SetMaintenance{match.name, std::move(reopened)};
   } else {
     change = state::ClearMaintenance{match.name};
   }

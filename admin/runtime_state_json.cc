@@ -53,6 +53,13 @@ class FieldReader {
     if (!*out) Fail(key, "not an RFC 3339 time");
   }
 
+  void OptionalBool(const char* key, bool* out) {
+    const Json* v = Find(key);
+    if (v == nullptr) return;
+    if (!v->is_boolean()) return Fail(key, "not a boolean");
+    *out = v->get<bool>();
+  }
+
   void OptionalCount(const char* key, std::optional<uint32_t>* out) {
     const Json* v = Find(key);
     if (v == nullptr) return;
@@ -100,6 +107,7 @@ bool ReadMaintenance(const Json& j, const std::string& path, state::MaintenanceO
   r.String("message", &m->message);
   r.OptionalTime("starts_at", &m->starts_at);
   r.OptionalTime("until", &m->until);
+  r.OptionalBool("reopened", &m->reopened);
   r.String("set_by", &m->set_by);
   r.Time("set_at", &m->set_at);
   return r.ok();
@@ -231,6 +239,7 @@ nlohmann::json ToJson(const state::MaintenanceOverride& m) {
   nlohmann::json j = {{"message", m.message}};
   if (m.starts_at) j["starts_at"] = common::FormatRfc3339(*m.starts_at);
   if (m.until) j["until"] = common::FormatRfc3339(*m.until);
+  if (m.reopened) j["reopened"] = true;
   j["set_by"] = m.set_by;
   j["set_at"] = common::FormatRfc3339(m.set_at);
   return j;

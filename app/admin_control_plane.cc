@@ -34,6 +34,8 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
                                               const maintenance::MaintenanceStats::Counters& c) {
                 m->maintenance_hits_by_feature[feature] +=
                     c.blocked.load(std::memory_order_relaxed);
+                m->maintenance_undecided_by_feature[feature] +=
+                    c.undecided.load(std::memory_order_relaxed);
               });
             }
             if (banner_stats_ != nullptr) {

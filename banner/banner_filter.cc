@@ -61,13 +61,18 @@ class BannerFilter : public proxy::StreamFilter {
       : factory_(factory), callbacks_(callbacks) {}
 
   proxy::FilterStatus OnRequestHeaders(proxy::RequestHead& head) override {
-    html_ = factory_.BannerFor(callbacks_.worker().index, head);
-    if (!html_) return proxy::FilterStatus::kContinue;
+    BannerFilterFactory::Insertions insertions =
+        factory_.InsertionsFor(callbacks_.worker().index, head);
+    html_ = std::move(insertions.banner);
+    hide_ = std::move(insertions.hide);
+    if (!html_ && !hide_) return proxy::FilterStatus::kContinue;
     SkipReason skip = factory_.gates().CheckRequest(head);
     if (skip != SkipReason::kNone) {
-      factory_.CountSkip(skip);
+      if (html_) factory_.CountSkip(skip);
       html_.reset();
-      return proxy::FilterStatus::kContinue;
+      // The hiding CSS is not bound to [banner].match, only to GET.
+      if (skip == SkipReason::kMethod) hide_.reset();
+      if (!hide_) return proxy::FilterStatus::kContinue;
     }
     client_http10_ = head.version_minor == 0;
     if (factory_.config().compressed == config::BannerCompressed::kIdentity && AcceptsHtml(head)) {
@@ -77,15 +82,20 @@ class BannerFilter : public proxy::StreamFilter {
   }
 
   void OnResponseHeaders(proxy::ResponseHead& head) override {
-    if (!html_) return;
+    if (!html_ && !hide_) return;
     ResponseVerdict verdict = factory_.gates().CheckResponse(head, client_http10_);
     if (verdict.skip != SkipReason::kNone) {
-      factory_.CountSkip(verdict.skip);
+      if (html_) factory_.CountSkip(verdict.skip);
       html_.reset();
+      hide_.reset();
       return;
     }
-    injector_.emplace(*html_, factory_.config().window_bytes);
+    banner_ = html_ != nullptr;
+    hiding_ = hide_ != nullptr;
+    injector_.emplace((hide_ ? *hide_ : std::string()) + (html_ ? *html_ : std::string()),
+                      factory_.config().window_bytes);
     html_.reset();
+    hide_.reset();
     if (verdict.coding != BodyCoding::kIdentity) {
       recoder_.emplace(verdict.coding == BodyCoding::kGzip ? BodyRecoder::Coding::kGzip
                                                            : BodyRecoder::Coding::kDeflate,
@@ -118,10 +128,11 @@ class BannerFilter : public proxy::StreamFilter {
     }
     if (!counted_ && injector_->found()) {
       counted_ = true;
-      factory_.stats().injections.fetch_add(1, std::memory_order_relaxed);
+      if (banner_) factory_.stats().injections.fetch_add(1, std::memory_order_relaxed);
+      if (hiding_) factory_.stats().hide_injections.fetch_add(1, std::memory_order_relaxed);
     } else if (!counted_ && end_stream && !failure_counted_) {
       counted_ = true;
-      factory_.CountSkip(SkipReason::kNoBodyTag);
+      if (banner_) factory_.CountSkip(SkipReason::kNoBodyTag);
     }
   }
 
@@ -129,6 +140,9 @@ class BannerFilter : public proxy::StreamFilter {
   const BannerFilterFactory& factory_;
   proxy::FilterCallbacks& callbacks_;
   std::shared_ptr<const std::string> html_;  // set while the banner may still apply
+  std::shared_ptr<const std::string> hide_;  // set while hiding CSS may still apply
+  bool banner_ = false;                      // the injection carries the banner
+  bool hiding_ = false;                      // the injection carries hiding CSS
   std::optional<BodyTagInjector> injector_;
   std::optional<BodyRecoder> recoder_;
   bool client_http10_ = false;
@@ -150,6 +164,7 @@ std::unique_ptr<BannerFilterFactory> BannerFilterFactory::Create(
   if (!factory->gates_) return nullptr;
   factory->content_ = BannerContent::Create(config.site, error);
   if (!factory->content_) return nullptr;
+  factory->hide_rules_ = std::make_unique<HideRules>(config.features);
   factory->runtime_state_ = runtime_state;
   factory->time_ = &time;
   if (stats == nullptr) {
@@ -170,7 +185,7 @@ std::shared_ptr<const proxy::FilterFactory> BannerFilterFactory::StylesheetRoute
   return std::make_shared<BannerStylesheetFactory>(stats_);
 }
 
-std::shared_ptr<const std::string> BannerFilterFactory::BannerFor(
+BannerFilterFactory::Insertions BannerFilterFactory::InsertionsFor(
     int worker, const proxy::RequestHead& head) const {
   if (worker >= 0 && static_cast<size_t>(worker) < slots_.size()) {
     return Lookup(slots_[static_cast<size_t>(worker)], head);
@@ -179,8 +194,8 @@ std::shared_ptr<const std::string> BannerFilterFactory::BannerFor(
   return Lookup(shared_slot_, head);
 }
 
-std::shared_ptr<const std::string> BannerFilterFactory::Lookup(
-    Slot& slot, const proxy::RequestHead& head) const {
+BannerFilterFactory::Insertions BannerFilterFactory::Lookup(Slot& slot,
+                                                            const proxy::RequestHead& head) const {
   static const state::RuntimeState kNoOverrides;
   const state::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kNoOverrides;
   common::TimePoint now = time_->WallNow();
@@ -193,16 +208,23 @@ std::shared_ptr<const std::string> BannerFilterFactory::Lookup(
       slot.valid_until = *slot.banner.expires_at;
     }
     slot.html = {};
+    slot.hide.reset();
+    if (!hide_rules_->empty()) {
+      std::optional<common::TimePoint> next_change;
+      std::string css = hide_rules_->Render(state, now, &next_change);
+      if (!css.empty()) slot.hide = std::make_shared<const std::string>(std::move(css));
+      if (next_change && *next_change < slot.valid_until) slot.valid_until = *next_change;
+    }
     slot.valid = true;
   }
-  if (!slot.in_force) return nullptr;
+  if (!slot.in_force) return {nullptr, slot.hide};
   const std::string* accept_language = head.headers.Find("Accept-Language");
   pages::Language language = pages::PickLanguage(
       accept_language ? std::string_view(*accept_language) : std::string_view(), default_language_);
   std::shared_ptr<const std::string>& html = slot.html[language == pages::Language::kFrench];
   if (!html)
     html = std::make_shared<const std::string>(content_->Render(slot.banner, language, now));
-  return html;
+  return {html, slot.hide};
 }
 
 }  // namespace tidegate::banner

@@ -3,6 +3,11 @@
 // stylesheet, /.tidegate/assets/banner.css, is a route of that router
 // (StylesheetRoute(), banner/banner_stylesheet.h).
 //
+// Hidden options ([features.NAME] action = "hide", banner/hide_rules.h)
+// ride on the same injection: their <style> goes in right after <body>,
+// before the banner, on every GET page (the [banner].match paths do not
+// apply to it), with the same response gates and header changes.
+//
 // Request side: reads the banner in force
 // (Published<state::RuntimeState> merged with [banner] by
 // state::EffectiveBannerSettings) — when none is, nothing else happens. With
@@ -38,6 +43,7 @@
 
 #include "banner/banner_content.h"
 #include "banner/banner_gates.h"
+#include "banner/hide_rules.h"
 #include "common/time_source.h"
 #include "config/config.h"
 #include "proxy/filter.h"
@@ -54,6 +60,8 @@ struct BannerStats {
   std::atomic<uint64_t> injections{0};
   std::array<std::atomic<uint64_t>, kSkipReasonCount> skips{};
   std::atomic<uint64_t> stylesheet_served{0};
+  // HTML responses that received the `hide` CSS (banner/hide_rules.h).
+  std::atomic<uint64_t> hide_injections{0};
 
   uint64_t skipped(SkipReason reason) const {
     return skips[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
@@ -77,8 +85,17 @@ class BannerFilterFactory : public proxy::FilterFactory {
   std::shared_ptr<const proxy::FilterFactory> StylesheetRoute() const;
 
   // --- used by the per-request filter (worker thread) ---
-  // The banner HTML for this request, or null when no banner is in force.
-  std::shared_ptr<const std::string> BannerFor(int worker, const proxy::RequestHead& head) const;
+  // What this request's page may receive: the banner HTML (null when no
+  // banner is in force) and the <style> of hidden options (null when
+  // nothing is hidden).
+  struct Insertions {
+    std::shared_ptr<const std::string> banner;
+    std::shared_ptr<const std::string> hide;
+  };
+  Insertions InsertionsFor(int worker, const proxy::RequestHead& head) const;
+  std::shared_ptr<const std::string> BannerFor(int worker, const proxy::RequestHead& head) const {
+    return InsertionsFor(worker, head).banner;
+  }
   const BannerGates& gates() const { return *gates_; }
   const config::BannerConfig& config() const { return config_; }
   BannerStats& stats() const { return *stats_; }
@@ -94,14 +111,16 @@ class BannerFilterFactory : public proxy::FilterFactory {
     common::TimePoint valid_until{};
     state::EffectiveBanner banner;
     std::array<std::shared_ptr<const std::string>, 2> html;  // by language
+    std::shared_ptr<const std::string> hide;                 // null = nothing hidden
   };
   BannerFilterFactory() = default;
-  std::shared_ptr<const std::string> Lookup(Slot& slot, const proxy::RequestHead& head) const;
+  Insertions Lookup(Slot& slot, const proxy::RequestHead& head) const;
 
   config::BannerConfig config_;
   pages::Language default_language_ = pages::Language::kEnglish;
   std::unique_ptr<BannerGates> gates_;
   std::unique_ptr<BannerContent> content_;
+  std::unique_ptr<HideRules> hide_rules_;
   const proxy::Published<state::RuntimeState>* runtime_state_ = nullptr;
   const common::TimeSource* time_ = nullptr;
   BannerStats* stats_ = nullptr;

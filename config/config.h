@@ -213,12 +213,26 @@ struct ConfigMaintenanceWindow {
   std::optional<std::chrono::system_clock::time_point> until;
 };
 
+// What a feature under maintenance does (docs/maintenance.md).
+enum class FeatureAction {
+  kMaintenance,  // its requests get the maintenance page (503)
+  kHide,         // nothing is refused; `hide_selector` is hidden in HTML pages
+};
+
+// What the gate does with a request of the feature's path and method whose
+// form/json fields it cannot decide (body not readable, or cut at
+// [maintenance].max_body_bytes before the fields were found).
+enum class UndecidedPolicy { kBlock, kPass };
+
 struct FeatureConfig {
   std::string name;
   std::vector<FeatureMatchRule> match;
   bool enabled = true;
   bool enforced = true;  // false = shadow mode: count who would be refused, refuse nobody
   std::optional<ConfigMaintenanceWindow> maintenance;  // scheduled from the configuration
+  FeatureAction action = FeatureAction::kMaintenance;
+  std::string hide_selector;  // action = "hide": a CSS selector list (checked at load)
+  UndecidedPolicy on_undecided = UndecidedPolicy::kBlock;
 };
 
 enum class BannerCompressed { kRecode, kIdentity };
@@ -259,6 +273,9 @@ struct MaintenanceConfig {
   Duration bypass_cookie_max_ttl{24 * 3'600'000};
   // How much of a request body form/json rules may read (decided on the prefix).
   size_t max_body_bytes = 64 * 1024;
+  // Match paths with %2F / %2f / '\' read as '/' (the origin still gets the
+  // target as sent): many origins treat them as separators.
+  bool decode_slashes = true;
 };
 
 struct Config {

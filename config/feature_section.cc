@@ -1,6 +1,7 @@
 // [features.NAME]: parts of the shop that can be put under maintenance.
 #include <cctype>
 
+#include "config/css_selector_check.h"
 #include "config/pattern_check.h"
 #include "config/sections.h"
 #include "config/table_reader.h"
@@ -154,10 +155,37 @@ void ReadWindow(TableReader& feature_reader, Diagnostics* diagnostics,
   *out = std::move(window);
 }
 
+// action, hide_selector, on_undecided (docs/maintenance.md).
+void ReadAction(TableReader& reader, const toml::table* table, FeatureConfig* feature) {
+  reader.ReadEnum<FeatureAction>(
+      "action", {{"maintenance", FeatureAction::kMaintenance}, {"hide", FeatureAction::kHide}},
+      &feature->action);
+  bool hide = feature->action == FeatureAction::kHide;
+  if (reader.ReadString("hide_selector", &feature->hide_selector)) {
+    const toml::node& node = *table->get("hide_selector");
+    std::string problem = CheckCssSelector(feature->hide_selector);
+    if (!hide) {
+      reader.Error(node, "hide_selector", "only used with action = \"hide\"");
+    } else if (!problem.empty()) {
+      reader.Error(node, "hide_selector", problem);
+    }
+  } else if (hide) {
+    reader.TableError("hide_selector",
+                      "action = \"hide\" needs hide_selector = \"...\" (the CSS selector of "
+                      "what to hide, e.g. \"#pay-invoice\")");
+  }
+  reader.ReadEnum<UndecidedPolicy>(
+      "on_undecided", {{"block", UndecidedPolicy::kBlock}, {"pass", UndecidedPolicy::kPass}},
+      &feature->on_undecided);
+}
+
 void ReadFeature(const toml::table* table, const std::string& path, Diagnostics* diagnostics,
                  FeatureConfig* feature) {
   TableReader reader(table, path, diagnostics);
-  if (reader.Require("match")) {
+  ReadAction(reader, table, feature);
+  // A hidden option needs no request rules; a maintenance feature does.
+  bool needs_match = feature->action == FeatureAction::kMaintenance || table->contains("match");
+  if (needs_match && reader.Require("match")) {
     if (const toml::node* match = table->get("match");
         match->is_array() && match->as_array()->empty()) {
       reader.Error(*match, "match", std::string("needs at least one rule ") + kRuleShape);

@@ -39,6 +39,7 @@ void ReadMaintenanceSection(const toml::table* table, Diagnostics* diagnostics,
                            &out->bypass_cookie_max_ttl);
   uint64_t max_body = 0;
   if (maintenance.ReadSize("max_body_bytes", 1, 1 << 20, &max_body)) out->max_body_bytes = max_body;
+  maintenance.ReadBool("decode_slashes", &out->decode_slashes);
   maintenance.ReportUnknownKeys();
 }
 

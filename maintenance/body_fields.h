@@ -5,39 +5,66 @@
 // * application/x-www-form-urlencoded: name=value pairs, percent-decoded,
 //   '+' = space. When the body was cut at the bound, the last (possibly
 //   truncated) pair is ignored.
-// * application/json (or any "+json" type): parsed with nlohmann::json
-//   (no exceptions); a dotted path ("payment.method") walks objects; the
-//   value matches a string exactly, or the JSON text of a number, boolean or
-//   null ("2", "true"). A JSON body cut at the bound does not parse, so its
-//   json rules do not match (the request goes through).
-// * Any other content type has no fields.
+// * multipart/form-data: the parts' names and contents
+//   (maintenance/multipart_fields.h, strict).
+// * application/json (or any "+json" type): the leaves reached through
+//   objects (maintenance/json_fields.h, strict: no comments, no trailing
+//   bytes, valid UTF-8); a dotted path ("payment.method") names one.
+// * Form rules also read the top-level keys of a JSON body (frameworks such
+//   as Rails merge them into the same parameters).
+//
+// Key case (docs/maintenance.md): form, multipart and JSON keys are compared
+// ASCII case-insensitively ("Payment_Method" is "payment_method"), because
+// some origin frameworks bind them that way; values are compared exactly.
+// A key given twice matches with either value.
+//
+// Undecided: the gate cannot tell whether the request is the feature when
+// the body is not readable (no or another Content-Type, text/plain, a
+// Content-Encoding, a charset other than UTF-8/ASCII/Latin-1, a JSON or
+// multipart body that does not parse strictly)
+// or when a rule's fields were not all found in a body cut at the bound.
+// readable() and complete() let the matcher say so; the feature's
+// on_undecided then decides (config::FeatureConfig).
 //
 // Contract: built per request on the worker thread; immutable afterwards.
 #pragma once
 
-#include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 namespace tidegate::maintenance {
 
-enum class BodyKind { kNone, kForm, kJson };
+enum class BodyKind { kNone, kForm, kJson, kMultipart, kUnknown };
 
-// The kind of body a Content-Type announces (nullptr = none).
+// The kind of body a Content-Type announces: kUnknown for none (nullptr),
+// text/plain or any other type the gate does not read.
 BodyKind BodyKindOf(const std::string* content_type);
 
 class BodyFields {
  public:
+  // `content_type` / `content_encoding`: the request's header values (may
+  // be null). An empty, complete body has no fields and is readable.
+  BodyFields(const std::string* content_type, const std::string* content_encoding, std::string body,
+             bool complete);
+  // Test shorthand: a body of `kind` (kMultipart needs the full type).
   BodyFields(BodyKind kind, std::string body, bool complete);
+
+  bool readable() const { return readable_; }
+  bool complete() const { return complete_; }
+  BodyKind kind() const { return kind_; }
   bool FormHas(std::string_view name, std::string_view value) const;
   bool JsonHas(std::string_view dotted_path, std::string_view value) const;
 
  private:
-  BodyKind kind_;
-  std::string body_;
-  bool complete_;
-  nlohmann::json json_;  // discarded when not JSON or not parsable
+  void Parse(const std::string* content_type, std::string body);
+
+  BodyKind kind_ = BodyKind::kNone;
+  bool complete_ = true;
+  bool readable_ = true;
+  // Form / multipart fields (decoded) or JSON leaves (dotted paths).
+  std::vector<std::pair<std::string, std::string>> fields_;
 };
 
 }  // namespace tidegate::maintenance

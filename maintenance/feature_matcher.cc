@@ -61,18 +61,25 @@ FeatureMatcher::Verdict FeatureMatcher::OtherFieldsMatch(const config::FeatureMa
     }
   }
   if (rule.form.empty() && rule.json.empty()) return Verdict::kYes;
-  if (input.body == nullptr) return Verdict::kNeedsBody;
-  for (const auto& [name, value] : rule.form) {
-    if (!input.body->FormHas(name, value)) return Verdict::kNo;
-  }
-  for (const auto& [path, value] : rule.json) {
-    if (!input.body->JsonHas(path, value)) return Verdict::kNo;
-  }
-  return Verdict::kYes;
+  // Form fields are also read from the query string (PHP's $_REQUEST and
+  // Rails merge the two), so a body-less request can match already.
+  auto form_field = [&](const std::string& name, const std::string& value) {
+    return QueryHas(input.target, name, value) ||
+           (input.body != nullptr && input.body->FormHas(name, value));
+  };
+  bool all = true;
+  for (const auto& [name, value] : rule.form) all = all && form_field(name, value);
+  if (input.body == nullptr) return all && rule.json.empty() ? Verdict::kYes : Verdict::kNeedsBody;
+  for (const auto& [path, value] : rule.json) all = all && input.body->JsonHas(path, value);
+  if (all) return Verdict::kYes;
+  // Not readable, or the missing fields may lie past the bound.
+  if (!input.body->readable() || !input.body->complete()) return Verdict::kUndecided;
+  return Verdict::kNo;
 }
 
 void FeatureMatcher::Match(const MatchInput& input, const std::vector<bool>* wanted,
-                           std::vector<size_t>* out, std::vector<size_t>* needs_body) const {
+                           std::vector<size_t>* out, std::vector<size_t>* needs_body,
+                           std::vector<size_t>* undecided) const {
   size_t first = out->size();
   auto contains = [](const std::vector<size_t>& v, size_t from, size_t feature) {
     for (size_t i = from; i < v.size(); ++i) {
@@ -92,6 +99,11 @@ void FeatureMatcher::Match(const MatchInput& input, const std::vector<bool>* wan
           needs_body->push_back(rule.feature);
         }
         break;
+      case Verdict::kUndecided:
+        if (undecided != nullptr && !contains(*undecided, 0, rule.feature)) {
+          undecided->push_back(rule.feature);
+        }
+        break;
       case Verdict::kNo:
         break;
     }
@@ -104,11 +116,13 @@ void FeatureMatcher::Match(const MatchInput& input, const std::vector<bool>* wan
   }
   for (const Rule& rule : pathless_rules_) consider(rule);
   std::sort(out->begin() + static_cast<std::ptrdiff_t>(first), out->end());
-  if (needs_body != nullptr) {
-    // A feature already matched without its body needs no body.
-    needs_body->erase(std::remove_if(needs_body->begin(), needs_body->end(),
-                                     [&](size_t f) { return contains(*out, first, f); }),
-                      needs_body->end());
+  // A feature already matched by one rule is neither waiting for its body
+  // nor undecided.
+  for (std::vector<size_t>* list : {needs_body, undecided}) {
+    if (list == nullptr) continue;
+    list->erase(std::remove_if(list->begin(), list->end(),
+                               [&](size_t f) { return contains(*out, first, f); }),
+                list->end());
   }
 }
 

@@ -59,8 +59,13 @@ class FeatureMatcher {
   // When input.body is null, a feature whose only matching candidates are
   // rules with form/json fields (every other field matched) is appended to
   // *needs_body instead (when given): it can be decided once the body is read.
+  // When input.body is set, a feature whose only candidates could not be
+  // decided on it (body not readable, or fields missing from a body cut at
+  // the bound: maintenance/body_fields.h) is appended to *undecided (when
+  // given). Form fields are also looked for in the query string.
   void Match(const MatchInput& input, const std::vector<bool>* wanted, std::vector<size_t>* out,
-             std::vector<size_t>* needs_body = nullptr) const;
+             std::vector<size_t>* needs_body = nullptr,
+             std::vector<size_t>* undecided = nullptr) const;
 
   size_t feature_count() const { return feature_count_; }
   size_t pattern_count() const { return path_rules_.size(); }
@@ -71,7 +76,7 @@ class FeatureMatcher {
     const config::FeatureMatchRule* fields = nullptr;  // points into owned copy
   };
   FeatureMatcher() = default;
-  enum class Verdict { kNo, kYes, kNeedsBody };
+  enum class Verdict { kNo, kYes, kNeedsBody, kUndecided };
   static Verdict OtherFieldsMatch(const config::FeatureMatchRule& rule, const MatchInput& input);
 
   std::vector<config::FeatureConfig> features_;  // owned copy the rules point into

@@ -19,12 +19,6 @@ namespace {
 
 using WallTime = std::chrono::system_clock::time_point;
 
-bool WindowActive(const config::ConfigMaintenanceWindow& window, WallTime now) {
-  if (window.starts_at && now < *window.starts_at) return false;
-  if (window.until && now >= *window.until) return false;
-  return true;
-}
-
 class MaintenanceGateFilter : public proxy::StreamFilter {
  public:
   MaintenanceGateFilter(const MaintenanceGateFactory& factory, proxy::FilterCallbacks& callbacks,
@@ -48,6 +42,14 @@ class MaintenanceGateFilter : public proxy::StreamFilter {
               [this](const evbuffer* body, bool complete) { OnBody(body, complete); })) {
         return proxy::FilterStatus::kStop;
       }
+      // The body cannot be read here: the fields are undecided.
+      BodyFields unseen(BodyKind::kUnknown, std::string(), false);
+      outcome = factory_.Decide(head, callbacks_.stream_info(), active_, now_, &unseen, &reply);
+      if (outcome == MaintenanceGateFactory::Outcome::kBlocked) {
+        callbacks_.SendLocalReply(reply.status, std::move(reply.headers), std::move(reply.body),
+                                  proxy::Answerer::kMaintenance);
+        return proxy::FilterStatus::kStop;
+      }
     }
     return proxy::FilterStatus::kContinue;
   }
@@ -59,7 +61,8 @@ class MaintenanceGateFilter : public proxy::StreamFilter {
     // evbuffer_copyout only reads; its prototype predates const.
     evbuffer_copyout(const_cast<evbuffer*>(body), text.data(), len);
     complete = complete && len == evbuffer_get_length(body);
-    BodyFields fields(BodyKindOf(head_->headers.Find("Content-Type")), std::move(text), complete);
+    BodyFields fields(head_->headers.Find("Content-Type"), head_->headers.Find("Content-Encoding"),
+                      std::move(text), complete);
     MaintenanceGateFactory::Reply reply;
     auto outcome =
         factory_.Decide(*head_, callbacks_.stream_info(), active_, now_, &fields, &reply);
@@ -91,6 +94,8 @@ std::unique_ptr<MaintenanceGateFactory> MaintenanceGateFactory::Create(
   factory->codec_ = common::SignedTokenCodec::FromKeys(config.secrets.token_keys);
   for (size_t i = 0; i < factory->features_.size(); ++i) {
     factory->feature_index_.emplace(factory->features_[i].name, i);
+    // A hidden option never answers 503 (the banner filter hides it).
+    if (factory->features_[i].action == config::FeatureAction::kHide) continue;
     if (factory->features_[i].maintenance) factory->windowed_.push_back(i);
   }
   std::string problem;
@@ -130,24 +135,22 @@ void MaintenanceStats::ForEach(
 WallTime MaintenanceGateFactory::Now() const { return time_->WallNow(); }
 
 void MaintenanceGateFactory::ActiveFeatures(WallTime now, std::vector<Active>* out) const {
-  if (runtime_state_ != nullptr) {
-    const state::RuntimeState& state = runtime_state_->Get();
-    for (const auto& [name, value] : state.maintenance) {
-      auto it = feature_index_.find(name);
-      if (it == feature_index_.end() || !features_[it->second].enabled) continue;
-      if (state::MaintenancePhase(value, now) != state::Phase::kActive) continue;
-      out->push_back(Active{it->second, value.message, value.until});
+  static const state::RuntimeState kNoOverrides;
+  const state::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kNoOverrides;
+  auto consider = [&](size_t index) {
+    for (const Active& a : *out) {
+      if (a.feature == index) return;  // both an override and a window
     }
-  }
-  for (size_t index : windowed_) {
     const config::FeatureConfig& feature = features_[index];
-    if (!feature.enabled || !WindowActive(*feature.maintenance, now)) continue;
-    bool overridden = false;  // the operator's words win
-    for (const Active& a : *out) overridden |= a.feature == index;
-    if (!overridden) {
-      out->push_back(Active{index, feature.maintenance->message, feature.maintenance->until});
-    }
+    if (feature.action == config::FeatureAction::kHide) return;
+    state::EffectiveMaintenance e = state::EffectiveMaintenanceOf(feature, state, now);
+    if (e.active) out->push_back(Active{index, e.message, e.until});
+  };
+  for (const auto& [name, value] : state.maintenance) {
+    auto it = feature_index_.find(name);
+    if (it != feature_index_.end()) consider(it->second);
   }
+  for (size_t index : windowed_) consider(index);
 }
 
 std::unique_ptr<proxy::StreamFilter> MaintenanceGateFactory::CreateFilter(
@@ -196,22 +199,34 @@ MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::Requ
                                                                Reply* reply,
                                                                bool* wants_body) const {
   if (active.empty() || proxy::IsBuiltinTarget(request.target)) return Outcome::kPass;
-  std::string path = proxy::NormalizePath(request.target);
+  proxy::PathNormalizeOptions normalize;
+  normalize.decode_slashes = settings_.decode_slashes;
+  std::string path = proxy::NormalizePath(request.target, normalize);
   std::vector<bool> wanted(features_.size(), false);
   for (const Active& a : active) wanted[a.feature] = true;
   std::vector<size_t> matched;
   std::vector<size_t> needs_body;
+  std::vector<size_t> undecided;
   matcher_->Match(
       MatchInput{request.method, path, request.target, request.host, &request.headers, body},
-      &wanted, &matched, body == nullptr ? &needs_body : nullptr);
+      &wanted, &matched, body == nullptr ? &needs_body : nullptr,
+      body != nullptr ? &undecided : nullptr);
+  // Any body may carry the fields (whatever its Content-Type says): read it.
   if (wants_body != nullptr && !needs_body.empty() &&
-      request.framing != proxy::BodyFraming::kNone &&
-      BodyKindOf(request.headers.Find("Content-Type")) != BodyKind::kNone) {
+      request.framing != proxy::BodyFraming::kNone) {
     bool enforced_match = false;
     for (size_t index : matched) enforced_match |= features_[index].enforced;
     if (!enforced_match) {
       *wants_body = true;  // decided on the body (shadow counts included)
       return Outcome::kPass;
+    }
+  }
+  // Path and method matched but the fields cannot be decided: counted, and
+  // treated as the feature unless it says on_undecided = "pass".
+  for (size_t index : undecided) {
+    counters_[index]->undecided.fetch_add(1, kRelaxed);
+    if (features_[index].on_undecided == config::UndecidedPolicy::kBlock) {
+      matched.insert(std::upper_bound(matched.begin(), matched.end(), index), index);
     }
   }
   if (matched.empty()) return Outcome::kPass;

@@ -12,7 +12,13 @@
 //      belongs to. None → continue. When only a rule with form/json fields
 //      could still match, the filter asks the stream to buffer the first
 //      [maintenance].max_body_bytes of the body (BufferRequestBody) and
-//      decides on them; the body then reaches the origin unchanged.
+//      decides on them; the body then reaches the origin unchanged. When the
+//      fields cannot be decided (body not readable — no, text/plain or
+//      another Content-Type, a Content-Encoding, JSON or multipart that does
+//      not parse strictly — or fields not found before the bound), the
+//      request counts as undecided and is treated as the feature unless the
+//      feature says on_undecided = "pass".
+//      The path is normalised with [maintenance].decode_slashes.
 //   3. A feature in shadow mode (enforced = false) is only counted.
 //      Staff pass: a client address in [maintenance].bypass_cidrs, or a valid
 //      signed bypass cookie (common/bypass_token.h). Everyone else gets
@@ -21,11 +27,13 @@
 //      (Accept-Language), or JSON for API clients (Accept: application/json,
 //      or a path under [maintenance].api_prefixes). answered_by "maintenance".
 //
-// A feature is under maintenance when it is enabled and either the run-time
-// state says so (state::ActiveMaintenance: PUT /v1/features/NAME/maintenance,
-// shared through the state store) or its [features.NAME.maintenance] window
-// from the configuration is in force. When both apply, the operator's
-// message and `until` are shown.
+// A feature is under maintenance as state::EffectiveMaintenanceOf says: it is
+// enabled and either the run-time state says so (PUT
+// /v1/features/NAME/maintenance, shared through the state store) or its
+// [features.NAME.maintenance] window is in force and no `reopened` override
+// (DELETE of that window) applies. When both apply, the operator's message
+// and `until` are shown. Features with action = "hide" never answer here
+// (the banner filter hides their option instead).
 //
 // Contract: Create() on the control thread, once per configuration snapshot
 // (it loads the page template, which may read the merchant's override file).
@@ -64,6 +72,9 @@ class MaintenanceStats {
     std::atomic<uint64_t> blocked{0};
     std::atomic<uint64_t> shadowed{0};
     std::atomic<uint64_t> bypassed{0};
+    // Requests of the feature's path and method whose body fields could not
+    // be decided (maintenance/body_fields.h), whatever on_undecided did.
+    std::atomic<uint64_t> undecided{0};
   };
   // The counters of `feature`, created on first use; the pointer stays valid
   // as long as this object.
@@ -122,6 +133,7 @@ class MaintenanceGateFactory : public proxy::FilterFactory {
   uint64_t blocked(size_t feature) const { return counters_[feature]->blocked.load(kRelaxed); }
   uint64_t shadowed(size_t feature) const { return counters_[feature]->shadowed.load(kRelaxed); }
   uint64_t bypassed(size_t feature) const { return counters_[feature]->bypassed.load(kRelaxed); }
+  uint64_t undecided(size_t feature) const { return counters_[feature]->undecided.load(kRelaxed); }
 
  private:
   static constexpr std::memory_order kRelaxed = std::memory_order_relaxed;

@@ -14,7 +14,8 @@ bool IsUnreserved(unsigned char c) {
 }
 
 // Decodes unreserved escapes and canonicalises the others; stops at '?'/'#'.
-std::string DecodeUnreserved(std::string_view in) {
+// With `slashes`, encoded slashes and backslashes (and raw '\') become '/'.
+std::string DecodeUnreserved(std::string_view in, bool slashes) {
   static constexpr char kHex[] = "0123456789ABCDEF";
   std::string out;
   out.reserve(in.size() + 1);
@@ -22,7 +23,7 @@ std::string DecodeUnreserved(std::string_view in) {
     char c = in[i];
     if (c == '?' || c == '#') break;
     if (c != '%') {
-      out.push_back(c);
+      out.push_back(slashes && c == '\\' ? '/' : c);
       continue;
     }
     int hi = i + 1 < in.size() ? common::HexDigitValue(in[i + 1]) : -1;
@@ -34,6 +35,8 @@ std::string DecodeUnreserved(std::string_view in) {
     unsigned char decoded = static_cast<unsigned char>(hi * 16 + lo);
     if (IsUnreserved(decoded)) {
       out.push_back(static_cast<char>(decoded));
+    } else if (slashes && (decoded == '/' || decoded == '\\')) {
+      out.push_back('/');
     } else {
       out.push_back('%');
       out.push_back(kHex[hi]);
@@ -47,7 +50,7 @@ std::string DecodeUnreserved(std::string_view in) {
 }  // namespace
 
 std::string NormalizePath(std::string_view target, const PathNormalizeOptions& options) {
-  std::string decoded = DecodeUnreserved(target);
+  std::string decoded = DecodeUnreserved(target, options.decode_slashes);
 
   // Split into segments, dropping empty ones (repeated slashes) and resolving
   // dot segments as we go.

@@ -16,6 +16,12 @@ struct PathNormalizeOptions {
   bool strip_segment_params = true;
   // ASCII lower-case the result (for case-insensitive matching).
   bool lower_case = false;
+  // Read "%2F", "%2f", "%5C", "%5c" and a raw '\' as '/' before the
+  // segments are split (so "/api%2Fpayments", "/api\payments" and
+  // "/x%2F..%2Fapi" normalise like "/api/payments" and "/api"): many origins
+  // (and the frameworks behind them) decode these into separators.
+  // [maintenance].decode_slashes.
+  bool decode_slashes = false;
 };
 
 // Normalises the path of a request-target:

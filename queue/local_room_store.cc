@@ -9,6 +9,7 @@ void LocalRoomStore::Run(const RoomLimits& limits, int64_t now_ms, const Done<T>
     std::lock_guard<std::mutex> lock(mutex_);
     result.value = step();
     last_ = CountersOf(state_, limits, now_ms);
+    ended_count_.store(state_.integrity.ended.size(), std::memory_order_relaxed);
   }
   // Outside the lock: the callback may call the store again.
   if (done) done(result);
@@ -30,13 +31,22 @@ void LocalRoomStore::Admit(const StoreCaller& /*caller*/, const RoomLimits& limi
 }
 
 void LocalRoomStore::RenewSession(const StoreCaller& /*caller*/, const RoomLimits& limits,
-                                  int64_t now_ms, int64_t old_bucket, Done<int64_t> done) {
-  Run(limits, now_ms, done, [&] { return RenewStep(state_, limits, now_ms, old_bucket); });
+                                  int64_t now_ms, int64_t old_bucket, uint64_t session,
+                                  Done<int64_t> done) {
+  Run(limits, now_ms, done, [&] { return RenewStep(state_, limits, now_ms, old_bucket, session); });
 }
 
 void LocalRoomStore::EndSession(const StoreCaller& /*caller*/, const RoomLimits& limits,
-                                int64_t now_ms, int64_t bucket, Done<bool> done) {
-  Run(limits, now_ms, done, [&] { return EndStep(state_, limits, now_ms, bucket); });
+                                int64_t now_ms, int64_t bucket, uint64_t session,
+                                int64_t pass_expires_ms, Done<bool> done) {
+  Run(limits, now_ms, done,
+      [&] { return EndStep(state_, limits, now_ms, bucket, session, pass_expires_ms); });
+}
+
+bool LocalRoomStore::SessionEnded(uint64_t session, int64_t now_ms) const {
+  if (session == 0 || ended_count_.load(std::memory_order_relaxed) == 0) return false;
+  std::lock_guard<std::mutex> lock(mutex_);
+  return state_.integrity.ended.Contains(session, now_ms);
 }
 
 void LocalRoomStore::Tick(const StoreCaller& /*caller*/, const RoomLimits& limits, int64_t now_ms,

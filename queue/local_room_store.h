@@ -6,9 +6,13 @@
 // O(log buckets); nothing is allocated per queued visitor. Snapshot() takes
 // the same mutex briefly. The gate calls the store only for visitors without
 // a valid pass, for queued visitors' polls, and once per bucket
-// (kBucketMillis) per admitted shopper, so admitted requests rarely touch it.
+// (kBucketMillis) per admitted shopper, so admitted requests rarely touch it;
+// SessionEnded() (every admitted request) reads an atomic and locks only
+// while ended-session records exist. The claim and session-end records are
+// state_.integrity (queue/room_integrity.h), one struct to export.
 #pragma once
 
+#include <atomic>
 #include <map>
 #include <mutex>
 #include <string>
@@ -27,9 +31,11 @@ class LocalRoomStore : public RoomStore {
   void Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
              Done<int64_t> done) override;
   void RenewSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                    int64_t old_bucket, Done<int64_t> done) override;
+                    int64_t old_bucket, uint64_t session, Done<int64_t> done) override;
   void EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                  int64_t bucket, Done<bool> done) override;
+                  int64_t bucket, uint64_t session, int64_t pass_expires_ms,
+                  Done<bool> done) override;
+  bool SessionEnded(uint64_t session, int64_t now_ms) const override;
   void Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
             Done<RoomCounters> done) override;
   void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
@@ -43,6 +49,9 @@ class LocalRoomStore : public RoomStore {
   mutable std::mutex mutex_;
   RoomState state_;
   RoomCounters last_;
+  // state_.integrity.ended.size(), readable without the mutex: the admitted
+  // hot path skips the lock while no session was ended.
+  std::atomic<size_t> ended_count_{0};
   std::map<std::string, uint64_t> marks_;
 };
 

@@ -70,6 +70,14 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
     j["progress"] = v.progress;
     j["message"] = QueuePage::PositionMessage(v.position, language);
     if (v.awaiting_draw) AwaitingDrawJson(v, language, &j);
+    if (v.notice != RoomNotice::kNone) {  // a used ticket, an ended session
+      if (v.position == 0) {              // no place held (until the visitor reloads)
+        j["position"] = nullptr;
+        j["estimated_wait_seconds"] = nullptr;
+      }
+      j["notice"] = RoomNoticeCode(v.notice);
+      j["message"] = RoomNoticeText(v.notice, language);
+    }
   } else if (v.outcome == Outcome::kClosed) {
     j["in_queue"] = false;
     j["admitted"] = false;
@@ -195,6 +203,12 @@ Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language lang
     ReplaceElementText(kLive, QueuePage::UnavailableMessage(language), &r.body);
     ReplaceElementText("<dd id=\"tg-position\">", kNoValue, &r.body);
     ReplaceElementText("<dd id=\"tg-wait\">", kNoValue, &r.body);
+  } else if (v.notice != RoomNotice::kNone) {
+    ReplaceElementText(kLive, RoomNoticeText(v.notice, language), &r.body);
+    if (v.position == 0) {
+      ReplaceElementText("<dd id=\"tg-position\">", kNoValue, &r.body);
+      ReplaceElementText("<dd id=\"tg-wait\">", kNoValue, &r.body);
+    }
   }
   return r;
 }

@@ -11,8 +11,12 @@
 //   KEYS[5] <room>:invitations  hash: bucket -> serving advances
 //   KEYS[6] <room>:marks        hash: mark name -> tickets when first marked
 //   KEYS[7] <room>:cohorts      hash: bucket -> first queue number invited in it
+//   KEYS[8] <room>:claimed      string bitmap: bit n % kClaimWindow set = number n claimed
+//   KEYS[9] <room>:ended        sorted set: ended session id -> until ms
 // Bucket hashes are pruned by every Tick (sessions to session_duration, the
-// others to 12 buckets): O(1) memory per room whatever the queue length.
+// others to 12 buckets), the ended set by expiry (and capped), the bitmap
+// is at most kClaimWindow bits (queue/room_integrity.h): O(1) memory per
+// room whatever the queue length.
 //
 // ARGV: 1 now_ms (0 = use Redis TIME, the shared clock), 2 queueing (1/0:
 // mode != off and method fifo/random), 3 random (1/0), 4 total_active_users,
@@ -40,6 +44,8 @@ local npm = tonumber(ARGV[5])
 local session_ms = tonumber(ARGV[6])
 local refresh_ms = tonumber(ARGV[7])
 local BUCKET = 10000
+local CLAIM_WINDOW = 1048576  -- kClaimWindow
+local MAX_ENDED = 200000      -- kMaxEndedSessions
 local cur = math.floor(now / BUCKET)
 local sb = math.max(1, math.floor((session_ms + BUCKET - 1) / BUCKET))
 local function fmt(x) return string.format('%.17g', x) end
@@ -126,6 +132,29 @@ local function count_admission(cohort)
   if cohort >= 0 then add(4, cohort, 1) end
   admitted = admitted + 1
 end
+-- ClaimedNumbers::ClearRange: clears the slots of numbers first..last.
+local function clear_bits(a, b)
+  local len = redis.call('STRLEN', KEYS[8]) * 8
+  if a >= len then return end
+  if b >= len then b = len - 1 end
+  while a <= b and a % 8 ~= 0 do redis.call('SETBIT', KEYS[8], a, 0); a = a + 1 end
+  while b >= a and (b + 1) % 8 ~= 0 do redis.call('SETBIT', KEYS[8], b, 0); b = b - 1 end
+  if a <= b then
+    redis.call('SETRANGE', KEYS[8], a / 8, string.rep('\0', (b - a + 1) / 8))
+  end
+end
+local function clear_claims(first, last)
+  if last < first then return end
+  if last - first + 1 >= CLAIM_WINDOW then redis.call('DEL', KEYS[8]) return end
+  local slot = first % CLAIM_WINDOW
+  local left = last - first + 1
+  while left > 0 do
+    local span = math.min(left, CLAIM_WINDOW - slot)
+    clear_bits(slot, slot + span - 1)
+    left = left - span
+    slot = 0
+  end
+end
 local function save()
   redis.call('HSET', KEYS[1], 'tickets', fmt(tickets), 'serving', fmt(serving),
              'admitted', fmt(admitted), 'credit', fmt(credit), 'last_tick', fmt(last_tick),
@@ -153,12 +182,23 @@ save()
 return reply(a, b)
 )lua";
 
-// ARGV[8] the queue number.
+// ARGV[8] the queue number. Reply a: 1 admitted, 2 reused (claimed before
+// or below the claim window), 0 not now; b: the session's bucket.
 inline constexpr std::string_view kClaim = R"lua(
 local number = tonumber(ARGV[8])
 local a, b = 0, 0
-if number ~= 0 and number <= serving and active() < total then
-  count_admission(cohort_of(number))
+local invited = number ~= 0 and number <= serving
+if invited and (serving - number >= CLAIM_WINDOW or
+                redis.call('GETBIT', KEYS[8], number % CLAIM_WINDOW) == 1) then
+  a = 2
+elseif invited and active() < total then
+  local cohort = cohort_of(number)
+  refill()
+  local reserved = cohort >= 0 and
+                   sum(4, cur - 12, cur) + 1.0 <= sum(5, cur - 12, cur) * ratio * 1.1 + 1e-9
+  if not reserved then credit = math.max(-burst, credit - 1.0) end
+  redis.call('SETBIT', KEYS[8], number % CLAIM_WINDOW, 1)
+  count_admission(cohort)
   a, b = 1, cur
   save()
 end
@@ -171,21 +211,34 @@ save()
 return reply(cur, 0)
 )lua";
 
-// ARGV[8] the session's old bucket.
+// ARGV[8] the session's old bucket, ARGV[9] the session id (decimal; "0":
+// none). Reply a: the current bucket, or -1 when the session was ended.
 inline constexpr std::string_view kRenew = R"lua(
 local old = tonumber(ARGV[8])
+if ARGV[9] ~= '0' then
+  local until_ms = redis.call('ZSCORE', KEYS[9], ARGV[9])
+  if until_ms and tonumber(until_ms) > now then return reply(-1, 0) end
+end
 if old >= cur then return reply(old, 0) end
 if old > cur - sb and get(2, old) > 0 then add(2, old, -1) end
 add(2, cur, 1)
 return reply(cur, 0)
 )lua";
 
-// ARGV[8] the session's bucket.
+// ARGV[8] the session's bucket, ARGV[9] the session id (decimal), ARGV[10]
+// the pass's expiry (ms). Reply a: 1 ended now, 0 already ended (or id 0).
 inline constexpr std::string_view kEnd = R"lua(
 local bucket = tonumber(ARGV[8])
-if bucket > cur or bucket <= cur - sb then return reply(0, 0) end
-if get(2, bucket) <= 0 then return reply(0, 0) end
-add(2, bucket, -1)
+local sid = ARGV[9]
+if sid == '0' then return reply(0, 0) end
+redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now)
+local known = redis.call('ZSCORE', KEYS[9], sid)
+if known and tonumber(known) > now then return reply(0, 0) end
+local until_ms = math.max(tonumber(ARGV[10]), (cur + 1) * BUCKET + session_ms)
+local n = redis.call('ZCARD', KEYS[9])
+if n >= MAX_ENDED then redis.call('ZREMRANGEBYRANK', KEYS[9], 0, n - MAX_ENDED) end
+redis.call('ZADD', KEYS[9], until_ms, sid)
+if bucket <= cur and bucket > cur - sb and get(2, bucket) > 0 then add(2, bucket, -1) end
 return reply(1, 0)
 )lua";
 
@@ -201,6 +254,7 @@ prune(3, cur - 12)
 prune(4, cur - 12)
 prune(5, cur - 12)
 prune(7, cur - 12)
+redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', cur * BUCKET)
 -- The claim ratio over the 6 newest cohorts whose live visitors have all
 -- had a refresh interval to poll (ClaimRatioNewestCohort in room_logic.cc).
 local wait = math.floor((math.max(0, refresh_ms) + BUCKET - 1) / BUCKET)
@@ -222,6 +276,7 @@ if queueing and ceiling > serving then
     local invites = math.floor(allowed / ratio + 1e-9)
     invites = math.min(invites, ceiling - serving)
     if invites > 0 then
+      clear_claims(serving + 1, serving + invites)
       if H(7)[cur] == nil then
         redis.call('HSET', KEYS[7], cur, fmt(serving + 1))
         H(7)[cur] = serving + 1

@@ -4,6 +4,7 @@
 #include <cstdlib>
 
 #include "queue/redis_room_scripts.h"
+#include "queue/room_logic.h"
 
 namespace tidegate::queue {
 namespace {
@@ -103,8 +104,8 @@ RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options
                                RedisRoomLinks* links)
     : options_(std::move(options)), links_(links) {
   std::string base = options_.key_prefix + ":{room:" + room + "}:";
-  for (const char* suffix :
-       {"s", "sessions", "admissions", "claims", "invitations", "marks", "cohorts"}) {
+  for (const char* suffix : {"s", "sessions", "admissions", "claims", "invitations", "marks",
+                             "cohorts", "claimed", "ended"}) {
     keys_.push_back(base + suffix);
   }
   // In Op order.
@@ -133,7 +134,7 @@ void RedisRoomStore::RaiseTicketsFloor(uint64_t tickets) {
 }
 
 void RedisRoomStore::Run(int op, const StoreCaller& caller, const RoomLimits& limits,
-                         int64_t now_ms, std::string extra, Convert done) {
+                         int64_t now_ms, std::vector<std::string> extra, Convert done) {
   RedisRoomLink* link = links_ == nullptr ? nullptr : links_->For(caller);
   if (link == nullptr) {
     StoreResult<Parsed> r;
@@ -152,8 +153,8 @@ void RedisRoomStore::Run(int op, const StoreCaller& caller, const RoomLimits& li
                                    std::to_string(limits.total_active_users),
                                    std::to_string(limits.new_users_per_minute),
                                    std::to_string(limits.session_ms),
-                                   std::to_string(limits.refresh_ms),
-                                   std::move(extra)};
+                                   std::to_string(limits.refresh_ms)};
+  for (std::string& e : extra) args.push_back(std::move(e));
   bool remember = op != kMarkOp;  // Mark runs without the room's limits
   link->Eval(scripts_[op], keys_, std::move(args),
              [this, remember, done = std::move(done)](redis::RedisResult result) {
@@ -209,7 +210,7 @@ auto Deliver(RoomStore::Done<T> done, F convert) {
 
 void RedisRoomStore::Arrive(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                             bool may_admit_directly, Done<ArriveOutcome> done) {
-  Run(kArriveOp, caller, limits, now_ms, may_admit_directly ? "1" : "0",
+  Run(kArriveOp, caller, limits, now_ms, {may_admit_directly ? "1" : "0"},
       Deliver<ArriveOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ArriveOutcome o;
         o.admitted = p.a == 1;
@@ -225,10 +226,11 @@ void RedisRoomStore::Arrive(const StoreCaller& caller, const RoomLimits& limits,
 
 void RedisRoomStore::Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                            uint64_t number, Done<ClaimOutcome> done) {
-  Run(kClaimOp, caller, limits, now_ms, std::to_string(number),
+  Run(kClaimOp, caller, limits, now_ms, {std::to_string(number)},
       Deliver<ClaimOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ClaimOutcome o;
         o.admitted = p.a == 1;
+        o.reused = p.a == 2;
         o.bucket = static_cast<int64_t>(p.b);
         o.counters = p.counters;
         return o;
@@ -237,35 +239,60 @@ void RedisRoomStore::Claim(const StoreCaller& caller, const RoomLimits& limits, 
 
 void RedisRoomStore::Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                            Done<int64_t> done) {
-  Run(kAdmitOp, caller, limits, now_ms, "",
+  Run(kAdmitOp, caller, limits, now_ms, {""},
       Deliver<int64_t, Parsed>(std::move(done),
                                [](const Parsed& p) { return static_cast<int64_t>(p.a); }));
 }
 
 void RedisRoomStore::RenewSession(const StoreCaller& caller, const RoomLimits& limits,
-                                  int64_t now_ms, int64_t old_bucket, Done<int64_t> done) {
-  Run(kRenewOp, caller, limits, now_ms, std::to_string(old_bucket),
-      Deliver<int64_t, Parsed>(std::move(done),
-                               [](const Parsed& p) { return static_cast<int64_t>(p.a); }));
+                                  int64_t now_ms, int64_t old_bucket, uint64_t session,
+                                  Done<int64_t> done) {
+  Run(kRenewOp, caller, limits, now_ms, {std::to_string(old_bucket), std::to_string(session)},
+      Deliver<int64_t, Parsed>(std::move(done), [this, session, limits](const Parsed& p) {
+        auto bucket = static_cast<int64_t>(p.a);
+        if (bucket == kSessionRefused) {  // ended elsewhere: refuse it here at once from now on
+          int64_t now = p.counters.updated_ms;
+          RememberEnded(session, EndedRecordUntil(limits, now, 0), now);
+        }
+        return bucket;
+      }));
 }
 
 void RedisRoomStore::EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                                int64_t bucket, Done<bool> done) {
-  Run(kEndOp, caller, limits, now_ms, std::to_string(bucket),
+                                int64_t bucket, uint64_t session, int64_t pass_expires_ms,
+                                Done<bool> done) {
+  // Refused by this process at once, before Redis answers.
+  if (session != 0) {
+    RememberEnded(session, EndedRecordUntil(limits, now_ms, pass_expires_ms), now_ms);
+  }
+  Run(kEndOp, caller, limits, now_ms,
+      {std::to_string(bucket), std::to_string(session), std::to_string(pass_expires_ms)},
       Deliver<bool, Parsed>(std::move(done), [](const Parsed& p) { return p.a == 1; }));
+}
+
+void RedisRoomStore::RememberEnded(uint64_t session, int64_t until_ms, int64_t now_ms) {
+  std::lock_guard<std::mutex> lock(ended_mutex_);
+  ended_.Insert(session, until_ms, now_ms);
+  ended_count_.store(ended_.size(), std::memory_order_relaxed);
+}
+
+bool RedisRoomStore::SessionEnded(uint64_t session, int64_t now_ms) const {
+  if (session == 0 || ended_count_.load(std::memory_order_relaxed) == 0) return false;
+  std::lock_guard<std::mutex> lock(ended_mutex_);
+  return ended_.Contains(session, now_ms);
 }
 
 void RedisRoomStore::Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                           Done<RoomCounters> done) {
   Run(kTickOp, caller, limits, now_ms,
-      std::to_string(tickets_floor_.load(std::memory_order_relaxed)),
+      {std::to_string(tickets_floor_.load(std::memory_order_relaxed))},
       Deliver<RoomCounters, Parsed>(std::move(done), [](const Parsed& p) { return p.counters; }));
 }
 
 void RedisRoomStore::Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
                           Done<uint64_t> done) {
   RoomLimits limits;  // unused by the script beyond the prelude
-  Run(kMarkOp, caller, limits, now_ms, name,
+  Run(kMarkOp, caller, limits, now_ms, {name},
       Deliver<uint64_t, Parsed>(std::move(done), [](const Parsed& p) { return U64(p.a); }));
 }
 

@@ -42,6 +42,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "queue/room_integrity.h"
 #include "queue/room_store.h"
 #include "redis/redis_connection.h"
 #include "redis/script_runner.h"
@@ -122,9 +123,13 @@ class RedisRoomStore : public RoomStore {
   void Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
              Done<int64_t> done) override;
   void RenewSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                    int64_t old_bucket, Done<int64_t> done) override;
+                    int64_t old_bucket, uint64_t session, Done<int64_t> done) override;
   void EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                  int64_t bucket, Done<bool> done) override;
+                  int64_t bucket, uint64_t session, int64_t pass_expires_ms,
+                  Done<bool> done) override;
+  // The sessions ended through this process or found ended by its renewals
+  // (a local mirror of the shared `ended` set, same bound and expiry).
+  bool SessionEnded(uint64_t session, int64_t now_ms) const override;
   void Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
             Done<RoomCounters> done) override;
   void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
@@ -145,7 +150,8 @@ class RedisRoomStore : public RoomStore {
   };
   using Convert = std::function<void(const StoreResult<Parsed>&)>;
   void Run(int op, const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-           std::string extra, Convert done);
+           std::vector<std::string> extra, Convert done);
+  void RememberEnded(uint64_t session, int64_t until_ms, int64_t now_ms);
   void Remember(const RoomCounters& c);
 
   RedisRoomOptions options_;
@@ -155,6 +161,9 @@ class RedisRoomStore : public RoomStore {
   mutable std::mutex mutex_;
   RoomCounters last_;
   std::atomic<uint64_t> tickets_floor_{0};
+  mutable std::mutex ended_mutex_;
+  EndedSessions ended_;  // under ended_mutex_
+  std::atomic<size_t> ended_count_{0};
 };
 
 }  // namespace tidegate::queue

@@ -105,9 +105,13 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     head.headers.Remove("Tidegate-Session");
     if (room_ == nullptr) return;
     if (end && pass_bucket_ >= 0) {
-      room_->runtime->store().EndSession(CallerOf(callbacks_.worker()), limits_, wr().NowMs(),
-                                         pass_bucket_, nullptr);
-      room_->runtime->sessions_ended.fetch_add(1, std::memory_order_relaxed);
+      // Once per session (a repeated end changes nothing): counted when
+      // the store says this call ended it.
+      room_->runtime->store().EndSession(
+          CallerOf(callbacks_.worker()), limits_, wr().NowMs(), pass_bucket_, pass_session_,
+          pass_expires_ms_, [runtime = room_->runtime](const StoreResult<bool>& r) {
+            if (r.ok && r.value) runtime->sessions_ended.fetch_add(1, std::memory_order_relaxed);
+          });
       head.headers.Add(
           "Set-Cookie",
           ClearCookieValue(CookieName(CookieKind::kPass, room_->config.name, tls_), tls_));
@@ -159,6 +163,8 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     room_ = room;
     limits_ = limits;
     pass_bucket_ = visit.admitted ? visit.pass_bucket : -1;
+    pass_session_ = visit.pass_session;
+    pass_expires_ms_ = visit.pass_expires_ms;
     set_cookies_ = std::move(visit.set_cookies);
   }
 
@@ -185,6 +191,8 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
   RoomLimits limits_;
   bool tls_ = false;
   int64_t pass_bucket_ = -1;
+  uint64_t pass_session_ = 0;
+  int64_t pass_expires_ms_ = 0;
   std::vector<std::string> set_cookies_;
   const CompiledRoom* pending_room_ = nullptr;
   pages::Language language_ = pages::Language::kEnglish;

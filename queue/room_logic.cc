@@ -19,6 +19,9 @@ constexpr int64_t kRatioBuckets = 6;
 // Below this many invitations in the window, the ratio keeps its last value.
 constexpr int64_t kRatioMinInvitations = 20;
 constexpr double kMinClaimRatio = 0.1;
+// Claims up to this many times the credit reserved for the kept cohorts'
+// invitations are paid by that reservation (ClaimStep).
+constexpr double kClaimReserveSlack = 1.1;
 
 double RatePerMilli(const RoomLimits& limits) { return limits.new_users_per_minute / 60'000.0; }
 
@@ -63,6 +66,7 @@ void Prune(RoomState& state, const RoomLimits& limits, int64_t cur) {
   state.invitations.PruneBefore(cur - kRateBuckets);
   state.first_invited.erase(state.first_invited.begin(),
                             state.first_invited.lower_bound(cur - kRateBuckets));
+  state.integrity.ended.Prune(cur * kBucketMillis);
 }
 
 // An invitation made in bucket b ends at the latest when b ends; a live
@@ -165,9 +169,23 @@ ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_m
                        uint64_t number) {
   int64_t cur = BucketOf(now_ms);
   ClaimOutcome out;
-  if (number != 0 && number <= state.serving &&
-      Active(state, limits, cur) < static_cast<int64_t>(limits.total_active_users)) {
-    CountAdmission(state, cur, CohortOf(state, number));
+  bool invited = number != 0 && number <= state.serving;
+  if (invited && (state.serving - number >= kClaimWindow || state.integrity.claimed.Test(number))) {
+    out.reused = true;
+  } else if (invited &&
+             Active(state, limits, cur) < static_cast<int64_t>(limits.total_active_users)) {
+    int64_t cohort = CohortOf(state, number);
+    Refill(state, limits, now_ms);
+    // Reserved: what the kept cohorts' invitations were charged (x ratio),
+    // pooled so that one lucky cohort is not charged twice, with a slack
+    // for the ratio's own lag.
+    double invited = static_cast<double>(state.invitations.Sum(cur - kRateBuckets, cur));
+    double claimed = static_cast<double>(state.claims.Sum(cur - kRateBuckets, cur));
+    bool reserved =
+        cohort >= 0 && claimed + 1.0 <= invited * state.claim_ratio * kClaimReserveSlack + 1e-9;
+    if (!reserved) state.credit = std::max(-Burst(limits), state.credit - 1.0);
+    state.integrity.claimed.Set(number);
+    CountAdmission(state, cur, cohort);
     out.admitted = true;
     out.bucket = cur;
   }
@@ -181,8 +199,10 @@ int64_t AdmitStep(RoomState& state, const RoomLimits& limits, int64_t now_ms) {
   return cur;
 }
 
-int64_t RenewStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t old_bucket) {
+int64_t RenewStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
+                  uint64_t session) {
   int64_t cur = BucketOf(now_ms);
+  if (session != 0 && state.integrity.ended.Contains(session, now_ms)) return kSessionRefused;
   if (old_bucket >= cur) return old_bucket;
   // Decrement the old bucket only while it still counts (inside the
   // session window) and is positive; a lapsed session is counted anew.
@@ -193,11 +213,19 @@ int64_t RenewStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, in
   return cur;
 }
 
-bool EndStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t bucket) {
+int64_t EndedRecordUntil(const RoomLimits& limits, int64_t now_ms, int64_t pass_expires_ms) {
+  return std::max(pass_expires_ms, (BucketOf(now_ms) + 1) * kBucketMillis + limits.session_ms);
+}
+
+bool EndStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t bucket,
+             uint64_t session, int64_t pass_expires_ms) {
+  if (session == 0) return false;
+  int64_t until = EndedRecordUntil(limits, now_ms, pass_expires_ms);
+  if (!state.integrity.ended.Insert(session, until, now_ms)) return false;
   int64_t cur = BucketOf(now_ms);
-  if (bucket > cur || bucket <= cur - SessionBuckets(limits)) return false;
-  if (state.sessions.Get(bucket) <= 0) return false;
-  state.sessions.Add(bucket, -1);
+  if (bucket <= cur && bucket > cur - SessionBuckets(limits) && state.sessions.Get(bucket) > 0) {
+    state.sessions.Add(bucket, -1);
+  }
   return true;
 }
 
@@ -221,6 +249,7 @@ RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms
       invites = std::min<uint64_t>(invites, ceiling - state.serving);
       if (invites > 0) {
         state.first_invited.emplace(cur, state.serving + 1);  // kept if already there
+        state.integrity.claimed.ClearRange(state.serving + 1, state.serving + invites);
         state.serving += invites;
         state.invitations.Add(cur, static_cast<int64_t>(invites));
         state.credit -= static_cast<double>(invites) * state.claim_ratio;

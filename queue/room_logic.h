@@ -12,6 +12,7 @@
 #include <map>
 #include <string_view>
 
+#include "queue/room_integrity.h"
 #include "queue/room_store.h"
 
 namespace tidegate::queue {
@@ -46,6 +47,8 @@ struct RoomState {
   // order, so a claimed number's cohort is the latest bucket whose first
   // number is <= it). Pruned with the other rate buckets.
   std::map<int64_t, uint64_t> first_invited;
+  // Claimed numbers and ended sessions (queue/room_integrity.h).
+  RoomIntegrity integrity;
 };
 
 // The bucket `number` was invited in, or -1 when that is older than the
@@ -65,10 +68,32 @@ RoomCounters CountersOf(const RoomState& state, const RoomLimits& limits, int64_
 
 ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now_ms,
                          bool may_admit_directly);
+// One ticket, one admission: an invited number is admitted once (the room
+// has a place), recorded in state.integrity.claimed; a number claimed
+// before, or below the claim window's low-water mark, is `reused` (never
+// admitted). The admission is paid from the credit its invitation reserved
+// (Tick charged claim_ratio per invitation); a claim beyond what the kept
+// cohorts reserved (their claims > 1.1 x invitations x ratio, over the
+// last 2 minutes), or of a cohort no longer kept, costs one credit (which
+// may go down to -burst): claims cannot outrun new_users_per_minute by
+// inflating the ghost correction.
 ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, uint64_t number);
 int64_t AdmitStep(RoomState& state, const RoomLimits& limits, int64_t now_ms);
-int64_t RenewStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t old_bucket);
-bool EndStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t bucket);
+// Moves session `session` from old_bucket to the current one; -1 (and no
+// change) when that session was ended (kSessionRefused).
+inline constexpr int64_t kSessionRefused = -1;
+int64_t RenewStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t old_bucket,
+                  uint64_t session);
+// Ends session `session` (counted in `bucket`, its pass expiring at
+// pass_expires_ms) once: the first call records it as ended (until every
+// pass of it has expired) and frees its place; later calls change nothing
+// and return false. Session 0 (a pass from before session ids) cannot be
+// told apart from others: nothing is recorded or freed, it lapses.
+bool EndStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t bucket,
+             uint64_t session, int64_t pass_expires_ms);
+// How long an ended session's record must be kept: until the last pass
+// that may have been issued for it (at now_ms at the latest) expires.
+int64_t EndedRecordUntil(const RoomLimits& limits, int64_t now_ms, int64_t pass_expires_ms);
 RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms);
 
 // queueing_method random: the queue number of ticket `ticket`, a keyed

@@ -43,22 +43,32 @@ class FailoverRoomStore : public RoomStore {
         [=](RoomState& s) { return AdmitStep(s, limits, now_ms); });
   }
   void RenewSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                    int64_t old_bucket, Done<int64_t> done) override {
+                    int64_t old_bucket, uint64_t session, Done<int64_t> done) override {
     Route<int64_t>(
         limits, now_ms, std::move(done),
         [=, this](Done<int64_t> d) {
-          shared_->RenewSession(caller, limits, now_ms, old_bucket, std::move(d));
+          shared_->RenewSession(caller, limits, now_ms, old_bucket, session, std::move(d));
         },
-        [=](RoomState& s) { return RenewStep(s, limits, now_ms, old_bucket); });
+        [=](RoomState& s) { return RenewStep(s, limits, now_ms, old_bucket, session); });
   }
   void EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                  int64_t bucket, Done<bool> done) override {
+                  int64_t bucket, uint64_t session, int64_t pass_expires_ms,
+                  Done<bool> done) override {
     Route<bool>(
         limits, now_ms, std::move(done),
         [=, this](Done<bool> d) {
-          shared_->EndSession(caller, limits, now_ms, bucket, std::move(d));
+          shared_->EndSession(caller, limits, now_ms, bucket, session, pass_expires_ms,
+                              std::move(d));
         },
-        [=](RoomState& s) { return EndStep(s, limits, now_ms, bucket); });
+        [=](RoomState& s) { return EndStep(s, limits, now_ms, bucket, session, pass_expires_ms); });
+  }
+  // The shared store's mirror knows the ends made through Redis by this
+  // process; while degraded, the local fallback's record too.
+  bool SessionEnded(uint64_t session, int64_t now_ms) const override {
+    if (shared_->SessionEnded(session, now_ms)) return true;
+    if (!runtime_->degraded() || mode_ != config::StoreFailureMode::kLocal) return false;
+    std::lock_guard<std::mutex> lock(mutex_);
+    return local_.integrity.ended.Contains(session, now_ms);
   }
   void Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
             Done<RoomCounters> done) override {

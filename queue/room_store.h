@@ -109,7 +109,8 @@ struct ArriveOutcome {
 };
 
 struct ClaimOutcome {
-  bool admitted = false;  // false: not invited yet (number > serving) or the room is full
+  bool admitted = false;  // false: not invited yet (number > serving), the room is full, or reused
+  bool reused = false;    // the number was claimed before (or is below the claim window)
   int64_t bucket = 0;     // the session's bucket when admitted
   RoomCounters counters;
 };
@@ -131,7 +132,11 @@ class RoomStore {
 
   // A queued visitor asks to come in with its queue number (the ticket, or
   // for queueing_method random the shuffled number, queue/room_logic.h).
-  // Admitted when number <= serving and active < total_active_users.
+  // Admitted when number <= serving, active < total_active_users and the
+  // number was never claimed: one ticket, one admission (atomically: of two
+  // clients presenting the same number at once, on any instances, exactly
+  // one is admitted; the other gets `reused`). A claim consumes admission
+  // credit (room_logic.h, ClaimStep).
   virtual void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                      uint64_t number, Done<ClaimOutcome> done) = 0;
 
@@ -142,15 +147,29 @@ class RoomStore {
 
   // Moves an active session from `old_bucket` to the current bucket (the
   // old one is decremented only while it is still inside session_duration).
-  // Returns the current bucket. Called only when the bucket changed, so at
-  // most once per kBucketMillis per shopper: no store work on the admitted
-  // hot path otherwise.
+  // Returns the current bucket, or kSessionRefused (-1) when `session` was
+  // ended (its pass no longer works). Called only when the bucket changed,
+  // so at most once per kBucketMillis per shopper: no store work on the
+  // admitted hot path otherwise.
   virtual void RenewSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                            int64_t old_bucket, Done<int64_t> done) = 0;
+                            int64_t old_bucket, uint64_t session, Done<int64_t> done) = 0;
 
-  // Ends a session counted in `bucket` at once (Tidegate-Session: end).
+  // Ends session `session` (counted in `bucket`, its pass expiring at
+  // pass_expires_ms) once (Tidegate-Session: end): true the first time
+  // (the place is freed and the session recorded as ended until its passes
+  // expire), false afterwards (nothing changes). Session 0 (a pass signed
+  // before session ids existed) is never recorded: false, it lapses.
   virtual void EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                          int64_t bucket, Done<bool> done) = 0;
+                          int64_t bucket, uint64_t session, int64_t pass_expires_ms,
+                          Done<bool> done) = 0;
+
+  // The admitted hot path's check, synchronous and cheap (no I/O): true
+  // when this process knows `session` was ended. LocalRoomStore: its own
+  // record (an atomic read when no session was ended, else a lock and a
+  // hash lookup). A shared store: the sessions ended through this process
+  // and those its renewals found ended; a session ended on another instance
+  // is refused here at the pass's next renewal (within kBucketMillis).
+  virtual bool SessionEnded(uint64_t session, int64_t now_ms) const = 0;
 
   // Advances `serving` by what the limits allow since the previous tick
   // (elapsed time × new_users_per_minute, scaled by the claim ratio, capped by

@@ -4,6 +4,7 @@
 
 #include "proxy/cookie_header.h"
 #include "queue/cookies.h"
+#include "queue/room_abuse.h"
 #include "queue/room_events.h"
 #include "queue/room_logic.h"
 
@@ -31,16 +32,41 @@ struct Context {
   uint64_t number = 0;    // claim: the queue number
   int64_t issued_ms = 0;  // claim: when the wait cookie was issued
   Visit base;             // renewal: the visit so far
+  uint64_t session = 0;   // renewal: the pass's session id (0: a new one is drawn)
+  // A pass of an ended session came with the request: the answer says so
+  // and clears it (unless a new pass replaces it).
+  bool session_ended = false;
 };
 
 void GrantPass(const Context& c, int64_t bucket, Visit* v) {
   const std::string& name = c.room->config.name;
-  PassToken pass{name, c.now, bucket, (bucket + 1) * kBucketMillis + c.limits.session_ms};
+  PassToken pass{name, c.now, bucket, (bucket + 1) * kBucketMillis + c.limits.session_ms,
+                 c.session != 0 ? c.session : NewSessionId()};
   v->set_cookies.push_back(SetCookieValue(CookieName(CookieKind::kPass, name, c.tls),
                                           c.wr->codec()->SignPass(pass), c.tls, std::nullopt));
   v->admitted = true;
   v->pass_bucket = bucket;
+  v->pass_session = pass.session;
+  v->pass_expires_ms = pass.expires_ms;
   v->outcome = Outcome::kForward;
+}
+
+// Queued again without a place (a used ticket, an ended session).
+void RefusedAgain(const Context& c, RoomNotice notice, CookieKind clear, Visit* v) {
+  v->outcome = Outcome::kQueued;
+  v->admitted = false;
+  v->notice = notice;
+  v->set_cookies.push_back(ClearCookieValue(CookieName(clear, c.room->config.name, c.tls), c.tls));
+}
+
+// The visit went on as a newcomer after an ended session's pass: say why,
+// and clear that pass unless a new one replaces it.
+void NoteEndedSession(const Context& c, Visit* v) {
+  if (!c.session_ended || v->admitted) return;
+  v->notice = RoomNotice::kSessionEnded;
+  v->set_cookies.insert(
+      v->set_cookies.begin(),
+      ClearCookieValue(CookieName(CookieKind::kPass, c.room->config.name, c.tls), c.tls));
 }
 
 Visit Failure(const Context& c) {
@@ -70,6 +96,12 @@ void FillQueued(const CompiledRoom& room, const RoomLimits& limits, uint64_t num
 }
 
 Visit FinishRenew(const Context& c, const StoreResult<int64_t>& r) {
+  if (r.ok && r.value == kSessionRefused) {  // ended, on another instance
+    c.room->runtime->abuse.Count(AbuseReason::kSessionEnded);
+    Visit v;
+    RefusedAgain(c, RoomNotice::kSessionEnded, CookieKind::kPass, &v);
+    return v;
+  }
   Visit v = c.base;
   // A failed renewal keeps the visitor in: its pass is still valid.
   if (r.ok) GrantPass(c, r.value, &v);
@@ -79,6 +111,11 @@ Visit FinishRenew(const Context& c, const StoreResult<int64_t>& r) {
 Visit FinishClaim(const Context& c, const StoreResult<ClaimOutcome>& r) {
   if (!r.ok) return Failure(c);
   Visit v;
+  if (r.value.reused) {  // one ticket, one admission
+    c.room->runtime->abuse.Count(AbuseReason::kTicketReused);
+    RefusedAgain(c, RoomNotice::kTicketUsed, CookieKind::kWait, &v);
+    return v;
+  }
   if (r.value.admitted) {
     GrantPass(c, r.value.bucket, &v);
     v.admitted_now = true;
@@ -134,7 +171,9 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
       failed.error = "store did not complete";
       r = std::move(failed);
     }
-    return finish(ctx, *r);
+    Visit v = finish(ctx, *r);
+    NoteEndedSession(ctx, &v);
+    return v;
   }
   struct Pending {
     Context ctx;
@@ -147,6 +186,7 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
   p->ctx.keep = owner;
   issue([p, finish](const StoreResult<T>& r) {
     Visit v = finish(p->ctx, r);
+    NoteEndedSession(p->ctx, &v);
     if (!p->returned) {
       p->now = std::move(v);
     } else if (p->later) {
@@ -159,6 +199,38 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
   if (p->now) return std::move(p->now);
   p->later = pending.Arm();
   return std::nullopt;
+}
+
+// The valid pass cookie with the latest bucket (a forged one never wins).
+std::optional<PassToken> FindPass(const TokenCodec& codec, const proxy::HeaderList& headers,
+                                  const std::string& name, bool tls, int64_t now) {
+  std::optional<PassToken> pass;
+  proxy::ForEachCookie(headers, CookieName(CookieKind::kPass, name, tls),
+                       [&](std::string_view value) {
+                         std::optional<PassToken> p = codec.VerifyPass(value, name, now);
+                         if (p && (!pass || p->bucket > pass->bucket)) pass = std::move(p);
+                       });
+  return pass;
+}
+
+// The valid wait cookie with the lowest ticket.
+std::optional<WaitToken> FindWait(const TokenCodec& codec, const proxy::HeaderList& headers,
+                                  const std::string& name, bool tls, int64_t now) {
+  std::optional<WaitToken> wait;
+  proxy::ForEachCookie(headers, CookieName(CookieKind::kWait, name, tls),
+                       [&](std::string_view value) {
+                         std::optional<WaitToken> w = codec.VerifyWait(value, name, now);
+                         if (w && (!wait || w->ticket < wait->ticket)) wait = std::move(w);
+                       });
+  return wait;
+}
+
+// Shadow mode: counts a newcomer who would have been queued.
+void CountShadow(const CompiledRoom& room, const RoomLimits& limits) {
+  RoomCounters c = room.runtime->store().Snapshot();
+  bool would_queue = limits.mode == RoomMode::kQueueAll || c.queued() > 0 ||
+                     c.active >= static_cast<int64_t>(limits.total_active_users);
+  if (would_queue) room.runtime->shadow_would_queue.fetch_add(1, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -185,35 +257,38 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   ctx.now = now;
 
   // 1. A valid pass: inside. Renew only when the bucket changed.
-  std::optional<PassToken> pass;
-  proxy::ForEachCookie(headers, CookieName(CookieKind::kPass, name, tls),
-                       [&](std::string_view value) {
-                         std::optional<PassToken> p = codec->VerifyPass(value, name, now);
-                         if (p && (!pass || p->bucket > pass->bucket))
-                           pass = p;  // a forged one never wins
-                       });
+  std::optional<PassToken> pass = FindPass(*codec, headers, name, tls, now);
+  // An ended session's pass no longer works (a cached pass included: the
+  // check is after the verification, on every request).
+  if (pass && pass->session != 0 && store.SessionEnded(pass->session, now)) {
+    room.runtime->abuse.Count(AbuseReason::kSessionEnded);
+    ctx.session_ended = true;
+    pass.reset();
+  }
   if (pass) {
     v.admitted = true;
     v.pass_bucket = pass->bucket;
+    v.pass_session = pass->session;
+    v.pass_expires_ms = pass->expires_ms;
     if (pass->bucket == BucketOf(now)) return v;  // the hot path: no store call
     ctx.base = std::move(v);
+    ctx.session = pass->session;
     int64_t old_bucket = pass->bucket;
+    uint64_t session = pass->session;
     return Dispatch<int64_t>(
         std::move(ctx), owner, pending,
-        [&](auto done) { store.RenewSession(caller, limits, now, old_bucket, std::move(done)); },
+        [&](auto done) {
+          store.RenewSession(caller, limits, now, old_bucket, session, std::move(done));
+        },
         FinishRenew);
   }
   if (limits.method == QueueingMethod::kReject) {
     v.outcome = Outcome::kClosed;
+    NoteEndedSession(ctx, &v);
     return v;
   }
   // 2. A valid wait cookie: claim when invited, else report the position.
-  std::optional<WaitToken> wait;
-  proxy::ForEachCookie(headers, CookieName(CookieKind::kWait, name, tls),
-                       [&](std::string_view value) {
-                         std::optional<WaitToken> w = codec->VerifyWait(value, name, now);
-                         if (w && (!wait || w->ticket < wait->ticket)) wait = w;
-                       });
+  std::optional<WaitToken> wait = FindWait(*codec, headers, name, tls, now);
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
     uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now, caller).value_or(UINT64_MAX);
@@ -226,20 +301,17 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
           FinishClaim);
     }
     FillQueued(room, limits, number, wait->issued_ms, now, &v);
+    NoteEndedSession(ctx, &v);
     return v;
   }
   if (kind == VisitKind::kPoll) {
     v.outcome = Outcome::kNotQueued;
+    NoteEndedSession(ctx, &v);
     return v;
   }
   // 3. A newcomer.
   if (limits.method == QueueingMethod::kPassthrough || shadow) {
-    if (shadow) {
-      RoomCounters c = store.Snapshot();
-      bool would_queue = limits.mode == RoomMode::kQueueAll || c.queued() > 0 ||
-                         c.active >= static_cast<int64_t>(limits.total_active_users);
-      if (would_queue) room.runtime->shadow_would_queue.fetch_add(1, std::memory_order_relaxed);
-    }
+    if (shadow) CountShadow(room, limits);
     return Dispatch<int64_t>(
         std::move(ctx), owner, pending,
         [&](auto done) { store.Admit(caller, limits, now, std::move(done)); }, FinishAdmit);

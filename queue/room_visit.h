@@ -14,6 +14,15 @@
 //   after `pending` was cancelled or destroyed (the waiter went away), never
 //   if the store's connection is closed first (shutdown). The pending store
 //   call keeps the WaitingRoom alive (it holds `wr`).
+// * One ticket, one admission: a wait cookie whose number was already
+//   claimed is answered kQueued with notice kTicketUsed (the cookie is
+//   cleared, counted as abuse kTicketReused), never a second pass.
+// * An ended session: a pass whose session the store knows ended
+//   (RoomStore::SessionEnded, checked on every admitted request, cached
+//   passes included) is ignored — the visitor goes on as a newcomer, with
+//   notice kSessionEnded and the pass cookie cleared (abuse kSessionEnded);
+//   a renewal the store refuses (ended on another instance) answers kQueued
+//   with that notice.
 // * A store failure applies [state].on_failure: open → kForward (without a
 //   pass), closed → kUnavailable (503). With on_failure = local the store
 //   itself falls back to local state (queue/room_registry.h), so failures do
@@ -28,6 +37,7 @@
 #include <string>
 #include <vector>
 
+#include "queue/room_notice.h"
 #include "queue/waiting_room.h"
 
 namespace tidegate::queue {
@@ -50,7 +60,12 @@ struct Visit {
   bool admitted_now = false;             // this visit turned a ticket or a newcomer into a pass
   std::vector<std::string> set_cookies;  // Set-Cookie values to send
   int64_t pass_bucket = -1;              // the pass's session bucket (for Tidegate-Session: end)
-  uint64_t position = 0;                 // queued: visitors ahead + 1
+  uint64_t pass_session = 0;             // the pass's session id (0: a pass from before ids)
+  int64_t pass_expires_ms = 0;           // the pass's expiry
+  // Why a visitor with a used ticket or an ended session is queued again
+  // (position 0 then: no place is shown until they reload).
+  RoomNotice notice = RoomNotice::kNone;
+  uint64_t position = 0;  // queued: visitors ahead + 1
   WaitRange wait;
   int progress = 0;
   // Queued in a scheduled event's pre-queue: no position until the draw at

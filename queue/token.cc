@@ -1,7 +1,10 @@
 #include "queue/token.h"
 
+#include <openssl/rand.h>
+
 #include <array>
 #include <charconv>
+#include <random>
 
 #include "queue/pass_cache.h"
 
@@ -18,20 +21,23 @@ bool ParseNumber(std::string_view text, T* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// The room and three numbers of a verified body ("<room>|<a>|<b>|<c>", the
-// purpose already stripped by the codec); false when it has another shape
-// or names another room.
-using BodyFields = std::array<std::string_view, 4>;
-bool Fields(std::string_view body, std::string_view room, BodyFields* f) {
+// The room and the numbers of a verified body ("<room>|<a>|<b>|<c>[|<d>]",
+// the purpose already stripped by the codec): `count` fields are stored
+// (4 or 5); false when it has another shape or names another room.
+using BodyFields = std::array<std::string_view, 5>;
+bool Fields(std::string_view body, std::string_view room, size_t min_fields, BodyFields* f,
+            size_t* count) {
   size_t start = 0;
-  for (size_t i = 0; i < f->size(); ++i) {
+  size_t n = 0;
+  while (true) {
+    if (n == f->size()) return false;  // too many
     size_t end = body.find('|', start);
-    bool last = i + 1 == f->size();
-    if ((end == std::string_view::npos) != last) return false;  // too few or too many
-    (*f)[i] = body.substr(start, last ? std::string_view::npos : end - start);
+    (*f)[n++] = body.substr(start, end == std::string_view::npos ? end : end - start);
+    if (end == std::string_view::npos) break;
     start = end + 1;
   }
-  return (*f)[0] == room;
+  *count = n;
+  return n >= min_fields && (*f)[0] == room;
 }
 
 bool TimesValid(int64_t start_ms, int64_t expires_ms, int64_t now_ms) {
@@ -50,7 +56,7 @@ void AppendField(T number, std::string* out) {
 template <typename A>
 std::string Body(std::string_view room, A a, int64_t b, int64_t c) {
   std::string out;
-  out.reserve(room.size() + 3 * 21);
+  out.reserve(room.size() + 4 * 21);
   out.append(room);
   AppendField(a, &out);
   AppendField(b, &out);
@@ -60,12 +66,25 @@ std::string Body(std::string_view room, A a, int64_t b, int64_t c) {
 
 // Opens `text` as a token of `purpose` for `room`: its fields view `buffer`.
 bool Open(const common::SignedTokenCodec& codec, TokenPurpose purpose, std::string_view text,
-          std::string_view room, common::SignedTokenCodec::BodyBuffer& buffer, BodyFields* f) {
+          std::string_view room, common::SignedTokenCodec::BodyBuffer& buffer, BodyFields* f,
+          size_t* count) {
   std::string_view body;
-  return codec.Open(purpose, text, buffer, &body) == TokenCheck::kValid && Fields(body, room, f);
+  return codec.Open(purpose, text, buffer, &body) == TokenCheck::kValid &&
+         Fields(body, room, 4, f, count);
 }
 
 }  // namespace
+
+uint64_t NewSessionId() {
+  uint64_t id = 0;
+  while (id == 0) {
+    if (RAND_bytes(reinterpret_cast<unsigned char*>(&id), sizeof id) != 1) {
+      thread_local std::mt19937_64 fallback{std::random_device{}()};
+      id = fallback();
+    }
+  }
+  return id;
+}
 
 TokenCodec::TokenCodec(std::vector<SigningKey> keys)
     : codec_(std::move(keys)), pass_cache_(std::make_unique<PassCache>()) {}
@@ -79,14 +98,19 @@ std::string TokenCodec::SignWait(const WaitToken& t) const {
 }
 
 std::string TokenCodec::SignPass(const PassToken& t) const {
-  return codec_.Sign(TokenPurpose::kPass, Body(t.room, t.admitted_ms, t.bucket, t.expires_ms));
+  std::string body = Body(t.room, t.admitted_ms, t.bucket, t.expires_ms);
+  if (t.session != 0) AppendField(t.session, &body);  // 0: the format from before session ids
+  return codec_.Sign(TokenPurpose::kPass, body);
 }
 
 std::optional<WaitToken> TokenCodec::VerifyWait(std::string_view text, std::string_view room,
                                                 int64_t now_ms) const {
   common::SignedTokenCodec::BodyBuffer buffer;
   BodyFields f;
-  if (!Open(codec_, TokenPurpose::kWait, text, room, buffer, &f)) return std::nullopt;
+  size_t count = 0;
+  if (!Open(codec_, TokenPurpose::kWait, text, room, buffer, &f, &count) || count != 4) {
+    return std::nullopt;
+  }
   WaitToken t;
   if (!ParseNumber(f[1], &t.ticket) || !ParseNumber(f[2], &t.issued_ms) ||
       !ParseNumber(f[3], &t.expires_ms) || t.ticket == 0 ||
@@ -105,12 +129,16 @@ std::optional<PassToken> TokenCodec::VerifyPass(std::string_view text, std::stri
   }
   common::SignedTokenCodec::BodyBuffer buffer;
   BodyFields f;
-  if (!Open(codec_, TokenPurpose::kPass, text, room, buffer, &f)) return std::nullopt;
+  size_t count = 0;
+  if (!Open(codec_, TokenPurpose::kPass, text, room, buffer, &f, &count)) return std::nullopt;
   PassToken t;
   if (!ParseNumber(f[1], &t.admitted_ms) || !ParseNumber(f[2], &t.bucket) ||
       !ParseNumber(f[3], &t.expires_ms) || !TimesValid(t.admitted_ms, t.expires_ms, now_ms)) {
     return std::nullopt;
   }
+  // Five fields: the session id (never 0); four: a pass from before
+  // session ids (session 0, see token.h).
+  if (count == 5 && (!ParseNumber(f[4], &t.session) || t.session == 0)) return std::nullopt;
   t.room = std::string(room);
   pass_cache_->Insert(text, t);
   return t;

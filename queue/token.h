@@ -4,8 +4,12 @@
 // Format (common/signed_token.h, purposes kWait and kPass):
 // "<key id>.<base64url(payload)>.<base64url(mac)>", where payload is
 //   wait: "w|<room>|<ticket>|<issued ms>|<expires ms>"
-//   pass: "p|<room>|<admitted ms>|<bucket>|<expires ms>"
+//   pass: "p|<room>|<admitted ms>|<bucket>|<expires ms>|<session id>"
 // and mac = HMAC-SHA256(secret of <key id>, "tidegate.v1|<key id>|" + payload).
+// A pass signed before session ids existed (no "|<session id>") still
+// decodes, with session 0: it works until it expires (at most
+// session_duration + 10 s) and its next renewal gives it a session id; it
+// cannot be ended (queue/room_logic.h, EndStep), only lapse.
 // The payload starts with the purpose and the room, so a wait token is never
 // accepted as a pass, nor a token of one room in another (case 43).
 //
@@ -57,7 +61,13 @@ struct PassToken {
   int64_t admitted_ms = 0;
   int64_t bucket = 0;  // the session bucket this pass is counted in
   int64_t expires_ms = 0;
+  // Identifies the session across renewals (random, never 0 once issued;
+  // 0: a pass from before session ids). `Tidegate-Session: end` ends it.
+  uint64_t session = 0;
 };
+
+// A new random session id (OpenSSL RAND_bytes; never 0). Thread-safe.
+uint64_t NewSessionId();
 
 class TokenCodec {
  public:

@@ -17,6 +17,7 @@ readonly PACKAGES=(
   libcurl4-openssl-dev  # tidegate ctl's HTTP client
   openssl redis-server nginx haproxy wrk clang-format
   gnuplot-nox  # benches/run_surge.sh plots only
+  libbenchmark-dev  # benches/run_claim_record.sh only
   chromium chromium-driver  # tests/integration/queue_browser_test.cc (headless)
   clang libclang-rt-dev  # fuzz/ (libFuzzer runtime: scripts/fuzz.sh)
 )

@@ -48,7 +48,34 @@ const MaintenanceOverride* ActiveMaintenance(const RuntimeState& state, std::str
                                              common::TimePoint now) {
   auto it = state.maintenance.find(feature);
   if (it == state.maintenance.end()) return nullptr;
+  if (it->second.reopened) return nullptr;
   return MaintenancePhase(it->second, now) == Phase::kActive ? &it->second : nullptr;
+}
+
+bool WindowInForce(const config::ConfigMaintenanceWindow& window, common::TimePoint now) {
+  if (window.starts_at && now < *window.starts_at) return false;
+  if (window.until && now >= *window.until) return false;
+  return true;
+}
+
+EffectiveMaintenance EffectiveMaintenanceOf(const config::FeatureConfig& feature,
+                                            const RuntimeState& state, common::TimePoint now) {
+  EffectiveMaintenance e;
+  if (!feature.enabled) return e;
+  auto it = state.maintenance.find(feature.name);
+  if (it != state.maintenance.end() && MaintenancePhase(it->second, now) == Phase::kActive) {
+    e.source = ValueSource::kRuntime;
+    e.active = !it->second.reopened;
+    e.message = it->second.message;
+    e.until = it->second.until;
+    return e;
+  }
+  if (feature.maintenance && WindowInForce(*feature.maintenance, now)) {
+    e.active = true;
+    e.message = feature.maintenance->message;
+    e.until = feature.maintenance->until;
+  }
+  return e;
 }
 
 }  // namespace tidegate::state

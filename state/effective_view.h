@@ -49,9 +49,25 @@ struct EffectiveBanner {
 EffectiveBanner EffectiveBannerSettings(const config::BannerConfig& banner,
                                         const RuntimeState& state, common::TimePoint now);
 
-// The maintenance in force for `feature` at `now`, or nullptr (not under
-// maintenance, scheduled for later, or expired). Points into `state`.
+// The operator's maintenance in force for `feature` at `now`, or nullptr (not
+// under maintenance, scheduled for later, expired, or a `reopened` override).
+// Points into `state`.
 const MaintenanceOverride* ActiveMaintenance(const RuntimeState& state, std::string_view feature,
                                              common::TimePoint now);
+
+// Whether a configured window is in force at `now` (started, not ended).
+bool WindowInForce(const config::ConfigMaintenanceWindow& window, common::TimePoint now);
+
+// Whether `feature` is under maintenance at `now`, and why. Precedence: a
+// disabled feature never is; an operator's override in force wins (a
+// `reopened` one keeps the feature open); otherwise the configured window.
+struct EffectiveMaintenance {
+  bool active = false;
+  ValueSource source = ValueSource::kConfig;  // what decided
+  std::string message;
+  std::optional<common::TimePoint> until;
+};
+EffectiveMaintenance EffectiveMaintenanceOf(const config::FeatureConfig& feature,
+                                            const RuntimeState& state, common::TimePoint now);
 
 }  // namespace tidegate::state

@@ -95,7 +95,8 @@ bool ApplyField(const FieldPatch<T>& patch, std::optional<T>* field) {
 }
 
 bool SameMaintenance(const MaintenanceOverride& a, const MaintenanceOverride& b) {
-  return a.message == b.message && a.starts_at == b.starts_at && a.until == b.until;
+  return a.reopened == b.reopened && a.message == b.message && a.starts_at == b.starts_at &&
+         a.until == b.until;
 }
 
 bool SameBanner(const BannerOverride& a, const BannerOverride& b) {

@@ -30,7 +30,13 @@ namespace tidegate::state {
 
 // A feature switched off by an operator. It is in force from `starts_at`
 // (immediately when absent) until `until` (until cleared when absent).
+// `reopened`: the opposite, set by DELETE /v1/features/NAME/maintenance while
+// a configured window ([features.NAME.maintenance]) applies: the feature is
+// open (the window is ignored) until `until` (the window's end; absent = until
+// an operator puts it under maintenance again). state::EffectiveMaintenanceOf
+// reads both kinds.
 struct MaintenanceOverride {
+  bool reopened = false;
   std::string message;
   std::optional<common::TimePoint> starts_at;
   std::optional<common::TimePoint> until;

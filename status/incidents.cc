@@ -35,6 +35,7 @@ std::vector<Incident> CurrentIncidents(const config::Config& config,
   }
   std::vector<Incident> scheduled;
   for (const auto& [feature, m] : state.maintenance) {
+    if (m.reopened) continue;  // an operator ended a configured window: nothing to report
     state::Phase phase = state::MaintenancePhase(m, now);
     if (phase == state::Phase::kExpired) continue;
     Incident i;

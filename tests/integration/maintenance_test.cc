@@ -345,7 +345,10 @@ TEST_F(MaintenanceBodyTest, ChunkedJsonBody) {
   EXPECT_TRUE(EndsWith(ok.body, "\r\n\r\n" + card)) << ok.body;
 }
 
-TEST_F(MaintenanceBodyTest, BodyLongerThanTheBoundIsDecidedOnItsPrefixAndForwardedWhole) {
+// The field past the bound is undecided: with on_undecided = "block" (the
+// default) the request is treated as the feature. A passed long body is
+// forwarded whole: maintenance_rules_test.cc (on_undecided = "pass").
+TEST_F(MaintenanceBodyTest, BodyLongerThanTheBoundIsDecidedOnItsPrefix) {
   ASSERT_TRUE(tidegate_);
   std::string padding(200 * 1024, 'p');
   std::string stopped = "method=invoice&pad=" + padding;
@@ -353,11 +356,11 @@ TEST_F(MaintenanceBodyTest, BodyLongerThanTheBoundIsDecidedOnItsPrefixAndForward
                        {stopped.substr(0, 100), stopped.substr(100, 5000), stopped.substr(5100)});
   EXPECT_EQ(r.status, 503) << r.error;
 
-  std::string passes = "method=card&pad=" + padding + "&method=invoice";  // past the bound
-  HttpMessage ok = Post(FormHead(passes.size()),
-                        {passes.substr(0, 700), passes.substr(700, 70000), passes.substr(70700)});
-  EXPECT_EQ(ok.status, 200);
-  EXPECT_TRUE(EndsWith(ok.body, "\r\n\r\n" + passes)) << "body of " << ok.body.size() << " bytes";
+  // One write of 3 KB: the proxy has read it all when it answers (a larger
+  // unread body would make the close a reset, a separate matter).
+  std::string hidden = "method=card&pad=" + std::string(3000, 'p') + "&method=invoice";
+  HttpMessage undecided = Post(FormHead(hidden.size()), {hidden});
+  EXPECT_EQ(undecided.status, 503) << undecided.error;
 }
 
 TEST_F(MaintenanceBodyTest, ExpectContinueIsAnsweredBeforeTheBodyIsRead) {

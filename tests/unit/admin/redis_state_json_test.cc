@@ -19,6 +19,8 @@ state::RuntimeState FullState() {
                                .set_by = "ops",
                                .set_at = T("2026-11-23T13:59:30Z")};
   state::MaintenanceOverride search;
+  search.reopened = true;  // an operator ended a configured window
+  search.until = T("2026-11-23T18:00:00Z");
   search.set_by = "bot";
   search.set_at = T("2026-11-23T10:00:00Z");
   s.maintenance["search"] = search;
@@ -51,6 +53,7 @@ void ExpectSame(const state::RuntimeState& a, const state::RuntimeState& b) {
   for (const auto& [name, m] : a.maintenance) {
     ASSERT_TRUE(b.maintenance.count(name)) << name;
     const state::MaintenanceOverride& n = b.maintenance.at(name);
+    EXPECT_EQ(m.reopened, n.reopened) << name;
     EXPECT_EQ(m.message, n.message);
     EXPECT_EQ(m.starts_at, n.starts_at);
     EXPECT_EQ(m.until, n.until);

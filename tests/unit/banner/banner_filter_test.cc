@@ -399,5 +399,44 @@ TEST_F(BannerFilterTest, NextUpdateIsShownRelativeToTheFakeNow) {
   EXPECT_NE(same_day->find(">14:30</time>"), std::string::npos) << *same_day;
 }
 
+// [features.NAME] action = "hide": its <style> rides on the same injection,
+// on every GET page (not bound to [banner].match), only while switched off.
+TEST_F(BannerFilterTest, HiddenOptionCssIsInjectedWhileTheFeatureIsOff) {
+  config::Config config;
+  config.banner.match = {"^/only-here"};  // the banner's paths do not limit hiding
+  config::FeatureConfig hide;
+  hide.name = "invoice";
+  hide.action = config::FeatureAction::kHide;
+  hide.hide_selector = "#pay-invoice";
+  config.features = {hide};
+  auto factory = Factory(config);
+  auto run = [&](const std::string& method) {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/checkout");
+    request.method = method;
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    filter->OnResponseHeaders(response);
+    if (!filter->WantsResponseBody()) return std::string("untouched");
+    return Body(*filter, "<html><body class=\"shop\">x</body></html>");
+  };
+  EXPECT_EQ(run("GET"), "untouched");
+  auto on = std::make_shared<state::RuntimeState>(*state_.Load());
+  on->maintenance["invoice"].message = "x";
+  on->version++;
+  state_.Publish(on);
+  EXPECT_EQ(run("GET"),
+            "<html><body class=\"shop\"><style id=\"tidegate-hide\">#pay-invoice{display:none!"
+            "important}</style>x</body></html>");
+  EXPECT_EQ(run("POST"), "untouched");
+  EXPECT_EQ(stats_.hide_injections.load(), 1u);
+  EXPECT_EQ(stats_.injections.load(), 0u);  // no banner was shown
+  auto off = std::make_shared<state::RuntimeState>(*state_.Load());
+  off->maintenance.clear();
+  off->version++;
+  state_.Publish(off);
+  EXPECT_EQ(run("GET"), "untouched");
+}
+
 }  // namespace
 }  // namespace tidegate::banner

@@ -13,8 +13,10 @@ TEST(BodyFieldsTest, KindFromContentType) {
   EXPECT_EQ(BodyKindOf(&form), BodyKind::kForm);
   EXPECT_EQ(BodyKindOf(&json), BodyKind::kJson);
   EXPECT_EQ(BodyKindOf(&problem), BodyKind::kJson);
-  EXPECT_EQ(BodyKindOf(&html), BodyKind::kNone);
-  EXPECT_EQ(BodyKindOf(nullptr), BodyKind::kNone);
+  std::string multipart = "multipart/form-data; boundary=x";
+  EXPECT_EQ(BodyKindOf(&html), BodyKind::kUnknown);
+  EXPECT_EQ(BodyKindOf(&multipart), BodyKind::kMultipart);
+  EXPECT_EQ(BodyKindOf(nullptr), BodyKind::kUnknown);
 }
 
 TEST(BodyFieldsTest, FormFields) {
@@ -49,9 +51,73 @@ TEST(BodyFieldsTest, JsonDottedPaths) {
   EXPECT_FALSE(j.JsonHas("payment.method.x", "paypal"));
   EXPECT_FALSE(j.JsonHas("missing.path", "x"));
   BodyFields cut(BodyKind::kJson, R"({"payment": {"method": "paypal", "ite)", false);
-  EXPECT_FALSE(cut.JsonHas("payment.method", "paypal"));  // does not parse: no match
+  EXPECT_FALSE(cut.JsonHas("payment.method", "paypal"));  // does not parse: not readable
+  EXPECT_FALSE(cut.readable());
   BodyFields bad(BodyKind::kJson, "not json", true);
   EXPECT_FALSE(bad.JsonHas("a", "b"));
+  EXPECT_FALSE(bad.readable());
+  EXPECT_TRUE(j.readable());
+}
+
+TEST(BodyFieldsTest, StrictJsonRefusesWhatLenientParsersAccept) {
+  for (const char* text :
+       {R"({"a":"b"} x)", R"({"a":"b"}{"c":1})", R"({"a":/*c*/"b"})", "{\"a\":\"b\"} // c",
+        "{\"a\":\"\xff\"}", "{'a':'b'}", R"({"a":"b",})", "\xef\xbb\xbf{\"a\":\"b\"}x"}) {
+    BodyFields f(BodyKind::kJson, text, true);
+    EXPECT_FALSE(f.readable()) << text;
+  }
+}
+
+TEST(BodyFieldsTest, KeysIgnoreCaseValuesDoNot) {
+  BodyFields j(BodyKind::kJson, R"({"Payment": {"Method": "paypal"}, "Top": "x"})", true);
+  EXPECT_TRUE(j.JsonHas("payment.method", "paypal"));
+  EXPECT_TRUE(j.JsonHas("PAYMENT.METHOD", "paypal"));
+  EXPECT_FALSE(j.JsonHas("payment.method", "PayPal"));
+  EXPECT_TRUE(j.FormHas("top", "x"));                   // top-level JSON keys serve form rules
+  EXPECT_FALSE(j.FormHas("payment.method", "paypal"));  // but not nested ones
+  BodyFields f(BodyKind::kForm, "Shipping_Method=express", true);
+  EXPECT_TRUE(f.FormHas("shipping_method", "express"));
+  EXPECT_FALSE(f.FormHas("shipping_method", "Express"));
+}
+
+TEST(BodyFieldsTest, DuplicateKeysMatchEitherValue) {
+  BodyFields j(BodyKind::kJson, R"({"m": "card", "M": "paypal", "a": [{"m": "x"}]})", true);
+  EXPECT_TRUE(j.JsonHas("m", "card"));
+  EXPECT_TRUE(j.JsonHas("m", "paypal"));
+  EXPECT_FALSE(j.JsonHas("a.m", "x"));  // inside an array: not reached by a dotted path
+  BodyFields f(BodyKind::kForm, "m=card&m=invoice", true);
+  EXPECT_TRUE(f.FormHas("m", "invoice"));
+}
+
+TEST(BodyFieldsTest, ReadableByContentTypeAndEncoding) {
+  std::string plain = "text/plain";
+  std::string form = "application/x-www-form-urlencoded";
+  std::string gzip = "gzip";
+  std::string identity = "Identity";
+  EXPECT_FALSE(BodyFields(nullptr, nullptr, "a=b", true).readable());
+  EXPECT_FALSE(BodyFields(&plain, nullptr, "a=b", true).readable());
+  EXPECT_FALSE(BodyFields(&form, &gzip, "a=b", true).readable());
+  EXPECT_TRUE(BodyFields(&form, &identity, "a=b", true).FormHas("a", "b"));
+  // A charset the gate does not read byte for byte (UTF-16 …) is not readable.
+  std::string utf16 = "application/x-www-form-urlencoded; charset=UTF-16";
+  std::string quoted = "application/json; charset=\"utf-32\"";
+  std::string utf8 = "application/x-www-form-urlencoded; Charset=UTF-8";
+  EXPECT_FALSE(BodyFields(&utf16, nullptr, "a=b", true).readable());
+  EXPECT_FALSE(BodyFields(&quoted, nullptr, "{}", true).readable());
+  EXPECT_TRUE(BodyFields(&utf8, nullptr, "a=b", true).FormHas("a", "b"));
+  EXPECT_TRUE(BodyFields(nullptr, nullptr, "", true).readable());  // no body, no fields
+  EXPECT_FALSE(BodyFields(nullptr, nullptr, "", false).readable());
+}
+
+TEST(BodyFieldsTest, MultipartBody) {
+  std::string type = "multipart/form-data; boundary=\"b b\"";
+  BodyFields f(&type, nullptr,
+               "--b b\r\nContent-Disposition: form-data; name=\"Method\"\r\n\r\ninvoice\r\n"
+               "--b b--\r\n",
+               true);
+  EXPECT_TRUE(f.readable());
+  EXPECT_TRUE(f.FormHas("method", "invoice"));
+  EXPECT_FALSE(f.JsonHas("method", "invoice"));
 }
 
 }  // namespace

@@ -212,5 +212,44 @@ TEST_F(MatcherTest, NoFeaturesMatchesNothing) {
   EXPECT_EQ(Match(r), Indices{});
 }
 
+TEST_F(MatcherTest, BodyRulesNeedTheBodyThenAreDecidedOrUndecided) {
+  config::FeatureMatchRule rule = PathRule("^/pay");
+  rule.methods = {"POST"};
+  rule.form = {{"method", "invoice"}};
+  Build({Feature("invoice", {rule}), Feature("pay_page", {PathRule("^/pay$")})});
+  auto run = [&](const std::string& target, const BodyFields* body, Indices* needs,
+                 Indices* undecided) {
+    std::string path = proxy::NormalizePath(target);
+    proxy::HeaderList headers;
+    Indices out;
+    matcher_->Match(MatchInput{"POST", path, target, "shop.example", &headers, body}, nullptr, &out,
+                    needs, undecided);
+    return out;
+  };
+  Indices needs;
+  EXPECT_EQ(run("/pay", nullptr, &needs, nullptr), Indices{1});
+  EXPECT_EQ(needs, Indices{0});
+  needs.clear();
+  // The field in the query string decides without the body.
+  EXPECT_EQ(run("/pay?method=invoice", nullptr, &needs, nullptr), (Indices{0, 1}));
+  EXPECT_TRUE(needs.empty());
+
+  Indices undecided;
+  BodyFields whole(BodyKind::kForm, "method=card", true);
+  EXPECT_EQ(run("/pay", &whole, nullptr, &undecided), Indices{1});
+  EXPECT_TRUE(undecided.empty());
+  BodyFields cut(BodyKind::kForm, "method=card&x=1", false);
+  EXPECT_EQ(run("/pay", &cut, nullptr, &undecided), Indices{1});
+  EXPECT_EQ(undecided, Indices{0});
+  undecided.clear();
+  BodyFields plain(BodyKind::kUnknown, "method=invoice", true);
+  run("/pay", &plain, nullptr, &undecided);
+  EXPECT_EQ(undecided, Indices{0});
+  undecided.clear();
+  BodyFields found(BodyKind::kForm, "method=invoice&x=", false);  // found before the cut
+  EXPECT_EQ(run("/pay", &found, nullptr, &undecided), (Indices{0, 1}));
+  EXPECT_TRUE(undecided.empty());
+}
+
 }  // namespace
 }  // namespace tidegate::maintenance

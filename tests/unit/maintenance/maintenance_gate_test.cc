@@ -31,6 +31,7 @@ class FakeCallbacks : public proxy::FilterCallbacks {
   void ContinueRequest() override { ++continued; }
   bool BufferRequestBody(size_t max_bytes,
                          std::function<void(const evbuffer*, bool)> on_ready) override {
+    if (refuse_buffer) return false;
     buffer_limit = max_bytes;
     this->on_ready = std::move(on_ready);
     return true;
@@ -39,6 +40,7 @@ class FakeCallbacks : public proxy::FilterCallbacks {
   const proxy::WorkerContext& worker() const override { return worker_context; }
 
   int continued = 0;
+  bool refuse_buffer = false;
   size_t buffer_limit = 0;
   std::function<void(const evbuffer*, bool)> on_ready;
 
@@ -337,7 +339,8 @@ class BodyGateTest : public GateTest {
     head_.method = "POST";
     head_.target = target;
     head_.framing = proxy::BodyFraming::kContentLength;
-    head_.headers.Add("Content-Type", content_type);
+    if (!content_type.empty()) head_.headers.Add("Content-Type", content_type);
+    for (auto& [n, v] : extra_headers_) head_.headers.Add(n, v);
     *status = filter->OnRequestHeaders(head_);
     return filter;
   }
@@ -349,7 +352,20 @@ class BodyGateTest : public GateTest {
     evbuffer_free(b);
   }
 
+  // Head + body; true when the gate answered 503.
+  bool Post(const std::string& target, const std::string& content_type, const std::string& body,
+            bool complete = true) {
+    proxy::FilterStatus status;
+    auto filter = Head(target, content_type, &status);
+    if (!filter || status != proxy::FilterStatus::kStop) return false;
+    if (callbacks_.status == 503) return true;  // decided on the head
+    if (!callbacks_.on_ready) return false;
+    Body(body, complete);
+    return callbacks_.status == 503;
+  }
+
   proxy::RequestHead head_;
+  std::vector<std::pair<std::string, std::string>> extra_headers_;
 };
 
 TEST_F(BodyGateTest, FormFieldDecidesOnTheBufferedBody) {
@@ -380,11 +396,18 @@ TEST_F(BodyGateTest, JsonFieldAndPrefixDecision) {
   Body(R"({"payment":{"method":"paypal"}})", true);
   EXPECT_EQ(callbacks_.status, 503);
   EXPECT_EQ(nlohmann::json::parse(callbacks_.body)["feature"], "paypal");
-  // A body longer than the bound is decided on its prefix: not JSON → through.
+  // A body longer than the bound cannot be decided on its prefix (it does
+  // not parse): undecided, so treated as the feature (on_undecided = block).
   filter = Head("/api/payments", "application/json", &status);
   Body(R"({"payment":{"method":"paypal"},"items":[1,2,3,4,5,6,7,8,9]})", false);
+  EXPECT_EQ(callbacks_.status, 503);
+  EXPECT_EQ(gate_->undecided(1), 1u);
+  // Another value in a whole body is decided: through.
+  filter = Head("/api/payments", "application/json", &status);
+  Body(R"({"payment":{"method":"card"}})", true);
   EXPECT_EQ(callbacks_.status, 0);
   EXPECT_EQ(callbacks_.continued, 1);
+  EXPECT_EQ(gate_->undecided(1), 1u);
 }
 
 TEST_F(BodyGateTest, NoBodyBufferingWhenItCannotMatter) {
@@ -397,9 +420,176 @@ TEST_F(BodyGateTest, NoBodyBufferingWhenItCannotMatter) {
   auto filter = Head("/cart", "application/x-www-form-urlencoded", &status);
   EXPECT_EQ(status, proxy::FilterStatus::kContinue);
   EXPECT_FALSE(callbacks_.on_ready);
+  // The feature's path and method with any content type: the body is read.
   filter = Head("/checkout/pay", "multipart/form-data; boundary=x", &status);
-  EXPECT_EQ(status, proxy::FilterStatus::kContinue);
-  EXPECT_FALSE(callbacks_.on_ready);
+  EXPECT_EQ(status, proxy::FilterStatus::kStop);
+  EXPECT_TRUE(callbacks_.on_ready);
+}
+
+}  // namespace
+}  // namespace tidegate::maintenance
+
+// ---- issue 14: body rules fail closed (on_undecided), multipart, key case,
+// ---- decode_slashes, reopened windows, hide features ----
+namespace tidegate::maintenance {
+namespace {
+
+constexpr char kForm[] = "application/x-www-form-urlencoded";
+
+std::string Multipart(const std::string& name, const std::string& value) {
+  return "--XyZ\r\nContent-Disposition: form-data; name=\"cart\"\r\n\r\n7\r\n"
+         "--XyZ\r\nContent-Disposition: form-data; name=\"" +
+         name + "\"\r\n\r\n" + value + "\r\n--XyZ--\r\n";
+}
+
+TEST_F(BodyGateTest, MultipartFieldIsTheSameField) {
+  config_.maintenance.max_body_bytes = 4096;
+  Build();
+  SetMaintenance("invoice", "x");
+  EXPECT_TRUE(
+      Post("/checkout/pay", "multipart/form-data; boundary=XyZ", Multipart("method", "invoice")));
+  EXPECT_FALSE(
+      Post("/checkout/pay", "multipart/form-data; boundary=XyZ", Multipart("method", "card")));
+  EXPECT_EQ(gate_->undecided(0), 0u);
+  // Malformed multipart (bare LF, or no boundary) cannot be read: undecided.
+  EXPECT_TRUE(Post("/checkout/pay", "multipart/form-data; boundary=XyZ",
+                   "--XyZ\nContent-Disposition: form-data; name=\"method\"\n\ncard\n--XyZ--\n"));
+  EXPECT_TRUE(Post("/checkout/pay", "multipart/form-data", Multipart("method", "card")));
+  EXPECT_EQ(gate_->undecided(0), 2u);
+}
+
+TEST_F(BodyGateTest, MissingOrTextPlainContentTypeIsUndecided) {
+  config_.maintenance.max_body_bytes = 4096;
+  Build();
+  SetMaintenance("invoice", "x");
+  EXPECT_TRUE(Post("/checkout/pay", "", "method=invoice"));
+  EXPECT_TRUE(Post("/checkout/pay", "text/plain", "method=invoice"));
+  EXPECT_TRUE(Post("/checkout/pay", "application/octet-stream", "method=card"));
+  EXPECT_EQ(gate_->undecided(0), 3u);
+  // A compressed body the origin may inflate is not readable either.
+  extra_headers_ = {{"Content-Encoding", "gzip"}};
+  EXPECT_TRUE(Post("/checkout/pay", kForm, "method=card"));
+  extra_headers_.clear();
+  EXPECT_EQ(gate_->undecided(0), 4u);
+  // An empty body has no fields: decided, through.
+  EXPECT_FALSE(Post("/checkout/pay", "", ""));
+  EXPECT_EQ(gate_->undecided(0), 4u);
+}
+
+TEST_F(BodyGateTest, JsonTricksAreUndecidedOrMatched) {
+  config_.maintenance.max_body_bytes = 4096;
+  Build();
+  SetMaintenance("paypal", "x");
+  const std::string json = "application/json";
+  EXPECT_TRUE(Post("/api/payments", json, R"({"payment":{"method":"paypal"}} trailing)"));
+  EXPECT_TRUE(Post("/api/payments", json, R"({"payment":{"method":"paypal"}}{"x":1})"));
+  EXPECT_TRUE(Post("/api/payments", json, R"({"payment":/* c */{"method":"paypal"}})"));
+  EXPECT_TRUE(Post("/api/payments", json, "{\"payment\":{\"method\":\"paypal\",\"n\":\"\xff\"}}"));
+  EXPECT_EQ(gate_->undecided(1), 4u);
+  // Keys in another case are the same key (decided, matched).
+  EXPECT_TRUE(Post("/api/payments", json, R"({"Payment":{"METHOD":"paypal"}})"));
+  // A key given twice: either value counts.
+  EXPECT_TRUE(Post("/api/payments", json, R"({"payment":{"method":"card","method":"paypal"}})"));
+  EXPECT_EQ(gate_->undecided(1), 4u);
+  EXPECT_FALSE(Post("/api/payments", json, R"({"payment":{"method":"card"}})"));
+  EXPECT_FALSE(Post("/api/payments", json, R"({"payment":{"method":"PAYPAL"}})"));  // values exact
+}
+
+TEST_F(BodyGateTest, FormKeyCaseAndQueryString) {
+  Build();
+  SetMaintenance("invoice", "x");
+  EXPECT_TRUE(Post("/checkout/pay", kForm, "Method=invoice"));
+  EXPECT_TRUE(Post("/checkout/pay", kForm, "METHOD=invoice&cart=1"));
+  EXPECT_FALSE(Post("/checkout/pay", kForm, "method=card"));
+  // The field in the query string (merged by PHP's $_REQUEST, Rails): no body needed.
+  EXPECT_TRUE(Post("/checkout/pay?method=invoice", kForm, "cart=1"));
+  EXPECT_EQ(callbacks_.buffer_limit, 0u);  // decided on the head
+}
+
+TEST_F(BodyGateTest, FieldPastTheBoundIsUndecided) {
+  Build();  // max_body_bytes = 32
+  SetMaintenance("invoice", "x");
+  std::string big = "note=" + std::string(64 * 1024, 'a') + "&method=invoice";
+  EXPECT_TRUE(Post("/checkout/pay", kForm, big.substr(0, 32), /*complete=*/false));
+  EXPECT_EQ(gate_->undecided(0), 1u);
+  // Found within the bound: decided (matched) even though the body goes on.
+  EXPECT_TRUE(Post("/checkout/pay", kForm, "method=invoice&note=aaaaaaaaaaaaaa", false));
+  EXPECT_EQ(gate_->undecided(0), 1u);
+}
+
+TEST_F(BodyGateTest, OnUndecidedPassLetsThroughButCounts) {
+  config_.features[0].on_undecided = config::UndecidedPolicy::kPass;
+  Build();
+  SetMaintenance("invoice", "x");
+  EXPECT_FALSE(Post("/checkout/pay", "text/plain", "method=invoice"));
+  EXPECT_EQ(callbacks_.continued, 1);
+  EXPECT_EQ(gate_->undecided(0), 1u);
+  EXPECT_TRUE(Post("/checkout/pay", kForm, "method=invoice"));  // decided: still the feature
+}
+
+TEST_F(BodyGateTest, BodyThatCannotBeBufferedIsUndecided) {
+  Build();
+  SetMaintenance("invoice", "x");
+  callbacks_ = FakeCallbacks();
+  callbacks_.refuse_buffer = true;
+  auto filter = gate_->CreateFilter(callbacks_);
+  ASSERT_TRUE(filter);
+  head_ = proxy::RequestHead();
+  head_.method = "POST";
+  head_.target = "/checkout/pay";
+  head_.framing = proxy::BodyFraming::kChunked;
+  head_.headers.Add("Content-Type", kForm);
+  EXPECT_EQ(filter->OnRequestHeaders(head_), proxy::FilterStatus::kStop);
+  EXPECT_EQ(callbacks_.status, 503);
+  EXPECT_EQ(gate_->undecided(0), 1u);
+}
+
+TEST_F(GateTest, DecodeSlashesSpellings) {
+  config_.features.push_back(Feature("payments", "^/api/payments$"));
+  Build();
+  SetMaintenance("payments", "x");
+  for (const char* target : {"/api/payments", "/api%2Fpayments", "/api%2fpayments",
+                             "/api\\payments", "/api%5Cpayments", "/x%2F..%2Fapi%2Fpayments"}) {
+    EXPECT_TRUE(Run(target)) << target;
+  }
+  EXPECT_FALSE(Run("/api%2Fpayments2"));
+  config_.maintenance.decode_slashes = false;
+  Build();
+  EXPECT_TRUE(Run("/api/payments"));
+  EXPECT_FALSE(Run("/api%2Fpayments"));
+  EXPECT_FALSE(Run("/api\\payments"));
+}
+
+TEST_F(GateTest, ReopenedOverrideEndsAConfiguredWindow) {
+  config_.features[0].maintenance =
+      config::ConfigMaintenanceWindow{"planned", std::nullopt, kNow + hours(2)};
+  Build();
+  EXPECT_TRUE(Run("/checkout"));
+  auto next = std::make_shared<state::RuntimeState>(*state_.Load());
+  state::MaintenanceOverride reopened;
+  reopened.reopened = true;
+  reopened.until = kNow + hours(2);
+  next->maintenance["checkout"] = reopened;
+  next->version++;
+  state_.Publish(next);
+  EXPECT_FALSE(Run("/checkout"));
+  // The reopening ends with the window; a later window would apply again.
+  time_.SetWall(kNow + hours(3));
+  EXPECT_FALSE(Run("/checkout"));
+  // An operator's PUT replaces the reopening.
+  SetMaintenance("checkout", "again");
+  time_.SetWall(kNow);
+  EXPECT_TRUE(Run("/checkout"));
+}
+
+TEST_F(GateTest, HideFeatureNeverAnswers) {
+  config_.features[0].action = config::FeatureAction::kHide;
+  config_.features[0].hide_selector = "#pay-invoice";
+  Build();
+  SetMaintenance("checkout", "x");
+  EXPECT_FALSE(Run("/checkout"));
+  SetMaintenance("search", "x");
+  EXPECT_TRUE(Run("/search"));
 }
 
 }  // namespace

@@ -59,5 +59,18 @@ TEST(PathNormalizerTest, NonOriginFormGetsALeadingSlash) {
   EXPECT_EQ(NormalizePath("checkout"), "/checkout");
 }
 
+TEST(PathNormalizerTest, DecodeSlashesOption) {
+  PathNormalizeOptions slashes;
+  slashes.decode_slashes = true;
+  for (const char* target :
+       {"/api/payments", "/api%2Fpayments", "/api%2fpayments", "/api\\payments", "/api%5Cpayments",
+        "/api%5cpayments", "/x%2F..%2Fapi%2Fpayments", "/api%2F%2Fpayments?x=%2F"}) {
+    EXPECT_EQ(NormalizePath(target, slashes), "/api/payments") << target;
+  }
+  // Off (the default): an encoded slash stays an ordinary character.
+  EXPECT_EQ(NormalizePath("/api%2fpayments"), "/api%2Fpayments");
+  EXPECT_EQ(NormalizePath("/api\\payments"), "/api\\payments");
+}
+
 }  // namespace
 }  // namespace tidegate::proxy

@@ -174,8 +174,21 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
     limits.new_users_per_minute = 90;
     limits.session_ms = 45'000;
     std::mt19937 random(method == config::QueueingMethod::kFifo ? 7 : 11);
+    int reused = 0, ended = 0, ended_again = 0, refused = 0;
     int64_t now = 1'700'000'000'000;
-    std::vector<int64_t> buckets;  // sessions handed out
+    struct Session {
+      int64_t bucket;
+      uint64_t id;
+      int64_t expires;
+    };
+    std::vector<Session>
+        buckets;  // sessions handed out (ended ones stay: ends and renewals repeat)
+    uint64_t next_id = 1;
+    auto add_session = [&](int64_t bucket) {
+      // Large ids too: they travel as decimal strings, never as Lua numbers.
+      uint64_t id = next_id++ % 3 == 0 ? 0xfedcba9876543210ULL + next_id : next_id;
+      buckets.push_back({bucket, id, (bucket + 1) * kBucketMillis + limits.session_ms});
+    };
     for (int step = 0; step < 1500; ++step) {
       now += random() % 2500;
       if (step == 700) limits.total_active_users = 8;  // a PATCH mid-way
@@ -193,7 +206,7 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
         EXPECT_EQ(a.ticket, b.ticket) << "step " << step;
         EXPECT_EQ(a.bucket, b.bucket) << "step " << step;
         ExpectSameCounters(a.counters, b.counters, step);
-        if (a.admitted) buckets.push_back(a.bucket);
+        if (a.admitted) add_session(a.bucket);
       } else if (op == 2) {
         RoomCounters c = local.Snapshot();
         uint64_t number = c.serving == 0 ? 1 : 1 + random() % (c.serving + 3);
@@ -204,9 +217,11 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
         ASSERT_TRUE(rb.ok) << rb.error;
         b = rb.value;
         EXPECT_EQ(a.admitted, b.admitted) << "step " << step;
+        EXPECT_EQ(a.reused, b.reused) << "step " << step;
         EXPECT_EQ(a.bucket, b.bucket) << "step " << step;
         ExpectSameCounters(a.counters, b.counters, step);
-        if (a.admitted) buckets.push_back(a.bucket);
+        if (a.reused) ++reused;
+        if (a.admitted) add_session(a.bucket);
       } else if (op == 3 || op == 4) {
         RoomCounters a;
         local.Tick(caller_, limits, now, [&](const auto& r) { a = r.value; });
@@ -216,24 +231,38 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
         ExpectSameCounters(a, rb.value, step);
       } else if (op == 5 && !buckets.empty()) {
         size_t i = random() % buckets.size();
+        Session& se = buckets[i];
         int64_t a = 0;
-        local.RenewSession(caller_, limits, now, buckets[i], [&](const auto& r) { a = r.value; });
+        local.RenewSession(caller_, limits, now, se.bucket, se.id,
+                           [&](const auto& r) { a = r.value; });
         auto rb = Sync<int64_t>([&](auto done) {
-          redis->RenewSession(caller_, limits, now, buckets[i], std::move(done));
+          redis->RenewSession(caller_, limits, now, se.bucket, se.id, std::move(done));
         });
         ASSERT_TRUE(rb.ok) << rb.error;
         EXPECT_EQ(a, rb.value) << "step " << step;
-        buckets[i] = a;
+        if (a == kSessionRefused) {
+          ++refused;
+        } else {
+          se.bucket = a;
+          se.expires = (a + 1) * kBucketMillis + limits.session_ms;
+        }
       } else if (op == 6 && !buckets.empty()) {
         size_t i = random() % buckets.size();
+        const Session& se = buckets[i];
         bool a = false;
-        local.EndSession(caller_, limits, now, buckets[i], [&](const auto& r) { a = r.value; });
+        local.EndSession(caller_, limits, now, se.bucket, se.id, se.expires,
+                         [&](const auto& r) { a = r.value; });
         auto rb = Sync<bool>([&](auto done) {
-          redis->EndSession(caller_, limits, now, buckets[i], std::move(done));
+          redis->EndSession(caller_, limits, now, se.bucket, se.id, se.expires, std::move(done));
         });
         ASSERT_TRUE(rb.ok) << rb.error;
         EXPECT_EQ(a, rb.value) << "step " << step;
-        buckets.erase(buckets.begin() + static_cast<long>(i));
+        EXPECT_EQ(local.SessionEnded(se.id, now), redis->SessionEnded(se.id, now))
+            << "step " << step;
+        if (a)
+          ++ended;
+        else
+          ++ended_again;
       } else {
         int64_t a = 0;
         local.Admit(caller_, limits, now, [&](const auto& r) { a = r.value; });
@@ -241,13 +270,63 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
             Sync<int64_t>([&](auto done) { redis->Admit(caller_, limits, now, std::move(done)); });
         ASSERT_TRUE(rb.ok) << rb.error;
         EXPECT_EQ(a, rb.value) << "step " << step;
-        buckets.push_back(a);
+        add_session(a);
       }
       if (HasFailure()) return;
       ExpectSameCounters(local.Snapshot(), redis->Snapshot(), step);
     }
     EXPECT_GT(local.Snapshot().serving, 50u);  // the sequence really queued and invited
+    // Every new branch was taken: reused tickets, ends, repeated ends,
+    // renewals of ended sessions.
+    EXPECT_GT(reused, 0);
+    EXPECT_GT(ended, 0);
+    EXPECT_GT(ended_again, 0);
+    EXPECT_GT(refused, 0);
   }
+}
+
+// The claim record's ring wraps the same way in Lua as in C++: old claims
+// whose slots are reused by newly invited numbers are cleared by the
+// invitation (SETRANGE over whole bytes, SETBIT at the edges), numbers below
+// the low-water mark count as used, a number is claimed once.
+TEST_F(RedisRoomStoreTest, ClaimWindowWrapsLikeTheLocalRecord) {
+  auto redis = MakeStore("wrap");
+  RoomLimits limits;
+  limits.total_active_users = 100'000;
+  limits.new_users_per_minute = 6000;  // a burst of 500
+  int64_t now = 1'700'000'000'000;
+  RoomState local;
+  local.tickets = kClaimWindow + 1000;
+  local.serving = kClaimWindow - 3;
+  const std::string base = "tidegate:{room:wrap}:";
+  ASSERT_TRUE(Raw({"HSET", base + "s", "tickets", std::to_string(local.tickets), "serving",
+                   std::to_string(local.serving)})
+                  .ok);
+  for (uint64_t n = 1; n <= 20; ++n) {  // claims of a previous lap (slots 1..20)
+    local.integrity.claimed.Set(n);
+    ASSERT_TRUE(Raw({"SETBIT", base + "claimed", std::to_string(n), "1"}).ok);
+  }
+  RoomCounters a = TickStep(local, limits, now);
+  auto b = Sync<RoomCounters>([&](auto done) { redis->Tick(caller_, limits, now, done); });
+  ASSERT_TRUE(b.ok) << b.error;
+  ASSERT_EQ(a.serving, b.value.serving);
+  ASSERT_GT(a.serving, kClaimWindow + 20) << "the invitation laps slots 1..20";
+  std::vector<uint64_t> numbers = {kClaimWindow - 3,  kClaimWindow - 1, kClaimWindow,
+                                   kClaimWindow + 1,  kClaimWindow + 7, kClaimWindow + 20,
+                                   kClaimWindow + 21, kClaimWindow + 1, 5,
+                                   kClaimWindow - 3};
+  for (size_t i = 0; i < numbers.size(); ++i) {
+    ClaimOutcome x = ClaimStep(local, limits, now, numbers[i]);
+    auto y = Sync<ClaimOutcome>(
+        [&](auto done) { redis->Claim(caller_, limits, now, numbers[i], done); });
+    ASSERT_TRUE(y.ok) << y.error;
+    EXPECT_EQ(x.admitted, y.value.admitted) << "number " << numbers[i];
+    EXPECT_EQ(x.reused, y.value.reused) << "number " << numbers[i];
+    ExpectSameCounters(x.counters, y.value.counters, static_cast<int>(i));
+  }
+  EXPECT_TRUE(ClaimStep(local, limits, now, 5).reused) << "below the low-water mark";
+  EXPECT_TRUE(ClaimStep(local, limits, now, kClaimWindow + 1).reused) << "claimed once";
+  EXPECT_EQ(local.admitted_total, 7u);
 }
 
 TEST_F(RedisRoomStoreTest, MarkRecordsTicketsOnce) {
@@ -292,7 +371,7 @@ TEST_F(RedisRoomStoreTest, MemoryPerRoomStaysBounded) {
   }
   auto keys = Raw({"KEYS", "tidegate:{room:bounded}:*"});
   ASSERT_TRUE(keys.ok) << keys.error;
-  EXPECT_LE(keys.reply.elements.size(), 7u);
+  EXPECT_LE(keys.reply.elements.size(), 9u);
   for (const char* hash : {"sessions", "admissions", "claims", "invitations", "cohorts"}) {
     auto len = Raw({"HLEN", std::string("tidegate:{room:bounded}:") + hash});
     ASSERT_TRUE(len.ok);

@@ -118,7 +118,7 @@ TEST(RoomLogicTest, QueuesBeyondTotalActiveUsersAndOnceSomebodyWaits) {
   EXPECT_FALSE(third.admitted);
   EXPECT_EQ(third.ticket, 1u);
   // A slot frees: the waiting visitor goes first, a newcomer queues behind.
-  EXPECT_TRUE(EndStep(state, limits, kStart + 1000, BucketOf(kStart)));
+  EXPECT_TRUE(EndStep(state, limits, kStart + 1000, BucketOf(kStart), 77, kStart + 300'000));
   ArriveOutcome fourth = ArriveStep(state, limits, kStart + 1000, true);
   EXPECT_FALSE(fourth.admitted) << "somebody is waiting";
   EXPECT_EQ(fourth.ticket, 2u);
@@ -224,10 +224,10 @@ TEST(RoomLogicTest, RenewalMovesTheSessionAndExpiryFreesIt) {
   ArriveOutcome a = ArriveStep(state, limits, kStart, true);
   ASSERT_TRUE(a.admitted);
   int64_t later = kStart + 50'000;
-  int64_t renewed = RenewStep(state, limits, later, a.bucket);
+  int64_t renewed = RenewStep(state, limits, later, a.bucket, 5);
   EXPECT_EQ(renewed, BucketOf(later));
   EXPECT_EQ(CountersOf(state, limits, later).active, 1) << "moved, not added";
-  EXPECT_EQ(RenewStep(state, limits, later + 1, renewed), renewed) << "same bucket: no change";
+  EXPECT_EQ(RenewStep(state, limits, later + 1, renewed, 5), renewed) << "same bucket: no change";
   // Without activity the session leaves the window after session_duration.
   EXPECT_EQ(CountersOf(state, limits, later + 59'000).active, 1);
   EXPECT_EQ(CountersOf(state, limits, later + 71'000).active, 0);
@@ -239,10 +239,135 @@ TEST(RoomLogicTest, EndSessionFreesASlotOnce) {
   ArriveOutcome a = ArriveStep(state, limits, kStart, true);
   ASSERT_TRUE(a.admitted);
   EXPECT_FALSE(ArriveStep(state, limits, kStart + 10, true).admitted);
-  EXPECT_TRUE(EndStep(state, limits, kStart + 20, a.bucket));
-  EXPECT_FALSE(EndStep(state, limits, kStart + 20, a.bucket)) << "never below zero";
+  int64_t expires = (a.bucket + 1) * kBucketMillis + limits.session_ms;
+  EXPECT_TRUE(EndStep(state, limits, kStart + 20, a.bucket, 42, expires));
+  EXPECT_FALSE(EndStep(state, limits, kStart + 20, a.bucket, 42, expires)) << "once";
   EXPECT_EQ(CountersOf(state, limits, kStart + 20).active, 0);
   EXPECT_EQ(TickStep(state, limits, kStart + 300).serving, 1u);
+}
+
+// The case: one shopper repeats the ending request; other shoppers
+// counted in the same bucket keep their places.
+TEST(RoomLogicTest, RepeatedEndLowersTheCountOnce) {
+  RoomState state;
+  RoomLimits limits = Limits(3, 6000);
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(ArriveStep(state, limits, kStart, true).admitted);
+  int64_t bucket = BucketOf(kStart);
+  int64_t expires = (bucket + 1) * kBucketMillis + limits.session_ms;
+  int ended = 0;
+  for (int i = 0; i < 10; ++i)
+    ended += EndStep(state, limits, kStart + 100 + i, bucket, 9, expires);
+  EXPECT_EQ(ended, 1);
+  EXPECT_EQ(CountersOf(state, limits, kStart + 200).active, 2) << "the two others still count";
+  EXPECT_TRUE(state.integrity.ended.Contains(9, kStart + 200));
+  // Its pass is refused at renewal; the others renew.
+  EXPECT_EQ(RenewStep(state, limits, kStart + 20'000, bucket, 9), kSessionRefused);
+  EXPECT_EQ(RenewStep(state, limits, kStart + 20'000, bucket, 8), BucketOf(kStart + 20'000));
+  EXPECT_EQ(CountersOf(state, limits, kStart + 20'000).active, 2);
+}
+
+TEST(RoomLogicTest, LegacyPassWithoutSessionIdIsNeverEndedTwice) {
+  RoomState state;
+  RoomLimits limits = Limits(2, 6000);
+  ASSERT_TRUE(ArriveStep(state, limits, kStart, true).admitted);
+  ASSERT_TRUE(ArriveStep(state, limits, kStart, true).admitted);
+  for (int i = 0; i < 5; ++i) {
+    EXPECT_FALSE(EndStep(state, limits, kStart + 10, BucketOf(kStart), 0, kStart + 60'000));
+  }
+  EXPECT_EQ(CountersOf(state, limits, kStart + 10).active, 2) << "it lapses instead";
+}
+
+// The ended record outlives every pass of the session, then goes.
+TEST(RoomLogicTest, EndedRecordsExpireWithThePassesAndStayBounded) {
+  RoomState state;
+  RoomLimits limits = Limits(100, 6000, 60'000);
+  ASSERT_TRUE(EndStep(state, limits, kStart, BucketOf(kStart), 1, kStart + 5'000));
+  int64_t until = EndedRecordUntil(limits, kStart, kStart + 5'000);
+  EXPECT_GE(until, (BucketOf(kStart) + 1) * kBucketMillis + limits.session_ms);
+  EXPECT_TRUE(state.integrity.ended.Contains(1, until - 1));
+  TickStep(state, limits, until + kBucketMillis);
+  EXPECT_EQ(state.integrity.ended.size(), 0u) << "pruned by the tick";
+  EndedSessions many;
+  for (uint64_t i = 1; i <= kMaxEndedSessions + 10; ++i) many.Insert(i, kStart + 1'000'000, kStart);
+  EXPECT_EQ(many.size(), kMaxEndedSessions);
+  EXPECT_FALSE(many.Contains(1, kStart)) << "the oldest record goes first";
+  EXPECT_TRUE(many.Contains(kMaxEndedSessions + 10, kStart));
+}
+
+// One ticket, one admission: the number is claimed once, whatever repeats it.
+TEST(RoomLogicTest, ATicketIsClaimedOnce) {
+  RoomState state;
+  RoomLimits limits = Limits(100, 600);
+  limits.mode = RoomMode::kQueueAll;
+  for (int i = 0; i < 3; ++i) ArriveStep(state, limits, kStart, false);
+  ASSERT_EQ(TickStep(state, limits, kStart).serving, 3u);
+  ClaimOutcome first = ClaimStep(state, limits, kStart + 100, 2);
+  EXPECT_TRUE(first.admitted);
+  EXPECT_FALSE(first.reused);
+  for (int i = 0; i < 50; ++i) {
+    ClaimOutcome again = ClaimStep(state, limits, kStart + 200 + i, 2);
+    EXPECT_FALSE(again.admitted);
+    EXPECT_TRUE(again.reused);
+  }
+  EXPECT_EQ(CountersOf(state, limits, kStart + 300).active, 1);
+  EXPECT_TRUE(ClaimStep(state, limits, kStart + 300, 1).admitted) << "others unaffected";
+  EXPECT_FALSE(ClaimStep(state, limits, kStart + 300, 4).reused) << "not invited: not reused";
+}
+
+// The claim window: a number more than kClaimWindow behind `serving` counts
+// as used; a slot reused by the ring is cleared when its new number is
+// invited.
+TEST(RoomLogicTest, ClaimWindowHasALowWaterMark) {
+  RoomState state;
+  RoomLimits limits = Limits(1'000'000, 6000);
+  state.tickets = 10;
+  TickStep(state, limits, kStart);
+  ASSERT_TRUE(ClaimStep(state, limits, kStart + 1, 1).admitted);
+  // Far later, the queue has moved on by more than the window.
+  state.tickets = kClaimWindow + 5;
+  state.serving = kClaimWindow + 2;
+  EXPECT_TRUE(ClaimStep(state, limits, kStart + 2, 2).reused) << "below the low-water mark";
+  // Number kClaimWindow + 1 shares slot 1 with the claimed number 1: the
+  // invitation clears it.
+  state.serving = kClaimWindow;
+  state.credit = 10;
+  state.last_tick_ms = kStart + 3;
+  TickStep(state, limits, kStart + 3);
+  ASSERT_GE(state.serving, kClaimWindow + 1);
+  ClaimOutcome wrapped = ClaimStep(state, limits, kStart + 4, kClaimWindow + 1);
+  EXPECT_FALSE(wrapped.reused);
+  EXPECT_TRUE(wrapped.admitted);
+}
+
+TEST(RoomLogicTest, ClaimedNumbersClearRangeAcrossWords) {
+  ClaimedNumbers c;
+  for (uint64_t n = 1; n <= 300; ++n) c.Set(n);
+  c.ClearRange(60, 200);
+  for (uint64_t n = 1; n <= 300; ++n) EXPECT_EQ(c.Test(n), n < 60 || n > 200) << n;
+  c.Set(kClaimWindow - 1);
+  c.ClearRange(kClaimWindow - 2, kClaimWindow + 3);  // wraps to slots 0..3
+  EXPECT_FALSE(c.Test(kClaimWindow - 1));
+  EXPECT_FALSE(c.Test(3));
+  EXPECT_TRUE(c.Test(4));
+  EXPECT_LE(c.words().size(), kClaimWindow / 64) << "bounded";
+}
+
+// A claim consumes admission credit beyond what its invitation reserved:
+// repeated claims of cohorts whose ghosts were discounted cannot outrun
+// new_users_per_minute.
+TEST(RoomLogicTest, ClaimsBeyondTheReservationSpendCredit) {
+  RoomState state;
+  RoomLimits limits = Limits(100'000, 600);  // burst 50
+  state.tickets = 1000;
+  state.claim_ratio = 0.5;          // half the invited expected as ghosts
+  TickStep(state, limits, kStart);  // 50 credits -> 100 invitations, charged 50
+  ASSERT_EQ(state.serving, 100u);
+  EXPECT_NEAR(state.credit, 0.0, 1e-9);
+  for (uint64_t n = 1; n <= 55; ++n) ASSERT_TRUE(ClaimStep(state, limits, kStart, n).admitted);
+  EXPECT_NEAR(state.credit, 0.0, 1e-9) << "50 claims were reserved (+10 % slack)";
+  for (uint64_t n = 56; n <= 65; ++n) ASSERT_TRUE(ClaimStep(state, limits, kStart, n).admitted);
+  EXPECT_NEAR(state.credit, -10.0, 1e-9) << "the 10 beyond paid one credit each";
+  EXPECT_EQ(TickStep(state, limits, kStart + 500).serving, 100u) << "no new invitation on debt";
 }
 
 TEST(RoomLogicTest, PassthroughAndRejectInviteNobody) {

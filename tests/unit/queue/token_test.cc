@@ -175,6 +175,34 @@ TEST(TokenTest, FormatIsTheDocumentedOne) {
   EXPECT_EQ(codec.SignWait({"a", UINT64_MAX, 0, 1}), Expected("w|a|18446744073709551615|0|1"));
 }
 
+// A pass carries its session id; one signed before session ids (four
+// fields) still decodes, with session 0; a five-field pass with session 0
+// or a non-number is refused.
+TEST(TokenTest, PassCarriesItsSessionIdAndOldPassesStillDecode) {
+  TokenCodec codec = Codec();
+  PassToken t{"shop", kNow - 1000, kNow / 10'000, kNow + 300'000, 0xfedcba9876543210ULL};
+  std::string text = codec.SignPass(t);
+  std::string payload = "p|shop|" + std::to_string(kNow - 1000) + "|" +
+                        std::to_string(kNow / 10'000) + "|" + std::to_string(kNow + 300'000);
+  EXPECT_EQ(text, Expected(payload + "|18364758544493064720"));
+  for (int i = 0; i < 2; ++i) {  // the second time from the pass cache
+    auto pass = codec.VerifyPass(text, "shop", kNow);
+    ASSERT_TRUE(pass);
+    EXPECT_EQ(pass->session, 0xfedcba9876543210ULL);
+  }
+  auto legacy = codec.VerifyPass(Expected(payload), "shop", kNow);
+  ASSERT_TRUE(legacy) << "a pass from before session ids keeps working until it expires";
+  EXPECT_EQ(legacy->session, 0u);
+  EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|0"), "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|x"), "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|1|2"), "shop", kNow));
+  EXPECT_FALSE(
+      codec.VerifyWait(Expected("w|shop|42|1|" + std::to_string(kNow + 10) + "|5"), "shop", kNow))
+      << "a wait token has exactly four fields";
+  EXPECT_NE(NewSessionId(), 0u);
+  EXPECT_NE(NewSessionId(), NewSessionId());
+}
+
 // The keyed HMAC contexts are pooled: many threads signing and verifying at
 // once get exactly the single-threaded answers.
 TEST(TokenTest, SignsAndVerifiesFromManyThreadsAtOnce) {

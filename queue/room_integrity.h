@@ -1,0 +1,80 @@
+// One ticket, one admission; one end per session: the two records of a
+// room that keep a scripted client from entering twice with one place
+// (docs/waiting-room.md, "Claims and session end"). Part of RoomState
+// (queue/room_logic.h), kept in one struct (RoomIntegrity) so that a state
+// file can export and import it as a whole.
+//
+// * ClaimedNumbers — which invited queue numbers were already claimed: a
+//   ring bitmap of kClaimWindow bits, bit (n % kClaimWindow) for number n,
+//   covering the numbers (serving - kClaimWindow, serving]. Tickets are
+//   dense integers, so this is O(1) memory per room (at most 128 KiB,
+//   grown in 64-bit words as `serving` grows) whatever the queue length.
+//   Low-water mark: a number at or below serving - kClaimWindow counts as
+//   claimed (an invitation more than 1,048,576 numbers old: about 8.7 hours
+//   at 2,000 invitations a minute, beyond the wait cookie's 6 hours at the
+//   usual rates). When `serving` advances, the slots of the newly invited
+//   numbers are cleared (ClearRange), which is O(numbers invited).
+// * EndedSessions — the session ids ended by `Tidegate-Session: end`, each
+//   until the last pass of that session expires; pruned by expiry (in
+//   insertion order, expiries are nearly monotone) and capped at
+//   kMaxEndedSessions entries (beyond that the oldest record is dropped
+//   first: its pass is then the first to expire anyway).
+//
+// The Redis twin (queue/redis_room_scripts.h) keeps the same records in a
+// string bitmap (SETBIT/GETBIT at n % kClaimWindow) and a sorted set
+// (session id -> until_ms).
+//
+// Contract: plain values, not thread-safe (the store serialises, like the
+// rest of RoomState).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <deque>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+namespace tidegate::queue {
+
+inline constexpr uint64_t kClaimWindow = uint64_t{1} << 20;
+inline constexpr size_t kMaxEndedSessions = 200'000;
+
+class ClaimedNumbers {
+ public:
+  bool Test(uint64_t number) const;
+  void Set(uint64_t number);
+  // Clears the slots of numbers first..last (inclusive); a span of
+  // kClaimWindow or more clears everything.
+  void ClearRange(uint64_t first, uint64_t last);
+  // The ring's words (slot i is bit i % 64 of word i / 64); for export.
+  const std::vector<uint64_t>& words() const { return words_; }
+  std::vector<uint64_t>& mutable_words() { return words_; }
+
+ private:
+  std::vector<uint64_t> words_;
+};
+
+class EndedSessions {
+ public:
+  // True when `session` was ended and its record still runs at now_ms.
+  bool Contains(uint64_t session, int64_t now_ms) const;
+  // Records `session` as ended until `until_ms`; false when it already was.
+  bool Insert(uint64_t session, int64_t until_ms, int64_t now_ms);
+  // Drops the records that ran out at now_ms.
+  void Prune(int64_t now_ms);
+  size_t size() const { return until_.size(); }
+  // (until_ms, session) in insertion order; for export (Insert rebuilds).
+  const std::deque<std::pair<int64_t, uint64_t>>& entries() const { return order_; }
+
+ private:
+  std::unordered_map<uint64_t, int64_t> until_;
+  std::deque<std::pair<int64_t, uint64_t>> order_;
+};
+
+struct RoomIntegrity {
+  ClaimedNumbers claimed;
+  EndedSessions ended;
+};
+
+}  // namespace tidegate::queue

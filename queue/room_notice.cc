@@ -1,0 +1,36 @@
+#include "queue/room_notice.h"
+
+namespace tidegate::queue {
+
+std::string_view RoomNoticeText(RoomNotice notice, pages::Language language) {
+  bool fr = language == pages::Language::kFrench;
+  switch (notice) {
+    case RoomNotice::kNone:
+      return "";
+    case RoomNotice::kTicketUsed:
+      return fr ? "Cette place dans la file a d\u00e9j\u00e0 servi pour entrer. Si c'\u00e9tait "
+                  "vous, rechargez la page ; sinon, rechargez-la pour reprendre une place."
+                : "This place in line has already been used to enter the shop. If that was "
+                  "you, reload the page; otherwise reload it to join the line again.";
+    case RoomNotice::kSessionEnded:
+      return fr ? "Votre visite pr\u00e9c\u00e9dente est termin\u00e9e, merci ! Pour revenir dans "
+                  "la boutique, vous reprenez une place dans la file."
+                : "Your previous visit has ended, thank you! To come back to the shop, you "
+                  "take a new place in line.";
+  }
+  return "";
+}
+
+std::string_view RoomNoticeCode(RoomNotice notice) {
+  switch (notice) {
+    case RoomNotice::kNone:
+      return "";
+    case RoomNotice::kTicketUsed:
+      return "ticket_used";
+    case RoomNotice::kSessionEnded:
+      return "session_ended";
+  }
+  return "";
+}
+
+}  // namespace tidegate::queue

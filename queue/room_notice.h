@@ -1,0 +1,25 @@
+// Why a visitor who thought they were in (or next) sees the queue page
+// again, and the kind sentence that tells them (docs/waiting-room.md,
+// "Claims and session end").
+//
+// Contract: pure functions, thread-safe.
+#pragma once
+
+#include <string_view>
+
+#include "pages/language.h"
+
+namespace tidegate::queue {
+
+enum class RoomNotice {
+  kNone,
+  kTicketUsed,    // the wait cookie's place was already used to enter
+  kSessionEnded,  // the pass's session was ended (Tidegate-Session: end)
+};
+
+// "" for kNone; otherwise one sentence, in `language`.
+std::string_view RoomNoticeText(RoomNotice notice, pages::Language language);
+// "ticket_used" | "session_ended" | "" (the JSON `notice` field).
+std::string_view RoomNoticeCode(RoomNotice notice);
+
+}  // namespace tidegate::queue

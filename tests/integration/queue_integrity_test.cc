@@ -1,0 +1,245 @@
+// Waiting-room integrity with real processes (issue 11): one ticket, one
+// admission, and sessions that end for real. Each test runs against
+// * local: one instance (2 workers) with the in-process room store, and
+// * redis: three instances sharing one redis-server started by the test.
+// Promises:
+// * a fleet of 50 clients sharing one invited wait cookie, all asking at
+//   once (spread over the instances), gets exactly one admission; the
+//   others get the queue page saying the place was already used;
+// * a client repeating the request that ends its session 10 times leaves
+//   the active count right (the other shopper inside keeps counting), and
+//   its pass is refused afterwards: at once on the instance that ended it,
+//   within one session bucket (10 s) on the others.
+// Skipped (redis) when redis-server is not installed.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <chrono>
+#include <fstream>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/harness/connection.h"
+#include "tests/integration/harness/demo_shop.h"
+#include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/redis_server.h"
+#include "tests/integration/harness/shopper.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+using namespace std::chrono_literals;
+using std::chrono::steady_clock;
+
+enum class Backend { kLocal, kRedis };
+
+std::string BackendName(Backend b) { return b == Backend::kLocal ? "local" : "redis"; }
+
+class QueueIntegrityTest : public ::testing::TestWithParam<Backend> {
+ protected:
+  void TearDown() override {
+    for (auto& tg : instances_) {
+      EXPECT_TRUE(tg->process().Running()) << "tidegate died:\n" << tg->Stderr();
+      EXPECT_EQ(tg->Stop(15s), 0) << tg->Stderr();
+    }
+  }
+
+  // Starts the shop, Redis (backend redis) and the instances; `room_keys`
+  // go into [rooms.shop]. False with skip_reason_ set when impossible.
+  bool Launch(const std::string& room_keys) {
+    Backend backend = GetParam();
+    if (backend == Backend::kRedis) {
+      if (!RedisServer::Available()) {
+        skip_reason_ = RedisServer::Binary() + " is not installed";
+        return false;
+      }
+      redis_ = StartRedisOrFail(dir_);
+      if (!redis_) return false;
+    }
+    shop_ = StartDemoShopOrFail(dir_);
+    if (!shop_) return false;
+    std::ofstream(dir_.File("k1")) << "integrity-test-signing-key-0123456789abcdef\n";
+    int count = backend == Backend::kLocal ? 1 : 3;
+    for (int i = 0; i < count; ++i) {
+      TidegateOptions options;
+      options.name = "tidegate" + std::to_string(i);
+      options.config = Config(room_keys);
+      auto tg = StartTidegateOrFail(dir_, options);
+      if (!tg) return false;
+      ports_.push_back(tg->port());
+      instances_.push_back(std::move(tg));
+    }
+    return true;
+  }
+
+  std::string Config(const std::string& room_keys) const {
+    std::string c = "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = " +
+                    std::string(GetParam() == Backend::kLocal ? "2" : "1") +
+                    "\ndrain_timeout = \"5s\"\naccess_log = \"\"\n"
+                    "\n[upstream]\nservers = [\"127.0.0.1:" +
+                    std::to_string(shop_->port()) +
+                    "\"]\n"
+                    "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
+                    "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n";
+    if (GetParam() == Backend::kRedis) {
+      c += "\n[state]\nbackend = \"redis\"\nredis = \"" + redis_->address() +
+           "\"\nredis_timeout = \"2s\"\non_failure = \"closed\"\n";
+    }
+    return c + "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\n" + room_keys;
+  }
+
+  uint16_t PortFor(size_t i) const { return ports_[i % ports_.size()]; }
+
+  // tidegate_<family>{room="shop"} from instance i's /metrics, after two
+  // visits 300 ms apart have made it tick (its counters are then fresh).
+  std::optional<long> FreshMetric(size_t i, const std::string& family) {
+    Shopper probe(PortFor(i));
+    probe.Poll();
+    std::this_thread::sleep_for(300ms);  // past one tick interval (250 ms)
+    probe.Poll();
+    auto conn = ConnectOrFail(instances_[i]->admin_port());
+    if (!conn) return std::nullopt;
+    conn->Send("GET /metrics HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n");
+    HttpMessage m = ReadResponse(*conn, Within(5000ms));
+    if (!m.ok || m.status != 200) return std::nullopt;
+    std::string needle = "tidegate_" + family + "{room=\"shop\"} ";
+    size_t at = m.body.find(needle);
+    if (at == std::string::npos) return std::nullopt;
+    return std::stol(m.body.substr(at + needle.size()));
+  }
+
+  TempDir dir_;
+  std::string skip_reason_;
+  std::unique_ptr<RedisServer> redis_;
+  std::unique_ptr<DemoShop> shop_;
+  std::vector<std::unique_ptr<TidegateProcess>> instances_;
+  std::vector<uint16_t> ports_;
+};
+
+#define LAUNCH_OR_RETURN(keys)                                                 \
+  do {                                                                         \
+    if (!Launch(keys)) {                                                       \
+      if (!skip_reason_.empty()) GTEST_SKIP() << skip_reason_;                 \
+      FAIL() << "could not start the " << BackendName(GetParam()) << " setup"; \
+    }                                                                          \
+  } while (0)
+
+constexpr char kTicketUsedText[] = "already been used to enter";
+constexpr char kSessionEndedText[] = "Your previous visit has ended";
+
+// 50 clients copy one invited wait cookie and ask at the same moment:
+// exactly one pass, 49 queue pages saying why.
+TEST_P(QueueIntegrityTest, OneInvitedTicketAdmitsExactlyOnce) {
+  LAUNCH_OR_RETURN("mode = \"queue_all\"\ntotal_active_users = 100\nnew_users_per_minute = 6000\n");
+  Shopper holder(PortFor(0));
+  ASSERT_EQ(holder.Arrive(), ArriveResult::kQueued);
+  ASSERT_FALSE(holder.wait().empty());
+  // Invited (queued drops to 0) without the holder claiming it.
+  // Every instance knows it (its counters come from its own ticks).
+  auto deadline = steady_clock::now() + 10s;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    while (FreshMetric(i, "room_queued").value_or(1) != 0) {
+      ASSERT_LT(steady_clock::now(), deadline) << "the ticket was never invited";
+    }
+  }
+  constexpr int kFleet = 50;
+  std::vector<std::unique_ptr<Shopper>> fleet;
+  for (int i = 0; i < kFleet; ++i) {
+    fleet.push_back(std::make_unique<Shopper>(PortFor(i)));
+    fleet.back()->set_wait(holder.wait());
+  }
+  std::atomic<int> ready{0};
+  std::atomic<int> admitted{0};
+  std::atomic<int> queued_with_notice{0};
+  std::atomic<int> other{0};
+  std::vector<std::thread> threads;
+  for (int i = 0; i < kFleet; ++i) {
+    threads.emplace_back([&, i] {
+      ready.fetch_add(1);
+      while (ready.load() < kFleet) std::this_thread::yield();  // all at once
+      HttpMessage m = fleet[i]->Request("GET", "/", "Accept: text/html\r\n");
+      if (m.ok && m.status < 300 && !IsQueuePage(m) && !fleet[i]->pass().empty()) {
+        admitted.fetch_add(1);
+      } else if (m.ok && IsQueuePage(m) && m.body.find(kTicketUsedText) != std::string::npos &&
+                 fleet[i]->pass().empty()) {
+        queued_with_notice.fetch_add(1);
+      } else {
+        other.fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(admitted.load(), 1) << "one ticket, one admission";
+  EXPECT_EQ(queued_with_notice.load(), kFleet - 1);
+  EXPECT_EQ(other.load(), 0);
+  // Later replays (the cookie ignored its clearing) get no pass either.
+  for (int i = 0; i < 6; ++i) {
+    Shopper late(PortFor(i));
+    late.set_wait(holder.wait());
+    HttpMessage m = late.Request("GET", "/", "Accept: text/html\r\n");
+    EXPECT_TRUE(IsQueuePage(m)) << "replay " << i;
+    EXPECT_TRUE(late.pass().empty()) << "replay " << i;
+  }
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    EXPECT_EQ(FreshMetric(i, "room_active").value_or(-1), 1) << "instance " << i;
+  }
+}
+
+// A shopper repeats its order (Tidegate-Session: end) 10 times with the
+// same pass while another shopper holds the only other place.
+TEST_P(QueueIntegrityTest, RepeatedSessionEndCountsOnceAndRefusesThePass) {
+  LAUNCH_OR_RETURN(
+      "total_active_users = 1\nnew_users_per_minute = 6000\nsession_duration = \"5m\"\n");
+  Shopper a(PortFor(0));
+  ASSERT_EQ(a.Arrive(), ArriveResult::kAdmitted);
+  std::string pass = a.pass();
+  ASSERT_FALSE(pass.empty());
+  ASSERT_TRUE(a.Checkout()) << "the first order reaches the shop and ends the session";
+  EXPECT_TRUE(a.pass().empty()) << "the pass cookie is cleared";
+  EXPECT_EQ(FreshMetric(0, "room_active").value_or(-1), 0);
+  Shopper b(PortFor(1));
+  ASSERT_EQ(b.Arrive(), ArriveResult::kAdmitted) << "the freed place is taken";
+  int refused_at_once = 0;
+  for (int i = 1; i < 10; ++i) {
+    Shopper again(PortFor(i));  // a bot replaying the old cookie, on every instance
+    again.set_pass(pass);
+    HttpMessage m = again.Request("POST", "/checkout",
+                                  "Accept: text/html\r\nCookie: cart=1:1\r\n"
+                                  "Content-Type: application/x-www-form-urlencoded\r\n",
+                                  "shipping_method=standard&payment_method=card");
+    ASSERT_TRUE(m.ok);
+    if (PortFor(i) == PortFor(0)) {
+      EXPECT_TRUE(IsQueuePage(m)) << "refused at once where it was ended (repeat " << i << ")";
+      EXPECT_NE(m.body.find(kSessionEndedText), std::string::npos) << m.body.substr(0, 400);
+      ++refused_at_once;
+    }
+    for (size_t k = 0; k < instances_.size(); ++k) {
+      EXPECT_EQ(FreshMetric(k, "room_active").value_or(-1), 1)
+          << "repeat " << i << ", instance " << k << ": B is still counted";
+    }
+  }
+  EXPECT_GT(refused_at_once, 0);
+  // Once the pass's bucket is over (renewal), every instance refuses it.
+  if (instances_.size() > 1) std::this_thread::sleep_for(11s);
+  for (size_t k = 0; k < instances_.size(); ++k) {
+    Shopper again(PortFor(k));
+    again.set_pass(pass);
+    HttpMessage m = again.Request("GET", "/", "Accept: text/html\r\n");
+    EXPECT_TRUE(IsQueuePage(m)) << "instance " << k;
+    EXPECT_TRUE(again.pass().empty()) << "no pass for the ended session, instance " << k;
+  }
+  EXPECT_TRUE(b.Browse("/")) << "B is still inside";
+  EXPECT_EQ(FreshMetric(0, "room_active").value_or(-1), 1);
+}
+
+INSTANTIATE_TEST_SUITE_P(Backends, QueueIntegrityTest,
+                         ::testing::Values(Backend::kLocal, Backend::kRedis),
+                         [](const auto& info) { return BackendName(info.param); });
+
+}  // namespace
+}  // namespace tidegate::itest

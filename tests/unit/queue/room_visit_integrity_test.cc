@@ -1,0 +1,149 @@
+// queue/room_visit.h with the local store (issue 11): a replayed invited
+// wait cookie gets the queue page with the "ticket used" notice and never a
+// second pass; a pass whose session was ended is refused on the admitted
+// path even though queue/pass_cache.h remembers it, and the visitor goes on
+// as a newcomer; both refusals are counted in the room's abuse counters.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "common/time_source.h"
+#include "queue/queue_reply.h"
+#include "queue/room_visit.h"
+
+namespace tidegate::queue {
+namespace {
+
+using namespace std::chrono_literals;
+
+class RoomVisitIntegrityTest : public ::testing::Test {
+ protected:
+  void Build(config::RoomMode mode, uint32_t total) {
+    config::RoomConfig room;
+    room.name = "shop";
+    room.match = {"^/"};
+    room.mode = mode;
+    room.total_active_users = total;
+    room.new_users_per_minute = 6000;
+    config_.rooms = {room};
+    config_.secrets.token_keys = {{"k1", "", "room-visit-test-key-0123456789abcdef0123"}};
+    std::string error;
+    wr_ = WaitingRoom::Build(config_, &registry_, nullptr, time_, &error);
+    ASSERT_TRUE(wr_) << error;
+    room_ = wr_->Find("shop");
+    ASSERT_NE(room_, nullptr);
+  }
+
+  Visit Evaluate(const std::string& cookie, VisitKind kind = VisitKind::kRequest) {
+    proxy::HeaderList headers;
+    if (!cookie.empty()) headers.Add("Cookie", cookie);
+    RoomLimits limits = wr_->Limits(*room_, StoreCaller{});
+    std::optional<Visit> v =
+        EvaluateVisit(wr_, *room_, limits, headers, false, kind, StoreCaller{}, pending_);
+    EXPECT_TRUE(v) << "the local store decides at once";
+    return v.value_or(Visit{});
+  }
+
+  // "tg_pass_shop=…" / "tg_wait_shop=…" from the visit's Set-Cookie values
+  // ("" when not set or cleared).
+  static std::string CookieSet(const Visit& v, const std::string& name) {
+    std::string found;
+    for (const std::string& c : v.set_cookies) {
+      if (c.rfind(name + "=", 0) != 0) continue;
+      std::string pair = c.substr(0, c.find(';'));
+      found = pair.size() > name.size() + 1 ? pair : "";
+    }
+    return found;
+  }
+
+  struct NoWaiter : VisitWaiter {
+    void Decided(Visit) override {}
+  } waiter_;
+  PendingVisit pending_{waiter_};
+  common::FakeTimeSource time_;
+  config::Config config_;
+  RoomRegistry registry_;
+  std::shared_ptr<const WaitingRoom> wr_;
+  const CompiledRoom* room_ = nullptr;
+};
+
+TEST_F(RoomVisitIntegrityTest, AReplayedInvitedTicketGetsTheQueuePageNeverASecondPass) {
+  Build(config::RoomMode::kQueueAll, 10);
+  Visit first = Evaluate("");
+  ASSERT_EQ(first.outcome, Visit::Outcome::kQueued);
+  std::string wait = CookieSet(first, "tg_wait_shop");
+  ASSERT_FALSE(wait.empty());
+  time_.Advance(300ms);  // the next visit ticks: the ticket is invited
+  Evaluate("", VisitKind::kPoll);
+  time_.Advance(300ms);
+  Visit claimed = Evaluate(wait);
+  ASSERT_EQ(claimed.outcome, Visit::Outcome::kForward);
+  EXPECT_TRUE(claimed.admitted_now);
+  EXPECT_FALSE(CookieSet(claimed, "tg_pass_shop").empty());
+  for (int i = 0; i < 3; ++i) {
+    for (VisitKind kind : {VisitKind::kRequest, VisitKind::kPoll}) {
+      Visit again = Evaluate(wait, kind);
+      EXPECT_EQ(again.outcome, Visit::Outcome::kQueued);
+      EXPECT_FALSE(again.admitted);
+      EXPECT_EQ(again.notice, RoomNotice::kTicketUsed);
+      EXPECT_EQ(again.position, 0u);
+      EXPECT_TRUE(CookieSet(again, "tg_pass_shop").empty()) << "no pass";
+      EXPECT_EQ(again.set_cookies.size(), 1u) << "the wait cookie is cleared";
+    }
+  }
+  Visit again = Evaluate(wait);
+  Reply json = QueuedReply(*room_, again, pages::Language::kEnglish, true, "/", wr_->NowMs());
+  EXPECT_NE(json.body.find("\"notice\":\"ticket_used\""), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"position\":null"), std::string::npos) << json.body;
+  Reply page = QueuedReply(*room_, again, pages::Language::kEnglish, false, "/", wr_->NowMs());
+  EXPECT_NE(page.body.find("already been used to enter the shop"), std::string::npos);
+  EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kTicketReused), 7u);
+  EXPECT_EQ(room_->runtime->store().Snapshot().active, 1);
+}
+
+TEST_F(RoomVisitIntegrityTest, AnEndedSessionsPassIsRefusedEvenWhenRemembered) {
+  Build(config::RoomMode::kAuto, 1);
+  Visit in = Evaluate("");
+  ASSERT_EQ(in.outcome, Visit::Outcome::kForward);
+  std::string pass = CookieSet(in, "tg_pass_shop");
+  ASSERT_FALSE(pass.empty());
+  ASSERT_NE(in.pass_session, 0u);
+  // Verified once more: now remembered by the pass cache (the hot path).
+  Visit hot = Evaluate(pass);
+  ASSERT_TRUE(hot.admitted);
+  EXPECT_TRUE(hot.set_cookies.empty());
+  EXPECT_EQ(hot.pass_session, in.pass_session);
+
+  RoomStore& store = room_->runtime->store();
+  RoomLimits limits = wr_->Limits(*room_, StoreCaller{});
+  int ended = 0;
+  for (int i = 0; i < 10; ++i) {  // the ending response repeated
+    store.EndSession(StoreCaller{}, limits, wr_->NowMs(), in.pass_bucket, in.pass_session,
+                     in.pass_expires_ms, [&](const StoreResult<bool>& r) { ended += r.value; });
+  }
+  EXPECT_EQ(ended, 1);
+  EXPECT_EQ(store.Snapshot().active, 0);
+
+  // Another shopper takes the freed place; the old pass is refused and its
+  // holder is queued like a newcomer, with the kind notice.
+  ASSERT_EQ(Evaluate("").outcome, Visit::Outcome::kForward);
+  Visit refused = Evaluate(pass);
+  EXPECT_EQ(refused.outcome, Visit::Outcome::kQueued);
+  EXPECT_FALSE(refused.admitted);
+  EXPECT_EQ(refused.notice, RoomNotice::kSessionEnded);
+  EXPECT_GT(refused.position, 0u) << "a new place in line";
+  ASSERT_FALSE(refused.set_cookies.empty());
+  EXPECT_NE(refused.set_cookies[0].find("tg_pass_shop=;"), std::string::npos)
+      << "the old pass is cleared first: " << refused.set_cookies[0];
+  EXPECT_FALSE(CookieSet(refused, "tg_wait_shop").empty()) << "a ticket";
+  Reply json = QueuedReply(*room_, refused, pages::Language::kFrench, true, "/", wr_->NowMs());
+  EXPECT_NE(json.body.find("\"notice\":\"session_ended\""), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"position\":1"), std::string::npos) << "its new place " << json.body;
+  EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kSessionEnded), 1u);
+  EXPECT_EQ(store.Snapshot().active, 1) << "the other shopper only";
+}
+
+}  // namespace
+}  // namespace tidegate::queue
