@@ -3,6 +3,16 @@
 #include "admin/redis_store.h"
 
 namespace tidegate::admin {
+namespace {
+
+std::string SentinelText(const config::StateConfig& s) {
+  std::string text = s.master_name + " " + std::to_string(s.wait_replicas) + " " +
+                     std::to_string(s.wait_timeout.count());
+  for (const config::Address& a : s.sentinels) text += " " + a.text;
+  return text;
+}
+
+}  // namespace
 
 std::string DefaultAuditLogPath(const config::Config& config) {
   if (config.source_files.empty()) return "audit.log";
@@ -49,7 +59,9 @@ bool AdminRuntime::Reconfigure(std::shared_ptr<const config::Config> config, std
       before.backend != after.backend ||
       (before.redis ? before.redis->text : "") != (after.redis ? after.redis->text : "") ||
       before.redis_timeout != after.redis_timeout ||
-      before.resync_interval != after.resync_interval;
+      before.resync_interval != after.resync_interval ||
+      SentinelText(before) != SentinelText(after) ||
+      before.sentinel_password != after.sentinel_password;
   config_ = std::move(config);
   if (!server_->Reconfigure(config_->admin, error)) return false;
   if (state_changed) {

@@ -143,8 +143,16 @@ std::unique_ptr<AdminServer> AdminServer::Start(event_base* control_base,
     evhttp_set_bevcb(http, &AdminServer::MakeConfiguredTlsBufferevent, server.get());
   }
 
-  if (!admin.listen.unix_path.empty()) {
-    int fd = BindUnix(admin.listen.unix_path, error);
+  int fd = options.listen_fd;
+  if (fd >= 0) {
+    evutil_make_socket_nonblocking(fd);
+    if (evhttp_accept_socket_with_handle(http, fd) == nullptr) {
+      ::close(fd);
+      *error = "admin: cannot accept on the handed-over socket of " + admin.listen.text;
+      return nullptr;
+    }
+  } else if (!admin.listen.unix_path.empty()) {
+    fd = BindUnix(admin.listen.unix_path, error);
     if (fd < 0) return nullptr;
     if (evhttp_accept_socket_with_handle(http, fd) == nullptr) {
       ::close(fd);
@@ -158,10 +166,13 @@ std::unique_ptr<AdminServer> AdminServer::Start(event_base* control_base,
       *error = "admin: cannot listen on " + admin.listen.text + ": " + std::strerror(errno);
       return nullptr;
     }
+    fd = evhttp_bound_socket_get_fd(bound);
+  }
+  server->listen_fd_ = fd;
+  if (admin.listen.unix_path.empty()) {
     sockaddr_storage ss{};
     socklen_t len = sizeof ss;
-    if (getsockname(evhttp_bound_socket_get_fd(bound), reinterpret_cast<sockaddr*>(&ss), &len) ==
-        0) {
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) == 0) {
       server->port_ =
           ntohs(ss.ss_family == AF_INET6 ? reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port
                                          : reinterpret_cast<sockaddr_in*>(&ss)->sin_port);

@@ -45,6 +45,10 @@ struct AdminServerOptions {
   // proxy::TlsContext built from an [admin.tls] section). Borrowed: it must
   // outlive the server. nullptr = plain HTTP.
   SSL_CTX* tls = nullptr;
+  // A listening socket handed over by the previous process (binary
+  // upgrade) for [admin].listen: served as is, nothing is bound (a unix
+  // socket file is left in place). Ownership passes to Start(). -1 = bind.
+  int listen_fd = -1;
   size_t hard_body_limit = 1024 * 1024;
   int timeout_seconds = 30;
 };
@@ -74,7 +78,8 @@ class AdminServer {
   // restart (false + *error; the listener keeps its current scheme).
   bool Reconfigure(const config::AdminConfig& admin, std::string* error);
 
-  uint16_t port() const { return port_; }  // 0 for unix sockets
+  uint16_t port() const { return port_; }       // 0 for unix sockets
+  int listen_fd() const { return listen_fd_; }  // borrowed; for a binary upgrade
   AdminApi& api() { return *api_; }
 
  private:
@@ -88,6 +93,7 @@ class AdminServer {
   evhttp* http_ = nullptr;
   config::Address listen_;
   uint16_t port_ = 0;
+  int listen_fd_ = -1;
   AdminServerOptions options_;
   // From [admin.tls]; replaced on SIGHUP (connections keep what their SSL
   // references, see proxy/tls_context.h). Null when plain or options_.tls.

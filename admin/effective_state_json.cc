@@ -82,6 +82,22 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
                 {"operations_total", store.operations_total},
                 {"errors_total", store.errors_total}};
   j["counters_available"] = metrics.room_counters_available;
+  nlohmann::json upstreams = nlohmann::json::array();
+  for (const UpstreamServerMetrics& u : metrics.upstream_servers) {
+    auto text_or_null = [](const std::string& t) {
+      return t.empty() ? nlohmann::json(nullptr) : nlohmann::json(t);
+    };
+    upstreams.push_back({{"server", u.server},
+                         {"address", u.address},
+                         {"health_checked", u.checked},
+                         {"healthy", u.healthy},
+                         {"checks_passed", u.checks_passed},
+                         {"checks_failed", u.checks_failed},
+                         {"last_check", text_or_null(u.last_check)},
+                         {"resolve_failures", u.resolve_failures},
+                         {"resolve_error", text_or_null(u.resolve_error)}});
+  }
+  j["upstreams"] = std::move(upstreams);
 
   nlohmann::json rooms = nlohmann::json::object();
   for (const auto& room : config.rooms) {

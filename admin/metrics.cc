@@ -176,6 +176,25 @@ void RenderProxy(const MetricsSnapshot& m, Writer& w) {
   w.Sample("upstream_pool_connects_total", {}, m.pool_connects_total);
   w.Header("upstream_pool_reused_total", "counter", "Requests sent on a reused pooled connection.");
   w.Sample("upstream_pool_reused_total", {}, m.pool_reused_total);
+  if (!m.upstream_servers.empty()) {
+    w.Header("upstream_server_healthy", "gauge",
+             "1 while an origin server passes its active health checks (or has none), 0 while "
+             "they eject it.");
+    for (const auto& u : m.upstream_servers)
+      w.Sample("upstream_server_healthy", {{"server", u.server}}, u.healthy ? 1 : 0);
+    w.Header("upstream_health_checks_total", "counter", "Active health checks by result.");
+    for (const auto& u : m.upstream_servers) {
+      if (!u.checked) continue;
+      w.Sample("upstream_health_checks_total", {{"server", u.server}, {"result", "pass"}},
+               u.checks_passed);
+      w.Sample("upstream_health_checks_total", {{"server", u.server}, {"result", "fail"}},
+               u.checks_failed);
+    }
+    w.Header("upstream_resolve_failures_total", "counter",
+             "Failed re-resolutions of an origin host name (the last good address is kept).");
+    for (const auto& u : m.upstream_servers)
+      w.Sample("upstream_resolve_failures_total", {{"server", u.server}}, u.resolve_failures);
+  }
 
   w.Header("connections_active", "gauge", "Open client connections.");
   w.SampleSigned("connections_active", {}, m.connections_active);

@@ -44,6 +44,20 @@ struct RoomMetrics {
   double estimated_wait_seconds = 0;
 };
 
+// One origin server as its snapshot's upstream monitor reports it
+// (proxy/upstream_monitor.h through proxy::HealthBoard).
+struct UpstreamServerMetrics {
+  std::string server;    // as configured
+  std::string address;   // resolved now
+  bool checked = false;  // active health checks configured
+  bool healthy = true;
+  uint64_t checks_passed = 0;
+  uint64_t checks_failed = 0;
+  std::string last_check;
+  uint64_t resolve_failures = 0;
+  std::string resolve_error;
+};
+
 struct AdminMetrics {                                // filled by the admin server itself
   std::map<std::string, uint64_t> requests_by_code;  // "200", "401", …
   uint64_t auth_failures_total = 0;
@@ -68,6 +82,8 @@ struct MetricsSnapshot {
   int64_t pool_idle_connections = 0;
   uint64_t pool_connects_total = 0;
   uint64_t pool_reused_total = 0;
+  // Origin servers: addresses, active health (empty before the first report).
+  std::vector<UpstreamServerMetrics> upstream_servers;
   // Client connections.
   int64_t connections_active = 0;
   uint64_t connections_accepted_total = 0;

@@ -33,6 +33,11 @@ RedisStoreOptions RedisStoreOptions::FromConfig(const config::StateConfig& state
   if (state.redis) options.address = *state.redis;
   options.timeout = state.redis_timeout;
   options.resync_interval = state.resync_interval;
+  options.sentinels = state.sentinels;
+  options.master_name = state.master_name;
+  options.sentinel_password = state.sentinel_password;
+  options.wait_replicas = state.wait_replicas;
+  options.wait_timeout = state.wait_timeout;
   return options;
 }
 
@@ -52,15 +57,20 @@ std::unique_ptr<RedisStore> RedisStore::Start(event_base* base, RedisStoreOption
   std::unique_ptr<RedisStore> store(new RedisStore(base, std::move(options)));
   RedisStore* self = store.get();
   store->LoadAtStart();
-  redis::RedisConnection::Options c;
-  c.address = self->options_.address;
-  c.timeout = self->options_.timeout;
-  c.name = "redis " + c.address.text;
   store->commands_ = std::make_unique<redis::RedisConnection>(
-      base, c, [self](bool up, const std::string& error) { self->OnCommandsStatus(up, error); });
-  c.name = "redis " + c.address.text + " (subscriber)";
+      base, self->ConnectionOptions(""),
+      [self](bool up, const std::string& error) { self->OnCommandsStatus(up, error); });
   store->subscriber_ = std::make_unique<redis::RedisConnection>(
-      base, c, [self](bool up, const std::string& error) { self->OnSubscriberStatus(up, error); });
+      base, self->ConnectionOptions(" (subscriber)"),
+      [self](bool up, const std::string& error) { self->OnSubscriberStatus(up, error); });
+  if (!self->options_.sentinels.empty()) {
+    store->watcher_ = std::make_unique<redis::SentinelWatcher>(
+        base,
+        redis::SentinelOptions{self->options_.sentinels, self->options_.master_name,
+                               self->options_.timeout, self->options_.sentinel_password},
+        [self](const config::Address& primary) { self->OnSwitchMaster(primary); });
+    store->watcher_->Start();
+  }
   store->retry_timer_ = evtimer_new(base, &RedisStore::OnRetryTimer, self);
   store->resync_timer_ = event_new(base, -1, EV_PERSIST, &RedisStore::OnResyncTimer, self);
   timeval tv = ToTimeval(store->options_.resync_interval);
@@ -70,8 +80,36 @@ std::unique_ptr<RedisStore> RedisStore::Start(event_base* base, RedisStoreOption
   return store;
 }
 
+redis::RedisConnection::Options RedisStore::ConnectionOptions(const std::string& role) const {
+  redis::RedisConnection::Options c;
+  c.address = options_.address;
+  c.timeout = options_.timeout;
+  c.sentinels = options_.sentinels;
+  c.master_name = options_.master_name;
+  c.sentinel_password = options_.sentinel_password;
+  c.name = ServerText() + role;
+  return c;
+}
+
+std::string RedisStore::ServerText() const {
+  if (options_.sentinels.empty()) return "redis " + options_.address.text;
+  return "redis primary of \"" + options_.master_name + "\"";
+}
+
+// Sentinel promoted another server: connections still open on the old one
+// (alive but demoted, or partitioned away) are dropped and reconnect through
+// the sentinels, which now name the new primary.
+void RedisStore::OnSwitchMaster(const config::Address& primary) {
+  Warn("Sentinel announced a new primary for \"" + options_.master_name + "\": " + primary.text +
+       "; reconnecting");
+  for (redis::RedisConnection* c : {commands_.get(), subscriber_.get()}) {
+    if (c->current_address().text != primary.text) c->Drop("+switch-master to " + primary.text);
+  }
+}
+
 RedisStore::~RedisStore() {
   // Connections first: their pending callbacks (which point here) are dropped.
+  watcher_.reset();
   commands_.reset();
   subscriber_.reset();
   if (resync_timer_ != nullptr) event_free(resync_timer_);
@@ -94,7 +132,17 @@ common::TimePoint RedisStore::Now() const { return Time().WallNow(); }
 // process then starts with the shared switches already in force.
 void RedisStore::LoadAtStart() {
   timeval tv = ToTimeval(options_.timeout);
-  const config::Address& a = options_.address;
+  config::Address a = options_.address;
+  if (!options_.sentinels.empty()) {
+    std::string error;
+    if (!redis::ResolvePrimaryBlocking({options_.sentinels, options_.master_name, options_.timeout,
+                                        options_.sentinel_password},
+                                       &a, &error)) {
+      ++operations_;
+      Failed(ServerText() + ": start-up read: no primary from the sentinels: " + error);
+      return;
+    }
+  }
   redisContext* c = a.unix_path.empty() ? redisConnectWithTimeout(a.host.c_str(), a.port, tv)
                                         : redisConnectUnixWithTimeout(a.unix_path.c_str(), tv);
   ++operations_;
@@ -263,7 +311,9 @@ void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op,
   state::RuntimeState next = state::ApplyChange(*base, op->change, op->actor, now, &changed);
   if (!changed) {
     out.status = ApplyStatus::kUnchanged;
-    return FinishApply(op, std::move(out));
+    // Waited for too: a change repeated after a "not confirmed" answer is
+    // acknowledged only once a replica has it.
+    return WaitThenFinish(op, std::move(out), /*notify=*/false);
   }
   std::string text = Dump(ToJson(next));
   std::string audit = Dump(ChangeAuditJson(op->change, op->actor, now, *base, next));
@@ -290,7 +340,7 @@ void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op,
           auto after = Adopt(text, /*notify=*/false);
           out.status = ApplyStatus::kApplied;
           out.after = after ? after : base;
-          return FinishApply(op, std::move(out), /*notify=*/after != nullptr);
+          return WaitThenFinish(op, std::move(out), /*notify=*/after != nullptr);
         }
         uint64_t current = static_cast<uint64_t>(r.elements[1].integer);
         if (op->expected) {
@@ -312,6 +362,40 @@ void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op,
         timeval tv = ToTimeval(std::chrono::milliseconds(pause_ms(random_)));
         evtimer_add(retry_timer_, &tv);
       });
+}
+
+void RedisStore::WaitThenFinish(const std::shared_ptr<ApplyOp>& op, ApplyResult out, bool notify) {
+  if (options_.wait_replicas <= 0) return FinishApply(op, std::move(out), notify);
+  int wanted = options_.wait_replicas;
+  auto wait_ms = options_.wait_timeout;
+  // WAIT blocks on the server for up to wait_timeout: the command's own
+  // timer allows that plus the usual round trip.
+  commands_->Command(
+      {"WAIT", std::to_string(wanted), std::to_string(wait_ms.count())},
+      [this, op, out = std::move(out), notify, wanted, wait_ms](redis::RedisResult result) mutable {
+        Record(result);
+        long long acked = result.ok && result.reply.type == redis::RedisReply::Type::kInteger
+                              ? result.reply.integer
+                              : -1;
+        if (acked >= wanted) return FinishApply(op, std::move(out), notify);
+        if (acked >= 0) ++errors_;  // a WAIT that failed is counted by Record()
+        std::string what = out.status == ApplyStatus::kApplied ? "written to the Redis primary"
+                                                               : "already on the Redis primary";
+        std::string why = acked < 0 ? "WAIT failed: " + result.error
+                                    : "WAIT " + std::to_string(wanted) + " " +
+                                          std::to_string(wait_ms.count()) + " answered " +
+                                          std::to_string(acked);
+        ApplyResult failed;
+        failed.status = ApplyStatus::kUnavailable;
+        failed.before = out.before;
+        failed.after = out.after;  // in force on the primary all the same
+        failed.error = "not durable: the change is " + what + " but no replica confirmed it (" +
+                       why + "); a failover now could lose it. Check the replicas, then " +
+                       "repeat the change (a repeat is confirmed the same way)";
+        Warn(failed.error);
+        FinishApply(op, std::move(failed), notify);
+      },
+      wait_ms + options_.timeout);
 }
 
 void RedisStore::FinishApply(const std::shared_ptr<ApplyOp>& op, ApplyResult result, bool notify) {
@@ -354,46 +438,6 @@ void RedisStore::Succeeded() {
 
 void RedisStore::Warn(const std::string& message) {
   if (options_.warn) options_.warn("state.redis", message);
-}
-
-bool RedisStore::ReadSharedAudit(size_t limit, AuditCallback done) {
-  if (!commands_ || !commands_->connected()) {
-    done(false, {},
-         "shared audit unavailable: " +
-             (last_error_.empty() ? std::string("not connected to Redis") : last_error_));
-    return true;
-  }
-  commands_->Command(
-      {"XREVRANGE", audit_key_, "+", "-", "COUNT", std::to_string(limit)},
-      [this, done = std::move(done)](redis::RedisResult result) {
-        Record(result);
-        if (!result.ok) return done(false, {}, "shared audit unavailable: " + result.error);
-        if (result.reply.type != redis::RedisReply::Type::kArray) {
-          return done(false, {}, "shared audit unavailable: unexpected reply to XREVRANGE");
-        }
-        // Newest first from Redis; the API lists oldest first, like the
-        // local log. An entry that is not JSON is skipped, never served.
-        std::vector<nlohmann::json> records;
-        const auto& entries = result.reply.elements;
-        for (auto it = entries.rbegin(); it != entries.rend(); ++it) {
-          if (it->elements.size() != 2) continue;
-          const auto& fields = it->elements[1].elements;
-          for (size_t i = 0; i + 1 < fields.size(); i += 2) {
-            if (fields[i].str != "entry") continue;
-            nlohmann::json j = nlohmann::json::parse(fields[i + 1].str, nullptr, false);
-            if (j.is_object()) records.push_back(std::move(j));
-          }
-        }
-        done(true, std::move(records), "");
-      });
-  return true;
-}
-
-void RedisStore::AppendSharedAudit(const nlohmann::json& entry) {
-  if (!commands_ || !commands_->connected()) return;  // the local log has it
-  commands_->Command({"XADD", audit_key_, "MAXLEN", "~", std::to_string(options_.audit_max_entries),
-                      "*", "entry", Dump(entry)},
-                     [this](redis::RedisResult result) { Record(result); });
 }
 
 StoreHealth RedisStore::Health() const {

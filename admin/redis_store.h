@@ -16,6 +16,16 @@
 // * Start() reads the state once, synchronously and bounded by the timeout,
 //   so a process starts with the shared switches in force; when Redis cannot
 //   be reached it starts with an empty state, unhealthy, and keeps trying.
+// * With Redis Sentinel (options.sentinels), both connections find the
+//   primary through the sentinels before every connection attempt, and a
+//   redis::SentinelWatcher drops them the moment Sentinel announces
+//   +switch-master, so they follow a failover without a restart; the
+//   start-up read asks the sentinels too.
+// * With wait_replicas > 0, an applied (or unchanged) change is
+//   acknowledged only after `WAIT wait_replicas wait_timeout` confirms it
+//   reached that many replicas; otherwise Apply() answers kUnavailable with
+//   a "not confirmed by a replica" error, although the change is in force on
+//   the primary (docs/state.md "Redis Sentinel").
 // * When Redis fails, the last known state stays in force, Apply() answers
 //   kUnavailable, Health() says why; warnings are rate-limited (one at the
 //   transition, then at most one per 10 s). When Redis comes back empty
@@ -47,6 +57,7 @@
 #include "config/config.h"
 #include "redis/redis_connection.h"
 #include "redis/script_runner.h"
+#include "redis/sentinel_resolver.h"
 
 namespace tidegate::admin {
 
@@ -58,6 +69,12 @@ struct RedisStoreOptions {
   int audit_max_entries = 10000;             // XADD MAXLEN ~
   const common::TimeSource* time = nullptr;  // not owned; null = common::SystemTime()
   std::function<void(std::string_view key, std::string_view msg)> warn;  // optional
+  // Redis Sentinel: when non-empty, `address` is unused (docs/state.md).
+  std::vector<config::Address> sentinels;
+  std::string master_name;
+  std::string sentinel_password;  // AUTH on the sentinels ("" = none)
+  int wait_replicas = 0;          // 0 = changes are not WAITed for
+  std::chrono::milliseconds wait_timeout{500};
 
   static RedisStoreOptions FromConfig(const config::StateConfig& state);
 };
@@ -96,6 +113,12 @@ class RedisStore : public StateStore {
   std::shared_ptr<const state::RuntimeState> Adopt(const std::string& text, bool notify);
   void ApplyRead(std::shared_ptr<ApplyOp> op);
   void ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const state::RuntimeState> base);
+  // WAIT for the replicas, then FinishApply(`out`) — or kUnavailable when
+  // fewer than wait_replicas confirmed.
+  void WaitThenFinish(const std::shared_ptr<ApplyOp>& op, ApplyResult out, bool notify);
+  void OnSwitchMaster(const config::Address& primary);
+  redis::RedisConnection::Options ConnectionOptions(const std::string& role) const;
+  std::string ServerText() const;
   void StartNextApply();
   void FinishApply(const std::shared_ptr<ApplyOp>& op, ApplyResult result, bool notify = false);
   void Record(const redis::RedisResult& result);
@@ -117,6 +140,7 @@ class RedisStore : public StateStore {
   StateCallback on_change_;
   std::unique_ptr<redis::RedisConnection> commands_;
   std::unique_ptr<redis::RedisConnection> subscriber_;
+  std::unique_ptr<redis::SentinelWatcher> watcher_;  // with sentinels only
   event* resync_timer_ = nullptr;
   std::deque<std::shared_ptr<ApplyOp>> queue_;  // changes waiting for the one in flight
   bool apply_in_flight_ = false;

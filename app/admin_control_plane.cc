@@ -27,6 +27,14 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
             m->config_reloads_total = host_->ConfigReloads();
             m->config_reload_failures_total = host_->ConfigReloadFailures();
             if (rooms_ != nullptr && current_config_ != nullptr) FillRoomMetrics(m);
+            if (health_ != nullptr) {
+              for (proxy::UpstreamReport& u : health_->Upstreams()) {
+                m->upstream_servers.push_back(admin::UpstreamServerMetrics{
+                    std::move(u.server), std::move(u.address), u.checked, u.healthy,
+                    u.checks_passed, u.checks_failed, std::move(u.last_check), u.resolve_failures,
+                    std::move(u.resolve_error)});
+              }
+            }
             if (maintenance_stats_ != nullptr) {
               // Requests stopped by the gate, by feature (shadowed and
               // bypassed requests are not hits: they reached the origin).
@@ -83,6 +91,9 @@ bool AdminControlPlane::Start(event_base* control_base,
       admin.audit_log.empty() ? admin::DefaultAuditLogPath(*config) : admin.audit_log;
   admin::AdminServerOptions options;
   options.api.metrics_open_on_loopback = admin.metrics_open_on_loopback;
+  // Binary upgrade: the previous process's admin socket, when it had one
+  // for the same address (connections queued on it are kept).
+  options.listen_fd = host.TakeInheritedSocket(proxy::AdminListenKey(admin.listen.text));
   runtime_ = admin::AdminRuntime::Start(
       control_base, config, audit_path, &metrics_,
       [this](std::string_view key, std::string_view message) { Warn(key, message); }, error,
@@ -139,6 +150,21 @@ void AdminControlPlane::Stop() {
   if (health_ != nullptr) health_->Clear(kStorePart);
   runtime_.reset();
   host_ = nullptr;
+}
+
+std::vector<proxy::ListenSocket> AdminControlPlane::ListenSockets() const {
+  if (!runtime_ || runtime_->server().listen_fd() < 0) return {};
+  return {proxy::ListenSocket{proxy::AdminListenKey(started_config_->admin.listen.text),
+                              runtime_->server().listen_fd()}};
+}
+
+void AdminControlPlane::BeforeHandover() {
+  // Hook for the local state file (issue 16, [state].path): the new process
+  // reads that file at its start, so the store must write it out here,
+  // synchronously, before the new binary is started. Until the state file
+  // exists, operator overrides and room counters of the local backend are
+  // not carried over (docs/operations.md, "Binary upgrade").
+  // TODO(state-file): runtime_->store().Flush() once the local store persists.
 }
 
 void AdminControlPlane::PostStoreHealth() {

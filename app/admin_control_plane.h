@@ -45,6 +45,8 @@ class AdminControlPlane : public proxy::ControlPlane {
              const proxy::ControlPlaneHost& host, std::string* error) override;
   void Reconfigure(std::shared_ptr<const config::Config> config) override;
   void Stop() override;
+  std::vector<proxy::ListenSocket> ListenSockets() const override;
+  void BeforeHandover() override;
 
  private:
   void Warn(std::string_view key, std::string_view message) const;

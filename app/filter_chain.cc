@@ -55,7 +55,6 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   health.workers = workers;
   health.version = TIDEGATE_VERSION;
   health.started = started_;
-  health.config_files = config.source_files;
   health.health = health_;
   router->Add("/.tidegate/health", proxy::PathCase::kIgnore,
               std::make_shared<proxy::HealthRouteFactory>(std::move(health)));

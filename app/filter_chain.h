@@ -27,6 +27,7 @@ class TidegateFilterChain : public proxy::FilterChainBuilder {
                       proxy::HealthBoard* health, const common::TimeSource& time);
   bool Build(const config::Config& config, int workers, proxy::FilterChain* chain,
              std::string* error) const override;
+  proxy::HealthBoard* health_board() const override { return health_; }
   // The waiting rooms' live state: kept across reloads (owned here because
   // this object outlives every snapshot). For /metrics and GET /v1/state.
   queue::RoomRegistry& rooms() const { return *rooms_; }

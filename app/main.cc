@@ -9,13 +9,16 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
 
 #include "app/admin_control_plane.h"
+#include "app/binary_upgrade.h"
 #include "app/filter_chain.h"
+#include "app/pid_file.h"
 #include "common/time_source.h"
 #include "config/loader.h"
 #include "ctl/ctl.h"
@@ -24,15 +27,17 @@
 namespace {
 
 constexpr char kUsage[] =
-    "usage: tidegate -c PATH [--check]\n"
+    "usage: tidegate -c PATH [--check] [--pid-file FILE]\n"
     "       tidegate --version\n"
     "       tidegate ctl [--admin URL] [--token-file F] <command> ...\n"
     "\n"
     "  -c, --config PATH  a .toml file, or a directory of *.toml files merged in lexical order\n"
     "  --check            validate the configuration, print every error, exit 0 or 1\n"
+    "  --pid-file FILE    write the pid of the serving process there (kept current by SIGUSR2)\n"
     "  --version          print the version and exit\n"
     "\n"
-    "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT drain and exit.\n";
+    "Signals: SIGHUP reloads the configuration, SIGTERM/SIGINT drain and exit,\n"
+    "SIGUSR2 starts the binary again and hands it the listening sockets (binary upgrade).\n";
 
 int UsageError(const std::string& message) {
   fprintf(stderr, "tidegate: %s\n\n%s", message.c_str(), kUsage);
@@ -74,6 +79,7 @@ int main(int argc, char** argv) {
   TuneAllocator();
   std::string config_path;
   bool check = false;
+  std::string pid_file;
   bool version = false;
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& arg = args[i];
@@ -81,6 +87,9 @@ int main(int argc, char** argv) {
       if (i + 1 >= args.size()) return UsageError(arg + " needs a PATH");
       if (!config_path.empty()) return UsageError("-c given twice");
       config_path = args[++i];
+    } else if (arg == "--pid-file") {
+      if (i + 1 >= args.size()) return UsageError(arg + " needs a FILE");
+      pid_file = args[++i];
     } else if (arg == "--check") {
       check = true;
     } else if (arg == "--version" || arg == "-v") {
@@ -132,8 +141,19 @@ int main(int argc, char** argv) {
   tidegate::app::AdminControlPlane admin(&runtime_state, &health, &filters.rooms(),
                                          &filters.banner_stats(),
                                          &filters.maintenance_stats());  // outlives the server
+  // SIGUSR2 (docs/operations.md, "Binary upgrade"); a process started by
+  // one first takes the listening sockets its predecessor hands over.
+  tidegate::app::BinaryUpgrade upgrade(std::vector<std::string>(argv, argv + argc));
+  std::string upgrade_error;
+  if (!upgrade.ReceiveFromPrevious(&upgrade_error)) {
+    fprintf(stderr, "tidegate: %s\n", upgrade_error.c_str());
+    return 1;
+  }
+  upgrade.set_pid_file(pid_file);
   tidegate::proxy::Server server(source, filters, &admin);
+  server.SetUpgradeAgent(&upgrade);
   int status = server.Run(config);
+  if (!pid_file.empty()) tidegate::app::RemovePidFileIfOwn(pid_file, getpid());
   // The rooms' Redis connections live on the workers' event loops: close
   // them now that the workers are joined, before ~Server frees the loops.
   filters.rooms().CloseConnections();

@@ -25,7 +25,8 @@ using Duration = std::chrono::milliseconds;
 
 // "127.0.0.1:8080", "[::1]:8080", or "unix:/path" (admin and redis only).
 struct Address {
-  std::string host;  // IP literal (LoadConfig refuses names: no DNS lookups); empty for unix
+  std::string
+      host;  // IP literal, or a host name where allowed ([upstream].servers); empty for unix
   uint16_t port = 0;
   std::string unix_path;  // set for "unix:/path"
   std::string text;       // as written, for logs and errors
@@ -68,15 +69,33 @@ struct ServerConfig {
   std::vector<std::string> trusted_headers;
 };
 
+// [upstream.health]: active health checks, off while `path` is empty.
+struct UpstreamHealthConfig {
+  std::string path;          // "GET path" to every server; 2xx/3xx = pass
+  Duration interval{5'000};  // between two checks of one server
+  Duration timeout{2'000};   // connect + answer head
+  uint32_t rise = 2;         // passes in a row that bring a failed server back
+  uint32_t fall = 3;         // failures in a row that take a server out
+};
+
 struct UpstreamConfig {
-  std::vector<Address> servers;        // the shop; round-robin
-  Duration connect_timeout{3'000};     // → 504 when it fires
-  Duration response_timeout{30'000};   // request sent → response headers complete; → 504
-  Duration read_timeout{60'000};       // no byte from the origin for this long mid-body → close
-  uint32_t keepalive = 32;             // idle pooled connections per worker per server
+  std::vector<Address> servers;  // the shop; round-robin
+  // "file:line:col upstream.servers[i]" of each server, for errors found
+  // after loading (a host name that does not resolve).
+  std::vector<std::string> server_where;
+  Duration connect_timeout{3'000};    // → 504 when it fires
+  Duration response_timeout{30'000};  // request sent → response headers complete; → 504
+  Duration read_timeout{60'000};      // no byte from the origin for this long mid-body → close
+  // Idle pool per worker and server: up to the peak of connections in use in
+  // the last 10-20 s (proxy/upstream_demand.h), at most keepalive_max, and
+  // always `keepalive` (0 = no pooling at all).
+  uint32_t keepalive = 32;
+  uint32_t keepalive_max = 1024;
   Duration keepalive_timeout{60'000};  // an idle pooled connection older than this is closed
   uint32_t max_fails = 3;              // consecutive failures before a server is ejected
   Duration fail_timeout{10'000};       // ejection period, then the server is tried again
+  Duration resolve_interval{30'000};   // host names in `servers` are re-resolved this often
+  UpstreamHealthConfig health;         // [upstream.health]: active checks
 };
 
 enum class StateBackend { kLocal, kRedis };
@@ -94,6 +113,13 @@ struct StateConfig {
   StoreFailureMode on_failure = StoreFailureMode::kLocal;
   Duration redis_timeout{250};      // per command
   Duration resync_interval{1'000};  // full state re-read, heals lost pub/sub messages
+  // Redis Sentinel (docs/state.md): when `sentinels` is set, the primary of
+  // `master_name` is found through them instead of `redis`.
+  std::vector<Address> sentinels;  // IP literal + port
+  std::string master_name;         // required with sentinels
+  std::string sentinel_password;   // from sentinel_password_file; "" = no AUTH
+  int wait_replicas = 0;           // WAIT after operator changes; default 1 with sentinels
+  Duration wait_timeout{500};
 };
 
 enum class AdminRole { kViewer, kOperator };

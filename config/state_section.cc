@@ -1,18 +1,70 @@
 // [state]: where room counters and operator switches live.
 #include "config/address_list.h"
+#include "config/file_checks.h"
 #include "config/sections.h"
 
 namespace tidegate::config {
+namespace {
+
+// sentinel_password_file: the sentinels' `requirepass`, sent with AUTH.
+void ReadSentinelPassword(TableReader& state, bool has_sentinels, StateConfig* out) {
+  std::string path;
+  if (!state.ReadString("sentinel_password_file", &path)) return;
+  const toml::node& node = *state.table()->get("sentinel_password_file");
+  if (!has_sentinels)
+    return state.Error(node, "sentinel_password_file", "is used only with sentinels");
+  path = ResolvePath(FolderOf(node), path);
+  std::string error;
+  std::optional<std::string> secret = ReadWholeFile(path, &error);
+  if (!secret) return state.Error(node, "sentinel_password_file", error);
+  while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) secret->pop_back();
+  if (secret->empty()) {
+    return state.Error(node, "sentinel_password_file", "\"" + path + "\" is empty");
+  }
+  out->sentinel_password = std::move(*secret);
+}
+
+// sentinels, master_name, wait_replicas, wait_timeout (docs/state.md).
+void ReadSentinelKeys(TableReader& state, Diagnostics* diagnostics, bool has_sentinels,
+                      StateConfig* out) {
+  const toml::node* name = state.Take("master_name");
+  if (has_sentinels) {
+    ReadAddressList(state, "sentinels", {.allow_unix = false, .allow_port_zero = false},
+                    diagnostics, &out->sentinels);
+    const toml::array* list = state.table()->get("sentinels")->as_array();
+    if (list != nullptr && list->empty()) {
+      state.Error(*list, "sentinels", "needs at least one \"IP:port\" address");
+    }
+    if (name == nullptr) {
+      state.TableError("master_name", "is required with sentinels");
+    } else if (state.ReadString("master_name", &out->master_name) &&
+               (out->master_name.empty() ||
+                out->master_name.find_first_of(" \t\r\n") != std::string::npos)) {
+      state.Error(*name, "master_name", "must be a Sentinel master name (no spaces)");
+    }
+  } else if (name != nullptr) {
+    state.Error(*name, "master_name", "is used only with sentinels");
+  }
+  ReadSentinelPassword(state, has_sentinels, out);
+  out->wait_replicas = has_sentinels ? 1 : 0;
+  state.ReadInt("wait_replicas", 0, 16, &out->wait_replicas);
+  state.ReadDuration("wait_timeout", Duration(1), Duration(60'000), &out->wait_timeout);
+}
+
+}  // namespace
 
 void ReadStateSection(const toml::table* table, Diagnostics* diagnostics, StateConfig* out) {
   TableReader state(table, "state", diagnostics);
   state.ReadEnum<StateBackend>(
       "backend", {{"local", StateBackend::kLocal}, {"redis", StateBackend::kRedis}}, &out->backend);
+  bool has_sentinels = state.Take("sentinels") != nullptr;
   if (state.Take("redis") != nullptr) {
     out->redis = ReadAddress(state, "redis", {.allow_unix = true, .allow_port_zero = false});
-  } else if (out->backend == StateBackend::kRedis) {
-    state.TableError("redis", "is required when backend = \"redis\"");
+    if (has_sentinels) state.TableError("redis", "and sentinels exclude each other: set one");
+  } else if (out->backend == StateBackend::kRedis && !has_sentinels) {
+    state.TableError("redis", "(or sentinels) is required when backend = \"redis\"");
   }
+  ReadSentinelKeys(state, diagnostics, has_sentinels, out);
   state.ReadEnum<StoreFailureMode>("on_failure",
                                    {{"local", StoreFailureMode::kLocal},
                                     {"open", StoreFailureMode::kOpen},

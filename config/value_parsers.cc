@@ -94,6 +94,32 @@ std::optional<uint64_t> ParseSize(std::string_view text, std::string* error) {
   return *number * multiplier;
 }
 
+namespace {
+
+// RFC 1123 host name: dot-separated labels of [A-Za-z0-9-], 1..63 bytes each,
+// not starting or ending with '-', 253 bytes at most; not all digits and dots
+// (that is a malformed IPv4 literal, reported as such).
+bool IsHostName(std::string_view host) {
+  if (host.empty() || host.size() > 253) return false;
+  bool all_numeric = true;
+  size_t label = 0;
+  for (size_t i = 0; i <= host.size(); ++i) {
+    if (i == host.size() || host[i] == '.') {
+      if (label == 0 || label > 63 || host[i - 1] == '-') return false;
+      label = 0;
+      continue;
+    }
+    char c = host[i];
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-') return false;
+    if (c == '-' && label == 0) return false;
+    if (!std::isdigit(static_cast<unsigned char>(c))) all_numeric = false;
+    ++label;
+  }
+  return !all_numeric;
+}
+
+}  // namespace
+
 std::optional<Address> ParseAddress(std::string_view text, const AddressRules& rules,
                                     std::string* error) {
   Address address;
@@ -147,11 +173,15 @@ std::optional<Address> ParseAddress(std::string_view text, const AddressRules& r
       return std::nullopt;
     }
     in_addr v4;
-    if (!inet_pton(AF_INET, std::string(host).c_str(), &v4)) {
+    if (rules.allow_host_names && IsHostName(host)) {
+      // A DNS name (checked for shape only; resolved later, by proxy/).
+    } else if (!inet_pton(AF_INET, std::string(host).c_str(), &v4)) {
       std::string message(1, '"');  // built locally: GCC 12 warns falsely (-Wrestrict) otherwise
-      message.append(host).append(
-          "\" is not an IP address; host names are not resolved, write an IP literal such as "
-          "127.0.0.1");
+      message.append(host).append(rules.allow_host_names
+                                      ? "\" is neither an IP address nor a host name"
+                                      : "\" is not an IP address; host names are accepted only "
+                                        "in [upstream].servers, write an IP literal such as "
+                                        "127.0.0.1");
       *error = std::move(message);
       return std::nullopt;
     }

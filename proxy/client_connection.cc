@@ -179,9 +179,16 @@ void ClientConnection::OnSocketReadable() {
   UpdateReadInterest();
 }
 
-void ClientConnection::OnDrain() {
+void ClientConnection::OnDrain(std::chrono::milliseconds idle_grace) {
   draining_ = true;
-  if ((between_requests() || discarding_) && !stream_.active()) CloseAfterFlush();
+  // A body being discarded (an answered request) ends within
+  // Stream::kDiscardTimeout; draining_ then closes the connection.
+  if (!between_requests() || stream_.active()) return;
+  if (idle_grace.count() > 0) {
+    ArmTimer(idle_grace);  // the idle/new-connection timeout closes it
+  } else {
+    CloseAfterFlush();
+  }
 }
 
 void ClientConnection::ArmTimer(std::chrono::milliseconds timeout) {

@@ -51,8 +51,10 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   ~ClientConnection() override;
 
   void Start();
-  // Drain: close now when idle, else after the current exchange.
-  void OnDrain();
+  // Drain: no request after the current one (answered with `Connection:
+  // close`). Between requests: close now when `idle_grace` is zero, else
+  // leave the client `idle_grace` to send one last request, then close.
+  void OnDrain(std::chrono::milliseconds idle_grace);
 
   // ---- used by Stream ----
   // The response bytes; using it schedules a flush after the current callback.

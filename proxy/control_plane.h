@@ -17,6 +17,7 @@
 
 #include "config/config.h"
 #include "proxy/error_log.h"
+#include "proxy/listen_handover.h"
 #include "proxy/worker_stats.h"
 
 namespace tidegate::proxy {
@@ -33,6 +34,10 @@ class ControlPlaneHost {
   virtual uint64_t ConfigReloadFailures() const = 0;
   // The process's error log (thread-safe, shared).
   virtual ErrorLog& error_log() const = 0;
+  // Binary upgrade: the listening socket the previous process handed over
+  // under `key` (proxy/listen_handover.h, e.g. AdminListenKey(...)), whose
+  // ownership passes to the caller; -1 when there is none (bind as usual).
+  virtual int TakeInheritedSocket(const std::string& /*key*/) const { return -1; }
 };
 
 class ControlPlane {
@@ -53,6 +58,15 @@ class ControlPlane {
   // At drain start (stop serving: close listeners) and again before the
   // control base is freed. Idempotent; nothing of the base is used afterwards.
   virtual void Stop() = 0;
+
+  // Binary upgrade (SIGUSR2), while started: the sockets this control plane
+  // listens on, with their keys (fds borrowed), handed to the new process.
+  virtual std::vector<ListenSocket> ListenSockets() const { return {}; }
+
+  // Binary upgrade, before the new process starts: write out what the new
+  // process must read at its start (e.g. the local state file). Nothing to
+  // do by default.
+  virtual void BeforeHandover() {}
 };
 
 }  // namespace tidegate::proxy

@@ -45,8 +45,7 @@ std::string HealthRouteFactory::HealthJson(std::chrono::steady_clock::time_point
                          {"degraded", std::move(degraded)},
                          {"version", config_.version},
                          {"workers", config_.workers},
-                         {"uptime_seconds", uptime},
-                         {"config_files", config_.config_files}};
+                         {"uptime_seconds", uptime}};
   std::string out = body.dump();
   out.push_back('\n');
   return out;

@@ -1,15 +1,17 @@
 // /.tidegate/health: the proxy's own health page, one route of the built-in
 // router (proxy/builtin_router.h, registered in app/filter_chain.cc).
 //
-// Contract: 200 JSON {status, degraded, version, workers, uptime_seconds,
-// config_files}; status is "ok", or "degraded" while a part listed in
+// Contract: 200 JSON {status, degraded, version, workers, uptime_seconds};
+// status is "ok", or "degraded" while a part listed in
 // `degraded` ([{part, detail}], from the HealthBoard) runs in its configured
 // failure mode — still 200: the instance is alive and serving; HEAD gets
 // the head only (the core drops the body). Answered by Answerer::kBuiltin,
 // with Cache-Control: no-store. The answer does not depend on the origin,
-// so it works when the origin is down. The factory is immutable and shared
-// by all workers; its filter answers every request it is given (the router
-// gives it only /.tidegate/health).
+// so it works when the origin is down. The route is public: it names no
+// file, path or address of the host (operators read those in GET
+// /v1/state). The factory is immutable and shared by all workers; its
+// filter answers every request it is given (the router gives it only
+// /.tidegate/health).
 #pragma once
 
 #include <chrono>
@@ -26,7 +28,6 @@ struct HealthRouteConfig {
   int workers = 1;
   std::string version;
   std::chrono::steady_clock::time_point started;
-  std::vector<std::string> config_files;
   const HealthBoard* health = nullptr;  // null: never degraded; must outlive the factory
 };
 

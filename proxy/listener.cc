@@ -35,11 +35,34 @@ std::unique_ptr<Listener> Listener::Create(Worker& worker, const config::Address
     *error = "cannot listen on " + address.text + ": " + strerror(errno);
     return nullptr;
   }
-  evconnlistener_set_error_cb(listener->listener_.get(), &Listener::OnError);
-  listener->backoff_timer_.reset(
-      evtimer_new(worker.base(), &Listener::OnBackoffEnd, listener.get()));
+  listener->Finish();
   return listener;
 }
+
+std::unique_ptr<Listener> Listener::Adopt(Worker& worker, const config::Address& address, bool tls,
+                                          int fd, std::string* error) {
+  std::unique_ptr<Listener> listener(new Listener(worker, address.text, tls));
+  // The handed-over socket already listens (backlog 0: no listen() call)
+  // and keeps its queue; O_NONBLOCK is set again in case the sender had not.
+  evutil_make_socket_nonblocking(fd);
+  listener->listener_.reset(evconnlistener_new(worker.base(), &Listener::OnAccept, listener.get(),
+                                               LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                               /*backlog=*/0, fd));
+  if (!listener->listener_) {
+    *error = "cannot adopt the listening socket of " + address.text + ": " + strerror(errno);
+    close(fd);
+    return nullptr;
+  }
+  listener->Finish();
+  return listener;
+}
+
+void Listener::Finish() {
+  evconnlistener_set_error_cb(listener_.get(), &Listener::OnError);
+  backoff_timer_.reset(evtimer_new(worker_.base(), &Listener::OnBackoffEnd, this));
+}
+
+int Listener::fd() const { return evconnlistener_get_fd(listener_.get()); }
 
 void Listener::SetAccepting(bool accepting) {
   wanted_ = accepting;

@@ -2,8 +2,9 @@
 // own socket on every configured address; the kernel spreads connections).
 //
 // Contract: created on the control thread before the worker thread starts,
-// then used on the worker thread only. Accept errors such as EMFILE/ENFILE
-// never spin: the listener pauses for kAcceptBackoff, then tries again.
+// then used on the worker thread only (fd() and key() are fixed at creation
+// and may be read by the control thread until the worker drains). Accept errors such as
+// EMFILE/ENFILE never spin: the listener pauses for kAcceptBackoff, then tries again.
 #pragma once
 
 #include <sys/socket.h>
@@ -27,12 +28,18 @@ class Listener {
   // nullptr + *error on failure.
   static std::unique_ptr<Listener> Create(Worker& worker, const config::Address& address, bool tls,
                                           std::string* error);
+  // Serves an already listening socket handed over by the previous process
+  // (binary upgrade, proxy/listen_handover.h); takes ownership of `fd`
+  // (closed on failure too). nullptr + *error on failure.
+  static std::unique_ptr<Listener> Adopt(Worker& worker, const config::Address& address, bool tls,
+                                         int fd, std::string* error);
   ~Listener();
 
   // Worker thread: the worker's connection limit switches accepting on/off.
   void SetAccepting(bool accepting);
   const std::string& address_text() const { return address_text_; }
   bool tls() const { return tls_; }
+  int fd() const;
 
  private:
   Listener(Worker& worker, std::string address_text, bool tls);
@@ -40,6 +47,7 @@ class Listener {
   static void OnError(evconnlistener*, void* arg);
   static void OnBackoffEnd(evutil_socket_t, short, void* arg);
   void Apply();
+  void Finish();  // error callback and backoff timer
 
   Worker& worker_;
   std::string address_text_;

@@ -2,6 +2,7 @@
 
 #include <signal.h>
 #include <stdio.h>
+#include <unistd.h>
 
 #include "common/timeval.h"
 #include "proxy/listener.h"
@@ -26,7 +27,8 @@ Server::Server(ConfigSource& source, const FilterChainBuilder& filters, ControlP
     : source_(source), filters_(filters), control_plane_(control_plane) {}
 
 Server::~Server() {
-  StopControlPlane();  // before base_ is freed
+  StopControlPlane();                            // before base_ is freed
+  if (upgrade_ != nullptr) upgrade_->Abandon();  // its events live on base_
   StopWorkers();
   workers_.clear();
   signal_events_.clear();
@@ -69,13 +71,98 @@ bool Server::Prepare(const std::shared_ptr<const config::Config>& config,
     fprintf(stderr, "tidegate: server.listen: no listen address configured\n");
     return false;
   }
-  for (const config::Address& address : *addresses) {
+  const size_t plain = server.listen.size();
+  for (size_t i = 0; i < addresses->size(); ++i) {
+    const config::Address& address = (*addresses)[i];
+    // A socket handed over by the previous process is in use by design.
+    if (upgrade_ != nullptr && upgrade_->inherited().Has(ShopListenKey(i >= plain, address.text)))
+      continue;
     if (!ProbeAddressFree(address, &error)) {
       fprintf(stderr, "tidegate: %s\n", error.c_str());
       return false;
     }
   }
   return true;
+}
+
+bool Server::StartWorkers(const config::ServerConfig& server, std::string* error) {
+  const int count = snapshot_->workers;
+  const uint32_t share =
+      std::max<uint32_t>(1, (server.max_connections + count - 1) / static_cast<uint32_t>(count));
+  // Handed-over sockets of one address are dealt out round-robin: every
+  // one of them keeps being accepted from (closing one would reset the
+  // connections queued on it); workers beyond their number bind their own.
+  std::vector<std::map<std::string, std::vector<int>>> adopted(count);
+  if (upgrade_ != nullptr) {
+    auto deal = [&](bool tls, const std::vector<config::Address>& list) {
+      for (const config::Address& address : list) {
+        std::string key = ShopListenKey(tls, address.text);
+        std::vector<int> fds = upgrade_->inherited().Take(key);
+        for (size_t j = 0; j < fds.size(); ++j) adopted[j % count][key].push_back(fds[j]);
+      }
+    };
+    deal(false, server.listen);
+    if (server.tls) deal(true, server.tls->listen);
+  }
+  for (int i = 0; i < count; ++i) {
+    Worker::Options options;
+    options.index = i;
+    options.error_log = error_log_;
+    options.access_sink = access_log_ ? access_log_->NewSink() : nullptr;
+    options.observer = this;
+    options.max_connections = share;
+    options.adopted = std::move(adopted[i]);
+    auto worker = std::make_unique<Worker>(std::move(options), snapshot_);
+    if (!worker->Start(error)) return false;
+    workers_.push_back(std::move(worker));
+  }
+  return true;
+}
+
+void Server::FinishAdoption() {
+  listen_sockets_.clear();
+  for (const auto& worker : workers_) {
+    std::vector<ListenSocket> own = worker->ListenSockets();
+    listen_sockets_.insert(listen_sockets_.end(), own.begin(), own.end());
+  }
+  if (control_plane_started_) {
+    std::vector<ListenSocket> admin = control_plane_->ListenSockets();
+    listen_sockets_.insert(listen_sockets_.end(), admin.begin(), admin.end());
+  }
+  if (upgrade_ == nullptr) return;
+  for (const std::string& key : upgrade_->inherited().CloseRest()) {
+    // An address the new configuration no longer has: its queued
+    // connections are reset with the socket.
+    error_log_->Write(LogLevel::kWarn, "upgrade.unused_socket." + key,
+                      "handed-over socket \"" + key + "\" is not configured any more; closed");
+  }
+  upgrade_->AnnounceServing(*error_log_);
+}
+
+int Server::TakeInheritedSocket(const std::string& key) const {
+  if (upgrade_ == nullptr) return -1;
+  std::vector<int> fds = upgrade_->inherited().Take(key);
+  if (fds.empty()) return -1;
+  for (size_t i = 1; i < fds.size(); ++i) close(fds[i]);
+  return fds[0];
+}
+
+void Server::Upgrade() {
+  if (draining_) {
+    error_log_->Write(LogLevel::kWarn, "upgrade.refused",
+                      "SIGUSR2 ignored: this process is draining");
+    return;
+  }
+  if (upgrade_ == nullptr) {
+    error_log_->Write(LogLevel::kWarn, "upgrade.refused",
+                      "SIGUSR2 ignored: binary upgrade is not available in this process");
+    return;
+  }
+  if (control_plane_started_) control_plane_->BeforeHandover();
+  upgrade_->Begin(base_.get(), listen_sockets_, *error_log_, [this] {
+    if (draining_) return;
+    BeginDrain(Worker::DrainMode::kHandover);
+  });
 }
 
 int Server::Run(std::shared_ptr<const config::Config> config) {
@@ -86,7 +173,7 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
 
   // Signal handlers first: the port accepts as soon as the first worker
   // binds, and a SIGHUP sent at that moment must not kill the process.
-  for (int signal_number : {SIGHUP, SIGTERM, SIGINT}) {
+  for (int signal_number : {SIGHUP, SIGTERM, SIGINT, SIGUSR2}) {
     EventPtr event(evsignal_new(base_.get(), signal_number, &Server::OnSignal, this));
     event_add(event.get(), nullptr);
     signal_events_.push_back(std::move(event));
@@ -102,33 +189,22 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
     }
     control_plane_started_ = true;
   }
-  const int count = snapshot_->workers;
-  const uint32_t share =
-      std::max<uint32_t>(1, (server.max_connections + count - 1) / static_cast<uint32_t>(count));
-  for (int i = 0; i < count; ++i) {
-    Worker::Options options;
-    options.index = i;
-    options.error_log = error_log_;
-    options.access_sink = access_log_ ? access_log_->NewSink() : nullptr;
-    options.observer = this;
-    options.max_connections = share;
-    auto worker = std::make_unique<Worker>(std::move(options), snapshot_);
-    if (!worker->Start(&error)) {
-      fprintf(stderr, "tidegate: %s\n", error.c_str());
-      StopWorkers();
-      return 1;
-    }
-    workers_.push_back(std::move(worker));
+  if (!StartWorkers(server, &error)) {
+    fprintf(stderr, "tidegate: %s\n", error.c_str());
+    StopWorkers();
+    return 1;
   }
+  const int count = snapshot_->workers;
   for (int i = 0; i < count; ++i) {
     for (const config::Address& address : addresses) {
       fprintf(stderr, "tidegate: listening on %s (worker %d)\n", address.text.c_str(), i);
     }
   }
   fflush(stderr);
-  error_log_->Write(
-      LogLevel::kInfo, "server.start",
-      "tidegate " TIDEGATE_VERSION " started with " + std::to_string(count) + " worker(s)");
+  error_log_->Write(LogLevel::kInfo, "server.start",
+                    "tidegate " TIDEGATE_VERSION " started with " + std::to_string(count) +
+                        " worker(s), pid " + std::to_string(getpid()));
+  FinishAdoption();
 
   event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
 
@@ -142,8 +218,10 @@ void Server::OnSignal(evutil_socket_t signal_number, short, void* arg) {
   auto* self = static_cast<Server*>(arg);
   if (signal_number == SIGHUP) {
     self->Reload();
+  } else if (signal_number == SIGUSR2) {
+    self->Upgrade();
   } else {
-    self->BeginDrain();
+    self->BeginDrain(Worker::DrainMode::kCloseIdle);
   }
 }
 
@@ -189,7 +267,8 @@ void Server::Reload() {
                     "configuration reloaded (generation " + std::to_string(generation_) + ")");
 }
 
-void Server::BeginDrain() {
+void Server::BeginDrain(Worker::DrainMode mode) {
+  if (upgrade_ != nullptr && mode == Worker::DrainMode::kCloseIdle) upgrade_->Abandon();
   if (draining_) {
     // A second SIGTERM/SIGINT: stop now.
     StopWorkers();
@@ -199,7 +278,8 @@ void Server::BeginDrain() {
   draining_ = true;
   error_log_->Write(LogLevel::kInfo, "server.drain", "draining in-flight requests");
   StopControlPlane();
-  for (auto& worker : workers_) worker->BeginDrain();
+  listen_sockets_.clear();
+  for (auto& worker : workers_) worker->BeginDrain(mode);
   timeval tv = ToTimeval(snapshot_->config->server.drain_timeout);
   evtimer_add(drain_timer_.get(), &tv);
 }

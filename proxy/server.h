@@ -1,5 +1,6 @@
 // The control thread: owns the configuration, the logs and the workers;
-// handles signals (SIGHUP reload, SIGTERM/SIGINT drain); publishes snapshots.
+// handles signals (SIGHUP reload, SIGTERM/SIGINT drain, SIGUSR2 binary
+// upgrade through an UpgradeAgent); publishes snapshots.
 //
 // Contract: Run() is called once, on the main thread, after
 // evthread_use_pthreads(). It returns the process exit code: 0 after a clean
@@ -8,6 +9,10 @@
 // in by app/) is started on the control thread before the workers, told of
 // every successful reload, and stopped at drain start; the Server is its
 // ControlPlaneHost (worker counters, reload counts, error log).
+// With an UpgradeAgent (proxy/upgrade_agent.h), listening sockets handed over
+// by a previous process are adopted instead of bound (an address that has
+// one is not probed), and SIGUSR2 hands this process's sockets to a new one,
+// then drains (Worker::DrainMode::kHandover) once it serves.
 #pragma once
 
 #include <atomic>
@@ -22,6 +27,7 @@
 #include "proxy/error_log.h"
 #include "proxy/libevent_handles.h"
 #include "proxy/snapshot.h"
+#include "proxy/upgrade_agent.h"
 #include "proxy/worker.h"
 
 namespace tidegate::proxy {
@@ -48,11 +54,16 @@ class Server : public Worker::Observer, public ControlPlaneHost {
   // drained. Blocks.
   int Run(std::shared_ptr<const config::Config> config);
 
+  // Before Run(). `agent` is borrowed and must outlive the Server. Without
+  // one, SIGUSR2 is refused with a log line.
+  void SetUpgradeAgent(UpgradeAgent* agent) { upgrade_ = agent; }
+
   // ControlPlaneHost (control thread).
   std::vector<const WorkerStats*> WorkerStatsList() const override;
   uint64_t ConfigReloads() const override { return reloads_ok_; }
   uint64_t ConfigReloadFailures() const override { return reloads_failed_; }
   ErrorLog& error_log() const override { return *error_log_; }
+  int TakeInheritedSocket(const std::string& key) const override;
 
  private:
   static void OnSignal(evutil_socket_t signal, short, void* arg);
@@ -64,14 +75,21 @@ class Server : public Worker::Observer, public ControlPlaneHost {
   bool Prepare(const std::shared_ptr<const config::Config>& config,
                std::vector<config::Address>* addresses);
   void Reload();
-  void BeginDrain();
+  bool StartWorkers(const config::ServerConfig& server, std::string* error);
+  // Run(), once serving: what a later SIGUSR2 hands over, leftovers closed,
+  // the previous process told.
+  void FinishAdoption();
+  void Upgrade();
+  void BeginDrain(Worker::DrainMode mode);
   void OnWorkerDrained(int worker) override;  // worker thread
   void StopWorkers();
   void StopControlPlane();
 
   ConfigSource& source_;
   const FilterChainBuilder& filters_;
-  ControlPlane* control_plane_;  // borrowed, may be null
+  ControlPlane* control_plane_;               // borrowed, may be null
+  UpgradeAgent* upgrade_ = nullptr;           // borrowed, may be null
+  std::vector<ListenSocket> listen_sockets_;  // shop and admin, for SIGUSR2
   bool control_plane_started_ = false;
   uint64_t reloads_ok_ = 0;
   uint64_t reloads_failed_ = 0;

@@ -1,12 +1,14 @@
 #include "proxy/snapshot.h"
 
-#include <netdb.h>
 #include <netinet/in.h>
 #include <string.h>
 
 #include <event2/util.h>
 
 #include <thread>
+
+#include "proxy/upstream_addresses.h"
+#include "proxy/upstream_monitor.h"
 
 namespace tidegate::proxy {
 
@@ -32,19 +34,10 @@ bool ResolveAddress(const config::Address& address, sockaddr_storage* out, sockl
     *out_len = static_cast<socklen_t>(len);
     return true;
   }
-  addrinfo hints{};
-  hints.ai_family = AF_UNSPEC;
-  hints.ai_socktype = SOCK_STREAM;
-  addrinfo* result = nullptr;
-  std::string port = std::to_string(address.port);
-  int rc = getaddrinfo(address.host.c_str(), port.c_str(), &hints, &result);
-  if (rc != 0 || result == nullptr) {
-    *error = "address " + address.text + ": " + gai_strerror(rc);
+  if (!ResolveHost(address.host, address.port, out, out_len, error)) {
+    *error = "address " + address.text + ": host name does not resolve: " + *error;
     return false;
   }
-  memcpy(out, result->ai_addr, result->ai_addrlen);
-  *out_len = result->ai_addrlen;
-  freeaddrinfo(result);
   return true;
 }
 
@@ -68,11 +61,14 @@ std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const config::Conf
       return nullptr;
     }
   }
-  for (const config::Address& address : config->upstream.servers) {
+  const config::UpstreamConfig& origins = config->upstream;
+  for (size_t i = 0; i < origins.servers.size(); ++i) {
+    const config::Address& address = origins.servers[i];
     UpstreamServer upstream;
     upstream.text = address.text;
     if (!ResolveAddress(address, &upstream.addr, &upstream.addr_len, error)) {
-      *error = "upstream " + *error;
+      *error = (i < origins.server_where.size() ? origins.server_where[i] : "upstream.servers") +
+               ": " + *error;
       return nullptr;
     }
     snapshot->upstreams.push_back(std::move(upstream));
@@ -82,6 +78,8 @@ std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const config::Conf
     return nullptr;
   }
   if (!filters.Build(*config, snapshot->workers, &snapshot->filters, error)) return nullptr;
+  snapshot->upstream_monitor = std::make_shared<const UpstreamMonitor>(
+      config->upstream, snapshot->upstreams, generation, filters.health_board());
   snapshot->config = std::move(config);
   return snapshot;
 }

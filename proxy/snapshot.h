@@ -22,8 +22,11 @@
 
 namespace tidegate::proxy {
 
+class HealthBoard;
+class UpstreamMonitor;
+
 struct UpstreamServer {
-  std::string text;  // "127.0.0.1:9000" as configured, for logs
+  std::string text;  // "127.0.0.1:9000" or "shop.internal:9000" as configured, for logs
   sockaddr_storage addr{};
   socklen_t addr_len = 0;
 };
@@ -31,7 +34,10 @@ struct UpstreamServer {
 struct Snapshot {
   std::shared_ptr<const config::Config> config;
   std::shared_ptr<const TlsContext> tls;  // null without [server.tls]
-  std::vector<UpstreamServer> upstreams;
+  std::vector<UpstreamServer> upstreams;  // as resolved at load
+  // Current addresses (names re-resolved) and active health; null only in
+  // snapshots built by hand in tests.
+  std::shared_ptr<const UpstreamMonitor> upstream_monitor;
   FilterChain filters;
   ParseLimits limits;
   int workers = 1;          // resolved worker count
@@ -48,19 +54,24 @@ class FilterChainBuilder {
   // unusable.
   virtual bool Build(const config::Config& config, int workers, FilterChain* chain,
                      std::string* error) const = 0;
+  // Where the origin servers' health and addresses are reported (the same
+  // board /.tidegate/health reads); null: not reported.
+  virtual HealthBoard* health_board() const { return nullptr; }
 };
 
 // Resolves `[server].workers` (0 = hardware concurrency, at least 1).
 int ResolveWorkerCount(const config::Config& config);
 
 // Parses an IP literal address ("127.0.0.1:80", "[::1]:80") or, failing that,
-// resolves the host name (blocking; control thread only). False + *error on
-// failure.
+// resolves the host name (blocking; control thread only; the first IPv4
+// answer, else the first IPv6). False + *error on failure.
 bool ResolveAddress(const config::Address& address, sockaddr_storage* out, socklen_t* out_len,
                     std::string* error);
 
-// Control thread. Returns nullptr and sets *error ("tls: …", "upstream …")
-// when something the config names cannot be used.
+// Control thread. Returns nullptr and sets *error ("tls: …", "file:line:col
+// upstream.servers[i]: …") when something the config names cannot be used,
+// e.g. an origin host name that does not resolve. Starts the snapshot's
+// UpstreamMonitor (proxy/upstream_monitor.h).
 std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const config::Config> config,
                                               const FilterChainBuilder& filters,
                                               uint64_t generation, std::string* error);

@@ -166,6 +166,7 @@ void UpstreamConnection::ResumeReading() {
 }
 
 void UpstreamConnection::EnterIdle(IdleOwner* owner, Duration idle_timeout) {
+  in_use_.Reset();
   handler_ = nullptr;
   idle_owner_ = owner;
   state_ = State::kIdle;
@@ -182,6 +183,7 @@ void UpstreamConnection::Discard(std::unique_ptr<UpstreamConnection> connection)
 }
 
 void UpstreamConnection::Shutdown() {
+  in_use_.Reset();
   handler_ = nullptr;
   idle_owner_ = nullptr;
   state_ = State::kClosed;

@@ -28,6 +28,7 @@
 #include "proxy/libevent_handles.h"
 #include "proxy/snapshot.h"
 #include "proxy/socket_io.h"
+#include "proxy/upstream_demand.h"
 
 namespace tidegate::proxy {
 
@@ -90,6 +91,10 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   // Backpressure from the client side.
   void PauseReading();
   void ResumeReading();
+
+  // Counted as in use (by the pool's UpstreamDemand) until it is pooled
+  // again (EnterIdle) or discarded.
+  void MarkInUse(DemandToken token) { in_use_ = std::move(token); }
 
   // Pooled: watch for close and expiry.
   void EnterIdle(IdleOwner* owner, Duration idle_timeout);
@@ -173,6 +178,7 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   bool paused_ = false;    // the client side is full: not reading
   bool eof_seen_ = false;  // the origin closed, or a write failed
   uint64_t exchanges_ = 0;
+  DemandToken in_use_;
 };
 
 }  // namespace tidegate::proxy

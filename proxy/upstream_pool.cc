@@ -20,20 +20,49 @@ void UpstreamPool::Configure(const Snapshot& snapshot) {
            servers_[i].addr_len == snapshot.upstreams[i].addr_len &&
            memcmp(&servers_[i].addr, &snapshot.upstreams[i].addr, servers_[i].addr_len) == 0;
   }
-  if (same && selector_) return;
+  if (same && selector_) {
+    // Same servers: idle connections stay; addresses and health now come
+    // from the new snapshot's monitor.
+    monitor_ = snapshot.upstream_monitor;
+    addresses_version_ = 0;
+    selector_->SetHealthFlags(monitor_ ? monitor_->healthy_flags() : nullptr);
+    return;
+  }
   bool was_closed = closed_;
   CloseIdle();
   closed_ = was_closed;
   servers_ = snapshot.upstreams;
+  monitor_ = snapshot.upstream_monitor;
+  addresses_version_ = 0;
   ++generation_;
   selector_ =
       std::make_unique<UpstreamSelector>(servers_.size(), config_.max_fails, config_.fail_timeout);
+  if (monitor_) selector_->SetHealthFlags(monitor_->healthy_flags());
+  demand_ = std::make_shared<UpstreamDemand>(servers_.size());
   idle_.clear();
   idle_.resize(servers_.size());
 }
 
+void UpstreamPool::RefreshAddresses() {
+  const UpstreamAddresses& current = monitor_->addresses().Get();
+  if (current.version == addresses_version_) return;
+  addresses_version_ = current.version;
+  for (size_t i = 0; i < servers_.size() && i < current.servers.size(); ++i) {
+    const UpstreamServer& now = current.servers[i];
+    if (now.addr_len == servers_[i].addr_len &&
+        memcmp(&now.addr, &servers_[i].addr, now.addr_len) == 0) {
+      continue;
+    }
+    servers_[i].addr = now.addr;
+    servers_[i].addr_len = now.addr_len;
+    CloseIdleOf(i);
+  }
+}
+
 std::unique_ptr<UpstreamConnection> UpstreamPool::Acquire(bool allow_pooled, size_t* server) {
-  size_t index = selector_->Pick(std::chrono::steady_clock::now());
+  if (monitor_) RefreshAddresses();
+  auto now = std::chrono::steady_clock::now();
+  size_t index = selector_->Pick(now);
   *server = index;
   auto& idle = idle_[index];
   if (allow_pooled && !idle.empty()) {
@@ -41,11 +70,15 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::Acquire(bool allow_pooled, siz
     idle.pop_back();
     stats_->pool_idle.Dec();
     stats_->pool_reused.Inc();
+    demand_->Begin(index, now);
+    connection->MarkInUse(DemandToken(demand_, index));
     return connection;
   }
   auto connection = std::make_unique<UpstreamConnection>(base_, graveyard_, flush_queue_, index,
                                                          generation_, servers_[index]);
   stats_->pool_connects.Inc();
+  demand_->Begin(index, now);
+  connection->MarkInUse(DemandToken(demand_, index));
   if (!connection->Connect(config_.connect_timeout)) {
     UpstreamConnection::Discard(std::move(connection));
     return nullptr;
@@ -53,11 +86,17 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::Acquire(bool allow_pooled, siz
   return connection;
 }
 
+size_t UpstreamPool::IdleLimit(size_t server, std::chrono::steady_clock::time_point now) {
+  if (config_.keepalive == 0) return 0;
+  size_t recent = std::min<size_t>(demand_->RecentPeak(server, now), config_.keepalive_max);
+  return std::max<size_t>(config_.keepalive, recent);
+}
+
 void UpstreamPool::Release(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection) return;
   size_t index = connection->server_index();
   if (closed_ || connection->pool_generation() != generation_ || !connection->reusable() ||
-      idle_[index].size() >= config_.keepalive) {
+      idle_[index].size() >= IdleLimit(index, std::chrono::steady_clock::now())) {
     UpstreamConnection::Discard(std::move(connection));
     return;
   }
@@ -70,15 +109,17 @@ void UpstreamPool::ReportFailure(size_t server) {
   selector_->ReportFailure(server, std::chrono::steady_clock::now());
 }
 
+void UpstreamPool::CloseIdleOf(size_t server) {
+  for (auto& connection : idle_[server]) {
+    UpstreamConnection::Discard(std::move(connection));
+    stats_->pool_idle.Dec();
+  }
+  idle_[server].clear();
+}
+
 void UpstreamPool::CloseIdle() {
   closed_ = true;
-  for (auto& idle : idle_) {
-    for (auto& connection : idle) {
-      UpstreamConnection::Discard(std::move(connection));
-      stats_->pool_idle.Dec();
-    }
-    idle.clear();
-  }
+  for (size_t i = 0; i < idle_.size(); ++i) CloseIdleOf(i);
 }
 
 size_t UpstreamPool::idle_count() const {

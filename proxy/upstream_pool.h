@@ -6,8 +6,15 @@
 //   server list changed, idle connections are closed and the selector starts
 //   afresh; connections still in use are discarded when released.
 // * Acquire() returns an idle pooled connection (most recently used first)
-//   or a new connecting one; Release() pools a reusable connection (at most
-//   `keepalive` idle per server) or closes it.
+//   or a new connecting one, to the server's current address (host names
+//   are re-resolved by the snapshot's UpstreamMonitor; when an address
+//   changes, that server's idle connections are closed). Servers that fail
+//   active health checks are skipped like passively ejected ones.
+// * Release() pools a reusable connection or closes it. The idle limit per
+//   server follows demand: IdleLimit() = max(keepalive, min(keepalive_max,
+//   peak in use in the last 10-20 s)), so a burst of C concurrent requests
+//   finds C pooled connections next time; keepalive = 0 disables pooling.
+//   Idle connections beyond current need expire after keepalive_timeout.
 #pragma once
 
 #include <chrono>
@@ -18,6 +25,8 @@
 #include "proxy/graveyard.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_connection.h"
+#include "proxy/upstream_demand.h"
+#include "proxy/upstream_monitor.h"
 #include "proxy/upstream_selector.h"
 #include "proxy/worker_stats.h"
 
@@ -44,9 +53,15 @@ class UpstreamPool : public UpstreamConnection::IdleOwner {
   // Drain: close every idle connection and stop pooling.
   void CloseIdle();
   size_t idle_count() const;
+  // Idle connections server `server` may keep now (see the contract).
+  size_t IdleLimit(size_t server, std::chrono::steady_clock::time_point now);
 
  private:
   void OnIdleConnectionLost(UpstreamConnection* connection) override;
+  // Adopts the monitor's newest addresses; closes idle connections of a
+  // server whose address changed.
+  void RefreshAddresses();
+  void CloseIdleOf(size_t server);
 
   event_base* base_;
   Graveyard* graveyard_;
@@ -54,6 +69,9 @@ class UpstreamPool : public UpstreamConnection::IdleOwner {
   WorkerStats* stats_;
   std::vector<UpstreamServer> servers_;
   std::unique_ptr<UpstreamSelector> selector_;
+  std::shared_ptr<const UpstreamMonitor> monitor_;  // may be null (tests)
+  uint64_t addresses_version_ = 0;
+  std::shared_ptr<UpstreamDemand> demand_;
   config::UpstreamConfig config_;
   uint64_t generation_ = 0;
   bool closed_ = false;

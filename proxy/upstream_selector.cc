@@ -32,6 +32,7 @@ void UpstreamSelector::ReportFailure(size_t server, TimePoint now) {
 }
 
 bool UpstreamSelector::IsEjected(size_t server, TimePoint now) const {
+  if (health_ != nullptr && !health_[server].load(std::memory_order_relaxed)) return true;
   return max_fails_ != 0 && servers_[server].failures >= max_fails_ &&
          now < servers_[server].ejected_until;
 }

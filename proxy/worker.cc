@@ -25,6 +25,9 @@ Worker::Worker(Options options, std::shared_ptr<const Snapshot> snapshot)
 }
 
 Worker::~Worker() {
+  for (auto& [key, fds] : options_.adopted) {
+    for (int fd : fds) close(fd);
+  }
   // Order: connections (they hold upstreams and stream state), the pool,
   // then whatever they buried, then listeners and the base.
   connections_.clear();
@@ -36,20 +39,34 @@ Worker::~Worker() {
   flush_queue_.reset();
 }
 
-bool Worker::Start(std::string* error) {
-  const config::ServerConfig& server = snapshot_->config->server;
-  for (const config::Address& address : server.listen) {
-    auto listener = Listener::Create(*this, address, /*tls=*/false, error);
-    if (!listener) return false;
-    listeners_.push_back(std::move(listener));
-  }
-  if (server.tls) {
-    for (const config::Address& address : server.tls->listen) {
-      auto listener = Listener::Create(*this, address, /*tls=*/true, error);
+bool Worker::AddListeners(const std::vector<config::Address>& addresses, bool tls,
+                          std::string* error) {
+  for (const config::Address& address : addresses) {
+    auto adopted = options_.adopted.find(ShopListenKey(tls, address.text));
+    if (adopted == options_.adopted.end()) {
+      auto listener = Listener::Create(*this, address, tls, error);
       if (!listener) return false;
+      listeners_.push_back(std::move(listener));
+      continue;
+    }
+    std::vector<int> fds = std::move(adopted->second);
+    options_.adopted.erase(adopted);
+    for (size_t i = 0; i < fds.size(); ++i) {
+      auto listener = Listener::Adopt(*this, address, tls, fds[i], error);
+      if (!listener) {
+        for (size_t j = i + 1; j < fds.size(); ++j) close(fds[j]);
+        return false;
+      }
       listeners_.push_back(std::move(listener));
     }
   }
+  return true;
+}
+
+bool Worker::Start(std::string* error) {
+  const config::ServerConfig& server = snapshot_->config->server;
+  if (!AddListeners(server.listen, /*tls=*/false, error)) return false;
+  if (server.tls && !AddListeners(server.tls->listen, /*tls=*/true, error)) return false;
   // Signals belong to the control thread: the worker starts with all blocked.
   sigset_t all, old;
   sigfillset(&all);
@@ -57,6 +74,15 @@ bool Worker::Start(std::string* error) {
   thread_ = std::thread([this] { Run(); });
   pthread_sigmask(SIG_SETMASK, &old, nullptr);
   return true;
+}
+
+std::vector<ListenSocket> Worker::ListenSockets() const {
+  std::vector<ListenSocket> out;
+  for (const auto& listener : listeners_) {
+    out.push_back(
+        ListenSocket{ShopListenKey(listener->tls(), listener->address_text()), listener->fd()});
+  }
+  return out;
 }
 
 void Worker::Join() {
@@ -80,10 +106,11 @@ void Worker::PublishSnapshot(std::shared_ptr<const Snapshot> snapshot) {
   event_active(mailbox_event_.get(), EV_READ, 0);
 }
 
-void Worker::BeginDrain() {
+void Worker::BeginDrain(DrainMode mode) {
   {
     std::lock_guard<std::mutex> lock(mailbox_mu_);
     mailbox_drain_ = true;
+    mailbox_drain_mode_ = mode;
   }
   event_active(mailbox_event_.get(), EV_READ, 0);
 }
@@ -97,15 +124,17 @@ void Worker::OnMailbox(evutil_socket_t, short, void* arg) {
 void Worker::HandleMailbox() {
   std::shared_ptr<const Snapshot> snapshot;
   bool drain;
+  DrainMode mode;
   {
     std::lock_guard<std::mutex> lock(mailbox_mu_);
     snapshot = std::move(mailbox_snapshot_);
     mailbox_snapshot_.reset();
     drain = mailbox_drain_;
     mailbox_drain_ = false;
+    mode = mailbox_drain_mode_;
   }
   if (snapshot) AdoptSnapshot(std::move(snapshot));
-  if (drain && !draining_) StartDrain();
+  if (drain && !draining_) StartDrain(mode);
 }
 
 void Worker::AdoptSnapshot(std::shared_ptr<const Snapshot> snapshot) {
@@ -165,7 +194,7 @@ void Worker::UpdateAccepting() {
   for (auto& listener : listeners_) listener->SetAccepting(accepting);
 }
 
-void Worker::StartDrain() {
+void Worker::StartDrain(DrainMode mode) {
   draining_ = true;
   listeners_.clear();  // stop accepting: close our sockets
   pool_->CloseIdle();
@@ -175,7 +204,8 @@ void Worker::StartDrain() {
   for (ClientConnection* connection : open) {
     // OnDrain may close the connection (idle ones): it stays valid until the
     // graveyard sweeps.
-    connection->OnDrain();
+    connection->OnDrain(mode == DrainMode::kHandover ? kHandoverIdleGrace
+                                                     : std::chrono::milliseconds::zero());
   }
   MaybeFinishDrain();
 }

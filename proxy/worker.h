@@ -11,6 +11,8 @@
 #include <sys/socket.h>
 
 #include <atomic>
+#include <chrono>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -23,6 +25,7 @@
 #include "proxy/flush_queue.h"
 #include "proxy/graveyard.h"
 #include "proxy/libevent_handles.h"
+#include "proxy/listen_handover.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_pool.h"
 #include "proxy/worker_context.h"
@@ -48,7 +51,24 @@ class Worker {
     AccessLog::Sink* access_sink = nullptr;  // null = access log off
     Observer* observer = nullptr;
     uint32_t max_connections = 10000;  // this worker's share
+    // Listening sockets handed over by the previous process (binary
+    // upgrade), by key (proxy/listen_handover.h): adopted by Start() instead
+    // of binding; an address without one is bound as usual. Owned: Start()
+    // takes them (and the destructor closes any it did not get to).
+    std::map<std::string, std::vector<int>> adopted;
   };
+
+  // How idle client connections end when the worker drains.
+  enum class DrainMode {
+    kCloseIdle,  // SIGTERM: idle keep-alive connections close at once
+    // Binary upgrade: another process now serves the same sockets. A client
+    // may already be sending its next request on an idle keep-alive
+    // connection, so closing it now could cost that request: idle
+    // connections get kHandoverIdleGrace to send one (answered with
+    // `Connection: close`) and are closed after that.
+    kHandover,
+  };
+  static constexpr std::chrono::milliseconds kHandoverIdleGrace{1000};
 
   Worker(Options options, std::shared_ptr<const Snapshot> snapshot);
   ~Worker();
@@ -60,10 +80,13 @@ class Worker {
   // cannot be bound.
   bool Start(std::string* error);
   void Join();
+  // Control thread, after Start() and before BeginDrain(): every listening
+  // socket of this worker (fds borrowed; fixed until the worker drains).
+  std::vector<ListenSocket> ListenSockets() const;
 
   // Any thread.
   void PublishSnapshot(std::shared_ptr<const Snapshot> snapshot);
-  void BeginDrain();
+  void BeginDrain(DrainMode mode = DrainMode::kCloseIdle);
   void ForceStop();
   const WorkerStats& stats() const { return stats_; }
 
@@ -92,7 +115,8 @@ class Worker {
   static void OnMailbox(evutil_socket_t, short, void* arg);
   void HandleMailbox();
   void AdoptSnapshot(std::shared_ptr<const Snapshot> snapshot);
-  void StartDrain();
+  void StartDrain(DrainMode mode);
+  bool AddListeners(const std::vector<config::Address>& addresses, bool tls, std::string* error);
   void MaybeFinishDrain();
   void UpdateAccepting();
   void Run();
@@ -118,6 +142,7 @@ class Worker {
   std::mutex mailbox_mu_;
   std::shared_ptr<const Snapshot> mailbox_snapshot_;
   bool mailbox_drain_ = false;
+  DrainMode mailbox_drain_mode_ = DrainMode::kCloseIdle;
 };
 
 }  // namespace tidegate::proxy

@@ -230,10 +230,14 @@ RoomRegistry::~RoomRegistry() { CloseConnections(); }
 void RoomRegistry::Configure(const config::StateConfig& state, int workers) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_ = state;
-  if (state.backend == config::StateBackend::kRedis && state.redis && !links_) {
+  if (state.backend == config::StateBackend::kRedis && (state.redis || !state.sentinels.empty()) &&
+      !links_) {
     redis::RedisConnection::Options options;
-    options.address = *state.redis;
+    if (state.redis) options.address = *state.redis;
     options.timeout = std::chrono::milliseconds(state.redis_timeout.count());
+    options.sentinels = state.sentinels;  // Sentinel: follows the primary
+    options.master_name = state.master_name;
+    options.sentinel_password = state.sentinel_password;
     options.name = "redis (rooms)";
     links_ = std::make_unique<RedisRoomLinks>(std::move(options), workers);
   }

@@ -7,6 +7,7 @@
 #include <algorithm>
 
 #include "common/timeval.h"
+#include "redis/sentinel_resolver.h"
 
 namespace tidegate::redis {
 namespace {
@@ -57,6 +58,14 @@ RedisConnection::RedisConnection(event_base* base, Options options, StatusCallba
       random_(std::random_device{}()) {
   connect_timer_ = evtimer_new(base_, &RedisConnection::OnConnectTimeout, this);
   retry_timer_ = evtimer_new(base_, &RedisConnection::OnRetry, this);
+  drop_timer_ = evtimer_new(base_, &RedisConnection::OnDeferredDrop, this);
+  if (!options_.sentinels.empty()) {
+    resolver_ = std::make_unique<SentinelResolver>(
+        base_, SentinelOptions{options_.sentinels, options_.master_name, options_.timeout,
+                               options_.sentinel_password});
+  } else {
+    current_ = options_.address;
+  }
 }
 
 RedisConnection::~RedisConnection() {
@@ -71,12 +80,17 @@ RedisConnection::~RedisConnection() {
     if (pending->timer != nullptr) event_free(pending->timer);
   }
   pending_.clear();
+  resolver_.reset();  // drops a resolution in flight
   event_free(connect_timer_);
   event_free(retry_timer_);
+  event_free(drop_timer_);
 }
 
 void RedisConnection::Start() {
-  if (ac_ == nullptr && !evtimer_pending(retry_timer_, nullptr)) Connect();
+  if (ac_ == nullptr && !evtimer_pending(retry_timer_, nullptr) &&
+      !(resolver_ && resolver_->resolving())) {
+    Connect();
+  }
 }
 
 std::string RedisConnection::TimeoutText() const {
@@ -85,7 +99,15 @@ std::string RedisConnection::TimeoutText() const {
 
 void RedisConnection::Connect() {
   drop_reason_.clear();
-  const config::Address& a = options_.address;
+  if (!resolver_) return ConnectTo(options_.address);
+  resolver_->Resolve([this](bool ok, const config::Address& primary, const std::string& error) {
+    if (!ok) return Lost("no primary from the sentinels: " + error);
+    current_ = primary;
+    if (ac_ == nullptr) ConnectTo(primary);
+  });
+}
+
+void RedisConnection::ConnectTo(const config::Address& a) {
   redisAsyncContext* ac = a.unix_path.empty() ? redisAsyncConnect(a.host.c_str(), a.port)
                                               : redisAsyncConnectUnix(a.unix_path.c_str());
   if (ac == nullptr) return Lost("cannot allocate a connection");
@@ -115,10 +137,44 @@ void RedisConnection::OnConnect(const redisAsyncContext* ac, int status) {
     self->ac_ = nullptr;
     return self->Lost(std::string("connect: ") + ac->errstr);
   }
-  self->connected_ = true;
-  self->backoff_ = std::chrono::milliseconds(0);
-  ++self->connects_;
-  if (self->on_status_) self->on_status_(true, "");
+  if (self->sentinel_mode()) return self->VerifyRole();
+  self->Up();
+}
+
+void RedisConnection::Up() {
+  connected_ = true;
+  backoff_ = std::chrono::milliseconds(0);
+  ++connects_;
+  if (on_status_) on_status_(true, "");
+}
+
+// The sentinels may name a primary that was just demoted (their view lags a
+// failover by a moment): only a server that says it is a master counts.
+void RedisConnection::VerifyRole() {
+  Send(
+      {"ROLE"},
+      [this](RedisResult result) {
+        const RedisReply& r = result.reply;
+        if (result.ok && r.type == RedisReply::Type::kArray && !r.elements.empty() &&
+            r.elements[0].str == "master") {
+          return Up();
+        }
+        DropSoon(result.ok ? current_.text + " is not the primary (ROLE: " +
+                                 (r.elements.empty() ? std::string("?") : r.elements[0].str) + ")"
+                           : result.error);
+      },
+      nullptr, options_.timeout, /*before_up=*/true);
+}
+
+void RedisConnection::DropSoon(const std::string& reason) {
+  drop_soon_reason_ = reason;
+  timeval zero{0, 0};
+  evtimer_add(drop_timer_, &zero);
+}
+
+void RedisConnection::OnDeferredDrop(evutil_socket_t, short, void* arg) {
+  auto* self = static_cast<RedisConnection*>(arg);
+  self->Drop(self->drop_soon_reason_);
 }
 
 void RedisConnection::OnDisconnect(const redisAsyncContext* ac, int /*status*/) {
@@ -132,6 +188,8 @@ void RedisConnection::OnDisconnect(const redisAsyncContext* ac, int /*status*/) 
 
 void RedisConnection::Lost(const std::string& reason) {
   connected_ = false;
+  blocked_until_ = {};
+  evtimer_del(drop_timer_);  // meant for the connection that is gone
   if (closing_) return;
   if (on_status_) on_status_(false, options_.name + ": " + reason);
   ScheduleRetry();
@@ -149,7 +207,7 @@ void RedisConnection::ScheduleRetry() {
 
 void RedisConnection::OnRetry(evutil_socket_t, short, void* arg) {
   auto* self = static_cast<RedisConnection*>(arg);
-  if (self->ac_ == nullptr) self->Connect();
+  if (self->ac_ == nullptr && !(self->resolver_ && self->resolver_->resolving())) self->Connect();
 }
 
 void RedisConnection::OnConnectTimeout(evutil_socket_t, short, void* arg) {
@@ -171,17 +229,23 @@ void RedisConnection::Drop(const std::string& reason) {
 }
 
 void RedisConnection::Command(const std::vector<std::string>& args, ReplyCallback done) {
-  Send(args, std::move(done), nullptr);
+  Send(args, std::move(done), nullptr, options_.timeout);
+}
+
+void RedisConnection::Command(const std::vector<std::string>& args, ReplyCallback done,
+                              std::chrono::milliseconds timeout) {
+  Send(args, std::move(done), nullptr, timeout);
 }
 
 void RedisConnection::Subscribe(const std::string& channel, MessageCallback on_message,
                                 ReplyCallback on_subscribed) {
-  Send({"SUBSCRIBE", channel}, std::move(on_subscribed), std::move(on_message));
+  Send({"SUBSCRIBE", channel}, std::move(on_subscribed), std::move(on_message), options_.timeout);
 }
 
 RedisConnection::Pending* RedisConnection::Send(const std::vector<std::string>& args,
-                                                ReplyCallback done, MessageCallback on_msg) {
-  if (!connected_ || ac_ == nullptr) {
+                                                ReplyCallback done, MessageCallback on_msg,
+                                                std::chrono::milliseconds timeout, bool before_up) {
+  if ((!connected_ && !before_up) || ac_ == nullptr) {
     RedisResult result;
     result.error = options_.name + ": not connected";
     if (done) done(std::move(result));
@@ -194,6 +258,7 @@ RedisConnection::Pending* RedisConnection::Send(const std::vector<std::string>& 
   p->done = std::move(done);
   p->on_message = std::move(on_msg);
   p->sent_at = std::chrono::steady_clock::now();
+  p->timeout = timeout;
   std::vector<const char*> argv;
   std::vector<size_t> lengths;
   for (const std::string& a : args) {
@@ -208,7 +273,14 @@ RedisConnection::Pending* RedisConnection::Send(const std::vector<std::string>& 
     return nullptr;
   }
   p->timer = evtimer_new(base_, &RedisConnection::OnCommandTimeout, p);
-  timeval tv = ToTimeval(options_.timeout);
+  // Redis answers a connection's commands in order: one sent behind a
+  // command that may block on the server (WAIT) starts its own clock when
+  // that one's time is up, so it is not timed out for waiting in line. A
+  // frozen server is still caught by the earliest pending command's timer.
+  auto now = std::chrono::steady_clock::now();
+  auto deadline = std::max(now, blocked_until_) + timeout;
+  if (timeout > options_.timeout) blocked_until_ = std::max(blocked_until_, deadline);
+  timeval tv = ToTimeval(std::chrono::duration_cast<std::chrono::milliseconds>(deadline - now));
   evtimer_add(p->timer, &tv);
   pending_[p->id] = std::move(pending);
   return p;
@@ -218,7 +290,7 @@ void RedisConnection::OnCommandTimeout(evutil_socket_t, short, void* arg) {
   auto* p = static_cast<Pending*>(arg);
   RedisConnection* self = p->owner;
   // Freeing the context fails this command and every other pending one.
-  self->Drop("timed out after " + self->TimeoutText());
+  self->Drop("timed out after " + std::to_string(p->timeout.count()) + "ms");
 }
 
 void RedisConnection::OnReply(redisAsyncContext* ac, void* reply, void* privdata) {
@@ -252,6 +324,10 @@ void RedisConnection::OnReply(redisAsyncContext* ac, void* reply, void* privdata
     return;
   }
   result.ok = CopyReply(r, &result.reply, &result.error);
+  if (!result.ok && self->sentinel_mode() && result.error.rfind("READONLY", 0) == 0) {
+    // Demoted by a failover: ask the sentinels again (after this callback).
+    self->DropSoon(self->current_.text + " answered READONLY: no longer the primary");
+  }
   if (!result.ok) result.error = self->options_.name + ": " + result.error;
   self->Finish(p, std::move(result));
 }

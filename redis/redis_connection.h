@@ -17,7 +17,12 @@
 //   socket: hiredis would resolve names synchronously) and bounded by the
 //   same timeout;
 // * after a failure the next attempt waits backoff_initial, doubling up to
-//   backoff_max, ±20 % jitter; a successful connection resets it.
+//   backoff_max, ±20 % jitter; a successful connection resets it;
+// * with `sentinels` (Redis Sentinel), every connection attempt first asks
+//   the sentinels for the primary of `master_name` (redis/sentinel_resolver.h),
+//   then checks with ROLE that the server it reached is a master before it
+//   reports "up"; a READONLY reply (the server was demoted) drops the
+//   connection, so the next attempt asks the sentinels again.
 //
 // Contract:
 // * Thread: the thread running `base`, for every method and every callback.
@@ -46,6 +51,8 @@ struct redisAsyncContext;
 
 namespace tidegate::redis {
 
+class SentinelResolver;
+
 // A Redis reply, copied out of hiredis (which frees its own after the
 // callback). Error replies never appear here: they are failures.
 struct RedisReply {
@@ -71,6 +78,11 @@ class RedisConnection {
     std::chrono::milliseconds backoff_initial{100};
     std::chrono::milliseconds backoff_max{2000};
     std::string name = "redis";  // for error texts
+    // Redis Sentinel: when non-empty, `address` is ignored and the primary
+    // of `master_name` is asked of these before every connection attempt.
+    std::vector<config::Address> sentinels;
+    std::string master_name;
+    std::string sentinel_password;  // AUTH on the sentinels ("" = none)
   };
   using ReplyCallback = std::function<void(RedisResult)>;
   using MessageCallback = std::function<void(const std::string& payload)>;
@@ -89,6 +101,11 @@ class RedisConnection {
   bool connected() const { return connected_; }
 
   void Command(const std::vector<std::string>& args, ReplyCallback done);
+  // The same with its own timeout instead of Options::timeout (WAIT, which
+  // blocks on the server for up to its own timeout). Commands sent after one
+  // with a longer timeout count their own timeout from the end of that one's.
+  void Command(const std::vector<std::string>& args, ReplyCallback done,
+               std::chrono::milliseconds timeout);
 
   // SUBSCRIBE `channel`: `on_subscribed` once (confirmation or failure, with
   // the timeout), then `on_message` for every message until the connection
@@ -102,6 +119,9 @@ class RedisConnection {
   void Drop(const std::string& reason);
 
   uint64_t connects_total() const { return connects_; }
+  // The server connected to (or last tried): Options::address, or the
+  // primary the sentinels named. Text empty before the first resolution.
+  const config::Address& current_address() const { return current_; }
 
  private:
   struct Pending {
@@ -110,6 +130,7 @@ class RedisConnection {
     ReplyCallback done;
     MessageCallback on_message;  // set for a subscription
     event* timer = nullptr;
+    std::chrono::milliseconds timeout{0};
     std::chrono::steady_clock::time_point sent_at;
   };
 
@@ -119,13 +140,20 @@ class RedisConnection {
   static void OnCommandTimeout(evutil_socket_t, short, void* arg);
   static void OnConnectTimeout(evutil_socket_t, short, void* arg);
   static void OnRetry(evutil_socket_t, short, void* arg);
+  static void OnDeferredDrop(evutil_socket_t, short, void* arg);
 
   void Connect();
+  void ConnectTo(const config::Address& address);
+  void Up();
+  void VerifyRole();
+  void DropSoon(const std::string& reason);
   void Lost(const std::string& reason);
   void ScheduleRetry();
-  Pending* Send(const std::vector<std::string>& args, ReplyCallback done, MessageCallback on_msg);
+  Pending* Send(const std::vector<std::string>& args, ReplyCallback done, MessageCallback on_msg,
+                std::chrono::milliseconds timeout, bool before_up = false);
   void Finish(Pending* pending, RedisResult result);
   std::string TimeoutText() const;
+  bool sentinel_mode() const { return resolver_ != nullptr; }
 
   event_base* base_;
   Options options_;
@@ -139,6 +167,13 @@ class RedisConnection {
   uint64_t connects_ = 0;
   event* connect_timer_ = nullptr;
   event* retry_timer_ = nullptr;
+  event* drop_timer_ = nullptr;  // DropSoon(): a drop decided inside a hiredis callback
+  std::string drop_soon_reason_;
+  std::unique_ptr<SentinelResolver> resolver_;  // set with Options::sentinels
+  // When the last command sent with a longer timeout than Options::timeout
+  // may still hold the connection (see Send).
+  std::chrono::steady_clock::time_point blocked_until_{};
+  config::Address current_;
   std::chrono::milliseconds backoff_{0};
   std::minstd_rand random_;
 };

@@ -16,6 +16,7 @@ readonly PACKAGES=(
   libhiredis-dev libre2-dev libgtest-dev zlib1g-dev libkainjow-mustache-dev
   libcurl4-openssl-dev  # tidegate ctl's HTTP client
   openssl redis-server nginx haproxy wrk clang-format
+  redis-sentinel  # tests/integration/redis_sentinel_test.cc
   gnuplot-nox  # benches/run_surge.sh plots only
   libbenchmark-dev  # benches/run_claim_record.sh only
   chromium chromium-driver  # tests/integration/queue_browser_test.cc (headless)

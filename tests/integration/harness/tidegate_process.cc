@@ -70,7 +70,8 @@ std::unique_ptr<TidegateProcess> TidegateProcess::StartOnce(const TempDir& dir,
   tg->config_path_ = dir.Write(options.name + ".toml", tg->Fill(options.config));
 
   ProcessOptions po;
-  po.argv = {TidegateBinary(), "-c", tg->config_path_};
+  po.argv = {options.binary.empty() ? TidegateBinary() : options.binary, "-c", tg->config_path_};
+  po.argv.insert(po.argv.end(), options.extra_args.begin(), options.extra_args.end());
   po.log_dir = dir.path();
   po.name = options.name;
   po.max_open_files = options.max_open_files;

@@ -37,7 +37,9 @@ struct TidegateOptions {
   std::string config;                  // TOML with placeholders
   std::optional<long> max_open_files;  // RLIMIT_NOFILE for the child
   std::chrono::milliseconds ready_timeout{20000};
-  std::string name = "tidegate";  // log file stem
+  std::string name = "tidegate";        // log file stem
+  std::string binary;                   // the executable; "" = TidegateBinary()
+  std::vector<std::string> extra_args;  // after "-c <config>"
 };
 
 class TidegateProcess {

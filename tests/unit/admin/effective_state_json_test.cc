@@ -48,3 +48,37 @@ TEST(EffectiveStateJsonTest, StateJsonTagsSourcesAndHidesUnavailableCounters) {
 
 }  // namespace
 }  // namespace tidegate::admin
+
+namespace tidegate::admin {
+namespace {
+
+TEST(EffectiveStateJsonTest, OriginServersShowAddressHealthAndResolveErrors) {
+  auto config = testing::TestConfig();
+  StoreHealth health;
+  health.backend = "local";
+  MetricsSnapshot metrics;
+  UpstreamServerMetrics u;
+  u.server = "shop.internal:8080";
+  u.address = "10.0.0.5:8080";
+  u.checked = true;
+  u.healthy = false;
+  u.checks_failed = 3;
+  u.last_check = "status 500";
+  u.resolve_failures = 1;
+  u.resolve_error = "Temporary failure in name resolution";
+  metrics.upstream_servers.push_back(u);
+  nlohmann::json j = EffectiveStateJson(*config, state::RuntimeState{}, metrics, health,
+                                        common::ParseRfc3339("2026-11-23T14:00:00Z").value());
+  ASSERT_EQ(j["upstreams"].size(), 1u);
+  const nlohmann::json& s = j["upstreams"][0];
+  EXPECT_EQ(s["server"], "shop.internal:8080");
+  EXPECT_EQ(s["address"], "10.0.0.5:8080");
+  EXPECT_EQ(s["healthy"], false);
+  EXPECT_EQ(s["health_checked"], true);
+  EXPECT_EQ(s["checks_failed"], 3);
+  EXPECT_EQ(s["last_check"], "status 500");
+  EXPECT_EQ(s["resolve_error"], "Temporary failure in name resolution");
+}
+
+}  // namespace
+}  // namespace tidegate::admin

@@ -124,3 +124,38 @@ TEST(MetricsTest, RoomsAreNotFakedBeforeTheWaitingRoomExists) {
 
 }  // namespace
 }  // namespace tidegate::admin
+
+namespace tidegate::admin {
+namespace {
+
+TEST(MetricsTest, OriginServersHealthAndResolution) {
+  MetricsSnapshot m;
+  UpstreamServerMetrics a;
+  a.server = "shop-1.internal:8080";
+  a.checked = true;
+  a.healthy = false;
+  a.checks_passed = 4;
+  a.checks_failed = 3;
+  a.resolve_failures = 2;
+  UpstreamServerMetrics b;
+  b.server = "10.0.0.2:8080";
+  m.upstream_servers = {a, b};
+  std::string text = RenderPrometheus(m);
+  EXPECT_NE(text.find("\ntidegate_upstream_server_healthy{server=\"shop-1.internal:8080\"} 0\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("\ntidegate_upstream_server_healthy{server=\"10.0.0.2:8080\"} 1\n"),
+            std::string::npos);
+  EXPECT_NE(text.find("\ntidegate_upstream_health_checks_total{server=\"shop-1.internal:8080\","
+                      "result=\"fail\"} 3\n"),
+            std::string::npos);
+  // No checks configured for b: no check counters invented.
+  EXPECT_EQ(text.find("tidegate_upstream_health_checks_total{server=\"10.0.0.2:8080\""),
+            std::string::npos);
+  EXPECT_NE(
+      text.find("\ntidegate_upstream_resolve_failures_total{server=\"shop-1.internal:8080\"} 2\n"),
+      std::string::npos);
+}
+
+}  // namespace
+}  // namespace tidegate::admin

@@ -33,7 +33,6 @@ HealthRouteFactory MakeFactory(const HealthBoard* health = nullptr) {
   config.workers = 3;
   config.version = "9.9.9";
   config.started = std::chrono::steady_clock::now() - std::chrono::seconds(42);
-  config.config_files = {"/etc/tidegate/a.toml"};
   return HealthRouteFactory(std::move(config));
 }
 
@@ -58,7 +57,8 @@ TEST(HealthRouteTest, HealthAnswersJson) {
   EXPECT_EQ(body["workers"], 3);
   EXPECT_EQ(body["version"], "9.9.9");
   EXPECT_GE(body["uptime_seconds"].get<int>(), 42);
-  EXPECT_EQ(body["config_files"][0], "/etc/tidegate/a.toml");
+  // Public route: no file paths (operators read them in GET /v1/state).
+  EXPECT_FALSE(body.contains("config_files"));
 }
 
 TEST(HealthRouteTest, HealthListsDegradedParts) {

@@ -107,5 +107,35 @@ TEST_F(RedisConnectionTest, NotStartedFailsAtOnce) {
   EXPECT_EQ(out->error, "idle: not connected");
 }
 
+// WAIT blocks the connection on the server: a command queued behind it must
+// not time out for waiting in line (its clock starts when WAIT's ends), and
+// the connection must survive.
+TEST_F(RedisConnectionTest, ACommandQueuedBehindWaitIsNotTimedOut) {
+  RedisConnection::Options o;
+  o.address = server_.address();
+  o.timeout = 100ms;
+  connection_ = std::make_unique<RedisConnection>(base_, o, [](bool, const std::string&) {});
+  connection_->Start();
+  ASSERT_TRUE(RunUntil([&] { return connection_->connected(); }));
+  ASSERT_TRUE(Command({"SET", "k", "v"}).ok);
+  std::optional<RedisResult> wait, ping;
+  connection_->Command(
+      {"WAIT", "1", "400"}, [&](RedisResult r) { wait = std::move(r); }, 600ms);
+  connection_->Command({"PING"}, [&](RedisResult r) { ping = std::move(r); });
+  ASSERT_TRUE(RunUntil([&] { return wait.has_value() && ping.has_value(); }));
+  ASSERT_TRUE(wait->ok) << wait->error;
+  EXPECT_EQ(wait->reply.integer, 0) << "no replica";
+  ASSERT_TRUE(ping->ok) << ping->error;
+  EXPECT_EQ(ping->reply.str, "PONG");
+  EXPECT_EQ(connection_->connects_total(), 1u);
+  // A frozen server is still caught by the first pending command's timer.
+  server_.Pause();
+  std::optional<RedisResult> frozen;
+  connection_->Command({"PING"}, [&](RedisResult r) { frozen = std::move(r); });
+  ASSERT_TRUE(RunUntil([&] { return frozen.has_value(); }, 2s));
+  EXPECT_NE(frozen->error.find("timed out after 100ms"), std::string::npos) << frozen->error;
+  server_.Resume();
+}
+
 }  // namespace
 }  // namespace tidegate::redis
