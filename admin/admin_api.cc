@@ -5,6 +5,8 @@
 
 #include <string_view>
 
+#include "admin/host_check.h"
+
 namespace tidegate::admin {
 namespace {
 
@@ -36,10 +38,12 @@ AdminApi::AdminApi(Deps deps, const config::AdminConfig& admin, AdminApiOptions 
     : deps_(std::move(deps)),
       options_(options),
       auth_(std::make_unique<TokenAuthenticator>(admin.tokens)),
-      throttle_(options.throttle, deps_.time ? *deps_.time : common::SystemTime()) {}
+      throttle_(options.throttle, deps_.time ? *deps_.time : common::SystemTime()),
+      allowed_hosts_(AllowedAdminHosts(admin)) {}
 
 void AdminApi::Reconfigure(const config::AdminConfig& admin) {
   auth_ = std::make_unique<TokenAuthenticator>(admin.tokens);
+  allowed_hosts_ = AllowedAdminHosts(admin);
 }
 
 ApiResponse AdminApi::Error(int status, std::string error, std::string detail) {
@@ -95,6 +99,12 @@ void AdminApi::Handle(const ApiRequest& request, std::function<void(ApiResponse)
     reply_to(std::move(response));
   };
 
+  if (request.host && !AdminHostAllowed(*request.host, allowed_hosts_)) {
+    return reply(Error(421, "misdirected_request",
+                       "Host \"" + *request.host +
+                           "\" is not an address or name of the admin listener; add it to "
+                           "[admin].allowed_hosts if operators reach the admin API by that name"));
+  }
   if (QueryCarriesCredentials(request.query)) {
     return reply(Error(400, "credentials_in_query",
                        "send the token in the Authorization header (Bearer), never in the URL; "

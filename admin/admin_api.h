@@ -4,9 +4,9 @@
 // requests read by evhttp; tests may call it directly.
 //
 // Order of checks for every request (docs/admin-api.md):
-//   credentials in the query string → 400 · unknown path → 404 · method not
-//   allowed → 405 · client throttled → 429 + Retry-After · missing/wrong token
-//   → 401 · viewer on a change → 403 · body over the limit → 413 · unknown
+//   Host not allowed (TCP only, admin/host_check.h) → 421 · credentials in the query string → 400 ·
+//   unknown path → 404 · method not allowed → 405 · client throttled → 429 + Retry-After ·
+//   missing/wrong token → 401 · viewer on a change → 403 · body over the limit → 413 · unknown
 //   feature/room → 404 · malformed JSON → 400 · invalid field → 422 ·
 //   If-Match version mismatch → 409 · store unavailable → 503 · applied and
 //   audited → 200 (audit write failure → 500: the change is in force but not
@@ -46,6 +46,10 @@ struct ApiRequest {
   std::string client_ip;        // "127.0.0.1", "::1", "unix"
   std::string client_address;   // "127.0.0.1:53211", for the audit log
   bool client_is_loopback = false;
+  // The Host header ("" when absent) of a request over TCP, checked against
+  // admin/host_check.h (DNS rebinding) before anything else; nullopt = not
+  // checked (the unix socket, in-process callers).
+  std::optional<std::string> host;
 };
 
 struct ApiResponse {
@@ -133,6 +137,7 @@ class AdminApi {
   std::unique_ptr<TokenAuthenticator> auth_;
   FailureThrottle throttle_;
   AdminMetrics metrics_;
+  std::vector<std::string> allowed_hosts_;  // AllowedAdminHosts of the [admin] in force
 };
 
 }  // namespace tidegate::admin

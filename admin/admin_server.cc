@@ -271,7 +271,11 @@ void AdminServer::Handle(evhttp_request* req) {
   if (peer != nullptr && peer->sa_family == AF_UNIX) {
     request.client_ip = "unix";
     request.client_address = "unix:" + listen_.unix_path;
-  } else if (conn != nullptr) {
+  } else {
+    // TCP: a browser may be reaching us through a rebound name.
+    request.host = Header(headers, "Host").value_or("");
+  }
+  if (conn != nullptr && request.client_ip != "unix") {
     char* address = nullptr;
     ev_uint16_t port = 0;
     evhttp_connection_get_peer(conn, &address, &port);

@@ -36,9 +36,19 @@ BypassVerdict VerifyBypassToken(std::string_view token, const SignedTokenCodec& 
       end != expiry_text.data() + expiry_text.size() || expiry <= 0) {
     return BypassVerdict::kMalformed;
   }
-  auto expires = std::chrono::system_clock::time_point(std::chrono::seconds(expiry));
-  if (expires <= now) return BypassVerdict::kExpired;
-  if (expires > now + max_ttl + std::chrono::minutes(1)) return BypassVerdict::kTooFarAhead;
+  // Compared in whole seconds: up to 12 digits of seconds do not fit
+  // system_clock's 64-bit nanoseconds (found by fuzz/fuzz_token.cc). An
+  // integer expiry is <= (or >) a time exactly when it is <= (or >) that
+  // time's whole seconds.
+  using std::chrono::duration_cast;
+  using std::chrono::seconds;
+  if (expiry <= duration_cast<seconds>(now.time_since_epoch()).count()) {
+    return BypassVerdict::kExpired;
+  }
+  auto latest = now + max_ttl + std::chrono::minutes(1);
+  if (expiry > duration_cast<seconds>(latest.time_since_epoch()).count()) {
+    return BypassVerdict::kTooFarAhead;
+  }
   return BypassVerdict::kValid;
 }
 

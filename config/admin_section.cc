@@ -80,6 +80,38 @@ void ReadAdminTls(const toml::table* table, Diagnostics* diagnostics, AdminConfi
   if (complete) out->tls = std::move(certificate);
 }
 
+// [admin].allowed_hosts: host names (or IP literals) without a port.
+void ReadAllowedHosts(TableReader& admin, Diagnostics* diagnostics, AdminConfig* out) {
+  const toml::array* array = admin.ReadArray("allowed_hosts");
+  if (!array) return;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    std::string path = admin.KeyPath("allowed_hosts") + "[" + std::to_string(i) + "]";
+    const auto* text = element.as_string();
+    if (!text) {
+      diagnostics->Add(
+          element, path,
+          "expected a host name such as \"admin.shop.internal\", got " + TypeName(element));
+      continue;
+    }
+    std::string name = text->get();
+    bool ok = !name.empty() && name.size() <= 253;
+    for (char& c : name) {
+      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+      ok &= std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
+    }
+    if (!ok) {
+      diagnostics->Add(element, path,
+                       "\"" + text->get() +
+                           "\" is not a host name (letters, digits, '-', '.'; no port, no "
+                           "scheme); IP literals and localhost are always allowed");
+      continue;
+    }
+    if (name.back() == '.') name.pop_back();
+    out->allowed_hosts.push_back(std::move(name));
+  }
+}
+
 }  // namespace
 
 void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminConfig* out) {
@@ -129,6 +161,7 @@ void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminC
   }
   admin.ReadBool("metrics_open_on_loopback", &out->metrics_open_on_loopback);
   admin.ReadBool("allow_plaintext", &out->allow_plaintext);
+  ReadAllowedHosts(admin, diagnostics, out);
   const toml::table* tls = admin.ReadTable("tls");
   if (tls) ReadAdminTls(tls, diagnostics, out);
   // Bearer tokens must not cross the network in clear (issue 14).

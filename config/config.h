@@ -63,6 +63,10 @@ struct ServerConfig {
   std::string access_log;          // path of JSON-lines access log; "" = off, "-" = stdout
   std::string error_log = "-";     // "-" = stderr
   std::string log_level = "info";  // "debug" | "info" | "warn" | "error"
+  // Request fields a trusted front (TLS terminator, load balancer) adds: a
+  // client's `Connection:` cannot remove them, like X-Forwarded-* (issue
+  // 14). Lower-case field names; empty by default.
+  std::vector<std::string> trusted_headers;
 };
 
 // [upstream.health]: active health checks, off while `path` is empty.
@@ -157,6 +161,11 @@ struct AdminConfig {
   // is terminated by a sidecar on the same host). Unix sockets and loopback
   // addresses never need it.
   bool allow_plaintext = false;
+  // [admin].allowed_hosts: extra names a request's Host may carry (lower
+  // case, no port), besides IP literals, localhost and the listen host;
+  // other Hosts get 421 (DNS rebinding, admin/host_check.h). Applies on
+  // SIGHUP.
+  std::vector<std::string> allowed_hosts;
 };
 
 struct TokenKey {

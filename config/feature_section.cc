@@ -87,16 +87,6 @@ void ReadRule(TableReader& entry, const toml::table& table, Diagnostics* diagnos
   }
 }
 
-// days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's algorithm).
-int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<int64_t>(doe) - 719468;
-}
-
 // A TOML offset date-time (2026-11-24T02:00:00Z), or a string holding one
 // ("2026-11-24T02:00:00+01:00"). Local date-times (no offset) are refused:
 // a window must not move with the server's time zone.
@@ -121,10 +111,16 @@ bool ReadTime(TableReader& reader, const toml::table& table, std::string_view ke
                  "2026-11-24T03:00:00+01:00");
     return false;
   }
-  int64_t days = DaysFromCivil(value->date.year, value->date.month, value->date.day);
-  int64_t seconds = days * 86400 + value->time.hour * 3600 + value->time.minute * 60 +
-                    value->time.second - int64_t{value->offset->minutes} * 60;
-  *out = std::chrono::system_clock::time_point(std::chrono::seconds(seconds));
+  std::string error;
+  auto time = ToTimePoint(
+      {value->date.year, value->date.month, value->date.day, value->time.hour, value->time.minute,
+       value->time.second, value->time.nanosecond, value->offset->minutes},
+      &error);
+  if (!time) {
+    reader.Error(*node, key, error);
+    return false;
+  }
+  *out = *time;
   return true;
 }
 

@@ -105,11 +105,16 @@ bool ReadEventTime(TableReader& reader, std::string_view key,
                  "2026-11-27T10:00:00+01:00");
     return false;
   }
-  using namespace std::chrono;
-  sys_days day{year{value->date.year} / month{value->date.month} / value->date.day};
-  *out = time_point_cast<system_clock::duration>(
-      day + hours{value->time.hour} + minutes{value->time.minute} + seconds{value->time.second} +
-      nanoseconds{value->time.nanosecond} - minutes{value->offset->minutes});
+  std::string error;
+  auto time = ToTimePoint(
+      {value->date.year, value->date.month, value->date.day, value->time.hour, value->time.minute,
+       value->time.second, value->time.nanosecond, value->offset->minutes},
+      &error);
+  if (!time) {
+    reader.Error(*node, key, error);
+    return false;
+  }
+  *out = *time;
   return true;
 }
 

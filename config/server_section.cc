@@ -1,7 +1,12 @@
 // [server] and [server.tls].
+#include <string_view>
+
+#include "common/ascii.h"
 #include "config/address_list.h"
 #include "config/file_checks.h"
 #include "config/sections.h"
+#include "config/table_reader.h"
+#include "config/value_parsers.h"
 
 namespace tidegate::config {
 namespace {
@@ -38,6 +43,43 @@ void ReadCertificates(TableReader& tls, Diagnostics* diagnostics, TlsConfig* out
     }
     entry.ReportUnknownKeys();
     out->certificates.push_back(std::move(certificate));
+  }
+}
+
+// Fields that are hop-by-hop themselves (or framing): protecting them from
+// `Connection` would mean nothing, so naming one is a mistake.
+constexpr std::string_view kNotTrustable[] = {"connection", "keep-alive",     "proxy-connection",
+                                              "te",         "trailer",        "upgrade",
+                                              "host",       "content-length", "transfer-encoding"};
+
+void ReadTrustedHeaders(TableReader& server, Diagnostics* diagnostics, ServerConfig* out) {
+  const toml::array* array = server.ReadArray("trusted_headers");
+  if (!array) return;
+  for (size_t i = 0; i < array->size(); ++i) {
+    const toml::node& element = *array->get(i);
+    std::string path = server.KeyPath("trusted_headers") + "[" + std::to_string(i) + "]";
+    const auto* text = element.as_string();
+    if (!text) {
+      diagnostics->Add(
+          element, path,
+          "expected a header field name such as \"X-Client-Cert\", got " + TypeName(element));
+      continue;
+    }
+    std::string name = text->get();
+    for (char& c : name) c = common::AsciiLower(c);
+    if (!IsHttpToken(name)) {
+      diagnostics->Add(element, path, "\"" + text->get() + "\" is not a header field name");
+      continue;
+    }
+    bool refused = false;
+    for (std::string_view bad : kNotTrustable) refused |= name == bad;
+    if (refused) {
+      diagnostics->Add(
+          element, path,
+          "\"" + text->get() + "\" is a hop-by-hop or framing field; tidegate handles it itself");
+      continue;
+    }
+    out->trusted_headers.push_back(std::move(name));
   }
 }
 
@@ -103,6 +145,7 @@ void ReadServerSection(const toml::table* table, Diagnostics* diagnostics, Serve
   server.ReadEnum<std::string>(
       "log_level", {{"debug", "debug"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}},
       &out->log_level);
+  ReadTrustedHeaders(server, diagnostics, out);
   server.ReportUnknownKeys();
 }
 

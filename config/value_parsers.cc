@@ -219,4 +219,17 @@ bool IsHttpToken(std::string_view text) {
   return true;
 }
 
+std::optional<std::chrono::system_clock::time_point> ToTimePoint(const OffsetDateTime& t,
+                                                                 std::string* error) {
+  if (t.year < 1970 || t.year > 2200) {
+    *error = "year must be between 1970 and 2200";
+    return std::nullopt;
+  }
+  using namespace std::chrono;
+  sys_days day{year{t.year} / month{t.month} / t.day};
+  return time_point_cast<system_clock::duration>(day + hours{t.hour} + minutes{t.minute} +
+                                                 seconds{t.second} + nanoseconds{t.nanosecond} -
+                                                 minutes{t.offset_minutes});
+}
+
 }  // namespace tidegate::config

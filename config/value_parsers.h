@@ -5,6 +5,7 @@
 // *error (the caller adds file, line, column and key).
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,5 +49,17 @@ bool IsValidName(std::string_view text);
 
 // An HTTP token (RFC 9110 tchar), for methods and header names.
 bool IsHttpToken(std::string_view text);
+
+// A calendar time with a UTC offset (a TOML offset date-time) as a
+// system_clock time. Years outside 1970..2200 are refused ("year must be
+// between 1970 and 2200"): system_clock counts nanoseconds in 64 bits and
+// overflows past 2262, and no maintenance window or event lies that far.
+struct OffsetDateTime {
+  int year = 0;
+  unsigned month = 0, day = 0, hour = 0, minute = 0, second = 0, nanosecond = 0;
+  int offset_minutes = 0;
+};
+std::optional<std::chrono::system_clock::time_point> ToTimePoint(const OffsetDateTime& t,
+                                                                 std::string* error);
 
 }  // namespace tidegate::config

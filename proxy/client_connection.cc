@@ -181,6 +181,8 @@ void ClientConnection::OnSocketReadable() {
 
 void ClientConnection::OnDrain(std::chrono::milliseconds idle_grace) {
   draining_ = true;
+  // A body being discarded (an answered request) ends within
+  // Stream::kDiscardTimeout; draining_ then closes the connection.
   if (!between_requests() || stream_.active()) return;
   if (idle_grace.count() > 0) {
     ArmTimer(idle_grace);  // the idle/new-connection timeout closes it
@@ -267,7 +269,10 @@ void ClientConnection::HandleTimeout() {
       return;
     case RequestState::kBody:
       worker_.mutable_stats().client_body_timeouts.Inc();
-      if (stream_.active() && !stream_.response_started()) {
+      if (discarding_) {  // the answer is queued: let it go out, then close
+        discarding_ = false;
+        CloseAfterFlush();
+      } else if (stream_.active() && !stream_.response_started()) {
         stream_.FailRequest(408);
       } else {
         if (stream_.active()) stream_.Abort(408);

@@ -13,6 +13,11 @@
 // timeout). header_timeout with part of a head read → 408 (Connection:
 // close), then close; with no byte of a request (new or keep-alive idle) →
 // silent close.
+// A request answered locally before its body was read: when the stream kept
+// the connection (a small enough body, Stream::kMaxDiscardBytes), the rest
+// of the body is read and dropped, bounded in bytes and time
+// (Stream::kDiscardTimeout); past either bound, or on a framing error, the
+// connection closes after the response is flushed.
 // Pipelined requests wait in the input buffer (bounded by a read
 // high-watermark) until the previous response is queued. Half-close (FIN):
 // every complete request buffered before it is answered, in order; a
@@ -119,6 +124,13 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   // queued responses are flushed.
   void CloseAfterEof();
   void HandleStreamDone();
+  // The exchange ended keep-alive before the request body was read: read
+  // and drop the rest (at most Stream::kMaxDiscardBytes, within
+  // Stream::kDiscardTimeout), then serve the next request.
+  void StartDiscardingBody();
+  // Parses buffered bytes from a fresh callback (not from inside the
+  // previous exchange's call stack).
+  void ParseLater();
 
   // ---- socket I/O, events, deadlines, closing (client_connection.cc) ----
   void OnSocketReadable();
@@ -155,6 +167,8 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   bool message_complete_ = false;  // the parser reported the end of the request
   bool eof_ = false;               // the client half-closed (FIN read)
   bool draining_ = false;          // the worker drains: no request after the current one
+  bool discarding_ = false;        // reading the rest of an answered request's body
+  uint64_t discarded_ = 0;         // body bytes dropped while discarding_
 };
 
 }  // namespace tidegate::proxy

@@ -85,7 +85,10 @@ ClientConnection::ParseStep ClientConnection::AfterParse(size_t consumed, Reques
   if (closed()) return ParseStep::kDone;
   if (parser_->failed()) {
     worker_.mutable_stats().client_parse_errors.Inc();
-    if (stream_.active() && stream_.response_started()) {
+    if (discarding_) {  // the answer is out: no second one, just close
+      discarding_ = false;
+      CloseAfterFlush();
+    } else if (stream_.active() && stream_.response_started()) {
       stream_.Abort(parser_->error().status);
       CloseNow();
     } else {
@@ -95,11 +98,22 @@ ClientConnection::ParseStep ClientConnection::AfterParse(size_t consumed, Reques
     }
     return ParseStep::kDone;
   }
+  if (discarding_ && discarded_ > Stream::kMaxDiscardBytes) {
+    discarding_ = false;
+    CloseAfterFlush();
+    return ParseStep::kDone;
+  }
   if (message_complete_) {
     message_complete_ = false;
     request_state_ = RequestState::kComplete;
     evtimer_del(timer_.get());
-    stream_.OnRequestComplete();
+    if (discarding_) {
+      // The answered request's body is gone: on to the next request.
+      discarding_ = false;
+      stream_end_ = StreamEnd::kKeepAlive;
+    } else {
+      stream_.OnRequestComplete();
+    }
   }
   if (stream_end_ != StreamEnd::kNone) HandleStreamDone();
   if (consumed == 0 && request_state_ == before) return ParseStep::kWait;  // paused
@@ -117,7 +131,13 @@ void ClientConnection::OnRequestHead(RequestHead&& head) {
   stream_.Begin(std::move(head), snapshot_.get());
 }
 
-void ClientConnection::OnBody(const char* data, size_t len) { stream_.OnRequestBody(data, len); }
+void ClientConnection::OnBody(const char* data, size_t len) {
+  if (discarding_) {
+    discarded_ += len;
+    return;
+  }
+  stream_.OnRequestBody(data, len);
+}
 
 void ClientConnection::OnMessageComplete() { message_complete_ = true; }
 
@@ -132,10 +152,15 @@ void ClientConnection::HandleStreamDone() {
   if (closed()) return;
   // After a half-close, requests already buffered (pipelined before the FIN)
   // are still answered; the connection closes once none is left.
-  bool keep = keep_alive && request_state_ == RequestState::kComplete && !draining_ &&
-              !client_done() && !closing();
+  bool body_unread = request_state_ == RequestState::kBody;
+  bool keep = keep_alive && (request_state_ == RequestState::kComplete || body_unread) &&
+              !draining_ && !client_done() && !closing();
   if (!keep) {
     CloseAfterFlush();
+    return;
+  }
+  if (body_unread) {
+    StartDiscardingBody();
     return;
   }
   stream_.Recycle();
@@ -145,15 +170,25 @@ void ClientConnection::HandleStreamDone() {
   // Drop the snapshot reference of an idle connection: a reload frees the
   // old snapshot once every exchange on it ended.
   if (snapshot_ != worker_.snapshot()) snapshot_.reset(), parser_.reset();
-  if (evbuffer_get_length(input()) > 0 && !in_execute_) {
-    // Pipelined bytes: parse them from a fresh callback, not from inside the
-    // previous exchange's call stack.
-    if (tls_) {
-      bufferevent_trigger(bev_.get(), EV_READ,
-                          BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
-    } else {
-      event_active(read_event_.get(), EV_READ, 0);
-    }
+  // Pipelined bytes: parse them from a fresh callback.
+  if (evbuffer_get_length(input()) > 0 && !in_execute_) ParseLater();
+}
+
+void ClientConnection::StartDiscardingBody() {
+  discarding_ = true;
+  discarded_ = 0;
+  ArmTimer(std::min<std::chrono::milliseconds>(Stream::kDiscardTimeout,
+                                               snapshot_->config->server.body_timeout));
+  // Body bytes may wait in the input buffer (the filters held the request),
+  // and reading may be paused: resume from a fresh callback.
+  if (!in_execute_) ParseLater();
+}
+
+void ClientConnection::ParseLater() {
+  if (tls_) {
+    bufferevent_trigger(bev_.get(), EV_READ, BEV_TRIG_IGNORE_WATERMARKS | BEV_TRIG_DEFER_CALLBACKS);
+  } else {
+    event_active(read_event_.get(), EV_READ, 0);
   }
 }
 

@@ -32,7 +32,7 @@ void AppendToList(HeaderList& headers, std::string_view name, std::string_view i
 
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   HeaderList& headers = head.headers;
-  RemoveHopByHopHeaders(headers);
+  RemoveHopByHopHeaders(headers, info.trusted_headers);
   // The staff bypass cookie is a secret the gates have read by now.
   RemoveCookie(&headers, common::kBypassCookie);
   RemoveCookie(&headers, common::kBypassCookieTls);

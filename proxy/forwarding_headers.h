@@ -5,7 +5,9 @@
 // after these run.
 #pragma once
 
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "proxy/http_message.h"
 
@@ -14,13 +16,16 @@ namespace tidegate::proxy {
 struct ForwardingInfo {
   std::string_view client_ip;  // textual address of the client
   bool tls = false;            // the client connection is TLS
+  // [server].trusted_headers (lower-case): protected from `Connection` like
+  // X-Forwarded-*. Borrowed; may be null.
+  const std::vector<std::string>* trusted_headers = nullptr;
 };
 
 // Request towards the origin: removes hop-by-hop fields (Connection and the
 // fields it names except the protected ones of RemoveHopByHopHeaders, so a
 // client cannot strip X-Forwarded-*, Forwarded, X-Real-IP, Cookie or
-// Authorization; Keep-Alive, Upgrade, TE, Proxy-*; so `Upgrade: h2c` never
-// reaches the origin) and Expect (the proxy answers 100-continue itself);
+// Authorization, nor a field of info.trusted_headers; Keep-Alive, Upgrade, TE, Proxy-*; so
+// `Upgrade: h2c` never reaches the origin) and Expect (the proxy answers 100-continue itself);
 // appends the client to X-Forwarded-For; sets X-Forwarded-Proto; appends
 // "1.1 tidegate" to Via; removes the staff bypass cookie (tg_bypass,
 // __Host-tg_bypass: common/bypass_token.h) from Cookie, other cookies kept

@@ -55,6 +55,14 @@ bool IsProtected(std::string_view name) {
   return false;
 }
 
+bool IsListed(std::string_view name, const std::vector<std::string>* names) {
+  if (names == nullptr) return false;
+  for (const std::string& listed : *names) {
+    if (EqualsIgnoreCase(name, listed)) return true;
+  }
+  return false;
+}
+
 size_t FieldsSize(const HeaderList& headers) {
   size_t size = 2;  // final CRLF
   for (const Header& h : headers.fields()) size += h.name.size() + h.value.size() + 4;
@@ -132,6 +140,8 @@ std::string_view ReasonPhrase(int status) {
       return "URI Too Long";
     case 417:
       return "Expectation Failed";
+    case 421:
+      return "Misdirected Request";
     case 422:
       return "Unprocessable Content";
     case 429:
@@ -211,7 +221,7 @@ void HeaderList::Set(std::string_view name, std::string value) {
   if (!replaced) fields_.push_back(Header{std::string(name), std::move(value)});
 }
 
-void RemoveHopByHopHeaders(HeaderList& headers) {
+void RemoveHopByHopHeaders(HeaderList& headers, const std::vector<std::string>* also_protected) {
   std::vector<Header>& fields = headers.mutable_fields();
   // Decide first (the Connection values stay untouched while we look at
   // them), then compact in one pass. The marks live on the stack for any
@@ -244,7 +254,7 @@ void RemoveHopByHopHeaders(HeaderList& headers) {
     while (!value.empty()) {
       size_t comma = value.find(',');
       std::string_view token = common::TrimOws(value.substr(0, comma));
-      if (!token.empty() && !IsProtected(token)) {
+      if (!token.empty() && !IsProtected(token) && !IsListed(token, also_protected)) {
         for (size_t j = 0; j < fields.size(); ++j) {
           if (EqualsIgnoreCase(fields[j].name, token)) mark(j);
         }

@@ -90,8 +90,11 @@ struct ResponseHead {
 // Removes them from `headers` in place. `Connection` cannot remove the
 // protected fields: Transfer-Encoding and Content-Length (framing is the
 // core's job), Host, Forwarded, every X-Forwarded-*, X-Real-IP, Cookie and
-// Authorization (names compared without regard to case).
-void RemoveHopByHopHeaders(HeaderList& headers);
+// Authorization (names compared without regard to case), nor any field named
+// in `also_protected` (lower-case names: [server].trusted_headers; may be
+// null).
+void RemoveHopByHopHeaders(HeaderList& headers,
+                           const std::vector<std::string>* also_protected = nullptr);
 
 // Appends "METHOD target HTTP/1.1\r\n" + fields + "\r\n" to `out`.
 void SerializeRequestHead(const RequestHead& head, std::string& out);

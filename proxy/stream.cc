@@ -68,7 +68,9 @@ void Stream::RunRequestFilters() {
       return;
     }
   }
-  PrepareUpstreamRequest(request_, ForwardingInfo{info_.client_ip, info_.tls});
+  const std::vector<std::string>* trusted =
+      snapshot_->config ? &snapshot_->config->server.trusted_headers : nullptr;
+  PrepareUpstreamRequest(request_, ForwardingInfo{info_.client_ip, info_.tls, trusted});
   StartUpstream(/*allow_pooled=*/true);
 }
 
@@ -109,6 +111,15 @@ void Stream::SendLocalReply(int status, HeaderList headers, std::string body,
 
 bool Stream::ClientWantsKeepAlive() const {
   return request_.keep_alive && !worker_.draining() && !connection_.client_done();
+}
+
+bool Stream::BodyLeftIsDiscardable() const {
+  // Asked for 100-continue and never got it: the client may never send the
+  // body, and its next request would be read as body bytes.
+  if (request_.expect_continue && !req_.continue_sent) return false;
+  if (request_.framing == BodyFraming::kChunked) return true;  // bounded while discarding
+  return request_.content_length >= request_bytes_ &&
+         request_.content_length - request_bytes_ <= kMaxDiscardBytes;
 }
 
 void Stream::SendProxyError(int status) {
@@ -152,9 +163,11 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const std::stri
   response_.status = status;
   response_.reason = std::string(ReasonPhrase(status));
   response_.headers = std::move(headers);
-  // An unread request body cannot be skipped safely: close after answering.
-  resp_.keep_alive = !force_close && ClientWantsKeepAlive() &&
-                     (req_.complete || request_.framing == BodyFraming::kNone);
+  // An unread request body is discarded by the connection when it is small
+  // enough (then the connection stays); otherwise close after answering.
+  bool body_left = !req_.complete && request_.framing != BodyFraming::kNone;
+  resp_.keep_alive =
+      !force_close && ClientWantsKeepAlive() && (!body_left || BodyLeftIsDiscardable());
   response_.headers.Set("Content-Length", std::to_string(body.size()));
   if (!resp_.keep_alive) {
     response_.headers.Set("Connection", "close");

@@ -34,6 +34,13 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // A Content-Length body up to this size gets its room reserved with the
   // response head (one buffer allocation per small response).
   static constexpr uint64_t kCoalescedBodyMax = 32 * 1024;
+  // A local reply (maintenance page, queue page, a 4xx of the proxy) to a
+  // request whose body was not read keeps the connection when at most this
+  // many body bytes are left: the connection reads and discards them
+  // (ClientConnection, within kDiscardTimeout) and serves the next request.
+  // A longer (or unannounced chunked beyond it) body: Connection: close.
+  static constexpr uint64_t kMaxDiscardBytes = 64 * 1024;
+  static constexpr std::chrono::milliseconds kDiscardTimeout{5000};
 
   Stream(ClientConnection& connection, Worker& worker);
   ~Stream() override;
@@ -111,6 +118,9 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // Tells every filter of the exchange it ends (StreamFilter::OnDestroy).
   void EndFilters();
   bool ClientWantsKeepAlive() const;
+  // The unread rest of the request body may be discarded to keep the
+  // connection (kMaxDiscardBytes; never after an unanswered 100-continue).
+  bool BodyLeftIsDiscardable() const;
 
   // ---- request side (stream_request.cc) ----
   void StartUpstream(bool allow_pooled);

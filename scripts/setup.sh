@@ -20,6 +20,7 @@ readonly PACKAGES=(
   gnuplot-nox  # benches/run_surge.sh plots only
   libbenchmark-dev  # benches/run_claim_record.sh only
   chromium chromium-driver  # tests/integration/queue_browser_test.cc (headless)
+  clang libclang-rt-dev  # fuzz/ (libFuzzer runtime: scripts/fuzz.sh)
 )
 readonly POLICY=/usr/sbin/policy-rc.d
 

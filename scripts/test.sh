@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Installs what is missing, builds the release and the sanitizer builds, and
-# runs every test (unit and integration) in both with ctest.
+# runs every test (unit and integration) in both with ctest, then a short
+# bounded run of each libFuzzer target (scripts/fuzz.sh; a target that
+# crashes counts as one failed test).
 #
 #   scripts/test.sh
 #
@@ -10,6 +12,7 @@
 #   TIDEGATE_TEST_JOBS      parallel ctest jobs (default: number of CPUs)
 #   TIDEGATE_TEST_TIMEOUT   seconds per test without its own limit (default 120)
 #   TIDEGATE_SUITE_TIMEOUT  seconds for a whole ctest run (default 1800)
+#   TIDEGATE_FUZZ_SECONDS   seconds per fuzz target (default 20; 0 = skip)
 set -euo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -73,6 +76,37 @@ run_suite release "$root/build"
 run_suite sanitize "$root/build-sanitize" \
   ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 \
   UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+
+# run_fuzz: builds the fuzz targets (build-fuzz/, only common/, config/ and
+# the fuzzed sources) and runs each for a bounded time; each target counts
+# as one test.
+run_fuzz() {
+  local seconds="${TIDEGATE_FUZZ_SECONDS:-20}"
+  ((seconds > 0)) || return 0
+  echo
+  echo "==== fuzz: ${seconds}s per target ===="
+  local log="$log_dir/fuzz.log" rc=0
+  timeout --kill-after=30 $((seconds * 4 + 900)) bash scripts/fuzz.sh "$seconds" 2>&1 |
+    tee "$log" | grep -E '^(====|fuzz:|stat::number_of_executed_units|SUMMARY|==[0-9]+==ERROR)' ||
+    true
+  local summary
+  summary="$(grep -E '^fuzz: [0-9]+ passed, [0-9]+ failed' "$log" | tail -n 1 || true)"
+  if [[ -z "$summary" ]]; then
+    problems+=("fuzz: no summary (build failed or timed out; see scripts/fuzz.sh)")
+    tail -n 30 "$log"
+    return
+  fi
+  local passed failed
+  passed="$(sed -E 's/fuzz: ([0-9]+) passed, ([0-9]+) failed/\1/' <<<"$summary")"
+  failed="$(sed -E 's/fuzz: ([0-9]+) passed, ([0-9]+) failed/\2/' <<<"$summary")"
+  total_passed=$((total_passed + passed))
+  total_failed=$((total_failed + failed))
+  if ((failed > 0)); then
+    grep -E -A40 'ERROR: (AddressSanitizer|libFuzzer|UndefinedBehaviorSanitizer)|runtime error' \
+      "$log" | head -n 120 || true
+  fi
+}
+run_fuzz
 
 echo
 for problem in "${problems[@]}"; do

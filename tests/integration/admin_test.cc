@@ -4,8 +4,13 @@
 // `tidegate ctl` as a subprocess, and the shop's port never serving it.
 #include <gtest/gtest.h>
 
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
 #include <chrono>
 #include <cstdio>
+#include <cstdlib>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -92,7 +97,7 @@ class AdminTest : public ::testing::Test {
     AdminReply reply;
     auto conn = ConnectOrFail(port != 0 ? port : admin_port_);
     if (!conn) return reply;
-    std::string request = method + " " + target + " HTTP/1.1\r\nHost: 127.0.0.1\r\n";
+    std::string request = method + " " + target + " HTTP/1.1\r\nHost: " + host_ + "\r\n";
     if (token) request += "Authorization: Bearer " + *token + "\r\n";
     if (!body.empty() || method == "PUT") {
       request +=
@@ -159,6 +164,7 @@ class AdminTest : public ::testing::Test {
   std::unique_ptr<TidegateProcess> tidegate_;
   uint16_t admin_port_ = 0;
   int ctl_runs_ = 0;
+  std::string host_ = "127.0.0.1";  // the Host header Call() sends
 };
 
 constexpr char kMaintenanceBody[] = R"({"message": "Checkout is being upgraded"})";
@@ -405,6 +411,84 @@ class AdminStartTest : public ::testing::Test {
   ScriptedOrigin origin_{ServeOkForever()};
 };
 
+// DNS rebinding (issue 14): a request over TCP whose Host is a foreign name
+// (what a browser sends after the attacker's name was re-pointed at
+// 127.0.0.1) gets 421 and changes nothing, valid operator token or not.
+TEST_F(AdminTest, ForeignHostIsMisdirectedAndChangesNothing) {
+  ASSERT_TRUE(tidegate_);
+  const std::string port = ":" + std::to_string(admin_port_);
+  host_ = "rebind.evil.example" + port;
+  AdminReply put = Call("PUT", "/v1/features/checkout/maintenance", std::string(kOperatorToken),
+                        kMaintenanceBody);
+  EXPECT_EQ(put.http.status, 421) << put.http.body;
+  EXPECT_EQ(put.json["error"], "misdirected_request") << put.http.body;
+  EXPECT_EQ(Call("GET", "/v1/state", std::string(kViewerToken)).http.status, 421);
+  EXPECT_EQ(Call("GET", "/metrics", std::nullopt).http.status, 421);
+
+  for (std::string ok :
+       {"127.0.0.1" + port, "localhost" + port, std::string("LOCALHOST"), "[::1]" + port}) {
+    host_ = ok;
+    EXPECT_EQ(Call("GET", "/v1/state", std::string(kViewerToken)).http.status, 200) << ok;
+  }
+  host_ = "127.0.0.1";
+  EXPECT_EQ(State()["features"]["checkout"]["under_maintenance"], false);
+}
+
+// One request over a unix socket; returns the status (0 on failure).
+int UnixStatus(const std::string& path, const std::string& request) {
+  int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  if (fd < 0) return 0;
+  sockaddr_un sun{};
+  sun.sun_family = AF_UNIX;
+  std::snprintf(sun.sun_path, sizeof sun.sun_path, "%s", path.c_str());
+  timeval tv{10, 0};  // bounded: never hang the test
+  ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  std::string response;
+  if (::connect(fd, reinterpret_cast<sockaddr*>(&sun), sizeof sun) == 0 &&
+      ::send(fd, request.data(), request.size(), MSG_NOSIGNAL) ==
+          static_cast<ssize_t>(request.size())) {
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::recv(fd, buf, sizeof buf, 0)) > 0) response.append(buf, n);
+  }
+  ::close(fd);
+  if (response.rfind("HTTP/1.1 ", 0) != 0 || response.size() < 12) return 0;
+  return std::atoi(response.c_str() + 9);
+}
+
+// [admin].allowed_hosts adds names; the unix socket is never checked.
+TEST_F(AdminStartTest, AllowedHostsAndTheUnixSocket) {
+  TidegateOptions options;
+  options.config = AdminConfig(origin_.port(), "", "allowed_hosts = [\"Admin.Shop.Internal\"]\n");
+  auto tg = StartTidegateOrFail(dir_, options);
+  ASSERT_TRUE(tg);
+  auto get = [&](const std::string& host) {
+    auto conn = ConnectOrFail(tg->admin_port());
+    EXPECT_TRUE(conn && conn->Send("GET /metrics HTTP/1.1\r\nHost: " + host +
+                                   "\r\nConnection: close\r\n\r\n"));
+    return conn ? ReadResponse(*conn).status : 0;
+  };
+  EXPECT_EQ(get("admin.shop.internal:" + std::to_string(tg->admin_port())), 200);
+  EXPECT_EQ(get("other.shop.internal"), 421);
+  EXPECT_EQ(tg->Stop(std::chrono::seconds(10)), 0) << tg->Stderr();
+
+  TempDir unix_dir;
+  TidegateOptions on_unix;
+  on_unix.config = AdminConfig(origin_.port());
+  const std::string socket_path = unix_dir.path() + "/admin.sock";
+  size_t at = on_unix.config.find("listen = \"127.0.0.1:${ADMIN_PORT}\"");
+  ASSERT_NE(at, std::string::npos);
+  on_unix.config.replace(at, std::string("listen = \"127.0.0.1:${ADMIN_PORT}\"").size(),
+                         "listen = \"unix:" + socket_path + "\"");
+  auto tg2 = StartTidegateOrFail(unix_dir, on_unix);
+  ASSERT_TRUE(tg2);
+  EXPECT_EQ(UnixStatus(socket_path,
+                       "GET /metrics HTTP/1.1\r\nHost: rebind.evil.example\r\n"
+                       "Connection: close\r\n\r\n"),
+            200);
+  EXPECT_EQ(tg2->Stop(std::chrono::seconds(10)), 0) << tg2->Stderr();
+}
+
 TEST_F(AdminStartTest, MetricsNeedATokenWhenLoopbackAccessIsClosed) {
   TidegateOptions options;
   options.config = AdminConfig(origin_.port(), "", "metrics_open_on_loopback = false\n");
@@ -412,7 +496,7 @@ TEST_F(AdminStartTest, MetricsNeedATokenWhenLoopbackAccessIsClosed) {
   ASSERT_TRUE(tg);
   auto get = [&](const std::optional<std::string>& token) {
     auto conn = ConnectOrFail(tg->admin_port());
-    std::string request = "GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n";
+    std::string request = "GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n";
     if (token) request += "Authorization: Bearer " + *token + "\r\n";
     EXPECT_TRUE(conn && conn->Send(request + "\r\n"));
     return conn ? ReadResponse(*conn) : HttpMessage{};

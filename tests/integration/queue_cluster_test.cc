@@ -141,7 +141,7 @@ class ClusterFixture : public ::testing::Test {
     std::string error;
     auto conn = RawConnection::Connect(instances_[i]->admin_port(), &error);
     if (!conn) return std::nullopt;
-    if (!conn->Send("GET /metrics HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n")) {
+    if (!conn->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) {
       return std::nullopt;
     }
     HttpMessage m = ReadResponse(*conn, Within(5000ms));
@@ -155,7 +155,7 @@ class ClusterFixture : public ::testing::Test {
   HttpMessage PatchRoom(const std::string& json) {
     auto conn = ConnectOrFail(instances_[0]->admin_port());
     if (!conn) return {};
-    conn->Send("PATCH /v1/rooms/shop HTTP/1.1\r\nHost: admin\r\nAuthorization: Bearer " +
+    conn->Send("PATCH /v1/rooms/shop HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
                std::string(kOperatorToken) +
                "\r\nContent-Type: application/json\r\nConnection: close\r\nContent-Length: " +
                std::to_string(json.size()) + "\r\n\r\n" + json);

@@ -104,7 +104,7 @@ class QueueIntegrityTest : public ::testing::TestWithParam<Backend> {
     probe.Poll();
     auto conn = ConnectOrFail(instances_[i]->admin_port());
     if (!conn) return std::nullopt;
-    conn->Send("GET /metrics HTTP/1.1\r\nHost: admin\r\nConnection: close\r\n\r\n");
+    conn->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
     HttpMessage m = ReadResponse(*conn, Within(5000ms));
     if (!m.ok || m.status != 200) return std::nullopt;
     std::string needle = "tidegate_" + family + "{room=\"shop\"} ";

@@ -92,7 +92,9 @@ class QueueTest : public ::testing::Test {
                       uint16_t port = 0) {
     auto conn = ConnectOrFail(port != 0 ? port : tidegate_->port());
     if (!conn) return {};
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
+    // The admin port answers only its own names (DNS-rebinding check).
+    std::string host = port != 0 ? "127.0.0.1" : "shop.test";
+    std::string req = method + " " + target + " HTTP/1.1\r\nHost: " + host + "\r\n";
     if (v != nullptr && !v->Cookie().empty()) req += "Cookie: " + v->Cookie() + "\r\n";
     req += extra;
     if (!body.empty() || method == "POST" || method == "PATCH") {

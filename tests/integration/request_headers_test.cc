@@ -121,5 +121,20 @@ TEST_F(RequestHeadersDemoShopTest, ConnectionCannotStripForwardedForOrCookie) {
   EXPECT_EQ(r.body.find("Connection:"), std::string::npos);
 }
 
+// [server].trusted_headers: a field the trusted front adds joins the
+// protected list; `Connection: X-My-Trusted` does not remove it.
+TEST_F(RequestHeadersDemoShopTest, ConnectionCannotStripTrustedHeaders) {
+  StartWithDemoShop({{"trusted_headers", R"(["X-My-Trusted"])"}});
+  ASSERT_TRUE(Started());
+  HttpMessage r = RoundTrip(
+      "GET /echo HTTP/1.1\r\nHost: shop.test\r\nX-My-Trusted: front-7\r\n"
+      "X-Not-Trusted: gone\r\nConnection: x-my-trusted, X-Not-Trusted\r\n\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.status, 200) << Printable(r.raw);
+  SCOPED_TRACE("echo: " + Printable(r.body));
+  EXPECT_NE(r.body.find("X-My-Trusted: front-7\r\n"), std::string::npos);
+  EXPECT_EQ(r.body.find("X-Not-Trusted"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace tidegate::itest

@@ -303,6 +303,37 @@ TEST_F(AdminApiTest, ValidTokenPassesWhileItsAddressIsThrottled) {
   EXPECT_EQ(api_->admin_metrics().throttled_total, 1u);
 }
 
+// DNS rebinding: a TCP request whose Host is a foreign name gets 421 before
+// any other check; the unix socket (host unset) is never checked.
+TEST_F(AdminApiTest, ForeignHostIsMisdirected) {
+  auto call = [&](std::optional<std::string> host) {
+    ApiRequest r;
+    r.method = "GET";
+    r.path = "/v1/state";
+    r.authorization = std::string("Bearer ") + kViewerToken;
+    r.client_ip = "127.0.0.1";
+    r.client_address = "127.0.0.1:5000";
+    r.client_is_loopback = true;
+    r.host = std::move(host);
+    ApiResponse out;
+    api_->Handle(r, [&](ApiResponse resp) { out = std::move(resp); });
+    return out;
+  };
+  ApiResponse refused = call("evil.example:9901");
+  EXPECT_EQ(refused.status, 421);
+  EXPECT_EQ(Body(refused)["error"], "misdirected_request");
+  EXPECT_EQ(call("").status, 421);  // no Host at all
+  EXPECT_EQ(call("127.0.0.1:9901").status, 200);
+  EXPECT_EQ(call("localhost").status, 200);
+  EXPECT_EQ(call(std::nullopt).status, 200);  // unix socket
+  EXPECT_EQ(api_->admin_metrics().requests_by_code.at("421"), 2u);
+
+  config::AdminConfig admin = config_->admin;
+  admin.allowed_hosts = {"evil.example"};
+  api_->Reconfigure(admin);
+  EXPECT_EQ(call("evil.example:9901").status, 200);
+}
+
 TEST_F(AdminApiTest, ReconfigureReplacesTokens) {
   config::AdminConfig admin = config_->admin;
   admin.tokens.erase(admin.tokens.begin());  // drop "ops"

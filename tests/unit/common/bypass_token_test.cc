@@ -87,6 +87,27 @@ TEST(BypassTokenTest, ExpiryBeyondTheMaximumLifetimeIsRefused) {
   EXPECT_EQ(VerifyBypassToken(*token, Keys(), kNow + hours(25), hours(24)), BypassVerdict::kValid);
 }
 
+// Found by fuzz/fuzz_token.cc (fuzz/corpus/token/crash-bypass-expiry-overflow):
+// a signed expiry of 11+ digits overflowed system_clock's nanoseconds
+// (undefined behaviour; in practice it wrapped into the past: kExpired).
+TEST(BypassTokenTest, FarFutureExpiryIsTooFarAheadNotAnOverflow) {
+  SignedTokenCodec codec = Keys();
+  for (const char* body : {"18101010100", "10000000000", "999999999999"}) {
+    EXPECT_EQ(VerifyBypassToken(codec.Sign(TokenPurpose::kBypass, body), codec, kNow, hours(24)),
+              BypassVerdict::kTooFarAhead)
+        << body;
+  }
+  // The bounds themselves are unchanged, to the second.
+  auto at = [&](seconds offset) {
+    std::string body = std::to_string((kNow + offset).time_since_epoch() / seconds(1));
+    return VerifyBypassToken(codec.Sign(TokenPurpose::kBypass, body), codec, kNow, hours(24));
+  };
+  EXPECT_EQ(at(seconds(0)), BypassVerdict::kExpired);
+  EXPECT_EQ(at(seconds(1)), BypassVerdict::kValid);
+  EXPECT_EQ(at(hours(24) + minutes(1)), BypassVerdict::kValid);
+  EXPECT_EQ(at(hours(24) + minutes(1) + seconds(1)), BypassVerdict::kTooFarAhead);
+}
+
 TEST(BypassTokenTest, SetCookieAttributes) {
   EXPECT_EQ(BypassSetCookie("T", false, seconds(60)),
             "tg_bypass=T; Path=/; Max-Age=60; HttpOnly; SameSite=Lax");

@@ -54,6 +54,28 @@ TEST(ForwardingHeadersTest, RemovesHopByHopUpgradeAndExpect) {
   EXPECT_NE(head.headers.Find("Content-Length"), nullptr);  // framing is the stream's job
 }
 
+TEST(ForwardingHeadersTest, ConnectionCannotRemoveTrustedHeaders) {
+  const std::vector<std::string> trusted = {"x-my-trusted", "x-client-cert"};
+  RequestHead head = MakeRequest();
+  head.headers.Add("Connection", "X-My-Trusted, x-client-cert, X-Other");
+  head.headers.Add("X-My-Trusted", "from-the-front");
+  head.headers.Add("X-Client-Cert", "CN=shop");
+  head.headers.Add("X-Other", "1");
+  PrepareUpstreamRequest(head, {"10.0.0.1", false, &trusted});
+  ASSERT_NE(head.headers.Find("X-My-Trusted"), nullptr);
+  EXPECT_EQ(*head.headers.Find("X-My-Trusted"), "from-the-front");
+  ASSERT_NE(head.headers.Find("X-Client-Cert"), nullptr);
+  EXPECT_EQ(head.headers.Find("X-Other"), nullptr);  // not listed: still hop-by-hop
+  EXPECT_EQ(head.headers.Find("Connection"), nullptr);
+
+  // Without the list the same request loses the field.
+  RequestHead plain = MakeRequest();
+  plain.headers.Add("Connection", "X-My-Trusted");
+  plain.headers.Add("X-My-Trusted", "from-the-front");
+  PrepareUpstreamRequest(plain, {"10.0.0.1", false});
+  EXPECT_EQ(plain.headers.Find("X-My-Trusted"), nullptr);
+}
+
 TEST(ForwardingHeadersTest, StaffBypassCookieNeverReachesTheOrigin) {
   RequestHead head = MakeRequest();
   head.headers.Add("Cookie", "a=1; tg_bypass=v1.k1.9.mac; __Host-tg_bypass=v1.k1.9.mac; b=2");
