@@ -122,7 +122,10 @@ class DurabilityTest : public ::testing::Test {
                       const std::string& body = "", uint16_t port = 0) {
     auto conn = ConnectOrFail(port != 0 ? port : tidegate_->port());
     if (!conn) return {};
-    std::string req = method + " " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
+    // The admin port answers 421 to a Host that is not its own (DNS rebinding).
+    std::string req = method + " " + target +
+                      " HTTP/1.1\r\nHost: " + std::string(port != 0 ? "127.0.0.1" : "shop.test") +
+                      "\r\n";
     if (v != nullptr && !v->Cookie().empty()) req += "Cookie: " + v->Cookie() + "\r\n";
     if (port != 0) {
       req += std::string("Authorization: Bearer ") + kOperator + "\r\n";

@@ -139,7 +139,10 @@ class QueueAbuseTest : public ::testing::Test {
                       uint16_t port = 0) {
     auto conn = ConnectOrFail(port != 0 ? port : tidegate_->port());
     if (!conn) return {};
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
+    // The admin port answers 421 to a Host that is not its own (DNS rebinding).
+    std::string req = "GET " + target +
+                      " HTTP/1.1\r\nHost: " + std::string(port != 0 ? "127.0.0.1" : "shop.test") +
+                      "\r\n";
     if (v != nullptr && !v->Cookie().empty()) req += "Cookie: " + v->Cookie() + "\r\n";
     req += extra + "Connection: close\r\n\r\n";
     EXPECT_TRUE(conn->Send(req));
