@@ -94,34 +94,7 @@ bool ReadTime(TableReader& reader, const toml::table& table, std::string_view ke
               std::chrono::system_clock::time_point* out) {
   const toml::node* node = reader.Take(key);
   if (!node) return false;
-  std::optional<toml::date_time> value;
-  if (const auto* dt = node->as_date_time()) {
-    value = dt->get();
-  } else if (const auto* text = node->as_string()) {
-    try {
-      toml::table parsed = toml::parse("v = " + text->get());
-      if (const auto* dt2 = parsed.get("v") ? parsed.get("v")->as_date_time() : nullptr)
-        value = dt2->get();
-    } catch (const toml::parse_error&) {
-    }
-  }
-  if (!value || !value->offset) {
-    reader.Error(*node, key,
-                 "expected an RFC 3339 time with an offset, such as 2026-11-24T02:00:00Z or "
-                 "2026-11-24T03:00:00+01:00");
-    return false;
-  }
-  std::string error;
-  auto time = ToTimePoint(
-      {value->date.year, value->date.month, value->date.day, value->time.hour, value->time.minute,
-       value->time.second, value->time.nanosecond, value->offset->minutes},
-      &error);
-  if (!time) {
-    reader.Error(*node, key, error);
-    return false;
-  }
-  *out = *time;
-  return true;
+  return ReadOffsetTime(reader, *node, key, out);
 }
 
 void ReadWindow(TableReader& feature_reader, Diagnostics* diagnostics,

@@ -87,35 +87,7 @@ bool ReadEventTime(TableReader& reader, std::string_view key,
     return false;
   }
   *node_out = node;
-  std::optional<toml::date_time> value;
-  if (const auto* dt = node->as_date_time()) {
-    value = dt->get();
-  } else if (const auto* text = node->as_string()) {
-    try {  // toml++ reports parse errors by exception (configuration load only)
-      toml::table parsed = toml::parse("v = " + text->get());
-      if (const toml::node* v = parsed.get("v")) {
-        if (const auto* dt2 = v->as_date_time()) value = dt2->get();
-      }
-    } catch (const toml::parse_error&) {
-    }
-  }
-  if (!value || !value->offset) {
-    reader.Error(*node, key,
-                 "expected an RFC 3339 time with an offset, such as 2026-11-27T09:00:00Z or "
-                 "2026-11-27T10:00:00+01:00");
-    return false;
-  }
-  std::string error;
-  auto time = ToTimePoint(
-      {value->date.year, value->date.month, value->date.day, value->time.hour, value->time.minute,
-       value->time.second, value->time.nanosecond, value->offset->minutes},
-      &error);
-  if (!time) {
-    reader.Error(*node, key, error);
-    return false;
-  }
-  *out = *time;
-  return true;
+  return ReadOffsetTime(reader, *node, key, out);
 }
 
 struct EventNodes {

@@ -8,6 +8,7 @@
 // table and the Diagnostics, which must outlive it.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <initializer_list>
 #include <map>
@@ -119,5 +120,12 @@ void ForEachTable(TableReader& parent, std::string_view key, Diagnostics* diagno
     entry.ReportUnknownKeys();
   }
 }
+
+// Reads `node` (the value of `key`) as an RFC 3339 time with an offset: a
+// TOML offset date-time, or a string holding one. Local date-times (no
+// offset) and years outside 1970..2200 are reported at the node's place;
+// false then.
+bool ReadOffsetTime(TableReader& reader, const toml::node& node, std::string_view key,
+                    std::chrono::system_clock::time_point* out);
 
 }  // namespace tidegate::config
