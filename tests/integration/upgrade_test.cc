@@ -25,6 +25,7 @@
 #include <thread>
 
 #include "tests/integration/harness/proxy_fixture.h"
+#include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/test_certs.h"
 #include "tests/integration/harness/tls_client.h"
 
@@ -389,6 +390,51 @@ TEST_F(UpgradeTest, TlsListenerUnixAdminSocketAndANewAddressAfterTheUpgrade) {
   EXPECT_EQ(Status(tg_->port()), 200);
   EXPECT_EQ(Status(extra), 200);
   EXPECT_EQ(UnixStatus(admin_socket, "/metrics"), 200);  // the socket file stayed
+}
+
+// With the local backend, what an operator switched on before SIGUSR2 is in
+// force in the new process (it reads the state file the old one keeps), and
+// the old process, once it handed over, writes nothing more there.
+TEST_F(UpgradeTest, LocalOperatorSwitchesCarryOverTheUpgrade) {
+  const std::string token = "upgrade-operator-token-0123456789abcdef";
+  Start({{"workers", "1"}}, "tokens = [{ name = \"ops\", token_sha256 = \"" + Sha256Hex(token) +
+                                "\", role = \"operator\" }]\n"
+                                "\n[features.checkout]\nmatch = [{ path = \"^/checkout\" }]\n");
+  ASSERT_TRUE(tg_);
+  auto admin = [&](const std::string& method, const std::string& path, const std::string& body) {
+    std::string error;
+    auto conn = RawConnection::Connect(tg_->admin_port(), &error);
+    if (!conn) return -1;
+    std::string request = method + " " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" +
+                          "Authorization: Bearer " + token + "\r\n";
+    if (!body.empty()) {
+      request +=
+          "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+          "\r\n";
+    }
+    conn->Send(request + "Connection: close\r\n\r\n" + body);
+    HttpMessage r = ReadResponse(*conn, Within(milliseconds(10000)));
+    return r.ok ? r.status : -1;
+  };
+  ASSERT_EQ(admin("PUT", "/v1/features/checkout/maintenance", R"({"message": "Paused"})"), 200);
+  ASSERT_EQ(Status(tg_->port(), "/checkout"), 503);
+
+  ASSERT_TRUE(tg_->process().Signal(SIGUSR2));
+  ASSERT_TRUE(StderrShows("upgrade.done")) << tg_->Stderr();
+  successor_ = SuccessorPid();
+  ASSERT_GT(successor_, 0) << tg_->Stderr();
+  std::optional<int> status = tg_->process().WaitExit(milliseconds(20000));
+  ASSERT_TRUE(status.has_value()) << "the old process did not exit";
+  EXPECT_EQ(*status, 0);
+
+  // Only the new process serves now: the switch is still on there.
+  EXPECT_EQ(Status(tg_->port(), "/checkout"), 503);
+  EXPECT_EQ(Status(tg_->port(), "/"), 200);
+  // And the operator can end it on the new process, which saves it.
+  EXPECT_EQ(admin("DELETE", "/v1/features/checkout/maintenance", ""), 200);
+  EXPECT_NE(Status(tg_->port(), "/checkout"), 503);
+  std::string saved = ReadFile(dir_.File("state/runtime_state.json"));
+  EXPECT_EQ(saved.find("Paused"), std::string::npos) << saved;
 }
 
 }  // namespace
