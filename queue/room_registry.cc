@@ -49,7 +49,9 @@ class FailoverRoomStore : public RoomStore {
         [=, this](Done<int64_t> d) {
           shared_->RenewSession(caller, limits, now_ms, old_bucket, session, std::move(d));
         },
-        [=](RoomState& s) { return RenewStep(s, limits, now_ms, old_bucket, session); });
+        [=, this](RoomState& s) {
+          return RenewStep(s, limits, now_ms, CarriedBucket(s, old_bucket), session);
+        });
   }
   void EndSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                   int64_t bucket, uint64_t session, int64_t pass_expires_ms,
@@ -60,7 +62,9 @@ class FailoverRoomStore : public RoomStore {
           shared_->EndSession(caller, limits, now_ms, bucket, session, pass_expires_ms,
                               std::move(d));
         },
-        [=](RoomState& s) { return EndStep(s, limits, now_ms, bucket, session, pass_expires_ms); });
+        [=, this](RoomState& s) {
+          return EndStep(s, limits, now_ms, CarriedBucket(s, bucket), session, pass_expires_ms);
+        });
   }
   // The shared store's mirror knows the ends made through Redis by this
   // process; while degraded, the local fallback's record too.
@@ -154,9 +158,22 @@ class FailoverRoomStore : public RoomStore {
     local_.invitations = BucketCounts();
     local_.claims = BucketCounts();
     local_.first_invited.clear();
-    if (c.active > 0) local_.sessions.Add(BucketOf(now_ms), c.active);
+    carried_bucket_ = BucketOf(now_ms);
+    if (c.active > 0) local_.sessions.Add(carried_bucket_, c.active);
     local_.last_tick_ms = 0;  // a fresh credit burst
     seeded_ = true;
+  }
+
+  // The bucket of a pass admitted before this outage (mutex held): its
+  // session was carried over into the seed's bucket (the shared snapshot
+  // has no per-bucket counts), so ending or renewing it must count there,
+  // else the carried place would stay taken until it expires.
+  int64_t CarriedBucket(const RoomState& s, int64_t bucket) const {
+    if (bucket < carried_bucket_ && s.sessions.Get(bucket) <= 0 &&
+        s.sessions.Get(carried_bucket_) > 0) {
+      return carried_bucket_;
+    }
+    return bucket;
   }
 
   void Failed(int64_t now_ms, const std::string& error) {
@@ -194,6 +211,7 @@ class FailoverRoomStore : public RoomStore {
   RoomState local_;
   RoomCounters local_last_;
   bool seeded_ = false;
+  int64_t carried_bucket_ = 0;  // where Seed() put the carried-over sessions
 };
 
 RoomRuntime::RoomRuntime(std::unique_ptr<RoomStore> store, RedisRoomLinks* links)

@@ -49,6 +49,16 @@ TEST_F(LimitsTest, Case27_OversizedRequestLineHeadersAndBody) {
 }
 
 TEST_F(LimitsTest, Case28_DescriptorExhaustionNoBusyLoopAndRecovery) {
+#ifdef __SANITIZE_ADDRESS__
+  // The sanitizer build cannot judge this case: UBSan's vptr check tells a
+  // valid object from garbage with a pipe (sanitizer_common's
+  // IsAccessibleMemoryRange), which fails with EMFILE here, so every first
+  // check of a type while the descriptors are exhausted reports "invalid
+  // vptr" on a live object (seen on ClientConnection and a shared_ptr
+  // control block; valgrind and the release build find nothing). The
+  // release build runs the case.
+  GTEST_SKIP() << "descriptor exhaustion breaks UBSan's own vptr check";
+#endif
   origin_ = std::make_unique<ScriptedOrigin>(ServeOkForever());
   // 64 descriptors for the whole process; idle connections are kept for
   // 20 s so the exhaustion lasts through the measurement.
