@@ -28,6 +28,7 @@
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/room_cookies.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 #include "tests/integration/harness/webdriver.h"
@@ -102,26 +103,7 @@ std::vector<std::string> Directive(const std::string& csp, const std::string& na
 }
 
 // Cookies of one raw visitor.
-struct Visitor {
-  std::string pass;
-  std::string wait;
-  std::string Cookie() const {
-    std::string c;
-    if (!pass.empty()) c += "tg_pass_shop=" + pass;
-    if (!wait.empty()) c += std::string(c.empty() ? "" : "; ") + "tg_wait_shop=" + wait;
-    return c;
-  }
-  void Absorb(const HttpMessage& m) {
-    for (const auto& [name, value] : m.headers) {
-      if (name != "Set-Cookie" && name != "set-cookie") continue;
-      std::string pair = value.substr(0, value.find(';'));
-      std::string n = pair.substr(0, pair.find('='));
-      std::string v = pair.substr(pair.find('=') + 1);
-      if (n == "tg_pass_shop") pass = v;
-      if (n == "tg_wait_shop") wait = v;
-    }
-  }
-};
+using Visitor = RoomCookies;  // the jar of the "shop" room
 
 // Polls `done` every 100 ms until it holds or `limit` passes.
 bool WaitFor(const std::function<bool()>& done, milliseconds limit = kPollWait) {

@@ -23,6 +23,7 @@
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
 #include "tests/integration/harness/redis_server.h"
+#include "tests/integration/harness/room_cookies.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 
@@ -37,26 +38,7 @@ using std::chrono::system_clock;
 
 constexpr int kPrequeueVisitors = 30;
 
-struct Visitor {
-  std::string pass;
-  std::string wait;
-  std::string Cookie() const {
-    std::string c;
-    if (!pass.empty()) c += "tg_pass_shop=" + pass;
-    if (!wait.empty()) c += std::string(c.empty() ? "" : "; ") + "tg_wait_shop=" + wait;
-    return c;
-  }
-  void Absorb(const HttpMessage& m) {
-    for (const auto& [name, value] : m.headers) {
-      if (name != "Set-Cookie" && name != "set-cookie") continue;
-      std::string pair = value.substr(0, value.find(';'));
-      std::string n = pair.substr(0, pair.find('='));
-      std::string v = pair.substr(pair.find('=') + 1);
-      if (n == "tg_pass_shop") pass = v;
-      if (n == "tg_wait_shop") wait = v;
-    }
-  }
-};
+using Visitor = RoomCookies;  // the jar of the "shop" room
 
 // Runs with the local store and with Redis (one instance; the marks and
 // the draw are the same code over RoomStore::Mark).

@@ -18,7 +18,9 @@
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/room_cookies.h"
 #include "tests/integration/harness/sha256_hex.h"
+#include "tests/integration/harness/shopper.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
 
@@ -31,27 +33,7 @@ using std::chrono::steady_clock;
 
 constexpr char kOperatorToken[] = "queue-operator-token-0123456789abcdef0123";
 
-// A visitor: a cookie jar of the tidegate cookies.
-struct Visitor {
-  std::string pass;
-  std::string wait;
-  std::string Cookie() const {
-    std::string c;
-    if (!pass.empty()) c += "tg_pass_shop=" + pass;
-    if (!wait.empty()) c += std::string(c.empty() ? "" : "; ") + "tg_wait_shop=" + wait;
-    return c;
-  }
-  void Absorb(const HttpMessage& m) {
-    for (const auto& [name, value] : m.headers) {
-      if (name != "Set-Cookie" && name != "set-cookie") continue;
-      std::string pair = value.substr(0, value.find(';'));
-      std::string n = pair.substr(0, pair.find('='));
-      std::string v = pair.substr(pair.find('=') + 1);
-      if (n == "tg_pass_shop") pass = v;
-      if (n == "tg_wait_shop") wait = v;
-    }
-  }
-};
+using Visitor = RoomCookies;  // the jar of the "shop" room
 
 class QueueTest : public ::testing::Test {
  protected:
@@ -142,10 +124,6 @@ class QueueTest : public ::testing::Test {
   std::unique_ptr<DemoShop> shop_;
   std::unique_ptr<TidegateProcess> tidegate_;
 };
-
-bool IsQueuePage(const HttpMessage& m) {
-  return m.body.find("id=\"tg-queue\"") != std::string::npos;
-}
 
 TEST_F(QueueTest, AdmittedAtOnceWhenThereIsSpace) {
   Start("total_active_users = 5\nnew_users_per_minute = 600\n");
