@@ -232,6 +232,15 @@ struct RoomConfig {
   // Joins (tickets or direct admissions) per client address (IPv6: per /64)
   // per minute; 0 = no cap.
   uint32_t max_tickets_per_ip_per_minute = 60;
+  // [rooms.NAME.protect]: admission that follows the origin's health
+  // (docs/waiting-room.md, "Auto-protection"). With it on, the limits above
+  // are ceilings and a controller sets the effective ones.
+  struct Protect {
+    bool enabled = false;
+    Duration target_latency{500};           // p90 of origin time to response headers
+    double max_error_rate = 0.02;           // share of origin 5xx, connect failures, timeouts
+    uint32_t min_new_users_per_minute = 1;  // floor of the effective rate
+  } protect;
 };
 
 // One match rule of a feature; every set field must match (AND); the rules of
@@ -303,6 +312,8 @@ struct SiteConfig {
   std::string time_zone = "UTC";        // IANA name (checked in /usr/share/zoneinfo)
   std::string default_language = "en";  // "en" | "fr": when Accept-Language names neither
   std::string templates_dir;            // merchant overrides of page templates; "" = built-in
+  // Resolved incidents stay on the status page (and in the state) this long.
+  uint32_t status_history_days = 30;
 };
 
 // [maintenance]: settings shared by every feature's maintenance gate (the
@@ -322,6 +333,19 @@ struct MaintenanceConfig {
   bool decode_slashes = true;
 };
 
+// [[notify.webhooks]]: subscribers told about incidents, maintenance and room
+// modes (docs/incidents.md, "Subscribers").
+struct WebhookConfig {
+  std::string url;          // http:// or https://
+  std::string secret_file;  // resolved path
+  std::string secret;       // its bytes (trailing newline stripped), >= 16 bytes
+  // Event types delivered ("incident.opened", "maintenance.on", …); empty = all.
+  std::vector<std::string> events;
+};
+struct NotifyConfig {
+  std::vector<WebhookConfig> webhooks;
+};
+
 struct Config {
   SiteConfig site;
   MaintenanceConfig maintenance;
@@ -333,6 +357,7 @@ struct Config {
   std::vector<RoomConfig> rooms;        // in name order
   std::vector<FeatureConfig> features;  // in name order
   BannerConfig banner;
+  NotifyConfig notify;
   std::vector<std::string> source_files;  // the files read, in merge order
 };
 

@@ -23,9 +23,11 @@
 #include <string>
 #include <string_view>
 #include <variant>
+#include <vector>
 
 #include "common/time_source.h"
 #include "config/config.h"
+#include "state/incident.h"
 
 namespace tidegate::state {
 
@@ -43,6 +45,7 @@ struct MaintenanceOverride {
   std::optional<common::TimePoint> until;
   std::string set_by;  // admin token name
   common::TimePoint set_at;
+  std::string incident_id;  // set by that incident's opening (state/incident.h); "" = by hand
 };
 
 // The banner set by an operator; replaces [banner] of the configuration
@@ -54,6 +57,7 @@ struct BannerOverride {
   std::optional<common::TimePoint> expires_at;
   std::string set_by;
   common::TimePoint set_at;
+  std::string incident_id;  // set (and kept current) by that incident; "" = by hand
 };
 
 // Per-room overrides; an unset field keeps the configuration value.
@@ -65,6 +69,7 @@ struct RoomOverride {
   std::optional<config::QueueingMethod> queueing_method;
   std::string set_by;  // last change
   common::TimePoint set_at;
+  std::string mode_incident_id;  // `mode` was set by that incident; "" = by hand
   bool empty() const {
     return !mode && !total_active_users && !new_users_per_minute && !session_duration &&
            !queueing_method;
@@ -76,6 +81,9 @@ struct RuntimeState {
   std::map<std::string, MaintenanceOverride, std::less<>> maintenance;  // by feature name
   std::optional<BannerOverride> banner;
   std::map<std::string, RoomOverride, std::less<>> rooms;  // by room name; never empty overrides
+  // Open incidents and resolved ones still in the history
+  // ([site].status_history_days), by started_at, oldest first.
+  std::vector<Incident> incidents;
 };
 
 // Where an effective value comes from.

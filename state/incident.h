@@ -1,0 +1,93 @@
+// Incidents (docs/incidents.md): what operators tell shoppers when part of
+// the shop is in trouble, kept in the run-time state (state/runtime_state.h)
+// so that every instance sharing a store shows the same story and every
+// change is audited like any other.
+//
+// An incident has a title, an impact, the features it affects (the
+// `[features.*]` names, shown as components on the status page) and a
+// timeline of updates, oldest first; the first update is the opening
+// message and a resolved incident's last update is its closing message.
+// Opening one may switch on, in the same state version, the maintenance of
+// its features, the banner and a room mode; what it switched on is recorded
+// in `applied`, and each override it set carries its id (`incident_id`),
+// so that resolving it removes exactly that and leaves alone what an
+// operator set separately (or changed since).
+//
+// Contract: plain values, part of RuntimeState (immutable once published,
+// readable from any thread). The helpers below are pure functions.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "common/time_source.h"
+#include "config/config.h"
+
+namespace tidegate::state {
+
+// How much of the shop is affected (the status page's colour and wording).
+enum class IncidentImpact { kDegraded, kPartialOutage, kMajorOutage, kMaintenance };
+// investigating -> identified -> monitoring -> resolved (an update may move
+// to any status except back from resolved; resolving is its own change).
+enum class IncidentStatus { kInvestigating, kIdentified, kMonitoring, kResolved };
+
+struct IncidentUpdate {
+  common::TimePoint at;
+  IncidentStatus status = IncidentStatus::kInvestigating;
+  std::string message;
+  std::optional<common::TimePoint> next_update_at;  // the promised next update
+  std::string by;                                   // admin token name
+};
+
+// What opening the incident switched on (and resolving it switches off,
+// where the override still carries the incident's id).
+struct IncidentApplied {
+  std::vector<std::string> maintenance;  // features put under maintenance
+  bool banner = false;                   // the banner was set (and follows the updates)
+  std::optional<std::string> room;       // room whose mode was set
+  std::optional<config::RoomMode> room_mode;
+};
+
+struct Incident {
+  std::string id;  // short, URL-safe, unique among the kept incidents
+  std::string title;
+  IncidentImpact impact = IncidentImpact::kDegraded;
+  IncidentStatus status = IncidentStatus::kInvestigating;  // == latest update's
+  std::vector<std::string> features;                       // affected components
+  std::vector<IncidentUpdate> updates;                     // oldest first, never empty
+  common::TimePoint started_at;
+  std::optional<common::TimePoint> resolved_at;
+  IncidentApplied applied;
+  std::string opened_by;
+
+  bool open() const { return !resolved_at; }
+  // The latest update (updates is never empty once opened).
+  const IncidentUpdate& latest() const { return updates.back(); }
+  // The promised time of the next update while open (the latest update's).
+  std::optional<common::TimePoint> next_update_at() const {
+    return open() && !updates.empty() ? updates.back().next_update_at : std::nullopt;
+  }
+  // Open, a next update was promised, and it is past `now` with no update.
+  bool update_overdue(common::TimePoint now) const {
+    auto next = next_update_at();
+    return next && now > *next;
+  }
+};
+
+// "degraded" | "partial_outage" | "major_outage" | "maintenance".
+std::string_view IncidentImpactName(IncidentImpact impact);
+std::optional<IncidentImpact> ParseIncidentImpact(std::string_view text);
+// "investigating" | "identified" | "monitoring" | "resolved".
+std::string_view IncidentStatusName(IncidentStatus status);
+std::optional<IncidentStatus> ParseIncidentStatus(std::string_view text);
+
+// The open incidents of `incidents`, most recently started first (pointers
+// into the vector).
+std::vector<const Incident*> OpenIncidents(const std::vector<Incident>& incidents);
+// The open incident shoppers should read about on every page (the most
+// severe impact, then the most recently started), or nullptr.
+const Incident* HeadlineIncident(const std::vector<Incident>& incidents);
+
+}  // namespace tidegate::state
