@@ -33,16 +33,25 @@ constexpr const char* kUsage =
     "                                session_duration, queueing_method; value 'config' clears)\n"
     "  room reset ROOM\n"
     "  bypass [--ttl DURATION]      (a signed staff cookie that passes maintenance)\n"
+    "  incident open --title TEXT --message TEXT --impact "
+    "degraded|partial_outage|major_outage|maintenance\n"
+    "                [--features F1,F2] [--maintenance all|none|F1,F2] [--banner]\n"
+    "                [--next-update TIME] [--room ROOM=MODE] [--status STATUS]\n"
+    "  incident update ID --message TEXT [--status investigating|identified|monitoring]\n"
+    "                [--next-update TIME]\n"
+    "  incident resolve ID --message TEXT   (the closing message)\n"
+    "  incident list | incident show ID\n"
     "  audit [--limit N]\n"
     "  metrics\n"
     "TIME: RFC 3339 (2026-11-23T14:30:00Z) or a delay from now (30m, 2h).\n"
     "Token: --token-file, $TIDEGATE_ADMIN_TOKEN_FILE or $TIDEGATE_ADMIN_TOKEN.\n"
     "Exit codes: 0 done, 1 refused or failed, 2 usage.\n";
 
-const std::set<std::string> kValueOptions = {"admin",   "token-file", "message",  "until",
-                                             "ttl",     "starts-at",  "severity", "next-update",
-                                             "expires", "limit",      "cacert"};
-const std::set<std::string> kFlagOptions = {"json", "help"};
+const std::set<std::string> kValueOptions = {
+    "admin",    "token-file",  "message", "until",  "ttl",        "starts-at",
+    "severity", "next-update", "expires", "limit",  "cacert",     "title",
+    "impact",   "features",    "room",    "status", "maintenance"};
+const std::set<std::string> kFlagOptions = {"json", "help", "banner"};
 
 struct Args {
   std::map<std::string, std::string> options;
@@ -168,6 +177,7 @@ class Ctl {
     if (cmd == "banner" && w.size() == 2 && w[1] == "clear") {
       return Change("DELETE", "/v1/banner", std::nullopt);
     }
+    if (cmd == "incident") return Incident();
     if (cmd == "room" && w.size() >= 4 && w[1] == "set") return RoomSet();
     if (cmd == "room" && w.size() == 3 && w[1] == "reset") {
       return Change("DELETE", "/v1/rooms/" + w[2], std::nullopt);
@@ -320,6 +330,80 @@ class Ctl {
       body[field] = t;
     }
     return Change("PUT", "/v1/banner", body.dump());
+  }
+
+  static std::vector<std::string> SplitList(const std::string& text) {
+    std::vector<std::string> items;
+    std::stringstream in(text);
+    std::string item;
+    while (std::getline(in, item, ',')) {
+      if (!item.empty()) items.push_back(item);
+    }
+    return items;
+  }
+
+  // `incident open|update|resolve|list|show` over /v1/incidents.
+  int Incident() {
+    const auto& w = args_.words;
+    if (w.size() == 2 && w[1] == "list") return Get("/v1/incidents", &RenderIncidents);
+    if (w.size() == 3 && w[1] == "show") return Get("/v1/incidents/" + w[2], &RenderIncident);
+    if (w.size() == 2 && w[1] == "open") return IncidentOpen();
+    if (w.size() == 3 && (w[1] == "update" || w[1] == "resolve")) {
+      Json body;
+      std::string value;
+      if (!Require("message", &value)) return Usage("incident " + w[1] + " needs --message");
+      body["message"] = value;
+      if (w[1] == "update") {
+        if (Require("status", &value)) body["status"] = value;
+        if (Require("next-update", &value)) body["next_update"] = NextUpdateArg(value);
+      }
+      std::string path = "/v1/incidents/" + w[2] + (w[1] == "update" ? "/updates" : "/resolve");
+      return Post(path, body.dump());
+    }
+    return Usage("unknown or incomplete command: " + Join(w));
+  }
+
+  // A delay ("30m", "+30m") or an RFC 3339 time: the API takes both.
+  static std::string NextUpdateArg(const std::string& text) {
+    return !text.empty() && text[0] == '+' ? text.substr(1) : text;
+  }
+
+  int IncidentOpen() {
+    Json body;
+    std::string value;
+    for (const char* required : {"title", "message", "impact"}) {
+      if (!Require(required, &value)) {
+        return Usage(std::string("incident open needs --") + required);
+      }
+      body[required] = value;
+    }
+    if (Require("status", &value)) body["status"] = value;
+    if (Require("features", &value)) body["features"] = SplitList(value);
+    if (Require("maintenance", &value)) {
+      if (value == "all") {
+        body["maintenance"] = true;
+      } else if (value == "none") {
+        body["maintenance"] = false;
+      } else {
+        body["maintenance"] = SplitList(value);
+      }
+    }
+    if (args_.flags.count("banner")) body["banner"] = true;
+    if (Require("next-update", &value)) body["next_update"] = NextUpdateArg(value);
+    if (Require("room", &value)) {
+      auto eq = value.find('=');
+      if (eq == std::string::npos || eq == 0) {
+        return Usage("--room expects ROOM=MODE (e.g. shop=queue_all), got '" + value + "'");
+      }
+      body["room"] = {{"name", value.substr(0, eq)}, {"mode", value.substr(eq + 1)}};
+    }
+    return Post("/v1/incidents", body.dump());
+  }
+
+  int Post(const std::string& path, const std::string& body) {
+    HttpResponse response;
+    if (!Send("POST", path, body, &response)) return kExitFailed;
+    return Print(response, &RenderIncident);
   }
 
   int RoomSet() {
