@@ -12,6 +12,7 @@
 #include "common/rfc3339.h"
 #include "config/value_parsers.h"
 #include "ctl/http_client.h"
+#include "ctl/incident_requests.h"
 #include "ctl/render.h"
 
 namespace tidegate::ctl {
@@ -332,78 +333,14 @@ class Ctl {
     return Change("PUT", "/v1/banner", body.dump());
   }
 
-  static std::vector<std::string> SplitList(const std::string& text) {
-    std::vector<std::string> items;
-    std::stringstream in(text);
-    std::string item;
-    while (std::getline(in, item, ',')) {
-      if (!item.empty()) items.push_back(item);
-    }
-    return items;
-  }
-
-  // `incident open|update|resolve|list|show` over /v1/incidents.
+  // `incident open|update|resolve|list|show` (ctl/incident_requests.h).
   int Incident() {
-    const auto& w = args_.words;
-    if (w.size() == 2 && w[1] == "list") return Get("/v1/incidents", &RenderIncidents);
-    if (w.size() == 3 && w[1] == "show") return Get("/v1/incidents/" + w[2], &RenderIncident);
-    if (w.size() == 2 && w[1] == "open") return IncidentOpen();
-    if (w.size() == 3 && (w[1] == "update" || w[1] == "resolve")) {
-      Json body;
-      std::string value;
-      if (!Require("message", &value)) return Usage("incident " + w[1] + " needs --message");
-      body["message"] = value;
-      if (w[1] == "update") {
-        if (Require("status", &value)) body["status"] = value;
-        if (Require("next-update", &value)) body["next_update"] = NextUpdateArg(value);
-      }
-      std::string path = "/v1/incidents/" + w[2] + (w[1] == "update" ? "/updates" : "/resolve");
-      return Post(path, body.dump());
-    }
-    return Usage("unknown or incomplete command: " + Join(w));
-  }
-
-  // A delay ("30m", "+30m") or an RFC 3339 time: the API takes both.
-  static std::string NextUpdateArg(const std::string& text) {
-    return !text.empty() && text[0] == '+' ? text.substr(1) : text;
-  }
-
-  int IncidentOpen() {
-    Json body;
-    std::string value;
-    for (const char* required : {"title", "message", "impact"}) {
-      if (!Require(required, &value)) {
-        return Usage(std::string("incident open needs --") + required);
-      }
-      body[required] = value;
-    }
-    if (Require("status", &value)) body["status"] = value;
-    if (Require("features", &value)) body["features"] = SplitList(value);
-    if (Require("maintenance", &value)) {
-      if (value == "all") {
-        body["maintenance"] = true;
-      } else if (value == "none") {
-        body["maintenance"] = false;
-      } else {
-        body["maintenance"] = SplitList(value);
-      }
-    }
-    if (args_.flags.count("banner")) body["banner"] = true;
-    if (Require("next-update", &value)) body["next_update"] = NextUpdateArg(value);
-    if (Require("room", &value)) {
-      auto eq = value.find('=');
-      if (eq == std::string::npos || eq == 0) {
-        return Usage("--room expects ROOM=MODE (e.g. shop=queue_all), got '" + value + "'");
-      }
-      body["room"] = {{"name", value.substr(0, eq)}, {"mode", value.substr(eq + 1)}};
-    }
-    return Post("/v1/incidents", body.dump());
-  }
-
-  int Post(const std::string& path, const std::string& body) {
+    std::string error;
+    auto request = BuildIncidentRequest(args_.words, args_.options, args_.flags, &error);
+    if (!request) return Usage(error);
     HttpResponse response;
-    if (!Send("POST", path, body, &response)) return kExitFailed;
-    return Print(response, &RenderIncident);
+    if (!Send(request->method, request->path, request->body, &response)) return kExitFailed;
+    return Print(response, request->single ? &RenderIncident : &RenderIncidents);
   }
 
   int RoomSet() {
