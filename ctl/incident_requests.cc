@@ -19,6 +19,12 @@ std::vector<std::string> SplitList(const std::string& text) {
   return items;
 }
 
+// Arguments come from a terminal in any encoding: bytes that are not UTF-8
+// become U+FFFD instead of an exception.
+std::string Dump(const Json& body) {
+  return body.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 std::string NextUpdateArg(const std::string& text) {
   return !text.empty() && text[0] == '+' ? text.substr(1) : text;
 }
@@ -73,7 +79,7 @@ std::optional<IncidentRequest> BuildIncidentRequest(
   if (verb == "open" && words.size() == 2) {
     auto body = OpenBody(options, flags, usage_error);
     if (!body) return std::nullopt;
-    return IncidentRequest{"POST", "/v1/incidents", body->dump(), true};
+    return IncidentRequest{"POST", "/v1/incidents", Dump(*body), true};
   }
   if ((verb == "update" || verb == "resolve") && words.size() == 3) {
     const std::string* message = Option(options, "message");
@@ -91,7 +97,7 @@ std::optional<IncidentRequest> BuildIncidentRequest(
     }
     return IncidentRequest{
         "POST", "/v1/incidents/" + words[2] + (verb == "update" ? "/updates" : "/resolve"),
-        body.dump(), true};
+        Dump(body), true};
   }
   *usage_error = "incident: expected open, update ID, resolve ID, list or show ID";
   return std::nullopt;

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <filesystem>
+#include <random>
 
 #include "admin/admin_api.h"
 #include "admin/incident_json.h"
@@ -245,6 +246,49 @@ TEST_F(IncidentRoutesTest, RefusalsChangeNothing) {
   // A viewer reads them.
   EXPECT_EQ(Call("GET", "/v1/incidents", kViewerToken).status, 200);
   EXPECT_EQ(Body(Call("GET", "/v1/incidents/" + id, kViewerToken))["incident"]["id"], id);
+}
+
+TEST_F(IncidentRoutesTest, FuzzedBodiesNeverThrowNorChangeState) {
+  std::string id = Open(kOpenBody);
+  std::mt19937 rng(4321);
+  // Every generated JSON body carries a bad "message" (required by all three
+  // routes), so none is valid; the other keys get wrong types or values.
+  const std::vector<Json> bad_message = {
+      nullptr, 0, true, Json::array(), Json::object(), "", std::string(501, 'y'), "\x01"};
+  const std::vector<Json> bad_any = {nullptr,
+                                     1,
+                                     -1,
+                                     1.5,
+                                     true,
+                                     "",
+                                     "x",
+                                     "2020-01-01T00:00:00Z",
+                                     "999999h",
+                                     Json::array({1, "checkout", nullptr}),
+                                     Json::array({"nope"}),
+                                     Json::object({{"name", 1}}),
+                                     Json::object({{"name", "shop"}, {"mode", "sometimes"}}),
+                                     Json::object({{"bogus", true}})};
+  const std::vector<std::string> keys = {"title",    "impact",      "status",
+                                         "features", "banner",      "maintenance",
+                                         "room",     "next_update", "bogus"};
+  const std::vector<std::string> paths = {"/v1/incidents", "/v1/incidents/" + id + "/updates",
+                                          "/v1/incidents/" + id + "/resolve"};
+  for (int i = 0; i < 2000; ++i) {
+    std::string body;
+    if (rng() % 4 == 0) {
+      for (size_t n = rng() % 48; n > 0; --n) body += static_cast<char>(rng() % 256);
+    } else {
+      Json j = {{"message", bad_message[rng() % bad_message.size()]}};
+      for (int k = rng() % 4; k > 0; --k)
+        j[keys[rng() % keys.size()]] = bad_any[rng() % bad_any.size()];
+      body = j.dump(-1, ' ', false, Json::error_handler_t::replace);
+    }
+    ApiResponse r = Call("POST", paths[rng() % paths.size()], kOperatorToken, body);
+    ASSERT_TRUE(r.status == 400 || r.status == 422) << r.status << " " << body << " → " << r.body;
+  }
+  EXPECT_EQ(store_->Current()->version, 1u);
+  EXPECT_EQ(Audit().size(), 1u);
 }
 
 TEST(IncidentJsonTest, StoredStateRoundTripsIncidentsAndTags) {

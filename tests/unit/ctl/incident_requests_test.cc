@@ -75,6 +75,10 @@ TEST(IncidentRequestsTest, UpdateResolveListShowAndUsageErrors) {
       &error));
   EXPECT_NE(error.find("ROOM=MODE"), std::string::npos);
   EXPECT_FALSE(BuildIncidentRequest({"incident", "update"}, {{"message", "m"}}, {}, &error));
+  // Not UTF-8 (a Latin-1 terminal): replaced, never an exception.
+  r = BuildIncidentRequest({"incident", "resolve", "x"}, {{"message", "caf\xe9"}}, {}, &error);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(Json::parse(*r->body)["message"], "caf\xef\xbf\xbd");
   EXPECT_FALSE(BuildIncidentRequest({"incident"}, {}, {}, &error));
 }
 
