@@ -1,50 +1,14 @@
 #include "status/status_page.h"
 
 #include "pages/language.h"
-#include "pages/local_time.h"
 #include "proxy/path_normalizer.h"
-#include "status/incidents.h"
+#include "status/status_formats.h"
+#include "status/status_html.h"
+#include "status/status_story.h"
 #include "status/status_template.h"
 
 namespace tidegate::status {
 namespace {
-
-struct Strings {
-  const char* title;
-  const char* operational;
-  const char* degraded;
-  const char* partial_outage;
-  const char* notice;
-  const char* maintenance;
-  const char* planned;
-  const char* from;
-  const char* until;
-  const char* next_update;
-  const char* updated;
-};
-
-constexpr Strings kEnglish = {"Service status",
-                              "All systems are working normally.",
-                              "The shop is working, with a notice below.",
-                              "Part of the shop is unavailable right now.",
-                              "Notice",
-                              "Maintenance",
-                              "Planned maintenance",
-                              "From",
-                              "Expected back at",
-                              "Next update at",
-                              "Updated at"};
-constexpr Strings kFrench = {"État du service",
-                             "Tous les services fonctionnent normalement.",
-                             "La boutique fonctionne ; voir l’avis ci-dessous.",
-                             "Une partie de la boutique est indisponible en ce moment.",
-                             "Avis",
-                             "Maintenance",
-                             "Maintenance prévue",
-                             "À partir de",
-                             "Retour prévu à",
-                             "Prochaine mise à jour à",
-                             "Mis à jour à"};
 
 bool WantsJsonPath(std::string_view path) { return path == "/.tidegate/status.json"; }
 
@@ -127,57 +91,13 @@ std::unique_ptr<proxy::StreamFilter> StatusPageFactory::CreateFilter(
 std::string StatusPageFactory::Render(Format format, std::string_view accept_language,
                                       const std::string& base_url, common::TimePoint now) const {
   const state::RuntimeState& state = runtime_state_->Get();
-  std::vector<Incident> incidents = CurrentIncidents(config_, state, now);
-  if (format == Format::kJson) return StatusJson(config_, incidents, now).dump(2) + "\n";
-  if (format == Format::kAtom) return StatusAtom(config_, incidents, now, base_url);
-
+  StatusStory story = BuildStory(config_, state, now);
   pages::Language fallback =
       pages::ParseLanguageCode(config_.site.default_language).value_or(pages::Language::kEnglish);
+  if (format == Format::kJson) return StatusJson(config_, story, now).dump(2) + "\n";
+  if (format == Format::kAtom) return StatusAtom(config_, story, now, base_url, fallback);
   pages::Language language = pages::PickLanguage(accept_language, fallback);
-  const Strings& s = language == pages::Language::kFrench ? kFrench : kEnglish;
-  std::string status = OverallStatus(incidents);
-  pages::TemplateData data;
-  data.set("lang", std::string(pages::LanguageCode(language)));
-  data.set("title",
-           config_.site.name.empty() ? std::string(s.title) : config_.site.name + " — " + s.title);
-  data.set("status", status);
-  data.set("status_text", status == "operational" ? s.operational
-                          : status == "degraded"  ? s.degraded
-                                                  : s.partial_outage);
-  data.set("has_incidents",
-           pages::TemplateData(!incidents.empty() ? pages::TemplateData::type::bool_true
-                                                  : pages::TemplateData::type::bool_false));
-  pages::TemplateData list{pages::TemplateData::type::list};
-  for (const Incident& i : incidents) {
-    pages::TemplateData item;
-    std::string heading;
-    if (i.kind == Incident::Kind::kBanner) {
-      heading = s.notice;
-    } else {
-      heading = std::string(i.phase == state::Phase::kScheduled ? s.planned : s.maintenance) +
-                ": " + i.feature;
-    }
-    item.set("heading", heading);
-    item.set("message", i.message);
-    item.set("severity", i.severity);
-    std::string window;
-    if (i.phase == state::Phase::kScheduled && i.starts_at) {
-      window = std::string(s.from) + " " + pages::FormatClockOrDate(*i.starts_at, now, language);
-    }
-    if (i.until && i.kind == Incident::Kind::kMaintenance) {
-      if (!window.empty()) window += " · ";
-      window += std::string(s.until) + " " + pages::FormatClockOrDate(*i.until, now, language);
-    }
-    if (!window.empty()) item.set("window", window);
-    if (i.next_update_at) {
-      item.set("next_update", std::string(s.next_update) + " " +
-                                  pages::FormatClockOrDate(*i.next_update_at, now, language));
-    }
-    list.push_back(item);
-  }
-  data.set("incidents", list);
-  data.set("updated", std::string(s.updated) + " " + pages::FormatClock(now));
-  return page_.Render(data);
+  return page_.Render(StatusPageData(config_, story, language, now));
 }
 
 }  // namespace tidegate::status

@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/rfc3339.h"
 #include "common/time_source.h"
-#include "status/incidents.h"
+#include "status/notices.h"
+#include "status/status_story.h"
 #include "tests/unit/proxy/fake_filter_callbacks.h"
 
 namespace tidegate::status {
@@ -140,11 +143,11 @@ TEST_F(StatusPageTest, ScheduledWindowIsDegradedAndExpiredOneIsGone) {
   past.until = At("2026-11-23T12:00:00Z");
   s.maintenance["search"] = past;
   Publish(s);
-  std::vector<Incident> incidents = CurrentIncidents(config_, state_.Get(), now_);
+  std::vector<Notice> incidents = CurrentNotices(config_, state_.Get(), now_);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].feature, "shipping");
   EXPECT_EQ(incidents[0].phase, state::Phase::kScheduled);
-  EXPECT_EQ(OverallStatus(incidents), "degraded");
+  EXPECT_EQ(BuildStory(config_, state_.Get(), now_).overall, "degraded");
   auto f = Factory();
   std::string html = f->Render(StatusPageFactory::Format::kHtml, "en", "", now_);
   EXPECT_NE(html.find("Planned maintenance: shipping"), std::string::npos) << html;
@@ -154,7 +157,7 @@ TEST_F(StatusPageTest, ScheduledWindowIsDegradedAndExpiredOneIsGone) {
 TEST_F(StatusPageTest, ConfigBannerCounts) {
   config_.banner.enabled = true;
   config_.banner.message = "Sale ends tonight";
-  std::vector<Incident> incidents = CurrentIncidents(config_, state_.Get(), now_);
+  std::vector<Notice> incidents = CurrentNotices(config_, state_.Get(), now_);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].message, "Sale ends tonight");
   EXPECT_FALSE(incidents[0].since);
