@@ -44,15 +44,23 @@ std::string_view IncidentStatusLabel(std::string_view status, Language language)
 
 bool UpdateLate(WallTime next, WallTime now) { return now > next; }
 
-std::string NextUpdateText(WallTime next, WallTime now, Language language) {
+std::string_view NextUpdateLabel(bool late, Language language) {
   bool french = language == Language::kFrench;
-  std::string when = FormatClockOrDateWithZone(next, now, language);
-  if (UpdateLate(next, now)) {
-    return (french ? "La mise à jour est en retard : elle était attendue à "
-                   : "Update is late: it was expected at ") +
-           when;
+  if (late) {
+    return french ? "La mise à jour est en retard : elle était attendue à"
+                  : "Update is late: it was expected at";
   }
-  return (french ? "Prochaine mise à jour à " : "Next update at ") + when;
+  return french ? "Prochaine mise à jour à" : "Next update at";
+}
+
+std::string NextUpdateText(WallTime next, WallTime now, Language language) {
+  return std::string(NextUpdateLabel(UpdateLate(next, now), language)) + " " +
+         FormatClockOrDateWithZone(next, now, language);
+}
+
+std::string_view StatusLink(std::string_view status_page_url, bool incident_open) {
+  if (!status_page_url.empty()) return status_page_url;
+  return incident_open ? kBuiltinStatusPath : std::string_view();
 }
 
 std::string_view StatusLinkLabel(Language language) {

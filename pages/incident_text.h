@@ -29,10 +29,18 @@ std::string_view IncidentStatusLabel(std::string_view status, Language language)
 // must say so rather than keep showing a broken promise).
 std::string NextUpdateText(WallTime next, WallTime now, Language language);
 bool UpdateLate(WallTime next, WallTime now);
+// The words before the time, for pages that mark the time up themselves
+// (<time datetime=…>): "Next update at" or "Update is late: it was expected
+// at" (and the French).
+std::string_view NextUpdateLabel(bool late, Language language);
 
 // "Service status" / "État du service": the link to the status page.
 std::string_view StatusLinkLabel(Language language);
-// [site].status_page_url, or tidegate's own page when the shop has none.
+// tidegate's own status page, linked when the shop has no
+// [site].status_page_url and an incident is open.
 inline constexpr std::string_view kBuiltinStatusPath = "/.tidegate/status";
+// The link a page shows: `status_page_url` when set; otherwise the built-in
+// page while an incident is open; otherwise none ("").
+std::string_view StatusLink(std::string_view status_page_url, bool incident_open);
 
 }  // namespace tidegate::pages
