@@ -256,5 +256,60 @@ TEST_F(PagesA11yTest, PagesDuringMaintenanceAndANoticeHaveNoViolations) {
   ExpectAccessible(*french, "/drop/sneakers", "Card payments fail at the moment");
 }
 
+// One switch (POST /v1/incidents): every page a shopper can meet tells the
+// same incident — the status page (timeline), the shop's pages (banner),
+// the maintenance page of the feature it switched off and the queue page —
+// and each of them passes axe; then an update reaches all of them.
+TEST_F(PagesA11yTest, EveryPageTellsTheOpenIncidentAndHasNoViolations) {
+  HttpMessage opened = Admin("POST", "/v1/incidents", R"({
+      "title": "Payments failing", "message": "Card payments fail; we are on it.",
+      "impact": "partial_outage", "features": ["checkout"], "banner": true,
+      "next_update": "30m"})");
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  std::string id = Json::parse(opened.body, nullptr, false).value("id", "");
+  ASSERT_FALSE(id.empty()) << opened.body;
+
+  WebDriverSession* english = Browser("en-US");
+  ASSERT_TRUE(english);
+  ExpectAccessible(*english, "/.tidegate/status", "Card payments fail; we are on it.");
+  ExpectAccessible(*english, "/checkout", "Card payments fail; we are on it.");
+  ExpectAccessible(*english, "/drop/sneakers", "Payments failing");
+  // The shop's own page is the demo shop's; only the banner is ours.
+  ASSERT_TRUE(english->Navigate(Url("/")));
+  std::optional<std::string> banner = english->TextOf("[data-tidegate-banner]");
+  ASSERT_TRUE(banner) << english->PageSource().value_or(english->last_error());
+  EXPECT_NE(banner->find("Card payments fail; we are on it."), std::string::npos) << *banner;
+  EXPECT_NE(banner->find("Next update at"), std::string::npos) << *banner;
+  EXPECT_EQ(english->AttributeOf(".tidegate-banner__link", "href"), "/.tidegate/status");
+
+  HttpMessage updated = Admin("POST", "/v1/incidents/" + id + "/updates", R"({
+      "status": "identified", "message": "Our payment provider is down.",
+      "next_update": "20m"})");
+  ASSERT_EQ(updated.status / 100, 2) << updated.body;
+  WebDriverSession* french = Browser("fr-FR");
+  ASSERT_TRUE(french);
+  ExpectAccessible(*french, "/.tidegate/status", "Cause identifiée");
+  ExpectAccessible(*french, "/checkout", "Our payment provider is down.");
+  ExpectAccessible(*french, "/drop/sneakers", "Our payment provider is down.");
+  ASSERT_TRUE(french->Navigate(Url("/.tidegate/status")));
+  std::optional<Json> timeline = french->ExecuteScript(
+      "return Array.prototype.map.call(document.querySelectorAll('#incident-" + id +
+      " .timeline li'), function (li) { return li.textContent.trim(); });");
+  ASSERT_TRUE(timeline && timeline->is_array()) << french->last_error();
+  ASSERT_EQ(timeline->size(), 2u) << timeline->dump();
+  EXPECT_NE((*timeline)[0].get<std::string>().find("Our payment provider is down."),
+            std::string::npos)
+      << "newest first: " << timeline->dump();
+
+  HttpMessage resolved = Admin("POST", "/v1/incidents/" + id + "/resolve",
+                               R"({"message": "Payments work again. Thank you for waiting."})");
+  ASSERT_EQ(resolved.status / 100, 2) << resolved.body;
+  WebDriverSession* after = Browser("en-US");
+  ASSERT_TRUE(after);
+  ExpectAccessible(*after, "/.tidegate/status", "Payments work again. Thank you for waiting.");
+  ASSERT_TRUE(after->Navigate(Url("/")));
+  EXPECT_FALSE(after->FindElement("[data-tidegate-banner]")) << "the incident's banner is gone";
+}
+
 }  // namespace
 }  // namespace tidegate::itest
