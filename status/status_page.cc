@@ -46,8 +46,8 @@ class StatusPageFilter : public proxy::StreamFilter {
     const std::string* accept_language = head.headers.Find("Accept-Language");
     std::string base_url = std::string(callbacks_.stream_info().tls ? "https://" : "http://") +
                            (head.host.empty() ? "localhost" : head.host);
-    std::string body = factory_.Render(format, accept_language ? *accept_language : "", base_url,
-                                       factory_.time().WallNow());
+    std::shared_ptr<const std::string> body = factory_.Cached(
+        format, accept_language ? *accept_language : "", base_url, factory_.time().WallNow());
     headers.Add("Content-Type", content_type);
     headers.Add("Cache-Control", "public, max-age=5");
     headers.Add("Vary", "Accept-Language");
@@ -57,7 +57,7 @@ class StatusPageFilter : public proxy::StreamFilter {
                   "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
                   "frame-ancestors 'none'");
     }
-    callbacks_.SendLocalReply(200, std::move(headers), std::move(body), proxy::Answerer::kBuiltin);
+    callbacks_.SendLocalReply(200, std::move(headers), *body, proxy::Answerer::kBuiltin);
     return proxy::FilterStatus::kStop;
   }
 
@@ -86,6 +86,35 @@ StatusPageFactory::StatusPageFactory(const config::Config& config,
 std::unique_ptr<proxy::StreamFilter> StatusPageFactory::CreateFilter(
     proxy::FilterCallbacks& callbacks) const {
   return std::make_unique<StatusPageFilter>(*this, callbacks);
+}
+
+std::shared_ptr<const std::string> StatusPageFactory::Cached(Format format,
+                                                             std::string_view accept_language,
+                                                             const std::string& base_url,
+                                                             common::TimePoint now) const {
+  pages::Language fallback =
+      pages::ParseLanguageCode(config_.site.default_language).value_or(pages::Language::kEnglish);
+  pages::Language language = format == Format::kHtml
+                                 ? pages::PickLanguage(accept_language, fallback)
+                                 : fallback;  // JSON has no words; the feed uses the default
+  uint64_t version = runtime_state_->Get().version;
+  int64_t second = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  CacheKey key{static_cast<int>(format), static_cast<int>(language),
+               format == Format::kAtom ? base_url : std::string()};
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.version == version && it->second.second == second) {
+      return it->second.body;
+    }
+  }
+  auto body = std::make_shared<const std::string>(
+      Render(format, pages::LanguageCode(language), base_url, now));
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  // Hosts are chosen by clients: a bounded number of feeds is kept.
+  if (cache_.size() >= 2 * 3 + kCachedFeeds && cache_.find(key) == cache_.end()) cache_.clear();
+  cache_[key] = CachedBody{version, second, body};
+  return body;
 }
 
 std::string StatusPageFactory::Render(Format format, std::string_view accept_language,

@@ -165,3 +165,39 @@ TEST_F(StatusPageTest, ConfigBannerCounts) {
 
 }  // namespace
 }  // namespace tidegate::status
+
+namespace tidegate::status {
+namespace {
+
+// A crowd on the status page costs one render per second and state version,
+// never a stale page: a new state or the next second renders again.
+TEST_F(StatusPageTest, BodiesAreReusedWithinASecondOfOneStateVersion) {
+  auto f = Factory();
+  auto first = f->Cached(StatusPageFactory::Format::kHtml, "en", "http://shop", now_);
+  EXPECT_EQ(f->Cached(StatusPageFactory::Format::kHtml, "en-GB", "http://other", now_), first);
+  EXPECT_NE(f->Cached(StatusPageFactory::Format::kHtml, "fr", "http://shop", now_), first);
+  EXPECT_EQ(*first, f->Render(StatusPageFactory::Format::kHtml, "en", "http://shop", now_));
+
+  state::RuntimeState s;
+  s.version = 7;
+  state::BannerOverride b;
+  b.message = "High demand";
+  s.banner = b;
+  Publish(s);
+  auto changed = f->Cached(StatusPageFactory::Format::kHtml, "en", "http://shop", now_);
+  EXPECT_NE(changed, first);
+  EXPECT_NE(changed->find("High demand"), std::string::npos) << *changed;
+  auto later = f->Cached(StatusPageFactory::Format::kHtml, "en", "http://shop",
+                         now_ + std::chrono::seconds(1));
+  EXPECT_NE(later, changed) << "the next second renders again (times, late updates)";
+
+  // The feed names the request's host; clients choose hosts, the cache stays bounded.
+  for (int i = 0; i < 100; ++i) {
+    auto feed =
+        f->Cached(StatusPageFactory::Format::kAtom, "", "http://h" + std::to_string(i), now_);
+    EXPECT_NE(feed->find("http://h" + std::to_string(i) + "/.tidegate/status"), std::string::npos);
+  }
+}
+
+}  // namespace
+}  // namespace tidegate::status
