@@ -1,5 +1,8 @@
 #include "queue/queue_page_notice.h"
 
+#include <atomic>
+#include <chrono>
+
 #include "pages/html_escape.h"
 #include "pages/incident_text.h"
 #include "pages/local_time.h"
@@ -67,13 +70,40 @@ std::string QueuePageNotice::Render(const config::BannerConfig& banner,
   return out;
 }
 
+uint64_t QueuePageNotice::NextGeneration() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
+
 void QueuePageNotice::Append(pages::Language language, std::string* out) const {
   if (runtime_state_ == nullptr && !banner_.enabled) return;
   static const state::RuntimeState kNoState;
   const state::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kNoState;
   // The common case, nothing in force, costs this test only.
   if (state.incidents.empty() && !state.banner && !banner_.enabled) return;
-  *out += Render(banner_, status_page_url_, state, language, time_.WallNow());
+  common::TimePoint now = time_.WallNow();
+  int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
+  // Per worker thread: no lock. A published state is a new object with a
+  // new version; both are compared.
+  struct Cache {
+    uint64_t generation = 0;
+    const state::RuntimeState* state = nullptr;
+    uint64_t version = 0;
+    int64_t minute = 0;
+    bool rendered[2] = {false, false};
+    std::string html[2];
+  };
+  static thread_local Cache cache;
+  if (cache.generation != generation_ || cache.state != &state || cache.version != state.version ||
+      cache.minute != minute) {
+    cache = Cache{generation_, &state, state.version, minute};
+  }
+  size_t slot = language == pages::Language::kFrench ? 1 : 0;
+  if (!cache.rendered[slot]) {
+    cache.html[slot] = Render(banner_, status_page_url_, state, language, now);
+    cache.rendered[slot] = true;
+  }
+  *out += cache.html[slot];
 }
 
 }  // namespace tidegate::queue

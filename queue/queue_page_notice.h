@@ -5,7 +5,9 @@
 // ([banner] / PUT /v1/banner) — the queue page shows what the banner shows
 // everywhere else. The queue page splices it in per request at its
 // {{notice}} slot (queue/queue_page.h); nothing is in force → nothing is
-// written, at the cost of one state read.
+// written, at the cost of one state read. The HTML is rendered once per
+// worker thread, language, state and minute (the "late" wording appears
+// within a minute of the promised time, like the banner's), then copied.
 //
 // Contract: built on the control thread per configuration, immutable, used
 // by every worker (Append is const and thread-safe). `runtime_state` (may
@@ -32,7 +34,8 @@ class QueuePageNotice {
       : banner_(config.banner),
         status_page_url_(config.site.status_page_url),
         runtime_state_(runtime_state),
-        time_(time) {}
+        time_(time),
+        generation_(NextGeneration()) {}
 
   // Appends the notice in force at time.WallNow() to *out.
   void Append(pages::Language language, std::string* out) const;
@@ -47,6 +50,9 @@ class QueuePageNotice {
   std::string status_page_url_;
   const proxy::Published<state::RuntimeState>* runtime_state_;
   const common::TimeSource& time_;
+  uint64_t generation_;  // tells this object's cached HTML from another's
+
+  static uint64_t NextGeneration();
 };
 
 }  // namespace tidegate::queue

@@ -58,7 +58,7 @@ class QueuePageNoticeTest : public ::testing::Test {
 
 TEST_F(QueuePageNoticeTest, NothingInForceWritesNothing) {
   std::string html = QueuedPage(pages::Language::kEnglish);
-  EXPECT_EQ(html.find("tg-notice\""), std::string::npos);
+  EXPECT_EQ(html.find("<section class=\"tg-notice"), std::string::npos);
   EXPECT_EQ(html.find("@@TG_NOTICE@@"), std::string::npos) << "the marker never leaks";
   EXPECT_EQ(html.find("<section"), std::string::npos) << html;
 }
@@ -109,6 +109,33 @@ TEST_F(QueuePageNoticeTest, BannerIsShownWhenNoIncidentIsOpen) {
                       "service</a></p>"),
             std::string::npos)
       << html;
+}
+
+// The HTML is kept per worker thread between pages: a new state (an update)
+// shows at once, the same minute, on the same page object.
+TEST_F(QueuePageNoticeTest, AnUpdateShowsAtOnce) {
+  std::string error;
+  auto notice = std::make_shared<const QueuePageNotice>(config_, &state_, time_);
+  auto page = QueuePage::Build(config_.site, "shop", 5, &error, 0, notice);
+  ASSERT_TRUE(page) << error;
+  QueuePageValues values;
+  state::RuntimeState s;
+  s.version = 1;
+  s.incidents = {Incident()};
+  state_.Publish(std::make_shared<const state::RuntimeState>(s));
+  EXPECT_NE(page->Render(pages::Language::kEnglish, PageKind::kQueued, values).find("We are on it"),
+            std::string::npos);
+  s.version = 2;
+  s.incidents[0].updates.back().message = "A fix is being deployed";
+  state_.Publish(std::make_shared<const state::RuntimeState>(s));
+  std::string html = page->Render(pages::Language::kEnglish, PageKind::kQueued, values);
+  EXPECT_NE(html.find("A fix is being deployed"), std::string::npos) << html;
+  EXPECT_EQ(html.find("We are on it"), std::string::npos) << html;
+  s.version = 3;
+  s.incidents.clear();
+  state_.Publish(std::make_shared<const state::RuntimeState>(s));
+  html = page->Render(pages::Language::kEnglish, PageKind::kQueued, values);
+  EXPECT_EQ(html.find("<section class=\"tg-notice"), std::string::npos) << html;
 }
 
 }  // namespace
