@@ -97,6 +97,7 @@ void ClientConnection::SetUpPlainBufferevent() {
 }
 
 void ClientConnection::MaybeCompact() {
+  if (worker_.connection_count() <= Worker::kCompactIdleAbove) return;
   if (closing() || in_execute_ || request_state_ != RequestState::kIdle || stream_active() ||
       discarding_ || input_length() > 0 || output_length() > 0) {
     return;

@@ -18,7 +18,8 @@
 // of the body is read and dropped, bounded in bytes and time
 // (Stream::kDiscardTimeout); past either bound, or on a framing error, the
 // connection closes after the response is flushed.
-// Idle compaction, as nginx frees its buffers at keep-alive: once an
+// Idle compaction, as nginx frees its buffers at keep-alive: while the
+// worker holds more than Worker::kCompactIdleAbove connections, once an
 // exchange ended keep-alive, its response is flushed and no byte of a next
 // request is buffered, the connection frees its parser and its stream (with
 // the heads' storage) and, for plain TCP, hands its bufferevent (both

@@ -1,8 +1,10 @@
-// Idle keep-alive connections hold no buffers, parser or stream
+// Idle keep-alive connections hold no buffers, parser or stream once the
+// worker holds more than Worker::kCompactIdleAbove (256) connections
 // (proxy/client_connection.h, "Idle compaction"): counted in
 // tidegate_connections_compacted_total, and a compacted connection serves
 // its next requests (plain, pipelined, with a body) as if nothing happened,
 // closes at keepalive_timeout, and is closed cleanly on SIGTERM (TearDown).
+// Below the threshold nothing is compacted.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -47,17 +49,46 @@ class IdleConnectionsTest : public ProxyTest {
     return false;
   }
 
+  // Opens `n` connections that send nothing (they count towards the
+  // worker's connections, new ones are never compacted).
+  void OpenFillers(int n) {
+    for (int i = 0; i < n; ++i) {
+      auto conn = Connect();
+      ASSERT_TRUE(conn);
+      fillers_.push_back(std::move(conn));
+    }
+  }
+
   void ExpectOk(RawConnection& conn, const std::string& path) {
     HttpMessage r = ReadResponse(conn, Within(milliseconds(5000)));
     ASSERT_TRUE(r.ok) << path << ": " << r.error;
     EXPECT_EQ(r.status, 200) << path;
     EXPECT_EQ(r.body, "ok:" + path);
   }
+
+  // > Worker::kCompactIdleAbove on the one worker; they send nothing (the
+  // tests raise header_timeout so that they stay open).
+  static constexpr int kFillers = 260;
+  std::vector<std::unique_ptr<RawConnection>> fillers_;
 };
 
-TEST_F(IdleConnectionsTest, IdleConnectionsAreCompactedAndServeTheirNextRequests) {
-  StartWithOrigin(ServeOkForever());
+TEST_F(IdleConnectionsTest, FewConnectionsAreNotCompacted) {
+  StartWithOrigin(ServeOkForever(), {{"header_timeout", "\"60s\""}});
   ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  for (const char* path : {"/a", "/b"}) {
+    ASSERT_TRUE(conn->Send(Get(path)));
+    ExpectOk(*conn, path);
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  EXPECT_EQ(Compacted(), 0);
+}
+
+TEST_F(IdleConnectionsTest, IdleConnectionsAreCompactedAndServeTheirNextRequests) {
+  StartWithOrigin(ServeOkForever(), {{"header_timeout", "\"60s\""}});
+  ASSERT_TRUE(Started());
+  OpenFillers(kFillers);
   constexpr int kConnections = 20;
   std::vector<std::unique_ptr<RawConnection>> conns;
   for (int i = 0; i < kConnections; ++i) {
@@ -97,8 +128,10 @@ TEST_F(IdleConnectionsTest, IdleConnectionsAreCompactedAndServeTheirNextRequests
 }
 
 TEST_F(IdleConnectionsTest, CompactedConnectionClosesAtKeepaliveTimeout) {
-  StartWithOrigin(ServeOkForever(), {{"keepalive_timeout", "\"2s\""}});
+  StartWithOrigin(ServeOkForever(),
+                  {{"header_timeout", "\"60s\""}, {"keepalive_timeout", "\"2s\""}});
   ASSERT_TRUE(Started());
+  OpenFillers(kFillers);
   auto conn = Connect();
   ASSERT_TRUE(conn);
   ASSERT_TRUE(conn->Send(Get("/one")));
@@ -113,8 +146,9 @@ TEST_F(IdleConnectionsTest, CompactedConnectionClosesAtKeepaliveTimeout) {
 }
 
 TEST_F(IdleConnectionsTest, ClientClosingACompactedConnectionLeaksNothing) {
-  StartWithOrigin(ServeOkForever());
+  StartWithOrigin(ServeOkForever(), {{"header_timeout", "\"60s\""}});
   ASSERT_TRUE(Started());
+  OpenFillers(kFillers);
   int fds_before = CountOpenFds(tidegate_->pid());
   for (int round = 0; round < 3; ++round) {
     std::vector<std::unique_ptr<RawConnection>> conns;
