@@ -47,9 +47,40 @@ std::string DecodeUnreserved(std::string_view in, bool slashes) {
   return out;
 }
 
+// True when `path` (the target before '?'/'#') is already in canonical
+// form: starts with '/', no '%' escape, no repeated slash, no "." or ".."
+// segment, and nothing the options would change (';' params, '\\', upper
+// case). The usual shop path; one scan, no allocation.
+bool IsCanonical(std::string_view path, const PathNormalizeOptions& options) {
+  if (path.empty() || path[0] != '/') return false;
+  for (size_t i = 0; i < path.size(); ++i) {
+    char c = path[i];
+    if (c == '%' || (c == ';' && options.strip_segment_params) ||
+        (c == '\\' && options.decode_slashes) || (options.lower_case && c >= 'A' && c <= 'Z')) {
+      return false;
+    }
+    if (c != '/' || i + 1 == path.size()) continue;
+    char next = path[i + 1];
+    if (next == '/') return false;  // "//"
+    if (next == '.') {              // "/." or "/.." segment (or "/..x": kept simple)
+      char after = i + 2 < path.size() ? path[i + 2] : '/';
+      if (after == '/' || after == '.') return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 std::string NormalizePath(std::string_view target, const PathNormalizeOptions& options) {
+  std::string_view path = target.substr(0, target.find_first_of("?#"));
+  if (IsCanonical(path, options)) return std::string(path);
+  return detail::NormalizePathGeneral(target, options);
+}
+
+namespace detail {
+
+std::string NormalizePathGeneral(std::string_view target, const PathNormalizeOptions& options) {
   std::string decoded = DecodeUnreserved(target, options.decode_slashes);
 
   // Split into segments, dropping empty ones (repeated slashes) and resolving
@@ -89,4 +120,5 @@ std::string NormalizePath(std::string_view target, const PathNormalizeOptions& o
   return out;
 }
 
+}  // namespace detail
 }  // namespace tidegate::proxy
