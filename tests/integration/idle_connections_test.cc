@@ -23,9 +23,9 @@ using Clock = std::chrono::steady_clock;
 
 class IdleConnectionsTest : public ProxyTest {
  protected:
-  // tidegate_connections_compacted_total from /metrics (open on loopback),
-  // or -1 when it is not there.
-  long Compacted() {
+  // A sample without labels from /metrics (open on loopback), or -1 when it
+  // is not there.
+  long Metric(const std::string& name) {
     auto conn = ConnectOrFail(tidegate_->admin_port());
     if (!conn) return -1;
     if (!conn->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) {
@@ -33,11 +33,12 @@ class IdleConnectionsTest : public ProxyTest {
     }
     HttpMessage m = ReadResponse(*conn);
     if (!m.ok || m.status != 200) return -1;
-    const std::string key = "\ntidegate_connections_compacted_total ";
+    const std::string key = "\ntidegate_" + name + " ";
     size_t at = m.body.find(key);
     if (at == std::string::npos) return -1;
     return std::stol(m.body.substr(at + key.size()));
   }
+  long Compacted() { return Metric("connections_compacted_total"); }
 
   // Waits (at most 10 s) until at least `n` connections were compacted.
   bool WaitCompacted(long n) {
@@ -51,12 +52,18 @@ class IdleConnectionsTest : public ProxyTest {
 
   // Opens `n` connections that send nothing (they count towards the
   // worker's connections, new ones are never compacted).
+  // Waits (at most 10 s) until the proxy accepted them all.
   void OpenFillers(int n) {
     for (int i = 0; i < n; ++i) {
       auto conn = Connect();
       ASSERT_TRUE(conn);
       fillers_.push_back(std::move(conn));
     }
+    auto deadline = Clock::now() + std::chrono::seconds(10);
+    while (Metric("connections_active") < n && Clock::now() < deadline) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    ASSERT_GE(Metric("connections_active"), n);
   }
 
   void ExpectOk(RawConnection& conn, const std::string& path) {
