@@ -28,8 +28,8 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   filters_.clear();  // the previous exchange's filters (nothing of theirs is on the stack now)
   phase_ = Phase::kFilters;
   snapshot_ = snapshot;
-  request_ = std::move(head);
-  response_ = ResponseHead{};
+  TakeHeadReturningStorage(request_, std::move(head));
+  ClearHeadKeepingStorage(response_);
   start_wall_ = std::chrono::system_clock::now();
   start_ = std::chrono::steady_clock::now();
   upstream_start_ = upstream_end_ = start_;
@@ -215,8 +215,8 @@ void Stream::EndFilters() {
 
 void Stream::Recycle() {
   filters_.clear();
-  request_ = RequestHead{};
-  response_ = ResponseHead{};
+  ClearHeadKeepingStorage(request_);
+  ClearHeadKeepingStorage(response_);
   body_scratch_.reset();
   held_body_.reset();
 }

@@ -16,7 +16,7 @@ void Stream::OnClientDrained() {
 }
 
 void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
-  response_ = std::move(head);
+  TakeHeadReturningStorage(response_, std::move(head));
   for (size_t i = filters_.size(); i-- > 0;) {
     filters_[i]->OnResponseHeaders(response_);
     resp_.body_filters = resp_.body_filters || filters_[i]->WantsResponseBody();
