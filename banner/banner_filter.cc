@@ -177,6 +177,11 @@ std::unique_ptr<BannerFilterFactory> BannerFilterFactory::Create(
   return factory;
 }
 
+bool BannerFilterFactory::AppliesTo(const proxy::RequestHead& head) const {
+  if (!hide_rules_->empty() || (config_.enabled && !config_.message.empty())) return true;
+  return runtime_state_ != nullptr && runtime_state_->Get().banner.has_value();
+}
+
 std::unique_ptr<proxy::StreamFilter> BannerFilterFactory::CreateFilter(
     proxy::FilterCallbacks& callbacks) const {
   return std::make_unique<BannerFilter>(*this, callbacks);

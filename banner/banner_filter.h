@@ -78,6 +78,11 @@ class BannerFilterFactory : public proxy::FilterFactory {
       const proxy::Published<state::RuntimeState>* runtime_state, const common::TimeSource& time,
       BannerStats* stats, std::string* error);
 
+  // False (the filter is not even created: no allocation per request) when
+  // nothing can be inserted: no [banner] enabled with a message, no
+  // run-time banner override (an operator's or an incident's, in force or
+  // scheduled), no feature with action = "hide". Worker threads.
+  bool AppliesTo(const proxy::RequestHead& head) const override;
   std::unique_ptr<proxy::StreamFilter> CreateFilter(
       proxy::FilterCallbacks& callbacks) const override;
   // The handler of the built-in route kStylesheetPath (counts in stats()).
