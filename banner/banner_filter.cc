@@ -236,7 +236,7 @@ BannerFilterFactory::Insertions BannerFilterFactory::Lookup(Slot& slot,
       accept_language ? std::string_view(*accept_language) : std::string_view(), default_language_);
   std::shared_ptr<const std::string>& html = slot.html[language == pages::Language::kFrench];
   if (!html)
-    html = std::make_shared<const std::string>(content_->Render(slot.banner, language, now));
+    html = std::make_shared<const std::string>(content_->Render(slot.banner, state, language, now));
   return {html, slot.hide};
 }
 

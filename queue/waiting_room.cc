@@ -61,6 +61,8 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     wr->codec_.emplace(std::move(keys));
     wr->challenge_codec_.emplace(common::SignedTokenCodec::FromKeys(config.secrets.token_keys));
   }
+  // The incident or banner the queue pages show (shared by every room).
+  auto notice = std::make_shared<const QueuePageNotice>(config, runtime_state, time);
   for (const config::RoomConfig& rc : config.rooms) {
     auto room = std::make_unique<CompiledRoom>();
     room->config = rc;
@@ -84,7 +86,8 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     int pow_bits = rc.join_challenge == config::JoinChallengeKind::kPow
                        ? static_cast<int>(rc.join_challenge_bits)
                        : 0;
-    room->page = QueuePage::Build(config.site, rc.name, refresh < 1 ? 1 : refresh, error, pow_bits);
+    room->page =
+        QueuePage::Build(config.site, rc.name, refresh < 1 ? 1 : refresh, error, pow_bits, notice);
     if (!room->page) return nullptr;
     wr->rooms_.push_back(std::move(room));
   }
