@@ -14,6 +14,7 @@ readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl
   libevent-dev libssl-dev libhttp-parser-dev libtomlplusplus-dev nlohmann-json3-dev
   libhiredis-dev libre2-dev libgtest-dev zlib1g-dev libkainjow-mustache-dev
+  libdeflate-dev  # banner/gzip_whole_body.cc: small gzip pages recoded in one piece
   libcurl4-openssl-dev  # tidegate ctl's HTTP client
   openssl redis-server nginx haproxy wrk clang-format
   redis-sentinel  # tests/integration/redis_sentinel_test.cc
