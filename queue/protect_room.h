@@ -81,7 +81,8 @@ class RoomProtection {
   ProtectStatus status(int64_t now_ms) const;
 
  private:
-  void Publish();  // under mutex_: the controller's limits → the atomics
+  // Under mutex_: the controller's limits at now_ms → the atomics.
+  void Publish(int64_t now_ms);
 
   std::atomic<bool> enabled_{false};
   std::atomic<bool> decides_{true};
