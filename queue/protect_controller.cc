@@ -177,7 +177,7 @@ void ProtectController::Grow(const ProtectObservation& seen, const ProtectCeilin
   double congestion = state_.congestion_at;
   const char* how = "slow start";
   if (congestion <= 0) {
-    state_.limit = before * kFastGrowth + kStep;  // slow start
+    state_.limit = before * kSlowStartGrowth + kStep;  // slow start
   } else if (before < kApproachShare * congestion) {
     // Back toward the last congestion point, halving the distance.
     state_.limit = before + std::max(kStep, 0.5 * (kApproachShare * congestion - before));

@@ -25,7 +25,7 @@
 //   kDoorFullShare of the limit, or kQueuedDoorShare with visitors waiting:
 //   invited visitors count inside only once they polled) → grow, in one of three ways (TCP's slow
 //   start, then a CUBIC-like approach to and probing around the last congestion point):
-//   - no congestion seen yet: ×kFastGrowth + kStep per decision;
+//   - no congestion seen yet: ×kSlowStartGrowth + kStep per decision;
 //   - below kApproachShare × the last congestion point: half the distance
 //     to it per decision (at least kStep);
 //   - beyond: +kSlowGrowthShare × limit (at least kStep / 2) per decision, doubling every
@@ -128,13 +128,14 @@ class ProtectController {
   static constexpr double kWarmShare = 0.8;
   static constexpr double kMinGradient = 0.5;
   static constexpr double kFastGrowth = 1.5;
+  static constexpr double kSlowStartGrowth = 2;
   static constexpr double kSlowGrowthShare = 0.02;
   static constexpr double kStep = 4;
   static constexpr double kApproachShare = 0.9;
   static constexpr double kProbeDoublingMillis = 3'000;
   static constexpr double kDoorFullShare = 0.85;
   static constexpr double kQueuedDoorShare = 0.7;
-  static constexpr double kFillMillis = 2'000;
+  static constexpr double kFillMillis = 1'000;
   static constexpr double kRateHeadroom = 1.5;
   static constexpr double kTurnoverMillis = 5'000;
 
