@@ -1,0 +1,215 @@
+// RedisProtectLease against a real redis-server started by the test
+// (skipped when /usr/bin/redis-server, or $REDIS_SERVER, is missing): one
+// writer per room, fencing of a lapsed leader, takeover after the lease,
+// followers read the leader's decision. The clock is the test's (ARGV now).
+#include "queue/redis_protect_lease.h"
+
+#include <arpa/inet.h>
+#include <event2/event.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <memory>
+#include <string>
+#include <thread>
+
+namespace tidegate::queue {
+namespace {
+
+using std::chrono::milliseconds;
+
+std::string RedisBinary() {
+  const char* env = getenv("REDIS_SERVER");
+  return env != nullptr && *env != '\0' ? env : "/usr/bin/redis-server";
+}
+
+uint16_t FreePort() {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
+  socklen_t len = sizeof(a);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+  close(fd);
+  return ntohs(a.sin_port);
+}
+
+bool CanConnect(uint16_t port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(port);
+  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
+  close(fd);
+  return ok;
+}
+
+constexpr int64_t kT0 = 1'800'000'000'000;  // the test's clock, ms
+
+class RedisProtectLeaseTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (access(RedisBinary().c_str(), X_OK) != 0) GTEST_SKIP() << "no redis-server";
+    port_ = FreePort();
+    pid_ = fork();
+    if (pid_ == 0) {
+      std::string port = std::to_string(port_);
+      execl(RedisBinary().c_str(), "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
+            "--save", "", "--appendonly", "no", "--dir", "/tmp", "--logfile", "/dev/null",
+            static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    ASSERT_GT(pid_, 0);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!CanConnect(port_)) {
+      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "redis-server did not start";
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    base_ = event_base_new();
+    redis::RedisConnection::Options options;
+    options.address.host = "127.0.0.1";
+    options.address.port = port_;
+    options.address.text = "127.0.0.1:" + std::to_string(port_);
+    options.timeout = milliseconds(2000);
+    links_ = std::make_unique<RedisRoomLinks>(options, 1);
+    RedisRoomOptions room_options;
+    room_options.use_redis_time = false;
+    a_ = std::make_unique<RedisProtectLease>("shop", room_options, links_.get(), "a", 3'000);
+    b_ = std::make_unique<RedisProtectLease>("shop", room_options, links_.get(), "b", 3'000);
+  }
+
+  void TearDown() override {
+    a_.reset();
+    b_.reset();
+    if (links_) links_->CloseAll();
+    links_.reset();
+    if (base_ != nullptr) event_base_free(base_);
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+
+  ProtectSyncReply Sync(RedisProtectLease& lease, int64_t now, bool may_lead,
+                        const SharedProtectDecision* publish = nullptr) {
+    bool done = false;
+    StoreResult<ProtectSyncReply> out;
+    lease.Sync(StoreCaller{0, base_}, now, may_lead, publish,
+               [&](const StoreResult<ProtectSyncReply>& r) {
+                 out = r;
+                 done = true;
+               });
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (!done && std::chrono::steady_clock::now() < deadline) {
+      event_base_loop(base_, EVLOOP_ONCE);
+    }
+    EXPECT_TRUE(done) << "no reply within 10 s";
+    EXPECT_TRUE(out.ok) << out.error;
+    return out.value;
+  }
+
+  static SharedProtectDecision Decision(uint32_t npm, uint32_t active, std::string reason) {
+    SharedProtectDecision d;
+    d.new_users_per_minute = npm;
+    d.total_active_users = active;
+    d.direction = "down";
+    d.reason = std::move(reason);
+    d.p90_ms = 812.5;
+    d.error_rate = 0.031;
+    d.moved_at_ms = kT0 + 5;
+    return d;
+  }
+
+  uint16_t port_ = 0;
+  pid_t pid_ = -1;
+  event_base* base_ = nullptr;
+  std::unique_ptr<RedisRoomLinks> links_;
+  std::unique_ptr<RedisProtectLease> a_;
+  std::unique_ptr<RedisProtectLease> b_;
+};
+
+TEST_F(RedisProtectLeaseTest, FirstInstanceThatMayLeadTakesTheLeaseOthersFollow) {
+  ProtectSyncReply idle = Sync(*b_, kT0, /*may_lead=*/false);
+  EXPECT_FALSE(idle.leader) << "an instance without origin traffic never leads";
+  EXPECT_EQ(idle.leader_id, "");
+  EXPECT_FALSE(idle.has_decision);
+
+  ProtectSyncReply a = Sync(*a_, kT0 + 10, true);
+  EXPECT_TRUE(a.leader);
+  EXPECT_EQ(a.leader_id, "a");
+  EXPECT_EQ(a.lease_until_ms, kT0 + 10 + 3'000);
+
+  ProtectSyncReply b = Sync(*b_, kT0 + 20, true);
+  EXPECT_FALSE(b.leader) << "the lease is held";
+  EXPECT_EQ(b.leader_id, "a");
+  EXPECT_EQ(b.now_ms, kT0 + 20);
+}
+
+TEST_F(RedisProtectLeaseTest, FollowersReadTheLeadersDecisionAndCannotWriteTheirOwn) {
+  Sync(*a_, kT0, true);
+  SharedProtectDecision d = Decision(120, 40, "p90 812 ms > target 500 ms");
+  ProtectSyncReply a = Sync(*a_, kT0 + 1'000, true, &d);
+  ASSERT_TRUE(a.has_decision);
+  EXPECT_EQ(a.decision.new_users_per_minute, 120u);
+
+  SharedProtectDecision mine = Decision(9'999, 9'999, "follower's own idea");
+  ProtectSyncReply b = Sync(*b_, kT0 + 1'100, true, &mine);
+  EXPECT_FALSE(b.leader);
+  ASSERT_TRUE(b.has_decision);
+  EXPECT_EQ(b.decision.new_users_per_minute, 120u) << "a follower's publish is ignored";
+  EXPECT_EQ(b.decision.total_active_users, 40u);
+  EXPECT_EQ(b.decision.direction, "down");
+  EXPECT_EQ(b.decision.reason, "p90 812 ms > target 500 ms");
+  EXPECT_DOUBLE_EQ(b.decision.p90_ms, 812.5);
+  EXPECT_DOUBLE_EQ(b.decision.error_rate, 0.031);
+  EXPECT_EQ(b.decision.moved_at_ms, kT0 + 5);
+  EXPECT_EQ(b.decision.published_ms, kT0 + 1'000);
+}
+
+TEST_F(RedisProtectLeaseTest, ALapsedLeaseIsTakenOverAndTheOldLeaderIsFenced) {
+  Sync(*a_, kT0, true);
+  SharedProtectDecision first = Decision(100, 30, "first");
+  Sync(*a_, kT0 + 1'000, true, &first);  // renews until kT0 + 4000
+
+  ProtectSyncReply early = Sync(*b_, kT0 + 3'999, true);
+  EXPECT_FALSE(early.leader) << "the lease runs until kT0 + 4000";
+
+  ProtectSyncReply b = Sync(*b_, kT0 + 4'000, true);
+  EXPECT_TRUE(b.leader) << "a silent leader loses the lease when it lapses";
+  EXPECT_EQ(b.decision.reason, "first") << "the new leader starts from the decision in force";
+
+  SharedProtectDecision stale = Decision(5'000, 5'000, "stale leader");
+  ProtectSyncReply a = Sync(*a_, kT0 + 4'100, true, &stale);
+  EXPECT_FALSE(a.leader);
+  EXPECT_EQ(a.leader_id, "b");
+  EXPECT_EQ(a.decision.reason, "first") << "the old leader's late write is refused";
+
+  SharedProtectDecision next = Decision(80, 25, "second");
+  ProtectSyncReply b2 = Sync(*b_, kT0 + 5'000, true, &next);
+  EXPECT_TRUE(b2.leader);
+  EXPECT_EQ(b2.decision.reason, "second");
+}
+
+TEST_F(RedisProtectLeaseTest, ParserRefusesRepliesOfTheWrongShape) {
+  redis::RedisReply r;
+  ProtectSyncReply out;
+  EXPECT_FALSE(ParseProtectSyncReply(r, &out));
+  r.type = redis::RedisReply::Type::kArray;
+  r.elements.resize(12);
+  for (auto& e : r.elements) {
+    e.type = redis::RedisReply::Type::kString;
+    e.str = "x";
+  }
+  EXPECT_FALSE(ParseProtectSyncReply(r, &out)) << "numbers that are not numbers";
+}
+
+}  // namespace
+}  // namespace tidegate::queue
