@@ -30,7 +30,8 @@ constexpr const char* kUsage =
     "[--expires TIME]\n"
     "  banner clear\n"
     "  room set ROOM key=value...   (mode, total_active_users, new_users_per_minute,\n"
-    "                                session_duration, queueing_method; value 'config' clears)\n"
+    "                                session_duration, queueing_method, protect=true|false;\n"
+    "                                value 'config' clears)\n"
     "  room reset ROOM\n"
     "  bypass [--ttl DURATION]      (a signed staff cookie that passes maintenance)\n"
     "  audit [--limit N]\n"
@@ -335,6 +336,8 @@ class Ctl {
         body[key] = nullptr;
       } else if (digits && value.size() < 19) {
         body[key] = std::stoull(value);
+      } else if (value == "true" || value == "false") {  // protect=false
+        body[key] = value == "true";
       } else {
         body[key] = value;
       }

@@ -4,11 +4,12 @@
 #include <cstdlib>
 
 #include "queue/redis_room_scripts.h"
+#include "queue/room_state_json.h"
 
 namespace tidegate::queue {
 namespace {
 
-constexpr size_t kReplyFields = 12;
+constexpr size_t kReplyFields = 6;
 
 bool Text(const redis::RedisReply& r, std::string* out) {
   if (r.type == redis::RedisReply::Type::kString || r.type == redis::RedisReply::Type::kStatus) {
@@ -23,20 +24,16 @@ bool Text(const redis::RedisReply& r, std::string* out) {
 }
 
 // "" reads as 0 (a field never written).
-bool Number(const std::string& text, double* out) {
+bool Integer(const std::string& text, int64_t* out) {
   if (text.empty()) {
     *out = 0;
     return true;
   }
   char* end = nullptr;
-  *out = std::strtod(text.c_str(), &end);
-  return end != text.c_str() && *end == '\0';
-}
-
-std::string Format(double v) {
-  char buf[40];
-  std::snprintf(buf, sizeof(buf), "%.17g", v);
-  return buf;
+  long long v = std::strtoll(text.c_str(), &end, 10);
+  if (end == text.c_str() || *end != '\0') return false;
+  *out = v;
+  return true;
 }
 
 }  // namespace
@@ -49,27 +46,13 @@ bool ParseProtectSyncReply(const redis::RedisReply& reply, ProtectSyncReply* out
   for (size_t i = 0; i < kReplyFields; ++i) {
     if (!Text(reply.elements[i], &f[i])) return false;
   }
-  double lease_until = 0, npm = 0, active = 0, p90 = 0, errors = 0, moved = 0, now = 0,
-         published = 0;
-  if (!Number(f[2], &lease_until) || !Number(f[3], &published) || !Number(f[4], &npm) ||
-      !Number(f[5], &active) || !Number(f[8], &p90) || !Number(f[9], &errors) ||
-      !Number(f[10], &moved) || !Number(f[11], &now)) {
+  if (!Integer(f[2], &out->lease_until_ms) || !Integer(f[3], &out->published_ms) ||
+      !Integer(f[5], &out->now_ms)) {
     return false;
   }
   out->leader = f[0] == "1";
   out->leader_id = f[1];
-  out->lease_until_ms = static_cast<int64_t>(lease_until);
-  out->has_decision = !f[3].empty();
-  SharedProtectDecision& d = out->decision;
-  d.published_ms = static_cast<int64_t>(published);
-  d.new_users_per_minute = npm <= 0 ? 0 : static_cast<uint32_t>(npm);
-  d.total_active_users = active <= 0 ? 0 : static_cast<uint32_t>(active);
-  d.direction = f[6];
-  d.reason = f[7];
-  d.p90_ms = p90;
-  d.error_rate = errors;
-  d.moved_at_ms = static_cast<int64_t>(moved);
-  out->now_ms = static_cast<int64_t>(now);
+  out->decision = f[4];
   return true;
 }
 
@@ -84,7 +67,7 @@ RedisProtectLease::RedisProtectLease(const std::string& room, RedisRoomOptions o
       script_(std::string(scripts::kProtectSync)) {}
 
 void RedisProtectLease::Sync(const StoreCaller& caller, int64_t now_ms, bool may_lead,
-                             const SharedProtectDecision* publish, Done<ProtectSyncReply> done) {
+                             const std::string* publish, Done<ProtectSyncReply> done) {
   RedisRoomLink* link = links_ == nullptr ? nullptr : links_->For(caller);
   if (link == nullptr) {
     StoreResult<ProtectSyncReply> r;
@@ -97,27 +80,82 @@ void RedisProtectLease::Sync(const StoreCaller& caller, int64_t now_ms, bool may
                                    instance_id_,
                                    std::to_string(lease_ms_),
                                    may_lead ? "1" : "0",
-                                   publish != nullptr ? "1" : "0"};
-  if (publish != nullptr) {
-    args.insert(args.end(), {std::to_string(publish->new_users_per_minute),
-                             std::to_string(publish->total_active_users), publish->direction,
-                             publish->reason, Format(publish->p90_ms),
-                             Format(publish->error_rate), std::to_string(publish->moved_at_ms)});
-  } else {
-    args.insert(args.end(), 7, "");
+                                   publish != nullptr ? "1" : "0",
+                                   publish != nullptr ? *publish : std::string()};
+  link->Eval(script_, {key_}, std::move(args), [done = std::move(done)](redis::RedisResult result) {
+    StoreResult<ProtectSyncReply> r;
+    if (!result.ok) {
+      r.ok = false;
+      r.error = result.error;
+    } else if (!ParseProtectSyncReply(result.reply, &r.value)) {
+      r.ok = false;
+      r.error = "redis: unexpected reply to the protection script";
+    }
+    if (done) done(r);
+  });
+}
+
+// ---- SharedProtection ----
+
+void SharedProtection::AfterTick(RoomProtection& protection, const StoreCaller& caller,
+                                 int64_t now_ms) {
+  if (!protection.enabled()) {
+    protection.set_decides(true);
+    return;
   }
-  link->Eval(script_, {key_}, std::move(args),
-             [done = std::move(done)](redis::RedisResult result) {
-               StoreResult<ProtectSyncReply> r;
-               if (!result.ok) {
-                 r.ok = false;
-                 r.error = result.error;
-               } else if (!ParseProtectSyncReply(result.reply, &r.value)) {
-                 r.ok = false;
-                 r.error = "redis: unexpected reply to the protection script";
-               }
-               if (done) done(r);
-             });
+  int64_t last = last_sync_ms_.load(std::memory_order_relaxed);
+  if (now_ms - last < kSyncMillis || in_flight_.exchange(true)) return;
+  last_sync_ms_.store(now_ms, std::memory_order_relaxed);
+  ProtectStatus mine = protection.status(now_ms);
+  // Only an instance that sees origin traffic may lead: its samples are the
+  // origin's health.
+  bool may_lead = mine.measured.samples > 0;
+  std::string decision;
+  bool publish = protection.decides() && mine.state.move != ProtectMove::kNone;
+  if (publish) decision = ProtectStateToJson(mine.state).dump();
+  lease_->Sync(caller, now_ms, may_lead, publish ? &decision : nullptr,
+               [this, &protection](const StoreResult<ProtectSyncReply>& r) {
+                 OnReply(protection, r);
+                 in_flight_.store(false);
+               });
+}
+
+void SharedProtection::OnReply(RoomProtection& protection, const StoreResult<ProtectSyncReply>& r) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  status_.shared = true;
+  if (!r.ok) {
+    // Redis failing: decide alone (each instance on its own traffic).
+    status_.last_error = r.error;
+    status_.leader = false;
+    protection.set_decides(true);
+    return;
+  }
+  const ProtectSyncReply& reply = r.value;
+  status_.last_error.clear();
+  status_.leader = reply.leader;
+  status_.leader_id = reply.leader_id;
+  status_.synced_ms = reply.now_ms;
+  bool newer = reply.published_ms > adopted_ms_ && !reply.decision.empty();
+  // A follower adopts every new decision; a new leader adopts the one in
+  // force once, before it decides (it continues, it does not restart).
+  if (newer && (!reply.leader || !protection.decides())) {
+    std::string error;
+    auto parsed = nlohmann::json::parse(reply.decision, nullptr, false);
+    if (auto state = ProtectStateFromJson(parsed, &error)) {
+      protection.Adopt(*state);
+      adopted_ms_ = reply.published_ms;
+    } else {
+      status_.last_error = "shared decision unreadable: " + error;
+    }
+  }
+  protection.set_decides(reply.leader);
+}
+
+SharedProtectStatus SharedProtection::status() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  SharedProtectStatus s = status_;
+  s.shared = true;
+  return s;
 }
 
 }  // namespace tidegate::queue
