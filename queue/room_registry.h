@@ -53,7 +53,7 @@
 #include "queue/join_challenge.h"
 #include "queue/local_room_store.h"
 #include "queue/protect_room.h"
-#include "queue/redis_protect_lease.h"
+#include "queue/shared_protection.h"
 #include "queue/room_abuse.h"
 #include "queue/room_protect_log.h"
 #include "queue/room_store.h"
@@ -98,7 +98,7 @@ class RoomRuntime {
   // the gate's origin outcomes and by every tick's counters.
   RoomProtection protection;
   // With a Redis store: the lease that makes one instance decide for the
-  // room (queue/redis_protect_lease.h); null for a local room.
+  // room (queue/shared_protection.h); null for a local room.
   const SharedProtection* shared_protection() const { return shared_protection_.get(); }
 
  private:
