@@ -16,22 +16,30 @@
 //   at least kMinErrors of them) → the limit falls to half the sessions
 //   inside, the rate to half the measured admission rate: fast back-off.
 // * slow: p90 > target_latency (with at least kMinSamples samples) → the
-//   limit falls to active × max(0.5, target / p90) (a gradient, as Envoy's
-//   adaptive concurrency and Netflix Gradient2), the rate likewise. The
+//   limit falls to active × max(0.5, sqrt(target / p90)) (a gradient, as
+//   Envoy's adaptive concurrency and Netflix Gradient2, softened by the
+//   square root as their smoothing does), the rate likewise. The
 //   active count at that moment is remembered as the congestion point.
 // * warm: p90 within kWarmShare of the target → hold.
-// * healthy and the door is what limits (queued visitors, or the sessions
-//   inside near the limit) → grow: ×kFastGrowth per decision while below
-//   kApproachShare of the last congestion point (or when none is known:
-//   slow start), then +max(kStep, kSlowGrowthShare × limit) (congestion
-//   avoidance, AIMD). Beyond kForgetShare × the congestion point, it is
-//   forgotten (capacity came back). The rate doubles toward its ceiling.
+// * healthy and the door is what limits (the sessions inside near the
+//   limit) → grow, in one of three ways (TCP's slow start, then a CUBIC-like
+//   approach to and probing around the last congestion point):
+//   - no congestion seen yet: ×kFastGrowth + kStep per decision;
+//   - below kApproachShare × the last congestion point: half the distance
+//     to it per decision (at least kStep);
+//   - beyond: +kSlowGrowthShare × limit per decision, doubling every
+//     kProbeDoublingMillis without congestion (capacity may have come
+//     back: after 15 s it probes at ×1.64 per decision, as fast as a slow
+//     start).
+//   The rate doubles toward its ceiling, and is at least what fills the
+//   free places within kFillMillis.
 // * healthy and the door is not what limits → the limit is kept at most
 //   kFastGrowth × active + kStep: a calm room never holds a wide-open door
 //   that a surge would rush through before the first measurement.
-// * A decision only judges samples recorded after the previous cut took
-//   effect (kSettleMillis), so the controller does not cut twice for the
-//   same slowness (no downward spiral while sessions drain).
+// * After a cut, samples are judged only from kSettleMillis later, and only
+//   once kSettleMillis of them exist (until then: hold, errors excepted),
+//   so the controller neither cuts twice for the same slowness nor reopens
+//   on a window too short to say anything.
 // * Too few samples (fewer than kMinSamples, and fewer than kMinErrors
 //   errors): hold.
 //
@@ -86,11 +94,13 @@ std::string_view ProtectMoveName(ProtectMove move);  // "start", "hold", "grow",
 // The controller's whole state (a value: copyable, comparable enough to
 // carry through a shared store).
 struct ProtectState {
-  double limit = 0;                              // effective active limit (0 = no decision yet)
-  double rate = 0;                               // effective new users per minute
-  double congestion_at = 0;                      // active sessions at the last cut; 0 = none known
-  int64_t decided_ms = 0;                        // the last decision
-  int64_t settle_until_ms = 0;                   // samples before this are not judged
+  double limit = 0;             // effective active limit (0 = no decision yet)
+  double rate = 0;              // effective new users per minute
+  double congestion_at = 0;     // active sessions at the last cut; 0 = none known
+  double ramp_from = 0;         // a grow opens from this limit to `limit` over kDecisionMillis
+  int64_t probe_since_ms = 0;   // probing beyond congestion_at since; 0 = not probing
+  int64_t decided_ms = 0;       // the last decision
+  int64_t settle_until_ms = 0;  // samples before this are not judged
   ProtectMove move = ProtectMove::kNone;         // the last decision's move
   int direction = 0;                             // +1 opened, -1 closed, 0 kept (last decision)
   int64_t moved_ms = 0;                          // the last decision that changed direction
@@ -114,11 +124,13 @@ class ProtectController {
   static constexpr double kWarmShare = 0.8;
   static constexpr double kMinGradient = 0.5;
   static constexpr double kFastGrowth = 1.5;
-  static constexpr double kSlowGrowthShare = 0.05;
+  static constexpr double kSlowGrowthShare = 0.02;
   static constexpr double kStep = 4;
   static constexpr double kApproachShare = 0.9;
-  static constexpr double kForgetShare = 1.5;
+  static constexpr double kProbeDoublingMillis = 3'000;
   static constexpr double kDoorFullShare = 0.85;
+  static constexpr double kFillMillis = 5'000;
+  static constexpr double kRateHeadroom = 1.5;
 
   explicit ProtectController(ProtectSettings settings = {}) : settings_(settings) {}
 
@@ -130,10 +142,14 @@ class ProtectController {
   // the window's health read with since_ms = state().settle_until_ms.
   bool Observe(const ProtectObservation& seen, const ProtectCeilings& ceilings);
 
-  // The limits to apply: the state clamped to `ceilings` (which an operator
+  // The limits decided: the state clamped to `ceilings` (which an operator
   // may have lowered since) and the floors. Before the first decision: the
   // ceilings.
   ProtectLimits Limits(const ProtectCeilings& ceilings) const;
+  // The limits to apply at now_ms: as Limits(), except that a grow opens
+  // the door over kDecisionMillis (from ramp_from), so that the newcomers
+  // it lets in do not all reach the origin at once. Cuts apply at once.
+  ProtectLimits Limits(const ProtectCeilings& ceilings, int64_t now_ms) const;
 
   const ProtectState& state() const { return state_; }
   // Adopts a decision taken elsewhere (another instance's, through Redis).

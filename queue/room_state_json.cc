@@ -203,6 +203,8 @@ json ProtectStateToJson(const ProtectState& s) {
   return json{{"limit", s.limit},
               {"rate", s.rate},
               {"congestion_at", s.congestion_at},
+              {"ramp_from", s.ramp_from},
+              {"probe_since_ms", s.probe_since_ms},
               {"decided_ms", s.decided_ms},
               {"settle_until_ms", s.settle_until_ms},
               {"move", ProtectMoveName(s.move)},
@@ -223,6 +225,8 @@ std::optional<ProtectState> ProtectStateFromJson(const json& j, std::string* err
   ProtectState s;
   bool ok = ReadNumber(j, "limit", error, &s.limit) && ReadNumber(j, "rate", error, &s.rate) &&
             ReadNumber(j, "congestion_at", error, &s.congestion_at) &&
+            ReadNumber(j, "ramp_from", error, &s.ramp_from) &&
+            ReadNumber(j, "probe_since_ms", error, &s.probe_since_ms) &&
             ReadNumber(j, "decided_ms", error, &s.decided_ms) &&
             ReadNumber(j, "settle_until_ms", error, &s.settle_until_ms) &&
             ReadMove(j, "move", error, &s.move) &&

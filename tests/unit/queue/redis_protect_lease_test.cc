@@ -1,8 +1,11 @@
-// RedisProtectLease against a real redis-server started by the test
-// (skipped when /usr/bin/redis-server, or $REDIS_SERVER, is missing): one
-// writer per room, fencing of a lapsed leader, takeover after the lease,
-// followers read the leader's decision. The clock is the test's (ARGV now).
+// RedisProtectLease and SharedProtection against a real redis-server started
+// by the test (skipped when /usr/bin/redis-server, or $REDIS_SERVER, is
+// missing): one writer per room, fencing of a lapsed leader, takeover after
+// the lease, followers read the leader's decision; two RoomProtections
+// ("instances") apply one decision, and a new leader continues from it.
+// The clock is the test's (ARGV now).
 #include "queue/redis_protect_lease.h"
+#include "queue/shared_protection.h"
 
 #include <arpa/inet.h>
 #include <event2/event.h>
@@ -190,6 +193,132 @@ TEST_F(RedisProtectLeaseTest, ParserRefusesRepliesOfTheWrongShape) {
     e.str = "x";
   }
   EXPECT_FALSE(ParseProtectSyncReply(r, &out)) << "numbers that are not numbers";
+}
+
+config::RoomConfig::Protect ProtectOn() {
+  config::RoomConfig::Protect p;
+  p.enabled = true;
+  p.target_latency = config::Duration(300);
+  p.max_error_rate = 0.05;
+  return p;
+}
+
+RoomLimits Ceilings() {
+  RoomLimits l;
+  l.total_active_users = 1000;
+  l.new_users_per_minute = 6000;
+  return l;
+}
+
+RoomCounters Inside(int64_t active) {
+  RoomCounters c;
+  c.active = active;
+  return c;
+}
+
+void RecordErrors(RoomProtection& p, int64_t from_ms, int n) {
+  proxy::UpstreamOutcome o;
+  o.status = 503;
+  o.time_to_headers = std::chrono::milliseconds(5);
+  for (int i = 0; i < n; ++i) p.Record(from_ms + i, o);
+}
+
+class SharedProtectionTest : public RedisProtectLeaseTest {
+ protected:
+  // One tick of an instance: its controller decides (when it may), then
+  // the sync; the loop runs until the sync answered (bounded).
+  void Tick(SharedProtection& shared, RoomProtection& p, int64_t now) {
+    p.OnTick(Inside(40), now);
+    shared.AfterTick(p, StoreCaller{0, base_}, now);
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (shared.status().synced_ms != now && shared.status().last_error.empty() &&
+           std::chrono::steady_clock::now() < deadline) {
+      event_base_loop(base_, EVLOOP_ONCE);
+    }
+    ASSERT_EQ(shared.status().synced_ms, now) << shared.status().last_error;
+  }
+
+  std::unique_ptr<RedisProtectLease> Lease(const std::string& id) {
+    RedisRoomOptions options;
+    options.use_redis_time = false;
+    return std::make_unique<RedisProtectLease>("shop", options, links_.get(), id, 3'000);
+  }
+};
+
+TEST_F(SharedProtectionTest, TwoInstancesApplyOneDecisionAndANewLeaderContinuesIt) {
+  RoomProtection pa, pb;
+  pa.Configure(ProtectOn());
+  pb.Configure(ProtectOn());
+  pa.Apply(Ceilings());
+  pb.Apply(Ceilings());
+  SharedProtection sa(Lease("a")), sb(Lease("b"));
+
+  // a sees origin traffic and takes the lease; b sees none and follows.
+  RecordErrors(pa, kT0 + 500, 3);
+  Tick(sa, pa, kT0 + 1'000);
+  Tick(sb, pb, kT0 + 1'000);
+  EXPECT_TRUE(sa.status().leader);
+  EXPECT_FALSE(sb.status().leader);
+  EXPECT_EQ(sb.status().leader_id, "a");
+  EXPECT_FALSE(pb.decides()) << "a follower's controller does not decide";
+
+  // a's errors: a cut, published; b adopts it and applies the same limits.
+  RecordErrors(pa, kT0 + 1'600, 50);
+  Tick(sa, pa, kT0 + 2'100);
+  Tick(sb, pb, kT0 + 2'100);
+  RoomLimits a = pa.Apply(Ceilings());
+  RoomLimits b = pb.Apply(Ceilings());
+  EXPECT_LT(a.total_active_users, 1000u) << "the leader cut";
+  EXPECT_EQ(b.total_active_users, a.total_active_users);
+  EXPECT_EQ(b.new_users_per_minute, a.new_users_per_minute);
+  EXPECT_EQ(pb.status(kT0 + 2'100).state.move, ProtectMove::kCutErrors);
+  double decided_limit = pa.status(kT0 + 2'100).state.limit;
+
+  // a goes silent; after its lease b (now with traffic) takes over and its
+  // controller continues from the adopted decision instead of restarting.
+  RecordErrors(pb, kT0 + 5'100, 1);
+  Tick(sb, pb, kT0 + 5'200);
+  EXPECT_TRUE(sb.status().leader) << "a's lease ran until kT0 + 5100";
+  EXPECT_TRUE(pb.decides());
+  EXPECT_DOUBLE_EQ(pb.status(kT0 + 5'200).state.limit, decided_limit);
+
+  // a comes back: it follows b now.
+  RecordErrors(pa, kT0 + 6'000, 3);
+  Tick(sa, pa, kT0 + 6'300);
+  EXPECT_FALSE(sa.status().leader);
+  EXPECT_EQ(sa.status().leader_id, "b");
+  EXPECT_FALSE(pa.decides());
+}
+
+TEST_F(SharedProtectionTest, RedisGoneEachInstanceDecidesAlone) {
+  RoomProtection p;
+  p.Configure(ProtectOn());
+  p.Apply(Ceilings());
+  SharedProtection shared(Lease("a"));
+  p.set_decides(false);
+  links_->CloseAll();  // no connection any more: the sync fails at once
+  p.OnTick(Inside(40), kT0);
+  shared.AfterTick(p, StoreCaller{0, base_}, kT0);
+  EXPECT_FALSE(shared.status().last_error.empty());
+  EXPECT_TRUE(p.decides()) << "without the shared decision, decide alone";
+}
+
+// The operators' run-time switch (PATCH /v1/rooms {"protect": …}).
+TEST(RoomProtectionSwitchTest, OffRestoresTheCeilingsOnStartsFresh) {
+  RoomProtection p;
+  p.Configure(ProtectOn());
+  p.Apply(Ceilings());
+  p.OnTick(Inside(40), kT0);
+  RecordErrors(p, kT0 + 600, 50);
+  p.OnTick(Inside(40), kT0 + 1'100);
+  ASSERT_LT(p.Apply(Ceilings()).total_active_users, 1000u);
+  p.Switch(false);
+  EXPECT_FALSE(p.enabled());
+  EXPECT_EQ(p.Apply(Ceilings()).total_active_users, 1000u) << "off: the limits in force";
+  p.Switch(true);
+  EXPECT_TRUE(p.enabled());
+  EXPECT_EQ(p.status(kT0 + 1'200).state.move, ProtectMove::kNone) << "a fresh slow start";
+  EXPECT_EQ(p.Apply(Ceilings()).total_active_users, 1000u) << "no decision yet";
 }
 
 }  // namespace

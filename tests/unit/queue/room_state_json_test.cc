@@ -101,6 +101,8 @@ TEST(ProtectStateJsonTest, RoundTripsEveryField) {
   s.limit = 37.5;
   s.rate = 412.25;
   s.congestion_at = 44;
+  s.ramp_from = 30;
+  s.probe_since_ms = 1'800'000'000'900;
   s.decided_ms = 1'800'000'001'000;
   s.settle_until_ms = 1'800'000'002'000;
   s.move = ProtectMove::kCutLatency;
@@ -119,6 +121,8 @@ TEST(ProtectStateJsonTest, RoundTripsEveryField) {
   EXPECT_DOUBLE_EQ(back->limit, 37.5);
   EXPECT_DOUBLE_EQ(back->rate, 412.25);
   EXPECT_DOUBLE_EQ(back->congestion_at, 44);
+  EXPECT_DOUBLE_EQ(back->ramp_from, 30);
+  EXPECT_EQ(back->probe_since_ms, s.probe_since_ms);
   EXPECT_EQ(back->decided_ms, s.decided_ms);
   EXPECT_EQ(back->settle_until_ms, s.settle_until_ms);
   EXPECT_EQ(back->move, ProtectMove::kCutLatency);
