@@ -125,26 +125,24 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
         Format("hold: p90 %.0f ms near target %.0f ms (%.0f requests)", p90, target, h.samples);
     return;
   }
-  // Healthy: reopen the rate toward its ceiling, at least fast enough to
-  // fill the free places within kFillMillis.
-  double free_places = std::max(0.0, state_.limit - active);
-  state_.rate = std::max({kRateHeadroom * seen.admitted_per_minute, FloorRate(settings_, ceilings),
-                          free_places * 60'000.0 / kFillMillis});
   if (active >= kDoorFullShare * state_.limit) {
     Grow(seen, ceilings);
-    return;
-  }
-  double near_inside = active * kFastGrowth + kStep;
-  if (seen.queued == 0 && state_.limit > near_inside) {
+  } else if (double near_inside = active * kFastGrowth + kStep;
+             seen.queued == 0 && state_.limit > near_inside) {
     state_.limit = near_inside;
     state_.move = ProtectMove::kTrim;
     state_.reason = Format("healthy, room not full (%.0f inside): limit kept at %.0f", active,
                            std::min(near_inside, CeilingActive(ceilings)));
-    return;
+  } else {
+    state_.move = ProtectMove::kHold;
+    state_.reason =
+        Format("healthy, room not full (%.0f inside of %.0f): hold", active, state_.limit);
   }
-  state_.move = ProtectMove::kHold;
-  state_.reason =
-      Format("healthy, room not full (%.0f inside of %.0f): hold", active, state_.limit);
+  // Healthy: the rate follows what the door admits (with headroom), and is
+  // at least what fills the free places within kFillMillis.
+  double free_places = std::max(0.0, std::min(state_.limit, CeilingActive(ceilings)) - active);
+  state_.rate = std::max({kRateHeadroom * seen.admitted_per_minute, FloorRate(settings_, ceilings),
+                          free_places * 60'000.0 / kFillMillis});
 }
 
 void ProtectController::Cut(const ProtectObservation& seen, double factor, ProtectMove move) {
@@ -182,7 +180,7 @@ void ProtectController::Grow(const ProtectObservation& seen, const ProtectCeilin
     if (state_.probe_since_ms == 0) state_.probe_since_ms = seen.now_ms;
     double doublings = double(seen.now_ms - state_.probe_since_ms) / kProbeDoublingMillis;
     double step = kSlowGrowthShare * before * std::exp2(std::min(doublings, 5.0));
-    state_.limit = before + std::clamp(step, 1.0, before * (kFastGrowth - 1) + kStep);
+    state_.limit = before + std::clamp(step, kStep / 2, before * (kFastGrowth - 1) + kStep);
     how = "probing";
   }
   state_.move = ProtectMove::kGrow;

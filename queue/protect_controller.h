@@ -27,12 +27,13 @@
 //   - no congestion seen yet: ×kFastGrowth + kStep per decision;
 //   - below kApproachShare × the last congestion point: half the distance
 //     to it per decision (at least kStep);
-//   - beyond: +kSlowGrowthShare × limit per decision, doubling every
+//   - beyond: +kSlowGrowthShare × limit (at least kStep / 2) per decision, doubling every
 //     kProbeDoublingMillis without congestion (capacity may have come
 //     back: after 15 s it probes at ×1.64 per decision, as fast as a slow
 //     start).
-//   The rate doubles toward its ceiling, and is at least what fills the
-//   free places within kFillMillis.
+//   The rate follows the measured admission rate with kRateHeadroom, and
+//   is at least what fills the free places within kFillMillis (no credit
+//   piles up for a burst when the door opens).
 // * healthy and the door is not what limits → the limit is kept at most
 //   kFastGrowth × active + kStep: a calm room never holds a wide-open door
 //   that a surge would rush through before the first measurement.
@@ -129,7 +130,7 @@ class ProtectController {
   static constexpr double kApproachShare = 0.9;
   static constexpr double kProbeDoublingMillis = 3'000;
   static constexpr double kDoorFullShare = 0.85;
-  static constexpr double kFillMillis = 5'000;
+  static constexpr double kFillMillis = 2'000;
   static constexpr double kRateHeadroom = 1.5;
 
   explicit ProtectController(ProtectSettings settings = {}) : settings_(settings) {}

@@ -9,6 +9,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <csignal>
 #include <fstream>
 #include <memory>
 #include <nlohmann/json.hpp>
@@ -46,10 +47,13 @@ class ProtectSafetyNetTest : public ::testing::Test {
         "\n[upstream]\nservers = [\"127.0.0.1:" +
         std::to_string(shop_->port()) +
         "\"]\n"
+        "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
         "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
         "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\nmode = \"auto\"\n"
         // Limits far above anything this test reaches: only protection queues.
         "total_active_users = 1000\nnew_users_per_minute = 6000\n"
+        // Every visitor of this test comes from 127.0.0.1.
+        "max_tickets_per_ip_per_minute = 0\n"
         "\n[rooms.shop.protect]\nenabled = " +
         std::string(protect ? "true" : "false") +
         "\ntarget_latency = \"2s\"\nmax_error_rate = 0.05\n";
@@ -104,8 +108,9 @@ TEST_F(ProtectSafetyNetTest, FailingOriginQueuesNewcomersBelowTheLimitsThenLetsT
   Start(/*protect=*/true);
   ASSERT_TRUE(tidegate_);
   std::vector<RoomCookies> inside, queued;
-  // Calm: the room is nearly empty and the shop healthy, everyone comes in.
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
+  // Calm: the room is nearly empty and the shop healthy, everyone comes in
+  // (the door first opens to 1.5 x the sessions inside + 4: a slow start).
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
   Browse(&inside, "/");
   // The shop fails for the shoppers inside (503s); a newcomer is soon
   // queued although the room holds a handful of its 1000 places.
@@ -142,15 +147,52 @@ TEST_F(ProtectSafetyNetTest, FailingOriginQueuesNewcomersBelowTheLimitsThenLetsT
     if (queued.empty()) open_again = NewcomerAdmitted(&inside, &queued);
     std::this_thread::sleep_for(milliseconds(200));  // pacing only
   }
-  EXPECT_TRUE(queued.empty()) << queued.size() << " still queued after 30 s of a healthy shop";
+  EXPECT_TRUE(queued.empty()) << queued.size() << " still queued after 30 s of a healthy shop"
+                              << tidegate_->Stderr();
   EXPECT_TRUE(open_again) << "newcomers are admitted at once once the queue is empty";
+}
+
+// The shop's process dies: connections are refused, the shoppers inside
+// get the proxy's 502 page. Those failures (never a response from the
+// origin) count as errors too.
+TEST_F(ProtectSafetyNetTest, UnreachableOriginQueuesNewcomers) {
+  Start(/*protect=*/true);
+  ASSERT_TRUE(tidegate_);
+  std::vector<RoomCookies> inside, queued;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
+  Browse(&inside, "/");
+  ASSERT_TRUE(shop_->process().Signal(SIGKILL));  // the test's own demo shop
+  ASSERT_TRUE(shop_->process().WaitExit(milliseconds(5'000)).has_value());
+  bool queueing = false;
+  auto deadline = steady_clock::now() + milliseconds(15'000);
+  while (!queueing && steady_clock::now() < deadline) {
+    for (RoomCookies& v : inside) EXPECT_EQ(Get("/", &v).status, 502);
+    RoomCookies newcomer;
+    HttpMessage m = Get("/", &newcomer);
+    queueing = IsQueuePage(m);
+    if (queueing) queued.push_back(newcomer);
+    if (!queueing) EXPECT_EQ(m.status, 502);
+  }
+  ASSERT_TRUE(queueing);
+  // The slow start alone queues for a second; errors keep the door shut:
+  // for 4 s of refused connections nobody waiting is let in.
+  auto until = steady_clock::now() + milliseconds(4'000);
+  while (steady_clock::now() < until) {
+    for (RoomCookies& v : inside) Get("/", &v);
+    for (RoomCookies& v : queued) {
+      Json j = Json::parse(Get("/.tidegate/queue", &v).body, nullptr, false);
+      EXPECT_FALSE(j.is_object() && j.value("admitted", false))
+          << "refused connections were not taken for a failing origin";
+    }
+    std::this_thread::sleep_for(milliseconds(200));  // pacing only
+  }
 }
 
 TEST_F(ProtectSafetyNetTest, WithoutProtectionTheSameFailuresQueueNobody) {
   Start(/*protect=*/false);
   ASSERT_TRUE(tidegate_);
   std::vector<RoomCookies> inside, queued;
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
   auto until = steady_clock::now() + milliseconds(4'000);
   int newcomers = 0;
   while (steady_clock::now() < until) {

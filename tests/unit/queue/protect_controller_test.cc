@@ -174,7 +174,8 @@ TEST(ProtectControllerTest, ErrorBurstBacksOffAtOnceAndRecovers) {
   ASSERT_GE(error_cut_ms, 60'000) << "the errors were seen";
   EXPECT_LE(error_cut_ms - 60'000, 2'000) << "errors back off at the next decision";
   EXPECT_LE(lowest, 0.6 * active_at_burst) << "fast: about half of who is inside";
-  EXPECT_GE(recovered.min_limit, 0.8 * before.min_limit) << "and it comes back";
+  EXPECT_GE(recovered.min_limit, 0.75 * before.min_limit) << "and it comes back";
+  EXPECT_GE(recovered.max_limit, before.min_limit);
 }
 
 // Feeds the controller a steady healthy origin (40 requests/s at 50 ms)

@@ -2,6 +2,9 @@
 
 #include <gtest/gtest.h>
 
+#include "queue/local_room_store.h"
+#include "queue/room_registry.h"
+
 namespace tidegate::queue {
 namespace {
 
@@ -99,6 +102,26 @@ TEST(ProtectRoomTest, AFollowerAppliesTheWritersDecision) {
   RoomLimits applied = p.Apply(Ceilings(1000, 6000));
   EXPECT_EQ(applied.total_active_users, 123u);
   EXPECT_EQ(applied.new_users_per_minute, 456u);
+}
+
+TEST(ProtectRoomTest, WaitEstimateUsesTheEffectiveRate) {
+  RoomRuntime runtime(std::make_unique<LocalRoomStore>());
+  runtime.protection.Configure(On());
+  RoomLimits ceilings = Ceilings(1000, 6000);  // 100 per second configured
+  runtime.protection.Apply(ceilings);
+  ProtectState decided;
+  decided.limit = 50;
+  decided.rate = 60;  // the controller lets one in per second
+  decided.move = ProtectMove::kCutLatency;
+  runtime.protection.Adopt(decided);
+  RoomLimits effective = runtime.protection.Apply(ceilings);
+  EXPECT_EQ(effective.new_users_per_minute, 60u);
+  // Before the queue's speed is measured, the estimate divides by the rate
+  // in force: 120 places at one a second is about two minutes, not 1.2 s.
+  WaitRange wait = runtime.EstimateFor(120, effective);
+  EXPECT_GE(wait.high_seconds, 120);
+  EXPECT_LE(wait.low_seconds, 120);
+  EXPECT_LT(runtime.EstimateFor(120, ceilings).high_seconds, 20) << "what it would say unprotected";
 }
 
 }  // namespace
