@@ -92,7 +92,9 @@ void SurgeLoad::Run(int index) {
       timed(s, "GET", path, "Accept: text/html\r\n", "", &shop);
       std::this_thread::sleep_for(options_.think);
     }
-    if (steady_clock::now() < until_) {
+    {
+      // Even at the deadline: a shopper leaves properly (the order ends its
+      // session), so no session of this run holds a place in the next one.
       HttpMessage m = timed(s, "POST", "/checkout",
                             "Cookie: cart=1:1\r\nContent-Type: "
                             "application/x-www-form-urlencoded\r\n",

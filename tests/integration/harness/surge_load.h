@@ -6,8 +6,9 @@
 //   one shopper at a time (closed loop): it arrives (GET /), follows the queue
 //   (polls /.tidegate/queue every `poll_interval`) until admitted, then
 //   browses `pages` product pages with `think` between them, checks out
-//   (Tidegate-Session: end frees its place) and closes the tab; the next
-//   shopper of that thread arrives at once. Threads stop at `until`.
+//   (Tidegate-Session: end frees its place; also when `until` came while it
+//   browsed, so that no session outlives the run) and closes the tab; the
+//   next shopper of that thread arrives at once. Threads stop at `until`.
 // * Every answer from the shop (not a queue page) is an origin request:
 //   status >= 500 counts in origin_5xx, no answer within `timeout` in
 //   failures; 2xx–4xx answers record their latency (ms, client side) in
