@@ -218,6 +218,10 @@ for setup in "${SETUP_LIST[@]}"; do
         protect=$'[rooms.shop.protect]\nenabled = true\n'
         protect+="target_latency = \"${TARGET_LATENCY_MS}ms\""$'\nmax_error_rate = 0.01'
       fi
+      # Each set-up starts with an empty room: the local state file lives
+      # beside the config ($WORK/state) and would carry the previous set-up's
+      # tickets and sessions into this one.
+      rm -rf "$WORK/state"
       start_shop "$setup"
       PROXY_PORT="$(free_port)"
       ADMIN_PORT="$(free_port)"
