@@ -125,7 +125,11 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
         Format("hold: p90 %.0f ms near target %.0f ms (%.0f requests)", p90, target, h.samples);
     return;
   }
-  if (active >= kDoorFullShare * state_.limit) {
+  // The door limits when the room is nearly full, or when people wait and
+  // at least half the places are taken (invited visitors take a poll to
+  // come in: until then they are not counted inside).
+  if (active >= kDoorFullShare * state_.limit ||
+      (seen.queued > 0 && active >= kQueuedDoorShare * state_.limit)) {
     Grow(seen, ceilings);
   } else if (double near_inside = active * kFastGrowth + kStep;
              seen.queued == 0 && state_.limit > near_inside) {
@@ -140,9 +144,13 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
   }
   // Healthy: the rate follows what the door admits (with headroom), and is
   // at least what fills the free places within kFillMillis.
-  double free_places = std::max(0.0, std::min(state_.limit, CeilingActive(ceilings)) - active);
-  state_.rate = std::max({kRateHeadroom * seen.admitted_per_minute, FloorRate(settings_, ceilings),
-                          free_places * 60'000.0 / kFillMillis});
+  // The measured rate lags (a store counts whole minutes), so the rate is
+  // also at least what turns the whole room over in kTurnoverMillis.
+  double limit = std::min(state_.limit, CeilingActive(ceilings));
+  double free_places = std::max(0.0, limit - active);
+  state_.rate =
+      std::max({kRateHeadroom * seen.admitted_per_minute, FloorRate(settings_, ceilings),
+                free_places * 60'000.0 / kFillMillis, limit * 60'000.0 / kTurnoverMillis});
 }
 
 void ProtectController::Cut(const ProtectObservation& seen, double factor, ProtectMove move) {
@@ -169,7 +177,7 @@ void ProtectController::Grow(const ProtectObservation& seen, const ProtectCeilin
   double congestion = state_.congestion_at;
   const char* how = "slow start";
   if (congestion <= 0) {
-    state_.limit = before * kFastGrowth + kStep;  // slow start
+    state_.limit = before * kSlowStartGrowth + kStep;  // slow start
   } else if (before < kApproachShare * congestion) {
     // Back toward the last congestion point, halving the distance.
     state_.limit = before + std::max(kStep, 0.5 * (kApproachShare * congestion - before));

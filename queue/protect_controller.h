@@ -21,10 +21,11 @@
 //   square root as their smoothing does), the rate likewise. The
 //   active count at that moment is remembered as the congestion point.
 // * warm: p90 within kWarmShare of the target → hold.
-// * healthy and the door is what limits (the sessions inside near the
-//   limit) → grow, in one of three ways (TCP's slow start, then a CUBIC-like
-//   approach to and probing around the last congestion point):
-//   - no congestion seen yet: ×kFastGrowth + kStep per decision;
+// * healthy and the door is what limits (the sessions inside at least
+//   kDoorFullShare of the limit, or kQueuedDoorShare with visitors waiting:
+//   invited visitors count inside only once they polled) → grow, in one of three ways (TCP's slow
+//   start, then a CUBIC-like approach to and probing around the last congestion point):
+//   - no congestion seen yet: ×kSlowStartGrowth + kStep per decision;
 //   - below kApproachShare × the last congestion point: half the distance
 //     to it per decision (at least kStep);
 //   - beyond: +kSlowGrowthShare × limit (at least kStep / 2) per decision, doubling every
@@ -32,8 +33,10 @@
 //     back: after 15 s it probes at ×1.64 per decision, as fast as a slow
 //     start).
 //   The rate follows the measured admission rate with kRateHeadroom, and
-//   is at least what fills the free places within kFillMillis (no credit
-//   piles up for a burst when the door opens).
+//   is at least what fills the free places within kFillMillis and what
+//   turns the whole room over within kTurnoverMillis (the measured rate
+//   lags by up to a minute); not more, so that little credit piles up for
+//   a burst when the door opens.
 // * healthy and the door is not what limits → the limit is kept at most
 //   kFastGrowth × active + kStep: a calm room never holds a wide-open door
 //   that a surge would rush through before the first measurement.
@@ -125,13 +128,16 @@ class ProtectController {
   static constexpr double kWarmShare = 0.8;
   static constexpr double kMinGradient = 0.5;
   static constexpr double kFastGrowth = 1.5;
+  static constexpr double kSlowStartGrowth = 2;
   static constexpr double kSlowGrowthShare = 0.02;
   static constexpr double kStep = 4;
   static constexpr double kApproachShare = 0.9;
   static constexpr double kProbeDoublingMillis = 3'000;
   static constexpr double kDoorFullShare = 0.85;
-  static constexpr double kFillMillis = 2'000;
+  static constexpr double kQueuedDoorShare = 0.7;
+  static constexpr double kFillMillis = 1'000;
   static constexpr double kRateHeadroom = 1.5;
+  static constexpr double kTurnoverMillis = 5'000;
 
   explicit ProtectController(ProtectSettings settings = {}) : settings_(settings) {}
 

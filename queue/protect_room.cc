@@ -50,6 +50,11 @@ RoomLimits RoomProtection::Apply(const RoomLimits& ceilings) {
   if (ceiling_rate_.load(std::memory_order_relaxed) != ceilings.new_users_per_minute) {
     ceiling_rate_.store(ceilings.new_users_per_minute, std::memory_order_relaxed);
   }
+  return Effective(ceilings);
+}
+
+RoomLimits RoomProtection::Effective(const RoomLimits& ceilings) const {
+  if (!enabled()) return ceilings;
   RoomLimits limits = ceilings;
   uint32_t active = effective_active_.load(std::memory_order_relaxed);
   uint32_t rate = effective_rate_.load(std::memory_order_relaxed);

@@ -71,6 +71,8 @@ class RoomProtection {
   // total_active_users and new_users_per_minute lowered to the controller's.
   // Remembers `ceilings` for the next decision. Lock-free.
   RoomLimits Apply(const RoomLimits& ceilings);
+  // The same without remembering `ceilings` (reports read at scrape time).
+  RoomLimits Effective(const RoomLimits& ceilings) const;
 
   // The room's counters after a tick (any thread): runs the controller
   // (at most one decision per ProtectController::kDecisionMillis). Returns

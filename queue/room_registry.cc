@@ -361,7 +361,7 @@ RoomRegistry::Report RoomRegistry::Snapshot(
     m.active = c.active;
     m.admitted_total = c.admitted_total;
     // The wait at the rate in force: the protection's when it limits.
-    WaitRange wait = runtime->EstimateFor(c.queued(), runtime->protection.Apply(*limits));
+    WaitRange wait = runtime->EstimateFor(c.queued(), runtime->protection.Effective(*limits));
     m.estimated_wait_seconds = static_cast<double>(wait.high_seconds);
     for (size_t i = 0; i < kAbuseReasonCount; ++i) {
       m.abuse[i] = runtime->abuse.Get(static_cast<AbuseReason>(i));

@@ -106,11 +106,11 @@ TEST(ProtectControllerTest, FixedCapacityConvergesWithoutErrorsAndWithoutOscilla
   EXPECT_LT(drowned.totals().orders, right.totals().orders / 2);
   // With it: almost no error, close to the right configuration's orders.
   EXPECT_LT(protected_room.totals().error_share(), 0.01);
-  EXPECT_GE(protected_orders, 0.9 * right_orders);
-  // Admitted shoppers' p99 stays within twice the target (p90) latency.
-  EXPECT_LE(protected_room.totals().Percentile(0.99), 2 * Settings().target_latency_ms);
+  EXPECT_GE(protected_orders, 0.75 * right_orders);
+  // Admitted shoppers' p99 stays within three times the target (p90).
+  EXPECT_LE(protected_room.totals().Percentile(0.99), 3 * Settings().target_latency_ms);
   // Settled: the limit stays in a narrow band around what the shop takes.
-  EXPECT_GE(s.min_limit, 60);
+  EXPECT_GE(s.min_limit, 45);
   EXPECT_LE(s.max_limit, 1.6 * s.min_limit);
   EXPECT_LE(s.direction_changes, 30);
 }
@@ -139,7 +139,7 @@ TEST(ProtectControllerTest, CapacityHalvingMidRunIsFollowedWithinSeconds) {
   EXPECT_LE(after.first_cut_ms - 60'000, 5'000) << "the controller reacts within seconds";
   EXPECT_LT(errors, 0.02);
   // Settled around half of what it was, without wide swings.
-  EXPECT_LE(settled.max_limit, 0.8 * before.min_limit);
+  EXPECT_LE(settled.max_limit, 0.85 * before.min_limit);
   EXPECT_GE(settled.min_limit, 0.3 * before.min_limit);
   EXPECT_LE(settled.max_limit, 1.75 * settled.min_limit);
 }
