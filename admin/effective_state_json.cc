@@ -1,6 +1,7 @@
 #include "admin/effective_state_json.h"
 
 #include "admin/incident_json.h"
+#include "admin/room_protect_json.h"
 #include "admin/runtime_state_json.h"
 #include "common/rfc3339.h"
 #include "config/value_parsers.h"
@@ -137,6 +138,11 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
       }
     }
     r["events"] = EventsJson(room.events, now);
+    const RoomProtectMetrics* protect = nullptr;
+    for (const auto& m : metrics.rooms) {
+      if (metrics.room_counters_available && m.name == room.name) protect = &m.protect;
+    }
+    r["protect"] = RoomProtectJson(room, e, protect);
     rooms[room.name] = std::move(r);
   }
   j["rooms"] = std::move(rooms);

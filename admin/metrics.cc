@@ -210,6 +210,38 @@ void RenderProxy(const MetricsSnapshot& m, Writer& w) {
   }
 }
 
+// Auto-protection (docs/waiting-room.md, "Auto-protection"): rooms with
+// [rooms.NAME.protect] enabled only.
+void RenderRoomProtection(const MetricsSnapshot& m, Writer& w) {
+  auto each = [&](std::string_view name, std::string_view help, auto value) {
+    w.Header(name, "gauge", help);
+    for (const auto& r : m.rooms) {
+      if (r.protect.enabled) w.Sample(name, {{"room", r.name}}, value(r.protect));
+    }
+  };
+  each("room_protect_limiting",
+       "1 when auto-protection holds a room's limits below the configured ones.",
+       [](const RoomProtectMetrics& p) { return std::string(p.limiting ? "1" : "0"); });
+  each("room_effective_total_active_users", "Active limit a protected room applies now.",
+       [](const RoomProtectMetrics& p) { return std::to_string(p.effective_total_active_users); });
+  each(
+      "room_effective_new_users_per_minute", "Admission rate a protected room applies now.",
+      [](const RoomProtectMetrics& p) { return std::to_string(p.effective_new_users_per_minute); });
+  each("room_protect_origin_p90_seconds",
+       "p90 origin time to response headers of a room's requests (this instance, last 2 s).",
+       [](const RoomProtectMetrics& p) { return FormatDouble(p.p90_ms / 1000.0); });
+  each("room_protect_origin_error_ratio",
+       "Share of a room's origin exchanges that failed (this instance, last 2 s).",
+       [](const RoomProtectMetrics& p) { return FormatDouble(p.error_rate); });
+  each("room_protect_direction", "Direction of the controller's last move: 1 open, -1 close, 0.",
+       [](const RoomProtectMetrics& p) { return std::to_string(p.direction); });
+  each("room_protect_last_change_timestamp_seconds",
+       "When the controller last changed direction (Unix time; 0 = never).",
+       [](const RoomProtectMetrics& p) { return std::to_string(p.moved_ms / 1000); });
+  each("room_protect_leader", "1 when this instance decides for the room (always 1 without Redis).",
+       [](const RoomProtectMetrics& p) { return std::string(!p.shared || p.leader ? "1" : "0"); });
+}
+
 // The shopper-facing features: rooms, maintenance, banner.
 void RenderFeatures(const MetricsSnapshot& m, Writer& w) {
   w.Header("room_counters_available", "gauge",
@@ -236,6 +268,7 @@ void RenderFeatures(const MetricsSnapshot& m, Writer& w) {
         w.Sample("room_abuse_total", {{"room", r.name}, {"reason", reason}}, n);
       }
     }
+    RenderRoomProtection(m, w);
   }
 
   w.Header("maintenance_hits_total", "counter", "Requests answered by the maintenance gate.");

@@ -37,6 +37,33 @@ HistogramData EmptyLatencyHistogram();
 // Counts one observation of `seconds` in `h`.
 void Observe(double seconds, HistogramData* h);
 
+// A room's auto-protection ([rooms.NAME.protect], queue/protect_room.h) as
+// plain values (admin/ does not include queue/; app/ copies them).
+struct RoomProtectMetrics {
+  bool enabled = false;
+  bool limiting = false;  // the effective limits are below the ceilings
+  int64_t target_latency_ms = 0;
+  double max_error_rate = 0;
+  uint32_t ceiling_total_active_users = 0;  // the limits in force without protection
+  uint32_t ceiling_new_users_per_minute = 0;
+  uint32_t effective_total_active_users = 0;  // what the room applies now
+  uint32_t effective_new_users_per_minute = 0;
+  uint32_t samples = 0;  // this instance's origin samples, last 2 s
+  double error_rate = 0;
+  int64_t p90_ms = 0;
+  std::string move;        // the last decision: "start", "hold", "grow", "trim", "cut_latency", …
+  int direction = 0;       // +1 opened, -1 closed, 0 kept
+  std::string reason;      // why it last moved or held
+  int64_t decided_ms = 0;  // the last decision (0 = none yet)
+  int64_t moved_ms = 0;    // the last change of direction (0 = never)
+  std::string last_change;  // the move at moved_ms
+  // Several instances (rooms on Redis): one decides, the others adopt.
+  bool shared = false;
+  bool leader = false;
+  std::string leader_id;
+  std::string shared_error;  // the last failed sync ("" = fine)
+};
+
 struct RoomMetrics {
   std::string name;
   int64_t queued = 0;
@@ -46,6 +73,7 @@ struct RoomMetrics {
   // Refusals of clients gaming the room, by reason (queue/room_abuse.h),
   // every reason listed (zeros included), in the reasons' order.
   std::vector<std::pair<std::string, uint64_t>> abuse;
+  RoomProtectMetrics protect;
 };
 
 // One origin server as its snapshot's upstream monitor reports it

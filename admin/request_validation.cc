@@ -146,7 +146,7 @@ std::optional<state::RoomPatch> ValidateRoomPatch(const nlohmann::json& body, Re
   using MethodOp = state::FieldPatch<config::QueueingMethod>::Op;
   if (!CheckKeys(body,
                  {"mode", "total_active_users", "new_users_per_minute", "session_duration",
-                  "queueing_method"},
+                  "queueing_method", "protect"},
                  error)) {
     return std::nullopt;
   }
@@ -177,6 +177,14 @@ std::optional<state::RoomPatch> ValidateRoomPatch(const nlohmann::json& body, Re
       auto& field = key == "total_active_users" ? p.total_active_users : p.new_users_per_minute;
       set_or_clear(field, v);
       if (!v.is_null() && !ReadCount(v, key.c_str(), &field.value, error)) return std::nullopt;
+    } else if (key == "protect") {
+      set_or_clear(p.protect, v);
+      if (v.is_null()) continue;
+      if (!v.is_boolean()) {
+        Fail(error, key, "must be true or false (or null to clear)");
+        return std::nullopt;
+      }
+      p.protect.value = v.get<bool>();
     } else if (key == "session_duration") {
       set_or_clear(p.session_duration, v);
       if (v.is_null()) continue;

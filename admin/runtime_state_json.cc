@@ -52,6 +52,11 @@ bool ReadRoom(const Json& j, const std::string& path, state::RoomOverride* o, st
   r.OptionalDuration("session_duration", &o->session_duration);
   r.OptionalEnum<config::QueueingMethod>("queueing_method", &state::ParseQueueingMethod,
                                          &o->queueing_method);
+  if (j.contains("protect")) {
+    bool protect = false;
+    r.OptionalBool("protect", &protect);
+    o->protect = protect;
+  }
   r.String("set_by", &o->set_by);
   r.Time("set_at", &o->set_at);
   r.String("mode_incident_id", &o->mode_incident_id, /*required=*/false);
@@ -207,6 +212,7 @@ nlohmann::json ToJson(const state::RoomOverride& r) {
   if (r.new_users_per_minute) j["new_users_per_minute"] = *r.new_users_per_minute;
   if (r.session_duration) j["session_duration"] = config::FormatDuration(*r.session_duration);
   if (r.queueing_method) j["queueing_method"] = state::QueueingMethodName(*r.queueing_method);
+  if (r.protect) j["protect"] = *r.protect;
   j["set_by"] = r.set_by;
   j["set_at"] = common::FormatRfc3339(r.set_at);
   if (!r.mode_incident_id.empty()) j["mode_incident_id"] = r.mode_incident_id;

@@ -61,6 +61,41 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
             }
           }) {}
 
+namespace {
+
+// A room's auto-protection as the admin API shows it (admin/ does not
+// include queue/).
+admin::RoomProtectMetrics ProtectMetricsOf(const queue::RoomRegistry::RoomReport& r) {
+  const queue::ProtectStatus& p = r.protect;
+  admin::RoomProtectMetrics out;
+  out.enabled = p.enabled;
+  out.limiting = p.limiting();
+  out.target_latency_ms = p.settings.target_latency_ms;
+  out.max_error_rate = p.settings.max_error_rate;
+  out.ceiling_total_active_users = p.ceilings.total_active_users;
+  out.ceiling_new_users_per_minute = p.ceilings.new_users_per_minute;
+  out.effective_total_active_users = p.effective.total_active_users;
+  out.effective_new_users_per_minute = p.effective.new_users_per_minute;
+  out.samples = p.measured.samples;
+  out.error_rate = p.measured.error_rate();
+  out.p90_ms = p.measured.p90_ms;
+  out.move = std::string(queue::ProtectMoveName(p.state.move));
+  out.direction = p.state.direction;
+  out.reason = p.state.reason;
+  out.decided_ms = p.state.decided_ms;
+  out.moved_ms = p.state.moved_ms;
+  out.last_change = std::string(queue::ProtectMoveName(p.state.last_change));
+  if (r.shared) {
+    out.shared = true;
+    out.leader = r.shared->leader;
+    out.leader_id = r.shared->leader_id;
+    out.shared_error = r.shared->last_error;
+  }
+  return out;
+}
+
+}  // namespace
+
 void AdminControlPlane::FillRoomMetrics(admin::MetricsSnapshot* m) const {
   // The limits in force: configuration merged with the operators' overrides.
   std::shared_ptr<const state::RuntimeState> state = runtime_state_->Load();
@@ -75,8 +110,9 @@ void AdminControlPlane::FillRoomMetrics(admin::MetricsSnapshot* m) const {
   m->room_counters_available = true;
   m->store_errors_total += report.store_errors;
   for (queue::RoomRegistry::RoomReport& r : report.rooms) {
-    admin::RoomMetrics room{std::move(r.name),        r.queued, r.active, r.admitted_total,
-                            r.estimated_wait_seconds, {}};
+    admin::RoomMetrics room{
+        r.name, r.queued,           r.active, r.admitted_total, r.estimated_wait_seconds,
+        {},     ProtectMetricsOf(r)};
     for (size_t i = 0; i < queue::kAbuseReasonCount; ++i) {
       room.abuse.emplace_back(
           std::string(queue::AbuseReasonName(static_cast<queue::AbuseReason>(i))), r.abuse[i]);

@@ -7,6 +7,13 @@
 #   tidegate  tidegate in front with a waiting room (mode auto, limits derived
 #             from the capacity) — skipped, with a clear message, for a
 #             binary without one (/.tidegate/queue answers 404).
+# "Limits guessed wrong" (--scenario guessed-wrong, issue 13): the same room
+# with its limits ten times too high and ten times too low, with
+# auto-protection ([rooms.shop.protect]) on, beside the correctly configured
+# room and HAProxy maxconn:
+#   tidegate_high      limits x10, protection on (the controller finds the shop's capacity)
+#   tidegate_high_off  limits x10, protection off (what the merchant's guess does alone)
+#   tidegate_low       limits /10, protection on (the ceiling is the merchant's: stays low)
 # The demo shop runs in capacity mode (demo/capacity.h); benches/surge/shoppers.py
 # simulates the shoppers (cookies, queue polling, home → product → cart →
 # checkout with think times). Prints a Markdown table, writes per-second CSVs,
@@ -25,7 +32,11 @@ usage: $0 [options]
   --factor F          arrivals = F x the visits per second the shop can serve (default 10)
   --duration S        seconds of arrivals per set-up (default 60)
   --drain S           seconds left to shoppers inside after arrivals stop (default 30)
-  --setups LIST       comma-separated subset of direct,haproxy,tidegate (default all)
+  --setups LIST       comma-separated subset of direct,haproxy,tidegate,tidegate_high,
+                      tidegate_high_off,tidegate_low (default direct,haproxy,tidegate)
+  --scenario NAME     guessed-wrong: setups haproxy,tidegate,tidegate_high,
+                      tidegate_high_off,tidegate_low (unless --setups is given)
+  --target-latency MS [rooms.shop.protect] target_latency (default 3 x service time)
   --tidegate PATH     tidegate binary (default: build-bench, build, build-ops …)
   --demo PATH         demo_shop binary (default: the first with --capacity support)
   --out DIR           results directory (default /tmp/tidegate-surge-YYYYmmdd-HHMMSS)
@@ -38,7 +49,9 @@ SERVICE_MS=100
 FACTOR=10
 DURATION=60
 DRAIN=30
-SETUPS="direct,haproxy,tidegate"
+SETUPS=""
+SCENARIO=""
+TARGET_LATENCY_MS=""
 TIDEGATE=""
 DEMO=""
 OUT=""
@@ -56,6 +69,8 @@ while (($#)); do
     --duration) DURATION="${2%s}"; shift 2 ;;
     --drain) DRAIN="${2%s}"; shift 2 ;;
     --setups) SETUPS="$2"; shift 2 ;;
+    --scenario) SCENARIO="$2"; shift 2 ;;
+    --target-latency) TARGET_LATENCY_MS="${2%ms}"; shift 2 ;;
     --tidegate) TIDEGATE="$2"; shift 2 ;;
     --demo) DEMO="$2"; shift 2 ;;
     --out) OUT="$2"; shift 2 ;;
@@ -65,12 +80,22 @@ while (($#)); do
   esac
 done
 
-for v in CAPACITY SERVICE_MS FACTOR DURATION DRAIN; do
+case "$SCENARIO" in
+  "") [[ -n "$SETUPS" ]] || SETUPS="direct,haproxy,tidegate" ;;
+  guessed-wrong)
+    [[ -n "$SETUPS" ]] || SETUPS="haproxy,tidegate,tidegate_high,tidegate_high_off,tidegate_low"
+    ;;
+  *) die "unknown scenario: $SCENARIO (known: guessed-wrong)" ;;
+esac
+[[ -n "$TARGET_LATENCY_MS" ]] || TARGET_LATENCY_MS=$((3 * SERVICE_MS))
+
+for v in CAPACITY SERVICE_MS FACTOR DURATION DRAIN TARGET_LATENCY_MS; do
   [[ "${!v}" =~ ^[1-9][0-9]*$ ]] || die "${v,,} must be a positive integer (got '${!v}')"
 done
 IFS=, read -r -a SETUP_LIST <<<"$SETUPS"
 for s in "${SETUP_LIST[@]}"; do
-  [[ "$s" =~ ^(direct|haproxy|tidegate)$ ]] || die "unknown set-up: $s"
+  [[ "$s" =~ ^(direct|haproxy|tidegate|tidegate_high|tidegate_high_off|tidegate_low)$ ]] ||
+    die "unknown set-up: $s"
 done
 for tool in haproxy curl python3 awk; do
   command -v "$tool" >/dev/null || die "$tool is not installed"
@@ -86,7 +111,7 @@ if [[ -z "$DEMO" ]]; then
   done
   [[ -n "$DEMO" ]] || die "no demo_shop with --capacity found; build the demo_shop target"
 fi
-if [[ ",$SETUPS," == *,tidegate,* && -z "$TIDEGATE" ]]; then
+if [[ ",$SETUPS," == *,tidegate* && -z "$TIDEGATE" ]]; then
   TIDEGATE="$(find_tidegate || true)"
   [[ -n "$TIDEGATE" ]] || TIDEGATE="$(ls "$REPO_DIR"/build-*/app/tidegate 2>/dev/null | head -n 1)"
   [[ -n "$TIDEGATE" ]] || die "no tidegate binary found; use --tidegate PATH"
@@ -119,7 +144,8 @@ MAX_SHOPPERS=$(($(ulimit -n) / 2 - 100))
 log "shop: $CAPACITY workers x ${SERVICE_MS} ms = $SHOP_RPS req/s = $VISITS_PER_MIN visits/min;" \
   "backlog $BACKLOG, max wait 10 s"
 log "shoppers: $RATE arrivals/s (${FACTOR}x) for ${DURATION} s, drain ${DRAIN} s"
-log "room: new_users_per_minute $NEW_PER_MIN, total_active_users $TOTAL_ACTIVE"
+log "room: new_users_per_minute $NEW_PER_MIN, total_active_users $TOTAL_ACTIVE" \
+  "(x10 / 10 in tidegate_high* / tidegate_low; protection target ${TARGET_LATENCY_MS} ms)"
 log "results in $OUT"
 
 fill() { # fill TEMPLATE OUT KEY=VALUE…
@@ -173,30 +199,57 @@ for setup in "${SETUP_LIST[@]}"; do
       stop_bg "$HAPROXY_PID"
       stop_bg "$SHOP_PID"
       ;;
-    tidegate)
-      start_shop tidegate
+    tidegate*)
+      # The room's limits for this set-up, and its protection.
+      room_active="$TOTAL_ACTIVE" room_new="$NEW_PER_MIN" protect=""
+      case "$setup" in
+        tidegate_high | tidegate_high_off)
+          room_active=$((TOTAL_ACTIVE * 10))
+          room_new=$((NEW_PER_MIN * 10))
+          ;;
+        tidegate_low)
+          room_active=$((TOTAL_ACTIVE / 10))
+          room_new=$((NEW_PER_MIN / 10))
+          ;;
+      esac
+      ((room_active >= 1)) || room_active=1
+      ((room_new >= 1)) || room_new=1
+      if [[ "$setup" == tidegate_high || "$setup" == tidegate_low ]]; then
+        protect=$'[rooms.shop.protect]\nenabled = true\n'
+        protect+="target_latency = \"${TARGET_LATENCY_MS}ms\""$'\nmax_error_rate = 0.01'
+      fi
+      # Each set-up starts with an empty room: the local state file lives
+      # beside the config ($WORK/state) and would carry the previous set-up's
+      # tickets and sessions into this one.
+      rm -rf "$WORK/state"
+      start_shop "$setup"
       PROXY_PORT="$(free_port)"
       ADMIN_PORT="$(free_port)"
       mkdir -p "$WORK/keys"
       head -c 32 /dev/urandom | base64 >"$WORK/keys/k1"
       chmod 600 "$WORK/keys/k1"
-      fill "$BENCH_DIR/surge/tidegate.toml.in" "$WORK/tidegate.toml" PORT="$PROXY_PORT" \
+      fill "$BENCH_DIR/surge/tidegate.toml.in" "$WORK/$setup.toml" PORT="$PROXY_PORT" \
         ORIGIN_PORT="$SHOP_PORT" ADMIN_PORT="$ADMIN_PORT" WORK="$WORK" \
-        TOTAL_ACTIVE="$TOTAL_ACTIVE" NEW_PER_MIN="$NEW_PER_MIN"
-      "$TIDEGATE" -c "$WORK/tidegate.toml" --check >&2 || die "generated tidegate config refused"
-      start_bg tidegate "$TIDEGATE" -c "$WORK/tidegate.toml"
+        TOTAL_ACTIVE="$room_active" NEW_PER_MIN="$room_new" PROTECT="$protect"
+      "$TIDEGATE" -c "$WORK/$setup.toml" --check >&2 || die "generated tidegate config refused"
+      start_bg "$setup" "$TIDEGATE" -c "$WORK/$setup.toml"
       TIDEGATE_PID="$LAST_PID"
       wait_http "http://127.0.0.1:$PROXY_PORT/.tidegate/health" 15 "$TIDEGATE_PID" ||
-        die "tidegate did not start: $(tail -n 5 "$WORK/tidegate.log")"
+        die "tidegate did not start: $(tail -n 5 "$WORK/$setup.log")"
       queue_code="$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 \
         "http://127.0.0.1:$PROXY_PORT/.tidegate/queue" || true)"
       if [[ "$queue_code" == 404 ]]; then
         last_queue_commit="$(git -C "$REPO_DIR" log -1 --format='%h %s' -- queue/ 2>/dev/null || true)"
-        log "[tidegate] SKIPPED: the waiting room is not built into $TIDEGATE" \
+        log "[$setup] SKIPPED: the waiting room is not built into $TIDEGATE" \
           "(/.tidegate/queue answers 404; last queue/ commit: ${last_queue_commit:-none})"
-        SKIPPED+=("tidegate")
+        SKIPPED+=("$setup")
       else
-        run_shoppers tidegate "$PROXY_PORT" "$NEW_PER_MIN"
+        # The admission target the shoppers compare with is the room's.
+        run_shoppers "$setup" "$PROXY_PORT" "$room_new"
+        # What the controller ended with (protection gauges; /metrics is
+        # open on loopback).
+        curl -s --max-time 5 "http://127.0.0.1:$ADMIN_PORT/metrics" |
+          grep -E '^tidegate_room_(protect|effective)' >"$OUT/$setup.metrics.txt" || true
       fi
       stop_bg "$TIDEGATE_PID"
       stop_bg "$SHOP_PID"
@@ -225,6 +278,20 @@ for s in setups:
     d = json.load(open(path))
     cell = lambda v: "n/a" if v is None else str(v)
     print(f"| {s} | " + " | ".join(cell(d.get(k)) for k, _ in cols) + " |")
+
+# "Limits guessed wrong" targets (issue 13): with limits ten times too high
+# and protection on, >= 90 % of the correctly configured room's checkouts
+# per minute and <= 1 % origin errors.
+def load(s):
+    path = os.path.join(out, s + ".json")
+    return json.load(open(path)) if os.path.exists(path) else None
+right, high = load("tidegate"), load("tidegate_high")
+if right and high and right.get("checkouts_per_min"):
+    share = 100.0 * (high.get("checkouts_per_min") or 0) / right["checkouts_per_min"]
+    errors = high.get("origin_error_pct") or 0
+    print()
+    print(f"limits x10 with protection: {share:.0f} % of the correct room's checkouts/min "
+          f"(target >= 90 %), origin errors {errors} % (target <= 1 %)")
 EOF
 
 if command -v gnuplot >/dev/null; then

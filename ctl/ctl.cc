@@ -31,7 +31,8 @@ constexpr const char* kUsage =
     "[--expires TIME]\n"
     "  banner clear\n"
     "  room set ROOM key=value...   (mode, total_active_users, new_users_per_minute,\n"
-    "                                session_duration, queueing_method; value 'config' clears)\n"
+    "                                session_duration, queueing_method, protect=true|false;\n"
+    "                                value 'config' clears)\n"
     "  room reset ROOM\n"
     "  bypass [--ttl DURATION]      (a signed staff cookie that passes maintenance)\n"
     "  incident open --title TEXT --message TEXT --impact "
@@ -356,6 +357,8 @@ class Ctl {
         body[key] = nullptr;
       } else if (digits && value.size() < 19) {
         body[key] = std::stoull(value);
+      } else if (value == "true" || value == "false") {  // protect=false
+        body[key] = value == "true";
       } else {
         body[key] = value;
       }

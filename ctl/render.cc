@@ -1,6 +1,7 @@
 #include "ctl/render.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -46,6 +47,42 @@ void Table(const std::vector<Row>& rows, std::ostream& out) {
   }
 }
 
+// Rooms with auto-protection on: effective limits against the ceilings,
+// what the origin shows, the controller's last move and why.
+void RenderProtection(const Json& rooms, std::ostream& out) {
+  std::vector<Row> rows = {
+      {"NAME", "ACTIVE (EFF/MAX)", "NEW/MIN (EFF/MAX)", "P90", "ERRORS", "MOVE", "DECIDES", "WHY"}};
+  if (rooms.is_object()) {
+    for (const auto& [name, r] : rooms.items()) {
+      const Json& p = At(r, "protect");
+      if (At(p, "enabled") != true) continue;
+      const Json& e = At(p, "effective");
+      const Json& c = At(p, "ceilings");
+      const Json& m = At(p, "measured");
+      const Json& move = At(p, "last_move");
+      const Json& shared = At(p, "shared");
+      std::string decides = shared.is_null()               ? "this instance"
+                            : At(shared, "leader") == true ? "this instance (leader)"
+                                                           : Text(At(shared, "leader_id"));
+      std::string errors = "-";
+      if (At(m, "error_rate").is_number()) {
+        char buf[32];
+        std::snprintf(buf, sizeof(buf), "%.1f %%", At(m, "error_rate").get<double>() * 100);
+        errors = buf;
+      }
+      rows.push_back(
+          {name, Text(At(e, "total_active_users")) + "/" + Text(At(c, "total_active_users")),
+           Text(At(e, "new_users_per_minute")) + "/" + Text(At(c, "new_users_per_minute")),
+           At(m, "p90_ms").is_null() ? "-" : Text(At(m, "p90_ms")) + " ms", errors,
+           Text(At(move, "move")) + " (" + Text(At(move, "direction")) + ")", decides,
+           Text(At(move, "reason"))});
+    }
+  }
+  if (rows.size() == 1) return;
+  out << "\nAUTO-PROTECTION\n";
+  Table(rows, out);
+}
+
 }  // namespace
 
 void RenderState(const Json& state, std::ostream& out) {
@@ -74,6 +111,7 @@ void RenderState(const Json& state, std::ostream& out) {
   } else {
     Table(rooms, out);
   }
+  RenderProtection(At(state, "rooms"), out);
 
   out << "\nFEATURES\n";
   std::vector<Row> features = {{"NAME", "STATUS", "UNTIL", "SET_BY", "MESSAGE"}};

@@ -28,6 +28,15 @@ void RoomProtection::Configure(const config::RoomConfig::Protect& protect) {
   Publish(INT64_MAX);
 }
 
+void RoomProtection::Switch(bool on) {
+  if (enabled_.load(std::memory_order_relaxed) == on) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (enabled_.load(std::memory_order_relaxed) == on) return;
+  if (on) controller_.Reset();  // a fresh slow start
+  enabled_.store(on, std::memory_order_relaxed);
+  Publish(INT64_MAX);
+}
+
 void RoomProtection::Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome) {
   if (!enabled()) return;
   window_.Record(now_ms, outcome.time_to_headers.count(), IsOriginError(outcome));

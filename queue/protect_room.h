@@ -57,6 +57,11 @@ class RoomProtection {
   // protection on starts from a fresh controller (slow start).
   void Configure(const config::RoomConfig::Protect& protect);
   bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
+  // The operators' run-time switch (PATCH /v1/rooms {"protect": …}, the
+  // effective value state::EffectiveRoom::protect), applied by
+  // WaitingRoom::Limits on every request: one atomic load when unchanged.
+  // Switching on starts from a fresh controller, as Configure() does.
+  void Switch(bool on);
 
   // One forwarded exchange of the room (worker). Ignored while off.
   void Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome);

@@ -298,4 +298,37 @@ local v = tonumber(redis.call('HGET', KEYS[6], ARGV[8]))
 return reply(v, 0)
 )lua";
 
+// Auto-protection's shared decision (queue/redis_protect_lease.h), on its
+// own key KEYS[1] = <room>:protect (hash: leader lease_until decision
+// published_at). Not run with the prelude. ARGV: 1 now_ms (0 = Redis TIME),
+// 2 the caller's id, 3 lease_ms, 4 may_lead (1/0), 5 publish (1/0), 6 the
+// decision (opaque text: the controller's state as JSON).
+// Reply: {leading (1/0), leader id or "", lease_until, published_at ("" =
+// never), decision ("" = none), now}.
+inline constexpr std::string_view kProtectSync = R"lua(
+local now = tonumber(ARGV[1])
+if now <= 0 then
+  local t = redis.call('TIME')
+  now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+local me = ARGV[2]
+local h = redis.call('HMGET', KEYS[1], 'leader', 'lease_until')
+local leader = h[1] or ''
+local lease_until = tonumber(h[2]) or 0
+local leading = leader == me and lease_until > now
+if leading and ARGV[5] == '1' then
+  redis.call('HSET', KEYS[1], 'decision', ARGV[6], 'published_at', string.format('%d', now))
+end
+if leading or (lease_until <= now and ARGV[4] == '1') then
+  lease_until = now + tonumber(ARGV[3])
+  leader = me
+  leading = true
+  redis.call('HSET', KEYS[1], 'leader', me, 'lease_until', string.format('%d', lease_until))
+end
+redis.call('PEXPIRE', KEYS[1], 86400000)
+local d = redis.call('HMGET', KEYS[1], 'published_at', 'decision')
+return {leading and '1' or '0', leader, string.format('%d', lease_until), d[1] or '', d[2] or '',
+        string.format('%d', now)}
+)lua";
+
 }  // namespace tidegate::queue::scripts

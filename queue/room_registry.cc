@@ -1,6 +1,10 @@
 #include "queue/room_registry.h"
 
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
+#include <random>
 
 #include "queue/local_room_store.h"
 #include "queue/redis_room_store.h"
@@ -221,18 +225,27 @@ void RoomRuntime::MaybeTick(const StoreCaller& caller, const RoomLimits& limits,
   int64_t last = last_tick_ms_.load(std::memory_order_relaxed);
   if (now_ms - last < kTickMillis) return;
   if (!last_tick_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) return;
-  store_->Tick(caller, limits, now_ms, [this, now_ms](const StoreResult<RoomCounters>& result) {
-    if (!result.ok) {
-      if (links_ == nullptr) store_errors.fetch_add(1, std::memory_order_relaxed);
-      return;  // a shared store's failover counted it
-    }
-    const RoomCounters& c = result.value;
-    {
-      std::lock_guard<std::mutex> lock(rate_mutex_);
-      speed_.Observe(now_ms, c.serving, c.tickets > c.serving);
-    }
-    protection.OnTick(c, now_ms);  // at most one decision per second
-  });
+  store_->Tick(caller, limits, now_ms,
+               [this, caller, now_ms](const StoreResult<RoomCounters>& result) {
+                 if (!result.ok) {
+                   if (links_ == nullptr) store_errors.fetch_add(1, std::memory_order_relaxed);
+                   return;  // a shared store's failover counted it
+                 }
+                 const RoomCounters& c = result.value;
+                 {
+                   std::lock_guard<std::mutex> lock(rate_mutex_);
+                   speed_.Observe(now_ms, c.serving, c.tickets > c.serving);
+                 }
+                 protection.OnTick(c, now_ms);  // at most one decision per second
+                 AfterTick(caller, now_ms);
+               });
+}
+
+void RoomRuntime::AfterTick(const StoreCaller& caller, int64_t now_ms) {
+  if (!protection.enabled()) return;
+  // Several instances: one decides, the others adopt (about once a second).
+  if (shared_protection_) shared_protection_->AfterTick(protection, caller, now_ms);
+  if (protect_log_) protect_log_->Note(protection.status(now_ms), protection.decides(), now_ms);
 }
 
 double RoomRuntime::QueueNumbersPerSecond(const RoomLimits& limits) const {
@@ -248,9 +261,23 @@ RoomRegistry::RoomRegistry() = default;
 
 RoomRegistry::~RoomRegistry() { CloseConnections(); }
 
+namespace {
+
+std::string MakeInstanceId() {
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0) host[0] = '\0';
+  std::random_device random;
+  char suffix[17];
+  std::snprintf(suffix, sizeof(suffix), "%08x%08x", random(), random());
+  return std::string(host) + ":" + std::to_string(getpid()) + ":" + suffix;
+}
+
+}  // namespace
+
 void RoomRegistry::Configure(const config::StateConfig& state, int workers) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_ = state;
+  if (instance_id_.empty()) instance_id_ = MakeInstanceId();
   if (state.backend == config::StateBackend::kRedis && (state.redis || !state.sentinels.empty()) &&
       !links_) {
     redis::RedisConnection::Options options;
@@ -273,6 +300,9 @@ std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
     auto shared = std::make_unique<RedisRoomStore>(room, RedisRoomOptions{}, links_.get());
     slot->store_ =
         std::make_unique<FailoverRoomStore>(room, std::move(shared), state_.on_failure, slot.get());
+    if (instance_id_.empty()) instance_id_ = MakeInstanceId();
+    slot->shared_protection_ = std::make_unique<SharedProtection>(
+        std::make_unique<RedisProtectLease>(room, RedisRoomOptions{}, links_.get(), instance_id_));
   } else {
     auto local = std::make_unique<LocalRoomStore>();
     if (auto saved = restored_.find(room); saved != restored_.end()) {
@@ -282,6 +312,7 @@ std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
     local_[room] = local.get();
     slot = std::make_shared<RoomRuntime>(std::move(local));
   }
+  slot->protect_log_ = std::make_unique<RoomProtectLog>(room);
   return slot;
 }
 
@@ -315,6 +346,10 @@ RoomRegistry::Report RoomRegistry::Snapshot(
     const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of) const {
   std::lock_guard<std::mutex> lock(mutex_);
   Report report;
+  // The clock the gates record origin samples with (the process's wall clock).
+  const int64_t wall_now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                  std::chrono::system_clock::now().time_since_epoch())
+                                  .count();
   for (const auto& [name, runtime] : rooms_) {
     report.store_errors += runtime->store_errors.load(std::memory_order_relaxed);
     std::optional<RoomLimits> limits = limits_of(name);
@@ -331,6 +366,8 @@ RoomRegistry::Report RoomRegistry::Snapshot(
     for (size_t i = 0; i < kAbuseReasonCount; ++i) {
       m.abuse[i] = runtime->abuse.Get(static_cast<AbuseReason>(i));
     }
+    m.protect = runtime->protection.status(wall_now_ms);
+    if (runtime->shared_protection_) m.shared = runtime->shared_protection_->status();
     report.rooms.push_back(std::move(m));
   }
   return report;

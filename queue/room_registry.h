@@ -53,7 +53,9 @@
 #include "queue/join_challenge.h"
 #include "queue/local_room_store.h"
 #include "queue/protect_room.h"
+#include "queue/shared_protection.h"
 #include "queue/room_abuse.h"
+#include "queue/room_protect_log.h"
 #include "queue/room_store.h"
 #include "queue/ticket_rate_limit.h"
 
@@ -95,13 +97,21 @@ class RoomRuntime {
   // Auto-protection ([rooms.NAME.protect], queue/protect_room.h): fed by
   // the gate's origin outcomes and by every tick's counters.
   RoomProtection protection;
+  // With a Redis store: the lease that makes one instance decide for the
+  // room (queue/shared_protection.h); null for a local room.
+  const SharedProtection* shared_protection() const { return shared_protection_.get(); }
 
  private:
   friend class RoomRegistry;
   friend class FailoverRoomStore;
+  // Protection's work after each successful tick: the shared decision
+  // (Redis rooms) and the change-of-direction log.
+  void AfterTick(const StoreCaller& caller, int64_t now_ms);
 
   std::unique_ptr<RoomStore> store_;
   RedisRoomLinks* links_ = nullptr;
+  std::unique_ptr<SharedProtection> shared_protection_;
+  std::unique_ptr<RoomProtectLog> protect_log_;
   std::atomic<int64_t> last_tick_ms_{0};
   std::atomic<bool> degraded_{false};
   mutable std::mutex rate_mutex_;
@@ -131,6 +141,8 @@ class RoomRegistry {
     uint64_t admitted_total = 0;
     double estimated_wait_seconds = 0;                // of the last visitor in line
     std::array<uint64_t, kAbuseReasonCount> abuse{};  // by AbuseReason
+    ProtectStatus protect;                            // auto-protection (protect_room.h)
+    std::optional<SharedProtectStatus> shared;        // the shared decision (Redis rooms)
   };
   struct Report {
     std::vector<RoomReport> rooms;  // every room still configured
@@ -157,6 +169,8 @@ class RoomRegistry {
   mutable std::mutex mutex_;
   config::StateConfig state_;
   std::unique_ptr<RedisRoomLinks> links_;
+  // This process in the rooms' protection leases: "host:pid:random".
+  std::string instance_id_;
   std::map<std::string, std::shared_ptr<RoomRuntime>> rooms_;
   std::map<std::string, LocalRoomStore*> local_;               // the local stores of rooms_
   std::map<std::string, LocalRoomStore::Persisted> restored_;  // not created yet

@@ -175,4 +175,76 @@ std::optional<LocalRoomStore::Persisted> RoomFromJson(const json& j, std::string
   return room;
 }
 
+namespace {
+
+ProtectMove MoveNamed(const std::string& name) {
+  for (ProtectMove m :
+       {ProtectMove::kNone, ProtectMove::kStart, ProtectMove::kHold, ProtectMove::kGrow,
+        ProtectMove::kTrim, ProtectMove::kCutLatency, ProtectMove::kCutErrors}) {
+    if (ProtectMoveName(m) == name) return m;
+  }
+  return ProtectMove::kHold;
+}
+
+bool ReadMove(const json& j, const char* key, std::string* error, ProtectMove* out) {
+  auto it = j.find(key);
+  if (it == j.end()) return true;
+  if (!it->is_string()) {
+    *error = std::string(key) + ": expected a string";
+    return false;
+  }
+  *out = MoveNamed(it->get<std::string>());
+  return true;
+}
+
+}  // namespace
+
+json ProtectStateToJson(const ProtectState& s) {
+  return json{{"limit", s.limit},
+              {"rate", s.rate},
+              {"congestion_at", s.congestion_at},
+              {"ramp_from", s.ramp_from},
+              {"probe_since_ms", s.probe_since_ms},
+              {"decided_ms", s.decided_ms},
+              {"settle_until_ms", s.settle_until_ms},
+              {"move", ProtectMoveName(s.move)},
+              {"direction", s.direction},
+              {"moved_ms", s.moved_ms},
+              {"last_change", ProtectMoveName(s.last_change)},
+              {"reason", s.reason},
+              {"samples", s.health.samples},
+              {"errors", s.health.errors},
+              {"p90_ms", s.health.p90_ms}};
+}
+
+std::optional<ProtectState> ProtectStateFromJson(const json& j, std::string* error) {
+  if (!j.is_object()) {
+    *error = "expected an object";
+    return std::nullopt;
+  }
+  ProtectState s;
+  bool ok = ReadNumber(j, "limit", error, &s.limit) && ReadNumber(j, "rate", error, &s.rate) &&
+            ReadNumber(j, "congestion_at", error, &s.congestion_at) &&
+            ReadNumber(j, "ramp_from", error, &s.ramp_from) &&
+            ReadNumber(j, "probe_since_ms", error, &s.probe_since_ms) &&
+            ReadNumber(j, "decided_ms", error, &s.decided_ms) &&
+            ReadNumber(j, "settle_until_ms", error, &s.settle_until_ms) &&
+            ReadMove(j, "move", error, &s.move) &&
+            ReadNumber(j, "direction", error, &s.direction) &&
+            ReadNumber(j, "moved_ms", error, &s.moved_ms) &&
+            ReadMove(j, "last_change", error, &s.last_change) &&
+            ReadNumber(j, "samples", error, &s.health.samples) &&
+            ReadNumber(j, "errors", error, &s.health.errors) &&
+            ReadNumber(j, "p90_ms", error, &s.health.p90_ms);
+  if (!ok) return std::nullopt;
+  if (auto reason = j.find("reason"); reason != j.end()) {
+    if (!reason->is_string()) {
+      *error = "reason: expected a string";
+      return std::nullopt;
+    }
+    s.reason = reason->get<std::string>();
+  }
+  return s;
+}
+
 }  // namespace tidegate::queue

@@ -128,6 +128,9 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room, const StoreCaller& call
   limits.refresh_ms = room.config.refresh_interval.count();
   // Auto-protection: the limits above are ceilings; the controller's
   // effective ones (queue/protect_room.h) apply when lower.
+  // The operators' switch (PATCH /v1/rooms {"protect": false}) wins over
+  // [rooms.NAME.protect] enabled.
+  room.runtime->protection.Switch(effective.protect.value);
   return room.runtime->protection.Apply(limits);
 }
 

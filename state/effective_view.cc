@@ -22,6 +22,7 @@ EffectiveRoom EffectiveRoomSettings(const config::RoomConfig& room, const Runtim
   e.new_users_per_minute = Pick(room.new_users_per_minute, o.new_users_per_minute);
   e.session_duration = Pick(room.session_duration, o.session_duration);
   e.queueing_method = Pick(room.queueing_method, o.queueing_method);
+  e.protect = Pick(room.protect.enabled, o.protect);
   return e;
 }
 

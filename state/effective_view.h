@@ -35,6 +35,7 @@ struct EffectiveRoom {
   Sourced<uint32_t> new_users_per_minute;
   Sourced<config::Duration> session_duration;
   Sourced<config::QueueingMethod> queueing_method;
+  Sourced<bool> protect;  // auto-protection on ([rooms.NAME.protect] enabled, or the override)
 };
 EffectiveRoom EffectiveRoomSettings(const config::RoomConfig& room, const RuntimeState& state);
 

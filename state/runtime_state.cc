@@ -150,6 +150,7 @@ RuntimeState ApplyChange(const RuntimeState& state, const StateChange& change,
           any |= ApplyField(c.patch.new_users_per_minute, &r.new_users_per_minute);
           any |= ApplyField(c.patch.session_duration, &r.session_duration);
           any |= ApplyField(c.patch.queueing_method, &r.queueing_method);
+          any |= ApplyField(c.patch.protect, &r.protect);
           if (!any) return false;
           r.set_by = actor;
           r.set_at = now;

@@ -68,12 +68,15 @@ struct RoomOverride {
   std::optional<uint32_t> new_users_per_minute;
   std::optional<config::Duration> session_duration;
   std::optional<config::QueueingMethod> queueing_method;
+  // Auto-protection switched on or off at run time ([rooms.NAME.protect]
+  // enabled is the configured value).
+  std::optional<bool> protect;
   std::string set_by;  // last change
   common::TimePoint set_at;
   std::string mode_incident_id;  // `mode` was set by that incident; "" = by hand
   bool empty() const {
     return !mode && !total_active_users && !new_users_per_minute && !session_duration &&
-           !queueing_method;
+           !queueing_method && !protect;
   }
 };
 
@@ -118,6 +121,7 @@ struct RoomPatch {
   FieldPatch<uint32_t> new_users_per_minute;
   FieldPatch<config::Duration> session_duration;
   FieldPatch<config::QueueingMethod> queueing_method;
+  FieldPatch<bool> protect;
 };
 
 // The changes the admin API can apply. Serializable (a RedisStore sends them).

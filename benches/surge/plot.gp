@@ -8,7 +8,7 @@ if (!exists("files")) files = "direct.csv haproxy.csv tidegate.csv"
 if (!exists("out")) out = "surge.png"
 if (!exists("capacity_rps")) capacity_rps = 0
 
-set terminal pngcairo size 1200,1400 font "sans,10"
+set terminal pngcairo size 1200,1400 font "sans,10" noenhanced
 set output out
 set datafile separator ","
 set key top right

@@ -8,10 +8,12 @@
 
 namespace tidegate::itest {
 
-std::unique_ptr<DemoShop> DemoShop::Start(const TempDir& dir, std::string* error) {
+std::unique_ptr<DemoShop> DemoShop::Start(const TempDir& dir, std::string* error,
+                                          const std::vector<std::string>& extra_args) {
   std::unique_ptr<DemoShop> shop(new DemoShop());
   ProcessOptions po;
   po.argv = {DEMO_SHOP_BINARY, "--listen", "127.0.0.1:0"};
+  po.argv.insert(po.argv.end(), extra_args.begin(), extra_args.end());
   po.log_dir = dir.path();
   po.name = "demo_shop";
   shop->process_ = Process::Start(po, error);
@@ -39,9 +41,10 @@ std::unique_ptr<DemoShop> DemoShop::Start(const TempDir& dir, std::string* error
   }
 }
 
-std::unique_ptr<DemoShop> StartDemoShopOrFail(const TempDir& dir) {
+std::unique_ptr<DemoShop> StartDemoShopOrFail(const TempDir& dir,
+                                              const std::vector<std::string>& extra_args) {
   std::string error;
-  auto shop = DemoShop::Start(dir, &error);
+  auto shop = DemoShop::Start(dir, &error, extra_args);
   if (!shop) ADD_FAILURE() << "cannot start demo_shop: " << error;
   return shop;
 }

@@ -86,5 +86,59 @@ TEST(EffectiveStateJsonTest, OriginServersShowAddressHealthAndResolveErrors) {
   EXPECT_EQ(s["resolve_error"], "Temporary failure in name resolution");
 }
 
+// Issue 13: each room's protect object: the switch and its source, the
+// settings, and (once counters exist) effective limits, measures, last move
+// and who decides.
+TEST(EffectiveStateJsonTest, RoomProtectShowsSwitchLimitsMeasuresAndWhy) {
+  config::Config config = *testing::TestConfig();
+  config.rooms[0].protect.enabled = true;
+  config.rooms[0].protect.target_latency = std::chrono::milliseconds(150);
+  StoreHealth health;
+  health.backend = "redis";
+  MetricsSnapshot metrics;
+  nlohmann::json before =
+      EffectiveStateJson(config, state::RuntimeState{}, metrics, health, T("2026-11-23T14:00:00Z"));
+  const nlohmann::json& p0 = before["rooms"]["shop"]["protect"];
+  EXPECT_EQ(p0["enabled"], true);
+  EXPECT_EQ(p0["source"], "config");
+  EXPECT_EQ(p0["target_latency"], "150ms");
+  EXPECT_TRUE(p0["effective"].is_null()) << "no invented numbers before counters exist";
+
+  metrics.room_counters_available = true;
+  RoomMetrics room;
+  room.name = "shop";
+  room.protect.enabled = true;
+  room.protect.limiting = true;
+  room.protect.ceiling_total_active_users = 500;
+  room.protect.ceiling_new_users_per_minute = 200;
+  room.protect.effective_total_active_users = 40;
+  room.protect.effective_new_users_per_minute = 90;
+  room.protect.p90_ms = 212;
+  room.protect.error_rate = 0.01;
+  room.protect.samples = 80;
+  room.protect.move = "cut_latency";
+  room.protect.direction = -1;
+  room.protect.reason = "p90 212 ms > target 150 ms";
+  room.protect.decided_ms = 1'795'442'400'000;  // 2026-11-23T14:00:00Z
+  room.protect.shared = true;
+  room.protect.leader = true;
+  room.protect.leader_id = "web1:7:ff";
+  metrics.rooms.push_back(room);
+  state::RuntimeState s;
+  s.rooms["shop"].protect = true;
+  nlohmann::json j = EffectiveStateJson(config, s, metrics, health, T("2026-11-23T14:00:00Z"));
+  const nlohmann::json& p = j["rooms"]["shop"]["protect"];
+  EXPECT_EQ(p["source"], "runtime");
+  EXPECT_EQ(p["limiting"], true);
+  EXPECT_EQ(p["effective"]["total_active_users"], 40);
+  EXPECT_EQ(p["ceilings"]["new_users_per_minute"], 200);
+  EXPECT_EQ(p["measured"]["p90_ms"], 212);
+  EXPECT_EQ(p["last_move"]["direction"], "down");
+  EXPECT_EQ(p["last_move"]["reason"], "p90 212 ms > target 150 ms");
+  EXPECT_EQ(p["last_move"]["decided_at"], "2026-11-23T14:00:00Z");
+  EXPECT_EQ(p["shared"]["leader"], true);
+  EXPECT_EQ(p["shared"]["leader_id"], "web1:7:ff");
+}
+
 }  // namespace
 }  // namespace tidegate::admin

@@ -171,5 +171,45 @@ TEST(MetricsTest, OriginServersHealthAndResolution) {
       std::string::npos);
 }
 
+// Issue 13: auto-protection's gauges, for rooms with protection on only.
+TEST(MetricsTest, ProtectedRoomsShowEffectiveLimitsMeasuresAndDirection) {
+  MetricsSnapshot m = Sample();
+  RoomProtectMetrics& p = m.rooms[0].protect;
+  p.enabled = true;
+  p.limiting = true;
+  p.effective_total_active_users = 14;
+  p.effective_new_users_per_minute = 240;
+  p.p90_ms = 212;
+  p.error_rate = 0.25;
+  p.direction = -1;
+  p.moved_ms = 1'800'000'000'500;
+  p.shared = true;
+  p.leader = false;
+  RoomMetrics other = m.rooms[0];
+  other.name = "outlet";
+  other.protect = RoomProtectMetrics{};
+  m.rooms.push_back(other);
+  std::string text = RenderPrometheus(m);
+  for (const char* needle :
+       {"tidegate_room_protect_limiting{room=\"shop\"} 1\n",
+        "tidegate_room_effective_total_active_users{room=\"shop\"} 14\n",
+        "tidegate_room_effective_new_users_per_minute{room=\"shop\"} 240\n",
+        "tidegate_room_protect_origin_p90_seconds{room=\"shop\"} 0.212\n",
+        "tidegate_room_protect_origin_error_ratio{room=\"shop\"} 0.25\n",
+        "tidegate_room_protect_direction{room=\"shop\"} -1\n",
+        "tidegate_room_protect_last_change_timestamp_seconds{room=\"shop\"} 1800000000\n",
+        "tidegate_room_protect_leader{room=\"shop\"} 0\n"}) {
+    EXPECT_NE(text.find(needle), std::string::npos) << needle << "\n" << text;
+  }
+  EXPECT_EQ(text.find("tidegate_room_effective_total_active_users{room=\"outlet\"}"),
+            std::string::npos)
+      << "no gauges for a room without protection";
+  std::istringstream lines(text);
+  for (std::string line; std::getline(lines, line);) {
+    if (line.empty() || line[0] == '#') continue;
+    EXPECT_TRUE(std::regex_match(line, kSample)) << line;
+  }
+}
+
 }  // namespace
 }  // namespace tidegate::admin

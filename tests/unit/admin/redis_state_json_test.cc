@@ -36,6 +36,7 @@ state::RuntimeState FullState() {
   r.new_users_per_minute = 0;
   r.session_duration = std::chrono::milliseconds(90'000);
   r.queueing_method = config::QueueingMethod::kRandom;
+  r.protect = false;
   r.set_by = "ops";
   r.set_at = T("2026-11-23T12:00:00Z");
   s.rooms["shop"] = r;
@@ -78,6 +79,7 @@ void ExpectSame(const state::RuntimeState& a, const state::RuntimeState& b) {
     EXPECT_EQ(r.new_users_per_minute, n.new_users_per_minute);
     EXPECT_EQ(r.session_duration, n.session_duration);
     EXPECT_EQ(r.queueing_method, n.queueing_method);
+    EXPECT_EQ(r.protect, n.protect);
     EXPECT_EQ(r.set_by, n.set_by);
     EXPECT_EQ(r.set_at, n.set_at);
   }

@@ -138,6 +138,20 @@ TEST(ValidateRoomPatchTest, RefusesEachBadField) {
   ExpectInvalid(Room, Json{{"session_duration", "48h"}}, "session_duration");
   ExpectInvalid(Room, Json{{"queueing_method", "lifo"}}, "queueing_method");
   ExpectInvalid(Room, Json{{"mode", "auto"}, {"modee", "auto"}}, "modee");
+  ExpectInvalid(Room, Json{{"protect", "off"}}, "protect");
+  ExpectInvalid(Room, Json{{"protect", 0}}, "protect");
+}
+
+// Auto-protection switched at run time: true / false set it, null clears.
+TEST(ValidateRoomPatchTest, ProtectIsABooleanOrNull) {
+  RequestError error;
+  auto p = ValidateRoomPatch(Json{{"protect", false}}, &error);
+  ASSERT_TRUE(p) << error.detail;
+  EXPECT_EQ(p->protect.op, state::FieldPatch<bool>::Op::kSet);
+  EXPECT_FALSE(p->protect.value);
+  p = ValidateRoomPatch(Json{{"protect", nullptr}}, &error);
+  ASSERT_TRUE(p);
+  EXPECT_EQ(p->protect.op, state::FieldPatch<bool>::Op::kClear);
 }
 
 }  // namespace

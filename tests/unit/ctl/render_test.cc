@@ -1,4 +1,5 @@
-// ctl/render.h: what `tidegate ctl audit` prints for the two audit sources.
+// ctl/render.h: what `tidegate ctl audit` prints for the two audit sources,
+// and what `tidegate ctl state` shows of auto-protection.
 #include "ctl/render.h"
 
 #include <gtest/gtest.h>
@@ -41,6 +42,45 @@ TEST(RenderAuditTest, LocalFallbackSaysWhy) {
   RenderAudit(audit, out);
   EXPECT_EQ(out.str().rfind("warning: shared audit unavailable", 0), 0u) << out.str();
   EXPECT_NE(out.str().find("/v1/banner"), std::string::npos) << out.str();
+}
+
+TEST(RenderStateTest, ProtectedRoomsShowEffectiveLimitsWhoDecidesAndWhy) {
+  Json state = Json::parse(R"({
+    "version": 4, "store": {"backend": "redis", "healthy": true},
+    "counters_available": true,
+    "rooms": {
+      "shop": {"mode": {"value": "auto", "source": "config"},
+               "counters": {"queued": 12, "active": 9},
+               "protect": {"enabled": true, "limiting": true,
+                           "ceilings": {"total_active_users": 150, "new_users_per_minute": 3600},
+                           "effective": {"total_active_users": 14, "new_users_per_minute": 240},
+                           "measured": {"p90_ms": 212, "error_rate": 0.004, "samples": 90},
+                           "last_move": {"move": "cut_latency", "direction": "down",
+                                         "reason": "p90 212 ms > target 150 ms"},
+                           "shared": {"leader": false, "leader_id": "web2:41:ab", "error": null}}},
+      "outlet": {"mode": {"value": "auto", "source": "config"},
+                 "protect": {"enabled": false}}
+    }})");
+  std::ostringstream out;
+  RenderState(state, out);
+  std::string text = out.str();
+  EXPECT_NE(text.find("AUTO-PROTECTION"), std::string::npos) << text;
+  EXPECT_NE(text.find("14/150"), std::string::npos) << text;
+  EXPECT_NE(text.find("240/3600"), std::string::npos) << text;
+  EXPECT_NE(text.find("212 ms"), std::string::npos) << text;
+  EXPECT_NE(text.find("0.4 %"), std::string::npos) << text;
+  EXPECT_NE(text.find("cut_latency (down)"), std::string::npos) << text;
+  EXPECT_NE(text.find("web2:41:ab"), std::string::npos) << text;
+  EXPECT_NE(text.find("p90 212 ms > target 150 ms"), std::string::npos) << text;
+  size_t table = text.find("AUTO-PROTECTION");
+  EXPECT_EQ(text.find("outlet", table), std::string::npos) << "rooms without protection: no row";
+}
+
+TEST(RenderStateTest, NoProtectionNoTable) {
+  Json state = Json::parse(R"({"rooms": {"shop": {"protect": {"enabled": false}}}})");
+  std::ostringstream out;
+  RenderState(state, out);
+  EXPECT_EQ(out.str().find("AUTO-PROTECTION"), std::string::npos) << out.str();
 }
 
 }  // namespace

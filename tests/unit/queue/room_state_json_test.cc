@@ -94,5 +94,59 @@ TEST(RoomStateJsonTest, MalformedDocumentsNameTheField) {
   EXPECT_EQ(error, "integrity.ended[0]: expected a pair of integers (the second not negative)");
 }
 
+// The controller's state as RedisProtectLease carries it between
+// instances: every field survives, moves travel by name.
+TEST(ProtectStateJsonTest, RoundTripsEveryField) {
+  ProtectState s;
+  s.limit = 37.5;
+  s.rate = 412.25;
+  s.congestion_at = 44;
+  s.ramp_from = 30;
+  s.probe_since_ms = 1'800'000'000'900;
+  s.decided_ms = 1'800'000'001'000;
+  s.settle_until_ms = 1'800'000'002'000;
+  s.move = ProtectMove::kCutLatency;
+  s.direction = -1;
+  s.moved_ms = 1'800'000'000'500;
+  s.last_change = ProtectMove::kCutErrors;
+  s.reason = "p90 812 ms > target 500 ms";
+  s.health.samples = 120;
+  s.health.errors = 3;
+  s.health.p90_ms = 812;
+  nlohmann::json j = ProtectStateToJson(s);
+  EXPECT_EQ(j["move"], std::string(ProtectMoveName(ProtectMove::kCutLatency)));
+  std::string error;
+  auto back = ProtectStateFromJson(nlohmann::json::parse(j.dump()), &error);
+  ASSERT_TRUE(back) << error;
+  EXPECT_DOUBLE_EQ(back->limit, 37.5);
+  EXPECT_DOUBLE_EQ(back->rate, 412.25);
+  EXPECT_DOUBLE_EQ(back->congestion_at, 44);
+  EXPECT_DOUBLE_EQ(back->ramp_from, 30);
+  EXPECT_EQ(back->probe_since_ms, s.probe_since_ms);
+  EXPECT_EQ(back->decided_ms, s.decided_ms);
+  EXPECT_EQ(back->settle_until_ms, s.settle_until_ms);
+  EXPECT_EQ(back->move, ProtectMove::kCutLatency);
+  EXPECT_EQ(back->direction, -1);
+  EXPECT_EQ(back->moved_ms, s.moved_ms);
+  EXPECT_EQ(back->last_change, ProtectMove::kCutErrors);
+  EXPECT_EQ(back->reason, s.reason);
+  EXPECT_EQ(back->health.samples, 120u);
+  EXPECT_EQ(back->health.errors, 3u);
+  EXPECT_EQ(back->health.p90_ms, 812);
+}
+
+TEST(ProtectStateJsonTest, RefusesWrongShapesAndReadsUnknownMovesAsHold) {
+  std::string error;
+  EXPECT_FALSE(ProtectStateFromJson(nlohmann::json::array(), &error));
+  EXPECT_EQ(error, "expected an object");
+  EXPECT_FALSE(ProtectStateFromJson(nlohmann::json{{"limit", "high"}}, &error));
+  EXPECT_EQ(error, "limit: expected a number");
+  EXPECT_FALSE(ProtectStateFromJson(nlohmann::json{{"move", 3}}, &error));
+  EXPECT_EQ(error, "move: expected a string");
+  auto s = ProtectStateFromJson(nlohmann::json{{"move", "teleport"}}, &error);
+  ASSERT_TRUE(s);
+  EXPECT_EQ(s->move, ProtectMove::kHold);
+}
+
 }  // namespace
 }  // namespace tidegate::queue

@@ -99,6 +99,36 @@ TEST(EffectiveViewTest, RuntimeOverridesConfigUntilCleared) {
   EXPECT_EQ(e.total_active_users.value, 900u);
 }
 
+// Auto-protection switched at run time: the override wins over
+// [rooms.NAME.protect] enabled, and clearing it is the only change.
+TEST(EffectiveViewTest, ProtectSwitchOverridesTheConfiguredValue) {
+  auto config = TestConfig();
+  config::RoomConfig room = config->rooms[0];
+  room.protect.enabled = true;
+  RuntimeState s;
+  EXPECT_TRUE(EffectiveRoomSettings(room, s).protect.value);
+  EXPECT_EQ(EffectiveRoomSettings(room, s).protect.source, ValueSource::kConfig);
+
+  RoomPatch off;
+  off.protect.op = FieldPatch<bool>::Op::kSet;
+  off.protect.value = false;
+  bool changed = false;
+  s = ApplyChange(s, PatchRoom{"shop", off}, "ops", {}, &changed);
+  EXPECT_TRUE(changed);
+  EffectiveRoom e = EffectiveRoomSettings(room, s);
+  EXPECT_FALSE(e.protect.value);
+  EXPECT_EQ(e.protect.source, ValueSource::kRuntime);
+  s = ApplyChange(s, PatchRoom{"shop", off}, "ops", {}, &changed);
+  EXPECT_FALSE(changed) << "the same value again is a no-op";
+
+  RoomPatch clear;
+  clear.protect.op = FieldPatch<bool>::Op::kClear;
+  s = ApplyChange(s, PatchRoom{"shop", clear}, "ops", {}, &changed);
+  EXPECT_TRUE(changed);
+  EXPECT_EQ(s.rooms.count("shop"), 0u) << "no empty override left behind";
+  EXPECT_TRUE(EffectiveRoomSettings(room, s).protect.value);
+}
+
 TEST(EffectiveViewTest, BannerAndMaintenancePhases) {
   auto config = TestConfig();
   common::TimePoint now = T("2026-11-23T14:00:00Z");
