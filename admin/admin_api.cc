@@ -63,6 +63,7 @@ std::optional<AdminApi::Match> AdminApi::MatchPath(const std::string& path) cons
     if (parts[1] == "audit") return Match{Route::kAudit, ""};
     if (parts[1] == "banner") return Match{Route::kBanner, ""};
     if (parts[1] == "bypass") return Match{Route::kBypass, ""};
+    if (parts[1] == "notify") return Match{Route::kNotify, ""};
     return std::nullopt;
   }
   if (parts.size() == 3 && parts[1] == "rooms" && !parts[2].empty()) {
@@ -80,6 +81,7 @@ std::vector<std::string> AdminApi::AllowedMethods(Route route) {
     case Route::kState:
     case Route::kAudit:
     case Route::kMetrics:
+    case Route::kNotify:
       return {"GET"};
     case Route::kMaintenance:
     case Route::kBanner:
@@ -190,6 +192,8 @@ void AdminApi::Dispatch(const ApiRequest& request, const Match& match, const Aut
       return ChangeRoom(request, match, who, std::move(reply));
     case Route::kBypass:
       return MintBypass(request, who, std::move(reply));
+    case Route::kNotify:
+      return GetNotify(std::move(reply));
   }
 }
 

@@ -78,6 +78,9 @@ class AdminApi {
     const MetricsSource* metrics = nullptr;    // not owned
     Logger warn;                               // optional: warn-level lines
     const common::TimeSource* time = nullptr;  // not owned; optional: common::SystemTime()
+    // GET /v1/notify (routes_notify.cc): calls its argument exactly once
+    // with the webhook outbox's JSON (notify/notifier.h); unset = 404.
+    std::function<void(std::function<void(nlohmann::json)>)> notify_status;
   };
 
   AdminApi(Deps deps, const config::AdminConfig& admin, AdminApiOptions options = {});
@@ -95,7 +98,7 @@ class AdminApi {
   static ApiResponse Error(int status, std::string error, std::string detail);
 
  private:
-  enum class Route { kState, kAudit, kMetrics, kMaintenance, kBanner, kRoom, kBypass };
+  enum class Route { kState, kAudit, kMetrics, kMaintenance, kBanner, kRoom, kBypass, kNotify };
   struct Match {
     Route route;
     std::string name;  // feature or room
@@ -120,6 +123,8 @@ class AdminApi {
   // routes_bypass.cc: POST /v1/bypass (signed staff bypass cookie, audited).
   void MintBypass(const ApiRequest& request, const AuthResult& who,
                   std::function<void(ApiResponse)> reply);
+  // routes_notify.cc: GET /v1/notify (webhook deliveries pending and failed).
+  void GetNotify(std::function<void(ApiResponse)> reply);
   // Applies a validated change, audits it, replies. `describe` returns the
   // JSON of the changed object in a given state (for before/after).
   void ApplyAndAudit(const ApiRequest& request, const AuthResult& who, state::StateChange change,
