@@ -64,6 +64,13 @@ std::optional<AdminApi::Match> AdminApi::MatchPath(const std::string& path) cons
     if (parts[1] == "banner") return Match{Route::kBanner, ""};
     if (parts[1] == "bypass") return Match{Route::kBypass, ""};
     if (parts[1] == "notify") return Match{Route::kNotify, ""};
+    if (parts[1] == "incidents") return Match{Route::kIncidents, ""};
+    return std::nullopt;
+  }
+  if (parts[1] == "incidents" && parts.size() <= 4 && !parts[2].empty()) {
+    if (parts.size() == 3) return Match{Route::kIncident, std::string(parts[2])};
+    if (parts[3] == "updates") return Match{Route::kIncidentUpdates, std::string(parts[2])};
+    if (parts[3] == "resolve") return Match{Route::kIncidentResolve, std::string(parts[2])};
     return std::nullopt;
   }
   if (parts.size() == 3 && parts[1] == "rooms" && !parts[2].empty()) {
@@ -89,7 +96,13 @@ std::vector<std::string> AdminApi::AllowedMethods(Route route) {
     case Route::kRoom:
       return {"PATCH", "DELETE"};
     case Route::kBypass:
+    case Route::kIncidentUpdates:
+    case Route::kIncidentResolve:
       return {"POST"};
+    case Route::kIncidents:
+      return {"GET", "POST"};
+    case Route::kIncident:
+      return {"GET"};
   }
   return {};
 }
@@ -194,6 +207,13 @@ void AdminApi::Dispatch(const ApiRequest& request, const Match& match, const Aut
       return MintBypass(request, who, std::move(reply));
     case Route::kNotify:
       return GetNotify(std::move(reply));
+    case Route::kIncidents:
+      if (request.method == "GET") return reply(ListIncidents());
+      return IncidentRoute(request, match, who, std::move(reply));
+    case Route::kIncident:
+    case Route::kIncidentUpdates:
+    case Route::kIncidentResolve:
+      return IncidentRoute(request, match, who, std::move(reply));
   }
 }
 

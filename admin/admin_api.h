@@ -98,10 +98,23 @@ class AdminApi {
   static ApiResponse Error(int status, std::string error, std::string detail);
 
  private:
-  enum class Route { kState, kAudit, kMetrics, kMaintenance, kBanner, kRoom, kBypass, kNotify };
+  enum class Route {
+    kState,
+    kAudit,
+    kMetrics,
+    kMaintenance,
+    kBanner,
+    kRoom,
+    kBypass,
+    kIncidents,        // /v1/incidents
+    kIncident,         // /v1/incidents/{id}
+    kIncidentUpdates,  // /v1/incidents/{id}/updates
+    kIncidentResolve,  // /v1/incidents/{id}/resolve
+    kNotify,           // /v1/notify
+  };
   struct Match {
     Route route;
-    std::string name;  // feature or room
+    std::string name;  // feature, room or incident id
   };
 
   std::optional<Match> MatchPath(const std::string& path) const;
@@ -125,6 +138,13 @@ class AdminApi {
                   std::function<void(ApiResponse)> reply);
   // routes_notify.cc: GET /v1/notify (webhook deliveries pending and failed).
   void GetNotify(std::function<void(ApiResponse)> reply);
+  // routes_incidents.cc: GET/POST /v1/incidents, GET /v1/incidents/{id},
+  // POST /v1/incidents/{id}/updates and /resolve.
+  ApiResponse ListIncidents();
+  void IncidentRoute(const ApiRequest& request, const Match& match, const AuthResult& who,
+                     std::function<void(ApiResponse)> reply);
+  void ApplyIncidentChange(const ApiRequest& request, const AuthResult& who,
+                           state::StateChange change, std::function<void(ApiResponse)> reply);
   // Applies a validated change, audits it, replies. `describe` returns the
   // JSON of the changed object in a given state (for before/after).
   void ApplyAndAudit(const ApiRequest& request, const AuthResult& who, state::StateChange change,

@@ -1,5 +1,6 @@
 #include "admin/effective_state_json.h"
 
+#include "admin/incident_json.h"
 #include "admin/runtime_state_json.h"
 #include "common/rfc3339.h"
 #include "config/value_parsers.h"
@@ -115,6 +116,9 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
     if (auto it = state.rooms.find(room.name); it != state.rooms.end()) {
       r["override"] = {{"set_by", it->second.set_by},
                        {"set_at", common::FormatRfc3339(it->second.set_at)}};
+      if (!it->second.mode_incident_id.empty()) {
+        r["override"]["mode_incident_id"] = it->second.mode_incident_id;
+      }
     } else {
       r["override"] = nullptr;
     }
@@ -180,9 +184,16 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
   }
   j["banner"] = std::move(banner);
 
-  // Incidents belong to the status-page issue; nothing to report yet.
-  j["incidents_available"] = false;
-  j["incidents"] = nlohmann::json::array();
+  // Open incidents, most recently started first (GET /v1/incidents has the
+  // resolved ones too), and the one every shopper page tells about.
+  j["incidents_available"] = true;
+  nlohmann::json incidents = nlohmann::json::array();
+  for (const state::Incident* incident : state::OpenIncidents(state.incidents)) {
+    incidents.push_back(IncidentApiJson(*incident, now));
+  }
+  j["incidents"] = std::move(incidents);
+  const state::Incident* headline = state::HeadlineIncident(state.incidents);
+  j["headline_incident"] = headline ? nlohmann::json(headline->id) : nlohmann::json(nullptr);
 
   nlohmann::json orphaned_features = nlohmann::json::array();
   for (const auto& [name, m] : state.maintenance) {

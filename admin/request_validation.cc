@@ -215,3 +215,217 @@ std::optional<state::RoomPatch> ValidateRoomPatch(const nlohmann::json& body, Re
 }
 
 }  // namespace tidegate::admin
+
+namespace tidegate::admin {
+namespace {
+
+std::string JoinNames(const std::vector<std::string>& names) {
+  std::string out;
+  for (const std::string& n : names) out += (out.empty() ? "" : ", ") + n;
+  return out.empty() ? "none configured" : out;
+}
+
+bool Known(const std::vector<std::string>& names, const std::string& name) {
+  for (const std::string& n : names) {
+    if (n == name) return true;
+  }
+  return false;
+}
+
+// "next_update": a delay from now (1m..7d) or an RFC 3339 time in the future.
+bool ReadNextUpdate(const nlohmann::json& body, common::TimePoint now,
+                    std::optional<common::TimePoint>* out, RequestError* error) {
+  auto it = body.find("next_update");
+  if (it == body.end() || it->is_null()) return true;
+  const char* kHow = "must be a delay such as \"30m\" or an RFC 3339 time in the future";
+  if (!it->is_string()) return Fail(error, "next_update", kHow);
+  const std::string& text = it->get_ref<const std::string&>();
+  if (auto t = common::ParseRfc3339(text)) {
+    if (*t <= now) return Fail(error, "next_update", "must be in the future");
+    *out = t;
+    return true;
+  }
+  std::string why;
+  auto delay = config::ParseDuration(text, &why);
+  if (!delay) return Fail(error, "next_update", kHow);
+  if (*delay < std::chrono::minutes(1) || *delay > std::chrono::hours(24 * 7)) {
+    return Fail(error, "next_update", "must be between 1m and 7d from now");
+  }
+  *out = now + *delay;
+  return true;
+}
+
+// "status" of an opening or an update: any open status ("resolved" has its
+// own route).
+bool ReadOpenStatus(const nlohmann::json& body, std::optional<state::IncidentStatus>* out,
+                    RequestError* error) {
+  auto it = body.find("status");
+  if (it == body.end() || it->is_null()) return true;
+  auto status = it->is_string() ? state::ParseIncidentStatus(it->get_ref<const std::string&>())
+                                : std::nullopt;
+  if (status == state::IncidentStatus::kResolved) {
+    return Fail(error, "status",
+                "\"resolved\" is not an update: POST /v1/incidents/{id}/resolve with the "
+                "closing message");
+  }
+  if (!status) {
+    return Fail(error, "status",
+                "must be one of \"investigating\", \"identified\", \"monitoring\"");
+  }
+  *out = status;
+  return true;
+}
+
+bool ReadFeatures(const nlohmann::json& body, const std::vector<std::string>& known,
+                  std::vector<std::string>* out, RequestError* error) {
+  auto it = body.find("features");
+  if (it == body.end() || it->is_null()) return true;
+  if (!it->is_array()) return Fail(error, "features", "must be an array of feature names");
+  if (it->size() > kMaxIncidentFeatures) {
+    return Fail(error, "features", "at most " + std::to_string(kMaxIncidentFeatures));
+  }
+  for (size_t i = 0; i < it->size(); ++i) {
+    const nlohmann::json& v = (*it)[i];
+    std::string field = "features[" + std::to_string(i) + "]";
+    if (!v.is_string()) return Fail(error, field, "must be a feature name");
+    const std::string& name = v.get_ref<const std::string&>();
+    if (!Known(known, name)) {
+      return Fail(
+          error, field,
+          "no feature '" + name + "' in the configuration (known: " + JoinNames(known) + ")");
+    }
+    if (!Known(*out, name)) out->push_back(name);
+  }
+  return true;
+}
+
+// "maintenance": true (every listed feature), false (none), or a list
+// among the listed features; absent: every listed feature unless degraded.
+bool ReadMaintenanceChoice(const nlohmann::json& body, state::OpenIncident* incident,
+                           RequestError* error) {
+  auto it = body.find("maintenance");
+  if (it == body.end() || it->is_null()) {
+    if (incident->impact != state::IncidentImpact::kDegraded) {
+      incident->maintenance = incident->features;
+    }
+    return true;
+  }
+  if (it->is_boolean()) {
+    if (it->get<bool>()) incident->maintenance = incident->features;
+    return true;
+  }
+  if (!it->is_array()) {
+    return Fail(error, "maintenance", "must be true, false or a list of the incident's features");
+  }
+  for (size_t i = 0; i < it->size(); ++i) {
+    const nlohmann::json& v = (*it)[i];
+    std::string field = "maintenance[" + std::to_string(i) + "]";
+    if (!v.is_string() || !Known(incident->features, v.get_ref<const std::string&>())) {
+      return Fail(error, field, "must be one of the incident's features (\"features\")");
+    }
+    if (!Known(incident->maintenance, v.get<std::string>())) {
+      incident->maintenance.push_back(v.get<std::string>());
+    }
+  }
+  return true;
+}
+
+bool ReadIncidentRoom(const nlohmann::json& body, const std::vector<std::string>& rooms,
+                      std::optional<state::OpenIncident::Room>* out, RequestError* error) {
+  auto it = body.find("room");
+  if (it == body.end() || it->is_null()) return true;
+  if (!it->is_object()) return Fail(error, "room", "must be {\"name\": ..., \"mode\": ...}");
+  for (const auto& [key, v] : it->items()) {
+    if (key != "name" && key != "mode") return Fail(error, "room." + key, "unknown field");
+  }
+  state::OpenIncident::Room room;
+  auto name = it->find("name");
+  if (name == it->end() || !name->is_string()) return Fail(error, "room.name", "is required");
+  room.name = name->get<std::string>();
+  if (!Known(rooms, room.name)) {
+    return Fail(
+        error, "room.name",
+        "no room '" + room.name + "' in the configuration (known: " + JoinNames(rooms) + ")");
+  }
+  auto mode = it->find("mode");
+  auto parsed = mode != it->end() && mode->is_string()
+                    ? state::ParseRoomMode(mode->get_ref<const std::string&>())
+                    : std::nullopt;
+  if (!parsed) return Fail(error, "room.mode", "must be one of \"off\", \"auto\", \"queue_all\"");
+  room.mode = *parsed;
+  *out = room;
+  return true;
+}
+
+}  // namespace
+
+std::optional<state::OpenIncident> ValidateOpenIncident(const nlohmann::json& body,
+                                                        const std::vector<std::string>& features,
+                                                        const std::vector<std::string>& rooms,
+                                                        common::TimePoint now,
+                                                        RequestError* error) {
+  state::OpenIncident o;
+  std::optional<state::IncidentStatus> status;
+  if (!CheckKeys(body,
+                 {"title", "message", "impact", "status", "features", "maintenance", "banner",
+                  "next_update", "room"},
+                 error) ||
+      !ReadText(body, "title", true, kMaxIncidentTitle, &o.title, error) ||
+      !ReadText(body, "message", true, kMaxIncidentMessage, &o.message, error)) {
+    return std::nullopt;
+  }
+  auto impact = body.find("impact");
+  auto parsed = impact != body.end() && impact->is_string()
+                    ? state::ParseIncidentImpact(impact->get_ref<const std::string&>())
+                    : std::nullopt;
+  if (!parsed) {
+    Fail(error, "impact",
+         "is required: one of \"degraded\", \"partial_outage\", \"major_outage\", "
+         "\"maintenance\"");
+    return std::nullopt;
+  }
+  o.impact = *parsed;
+  if (!ReadOpenStatus(body, &status, error) || !ReadFeatures(body, features, &o.features, error) ||
+      !ReadMaintenanceChoice(body, &o, error) ||
+      !ReadNextUpdate(body, now, &o.next_update_at, error) ||
+      !ReadIncidentRoom(body, rooms, &o.room, error)) {
+    return std::nullopt;
+  }
+  if (status) o.status = *status;
+  if (auto banner = body.find("banner"); banner != body.end() && !banner->is_null()) {
+    if (!banner->is_boolean()) {
+      Fail(error, "banner", "must be true or false");
+      return std::nullopt;
+    }
+    o.banner = banner->get<bool>();
+  }
+  return o;
+}
+
+std::optional<state::UpdateIncident> ValidateIncidentUpdate(const nlohmann::json& body,
+                                                            common::TimePoint now,
+                                                            RequestError* error) {
+  state::UpdateIncident u;
+  if (!CheckKeys(body, {"message", "status", "next_update"}, error) ||
+      !ReadText(body, "message", true, kMaxIncidentMessage, &u.message, error) ||
+      !ReadOpenStatus(body, &u.status, error) ||
+      !ReadNextUpdate(body, now, &u.next_update_at, error)) {
+    return std::nullopt;
+  }
+  return u;
+}
+
+std::optional<state::ResolveIncident> ValidateIncidentResolve(const nlohmann::json& body,
+                                                              RequestError* error) {
+  state::ResolveIncident r;
+  if (!CheckKeys(body, {"message"}, error) ||
+      !ReadText(body, "message", true, kMaxIncidentMessage, &r.message, error)) {
+    if (error->detail == "message: is required") {
+      error->detail = "message: is required (the closing message shoppers read on the status page)";
+    }
+    return std::nullopt;
+  }
+  return r;
+}
+
+}  // namespace tidegate::admin

@@ -9,6 +9,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <nlohmann/json.hpp>
 
@@ -51,5 +52,39 @@ std::optional<state::BannerOverride> ValidateBanner(const nlohmann::json& body,
 //   "queueing_method": "fifo"|"random"|"passthrough"|"reject";
 // null for a field clears its override. Unknown keys are refused.
 std::optional<state::RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestError* error);
+
+// Incidents (docs/admin-api.md, "Incidents"). Names the bodies may use are
+// checked against the configuration: `features` and `rooms` are the
+// configured [features.*] and [rooms.*] names.
+inline constexpr size_t kMaxIncidentTitle = 200;
+inline constexpr size_t kMaxIncidentMessage = 500;  // it is also the banner's text
+inline constexpr size_t kMaxIncidentFeatures = 50;
+
+// POST /v1/incidents:
+//   {"title": 1..200 (required), "message": 1..500 (required), "impact":
+//    "degraded"|"partial_outage"|"major_outage"|"maintenance" (required),
+//    "status": "investigating"|"identified"|"monitoring" (default
+//    investigating), "features": [configured feature names], "maintenance":
+//    true|false|[names among features] (default: every listed feature unless
+//    the impact is "degraded"), "banner": bool (default false),
+//    "next_update": a delay ("30m", 1m..7d) or an RFC 3339 time in the future,
+//    "room": {"name": configured room, "mode": "off"|"auto"|"queue_all"}}.
+// history_days is left at its default (the caller sets it).
+std::optional<state::OpenIncident> ValidateOpenIncident(const nlohmann::json& body,
+                                                        const std::vector<std::string>& features,
+                                                        const std::vector<std::string>& rooms,
+                                                        common::TimePoint now, RequestError* error);
+
+// POST /v1/incidents/{id}/updates: {"message": 1..500 (required), "status":
+// "investigating"|"identified"|"monitoring" (default: unchanged),
+// "next_update": as above}. The id is the caller's.
+std::optional<state::UpdateIncident> ValidateIncidentUpdate(const nlohmann::json& body,
+                                                            common::TimePoint now,
+                                                            RequestError* error);
+
+// POST /v1/incidents/{id}/resolve: {"message": 1..500 (required): the closing
+// message}.
+std::optional<state::ResolveIncident> ValidateIncidentResolve(const nlohmann::json& body,
+                                                              RequestError* error);
 
 }  // namespace tidegate::admin

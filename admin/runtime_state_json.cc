@@ -3,6 +3,8 @@
 #include <limits>
 #include <type_traits>
 
+#include "admin/incident_json.h"
+#include "admin/json_field_reader.h"
 #include "common/rfc3339.h"
 #include "config/value_parsers.h"
 
@@ -10,96 +12,6 @@ namespace tidegate::admin {
 namespace {
 
 using Json = nlohmann::json;
-
-// Reads the fields of one JSON object; the first problem wins and is kept
-// with its path ("rooms.shop.mode: …").
-class FieldReader {
- public:
-  FieldReader(const Json& object, std::string path, std::string* error)
-      : object_(object), path_(std::move(path)), error_(error) {
-    if (!object_.is_object()) Fail("", "not an object");
-  }
-
-  bool ok() const { return ok_; }
-
-  const Json* Find(const char* key) const {
-    if (!ok_) return nullptr;
-    auto it = object_.find(key);
-    return it == object_.end() || it->is_null() ? nullptr : &*it;
-  }
-
-  void String(const char* key, std::string* out, bool required = true) {
-    const Json* v = Find(key);
-    if (v == nullptr) {
-      if (required) Fail(key, "missing");
-      return;
-    }
-    if (!v->is_string()) return Fail(key, "not a string");
-    *out = v->get<std::string>();
-  }
-
-  void Time(const char* key, common::TimePoint* out) {
-    std::optional<common::TimePoint> t;
-    OptionalTime(key, &t);
-    if (ok_ && !t) return Fail(key, "missing");
-    if (t) *out = *t;
-  }
-
-  void OptionalTime(const char* key, std::optional<common::TimePoint>* out) {
-    const Json* v = Find(key);
-    if (v == nullptr) return;
-    if (!v->is_string()) return Fail(key, "not an RFC 3339 time");
-    *out = common::ParseRfc3339(v->get_ref<const std::string&>());
-    if (!*out) Fail(key, "not an RFC 3339 time");
-  }
-
-  void OptionalBool(const char* key, bool* out) {
-    const Json* v = Find(key);
-    if (v == nullptr) return;
-    if (!v->is_boolean()) return Fail(key, "not a boolean");
-    *out = v->get<bool>();
-  }
-
-  void OptionalCount(const char* key, std::optional<uint32_t>* out) {
-    const Json* v = Find(key);
-    if (v == nullptr) return;
-    if (!v->is_number_unsigned() || v->get<uint64_t>() > std::numeric_limits<uint32_t>::max()) {
-      return Fail(key, "not a 32-bit unsigned integer");
-    }
-    *out = static_cast<uint32_t>(v->get<uint64_t>());
-  }
-
-  void OptionalDuration(const char* key, std::optional<config::Duration>* out) {
-    const Json* v = Find(key);
-    if (v == nullptr) return;
-    std::string why = "not a duration";
-    if (v->is_string()) *out = config::ParseDuration(v->get_ref<const std::string&>(), &why);
-    if (!*out) Fail(key, why);
-  }
-
-  template <typename T>
-  void OptionalEnum(const char* key, std::optional<T> (*parse)(std::string_view),
-                    std::optional<T>* out) {
-    const Json* v = Find(key);
-    if (v == nullptr) return;
-    if (v->is_string()) *out = parse(v->get_ref<const std::string&>());
-    if (!*out) Fail(key, "unknown value");
-  }
-
-  void Fail(std::string_view key, std::string_view why) {
-    if (!ok_) return;
-    ok_ = false;
-    std::string where = path_;
-    if (!key.empty()) where += (where.empty() ? "" : ".") + std::string(key);
-    *error_ = (where.empty() ? std::string() : where + ": ") + std::string(why);
-  }
-
- private:
-  const Json& object_;
-  std::string path_;
-  std::string* error_;
-  bool ok_ = true;
-};
 
 bool ReadMaintenance(const Json& j, const std::string& path, state::MaintenanceOverride* m,
                      std::string* error) {
@@ -110,11 +22,15 @@ bool ReadMaintenance(const Json& j, const std::string& path, state::MaintenanceO
   r.OptionalBool("reopened", &m->reopened);
   r.String("set_by", &m->set_by);
   r.Time("set_at", &m->set_at);
+  r.String("incident_id", &m->incident_id, /*required=*/false);
   return r.ok();
 }
 
-bool ReadBanner(const Json& j, state::BannerOverride* b, std::string* error) {
-  FieldReader r(j, "banner", error);
+}  // namespace
+
+bool BannerFromJson(const Json& j, const std::string& path, state::BannerOverride* b,
+                    std::string* error) {
+  FieldReader r(j, path, error);
   r.String("message", &b->message);
   r.String("severity", &b->severity);
   if (r.ok() && !state::IsBannerSeverity(b->severity)) r.Fail("severity", "unknown value");
@@ -122,8 +38,11 @@ bool ReadBanner(const Json& j, state::BannerOverride* b, std::string* error) {
   r.OptionalTime("expires_at", &b->expires_at);
   r.String("set_by", &b->set_by);
   r.Time("set_at", &b->set_at);
+  r.String("incident_id", &b->incident_id, /*required=*/false);
   return r.ok();
 }
+
+namespace {
 
 bool ReadRoom(const Json& j, const std::string& path, state::RoomOverride* o, std::string* error) {
   FieldReader r(j, path, error);
@@ -135,6 +54,7 @@ bool ReadRoom(const Json& j, const std::string& path, state::RoomOverride* o, st
                                          &o->queueing_method);
   r.String("set_by", &o->set_by);
   r.Time("set_at", &o->set_at);
+  r.String("mode_incident_id", &o->mode_incident_id, /*required=*/false);
   return r.ok();
 }
 
@@ -176,8 +96,21 @@ std::optional<state::RuntimeState> RuntimeStateFromJson(const Json& j, std::stri
   }
   if (auto banner = j.find("banner"); banner != j.end() && !banner->is_null()) {
     state::BannerOverride b;
-    if (!ReadBanner(*banner, &b, error)) return std::nullopt;
+    if (!BannerFromJson(*banner, "banner", &b, error)) return std::nullopt;
     state.banner = std::move(b);
+  }
+  if (auto incidents = j.find("incidents"); incidents != j.end() && !incidents->is_null()) {
+    if (!incidents->is_array()) {
+      *error = "incidents: not an array";
+      return std::nullopt;
+    }
+    for (size_t i = 0; i < incidents->size(); ++i) {
+      state::Incident incident;
+      if (!IncidentFromJson((*incidents)[i], "incidents." + std::to_string(i), &incident, error)) {
+        return std::nullopt;
+      }
+      state.incidents.push_back(std::move(incident));
+    }
   }
   return state;
 }
@@ -223,12 +156,23 @@ Json ChangeAuditJson(const state::StateChange& change, const std::string& actor,
           j["target"] = "banner";
           j["before"] = before.banner ? ToJson(*before.banner) : Json(nullptr);
           j["after"] = after.banner ? ToJson(*after.banner) : Json(nullptr);
-        } else {
-          static_assert(std::is_same_v<C, state::PatchRoom> || std::is_same_v<C, state::ResetRoom>);
+        } else if constexpr (std::is_same_v<C, state::PatchRoom> ||
+                             std::is_same_v<C, state::ResetRoom>) {
           j["change"] = std::is_same_v<C, state::PatchRoom> ? "patch_room" : "reset_room";
           j["target"] = c.room;
           j["before"] = FindJson(before.rooms, c.room);
           j["after"] = FindJson(after.rooms, c.room);
+        } else {
+          static_assert(std::is_same_v<C, state::OpenIncident> ||
+                        std::is_same_v<C, state::UpdateIncident> ||
+                        std::is_same_v<C, state::ResolveIncident>);
+          j["change"] = std::is_same_v<C, state::OpenIncident>     ? "open_incident"
+                        : std::is_same_v<C, state::UpdateIncident> ? "update_incident"
+                                                                   : "resolve_incident";
+          const state::Incident* reference = ChangedIncident(change, before, after);
+          j["target"] = reference ? reference->id : "";
+          j["before"] = reference ? IncidentChangeJson(before, *reference) : Json(nullptr);
+          j["after"] = reference ? IncidentChangeJson(after, *reference) : Json(nullptr);
         }
       },
       change);
@@ -242,6 +186,7 @@ nlohmann::json ToJson(const state::MaintenanceOverride& m) {
   if (m.reopened) j["reopened"] = true;
   j["set_by"] = m.set_by;
   j["set_at"] = common::FormatRfc3339(m.set_at);
+  if (!m.incident_id.empty()) j["incident_id"] = m.incident_id;
   return j;
 }
 
@@ -251,6 +196,7 @@ nlohmann::json ToJson(const state::BannerOverride& b) {
   if (b.expires_at) j["expires_at"] = common::FormatRfc3339(*b.expires_at);
   j["set_by"] = b.set_by;
   j["set_at"] = common::FormatRfc3339(b.set_at);
+  if (!b.incident_id.empty()) j["incident_id"] = b.incident_id;
   return j;
 }
 
@@ -263,6 +209,7 @@ nlohmann::json ToJson(const state::RoomOverride& r) {
   if (r.queueing_method) j["queueing_method"] = state::QueueingMethodName(*r.queueing_method);
   j["set_by"] = r.set_by;
   j["set_at"] = common::FormatRfc3339(r.set_at);
+  if (!r.mode_incident_id.empty()) j["mode_incident_id"] = r.mode_incident_id;
   return j;
 }
 
@@ -275,6 +222,9 @@ nlohmann::json ToJson(const state::RuntimeState& state) {
   nlohmann::json rooms = nlohmann::json::object();
   for (const auto& [name, r] : state.rooms) rooms[name] = ToJson(r);
   j["rooms"] = std::move(rooms);
+  nlohmann::json incidents = nlohmann::json::array();
+  for (const state::Incident& incident : state.incidents) incidents.push_back(ToJson(incident));
+  j["incidents"] = std::move(incidents);
   return j;
 }
 

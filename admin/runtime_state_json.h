@@ -24,7 +24,12 @@ namespace tidegate::admin {
 nlohmann::json ToJson(const state::MaintenanceOverride& m);
 nlohmann::json ToJson(const state::BannerOverride& b);
 nlohmann::json ToJson(const state::RoomOverride& r);
-nlohmann::json ToJson(const state::RuntimeState& state);
+nlohmann::json ToJson(const state::RuntimeState& state);  // incidents: admin/incident_json.h
+
+// Reads what ToJson(const BannerOverride&) wrote; false and *error (prefixed
+// with `path`) when it does not have that shape.
+bool BannerFromJson(const nlohmann::json& j, const std::string& path, state::BannerOverride* b,
+                    std::string* error);
 
 // Reads what ToJson(const RuntimeState&) wrote. nullopt and *error (naming
 // the field, e.g. "maintenance.checkout.until: not an RFC 3339 time") when
@@ -39,7 +44,11 @@ std::optional<state::RuntimeState> RuntimeStateFromText(const std::string& text,
 // One audit entry for the shared audit stream: {"time", "token", "version",
 // "change" (e.g. "set_maintenance"), "target" (feature/room name, "banner"),
 // "before", "after"} — before/after being the JSON of the changed object in
-// `before`/`after` (null when absent), as in the local audit log.
+// `before`/`after` (null when absent), as in the local audit log. For the
+// incident changes ("open_incident", "update_incident", "resolve_incident")
+// the target is the incident's id and before/after are
+// IncidentChangeJson (admin/incident_json.h): the incident and every
+// override it touched.
 nlohmann::json ChangeAuditJson(const state::StateChange& change, const std::string& actor,
                                common::TimePoint time, const state::RuntimeState& before,
                                const state::RuntimeState& after);

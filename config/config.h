@@ -334,7 +334,7 @@ struct MaintenanceConfig {
 };
 
 // [[notify.webhooks]]: subscribers told about incidents, maintenance and room
-// modes (docs/incidents.md, "Subscribers").
+// modes (docs/webhooks.md).
 struct WebhookConfig {
   std::string url;          // http:// or https://
   std::string secret_file;  // resolved path
@@ -347,8 +347,7 @@ inline constexpr std::string_view kNotifyEventTypes[] = {
     "incident.opened", "incident.updated", "incident.resolved", "incident.update_overdue",
     "maintenance.on",  "maintenance.off",  "room.mode"};
 
-// [notify]: delivery settings shared by every webhook (docs/incidents.md,
-// "Subscribers").
+// [notify]: delivery settings shared by every webhook (docs/webhooks.md).
 struct NotifyConfig {
   std::vector<WebhookConfig> webhooks;
   Duration timeout{10'000};            // one POST: connect to end of response

@@ -1,5 +1,5 @@
 // [notify] and [[notify.webhooks]]: subscribers told about incidents,
-// maintenance and room modes (docs/incidents.md, "Subscribers").
+// maintenance and room modes (docs/webhooks.md).
 #include <algorithm>
 
 #include "config/file_checks.h"

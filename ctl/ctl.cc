@@ -12,6 +12,7 @@
 #include "common/rfc3339.h"
 #include "config/value_parsers.h"
 #include "ctl/http_client.h"
+#include "ctl/incident_requests.h"
 #include "ctl/render.h"
 
 namespace tidegate::ctl {
@@ -33,16 +34,25 @@ constexpr const char* kUsage =
     "                                session_duration, queueing_method; value 'config' clears)\n"
     "  room reset ROOM\n"
     "  bypass [--ttl DURATION]      (a signed staff cookie that passes maintenance)\n"
+    "  incident open --title TEXT --message TEXT --impact "
+    "degraded|partial_outage|major_outage|maintenance\n"
+    "                [--features F1,F2] [--maintenance all|none|F1,F2] [--banner]\n"
+    "                [--next-update TIME] [--room ROOM=MODE] [--status STATUS]\n"
+    "  incident update ID --message TEXT [--status investigating|identified|monitoring]\n"
+    "                [--next-update TIME]\n"
+    "  incident resolve ID --message TEXT   (the closing message)\n"
+    "  incident list | incident show ID\n"
     "  audit [--limit N]\n"
     "  metrics\n"
     "TIME: RFC 3339 (2026-11-23T14:30:00Z) or a delay from now (30m, 2h).\n"
     "Token: --token-file, $TIDEGATE_ADMIN_TOKEN_FILE or $TIDEGATE_ADMIN_TOKEN.\n"
     "Exit codes: 0 done, 1 refused or failed, 2 usage.\n";
 
-const std::set<std::string> kValueOptions = {"admin",   "token-file", "message",  "until",
-                                             "ttl",     "starts-at",  "severity", "next-update",
-                                             "expires", "limit",      "cacert"};
-const std::set<std::string> kFlagOptions = {"json", "help"};
+const std::set<std::string> kValueOptions = {
+    "admin",    "token-file",  "message", "until",  "ttl",        "starts-at",
+    "severity", "next-update", "expires", "limit",  "cacert",     "title",
+    "impact",   "features",    "room",    "status", "maintenance"};
+const std::set<std::string> kFlagOptions = {"json", "help", "banner"};
 
 struct Args {
   std::map<std::string, std::string> options;
@@ -168,6 +178,7 @@ class Ctl {
     if (cmd == "banner" && w.size() == 2 && w[1] == "clear") {
       return Change("DELETE", "/v1/banner", std::nullopt);
     }
+    if (cmd == "incident") return Incident();
     if (cmd == "room" && w.size() >= 4 && w[1] == "set") return RoomSet();
     if (cmd == "room" && w.size() == 3 && w[1] == "reset") {
       return Change("DELETE", "/v1/rooms/" + w[2], std::nullopt);
@@ -320,6 +331,16 @@ class Ctl {
       body[field] = t;
     }
     return Change("PUT", "/v1/banner", body.dump());
+  }
+
+  // `incident open|update|resolve|list|show` (ctl/incident_requests.h).
+  int Incident() {
+    std::string error;
+    auto request = BuildIncidentRequest(args_.words, args_.options, args_.flags, &error);
+    if (!request) return Usage(error);
+    HttpResponse response;
+    if (!Send(request->method, request->path, request->body, &response)) return kExitFailed;
+    return Print(response, request->single ? &RenderIncident : &RenderIncidents);
   }
 
   int RoomSet() {

@@ -11,6 +11,12 @@
 //                                 session_duration, queueing_method; value
 //                                 "config" clears the override)
 //     room reset ROOM            (clears every override of the room)
+//     incident open --title TEXT --message TEXT --impact IMPACT [--features F1,F2]
+//                   [--maintenance all|none|F1,F2] [--banner] [--next-update TIME]
+//                   [--room ROOM=MODE] [--status STATUS]
+//     incident update ID --message TEXT [--status STATUS] [--next-update TIME]
+//     incident resolve ID --message TEXT
+//     incident list | incident show ID
 //     audit [--limit N]
 //     metrics
 //   TIME is RFC 3339 ("2026-11-23T14:30:00Z") or a delay from now ("30m", "2h").

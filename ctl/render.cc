@@ -103,6 +103,12 @@ void RenderState(const Json& state, std::ostream& out) {
   } else {
     out << "  (none shown)\n";
   }
+  out << "\nINCIDENTS (open)\n";
+  if (At(state, "incidents").is_array() && !At(state, "incidents").empty()) {
+    RenderIncidents(state, out);
+  } else {
+    out << "  (none)\n";
+  }
   const Json& orphans = At(state, "orphaned_overrides");
   if (!At(orphans, "features").empty() || !At(orphans, "rooms").empty()) {
     out << "\nORPHANED OVERRIDES (name no longer in the configuration)\n  features: "
@@ -147,6 +153,64 @@ void RenderAudit(const Json& audit, std::ostream& out) {
   if (rows.size() == 1) {
     out << "(no changes recorded)\n";
     return;
+  }
+  Table(rows, out);
+}
+
+namespace {
+
+// "14:30:00Z (LATE)" when the promised update is overdue.
+std::string NextUpdate(const Json& incident) {
+  std::string next = Text(At(incident, "next_update_at"));
+  if (At(incident, "update_overdue") == true) next += " (LATE)";
+  return next;
+}
+
+}  // namespace
+
+void RenderIncidents(const Json& list, std::ostream& out) {
+  std::vector<Row> rows = {{"ID", "STATUS", "IMPACT", "STARTED", "NEXT_UPDATE", "TITLE"}};
+  const Json& incidents = At(list, "incidents");
+  if (incidents.is_array()) {
+    for (const auto& i : incidents) {
+      rows.push_back({Text(At(i, "id")), Text(At(i, "status")), Text(At(i, "impact")),
+                      Text(At(i, "started_at")), NextUpdate(i), Text(At(i, "title"))});
+    }
+  }
+  if (rows.size() == 1) {
+    out << "(no open or recent incidents)\n";
+    return;
+  }
+  Table(rows, out);
+}
+
+void RenderIncident(const Json& result, std::ostream& out) {
+  const Json& i = At(result, "incident");
+  if (At(result, "applied") == true) {
+    out << "incident " << Text(At(i, "id")) << " " << Text(At(i, "status")) << " (state version "
+        << Text(At(result, "version")) << ")\n";
+  }
+  out << Text(At(i, "id")) << "  " << Text(At(i, "title")) << "\n";
+  Table({{"impact", Text(At(i, "impact"))},
+         {"status", Text(At(i, "status"))},
+         {"features", Text(At(i, "features"))},
+         {"started_at", Text(At(i, "started_at"))},
+         {"resolved_at", Text(At(i, "resolved_at"))},
+         {"next_update_at", NextUpdate(i)},
+         {"applied", Text(At(i, "applied"))}},
+        out);
+  const Json& kept = At(result, "maintenance_left_as_it_was");
+  if (kept.is_array() && !kept.empty()) {
+    out << "  maintenance already set by someone else, left as it was: " << Text(kept) << "\n";
+  }
+  out << "timeline (newest first):\n";
+  std::vector<Row> rows;
+  const Json& updates = At(i, "updates");
+  if (updates.is_array()) {
+    for (auto it = updates.rbegin(); it != updates.rend(); ++it) {
+      rows.push_back({Text(At(*it, "at")), Text(At(*it, "status")), Text(At(*it, "by")),
+                      Text(At(*it, "message"))});
+    }
   }
   Table(rows, out);
 }

@@ -1,4 +1,4 @@
-// The events webhooks are told about (docs/incidents.md, "Subscribers"),
+// The events webhooks are told about (docs/webhooks.md),
 // derived from the run-time state: each change applied by this instance is
 // compared before/after (DeriveEvents), and an open incident whose promised
 // next update has passed yields incident.update_overdue (OverdueEvent).

@@ -1,12 +1,16 @@
 #include "notify/local_outbox.h"
 
 #include <algorithm>
+#include <set>
 
 namespace tidegate::notify {
 namespace {
 
 using Json = nlohmann::json;
 constexpr int kFileVersion = 1;
+
+// The subscriber key ending a delivery id ("<event id>.<key>").
+std::string SubscriberOf(const Delivery& d) { return d.id.substr(d.id.rfind('.') + 1); }
 
 }  // namespace
 
@@ -92,10 +96,19 @@ void LocalOutbox::Claim(int64_t now_ms, size_t max, int64_t lease_ms,
     if (lease != leased_until_.end() && lease->second > now_ms) continue;
     due.push_back(&d);
   }
-  std::sort(due.begin(), due.end(),
-            [](const Delivery* a, const Delivery* b) { return a->next_ms < b->next_ms; });
+  std::sort(due.begin(), due.end(), [](const Delivery* a, const Delivery* b) {
+    return a->next_ms != b->next_ms ? a->next_ms < b->next_ms : a->id < b->id;
+  });
+  // One delivery per subscriber at a time, the earliest first: a healthy
+  // subscriber gets events in order.
+  std::set<std::string> seen;
   for (const Delivery* d : due) {
     if (claimed.due.size() >= max) break;
+    std::string subscriber = SubscriberOf(*d);
+    if (!seen.insert(subscriber).second) continue;
+    auto busy = busy_until_.find(subscriber);
+    if (busy != busy_until_.end() && busy->second > now_ms) continue;
+    busy_until_[subscriber] = now_ms + lease_ms;
     leased_until_[d->id] = now_ms + lease_ms;
     claimed.due.push_back(*d);
   }
@@ -103,12 +116,14 @@ void LocalOutbox::Claim(int64_t now_ms, size_t max, int64_t lease_ms,
 }
 
 void LocalOutbox::Complete(const Delivery& delivery, Done done) {
+  busy_until_.erase(SubscriberOf(delivery));
   pending_.erase(delivery.id);
   leased_until_.erase(delivery.id);
   SaveAndReport(done);
 }
 
 void LocalOutbox::Reschedule(const Delivery& delivery, Done done) {
+  busy_until_.erase(SubscriberOf(delivery));
   leased_until_.erase(delivery.id);
   auto it = pending_.find(delivery.id);
   if (it != pending_.end()) it->second = delivery;
@@ -116,6 +131,7 @@ void LocalOutbox::Reschedule(const Delivery& delivery, Done done) {
 }
 
 void LocalOutbox::Fail(const Delivery& delivery, Done done) {
+  busy_until_.erase(SubscriberOf(delivery));
   pending_.erase(delivery.id);
   leased_until_.erase(delivery.id);
   failed_.insert(failed_.begin(), delivery);

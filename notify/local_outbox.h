@@ -53,6 +53,7 @@ class LocalOutbox : public Outbox {
   state::StateFile file_;
   std::map<std::string, Delivery> pending_;      // by id
   std::map<std::string, int64_t> leased_until_;  // id → unix ms (memory only)
+  std::map<std::string, int64_t> busy_until_;    // subscriber key → unix ms (memory only)
   std::vector<Delivery> failed_;                 // most recent first
   std::map<std::string, int64_t> marks_;         // key → expiry, unix seconds
 };

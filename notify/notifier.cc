@@ -136,6 +136,17 @@ std::vector<Delivery> Notifier::DeliveriesFor(const Event& event) const {
   return out;
 }
 
+std::vector<Delivery> Notifier::Ordered(std::vector<Delivery> deliveries) {
+  // Strictly increasing first-attempt times on this instance: the outbox
+  // hands a subscriber its deliveries earliest first, so events of one
+  // change (and of successive changes) keep their order.
+  for (Delivery& d : deliveries) {
+    d.next_ms = std::max(d.next_ms, last_order_ms_ + 1);
+    last_order_ms_ = d.next_ms;
+  }
+  return deliveries;
+}
+
 void Notifier::OnApplied(const state::RuntimeState& before, const state::RuntimeState& after) {
   std::vector<Event> events = DeriveEvents(before, after, config_.get(), time_.WallNow());
   std::vector<Delivery> deliveries;
@@ -143,7 +154,7 @@ void Notifier::OnApplied(const state::RuntimeState& before, const state::Runtime
     ++counters_.events_by_type[event.type];
     for (Delivery& d : DeliveriesFor(event)) deliveries.push_back(std::move(d));
   }
-  Enqueue(std::move(deliveries));
+  Enqueue(Ordered(std::move(deliveries)));
 }
 
 void Notifier::Enqueue(std::vector<Delivery> deliveries) {
@@ -200,7 +211,7 @@ void Notifier::CheckOverdue(common::TimePoint now) {
                         }
                         if (!first) return;  // another instance (or an earlier run) sent it
                         ++counters_.events_by_type[event.type];
-                        Enqueue(DeliveriesFor(event));
+                        Enqueue(Ordered(DeliveriesFor(event)));
                       });
   }
   counters_.overdue_now = late_now;

@@ -1,5 +1,5 @@
-// Webhook subscribers ([[notify.webhooks]], docs/incidents.md
-// "Subscribers"): turns the changes this instance applies into events
+// Webhook subscribers ([[notify.webhooks]], docs/webhooks.md):
+// turns the changes this instance applies into events
 // (notify/event.h), puts one delivery per subscriber in the durable outbox
 // (notify/outbox.h) and delivers them — signed (notify/signature.h), with
 // exponential backoff for [notify].give_up_after (24 h by default), from
@@ -85,6 +85,7 @@ class Notifier {
 
  private:
   std::vector<Delivery> DeliveriesFor(const Event& event) const;
+  std::vector<Delivery> Ordered(std::vector<Delivery> deliveries);
   void Enqueue(std::vector<Delivery> deliveries);
   void CheckOverdue(common::TimePoint now);
   void ClaimDue();
@@ -106,7 +107,8 @@ class Notifier {
   std::set<std::string> overdue_seen_;    // "<incident>@<promised unix>" counted here
   std::set<std::string> overdue_marked_;  // … whose event was queued (or deduplicated)
   bool claiming_ = false;
-  int64_t last_warning_ = 0;  // unix seconds; outbox warnings at most every 10 s
+  int64_t last_order_ms_ = 0;  // Ordered(): the last first-attempt time given
+  int64_t last_warning_ = 0;   // unix seconds; outbox warnings at most every 10 s
   std::minstd_rand random_;
   proxy::EventPtr timer_;
   std::unique_ptr<Outbox> outbox_;

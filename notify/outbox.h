@@ -1,5 +1,5 @@
-// The durable outbox of webhook deliveries (docs/incidents.md,
-// "Subscribers"): every delivery is written here before it is attempted and
+// The durable outbox of webhook deliveries (docs/webhooks.md):
+// every delivery is written here before it is attempted and
 // leaves only when it was delivered (2xx) or given up ("failed", kept for
 // GET /v1/notify). Two implementations:
 //

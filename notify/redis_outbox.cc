@@ -17,26 +17,44 @@ end
 return 1
 )lua";
 
-// KEYS items, due; ARGV now_ms, lease_ms, max → {pending count, json…}
+// KEYS items, due, busy; ARGV now_ms, lease_ms, max → {pending count, json…}
+// One delivery per subscriber at a time (busy: subscriber key → lease end),
+// the earliest due first, so a healthy subscriber gets events in order.
 constexpr char kClaimScript[] = R"lua(
 local now = tonumber(ARGV[1])
-local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, tonumber(ARGV[3]))
+local lease = tonumber(ARGV[2])
+local max = tonumber(ARGV[3])
+local ids = redis.call('ZRANGEBYSCORE', KEYS[2], '-inf', now, 'LIMIT', 0, 500)
 local out = {0}
+local seen = {}
+local n = 0
 for _, id in ipairs(ids) do
-  local v = redis.call('HGET', KEYS[1], id)
-  if v then
-    redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), id)
-    table.insert(out, v)
-  else
-    redis.call('ZREM', KEYS[2], id)
+  if n >= max then break end
+  local sub = string.match(id, '%.([^.]+)$') or id
+  if not seen[sub] then
+    seen[sub] = true
+    local busy = tonumber(redis.call('HGET', KEYS[3], sub) or '0')
+    if busy <= now then
+      local v = redis.call('HGET', KEYS[1], id)
+      if v then
+        redis.call('ZADD', KEYS[2], now + lease, id)
+        redis.call('HSET', KEYS[3], sub, now + lease)
+        table.insert(out, v)
+        n = n + 1
+      else
+        redis.call('ZREM', KEYS[2], id)
+        seen[sub] = nil
+      end
+    end
   end
 end
 out[1] = redis.call('ZCARD', KEYS[2])
 return out
 )lua";
 
-// KEYS items, due; ARGV id, json, next_ms (only while still pending)
+// KEYS items, due, busy; ARGV id, json, next_ms, subscriber (only while pending)
 constexpr char kRescheduleScript[] = R"lua(
+redis.call('HDEL', KEYS[3], ARGV[4])
 if redis.call('HEXISTS', KEYS[1], ARGV[1]) == 1 then
   redis.call('HSET', KEYS[1], ARGV[1], ARGV[2])
   redis.call('ZADD', KEYS[2], tonumber(ARGV[3]), ARGV[1])
@@ -44,15 +62,17 @@ end
 return 1
 )lua";
 
-// KEYS items, due; ARGV id
+// KEYS items, due, busy; ARGV id, subscriber
 constexpr char kCompleteScript[] = R"lua(
+redis.call('HDEL', KEYS[3], ARGV[2])
 redis.call('ZREM', KEYS[2], ARGV[1])
 redis.call('HDEL', KEYS[1], ARGV[1])
 return 1
 )lua";
 
-// KEYS items, due, failed; ARGV id, json, keep
+// KEYS items, due, failed, busy; ARGV id, json, keep, subscriber
 constexpr char kFailScript[] = R"lua(
+redis.call('HDEL', KEYS[4], ARGV[4])
 redis.call('ZREM', KEYS[2], ARGV[1])
 if redis.call('HDEL', KEYS[1], ARGV[1]) == 1 then
   redis.call('LPUSH', KEYS[3], ARGV[2])
@@ -88,6 +108,9 @@ std::vector<Delivery> ParseAll(const RedisReply& r) {
 
 std::string Text(const Delivery& d) { return DeliveryToJson(d).dump(); }
 
+// The subscriber key ending a delivery id ("<event id>.<key>").
+std::string Subscriber(const Delivery& d) { return d.id.substr(d.id.rfind('.') + 1); }
+
 Outbox::Done Safe(Outbox::Done done) {
   return done ? done : [](bool, const std::string&) {};
 }
@@ -98,6 +121,7 @@ RedisOutbox::RedisOutbox(event_base* base, const config::StateConfig& state, std
     : items_(prefix + ":items"),
       due_(prefix + ":due"),
       failed_(prefix + ":failed"),
+      busy_(prefix + ":busy"),
       mark_(prefix + ":mark:"),
       add_(kAddScript),
       claim_(kClaimScript),
@@ -131,7 +155,7 @@ void RedisOutbox::Add(std::vector<Delivery> deliveries, Done done) {
 
 void RedisOutbox::Claim(int64_t now_ms, size_t max, int64_t lease_ms,
                         std::function<void(Claimed)> done) {
-  claim_.Run(*connection_, {items_, due_},
+  claim_.Run(*connection_, {items_, due_, busy_},
              {std::to_string(now_ms), std::to_string(lease_ms), std::to_string(max)},
              [done = std::move(done)](RedisResult r) {
                Claimed claimed;
@@ -150,21 +174,22 @@ void RedisOutbox::Claim(int64_t now_ms, size_t max, int64_t lease_ms,
 
 void RedisOutbox::Complete(const Delivery& delivery, Done done) {
   done = Safe(std::move(done));
-  complete_.Run(*connection_, {items_, due_}, {delivery.id},
+  complete_.Run(*connection_, {items_, due_, busy_}, {delivery.id, Subscriber(delivery)},
                 [done](RedisResult r) { done(r.ok, r.error); });
 }
 
 void RedisOutbox::Reschedule(const Delivery& delivery, Done done) {
   done = Safe(std::move(done));
-  reschedule_.Run(*connection_, {items_, due_},
-                  {delivery.id, Text(delivery), std::to_string(delivery.next_ms)},
-                  [done](RedisResult r) { done(r.ok, r.error); });
+  reschedule_.Run(
+      *connection_, {items_, due_, busy_},
+      {delivery.id, Text(delivery), std::to_string(delivery.next_ms), Subscriber(delivery)},
+      [done](RedisResult r) { done(r.ok, r.error); });
 }
 
 void RedisOutbox::Fail(const Delivery& delivery, Done done) {
   done = Safe(std::move(done));
-  fail_.Run(*connection_, {items_, due_, failed_},
-            {delivery.id, Text(delivery), std::to_string(kMaxFailed)},
+  fail_.Run(*connection_, {items_, due_, failed_, busy_},
+            {delivery.id, Text(delivery), std::to_string(kMaxFailed), Subscriber(delivery)},
             [done](RedisResult r) { done(r.ok, r.error); });
 }
 

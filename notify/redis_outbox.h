@@ -6,10 +6,12 @@
 //   tidegate:{notify}:items   HASH  delivery id → delivery JSON
 //   tidegate:{notify}:due     ZSET  delivery id, score = next attempt (unix ms)
 //   tidegate:{notify}:failed  LIST  given-up deliveries, newest first (100 kept)
+//   tidegate:{notify}:busy    HASH  subscriber key → lease end (unix ms)
 //   tidegate:{notify}:mark:…  STRING  MarkOnce (SET NX EX)
-// Claim() is one Lua script: the due ids (score <= now) get the score
-// now + lease, which is the lease — no other instance sees them due until it
-// ends — and their JSON is returned. Complete/Reschedule/Fail then remove,
+// Claim() is one Lua script: the earliest due id (score <= now) of each
+// subscriber not busy gets the score now + lease, which is the lease — no
+// other instance sees it due until it ends — its subscriber is marked busy
+// for as long, and its JSON is returned. Complete/Reschedule/Fail then remove,
 // re-score or move them. An instance dying mid-attempt lets its lease run
 // out, and another instance attempts the delivery again (at least once).
 //
@@ -51,7 +53,7 @@ class RedisOutbox : public Outbox {
   void List(size_t max, std::function<void(Listing)> done) override;
 
  private:
-  std::string items_, due_, failed_, mark_;
+  std::string items_, due_, failed_, busy_, mark_;
   redis::ScriptRunner add_, claim_, reschedule_, complete_, fail_, list_;
   std::unique_ptr<redis::RedisConnection> connection_;  // last: destroyed first
 };

@@ -1,4 +1,4 @@
-// The signature of a webhook POST (docs/incidents.md, "Subscribers"):
+// The signature of a webhook POST (docs/webhooks.md):
 //
 //   Tidegate-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>
 //

@@ -17,6 +17,7 @@
 // readable from any thread). The helpers below are pure functions.
 #pragma once
 
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -26,6 +27,8 @@
 #include "config/config.h"
 
 namespace tidegate::state {
+
+struct BannerOverride;  // state/runtime_state.h
 
 // How much of the shop is affected (the status page's colour and wording).
 enum class IncidentImpact { kDegraded, kPartialOutage, kMajorOutage, kMaintenance };
@@ -48,6 +51,13 @@ struct IncidentApplied {
   bool banner = false;                   // the banner was set (and follows the updates)
   std::optional<std::string> room;       // room whose mode was set
   std::optional<config::RoomMode> room_mode;
+  // What the incident's banner and room mode replaced, put back at resolve
+  // (state/incident_changes.h): the banner in force when it opened (by hand
+  // or another incident's), and the room's mode override before (nullopt =
+  // none, the configured mode) with the id of the incident that had set it.
+  std::shared_ptr<const BannerOverride> replaced_banner;
+  std::optional<config::RoomMode> replaced_room_mode;
+  std::string replaced_room_mode_incident_id;
 };
 
 struct Incident {

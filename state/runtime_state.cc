@@ -96,12 +96,13 @@ bool ApplyField(const FieldPatch<T>& patch, std::optional<T>* field) {
 
 bool SameMaintenance(const MaintenanceOverride& a, const MaintenanceOverride& b) {
   return a.reopened == b.reopened && a.message == b.message && a.starts_at == b.starts_at &&
-         a.until == b.until;
+         a.until == b.until && a.incident_id == b.incident_id;
 }
 
 bool SameBanner(const BannerOverride& a, const BannerOverride& b) {
   return a.message == b.message && a.severity == b.severity &&
-         a.next_update_at == b.next_update_at && a.expires_at == b.expires_at;
+         a.next_update_at == b.next_update_at && a.expires_at == b.expires_at &&
+         a.incident_id == b.incident_id;
 }
 
 }  // namespace
@@ -137,6 +138,13 @@ RuntimeState ApplyChange(const RuntimeState& state, const StateChange& change,
           RoomOverride r;
           if (auto it = next.rooms.find(c.room); it != next.rooms.end()) r = it->second;
           bool any = false;
+          // An operator setting or clearing a mode an incident set takes it
+          // over: the incident's resolve leaves it alone.
+          if (c.patch.mode.op != FieldPatch<config::RoomMode>::Op::kKeep &&
+              !r.mode_incident_id.empty()) {
+            r.mode_incident_id.clear();
+            any = true;
+          }
           any |= ApplyField(c.patch.mode, &r.mode);
           any |= ApplyField(c.patch.total_active_users, &r.total_active_users);
           any |= ApplyField(c.patch.new_users_per_minute, &r.new_users_per_minute);
@@ -151,9 +159,15 @@ RuntimeState ApplyChange(const RuntimeState& state, const StateChange& change,
             next.rooms[c.room] = std::move(r);
           }
           return true;
-        } else {
-          static_assert(std::is_same_v<C, ResetRoom>);
+        } else if constexpr (std::is_same_v<C, ResetRoom>) {
           return next.rooms.erase(c.room) > 0;
+        } else if constexpr (std::is_same_v<C, OpenIncident>) {
+          return ApplyOpenIncident(&next, c, actor, now);
+        } else if constexpr (std::is_same_v<C, UpdateIncident>) {
+          return ApplyUpdateIncident(&next, c, actor, now);
+        } else {
+          static_assert(std::is_same_v<C, ResolveIncident>);
+          return ApplyResolveIncident(&next, c, actor, now);
         }
       },
       change);

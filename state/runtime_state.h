@@ -28,6 +28,7 @@
 #include "common/time_source.h"
 #include "config/config.h"
 #include "state/incident.h"
+#include "state/incident_changes.h"
 
 namespace tidegate::state {
 
@@ -138,8 +139,10 @@ struct PatchRoom {
 struct ResetRoom {  // clears every override of a room
   std::string room;
 };
+// OpenIncident, UpdateIncident, ResolveIncident: state/incident_changes.h.
 using StateChange =
-    std::variant<SetMaintenance, ClearMaintenance, SetBanner, ClearBanner, PatchRoom, ResetRoom>;
+    std::variant<SetMaintenance, ClearMaintenance, SetBanner, ClearBanner, PatchRoom, ResetRoom,
+                 OpenIncident, UpdateIncident, ResolveIncident>;
 
 // Applies `change` to a copy of `state`, stamping set_by = actor and
 // set_at = now. *changed is false (and the copy returned unchanged, same

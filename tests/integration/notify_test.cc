@@ -15,6 +15,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
+#include <time.h>
+
+#include <algorithm>
 #include <chrono>
 #include <fstream>
 #include <map>
@@ -66,6 +69,17 @@ bool ValidSignature(const std::string& header, const std::string& body) {
   }
   std::string given = header.substr(comma + 4);
   return given.size() == hex.size() && CRYPTO_memcmp(given.data(), hex.data(), hex.size()) == 0;
+}
+
+// An RFC 3339 time `seconds` from now (UTC), for a next_update promise
+// that passes during the test.
+std::string InSeconds(int seconds) {
+  time_t t = time(nullptr) + seconds;
+  tm utc;
+  gmtime_r(&t, &utc);
+  char text[32];
+  strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &utc);
+  return text;
 }
 
 std::vector<std::string> Types(const std::vector<WebhookRequest>& received) {
@@ -207,6 +221,44 @@ TEST_F(NotifyTest, EveryEventArrivesSignedAndViewersSeeTheOutbox) {
   EXPECT_EQ(t->Stop(10s), 0) << t->Stderr();
 }
 
+TEST_F(NotifyTest, AnIncidentTellsSubscribersEachStepAndWhatItSwitched) {
+  auto t = Start("tidegate", "[state]\npath = \"${DIR}/state\"\n");
+  ASSERT_TRUE(t);
+  Json opened = Call(*t, "POST", "/v1/incidents",
+                     R"({"title": "Card payments failing", "message": "Payments fail.",
+                         "impact": "partial_outage", "features": ["checkout"], "banner": true,
+                         "next_update": "30m", "room": {"name": "shop", "mode": "queue_all"}})",
+                     201);
+  ASSERT_TRUE(opened.is_object() && opened.contains("id")) << opened.dump();
+  std::string id = opened["id"];
+  Call(
+      *t, "POST", "/v1/incidents/" + id + "/updates",
+      R"({"status": "identified", "message": "The provider is fixing it.", "next_update": "15m"})");
+  Call(*t, "POST", "/v1/incidents/" + id + "/resolve", R"({"message": "Payments work again."})");
+  ASSERT_TRUE(WaitForCount(7)) << receiver_.Received().size();
+  std::this_thread::sleep_for(500ms);
+  std::vector<WebhookRequest> received = receiver_.Received();
+  EXPECT_EQ(Types(received),
+            (std::vector<std::string>{"incident.opened", "maintenance.on", "room.mode",
+                                      "incident.updated", "incident.resolved", "maintenance.off",
+                                      "room.mode"}));
+  ExpectAllSigned();
+  Json first = Json::parse(received[0].body);
+  EXPECT_EQ(first["data"]["id"], id);
+  EXPECT_EQ(first["data"]["title"], "Card payments failing");
+  EXPECT_EQ(first["data"]["impact"], "partial_outage");
+  EXPECT_EQ(first["data"]["features"], Json::array({"checkout"}));
+  EXPECT_FALSE(first["data"]["next_update_at"].is_null());
+  EXPECT_EQ(Json::parse(received[1].body)["data"]["incident_id"], id);
+  Json update = Json::parse(received[3].body);
+  EXPECT_EQ(update["data"]["status"], "identified");
+  EXPECT_EQ(update["data"]["updates"][0]["message"], "The provider is fixing it.");
+  Json resolved = Json::parse(received[4].body);
+  EXPECT_EQ(resolved["data"]["message"], "Payments work again.");
+  EXPECT_FALSE(resolved["data"]["resolved_at"].is_null());
+  EXPECT_EQ(t->Stop(10s), 0) << t->Stderr();
+}
+
 TEST_F(NotifyTest, AReceiverThatWasDownGetsItsEventsEvenAcrossARestart) {
   auto t = Start("tidegate", "[state]\npath = \"${DIR}/state\"\n");
   ASSERT_TRUE(t);
@@ -284,6 +336,33 @@ TEST_F(NotifyTest, ThreeInstancesOnRedisDeliverEachEventOnce) {
   EXPECT_EQ(types.count("maintenance.off"), 2u);
   EXPECT_EQ(types.count("room.mode"), 2u);
   ExpectAllSigned();
+
+  // A promise every instance sees broken: one incident.update_overdue.
+  Json opened = Call(*instances[0], "POST", "/v1/incidents",
+                     R"({"title": "Slow search", "message": "Search is slow.",
+                         "impact": "degraded", "next_update": ")" +
+                         InSeconds(3) + R"("})",
+                     201);
+  ASSERT_TRUE(receiver_.WaitFor(
+      [](const auto& r) {
+        for (const std::string& t : Types(r)) {
+          if (t == "incident.update_overdue") return true;
+        }
+        return false;
+      },
+      20s));
+  std::this_thread::sleep_for(3s);  // time for a second one, should any instance send it
+  std::vector<std::string> all = Types(receiver_.Received());
+  EXPECT_EQ(std::count(all.begin(), all.end(), "incident.opened"), 1);
+  EXPECT_EQ(std::count(all.begin(), all.end(), "incident.update_overdue"), 1);
+  for (auto& t : instances) {
+    auto conn = ConnectOrFail(t->admin_port());
+    ASSERT_TRUE(conn);
+    conn->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    HttpMessage m = ReadResponse(*conn);
+    EXPECT_NE(m.body.find("tidegate_incidents_update_overdue 1"), std::string::npos) << m.body;
+    EXPECT_NE(m.body.find("tidegate_incident_updates_overdue_total 1"), std::string::npos);
+  }
   for (auto& t : instances) EXPECT_EQ(t->Stop(10s), 0) << t->Stderr();
 }
 

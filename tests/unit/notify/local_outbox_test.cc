@@ -66,6 +66,20 @@ TEST_F(LocalOutboxTest, ClaimHonoursDueTimesAndLeases) {
   EXPECT_EQ(Claim(*outbox, 1000 + 30'001).due.size(), 3u);
 }
 
+TEST_F(LocalOutboxTest, OneDeliveryPerSubscriberAtATimeEarliestFirst) {
+  auto outbox = Open();
+  outbox->Add({Make("e2.s1", 101), Make("e1.s1", 100), Make("e3.s2", 102)}, kIgnore);
+  Outbox::Claimed first = Claim(*outbox, 1000);
+  ASSERT_EQ(first.due.size(), 2u);
+  EXPECT_EQ(first.due[0].id, "e1.s1");
+  EXPECT_EQ(first.due[1].id, "e3.s2");
+  EXPECT_TRUE(Claim(*outbox, 1001).due.empty()) << "s1 is busy with e1";
+  outbox->Complete(first.due[0], kIgnore);
+  Outbox::Claimed second = Claim(*outbox, 1002);
+  ASSERT_EQ(second.due.size(), 1u);
+  EXPECT_EQ(second.due[0].id, "e2.s1");
+}
+
 TEST_F(LocalOutboxTest, SurvivesAReopenWithRetriesAndFailures) {
   {
     auto outbox = Open();
