@@ -200,6 +200,9 @@ void RenderProxy(const MetricsSnapshot& m, Writer& w) {
   w.SampleSigned("connections_active", {}, m.connections_active);
   w.Header("connections_accepted_total", "counter", "Client connections accepted.");
   w.Sample("connections_accepted_total", {}, m.connections_accepted_total);
+  w.Header("connections_compacted_total", "counter",
+           "Idle keep-alive client connections whose buffers and parser were freed.");
+  w.Sample("connections_compacted_total", {}, m.connections_compacted_total);
 
   w.Header("client_errors_total", "counter", "Client connections closed or refused, by kind.");
   for (const auto& [kind, n] : m.client_errors_by_kind) {

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "pages/incident_text.h"
 #include "pages/local_time.h"
 
 namespace tidegate::banner {
@@ -16,7 +17,7 @@ constexpr std::string_view kTemplate =
     "<link rel=\"stylesheet\" href=\"/.tidegate/assets/banner.css\">"
     "<p class=\"tidegate-banner__message\">{{message}}</p>"
     "{{#next_update}}<p class=\"tidegate-banner__next\">{{label}} "
-    "<time datetime=\"{{iso}}\">{{clock}}</time></p>{{/next_update}}"
+    "<time datetime=\"{{iso}}\">{{clock}}</time> {{zone}}</p>{{/next_update}}"
     "{{#status_url}}<a class=\"tidegate-banner__link\" href=\"{{status_url}}\">"
     "{{status_label}}</a>{{/status_url}}"
     "</div>";
@@ -55,28 +56,57 @@ std::unique_ptr<BannerContent> BannerContent::Create(const config::SiteConfig& s
 
 std::string BannerContent::Render(const state::EffectiveBanner& banner, pages::Language language,
                                   common::TimePoint now) const {
-  bool french = language == pages::Language::kFrench;
+  static const state::RuntimeState kNoState;
+  return Render(banner, kNoState, language, now);
+}
+
+std::string BannerContent::Render(const state::EffectiveBanner& banner,
+                                  const state::RuntimeState& state, pages::Language language,
+                                  common::TimePoint now) const {
+  const state::Incident* incident = IncidentOf(banner, state);
+  const std::string& message = incident ? incident->latest().message : banner.message;
+  std::optional<common::TimePoint> next =
+      incident ? incident->next_update_at() : banner.next_update_at;
   pages::TemplateData data;
-  data.set("message", banner.message);
+  data.set("message", message);
   data.set("severity", banner.severity);
   data.set("role", banner.severity == "critical" ? "alert" : "status");
   data.set("lang", std::string(pages::LanguageCode(language)));
-  if (banner.next_update_at) {
-    pages::TemplateData next;
-    next.set("label", french ? "Prochaine mise à jour à" : "Next update at");
-    next.set("clock", pages::FormatClockOrDate(*banner.next_update_at, now, language));
-    next.set("iso", pages::FormatIsoLocal(*banner.next_update_at));
-    data.set("next_update", next);
+  if (next) {
+    pages::TemplateData item;
+    bool late = pages::UpdateLate(*next, now);
+    item.set("label", std::string(pages::NextUpdateLabel(late, language)));
+    item.set("clock", pages::FormatClockOrDate(*next, now, language));
+    item.set("zone", pages::ZoneAbbreviation(*next));
+    item.set("iso", pages::FormatIsoLocal(*next));
+    item.set("late", pages::TemplateData(late));
+    data.set("next_update", item);
   } else {
     data.set("next_update", false);
   }
-  if (!status_page_url_.empty()) {
-    data.set("status_url", status_page_url_);
-    data.set("status_label", french ? "Page d'état du service" : "Service status");
+  std::string_view link =
+      pages::StatusLink(status_page_url_, state::HeadlineIncident(state.incidents) != nullptr);
+  if (!link.empty()) {
+    data.set("status_url", std::string(link));
+    data.set("status_label", std::string(pages::StatusLinkLabel(language)));
   } else {
     data.set("status_url", false);
   }
   return page_.Render(data);
+}
+
+const state::Incident* BannerContent::IncidentOf(const state::EffectiveBanner& banner,
+                                                 const state::RuntimeState& state) {
+  if (banner.source != state::ValueSource::kRuntime || !state.banner ||
+      state.banner->incident_id.empty()) {
+    return nullptr;
+  }
+  for (const state::Incident& incident : state.incidents) {
+    if (incident.id == state.banner->incident_id && incident.open() && !incident.updates.empty()) {
+      return &incident;
+    }
+  }
+  return nullptr;
 }
 
 std::string_view BannerContent::Stylesheet() { return kStylesheet; }

@@ -1,6 +1,9 @@
 // What the banner looks like: the HTML inserted after <body …> (a Mustache
 // template, merchant-overridable as banner.html in [site].templates_dir) and
 // the stylesheet tidegate serves at /.tidegate/assets/banner.css.
+// Template variables: message, severity, role, lang, the section
+// next_update (label, clock, zone, iso, late) and status_url/status_label
+// (docs/banner.md).
 //
 // No inline script or style: the markup links the stylesheet and uses
 // classes only, so it renders under `Content-Security-Policy: style-src
@@ -30,10 +33,24 @@ class BannerContent {
   static std::unique_ptr<BannerContent> Create(const config::SiteConfig& site, std::string* error);
 
   // The banner's HTML for `banner` (in force) in `language`. The next-update
-  // time is shown in the shop's time zone: "14:30" on the day of `now`,
-  // "24 Nov 14:30" otherwise.
+  // time is shown in the shop's time zone with its abbreviation: "14:30 CET"
+  // on the day of `now`, "24 Nov 14:30 CET" otherwise; once it passed, the
+  // banner says the update is late.
+  //
+  // With `state`: a banner set by an open incident (BannerOverride's
+  // incident_id) tells that incident's latest message and promised next
+  // update (docs/incidents.md), and the status page is linked
+  // ([site].status_page_url, or /.tidegate/status while an incident is
+  // open). `state` is only read during the call.
+  std::string Render(const state::EffectiveBanner& banner, const state::RuntimeState& state,
+                     pages::Language language, common::TimePoint now) const;
+  // Without run-time state: the banner as given, linked only to
+  // [site].status_page_url.
   std::string Render(const state::EffectiveBanner& banner, pages::Language language,
                      common::TimePoint now) const;
+  // The open incident that set the banner in force, or nullptr.
+  static const state::Incident* IncidentOf(const state::EffectiveBanner& banner,
+                                           const state::RuntimeState& state);
 
   static std::string_view Stylesheet();
   // A strong validator of Stylesheet() (quoted, e.g. "\"tg-3f2a…\"").

@@ -99,7 +99,8 @@ class BannerFilter : public proxy::StreamFilter {
     if (verdict.coding != BodyCoding::kIdentity) {
       recoder_.emplace(verdict.coding == BodyCoding::kGzip ? BodyRecoder::Coding::kGzip
                                                            : BodyRecoder::Coding::kDeflate,
-                       factory_.config().recode_level, &*injector_);
+                       factory_.config().recode_level, &*injector_,
+                       factory_.WholeBodyFor(callbacks_.worker().index));
     }
     head.framing = proxy::BodyFraming::kChunked;  // the length changes
     WeakenEtag(head.headers);
@@ -176,6 +177,11 @@ std::unique_ptr<BannerFilterFactory> BannerFilterFactory::Create(
   return factory;
 }
 
+bool BannerFilterFactory::AppliesTo(const proxy::RequestHead& head) const {
+  if (!hide_rules_->empty() || (config_.enabled && !config_.message.empty())) return true;
+  return runtime_state_ != nullptr && runtime_state_->Get().banner.has_value();
+}
+
 std::unique_ptr<proxy::StreamFilter> BannerFilterFactory::CreateFilter(
     proxy::FilterCallbacks& callbacks) const {
   return std::make_unique<BannerFilter>(*this, callbacks);
@@ -183,6 +189,13 @@ std::unique_ptr<proxy::StreamFilter> BannerFilterFactory::CreateFilter(
 
 std::shared_ptr<const proxy::FilterFactory> BannerFilterFactory::StylesheetRoute() const {
   return std::make_shared<BannerStylesheetFactory>(stats_);
+}
+
+GzipWholeBody* BannerFilterFactory::WholeBodyFor(int worker) const {
+  if (worker < 0 || static_cast<size_t>(worker) >= slots_.size()) return nullptr;
+  std::unique_ptr<GzipWholeBody>& gzip = slots_[static_cast<size_t>(worker)].gzip;
+  if (!gzip) gzip = std::make_unique<GzipWholeBody>();
+  return gzip.get();
 }
 
 BannerFilterFactory::Insertions BannerFilterFactory::InsertionsFor(
@@ -223,7 +236,7 @@ BannerFilterFactory::Insertions BannerFilterFactory::Lookup(Slot& slot,
       accept_language ? std::string_view(*accept_language) : std::string_view(), default_language_);
   std::shared_ptr<const std::string>& html = slot.html[language == pages::Language::kFrench];
   if (!html)
-    html = std::make_shared<const std::string>(content_->Render(slot.banner, language, now));
+    html = std::make_shared<const std::string>(content_->Render(slot.banner, state, language, now));
   return {html, slot.hide};
 }
 

@@ -43,6 +43,7 @@
 
 #include "banner/banner_content.h"
 #include "banner/banner_gates.h"
+#include "banner/gzip_whole_body.h"
 #include "banner/hide_rules.h"
 #include "common/time_source.h"
 #include "config/config.h"
@@ -77,6 +78,11 @@ class BannerFilterFactory : public proxy::FilterFactory {
       const proxy::Published<state::RuntimeState>* runtime_state, const common::TimeSource& time,
       BannerStats* stats, std::string* error);
 
+  // False (the filter is not even created: no allocation per request) when
+  // nothing can be inserted: no [banner] enabled with a message, no
+  // run-time banner override (an operator's or an incident's, in force or
+  // scheduled), no feature with action = "hide". Worker threads.
+  bool AppliesTo(const proxy::RequestHead& head) const override;
   std::unique_ptr<proxy::StreamFilter> CreateFilter(
       proxy::FilterCallbacks& callbacks) const override;
   // The handler of the built-in route kStylesheetPath (counts in stats()).
@@ -96,6 +102,10 @@ class BannerFilterFactory : public proxy::FilterFactory {
   std::shared_ptr<const std::string> BannerFor(int worker, const proxy::RequestHead& head) const {
     return InsertionsFor(worker, head).banner;
   }
+  // The worker's whole-body gzip recoder (banner/gzip_whole_body.h), made
+  // when first asked; null for a worker index past the slots (its
+  // responses stream through zlib).
+  GzipWholeBody* WholeBodyFor(int worker) const;
   const BannerGates& gates() const { return *gates_; }
   const config::BannerConfig& config() const { return config_; }
   BannerStats& stats() const { return *stats_; }
@@ -112,6 +122,7 @@ class BannerFilterFactory : public proxy::FilterFactory {
     state::EffectiveBanner banner;
     std::array<std::shared_ptr<const std::string>, 2> html;  // by language
     std::shared_ptr<const std::string> hide;                 // null = nothing hidden
+    std::unique_ptr<GzipWholeBody> gzip;                     // this worker's, when first needed
   };
   BannerFilterFactory() = default;
   Insertions Lookup(Slot& slot, const proxy::RequestHead& head) const;

@@ -11,13 +11,25 @@ constexpr int kAutoWrapper = 32;  // windowBits + 32: zlib or gzip, detected
 
 }  // namespace
 
-BodyRecoder::BodyRecoder(Coding coding, int level, BodyTagInjector* injector)
-    : coding_(coding), injector_(injector), encoded_(evbuffer_new()) {
+BodyRecoder::BodyRecoder(Coding coding, int level, BodyTagInjector* injector, GzipWholeBody* whole)
+    : coding_(coding),
+      level_(level),
+      injector_(injector),
+      whole_(coding == Coding::kGzip ? whole : nullptr),
+      encoded_(evbuffer_new()) {
+  if (whole_ != nullptr) held_.reset(evbuffer_new());
+  if (!held_) whole_ = nullptr;
+  failed_ = !encoded_;
+}
+
+void BodyRecoder::StartZlib() {
+  if (zlib_started_) return;
+  zlib_started_ = true;
   in_ready_ = inflateInit2(&in_, MAX_WBITS + kAutoWrapper) == Z_OK;
-  int bits = coding == Coding::kGzip ? MAX_WBITS + kGzipWrapper : MAX_WBITS;
-  out_ready_ =
-      deflateInit2(&out_, std::clamp(level, 1, 9), Z_DEFLATED, bits, 8, Z_DEFAULT_STRATEGY) == Z_OK;
-  failed_ = !in_ready_ || !out_ready_ || !encoded_;
+  int bits = coding_ == Coding::kGzip ? MAX_WBITS + kGzipWrapper : MAX_WBITS;
+  out_ready_ = deflateInit2(&out_, std::clamp(level_, 1, 9), Z_DEFLATED, bits, 8,
+                            Z_DEFAULT_STRATEGY) == Z_OK;
+  if (!in_ready_ || !out_ready_) failed_ = true;
 }
 
 BodyRecoder::~BodyRecoder() {
@@ -90,6 +102,25 @@ bool BodyRecoder::Inflate(const unsigned char* data, size_t len, bool first_piec
 }
 
 bool BodyRecoder::Process(evbuffer* piece, bool end_stream) {
+  if (whole_ == nullptr) return Stream(piece, end_stream);
+  evbuffer_add_buffer(held_.get(), piece);
+  size_t held = evbuffer_get_length(held_.get());
+  if (!end_stream && held <= GzipWholeBody::kMaxCompressedBytes) return true;  // keep holding
+  GzipWholeBody* whole = whole_;
+  whole_ = nullptr;  // from now on: zlib, or done
+  if (end_stream && whole->Recode(held_.get(), injector_, level_, piece)) {
+    recoded_whole_ = true;
+    evbuffer_drain(held_.get(), held);
+    return true;
+  }
+  // Too large, or libdeflate declined: the held bytes stream through zlib.
+  bool ok = Stream(held_.get(), end_stream);
+  evbuffer_add_buffer(piece, held_.get());
+  return ok;
+}
+
+bool BodyRecoder::Stream(evbuffer* piece, bool end_stream) {
+  StartZlib();
   if (failed_) {
     evbuffer_drain(piece, evbuffer_get_length(piece));
     return false;

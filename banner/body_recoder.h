@@ -18,6 +18,15 @@
 // after a member that are not a valid gzip member are an error. A body that ends before its
 // compressed stream does (a truncated origin response) is not finished either.
 //
+// Small gzip bodies: with a GzipWholeBody (the worker's), the compressed
+// pieces are held (not passed on) until the body ends or passes
+// GzipWholeBody::kMaxCompressedBytes; a body that ended within it is recoded
+// in one piece by libdeflate. Past the bound, or when libdeflate declines
+// (several members, a corrupt body…), the held bytes and the rest stream
+// through zlib as above, with the same results. Holding delays the first
+// byte of a small gzip page until its last byte came from the origin
+// (64 KB compressed at most), as a buffering proxy would.
+//
 // Thread: one recoder per response, one thread. Not copyable.
 #pragma once
 
@@ -27,6 +36,7 @@
 #include <string>
 
 #include "banner/body_tag_injector.h"
+#include "banner/gzip_whole_body.h"
 #include "proxy/libevent_handles.h"
 
 namespace tidegate::banner {
@@ -35,8 +45,10 @@ class BodyRecoder {
  public:
   enum class Coding { kGzip, kDeflate };
 
-  // `injector` must outlive the recoder. `level` is zlib's 1..9.
-  BodyRecoder(Coding coding, int level, BodyTagInjector* injector);
+  // `injector` (and `whole`, when not null) must outlive the recoder.
+  // `level` is zlib's 1..9. `whole`: the worker's whole-body recoder for
+  // small gzip bodies (null: always stream through zlib).
+  BodyRecoder(Coding coding, int level, BodyTagInjector* injector, GzipWholeBody* whole = nullptr);
   ~BodyRecoder();
   BodyRecoder(const BodyRecoder&) = delete;
   BodyRecoder& operator=(const BodyRecoder&) = delete;
@@ -46,13 +58,22 @@ class BodyRecoder {
   // finishes the encoded stream. Returns false once decoding failed.
   bool Process(evbuffer* piece, bool end_stream);
   bool failed() const { return failed_; }
+  // True when the body was recoded in one piece by GzipWholeBody.
+  bool recoded_whole() const { return recoded_whole_; }
 
  private:
+  bool Stream(evbuffer* piece, bool end_stream);
+  // Sets up zlib's two streams, once (not at all for a whole-body recode).
+  void StartZlib();
   bool Inflate(const unsigned char* data, size_t len, bool first_piece);
   void Deflate(const char* data, size_t len, int flush);
 
   Coding coding_;
+  int level_;
   BodyTagInjector* injector_;
+  GzipWholeBody* whole_;     // null once streaming through zlib
+  proxy::EvbufferPtr held_;  // compressed pieces held for whole_
+  bool recoded_whole_ = false;
   z_stream in_{};
   z_stream out_{};
   bool in_ready_ = false;
@@ -63,6 +84,7 @@ class BodyRecoder {
   bool member_ended_ = false;  // a gzip member ended: more input starts the next
   bool failed_ = false;
   bool any_input_ = false;
+  bool zlib_started_ = false;
   std::string plain_;  // one decoded block after injection
   proxy::EvbufferPtr encoded_;
 };

@@ -346,6 +346,56 @@ listen = "127.0.0.1:$4"
 EOF
 }
 
+# write_tidegate_shipped DIR PORT ORIGIN_PORT ADMIN_PORT MAX_CONNECTIONS: the
+# shipped conf.d copied into DIR, changed only where a benchmark must: the
+# addresses (listen, upstream servers, admin), one worker (as the peers), and
+# max_connections when the benchmark needs more than the default 10000. The
+# access log, pool, rooms, features, banner and state file stay as shipped;
+# the access log's stdout goes to $WORK/NAME.log (start_bg).
+write_tidegate_shipped() {
+  rm -rf "$1"
+  mkdir -p "$1"
+  cp "$REPO_DIR"/conf.d/*.toml "$1"/
+  python3 - "$1" "$2" "$3" "$4" "$5" <<'PY'
+import re, sys
+folder, port, origin, admin, maxconn = sys.argv[1:]
+def edit(name, pairs):
+    path = f"{folder}/{name}"
+    text = open(path).read()
+    for pattern, repl in pairs:
+        text, n = re.subn(pattern, repl, text, count=1, flags=re.M)
+        if n != 1:
+            sys.exit(f"{path}: no line matches {pattern!r} (conf.d changed?)")
+    open(path, "w").write(text)
+server = [(r'^listen = \[.*\]', f'listen = ["127.0.0.1:{port}"]'),
+          (r'^workers = \d+', 'workers = 1')]
+if int(maxconn) > 10000:
+    server.append((r'^# max_connections += *\d+', f'max_connections = {maxconn}'))
+edit("00-server.toml", server)
+edit("10-upstream.toml", [(r'^servers = \[.*\]', f'servers = ["127.0.0.1:{origin}"]')])
+edit("50-admin.toml", [(r'^listen = ".*"', f'listen = "127.0.0.1:{admin}"')])
+PY
+}
+
+# tidegate_config_for DIR_OR_FILE_BASE …: writes the configuration start_proxy
+# uses for tidegate, by $TIDEGATE_CONFIG: "shipped" (default; conf.d as
+# shipped, see write_tidegate_shipped) or "tuned" (write_tidegate: no access
+# log, keepalive = 64). Prints the path to pass to -c.
+tidegate_config_for() {
+  # $1 base path (without extension), $2 port, $3 origin port, $4 admin port, $5 max connections
+  case "${TIDEGATE_CONFIG:-shipped}" in
+    shipped)
+      write_tidegate_shipped "$1.d" "$2" "$3" "$4" "$5" || die "cannot adapt conf.d"
+      echo "$1.d"
+      ;;
+    tuned)
+      write_tidegate "$1.toml" "$2" "$3" "$4" "$5"
+      echo "$1.toml"
+      ;;
+    *) die "TIDEGATE_CONFIG must be shipped or tuned" ;;
+  esac
+}
+
 start_tidegate() {
   # $1 = name, $2 = binary, $3 = config
   start_bg "$1" ${PIN_SERVER[@]+"${PIN_SERVER[@]}"} "$2" -c "$3"
@@ -371,8 +421,11 @@ start_proxy() {
   PROXY_PORT="$(free_port)"
   case "$1" in
     tidegate)
-      write_tidegate "$WORK/tidegate.toml" "$PROXY_PORT" "$ORIGIN_PORT" "$(free_port)" "$2"
-      start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"
+      local conf admin_port
+      admin_port="$(free_port)"
+      conf="$(tidegate_config_for "$WORK/tidegate" "$PROXY_PORT" "$ORIGIN_PORT" "$admin_port" "$2")" ||
+        die "cannot write the tidegate configuration"
+      start_tidegate tidegate "$TIDEGATE" "$conf"
       ;;
     nginx)
       mkdir -p "$WORK/nginx-proxy"

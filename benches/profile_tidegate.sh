@@ -65,12 +65,16 @@ start_watchdog $((120 + 4 * DURATION))
 start_origin
 
 PORT="$(free_port)"
-write_tidegate "$WORK/tidegate.toml" "$PORT" "$ORIGIN_PORT" "$(free_port)" 10000
+ADMIN_PORT="$(free_port)"
+# The shipped conf.d (addresses changed, one worker); TIDEGATE_CONFIG=tuned
+# profiles the hand-tuned file instead (benches/lib.sh tidegate_config_for).
+CONF="$(tidegate_config_for "$WORK/tidegate" "$PORT" "$ORIGIN_PORT" "$ADMIN_PORT" 10000)" ||
+  die "cannot write the tidegate configuration"
 URL="http://127.0.0.1:$PORT/$PAGE.html"
 
 if ((USE_CALLGRIND)); then
   start_bg tidegate valgrind --tool=callgrind --callgrind-out-file="$WORK/callgrind.out" \
-    "$TIDEGATE" -c "$WORK/tidegate.toml"
+    "$TIDEGATE" -c "$CONF"
   TG_PID="$LAST_PID"
   wait_http "$URL" 60 "$TG_PID" || die "tidegate under valgrind did not start: $(tail "$WORK/tidegate.log")"
   timeout $((DURATION + 20)) wrk -t1 -c16 -d"$DURATION"s "$URL" >"$WORK/wrk.txt" 2>&1 || true
@@ -85,7 +89,7 @@ if ((USE_CALLGRIND)); then
   exit 0
 fi
 
-start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"
+start_tidegate tidegate "$TIDEGATE" "$CONF"
 TG_PID="$LAST_PID"
 wait_http "$URL" 15 "$TG_PID" || die "tidegate did not start: $(tail "$WORK/tidegate.log")"
 wrk -t1 -c64 -d1s "$URL" >/dev/null 2>&1 || true # warm-up: fill the upstream pool

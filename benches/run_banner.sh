@@ -21,14 +21,16 @@ ROUNDS=3
 DURATION=4
 CONNECTIONS=64
 TIDEGATE=""
+STREAM=1
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --duration) DURATION="${2%s}"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --tidegate) TIDEGATE="$2"; shift 2 ;;
+    --no-stream) STREAM=0; shift ;;  # skip the 50 MB streaming RSS check (benches/run_targets.sh)
     -h | --help)
-      echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH]"
+      echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--no-stream]"
       exit 0
       ;;
     *) die "unknown argument: $1" ;;
@@ -45,7 +47,7 @@ start_watchdog $((ROUNDS * 4 * (DURATION + 3) + 180))
 BANNER='<div class="tidegate-banner tidegate-banner--warning" role="status" lang="en" data-tidegate-banner><link rel="stylesheet" href="/.tidegate/assets/banner.css"><p class="tidegate-banner__message">We are seeing very high demand. Orders are safe.</p></div>'
 
 write_pages "$WORK/www"
-python3 - "$WORK/www/big.html" <<'EOF'
+((STREAM)) && python3 - "$WORK/www/big.html" <<'EOF'
 import sys
 line = '<p>The tide waits for no one; neither does a shopper at checkout.</p>\n'
 with open(sys.argv[1], 'w') as f:
@@ -75,6 +77,7 @@ $(nginx_http_common "$WORK/origin")
 EOF
 } >"$WORK/origin/nginx.conf"
 start_nginx origin "$WORK/origin"
+ORIGIN_PID="$LAST_PID"
 wait_http "http://127.0.0.1:$ORIGIN_PORT/tiny.html" 10 "$LAST_PID" || die "origin did not start"
 
 # nginx with sub_filter (+ gzip towards the client when it asks).
@@ -134,7 +137,10 @@ for t in tidegate nginx; do
 done
 
 RAW="$WORK/raw.csv"
-echo "round,encoding,target,rps,p99_ms,cpu_us_per_req" >"$RAW"
+# The origin's CPU per request too: behind tidegate it gzips every page
+# (tidegate recodes), behind nginx it serves identity (nginx compresses).
+ORIGIN_WORKER="$(holder_pid origin "$ORIGIN_PID")"
+echo "round,encoding,target,rps,p99_ms,cpu_us_per_req,origin_cpu_us_per_req" >"$RAW"
 for ((r = 1; r <= ROUNDS; r++)); do
   for enc in identity gzip; do
     order=(tidegate nginx)
@@ -144,15 +150,18 @@ for ((r = 1; r <= ROUNDS; r++)); do
       [[ "$enc" == gzip ]] && hdr=(-H "Accept-Encoding: gzip")
       pid="$(pid_of "$t")"
       c0="$(cpu_ticks "$pid")"
+      o0="$(cpu_ticks "$ORIGIN_WORKER")"
       wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s --latency "${hdr[@]}" \
         "http://127.0.0.1:$(port_of "$t")/large.html" >"$WORK/wrk.txt" 2>&1 || die "wrk failed: $(cat "$WORK/wrk.txt")"
       c1="$(cpu_ticks "$pid")"
+      o1="$(cpu_ticks "$ORIGIN_WORKER")"
       grep -q "Non-2xx\|Socket errors" "$WORK/wrk.txt" && log "warning: $t $enc: $(grep 'Non-2xx\|Socket errors' "$WORK/wrk.txt")"
       rps="$(awk '/^Requests\/sec:/ {print $2}' "$WORK/wrk.txt")"
       reqs="$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")"
       p99="$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' "$WORK/wrk.txt")"
       cpu="$(awk -v t0="$c0" -v t1="$c1" -v n="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (t1 - t0) / hz * 1e6 / n}')"
-      echo "$r,$enc,$t,$rps,$p99,$cpu" >>"$RAW"
+      ocpu="$(awk -v t0="$o0" -v t1="$o1" -v n="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (t1 - t0) / hz * 1e6 / n}')"
+      echo "$r,$enc,$t,$rps,$p99,$cpu,$ocpu" >>"$RAW"
       log "round $r $enc $t: $rps req/s, p99 $p99 ms, $cpu us CPU/req"
     done
   done
@@ -193,18 +202,20 @@ med = {}
 for enc in ("identity", "gzip"):
     for t in ("tidegate", "nginx"):
         sel = [r for r in rows if r["encoding"] == enc and r["target"] == t]
-        med[enc, t] = {k: statistics.median(float(r[k]) for r in sel) for k in ("rps", "p99_ms", "cpu_us_per_req")}
-print("| encoding | target | req/s | p99 ms | CPU µs/req |")
-print("|---|---|---|---|---|")
+        med[enc, t] = {k: statistics.median(float(r[k]) for r in sel) for k in ("rps", "p99_ms", "cpu_us_per_req", "origin_cpu_us_per_req")}
+print("| encoding | target | req/s | p99 ms | CPU µs/req | its origin's CPU µs/req |")
+print("|---|---|---|---|---|---|")
 for (enc, t), m in med.items():
-    print(f"| {enc} | {t} | {m['rps']:.0f} | {m['p99_ms']:.2f} | {m['cpu_us_per_req']:.1f} |")
+    print(f"| {enc} | {t} | {m['rps']:.0f} | {m['p99_ms']:.2f} | {m['cpu_us_per_req']:.1f} | {m['origin_cpu_us_per_req']:.1f} |")
 print()
-print("| encoding | tidegate/nginx req/s | nginx/tidegate CPU per request |")
-print("|---|---|---|")
+print("| encoding | tidegate/nginx req/s | nginx/tidegate CPU per request | same, proxy + its origin |")
+print("|---|---|---|---|")
 for enc in ("identity", "gzip"):
     a, b = med[enc, "tidegate"], med[enc, "nginx"]
-    print(f"| {enc} | {a['rps'] / b['rps']:.2f}x | {b['cpu_us_per_req'] / a['cpu_us_per_req']:.2f}x |")
+    both = lambda m: m['cpu_us_per_req'] + m['origin_cpu_us_per_req']
+    print(f"| {enc} | {a['rps'] / b['rps']:.2f}x | {b['cpu_us_per_req'] / a['cpu_us_per_req']:.2f}x | {both(b) / both(a):.2f}x |")
 EOF
+((STREAM)) || exit 0
 echo
 echo "| streaming | RSS before (kB) | peak RSS (kB) | growth (kB) | bytes received | banners |"
 echo "|---|---|---|---|---|---|"

@@ -3,7 +3,9 @@
 #
 # One nginx origin serves a 1 KiB and a 24 KiB HTML page. In front of it, each
 # with ONE worker/thread and upstream keep-alive: tidegate, nginx (reverse proxy)
-# and HAProxy. wrk (-t1 -c64 --latency) measures the origin directly and each
+# and HAProxy. tidegate runs the shipped conf.d (addresses changed, one worker:
+# benches/lib.sh write_tidegate_shipped), access log and all; --config tuned
+# runs the hand-tuned file instead (no access log, keepalive = 64). wrk (-t1 -c64 --latency) measures the origin directly and each
 # proxy, for each page, in interleaved rounds with a rotating order; the medians
 # and tidegate's ratios to the peers are printed as Markdown (benches/summarize.py).
 # Every process is started here, on 127.0.0.1 and probed free ports, and stopped
@@ -22,6 +24,7 @@ usage: $0 [options]
   --warmup S         seconds of unrecorded wrk warm-up per target and page (default 1, 0 = none)
   --connections C    wrk connections (default 64); wrk always runs with -t1
   --tidegate PATH    tidegate binary (default: build-bench/tidegate, build/tidegate, …)
+  --config C         tidegate's configuration: shipped (conf.d, default) or tuned
   --targets LIST     comma-separated subset of origin,tidegate,nginx,haproxy (default all)
   --pages LIST       comma-separated subset of small,large (default both)
   --pin              pin wrk to CPU 0 and the origin and proxies to CPU 1 (default: no pinning)
@@ -50,6 +53,7 @@ while (($#)); do
     --warmup) WARMUP="${2%s}"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --tidegate) TIDEGATE="$2"; shift 2 ;;
+    --config) TIDEGATE_CONFIG="$2"; shift 2 ;;
     --targets) TARGETS="$2"; shift 2 ;;
     --pages) PAGES="$2"; shift 2 ;;
     --pin) PIN=1; shift ;;
@@ -65,6 +69,8 @@ done
 [[ "$DURATION" =~ ^[1-9][0-9]*$ ]] || die "--duration must be a positive number of seconds"
 [[ "$WARMUP" =~ ^[0-9]+$ ]] || die "--warmup must be a number of seconds"
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "--connections must be a positive integer"
+TIDEGATE_CONFIG="${TIDEGATE_CONFIG:-shipped}"
+[[ "$TIDEGATE_CONFIG" =~ ^(shipped|tuned)$ ]] || die "--config must be shipped or tuned"
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
 IFS=, read -r -a PAGE_LIST <<<"$PAGES"
 for t in "${TARGET_LIST[@]}"; do
@@ -229,7 +235,7 @@ echo "- $(machine_info | paste -sd ';' | sed 's/;/; /g')"
 echo "- $(tool_versions | paste -sd ';' | sed 's/;/; /g')"
 echo "- wrk -t1 -c$CONNECTIONS -d${DURATION}s --latency; $ROUNDS interleaved rounds; warm-up ${WARMUP}s;" \
   "pinning: $( ((PIN)) && echo 'wrk on CPU 0, servers on CPU 1' || echo none)"
-[[ -z "$TIDEGATE" ]] || echo "- tidegate binary: $TIDEGATE"
+[[ -z "$TIDEGATE" ]] || echo "- tidegate binary: $TIDEGATE; configuration: $TIDEGATE_CONFIG ($([[ "$TIDEGATE_CONFIG" == shipped ]] && echo 'conf.d as shipped, addresses changed, workers = 1' || echo 'benches/lib.sh write_tidegate: no access log, keepalive = 64'))"
 echo
 summary_args=("$RAW")
 ((PER_RUN)) && summary_args+=(--per-run)

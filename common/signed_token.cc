@@ -1,29 +1,17 @@
 #include "common/signed_token.h"
 
-#include <openssl/core_names.h>
+#include "common/hmac_sha256.h"
+
 #include <openssl/crypto.h>
-#include <openssl/evp.h>
-#include <openssl/params.h>
 
 #include <cstring>
-#include <mutex>
 
 namespace tidegate::common {
 
-struct MacCtxFree {
-  void operator()(EVP_MAC_CTX* ctx) const { EVP_MAC_CTX_free(ctx); }
-};
-using MacCtx = std::unique_ptr<EVP_MAC_CTX, MacCtxFree>;
-
-// A key id and its HMAC-SHA256 context keyed with the secret (null if
-// OpenSSL failed), plus spare copies of it: a signature borrows one, resets
-// it to the keyed state (EVP_MAC_init without a key) and gives it back, so
-// the steady state allocates nothing. The mutex guards `spare` only.
+// A key id and its pre-keyed HMAC-SHA256 (common/hmac_sha256.h).
 struct SignedTokenCodec::KeyedMac {
   std::string id;
-  MacCtx keyed;
-  std::mutex mutex;
-  std::vector<MacCtx> spare;
+  HmacSha256 mac;
 };
 
 namespace {
@@ -37,30 +25,10 @@ constexpr std::string_view kBypassVersion = "v1";
 // Longest body of a token, so that it stays under kMaxTokenChars.
 constexpr size_t kMaxPayloadBytes = SignedTokenCodec::kMaxTokenChars / 4 * 3 - 64;
 
-// At most this many spare contexts per key (one per concurrent signer).
-constexpr size_t kMaxSpare = 64;
-
 // "w|", "p|" or "c|" before the body of an encoded token.
 std::string_view Tag(TokenPurpose purpose) {
   if (purpose == TokenPurpose::kJoinChallenge) return "c|";
   return purpose == TokenPurpose::kWait ? std::string_view("w|") : std::string_view("p|");
-}
-
-// An HMAC-SHA256 context keyed with `secret` (null on an OpenSSL failure).
-MacCtx KeyedContext(std::string_view secret) {
-  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
-  if (mac == nullptr) return nullptr;
-  MacCtx ctx(EVP_MAC_CTX_new(mac));
-  EVP_MAC_free(mac);  // the context holds its own reference
-  if (!ctx) return nullptr;
-  char digest[] = "SHA256";
-  OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest, 0),
-                         OSSL_PARAM_construct_end()};
-  if (EVP_MAC_init(ctx.get(), reinterpret_cast<const unsigned char*>(secret.data()), secret.size(),
-                   params) != 1) {
-    return nullptr;
-  }
-  return ctx;
 }
 
 std::string_view AsChars(const unsigned char* bytes, size_t n) {
@@ -80,10 +48,7 @@ bool DecodeMac(std::string_view text, unsigned char* out) {
 SignedTokenCodec::SignedTokenCodec(std::vector<SigningKey> keys) {
   keys_.reserve(keys.size());
   for (SigningKey& k : keys) {
-    auto key = std::make_unique<KeyedMac>();
-    key->id = std::move(k.id);
-    key->keyed = KeyedContext(k.secret);
-    keys_.push_back(std::move(key));
+    keys_.push_back(std::make_unique<KeyedMac>(KeyedMac{std::move(k.id), HmacSha256(k.secret)}));
   }
 }
 
@@ -96,34 +61,10 @@ std::string_view SignedTokenCodec::signing_key_id() const {
 }
 
 // HMAC of the concatenation of `parts` with `key`.
-bool SignedTokenCodec::Mac(KeyedMac& key, std::initializer_list<std::string_view> parts,
+bool SignedTokenCodec::Mac(const KeyedMac& key, std::initializer_list<std::string_view> parts,
                            unsigned char* out) {
-  if (!key.keyed) return false;
-  MacCtx ctx;
-  {
-    std::lock_guard<std::mutex> lock(key.mutex);
-    if (!key.spare.empty()) {
-      ctx = std::move(key.spare.back());
-      key.spare.pop_back();
-    }
-  }
-  if (ctx) {
-    if (EVP_MAC_init(ctx.get(), nullptr, 0, nullptr) != 1) ctx.reset();  // back to keyed
-  }
-  if (!ctx) ctx.reset(EVP_MAC_CTX_dup(key.keyed.get()));
-  if (!ctx) return false;
-  bool ok = true;
-  for (std::string_view part : parts) {
-    ok = ok && EVP_MAC_update(ctx.get(), reinterpret_cast<const unsigned char*>(part.data()),
-                              part.size()) == 1;
-  }
-  size_t length = 0;
-  ok = ok && EVP_MAC_final(ctx.get(), out, &length, kMacBytes) == 1 && length == kMacBytes;
-  if (ok) {
-    std::lock_guard<std::mutex> lock(key.mutex);
-    if (key.spare.size() < kMaxSpare) key.spare.push_back(std::move(ctx));
-  }
-  return ok;
+  key.mac.Compute(parts, out);
+  return true;
 }
 
 SignedTokenCodec::KeyedMac* SignedTokenCodec::Find(std::string_view id) const {

@@ -14,10 +14,11 @@
 // (queue/token.h, common/bypass_token.h).
 //
 // Contract:
-// * Thread-safe (const methods) and move-only. Each key's HMAC context is
-//   keyed once, at construction; a signature or check borrows a spare copy
-//   from a small per-key pool (a mutex held for a pointer swap), so there is
-//   no algorithm fetch, key schedule or allocation per token.
+// * Thread-safe (const methods) and move-only. Each key's HMAC is keyed
+//   once, at construction (common/hmac_sha256.h: the SHA-256 states after
+//   the key's pads); a signature or check starts from copies of them on the
+//   stack, so there is no algorithm fetch, key schedule, lock or allocation
+//   per token.
 // * The first key signs; every key verifies (rotation without logging anyone
 //   out); a token with an unknown key id is refused. MACs are compared with
 //   CRYPTO_memcmp.
@@ -88,7 +89,8 @@ class SignedTokenCodec {
  private:
   struct KeyedMac;  // a key and its keyed HMAC contexts (signed_token.cc)
 
-  static bool Mac(KeyedMac& key, std::initializer_list<std::string_view> parts, unsigned char* out);
+  static bool Mac(const KeyedMac& key, std::initializer_list<std::string_view> parts,
+                  unsigned char* out);
   KeyedMac* Find(std::string_view id) const;
   TokenCheck OpenEncoded(TokenPurpose purpose, std::string_view text, BodyBuffer& buffer,
                          std::string_view* body) const;

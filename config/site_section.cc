@@ -49,6 +49,9 @@ void ReadSiteSection(const toml::table* table, Diagnostics* diagnostics, SiteCon
                  "\"" + out->templates_dir + "\" is not a readable directory");
     }
   }
+  // 0 = the status page lists no past incident; the cap keeps the state
+  // (shared by every instance through Redis) from growing for years.
+  site.ReadInt("status_history_days", 0, 3650, &out->status_history_days);
   site.ReportUnknownKeys();
 }
 

@@ -257,8 +257,10 @@ MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::Requ
   }
   counters_[blocking->feature]->blocked.fetch_add(1, kRelaxed);
 
+  static const state::RuntimeState kNoOverrides;
+  const state::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kNoOverrides;
   MaintenanceNotice notice{features_[blocking->feature].name, blocking->message, blocking->until,
-                           now};
+                           now, IncidentFor(state.incidents, features_[blocking->feature].name)};
   reply->status = 503;
   reply->headers.Add("Cache-Control", "no-store");
   if (auto retry = MaintenancePage::RetryAfterSeconds(notice)) {
@@ -266,7 +268,7 @@ MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::Requ
   }
   if (IsApiRequest(request, path)) {
     reply->headers.Add("Content-Type", "application/json");
-    reply->body = MaintenancePage::RenderJson(notice);
+    reply->body = page_->RenderJson(notice);
   } else {
     const std::string* accept_language = request.headers.Find("Accept-Language");
     pages::Language language = pages::PickLanguage(

@@ -2,7 +2,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 #include "common/rfc3339.h"
+#include "pages/incident_text.h"
 #include "pages/local_time.h"
 
 namespace tidegate::maintenance {
@@ -17,16 +20,23 @@ const char kBuiltinMaintenanceTemplate[] = R"(<!DOCTYPE html>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
 main{max-width:36rem;margin:12vh auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08)}
-h1{font-size:1.4rem;margin-top:0}.shop{color:#5b6575;font-size:.95rem}.until{font-weight:600}
-a{color:#0b5cad}
+h1{font-size:1.4rem;margin-top:0}.shop{color:#5b6575;font-size:.95rem}.until,.next{font-weight:600}
+.incident{border-left:4px solid #b45309;padding:.1rem 0 .1rem .9rem;margin:1rem 0}.incident p{margin:.3rem 0}
+.late{color:#8a1c17}a{color:#0b5cad}
 </style>
 </head>
 <body>
 <main>
 {{#shop_name}}<p class="shop">{{shop_name}}</p>{{/shop_name}}
 <h1>{{heading}}</h1>
+{{^incident}}<p class="message">{{message}}</p>{{/incident}}
+{{#incident}}<section class="incident" aria-labelledby="tg-incident">
+<h2 id="tg-incident">{{incident_title}}</h2>
+<p>{{incident_status}}</p>
 <p class="message">{{message}}</p>
-{{#has_until}}<p class="until">{{until_label}} <time datetime="{{until_iso}}">{{until_text}}</time></p>{{/has_until}}
+{{#next_update}}<p class="next{{#late}} late{{/late}}">{{next_update_label}} <time datetime="{{next_update_iso}}">{{next_update_clock}}</time> {{next_update_zone}}</p>{{/next_update}}
+</section>{{/incident}}
+{{#has_until}}<p class="until">{{until_label}} <time datetime="{{until_iso}}">{{until_text}}</time> {{until_zone}}</p>{{/has_until}}
 <p>{{rest_of_shop}}</p>
 <p><a href="/">{{home_label}}</a>{{#status_url}} · <a href="{{status_url}}">{{status_label}}</a>{{/status_url}}</p>
 </main>
@@ -72,9 +82,62 @@ std::unique_ptr<MaintenancePage> MaintenancePage::Create(const config::SiteConfi
   if (!page) return nullptr;
   pages::Language fallback =
       pages::ParseLanguageCode(site.default_language).value_or(pages::Language::kEnglish);
-  return std::unique_ptr<MaintenancePage>(
-      new MaintenancePage(std::move(*page), BaseData(site, pages::Language::kEnglish),
-                          BaseData(site, pages::Language::kFrench), fallback));
+  return std::unique_ptr<MaintenancePage>(new MaintenancePage(
+      std::move(*page), BaseData(site, pages::Language::kEnglish),
+      BaseData(site, pages::Language::kFrench), fallback, site.status_page_url));
+}
+
+const state::Incident* IncidentFor(const std::vector<state::Incident>& incidents,
+                                   std::string_view feature) {
+  // The same order as state::HeadlineIncident: most severe, then most recent.
+  auto severity = [](state::IncidentImpact impact) {
+    switch (impact) {
+      case state::IncidentImpact::kMajorOutage:
+        return 3;
+      case state::IncidentImpact::kPartialOutage:
+        return 2;
+      case state::IncidentImpact::kDegraded:
+        return 1;
+      case state::IncidentImpact::kMaintenance:
+        return 0;
+    }
+    return 0;
+  };
+  const state::Incident* best = nullptr;
+  for (const state::Incident* incident : state::OpenIncidents(incidents)) {  // newest first
+    if (incident->updates.empty()) continue;
+    bool affects = std::find(incident->features.begin(), incident->features.end(), feature) !=
+                   incident->features.end();
+    if (affects && (!best || severity(incident->impact) > severity(best->impact))) {
+      best = incident;
+    }
+  }
+  if (best) return best;
+  const state::Incident* headline = state::HeadlineIncident(incidents);
+  return headline && !headline->updates.empty() ? headline : nullptr;
+}
+
+void MaintenancePage::SetIncident(const MaintenanceNotice& notice, pages::Language language,
+                                  pages::TemplateData* data) const {
+  const state::Incident& incident = *notice.incident;
+  data->set("incident", true);
+  data->set("incident_title", incident.title);
+  data->set("incident_status", std::string(pages::IncidentStatusLabel(
+                                   state::IncidentStatusName(incident.status), language)));
+  data->set("message", incident.latest().message);
+  if (auto next = incident.next_update_at()) {
+    bool late = incident.update_overdue(notice.now);
+    pages::TemplateData item;
+    item.set("next_update_label", std::string(pages::NextUpdateLabel(late, language)));
+    item.set("next_update_clock", pages::FormatClockOrDate(*next, notice.now, language));
+    item.set("next_update_zone", pages::ZoneAbbreviation(*next));
+    item.set("next_update_iso", pages::FormatIsoLocal(*next));
+    item.set("late", pages::TemplateData(late));
+    data->set("next_update", item);
+  } else {
+    data->set("next_update", false);
+  }
+  data->set("status_url", std::string(pages::StatusLink(status_page_url_, true)));
 }
 
 std::string MaintenancePage::RenderHtml(const MaintenanceNotice& notice,
@@ -90,9 +153,16 @@ std::string MaintenancePage::RenderHtml(const MaintenanceNotice& notice,
   if (notice.until && *notice.until > notice.now) {
     data.set("has_until", true);
     data.set("until_text", pages::FormatClockOrDate(*notice.until, notice.now, language));
+    data.set("until_zone", pages::ZoneAbbreviation(*notice.until));
     data.set("until_iso", pages::FormatIsoLocal(*notice.until));
   } else {
     data.set("has_until", false);
+  }
+  if (notice.incident != nullptr) {
+    SetIncident(notice, language, &data);
+  } else {
+    data.set("incident", false);
+    data.set("next_update", false);
   }
   return template_.Render(data);
 }
@@ -103,7 +173,7 @@ std::optional<int64_t> MaintenancePage::RetryAfterSeconds(const MaintenanceNotic
   return std::max<int64_t>(1, (left.count() + 999) / 1000);
 }
 
-std::string MaintenancePage::RenderJson(const MaintenanceNotice& notice) {
+std::string MaintenancePage::RenderJson(const MaintenanceNotice& notice) const {
   nlohmann::json body;
   body["error"] = "maintenance";
   body["feature"] = std::string(notice.feature);
@@ -112,6 +182,20 @@ std::string MaintenancePage::RenderJson(const MaintenanceNotice& notice) {
   auto retry = RetryAfterSeconds(notice);
   body["retry_after"] = retry ? nlohmann::json(*retry) : nlohmann::json(nullptr);
   body["until"] = retry ? nlohmann::json(common::FormatRfc3339(*notice.until)) : nullptr;
+  if (notice.incident != nullptr) {
+    const state::Incident& incident = *notice.incident;
+    nlohmann::json item = {{"id", incident.id},
+                           {"title", incident.title},
+                           {"status", state::IncidentStatusName(incident.status)},
+                           {"message", incident.latest().message},
+                           {"update_overdue", incident.update_overdue(notice.now)},
+                           {"status_url", pages::StatusLink(status_page_url_, true)}};
+    if (auto next = incident.next_update_at()) {
+      item["next_update_at"] = common::FormatRfc3339(*next);
+    }
+    body["message"] = incident.latest().message;
+    body["incident"] = std::move(item);
+  }
   return body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 

@@ -20,6 +20,7 @@
 #include "config/config.h"
 #include "pages/language.h"
 #include "pages/page_template.h"
+#include "state/incident.h"
 
 namespace tidegate::maintenance {
 
@@ -32,7 +33,17 @@ struct MaintenanceNotice {
   std::string_view message;  // "" = the default text of the language
   std::optional<std::chrono::system_clock::time_point> until;
   std::chrono::system_clock::time_point now;
+  // The open incident behind the feature's maintenance (IncidentFor), or
+  // null. When set, the page tells its title, status, latest message and
+  // promised next update, and links the status page. Read during the call.
+  const state::Incident* incident = nullptr;
 };
+
+// The open incident a maintenance page for `feature` tells about: the most
+// severe open incident that affects `feature`, else the headline incident
+// (state::HeadlineIncident), else nullptr. Points into `incidents`.
+const state::Incident* IncidentFor(const std::vector<state::Incident>& incidents,
+                                   std::string_view feature);
 
 class MaintenancePage {
  public:
@@ -41,7 +52,9 @@ class MaintenancePage {
 
   std::string RenderHtml(const MaintenanceNotice& notice, pages::Language language) const;
   // {"error":"maintenance","feature":…,"message":…,"retry_after":N|null,"until":…|null}
-  static std::string RenderJson(const MaintenanceNotice& notice);
+  // plus, with an incident, "incident": {"id","title","status","message",
+  // "next_update_at"?,"update_overdue","status_url"}.
+  std::string RenderJson(const MaintenanceNotice& notice) const;
   // Seconds from now until `until` (at least 1), or nullopt when unknown/past.
   static std::optional<int64_t> RetryAfterSeconds(const MaintenanceNotice& notice);
 
@@ -50,16 +63,21 @@ class MaintenancePage {
 
  private:
   MaintenancePage(pages::PageTemplate page, pages::TemplateData en, pages::TemplateData fr,
-                  pages::Language default_language)
+                  pages::Language default_language, std::string status_page_url)
       : template_(std::move(page)),
         english_(std::move(en)),
         french_(std::move(fr)),
-        default_language_(default_language) {}
+        default_language_(default_language),
+        status_page_url_(std::move(status_page_url)) {}
+
+  void SetIncident(const MaintenanceNotice& notice, pages::Language language,
+                   pages::TemplateData* data) const;
 
   pages::PageTemplate template_;
   pages::TemplateData english_;  // shop name, status link, texts
   pages::TemplateData french_;
   pages::Language default_language_;
+  std::string status_page_url_;  // [site].status_page_url
 };
 
 }  // namespace tidegate::maintenance

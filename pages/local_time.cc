@@ -13,6 +13,14 @@ struct tm Local(WallTime time) {
   return out;
 }
 
+const char* MonthName(int month, Language language) {
+  static constexpr const char* kEnglish[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  static constexpr const char* kFrench[] = {"janv.", "févr.", "mars",  "avr.", "mai",  "juin",
+                                            "juil.", "août",  "sept.", "oct.", "nov.", "déc."};
+  return language == Language::kFrench ? kFrench[month] : kEnglish[month];
+}
+
 }  // namespace
 
 std::string FormatClock(WallTime time) {
@@ -22,15 +30,42 @@ std::string FormatClock(WallTime time) {
   return buf;
 }
 
+std::string ZoneAbbreviation(WallTime time) {
+  struct tm t = Local(time);
+  std::string zone = t.tm_zone != nullptr ? t.tm_zone : "";
+  if (zone.empty()) {
+    long offset = t.tm_gmtoff;
+    char sign = offset < 0 ? '-' : '+';
+    if (offset < 0) offset = -offset;
+    char buf[40];
+    if (offset % 3600 == 0) {
+      snprintf(buf, sizeof(buf), "%c%02ld", sign, offset / 3600);
+    } else {
+      snprintf(buf, sizeof(buf), "%c%02ld:%02ld", sign, offset / 3600, offset / 60 % 60);
+    }
+    zone = buf;
+  }
+  if (zone.front() == '+' || zone.front() == '-') zone = "UTC" + zone;
+  return zone;
+}
+
+std::string FormatClockOrDateWithZone(WallTime time, WallTime now, Language language) {
+  return FormatClockOrDate(time, now, language) + " " + ZoneAbbreviation(time);
+}
+
+std::string FormatDateTimeWithZone(WallTime time, Language language) {
+  struct tm t = Local(time);
+  char buf[48];
+  snprintf(buf, sizeof(buf), "%d %s %d %02d:%02d", t.tm_mday, MonthName(t.tm_mon, language),
+           t.tm_year + 1900, t.tm_hour, t.tm_min);
+  return std::string(buf) + " " + ZoneAbbreviation(time);
+}
+
 std::string FormatClockOrDate(WallTime time, WallTime now, Language language) {
   struct tm t = Local(time);
   struct tm n = Local(now);
   if (t.tm_year == n.tm_year && t.tm_yday == n.tm_yday) return FormatClock(time);
-  static constexpr const char* kEnglish[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
-                                             "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  static constexpr const char* kFrench[] = {"janv.", "févr.", "mars",  "avr.", "mai",  "juin",
-                                            "juil.", "août",  "sept.", "oct.", "nov.", "déc."};
-  const char* month = language == Language::kFrench ? kFrench[t.tm_mon] : kEnglish[t.tm_mon];
+  const char* month = MonthName(t.tm_mon, language);
   char buf[32];
   snprintf(buf, sizeof(buf), "%d %s %02d:%02d", t.tm_mday, month, t.tm_hour, t.tm_min);
   return buf;

@@ -1,4 +1,4 @@
-// Times shown to shoppers ("Next update at 14:30", "back on 24 Nov at
+// Times shown to shoppers ("Next update at 14:30 CET", "back on 24 Nov at
 // 09:00"), in the shop's time zone ([site].time_zone, applied process-wide
 // with TZ at start-up by app/main.cc) and language.
 //
@@ -18,6 +18,14 @@ using WallTime = std::chrono::system_clock::time_point;
 std::string FormatClock(WallTime time);
 // Same day as `now` → "14:30"; otherwise "24 Nov 14:30" / "24 nov. 14:30".
 std::string FormatClockOrDate(WallTime time, WallTime now, Language language);
+// The zone's abbreviation in force at `time` ("CET", "CEST", "UTC"); a zone
+// without letters ("-03") is written "UTC-03".
+std::string ZoneAbbreviation(WallTime time);
+// FormatClockOrDate followed by the zone: "14:30 CET", "24 Nov 14:30 CET"
+// (a shopper abroad must not read the shop's clock as their own).
+std::string FormatClockOrDateWithZone(WallTime time, WallTime now, Language language);
+// "23 Nov 2026 14:30 CET" / "23 nov. 2026 14:30 CET": past incidents.
+std::string FormatDateTimeWithZone(WallTime time, Language language);
 // "2026-11-23T14:30:00+01:00": machine-readable, for <time datetime=…>.
 std::string FormatIsoLocal(WallTime time);
 

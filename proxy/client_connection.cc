@@ -50,31 +50,34 @@ ClientConnection::ClientConnection(Worker& worker, bufferevent* bev, const socka
     : worker_(worker),
       bev_(bev),
       timer_(evtimer_new(worker.base(), &ClientConnection::TimerCallback, this)),
-      stream_(*this, worker),
       tls_(tls) {
   FormatPeer(peer, peer_len, &client_ip_, &client_addr_);
+  if (!tls_) fd_ = bufferevent_getfd(bev_.get());
 }
 
 ClientConnection::~ClientConnection() {
   worker_.flush_queue().Cancel(this);
-  read_event_.reset();  // before the bufferevent closes the socket
+  stream_.reset();      // its filters and upstream go while the connection is whole
+  read_event_.reset();  // before the bufferevent (or we, when compacted) closes the socket
+  if (!bev_ && fd_ >= 0) evutil_closesocket(fd_);
+}
+
+Stream& ClientConnection::stream() {
+  if (!stream_) stream_ = std::make_unique<Stream>(*this, worker_);
+  return *stream_;
 }
 
 void ClientConnection::Start() {
   const config::ServerConfig& server = worker_.snapshot()->config->server;
-  timeval send_tv = ToTimeval(server.send_timeout);
-  bufferevent_set_timeouts(bev_.get(), nullptr, &send_tv);
   if (tls_) {
+    timeval send_tv = ToTimeval(server.send_timeout);
+    bufferevent_set_timeouts(bev_.get(), nullptr, &send_tv);
     bufferevent_setcb(bev_.get(), &ClientConnection::ReadCallback, &ClientConnection::WriteCallback,
                       &ClientConnection::EventCallback, this);
     bufferevent_setwatermark(bev_.get(), EV_READ, 0, kReadHighWatermark);
     bufferevent_enable(bev_.get(), EV_READ | EV_WRITE);
   } else {
-    // Plain TCP: we read the socket ourselves and write directly; the
-    // bufferevent only holds the buffers and writes when the socket is full.
-    bufferevent_setcb(bev_.get(), nullptr, &ClientConnection::WriteCallback,
-                      &ClientConnection::EventCallback, this);
-    bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+    SetUpPlainBufferevent();
     read_event_.reset(event_new(worker_.base(), bufferevent_getfd(bev_.get()), EV_READ | EV_PERSIST,
                                 &ClientConnection::SocketCallback, this));
     UpdateReadInterest();
@@ -83,13 +86,50 @@ void ClientConnection::Start() {
   ArmTimer(server.header_timeout);
 }
 
+void ClientConnection::SetUpPlainBufferevent() {
+  // Plain TCP: we read the socket ourselves and write directly; the
+  // bufferevent only holds the buffers and writes when the socket is full.
+  timeval send_tv = ToTimeval(worker_.snapshot()->config->server.send_timeout);
+  bufferevent_set_timeouts(bev_.get(), nullptr, &send_tv);
+  bufferevent_setcb(bev_.get(), nullptr, &ClientConnection::WriteCallback,
+                    &ClientConnection::EventCallback, this);
+  bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+}
+
+void ClientConnection::MaybeCompact() {
+  if (worker_.connection_count() <= Worker::kCompactIdleAbove) return;
+  if (closing() || in_execute_ || request_state_ != RequestState::kIdle || stream_active() ||
+      discarding_ || input_length() > 0 || output_length() > 0) {
+    return;
+  }
+  stream_.reset();
+  parser_.reset();
+  if (tls_ || !bev_ || plain_.write_pending) return;
+  // Detach the socket (read_event_ keeps watching it), then lend the
+  // bufferevent, buffers and all, to the next connection that needs one.
+  bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+  bufferevent_setfd(bev_.get(), -1);
+  worker_.KeepBufferevent(std::move(bev_));
+  worker_.mutable_stats().connections_compacted.Inc();
+}
+
+bool ClientConnection::Inflate() {
+  bev_ = worker_.TakeBufferevent(fd_);
+  if (!bev_) {
+    CloseNow();  // the destructor closes fd_
+    return false;
+  }
+  SetUpPlainBufferevent();
+  return true;
+}
+
 evbuffer* ClientConnection::output() {
   worker_.flush_queue().Schedule(this);
   return bufferevent_get_output(bev_.get());
 }
 
 void ClientConnection::Flush() {
-  if (closed()) return;
+  if (closed() || !bev_) return;
   evbuffer* out = bufferevent_get_output(bev_.get());
   if (!tls_ && !plain_.write_pending) {
     switch (FlushDirect(bev_.get(), &plain_)) {
@@ -103,7 +143,10 @@ void ClientConnection::Flush() {
         return;
     }
   }
-  if (evbuffer_get_length(out) == 0) OnOutputDrained();
+  if (evbuffer_get_length(out) == 0) {
+    OnOutputDrained();
+    MaybeCompact();  // Flush runs from the flush queue: a fresh callback
+  }
 }
 
 void ClientConnection::OnOutputDrained() {
@@ -112,12 +155,12 @@ void ClientConnection::OnOutputDrained() {
     CloseNow();
     return;
   }
-  if (stream_.active()) stream_.OnClientDrained();
+  if (stream_active()) stream().OnClientDrained();
 }
 
 void ClientConnection::UpdateReadInterest() {
   if (tls_ || closed()) return;
-  bool want = !closing() && !eof_ && evbuffer_get_length(input()) < kReadHighWatermark;
+  bool want = !closing() && !eof_ && input_length() < kReadHighWatermark;
   if (want == plain_.reading) return;
   plain_.reading = want;
   if (want) {
@@ -142,6 +185,7 @@ void ClientConnection::SocketCallback(evutil_socket_t, short, void* arg) {
 
 void ClientConnection::OnSocketReadable() {
   if (closed()) return;
+  if (!bev_ && !Inflate()) return;
   // The usual case: nothing buffered, so read onto the stack and parse from
   // there; only what the parser leaves is copied into the input buffer (no
   // buffer allocation for a request that arrives whole).
@@ -183,7 +227,7 @@ void ClientConnection::OnDrain(std::chrono::milliseconds idle_grace) {
   draining_ = true;
   // A body being discarded (an answered request) ends within
   // Stream::kDiscardTimeout; draining_ then closes the connection.
-  if (!between_requests() || stream_.active()) return;
+  if (!between_requests() || stream_active()) return;
   if (idle_grace.count() > 0) {
     ArmTimer(idle_grace);  // the idle/new-connection timeout closes it
   } else {
@@ -203,7 +247,11 @@ void ClientConnection::WriteCallback(bufferevent*, void* arg) {
     // Everything queued went out: back to direct writes.
     EndPendingWrite(self->bev_.get(), &self->plain_);
   }
-  if (self->output_length() == 0) self->OnOutputDrained();
+  if (self->output_length() == 0) {
+    self->OnOutputDrained();
+    // Compact from the flush queue's callback, not inside the bufferevent's.
+    if (!self->closed()) self->worker_.flush_queue().Schedule(self);
+  }
 }
 
 void ClientConnection::EventCallback(bufferevent*, short events, void* arg) {
@@ -218,12 +266,12 @@ void ClientConnection::HandleEvent(short events) {
   if (closed()) return;
   if (events & BEV_EVENT_TIMEOUT) {  // no write progress for send_timeout
     worker_.mutable_stats().client_send_timeouts.Inc();
-    if (stream_.active()) stream_.Abort(0);
+    if (stream_active()) stream().Abort(0);
     CloseNow();
     return;
   }
   if (events & BEV_EVENT_ERROR) {
-    if (stream_.active()) stream_.Abort(0);
+    if (stream_active()) stream().Abort(0);
     CloseNow();
     return;
   }
@@ -233,14 +281,14 @@ void ClientConnection::HandleEvent(short events) {
 void ClientConnection::HandleEof() {
   eof_ = true;
   // Half-close after a complete request: the response is still delivered.
-  if (request_state_ == RequestState::kComplete && stream_.active()) return;
+  if (request_state_ == RequestState::kComplete && stream_active()) return;
   ProcessInput();  // bytes that arrived with the FIN
   if (closing()) return;
-  if (request_state_ == RequestState::kComplete && stream_.active()) return;
+  if (request_state_ == RequestState::kComplete && stream_active()) return;
   // The rest of the body is buffered but waits for the origin side
   // (connecting, or backpressure): ParseBuffered() consumes it later and
   // then decides, with eof_ set, whether the request completed.
-  if (stream_.active() && request_state_ == RequestState::kBody &&
+  if (stream_active() && request_state_ == RequestState::kBody &&
       evbuffer_get_length(input()) > 0) {
     return;
   }
@@ -260,11 +308,11 @@ void ClientConnection::HandleTimeout() {
       return;
     case RequestState::kHead:  // part of a head arrived: 408, then close
       worker_.mutable_stats().client_header_timeouts.Inc();
-      if (stream_.active() && stream_.response_started()) {
-        stream_.Abort(408);
+      if (stream_active() && stream().response_started()) {
+        stream().Abort(408);
         CloseNow();
       } else {
-        stream_.FailRequest(408);
+        stream().FailRequest(408);
       }
       return;
     case RequestState::kBody:
@@ -272,10 +320,10 @@ void ClientConnection::HandleTimeout() {
       if (discarding_) {  // the answer is queued: let it go out, then close
         discarding_ = false;
         CloseAfterFlush();
-      } else if (stream_.active() && !stream_.response_started()) {
-        stream_.FailRequest(408);
+      } else if (stream_active() && !stream().response_started()) {
+        stream().FailRequest(408);
       } else {
-        if (stream_.active()) stream_.Abort(408);
+        if (stream_active()) stream().Abort(408);
         CloseNow();
       }
       return;
@@ -302,6 +350,10 @@ void ClientConnection::CloseNow() {
   worker_.flush_queue().Cancel(this);
   evtimer_del(timer_.get());
   if (read_event_) event_del(read_event_.get());
+  if (!bev_) {  // compacted: nothing buffered
+    worker_.OnConnectionClosed(this);
+    return;
+  }
   bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
   bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
   if (tls_) {

@@ -18,6 +18,16 @@
 // of the body is read and dropped, bounded in bytes and time
 // (Stream::kDiscardTimeout); past either bound, or on a framing error, the
 // connection closes after the response is flushed.
+// Idle compaction, as nginx frees its buffers at keep-alive: while the
+// worker holds more than Worker::kCompactIdleAbove connections, once an
+// exchange ended keep-alive, its response is flushed and no byte of a next
+// request is buffered, the connection frees its parser and its stream (with
+// the heads' storage) and, for plain TCP, hands its bufferevent (both
+// buffers) back to the worker (Worker::KeepBufferevent; the socket stays
+// open, watched by read_event_). What an idle connection holds is this
+// object, its two events and the worker's map entry. The next request byte
+// takes them again (Inflate): a pooled bufferevent, a new parser and
+// stream (small allocations, served by malloc's thread cache).
 // Pipelined requests wait in the input buffer (bounded by a read
 // high-watermark) until the previous response is queued. Half-close (FIN):
 // every complete request buffered before it is answered, in order; a
@@ -59,7 +69,9 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   // ---- used by Stream ----
   // The response bytes; using it schedules a flush after the current callback.
   evbuffer* output();
-  size_t output_length() { return evbuffer_get_length(bufferevent_get_output(bev_.get())); }
+  size_t output_length() {
+    return bev_ ? evbuffer_get_length(bufferevent_get_output(bev_.get())) : 0;
+  }
   // Flushable: plain sockets are written directly (EPOLLOUT only when full).
   void Flush() override;
   // The exchange ended; the response is fully queued to output().
@@ -72,7 +84,7 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   bool client_eof() const { return eof_; }
   // The client half-closed and no byte of a further request is buffered:
   // the current exchange is the last one.
-  bool client_done() { return eof_ && evbuffer_get_length(input()) == 0; }
+  bool client_done() { return eof_ && input_length() == 0; }
   const std::string& client_ip() const { return client_ip_; }
   const std::string& client_addr() const { return client_addr_; }
   bool tls() const { return tls_; }
@@ -102,6 +114,11 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
     return request_state_ == RequestState::kNew || request_state_ == RequestState::kIdle;
   }
   evbuffer* input() { return bufferevent_get_input(bev_.get()); }
+  size_t input_length() { return bev_ ? evbuffer_get_length(input()) : 0; }
+  // The exchange's stream, created on first use (and again after
+  // compaction).
+  Stream& stream();
+  bool stream_active() const { return stream_ && stream_->active(); }
 
   // ---- parsing requests (client_connection_parse.cc) ----
   void ProcessInput();
@@ -142,6 +159,15 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   void HandleTimeout();
   void CloseAfterFlush();
   void ArmTimer(std::chrono::milliseconds timeout);
+  // Plain sockets: the bufferevent's callbacks, timeouts and direct-I/O mode.
+  void SetUpPlainBufferevent();
+  // Idle compaction (see the file comment): when the connection is between
+  // requests with nothing buffered either way, frees the parser and the
+  // stream and returns the bufferevent; only from a fresh callback (no
+  // stream or parser frame on the stack). Inflate() takes a bufferevent for
+  // the kept socket (false: none could be made, the connection is closed).
+  void MaybeCompact();
+  bool Inflate();
 
   // Http1Parser::Callbacks
   void OnRequestHead(RequestHead&& head) override;
@@ -149,19 +175,21 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   void OnMessageComplete() override;
 
   Worker& worker_;
-  BuffereventPtr bev_;   // buffers; all I/O for TLS, slow-path writes for plain
+  BuffereventPtr bev_;   // buffers; all I/O for TLS, slow-path writes for plain;
+                         // null while a plain connection is compacted
   EventPtr read_event_;  // plain sockets: our own reads
   EventPtr timer_;
   std::unique_ptr<Http1Parser> parser_;       // created with the first request
   std::shared_ptr<const Snapshot> snapshot_;  // the snapshot of the current exchange
-  Stream stream_;
+  std::unique_ptr<Stream> stream_;            // null until the first request and while compacted
   std::string client_ip_;
   std::string client_addr_;
   bool tls_;
   Lifecycle life_ = Lifecycle::kOpen;
   RequestState request_state_ = RequestState::kNew;
   StreamEnd stream_end_ = StreamEnd::kNone;
-  DirectIo plain_;  // plain sockets only: reading = read_event_ is added
+  DirectIo plain_;           // plain sockets only: reading = read_event_ is added
+  evutil_socket_t fd_ = -1;  // plain sockets only: kept across compaction
   int version_minor_ = 1;
   bool in_execute_ = false;        // the parser runs (its callbacks are on the stack)
   bool message_complete_ = false;  // the parser reported the end of the request

@@ -21,7 +21,7 @@ void ClientConnection::ProcessInput() {
 bool ClientConnection::CanParse() {
   if (closing()) return false;
   if (request_state_ == RequestState::kComplete) return false;  // wait for the response
-  if (request_state_ == RequestState::kBody && !stream_.AcceptsBody()) return false;
+  if (request_state_ == RequestState::kBody && !stream().AcceptsBody()) return false;
   return true;
 }
 
@@ -38,15 +38,15 @@ void ClientConnection::ParseBuffered() {
 
 void ClientConnection::CloseIfClientGone() {
   if (eof_ && !closing() && request_state_ != RequestState::kComplete &&
-      (!stream_.active() || evbuffer_get_length(input()) == 0)) {
+      (!stream_active() || input_length() == 0)) {
     CloseAfterEof();
   }
 }
 
 void ClientConnection::CloseAfterEof() {
-  if (stream_.active()) {
+  if (stream_active()) {
     // A body that stopped short of its framing can never complete.
-    stream_.Abort(0);
+    stream().Abort(0);
     CloseNow();
     return;
   }
@@ -88,13 +88,13 @@ ClientConnection::ParseStep ClientConnection::AfterParse(size_t consumed, Reques
     if (discarding_) {  // the answer is out: no second one, just close
       discarding_ = false;
       CloseAfterFlush();
-    } else if (stream_.active() && stream_.response_started()) {
-      stream_.Abort(parser_->error().status);
+    } else if (stream_active() && stream().response_started()) {
+      stream().Abort(parser_->error().status);
       CloseNow();
     } else {
       // Framing is in doubt: answer, then close.
       evtimer_del(timer_.get());
-      stream_.FailRequest(parser_->error().status);
+      stream().FailRequest(parser_->error().status);
     }
     return ParseStep::kDone;
   }
@@ -112,7 +112,7 @@ ClientConnection::ParseStep ClientConnection::AfterParse(size_t consumed, Reques
       discarding_ = false;
       stream_end_ = StreamEnd::kKeepAlive;
     } else {
-      stream_.OnRequestComplete();
+      stream().OnRequestComplete();
     }
   }
   if (stream_end_ != StreamEnd::kNone) HandleStreamDone();
@@ -128,7 +128,7 @@ void ClientConnection::OnRequestHead(RequestHead&& head) {
     request_state_ = RequestState::kBody;
     ArmTimer(snapshot_->config->server.body_timeout);
   }
-  stream_.Begin(std::move(head), snapshot_.get());
+  stream().Begin(std::move(head), snapshot_.get());
 }
 
 void ClientConnection::OnBody(const char* data, size_t len) {
@@ -136,7 +136,7 @@ void ClientConnection::OnBody(const char* data, size_t len) {
     discarded_ += len;
     return;
   }
-  stream_.OnRequestBody(data, len);
+  stream().OnRequestBody(data, len);
 }
 
 void ClientConnection::OnMessageComplete() { message_complete_ = true; }
@@ -163,15 +163,18 @@ void ClientConnection::HandleStreamDone() {
     StartDiscardingBody();
     return;
   }
-  stream_.Recycle();
+  stream().Recycle();
   parser_->Reset();
   request_state_ = RequestState::kIdle;
   ArmTimer(snapshot_->config->server.keepalive_timeout);
+  // Idle compaction follows the flush (Flush → MaybeCompact), also when the
+  // response's last bytes were queued earlier.
+  worker_.flush_queue().Schedule(this);
   // Drop the snapshot reference of an idle connection: a reload frees the
   // old snapshot once every exchange on it ended.
   if (snapshot_ != worker_.snapshot()) snapshot_.reset(), parser_.reset();
   // Pipelined bytes: parse them from a fresh callback.
-  if (evbuffer_get_length(input()) > 0 && !in_execute_) ParseLater();
+  if (input_length() > 0 && !in_execute_) ParseLater();
 }
 
 void ClientConnection::StartDiscardingBody() {

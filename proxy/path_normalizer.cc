@@ -47,9 +47,60 @@ std::string DecodeUnreserved(std::string_view in, bool slashes) {
   return out;
 }
 
+// The length of the path part of `target` (before '?'/'#') when it is
+// already in canonical form: starts with '/', no '%' escape, no repeated
+// slash, no "." or ".." segment, and nothing the options would change (';'
+// params, '\\', upper case); npos otherwise. The usual shop path: one scan,
+// no allocation.
+size_t CanonicalPathLength(std::string_view target, const PathNormalizeOptions& options) {
+  const size_t n = target.size();
+  if (n == 0 || target[0] != '/') return std::string_view::npos;
+  const bool params = options.strip_segment_params;
+  const bool backslash = options.decode_slashes;
+  const bool lower = options.lower_case;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = target[i];
+    switch (c) {
+      case '?':
+      case '#':
+        return i;
+      case '%':
+        return std::string_view::npos;
+      case ';':
+        if (params) return std::string_view::npos;
+        break;
+      case '\\':
+        if (backslash) return std::string_view::npos;
+        break;
+      case '/': {
+        char next = i + 1 < n ? target[i + 1] : '\0';
+        if (next == '/') return std::string_view::npos;  // "//"
+        if (next == '.') {                               // "/." or "/.." (and, kept simple, "/...")
+          char after = i + 2 < n ? target[i + 2] : '/';
+          if (after == '/' || after == '.' || after == '?' || after == '#') {
+            return std::string_view::npos;
+          }
+        }
+        break;
+      }
+      default:
+        if (lower && c >= 'A' && c <= 'Z') return std::string_view::npos;
+    }
+  }
+  return n;
+}
+
 }  // namespace
 
 std::string NormalizePath(std::string_view target, const PathNormalizeOptions& options) {
+  size_t length = CanonicalPathLength(target, options);
+  if (length != std::string_view::npos) return std::string(target.substr(0, length));
+  return detail::NormalizePathGeneral(target, options);
+}
+
+namespace detail {
+
+std::string NormalizePathGeneral(std::string_view target, const PathNormalizeOptions& options) {
   std::string decoded = DecodeUnreserved(target, options.decode_slashes);
 
   // Split into segments, dropping empty ones (repeated slashes) and resolving
@@ -89,4 +140,5 @@ std::string NormalizePath(std::string_view target, const PathNormalizeOptions& o
   return out;
 }
 
+}  // namespace detail
 }  // namespace tidegate::proxy

@@ -35,6 +35,14 @@ struct PathNormalizeOptions {
 // * the result always starts with "/".
 // A target that does not start with "/" (e.g. "*") is returned as "/" + it
 // after the same treatment, so it can never match a rule for "/x" by accident.
+// A target already in canonical form (the usual case) is returned as is
+// after one scan, without the general algorithm's allocations.
 std::string NormalizePath(std::string_view target, const PathNormalizeOptions& options = {});
+
+namespace detail {
+// The general algorithm, without the canonical-form shortcut (tests compare
+// both).
+std::string NormalizePathGeneral(std::string_view target, const PathNormalizeOptions& options);
+}  // namespace detail
 
 }  // namespace tidegate::proxy

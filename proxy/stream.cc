@@ -28,8 +28,8 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   filters_.clear();  // the previous exchange's filters (nothing of theirs is on the stack now)
   phase_ = Phase::kFilters;
   snapshot_ = snapshot;
-  request_ = std::move(head);
-  response_ = ResponseHead{};
+  TakeHeadReturningStorage(request_, std::move(head));
+  ClearHeadKeepingStorage(response_);
   start_wall_ = std::chrono::system_clock::now();
   start_ = std::chrono::steady_clock::now();
   upstream_start_ = upstream_end_ = start_;
@@ -178,8 +178,12 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const std::stri
   scratch.clear();
   SerializeResponseHead(response_, scratch);
   evbuffer* out = connection_.output();
+  bool with_body = request_.method != "HEAD";
+  // Head and body in one chain: one allocation and one iovec for the write
+  // (a queue page is answered to every newcomer).
+  evbuffer_expand(out, scratch.size() + (with_body ? body.size() : 0));
   evbuffer_add(out, scratch.data(), scratch.size());
-  if (request_.method != "HEAD") {
+  if (with_body) {
     evbuffer_add(out, body.data(), body.size());
     response_bytes_ += body.size();
   }
@@ -215,8 +219,8 @@ void Stream::EndFilters() {
 
 void Stream::Recycle() {
   filters_.clear();
-  request_ = RequestHead{};
-  response_ = ResponseHead{};
+  ClearHeadKeepingStorage(request_);
+  ClearHeadKeepingStorage(response_);
   body_scratch_.reset();
   held_body_.reset();
 }

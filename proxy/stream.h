@@ -63,7 +63,8 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // The connection answers a request error itself (parse error, timeout):
   // drops the upstream and writes the page. Ends the exchange (closing).
   void FailRequest(int status);
-  // Frees the heads and filters of the finished exchange (called by the
+  // Frees the filters and the heads' fields of the finished exchange (the
+  // field vectors keep their capacity for the next one; called by the
   // connection once no filter or head reference is on the call stack).
   void Recycle();
 
@@ -134,6 +135,8 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   bool request_chunked() const { return request_.framing == BodyFraming::kChunked; }
 
   // ---- response side (stream_response.cc) ----
+  // Tells every filter what the origin did (StreamFilter::OnUpstreamOutcome).
+  void ReportUpstreamOutcome(UpstreamOutcome::Kind kind, int status);
   // Picks out_framing_ for the client and adds its framing header.
   void SelectClientFraming();
   void WriteResponseBody(evbuffer* body);

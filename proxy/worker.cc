@@ -31,6 +31,7 @@ Worker::~Worker() {
   // Order: connections (they hold upstreams and stream state), the pool,
   // then whatever they buried, then listeners and the base.
   connections_.clear();
+  spare_bevs_.clear();
   pool_.reset();
   graveyard_->Sweep();
   listeners_.clear();
@@ -93,6 +94,7 @@ void Worker::Run() {
   event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
   // Forced stop or drained: release everything on this thread.
   connections_.clear();
+  spare_bevs_.clear();
   pool_->CloseIdle();
   graveyard_->Sweep();
   listeners_.clear();
@@ -160,7 +162,7 @@ void Worker::OnAccept(evutil_socket_t fd, const sockaddr* addr, int addr_len, bo
     }
     if (bev != nullptr) bufferevent_openssl_set_allow_dirty_shutdown(bev, 1);
   } else {
-    bev = bufferevent_socket_new(base_.get(), fd, BEV_OPT_CLOSE_ON_FREE);
+    bev = TakeBufferevent(fd).release();
   }
   if (bev == nullptr) {
     evutil_closesocket(fd);
@@ -174,6 +176,20 @@ void Worker::OnAccept(evutil_socket_t fd, const sockaddr* addr, int addr_len, bo
   stats_.connections_active.Inc();
   UpdateAccepting();
   raw->Start();
+}
+
+BuffereventPtr Worker::TakeBufferevent(evutil_socket_t fd) {
+  if (spare_bevs_.empty()) {
+    return BuffereventPtr(bufferevent_socket_new(base_.get(), fd, BEV_OPT_CLOSE_ON_FREE));
+  }
+  BuffereventPtr bev = std::move(spare_bevs_.back());
+  spare_bevs_.pop_back();
+  bufferevent_setfd(bev.get(), fd);
+  return bev;
+}
+
+void Worker::KeepBufferevent(BuffereventPtr bev) {
+  if (spare_bevs_.size() < kMaxSpareBufferevents) spare_bevs_.push_back(std::move(bev));
 }
 
 void Worker::OnConnectionClosed(ClientConnection* connection) {

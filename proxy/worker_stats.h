@@ -67,6 +67,8 @@ struct WorkerStats {
   // Client side.
   Counter connections_accepted, connections_active, connections_idle_closed, client_header_timeouts,
       client_body_timeouts, client_send_timeouts, client_parse_errors, accept_errors;
+  // Idle keep-alive connections whose buffers were freed (ClientConnection).
+  Counter connections_compacted;
   // Upstream pool.
   Counter pool_idle, pool_reused, pool_connects;
   // Latency: the whole exchange (request start → response done), and the

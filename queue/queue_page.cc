@@ -31,6 +31,7 @@ constexpr Marker kMarkers[] = {
     {"updated", "@@TG_UPDATED@@"},     {"updated_iso", "@@TG_UPDATED_ISO@@"},
     {"progress", "@@TG_PROGRESS@@"},   {"self_url", "@@TG_SELF_URL@@"},
     {"challenge", "@@TG_CHALLENGE@@"}, {"message", "@@TG_MESSAGE@@"},
+    {"notice", "@@TG_NOTICE@@"},
 };
 
 struct Strings {
@@ -245,13 +246,15 @@ bool QueuePage::HasSlot(const Variant& v, Slot slot) {
 
 std::optional<QueuePage> QueuePage::Build(const config::SiteConfig& site, const std::string& room,
                                           int refresh_seconds, std::string* error,
-                                          int challenge_bits) {
+                                          int challenge_bits,
+                                          std::shared_ptr<const QueuePageNotice> notice) {
   std::optional<pages::PageTemplate> tpl =
       pages::PageTemplate::Load(site.templates_dir, "queue.html", kQueuePageTemplate, error);
   if (!tpl) return std::nullopt;
   std::optional<pages::PageTemplate> builtin;  // for a merchant template without the new slots
   QueuePage page;
   page.origin_ = tpl->origin();
+  page.notice_ = std::move(notice);
   for (Language language : {Language::kEnglish, Language::kFrench}) {
     const Strings& s = language == Language::kFrench ? kFrench : kEnglish;
     for (size_t k = 0; k < kPageKinds; ++k) {
@@ -356,6 +359,9 @@ std::string QueuePage::Render(Language language, PageKind kind,
         break;
       case Slot::kMessage:
         AppendText(values.message, &out);
+        break;
+      case Slot::kNotice:
+        if (notice_) notice_->Append(language, &out);
         break;
     }
   }

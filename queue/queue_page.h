@@ -10,6 +10,7 @@
 #pragma once
 
 #include <array>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -18,6 +19,7 @@
 #include "config/config.h"
 #include "pages/language.h"
 #include "queue/eta.h"
+#include "queue/queue_page_notice.h"
 
 namespace tidegate::queue {
 
@@ -43,9 +45,12 @@ class QueuePage {
   // `challenge_bits`: the room's join_challenge_bits (0: no challenge). A
   // merchant template without the {{challenge}} (or, for a refused join,
   // {{message}}) slot gets the built-in page for those two kinds.
+  // `notice` (may be null): the incident or banner in force, spliced in at
+  // the template's {{notice}} slot on every page served.
   static std::optional<QueuePage> Build(const config::SiteConfig& site, const std::string& room,
                                         int refresh_seconds, std::string* error,
-                                        int challenge_bits = 0);
+                                        int challenge_bits = 0,
+                                        std::shared_ptr<const QueuePageNotice> notice = nullptr);
 
   std::string Render(pages::Language language, PageKind kind, const QueuePageValues& values) const;
   std::string Render(pages::Language language, bool closed, const QueuePageValues& values) const {
@@ -84,7 +89,8 @@ class QueuePage {
     kProgress,
     kSelfUrl,
     kChallenge,
-    kMessage
+    kMessage,
+    kNotice
   };
   struct Piece {
     Slot slot = Slot::kLiteral;
@@ -102,6 +108,7 @@ class QueuePage {
 
   std::array<Variant, 2 * kPageKinds> variants_;  // [language * kPageKinds + kind]
   std::string origin_;
+  std::shared_ptr<const QueuePageNotice> notice_;
 };
 
 }  // namespace tidegate::queue

@@ -24,11 +24,14 @@ progress{width:100%;height:1rem}
 .button{display:inline-block;margin-top:1rem;padding:.6rem 1.2rem;background:#0b5cad;color:#fff;border-radius:4px;text-decoration:none}
 .button:focus{outline:3px solid #f5a623;outline-offset:2px}
 footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
+.tg-notice{border-left:4px solid #b45309;background:#fff8eb;padding:.5rem 1rem;margin:0 0 1.25rem}
+.tg-notice p{margin:.2rem 0}.tg-notice a{color:#0b5cad}.tg-notice__late{color:#8a1c17;font-weight:600}
 </style>
 </head>
 <body>
 <main id="tg-queue" data-refresh="{{refresh_seconds}}" data-poll="{{poll_url}}"{{#solving}} data-challenge="{{challenge}}" data-bits="{{challenge_bits}}" data-done="{{challenge_done}}" data-fail="{{challenge_fail}}"{{/solving}}>
 {{#shop_name}}<p>{{shop_name}}</p>{{/shop_name}}
+{{notice}}
 {{#closed}}
 <h1>{{closed_heading}}</h1>
 <p>{{closed_text}}</p>

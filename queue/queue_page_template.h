@@ -12,7 +12,10 @@
 // refused join). Per-visitor values, filled in after rendering (write them
 // exactly like this): {{position}}, {{wait}}, {{updated}}, {{updated_iso}},
 // {{progress}}, {{self_url}}, {{challenge}} (the token to solve, in
-// `solving`), {{message}} (why, in `refused`). An override without
+// `solving`), {{message}} (why, in `refused`), {{notice}} (the open
+// incident or the banner in force, as HTML: queue/queue_page_notice.h; its
+// classes tg-notice, tg-notice__next, tg-notice__late are styled by the
+// page). An override without
 // {{challenge}} or {{message}} gets the built-in page for those two.
 //
 // Rules for an override: no external resources; inline <script> and <style>

@@ -61,6 +61,8 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     wr->codec_.emplace(std::move(keys));
     wr->challenge_codec_.emplace(common::SignedTokenCodec::FromKeys(config.secrets.token_keys));
   }
+  // The incident or banner the queue pages show (shared by every room).
+  auto notice = std::make_shared<const QueuePageNotice>(config, runtime_state, time);
   for (const config::RoomConfig& rc : config.rooms) {
     auto room = std::make_unique<CompiledRoom>();
     room->config = rc;
@@ -79,12 +81,14 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     add_once(&wr->bypass_headers_, rc.bypass_header);
     add_once(&wr->bypass_cookies_, rc.bypass_cookie);
     room->runtime = registry->Get(rc.name);
+    room->runtime->protection.Configure(rc.protect);
     if (wr->codec_) room->shuffle_seed = wr->codec_->DerivedSecret("shuffle|" + rc.name);
     int refresh = static_cast<int>(rc.refresh_interval.count() / 1000);
     int pow_bits = rc.join_challenge == config::JoinChallengeKind::kPow
                        ? static_cast<int>(rc.join_challenge_bits)
                        : 0;
-    room->page = QueuePage::Build(config.site, rc.name, refresh < 1 ? 1 : refresh, error, pow_bits);
+    room->page =
+        QueuePage::Build(config.site, rc.name, refresh < 1 ? 1 : refresh, error, pow_bits, notice);
     if (!room->page) return nullptr;
     wr->rooms_.push_back(std::move(room));
   }
@@ -122,7 +126,9 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room, const StoreCaller& call
     limits = LimitsWithEvents(effective, EventStateAt(room.config.events, now));
   }
   limits.refresh_ms = room.config.refresh_interval.count();
-  return limits;
+  // Auto-protection: the limits above are ceilings; the controller's
+  // effective ones (queue/protect_room.h) apply when lower.
+  return room.runtime->protection.Apply(limits);
 }
 
 bool WaitingRoom::Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,

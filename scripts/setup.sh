@@ -14,12 +14,14 @@ readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl
   libevent-dev libssl-dev libhttp-parser-dev libtomlplusplus-dev nlohmann-json3-dev
   libhiredis-dev libre2-dev libgtest-dev zlib1g-dev libkainjow-mustache-dev
+  libdeflate-dev  # banner/gzip_whole_body.cc: small gzip pages recoded in one piece
   libcurl4-openssl-dev  # tidegate ctl's HTTP client
   openssl redis-server nginx haproxy wrk clang-format
   redis-sentinel  # tests/integration/redis_sentinel_test.cc
   gnuplot-nox  # benches/run_surge.sh plots only
   libbenchmark-dev  # benches/run_claim_record.sh only
   chromium chromium-driver  # tests/integration/queue_browser_test.cc (headless)
+  nodejs  # npm: axe-core for tests/integration/pages_a11y_test.cc (tests/integration/a11y/)
   clang libclang-rt-dev  # fuzz/ (libFuzzer runtime: scripts/fuzz.sh)
 )
 readonly POLICY=/usr/sbin/policy-rc.d
@@ -30,8 +32,23 @@ for pkg in "${PACKAGES[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$pkg")
 done
 
+# npm packages the tests use (axe-core, pinned by its package-lock.json),
+# into tests/integration/a11y/node_modules; only when missing.
+install_npm_packages() {
+  local dir="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/tests/integration/a11y"
+  [[ -f "$dir/node_modules/axe-core/axe.min.js" ]] && return 0
+  if ! command -v npm >/dev/null 2>&1; then
+    # Debian's nodejs comes without npm (other builds of nodejs bundle it).
+    ${as_root[@]+"${as_root[@]}"} env DEBIAN_FRONTEND=noninteractive apt-get -q install -y \
+      --no-install-recommends npm
+  fi
+  echo "setup: installing npm packages in $dir"
+  (cd "$dir" && npm ci --no-audit --no-fund --loglevel=error)
+}
+
 if ((${#missing[@]} == 0)); then
   echo "setup: all ${#PACKAGES[@]} packages are installed"
+  install_npm_packages
   exit 0
 fi
 echo "setup: installing ${missing[*]}"
@@ -64,4 +81,5 @@ fi
 apt_get=("${as_root[@]}" env DEBIAN_FRONTEND=noninteractive apt-get -q -o Dpkg::Use-Pty=0)
 "${apt_get[@]}" update
 "${apt_get[@]}" install -y --no-install-recommends "${missing[@]}"
+install_npm_packages
 echo "setup: done"

@@ -1,50 +1,14 @@
 #include "status/status_page.h"
 
 #include "pages/language.h"
-#include "pages/local_time.h"
 #include "proxy/path_normalizer.h"
-#include "status/incidents.h"
+#include "status/status_formats.h"
+#include "status/status_html.h"
+#include "status/status_story.h"
 #include "status/status_template.h"
 
 namespace tidegate::status {
 namespace {
-
-struct Strings {
-  const char* title;
-  const char* operational;
-  const char* degraded;
-  const char* partial_outage;
-  const char* notice;
-  const char* maintenance;
-  const char* planned;
-  const char* from;
-  const char* until;
-  const char* next_update;
-  const char* updated;
-};
-
-constexpr Strings kEnglish = {"Service status",
-                              "All systems are working normally.",
-                              "The shop is working, with a notice below.",
-                              "Part of the shop is unavailable right now.",
-                              "Notice",
-                              "Maintenance",
-                              "Planned maintenance",
-                              "From",
-                              "Expected back at",
-                              "Next update at",
-                              "Updated at"};
-constexpr Strings kFrench = {"État du service",
-                             "Tous les services fonctionnent normalement.",
-                             "La boutique fonctionne ; voir l’avis ci-dessous.",
-                             "Une partie de la boutique est indisponible en ce moment.",
-                             "Avis",
-                             "Maintenance",
-                             "Maintenance prévue",
-                             "À partir de",
-                             "Retour prévu à",
-                             "Prochaine mise à jour à",
-                             "Mis à jour à"};
 
 bool WantsJsonPath(std::string_view path) { return path == "/.tidegate/status.json"; }
 
@@ -82,8 +46,8 @@ class StatusPageFilter : public proxy::StreamFilter {
     const std::string* accept_language = head.headers.Find("Accept-Language");
     std::string base_url = std::string(callbacks_.stream_info().tls ? "https://" : "http://") +
                            (head.host.empty() ? "localhost" : head.host);
-    std::string body = factory_.Render(format, accept_language ? *accept_language : "", base_url,
-                                       factory_.time().WallNow());
+    std::shared_ptr<const std::string> body = factory_.Cached(
+        format, accept_language ? *accept_language : "", base_url, factory_.time().WallNow());
     headers.Add("Content-Type", content_type);
     headers.Add("Cache-Control", "public, max-age=5");
     headers.Add("Vary", "Accept-Language");
@@ -93,7 +57,7 @@ class StatusPageFilter : public proxy::StreamFilter {
                   "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; "
                   "frame-ancestors 'none'");
     }
-    callbacks_.SendLocalReply(200, std::move(headers), std::move(body), proxy::Answerer::kBuiltin);
+    callbacks_.SendLocalReply(200, std::move(headers), *body, proxy::Answerer::kBuiltin);
     return proxy::FilterStatus::kStop;
   }
 
@@ -124,60 +88,45 @@ std::unique_ptr<proxy::StreamFilter> StatusPageFactory::CreateFilter(
   return std::make_unique<StatusPageFilter>(*this, callbacks);
 }
 
+std::shared_ptr<const std::string> StatusPageFactory::Cached(Format format,
+                                                             std::string_view accept_language,
+                                                             const std::string& base_url,
+                                                             common::TimePoint now) const {
+  pages::Language fallback =
+      pages::ParseLanguageCode(config_.site.default_language).value_or(pages::Language::kEnglish);
+  pages::Language language = format == Format::kHtml
+                                 ? pages::PickLanguage(accept_language, fallback)
+                                 : fallback;  // JSON has no words; the feed uses the default
+  uint64_t version = runtime_state_->Get().version;
+  int64_t second = std::chrono::duration_cast<std::chrono::seconds>(now.time_since_epoch()).count();
+  CacheKey key{static_cast<int>(format), static_cast<int>(language),
+               format == Format::kAtom ? base_url : std::string()};
+  {
+    std::lock_guard<std::mutex> lock(cache_mutex_);
+    auto it = cache_.find(key);
+    if (it != cache_.end() && it->second.version == version && it->second.second == second) {
+      return it->second.body;
+    }
+  }
+  auto body = std::make_shared<const std::string>(
+      Render(format, pages::LanguageCode(language), base_url, now));
+  std::lock_guard<std::mutex> lock(cache_mutex_);
+  // Hosts are chosen by clients: a bounded number of feeds is kept.
+  if (cache_.size() >= 2 * 3 + kCachedFeeds && cache_.find(key) == cache_.end()) cache_.clear();
+  cache_[key] = CachedBody{version, second, body};
+  return body;
+}
+
 std::string StatusPageFactory::Render(Format format, std::string_view accept_language,
                                       const std::string& base_url, common::TimePoint now) const {
   const state::RuntimeState& state = runtime_state_->Get();
-  std::vector<Incident> incidents = CurrentIncidents(config_, state, now);
-  if (format == Format::kJson) return StatusJson(config_, incidents, now).dump(2) + "\n";
-  if (format == Format::kAtom) return StatusAtom(config_, incidents, now, base_url);
-
+  StatusStory story = BuildStory(config_, state, now);
   pages::Language fallback =
       pages::ParseLanguageCode(config_.site.default_language).value_or(pages::Language::kEnglish);
+  if (format == Format::kJson) return StatusJson(config_, story, now).dump(2) + "\n";
+  if (format == Format::kAtom) return StatusAtom(config_, story, now, base_url, fallback);
   pages::Language language = pages::PickLanguage(accept_language, fallback);
-  const Strings& s = language == pages::Language::kFrench ? kFrench : kEnglish;
-  std::string status = OverallStatus(incidents);
-  pages::TemplateData data;
-  data.set("lang", std::string(pages::LanguageCode(language)));
-  data.set("title",
-           config_.site.name.empty() ? std::string(s.title) : config_.site.name + " — " + s.title);
-  data.set("status", status);
-  data.set("status_text", status == "operational" ? s.operational
-                          : status == "degraded"  ? s.degraded
-                                                  : s.partial_outage);
-  data.set("has_incidents",
-           pages::TemplateData(!incidents.empty() ? pages::TemplateData::type::bool_true
-                                                  : pages::TemplateData::type::bool_false));
-  pages::TemplateData list{pages::TemplateData::type::list};
-  for (const Incident& i : incidents) {
-    pages::TemplateData item;
-    std::string heading;
-    if (i.kind == Incident::Kind::kBanner) {
-      heading = s.notice;
-    } else {
-      heading = std::string(i.phase == state::Phase::kScheduled ? s.planned : s.maintenance) +
-                ": " + i.feature;
-    }
-    item.set("heading", heading);
-    item.set("message", i.message);
-    item.set("severity", i.severity);
-    std::string window;
-    if (i.phase == state::Phase::kScheduled && i.starts_at) {
-      window = std::string(s.from) + " " + pages::FormatClockOrDate(*i.starts_at, now, language);
-    }
-    if (i.until && i.kind == Incident::Kind::kMaintenance) {
-      if (!window.empty()) window += " · ";
-      window += std::string(s.until) + " " + pages::FormatClockOrDate(*i.until, now, language);
-    }
-    if (!window.empty()) item.set("window", window);
-    if (i.next_update_at) {
-      item.set("next_update", std::string(s.next_update) + " " +
-                                  pages::FormatClockOrDate(*i.next_update_at, now, language));
-    }
-    list.push_back(item);
-  }
-  data.set("incidents", list);
-  data.set("updated", std::string(s.updated) + " " + pages::FormatClock(now));
-  return page_.Render(data);
+  return page_.Render(StatusPageData(config_, story, language, now));
 }
 
 }  // namespace tidegate::status

@@ -14,13 +14,20 @@
 //   app/filter_chain.cc registers it for kRoutes (case-insensitive), and it
 //   serves those paths (HEAD gets the head; other methods get 405); a path
 //   it does not know continues (the router then answers 404).
-// * Pages are rendered per request from the state in force (a few tens of
-//   microseconds) and carry `Cache-Control: public, max-age=5`, so a crowd
-//   sent to the page during an incident is absorbed by browsers and CDNs.
+// * Pages are rendered from the state in force and carry `Cache-Control:
+//   public, max-age=5`, so a crowd sent to the page during an incident is
+//   absorbed by browsers and CDNs. Rendering a story with a month of history
+//   costs a few hundred microseconds (Mustache), so the filter serves a body
+//   rendered at most once per second per (format, language) for a given
+//   state version (Cached(); the feed's body also depends on the request's
+//   host, kept for at most kCachedFeeds hosts).
 #pragma once
 
+#include <map>
 #include <memory>
+#include <mutex>
 #include <string>
+#include <tuple>
 
 #include "common/time_source.h"
 #include "pages/page_template.h"
@@ -47,6 +54,13 @@ class StatusPageFactory : public proxy::FilterFactory {
   // The response body for `format` at `now` (tests call this directly).
   std::string Render(Format format, std::string_view accept_language, const std::string& base_url,
                      common::TimePoint now) const;
+  // Render()'s body, reused while the state version and the second of `now`
+  // are the same. Thread-safe (a mutex held for a lookup and a copy of the
+  // pointer; rendering happens outside it).
+  std::shared_ptr<const std::string> Cached(Format format, std::string_view accept_language,
+                                            const std::string& base_url,
+                                            common::TimePoint now) const;
+  static constexpr size_t kCachedFeeds = 16;
   const common::TimeSource& time() const { return time_; }
 
  private:
@@ -54,10 +68,20 @@ class StatusPageFactory : public proxy::FilterFactory {
                     const proxy::Published<state::RuntimeState>* runtime_state,
                     const common::TimeSource& time, pages::PageTemplate page);
 
+  struct CachedBody {
+    uint64_t version = 0;
+    int64_t second = 0;
+    std::shared_ptr<const std::string> body;
+  };
+  // (format, language, host part for the feed) → body.
+  using CacheKey = std::tuple<int, int, std::string>;
+
   const config::Config& config_;  // the snapshot's, which outlives its filters
   const proxy::Published<state::RuntimeState>* runtime_state_;
   const common::TimeSource& time_;
   pages::PageTemplate page_;
+  mutable std::mutex cache_mutex_;
+  mutable std::map<CacheKey, CachedBody> cache_;
 };
 
 }  // namespace tidegate::status

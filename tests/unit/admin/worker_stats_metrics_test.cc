@@ -19,6 +19,8 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
   b.connections_active.Set(4);
   a.pool_idle.Set(2);
   b.client_header_timeouts.Inc();
+  a.connections_compacted.Add(6);
+  b.connections_compacted.Add(1);
   MetricsSnapshot m;
   AddWorkerStats(a, &m);
   AddWorkerStats(b, &m);
@@ -31,7 +33,9 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
   EXPECT_EQ(m.connections_active, 7);
   EXPECT_EQ(m.pool_idle_connections, 2);
   EXPECT_EQ(m.client_errors_by_kind["header_timeout"], 1u);
+  EXPECT_EQ(m.connections_compacted_total, 7u);
   std::string text = RenderPrometheus(m);
+  EXPECT_NE(text.find("tidegate_connections_compacted_total 7\n"), std::string::npos);
   EXPECT_NE(text.find("tidegate_responses_total{class=\"2xx\"} 15\n"), std::string::npos);
   EXPECT_NE(text.find("tidegate_client_errors_total{kind=\"header_timeout\"} 1\n"),
             std::string::npos);

@@ -194,6 +194,10 @@ TEST_F(BannerFilterTest, CorruptGzipAbortsTheResponse) {
   proxy::EvbufferPtr buf(evbuffer_new());
   evbuffer_add(buf.get(), bad.data(), bad.size());
   filter->OnResponseBody(buf.get(), false);
+  // A small gzip body is held until its end (banner/gzip_whole_body.h):
+  // nothing of it goes out, and its end aborts the response.
+  EXPECT_EQ(evbuffer_get_length(buf.get()), 0u);
+  filter->OnResponseBody(buf.get(), true);
   EXPECT_TRUE(callbacks_.aborted) << "a corrupt body must not look complete";
   EXPECT_EQ(evbuffer_get_length(buf.get()), 0u);
 }
@@ -401,6 +405,31 @@ TEST_F(BannerFilterTest, NextUpdateIsShownRelativeToTheFakeNow) {
 
 // [features.NAME] action = "hide": its <style> rides on the same injection,
 // on every GET page (not bound to [banner].match), only while switched off.
+// With nothing that could be inserted the filter is not created at all (one
+// allocation less per request); anything that may insert makes it apply.
+TEST_F(BannerFilterTest, AppliesOnlyWhenSomethingMayBeInserted) {
+  proxy::RequestHead request = Get("/");
+  config::Config config;
+  EXPECT_FALSE(Factory(config)->AppliesTo(request));
+  config.banner.enabled = true;  // enabled without a message: nothing to show
+  EXPECT_FALSE(Factory(config)->AppliesTo(request));
+  config.banner.message = "Hello";
+  EXPECT_TRUE(Factory(config)->AppliesTo(request));
+
+  config::Config hiding;
+  config::FeatureConfig hide;
+  hide.name = "invoice";
+  hide.action = config::FeatureAction::kHide;
+  hide.hide_selector = "#pay-invoice";
+  hiding.features = {hide};
+  EXPECT_TRUE(Factory(hiding)->AppliesTo(request));
+
+  auto factory = Factory(config::Config());
+  EXPECT_FALSE(factory->AppliesTo(request));
+  SetOverride("Forte affluence", "warning");  // a run-time banner, no restart
+  EXPECT_TRUE(factory->AppliesTo(request));
+}
+
 TEST_F(BannerFilterTest, HiddenOptionCssIsInjectedWhileTheFeatureIsOff) {
   config::Config config;
   config.banner.match = {"^/only-here"};  // the banner's paths do not limit hiding

@@ -53,9 +53,10 @@ std::string Page(size_t filler) {
 }
 
 // Pushes `encoded` through a recoder in pieces of `piece` bytes.
+// `whole`: the worker's whole-body recoder, or null (zlib streaming only).
 std::string Recode(const std::string& encoded, BodyRecoder::Coding coding, size_t piece, bool* ok,
-                   BodyTagInjector* injector) {
-  BodyRecoder recoder(coding, 1, injector);
+                   BodyTagInjector* injector, GzipWholeBody* whole = nullptr) {
+  BodyRecoder recoder(coding, 1, injector, whole);
   std::string out;
   proxy::EvbufferPtr buf(evbuffer_new());
   *ok = true;
@@ -78,13 +79,27 @@ std::string Expected(const std::string& page) {
   return expected;
 }
 
-TEST(BodyRecoderTest, GzipRoundTripInPiecesOfEverySize) {
+// Every case runs twice: zlib streaming only, and with the worker's
+// whole-body recoder (libdeflate for small gzip bodies, zlib otherwise);
+// the results must be the same.
+class BodyRecoderTest : public ::testing::TestWithParam<bool> {
+ protected:
+  GzipWholeBody* Whole() { return GetParam() ? &whole_ : nullptr; }
+  GzipWholeBody whole_;  // reused across the recoders of a case, as on a worker
+};
+
+INSTANTIATE_TEST_SUITE_P(ZlibAndWholeBody, BodyRecoderTest, ::testing::Bool(),
+                         [](const ::testing::TestParamInfo<bool>& info) {
+                           return info.param ? std::string("WholeBody") : std::string("Zlib");
+                         });
+
+TEST_P(BodyRecoderTest, GzipRoundTripInPiecesOfEverySize) {
   std::string page = Page(100000);
   std::string gz = Compress(page, MAX_WBITS + 16);
   for (size_t piece : {1ul, 7ul, 100ul, 4096ul, 1ul << 20}) {
     BodyTagInjector injector("[B]");
     bool ok = false;
-    std::string out = Recode(gz, BodyRecoder::Coding::kGzip, piece, &ok, &injector);
+    std::string out = Recode(gz, BodyRecoder::Coding::kGzip, piece, &ok, &injector, Whole());
     ASSERT_TRUE(ok) << piece;
     EXPECT_EQ(out.substr(0, 2), "\x1f\x8b");  // still gzip
     bool decoded = false;
@@ -94,13 +109,13 @@ TEST(BodyRecoderTest, GzipRoundTripInPiecesOfEverySize) {
   }
 }
 
-TEST(BodyRecoderTest, DeflateZlibAndRaw) {
+TEST_P(BodyRecoderTest, DeflateZlibAndRaw) {
   std::string page = Page(5000);
   for (int bits : {MAX_WBITS, -MAX_WBITS}) {
     BodyTagInjector injector("[B]");
     bool ok = false;
     std::string out =
-        Recode(Compress(page, bits), BodyRecoder::Coding::kDeflate, 333, &ok, &injector);
+        Recode(Compress(page, bits), BodyRecoder::Coding::kDeflate, 333, &ok, &injector, Whole());
     ASSERT_TRUE(ok) << bits;
     bool decoded = false;
     EXPECT_EQ(Decompress(out, &decoded), Expected(page)) << bits;  // re-encoded as zlib
@@ -108,12 +123,12 @@ TEST(BodyRecoderTest, DeflateZlibAndRaw) {
   }
 }
 
-TEST(BodyRecoderTest, SeveralGzipMembers) {
+TEST_P(BodyRecoderTest, SeveralGzipMembers) {
   std::string a = "<html><body class=\"x\">first ", b = "second</body></html>";
   std::string gz = Compress(a, MAX_WBITS + 16) + Compress(b, MAX_WBITS + 16);
   BodyTagInjector injector("[B]");
   bool ok = false;
-  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 10, &ok, &injector);
+  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 10, &ok, &injector, Whole());
   ASSERT_TRUE(ok);
   bool decoded = false;
   EXPECT_EQ(Decompress(out, &decoded), "<html><body class=\"x\">[B]first second</body></html>");
@@ -121,9 +136,9 @@ TEST(BodyRecoderTest, SeveralGzipMembers) {
 
 // Pushes `parts` through one recoder, one Process() call each (the last one
 // ends the stream); *ok is false when any call failed.
-std::string RecodeParts(const std::vector<std::string>& parts, bool* ok,
-                        BodyTagInjector* injector) {
-  BodyRecoder recoder(BodyRecoder::Coding::kGzip, 1, injector);
+std::string RecodeParts(const std::vector<std::string>& parts, bool* ok, BodyTagInjector* injector,
+                        GzipWholeBody* whole = nullptr) {
+  BodyRecoder recoder(BodyRecoder::Coding::kGzip, 1, injector, whole);
   std::string out;
   proxy::EvbufferPtr buf(evbuffer_new());
   *ok = true;
@@ -137,7 +152,7 @@ std::string RecodeParts(const std::vector<std::string>& parts, bool* ok,
   return out;
 }
 
-TEST(BodyRecoderTest, GzipMembersInOnePieceAndInSeparatePieces) {
+TEST_P(BodyRecoderTest, GzipMembersInOnePieceAndInSeparatePieces) {
   std::string a = "<html><body class=\"x\">first ", b = "second</body></html>";
   std::string ga = Compress(a, MAX_WBITS + 16), gb = Compress(b, MAX_WBITS + 16);
   const std::string want = "<html><body class=\"x\">[B]first second</body></html>";
@@ -152,7 +167,7 @@ TEST(BodyRecoderTest, GzipMembersInOnePieceAndInSeparatePieces) {
   for (size_t i = 0; i < splits.size(); ++i) {
     BodyTagInjector injector("[B]");
     bool ok = false;
-    std::string out = RecodeParts(splits[i], &ok, &injector);
+    std::string out = RecodeParts(splits[i], &ok, &injector, Whole());
     ASSERT_TRUE(ok) << i;
     bool decoded = false;
     EXPECT_EQ(Decompress(out, &decoded), want) << i;
@@ -160,7 +175,7 @@ TEST(BodyRecoderTest, GzipMembersInOnePieceAndInSeparatePieces) {
   }
 }
 
-TEST(BodyRecoderTest, CorruptSecondMemberIsNeverCompleted) {
+TEST_P(BodyRecoderTest, CorruptSecondMemberIsNeverCompleted) {
   std::string ga = Compress("<html><body class=\"x\">first ", MAX_WBITS + 16);
   std::string gb = Compress(Page(20000), MAX_WBITS + 16);
   gb[gb.size() / 2] ^= 0x55;
@@ -168,7 +183,7 @@ TEST(BodyRecoderTest, CorruptSecondMemberIsNeverCompleted) {
   for (const std::string& junk : {gb, std::string("not gzip at all")}) {
     BodyTagInjector injector("[B]");
     bool ok = true;
-    std::string out = RecodeParts({ga, junk}, &ok, &injector);
+    std::string out = RecodeParts({ga, junk}, &ok, &injector, Whole());
     EXPECT_FALSE(ok);
     bool decoded = true;
     Decompress(out, &decoded);
@@ -176,37 +191,37 @@ TEST(BodyRecoderTest, CorruptSecondMemberIsNeverCompleted) {
   }
 }
 
-TEST(BodyRecoderTest, CorruptInputIsNeverCompleted) {
+TEST_P(BodyRecoderTest, CorruptInputIsNeverCompleted) {
   std::string gz = Compress(Page(20000), MAX_WBITS + 16);
   gz[gz.size() / 2] ^= 0x55;
   gz[gz.size() / 2 + 1] ^= 0x55;
   BodyTagInjector injector("[B]");
   bool ok = true;
-  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 512, &ok, &injector);
+  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 512, &ok, &injector, Whole());
   EXPECT_FALSE(ok);
   bool decoded = true;
   Decompress(out, &decoded);
   EXPECT_FALSE(decoded) << "a corrupt origin body became a well-formed one";
 }
 
-TEST(BodyRecoderTest, TruncatedInputIsNeverCompleted) {
+TEST_P(BodyRecoderTest, TruncatedInputIsNeverCompleted) {
   std::string gz = Compress(Page(20000), MAX_WBITS + 16);
   gz.resize(gz.size() / 2);
   BodyTagInjector injector("[B]");
   bool ok = true;
-  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 512, &ok, &injector);
+  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 512, &ok, &injector, Whole());
   EXPECT_FALSE(ok);
   bool decoded = true;
   Decompress(out, &decoded);
   EXPECT_FALSE(decoded);
 }
 
-TEST(BodyRecoderTest, CompressionBombStaysBounded) {
+TEST_P(BodyRecoderTest, CompressionBombStaysBounded) {
   // 16 MB of zeros compress to ~16 KB; each output piece must stay small.
   std::string zeros = "<html><body class=\"x\">" + std::string(16 << 20, '0');
   std::string gz = Compress(zeros, MAX_WBITS + 16);
   BodyTagInjector injector("[B]");
-  BodyRecoder recoder(BodyRecoder::Coding::kGzip, 1, &injector);
+  BodyRecoder recoder(BodyRecoder::Coding::kGzip, 1, &injector, Whole());
   proxy::EvbufferPtr buf(evbuffer_new());
   size_t biggest = 0;
   for (size_t at = 0; at < gz.size(); at += 4096) {
@@ -217,6 +232,77 @@ TEST(BodyRecoderTest, CompressionBombStaysBounded) {
     evbuffer_drain(buf.get(), evbuffer_get_length(buf.get()));
   }
   EXPECT_LT(biggest, 1u << 20);
+}
+
+// A wrong ISIZE (the decoded length in the gzip trailer) is an error either
+// way: libdeflate declines it and zlib's length check refuses it.
+TEST_P(BodyRecoderTest, WrongDeclaredSizeIsNeverCompleted) {
+  std::string gz = Compress(Page(5000), MAX_WBITS + 16);
+  gz[gz.size() - 4] = static_cast<char>(gz[gz.size() - 4] + 1);
+  BodyTagInjector injector("[B]");
+  bool ok = true;
+  std::string out = Recode(gz, BodyRecoder::Coding::kGzip, 512, &ok, &injector, Whole());
+  EXPECT_FALSE(ok);
+  bool decoded = true;
+  Decompress(out, &decoded);
+  EXPECT_FALSE(decoded);
+}
+
+// Pushes `gz` in pieces of `piece` bytes; returns the output and, in
+// *early, whether any output came before the last piece.
+std::string RecodeWatchingOutput(const std::string& gz, size_t piece, GzipWholeBody* whole,
+                                 BodyRecoder* recoder_out, bool* early) {
+  proxy::EvbufferPtr buf(evbuffer_new());
+  std::string out;
+  *early = false;
+  for (size_t at = 0; at < gz.size(); at += piece) {
+    bool last = at + piece >= gz.size();
+    evbuffer_add(buf.get(), gz.data() + at, std::min(piece, gz.size() - at));
+    EXPECT_TRUE(recoder_out->Process(buf.get(), last));
+    size_t n = evbuffer_get_length(buf.get());
+    if (!last && n > 0) *early = true;
+    std::string got(n, '\0');
+    evbuffer_remove(buf.get(), got.data(), n);
+    out += got;
+  }
+  return out;
+}
+
+// A small gzip page is held until its end, then recoded in one piece (the
+// same GzipWholeBody serving one page after another, as on a worker).
+TEST(GzipWholeBodyTest, SmallGzipPageIsRecodedInOnePiece) {
+  GzipWholeBody whole;
+  for (size_t filler : {0ul, 100ul, 24000ul, 3000ul}) {
+    std::string page = Page(filler);
+    std::string gz = Compress(page, MAX_WBITS + 16);
+    ASSERT_LE(gz.size(), GzipWholeBody::kMaxCompressedBytes);
+    BodyTagInjector injector("[B]");
+    BodyRecoder recoder(BodyRecoder::Coding::kGzip, 1, &injector, &whole);
+    bool early = true;
+    std::string out = RecodeWatchingOutput(gz, 1000, &whole, &recoder, &early);
+    EXPECT_FALSE(early) << "nothing is passed on before the end of a small body";
+    EXPECT_TRUE(recoder.recoded_whole()) << filler;
+    bool decoded = false;
+    EXPECT_EQ(Decompress(out, &decoded), Expected(page)) << filler;
+    EXPECT_TRUE(decoded);
+  }
+}
+
+// Past kMaxCompressedBytes the held bytes and the rest stream through zlib.
+TEST(GzipWholeBodyTest, LargeGzipPageStreams) {
+  GzipWholeBody whole;
+  std::string page = Page(400000);  // random letters: ~60 % of that compressed
+  std::string gz = Compress(page, MAX_WBITS + 16);
+  ASSERT_GT(gz.size(), GzipWholeBody::kMaxCompressedBytes);
+  BodyTagInjector injector("[B]");
+  BodyRecoder recoder(BodyRecoder::Coding::kGzip, 1, &injector, &whole);
+  bool early = false;
+  std::string out = RecodeWatchingOutput(gz, 8192, &whole, &recoder, &early);
+  EXPECT_TRUE(early) << "a large body must stream, not be held whole";
+  EXPECT_FALSE(recoder.recoded_whole());
+  bool decoded = false;
+  EXPECT_EQ(Decompress(out, &decoded), Expected(page));
+  EXPECT_TRUE(decoded);
 }
 
 }  // namespace

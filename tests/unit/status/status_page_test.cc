@@ -4,9 +4,12 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/rfc3339.h"
 #include "common/time_source.h"
-#include "status/incidents.h"
+#include "status/notices.h"
+#include "status/status_story.h"
 #include "tests/unit/proxy/fake_filter_callbacks.h"
 
 namespace tidegate::status {
@@ -140,11 +143,11 @@ TEST_F(StatusPageTest, ScheduledWindowIsDegradedAndExpiredOneIsGone) {
   past.until = At("2026-11-23T12:00:00Z");
   s.maintenance["search"] = past;
   Publish(s);
-  std::vector<Incident> incidents = CurrentIncidents(config_, state_.Get(), now_);
+  std::vector<Notice> incidents = CurrentNotices(config_, state_.Get(), now_);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].feature, "shipping");
   EXPECT_EQ(incidents[0].phase, state::Phase::kScheduled);
-  EXPECT_EQ(OverallStatus(incidents), "degraded");
+  EXPECT_EQ(BuildStory(config_, state_.Get(), now_).overall, "degraded");
   auto f = Factory();
   std::string html = f->Render(StatusPageFactory::Format::kHtml, "en", "", now_);
   EXPECT_NE(html.find("Planned maintenance: shipping"), std::string::npos) << html;
@@ -154,10 +157,46 @@ TEST_F(StatusPageTest, ScheduledWindowIsDegradedAndExpiredOneIsGone) {
 TEST_F(StatusPageTest, ConfigBannerCounts) {
   config_.banner.enabled = true;
   config_.banner.message = "Sale ends tonight";
-  std::vector<Incident> incidents = CurrentIncidents(config_, state_.Get(), now_);
+  std::vector<Notice> incidents = CurrentNotices(config_, state_.Get(), now_);
   ASSERT_EQ(incidents.size(), 1u);
   EXPECT_EQ(incidents[0].message, "Sale ends tonight");
   EXPECT_FALSE(incidents[0].since);
+}
+
+}  // namespace
+}  // namespace tidegate::status
+
+namespace tidegate::status {
+namespace {
+
+// A crowd on the status page costs one render per second and state version,
+// never a stale page: a new state or the next second renders again.
+TEST_F(StatusPageTest, BodiesAreReusedWithinASecondOfOneStateVersion) {
+  auto f = Factory();
+  auto first = f->Cached(StatusPageFactory::Format::kHtml, "en", "http://shop", now_);
+  EXPECT_EQ(f->Cached(StatusPageFactory::Format::kHtml, "en-GB", "http://other", now_), first);
+  EXPECT_NE(f->Cached(StatusPageFactory::Format::kHtml, "fr", "http://shop", now_), first);
+  EXPECT_EQ(*first, f->Render(StatusPageFactory::Format::kHtml, "en", "http://shop", now_));
+
+  state::RuntimeState s;
+  s.version = 7;
+  state::BannerOverride b;
+  b.message = "High demand";
+  s.banner = b;
+  Publish(s);
+  auto changed = f->Cached(StatusPageFactory::Format::kHtml, "en", "http://shop", now_);
+  EXPECT_NE(changed, first);
+  EXPECT_NE(changed->find("High demand"), std::string::npos) << *changed;
+  auto later = f->Cached(StatusPageFactory::Format::kHtml, "en", "http://shop",
+                         now_ + std::chrono::seconds(1));
+  EXPECT_NE(later, changed) << "the next second renders again (times, late updates)";
+
+  // The feed names the request's host; clients choose hosts, the cache stays bounded.
+  for (int i = 0; i < 100; ++i) {
+    auto feed =
+        f->Cached(StatusPageFactory::Format::kAtom, "", "http://h" + std::to_string(i), now_);
+    EXPECT_NE(feed->find("http://h" + std::to_string(i) + "/.tidegate/status"), std::string::npos);
+  }
 }
 
 }  // namespace

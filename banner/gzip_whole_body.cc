@@ -1,0 +1,101 @@
+#include "banner/gzip_whole_body.h"
+
+#include <libdeflate.h>
+
+#include <algorithm>
+#include <cstring>
+
+#include "banner/body_tag_injector.h"
+
+namespace tidegate::banner {
+namespace {
+
+// A gzip member is at least a 10-byte header and an 8-byte trailer.
+constexpr size_t kMinMember = 18;
+constexpr size_t kHeaderBytes = 10;
+constexpr size_t kTrailerBytes = 8;
+// RFC 1952 header: magic, CM = deflate, no flags, no MTIME, XFL 0, OS 3
+// (Unix), as zlib writes it.
+constexpr unsigned char kHeader[kHeaderBytes] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3};
+
+uint32_t ReadLe32(const unsigned char* p) {
+  return static_cast<uint32_t>(p[0]) | static_cast<uint32_t>(p[1]) << 8 |
+         static_cast<uint32_t>(p[2]) << 16 | static_cast<uint32_t>(p[3]) << 24;
+}
+
+void WriteLe32(uint32_t v, unsigned char* p) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<unsigned char>(v >> (8 * i));
+}
+
+}  // namespace
+
+GzipWholeBody::GzipWholeBody() : decompressor_(libdeflate_alloc_decompressor()) {}
+
+GzipWholeBody::~GzipWholeBody() {
+  libdeflate_free_decompressor(decompressor_);
+  for (EncoderSlot& e : encoders_) {
+    if (e.ready) deflateEnd(&e.stream);
+  }
+}
+
+z_stream* GzipWholeBody::Encoder(int level) {
+  level = std::clamp(level, 1, 9);
+  EncoderSlot& e = encoders_[static_cast<size_t>(level)];
+  if (e.failed) return nullptr;
+  if (!e.ready) {
+    e.ready = deflateInit2(&e.stream, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
+    e.failed = !e.ready;
+    return e.ready ? &e.stream : nullptr;
+  }
+  if (deflateReset(&e.stream) != Z_OK) return nullptr;
+  return &e.stream;
+}
+
+bool GzipWholeBody::Recode(evbuffer* compressed, BodyTagInjector* injector, int level,
+                           evbuffer* out) {
+  size_t in_len = evbuffer_get_length(compressed);
+  if (decompressor_ == nullptr || in_len < kMinMember || in_len > kMaxCompressedBytes) {
+    return false;
+  }
+  z_stream* encoder = Encoder(level);
+  if (encoder == nullptr) return false;
+  // One contiguous view of the member (a no-op when it came in one read).
+  const unsigned char* in = evbuffer_pullup(compressed, -1);
+  if (in == nullptr) return false;
+  size_t declared = ReadLe32(in + in_len - 4);  // ISIZE
+  if (declared > kMaxDecodedBytes) return false;
+  if (decoded_.size() < declared) decoded_.resize(declared);
+  size_t used_in = 0;
+  size_t got = 0;
+  libdeflate_result rc = libdeflate_gzip_decompress_ex(decompressor_, in, in_len, decoded_.data(),
+                                                       declared, &used_in, &got);
+  // Anything but exactly one whole member of the declared size: zlib decides.
+  if (rc != LIBDEFLATE_SUCCESS || used_in != in_len || got != declared) return false;
+  plain_.clear();
+  injector->Process(std::string_view(decoded_.data(), got), &plain_);
+
+  size_t bound = kHeaderBytes + deflateBound(encoder, plain_.size()) + kTrailerBytes;
+  evbuffer_iovec vec;
+  if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(bound), &vec, 1) != 1 ||
+      vec.iov_len < bound) {
+    return false;
+  }
+  auto* dst = static_cast<unsigned char*>(vec.iov_base);
+  std::memcpy(dst, kHeader, kHeaderBytes);
+  encoder->next_in = reinterpret_cast<Bytef*>(plain_.data());
+  encoder->avail_in = static_cast<uInt>(plain_.size());
+  encoder->next_out = dst + kHeaderBytes;
+  encoder->avail_out = static_cast<uInt>(bound - kHeaderBytes - kTrailerBytes);
+  if (deflate(encoder, Z_FINISH) != Z_STREAM_END) {
+    evbuffer_commit_space(out, &vec, 0);
+    return false;
+  }
+  unsigned char* trailer = dst + kHeaderBytes + encoder->total_out;
+  WriteLe32(libdeflate_crc32(0, plain_.data(), plain_.size()), trailer);
+  WriteLe32(static_cast<uint32_t>(plain_.size()), trailer + 4);
+  vec.iov_len = kHeaderBytes + encoder->total_out + kTrailerBytes;
+  evbuffer_commit_space(out, &vec, 1);
+  return true;
+}
+
+}  // namespace tidegate::banner
