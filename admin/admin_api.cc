@@ -63,6 +63,7 @@ std::optional<AdminApi::Match> AdminApi::MatchPath(const std::string& path) cons
     if (parts[1] == "audit") return Match{Route::kAudit, ""};
     if (parts[1] == "banner") return Match{Route::kBanner, ""};
     if (parts[1] == "bypass") return Match{Route::kBypass, ""};
+    if (parts[1] == "notify") return Match{Route::kNotify, ""};
     if (parts[1] == "incidents") return Match{Route::kIncidents, ""};
     return std::nullopt;
   }
@@ -87,6 +88,7 @@ std::vector<std::string> AdminApi::AllowedMethods(Route route) {
     case Route::kState:
     case Route::kAudit:
     case Route::kMetrics:
+    case Route::kNotify:
       return {"GET"};
     case Route::kMaintenance:
     case Route::kBanner:
@@ -203,6 +205,8 @@ void AdminApi::Dispatch(const ApiRequest& request, const Match& match, const Aut
       return ChangeRoom(request, match, who, std::move(reply));
     case Route::kBypass:
       return MintBypass(request, who, std::move(reply));
+    case Route::kNotify:
+      return GetNotify(std::move(reply));
     case Route::kIncidents:
       if (request.method == "GET") return reply(ListIncidents());
       return IncidentRoute(request, match, who, std::move(reply));

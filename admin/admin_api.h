@@ -78,6 +78,9 @@ class AdminApi {
     const MetricsSource* metrics = nullptr;    // not owned
     Logger warn;                               // optional: warn-level lines
     const common::TimeSource* time = nullptr;  // not owned; optional: common::SystemTime()
+    // GET /v1/notify (routes_notify.cc): calls its argument exactly once
+    // with the webhook outbox's JSON (notify/notifier.h); unset = 404.
+    std::function<void(std::function<void(nlohmann::json)>)> notify_status;
   };
 
   AdminApi(Deps deps, const config::AdminConfig& admin, AdminApiOptions options = {});
@@ -107,6 +110,7 @@ class AdminApi {
     kIncident,         // /v1/incidents/{id}
     kIncidentUpdates,  // /v1/incidents/{id}/updates
     kIncidentResolve,  // /v1/incidents/{id}/resolve
+    kNotify,           // /v1/notify
   };
   struct Match {
     Route route;
@@ -132,6 +136,8 @@ class AdminApi {
   // routes_bypass.cc: POST /v1/bypass (signed staff bypass cookie, audited).
   void MintBypass(const ApiRequest& request, const AuthResult& who,
                   std::function<void(ApiResponse)> reply);
+  // routes_notify.cc: GET /v1/notify (webhook deliveries pending and failed).
+  void GetNotify(std::function<void(ApiResponse)> reply);
   // routes_incidents.cc: GET/POST /v1/incidents, GET /v1/incidents/{id},
   // POST /v1/incidents/{id}/updates and /resolve.
   ApiResponse ListIncidents();

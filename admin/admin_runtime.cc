@@ -37,12 +37,19 @@ std::unique_ptr<AdminRuntime> AdminRuntime::Start(event_base* control_base,
   } else {
     runtime->store_ = std::make_unique<LocalStore>();
   }
+  runtime->observed_ = std::make_unique<ObservedStore>(runtime->store_.get());
   runtime->audit_ = AuditLog::Open(audit_log_path, error);
   if (!runtime->audit_) return nullptr;
   AdminApi::Deps deps;
   AdminRuntime* self = runtime.get();
   deps.config = [self] { return self->config_; };
-  deps.store = runtime->store_.get();
+  deps.store = runtime->observed_.get();
+  deps.notify_status = [self](std::function<void(nlohmann::json)> reply) {
+    if (self->notify_status_) return self->notify_status_(std::move(reply));
+    reply(nlohmann::json{{"webhooks", nlohmann::json::array()},
+                         {"pending", nlohmann::json::array()},
+                         {"failed", nlohmann::json::array()}});
+  };
   deps.audit = runtime->audit_.get();
   deps.metrics = metrics;
   deps.warn = std::move(warn);

@@ -22,6 +22,7 @@
 #include "admin/admin_server.h"
 #include "admin/audit_log.h"
 #include "admin/metrics.h"
+#include "admin/observed_store.h"
 #include "admin/state_store.h"
 #include "config/config.h"
 
@@ -55,6 +56,17 @@ class AdminRuntime {
     store_->SetChangeCallback(std::move(callback));
   }
 
+  // Called after each change applied through this instance's admin API,
+  // with the state before and after it (admin/observed_store.h): webhook
+  // events. Not called for changes other instances made.
+  void SetAppliedObserver(ObservedStore::Observer observer) {
+    observed_->SetObserver(std::move(observer));
+  }
+  // GET /v1/notify's data: calls its argument exactly once with the JSON.
+  // Until set, the route answers an empty outbox.
+  using NotifyStatus = std::function<void(std::function<void(nlohmann::json)>)>;
+  void SetNotifyStatus(NotifyStatus status) { notify_status_ = std::move(status); }
+
   StateStore& store() { return *store_; }
   AdminServer& server() { return *server_; }
 
@@ -62,6 +74,8 @@ class AdminRuntime {
   AdminRuntime() = default;
   std::shared_ptr<const config::Config> config_;
   std::unique_ptr<StateStore> store_;
+  std::unique_ptr<ObservedStore> observed_;  // store_ as the admin API sees it
+  NotifyStatus notify_status_;
   std::unique_ptr<AuditLog> audit_;
   std::unique_ptr<AdminServer> server_;  // last: destroyed first
 };

@@ -311,6 +311,33 @@ void RenderControl(const MetricsSnapshot& m, Writer& w) {
   w.Sample("admin_audit_write_errors_total", {}, m.admin.audit_write_errors_total);
 }
 
+// Webhooks and the incidents' promised updates.
+void RenderNotify(const NotifyMetrics& n, Writer& w) {
+  if (!n.available) return;
+  w.Header("notify_events_total", "counter",
+           "Webhook events raised by this instance, by type (one per change or late update).");
+  for (const auto& [type, count] : n.events_by_type)
+    w.Sample("notify_events_total", {{"type", type}}, count);
+  w.Header("notify_deliveries_total", "counter",
+           "Webhook delivery attempts by result: delivered (2xx), retried (failed, will be "
+           "attempted again), failed (given up).");
+  w.Sample("notify_deliveries_total", {{"result", "delivered"}}, n.delivered_total);
+  w.Sample("notify_deliveries_total", {{"result", "retried"}}, n.retried_total);
+  w.Sample("notify_deliveries_total", {{"result", "failed"}}, n.failed_total);
+  w.Header("notify_outbox_errors_total", "counter",
+           "Webhook outbox operations that failed (file write, Redis).");
+  w.Sample("notify_outbox_errors_total", {}, n.outbox_errors_total);
+  if (n.outbox_pending >= 0) {
+    w.Header("notify_outbox_pending", "gauge", "Webhook deliveries waiting in the outbox.");
+    w.SampleSigned("notify_outbox_pending", {}, n.outbox_pending);
+  }
+  w.Header("incident_updates_overdue_total", "counter",
+           "Promised incident updates (next_update_at) this instance saw pass with no update.");
+  w.Sample("incident_updates_overdue_total", {}, n.incident_updates_overdue_total);
+  w.Header("incidents_update_overdue", "gauge", "Open incidents whose promised update is late.");
+  w.Sample("incidents_update_overdue", {}, n.incidents_update_overdue);
+}
+
 }  // namespace
 
 std::string RenderPrometheus(const MetricsSnapshot& m) {
@@ -318,6 +345,7 @@ std::string RenderPrometheus(const MetricsSnapshot& m) {
   RenderProxy(m, w);
   RenderFeatures(m, w);
   RenderControl(m, w);
+  RenderNotify(m.notify, w);
   return w.Take();
 }
 

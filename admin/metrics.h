@@ -98,6 +98,20 @@ struct AdminMetrics {                                // filled by the admin serv
   uint64_t audit_write_errors_total = 0;
 };
 
+// Webhooks and incident promises (notify/notifier.h), rendered when
+// `available` (the notifier runs in this process).
+struct NotifyMetrics {
+  bool available = false;
+  std::map<std::string, uint64_t> events_by_type;  // events raised by this instance
+  uint64_t delivered_total = 0;
+  uint64_t retried_total = 0;
+  uint64_t failed_total = 0;
+  uint64_t outbox_errors_total = 0;
+  int64_t outbox_pending = -1;  // -1: unknown (no outbox yet), not rendered
+  uint64_t incident_updates_overdue_total = 0;
+  uint64_t incidents_update_overdue = 0;
+};
+
 struct MetricsSnapshot {
   // Finished exchanges by status class: [1]=1xx … [5]=5xx, [0]=no status.
   uint64_t responses_by_class[6] = {};
@@ -143,6 +157,7 @@ struct MetricsSnapshot {
   uint64_t config_reload_failures_total = 0;
   // The admin endpoint's own counters.
   AdminMetrics admin;
+  NotifyMetrics notify;
 };
 
 class MetricsSource {

@@ -48,6 +48,13 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
                     c.undecided.load(std::memory_order_relaxed);
               });
             }
+            if (notifier_ != nullptr) {
+              const notify::Notifier::Counters& c = notifier_->counters();
+              m->notify = admin::NotifyMetrics{
+                  true,           c.events_by_type,      c.delivered_total, c.retried_total,
+                  c.failed_total, c.outbox_errors_total, c.outbox_pending,  c.overdue_total,
+                  c.overdue_now};
+            }
             if (banner_stats_ != nullptr) {
               m->banner_injections_total =
                   banner_stats_->injections.load(std::memory_order_relaxed);
@@ -154,6 +161,7 @@ bool AdminControlPlane::Start(event_base* control_base,
   runtime_->SetStateCallback([this](std::shared_ptr<const state::RuntimeState> state) {
     runtime_state_->Publish(std::move(state));
   });
+  StartNotifier(control_base, config);
   if (health_ != nullptr) {
     PostStoreHealth();
     health_timer_.reset(event_new(
@@ -182,8 +190,28 @@ void AdminControlPlane::Reconfigure(std::shared_ptr<const config::Config> config
     Warn("admin.restart_needed",
          "admin: audit_log or metrics_open_on_loopback changed; restart tidegate to apply them");
   }
+  if (notifier_ != nullptr) notifier_->Reconfigure(config);
   std::string error;
   if (!runtime_->Reconfigure(std::move(config), &error)) Warn("admin.reload", error);
+}
+
+void AdminControlPlane::StartNotifier(event_base* control_base,
+                                      std::shared_ptr<const config::Config> config) {
+  // Webhooks: events from the changes this instance applies, delivered
+  // from this (the control) thread; the outbox is a file beside the state
+  // file, or shared in Redis.
+  auto warn = [this](std::string_view key, std::string_view message) { Warn(key, message); };
+  std::string folder = persistence_ != nullptr ? persistence_->folder() : StateFolder(*config);
+  notifier_ = std::make_unique<notify::Notifier>(
+      control_base, config, common::SystemTime(), [this] { return runtime_->state(); },
+      notify::Notifier::DefaultOutboxFactory(control_base, config, folder, warn), warn);
+  runtime_->SetAppliedObserver(
+      [this](const state::RuntimeState& before, const state::RuntimeState& after) {
+        if (notifier_ != nullptr) notifier_->OnApplied(before, after);
+      });
+  runtime_->SetNotifyStatus(
+      [this](std::function<void(nlohmann::json)> reply) { notifier_->Status(std::move(reply)); });
+  notifier_->Start();
 }
 
 void AdminControlPlane::Stop() {
@@ -197,6 +225,11 @@ void AdminControlPlane::Stop() {
     SaveRooms();
   }
   if (health_ != nullptr) health_->Clear(kStorePart);
+  if (runtime_) {
+    runtime_->SetAppliedObserver(nullptr);
+    runtime_->SetNotifyStatus(nullptr);
+  }
+  notifier_.reset();
   runtime_.reset();
   host_ = nullptr;
 }
@@ -219,6 +252,12 @@ void AdminControlPlane::AfterHandover() {
   // The new process serves and owns the state folder from now on: this one
   // must not overwrite its files while it drains.
   if (persistence_ != nullptr) persistence_->StopSaving();
+  // The new process delivers the webhooks (it read the outbox at its start).
+  if (notifier_ != nullptr) {
+    runtime_->SetAppliedObserver(nullptr);
+    runtime_->SetNotifyStatus(nullptr);
+    notifier_.reset();
+  }
 }
 
 void AdminControlPlane::StartPersistence(event_base* control_base) {

@@ -19,6 +19,7 @@
 #include "app/state_persistence.h"
 #include "banner/banner_filter.h"
 #include "maintenance/maintenance_gate.h"
+#include "notify/notifier.h"
 #include "proxy/control_plane.h"
 #include "proxy/health_board.h"
 #include "proxy/libevent_handles.h"
@@ -62,6 +63,7 @@ class AdminControlPlane : public proxy::ControlPlane {
   void PostStoreHealth();
   void StartPersistence(event_base* control_base);
   void SaveRooms();
+  void StartNotifier(event_base* control_base, std::shared_ptr<const config::Config> config);
 
   const proxy::ControlPlaneHost* host_ = nullptr;
   std::shared_ptr<const config::Config> started_config_;
@@ -76,7 +78,9 @@ class AdminControlPlane : public proxy::ControlPlane {
   const maintenance::MaintenanceStats* maintenance_stats_;
   std::shared_ptr<const config::Config> current_config_;  // latest applied, for room limits
   admin::WorkerStatsMetricsSource metrics_;
-  std::unique_ptr<admin::AdminRuntime> runtime_;  // last: destroyed first
+  std::unique_ptr<admin::AdminRuntime> runtime_;
+  // Webhooks ([[notify.webhooks]]); uses runtime_, so destroyed before it.
+  std::unique_ptr<notify::Notifier> notifier_;  // last: destroyed first
 };
 
 }  // namespace tidegate::app

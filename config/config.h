@@ -334,7 +334,7 @@ struct MaintenanceConfig {
 };
 
 // [[notify.webhooks]]: subscribers told about incidents, maintenance and room
-// modes (docs/incidents.md, "Subscribers").
+// modes (docs/webhooks.md).
 struct WebhookConfig {
   std::string url;          // http:// or https://
   std::string secret_file;  // resolved path
@@ -342,8 +342,18 @@ struct WebhookConfig {
   // Event types delivered ("incident.opened", "maintenance.on", …); empty = all.
   std::vector<std::string> events;
 };
+// Every event type a webhook may subscribe to (WebhookConfig::events).
+inline constexpr std::string_view kNotifyEventTypes[] = {
+    "incident.opened", "incident.updated", "incident.resolved", "incident.update_overdue",
+    "maintenance.on",  "maintenance.off",  "room.mode"};
+
+// [notify]: delivery settings shared by every webhook (docs/webhooks.md).
 struct NotifyConfig {
   std::vector<WebhookConfig> webhooks;
+  Duration timeout{10'000};            // one POST: connect to end of response
+  Duration retry_initial{5'000};       // first retry delay, doubled each attempt
+  Duration retry_max{600'000};         // largest delay between attempts
+  Duration give_up_after{86'400'000};  // an event older than this is failed (>= 1h)
 };
 
 struct Config {

@@ -37,6 +37,7 @@ std::shared_ptr<Config> Build(const toml::table& root, Diagnostics* diagnostics)
   ReadBannerSection(top.ReadTable("banner"), diagnostics, &config->banner);
   ReadSiteSection(top.ReadTable("site"), diagnostics, &config->site);
   ReadMaintenanceSection(top.ReadTable("maintenance"), diagnostics, &config->maintenance);
+  ReadNotifySection(top.ReadTable("notify"), diagnostics, &config->notify);
   top.ReportUnknownKeys();
   CheckCrossSection(root, *config, diagnostics);
   return config;

@@ -26,6 +26,8 @@ void ReadSiteSection(const toml::table* table, Diagnostics* diagnostics, SiteCon
 void ReadMaintenanceSection(const toml::table* table, Diagnostics* diagnostics,
                             MaintenanceConfig* out);
 void ReadBannerSection(const toml::table* table, Diagnostics* diagnostics, BannerConfig* out);
+// [notify] and its [[notify.webhooks]] (secret files read here).
+void ReadNotifySection(const toml::table* table, Diagnostics* diagnostics, NotifyConfig* out);
 
 // Checks that involve several sections (secrets needed by active rooms,
 // listeners bound twice). `root` locates errors.
