@@ -119,6 +119,12 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
     j["admitted"] = v.admitted;
     if (v.admitted) j["message"] = QueuePage::AdmittedMessage(language);
   }
+  // The page keeps polling (in_queue): the incident or banner in force goes
+  // with each answer, so the page updates its notice in place.
+  if (j.value("in_queue", false)) {
+    const QueuePageNotice* notice = room.page ? room.page->notice() : nullptr;
+    j["shop_notice"] = notice ? notice->Json(language) : nlohmann::json(nullptr);
+  }
   j["room"] = room.config.name;
   return j;
 }
