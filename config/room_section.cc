@@ -168,6 +168,37 @@ void ReadEvents(TableReader& room_reader, Diagnostics* diagnostics, RoomConfig* 
   for (auto& [event, nodes] : read) room->events.push_back(std::move(event));
 }
 
+// --- Auto-protection ([rooms.NAME.protect], docs/waiting-room.md) ---
+
+void ReadProtect(TableReader& room_reader, Diagnostics* diagnostics, RoomConfig* room) {
+  const toml::table* table = room_reader.ReadTable("protect");
+  if (!table) return;
+  RoomConfig::Protect& p = room->protect;
+  TableReader reader(table, room_reader.KeyPath("protect"), diagnostics);
+  reader.ReadBool("enabled", &p.enabled);
+  // Under 1 ms no origin answers; over a minute no shopper waits.
+  reader.ReadDuration("target_latency", Duration(1), Duration(60'000), &p.target_latency);
+  if (const toml::node* node = reader.Take("max_error_rate")) {
+    std::optional<double> value = node->is_number() ? node->value<double>() : std::nullopt;
+    if (!value || !(*value >= 0 && *value < 1)) {
+      reader.Error(*node, "max_error_rate",
+                   "expected a share of requests from 0 to below 1 (0.02 = 2 %), got " +
+                       (value ? std::to_string(*value) : TypeName(*node)));
+    } else {
+      p.max_error_rate = *value;
+    }
+  }
+  reader.ReadInt("min_new_users_per_minute", 1, 100'000'000, &p.min_new_users_per_minute);
+  if (p.min_new_users_per_minute > room->new_users_per_minute) {
+    const toml::node* node = table->get("min_new_users_per_minute");
+    reader.Error(node ? *node : static_cast<const toml::node&>(*table), "min_new_users_per_minute",
+                 std::to_string(p.min_new_users_per_minute) + " is above the room's " +
+                     "new_users_per_minute (" + std::to_string(room->new_users_per_minute) +
+                     "), which is the ceiling protection stays under");
+  }
+  reader.ReportUnknownKeys();
+}
+
 void ReadRoom(const std::string& /*name*/, const toml::table* table, const std::string& path,
               Diagnostics* diagnostics, RoomConfig* room) {
   TableReader reader(table, path, diagnostics);
@@ -218,6 +249,7 @@ void ReadRoom(const std::string& /*name*/, const toml::table* table, const std::
   reader.ReadInt("max_tickets_per_ip_per_minute", 0, 1'000'000,
                  &room->max_tickets_per_ip_per_minute);
   ReadEvents(reader, diagnostics, room);
+  ReadProtect(reader, diagnostics, room);
   reader.ReportUnknownKeys();
 }
 

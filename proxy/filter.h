@@ -46,6 +46,7 @@
 
 #include <event2/buffer.h>
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <string>
@@ -59,6 +60,23 @@
 namespace tidegate::proxy {
 
 enum class FilterStatus { kContinue, kStop };
+
+// What the origin did with a forwarded request (StreamFilter::OnUpstreamOutcome):
+// its response head arrived (`status`), or the exchange failed before any
+// response head. `time_to_headers` runs from the moment the request was
+// handed to an origin connection (pooled or connecting) to the response
+// head, or to the failure.
+struct UpstreamOutcome {
+  enum class Kind {
+    kResponse,        // a response head arrived (status = its status)
+    kConnectFailure,  // refused, unreachable, no server to try
+    kTimeout,         // connect or response timeout (the client gets 504)
+    kFailure,         // reset, closed early or bad response before the head (502)
+  };
+  Kind kind = Kind::kResponse;
+  int status = 0;  // kResponse only
+  std::chrono::microseconds time_to_headers{0};
+};
 
 // What a filter may read about the request's context.
 struct StreamInfo {
@@ -118,6 +136,11 @@ class StreamFilter {
   virtual ~StreamFilter() = default;
   virtual FilterStatus OnRequestHeaders(RequestHead& head) { return FilterStatus::kContinue; }
   virtual void OnResponseHeaders(ResponseHead& head) {}
+  // Once per exchange that reached the origin, before OnResponseHeaders
+  // (or before the proxy's own 502/504 page when it failed before a head);
+  // never for local replies, and not for a client that left while waiting.
+  // A stale pooled connection retried once is not an outcome of its own.
+  virtual void OnUpstreamOutcome(const UpstreamOutcome& outcome) {}
   virtual bool WantsResponseBody() const { return false; }
   virtual void OnResponseBody(evbuffer* chunk, bool end_stream) {}
   // See "OnDestroy" above: cancel pending asynchronous work.

@@ -135,6 +135,8 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   bool request_chunked() const { return request_.framing == BodyFraming::kChunked; }
 
   // ---- response side (stream_response.cc) ----
+  // Tells every filter what the origin did (StreamFilter::OnUpstreamOutcome).
+  void ReportUpstreamOutcome(UpstreamOutcome::Kind kind, int status);
   // Picks out_framing_ for the client and adds its framing header.
   void SelectClientFraming();
   void WriteResponseBody(evbuffer* body);

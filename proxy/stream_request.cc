@@ -15,6 +15,7 @@ void Stream::StartUpstream(bool allow_pooled) {
   if (!upstream_) {
     worker_.mutable_stats().origin_connect_refused.Inc();
     worker_.pool().ReportFailure(server_index_);
+    ReportUpstreamOutcome(UpstreamOutcome::Kind::kConnectFailure, 0);
     SendProxyError(502);
     return;
   }

@@ -17,6 +17,7 @@ void Stream::OnClientDrained() {
 
 void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
   TakeHeadReturningStorage(response_, std::move(head));
+  ReportUpstreamOutcome(UpstreamOutcome::Kind::kResponse, response_.status);
   for (size_t i = filters_.size(); i-- > 0;) {
     filters_[i]->OnResponseHeaders(response_);
     resp_.body_filters = resp_.body_filters || filters_[i]->WantsResponseBody();
@@ -45,6 +46,15 @@ void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
   status_ = response_.status;
   answered_by_ = Answerer::kOrigin;
   if (resp_.body_filters && !body_scratch_) body_scratch_.reset(evbuffer_new());
+}
+
+void Stream::ReportUpstreamOutcome(UpstreamOutcome::Kind kind, int status) {
+  UpstreamOutcome outcome;
+  outcome.kind = kind;
+  outcome.status = status;
+  outcome.time_to_headers = std::chrono::duration_cast<std::chrono::microseconds>(
+      std::chrono::steady_clock::now() - upstream_start_);
+  for (size_t i = filters_.size(); i-- > 0;) filters_[i]->OnUpstreamOutcome(outcome);
 }
 
 void Stream::SelectClientFraming() {
@@ -174,6 +184,11 @@ void Stream::OnUpstreamError(UpstreamError error) {
   if (!resp_.head_sent) {
     bool timeout =
         error == UpstreamError::kConnectTimeout || error == UpstreamError::kResponseTimeout;
+    ReportUpstreamOutcome(timeout ? UpstreamOutcome::Kind::kTimeout
+                          : error == UpstreamError::kConnectRefused
+                              ? UpstreamOutcome::Kind::kConnectFailure
+                              : UpstreamOutcome::Kind::kFailure,
+                          0);
     SendProxyError(timeout ? 504 : 502);
     return;
   }

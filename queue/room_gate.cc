@@ -125,6 +125,14 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     proxy::MakeCachePrivate(&head.headers);  // a CDN must not hand this pass to others
   }
 
+  // What the origin did with an admitted shopper's request: a sample for
+  // the room's auto-protection (bypassed requests are not: static assets
+  // would hide a slow shop).
+  void OnUpstreamOutcome(const proxy::UpstreamOutcome& outcome) override {
+    if (room_ == nullptr || !room_->runtime->protection.enabled()) return;
+    room_->runtime->protection.Record(wr().NowMs(), outcome);
+  }
+
   // The exchange ends: a store reply still on its way is dropped.
   void OnDestroy() override { pending_.Cancel(); }
 

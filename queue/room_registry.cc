@@ -226,9 +226,12 @@ void RoomRuntime::MaybeTick(const StoreCaller& caller, const RoomLimits& limits,
       if (links_ == nullptr) store_errors.fetch_add(1, std::memory_order_relaxed);
       return;  // a shared store's failover counted it
     }
-    std::lock_guard<std::mutex> lock(rate_mutex_);
     const RoomCounters& c = result.value;
-    speed_.Observe(now_ms, c.serving, c.tickets > c.serving);
+    {
+      std::lock_guard<std::mutex> lock(rate_mutex_);
+      speed_.Observe(now_ms, c.serving, c.tickets > c.serving);
+    }
+    protection.OnTick(c, now_ms);  // at most one decision per second
   });
 }
 
@@ -322,7 +325,8 @@ RoomRegistry::Report RoomRegistry::Snapshot(
     m.queued = static_cast<int64_t>(c.queued());
     m.active = c.active;
     m.admitted_total = c.admitted_total;
-    WaitRange wait = runtime->EstimateFor(c.queued(), *limits);
+    // The wait at the rate in force: the protection's when it limits.
+    WaitRange wait = runtime->EstimateFor(c.queued(), runtime->protection.Effective(*limits));
     m.estimated_wait_seconds = static_cast<double>(wait.high_seconds);
     for (size_t i = 0; i < kAbuseReasonCount; ++i) {
       m.abuse[i] = runtime->abuse.Get(static_cast<AbuseReason>(i));

@@ -52,6 +52,7 @@
 #include "queue/event_marks.h"
 #include "queue/join_challenge.h"
 #include "queue/local_room_store.h"
+#include "queue/protect_room.h"
 #include "queue/room_abuse.h"
 #include "queue/room_store.h"
 #include "queue/ticket_rate_limit.h"
@@ -91,6 +92,9 @@ class RoomRuntime {
   TicketRateLimiter ticket_rate;
   // Scheduled events' marks (queue/event_marks.h).
   EventMarks event_marks;
+  // Auto-protection ([rooms.NAME.protect], queue/protect_room.h): fed by
+  // the gate's origin outcomes and by every tick's counters.
+  RoomProtection protection;
 
  private:
   friend class RoomRegistry;

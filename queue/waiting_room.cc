@@ -81,6 +81,7 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     add_once(&wr->bypass_headers_, rc.bypass_header);
     add_once(&wr->bypass_cookies_, rc.bypass_cookie);
     room->runtime = registry->Get(rc.name);
+    room->runtime->protection.Configure(rc.protect);
     if (wr->codec_) room->shuffle_seed = wr->codec_->DerivedSecret("shuffle|" + rc.name);
     int refresh = static_cast<int>(rc.refresh_interval.count() / 1000);
     int pow_bits = rc.join_challenge == config::JoinChallengeKind::kPow
@@ -125,7 +126,9 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room, const StoreCaller& call
     limits = LimitsWithEvents(effective, EventStateAt(room.config.events, now));
   }
   limits.refresh_ms = room.config.refresh_interval.count();
-  return limits;
+  // Auto-protection: the limits above are ceilings; the controller's
+  // effective ones (queue/protect_room.h) apply when lower.
+  return room.runtime->protection.Apply(limits);
 }
 
 namespace {

@@ -1,0 +1,175 @@
+// The auto-protection controller of one waiting room ([rooms.NAME.protect],
+// docs/waiting-room.md "Auto-protection"): from what the origin shows (p90
+// time to response headers and error share over the last seconds,
+// queue/protect_health.h) and what the room holds (active sessions, queued
+// visitors), it sets the room's EFFECTIVE active limit and admission rate,
+// never above the limits in force (configuration + operators' PATCH, the
+// "ceilings") and never below the floors.
+//
+// Admission is of people, not requests: the controlled variable is the
+// door. Shoppers inside are never sent out; a cut sets the active limit
+// below the sessions inside, which closes the door until enough of them
+// have left (the origin's load falls as their sessions end).
+//
+// The law (one decision per kDecisionMillis at most):
+// * errors: more than max_error_rate of the window's exchanges failed (and
+//   at least kMinErrors of them) → the limit falls to half the sessions
+//   inside, the rate to half the measured admission rate: fast back-off.
+// * slow: p90 > target_latency (with at least kMinSamples samples) → the
+//   limit falls to active × max(0.5, sqrt(target / p90)) (a gradient, as
+//   Envoy's adaptive concurrency and Netflix Gradient2, softened by the
+//   square root as their smoothing does), the rate likewise. The
+//   active count at that moment is remembered as the congestion point.
+// * warm: p90 within kWarmShare of the target → hold.
+// * healthy and the door is what limits (the sessions inside at least
+//   kDoorFullShare of the limit, or kQueuedDoorShare with visitors waiting:
+//   invited visitors count inside only once they polled) → grow, in one of three ways (TCP's slow
+//   start, then a CUBIC-like approach to and probing around the last congestion point):
+//   - no congestion seen yet: ×kSlowStartGrowth + kStep per decision;
+//   - below kApproachShare × the last congestion point: half the distance
+//     to it per decision (at least kStep);
+//   - beyond: +kSlowGrowthShare × limit (at least kStep / 2) per decision, doubling every
+//     kProbeDoublingMillis without congestion (capacity may have come
+//     back: after 15 s it probes at ×1.64 per decision, as fast as a slow
+//     start).
+//   The rate follows the measured admission rate with kRateHeadroom, and
+//   is at least what fills the free places within kFillMillis and what
+//   turns the whole room over within kTurnoverMillis (the measured rate
+//   lags by up to a minute); not more, so that little credit piles up for
+//   a burst when the door opens.
+// * healthy and the door is not what limits → the limit is kept at most
+//   kFastGrowth × active + kStep: a calm room never holds a wide-open door
+//   that a surge would rush through before the first measurement.
+// * After a cut, samples are judged only from kSettleMillis later, and only
+//   once kSettleMillis of them exist (until then: hold, errors excepted),
+//   so the controller neither cuts twice for the same slowness nor reopens
+//   on a window too short to say anything.
+// * Too few samples (fewer than kMinSamples, and fewer than kMinErrors
+//   errors): hold.
+//
+// Contract: pure logic, no I/O, no clock (now_ms passed in), not
+// thread-safe (RoomProtection, queue/protect_room.h, serialises). The state
+// is a plain value (State) so that a shared store can carry one decision
+// per room between instances.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "queue/protect_health.h"
+
+namespace tidegate::queue {
+
+// [rooms.NAME.protect] in numbers.
+struct ProtectSettings {
+  int64_t target_latency_ms = 500;
+  double max_error_rate = 0.02;
+  uint32_t min_new_users_per_minute = 1;
+};
+
+// The limits in force without protection (configuration + operators'
+// overrides): the controller stays at or below them.
+struct ProtectCeilings {
+  uint32_t total_active_users = 500;
+  uint32_t new_users_per_minute = 200;
+};
+
+// What the room shows at a decision.
+struct ProtectObservation {
+  int64_t now_ms = 0;
+  OriginHealth health;             // the window's samples (protect_health.h)
+  int64_t active = 0;              // sessions inside
+  uint64_t queued = 0;             // visitors waiting
+  double admitted_per_minute = 0;  // measured admission rate
+};
+
+enum class ProtectMove {
+  kNone,        // no decision yet
+  kStart,       // first decision: a slow start from the sessions inside
+  kHold,        // kept (warm, too few samples, draining, or already at a bound)
+  kGrow,        // healthy and the door limits: opened further
+  kTrim,        // healthy, door not limiting: kept near the sessions inside
+  kCutLatency,  // p90 above target
+  kCutErrors,   // error share above max_error_rate
+};
+std::string_view ProtectMoveName(ProtectMove move);  // "start", "hold", "grow", ...
+
+// The controller's whole state (a value: copyable, comparable enough to
+// carry through a shared store).
+struct ProtectState {
+  double limit = 0;             // effective active limit (0 = no decision yet)
+  double rate = 0;              // effective new users per minute
+  double congestion_at = 0;     // active sessions at the last cut; 0 = none known
+  double ramp_from = 0;         // a grow opens from this limit to `limit` over kDecisionMillis
+  int64_t probe_since_ms = 0;   // probing beyond congestion_at since; 0 = not probing
+  int64_t decided_ms = 0;       // the last decision
+  int64_t settle_until_ms = 0;  // samples before this are not judged
+  ProtectMove move = ProtectMove::kNone;         // the last decision's move
+  int direction = 0;                             // +1 opened, -1 closed, 0 kept (last decision)
+  int64_t moved_ms = 0;                          // the last decision that changed direction
+  ProtectMove last_change = ProtectMove::kNone;  // the move at moved_ms
+  std::string reason;   // why the last decision moved or held (for operators)
+  OriginHealth health;  // what the last decision saw
+};
+
+// The effective limits a room applies.
+struct ProtectLimits {
+  uint32_t total_active_users = 0;
+  uint32_t new_users_per_minute = 0;
+};
+
+class ProtectController {
+ public:
+  static constexpr int64_t kDecisionMillis = 1'000;
+  static constexpr int64_t kSettleMillis = 1'000;
+  static constexpr uint32_t kMinSamples = 10;
+  static constexpr uint32_t kMinErrors = 2;
+  static constexpr double kWarmShare = 0.8;
+  static constexpr double kMinGradient = 0.5;
+  static constexpr double kFastGrowth = 1.5;
+  static constexpr double kSlowStartGrowth = 2;
+  static constexpr double kSlowGrowthShare = 0.02;
+  static constexpr double kStep = 4;
+  static constexpr double kApproachShare = 0.9;
+  static constexpr double kProbeDoublingMillis = 3'000;
+  static constexpr double kDoorFullShare = 0.85;
+  static constexpr double kQueuedDoorShare = 0.7;
+  static constexpr double kFillMillis = 1'000;
+  static constexpr double kRateHeadroom = 1.5;
+  static constexpr double kTurnoverMillis = 5'000;
+
+  explicit ProtectController(ProtectSettings settings = {}) : settings_(settings) {}
+
+  void set_settings(const ProtectSettings& settings) { settings_ = settings; }
+  const ProtectSettings& settings() const { return settings_; }
+
+  // Decides when kDecisionMillis passed since the last decision (the first
+  // call always decides). Returns true when it decided. The caller passes
+  // the window's health read with since_ms = state().settle_until_ms.
+  bool Observe(const ProtectObservation& seen, const ProtectCeilings& ceilings);
+
+  // The limits decided: the state clamped to `ceilings` (which an operator
+  // may have lowered since) and the floors. Before the first decision: the
+  // ceilings.
+  ProtectLimits Limits(const ProtectCeilings& ceilings) const;
+  // The limits to apply at now_ms: as Limits(), except that a grow opens
+  // the door over kDecisionMillis (from ramp_from), so that the newcomers
+  // it lets in do not all reach the origin at once. Cuts apply at once.
+  ProtectLimits Limits(const ProtectCeilings& ceilings, int64_t now_ms) const;
+
+  const ProtectState& state() const { return state_; }
+  // Adopts a decision taken elsewhere (another instance's, through Redis).
+  void Adopt(ProtectState state) { state_ = std::move(state); }
+  void Reset() { state_ = ProtectState{}; }
+
+ private:
+  void Decide(const ProtectObservation& seen, const ProtectCeilings& ceilings);
+  void Cut(const ProtectObservation& seen, double factor, ProtectMove move);
+  void Grow(const ProtectObservation& seen, const ProtectCeilings& ceilings);
+
+  ProtectSettings settings_;
+  ProtectState state_;
+};
+
+}  // namespace tidegate::queue

@@ -1,0 +1,114 @@
+#include "queue/protect_room.h"
+
+#include <cstdint>
+
+namespace tidegate::queue {
+namespace {
+
+ProtectSettings SettingsOf(const config::RoomConfig::Protect& p) {
+  ProtectSettings s;
+  s.target_latency_ms = p.target_latency.count();
+  s.max_error_rate = p.max_error_rate;
+  s.min_new_users_per_minute = p.min_new_users_per_minute;
+  return s;
+}
+
+}  // namespace
+
+bool IsOriginError(const proxy::UpstreamOutcome& outcome) {
+  return outcome.kind != proxy::UpstreamOutcome::Kind::kResponse || outcome.status >= 500;
+}
+
+void RoomProtection::Configure(const config::RoomConfig::Protect& protect) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  bool was = enabled_.load(std::memory_order_relaxed);
+  controller_.set_settings(SettingsOf(protect));
+  if (protect.enabled && !was) controller_.Reset();  // a fresh slow start
+  enabled_.store(protect.enabled, std::memory_order_relaxed);
+  Publish(INT64_MAX);
+}
+
+void RoomProtection::Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome) {
+  if (!enabled()) return;
+  window_.Record(now_ms, outcome.time_to_headers.count(), IsOriginError(outcome));
+}
+
+RoomLimits RoomProtection::Apply(const RoomLimits& ceilings) {
+  if (!enabled()) return ceilings;
+  if (ceiling_active_.load(std::memory_order_relaxed) != ceilings.total_active_users) {
+    ceiling_active_.store(ceilings.total_active_users, std::memory_order_relaxed);
+  }
+  if (ceiling_rate_.load(std::memory_order_relaxed) != ceilings.new_users_per_minute) {
+    ceiling_rate_.store(ceilings.new_users_per_minute, std::memory_order_relaxed);
+  }
+  return Effective(ceilings);
+}
+
+RoomLimits RoomProtection::Effective(const RoomLimits& ceilings) const {
+  if (!enabled()) return ceilings;
+  RoomLimits limits = ceilings;
+  uint32_t active = effective_active_.load(std::memory_order_relaxed);
+  uint32_t rate = effective_rate_.load(std::memory_order_relaxed);
+  if (active > 0 && active < limits.total_active_users) limits.total_active_users = active;
+  if (rate > 0 && rate < limits.new_users_per_minute) limits.new_users_per_minute = rate;
+  return limits;
+}
+
+bool RoomProtection::OnTick(const RoomCounters& counters, int64_t now_ms) {
+  if (!enabled() || !decides()) return false;
+  ProtectCeilings ceilings{ceiling_active_.load(std::memory_order_relaxed),
+                           ceiling_rate_.load(std::memory_order_relaxed)};
+  if (ceilings.total_active_users == 0) return false;  // Apply() never ran yet
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (controller_.state().move != ProtectMove::kNone &&
+      now_ms - controller_.state().decided_ms < ProtectController::kDecisionMillis) {
+    Publish(now_ms);  // not due: only the opening ramp moves
+    return false;
+  }
+  ProtectObservation seen;
+  seen.now_ms = now_ms;
+  seen.health =
+      window_.Read(now_ms, OriginHealthWindow::kWindowMillis, controller_.state().settle_until_ms);
+  seen.active = counters.active;
+  seen.queued = counters.queued();
+  seen.admitted_per_minute = counters.admitted_per_minute;
+  if (!controller_.Observe(seen, ceilings)) return false;
+  Publish(now_ms);
+  return true;
+}
+
+void RoomProtection::Adopt(const ProtectState& state) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  controller_.Adopt(state);
+  Publish(INT64_MAX);  // another instance ramps; apply its decision
+}
+
+void RoomProtection::Publish(int64_t now_ms) {
+  ProtectCeilings ceilings{ceiling_active_.load(std::memory_order_relaxed),
+                           ceiling_rate_.load(std::memory_order_relaxed)};
+  if (ceilings.total_active_users == 0 || controller_.state().limit <= 0) {
+    effective_active_.store(0, std::memory_order_relaxed);
+    effective_rate_.store(0, std::memory_order_relaxed);
+    return;
+  }
+  ProtectLimits limits = controller_.Limits(ceilings, now_ms);
+  effective_active_.store(limits.total_active_users, std::memory_order_relaxed);
+  effective_rate_.store(limits.new_users_per_minute, std::memory_order_relaxed);
+}
+
+ProtectStatus RoomProtection::status(int64_t now_ms) const {
+  ProtectStatus s;
+  s.enabled = enabled();
+  s.ceilings = {ceiling_active_.load(std::memory_order_relaxed),
+                ceiling_rate_.load(std::memory_order_relaxed)};
+  s.measured = window_.Read(now_ms);
+  std::lock_guard<std::mutex> lock(mutex_);
+  s.settings = controller_.settings();
+  s.state = controller_.state();
+  s.effective = s.enabled && s.state.limit > 0
+                    ? controller_.Limits(s.ceilings)
+                    : ProtectLimits{s.ceilings.total_active_users, s.ceilings.new_users_per_minute};
+  return s;
+}
+
+}  // namespace tidegate::queue

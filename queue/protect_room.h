@@ -1,0 +1,102 @@
+// RoomProtection: auto-protection wired into one waiting room's live state
+// (one per room, in RoomRuntime, kept across configuration reloads):
+// the origin samples of the room's admitted requests (queue/protect_health.h),
+// the controller (queue/protect_controller.h), and the effective limits the
+// gate, the stores and the wait estimate use.
+//
+// Data flow:
+//   RoomGateFilter::OnUpstreamOutcome ──Record()──▶ OriginHealthWindow
+//   RoomRuntime::MaybeTick (store Tick reply) ──OnTick()──▶ ProtectController
+//   WaitingRoom::Limits ──Apply()──▶ RoomLimits with the effective
+//       total_active_users / new_users_per_minute (≤ the limits in force)
+//
+// Contract:
+// * Thread-safe. Apply() and Record() run on workers for every request of
+//   the room: Apply() reads atomics only (no lock); Record() takes the
+//   window's mutex for a few increments, and only while protection is on.
+//   OnTick() and status() take the controller's mutex (once per tick).
+// * Configure() runs on the control thread when a snapshot is built.
+// * Shared decisions (several instances on Redis): an instance that is not
+//   the room's writer calls set_decides(false) and Adopt()s the writer's
+//   state; it still records its own samples (status() shows them).
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <mutex>
+
+#include "config/config.h"
+#include "proxy/filter.h"
+#include "queue/protect_controller.h"
+#include "queue/protect_health.h"
+#include "queue/room_store.h"
+
+namespace tidegate::queue {
+
+// What GET /v1/state, `ctl state` and /metrics show of a room's protection.
+struct ProtectStatus {
+  bool enabled = false;
+  ProtectSettings settings;
+  ProtectCeilings ceilings;  // the limits in force without protection
+  ProtectLimits effective;   // what the room applies now
+  OriginHealth measured;     // this instance's samples, last 2 s
+  ProtectState state;        // the last decision (move, reason, when)
+  bool limiting() const {
+    return enabled && (effective.total_active_users < ceilings.total_active_users ||
+                       effective.new_users_per_minute < ceilings.new_users_per_minute);
+  }
+};
+
+// True when an origin outcome counts as an error for max_error_rate: a
+// status >= 500, a connect failure, a timeout, a reset before the head.
+bool IsOriginError(const proxy::UpstreamOutcome& outcome);
+
+class RoomProtection {
+ public:
+  // The room's [rooms.NAME.protect] (control thread, each snapshot). Turning
+  // protection on starts from a fresh controller (slow start).
+  void Configure(const config::RoomConfig::Protect& protect);
+  bool enabled() const { return enabled_.load(std::memory_order_relaxed); }
+
+  // One forwarded exchange of the room (worker). Ignored while off.
+  void Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome);
+
+  // The room's limits in force (configuration + overrides) → the limits to
+  // apply: unchanged while off or before the first decision; otherwise
+  // total_active_users and new_users_per_minute lowered to the controller's.
+  // Remembers `ceilings` for the next decision. Lock-free.
+  RoomLimits Apply(const RoomLimits& ceilings);
+  // The same without remembering `ceilings` (reports read at scrape time).
+  RoomLimits Effective(const RoomLimits& ceilings) const;
+
+  // The room's counters after a tick (any thread): runs the controller
+  // (at most one decision per ProtectController::kDecisionMillis). Returns
+  // true when it decided. Does nothing while off or when not the decider.
+  bool OnTick(const RoomCounters& counters, int64_t now_ms);
+
+  // Shared decisions (see above). Adopt() replaces the controller's state
+  // and the effective limits with another instance's decision.
+  void set_decides(bool decides) { decides_.store(decides, std::memory_order_relaxed); }
+  bool decides() const { return decides_.load(std::memory_order_relaxed); }
+  void Adopt(const ProtectState& state);
+
+  ProtectStatus status(int64_t now_ms) const;
+
+ private:
+  // Under mutex_: the controller's limits at now_ms → the atomics.
+  void Publish(int64_t now_ms);
+
+  std::atomic<bool> enabled_{false};
+  std::atomic<bool> decides_{true};
+  // The effective limits (0 = no decision: apply the ceilings).
+  std::atomic<uint32_t> effective_active_{0};
+  std::atomic<uint32_t> effective_rate_{0};
+  // The last ceilings Apply() saw.
+  std::atomic<uint32_t> ceiling_active_{0};
+  std::atomic<uint32_t> ceiling_rate_{0};
+  OriginHealthWindow window_;
+  mutable std::mutex mutex_;
+  ProtectController controller_;
+};
+
+}  // namespace tidegate::queue

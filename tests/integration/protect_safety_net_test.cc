@@ -1,0 +1,208 @@
+// Auto-protection's safety net in the real binary (docs/waiting-room.md,
+// "Auto-protection"): a room in mode auto whose configured limits are far
+// above what it holds starts queueing by itself when the origin's answers
+// to its admitted shoppers fail, and lets people in again once the origin
+// is healthy. The origin's failures reach the room through the proxy's
+// response path (StreamFilter::OnUpstreamOutcome): here the demo shop's
+// /status?code=503 for shoppers inside. Without protection the same
+// failures change nothing (every newcomer is let in).
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <csignal>
+#include <fstream>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "tests/integration/harness/connection.h"
+#include "tests/integration/harness/demo_shop.h"
+#include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/room_cookies.h"
+#include "tests/integration/harness/shopper.h"
+#include "tests/integration/harness/temp_dir.h"
+#include "tests/integration/harness/tidegate_process.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Json = nlohmann::json;
+using std::chrono::milliseconds;
+using std::chrono::steady_clock;
+
+class ProtectSafetyNetTest : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    shop_ = StartDemoShopOrFail(dir_);
+    std::ofstream(dir_.File("k1")) << "protect-test-signing-key-0123456789abcdef\n";
+  }
+
+  void Start(bool protect) {
+    ASSERT_TRUE(shop_);
+    TidegateOptions options;
+    options.config =
+        "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\ndrain_timeout = \"5s\"\n"
+        "\n[upstream]\nservers = [\"127.0.0.1:" +
+        std::to_string(shop_->port()) +
+        "\"]\n"
+        "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
+        "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
+        "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\nmode = \"auto\"\n"
+        // Limits far above anything this test reaches: only protection queues.
+        "total_active_users = 1000\nnew_users_per_minute = 6000\n"
+        // Every visitor of this test comes from 127.0.0.1.
+        "max_tickets_per_ip_per_minute = 0\n"
+        "\n[rooms.shop.protect]\nenabled = " +
+        std::string(protect ? "true" : "false") +
+        "\ntarget_latency = \"2s\"\nmax_error_rate = 0.05\n";
+    tidegate_ = StartTidegateOrFail(dir_, options);
+  }
+
+  void TearDown() override {
+    if (!tidegate_) return;
+    ASSERT_TRUE(tidegate_->process().Running()) << "tidegate died:\n" << tidegate_->Stderr();
+    EXPECT_EQ(tidegate_->Stop(std::chrono::seconds(10)), 0) << tidegate_->Stderr();
+  }
+
+  HttpMessage Get(const std::string& target, RoomCookies* v) {
+    auto conn = ConnectOrFail(tidegate_->port());
+    if (!conn) return {};
+    std::string req = "GET " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
+    if (!v->Cookie().empty()) req += "Cookie: " + v->Cookie() + "\r\n";
+    req += "Connection: close\r\n\r\n";
+    EXPECT_TRUE(conn->Send(req));
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(5000)));
+    EXPECT_TRUE(m.ok) << m.error;
+    v->Absorb(m);
+    return m;
+  }
+
+  // A newcomer asks for the home page: true when let in, false when queued.
+  bool NewcomerAdmitted(std::vector<RoomCookies>* inside, std::vector<RoomCookies>* queued) {
+    RoomCookies v;
+    HttpMessage m = Get("/", &v);
+    if (IsQueuePage(m)) {
+      EXPECT_FALSE(v.wait.empty());
+      queued->push_back(v);
+      return false;
+    }
+    EXPECT_EQ(m.status, 200) << m.raw.substr(0, 300);
+    EXPECT_FALSE(v.pass.empty());
+    inside->push_back(v);
+    return true;
+  }
+
+  // Every shopper inside asks for `target` once.
+  void Browse(std::vector<RoomCookies>* inside, const std::string& target) {
+    for (RoomCookies& v : *inside) Get(target, &v);
+  }
+
+  TempDir dir_;
+  std::unique_ptr<DemoShop> shop_;
+  std::unique_ptr<TidegateProcess> tidegate_;
+};
+
+TEST_F(ProtectSafetyNetTest, FailingOriginQueuesNewcomersBelowTheLimitsThenLetsThemIn) {
+  Start(/*protect=*/true);
+  ASSERT_TRUE(tidegate_);
+  std::vector<RoomCookies> inside, queued;
+  // Calm: the room is nearly empty and the shop healthy, everyone comes in
+  // (the door first opens to 1.5 x the sessions inside + 4: a slow start).
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
+  Browse(&inside, "/");
+  // The shop fails for the shoppers inside (503s); a newcomer is soon
+  // queued although the room holds a handful of its 1000 places.
+  bool queueing = false;
+  auto deadline = steady_clock::now() + milliseconds(15'000);
+  while (!queueing && steady_clock::now() < deadline) {
+    Browse(&inside, "/status?code=503");
+    queueing = !NewcomerAdmitted(&inside, &queued);
+  }
+  ASSERT_TRUE(queueing) << "the room never started queueing with every request failing";
+  size_t inside_at_cut = inside.size();
+  EXPECT_LT(inside_at_cut, 40u);
+  // While it keeps failing, nobody new comes in.
+  for (int i = 0; i < 3; ++i) {
+    Browse(&inside, "/status?code=503");
+    EXPECT_FALSE(NewcomerAdmitted(&inside, &queued));
+  }
+  // The shop recovers: the shoppers inside get fast pages, the queued
+  // visitors (polling) are let in, and newcomers are admitted at once again.
+  deadline = steady_clock::now() + milliseconds(30'000);
+  bool open_again = false;
+  while (!open_again && steady_clock::now() < deadline) {
+    Browse(&inside, "/");
+    for (auto it = queued.begin(); it != queued.end();) {
+      HttpMessage poll = Get("/.tidegate/queue", &*it);
+      Json j = Json::parse(poll.body, nullptr, false);
+      if (j.is_object() && j.value("admitted", false)) {
+        inside.push_back(*it);
+        it = queued.erase(it);
+      } else {
+        ++it;
+      }
+    }
+    if (queued.empty()) open_again = NewcomerAdmitted(&inside, &queued);
+    std::this_thread::sleep_for(milliseconds(200));  // pacing only
+  }
+  EXPECT_TRUE(queued.empty()) << queued.size() << " still queued after 30 s of a healthy shop"
+                              << tidegate_->Stderr();
+  EXPECT_TRUE(open_again) << "newcomers are admitted at once once the queue is empty";
+}
+
+// The shop's process dies: connections are refused, the shoppers inside
+// get the proxy's 502 page. Those failures (never a response from the
+// origin) count as errors too.
+TEST_F(ProtectSafetyNetTest, UnreachableOriginQueuesNewcomers) {
+  Start(/*protect=*/true);
+  ASSERT_TRUE(tidegate_);
+  std::vector<RoomCookies> inside, queued;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
+  Browse(&inside, "/");
+  ASSERT_TRUE(shop_->process().Signal(SIGKILL));  // the test's own demo shop
+  ASSERT_TRUE(shop_->process().WaitExit(milliseconds(5'000)).has_value());
+  bool queueing = false;
+  auto deadline = steady_clock::now() + milliseconds(15'000);
+  while (!queueing && steady_clock::now() < deadline) {
+    for (RoomCookies& v : inside) EXPECT_EQ(Get("/", &v).status, 502);
+    RoomCookies newcomer;
+    HttpMessage m = Get("/", &newcomer);
+    queueing = IsQueuePage(m);
+    if (queueing) queued.push_back(newcomer);
+    if (!queueing) EXPECT_EQ(m.status, 502);
+  }
+  ASSERT_TRUE(queueing);
+  // The slow start alone queues for a second; errors keep the door shut:
+  // for 4 s of refused connections nobody waiting is let in.
+  auto until = steady_clock::now() + milliseconds(4'000);
+  while (steady_clock::now() < until) {
+    for (RoomCookies& v : inside) Get("/", &v);
+    for (RoomCookies& v : queued) {
+      Json j = Json::parse(Get("/.tidegate/queue", &v).body, nullptr, false);
+      EXPECT_FALSE(j.is_object() && j.value("admitted", false))
+          << "refused connections were not taken for a failing origin";
+    }
+    std::this_thread::sleep_for(milliseconds(200));  // pacing only
+  }
+}
+
+TEST_F(ProtectSafetyNetTest, WithoutProtectionTheSameFailuresQueueNobody) {
+  Start(/*protect=*/false);
+  ASSERT_TRUE(tidegate_);
+  std::vector<RoomCookies> inside, queued;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
+  auto until = steady_clock::now() + milliseconds(4'000);
+  int newcomers = 0;
+  while (steady_clock::now() < until) {
+    Browse(&inside, "/status?code=503");
+    EXPECT_TRUE(NewcomerAdmitted(&inside, &queued)) << "limits of 1000 are far away";
+    ++newcomers;
+  }
+  EXPECT_GT(newcomers, 3);
+  EXPECT_TRUE(queued.empty());
+}
+
+}  // namespace
+}  // namespace tidegate::itest

@@ -1,0 +1,316 @@
+#include "queue/protect_controller.h"
+
+#include <gtest/gtest.h>
+
+#include <cstdio>
+#include <optional>
+
+#include "tests/unit/queue/protect_sim.h"
+
+namespace tidegate::queue {
+namespace {
+
+using sim::CrowdModel;
+using sim::ShopModel;
+using sim::Simulation;
+using sim::TickRecord;
+
+// The shop: 4 workers × 50 ms = 80 requests/s; a shopper reads a page for
+// 1 s, so about 80 shoppers at once keep it busy, and with 8 pages a
+// session about 9.5 sessions end per second. The crowd: 30 per second,
+// three times what the shop can take.
+constexpr ProtectCeilings kRight{80, 600};
+constexpr ProtectCeilings kTenTimesTooHigh{800, 6'000};
+
+// The merchant's target: about three times the shop's calm p99 (54 ms).
+ProtectSettings Settings() {
+  ProtectSettings s;
+  s.target_latency_ms = 150;
+  return s;
+}
+
+struct Summary {
+  double min_limit = 1e9;
+  double max_limit = 0;
+  int direction_changes = 0;
+  int64_t first_cut_ms = -1;
+};
+
+// Limits and direction changes over [from_ms, to_ms).
+std::function<void(const TickRecord&)> Watch(Summary* s, int64_t from_ms, int64_t to_ms,
+                                             bool print = false) {
+  return [=, last = 0](const TickRecord& r) mutable {
+    if (print && (r.decided || (r.move == ProtectMove::kNone && r.now_ms % 1000 == 0))) {
+      std::printf("t=%5.1f active=%4lld queued=%5llu limit=%4u rate=%5u p90=%5lld err=%.3f %s\n",
+                  r.now_ms / 1000.0, static_cast<long long>(r.active),
+                  static_cast<unsigned long long>(r.queued), r.limits.total_active_users,
+                  r.limits.new_users_per_minute, static_cast<long long>(r.health.p90_ms),
+                  r.health.error_rate(), std::string(ProtectMoveName(r.move)).c_str());
+    }
+    if (r.direction < 0 && s->first_cut_ms < 0 && r.now_ms >= from_ms) s->first_cut_ms = r.now_ms;
+    if (r.now_ms < from_ms || r.now_ms >= to_ms) return;
+    s->min_limit = std::min<double>(s->min_limit, r.limits.total_active_users);
+    s->max_limit = std::max<double>(s->max_limit, r.limits.total_active_users);
+    if (r.decided && r.direction != 0) {
+      if (last != 0 && r.direction != last) ++s->direction_changes;
+      last = r.direction;
+    }
+  };
+}
+
+TEST(ProtectControllerTest, FixedCapacityConvergesWithoutErrorsAndWithoutOscillation) {
+  CrowdModel calm_crowd;
+  calm_crowd.arrivals_per_second = 2;
+  Simulation calm(ShopModel{}, calm_crowd, kTenTimesTooHigh, /*protect=*/false);
+  calm.Run(60'000);
+  // Orders per minute once the surge is under way (from 30 s on).
+  Simulation right(ShopModel{}, CrowdModel{}, kRight, /*protect=*/false);
+  Summary rs;
+  right.Run(30'000, Watch(&rs, 0, 30'000, getenv("PROTECT_SIM_PRINT_RIGHT") != nullptr));
+  uint64_t right_early = right.totals().orders;
+  right.Run(120'000);
+  uint64_t right_orders = right.totals().orders - right_early;
+  Simulation drowned(ShopModel{}, CrowdModel{}, kTenTimesTooHigh, /*protect=*/false);
+  drowned.Run(120'000);
+  Simulation protected_room(ShopModel{}, CrowdModel{}, kTenTimesTooHigh, /*protect=*/true,
+                            Settings());
+  Summary s;
+  auto watch = Watch(&s, 30'000, 120'000, getenv("PROTECT_SIM_PRINT") != nullptr);
+  protected_room.Run(30'000, watch);
+  uint64_t protected_early = protected_room.totals().orders;
+  protected_room.Run(120'000, watch);
+  uint64_t protected_orders = protected_room.totals().orders - protected_early;
+
+  std::printf("calm: p99 %lld ms\n", static_cast<long long>(calm.totals().Percentile(0.99)));
+  std::printf("orders from 30 s to 120 s: right %llu, protected %llu\n",
+              static_cast<unsigned long long>(right_orders),
+              static_cast<unsigned long long>(protected_orders));
+  std::printf("right: %llu orders, errors %.2f %%, p99 %lld ms\n",
+              static_cast<unsigned long long>(right.totals().orders),
+              100 * right.totals().error_share(),
+              static_cast<long long>(right.totals().Percentile(0.99)));
+  std::printf("drowned: %llu orders, errors %.2f %%, p99 %lld ms\n",
+              static_cast<unsigned long long>(drowned.totals().orders),
+              100 * drowned.totals().error_share(),
+              static_cast<long long>(drowned.totals().Percentile(0.99)));
+  std::printf(
+      "protected: %llu orders, errors %.2f %%, p99 %lld ms, limit %.0f..%.0f, %d "
+      "direction changes in 90 s\n",
+      static_cast<unsigned long long>(protected_room.totals().orders),
+      100 * protected_room.totals().error_share(),
+      static_cast<long long>(protected_room.totals().Percentile(0.99)), s.min_limit, s.max_limit,
+      s.direction_changes);
+
+  // Without protection the shop drowns (the model is not too kind).
+  EXPECT_GT(drowned.totals().error_share(), 0.05);
+  EXPECT_LT(drowned.totals().orders, right.totals().orders / 2);
+  // With it: almost no error, close to the right configuration's orders.
+  EXPECT_LT(protected_room.totals().error_share(), 0.01);
+  EXPECT_GE(protected_orders, 0.75 * right_orders);
+  // Admitted shoppers' p99 stays within three times the target (p90).
+  EXPECT_LE(protected_room.totals().Percentile(0.99), 3 * Settings().target_latency_ms);
+  // Settled: the limit stays in a narrow band around what the shop takes.
+  EXPECT_GE(s.min_limit, 45);
+  EXPECT_LE(s.max_limit, 1.6 * s.min_limit);
+  EXPECT_LE(s.direction_changes, 30);
+}
+
+TEST(ProtectControllerTest, CapacityHalvingMidRunIsFollowedWithinSeconds) {
+  ShopModel shop;
+  shop.halve_at_ms = 60'000;  // 4 workers -> 2: a slow payment provider
+  Simulation room(shop, CrowdModel{}, kTenTimesTooHigh, /*protect=*/true, Settings());
+  Summary before;
+  room.Run(60'000, Watch(&before, 30'000, 60'000, getenv("PROTECT_SIM_PRINT") != nullptr));
+  uint64_t errors_before = room.totals().errors;
+  uint64_t requests_before = room.totals().requests;
+  Summary after;
+  room.Run(150'000, Watch(&after, 60'000, 150'000, getenv("PROTECT_SIM_PRINT") != nullptr));
+  Summary settled;
+  Simulation again(shop, CrowdModel{}, kTenTimesTooHigh, /*protect=*/true, Settings());
+  again.Run(150'000, Watch(&settled, 90'000, 150'000));
+  double errors = double(room.totals().errors - errors_before) /
+                  double(room.totals().requests - requests_before);
+  std::printf(
+      "halving: limit %.0f..%.0f before, first cut %.1f s after, settled %.0f..%.0f, "
+      "errors after %.2f %%\n",
+      before.min_limit, before.max_limit, (after.first_cut_ms - 60'000) / 1000.0, settled.min_limit,
+      settled.max_limit, 100 * errors);
+  ASSERT_GE(after.first_cut_ms, 60'000);
+  EXPECT_LE(after.first_cut_ms - 60'000, 5'000) << "the controller reacts within seconds";
+  EXPECT_LT(errors, 0.02);
+  // Settled around half of what it was, without wide swings.
+  EXPECT_LE(settled.max_limit, 0.85 * before.min_limit);
+  EXPECT_GE(settled.min_limit, 0.3 * before.min_limit);
+  EXPECT_LE(settled.max_limit, 1.75 * settled.min_limit);
+}
+
+TEST(ProtectControllerTest, ErrorBurstBacksOffAtOnceAndRecovers) {
+  ShopModel shop;
+  shop.error_from_ms = 60'000;  // a database failover: a fifth of requests fail for 3 s
+  shop.error_until_ms = 63'000;
+  shop.error_share = 0.2;
+  Simulation room(shop, CrowdModel{}, kTenTimesTooHigh, /*protect=*/true, Settings());
+  Summary before;
+  room.Run(60'000, Watch(&before, 40'000, 60'000));
+  int64_t active_at_burst = room.active();
+  Summary burst;
+  uint32_t lowest = UINT32_MAX;
+  auto watch = Watch(&burst, 60'000, 70'000, getenv("PROTECT_SIM_PRINT") != nullptr);
+  int64_t error_cut_ms = -1;
+  room.Run(70'000, [&](const TickRecord& r) {
+    watch(r);
+    if (r.decided && r.move == ProtectMove::kCutErrors && error_cut_ms < 0) {
+      error_cut_ms = r.now_ms;
+    }
+    lowest = std::min(lowest, r.limits.total_active_users);
+  });
+  Summary recovered;
+  room.Run(100'000, Watch(&recovered, 85'000, 100'000));
+  std::printf(
+      "error burst: limit %.0f..%.0f before, error cut at +%.1f s, down to %u (active %lld), "
+      "%.0f..%.0f 25 s later\n",
+      before.min_limit, before.max_limit, (error_cut_ms - 60'000) / 1000.0, lowest,
+      static_cast<long long>(active_at_burst), recovered.min_limit, recovered.max_limit);
+  ASSERT_GE(error_cut_ms, 60'000) << "the errors were seen";
+  EXPECT_LE(error_cut_ms - 60'000, 2'000) << "errors back off at the next decision";
+  EXPECT_LE(lowest, 0.6 * active_at_burst) << "fast: about half of who is inside";
+  EXPECT_GE(recovered.min_limit, 0.75 * before.min_limit) << "and it comes back";
+  EXPECT_GE(recovered.max_limit, before.min_limit);
+}
+
+// Feeds the controller a steady healthy origin (40 requests/s at 50 ms)
+// and a room whose door limits (visitors queued).
+struct Steady {
+  ProtectController controller;
+  OriginHealthWindow window;
+  int64_t now_ms = 0;
+  ProtectCeilings ceilings{100'000, 600'000};
+  void Run(int64_t until_ms, const std::function<void(int64_t)>& each_ms = nullptr) {
+    for (; now_ms < until_ms; now_ms += 25) {
+      window.Record(now_ms, 50'000, false);
+      if (each_ms) each_ms(now_ms);
+      if (now_ms % 250 == 0) {
+        ProtectObservation seen;
+        seen.now_ms = now_ms;
+        seen.health = window.Read(now_ms, OriginHealthWindow::kWindowMillis,
+                                  controller.state().settle_until_ms);
+        seen.active = controller.state().limit > 0
+                          ? static_cast<int64_t>(controller.Limits(ceilings).total_active_users)
+                          : 10;
+        seen.queued = 100;
+        seen.admitted_per_minute = 600;
+        controller.Observe(seen, ceilings);
+      }
+    }
+  }
+};
+
+TEST(ProtectControllerTest, OneSlowRequestIsIgnored) {
+  Steady steady;
+  steady.Run(5'000);
+  // One request takes 30 s (a report export), among healthy ones.
+  steady.window.Record(steady.now_ms, 30'000'000, false);
+  bool cut = false;
+  uint32_t before = steady.controller.Limits(steady.ceilings).total_active_users;
+  steady.Run(10'000, [&](int64_t) { cut = cut || steady.controller.state().direction < 0; });
+  EXPECT_FALSE(cut) << steady.controller.state().reason;
+  EXPECT_GT(steady.controller.Limits(steady.ceilings).total_active_users, before);
+  EXPECT_LT(steady.controller.state().health.p90_ms, 100);
+}
+
+TEST(ProtectControllerTest, OneFailedRequestIsNotABurst) {
+  Steady steady;
+  steady.Run(5'000);
+  steady.window.Record(steady.now_ms, 5'000, true);  // one 502
+  bool cut = false;
+  steady.Run(10'000, [&](int64_t) { cut = cut || steady.controller.state().direction < 0; });
+  EXPECT_FALSE(cut) << steady.controller.state().reason;
+}
+
+TEST(ProtectControllerTest, StaysWithinCeilingsAndFloors) {
+  Steady steady;
+  steady.ceilings = {50, 120};
+  steady.Run(60'000);
+  ProtectLimits limits = steady.controller.Limits(steady.ceilings);
+  EXPECT_EQ(limits.total_active_users, 50u) << "healthy and full: up to the ceiling, not beyond";
+  EXPECT_EQ(limits.new_users_per_minute, 120u);
+  // An operator lowers the ceiling (PATCH /v1/rooms): in force at once.
+  EXPECT_EQ(steady.controller.Limits({20, 60}).total_active_users, 20u);
+  // A failing origin cannot push the rate below the floor.
+  ProtectSettings settings;
+  settings.min_new_users_per_minute = 30;
+  ProtectController controller(settings);
+  OriginHealth failing{100, 100, 5'000};
+  for (int64_t t = 0; t < 30'000; t += 1'000) {
+    controller.Observe({t, failing, 40, 500, 10}, {50, 120});
+  }
+  EXPECT_EQ(controller.state().move, ProtectMove::kCutErrors);
+  EXPECT_EQ(controller.Limits({50, 120}).new_users_per_minute, 30u);
+  EXPECT_EQ(controller.Limits({50, 120}).total_active_users, 20u) << "half of the 40 inside";
+}
+
+TEST(ProtectControllerTest, SlowStartOpensFromWhoIsInsideNotFromTheCeiling) {
+  ProtectController controller;
+  OriginHealth quiet;
+  controller.Observe({0, quiet, 10, 0, 0}, {5'000, 50'000});
+  EXPECT_EQ(controller.state().move, ProtectMove::kStart);
+  EXPECT_EQ(controller.Limits({5'000, 50'000}).total_active_users, 19u) << "10 x 1.5 + 4";
+  // A calm room's door stays near who is inside.
+  OriginHealth healthy{100, 0, 40};
+  controller.Observe({1'000, healthy, 2, 0, 10}, {5'000, 50'000});
+  EXPECT_EQ(controller.state().move, ProtectMove::kTrim);
+  EXPECT_EQ(controller.Limits({5'000, 50'000}).total_active_users, 7u);
+  // Not before a second has passed.
+  EXPECT_FALSE(controller.Observe({1'500, healthy, 7, 100, 10}, {5'000, 50'000}));
+}
+
+TEST(ProtectControllerTest, CutsFollowWhoIsInsideNotThePreviousLimit) {
+  // The origin stays slow for a while after a cut, because the shoppers
+  // inside keep shopping: the limit must not spiral down meanwhile.
+  ProtectController controller;
+  OriginHealth slow{200, 0, 1'000};  // p90 twice the 500 ms target
+  controller.Observe({0, {}, 100, 50, 600}, {1'000, 6'000});
+  controller.Observe({1'000, slow, 100, 50, 600}, {1'000, 6'000});
+  EXPECT_EQ(controller.state().move, ProtectMove::kCutLatency);
+  EXPECT_EQ(controller.Limits({1'000, 6'000}).total_active_users, 70u) << "100 x sqrt(500/1000)";
+  for (int64_t t = 2'000; t < 6'000; t += 1'000) {
+    controller.Observe({t, slow, 100, 50, 600}, {1'000, 6'000});
+  }
+  EXPECT_EQ(controller.Limits({1'000, 6'000}).total_active_users, 70u) << "no lower: no spiral";
+  EXPECT_EQ(controller.state().direction, 0) << "holding while sessions drain";
+}
+
+TEST(OriginHealthWindowTest, P90OverTheLastTwoSecondsIgnoringTheSlowest) {
+  EXPECT_EQ(QuantileRank(1), 1u);
+  EXPECT_EQ(QuantileRank(2), 1u);
+  EXPECT_EQ(QuantileRank(10), 9u);
+  EXPECT_EQ(QuantileRank(100), 90u);
+  OriginHealthWindow w;
+  for (int i = 0; i < 90; ++i) w.Record(10'000, 20'000, false);   // 20 ms
+  for (int i = 0; i < 10; ++i) w.Record(10'100, 800'000, i < 3);  // 800 ms
+  OriginHealth h = w.Read(10'200);
+  EXPECT_EQ(h.samples, 100u);
+  EXPECT_EQ(h.errors, 3u);
+  EXPECT_NEAR(h.p90_ms, 20, 2);
+  w.Record(10'200, 800'000, false);  // the 91st percentile is now slow
+  EXPECT_NEAR(w.Read(10'200).p90_ms, 800, 40);
+  // Two seconds later those samples are gone.
+  EXPECT_EQ(w.Read(12'100).samples, 0u);
+  // Samples from bins starting before `since` are left out.
+  w.Record(12'300, 20'000, false);
+  EXPECT_EQ(w.Read(12'400, 2'000, 12'250).samples, 1u);
+  EXPECT_EQ(w.Read(12'400, 2'000, 0).samples, 1u);
+}
+
+TEST(OriginHealthWindowTest, BucketsAreWithinFivePercent) {
+  for (int64_t us : {300, 1'000, 7'777, 50'000, 499'000, 2'000'000, 30'000'000}) {
+    int64_t middle = OriginHealthWindow::BucketMiddleUs(OriginHealthWindow::BucketOf(us));
+    EXPECT_NEAR(double(middle), double(us), 0.07 * us) << us;
+  }
+  EXPECT_EQ(OriginHealthWindow::BucketOf(0), 0);
+  EXPECT_EQ(OriginHealthWindow::BucketOf(int64_t{1} << 40),
+            OriginHealthWindow::kLatencyBuckets - 1);
+}
+
+}  // namespace
+}  // namespace tidegate::queue

@@ -1,0 +1,128 @@
+#include "queue/protect_room.h"
+
+#include <gtest/gtest.h>
+
+#include "queue/local_room_store.h"
+#include "queue/room_registry.h"
+
+namespace tidegate::queue {
+namespace {
+
+config::RoomConfig::Protect On() {
+  config::RoomConfig::Protect p;
+  p.enabled = true;
+  p.target_latency = config::Duration(300);
+  p.max_error_rate = 0.05;
+  return p;
+}
+
+RoomLimits Ceilings(uint32_t active, uint32_t rate) {
+  RoomLimits l;
+  l.total_active_users = active;
+  l.new_users_per_minute = rate;
+  return l;
+}
+
+proxy::UpstreamOutcome Response(int status, int64_t ms) {
+  proxy::UpstreamOutcome o;
+  o.status = status;
+  o.time_to_headers = std::chrono::milliseconds(ms);
+  return o;
+}
+
+RoomCounters Inside(int64_t active, uint64_t queued = 0) {
+  RoomCounters c;
+  c.active = active;
+  c.tickets = queued;
+  return c;
+}
+
+TEST(ProtectRoomTest, OriginErrorsAreFiveHundredsConnectFailuresAndTimeouts) {
+  EXPECT_FALSE(IsOriginError(Response(200, 1)));
+  EXPECT_FALSE(IsOriginError(Response(404, 1)));
+  EXPECT_FALSE(IsOriginError(Response(429, 1)));
+  EXPECT_TRUE(IsOriginError(Response(500, 1)));
+  EXPECT_TRUE(IsOriginError(Response(503, 1)));
+  proxy::UpstreamOutcome failed;
+  for (auto kind :
+       {proxy::UpstreamOutcome::Kind::kConnectFailure, proxy::UpstreamOutcome::Kind::kTimeout,
+        proxy::UpstreamOutcome::Kind::kFailure}) {
+    failed.kind = kind;
+    EXPECT_TRUE(IsOriginError(failed));
+  }
+}
+
+TEST(ProtectRoomTest, OffChangesNothingAndRecordsNothing) {
+  RoomProtection p;
+  p.Configure(config::RoomConfig::Protect{});  // enabled = false
+  RoomLimits applied = p.Apply(Ceilings(500, 200));
+  EXPECT_EQ(applied.total_active_users, 500u);
+  EXPECT_EQ(applied.new_users_per_minute, 200u);
+  p.Record(1'000, Response(503, 10));
+  EXPECT_FALSE(p.OnTick(Inside(100), 1'000));
+  EXPECT_EQ(p.status(1'000).measured.samples, 0u);
+}
+
+TEST(ProtectRoomTest, ErrorsLowerTheEffectiveLimitsUnderTheCeilings) {
+  RoomProtection p;
+  p.Configure(On());
+  EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 1000u) << "no decision yet";
+  EXPECT_TRUE(p.OnTick(Inside(40), 1'000));  // slow start from 40 inside
+  EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 64u);
+  EXPECT_FALSE(p.OnTick(Inside(40), 1'500)) << "one decision per second";
+  for (int i = 0; i < 50; ++i) p.Record(1'600 + i, Response(503, 5));
+  EXPECT_TRUE(p.OnTick(Inside(40), 2'000));
+  RoomLimits applied = p.Apply(Ceilings(1000, 6000));
+  EXPECT_EQ(applied.total_active_users, 20u) << "half of who is inside";
+  EXPECT_LE(applied.new_users_per_minute, 6000u);
+  ProtectStatus s = p.status(2'000);
+  EXPECT_TRUE(s.limiting());
+  EXPECT_EQ(s.state.move, ProtectMove::kCutErrors);
+  EXPECT_EQ(s.state.direction, -1);
+  EXPECT_NE(s.state.reason.find("errors 100.0 %"), std::string::npos) << s.state.reason;
+  EXPECT_EQ(s.measured.errors, 50u);
+  // An operator pins lower limits (PATCH /v1/rooms): they win at once.
+  EXPECT_EQ(p.Apply(Ceilings(10, 60)).total_active_users, 10u);
+  // Protection switched off by a reload: the ceilings again.
+  p.Configure(config::RoomConfig::Protect{});
+  EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 1000u);
+}
+
+TEST(ProtectRoomTest, AFollowerAppliesTheWritersDecision) {
+  RoomProtection p;
+  p.Configure(On());
+  p.Apply(Ceilings(1000, 6000));
+  p.set_decides(false);
+  EXPECT_FALSE(p.OnTick(Inside(40), 1'000));
+  ProtectState decided;
+  decided.limit = 123;
+  decided.rate = 456;
+  decided.move = ProtectMove::kCutLatency;
+  p.Adopt(decided);
+  RoomLimits applied = p.Apply(Ceilings(1000, 6000));
+  EXPECT_EQ(applied.total_active_users, 123u);
+  EXPECT_EQ(applied.new_users_per_minute, 456u);
+}
+
+TEST(ProtectRoomTest, WaitEstimateUsesTheEffectiveRate) {
+  RoomRuntime runtime(std::make_unique<LocalRoomStore>());
+  runtime.protection.Configure(On());
+  RoomLimits ceilings = Ceilings(1000, 6000);  // 100 per second configured
+  runtime.protection.Apply(ceilings);
+  ProtectState decided;
+  decided.limit = 50;
+  decided.rate = 60;  // the controller lets one in per second
+  decided.move = ProtectMove::kCutLatency;
+  runtime.protection.Adopt(decided);
+  RoomLimits effective = runtime.protection.Apply(ceilings);
+  EXPECT_EQ(effective.new_users_per_minute, 60u);
+  // Before the queue's speed is measured, the estimate divides by the rate
+  // in force: 120 places at one a second is about two minutes, not 1.2 s.
+  WaitRange wait = runtime.EstimateFor(120, effective);
+  EXPECT_GE(wait.high_seconds, 120);
+  EXPECT_LE(wait.low_seconds, 120);
+  EXPECT_LT(runtime.EstimateFor(120, ceilings).high_seconds, 20) << "what it would say unprotected";
+}
+
+}  // namespace
+}  // namespace tidegate::queue
