@@ -65,6 +65,8 @@ class QueuePage {
   }
   // Where the template came from ("built-in" or the override's path).
   const std::string& origin() const { return origin_; }
+  // The incident or banner notice this page splices in (null: none).
+  const QueuePageNotice* notice() const { return notice_.get(); }
 
   // Texts for the JSON answer and the page.
   static std::string WaitText(const WaitRange& wait, pages::Language language);

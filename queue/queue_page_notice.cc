@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 
+#include "common/rfc3339.h"
 #include "pages/html_escape.h"
 #include "pages/incident_text.h"
 #include "pages/local_time.h"
@@ -70,17 +71,51 @@ std::string QueuePageNotice::Render(const config::BannerConfig& banner,
   return out;
 }
 
+nlohmann::json QueuePageNotice::RenderJson(const config::BannerConfig& banner,
+                                           std::string_view status_page_url,
+                                           const state::RuntimeState& state,
+                                           pages::Language language, common::TimePoint now) {
+  std::string html = Render(banner, status_page_url, state, language, now);
+  if (html.empty()) return nullptr;
+  nlohmann::json j;
+  std::optional<common::TimePoint> next;
+  bool incident_open = false;
+  if (const state::Incident* incident = state::HeadlineIncident(state.incidents);
+      incident != nullptr && !incident->updates.empty()) {
+    incident_open = true;
+    j["kind"] = "incident";
+    j["id"] = incident->id;
+    j["title"] = incident->title;
+    j["status"] = std::string(state::IncidentStatusName(incident->status));
+    j["impact"] = std::string(state::IncidentImpactName(incident->impact));
+    j["message"] = incident->latest().message;
+    next = incident->next_update_at();
+  } else {
+    state::EffectiveBanner effective = state::EffectiveBannerSettings(banner, state, now);
+    j["kind"] = "banner";
+    j["severity"] = effective.severity;
+    j["message"] = effective.message;
+    next = effective.next_update_at;
+  }
+  j["next_update_at"] = next ? nlohmann::json(common::FormatRfc3339(*next)) : nullptr;
+  j["late"] = next && pages::UpdateLate(*next, now);
+  std::string_view link = pages::StatusLink(status_page_url, incident_open);
+  j["status_url"] = link.empty() ? nlohmann::json(nullptr) : nlohmann::json(std::string(link));
+  j["html"] = std::move(html);
+  return j;
+}
+
 uint64_t QueuePageNotice::NextGeneration() {
   static std::atomic<uint64_t> next{1};
   return next.fetch_add(1, std::memory_order_relaxed);
 }
 
-void QueuePageNotice::Append(pages::Language language, std::string* out) const {
-  if (runtime_state_ == nullptr && !banner_.enabled) return;
+const QueuePageNotice::Cached* QueuePageNotice::Current(pages::Language language) const {
+  if (runtime_state_ == nullptr && !banner_.enabled) return nullptr;
   static const state::RuntimeState kNoState;
   const state::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kNoState;
   // The common case, nothing in force, costs this test only.
-  if (state.incidents.empty() && !state.banner && !banner_.enabled) return;
+  if (state.incidents.empty() && !state.banner && !banner_.enabled) return nullptr;
   common::TimePoint now = time_.WallNow();
   int64_t minute = std::chrono::duration_cast<std::chrono::minutes>(now.time_since_epoch()).count();
   // Per worker thread: no lock. A published state is a new object with a
@@ -90,20 +125,29 @@ void QueuePageNotice::Append(pages::Language language, std::string* out) const {
     const state::RuntimeState* state = nullptr;
     uint64_t version = 0;
     int64_t minute = 0;
-    bool rendered[2] = {false, false};
-    std::string html[2];
+    Cached slots[2];
   };
   static thread_local Cache cache;
   if (cache.generation != generation_ || cache.state != &state || cache.version != state.version ||
       cache.minute != minute) {
     cache = Cache{generation_, &state, state.version, minute};
   }
-  size_t slot = language == pages::Language::kFrench ? 1 : 0;
-  if (!cache.rendered[slot]) {
-    cache.html[slot] = Render(banner_, status_page_url_, state, language, now);
-    cache.rendered[slot] = true;
+  Cached& c = cache.slots[language == pages::Language::kFrench ? 1 : 0];
+  if (!c.rendered) {
+    c.json = RenderJson(banner_, status_page_url_, state, language, now);
+    if (c.json.is_object()) c.html = c.json["html"].get<std::string>();
+    c.rendered = true;
   }
-  *out += cache.html[slot];
+  return &c;
+}
+
+void QueuePageNotice::Append(pages::Language language, std::string* out) const {
+  if (const Cached* c = Current(language)) *out += c->html;
+}
+
+nlohmann::json QueuePageNotice::Json(pages::Language language) const {
+  const Cached* c = Current(language);
+  return c ? c->json : nlohmann::json(nullptr);
 }
 
 }  // namespace tidegate::queue

@@ -15,6 +15,8 @@
 // HTML-escaped.
 #pragma once
 
+#include <nlohmann/json.hpp>
+
 #include <string>
 #include <string_view>
 
@@ -40,6 +42,22 @@ class QueuePageNotice {
   // Appends the notice in force at time.WallNow() to *out.
   void Append(pages::Language language, std::string* out) const;
 
+  // The notice in force at time.WallNow() for the queue page's poll
+  // (GET /.tidegate/queue, `shop_notice`; docs/waiting-room.md): null when
+  // nothing is in force. Cached like Append's HTML.
+  nlohmann::json Json(pages::Language language) const;
+
+  // The JSON for `state` at `now`: {"kind": "incident", "id", "title",
+  // "status", "impact", "message", "next_update_at" (RFC 3339 or null),
+  // "late", "status_url" (or null), "html"} for the headline incident, else
+  // {"kind": "banner", "severity", "message", "next_update_at", "late",
+  // "status_url", "html"} for the banner in force, else null. `html` is
+  // Render()'s (what the page shows at its {{notice}} slot).
+  static nlohmann::json RenderJson(const config::BannerConfig& banner,
+                                   std::string_view status_page_url,
+                                   const state::RuntimeState& state, pages::Language language,
+                                   common::TimePoint now);
+
   // The notice's HTML for `state` at `now` ("" when nothing is in force).
   static std::string Render(const config::BannerConfig& banner, std::string_view status_page_url,
                             const state::RuntimeState& state, pages::Language language,
@@ -53,6 +71,14 @@ class QueuePageNotice {
   uint64_t generation_;  // tells this object's cached HTML from another's
 
   static uint64_t NextGeneration();
+  struct Cached {
+    bool rendered = false;
+    std::string html;
+    nlohmann::json json;
+  };
+  // This thread's rendering for the state and minute in force; null when
+  // nothing can be in force (the common case: one state read).
+  const Cached* Current(pages::Language language) const;
 };
 
 }  // namespace tidegate::queue

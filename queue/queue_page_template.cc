@@ -31,7 +31,7 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
 <body>
 <main id="tg-queue" data-refresh="{{refresh_seconds}}" data-poll="{{poll_url}}"{{#solving}} data-challenge="{{challenge}}" data-bits="{{challenge_bits}}" data-done="{{challenge_done}}" data-fail="{{challenge_fail}}"{{/solving}}>
 {{#shop_name}}<p>{{shop_name}}</p>{{/shop_name}}
-{{notice}}
+<div id="tg-notice">{{notice}}</div>
 {{#closed}}
 <h1>{{closed_heading}}</h1>
 <p>{{closed_text}}</p>
@@ -89,6 +89,14 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
         var p = document.getElementById("tg-progress");
         if (p && typeof d.progress === "number") p.value = d.progress;
         if (d.message && live.textContent !== d.message) live.textContent = d.message;
+        var notice = document.getElementById("tg-notice");
+        if (notice && d.shop_notice !== undefined) {
+          var html = d.shop_notice ? d.shop_notice.html : "";
+          if (notice.getAttribute("data-html") !== html && notice.innerHTML !== html) {
+            notice.innerHTML = html;
+          }
+          notice.setAttribute("data-html", html);
+        }
         later(d.refresh_seconds || refresh);
       })
       .catch(function () { later(refresh); });

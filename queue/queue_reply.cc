@@ -119,12 +119,19 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
     j["admitted"] = v.admitted;
     if (v.admitted) j["message"] = QueuePage::AdmittedMessage(language);
   }
+  // The page keeps polling (in_queue): the incident or banner in force goes
+  // with each answer, so the page updates its notice in place.
+  if (j.value("in_queue", false)) {
+    const QueuePageNotice* notice = room.page ? room.page->notice() : nullptr;
+    j["shop_notice"] = notice ? notice->Json(language) : nlohmann::json(nullptr);
+  }
   j["room"] = room.config.name;
   return j;
 }
 
-void AddCookies(const Visit& v, Reply* r) {
-  for (const std::string& c : v.set_cookies) r->headers.Add("Set-Cookie", c);
+void AddCookies(Visit& v, Reply* r) {
+  for (std::string& c : v.set_cookies) r->headers.Add("Set-Cookie", std::move(c));
+  v.set_cookies.clear();
   r->headers.Add("Cache-Control", "no-store");
 }
 
@@ -175,9 +182,12 @@ void AppendForLink(std::string_view in, std::string* out) {
 
 }  // namespace
 
-std::string SelfUrl(std::string_view target) {
+namespace {
+
+std::string SelfUrlOf(std::string_view target, std::string_view path) {
   std::string url;
-  AppendForLink(proxy::NormalizePath(target, {.strip_segment_params = false}), &url);
+  url.reserve(target.size() + 8);
+  AppendForLink(path, &url);
   size_t query = target.find_first_of("?#");
   if (query != std::string_view::npos && target[query] == '?') {
     std::string_view rest = target.substr(query);
@@ -187,7 +197,19 @@ std::string SelfUrl(std::string_view target) {
   return url;
 }
 
-Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language language, bool json,
+}  // namespace
+
+std::string SelfUrl(std::string_view target) {
+  return SelfUrlOf(target, proxy::NormalizePath(target, {.strip_segment_params = false}));
+}
+
+std::string SelfUrl(std::string_view target, std::string_view normalized) {
+  std::string_view path = target.substr(0, target.find_first_of("?#"));
+  if (path.find(';') != std::string_view::npos) return SelfUrl(target);
+  return SelfUrlOf(target, normalized);
+}
+
+Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, bool json,
                   const std::string& self_url, int64_t now_ms) {
   Reply r;
   // Room for every header of a queue page, the core's Content-Length and
@@ -250,8 +272,7 @@ Reply QueuedReply(const CompiledRoom& room, const Visit& v, pages::Language lang
   return r;
 }
 
-Reply StatusReply(const CompiledRoom* room, const Visit& v, pages::Language language,
-                  int64_t now_ms) {
+Reply StatusReply(const CompiledRoom* room, Visit v, pages::Language language, int64_t now_ms) {
   Reply r;
   AddCookies(v, &r);
   r.headers.Add("Content-Type", "application/json");

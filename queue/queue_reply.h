@@ -29,14 +29,20 @@ struct Reply {
 // points to, and the visitor comes back to the page they asked for
 // (e.g. "/product?size=42").
 std::string SelfUrl(std::string_view target);
+// The same, reusing `normalized` (proxy::NormalizePath(target) with the
+// default options, which the room gate has already computed) when the
+// target's path holds no ";" (the two normalisations then agree): no second
+// normalisation on the queued path.
+std::string SelfUrl(std::string_view target, std::string_view normalized);
 
 // The answer to a request held back by the room (kQueued, kClosed,
 // kUnavailable), as a page or JSON.
-Reply QueuedReply(const CompiledRoom& room, const Visit& visit, pages::Language language, bool json,
+// The visit is taken by value: its Set-Cookie values are moved into the
+// reply (callers std::move a visit they are done with).
+Reply QueuedReply(const CompiledRoom& room, Visit visit, pages::Language language, bool json,
                   const std::string& self_url, int64_t now_ms);
 
-// The JSON of /.tidegate/queue for any outcome.
-Reply StatusReply(const CompiledRoom* room, const Visit& visit, pages::Language language,
-                  int64_t now_ms);
+// The JSON of /.tidegate/queue for any outcome (cookies moved, as above).
+Reply StatusReply(const CompiledRoom* room, Visit visit, pages::Language language, int64_t now_ms);
 
 }  // namespace tidegate::queue

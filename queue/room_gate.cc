@@ -53,8 +53,9 @@ class QueueStatusFilter : public proxy::StreamFilter, public VisitWaiter {
     visit.outcome = Visit::Outcome::kNotQueued;
     if (room != nullptr) {
       StoreCaller caller = CallerOf(callbacks_.worker());
-      RoomLimits limits = wr().Limits(*room, caller);
-      if (wr().Active(*room, limits)) {
+      bool may_queue = wr().MayQueue(*room);  // an off room: no limits to work out
+      RoomLimits limits = may_queue ? wr().Limits(*room, caller) : RoomLimits{};
+      if (may_queue && wr().Active(*room, limits)) {
         std::optional<Visit> v = EvaluateVisit(wr_, *room, limits, head.headers, tls,
                                                VisitKind::kPoll, caller, pending_);
         if (!v) return proxy::FilterStatus::kStop;  // Decided() answers
@@ -77,7 +78,7 @@ class QueueStatusFilter : public proxy::StreamFilter, public VisitWaiter {
   void Decided(Visit visit) override { Answer(std::move(visit)); }
   void Answer(Visit visit) {
     if (visit.outcome == Visit::Outcome::kForward) visit.outcome = Visit::Outcome::kNotQueued;
-    Send(callbacks_, StatusReply(room_, visit, language_, wr().NowMs()));
+    Send(callbacks_, StatusReply(room_, std::move(visit), language_, wr().NowMs()));
   }
 
   const std::shared_ptr<const WaitingRoom>& wr_;  // the factory's: outlives the filter
@@ -139,9 +140,12 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
   const WaitingRoom& wr() const { return *wr_; }
 
   proxy::FilterStatus Gate(proxy::RequestHead& head) {
+    // Rooms that cannot queue anyone now (off, at run time or by
+    // configuration) cost neither the path nor their limits.
+    if (!wr().AnyMayQueue()) return proxy::FilterStatus::kContinue;
     std::string path = proxy::NormalizePath(head.target);
     const CompiledRoom* room = wr().Match(path);
-    if (room == nullptr) return proxy::FilterStatus::kContinue;
+    if (room == nullptr || !wr().MayQueue(*room)) return proxy::FilterStatus::kContinue;
     const proxy::StreamInfo& info = callbacks_.stream_info();
     StoreCaller caller = CallerOf(callbacks_.worker());
     RoomLimits limits = wr().Limits(*room, caller);
@@ -164,7 +168,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     limits_ = limits;
     language_ = wr().LanguageOf(head);
     json_ = common::WantsJson(head.headers.Find("Accept"));
-    self_url_ = SelfUrl(head.target);  // never the raw target ("//evil.example/..")
+    self_url_ = SelfUrl(head.target, path);  // never the raw target ("//evil.example/..")
     if (visit) Refuse(std::move(*visit));
     return proxy::FilterStatus::kStop;
   }
@@ -179,8 +183,10 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
   }
 
   void Refuse(Visit visit) {
-    Reply reply = QueuedReply(*pending_room_, visit, language_, json_, self_url_, wr().NowMs());
-    if (visit.outcome == Visit::Outcome::kUnavailable) reply.status = 503;
+    bool unavailable = visit.outcome == Visit::Outcome::kUnavailable;
+    Reply reply =
+        QueuedReply(*pending_room_, std::move(visit), language_, json_, self_url_, wr().NowMs());
+    if (unavailable) reply.status = 503;
     Send(callbacks_, std::move(reply));
   }
 

@@ -134,6 +134,35 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room, const StoreCaller& call
   return room.runtime->protection.Apply(limits);
 }
 
+namespace {
+
+bool MayQueueIn(const CompiledRoom& room, const state::RuntimeState& state, int64_t now_ms) {
+  const config::RoomConfig& c = room.config;
+  if (!c.enabled) return false;
+  // A scheduled event in progress: Limits() takes its marks (and decides).
+  if (!c.events.empty() && EventStateAt(c.events, now_ms).phase != EventPhase::kNone) return true;
+  auto it = state.rooms.find(c.name);
+  if (it != state.rooms.end() && it->second.mode) return *it->second.mode != config::RoomMode::kOff;
+  return c.mode != config::RoomMode::kOff;
+}
+
+}  // namespace
+
+bool WaitingRoom::MayQueue(const CompiledRoom& room) const {
+  static const state::RuntimeState kEmpty;
+  const state::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kEmpty;
+  return MayQueueIn(room, state, room.config.events.empty() ? 0 : NowMs());
+}
+
+bool WaitingRoom::AnyMayQueue() const {
+  static const state::RuntimeState kEmpty;
+  const state::RuntimeState& state = runtime_state_ ? runtime_state_->Get() : kEmpty;
+  for (const auto& room : rooms_) {
+    if (MayQueueIn(*room, state, room->config.events.empty() ? 0 : NowMs())) return true;
+  }
+  return false;
+}
+
 bool WaitingRoom::Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
                            const proxy::StreamInfo& info, std::string_view path) const {
   const config::RoomConfig& c = room.config;

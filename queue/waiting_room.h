@@ -62,6 +62,17 @@ class WaitingRoom {
   bool Active(const CompiledRoom& room, const RoomLimits& limits) const {
     return room.config.enabled && limits.mode != config::RoomMode::kOff;
   }
+  // A cheap first look, per request, before any path or limit work: false
+  // when the room cannot hold anyone back now — disabled, or its effective
+  // mode is off (a run-time override "off"; or configured off, not
+  // overridden, and no scheduled event in its pre-queue or live phase). A
+  // room with an event in progress always answers true, so Limits() keeps
+  // taking the event's marks. No store call, no allocation; reads the
+  // published state, so an override turning the room on or off counts from
+  // the next request. When true, Limits() + Active() decide.
+  bool MayQueue(const CompiledRoom& room) const;
+  // MayQueue() of at least one room (the gate skips the path otherwise).
+  bool AnyMayQueue() const;
   // The place in line a ticket is admitted by (compared with `serving`): the
   // ticket itself (fifo), its shuffled number (random); scheduled events
   // (queue/room_events.h) will map a pre-queue ticket to its drawn place.

@@ -275,6 +275,48 @@ TEST_F(QueueBrowserTest, ScriptPollsAnnouncesAndEntersTheShopWhenAdmitted) {
   EXPECT_EQ(cookies, Json("")) << "the room's cookies are HttpOnly";
 }
 
+// Issue 12: an incident opened, updated and resolved while a shopper waits
+// shows on the queue page in place (the poll's `shop_notice`), no reload.
+TEST_F(QueueBrowserTest, IncidentNoticeUpdatesInPlaceWhileQueued) {
+  Start();
+  ASSERT_TRUE(driver_);
+  Visitor inside;
+  FillTheShop(&inside);
+  browser_ = CreateSessionOrFail(*driver_);
+  ASSERT_TRUE(browser_);
+  ASSERT_TRUE(browser_->Navigate(Url("/"))) << browser_->last_error();
+  ASSERT_TRUE(ShowsQueuePage(*browser_)) << browser_->PageSource().value_or("");
+  EXPECT_EQ(browser_->TextOf("#tg-notice"), "") << "nothing in force";
+  ASSERT_TRUE(browser_->ExecuteScript("window.tgNoReload = 42; return 1;"));
+  auto admin = [&](const std::string& target, const std::string& body) {
+    return Request("POST", target, nullptr,
+                   std::string("Authorization: Bearer ") + kOperatorToken +
+                       "\r\nContent-Type: application/json\r\n",
+                   body, tidegate_->admin_port());
+  };
+  HttpMessage opened = admin(
+      "/v1/incidents",
+      R"({"title": "Payments slow", "message": "We are looking into it", "impact": "degraded"})");
+  ASSERT_EQ(opened.status, 201) << opened.body;
+  std::string id = Json::parse(opened.body, nullptr, false).value("id", "");
+  ASSERT_FALSE(id.empty()) << opened.body;
+  auto notice = [&] { return browser_->TextOf("#tg-notice").value_or(""); };
+  EXPECT_TRUE(WaitFor([&] {
+    return notice().find("Payments slow") != std::string::npos &&
+           notice().find("We are looking into it") != std::string::npos;
+  })) << notice();
+  HttpMessage updated = admin("/v1/incidents/" + id + "/updates",
+                              R"({"status": "identified", "message": "A fix is on its way"})");
+  ASSERT_EQ(updated.status, 200) << updated.body;
+  EXPECT_TRUE(WaitFor([&] { return notice().find("A fix is on its way") != std::string::npos; }))
+      << notice();
+  ASSERT_EQ(admin("/v1/incidents/" + id + "/resolve", R"({"message": "Fixed"})").status, 200);
+  EXPECT_TRUE(WaitFor([&] { return notice().empty(); })) << notice();
+  EXPECT_EQ(browser_->ExecuteScript("return window.tgNoReload === 42;"), Json(true))
+      << "updated in place, without reloading";
+  EXPECT_TRUE(ShowsQueuePage(*browser_));
+}
+
 TEST_F(QueueBrowserTest, WithoutScriptTheCheckAgainButtonLeadsIntoTheShop) {
   Start();
   ASSERT_TRUE(driver_);

@@ -278,6 +278,34 @@ TEST_F(QueueTest, PatchSwitchesTheModeAtRunTime) {
   EXPECT_TRUE(PollUntilAdmitted(&v)) << "queue_all still lets people in at the rate";
 }
 
+// A room switched off at run time lets everyone through untouched (the gate
+// skips it per request) and queues again once switched back on.
+TEST_F(QueueTest, SwitchedOffAtRunTimeAndOnAgain) {
+  Start("mode = \"queue_all\"\ntotal_active_users = 100\nnew_users_per_minute = 60\n");
+  ASSERT_TRUE(tidegate_);
+  auto patch = [&](const std::string& mode) {
+    return Request("PATCH", "/v1/rooms/shop", nullptr,
+                   std::string("Authorization: Bearer ") + kOperatorToken +
+                       "\r\nContent-Type: application/json\r\n",
+                   R"({"mode": ")" + mode + R"("})", tidegate_->admin_port());
+  };
+  Visitor before;
+  EXPECT_TRUE(IsQueuePage(Request("GET", "/", &before)));
+  ASSERT_EQ(patch("off").status, 200);
+  HttpMessage open = Request("GET", "/", nullptr);
+  EXPECT_EQ(open.status, 200);
+  EXPECT_FALSE(IsQueuePage(open));
+  EXPECT_FALSE(open.HasHeader("Set-Cookie")) << "room off: untouched";
+  Json polled = Poll(&before);  // the room is off: everyone may go in
+  EXPECT_TRUE(polled.is_object() && polled.value("admitted", false)) << polled.dump();
+  ASSERT_EQ(patch("queue_all").status, 200);
+  Visitor after;
+  HttpMessage queued = Request("GET", "/", &after);
+  EXPECT_TRUE(IsQueuePage(queued)) << queued.body.substr(0, 300);
+  EXPECT_FALSE(after.wait.empty());
+  EXPECT_TRUE(PollUntilAdmitted(&after)) << "queue_all lets people in at the rate";
+}
+
 // Operators see the room live: /metrics (open on loopback) and GET /v1/state
 // carry the queue length and the sessions inside.
 TEST_F(QueueTest, LiveCountersReachMetricsAndState) {

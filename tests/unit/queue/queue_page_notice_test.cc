@@ -7,8 +7,11 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include <nlohmann/json.hpp>
+
 #include "common/rfc3339.h"
 #include "queue/queue_page.h"
+#include "queue/queue_reply.h"
 
 namespace tidegate::queue {
 namespace {
@@ -136,6 +139,114 @@ TEST_F(QueuePageNoticeTest, AnUpdateShowsAtOnce) {
   state_.Publish(std::make_shared<const state::RuntimeState>(s));
   html = page->Render(pages::Language::kEnglish, PageKind::kQueued, values);
   EXPECT_EQ(html.find("<section class=\"tg-notice"), std::string::npos) << html;
+}
+
+// The queue page's poll (GET /.tidegate/queue) carries the notice in force
+// as `shop_notice`, so a waiting shopper sees an incident update without
+// reloading; null when nothing is in force (the page then removes it).
+class QueueNoticeJsonTest : public QueuePageNoticeTest {
+ protected:
+  nlohmann::json Poll(pages::Language language) {
+    std::string error;
+    auto notice = std::make_shared<const QueuePageNotice>(config_, &state_, time_);
+    CompiledRoom room;
+    room.config.name = "shop";
+    room.page = QueuePage::Build(config_.site, "shop", 5, &error, 0, notice);
+    EXPECT_TRUE(room.page) << error;
+    Visit v;
+    v.outcome = Visit::Outcome::kQueued;
+    v.position = 3;
+    Reply r = StatusReply(&room, v, language, 0);
+    nlohmann::json j = nlohmann::json::parse(r.body);
+    // The queue page's own JSON (Accept: application/json) says the same.
+    Reply q = QueuedReply(room, v, language, true, "/", 0);
+    EXPECT_EQ(nlohmann::json::parse(q.body)["shop_notice"], j["shop_notice"]);
+    return j;
+  }
+};
+
+TEST_F(QueueNoticeJsonTest, NullWhenNothingIsInForce) {
+  nlohmann::json j = Poll(pages::Language::kEnglish);
+  ASSERT_TRUE(j.contains("shop_notice")) << j.dump();
+  EXPECT_TRUE(j["shop_notice"].is_null()) << j.dump();
+  EXPECT_EQ(j["position"], 3);
+}
+
+TEST_F(QueueNoticeJsonTest, HeadlineIncidentWithItsLatestUpdate) {
+  state::RuntimeState s;
+  s.version = 1;
+  s.incidents = {Incident()};
+  state_.Publish(std::make_shared<const state::RuntimeState>(s));
+  nlohmann::json n = Poll(pages::Language::kEnglish)["shop_notice"];
+  ASSERT_TRUE(n.is_object());
+  EXPECT_EQ(n["kind"], "incident");
+  EXPECT_EQ(n["id"], "inc-9");
+  EXPECT_EQ(n["title"], "Payments <failing>");
+  EXPECT_EQ(n["status"], "investigating");
+  EXPECT_EQ(n["impact"], "major_outage");
+  EXPECT_EQ(n["message"], "We are on it");
+  EXPECT_EQ(n["next_update_at"], "2026-12-05T13:30:00Z");
+  EXPECT_EQ(n["late"], false);
+  EXPECT_EQ(n["status_url"], "/.tidegate/status");
+  // What the page shows at {{notice}}, escaped.
+  EXPECT_EQ(n["html"].get<std::string>().find("<section class=\"tg-notice tg-notice--major_outage"),
+            0u);
+  EXPECT_NE(n["html"].get<std::string>().find("Payments &lt;failing&gt;"), std::string::npos);
+
+  // An update shows on the next poll; a promise that passed is late.
+  s.version = 2;
+  s.incidents[0].updates.back().message = "A fix is being deployed";
+  state_.Publish(std::make_shared<const state::RuntimeState>(s));
+  time_.SetWall(At("2026-12-05T13:40:00Z"));
+  n = Poll(pages::Language::kFrench)["shop_notice"];
+  EXPECT_EQ(n["message"], "A fix is being deployed");
+  EXPECT_EQ(n["late"], true);
+  EXPECT_NE(n["html"].get<std::string>().find("tg-notice__late"), std::string::npos);
+
+  // Resolved: null again.
+  s.version = 3;
+  s.incidents.clear();
+  state_.Publish(std::make_shared<const state::RuntimeState>(s));
+  EXPECT_TRUE(Poll(pages::Language::kEnglish)["shop_notice"].is_null());
+}
+
+TEST_F(QueueNoticeJsonTest, BannerWhenNoIncidentIsOpen) {
+  state::RuntimeState s;
+  state::BannerOverride b;
+  b.message = "Very high demand";
+  b.severity = "warning";
+  s.banner = b;
+  state_.Publish(std::make_shared<const state::RuntimeState>(s));
+  nlohmann::json n = Poll(pages::Language::kEnglish)["shop_notice"];
+  ASSERT_TRUE(n.is_object());
+  EXPECT_EQ(n["kind"], "banner");
+  EXPECT_EQ(n["severity"], "warning");
+  EXPECT_EQ(n["message"], "Very high demand");
+  EXPECT_TRUE(n["next_update_at"].is_null());
+  EXPECT_EQ(n["late"], false);
+  EXPECT_TRUE(n["status_url"].is_null()) << "no status page configured, no incident";
+}
+
+// Outcomes after which the page stops polling carry no notice.
+TEST_F(QueueNoticeJsonTest, OnlyWhileThePagePolls) {
+  state::RuntimeState s;
+  s.incidents = {Incident()};
+  state_.Publish(std::make_shared<const state::RuntimeState>(s));
+  std::string error;
+  auto notice = std::make_shared<const QueuePageNotice>(config_, &state_, time_);
+  CompiledRoom room;
+  room.config.name = "shop";
+  room.page = QueuePage::Build(config_.site, "shop", 5, &error, 0, notice);
+  ASSERT_TRUE(room.page) << error;
+  Visit v;
+  v.outcome = Visit::Outcome::kNotQueued;
+  v.admitted = true;
+  nlohmann::json j =
+      nlohmann::json::parse(StatusReply(&room, v, pages::Language::kEnglish, 0).body);
+  EXPECT_FALSE(j.contains("shop_notice")) << j.dump();
+  v.outcome = Visit::Outcome::kUnavailable;
+  j = nlohmann::json::parse(StatusReply(&room, v, pages::Language::kEnglish, 0).body);
+  EXPECT_EQ(j["shop_notice"]["kind"], "incident");
 }
 
 }  // namespace

@@ -7,6 +7,8 @@
 #include <nlohmann/json.hpp>
 #include <string>
 
+#include "proxy/path_normalizer.h"
+
 namespace tidegate::queue {
 namespace {
 
@@ -24,6 +26,17 @@ TEST(SelfUrlTest, NeverStartsWithTwoSlashesOrASlashAndABackslash) {
     std::string url = SelfUrl(target);
     EXPECT_FALSE(PointsElsewhere(url)) << target << " -> " << url;
     EXPECT_EQ(url.find('\\'), std::string::npos) << target << " -> " << url;
+  }
+}
+
+// The room gate hands its own normalisation (default options) to SelfUrl:
+// the link is the same as normalising again, ";params" included.
+TEST(SelfUrlTest, ReusingTheGatesNormalisationChangesNothing) {
+  for (std::string_view target :
+       {"/checkout", "//evil.example/../checkout", "/\\evil.example", "/%63art?q=%2F%2F",
+        "/cart;jsessionid=1?x=1#top", "/a;p=1/b", "/a/./b/../c/", "/Product/42?size=42", "/x?y;z",
+        "", "*", "/cart?x=\"<script>"}) {
+    EXPECT_EQ(SelfUrl(target, proxy::NormalizePath(target)), SelfUrl(target)) << target;
   }
 }
 

@@ -9,6 +9,8 @@
 #include "common/cidr.h"
 #include "common/time_source.h"
 #include "proxy/path_normalizer.h"
+#include "proxy/published.h"
+#include "state/runtime_state.h"
 
 namespace tidegate::queue {
 namespace {
@@ -151,6 +153,99 @@ TEST_F(WaitingRoomMatchTest, BypassPathsFollowTheSamePolicy) {
   EXPECT_TRUE(PathBypassed("/Checkout/STATUS"));
   EXPECT_TRUE(PathBypassed("//checkout/./status;x=1"));
   EXPECT_FALSE(PathBypassed("/checkout/status/more"));
+}
+
+// WaitingRoom::MayQueue: the gate's cheap first look follows the effective
+// mode per request — configuration, run-time overrides (published state) and
+// scheduled events in progress.
+class WaitingRoomMayQueueTest : public ::testing::Test {
+ protected:
+  void Build(config::RoomMode mode, std::vector<config::RoomEventConfig> events = {}) {
+    config::RoomConfig room;
+    room.name = "shop";
+    room.match = {"^/"};
+    room.mode = mode;
+    room.events = std::move(events);
+    config_.rooms = {room};
+    std::string error;
+    wr_ = WaitingRoom::Build(config_, &registry_, &state_, time_, &error);
+    ASSERT_TRUE(wr_) << error;
+  }
+
+  void Override(std::optional<config::RoomMode> mode) {
+    auto next = std::make_shared<state::RuntimeState>();
+    if (mode) next->rooms["shop"].mode = mode;
+    state_.Publish(std::move(next));
+  }
+
+  // MayQueue() must never say "no" where the full limits say "queue".
+  bool MayQueue() {
+    const CompiledRoom& room = *wr_->Find("shop");
+    bool may = wr_->MayQueue(room);
+    bool any = wr_->AnyMayQueue();
+    EXPECT_EQ(may, any);
+    if (!may) EXPECT_FALSE(wr_->Active(room, wr_->Limits(room, StoreCaller{})));
+    return may;
+  }
+
+  common::FakeTimeSource time_{common::TimePoint(std::chrono::seconds(1'700'000'000))};
+  proxy::Published<state::RuntimeState> state_{std::make_shared<state::RuntimeState>()};
+  config::Config config_;
+  RoomRegistry registry_;
+  std::shared_ptr<const WaitingRoom> wr_;
+};
+
+TEST_F(WaitingRoomMayQueueTest, SwitchedOffAtRunTimeAndOnAgain) {
+  Build(config::RoomMode::kAuto);
+  EXPECT_TRUE(MayQueue());
+  Override(config::RoomMode::kOff);
+  EXPECT_FALSE(MayQueue());
+  Override(config::RoomMode::kQueueAll);
+  EXPECT_TRUE(MayQueue());
+  Override(std::nullopt);  // the override cleared: the configuration again
+  EXPECT_TRUE(MayQueue());
+}
+
+TEST_F(WaitingRoomMayQueueTest, ConfiguredOffTurnedOnByAnOverride) {
+  Build(config::RoomMode::kOff);
+  EXPECT_FALSE(MayQueue());
+  Override(config::RoomMode::kAuto);
+  EXPECT_TRUE(MayQueue());
+  Override(std::nullopt);
+  EXPECT_FALSE(MayQueue());
+}
+
+TEST_F(WaitingRoomMayQueueTest, DisabledRoomNeverQueues) {
+  config::RoomConfig room;
+  room.name = "shop";
+  room.match = {"^/"};
+  room.enabled = false;
+  config_.rooms = {room};
+  std::string error;
+  wr_ = WaitingRoom::Build(config_, &registry_, &state_, time_, &error);
+  ASSERT_TRUE(wr_) << error;
+  Override(config::RoomMode::kQueueAll);
+  EXPECT_FALSE(wr_->MayQueue(*wr_->Find("shop")));
+  EXPECT_FALSE(wr_->AnyMayQueue());
+}
+
+// A room configured off runs during its scheduled events (pre-queue and
+// live), and is off again after the end.
+TEST_F(WaitingRoomMayQueueTest, ConfiguredOffRoomQueuesDuringItsEvent) {
+  common::TimePoint now = time_.WallNow();
+  config::RoomEventConfig event;
+  event.name = "drop";
+  event.prequeue_start = now + std::chrono::minutes(10);
+  event.start = now + std::chrono::minutes(20);
+  event.end = now + std::chrono::minutes(30);
+  Build(config::RoomMode::kOff, {event});
+  EXPECT_FALSE(MayQueue());
+  time_.Advance(std::chrono::minutes(15));  // pre-queue
+  EXPECT_TRUE(MayQueue());
+  time_.Advance(std::chrono::minutes(10));  // live
+  EXPECT_TRUE(MayQueue());
+  time_.Advance(std::chrono::minutes(10));  // over
+  EXPECT_FALSE(MayQueue());
 }
 
 }  // namespace
