@@ -104,7 +104,7 @@ done
 if [[ -z "$DEMO" ]]; then
   for c in "$REPO_DIR"/build-bench/demo/demo_shop "$REPO_DIR"/build/demo/demo_shop \
     "$REPO_DIR"/build-*/demo/demo_shop; do
-    if [[ -x "$c" ]] && "$c" --help 2>&1 | grep -q -- --capacity; then
+    if [[ -x "$c" ]] && { "$c" --help 2>&1 || true; } | grep -q -- --capacity; then
       DEMO="$c"
       break
     fi
