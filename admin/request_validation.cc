@@ -1,11 +1,28 @@
 #include "admin/request_validation.h"
 
+#include <charconv>
 #include <type_traits>
 
 #include "common/rfc3339.h"
 #include "config/value_parsers.h"
 
 namespace tidegate::admin {
+
+std::optional<uint64_t> ParseIfMatch(const std::optional<std::string>& header, bool* bad) {
+  *bad = false;
+  if (!header) return std::nullopt;
+  std::string_view v = *header;
+  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
+  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+  uint64_t out = 0;
+  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
+  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
+    *bad = true;
+    return std::nullopt;
+  }
+  return out;
+}
+
 namespace {
 
 bool Fail(RequestError* error, std::string field, std::string message) {

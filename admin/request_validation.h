@@ -31,6 +31,10 @@ inline constexpr uint32_t kMaxRoomUsers = 100'000'000;
 // JSON but not an object.
 std::optional<nlohmann::json> ParseJsonObject(std::string_view body, RequestError* error);
 
+// If-Match: "7", W/"7" or 7 → 7; nullopt when absent, and nullopt with
+// *bad when present but not a state version.
+std::optional<uint64_t> ParseIfMatch(const std::optional<std::string>& header, bool* bad);
+
 // PUT /v1/features/{name}/maintenance:
 //   {"message": string 1..1000 (required), "until": RFC 3339 in the future
 //    (optional), "starts_at": RFC 3339 before until (optional)}.

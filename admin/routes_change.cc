@@ -10,22 +10,6 @@
 namespace tidegate::admin {
 namespace {
 
-// If-Match: "7", W/"7" or 7 → 7. nullopt + *bad when present but not a version.
-std::optional<uint64_t> ParseIfMatch(const std::optional<std::string>& header, bool* bad) {
-  *bad = false;
-  if (!header) return std::nullopt;
-  std::string_view v = *header;
-  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  uint64_t out = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
-    *bad = true;
-    return std::nullopt;
-  }
-  return out;
-}
-
 std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }

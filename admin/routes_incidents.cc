@@ -22,22 +22,6 @@ std::string Dump(const nlohmann::json& j) {
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-// If-Match: "7", W/"7" or 7 → 7 (as routes_change.cc).
-std::optional<uint64_t> IfMatchVersion(const std::optional<std::string>& header, bool* bad) {
-  *bad = false;
-  if (!header) return std::nullopt;
-  std::string_view v = *header;
-  if (v.substr(0, 2) == "W/") v.remove_prefix(2);
-  if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
-  uint64_t out = 0;
-  auto [end, ec] = std::from_chars(v.data(), v.data() + v.size(), out);
-  if (v.empty() || ec != std::errc() || end != v.data() + v.size()) {
-    *bad = true;
-    return std::nullopt;
-  }
-  return out;
-}
-
 }  // namespace
 
 ApiResponse AdminApi::ListIncidents() {
@@ -132,7 +116,7 @@ void AdminApi::ApplyIncidentChange(const ApiRequest& request, const AuthResult& 
                                    state::StateChange change,
                                    std::function<void(ApiResponse)> reply) {
   bool bad_if_match = false;
-  auto expected = IfMatchVersion(request.if_match, &bad_if_match);
+  auto expected = ParseIfMatch(request.if_match, &bad_if_match);
   if (bad_if_match) {
     return reply(Error(400, "bad_if_match", "If-Match must be a state version, e.g. \"7\""));
   }

@@ -11,21 +11,6 @@ namespace {
 
 constexpr size_t kMinWebhookSecretBytes = 16;
 
-size_t Distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
 // "is not an event type (did you mean "x"?)" or the whole list.
 std::string UnknownEventMessage(const std::string& name) {
   std::string best;
@@ -33,7 +18,7 @@ std::string UnknownEventMessage(const std::string& name) {
   std::string all;
   for (std::string_view type : kNotifyEventTypes) {
     all += (all.empty() ? "\"" : ", \"") + std::string(type) + "\"";
-    size_t d = Distance(name, type);
+    size_t d = EditDistance(name, type);
     if (d < best_distance) {
       best_distance = d;
       best = type;

@@ -109,26 +109,6 @@ bool TableReader::ReadInt(std::string_view key, int64_t min, int64_t max, int64_
   return true;
 }
 
-namespace {
-
-// Edit distance, for "did you mean" hints on unknown keys (keys are short).
-size_t EditDistance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
-  for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diagonal = row[0];
-    row[0] = i;
-    for (size_t j = 1; j <= b.size(); ++j) {
-      size_t above = row[j];
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
-      diagonal = above;
-    }
-  }
-  return row[b.size()];
-}
-
-}  // namespace
-
 bool TableReader::ReadDuration(std::string_view key, Duration min, Duration max, Duration* out) {
   const toml::node* node = Take(key);
   if (!node) return false;
@@ -262,6 +242,21 @@ void TableReader::ReportUnknownKeys() {
 }  // namespace tidegate::config
 
 namespace tidegate::config {
+
+size_t EditDistance(std::string_view a, std::string_view b) {
+  std::vector<size_t> row(b.size() + 1);
+  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  for (size_t i = 1; i <= a.size(); ++i) {
+    size_t diagonal = row[0];
+    row[0] = i;
+    for (size_t j = 1; j <= b.size(); ++j) {
+      size_t above = row[j];
+      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diagonal + (a[i - 1] == b[j - 1] ? 0 : 1)});
+      diagonal = above;
+    }
+  }
+  return row[b.size()];
+}
 
 bool ReadOffsetTime(TableReader& reader, const toml::node& node, std::string_view key,
                     std::chrono::system_clock::time_point* out) {

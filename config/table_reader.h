@@ -32,6 +32,9 @@ std::string TypeName(const toml::node& node);
 // relative paths.
 std::string FolderOf(const toml::node& node);
 
+// Levenshtein distance, for "did you mean" hints on unknown names (short).
+size_t EditDistance(std::string_view a, std::string_view b);
+
 class TableReader {
  public:
   // `table` may be null (the section is absent): nothing is read, nothing is
