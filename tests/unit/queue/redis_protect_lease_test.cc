@@ -7,14 +7,8 @@
 #include "queue/redis_protect_lease.h"
 #include "queue/shared_protection.h"
 
-#include <arpa/inet.h>
 #include <event2/event.h>
 #include <gtest/gtest.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -22,65 +16,23 @@
 #include <string>
 #include <thread>
 
+#include "tests/unit/redis/redis_server.h"
+
 namespace tidegate::queue {
 namespace {
 
 using std::chrono::milliseconds;
-
-std::string RedisBinary() {
-  const char* env = getenv("REDIS_SERVER");
-  return env != nullptr && *env != '\0' ? env : "/usr/bin/redis-server";
-}
-
-uint16_t FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a));
-  socklen_t len = sizeof(a);
-  getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
-  close(fd);
-  return ntohs(a.sin_port);
-}
-
-bool CanConnect(uint16_t port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  sockaddr_in a{};
-  a.sin_family = AF_INET;
-  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  a.sin_port = htons(port);
-  bool ok = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof(a)) == 0;
-  close(fd);
-  return ok;
-}
 
 constexpr int64_t kT0 = 1'800'000'000'000;  // the test's clock, ms
 
 class RedisProtectLeaseTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    if (access(RedisBinary().c_str(), X_OK) != 0) GTEST_SKIP() << "no redis-server";
-    port_ = FreePort();
-    pid_ = fork();
-    if (pid_ == 0) {
-      std::string port = std::to_string(port_);
-      execl(RedisBinary().c_str(), "redis-server", "--port", port.c_str(), "--bind", "127.0.0.1",
-            "--save", "", "--appendonly", "no", "--dir", "/tmp", "--logfile", "/dev/null",
-            static_cast<char*>(nullptr));
-      _exit(127);
-    }
-    ASSERT_GT(pid_, 0);
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
-    while (!CanConnect(port_)) {
-      ASSERT_LT(std::chrono::steady_clock::now(), deadline) << "redis-server did not start";
-      std::this_thread::sleep_for(milliseconds(20));
-    }
+    if (!server_.available()) GTEST_SKIP() << "no redis-server";
+    ASSERT_TRUE(server_.Start()) << "redis-server did not start";
     base_ = event_base_new();
     redis::RedisConnection::Options options;
-    options.address.host = "127.0.0.1";
-    options.address.port = port_;
-    options.address.text = "127.0.0.1:" + std::to_string(port_);
+    options.address = server_.address();
     options.timeout = milliseconds(2000);
     links_ = std::make_unique<RedisRoomLinks>(options, 1);
     RedisRoomOptions room_options;
@@ -95,10 +47,6 @@ class RedisProtectLeaseTest : public ::testing::Test {
     if (links_) links_->CloseAll();
     links_.reset();
     if (base_ != nullptr) event_base_free(base_);
-    if (pid_ > 0) {
-      kill(pid_, SIGKILL);
-      waitpid(pid_, nullptr, 0);
-    }
   }
 
   ProtectSyncReply Sync(RedisProtectLease& lease, int64_t now, bool may_lead,
@@ -119,8 +67,7 @@ class RedisProtectLeaseTest : public ::testing::Test {
     return out.value;
   }
 
-  uint16_t port_ = 0;
-  pid_t pid_ = -1;
+  redis::test_support::RedisServer server_;  // killed after the links are closed
   event_base* base_ = nullptr;
   std::unique_ptr<RedisRoomLinks> links_;
   std::unique_ptr<RedisProtectLease> a_;
