@@ -61,8 +61,8 @@ struct Strings {
 const Strings kEnglish = {
     "You are in the queue",
     "You are in the queue",
-    "The shop is very busy right now. We keep your place and let you in automatically: "
-    "keep this page open.",
+    "The shop is limiting how many shoppers come in at once, so that it stays fast for "
+    "everyone inside. We keep your place and let you in automatically: keep this page open.",
     "Sales are closed",
     "This sale is closed for now. Thank you for your interest.",
     "Your place in line",
@@ -88,8 +88,9 @@ const Strings kEnglish = {
 const Strings kFrench = {
     "Vous êtes dans la file d'attente",
     "Vous êtes dans la file d'attente",
-    "La boutique est très sollicitée en ce moment. Nous gardons votre place et vous laissons "
-    "entrer automatiquement : gardez cette page ouverte.",
+    "La boutique limite le nombre de clients qui entrent en même temps, pour rester rapide "
+    "pour tous ceux qui sont à l'intérieur. Nous gardons votre place et vous laissons entrer "
+    "automatiquement : gardez cette page ouverte.",
     "Les ventes sont fermées",
     "Cette vente est fermée pour le moment. Merci de votre intérêt.",
     "Votre place dans la file",

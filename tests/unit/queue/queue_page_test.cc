@@ -48,6 +48,18 @@ TEST(QueuePageTest, FillsPerVisitorValuesIntoThePreRenderedPage) {
   EXPECT_EQ(html.find("src=\"http"), std::string::npos) << "no external resources";
 }
 
+// Whether the door is narrowed by auto-protection or held at the merchant's
+// own limit, the page says the same true thing: the shop limits entry (it
+// never claims a rush that may not exist).
+TEST(QueuePageTest, SaysTheShopIsLimitingEntry) {
+  QueuePage page = Page();
+  EXPECT_NE(page.Render(Language::kEnglish, false, {}).find("The shop is limiting how many"),
+            std::string::npos);
+  EXPECT_NE(page.Render(Language::kFrench, false, {}).find("La boutique limite le nombre"),
+            std::string::npos);
+  EXPECT_EQ(page.Render(Language::kEnglish, false, {}).find("very busy"), std::string::npos);
+}
+
 TEST(QueuePageTest, FrenchAndClosedVariants) {
   QueuePage page = Page();
   std::string fr = page.Render(Language::kFrench, false, {});
