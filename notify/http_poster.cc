@@ -72,7 +72,8 @@ void HttpPoster::Post(const std::string& url, const Headers& headers, const std:
   bool https = std::string(scheme) == "https";
   int port = evhttp_uri_get_port(uri);
   if (port < 0) port = https ? 443 : 80;
-  std::string host_name = host;
+  std::string host_text = host;  // as written in the URL ("[::1]" for IPv6): the Host header
+  std::string host_name = host_text;
   if (host_name.size() > 2 && host_name.front() == '[') {
     host_name = host_name.substr(1, host_name.size() - 2);  // IPv6 literal
   }
@@ -111,7 +112,7 @@ void HttpPoster::Post(const std::string& url, const Headers& headers, const std:
     HttpPoster::OnError(static_cast<int>(error), arg);
   });
   evkeyvalq* out = evhttp_request_get_output_headers(request);
-  std::string host_header = host;
+  std::string host_header = host_text;  // `host` pointed into the freed uri
   if (https ? port != 443 : port != 80) {
     host_header += ":" + std::to_string(port);
   }
