@@ -102,7 +102,14 @@ class BannerFilter : public proxy::StreamFilter {
                        factory_.config().recode_level, &*injector_,
                        factory_.WholeBodyFor(callbacks_.worker().index));
     }
-    head.framing = proxy::BodyFraming::kChunked;  // the length changes
+    if (verdict.coding == BodyCoding::kIdentity &&
+        head.framing == proxy::BodyFraming::kContentLength) {
+      // The length changes by a known amount if the tag is found: the head
+      // waits for the scan (HoldResponseHead) and keeps a Content-Length.
+      hold_length_ = true;
+    } else {
+      head.framing = proxy::BodyFraming::kChunked;  // the length changes
+    }
     WeakenEtag(head.headers);
     head.headers.Remove("Content-MD5");
     head.headers.Remove("Accept-Ranges");
@@ -112,7 +119,16 @@ class BannerFilter : public proxy::StreamFilter {
 
   bool WantsResponseBody() const override { return injector_.has_value(); }
 
+  bool HoldResponseHead(proxy::ResponseHead& head) override {
+    if (!hold_length_) return false;
+    if (!injector_->done() && !body_ended_) return true;
+    hold_length_ = false;
+    if (injector_->found()) head.content_length += injector_->insertion_size();
+    return false;
+  }
+
   void OnResponseBody(evbuffer* chunk, bool end_stream) override {
+    body_ended_ = end_stream;
     if (recoder_) {
       if (!recoder_->Process(chunk, end_stream)) {
         // The page cannot be completed: the client must see a broken
@@ -147,6 +163,8 @@ class BannerFilter : public proxy::StreamFilter {
   std::optional<BodyTagInjector> injector_;
   std::optional<BodyRecoder> recoder_;
   bool client_http10_ = false;
+  bool hold_length_ = false;  // the head waits: Content-Length = origin's + insertion if found
+  bool body_ended_ = false;
   bool counted_ = false;
   bool failure_counted_ = false;
 };

@@ -56,6 +56,8 @@ class BodyTagInjector {
   // True once nothing more will change: inserted, or the window is exhausted.
   bool done() const { return state_ == State::kInserted || state_ == State::kGaveUp; }
   uint64_t scanned() const { return scanned_; }
+  // How many bytes the insertion adds to the document when found().
+  size_t insertion_size() const { return insertion_.size(); }
 
  private:
   enum class State {

@@ -106,11 +106,19 @@ TEST_F(BannerFilterTest, ConfigBannerIsInjectedAndHeadIsFixed) {
   proxy::ResponseHead response = Html200();
   filter->OnResponseHeaders(response);
   ASSERT_TRUE(filter->WantsResponseBody());
-  EXPECT_EQ(response.framing, proxy::BodyFraming::kChunked);
+  // An identity Content-Length page keeps its framing: the head is held
+  // until the tag is found, then its length grows by the insertion.
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength);
+  EXPECT_TRUE(filter->HoldResponseHead(response));
   EXPECT_EQ(*response.headers.Find("ETag"), "W/\"abc\"");
   EXPECT_EQ(response.headers.Find("Content-MD5"), nullptr);
   EXPECT_EQ(response.headers.Find("Accept-Ranges"), nullptr);
-  std::string out = Body(*filter, "<html><body>x</body></html>");
+  const std::string page = "<html><body>x</body></html>";
+  std::string out = Body(*filter, page);
+  response.content_length = page.size();
+  EXPECT_FALSE(filter->HoldResponseHead(response));
+  EXPECT_EQ(response.content_length, out.size());
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength);
   EXPECT_EQ(out.find("<html><body><div class=\"tidegate-banner tidegate-banner--warning\" "
                      "role=\"status\""),
             0u)
@@ -119,6 +127,53 @@ TEST_F(BannerFilterTest, ConfigBannerIsInjectedAndHeadIsFixed) {
   EXPECT_EQ(out.find("<b>"), std::string::npos);
   EXPECT_EQ(out.substr(out.size() - 15), "x</body></html>");
   EXPECT_EQ(stats_.injections.load(), 1u);
+}
+
+TEST_F(BannerFilterTest, HeldHeadKeepsTheOriginsLengthWithoutATag) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "Hello";
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/");
+  filter->OnRequestHeaders(request);
+  proxy::ResponseHead response = Html200();
+  const std::string page = "<html><head><title>no body tag</title></head></html>";
+  response.content_length = page.size();
+  filter->OnResponseHeaders(response);
+  ASSERT_TRUE(filter->WantsResponseBody());
+  EXPECT_TRUE(filter->HoldResponseHead(response));
+  proxy::EvbufferPtr buf(evbuffer_new());
+  evbuffer_add(buf.get(), page.data(), 10);
+  filter->OnResponseBody(buf.get(), false);
+  EXPECT_TRUE(filter->HoldResponseHead(response));  // not decided yet
+  evbuffer_add(buf.get(), page.data() + 10, page.size() - 10);
+  filter->OnResponseBody(buf.get(), true);
+  EXPECT_FALSE(filter->HoldResponseHead(response));  // the end decides: unchanged
+  EXPECT_EQ(response.content_length, page.size());
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength);
+}
+
+TEST_F(BannerFilterTest, RecodedAndChunkedPagesAreNotHeld) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "Hello";
+  auto factory = Factory(config);
+  for (bool gzip : {false, true}) {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    if (gzip) {
+      response.headers.Add("Content-Encoding", "gzip");
+    } else {
+      response.framing = proxy::BodyFraming::kChunked;
+    }
+    filter->OnResponseHeaders(response);
+    ASSERT_TRUE(filter->WantsResponseBody());
+    EXPECT_EQ(response.framing, proxy::BodyFraming::kChunked) << gzip;
+    EXPECT_FALSE(filter->HoldResponseHead(response)) << gzip;
+  }
 }
 
 TEST_F(BannerFilterTest, BanneredPageVariesOnLanguageAndStaysOutOfSharedCaches) {
