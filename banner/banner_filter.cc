@@ -106,9 +106,12 @@ class BannerFilter : public proxy::StreamFilter {
         head.framing == proxy::BodyFraming::kContentLength) {
       // The length changes by a known amount if the tag is found: the head
       // waits for the scan (HoldResponseHead) and keeps a Content-Length.
-      hold_length_ = true;
+      hold_ = Hold::kUntilScanned;
     } else {
       head.framing = proxy::BodyFraming::kChunked;  // the length changes
+      // A small gzip page is held whole by the recoder anyway: its head
+      // waits too, and gets the re-encoded length if it was recoded whole.
+      if (recoder_ && recoder_->holding_whole()) hold_ = Hold::kUntilRecoded;
     }
     WeakenEtag(head.headers);
     head.headers.Remove("Content-MD5");
@@ -120,17 +123,34 @@ class BannerFilter : public proxy::StreamFilter {
   bool WantsResponseBody() const override { return injector_.has_value(); }
 
   bool HoldResponseHead(proxy::ResponseHead& head) override {
-    if (!hold_length_) return false;
-    if (!injector_->done() && !body_ended_) return true;
-    hold_length_ = false;
-    if (injector_->found()) head.content_length += injector_->insertion_size();
+    switch (hold_) {
+      case Hold::kNone:
+        return false;
+      case Hold::kUntilScanned:
+        if (!injector_->done() && !body_ended_) return true;
+        if (injector_->found()) head.content_length += injector_->insertion_size();
+        break;
+      case Hold::kUntilRecoded:
+        if (recoder_->recoded_whole()) {
+          head.framing = proxy::BodyFraming::kContentLength;
+          head.content_length = whole_size_;
+        } else if (recoder_->holding_whole() && !body_ended_) {
+          return true;
+        }  // else streaming through zlib: chunked
+        break;
+    }
+    hold_ = Hold::kNone;
     return false;
   }
 
   void OnResponseBody(evbuffer* chunk, bool end_stream) override {
     body_ended_ = end_stream;
     if (recoder_) {
-      if (!recoder_->Process(chunk, end_stream)) {
+      bool was_whole = recoder_->recoded_whole();
+      bool ok = recoder_->Process(chunk, end_stream);
+      // Recoded in one piece: this chunk is the whole re-encoded body.
+      if (!was_whole && recoder_->recoded_whole()) whole_size_ = evbuffer_get_length(chunk);
+      if (!ok) {
         // The page cannot be completed: the client must see a broken
         // transfer, not a finished (truncated) page.
         if (!failure_counted_) {
@@ -163,8 +183,13 @@ class BannerFilter : public proxy::StreamFilter {
   std::optional<BodyTagInjector> injector_;
   std::optional<BodyRecoder> recoder_;
   bool client_http10_ = false;
-  bool hold_length_ = false;  // the head waits: Content-Length = origin's + insertion if found
+  // Why the head waits (HoldResponseHead): until the tag is found or given
+  // up (Content-Length = origin's + insertion, or the origin's), or until a
+  // small gzip page was recoded whole (Content-Length = re-encoded size).
+  enum class Hold { kNone, kUntilScanned, kUntilRecoded };
+  Hold hold_ = Hold::kNone;
   bool body_ended_ = false;
+  size_t whole_size_ = 0;
   bool counted_ = false;
   bool failure_counted_ = false;
 };

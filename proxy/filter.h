@@ -45,7 +45,7 @@
 //                       adds) and returns false when the head is final; at
 //                       the end of the body it must return false. An origin
 //                       failure while held gets the proxy's 502, as before
-//                       any head.
+//                       any head, and so does AbortResponse() while held.
 //   OnDestroy         — exactly once per filter, when the exchange ends or is
 //                       torn down (answered, client gone, connection closed,
 //                       worker stopping), before the filter is destroyed.

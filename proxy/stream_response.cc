@@ -138,12 +138,19 @@ void Stream::OnUpstreamBody(const char* data, size_t len) {
 }
 
 void Stream::AbortFromFilter() {
-  // Like an origin failing mid-body: the client must see a truncated
-  // message, never one completed by us.
   if (worker_.error_log().Enabled(LogLevel::kWarn)) {
     worker_.error_log().Write(LogLevel::kWarn, "response.aborted",
                               "a body filter aborted the response");
   }
+  if (resp_.head_held) {
+    // Nothing went to the client yet: the proxy's 502, as before a head.
+    resp_.head_held = false;
+    UpstreamConnection::Discard(std::move(upstream_));
+    SendProxyError(502);
+    return;
+  }
+  // Like an origin failing mid-body: the client must see a truncated
+  // message, never one completed by us.
   Abort(0);
   connection_.CloseNow();
 }
