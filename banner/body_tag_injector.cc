@@ -114,6 +114,35 @@ bool BodyTagInjector::Step(char c) {
   return false;
 }
 
+size_t BodyTagInjector::SkipInert(const char* p, size_t n) const {
+  // Each case mirrors Step(): the bytes skipped are those it would ignore.
+  const void* hit = nullptr;
+  switch (state_) {
+    case State::kAttributes: {
+      size_t k = 0;
+      while (k < n && p[k] != '"' && p[k] != '\'' && p[k] != '>') ++k;
+      return k;
+    }
+    case State::kDoubleQuoted:
+      hit = std::memchr(p, '"', n);
+      break;
+    case State::kSingleQuoted:
+      hit = std::memchr(p, '\'', n);
+      break;
+    case State::kComment:
+      if (counter_ != 0) return 0;  // after a '-': every byte counts
+      hit = std::memchr(p, '-', n);
+      break;
+    case State::kRawText:
+      if (counter_ != 0) return 0;  // inside a possible end tag
+      hit = std::memchr(p, '<', n);
+      break;
+    default:
+      return 0;
+  }
+  return hit == nullptr ? n : static_cast<size_t>(static_cast<const char*>(hit) - p);
+}
+
 size_t BodyTagInjector::Scan(const char* data, size_t len) {
   size_t i = 0;
   while (i < len) {
@@ -134,6 +163,12 @@ size_t BodyTagInjector::Scan(const char* data, size_t len) {
       i += skipped + 1;
       state_ = State::kTagOpen;
       name_len_ = 0;
+      continue;
+    }
+    size_t inert = SkipInert(data + i, budget);
+    if (inert > 0) {
+      scanned_ += inert;
+      i += inert;
       continue;
     }
     ++scanned_;

@@ -79,6 +79,9 @@ class BodyTagInjector {
   size_t Scan(const char* data, size_t len);
   // Handles one byte outside kText; returns true when the body tag ends here.
   bool Step(char c);
+  // How many of the `n` bytes at `p` Step() would pass over without any
+  // change (inside quotes, attributes, comments, script/style text).
+  size_t SkipInert(const char* p, size_t n) const;
   void EndTagName(char c);
 
   std::string insertion_;
