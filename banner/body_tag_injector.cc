@@ -15,6 +15,9 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 }  // namespace
 
 BodyTagInjector::BodyTagInjector(std::string insertion, size_t window)
+    : insertion_(std::make_shared<const std::string>(std::move(insertion))), window_(window) {}
+
+BodyTagInjector::BodyTagInjector(std::shared_ptr<const std::string> insertion, size_t window)
     : insertion_(std::move(insertion)), window_(window) {}
 
 void BodyTagInjector::EndTagName(char c) {
@@ -196,7 +199,7 @@ void BodyTagInjector::Process(evbuffer* piece) {
       if (at != kNotFound) {
         if (!scratch_) scratch_.reset(evbuffer_new());
         evbuffer_remove_buffer(piece, scratch_.get(), offset + at);
-        evbuffer_add(scratch_.get(), insertion_.data(), insertion_.size());
+        evbuffer_add(scratch_.get(), insertion_->data(), insertion_->size());
         evbuffer_prepend_buffer(piece, scratch_.get());
         return;
       }
@@ -216,7 +219,7 @@ void BodyTagInjector::Process(std::string_view piece, std::string* out) {
     return;
   }
   out->append(piece.substr(0, at));
-  out->append(insertion_);
+  out->append(*insertion_);
   out->append(piece.substr(at));
 }
 

@@ -40,6 +40,9 @@ class BodyTagInjector {
 
   // `insertion` is copied once.
   explicit BodyTagInjector(std::string insertion, size_t window = kDefaultWindow);
+  // Shares `insertion` (not null; a rendered banner shared by requests).
+  explicit BodyTagInjector(std::shared_ptr<const std::string> insertion,
+                           size_t window = kDefaultWindow);
   BodyTagInjector(const BodyTagInjector&) = delete;
   BodyTagInjector& operator=(const BodyTagInjector&) = delete;
 
@@ -57,7 +60,7 @@ class BodyTagInjector {
   bool done() const { return state_ == State::kInserted || state_ == State::kGaveUp; }
   uint64_t scanned() const { return scanned_; }
   // How many bytes the insertion adds to the document when found().
-  size_t insertion_size() const { return insertion_.size(); }
+  size_t insertion_size() const { return insertion_->size(); }
 
  private:
   enum class State {
@@ -84,7 +87,7 @@ class BodyTagInjector {
   size_t SkipInert(const char* p, size_t n) const;
   void EndTagName(char c);
 
-  std::string insertion_;
+  std::shared_ptr<const std::string> insertion_;
   size_t window_;
   uint64_t scanned_ = 0;
   State state_ = State::kText;

@@ -252,6 +252,28 @@ TEST_F(BannerFilterTest, BanneredPageVariesOnLanguageAndStaysOutOfSharedCaches) 
     EXPECT_EQ(*response.headers.Find("Vary"), "*");
   }
   {
+    // Several Vary fields, one already naming the language; CDN fields and a
+    // weak ETag: one pass over the fields keeps their order.
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    response.headers.mutable_fields().clear();
+    response.headers.Add("Content-Type", "text/html");
+    response.headers.Add("CDN-Cache-Control", "max-age=60");
+    response.headers.Add("Vary", "Accept-Encoding");
+    response.headers.Add("ETag", "w/\"weak\"");
+    response.headers.Add("Vary", "accept-language");
+    response.headers.Add("Accept-Ranges", "bytes");
+    filter->OnResponseHeaders(response);
+    ASSERT_TRUE(filter->WantsResponseBody());
+    std::string order;
+    for (const proxy::Header& h : response.headers.fields()) order += h.name + "=" + h.value + ";";
+    EXPECT_EQ(order,
+              "Content-Type=text/html;Vary=Accept-Encoding;ETag=w/\"weak\";"
+              "Vary=accept-language;Cache-Control=private;");
+  }
+  {
     // Not bannered (JSON): the origin's caching headers stay as they are.
     auto filter = factory->CreateFilter(callbacks_);
     proxy::RequestHead request = Get("/");
