@@ -208,6 +208,12 @@ void BodyTagInjector::Process(evbuffer* piece) {
   }
 }
 
+size_t BodyTagInjector::Find(std::string_view piece) {
+  if (done()) return std::string_view::npos;
+  size_t at = Scan(piece.data(), piece.size());
+  return at == kNotFound ? std::string_view::npos : at;
+}
+
 void BodyTagInjector::Process(std::string_view piece, std::string* out) {
   if (done()) {
     out->append(piece);

@@ -54,6 +54,11 @@ class BodyTagInjector {
   // Same, for bytes in memory (tests, callers without an evbuffer): appends
   // the piece (with the insertion when the tag ends in it) to `out`.
   void Process(std::string_view piece, std::string* out);
+  // Same, without copying: scans `piece` and returns the offset in it where
+  // the insertion goes (just after the tag's '>'), or npos. The caller
+  // writes the piece's bytes and, at that offset, insertion().
+  size_t Find(std::string_view piece);
+  const std::string& insertion() const { return *insertion_; }
 
   bool found() const { return state_ == State::kInserted; }
   // True once nothing more will change: inserted, or the window is exhausted.
