@@ -169,6 +169,19 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
                 free_places * 60'000.0 / kFillMillis, limit * 60'000.0 / kTurnoverMillis});
 }
 
+void ProtectController::Adopt(ProtectState state) {
+  bool braked_here = state.decided_ms == state_.decided_ms && state_.move == ProtectMove::kHold &&
+                     state.move == ProtectMove::kGrow && state_.limit < state.limit;
+  if (braked_here) {
+    state.limit = state_.limit;
+    state.ramp_from = state_.ramp_from;
+    state.congestion_at = state_.congestion_at;
+    state.move = state_.move;
+    state.reason = state_.reason;
+  }
+  state_ = std::move(state);
+}
+
 bool ProtectController::Brake(const ProtectObservation& seen, const ProtectCeilings& ceilings) {
   if (state_.move != ProtectMove::kGrow || state_.ramp_from >= state_.limit) return false;
   const OriginHealth& recent = seen.recent;

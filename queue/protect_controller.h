@@ -61,6 +61,9 @@
 //   the opening where it is (at most who is inside + kStep), without waiting
 //   for the next decision: the newcomers of a too-wide opening would stay
 //   for their whole sessions.
+//   With fewer than kMinSamples in kBrakeMillis (an instance that sees a
+//   third of the traffic), the caller passes twice that span. Followers of
+//   a shared decision brake on their own samples too (BrakeFollower).
 // * Too few samples (fewer than kMinSamples, and fewer than kMinErrors
 //   errors): hold.
 //
@@ -147,7 +150,7 @@ class ProtectController {
   static constexpr double kWarmShare = 0.8;
   static constexpr double kMinGradient = 0.5;
   static constexpr double kFastGrowth = 1.5;
-  static constexpr double kSlowStartGrowth = 2;
+  static constexpr double kSlowStartGrowth = 1.5;
   static constexpr double kSlowGrowthShare = 0.02;
   static constexpr double kStep = 4;
   static constexpr double kApproachShare = 0.9;
@@ -184,7 +187,15 @@ class ProtectController {
 
   const ProtectState& state() const { return state_; }
   // Adopts a decision taken elsewhere (another instance's, through Redis).
-  void Adopt(ProtectState state) { state_ = std::move(state); }
+  // A decision this instance already braked (the same decided_ms, a
+  // smaller limit) keeps its brake: the writer has not seen it yet.
+  void Adopt(ProtectState state);
+  // A follower's brake on its own samples (the writer's decision is in
+  // force; only its opening stops, as Brake() does for the writer).
+  // Returns true when it braked.
+  bool BrakeFollower(const ProtectObservation& seen, const ProtectCeilings& ceilings) {
+    return Brake(seen, ceilings);
+  }
   void Reset() { state_ = ProtectState{}; }
 
  private:

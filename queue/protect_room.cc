@@ -65,12 +65,6 @@ RoomLimits RoomProtection::Effective(const RoomLimits& ceilings) const {
 
 bool RoomProtection::OnTick(const RoomCounters& counters, int64_t now_ms) {
   if (!enabled()) return false;
-  if (!decides()) {
-    // A follower applies the adopted decision's opening ramp as the writer does.
-    std::lock_guard<std::mutex> lock(mutex_);
-    Publish(now_ms);
-    return false;
-  }
   ProtectCeilings ceilings{ceiling_active_.load(std::memory_order_relaxed),
                            ceiling_rate_.load(std::memory_order_relaxed)};
   if (ceilings.total_active_users == 0) return false;  // Apply() never ran yet
@@ -80,10 +74,17 @@ bool RoomProtection::OnTick(const RoomCounters& counters, int64_t now_ms) {
   int64_t since = controller_.state().settle_until_ms;
   seen.health = window_.Read(now_ms, OriginHealthWindow::kWindowMillis, since);
   seen.recent = window_.Read(now_ms, ProtectController::kBrakeMillis, since);
+  if (seen.recent.samples < ProtectController::kMinSamples) {
+    seen.recent = window_.Read(now_ms, 2 * ProtectController::kBrakeMillis, since);
+  }
   seen.active = counters.active;
   seen.queued = counters.queued();
   seen.admitted_per_minute = counters.admitted_per_minute;
-  bool decided = controller_.Observe(seen, ceilings);  // a decision, a brake, or nothing
+  // The writer: a decision, a brake, or nothing. A follower applies the
+  // adopted decision's opening ramp as the writer does, and brakes it on
+  // its own samples.
+  bool decided = decides() ? controller_.Observe(seen, ceilings)
+                           : (controller_.BrakeFollower(seen, ceilings), false);
   Publish(now_ms);  // between decisions the opening ramp moves on
   return decided;
 }

@@ -13,8 +13,8 @@
 //   under 1 %, admitted p99 within 3× the calm p99, shoppers still check
 //   out; GET /v1/state shows the effective limits and why they moved.
 // * With Redis, three instances share one controller decision: one leader,
-//   the same effective limits everywhere, origin 5xx under 1 % (the p99 is
-//   printed, not asserted: see the test).
+//   the same effective limits everywhere, origin 5xx under 1 %, p99 within
+//   4x the calm p99 (see the test).
 // The calm p99 is measured in each test first (3 shoppers, same shop).
 // PROTECT_TEST_TRACE=1 prints instance 0's counters, effective limits,
 // measures and last reason every 2 s of the surge.
@@ -201,23 +201,19 @@ TEST_F(ProtectTest, WithoutProtectionLimitsTenTimesTooHighDrownTheShop) {
       << "the shop was expected to drown: " << f;
 }
 
+// The merchant's target: 80 ms, about 1.5x the shop's calm p90 (55 ms).
 TEST_F(ProtectTest, WithProtectionTheShopStaysFastAndShoppersStillBuy) {
-  if (!Launch(1, "enabled = true\ntarget_latency = \"100ms\"\nmax_error_rate = 0.01\n")) {
+  if (!Launch(1, "enabled = true\ntarget_latency = \"80ms\"\nmax_error_rate = 0.01\n")) {
     if (!skip_.empty()) GTEST_SKIP() << skip_;
     return;
   }
   Figures f = Run();
   std::cout << "[ with protection ] " << f << "\n";
   EXPECT_LT(f.error_share, 0.01) << f;
-  // Not reached: the issue's goal of 3x the calm p99. Alone on the machine
-  // this run gives either 3.3-3.4x (surge 181-184 ms, at most ~60 inside) or
-  // about 8x (441-454 ms, ~80 inside), from one run to the next with the same
-  // binary: the sessions admitted before the first latency signal cannot be
-  // sent out, and how many get in depends on where the surge falls against
-  // the controller's one-second decisions and the store's minute counters.
-  // What this test holds is the error share (below 1 %, against 22 % without
-  // protection) and a loose bound on p99 (10x); docs/waiting-room.md says so.
-  EXPECT_LE(f.p99, 10 * f.calm_p99) << f;
+  // The issue's goal. Alone on the machine: 1.8-2.1x in runs of this
+  // version (at most 52 inside: the slow start ends on the first p90 rise,
+  // and the brake stops an opening within half a second).
+  EXPECT_LE(f.p99, 3 * f.calm_p99) << f;
   EXPECT_GT(f.queued, 0u) << "protection queues below the configured limits: " << f;
   EXPECT_GE(f.inside_max, 8u) << "the door must not close: more shoppers inside than the shop's "
                                  "4 workers: "
@@ -233,19 +229,20 @@ TEST_F(ProtectTest, WithProtectionTheShopStaysFastAndShoppersStillBuy) {
 }
 
 TEST_F(ProtectTest, ThreeInstancesOnRedisShareOneDecision) {
-  if (!Launch(3, "enabled = true\ntarget_latency = \"100ms\"\nmax_error_rate = 0.01\n")) {
+  if (!Launch(3, "enabled = true\ntarget_latency = \"80ms\"\nmax_error_rate = 0.01\n")) {
     if (!skip_.empty()) GTEST_SKIP() << skip_;
     return;
   }
   Figures f = Run();
   std::cout << "[ with protection, 3 instances on Redis ] " << f << "\n";
   // What the shared decision promises: the origin is protected as with one
-  // instance (no tripled admission drowning it in errors). The latency
-  // criterion is the single-instance test's; here it is only printed (the
-  // leader judges a third of the samples, and the slow start can overshoot
-  // before sessions drain: see docs/waiting-room.md "Limits of this
-  // version").
+  // instance (no tripled admission drowning it in errors), and the door
+  // never opens wide: each instance brakes an opening on its own samples.
+  // Three tidegates share the 2 CPUs with the shop and the shoppers here:
+  // 1.8-3.1x the calm p99 in runs of this version, so the bound is 4x
+  // (without protection: 8x and 22 % errors).
   EXPECT_LT(f.error_share, 0.01) << f;
+  EXPECT_LE(f.p99, 4 * f.calm_p99) << f;
 
   // The followers adopt the leader's decision within a sync period (1 s):
   // read the three states until they agree (bounded), then check there is

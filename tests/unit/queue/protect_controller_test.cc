@@ -319,14 +319,14 @@ TEST(ProtectControllerTest, AnOpeningBrakesAsSoonAsTheOriginStartsQueueing) {
   OriginHealth calm{100, 0, 50};
   ASSERT_TRUE(controller.Observe({1'000, calm, 17, 5, 600, calm}, ceilings));
   ASSERT_EQ(controller.state().move, ProtectMove::kGrow) << controller.state().reason;
-  EXPECT_EQ(controller.Limits(ceilings).total_active_users, 42u) << "slow start: 19 x 2 + 4";
-  EXPECT_EQ(controller.Limits(ceilings, 1'250).total_active_users, 24u) << "opening over 1 s";
+  EXPECT_EQ(controller.Limits(ceilings).total_active_users, 32u) << "slow start: 19 x 1.5 + 4";
+  EXPECT_EQ(controller.Limits(ceilings, 1'250).total_active_users, 22u) << "opening over 1 s";
   // A quarter of a second later the origin queues (70 ms > 1.2 x the calm
   // 50 ms, far below the 500 ms target): the door stops where it is.
   OriginHealth queueing{20, 0, 70};
   EXPECT_TRUE(controller.Observe({1'250, calm, 25, 5, 600, queueing}, ceilings));
   EXPECT_EQ(controller.state().move, ProtectMove::kHold) << controller.state().reason;
-  EXPECT_EQ(controller.Limits(ceilings, 1'500).total_active_users, 24u)
+  EXPECT_EQ(controller.Limits(ceilings, 1'500).total_active_users, 22u)
       << controller.state().reason;
   EXPECT_DOUBLE_EQ(controller.state().congestion_at, 25) << "the slow start is over";
   // A few slow samples are not enough to brake.
@@ -334,7 +334,7 @@ TEST(ProtectControllerTest, AnOpeningBrakesAsSoonAsTheOriginStartsQueueing) {
   other.Observe({0, {}, 10, 0, 0}, ceilings);
   other.Observe({1'000, calm, 17, 5, 600, calm}, ceilings);
   EXPECT_FALSE(other.Observe({1'250, calm, 25, 5, 600, {3, 0, 900}}, ceilings));
-  EXPECT_EQ(other.Limits(ceilings, 2'000).total_active_users, 42u);
+  EXPECT_EQ(other.Limits(ceilings, 2'000).total_active_users, 32u);
 }
 
 TEST(ProtectControllerTest, CutsFollowWhoIsInsideNotThePreviousLimit) {

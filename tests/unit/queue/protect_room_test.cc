@@ -126,6 +126,41 @@ TEST(ProtectRoomTest, AFollowerOpensOverTheWritersRamp) {
   EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 80u);
 }
 
+// Each instance sees its own share of the traffic: a follower stops the
+// writer's opening on its own samples at once (the writer's next decision
+// is up to a second away), and a republished copy of the same decision
+// does not reopen it; the writer's next decision is adopted whole.
+TEST(ProtectRoomTest, AFollowerBrakesTheOpeningOnItsOwnSamples) {
+  RoomProtection p;
+  p.Configure(On());  // target 300 ms
+  p.Apply(Ceilings(1000, 6000));
+  p.set_decides(false);
+  ProtectState decided;
+  decided.limit = 80;
+  decided.ramp_from = 40;
+  decided.rate = 600;
+  decided.calm_p90_ms = 50;
+  decided.decided_ms = 10'000;
+  decided.move = ProtectMove::kGrow;
+  p.Adopt(decided, 10'000);
+  // Six slow samples in the last half second are too few; twelve in the
+  // last second are enough (90 ms > 1.2 x the calm 50 ms, in the slow start).
+  for (int i = 0; i < 6; ++i) p.Record(9'800, Response(200, 90));
+  for (int i = 0; i < 6; ++i) p.Record(10'200, Response(200, 90));
+  EXPECT_FALSE(p.OnTick(Inside(45), 10'250));
+  EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 49u) << "45 inside + 4";
+  EXPECT_EQ(p.status(10'250).state.move, ProtectMove::kHold) << p.status(10'250).state.reason;
+  p.Adopt(decided, 10'500);  // the same decision, republished
+  EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 49u);
+  ProtectState next = decided;
+  next.decided_ms = 11'000;
+  next.limit = 60;
+  next.ramp_from = 60;
+  next.move = ProtectMove::kHold;
+  p.Adopt(next, 11'000);
+  EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 60u);
+}
+
 TEST(ProtectRoomTest, WaitEstimateUsesTheEffectiveRate) {
   RoomRuntime runtime(std::make_unique<LocalRoomStore>());
   runtime.protection.Configure(On());

@@ -218,6 +218,10 @@ class Simulation {
                                  controller_.state().settle_until_ms);
       seen.recent = window_.Read(now_ms_, ProtectController::kBrakeMillis,
                                  controller_.state().settle_until_ms);
+      if (seen.recent.samples < ProtectController::kMinSamples) {
+        seen.recent = window_.Read(now_ms_, 2 * ProtectController::kBrakeMillis,
+                                   controller_.state().settle_until_ms);
+      }
       seen.active = active_;
       seen.queued = line_;
       seen.admitted_per_minute = AdmittedPerMinute();
