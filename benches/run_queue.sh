@@ -7,6 +7,16 @@
 # server CPU per request. Target: tidegate >= 1.0x nginx req/s.
 # Every process is started here on probed free ports and stopped by the EXIT
 # trap (benches/lib.sh).
+#
+# Profiling the same set-up instead of comparing (one of them, then exit):
+#   --perf       perf record -e cpu-clock on tidegate under wrk for --duration
+#                seconds: the top symbols by self time (and by shared object)
+#   --callgrind  tidegate under valgrind --tool=callgrind, counting only while
+#                wrk runs: user-space instructions per request (deterministic,
+#                unlike wall-clock figures on a loaded machine) and the top
+#                functions by inclusive and self instructions
+#   --syscalls   system calls per request of tidegate and of the nginx worker
+#                (perf stat -e 'syscalls:sys_enter_*'), by call
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -15,13 +25,19 @@ ROUNDS=3
 DURATION=4
 CONNECTIONS=64
 TIDEGATE=""
+PROFILE=""
+TOP=40
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --duration) DURATION="${2%s}"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --tidegate) TIDEGATE="$2"; shift 2 ;;
-    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH]"; exit 0 ;;
+    --perf) PROFILE=perf; shift ;;
+    --callgrind) PROFILE=callgrind; shift ;;
+    --syscalls) PROFILE=syscalls; shift ;;
+    --top) TOP="$2"; shift 2 ;;
+    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N]"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
@@ -75,6 +91,11 @@ wait_http "http://127.0.0.1:$NG_PORT/" 15 "$NG_PID" || die "nginx did not start"
 NG_WORKER="$(child_pids "$NG_PID" | head -n 1)"
 [[ -n "$NG_WORKER" ]] || die "no nginx worker process found"
 log "page $(wc -c <"$WORK/page.html") bytes; tidegate :$TG_PORT, nginx :$NG_PORT"
+
+if [[ -n "$PROFILE" ]]; then
+  source "$(dirname "${BASH_SOURCE[0]}")/queue_profile.sh"
+  exit 0
+fi
 
 declare -A PORT=([tidegate]=$TG_PORT [nginx]=$NG_PORT) PID=([tidegate]=$TG_PID [nginx]=$NG_WORKER)
 CLK_TCK="$(getconf CLK_TCK)"

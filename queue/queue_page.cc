@@ -2,11 +2,13 @@
 
 #include <openssl/sha.h>
 
+#include <stdlib.h>
 #include <time.h>
 
 #include <algorithm>
 #include <charconv>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "common/base64url.h"
@@ -163,7 +165,7 @@ void AppendNumber(T number, std::string* out) {
 
 // pages::FormatIsoLocal without printf (per request): "2026-11-23T14:30:05+01:00".
 constexpr size_t kIsoBytes = 25;
-std::string_view FormatIsoLocal(int64_t now_ms, char (&out)[kIsoBytes]) {
+void FormatIsoLocalUncached(int64_t now_ms, char (&out)[kIsoBytes]) {
   time_t seconds = static_cast<time_t>(now_ms / 1000);
   struct tm t {};
   localtime_r(&seconds, &t);
@@ -190,11 +192,46 @@ std::string_view FormatIsoLocal(int64_t now_ms, char (&out)[kIsoBytes]) {
   two(20, offset / 3600);
   out[22] = ':';
   two(23, offset / 60 % 60);
-  return std::string_view(out, kIsoBytes);
 }
 
-std::string Minutes(int64_t seconds, Language language) {
-  return std::to_string((seconds + 59) / 60) + (language == Language::kFrench ? " min" : " min");
+// The same, converted once per second and thread: localtime_r takes the
+// time-zone lock and walks the zone's rules on every call, and every page
+// of one second shows the same time. Keyed on TZ too (tests change it).
+std::string_view FormatIsoLocal(int64_t now_ms) {
+  thread_local int64_t cached_second = INT64_MIN;
+  thread_local std::string cached_zone;
+  thread_local char cached[kIsoBytes];
+  int64_t second = now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000;
+  const char* zone = getenv("TZ");
+  std::string_view zone_text = zone ? std::string_view(zone) : std::string_view("\n(unset)");
+  if (second != cached_second || zone_text != cached_zone) {
+    FormatIsoLocalUncached(now_ms, cached);
+    cached_second = second;
+    cached_zone.assign(zone_text);
+  }
+  return std::string_view(cached, kIsoBytes);
+}
+
+// The wait as text ("less than a minute", "under 3 min", "2 to 5 min"),
+// written into `buffer` (no allocation per page).
+constexpr size_t kWaitTextBytes = 96;
+std::string_view FormatWait(const WaitRange& wait, Language language,
+                            char (&buffer)[kWaitTextBytes]) {
+  bool fr = language == Language::kFrench;
+  if (wait.high_seconds <= 60) return fr ? "moins d'une minute" : "less than a minute";
+  char* at = buffer;
+  char* end = buffer + sizeof buffer;
+  auto text = [&](std::string_view t) { at = std::copy(t.begin(), t.end(), at); };
+  auto number = [&](int64_t n) { at = std::to_chars(at, end, n).ptr; };
+  if (wait.low_seconds < 60) {
+    text(fr ? "moins de " : "under ");
+  } else {
+    number(wait.low_seconds / 60);
+    text(fr ? " à " : " to ");
+  }
+  number((wait.high_seconds + 59) / 60);
+  text(" min");
+  return std::string_view(buffer, static_cast<size_t>(at - buffer));
 }
 
 }  // namespace
@@ -220,6 +257,7 @@ std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered
     if (!literal.empty()) v.pieces.push_back({Slot::kLiteral, std::move(literal)});
     if (next == std::string::npos) break;
     v.pieces.push_back({slot, {}});
+    v.slots |= 1u << static_cast<unsigned>(slot);
     v.has_time = v.has_time || slot == Slot::kUpdated || slot == Slot::kUpdatedIso;
     at = next + marker_size;
   }
@@ -316,57 +354,64 @@ std::optional<QueuePage> QueuePage::Build(const config::SiteConfig& site, const 
   return page;
 }
 
-std::string QueuePage::Render(Language language, PageKind kind,
-                              const QueuePageValues& values) const {
+PageBody QueuePage::RenderBody(Language language, PageKind kind,
+                               const QueuePageValues& values) const {
   const Variant& v =
       variants_[static_cast<size_t>(language) * kPageKinds + static_cast<size_t>(kind)];
+  PageBody body;
+  body.variant_ = &v;
+  std::string& out = body.values_;
+  out.reserve(128 + values.self_url.size() * 2 + values.challenge.size() + values.message.size());
+  auto has = [&v](Slot slot) { return (v.slots & (1u << static_cast<unsigned>(slot))) != 0; };
+  // Each value the variant shows, once, in `out`; spans_ say where.
+  auto put = [&body, &out, &has](Slot slot, auto&& append) {
+    if (!has(slot)) return;
+    size_t at = out.size();
+    append();
+    body.spans_[static_cast<size_t>(slot)] = {static_cast<uint32_t>(at),
+                                              static_cast<uint32_t>(out.size() - at)};
+  };
   // One local-time conversion for both times: "2026-11-23T14:30:05+01:00",
   // whose characters 11-15 are the clock ("14:30").
-  char iso_buffer[kIsoBytes];
-  std::string_view iso;
-  std::string_view clock;
-  if (v.has_time) {
-    iso = FormatIsoLocal(values.now_ms, iso_buffer);
-    clock = iso.substr(11, 5);
-  }
-  std::string out;
-  out.reserve(v.literal_bytes + 160 + values.self_url.size() * 2 + values.challenge.size() +
-              values.message.size());
+  std::string_view iso = v.has_time ? FormatIsoLocal(values.now_ms) : std::string_view();
+  char wait[kWaitTextBytes];
+  put(Slot::kPosition, [&] { AppendNumber(values.position, &out); });
+  put(Slot::kWait, [&] { AppendText(FormatWait(values.wait, language, wait), &out); });
+  put(Slot::kUpdated, [&] { out += iso.substr(11, 5); });
+  put(Slot::kUpdatedIso, [&] { out += iso; });
+  put(Slot::kProgress, [&] { AppendNumber(values.progress, &out); });
+  put(Slot::kSelfUrl, [&] { AppendText(values.self_url, &out); });
+  put(Slot::kChallenge, [&] { AppendText(values.challenge, &out); });
+  put(Slot::kMessage, [&] { AppendText(values.message, &out); });
+  put(Slot::kNotice, [&] {
+    if (notice_) notice_->Append(language, &out);
+  });
+  body.size_ = v.literal_bytes;
   for (const Piece& piece : v.pieces) {
-    switch (piece.slot) {
-      case Slot::kLiteral:
-        out += piece.text;
-        break;
-      case Slot::kPosition:
-        AppendNumber(values.position, &out);
-        break;
-      case Slot::kWait:
-        AppendText(WaitText(values.wait, language), &out);
-        break;
-      case Slot::kUpdated:
-        out += clock;
-        break;
-      case Slot::kUpdatedIso:
-        out += iso;
-        break;
-      case Slot::kProgress:
-        AppendNumber(values.progress, &out);
-        break;
-      case Slot::kSelfUrl:
-        AppendText(values.self_url, &out);
-        break;
-      case Slot::kChallenge:
-        AppendText(values.challenge, &out);
-        break;
-      case Slot::kMessage:
-        AppendText(values.message, &out);
-        break;
-      case Slot::kNotice:
-        if (notice_) notice_->Append(language, &out);
-        break;
-    }
+    if (piece.slot != Slot::kLiteral)
+      body.size_ += body.spans_[static_cast<size_t>(piece.slot)].size;
   }
-  return out;
+  return body;
+}
+
+std::string QueuePage::Render(Language language, PageKind kind,
+                              const QueuePageValues& values) const {
+  return RenderBody(language, kind, values).ToString();
+}
+
+void PageBody::WriteTo(char* out) const {
+  for (const QueuePage::Piece& piece : variant_->pieces) {
+    std::string_view text =
+        piece.slot == QueuePage::Slot::kLiteral ? std::string_view(piece.text) : Value(piece.slot);
+    std::memcpy(out, text.data(), text.size());
+    out += text.size();
+  }
+}
+
+std::string PageBody::ToString() const {
+  std::string text(size_, '\0');
+  WriteTo(text.data());
+  return text;
 }
 
 const std::string& QueuePage::Csp(Language language, PageKind kind) const {
@@ -374,12 +419,8 @@ const std::string& QueuePage::Csp(Language language, PageKind kind) const {
 }
 
 std::string QueuePage::WaitText(const WaitRange& wait, Language language) {
-  bool fr = language == Language::kFrench;
-  if (wait.high_seconds <= 60) return fr ? "moins d'une minute" : "less than a minute";
-  if (wait.low_seconds < 60)
-    return (fr ? "moins de " : "under ") + Minutes(wait.high_seconds, language);
-  std::string low = std::to_string(wait.low_seconds / 60);
-  return low + (fr ? " à " : " to ") + Minutes(wait.high_seconds, language);
+  char buffer[kWaitTextBytes];
+  return std::string(FormatWait(wait, language, buffer));
 }
 
 std::string QueuePage::PositionMessage(uint64_t position, Language language) {

@@ -250,6 +250,12 @@ Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, b
   r.headers.Add("Content-Security-Policy", room.page->Csp(language, kind));
   r.headers.Add("X-Content-Type-Options", "nosniff");
   r.headers.Add("Referrer-Policy", "same-origin");
+  bool edited =
+      v.awaiting_draw || v.outcome == Outcome::kUnavailable || v.notice != RoomNotice::kNone;
+  if (!edited) {  // the page as rendered: written in place by the proxy
+    r.page.emplace(room.page->RenderBody(language, kind, values));
+    return r;
+  }
   r.body = room.page->Render(language, kind, values);
   // No position to show: the pre-queue of a scheduled event (until the
   // draw), or a failing store with on_failure = "closed".

@@ -107,8 +107,29 @@ TEST(QueuedReplyTest, ARateLimitedJoinIs429WithRetryAfterAndTheReason) {
   EXPECT_EQ(j["retry_after_seconds"], 17);
   Reply page = QueuedReply(room, v, pages::Language::kFrench, false, "/", 0);
   EXPECT_EQ(page.status, 429);
-  EXPECT_NE(page.body.find("Réessayez dans 17 secondes."), std::string::npos) << page.body;
+  EXPECT_NE(page.Text().find("Réessayez dans 17 secondes."), std::string::npos) << page.Text();
   EXPECT_EQ(page.headers.Find("Set-Cookie"), nullptr);
+}
+
+// A newcomer's queue page is not copied into a string: the reply carries
+// the page to be written in place (proxy::LocalBody), with the same bytes.
+// Pages edited after rendering (a notice, a failing store) are strings.
+TEST(QueuedReplyTest, APlainQueuePageIsWrittenInPlace) {
+  CompiledRoom room = ChallengeRoom();
+  Visit v;
+  v.outcome = Visit::Outcome::kQueued;
+  v.position = 42;
+  Reply r = QueuedReply(room, v, pages::Language::kEnglish, false, "/", 0);
+  ASSERT_TRUE(r.page.has_value());
+  EXPECT_TRUE(r.body.empty());
+  QueuePageValues values;
+  values.position = 42;
+  values.self_url = "/";
+  EXPECT_EQ(r.Text(), room.page->Render(pages::Language::kEnglish, PageKind::kQueued, values));
+  v.notice = RoomNotice::kTicketUsed;
+  Reply edited = QueuedReply(room, v, pages::Language::kEnglish, false, "/", 0);
+  EXPECT_FALSE(edited.page.has_value());
+  EXPECT_NE(edited.body.find("already been used"), std::string::npos);
 }
 
 }  // namespace
