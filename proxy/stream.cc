@@ -208,6 +208,10 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
   std::string& scratch = worker_.scratch();
   scratch.clear();
   SerializeResponseHead(response_, scratch);
+  // The body's own fields go before the blank line that ends the head.
+  if (std::string_view fixed = body.fixed_fields(); !fixed.empty()) {
+    scratch.insert(scratch.size() - 2, fixed);
+  }
   evbuffer* out = connection_.output();
   bool with_body = request_.method != "HEAD";
   // Head and body in one contiguous block of the output: one allocation,

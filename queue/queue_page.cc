@@ -2,7 +2,6 @@
 
 #include <openssl/sha.h>
 
-#include <stdlib.h>
 #include <time.h>
 
 #include <algorithm>
@@ -196,18 +195,22 @@ void FormatIsoLocalUncached(int64_t now_ms, char (&out)[kIsoBytes]) {
 
 // The same, converted once per second and thread: localtime_r takes the
 // time-zone lock and walks the zone's rules on every call, and every page
-// of one second shows the same time. Keyed on TZ too (tests change it).
+// of one second shows the same time. Keyed on the zone too: glibc's
+// localtime_r sees a new TZ only after tzset(), which updates tzname and
+// timezone (tests change zones).
 std::string_view FormatIsoLocal(int64_t now_ms) {
   thread_local int64_t cached_second = INT64_MIN;
-  thread_local std::string cached_zone;
+  thread_local const char* cached_names[2] = {nullptr, nullptr};
+  thread_local long cached_offset = 0;
   thread_local char cached[kIsoBytes];
   int64_t second = now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000;
-  const char* zone = getenv("TZ");
-  std::string_view zone_text = zone ? std::string_view(zone) : std::string_view("\n(unset)");
-  if (second != cached_second || zone_text != cached_zone) {
-    FormatIsoLocalUncached(now_ms, cached);
+  if (second != cached_second || tzname[0] != cached_names[0] || tzname[1] != cached_names[1] ||
+      timezone != cached_offset) {
+    FormatIsoLocalUncached(now_ms, cached);  // localtime_r: may set tzname the first time
     cached_second = second;
-    cached_zone.assign(zone_text);
+    cached_names[0] = tzname[0];
+    cached_names[1] = tzname[1];
+    cached_offset = timezone;
   }
   return std::string_view(cached, kIsoBytes);
 }
@@ -273,6 +276,8 @@ std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered
   // The challenge page's solver runs in a worker made from a Blob of the
   // page's own (hash-allowed) script.
   if (worker) v.csp += "; worker-src blob:";
+  v.fields = "Content-Type: text/html; charset=utf-8\r\nContent-Security-Policy: " + v.csp +
+             "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: same-origin\r\n";
   return v;
 }
 

@@ -111,6 +111,10 @@ class QueuePage {
   struct Variant {
     std::vector<Piece> pieces;
     std::string csp;
+    // The page's constant header lines, serialized ("Name: value\r\n"):
+    // Content-Type, Content-Security-Policy, X-Content-Type-Options,
+    // Referrer-Policy (PageBody::fixed_fields).
+    std::string fields;
     size_t literal_bytes = 0;
     bool has_time = false;  // a kUpdated or kUpdatedIso slot
     uint32_t slots = 0;     // bit s: a piece of Slot s
@@ -134,6 +138,7 @@ class PageBody final : public proxy::LocalBody {
  public:
   size_t size() const override { return size_; }
   void WriteTo(char* out) const override;
+  std::string_view fixed_fields() const override { return variant_->fields; }
   std::string ToString() const;
 
  private:

@@ -20,7 +20,9 @@ struct Reply {
   proxy::HeaderList headers;
   // The body: `page` when set (the queue page as served: written by the
   // proxy straight into its output, FilterCallbacks::SendLocalReplyBody;
-  // views the room's compiled page), else `body`.
+  // views the room's compiled page; the page's constant headers, Content-
+  // Type and Content-Security-Policy among them, come with it and are not
+  // in `headers`), else `body`.
   std::string body;
   std::optional<PageBody> page;
 

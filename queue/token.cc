@@ -57,16 +57,18 @@ class Body {
   }
   template <typename T>
   Body& Field(T number) {
-    data_[size_++] = '|';
-    size_ =
-        static_cast<size_t>(std::to_chars(data_ + size_, data_ + sizeof data_, number).ptr - data_);
+    if (size_ + 1 + kMaxDigits > sizeof data_) return *this;  // never: four fields fit
+    data_[size_] = '|';
+    auto [end, ec] = std::to_chars(data_ + size_ + 1, data_ + sizeof data_, number);
+    if (ec == std::errc()) size_ = static_cast<size_t>(end - data_);
     return *this;
   }
   std::string_view view() const { return std::string_view(data_, size_); }
 
  private:
   static constexpr size_t kMaxRoom = 128;
-  char data_[kMaxRoom + 4 * 21];
+  static constexpr size_t kMaxDigits = 20;  // a 64-bit number
+  char data_[kMaxRoom + 4 * (1 + kMaxDigits)];
   size_t size_ = 0;
 };
 

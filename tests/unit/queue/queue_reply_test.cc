@@ -126,9 +126,17 @@ TEST(QueuedReplyTest, APlainQueuePageIsWrittenInPlace) {
   values.position = 42;
   values.self_url = "/";
   EXPECT_EQ(r.Text(), room.page->Render(pages::Language::kEnglish, PageKind::kQueued, values));
+  // Its constant headers go with it, serialized once per page.
+  std::string csp = room.page->Csp(pages::Language::kEnglish, PageKind::kQueued);
+  EXPECT_EQ(r.page->fixed_fields(),
+            "Content-Type: text/html; charset=utf-8\r\nContent-Security-Policy: " + csp +
+                "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: same-origin\r\n");
+  EXPECT_EQ(r.headers.Find("Content-Security-Policy"), nullptr);
   v.notice = RoomNotice::kTicketUsed;
   Reply edited = QueuedReply(room, v, pages::Language::kEnglish, false, "/", 0);
   EXPECT_FALSE(edited.page.has_value());
+  ASSERT_NE(edited.headers.Find("Content-Security-Policy"), nullptr);
+  EXPECT_EQ(*edited.headers.Find("Content-Security-Policy"), csp);
   EXPECT_NE(edited.body.find("already been used"), std::string::npos);
 }
 
