@@ -1,6 +1,8 @@
 #include "banner/banner_filter.h"
 
 #include <optional>
+#include <string_view>
+#include <vector>
 
 #include "banner/banner_stylesheet.h"
 #include "banner/body_recoder.h"
@@ -22,37 +24,58 @@ bool AcceptsHtml(const proxy::RequestHead& head) {
   return accept->find("text/html") != std::string::npos || *accept == "*/*";
 }
 
-void WeakenEtag(proxy::HeaderList& headers) {
-  for (proxy::Header& h : headers.mutable_fields()) {
-    if (!proxy::EqualsIgnoreCase(h.name, "ETag")) continue;
-    if (h.value.size() >= 2 && (h.value[0] == 'W' || h.value[0] == 'w') && h.value[1] == '/') {
+bool NameIs(const std::string& name, std::string_view expected) {
+  return name.size() == expected.size() && proxy::EqualsIgnoreCase(name, expected);
+}
+
+// The head of a page that gets the insertion, in one pass over its fields:
+// a strong ETag is weakened; Content-MD5 and Accept-Ranges (they describe
+// the origin's bytes) and the CDN-specific cache fields go; Vary gains
+// Accept-Language (the banner text depends on it; `Vary: *` is left
+// alone); and the page stays out of shared caches (proxy::MakeCachePrivate,
+// the one shared-cache rule of tidegate).
+void FixBanneredHead(proxy::HeaderList& headers) {
+  std::vector<proxy::Header>& fields = headers.mutable_fields();
+  size_t kept = 0;
+  proxy::Header* vary = nullptr;  // the first Vary field
+  bool vary_done = false;         // a Vary field has `*` or Accept-Language
+  bool cache_control = false;
+  for (size_t i = 0; i < fields.size(); ++i) {
+    proxy::Header& h = fields[i];
+    if (NameIs(h.name, "Content-MD5") || NameIs(h.name, "Accept-Ranges") ||
+        NameIs(h.name, "Surrogate-Control") || NameIs(h.name, "CDN-Cache-Control")) {
       continue;
     }
-    h.value.insert(0, "W/");
+    if (NameIs(h.name, "ETag")) {
+      bool weak =
+          h.value.size() >= 2 && (h.value[0] == 'W' || h.value[0] == 'w') && h.value[1] == '/';
+      if (!weak) h.value.insert(0, "W/");
+    } else if (NameIs(h.name, "Vary")) {
+      vary_done =
+          vary_done || proxy::HasToken(h.value, "*") || proxy::HasToken(h.value, "Accept-Language");
+    } else if (NameIs(h.name, "Cache-Control")) {
+      cache_control = true;
+    }
+    if (kept != i) fields[kept] = std::move(h);
+    ++kept;
   }
-}
-
-// The banner text depends on the language: caches must key on it.
-void AddVaryAcceptLanguage(proxy::HeaderList& headers) {
-  for (proxy::Header& h : headers.mutable_fields()) {
-    if (!proxy::EqualsIgnoreCase(h.name, "Vary")) continue;
-    if (proxy::HasToken(h.value, "*") || proxy::HasToken(h.value, "Accept-Language")) return;
+  fields.resize(kept);
+  for (proxy::Header& h : fields) {
+    if (NameIs(h.name, "Vary")) {
+      vary = &h;
+      break;
+    }
   }
-  for (proxy::Header& h : headers.mutable_fields()) {
-    if (!proxy::EqualsIgnoreCase(h.name, "Vary")) continue;
-    h.value += common::TrimOws(h.value).empty() ? "Accept-Language" : ", Accept-Language";
-    return;
+  if (vary != nullptr && !vary_done) {
+    vary->value += common::TrimOws(vary->value).empty() ? "Accept-Language" : ", Accept-Language";
+  } else if (vary == nullptr) {
+    headers.Add("Vary", "Accept-Language");
   }
-  headers.Add("Vary", "Accept-Language");
-}
-
-// A bannered page must not outlive the banner in a shared cache: the one
-// shared-cache rule of tidegate (proxy::MakeCachePrivate), and the
-// CDN-specific cache headers dropped.
-void KeepOutOfSharedCaches(proxy::HeaderList& headers) {
-  proxy::MakeCachePrivate(&headers);
-  headers.Remove("Surrogate-Control");
-  headers.Remove("CDN-Cache-Control");
+  if (cache_control) {
+    proxy::MakeCachePrivate(&headers);
+  } else {
+    headers.Add("Cache-Control", "private");  // what MakeCachePrivate makes of none
+  }
 }
 
 class BannerFilter : public proxy::StreamFilter {
@@ -92,8 +115,12 @@ class BannerFilter : public proxy::StreamFilter {
     }
     banner_ = html_ != nullptr;
     hiding_ = hide_ != nullptr;
-    injector_.emplace((hide_ ? *hide_ : std::string()) + (html_ ? *html_ : std::string()),
-                      factory_.config().window_bytes);
+    if (hide_ && html_) {
+      injector_.emplace(*hide_ + *html_, factory_.config().window_bytes);
+    } else {
+      injector_.emplace(hide_ ? std::move(hide_) : std::move(html_),
+                        factory_.config().window_bytes);
+    }
     html_.reset();
     hide_.reset();
     if (verdict.coding != BodyCoding::kIdentity) {
@@ -102,19 +129,51 @@ class BannerFilter : public proxy::StreamFilter {
                        factory_.config().recode_level, &*injector_,
                        factory_.WholeBodyFor(callbacks_.worker().index));
     }
-    head.framing = proxy::BodyFraming::kChunked;  // the length changes
-    WeakenEtag(head.headers);
-    head.headers.Remove("Content-MD5");
-    head.headers.Remove("Accept-Ranges");
-    AddVaryAcceptLanguage(head.headers);
-    KeepOutOfSharedCaches(head.headers);
+    if (verdict.coding == BodyCoding::kIdentity &&
+        head.framing == proxy::BodyFraming::kContentLength) {
+      // The length changes by a known amount if the tag is found: the head
+      // waits for the scan (HoldResponseHead) and keeps a Content-Length.
+      hold_ = Hold::kUntilScanned;
+    } else {
+      head.framing = proxy::BodyFraming::kChunked;  // the length changes
+      // A small gzip page is held whole by the recoder anyway: its head
+      // waits too, and gets the re-encoded length if it was recoded whole.
+      if (recoder_ && recoder_->holding_whole()) hold_ = Hold::kUntilRecoded;
+    }
+    FixBanneredHead(head.headers);
   }
 
   bool WantsResponseBody() const override { return injector_.has_value(); }
 
+  bool HoldResponseHead(proxy::ResponseHead& head) override {
+    switch (hold_) {
+      case Hold::kNone:
+        return false;
+      case Hold::kUntilScanned:
+        if (!injector_->done() && !body_ended_) return true;
+        if (injector_->found()) head.content_length += injector_->insertion_size();
+        break;
+      case Hold::kUntilRecoded:
+        if (recoder_->recoded_whole()) {
+          head.framing = proxy::BodyFraming::kContentLength;
+          head.content_length = whole_size_;
+        } else if (recoder_->holding_whole() && !body_ended_) {
+          return true;
+        }  // else streaming through zlib: chunked
+        break;
+    }
+    hold_ = Hold::kNone;
+    return false;
+  }
+
   void OnResponseBody(evbuffer* chunk, bool end_stream) override {
+    body_ended_ = end_stream;
     if (recoder_) {
-      if (!recoder_->Process(chunk, end_stream)) {
+      bool was_whole = recoder_->recoded_whole();
+      bool ok = recoder_->Process(chunk, end_stream);
+      // Recoded in one piece: this chunk is the whole re-encoded body.
+      if (!was_whole && recoder_->recoded_whole()) whole_size_ = evbuffer_get_length(chunk);
+      if (!ok) {
         // The page cannot be completed: the client must see a broken
         // transfer, not a finished (truncated) page.
         if (!failure_counted_) {
@@ -147,6 +206,13 @@ class BannerFilter : public proxy::StreamFilter {
   std::optional<BodyTagInjector> injector_;
   std::optional<BodyRecoder> recoder_;
   bool client_http10_ = false;
+  // Why the head waits (HoldResponseHead): until the tag is found or given
+  // up (Content-Length = origin's + insertion, or the origin's), or until a
+  // small gzip page was recoded whole (Content-Length = re-encoded size).
+  enum class Hold { kNone, kUntilScanned, kUntilRecoded };
+  Hold hold_ = Hold::kNone;
+  bool body_ended_ = false;
+  size_t whole_size_ = 0;
   bool counted_ = false;
   bool failure_counted_ = false;
 };

@@ -16,10 +16,14 @@
 // "identity"` mode, asks the origin for `Accept-Encoding: identity`.
 //
 // Response side: the response gates (banner_gates.h); a response that passes
-// gets framing kChunked (the core sends chunked to HTTP/1.1 clients,
-// close-delimited to HTTP/1.0), a weakened ETag, no Content-MD5 or
-// Accept-Ranges, and its body streams through a BodyTagInjector (through a
-// BodyRecoder for gzip/deflate bodies). A response that fails a gate is not
+// gets a weakened ETag, no Content-MD5 or Accept-Ranges, Vary and cache
+// fields fixed, and its body streams through a BodyTagInjector (through a
+// BodyRecoder for gzip/deflate bodies). Framing: an identity page with a
+// Content-Length keeps one (the head is held, HoldResponseHead, until the
+// tag is found or given up: the origin's length plus the insertion's, or
+// the origin's); a small gzip page recoded whole gets its new length the
+// same way; the others get kChunked (chunked to HTTP/1.1 clients,
+// close-delimited to HTTP/1.0). A response that fails a gate is not
 // touched at all.
 //
 // Rendering: the banner HTML is rendered once per (run-time state version,

@@ -126,7 +126,11 @@ ResponseVerdict BannerGates::CheckResponse(const proxy::ResponseHead& head,
       return {SkipReason::kEncoding};
     }
   }
-  if (client_http10 && head.framing == proxy::BodyFraming::kContentLength) {
+  // An identity page keeps a Content-Length (the banner filter holds the
+  // head until it knows the new length); a recoded one is close-delimited
+  // for an HTTP/1.0 client.
+  if (client_http10 && head.framing == proxy::BodyFraming::kContentLength &&
+      verdict.coding != BodyCoding::kIdentity) {
     return {SkipReason::kHttp10Length};
   }
   return verdict;

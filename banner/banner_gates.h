@@ -31,7 +31,7 @@ enum class SkipReason {
   kNoTransform,   // Cache-Control: no-transform
   kAttachment,    // Content-Disposition: attachment
   kEncoding,      // br, zstd, several codings, or compressed in identity mode
-  kHttp10Length,  // HTTP/1.0 client and a Content-Length page (truncation must stay visible)
+  kHttp10Length,  // HTTP/1.0 client, a recoded Content-Length page (truncation must stay visible)
   kNoBodyTag,     // no <body> within the window
   kDecodeError,   // a gzip/deflate body that does not decode
   kCount,

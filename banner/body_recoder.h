@@ -60,6 +60,9 @@ class BodyRecoder {
   bool failed() const { return failed_; }
   // True when the body was recoded in one piece by GzipWholeBody.
   bool recoded_whole() const { return recoded_whole_; }
+  // True while the compressed pieces are held for GzipWholeBody (the
+  // output's length is then known at the end, if recoded_whole()).
+  bool holding_whole() const { return whole_ != nullptr; }
 
  private:
   bool Stream(evbuffer* piece, bool end_stream);

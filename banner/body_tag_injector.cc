@@ -15,6 +15,9 @@ bool IsSpace(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' ||
 }  // namespace
 
 BodyTagInjector::BodyTagInjector(std::string insertion, size_t window)
+    : insertion_(std::make_shared<const std::string>(std::move(insertion))), window_(window) {}
+
+BodyTagInjector::BodyTagInjector(std::shared_ptr<const std::string> insertion, size_t window)
     : insertion_(std::move(insertion)), window_(window) {}
 
 void BodyTagInjector::EndTagName(char c) {
@@ -114,6 +117,35 @@ bool BodyTagInjector::Step(char c) {
   return false;
 }
 
+size_t BodyTagInjector::SkipInert(const char* p, size_t n) const {
+  // Each case mirrors Step(): the bytes skipped are those it would ignore.
+  const void* hit = nullptr;
+  switch (state_) {
+    case State::kAttributes: {
+      size_t k = 0;
+      while (k < n && p[k] != '"' && p[k] != '\'' && p[k] != '>') ++k;
+      return k;
+    }
+    case State::kDoubleQuoted:
+      hit = std::memchr(p, '"', n);
+      break;
+    case State::kSingleQuoted:
+      hit = std::memchr(p, '\'', n);
+      break;
+    case State::kComment:
+      if (counter_ != 0) return 0;  // after a '-': every byte counts
+      hit = std::memchr(p, '-', n);
+      break;
+    case State::kRawText:
+      if (counter_ != 0) return 0;  // inside a possible end tag
+      hit = std::memchr(p, '<', n);
+      break;
+    default:
+      return 0;
+  }
+  return hit == nullptr ? n : static_cast<size_t>(static_cast<const char*>(hit) - p);
+}
+
 size_t BodyTagInjector::Scan(const char* data, size_t len) {
   size_t i = 0;
   while (i < len) {
@@ -134,6 +166,12 @@ size_t BodyTagInjector::Scan(const char* data, size_t len) {
       i += skipped + 1;
       state_ = State::kTagOpen;
       name_len_ = 0;
+      continue;
+    }
+    size_t inert = SkipInert(data + i, budget);
+    if (inert > 0) {
+      scanned_ += inert;
+      i += inert;
       continue;
     }
     ++scanned_;
@@ -161,13 +199,19 @@ void BodyTagInjector::Process(evbuffer* piece) {
       if (at != kNotFound) {
         if (!scratch_) scratch_.reset(evbuffer_new());
         evbuffer_remove_buffer(piece, scratch_.get(), offset + at);
-        evbuffer_add(scratch_.get(), insertion_.data(), insertion_.size());
+        evbuffer_add(scratch_.get(), insertion_->data(), insertion_->size());
         evbuffer_prepend_buffer(piece, scratch_.get());
         return;
       }
       offset += vec[k].iov_len;
     }
   }
+}
+
+size_t BodyTagInjector::Find(std::string_view piece) {
+  if (done()) return std::string_view::npos;
+  size_t at = Scan(piece.data(), piece.size());
+  return at == kNotFound ? std::string_view::npos : at;
 }
 
 void BodyTagInjector::Process(std::string_view piece, std::string* out) {
@@ -181,7 +225,7 @@ void BodyTagInjector::Process(std::string_view piece, std::string* out) {
     return;
   }
   out->append(piece.substr(0, at));
-  out->append(insertion_);
+  out->append(*insertion_);
   out->append(piece.substr(at));
 }
 

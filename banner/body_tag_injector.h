@@ -40,6 +40,9 @@ class BodyTagInjector {
 
   // `insertion` is copied once.
   explicit BodyTagInjector(std::string insertion, size_t window = kDefaultWindow);
+  // Shares `insertion` (not null; a rendered banner shared by requests).
+  explicit BodyTagInjector(std::shared_ptr<const std::string> insertion,
+                           size_t window = kDefaultWindow);
   BodyTagInjector(const BodyTagInjector&) = delete;
   BodyTagInjector& operator=(const BodyTagInjector&) = delete;
 
@@ -51,11 +54,18 @@ class BodyTagInjector {
   // Same, for bytes in memory (tests, callers without an evbuffer): appends
   // the piece (with the insertion when the tag ends in it) to `out`.
   void Process(std::string_view piece, std::string* out);
+  // Same, without copying: scans `piece` and returns the offset in it where
+  // the insertion goes (just after the tag's '>'), or npos. The caller
+  // writes the piece's bytes and, at that offset, insertion().
+  size_t Find(std::string_view piece);
+  const std::string& insertion() const { return *insertion_; }
 
   bool found() const { return state_ == State::kInserted; }
   // True once nothing more will change: inserted, or the window is exhausted.
   bool done() const { return state_ == State::kInserted || state_ == State::kGaveUp; }
   uint64_t scanned() const { return scanned_; }
+  // How many bytes the insertion adds to the document when found().
+  size_t insertion_size() const { return insertion_->size(); }
 
  private:
   enum class State {
@@ -77,9 +87,12 @@ class BodyTagInjector {
   size_t Scan(const char* data, size_t len);
   // Handles one byte outside kText; returns true when the body tag ends here.
   bool Step(char c);
+  // How many of the `n` bytes at `p` Step() would pass over without any
+  // change (inside quotes, attributes, comments, script/style text).
+  size_t SkipInert(const char* p, size_t n) const;
   void EndTagName(char c);
 
-  std::string insertion_;
+  std::shared_ptr<const std::string> insertion_;
   size_t window_;
   uint64_t scanned_ = 0;
   State state_ = State::kText;

@@ -71,10 +71,18 @@ bool GzipWholeBody::Recode(evbuffer* compressed, BodyTagInjector* injector, int 
                                                        declared, &used_in, &got);
   // Anything but exactly one whole member of the declared size: zlib decides.
   if (rc != LIBDEFLATE_SUCCESS || used_in != in_len || got != declared) return false;
-  plain_.clear();
-  injector->Process(std::string_view(decoded_.data(), got), &plain_);
-
-  size_t bound = kHeaderBytes + deflateBound(encoder, plain_.size()) + kTrailerBytes;
+  // The page in up to three segments (before the insertion, the insertion,
+  // after it), encoded and checksummed in place: no copy of the page.
+  std::string_view page(decoded_.data(), got);
+  size_t at = injector->Find(page);
+  std::string_view segments[3] = {page, {}, {}};
+  if (at != std::string_view::npos) {
+    segments[0] = page.substr(0, at);
+    segments[1] = injector->insertion();
+    segments[2] = page.substr(at);
+  }
+  size_t plain_size = got + segments[1].size();
+  size_t bound = kHeaderBytes + deflateBound(encoder, plain_size) + kTrailerBytes;
   evbuffer_iovec vec;
   if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(bound), &vec, 1) != 1 ||
       vec.iov_len < bound) {
@@ -82,17 +90,27 @@ bool GzipWholeBody::Recode(evbuffer* compressed, BodyTagInjector* injector, int 
   }
   auto* dst = static_cast<unsigned char*>(vec.iov_base);
   std::memcpy(dst, kHeader, kHeaderBytes);
-  encoder->next_in = reinterpret_cast<Bytef*>(plain_.data());
-  encoder->avail_in = static_cast<uInt>(plain_.size());
   encoder->next_out = dst + kHeaderBytes;
   encoder->avail_out = static_cast<uInt>(bound - kHeaderBytes - kTrailerBytes);
-  if (deflate(encoder, Z_FINISH) != Z_STREAM_END) {
-    evbuffer_commit_space(out, &vec, 0);
-    return false;
+  uint32_t crc = 0;
+  for (size_t k = 0; k < 3; ++k) {
+    bool last = k == 2;
+    encoder->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(segments[k].data()));
+    encoder->avail_in = static_cast<uInt>(segments[k].size());
+    int rc = deflate(encoder, last ? Z_FINISH : Z_NO_FLUSH);
+    // Z_BUF_ERROR: an empty segment (no progress possible), not an error.
+    bool ok =
+        last ? rc == Z_STREAM_END : (rc == Z_OK || rc == Z_BUF_ERROR) && encoder->avail_in == 0;
+    if (!ok) {
+      evbuffer_commit_space(out, &vec, 0);
+      return false;
+    }
+    // (A null buffer would restart the checksum: empty segments are skipped.)
+    if (!segments[k].empty()) crc = libdeflate_crc32(crc, segments[k].data(), segments[k].size());
   }
   unsigned char* trailer = dst + kHeaderBytes + encoder->total_out;
-  WriteLe32(libdeflate_crc32(0, plain_.data(), plain_.size()), trailer);
-  WriteLe32(static_cast<uint32_t>(plain_.size()), trailer + 4);
+  WriteLe32(crc, trailer);
+  WriteLe32(static_cast<uint32_t>(plain_size), trailer + 4);
   vec.iov_len = kHeaderBytes + encoder->total_out + kTrailerBytes;
   evbuffer_commit_space(out, &vec, 1);
   return true;

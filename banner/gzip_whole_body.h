@@ -69,7 +69,6 @@ class GzipWholeBody {
   };
   std::array<EncoderSlot, 10> encoders_{};  // by level, set up when first used
   std::string decoded_;
-  std::string plain_;
 };
 
 }  // namespace tidegate::banner

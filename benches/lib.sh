@@ -416,7 +416,8 @@ start_origin() {
 
 # start_proxy NAME MAXCONN: tidegate | nginx | haproxy in front of the origin
 # ($ORIGIN_PORT), one worker/thread, on a free port; waits until it proxies
-# /tiny.html with a 200. Needs $TIDEGATE for tidegate. Sets PROXY_PORT, LAST_PID.
+# /tiny.html with a 200. Needs $TIDEGATE for tidegate, $TIDEGATE_BASE for
+# tidegate_base (a second binary to compare with). Sets PROXY_PORT, LAST_PID.
 start_proxy() {
   PROXY_PORT="$(free_port)"
   case "$1" in
@@ -426,6 +427,14 @@ start_proxy() {
       conf="$(tidegate_config_for "$WORK/tidegate" "$PROXY_PORT" "$ORIGIN_PORT" "$admin_port" "$2")" ||
         die "cannot write the tidegate configuration"
       start_tidegate tidegate "$TIDEGATE" "$conf"
+      ;;
+    tidegate_base)
+      # A second tidegate binary (run_passthrough.sh --baseline), same configuration.
+      local conf admin_port
+      admin_port="$(free_port)"
+      conf="$(tidegate_config_for "$WORK/tidegate_base" "$PROXY_PORT" "$ORIGIN_PORT" "$admin_port" "$2")" ||
+        die "cannot write the tidegate configuration"
+      start_tidegate tidegate_base "$TIDEGATE_BASE" "$conf"
       ;;
     nginx)
       mkdir -p "$WORK/nginx-proxy"

@@ -9,7 +9,11 @@
 #             (Accept-Encoding "" towards the origin, as sub_filter needs;
 #             `gzip on; gzip_comp_level 1` towards the client in the gzip case)
 # wrk -t1 -cC runs each (target, encoding) in interleaved rounds; medians and
-# tidegate/nginx ratios are printed as Markdown. Then tidegate's RSS is
+# tidegate/nginx ratios are printed as Markdown, with the CPU per request of
+# the proxy, of its origin and of wrk itself: on a machine where the three
+# share the cores, req/s follows their sum, not the proxy's CPU alone.
+# --baseline PATH adds a second tidegate (another build, same config) to the
+# same interleaved rounds, to measure a change against its parent. Then tidegate's RSS is
 # sampled while one client streams the 50 MB page through the banner filter.
 # Every process is started here on free loopback ports and stopped by the
 # EXIT trap (benches/lib.sh).
@@ -21,6 +25,7 @@ ROUNDS=3
 DURATION=4
 CONNECTIONS=64
 TIDEGATE=""
+BASELINE=""
 STREAM=1
 while (($#)); do
   case "$1" in
@@ -28,9 +33,10 @@ while (($#)); do
     --duration) DURATION="${2%s}"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --tidegate) TIDEGATE="$2"; shift 2 ;;
+    --baseline) BASELINE="$2"; shift 2 ;;
     --no-stream) STREAM=0; shift ;;  # skip the 50 MB streaming RSS check (benches/run_targets.sh)
     -h | --help)
-      echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--no-stream]"
+      echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--baseline PATH] [--no-stream]"
       exit 0
       ;;
     *) die "unknown argument: $1" ;;
@@ -42,7 +48,7 @@ done
 [[ -n "$TIDEGATE" ]] || TIDEGATE="$(find_tidegate)" || die "no tidegate binary; pass --tidegate"
 
 bench_init banner
-start_watchdog $((ROUNDS * 4 * (DURATION + 3) + 180))
+start_watchdog $((ROUNDS * 6 * (DURATION + 3) + 180))
 
 BANNER='<div class="tidegate-banner tidegate-banner--warning" role="status" lang="en" data-tidegate-banner><link rel="stylesheet" href="/.tidegate/assets/banner.css"><p class="tidegate-banner__message">We are seeing very high demand. Orders are safe.</p></div>'
 
@@ -122,12 +128,35 @@ EOF
 start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"
 TG_PID="$LAST_PID"
 wait_http "http://127.0.0.1:$TG_PORT/tiny.html" 15 "$TG_PID" || die "tidegate did not start: $(tail "$WORK/tidegate.log")"
+TARGETS=(tidegate nginx)
+if [[ -n "$BASELINE" ]]; then
+  BASE_PORT="$(free_port)"
+  sed -e "s/127.0.0.1:$TG_PORT/127.0.0.1:$BASE_PORT/" \
+    -e "s/^listen = \"127.0.0.1:[0-9]*\"$/listen = \"127.0.0.1:$(free_port)\"/" \
+    "$WORK/tidegate.toml" >"$WORK/baseline.toml"
+  start_tidegate baseline "$BASELINE" "$WORK/baseline.toml"
+  BASE_PID="$LAST_PID"
+  wait_http "http://127.0.0.1:$BASE_PORT/tiny.html" 15 "$BASE_PID" || die "baseline did not start"
+  TARGETS=(tidegate baseline nginx)
+fi
 
-port_of() { [[ "$1" == tidegate ]] && echo "$TG_PORT" || echo "$NGINX_PORT"; }
-pid_of() { [[ "$1" == tidegate ]] && echo "$TG_PID" || holder_pid nginx "$NGINX_PID"; }
+port_of() {
+  case "$1" in
+    tidegate) echo "$TG_PORT" ;;
+    baseline) echo "$BASE_PORT" ;;
+    *) echo "$NGINX_PORT" ;;
+  esac
+}
+pid_of() {
+  case "$1" in
+    tidegate) echo "$TG_PID" ;;
+    baseline) echo "$BASE_PID" ;;
+    *) holder_pid nginx "$NGINX_PID" ;;
+  esac
+}
 
-# Both insert exactly one banner, identity and gzip; both answer gzip when asked.
-for t in tidegate nginx; do
+# Each inserts exactly one banner, identity and gzip; each answers gzip when asked.
+for t in "${TARGETS[@]}"; do
   ce="$(curl -s -o /dev/null -D - -H 'Accept-Encoding: gzip' "http://127.0.0.1:$(port_of "$t")/large.html" | tr -d '\r' | awk -F': ' 'tolower($1) == "content-encoding" {print $2}')"
   [[ "$ce" == gzip ]] || die "$t: no gzip answer to Accept-Encoding: gzip (got '$ce')"
   n="$(curl -s "http://127.0.0.1:$(port_of "$t")/large.html" | grep -o 'data-tidegate-banner' | wc -l)"
@@ -140,18 +169,18 @@ RAW="$WORK/raw.csv"
 # The origin's CPU per request too: behind tidegate it gzips every page
 # (tidegate recodes), behind nginx it serves identity (nginx compresses).
 ORIGIN_WORKER="$(holder_pid origin "$ORIGIN_PID")"
-echo "round,encoding,target,rps,p99_ms,cpu_us_per_req,origin_cpu_us_per_req" >"$RAW"
+echo "round,encoding,target,rps,p99_ms,cpu_us_per_req,origin_cpu_us_per_req,wrk_cpu_us_per_req" >"$RAW"
 for ((r = 1; r <= ROUNDS; r++)); do
   for enc in identity gzip; do
-    order=(tidegate nginx)
-    ((r % 2 == 0)) && order=(nginx tidegate)
+    order=("${TARGETS[@]}")
+    ((r % 2 == 0)) && order=($(printf '%s\n' "${TARGETS[@]}" | tac))
     for t in "${order[@]}"; do
       hdr=()
       [[ "$enc" == gzip ]] && hdr=(-H "Accept-Encoding: gzip")
       pid="$(pid_of "$t")"
       c0="$(cpu_ticks "$pid")"
       o0="$(cpu_ticks "$ORIGIN_WORKER")"
-      wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s --latency "${hdr[@]}" \
+      /usr/bin/time -f '%U %S' -o "$WORK/wrk.time" wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s --latency "${hdr[@]}" \
         "http://127.0.0.1:$(port_of "$t")/large.html" >"$WORK/wrk.txt" 2>&1 || die "wrk failed: $(cat "$WORK/wrk.txt")"
       c1="$(cpu_ticks "$pid")"
       o1="$(cpu_ticks "$ORIGIN_WORKER")"
@@ -161,7 +190,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
       p99="$(awk '$1 == "99%" {v=$2; if (v ~ /us$/) {sub(/us/,"",v); v/=1000} else if (v ~ /ms$/) {sub(/ms/,"",v)} else if (v ~ /s$/) {sub(/s/,"",v); v*=1000}; print v}' "$WORK/wrk.txt")"
       cpu="$(awk -v t0="$c0" -v t1="$c1" -v n="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (t1 - t0) / hz * 1e6 / n}')"
       ocpu="$(awk -v t0="$o0" -v t1="$o1" -v n="$reqs" -v hz="$(getconf CLK_TCK)" 'BEGIN {printf "%.1f", (t1 - t0) / hz * 1e6 / n}')"
-      echo "$r,$enc,$t,$rps,$p99,$cpu,$ocpu" >>"$RAW"
+      wcpu="$(awk -v n="$reqs" '{printf "%.1f", ($1 + $2) * 1e6 / n}' "$WORK/wrk.time")"
+      echo "$r,$enc,$t,$rps,$p99,$cpu,$ocpu,$wcpu" >>"$RAW"
       log "round $r $enc $t: $rps req/s, p99 $p99 ms, $cpu us CPU/req"
     done
   done
@@ -199,14 +229,15 @@ python3 - "$RAW" <<'EOF'
 import csv, statistics, sys
 rows = list(csv.DictReader(open(sys.argv[1])))
 med = {}
+keys = ("rps", "p99_ms", "cpu_us_per_req", "origin_cpu_us_per_req", "wrk_cpu_us_per_req")
 for enc in ("identity", "gzip"):
-    for t in ("tidegate", "nginx"):
+    for t in dict.fromkeys(r["target"] for r in rows):
         sel = [r for r in rows if r["encoding"] == enc and r["target"] == t]
-        med[enc, t] = {k: statistics.median(float(r[k]) for r in sel) for k in ("rps", "p99_ms", "cpu_us_per_req", "origin_cpu_us_per_req")}
-print("| encoding | target | req/s | p99 ms | CPU µs/req | its origin's CPU µs/req |")
-print("|---|---|---|---|---|---|")
+        med[enc, t] = {k: statistics.median(float(r[k]) for r in sel) for k in keys}
+print("| encoding | target | req/s | p99 ms | CPU µs/req | its origin's CPU µs/req | wrk's CPU µs/req |")
+print("|---|---|---|---|---|---|---|")
 for (enc, t), m in med.items():
-    print(f"| {enc} | {t} | {m['rps']:.0f} | {m['p99_ms']:.2f} | {m['cpu_us_per_req']:.1f} | {m['origin_cpu_us_per_req']:.1f} |")
+    print(f"| {enc} | {t} | {m['rps']:.0f} | {m['p99_ms']:.2f} | {m['cpu_us_per_req']:.1f} | {m['origin_cpu_us_per_req']:.1f} | {m['wrk_cpu_us_per_req']:.1f} |")
 print()
 print("| encoding | tidegate/nginx req/s | nginx/tidegate CPU per request | same, proxy + its origin |")
 print("|---|---|---|---|")
@@ -214,6 +245,13 @@ for enc in ("identity", "gzip"):
     a, b = med[enc, "tidegate"], med[enc, "nginx"]
     both = lambda m: m['cpu_us_per_req'] + m['origin_cpu_us_per_req']
     print(f"| {enc} | {a['rps'] / b['rps']:.2f}x | {b['cpu_us_per_req'] / a['cpu_us_per_req']:.2f}x | {both(b) / both(a):.2f}x |")
+if any(t == "baseline" for (_, t) in med):
+    print()
+    print("| encoding | tidegate/baseline req/s | tidegate/baseline CPU per request |")
+    print("|---|---|---|")
+    for enc in ("identity", "gzip"):
+        a, b = med[enc, "tidegate"], med[enc, "baseline"]
+        print(f"| {enc} | {a['rps'] / b['rps']:.2f}x | {a['cpu_us_per_req'] / b['cpu_us_per_req']:.2f}x |")
 EOF
 ((STREAM)) || exit 0
 echo

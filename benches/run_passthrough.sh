@@ -24,6 +24,8 @@ usage: $0 [options]
   --warmup S         seconds of unrecorded wrk warm-up per target and page (default 1, 0 = none)
   --connections C    wrk connections (default 64); wrk always runs with -t1
   --tidegate PATH    tidegate binary (default: build-bench/tidegate, build/tidegate, …)
+  --baseline PATH    a second tidegate binary (e.g. main's build), run as target
+                     tidegate_base in the same interleaved rounds, same configuration
   --config C         tidegate's configuration: shipped (conf.d, default) or tuned
   --targets LIST     comma-separated subset of origin,tidegate,nginx,haproxy (default all)
   --pages LIST       comma-separated subset of small,large (default both)
@@ -39,6 +41,7 @@ DURATION=4
 WARMUP=1
 CONNECTIONS=64
 TIDEGATE=""
+TIDEGATE_BASE=""
 TARGETS="origin,tidegate,nginx,haproxy"
 PAGES="small,large"
 PIN=0
@@ -53,6 +56,7 @@ while (($#)); do
     --warmup) WARMUP="${2%s}"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --tidegate) TIDEGATE="$2"; shift 2 ;;
+    --baseline) TIDEGATE_BASE="$2"; shift 2 ;;
     --config) TIDEGATE_CONFIG="$2"; shift 2 ;;
     --targets) TARGETS="$2"; shift 2 ;;
     --pages) PAGES="$2"; shift 2 ;;
@@ -71,11 +75,17 @@ done
 [[ "$CONNECTIONS" =~ ^[1-9][0-9]*$ ]] || die "--connections must be a positive integer"
 TIDEGATE_CONFIG="${TIDEGATE_CONFIG:-shipped}"
 [[ "$TIDEGATE_CONFIG" =~ ^(shipped|tuned)$ ]] || die "--config must be shipped or tuned"
+if [[ -n "${TIDEGATE_BASE:-}" && ",$TARGETS," != *,tidegate_base,* ]]; then
+  TARGETS="$TARGETS,tidegate_base"
+fi
 IFS=, read -r -a TARGET_LIST <<<"$TARGETS"
 IFS=, read -r -a PAGE_LIST <<<"$PAGES"
 for t in "${TARGET_LIST[@]}"; do
-  [[ "$t" =~ ^(origin|tidegate|nginx|haproxy)$ ]] || die "unknown target: $t"
+  [[ "$t" =~ ^(origin|tidegate|tidegate_base|nginx|haproxy)$ ]] || die "unknown target: $t"
 done
+if [[ ",$TARGETS," == *,tidegate_base,* ]]; then
+  [[ -x "${TIDEGATE_BASE:-}" ]] || die "tidegate_base needs --baseline PATH to an executable"
+fi
 for p in "${PAGE_LIST[@]}"; do
   [[ "$p" =~ ^(small|large)$ ]] || die "unknown page: $p"
 done

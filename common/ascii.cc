@@ -17,9 +17,8 @@ constexpr std::array<unsigned char, 256> kLower = MakeLowerTable();
 
 }  // namespace
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
+bool EqualsIgnoreCaseN(const char* a, const char* b, size_t n) {
+  for (size_t i = 0; i < n; ++i) {
     if (kLower[static_cast<unsigned char>(a[i])] != kLower[static_cast<unsigned char>(b[i])]) {
       return false;
     }

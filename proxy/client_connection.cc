@@ -49,7 +49,7 @@ ClientConnection::ClientConnection(Worker& worker, bufferevent* bev, const socka
                                    int peer_len, bool tls)
     : worker_(worker),
       bev_(bev),
-      timer_(evtimer_new(worker.base(), &ClientConnection::TimerCallback, this)),
+      timer_(worker.base(), &ClientConnection::TimerCallback, this),
       tls_(tls) {
   FormatPeer(peer, peer_len, &client_ip_, &client_addr_);
   if (!tls_) fd_ = bufferevent_getfd(bev_.get());
@@ -235,10 +235,7 @@ void ClientConnection::OnDrain(std::chrono::milliseconds idle_grace) {
   }
 }
 
-void ClientConnection::ArmTimer(std::chrono::milliseconds timeout) {
-  timeval tv = ToTimeval(timeout);
-  evtimer_add(timer_.get(), &tv);
-}
+void ClientConnection::ArmTimer(std::chrono::milliseconds timeout) { timer_.Arm(timeout); }
 
 void ClientConnection::WriteCallback(bufferevent*, void* arg) {
   auto* self = static_cast<ClientConnection*>(arg);
@@ -258,7 +255,7 @@ void ClientConnection::EventCallback(bufferevent*, short events, void* arg) {
   static_cast<ClientConnection*>(arg)->HandleEvent(events);
 }
 
-void ClientConnection::TimerCallback(evutil_socket_t, short, void* arg) {
+void ClientConnection::TimerCallback(void* arg) {
   static_cast<ClientConnection*>(arg)->HandleTimeout();
 }
 
@@ -335,7 +332,7 @@ void ClientConnection::HandleTimeout() {
 void ClientConnection::CloseAfterFlush() {
   if (closed()) return;
   life_ = Lifecycle::kClosing;
-  evtimer_del(timer_.get());
+  timer_.Disarm();
   StopReading();
   if (output_length() == 0) {
     CloseNow();
@@ -348,7 +345,7 @@ void ClientConnection::CloseNow() {
   if (closed()) return;
   life_ = Lifecycle::kClosed;
   worker_.flush_queue().Cancel(this);
-  evtimer_del(timer_.get());
+  timer_.Disarm();
   if (read_event_) event_del(read_event_.get());
   if (!bev_) {  // compacted: nothing buffered
     worker_.OnConnectionClosed(this);

@@ -6,7 +6,8 @@
 // Contract: owned by its Worker; worker thread only. Closing never deletes
 // the object in place: CloseNow() releases the socket state and hands the
 // object to the worker (OnConnectionClosed), which buries it (deferred delete).
-// Deadlines (one timer): new connection → header_timeout for the first
+// Deadlines (one DeadlineTimer, re-armed lazily: no libevent call per
+// request in the keep-alive cycle): new connection → header_timeout for the first
 // request; first byte of a request head → header_timeout (absolute); end of
 // head → body_timeout (absolute, when a body follows); between requests →
 // keepalive_timeout. Write progress → send_timeout (bufferevent write
@@ -42,6 +43,7 @@
 #include <memory>
 #include <string>
 
+#include "proxy/deadline_timer.h"
 #include "proxy/flush_queue.h"
 #include "proxy/graveyard.h"
 #include "proxy/http1_codec.h"
@@ -104,7 +106,7 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   static void SocketCallback(evutil_socket_t fd, short what, void* arg);
   static void WriteCallback(bufferevent* bev, void* arg);
   static void EventCallback(bufferevent* bev, short events, void* arg);
-  static void TimerCallback(evutil_socket_t, short, void* arg);
+  static void TimerCallback(void* arg);
 
   enum class ParseStep { kMore, kWait, kDone };
 
@@ -178,7 +180,7 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   BuffereventPtr bev_;   // buffers; all I/O for TLS, slow-path writes for plain;
                          // null while a plain connection is compacted
   EventPtr read_event_;  // plain sockets: our own reads
-  EventPtr timer_;
+  DeadlineTimer timer_;
   std::unique_ptr<Http1Parser> parser_;       // created with the first request
   std::shared_ptr<const Snapshot> snapshot_;  // the snapshot of the current exchange
   std::unique_ptr<Stream> stream_;            // null until the first request and while compacted

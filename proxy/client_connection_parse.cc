@@ -93,7 +93,7 @@ ClientConnection::ParseStep ClientConnection::AfterParse(size_t consumed, Reques
       CloseNow();
     } else {
       // Framing is in doubt: answer, then close.
-      evtimer_del(timer_.get());
+      timer_.Disarm();
       stream().FailRequest(parser_->error().status);
     }
     return ParseStep::kDone;
@@ -106,7 +106,7 @@ ClientConnection::ParseStep ClientConnection::AfterParse(size_t consumed, Reques
   if (message_complete_) {
     message_complete_ = false;
     request_state_ = RequestState::kComplete;
-    evtimer_del(timer_.get());
+    timer_.Disarm();
     if (discarding_) {
       // The answered request's body is gone: on to the next request.
       discarding_ = false;
@@ -123,7 +123,7 @@ ClientConnection::ParseStep ClientConnection::AfterParse(size_t consumed, Reques
 void ClientConnection::OnRequestHead(RequestHead&& head) {
   version_minor_ = head.version_minor;
   if (head.framing == BodyFraming::kNone) {
-    evtimer_del(timer_.get());
+    timer_.Disarm();
   } else {
     request_state_ = RequestState::kBody;
     ArmTimer(snapshot_->config->server.body_timeout);

@@ -33,6 +33,19 @@
 //                       filter that finds the body cannot be completed calls
 //                       AbortResponse() (no complete message reaches the
 //                       client).
+//   HoldResponseHead  — only for a filter that wants the body: asked right
+//                       after the response filters ran and again after each
+//                       of its OnResponseBody calls, as long as it (or
+//                       another body filter) returns true. While held, the
+//                       core sends nothing: the head and the filtered body
+//                       wait (the filter bounds what it holds; the banner
+//                       holds at most its scan window). The filter may change
+//                       `head`'s framing (e.g. keep kContentLength with a
+//                       new content_length once it knows how many bytes it
+//                       adds) and returns false when the head is final; at
+//                       the end of the body it must return false. An origin
+//                       failure while held gets the proxy's 502, as before
+//                       any head, and so does AbortResponse() while held.
 //   OnDestroy         — exactly once per filter, when the exchange ends or is
 //                       torn down (answered, client gone, connection closed,
 //                       worker stopping), before the filter is destroyed.
@@ -180,6 +193,9 @@ class StreamFilter {
   virtual void OnUpstreamOutcome(const UpstreamOutcome& outcome) {}
   virtual bool WantsResponseBody() const { return false; }
   virtual void OnResponseBody(evbuffer* chunk, bool end_stream) {}
+  // See "HoldResponseHead" above. `head` is the response head that will be
+  // sent; true keeps holding it.
+  virtual bool HoldResponseHead(ResponseHead& head) { return false; }
   // See "OnDestroy" above: cancel pending asynchronous work.
   virtual void OnDestroy() {}
 };

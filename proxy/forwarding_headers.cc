@@ -60,22 +60,14 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
 }
 
 void PrepareClientResponse(ResponseHead& head) {
-  RemoveHopByHopHeaders(head.headers);
   // Bodiless responses (HEAD, 204, 304) keep the origin's Content-Length: it
-  // describes the representation, not this message.
+  // describes the representation, not this message. Otherwise both framing
+  // fields go with the hop-by-hop ones, in one pass (the core frames the
+  // body itself).
   if (head.framing != BodyFraming::kNone) {
-    // Both framing fields go in one pass (the core frames the body itself).
-    std::vector<Header>& fields = head.headers.mutable_fields();
-    size_t kept = 0;
-    for (size_t i = 0; i < fields.size(); ++i) {
-      std::string_view name = fields[i].name;
-      if (EqualsIgnoreCase(name, "Content-Length") || EqualsIgnoreCase(name, "Transfer-Encoding")) {
-        continue;
-      }
-      if (kept != i) fields[kept] = std::move(fields[i]);
-      ++kept;
-    }
-    fields.resize(kept);
+    RemoveHopByHopAndFramingHeaders(head.headers);
+  } else {
+    RemoveHopByHopHeaders(head.headers);
   }
 }
 

@@ -221,7 +221,16 @@ void HeaderList::Set(std::string_view name, std::string value) {
   if (!replaced) fields_.push_back(Header{std::string(name), std::move(value)});
 }
 
-void RemoveHopByHopHeaders(HeaderList& headers, const std::vector<std::string>* also_protected) {
+namespace {
+
+bool IsFramingName(std::string_view name) {
+  return EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding");
+}
+
+// RemoveHopByHopHeaders, and with `framing_too` the framing fields as well,
+// in the same single compaction (each removal shifts the fields after it).
+void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_protected,
+                  bool framing_too) {
   std::vector<Header>& fields = headers.mutable_fields();
   // Decide first (the Connection values stay untouched while we look at
   // them), then compact in one pass. The marks live on the stack for any
@@ -246,6 +255,11 @@ void RemoveHopByHopHeaders(HeaderList& headers, const std::vector<std::string>* 
   }
   bool any = false;
   for (size_t i = 0; i < fields.size(); ++i) {
+    if (framing_too && IsFramingName(fields[i].name)) {
+      mark(i);
+      any = true;
+      continue;
+    }
     if (!IsHopByHopName(fields[i].name)) continue;
     mark(i);
     any = true;
@@ -272,6 +286,14 @@ void RemoveHopByHopHeaders(HeaderList& headers, const std::vector<std::string>* 
   }
   fields.resize(kept);
 }
+
+}  // namespace
+
+void RemoveHopByHopHeaders(HeaderList& headers, const std::vector<std::string>* also_protected) {
+  RemoveFields(headers, also_protected, false);
+}
+
+void RemoveHopByHopAndFramingHeaders(HeaderList& headers) { RemoveFields(headers, nullptr, true); }
 
 void SerializeRequestHead(const RequestHead& head, std::string& out) {
   const size_t start = out.size();

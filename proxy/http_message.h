@@ -115,6 +115,10 @@ void ClearHeadKeepingStorage(Head& head) {
 // null).
 void RemoveHopByHopHeaders(HeaderList& headers,
                            const std::vector<std::string>* also_protected = nullptr);
+// RemoveHopByHopHeaders (no also_protected) plus every Content-Length and
+// Transfer-Encoding field, in one pass: a response head whose body the core
+// frames itself (PrepareClientResponse).
+void RemoveHopByHopAndFramingHeaders(HeaderList& headers);
 
 // Appends "METHOD target HTTP/1.1\r\n" + fields + "\r\n" to `out`.
 void SerializeRequestHead(const RequestHead& head, std::string& out);

@@ -267,6 +267,7 @@ void Stream::Recycle() {
   ClearHeadKeepingStorage(request_);
   ClearHeadKeepingStorage(response_);
   body_scratch_.reset();
+  held_response_.reset();
   held_body_.reset();
 }
 

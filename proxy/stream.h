@@ -103,6 +103,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
     bool keep_alive = false;    // the client connection stays open after it
     bool body_filters = false;  // a filter rewrites the body (through body_scratch_)
     bool aborted = false;       // a body filter called AbortResponse()
+    bool head_held = false;     // a body filter holds the head (HoldResponseHead)
   };
 
   // ---- filters, local replies, end of the exchange (stream.cc) ----
@@ -142,6 +143,17 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   void ReportUpstreamOutcome(UpstreamOutcome::Kind kind, int status);
   // Picks out_framing_ for the client and adds its framing header.
   void SelectClientFraming();
+  // Frames and writes response_'s head to the client.
+  void SendResponseHead();
+  // Runs the body filters on body_scratch_; false when one aborted (the
+  // exchange is then over).
+  bool FilterResponseBody(bool end_stream);
+  // True when a body filter holds the response head (HoldResponseHead).
+  bool FiltersHoldHead();
+  // While the head is held: keeps the filtered piece in held_response_ and
+  // returns false; once no filter holds it (always at end_stream), sends the
+  // head and the held bytes and returns true.
+  bool ReleaseHeldHead(bool end_stream);
   void WriteResponseBody(evbuffer* body);
   // A body filter called AbortResponse(): drop the upstream, close the
   // client connection without the message's end.
@@ -157,7 +169,8 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   ResponseHead response_;
   std::vector<std::unique_ptr<StreamFilter>> filters_;
   size_t next_filter_ = 0;
-  EvbufferPtr body_scratch_;  // only when a filter rewrites the response body
+  EvbufferPtr body_scratch_;   // only when a filter rewrites the response body
+  EvbufferPtr held_response_;  // filtered body while a filter holds the head
   // Request body bytes read while the filters hold the request (at most a
   // buffering filter's bound plus one read); forwarded first on upstream start.
   EvbufferPtr held_body_;

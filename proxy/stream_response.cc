@@ -22,6 +22,16 @@ void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
     filters_[i]->OnResponseHeaders(response_);
     resp_.body_filters = resp_.body_filters || filters_[i]->WantsResponseBody();
   }
+  if (resp_.body_filters && !body_scratch_) body_scratch_.reset(evbuffer_new());
+  if (resp_.body_filters && response_.framing != BodyFraming::kNone && request_.method != "HEAD" &&
+      FiltersHoldHead()) {
+    resp_.head_held = true;  // sent by ReleaseHeldHead()
+    return;
+  }
+  SendResponseHead();
+}
+
+void Stream::SendResponseHead() {
   PrepareClientResponse(response_);
   HeaderList& headers = response_.headers;
   SelectClientFraming();
@@ -45,7 +55,27 @@ void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
   resp_.head_sent = true;
   status_ = response_.status;
   answered_by_ = Answerer::kOrigin;
-  if (resp_.body_filters && !body_scratch_) body_scratch_.reset(evbuffer_new());
+}
+
+bool Stream::FiltersHoldHead() {
+  bool held = false;
+  for (size_t i = filters_.size(); i-- > 0;) {
+    if (filters_[i]->WantsResponseBody() && filters_[i]->HoldResponseHead(response_)) held = true;
+  }
+  return held;
+}
+
+bool Stream::ReleaseHeldHead(bool end_stream) {
+  // Every filter is asked, even at the end: that is where it settles the head.
+  if (FiltersHoldHead() && !end_stream) {
+    if (!held_response_) held_response_.reset(evbuffer_new());
+    evbuffer_add_buffer(held_response_.get(), body_scratch_.get());
+    return false;
+  }
+  resp_.head_held = false;
+  SendResponseHead();
+  if (held_response_) WriteResponseBody(held_response_.get());
+  return true;
 }
 
 void Stream::ReportUpstreamOutcome(UpstreamOutcome::Kind kind, int status) {
@@ -79,17 +109,25 @@ void Stream::WriteResponseBody(evbuffer* body) {
   MoveBody(connection_.output(), body, out_framing_ == OutFraming::kChunked);
 }
 
+bool Stream::FilterResponseBody(bool end_stream) {
+  for (size_t i = filters_.size(); i-- > 0;) {
+    if (filters_[i]->WantsResponseBody()) {
+      filters_[i]->OnResponseBody(body_scratch_.get(), end_stream);
+    }
+    if (resp_.aborted) {
+      AbortFromFilter();
+      return false;
+    }
+  }
+  return true;
+}
+
 void Stream::OnUpstreamBody(const char* data, size_t len) {
-  if (out_framing_ == OutFraming::kNone) return;
+  if (out_framing_ == OutFraming::kNone && !resp_.head_held) return;
   if (resp_.body_filters) {
     evbuffer_add(body_scratch_.get(), data, len);
-    for (size_t i = filters_.size(); i-- > 0;) {
-      if (filters_[i]->WantsResponseBody()) filters_[i]->OnResponseBody(body_scratch_.get(), false);
-      if (resp_.aborted) {
-        AbortFromFilter();
-        return;
-      }
-    }
+    if (!FilterResponseBody(false)) return;
+    if (resp_.head_held && !ReleaseHeldHead(false)) return;
     WriteResponseBody(body_scratch_.get());
   } else {
     response_bytes_ += len;
@@ -100,26 +138,28 @@ void Stream::OnUpstreamBody(const char* data, size_t len) {
 }
 
 void Stream::AbortFromFilter() {
-  // Like an origin failing mid-body: the client must see a truncated
-  // message, never one completed by us.
   if (worker_.error_log().Enabled(LogLevel::kWarn)) {
     worker_.error_log().Write(LogLevel::kWarn, "response.aborted",
                               "a body filter aborted the response");
   }
+  if (resp_.head_held) {
+    // Nothing went to the client yet: the proxy's 502, as before a head.
+    resp_.head_held = false;
+    UpstreamConnection::Discard(std::move(upstream_));
+    SendProxyError(502);
+    return;
+  }
+  // Like an origin failing mid-body: the client must see a truncated
+  // message, never one completed by us.
   Abort(0);
   connection_.CloseNow();
 }
 
 void Stream::OnUpstreamComplete() {
   upstream_end_ = std::chrono::steady_clock::now();
-  if (resp_.body_filters && out_framing_ != OutFraming::kNone) {
-    for (size_t i = filters_.size(); i-- > 0;) {
-      if (filters_[i]->WantsResponseBody()) filters_[i]->OnResponseBody(body_scratch_.get(), true);
-      if (resp_.aborted) {
-        AbortFromFilter();
-        return;
-      }
-    }
+  if (resp_.body_filters && (out_framing_ != OutFraming::kNone || resp_.head_held)) {
+    if (!FilterResponseBody(true)) return;
+    if (resp_.head_held) ReleaseHeldHead(true);
     WriteResponseBody(body_scratch_.get());
   }
   if (out_framing_ == OutFraming::kChunked) AddLastChunk(connection_.output());
@@ -179,6 +219,13 @@ void Stream::OnUpstreamError(UpstreamError error) {
     req_.retried = true;
     stats.origin_retries.Inc();
     StartUpstream(/*allow_pooled=*/false);
+    return;
+  }
+  if (resp_.head_held) {
+    // Nothing went to the client yet: the proxy's error page, as before a
+    // head (the filters already heard of this response's head).
+    resp_.head_held = false;
+    SendProxyError(502);
     return;
   }
   if (!resp_.head_sent) {

@@ -59,7 +59,7 @@ UpstreamConnection::UpstreamConnection(event_base* base, Graveyard* graveyard,
       server_text_(server.text),
       addr_(server.addr),
       addr_len_(server.addr_len),
-      timer_(evtimer_new(base, &UpstreamConnection::TimerCallback, this)),
+      timer_(base, &UpstreamConnection::TimerCallback, this),
       parser_(Http1Parser::Kind::kResponse, ResponseLimits(), this) {}
 
 UpstreamConnection::~UpstreamConnection() {
@@ -95,7 +95,7 @@ void UpstreamConnection::Begin(Handler* handler, bool head_request, Duration res
   ++exchanges_;
   parser_.Reset();
   parser_.ExpectNoBody(head_request);
-  if (state_ == State::kIdle) evtimer_del(timer_.get());
+  if (state_ == State::kIdle) timer_.Disarm();
   if (state_ != State::kConnecting) {
     state_ = State::kAwaitingHead;
     paused_ = false;
@@ -188,7 +188,7 @@ void UpstreamConnection::Shutdown() {
   idle_owner_ = nullptr;
   state_ = State::kClosed;
   flush_queue_->Cancel(this);
-  evtimer_del(timer_.get());
+  timer_.Disarm();
   DisarmRead();
   if (bev_) {
     bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
@@ -206,10 +206,7 @@ bool UpstreamConnection::reusable() const {
          evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0;
 }
 
-void UpstreamConnection::ArmTimer(Duration timeout) {
-  timeval tv = ToTimeval(timeout);
-  evtimer_add(timer_.get(), &tv);
-}
+void UpstreamConnection::ArmTimer(Duration timeout) { timer_.Arm(timeout); }
 
 void UpstreamConnection::SocketCallback(evutil_socket_t, short what, void* arg) {
   static_cast<UpstreamConnection*>(arg)->OnSocketEvent(what);
@@ -260,7 +257,7 @@ void UpstreamConnection::EventCallback(bufferevent*, short events, void* arg) {
   static_cast<UpstreamConnection*>(arg)->HandleEvent(events);
 }
 
-void UpstreamConnection::TimerCallback(evutil_socket_t, short, void* arg) {
+void UpstreamConnection::TimerCallback(void* arg) {
   auto* self = static_cast<UpstreamConnection*>(arg);
   switch (self->state_) {
     case State::kConnecting:
@@ -280,7 +277,7 @@ void UpstreamConnection::TimerCallback(evutil_socket_t, short, void* arg) {
 void UpstreamConnection::HandleEvent(short events) {
   if (state_ == State::kClosed) return;
   if (events & BEV_EVENT_CONNECTED) {
-    evtimer_del(timer_.get());
+    timer_.Disarm();
     evutil_socket_t fd = bufferevent_getfd(bev_.get());
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
@@ -314,7 +311,7 @@ void UpstreamConnection::HandleEvent(short events) {
       if (parser_.FinishOnEof()) {
         exchange_.keep_alive = false;
         state_ = State::kDone;
-        evtimer_del(timer_.get());
+        timer_.Disarm();
         Handler* handler = handler_;
         handler_ = nullptr;
         if (handler != nullptr) handler->OnUpstreamComplete();
@@ -333,7 +330,7 @@ void UpstreamConnection::Fail(UpstreamError error) {
   Handler* handler = handler_;
   state_ = State::kClosed;
   handler_ = nullptr;
-  evtimer_del(timer_.get());
+  timer_.Disarm();
   DisarmRead();
   if (bev_) bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
   if (handler != nullptr) handler->OnUpstreamError(error);

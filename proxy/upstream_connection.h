@@ -12,7 +12,8 @@
 //   call Discard() (deferred) or hand it to the pool.
 // * Deadlines: connect_timeout (connect), response_timeout (request fully
 //   sent → response head complete, absolute), read_timeout (inactivity while
-//   reading the body), keep-alive idle timeout while pooled.
+//   reading the body), keep-alive idle timeout while pooled. One
+//   DeadlineTimer holds connect/response/idle (re-armed lazily).
 #pragma once
 
 #include <event2/bufferevent.h>
@@ -22,6 +23,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "proxy/deadline_timer.h"
 #include "proxy/flush_queue.h"
 #include "proxy/graveyard.h"
 #include "proxy/http1_codec.h"
@@ -125,7 +127,7 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   static void SocketCallback(evutil_socket_t fd, short what, void* arg);
   static void WriteCallback(bufferevent* bev, void* arg);
   static void EventCallback(bufferevent* bev, short events, void* arg);
-  static void TimerCallback(evutil_socket_t, short, void* arg);
+  static void TimerCallback(void* arg);
 
   // ---- parsing the response (upstream_connection_parse.cc) ----
   void ProcessInput();
@@ -165,7 +167,7 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
 
   BuffereventPtr bev_;   // buffers, connect and the slow write path
   EventPtr read_event_;  // our own reads (no FIONREAD ioctl), after connect
-  EventPtr timer_;
+  DeadlineTimer timer_;
   Http1Parser parser_;
   Handler* handler_ = nullptr;
   IdleOwner* idle_owner_ = nullptr;

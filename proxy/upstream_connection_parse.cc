@@ -52,7 +52,7 @@ bool UpstreamConnection::AfterMessage() {
     return true;
   }
   state_ = State::kDone;
-  evtimer_del(timer_.get());
+  timer_.Disarm();
   // Keep watching the socket (a close or stray byte while pooled), also
   // when the client side had paused reading.
   if (read_event_ && !io_.reading) {
@@ -70,7 +70,7 @@ void UpstreamConnection::OnResponseHead(ResponseHead&& head) {
     exchange_.interim_response = true;
     return;
   }
-  evtimer_del(timer_.get());
+  timer_.Disarm();
   state_ = State::kBody;
   exchange_.keep_alive = head.keep_alive;
   // read_timeout is armed by OnSocketEvent once this read is parsed (a

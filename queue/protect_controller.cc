@@ -55,7 +55,7 @@ std::string_view ProtectMoveName(ProtectMove move) {
 
 bool ProtectController::Observe(const ProtectObservation& seen, const ProtectCeilings& ceilings) {
   if (state_.move != ProtectMove::kNone && seen.now_ms - state_.decided_ms < kDecisionMillis) {
-    return false;
+    return Brake(seen, ceilings);
   }
   ProtectState before = state_;
   Decide(seen, ceilings);
@@ -120,10 +120,26 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
   // target (the slowest sample left out) is no reason to open either.
   if (h.samples > 0 && p90 > kWarmShare * target) {
     state_.probe_since_ms = 0;  // near the knee: probe gently again afterwards
+    state_.limit = std::min(state_.limit, active + kStep);
+    if (state_.congestion_at <= 0)
+      state_.congestion_at = std::max(1.0, active);  // no more slow start
     state_.move = ProtectMove::kHold;
-    state_.reason =
-        Format("hold: p90 %.0f ms near target %.0f ms (%.0f requests)", p90, target, h.samples);
+    state_.reason = Format("hold: p90 %.0f ms near target %.0f ms (%.0f requests), limit %.0f", p90,
+                           target, h.samples, state_.limit);
     return;
+  }
+  const double calm = state_.calm_p90_ms;
+  if (judged && state_.congestion_at <= 0 && calm > 0 && p90 > kDelayRise * calm) {
+    // HyStart: the origin starts queueing before the target is crossed.
+    state_.congestion_at = std::max(1.0, active);
+    state_.limit = std::min(state_.limit, active + kStep);
+    state_.move = ProtectMove::kHold;
+    state_.reason = Format("slow start ends: p90 %.0f ms > %.1f x calm %.0f ms (%.0f inside)", p90,
+                           kDelayRise, calm, active);
+    return;
+  }
+  if (judged) {
+    state_.calm_p90_ms = calm <= 0 || p90 < calm ? p90 : calm + kCalmDrift * (p90 - calm);
   }
   // The door limits when the room is nearly full, or when people wait and
   // at least half the places are taken (invited visitors take a poll to
@@ -151,6 +167,32 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
   state_.rate =
       std::max({kRateHeadroom * seen.admitted_per_minute, FloorRate(settings_, ceilings),
                 free_places * 60'000.0 / kFillMillis, limit * 60'000.0 / kTurnoverMillis});
+}
+
+bool ProtectController::Brake(const ProtectObservation& seen, const ProtectCeilings& ceilings) {
+  if (state_.move != ProtectMove::kGrow || state_.ramp_from >= state_.limit) return false;
+  const OriginHealth& recent = seen.recent;
+  if (recent.samples < kMinSamples) return false;
+  const double target = static_cast<double>(std::max<int64_t>(1, settings_.target_latency_ms));
+  double threshold = kWarmShare * target;
+  const bool slow_start = state_.congestion_at <= 0;
+  if (slow_start && state_.calm_p90_ms > 0) {
+    threshold = std::min(threshold, kDelayRise * state_.calm_p90_ms);
+  }
+  const double p90 = static_cast<double>(recent.p90_ms);
+  if (p90 <= threshold) return false;
+  double active = std::max<int64_t>(0, seen.active);
+  double opened = Limits(ceilings, seen.now_ms).total_active_users;
+  state_.limit = std::max(state_.ramp_from, std::min(opened, active + kStep));
+  state_.ramp_from = state_.limit;
+  if (slow_start) state_.congestion_at = std::max(1.0, active);
+  state_.move = ProtectMove::kHold;
+  state_.direction = 0;
+  state_.reason = Format(
+      "brake: p90 %.0f ms of the last moment > %.0f ms: the door stops "
+      "opening at %.0f (%.0f inside)",
+      p90, threshold, state_.limit, active);
+  return true;
 }
 
 void ProtectController::Cut(const ProtectObservation& seen, double factor, ProtectMove move) {

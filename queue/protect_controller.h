@@ -20,7 +20,17 @@
 //   Envoy's adaptive concurrency and Netflix Gradient2, softened by the
 //   square root as their smoothing does), the rate likewise. The
 //   active count at that moment is remembered as the congestion point.
-// * warm: p90 within kWarmShare of the target → hold.
+// * slow start ends early (as TCP's HyStart leaves slow start on a delay
+//   increase, before any loss): during the slow start, a p90 above
+//   kDelayRise × the calm p90 means the origin starts queueing; the sessions
+//   inside are taken as the congestion point (growth goes on gently, see
+//   below) and the door holds at who is inside (+ kStep). The calm p90 is
+//   the lowest judged p90 seen, drifting up by kCalmDrift of the gap at each
+//   healthy decision (a shop whose calm pages get slower is followed within
+//   a minute or so).
+// * warm: p90 within kWarmShare of the target → hold, the door kept at who
+//   is inside + kStep (a limit opened earlier is not left wide open for
+//   the next arrivals while the origin is near its target).
 // * healthy and the door is what limits (the sessions inside at least
 //   kDoorFullShare of the limit, or kQueuedDoorShare with visitors waiting:
 //   invited visitors count inside only once they polled) → grow, in one of three ways (TCP's slow
@@ -44,6 +54,13 @@
 //   once kSettleMillis of them exist (until then: hold, errors excepted),
 //   so the controller neither cuts twice for the same slowness nor reopens
 //   on a window too short to say anything.
+// * The brake, between decisions: while a grow opens the door (over
+//   kDecisionMillis), the last kBrakeMillis of samples (at least
+//   kMinSamples) are checked at every observation; a p90 above kWarmShare ×
+//   the target, or in the slow start above kDelayRise × the calm p90, stops
+//   the opening where it is (at most who is inside + kStep), without waiting
+//   for the next decision: the newcomers of a too-wide opening would stay
+//   for their whole sessions.
 // * Too few samples (fewer than kMinSamples, and fewer than kMinErrors
 //   errors): hold.
 //
@@ -82,6 +99,7 @@ struct ProtectObservation {
   int64_t active = 0;              // sessions inside
   uint64_t queued = 0;             // visitors waiting
   double admitted_per_minute = 0;  // measured admission rate
+  OriginHealth recent;             // the window's last kBrakeMillis (for the brake)
 };
 
 enum class ProtectMove {
@@ -101,6 +119,7 @@ struct ProtectState {
   double limit = 0;             // effective active limit (0 = no decision yet)
   double rate = 0;              // effective new users per minute
   double congestion_at = 0;     // active sessions at the last cut; 0 = none known
+  double calm_p90_ms = 0;       // the origin's calm p90 (see kDelayRise); 0 = not known yet
   double ramp_from = 0;         // a grow opens from this limit to `limit` over kDecisionMillis
   int64_t probe_since_ms = 0;   // probing beyond congestion_at since; 0 = not probing
   int64_t decided_ms = 0;       // the last decision
@@ -138,6 +157,9 @@ class ProtectController {
   static constexpr double kFillMillis = 1'000;
   static constexpr double kRateHeadroom = 1.5;
   static constexpr double kTurnoverMillis = 5'000;
+  static constexpr double kDelayRise = 1.2;
+  static constexpr double kCalmDrift = 0.05;
+  static constexpr int64_t kBrakeMillis = 500;
 
   explicit ProtectController(ProtectSettings settings = {}) : settings_(settings) {}
 
@@ -145,8 +167,10 @@ class ProtectController {
   const ProtectSettings& settings() const { return settings_; }
 
   // Decides when kDecisionMillis passed since the last decision (the first
-  // call always decides). Returns true when it decided. The caller passes
-  // the window's health read with since_ms = state().settle_until_ms.
+  // call always decides); between decisions, may brake an opening (see
+  // above). Returns true when it decided or braked. The caller passes the
+  // window's health, and the last kBrakeMillis of it, both read with
+  // since_ms = state().settle_until_ms.
   bool Observe(const ProtectObservation& seen, const ProtectCeilings& ceilings);
 
   // The limits decided: the state clamped to `ceilings` (which an operator
@@ -165,6 +189,7 @@ class ProtectController {
 
  private:
   void Decide(const ProtectObservation& seen, const ProtectCeilings& ceilings);
+  bool Brake(const ProtectObservation& seen, const ProtectCeilings& ceilings);
   void Cut(const ProtectObservation& seen, double factor, ProtectMove move);
   void Grow(const ProtectObservation& seen, const ProtectCeilings& ceilings);
 

@@ -64,32 +64,34 @@ RoomLimits RoomProtection::Effective(const RoomLimits& ceilings) const {
 }
 
 bool RoomProtection::OnTick(const RoomCounters& counters, int64_t now_ms) {
-  if (!enabled() || !decides()) return false;
+  if (!enabled()) return false;
+  if (!decides()) {
+    // A follower applies the adopted decision's opening ramp as the writer does.
+    std::lock_guard<std::mutex> lock(mutex_);
+    Publish(now_ms);
+    return false;
+  }
   ProtectCeilings ceilings{ceiling_active_.load(std::memory_order_relaxed),
                            ceiling_rate_.load(std::memory_order_relaxed)};
   if (ceilings.total_active_users == 0) return false;  // Apply() never ran yet
   std::lock_guard<std::mutex> lock(mutex_);
-  if (controller_.state().move != ProtectMove::kNone &&
-      now_ms - controller_.state().decided_ms < ProtectController::kDecisionMillis) {
-    Publish(now_ms);  // not due: only the opening ramp moves
-    return false;
-  }
   ProtectObservation seen;
   seen.now_ms = now_ms;
-  seen.health =
-      window_.Read(now_ms, OriginHealthWindow::kWindowMillis, controller_.state().settle_until_ms);
+  int64_t since = controller_.state().settle_until_ms;
+  seen.health = window_.Read(now_ms, OriginHealthWindow::kWindowMillis, since);
+  seen.recent = window_.Read(now_ms, ProtectController::kBrakeMillis, since);
   seen.active = counters.active;
   seen.queued = counters.queued();
   seen.admitted_per_minute = counters.admitted_per_minute;
-  if (!controller_.Observe(seen, ceilings)) return false;
-  Publish(now_ms);
-  return true;
+  bool decided = controller_.Observe(seen, ceilings);  // a decision, a brake, or nothing
+  Publish(now_ms);  // between decisions the opening ramp moves on
+  return decided;
 }
 
-void RoomProtection::Adopt(const ProtectState& state) {
+void RoomProtection::Adopt(const ProtectState& state, int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
   controller_.Adopt(state);
-  Publish(INT64_MAX);  // another instance ramps; apply its decision
+  Publish(now_ms);  // where the writer's opening ramp is now (OnTick moves it on)
 }
 
 void RoomProtection::Publish(int64_t now_ms) {

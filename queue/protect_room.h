@@ -80,10 +80,13 @@ class RoomProtection {
   bool OnTick(const RoomCounters& counters, int64_t now_ms);
 
   // Shared decisions (see above). Adopt() replaces the controller's state
-  // and the effective limits with another instance's decision.
+  // and the effective limits with another instance's decision, at the point
+  // of its opening ramp at now_ms (the decision's decided_ms is the
+  // writer's clock: instances' clocks are assumed synchronised within a
+  // small part of a second); a follower's OnTick() moves the ramp on.
   void set_decides(bool decides) { decides_.store(decides, std::memory_order_relaxed); }
   bool decides() const { return decides_.load(std::memory_order_relaxed); }
-  void Adopt(const ProtectState& state);
+  void Adopt(const ProtectState& state, int64_t now_ms);
 
   ProtectStatus status(int64_t now_ms) const;
 

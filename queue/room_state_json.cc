@@ -203,6 +203,7 @@ json ProtectStateToJson(const ProtectState& s) {
   return json{{"limit", s.limit},
               {"rate", s.rate},
               {"congestion_at", s.congestion_at},
+              {"calm_p90_ms", s.calm_p90_ms},
               {"ramp_from", s.ramp_from},
               {"probe_since_ms", s.probe_since_ms},
               {"decided_ms", s.decided_ms},
@@ -237,6 +238,10 @@ std::optional<ProtectState> ProtectStateFromJson(const json& j, std::string* err
             ReadNumber(j, "errors", error, &s.health.errors) &&
             ReadNumber(j, "p90_ms", error, &s.health.p90_ms);
   if (!ok) return std::nullopt;
+  // Written since the HyStart exit; absent in an older instance's decision.
+  if (j.contains("calm_p90_ms") && !ReadNumber(j, "calm_p90_ms", error, &s.calm_p90_ms)) {
+    return std::nullopt;
+  }
   if (auto reason = j.find("reason"); reason != j.end()) {
     if (!reason->is_string()) {
       *error = "reason: expected a string";

@@ -21,13 +21,14 @@ void SharedProtection::AfterTick(RoomProtection& protection, const StoreCaller& 
   bool publish = protection.decides() && mine.state.move != ProtectMove::kNone;
   if (publish) decision = ProtectStateToJson(mine.state).dump();
   lease_->Sync(caller, now_ms, may_lead, publish ? &decision : nullptr,
-               [this, &protection](const StoreResult<ProtectSyncReply>& r) {
-                 OnReply(protection, r);
+               [this, &protection, now_ms](const StoreResult<ProtectSyncReply>& r) {
+                 OnReply(protection, r, now_ms);
                  in_flight_.store(false);
                });
 }
 
-void SharedProtection::OnReply(RoomProtection& protection, const StoreResult<ProtectSyncReply>& r) {
+void SharedProtection::OnReply(RoomProtection& protection, const StoreResult<ProtectSyncReply>& r,
+                               int64_t now_ms) {
   std::lock_guard<std::mutex> lock(mutex_);
   status_.shared = true;
   if (!r.ok) {
@@ -49,7 +50,7 @@ void SharedProtection::OnReply(RoomProtection& protection, const StoreResult<Pro
     std::string error;
     auto parsed = nlohmann::json::parse(reply.decision, nullptr, false);
     if (auto state = ProtectStateFromJson(parsed, &error)) {
-      protection.Adopt(*state);
+      protection.Adopt(*state, now_ms);
       adopted_ms_ = reply.published_ms;
     } else {
       status_.last_error = "shared decision unreadable: " + error;

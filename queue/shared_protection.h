@@ -43,7 +43,7 @@ class SharedProtection {
   SharedProtectStatus status() const;
 
  private:
-  void OnReply(RoomProtection& protection, const StoreResult<ProtectSyncReply>& r);
+  void OnReply(RoomProtection& protection, const StoreResult<ProtectSyncReply>& r, int64_t now_ms);
 
   std::unique_ptr<RedisProtectLease> lease_;
   std::atomic<int64_t> last_sync_ms_{0};

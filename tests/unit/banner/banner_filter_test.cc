@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 #include <time.h>
+#include <zlib.h>
 
 #include <string>
 
@@ -106,11 +107,19 @@ TEST_F(BannerFilterTest, ConfigBannerIsInjectedAndHeadIsFixed) {
   proxy::ResponseHead response = Html200();
   filter->OnResponseHeaders(response);
   ASSERT_TRUE(filter->WantsResponseBody());
-  EXPECT_EQ(response.framing, proxy::BodyFraming::kChunked);
+  // An identity Content-Length page keeps its framing: the head is held
+  // until the tag is found, then its length grows by the insertion.
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength);
+  EXPECT_TRUE(filter->HoldResponseHead(response));
   EXPECT_EQ(*response.headers.Find("ETag"), "W/\"abc\"");
   EXPECT_EQ(response.headers.Find("Content-MD5"), nullptr);
   EXPECT_EQ(response.headers.Find("Accept-Ranges"), nullptr);
-  std::string out = Body(*filter, "<html><body>x</body></html>");
+  const std::string page = "<html><body>x</body></html>";
+  std::string out = Body(*filter, page);
+  response.content_length = page.size();
+  EXPECT_FALSE(filter->HoldResponseHead(response));
+  EXPECT_EQ(response.content_length, out.size());
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength);
   EXPECT_EQ(out.find("<html><body><div class=\"tidegate-banner tidegate-banner--warning\" "
                      "role=\"status\""),
             0u)
@@ -119,6 +128,86 @@ TEST_F(BannerFilterTest, ConfigBannerIsInjectedAndHeadIsFixed) {
   EXPECT_EQ(out.find("<b>"), std::string::npos);
   EXPECT_EQ(out.substr(out.size() - 15), "x</body></html>");
   EXPECT_EQ(stats_.injections.load(), 1u);
+}
+
+TEST_F(BannerFilterTest, HeldHeadKeepsTheOriginsLengthWithoutATag) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "Hello";
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/");
+  filter->OnRequestHeaders(request);
+  proxy::ResponseHead response = Html200();
+  const std::string page = "<html><head><title>no body tag</title></head></html>";
+  response.content_length = page.size();
+  filter->OnResponseHeaders(response);
+  ASSERT_TRUE(filter->WantsResponseBody());
+  EXPECT_TRUE(filter->HoldResponseHead(response));
+  proxy::EvbufferPtr buf(evbuffer_new());
+  evbuffer_add(buf.get(), page.data(), 10);
+  filter->OnResponseBody(buf.get(), false);
+  EXPECT_TRUE(filter->HoldResponseHead(response));  // not decided yet
+  evbuffer_add(buf.get(), page.data() + 10, page.size() - 10);
+  filter->OnResponseBody(buf.get(), true);
+  EXPECT_FALSE(filter->HoldResponseHead(response));  // the end decides: unchanged
+  EXPECT_EQ(response.content_length, page.size());
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength);
+}
+
+TEST_F(BannerFilterTest, ChunkedPagesAreNotHeld) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "Hello";
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/");
+  filter->OnRequestHeaders(request);
+  proxy::ResponseHead response = Html200();
+  response.framing = proxy::BodyFraming::kChunked;
+  filter->OnResponseHeaders(response);
+  ASSERT_TRUE(filter->WantsResponseBody());
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kChunked);
+  EXPECT_FALSE(filter->HoldResponseHead(response));
+}
+
+TEST_F(BannerFilterTest, SmallGzipPageGetsTheRecodedLength) {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "Hello";
+  auto factory = Factory(config);
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/");
+  filter->OnRequestHeaders(request);
+  proxy::ResponseHead response = Html200();
+  response.headers.Add("Content-Encoding", "gzip");
+  filter->OnResponseHeaders(response);
+  ASSERT_TRUE(filter->WantsResponseBody());
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kChunked);  // unless recoded whole
+  EXPECT_TRUE(filter->HoldResponseHead(response));
+  // gzip of "<html><body>x</body></html>" (one member, level 1).
+  std::string page = "<html><body>x</body></html>";
+  z_stream z{};
+  ASSERT_EQ(deflateInit2(&z, 1, Z_DEFLATED, MAX_WBITS + 16, 8, Z_DEFAULT_STRATEGY), Z_OK);
+  std::string gz(deflateBound(&z, page.size()), '\0');
+  z.next_in = reinterpret_cast<Bytef*>(page.data());
+  z.avail_in = static_cast<uInt>(page.size());
+  z.next_out = reinterpret_cast<Bytef*>(gz.data());
+  z.avail_out = static_cast<uInt>(gz.size());
+  ASSERT_EQ(deflate(&z, Z_FINISH), Z_STREAM_END);
+  gz.resize(z.total_out);
+  deflateEnd(&z);
+  proxy::EvbufferPtr buf(evbuffer_new());
+  evbuffer_add(buf.get(), gz.data(), 5);
+  filter->OnResponseBody(buf.get(), false);
+  EXPECT_TRUE(filter->HoldResponseHead(response));
+  evbuffer_add(buf.get(), gz.data() + 5, gz.size() - 5);
+  filter->OnResponseBody(buf.get(), true);
+  EXPECT_FALSE(callbacks_.aborted);
+  EXPECT_FALSE(filter->HoldResponseHead(response));
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength);
+  EXPECT_EQ(response.content_length, evbuffer_get_length(buf.get()));
+  EXPECT_GT(response.content_length, gz.size());  // the banner is in it
 }
 
 TEST_F(BannerFilterTest, BanneredPageVariesOnLanguageAndStaysOutOfSharedCaches) {
@@ -161,6 +250,28 @@ TEST_F(BannerFilterTest, BanneredPageVariesOnLanguageAndStaysOutOfSharedCaches) 
     filter->OnResponseHeaders(response);
     EXPECT_EQ(response.headers.Count("Vary"), 1u);
     EXPECT_EQ(*response.headers.Find("Vary"), "*");
+  }
+  {
+    // Several Vary fields, one already naming the language; CDN fields and a
+    // weak ETag: one pass over the fields keeps their order.
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/");
+    filter->OnRequestHeaders(request);
+    proxy::ResponseHead response = Html200();
+    response.headers.mutable_fields().clear();
+    response.headers.Add("Content-Type", "text/html");
+    response.headers.Add("CDN-Cache-Control", "max-age=60");
+    response.headers.Add("Vary", "Accept-Encoding");
+    response.headers.Add("ETag", "w/\"weak\"");
+    response.headers.Add("Vary", "accept-language");
+    response.headers.Add("Accept-Ranges", "bytes");
+    filter->OnResponseHeaders(response);
+    ASSERT_TRUE(filter->WantsResponseBody());
+    std::string order;
+    for (const proxy::Header& h : response.headers.fields()) order += h.name + "=" + h.value + ";";
+    EXPECT_EQ(order,
+              "Content-Type=text/html;Vary=Accept-Encoding;ETag=w/\"weak\";"
+              "Vary=accept-language;Cache-Control=private;");
   }
   {
     // Not bannered (JSON): the origin's caching headers stay as they are.

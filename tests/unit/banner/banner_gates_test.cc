@@ -155,7 +155,11 @@ TEST(BannerGatesTest, CompressedIsSkippedInIdentityMode) {
 
 TEST(BannerGatesTest, Http10ClientWithContentLength) {
   auto gates = Gates();
-  EXPECT_EQ(gates->CheckResponse(Html200(), true).skip, SkipReason::kHttp10Length);
+  // Identity keeps a Content-Length (the filter holds the head): allowed.
+  EXPECT_EQ(gates->CheckResponse(Html200(), true).skip, SkipReason::kNone);
+  proxy::ResponseHead gzip = Html200();
+  gzip.headers.Add("Content-Encoding", "gzip");
+  EXPECT_EQ(gates->CheckResponse(gzip, true).skip, SkipReason::kHttp10Length);
   proxy::ResponseHead chunked = Html200();
   chunked.framing = BodyFraming::kChunked;
   EXPECT_EQ(gates->CheckResponse(chunked, true).skip, SkipReason::kNone);

@@ -288,6 +288,23 @@ TEST(GzipWholeBodyTest, SmallGzipPageIsRecodedInOnePiece) {
   }
 }
 
+TEST(GzipWholeBodyTest, SmallGzipPageWithoutATagIsRecodedUnchanged) {
+  GzipWholeBody whole;
+  for (const std::string& page : {std::string("<html><head><title>no body</title></head></html>"),
+                                  std::string(), std::string(5000, 'x') + "<body"}) {
+    std::string gz = Compress(page, MAX_WBITS + 16);
+    BodyTagInjector injector("[B]");
+    BodyRecoder recoder(BodyRecoder::Coding::kGzip, 1, &injector, &whole);
+    bool early = true;
+    std::string out = RecodeWatchingOutput(gz, 1000, &whole, &recoder, &early);
+    EXPECT_TRUE(recoder.recoded_whole()) << page.size();
+    EXPECT_FALSE(injector.found());
+    bool decoded = false;
+    EXPECT_EQ(Decompress(out, &decoded), page);  // the CRC-32 and size checked too
+    EXPECT_TRUE(decoded) << page.size() << " " << out.size();
+  }
+}
+
 // Past kMaxCompressedBytes the held bytes and the rest stream through zlib.
 TEST(GzipWholeBodyTest, LargeGzipPageStreams) {
   GzipWholeBody whole;

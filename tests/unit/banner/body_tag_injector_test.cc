@@ -165,6 +165,32 @@ TEST(BodyTagInjectorTest, BodyAtEndOfStreamIsLeftAlone) {
   EXPECT_EQ(Inject({"<html><body class=\"x"}), "<html><body class=\"x");
 }
 
+TEST(BodyTagInjectorTest, RunsOfSkippedBytesEndWhereStepWouldAct) {
+  // Dashes inside comments, '<' inside scripts, quotes and '>' inside
+  // attributes: the runs the scan skips must stop at each of them, whole or
+  // byte by byte.
+  const std::vector<std::string> docs = {
+      "<!-- a - b -- c --- > <body> --><body data-a='x>\"y' b=\">'\">ok",
+      "<script>if (a<b && c<-d) x='</scrip'; </script ><style>a>b{}</style><body>",
+      "<!----><!-- -- - --><p title=\"<body>\">t</p><BODY\tclass=a>",
+      "<script>--></script><!-- <script> --><body>",
+      "<style>\"</style>'<body>",
+  };
+  for (const std::string& doc : docs) {
+    std::string whole = Inject({doc});
+    std::vector<std::string> bytes;
+    for (char c : doc) bytes.emplace_back(1, c);
+    EXPECT_EQ(Inject(bytes), whole) << doc;
+    EXPECT_EQ(RunEvbuffer(bytes), whole) << doc;
+    EXPECT_EQ(whole.find(kBanner), whole.rfind('>', whole.find(kBanner)) + 1) << whole;
+  }
+  EXPECT_EQ(Inject({docs[0]}), Inserted(docs[0], "<body data-a='x>\"y' b=\">'\">"));
+  EXPECT_EQ(Inject({docs[1]}), docs[1] + kBanner);
+  EXPECT_EQ(Inject({docs[2]}), docs[2] + kBanner);
+  EXPECT_EQ(Inject({docs[3]}), docs[3] + kBanner);
+  EXPECT_EQ(Inject({docs[4]}), docs[4] + kBanner);
+}
+
 TEST(BodyTagInjectorTest, EvbufferWithManyChainsKeepsBytesInOrder) {
   BodyTagInjector injector(kBanner);
   proxy::EvbufferPtr buf(evbuffer_new());

@@ -133,6 +133,31 @@ TEST(RemoveHopByHopTest, SeveralConnectionFieldsAndNothingToDo) {
   EXPECT_EQ(Names(h), (std::vector<std::string>{"X-C"}));
 }
 
+// One pass for the hop-by-hop and the framing fields of a response the core
+// frames itself: what stays keeps its order, Connection still removes what
+// it names, and the protected fields are kept by Connection but the framing
+// ones go anyway.
+TEST(RemoveHopByHopTest, FramingFieldsGoInTheSamePass) {
+  HeaderList h;
+  h.Add("Server", "nginx");
+  h.Add("Date", "Sat, 05 Dec 2026 05:40:00 GMT");
+  h.Add("Content-Type", "text/html");
+  h.Add("Content-Length", "1024");
+  h.Add("Last-Modified", "Sat, 05 Dec 2026 04:00:00 GMT");
+  h.Add("Connection", "keep-alive, X-Internal, Cookie");
+  h.Add("transfer-encoding", "chunked");
+  h.Add("ETag", "\"abc\"");
+  h.Add("X-Internal", "1");
+  h.Add("Set-Cookie", "a=b");
+  h.Add("Cookie", "kept: protected");
+  h.Add("Accept-Ranges", "bytes");
+  RemoveHopByHopAndFramingHeaders(h);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"Server", "Date", "Content-Type", "Last-Modified",
+                                                "ETag", "Set-Cookie", "Cookie", "Accept-Ranges"}));
+  EXPECT_EQ(*h.Find("etag"), "\"abc\"");
+  EXPECT_EQ(*h.Find("Date"), "Sat, 05 Dec 2026 05:40:00 GMT");
+}
+
 TEST(SerializeTest, RequestHead) {
   RequestHead head;
   head.method = "POST";

@@ -178,6 +178,54 @@ TEST(ProtectControllerTest, ErrorBurstBacksOffAtOnceAndRecovers) {
   EXPECT_GE(recovered.max_limit, before.min_limit);
 }
 
+// The shape of the integration test (tests/integration/protect_test.cc):
+// a shop of 4 workers x 50 ms with a backlog of 32, shoppers who read a
+// page for 0.6 s and see 30 pages, arriving at 10 per second (about twice
+// what the shop holds with fast pages), room limits ten times too high and
+// a target of 100 ms. Wherever the surge falls against the controller's
+// decisions, admitted shoppers' p99 stays within three times the calm p99
+// and the door never closes below 40 % of what the shop holds.
+TEST(ProtectControllerTest, SurgeWhereverItFallsKeepsP99WithinThreeTimesCalm) {
+  ShopModel shop;
+  shop.backlog = 32;
+  CrowdModel calm_crowd;
+  calm_crowd.arrivals_per_second = 0.2;
+  calm_crowd.think_ms = 600;
+  calm_crowd.pages = 30;
+  Simulation calm(shop, calm_crowd, {500, 3'000}, /*protect=*/false);
+  calm.Run(120'000);
+  int64_t calm_p99 = calm.totals().Percentile(0.99);
+  ProtectSettings settings;
+  settings.target_latency_ms = 100;
+  settings.max_error_rate = 0.01;
+  int64_t worst = 0;
+  uint64_t only_seed = getenv("SIM_SEED") ? strtoull(getenv("SIM_SEED"), nullptr, 10) : 0;
+  for (uint64_t seed = 1; seed <= 4; ++seed) {
+    if (only_seed && seed != only_seed) continue;
+    for (int64_t start = 0; start < 1'000; start += 125) {
+      CrowdModel crowd = calm_crowd;
+      crowd.arrivals_per_second = 10;
+      crowd.start_ms = start;
+      crowd.seed = seed;
+      Simulation room(shop, crowd, {500, 3'000}, /*protect=*/true, settings);
+      Summary s;
+      room.Run(30'000 + start, Watch(&s, 10'000, 30'000, getenv("PROTECT_SIM_PRINT") != nullptr));
+      int64_t p99 = room.totals().Percentile(0.99);
+      worst = std::max(worst, p99);
+      std::printf(
+          "seed %llu start %4lld ms: p99 %lld ms (calm %lld), errors %.2f %%, limit %.0f..%.0f\n",
+          static_cast<unsigned long long>(seed), static_cast<long long>(start),
+          static_cast<long long>(p99), static_cast<long long>(calm_p99),
+          100 * room.totals().error_share(), s.min_limit, s.max_limit);
+      EXPECT_LT(room.totals().error_share(), 0.01) << "seed " << seed << " start " << start;
+      EXPECT_LE(p99, 3 * calm_p99) << "seed " << seed << " start " << start;
+      EXPECT_GE(s.min_limit, 20) << "seed " << seed << " start " << start;
+    }
+  }
+  std::printf("worst p99 %lld ms, 3 x calm %lld ms\n", static_cast<long long>(worst),
+              static_cast<long long>(3 * calm_p99));
+}
+
 // Feeds the controller a steady healthy origin (40 requests/s at 50 ms)
 // and a room whose door limits (visitors queued).
 struct Steady {
@@ -262,6 +310,31 @@ TEST(ProtectControllerTest, SlowStartOpensFromWhoIsInsideNotFromTheCeiling) {
   EXPECT_EQ(controller.Limits({5'000, 50'000}).total_active_users, 7u);
   // Not before a second has passed.
   EXPECT_FALSE(controller.Observe({1'500, healthy, 7, 100, 10}, {5'000, 50'000}));
+}
+
+TEST(ProtectControllerTest, AnOpeningBrakesAsSoonAsTheOriginStartsQueueing) {
+  ProtectController controller;  // target 500 ms
+  ProtectCeilings ceilings{5'000, 50'000};
+  controller.Observe({0, {}, 10, 0, 0}, ceilings);
+  OriginHealth calm{100, 0, 50};
+  ASSERT_TRUE(controller.Observe({1'000, calm, 17, 5, 600, calm}, ceilings));
+  ASSERT_EQ(controller.state().move, ProtectMove::kGrow) << controller.state().reason;
+  EXPECT_EQ(controller.Limits(ceilings).total_active_users, 42u) << "slow start: 19 x 2 + 4";
+  EXPECT_EQ(controller.Limits(ceilings, 1'250).total_active_users, 24u) << "opening over 1 s";
+  // A quarter of a second later the origin queues (70 ms > 1.2 x the calm
+  // 50 ms, far below the 500 ms target): the door stops where it is.
+  OriginHealth queueing{20, 0, 70};
+  EXPECT_TRUE(controller.Observe({1'250, calm, 25, 5, 600, queueing}, ceilings));
+  EXPECT_EQ(controller.state().move, ProtectMove::kHold) << controller.state().reason;
+  EXPECT_EQ(controller.Limits(ceilings, 1'500).total_active_users, 24u)
+      << controller.state().reason;
+  EXPECT_DOUBLE_EQ(controller.state().congestion_at, 25) << "the slow start is over";
+  // A few slow samples are not enough to brake.
+  ProtectController other;
+  other.Observe({0, {}, 10, 0, 0}, ceilings);
+  other.Observe({1'000, calm, 17, 5, 600, calm}, ceilings);
+  EXPECT_FALSE(other.Observe({1'250, calm, 25, 5, 600, {3, 0, 900}}, ceilings));
+  EXPECT_EQ(other.Limits(ceilings, 2'000).total_active_users, 42u);
 }
 
 TEST(ProtectControllerTest, CutsFollowWhoIsInsideNotThePreviousLimit) {

@@ -98,10 +98,32 @@ TEST(ProtectRoomTest, AFollowerAppliesTheWritersDecision) {
   decided.limit = 123;
   decided.rate = 456;
   decided.move = ProtectMove::kCutLatency;
-  p.Adopt(decided);
+  p.Adopt(decided, 1'000);
   RoomLimits applied = p.Apply(Ceilings(1000, 6000));
   EXPECT_EQ(applied.total_active_users, 123u);
   EXPECT_EQ(applied.new_users_per_minute, 456u);
+}
+
+// A writer's grow opens the door over a second (ProtectController::Limits);
+// a follower that adopts it opens the same way, not all at once (three
+// instances opening at once would let a burst in).
+TEST(ProtectRoomTest, AFollowerOpensOverTheWritersRamp) {
+  RoomProtection p;
+  p.Configure(On());
+  p.Apply(Ceilings(1000, 6000));
+  p.set_decides(false);
+  ProtectState decided;
+  decided.limit = 80;
+  decided.ramp_from = 40;
+  decided.rate = 600;
+  decided.decided_ms = 10'000;
+  decided.move = ProtectMove::kGrow;
+  p.Adopt(decided, 10'000);
+  EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 40u);
+  EXPECT_FALSE(p.OnTick(Inside(40), 10'500));
+  EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 60u);
+  EXPECT_FALSE(p.OnTick(Inside(60), 11'000));
+  EXPECT_EQ(p.Apply(Ceilings(1000, 6000)).total_active_users, 80u);
 }
 
 TEST(ProtectRoomTest, WaitEstimateUsesTheEffectiveRate) {
@@ -113,7 +135,7 @@ TEST(ProtectRoomTest, WaitEstimateUsesTheEffectiveRate) {
   decided.limit = 50;
   decided.rate = 60;  // the controller lets one in per second
   decided.move = ProtectMove::kCutLatency;
-  runtime.protection.Adopt(decided);
+  runtime.protection.Adopt(decided, 1'000);
   RoomLimits effective = runtime.protection.Apply(ceilings);
   EXPECT_EQ(effective.new_users_per_minute, 60u);
   // Before the queue's speed is measured, the estimate divides by the rate

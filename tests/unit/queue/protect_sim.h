@@ -48,6 +48,8 @@ struct CrowdModel {
   double arrivals_per_second = 30;
   int64_t think_ms = 1'000;
   int pages = 8;
+  int64_t start_ms = 0;  // the first arrival (where the surge falls against the ticks)
+  uint64_t seed = 42;    // the simulation's random numbers (arrivals, service times)
 };
 
 // One tick's view, for assertions.
@@ -82,7 +84,13 @@ class Simulation {
  public:
   Simulation(ShopModel shop, CrowdModel crowd, ProtectCeilings ceilings, bool protect,
              ProtectSettings settings = {})
-      : shop_(shop), crowd_(crowd), ceilings_(ceilings), protect_(protect), controller_(settings) {}
+      : shop_(shop),
+        crowd_(crowd),
+        ceilings_(ceilings),
+        protect_(protect),
+        controller_(settings),
+        rng_(crowd.seed),
+        next_arrival_ms_(crowd.start_ms) {}
 
   // Runs until `until_ms` (simulated); `on_tick` sees every tick.
   void Run(int64_t until_ms, const std::function<void(const TickRecord&)>& on_tick = nullptr) {
@@ -208,6 +216,8 @@ class Simulation {
       seen.now_ms = now_ms_;
       seen.health = window_.Read(now_ms_, OriginHealthWindow::kWindowMillis,
                                  controller_.state().settle_until_ms);
+      seen.recent = window_.Read(now_ms_, ProtectController::kBrakeMillis,
+                                 controller_.state().settle_until_ms);
       seen.active = active_;
       seen.queued = line_;
       seen.admitted_per_minute = AdmittedPerMinute();
@@ -248,7 +258,7 @@ class Simulation {
   ProtectController controller_;
   OriginHealthWindow window_;  // what the controller sees
   OriginHealthWindow all_;     // the same, for the records (also without protection)
-  std::mt19937_64 rng_{42};
+  std::mt19937_64 rng_;
   std::priority_queue<Event, std::vector<Event>, std::greater<Event>> events_;
   uint64_t seq_ = 0;
   std::deque<Waiting> waiting_;
