@@ -7,6 +7,20 @@
 # server CPU per request. Target: tidegate >= 1.0x nginx req/s.
 # Every process is started here on probed free ports and stopped by the EXIT
 # trap (benches/lib.sh).
+#
+# Profiling the same set-up instead of comparing (one of them, then exit):
+#   --perf       perf record -e cpu-clock on tidegate under wrk for --duration
+#                seconds: the top symbols by self time (and by shared object)
+#   --callgrind  tidegate under valgrind --tool=callgrind, counting only while
+#                wrk runs: user-space instructions per request (deterministic,
+#                unlike wall-clock figures on a loaded machine) and the top
+#                functions by inclusive and self instructions
+#   --syscalls   system calls per request of tidegate and of the nginx worker
+#                (perf stat -e 'syscalls:sys_enter_*'), by call
+# --compare PATH adds a second tidegate binary (same configuration, its own
+# ports) to the interleaved rounds: before/after figures of one run. The
+# table also gives user-space CPU per request, which a loaded machine
+# disturbs less than the total (the kernel's share follows the scheduler).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -15,13 +29,21 @@ ROUNDS=3
 DURATION=4
 CONNECTIONS=64
 TIDEGATE=""
+PROFILE=""
+TOP=40
+COMPARE=""
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
     --duration) DURATION="${2%s}"; shift 2 ;;
     --connections) CONNECTIONS="$2"; shift 2 ;;
     --tidegate) TIDEGATE="$2"; shift 2 ;;
-    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH]"; exit 0 ;;
+    --perf) PROFILE=perf; shift ;;
+    --callgrind) PROFILE=callgrind; shift ;;
+    --syscalls) PROFILE=syscalls; shift ;;
+    --top) TOP="$2"; shift 2 ;;
+    --compare) COMPARE="$2"; shift 2 ;;
+    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N] [--compare PATH]"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
@@ -76,23 +98,48 @@ NG_WORKER="$(child_pids "$NG_PID" | head -n 1)"
 [[ -n "$NG_WORKER" ]] || die "no nginx worker process found"
 log "page $(wc -c <"$WORK/page.html") bytes; tidegate :$TG_PORT, nginx :$NG_PORT"
 
+if [[ -n "$PROFILE" ]]; then
+  source "$(dirname "${BASH_SOURCE[0]}")/queue_profile.sh"
+  exit 0
+fi
+
 declare -A PORT=([tidegate]=$TG_PORT [nginx]=$NG_PORT) PID=([tidegate]=$TG_PID [nginx]=$NG_WORKER)
+TARGETS=(tidegate nginx)
+if [[ -n "$COMPARE" ]]; then
+  [[ -x "$COMPARE" ]] || die "not executable: $COMPARE"
+  PORT[other]="$(free_port)"
+  sed -e "s/127.0.0.1:$TG_PORT\"/127.0.0.1:${PORT[other]}\"/" "$WORK/tidegate.toml" >"$WORK/other.toml"
+  sed -i -e "/^\[admin\]/,/^listen/ s/127.0.0.1:[0-9]*/127.0.0.1:$(free_port)/" "$WORK/other.toml"
+  start_tidegate other "$COMPARE" "$WORK/other.toml"
+  PID[other]="$LAST_PID"
+  wait_http "http://127.0.0.1:${PORT[other]}/.tidegate/health" 15 "${PID[other]}" ||
+    die "the compared tidegate did not start"
+  TARGETS=(tidegate other nginx)
+fi
+# user_ticks PID: user-space CPU time of PID so far, in clock ticks.
+user_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12}'; }
 CLK_TCK="$(getconf CLK_TCK)"
-echo "round,target,rps,p99,cpu_us_per_req" >"$WORK/raw.csv"
+echo "round,target,rps,p99,cpu_us_per_req,user_us_per_req" >"$WORK/raw.csv"
 for ((r = 1; r <= ROUNDS; r++)); do
-  for t in $( ((r % 2)) && echo "tidegate nginx" || echo "nginx tidegate"); do
+  # Each round rotates the order, so that no target always runs first.
+  order=()
+  for ((i = 0; i < ${#TARGETS[@]}; i++)); do order+=("${TARGETS[(i + r) % ${#TARGETS[@]}]}"); done
+  for t in "${order[@]}"; do
     out="$WORK/wrk-$r-$t.txt"
     ticks0="$(cpu_ticks "${PID[$t]}")"
+    user0="$(user_ticks "${PID[$t]}")"
     timeout $((DURATION + 20)) wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s --latency \
       "http://127.0.0.1:${PORT[$t]}/small.html" >"$out" 2>&1 || die "wrk failed on $t"
     ticks1="$(cpu_ticks "${PID[$t]}")"
+    user1="$(user_ticks "${PID[$t]}")"
     rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
     p99="$(awk '/^ +99%/ {print $2}' "$out")"
     n="$(awk '/requests in/ {print $1}' "$out")"
     cpu="$(awk -v t=$((ticks1 - ticks0)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
+    user="$(awk -v t=$((user1 - user0)) -v hz="$CLK_TCK" -v n="$n" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
     grep -q "Non-2xx" "$out" && die "$t answered non-2xx: $(cat "$out")"
-    log "round $r $t: $rps req/s, p99 $p99, ${cpu}us CPU/request"
-    echo "$r,$t,$rps,$p99,$cpu" >>"$WORK/raw.csv"
+    log "round $r $t: $rps req/s, p99 $p99, ${cpu}us CPU/request (${user}us user)"
+    echo "$r,$t,$rps,$p99,$cpu,$user" >>"$WORK/raw.csv"
   done
 done
 echo "## Queue page to cookie-less visitors vs nginx return 200 (same bytes)"
@@ -102,10 +149,11 @@ median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] 
 col() { awk -F, -v t="$1" -v c="$2" 'NR > 1 && $2 == t { print $c }' "$WORK/raw.csv" | median; }
 T_RPS="$(col tidegate 3)"; N_RPS="$(col nginx 3)"
 echo
-echo "| target | req/s (median) | CPU us/request (median) |"
-echo "|---|---|---|"
-echo "| tidegate queue page | $T_RPS | $(col tidegate 5) |"
-echo "| nginx return 200 | $N_RPS | $(col nginx 5) |"
+echo "| target | req/s (median) | CPU us/request (median) | user-space CPU us/request (median) |"
+echo "|---|---|---|---|"
+echo "| tidegate queue page | $T_RPS | $(col tidegate 5) | $(col tidegate 6) |"
+[[ -n "$COMPARE" ]] && echo "| compared tidegate ($COMPARE) | $(col other 3) | $(col other 5) | $(col other 6) |"
+echo "| nginx return 200 | $N_RPS | $(col nginx 5) | $(col nginx 6) |"
 echo
 awk -v t="$T_RPS" -v n="$N_RPS" 'BEGIN { printf "ratio tidegate / nginx: %.2fx req/s (target >= 1.0x)\n", t / n }'
 awk -v t="$(col tidegate 5)" -v n="$(col nginx 5)" 'BEGIN { printf "CPU per request tidegate / nginx: %.2fx (lower is better)\n", t / n }'

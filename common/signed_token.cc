@@ -75,15 +75,21 @@ SignedTokenCodec::KeyedMac* SignedTokenCodec::Find(std::string_view id) const {
 }
 
 std::string SignedTokenCodec::Sign(TokenPurpose purpose, std::string_view body) const {
-  if (keys_.empty() || body.size() > kMaxPayloadBytes) return "";
+  std::string out;
+  AppendSigned(purpose, body, &out);
+  return out;
+}
+
+bool SignedTokenCodec::AppendSigned(TokenPurpose purpose, std::string_view body,
+                                    std::string* out) const {
+  if (keys_.empty() || body.size() > kMaxPayloadBytes) return false;
   KeyedMac& key = *keys_.front();
   unsigned char mac[kMacBytes];
-  std::string out;
   if (purpose == TokenPurpose::kBypass) {
-    if (body.empty() || body.find('.') != std::string_view::npos) return "";
-    if (!Mac(key, {kBypassContext, key.id, "\n", body}, mac)) return "";
-    out.reserve(kBypassVersion.size() + key.id.size() + body.size() + 3 + kMacChars);
-    out.append(kBypassVersion).append(".").append(key.id).append(".").append(body).append(".");
+    if (body.empty() || body.find('.') != std::string_view::npos) return false;
+    if (!Mac(key, {kBypassContext, key.id, "\n", body}, mac)) return false;
+    out->reserve(out->size() + kBypassVersion.size() + key.id.size() + body.size() + 3 + kMacChars);
+    out->append(kBypassVersion).append(".").append(key.id).append(".").append(body).append(".");
   } else {
     // The payload ("w|" or "p|", then the body) on the stack: no temporary.
     char payload[kMaxPayloadBytes + 2];
@@ -91,14 +97,15 @@ std::string SignedTokenCodec::Sign(TokenPurpose purpose, std::string_view body) 
     std::memcpy(payload, tag.data(), tag.size());
     std::memcpy(payload + tag.size(), body.data(), body.size());
     std::string_view signed_bytes(payload, tag.size() + body.size());
-    if (!Mac(key, {kEncodedContext, key.id, "|", signed_bytes}, mac)) return "";
-    out.reserve(key.id.size() + 2 + Base64UrlLength(signed_bytes.size()) + kMacChars);
-    out.append(key.id).push_back('.');
-    AppendBase64Url(signed_bytes, &out);
-    out.push_back('.');
+    if (!Mac(key, {kEncodedContext, key.id, "|", signed_bytes}, mac)) return false;
+    out->reserve(out->size() + key.id.size() + 2 + Base64UrlLength(signed_bytes.size()) +
+                 kMacChars);
+    out->append(key.id).push_back('.');
+    AppendBase64Url(signed_bytes, out);
+    out->push_back('.');
   }
-  AppendBase64Url(AsChars(mac, kMacBytes), &out);
-  return out;
+  AppendBase64Url(AsChars(mac, kMacBytes), out);
+  return true;
 }
 
 TokenCheck SignedTokenCodec::Open(TokenPurpose purpose, std::string_view text, BodyBuffer& buffer,

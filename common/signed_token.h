@@ -76,6 +76,9 @@ class SignedTokenCodec {
 
   // The token carrying `body` for `purpose`, signed with the first key.
   std::string Sign(TokenPurpose purpose, std::string_view body) const;
+  // The same token appended to *out (a Set-Cookie value built in one
+  // string); false, *out unchanged, where Sign() returns "".
+  bool AppendSigned(TokenPurpose purpose, std::string_view body, std::string* out) const;
 
   // Checks that `text` is a well-formed token of `purpose` signed by one of
   // the keys; on kValid, *body views the body (inside `buffer` or `text`).

@@ -74,6 +74,25 @@ namespace tidegate::proxy {
 
 enum class FilterStatus { kContinue, kStop };
 
+// A local reply's body that the stream writes straight into the client
+// connection's output buffer, in the same contiguous block as the response
+// head (no intermediate std::string, one copy): a page answered to every
+// visitor (the queue page) is assembled there from its immutable pieces.
+// Contract: size() is exact and WriteTo(out) writes exactly size() bytes to
+// `out`; both are called on the worker thread, during SendLocalReplyBody()
+// only (the object may be a temporary of the caller).
+// fixed_fields(): header lines that go with the body, serialized once by
+// its owner ("Name: value\r\n" each; never framing or Connection fields),
+// written after the reply's HeaderList: a page's constant headers (its
+// Content-Type, Content-Security-Policy) cost no field object per reply.
+class LocalBody {
+ public:
+  virtual ~LocalBody() = default;
+  virtual size_t size() const = 0;
+  virtual void WriteTo(char* out) const = 0;
+  virtual std::string_view fixed_fields() const { return {}; }
+};
+
 // What the origin did with a forwarded request (StreamFilter::OnUpstreamOutcome):
 // its response head arrived (`status`), or the exchange failed before any
 // response head. `time_to_headers` runs from the moment the request was
@@ -107,6 +126,24 @@ class FilterCallbacks {
   // names the feature in the access log and the per-answerer counters.
   virtual void SendLocalReply(int status, HeaderList headers, std::string body,
                               Answerer answered_by) = 0;
+  // The same with a LocalBody (see above): the stream writes it into its
+  // output in one step with the head. The default (test fakes) renders it
+  // into a string and calls SendLocalReply().
+  virtual void SendLocalReplyBody(int status, HeaderList headers, const LocalBody& body,
+                                  Answerer answered_by) {
+    std::string_view lines = body.fixed_fields();
+    for (size_t end; (end = lines.find("\r\n")) != std::string_view::npos;
+         lines.remove_prefix(end + 2)) {
+      std::string_view line = lines.substr(0, end);
+      size_t colon = line.find(": ");
+      if (colon != std::string_view::npos) {
+        headers.Add(std::string(line.substr(0, colon)), std::string(line.substr(colon + 2)));
+      }
+    }
+    std::string text(body.size(), '\0');
+    body.WriteTo(text.data());
+    SendLocalReply(status, std::move(headers), std::move(text), answered_by);
+  }
   // Resumes the chain after the calling filter returned kStop without a
   // local reply. Must be called on the worker thread, at most once.
   virtual void ContinueRequest() = 0;

@@ -1,5 +1,7 @@
 #include "proxy/stream.h"
 
+#include <cstring>
+
 #include "proxy/client_connection.h"
 #include "proxy/error_pages.h"
 #include "proxy/forwarding_headers.h"
@@ -109,6 +111,14 @@ void Stream::SendLocalReply(int status, HeaderList headers, std::string body,
   Finish(resp_.keep_alive);
 }
 
+void Stream::SendLocalReplyBody(int status, HeaderList headers, const LocalBody& body,
+                                Answerer answered_by) {
+  if (phase_ != Phase::kFilters && phase_ != Phase::kHeld) return;
+  answered_by_ = answered_by;
+  WriteLocalResponse(status, headers, body, /*force_close=*/false);
+  Finish(resp_.keep_alive);
+}
+
 bool Stream::ClientWantsKeepAlive() const {
   return request_.keep_alive && !worker_.draining() && !connection_.client_done();
 }
@@ -157,7 +167,27 @@ void Stream::FailRequest(int status) {
   Finish(false);
 }
 
+namespace {
+
+// A std::string body as a LocalBody (error pages, the other local replies).
+class StringBody final : public LocalBody {
+ public:
+  explicit StringBody(const std::string& text) : text_(text) {}
+  size_t size() const override { return text_.size(); }
+  void WriteTo(char* out) const override { std::memcpy(out, text_.data(), text_.size()); }
+
+ private:
+  const std::string& text_;
+};
+
+}  // namespace
+
 void Stream::WriteLocalResponse(int status, HeaderList& headers, const std::string& body,
+                                bool force_close) {
+  WriteLocalResponse(status, headers, StringBody(body), force_close);
+}
+
+void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody& body,
                                 bool force_close) {
   response_ = ResponseHead{};
   response_.status = status;
@@ -168,7 +198,8 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const std::stri
   bool body_left = !req_.complete && request_.framing != BodyFraming::kNone;
   resp_.keep_alive =
       !force_close && ClientWantsKeepAlive() && (!body_left || BodyLeftIsDiscardable());
-  response_.headers.Set("Content-Length", std::to_string(body.size()));
+  size_t body_size = body.size();
+  response_.headers.Set("Content-Length", std::to_string(body_size));
   if (!resp_.keep_alive) {
     response_.headers.Set("Connection", "close");
   } else if (request_.version_minor == 0) {
@@ -177,16 +208,30 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const std::stri
   std::string& scratch = worker_.scratch();
   scratch.clear();
   SerializeResponseHead(response_, scratch);
+  // The body's own fields go before the blank line that ends the head.
+  if (std::string_view fixed = body.fixed_fields(); !fixed.empty()) {
+    scratch.insert(scratch.size() - 2, fixed);
+  }
   evbuffer* out = connection_.output();
   bool with_body = request_.method != "HEAD";
-  // Head and body in one chain: one allocation and one iovec for the write
-  // (a queue page is answered to every newcomer).
-  evbuffer_expand(out, scratch.size() + (with_body ? body.size() : 0));
-  evbuffer_add(out, scratch.data(), scratch.size());
-  if (with_body) {
-    evbuffer_add(out, body.data(), body.size());
-    response_bytes_ += body.size();
+  // Head and body in one contiguous block of the output: one allocation,
+  // one iovec for the write, and the body written in place (a queue page
+  // is answered to every newcomer).
+  size_t total = scratch.size() + (with_body ? body_size : 0);
+  evbuffer_iovec block;
+  if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(total), &block, 1) == 1 &&
+      block.iov_len >= total) {
+    char* at = static_cast<char*>(block.iov_base);
+    std::memcpy(at, scratch.data(), scratch.size());
+    if (with_body) body.WriteTo(at + scratch.size());
+    block.iov_len = total;
+    evbuffer_commit_space(out, &block, 1);
+  } else {  // out of memory: the head alone, then the connection closes
+    evbuffer_add(out, scratch.data(), scratch.size());
+    resp_.keep_alive = false;
+    with_body = false;
   }
+  if (with_body) response_bytes_ += body_size;
   resp_.head_sent = true;
   status_ = status;
 }

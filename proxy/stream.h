@@ -71,6 +71,8 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // FilterCallbacks
   void SendLocalReply(int status, HeaderList headers, std::string body,
                       Answerer answered_by) override;
+  void SendLocalReplyBody(int status, HeaderList headers, const LocalBody& body,
+                          Answerer answered_by) override;
   void ContinueRequest() override;
   bool BufferRequestBody(size_t max_bytes,
                          std::function<void(const evbuffer*, bool)> on_ready) override;
@@ -114,6 +116,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   void WriteErrorPage(int status, bool force_close);
   void WriteLocalResponse(int status, HeaderList& headers, const std::string& body,
                           bool force_close);
+  void WriteLocalResponse(int status, HeaderList& headers, const LocalBody& body, bool force_close);
   void Finish(bool keep_alive);
   void LogExchange();
   void Reset();

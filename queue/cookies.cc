@@ -14,18 +14,20 @@ std::string CookieName(CookieKind kind, std::string_view room, bool tls) {
   return name;
 }
 
-std::string SetCookieValue(std::string_view name, std::string_view value, bool tls,
-                           std::optional<int64_t> max_age_seconds) {
-  std::string out;
-  out.reserve(name.size() + value.size() + 72);
-  out.append(name).append("=").append(value).append("; Path=/; HttpOnly; SameSite=Lax");
-  if (tls) out += "; Secure";
+void AppendCookieAttributes(bool tls, std::optional<int64_t> max_age_seconds, std::string* out) {
+  out->append("; Path=/; HttpOnly; SameSite=Lax");
+  if (tls) out->append("; Secure");
   if (max_age_seconds) {
     char digits[24];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, *max_age_seconds);
-    out.append("; Max-Age=").append(digits, end);
+    out->append("; Max-Age=").append(digits, end);
   }
-  return out;
+}
+
+std::string SetCookieValue(std::string_view name, std::string_view value, bool tls,
+                           std::optional<int64_t> max_age_seconds) {
+  return SetCookieWith(name, tls, max_age_seconds, value.size(),
+                       [value](std::string* out) { out->append(value); });
 }
 
 std::string ClearCookieValue(std::string_view name, bool tls) {

@@ -29,6 +29,21 @@ std::string CookieName(CookieKind kind, std::string_view room, bool tls);
 // max_age_seconds: nullopt = a session cookie.
 std::string SetCookieValue(std::string_view name, std::string_view value, bool tls,
                            std::optional<int64_t> max_age_seconds);
+// "; Path=/; HttpOnly; SameSite=Lax[; Secure][; Max-Age=N]".
+void AppendCookieAttributes(bool tls, std::optional<int64_t> max_age_seconds, std::string* out);
+// SetCookieValue with the value appended by append_value(std::string*) in place
+// (a signed token written straight into the header value: one string, no
+// temporary). `value_bytes`: about how long the value is (for the reserve).
+template <typename AppendValue>
+std::string SetCookieWith(std::string_view name, bool tls, std::optional<int64_t> max_age_seconds,
+                          size_t value_bytes, AppendValue&& append_value) {
+  std::string out;
+  out.reserve(name.size() + value_bytes + 72);
+  out.append(name).push_back('=');
+  append_value(&out);
+  AppendCookieAttributes(tls, max_age_seconds, &out);
+  return out;
+}
 // A Set-Cookie value that deletes `name` (Max-Age=0).
 std::string ClearCookieValue(std::string_view name, bool tls);
 

@@ -2,11 +2,9 @@
 
 #include <openssl/sha.h>
 
-#include <time.h>
-
 #include <algorithm>
-#include <charconv>
 #include <cmath>
+#include <cstring>
 #include <set>
 
 #include "common/base64url.h"
@@ -143,60 +141,6 @@ std::string HashSources(const std::string& html, const std::string& tag) {
   return sources.empty() ? " 'none'" : sources;
 }
 
-// HTML-escaped text; most values need no escaping and are copied at once.
-void AppendText(std::string_view text, std::string* out) {
-  for (char c : text) {
-    if (c == '&' || c == '<' || c == '>' || c == '"' || c == '\'') {
-      pages::AppendEscapedHtml(text, out);
-      return;
-    }
-  }
-  out->append(text);
-}
-
-template <typename T>
-void AppendNumber(T number, std::string* out) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
-  out->append(digits, end);
-}
-
-// pages::FormatIsoLocal without printf (per request): "2026-11-23T14:30:05+01:00".
-constexpr size_t kIsoBytes = 25;
-std::string_view FormatIsoLocal(int64_t now_ms, char (&out)[kIsoBytes]) {
-  time_t seconds = static_cast<time_t>(now_ms / 1000);
-  struct tm t {};
-  localtime_r(&seconds, &t);
-  auto two = [&out](size_t at, long value) {
-    out[at] = static_cast<char>('0' + value / 10 % 10);
-    out[at + 1] = static_cast<char>('0' + value % 10);
-  };
-  long year = std::clamp(t.tm_year + 1900L, 0L, 9999L);
-  two(0, year / 100);
-  two(2, year % 100);
-  out[4] = '-';
-  two(5, t.tm_mon + 1);
-  out[7] = '-';
-  two(8, t.tm_mday);
-  out[10] = 'T';
-  two(11, t.tm_hour);
-  out[13] = ':';
-  two(14, t.tm_min);
-  out[16] = ':';
-  two(17, t.tm_sec);
-  long offset = t.tm_gmtoff;
-  out[19] = offset < 0 ? '-' : '+';
-  if (offset < 0) offset = -offset;
-  two(20, offset / 3600);
-  out[22] = ':';
-  two(23, offset / 60 % 60);
-  return std::string_view(out, kIsoBytes);
-}
-
-std::string Minutes(int64_t seconds, Language language) {
-  return std::to_string((seconds + 59) / 60) + (language == Language::kFrench ? " min" : " min");
-}
-
 }  // namespace
 
 std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered, bool worker,
@@ -220,6 +164,7 @@ std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered
     if (!literal.empty()) v.pieces.push_back({Slot::kLiteral, std::move(literal)});
     if (next == std::string::npos) break;
     v.pieces.push_back({slot, {}});
+    v.slots |= 1u << static_cast<unsigned>(slot);
     v.has_time = v.has_time || slot == Slot::kUpdated || slot == Slot::kUpdatedIso;
     at = next + marker_size;
   }
@@ -235,6 +180,8 @@ std::optional<QueuePage::Variant> QueuePage::Prepare(const std::string& rendered
   // The challenge page's solver runs in a worker made from a Blob of the
   // page's own (hash-allowed) script.
   if (worker) v.csp += "; worker-src blob:";
+  v.fields = "Content-Type: text/html; charset=utf-8\r\nContent-Security-Policy: " + v.csp +
+             "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: same-origin\r\n";
   return v;
 }
 
@@ -316,70 +263,8 @@ std::optional<QueuePage> QueuePage::Build(const config::SiteConfig& site, const 
   return page;
 }
 
-std::string QueuePage::Render(Language language, PageKind kind,
-                              const QueuePageValues& values) const {
-  const Variant& v =
-      variants_[static_cast<size_t>(language) * kPageKinds + static_cast<size_t>(kind)];
-  // One local-time conversion for both times: "2026-11-23T14:30:05+01:00",
-  // whose characters 11-15 are the clock ("14:30").
-  char iso_buffer[kIsoBytes];
-  std::string_view iso;
-  std::string_view clock;
-  if (v.has_time) {
-    iso = FormatIsoLocal(values.now_ms, iso_buffer);
-    clock = iso.substr(11, 5);
-  }
-  std::string out;
-  out.reserve(v.literal_bytes + 160 + values.self_url.size() * 2 + values.challenge.size() +
-              values.message.size());
-  for (const Piece& piece : v.pieces) {
-    switch (piece.slot) {
-      case Slot::kLiteral:
-        out += piece.text;
-        break;
-      case Slot::kPosition:
-        AppendNumber(values.position, &out);
-        break;
-      case Slot::kWait:
-        AppendText(WaitText(values.wait, language), &out);
-        break;
-      case Slot::kUpdated:
-        out += clock;
-        break;
-      case Slot::kUpdatedIso:
-        out += iso;
-        break;
-      case Slot::kProgress:
-        AppendNumber(values.progress, &out);
-        break;
-      case Slot::kSelfUrl:
-        AppendText(values.self_url, &out);
-        break;
-      case Slot::kChallenge:
-        AppendText(values.challenge, &out);
-        break;
-      case Slot::kMessage:
-        AppendText(values.message, &out);
-        break;
-      case Slot::kNotice:
-        if (notice_) notice_->Append(language, &out);
-        break;
-    }
-  }
-  return out;
-}
-
 const std::string& QueuePage::Csp(Language language, PageKind kind) const {
   return variants_[static_cast<size_t>(language) * kPageKinds + static_cast<size_t>(kind)].csp;
-}
-
-std::string QueuePage::WaitText(const WaitRange& wait, Language language) {
-  bool fr = language == Language::kFrench;
-  if (wait.high_seconds <= 60) return fr ? "moins d'une minute" : "less than a minute";
-  if (wait.low_seconds < 60)
-    return (fr ? "moins de " : "under ") + Minutes(wait.high_seconds, language);
-  std::string low = std::to_string(wait.low_seconds / 60);
-  return low + (fr ? " à " : " to ") + Minutes(wait.high_seconds, language);
 }
 
 std::string QueuePage::PositionMessage(uint64_t position, Language language) {

@@ -18,6 +18,7 @@
 
 #include "config/config.h"
 #include "pages/language.h"
+#include "proxy/filter.h"
 #include "queue/eta.h"
 #include "queue/queue_page_notice.h"
 
@@ -40,6 +41,8 @@ struct QueuePageValues {
   std::string_view message;    // kRefused: why
 };
 
+class PageBody;
+
 class QueuePage {
  public:
   // `challenge_bits`: the room's join_challenge_bits (0: no challenge). A
@@ -52,6 +55,11 @@ class QueuePage {
                                         int challenge_bits = 0,
                                         std::shared_ptr<const QueuePageNotice> notice = nullptr);
 
+  // One visitor's page, to be written where it goes (PageBody below): the
+  // per-visitor values are formatted once, the literal pieces are not copied
+  // until PageBody::WriteTo. The served path uses this.
+  PageBody RenderBody(pages::Language language, PageKind kind, const QueuePageValues& values) const;
+  // The same page as a string (RenderBody(...).ToString()).
   std::string Render(pages::Language language, PageKind kind, const QueuePageValues& values) const;
   std::string Render(pages::Language language, bool closed, const QueuePageValues& values) const {
     return Render(language, closed ? PageKind::kClosed : PageKind::kQueued, values);
@@ -82,6 +90,7 @@ class QueuePage {
   static std::string RateLimitedMessage(int retry_after_seconds, pages::Language language);
 
  private:
+  friend class PageBody;
   enum class Slot {
     kLiteral,
     kPosition,
@@ -94,6 +103,7 @@ class QueuePage {
     kMessage,
     kNotice
   };
+  static constexpr size_t kSlots = static_cast<size_t>(Slot::kNotice) + 1;
   struct Piece {
     Slot slot = Slot::kLiteral;
     std::string text;  // for kLiteral
@@ -101,8 +111,13 @@ class QueuePage {
   struct Variant {
     std::vector<Piece> pieces;
     std::string csp;
+    // The page's constant header lines, serialized ("Name: value\r\n"):
+    // Content-Type, Content-Security-Policy, X-Content-Type-Options,
+    // Referrer-Policy (PageBody::fixed_fields).
+    std::string fields;
     size_t literal_bytes = 0;
     bool has_time = false;  // a kUpdated or kUpdatedIso slot
+    uint32_t slots = 0;     // bit s: a piece of Slot s
   };
   static std::optional<Variant> Prepare(const std::string& rendered, bool worker,
                                         std::string* error);
@@ -111,6 +126,36 @@ class QueuePage {
   std::array<Variant, 2 * kPageKinds> variants_;  // [language * kPageKinds + kind]
   std::string origin_;
   std::shared_ptr<const QueuePageNotice> notice_;
+};
+
+// One visitor's queue page (QueuePage::RenderBody), written by the proxy
+// straight into the connection's output (proxy::LocalBody): the literal
+// pieces are read from the QueuePage, which must outlive this object (the
+// room's compiled page: alive during the exchange's SendLocalReplyBody);
+// the visitor's values are held here, formatted and escaped once. Not
+// thread-safe (one exchange's).
+class PageBody final : public proxy::LocalBody {
+ public:
+  size_t size() const override { return size_; }
+  void WriteTo(char* out) const override;
+  std::string_view fixed_fields() const override { return variant_->fields; }
+  std::string ToString() const;
+
+ private:
+  friend class QueuePage;
+  struct Span {
+    uint32_t at = 0;
+    uint32_t size = 0;
+  };
+  std::string_view Value(QueuePage::Slot slot) const {
+    const Span& s = spans_[static_cast<size_t>(slot)];
+    return std::string_view(values_).substr(s.at, s.size);
+  }
+
+  const QueuePage::Variant* variant_ = nullptr;
+  std::string values_;  // the formatted values, back to back
+  std::array<Span, QueuePage::kSlots> spans_{};
+  size_t size_ = 0;
 };
 
 }  // namespace tidegate::queue

@@ -166,6 +166,13 @@ bool SafeInLink(unsigned char c) {
 
 void AppendForLink(std::string_view in, std::string* out) {
   static constexpr char kHex[] = "0123456789ABCDEF";
+  // Most links need no escaping: copied at once.
+  bool plain = true;
+  for (char c : in) plain = plain && SafeInLink(static_cast<unsigned char>(c));
+  if (plain) {
+    out->append(in);
+    return;
+  }
   for (size_t i = 0; i < in.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(in[i]);
     bool escape = c == '%' && i + 2 < in.size() && common::HexDigitValue(in[i + 1]) >= 0 &&
@@ -212,9 +219,10 @@ std::string SelfUrl(std::string_view target, std::string_view normalized) {
 Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, bool json,
                   const std::string& self_url, int64_t now_ms) {
   Reply r;
-  // Room for every header of a queue page, the core's Content-Length and
-  // Connection included: no reallocation on the way.
-  r.headers.mutable_fields().reserve(10);
+  // Room for every header of a queue page (its constant ones come with the
+  // page, PageBody::fixed_fields), the core's Content-Length and Connection
+  // included: no reallocation on the way.
+  r.headers.mutable_fields().reserve(6);
   r.status = room.config.queued_status;
   if (v.outcome == Outcome::kRefused) {  // over max_tickets_per_ip_per_minute
     r.status = 429;
@@ -245,6 +253,12 @@ Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, b
     kind = PageKind::kRefused;
     message = QueuePage::RateLimitedMessage(v.retry_after_seconds, language);
     values.message = message;
+  }
+  bool edited =
+      v.awaiting_draw || v.outcome == Outcome::kUnavailable || v.notice != RoomNotice::kNone;
+  if (!edited) {  // the page as rendered, and its headers: written in place by the proxy
+    r.page.emplace(room.page->RenderBody(language, kind, values));
+    return r;
   }
   r.headers.Add("Content-Type", "text/html; charset=utf-8");
   r.headers.Add("Content-Security-Policy", room.page->Csp(language, kind));

@@ -5,10 +5,12 @@
 // Contract: pure functions of their arguments, thread-safe.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 
 #include "proxy/http_message.h"
+#include "queue/queue_page.h"
 #include "queue/room_visit.h"
 
 namespace tidegate::queue {
@@ -16,7 +18,16 @@ namespace tidegate::queue {
 struct Reply {
   int status = 200;
   proxy::HeaderList headers;
+  // The body: `page` when set (the queue page as served: written by the
+  // proxy straight into its output, FilterCallbacks::SendLocalReplyBody;
+  // views the room's compiled page; the page's constant headers, Content-
+  // Type and Content-Security-Policy among them, come with it and are not
+  // in `headers`), else `body`.
   std::string body;
+  std::optional<PageBody> page;
+
+  // The body as text, whichever holds it (tests, logs).
+  std::string Text() const { return page ? page->ToString() : body; }
 };
 
 // The URL of the queue page's "check again" link for a request target:

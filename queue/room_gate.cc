@@ -14,6 +14,10 @@ namespace {
 constexpr proxy::Answerer kAnsweredBy = proxy::Answerer::kQueue;
 
 void Send(proxy::FilterCallbacks& callbacks, Reply reply) {
+  if (reply.page) {
+    callbacks.SendLocalReplyBody(reply.status, std::move(reply.headers), *reply.page, kAnsweredBy);
+    return;
+  }
   callbacks.SendLocalReply(reply.status, std::move(reply.headers), std::move(reply.body),
                            kAnsweredBy);
 }

@@ -19,6 +19,9 @@ using Outcome = Visit::Outcome;
 // How long a wait cookie keeps a place (closing the tab and coming back
 // keeps it).
 constexpr int64_t kWaitCookieMillis = 6 * 3'600'000;
+// About how long a signed wait or pass token is, beside its room name
+// (key id, base64 of the numbers, the MAC): for one allocation per cookie.
+constexpr size_t kTokenBytes = 150;
 
 // What a store reply needs to finish the decision. `keep` holds the
 // WaitingRoom (and so `room`) alive while a call is pending.
@@ -43,8 +46,9 @@ void GrantPass(const Context& c, int64_t bucket, Visit* v) {
   const std::string& name = c.room->config.name;
   PassToken pass{name, c.now, bucket, (bucket + 1) * kBucketMillis + c.limits.session_ms,
                  c.session != 0 ? c.session : NewSessionId()};
-  v->set_cookies.push_back(SetCookieValue(CookieName(CookieKind::kPass, name, c.tls),
-                                          c.wr->codec()->SignPass(pass), c.tls, std::nullopt));
+  v->set_cookies.push_back(SetCookieWith(
+      CookieName(CookieKind::kPass, name, c.tls), c.tls, std::nullopt, kTokenBytes + name.size(),
+      [&](std::string* out) { c.wr->codec()->AppendPass(pass, out); }));
   v->admitted = true;
   v->pass_bucket = bucket;
   v->pass_session = pass.session;
@@ -146,9 +150,10 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
   }
   const std::string& name = c.room->config.name;
   WaitToken ticket{name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
-  v.set_cookies.push_back(SetCookieValue(CookieName(CookieKind::kWait, name, c.tls),
-                                         c.wr->codec()->SignWait(ticket), c.tls,
-                                         kWaitCookieMillis / 1000));
+  v.set_cookies.push_back(
+      SetCookieWith(CookieName(CookieKind::kWait, name, c.tls), c.tls, kWaitCookieMillis / 1000,
+                    kTokenBytes + name.size(),
+                    [&](std::string* out) { c.wr->codec()->AppendWait(ticket, out); }));
   uint64_t number =
       c.wr->PlaceOf(*c.room, c.limits, ticket.ticket, c.now, c.caller).value_or(UINT64_MAX);
   FillQueued(*c.room, c.limits, number, c.now, c.now, &v);

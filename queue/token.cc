@@ -2,8 +2,10 @@
 
 #include <openssl/rand.h>
 
+#include <algorithm>
 #include <array>
 #include <charconv>
+#include <cstring>
 #include <random>
 
 #include "queue/pass_cache.h"
@@ -44,25 +46,31 @@ bool TimesValid(int64_t start_ms, int64_t expires_ms, int64_t now_ms) {
   return expires_ms > now_ms && start_ms <= now_ms + kClockSkewMillis;
 }
 
-template <typename T>
-void AppendField(T number, std::string* out) {
-  char digits[24];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
-  out->push_back('|');
-  out->append(digits, end);
-}
+// A token body built on the stack: "<room>|<a>|<b>|<c>[|<d>]" with no
+// allocation (room names are at most 64 characters; a longer one, which the
+// configuration refuses, is cut and so never verifies).
+class Body {
+ public:
+  explicit Body(std::string_view room) {
+    size_ = std::min(room.size(), kMaxRoom);
+    std::memcpy(data_, room.data(), size_);
+  }
+  template <typename T>
+  Body& Field(T number) {
+    if (size_ + 1 + kMaxDigits > sizeof data_) return *this;  // never: four fields fit
+    data_[size_] = '|';
+    auto [end, ec] = std::to_chars(data_ + size_ + 1, data_ + sizeof data_, number);
+    if (ec == std::errc()) size_ = static_cast<size_t>(end - data_);
+    return *this;
+  }
+  std::string_view view() const { return std::string_view(data_, size_); }
 
-// "<room>|<a>|<b>|<c>" with no temporary strings.
-template <typename A>
-std::string Body(std::string_view room, A a, int64_t b, int64_t c) {
-  std::string out;
-  out.reserve(room.size() + 4 * 21);
-  out.append(room);
-  AppendField(a, &out);
-  AppendField(b, &out);
-  AppendField(c, &out);
-  return out;
-}
+ private:
+  static constexpr size_t kMaxRoom = 128;
+  static constexpr size_t kMaxDigits = 20;  // a 64-bit number
+  char data_[kMaxRoom + 4 * (1 + kMaxDigits)];
+  size_t size_ = 0;
+};
 
 // Opens `text` as a token of `purpose` for `room`: its fields view `buffer`.
 bool Open(const common::SignedTokenCodec& codec, TokenPurpose purpose, std::string_view text,
@@ -94,13 +102,28 @@ TokenCodec::TokenCodec(TokenCodec&&) noexcept = default;
 TokenCodec& TokenCodec::operator=(TokenCodec&&) noexcept = default;
 
 std::string TokenCodec::SignWait(const WaitToken& t) const {
-  return codec_.Sign(TokenPurpose::kWait, Body(t.room, t.ticket, t.issued_ms, t.expires_ms));
+  std::string out;
+  AppendWait(t, &out);
+  return out;
 }
 
 std::string TokenCodec::SignPass(const PassToken& t) const {
-  std::string body = Body(t.room, t.admitted_ms, t.bucket, t.expires_ms);
-  if (t.session != 0) AppendField(t.session, &body);  // 0: the format from before session ids
-  return codec_.Sign(TokenPurpose::kPass, body);
+  std::string out;
+  AppendPass(t, &out);
+  return out;
+}
+
+bool TokenCodec::AppendWait(const WaitToken& t, std::string* out) const {
+  Body body(t.room);
+  body.Field(t.ticket).Field(t.issued_ms).Field(t.expires_ms);
+  return codec_.AppendSigned(TokenPurpose::kWait, body.view(), out);
+}
+
+bool TokenCodec::AppendPass(const PassToken& t, std::string* out) const {
+  Body body(t.room);
+  body.Field(t.admitted_ms).Field(t.bucket).Field(t.expires_ms);
+  if (t.session != 0) body.Field(t.session);  // 0: the format from before session ids
+  return codec_.AppendSigned(TokenPurpose::kPass, body.view(), out);
 }
 
 std::optional<WaitToken> TokenCodec::VerifyWait(std::string_view text, std::string_view room,

@@ -79,6 +79,11 @@ class TokenCodec {
 
   std::string SignWait(const WaitToken& token) const;
   std::string SignPass(const PassToken& token) const;
+  // The same tokens appended to *out (a Set-Cookie value built in one
+  // string, queue/cookies.h SetCookieWith); false, *out unchanged, where
+  // Sign*() return "". The body is built on the stack.
+  bool AppendWait(const WaitToken& token, std::string* out) const;
+  bool AppendPass(const PassToken& token, std::string* out) const;
   std::optional<WaitToken> VerifyWait(std::string_view text, std::string_view room,
                                       int64_t now_ms) const;
   std::optional<PassToken> VerifyPass(std::string_view text, std::string_view room,

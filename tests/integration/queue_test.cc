@@ -204,6 +204,50 @@ TEST_F(QueueTest, TheFrontOfTheLinePollsSooner) {
   EXPECT_EQ(last["refresh_seconds"], 10) << "one a second at the configured rate: 40 s away";
 }
 
+// The queue page is written by the proxy in place (its pieces and the
+// visitor's values straight into the output, its constant headers
+// serialized once per page): on the wire it is one whole response, its
+// Content-Length the body's size, each header once, on a keep-alive
+// connection whose next answer (and a HEAD's, without body) frames right.
+TEST_F(QueueTest, QueuePageWrittenInPlaceIsWholeOnTheWire) {
+  Start("mode = \"queue_all\"\ntotal_active_users = 1\nnew_users_per_minute = 1\n");
+  auto conn = ConnectOrFail(tidegate_->port());
+  ASSERT_TRUE(conn);
+  std::string get = "GET /products?x=%22a HTTP/1.1\r\nHost: shop.test\r\n\r\n";
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_TRUE(conn->Send(get));
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(5000)));
+    ASSERT_TRUE(m.ok) << m.error;
+    EXPECT_EQ(m.status, 200);
+    EXPECT_TRUE(m.keep_alive);
+    EXPECT_EQ(m.Header("Content-Length"), std::to_string(m.body.size()));
+    EXPECT_NE(m.body.find("id=\"tg-queue\""), std::string::npos);
+    EXPECT_NE(m.body.find("href=\"/products?x=%22a\""), std::string::npos) << m.body;
+    EXPECT_EQ(m.body.find("@@TG_"), std::string::npos);
+    EXPECT_EQ(m.body.substr(m.body.size() - 8), "</html>\n");
+    for (const char* name : {"Content-Type", "Content-Security-Policy", "X-Content-Type-Options",
+                             "Referrer-Policy", "Cache-Control", "Set-Cookie"}) {
+      EXPECT_EQ(m.HeaderCount(name), 1) << name << "\n" << m.raw;
+    }
+    EXPECT_EQ(m.Header("Content-Type"), "text/html; charset=utf-8");
+    EXPECT_NE(m.Header("Content-Security-Policy").value_or("").find("script-src 'sha256-"),
+              std::string::npos);
+  }
+  ASSERT_TRUE(conn->Send("HEAD /products HTTP/1.1\r\nHost: shop.test\r\n\r\n"));
+  ReadOptions head = Within(milliseconds(5000));
+  head.head_request = true;
+  HttpMessage h = ReadResponse(*conn, head);
+  ASSERT_TRUE(h.ok) << h.error;
+  EXPECT_TRUE(h.body.empty());
+  EXPECT_GT(std::stoul(h.Header("Content-Length").value_or("0")), 1000u);
+  EXPECT_EQ(h.HeaderCount("Content-Security-Policy"), 1);
+  ASSERT_TRUE(conn->Send(get));  // the HEAD left nothing behind on the connection
+  HttpMessage after = ReadResponse(*conn, Within(milliseconds(5000)));
+  ASSERT_TRUE(after.ok) << after.error;
+  EXPECT_EQ(after.status, 200);
+  EXPECT_EQ(after.Header("Content-Length"), std::to_string(after.body.size()));
+}
+
 TEST_F(QueueTest, JsonForApiClientsAndConfiguredStatus) {
   Start("total_active_users = 1\nnew_users_per_minute = 6000\nqueued_status = 503\n");
   ASSERT_TRUE(tidegate_);

@@ -104,10 +104,64 @@ TEST(QueuePageTest, TimesMatchThePagesFormatters) {
   }
 }
 
+// The served page (RenderBody, written in place by the proxy) is the
+// rendered page byte for byte, and says its exact size up front (the
+// Content-Length is written before the body).
+TEST(QueuePageTest, BodyWrittenInPlaceIsThePageWithItsExactSize) {
+  QueuePage page = Page();
+  QueuePageValues v;
+  v.position = 123456;
+  v.wait = {90, 600};
+  v.now_ms = 1'700'000'000'000;
+  v.progress = 7;
+  v.self_url = "/p?q=\"<&>'";
+  for (Language language : {Language::kEnglish, Language::kFrench}) {
+    for (PageKind kind : {PageKind::kQueued, PageKind::kClosed}) {
+      PageBody body = page.RenderBody(language, kind, v);
+      std::string written(body.size() + 8, '#');
+      body.WriteTo(written.data());
+      EXPECT_EQ(written.substr(body.size()), "########") << "wrote past size()";
+      written.resize(body.size());
+      EXPECT_EQ(written, page.Render(language, kind, v));
+      if (kind == PageKind::kQueued) EXPECT_NE(written.find("123456"), std::string::npos);
+      EXPECT_EQ(written.find("@@TG_"), std::string::npos);
+    }
+  }
+}
+
+// The local time is converted once per second (and zone): a change of
+// second or of TZ shows at once.
+TEST(QueuePageTest, TimeFollowsTheSecondAndTheZone) {
+  QueuePage page = Page();
+  QueuePageValues v;
+  v.now_ms = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
+  const char* old = getenv("TZ");
+  std::string saved = old ? old : "";
+  setenv("TZ", "UTC", 1);
+  tzset();
+  EXPECT_NE(page.Render(Language::kEnglish, false, v).find("2023-11-14T22:13:20+00:00"),
+            std::string::npos);
+  v.now_ms += 1000;
+  EXPECT_NE(page.Render(Language::kEnglish, false, v).find("2023-11-14T22:13:21+00:00"),
+            std::string::npos);
+  setenv("TZ", "Europe/Paris", 1);
+  tzset();
+  EXPECT_NE(page.Render(Language::kEnglish, false, v).find("2023-11-14T23:13:21+01:00"),
+            std::string::npos);
+  if (old) {
+    setenv("TZ", saved.c_str(), 1);
+  } else {
+    unsetenv("TZ");
+  }
+  tzset();
+}
+
 TEST(QueuePageTest, WaitTexts) {
   EXPECT_EQ(QueuePage::WaitText({0, 10}, Language::kEnglish), "less than a minute");
   EXPECT_EQ(QueuePage::WaitText({30, 120}, Language::kFrench), "moins de 2 min");
   EXPECT_EQ(QueuePage::WaitText({300, 600}, Language::kEnglish), "5 to 10 min");
+  EXPECT_EQ(QueuePage::WaitText({300, 601}, Language::kFrench), "5 à 11 min");
+  EXPECT_EQ(QueuePage::WaitText({59, 61}, Language::kEnglish), "under 2 min");
 }
 
 std::string ScriptHash(const std::string& html) {

@@ -107,8 +107,37 @@ TEST(QueuedReplyTest, ARateLimitedJoinIs429WithRetryAfterAndTheReason) {
   EXPECT_EQ(j["retry_after_seconds"], 17);
   Reply page = QueuedReply(room, v, pages::Language::kFrench, false, "/", 0);
   EXPECT_EQ(page.status, 429);
-  EXPECT_NE(page.body.find("Réessayez dans 17 secondes."), std::string::npos) << page.body;
+  EXPECT_NE(page.Text().find("Réessayez dans 17 secondes."), std::string::npos) << page.Text();
   EXPECT_EQ(page.headers.Find("Set-Cookie"), nullptr);
+}
+
+// A newcomer's queue page is not copied into a string: the reply carries
+// the page to be written in place (proxy::LocalBody), with the same bytes.
+// Pages edited after rendering (a notice, a failing store) are strings.
+TEST(QueuedReplyTest, APlainQueuePageIsWrittenInPlace) {
+  CompiledRoom room = ChallengeRoom();
+  Visit v;
+  v.outcome = Visit::Outcome::kQueued;
+  v.position = 42;
+  Reply r = QueuedReply(room, v, pages::Language::kEnglish, false, "/", 0);
+  ASSERT_TRUE(r.page.has_value());
+  EXPECT_TRUE(r.body.empty());
+  QueuePageValues values;
+  values.position = 42;
+  values.self_url = "/";
+  EXPECT_EQ(r.Text(), room.page->Render(pages::Language::kEnglish, PageKind::kQueued, values));
+  // Its constant headers go with it, serialized once per page.
+  std::string csp = room.page->Csp(pages::Language::kEnglish, PageKind::kQueued);
+  EXPECT_EQ(r.page->fixed_fields(),
+            "Content-Type: text/html; charset=utf-8\r\nContent-Security-Policy: " + csp +
+                "\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: same-origin\r\n");
+  EXPECT_EQ(r.headers.Find("Content-Security-Policy"), nullptr);
+  v.notice = RoomNotice::kTicketUsed;
+  Reply edited = QueuedReply(room, v, pages::Language::kEnglish, false, "/", 0);
+  EXPECT_FALSE(edited.page.has_value());
+  ASSERT_NE(edited.headers.Find("Content-Security-Policy"), nullptr);
+  EXPECT_EQ(*edited.headers.Find("Content-Security-Policy"), csp);
+  EXPECT_NE(edited.body.find("already been used"), std::string::npos);
 }
 
 }  // namespace

@@ -98,7 +98,7 @@ TEST_F(RoomVisitIntegrityTest, AReplayedInvitedTicketGetsTheQueuePageNeverASecon
   EXPECT_NE(json.body.find("\"notice\":\"ticket_used\""), std::string::npos) << json.body;
   EXPECT_NE(json.body.find("\"position\":null"), std::string::npos) << json.body;
   Reply page = QueuedReply(*room_, again, pages::Language::kEnglish, false, "/", wr_->NowMs());
-  EXPECT_NE(page.body.find("already been used to enter the shop"), std::string::npos);
+  EXPECT_NE(page.Text().find("already been used to enter the shop"), std::string::npos);
   EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kTicketReused), 7u);
   EXPECT_EQ(room_->runtime->store().Snapshot().active, 1);
 }

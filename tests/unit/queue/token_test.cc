@@ -225,5 +225,32 @@ TEST(TokenTest, SignsAndVerifiesFromManyThreadsAtOnce) {
   for (int f : failures) EXPECT_EQ(f, 0);
 }
 
+// A cookie is built in one string: the token appended in place after the
+// name, byte for byte the token SignWait/SignPass return (which verifies),
+// and the attributes after it.
+TEST(TokenTest, TokensAppendedInPlaceAreTheSignedTokens) {
+  TokenCodec codec = Codec();
+  WaitToken wait{"shop", 42, kNow - 1000, kNow + 3'600'000};
+  PassToken pass{"shop", kNow - 1000, kNow / 10'000, kNow + 300'000, 987654321};
+  std::string cookie = SetCookieWith("tg_wait_shop", false, 60, 10, [&](std::string* out) {
+    EXPECT_TRUE(codec.AppendWait(wait, out));
+  });
+  EXPECT_EQ(cookie, SetCookieValue("tg_wait_shop", codec.SignWait(wait), false, 60));
+  std::string token = cookie.substr(13, cookie.find(';') - 13);
+  ASSERT_TRUE(codec.VerifyWait(token, "shop", kNow));
+  EXPECT_EQ(codec.VerifyWait(token, "shop", kNow)->ticket, 42u);
+  std::string prefix = "x=";
+  ASSERT_TRUE(codec.AppendPass(pass, &prefix));
+  EXPECT_EQ(prefix, "x=" + codec.SignPass(pass));
+  std::optional<PassToken> back = codec.VerifyPass(prefix.substr(2), "shop", kNow);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->session, 987654321u);
+  // Without a key nothing is appended (never a valid token).
+  TokenCodec none({});
+  std::string untouched = "x=";
+  EXPECT_FALSE(none.AppendWait(wait, &untouched));
+  EXPECT_EQ(untouched, "x=");
+}
+
 }  // namespace
 }  // namespace tidegate::queue
