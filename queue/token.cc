@@ -47,29 +47,47 @@ bool TimesValid(int64_t start_ms, int64_t expires_ms, int64_t now_ms) {
 }
 
 // A token body built on the stack: "<room>|<a>|<b>|<c>[|<d>]" with no
-// allocation (room names are at most 64 characters; a longer one, which the
-// configuration refuses, is cut and so never verifies).
+// allocation for room names up to kMaxRoom bytes (the configuration allows
+// 64 characters); a longer name, which only a caller outside the
+// configuration can pass, is built on the heap instead, so that whatever
+// verifies signs again to a token that verifies (fuzz/fuzz_token.cc).
 class Body {
  public:
   explicit Body(std::string_view room) {
-    size_ = std::min(room.size(), kMaxRoom);
+    if (room.size() > kMaxRoom) {
+      heap_.assign(room);
+      return;
+    }
+    size_ = room.size();
     std::memcpy(data_, room.data(), size_);
   }
   template <typename T>
   Body& Field(T number) {
-    if (size_ + 1 + kMaxDigits > sizeof data_) return *this;  // never: four fields fit
+    char digits[kMaxDigits];
+    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
+    if (ec != std::errc()) return *this;  // never: a 64-bit number fits
+    auto n = static_cast<size_t>(end - digits);
+    if (!heap_.empty()) {
+      heap_ += '|';
+      heap_.append(digits, n);
+      return *this;
+    }
+    if (size_ + 1 + n > sizeof data_) return *this;  // never: four fields fit
     data_[size_] = '|';
-    auto [end, ec] = std::to_chars(data_ + size_ + 1, data_ + sizeof data_, number);
-    if (ec == std::errc()) size_ = static_cast<size_t>(end - data_);
+    std::memcpy(data_ + size_ + 1, digits, n);
+    size_ += 1 + n;
     return *this;
   }
-  std::string_view view() const { return std::string_view(data_, size_); }
+  std::string_view view() const {
+    return heap_.empty() ? std::string_view(data_, size_) : std::string_view(heap_);
+  }
 
  private:
   static constexpr size_t kMaxRoom = 128;
   static constexpr size_t kMaxDigits = 20;  // a 64-bit number
   char data_[kMaxRoom + 4 * (1 + kMaxDigits)];
   size_t size_ = 0;
+  std::string heap_;  // the body when the room name is longer than kMaxRoom
 };
 
 // Opens `text` as a token of `purpose` for `room`: its fields view `buffer`.

@@ -252,5 +252,23 @@ TEST(TokenTest, TokensAppendedInPlaceAreTheSignedTokens) {
   EXPECT_EQ(untouched, "x=");
 }
 
+// Found by fuzz_token: a room name longer than the stack body (200 bytes;
+// the configuration allows 64) was cut when signing, so a token that
+// verified signed again to one that did not.
+TEST(TokenTest, ALongRoomNameSignsToATokenThatVerifies) {
+  TokenCodec codec = Codec();
+  std::string room(200, 'r');
+  WaitToken wait{room, 42, kNow - 1000, kNow + 3'600'000};
+  auto back = codec.VerifyWait(codec.SignWait(wait), room, kNow);
+  ASSERT_TRUE(back);
+  EXPECT_EQ(back->room, room);
+  EXPECT_EQ(back->ticket, 42u);
+  PassToken pass{room, kNow - 1000, kNow / 10'000, kNow + 300'000, 987654321};
+  auto again = codec.VerifyPass(codec.SignPass(pass), room, kNow);
+  ASSERT_TRUE(again);
+  EXPECT_EQ(again->session, 987654321u);
+  EXPECT_FALSE(codec.VerifyPass(codec.SignPass(pass), room.substr(0, 128), kNow));
+}
+
 }  // namespace
 }  // namespace tidegate::queue
