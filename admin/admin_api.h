@@ -145,6 +145,15 @@ class AdminApi {
                      std::function<void(ApiResponse)> reply);
   void ApplyIncidentChange(const ApiRequest& request, const AuthResult& who,
                            state::StateChange change, std::function<void(ApiResponse)> reply);
+  // The start shared by every state change: the If-Match version (the
+  // reply is a 400 when it is malformed; then nullopt) and the audit
+  // record's who and where.
+  struct ChangeStart {
+    std::optional<uint64_t> expected;
+    AuditRecord record;
+  };
+  static std::optional<ChangeStart> StartChange(const ApiRequest& request, const AuthResult& who,
+                                                const std::function<void(ApiResponse)>& reply);
   // Applies a validated change, audits it, replies. `describe` returns the
   // JSON of the changed object in a given state (for before/after).
   void ApplyAndAudit(const ApiRequest& request, const AuthResult& who, state::StateChange change,

@@ -114,20 +114,31 @@ void AdminApi::ChangeRoom(const ApiRequest& request, const Match& match, const A
       [room](const state::RuntimeState& s) { return FindJson(s.rooms, room); }, std::move(reply));
 }
 
+std::optional<AdminApi::ChangeStart> AdminApi::StartChange(
+    const ApiRequest& request, const AuthResult& who,
+    const std::function<void(ApiResponse)>& reply) {
+  bool bad_if_match = false;
+  ChangeStart start;
+  start.expected = ParseIfMatch(request.if_match, &bad_if_match);
+  if (bad_if_match) {
+    reply(Error(400, "bad_if_match", "If-Match must be a state version, e.g. \"7\""));
+    return std::nullopt;
+  }
+  start.record.token_name = who.token_name;
+  start.record.client = request.client_address;
+  start.record.method = request.method;
+  start.record.route = request.path;
+  return start;
+}
+
 void AdminApi::ApplyAndAudit(const ApiRequest& request, const AuthResult& who,
                              state::StateChange change,
                              std::function<nlohmann::json(const state::RuntimeState&)> describe,
                              std::function<void(ApiResponse)> reply) {
-  bool bad_if_match = false;
-  auto expected = ParseIfMatch(request.if_match, &bad_if_match);
-  if (bad_if_match) {
-    return reply(Error(400, "bad_if_match", "If-Match must be a state version, e.g. \"7\""));
-  }
-  AuditRecord record;
-  record.token_name = who.token_name;
-  record.client = request.client_address;
-  record.method = request.method;
-  record.route = request.path;
+  auto start = StartChange(request, who, reply);
+  if (!start) return;
+  auto expected = start->expected;
+  AuditRecord record = std::move(start->record);
   deps_.store->Apply(change, who.token_name, expected,
                      [this, record = std::move(record), describe = std::move(describe),
                       reply = std::move(reply)](ApplyResult result) mutable {

@@ -115,16 +115,10 @@ void AdminApi::IncidentRoute(const ApiRequest& request, const Match& match, cons
 void AdminApi::ApplyIncidentChange(const ApiRequest& request, const AuthResult& who,
                                    state::StateChange change,
                                    std::function<void(ApiResponse)> reply) {
-  bool bad_if_match = false;
-  auto expected = ParseIfMatch(request.if_match, &bad_if_match);
-  if (bad_if_match) {
-    return reply(Error(400, "bad_if_match", "If-Match must be a state version, e.g. \"7\""));
-  }
-  AuditRecord record;
-  record.token_name = who.token_name;
-  record.client = request.client_address;
-  record.method = request.method;
-  record.route = request.path;
+  auto start = StartChange(request, who, reply);
+  if (!start) return;
+  auto expected = start->expected;
+  AuditRecord record = std::move(start->record);
   bool opening = std::holds_alternative<state::OpenIncident>(change);
   std::vector<std::string> asked_maintenance;
   if (opening) asked_maintenance = std::get<state::OpenIncident>(change).maintenance;

@@ -83,8 +83,12 @@ bool RoomProtection::OnTick(const RoomCounters& counters, int64_t now_ms) {
   // The writer: a decision, a brake, or nothing. A follower applies the
   // adopted decision's opening ramp as the writer does, and brakes it on
   // its own samples.
-  bool decided = decides() ? controller_.Observe(seen, ceilings)
-                           : (controller_.BrakeFollower(seen, ceilings), false);
+  bool decided = false;
+  if (decides()) {
+    decided = controller_.Observe(seen, ceilings);
+  } else {
+    controller_.BrakeFollower(seen, ceilings);
+  }
   Publish(now_ms);  // between decisions the opening ramp moves on
   return decided;
 }
