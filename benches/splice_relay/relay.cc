@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/errqueue.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -52,20 +54,42 @@ class Relay {
     for (Pair& p : pairs_) {
       if (p.pipe_r >= 0) close(p.pipe_r);
       if (p.pipe_w >= 0) close(p.pipe_w);
+      if (listen_fd_ >= 0 && p.client >= 0) close(p.client);
+      if (listen_fd_ >= 0 && p.origin >= 0) close(p.origin);
     }
     close(epoll_);
+  }
+
+  // Serve mode: accept clients on `listen_fd`, connect each to the origin.
+  Relay(const RelayOptions& options, int listen_fd, uint16_t origin_port)
+      : options_(options),
+        buffer_(options.read_chunk),
+        listen_fd_(listen_fd),
+        origin_port_(origin_port) {
+    epoll_ = epoll_create1(EPOLL_CLOEXEC);
+    if (epoll_ < 0) Die("epoll_create1");
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.u64 = kListenEvent;
+    if (epoll_ctl(epoll_, EPOLL_CTL_ADD, listen_fd, &ev) < 0) Die("epoll_ctl listen");
   }
 
   RelayFigures Run(const std::atomic<bool>& measure, const std::atomic<bool>& stop);
 
  private:
+  static constexpr uint64_t kListenEvent = ~uint64_t{0};
+
   void Setup(size_t i, int client, int origin);
+  void Accept();
+  // A connection ended: serve mode closes the pair, pair mode gives up.
+  void Close(Pair& p, const char* what);
   void OnClientReadable(Pair& p);
   void OnOriginReadable(Pair& p);
   void StartResponse(Pair& p, char* data, size_t n);
   void SpliceBody(Pair& p);
-  void WriteAll(int fd, iovec* iov, int count, Pair* zerocopy, int flags = 0);
-  void WaitWritable(int fd);
+  // False when the socket failed (serve mode; pair mode exits).
+  bool WriteAll(int fd, iovec* iov, int count, Pair* zerocopy, int flags = 0);
+  bool WaitWritable(int fd);
   void ReapCompletions(Pair& p, bool wait);
   void Done(Pair& p) {
     p.in_body = false;
@@ -79,7 +103,40 @@ class Relay {
   uint64_t responses_ = 0;
   uint64_t syscalls_ = 0;
   uint64_t copied_ = 0;  // zerocopy completions the kernel copied anyway
+  int listen_fd_ = -1;   // serve mode: the relay owns every pair's sockets
+  uint16_t origin_port_ = 0;
 };
+
+void Relay::Accept() {
+  for (;;) {
+    int client = accept4(listen_fd_, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (client < 0) {
+      if (errno == EAGAIN || errno == EINTR) return;
+      Die("accept4");
+    }
+    int origin = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(origin_port_);
+    if (connect(origin, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0) Die("connect origin");
+    int one = 1;
+    for (int fd : {client, origin}) {
+      setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+      fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    }
+    pairs_.emplace_back();
+    Setup(pairs_.size() - 1, client, origin);
+  }
+}
+
+void Relay::Close(Pair& p, const char* what) {
+  if (listen_fd_ < 0) Die(what);
+  for (int* fd : {&p.client, &p.origin, &p.pipe_r, &p.pipe_w}) {
+    if (*fd >= 0) close(*fd);  // also leaves the epoll set
+    *fd = -1;
+  }
+}
 
 void Relay::Setup(size_t i, int client, int origin) {
   Pair& p = pairs_[i];
@@ -108,15 +165,17 @@ void Relay::Setup(size_t i, int client, int origin) {
   }
 }
 
-void Relay::WaitWritable(int fd) {
+bool Relay::WaitWritable(int fd) {
   pollfd pfd{fd, POLLOUT, 0};
   ++syscalls_;
-  if (poll(&pfd, 1, 5000) <= 0) Die("poll POLLOUT");
+  if (poll(&pfd, 1, 5000) > 0 && (pfd.revents & POLLOUT)) return true;
+  if (listen_fd_ < 0) Die("poll POLLOUT");
+  return false;
 }
 
 // Writes every byte of iov (the relay has nothing else to do meanwhile: the
 // bench's sockets have room for a response almost always).
-void Relay::WriteAll(int fd, iovec* iov, int count, Pair* zerocopy, int flags) {
+bool Relay::WriteAll(int fd, iovec* iov, int count, Pair* zerocopy, int flags) {
   while (count > 0) {
     ssize_t n;
     ++syscalls_;
@@ -131,13 +190,14 @@ void Relay::WriteAll(int fd, iovec* iov, int count, Pair* zerocopy, int flags) {
     }
     if (n < 0) {
       if (errno == EAGAIN) {
-        WaitWritable(fd);
+        if (!WaitWritable(fd)) return false;
         continue;
       }
       if (errno == ENOBUFS && zerocopy != nullptr) {  // optmem full: reap first
         ReapCompletions(*zerocopy, true);
         continue;
       }
+      if (listen_fd_ >= 0) return false;
       Die("writev");
     }
     size_t left = static_cast<size_t>(n);
@@ -151,6 +211,7 @@ void Relay::WriteAll(int fd, iovec* iov, int count, Pair* zerocopy, int flags) {
       iov->iov_len -= left;
     }
   }
+  return true;
 }
 
 // MSG_ZEROCOPY completions: ranges of send numbers on the error queue.
@@ -184,12 +245,13 @@ void Relay::OnClientReadable(Pair& p) {
   ssize_t n = read(p.client, request, sizeof request);
   if (n <= 0) {
     if (n < 0 && errno == EAGAIN) return;
+    if (listen_fd_ >= 0) return Close(p, "client closed");
     epoll_ctl(epoll_, EPOLL_CTL_DEL, p.client, nullptr);
     epoll_ctl(epoll_, EPOLL_CTL_DEL, p.origin, nullptr);
     return;
   }
   iovec iov{request, static_cast<size_t>(n)};
-  WriteAll(p.origin, &iov, 1, nullptr);
+  if (!WriteAll(p.origin, &iov, 1, nullptr)) Close(p, "origin write");
 }
 
 // The first bytes of a response: parse the head (status line, headers,
@@ -214,7 +276,7 @@ void Relay::StartResponse(Pair& p, char* data, size_t n) {
   // kSplice: the spliced rest of the body follows at once; MSG_MORE lets
   // the head leave in the same segment as the body (one wake-up of the peer).
   int more = options_.mode == Mode::kSplice && options_.cork && length > body ? MSG_MORE : 0;
-  WriteAll(p.client, iov, body > 0 ? 2 : 1, zc, more);
+  if (!WriteAll(p.client, iov, body > 0 ? 2 : 1, zc, more)) return Close(p, "client write");
   p.body_left = length - body;
   p.in_body = p.body_left > 0;
   if (!p.in_body) Done(p);
@@ -233,7 +295,7 @@ void Relay::OnOriginReadable(Pair& p) {
   ssize_t n = read(p.origin, buffer, max);
   if (n <= 0) {
     if (n < 0 && errno == EAGAIN) return;
-    Die("origin read");
+    return Close(p, "origin read");
   }
   if (!p.in_body) {
     StartResponse(p, buffer, static_cast<size_t>(n));
@@ -246,7 +308,9 @@ void Relay::OnOriginReadable(Pair& p) {
   size_t got = static_cast<size_t>(n);
   if (got > p.body_left) Die("origin sent more than Content-Length");
   iovec iov{buffer, got};
-  WriteAll(p.client, &iov, 1, options_.mode == Mode::kZerocopy ? &p : nullptr);
+  if (!WriteAll(p.client, &iov, 1, options_.mode == Mode::kZerocopy ? &p : nullptr)) {
+    return Close(p, "client write");
+  }
   p.body_left -= got;
   if (p.body_left == 0) Done(p);
 }
@@ -261,7 +325,7 @@ void Relay::SpliceBody(Pair& p) {
     if (errno == EAGAIN) return;
     Die("splice in");
   }
-  if (in == 0) Die("origin closed in a body");
+  if (in == 0) return Close(p, "origin closed in a body");
   p.in_pipe += static_cast<size_t>(in);
   p.body_left -= static_cast<size_t>(in);
   while (p.in_pipe > 0) {
@@ -269,8 +333,7 @@ void Relay::SpliceBody(Pair& p) {
     ssize_t out = splice(p.pipe_r, nullptr, p.client, nullptr, p.in_pipe,
                          SPLICE_F_MOVE | SPLICE_F_NONBLOCK | (p.body_left > 0 ? SPLICE_F_MORE : 0));
     if (out < 0) {
-      if (errno != EAGAIN) Die("splice out");
-      WaitWritable(p.client);
+      if (errno != EAGAIN || !WaitWritable(p.client)) return Close(p, "splice out");
       continue;
     }
     p.in_pipe -= static_cast<size_t>(out);
@@ -296,7 +359,12 @@ RelayFigures Relay::Run(const std::atomic<bool>& measure, const std::atomic<bool
     int n = epoll_wait(epoll_, events, 64, 50);
     if (n < 0 && errno != EINTR) Die("epoll_wait");
     for (int i = 0; i < n; ++i) {
+      if (events[i].data.u64 == kListenEvent) {
+        Accept();
+        continue;
+      }
       Pair& p = pairs_[events[i].data.u64 / 2];
+      if (p.client < 0) continue;  // closed earlier in this batch
       if (events[i].data.u64 % 2 == 0) {
         OnClientReadable(p);
       } else {
@@ -322,6 +390,13 @@ RelayFigures RunRelay(const RelayOptions& options, const std::vector<int>& clien
                       const std::atomic<bool>& stop) {
   Relay relay(options, client_fds, origin_fds);
   return relay.Run(measure, stop);
+}
+
+void ServeRelay(const RelayOptions& options, int listen_fd, uint16_t origin_port,
+                const std::atomic<bool>& stop) {
+  Relay relay(options, listen_fd, origin_port);
+  std::atomic<bool> measure{false};
+  relay.Run(measure, stop);
 }
 
 }  // namespace splice_bench

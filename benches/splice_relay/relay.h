@@ -49,4 +49,12 @@ RelayFigures RunRelay(const RelayOptions& options, const std::vector<int>& clien
                       const std::vector<int>& origin_fds, const std::atomic<bool>& measure,
                       const std::atomic<bool>& stop);
 
+// Serve mode, for a load generator and a real origin (splice_relay_wrk.sh):
+// accepts clients on the non-blocking `listen_fd`, connects each to
+// 127.0.0.1:`origin_port` and relays until *stop. Owns the accepted and
+// connected sockets; a connection that ends closes its pair. Measures
+// nothing (the caller reads the process's CPU time).
+void ServeRelay(const RelayOptions& options, int listen_fd, uint16_t origin_port,
+                const std::atomic<bool>& stop);
+
 }  // namespace splice_bench

@@ -17,6 +17,7 @@
 #include <netinet/tcp.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -177,7 +178,35 @@ struct Options {
   double warmup = 0.5;
   size_t conns = 16;
   RelayOptions relay;
+  uint16_t serve_port = 0;   // serve mode (--serve): listen here
+  uint16_t origin_port = 0;  // and relay to 127.0.0.1:origin_port
 };
+
+std::atomic<bool> g_serve_stop{false};  // set by SIGTERM/SIGINT in serve mode
+
+// Serve mode: relays a load generator's connections to a real origin with
+// the first --modes variant until SIGTERM (see relay.h ServeRelay).
+int Serve(const Options& o, const Variant& variant) {
+  int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in a{};
+  a.sin_family = AF_INET;
+  a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  a.sin_port = htons(o.serve_port);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) < 0 || listen(fd, 1024) < 0) {
+    Die("serve: listen");
+  }
+  struct sigaction sa {};
+  sa.sa_handler = [](int) { g_serve_stop = true; };
+  sigaction(SIGTERM, &sa, nullptr);
+  sigaction(SIGINT, &sa, nullptr);
+  fprintf(stderr, "relay %s listening on 127.0.0.1:%u, origin 127.0.0.1:%u\n",
+          variant.label.c_str(), o.serve_port, o.origin_port);
+  ServeRelay(variant.relay, fd, o.origin_port, g_serve_stop);
+  close(fd);
+  return 0;
+}
 
 RelayFigures RunOnce(const Options& o, size_t size, const RelayOptions& relay) {
   uint16_t relay_port, origin_port;
@@ -260,6 +289,7 @@ void Usage() {
           "usage: splice_relay_bench [--sizes 1024,24576,262144] [--modes copy,splice,zerocopy]\n"
           "  [--rounds 5] [--duration 2] [--warmup 0.5] [--conns 16] [--read-chunk 32768]\n"
           "  [--head-read 1024] [--pipe-size BYTES] [--cork] [--per-run]\n"
+          "  or: splice_relay_bench --serve PORT --origin-port PORT --modes MODE [--cork]\n"
           "copy: read(read-chunk) + writev; splice: read(head-read) + writev of the head,\n"
           "then splice socket -> pipe -> socket (--cork: the head with MSG_MORE);\n"
           "zerocopy: as copy, writes with MSG_ZEROCOPY. A mode may carry its own size:\n"
@@ -299,6 +329,10 @@ Options Parse(int argc, char** argv, bool* per_run) {
       o.relay.head_read = std::stoul(v);
     else if (a == "--read-chunk")
       o.relay.read_chunk = std::stoul(v);
+    else if (a == "--serve")
+      o.serve_port = static_cast<uint16_t>(std::stoul(v));
+    else if (a == "--origin-port")
+      o.origin_port = static_cast<uint16_t>(std::stoul(v));
     else if (a == "--pipe-size")
       o.relay.pipe_size = std::stoul(v);
     else
@@ -321,6 +355,11 @@ int main(int argc, char** argv) {
   std::vector<Variant> variants(o.variants.size());
   for (size_t i = 0; i < variants.size(); ++i) {
     if (!ParseVariant(o.variants[i], o.relay, &variants[i])) Usage();
+  }
+  signal(SIGPIPE, SIG_IGN);  // a closed peer is an error return, not a signal
+  if (o.serve_port != 0) {
+    if (o.origin_port == 0) Usage();
+    return Serve(o, variants[0]);
   }
   // results[size][variant] = one RelayFigures per round
   std::map<size_t, std::vector<std::vector<RelayFigures>>> results;
