@@ -3,8 +3,8 @@
 // (a head and a Content-Length body) back, the way a pass-through proxy
 // does, with one of three body paths:
 //   kCopy     read() into a user buffer (read_chunk, 32 KiB as tidegate),
-//             then writev() head + body
-//             (what tidegate does today: the bytes cross user space twice);
+//             then writev() head + body (what tidegate does today: every
+//             body byte is copied into user space and out again);
 //   kSplice   the first read() takes at most `head_read` bytes (the head and
 //             the start of the body), the rest of the body goes
 //             socket -> pipe -> socket with splice(2), never into user space;
@@ -17,6 +17,9 @@
 // owned by the caller. The relay measures its own CPU (getrusage
 // RUSAGE_THREAD) between the moments `measure` becomes true and `stop`
 // becomes true, and counts the responses and system calls in that window.
+// A measuring device, not a proxy: a full socket blocks the whole relay in
+// poll() (at most 5 s), requests are forwarded as bytes, and only
+// Content-Length responses whose head fits the first read are understood.
 #pragma once
 
 #include <atomic>
