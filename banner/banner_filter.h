@@ -67,6 +67,9 @@ struct BannerStats {
   std::atomic<uint64_t> stylesheet_served{0};
   // HTML responses that received the `hide` CSS (banner/hide_rules.h).
   std::atomic<uint64_t> hide_injections{0};
+  // Identity responses gzipped by tidegate for a client that accepts gzip
+  // (`compressed = "compress"`, banner/gzip_response.h).
+  std::atomic<uint64_t> gzipped{0};
 
   uint64_t skipped(SkipReason reason) const {
     return skips[static_cast<size_t>(reason)].load(std::memory_order_relaxed);
