@@ -273,6 +273,35 @@ TEST_F(BannerCompressTest, OriginFailingMidStreamLeavesAnUnfinishedGzip) {
   }
 }
 
+TEST_F(BannerCompressTest, OriginFailingWhileThePageIsHeldGets502) {
+  const std::string page = Page(20000);
+  StartWithOrigin(
+      [page](OriginConnection& conn) {
+        if (!conn.ReadRequest().ok) return;
+        conn.Send("HTTP/1.1 200 OK\r\n" + std::string(kHtml) + "Content-Length: " +
+                  std::to_string(page.size()) + "\r\n\r\n" + page.substr(0, page.size() / 2));
+        conn.Close();
+      },
+      kOn);
+  ASSERT_TRUE(Started());
+  HttpMessage r = Send(tidegate_->port(), Request("/t", kBrowser));
+  // Held whole for gzip: nothing was sent when the origin failed.
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 502) << Printable(r.raw);
+  EXPECT_NE(r.Header("Content-Encoding"), "gzip");
+}
+
+TEST_F(BannerCompressTest, PathOutsideBannerMatchKeepsItsAcceptEncoding) {
+  const std::string page = Page(5000);
+  StartWithOrigin(Serve(std::string(kHtml) + "Content-Encoding: gzip\r\n", Gzip(page)),
+                  std::string(kOn) + "match = [\"^/sale\"]\n");
+  ASSERT_TRUE(Started());
+  HttpMessage r = Send(tidegate_->port(), Request("/other", kBrowser));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(AskedEncoding(), "gzip, deflate, br");
+  EXPECT_EQ(r.body, Gzip(page));  // untouched
+}
+
 TEST_F(BannerCompressTest, RecodeModeStillRecodesTheOriginsGzip) {
   // `compressed = "recode"` (the former default): the client's
   // Accept-Encoding goes to the origin and its gzip is recoded.
