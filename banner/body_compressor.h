@@ -3,13 +3,14 @@
 // inserting the banner on the way when given a BodyTagInjector.
 //
 // Two ways, chosen per response:
-// * whole (GzipPlan::kWhole): the pieces are held (moved into a buffer, not
-//   copied) until the body ends; the injector finds the insertion point in
-//   the held chains and the worker's GzipWholeBody encodes them in one
-//   gzip member, in place (no copy of the page), with a per-worker deflate
-//   state reset per page. The caller then knows the exact length. A body
-//   that passes kGzipWholeBytes before it ends (unknown length) continues
-//   as a stream, held bytes first.
+// * whole (GzipPlan::kWhole, a Content-Length up to kGzipWholeBytes): the
+//   pieces are held (moved into a buffer, not copied) until the body ends;
+//   the injector finds the insertion point in the held chains and the
+//   worker's GzipWholeBody encodes them in one gzip member, in place (no
+//   copy of the page), with a per-worker deflate state reset per page. The
+//   caller then knows the exact length. A body that passes kGzipWholeBytes
+//   before it ends (longer than announced) continues as a stream, held
+//   bytes first.
 // * stream: a zlib gzip stream per response (deflateInit's ~256 KB state),
 //   each piece through the injector, then deflated with Z_SYNC_FLUSH so
 //   every byte the origin sent reaches the client without waiting for the

@@ -56,10 +56,9 @@ GzipPlan PlanGzip(const proxy::ResponseHead& head, bool client_http10) {
     }
   }
   if (HasNoTransform(head.headers)) return GzipPlan::kNone;
-  if (head.framing == proxy::BodyFraming::kContentLength && head.content_length > kGzipWholeBytes) {
-    return client_http10 ? GzipPlan::kNone : GzipPlan::kStream;
-  }
-  return GzipPlan::kWhole;
+  if (head.framing != proxy::BodyFraming::kContentLength) return GzipPlan::kStream;
+  if (head.content_length <= kGzipWholeBytes) return GzipPlan::kWhole;
+  return client_http10 ? GzipPlan::kNone : GzipPlan::kStream;
 }
 
 void MarkGzipped(proxy::HeaderList& headers) {

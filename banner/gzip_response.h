@@ -25,9 +25,10 @@
 
 namespace tidegate::banner {
 
-// A body up to this size (known from its Content-Length, or held until it
-// ends) is gzipped in one piece with an exact Content-Length; a longer one
-// streams through zlib, chunked.
+// A body whose Content-Length is at most this is held and gzipped in one
+// piece with an exact Content-Length; a longer one, and one of unknown
+// length (chunked or close-delimited: it may be a feed or a page flushed
+// early, which must not wait), streams through zlib.
 inline constexpr size_t kGzipWholeBytes = 128 * 1024;
 // Bodies announced shorter than this are not worth a gzip header and
 // trailer (20 bytes) and pass as they are.
@@ -35,7 +36,7 @@ inline constexpr size_t kGzipMinBytes = 128;
 
 enum class GzipPlan {
   kNone,    // send it as the origin did
-  kWhole,   // hold it (up to kGzipWholeBytes) and gzip it in one piece
+  kWhole,   // hold it (a Content-Length up to kGzipWholeBytes) and gzip it in one piece
   kStream,  // gzip it piece by piece, chunked (close-delimited to HTTP/1.0)
 };
 
@@ -45,10 +46,10 @@ bool IsCompressibleType(std::string_view content_type);
 // and whose origin was asked for identity: kNone unless the status is 200
 // or 4xx/5xx, there is a body, no Content-Encoding (or identity), no
 // Content-Range, no `Cache-Control: no-transform`, a compressible
-// Content-Type and not a Content-Length under kGzipMinBytes. A body of
-// unknown length is held up to kGzipWholeBytes first. An HTTP/1.0 client
-// does not get a Content-Length page past kGzipWholeBytes gzipped (it
-// would become close-delimited and hide a truncation).
+// Content-Type and not a Content-Length under kGzipMinBytes. kWhole for a
+// Content-Length up to kGzipWholeBytes, kStream otherwise; but an HTTP/1.0
+// client does not get a Content-Length page past kGzipWholeBytes gzipped
+// (it would become close-delimited and hide a truncation).
 GzipPlan PlanGzip(const proxy::ResponseHead& head, bool client_http10);
 
 // The head of a response gzipped here: Content-Encoding: gzip, a strong
