@@ -281,6 +281,9 @@ void RenderFeatures(const MetricsSnapshot& m, Writer& w) {
 
   w.Header("banner_injections_total", "counter", "HTML responses that received the banner.");
   w.Sample("banner_injections_total", {}, m.banner_injections_total);
+  w.Header("banner_gzipped_total", "counter",
+           "Identity responses the banner gzipped for clients that accept gzip.");
+  w.Sample("banner_gzipped_total", {}, m.banner_gzipped_total);
   w.Header("banner_skips_total", "counter", "Responses the banner injector skipped, by reason.");
   for (const auto& [reason, n] : m.banner_skips_by_reason)
     w.Sample("banner_skips_total", {{"reason", reason}}, n);

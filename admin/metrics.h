@@ -148,6 +148,9 @@ struct MetricsSnapshot {
   std::map<std::string, uint64_t> maintenance_undecided_by_feature;
   // Banner injector.
   uint64_t banner_injections_total = 0;
+  // Identity responses the banner gzipped for clients that accept gzip
+  // ([banner] compressed = "compress").
+  uint64_t banner_gzipped_total = 0;
   std::map<std::string, uint64_t> banner_skips_by_reason;  // "not_html", "compressed", …
   // State store.
   uint64_t store_errors_total = 0;

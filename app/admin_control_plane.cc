@@ -58,6 +58,7 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
             if (banner_stats_ != nullptr) {
               m->banner_injections_total =
                   banner_stats_->injections.load(std::memory_order_relaxed);
+              m->banner_gzipped_total = banner_stats_->gzipped.load(std::memory_order_relaxed);
               for (size_t r = 0; r < banner::kSkipReasonCount; ++r) {
                 uint64_t n = banner_stats_->skips[r].load(std::memory_order_relaxed);
                 if (n > 0) {

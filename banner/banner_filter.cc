@@ -4,9 +4,12 @@
 #include <string_view>
 #include <vector>
 
+#include "banner/accept_encoding.h"
 #include "banner/banner_stylesheet.h"
+#include "banner/body_compressor.h"
 #include "banner/body_recoder.h"
 #include "banner/body_tag_injector.h"
+#include "banner/gzip_response.h"
 #include "common/ascii.h"
 #include "proxy/cookie_header.h"
 #include "state/effective_view.h"
@@ -98,9 +101,18 @@ class BannerFilter : public proxy::StreamFilter {
       if (!hide_) return proxy::FilterStatus::kContinue;
     }
     client_http10_ = head.version_minor == 0;
-    if (factory_.config().compressed == config::BannerCompressed::kIdentity && AcceptsHtml(head)) {
-      head.headers.Set("Accept-Encoding", "identity");
+    config::BannerCompressed mode = factory_.config().compressed;
+    if (mode == config::BannerCompressed::kRecode || !AcceptsHtml(head)) {
+      return proxy::FilterStatus::kContinue;
     }
+    if (mode == config::BannerCompressed::kCompress) {
+      // As nginx's sub_filter + gzip: the origin sends identity, tidegate
+      // compresses (no inflate). A client that does not accept gzip keeps
+      // its Accept-Encoding (a deflate page from the origin is recoded).
+      if (!AcceptsGzip(head.headers)) return proxy::FilterStatus::kContinue;
+      gzip_for_client_ = true;
+    }
+    head.headers.Set("Accept-Encoding", "identity");
     return proxy::FilterStatus::kContinue;
   }
 
@@ -111,6 +123,9 @@ class BannerFilter : public proxy::StreamFilter {
       if (html_) factory_.CountSkip(verdict.skip);
       html_.reset();
       hide_.reset();
+      // The origin was asked for identity on the client's behalf: what it
+      // would have compressed, tidegate compresses.
+      if (gzip_for_client_) StartGzip(head, nullptr);
       return;
     }
     banner_ = html_ != nullptr;
@@ -128,9 +143,13 @@ class BannerFilter : public proxy::StreamFilter {
                                                            : BodyRecoder::Coding::kDeflate,
                        factory_.config().recode_level, &*injector_,
                        factory_.WholeBodyFor(callbacks_.worker().index));
+    } else if (gzip_for_client_) {
+      StartGzip(head, &*injector_);
     }
-    if (verdict.coding == BodyCoding::kIdentity &&
-        head.framing == proxy::BodyFraming::kContentLength) {
+    if (compressor_) {
+      // StartGzip set the framing and the hold.
+    } else if (verdict.coding == BodyCoding::kIdentity &&
+               head.framing == proxy::BodyFraming::kContentLength) {
       // The length changes by a known amount if the tag is found: the head
       // waits for the scan (HoldResponseHead) and keeps a Content-Length.
       hold_ = Hold::kUntilScanned;
@@ -143,7 +162,9 @@ class BannerFilter : public proxy::StreamFilter {
     FixBanneredHead(head.headers);
   }
 
-  bool WantsResponseBody() const override { return injector_.has_value(); }
+  bool WantsResponseBody() const override {
+    return injector_.has_value() || compressor_.has_value();
+  }
 
   bool HoldResponseHead(proxy::ResponseHead& head) override {
     switch (hold_) {
@@ -153,14 +174,17 @@ class BannerFilter : public proxy::StreamFilter {
         if (!injector_->done() && !body_ended_) return true;
         if (injector_->found()) head.content_length += injector_->insertion_size();
         break;
-      case Hold::kUntilRecoded:
-        if (recoder_->recoded_whole()) {
+      case Hold::kUntilRecoded: {
+        bool whole = compressor_ ? compressor_->compressed_whole() : recoder_->recoded_whole();
+        bool holding = compressor_ ? compressor_->holding_whole() : recoder_->holding_whole();
+        if (whole) {
           head.framing = proxy::BodyFraming::kContentLength;
           head.content_length = whole_size_;
-        } else if (recoder_->holding_whole() && !body_ended_) {
+        } else if (holding && !body_ended_) {
           return true;
         }  // else streaming through zlib: chunked
         break;
+      }
     }
     hold_ = Hold::kNone;
     return false;
@@ -168,17 +192,19 @@ class BannerFilter : public proxy::StreamFilter {
 
   void OnResponseBody(evbuffer* chunk, bool end_stream) override {
     body_ended_ = end_stream;
-    if (recoder_) {
-      bool was_whole = recoder_->recoded_whole();
-      bool ok = recoder_->Process(chunk, end_stream);
-      // Recoded in one piece: this chunk is the whole re-encoded body.
-      if (!was_whole && recoder_->recoded_whole()) whole_size_ = evbuffer_get_length(chunk);
+    if (recoder_ || compressor_) {
+      bool was_whole = compressor_ ? compressor_->compressed_whole() : recoder_->recoded_whole();
+      bool ok = compressor_ ? compressor_->Process(chunk, end_stream)
+                            : recoder_->Process(chunk, end_stream);
+      bool whole = compressor_ ? compressor_->compressed_whole() : recoder_->recoded_whole();
+      // Coded in one piece: this chunk is the whole encoded body.
+      if (!was_whole && whole) whole_size_ = evbuffer_get_length(chunk);
       if (!ok) {
         // The page cannot be completed: the client must see a broken
         // transfer, not a finished (truncated) page.
         if (!failure_counted_) {
           failure_counted_ = true;
-          factory_.CountSkip(SkipReason::kDecodeError);
+          if (recoder_) factory_.CountSkip(SkipReason::kDecodeError);
         }
         callbacks_.AbortResponse();
         return;
@@ -186,6 +212,7 @@ class BannerFilter : public proxy::StreamFilter {
     } else {
       injector_->Process(chunk);
     }
+    if (!injector_) return;  // compressed only
     if (!counted_ && injector_->found()) {
       counted_ = true;
       if (banner_) factory_.stats().injections.fetch_add(1, std::memory_order_relaxed);
@@ -197,6 +224,21 @@ class BannerFilter : public proxy::StreamFilter {
   }
 
  private:
+  // Gzips this identity response for the client (the origin was asked for
+  // identity on its behalf), with the insertion when `injector` is set:
+  // framing, hold and head fields. Nothing when PlanGzip says no.
+  void StartGzip(proxy::ResponseHead& head, BodyTagInjector* injector) {
+    GzipPlan plan = PlanGzip(head, client_http10_);
+    if (plan == GzipPlan::kNone) return;
+    int worker = callbacks_.worker().index;
+    compressor_.emplace(factory_.config().recode_level, injector, factory_.WholeBodyFor(worker),
+                        plan == GzipPlan::kWhole);
+    head.framing = proxy::BodyFraming::kChunked;  // or the encoded length, once known
+    if (compressor_->holding_whole()) hold_ = Hold::kUntilRecoded;
+    MarkGzipped(head.headers);
+    factory_.stats().gzipped.fetch_add(1, std::memory_order_relaxed);
+  }
+
   const BannerFilterFactory& factory_;
   proxy::FilterCallbacks& callbacks_;
   std::shared_ptr<const std::string> html_;  // set while the banner may still apply
@@ -205,10 +247,12 @@ class BannerFilter : public proxy::StreamFilter {
   bool hiding_ = false;                      // the injection carries hiding CSS
   std::optional<BodyTagInjector> injector_;
   std::optional<BodyRecoder> recoder_;
+  std::optional<BodyCompressor> compressor_;  // identity → gzip for the client
   bool client_http10_ = false;
+  bool gzip_for_client_ = false;  // the origin was asked for identity in its stead
   // Why the head waits (HoldResponseHead): until the tag is found or given
   // up (Content-Length = origin's + insertion, or the origin's), or until a
-  // small gzip page was recoded whole (Content-Length = re-encoded size).
+  // small page was recoded or compressed whole (Content-Length = encoded size).
   enum class Hold { kNone, kUntilScanned, kUntilRecoded };
   Hold hold_ = Hold::kNone;
   bool body_ended_ = false;

@@ -12,17 +12,21 @@
 // (Published<state::RuntimeState> merged with [banner] by
 // state::EffectiveBannerSettings) — when none is, nothing else happens. With
 // a banner in force and the request gates passed (GET, [banner].match), it
-// keeps the rendered banner for the response and, in `compressed =
-// "identity"` mode, asks the origin for `Accept-Encoding: identity`.
+// keeps the rendered banner for the response and, for a request that may
+// want a page, asks the origin for `Accept-Encoding: identity`: in
+// `compressed = "compress"` mode (the default) only when the client
+// accepts gzip (banner/accept_encoding.h), in "identity" mode always.
 //
 // Response side: the response gates (banner_gates.h); a response that passes
 // gets a weakened ETag, no Content-MD5 or Accept-Ranges, Vary and cache
 // fields fixed, and its body streams through a BodyTagInjector (through a
-// BodyRecoder for gzip/deflate bodies). Framing: an identity page with a
-// Content-Length keeps one (the head is held, HoldResponseHead, until the
-// tag is found or given up: the origin's length plus the insertion's, or
-// the origin's); a small gzip page recoded whole gets its new length the
-// same way; the others get kChunked (chunked to HTTP/1.1 clients,
+// BodyRecoder for gzip/deflate bodies, through a BodyCompressor towards a
+// client that accepts gzip when the origin was asked for identity). In
+// "compress" mode the other compressible identity responses to such a
+// request are gzipped too (banner/gzip_response.h), without insertion. Framing: an identity page
+// with a Content-Length keeps one (the head is held, HoldResponseHead, until the tag is found or
+// given up: the origin's length plus the insertion's, or the origin's); a small gzip page recoded
+// whole gets its new length the same way; the others get kChunked (chunked to HTTP/1.1 clients,
 // close-delimited to HTTP/1.0). A response that fails a gate is not
 // touched at all.
 //
@@ -67,6 +71,9 @@ struct BannerStats {
   std::atomic<uint64_t> stylesheet_served{0};
   // HTML responses that received the `hide` CSS (banner/hide_rules.h).
   std::atomic<uint64_t> hide_injections{0};
+  // Identity responses gzipped by tidegate for a client that accepts gzip
+  // (`compressed = "compress"`, banner/gzip_response.h).
+  std::atomic<uint64_t> gzipped{0};
 
   uint64_t skipped(SkipReason reason) const {
     return skips[static_cast<size_t>(reason)].load(std::memory_order_relaxed);

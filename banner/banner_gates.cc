@@ -12,6 +12,8 @@ std::string_view MediaType(std::string_view value) {
   return common::TrimOws(value.substr(0, value.find(';')));
 }
 
+}  // namespace
+
 bool HasNoTransform(const proxy::HeaderList& headers) {
   for (const proxy::Header& h : headers.fields()) {
     if (proxy::EqualsIgnoreCase(h.name, "Cache-Control") &&
@@ -21,8 +23,6 @@ bool HasNoTransform(const proxy::HeaderList& headers) {
   }
   return false;
 }
-
-}  // namespace
 
 std::string_view SkipReasonName(SkipReason reason) {
   switch (reason) {
@@ -60,7 +60,7 @@ std::unique_ptr<BannerGates> BannerGates::Create(const config::BannerConfig& con
                                                  std::string* error) {
   std::unique_ptr<BannerGates> gates(new BannerGates());
   gates->content_types_ = config.content_types;
-  gates->recode_ = config.compressed == config::BannerCompressed::kRecode;
+  gates->recode_ = config.compressed != config::BannerCompressed::kIdentity;
   if (!config.match.empty()) {
     gates->match_ =
         std::make_unique<re2::RE2::Set>(proxy::PathPatternOptions(), re2::RE2::UNANCHORED);

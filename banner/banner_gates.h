@@ -41,6 +41,9 @@ inline constexpr size_t kSkipReasonCount = static_cast<size_t>(SkipReason::kCoun
 
 enum class BodyCoding { kIdentity, kGzip, kDeflate };
 
+// True when a Cache-Control field of `headers` has `no-transform`.
+bool HasNoTransform(const proxy::HeaderList& headers);
+
 struct ResponseVerdict {
   SkipReason skip = SkipReason::kNone;
   BodyCoding coding = BodyCoding::kIdentity;

@@ -45,9 +45,12 @@ z_stream* GzipWholeBody::Encoder(int level) {
   if (!e.ready) {
     e.ready = deflateInit2(&e.stream, level, Z_DEFLATED, -MAX_WBITS, 8, Z_DEFAULT_STRATEGY) == Z_OK;
     e.failed = !e.ready;
+    e.used = false;
     return e.ready ? &e.stream : nullptr;
   }
-  if (deflateReset(&e.stream) != Z_OK) return nullptr;
+  // Reset only a state that encoded since (asking twice costs nothing).
+  if (e.used && deflateReset(&e.stream) != Z_OK) return nullptr;
+  e.used = false;
   return &e.stream;
 }
 
@@ -57,13 +60,14 @@ bool GzipWholeBody::Recode(evbuffer* compressed, BodyTagInjector* injector, int 
   if (decompressor_ == nullptr || in_len < kMinMember || in_len > kMaxCompressedBytes) {
     return false;
   }
-  z_stream* encoder = Encoder(level);
-  if (encoder == nullptr) return false;
   // One contiguous view of the member (a no-op when it came in one read).
   const unsigned char* in = evbuffer_pullup(compressed, -1);
   if (in == nullptr) return false;
   size_t declared = ReadLe32(in + in_len - 4);  // ISIZE
   if (declared > kMaxDecodedBytes) return false;
+  // The encoder is checked before the injector sees the page (a false
+  // return must leave it untouched).
+  if (Encoder(level) == nullptr) return false;
   if (decoded_.size() < declared) decoded_.resize(declared);
   size_t used_in = 0;
   size_t got = 0;
@@ -81,7 +85,16 @@ bool GzipWholeBody::Recode(evbuffer* compressed, BodyTagInjector* injector, int 
     segments[1] = injector->insertion();
     segments[2] = page.substr(at);
   }
-  size_t plain_size = got + segments[1].size();
+  return EncodeMember(segments, level, out);
+}
+
+bool GzipWholeBody::EncodeMember(std::span<const std::string_view> segments, int level,
+                                 evbuffer* out) {
+  z_stream* encoder = Encoder(level);
+  if (encoder == nullptr) return false;
+  encoders_[static_cast<size_t>(std::clamp(level, 1, 9))].used = true;
+  size_t plain_size = 0;
+  for (std::string_view s : segments) plain_size += s.size();
   size_t bound = kHeaderBytes + deflateBound(encoder, plain_size) + kTrailerBytes;
   evbuffer_iovec vec;
   if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(bound), &vec, 1) != 1 ||
@@ -93,10 +106,12 @@ bool GzipWholeBody::Recode(evbuffer* compressed, BodyTagInjector* injector, int 
   encoder->next_out = dst + kHeaderBytes;
   encoder->avail_out = static_cast<uInt>(bound - kHeaderBytes - kTrailerBytes);
   uint32_t crc = 0;
-  for (size_t k = 0; k < 3; ++k) {
-    bool last = k == 2;
-    encoder->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(segments[k].data()));
-    encoder->avail_in = static_cast<uInt>(segments[k].size());
+  for (size_t k = 0; k <= segments.size(); ++k) {
+    // One more round than segments: Z_FINISH on no input ends the stream.
+    bool last = k == segments.size();
+    std::string_view segment = last ? std::string_view() : segments[k];
+    encoder->next_in = reinterpret_cast<Bytef*>(const_cast<char*>(segment.data()));
+    encoder->avail_in = static_cast<uInt>(segment.size());
     int rc = deflate(encoder, last ? Z_FINISH : Z_NO_FLUSH);
     // Z_BUF_ERROR: an empty segment (no progress possible), not an error.
     bool ok =
@@ -106,7 +121,7 @@ bool GzipWholeBody::Recode(evbuffer* compressed, BodyTagInjector* injector, int 
       return false;
     }
     // (A null buffer would restart the checksum: empty segments are skipped.)
-    if (!segments[k].empty()) crc = libdeflate_crc32(crc, segments[k].data(), segments[k].size());
+    if (!segment.empty()) crc = libdeflate_crc32(crc, segment.data(), segment.size());
   }
   unsigned char* trailer = dst + kHeaderBytes + encoder->total_out;
   WriteLe32(crc, trailer);

@@ -1,4 +1,5 @@
-// GzipWholeBody: re-encodes a small gzip body in one piece: libdeflate
+// GzipWholeBody: re-encodes a small gzip body in one piece (and encodes a
+// small identity body in one piece, EncodeMember, for BodyCompressor): libdeflate
 // (Debian libdeflate-dev) decodes the whole member and checks its CRC-32,
 // the banner goes in, and zlib encodes the result as a raw deflate stream
 // inside a gzip header and trailer written here, with libdeflate's CRC-32.
@@ -30,7 +31,9 @@
 
 #include <array>
 #include <cstddef>
+#include <span>
 #include <string>
+#include <string_view>
 
 struct libdeflate_decompressor;
 
@@ -56,9 +59,16 @@ class GzipWholeBody {
   // bytes does not fail once the text went through the injector.)
   bool Recode(evbuffer* compressed, BodyTagInjector* injector, int level, evbuffer* out);
 
+  // Appends to `out` one gzip member holding the concatenation of
+  // `segments` (read in place, not copied), encoded at `level` (1..9) by
+  // this worker's raw-deflate state with libdeflate's CRC-32. Used by
+  // Recode() and by BodyCompressor for identity pages it compresses whole.
+  // False, with `out` untouched, when the coder is unavailable.
+  bool EncodeMember(std::span<const std::string_view> segments, int level, evbuffer* out);
+
  private:
-  // The raw-deflate encoder of `level`, reset for a new stream; null when
-  // zlib could not set it up.
+  // The raw-deflate encoder of `level`, ready for a new stream (reset when
+  // it encoded since); null when zlib could not set it up.
   z_stream* Encoder(int level);
 
   libdeflate_decompressor* decompressor_ = nullptr;
@@ -66,6 +76,7 @@ class GzipWholeBody {
     z_stream stream{};
     bool ready = false;
     bool failed = false;
+    bool used = false;  // encoded since its last reset
   };
   std::array<EncoderSlot, 10> encoders_{};  // by level, set up when first used
   std::string decoded_;

@@ -58,10 +58,11 @@ void ReadBannerSection(const toml::table* table, Diagnostics* diagnostics, Banne
     }
   }
   banner.ReadSize("window", 1024, 16u << 20, &out->window_bytes);
-  banner.ReadEnum<BannerCompressed>(
-      "compressed",
-      {{"recode", BannerCompressed::kRecode}, {"identity", BannerCompressed::kIdentity}},
-      &out->compressed);
+  banner.ReadEnum<BannerCompressed>("compressed",
+                                    {{"compress", BannerCompressed::kCompress},
+                                     {"recode", BannerCompressed::kRecode},
+                                     {"identity", BannerCompressed::kIdentity}},
+                                    &out->compressed);
   banner.ReadInt("recode_level", 1, 9, &out->recode_level);
   banner.ReportUnknownKeys();
 }

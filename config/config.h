@@ -288,7 +288,12 @@ struct FeatureConfig {
   UndecidedPolicy on_undecided = UndecidedPolicy::kBlock;
 };
 
-enum class BannerCompressed { kRecode, kIdentity };
+// How bannered pages meet compression (docs/banner.md, "Compression"):
+// kCompress asks the origin for identity and gzips towards clients that
+// accept gzip (an origin that compresses anyway is recoded); kRecode
+// decodes, inserts and re-encodes what the origin compressed; kIdentity
+// asks the origin for identity and sends identity.
+enum class BannerCompressed { kCompress, kRecode, kIdentity };
 
 struct BannerConfig {
   bool enabled = false;
@@ -299,8 +304,7 @@ struct BannerConfig {
   // Media types (lower-case, no parameters) that receive the banner.
   std::vector<std::string> content_types = {"text/html"};
   uint64_t window_bytes = 64 * 1024;  // how far into the body `<body` is looked for
-  // gzip/deflate pages: decode + re-encode, or ask the origin for identity.
-  BannerCompressed compressed = BannerCompressed::kRecode;
+  BannerCompressed compressed = BannerCompressed::kCompress;
   int recode_level = 1;  // zlib level of the re-encoded body, 1 (fast) … 9 (small)
 };
 

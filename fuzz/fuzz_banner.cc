@@ -9,6 +9,10 @@
 // * mode 3, the input as HTML that the harness gzips (as 1 or 2 members,
 //   split at byte 2's position): the recoded output must gunzip to the
 //   input with the banner inserted exactly where the injector alone puts it.
+// * mode 4, the input as identity HTML that BodyCompressor gzips
+//   (`compressed = "compress"`; byte 2: held whole or streamed, with or
+//   without the banner): the output must gunzip to the input with the
+//   banner where the injector alone puts it.
 #include <event2/buffer.h>
 #include <zlib.h>
 
@@ -19,11 +23,13 @@
 #include <string>
 #include <string_view>
 
+#include "banner/body_compressor.h"
 #include "banner/body_recoder.h"
 #include "banner/body_tag_injector.h"
 
 namespace {
 
+using tidegate::banner::BodyCompressor;
 using tidegate::banner::BodyRecoder;
 using tidegate::banner::BodyTagInjector;
 
@@ -79,8 +85,10 @@ bool Inflate(std::string_view encoded, bool gzip, std::string* plain) {
   return true;
 }
 
-// Feeds `body` to the recoder in pieces of `piece` bytes; returns the output.
-std::string Recode(BodyRecoder& recoder, std::string_view body, size_t piece) {
+// Feeds `body` to the recoder (or compressor) in pieces of `piece` bytes;
+// returns the output.
+template <typename Coder>
+std::string Recode(Coder& recoder, std::string_view body, size_t piece) {
   std::string out;
   evbuffer* buffer = evbuffer_new();
   size_t pos = 0;
@@ -108,7 +116,7 @@ std::string InjectPlain(std::string_view html, size_t piece, size_t window) {
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (size < 3) return 0;
-  const int mode = data[0] % 4;
+  const int mode = data[0] % 5;
   const size_t piece = 1 + data[1] % 97;
   std::string_view body(reinterpret_cast<const char*>(data + 3), size - 3);
 
@@ -153,6 +161,21 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
       // either; only a finished output must decode.
       (void)Inflate(out, gzip, &plain);
     }
+    return 0;
+  }
+
+  if (mode == 4) {
+    const bool with_banner = data[2] & 1;
+    const bool hold = data[2] & 2;
+    BodyTagInjector injector{std::string(kBanner)};
+    tidegate::banner::GzipWholeBody whole;
+    BodyCompressor compressor(1 + data[2] % 9, with_banner ? &injector : nullptr, &whole, hold);
+    std::string out = Recode(compressor, body, piece);
+    std::string plain;
+    Check(Inflate(out, true, &plain));
+    Check(plain == (with_banner
+                        ? InjectPlain(body, body.size() + 1, BodyTagInjector::kDefaultWindow)
+                        : std::string(body)));
     return 0;
   }
 

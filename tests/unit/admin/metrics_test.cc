@@ -27,6 +27,7 @@ MetricsSnapshot Sample() {
   m.origin_errors_by_kind["connect_refused"] = 1;
   m.maintenance_hits_by_feature["check\"out\\x\ny"] = 3;
   m.banner_skips_by_reason["not_html"] = 7;
+  m.banner_gzipped_total = 5;
   m.room_counters_available = true;
   m.rooms.push_back({.name = "shop",
                      .queued = 4,
@@ -108,7 +109,8 @@ TEST(MetricsTest, CoversTheIssueList) {
         "tidegate_room_admitted_total{room=\"shop\"} 50",
         "tidegate_room_estimated_wait_seconds{room=\"shop\"} 12.5",
         "tidegate_banner_injections_total", "tidegate_banner_skips_total{reason=\"not_html\"} 7",
-        "tidegate_state_store_errors_total", "tidegate_state_store_latency_seconds_count",
+        "tidegate_banner_gzipped_total 5", "tidegate_state_store_errors_total",
+        "tidegate_state_store_latency_seconds_count",
         "tidegate_config_reloads_total{result=\"ok\"}",
         "tidegate_admin_requests_total{code=\"401\"} 2"}) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle;

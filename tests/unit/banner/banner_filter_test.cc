@@ -99,6 +99,7 @@ TEST_F(BannerFilterTest, ConfigBannerIsInjectedAndHeadIsFixed) {
   config.banner.enabled = true;
   config.banner.message = "High demand <b>& \"quotes\"";
   config.banner.severity = "warning";
+  config.banner.compressed = config::BannerCompressed::kRecode;
   auto factory = Factory(config);
   auto filter = factory->CreateFilter(callbacks_);
   proxy::RequestHead request = Get("/products/1");
@@ -159,6 +160,9 @@ TEST_F(BannerFilterTest, ChunkedPagesAreNotHeld) {
   config::Config config;
   config.banner.enabled = true;
   config.banner.message = "Hello";
+  // (In "compress" mode a chunked page for a gzip client is not held
+  // either: it streams through zlib.)
+  config.banner.compressed = config::BannerCompressed::kRecode;
   auto factory = Factory(config);
   auto filter = factory->CreateFilter(callbacks_);
   proxy::RequestHead request = Get("/");
@@ -576,6 +580,98 @@ TEST_F(BannerFilterTest, HiddenOptionCssIsInjectedWhileTheFeatureIsOff) {
   off->version++;
   state_.Publish(off);
   EXPECT_EQ(run("GET"), "untouched");
+}
+
+}  // namespace
+}  // namespace tidegate::banner
+
+namespace tidegate::banner {
+namespace {
+
+std::string GunzipAll(const std::string& data) {
+  z_stream s{};
+  inflateInit2(&s, MAX_WBITS + 16);
+  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
+  s.avail_in = data.size();
+  std::string out(1 << 20, '\0');
+  s.next_out = reinterpret_cast<Bytef*>(out.data());
+  s.avail_out = out.size();
+  int rc = inflate(&s, Z_FINISH);
+  out.resize(rc == Z_STREAM_END ? s.total_out : 0);
+  inflateEnd(&s);
+  return out;
+}
+
+config::Config BannerOn() {
+  config::Config config;
+  config.banner.enabled = true;
+  config.banner.message = "Hello";
+  return config;  // compressed = "compress", the default
+}
+
+TEST_F(BannerFilterTest, CompressModeGzipsThePageForAGzipClient) {
+  auto factory = Factory(BannerOn());
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/");
+  filter->OnRequestHeaders(request);
+  EXPECT_EQ(*request.headers.Find("Accept-Encoding"), "identity");
+  proxy::ResponseHead response = Html200();
+  response.content_length = 2026;  // the page below
+  filter->OnResponseHeaders(response);
+  ASSERT_TRUE(filter->WantsResponseBody());
+  EXPECT_EQ(*response.headers.Find("Content-Encoding"), "gzip");
+  EXPECT_EQ(*response.headers.Find("Vary"), "Accept-Encoding, Accept-Language");
+  EXPECT_EQ(*response.headers.Find("ETag"), "W/\"abc\"");
+  // Held whole: the head waits for the end and gets the encoded length.
+  EXPECT_TRUE(filter->HoldResponseHead(response));
+  const std::string page = "<html><body>" + std::string(2000, 'x') + "</body></html>";
+  std::string out = Body(*filter, page);
+  EXPECT_FALSE(filter->HoldResponseHead(response));
+  EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength);
+  EXPECT_EQ(response.content_length, out.size());
+  std::string decoded = GunzipAll(out);
+  EXPECT_NE(decoded.find("<body><div class=\"tidegate-banner"), std::string::npos) << decoded;
+  EXPECT_EQ(stats_.gzipped.load(), 1u);
+  EXPECT_EQ(stats_.injections.load(), 1u);
+}
+
+TEST_F(BannerFilterTest, CompressModeGzipsOtherCompressibleResponses) {
+  auto factory = Factory(BannerOn());
+  auto filter = factory->CreateFilter(callbacks_);
+  proxy::RequestHead request = Get("/api/cart");
+  request.headers.Set("Accept", "*/*");
+  filter->OnRequestHeaders(request);
+  EXPECT_EQ(*request.headers.Find("Accept-Encoding"), "identity");
+  proxy::ResponseHead response = Html200();
+  response.headers.Set("Content-Type", "application/json");
+  const std::string json = "{\"lines\": [" + std::string(1000, '7') + "]}";
+  response.content_length = json.size();
+  filter->OnResponseHeaders(response);
+  ASSERT_TRUE(filter->WantsResponseBody());
+  EXPECT_EQ(*response.headers.Find("Content-Encoding"), "gzip");
+  EXPECT_EQ(response.headers.Find("Cache-Control"), nullptr);  // no banner: not made private
+  EXPECT_TRUE(filter->HoldResponseHead(response));
+  std::string out = Body(*filter, json);
+  EXPECT_FALSE(filter->HoldResponseHead(response));
+  EXPECT_EQ(response.content_length, out.size());
+  EXPECT_EQ(GunzipAll(out), json);
+  EXPECT_EQ(stats_.skipped(SkipReason::kContentType), 1u);
+}
+
+TEST_F(BannerFilterTest, CompressModeLeavesClientsWithoutGzipAlone) {
+  auto factory = Factory(BannerOn());
+  for (const char* encoding : {"deflate", "gzip;q=0, br"}) {
+    auto filter = factory->CreateFilter(callbacks_);
+    proxy::RequestHead request = Get("/");
+    request.headers.Set("Accept-Encoding", encoding);
+    filter->OnRequestHeaders(request);
+    EXPECT_EQ(*request.headers.Find("Accept-Encoding"), encoding);
+    proxy::ResponseHead response = Html200();
+    response.content_length = 3000;
+    filter->OnResponseHeaders(response);
+    EXPECT_EQ(response.headers.Find("Content-Encoding"), nullptr) << encoding;
+    EXPECT_EQ(response.framing, proxy::BodyFraming::kContentLength) << encoding;
+  }
 }
 
 }  // namespace

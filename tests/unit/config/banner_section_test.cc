@@ -18,8 +18,18 @@ TEST(BannerSectionTest, Defaults) {
   EXPECT_TRUE(b.match.empty());
   EXPECT_EQ(b.content_types, std::vector<std::string>{"text/html"});
   EXPECT_EQ(b.window_bytes, 64u * 1024);
-  EXPECT_EQ(b.compressed, BannerCompressed::kRecode);
+  EXPECT_EQ(b.compressed, BannerCompressed::kCompress);
   EXPECT_EQ(b.recode_level, 1);
+}
+
+TEST(BannerSectionTest, CompressedModes) {
+  for (auto [text, mode] : {std::pair{"compress", BannerCompressed::kCompress},
+                            std::pair{"recode", BannerCompressed::kRecode},
+                            std::pair{"identity", BannerCompressed::kIdentity}}) {
+    LoadResult result = LoadWithMinimal(std::string("[banner]\ncompressed = \"") + text + "\"\n");
+    ASSERT_TRUE(result.config) << text << ": " << AllErrors(result);
+    EXPECT_EQ(result.config->banner.compressed, mode) << text;
+  }
 }
 
 TEST(BannerSectionTest, EveryKeyIsRead) {
