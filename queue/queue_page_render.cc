@@ -163,6 +163,29 @@ void PageBody::WriteTo(char* out) const {
   }
 }
 
+int PageBody::Gather(size_t copy_below, char* copy, std::string_view* out, int max) const {
+  int n = 0;
+  const char* run = copy;  // the copied bytes not yet in a view
+  for (const QueuePage::Piece& piece : variant_->pieces) {
+    std::string_view text =
+        piece.slot == QueuePage::Slot::kLiteral ? std::string_view(piece.text) : Value(piece.slot);
+    if (text.size() < copy_below) {
+      std::memcpy(copy, text.data(), text.size());
+      copy += text.size();
+      continue;
+    }
+    if (n + 2 > max) return -1;
+    if (copy > run) out[n++] = std::string_view(run, static_cast<size_t>(copy - run));
+    run = copy;
+    out[n++] = text;
+  }
+  if (copy > run) {
+    if (n == max) return -1;
+    out[n++] = std::string_view(run, static_cast<size_t>(copy - run));
+  }
+  return n;
+}
+
 std::string PageBody::ToString() const {
   std::string text(size_, '\0');
   WriteTo(text.data());
