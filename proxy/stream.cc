@@ -34,7 +34,8 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   snapshot_ = snapshot;
   TakeHeadReturningStorage(request_, std::move(head));
   ClearHeadKeepingStorage(response_);
-  start_wall_ = std::chrono::system_clock::now();
+  // The wall-clock start is for the access log only (no clock read without it).
+  if (worker_.access_sink() != nullptr) start_wall_ = std::chrono::system_clock::now();
   start_ = std::chrono::steady_clock::now();
   upstream_start_ = upstream_end_ = start_;
   info_.client_ip = connection_.client_ip();

@@ -66,6 +66,11 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
   for (const config::RoomConfig& rc : config.rooms) {
     auto room = std::make_unique<CompiledRoom>();
     room->config = rc;
+    for (CookieKind kind : {CookieKind::kWait, CookieKind::kPass}) {
+      for (bool tls : {false, true}) {
+        room->cookie_names[kind == CookieKind::kPass][tls] = CookieName(kind, rc.name, tls);
+      }
+    }
     // The path policy of the maintenance features (proxy/path_pattern.h):
     // matched case-insensitively on proxy::NormalizePath(target).
     const RE2::Options options = proxy::PathPatternOptions();

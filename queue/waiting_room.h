@@ -24,6 +24,7 @@
 #include "pages/language.h"
 #include "proxy/filter.h"
 #include "proxy/published.h"
+#include "queue/cookies.h"
 #include "queue/join_challenge.h"
 #include "queue/queue_page.h"
 #include "queue/room_registry.h"
@@ -40,6 +41,12 @@ struct CompiledRoom {
   std::shared_ptr<RoomRuntime> runtime;
   std::string shuffle_seed;  // queueing_method random (secret)
   std::optional<QueuePage> page;
+  // CookieName(kind, config.name, tls), made once:
+  // [kind == kPass][tls] (every visit looks up one or two of them).
+  std::string cookie_names[2][2];
+  const std::string& cookie_name(CookieKind kind, bool tls) const {
+    return cookie_names[kind == CookieKind::kPass][tls];
+  }
 };
 
 class WaitingRoom {
