@@ -89,31 +89,85 @@ if [[ "$PROFILE" == syscalls ]]; then
 fi
 
 command -v valgrind >/dev/null || die "valgrind is not installed"
+# callgrind_run NAME PID PORT: counts PID's user-space instructions while wrk
+# runs against PORT (PID runs under valgrind --instr-atstart=no); leaves
+# $WORK/wrk-NAME.txt and, once PID was stopped, $WORK/callgrind-NAME.out.
+callgrind_run() {
+  local url="http://127.0.0.1:$3/small.html"
+  timeout 60 wrk -t1 -c8 -d2s "$url" >/dev/null 2>&1 || true # warm-up (caches, pools)
+  callgrind_control -i on "$2" >/dev/null
+  timeout $((DURATION + 30)) wrk -t1 -c8 -d"$DURATION"s "$url" >"$WORK/wrk-$1.txt" 2>&1 || true
+  callgrind_control -i off "$2" >/dev/null
+  stop_bg "$2" # callgrind writes its output at exit
+}
+# per_request NAME: instructions per request of NAME's run.
+per_request() {
+  local n ir
+  n="$(awk '/requests in/ {print $1}' "$WORK/wrk-$1.txt")"
+  ir="$(callgrind_annotate "$WORK/callgrind-$1.out" 2>/dev/null |
+    awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }' || true)"
+  echo "- $1: $n requests, $ir user-space instructions, $(awk -v ir="$ir" -v n="$n" \
+    'BEGIN { if (n > 0) printf "%.0f", ir / n }') per request"
+}
+# by_function NAME INCLUSIVE: the top functions, in instructions per request.
+by_function() {
+  local n
+  n="$(awk '/requests in/ {print $1}' "$WORK/wrk-$1.txt")"
+  callgrind_annotate --inclusive="$2" "$WORK/callgrind-$1.out" 2>/dev/null |
+    awk -v n="$n" -v top="$TOP" '
+      /^ *[0-9,]+ \( *[0-9.]+%\)  [^*]/ && !/PROGRAM TOTALS/ && shown < top {
+        ir = $1; gsub(",", "", ir)
+        name = $0; sub(/^[^)]*\)  /, "", name); sub(/^[^:]*:/, "", name); gsub(/\(anonymous namespace\)/, "{anon}", name)
+        sub(/ \[[^]]*\]$/, "", name); sub(/\(.*/, "", name)
+        printf "%8.0f  %s\n", ir / n, substr(name, 1, 110); shown++
+      }'
+}
+
 # A second tidegate, the same configuration on another port, under callgrind
 # with instrumentation off until the load starts.
 CG_PORT="$(free_port)"
 sed -e "s/127.0.0.1:$TG_PORT\"/127.0.0.1:$CG_PORT\"/" "$WORK/tidegate.toml" >"$WORK/callgrind.toml"
 sed -i -e "/^\[admin\]/,/^listen/ s/127.0.0.1:[0-9]*/127.0.0.1:$(free_port)/" "$WORK/callgrind.toml"
 start_bg callgrind valgrind --tool=callgrind --instr-atstart=no \
-  --callgrind-out-file="$WORK/callgrind.out" "$TIDEGATE" -c "$WORK/callgrind.toml"
+  --callgrind-out-file="$WORK/callgrind-tidegate.out" "$TIDEGATE" -c "$WORK/callgrind.toml"
 CG_PID="$LAST_PID"
-URL="http://127.0.0.1:$CG_PORT/small.html"
-wait_http "$URL" 90 "$CG_PID" || die "tidegate under valgrind did not start: $(tail "$WORK/callgrind.log")"
-timeout 60 wrk -t1 -c8 -d2s "$URL" >/dev/null 2>&1 || true # warm-up (caches, pools)
-callgrind_control -i on "$CG_PID" >/dev/null
-timeout $((DURATION + 30)) wrk -t1 -c8 -d"$DURATION"s "$URL" >"$WORK/wrk.txt" 2>&1 || true
-callgrind_control -i off "$CG_PID" >/dev/null
-stop_bg "$CG_PID" # callgrind writes its output at exit
-N="$(awk '/requests in/ {print $1}' "$WORK/wrk.txt")"
-IR="$(callgrind_annotate "$WORK/callgrind.out" 2>/dev/null | awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }' || true)"
-echo "## callgrind profile of tidegate, queue page to cookie-less visitors"
+wait_http "http://127.0.0.1:$CG_PORT/small.html" 90 "$CG_PID" ||
+  die "tidegate under valgrind did not start: $(tail "$WORK/callgrind.log")"
+callgrind_run tidegate "$CG_PID" "$CG_PORT"
+# The peer: nginx answering the same bytes, one process (no master) so that
+# callgrind sees the worker.
+CGN_PORT="$(free_port)"
+mkdir -p "$WORK/nginx-cg/tmp"
+sed -e "s#$WORK/nginx/#$WORK/nginx-cg/#g" -e "s/127.0.0.1:$NG_PORT /127.0.0.1:$CGN_PORT /" \
+  "$WORK/nginx/nginx.conf" >"$WORK/nginx-cg/nginx.conf"
+start_bg callgrind-nginx valgrind --tool=callgrind --instr-atstart=no \
+  --callgrind-out-file="$WORK/callgrind-nginx.out" nginx -p "$WORK/nginx-cg" \
+  -e "$WORK/nginx-cg/error.log" -c "$WORK/nginx-cg/nginx.conf" -g 'daemon off; master_process off;'
+CGN_PID="$LAST_PID"
+wait_http "http://127.0.0.1:$CGN_PORT/small.html" 90 "$CGN_PID" ||
+  die "nginx under valgrind did not start: $(tail "$WORK/callgrind-nginx.log")"
+callgrind_run nginx "$CGN_PID" "$CGN_PORT"
+
+echo "## callgrind profile, queue page to cookie-less visitors"
 echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c8 -d${DURATION}s under valgrind"
-echo "- requests: $N; user-space instructions: $IR"
-awk -v ir="$IR" -v n="$N" 'BEGIN { if (n > 0) printf "- instructions per request: %.0f\n", ir / n }'
+per_request tidegate
+per_request nginx
+echo
+echo "### tidegate, instructions per request by function (inclusive: with callees)"
 echo
 echo '```'
-callgrind_annotate --inclusive=yes "$WORK/callgrind.out" 2>/dev/null | awk -v max=$((TOP + 20)) 'n++ < max' || true
+by_function tidegate yes
+echo '```'
 echo
-callgrind_annotate "$WORK/callgrind.out" 2>/dev/null | awk -v max=$((TOP + 20)) 'n++ < max' || true
+echo "### tidegate, instructions per request by function (self)"
+echo
+echo '```'
+by_function tidegate no
+echo '```'
+echo
+echo "### nginx, instructions per request by function (self)"
+echo
+echo '```'
+by_function nginx no
 echo '```'

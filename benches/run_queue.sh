@@ -11,10 +11,12 @@
 # Profiling the same set-up instead of comparing (one of them, then exit):
 #   --perf       perf record -e cpu-clock on tidegate under wrk for --duration
 #                seconds: the top symbols by self time (and by shared object)
-#   --callgrind  tidegate under valgrind --tool=callgrind, counting only while
-#                wrk runs: user-space instructions per request (deterministic,
-#                unlike wall-clock figures on a loaded machine) and the top
-#                functions by inclusive and self instructions
+#   --callgrind  tidegate, then nginx (one process, no master), under valgrind
+#                --tool=callgrind, counting only while wrk runs: user-space
+#                instructions per request of both (deterministic, unlike
+#                wall-clock figures on a loaded machine) and tidegate's top
+#                functions in instructions per request, inclusive and self
+#                (nginx's self)
 #   --syscalls   system calls per request of tidegate and of the nginx worker
 #                (perf stat -e 'syscalls:sys_enter_*'), by call
 # --compare PATH adds a second tidegate binary (same configuration, its own

@@ -8,6 +8,7 @@
 #include <cerrno>
 
 #include "common/timeval.h"
+#include "proxy/gathered_write.h"
 #include "proxy/socket_io.h"
 #include "proxy/worker.h"
 
@@ -147,6 +148,23 @@ void ClientConnection::Flush() {
     OnOutputDrained();
     MaybeCompact();  // Flush runs from the flush queue: a fresh callback
   }
+}
+
+void ClientConnection::WriteNow(const iovec* pieces, int count) {
+  evbuffer* out = bufferevent_get_output(bev_.get());
+  switch (WriteGathered(fd_, pieces, count, out)) {
+    case IoResult::kOk:
+      return;  // no flush: nothing is queued
+    case IoResult::kWouldBlock:
+    case IoResult::kEof:
+      // The socket is full: the bufferevent writes the rest on EPOLLOUT.
+      plain_.write_pending = true;
+      bufferevent_enable(bev_.get(), EV_WRITE);
+      break;
+    case IoResult::kError:
+      break;  // the flush meets the error again and closes
+  }
+  worker_.flush_queue().Schedule(this);
 }
 
 void ClientConnection::OnOutputDrained() {

@@ -38,6 +38,7 @@
 
 #include <event2/bufferevent.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 
 #include <chrono>
 #include <memory>
@@ -76,6 +77,16 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   }
   // Flushable: plain sockets are written directly (EPOLLOUT only when full).
   void Flush() override;
+  // A whole response at once, as nginx writes: when nothing is queued
+  // before it (CanWriteNow: plain TCP, open, empty output, no pending
+  // write), one writev(2) of the `count` pieces straight from the caller's
+  // memory; only what the socket does not take is copied into output()
+  // (then written by the bufferevent on EPOLLOUT, within send_timeout; a
+  // failed socket is reported by that flush). Call only when CanWriteNow().
+  bool CanWriteNow() {
+    return !tls_ && !closing() && bev_ && !plain_.write_pending && output_length() == 0;
+  }
+  void WriteNow(const iovec* pieces, int count);
   // The exchange ended; the response is fully queued to output().
   void OnStreamDone(bool keep_alive);
   // Stop / resume feeding request body bytes (origin output full / drained).

@@ -168,8 +168,11 @@ void ClientConnection::HandleStreamDone() {
   request_state_ = RequestState::kIdle;
   ArmTimer(snapshot_->config->server.keepalive_timeout);
   // Idle compaction follows the flush (Flush → MaybeCompact), also when the
-  // response's last bytes were queued earlier.
-  worker_.flush_queue().Schedule(this);
+  // response's last bytes were queued earlier; a response written whole
+  // (WriteNow) needs no flush unless the worker compacts.
+  if (output_length() > 0 || worker_.connection_count() > Worker::kCompactIdleAbove) {
+    worker_.flush_queue().Schedule(this);
+  }
   // Drop the snapshot reference of an idle connection: a reload frees the
   // old snapshot once every exchange on it ended.
   if (snapshot_ != worker_.snapshot()) snapshot_.reset(), parser_.reset();

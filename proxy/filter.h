@@ -85,12 +85,22 @@ enum class FilterStatus { kContinue, kStop };
 // its owner ("Name: value\r\n" each; never framing or Connection fields),
 // written after the reply's HeaderList: a page's constant headers (its
 // Content-Type, Content-Security-Policy) cost no field object per reply.
+// Gather(): the same bytes as WriteTo, for writev(2): pieces shorter than
+// `copy_below` bytes are copied into `copy` (room for size() bytes), one
+// after another, and given as views of it; longer ones as views of memory
+// that stays valid and unchanged during SendLocalReplyBody() (a page's
+// immutable literal parts), so that they are never copied in user space.
+// Writes at most `max` views to `out`, in order, and returns how many, or
+// -1 when more would be needed (the stream then uses WriteTo). Default: -1.
 class LocalBody {
  public:
   virtual ~LocalBody() = default;
   virtual size_t size() const = 0;
   virtual void WriteTo(char* out) const = 0;
   virtual std::string_view fixed_fields() const { return {}; }
+  virtual int Gather(size_t copy_below, char* copy, std::string_view* out, int max) const {
+    return -1;
+  }
 };
 
 // What the origin did with a forwarded request (StreamFilter::OnUpstreamOutcome):

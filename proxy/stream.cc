@@ -1,5 +1,7 @@
 #include "proxy/stream.h"
 
+#include <sys/uio.h>
+
 #include <cstring>
 
 #include "proxy/client_connection.h"
@@ -32,7 +34,8 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   snapshot_ = snapshot;
   TakeHeadReturningStorage(request_, std::move(head));
   ClearHeadKeepingStorage(response_);
-  start_wall_ = std::chrono::system_clock::now();
+  // The wall-clock start is for the access log only (no clock read without it).
+  if (worker_.access_sink() != nullptr) start_wall_ = std::chrono::system_clock::now();
   start_ = std::chrono::steady_clock::now();
   upstream_start_ = upstream_end_ = start_;
   info_.client_ip = connection_.client_ip();
@@ -175,6 +178,17 @@ class StringBody final : public LocalBody {
   explicit StringBody(const std::string& text) : text_(text) {}
   size_t size() const override { return text_.size(); }
   void WriteTo(char* out) const override { std::memcpy(out, text_.data(), text_.size()); }
+  int Gather(size_t copy_below, char* copy, std::string_view* out, int max) const override {
+    if (text_.empty()) return 0;
+    if (max < 1) return -1;
+    if (text_.size() >= copy_below) {
+      out[0] = text_;
+    } else {
+      std::memcpy(copy, text_.data(), text_.size());
+      out[0] = std::string_view(copy, text_.size());
+    }
+    return 1;
+  }
 
  private:
   const std::string& text_;
@@ -208,32 +222,72 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
   std::string& scratch = worker_.scratch();
   scratch.clear();
   SerializeResponseHead(response_, scratch);
-  // The body's own fields go before the blank line that ends the head.
-  if (std::string_view fixed = body.fixed_fields(); !fixed.empty()) {
-    scratch.insert(scratch.size() - 2, fixed);
-  }
-  evbuffer* out = connection_.output();
   bool with_body = request_.method != "HEAD";
-  // Head and body in one contiguous block of the output: one allocation,
-  // one iovec for the write, and the body written in place (a queue page
-  // is answered to every newcomer).
-  size_t total = scratch.size() + (with_body ? body_size : 0);
-  evbuffer_iovec block;
-  if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(total), &block, 1) == 1 &&
-      block.iov_len >= total) {
-    char* at = static_cast<char*>(block.iov_base);
-    std::memcpy(at, scratch.data(), scratch.size());
-    if (with_body) body.WriteTo(at + scratch.size());
-    block.iov_len = total;
-    evbuffer_commit_space(out, &block, 1);
-  } else {  // out of memory: the head alone, then the connection closes
-    evbuffer_add(out, scratch.data(), scratch.size());
-    resp_.keep_alive = false;
-    with_body = false;
+  if (!WriteLocalDirect(scratch, body.fixed_fields(), with_body ? &body : nullptr)) {
+    with_body = WriteLocalBuffered(scratch, body.fixed_fields(), with_body ? &body : nullptr);
   }
   if (with_body) response_bytes_ += body_size;
   resp_.head_sent = true;
   status_ = status;
+}
+
+bool Stream::WriteLocalDirect(std::string& head, std::string_view fixed, const LocalBody* body) {
+  // The reply as writev pieces: the body's large pieces (a page's literal
+  // parts) as they are; the head, the body's fields and the small pieces
+  // (the visitor's values) copied one after another on the stack (a piece
+  // costs the kernel more than copying a few hundred bytes).
+  char copy[kDirectCopyMax];
+  if (!connection_.CanWriteNow() ||
+      head.size() + fixed.size() + (body ? body->size() : 0) > sizeof copy) {
+    return false;
+  }
+  char* at = copy;
+  std::memcpy(at, head.data(), head.size() - 2);  // the fields go before the blank line
+  at += head.size() - 2;
+  std::memcpy(at, fixed.data(), fixed.size());
+  at += fixed.size();
+  std::memcpy(at, "\r\n", 2);
+  at += 2;
+  std::string_view views[kMaxBodyPieces + 1];
+  views[0] = std::string_view(copy, static_cast<size_t>(at - copy));
+  int count = body ? body->Gather(kReferencedPieceMin, at, views + 1, kMaxBodyPieces) : 0;
+  if (count < 0) return false;
+  iovec iov[kMaxBodyPieces + 1];
+  int n = 0;
+  for (int i = 0; i <= count; ++i) {
+    // Views that follow each other in memory (the copied runs) go as one.
+    if (n > 0 && static_cast<char*>(iov[n - 1].iov_base) + iov[n - 1].iov_len == views[i].data()) {
+      iov[n - 1].iov_len += views[i].size();
+      continue;
+    }
+    iov[n].iov_base = const_cast<char*>(views[i].data());
+    iov[n].iov_len = views[i].size();
+    ++n;
+  }
+  connection_.WriteNow(iov, n);
+  return true;
+}
+
+bool Stream::WriteLocalBuffered(std::string& head, std::string_view fixed, const LocalBody* body) {
+  if (!fixed.empty()) head.insert(head.size() - 2, fixed);  // before the blank line
+  evbuffer* out = connection_.output();
+  // Head and body in one contiguous block of the output: one allocation,
+  // one iovec for the write, and the body written in place.
+  size_t total = head.size() + (body ? body->size() : 0);
+  evbuffer_iovec block;
+  if (evbuffer_reserve_space(out, static_cast<ev_ssize_t>(total), &block, 1) == 1 &&
+      block.iov_len >= total) {
+    char* at = static_cast<char*>(block.iov_base);
+    std::memcpy(at, head.data(), head.size());
+    if (body) body->WriteTo(at + head.size());
+    block.iov_len = total;
+    evbuffer_commit_space(out, &block, 1);
+    return body != nullptr;
+  }
+  // Out of memory: the head alone, then the connection closes.
+  evbuffer_add(out, head.data(), head.size());
+  resp_.keep_alive = false;
+  return false;
 }
 
 void Stream::Finish(bool keep_alive) {

@@ -139,6 +139,9 @@ class PageBody final : public proxy::LocalBody {
   size_t size() const override { return size_; }
   void WriteTo(char* out) const override;
   std::string_view fixed_fields() const override { return variant_->fields; }
+  // The large literal pieces as views of the QueuePage; the values and the
+  // small literal pieces between them copied into `copy`.
+  int Gather(size_t copy_below, char* copy, std::string_view* out, int max) const override;
   std::string ToString() const;
 
  private:

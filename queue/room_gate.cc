@@ -188,8 +188,9 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
 
   void Refuse(Visit visit) {
     bool unavailable = visit.outcome == Visit::Outcome::kUnavailable;
+    int64_t now_ms = visit.decided_ms != 0 ? visit.decided_ms : wr().NowMs();
     Reply reply =
-        QueuedReply(*pending_room_, std::move(visit), language_, json_, self_url_, wr().NowMs());
+        QueuedReply(*pending_room_, std::move(visit), language_, json_, self_url_, now_ms);
     if (unavailable) reply.status = 503;
     Send(callbacks_, std::move(reply));
   }

@@ -47,7 +47,7 @@ void GrantPass(const Context& c, int64_t bucket, Visit* v) {
   PassToken pass{name, c.now, bucket, (bucket + 1) * kBucketMillis + c.limits.session_ms,
                  c.session != 0 ? c.session : NewSessionId()};
   v->set_cookies.push_back(SetCookieWith(
-      CookieName(CookieKind::kPass, name, c.tls), c.tls, std::nullopt, kTokenBytes + name.size(),
+      c.room->cookie_name(CookieKind::kPass, c.tls), c.tls, std::nullopt, kTokenBytes + name.size(),
       [&](std::string* out) { c.wr->codec()->AppendPass(pass, out); }));
   v->admitted = true;
   v->pass_bucket = bucket;
@@ -61,7 +61,7 @@ void RefusedAgain(const Context& c, RoomNotice notice, CookieKind clear, Visit* 
   v->outcome = Outcome::kQueued;
   v->admitted = false;
   v->notice = notice;
-  v->set_cookies.push_back(ClearCookieValue(CookieName(clear, c.room->config.name, c.tls), c.tls));
+  v->set_cookies.push_back(ClearCookieValue(c.room->cookie_name(clear, c.tls), c.tls));
 }
 
 // The visit went on as a newcomer after an ended session's pass: say why,
@@ -69,9 +69,8 @@ void RefusedAgain(const Context& c, RoomNotice notice, CookieKind clear, Visit* 
 void NoteEndedSession(const Context& c, Visit* v) {
   if (!c.session_ended || v->admitted) return;
   v->notice = RoomNotice::kSessionEnded;
-  v->set_cookies.insert(
-      v->set_cookies.begin(),
-      ClearCookieValue(CookieName(CookieKind::kPass, c.room->config.name, c.tls), c.tls));
+  v->set_cookies.insert(v->set_cookies.begin(),
+                        ClearCookieValue(c.room->cookie_name(CookieKind::kPass, c.tls), c.tls));
 }
 
 Visit Failure(const Context& c) {
@@ -124,8 +123,7 @@ Visit FinishClaim(const Context& c, const StoreResult<ClaimOutcome>& r) {
   if (r.value.admitted) {
     GrantPass(c, r.value.bucket, &v);
     v.admitted_now = true;
-    v.set_cookies.push_back(
-        ClearCookieValue(CookieName(CookieKind::kWait, c.room->config.name, c.tls), c.tls));
+    v.set_cookies.push_back(ClearCookieValue(c.room->cookie_name(CookieKind::kWait, c.tls), c.tls));
     return v;
   }
   FillQueued(*c.room, c.limits, c.number, c.issued_ms, c.now, &v);
@@ -151,7 +149,7 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
   const std::string& name = c.room->config.name;
   WaitToken ticket{name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
   v.set_cookies.push_back(
-      SetCookieWith(CookieName(CookieKind::kWait, name, c.tls), c.tls, kWaitCookieMillis / 1000,
+      SetCookieWith(c.room->cookie_name(CookieKind::kWait, c.tls), c.tls, kWaitCookieMillis / 1000,
                     kTokenBytes + name.size(),
                     [&](std::string* out) { c.wr->codec()->AppendWait(ticket, out); }));
   uint64_t number =
@@ -179,6 +177,7 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
     }
     Visit v = finish(ctx, *r);
     NoteEndedSession(ctx, &v);
+    v.decided_ms = ctx.now;
     return v;
   }
   struct Pending {
@@ -209,9 +208,10 @@ std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRo
 
 // The valid pass cookie with the latest bucket (a forged one never wins).
 std::optional<PassToken> FindPass(const TokenCodec& codec, const proxy::HeaderList& headers,
-                                  const std::string& name, bool tls, int64_t now) {
+                                  const CompiledRoom& room, bool tls, int64_t now) {
+  const std::string& name = room.config.name;
   std::optional<PassToken> pass;
-  proxy::ForEachCookie(headers, CookieName(CookieKind::kPass, name, tls),
+  proxy::ForEachCookie(headers, room.cookie_name(CookieKind::kPass, tls),
                        [&](std::string_view value) {
                          std::optional<PassToken> p = codec.VerifyPass(value, name, now);
                          if (p && (!pass || p->bucket > pass->bucket)) pass = std::move(p);
@@ -221,9 +221,10 @@ std::optional<PassToken> FindPass(const TokenCodec& codec, const proxy::HeaderLi
 
 // The valid wait cookie with the lowest ticket.
 std::optional<WaitToken> FindWait(const TokenCodec& codec, const proxy::HeaderList& headers,
-                                  const std::string& name, bool tls, int64_t now) {
+                                  const CompiledRoom& room, bool tls, int64_t now) {
+  const std::string& name = room.config.name;
   std::optional<WaitToken> wait;
-  proxy::ForEachCookie(headers, CookieName(CookieKind::kWait, name, tls),
+  proxy::ForEachCookie(headers, room.cookie_name(CookieKind::kWait, tls),
                        [&](std::string_view value) {
                          std::optional<WaitToken> w = codec.VerifyWait(value, name, now);
                          if (w && (!wait || w->ticket < wait->ticket)) wait = std::move(w);
@@ -250,7 +251,6 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   Visit v;
   const TokenCodec* codec = wr.codec();
   if (codec == nullptr) return v;  // no keys: the loader refuses active rooms without them
-  const std::string& name = room.config.name;
   int64_t now = wr.NowMs();
   RoomStore& store = room.runtime->store();
   room.runtime->MaybeTick(caller, limits, now);
@@ -264,7 +264,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   ctx.now = now;
 
   // 1. A valid pass: inside. Renew only when the bucket changed.
-  std::optional<PassToken> pass = FindPass(*codec, headers, name, tls, now);
+  std::optional<PassToken> pass = FindPass(*codec, headers, room, tls, now);
   // An ended session's pass no longer works (a cached pass included: the
   // check is after the verification, on every request).
   if (pass && pass->session != 0 && store.SessionEnded(pass->session, now)) {
@@ -295,7 +295,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     return v;
   }
   // 2. A valid wait cookie: claim when invited, else report the position.
-  std::optional<WaitToken> wait = FindWait(*codec, headers, name, tls, now);
+  std::optional<WaitToken> wait = FindWait(*codec, headers, room, tls, now);
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
     uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now, caller).value_or(UINT64_MAX);

@@ -80,6 +80,9 @@ struct Visit {
   std::string challenge;               // kChallenge: the token to solve
   std::optional<AbuseReason> refusal;  // kRefused; kChallenge after a refused answer
   int retry_after_seconds = 0;         // kRefused
+  // The wall time (ms) the visit was judged at when a store that answers
+  // at once decided it; 0 otherwise (the page then reads the clock).
+  int64_t decided_ms = 0;
 };
 
 // Who waits for a decision that needs the store (a per-request filter).

@@ -4,6 +4,7 @@
 
 #include <algorithm>
 
+#include "common/ascii.h"
 #include "common/cidr.h"
 #include "proxy/cookie_header.h"
 #include "proxy/path_pattern.h"
@@ -66,10 +67,18 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
   for (const config::RoomConfig& rc : config.rooms) {
     auto room = std::make_unique<CompiledRoom>();
     room->config = rc;
+    for (CookieKind kind : {CookieKind::kWait, CookieKind::kPass}) {
+      for (bool tls : {false, true}) {
+        room->cookie_names[kind == CookieKind::kPass][tls] = CookieName(kind, rc.name, tls);
+      }
+    }
     // The path policy of the maintenance features (proxy/path_pattern.h):
     // matched case-insensitively on proxy::NormalizePath(target).
     const RE2::Options options = proxy::PathPatternOptions();
-    for (const std::string& p : rc.match) room->match.push_back(std::make_unique<RE2>(p, options));
+    for (const std::string& p : rc.match) {
+      room->match.push_back(std::make_unique<RE2>(p, options));
+      room->match_prefixes.push_back(LiteralPrefixPattern(p));
+    }
     for (const std::string& p : rc.bypass_paths) {
       room->bypass_paths.push_back(std::make_unique<RE2>(p, options));
     }
@@ -97,11 +106,26 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
 
 const CompiledRoom* WaitingRoom::Match(std::string_view path) const {
   for (const auto& room : rooms_) {
-    for (const auto& re : room->match) {
-      if (RE2::PartialMatch(path, *re)) return room.get();
+    for (size_t i = 0; i < room->match.size(); ++i) {
+      const std::optional<std::string>& prefix = room->match_prefixes[i];
+      bool matched = prefix ? path.size() >= prefix->size() &&
+                                  common::EqualsIgnoreCase(path.substr(0, prefix->size()), *prefix)
+                            : RE2::PartialMatch(path, *room->match[i]);
+      if (matched) return room.get();
     }
   }
   return nullptr;
+}
+
+std::optional<std::string> LiteralPrefixPattern(std::string_view pattern) {
+  if (pattern.empty() || pattern[0] != '^') return std::nullopt;
+  std::string_view rest = pattern.substr(1);
+  for (char c : rest) {
+    bool plain = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '/' || c == '_' || c == '-';
+    if (!plain) return std::nullopt;
+  }
+  return std::string(rest);
 }
 
 const CompiledRoom* WaitingRoom::Find(std::string_view name) const {

@@ -16,6 +16,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -24,6 +25,7 @@
 #include "pages/language.h"
 #include "proxy/filter.h"
 #include "proxy/published.h"
+#include "queue/cookies.h"
 #include "queue/join_challenge.h"
 #include "queue/queue_page.h"
 #include "queue/room_registry.h"
@@ -36,11 +38,27 @@ namespace tidegate::queue {
 struct CompiledRoom {
   config::RoomConfig config;
   std::vector<std::unique_ptr<RE2>> match;
+  // For each `match` pattern that is "^" and a plain path prefix (letters,
+  // digits, "/", "_", "-": the merchant's usual "^/" or "^/checkout"), that
+  // prefix, matched without RE2 (case-insensitively, as RE2 would);
+  // nullopt for the others (MatchPrefix, waiting_room.cc).
+  std::vector<std::optional<std::string>> match_prefixes;
   std::vector<std::unique_ptr<RE2>> bypass_paths;
   std::shared_ptr<RoomRuntime> runtime;
   std::string shuffle_seed;  // queueing_method random (secret)
   std::optional<QueuePage> page;
+  // CookieName(kind, config.name, tls), made once:
+  // [kind == kPass][tls] (every visit looks up one or two of them).
+  std::string cookie_names[2][2];
+  const std::string& cookie_name(CookieKind kind, bool tls) const {
+    return cookie_names[kind == CookieKind::kPass][tls];
+  }
 };
+
+// The path prefix a room `match` pattern stands for when it is "^" and
+// plain path characters only (CompiledRoom::match_prefixes); nullopt when
+// it needs RE2.
+std::optional<std::string> LiteralPrefixPattern(std::string_view pattern);
 
 class WaitingRoom {
  public:

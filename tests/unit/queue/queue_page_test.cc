@@ -129,6 +129,47 @@ TEST(QueuePageTest, BodyWrittenInPlaceIsThePageWithItsExactSize) {
   }
 }
 
+// Gather (the proxy's writev of the page, Stream::WriteLocalDirect): the
+// same bytes as the page, the large literal parts as views of the page
+// itself (not copied), everything else copied into the caller's buffer,
+// within size() bytes; -1 when the views do not fit.
+TEST(QueuePageTest, GatherGivesThePageWithItsLargePartsUncopied) {
+  QueuePage page = Page();
+  QueuePageValues v;
+  v.position = 42;
+  v.wait = {90, 600};
+  v.now_ms = 1'700'000'000'000;
+  v.progress = 7;
+  v.self_url = "/p?q=\"<&>'";
+  for (Language language : {Language::kEnglish, Language::kFrench}) {
+    for (PageKind kind : {PageKind::kQueued, PageKind::kClosed}) {
+      PageBody body = page.RenderBody(language, kind, v);
+      std::string copy(body.size() + 8, '#');
+      std::string_view views[16];
+      int n = body.Gather(1024, copy.data(), views, 16);
+      ASSERT_GT(n, 0);
+      std::string joined;
+      size_t referenced = 0;
+      for (int i = 0; i < n; ++i) {
+        joined.append(views[i]);
+        bool in_copy = views[i].data() >= copy.data() &&
+                       views[i].data() + views[i].size() <= copy.data() + copy.size();
+        if (!in_copy) {
+          EXPECT_GE(views[i].size(), 1024u) << "a small piece was not copied";
+          referenced += views[i].size();
+        }
+      }
+      EXPECT_EQ(joined, page.Render(language, kind, v));
+      EXPECT_GT(referenced, body.size() / 2) << "the page's literal parts were copied";
+      EXPECT_EQ(copy.substr(body.size()), "########") << "copied past size()";
+      EXPECT_EQ(body.Gather(1024, copy.data(), views, 1), -1);
+      // Nothing large enough to reference: the whole page is copied, as one view.
+      ASSERT_EQ(body.Gather(SIZE_MAX, copy.data(), views, 16), 1);
+      EXPECT_EQ(views[0], page.Render(language, kind, v));
+    }
+  }
+}
+
 // The local time is converted once per second (and zone): a change of
 // second or of TZ shows at once.
 TEST(QueuePageTest, TimeFollowsTheSecondAndTheZone) {

@@ -6,9 +6,11 @@
 
 #include <string>
 
+#include "common/ascii.h"
 #include "common/cidr.h"
 #include "common/time_source.h"
 #include "proxy/path_normalizer.h"
+#include "proxy/path_pattern.h"
 #include "proxy/published.h"
 #include "state/runtime_state.h"
 
@@ -145,6 +147,29 @@ TEST_F(WaitingRoomMatchTest, EverySpellingOfThePathReachesTheRoom) {
   for (std::string_view target :
        {"/", "/cart", "/shop/checkout", "/check%2Fout", "/?next=/checkout"}) {
     EXPECT_FALSE(Matches(target)) << target;
+  }
+}
+
+// The plain-prefix patterns skip RE2 (LiteralPrefixPattern): the same
+// answers as RE2 with the path policy's options, for those patterns and
+// any path; patterns with any other character stay with RE2.
+TEST(WaitingRoomPrefixTest, PlainPrefixesMatchAsRe2Does) {
+  EXPECT_EQ(LiteralPrefixPattern("^/"), "/");
+  EXPECT_EQ(LiteralPrefixPattern("^/Check-out_2/"), "/Check-out_2/");
+  for (std::string_view pattern : {"/checkout", "^/checkout$", "^/check.out", "^/(a|b)", "^/a\\b",
+                                   "^/a b", "^/é", "", "^/a+", "^/[a]"}) {
+    EXPECT_FALSE(LiteralPrefixPattern(pattern)) << pattern;
+  }
+  for (std::string_view pattern : {"^/", "^/checkout", "^/CheckOut/", "^/a-b_c/9"}) {
+    ASSERT_TRUE(LiteralPrefixPattern(pattern)) << pattern;
+    std::string prefix = *LiteralPrefixPattern(pattern);
+    RE2 re(std::string(pattern), proxy::PathPatternOptions());
+    for (std::string_view path : {"/", "", "/checkout", "/CHECKOUT/x", "/checkou", "/a-b_c/9",
+                                  "/A-B_C/9/z", "/checkout/", "x/checkout", "/cart"}) {
+      bool fast = path.size() >= prefix.size() &&
+                  common::EqualsIgnoreCase(path.substr(0, prefix.size()), prefix);
+      EXPECT_EQ(fast, RE2::PartialMatch(path, re)) << pattern << " on " << path;
+    }
   }
 }
 
