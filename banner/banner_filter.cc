@@ -10,6 +10,7 @@
 #include "banner/body_recoder.h"
 #include "banner/body_tag_injector.h"
 #include "banner/gzip_response.h"
+#include "banner/rewritten_head.h"
 #include "common/ascii.h"
 #include "proxy/cookie_header.h"
 #include "state/effective_view.h"
@@ -27,10 +28,6 @@ bool AcceptsHtml(const proxy::RequestHead& head) {
   return accept->find("text/html") != std::string::npos || *accept == "*/*";
 }
 
-bool NameIs(const std::string& name, std::string_view expected) {
-  return name.size() == expected.size() && proxy::EqualsIgnoreCase(name, expected);
-}
-
 // The head of a page that gets the insertion, in one pass over its fields:
 // a strong ETag is weakened; Content-MD5 and Accept-Ranges (they describe
 // the origin's bytes) and the CDN-specific cache fields go; Vary gains
@@ -38,42 +35,8 @@ bool NameIs(const std::string& name, std::string_view expected) {
 // alone); and the page stays out of shared caches (proxy::MakeCachePrivate,
 // the one shared-cache rule of tidegate).
 void FixBanneredHead(proxy::HeaderList& headers) {
-  std::vector<proxy::Header>& fields = headers.mutable_fields();
-  size_t kept = 0;
-  proxy::Header* vary = nullptr;  // the first Vary field
-  bool vary_done = false;         // a Vary field has `*` or Accept-Language
-  bool cache_control = false;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    proxy::Header& h = fields[i];
-    if (NameIs(h.name, "Content-MD5") || NameIs(h.name, "Accept-Ranges") ||
-        NameIs(h.name, "Surrogate-Control") || NameIs(h.name, "CDN-Cache-Control")) {
-      continue;
-    }
-    if (NameIs(h.name, "ETag")) {
-      bool weak =
-          h.value.size() >= 2 && (h.value[0] == 'W' || h.value[0] == 'w') && h.value[1] == '/';
-      if (!weak) h.value.insert(0, "W/");
-    } else if (NameIs(h.name, "Vary")) {
-      vary_done =
-          vary_done || proxy::HasToken(h.value, "*") || proxy::HasToken(h.value, "Accept-Language");
-    } else if (NameIs(h.name, "Cache-Control")) {
-      cache_control = true;
-    }
-    if (kept != i) fields[kept] = std::move(h);
-    ++kept;
-  }
-  fields.resize(kept);
-  for (proxy::Header& h : fields) {
-    if (NameIs(h.name, "Vary")) {
-      vary = &h;
-      break;
-    }
-  }
-  if (vary != nullptr && !vary_done) {
-    vary->value += common::TrimOws(vary->value).empty() ? "Accept-Language" : ", Accept-Language";
-  } else if (vary == nullptr) {
-    headers.Add("Vary", "Accept-Language");
-  }
+  bool cache_control =
+      FixRewrittenHead(headers, "Accept-Language", {"Surrogate-Control", "CDN-Cache-Control"});
   if (cache_control) {
     proxy::MakeCachePrivate(&headers);
   } else {

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "banner/banner_gates.h"
+#include "banner/rewritten_head.h"
 #include "common/ascii.h"
 
 namespace tidegate::banner {
@@ -62,39 +63,8 @@ GzipPlan PlanGzip(const proxy::ResponseHead& head, bool client_http10) {
 }
 
 void MarkGzipped(proxy::HeaderList& headers) {
-  std::vector<proxy::Header>& fields = headers.mutable_fields();
-  size_t kept = 0;
-  bool vary_done = false;  // a Vary field has `*` or Accept-Encoding
-  proxy::Header* vary = nullptr;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    proxy::Header& h = fields[i];
-    if (NameIs(h.name, "Content-MD5") || NameIs(h.name, "Accept-Ranges") ||
-        NameIs(h.name, "Content-Encoding")) {
-      continue;  // (an identity Content-Encoding is replaced below)
-    }
-    if (NameIs(h.name, "ETag")) {
-      bool weak =
-          h.value.size() >= 2 && (h.value[0] == 'W' || h.value[0] == 'w') && h.value[1] == '/';
-      if (!weak) h.value.insert(0, "W/");
-    } else if (NameIs(h.name, "Vary")) {
-      vary_done =
-          vary_done || proxy::HasToken(h.value, "*") || proxy::HasToken(h.value, "Accept-Encoding");
-    }
-    if (kept != i) fields[kept] = std::move(h);
-    ++kept;
-  }
-  fields.resize(kept);
-  for (proxy::Header& h : fields) {
-    if (NameIs(h.name, "Vary")) {
-      vary = &h;
-      break;
-    }
-  }
-  if (vary == nullptr) {
-    headers.Add("Vary", "Accept-Encoding");
-  } else if (!vary_done) {
-    vary->value += common::TrimOws(vary->value).empty() ? "Accept-Encoding" : ", Accept-Encoding";
-  }
+  // (an identity Content-Encoding is replaced)
+  FixRewrittenHead(headers, "Accept-Encoding", {"Content-Encoding"});
   headers.Add("Content-Encoding", "gzip");
 }
 

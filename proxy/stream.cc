@@ -244,8 +244,10 @@ bool Stream::WriteLocalDirect(std::string& head, std::string_view fixed, const L
   char* at = copy;
   std::memcpy(at, head.data(), head.size() - 2);  // the fields go before the blank line
   at += head.size() - 2;
-  std::memcpy(at, fixed.data(), fixed.size());
-  at += fixed.size();
+  if (!fixed.empty()) {  // (an empty view may hold no pointer: memcpy must not see it)
+    std::memcpy(at, fixed.data(), fixed.size());
+    at += fixed.size();
+  }
   std::memcpy(at, "\r\n", 2);
   at += 2;
   std::string_view views[kMaxBodyPieces + 1];

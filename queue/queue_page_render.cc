@@ -178,6 +178,7 @@ int PageBody::Gather(size_t copy_below, char* copy, std::string_view* out, int m
     std::string_view text =
         piece.slot == QueuePage::Slot::kLiteral ? std::string_view(piece.text) : Value(piece.slot);
     if (text.size() < copy_below) {
+      if (text.empty()) continue;  // (may hold no pointer: memcpy must not see it)
       std::memcpy(copy, text.data(), text.size());
       copy += text.size();
       continue;
