@@ -18,6 +18,7 @@
 #include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
+#include "tests/support/inflate.h"
 
 namespace tidegate::itest::banner_fixture {
 
@@ -35,23 +36,9 @@ inline size_t Count(const std::string& haystack, const std::string& needle) {
 
 // gzip or zlib (auto-detected); *ok = a complete stream.
 inline std::string Inflate(const std::string& data, bool* ok) {
-  z_stream s{};
-  inflateInit2(&s, MAX_WBITS + 32);
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = static_cast<uInt>(data.size());
-  std::string out;
-  char block[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    s.next_out = reinterpret_cast<Bytef*>(block);
-    s.avail_out = sizeof(block);
-    rc = inflate(&s, Z_NO_FLUSH);
-    out.append(block, sizeof(block) - s.avail_out);
-    if (rc == Z_BUF_ERROR) break;
-  }
-  *ok = rc == Z_STREAM_END;
-  inflateEnd(&s);
-  return out;
+  testing::Inflated result = testing::InflateAll(data, MAX_WBITS + 32);
+  *ok = result.complete;
+  return result.bytes;
 }
 
 // `data` as one gzip member.

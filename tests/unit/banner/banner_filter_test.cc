@@ -10,6 +10,7 @@
 #include "common/rfc3339.h"
 #include "common/time_source.h"
 #include "proxy/libevent_handles.h"
+#include "tests/support/inflate.h"
 #include "tests/unit/proxy/fake_filter_callbacks.h"
 
 namespace tidegate::banner {
@@ -589,17 +590,8 @@ namespace tidegate::banner {
 namespace {
 
 std::string GunzipAll(const std::string& data) {
-  z_stream s{};
-  inflateInit2(&s, MAX_WBITS + 16);
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = data.size();
-  std::string out(1 << 20, '\0');
-  s.next_out = reinterpret_cast<Bytef*>(out.data());
-  s.avail_out = out.size();
-  int rc = inflate(&s, Z_FINISH);
-  out.resize(rc == Z_STREAM_END ? s.total_out : 0);
-  inflateEnd(&s);
-  return out;
+  testing::Inflated result = testing::InflateAll(data, MAX_WBITS + 16);
+  return result.complete ? result.bytes : std::string();
 }
 
 config::Config BannerOn() {

@@ -7,29 +7,16 @@
 #include <string>
 
 #include "banner/gzip_response.h"
+#include "tests/support/inflate.h"
 
 namespace tidegate::banner {
 namespace {
 
 // Decodes one gzip stream; *ok = it ended (Z_STREAM_END).
 std::string Gunzip(const std::string& data, bool* ok) {
-  z_stream s{};
-  inflateInit2(&s, MAX_WBITS + 16);
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = data.size();
-  std::string out;
-  char block[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    s.next_out = reinterpret_cast<Bytef*>(block);
-    s.avail_out = sizeof(block);
-    rc = inflate(&s, Z_NO_FLUSH);
-    out.append(block, sizeof(block) - s.avail_out);
-    if (rc == Z_BUF_ERROR && s.avail_in == 0) break;
-  }
-  *ok = rc == Z_STREAM_END && s.avail_in == 0;
-  inflateEnd(&s);
-  return out;
+  testing::Inflated result = testing::InflateAll(data, MAX_WBITS + 16);
+  *ok = result.complete && result.trailing == 0;
+  return result.bytes;
 }
 
 std::string Page(size_t filler, unsigned seed = 7) {

@@ -6,6 +6,7 @@
 #include <random>
 #include <string>
 #include <vector>
+#include "tests/support/inflate.h"
 
 namespace tidegate::banner {
 namespace {
@@ -26,23 +27,9 @@ std::string Compress(const std::string& data, int window_bits) {
 
 // Decodes gzip or zlib (auto); "" + *ok=false on error or a truncated stream.
 std::string Decompress(const std::string& data, bool* ok) {
-  z_stream s{};
-  inflateInit2(&s, MAX_WBITS + 32);
-  s.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(data.data()));
-  s.avail_in = data.size();
-  std::string out;
-  char block[16384];
-  int rc = Z_OK;
-  while (rc == Z_OK) {
-    s.next_out = reinterpret_cast<Bytef*>(block);
-    s.avail_out = sizeof(block);
-    rc = inflate(&s, Z_NO_FLUSH);
-    out.append(block, sizeof(block) - s.avail_out);
-    if (rc == Z_BUF_ERROR && s.avail_in == 0) break;
-  }
-  *ok = rc == Z_STREAM_END;
-  inflateEnd(&s);
-  return out;
+  testing::Inflated result = testing::InflateAll(data, MAX_WBITS + 32);
+  *ok = result.complete;
+  return result.bytes;
 }
 
 std::string Page(size_t filler) {
