@@ -21,7 +21,7 @@ constexpr std::string_view kHopByHop[] = {
 // Every X-Forwarded-* field is protected too (IsProtected checks the prefix).
 constexpr std::string_view kNeverRemovedByConnection[] = {
     "content-length", "transfer-encoding", "host", "forwarded", "x-real-ip",
-    "cookie",         "authorization",
+    "cookie",         "authorization",     "date",
 };
 constexpr std::string_view kProtectedPrefix = "x-forwarded-";
 
@@ -310,13 +310,15 @@ void SerializeRequestHead(const RequestHead& head, std::string& out) {
   out.resize(static_cast<size_t>(p - out.data()));
 }
 
-void SerializeResponseHead(const ResponseHead& head, std::string& out) {
+void SerializeResponseHead(const ResponseHead& head, std::string& out,
+                           std::string_view extra_lines) {
   std::string_view reason = head.reason.empty() ? ReasonPhrase(head.status) : head.reason;
   char digits[16];
   auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), head.status);
   const size_t digit_count = ec == std::errc() ? static_cast<size_t>(end - digits) : 0;
   const size_t start = out.size();
-  out.resize(start + 9 + digit_count + 1 + reason.size() + 2 + FieldsSize(head.headers));
+  out.resize(start + 9 + digit_count + 1 + reason.size() + 2 + FieldsSize(head.headers) +
+             extra_lines.size());
   char* p = out.data() + start;
   std::memcpy(p, "HTTP/1.1 ", 9);
   p += 9;
@@ -327,7 +329,13 @@ void SerializeResponseHead(const ResponseHead& head, std::string& out) {
   p += reason.size();
   *p++ = '\r';
   *p++ = '\n';
-  p = WriteFields(head.headers, p);
+  p = WriteFields(head.headers, p) - 2;  // the extra lines go before the final CRLF
+  if (!extra_lines.empty()) {
+    std::memcpy(p, extra_lines.data(), extra_lines.size());
+    p += extra_lines.size();
+  }
+  *p++ = '\r';
+  *p++ = '\n';
   out.resize(static_cast<size_t>(p - out.data()));
 }
 

@@ -219,9 +219,13 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
   } else if (request_.version_minor == 0) {
     response_.headers.Set("Connection", "keep-alive");
   }
+  // tidegate is this reply's origin server (RFC 9110 §6.6.1: an origin with
+  // a clock sends Date), unless the reply's maker set one itself.
+  response_.has_date = response_.headers.Find("Date") != nullptr;
   std::string& scratch = worker_.scratch();
   scratch.clear();
-  SerializeResponseHead(response_, scratch);
+  SerializeResponseHead(response_, scratch,
+                        response_.has_date ? std::string_view() : worker_.date_line());
   bool with_body = request_.method != "HEAD";
   if (!WriteLocalDirect(scratch, body.fixed_fields(), with_body ? &body : nullptr)) {
     with_body = WriteLocalBuffered(scratch, body.fixed_fields(), with_body ? &body : nullptr);
