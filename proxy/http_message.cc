@@ -177,7 +177,8 @@ bool HasToken(std::string_view value, std::string_view token) {
 }
 
 void HeaderList::Add(std::string name, std::string value) {
-  fields_.push_back(Header{std::move(name), std::move(value)});
+  // Built in place: each string moves once (a short one's move is a copy).
+  fields_.emplace_back(std::move(name), std::move(value));
 }
 
 const std::string* HeaderList::Find(std::string_view name) const {
@@ -218,7 +219,7 @@ void HeaderList::Set(std::string_view name, std::string value) {
     ++kept;
   }
   fields_.resize(kept);
-  if (!replaced) fields_.push_back(Header{std::string(name), std::move(value)});
+  if (!replaced) fields_.emplace_back(std::string(name), std::move(value));
 }
 
 namespace {

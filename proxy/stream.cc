@@ -33,7 +33,9 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   phase_ = Phase::kFilters;
   snapshot_ = snapshot;
   TakeHeadReturningStorage(request_, std::move(head));
-  ClearHeadKeepingStorage(response_);
+  // Usually Recycle() cleared it after the previous exchange (status 0:
+  // every head that was filled has a status); a second clear is not free.
+  if (response_.status != 0) ClearHeadKeepingStorage(response_);
   // The wall-clock start is for the access log only (no clock read without it).
   if (worker_.access_sink() != nullptr) start_wall_ = std::chrono::system_clock::now();
   start_ = std::chrono::steady_clock::now();
@@ -205,7 +207,8 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
                                 bool force_close) {
   response_ = ResponseHead{};
   response_.status = status;
-  response_.reason = std::string(ReasonPhrase(status));
+  // The reason stays empty: SerializeResponseHead writes the standard phrase
+  // (no copy of it, no allocation for a long one such as a 503's).
   response_.headers = std::move(headers);
   // An unread request body is discarded by the connection when it is small
   // enough (then the connection stays); otherwise close after answering.

@@ -188,7 +188,9 @@ namespace {
 
 std::string SelfUrlOf(std::string_view target, size_t path_end, std::string_view path) {
   std::string url;
-  url.reserve(target.size() + 8);
+  // Most links need no escaping: the target's size is the usual length
+  // (a short one then stays in the string's own buffer).
+  url.reserve(target.size());
   AppendForLink(path, &url);
   if (path_end < target.size() && target[path_end] == '?') {
     std::string_view rest = target.substr(path_end);
