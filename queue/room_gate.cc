@@ -173,7 +173,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     language_ = wr().LanguageOf(head);
     json_ = common::WantsJson(head.headers.Find("Accept"));
     self_url_ = SelfUrl(head.target, path);  // never the raw target ("//evil.example/..")
-    if (visit) Refuse(std::move(*visit));
+    if (visit) Refuse(*visit);
     return proxy::FilterStatus::kStop;
   }
 
@@ -186,7 +186,9 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     set_cookies_ = std::move(visit.set_cookies);
   }
 
-  void Refuse(Visit visit) {
+  // Takes the visit's cookies (moved into the reply); by reference, so a
+  // visit is not moved once more on its way.
+  void Refuse(Visit& visit) {
     bool unavailable = visit.outcome == Visit::Outcome::kUnavailable;
     int64_t now_ms = visit.decided_ms != 0 ? visit.decided_ms : wr().NowMs();
     Reply reply =
@@ -202,7 +204,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
       callbacks_.ContinueRequest();
       return;
     }
-    Refuse(std::move(visit));
+    Refuse(visit);
   }
 
   const std::shared_ptr<const WaitingRoom>& wr_;  // the factory's: outlives the filter
