@@ -311,20 +311,36 @@ void SerializeRequestHead(const RequestHead& head, std::string& out) {
   out.resize(static_cast<size_t>(p - out.data()));
 }
 
-void SerializeResponseHead(const ResponseHead& head, std::string& out,
-                           std::string_view extra_lines) {
-  std::string_view reason = head.reason.empty() ? ReasonPhrase(head.status) : head.reason;
-  char digits[16];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), head.status);
-  const size_t digit_count = ec == std::errc() ? static_cast<size_t>(end - digits) : 0;
-  const size_t start = out.size();
-  out.resize(start + 9 + digit_count + 1 + reason.size() + 2 + FieldsSize(head.headers) +
-             extra_lines.size());
-  char* p = out.data() + start;
+namespace {
+
+std::string_view ReasonOf(const ResponseHead& head) {
+  return head.reason.empty() ? ReasonPhrase(head.status) : head.reason;
+}
+
+// The status code's digits ("" for a status to_chars cannot write).
+struct StatusDigits {
+  char text[16];
+  size_t size = 0;
+  explicit StatusDigits(int status) {
+    auto [end, ec] = std::to_chars(text, text + sizeof(text), status);
+    size = ec == std::errc() ? static_cast<size_t>(end - text) : 0;
+  }
+};
+
+}  // namespace
+
+size_t ResponseHeadSize(const ResponseHead& head, std::string_view extra_lines) {
+  return 9 + StatusDigits(head.status).size + 1 + ReasonOf(head).size() + 2 +
+         FieldsSize(head.headers) + extra_lines.size();
+}
+
+char* WriteResponseHead(const ResponseHead& head, std::string_view extra_lines, char* p) {
+  StatusDigits digits(head.status);
+  std::string_view reason = ReasonOf(head);
   std::memcpy(p, "HTTP/1.1 ", 9);
   p += 9;
-  std::memcpy(p, digits, digit_count);
-  p += digit_count;
+  std::memcpy(p, digits.text, digits.size);
+  p += digits.size;
   *p++ = ' ';
   std::memcpy(p, reason.data(), reason.size());
   p += reason.size();
@@ -337,7 +353,14 @@ void SerializeResponseHead(const ResponseHead& head, std::string& out,
   }
   *p++ = '\r';
   *p++ = '\n';
-  out.resize(static_cast<size_t>(p - out.data()));
+  return p;
+}
+
+void SerializeResponseHead(const ResponseHead& head, std::string& out,
+                           std::string_view extra_lines) {
+  const size_t start = out.size();
+  out.resize(start + ResponseHeadSize(head, extra_lines));
+  WriteResponseHead(head, extra_lines, out.data() + start);
 }
 
 }  // namespace tidegate::proxy

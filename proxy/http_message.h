@@ -135,5 +135,11 @@ void SerializeRequestHead(const RequestHead& head, std::string& out);
 // entry of their own.
 void SerializeResponseHead(const ResponseHead& head, std::string& out,
                            std::string_view extra_lines = {});
+// The same in two steps, for a caller with its own memory (the local-reply
+// writer serializes onto its stack): the exact size SerializeResponseHead
+// appends, then the bytes written at `out`, which has that much room;
+// returns the end.
+size_t ResponseHeadSize(const ResponseHead& head, std::string_view extra_lines = {});
+char* WriteResponseHead(const ResponseHead& head, std::string_view extra_lines, char* out);
 
 }  // namespace tidegate::proxy
