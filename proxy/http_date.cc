@@ -1,8 +1,5 @@
 #include "proxy/http_date.h"
 
-#include <event2/event.h>
-#include <sys/time.h>
-
 #include <ctime>
 
 namespace tidegate::proxy {
@@ -64,12 +61,14 @@ std::string_view HttpDate::ForSecond(int64_t seconds) {
   return std::string_view(line_, sizeof line_);
 }
 
-std::string_view HttpDate::Line(event_base* base) {
-  timeval now{};
-  // Inside a callback: the time the loop read when it woke (no system
-  // call). Outside the loop libevent reads the clock itself.
-  if (base == nullptr || event_base_gettimeofday_cached(base, &now) != 0)
-    gettimeofday(&now, nullptr);
+std::string_view HttpDate::Line() {
+  // The coarse real-time clock: read from the vDSO page (no system call,
+  // no lock), at the kernel tick's resolution, plenty for a value in
+  // seconds. Measured cheaper than the loop's cached time
+  // (event_base_gettimeofday_cached takes the base's lock: ~105
+  // instructions per call against ~30 here, callgrind).
+  timespec now{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &now);
   return ForSecond(static_cast<int64_t>(now.tv_sec));
 }
 

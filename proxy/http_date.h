@@ -4,15 +4,13 @@
 // formatted once per second, as nginx does, not per response.
 //
 // Contract: one HttpDate per worker, used on that worker's thread only (no
-// lock). Line() reads the event loop's cached time
-// (event_base_gettimeofday_cached: no clock read inside a callback) and
-// returns a view that stays valid until the next call to Line()/ForSecond().
+// lock). Line() reads CLOCK_REALTIME_COARSE (a vDSO read: no system call,
+// no lock) and returns a view that stays valid until the next call to
+// Line()/ForSecond().
 #pragma once
 
 #include <cstdint>
 #include <string_view>
-
-struct event_base;
 
 namespace tidegate::proxy {
 
@@ -24,8 +22,8 @@ class HttpDate {
   // `out` (kValueSize bytes, no terminator). Independent of the locale.
   static void Format(int64_t seconds, char* out);
 
-  // "Date: <IMF-fixdate>\r\n" for the loop's cached wall-clock time.
-  std::string_view Line(event_base* base);
+  // "Date: <IMF-fixdate>\r\n" for the current second.
+  std::string_view Line();
   // The same for an explicit time (tests; Line() uses it).
   std::string_view ForSecond(int64_t seconds);
 

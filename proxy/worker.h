@@ -107,7 +107,7 @@ class Worker {
   // A per-thread scratch string for serialising heads (cleared by the user).
   std::string& scratch() { return scratch_; }
   // The Date line of the loop's current second (proxy/http_date.h).
-  std::string_view date_line() { return date_.Line(base_.get()); }
+  std::string_view date_line() { return date_.Line(); }
 
   // Idle client connections are compacted (proxy/client_connection.h) only
   // while the worker holds more than this many: below it memory is no

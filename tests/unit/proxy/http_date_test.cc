@@ -3,7 +3,6 @@
 // through a Connection header, and SerializeResponseHead's extra lines.
 #include "proxy/http_date.h"
 
-#include <event2/event.h>
 #include <gtest/gtest.h>
 
 #include <ctime>
@@ -37,19 +36,17 @@ TEST(HttpDateTest, LineChangesWithTheSecondOnly) {
   EXPECT_EQ(std::string(date.ForSecond(784111778)), "Date: Sun, 06 Nov 1994 08:49:38 GMT\r\n");
 }
 
-TEST(HttpDateTest, LineFollowsTheLoopsClock) {
-  event_base* base = event_base_new();
-  ASSERT_NE(base, nullptr);
+TEST(HttpDateTest, LineFollowsTheClock) {
   HttpDate date;
   time_t before = time(nullptr);
-  std::string line(date.Line(base));
+  std::string line(date.Line());
   time_t after = time(nullptr);
   bool matches = false;
-  for (time_t t = before; t <= after; ++t) {
+  // The coarse clock may lag the precise one by a tick across a second.
+  for (time_t t = before - 1; t <= after; ++t) {
     matches = matches || line == "Date: " + Formatted(t) + "\r\n";
   }
   EXPECT_TRUE(matches) << line;
-  event_base_free(base);
 }
 
 class Collect : public Http1Parser::Callbacks {
