@@ -26,6 +26,8 @@
 # ports) to the interleaved rounds: before/after figures of one run. The
 # table also gives user-space CPU per request, which a loaded machine
 # disturbs less than the total (the kernel's share follows the scheduler).
+# --path /URL-PATH: the path every visitor asks for (default /small.html;
+# the page's "check again" link repeats it, so it is part of the page).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -37,6 +39,7 @@ TIDEGATE=""
 PROFILE=""
 TOP=40
 COMPARE=""
+PAGE_PATH=/small.html
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
@@ -48,7 +51,8 @@ while (($#)); do
     --syscalls) PROFILE=syscalls; shift ;;
     --top) TOP="$2"; shift 2 ;;
     --compare) COMPARE="$2"; shift 2 ;;
-    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N] [--compare PATH]"; exit 0 ;;
+    --path) PAGE_PATH="$2"; shift 2 ;;
+    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N] [--compare PATH] [--path /URL-PATH]"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
@@ -89,7 +93,7 @@ wait_http "http://127.0.0.1:$TG_PORT/.tidegate/health" 15 "$TG_PID" || die "tide
 # same bytes. nginx also sends `Server: nginx` and `Connection: keep-alive`,
 # which tidegate does not: its cookie constant is shortened by their length
 # so the heads come out the same length (both printed below).
-curl -s --max-time 5 -D "$WORK/tg-head.txt" -o "$WORK/page.html" "http://127.0.0.1:$TG_PORT/small.html"
+curl -s --max-time 5 -D "$WORK/tg-head.txt" -o "$WORK/page.html" "http://127.0.0.1:$TG_PORT$PAGE_PATH"
 grep -q 'id="tg-queue"' "$WORK/page.html" || die "tidegate did not answer the queue page"
 grep -q '\$' "$WORK/page.html" "$WORK/tg-head.txt" && die "the page or its head contains \$ (nginx would expand it)"
 TG_HEAD_BYTES="$(wc -c <"$WORK/tg-head.txt")"
@@ -148,7 +152,7 @@ start_nginx_queue() {
   start_nginx nginx "$WORK/nginx"
   NG_PID="$LAST_PID"
   wait_http "http://127.0.0.1:$NG_PORT/" 15 "$NG_PID" || die "nginx did not start"
-  curl -s --max-time 5 -D "$WORK/ng-head.txt" -o "$WORK/ng-page.html" "http://127.0.0.1:$NG_PORT/small.html"
+  curl -s --max-time 5 -D "$WORK/ng-head.txt" -o "$WORK/ng-page.html" "http://127.0.0.1:$NG_PORT$PAGE_PATH"
   cmp -s "$WORK/page.html" "$WORK/ng-page.html" || die "nginx does not answer tidegate's page bytes"
   NG_HEAD_BYTES="$(wc -c <"$WORK/ng-head.txt")"
 }
@@ -197,7 +201,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     ticks0="$(cpu_ticks "${PID[$t]}")"
     user0="$(user_ticks "${PID[$t]}")"
     timeout $((DURATION + 20)) wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s --latency \
-      "http://127.0.0.1:${PORT[$t]}/small.html" >"$out" 2>&1 || die "wrk failed on $t"
+      "http://127.0.0.1:${PORT[$t]}$PAGE_PATH" >"$out" 2>&1 || die "wrk failed on $t"
     ticks1="$(cpu_ticks "${PID[$t]}")"
     user1="$(user_ticks "${PID[$t]}")"
     rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
@@ -212,7 +216,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 echo "## Queue page to cookie-less visitors vs nginx return 200 (same bytes)"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, path $PAGE_PATH"
 echo "- same page bytes and same head fields; $HEADS"
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { awk -F, -v t="$1" -v c="$2" 'NR > 1 && $2 == t { print $c }' "$WORK/raw.csv" | median; }

@@ -98,6 +98,14 @@ std::string NormalizePath(std::string_view target, const PathNormalizeOptions& o
   return detail::NormalizePathGeneral(target, options);
 }
 
+std::string_view NormalizePathView(std::string_view target, std::string* storage,
+                                   const PathNormalizeOptions& options) {
+  size_t length = CanonicalPathLength(target, options);
+  if (length != std::string_view::npos) return target.substr(0, length);
+  *storage = detail::NormalizePathGeneral(target, options);
+  return *storage;
+}
+
 namespace detail {
 
 std::string NormalizePathGeneral(std::string_view target, const PathNormalizeOptions& options) {

@@ -147,7 +147,9 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     // Rooms that cannot queue anyone now (off, at run time or by
     // configuration) cost neither the path nor their limits.
     if (!wr().AnyMayQueue()) return proxy::FilterStatus::kContinue;
-    std::string path = proxy::NormalizePath(head.target);
+    // A view of the target when its path is canonical (no copy of it).
+    std::string normalized;
+    std::string_view path = proxy::NormalizePathView(head.target, &normalized);
     const CompiledRoom* room = wr().Match(path);
     if (room == nullptr || !wr().MayQueue(*room)) return proxy::FilterStatus::kContinue;
     const proxy::StreamInfo& info = callbacks_.stream_info();
