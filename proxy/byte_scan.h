@@ -33,4 +33,13 @@ inline bool HasMore(uint64_t v, unsigned char n) {
   return (((v + kOnes * (127 - n)) | v) & kHighs) != 0;
 }
 
+// Exact masks (no borrow or carry crosses a byte): 0x80 in each byte of
+// `v` that is zero / that equals `c`, 0 elsewhere; for tests that pair
+// bytes by position (this byte is '/' and the next one '.').
+inline uint64_t ZeroBytes(uint64_t v) {
+  constexpr uint64_t kLows = 0x7f7f7f7f7f7f7f7fULL;
+  return ~(((v & kLows) + kLows) | v | kLows);
+}
+inline uint64_t BytesEqual(uint64_t v, unsigned char c) { return ZeroBytes(v ^ (kOnes * c)); }
+
 }  // namespace tidegate::proxy::bytescan

@@ -8,6 +8,7 @@
 #include "common/hex.h"
 #include "common/rfc3339.h"
 #include "pages/html_escape.h"
+#include "proxy/byte_scan.h"
 #include "proxy/path_normalizer.h"
 #include "queue/room_events.h"
 
@@ -175,9 +176,15 @@ void AppendForLink(std::string_view in, std::string* out) {
 }
 
 // Where the path of a request target ends (its "?" or "#", or the end): one
-// pass, no memchr per byte as find_first_of("?#") makes.
+// pass, eight bytes per step, no memchr per byte as find_first_of("?#")
+// makes.
 size_t PathEnd(std::string_view target) {
+  using proxy::bytescan::HasByte;
   size_t i = 0;
+  for (; i + 8 <= target.size(); i += 8) {
+    uint64_t v = proxy::bytescan::Load8(target.data() + i);
+    if (HasByte(v, '?') || HasByte(v, '#')) break;
+  }
   while (i < target.size() && target[i] != '?' && target[i] != '#') ++i;
   return i;
 }

@@ -42,6 +42,30 @@ TEST(ByteScanTest, EveryByteAtEveryPosition) {
   }
 }
 
+TEST(ByteScanTest, ExactMasksMarkExactlyTheMatchingBytes) {
+  for (unsigned char filler :
+       {static_cast<unsigned char>(0x00), static_cast<unsigned char>('/'),
+        static_cast<unsigned char>(0xff), static_cast<unsigned char>(0x80)}) {
+    for (int position = 0; position < 8; ++position) {
+      for (int b = 0; b < 256; ++b) {
+        char word[8];
+        std::memset(word, filler, sizeof word);
+        word[position] = static_cast<char>(b);
+        uint64_t zeros = 0, slashes = 0;
+        for (int i = 0; i < 8; ++i) {
+          unsigned char c = static_cast<unsigned char>(word[i]);
+          // Little-endian: byte i of the string is byte i of the word.
+          if (c == 0) zeros |= uint64_t{0x80} << (8 * i);
+          if (c == '/') slashes |= uint64_t{0x80} << (8 * i);
+        }
+        EXPECT_EQ(ZeroBytes(Load8(word)), zeros) << int(filler) << " " << position << " " << b;
+        EXPECT_EQ(BytesEqual(Load8(word), '/'), slashes)
+            << int(filler) << " " << position << " " << b;
+      }
+    }
+  }
+}
+
 TEST(ByteScanTest, TargetCharsAtEveryOffsetAndLength) {
   std::string good = "/collections/summer-sale/products/linen-shirt-blue?size=42&x=%20";
   EXPECT_TRUE(http1::IsValidTargetChars(good));
