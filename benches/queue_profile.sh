@@ -98,7 +98,16 @@ callgrind_run() {
   callgrind_control -i on "$2" >/dev/null
   timeout $((DURATION + 30)) wrk -t1 -c8 -d"$DURATION"s "$url" >"$WORK/wrk-$1.txt" 2>&1 || true
   callgrind_control -i off "$2" >/dev/null
-  stop_bg "$2" # callgrind writes its output at exit
+  # callgrind writes its output at exit, which under valgrind can take
+  # longer than stop_bg's 5 s before KILL (then nothing is written):
+  # TERM first and wait up to 60 s.
+  kill -TERM "$2" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  stop_bg "$2"
 }
 # per_request NAME: instructions per request of NAME's run.
 per_request() {
