@@ -329,14 +329,15 @@ struct StatusDigits {
 
 }  // namespace
 
-size_t ResponseHeadSize(const ResponseHead& head, std::string_view extra_lines) {
-  return 9 + StatusDigits(head.status).size + 1 + ReasonOf(head).size() + 2 +
-         FieldsSize(head.headers) + extra_lines.size();
+namespace {
+
+size_t HeadSize(const ResponseHead& head, const StatusDigits& digits, std::string_view reason,
+                std::string_view extra_lines) {
+  return 9 + digits.size + 1 + reason.size() + 2 + FieldsSize(head.headers) + extra_lines.size();
 }
 
-char* WriteResponseHead(const ResponseHead& head, std::string_view extra_lines, char* p) {
-  StatusDigits digits(head.status);
-  std::string_view reason = ReasonOf(head);
+char* WriteHead(const ResponseHead& head, const StatusDigits& digits, std::string_view reason,
+                std::string_view extra_lines, char* p) {
   std::memcpy(p, "HTTP/1.1 ", 9);
   p += 9;
   std::memcpy(p, digits.text, digits.size);
@@ -356,11 +357,24 @@ char* WriteResponseHead(const ResponseHead& head, std::string_view extra_lines, 
   return p;
 }
 
+}  // namespace
+
+size_t ResponseHeadSize(const ResponseHead& head, std::string_view extra_lines) {
+  return HeadSize(head, StatusDigits(head.status), ReasonOf(head), extra_lines);
+}
+
+char* WriteResponseHead(const ResponseHead& head, std::string_view extra_lines, char* out) {
+  return WriteHead(head, StatusDigits(head.status), ReasonOf(head), extra_lines, out);
+}
+
 void SerializeResponseHead(const ResponseHead& head, std::string& out,
                            std::string_view extra_lines) {
+  // One status formatting and one reason lookup for both steps.
+  StatusDigits digits(head.status);
+  std::string_view reason = ReasonOf(head);
   const size_t start = out.size();
-  out.resize(start + ResponseHeadSize(head, extra_lines));
-  WriteResponseHead(head, extra_lines, out.data() + start);
+  out.resize(start + HeadSize(head, digits, reason, extra_lines));
+  WriteHead(head, digits, reason, extra_lines, out.data() + start);
 }
 
 }  // namespace tidegate::proxy
