@@ -7,7 +7,7 @@
 # perf_profile NAME PID PORT: perf record of PID under wrk on PORT, then its
 # split by shared object and its top symbols.
 perf_profile() {
-  local name="$1" pid="$2" url="http://127.0.0.1:$3/small.html" perf_pid i
+  local name="$1" pid="$2" url="http://127.0.0.1:$3$PAGE_PATH" perf_pid i
   wrk -t1 -c"$CONNECTIONS" -d1s "$url" >/dev/null 2>&1 || true # warm-up
   start_bg "perf-$name" perf record -e cpu-clock -F 2000 -o "$WORK/perf-$name.data" -p "$pid"
   perf_pid="$LAST_PID"
@@ -38,7 +38,7 @@ if [[ "$PROFILE" == perf ]]; then
   command -v perf >/dev/null || die "perf is not installed"
   echo "## perf profile, queue page to cookie-less visitors (perf record -e cpu-clock -p PID)"
   echo
-  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s"
+  echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, path $PAGE_PATH"
   echo
   perf_profile tidegate "$TG_PID" "$TG_PORT"
   perf_profile nginx "$NG_WORKER" "$NG_PORT"
@@ -63,7 +63,7 @@ if [[ "$PROFILE" == syscalls ]]; then
     perf_pid="$LAST_PID"
     sleep 0.5 # perf attaches asynchronously
     timeout $((DURATION + 20)) wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s \
-      "http://127.0.0.1:$port/small.html" >"$WORK/wrk-$t.txt" 2>&1 || true
+      "http://127.0.0.1:$port$PAGE_PATH" >"$WORK/wrk-$t.txt" 2>&1 || true
     kill -INT "$perf_pid" 2>/dev/null || true # perf stat prints its counts on SIGINT
     for ((i = 0; i < 100; i++)); do
       kill -0 "$perf_pid" 2>/dev/null || break
@@ -93,12 +93,21 @@ command -v valgrind >/dev/null || die "valgrind is not installed"
 # runs against PORT (PID runs under valgrind --instr-atstart=no); leaves
 # $WORK/wrk-NAME.txt and, once PID was stopped, $WORK/callgrind-NAME.out.
 callgrind_run() {
-  local url="http://127.0.0.1:$3/small.html"
+  local url="http://127.0.0.1:$3$PAGE_PATH"
   timeout 60 wrk -t1 -c8 -d2s "$url" >/dev/null 2>&1 || true # warm-up (caches, pools)
   callgrind_control -i on "$2" >/dev/null
   timeout $((DURATION + 30)) wrk -t1 -c8 -d"$DURATION"s "$url" >"$WORK/wrk-$1.txt" 2>&1 || true
   callgrind_control -i off "$2" >/dev/null
-  stop_bg "$2" # callgrind writes its output at exit
+  # callgrind writes its output at exit, which under valgrind can take
+  # longer than stop_bg's 5 s before KILL (then nothing is written):
+  # TERM first and wait up to 60 s.
+  kill -TERM "$2" 2>/dev/null || true
+  local i
+  for ((i = 0; i < 600; i++)); do
+    kill -0 "$2" 2>/dev/null || break
+    sleep 0.1
+  done
+  stop_bg "$2"
 }
 # per_request NAME: instructions per request of NAME's run.
 per_request() {
@@ -131,7 +140,7 @@ sed -i -e "/^\[admin\]/,/^listen/ s/127.0.0.1:[0-9]*/127.0.0.1:$(free_port)/" "$
 start_bg callgrind valgrind --tool=callgrind --instr-atstart=no \
   --callgrind-out-file="$WORK/callgrind-tidegate.out" "$TIDEGATE" -c "$WORK/callgrind.toml"
 CG_PID="$LAST_PID"
-wait_http "http://127.0.0.1:$CG_PORT/small.html" 90 "$CG_PID" ||
+wait_http "http://127.0.0.1:$CG_PORT$PAGE_PATH" 90 "$CG_PID" ||
   die "tidegate under valgrind did not start: $(tail "$WORK/callgrind.log")"
 callgrind_run tidegate "$CG_PID" "$CG_PORT"
 # The peer: nginx answering the same bytes, one process (no master) so that
@@ -144,13 +153,13 @@ start_bg callgrind-nginx valgrind --tool=callgrind --instr-atstart=no \
   --callgrind-out-file="$WORK/callgrind-nginx.out" nginx -p "$WORK/nginx-cg" \
   -e "$WORK/nginx-cg/error.log" -c "$WORK/nginx-cg/nginx.conf" -g 'daemon off; master_process off;'
 CGN_PID="$LAST_PID"
-wait_http "http://127.0.0.1:$CGN_PORT/small.html" 90 "$CGN_PID" ||
+wait_http "http://127.0.0.1:$CGN_PORT$PAGE_PATH" 90 "$CGN_PID" ||
   die "nginx under valgrind did not start: $(tail "$WORK/callgrind-nginx.log")"
 callgrind_run nginx "$CGN_PID" "$CGN_PORT"
 
 echo "## callgrind profile, queue page to cookie-less visitors"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c8 -d${DURATION}s under valgrind"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c8 -d${DURATION}s under valgrind, path $PAGE_PATH"
 per_request tidegate
 per_request nginx
 echo

@@ -2,7 +2,10 @@
 # Queue page to cookie-less visitors: tidegate (one worker, a room in
 # queue_all with new_users_per_minute = 1, so every request is a newcomer who
 # gets a ticket, a signed wait cookie and the pre-rendered page) against nginx
-# (one worker) answering the same page bytes from memory with `return 200`.
+# (one worker) answering the same page bytes from memory with `return 200`
+# and the same head fields (add_header ... always: the cookie a constant of
+# the same length, adjusted so that both heads have the same length, which
+# the output prints).
 # wrk -t1 -cC on both, interleaved rounds; medians of req/s, p50, p99 and
 # server CPU per request. Target: tidegate >= 1.0x nginx req/s.
 # Every process is started here on probed free ports and stopped by the EXIT
@@ -23,6 +26,8 @@
 # ports) to the interleaved rounds: before/after figures of one run. The
 # table also gives user-space CPU per request, which a loaded machine
 # disturbs less than the total (the kernel's share follows the scheduler).
+# --path /URL-PATH: the path every visitor asks for (default /small.html;
+# the page's "check again" link repeats it, so it is part of the page).
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -34,6 +39,7 @@ TIDEGATE=""
 PROFILE=""
 TOP=40
 COMPARE=""
+PAGE_PATH=/small.html
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
@@ -45,7 +51,8 @@ while (($#)); do
     --syscalls) PROFILE=syscalls; shift ;;
     --top) TOP="$2"; shift 2 ;;
     --compare) COMPARE="$2"; shift 2 ;;
-    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N] [--compare PATH]"; exit 0 ;;
+    --path) PAGE_PATH="$2"; shift 2 ;;
+    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N] [--compare PATH] [--path /URL-PATH]"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
@@ -79,25 +86,88 @@ start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"
 TG_PID="$LAST_PID"
 wait_http "http://127.0.0.1:$TG_PORT/.tidegate/health" 15 "$TG_PID" || die "tidegate did not start"
 
-# The page tidegate serves, answered by nginx from memory.
-curl -s --max-time 5 -o "$WORK/page.html" "http://127.0.0.1:$TG_PORT/small.html"
+# The page tidegate serves, answered by nginx from memory with the same head
+# fields: Set-Cookie (the visitor's signed ticket; for nginx a constant of
+# the same length), Content-Security-Policy, nosniff, Referrer-Policy,
+# Cache-Control and Content-Type, so that both servers' kernels copy the
+# same bytes. nginx also sends `Server: nginx` and `Connection: keep-alive`,
+# which tidegate does not: its cookie constant is shortened by their length
+# so the heads come out the same length (both printed below).
+curl -s --max-time 5 -D "$WORK/tg-head.txt" -o "$WORK/page.html" "http://127.0.0.1:$TG_PORT$PAGE_PATH"
 grep -q 'id="tg-queue"' "$WORK/page.html" || die "tidegate did not answer the queue page"
-grep -q '\$' "$WORK/page.html" && die "the page contains \$ (nginx would expand it)"
+grep -q '\$' "$WORK/page.html" "$WORK/tg-head.txt" && die "the page or its head contains \$ (nginx would expand it)"
+TG_HEAD_BYTES="$(wc -c <"$WORK/tg-head.txt")"
+TG_CONTENT_TYPE="$(awk -F': ' 'tolower($1) == "content-type" { sub(/\r$/, "", $2); print $2 }' "$WORK/tg-head.txt")"
+# nginx_add_headers PAD: tidegate's end-to-end fields as add_header lines
+# (quoted for nginx), the first Set-Cookie value lengthened (PAD > 0) or
+# shortened (PAD < 0) by PAD bytes.
+nginx_add_headers() {
+  awk -v pad="$1" '
+    NR == 1 { next }
+    {
+      sub(/\r$/, "")
+      if ($0 == "") exit
+      colon = index($0, ":")
+      name = substr($0, 1, colon - 1); value = substr($0, colon + 2)
+      lname = tolower(name)
+      if (lname ~ /^(date|content-length|content-type|connection|server|transfer-encoding)$/) next
+      if (lname == "set-cookie" && !padded) {
+        padded = 1
+        eq = index(value, "="); semi = index(value, ";"); if (semi == 0) semi = length(value) + 1
+        token = substr(value, eq + 1, semi - eq - 1)
+        if (pad < 0) token = substr(token, 1, length(token) + pad)
+        for (i = 0; i < pad; i++) token = token "x"
+        value = substr(value, 1, eq) token substr(value, semi)
+      }
+      gsub(/\\/, "\\\\", value); gsub(/"/, "\\\"", value)
+      printf "    add_header \"%s\" \"%s\" always;\n", name, value
+    }' "$WORK/tg-head.txt"
+}
+# write_nginx_queue PAD
+write_nginx_queue() {
+  {
+    nginx_common_head "$WORK/nginx"
+    echo "http {"
+    nginx_http_common "$WORK/nginx"
+    echo "  server_tokens off;"
+    # "text/html; charset=utf-8": nginx writes the charset part itself.
+    echo "  default_type \"${TG_CONTENT_TYPE%%;*}\";"
+    [[ "$TG_CONTENT_TYPE" == *charset=* ]] && echo "  charset ${TG_CONTENT_TYPE##*charset=};"
+    echo "  server {"
+    echo "    listen 127.0.0.1:$NG_PORT backlog=4096;"
+    nginx_add_headers "$1"
+    # The page through sed, not $(...): a command substitution would drop
+    # its last newline, and nginx would answer one byte less.
+    printf "    location / { return 200 '"
+    sed -e 's/\\/\\\\/g' -e "s/'/\\\\'/g" "$WORK/page.html"
+    echo "'; }"
+    echo "  }"
+    echo "}"
+  } >"$WORK/nginx/nginx.conf"
+}
+# start_nginx_queue PAD: starts nginx with that padding; sets NG_PID and
+# NG_HEAD_BYTES (the length of its head, as curl received it).
+start_nginx_queue() {
+  write_nginx_queue "$1"
+  start_nginx nginx "$WORK/nginx"
+  NG_PID="$LAST_PID"
+  wait_http "http://127.0.0.1:$NG_PORT/" 15 "$NG_PID" || die "nginx did not start"
+  curl -s --max-time 5 -D "$WORK/ng-head.txt" -o "$WORK/ng-page.html" "http://127.0.0.1:$NG_PORT$PAGE_PATH"
+  cmp -s "$WORK/page.html" "$WORK/ng-page.html" || die "nginx does not answer tidegate's page bytes"
+  NG_HEAD_BYTES="$(wc -c <"$WORK/ng-head.txt")"
+}
 NG_PORT="$(free_port)"
 mkdir -p "$WORK/nginx/tmp"
-{
-  nginx_common_head "$WORK/nginx"
-  echo "http {"
-  nginx_http_common "$WORK/nginx"
-  echo "  default_type text/html;"
-  echo "  server { listen 127.0.0.1:$NG_PORT backlog=4096; location / { return 200 '$(sed -e "s/\\\\/\\\\\\\\/g" -e "s/'/\\\\'/g" "$WORK/page.html")'; } }"
-  echo "}"
-} >"$WORK/nginx/nginx.conf"
-start_nginx nginx "$WORK/nginx"
-NG_PID="$LAST_PID"
-wait_http "http://127.0.0.1:$NG_PORT/" 15 "$NG_PID" || die "nginx did not start"
+start_nginx_queue 0
+pad=$((TG_HEAD_BYTES - NG_HEAD_BYTES))
+if ((pad != 0)); then
+  stop_bg "$NG_PID"
+  start_nginx_queue "$pad"
+fi
 NG_WORKER="$(child_pids "$NG_PID" | head -n 1)"
 [[ -n "$NG_WORKER" ]] || die "no nginx worker process found"
+HEADS="head bytes: tidegate $TG_HEAD_BYTES, nginx $NG_HEAD_BYTES (nginx's cookie constant ${pad} bytes against tidegate's ticket, for its Server and Connection fields)"
+log "$HEADS"
 log "page $(wc -c <"$WORK/page.html") bytes; tidegate :$TG_PORT, nginx :$NG_PORT"
 
 if [[ -n "$PROFILE" ]]; then
@@ -131,7 +201,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     ticks0="$(cpu_ticks "${PID[$t]}")"
     user0="$(user_ticks "${PID[$t]}")"
     timeout $((DURATION + 20)) wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s --latency \
-      "http://127.0.0.1:${PORT[$t]}/small.html" >"$out" 2>&1 || die "wrk failed on $t"
+      "http://127.0.0.1:${PORT[$t]}$PAGE_PATH" >"$out" 2>&1 || die "wrk failed on $t"
     ticks1="$(cpu_ticks "${PID[$t]}")"
     user1="$(user_ticks "${PID[$t]}")"
     rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
@@ -146,7 +216,8 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 echo "## Queue page to cookie-less visitors vs nginx return 200 (same bytes)"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, path $PAGE_PATH"
+echo "- same page bytes and same head fields; $HEADS"
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { awk -F, -v t="$1" -v c="$2" 'NR > 1 && $2 == t { print $c }' "$WORK/raw.csv" | median; }
 T_RPS="$(col tidegate 3)"; N_RPS="$(col nginx 3)"

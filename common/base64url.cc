@@ -1,11 +1,40 @@
 #include "common/base64url.h"
 
+#include <bit>
 #include <cstdint>
+#include <cstring>
 
 namespace tidegate::common {
 namespace {
 
 constexpr char kAlphabet[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_";
+
+// The two characters of every 12-bit value: one load and one 2-byte store
+// per half of a 3-byte group, instead of a lookup and a store per character.
+struct CharPairs {
+  char pair[4096][2];
+};
+constexpr CharPairs kPairs = [] {
+  CharPairs t{};
+  for (int v = 0; v < 4096; ++v) {
+    t.pair[v][0] = kAlphabet[v >> 6];
+    t.pair[v][1] = kAlphabet[v & 63];
+  }
+  return t;
+}();
+
+// Six bytes from `in` (eight readable) as the top 48 bits of a big-endian
+// word: one unaligned load for two groups.
+uint64_t LoadSixBytes(const unsigned char* in) {
+  uint64_t v;
+  std::memcpy(&v, in, sizeof v);
+  if constexpr (std::endian::native == std::endian::little) v = __builtin_bswap64(v);
+  return v;
+}
+
+void PutPair(uint64_t twelve_bits, char* out) {
+  std::memcpy(out, kPairs.pair[twelve_bits & 0xfff], 2);
+}
 
 }  // namespace
 
@@ -16,12 +45,19 @@ void AppendBase64Url(std::string_view bytes, std::string* out) {
   out->resize(at + Base64UrlLength(n));
   char* o = out->data() + at;
   size_t i = 0;
+  for (; i + 8 <= n; i += 6) {  // two groups per step while 8 bytes can be read
+    uint64_t v = LoadSixBytes(in + i);
+    PutPair(v >> 52, o);
+    PutPair(v >> 40, o + 2);
+    PutPair(v >> 28, o + 4);
+    PutPair(v >> 16, o + 6);
+    o += 8;
+  }
   for (; i + 3 <= n; i += 3) {
     uint32_t v = (uint32_t{in[i]} << 16) | (uint32_t{in[i + 1]} << 8) | in[i + 2];
-    *o++ = kAlphabet[v >> 18];
-    *o++ = kAlphabet[(v >> 12) & 63];
-    *o++ = kAlphabet[(v >> 6) & 63];
-    *o++ = kAlphabet[v & 63];
+    PutPair(v >> 12, o);
+    PutPair(v, o + 2);
+    o += 4;
   }
   if (n - i == 1) {
     uint32_t v = uint32_t{in[i]} << 16;

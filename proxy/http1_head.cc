@@ -20,6 +20,7 @@ struct FramingFields {
   bool connection_close = false;
   bool connection_keep_alive = false;
   bool expect_continue = false;
+  bool date = false;  // responses: ResponseHead::has_date
 };
 
 FramingFields ScanFields(HeaderList& headers) {
@@ -33,6 +34,8 @@ FramingFields ScanFields(HeaderList& headers) {
         if (EqualsIgnoreCase(h.name, "host")) {
           f.host = &v;
           ++f.host_count;
+        } else if (EqualsIgnoreCase(h.name, "date")) {
+          f.date = true;
         }
         break;
       case 6:
@@ -207,6 +210,7 @@ ParseError FinishResponseHead(int http_major, bool no_body, ResponseHead& head) 
   }
   head.keep_alive = !f.connection_close && (head.version_minor == 1 || f.connection_keep_alive) &&
                     head.framing != BodyFraming::kUntilClose;
+  head.has_date = f.date;
   return ParseError{};
 }
 

@@ -36,7 +36,8 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
 // reason without control bytes; the same Transfer-Encoding/Content-Length
 // strictness as requests (every violation is 502). Framing per RFC 9112
 // §6.3: `no_body` (HEAD request), 1xx, 204 and 304 have none; else chunked,
-// Content-Length, or until close (then keep_alive is false).
+// Content-Length, or until close (then keep_alive is false). Sets has_date
+// when a Date field is present (found in the same pass).
 ParseError FinishResponseHead(int http_major, bool no_body, ResponseHead& head);
 
 // True when a response with this status never has a body (1xx, 204, 304).

@@ -21,7 +21,7 @@ constexpr std::string_view kHopByHop[] = {
 // Every X-Forwarded-* field is protected too (IsProtected checks the prefix).
 constexpr std::string_view kNeverRemovedByConnection[] = {
     "content-length", "transfer-encoding", "host", "forwarded", "x-real-ip",
-    "cookie",         "authorization",
+    "cookie",         "authorization",     "date",
 };
 constexpr std::string_view kProtectedPrefix = "x-forwarded-";
 
@@ -177,7 +177,8 @@ bool HasToken(std::string_view value, std::string_view token) {
 }
 
 void HeaderList::Add(std::string name, std::string value) {
-  fields_.push_back(Header{std::move(name), std::move(value)});
+  // Built in place: each string moves once (a short one's move is a copy).
+  fields_.emplace_back(std::move(name), std::move(value));
 }
 
 const std::string* HeaderList::Find(std::string_view name) const {
@@ -218,7 +219,7 @@ void HeaderList::Set(std::string_view name, std::string value) {
     ++kept;
   }
   fields_.resize(kept);
-  if (!replaced) fields_.push_back(Header{std::string(name), std::move(value)});
+  if (!replaced) fields_.emplace_back(std::string(name), std::move(value));
 }
 
 namespace {
@@ -310,25 +311,70 @@ void SerializeRequestHead(const RequestHead& head, std::string& out) {
   out.resize(static_cast<size_t>(p - out.data()));
 }
 
-void SerializeResponseHead(const ResponseHead& head, std::string& out) {
-  std::string_view reason = head.reason.empty() ? ReasonPhrase(head.status) : head.reason;
-  char digits[16];
-  auto [end, ec] = std::to_chars(digits, digits + sizeof(digits), head.status);
-  const size_t digit_count = ec == std::errc() ? static_cast<size_t>(end - digits) : 0;
-  const size_t start = out.size();
-  out.resize(start + 9 + digit_count + 1 + reason.size() + 2 + FieldsSize(head.headers));
-  char* p = out.data() + start;
+namespace {
+
+std::string_view ReasonOf(const ResponseHead& head) {
+  return head.reason.empty() ? ReasonPhrase(head.status) : head.reason;
+}
+
+// The status code's digits ("" for a status to_chars cannot write).
+struct StatusDigits {
+  char text[16];
+  size_t size = 0;
+  explicit StatusDigits(int status) {
+    auto [end, ec] = std::to_chars(text, text + sizeof(text), status);
+    size = ec == std::errc() ? static_cast<size_t>(end - text) : 0;
+  }
+};
+
+}  // namespace
+
+namespace {
+
+size_t HeadSize(const ResponseHead& head, const StatusDigits& digits, std::string_view reason,
+                std::string_view extra_lines) {
+  return 9 + digits.size + 1 + reason.size() + 2 + FieldsSize(head.headers) + extra_lines.size();
+}
+
+char* WriteHead(const ResponseHead& head, const StatusDigits& digits, std::string_view reason,
+                std::string_view extra_lines, char* p) {
   std::memcpy(p, "HTTP/1.1 ", 9);
   p += 9;
-  std::memcpy(p, digits, digit_count);
-  p += digit_count;
+  std::memcpy(p, digits.text, digits.size);
+  p += digits.size;
   *p++ = ' ';
   std::memcpy(p, reason.data(), reason.size());
   p += reason.size();
   *p++ = '\r';
   *p++ = '\n';
-  p = WriteFields(head.headers, p);
-  out.resize(static_cast<size_t>(p - out.data()));
+  p = WriteFields(head.headers, p) - 2;  // the extra lines go before the final CRLF
+  if (!extra_lines.empty()) {
+    std::memcpy(p, extra_lines.data(), extra_lines.size());
+    p += extra_lines.size();
+  }
+  *p++ = '\r';
+  *p++ = '\n';
+  return p;
+}
+
+}  // namespace
+
+size_t ResponseHeadSize(const ResponseHead& head, std::string_view extra_lines) {
+  return HeadSize(head, StatusDigits(head.status), ReasonOf(head), extra_lines);
+}
+
+char* WriteResponseHead(const ResponseHead& head, std::string_view extra_lines, char* out) {
+  return WriteHead(head, StatusDigits(head.status), ReasonOf(head), extra_lines, out);
+}
+
+void SerializeResponseHead(const ResponseHead& head, std::string& out,
+                           std::string_view extra_lines) {
+  // One status formatting and one reason lookup for both steps.
+  StatusDigits digits(head.status);
+  std::string_view reason = ReasonOf(head);
+  const size_t start = out.size();
+  out.resize(start + HeadSize(head, digits, reason, extra_lines));
+  WriteHead(head, digits, reason, extra_lines, out.data() + start);
 }
 
 }  // namespace tidegate::proxy

@@ -84,6 +84,11 @@ struct ResponseHead {
   BodyFraming framing = BodyFraming::kNone;
   uint64_t content_length = 0;
   bool keep_alive = true;  // the origin allows reuse after this exchange
+  // The head holds a Date field: set by the parser in the same pass that
+  // finds the framing fields (http1::FinishResponseHead), so the stream adds
+  // its own Date only when the origin sent none, without a second scan. A
+  // filter that adds or removes Date updates it.
+  bool has_date = false;
 };
 
 // Header storage reuse (one allocation fewer per head and exchange): a
@@ -109,8 +114,10 @@ void ClearHeadKeepingStorage(Head& head) {
 // Hop-by-hop fields (RFC 9110 §7.6.1) plus every field named in `Connection`.
 // Removes them from `headers` in place. `Connection` cannot remove the
 // protected fields: Transfer-Encoding and Content-Length (framing is the
-// core's job), Host, Forwarded, every X-Forwarded-*, X-Real-IP, Cookie and
-// Authorization (names compared without regard to case), nor any field named
+// core's job), Host, Forwarded, every X-Forwarded-*, X-Real-IP, Cookie,
+// Authorization and Date (an origin's Date must reach the client, and
+// ResponseHead::has_date stays true; names compared without regard to
+// case), nor any field named
 // in `also_protected` (lower-case names: [server].trusted_headers; may be
 // null).
 void RemoveHopByHopHeaders(HeaderList& headers,
@@ -122,7 +129,17 @@ void RemoveHopByHopAndFramingHeaders(HeaderList& headers);
 
 // Appends "METHOD target HTTP/1.1\r\n" + fields + "\r\n" to `out`.
 void SerializeRequestHead(const RequestHead& head, std::string& out);
-// Appends "HTTP/1.1 status reason\r\n" + fields + "\r\n" to `out`.
-void SerializeResponseHead(const ResponseHead& head, std::string& out);
+// Appends "HTTP/1.1 status reason\r\n" + fields + `extra_lines` + "\r\n"
+// to `out`; `extra_lines` are complete field lines ("Name: value\r\n"), e.g.
+// the worker's Date line (proxy/http_date.h), written without a HeaderList
+// entry of their own.
+void SerializeResponseHead(const ResponseHead& head, std::string& out,
+                           std::string_view extra_lines = {});
+// The same in two steps, for a caller with its own memory (the local-reply
+// writer serializes onto its stack): the exact size SerializeResponseHead
+// appends, then the bytes written at `out`, which has that much room;
+// returns the end.
+size_t ResponseHeadSize(const ResponseHead& head, std::string_view extra_lines = {});
+char* WriteResponseHead(const ResponseHead& head, std::string_view extra_lines, char* out);
 
 }  // namespace tidegate::proxy

@@ -4,6 +4,7 @@
 
 #include "common/ascii.h"
 #include "common/hex.h"
+#include "proxy/byte_scan.h"
 
 namespace tidegate::proxy {
 namespace {
@@ -58,7 +59,25 @@ size_t CanonicalPathLength(std::string_view target, const PathNormalizeOptions& 
   const bool params = options.strip_segment_params;
   const bool backslash = options.decode_slashes;
   const bool lower = options.lower_case;
-  for (size_t i = 0; i < n; ++i) {
+  size_t i = 0;
+  if (!lower) {
+    // Eight bytes per step while nine can be read (the ninth follows the
+    // eighth): a word with no byte that ends or changes the path and no '/'
+    // followed by '/' or '.' is canonical as it is. Anything else (and
+    // the tail) goes through the byte loop below, from that word on.
+    using namespace bytescan;
+    const char* p = target.data();
+    for (; i + 9 <= n; i += 8) {
+      uint64_t v = Load8(p + i);
+      if (HasByte(v, '?') || HasByte(v, '#') || HasByte(v, '%') || (params && HasByte(v, ';')) ||
+          (backslash && HasByte(v, '\\'))) {
+        break;
+      }
+      uint64_t next = Load8(p + i + 1);  // the byte after each byte of v
+      if ((BytesEqual(v, '/') & (BytesEqual(next, '/') | BytesEqual(next, '.'))) != 0) break;
+    }
+  }
+  for (; i < n; ++i) {
     const char c = target[i];
     switch (c) {
       case '?':
@@ -96,6 +115,14 @@ std::string NormalizePath(std::string_view target, const PathNormalizeOptions& o
   size_t length = CanonicalPathLength(target, options);
   if (length != std::string_view::npos) return std::string(target.substr(0, length));
   return detail::NormalizePathGeneral(target, options);
+}
+
+std::string_view NormalizePathView(std::string_view target, std::string* storage,
+                                   const PathNormalizeOptions& options) {
+  size_t length = CanonicalPathLength(target, options);
+  if (length != std::string_view::npos) return target.substr(0, length);
+  *storage = detail::NormalizePathGeneral(target, options);
+  return *storage;
 }
 
 namespace detail {

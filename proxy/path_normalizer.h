@@ -38,6 +38,11 @@ struct PathNormalizeOptions {
 // A target already in canonical form (the usual case) is returned as is
 // after one scan, without the general algorithm's allocations.
 std::string NormalizePath(std::string_view target, const PathNormalizeOptions& options = {});
+// The same as a view: of `target` itself when its path is already canonical
+// (the usual case: no allocation, whatever its length), else of *storage,
+// which receives the normalised path. Valid while both live unchanged.
+std::string_view NormalizePathView(std::string_view target, std::string* storage,
+                                   const PathNormalizeOptions& options = {});
 
 namespace detail {
 // The general algorithm, without the canonical-form shortcut (tests compare

@@ -33,7 +33,9 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   phase_ = Phase::kFilters;
   snapshot_ = snapshot;
   TakeHeadReturningStorage(request_, std::move(head));
-  ClearHeadKeepingStorage(response_);
+  // Usually Recycle() cleared it after the previous exchange (status 0:
+  // every head that was filled has a status); a second clear is not free.
+  if (response_.status != 0) ClearHeadKeepingStorage(response_);
   // The wall-clock start is for the access log only (no clock read without it).
   if (worker_.access_sink() != nullptr) start_wall_ = std::chrono::system_clock::now();
   start_ = std::chrono::steady_clock::now();
@@ -205,7 +207,8 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
                                 bool force_close) {
   response_ = ResponseHead{};
   response_.status = status;
-  response_.reason = std::string(ReasonPhrase(status));
+  // The reason stays empty: SerializeResponseHead writes the standard phrase
+  // (no copy of it, no allocation for a long one such as a 503's).
   response_.headers = std::move(headers);
   // An unread request body is discarded by the connection when it is small
   // enough (then the connection stays); otherwise close after answering.
@@ -219,11 +222,15 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
   } else if (request_.version_minor == 0) {
     response_.headers.Set("Connection", "keep-alive");
   }
-  std::string& scratch = worker_.scratch();
-  scratch.clear();
-  SerializeResponseHead(response_, scratch);
+  // tidegate is this reply's origin server (RFC 9110 §6.6.1: an origin with
+  // a clock sends Date), unless the reply's maker set one itself.
+  response_.has_date = response_.headers.Find("Date") != nullptr;
+  std::string_view date = response_.has_date ? std::string_view() : worker_.date_line();
   bool with_body = request_.method != "HEAD";
-  if (!WriteLocalDirect(scratch, body.fixed_fields(), with_body ? &body : nullptr)) {
+  if (!WriteLocalDirect(date, body.fixed_fields(), with_body ? &body : nullptr)) {
+    std::string& scratch = worker_.scratch();
+    scratch.clear();
+    SerializeResponseHead(response_, scratch, date);
     with_body = WriteLocalBuffered(scratch, body.fixed_fields(), with_body ? &body : nullptr);
   }
   if (with_body) response_bytes_ += body_size;
@@ -231,19 +238,19 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
   status_ = status;
 }
 
-bool Stream::WriteLocalDirect(std::string& head, std::string_view fixed, const LocalBody* body) {
+bool Stream::WriteLocalDirect(std::string_view extra_lines, std::string_view fixed,
+                              const LocalBody* body) {
   // The reply as writev pieces: the body's large pieces (a page's literal
-  // parts) as they are; the head, the body's fields and the small pieces
-  // (the visitor's values) copied one after another on the stack (a piece
-  // costs the kernel more than copying a few hundred bytes).
+  // parts) as they are; the head (serialized here, not copied from
+  // elsewhere), the body's fields and the small pieces (the visitor's
+  // values) one after another on the stack (a piece costs the kernel more
+  // than copying a few hundred bytes).
   char copy[kDirectCopyMax];
-  if (!connection_.CanWriteNow() ||
-      head.size() + fixed.size() + (body ? body->size() : 0) > sizeof copy) {
-    return false;
-  }
-  char* at = copy;
-  std::memcpy(at, head.data(), head.size() - 2);  // the fields go before the blank line
-  at += head.size() - 2;
+  if (!connection_.CanWriteNow()) return false;
+  size_t head_size = ResponseHeadSize(response_, extra_lines);
+  if (head_size + fixed.size() + (body ? body->size() : 0) > sizeof copy) return false;
+  // The body's fields go before the blank line.
+  char* at = WriteResponseHead(response_, extra_lines, copy) - 2;
   if (!fixed.empty()) {  // (an empty view may hold no pointer: memcpy must not see it)
     std::memcpy(at, fixed.data(), fixed.size());
     at += fixed.size();

@@ -117,16 +117,17 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   void WriteLocalResponse(int status, HeaderList& headers, const std::string& body,
                           bool force_close);
   void WriteLocalResponse(int status, HeaderList& headers, const LocalBody& body, bool force_close);
-  // Writes the serialized `head` (its blank line last), the body's fixed
+  // Writes response_ (with `extra_lines`, e.g. Date), the body's fixed
   // fields and `body` (null: none, HEAD) straight to the socket
   // (ClientConnection::WriteNow, in the current callback): body pieces of
   // kReferencedPieceMin bytes or more are not copied (LocalBody::Gather),
   // the rest is copied once onto the stack. False, with nothing written,
   // when the connection cannot write now, the reply is over
   // kDirectCopyMax bytes or the body cannot gather; WriteLocalBuffered then
-  // copies the reply into the output buffer (false there: the body could
-  // not be written).
-  bool WriteLocalDirect(std::string& head, std::string_view fixed, const LocalBody* body);
+  // copies the serialized head and the body into the output buffer (false
+  // there: the body could not be written).
+  bool WriteLocalDirect(std::string_view extra_lines, std::string_view fixed,
+                        const LocalBody* body);
   bool WriteLocalBuffered(std::string& head, std::string_view fixed, const LocalBody* body);
   static constexpr int kMaxBodyPieces = 16;
   static constexpr size_t kReferencedPieceMin = 1024;

@@ -43,7 +43,10 @@ void Stream::SendResponseHead() {
   }
   std::string& scratch = worker_.scratch();
   scratch.clear();
-  SerializeResponseHead(response_, scratch);
+  // A proxy forwarding a response without Date adds one (RFC 9110 §6.6.1);
+  // the origin's own Date is kept as it is.
+  SerializeResponseHead(response_, scratch,
+                        response_.has_date ? std::string_view() : worker_.date_line());
   evbuffer* out = connection_.output();
   if (out_framing_ == OutFraming::kLength && !resp_.body_filters &&
       response_.content_length <= kCoalescedBodyMax) {

@@ -24,6 +24,7 @@
 #include "proxy/error_log.h"
 #include "proxy/flush_queue.h"
 #include "proxy/graveyard.h"
+#include "proxy/http_date.h"
 #include "proxy/libevent_handles.h"
 #include "proxy/listen_handover.h"
 #include "proxy/snapshot.h"
@@ -105,6 +106,8 @@ class Worker {
   bool draining() const { return draining_; }
   // A per-thread scratch string for serialising heads (cleared by the user).
   std::string& scratch() { return scratch_; }
+  // The Date line of the loop's current second (proxy/http_date.h).
+  std::string_view date_line() { return date_.Line(); }
 
   // Idle client connections are compacted (proxy/client_connection.h) only
   // while the worker holds more than this many: below it memory is no
@@ -156,6 +159,7 @@ class Worker {
   bool draining_ = false;
   bool drained_ = false;
   std::string scratch_;
+  HttpDate date_;
   std::thread thread_;
 
   // Mailbox (any thread → worker thread).

@@ -8,6 +8,7 @@
 #include "common/hex.h"
 #include "common/rfc3339.h"
 #include "pages/html_escape.h"
+#include "proxy/byte_scan.h"
 #include "proxy/path_normalizer.h"
 #include "queue/room_events.h"
 
@@ -175,9 +176,15 @@ void AppendForLink(std::string_view in, std::string* out) {
 }
 
 // Where the path of a request target ends (its "?" or "#", or the end): one
-// pass, no memchr per byte as find_first_of("?#") makes.
+// pass, eight bytes per step, no memchr per byte as find_first_of("?#")
+// makes.
 size_t PathEnd(std::string_view target) {
+  using proxy::bytescan::HasByte;
   size_t i = 0;
+  for (; i + 8 <= target.size(); i += 8) {
+    uint64_t v = proxy::bytescan::Load8(target.data() + i);
+    if (HasByte(v, '?') || HasByte(v, '#')) break;
+  }
   while (i < target.size() && target[i] != '?' && target[i] != '#') ++i;
   return i;
 }
@@ -188,7 +195,9 @@ namespace {
 
 std::string SelfUrlOf(std::string_view target, size_t path_end, std::string_view path) {
   std::string url;
-  url.reserve(target.size() + 8);
+  // Most links need no escaping: the target's size is the usual length
+  // (a short one then stays in the string's own buffer).
+  url.reserve(target.size());
   AppendForLink(path, &url);
   if (path_end < target.size() && target[path_end] == '?') {
     std::string_view rest = target.substr(path_end);

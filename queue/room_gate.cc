@@ -147,7 +147,9 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     // Rooms that cannot queue anyone now (off, at run time or by
     // configuration) cost neither the path nor their limits.
     if (!wr().AnyMayQueue()) return proxy::FilterStatus::kContinue;
-    std::string path = proxy::NormalizePath(head.target);
+    // A view of the target when its path is canonical (no copy of it).
+    std::string normalized;
+    std::string_view path = proxy::NormalizePathView(head.target, &normalized);
     const CompiledRoom* room = wr().Match(path);
     if (room == nullptr || !wr().MayQueue(*room)) return proxy::FilterStatus::kContinue;
     const proxy::StreamInfo& info = callbacks_.stream_info();
@@ -173,7 +175,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     language_ = wr().LanguageOf(head);
     json_ = common::WantsJson(head.headers.Find("Accept"));
     self_url_ = SelfUrl(head.target, path);  // never the raw target ("//evil.example/..")
-    if (visit) Refuse(std::move(*visit));
+    if (visit) Refuse(*visit);
     return proxy::FilterStatus::kStop;
   }
 
@@ -186,7 +188,9 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     set_cookies_ = std::move(visit.set_cookies);
   }
 
-  void Refuse(Visit visit) {
+  // Takes the visit's cookies (moved into the reply); by reference, so a
+  // visit is not moved once more on its way.
+  void Refuse(Visit& visit) {
     bool unavailable = visit.outcome == Visit::Outcome::kUnavailable;
     int64_t now_ms = visit.decided_ms != 0 ? visit.decided_ms : wr().NowMs();
     Reply reply =
@@ -202,7 +206,7 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
       callbacks_.ContinueRequest();
       return;
     }
-    Refuse(std::move(visit));
+    Refuse(visit);
   }
 
   const std::shared_ptr<const WaitingRoom>& wr_;  // the factory's: outlives the filter

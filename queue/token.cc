@@ -63,19 +63,20 @@ class Body {
   }
   template <typename T>
   Body& Field(T number) {
+    if (heap_.empty()) {
+      // Straight into the buffer (room for four fields is always there).
+      if (size_ + 1 + kMaxDigits > sizeof data_) return *this;  // never
+      data_[size_] = '|';
+      char* first = data_ + size_ + 1;
+      auto [end, ec] = std::to_chars(first, first + kMaxDigits, number);
+      if (ec == std::errc()) size_ = static_cast<size_t>(end - data_);
+      return *this;
+    }
     char digits[kMaxDigits];
     auto [end, ec] = std::to_chars(digits, digits + sizeof digits, number);
     if (ec != std::errc()) return *this;  // never: a 64-bit number fits
-    auto n = static_cast<size_t>(end - digits);
-    if (!heap_.empty()) {
-      heap_ += '|';
-      heap_.append(digits, n);
-      return *this;
-    }
-    if (size_ + 1 + n > sizeof data_) return *this;  // never: four fields fit
-    data_[size_] = '|';
-    std::memcpy(data_ + size_ + 1, digits, n);
-    size_ += 1 + n;
+    heap_ += '|';
+    heap_.append(digits, static_cast<size_t>(end - digits));
     return *this;
   }
   std::string_view view() const {

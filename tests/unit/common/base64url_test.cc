@@ -60,5 +60,41 @@ TEST(Base64UrlTest, MatchesStandardBase64WithTheUrlAlphabet) {
   }
 }
 
+// The encoder works on six bytes at a time while eight can be read, then on
+// three: every length and alignment, every 12-bit value, against OpenSSL.
+TEST(Base64UrlTest, MatchesOpenSslForEveryLengthAndOffset) {
+  std::string pool;
+  uint32_t state = 12345;
+  for (int i = 0; i < 8192 + 16; ++i) {  // LCG bytes, then every 12-bit pair in order
+    state = state * 1103515245 + 12345;
+    pool.push_back(static_cast<char>(state >> 24));
+  }
+  for (int v = 0; v < 4096; ++v) {
+    pool.push_back(static_cast<char>(v >> 4));
+    pool.push_back(static_cast<char>((v & 15) << 4));
+    pool.push_back('\0');
+  }
+  auto standard = [](std::string_view bytes) {
+    std::string out(4 * ((bytes.size() + 2) / 3) + 1, '\0');
+    int len = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
+                              reinterpret_cast<const unsigned char*>(bytes.data()),
+                              static_cast<int>(bytes.size()));
+    out.resize(static_cast<size_t>(len));
+    while (!out.empty() && out.back() == '=') out.pop_back();
+    for (char& c : out) c = c == '+' ? '-' : c == '/' ? '_' : c;
+    return out;
+  };
+  for (size_t offset = 0; offset < 8; ++offset) {
+    for (size_t n = 0; n <= 100; ++n) {
+      std::string_view bytes = std::string_view(pool).substr(offset * 97, n);
+      std::string out = "prefix.";
+      AppendBase64Url(bytes, &out);
+      EXPECT_EQ(out, "prefix." + standard(bytes)) << offset << " " << n;
+    }
+  }
+  std::string_view all = std::string_view(pool).substr(8192 + 16);
+  EXPECT_EQ(Base64UrlEncode(all), standard(all));
+}
+
 }  // namespace
 }  // namespace tidegate::common

@@ -189,6 +189,26 @@ TEST(SerializeTest, ResponseHead) {
   EXPECT_EQ(out, "HTTP/1.1 299 \r\nContent-Length: 0\r\n\r\n");
 }
 
+// The two-step form (size, then bytes at the caller's memory) writes exactly
+// what SerializeResponseHead appends.
+TEST(SerializeTest, ResponseHeadSizeAndWriteAgree) {
+  ResponseHead head;
+  head.status = 503;
+  head.headers.Add("Retry-After", "5");
+  head.headers.Add("Set-Cookie", std::string(300, 'c'));
+  for (std::string reason : {"", "Busy"}) {
+    for (std::string_view extra : {std::string_view(), std::string_view("Date: x\r\n")}) {
+      head.reason = reason;
+      std::string expected;
+      SerializeResponseHead(head, expected, extra);
+      std::string out(ResponseHeadSize(head, extra), '?');
+      char* end = WriteResponseHead(head, extra, out.data());
+      EXPECT_EQ(static_cast<size_t>(end - out.data()), out.size());
+      EXPECT_EQ(out, expected);
+    }
+  }
+}
+
 class Collect : public Http1Parser::Callbacks {
  public:
   void OnRequestHead(RequestHead&& h) override { request = std::move(h); }

@@ -26,6 +26,25 @@ QueuePage Page() {
   return *page;
 }
 
+// Values are checked for HTML specials eight bytes at a time: a special
+// byte anywhere in a long link is still escaped.
+TEST(QueuePageTest, EscapesASpecialByteAtAnyOffsetOfTheLink) {
+  QueuePage page = Page();
+  const std::string base = "/collections/summer-sale/products/linen-shirt-blue";
+  for (size_t at = 1; at <= base.size(); ++at) {
+    for (char special : {'&', '<', '>', '"', '\''}) {
+      QueuePageValues v;
+      v.wait = {60, 180};
+      std::string link = base;
+      link.insert(at, 1, special);
+      v.self_url = link;
+      std::string html = page.Render(Language::kEnglish, false, v);
+      EXPECT_EQ(html.find("href=\"" + link + "\""), std::string::npos) << link;
+      EXPECT_NE(html.find("href=\"" + base.substr(0, at)), std::string::npos) << link;
+    }
+  }
+}
+
 TEST(QueuePageTest, FillsPerVisitorValuesIntoThePreRenderedPage) {
   QueuePage page = Page();
   QueuePageValues v;
