@@ -10,6 +10,25 @@
 #include "proxy/worker.h"
 
 namespace tidegate::proxy {
+namespace {
+
+// Writes a body read from the origin (framed for the client) straight from
+// where it lies, behind what the client's output queues (the head, earlier
+// chunks), in one writev: no copy of the bytes the socket takes. Only for
+// the last bytes of an origin read (one write per read, as the flush that
+// would follow makes), on a plain client connection that can write now;
+// false, with nothing done, otherwise (the caller copies).
+bool WriteBodyThrough(ClientConnection& client, const UpstreamConnection& upstream,
+                      const char* data, size_t len, bool chunked) {
+  if (!upstream.BodyEndsRead(data, len) || !client.CanWriteThrough()) return false;
+  char line[kChunkLineMax];
+  iovec pieces[3];
+  int count = FrameBody(data, len, chunked, line, pieces);
+  client.WriteNow(pieces, count);  // a full or failed socket: it schedules the flush
+  return true;
+}
+
+}  // namespace
 
 void Stream::OnClientDrained() {
   if (phase_ == Phase::kUpstream && upstream_) upstream_->ResumeReading();
@@ -131,7 +150,10 @@ void Stream::OnUpstreamBody(const char* data, size_t len) {
     WriteResponseBody(body_scratch_.get());
   } else {
     response_bytes_ += len;
-    AddBody(connection_.output(), data, len, out_framing_ == OutFraming::kChunked);
+    bool chunked = out_framing_ == OutFraming::kChunked;
+    if (!WriteBodyThrough(connection_, *upstream_, data, len, chunked)) {
+      AddBody(connection_.output(), data, len, chunked);
+    }
   }
   // Backpressure: a slow client pauses the origin.
   if (connection_.output_length() > kMaxBuffered) upstream_->PauseReading();
