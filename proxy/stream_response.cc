@@ -65,9 +65,12 @@ void Stream::SendResponseHead() {
   SerializeResponseHead(response_, scratch);
   evbuffer* out = connection_.output();
   if (out_framing_ == OutFraming::kLength && !resp_.body_filters &&
-      response_.content_length <= kCoalescedBodyMax) {
+      response_.content_length <= kCoalescedBodyMax && !connection_.CanWriteThrough()) {
     // Room for the head and the whole (small) body in one chain: one
-    // allocation instead of two, and one iovec for the write.
+    // allocation instead of two, and one iovec for the write. Only for a
+    // body that will be copied (TLS, a pending write): a plain connection
+    // that can write now takes the body from the origin read's memory
+    // (OnUpstreamBody), and unused room past malloc's thread cache costs.
     evbuffer_expand(out, scratch.size() + response_.content_length);
   }
   evbuffer_add(out, scratch.data(), scratch.size());
