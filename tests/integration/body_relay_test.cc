@@ -19,6 +19,8 @@
 #include <vector>
 
 #include "tests/integration/harness/proxy_fixture.h"
+#include "tests/integration/harness/test_certs.h"
+#include "tests/integration/harness/tls_client.h"
 
 namespace tidegate::itest {
 namespace {
@@ -155,6 +157,30 @@ TEST_F(BodyRelayTest, A1MBodyIsByteExactThroughASlowReader) {
   StartWithOrigin(LengthOrigin());
   ASSERT_TRUE(Started());
   ExpectPipelinedBodiesExact({kFiller, 1024 * 1024 + 13, 1024 * 1024 + 14, 5});
+}
+
+// A TLS client: bodies are copied into the TLS bufferevent's output (no
+// gathered write on a TLS socket), byte-exact.
+TEST_F(BodyRelayTest, ATlsClientGetsBodiesByteExact) {
+  CertFiles cert;
+  std::string error;
+  ASSERT_TRUE(MakeCertificate(dir_, "shop", "shop.example", {"shop.example"}, &cert, &error))
+      << error;
+  StartWithOrigin(LengthOrigin(), {}, {},
+                  "\n[server.tls]\nlisten = [\"127.0.0.1:${TLS_PORT}\"]\n"
+                  "certificates = [{ cert = \"${DIR}/shop.pem\", key = \"${DIR}/shop.key\" }]\n");
+  ASSERT_TRUE(Started());
+  TlsClientOptions options;
+  options.sni = "shop.example";
+  auto conn = TlsConnection::Connect(tidegate_->tls_port(), options, &error);
+  ASSERT_TRUE(conn) << error;
+  for (size_t n : {size_t{24 * 1024}, size_t{1000}, size_t{1024 * 1024 + 13}}) {
+    ASSERT_TRUE(conn->Send(Get("/cl/" + std::to_string(n))));
+    HttpMessage r = ReadResponse(*conn, Within(milliseconds(20000)));
+    ASSERT_TRUE(r.ok) << n << " bytes: " << r.error;
+    ASSERT_EQ(r.body.size(), n);
+    EXPECT_TRUE(r.body == Pattern(n, static_cast<unsigned>(n))) << n << " bytes differ";
+  }
 }
 
 // A chunked origin whose writes cut through chunk lines and data: the
