@@ -2,16 +2,44 @@
 
 namespace tidegate::proxy {
 
+namespace {
+constexpr char kCrlf[] = "\r\n";
+}  // namespace
+
+size_t FormatChunkLine(size_t len, char* line) {
+  static constexpr char kHex[] = "0123456789abcdef";
+  char digits[16];
+  size_t n = 0;
+  do {
+    digits[n++] = kHex[len & 0xf];
+    len >>= 4;
+  } while (len != 0);
+  for (size_t i = 0; i < n; ++i) line[i] = digits[n - 1 - i];
+  line[n] = '\r';
+  line[n + 1] = '\n';
+  return n + 2;
+}
+
+int FrameBody(const char* data, size_t len, bool chunked, char* line, iovec* pieces) {
+  int n = 0;
+  if (chunked) pieces[n++] = {line, FormatChunkLine(len, line)};
+  pieces[n++] = {const_cast<char*>(data), len};
+  if (chunked) pieces[n++] = {const_cast<char*>(kCrlf), 2};
+  return n;
+}
+
 void AddBody(evbuffer* out, const char* data, size_t len, bool chunked) {
-  if (chunked) evbuffer_add_printf(out, "%zx\r\n", len);
+  char line[kChunkLineMax];
+  if (chunked) evbuffer_add(out, line, FormatChunkLine(len, line));
   evbuffer_add(out, data, len);
-  if (chunked) evbuffer_add(out, "\r\n", 2);
+  if (chunked) evbuffer_add(out, kCrlf, 2);
 }
 
 void MoveBody(evbuffer* out, evbuffer* body, bool chunked) {
-  if (chunked) evbuffer_add_printf(out, "%zx\r\n", evbuffer_get_length(body));
+  char line[kChunkLineMax];
+  if (chunked) evbuffer_add(out, line, FormatChunkLine(evbuffer_get_length(body), line));
   evbuffer_add_buffer(out, body);
-  if (chunked) evbuffer_add(out, "\r\n", 2);
+  if (chunked) evbuffer_add(out, kCrlf, 2);
 }
 
 void AddLastChunk(evbuffer* out) { evbuffer_add(out, "0\r\n\r\n", 5); }

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <event2/buffer.h>
+#include <sys/uio.h>
 
 #include <cstddef>
 
@@ -17,6 +18,19 @@ namespace tidegate::proxy {
 // data, CRLF) when `chunked`, as they are otherwise. `len` must be > 0 (a
 // zero-size chunk is the last chunk: use AddLastChunk()).
 void AddBody(evbuffer* out, const char* data, size_t len, bool chunked);
+
+// Room for a chunk size line: 16 hex digits and CRLF.
+inline constexpr size_t kChunkLineMax = 18;
+
+// Writes the size line of a chunk of `len` (> 0) bytes ("%zx\r\n") to
+// `line` (kChunkLineMax bytes of room); returns its length.
+size_t FormatChunkLine(size_t len, char* line);
+
+// The same framed body as AddBody, as writev pieces that point at `data`
+// (not copied): [size line in `line`], data, [CRLF] when `chunked`, data
+// alone otherwise. `pieces` has room for 3; returns how many were filled.
+// `line` (kChunkLineMax bytes) must live as long as the pieces.
+int FrameBody(const char* data, size_t len, bool chunked, char* line, iovec* pieces);
 
 // Moves every byte of `body` (non-empty) to the end of `out`, as one chunk
 // when `chunked`. `body` is left empty.

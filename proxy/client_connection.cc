@@ -152,9 +152,9 @@ void ClientConnection::Flush() {
 
 void ClientConnection::WriteNow(const iovec* pieces, int count) {
   evbuffer* out = bufferevent_get_output(bev_.get());
-  switch (WriteGathered(fd_, pieces, count, out)) {
+  switch (WriteGathered(fd_, out, pieces, count)) {
     case IoResult::kOk:
-      return;  // no flush: nothing is queued
+      return;  // no flush: nothing is queued (one scheduled earlier finds the output empty)
     case IoResult::kWouldBlock:
     case IoResult::kEof:
       // The socket is full: the bufferevent writes the rest on EPOLLOUT.

@@ -77,15 +77,17 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   }
   // Flushable: plain sockets are written directly (EPOLLOUT only when full).
   void Flush() override;
-  // A whole response at once, as nginx writes: when nothing is queued
-  // before it (CanWriteNow: plain TCP, open, empty output, no pending
-  // write), one writev(2) of the `count` pieces straight from the caller's
-  // memory; only what the socket does not take is copied into output()
-  // (then written by the bufferevent on EPOLLOUT, within send_timeout; a
-  // failed socket is reported by that flush). Call only when CanWriteNow().
-  bool CanWriteNow() {
-    return !tls_ && !closing() && bev_ && !plain_.write_pending && output_length() == 0;
-  }
+  // Writing from the caller's memory, as nginx writes: one writev(2) of
+  // what output() already queues (a response head, earlier chunk framing),
+  // then the `count` pieces (at most kMaxGatheredPieces); only what the
+  // socket does not take stays in, or is copied into, output() (then
+  // written by the bufferevent on EPOLLOUT, within send_timeout; a failed
+  // socket is reported by that flush, as for any queued byte). Call only
+  // when CanWriteThrough(): plain TCP, open, no pending write (the socket
+  // took everything so far). CanWriteNow(): the same with nothing queued
+  // (a whole local reply).
+  bool CanWriteThrough() { return !tls_ && !closing() && bev_ && !plain_.write_pending; }
+  bool CanWriteNow() { return CanWriteThrough() && output_length() == 0; }
   void WriteNow(const iovec* pieces, int count);
   // The exchange ended; the response is fully queued to output().
   void OnStreamDone(bool keep_alive);

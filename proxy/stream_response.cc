@@ -10,6 +10,35 @@
 #include "proxy/worker.h"
 
 namespace tidegate::proxy {
+namespace {
+
+// Body bytes of one origin read below this are copied into the client's
+// output as before: for a 1 KB page the copy costs less than the second
+// iovec and the earlier write (same-run CPU per request, interleaved:
+// 1.02x the copying binary with direct writes of every size, 0.99x with
+// this bound; 24 KB: 0.97x).
+constexpr size_t kThroughBodyMin = 4096;
+
+// Writes a body read from the origin (framed for the client) straight from
+// where it lies, behind what the client's output queues (the head, earlier
+// chunks), in one writev: no copy of the bytes the socket takes. Only for
+// the last bytes of an origin read (one write per read, as the flush that
+// would follow makes), of at least kThroughBodyMin bytes, on a plain client
+// connection that can write now; false, with nothing done, otherwise (the
+// caller copies).
+bool WriteBodyThrough(ClientConnection& client, const UpstreamConnection& upstream,
+                      const char* data, size_t len, bool chunked) {
+  if (len < kThroughBodyMin || !upstream.BodyEndsRead(data, len) || !client.CanWriteThrough()) {
+    return false;
+  }
+  char line[kChunkLineMax];
+  iovec pieces[3];
+  int count = FrameBody(data, len, chunked, line, pieces);
+  client.WriteNow(pieces, count);  // a full or failed socket: it schedules the flush
+  return true;
+}
+
+}  // namespace
 
 void Stream::OnClientDrained() {
   if (phase_ == Phase::kUpstream && upstream_) upstream_->ResumeReading();
@@ -49,9 +78,14 @@ void Stream::SendResponseHead() {
                         response_.has_date ? std::string_view() : worker_.date_line());
   evbuffer* out = connection_.output();
   if (out_framing_ == OutFraming::kLength && !resp_.body_filters &&
-      response_.content_length <= kCoalescedBodyMax) {
+      response_.content_length <= kCoalescedBodyMax &&
+      (response_.content_length < kThroughBodyMin || !connection_.CanWriteThrough())) {
     // Room for the head and the whole (small) body in one chain: one
-    // allocation instead of two, and one iovec for the write.
+    // allocation instead of two, and one iovec for the write. Only for a
+    // body that will be copied (under kThroughBodyMin, TLS, a pending
+    // write): a plain connection that can write now takes a larger body
+    // from the origin read's memory (OnUpstreamBody), and unused room past
+    // malloc's thread cache costs.
     evbuffer_expand(out, scratch.size() + response_.content_length);
   }
   evbuffer_add(out, scratch.data(), scratch.size());
@@ -134,7 +168,10 @@ void Stream::OnUpstreamBody(const char* data, size_t len) {
     WriteResponseBody(body_scratch_.get());
   } else {
     response_bytes_ += len;
-    AddBody(connection_.output(), data, len, out_framing_ == OutFraming::kChunked);
+    bool chunked = out_framing_ == OutFraming::kChunked;
+    if (!WriteBodyThrough(connection_, *upstream_, data, len, chunked)) {
+      AddBody(connection_.output(), data, len, chunked);
+    }
   }
   // Backpressure: a slow client pauses the origin.
   if (connection_.output_length() > kMaxBuffered) upstream_->PauseReading();

@@ -108,6 +108,11 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   bool reusable() const;
   bool response_started() const { return exchange_.response_started; }
   bool reused() const { return exchanges_ > 1; }
+  // During OnUpstreamBody(): true when the `len` body bytes at `data` are
+  // the last bytes read so far (nothing the parser could still deliver
+  // from this read follows them), so writing them to the client now costs
+  // no system call a later flush would not make anyway.
+  bool BodyEndsRead(const char* data, size_t len) const { return data + len == read_end_; }
   size_t server_index() const { return server_index_; }
   uint64_t pool_generation() const { return pool_generation_; }
   const std::string& server_text() const { return server_text_; }
@@ -176,9 +181,11 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   Duration read_timeout_{0};
   Duration connect_timeout_{0};
   Exchange exchange_;
-  DirectIo io_;            // reading: read_event_ is added (with or without a timeout)
-  bool paused_ = false;    // the client side is full: not reading
-  bool eof_seen_ = false;  // the origin closed, or a write failed
+  const char* read_end_ = nullptr;  // while parsing: the end of the bytes read so far, when
+                                    // the piece being parsed holds them all (else null)
+  DirectIo io_;                     // reading: read_event_ is added (with or without a timeout)
+  bool paused_ = false;             // the client side is full: not reading
+  bool eof_seen_ = false;           // the origin closed, or a write failed
   uint64_t exchanges_ = 0;
   DemandToken in_use_;
 };

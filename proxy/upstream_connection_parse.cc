@@ -26,7 +26,13 @@ void UpstreamConnection::ProcessInput() {
 
 bool UpstreamConnection::ParsePiece(const char* data, size_t len, bool from_stack) {
   exchange_.response_started = true;
+  // From the stack, the input buffer was empty; from the buffer, the piece
+  // is its first chain: it ends the read when it is the whole buffer.
+  bool ends_read =
+      from_stack || (bev_ && evbuffer_get_length(bufferevent_get_input(bev_.get())) == len);
+  read_end_ = ends_read ? data + len : nullptr;
   size_t consumed = parser_.Execute(data, len);
+  read_end_ = nullptr;
   // Whatever the parser left (a paused body, bytes after the response) goes
   // where the buffered path keeps it, before anyone looks: a response
   // followed by extra bytes must leave the connection non-reusable.

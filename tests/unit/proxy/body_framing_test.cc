@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <string>
 
 #include "proxy/libevent_handles.h"
@@ -54,6 +55,36 @@ TEST(BodyFramingTest, LastChunkAndContinue) {
   EvbufferPtr interim(evbuffer_new());
   AddContinue(interim.get());
   EXPECT_EQ(Contents(interim.get()), "HTTP/1.1 100 Continue\r\n\r\n");
+}
+
+TEST(BodyFramingTest, FormatChunkLineIsLowercaseHexWithCrlf) {
+  char line[kChunkLineMax];
+  EXPECT_EQ(std::string(line, FormatChunkLine(1, line)), "1\r\n");
+  EXPECT_EQ(std::string(line, FormatChunkLine(0x6000, line)), "6000\r\n");
+  EXPECT_EQ(std::string(line, FormatChunkLine(0xabcdef, line)), "abcdef\r\n");
+  EXPECT_EQ(std::string(line, FormatChunkLine(SIZE_MAX, line)), std::string(16, 'f') + "\r\n");
+}
+
+std::string Joined(const iovec* pieces, int count) {
+  std::string out;
+  for (int i = 0; i < count; ++i)
+    out.append(static_cast<const char*>(pieces[i].iov_base), pieces[i].iov_len);
+  return out;
+}
+
+// The pieces say the same bytes as AddBody, and point at the data itself.
+TEST(BodyFramingTest, FrameBodyMatchesAddBody) {
+  std::string data(300, 'q');
+  for (bool chunked : {true, false}) {
+    char line[kChunkLineMax];
+    iovec pieces[3];
+    int count = FrameBody(data.data(), data.size(), chunked, line, pieces);
+    EXPECT_EQ(count, chunked ? 3 : 1);
+    EvbufferPtr out(evbuffer_new());
+    AddBody(out.get(), data.data(), data.size(), chunked);
+    EXPECT_EQ(Joined(pieces, count), Contents(out.get()));
+    EXPECT_EQ(pieces[chunked ? 1 : 0].iov_base, data.data());
+  }
 }
 
 }  // namespace
