@@ -1,5 +1,8 @@
 #include "proxy/builtin_router.h"
 
+#include <cstdint>
+
+#include "proxy/byte_scan.h"
 #include "proxy/error_pages.h"
 #include "proxy/path_normalizer.h"
 
@@ -54,7 +57,18 @@ bool MayBeBuiltinTarget(std::string_view target) {
   // first segment ".tidegate" must then be spelt in the raw path. The query
   // and fragment are never part of the path.
   constexpr std::string_view kWord = "tidegate";
-  for (size_t i = 0; i < target.size(); ++i) {
+  size_t i = 0;
+  // Shop paths are long and rarely hold one of the four bytes that matter:
+  // skip them eight at a time (every request pays this scan).
+  while (target.size() - i >= 8) {
+    uint64_t word = bytescan::Load8(target.data() + i);
+    if (bytescan::HasByte(word, '.') || bytescan::HasByte(word, '%') ||
+        bytescan::HasByte(word, '?') || bytescan::HasByte(word, '#')) {
+      break;
+    }
+    i += 8;
+  }
+  for (; i < target.size(); ++i) {
     char c = target[i];
     if (c == '?' || c == '#') return false;
     if (c == '%') return true;

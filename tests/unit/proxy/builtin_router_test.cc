@@ -191,6 +191,43 @@ TEST_F(BuiltinRouterTest, TheCheapTestRulesOutShopPathsWithoutAllocating) {
   EXPECT_FALSE(MayBeBuiltinTarget("/checkout?x=%20"));
 }
 
+// The byte-at-a-time definition the word-at-a-time scan must agree with.
+bool MayBeBuiltinReference(std::string_view target) {
+  for (size_t i = 0; i < target.size(); ++i) {
+    char c = target[i];
+    if (c == '?' || c == '#') return false;
+    if (c == '%') return true;
+    if (c == '.' && target.size() - i > 8 &&
+        EqualsIgnoreCase(target.substr(i + 1, 8), "tidegate")) {
+      return true;
+    }
+  }
+  return false;
+}
+
+TEST(MayBeBuiltinTargetTest, AgreesWithTheByteAtATimeScanAtEveryOffset) {
+  // Each special byte (and ".TideGate") at every offset of paths long enough
+  // to take the eight-bytes-per-step shortcut, with a query or fragment
+  // before or after it.
+  const std::string filler = "/products/winter-jackets/blue-and-green-size-l";
+  for (std::string_view insert :
+       {".", "%", "?", "#", ".TideGate", ".tidegat", "?.tidegate", "#%", "/.tidegate/health"}) {
+    for (size_t at = 0; at <= filler.size(); ++at) {
+      std::string target = filler;
+      target.insert(at, insert);
+      EXPECT_EQ(MayBeBuiltinTarget(target), MayBeBuiltinReference(target)) << target;
+      for (size_t cut = 0; cut <= target.size(); ++cut) {
+        std::string_view prefix(target.data(), cut);
+        ASSERT_EQ(MayBeBuiltinTarget(prefix), MayBeBuiltinReference(prefix)) << prefix;
+      }
+    }
+  }
+  EXPECT_TRUE(MayBeBuiltinTarget("/products/winter-jackets/%2etidegate/health"));
+  EXPECT_TRUE(MayBeBuiltinTarget("/products/winter-jackets/.TIDEGATE/health"));
+  EXPECT_FALSE(MayBeBuiltinTarget("/products/winter-jackets?next=/.tidegate/health"));
+  EXPECT_FALSE(MayBeBuiltinTarget("/products/winter-jackets/blue-and-green-size-l"));
+}
+
 TEST_F(BuiltinRouterTest, RoutesDispatchToTheirPage) {
   RecordingCallbacks health;
   EXPECT_EQ(Run("/.tidegate/health", health), FilterStatus::kStop);
