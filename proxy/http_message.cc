@@ -178,7 +178,11 @@ bool HasToken(std::string_view value, std::string_view token) {
 
 void HeaderList::Add(std::string name, std::string value) {
   // Built in place: each string moves once (a short one's move is a copy).
-  fields_.emplace_back(std::move(name), std::move(value));
+  // (Assigned, not emplace_back(name, value): Header is an aggregate, and
+  // clang before 16 has no parenthesized aggregate initialization.)
+  Header& field = fields_.emplace_back();
+  field.name = std::move(name);
+  field.value = std::move(value);
 }
 
 const std::string* HeaderList::Find(std::string_view name) const {
@@ -219,7 +223,11 @@ void HeaderList::Set(std::string_view name, std::string value) {
     ++kept;
   }
   fields_.resize(kept);
-  if (!replaced) fields_.emplace_back(std::string(name), std::move(value));
+  if (!replaced) {
+    Header& field = fields_.emplace_back();
+    field.name = name;
+    field.value = std::move(value);
+  }
 }
 
 namespace {
