@@ -177,9 +177,9 @@ bool HasToken(std::string_view value, std::string_view token) {
 }
 
 void HeaderList::Add(std::string name, std::string value) {
-  // Built in place: each string moves once (a short one's move is a copy).
-  // (Assigned, not emplace_back(name, value): Header is an aggregate, and
-  // clang before 16 has no parenthesized aggregate initialization.)
+  // Each string moves once (a short one's move is a copy). Assigned, not
+  // emplace_back(name, value): Header is an aggregate, and clang before 16
+  // has no parenthesized aggregate initialization.
   Header& field = fields_.emplace_back();
   field.name = std::move(name);
   field.value = std::move(value);
@@ -334,10 +334,6 @@ struct StatusDigits {
     size = ec == std::errc() ? static_cast<size_t>(end - text) : 0;
   }
 };
-
-}  // namespace
-
-namespace {
 
 size_t HeadSize(const ResponseHead& head, const StatusDigits& digits, std::string_view reason,
                 std::string_view extra_lines) {

@@ -123,17 +123,23 @@ TEST(QueuePageTest, TimesMatchThePagesFormatters) {
   }
 }
 
+// Values with every field set and a link that needs escaping.
+QueuePageValues SampleValues(uint64_t position) {
+  QueuePageValues v;
+  v.position = position;
+  v.wait = {90, 600};
+  v.now_ms = 1'700'000'000'000;
+  v.progress = 7;
+  v.self_url = "/p?q=\"<&>'";
+  return v;
+}
+
 // The served page (RenderBody, written in place by the proxy) is the
 // rendered page byte for byte, and says its exact size up front (the
 // Content-Length is written before the body).
 TEST(QueuePageTest, BodyWrittenInPlaceIsThePageWithItsExactSize) {
   QueuePage page = Page();
-  QueuePageValues v;
-  v.position = 123456;
-  v.wait = {90, 600};
-  v.now_ms = 1'700'000'000'000;
-  v.progress = 7;
-  v.self_url = "/p?q=\"<&>'";
+  QueuePageValues v = SampleValues(123456);
   for (Language language : {Language::kEnglish, Language::kFrench}) {
     for (PageKind kind : {PageKind::kQueued, PageKind::kClosed}) {
       PageBody body = page.RenderBody(language, kind, v);
@@ -154,12 +160,7 @@ TEST(QueuePageTest, BodyWrittenInPlaceIsThePageWithItsExactSize) {
 // within size() bytes; -1 when the views do not fit.
 TEST(QueuePageTest, GatherGivesThePageWithItsLargePartsUncopied) {
   QueuePage page = Page();
-  QueuePageValues v;
-  v.position = 42;
-  v.wait = {90, 600};
-  v.now_ms = 1'700'000'000'000;
-  v.progress = 7;
-  v.self_url = "/p?q=\"<&>'";
+  QueuePageValues v = SampleValues(42);
   for (Language language : {Language::kEnglish, Language::kFrench}) {
     for (PageKind kind : {PageKind::kQueued, PageKind::kClosed}) {
       PageBody body = page.RenderBody(language, kind, v);
