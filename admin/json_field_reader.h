@@ -12,6 +12,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -113,9 +114,14 @@ class FieldReader {
   void Fail(std::string_view key, std::string_view why) {
     if (!ok_) return;
     ok_ = false;
-    std::string where = path_;
-    if (!key.empty()) where += (where.empty() ? "" : ".") + std::string(key);
-    *error_ = (where.empty() ? std::string() : where + ": ") + std::string(why);
+    std::string message = path_;
+    if (!key.empty()) {
+      if (!message.empty()) message += '.';
+      message += key;
+    }
+    if (!message.empty()) message += ": ";
+    message += why;
+    *error_ = std::move(message);
   }
 
  private:
