@@ -6,7 +6,9 @@
 #                      process started through start_bg and remove $WORK on exit.
 #   start_bg NAME CMD…  starts CMD in the background (stdout/stderr → $WORK/NAME.log),
 #                      remembers its PID; LAST_PID holds it afterwards.
-#   stop_pid PID       TERM, wait up to 5 s, then KILL — only PIDs we started.
+#   stop_pid PID [S]   TERM, wait up to S seconds (default 5), then KILL — only PIDs
+#                      we started. A process under valgrind writes its output at
+#                      exit and needs longer (60).
 #   free_port          prints a free 127.0.0.1 TCP port outside the ephemeral range
 #                      (so wrk's and the idle helper's own client ports never collide).
 #   wait_http URL S    waits up to S seconds for URL to answer 200; fails otherwise.
@@ -29,10 +31,10 @@ die() {
 }
 
 stop_pid() {
-  local pid="$1" i
+  local pid="$1" grace="${2:-5}" i
   kill -0 "$pid" 2>/dev/null || return 0
   kill -TERM "$pid" 2>/dev/null || true
-  for ((i = 0; i < 50; i++)); do
+  for ((i = 0; i < grace * 10; i++)); do
     kill -0 "$pid" 2>/dev/null || break
     sleep 0.1
   done
@@ -96,8 +98,8 @@ start_bg() {
 
 # Stops a PID started by start_bg and forgets it.
 stop_bg() {
-  local pid="$1" kept=() p
-  stop_pid "$pid"
+  local pid="$1" grace="${2:-5}" kept=() p
+  stop_pid "$pid" "$grace"
   for p in "${STARTED_PIDS[@]}"; do
     [[ "$p" == "$pid" ]] || kept+=("$p")
   done

@@ -78,7 +78,7 @@ if ((USE_CALLGRIND)); then
   TG_PID="$LAST_PID"
   wait_http "$URL" 60 "$TG_PID" || die "tidegate under valgrind did not start: $(tail "$WORK/tidegate.log")"
   timeout $((DURATION + 20)) wrk -t1 -c16 -d"$DURATION"s "$URL" >"$WORK/wrk.txt" 2>&1 || true
-  stop_bg "$TG_PID" # callgrind writes its output at exit
+  stop_bg "$TG_PID" 60 # callgrind writes its output at exit
   echo "## callgrind profile of tidegate ($PAGE page, wrk -t1 -c16 -d${DURATION}s under valgrind)"
   echo
   grep -E 'Requests/sec|Non-2xx|Socket errors' "$WORK/wrk.txt" | sed 's/^/    /'
