@@ -124,6 +124,16 @@ void Stream::SendLocalReplyBody(int status, HeaderList headers, const LocalBody&
   Finish(resp_.keep_alive);
 }
 
+HeaderList Stream::TakeReplyHeaders() {
+  // response_ holds no field of this exchange yet (a reply is still to be
+  // made), only the storage Recycle() kept; WriteLocalResponse moves the
+  // list back into response_, so it stays with the stream.
+  HeaderList headers;
+  headers.mutable_fields() = std::move(response_.headers.mutable_fields());
+  headers.clear();
+  return headers;
+}
+
 bool Stream::ClientWantsKeepAlive() const {
   return request_.keep_alive && !worker_.draining() && !connection_.client_done();
 }
@@ -145,7 +155,7 @@ void Stream::SendProxyError(int status) {
 void Stream::WriteErrorPage(int status, bool force_close) {
   answered_by_ = Answerer::kProxy;
   ErrorPage page = MakeErrorPage(status, WantsJson(request_.headers.Find("Accept")));
-  HeaderList headers;
+  HeaderList headers = TakeReplyHeaders();
   headers.Add("Content-Type", std::move(page.content_type));
   headers.Add("Cache-Control", "no-store");
   WriteLocalResponse(status, headers, page.body, force_close);

@@ -221,8 +221,10 @@ std::string SelfUrl(std::string_view target, std::string_view normalized) {
 }
 
 Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, bool json,
-                  const std::string& self_url, int64_t now_ms) {
+                  const std::string& self_url, int64_t now_ms, proxy::HeaderList storage) {
   Reply r;
+  r.headers = std::move(storage);
+  r.headers.clear();
   // Room for every header of a queue page (its constant ones come with the
   // page, PageBody::fixed_fields), the core's Content-Length and Connection
   // included: no reallocation on the way.
@@ -290,8 +292,11 @@ Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, b
   return r;
 }
 
-Reply StatusReply(const CompiledRoom* room, Visit v, pages::Language language, int64_t now_ms) {
+Reply StatusReply(const CompiledRoom* room, Visit v, pages::Language language, int64_t now_ms,
+                  proxy::HeaderList storage) {
   Reply r;
+  r.headers = std::move(storage);
+  r.headers.clear();
   AddCookies(v, &r);
   r.headers.Add("Content-Type", "application/json");
   if (room == nullptr) {

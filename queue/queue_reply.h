@@ -49,11 +49,14 @@ std::string SelfUrl(std::string_view target, std::string_view normalized);
 // The answer to a request held back by the room (kQueued, kClosed,
 // kUnavailable), as a page or JSON.
 // The visit is taken by value: its Set-Cookie values are moved into the
-// reply (callers std::move a visit they are done with).
+// reply (callers std::move a visit they are done with). `storage`: an empty
+// header list whose capacity the reply's headers reuse
+// (proxy::FilterCallbacks::TakeReplyHeaders).
 Reply QueuedReply(const CompiledRoom& room, Visit visit, pages::Language language, bool json,
-                  const std::string& self_url, int64_t now_ms);
+                  const std::string& self_url, int64_t now_ms, proxy::HeaderList storage = {});
 
 // The JSON of /.tidegate/queue for any outcome (cookies moved, as above).
-Reply StatusReply(const CompiledRoom* room, Visit visit, pages::Language language, int64_t now_ms);
+Reply StatusReply(const CompiledRoom* room, Visit visit, pages::Language language, int64_t now_ms,
+                  proxy::HeaderList storage = {});
 
 }  // namespace tidegate::queue

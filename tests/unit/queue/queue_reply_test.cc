@@ -140,5 +140,28 @@ TEST(QueuedReplyTest, APlainQueuePageIsWrittenInPlace) {
   EXPECT_NE(edited.body.find("already been used"), std::string::npos);
 }
 
+// The reply's headers are written into the storage the caller passes
+// (the stream's, proxy::FilterCallbacks::TakeReplyHeaders): no new field
+// vector per page, whatever the storage held before.
+TEST(QueuedReplyTest, HeadersReuseTheStorageGiven) {
+  CompiledRoom room = ChallengeRoom();
+  Visit v;
+  v.outcome = Visit::Outcome::kQueued;
+  v.position = 3;
+  v.set_cookies.push_back("tg_wait_shop=x; Path=/");
+  proxy::HeaderList storage;
+  storage.mutable_fields().reserve(8);
+  storage.Add("Stale", "from a previous reply");
+  const proxy::Header* block = storage.fields().data();
+  Reply r = QueuedReply(room, v, pages::Language::kEnglish, false, "/", 0, std::move(storage));
+  EXPECT_EQ(r.headers.fields().data(), block);
+  EXPECT_EQ(r.headers.Find("Stale"), nullptr);
+  ASSERT_EQ(r.headers.size(), 2u);
+  EXPECT_EQ(r.headers.fields()[0].name, "Set-Cookie");
+  EXPECT_EQ(r.headers.fields()[0].value, "tg_wait_shop=x; Path=/");
+  EXPECT_EQ(r.headers.fields()[1].name, "Cache-Control");
+  EXPECT_EQ(r.headers.fields()[1].value, "no-store");
+}
+
 }  // namespace
 }  // namespace tidegate::queue
