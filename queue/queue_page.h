@@ -59,6 +59,10 @@ class QueuePage {
   // per-visitor values are formatted once, the literal pieces are not copied
   // until PageBody::WriteTo. The served path uses this.
   PageBody RenderBody(pages::Language language, PageKind kind, const QueuePageValues& values) const;
+  // The same into `body`, a default-constructed PageBody (e.g. one emplaced
+  // where it is used: no move of the body afterwards).
+  void RenderBodyInto(pages::Language language, PageKind kind, const QueuePageValues& values,
+                      PageBody* body) const;
   // The same page as a string (RenderBody(...).ToString()).
   std::string Render(pages::Language language, PageKind kind, const QueuePageValues& values) const;
   std::string Render(pages::Language language, bool closed, const QueuePageValues& values) const {

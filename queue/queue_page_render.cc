@@ -119,9 +119,16 @@ std::string_view FormatWait(const WaitRange& wait, Language language,
 
 PageBody QueuePage::RenderBody(Language language, PageKind kind,
                                const QueuePageValues& values) const {
+  PageBody body;
+  RenderBodyInto(language, kind, values, &body);
+  return body;
+}
+
+void QueuePage::RenderBodyInto(Language language, PageKind kind, const QueuePageValues& values,
+                               PageBody* into) const {
   const Variant& v =
       variants_[static_cast<size_t>(language) * kPageKinds + static_cast<size_t>(kind)];
-  PageBody body;
+  PageBody& body = *into;
   body.variant_ = &v;
   // Formatted in the thread's scratch string (its capacity stays), then
   // copied into the body (in place when short): no allocation per page.
@@ -158,7 +165,6 @@ PageBody QueuePage::RenderBody(Language language, PageKind kind,
     if (piece.slot != Slot::kLiteral)
       body.size_ += body.spans_[static_cast<size_t>(piece.slot)].size;
   }
-  return body;
 }
 
 std::string QueuePage::Render(Language language, PageKind kind,

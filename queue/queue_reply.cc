@@ -263,7 +263,7 @@ Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, b
   bool edited =
       v.awaiting_draw || v.outcome == Outcome::kUnavailable || v.notice != RoomNotice::kNone;
   if (!edited) {  // the page as rendered, and its headers: written in place by the proxy
-    r.page.emplace(room.page->RenderBody(language, kind, values));
+    room.page->RenderBodyInto(language, kind, values, &r.page.emplace());
     return r;
   }
   r.headers.Add("Content-Type", "text/html; charset=utf-8");
