@@ -45,6 +45,13 @@ std::string SelfUrl(std::string_view target);
 // target's path holds no ";" (the two normalisations then agree): no second
 // normalisation on the queued path.
 std::string SelfUrl(std::string_view target, std::string_view normalized);
+// The same without a copy when the link is the target itself up to its
+// fragment (the usual shop link): `normalized` (as above) equal to the
+// target's path, no ";" in that path, and every byte before the fragment
+// allowed unescaped in a link ("%" included: an escape is left to SelfUrl).
+// A view of `target`; nullopt otherwise (then SelfUrl gives the link).
+std::optional<std::string_view> SelfUrlInPlace(std::string_view target,
+                                               std::string_view normalized);
 
 // The answer to a request held back by the room (kQueued, kClosed,
 // kUnavailable), as a page or JSON.
@@ -53,7 +60,7 @@ std::string SelfUrl(std::string_view target, std::string_view normalized);
 // header list whose capacity the reply's headers reuse
 // (proxy::FilterCallbacks::TakeReplyHeaders).
 Reply QueuedReply(const CompiledRoom& room, Visit visit, pages::Language language, bool json,
-                  const std::string& self_url, int64_t now_ms, proxy::HeaderList storage = {});
+                  std::string_view self_url, int64_t now_ms, proxy::HeaderList storage = {});
 
 // The JSON of /.tidegate/queue for any outcome (cookies moved, as above).
 Reply StatusReply(const CompiledRoom* room, Visit visit, pages::Language language, int64_t now_ms,

@@ -183,7 +183,14 @@ class RoomGateFilter : public proxy::StreamFilter,
     limits_ = limits;
     language_ = wr().LanguageOf(head);
     json_ = common::WantsJson(head.headers.Find("Accept"));
-    self_url_ = SelfUrl(head.target, path);  // never the raw target ("//evil.example/..")
+    // Never the raw target ("//evil.example/.."): its path normalised and
+    // escaped; the target itself (no copy) when that changes nothing.
+    if (std::optional<std::string_view> in_place = SelfUrlInPlace(head.target, path)) {
+      self_url_ = *in_place;
+    } else {
+      self_url_copy_ = SelfUrl(head.target, path);
+      self_url_ = self_url_copy_;
+    }
     if (visit) Refuse(*visit);
     return proxy::FilterStatus::kStop;
   }
@@ -231,7 +238,11 @@ class RoomGateFilter : public proxy::StreamFilter,
   const CompiledRoom* pending_room_ = nullptr;
   pages::Language language_ = pages::Language::kEnglish;
   bool json_ = false;
-  std::string self_url_;
+  // The page's "check again" link: a view of the request's target (the
+  // stream keeps the request head until the exchange ends, store replies
+  // included) or of self_url_copy_.
+  std::string_view self_url_;
+  std::string self_url_copy_;
 };
 
 }  // namespace
