@@ -27,8 +27,14 @@ TEST(ThreadRecycledTest, TheNextObjectOfTheThreadReusesTheFreedBlock) {
   std::unique_ptr<Base> first = std::make_unique<Recycled>();
   void* block = first.get();
   first.reset();  // through the base: the dynamic type's operator delete
+  // A plain allocation of the same size in between: had the block gone
+  // back to malloc, this one would get it (malloc reuses the last freed
+  // block of a size first).
+  void* other = ::operator new(sizeof(Recycled));
   std::unique_ptr<Base> second = std::make_unique<Recycled>();
   EXPECT_EQ(second.get(), block);
+  EXPECT_NE(other, block);
+  ::operator delete(other);
   // Two alive at once: the second one is a new block.
   std::unique_ptr<Base> third = std::make_unique<Recycled>();
   EXPECT_NE(third.get(), second.get());
