@@ -43,6 +43,14 @@ HmacSha256::~HmacSha256() {
   OPENSSL_cleanse(outer_.bytes, sizeof(outer_.bytes));
 }
 
+HmacSha256 HmacSha256::WithPrefix(std::string_view prefix) const {
+  HmacSha256 copy(*this);
+  // The SHA-256 state keeps a partial block in itself: copying it later
+  // (Compute) carries the prefix's last bytes along.
+  SHA256_Update(Ctx(copy.inner_.bytes), prefix.data(), prefix.size());
+  return copy;
+}
+
 void HmacSha256::Compute(std::initializer_list<std::string_view> parts, unsigned char* out) const {
   SHA256_CTX ctx;
   std::memcpy(&ctx, inner_.bytes, sizeof(ctx));

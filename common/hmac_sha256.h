@@ -30,6 +30,10 @@ class HmacSha256 {
 
   // HMAC of the concatenation of `parts`, written to out[0..31].
   void Compute(std::initializer_list<std::string_view> parts, unsigned char* out) const;
+  // A copy whose Compute(parts) is this one's Compute({prefix, parts...}):
+  // the prefix is hashed once here, not on every MAC (a constant context
+  // such as a token format's "tidegate.v1|<key id>|").
+  HmacSha256 WithPrefix(std::string_view prefix) const;
 
  private:
   // An opaque copy of OpenSSL's SHA256_CTX (kept out of this header so its

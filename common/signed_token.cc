@@ -12,6 +12,9 @@ namespace tidegate::common {
 struct SignedTokenCodec::KeyedMac {
   std::string id;
   HmacSha256 mac;
+  // `mac` with the encoded format's context ("tidegate.v1|<id>|") already
+  // hashed: a wait or pass token's MAC hashes only its payload.
+  HmacSha256 encoded;
 };
 
 namespace {
@@ -48,7 +51,10 @@ bool DecodeMac(std::string_view text, unsigned char* out) {
 SignedTokenCodec::SignedTokenCodec(std::vector<SigningKey> keys) {
   keys_.reserve(keys.size());
   for (SigningKey& k : keys) {
-    keys_.push_back(std::make_unique<KeyedMac>(KeyedMac{std::move(k.id), HmacSha256(k.secret)}));
+    HmacSha256 mac(k.secret);
+    std::string context = std::string(kEncodedContext) + k.id + "|";
+    HmacSha256 encoded = mac.WithPrefix(context);
+    keys_.push_back(std::make_unique<KeyedMac>(KeyedMac{std::move(k.id), mac, encoded}));
   }
 }
 
@@ -61,9 +67,9 @@ std::string_view SignedTokenCodec::signing_key_id() const {
 }
 
 // HMAC of the concatenation of `parts` with `key`.
-bool SignedTokenCodec::Mac(const KeyedMac& key, std::initializer_list<std::string_view> parts,
+bool SignedTokenCodec::Mac(const HmacSha256& mac, std::initializer_list<std::string_view> parts,
                            unsigned char* out) {
-  key.mac.Compute(parts, out);
+  mac.Compute(parts, out);
   return true;
 }
 
@@ -87,7 +93,7 @@ bool SignedTokenCodec::AppendSigned(TokenPurpose purpose, std::string_view body,
   unsigned char mac[kMacBytes];
   if (purpose == TokenPurpose::kBypass) {
     if (body.empty() || body.find('.') != std::string_view::npos) return false;
-    if (!Mac(key, {kBypassContext, key.id, "\n", body}, mac)) return false;
+    if (!Mac(key.mac, {kBypassContext, key.id, "\n", body}, mac)) return false;
     out->reserve(out->size() + kBypassVersion.size() + key.id.size() + body.size() + 3 + kMacChars);
     out->append(kBypassVersion).append(".").append(key.id).append(".").append(body).append(".");
   } else {
@@ -97,7 +103,7 @@ bool SignedTokenCodec::AppendSigned(TokenPurpose purpose, std::string_view body,
     std::memcpy(payload, tag.data(), tag.size());
     std::memcpy(payload + tag.size(), body.data(), body.size());
     std::string_view signed_bytes(payload, tag.size() + body.size());
-    if (!Mac(key, {kEncodedContext, key.id, "|", signed_bytes}, mac)) return false;
+    if (!Mac(key.encoded, {signed_bytes}, mac)) return false;  // "tidegate.v1|<id>|" + payload
     out->reserve(out->size() + key.id.size() + 2 + Base64UrlLength(signed_bytes.size()) +
                  kMacChars);
     out->append(key.id).push_back('.');
@@ -132,7 +138,7 @@ TokenCheck SignedTokenCodec::OpenEncoded(TokenPurpose purpose, std::string_view 
   if (n == std::string_view::npos) return TokenCheck::kMalformed;
   std::string_view payload(buffer, n);
   unsigned char expected[kMacBytes];
-  if (!Mac(*key, {kEncodedContext, key->id, "|", payload}, expected) ||
+  if (!Mac(key->encoded, {payload}, expected) ||  // "tidegate.v1|<id>|" + payload
       CRYPTO_memcmp(expected, mac, kMacBytes) != 0) {
     return TokenCheck::kBadMac;
   }
@@ -163,7 +169,7 @@ TokenCheck SignedTokenCodec::OpenBypass(std::string_view text, std::string_view*
   unsigned char mac[kMacBytes];
   if (!DecodeMac(parts[3], mac)) return TokenCheck::kBadMac;
   unsigned char expected[kMacBytes];
-  if (!Mac(*key, {kBypassContext, key->id, "\n", parts[2]}, expected) ||
+  if (!Mac(key->mac, {kBypassContext, key->id, "\n", parts[2]}, expected) ||
       CRYPTO_memcmp(expected, mac, kMacBytes) != 0) {
     return TokenCheck::kBadMac;
   }
@@ -173,7 +179,8 @@ TokenCheck SignedTokenCodec::OpenBypass(std::string_view text, std::string_view*
 
 std::string SignedTokenCodec::DerivedSecret(std::string_view label) const {
   unsigned char mac[kMacBytes];
-  if (keys_.empty() || !Mac(*keys_.front(), {kEncodedContext, "derive|", label}, mac)) return "";
+  if (keys_.empty() || !Mac(keys_.front()->mac, {kEncodedContext, "derive|", label}, mac))
+    return "";
   return Base64UrlEncode(AsChars(mac, kMacBytes));
 }
 

@@ -39,6 +39,8 @@
 
 namespace tidegate::common {
 
+class HmacSha256;  // common/hmac_sha256.h
+
 struct SigningKey {
   std::string id;
   std::string secret;  // at least 32 bytes (config/admin_section.cc checks)
@@ -92,7 +94,7 @@ class SignedTokenCodec {
  private:
   struct KeyedMac;  // a key and its keyed HMAC contexts (signed_token.cc)
 
-  static bool Mac(const KeyedMac& key, std::initializer_list<std::string_view> parts,
+  static bool Mac(const HmacSha256& mac, std::initializer_list<std::string_view> parts,
                   unsigned char* out);
   KeyedMac* Find(std::string_view id) const;
   TokenCheck OpenEncoded(TokenPurpose purpose, std::string_view text, BodyBuffer& buffer,

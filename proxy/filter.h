@@ -154,6 +154,12 @@ class FilterCallbacks {
     body.WriteTo(text.data());
     SendLocalReply(status, std::move(headers), std::move(text), answered_by);
   }
+  // An empty header list for a local reply that holds the field storage
+  // the stream keeps from its previous replies (no allocation once the
+  // connection has answered a reply with as many fields): fill it and pass
+  // it to SendLocalReply*(). Optional (any HeaderList will do); worker
+  // thread, before the reply. The default (test fakes): a new list.
+  virtual HeaderList TakeReplyHeaders() { return HeaderList{}; }
   // Resumes the chain after the calling filter returned kStop without a
   // local reply. Must be called on the worker thread, at most once.
   virtual void ContinueRequest() = 0;

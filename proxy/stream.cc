@@ -124,6 +124,16 @@ void Stream::SendLocalReplyBody(int status, HeaderList headers, const LocalBody&
   Finish(resp_.keep_alive);
 }
 
+HeaderList Stream::TakeReplyHeaders() {
+  // response_ holds no field of this exchange yet (a reply is still to be
+  // made), only the storage Recycle() kept; WriteLocalResponse moves the
+  // list back into response_, so it stays with the stream.
+  HeaderList headers;
+  headers.mutable_fields() = std::move(response_.headers.mutable_fields());
+  headers.clear();
+  return headers;
+}
+
 bool Stream::ClientWantsKeepAlive() const {
   return request_.keep_alive && !worker_.draining() && !connection_.client_done();
 }
@@ -145,7 +155,7 @@ void Stream::SendProxyError(int status) {
 void Stream::WriteErrorPage(int status, bool force_close) {
   answered_by_ = Answerer::kProxy;
   ErrorPage page = MakeErrorPage(status, WantsJson(request_.headers.Find("Accept")));
-  HeaderList headers;
+  HeaderList headers = TakeReplyHeaders();
   headers.Add("Content-Type", std::move(page.content_type));
   headers.Add("Cache-Control", "no-store");
   WriteLocalResponse(status, headers, page.body, force_close);
@@ -196,6 +206,34 @@ class StringBody final : public LocalBody {
   const std::string& text_;
 };
 
+// Which of the fields the core sets on a local reply (Content-Length,
+// Connection) or leaves to its maker (Date) the maker's `headers` hold.
+struct CoreFields {
+  bool framing = false;  // Content-Length or Connection
+  bool date = false;
+};
+
+CoreFields FindCoreFields(const HeaderList& headers) {
+  CoreFields found;
+  for (const Header& h : headers.fields()) {
+    // By length first: most names are compared no further.
+    switch (h.name.size()) {
+      case 4:
+        found.date = found.date || EqualsIgnoreCase(h.name, "Date");
+        break;
+      case 10:
+        found.framing = found.framing || EqualsIgnoreCase(h.name, "Connection");
+        break;
+      case 14:
+        found.framing = found.framing || EqualsIgnoreCase(h.name, "Content-Length");
+        break;
+      default:
+        break;
+    }
+  }
+  return found;
+}
+
 }  // namespace
 
 void Stream::WriteLocalResponse(int status, HeaderList& headers, const std::string& body,
@@ -216,15 +254,26 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
   resp_.keep_alive =
       !force_close && ClientWantsKeepAlive() && (!body_left || BodyLeftIsDiscardable());
   size_t body_size = body.size();
-  response_.headers.Set("Content-Length", std::to_string(body_size));
-  if (!resp_.keep_alive) {
-    response_.headers.Set("Connection", "close");
-  } else if (request_.version_minor == 0) {
-    response_.headers.Set("Connection", "keep-alive");
+  // One look at the maker's fields instead of a search per field below.
+  CoreFields present = FindCoreFields(response_.headers);
+  if (present.framing) {
+    response_.headers.Set("Content-Length", std::to_string(body_size));
+    if (!resp_.keep_alive) {
+      response_.headers.Set("Connection", "close");
+    } else if (request_.version_minor == 0) {
+      response_.headers.Set("Connection", "keep-alive");
+    }
+  } else {  // the usual reply: nothing to replace, the same fields appended
+    response_.headers.Add("Content-Length", std::to_string(body_size));
+    if (!resp_.keep_alive) {
+      response_.headers.Add("Connection", "close");
+    } else if (request_.version_minor == 0) {
+      response_.headers.Add("Connection", "keep-alive");
+    }
   }
   // tidegate is this reply's origin server (RFC 9110 §6.6.1: an origin with
   // a clock sends Date), unless the reply's maker set one itself.
-  response_.has_date = response_.headers.Find("Date") != nullptr;
+  response_.has_date = present.date;
   std::string_view date = response_.has_date ? std::string_view() : worker_.date_line();
   bool with_body = request_.method != "HEAD";
   if (!WriteLocalDirect(date, body.fixed_fields(), with_body ? &body : nullptr)) {

@@ -73,6 +73,8 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
                       Answerer answered_by) override;
   void SendLocalReplyBody(int status, HeaderList headers, const LocalBody& body,
                           Answerer answered_by) override;
+  // The field storage of response_ (kept by Recycle()), emptied.
+  HeaderList TakeReplyHeaders() override;
   void ContinueRequest() override;
   bool BufferRequestBody(size_t max_bytes,
                          std::function<void(const evbuffer*, bool)> on_ready) override;

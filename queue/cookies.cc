@@ -1,5 +1,6 @@
 #include "queue/cookies.h"
 
+#include <algorithm>
 #include <charconv>
 
 #include "proxy/cookie_header.h"
@@ -15,13 +16,19 @@ std::string CookieName(CookieKind kind, std::string_view room, bool tls) {
 }
 
 void AppendCookieAttributes(bool tls, std::optional<int64_t> max_age_seconds, std::string* out) {
-  out->append("; Path=/; HttpOnly; SameSite=Lax");
-  if (tls) out->append("; Secure");
+  // Put together on the stack and appended once (one append per cookie, not
+  // three or four).
+  constexpr std::string_view kBase = "; Path=/; HttpOnly; SameSite=Lax";
+  constexpr std::string_view kSecure = "; Secure";
+  constexpr std::string_view kMaxAge = "; Max-Age=";
+  char text[kBase.size() + kSecure.size() + kMaxAge.size() + 24];
+  char* at = std::copy(kBase.begin(), kBase.end(), text);
+  if (tls) at = std::copy(kSecure.begin(), kSecure.end(), at);
   if (max_age_seconds) {
-    char digits[24];
-    auto [end, ec] = std::to_chars(digits, digits + sizeof digits, *max_age_seconds);
-    out->append("; Max-Age=").append(digits, end);
+    at = std::copy(kMaxAge.begin(), kMaxAge.end(), at);
+    at = std::to_chars(at, text + sizeof text, *max_age_seconds).ptr;
   }
+  out->append(text, static_cast<size_t>(at - text));
 }
 
 std::string SetCookieValue(std::string_view name, std::string_view value, bool tls,

@@ -59,6 +59,10 @@ class QueuePage {
   // per-visitor values are formatted once, the literal pieces are not copied
   // until PageBody::WriteTo. The served path uses this.
   PageBody RenderBody(pages::Language language, PageKind kind, const QueuePageValues& values) const;
+  // The same into `body`, a default-constructed PageBody (e.g. one emplaced
+  // where it is used: no move of the body afterwards).
+  void RenderBodyInto(pages::Language language, PageKind kind, const QueuePageValues& values,
+                      PageBody* body) const;
   // The same page as a string (RenderBody(...).ToString()).
   std::string Render(pages::Language language, PageKind kind, const QueuePageValues& values) const;
   std::string Render(pages::Language language, bool closed, const QueuePageValues& values) const {
@@ -152,11 +156,24 @@ class PageBody final : public proxy::LocalBody {
   };
   std::string_view Value(QueuePage::Slot slot) const {
     const Span& s = spans_[static_cast<size_t>(slot)];
-    return std::string_view(values_).substr(s.at, s.size);
+    return values().substr(s.at, s.size);
   }
+  std::string_view values() const {
+    return heap_.empty() ? std::string_view(inline_.data(), inline_size_) : std::string_view(heap_);
+  }
+  // Keeps a copy of `values` (in place when it fits).
+  void SetValues(std::string_view values);
+
+  // The usual page's values (a position, a wait, two times, a progress and
+  // a short link twice) fit in place: a page costs no allocation for them.
+  static constexpr size_t kInlineValues = 240;
 
   const QueuePage::Variant* variant_ = nullptr;
-  std::string values_;  // the formatted values, back to back
+  // The formatted values, back to back: in inline_ when they fit, else in
+  // heap_ (a long link, a notice, a challenge).
+  std::array<char, kInlineValues> inline_{};
+  uint32_t inline_size_ = 0;
+  std::string heap_;
   std::array<Span, QueuePage::kSlots> spans_{};
   size_t size_ = 0;
 };

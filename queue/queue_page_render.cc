@@ -119,12 +119,22 @@ std::string_view FormatWait(const WaitRange& wait, Language language,
 
 PageBody QueuePage::RenderBody(Language language, PageKind kind,
                                const QueuePageValues& values) const {
+  PageBody body;
+  RenderBodyInto(language, kind, values, &body);
+  return body;
+}
+
+void QueuePage::RenderBodyInto(Language language, PageKind kind, const QueuePageValues& values,
+                               PageBody* into) const {
   const Variant& v =
       variants_[static_cast<size_t>(language) * kPageKinds + static_cast<size_t>(kind)];
-  PageBody body;
+  PageBody& body = *into;
   body.variant_ = &v;
-  std::string& out = body.values_;
-  out.reserve(128 + values.self_url.size() * 2 + values.challenge.size() + values.message.size());
+  // Formatted in the thread's scratch string (its capacity stays), then
+  // copied into the body (in place when short): no allocation per page.
+  thread_local std::string scratch;
+  std::string& out = scratch;
+  out.clear();
   auto has = [&v](Slot slot) { return (v.slots & (1u << static_cast<unsigned>(slot))) != 0; };
   // Each value the variant shows, once, in `out`; spans_ say where.
   auto put = [&body, &out, &has](Slot slot, auto&& append) {
@@ -149,17 +159,27 @@ PageBody QueuePage::RenderBody(Language language, PageKind kind,
   put(Slot::kNotice, [&] {
     if (notice_) notice_->Append(language, &out);
   });
+  body.SetValues(out);
   body.size_ = v.literal_bytes;
   for (const Piece& piece : v.pieces) {
     if (piece.slot != Slot::kLiteral)
       body.size_ += body.spans_[static_cast<size_t>(piece.slot)].size;
   }
-  return body;
 }
 
 std::string QueuePage::Render(Language language, PageKind kind,
                               const QueuePageValues& values) const {
   return RenderBody(language, kind, values).ToString();
+}
+
+void PageBody::SetValues(std::string_view values) {
+  if (values.size() <= inline_.size()) {
+    std::memcpy(inline_.data(), values.data(), values.size());
+    inline_size_ = static_cast<uint32_t>(values.size());
+    heap_.clear();
+    return;
+  }
+  heap_.assign(values);
 }
 
 void PageBody::WriteTo(char* out) const {
@@ -173,10 +193,16 @@ void PageBody::WriteTo(char* out) const {
 
 int PageBody::Gather(size_t copy_below, char* copy, std::string_view* out, int max) const {
   int n = 0;
-  const char* run = copy;  // the copied bytes not yet in a view
+  const char* run = copy;                      // the copied bytes not yet in a view
+  const char* values = this->values().data();  // (looked up once, not per piece)
   for (const QueuePage::Piece& piece : variant_->pieces) {
-    std::string_view text =
-        piece.slot == QueuePage::Slot::kLiteral ? std::string_view(piece.text) : Value(piece.slot);
+    std::string_view text;
+    if (piece.slot == QueuePage::Slot::kLiteral) {
+      text = piece.text;
+    } else {
+      const Span& s = spans_[static_cast<size_t>(piece.slot)];
+      text = std::string_view(values + s.at, s.size);
+    }
     if (text.size() < copy_below) {
       if (text.empty()) continue;  // (may hold no pointer: memcpy must not see it)
       std::memcpy(copy, text.data(), text.size());

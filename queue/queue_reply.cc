@@ -220,9 +220,50 @@ std::string SelfUrl(std::string_view target, std::string_view normalized) {
   return SelfUrlOf(target, path_end, normalized);
 }
 
+namespace {
+
+// What SelfUrlInPlace needs to know of a byte, in one load: most bytes of
+// a shop's link are plain (one compare per byte).
+enum LinkByte : uint8_t { kUnsafe, kPlain, kQuery, kParams, kFragment };
+constexpr std::array<uint8_t, 256> kLinkBytes = [] {
+  std::array<uint8_t, 256> kinds{};
+  for (int c = 0; c < 256; ++c) kinds[c] = kSafeInLink[c] ? kPlain : kUnsafe;
+  kinds['?'] = kQuery;
+  kinds[';'] = kParams;
+  kinds['#'] = kFragment;
+  return kinds;
+}();
+
+}  // namespace
+
+std::optional<std::string_view> SelfUrlInPlace(std::string_view target,
+                                               std::string_view normalized) {
+  // One pass to the fragment: every byte safe (then AppendForLink copies it
+  // as it is), and where the path ends (its first "?").
+  size_t path_end = std::string_view::npos;
+  size_t end = 0;
+  for (; end < target.size(); ++end) {
+    uint8_t kind = kLinkBytes[static_cast<unsigned char>(target[end])];
+    if (kind == kPlain) continue;
+    if (kind == kFragment) break;
+    if (kind == kUnsafe) return std::nullopt;
+    if (path_end != std::string_view::npos) continue;  // in the query: "?" and ";" are plain
+    if (kind == kParams) return std::nullopt;  // segment parameters: SelfUrl(target) normalises
+    path_end = end;                            // the first "?"
+  }
+  if (path_end == std::string_view::npos) path_end = end;
+  // (The gate's canonical path is a view of the target: no compare then.)
+  bool same_path = normalized.size() == path_end &&
+                   (normalized.data() == target.data() || normalized == target.substr(0, path_end));
+  if (!same_path) return std::nullopt;
+  return target.substr(0, end);
+}
+
 Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, bool json,
-                  const std::string& self_url, int64_t now_ms) {
+                  std::string_view self_url, int64_t now_ms, proxy::HeaderList storage) {
   Reply r;
+  r.headers = std::move(storage);
+  r.headers.clear();
   // Room for every header of a queue page (its constant ones come with the
   // page, PageBody::fixed_fields), the core's Content-Length and Connection
   // included: no reallocation on the way.
@@ -261,7 +302,7 @@ Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, b
   bool edited =
       v.awaiting_draw || v.outcome == Outcome::kUnavailable || v.notice != RoomNotice::kNone;
   if (!edited) {  // the page as rendered, and its headers: written in place by the proxy
-    r.page.emplace(room.page->RenderBody(language, kind, values));
+    room.page->RenderBodyInto(language, kind, values, &r.page.emplace());
     return r;
   }
   r.headers.Add("Content-Type", "text/html; charset=utf-8");
@@ -290,8 +331,11 @@ Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, b
   return r;
 }
 
-Reply StatusReply(const CompiledRoom* room, Visit v, pages::Language language, int64_t now_ms) {
+Reply StatusReply(const CompiledRoom* room, Visit v, pages::Language language, int64_t now_ms,
+                  proxy::HeaderList storage) {
   Reply r;
+  r.headers = std::move(storage);
+  r.headers.clear();
   AddCookies(v, &r);
   r.headers.Add("Content-Type", "application/json");
   if (room == nullptr) {

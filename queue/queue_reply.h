@@ -45,15 +45,25 @@ std::string SelfUrl(std::string_view target);
 // target's path holds no ";" (the two normalisations then agree): no second
 // normalisation on the queued path.
 std::string SelfUrl(std::string_view target, std::string_view normalized);
+// The same without a copy when the link is the target itself up to its
+// fragment (the usual shop link): `normalized` (as above) equal to the
+// target's path, no ";" in that path, and every byte before the fragment
+// allowed unescaped in a link ("%" included: an escape is left to SelfUrl).
+// A view of `target`; nullopt otherwise (then SelfUrl gives the link).
+std::optional<std::string_view> SelfUrlInPlace(std::string_view target,
+                                               std::string_view normalized);
 
 // The answer to a request held back by the room (kQueued, kClosed,
 // kUnavailable), as a page or JSON.
 // The visit is taken by value: its Set-Cookie values are moved into the
-// reply (callers std::move a visit they are done with).
+// reply (callers std::move a visit they are done with). `storage`: an empty
+// header list whose capacity the reply's headers reuse
+// (proxy::FilterCallbacks::TakeReplyHeaders).
 Reply QueuedReply(const CompiledRoom& room, Visit visit, pages::Language language, bool json,
-                  const std::string& self_url, int64_t now_ms);
+                  std::string_view self_url, int64_t now_ms, proxy::HeaderList storage = {});
 
 // The JSON of /.tidegate/queue for any outcome (cookies moved, as above).
-Reply StatusReply(const CompiledRoom* room, Visit visit, pages::Language language, int64_t now_ms);
+Reply StatusReply(const CompiledRoom* room, Visit visit, pages::Language language, int64_t now_ms,
+                  proxy::HeaderList storage = {});
 
 }  // namespace tidegate::queue

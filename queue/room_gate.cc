@@ -4,6 +4,7 @@
 #include "common/query_string.h"
 #include "proxy/cookie_header.h"
 #include "proxy/path_normalizer.h"
+#include "proxy/thread_recycled.h"
 #include "queue/cookies.h"
 #include "queue/queue_reply.h"
 #include "queue/room_visit.h"
@@ -13,7 +14,9 @@ namespace {
 
 constexpr proxy::Answerer kAnsweredBy = proxy::Answerer::kQueue;
 
-void Send(proxy::FilterCallbacks& callbacks, Reply reply) {
+// Takes the reply's headers and body (by reference: a Reply is not moved
+// once more on its way).
+void Send(proxy::FilterCallbacks& callbacks, Reply& reply) {
   if (reply.page) {
     callbacks.SendLocalReplyBody(reply.status, std::move(reply.headers), *reply.page, kAnsweredBy);
     return;
@@ -82,7 +85,9 @@ class QueueStatusFilter : public proxy::StreamFilter, public VisitWaiter {
   void Decided(Visit visit) override { Answer(std::move(visit)); }
   void Answer(Visit visit) {
     if (visit.outcome == Visit::Outcome::kForward) visit.outcome = Visit::Outcome::kNotQueued;
-    Send(callbacks_, StatusReply(room_, std::move(visit), language_, wr().NowMs()));
+    Reply reply = StatusReply(room_, std::move(visit), language_, wr().NowMs(),
+                              callbacks_.TakeReplyHeaders());
+    Send(callbacks_, reply);
   }
 
   const std::shared_ptr<const WaitingRoom>& wr_;  // the factory's: outlives the filter
@@ -92,7 +97,11 @@ class QueueStatusFilter : public proxy::StreamFilter, public VisitWaiter {
   pages::Language language_ = pages::Language::kEnglish;
 };
 
-class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
+// Made for every request on a protected route and freed at its end: its
+// memory is reused for the worker's next one (proxy/thread_recycled.h).
+class RoomGateFilter : public proxy::StreamFilter,
+                       public VisitWaiter,
+                       public proxy::ThreadRecycled<RoomGateFilter> {
  public:
   RoomGateFilter(const std::shared_ptr<const WaitingRoom>& wr, proxy::FilterCallbacks& callbacks)
       : wr_(wr), callbacks_(callbacks) {}
@@ -174,7 +183,14 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
     limits_ = limits;
     language_ = wr().LanguageOf(head);
     json_ = common::WantsJson(head.headers.Find("Accept"));
-    self_url_ = SelfUrl(head.target, path);  // never the raw target ("//evil.example/..")
+    // Never the raw target ("//evil.example/.."): its path normalised and
+    // escaped; the target itself (no copy) when that changes nothing.
+    if (std::optional<std::string_view> in_place = SelfUrlInPlace(head.target, path)) {
+      self_url_ = *in_place;
+    } else {
+      self_url_copy_ = SelfUrl(head.target, path);
+      self_url_ = self_url_copy_;
+    }
     if (visit) Refuse(*visit);
     return proxy::FilterStatus::kStop;
   }
@@ -193,10 +209,10 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
   void Refuse(Visit& visit) {
     bool unavailable = visit.outcome == Visit::Outcome::kUnavailable;
     int64_t now_ms = visit.decided_ms != 0 ? visit.decided_ms : wr().NowMs();
-    Reply reply =
-        QueuedReply(*pending_room_, std::move(visit), language_, json_, self_url_, now_ms);
+    Reply reply = QueuedReply(*pending_room_, std::move(visit), language_, json_, self_url_, now_ms,
+                              callbacks_.TakeReplyHeaders());
     if (unavailable) reply.status = 503;
-    Send(callbacks_, std::move(reply));
+    Send(callbacks_, reply);
   }
 
   // The store answered after OnRequestHeaders returned kStop.
@@ -222,7 +238,11 @@ class RoomGateFilter : public proxy::StreamFilter, public VisitWaiter {
   const CompiledRoom* pending_room_ = nullptr;
   pages::Language language_ = pages::Language::kEnglish;
   bool json_ = false;
-  std::string self_url_;
+  // The page's "check again" link: a view of the request's target (the
+  // stream keeps the request head until the exchange ends, store replies
+  // included) or of self_url_copy_.
+  std::string_view self_url_;
+  std::string self_url_copy_;
 };
 
 }  // namespace

@@ -162,8 +162,10 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
 // a failing shared store) gives the decision at once, with no allocation
 // beyond the store's; otherwise the context moves to the heap and the
 // waiter gets the decision from the loop through `pending`.
+// `ctx` by reference: the usual (synchronous) call reads it in place; only
+// a pending call moves it.
 template <typename T, typename Issue, typename Finish>
-std::optional<Visit> Dispatch(Context ctx, const std::shared_ptr<const WaitingRoom>& owner,
+std::optional<Visit> Dispatch(Context& ctx, const std::shared_ptr<const WaitingRoom>& owner,
                               PendingVisit& pending, Issue issue, Finish finish) {
   RoomRuntime& runtime = *ctx.room->runtime;
   if (!runtime.asynchronous()) {
@@ -283,7 +285,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     int64_t old_bucket = pass->bucket;
     uint64_t session = pass->session;
     return Dispatch<int64_t>(
-        std::move(ctx), owner, pending,
+        ctx, owner, pending,
         [&](auto done) {
           store.RenewSession(caller, limits, now, old_bucket, session, std::move(done));
         },
@@ -303,7 +305,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       ctx.number = number;
       ctx.issued_ms = wait->issued_ms;
       return Dispatch<ClaimOutcome>(
-          std::move(ctx), owner, pending,
+          ctx, owner, pending,
           [&](auto done) { store.Claim(caller, limits, now, number, std::move(done)); },
           FinishClaim);
     }
@@ -320,8 +322,8 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   if (limits.method == QueueingMethod::kPassthrough || shadow) {
     if (shadow) CountShadow(room, limits);
     return Dispatch<int64_t>(
-        std::move(ctx), owner, pending,
-        [&](auto done) { store.Admit(caller, limits, now, std::move(done)); }, FinishAdmit);
+        ctx, owner, pending, [&](auto done) { store.Admit(caller, limits, now, std::move(done)); },
+        FinishAdmit);
   }
   if (std::optional<Visit> refused = CheckJoin(wr, room, headers, client_ip, now)) {
     NoteEndedSession(ctx, &*refused);  // the ended pass is cleared all the same
@@ -329,7 +331,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   }
   bool may_admit = limits.mode == RoomMode::kAuto;
   return Dispatch<ArriveOutcome>(
-      std::move(ctx), owner, pending,
+      ctx, owner, pending,
       [&](auto done) { store.Arrive(caller, limits, now, may_admit, std::move(done)); },
       FinishArrive);
 }

@@ -68,5 +68,29 @@ TEST(HmacSha256Test, MatchesOpenSslForAnyKeyAndSplit) {
   }
 }
 
+// WithPrefix: the prefix hashed once, then any message after it: the MAC
+// of prefix + message (prefixes shorter and longer than a block, so that
+// the kept state holds a partial block or none), and the original unchanged.
+TEST(HmacSha256Test, WithPrefixIsTheMacOfThePrefixAndTheMessage) {
+  std::mt19937 rng(16);
+  std::string key = "k1-secret";
+  HmacSha256 mac(key);
+  for (size_t prefix_len : {0, 15, 63, 64, 65, 130}) {
+    std::string prefix(prefix_len, '\0');
+    for (char& c : prefix) c = static_cast<char>(rng());
+    HmacSha256 prefixed = mac.WithPrefix(prefix);
+    for (size_t len : {0, 1, 49, 64, 200}) {
+      std::string message(len, '\0');
+      for (char& c : message) c = static_cast<char>(rng());
+      unsigned char out[HmacSha256::kBytes];
+      prefixed.Compute({message}, out);
+      EXPECT_EQ(Hex(out, sizeof(out)), OpenSslMac(key, prefix + message))
+          << prefix_len << " " << len;
+      mac.Compute({message}, out);
+      EXPECT_EQ(Hex(out, sizeof(out)), OpenSslMac(key, message)) << "the original is unchanged";
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tidegate::common

@@ -154,6 +154,35 @@ TEST(QueuePageTest, BodyWrittenInPlaceIsThePageWithItsExactSize) {
   }
 }
 
+// A body holds its own copy of the visitor's values, short ones in place
+// and long ones (a long link) on the heap: a body rendered later on the
+// same thread, or a move, changes nothing in it.
+TEST(QueuePageTest, EveryBodyKeepsItsOwnValuesShortOrLong) {
+  QueuePage page = Page();
+  QueuePageValues short_values = SampleValues(11);
+  std::string long_link = "/" + std::string(600, 'a') + "?q=<&>";
+  QueuePageValues long_values = SampleValues(22);
+  long_values.self_url = long_link;
+  std::string short_page = page.Render(Language::kEnglish, PageKind::kQueued, short_values);
+  std::string long_page = page.Render(Language::kEnglish, PageKind::kQueued, long_values);
+  EXPECT_NE(long_page.find("/" + std::string(600, 'a') + "?q=&lt;&amp;&gt;"), std::string::npos);
+  PageBody first = page.RenderBody(Language::kEnglish, PageKind::kQueued, short_values);
+  PageBody second = page.RenderBody(Language::kEnglish, PageKind::kQueued, long_values);
+  PageBody third = page.RenderBody(Language::kEnglish, PageKind::kQueued, short_values);
+  PageBody moved = std::move(second);
+  EXPECT_EQ(first.ToString(), short_page);
+  EXPECT_EQ(moved.ToString(), long_page);
+  EXPECT_EQ(third.ToString(), short_page);
+  EXPECT_EQ(moved.size(), long_page.size());
+  std::string copy(moved.size(), '#');
+  std::string_view views[16];
+  int n = moved.Gather(1024, copy.data(), views, 16);
+  ASSERT_GT(n, 0);
+  std::string joined;
+  for (int i = 0; i < n; ++i) joined.append(views[i]);
+  EXPECT_EQ(joined, long_page);
+}
+
 // Gather (the proxy's writev of the page, Stream::WriteLocalDirect): the
 // same bytes as the page, the large literal parts as views of the page
 // itself (not copied), everything else copied into the caller's buffer,

@@ -40,6 +40,53 @@ TEST(SelfUrlTest, ReusingTheGatesNormalisationChangesNothing) {
   }
 }
 
+// SelfUrlInPlace: the target itself (up to its fragment) exactly when
+// SelfUrl would give those bytes for a plain target; never another link.
+TEST(SelfUrlTest, InPlaceOnlyWhenTheLinkIsTheTargetItself) {
+  for (std::string_view target : {"/checkout",
+                                  "/small.html",
+                                  "/Product/42?size=42&color=red",
+                                  "/x?y;z",
+                                  "/a?b?c#d",
+                                  "/shop/#frag",
+                                  "/cart#top",
+                                  "/",
+                                  "//evil.example/../checkout",
+                                  "/\\evil.example",
+                                  "/%63art?q=%2F%2F",
+                                  "/cart;jsessionid=1?x=1#top",
+                                  "/a;p=1/b",
+                                  "/a/./b/../c/",
+                                  "",
+                                  "*",
+                                  "/cart?x=\"<script>",
+                                  "/caf\xC3\xA9",
+                                  "/a//b",
+                                  "/a/b/..",
+                                  "?q",
+                                  "/x?a=%zz"}) {
+    std::string normalized = proxy::NormalizePath(target);
+    std::optional<std::string_view> in_place = SelfUrlInPlace(target, normalized);
+    if (in_place) {
+      EXPECT_EQ(in_place->data(), target.data()) << target << ": a view of the target";
+      EXPECT_EQ(*in_place, SelfUrl(target, normalized)) << target;
+    }
+  }
+  auto in_place = [](std::string_view target) {
+    return SelfUrlInPlace(target, proxy::NormalizePath(target)).has_value();
+  };
+  EXPECT_TRUE(in_place("/checkout"));
+  EXPECT_TRUE(in_place("/Product/42?size=42&color=red"));
+  EXPECT_TRUE(in_place("/cart#top"));
+  EXPECT_TRUE(in_place("/x?y;z"));
+  EXPECT_FALSE(in_place("//evil.example/../checkout"));
+  EXPECT_FALSE(in_place("/\\evil.example"));
+  EXPECT_FALSE(in_place("/%63art"));
+  EXPECT_FALSE(in_place("/a;p=1/b"));
+  EXPECT_FALSE(in_place("/cart?x=\"<script>"));
+  EXPECT_FALSE(in_place("/a/./b"));
+}
+
 TEST(SelfUrlTest, TheNormalisedPathAndTheOriginalQuery) {
   EXPECT_EQ(SelfUrl("//evil.example/../checkout"), "/checkout");
   EXPECT_EQ(SelfUrl("/\\evil.example"), "/%5Cevil.example");
@@ -138,6 +185,29 @@ TEST(QueuedReplyTest, APlainQueuePageIsWrittenInPlace) {
   ASSERT_NE(edited.headers.Find("Content-Security-Policy"), nullptr);
   EXPECT_EQ(*edited.headers.Find("Content-Security-Policy"), csp);
   EXPECT_NE(edited.body.find("already been used"), std::string::npos);
+}
+
+// The reply's headers are written into the storage the caller passes
+// (the stream's, proxy::FilterCallbacks::TakeReplyHeaders): no new field
+// vector per page, whatever the storage held before.
+TEST(QueuedReplyTest, HeadersReuseTheStorageGiven) {
+  CompiledRoom room = ChallengeRoom();
+  Visit v;
+  v.outcome = Visit::Outcome::kQueued;
+  v.position = 3;
+  v.set_cookies.push_back("tg_wait_shop=x; Path=/");
+  proxy::HeaderList storage;
+  storage.mutable_fields().reserve(8);
+  storage.Add("Stale", "from a previous reply");
+  const proxy::Header* block = storage.fields().data();
+  Reply r = QueuedReply(room, v, pages::Language::kEnglish, false, "/", 0, std::move(storage));
+  EXPECT_EQ(r.headers.fields().data(), block);
+  EXPECT_EQ(r.headers.Find("Stale"), nullptr);
+  ASSERT_EQ(r.headers.size(), 2u);
+  EXPECT_EQ(r.headers.fields()[0].name, "Set-Cookie");
+  EXPECT_EQ(r.headers.fields()[0].value, "tg_wait_shop=x; Path=/");
+  EXPECT_EQ(r.headers.fields()[1].name, "Cache-Control");
+  EXPECT_EQ(r.headers.fields()[1].value, "no-store");
 }
 
 }  // namespace
