@@ -28,6 +28,25 @@ void AppendToList(HeaderList& headers, std::string_view name, std::string_view i
   headers.Set(name, std::move(joined));
 }
 
+// Expect, X-Forwarded-For, X-Forwarded-Proto or Via (any case): the
+// fields PrepareUpstreamRequest adds to or drops. The length picks the one
+// candidate.
+bool IsForwardingName(std::string_view name) {
+  using common::EqualsIgnoreCaseLiteral;
+  switch (name.size()) {
+    case 3:
+      return EqualsIgnoreCaseLiteral<"via">(name);
+    case 6:
+      return EqualsIgnoreCaseLiteral<"expect">(name);
+    case 15:
+      return EqualsIgnoreCaseLiteral<"x-forwarded-for">(name);
+    case 17:
+      return EqualsIgnoreCaseLiteral<"x-forwarded-proto">(name);
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
@@ -40,17 +59,15 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   // none of the fields we add or drop (the usual case) just gets three more.
   bool present = false;
   for (const Header& field : headers.fields()) {
-    std::string_view name = field.name;
-    if (EqualsIgnoreCase(name, "Expect") || EqualsIgnoreCase(name, "X-Forwarded-For") ||
-        EqualsIgnoreCase(name, "X-Forwarded-Proto") || EqualsIgnoreCase(name, "Via")) {
+    if (IsForwardingName(field.name)) {
       present = true;
       break;
     }
   }
   if (!present) {
-    headers.Add("X-Forwarded-For", std::string(info.client_ip));
-    headers.Add("X-Forwarded-Proto", info.tls ? "https" : "http");
-    headers.Add("Via", "1.1 tidegate");
+    headers.Append("X-Forwarded-For", info.client_ip);
+    headers.Append("X-Forwarded-Proto", info.tls ? "https" : "http");
+    headers.Append("Via", "1.1 tidegate");
     return;
   }
   headers.Remove("Expect");

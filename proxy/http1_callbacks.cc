@@ -102,8 +102,9 @@ int Http1Parser::Impl::OnHeaderField(http_parser* p, const char* at, size_t len)
     }
     std::vector<Header>& fields = self->headers().mutable_fields();
     if (fields.capacity() == 0) fields.reserve(16);
-    fields.emplace_back();
-    fields.back().name.assign(at, len);
+    // append, not assign, to the new empty name: libstdc++'s append is the
+    // short path (assign goes through the general _M_replace).
+    fields.emplace_back().name.append(at, len);
     return 0;
   }
   if (!self->trailers) self->headers().mutable_fields().back().name.append(at, len);

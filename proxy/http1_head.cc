@@ -9,6 +9,8 @@
 namespace tidegate::proxy::http1 {
 namespace {
 
+using common::EqualsIgnoreCaseLiteral;
+
 // The fields that decide framing and connection handling, found in one pass.
 struct FramingFields {
   const std::string* content_length = nullptr;
@@ -23,6 +25,20 @@ struct FramingFields {
   bool date = false;  // responses: ResponseHead::has_date
 };
 
+// HasToken(value, "close") and HasToken(value, "keep-alive") in one walk
+// over the Connection value's comma-separated elements.
+void ScanConnectionTokens(std::string_view value, FramingFields& f) {
+  while (true) {
+    size_t comma = value.find(',');
+    std::string_view token = common::TrimOws(value.substr(0, comma));
+    f.connection_close = f.connection_close || EqualsIgnoreCaseLiteral<"close">(token);
+    f.connection_keep_alive =
+        f.connection_keep_alive || EqualsIgnoreCaseLiteral<"keep-alive">(token);
+    if (comma == std::string_view::npos) return;
+    value.remove_prefix(comma + 1);
+  }
+}
+
 FramingFields ScanFields(HeaderList& headers) {
   FramingFields f;
   for (Header& h : headers.mutable_fields()) {
@@ -31,32 +47,32 @@ FramingFields ScanFields(HeaderList& headers) {
     // Dispatch on length first: most fields are none of these.
     switch (h.name.size()) {
       case 4:
-        if (EqualsIgnoreCase(h.name, "host")) {
+        if (EqualsIgnoreCaseLiteral<"host">(h.name)) {
           f.host = &v;
           ++f.host_count;
-        } else if (EqualsIgnoreCase(h.name, "date")) {
+        } else if (EqualsIgnoreCaseLiteral<"date">(h.name)) {
           f.date = true;
         }
         break;
       case 6:
-        if (EqualsIgnoreCase(h.name, "expect") && EqualsIgnoreCase(v, "100-continue")) {
+        if (EqualsIgnoreCaseLiteral<"expect">(h.name) &&
+            EqualsIgnoreCaseLiteral<"100-continue">(v)) {
           f.expect_continue = true;
         }
         break;
       case 10:
-        if (EqualsIgnoreCase(h.name, "connection")) {
-          f.connection_close = f.connection_close || HasToken(v, "close");
-          f.connection_keep_alive = f.connection_keep_alive || HasToken(v, "keep-alive");
+        if (EqualsIgnoreCaseLiteral<"connection">(h.name)) {
+          ScanConnectionTokens(v, f);
         }
         break;
       case 14:
-        if (EqualsIgnoreCase(h.name, "content-length")) {
+        if (EqualsIgnoreCaseLiteral<"content-length">(h.name)) {
           f.content_length = &v;
           ++f.content_length_count;
         }
         break;
       case 17:
-        if (EqualsIgnoreCase(h.name, "transfer-encoding")) {
+        if (EqualsIgnoreCaseLiteral<"transfer-encoding">(h.name)) {
           f.transfer_encoding = &v;
           ++f.transfer_encoding_count;
         }
@@ -77,7 +93,7 @@ const char* DecideFraming(const FramingFields& f, int version_minor, BodyFraming
     if (f.transfer_encoding_count > 1) return "multiple transfer-encoding fields";
     if (f.content_length_count > 0) return "content-length with transfer-encoding";
     if (version_minor == 0) return "transfer-encoding on HTTP/1.0";
-    if (!EqualsIgnoreCase(*f.transfer_encoding, "chunked")) {
+    if (!EqualsIgnoreCaseLiteral<"chunked">(*f.transfer_encoding)) {
       return "transfer-encoding other than chunked";
     }
     *framing = BodyFraming::kChunked;

@@ -95,7 +95,9 @@ class FramingCheck {
     kDone,
   };
 
+  class LineBreaks;
   Result FeedLines(const char*& p, const char* end);
+  void SkipPlainFieldLines(const char*& p, const char* end, LineBreaks& breaks);
   void RecordStartLine(const char* p, size_t n);
   Result EndLine();
   Result FeedChunkByte(unsigned char c);
