@@ -80,7 +80,12 @@ inline bool EqualsIgnoreCaseLiteral(std::string_view s) {
 }
 
 // `s` without leading and trailing optional white space (SP and HTAB, the
-// OWS of RFC 9110 §5.6.3).
-std::string_view TrimOws(std::string_view s);
+// OWS of RFC 9110 §5.6.3). Inline: every Connection and Cookie element of
+// every message passes here.
+inline std::string_view TrimOws(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
 
 }  // namespace tidegate::common

@@ -66,7 +66,7 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   }
   if (!present) {
     headers.Append("X-Forwarded-For", info.client_ip);
-    headers.Append("X-Forwarded-Proto", info.tls ? "https" : "http");
+    headers.Append("X-Forwarded-Proto", info.tls ? std::string_view("https") : "http");
     headers.Append("Via", "1.1 tidegate");
     return;
   }

@@ -135,7 +135,9 @@ int Http1Parser::Impl::OnHeadersComplete(http_parser* p) {
 bool Http1Parser::Impl::FinishHead() {
   ParseError result;
   if (is_request()) {
-    request.method = http_method_str(static_cast<http_method>(parser.method));
+    std::string_view method = http_method_str(static_cast<http_method>(parser.method));
+    request.method.clear();  // then append: the short path, not assign's _M_replace
+    request.method.append(method.data(), method.size());
     request.version_minor = parser.http_minor;
     // method SP target SP "HTTP/x.y"
     start_line_expected = request.method.size() + request.target.size() + 10;

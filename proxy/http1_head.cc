@@ -28,6 +28,15 @@ struct FramingFields {
 // HasToken(value, "close") and HasToken(value, "keep-alive") in one walk
 // over the Connection value's comma-separated elements.
 void ScanConnectionTokens(std::string_view value, FramingFields& f) {
+  // The usual value is that one token alone.
+  if (EqualsIgnoreCaseLiteral<"keep-alive">(value)) {
+    f.connection_keep_alive = true;
+    return;
+  }
+  if (EqualsIgnoreCaseLiteral<"close">(value)) {
+    f.connection_close = true;
+    return;
+  }
   while (true) {
     size_t comma = value.find(',');
     std::string_view token = common::TrimOws(value.substr(0, comma));
@@ -107,12 +116,6 @@ const char* DecideFraming(const FramingFields& f, int version_minor, BodyFraming
   return nullptr;
 }
 
-void LowerInPlace(std::string& s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  }
-}
-
 // absolute-form → origin-form, when its authority is the Host.
 const char* NormalizeAbsoluteForm(std::string_view host, std::string& target) {
   if (target.size() > 0xffff) return "request target too long";  // http_parser_url offsets
@@ -162,7 +165,7 @@ bool StatusHasNoBody(int status) { return status < 200 || status == 204 || statu
 
 ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestHead& head) {
   if (http_major != 1 || head.version_minor > 1) return Fail(505, "unsupported HTTP version");
-  if (head.method == "CONNECT") return Fail(400, "CONNECT is not supported");
+  if (std::string_view(head.method) == "CONNECT") return Fail(400, "CONNECT is not supported");
 
   FramingFields f = ScanFields(head.headers);
   head.framing = BodyFraming::kNone;
@@ -176,10 +179,12 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
     if (head.version_minor == 1) return Fail(400, "missing host");
     head.host.clear();
   } else {
-    if (f.host->find('@') != std::string::npos) return Fail(400, "host with userinfo");
-    if (!IsValidHostValue(*f.host)) return Fail(400, "invalid host");
-    head.host = *f.host;
-    LowerInPlace(head.host);
+    if (!CopyValidHostLowered(*f.host, &head.host)) {
+      head.host.clear();
+      // '@' is outside the host characters: which refusal names it.
+      return Fail(400,
+                  f.host->find('@') != std::string::npos ? "host with userinfo" : "invalid host");
+    }
   }
 
   std::string& target = head.target;
@@ -187,7 +192,8 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
   if (target[0] == '/') {
     if (!IsValidTargetChars(target)) return Fail(400, "invalid character in request target");
   } else if (target == "*") {
-    if (head.method != "OPTIONS") return Fail(400, "asterisk-form target without OPTIONS");
+    if (std::string_view(head.method) != "OPTIONS")
+      return Fail(400, "asterisk-form target without OPTIONS");
   } else {
     if (!IsValidTargetChars(target)) return Fail(400, "invalid character in request target");
     if (f.host_count == 0) return Fail(400, "absolute-form target without host");

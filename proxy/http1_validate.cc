@@ -5,6 +5,7 @@
 #include <bit>
 #include <cstring>
 #include <limits>
+#include <string>
 
 #if defined(__SSE2__)
 #include <emmintrin.h>
@@ -14,16 +15,6 @@
 
 namespace tidegate::proxy::http1 {
 namespace {
-
-constexpr std::array<bool, 256> MakeTokenTable() {
-  std::array<bool, 256> t{};
-  for (int c = '0'; c <= '9'; ++c) t[c] = true;
-  for (int c = 'a'; c <= 'z'; ++c) t[c] = true;
-  for (int c = 'A'; c <= 'Z'; ++c) t[c] = true;
-  for (char c : std::string_view("!#$%&'*+-.^_`|~")) t[static_cast<unsigned char>(c)] = true;
-  return t;
-}
-constexpr std::array<bool, 256> kTokenChars = MakeTokenTable();
 
 // uri-host [":" port]: reg-name (unreserved / pct-encoded / sub-delims),
 // IP-literal brackets, ':' for the port. No '@' (userinfo), no '/', '?', '#'.
@@ -36,6 +27,18 @@ constexpr std::array<bool, 256> MakeHostTable() {
   return t;
 }
 constexpr std::array<bool, 256> kHostChars = MakeHostTable();
+
+// kHostChars with the answer folded in: the lower-case form of a host
+// character, 0 for any other byte.
+constexpr std::array<char, 256> MakeHostLowerTable() {
+  std::array<char, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    if (!kHostChars[c]) continue;
+    t[c] = static_cast<char>(c >= 'A' && c <= 'Z' ? c + ('a' - 'A') : c);
+  }
+  return t;
+}
+constexpr std::array<char, 256> kHostLower = MakeHostLowerTable();
 
 // Bit i set when byte i of the sixteen at `p` is CR or LF.
 #if defined(__SSE2__)
@@ -109,30 +112,18 @@ bool IsHexDigit(unsigned char c) {
 
 }  // namespace
 
-bool IsTokenChar(unsigned char c) { return kTokenChars[c]; }
-
-bool IsToken(std::string_view s) {
-  if (s.empty()) return false;
-  // Every field name of every message passes here: OR the table's answers
-  // four bytes per step and test once, instead of a branch per byte (a
-  // name is either valid or the message is refused, so the early exit
-  // saved nothing).
-  const auto* p = reinterpret_cast<const unsigned char*>(s.data());
-  const size_t n = s.size();
-  bool bad = false;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    bad |= !kTokenChars[p[i]] | !kTokenChars[p[i + 1]] | !kTokenChars[p[i + 2]] |
-           !kTokenChars[p[i + 3]];
-  }
-  for (; i < n; ++i) bad |= !kTokenChars[p[i]];
-  return !bad;
-}
-
 bool ParseContentLength(std::string_view value, uint64_t* out) {
   if (value.empty()) return false;
   constexpr uint64_t kMax = static_cast<uint64_t>(std::numeric_limits<int64_t>::max());
   uint64_t n = 0;
+  if (value.size() <= 18) {  // below 10^18: no overflow test needed
+    for (char c : value) {
+      if (c < '0' || c > '9') return false;
+      n = n * 10 + static_cast<uint64_t>(c - '0');
+    }
+    *out = n;
+    return true;
+  }
   for (char c : value) {
     if (c < '0' || c > '9') return false;
     uint64_t digit = static_cast<uint64_t>(c - '0');
@@ -148,6 +139,18 @@ bool IsValidHostValue(std::string_view value) {
   // Every request's Host: one test at the end, as in IsToken.
   bool bad = false;
   for (char c : value) bad |= !kHostChars[static_cast<unsigned char>(c)];
+  return !bad;
+}
+
+bool CopyValidHostLowered(std::string_view value, std::string* out) {
+  if (value.empty()) return false;
+  out->clear();  // then append: libstdc++'s short path, not assign's _M_replace
+  out->append(value.data(), value.size());
+  bool bad = false;
+  for (char& c : *out) {
+    c = kHostLower[static_cast<unsigned char>(c)];
+    bad |= c == 0;
+  }
   return !bad;
 }
 
@@ -242,7 +245,9 @@ FramingCheck::Result FramingCheck::Feed(const char* data, size_t len) {
 // in CRLF, not starting with SP or HTAB, within the section limit) and
 // stops at the start of the first other one, which the general loop then
 // takes (the empty line, a line cut by the piece's end, an error).
-void FramingCheck::SkipPlainFieldLines(const char*& p_ref, const char* end, LineBreaks& breaks) {
+// Inlined into FeedLines, so that the scanner's state stays in registers.
+inline void FramingCheck::SkipPlainFieldLines(const char*& p_ref, const char* end,
+                                              LineBreaks& breaks) {
   const char* p = p_ref;
   uint64_t section = section_bytes_;
   while (p < end && *p != ' ' && *p != '\t') {

@@ -18,7 +18,7 @@ enum class NameClass { kOther, kFraming, kHopByHop, kConnection };
 // Proxy-Authenticate, Proxy-Authorization), and the framing fields
 // (Content-Length, Transfer-Encoding). The length picks the one or two
 // candidates; each is one compare of eight bytes at a time.
-NameClass ClassifyName(std::string_view name) {
+inline NameClass ClassifyName(std::string_view name) {
   switch (name.size()) {
     case 2:
       return EqualsIgnoreCaseLiteral<"te">(name) ? NameClass::kHopByHop : NameClass::kOther;
@@ -226,9 +226,11 @@ void HeaderList::Add(std::string name, std::string value) {
 }
 
 void HeaderList::Append(std::string_view name, std::string_view value) {
+  // append to the new empty strings: libstdc++'s short path (assign goes
+  // through the general _M_replace).
   Header& field = fields_.emplace_back();
-  field.name.assign(name.data(), name.size());
-  field.value.assign(value.data(), value.size());
+  field.name.append(name.data(), name.size());
+  field.value.append(value.data(), value.size());
 }
 
 const std::string* HeaderList::Find(std::string_view name) const {
@@ -285,29 +287,31 @@ namespace {
 void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_protected,
                   bool framing_too) {
   std::vector<Header>& fields = headers.mutable_fields();
+  const size_t count = fields.size();  // fixed until the compaction
   // Decide first (the Connection values stay untouched while we look at
   // them), then compact in one pass. The marks live on the stack for any
   // ordinary head; only a huge one needs the heap.
   constexpr size_t kStackMarks = 64;
   bool stack_marks[kStackMarks];
   std::vector<bool> heap_marks;
+  const bool on_stack = count <= kStackMarks;
   auto mark = [&](size_t i) {
-    if (fields.size() <= kStackMarks) {
+    if (on_stack) {
       stack_marks[i] = true;
     } else {
       heap_marks[i] = true;
     }
   };
   auto marked = [&](size_t i) {
-    return fields.size() <= kStackMarks ? stack_marks[i] : static_cast<bool>(heap_marks[i]);
+    return on_stack ? stack_marks[i] : static_cast<bool>(heap_marks[i]);
   };
-  if (fields.size() <= kStackMarks) {
-    std::fill_n(stack_marks, fields.size(), false);
+  if (on_stack) {
+    std::fill_n(stack_marks, count, false);
   } else {
-    heap_marks.assign(fields.size(), false);
+    heap_marks.assign(count, false);
   }
   bool any = false;
-  for (size_t i = 0; i < fields.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     NameClass name_class = ClassifyName(fields[i].name);
     if (name_class == NameClass::kOther) continue;
     if (name_class == NameClass::kFraming && !framing_too) continue;
@@ -315,6 +319,8 @@ void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_prot
     any = true;
     if (name_class != NameClass::kConnection) continue;
     std::string_view value = fields[i].value;
+    // The usual value, one hop-by-hop name ("keep-alive"), needs no walk.
+    if (ClassifyName(value) != NameClass::kOther) continue;
     while (!value.empty()) {
       size_t comma = value.find(',');
       std::string_view token = common::TrimOws(value.substr(0, comma));
@@ -323,7 +329,7 @@ void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_prot
       // protected: neither needs the search below.
       if (!token.empty() && ClassifyName(token) == NameClass::kOther && !IsProtected(token) &&
           !IsListed(token, also_protected)) {
-        for (size_t j = 0; j < fields.size(); ++j) {
+        for (size_t j = 0; j < count; ++j) {
           if (EqualsIgnoreCase(fields[j].name, token)) mark(j);
         }
       }
@@ -333,7 +339,7 @@ void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_prot
   }
   if (!any) return;
   size_t kept = 0;
-  for (size_t i = 0; i < fields.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     if (marked(i)) continue;
     if (kept != i) fields[kept] = std::move(fields[i]);
     ++kept;
@@ -358,8 +364,7 @@ void SerializeRequestHead(const RequestHead& head, std::string& out) {
   p = Put(p, head.target.data(), head.target.size());
   std::memcpy(p, " HTTP/1.1\r\n", 11);
   p += 11;
-  p = WriteFields(head.headers, p);
-  out.resize(static_cast<size_t>(p - out.data()));
+  WriteFields(head.headers, p);
 }
 
 namespace {
