@@ -146,12 +146,9 @@ bool CopyValidHostLowered(std::string_view value, std::string* out) {
   if (value.empty()) return false;
   out->clear();  // then append: libstdc++'s short path, not assign's _M_replace
   out->append(value.data(), value.size());
-  bool bad = false;
-  for (char& c : *out) {
-    c = kHostLower[static_cast<unsigned char>(c)];
-    bad |= c == 0;
-  }
-  return !bad;
+  for (char& c : *out) c = kHostLower[static_cast<unsigned char>(c)];
+  // A byte outside the host characters became 0 (as did a NUL).
+  return std::memchr(out->data(), 0, out->size()) == nullptr;
 }
 
 bool IsValidTargetChars(std::string_view target) {

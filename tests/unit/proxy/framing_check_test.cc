@@ -187,3 +187,44 @@ TEST(FramingCheckTest, RandomHeadsAgreeWholeAndByteByByte) {
 
 }  // namespace
 }  // namespace tidegate::proxy::http1
+
+namespace tidegate::proxy::http1 {
+namespace {
+
+// The one-pass host copy accepts exactly what IsValidHostValue accepts,
+// for every byte value, and lower-cases letters only.
+TEST(HostValueTest, CopyValidHostLoweredAgreesWithIsValidHostValue) {
+  std::string out;
+  for (int c = 0; c < 256; ++c) {
+    std::string host = "Shop.";
+    host += static_cast<char>(c);
+    host += "Example:8080";
+    bool valid = IsValidHostValue(host);
+    ASSERT_EQ(CopyValidHostLowered(host, &out), valid) << c;
+    if (!valid) continue;
+    std::string lower = host;
+    for (char& ch : lower) ch = (ch >= 'A' && ch <= 'Z') ? static_cast<char>(ch + 32) : ch;
+    EXPECT_EQ(out, lower) << c;
+  }
+  EXPECT_FALSE(CopyValidHostLowered("", &out));
+  EXPECT_FALSE(CopyValidHostLowered("user@shop.example", &out));
+  EXPECT_FALSE(CopyValidHostLowered(std::string_view("a\0b", 3), &out));
+}
+
+TEST(HostValueTest, ContentLengthAtTheOverflowEdge) {
+  uint64_t n = 0;
+  EXPECT_TRUE(ParseContentLength("999999999999999999", &n));  // 18 digits
+  EXPECT_EQ(n, 999999999999999999u);
+  EXPECT_TRUE(ParseContentLength("9223372036854775807", &n));  // 2^63-1
+  EXPECT_EQ(n, 9223372036854775807u);
+  EXPECT_FALSE(ParseContentLength("9223372036854775808", &n));
+  EXPECT_FALSE(ParseContentLength("99999999999999999999", &n));
+  EXPECT_TRUE(ParseContentLength("0000000000000000000001", &n));
+  EXPECT_EQ(n, 1u);
+  EXPECT_FALSE(ParseContentLength("12a", &n));
+  EXPECT_FALSE(ParseContentLength("", &n));
+  EXPECT_FALSE(ParseContentLength("+5", &n));
+}
+
+}  // namespace
+}  // namespace tidegate::proxy::http1
