@@ -127,7 +127,7 @@ int Http1Parser::Impl::OnHeadersComplete(http_parser* p) {
   Impl* self = Self(p);
   if (!self->FinishHead()) return -1;
   self->stop = Stop::kHeadersComplete;
-  http_parser_pause(p, 1);
+  SetParserPaused(p, true);
   // 1 = "no body follows" (HEAD response, 1xx, 204, 304).
   return !self->is_request() && self->framing == BodyFraming::kNone ? 1 : 0;
 }
@@ -227,7 +227,7 @@ int Http1Parser::Impl::OnBodyData(http_parser* p, const char* at, size_t len) {
 int Http1Parser::Impl::OnMessageComplete(http_parser* p) {
   Impl* self = Self(p);
   self->stop = Stop::kMessageComplete;
-  http_parser_pause(p, 1);
+  SetParserPaused(p, true);
   return 0;
 }
 

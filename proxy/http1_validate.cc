@@ -176,21 +176,6 @@ bool IsValidReason(std::string_view reason) {
   return true;
 }
 
-void FramingCheck::Reset(uint32_t max_start_line, uint32_t max_header_bytes) {
-  state_ = State::kStartLine;
-  chunked_body_ = false;
-  cr_pending_ = false;
-  line_len_ = 0;
-  leading_empty_lines_ = 0;
-  section_bytes_ = 0;
-  max_start_line_ = max_start_line;
-  max_header_bytes_ = max_header_bytes;
-  chunk_line_len_ = 0;
-  chunk_digits_ = 0;
-  chunk_nonzero_ = false;
-  start_line_len_ = 0;
-}
-
 // Keeps the first and the last kEdge bytes of the start line; called with
 // consecutive pieces of it, `start_line_len_` not yet counting this piece.
 void FramingCheck::RecordStartLine(const char* p, size_t n) {

@@ -88,7 +88,21 @@ class FramingCheck {
   // Empty lines tolerated before the start line (RFC 9112 §2.2).
   static constexpr uint32_t kMaxLeadingEmptyLines = 4;
 
-  void Reset(uint32_t max_start_line, uint32_t max_header_bytes);
+  // Inline: twice per exchange, from the parser's message reset.
+  void Reset(uint32_t max_start_line, uint32_t max_header_bytes) {
+    state_ = State::kStartLine;
+    chunked_body_ = false;
+    cr_pending_ = false;
+    line_len_ = 0;
+    leading_empty_lines_ = 0;
+    section_bytes_ = 0;
+    max_start_line_ = max_start_line;
+    max_header_bytes_ = max_header_bytes;
+    chunk_line_len_ = 0;
+    chunk_digits_ = 0;
+    chunk_nonzero_ = false;
+    start_line_len_ = 0;
+  }
   // How the body after this head is framed; set before the head's last LF is
   // fed. Only chunked bodies carry framing text.
   void SetChunkedBody(bool chunked) { chunked_body_ = chunked; }
