@@ -52,17 +52,20 @@ bool IsForwardingName(std::string_view name) {
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   HeaderList& headers = head.headers;
   RemoveHopByHopHeaders(headers, info.trusted_headers);
-  // The staff bypass cookie is a secret the gates have read by now.
-  RemoveCookie(&headers, common::kBypassCookie);
-  RemoveCookie(&headers, common::kBypassCookieTls);
-  // One scan decides whether the general path is needed: a client that sent
-  // none of the fields we add or drop (the usual case) just gets three more.
+  // One scan decides whether the general path is needed (a client that sent
+  // none of the fields we add or drop, the usual case, just gets three
+  // more) and whether there is a Cookie to look at.
   bool present = false;
+  bool cookie = false;
   for (const Header& field : headers.fields()) {
-    if (IsForwardingName(field.name)) {
-      present = true;
-      break;
-    }
+    present = present || IsForwardingName(field.name);
+    cookie = cookie || common::EqualsIgnoreCaseLiteral<"cookie">(field.name);
+  }
+  // The staff bypass cookie is a secret the gates have read by now. (The
+  // removal changes no field the scan above looked for but Cookie.)
+  if (cookie) {
+    RemoveCookie(&headers, common::kBypassCookie);
+    RemoveCookie(&headers, common::kBypassCookieTls);
   }
   if (!present) {
     headers.Append("X-Forwarded-For", info.client_ip);
