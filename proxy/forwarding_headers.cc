@@ -28,29 +28,49 @@ void AppendToList(HeaderList& headers, std::string_view name, std::string_view i
   headers.Set(name, std::move(joined));
 }
 
+// Expect, X-Forwarded-For, X-Forwarded-Proto or Via (any case): the
+// fields PrepareUpstreamRequest adds to or drops. The length picks the one
+// candidate.
+bool IsForwardingName(std::string_view name) {
+  using common::EqualsIgnoreCaseLiteral;
+  switch (name.size()) {
+    case 3:
+      return EqualsIgnoreCaseLiteral<"via">(name);
+    case 6:
+      return EqualsIgnoreCaseLiteral<"expect">(name);
+    case 15:
+      return EqualsIgnoreCaseLiteral<"x-forwarded-for">(name);
+    case 17:
+      return EqualsIgnoreCaseLiteral<"x-forwarded-proto">(name);
+    default:
+      return false;
+  }
+}
+
 }  // namespace
 
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   HeaderList& headers = head.headers;
   RemoveHopByHopHeaders(headers, info.trusted_headers);
-  // The staff bypass cookie is a secret the gates have read by now.
-  RemoveCookie(&headers, common::kBypassCookie);
-  RemoveCookie(&headers, common::kBypassCookieTls);
-  // One scan decides whether the general path is needed: a client that sent
-  // none of the fields we add or drop (the usual case) just gets three more.
+  // One scan decides whether the general path is needed (a client that sent
+  // none of the fields we add or drop, the usual case, just gets three
+  // more) and whether there is a Cookie to look at.
   bool present = false;
+  bool cookie = false;
   for (const Header& field : headers.fields()) {
-    std::string_view name = field.name;
-    if (EqualsIgnoreCase(name, "Expect") || EqualsIgnoreCase(name, "X-Forwarded-For") ||
-        EqualsIgnoreCase(name, "X-Forwarded-Proto") || EqualsIgnoreCase(name, "Via")) {
-      present = true;
-      break;
-    }
+    present = present || IsForwardingName(field.name);
+    cookie = cookie || common::EqualsIgnoreCaseLiteral<"cookie">(field.name);
+  }
+  // The staff bypass cookie is a secret the gates have read by now. (The
+  // removal changes no field the scan above looked for but Cookie.)
+  if (cookie) {
+    RemoveCookie(&headers, common::kBypassCookie);
+    RemoveCookie(&headers, common::kBypassCookieTls);
   }
   if (!present) {
-    headers.Add("X-Forwarded-For", std::string(info.client_ip));
-    headers.Add("X-Forwarded-Proto", info.tls ? "https" : "http");
-    headers.Add("Via", "1.1 tidegate");
+    headers.Append("X-Forwarded-For", info.client_ip);
+    headers.Append("X-Forwarded-Proto", info.tls ? std::string_view("https") : "http");
+    headers.Append("Via", "1.1 tidegate");
     return;
   }
   headers.Remove("Expect");

@@ -102,8 +102,9 @@ int Http1Parser::Impl::OnHeaderField(http_parser* p, const char* at, size_t len)
     }
     std::vector<Header>& fields = self->headers().mutable_fields();
     if (fields.capacity() == 0) fields.reserve(16);
-    fields.emplace_back();
-    fields.back().name.assign(at, len);
+    // append, not assign, to the new empty name: libstdc++'s append is the
+    // short path (assign goes through the general _M_replace).
+    fields.emplace_back().name.append(at, len);
     return 0;
   }
   if (!self->trailers) self->headers().mutable_fields().back().name.append(at, len);
@@ -126,7 +127,7 @@ int Http1Parser::Impl::OnHeadersComplete(http_parser* p) {
   Impl* self = Self(p);
   if (!self->FinishHead()) return -1;
   self->stop = Stop::kHeadersComplete;
-  http_parser_pause(p, 1);
+  SetParserPaused(p, true);
   // 1 = "no body follows" (HEAD response, 1xx, 204, 304).
   return !self->is_request() && self->framing == BodyFraming::kNone ? 1 : 0;
 }
@@ -134,7 +135,9 @@ int Http1Parser::Impl::OnHeadersComplete(http_parser* p) {
 bool Http1Parser::Impl::FinishHead() {
   ParseError result;
   if (is_request()) {
-    request.method = http_method_str(static_cast<http_method>(parser.method));
+    std::string_view method = http_method_str(static_cast<http_method>(parser.method));
+    request.method.clear();  // then append: the short path, not assign's _M_replace
+    request.method.append(method.data(), method.size());
     request.version_minor = parser.http_minor;
     // method SP target SP "HTTP/x.y"
     start_line_expected = request.method.size() + request.target.size() + 10;
@@ -224,7 +227,7 @@ int Http1Parser::Impl::OnBodyData(http_parser* p, const char* at, size_t len) {
 int Http1Parser::Impl::OnMessageComplete(http_parser* p) {
   Impl* self = Self(p);
   self->stop = Stop::kMessageComplete;
-  http_parser_pause(p, 1);
+  SetParserPaused(p, true);
   return 0;
 }
 

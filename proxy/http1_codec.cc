@@ -128,7 +128,7 @@ size_t Http1Parser::Impl::RunParser(const char* begin, size_t len) {
   if (cursor < begin + n && !CheckFraming(cursor, begin + n)) return n;
   http_errno err = HTTP_PARSER_ERRNO(&parser);
   if (err == HPE_PAUSED) {
-    http_parser_pause(&parser, 0);
+    SetParserPaused(&parser, false);
   } else if (err == HPE_INVALID_METHOD && n < len &&
              !http1::IsTokenChar(static_cast<unsigned char>(begin[n]))) {
     SetError(400, "malformed request line");  // not a method token at all

@@ -9,6 +9,8 @@
 namespace tidegate::proxy::http1 {
 namespace {
 
+using common::EqualsIgnoreCaseLiteral;
+
 // The fields that decide framing and connection handling, found in one pass.
 struct FramingFields {
   const std::string* content_length = nullptr;
@@ -23,6 +25,29 @@ struct FramingFields {
   bool date = false;  // responses: ResponseHead::has_date
 };
 
+// HasToken(value, "close") and HasToken(value, "keep-alive") in one walk
+// over the Connection value's comma-separated elements.
+void ScanConnectionTokens(std::string_view value, FramingFields& f) {
+  // The usual value is that one token alone.
+  if (EqualsIgnoreCaseLiteral<"keep-alive">(value)) {
+    f.connection_keep_alive = true;
+    return;
+  }
+  if (EqualsIgnoreCaseLiteral<"close">(value)) {
+    f.connection_close = true;
+    return;
+  }
+  while (true) {
+    size_t comma = value.find(',');
+    std::string_view token = common::TrimOws(value.substr(0, comma));
+    f.connection_close = f.connection_close || EqualsIgnoreCaseLiteral<"close">(token);
+    f.connection_keep_alive =
+        f.connection_keep_alive || EqualsIgnoreCaseLiteral<"keep-alive">(token);
+    if (comma == std::string_view::npos) return;
+    value.remove_prefix(comma + 1);
+  }
+}
+
 FramingFields ScanFields(HeaderList& headers) {
   FramingFields f;
   for (Header& h : headers.mutable_fields()) {
@@ -31,32 +56,32 @@ FramingFields ScanFields(HeaderList& headers) {
     // Dispatch on length first: most fields are none of these.
     switch (h.name.size()) {
       case 4:
-        if (EqualsIgnoreCase(h.name, "host")) {
+        if (EqualsIgnoreCaseLiteral<"host">(h.name)) {
           f.host = &v;
           ++f.host_count;
-        } else if (EqualsIgnoreCase(h.name, "date")) {
+        } else if (EqualsIgnoreCaseLiteral<"date">(h.name)) {
           f.date = true;
         }
         break;
       case 6:
-        if (EqualsIgnoreCase(h.name, "expect") && EqualsIgnoreCase(v, "100-continue")) {
+        if (EqualsIgnoreCaseLiteral<"expect">(h.name) &&
+            EqualsIgnoreCaseLiteral<"100-continue">(v)) {
           f.expect_continue = true;
         }
         break;
       case 10:
-        if (EqualsIgnoreCase(h.name, "connection")) {
-          f.connection_close = f.connection_close || HasToken(v, "close");
-          f.connection_keep_alive = f.connection_keep_alive || HasToken(v, "keep-alive");
+        if (EqualsIgnoreCaseLiteral<"connection">(h.name)) {
+          ScanConnectionTokens(v, f);
         }
         break;
       case 14:
-        if (EqualsIgnoreCase(h.name, "content-length")) {
+        if (EqualsIgnoreCaseLiteral<"content-length">(h.name)) {
           f.content_length = &v;
           ++f.content_length_count;
         }
         break;
       case 17:
-        if (EqualsIgnoreCase(h.name, "transfer-encoding")) {
+        if (EqualsIgnoreCaseLiteral<"transfer-encoding">(h.name)) {
           f.transfer_encoding = &v;
           ++f.transfer_encoding_count;
         }
@@ -77,7 +102,7 @@ const char* DecideFraming(const FramingFields& f, int version_minor, BodyFraming
     if (f.transfer_encoding_count > 1) return "multiple transfer-encoding fields";
     if (f.content_length_count > 0) return "content-length with transfer-encoding";
     if (version_minor == 0) return "transfer-encoding on HTTP/1.0";
-    if (!EqualsIgnoreCase(*f.transfer_encoding, "chunked")) {
+    if (!EqualsIgnoreCaseLiteral<"chunked">(*f.transfer_encoding)) {
       return "transfer-encoding other than chunked";
     }
     *framing = BodyFraming::kChunked;
@@ -89,12 +114,6 @@ const char* DecideFraming(const FramingFields& f, int version_minor, BodyFraming
     *framing = BodyFraming::kContentLength;
   }
   return nullptr;
-}
-
-void LowerInPlace(std::string& s) {
-  for (char& c : s) {
-    if (c >= 'A' && c <= 'Z') c = static_cast<char>(c + ('a' - 'A'));
-  }
 }
 
 // absolute-form → origin-form, when its authority is the Host.
@@ -146,7 +165,7 @@ bool StatusHasNoBody(int status) { return status < 200 || status == 204 || statu
 
 ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestHead& head) {
   if (http_major != 1 || head.version_minor > 1) return Fail(505, "unsupported HTTP version");
-  if (head.method == "CONNECT") return Fail(400, "CONNECT is not supported");
+  if (std::string_view(head.method) == "CONNECT") return Fail(400, "CONNECT is not supported");
 
   FramingFields f = ScanFields(head.headers);
   head.framing = BodyFraming::kNone;
@@ -160,10 +179,12 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
     if (head.version_minor == 1) return Fail(400, "missing host");
     head.host.clear();
   } else {
-    if (f.host->find('@') != std::string::npos) return Fail(400, "host with userinfo");
-    if (!IsValidHostValue(*f.host)) return Fail(400, "invalid host");
-    head.host = *f.host;
-    LowerInPlace(head.host);
+    if (!CopyValidHostLowered(*f.host, &head.host)) {
+      head.host.clear();
+      // '@' is outside the host characters: which refusal names it.
+      return Fail(400,
+                  f.host->find('@') != std::string::npos ? "host with userinfo" : "invalid host");
+    }
   }
 
   std::string& target = head.target;
@@ -171,7 +192,8 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
   if (target[0] == '/') {
     if (!IsValidTargetChars(target)) return Fail(400, "invalid character in request target");
   } else if (target == "*") {
-    if (head.method != "OPTIONS") return Fail(400, "asterisk-form target without OPTIONS");
+    if (std::string_view(head.method) != "OPTIONS")
+      return Fail(400, "asterisk-form target without OPTIONS");
   } else {
     if (!IsValidTargetChars(target)) return Fail(400, "invalid character in request target");
     if (f.host_count == 0) return Fail(400, "absolute-form target without host");

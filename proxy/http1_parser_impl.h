@@ -19,6 +19,17 @@ namespace tidegate::proxy {
 
 using http1::FramingCheck;
 
+// http_parser_pause(p, paused) without the library call, on the two hot
+// paths (the pause at the end of every head and message, and the resume
+// after it): a pause is the public field http_errno set to HPE_PAUSED
+// (HPE_OK to resume), which is all the library function changes once it
+// has checked that the parser is not in an error state. Only for callers
+// that know it is not: a callback that is about to return success, or
+// RunParser right after http_parser_execute stopped on a pause.
+inline void SetParserPaused(http_parser* p, bool paused) {
+  p->http_errno = paused ? HPE_PAUSED : HPE_OK;
+}
+
 struct Http1Parser::Impl {
   enum class Stop { kNone, kHeadersComplete, kMessageComplete, kUser, kReset };
 

@@ -8,11 +8,46 @@
 namespace tidegate::proxy {
 namespace {
 
-// Hop-by-hop fields of RFC 9110 §7.6.1 plus the legacy ones proxies still see.
-constexpr std::string_view kHopByHop[] = {
-    "connection", "keep-alive", "proxy-connection",   "te",
-    "trailer",    "upgrade",    "proxy-authenticate", "proxy-authorization",
-};
+using common::EqualsIgnoreCaseLiteral;
+
+// What RemoveFields does with a field, from its name alone.
+enum class NameClass { kOther, kFraming, kHopByHop, kConnection };
+
+// Hop-by-hop fields of RFC 9110 §7.6.1 plus the legacy ones proxies still
+// see (Connection, Keep-Alive, Proxy-Connection, TE, Trailer, Upgrade,
+// Proxy-Authenticate, Proxy-Authorization), and the framing fields
+// (Content-Length, Transfer-Encoding). The length picks the one or two
+// candidates; each is one compare of eight bytes at a time.
+inline NameClass ClassifyName(std::string_view name) {
+  switch (name.size()) {
+    case 2:
+      return EqualsIgnoreCaseLiteral<"te">(name) ? NameClass::kHopByHop : NameClass::kOther;
+    case 7:
+      return EqualsIgnoreCaseLiteral<"trailer">(name) || EqualsIgnoreCaseLiteral<"upgrade">(name)
+                 ? NameClass::kHopByHop
+                 : NameClass::kOther;
+    case 10:
+      if (EqualsIgnoreCaseLiteral<"connection">(name)) return NameClass::kConnection;
+      return EqualsIgnoreCaseLiteral<"keep-alive">(name) ? NameClass::kHopByHop : NameClass::kOther;
+    case 14:
+      return EqualsIgnoreCaseLiteral<"content-length">(name) ? NameClass::kFraming
+                                                             : NameClass::kOther;
+    case 16:
+      return EqualsIgnoreCaseLiteral<"proxy-connection">(name) ? NameClass::kHopByHop
+                                                               : NameClass::kOther;
+    case 17:
+      return EqualsIgnoreCaseLiteral<"transfer-encoding">(name) ? NameClass::kFraming
+                                                                : NameClass::kOther;
+    case 18:
+      return EqualsIgnoreCaseLiteral<"proxy-authenticate">(name) ? NameClass::kHopByHop
+                                                                 : NameClass::kOther;
+    case 19:
+      return EqualsIgnoreCaseLiteral<"proxy-authorization">(name) ? NameClass::kHopByHop
+                                                                  : NameClass::kOther;
+    default:
+      return NameClass::kOther;
+  }
+}
 
 // Fields a `Connection` header may not remove: framing stays the core's job,
 // an HTTP/1.1 request without Host is broken ("Connection: host" attack), and
@@ -24,25 +59,6 @@ constexpr std::string_view kNeverRemovedByConnection[] = {
     "cookie",         "authorization",     "date",
 };
 constexpr std::string_view kProtectedPrefix = "x-forwarded-";
-
-bool IsHopByHopName(std::string_view name) {
-  // Most fields are not hop-by-hop: their length alone rules them out.
-  switch (name.size()) {
-    case 2:
-    case 7:
-    case 10:
-    case 16:
-    case 18:
-    case 19:
-      break;
-    default:
-      return false;
-  }
-  for (std::string_view h : kHopByHop) {
-    if (EqualsIgnoreCase(name, h)) return true;
-  }
-  return false;
-}
 
 bool IsProtected(std::string_view name) {
   if (name.size() >= kProtectedPrefix.size() &&
@@ -63,6 +79,32 @@ bool IsListed(std::string_view name, const std::vector<std::string>* names) {
   return false;
 }
 
+// memcpy(p, s, n) for the short strings a head is made of (names, values,
+// method, target), returning p + n: up to 32 bytes as two overlapping
+// fixed-size copies, which compile to plain moves instead of a call per
+// string. Reads exactly [s, s + n), writes exactly [p, p + n).
+inline char* Put(char* p, const char* s, size_t n) {
+  if (n >= 8) {
+    if (n <= 16) {
+      std::memcpy(p, s, 8);
+      std::memcpy(p + n - 8, s + n - 8, 8);
+    } else if (n <= 32) {
+      std::memcpy(p, s, 16);
+      std::memcpy(p + n - 16, s + n - 16, 16);
+    } else {
+      std::memcpy(p, s, n);
+    }
+  } else if (n >= 4) {
+    std::memcpy(p, s, 4);
+    std::memcpy(p + n - 4, s + n - 4, 4);
+  } else if (n > 0) {  // 1 to 3 bytes: first, middle, last
+    p[0] = s[0];
+    p[n / 2] = s[n / 2];
+    p[n - 1] = s[n - 1];
+  }
+  return p + n;
+}
+
 size_t FieldsSize(const HeaderList& headers) {
   size_t size = 2;  // final CRLF
   for (const Header& h : headers.fields()) size += h.name.size() + h.value.size() + 4;
@@ -74,12 +116,10 @@ size_t FieldsSize(const HeaderList& headers) {
 // capacity checks.
 char* WriteFields(const HeaderList& headers, char* p) {
   for (const Header& h : headers.fields()) {
-    std::memcpy(p, h.name.data(), h.name.size());
-    p += h.name.size();
+    p = Put(p, h.name.data(), h.name.size());
     *p++ = ':';
     *p++ = ' ';
-    std::memcpy(p, h.value.data(), h.value.size());
-    p += h.value.size();
+    p = Put(p, h.value.data(), h.value.size());
     *p++ = '\r';
     *p++ = '\n';
   }
@@ -185,6 +225,14 @@ void HeaderList::Add(std::string name, std::string value) {
   field.value = std::move(value);
 }
 
+void HeaderList::Append(std::string_view name, std::string_view value) {
+  // append to the new empty strings: libstdc++'s short path (assign goes
+  // through the general _M_replace).
+  Header& field = fields_.emplace_back();
+  field.name.append(name.data(), name.size());
+  field.value.append(value.data(), value.size());
+}
+
 const std::string* HeaderList::Find(std::string_view name) const {
   for (const Header& h : fields_) {
     if (EqualsIgnoreCase(h.name, name)) return &h.value;
@@ -199,11 +247,13 @@ size_t HeaderList::Count(std::string_view name) const {
 }
 
 size_t HeaderList::Remove(std::string_view name) {
+  // Most calls find nothing: look first, move only from the first match on.
   size_t kept = 0;
-  for (size_t i = 0; i < fields_.size(); ++i) {
+  while (kept < fields_.size() && !EqualsIgnoreCase(fields_[kept].name, name)) ++kept;
+  if (kept == fields_.size()) return 0;
+  for (size_t i = kept + 1; i < fields_.size(); ++i) {
     if (EqualsIgnoreCase(fields_[i].name, name)) continue;
-    if (kept != i) fields_[kept] = std::move(fields_[i]);
-    ++kept;
+    fields_[kept++] = std::move(fields_[i]);
   }
   size_t removed = fields_.size() - kept;
   fields_.resize(kept);
@@ -232,53 +282,54 @@ void HeaderList::Set(std::string_view name, std::string value) {
 
 namespace {
 
-bool IsFramingName(std::string_view name) {
-  return EqualsIgnoreCase(name, "content-length") || EqualsIgnoreCase(name, "transfer-encoding");
-}
-
 // RemoveHopByHopHeaders, and with `framing_too` the framing fields as well,
 // in the same single compaction (each removal shifts the fields after it).
 void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_protected,
                   bool framing_too) {
   std::vector<Header>& fields = headers.mutable_fields();
+  const size_t count = fields.size();  // fixed until the compaction
   // Decide first (the Connection values stay untouched while we look at
   // them), then compact in one pass. The marks live on the stack for any
   // ordinary head; only a huge one needs the heap.
   constexpr size_t kStackMarks = 64;
   bool stack_marks[kStackMarks];
   std::vector<bool> heap_marks;
+  const bool on_stack = count <= kStackMarks;
   auto mark = [&](size_t i) {
-    if (fields.size() <= kStackMarks) {
+    if (on_stack) {
       stack_marks[i] = true;
     } else {
       heap_marks[i] = true;
     }
   };
   auto marked = [&](size_t i) {
-    return fields.size() <= kStackMarks ? stack_marks[i] : static_cast<bool>(heap_marks[i]);
+    return on_stack ? stack_marks[i] : static_cast<bool>(heap_marks[i]);
   };
-  if (fields.size() <= kStackMarks) {
-    std::fill_n(stack_marks, fields.size(), false);
+  if (on_stack) {
+    std::fill_n(stack_marks, count, false);
   } else {
-    heap_marks.assign(fields.size(), false);
+    heap_marks.assign(count, false);
   }
   bool any = false;
-  for (size_t i = 0; i < fields.size(); ++i) {
-    if (framing_too && IsFramingName(fields[i].name)) {
-      mark(i);
-      any = true;
-      continue;
-    }
-    if (!IsHopByHopName(fields[i].name)) continue;
+  for (size_t i = 0; i < count; ++i) {
+    NameClass name_class = ClassifyName(fields[i].name);
+    if (name_class == NameClass::kOther) continue;
+    if (name_class == NameClass::kFraming && !framing_too) continue;
     mark(i);
     any = true;
-    if (!EqualsIgnoreCase(fields[i].name, "connection")) continue;
+    if (name_class != NameClass::kConnection) continue;
     std::string_view value = fields[i].value;
+    // The usual value, one hop-by-hop name ("keep-alive"), needs no walk.
+    if (ClassifyName(value) != NameClass::kOther) continue;
     while (!value.empty()) {
       size_t comma = value.find(',');
       std::string_view token = common::TrimOws(value.substr(0, comma));
-      if (!token.empty() && !IsProtected(token) && !IsListed(token, also_protected)) {
-        for (size_t j = 0; j < fields.size(); ++j) {
+      // A token that names a hop-by-hop field (the usual "keep-alive") has
+      // its fields marked by their own class already; a framing one is
+      // protected: neither needs the search below.
+      if (!token.empty() && ClassifyName(token) == NameClass::kOther && !IsProtected(token) &&
+          !IsListed(token, also_protected)) {
+        for (size_t j = 0; j < count; ++j) {
           if (EqualsIgnoreCase(fields[j].name, token)) mark(j);
         }
       }
@@ -288,7 +339,7 @@ void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_prot
   }
   if (!any) return;
   size_t kept = 0;
-  for (size_t i = 0; i < fields.size(); ++i) {
+  for (size_t i = 0; i < count; ++i) {
     if (marked(i)) continue;
     if (kept != i) fields[kept] = std::move(fields[i]);
     ++kept;
@@ -308,15 +359,12 @@ void SerializeRequestHead(const RequestHead& head, std::string& out) {
   const size_t start = out.size();
   out.resize(start + head.method.size() + 1 + head.target.size() + 11 + FieldsSize(head.headers));
   char* p = out.data() + start;
-  std::memcpy(p, head.method.data(), head.method.size());
-  p += head.method.size();
+  p = Put(p, head.method.data(), head.method.size());
   *p++ = ' ';
-  std::memcpy(p, head.target.data(), head.target.size());
-  p += head.target.size();
+  p = Put(p, head.target.data(), head.target.size());
   std::memcpy(p, " HTTP/1.1\r\n", 11);
   p += 11;
-  p = WriteFields(head.headers, p);
-  out.resize(static_cast<size_t>(p - out.data()));
+  WriteFields(head.headers, p);
 }
 
 namespace {
@@ -344,11 +392,9 @@ char* WriteHead(const ResponseHead& head, const StatusDigits& digits, std::strin
                 std::string_view extra_lines, char* p) {
   std::memcpy(p, "HTTP/1.1 ", 9);
   p += 9;
-  std::memcpy(p, digits.text, digits.size);
-  p += digits.size;
+  p = Put(p, digits.text, digits.size);
   *p++ = ' ';
-  std::memcpy(p, reason.data(), reason.size());
-  p += reason.size();
+  p = Put(p, reason.data(), reason.size());
   *p++ = '\r';
   *p++ = '\n';
   p = WriteFields(head.headers, p) - 2;  // the extra lines go before the final CRLF

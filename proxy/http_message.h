@@ -27,6 +27,9 @@ struct Header {
 class HeaderList {
  public:
   void Add(std::string name, std::string value);
+  // Add() from views: the field's strings are built in place, without the
+  // temporaries Add()'s by-value arguments need for a literal.
+  void Append(std::string_view name, std::string_view value);
   // First value of `name`, or nullptr.
   const std::string* Find(std::string_view name) const;
   // Number of fields named `name`.
@@ -63,6 +66,8 @@ enum class BodyFraming {
   kUntilClose,     // response only: body ends when the origin closes
 };
 
+// A member added to RequestHead or ResponseHead is reset in
+// ClearHeadKeepingStorage below too.
 struct RequestHead {
   std::string method;  // upper-case token, e.g. "GET"
   std::string target;  // request-target as sent (origin-form after normalisation of absolute-form)
@@ -103,12 +108,30 @@ void TakeHeadReturningStorage(Head& into, Head&& from) {
   into = std::move(from);
   from.headers.mutable_fields() = std::move(spare);
 }
-template <typename Head>
-void ClearHeadKeepingStorage(Head& head) {
-  std::vector<Header> keep = std::move(head.headers.mutable_fields());
-  keep.clear();
-  head = Head{};
-  head.headers.mutable_fields() = std::move(keep);
+// Back to a default-constructed head (RequestHead{} / ResponseHead{}),
+// member by member: the field vector and the strings keep their capacity,
+// and no temporary head is built and moved from. A member added to the
+// heads above is reset here too.
+inline void ClearHeadKeepingStorage(RequestHead& head) {
+  head.method.clear();
+  head.target.clear();
+  head.version_minor = 1;
+  head.headers.clear();
+  head.framing = BodyFraming::kNone;
+  head.content_length = 0;
+  head.keep_alive = true;
+  head.expect_continue = false;
+  head.host.clear();
+}
+inline void ClearHeadKeepingStorage(ResponseHead& head) {
+  head.status = 0;
+  head.reason.clear();
+  head.version_minor = 1;
+  head.headers.clear();
+  head.framing = BodyFraming::kNone;
+  head.content_length = 0;
+  head.keep_alive = true;
+  head.has_date = false;
 }
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) plus every field named in `Connection`.

@@ -2,6 +2,8 @@
 // filters let it through (head, held body, streamed body, 100-continue) and
 // the origin-side backpressure. Filters, local replies and the end of the
 // exchange are in stream.cc; the response relay is in stream_response.cc.
+#include <string_view>
+
 #include "proxy/body_framing.h"
 #include "proxy/client_connection.h"
 #include "proxy/stream.h"
@@ -21,7 +23,7 @@ void Stream::StartUpstream(bool allow_pooled) {
   }
   upstream_start_ = std::chrono::steady_clock::now();
   const config::UpstreamConfig& upstream = snapshot_->config->upstream;
-  upstream_->Begin(this, request_.method == "HEAD", upstream.response_timeout,
+  upstream_->Begin(this, std::string_view(request_.method) == "HEAD", upstream.response_timeout,
                    upstream.read_timeout);
   WriteRequestHead();
   if (held_body_ && evbuffer_get_length(held_body_.get()) > 0) {

@@ -3,6 +3,9 @@
 // filters, backpressure) and origin failures (retry, 502/504, truncation).
 // Filters, local replies and the end of the exchange are in stream.cc; the
 // request forwarding is in stream_request.cc.
+#include <charconv>
+#include <string_view>
+
 #include "proxy/body_framing.h"
 #include "proxy/client_connection.h"
 #include "proxy/forwarding_headers.h"
@@ -52,8 +55,8 @@ void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
     resp_.body_filters = resp_.body_filters || filters_[i]->WantsResponseBody();
   }
   if (resp_.body_filters && !body_scratch_) body_scratch_.reset(evbuffer_new());
-  if (resp_.body_filters && response_.framing != BodyFraming::kNone && request_.method != "HEAD" &&
-      FiltersHoldHead()) {
+  if (resp_.body_filters && response_.framing != BodyFraming::kNone &&
+      std::string_view(request_.method) != "HEAD" && FiltersHoldHead()) {
     resp_.head_held = true;  // sent by ReleaseHeldHead()
     return;
   }
@@ -126,11 +129,13 @@ void Stream::ReportUpstreamOutcome(UpstreamOutcome::Kind kind, int status) {
 
 void Stream::SelectClientFraming() {
   HeaderList& headers = response_.headers;
-  if (response_.framing == BodyFraming::kNone || request_.method == "HEAD") {
+  if (response_.framing == BodyFraming::kNone || std::string_view(request_.method) == "HEAD") {
     out_framing_ = OutFraming::kNone;
   } else if (response_.framing == BodyFraming::kContentLength) {
     out_framing_ = OutFraming::kLength;
-    headers.Add("Content-Length", std::to_string(response_.content_length));
+    char digits[20];
+    auto written = std::to_chars(digits, digits + sizeof digits, response_.content_length);
+    headers.Append("Content-Length", std::string_view(digits, written.ptr - digits));
   } else if (request_.version_minor >= 1) {
     out_framing_ = OutFraming::kChunked;
     headers.Add("Transfer-Encoding", "chunked");

@@ -248,3 +248,112 @@ TEST(SerializeTest, ResponseRoundTrip) {
 
 }  // namespace
 }  // namespace tidegate::proxy
+
+namespace tidegate::proxy {
+namespace {
+
+// Names and values of every length from 0 to 40 (the short copies are
+// split at 4, 8, 16 and 32 bytes) come out as a plain concatenation.
+TEST(SerializeTest, FieldsOfEveryShortLengthAreCopiedExactly) {
+  for (size_t n = 0; n <= 40; ++n) {
+    std::string name = "X" + std::string(n, 'n');
+    std::string value;
+    for (size_t i = 0; i < n; ++i) value += static_cast<char>('a' + i % 26);
+    RequestHead request;
+    request.method = std::string(n % 9 + 1, 'M');
+    request.target = "/" + value;
+    request.headers.Add(name, value);
+    std::string out = "|";
+    SerializeRequestHead(request, out);
+    EXPECT_EQ(out, "|" + request.method + " /" + value + " HTTP/1.1\r\n" + name + ": " + value +
+                       "\r\n\r\n");
+    ResponseHead response;
+    response.status = 299;  // no standard phrase: an empty reason stays empty
+    response.reason = value;
+    response.headers.Add(name, value);
+    out.clear();
+    SerializeResponseHead(response, out);
+    EXPECT_EQ(out, "HTTP/1.1 299 " + value + "\r\n" + name + ": " + value + "\r\n\r\n");
+  }
+}
+
+TEST(HeaderListTest, AppendAddsLikeAddAndRemoveKeepsOrder) {
+  HeaderList h;
+  h.Append("X-Forwarded-Proto", "https");
+  h.Add("Via", "1.1 a");
+  h.Append("via", "1.1 b");
+  h.Append("Empty", "");
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"X-Forwarded-Proto", "Via", "via", "Empty"}));
+  EXPECT_EQ(*h.Find("x-forwarded-proto"), "https");
+  EXPECT_EQ(h.Remove("VIA"), 2u);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"X-Forwarded-Proto", "Empty"}));
+  EXPECT_EQ(h.Remove("Missing"), 0u);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"X-Forwarded-Proto", "Empty"}));
+}
+
+// A cleared head equals a new one in every member, and keeps its storage.
+TEST(HeaderListTest, ClearHeadKeepingStorageGivesADefaultHead) {
+  RequestHead request;
+  request.method = "POST";
+  request.target = std::string(100, 't');
+  request.version_minor = 0;
+  request.headers.Add("Host", "a");
+  request.framing = BodyFraming::kChunked;
+  request.content_length = 5;
+  request.keep_alive = false;
+  request.expect_continue = true;
+  request.host = "a";
+  ClearHeadKeepingStorage(request);
+  const RequestHead fresh_request;
+  EXPECT_EQ(request.method, fresh_request.method);
+  EXPECT_EQ(request.target, fresh_request.target);
+  EXPECT_EQ(request.version_minor, fresh_request.version_minor);
+  EXPECT_EQ(request.headers.size(), 0u);
+  EXPECT_GE(request.headers.fields().capacity(), 1u);
+  EXPECT_GE(request.target.capacity(), 100u);
+  EXPECT_EQ(request.framing, fresh_request.framing);
+  EXPECT_EQ(request.content_length, fresh_request.content_length);
+  EXPECT_EQ(request.keep_alive, fresh_request.keep_alive);
+  EXPECT_EQ(request.expect_continue, fresh_request.expect_continue);
+  EXPECT_EQ(request.host, fresh_request.host);
+
+  ResponseHead response;
+  response.status = 200;
+  response.reason = "OK";
+  response.version_minor = 0;
+  response.headers.Add("Date", "x");
+  response.framing = BodyFraming::kUntilClose;
+  response.content_length = 9;
+  response.keep_alive = false;
+  response.has_date = true;
+  ClearHeadKeepingStorage(response);
+  const ResponseHead fresh_response;
+  EXPECT_EQ(response.status, fresh_response.status);
+  EXPECT_EQ(response.reason, fresh_response.reason);
+  EXPECT_EQ(response.version_minor, fresh_response.version_minor);
+  EXPECT_EQ(response.headers.size(), 0u);
+  EXPECT_EQ(response.framing, fresh_response.framing);
+  EXPECT_EQ(response.content_length, fresh_response.content_length);
+  EXPECT_EQ(response.keep_alive, fresh_response.keep_alive);
+  EXPECT_EQ(response.has_date, fresh_response.has_date);
+}
+
+// A Connection token naming a hop-by-hop field or a framing field needs no
+// search of its own: the result is the same as naming any other field.
+TEST(RemoveHopByHopTest, ConnectionTokensThatAreHopByHopOrFraming) {
+  HeaderList h;
+  h.Add("Connection", "Keep-Alive, TE, content-length, X-Gone, close");
+  h.Add("Keep-Alive", "timeout=5");
+  h.Add("Content-Length", "3");
+  h.Add("X-Gone", "1");
+  h.Add("TE", "trailers");
+  h.Add("X-Kept", "2");
+  HeaderList copy = h;
+  RemoveHopByHopHeaders(h);
+  EXPECT_EQ(Names(h), (std::vector<std::string>{"Content-Length", "X-Kept"}));
+  RemoveHopByHopAndFramingHeaders(copy);
+  EXPECT_EQ(Names(copy), (std::vector<std::string>{"X-Kept"}));
+}
+
+}  // namespace
+}  // namespace tidegate::proxy
