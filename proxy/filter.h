@@ -158,7 +158,10 @@ class FilterCallbacks {
   // the stream keeps from its previous replies (no allocation once the
   // connection has answered a reply with as many fields): fill it and pass
   // it to SendLocalReply*(). Optional (any HeaderList will do); worker
-  // thread, before the reply. The default (test fakes): a new list.
+  // thread, before the reply. Only from OnRequestHeaders or a request-phase
+  // callback: the storage is the stream's response head, so a call once the
+  // origin's response head has arrived would empty it. The default (test
+  // fakes): a new list.
   virtual HeaderList TakeReplyHeaders() { return HeaderList{}; }
   // Resumes the chain after the calling filter returned kStop without a
   // local reply. Must be called on the worker thread, at most once.

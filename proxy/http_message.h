@@ -28,7 +28,8 @@ class HeaderList {
  public:
   void Add(std::string name, std::string value);
   // Add() from views: the field's strings are built in place, without the
-  // temporaries Add()'s by-value arguments need for a literal.
+  // temporaries Add()'s by-value arguments need for a literal. The views
+  // must not point into this list's own fields (adding may move them).
   void Append(std::string_view name, std::string_view value);
   // First value of `name`, or nullptr.
   const std::string* Find(std::string_view name) const;

@@ -168,7 +168,7 @@ void Stream::FailRequest(int status) {
     // this exchange's end does not call it twice.
     filters_.clear();
     request_ = RequestHead{};
-    request_.method = "-";
+    request_.method.push_back('-');  // not = "-": GCC 12 -Wrestrict false positive
     response_ = ResponseHead{};
     start_wall_ = std::chrono::system_clock::now();
     start_ = upstream_start_ = upstream_end_ = std::chrono::steady_clock::now();

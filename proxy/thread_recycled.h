@@ -24,6 +24,9 @@ template <typename Self>
 class ThreadRecycled {
  public:
   static void* operator new(std::size_t size) {
+    static_assert(alignof(Self) <= __STDCPP_DEFAULT_NEW_ALIGNMENT__,
+                  "an over-aligned type needs the aligned operator new");
+    if (slot_gone_) return ::operator new(size);
     Slot& slot = ThreadSlot();
     if (size == sizeof(Self) && slot.block != nullptr) {
       void* block = slot.block;
@@ -34,8 +37,12 @@ class ThreadRecycled {
   }
 
   static void operator delete(void* block, std::size_t size) {
+    if (slot_gone_) {
+      ::operator delete(block);
+      return;
+    }
     Slot& slot = ThreadSlot();
-    if (size == sizeof(Self) && slot.block == nullptr && slot.alive) {
+    if (size == sizeof(Self) && slot.block == nullptr) {
       slot.block = block;
       return;
     }
@@ -45,17 +52,22 @@ class ThreadRecycled {
  private:
   struct Slot {
     void* block = nullptr;
-    bool alive = true;  // false once the thread's teardown freed the slot
     ~Slot() {
       ::operator delete(block);
-      block = nullptr;
-      alive = false;
+      slot_gone_ = true;
     }
   };
+  // Set when the thread's Slot is destroyed. A trivially destructible
+  // thread_local, so reading it during the thread's teardown is defined
+  // (the Slot itself must not be touched once destroyed).
+  static thread_local bool slot_gone_;
   static Slot& ThreadSlot() {
     thread_local Slot slot;
     return slot;
   }
 };
+
+template <typename Self>
+thread_local bool ThreadRecycled<Self>::slot_gone_ = false;
 
 }  // namespace tidegate::proxy
