@@ -30,21 +30,19 @@ inline constexpr std::array<bool, 256> kTokenChars = [] {
 }();
 inline bool IsTokenChar(unsigned char c) { return kTokenChars[c]; }
 // Inline: every field name of every message passes here. The table's
-// answers are ORed four bytes per step and tested once, instead of a
+// answers are ANDed four bytes per step and tested once, instead of a
 // branch per byte (a name is valid or its message is refused, so an early
 // exit saves nothing).
 inline bool IsToken(std::string_view s) {
   if (s.empty()) return false;
   const auto* p = reinterpret_cast<const unsigned char*>(s.data());
   const size_t n = s.size();
-  bool bad = false;
+  auto ok = [p](size_t i) { return static_cast<unsigned>(kTokenChars[p[i]]); };
+  unsigned all = 1;
   size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    bad |= !kTokenChars[p[i]] | !kTokenChars[p[i + 1]] | !kTokenChars[p[i + 2]] |
-           !kTokenChars[p[i + 3]];
-  }
-  for (; i < n; ++i) bad |= !kTokenChars[p[i]];
-  return !bad;
+  for (; i + 4 <= n; i += 4) all &= ok(i) & ok(i + 1) & ok(i + 2) & ok(i + 3);
+  for (; i < n; ++i) all &= ok(i);
+  return all != 0;
 }
 
 // Content-Length value: 1*DIGIT, at most 2^63-1. Anything else (sign, spaces
