@@ -256,20 +256,19 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
   size_t body_size = body.size();
   // One look at the maker's fields instead of a search per field below.
   CoreFields present = FindCoreFields(response_.headers);
-  if (present.framing) {
-    response_.headers.Set("Content-Length", std::to_string(body_size));
-    if (!resp_.keep_alive) {
-      response_.headers.Set("Connection", "close");
-    } else if (request_.version_minor == 0) {
-      response_.headers.Set("Connection", "keep-alive");
+  // The usual reply has neither field: append, nothing to look for.
+  auto put = [&](std::string_view name, std::string value) {
+    if (present.framing) {
+      response_.headers.Set(name, std::move(value));
+    } else {
+      response_.headers.Append(name, value);
     }
-  } else {  // the usual reply: nothing to replace, the same fields appended
-    response_.headers.Add("Content-Length", std::to_string(body_size));
-    if (!resp_.keep_alive) {
-      response_.headers.Add("Connection", "close");
-    } else if (request_.version_minor == 0) {
-      response_.headers.Add("Connection", "keep-alive");
-    }
+  };
+  put("Content-Length", std::to_string(body_size));
+  if (!resp_.keep_alive) {
+    put("Connection", "close");
+  } else if (request_.version_minor == 0) {
+    put("Connection", "keep-alive");
   }
   // tidegate is this reply's origin server (RFC 9110 §6.6.1: an origin with
   // a clock sends Date), unless the reply's maker set one itself.
