@@ -1,5 +1,5 @@
 // Head-level checks and derived fields of the HTTP/1.x codec adapter
-// (proxy/http1_codec.h). Called once per message, when http_parser reports
+// (proxy/http1_codec.h). Called once per message, when llhttp reports
 // the end of the head, on the thread that runs the parser.
 //
 // Both functions take a head whose fields were collected exactly as sent
@@ -16,7 +16,7 @@
 
 namespace tidegate::proxy::http1 {
 
-// `http_major` is the major version http_parser read; head.version_minor the
+// `http_major` is the major version the parser read; head.version_minor the
 // minor one. Request rules:
 // * version HTTP/1.0 or HTTP/1.1, else 505;
 // * Transfer-Encoding: exactly one field whose value is exactly "chunked"

@@ -1,5 +1,5 @@
-// Strict lexical checks the HTTP/1.x codec adds on top of Debian's
-// libhttp-parser. Part of the codec adapter (proxy/http1_codec.h); nothing
+// Strict lexical checks the HTTP/1.x codec adds on top of the parser
+// (llhttp; written for Debian's libhttp-parser, whose leniencies they cover). Part of the codec adapter (proxy/http1_codec.h); nothing
 // outside proxy/http1_*.cc uses this header.
 //
 // Why: Debian builds libhttp_parser with HTTP_PARSER_STRICT=0. In that mode
@@ -105,6 +105,14 @@ class FramingCheck {
   // fed. Only chunked bodies carry framing text.
   void SetChunkedBody(bool chunked) { chunked_body_ = chunked; }
   Result Feed(const char* data, size_t len);
+  // True inside a chunk-size line after its first hex digit, before its CR:
+  // where the rest of the line (BWS, extensions) is this check's to judge.
+  bool in_chunk_line_tail() const {
+    return (state_ == State::kChunkSize && chunk_digits_ > 0) || state_ == State::kChunkSizeWs ||
+           state_ == State::kChunkExt;
+  }
+  // True while reading the hex digits of a chunk size.
+  bool in_chunk_size() const { return state_ == State::kChunkSize; }
   // True once the empty line that ends the head was fed.
   bool head_done() const { return state_ != State::kStartLine && state_ != State::kHeaderLines; }
 
