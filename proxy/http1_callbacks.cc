@@ -129,6 +129,13 @@ int Http1Parser::Impl::OnUrl(llhttp_t* p, const char* at, size_t len) {
   return 0;
 }
 
+int Http1Parser::Impl::OnUrlComplete(llhttp_t* p) {
+  Impl* self = Self(p);
+  if (http1::IsHttpParserUrl(self->request.target)) return 0;
+  self->SetError(400, "invalid URL");
+  return -1;
+}
+
 int Http1Parser::Impl::OnStatus(llhttp_t* p, const char* at, size_t len) {
   Impl* self = Self(p);
   if (self->response.reason.size() + len > self->limits.max_request_line) {
@@ -140,8 +147,11 @@ int Http1Parser::Impl::OnStatus(llhttp_t* p, const char* at, size_t len) {
 }
 
 int Http1Parser::Impl::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
+  // llhttp reports a span that starts at the very end of the input as an
+  // empty piece: nothing of a name yet.
+  if (len == 0) return 0;
   Impl* self = Self(p);
-  if (len > 0 && !http1::IsToken(std::string_view(at, len))) {
+  if (!http1::IsToken(std::string_view(at, len))) {
     self->SetError(400, "invalid character in field name");
     return -1;
   }
@@ -178,7 +188,14 @@ int Http1Parser::Impl::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
 // (http1_head.h) decide all of that, in their order and with their answers,
 // as they did over http_parser: every field is made a plain one for llhttp
 // (header_state 0, "general") before its value is read.
+// Also: llhttp accepts an empty field name (a line starting with ':'),
+// which never reaches OnHeaderField; http_parser refused it, and so do we.
 int Http1Parser::Impl::OnHeaderFieldComplete(llhttp_t* p) {
+  Impl* self = Self(p);
+  if (!self->field_open) {
+    self->SetError(400, "invalid character in header");
+    return -1;
+  }
   p->header_state = 0;
   return 0;
 }
@@ -294,6 +311,7 @@ int Http1Parser::Impl::OnChunkHeader(llhttp_t* p) {
 }
 
 int Http1Parser::Impl::OnBodyData(llhttp_t* p, const char* at, size_t len) {
+  if (len == 0) return 0;  // an empty piece at the end of the input
   Impl* self = Self(p);
   if (!self->CheckFraming(self->cursor, at)) return -1;
   self->cursor = at + len;

@@ -239,6 +239,36 @@ const char* NormalizeAbsoluteForm(std::string_view host, std::string& target) {
 
 }  // namespace
 
+bool IsHttpParserUrl(std::string_view t) {
+  auto url_char = [](unsigned char c) {
+    return (c > 0x20 && c < 0x7f && c != '#' && c != '?') || c == '\t' || c == '\f' || c >= 0x80;
+  };
+  size_t i = 0;
+  if (t.empty()) return false;
+  if (t[0] != '/' && t[0] != '*') {  // absolute-form: scheme "://" authority
+    while (i < t.size() && IsAlpha(t[i])) ++i;
+    if (i == 0 || t.substr(i, 3) != "://") return false;
+    i += 3;
+    size_t server = i;
+    for (; i < t.size() && t[i] != '/' && t[i] != '?' && t[i] != '#'; ++i) {
+      if (t[i] == '@') {
+        if (i > server && t[i - 1] == '@') return false;  // only "@@" was refused here
+      } else if (!IsUserinfoChar(t[i]) && t[i] != '[' && t[i] != ']') {
+        return false;
+      }
+    }
+    // An empty authority is refused when the target ends there, and '#'
+    // right after the authority too (http_parser's server state had no way
+    // to a fragment); "http:///x" and "http://?q" passed.
+    if ((i == server && i == t.size()) || (i < t.size() && t[i] == '#')) return false;
+  }
+  for (; i < t.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(t[i]);
+    if (!url_char(c) && c != '?' && c != '#') return false;
+  }
+  return true;
+}
+
 bool StatusHasNoBody(int status) { return status < 200 || status == 204 || status == 304; }
 
 ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestHead& head) {

@@ -40,6 +40,14 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
 // when a Date field is present (found in the same pass).
 ParseError FinishResponseHead(int http_major, bool no_body, ResponseHead& head);
 
+// The request-target grammar http_parser 2.9 (non-strict) applied while it
+// parsed a request line: origin-form or '*' (then any URL bytes), or
+// ALPHA+ "://" authority-bytes [ "/" path | "?" query | "#" fragment ], where
+// URL bytes are 0x21-0x7e except '#' and '?' (which switch part), HTAB, FF
+// and 0x80-0xff. llhttp accepts more (e.g. "ftp://" alone); the adapter
+// refuses what http_parser refused, as early, so the answer stays the same.
+bool IsHttpParserUrl(std::string_view target);
+
 // True when a response with this status never has a body (1xx, 204, 304).
 bool StatusHasNoBody(int status);
 

@@ -28,6 +28,7 @@ struct Http1Parser::Impl {
     settings.on_method = &Impl::OnMethod;
     settings.on_method_complete = &Impl::OnMethodComplete;
     settings.on_url = &Impl::OnUrl;
+    settings.on_url_complete = &Impl::OnUrlComplete;
     settings.on_status = &Impl::OnStatus;
     settings.on_header_field = &Impl::OnHeaderField;
     settings.on_header_field_complete = &Impl::OnHeaderFieldComplete;
@@ -64,6 +65,7 @@ struct Http1Parser::Impl {
   static int OnMethod(llhttp_t* p, const char* at, size_t len);
   static int OnMethodComplete(llhttp_t* p);
   static int OnUrl(llhttp_t* p, const char* at, size_t len);
+  static int OnUrlComplete(llhttp_t* p);
   static int OnStatus(llhttp_t* p, const char* at, size_t len);
   static int OnHeaderField(llhttp_t* p, const char* at, size_t len);
   static int OnHeaderFieldComplete(llhttp_t* p);

@@ -14,7 +14,9 @@
 // whole feed's.
 //
 //   http1_diff [--big-limits] FILE...
+//   HTTP1_DIFF_CUTS=3,7,12 http1_diff FILE   (only that way of cutting it)
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <fstream>
 #include <iterator>
@@ -152,6 +154,17 @@ int main(int argc, char** argv) {
     }
     std::ifstream in(argv[i], std::ios::binary);
     std::string input((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    if (const char* only = std::getenv("HTTP1_DIFF_CUTS")) {  // "3,7,12": just these cuts
+      std::vector<size_t> cuts;
+      for (const char* p = only; *p != '\0';) {
+        char* next = nullptr;
+        cuts.push_back(std::strtoul(p, &next, 10));
+        p = *next == ',' ? next + 1 : next;
+        if (next == p && *p != '\0') break;
+      }
+      printf("== %s\n%s", argv[i], Run(input, cuts, big).c_str());
+      continue;
+    }
     std::string whole = Run(input, {}, big);
     printf("== %s\n%s", argv[i], whole.c_str());
     size_t n = input.size() > 2 ? input.size() - 2 : 0;
