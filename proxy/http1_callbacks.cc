@@ -10,19 +10,28 @@
 
 namespace tidegate::proxy {
 
-// http_parser refused a head (start line and fields) longer than 80 KiB, as
-// 414 before the first field and 431 after; llhttp has no such cap. Kept so
-// that limits configured above it behave as before.
+// http_parser refused a head (start line and fields) or a trailer section
+// longer than 80 KiB: 414 before the first field name was complete, else 431.
+// llhttp has no such cap; kept so that limits configured above it behave as
+// before. (Trailers count from the end of the last chunk's size line on:
+// up to that line's length more than http_parser counted.)
 constexpr uint64_t kMaxHeadText = 80 * 1024;
 
 bool Http1Parser::Impl::CheckFraming(const char* begin, const char* end) {
   if (begin >= end) return true;
-  const bool in_head = !framing_check.head_done();
+  const bool counted = !framing_check.head_done() || trailers;
   switch (framing_check.Feed(begin, static_cast<size_t>(end - begin))) {
     case FramingCheck::Result::kOk:
       // Head bytes reach the check only up to the pause after the head.
-      if (in_head && (head_text += static_cast<uint64_t>(end - begin)) > kMaxHeadText) {
-        SetError(header_count == 0 ? 414 : 431, "head larger than 80 KiB");
+      if (counted && (head_text += static_cast<uint64_t>(end - begin)) > kMaxHeadText) {
+        // http_parser answered 414 while no field name was complete: the
+        // cap fell before the first field's ':' (or there was no field).
+        const uint64_t line = framing_check.start_line_length();
+        const std::vector<Header>& fields = headers().fields();
+        const bool in_start_line =
+            !trailers && (line == 0 || fields.empty() ||
+                          line + 2 + fields[0].name.size() + 1 > kMaxHeadText);
+        SetError(in_start_line ? 414 : 431, "head larger than 80 KiB");
         return false;
       }
       return true;
@@ -303,7 +312,10 @@ int Http1Parser::Impl::OnChunkHeader(llhttp_t* p) {
     self->SetError(413, "chunked body larger than max_body_bytes");
     return -1;
   }
-  if (p->content_length == 0) self->trailers = true;
+  if (p->content_length == 0) {
+    self->trailers = true;
+    self->head_text = 0;
+  }
   self->field_open = false;
   self->header_count = 0;
   self->header_bytes = 0;
