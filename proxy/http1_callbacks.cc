@@ -29,8 +29,8 @@ bool Http1Parser::Impl::CheckFraming(const char* begin, const char* end) {
         const uint64_t line = framing_check.start_line_length();
         const std::vector<Header>& fields = headers().fields();
         const bool in_start_line =
-            !trailers && (line == 0 || fields.empty() ||
-                          line + 2 + fields[0].name.size() + 1 > kMaxHeadText);
+            !trailers &&
+            (line == 0 || fields.empty() || line + 2 + fields[0].name.size() + 1 > kMaxHeadText);
         SetError(in_start_line ? 414 : 431, "head larger than 80 KiB");
         return false;
       }
@@ -236,8 +236,8 @@ int Http1Parser::Impl::OnHeadersComplete(llhttp_t* p) {
       break;
     case BodyFraming::kContentLength:
       p->flags |= F_CONTENT_LENGTH;
-      p->content_length = self->is_request() ? self->request.content_length
-                                             : self->response.content_length;
+      p->content_length =
+          self->is_request() ? self->request.content_length : self->response.content_length;
       break;
     case BodyFraming::kNone:
       if (!self->is_request()) p->flags |= F_SKIPBODY;

@@ -64,6 +64,9 @@ void Http1Parser::Impl::ResetMessage() {
   method_len = 0;
   method_complete = false;
   in_chunk_ext = false;
+  line_tail_len = 0;
+  literal_skip = 0;
+  version_seen = false;
   framing_check.Reset(limits.max_request_line, limits.max_header_bytes);
   // Moved-from heads are empty; clear() keeps whatever capacity is left.
   request.method.clear();
@@ -152,15 +155,22 @@ size_t Http1Parser::Impl::RunParser(const char* begin, size_t len) {
   cursor = begin;
   stop = Stop::kNone;
   size_t n = 0;
+  // A skip (chunk line tail, mangled protocol name) that the input ended in
+  // goes on in the next call.
   while (true) {
-    if (in_chunk_ext) n += SkipChunkLineTail(begin + n, begin + len);
-    if (error.status != 0 || in_chunk_ext) return n;  // in_chunk_ext: input ended in it
+    if (in_chunk_ext) {
+      n += SkipChunkLineTail(begin + n, begin + len);
+    } else if (literal_skip > 0) {
+      n += SkipLiteral(begin + n, begin + len);
+    }
+    if (error.status != 0 || in_chunk_ext || literal_skip > 0) return n;
     n += RunLlhttp(begin + n, len - n);
-    if (!in_chunk_ext || error.status != 0) return n;
+    if ((!in_chunk_ext && literal_skip == 0) || error.status != 0) return n;
   }
 }
 
 size_t Http1Parser::Impl::RunLlhttp(const char* begin, size_t len) {
+  exec_begin = begin;
   in_parser = true;
   const llhttp_errno_t err = llhttp_execute(&parser, begin, len);
   in_parser = false;
@@ -169,13 +179,15 @@ size_t Http1Parser::Impl::RunLlhttp(const char* begin, size_t len) {
   if (n > 0) started = true;
   if (reset_pending || error.status != 0) return n;
   if (cursor < end && !CheckFraming(cursor, end)) return n;
+  const bool in_start_line = is_request() && !version_seen && header_count == 0;
+  if (err == HPE_INVALID_CONSTANT && in_start_line && StartLiteralSkip(end)) return n;
+  if (in_start_line) RememberLineTail(begin, end);
   if (err == HPE_PAUSED) {
     llhttp_resume(&parser);
   } else if ((err == HPE_INVALID_CHUNK_SIZE || err == HPE_STRICT) &&
              framing_check.in_chunk_line_tail() &&
-             (framing_check.in_chunk_size()
-                  ? end < begin + len && (*end == ' ' || *end == '\t')
-                  : end == begin + len || *end != '\n')) {
+             (framing_check.in_chunk_size() ? end < begin + len && (*end == ' ' || *end == '\t')
+                                            : end == begin + len || *end != '\n')) {
     // llhttp 8.1 refuses BWS before ';' and anything but a bare token in
     // chunk extensions ("6 ; x", "6; x"), which RFC 9112 allows and the
     // framing check judges (as it did over http_parser): the adapter skips
@@ -258,7 +270,7 @@ void Http1Parser::Pause() { impl_->user_paused = true; }
 void Http1Parser::Resume() { impl_->user_paused = false; }
 
 void Http1Parser::Reset() {
-  if (impl_->in_parser) {  // from OnBody: finish once llhttp has unwound
+  if (impl_->in_parser) {         // from OnBody: finish once llhttp has unwound
     impl_->reset_pending = true;  // the body callback then returns HPE_PAUSED
     return;
   }

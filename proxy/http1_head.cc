@@ -219,12 +219,11 @@ const char* NormalizeAbsoluteForm(std::string_view host, std::string& target) {
   if (url.has_userinfo) return "userinfo in request target";
   // Without a path, a bare '?' (no query after it) stays in the authority.
   size_t authority_end = url.has_path || url.has_query ? url.authority_end : t.size();
-  std::string_view authority =
-      t.substr(url.authority_begin, authority_end - url.authority_begin);
+  std::string_view authority = t.substr(url.authority_begin, authority_end - url.authority_begin);
   if (!EqualsIgnoreCase(authority, host)) return "absolute-form authority differs from host";
   size_t q = t.find('?', url.authority_end);
-  std::string_view path = url.has_path ? t.substr(url.authority_end, q - url.authority_end)
-                                       : std::string_view("/");
+  std::string_view path =
+      url.has_path ? t.substr(url.authority_end, q - url.authority_end) : std::string_view("/");
   std::string_view query = url.has_query ? t.substr(q + 1) : std::string_view();
   std::string origin_form;
   origin_form.reserve(path.size() + 1 + query.size());

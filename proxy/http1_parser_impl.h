@@ -29,6 +29,7 @@ struct Http1Parser::Impl {
     settings.on_method_complete = &Impl::OnMethodComplete;
     settings.on_url = &Impl::OnUrl;
     settings.on_url_complete = &Impl::OnUrlComplete;
+    settings.on_version = &Impl::OnVersion;
     settings.on_status = &Impl::OnStatus;
     settings.on_header_field = &Impl::OnHeaderField;
     settings.on_header_field_complete = &Impl::OnHeaderFieldComplete;
@@ -59,11 +60,16 @@ struct Http1Parser::Impl {
   size_t RunParser(const char* begin, size_t len);
   size_t RunLlhttp(const char* begin, size_t len);
   size_t SkipChunkLineTail(const char* begin, const char* end);
+  void RememberLineTail(const char* begin, const char* end);
+  size_t LookBack(const char* at, char* out, size_t want) const;
+  bool StartLiteralSkip(const char* at);
+  size_t SkipLiteral(const char* begin, const char* end);
   void DeliverComplete();
 
   static Impl* Self(llhttp_t* p) { return static_cast<Impl*>(p->data); }
   static int OnMethod(llhttp_t* p, const char* at, size_t len);
   static int OnMethodComplete(llhttp_t* p);
+  static int OnVersion(llhttp_t* p, const char* at, size_t len);
   static int OnUrl(llhttp_t* p, const char* at, size_t len);
   static int OnUrlComplete(llhttp_t* p);
   static int OnStatus(llhttp_t* p, const char* at, size_t len);
@@ -97,19 +103,28 @@ struct Http1Parser::Impl {
   char method_seen[16] = {};
   uint8_t method_len = 0;
   bool method_complete = false;
-  bool field_open = false;         // the last callback was a field name piece
-  bool trailers = false;           // fields now are trailers: checked, then dropped
-  bool interim = false;            // a 1xx response being skipped
-  bool started = false;            // a byte of this message was consumed
+  bool field_open = false;  // the last callback was a field name piece
+  bool trailers = false;    // fields now are trailers: checked, then dropped
+  bool interim = false;     // a 1xx response being skipped
+  bool started = false;     // a byte of this message was consumed
   bool head_delivered = false;
   bool message_done = false;
   bool expect_no_body = false;
 
   // Per llhttp_execute() call.
-  Stop stop = Stop::kNone;       // why llhttp paused
-  const char* cursor = nullptr;  // first consumed byte not yet given to framing_check
-  bool in_parser = false;        // inside llhttp_execute
-  bool in_chunk_ext = false;     // skipping a chunk line's tail for llhttp (RunParser)
+  Stop stop = Stop::kNone;           // why llhttp paused
+  const char* cursor = nullptr;      // first consumed byte not yet given to framing_check
+  bool in_parser = false;            // inside llhttp_execute
+  bool in_chunk_ext = false;         // skipping a chunk line's tail for llhttp (RunParser)
+  const char* exec_begin = nullptr;  // start of the bytes given to llhttp_execute
+
+  // Request line (http1_literal.cc): the last bytes llhttp consumed of an
+  // unfinished start line, and how many bytes of a mangled "HTTP/" are
+  // still to be skipped the way non-strict http_parser skipped them.
+  char line_tail[4] = {};
+  uint8_t line_tail_len = 0;
+  uint8_t literal_skip = 0;
+  bool version_seen = false;
 
   // Across calls.
   bool user_paused = false;    // Pause() until Resume()

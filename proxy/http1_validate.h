@@ -1,6 +1,6 @@
 // Strict lexical checks the HTTP/1.x codec adds on top of the parser
-// (llhttp; written for Debian's libhttp-parser, whose leniencies they cover). Part of the codec adapter (proxy/http1_codec.h); nothing
-// outside proxy/http1_*.cc uses this header.
+// (llhttp; written for Debian's libhttp-parser, whose leniencies they cover). Part of the codec
+// adapter (proxy/http1_codec.h); nothing outside proxy/http1_*.cc uses this header.
 //
 // Why: Debian builds libhttp_parser with HTTP_PARSER_STRICT=0. In that mode
 // it accepts bare LF line ends, a CR followed by any byte in places, obs-fold,

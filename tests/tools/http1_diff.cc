@@ -53,15 +53,18 @@ class Recorder : public Http1Parser::Callbacks {
            " framing=" + std::to_string(static_cast<int>(h.framing)) +
            " cl=" + std::to_string(h.content_length) + " ka=" + std::to_string(h.keep_alive) +
            " ec=" + std::to_string(h.expect_continue) + "\n";
-    for (const auto& f : h.headers.fields()) out += "  " + Escape(f.name) + ": " + Escape(f.value) + "\n";
+    for (const auto& f : h.headers.fields())
+      out += "  " + Escape(f.name) + ": " + Escape(f.value) + "\n";
   }
   void OnResponseHead(tidegate::proxy::ResponseHead&& h) override {
     Flush();
     out += "RESP " + std::to_string(h.status) + " " + Escape(h.reason) + " 1." +
-           std::to_string(h.version_minor) + " framing=" + std::to_string(static_cast<int>(h.framing)) +
+           std::to_string(h.version_minor) +
+           " framing=" + std::to_string(static_cast<int>(h.framing)) +
            " cl=" + std::to_string(h.content_length) + " ka=" + std::to_string(h.keep_alive) +
            " date=" + std::to_string(h.has_date) + "\n";
-    for (const auto& f : h.headers.fields()) out += "  " + Escape(f.name) + ": " + Escape(f.value) + "\n";
+    for (const auto& f : h.headers.fields())
+      out += "  " + Escape(f.name) + ": " + Escape(f.value) + "\n";
   }
   void OnBody(const char* data, size_t len) override { body.append(data, len); }
   void OnMessageComplete() override {
@@ -82,7 +85,8 @@ class Recorder : public Http1Parser::Callbacks {
 std::string Run(const std::string& input, const std::vector<size_t>& cuts, bool big) {
   const bool response = !input.empty() && (input[0] & 1);
   const bool head_request = !input.empty() && (input[0] & 2);
-  std::string_view bytes = input.size() > 2 ? std::string_view(input).substr(2) : std::string_view();
+  std::string_view bytes =
+      input.size() > 2 ? std::string_view(input).substr(2) : std::string_view();
   tidegate::proxy::ParseLimits limits;
   if (big) {
     limits.max_request_line = 1 << 20;
@@ -127,7 +131,8 @@ std::string Run(const std::string& input, const std::vector<size_t>& cuts, bool 
   }
   rec.Flush();
   if (parser.failed()) {
-    rec.out += "ERROR " + std::to_string(parser.error().status) + " " + parser.error().reason + "\n";
+    rec.out +=
+        "ERROR " + std::to_string(parser.error().status) + " " + parser.error().reason + "\n";
   } else if (messages < 8) {
     bool done = parser.FinishOnEof();
     rec.Flush();
