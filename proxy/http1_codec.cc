@@ -186,15 +186,16 @@ size_t Http1Parser::Impl::RunLlhttp(const char* begin, size_t len) {
     llhttp_resume(&parser);
   } else if ((err == HPE_INVALID_CHUNK_SIZE || err == HPE_STRICT) &&
              framing_check.in_chunk_line_tail() &&
-             (framing_check.in_chunk_size() ? end < begin + len && (*end == ' ' || *end == '\t')
+             (framing_check.in_chunk_size() ? end < begin + len && *end == ' '
                                             : end == begin + len || *end != '\n')) {
     // llhttp 8.1 refuses BWS before ';' and anything but a bare token in
     // chunk extensions ("6 ; x", "6; x"), which RFC 9112 allows and the
     // framing check judges (as it did over http_parser): the adapter skips
     // the rest of the line itself (SkipChunkLineTail) and puts llhttp back
     // in its chunk-size state, where the CR ends the line. Right after the
-    // size digits only BWS is skipped (anything else there is a bad or
-    // overflowing size); in the extensions llhttp may stop after the byte
+    // size digits only a space is skipped (http_parser took a space or ';'
+    // as the start of the extensions; anything else there, a tab too, is a
+    // bad or overflowing size); in the extensions llhttp may stop after the byte
     // it refused, even at the end of the input; a bare LF is left to the
     // framing check, which refuses it.
     in_chunk_ext = true;

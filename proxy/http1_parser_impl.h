@@ -121,7 +121,7 @@ struct Http1Parser::Impl {
   // Request line (http1_literal.cc): the last bytes llhttp consumed of an
   // unfinished start line, and how many bytes of a mangled "HTTP/" are
   // still to be skipped the way non-strict http_parser skipped them.
-  char line_tail[4] = {};
+  char line_tail[5] = {};
   uint8_t line_tail_len = 0;
   uint8_t literal_skip = 0;
   bool version_seen = false;

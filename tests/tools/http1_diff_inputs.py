@@ -57,7 +57,8 @@ METHODS = [b"GET", b"POST", b"HEAD", b"PUT", b"DELETE", b"OPTIONS", b"CONNECT", 
            b"FLUSH", b"RECORD", b"REDIRECT", b"ANNOUNCE", b"LINK", b"UNLINK", b"PURGE", b"ACL"]
 VERSIONS = [b"HTTP/1.1", b"HTTP/1.0", b"HTTP/1.2", b"HTTP/2.0", b"HTTP/0.9", b"HTTP/3.1",
             b"HTTP/12.0", b"HTTP/1.10", b"HTTQ/1.1", b"http/1.1", b"HTTP/1", b"RTSP/1.0",
-            b"ICE/1.0", b"HTTP/1.1 "]
+            b"ICE/1.0", b"HTTP/1.1 ", b"HTTX/2.0", b"HTTP.1.1", b"HTTP 1.1", b"HT/1.1",
+            b"RTSP/2.0", b"HTTPS/1.1"]
 TARGETS = [b"/", b"/a?b=c", b"*", b"http://shop.test/x?y", b"https://shop.test",
            b"http://shop.test?q", b"http://shop.test:8080/", b"http://u@shop.test/",
            b"http://[::1]/", b"HTTP://SHOP.TEST/p", b"ftp://shop.test/", b"http:/shop.test/",
@@ -100,7 +101,8 @@ def framing(body):
     while rest:
         k = rng.randint(1, max(1, len(rest)))
         size = rng.choice([b"%x" % k, b"%X" % k, b"0%x" % k, b"%x " % k, b"%x;ext=1" % k,
-                           b"%x ;e" % k, b" %x" % k, b"%x\x01" % k, b"-%x" % k])
+                           b"%x ;e" % k, b" %x" % k, b"%x\x01" % k, b"-%x" % k,
+                           b"%x\t;e" % k, b"%x \t;e=1" % k, b"%x;e = v" % k, b"%x; e" % k])
         chunks += size + rng.choice(LE[:2] * 6 + LE) + rest[:k] + rng.choice([b"\r\n"] * 8 + LE)
         rest = rest[k:]
     chunks += rng.choice([b"0\r\n\r\n", b"0\r\n\r\n", b"0\r\nT: v\r\n\r\n", b"000\r\n\r\n",
