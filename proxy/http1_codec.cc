@@ -19,6 +19,12 @@
 //   refuse e.g. HTTP/1.2 as a syntax error (400) where the head checks
 //   answer 505 for any well-formed version other than 1.0 and 1.1, as they
 //   did over http_parser. Everything else is llhttp's strict default.
+// * Where llhttp 8.1 is stricter than the answers kept from http_parser
+//   (RFC 9112 chunk extensions with BWS, a mangled "HTTP/" read as
+//   http_parser read it), the adapter consumes the bytes in question itself
+//   and puts llhttp back into the state it would be in after them: that
+//   state is learnt once from a probe parser (llhttp does not export its
+//   state numbers). See RunLlhttp and http1_literal.cc.
 #include "proxy/http1_codec.h"
 
 #include "proxy/http1_parser_impl.h"
