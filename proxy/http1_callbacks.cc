@@ -1,4 +1,4 @@
-// What http_parser calls while Http1Parser::Impl::Execute() runs it: the
+// What llhttp calls while Http1Parser::Impl::Execute() runs it: the
 // fields are collected here, the per-piece checks (field-name tokens, sizes,
 // counts, body limit) run at once, the head-level checks of http1_head.h run
 // at on_headers_complete, and the framing text between body pieces is fed to
@@ -10,10 +10,30 @@
 
 namespace tidegate::proxy {
 
+// http_parser refused a head (start line and fields) or a trailer section
+// longer than 80 KiB: 414 before the first field name was complete, else 431.
+// llhttp has no such cap; kept so that limits configured above it behave as
+// before. (Trailers count from the end of the last chunk's size line on:
+// up to that line's length more than http_parser counted.)
+constexpr uint64_t kMaxHeadText = 80 * 1024;
+
 bool Http1Parser::Impl::CheckFraming(const char* begin, const char* end) {
   if (begin >= end) return true;
+  const bool counted = !framing_check.head_done() || trailers;
   switch (framing_check.Feed(begin, static_cast<size_t>(end - begin))) {
     case FramingCheck::Result::kOk:
+      // Head bytes reach the check only up to the pause after the head.
+      if (counted && (head_text += static_cast<uint64_t>(end - begin)) > kMaxHeadText) {
+        // http_parser answered 414 while no field name was complete: the
+        // cap fell before the first field's ':' (or there was no field).
+        const uint64_t line = framing_check.start_line_length();
+        const std::vector<Header>& fields = headers().fields();
+        const bool in_start_line =
+            !trailers &&
+            (line == 0 || fields.empty() || line + 2 + fields[0].name.size() + 1 > kMaxHeadText);
+        SetError(in_start_line ? 414 : 431, "head larger than 80 KiB");
+        return false;
+      }
       return true;
     case FramingCheck::Result::kBadLineEnding:
       SetError(400, "bare CR or LF, or CR without LF");
@@ -40,21 +60,71 @@ bool Http1Parser::Impl::CheckFraming(const char* begin, const char* end) {
   return false;
 }
 
-void Http1Parser::Impl::MapParserError(http_errno err) {
-  switch (err) {
-    case HPE_HEADER_OVERFLOW:
-      SetError(header_count == 0 && !trailers ? 414 : 431, "head larger than http_parser allows");
-      break;
-    case HPE_INVALID_METHOD:
-      SetError(501, "unknown method");  // a token, but not one http_parser knows
-      break;
-    default:
-      SetError(400, http_errno_description(err));
-      break;
+namespace {
+
+// The methods http_parser 2.9 knew, which are llhttp's HTTP methods 0..33
+// (same numbers). llhttp also parses RTSP methods, PRI and others; those
+// stay unknown (501), as they were.
+constexpr uint8_t kLastKnownMethod = HTTP_SOURCE;
+
+// http_parser refused a method at the first byte that left its table of
+// method names: a prefix of none of them.
+bool IsKnownMethodPrefix(std::string_view prefix) {
+  for (int m = 0; m <= kLastKnownMethod; ++m) {
+    std::string_view name = llhttp_method_name(static_cast<llhttp_method_t>(m));
+    if (name.substr(0, prefix.size()) == prefix) return true;
   }
+  return false;
 }
 
-int Http1Parser::Impl::OnUrl(http_parser* p, const char* at, size_t len) {
+}  // namespace
+
+// `at` is where llhttp stopped, `end` the end of the bytes it was given.
+void Http1Parser::Impl::MapParserError(llhttp_errno_t err, const char* at, const char* end) {
+  if (err == HPE_INVALID_METHOD && is_request()) {
+    // The method bytes llhttp had accepted (a span not yet reported ends at
+    // `at`): if http_parser would have stopped on one of them, that byte
+    // was a token character, hence 501; else the byte at `at` decides
+    // between an unknown method token (501) and no method at all (400).
+    // llhttp reports the method span (and completes it) before it checks
+    // the byte after it; a span cut by the end of the input was reported
+    // up to there and goes on at `cursor`.
+    std::string prefix(method_seen, method_len);
+    if (!method_complete) {
+      const char* p = cursor;
+      if (method_len == 0) {
+        while (p < at && (*p == '\r' || *p == '\n')) ++p;
+      }
+      prefix.append(p, at);
+    }
+    if (IsKnownMethodPrefix(prefix) &&
+        (at >= end || !http1::IsTokenChar(static_cast<unsigned char>(*at)))) {
+      SetError(400, "malformed request line");  // not a method token at all
+    } else {
+      SetError(501, "unknown method");  // a token, but not a method we know
+    }
+    return;
+  }
+  const char* reason = llhttp_get_error_reason(&parser);
+  SetError(400, reason != nullptr ? reason : llhttp_errno_name(err));
+}
+
+int Http1Parser::Impl::OnMethodComplete(llhttp_t* p) {
+  Self(p)->method_complete = true;
+  if (p->method <= kLastKnownMethod) return 0;
+  Self(p)->SetError(501, "unknown method");  // see kLastKnownMethod
+  return -1;
+}
+
+int Http1Parser::Impl::OnMethod(llhttp_t* p, const char* at, size_t len) {
+  Impl* self = Self(p);
+  for (size_t i = 0; i < len && self->method_len < sizeof(self->method_seen); ++i) {
+    self->method_seen[self->method_len++] = at[i];
+  }
+  return 0;
+}
+
+int Http1Parser::Impl::OnUrl(llhttp_t* p, const char* at, size_t len) {
   Impl* self = Self(p);
   if (p->method == HTTP_CONNECT) {
     self->SetError(400, "CONNECT is not supported");
@@ -68,7 +138,14 @@ int Http1Parser::Impl::OnUrl(http_parser* p, const char* at, size_t len) {
   return 0;
 }
 
-int Http1Parser::Impl::OnStatus(http_parser* p, const char* at, size_t len) {
+int Http1Parser::Impl::OnUrlComplete(llhttp_t* p) {
+  Impl* self = Self(p);
+  if (http1::IsHttpParserUrl(self->request.target)) return 0;
+  self->SetError(400, "invalid URL");
+  return -1;
+}
+
+int Http1Parser::Impl::OnStatus(llhttp_t* p, const char* at, size_t len) {
   Impl* self = Self(p);
   if (self->response.reason.size() + len > self->limits.max_request_line) {
     self->SetError(502, "status line too long");
@@ -78,9 +155,12 @@ int Http1Parser::Impl::OnStatus(http_parser* p, const char* at, size_t len) {
   return 0;
 }
 
-int Http1Parser::Impl::OnHeaderField(http_parser* p, const char* at, size_t len) {
+int Http1Parser::Impl::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
+  // llhttp reports a span that starts at the very end of the input as an
+  // empty piece: nothing of a name yet.
+  if (len == 0) return 0;
   Impl* self = Self(p);
-  if (len > 0 && !http1::IsToken(std::string_view(at, len))) {
+  if (!http1::IsToken(std::string_view(at, len))) {
     self->SetError(400, "invalid character in field name");
     return -1;
   }
@@ -111,7 +191,25 @@ int Http1Parser::Impl::OnHeaderField(http_parser* p, const char* at, size_t len)
   return 0;
 }
 
-int Http1Parser::Impl::OnHeaderValue(http_parser* p, const char* at, size_t len) {
+// llhttp recognises Content-Length, Transfer-Encoding, Connection and
+// Upgrade by name and checks and acts on their values with rules of its own
+// (duplicates, CL with TE, TE in trailers, upgrades). The head checks
+// (http1_head.h) decide all of that, in their order and with their answers,
+// as they did over http_parser: every field is made a plain one for llhttp
+// (header_state 0, "general") before its value is read.
+// Also: llhttp accepts an empty field name (a line starting with ':'),
+// which never reaches OnHeaderField; http_parser refused it, and so do we.
+int Http1Parser::Impl::OnHeaderFieldComplete(llhttp_t* p) {
+  Impl* self = Self(p);
+  if (!self->field_open) {
+    self->SetError(400, "invalid character in header");
+    return -1;
+  }
+  p->header_state = 0;
+  return 0;
+}
+
+int Http1Parser::Impl::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
   Impl* self = Self(p);
   self->field_open = false;
   self->header_bytes += len;
@@ -123,19 +221,37 @@ int Http1Parser::Impl::OnHeaderValue(http_parser* p, const char* at, size_t len)
   return 0;
 }
 
-int Http1Parser::Impl::OnHeadersComplete(http_parser* p) {
+int Http1Parser::Impl::OnHeadersComplete(llhttp_t* p) {
   Impl* self = Self(p);
   if (!self->FinishHead()) return -1;
   self->stop = Stop::kHeadersComplete;
-  SetParserPaused(p, true);
-  // 1 = "no body follows" (HEAD response, 1xx, 204, 304).
-  return !self->is_request() && self->framing == BodyFraming::kNone ? 1 : 0;
+  // The framing is ours (FinishHead); llhttp learns it here, since it never
+  // saw the framing fields as such (OnHeaderFieldComplete). "No body
+  // follows" (HEAD response, 1xx, 204, 304) is what returning 1 does, but a
+  // callback that pauses cannot return 1 too, so the flag it sets is set
+  // here (llhttp's or_flags_1 node: F_SKIPBODY).
+  switch (self->framing) {
+    case BodyFraming::kChunked:
+      p->flags |= F_CHUNKED;
+      break;
+    case BodyFraming::kContentLength:
+      p->flags |= F_CONTENT_LENGTH;
+      p->content_length =
+          self->is_request() ? self->request.content_length : self->response.content_length;
+      break;
+    case BodyFraming::kNone:
+      if (!self->is_request()) p->flags |= F_SKIPBODY;
+      break;
+    case BodyFraming::kUntilClose:
+      break;  // no length: llhttp reads a response until EOF
+  }
+  return HPE_PAUSED;
 }
 
 bool Http1Parser::Impl::FinishHead() {
   ParseError result;
   if (is_request()) {
-    std::string_view method = http_method_str(static_cast<http_method>(parser.method));
+    std::string_view method = llhttp_method_name(static_cast<llhttp_method_t>(parser.method));
     request.method.clear();  // then append: the short path, not assign's _M_replace
     request.method.append(method.data(), method.size());
     request.version_minor = parser.http_minor;
@@ -162,9 +278,9 @@ bool Http1Parser::Impl::FinishHead() {
   return true;
 }
 
-// Non-strict http_parser skips some literal bytes ("HTTQ/1.1" passes) and
-// accepts several spaces between the parts; the exact length and the
-// literal edges of the start line rule both out.
+// The exact length and the literal edges of the start line, against what
+// llhttp reported: they rule out several spaces between the parts and any
+// byte llhttp might skip (checks kept from the http_parser days; cheap).
 bool Http1Parser::Impl::CheckStartLine() {
   const size_t length = framing_check.start_line_length();
   auto is_digit = [](char c) { return c >= '0' && c <= '9'; };
@@ -188,7 +304,7 @@ bool Http1Parser::Impl::CheckStartLine() {
   return false;
 }
 
-int Http1Parser::Impl::OnChunkHeader(http_parser* p) {
+int Http1Parser::Impl::OnChunkHeader(llhttp_t* p) {
   Impl* self = Self(p);
   // A chunk that would cross the limit is refused before its data arrives.
   if (self->is_request() && self->limits.max_body_bytes != 0 &&
@@ -196,14 +312,18 @@ int Http1Parser::Impl::OnChunkHeader(http_parser* p) {
     self->SetError(413, "chunked body larger than max_body_bytes");
     return -1;
   }
-  if (p->content_length == 0) self->trailers = true;
+  if (p->content_length == 0) {
+    self->trailers = true;
+    self->head_text = 0;
+  }
   self->field_open = false;
   self->header_count = 0;
   self->header_bytes = 0;
   return 0;
 }
 
-int Http1Parser::Impl::OnBodyData(http_parser* p, const char* at, size_t len) {
+int Http1Parser::Impl::OnBodyData(llhttp_t* p, const char* at, size_t len) {
+  if (len == 0) return 0;  // an empty piece at the end of the input
   Impl* self = Self(p);
   if (!self->CheckFraming(self->cursor, at)) return -1;
   self->cursor = at + len;
@@ -216,19 +336,19 @@ int Http1Parser::Impl::OnBodyData(http_parser* p, const char* at, size_t len) {
   self->callbacks->OnBody(at, len);
   if (self->reset_pending) {
     self->stop = Stop::kReset;
-    http_parser_pause(p, 1);
-  } else if (self->user_paused) {
+    return HPE_PAUSED;
+  }
+  if (self->user_paused) {
     self->stop = Stop::kUser;
-    http_parser_pause(p, 1);
+    return HPE_PAUSED;
   }
   return 0;
 }
 
-int Http1Parser::Impl::OnMessageComplete(http_parser* p) {
+int Http1Parser::Impl::OnMessageComplete(llhttp_t* p) {
   Impl* self = Self(p);
   self->stop = Stop::kMessageComplete;
-  SetParserPaused(p, true);
-  return 0;
+  return HPE_PAUSED;
 }
 
 }  // namespace tidegate::proxy

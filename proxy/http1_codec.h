@@ -1,12 +1,13 @@
 // The one adapter between tidegate and the packaged HTTP/1.x parser
-// (Debian's libhttp-parser, <http_parser.h>). Only the codec's files
-// (proxy/http1_*) and the integration tests' reader include http_parser.h.
+// (llhttp 8.1, built from Debian's node-llhttp sources; <llhttp.h>). Only
+// the codec's files (proxy/http1_*) include llhttp.h. (The integration
+// tests' reader uses Debian's http_parser: a parser independent of this one.)
 //
 // Contract:
 // * Push parser. Execute() consumes bytes and calls the Callbacks
 //   synchronously, on the caller's thread. It never buffers body bytes: each
 //   body piece is handed to OnBody() and forgotten.
-// * Strict: on top of http_parser's own checks it enforces
+// * Strict: on top of the parser's own checks it enforces
 //   ../shared/spec/reliability-cases.md cases 1–10 and 27 for requests and
 //   15/17 for responses: CL+TE, duplicate/invalid Content-Length, any
 //   Transfer-Encoding other than a single final "chunked", TE on HTTP/1.0,
@@ -31,7 +32,9 @@
 //   Absolute-form is rewritten to origin-form when its authority equals Host.
 // * Limits: max_request_line counts the request line without CRLF (414);
 //   max_header_bytes counts the field lines with their CRLFs (431), and
-//   trailers separately; http_parser itself caps a head at 80 KiB.
+//   trailers separately; a head or a trailer section above 80 KiB is
+//   refused whatever the limits say (414 while no field name is complete,
+//   else 431: the cap of http_parser, the parser used before llhttp, kept).
 // * Responses: every violation is 502; 101 is 502 (no upgrades); other 1xx
 //   responses are skipped silently and the final response is delivered;
 //   Transfer-Encoding must be exactly "chunked" in responses too.

@@ -1,7 +1,5 @@
 #include "proxy/http1_head.h"
 
-#include <http_parser.h>
-
 #include <string_view>
 
 #include "proxy/http1_validate.h"
@@ -116,50 +114,159 @@ const char* DecideFraming(const FramingFields& f, int version_minor, BodyFraming
   return nullptr;
 }
 
+// The parts of an absolute-form target "scheme://authority[/path][?query]"
+// as offsets into it. The grammar is the one http_parser_parse_url applied
+// (non-strict, not CONNECT), so the same targets pass as before: scheme
+// ALPHA+; authority of userinfo characters and '[' ']' with at most one '@';
+// host a name of ALNUM '.' '-' '_' or a bracketed IPv6 address (with an
+// optional %zone), then an optional ":" port of 1*DIGIT <= 65535. The
+// caller has already checked that the target is visible ASCII without '#'.
+struct AbsoluteForm {
+  size_t scheme_len = 0;
+  size_t authority_begin = 0;
+  size_t authority_end = 0;
+  bool has_userinfo = false;
+  bool has_path = false;
+  bool has_query = false;  // a '?' followed by at least one byte
+};
+
+bool IsAlpha(char c) { return (c | 0x20) >= 'a' && (c | 0x20) <= 'z'; }
+bool IsDigit(char c) { return c >= '0' && c <= '9'; }
+bool IsAlnum(char c) { return IsAlpha(c) || IsDigit(c); }
+bool IsHex(char c) { return IsDigit(c) || ((c | 0x20) >= 'a' && (c | 0x20) <= 'f'); }
+bool IsUserinfoChar(char c) {
+  return IsAlnum(c) || std::string_view("-_.!~*'()%;:&=+$,").find(c) != std::string_view::npos;
+}
+
+// host [":" port], or "[" IPv6 ["%" zone] "]" [":" port].
+bool IsValidUrlHost(std::string_view h) {
+  size_t i = 0;
+  if (!h.empty() && h[0] == '[') {
+    i = 1;
+    while (i < h.size() && (IsHex(h[i]) || h[i] == ':' || h[i] == '.')) ++i;
+    if (i == 1) return false;
+    if (i < h.size() && h[i] == '%') {
+      size_t zone = ++i;
+      while (i < h.size() &&
+             (IsAlnum(h[i]) || std::string_view("%.-_~").find(h[i]) != std::string_view::npos)) {
+        ++i;
+      }
+      if (i == zone) return false;
+    }
+    if (i >= h.size() || h[i] != ']') return false;
+    ++i;
+  } else {
+    while (i < h.size() && (IsAlnum(h[i]) || h[i] == '.' || h[i] == '-' || h[i] == '_')) ++i;
+    if (i == 0) return false;
+  }
+  if (i == h.size()) return true;
+  if (h[i] != ':' || i + 1 == h.size()) return false;
+  uint32_t port = 0;
+  for (++i; i < h.size(); ++i) {
+    if (!IsDigit(h[i])) return false;
+    port = port * 10 + static_cast<uint32_t>(h[i] - '0');
+    if (port > 0xffff) return false;
+  }
+  return true;
+}
+
+bool SplitAbsoluteForm(std::string_view t, AbsoluteForm* out) {
+  size_t i = 0;
+  while (i < t.size() && IsAlpha(t[i])) ++i;
+  if (i == 0 || t.substr(i, 3) != "://") return false;
+  out->scheme_len = i;
+  out->authority_begin = i + 3;
+  i = out->authority_begin;
+  size_t at = std::string_view::npos;
+  while (i < t.size() && t[i] != '/' && t[i] != '?') {
+    if (t[i] == '@') {
+      if (at != std::string_view::npos) return false;
+      at = i;
+    } else if (!IsUserinfoChar(t[i]) && t[i] != '[' && t[i] != ']') {
+      return false;
+    }
+    ++i;
+  }
+  out->authority_end = i;
+  std::string_view host = t.substr(out->authority_begin, i - out->authority_begin);
+  if (host.empty()) return false;
+  if (at != std::string_view::npos) {
+    std::string_view userinfo = host.substr(0, at - out->authority_begin);
+    for (char c : userinfo) {
+      if (!IsUserinfoChar(c)) return false;
+    }
+    out->has_userinfo = true;
+    host.remove_prefix(userinfo.size() + 1);
+  }
+  if (!IsValidUrlHost(host)) return false;
+  size_t q = t.find('?', i);
+  out->has_path = i < t.size() && t[i] == '/';
+  out->has_query = q != std::string_view::npos && q + 1 < t.size();
+  return true;
+}
+
 // absolute-form → origin-form, when its authority is the Host.
 const char* NormalizeAbsoluteForm(std::string_view host, std::string& target) {
-  if (target.size() > 0xffff) return "request target too long";  // http_parser_url offsets
-  http_parser_url url;
-  http_parser_url_init(&url);
-  if (http_parser_parse_url(target.data(), target.size(), 0, &url) != 0) {
-    return "invalid request target";
-  }
-  auto has = [&url](int field) { return (url.field_set & (1u << field)) != 0; };
-  auto part = [&url, &target](int field) {
-    return std::string_view(target).substr(url.field_data[field].off, url.field_data[field].len);
-  };
-  if (!has(UF_SCHEMA) || !has(UF_HOST)) return "invalid request target";
-  std::string_view scheme = part(UF_SCHEMA);
+  // The limit of http_parser_url's 16-bit offsets, kept as it was.
+  if (target.size() > 0xffff) return "request target too long";
+  AbsoluteForm url;
+  if (!SplitAbsoluteForm(target, &url)) return "invalid request target";
+  std::string_view t(target);
+  std::string_view scheme = t.substr(0, url.scheme_len);
   if (!EqualsIgnoreCase(scheme, "http") && !EqualsIgnoreCase(scheme, "https")) {
     return "unsupported scheme in request target";
   }
-  if (has(UF_USERINFO)) return "userinfo in request target";
-  if (has(UF_FRAGMENT)) return "fragment in request target";
-  size_t authority_begin = url.field_data[UF_SCHEMA].off + scheme.size();
-  if (std::string_view(target).substr(authority_begin, 3) != "://") return "invalid request target";
-  authority_begin += 3;
-  size_t authority_end = target.size();
-  if (has(UF_PATH)) {
-    authority_end = url.field_data[UF_PATH].off;
-  } else if (has(UF_QUERY)) {
-    authority_end = url.field_data[UF_QUERY].off - 1;
-  }
-  std::string_view authority =
-      std::string_view(target).substr(authority_begin, authority_end - authority_begin);
+  if (url.has_userinfo) return "userinfo in request target";
+  // Without a path, a bare '?' (no query after it) stays in the authority.
+  size_t authority_end = url.has_path || url.has_query ? url.authority_end : t.size();
+  std::string_view authority = t.substr(url.authority_begin, authority_end - url.authority_begin);
   if (!EqualsIgnoreCase(authority, host)) return "absolute-form authority differs from host";
+  size_t q = t.find('?', url.authority_end);
+  std::string_view path =
+      url.has_path ? t.substr(url.authority_end, q - url.authority_end) : std::string_view("/");
+  std::string_view query = url.has_query ? t.substr(q + 1) : std::string_view();
   std::string origin_form;
-  std::string_view path = has(UF_PATH) ? part(UF_PATH) : std::string_view("/");
-  origin_form.reserve(path.size() + 1 + (has(UF_QUERY) ? url.field_data[UF_QUERY].len : 0));
+  origin_form.reserve(path.size() + 1 + query.size());
   origin_form.append(path);
-  if (has(UF_QUERY)) {
+  if (url.has_query) {
     origin_form.push_back('?');
-    origin_form.append(part(UF_QUERY));
+    origin_form.append(query);
   }
   target = std::move(origin_form);
   return nullptr;
 }
 
 }  // namespace
+
+bool IsHttpParserUrl(std::string_view t) {
+  auto url_char = [](unsigned char c) {
+    return (c > 0x20 && c < 0x7f && c != '#' && c != '?') || c == '\t' || c == '\f' || c >= 0x80;
+  };
+  size_t i = 0;
+  if (t.empty()) return false;
+  if (t[0] != '/' && t[0] != '*') {  // absolute-form: scheme "://" authority
+    while (i < t.size() && IsAlpha(t[i])) ++i;
+    if (i == 0 || t.substr(i, 3) != "://") return false;
+    i += 3;
+    size_t server = i;
+    for (; i < t.size() && t[i] != '/' && t[i] != '?' && t[i] != '#'; ++i) {
+      if (t[i] == '@') {
+        if (i > server && t[i - 1] == '@') return false;  // only "@@" was refused here
+      } else if (!IsUserinfoChar(t[i]) && t[i] != '[' && t[i] != ']') {
+        return false;
+      }
+    }
+    // An empty authority is refused when the target ends there, and '#'
+    // right after the authority too (http_parser's server state had no way
+    // to a fragment); "http:///x" and "http://?q" passed.
+    if ((i == server && i == t.size()) || (i < t.size() && t[i] == '#')) return false;
+  }
+  for (; i < t.size(); ++i) {
+    const unsigned char c = static_cast<unsigned char>(t[i]);
+    if (!url_char(c) && c != '?' && c != '#') return false;
+  }
+  return true;
+}
 
 bool StatusHasNoBody(int status) { return status < 200 || status == 204 || status == 304; }
 

@@ -1,5 +1,5 @@
 // Head-level checks and derived fields of the HTTP/1.x codec adapter
-// (proxy/http1_codec.h). Called once per message, when http_parser reports
+// (proxy/http1_codec.h). Called once per message, when llhttp reports
 // the end of the head, on the thread that runs the parser.
 //
 // Both functions take a head whose fields were collected exactly as sent
@@ -16,7 +16,7 @@
 
 namespace tidegate::proxy::http1 {
 
-// `http_major` is the major version http_parser read; head.version_minor the
+// `http_major` is the major version the parser read; head.version_minor the
 // minor one. Request rules:
 // * version HTTP/1.0 or HTTP/1.1, else 505;
 // * Transfer-Encoding: exactly one field whose value is exactly "chunked"
@@ -39,6 +39,14 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
 // Content-Length, or until close (then keep_alive is false). Sets has_date
 // when a Date field is present (found in the same pass).
 ParseError FinishResponseHead(int http_major, bool no_body, ResponseHead& head);
+
+// The request-target grammar http_parser 2.9 (non-strict) applied while it
+// parsed a request line: origin-form or '*' (then any URL bytes), or
+// ALPHA+ "://" authority-bytes [ "/" path | "?" query | "#" fragment ], where
+// URL bytes are 0x21-0x7e except '#' and '?' (which switch part), HTAB, FF
+// and 0x80-0xff. llhttp accepts more (e.g. "ftp://" alone); the adapter
+// refuses what http_parser refused, as early, so the answer stays the same.
+bool IsHttpParserUrl(std::string_view target);
 
 // True when a response with this status never has a body (1xx, 204, 304).
 bool StatusHasNoBody(int status);

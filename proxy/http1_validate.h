@@ -1,12 +1,15 @@
-// Strict lexical checks the HTTP/1.x codec adds on top of Debian's
-// libhttp-parser. Part of the codec adapter (proxy/http1_codec.h); nothing
-// outside proxy/http1_*.cc uses this header.
+// Strict lexical checks the HTTP/1.x codec adds on top of the parser. Part
+// of the codec adapter (proxy/http1_codec.h); nothing outside
+// proxy/http1_*.cc uses this header.
 //
-// Why: Debian builds libhttp_parser with HTTP_PARSER_STRICT=0. In that mode
-// it accepts bare LF line ends, a CR followed by any byte in places, obs-fold,
-// space in field names, "5 5" and control bytes as chunk sizes/extensions
-// and any two bytes in place of the CRLF after chunk data. It still does the
-// parsing; these helpers only verify bytes it has already consumed.
+// Why: they were written for Debian's libhttp_parser, built with
+// HTTP_PARSER_STRICT=0, which accepts bare LF line ends, a CR followed by
+// any byte in places, obs-fold, space in field names, "5 5" and control
+// bytes as chunk sizes/extensions and any two bytes in place of the CRLF
+// after chunk data. llhttp, the parser now, refuses most of these itself;
+// the checks stay (they are cheap) so that what is refused, and with which
+// status, is decided here as before. The parser still does the parsing;
+// these helpers only verify bytes it has already consumed.
 //
 // Thread: plain values, no shared state; use from one thread at a time.
 #pragma once
@@ -105,6 +108,14 @@ class FramingCheck {
   // fed. Only chunked bodies carry framing text.
   void SetChunkedBody(bool chunked) { chunked_body_ = chunked; }
   Result Feed(const char* data, size_t len);
+  // True inside a chunk-size line after its first hex digit, before its CR:
+  // where the rest of the line (BWS, extensions) is this check's to judge.
+  bool in_chunk_line_tail() const {
+    return (state_ == State::kChunkSize && chunk_digits_ > 0) || state_ == State::kChunkSizeWs ||
+           state_ == State::kChunkExt;
+  }
+  // True while reading the hex digits of a chunk size.
+  bool in_chunk_size() const { return state_ == State::kChunkSize; }
   // True once the empty line that ends the head was fed.
   bool head_done() const { return state_ != State::kStartLine && state_ != State::kHeaderLines; }
 

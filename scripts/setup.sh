@@ -12,7 +12,9 @@ set -euo pipefail
 
 readonly PACKAGES=(
   build-essential cmake ninja-build pkg-config git curl
-  libevent-dev libssl-dev libhttp-parser-dev libtomlplusplus-dev nlohmann-json3-dev
+  libevent-dev libssl-dev libtomlplusplus-dev nlohmann-json3-dev
+  node-llhttp  # llhttp's C sources (/usr/share/llhttp): the proxy's HTTP/1 parser
+  libhttp-parser-dev  # the integration tests' reader (a parser independent of the proxy's)
   libhiredis-dev libre2-dev libgtest-dev zlib1g-dev libkainjow-mustache-dev
   libdeflate-dev  # banner/gzip_whole_body.cc: small gzip pages recoded in one piece
   libcurl4-openssl-dev  # tidegate ctl's HTTP client

@@ -1,6 +1,6 @@
 // Unit tests of the HTTP/1.x codec adapter (proxy/http1_codec.h): raw bytes
 // in, status / head / body out. Every rejection case is fed whole and byte by
-// byte, because the strict checks run on whatever http_parser consumed.
+// byte, because the strict checks run on whatever the parser consumed.
 #include "proxy/http1_codec.h"
 
 #include <gtest/gtest.h>
