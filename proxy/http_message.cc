@@ -225,12 +225,54 @@ void HeaderList::Add(std::string name, std::string value) {
   field.value = std::move(value);
 }
 
+void HeaderList::KeepSlow(std::string& s) {
+  // Room for the whole pool at once: the pool's own vector grows only on
+  // the list's first message.
+  if (spare_.capacity() == 0) spare_.reserve(kMaxSpare);
+  spare_.push_back(std::move(s));  // takes the buffer; `s` is left empty, inline
+}
+
+void HeaderList::FillFromSpare(std::string& s, std::string_view text) {
+  s.swap(spare_.back());  // `s` is a new field's empty inline string
+  spare_.pop_back();
+  s.assign(text.data(), text.size());  // overwrites the previous owner's bytes
+}
+
+void HeaderList::Extend(std::string& s, std::string_view piece) {
+  if (s.size() + piece.size() > s.capacity() && !spare_.empty() &&
+      spare_.back().capacity() >= s.size() + piece.size()) {
+    std::string& spare = spare_.back();
+    spare.assign(s);  // the piece(s) so far, over the previous owner's bytes
+    s.swap(spare);
+    if (spare.capacity() > kInlineChars) {
+      spare.clear();  // `s`'s old heap buffer stays in the pool
+    } else {
+      spare_.pop_back();
+    }
+  }
+  s.append(piece.data(), piece.size());
+}
+
 void HeaderList::Append(std::string_view name, std::string_view value) {
-  // append to the new empty strings: libstdc++'s short path (assign goes
-  // through the general _M_replace).
   Header& field = fields_.emplace_back();
-  field.name.append(name.data(), name.size());
-  field.value.append(value.data(), value.size());
+  Fill(field.name, name);
+  Fill(field.value, value);
+}
+
+std::string& HeaderList::AppendValue(std::string_view name, size_t expected_size) {
+  Header& field = fields_.emplace_back();
+  Fill(field.name, name);
+  if (expected_size > kInlineChars && !spare_.empty()) {
+    field.value.swap(spare_.back());
+    spare_.pop_back();
+    field.value.clear();
+  }
+  return field.value;
+}
+
+void HeaderList::TruncateKeepingStorage(size_t from) {
+  for (size_t i = from; i < fields_.size(); ++i) Retire(fields_[i]);
+  fields_.resize(from);
 }
 
 const std::string* HeaderList::Find(std::string_view name) const {
@@ -253,10 +295,14 @@ size_t HeaderList::Remove(std::string_view name) {
   if (kept == fields_.size()) return 0;
   for (size_t i = kept + 1; i < fields_.size(); ++i) {
     if (EqualsIgnoreCase(fields_[i].name, name)) continue;
-    fields_[kept++] = std::move(fields_[i]);
+    // A swap, not a move: the removed field's strings end up in the tail,
+    // whose long ones TruncateKeepingStorage keeps.
+    fields_[kept].name.swap(fields_[i].name);
+    fields_[kept].value.swap(fields_[i].value);
+    ++kept;
   }
   size_t removed = fields_.size() - kept;
-  fields_.resize(kept);
+  TruncateKeepingStorage(kept);
   return removed;
 }
 
@@ -269,13 +315,16 @@ void HeaderList::Set(std::string_view name, std::string value) {
       fields_[i].value = std::move(value);
       replaced = true;
     }
-    if (kept != i) fields_[kept] = std::move(fields_[i]);
+    if (kept != i) {  // swapped: the dropped field's strings go to the tail
+      fields_[kept].name.swap(fields_[i].name);
+      fields_[kept].value.swap(fields_[i].value);
+    }
     ++kept;
   }
-  fields_.resize(kept);
+  TruncateKeepingStorage(kept);
   if (!replaced) {
     Header& field = fields_.emplace_back();
-    field.name = name;
+    Fill(field.name, name);
     field.value = std::move(value);
   }
 }
@@ -341,10 +390,13 @@ void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_prot
   size_t kept = 0;
   for (size_t i = 0; i < count; ++i) {
     if (marked(i)) continue;
-    if (kept != i) fields[kept] = std::move(fields[i]);
+    if (kept != i) {  // swapped: the removed field's strings go to the tail
+      fields[kept].name.swap(fields[i].name);
+      fields[kept].value.swap(fields[i].value);
+    }
     ++kept;
   }
-  fields.resize(kept);
+  headers.TruncateKeepingStorage(kept);
 }
 
 }  // namespace

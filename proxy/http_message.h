@@ -24,13 +24,53 @@ struct Header {
 
 // Ordered header list with case-insensitive lookup. Small (tens of entries):
 // linear scans beat hashing here.
+//
+// Storage reuse (no allocation per message in steady state): a field's
+// name or value longer than std::string's inline buffer (15 bytes: a Date,
+// a Last-Modified, "X-Forwarded-Proto", a Set-Cookie) lives on the heap.
+// When fields leave the list (clear(), Remove(), Set(), the hop-by-hop
+// removal), such strings are kept in a small spare pool of this list
+// (at most kMaxSpare), and the next long name or value written through
+// Append(), Set(), AppendValue() or ExtendLastName/Value() takes one
+// instead of allocating. A reused string is always assigned or cleared
+// before use: nothing of a previous message is ever visible. Fields added
+// through mutable_fields() directly (or by Add(), whose strings are moved
+// in) work as before, without the reuse. The pool travels with the list
+// (moves, TakeHeadReturningStorage); a copy copies the fields only.
 class HeaderList {
  public:
+  // At most this many spare strings are kept (about as many long names and
+  // values as a browser's request has); more are freed as before.
+  static constexpr size_t kMaxSpare = 16;
+
+  HeaderList() = default;
+  HeaderList(const HeaderList& other) : fields_(other.fields_) {}
+  HeaderList& operator=(const HeaderList& other) {
+    fields_ = other.fields_;
+    return *this;
+  }
+  HeaderList(HeaderList&&) noexcept = default;
+  HeaderList& operator=(HeaderList&&) noexcept = default;
+
   void Add(std::string name, std::string value);
   // Add() from views: the field's strings are built in place, without the
   // temporaries Add()'s by-value arguments need for a literal. The views
   // must not point into this list's own fields (adding may move them).
   void Append(std::string_view name, std::string_view value);
+  // Appends a field `name` with an empty value and returns the value, to be
+  // written in place (e.g. a Set-Cookie built straight into the reply
+  // head); its storage is a spare one when `expected_size` (about the size
+  // the caller will write) is longer than the inline buffer and the list
+  // has one. The reference is valid until the list changes.
+  std::string& AppendValue(std::string_view name, size_t expected_size);
+  // For a parser that receives a field in pieces: AppendEmpty() starts a
+  // field (empty name and value), ExtendLastName/ExtendLastValue() append
+  // a piece to the last field's name or value, taking a spare string when
+  // the piece makes it longer than its storage. The list must not be
+  // empty for ExtendLast*().
+  Header& AppendEmpty() { return fields_.emplace_back(); }
+  void ExtendLastName(std::string_view piece) { Extend(fields_.back().name, piece); }
+  void ExtendLastValue(std::string_view piece) { Extend(fields_.back().value, piece); }
   // First value of `name`, or nullptr.
   const std::string* Find(std::string_view name) const;
   // Number of fields named `name`.
@@ -43,10 +83,42 @@ class HeaderList {
   const std::vector<Header>& fields() const { return fields_; }
   std::vector<Header>& mutable_fields() { return fields_; }
   size_t size() const { return fields_.size(); }
-  void clear() { fields_.clear(); }
+  // Removes every field (their long strings go to the spare pool).
+  void clear() {
+    for (Header& h : fields_) Retire(h);
+    fields_.clear();
+  }
+  // Drops fields [from, size()) (their long strings go to the spare pool).
+  void TruncateKeepingStorage(size_t from);
+  // How many spare strings the list holds (tests).
+  size_t spare_count() const { return spare_.size(); }
 
  private:
+  static constexpr size_t kInlineChars = 15;  // libstdc++'s std::string inline buffer
+  void Keep(std::string& s) {
+    if (s.capacity() > kInlineChars && spare_.size() < kMaxSpare) KeepSlow(s);
+  }
+  void Retire(Header& h) {
+    Keep(h.name);
+    Keep(h.value);
+  }
+  void KeepSlow(std::string& s);
+  // `s` (a new field's empty string) = `text`, in a spare string when
+  // `text` does not fit inline.
+  void Fill(std::string& s, std::string_view text) {
+    if (text.size() > kInlineChars && !spare_.empty()) {
+      FillFromSpare(s, text);
+      return;
+    }
+    // append to a new empty string: libstdc++'s short path (assign goes
+    // through the general _M_replace).
+    s.append(text.data(), text.size());
+  }
+  void FillFromSpare(std::string& s, std::string_view text);
+  void Extend(std::string& s, std::string_view piece);
+
   std::vector<Header> fields_;
+  std::vector<std::string> spare_;  // heap strings of fields that left the list
 };
 
 // The standard reason phrase of `status` ("Not Found"), or "" when unknown.
@@ -97,18 +169,6 @@ struct ResponseHead {
   bool has_date = false;
 };
 
-// Header storage reuse (one allocation fewer per head and exchange): a
-// head taken from a parser hands the taker's former field vector back,
-// cleared but with its capacity, so the parser's next message fills
-// storage that already exists; a head reset between exchanges keeps its
-// vector's capacity too. The strings of the fields are freed either way.
-template <typename Head>
-void TakeHeadReturningStorage(Head& into, Head&& from) {
-  std::vector<Header> spare = std::move(into.headers.mutable_fields());
-  spare.clear();
-  into = std::move(from);
-  from.headers.mutable_fields() = std::move(spare);
-}
 // Back to a default-constructed head (RequestHead{} / ResponseHead{}),
 // member by member: the field vector and the strings keep their capacity,
 // and no temporary head is built and moved from. A member added to the
@@ -133,6 +193,20 @@ inline void ClearHeadKeepingStorage(ResponseHead& head) {
   head.content_length = 0;
   head.keep_alive = true;
   head.has_date = false;
+}
+
+// Header storage reuse (no allocation per head and exchange): a head taken
+// from a parser hands the taker's former header list back, cleared (its
+// field vector keeps its capacity, its long field strings are in its spare
+// pool), so the parser's next message fills storage that already exists;
+// a head reset between exchanges (ClearHeadKeepingStorage) keeps its
+// storage too. `from`'s other members are left moved-from.
+template <typename Head>
+void TakeHeadReturningStorage(Head& into, Head&& from) {
+  HeaderList spare = std::move(into.headers);  // fields, vector and spare strings
+  into = std::move(from);
+  spare.clear();
+  from.headers = std::move(spare);
 }
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) plus every field named in `Connection`.

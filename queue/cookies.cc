@@ -6,7 +6,44 @@
 #include "proxy/cookie_header.h"
 
 namespace tidegate::queue {
-namespace {}  // namespace
+namespace {
+
+// What one thread keeps (bounded: a page sends one or two cookies).
+struct CookiePool {
+  static constexpr size_t kMaxStrings = 2;
+  std::vector<std::string> strings;
+  std::vector<std::string> list;  // no capacity: none kept
+};
+
+CookiePool& Pool() {
+  thread_local CookiePool pool;
+  return pool;
+}
+
+}  // namespace
+
+std::string TakeCookieString() {
+  std::vector<std::string>& strings = Pool().strings;
+  if (strings.empty()) return {};
+  std::string s = std::move(strings.back());
+  strings.pop_back();
+  return s;
+}
+
+std::vector<std::string> TakeCookieList() { return std::move(Pool().list); }
+
+void RecycleCookieList(std::vector<std::string>&& list) {
+  CookiePool& pool = Pool();
+  for (std::string& s : list) {
+    if (s.capacity() <= std::string().capacity()) continue;  // inline: nothing to keep
+    if (pool.strings.size() == CookiePool::kMaxStrings) break;
+    if (pool.strings.capacity() == 0) pool.strings.reserve(CookiePool::kMaxStrings);
+    s.clear();
+    pool.strings.push_back(std::move(s));
+  }
+  list.clear();
+  if (pool.list.capacity() == 0) pool.list = std::move(list);
+}
 
 std::string CookieName(CookieKind kind, std::string_view room, bool tls) {
   std::string name = tls ? "__Host-" : "";

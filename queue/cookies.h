@@ -23,6 +23,18 @@ namespace tidegate::queue {
 
 enum class CookieKind { kWait, kPass };
 
+// Per-thread storage of Set-Cookie values, so that a queue page costs no
+// allocation for its ticket's cookie: TakeCookieString() is an empty string
+// with the capacity of one given back on this thread before (none when
+// there is none), TakeCookieList() an empty list with capacity; Recycle-
+// CookieList() gives a list and the buffers of its strings back (at most a
+// few are kept per thread; the rest is freed). Returned strings hold
+// nothing of their previous content for the taker to see: they come back
+// cleared. Any thread; each has its own pool.
+std::string TakeCookieString();
+std::vector<std::string> TakeCookieList();
+void RecycleCookieList(std::vector<std::string>&& list);
+
 std::string CookieName(CookieKind kind, std::string_view room, bool tls);
 
 // "name=value; Path=/; HttpOnly; SameSite=Lax[; Secure][; Max-Age=N]".
@@ -34,10 +46,12 @@ void AppendCookieAttributes(bool tls, std::optional<int64_t> max_age_seconds, st
 // SetCookieValue with the value appended by append_value(std::string*) in place
 // (a signed token written straight into the header value: one string, no
 // temporary). `value_bytes`: about how long the value is (for the reserve).
+// The string is TakeCookieString()'s (storage of an earlier cookie when
+// this thread gave one back).
 template <typename AppendValue>
 std::string SetCookieWith(std::string_view name, bool tls, std::optional<int64_t> max_age_seconds,
                           size_t value_bytes, AppendValue&& append_value) {
-  std::string out;
+  std::string out = TakeCookieString();
   out.reserve(name.size() + value_bytes + 72);
   out.append(name).push_back('=');
   append_value(&out);
