@@ -270,6 +270,16 @@ std::string& HeaderList::AppendValue(std::string_view name, size_t expected_size
   return field.value;
 }
 
+void HeaderList::AppendExchangingValue(std::string_view name, std::string& value) {
+  Header& field = fields_.emplace_back();
+  Fill(field.name, name);
+  field.value = std::move(value);  // takes the buffer; `value` is left empty, inline
+  if (spare_.empty()) return;
+  value = std::move(spare_.back());
+  spare_.pop_back();
+  value.clear();  // nothing of the field that held it
+}
+
 void HeaderList::TruncateKeepingStorage(size_t from) {
   for (size_t i = from; i < fields_.size(); ++i) Retire(fields_[i]);
   fields_.resize(from);

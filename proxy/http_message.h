@@ -63,6 +63,11 @@ class HeaderList {
   // the caller will write) is longer than the inline buffer and the list
   // has one. The reference is valid until the list changes.
   std::string& AppendValue(std::string_view name, size_t expected_size);
+  // Appends a field `name` whose value takes `value`'s storage (moved in,
+  // no copy); `value` gets a spare string of this list in exchange, empty
+  // (or is left empty when there is none). A caller that builds values in
+  // strings of its own keeps its storage this way.
+  void AppendExchangingValue(std::string_view name, std::string& value);
   // For a parser that receives a field in pieces: AppendEmpty() starts a
   // field (empty name and value), ExtendLastName/ExtendLastValue() append
   // a piece to the last field's name or value, taking a spare string when

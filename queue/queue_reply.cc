@@ -132,15 +132,12 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
 }
 
 void AddCookies(Visit& v, Reply* r) {
-  // Each cookie's buffer goes into the reply (a swap, no copy); the spare
+  // Each cookie's buffer goes into the reply (moved, no copy); the spare
   // string the reply's header list offers in exchange (a previous reply's
   // cookie, proxy::HeaderList storage reuse) goes back to this thread's
   // cookie pool with the visit's list, for the next ticket: no allocation
   // per page once warm.
-  for (std::string& c : v.set_cookies) {
-    std::string& value = r->headers.AppendValue("Set-Cookie", c.size());
-    value.swap(c);
-  }
+  for (std::string& c : v.set_cookies) r->headers.AppendExchangingValue("Set-Cookie", c);
   RecycleCookieList(std::move(v.set_cookies));
   r->headers.Append("Cache-Control", "no-store");
 }

@@ -442,6 +442,28 @@ TEST(HeaderListStorageTest, ReusedStorageHoldsNothingOfThePreviousMessage) {
   EXPECT_EQ(h.fields()[0].value.find("SECRET"), std::string::npos);
 }
 
+// A value handed over keeps its bytes in the list; the caller's string
+// gets the list's spare storage back, empty.
+TEST(HeaderListStorageTest, AppendExchangingValueTradesStorage) {
+  HeaderList h;
+  h.Append("Set-Cookie", "tg_wait_shop=OLD-OLD-OLD-OLD-OLD-OLD-OLD; Path=/");
+  const char* spare = h.fields()[0].value.data();
+  h.clear();
+  std::string cookie = "tg_wait_shop=NEW-NEW-NEW-NEW-NEW-NEW-NEW; Path=/";
+  const char* mine = cookie.data();
+  h.AppendExchangingValue("Set-Cookie", cookie);
+  ASSERT_EQ(h.size(), 1u);
+  EXPECT_EQ(h.fields()[0].value, "tg_wait_shop=NEW-NEW-NEW-NEW-NEW-NEW-NEW; Path=/");
+  EXPECT_EQ(h.fields()[0].value.data(), mine) << "moved, not copied";
+  EXPECT_EQ(cookie, "") << "nothing of the old cookie";
+  EXPECT_EQ(cookie.data(), spare) << "the spare storage, for the next cookie";
+  EXPECT_EQ(h.spare_count(), 0u);
+  std::string none = "a-value-longer-than-fifteen-bytes";
+  h.AppendExchangingValue("X-Other", none);  // no spare left: left empty
+  EXPECT_EQ(none, "");
+  EXPECT_EQ(h.fields()[1].value, "a-value-longer-than-fifteen-bytes");
+}
+
 // Steady state: the same long fields message after message use the same
 // buffers (no allocation per message), through clear(), Remove() and the
 // hop-by-hop removal: the number of buffers the list holds stays
