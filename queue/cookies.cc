@@ -23,10 +23,12 @@ CookiePool& Pool() {
 }  // namespace
 
 std::string TakeCookieString() {
+  std::string s;  // one return object (no move of a temporary)
   std::vector<std::string>& strings = Pool().strings;
-  if (strings.empty()) return {};
-  std::string s = std::move(strings.back());
-  strings.pop_back();
+  if (!strings.empty()) {
+    s = std::move(strings.back());
+    strings.pop_back();
+  }
   return s;
 }
 
