@@ -19,7 +19,9 @@
 #                instructions per request of both (deterministic, unlike
 #                wall-clock figures on a loaded machine) and tidegate's top
 #                functions in instructions per request, inclusive and self
-#                (nginx's self)
+#                (nginx's self), and allocations per request of both (malloc,
+#                calloc and realloc calls); QUEUE_PROFILE_KEEP=DIR keeps
+#                both callgrind outputs there for callgrind_annotate
 #   --syscalls   system calls per request of tidegate and of the nginx worker
 #                (perf stat -e 'syscalls:sys_enter_*'), by call
 # --compare PATH adds a second tidegate binary (same configuration, its own
