@@ -7,7 +7,8 @@
 // sibling subdomain cannot plant one). Always HttpOnly; SameSite=Lax; Path=/.
 // On TLS only the prefixed names are read, on plain HTTP only the bare ones.
 //
-// Contract: pure functions, thread-safe. CookieValues() returns views into
+// Contract: thread-safe; pure functions but for the per-thread pool of
+// cookie strings (TakeCookieString below), which only reuses memory. CookieValues() returns views into
 // `headers`, valid while the header list lives.
 #pragma once
 
