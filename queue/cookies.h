@@ -8,8 +8,9 @@
 // On TLS only the prefixed names are read, on plain HTTP only the bare ones.
 //
 // Contract: thread-safe; pure functions but for the per-thread pool of
-// cookie strings (TakeCookieString below), which only reuses memory. CookieValues() returns views
-// into `headers`, valid while the header list lives.
+// cookie strings (TakeCookieString below), which only reuses memory.
+// CookieValues() returns views into `headers`, valid while the header list
+// lives.
 #pragma once
 
 #include <cstdint>
