@@ -94,9 +94,9 @@ command -v valgrind >/dev/null || die "valgrind is not installed"
 # $WORK/wrk-NAME.txt and, once PID was stopped, $WORK/callgrind-NAME.out.
 callgrind_run() {
   local url="http://127.0.0.1:$3$PAGE_PATH"
-  timeout 60 wrk -t1 -c8 -d2s "$url" >/dev/null 2>&1 || true # warm-up (caches, pools)
+  timeout 60 wrk -t1 -c"${CALLGRIND_CONNECTIONS:-8}" -d2s "$url" >/dev/null 2>&1 || true # warm-up (caches, pools)
   callgrind_control -i on "$2" >/dev/null
-  timeout $((DURATION + 30)) wrk -t1 -c8 -d"$DURATION"s "$url" >"$WORK/wrk-$1.txt" 2>&1 || true
+  timeout $((DURATION + 30)) wrk -t1 -c"${CALLGRIND_CONNECTIONS:-8}" -d"$DURATION"s "$url" >"$WORK/wrk-$1.txt" 2>&1 || true
   callgrind_control -i off "$2" >/dev/null
   # callgrind writes its output at exit, which under valgrind can take
   # longer than stop_bg's 5 s before KILL (then nothing is written):

@@ -63,7 +63,8 @@ for tool in nginx wrk curl awk; do command -v "$tool" >/dev/null || die "$tool i
 PIN_SERVER=()
 
 bench_init queue
-start_watchdog $((60 + ROUNDS * 2 * (DURATION + 10)))
+# (three targets per round with --compare)
+start_watchdog $((60 + ROUNDS * (${COMPARE:+1} + 2) * (DURATION + 10)))
 write_pages "$WORK/www"
 start_origin
 

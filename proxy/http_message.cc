@@ -225,29 +225,82 @@ void HeaderList::Add(std::string name, std::string value) {
   field.value = std::move(value);
 }
 
-void HeaderList::KeepSlow(std::string& s) {
-  // Room for the whole pool at once: the pool's own vector grows only on
-  // the list's first message.
-  if (spare_.capacity() == 0) spare_.reserve(kMaxSpare);
-  spare_.push_back(std::move(s));  // takes the buffer; `s` is left empty, inline
+namespace {
+
+// The thread's spare strings, most recently kept last. `pool_gone` is set
+// when the thread's pool is destroyed (a trivially destructible
+// thread_local, so reading it during the thread's teardown is defined): a
+// list cleared after that frees its strings as before.
+struct SparePool {
+  std::vector<std::string> strings;
+  ~SparePool();
+};
+thread_local bool pool_gone = false;
+SparePool::~SparePool() { pool_gone = true; }
+
+SparePool* Pool() {
+  if (pool_gone) return nullptr;
+  thread_local SparePool pool;
+  return &pool;
 }
 
-void HeaderList::FillFromSpare(std::string& s, std::string_view text) {
-  s.swap(spare_.back());  // `s` is a new field's empty inline string
-  spare_.pop_back();
-  s.assign(text.data(), text.size());  // overwrites the previous owner's bytes
+// A spare string with room for `size` bytes (the most recent one), or null.
+std::string* SpareFor(size_t size) {
+  SparePool* pool = Pool();
+  if (pool == nullptr || pool->strings.empty()) return nullptr;
+  std::string& spare = pool->strings.back();
+  return spare.capacity() >= size ? &spare : nullptr;
+}
+
+void DropSpare() { Pool()->strings.pop_back(); }
+
+}  // namespace
+
+std::string TakeSpareString() {
+  std::string s;  // one return object (no move of a temporary)
+  SparePool* pool = Pool();
+  if (pool != nullptr && !pool->strings.empty()) {
+    s = std::move(pool->strings.back());
+    pool->strings.pop_back();
+    s.clear();  // nothing of the field that held it
+  }
+  return s;
+}
+
+size_t SpareStringCount() {
+  SparePool* pool = Pool();
+  return pool == nullptr ? 0 : pool->strings.size();
+}
+
+void HeaderList::KeepSlow(std::string& s) {
+  SparePool* pool = Pool();
+  if (pool == nullptr || pool->strings.size() == kMaxSpare) return;  // freed with its field
+  // Room for the whole pool at once: its vector grows only once per thread.
+  if (pool->strings.capacity() == 0) pool->strings.reserve(kMaxSpare);
+  pool->strings.push_back(std::move(s));  // takes the buffer; `s` is left empty, inline
+}
+
+void HeaderList::FillLong(std::string& s, std::string_view text) {
+  if (std::string* spare = SpareFor(text.size())) {
+    s = std::move(*spare);  // `s` is a new field's empty inline string
+    DropSpare();
+    s.assign(text.data(), text.size());  // overwrites the previous owner's bytes
+    return;
+  }
+  s.append(text.data(), text.size());
 }
 
 void HeaderList::Extend(std::string& s, std::string_view piece) {
-  if (s.size() + piece.size() > s.capacity() && !spare_.empty() &&
-      spare_.back().capacity() >= s.size() + piece.size()) {
-    std::string& spare = spare_.back();
-    spare.assign(s);  // the piece(s) so far, over the previous owner's bytes
-    s.swap(spare);
-    if (spare.capacity() > kInlineChars) {
-      spare.clear();  // `s`'s old heap buffer stays in the pool
-    } else {
-      spare_.pop_back();
+  size_t size = s.size() + piece.size();
+  if (size > s.capacity()) {
+    if (std::string* spare = SpareFor(size)) {
+      spare->assign(s);  // the piece(s) so far, over the previous owner's bytes
+      s.swap(*spare);
+      if (spare->capacity() > kInlineChars) {
+        spare->clear();  // `s`'s old heap buffer stays in the pool
+      } else {
+        DropSpare();
+      }
     }
   }
   s.append(piece.data(), piece.size());
@@ -262,26 +315,21 @@ void HeaderList::Append(std::string_view name, std::string_view value) {
 std::string& HeaderList::AppendValue(std::string_view name, size_t expected_size) {
   Header& field = fields_.emplace_back();
   Fill(field.name, name);
-  if (expected_size > kInlineChars && !spare_.empty()) {
-    field.value.swap(spare_.back());
-    spare_.pop_back();
-    field.value.clear();
+  if (expected_size > kInlineChars) {
+    if (std::string* spare = SpareFor(0)) {
+      field.value = std::move(*spare);
+      DropSpare();
+      field.value.clear();
+    }
   }
   return field.value;
 }
 
-void HeaderList::AppendExchangingValue(std::string_view name, std::string& value) {
-  Header& field = fields_.emplace_back();
-  Fill(field.name, name);
-  field.value = std::move(value);  // takes the buffer; `value` is left empty, inline
-  if (spare_.empty()) return;
-  value = std::move(spare_.back());
-  spare_.pop_back();
-  value.clear();  // nothing of the field that held it
-}
-
 void HeaderList::TruncateKeepingStorage(size_t from) {
-  for (size_t i = from; i < fields_.size(); ++i) Retire(fields_[i]);
+  for (size_t i = from; i < fields_.size(); ++i) {
+    Keep(fields_[i].name);
+    Keep(fields_[i].value);
+  }
   fields_.resize(from);
 }
 

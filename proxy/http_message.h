@@ -28,29 +28,24 @@ struct Header {
 // Storage reuse (no allocation per message in steady state): a field's
 // name or value longer than std::string's inline buffer (15 bytes: a Date,
 // a Last-Modified, "X-Forwarded-Proto", a Set-Cookie) lives on the heap.
-// When fields leave the list (clear(), Remove(), Set(), the hop-by-hop
-// removal), such strings are kept in a small spare pool of this list
-// (at most kMaxSpare), and the next long name or value written through
-// Append(), Set(), AppendValue() or ExtendLastName/Value() takes one
+// When fields leave a list (clear(), Remove(), Set(), the hop-by-hop
+// removal), such strings go to the thread's pool of spare strings (at most
+// kMaxSpare per thread, most recently given first, like malloc's own
+// per-thread cache, so a reused buffer is usually still in the CPU cache),
+// and the next long name or value written through Append(), Set(),
+// AppendValue() or ExtendLastName/Value() on the same thread takes one
 // instead of allocating. A reused string is always assigned or cleared
 // before use: nothing of a previous message is ever visible. Fields added
 // through mutable_fields() directly (or by Add(), whose strings are moved
-// in) work as before, without the reuse. The pool travels with the list
-// (moves, TakeHeadReturningStorage); a copy copies the fields only.
+// in) work as before, without taking from the pool (their long strings are
+// given to it when they leave). Lists themselves are plain values, used by
+// one thread at a time as before; the pool is per thread (no locking), and
+// a string kept on one thread and taken on another is just heap memory.
 class HeaderList {
  public:
-  // At most this many spare strings are kept (about as many long names and
-  // values as a browser's request has); more are freed as before.
-  static constexpr size_t kMaxSpare = 16;
-
-  HeaderList() = default;
-  HeaderList(const HeaderList& other) : fields_(other.fields_) {}
-  HeaderList& operator=(const HeaderList& other) {
-    fields_ = other.fields_;
-    return *this;
-  }
-  HeaderList(HeaderList&&) noexcept = default;
-  HeaderList& operator=(HeaderList&&) noexcept = default;
+  // At most this many spare strings are kept per thread (a few messages'
+  // long names and values); more are freed as before.
+  static constexpr size_t kMaxSpare = 64;
 
   void Add(std::string name, std::string value);
   // Add() from views: the field's strings are built in place, without the
@@ -60,14 +55,9 @@ class HeaderList {
   // Appends a field `name` with an empty value and returns the value, to be
   // written in place (e.g. a Set-Cookie built straight into the reply
   // head); its storage is a spare one when `expected_size` (about the size
-  // the caller will write) is longer than the inline buffer and the list
+  // the caller will write) is longer than the inline buffer and the thread
   // has one. The reference is valid until the list changes.
   std::string& AppendValue(std::string_view name, size_t expected_size);
-  // Appends a field `name` whose value takes `value`'s storage (moved in,
-  // no copy); `value` gets a spare string of this list in exchange, empty
-  // (or is left empty when there is none). A caller that builds values in
-  // strings of its own keeps its storage this way.
-  void AppendExchangingValue(std::string_view name, std::string& value);
   // For a parser that receives a field in pieces: AppendEmpty() starts a
   // field (empty name and value), ExtendLastName/ExtendLastValue() append
   // a piece to the last field's name or value, taking a spare string when
@@ -88,43 +78,47 @@ class HeaderList {
   const std::vector<Header>& fields() const { return fields_; }
   std::vector<Header>& mutable_fields() { return fields_; }
   size_t size() const { return fields_.size(); }
-  // Removes every field (their long strings go to the spare pool).
+  // Removes every field (their long strings go to the thread's pool).
   void clear() {
-    for (Header& h : fields_) Retire(h);
+    for (Header& h : fields_) {
+      Keep(h.name);
+      Keep(h.value);
+    }
     fields_.clear();
   }
-  // Drops fields [from, size()) (their long strings go to the spare pool).
+  // Drops fields [from, size()) (their long strings go to the thread's pool).
   void TruncateKeepingStorage(size_t from);
-  // How many spare strings the list holds (tests).
-  size_t spare_count() const { return spare_.size(); }
 
  private:
   static constexpr size_t kInlineChars = 15;  // libstdc++'s std::string inline buffer
-  void Keep(std::string& s) {
-    if (s.capacity() > kInlineChars && spare_.size() < kMaxSpare) KeepSlow(s);
+  static void Keep(std::string& s) {
+    if (s.capacity() > kInlineChars) KeepSlow(s);
   }
-  void Retire(Header& h) {
-    Keep(h.name);
-    Keep(h.value);
-  }
-  void KeepSlow(std::string& s);
+  static void KeepSlow(std::string& s);
   // `s` (a new field's empty string) = `text`, in a spare string when
   // `text` does not fit inline.
-  void Fill(std::string& s, std::string_view text) {
-    if (text.size() > kInlineChars && !spare_.empty()) {
-      FillFromSpare(s, text);
+  static void Fill(std::string& s, std::string_view text) {
+    if (text.size() > kInlineChars) {
+      FillLong(s, text);
       return;
     }
     // append to a new empty string: libstdc++'s short path (assign goes
     // through the general _M_replace).
     s.append(text.data(), text.size());
   }
-  void FillFromSpare(std::string& s, std::string_view text);
-  void Extend(std::string& s, std::string_view piece);
+  static void FillLong(std::string& s, std::string_view text);
+  static void Extend(std::string& s, std::string_view piece);
 
   std::vector<Header> fields_;
-  std::vector<std::string> spare_;  // heap strings of fields that left the list
 };
+
+// The thread's pool of spare strings (HeaderList above): an empty string
+// with the storage of one a header list on this thread gave up, or an empty
+// new one when there is none. For a caller that builds a long value to add
+// to a list with Add() (e.g. a Set-Cookie): its storage goes round.
+std::string TakeSpareString();
+// How many spare strings this thread holds (tests).
+size_t SpareStringCount();
 
 // The standard reason phrase of `status` ("Not Found"), or "" when unknown.
 // The one table of phrases: the codec, error pages and the admin API use it.
@@ -201,17 +195,17 @@ inline void ClearHeadKeepingStorage(ResponseHead& head) {
 }
 
 // Header storage reuse (no allocation per head and exchange): a head taken
-// from a parser hands the taker's former header list back, cleared (its
-// field vector keeps its capacity, its long field strings are in its spare
-// pool), so the parser's next message fills storage that already exists;
-// a head reset between exchanges (ClearHeadKeepingStorage) keeps its
-// storage too. `from`'s other members are left moved-from.
+// from a parser hands the taker's former field vector back, cleared but
+// with its capacity (its long field strings go to the thread's pool), so
+// the parser's next message fills storage that already exists; a head
+// reset between exchanges (ClearHeadKeepingStorage) keeps its storage too.
+// `from`'s other members are left moved-from.
 template <typename Head>
 void TakeHeadReturningStorage(Head& into, Head&& from) {
-  HeaderList spare = std::move(into.headers);  // fields, vector and spare strings
+  into.headers.clear();
+  std::vector<Header> spare = std::move(into.headers.mutable_fields());
   into = std::move(from);
-  spare.clear();
-  from.headers = std::move(spare);
+  from.headers.mutable_fields() = std::move(spare);
 }
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) plus every field named in `Connection`.

@@ -8,43 +8,23 @@
 namespace tidegate::queue {
 namespace {
 
-// What one thread keeps (bounded: a page sends one or two cookies).
-struct CookiePool {
-  static constexpr size_t kMaxStrings = 2;
-  std::vector<std::string> strings;
-  std::vector<std::string> list;  // no capacity: none kept
-};
-
-CookiePool& Pool() {
-  thread_local CookiePool pool;
-  return pool;
+// The list one thread keeps (a page sends one or two cookies; their
+// strings go round through proxy::TakeSpareString).
+std::vector<std::string>& KeptList() {
+  thread_local std::vector<std::string> list;  // no capacity: none kept
+  return list;
 }
 
 }  // namespace
 
-std::string TakeCookieString() {
-  std::string s;  // one return object (no move of a temporary)
-  std::vector<std::string>& strings = Pool().strings;
-  if (!strings.empty()) {
-    s = std::move(strings.back());
-    strings.pop_back();
-  }
-  return s;
-}
+std::string TakeCookieString() { return proxy::TakeSpareString(); }
 
-std::vector<std::string> TakeCookieList() { return std::move(Pool().list); }
+std::vector<std::string> TakeCookieList() { return std::move(KeptList()); }
 
 void RecycleCookieList(std::vector<std::string>&& list) {
-  CookiePool& pool = Pool();
-  for (std::string& s : list) {
-    if (s.capacity() <= std::string().capacity()) continue;  // inline: nothing to keep
-    if (pool.strings.size() == CookiePool::kMaxStrings) break;
-    if (pool.strings.capacity() == 0) pool.strings.reserve(CookiePool::kMaxStrings);
-    s.clear();
-    pool.strings.push_back(std::move(s));
-  }
-  list.clear();
-  if (pool.list.capacity() == 0) pool.list = std::move(list);
+  list.clear();  // (strings still holding a buffer free it as before)
+  std::vector<std::string>& kept = KeptList();
+  if (kept.capacity() == 0) kept = std::move(list);
 }
 
 std::string CookieName(CookieKind kind, std::string_view room, bool tls) {

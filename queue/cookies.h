@@ -7,8 +7,9 @@
 // sibling subdomain cannot plant one). Always HttpOnly; SameSite=Lax; Path=/.
 // On TLS only the prefixed names are read, on plain HTTP only the bare ones.
 //
-// Contract: thread-safe; pure functions but for the per-thread pool of
-// cookie strings (TakeCookieString below), which only reuses memory.
+// Contract: thread-safe; pure functions but for the per-thread storage of
+// cookie strings and lists (TakeCookieString below), which only reuses
+// memory.
 // CookieValues() returns views into `headers`, valid while the header list
 // lives.
 #pragma once
@@ -26,13 +27,12 @@ namespace tidegate::queue {
 enum class CookieKind { kWait, kPass };
 
 // Per-thread storage of Set-Cookie values, so that a queue page costs no
-// allocation for its ticket's cookie: TakeCookieString() is an empty string
-// with the capacity of one given back on this thread before (none when
-// there is none), TakeCookieList() an empty list with capacity; Recycle-
-// CookieList() gives a list and the buffers of its strings back (at most a
-// few are kept per thread; the rest is freed). Returned strings hold
-// nothing of their previous content for the taker to see: they come back
-// cleared. Any thread; each has its own pool.
+// allocation for its ticket's cookie: TakeCookieString() is
+// proxy::TakeSpareString() (an empty string with the storage of a long
+// header string this thread's lists gave up: a Set-Cookie sent before goes
+// there when the reply's list is cleared), TakeCookieList() an empty list
+// with capacity, RecycleCookieList() gives a list back (one kept per
+// thread). Any thread; each has its own.
 std::string TakeCookieString();
 std::vector<std::string> TakeCookieList();
 void RecycleCookieList(std::vector<std::string>&& list);

@@ -132,12 +132,11 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
 }
 
 void AddCookies(Visit& v, Reply* r) {
-  // Each cookie's buffer goes into the reply (moved, no copy); the spare
-  // string the reply's header list offers in exchange (a previous reply's
-  // cookie, proxy::HeaderList storage reuse) goes back to this thread's
-  // cookie pool with the visit's list, for the next ticket: no allocation
-  // per page once warm.
-  for (std::string& c : v.set_cookies) r->headers.AppendExchangingValue("Set-Cookie", c);
+  // Each cookie's buffer goes into the reply (moved, no copy); when the
+  // reply's list is cleared it goes to the thread's spare strings, where
+  // the next ticket's cookie takes it (SetCookieWith), and the visit's list
+  // goes back to the thread's pool: no allocation per page once warm.
+  for (std::string& c : v.set_cookies) r->headers.Add("Set-Cookie", std::move(c));
   RecycleCookieList(std::move(v.set_cookies));
   r->headers.Append("Cache-Control", "no-store");
 }
