@@ -351,16 +351,16 @@ size_t HeaderList::Remove(std::string_view name) {
   size_t kept = 0;
   while (kept < fields_.size() && !EqualsIgnoreCase(fields_[kept].name, name)) ++kept;
   if (kept == fields_.size()) return 0;
+  ReleaseStorage(fields_[kept]);
   for (size_t i = kept + 1; i < fields_.size(); ++i) {
-    if (EqualsIgnoreCase(fields_[i].name, name)) continue;
-    // A swap, not a move: the removed field's strings end up in the tail,
-    // whose long ones TruncateKeepingStorage keeps.
-    fields_[kept].name.swap(fields_[i].name);
-    fields_[kept].value.swap(fields_[i].value);
-    ++kept;
+    if (EqualsIgnoreCase(fields_[i].name, name)) {
+      ReleaseStorage(fields_[i]);  // its long strings to the pool, before a move overwrites it
+      continue;
+    }
+    fields_[kept++] = std::move(fields_[i]);
   }
   size_t removed = fields_.size() - kept;
-  TruncateKeepingStorage(kept);
+  fields_.resize(kept);  // moved-from or released: nothing left to keep
   return removed;
 }
 
@@ -369,17 +369,18 @@ void HeaderList::Set(std::string_view name, std::string value) {
   bool replaced = false;
   for (size_t i = 0; i < fields_.size(); ++i) {
     if (EqualsIgnoreCase(fields_[i].name, name)) {
-      if (replaced) continue;
+      if (replaced) {
+        ReleaseStorage(fields_[i]);  // before a move overwrites it
+        continue;
+      }
+      Keep(fields_[i].value);  // the old value's buffer, before `value` replaces it
       fields_[i].value = std::move(value);
       replaced = true;
     }
-    if (kept != i) {  // swapped: the dropped field's strings go to the tail
-      fields_[kept].name.swap(fields_[i].name);
-      fields_[kept].value.swap(fields_[i].value);
-    }
+    if (kept != i) fields_[kept] = std::move(fields_[i]);
     ++kept;
   }
-  TruncateKeepingStorage(kept);
+  fields_.resize(kept);  // moved-from or released
   if (!replaced) {
     Header& field = fields_.emplace_back();
     Fill(field.name, name);
@@ -447,14 +448,15 @@ void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_prot
   if (!any) return;
   size_t kept = 0;
   for (size_t i = 0; i < count; ++i) {
-    if (marked(i)) continue;
-    if (kept != i) {  // swapped: the removed field's strings go to the tail
-      fields[kept].name.swap(fields[i].name);
-      fields[kept].value.swap(fields[i].value);
+    if (marked(i)) {
+      // Its long strings to the thread's pool, before a move overwrites it.
+      HeaderList::ReleaseStorage(fields[i]);
+      continue;
     }
+    if (kept != i) fields[kept] = std::move(fields[i]);
     ++kept;
   }
-  headers.TruncateKeepingStorage(kept);
+  fields.resize(kept);  // moved-from or released
 }
 
 }  // namespace

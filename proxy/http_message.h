@@ -88,6 +88,12 @@ class HeaderList {
   }
   // Drops fields [from, size()) (their long strings go to the thread's pool).
   void TruncateKeepingStorage(size_t from);
+  // Gives `field`'s long strings to the thread's pool (leaving them empty):
+  // for code that drops fields through mutable_fields() itself.
+  static void ReleaseStorage(Header& field) {
+    Keep(field.name);
+    Keep(field.value);
+  }
 
  private:
   static constexpr size_t kInlineChars = 15;  // libstdc++'s std::string inline buffer
