@@ -94,9 +94,9 @@ command -v valgrind >/dev/null || die "valgrind is not installed"
 # $WORK/wrk-NAME.txt and, once PID was stopped, $WORK/callgrind-NAME.out.
 callgrind_run() {
   local url="http://127.0.0.1:$3$PAGE_PATH"
-  timeout 60 wrk -t1 -c8 -d2s "$url" >/dev/null 2>&1 || true # warm-up (caches, pools)
+  timeout 60 wrk -t1 -c"${CALLGRIND_CONNECTIONS:-8}" -d2s "$url" >/dev/null 2>&1 || true # warm-up (caches, pools)
   callgrind_control -i on "$2" >/dev/null
-  timeout $((DURATION + 30)) wrk -t1 -c8 -d"$DURATION"s "$url" >"$WORK/wrk-$1.txt" 2>&1 || true
+  timeout $((DURATION + 30)) wrk -t1 -c"${CALLGRIND_CONNECTIONS:-8}" -d"$DURATION"s "$url" >"$WORK/wrk-$1.txt" 2>&1 || true
   callgrind_control -i off "$2" >/dev/null
   # callgrind writes its output at exit, which under valgrind can take
   # longer than stop_bg's 5 s before KILL (then nothing is written):
@@ -117,6 +117,27 @@ per_request() {
     awk '/PROGRAM TOTALS/ && !done { gsub(",", "", $1); print $1; done = 1 }' || true)"
   echo "- $1: $n requests, $ir user-space instructions, $(awk -v ir="$ir" -v n="$n" \
     'BEGIN { if (n > 0) printf "%.0f", ir / n }') per request"
+}
+# allocations NAME: calls of malloc, calloc and realloc per request in
+# NAME's run (from the call counts in the callgrind output; operator new
+# goes through malloc).
+allocations() {
+  local n
+  n="$(awk '/requests in/ {print $1}' "$WORK/wrk-$1.txt")"
+  awk -v n="$n" -v name="$1" '
+    /^c?fn=\(/ {
+      id = $1; sub(/^c?fn=/, "", id)
+      rest = $0; sub(/^[^)]*\) ?/, "", rest)
+      if (rest != "") names[id] = rest
+      if ($0 ~ /^cfn=/) callee = names[id]
+      next
+    }
+    /^calls=/ {
+      c = $1; sub(/^calls=/, "", c)
+      if (callee == "malloc" || callee == "calloc" || callee == "realloc") total += c
+    }
+    END { if (n > 0) printf "- %s: %.2f allocations per request (malloc, calloc, realloc calls)\n", name, total / n }
+  ' "$WORK/callgrind-$1.out"
 }
 # by_function NAME INCLUSIVE: the top functions, in instructions per request.
 by_function() {
@@ -162,6 +183,13 @@ echo
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c8 -d${DURATION}s under valgrind, path $PAGE_PATH"
 per_request tidegate
 per_request nginx
+allocations tidegate
+allocations nginx
+# QUEUE_PROFILE_KEEP=DIR keeps both callgrind outputs (callgrind_annotate).
+if [[ -n "${QUEUE_PROFILE_KEEP:-}" ]]; then
+  mkdir -p "$QUEUE_PROFILE_KEEP"
+  cp "$WORK/callgrind-tidegate.out" "$WORK/callgrind-nginx.out" "$WORK"/wrk-*.txt "$QUEUE_PROFILE_KEEP/"
+fi
 echo
 echo "### tidegate, instructions per request by function (inclusive: with callees)"
 echo

@@ -19,7 +19,9 @@
 #                instructions per request of both (deterministic, unlike
 #                wall-clock figures on a loaded machine) and tidegate's top
 #                functions in instructions per request, inclusive and self
-#                (nginx's self)
+#                (nginx's self), and allocations per request of both (malloc,
+#                calloc and realloc calls); QUEUE_PROFILE_KEEP=DIR keeps
+#                both callgrind outputs there for callgrind_annotate
 #   --syscalls   system calls per request of tidegate and of the nginx worker
 #                (perf stat -e 'syscalls:sys_enter_*'), by call
 # --compare PATH adds a second tidegate binary (same configuration, its own
@@ -61,7 +63,8 @@ for tool in nginx wrk curl awk; do command -v "$tool" >/dev/null || die "$tool i
 PIN_SERVER=()
 
 bench_init queue
-start_watchdog $((60 + ROUNDS * 2 * (DURATION + 10)))
+# (three targets per round with --compare)
+start_watchdog $((60 + ROUNDS * (${COMPARE:+1} + 2) * (DURATION + 10)))
 write_pages "$WORK/www"
 start_origin
 

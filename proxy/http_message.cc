@@ -225,12 +225,112 @@ void HeaderList::Add(std::string name, std::string value) {
   field.value = std::move(value);
 }
 
+namespace {
+
+// The thread's spare strings, most recently kept last. `pool_gone` is set
+// when the thread's pool is destroyed (a trivially destructible
+// thread_local, so reading it during the thread's teardown is defined): a
+// list cleared after that frees its strings as before.
+struct SparePool {
+  std::vector<std::string> strings;
+  ~SparePool();
+};
+thread_local bool pool_gone = false;
+SparePool::~SparePool() { pool_gone = true; }
+
+SparePool* Pool() {
+  if (pool_gone) return nullptr;
+  thread_local SparePool pool;
+  return &pool;
+}
+
+// A spare string with room for `size` bytes (the most recent one), or null.
+std::string* SpareFor(size_t size) {
+  SparePool* pool = Pool();
+  if (pool == nullptr || pool->strings.empty()) return nullptr;
+  std::string& spare = pool->strings.back();
+  return spare.capacity() >= size ? &spare : nullptr;
+}
+
+void DropSpare() { Pool()->strings.pop_back(); }
+
+}  // namespace
+
+std::string TakeSpareString() {
+  std::string s;  // one return object (no move of a temporary)
+  SparePool* pool = Pool();
+  if (pool != nullptr && !pool->strings.empty()) {
+    s = std::move(pool->strings.back());
+    pool->strings.pop_back();
+    s.clear();  // nothing of the field that held it
+  }
+  return s;
+}
+
+size_t SpareStringCount() {
+  SparePool* pool = Pool();
+  return pool == nullptr ? 0 : pool->strings.size();
+}
+
+void HeaderList::KeepSlow(std::string& s) {
+  SparePool* pool = Pool();
+  if (pool == nullptr || pool->strings.size() == kMaxSpare) return;  // freed with its field
+  // Room for the whole pool at once: its vector grows only once per thread.
+  if (pool->strings.capacity() == 0) pool->strings.reserve(kMaxSpare);
+  pool->strings.push_back(std::move(s));  // takes the buffer; `s` is left empty, inline
+}
+
+void HeaderList::FillLong(std::string& s, std::string_view text) {
+  if (std::string* spare = SpareFor(text.size())) {
+    s = std::move(*spare);  // `s` is a new field's empty inline string
+    DropSpare();
+    s.assign(text.data(), text.size());  // overwrites the previous owner's bytes
+    return;
+  }
+  s.append(text.data(), text.size());
+}
+
+void HeaderList::Extend(std::string& s, std::string_view piece) {
+  size_t size = s.size() + piece.size();
+  if (size > s.capacity()) {
+    if (std::string* spare = SpareFor(size)) {
+      spare->assign(s);  // the piece(s) so far, over the previous owner's bytes
+      s.swap(*spare);
+      if (spare->capacity() > kInlineChars) {
+        spare->clear();  // `s`'s old heap buffer stays in the pool
+      } else {
+        DropSpare();
+      }
+    }
+  }
+  s.append(piece.data(), piece.size());
+}
+
 void HeaderList::Append(std::string_view name, std::string_view value) {
-  // append to the new empty strings: libstdc++'s short path (assign goes
-  // through the general _M_replace).
   Header& field = fields_.emplace_back();
-  field.name.append(name.data(), name.size());
-  field.value.append(value.data(), value.size());
+  Fill(field.name, name);
+  Fill(field.value, value);
+}
+
+std::string& HeaderList::AppendValue(std::string_view name, size_t expected_size) {
+  Header& field = fields_.emplace_back();
+  Fill(field.name, name);
+  if (expected_size > kInlineChars) {
+    if (std::string* spare = SpareFor(0)) {
+      field.value = std::move(*spare);
+      DropSpare();
+      field.value.clear();
+    }
+  }
+  return field.value;
+}
+
+void HeaderList::TruncateKeepingStorage(size_t from) {
+  for (size_t i = from; i < fields_.size(); ++i) {
+    Keep(fields_[i].name);
+    Keep(fields_[i].value);
+  }
+  fields_.resize(from);
 }
 
 const std::string* HeaderList::Find(std::string_view name) const {
@@ -251,12 +351,16 @@ size_t HeaderList::Remove(std::string_view name) {
   size_t kept = 0;
   while (kept < fields_.size() && !EqualsIgnoreCase(fields_[kept].name, name)) ++kept;
   if (kept == fields_.size()) return 0;
+  ReleaseStorage(fields_[kept]);
   for (size_t i = kept + 1; i < fields_.size(); ++i) {
-    if (EqualsIgnoreCase(fields_[i].name, name)) continue;
+    if (EqualsIgnoreCase(fields_[i].name, name)) {
+      ReleaseStorage(fields_[i]);  // its long strings to the pool, before a move overwrites it
+      continue;
+    }
     fields_[kept++] = std::move(fields_[i]);
   }
   size_t removed = fields_.size() - kept;
-  fields_.resize(kept);
+  fields_.resize(kept);  // moved-from or released: nothing left to keep
   return removed;
 }
 
@@ -265,17 +369,21 @@ void HeaderList::Set(std::string_view name, std::string value) {
   bool replaced = false;
   for (size_t i = 0; i < fields_.size(); ++i) {
     if (EqualsIgnoreCase(fields_[i].name, name)) {
-      if (replaced) continue;
+      if (replaced) {
+        ReleaseStorage(fields_[i]);  // before a move overwrites it
+        continue;
+      }
+      Keep(fields_[i].value);  // the old value's buffer, before `value` replaces it
       fields_[i].value = std::move(value);
       replaced = true;
     }
     if (kept != i) fields_[kept] = std::move(fields_[i]);
     ++kept;
   }
-  fields_.resize(kept);
+  fields_.resize(kept);  // moved-from or released
   if (!replaced) {
     Header& field = fields_.emplace_back();
-    field.name = name;
+    Fill(field.name, name);
     field.value = std::move(value);
   }
 }
@@ -340,11 +448,15 @@ void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_prot
   if (!any) return;
   size_t kept = 0;
   for (size_t i = 0; i < count; ++i) {
-    if (marked(i)) continue;
+    if (marked(i)) {
+      // Its long strings to the thread's pool, before a move overwrites it.
+      HeaderList::ReleaseStorage(fields[i]);
+      continue;
+    }
     if (kept != i) fields[kept] = std::move(fields[i]);
     ++kept;
   }
-  fields.resize(kept);
+  fields.resize(kept);  // moved-from or released
 }
 
 }  // namespace

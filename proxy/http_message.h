@@ -24,13 +24,48 @@ struct Header {
 
 // Ordered header list with case-insensitive lookup. Small (tens of entries):
 // linear scans beat hashing here.
+//
+// Storage reuse (no allocation per message in steady state): a field's
+// name or value longer than std::string's inline buffer (15 bytes: a Date,
+// a Last-Modified, "X-Forwarded-Proto", a Set-Cookie) lives on the heap.
+// When fields leave a list (clear(), Remove(), Set(), the hop-by-hop
+// removal), such strings go to the thread's pool of spare strings (at most
+// kMaxSpare per thread, most recently given first, like malloc's own
+// per-thread cache, so a reused buffer is usually still in the CPU cache),
+// and the next long name or value written through Append(), Set(),
+// AppendValue() or ExtendLastName/Value() on the same thread takes one
+// instead of allocating. A reused string is always assigned or cleared
+// before use: nothing of a previous message is ever visible. Fields added
+// through mutable_fields() directly (or by Add(), whose strings are moved
+// in) work as before, without taking from the pool (their long strings are
+// given to it when they leave). Lists themselves are plain values, used by
+// one thread at a time as before; the pool is per thread (no locking), and
+// a string kept on one thread and taken on another is just heap memory.
 class HeaderList {
  public:
+  // At most this many spare strings are kept per thread (a few messages'
+  // long names and values); more are freed as before.
+  static constexpr size_t kMaxSpare = 64;
+
   void Add(std::string name, std::string value);
   // Add() from views: the field's strings are built in place, without the
   // temporaries Add()'s by-value arguments need for a literal. The views
   // must not point into this list's own fields (adding may move them).
   void Append(std::string_view name, std::string_view value);
+  // Appends a field `name` with an empty value and returns the value, to be
+  // written in place (e.g. a Set-Cookie built straight into the reply
+  // head); its storage is a spare one when `expected_size` (about the size
+  // the caller will write) is longer than the inline buffer and the thread
+  // has one. The reference is valid until the list changes.
+  std::string& AppendValue(std::string_view name, size_t expected_size);
+  // For a parser that receives a field in pieces: AppendEmpty() starts a
+  // field (empty name and value), ExtendLastName/ExtendLastValue() append
+  // a piece to the last field's name or value, taking a spare string when
+  // the piece makes it longer than its storage. The list must not be
+  // empty for ExtendLast*().
+  Header& AppendEmpty() { return fields_.emplace_back(); }
+  void ExtendLastName(std::string_view piece) { Extend(fields_.back().name, piece); }
+  void ExtendLastValue(std::string_view piece) { Extend(fields_.back().value, piece); }
   // First value of `name`, or nullptr.
   const std::string* Find(std::string_view name) const;
   // Number of fields named `name`.
@@ -43,11 +78,53 @@ class HeaderList {
   const std::vector<Header>& fields() const { return fields_; }
   std::vector<Header>& mutable_fields() { return fields_; }
   size_t size() const { return fields_.size(); }
-  void clear() { fields_.clear(); }
+  // Removes every field (their long strings go to the thread's pool).
+  void clear() {
+    for (Header& h : fields_) {
+      Keep(h.name);
+      Keep(h.value);
+    }
+    fields_.clear();
+  }
+  // Drops fields [from, size()) (their long strings go to the thread's pool).
+  void TruncateKeepingStorage(size_t from);
+  // Gives `field`'s long strings to the thread's pool (leaving them empty):
+  // for code that drops fields through mutable_fields() itself.
+  static void ReleaseStorage(Header& field) {
+    Keep(field.name);
+    Keep(field.value);
+  }
 
  private:
+  static constexpr size_t kInlineChars = 15;  // libstdc++'s std::string inline buffer
+  static void Keep(std::string& s) {
+    if (s.capacity() > kInlineChars) KeepSlow(s);
+  }
+  static void KeepSlow(std::string& s);
+  // `s` (a new field's empty string) = `text`, in a spare string when
+  // `text` does not fit inline.
+  static void Fill(std::string& s, std::string_view text) {
+    if (text.size() > kInlineChars) {
+      FillLong(s, text);
+      return;
+    }
+    // append to a new empty string: libstdc++'s short path (assign goes
+    // through the general _M_replace).
+    s.append(text.data(), text.size());
+  }
+  static void FillLong(std::string& s, std::string_view text);
+  static void Extend(std::string& s, std::string_view piece);
+
   std::vector<Header> fields_;
 };
+
+// The thread's pool of spare strings (HeaderList above): an empty string
+// with the storage of one a header list on this thread gave up, or an empty
+// new one when there is none. For a caller that builds a long value to add
+// to a list with Add() (e.g. a Set-Cookie): its storage goes round.
+std::string TakeSpareString();
+// How many spare strings this thread holds (tests).
+size_t SpareStringCount();
 
 // The standard reason phrase of `status` ("Not Found"), or "" when unknown.
 // The one table of phrases: the codec, error pages and the admin API use it.
@@ -97,18 +174,6 @@ struct ResponseHead {
   bool has_date = false;
 };
 
-// Header storage reuse (one allocation fewer per head and exchange): a
-// head taken from a parser hands the taker's former field vector back,
-// cleared but with its capacity, so the parser's next message fills
-// storage that already exists; a head reset between exchanges keeps its
-// vector's capacity too. The strings of the fields are freed either way.
-template <typename Head>
-void TakeHeadReturningStorage(Head& into, Head&& from) {
-  std::vector<Header> spare = std::move(into.headers.mutable_fields());
-  spare.clear();
-  into = std::move(from);
-  from.headers.mutable_fields() = std::move(spare);
-}
 // Back to a default-constructed head (RequestHead{} / ResponseHead{}),
 // member by member: the field vector and the strings keep their capacity,
 // and no temporary head is built and moved from. A member added to the
@@ -133,6 +198,20 @@ inline void ClearHeadKeepingStorage(ResponseHead& head) {
   head.content_length = 0;
   head.keep_alive = true;
   head.has_date = false;
+}
+
+// Header storage reuse (no allocation per head and exchange): a head taken
+// from a parser hands the taker's former field vector back, cleared but
+// with its capacity (its long field strings go to the thread's pool), so
+// the parser's next message fills storage that already exists; a head
+// reset between exchanges (ClearHeadKeepingStorage) keeps its storage too.
+// `from`'s other members are left moved-from.
+template <typename Head>
+void TakeHeadReturningStorage(Head& into, Head&& from) {
+  into.headers.clear();
+  std::vector<Header> spare = std::move(into.headers.mutable_fields());
+  into = std::move(from);
+  from.headers.mutable_fields() = std::move(spare);
 }
 
 // Hop-by-hop fields (RFC 9110 §7.6.1) plus every field named in `Connection`.

@@ -127,9 +127,9 @@ void Stream::SendLocalReplyBody(int status, HeaderList headers, const LocalBody&
 HeaderList Stream::TakeReplyHeaders() {
   // response_ holds no field of this exchange yet (a reply is still to be
   // made), only the storage Recycle() kept; WriteLocalResponse moves the
-  // list back into response_, so it stays with the stream.
-  HeaderList headers;
-  headers.mutable_fields() = std::move(response_.headers.mutable_fields());
+  // list back into response_, so it stays with the stream: its field
+  // vector and its spare strings (a reply's Set-Cookie is written into one).
+  HeaderList headers = std::move(response_.headers);
   headers.clear();
   return headers;
 }

@@ -6,7 +6,26 @@
 #include "proxy/cookie_header.h"
 
 namespace tidegate::queue {
-namespace {}  // namespace
+namespace {
+
+// The list one thread keeps (a page sends one or two cookies; their
+// strings go round through proxy::TakeSpareString).
+std::vector<std::string>& KeptList() {
+  thread_local std::vector<std::string> list;  // no capacity: none kept
+  return list;
+}
+
+}  // namespace
+
+std::string TakeCookieString() { return proxy::TakeSpareString(); }
+
+std::vector<std::string> TakeCookieList() { return std::move(KeptList()); }
+
+void RecycleCookieList(std::vector<std::string>&& list) {
+  list.clear();  // (strings still holding a buffer free it as before)
+  std::vector<std::string>& kept = KeptList();
+  if (kept.capacity() == 0) kept = std::move(list);
+}
 
 std::string CookieName(CookieKind kind, std::string_view room, bool tls) {
   std::string name = tls ? "__Host-" : "";

@@ -7,8 +7,11 @@
 // sibling subdomain cannot plant one). Always HttpOnly; SameSite=Lax; Path=/.
 // On TLS only the prefixed names are read, on plain HTTP only the bare ones.
 //
-// Contract: pure functions, thread-safe. CookieValues() returns views into
-// `headers`, valid while the header list lives.
+// Contract: thread-safe; pure functions but for the per-thread storage of
+// cookie strings and lists (TakeCookieString below), which only reuses
+// memory.
+// CookieValues() returns views into `headers`, valid while the header list
+// lives.
 #pragma once
 
 #include <cstdint>
@@ -23,6 +26,17 @@ namespace tidegate::queue {
 
 enum class CookieKind { kWait, kPass };
 
+// Per-thread storage of Set-Cookie values, so that a queue page costs no
+// allocation for its ticket's cookie: TakeCookieString() is
+// proxy::TakeSpareString() (an empty string with the storage of a long
+// header string this thread's lists gave up: a Set-Cookie sent before goes
+// there when the reply's list is cleared), TakeCookieList() an empty list
+// with capacity, RecycleCookieList() gives a list back (one kept per
+// thread). Any thread; each has its own.
+std::string TakeCookieString();
+std::vector<std::string> TakeCookieList();
+void RecycleCookieList(std::vector<std::string>&& list);
+
 std::string CookieName(CookieKind kind, std::string_view room, bool tls);
 
 // "name=value; Path=/; HttpOnly; SameSite=Lax[; Secure][; Max-Age=N]".
@@ -34,10 +48,12 @@ void AppendCookieAttributes(bool tls, std::optional<int64_t> max_age_seconds, st
 // SetCookieValue with the value appended by append_value(std::string*) in place
 // (a signed token written straight into the header value: one string, no
 // temporary). `value_bytes`: about how long the value is (for the reserve).
+// The string is TakeCookieString()'s (storage of an earlier cookie when
+// this thread gave one back).
 template <typename AppendValue>
 std::string SetCookieWith(std::string_view name, bool tls, std::optional<int64_t> max_age_seconds,
                           size_t value_bytes, AppendValue&& append_value) {
-  std::string out;
+  std::string out = TakeCookieString();
   out.reserve(name.size() + value_bytes + 72);
   out.append(name).push_back('=');
   append_value(&out);

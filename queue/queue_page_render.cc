@@ -115,6 +115,30 @@ std::string_view FormatWait(const WaitRange& wait, Language language,
   text(" min");
   return std::string_view(buffer, static_cast<size_t>(at - buffer));
 }
+
+// The wait as the page shows it (FormatWait, HTML-escaped), made once per
+// thread for a range and language: a range is a step of 10 s to 15 min
+// (queue/eta.h), so the visitors of a queue see a handful of them, one
+// after the other, each the same text.
+std::string_view WaitHtml(const WaitRange& wait, Language language) {
+  struct Cache {
+    int64_t low_seconds = -1;
+    int64_t high_seconds = -1;
+    Language language = Language::kEnglish;
+    std::string html;
+  };
+  thread_local Cache cache;
+  if (wait.low_seconds != cache.low_seconds || wait.high_seconds != cache.high_seconds ||
+      language != cache.language) {
+    char buffer[kWaitTextBytes];
+    cache.html.clear();
+    AppendText(FormatWait(wait, language, buffer), &cache.html);
+    cache.low_seconds = wait.low_seconds;
+    cache.high_seconds = wait.high_seconds;
+    cache.language = language;
+  }
+  return cache.html;
+}
 }  // namespace
 
 PageBody QueuePage::RenderBody(Language language, PageKind kind,
@@ -147,9 +171,8 @@ void QueuePage::RenderBodyInto(Language language, PageKind kind, const QueuePage
   // One local-time conversion for both times: "2026-11-23T14:30:05+01:00",
   // whose characters 11-15 are the clock ("14:30").
   std::string_view iso = v.has_time ? FormatIsoLocal(values.now_ms) : std::string_view();
-  char wait[kWaitTextBytes];
   put(Slot::kPosition, [&] { AppendNumber(values.position, &out); });
-  put(Slot::kWait, [&] { AppendText(FormatWait(values.wait, language, wait), &out); });
+  put(Slot::kWait, [&] { out += WaitHtml(values.wait, language); });
   put(Slot::kUpdated, [&] { out += iso.substr(11, 5); });
   put(Slot::kUpdatedIso, [&] { out += iso; });
   put(Slot::kProgress, [&] { AppendNumber(values.progress, &out); });

@@ -132,9 +132,13 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
 }
 
 void AddCookies(Visit& v, Reply* r) {
+  // Each cookie's buffer goes into the reply (moved, no copy); when the
+  // reply's list is cleared it goes to the thread's spare strings, where
+  // the next ticket's cookie takes it (SetCookieWith), and the visit's list
+  // goes back to the thread's pool: no allocation per page once warm.
   for (std::string& c : v.set_cookies) r->headers.Add("Set-Cookie", std::move(c));
-  v.set_cookies.clear();
-  r->headers.Add("Cache-Control", "no-store");
+  RecycleCookieList(std::move(v.set_cookies));
+  r->headers.Append("Cache-Control", "no-store");
 }
 
 // RFC 3986 pchar / "/" / "?" minus "%" (escapes are copied as they come),

@@ -148,6 +148,7 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
   }
   const std::string& name = c.room->config.name;
   WaitToken ticket{name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
+  v.set_cookies = TakeCookieList();  // storage of an earlier page's (queue/cookies.h)
   v.set_cookies.push_back(
       SetCookieWith(c.room->cookie_name(CookieKind::kWait, c.tls), c.tls, kWaitCookieMillis / 1000,
                     kTokenBytes + name.size(),

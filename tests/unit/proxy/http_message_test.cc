@@ -357,3 +357,148 @@ TEST(RemoveHopByHopTest, ConnectionTokensThatAreHopByHopOrFraming) {
 
 }  // namespace
 }  // namespace tidegate::proxy
+
+namespace tidegate::proxy {
+namespace {
+
+// Storage reuse: fields of many messages of different sizes, written
+// through every path that takes spare strings, read back exactly as built.
+// A reuse that kept a byte of an earlier field (a stale prefix, a value not
+// cleared) or lost one fails here.
+TEST(HeaderListStorageTest, ManyMessagesOfDifferentSizesReadBackExactly) {
+  HeaderList h;
+  HeaderList other;  // a second list on the thread: the pool is shared
+  uint32_t seed = 12345;
+  auto next = [&seed](uint32_t bound) {
+    seed = seed * 1103515245u + 12345u;
+    return (seed >> 8) % bound;
+  };
+  for (int message = 0; message < 300; ++message) {
+    HeaderList& list = message % 3 == 2 ? other : h;
+    std::vector<std::pair<std::string, std::string>> want;
+    size_t fields = 1 + next(12);
+    for (size_t i = 0; i < fields; ++i) {
+      std::string name = "N" + std::to_string(message) + "-" + std::to_string(i) + "-" +
+                         std::string(next(40), static_cast<char>('a' + i % 26));
+      std::string value(next(120), static_cast<char>('A' + (message + i) % 26));
+      switch (next(4)) {
+        case 0:
+          list.Append(name, value);
+          break;
+        case 1:
+          list.AppendValue(name, value.size()) += value;
+          break;
+        case 2: {  // a parser's pieces: the name in two, the value in three
+          list.AppendEmpty();
+          list.ExtendLastName(std::string_view(name).substr(0, name.size() / 2));
+          list.ExtendLastName(std::string_view(name).substr(name.size() / 2));
+          std::string_view v = value;
+          list.ExtendLastValue(v.substr(0, v.size() / 3));
+          list.ExtendLastValue(v.substr(v.size() / 3, v.size() / 3));
+          list.ExtendLastValue(v.substr(2 * (v.size() / 3)));
+          break;
+        }
+        default:
+          list.Set(name, value);  // a new name: appended
+          break;
+      }
+      want.emplace_back(name, value);
+    }
+    if (next(3) == 0 && want.size() > 1) {  // a removal in the middle
+      std::string gone = want[want.size() / 2].first;
+      EXPECT_EQ(list.Remove(gone), 1u);
+      want.erase(want.begin() + static_cast<std::ptrdiff_t>(want.size() / 2));
+    }
+    ASSERT_EQ(list.size(), want.size()) << "message " << message;
+    for (size_t i = 0; i < want.size(); ++i) {
+      EXPECT_EQ(list.fields()[i].name, want[i].first) << "message " << message << " field " << i;
+      EXPECT_EQ(list.fields()[i].value, want[i].second) << "message " << message << " field " << i;
+    }
+    EXPECT_LE(SpareStringCount(), HeaderList::kMaxSpare);
+    list.clear();
+  }
+}
+
+// A reused string shows nothing of the field it held before: an empty value
+// from AppendValue, a parser's new field or TakeSpareString() is empty,
+// though its storage is the previous message's secret-bearing one.
+TEST(HeaderListStorageTest, ReusedStorageHoldsNothingOfThePreviousMessage) {
+  HeaderList h;
+  const std::string secret = "tg_pass_shop=SECRET-SECRET-SECRET-SECRET-SECRET";
+  h.Append("Set-Cookie", secret);
+  const char* secret_storage = h.fields()[0].value.data();
+  size_t before = SpareStringCount();
+  h.clear();
+  EXPECT_EQ(SpareStringCount(), before + 1);
+  std::string& value = h.AppendValue("Set-Cookie", secret.size());
+  EXPECT_EQ(value.data(), secret_storage) << "the storage is reused (no allocation)";
+  EXPECT_EQ(value, "");
+  value += "a=b";
+  EXPECT_EQ(h.fields()[0].value, "a=b");
+  h.clear();
+  h.AppendEmpty();
+  h.ExtendLastName("Date");
+  h.ExtendLastValue("Sat, 05 Dec 2026 ");  // longer than inline: takes the spare
+  h.ExtendLastValue("16:00:00 GMT");
+  EXPECT_EQ(h.fields()[0].value, "Sat, 05 Dec 2026 16:00:00 GMT");
+  EXPECT_EQ(h.fields()[0].value.data(), secret_storage);
+  EXPECT_EQ(h.fields()[0].value.find("SECRET"), std::string::npos);
+  h.Remove("Date");
+  std::string taken = TakeSpareString();
+  EXPECT_EQ(taken.data(), secret_storage);
+  EXPECT_EQ(taken, "");
+}
+
+// Steady state: the same long fields message after message use the same
+// buffers (no allocation per message), through clear(), Remove() and the
+// hop-by-hop removal: the number of buffers the thread holds stays that of
+// one message (without reuse each message would add its five long strings
+// to the pool until it is full).
+TEST(HeaderListStorageTest, LongFieldsReuseTheirBuffersAcrossMessages) {
+  HeaderList h;
+  size_t base = SpareStringCount();
+  for (int message = 0; message < 8; ++message) {
+    h.Append("Date", "Sat, 05 Dec 2026 16:00:00 GMT");
+    h.Append("X-Forwarded-Proto", "https");
+    h.Append("Proxy-Authenticate", "Basic realm=\"an old proxy\"");
+    h.Append("Last-Modified", "Fri, 04 Dec 2026 10:00:00 GMT");
+    RemoveHopByHopHeaders(h);  // Proxy-Authenticate's two strings are kept
+    EXPECT_EQ(h.Remove("Last-Modified"), 1u);
+    h.Append("Last-Modified", "Fri, 04 Dec 2026 10:00:01 GMT");
+    h.Set("X-Forwarded-Proto", "http");  // in place: the long name stays
+    EXPECT_LE(SpareStringCount(), base + 2) << "message " << message;
+    ASSERT_EQ(h.size(), 3u);
+    EXPECT_EQ(h.fields()[0].value, "Sat, 05 Dec 2026 16:00:00 GMT");
+    EXPECT_EQ(h.fields()[1].name, "X-Forwarded-Proto");
+    EXPECT_EQ(h.fields()[1].value, "http");
+    EXPECT_EQ(*h.Find("last-modified"), "Fri, 04 Dec 2026 10:00:01 GMT");
+    h.clear();
+    EXPECT_GE(SpareStringCount(), base + 3) << "Date, X-Forwarded-Proto, Last-Modified kept";
+    EXPECT_LE(SpareStringCount(), base + 5) << "message " << message << ": buffers were not reused";
+  }
+}
+
+// A head taken from a parser hands the taker's field vector back, empty;
+// the taker's long strings go to the thread's pool, the taker gets the
+// parser's fields.
+TEST(HeaderListStorageTest, TakeHeadReturningStorageReturnsTheVector) {
+  ResponseHead stream_head;
+  stream_head.headers.mutable_fields().reserve(8);
+  stream_head.headers.Append("Last-Modified", "Fri, 04 Dec 2026 10:00:00 GMT");
+  const Header* vector = stream_head.headers.fields().data();
+  stream_head.status = 200;
+  ResponseHead parsed;
+  parsed.status = 404;
+  parsed.headers.Append("Date", "Sat, 05 Dec 2026 16:00:00 GMT");
+  size_t before = SpareStringCount();
+  TakeHeadReturningStorage(stream_head, std::move(parsed));
+  EXPECT_EQ(stream_head.status, 404);
+  ASSERT_EQ(stream_head.headers.size(), 1u);
+  EXPECT_EQ(stream_head.headers.fields()[0].name, "Date");
+  EXPECT_EQ(parsed.headers.size(), 0u);
+  EXPECT_EQ(parsed.headers.fields().data(), vector) << "the taker's vector, for the next message";
+  EXPECT_EQ(SpareStringCount(), before + 1) << "the taker's Last-Modified value, for reuse";
+}
+
+}  // namespace
+}  // namespace tidegate::proxy

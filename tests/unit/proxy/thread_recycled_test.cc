@@ -3,7 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <memory>
+#include <set>
 #include <thread>
+#include <vector>
 
 namespace tidegate::proxy {
 namespace {
@@ -39,7 +41,7 @@ TEST(ThreadRecycledTest, TheNextObjectOfTheThreadReusesTheFreedBlock) {
   std::unique_ptr<Base> third = std::make_unique<Recycled>();
   EXPECT_NE(third.get(), second.get());
   second.reset();
-  third.reset();  // the slot is full: freed for real (a leak checker sees none)
+  third.reset();  // both kept (freed when the thread ends: a leak checker sees none)
 }
 
 TEST(ThreadRecycledTest, ALargerDerivedTypeIsNeverPutInTheSlot) {
@@ -67,6 +69,51 @@ TEST(ThreadRecycledTest, EachThreadKeepsItsOwnBlock) {
   EXPECT_NE(there, block);
   std::unique_ptr<Base> again = std::make_unique<Recycled>();
   EXPECT_EQ(again.get(), block);
+}
+
+// Several requests in flight (a stream's filter lives until its exchange
+// ends, and the next request's filter is made before the previous one is
+// freed): once as many blocks were made as are alive at once, every `new`
+// gets one of them back, none comes from malloc. Plain allocations of the
+// same size soak up whatever went back to malloc (which would hand it out
+// again first), so a block freed for real is not mistaken for a kept one.
+// Past kMaxKept, blocks are freed.
+TEST(ThreadRecycledTest, SeveralInFlightReuseTheirBlocks) {
+  constexpr size_t kInFlight = 16;
+  std::vector<void*> soaked;
+  auto soak = [&soaked] {
+    for (int i = 0; i < 2 * static_cast<int>(kInFlight); ++i) {
+      soaked.push_back(::operator new(sizeof(Recycled)));
+    }
+  };
+  std::set<void*> blocks;
+  std::vector<std::unique_ptr<Base>> alive;
+  for (size_t i = 0; i < kInFlight + 1; ++i) alive.push_back(std::make_unique<Recycled>());
+  for (const auto& p : alive) blocks.insert(p.get());
+  alive.clear();
+  soak();
+  for (size_t i = 0; i < kInFlight; ++i) {
+    alive.push_back(std::make_unique<Recycled>());
+    EXPECT_EQ(blocks.count(alive.back().get()), 1u) << "exchange " << i << ": a new block";
+  }
+  for (int round = 0; round < 50; ++round) {
+    alive.push_back(std::make_unique<Recycled>());  // the next request begins
+    EXPECT_EQ(blocks.count(alive.back().get()), 1u) << "round " << round << ": a new block";
+    alive.erase(alive.begin());  // then the oldest exchange ends
+    soak();
+  }
+  alive.clear();
+  for (void* p : soaked) ::operator delete(p);
+  std::vector<std::unique_ptr<Base>> many;
+  for (size_t i = 0; i < ThreadRecycled<Recycled>::kMaxKept + 10; ++i) {
+    many.push_back(std::make_unique<Recycled>());
+  }
+  many.clear();  // kMaxKept kept, the rest freed
+  std::set<void*> seen;
+  for (size_t i = 0; i < ThreadRecycled<Recycled>::kMaxKept; ++i) {
+    many.push_back(std::make_unique<Recycled>());
+    EXPECT_TRUE(seen.insert(many.back().get()).second) << "a block handed out twice";
+  }
 }
 
 }  // namespace

@@ -254,6 +254,41 @@ TEST(QueuePageTest, WaitTexts) {
   EXPECT_EQ(QueuePage::WaitText({59, 61}, Language::kEnglish), "under 2 min");
 }
 
+// The page's wait text is made once per range and language and thread
+// (queue_page_render.cc): pages rendered one after the other with ranges
+// and languages changing in every way each show their own text, escaped.
+TEST(QueuePageTest, EachPageShowsItsOwnWaitWhatEverCameBefore) {
+  QueuePage page = Page();
+  struct Case {
+    WaitRange wait;
+    Language language;
+    std::string_view text;
+  };
+  const Case cases[] = {
+      {{300, 600}, Language::kEnglish, "5 to 10 min"},
+      {{300, 600}, Language::kFrench, "5 à 10 min"},
+      {{300, 601}, Language::kFrench, "5 à 11 min"},
+      {{240, 601}, Language::kFrench, "4 à 11 min"},
+      {{0, 10}, Language::kFrench, "moins d&#39;une minute"},
+      {{0, 10}, Language::kEnglish, "less than a minute"},
+      {{30, 120}, Language::kEnglish, "under 2 min"},
+      {{300, 600}, Language::kEnglish, "5 to 10 min"},
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (const Case& c : cases) {
+      QueuePageValues v;
+      v.position = 9;
+      v.wait = c.wait;
+      std::string html = page.Render(c.language, false, v);
+      size_t at = html.find("<dd id=\"tg-wait\">");
+      ASSERT_NE(at, std::string::npos);
+      at += std::string_view("<dd id=\"tg-wait\">").size();
+      EXPECT_EQ(html.substr(at, html.find('<', at) - at), c.text)
+          << c.wait.low_seconds << "-" << c.wait.high_seconds;
+    }
+  }
+}
+
 std::string ScriptHash(const std::string& html) {
   size_t start = html.find("<script>") + 8;
   std::string script = html.substr(start, html.find("</script>") - start);

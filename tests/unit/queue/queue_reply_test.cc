@@ -5,9 +5,12 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
+#include <vector>
 
 #include "proxy/path_normalizer.h"
+#include "queue/cookies.h"
 
 namespace tidegate::queue {
 namespace {
@@ -208,6 +211,42 @@ TEST(QueuedReplyTest, HeadersReuseTheStorageGiven) {
   EXPECT_EQ(r.headers.fields()[0].value, "tg_wait_shop=x; Path=/");
   EXPECT_EQ(r.headers.fields()[1].name, "Cache-Control");
   EXPECT_EQ(r.headers.fields()[1].value, "no-store");
+}
+
+// Page after page through the same reply storage (as the stream hands it
+// back): each reply carries exactly its own visit's cookie, however long
+// the previous one was, and once warm the cookie strings go round (a
+// cookie built with SetCookieWith gets the buffer of a cookie sent before:
+// no allocation per page).
+TEST(QueuedReplyTest, CookieStorageGoesRoundWithoutMixingPages) {
+  CompiledRoom room = ChallengeRoom();
+  proxy::HeaderList storage;
+  std::vector<const char*> buffers;
+  for (int page = 0; page < 12; ++page) {
+    Visit v;
+    v.outcome = Visit::Outcome::kQueued;
+    v.position = 3;
+    v.set_cookies = TakeCookieList();
+    std::string token((page % 3 == 0) ? 120 : 40, static_cast<char>('a' + page));
+    v.set_cookies.push_back(SetCookieWith("tg_wait_shop", false, 1800, token.size(),
+                                          [&](std::string* out) { out->append(token); }));
+    const char* built = v.set_cookies[0].data();
+    Reply r = QueuedReply(room, std::move(v), pages::Language::kEnglish, false, "/", 0,
+                          std::move(storage));
+    ASSERT_EQ(r.headers.Count("Set-Cookie"), 1u);
+    EXPECT_EQ(*r.headers.Find("Set-Cookie"),
+              "tg_wait_shop=" + token + "; Path=/; HttpOnly; SameSite=Lax; Max-Age=1800")
+        << "page " << page;
+    EXPECT_EQ(r.headers.Find("Set-Cookie")->data(), built) << "moved into the reply, not copied";
+    buffers.push_back(built);
+    storage = std::move(r.headers);  // the stream keeps it for its next reply
+    storage.clear();
+  }
+  // Warm: the last pages' cookies were built in buffers used before.
+  std::set<const char*> early(buffers.begin(), buffers.begin() + 6);
+  for (size_t i = 8; i < buffers.size(); ++i) {
+    EXPECT_EQ(early.count(buffers[i]), 1u) << "page " << i << " built its cookie in a new buffer";
+  }
 }
 
 }  // namespace
