@@ -180,14 +180,15 @@ int Http1Parser::Impl::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
       self->SetError(505, "unsupported HTTP version");
       return -1;
     }
-    std::vector<Header>& fields = self->headers().mutable_fields();
-    if (fields.capacity() == 0) fields.reserve(16);
-    // append, not assign, to the new empty name: libstdc++'s append is the
-    // short path (assign goes through the general _M_replace).
-    fields.emplace_back().name.append(at, len);
+    HeaderList& headers = self->headers();
+    if (headers.mutable_fields().capacity() == 0) headers.mutable_fields().reserve(16);
+    // Pieces go through ExtendLast*: a name or value longer than the inline
+    // buffer takes a spare string from the thread's pool, not malloc.
+    headers.AppendEmpty();
+    headers.ExtendLastName({at, len});
     return 0;
   }
-  if (!self->trailers) self->headers().mutable_fields().back().name.append(at, len);
+  if (!self->trailers) self->headers().ExtendLastName({at, len});
   return 0;
 }
 
@@ -217,7 +218,7 @@ int Http1Parser::Impl::OnHeaderValue(llhttp_t* p, const char* at, size_t len) {
     self->SetError(431, self->trailers ? "trailer section too large" : "header section too large");
     return -1;
   }
-  if (!self->trailers) self->headers().mutable_fields().back().value.append(at, len);
+  if (!self->trailers) self->headers().ExtendLastValue({at, len});
   return 0;
 }
 
