@@ -13,6 +13,7 @@
 #include "banner/rewritten_head.h"
 #include "common/ascii.h"
 #include "proxy/cookie_header.h"
+#include "proxy/thread_recycled.h"
 #include "state/effective_view.h"
 
 namespace tidegate::banner {
@@ -44,7 +45,10 @@ void FixBanneredHead(proxy::HeaderList& headers) {
   }
 }
 
-class BannerFilter : public proxy::StreamFilter {
+// Made for every forwarded request (the banner may be switched on at any
+// moment) and freed at its end: its memory is reused for the worker's next
+// one (proxy/thread_recycled.h).
+class BannerFilter : public proxy::StreamFilter, public proxy::ThreadRecycled<BannerFilter> {
  public:
   BannerFilter(const BannerFilterFactory& factory, proxy::FilterCallbacks& callbacks)
       : factory_(factory), callbacks_(callbacks) {}
