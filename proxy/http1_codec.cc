@@ -32,23 +32,24 @@
 namespace tidegate::proxy {
 namespace {
 
-// llhttp's internal state "reading the digits of a chunk size", learnt once
-// from a probe parser (the state numbers are not exported). From there a CR
-// ends the chunk-size line exactly as after the size's last digit.
+// llhttp's internal state "reading the digits of a chunk size". From there
+// a CR ends the chunk-size line exactly as after the size's last digit.
 void* ChunkSizeState() {
-  static void* const state = [] {
-    static llhttp_settings_t settings;
-    llhttp_settings_init(&settings);
-    llhttp_t probe;
-    llhttp_init(&probe, HTTP_RESPONSE, &settings);
-    static const char kProbe[] = "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5";
-    llhttp_execute(&probe, kProbe, sizeof kProbe - 1);
-    return probe._current;
-  }();
+  static void* const state =
+      LlhttpStateAfter(HTTP_RESPONSE, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5");
   return state;
 }
 
 }  // namespace
+
+void* LlhttpStateAfter(llhttp_type_t type, std::string_view text) {
+  llhttp_settings_t settings;
+  llhttp_settings_init(&settings);
+  llhttp_t probe;
+  llhttp_init(&probe, type, &settings);
+  llhttp_execute(&probe, text.data(), text.size());
+  return probe._current;
+}
 
 void Http1Parser::Impl::Reset() {
   ++generation;

@@ -17,18 +17,9 @@ namespace {
 
 constexpr char kLiteral[] = "HTTP/";
 
-// llhttp's internal state "reading the major version digit after HTTP/",
-// learnt once from a probe parser (the state numbers are not exported).
+// llhttp's internal state "reading the major version digit after HTTP/".
 void* MajorVersionState() {
-  static void* const state = [] {
-    static llhttp_settings_t settings;
-    llhttp_settings_init(&settings);
-    llhttp_t probe;
-    llhttp_init(&probe, HTTP_REQUEST, &settings);
-    static const char kProbe[] = "GET / HTTP/";
-    llhttp_execute(&probe, kProbe, sizeof kProbe - 1);
-    return probe._current;
-  }();
+  static void* const state = LlhttpStateAfter(HTTP_REQUEST, "GET / HTTP/");
   return state;
 }
 

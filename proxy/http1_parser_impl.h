@@ -10,6 +10,7 @@
 #include <llhttp.h>
 
 #include <cstdint>
+#include <string_view>
 
 #include "proxy/http1_codec.h"
 #include "proxy/http1_validate.h"
@@ -18,6 +19,13 @@
 namespace tidegate::proxy {
 
 using http1::FramingCheck;
+
+// llhttp's internal state once a fresh parser of `type` has consumed `text`
+// (http1_codec.cc): learnt from a probe parser, because llhttp does not
+// export its state numbers. For the two places that put llhttp back into a
+// state after the adapter consumed bytes itself (the tail of a chunk-size
+// line, a mangled "HTTP/"); call once and keep the result.
+void* LlhttpStateAfter(llhttp_type_t type, std::string_view text);
 
 struct Http1Parser::Impl {
   enum class Stop { kNone, kHeadersComplete, kMessageComplete, kUser, kReset };
