@@ -30,6 +30,10 @@
 # disturbs less than the total (the kernel's share follows the scheduler).
 # --path /URL-PATH: the path every visitor asks for (default /small.html;
 # the page's "check again" link repeats it, so it is part of the page).
+# --pin: wrk on CPU 0, tidegate and nginx on CPU 1 (default: no pinning).
+# Unpinned, a round's CPU per page depends on where the scheduler put the
+# processes (rounds of one binary fall around two values, e.g. 9.2 and
+# 10.9 us): pin for a before/after --compare.
 set -euo pipefail
 
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
@@ -42,6 +46,7 @@ PROFILE=""
 TOP=40
 COMPARE=""
 PAGE_PATH=/small.html
+PIN=0
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
@@ -54,13 +59,20 @@ while (($#)); do
     --top) TOP="$2"; shift 2 ;;
     --compare) COMPARE="$2"; shift 2 ;;
     --path) PAGE_PATH="$2"; shift 2 ;;
-    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N] [--compare PATH] [--path /URL-PATH]"; exit 0 ;;
+    --pin) PIN=1; shift ;;
+    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N] [--compare PATH] [--path /URL-PATH] [--pin]"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
 for tool in nginx wrk curl awk; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
 [[ -n "$TIDEGATE" ]] || TIDEGATE="$(find_tidegate)" || die "no tidegate binary; pass --tidegate PATH"
+WRK_PREFIX=()
 PIN_SERVER=()
+if ((PIN)); then
+  (($(nproc) >= 2)) || die "--pin needs at least 2 CPUs"
+  WRK_PREFIX=(taskset -c 0)
+  PIN_SERVER=(taskset -c 1)
+fi
 
 bench_init queue
 # (three targets per round with --compare)
@@ -203,7 +215,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
     out="$WORK/wrk-$r-$t.txt"
     ticks0="$(cpu_ticks "${PID[$t]}")"
     user0="$(user_ticks "${PID[$t]}")"
-    timeout $((DURATION + 20)) wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s --latency \
+    timeout $((DURATION + 20)) ${WRK_PREFIX[@]+"${WRK_PREFIX[@]}"} wrk -t1 -c"$CONNECTIONS" -d"$DURATION"s --latency \
       "http://127.0.0.1:${PORT[$t]}$PAGE_PATH" >"$out" 2>&1 || die "wrk failed on $t"
     ticks1="$(cpu_ticks "${PID[$t]}")"
     user1="$(user_ticks "${PID[$t]}")"
@@ -219,7 +231,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 echo "## Queue page to cookie-less visitors vs nginx return 200 (same bytes)"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, path $PAGE_PATH"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, path $PAGE_PATH; pinning: $( ((PIN)) && echo 'wrk on CPU 0, servers on CPU 1' || echo none)"
 echo "- same page bytes and same head fields; $HEADS"
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { awk -F, -v t="$1" -v c="$2" 'NR > 1 && $2 == t { print $c }' "$WORK/raw.csv" | median; }
