@@ -312,27 +312,6 @@ void HeaderList::Append(std::string_view name, std::string_view value) {
   Fill(field.value, value);
 }
 
-std::string& HeaderList::AppendValue(std::string_view name, size_t expected_size) {
-  Header& field = fields_.emplace_back();
-  Fill(field.name, name);
-  if (expected_size > kInlineChars) {
-    if (std::string* spare = SpareFor(0)) {
-      field.value = std::move(*spare);
-      DropSpare();
-      field.value.clear();
-    }
-  }
-  return field.value;
-}
-
-void HeaderList::TruncateKeepingStorage(size_t from) {
-  for (size_t i = from; i < fields_.size(); ++i) {
-    Keep(fields_[i].name);
-    Keep(fields_[i].value);
-  }
-  fields_.resize(from);
-}
-
 const std::string* HeaderList::Find(std::string_view name) const {
   for (const Header& h : fields_) {
     if (EqualsIgnoreCase(h.name, name)) return &h.value;

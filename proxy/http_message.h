@@ -32,8 +32,8 @@ struct Header {
 // removal), such strings go to the thread's pool of spare strings (at most
 // kMaxSpare per thread, most recently given first, like malloc's own
 // per-thread cache, so a reused buffer is usually still in the CPU cache),
-// and the next long name or value written through Append(), Set(),
-// AppendValue() or ExtendLastName/Value() on the same thread takes one
+// and the next long name or value written through Append(), Set() or
+// ExtendLastName/Value() on the same thread takes one
 // instead of allocating. A reused string is always assigned or cleared
 // before use: nothing of a previous message is ever visible. Fields added
 // through mutable_fields() directly (or by Add(), whose strings are moved
@@ -52,12 +52,6 @@ class HeaderList {
   // temporaries Add()'s by-value arguments need for a literal. The views
   // must not point into this list's own fields (adding may move them).
   void Append(std::string_view name, std::string_view value);
-  // Appends a field `name` with an empty value and returns the value, to be
-  // written in place (e.g. a Set-Cookie built straight into the reply
-  // head); its storage is a spare one when `expected_size` (about the size
-  // the caller will write) is longer than the inline buffer and the thread
-  // has one. The reference is valid until the list changes.
-  std::string& AppendValue(std::string_view name, size_t expected_size);
   // For a parser that receives a field in pieces: AppendEmpty() starts a
   // field (empty name and value), ExtendLastName/ExtendLastValue() append
   // a piece to the last field's name or value, taking a spare string when
@@ -86,8 +80,6 @@ class HeaderList {
     }
     fields_.clear();
   }
-  // Drops fields [from, size()) (their long strings go to the thread's pool).
-  void TruncateKeepingStorage(size_t from);
   // Gives `field`'s long strings to the thread's pool (leaving them empty):
   // for code that drops fields through mutable_fields() itself.
   static void ReleaseStorage(Header& field) {

@@ -386,7 +386,7 @@ TEST(HeaderListStorageTest, ManyMessagesOfDifferentSizesReadBackExactly) {
           list.Append(name, value);
           break;
         case 1:
-          list.AppendValue(name, value.size()) += value;
+          list.Add(name, value);  // strings moved in
           break;
         case 2: {  // a parser's pieces: the name in two, the value in three
           list.AppendEmpty();
@@ -420,7 +420,7 @@ TEST(HeaderListStorageTest, ManyMessagesOfDifferentSizesReadBackExactly) {
 }
 
 // A reused string shows nothing of the field it held before: an empty value
-// from AppendValue, a parser's new field or TakeSpareString() is empty,
+// from TakeSpareString() or a parser's new field is empty,
 // though its storage is the previous message's secret-bearing one.
 TEST(HeaderListStorageTest, ReusedStorageHoldsNothingOfThePreviousMessage) {
   HeaderList h;
@@ -430,10 +430,11 @@ TEST(HeaderListStorageTest, ReusedStorageHoldsNothingOfThePreviousMessage) {
   size_t before = SpareStringCount();
   h.clear();
   EXPECT_EQ(SpareStringCount(), before + 1);
-  std::string& value = h.AppendValue("Set-Cookie", secret.size());
+  std::string value = TakeSpareString();  // as a ticket's Set-Cookie is built
   EXPECT_EQ(value.data(), secret_storage) << "the storage is reused (no allocation)";
   EXPECT_EQ(value, "");
   value += "a=b";
+  h.Add("Set-Cookie", std::move(value));
   EXPECT_EQ(h.fields()[0].value, "a=b");
   h.clear();
   h.AppendEmpty();
