@@ -950,7 +950,9 @@ TEST(Http1RobustnessTest, EverySplitPointSameResult) {
       }
       ASSERT_EQ(parser.error().status, whole.status) << in << " split at " << split;
       ASSERT_EQ(rec.completes, whole.completes) << in << " split at " << split;
-      if (whole.status == 0) ASSERT_EQ(rec.body, whole.body) << in << " split at " << split;
+      if (whole.status == 0) {
+        ASSERT_EQ(rec.body, whole.body) << in << " split at " << split;
+      }
     }
   }
 }
