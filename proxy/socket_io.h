@@ -1,7 +1,8 @@
 // Direct socket reads and writes into/out of evbuffers, for plain TCP
 // connections (TLS goes through bufferevent_openssl instead).
 //
-// Contract: non-blocking sockets; worker thread. Unlike evbuffer_read(),
+// Contract: non-blocking stream sockets (reads are recv()/recvmsg(), which
+// a pipe refuses); worker thread. Unlike evbuffer_read(),
 // ReadIntoBuffer() asks the kernel nothing but the read itself (no FIONREAD
 // ioctl per read). They work on bufferevent-owned buffers (they thaw the
 // frozen end for the duration of the call).
@@ -9,7 +10,7 @@
 // The read path of a connection that parses in place (docs/architecture.md
 // "I/O path"), shared by ClientConnection and UpstreamConnection:
 //   1. ReadForParse(): when nothing is buffered and the parser may take
-//      bytes now, one read() onto the caller's stack buffer; otherwise one
+//      bytes now, one recv() onto the caller's stack buffer; otherwise one
 //      read appended to the bufferevent's input buffer.
 //   2. The caller parses the stack bytes, or the input buffer piece by piece
 //      (FirstPiece()).
