@@ -76,7 +76,7 @@ void Append(TimePoint time, bool millis, std::string* out) {
 
 std::optional<TimePoint> ParseRfc3339(std::string_view text) {
   size_t pos = 0;
-  int year, month, day, hour, minute, second;
+  int year = 0, month = 0, day = 0, hour = 0, minute = 0, second = 0;
   if (!ReadDigits(text, &pos, 4, &year) || !Expect(text, &pos, '-') ||
       !ReadDigits(text, &pos, 2, &month) || !Expect(text, &pos, '-') ||
       !ReadDigits(text, &pos, 2, &day) || !Expect(text, &pos, 'T', 't') ||

@@ -7,6 +7,7 @@
 
 #include <cerrno>
 
+#include "common/time_source.h"
 #include "common/timeval.h"
 #include "proxy/gathered_write.h"
 #include "proxy/socket_io.h"
@@ -198,6 +199,7 @@ void ClientConnection::StopReading() {
 }
 
 void ClientConnection::SocketCallback(evutil_socket_t, short, void* arg) {
+  common::ClockCacheScope one_clock_read;  // for every request this read completes
   static_cast<ClientConnection*>(arg)->OnSocketReadable();
 }
 

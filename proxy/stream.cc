@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "common/time_source.h"
 #include "proxy/client_connection.h"
 #include "proxy/error_pages.h"
 #include "proxy/forwarding_headers.h"
@@ -37,8 +38,8 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   // every head that was filled has a status); a second clear is not free.
   if (response_.status != 0) ClearHeadKeepingStorage(response_);
   // The wall-clock start is for the access log only (no clock read without it).
-  if (worker_.access_sink() != nullptr) start_wall_ = std::chrono::system_clock::now();
-  start_ = std::chrono::steady_clock::now();
+  if (worker_.access_sink() != nullptr) start_wall_ = common::CachedWallNow();
+  start_ = common::CachedMonotonicNow();
   upstream_start_ = upstream_end_ = start_;
   info_.client_ip = connection_.client_ip();
   info_.tls = connection_.tls();
@@ -170,8 +171,8 @@ void Stream::FailRequest(int status) {
     request_ = RequestHead{};
     request_.method.push_back('-');  // not = "-": GCC 12 -Wrestrict false positive
     response_ = ResponseHead{};
-    start_wall_ = std::chrono::system_clock::now();
-    start_ = upstream_start_ = upstream_end_ = std::chrono::steady_clock::now();
+    start_wall_ = common::CachedWallNow();
+    start_ = upstream_start_ = upstream_end_ = common::CachedMonotonicNow();
     info_.client_ip = connection_.client_ip();
     info_.tls = connection_.tls();
     request_bytes_ = response_bytes_ = 0;
@@ -387,7 +388,7 @@ void Stream::LogExchange() {
   int status_class = status_ / 100;
   stats.responses_by_class[status_class >= 1 && status_class <= 5 ? status_class : 0].Inc();
   stats.answered_by(answered_by_).Inc();
-  auto now = std::chrono::steady_clock::now();
+  auto now = common::CachedMonotonicNow();
   bool origin_involved = answered_by_ == Answerer::kOrigin || upstream_end_ != upstream_start_;
   stats.request_duration.Record(
       std::chrono::duration_cast<std::chrono::microseconds>(now - start_).count());

@@ -4,6 +4,7 @@
 // exchange are in stream.cc; the response relay is in stream_response.cc.
 #include <string_view>
 
+#include "common/time_source.h"
 #include "proxy/body_framing.h"
 #include "proxy/client_connection.h"
 #include "proxy/stream.h"
@@ -21,7 +22,7 @@ void Stream::StartUpstream(bool allow_pooled) {
     SendProxyError(502);
     return;
   }
-  upstream_start_ = std::chrono::steady_clock::now();
+  upstream_start_ = common::CachedMonotonicNow();
   const config::UpstreamConfig& upstream = snapshot_->config->upstream;
   upstream_->Begin(this, std::string_view(request_.method) == "HEAD", upstream.response_timeout,
                    upstream.read_timeout);

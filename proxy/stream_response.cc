@@ -6,6 +6,7 @@
 #include <charconv>
 #include <string_view>
 
+#include "common/time_source.h"
 #include "proxy/body_framing.h"
 #include "proxy/client_connection.h"
 #include "proxy/forwarding_headers.h"
@@ -123,7 +124,7 @@ void Stream::ReportUpstreamOutcome(UpstreamOutcome::Kind kind, int status) {
   outcome.kind = kind;
   outcome.status = status;
   outcome.time_to_headers = std::chrono::duration_cast<std::chrono::microseconds>(
-      std::chrono::steady_clock::now() - upstream_start_);
+      common::CachedMonotonicNow() - upstream_start_);
   for (size_t i = filters_.size(); i-- > 0;) filters_[i]->OnUpstreamOutcome(outcome);
 }
 
@@ -201,7 +202,7 @@ void Stream::AbortFromFilter() {
 }
 
 void Stream::OnUpstreamComplete() {
-  upstream_end_ = std::chrono::steady_clock::now();
+  upstream_end_ = common::CachedMonotonicNow();
   if (resp_.body_filters && (out_framing_ != OutFraming::kNone || resp_.head_held)) {
     if (!FilterResponseBody(true)) return;
     if (resp_.head_held) ReleaseHeldHead(true);
@@ -220,7 +221,7 @@ void Stream::OnUpstreamComplete() {
 }
 
 void Stream::OnUpstreamError(UpstreamError error) {
-  upstream_end_ = std::chrono::steady_clock::now();
+  upstream_end_ = common::CachedMonotonicNow();
   WorkerStats& stats = worker_.mutable_stats();
   switch (error) {
     case UpstreamError::kConnectRefused:

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/time_source.h"
 #include "common/timeval.h"
 #include "proxy/socket_io.h"
 
@@ -209,6 +210,7 @@ bool UpstreamConnection::reusable() const {
 void UpstreamConnection::ArmTimer(Duration timeout) { timer_.Arm(timeout); }
 
 void UpstreamConnection::SocketCallback(evutil_socket_t, short what, void* arg) {
+  common::ClockCacheScope one_clock_read;  // for every response this read completes
   static_cast<UpstreamConnection*>(arg)->OnSocketEvent(what);
 }
 

@@ -4,6 +4,8 @@
 
 #include <algorithm>
 
+#include "common/time_source.h"
+
 namespace tidegate::proxy {
 
 UpstreamPool::UpstreamPool(event_base* base, Graveyard* graveyard, FlushQueue* flush_queue,
@@ -61,7 +63,7 @@ void UpstreamPool::RefreshAddresses() {
 
 std::unique_ptr<UpstreamConnection> UpstreamPool::Acquire(bool allow_pooled, size_t* server) {
   if (monitor_) RefreshAddresses();
-  auto now = std::chrono::steady_clock::now();
+  auto now = common::CachedMonotonicNow();
   size_t index = selector_->Pick(now);
   *server = index;
   auto& idle = idle_[index];
@@ -96,7 +98,7 @@ void UpstreamPool::Release(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection) return;
   size_t index = connection->server_index();
   if (closed_ || connection->pool_generation() != generation_ || !connection->reusable() ||
-      idle_[index].size() >= IdleLimit(index, std::chrono::steady_clock::now())) {
+      idle_[index].size() >= IdleLimit(index, common::CachedMonotonicNow())) {
     UpstreamConnection::Discard(std::move(connection));
     return;
   }
@@ -106,7 +108,7 @@ void UpstreamPool::Release(std::unique_ptr<UpstreamConnection> connection) {
 }
 
 void UpstreamPool::ReportFailure(size_t server) {
-  selector_->ReportFailure(server, std::chrono::steady_clock::now());
+  selector_->ReportFailure(server, common::CachedMonotonicNow());
 }
 
 void UpstreamPool::CloseIdleOf(size_t server) {

@@ -130,7 +130,7 @@ const QueuePageNotice::Cached* QueuePageNotice::Current(pages::Language language
   static thread_local Cache cache;
   if (cache.generation != generation_ || cache.state != &state || cache.version != state.version ||
       cache.minute != minute) {
-    cache = Cache{generation_, &state, state.version, minute};
+    cache = Cache{generation_, &state, state.version, minute, {}};
   }
   Cached& c = cache.slots[language == pages::Language::kFrench ? 1 : 0];
   if (!c.rendered) {

@@ -17,8 +17,8 @@ TEST(EffectiveStateJsonTest, StateJsonTagsSourcesAndHidesUnavailableCounters) {
   state::RuntimeState s;
   s.version = 4;
   s.rooms["shop"].new_users_per_minute = 20;
-  s.maintenance["checkout"] = {.message = "Payments provider outage"};
-  s.maintenance["gone"] = {.message = "feature removed by a reload"};
+  s.maintenance["checkout"].message = "Payments provider outage";
+  s.maintenance["gone"].message = "feature removed by a reload";
   StoreHealth health;
   health.backend = "local";
   MetricsSnapshot metrics;

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <thread>
+
 #include "common/rfc3339.h"
 
 namespace tidegate::common {
@@ -19,6 +21,37 @@ TEST(TimeSourceTest, RealTimeReadsTheSystemClocks) {
   EXPECT_GE(mono, mono_before);
   EXPECT_GE(SystemTime().MonotonicNow(), mono);
   EXPECT_EQ(&SystemTime(), &SystemTime());  // one stateless instance
+}
+
+TEST(TimeSourceTest, AClockCacheScopeReadsEachClockOnceUntilItEnds) {
+  RealTimeSource real;
+  MonotonicTime mono;
+  TimePoint wall;
+  {
+    ClockCacheScope scope;
+    mono = real.MonotonicNow();
+    wall = real.WallNow();
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+    EXPECT_EQ(real.MonotonicNow(), mono);
+    EXPECT_EQ(CachedMonotonicNow(), mono);
+    EXPECT_EQ(CachedWallNow(), wall);
+    {
+      ClockCacheScope nested;  // an inner scope keeps the outer reading
+      EXPECT_EQ(CachedMonotonicNow(), mono);
+    }
+    EXPECT_EQ(CachedMonotonicNow(), mono);
+    // Another thread has its own cache (here: none, so it reads the clock).
+    MonotonicTime other;
+    std::thread([&] { other = CachedMonotonicNow(); }).join();
+    EXPECT_GE(other - mono, std::chrono::milliseconds(2));
+  }
+  // The scope ended: reads ask the clock again.
+  EXPECT_GE(real.MonotonicNow() - mono, std::chrono::milliseconds(2));
+  EXPECT_GE(CachedWallNow() - wall, std::chrono::milliseconds(1));
+  {
+    ClockCacheScope next;  // a new scope takes a new reading
+    EXPECT_GE(CachedMonotonicNow() - mono, std::chrono::milliseconds(2));
+  }
 }
 
 TEST(TimeSourceTest, FakeTimeMovesOnlyWhenTold) {
