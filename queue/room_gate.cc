@@ -158,14 +158,16 @@ class RoomGateFilter : public proxy::StreamFilter,
     if (!wr().AnyMayQueue()) return proxy::FilterStatus::kContinue;
     // A view of the target when its path is canonical (no copy of it).
     std::string normalized;
-    std::string_view path = proxy::NormalizePathView(head.target, &normalized);
-    const CompiledRoom* room = wr().Match(path);
+    std::string slashes_decoded;
+    RoomPath spellings = SpellRoomPath(head.target, &normalized, &slashes_decoded);
+    std::string_view path = spellings.plain;
+    const CompiledRoom* room = wr().Match(spellings);
     if (room == nullptr || !wr().MayQueue(*room)) return proxy::FilterStatus::kContinue;
     const proxy::StreamInfo& info = callbacks_.stream_info();
     StoreCaller caller = CallerOf(callbacks_.worker());
     RoomLimits limits = wr().Limits(*room, caller);
     if (!wr().Active(*room, limits)) return proxy::FilterStatus::kContinue;
-    if (wr().Bypassed(*room, head, info, path)) {
+    if (wr().Bypassed(*room, head, info, spellings)) {
       room->runtime->bypassed.fetch_add(1, std::memory_order_relaxed);
       return proxy::FilterStatus::kContinue;
     }

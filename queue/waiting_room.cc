@@ -7,6 +7,7 @@
 #include "common/ascii.h"
 #include "common/cidr.h"
 #include "proxy/cookie_header.h"
+#include "proxy/path_normalizer.h"
 #include "proxy/path_pattern.h"
 #include "queue/cookies.h"
 #include "queue/room_events.h"
@@ -104,14 +105,56 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
   return wr;
 }
 
-const CompiledRoom* WaitingRoom::Match(std::string_view path) const {
+namespace {
+bool MatchesRoom(const CompiledRoom& room, std::string_view path) {
+  for (size_t i = 0; i < room.match.size(); ++i) {
+    const std::optional<std::string>& prefix = room.match_prefixes[i];
+    bool matched = prefix ? path.size() >= prefix->size() &&
+                                common::EqualsIgnoreCase(path.substr(0, prefix->size()), *prefix)
+                          : RE2::PartialMatch(path, *room.match[i]);
+    if (matched) return true;
+  }
+  return false;
+}
+
+bool MatchesBypassPath(const CompiledRoom& room, std::string_view path) {
+  for (const auto& re : room.bypass_paths) {
+    if (RE2::PartialMatch(path, *re)) return true;
+  }
+  return false;
+}
+
+// True when the path part of `target` holds "%2F", "%5C" (any case) or '\'.
+bool HasEncodedSeparator(std::string_view target) {
+  for (size_t i = 0; i < target.size(); ++i) {
+    char c = target[i];
+    if (c == '?' || c == '#') return false;
+    if (c == '\\') return true;
+    if (c == '%' && i + 2 < target.size() && (target[i + 1] == '2' || target[i + 1] == '5')) {
+      char d = static_cast<char>(target[i + 2] | 0x20);
+      if ((target[i + 1] == '2' && d == 'f') || (target[i + 1] == '5' && d == 'c')) return true;
+    }
+  }
+  return false;
+}
+}  // namespace
+
+RoomPath SpellRoomPath(std::string_view target, std::string* plain_storage,
+                       std::string* decoded_storage) {
+  RoomPath path;
+  path.plain = proxy::NormalizePathView(target, plain_storage);
+  if (HasEncodedSeparator(target)) {
+    *decoded_storage = proxy::NormalizePath(target, {.decode_slashes = true});
+    if (*decoded_storage != path.plain) path.slashes_decoded = *decoded_storage;
+  }
+  return path;
+}
+
+const CompiledRoom* WaitingRoom::Match(const RoomPath& path) const {
   for (const auto& room : rooms_) {
-    for (size_t i = 0; i < room->match.size(); ++i) {
-      const std::optional<std::string>& prefix = room->match_prefixes[i];
-      bool matched = prefix ? path.size() >= prefix->size() &&
-                                  common::EqualsIgnoreCase(path.substr(0, prefix->size()), *prefix)
-                            : RE2::PartialMatch(path, *room->match[i]);
-      if (matched) return room.get();
+    if (MatchesRoom(*room, path.plain)) return room.get();
+    if (!path.slashes_decoded.empty() && MatchesRoom(*room, path.slashes_decoded)) {
+      return room.get();
     }
   }
   return nullptr;
@@ -188,11 +231,12 @@ bool WaitingRoom::AnyMayQueue() const {
 }
 
 bool WaitingRoom::Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
-                           const proxy::StreamInfo& info, std::string_view path) const {
+                           const proxy::StreamInfo& info, const RoomPath& path) const {
   const config::RoomConfig& c = room.config;
   if (common::InAnyBlock(info.client_ip, c.bypass_ips)) return true;
-  for (const auto& re : room.bypass_paths) {
-    if (RE2::PartialMatch(path, *re)) return true;
+  if (MatchesBypassPath(room, path.plain) &&
+      (path.slashes_decoded.empty() || MatchesBypassPath(room, path.slashes_decoded))) {
+    return true;
   }
   if (!c.bypass_secret.empty()) {
     if (!c.bypass_header.empty()) {

@@ -60,6 +60,26 @@ struct CompiledRoom {
 // it needs RE2.
 std::optional<std::string> LiteralPrefixPattern(std::string_view pattern);
 
+// The spellings of a request path the rooms judge (case 44; the threat
+// model in docs/waiting-room.md). `plain` is proxy::NormalizePath(target)
+// (an encoded slash stays an ordinary character); `slashes_decoded` is the
+// same with "%2F", "%5C" and a raw '\' read as '/' first, the way many
+// origins and frameworks route them ("/api%2Fpayments" → "/api/payments",
+// "/static/..%2Fcart" → "/cart"), or empty when the target has none of them
+// (then it would equal `plain`). A room matches when ANY spelling matches
+// its `match`; `bypass_paths` let a request past only when EVERY spelling
+// matches: no spelling of a path gets past a room that another spelling of
+// the same origin path would be queued by.
+struct RoomPath {
+  std::string_view plain;
+  std::string_view slashes_decoded;
+};
+// The spellings of `target`'s path. Views of `target` (when its path is
+// canonical) or of the storages; valid while all three live unchanged. No
+// allocation for a canonical path without encoded or backslash separators.
+RoomPath SpellRoomPath(std::string_view target, std::string* plain_storage,
+                       std::string* decoded_storage);
+
 class WaitingRoom {
  public:
   // Tickets, passes and event phases are judged at time.WallNow() (tests
@@ -70,7 +90,11 @@ class WaitingRoom {
       std::string* error);
 
   bool empty() const { return rooms_.empty(); }
-  const CompiledRoom* Match(std::string_view normalized_path) const;
+  // The first room whose `match` takes any spelling of the path.
+  const CompiledRoom* Match(const RoomPath& path) const;
+  const CompiledRoom* Match(std::string_view normalized_path) const {
+    return Match(RoomPath{normalized_path, {}});
+  }
   const CompiledRoom* Find(std::string_view name) const;
   const std::vector<std::unique_ptr<CompiledRoom>>& rooms() const { return rooms_; }
 
@@ -97,9 +121,14 @@ class WaitingRoom {
   // nullopt: the place is not known yet (a pre-queue ticket before the draw).
   std::optional<uint64_t> PlaceOf(const CompiledRoom& room, const RoomLimits& limits,
                                   uint64_t ticket, int64_t now_ms, const StoreCaller& caller) const;
-  // True when a bypass rule lets this request past the room.
+  // True when a bypass rule lets this request past the room (a path rule:
+  // only when it takes every spelling of the path).
   bool Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
-                const proxy::StreamInfo& info, std::string_view normalized_path) const;
+                const proxy::StreamInfo& info, const RoomPath& path) const;
+  bool Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,
+                const proxy::StreamInfo& info, std::string_view normalized_path) const {
+    return Bypassed(room, head, info, RoomPath{normalized_path, {}});
+  }
   // Removes every room's bypass secret from a request before it goes to the
   // origin (which would log it): the fields named by any room's
   // `bypass_header`, and the cookies named by any room's `bypass_cookie`

@@ -479,6 +479,12 @@ TEST_F(QueueTest, BypassHeaderAndStaticPaths) {
       Request("GET", "/", nullptr, "X-Load-Test: load-test-bypass-secret-0123456789\r\n")));
   EXPECT_TRUE(IsQueuePage(Request("GET", "/", nullptr, "X-Load-Test: wrong\r\n")));
   EXPECT_FALSE(IsQueuePage(Request("GET", "/static/x.css", nullptr)));
+  // A bypass path must hold for every spelling: an origin that reads %2F or
+  // %5C as '/' serves "/secret" for these, so they wait like "/secret".
+  for (const char* target : {"/static/..%2fsecret", "/static/%2E%2E%5csecret",
+                             "/static%2F..%2Fsecret", "/static/..\\secret"}) {
+    EXPECT_TRUE(IsQueuePage(Request("GET", target, nullptr))) << target;
+  }
 }
 
 // Issue 11: room patterns are matched like feature rules, case-insensitively
@@ -489,8 +495,11 @@ TEST_F(QueueTest, EverySpellingOfAProtectedPathIsQueued) {
   Start("mode = \"queue_all\"\ntotal_active_users = 100\nnew_users_per_minute = 60\n", "1s",
         "^/checkout");
   ASSERT_TRUE(tidegate_);
-  for (const char* target : {"/checkout", "/CheckOut", "/CHECKOUT", "//checkout", "/%43heckout",
-                             "/a/../Checkout", "/checkout;x=1"}) {
+  for (const char* target :
+       {"/checkout", "/CheckOut", "/CHECKOUT", "//checkout", "/%43heckout", "/a/../Checkout",
+        "/checkout;x=1",
+        // separators an origin may decode
+        "/x/..%2fcheckout", "/x%2F..%2FCheckout", "/x/..%5Ccheckout", "/x\\..\\checkout"}) {
     HttpMessage m = Request("GET", target, nullptr);
     EXPECT_TRUE(IsQueuePage(m)) << target << " reached the origin: " << m.status;
   }

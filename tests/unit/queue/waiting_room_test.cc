@@ -117,8 +117,10 @@ class WaitingRoomMatchTest : public ::testing::Test {
     ASSERT_TRUE(wr_) << error;
   }
 
+  // As the room gate asks (queue/room_gate.cc): every spelling of the path.
   bool Matches(std::string_view target) const {
-    return wr_->Match(proxy::NormalizePath(target)) != nullptr;
+    std::string plain, decoded;
+    return wr_->Match(SpellRoomPath(target, &plain, &decoded)) != nullptr;
   }
 
   bool PathBypassed(std::string_view target) const {
@@ -127,7 +129,8 @@ class WaitingRoomMatchTest : public ::testing::Test {
     head.target = std::string(target);
     proxy::StreamInfo info;
     info.client_ip = "192.0.2.7";
-    return wr_->Bypassed(*wr_->Find("shop"), head, info, proxy::NormalizePath(target));
+    std::string plain, decoded;
+    return wr_->Bypassed(*wr_->Find("shop"), head, info, SpellRoomPath(target, &plain, &decoded));
   }
 
   common::FakeTimeSource time_{common::TimePoint{}};
@@ -141,13 +144,33 @@ TEST_F(WaitingRoomMatchTest, EverySpellingOfThePathReachesTheRoom) {
        {"/checkout", "/checkout/step2?x=1", "/Checkout", "/CHECKOUT", "/CheckOut", "//checkout",
         "///checkout", "/checkout;x=1", "/checkout;jsessionid=abc/step2", "/%63heckout",
         "/%43HECKOUT", "/a/../checkout", "/./checkout", "/../../checkout", "/a/b/../../checkout",
-        "//evil.example/../checkout", "/Check%4Fut;p=1"}) {
+        "//evil.example/../checkout", "/Check%4Fut;p=1",
+        // Separators an origin may decode: "/x%2F..%2Fcheckout" is
+        // "/checkout" to it, so the room takes it too.
+        "/x/..%2fcheckout", "/x%2F..%2Fcheckout", "/x/..%5ccheckout", "/x\\..\\checkout",
+        "/X%2f..%5CCheckout?a=b", "%2Fcheckout", "\\checkout"}) {
     EXPECT_TRUE(Matches(target)) << target;
   }
   for (std::string_view target :
-       {"/", "/cart", "/shop/checkout", "/check%2Fout", "/?next=/checkout"}) {
+       {"/", "/cart", "/shop/checkout", "/check%2Fout", "/?next=/checkout",
+        "/cart?x=%2F..%2Fcheckout", "/%252F..%252Fcheckout"}) {
     EXPECT_FALSE(Matches(target)) << target;
   }
+}
+
+// Spellings: none extra for a path without encoded or backslash separators
+// (no second normalisation per request), the decoded one otherwise.
+TEST(RoomPathTest, TheDecodedSpellingExistsOnlyWhenItDiffers) {
+  std::string plain, decoded;
+  RoomPath path = SpellRoomPath("/checkout/step2?next=%2F", &plain, &decoded);
+  EXPECT_EQ(path.plain, "/checkout/step2");
+  EXPECT_TRUE(path.slashes_decoded.empty());
+  path = SpellRoomPath("/api%2Fpayments", &plain, &decoded);
+  EXPECT_EQ(path.plain, "/api%2Fpayments");
+  EXPECT_EQ(path.slashes_decoded, "/api/payments");
+  path = SpellRoomPath("/static/..%5Csecret", &plain, &decoded);
+  EXPECT_EQ(path.plain, "/static/..%5Csecret");
+  EXPECT_EQ(path.slashes_decoded, "/secret");
 }
 
 // The plain-prefix patterns skip RE2 (LiteralPrefixPattern): the same
@@ -178,6 +201,24 @@ TEST_F(WaitingRoomMatchTest, BypassPathsFollowTheSamePolicy) {
   EXPECT_TRUE(PathBypassed("/Checkout/STATUS"));
   EXPECT_TRUE(PathBypassed("//checkout/./status;x=1"));
   EXPECT_FALSE(PathBypassed("/checkout/status/more"));
+}
+
+// A bypass path lets a request past only when every spelling of its path is
+// a bypass path: "/checkout/status/..%2F..%2Fpay" starts like the bypass
+// rule, but an origin that decodes %2F serves "/checkout/pay" for it.
+TEST_F(WaitingRoomMatchTest, ABypassPathMustHoldForEverySpelling) {
+  for (std::string_view target :
+       {"/checkout/status/..%2Fpay", "/checkout/status%2F..%2F..%2Fcheckout",
+        "/checkout/status\\..\\pay", "/checkout/status/..%5cpay"}) {
+    EXPECT_TRUE(Matches(target)) << target;
+    EXPECT_FALSE(PathBypassed(target)) << target;
+  }
+  // Fails closed: one spelling ("/checkout%2Fstatus" as is) is not the
+  // status page, so the request waits like any other.
+  EXPECT_FALSE(PathBypassed("/checkout%2Fstatus"));
+  EXPECT_FALSE(PathBypassed("/checkout/x/..%2Fstatus"));
+  // Encoded separators that every spelling keeps inside the bypass path.
+  EXPECT_TRUE(PathBypassed("/checkout/status?from=%2Fcart"));
 }
 
 // WaitingRoom::MayQueue: the gate's cheap first look follows the effective
