@@ -1,6 +1,7 @@
 #include "admin/request_validation.h"
 
 #include <charconv>
+#include <string_view>
 #include <type_traits>
 
 #include "common/rfc3339.h"
@@ -42,6 +43,24 @@ bool CheckKeys(const nlohmann::json& body, std::initializer_list<std::string_vie
   return true;
 }
 
+// Control characters of shopper-facing text (the JSON parser has already
+// refused invalid UTF-8): C0 and DEL; C1 (U+0080-U+009F, UTF-8 C2 80-9F);
+// the line and paragraph separators U+2028/U+2029 (E2 80 A8/A9) and the
+// bidirectional embeddings, overrides and isolates U+202A-U+202E and
+// U+2066-U+2069, which can reorder what a shopper reads around them.
+bool HasControlCharacter(std::string_view s) {
+  for (size_t i = 0; i < s.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    if (c < 0x20 || c == 0x7f) return true;
+    unsigned char c1 = i + 1 < s.size() ? static_cast<unsigned char>(s[i + 1]) : 0;
+    unsigned char c2 = i + 2 < s.size() ? static_cast<unsigned char>(s[i + 2]) : 0;
+    if (c == 0xc2 && c1 >= 0x80 && c1 <= 0x9f) return true;
+    if (c == 0xe2 && c1 == 0x80 && c2 >= 0xa8 && c2 <= 0xae) return true;
+    if (c == 0xe2 && c1 == 0x81 && c2 >= 0xa6 && c2 <= 0xa9) return true;
+  }
+  return false;
+}
+
 // A required or optional string without control characters.
 bool ReadText(const nlohmann::json& body, const char* field, bool required, size_t max_len,
               std::string* out, RequestError* error) {
@@ -56,9 +75,7 @@ bool ReadText(const nlohmann::json& body, const char* field, bool required, size
   if (s.size() > max_len) {
     return Fail(error, field, "must be at most " + std::to_string(max_len) + " bytes");
   }
-  for (unsigned char c : s) {
-    if (c < 0x20 || c == 0x7f) return Fail(error, field, "must not contain control characters");
-  }
+  if (HasControlCharacter(s)) return Fail(error, field, "must not contain control characters");
   *out = s;
   return true;
 }

@@ -12,8 +12,9 @@ namespace tidegate::common {
 
 // True when an Accept header value prefers JSON: it names application/json,
 // and text/html not at all or only after it (a browser lists text/html
-// first). No q-value arithmetic: the order is what browsers and API clients
-// actually differ in.
+// first). Media types compare case-insensitively; a range with q=0 ("not
+// acceptable") names nothing. No other q-value arithmetic: the order is
+// what browsers and API clients actually differ in.
 bool WantsJson(std::string_view accept);
 // The same for a header that may be missing (HeaderList::Find): false when
 // `accept_header` is null.

@@ -101,6 +101,25 @@ TEST(ValidateBannerTest, RefusesEachBadField) {
   ExpectInvalid(Banner, Json{{"message", "m"}, {"color", "red"}}, "color");
 }
 
+// "No control characters" covers C1 (U+0085 NEL, U+009B CSI), the line and
+// paragraph separators and the bidirectional overrides and isolates (U+202E
+// would show "Orders are safe" reversed around it); other non-ASCII text
+// (accents, typographic quotes, emoji, U+2030 next to the refused range)
+// passes.
+TEST(ValidateBannerTest, RefusesUnicodeControlsAndKeepsOtherText) {
+  for (const char* bad : {"a\\u0085b", "a\\u009bb", "a\\u0080b", "a\\u2028b", "a\\u2029b",
+                          "a\\u202eb", "a\\u202ab", "a\\u2066b", "a\\u2069b"}) {
+    Json body = Json::parse(std::string("{\"message\":\"") + bad + "\"}");
+    ExpectInvalid(Banner, body, "message");
+  }
+  for (const char* good : {"Commandes sûres", "\\u00a0a\\u00ffb", "\\u201cquoted\\u201d",
+                           "\\u2030 \\u2027 \\u2065", "\\ud83d\\ude80 launch"}) {
+    RequestError error;
+    Json body = Json::parse(std::string("{\"message\":\"") + good + "\"}");
+    EXPECT_TRUE(ValidateBanner(body, kNow, &error)) << good << ": " << error.detail;
+  }
+}
+
 TEST(ValidateRoomPatchTest, AcceptsSetAndClear) {
   RequestError error;
   auto p = ValidateRoomPatch(Json{{"mode", "queue_all"},

@@ -25,6 +25,24 @@ TEST(HttpNegotiationTest, WantsJson) {
   EXPECT_TRUE(WantsJson(std::string_view("application/json;q=0.9, */*;q=0.1")));
 }
 
+// Media types are case-insensitive (RFC 9110 §8.3.1); a range with q=0 is
+// "not acceptable", so it names nothing; other media types that merely
+// start like application/json are not it.
+TEST(HttpNegotiationTest, WantsJsonFollowsTheMediaTypeRules) {
+  for (std::string_view accept :
+       {"APPLICATION/JSON", "Application/Json; charset=utf-8", " application/json ,text/html",
+        "application/json;q=0.5,text/html;q=1", "text/html;q=0, application/json",
+        "text/html ; Q=0.000 , application/json", "application/json;q=0.01"}) {
+    EXPECT_TRUE(WantsJson(accept)) << accept;
+  }
+  for (std::string_view accept :
+       {"application/json;q=0", "application/json; q=0.0, text/html", "TEXT/HTML, application/json",
+        "application/json-seq", "application/jsonx", "text/plain", "application/json;q=0.", ",,,",
+        ";", "application/json;q=0;charset=utf-8"}) {
+    EXPECT_FALSE(WantsJson(accept)) << accept;
+  }
+}
+
 TEST(QueryStringTest, QueryOf) {
   EXPECT_EQ(QueryOf("/.tidegate/queue?room=shop"), "room=shop");
   EXPECT_EQ(QueryOf("/a?b=1&c=2#frag"), "b=1&c=2");
