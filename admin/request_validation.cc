@@ -1,8 +1,10 @@
 #include "admin/request_validation.h"
 
+#include <algorithm>
 #include <charconv>
 #include <string_view>
 #include <type_traits>
+#include <vector>
 
 #include "common/rfc3339.h"
 #include "config/value_parsers.h"
@@ -114,12 +116,35 @@ bool ReadCount(const nlohmann::json& value, const char* field, uint32_t* out, Re
 }  // namespace
 
 std::optional<nlohmann::json> ParseJsonObject(std::string_view body, RequestError* error) {
-  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
-  if (j.is_discarded()) {
+  // A name twice in one object is ambiguous (RFC 8259 §4: receivers differ
+  // on which one wins): refused like malformed JSON, never "the last wins".
+  std::vector<std::vector<std::string>> names;  // per open object
+  std::string duplicate;
+  auto find_duplicates = [&](int, nlohmann::json::parse_event_t event, nlohmann::json& parsed) {
+    using Event = nlohmann::json::parse_event_t;
+    if (event == Event::object_start) {
+      names.emplace_back();
+    } else if (event == Event::object_end) {
+      if (!names.empty()) names.pop_back();
+    } else if (event == Event::key && !names.empty() && parsed.is_string()) {
+      const std::string& name = parsed.get_ref<const std::string&>();
+      std::vector<std::string>& seen = names.back();
+      if (std::find(seen.begin(), seen.end(), name) != seen.end()) {
+        if (duplicate.empty()) duplicate = name;
+      } else {
+        seen.push_back(name);
+      }
+    }
+    return true;
+  };
+  nlohmann::json j = nlohmann::json::parse(body, find_duplicates, /*allow_exceptions=*/false);
+  if (j.is_discarded() || !duplicate.empty()) {
     error->status = 400;
     error->error = "malformed_json";
     error->detail = body.empty() ? "the request body is empty; a JSON object is expected"
-                                 : "the request body is not valid JSON (UTF-8)";
+                    : !j.is_discarded()
+                        ? "the request body names \"" + duplicate + "\" twice in one object"
+                        : "the request body is not valid JSON (UTF-8)";
     return std::nullopt;
   }
   if (!j.is_object()) {

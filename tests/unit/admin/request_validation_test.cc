@@ -39,6 +39,22 @@ TEST(ParseJsonObjectTest, MalformedIs400NonObjectIs422) {
   EXPECT_TRUE(ParseJsonObject("{\"a\":1}", &error));
 }
 
+// A name twice in one object is ambiguous: 400 like malformed JSON, at any
+// depth; the same name in two different objects is fine.
+TEST(ParseJsonObjectTest, ANameTwiceInOneObjectIs400) {
+  RequestError error;
+  for (const char* twice : {R"({"message":"a","message":"b"})", R"({"a":{"x":1,"x":2}})",
+                            R"({"a":[{"x":1},{"y":1,"y":1}]})", R"({"m":1,"n":2,"m":1})"}) {
+    EXPECT_FALSE(ParseJsonObject(twice, &error)) << twice;
+    EXPECT_EQ(error.status, 400) << twice;
+    EXPECT_EQ(error.error, "malformed_json");
+    EXPECT_NE(error.detail.find("twice"), std::string::npos) << error.detail;
+  }
+  auto ok = ParseJsonObject(R"({"a":{"x":1},"b":{"x":2},"x":[{"x":1},{"x":2}]})", &error);
+  ASSERT_TRUE(ok) << error.detail;
+  EXPECT_EQ((*ok)["b"]["x"], 2);
+}
+
 TEST(ValidateMaintenanceTest, AcceptsValidBodies) {
   RequestError error;
   auto m = ValidateMaintenance(Json{{"message", "Checkout is paused"}}, kNow, &error);
