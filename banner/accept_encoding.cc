@@ -1,32 +1,9 @@
 #include "banner/accept_encoding.h"
 
 #include "common/ascii.h"
+#include "common/http_negotiation.h"
 
 namespace tidegate::banner {
-namespace {
-
-// The q-value of the parameters after a coding (";q=0.5"): false when it is
-// an explicit zero ("0", "0.", "0.000"), true otherwise.
-bool QualityAboveZero(std::string_view params) {
-  while (!params.empty()) {
-    size_t semi = params.find(';');
-    std::string_view param = common::TrimOws(params.substr(0, semi));
-    params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
-    size_t eq = param.find('=');
-    if (eq == std::string_view::npos) continue;
-    std::string_view name = common::TrimOws(param.substr(0, eq));
-    if (!common::EqualsIgnoreCase(name, "q")) continue;
-    std::string_view q = common::TrimOws(param.substr(eq + 1));
-    if (q.empty() || q[0] != '0') return true;
-    for (char c : q.substr(1)) {
-      if (c != '.' && c != '0') return true;
-    }
-    return false;
-  }
-  return true;
-}
-
-}  // namespace
 
 int GzipInAcceptEncoding(std::string_view value, int* star) {
   int gzip = -1;
@@ -36,7 +13,8 @@ int GzipInAcceptEncoding(std::string_view value, int* star) {
     value = comma == std::string_view::npos ? std::string_view() : value.substr(comma + 1);
     size_t semi = item.find(';');
     std::string_view coding = common::TrimOws(item.substr(0, semi));
-    bool above_zero = semi == std::string_view::npos || QualityAboveZero(item.substr(semi + 1));
+    bool above_zero =
+        semi == std::string_view::npos || common::QualityAboveZero(item.substr(semi + 1));
     if (common::EqualsIgnoreCase(coding, "gzip") || common::EqualsIgnoreCase(coding, "x-gzip")) {
       // A client that lists gzip twice is taken at its most generous word.
       if (gzip != 1) gzip = above_zero ? 1 : 0;

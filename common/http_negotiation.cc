@@ -3,27 +3,24 @@
 #include "common/ascii.h"
 
 namespace tidegate::common {
-namespace {
 
-// True when a media range's parameters (after its first ';') hold q=0
-// (RFC 9110 §12.4.2: "not acceptable"): "q=0", "q=0.", "q=0.000".
-bool RefusedByQ(std::string_view params) {
+bool QualityAboveZero(std::string_view params) {
   while (!params.empty()) {
     size_t semi = params.find(';');
     std::string_view param = TrimOws(params.substr(0, semi));
     params = semi == std::string_view::npos ? std::string_view() : params.substr(semi + 1);
-    if (param.size() < 2 || AsciiLower(param[0]) != 'q' || param[1] != '=') continue;
-    std::string_view value = TrimOws(param.substr(2));
-    if (value.empty() || value[0] != '0') return false;
-    for (char c : value.substr(1)) {
-      if (c != '.' && c != '0') return false;
+    size_t eq = param.find('=');
+    if (eq == std::string_view::npos) continue;
+    if (!EqualsIgnoreCase(TrimOws(param.substr(0, eq)), "q")) continue;
+    std::string_view q = TrimOws(param.substr(eq + 1));
+    if (q.empty() || q[0] != '0') return true;
+    for (char c : q.substr(1)) {
+      if (c != '.' && c != '0') return true;
     }
-    return true;
+    return false;
   }
-  return false;
+  return true;
 }
-
-}  // namespace
 
 bool WantsJson(std::string_view accept) {
   // The first of the two media types the list names (case-insensitively,
@@ -36,7 +33,7 @@ bool WantsJson(std::string_view accept) {
     std::string_view type = TrimOws(range.substr(0, semi));
     bool json = EqualsIgnoreCase(type, "application/json");
     if (!json && !EqualsIgnoreCase(type, "text/html")) continue;
-    if (semi != std::string_view::npos && RefusedByQ(range.substr(semi + 1))) continue;
+    if (semi != std::string_view::npos && !QualityAboveZero(range.substr(semi + 1))) continue;
     return json;
   }
   return false;

@@ -16,6 +16,11 @@ namespace tidegate::common {
 // acceptable") names nothing. No other q-value arithmetic: the order is
 // what browsers and API clients actually differ in.
 bool WantsJson(std::string_view accept);
+
+// The parameters after a list element's first ';' (Accept, Accept-Encoding:
+// "q=0.5;level=1"): false when they carry an explicit zero q-value ("q=0",
+// "Q=0.", "q = 0.000"; RFC 9110 §12.4.2 "not acceptable"), true otherwise.
+bool QualityAboveZero(std::string_view params);
 // The same for a header that may be missing (HeaderList::Find): false when
 // `accept_header` is null.
 bool WantsJson(const std::string* accept_header);
