@@ -148,7 +148,9 @@ TEST(QueuePageTest, BodyWrittenInPlaceIsThePageWithItsExactSize) {
       EXPECT_EQ(written.substr(body.size()), "########") << "wrote past size()";
       written.resize(body.size());
       EXPECT_EQ(written, page.Render(language, kind, v));
-      if (kind == PageKind::kQueued) EXPECT_NE(written.find("123456"), std::string::npos);
+      if (kind == PageKind::kQueued) {
+        EXPECT_NE(written.find("123456"), std::string::npos);
+      }
       EXPECT_EQ(written.find("@@TG_"), std::string::npos);
     }
   }

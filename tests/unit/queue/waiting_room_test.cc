@@ -250,7 +250,9 @@ class WaitingRoomMayQueueTest : public ::testing::Test {
     bool may = wr_->MayQueue(room);
     bool any = wr_->AnyMayQueue();
     EXPECT_EQ(may, any);
-    if (!may) EXPECT_FALSE(wr_->Active(room, wr_->Limits(room, StoreCaller{})));
+    if (!may) {
+      EXPECT_FALSE(wr_->Active(room, wr_->Limits(room, StoreCaller{})));
+    }
     return may;
   }
 
