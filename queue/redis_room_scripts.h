@@ -13,8 +13,11 @@
 //   KEYS[7] <room>:cohorts      hash: bucket -> first queue number invited in it
 //   KEYS[8] <room>:claimed      string bitmap: bit n % kClaimWindow set = number n claimed
 //   KEYS[9] <room>:ended        sorted set: ended session id -> until ms
+//   KEYS[10] <room>:renewed     sorted set: renewed session id -> the bucket it
+//                               is counted in now (RenewedSessions)
 // Bucket hashes are pruned by every Tick (sessions to session_duration, the
-// others to 12 buckets), the ended set by expiry (and capped), the bitmap
+// others to 12 buckets), the ended set by expiry (and capped), the renewed
+// set to session_duration (and capped), the bitmap
 // is at most kClaimWindow bits (queue/room_integrity.h): O(1) memory per
 // room whatever the queue length.
 //
@@ -46,6 +49,7 @@ local refresh_ms = tonumber(ARGV[7])
 local BUCKET = 10000
 local CLAIM_WINDOW = 1048576  -- kClaimWindow
 local MAX_ENDED = 200000      -- kMaxEndedSessions
+local MAX_RENEWED = 200000    -- kMaxRenewedSessions
 local cur = math.floor(now / BUCKET)
 local sb = math.max(1, math.floor((session_ms + BUCKET - 1) / BUCKET))
 local function fmt(x) return string.format('%.17g', x) end
@@ -215,13 +219,22 @@ return reply(cur, 0)
 // none). Reply a: the current bucket, or -1 when the session was ended.
 inline constexpr std::string_view kRenew = R"lua(
 local old = tonumber(ARGV[8])
-if ARGV[9] ~= '0' then
-  local until_ms = redis.call('ZSCORE', KEYS[9], ARGV[9])
+local sid = ARGV[9]
+if sid ~= '0' then
+  local until_ms = redis.call('ZSCORE', KEYS[9], sid)
   if until_ms and tonumber(until_ms) > now then return reply(-1, 0) end
+  -- Counted where its last renewal put it, whatever older pass comes again.
+  local renewed = redis.call('ZSCORE', KEYS[10], sid)
+  if renewed and tonumber(renewed) > old then old = tonumber(renewed) end
 end
 if old >= cur then return reply(old, 0) end
 if old > cur - sb and get(2, old) > 0 then add(2, old, -1) end
 add(2, cur, 1)
+if sid ~= '0' then
+  local n = redis.call('ZCARD', KEYS[10])
+  if n >= MAX_RENEWED then redis.call('ZREMRANGEBYRANK', KEYS[10], 0, n - MAX_RENEWED) end
+  redis.call('ZADD', KEYS[10], cur, sid)
+end
 return reply(cur, 0)
 )lua";
 
@@ -238,6 +251,8 @@ local until_ms = math.max(tonumber(ARGV[10]), (cur + 1) * BUCKET + session_ms)
 local n = redis.call('ZCARD', KEYS[9])
 if n >= MAX_ENDED then redis.call('ZREMRANGEBYRANK', KEYS[9], 0, n - MAX_ENDED) end
 redis.call('ZADD', KEYS[9], until_ms, sid)
+local renewed = redis.call('ZSCORE', KEYS[10], sid)
+if renewed and tonumber(renewed) > bucket then bucket = tonumber(renewed) end
 if bucket <= cur and bucket > cur - sb and get(2, bucket) > 0 then add(2, bucket, -1) end
 return reply(1, 0)
 )lua";
@@ -255,6 +270,7 @@ prune(4, cur - 12)
 prune(5, cur - 12)
 prune(7, cur - 12)
 redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', cur * BUCKET)
+redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', cur - sb)
 -- The claim ratio over the 6 newest cohorts whose live visitors have all
 -- had a refresh interval to poll (ClaimRatioNewestCohort in room_logic.cc).
 local wait = math.floor((math.max(0, refresh_ms) + BUCKET - 1) / BUCKET)

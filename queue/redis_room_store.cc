@@ -105,7 +105,7 @@ RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options
     : options_(std::move(options)), links_(links) {
   std::string base = options_.key_prefix + ":{room:" + room + "}:";
   for (const char* suffix : {"s", "sessions", "admissions", "claims", "invitations", "marks",
-                             "cohorts", "claimed", "ended"}) {
+                             "cohorts", "claimed", "ended", "renewed"}) {
     keys_.push_back(base + suffix);
   }
   // In Op order.

@@ -76,4 +76,32 @@ void EndedSessions::Prune(int64_t now_ms) {
   }
 }
 
+std::optional<int64_t> RenewedSessions::Find(uint64_t session) const {
+  auto it = bucket_.find(session);
+  if (it == bucket_.end()) return std::nullopt;
+  return it->second;
+}
+
+void RenewedSessions::Record(uint64_t session, int64_t bucket) {
+  while (bucket_.size() >= kMaxRenewedSessions && !order_.empty()) {
+    auto [oldest_bucket, oldest] = order_.front();
+    order_.pop_front();
+    auto it = bucket_.find(oldest);
+    if (it != bucket_.end() && it->second == oldest_bucket) bucket_.erase(it);
+  }
+  auto [it, inserted] = bucket_.try_emplace(session, bucket);
+  if (!inserted && it->second == bucket) return;  // already there
+  it->second = bucket;
+  order_.emplace_back(bucket, session);
+}
+
+void RenewedSessions::Prune(int64_t oldest_outside) {
+  while (!order_.empty() && order_.front().first <= oldest_outside) {
+    auto [bucket, session] = order_.front();
+    order_.pop_front();
+    auto it = bucket_.find(session);
+    if (it != bucket_.end() && it->second == bucket) bucket_.erase(it);
+  }
+}
+
 }  // namespace tidegate::queue

@@ -19,10 +19,17 @@
 //   insertion order, expiries are nearly monotone) and capped at
 //   kMaxEndedSessions entries (beyond that the oldest record is dropped
 //   first: its pass is then the first to expire anyway).
+// * RenewedSessions — the bucket each renewed session is counted in now, so
+//   that a renewal moves a session once: a client that keeps sending its
+//   old pass (ignoring the renewed Set-Cookie) is found in its current
+//   bucket instead of being added again on every request. A record lasts
+//   while its bucket is inside the session window (pruned by bucket, in
+//   insertion order, which is bucket order) and is capped at
+//   kMaxRenewedSessions entries (the oldest dropped first).
 //
 // The Redis twin (queue/redis_room_scripts.h) keeps the same records in a
-// string bitmap (SETBIT/GETBIT at n % kClaimWindow) and a sorted set
-// (session id -> until_ms).
+// string bitmap (SETBIT/GETBIT at n % kClaimWindow) and two sorted sets
+// (ended: session id -> until_ms; renewed: session id -> bucket).
 //
 // Contract: plain values, not thread-safe (the store serialises, like the
 // rest of RoomState).
@@ -31,6 +38,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <deque>
+#include <optional>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -39,6 +47,7 @@ namespace tidegate::queue {
 
 inline constexpr uint64_t kClaimWindow = uint64_t{1} << 20;
 inline constexpr size_t kMaxEndedSessions = 200'000;
+inline constexpr size_t kMaxRenewedSessions = 200'000;
 
 class ClaimedNumbers {
  public:
@@ -72,9 +81,36 @@ class EndedSessions {
   std::deque<std::pair<int64_t, uint64_t>> order_;
 };
 
+class RenewedSessions {
+ public:
+  // The bucket `session` was last renewed into, if recorded.
+  std::optional<int64_t> Find(uint64_t session) const;
+  // Records that `session` is counted in `bucket` now (bucket >= every
+  // bucket recorded before: the store's clock only moves forward).
+  void Record(uint64_t session, int64_t bucket);
+  // Drops the records of buckets at or below `oldest_outside` (left the
+  // session window).
+  void Prune(int64_t oldest_outside);
+  size_t size() const { return bucket_.size(); }
+  // Calls f(bucket, session) for every record, oldest first; for export
+  // (Record rebuilds).
+  template <typename F>
+  void ForEach(F f) const {
+    for (const auto& [bucket, session] : order_) {
+      auto it = bucket_.find(session);
+      if (it != bucket_.end() && it->second == bucket) f(bucket, session);
+    }
+  }
+
+ private:
+  std::unordered_map<uint64_t, int64_t> bucket_;
+  std::deque<std::pair<int64_t, uint64_t>> order_;  // (bucket, session)
+};
+
 struct RoomIntegrity {
   ClaimedNumbers claimed;
   EndedSessions ended;
+  RenewedSessions renewed;
 };
 
 }  // namespace tidegate::queue

@@ -203,6 +203,13 @@ int64_t RenewStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, in
                   uint64_t session) {
   int64_t cur = BucketOf(now_ms);
   if (session != 0 && state.integrity.ended.Contains(session, now_ms)) return kSessionRefused;
+  // A session renewed before is counted where that renewal put it, whatever
+  // older pass the client sends again.
+  if (session != 0) {
+    if (std::optional<int64_t> renewed = state.integrity.renewed.Find(session)) {
+      old_bucket = std::max(old_bucket, *renewed);
+    }
+  }
   if (old_bucket >= cur) return old_bucket;
   // Decrement the old bucket only while it still counts (inside the
   // session window) and is positive; a lapsed session is counted anew.
@@ -210,6 +217,7 @@ int64_t RenewStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, in
     state.sessions.Add(old_bucket, -1);
   }
   state.sessions.Add(cur, 1);
+  if (session != 0) state.integrity.renewed.Record(session, cur);
   return cur;
 }
 
@@ -222,6 +230,10 @@ bool EndStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, int64_t
   if (session == 0) return false;
   int64_t until = EndedRecordUntil(limits, now_ms, pass_expires_ms);
   if (!state.integrity.ended.Insert(session, until, now_ms)) return false;
+  // Ended with an older pass than its last renewal: counted there.
+  if (std::optional<int64_t> renewed = state.integrity.renewed.Find(session)) {
+    bucket = std::max(bucket, *renewed);
+  }
   int64_t cur = BucketOf(now_ms);
   if (bucket <= cur && bucket > cur - SessionBuckets(limits) && state.sessions.Get(bucket) > 0) {
     state.sessions.Add(bucket, -1);
@@ -233,6 +245,7 @@ RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms
   int64_t cur = BucketOf(now_ms);
   Refill(state, limits, now_ms);
   Prune(state, limits, cur);
+  state.integrity.renewed.Prune(cur - SessionBuckets(limits));
   UpdateClaimRatio(state, limits, cur);
   bool queueing =
       limits.mode != config::RoomMode::kOff && (limits.method == config::QueueingMethod::kFifo ||

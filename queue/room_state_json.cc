@@ -86,7 +86,13 @@ json IntegrityToJson(const RoomIntegrity& integrity) {
   for (const auto& [until, session] : integrity.ended.entries()) {
     ended.push_back(json::array({until, session}));
   }
-  return json{{"claimed", WordsToText(integrity.claimed.words())}, {"ended", std::move(ended)}};
+  json renewed = json::array();
+  integrity.renewed.ForEach([&](int64_t bucket, uint64_t session) {
+    renewed.push_back(json::array({bucket, session}));
+  });
+  return json{{"claimed", WordsToText(integrity.claimed.words())},
+              {"ended", std::move(ended)},
+              {"renewed", std::move(renewed)}};
 }
 
 bool IntegrityFromJson(const json& j, std::string* error, RoomIntegrity* out) {
@@ -100,8 +106,14 @@ bool IntegrityFromJson(const json& j, std::string* error, RoomIntegrity* out) {
     }
   }
   // Re-inserted in their order; expired records are pruned at first use.
-  return ReadPairs<uint64_t>(j, "ended", error, [&](int64_t until, uint64_t session) {
-    out->ended.Insert(session, until, std::numeric_limits<int64_t>::min());
+  if (!ReadPairs<uint64_t>(j, "ended", error, [&](int64_t until, uint64_t session) {
+        out->ended.Insert(session, until, std::numeric_limits<int64_t>::min());
+      })) {
+    return false;
+  }
+  // Absent in files written before it existed: empty.
+  return ReadPairs<uint64_t>(j, "renewed", error, [&](int64_t bucket, uint64_t session) {
+    out->renewed.Record(session, bucket);
   });
 }
 

@@ -174,12 +174,13 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
     limits.new_users_per_minute = 90;
     limits.session_ms = 45'000;
     std::mt19937 random(method == config::QueueingMethod::kFifo ? 7 : 11);
-    int reused = 0, ended = 0, ended_again = 0, refused = 0;
+    int reused = 0, ended = 0, ended_again = 0, refused = 0, stale = 0;
     int64_t now = 1'700'000'000'000;
     struct Session {
       int64_t bucket;
       uint64_t id;
       int64_t expires;
+      int64_t first_bucket;  // the first pass's: a client may send it again
     };
     std::vector<Session>
         buckets;  // sessions handed out (ended ones stay: ends and renewals repeat)
@@ -187,7 +188,7 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
     auto add_session = [&](int64_t bucket) {
       // Large ids too: they travel as decimal strings, never as Lua numbers.
       uint64_t id = next_id++ % 3 == 0 ? 0xfedcba9876543210ULL + next_id : next_id;
-      buckets.push_back({bucket, id, (bucket + 1) * kBucketMillis + limits.session_ms});
+      buckets.push_back({bucket, id, (bucket + 1) * kBucketMillis + limits.session_ms, bucket});
     };
     for (int step = 0; step < 1500; ++step) {
       now += random() % 2500;
@@ -232,11 +233,14 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
       } else if (op == 5 && !buckets.empty()) {
         size_t i = random() % buckets.size();
         Session& se = buckets[i];
+        // A third of the renewals come with the session's first pass again
+        // (a client that ignores the renewed cookie).
+        int64_t sent = random() % 3 == 0 ? se.first_bucket : se.bucket;
+        if (sent != se.bucket) ++stale;
         int64_t a = 0;
-        local.RenewSession(caller_, limits, now, se.bucket, se.id,
-                           [&](const auto& r) { a = r.value; });
+        local.RenewSession(caller_, limits, now, sent, se.id, [&](const auto& r) { a = r.value; });
         auto rb = Sync<int64_t>([&](auto done) {
-          redis->RenewSession(caller_, limits, now, se.bucket, se.id, std::move(done));
+          redis->RenewSession(caller_, limits, now, sent, se.id, std::move(done));
         });
         ASSERT_TRUE(rb.ok) << rb.error;
         EXPECT_EQ(a, rb.value) << "step " << step;
@@ -249,11 +253,12 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
       } else if (op == 6 && !buckets.empty()) {
         size_t i = random() % buckets.size();
         const Session& se = buckets[i];
+        int64_t sent = random() % 3 == 0 ? se.first_bucket : se.bucket;
         bool a = false;
-        local.EndSession(caller_, limits, now, se.bucket, se.id, se.expires,
+        local.EndSession(caller_, limits, now, sent, se.id, se.expires,
                          [&](const auto& r) { a = r.value; });
         auto rb = Sync<bool>([&](auto done) {
-          redis->EndSession(caller_, limits, now, se.bucket, se.id, se.expires, std::move(done));
+          redis->EndSession(caller_, limits, now, sent, se.id, se.expires, std::move(done));
         });
         ASSERT_TRUE(rb.ok) << rb.error;
         EXPECT_EQ(a, rb.value) << "step " << step;
@@ -282,6 +287,7 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
     EXPECT_GT(ended, 0);
     EXPECT_GT(ended_again, 0);
     EXPECT_GT(refused, 0);
+    EXPECT_GT(stale, 0);
   }
 }
 

@@ -233,6 +233,33 @@ TEST(RoomLogicTest, RenewalMovesTheSessionAndExpiryFreesIt) {
   EXPECT_EQ(CountersOf(state, limits, later + 71'000).active, 0);
 }
 
+// A client that keeps sending its first pass (ignoring every renewed
+// Set-Cookie) is one session: each renewal finds it where the last one put
+// it, so the active count stays 1 and a newcomer still gets in; ending it
+// with that old pass frees its current bucket. Without a session id (0, an
+// old pass format) nothing can be recorded.
+TEST(RoomLogicTest, AStalePassSentAgainIsCountedOnce) {
+  RoomState state;
+  RoomLimits limits = Limits(3, 600, 60'000);
+  ArriveOutcome a = ArriveStep(state, limits, kStart, true);
+  ASSERT_TRUE(a.admitted);
+  const uint64_t session = 77;
+  for (int i = 1; i <= 40; ++i) {
+    int64_t now = kStart + i * 5'000;
+    int64_t bucket = RenewStep(state, limits, now, a.bucket, session);
+    EXPECT_EQ(bucket, BucketOf(now)) << i;
+    ASSERT_EQ(CountersOf(state, limits, now).active, 1) << "request " << i;
+  }
+  int64_t now = kStart + 40 * 5'000;
+  EXPECT_TRUE(ArriveStep(state, limits, now, true).admitted) << "a newcomer still gets in";
+  EXPECT_EQ(CountersOf(state, limits, now).active, 2);
+  EXPECT_TRUE(EndStep(state, limits, now + 1, a.bucket, session, now + 60'000));
+  EXPECT_EQ(CountersOf(state, limits, now + 1).active, 1) << "the old pass ended its session";
+  // The records leave with their buckets: none is kept past the window.
+  TickStep(state, limits, now + 200'000);
+  EXPECT_EQ(state.integrity.renewed.size(), 0u);
+}
+
 TEST(RoomLogicTest, EndSessionFreesASlotOnce) {
   RoomState state;
   RoomLimits limits = Limits(1, 600);

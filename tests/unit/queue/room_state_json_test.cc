@@ -28,6 +28,9 @@ LocalRoomStore::Persisted Sample() {
   s.integrity.claimed.Set(1199);
   s.integrity.ended.Insert(77, 1'764'893'100'000, 1'764'892'800'000);
   s.integrity.ended.Insert(78, 1'764'893'200'000, 1'764'892'800'000);
+  s.integrity.renewed.Record(90, 176'489'280);
+  s.integrity.renewed.Record(91, 176'489'281);
+  s.integrity.renewed.Record(90, 176'489'282);  // superseded: exported once
   p.marks["sale.start"] = 100;
   return p;
 }
@@ -56,6 +59,9 @@ TEST(RoomStateJsonTest, RoundTripKeepsEveryField) {
   EXPECT_FALSE(out->state.integrity.claimed.Test(1195));
   EXPECT_EQ(out->state.integrity.ended.entries(), in.state.integrity.ended.entries());
   EXPECT_TRUE(out->state.integrity.ended.Contains(78, 1'764'893'000'000));
+  EXPECT_EQ(out->state.integrity.renewed.size(), 2u);
+  EXPECT_EQ(out->state.integrity.renewed.Find(90), 176'489'282);
+  EXPECT_EQ(out->state.integrity.renewed.Find(91), 176'489'281);
 }
 
 TEST(RoomStateJsonTest, ImportedStoreContinuesTheLine) {
