@@ -313,7 +313,7 @@ bool ReadNextUpdate(const nlohmann::json& body, common::TimePoint now,
     return true;
   }
   std::string why;
-  auto delay = config::ParseDuration(text, &why);
+  auto delay = config::ParseDelay(text, &why);
   if (!delay) return Fail(error, "next_update", kHow);
   if (*delay < std::chrono::minutes(1) || *delay > std::chrono::hours(24 * 7)) {
     return Fail(error, "next_update", "must be between 1m and 7d from now");

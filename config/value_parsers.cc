@@ -56,6 +56,22 @@ std::optional<Duration> ParseDuration(std::string_view text, std::string* error)
   return Duration(static_cast<int64_t>(*number * per_unit));
 }
 
+std::optional<Duration> ParseDelay(std::string_view text, std::string* error) {
+  std::string_view unit;
+  std::optional<uint64_t> days = LeadingNumber(text, &unit);
+  if (days && unit == "d") {
+    if (*days > 3650) {
+      *error = "delay is too long";
+      return std::nullopt;
+    }
+    return Duration(static_cast<int64_t>(*days) * 86'400'000);
+  }
+  std::optional<Duration> d = ParseDuration(text, error);
+  if (!d)
+    *error = "expected a delay: a whole number and a unit ms, s, m, h or d, like \"30m\", \"2d\"";
+  return d;
+}
+
 std::string FormatDuration(Duration d) {
   int64_t ms = d.count();
   if (ms % 3'600'000 == 0 && ms != 0) return std::to_string(ms / 3'600'000) + "h";

@@ -20,6 +20,11 @@ namespace tidegate::config {
 // spaces ("5 m"), fractions ("1.5s"), compounds ("1m30s"), other units.
 std::optional<Duration> ParseDuration(std::string_view text, std::string* error);
 
+// A delay an operator types for a time to come (`tidegate ctl --next-update
+// 2d`, the admin API's "next_update"): a ParseDuration() value, or a whole
+// number of days "Nd" (configuration durations stay without days).
+std::optional<Duration> ParseDelay(std::string_view text, std::string* error);
+
 // The way back, in the largest whole unit: "250ms", "30s", "5m", "1h"; zero
 // is "0s". ParseDuration(FormatDuration(d)) == d.
 std::string FormatDuration(Duration d);

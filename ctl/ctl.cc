@@ -98,7 +98,7 @@ bool ParseArgs(const std::vector<std::string>& args, Args* out, std::string* err
   return true;
 }
 
-// RFC 3339, or a delay from now ("30m", "+2h").
+// RFC 3339, or a delay from now ("30m", "+2h", "2d").
 bool ParseTimeArg(const std::string& name, const std::string& text, common::TimePoint now,
                   std::string* out, std::string* error) {
   if (common::ParseRfc3339(text)) {
@@ -107,7 +107,7 @@ bool ParseTimeArg(const std::string& name, const std::string& text, common::Time
   }
   std::string delay = !text.empty() && text[0] == '+' ? text.substr(1) : text;
   std::string why;
-  if (auto d = config::ParseDuration(delay, &why)) {
+  if (auto d = config::ParseDelay(delay, &why)) {
     *out = common::FormatRfc3339(now + *d);
     return true;
   }

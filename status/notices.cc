@@ -15,6 +15,13 @@ bool PartOfOpenIncident(const state::RuntimeState& state, const std::string& inc
   return false;
 }
 
+bool Configured(const config::Config& config, const std::string& feature) {
+  for (const config::FeatureConfig& f : config.features) {
+    if (f.name == feature) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::vector<Notice> CurrentNotices(const config::Config& config, const state::RuntimeState& state,
@@ -40,6 +47,9 @@ std::vector<Notice> CurrentNotices(const config::Config& config, const state::Ru
   for (const auto& [feature, m] : state.maintenance) {
     if (m.reopened) continue;  // an operator ended a configured window: nothing to report
     if (PartOfOpenIncident(state, m.incident_id)) continue;
+    // An override of a feature a reload removed applies to nothing
+    // (orphaned_overrides in GET /v1/state): no shopper is refused by it.
+    if (!Configured(config, feature)) continue;
     state::Phase phase = state::MaintenancePhase(m, now);
     if (phase == state::Phase::kExpired) continue;
     Notice n;

@@ -18,7 +18,11 @@ std::vector<Component> Components(const config::Config& config, const state::Run
   std::vector<Component> components;
   for (const config::FeatureConfig& feature : config.features) {
     Component c{feature.name, "operational", ""};
-    if (state::EffectiveMaintenanceOf(feature, state, now).active) c.status = "maintenance";
+    // Under maintenance the feature answers every request with a 503:
+    // "maintenance" says more than a "degraded" incident naming it; only an
+    // outage impact says more.
+    const bool down = state::EffectiveMaintenanceOf(feature, state, now).active;
+    if (down) c.status = "maintenance";
     for (const state::Incident* incident : open) {
       if (std::find(incident->features.begin(), incident->features.end(), feature.name) ==
           incident->features.end()) {
@@ -28,7 +32,7 @@ std::vector<Component> Components(const config::Config& config, const state::Run
       if (c.incident_id.empty() || StatusRank(impact) > StatusRank(c.status)) {
         c.incident_id = incident->id;
       }
-      Worsen(&c.status, impact);
+      if (!down || StatusRank(impact) >= StatusRank("partial_outage")) Worsen(&c.status, impact);
     }
     components.push_back(std::move(c));
   }

@@ -23,6 +23,19 @@ TEST(ParseDurationTest, RejectsAmbiguousForms) {
   }
 }
 
+// Operators' delays take days too ("7d" is the longest next update);
+// configuration durations do not (RejectsAmbiguousForms: "5d").
+TEST(ParseDelayTest, AcceptsDurationsAndWholeDays) {
+  std::string error;
+  EXPECT_EQ(ParseDelay("30m", &error), Duration(1'800'000));
+  EXPECT_EQ(ParseDelay("7d", &error), Duration(7 * 86'400'000LL));
+  EXPECT_EQ(ParseDelay("0d", &error), Duration(0));
+  for (const char* text : {"", "d", "1.5d", "-1d", "2 d", "2D", "1d2h", "3651d", "5"}) {
+    EXPECT_FALSE(ParseDelay(text, &error).has_value()) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+}
+
 TEST(ParseSizeTest, AcceptsBytesAndBinaryUnits) {
   std::string error;
   EXPECT_EQ(ParseSize("0", &error), 0u);

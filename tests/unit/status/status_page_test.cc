@@ -25,6 +25,15 @@ class StatusPageTest : public ::testing::Test {
     tzset();
   }
 
+  // [features.NAME] sections (a notice is only told for a configured feature).
+  void ConfigureFeatures(std::initializer_list<const char*> names) {
+    for (const char* name : names) {
+      config::FeatureConfig feature;
+      feature.name = name;
+      config_.features.push_back(feature);
+    }
+  }
+
   void Publish(state::RuntimeState s) {
     state_.Publish(std::make_shared<const state::RuntimeState>(s));
   }
@@ -99,6 +108,7 @@ TEST_F(StatusPageTest, NoIncidentIsOperational) {
 }
 
 TEST_F(StatusPageTest, ActiveMaintenanceAndBannerAreListedInFrench) {
+  ConfigureFeatures({"checkout"});
   state::RuntimeState s;
   s.version = 3;
   state::MaintenanceOverride m;
@@ -132,6 +142,7 @@ TEST_F(StatusPageTest, ActiveMaintenanceAndBannerAreListedInFrench) {
 }
 
 TEST_F(StatusPageTest, ScheduledWindowIsDegradedAndExpiredOneIsGone) {
+  ConfigureFeatures({"shipping", "search"});
   state::RuntimeState s;
   state::MaintenanceOverride later;
   later.message = "Carrier upgrade";

@@ -253,6 +253,44 @@ TEST_F(StatusStoryTest, WhatAnIncidentSetIsNotRepeatedAsANotice) {
   EXPECT_EQ(json["incidents"][1]["kind"], "notice");
 }
 
+// A feature under maintenance answers 503 to every request: a "degraded"
+// incident naming it does not make its component look better than
+// "maintenance"; an outage impact still says more.
+TEST_F(StatusStoryTest, AFeatureUnderMaintenanceIsNotShownAsDegraded) {
+  state::Incident degraded = PaymentsIncident();
+  degraded.impact = state::IncidentImpact::kDegraded;
+  degraded.features = {"checkout"};
+  state::RuntimeState s;
+  s.incidents = {degraded};
+  state::MaintenanceOverride m;
+  m.message = "Checkout paused";
+  s.maintenance["checkout"] = m;
+  Publish(s);
+  nlohmann::json json = Json();
+  EXPECT_EQ(json["components"][0]["status"], "maintenance") << json.dump(2);
+  EXPECT_EQ(json["status"], "partial_outage") << "the overall status agrees";
+  s.incidents[0].impact = state::IncidentImpact::kMajorOutage;
+  Publish(s);
+  EXPECT_EQ(Json()["components"][0]["status"], "major_outage");
+  s.maintenance.clear();
+  s.incidents[0].impact = state::IncidentImpact::kDegraded;
+  Publish(s);
+  EXPECT_EQ(Json()["components"][0]["status"], "degraded") << "no maintenance: the impact";
+}
+
+// A reload removed the feature: its maintenance override applies to
+// nothing, so the status page neither lists it nor rates the shop by it.
+TEST_F(StatusStoryTest, AnOrphanedMaintenanceOverrideIsNotANotice) {
+  state::RuntimeState s;
+  state::MaintenanceOverride m;
+  m.message = "search off";
+  s.maintenance["removed-feature"] = m;
+  Publish(s);
+  nlohmann::json json = Json();
+  EXPECT_EQ(json["status"], "operational") << json.dump(2);
+  EXPECT_EQ(json["incidents"].size(), 0u) << json.dump(2);
+}
+
 TEST_F(StatusStoryTest, WorstStatusWins) {
   state::Incident major = PaymentsIncident();
   major.id = "inc-8";
