@@ -28,18 +28,31 @@ int FrameBody(const char* data, size_t len, bool chunked, char* line, iovec* pie
   return n;
 }
 
-void AddBody(evbuffer* out, const char* data, size_t len, bool chunked) {
+size_t AddBody(evbuffer* out, const char* data, size_t len, bool chunked) {
+  if (!chunked) {
+    evbuffer_add(out, data, len);
+    return len;
+  }
   char line[kChunkLineMax];
-  if (chunked) evbuffer_add(out, line, FormatChunkLine(len, line));
+  size_t line_len = FormatChunkLine(len, line);
+  evbuffer_add(out, line, line_len);
   evbuffer_add(out, data, len);
-  if (chunked) evbuffer_add(out, kCrlf, 2);
+  evbuffer_add(out, kCrlf, 2);
+  return line_len + len + 2;
 }
 
-void MoveBody(evbuffer* out, evbuffer* body, bool chunked) {
+size_t MoveBody(evbuffer* out, evbuffer* body, bool chunked) {
+  size_t len = evbuffer_get_length(body);
+  if (!chunked) {
+    evbuffer_add_buffer(out, body);
+    return len;
+  }
   char line[kChunkLineMax];
-  if (chunked) evbuffer_add(out, line, FormatChunkLine(evbuffer_get_length(body), line));
+  size_t line_len = FormatChunkLine(len, line);
+  evbuffer_add(out, line, line_len);
   evbuffer_add_buffer(out, body);
-  if (chunked) evbuffer_add(out, kCrlf, 2);
+  evbuffer_add(out, kCrlf, 2);
+  return line_len + len + 2;
 }
 
 void AddLastChunk(evbuffer* out) { evbuffer_add(out, "0\r\n\r\n", 5); }

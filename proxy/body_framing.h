@@ -16,8 +16,9 @@ namespace tidegate::proxy {
 
 // Appends `len` body bytes from `data` to `out`: as one chunk (size line,
 // data, CRLF) when `chunked`, as they are otherwise. `len` must be > 0 (a
-// zero-size chunk is the last chunk: use AddLastChunk()).
-void AddBody(evbuffer* out, const char* data, size_t len, bool chunked);
+// zero-size chunk is the last chunk: use AddLastChunk()). Returns the bytes
+// appended (`len` plus the framing).
+size_t AddBody(evbuffer* out, const char* data, size_t len, bool chunked);
 
 // Room for a chunk size line: 16 hex digits and CRLF.
 inline constexpr size_t kChunkLineMax = 18;
@@ -33,8 +34,8 @@ size_t FormatChunkLine(size_t len, char* line);
 int FrameBody(const char* data, size_t len, bool chunked, char* line, iovec* pieces);
 
 // Moves every byte of `body` (non-empty) to the end of `out`, as one chunk
-// when `chunked`. `body` is left empty.
-void MoveBody(evbuffer* out, evbuffer* body, bool chunked);
+// when `chunked`. `body` is left empty. Returns the bytes appended.
+size_t MoveBody(evbuffer* out, evbuffer* body, bool chunked);
 
 // Appends the last chunk of a chunked body, without trailers: "0\r\n\r\n".
 void AddLastChunk(evbuffer* out);

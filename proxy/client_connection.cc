@@ -45,6 +45,20 @@ void FormatPeer(const sockaddr* peer, int peer_len, std::string* ip, std::string
   }
 }
 
+// Removes the last `n` bytes of `out` (which holds at least `n`); false,
+// with nothing removed, when `out` refuses (a frozen front).
+bool DropTail(evbuffer* out, size_t n) {
+  size_t earlier = evbuffer_get_length(out) - n;
+  if (earlier == 0) return evbuffer_drain(out, n) == 0;
+  // An earlier response still waits ahead: keep its bytes, in order (chains
+  // are moved, not copied).
+  EvbufferPtr kept(evbuffer_new());
+  if (!kept || evbuffer_remove_buffer(out, kept.get(), earlier) < 0) return false;
+  evbuffer_drain(out, n);
+  evbuffer_add_buffer(out, kept.get());
+  return true;
+}
+
 }  // namespace
 
 ClientConnection::ClientConnection(Worker& worker, bufferevent* bev, const sockaddr* peer,
@@ -166,6 +180,24 @@ void ClientConnection::WriteNow(const iovec* pieces, int count) {
       break;  // the flush meets the error again and closes
   }
   worker_.flush_queue().Schedule(this);
+}
+
+bool ClientConnection::TakeBackUnsent(size_t n) {
+  if (closing() || !bev_ || n == 0) return false;
+  evbuffer* out = bufferevent_get_output(bev_.get());
+  size_t queued = evbuffer_get_length(out);
+  // Bytes leave the output from its front only (a write, plain or TLS), and
+  // the last `n` were appended last: when they are all still there, not one
+  // of them was written.
+  if (queued < n) return false;
+  // A plain socket's bufferevent keeps the front of its output frozen
+  // outside its own writes (WriteFromBuffer thaws it the same way); a TLS
+  // one does not freeze it. A frozen front refuses the edit (nothing moved):
+  // false, and the caller closes instead.
+  if (!tls_) evbuffer_unfreeze(out, 1);
+  bool taken = DropTail(out, n);
+  if (!tls_) evbuffer_freeze(out, 1);
+  return taken;
 }
 
 void ClientConnection::OnOutputDrained() {

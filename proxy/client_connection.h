@@ -93,6 +93,12 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   void OnStreamDone(bool keep_alive);
   // Stop / resume feeding request body bytes (origin output full / drained).
   void ResumeRequestBody();
+  // Takes back the last `n` (> 0) bytes queued to output() when none of
+  // them has reached the socket yet (they all still wait there, behind what
+  // an earlier response may have left): true, and they are gone. False, with
+  // nothing changed, when some may have been written (or the output cannot
+  // be edited): the client may already be reading that response.
+  bool TakeBackUnsent(size_t n);
   // Closes now, discarding queued output (a response cannot be completed).
   void CloseNow();
   int request_version_minor() const { return version_minor_; }

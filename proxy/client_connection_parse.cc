@@ -85,8 +85,12 @@ ClientConnection::ParseStep ClientConnection::AfterParse(size_t consumed, Reques
   if (closed()) return ParseStep::kDone;
   if (parser_->failed()) {
     worker_.mutable_stats().client_parse_errors.Inc();
-    if (discarding_) {  // the answer is out: no second one, just close
+    if (discarding_ || stream_end_ != StreamEnd::kNone) {
+      // The answer is out or queued (discarding the body of an answered
+      // request, or a gate answered inside this very Execute, before the
+      // bad body bytes): no second one, just close once it is flushed.
       discarding_ = false;
+      stream_end_ = StreamEnd::kNone;
       CloseAfterFlush();
     } else if (stream_active() && stream().response_started()) {
       stream().Abort(parser_->error().status);

@@ -106,6 +106,10 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
     bool body_filters = false;  // a filter rewrites the body (through body_scratch_)
     bool aborted = false;       // a body filter called AbortResponse()
     bool head_held = false;     // a body filter holds the head (HoldResponseHead)
+    // Bytes of the origin's response (head, framed body) handed to the
+    // client connection, queued or written through: while they all still
+    // wait in its output, the response can be taken back for a 502.
+    uint64_t handed_bytes = 0;
   };
 
   // ---- filters, local replies, end of the exchange (stream.cc) ----
@@ -172,9 +176,16 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // head and the held bytes and returns true.
   bool ReleaseHeldHead(bool end_stream);
   void WriteResponseBody(evbuffer* body);
-  // A body filter called AbortResponse(): drop the upstream, close the
+  // A body filter called AbortResponse(): drop the upstream; the proxy's
+  // 502 when no byte of the response reached the client, else close the
   // client connection without the message's end.
   void AbortFromFilter();
+  // The origin's response cannot be completed and its head was handed to
+  // the client connection (head_sent): when no byte of it has been written
+  // yet, takes the queued bytes back (ClientConnection::TakeBackUnsent) and
+  // returns true, so the exchange may still answer with an error page.
+  // False, with nothing changed, otherwise.
+  bool TakeBackUnsentResponse();
 
   ClientConnection& connection_;
   Worker& worker_;

@@ -28,18 +28,21 @@ constexpr size_t kThroughBodyMin = 4096;
 // chunks), in one writev: no copy of the bytes the socket takes. Only for
 // the last bytes of an origin read (one write per read, as the flush that
 // would follow makes), of at least kThroughBodyMin bytes, on a plain client
-// connection that can write now; false, with nothing done, otherwise (the
-// caller copies).
-bool WriteBodyThrough(ClientConnection& client, const UpstreamConnection& upstream,
-                      const char* data, size_t len, bool chunked) {
+// connection that can write now. Returns the framed bytes handed over (to
+// the socket, or what it did not take to the output); 0, with nothing done,
+// otherwise (the caller copies).
+size_t WriteBodyThrough(ClientConnection& client, const UpstreamConnection& upstream,
+                        const char* data, size_t len, bool chunked) {
   if (len < kThroughBodyMin || !upstream.BodyEndsRead(data, len) || !client.CanWriteThrough()) {
-    return false;
+    return 0;
   }
   char line[kChunkLineMax];
   iovec pieces[3];
   int count = FrameBody(data, len, chunked, line, pieces);
+  size_t framed = 0;
+  for (int i = 0; i < count; ++i) framed += pieces[i].iov_len;
   client.WriteNow(pieces, count);  // a full or failed socket: it schedules the flush
-  return true;
+  return framed;
 }
 
 }  // namespace
@@ -94,6 +97,7 @@ void Stream::SendResponseHead() {
   }
   evbuffer_add(out, scratch.data(), scratch.size());
   resp_.head_sent = true;
+  resp_.handed_bytes = scratch.size();
   status_ = response_.status;
   answered_by_ = Answerer::kOrigin;
 }
@@ -149,7 +153,7 @@ void Stream::WriteResponseBody(evbuffer* body) {
   size_t len = evbuffer_get_length(body);
   if (len == 0) return;
   response_bytes_ += len;
-  MoveBody(connection_.output(), body, out_framing_ == OutFraming::kChunked);
+  resp_.handed_bytes += MoveBody(connection_.output(), body, out_framing_ == OutFraming::kChunked);
 }
 
 bool Stream::FilterResponseBody(bool end_stream) {
@@ -175,9 +179,9 @@ void Stream::OnUpstreamBody(const char* data, size_t len) {
   } else {
     response_bytes_ += len;
     bool chunked = out_framing_ == OutFraming::kChunked;
-    if (!WriteBodyThrough(connection_, *upstream_, data, len, chunked)) {
-      AddBody(connection_.output(), data, len, chunked);
-    }
+    size_t handed = WriteBodyThrough(connection_, *upstream_, data, len, chunked);
+    if (handed == 0) handed = AddBody(connection_.output(), data, len, chunked);
+    resp_.handed_bytes += handed;
   }
   // Backpressure: a slow client pauses the origin.
   if (connection_.output_length() > kMaxBuffered) upstream_->PauseReading();
@@ -188,7 +192,7 @@ void Stream::AbortFromFilter() {
     worker_.error_log().Write(LogLevel::kWarn, "response.aborted",
                               "a body filter aborted the response");
   }
-  if (resp_.head_held) {
+  if (resp_.head_held || TakeBackUnsentResponse()) {
     // Nothing went to the client yet: the proxy's 502, as before a head.
     resp_.head_held = false;
     UpstreamConnection::Discard(std::move(upstream_));
@@ -285,10 +289,25 @@ void Stream::OnUpstreamError(UpstreamError error) {
     SendProxyError(timeout ? 504 : 502);
     return;
   }
+  if (TakeBackUnsentResponse()) {
+    // The head (and maybe body bytes) only waited in the client's output,
+    // e.g. a bad chunk in the same origin read as the head: no byte of it
+    // reached the client, so the proxy's 502 can still replace it.
+    SendProxyError(502);
+    return;
+  }
   // Part of the response is out: the client must see a truncated message,
   // never one completed by us.
   Abort(0);
   connection_.CloseNow();
+}
+
+bool Stream::TakeBackUnsentResponse() {
+  if (!resp_.head_sent || !connection_.TakeBackUnsent(resp_.handed_bytes)) return false;
+  resp_.head_sent = false;
+  resp_.handed_bytes = 0;
+  response_bytes_ = 0;  // the access log counts the page that replaces it
+  return true;
 }
 
 }  // namespace tidegate::proxy

@@ -2,7 +2,10 @@
 // malformed framing.
 #include <gtest/gtest.h>
 
+#include <chrono>
+#include <sstream>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/harness/proxy_fixture.h"
@@ -97,6 +100,9 @@ TEST_F(OriginResponseTest, Case16_OriginClosesMidChunkedBody) {
   }
 }
 
+// Each bad response comes in one write (head and bad body together): no
+// byte of it reaches the client before the framing error shows, so the
+// answer is always the proxy's 502, never a close with nothing sent.
 TEST_F(OriginResponseTest, Case17_BadOriginFramingIs502) {
   const std::vector<std::string> bad = {
       "HTTP/1.1 200 OK\r\nContent-Length: 5\r\nTransfer-Encoding: "
@@ -108,8 +114,10 @@ TEST_F(OriginResponseTest, Case17_BadOriginFramingIs502) {
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked, chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: xchunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZ\r\nhello\r\n0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
       "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n3\r\nabc\r\n0x5\r\n\r\n",
       "HTTP/1.1 200 OK\r\nBad Header: x\r\nContent-Length: 0\r\n\r\n",
       "HTTP/1.1 101 Switching Protocols\r\nUpgrade: h2c\r\nConnection: Upgrade\r\n\r\n",
       "garbage\r\n\r\n",
@@ -128,17 +136,114 @@ TEST_F(OriginResponseTest, Case17_BadOriginFramingIs502) {
     ASSERT_TRUE(conn);
     ASSERT_TRUE(conn->Send(Get("/bad")));
     HttpMessage r = ReadResponse(*conn);
-    if (r.ok) {
-      EXPECT_EQ(r.status, 502) << Printable(r.raw);
-      EXPECT_EQ(r.body.find("hello"), std::string::npos) << "origin body leaked into the 502";
-    } else {
-      // Headers may have been forwarded before the body turned out bad:
-      // then the only correct move is to close the client connection.
-      EXPECT_TRUE(conn->peer_closed()) << r.error;
-    }
+    EXPECT_TRUE(r.ok) << r.error << ": " << Printable(conn->buffer());
+    EXPECT_EQ(r.status, 502) << Printable(r.raw);
+    EXPECT_EQ(r.body.find("hello"), std::string::npos) << "origin body leaked into the 502";
+    EXPECT_EQ(r.raw.find("HTTP/1.1 200"), std::string::npos) << Printable(r.raw);
     // Wait for the origin connection to be done before the next round, so
     // accept order matches `which`.
     origin_->WaitPeerClosed(static_cast<int>(which), milliseconds(2000));
+  }
+}
+
+// A bad chunk in the same origin read as the head, the origin keeping its
+// connection open: the client gets the proxy's 502 on its kept-alive
+// connection (logged as 502), the proxy closes that origin connection, and
+// the next request goes to a fresh one.
+TEST_F(OriginResponseTest, Case17_BadChunkWithTheHeadIs502AndTheOriginIsNotReused) {
+  const std::vector<std::string> bad = {
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n-5\r\nhello\r\n0\r\n\r\n",
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhelloXX0\r\n\r\n",
+  };
+  StartWithOrigin(
+      [&](OriginConnection& conn) {
+        size_t index = static_cast<size_t>(conn.index());
+        while (!conn.stopping()) {
+          HttpMessage req = conn.ReadRequest();
+          if (!req.ok) return;
+          if (index < bad.size()) {
+            conn.Send(bad[index]);
+            conn.WaitForClose(milliseconds(5000));
+            return;
+          }
+          conn.Send(ResponseBytes(200, "ok:" + req.url));
+        }
+      },
+      {{"access_log", "\"${DIR}/access.jsonl\""}});
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  for (size_t which = 0; which < bad.size(); ++which) {
+    SCOPED_TRACE("origin response: \"" + Printable(bad[which]) + "\"");
+    ASSERT_TRUE(conn->Send(Get("/bad")));
+    HttpMessage r = ReadResponse(*conn);
+    ASSERT_TRUE(r.ok) << r.error << ": " << Printable(conn->buffer());
+    EXPECT_EQ(r.status, 502) << Printable(r.raw);
+    EXPECT_EQ(r.Header("Transfer-Encoding"), std::nullopt) << Printable(r.raw);
+    EXPECT_TRUE(origin_->WaitPeerClosed(static_cast<int>(which), milliseconds(5000)))
+        << "the proxy kept the origin connection with the bad response";
+  }
+  ASSERT_TRUE(conn->Send(Get("/good")));
+  HttpMessage good = ReadResponse(*conn);
+  ASSERT_TRUE(good.ok) << good.error;
+  EXPECT_EQ(good.body, "ok:/good");
+  EXPECT_EQ(origin_->accepted(), static_cast<int>(bad.size()) + 1);
+
+  // The access log (written by its own thread) says 502 with the error
+  // page's bytes for each bad response.
+  std::vector<std::string> lines;
+  for (int i = 0; i < 100 && lines.size() < bad.size() + 1; ++i) {
+    std::this_thread::sleep_for(milliseconds(50));
+    lines.clear();
+    std::istringstream log(ReadFile(dir_.File("access.jsonl")));
+    for (std::string line; std::getline(log, line);) lines.push_back(line);
+  }
+  ASSERT_EQ(lines.size(), bad.size() + 1);
+  for (size_t which = 0; which < bad.size(); ++which) {
+    EXPECT_NE(lines[which].find("\"status\":502,"), std::string::npos) << lines[which];
+    EXPECT_NE(lines[which].find("\"answered_by\":\"proxy\""), std::string::npos) << lines[which];
+    EXPECT_EQ(lines[which].find("\"response_bytes\":0,"), std::string::npos) << lines[which];
+  }
+  EXPECT_NE(lines.back().find("\"status\":200,"), std::string::npos) << lines.back();
+}
+
+// The head (and a good chunk) went out first; the bad chunk comes 300 ms
+// later: the client already reads a 200, so the only right move is to close
+// its connection, with no second status line and no last-chunk appended.
+TEST_F(OriginResponseTest, Case17_BadChunkAfterTheHeadWentOutCloses) {
+  const std::vector<std::string> bad_tail = {
+      "ZZ\r\nhello\r\n0\r\n\r\n",
+      "-5\r\nhello\r\n0\r\n\r\n",
+      "5\r\nhelloXX0\r\n\r\n",
+  };
+  const std::string head_and_chunk =
+      "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nfirst\r\n";
+  StartWithOrigin([&](OriginConnection& conn) {
+    if (!conn.ReadRequest().ok) return;
+    conn.Send(head_and_chunk);
+    std::this_thread::sleep_for(milliseconds(300));
+    conn.Send(bad_tail[static_cast<size_t>(conn.index()) % bad_tail.size()]);
+    conn.WaitForClose(milliseconds(5000));
+  });
+  ASSERT_TRUE(Started());
+  for (size_t which = 0; which < bad_tail.size(); ++which) {
+    SCOPED_TRACE("bad tail: \"" + Printable(bad_tail[which]) + "\"");
+    auto conn = Connect();
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send(Get("/late")));
+    ASSERT_TRUE(conn->ReadUntilContains("first\r\n", milliseconds(5000)))
+        << "the head and first chunk did not go out: " << Printable(conn->buffer());
+    ReadStatus s = conn->ReadUntilClose(milliseconds(5000));
+    EXPECT_TRUE(s == ReadStatus::kClosed || s == ReadStatus::kReset) << ToString(s);
+    const std::string& raw = conn->buffer();
+    EXPECT_EQ(raw.rfind("HTTP/1.1 200 ", 0), 0u) << Printable(raw);
+    EXPECT_EQ(raw.find("HTTP/1.1", 1), std::string::npos)
+        << "a second status line: " << Printable(raw);
+    EXPECT_EQ(raw.find("\r\n0\r\n\r\n"), std::string::npos)
+        << "a last-chunk was appended: " << Printable(raw);
+    EXPECT_EQ(raw.find("hello"), std::string::npos) << Printable(raw);
+    EXPECT_TRUE(origin_->WaitPeerClosed(static_cast<int>(which), milliseconds(5000)));
   }
 }
 

@@ -18,13 +18,13 @@ std::string Contents(evbuffer* buffer) {
 
 TEST(BodyFramingTest, AddBodyChunkedWritesSizeLineDataAndCrlf) {
   EvbufferPtr out(evbuffer_new());
-  AddBody(out.get(), "hello, world!!!!!", 17, /*chunked=*/true);
+  EXPECT_EQ(AddBody(out.get(), "hello, world!!!!!", 17, /*chunked=*/true), 23u);
   EXPECT_EQ(Contents(out.get()), "11\r\nhello, world!!!!!\r\n");
 }
 
 TEST(BodyFramingTest, AddBodyUnchunkedWritesDataAsItIs) {
   EvbufferPtr out(evbuffer_new());
-  AddBody(out.get(), "abc", 3, /*chunked=*/false);
+  EXPECT_EQ(AddBody(out.get(), "abc", 3, /*chunked=*/false), 3u);
   EXPECT_EQ(Contents(out.get()), "abc");
 }
 
@@ -34,7 +34,8 @@ TEST(BodyFramingTest, MoveBodyChunkedEmptiesTheSource) {
   evbuffer_add(out.get(), "head;", 5);
   std::string big(300, 'x');
   evbuffer_add(body.get(), big.data(), big.size());
-  MoveBody(out.get(), body.get(), /*chunked=*/true);
+  // It returns the bytes it added: size line, data, CRLF.
+  EXPECT_EQ(MoveBody(out.get(), body.get(), /*chunked=*/true), 5u + 300u + 2u);
   EXPECT_EQ(Contents(out.get()), "head;12c\r\n" + big + "\r\n");
   EXPECT_EQ(evbuffer_get_length(body.get()), 0u);
 }
@@ -43,7 +44,7 @@ TEST(BodyFramingTest, MoveBodyUnchunked) {
   EvbufferPtr out(evbuffer_new());
   EvbufferPtr body(evbuffer_new());
   evbuffer_add(body.get(), "xyz", 3);
-  MoveBody(out.get(), body.get(), /*chunked=*/false);
+  EXPECT_EQ(MoveBody(out.get(), body.get(), /*chunked=*/false), 3u);
   EXPECT_EQ(Contents(out.get()), "xyz");
   EXPECT_EQ(evbuffer_get_length(body.get()), 0u);
 }
