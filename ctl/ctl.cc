@@ -45,7 +45,7 @@ constexpr const char* kUsage =
     "  incident list | incident show ID\n"
     "  audit [--limit N]\n"
     "  metrics\n"
-    "TIME: RFC 3339 (2026-11-23T14:30:00Z) or a delay from now (30m, 2h).\n"
+    "TIME: RFC 3339 (2026-11-23T14:30:00Z) or a delay from now (30m, 2h, 2d).\n"
     "Token: --token-file, $TIDEGATE_ADMIN_TOKEN_FILE or $TIDEGATE_ADMIN_TOKEN.\n"
     "Exit codes: 0 done, 1 refused or failed, 2 usage.\n";
 

@@ -19,7 +19,7 @@
 //     incident list | incident show ID
 //     audit [--limit N]
 //     metrics
-//   TIME is RFC 3339 ("2026-11-23T14:30:00Z") or a delay from now ("30m", "2h").
+//   TIME is RFC 3339 ("2026-11-23T14:30:00Z") or a delay from now ("30m", "2h", "2d").
 //
 // Admin URL: --admin, else $TIDEGATE_ADMIN_URL, else http://127.0.0.1:9901;
 // https:// URLs verify the server against --cacert F (PEM) or the system CAs.
