@@ -6,6 +6,7 @@
 #include "common/rfc3339.h"
 #include "config/value_parsers.h"
 #include "state/effective_view.h"
+#include "state/incident_changes.h"
 
 namespace tidegate::admin {
 namespace {
@@ -175,12 +176,24 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
   j["features"] = std::move(features);
 
   state::EffectiveBanner b = state::EffectiveBannerSettings(config.banner, state, now);
-  nlohmann::json banner = {{"enabled", b.enabled},
-                           {"message", b.message},
-                           {"severity", b.severity},
-                           {"next_update_at", OptionalTime(b.next_update_at)},
-                           {"expires_at", OptionalTime(b.expires_at)},
-                           {"source", state::ValueSourceName(b.source)}};
+  // What shoppers read: an incident's banner tells the incident's latest
+  // update (and it may be an older, more severe incident than the one that
+  // set the banner last: state::IncidentOnBanner).
+  const state::Incident* on_banner =
+      b.source == state::ValueSource::kRuntime ? state::IncidentOnBanner(state) : nullptr;
+  if (on_banner) {
+    b.message = on_banner->latest().message;
+    b.severity = std::string(state::BannerSeverityFor(on_banner->impact));
+    b.next_update_at = on_banner->next_update_at();
+  }
+  nlohmann::json banner = {
+      {"enabled", b.enabled},
+      {"message", b.message},
+      {"severity", b.severity},
+      {"next_update_at", OptionalTime(b.next_update_at)},
+      {"expires_at", OptionalTime(b.expires_at)},
+      {"source", state::ValueSourceName(b.source)},
+      {"incident", on_banner ? nlohmann::json(on_banner->id) : nlohmann::json(nullptr)}};
   if (state.banner) {
     nlohmann::json o = ToJson(*state.banner);
     o["phase"] = state::PhaseName(state::BannerPhase(*state.banner, now));

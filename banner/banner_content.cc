@@ -6,6 +6,7 @@
 
 #include "pages/incident_text.h"
 #include "pages/local_time.h"
+#include "state/incident_changes.h"
 
 namespace tidegate::banner {
 namespace {
@@ -69,8 +70,11 @@ std::string BannerContent::Render(const state::EffectiveBanner& banner,
       incident ? incident->next_update_at() : banner.next_update_at;
   pages::TemplateData data;
   data.set("message", message);
-  data.set("severity", banner.severity);
-  data.set("role", banner.severity == "critical" ? "alert" : "status");
+  // An incident's banner takes its severity from the incident's impact.
+  const std::string severity =
+      incident ? std::string(state::BannerSeverityFor(incident->impact)) : banner.severity;
+  data.set("severity", severity);
+  data.set("role", severity == "critical" ? "alert" : "status");
   data.set("lang", std::string(pages::LanguageCode(language)));
   if (next) {
     pages::TemplateData item;
@@ -97,16 +101,8 @@ std::string BannerContent::Render(const state::EffectiveBanner& banner,
 
 const state::Incident* BannerContent::IncidentOf(const state::EffectiveBanner& banner,
                                                  const state::RuntimeState& state) {
-  if (banner.source != state::ValueSource::kRuntime || !state.banner ||
-      state.banner->incident_id.empty()) {
-    return nullptr;
-  }
-  for (const state::Incident& incident : state.incidents) {
-    if (incident.id == state.banner->incident_id && incident.open() && !incident.updates.empty()) {
-      return &incident;
-    }
-  }
-  return nullptr;
+  if (banner.source != state::ValueSource::kRuntime) return nullptr;
+  return state::IncidentOnBanner(state);
 }
 
 std::string_view BannerContent::Stylesheet() { return kStylesheet; }

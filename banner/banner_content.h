@@ -38,8 +38,9 @@ class BannerContent {
   // banner says the update is late.
   //
   // With `state`: a banner set by an open incident (BannerOverride's
-  // incident_id) tells that incident's latest message and promised next
-  // update (docs/incidents.md), and the status page is linked
+  // incident_id) tells an incident's latest message, promised next update
+  // and severity (from its impact) — IncidentOf() says which (docs/incidents.md)
+  // — and the status page is linked
   // ([site].status_page_url, or /.tidegate/status while an incident is
   // open). `state` is only read during the call.
   std::string Render(const state::EffectiveBanner& banner, const state::RuntimeState& state,
@@ -48,7 +49,8 @@ class BannerContent {
   // [site].status_page_url.
   std::string Render(const state::EffectiveBanner& banner, pages::Language language,
                      common::TimePoint now) const;
-  // The open incident that set the banner in force, or nullptr.
+  // The open incident the banner tells about, or nullptr: while the banner
+  // in force is the run-time one, state::IncidentOnBanner().
   static const state::Incident* IncidentOf(const state::EffectiveBanner& banner,
                                            const state::RuntimeState& state);
 

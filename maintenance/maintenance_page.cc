@@ -90,25 +90,13 @@ std::unique_ptr<MaintenancePage> MaintenancePage::Create(const config::SiteConfi
 const state::Incident* IncidentFor(const std::vector<state::Incident>& incidents,
                                    std::string_view feature) {
   // The same order as state::HeadlineIncident: most severe, then most recent.
-  auto severity = [](state::IncidentImpact impact) {
-    switch (impact) {
-      case state::IncidentImpact::kMajorOutage:
-        return 3;
-      case state::IncidentImpact::kPartialOutage:
-        return 2;
-      case state::IncidentImpact::kDegraded:
-        return 1;
-      case state::IncidentImpact::kMaintenance:
-        return 0;
-    }
-    return 0;
-  };
   const state::Incident* best = nullptr;
   for (const state::Incident* incident : state::OpenIncidents(incidents)) {  // newest first
     if (incident->updates.empty()) continue;
     bool affects = std::find(incident->features.begin(), incident->features.end(), feature) !=
                    incident->features.end();
-    if (affects && (!best || severity(incident->impact) > severity(best->impact))) {
+    if (affects && (!best || state::IncidentSeverity(incident->impact) >
+                                 state::IncidentSeverity(best->impact))) {
       best = incident;
     }
   }

@@ -59,9 +59,7 @@ std::vector<const Incident*> OpenIncidents(const std::vector<Incident>& incident
   return open;
 }
 
-namespace {
-// Higher is more severe; maintenance is planned work, below an outage.
-int Severity(IncidentImpact impact) {
+int IncidentSeverity(IncidentImpact impact) {
   switch (impact) {
     case IncidentImpact::kMajorOutage:
       return 3;
@@ -74,12 +72,13 @@ int Severity(IncidentImpact impact) {
   }
   return 0;
 }
-}  // namespace
 
 const Incident* HeadlineIncident(const std::vector<Incident>& incidents) {
   const Incident* best = nullptr;
   for (const Incident* incident : OpenIncidents(incidents)) {
-    if (!best || Severity(incident->impact) > Severity(best->impact)) best = incident;
+    if (!best || IncidentSeverity(incident->impact) > IncidentSeverity(best->impact)) {
+      best = incident;
+    }
   }
   return best;
 }

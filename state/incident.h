@@ -93,6 +93,10 @@ std::optional<IncidentImpact> ParseIncidentImpact(std::string_view text);
 std::string_view IncidentStatusName(IncidentStatus status);
 std::optional<IncidentStatus> ParseIncidentStatus(std::string_view text);
 
+// Higher is more severe: major_outage 3, partial_outage 2, degraded 1,
+// maintenance (planned work) 0.
+int IncidentSeverity(IncidentImpact impact);
+
 // The open incidents of `incidents`, most recently started first (pointers
 // into the vector).
 std::vector<const Incident*> OpenIncidents(const std::vector<Incident>& incidents);

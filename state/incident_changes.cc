@@ -105,6 +105,30 @@ const Incident* FindIncident(const RuntimeState& state, std::string_view id) {
   return nullptr;
 }
 
+namespace {
+bool MoreUrgent(const Incident& a, const Incident& b) {
+  int sa = IncidentSeverity(a.impact), sb = IncidentSeverity(b.impact);
+  return sa != sb ? sa > sb : a.started_at > b.started_at;
+}
+}  // namespace
+
+const Incident* IncidentOnBanner(const RuntimeState& state) {
+  const Incident* shown = nullptr;
+  std::string_view id = state.banner ? std::string_view(state.banner->incident_id) : "";
+  // Bounded by the number of incidents: a chain never revisits one.
+  for (size_t hops = 0; !id.empty() && hops <= state.incidents.size(); ++hops) {
+    const Incident* incident = FindIncident(state, id);
+    if (incident == nullptr) break;
+    if (incident->open() && !incident->updates.empty() &&
+        (shown == nullptr || MoreUrgent(*incident, *shown))) {
+      shown = incident;
+    }
+    const auto& replaced = incident->applied.replaced_banner;
+    id = replaced ? std::string_view(replaced->incident_id) : std::string_view();
+  }
+  return shown;
+}
+
 std::string_view BannerSeverityFor(IncidentImpact impact) {
   switch (impact) {
     case IncidentImpact::kMajorOutage:

@@ -82,6 +82,15 @@ std::string NextIncidentId(const RuntimeState& state, common::TimePoint now);
 // The incident with `id`, or nullptr.
 const Incident* FindIncident(const RuntimeState& state, std::string_view id);
 
+// The open incident the run-time banner tells about, or nullptr (no banner
+// override, an operator's own, or its incident resolved). Of the open
+// incidents whose banners are stacked — the one in force, the one it
+// replaced, and so on down the chain, which an operator's own banner or a
+// banner removed by hand ends — the headline: the most severe impact, then
+// the most recently started (HeadlineIncident's order). A later, milder
+// incident does not talk over a major outage on the banner.
+const Incident* IncidentOnBanner(const RuntimeState& state);
+
 // Banner severity shown for an impact: major_outage → "critical",
 // partial_outage and degraded → "warning", maintenance → "info".
 std::string_view BannerSeverityFor(IncidentImpact impact);

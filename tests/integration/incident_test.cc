@@ -201,6 +201,83 @@ TEST_F(IncidentTest, OpenUpdateResolveOnTheShop) {
             "Card payments work again. Sorry for the trouble.");
 }
 
+// Two incidents on the banner at once: a major outage, then a milder one
+// opened later (its banner replaces the outage's). Every shopper surface
+// tells the outage — banner (as critical), maintenance page, queue page —
+// and GET /v1/state says so; once the outage is resolved the banner tells
+// the milder one, and after both nothing is left.
+TEST_F(IncidentTest, TwoIncidentsTellOneStoryOnEveryPage) {
+  a_ = Start("a");
+  ASSERT_TRUE(a_);
+  uint16_t shop = a_->port(), admin = a_->admin_port();
+  Reply outage = Call(admin, "POST", "/v1/incidents", kOperator,
+                      R"({"title": "Shop down", "message": "The shop is down; we are on it.",
+                          "impact": "major_outage", "features": ["checkout"], "banner": true,
+                          "room": {"name": "sale", "mode": "queue_all"}})");
+  ASSERT_EQ(outage.http.status, 201) << outage.http.body;
+  Reply slow = Call(admin, "POST", "/v1/incidents", kOperator,
+                    R"({"title": "Slow search", "message": "Search is slow right now.",
+                        "impact": "degraded", "banner": true})");
+  ASSERT_EQ(slow.http.status, 201) << slow.http.body;
+  std::string outage_id = outage.json["id"], slow_id = slow.json["id"];
+
+  auto banner_tells = [&](const std::string& words) {
+    std::string body = Call(shop, "GET", "/", "").http.body;
+    return body.find(kBannerMarker) != std::string::npos && body.find(words) != std::string::npos;
+  };
+  std::string home = Call(shop, "GET", "/", "").http.body;
+  EXPECT_NE(home.find("The shop is down; we are on it."), std::string::npos)
+      << home.substr(0, 1500);
+  EXPECT_EQ(home.find("Search is slow right now."), std::string::npos) << home.substr(0, 1500);
+  EXPECT_NE(home.find("tidegate-banner--critical"), std::string::npos) << home.substr(0, 1500);
+  Reply checkout = Call(shop, "GET", "/checkout", "");
+  EXPECT_EQ(checkout.http.status, 503);
+  EXPECT_NE(checkout.http.body.find("The shop is down; we are on it."), std::string::npos);
+  Reply sale = Call(shop, "GET", "/sale", "");
+  EXPECT_TRUE(IsQueuePage(sale.http));
+  EXPECT_NE(sale.http.body.find("The shop is down; we are on it."), std::string::npos);
+  EXPECT_EQ(sale.http.body.find("Search is slow right now."), std::string::npos);
+  Json state = State(*a_);
+  EXPECT_EQ(state["headline_incident"], outage_id);
+  EXPECT_EQ(state["banner"]["incident"], outage_id) << state["banner"].dump();
+  EXPECT_EQ(state["banner"]["message"], "The shop is down; we are on it.");
+  EXPECT_EQ(state["banner"]["severity"], "critical");
+  EXPECT_EQ(state["banner"]["override"]["incident_id"], slow_id);
+
+  // An update of the milder incident does not take the banner over.
+  ASSERT_EQ(Call(admin, "POST", "/v1/incidents/" + slow_id + "/updates", kOperator,
+                 R"({"message": "Search is still slow."})")
+                .http.status,
+            200);
+  EXPECT_TRUE(banner_tells("The shop is down; we are on it."));
+  // The outage's update does show.
+  ASSERT_EQ(Call(admin, "POST", "/v1/incidents/" + outage_id + "/updates", kOperator,
+                 R"({"status": "identified", "message": "A database failed; restoring."})")
+                .http.status,
+            200);
+  EXPECT_TRUE(banner_tells("A database failed; restoring."));
+
+  // The outage resolved: the milder incident speaks, as a warning.
+  ASSERT_EQ(Call(admin, "POST", "/v1/incidents/" + outage_id + "/resolve", kOperator,
+                 R"({"message": "The shop is back."})")
+                .http.status,
+            200);
+  home = Call(shop, "GET", "/", "").http.body;
+  EXPECT_NE(home.find("Search is still slow."), std::string::npos) << home.substr(0, 1500);
+  EXPECT_NE(home.find("tidegate-banner--warning"), std::string::npos) << home.substr(0, 1500);
+  EXPECT_EQ(Call(shop, "GET", "/checkout", "").http.status, 200);
+  EXPECT_EQ(State(*a_)["banner"]["incident"], slow_id);
+
+  ASSERT_EQ(Call(admin, "POST", "/v1/incidents/" + slow_id + "/resolve", kOperator,
+                 R"({"message": "Search is fast again."})")
+                .http.status,
+            200);
+  EXPECT_EQ(Call(shop, "GET", "/", "").http.body.find(kBannerMarker), std::string::npos);
+  state = State(*a_);
+  EXPECT_TRUE(state["banner"]["incident"].is_null()) << state["banner"].dump();
+  EXPECT_TRUE(state["headline_incident"].is_null());
+}
+
 TEST_F(IncidentTest, CtlDrivesTheLifecycle) {
   a_ = Start("a");
   ASSERT_TRUE(a_);

@@ -107,6 +107,60 @@ TEST_F(BannerContentTest, ResolvedIncidentNoLongerSpeaksThroughTheBanner) {
   EXPECT_EQ(BannerContent::IncidentOf(banner_, state_), nullptr);
 }
 
+// Two incidents put themselves on the banner: the later one replaced the
+// earlier one's banner. The banner tells the more severe of the two (the
+// story the queue and status pages tell), with that incident's severity.
+TEST_F(BannerContentTest, StackedIncidentBannersTellTheHeadline) {
+  state::Incident outage;
+  outage.id = "inc-0";
+  outage.title = "Shop down";
+  outage.impact = state::IncidentImpact::kMajorOutage;
+  outage.started_at = At("2026-12-05T12:00:00Z");
+  state::IncidentUpdate opening;
+  opening.at = outage.started_at;
+  opening.message = "The shop is down";
+  opening.next_update_at = At("2026-12-05T13:40:00Z");
+  outage.updates = {opening};
+  outage.applied.banner = true;
+  state_.incidents.push_back(outage);
+  auto replaced = std::make_shared<state::BannerOverride>();
+  replaced->message = "The shop is down";
+  replaced->severity = "critical";
+  replaced->incident_id = "inc-0";
+  state_.incidents[0].applied.banner = true;
+  state_.incidents[0].applied.replaced_banner = replaced;  // inc-1 replaced inc-0's banner
+
+  const common::TimePoint now = At("2026-12-05T13:25:00Z");
+  std::string html = content_->Render(banner_, state_, pages::Language::kEnglish, now);
+  EXPECT_NE(html.find("The shop is down"), std::string::npos) << html;
+  EXPECT_EQ(html.find("provider is down"), std::string::npos) << html;
+  EXPECT_NE(html.find("tidegate-banner--critical\" role=\"alert\""), std::string::npos) << html;
+  EXPECT_NE(html.find(">14:40</time> CET"), std::string::npos) << html;
+  ASSERT_NE(BannerContent::IncidentOf(banner_, state_), nullptr);
+  EXPECT_EQ(BannerContent::IncidentOf(banner_, state_)->id, "inc-0");
+
+  // The outage resolved: the later incident speaks again, as a warning.
+  state_.incidents[1].resolved_at = At("2026-12-05T13:20:00Z");
+  html = content_->Render(banner_, state_, pages::Language::kEnglish, now);
+  EXPECT_NE(html.find("Our &lt;payment&gt; provider is down"), std::string::npos) << html;
+  EXPECT_NE(html.find("tidegate-banner--warning\" role=\"status\""), std::string::npos) << html;
+
+  // Open again but milder than the later incident: the later one's story.
+  state_.incidents[1].resolved_at.reset();
+  state_.incidents[1].impact = state::IncidentImpact::kDegraded;
+  EXPECT_EQ(BannerContent::IncidentOf(banner_, state_)->id, "inc-1");
+  // Equally severe: the more recently started.
+  state_.incidents[1].impact = state::IncidentImpact::kPartialOutage;
+  EXPECT_EQ(BannerContent::IncidentOf(banner_, state_)->id, "inc-1");
+
+  // The later incident replaced an operator's own banner instead (the
+  // operator had taken the outage's banner over, or removed it): the chain
+  // ends there and the outage no longer speaks through the banner.
+  state_.incidents[1].impact = state::IncidentImpact::kMajorOutage;
+  state_.incidents[0].applied.replaced_banner = std::make_shared<state::BannerOverride>();
+  EXPECT_EQ(BannerContent::IncidentOf(banner_, state_)->id, "inc-1");
+}
+
 TEST_F(BannerContentTest, ShopStatusPageIsPreferred) {
   site_.status_page_url = "https://status.example/";
   std::string error;
