@@ -16,11 +16,14 @@ std::string_view QueryOf(std::string_view target);
 
 // Calls fn(name, value) for every "name=value" pair of `query` ("a=1&b=2",
 // a bare "name" has the value ""), in order, until fn returns true; returns
-// whether it did. Names and values are as written (not decoded).
+// whether it did. Names and values are as written (not decoded). Pairs are
+// separated by any byte of `separators` ("&;" also splits at ';', as some
+// frameworks read a query).
 template <typename Fn>
-bool ForEachQueryParam(std::string_view query, Fn fn) {
+bool ForEachQueryParam(std::string_view query, Fn fn, std::string_view separators = "&") {
   while (!query.empty()) {
-    size_t amp = query.find('&');
+    size_t amp =
+        separators.size() == 1 ? query.find(separators[0]) : query.find_first_of(separators);
     std::string_view pair = query.substr(0, amp);
     query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
     size_t eq = pair.find('=');

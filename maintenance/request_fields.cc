@@ -41,10 +41,15 @@ void FormDecode(std::string_view text, std::string* out) {
 
 bool QueryHas(std::string_view target, std::string_view name, std::string_view value) {
   std::string scratch;
-  return common::ForEachQueryParam(
-      common::QueryOf(target), [&](std::string_view key, std::string_view val) {
-        return DecodedEquals(key, name, &scratch) && DecodedEquals(val, value, &scratch);
-      });
+  std::string_view query = common::QueryOf(target);
+  auto has = [&](std::string_view key, std::string_view val) {
+    return DecodedEquals(key, name, &scratch) && DecodedEquals(val, value, &scratch);
+  };
+  // Rack (Rails before 7.1), older Python and Go also split at ';': both
+  // readings count, so "?x=1;method=invoice" matches method=invoice and
+  // "?q=a;b" still matches q="a;b".
+  return common::ForEachQueryParam(query, has) ||
+         (query.find(';') != std::string_view::npos && common::ForEachQueryParam(query, has, "&;"));
 }
 
 bool CookieHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value) {

@@ -17,7 +17,8 @@ namespace tidegate::maintenance {
 // `target` is the request-target as sent ("/pay?method=invoice&x=1").
 // Names and values are percent-decoded and '+' is read as a space
 // (application/x-www-form-urlencoded, what browsers send); names are
-// case-sensitive.
+// case-sensitive. The query is read twice when it holds a ';': pairs split
+// at '&' only, and at '&' or ';' (frameworks differ); either reading counts.
 bool QueryHas(std::string_view target, std::string_view name, std::string_view value);
 
 // Every Cookie header is read as proxy::ForEachCookie reads it

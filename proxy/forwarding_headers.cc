@@ -79,15 +79,22 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   AppendToList(headers, "Via", "1.1 tidegate");
 }
 
-void PrepareClientResponse(ResponseHead& head) {
-  // Bodiless responses (HEAD, 204, 304) keep the origin's Content-Length: it
+void PrepareClientResponse(ResponseHead& head, int client_version_minor) {
+  // Bodiless responses (HEAD, 304) keep the origin's Content-Length: it
   // describes the representation, not this message. Otherwise both framing
   // fields go with the hop-by-hop ones, in one pass (the core frames the
   // body itself).
   if (head.framing != BodyFraming::kNone) {
     RemoveHopByHopAndFramingHeaders(head.headers);
-  } else {
-    RemoveHopByHopHeaders(head.headers);
+    return;
+  }
+  RemoveHopByHopHeaders(head.headers);
+  if (head.status < 200 || head.status == 204) {
+    // RFC 9110 §8.6, RFC 9112 §6.1: neither field in a 1xx or 204.
+    head.headers.Remove("Content-Length");
+    head.headers.Remove("Transfer-Encoding");
+  } else if (client_version_minor == 0) {
+    head.headers.Remove("Transfer-Encoding");  // RFC 9112 §6.1: not to an HTTP/1.0 client
   }
 }
 

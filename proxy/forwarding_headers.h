@@ -34,8 +34,11 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info);
 
 // Response towards the client: removes hop-by-hop fields, and the framing
 // fields when the response has a body (head.framing != kNone); the stream
-// adds its own framing and Connection fields.
-void PrepareClientResponse(ResponseHead& head);
+// adds its own framing and Connection fields. A bodiless response keeps the
+// origin's Content-Length (HEAD, 304: it describes the representation) but
+// never carries either framing field as a 1xx or 204, nor Transfer-Encoding
+// to an HTTP/1.0 client (`client_version_minor` 0).
+void PrepareClientResponse(ResponseHead& head, int client_version_minor);
 
 // True for methods a proxy may replay after a failure of a reused connection.
 bool IsIdempotentMethod(std::string_view method);

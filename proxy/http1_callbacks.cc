@@ -176,7 +176,10 @@ int Http1Parser::Impl::OnHeaderField(llhttp_t* p, const char* at, size_t len) {
       return -1;
     }
     if (self->trailers) return 0;
-    if (self->header_count == 1 && (p->http_major != 1 || p->http_minor > 1)) {
+    // A request of a later HTTP/1 minor version is read as HTTP/1.1 (RFC 9110
+    // §2.5); an origin must answer in a version it was asked in.
+    if (self->header_count == 1 &&
+        (p->http_major != 1 || (p->http_minor > 1 && !self->is_request()))) {
       self->SetError(505, "unsupported HTTP version");
       return -1;
     }

@@ -17,8 +17,9 @@
 //   consumed everything.
 // * Only the HTTP version leniency is on (LENIENT_VERSION): llhttp would
 //   refuse e.g. HTTP/1.2 as a syntax error (400) where the head checks
-//   answer 505 for any well-formed version other than 1.0 and 1.1, as they
-//   did over http_parser. Everything else is llhttp's strict default.
+//   read a request of HTTP/1.2-1.9 as HTTP/1.1 (RFC 9110 §2.5) and answer
+//   505 for any other well-formed version than 1.x (a response must be
+//   1.0 or 1.1). Everything else is llhttp's strict default.
 // * Where llhttp 8.1 is stricter than the answers kept from http_parser
 //   (RFC 9112 chunk extensions with BWS, a mangled "HTTP/" read as
 //   http_parser read it), the adapter consumes the bytes in question itself

@@ -271,7 +271,10 @@ bool IsHttpParserUrl(std::string_view t) {
 bool StatusHasNoBody(int status) { return status < 200 || status == 204 || status == 304; }
 
 ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestHead& head) {
-  if (http_major != 1 || head.version_minor > 1) return Fail(505, "unsupported HTTP version");
+  if (http_major != 1) return Fail(505, "unsupported HTTP version");
+  // RFC 9110 §2.5: a higher minor version of a major version we implement
+  // is processed as the highest minor version we implement.
+  if (head.version_minor > 1) head.version_minor = 1;
   if (std::string_view(head.method) == "CONNECT") return Fail(400, "CONNECT is not supported");
 
   FramingFields f = ScanFields(head.headers);

@@ -134,12 +134,51 @@ bool ParseContentLength(std::string_view value, uint64_t* out) {
   return true;
 }
 
+namespace {
+
+// The shape of uri-host [":" port] once every byte is a host character
+// (RFC 3986 §3.2.2-3): an IP-literal in brackets, or a reg-name / IPv4
+// address with no ':', '[' or ']' and no empty label inside (".."); then at
+// most one ':' and a port of up to five digits, 65535 at most (empty is
+// allowed, as the grammar does). A Host such as "shop.example:80:80" is
+// refused: a server behind the proxy may read it as "shop.example" while a
+// rule comparing hosts would not (RFC 9112 §3.2: 400 for an invalid Host).
+bool HostShapeValid(std::string_view v) {
+  size_t end;  // past the host part
+  if (v.front() == '[') {
+    end = v.find(']');
+    if (end == std::string_view::npos || end < 2) return false;  // unclosed, or "[]"
+    if (v.substr(1, end - 1).find('[') != std::string_view::npos) return false;
+    ++end;
+  } else {
+    end = v.find(':');
+    if (end == std::string_view::npos) end = v.size();
+    std::string_view name = v.substr(0, end);
+    if (name.empty() || name.find_first_of("[]") != std::string_view::npos ||
+        name.find("..") != std::string_view::npos) {
+      return false;
+    }
+  }
+  if (end == v.size()) return true;
+  if (v[end] != ':') return false;  // "[::1]x"
+  std::string_view port = v.substr(end + 1);
+  if (port.size() > 5) return false;
+  uint32_t number = 0;
+  for (char c : port) {
+    if (c < '0' || c > '9') return false;
+    number = number * 10 + static_cast<uint32_t>(c - '0');
+  }
+  return number <= 65535;
+}
+
+}  // namespace
+
 bool IsValidHostValue(std::string_view value) {
   if (value.empty()) return false;
   // Every request's Host: one test at the end, as in IsToken.
   bool bad = false;
   for (char c : value) bad |= !kHostChars[static_cast<unsigned char>(c)];
-  return !bad;
+  return !bad && HostShapeValid(value);
 }
 
 bool CopyValidHostLowered(std::string_view value, std::string* out) {
@@ -148,7 +187,7 @@ bool CopyValidHostLowered(std::string_view value, std::string* out) {
   out->append(value.data(), value.size());
   for (char& c : *out) c = kHostLower[static_cast<unsigned char>(c)];
   // A byte outside the host characters became 0 (as did a NUL).
-  return std::memchr(out->data(), 0, out->size()) == nullptr;
+  return std::memchr(out->data(), 0, out->size()) == nullptr && HostShapeValid(*out);
 }
 
 bool IsValidTargetChars(std::string_view target) {

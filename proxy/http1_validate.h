@@ -53,7 +53,10 @@ inline bool IsToken(std::string_view s) {
 bool ParseContentLength(std::string_view value, uint64_t* out);
 
 // Host field value (uri-host [":" port]) without userinfo. Returns false for
-// an empty value, '@' or any character outside the authority grammar.
+// an empty value, '@' or any character outside the authority grammar, and
+// for a value not shaped as the grammar says: more than one ':' outside an
+// IP-literal ("a:80:80"), an unclosed or empty "[]", an empty label ("a..b"),
+// a port that is not 0-65535 in at most five digits.
 bool IsValidHostValue(std::string_view value);
 // IsValidHostValue(value) and, in the same pass, `value` lower-cased into
 // `out` (the request's host). On false, `out` holds no meaningful value.

@@ -68,7 +68,7 @@ void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
 }
 
 void Stream::SendResponseHead() {
-  PrepareClientResponse(response_);
+  PrepareClientResponse(response_, request_.version_minor);
   HeaderList& headers = response_.headers;
   SelectClientFraming();
   resp_.keep_alive = ClientWantsKeepAlive() && out_framing_ != OutFraming::kUntilClose;

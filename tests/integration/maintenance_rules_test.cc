@@ -171,6 +171,37 @@ TEST_F(MaintenanceRulesTest, EncodedSlashesAreGatedLikeSlashes) {
   EXPECT_NE(Get("/api%2Fcarts").status, 503);
 }
 
+// A feature for one host cannot be walked past with a Host the origin's
+// server would read as that host: a Host shaped against the grammar
+// ("shop.example:80:80", "shop.example..") is a 400 and never forwarded;
+// every valid spelling of the host is gated. A query split at ';' (as Rack
+// reads it) names the parameter too.
+TEST_F(MaintenanceRulesTest, HostAndQuerySpellingsCannotWalkPastAFeature) {
+  Start(
+      "\n[features.hosted]\nmatch = [{ path = \"^/echo\", host = \"shop.example\" }]\n"
+      "\n[features.invoice]\nmatch = [{ path = \"^/echo\", query = { method = \"invoice\" } }]\n");
+  ASSERT_TRUE(tidegate_);
+  ASSERT_EQ(Admin("PUT", "/v1/features/hosted/maintenance", R"({"message": "x"})").status, 200);
+  ASSERT_EQ(Admin("PUT", "/v1/features/invoice/maintenance", R"({"message": "x"})").status, 200);
+  auto get = [&](const std::string& host, const std::string& target = "/echo") {
+    return Send("GET " + target + " HTTP/1.1\r\nHost: " + host + "\r\nConnection: close\r\n\r\n");
+  };
+  for (const char* host : {"shop.example", "SHOP.example", "shop.example:8080", "shop.example.",
+                           "shop.example.:443"}) {
+    EXPECT_EQ(get(host).status, 503) << host;
+  }
+  for (const char* host : {"shop.example:80:80", "shop.example:x:1", "shop.example..",
+                           "shop.example..:80", "shop.example:99999", "[shop.example"}) {
+    HttpMessage r = get(host);
+    EXPECT_EQ(r.status, 400) << host << ": " << r.body.substr(0, 200);
+  }
+  EXPECT_EQ(get("other.example").status, 200);  // another host: not the feature
+
+  EXPECT_EQ(Get("/echo?x=1;method=invoice").status, 503);
+  EXPECT_EQ(Get("/echo?method=invoice").status, 503);
+  EXPECT_EQ(Get("/echo?x=1;method=card").status, 200);
+}
+
 TEST_F(MaintenanceRulesTest, DeleteReopensAFeatureWhoseWindowComesFromTheConfiguration) {
   auto until = std::chrono::system_clock::now() + std::chrono::hours(1);
   Start(

@@ -247,5 +247,60 @@ TEST_F(OriginResponseTest, Case17_BadChunkAfterTheHeadWentOutCloses) {
   }
 }
 
+// RFC 9110 §8.6, RFC 9112 §6.1: an origin's 204 with framing fields reaches
+// the client without them (and the connection stays in step: the next
+// pipelined request gets its own answer); the answer to an HTTP/1.0 HEAD
+// carries no Transfer-Encoding, while its Content-Length stays.
+TEST_F(OriginResponseTest, BodilessResponsesDropFramingFieldsTheyMayNotCarry) {
+  StartWithOrigin([](OriginConnection& conn) {
+    while (!conn.stopping()) {
+      HttpMessage req = conn.ReadRequest();
+      if (!req.ok) return;
+      if (req.url == "/no-content-chunked") {
+        conn.Send("HTTP/1.1 204 No Content\r\nTransfer-Encoding: chunked\r\nETag: \"v1\"\r\n\r\n");
+      } else if (req.url == "/no-content-length") {
+        conn.Send("HTTP/1.1 204 No Content\r\nContent-Length: 5\r\n\r\n");
+      } else if (req.method == "HEAD" && req.url == "/chunked") {
+        conn.Send("HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n");
+      } else if (req.method == "HEAD") {
+        conn.Send("HTTP/1.1 200 OK\r\nContent-Length: 12\r\n\r\n");
+      } else {
+        conn.Send(ResponseBytes(200, "ok:" + req.url));
+      }
+    }
+  });
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send(Get("/no-content-chunked") + Get("/no-content-length") + Get("/after")));
+  for (int i = 0; i < 2; ++i) {
+    HttpMessage r = ReadResponse(*conn);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.status, 204);
+    EXPECT_FALSE(r.HasHeader("Transfer-Encoding")) << Printable(r.raw);
+    EXPECT_FALSE(r.HasHeader("Content-Length")) << Printable(r.raw);
+    if (i == 0) EXPECT_EQ(r.Header("ETag").value_or(""), "\"v1\"");
+  }
+  HttpMessage next = ReadResponse(*conn);
+  ASSERT_TRUE(next.ok) << next.error;
+  EXPECT_EQ(next.body, "ok:/after");
+
+  ReadOptions head;
+  head.head_request = true;
+  for (const char* path : {"/chunked", "/length"}) {
+    auto old_client = Connect();
+    ASSERT_TRUE(old_client);
+    ASSERT_TRUE(
+        old_client->Send("HEAD " + std::string(path) + " HTTP/1.0\r\nHost: shop.test\r\n\r\n"));
+    HttpMessage h = ReadResponse(*old_client, head);
+    ASSERT_TRUE(h.ok) << h.error;
+    EXPECT_EQ(h.status, 200);
+    EXPECT_FALSE(h.HasHeader("Transfer-Encoding")) << Printable(h.raw);
+    if (std::string(path) == "/length") {
+      EXPECT_EQ(h.Header("Content-Length").value_or(""), "12") << Printable(h.raw);
+    }
+  }
+}
+
 }  // namespace
 }  // namespace tidegate::itest

@@ -15,6 +15,12 @@ TEST(RequestFieldsTest, Query) {
   EXPECT_FALSE(QueryHas("/p?a=12", "a", "1"));
   EXPECT_FALSE(QueryHas("/p?A=1", "a", "1"));  // names are case-sensitive
   EXPECT_FALSE(QueryHas("/p#?a=1", "a", "1"));
+  // ';' separates pairs in a second reading (Rack, older Python and Go).
+  EXPECT_TRUE(QueryHas("/p?x=1;method=invoice", "method", "invoice"));
+  EXPECT_TRUE(QueryHas("/p?method=invoice;x=1", "method", "invoice"));
+  EXPECT_TRUE(QueryHas("/p?q=a;b", "q", "a;b"));  // the '&'-only reading
+  EXPECT_TRUE(QueryHas("/p?q=a;b", "b", ""));
+  EXPECT_FALSE(QueryHas("/p?x=1%3Bmethod=invoice", "method", "invoice"));  // an encoded ';' is data
 }
 
 TEST(RequestFieldsTest, Cookies) {

@@ -91,7 +91,7 @@ TEST(ForwardingHeadersTest, ClientResponseDropsFramingOnlyWithABody) {
   with_body.framing = BodyFraming::kChunked;
   with_body.headers.Add("Transfer-Encoding", "chunked");
   with_body.headers.Add("Connection", "keep-alive");
-  PrepareClientResponse(with_body);
+  PrepareClientResponse(with_body, 1);
   EXPECT_EQ(with_body.headers.Find("Transfer-Encoding"), nullptr);
   EXPECT_EQ(with_body.headers.Find("Connection"), nullptr);
 
@@ -99,9 +99,35 @@ TEST(ForwardingHeadersTest, ClientResponseDropsFramingOnlyWithABody) {
   not_modified.status = 304;
   not_modified.framing = BodyFraming::kNone;
   not_modified.headers.Add("Content-Length", "1234");
-  PrepareClientResponse(not_modified);
+  not_modified.headers.Add("Transfer-Encoding", "chunked");
+  PrepareClientResponse(not_modified, 1);
   ASSERT_NE(not_modified.headers.Find("Content-Length"), nullptr);
   EXPECT_EQ(*not_modified.headers.Find("Content-Length"), "1234");
+  EXPECT_NE(not_modified.headers.Find("Transfer-Encoding"), nullptr);
+}
+
+// RFC 9110 §8.6 and RFC 9112 §6.1: no framing field in a 204, and no
+// Transfer-Encoding to an HTTP/1.0 client, whatever the origin sent.
+TEST(ForwardingHeadersTest, BodilessResponsesLoseFramingFieldsTheyMayNotCarry) {
+  ResponseHead no_content;
+  no_content.status = 204;
+  no_content.framing = BodyFraming::kNone;
+  no_content.headers.Add("Content-Length", "5");
+  no_content.headers.Add("Transfer-Encoding", "chunked");
+  no_content.headers.Add("ETag", "\"x\"");
+  PrepareClientResponse(no_content, 1);
+  EXPECT_EQ(no_content.headers.Find("Content-Length"), nullptr);
+  EXPECT_EQ(no_content.headers.Find("Transfer-Encoding"), nullptr);
+  EXPECT_NE(no_content.headers.Find("ETag"), nullptr);
+
+  ResponseHead head_reply;  // the answer to HEAD, for an HTTP/1.0 client
+  head_reply.status = 200;
+  head_reply.framing = BodyFraming::kNone;
+  head_reply.headers.Add("Transfer-Encoding", "chunked");
+  head_reply.headers.Add("Content-Length", "12");
+  PrepareClientResponse(head_reply, 0);
+  EXPECT_EQ(head_reply.headers.Find("Transfer-Encoding"), nullptr);
+  ASSERT_NE(head_reply.headers.Find("Content-Length"), nullptr);
 }
 
 TEST(ForwardingHeadersTest, IdempotentMethods) {

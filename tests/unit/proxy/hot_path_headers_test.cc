@@ -111,7 +111,7 @@ TEST(HotPathHeadersTest, ClientResponseDropsEveryFramingFieldInOnePass) {
   head.headers.Add("CONTENT-LENGTH", "5");
   head.headers.Add("ETag", "\"e\"");
   head.headers.Add("Connection", "keep-alive");
-  PrepareClientResponse(head);
+  PrepareClientResponse(head, 1);
   EXPECT_EQ(Flatten(head.headers), (std::vector<std::string>{"Date: d", "ETag: \"e\""}));
 }
 

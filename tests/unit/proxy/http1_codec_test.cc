@@ -230,12 +230,23 @@ const BadCase kBadRequests[] = {
     {"HostEmpty", "GET / HTTP/1.1\r\nHost: \r\n\r\n", 400},
     {"HostWithPath", "GET / HTTP/1.1\r\nHost: shop.example/x\r\n\r\n", 400},
     {"HostWithSpace", "GET / HTTP/1.1\r\nHost: shop example\r\n\r\n", 400},
+    {"HostTwoPorts", "GET / HTTP/1.1\r\nHost: shop.example:80:80\r\n\r\n", 400},
+    {"HostPortNotDigits", "GET / HTTP/1.1\r\nHost: shop.example:x\r\n\r\n", 400},
+    {"HostPortTooLarge", "GET / HTTP/1.1\r\nHost: shop.example:65536\r\n\r\n", 400},
+    {"HostPortTooLong", "GET / HTTP/1.1\r\nHost: shop.example:000080\r\n\r\n", 400},
+    {"HostEmptyLabel", "GET / HTTP/1.1\r\nHost: shop..example\r\n\r\n", 400},
+    {"HostTrailingEmptyLabel", "GET / HTTP/1.1\r\nHost: shop.example..\r\n\r\n", 400},
+    {"HostOnlyPort", "GET / HTTP/1.1\r\nHost: :80\r\n\r\n", 400},
+    {"HostUnclosedLiteral", "GET / HTTP/1.1\r\nHost: [::1\r\n\r\n", 400},
+    {"HostEmptyLiteral", "GET / HTTP/1.1\r\nHost: []\r\n\r\n", 400},
+    {"HostJunkAfterLiteral", "GET / HTTP/1.1\r\nHost: [::1]x\r\n\r\n", 400},
+    {"HostBracketInName", "GET / HTTP/1.1\r\nHost: shop]example\r\n\r\n", 400},
+    {"HostNestedLiteral", "GET / HTTP/1.1\r\nHost: [[::1]]\r\n\r\n", 400},
     {"TwoHostsHttp10", "GET / HTTP/1.0\r\nHost: a\r\nHost: b\r\n\r\n", 400},
     // Methods and versions.
     {"UnknownMethod", "FOO / HTTP/1.1\r\nHost: a\r\n\r\n", 501},
     {"LowerCaseMethod", "get / HTTP/1.1\r\nHost: a\r\n\r\n", 501},
     {"Http20", "GET / HTTP/2.0\r\nHost: a\r\n\r\n", 505},
-    {"Http12", "GET / HTTP/1.2\r\nHost: a\r\n\r\n", 505},
     {"Http09", "GET /\r\n\r\n", 505},
     {"BadVersion", "GET / HTTP/x.1\r\nHost: a\r\n\r\n", 400},
     {"VersionLiteralTypo", "GET / HTTQ/1.1\r\nHost: a\r\n\r\n", 400},
@@ -317,6 +328,26 @@ TEST(Http1RequestTest, ExpectContinue) {
   out = FeedRequest("POST / HTTP/1.0\r\nContent-Length: 0\r\nExpect: 100-continue\r\n\r\n");
   ASSERT_EQ(out.requests.size(), 1u);
   EXPECT_FALSE(out.requests[0].expect_continue);  // ignored on HTTP/1.0
+}
+
+// Host values shaped as uri-host [":" port] pass (RFC 3986 §3.2.2-3).
+TEST(Http1RequestTest, WellShapedHostsAccepted) {
+  for (const char* host :
+       {"shop.example", "shop.example.", "shop.example:8080", "shop.example:", "127.0.0.1:65535",
+        "[::1]", "[::1]:443", "[v1.fe80::a+en1]", "xn--bcher-kva.example", "shop%2Eexample", "a"}) {
+    Outcome out = FeedRequest("GET / HTTP/1.1\r\nHost: " + std::string(host) + "\r\n\r\n");
+    EXPECT_EQ(out.status, 0) << host << ": " << out.reason;
+  }
+}
+
+// RFC 9110 §2.5: HTTP/1.2 and later minor versions are read as HTTP/1.1.
+TEST(Http1RequestTest, LaterMinorVersionIsReadAsHttp11) {
+  Outcome out = FeedRequest("GET / HTTP/1.2\r\nHost: a\r\n\r\n");
+  ASSERT_EQ(out.status, 0) << out.reason;
+  ASSERT_EQ(out.requests.size(), 1u);
+  EXPECT_EQ(out.requests[0].version_minor, 1);
+  EXPECT_TRUE(out.requests[0].keep_alive);
+  EXPECT_EQ(FeedRequest("GET / HTTP/2.0\r\nHost: a\r\n\r\n").status, 505);
 }
 
 TEST(Http1RequestTest, Http10WithoutHost) {

@@ -86,9 +86,11 @@ TEST(Http1ParityTest, MethodsHttpParserDidNotKnowAre501) {
   EXPECT_EQ(RequestStatus("PURGE / HTTP/1.1\r\nHost: a\r\n\r\n"), 0);
 }
 
-TEST(Http1ParityTest, VersionsOtherThan10And11Are505) {
-  // llhttp alone calls 1.2 a syntax error; the version checks answer 505.
-  EXPECT_EQ(RequestStatus("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), 505);
+TEST(Http1ParityTest, VersionsOtherThan1xAre505) {
+  // llhttp alone calls 1.2 a syntax error; it is read as HTTP/1.1 (RFC 9110
+  // §2.5: a later minor version is processed as the highest one known).
+  EXPECT_EQ(RequestStatus("GET / HTTP/1.2\r\nHost: a\r\n\r\n"), 0);
+  EXPECT_EQ(RequestStatus("GET / HTTP/1.9\r\n\r\n"), 400);  // as 1.1: Host required
   EXPECT_EQ(RequestStatus("GET / HTTP/3.0\r\nHost: a\r\n\r\n"), 505);
   EXPECT_EQ(RequestStatus("GET / HTTP/12.0\r\nHost: a\r\n\r\n"), 400);
   // Non-strict http_parser read any four bytes after the 'H' as "TTP/".
