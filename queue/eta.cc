@@ -5,7 +5,30 @@
 
 namespace tidegate::queue {
 
-void QueueSpeed::Observe(int64_t now_ms, uint64_t serving, bool waiting) {
+namespace {
+// Time for `invitations` at `per_second`, in ms, between `floor_ms` and an
+// hour (a rate of zero or less: the floor).
+int64_t TimeFor(double invitations, double per_second, int64_t floor_ms) {
+  if (per_second <= 0) return floor_ms;
+  double ms = std::min(invitations / per_second * 1000.0, 3'600'000.0);
+  return std::max(floor_ms, static_cast<int64_t>(ms));
+}
+}  // namespace
+
+int64_t QueueSpeed::FirstWindowMillis() const {
+  return TimeFor(kFirstInvitations, expected_, kMinMeasuredMillis);
+}
+
+void QueueSpeed::Restart() {
+  measured_ms_ = 0;
+  first_advance_ = 0;
+  rate_ = 0;
+  last_ms_ = 0;  // the next sample starts a new interval
+}
+
+void QueueSpeed::Observe(int64_t now_ms, uint64_t serving, bool waiting,
+                         double expected_per_second) {
+  expected_ = expected_per_second;
   if (last_ms_ == 0 || serving < last_serving_ || now_ms < last_ms_) {
     last_ms_ = now_ms;
     last_serving_ = serving;
@@ -19,7 +42,7 @@ void QueueSpeed::Observe(int64_t now_ms, uint64_t serving, bool waiting) {
   }
   if (last_waiting_) {
     uint64_t advance = serving - last_serving_;
-    if (measured_ms_ < kMinMeasuredMillis) {
+    if (measured_ms_ < FirstWindowMillis()) {
       // Until enough is measured, the plain mean (a first sample alone
       // would be one tick's burst).
       first_advance_ += advance;
@@ -28,7 +51,10 @@ void QueueSpeed::Observe(int64_t now_ms, uint64_t serving, bool waiting) {
     } else {
       double seconds = static_cast<double>(elapsed) / 1000.0;
       double sample = static_cast<double>(advance) / seconds;
-      double alpha = 1.0 - std::exp(-seconds / kTimeConstantSeconds);
+      double tau = static_cast<double>(TimeFor(kSmoothedInvitations, expected_,
+                                               static_cast<int64_t>(kTimeConstantSeconds * 1000))) /
+                   1000.0;
+      double alpha = 1.0 - std::exp(-seconds / tau);
       rate_ += alpha * (sample - rate_);
       measured_ms_ += elapsed;
     }
@@ -39,7 +65,7 @@ void QueueSpeed::Observe(int64_t now_ms, uint64_t serving, bool waiting) {
 }
 
 double QueueSpeed::PerSecond(double fallback) const {
-  return measured_ms_ >= kMinMeasuredMillis ? rate_ : fallback;
+  return measured_ms_ > 0 && measured_ms_ >= FirstWindowMillis() ? rate_ : fallback;
 }
 
 WaitRange EstimateWait(uint64_t position, double rate_per_second) {

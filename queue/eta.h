@@ -21,27 +21,43 @@ namespace tidegate::queue {
 
 class QueueSpeed {
  public:
-  // Smoothing time constant of the exponential moving average.
+  // Smoothing time constant of the exponential moving average, at least.
   static constexpr double kTimeConstantSeconds = 60.0;
-  // Waiting time measured before the measurement replaces the fallback.
+  // Waiting time measured before the measurement replaces the fallback, at
+  // least.
   static constexpr int64_t kMinMeasuredMillis = 10'000;
+  // At a slow configured rate both grow to hold about this many invitations
+  // (a 10-s window at 2 a minute holds none, and a measured zero would
+  // promise an hour): kMinMeasuredMillis covers kFirstInvitations of them,
+  // the time constant kSmoothedInvitations.
+  static constexpr double kFirstInvitations = 5;
+  static constexpr double kSmoothedInvitations = 10;
 
   // Feeds the room's `serving` counter at `now_ms`, and whether somebody
-  // was waiting then (tickets > serving). Samples closer than 1 s to the
+  // was waiting while numbers could be invited then (tickets > serving,
+  // and the room not in a pre-queue). Samples closer than 1 s to the
   // previous one are folded into the next. An interval counts when
-  // somebody was waiting at its start.
-  void Observe(int64_t now_ms, uint64_t serving, bool waiting);
+  // somebody was waiting at its start. `expected_per_second` is the
+  // configured rate: it sizes the first window and the smoothing.
+  void Observe(int64_t now_ms, uint64_t serving, bool waiting, double expected_per_second);
+  // The limits in force changed (configured rate, capacity, a scheduled
+  // event's phase): what was measured before says nothing about the speed
+  // from now on. Measuring starts again; the fallback applies until then.
+  void Restart();
   // Smoothed queue numbers invited per second; `fallback` (the configured
-  // rate) until kMinMeasuredMillis of waiting time have been measured.
+  // rate) until the first window of waiting time has been measured.
   double PerSecond(double fallback) const;
 
  private:
+  int64_t FirstWindowMillis() const;
+
   int64_t last_ms_ = 0;
   uint64_t last_serving_ = 0;
   bool last_waiting_ = false;
   int64_t measured_ms_ = 0;     // waiting time measured so far
-  uint64_t first_advance_ = 0;  // numbers invited during the first kMinMeasuredMillis
+  uint64_t first_advance_ = 0;  // numbers invited during the first window
   double rate_ = 0;
+  double expected_ = 0;  // the configured rate at the last sample (0: unknown)
 };
 
 struct WaitRange {

@@ -2,7 +2,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
 #include <random>
 
@@ -221,12 +223,25 @@ class FailoverRoomStore : public RoomStore {
 RoomRuntime::RoomRuntime(std::unique_ptr<RoomStore> store, RedisRoomLinks* links)
     : store_(std::move(store)), links_(links) {}
 
+namespace {
+// A change of limits that makes the measured speed meaningless: another
+// mode, capacity or rate by more than a fifth, or a pre-queue (capacity 0)
+// starting or ending.
+bool LimitsMoved(const RoomLimits& before, const RoomLimits& now) {
+  auto moved = [](double a, double b) { return std::abs(a - b) > 0.2 * std::max(a, b); };
+  return before.mode != now.mode ||
+         (before.total_active_users == 0) != (now.total_active_users == 0) ||
+         moved(before.total_active_users, now.total_active_users) ||
+         moved(before.new_users_per_minute, now.new_users_per_minute);
+}
+}  // namespace
+
 void RoomRuntime::MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms) {
   int64_t last = last_tick_ms_.load(std::memory_order_relaxed);
   if (now_ms - last < kTickMillis) return;
   if (!last_tick_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) return;
   store_->Tick(caller, limits, now_ms,
-               [this, caller, now_ms](const StoreResult<RoomCounters>& result) {
+               [this, caller, limits, now_ms](const StoreResult<RoomCounters>& result) {
                  if (!result.ok) {
                    if (links_ == nullptr) store_errors.fetch_add(1, std::memory_order_relaxed);
                    return;  // a shared store's failover counted it
@@ -234,7 +249,16 @@ void RoomRuntime::MaybeTick(const StoreCaller& caller, const RoomLimits& limits,
                  const RoomCounters& c = result.value;
                  {
                    std::lock_guard<std::mutex> lock(rate_mutex_);
-                   speed_.Observe(now_ms, c.serving, c.tickets > c.serving);
+                   // New limits (an operator's change, a reload, an
+                   // event's phase, auto-protection's bigger steps):
+                   // measure the speed afresh.
+                   if (speed_limits_ && LimitsMoved(*speed_limits_, limits)) speed_.Restart();
+                   speed_limits_ = limits;
+                   // A pre-queue (nobody may be invited: total 0) is a
+                   // standstill by design, not a slow queue.
+                   bool could_invite = limits.total_active_users > 0;
+                   speed_.Observe(now_ms, c.serving, c.tickets > c.serving && could_invite,
+                                  limits.new_users_per_minute / 60.0);
                  }
                  protection.OnTick(c, now_ms);  // at most one decision per second
                  AfterTick(caller, now_ms);
@@ -249,8 +273,24 @@ void RoomRuntime::AfterTick(const StoreCaller& caller, int64_t now_ms) {
 }
 
 double RoomRuntime::QueueNumbersPerSecond(const RoomLimits& limits) const {
-  std::lock_guard<std::mutex> lock(rate_mutex_);
-  return speed_.PerSecond(limits.new_users_per_minute / 60.0);
+  double rate;
+  {
+    std::lock_guard<std::mutex> lock(rate_mutex_);
+    rate = speed_.PerSecond(limits.new_users_per_minute / 60.0);
+  }
+  // A full room invites only as sessions end: at most its whole capacity
+  // once per session duration. Until the measured speed has caught up
+  // with a room that just filled (or an operator's lower limit), that
+  // bound keeps the front of the line from being told "less than a minute"
+  // for minutes.
+  RoomCounters c = store_->Snapshot();
+  if (c.queued() > 0 && c.active >= static_cast<int64_t>(limits.total_active_users) &&
+      limits.session_ms > 0) {
+    double turnover = static_cast<double>(limits.total_active_users) * 1000.0 /
+                      static_cast<double>(limits.session_ms);
+    rate = std::min(rate, turnover);
+  }
+  return rate;
 }
 
 WaitRange RoomRuntime::EstimateFor(uint64_t position, const RoomLimits& limits) const {

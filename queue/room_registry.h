@@ -53,10 +53,10 @@
 #include "queue/join_challenge.h"
 #include "queue/local_room_store.h"
 #include "queue/protect_room.h"
-#include "queue/shared_protection.h"
 #include "queue/room_abuse.h"
 #include "queue/room_protect_log.h"
 #include "queue/room_store.h"
+#include "queue/shared_protection.h"
 #include "queue/ticket_rate_limit.h"
 
 namespace tidegate::queue {
@@ -77,7 +77,10 @@ class RoomRuntime {
   // Runs a Tick when the last one is kTickMillis old (on `caller`'s link).
   void MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms);
   // Smoothed queue numbers invited per second (queue/eta.h); the
-  // configured rate until measured.
+  // configured rate until measured (measuring restarts when the limits
+  // change), and never more than a full room's turnover
+  // (total_active_users per session duration) while the room is full and
+  // people wait.
   double QueueNumbersPerSecond(const RoomLimits& limits) const;
   WaitRange EstimateFor(uint64_t position, const RoomLimits& limits) const;
   // A shared store failing right now (on_failure in force).
@@ -116,6 +119,7 @@ class RoomRuntime {
   std::atomic<bool> degraded_{false};
   mutable std::mutex rate_mutex_;
   QueueSpeed speed_;
+  std::optional<RoomLimits> speed_limits_;  // the limits speed_ was measured under
 };
 
 class RoomRegistry {

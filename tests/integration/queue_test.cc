@@ -189,8 +189,10 @@ TEST_F(QueueTest, QueuedBeyondCapacityThenAdmittedInOrderWhenCheckoutEndsSession
 
 // The front of the line polls every second (an invitation is claimed at
 // once, not up to a refresh interval later); the rest at refresh_interval.
+// (The room is full: its one place turns over once per 10-s session, so the
+// first in line is about 10 s away, the 40th minutes away.)
 TEST_F(QueueTest, TheFrontOfTheLinePollsSooner) {
-  Start("total_active_users = 1\nnew_users_per_minute = 60\n", "10s");
+  Start("total_active_users = 1\nnew_users_per_minute = 60\nsession_duration = \"10s\"\n", "10s");
   ASSERT_TRUE(tidegate_);
   Visitor inside;
   ASSERT_EQ(Request("GET", "/", &inside).status, 200);
@@ -201,7 +203,28 @@ TEST_F(QueueTest, TheFrontOfTheLinePollsSooner) {
   EXPECT_EQ(first["refresh_seconds"], 1) << first.dump();
   Json last = Poll(&line.back());
   EXPECT_EQ(last["position"], 40) << last.dump();
-  EXPECT_EQ(last["refresh_seconds"], 10) << "one a second at the configured rate: 40 s away";
+  EXPECT_EQ(last["refresh_seconds"], 10) << "minutes away: " << last.dump();
+}
+
+// A full room invites only as sessions end: with its one place held for a
+// 5-minute session, the first in line is not told "less than a minute" (the
+// configured 60 a minute would say a second), and the second waits longer.
+TEST_F(QueueTest, AFullRoomTellsTheWaitItsSessionsMake) {
+  Start("total_active_users = 1\nnew_users_per_minute = 60\nsession_duration = \"5m\"\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  std::vector<Visitor> line(2);
+  for (Visitor& v : line) ASSERT_EQ(Request("GET", "/", &v).status, 200);
+  Json first = Poll(&line[0]);
+  ASSERT_EQ(first["position"], 1) << first.dump();
+  ASSERT_TRUE(first["estimated_wait_seconds"].is_array()) << first.dump();
+  EXPECT_GE(first["estimated_wait_seconds"][1].get<int>(), 300) << first.dump();
+  EXPECT_GE(first["estimated_wait_seconds"][0].get<int>(), 180) << first.dump();
+  Json second = Poll(&line[1]);
+  EXPECT_GT(second["estimated_wait_seconds"][1].get<int>(),
+            first["estimated_wait_seconds"][1].get<int>())
+      << second.dump();
 }
 
 // The queue page is written by the proxy in place (its pieces and the

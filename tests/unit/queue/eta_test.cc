@@ -24,10 +24,10 @@ TEST(EtaTest, RangeAroundPositionOverRate) {
 TEST(EtaTest, UsesFallbackUntilMeasured) {
   QueueSpeed speed;
   EXPECT_DOUBLE_EQ(speed.PerSecond(2.0), 2.0);
-  speed.Observe(1'000, 0, true);
-  speed.Observe(6'000, 50, true);
+  speed.Observe(1'000, 0, true, 2.0);
+  speed.Observe(6'000, 50, true, 2.0);
   EXPECT_DOUBLE_EQ(speed.PerSecond(2.0), 2.0) << "5 s is not enough";
-  speed.Observe(11'000, 60, true);
+  speed.Observe(11'000, 60, true, 2.0);
   EXPECT_NEAR(speed.PerSecond(2.0), 6.0, 1e-9) << "the mean of the first 10 s, burst included";
 }
 
@@ -35,15 +35,15 @@ TEST(EtaTest, TimeWithNobodyWaitingIsNotMeasured) {
   QueueSpeed speed;
   // Ten minutes with an empty queue: serving does not move, and that says
   // nothing about the queue's speed.
-  for (int64_t t = 0; t <= 600; ++t) speed.Observe(t * 1000, 100, false);
+  for (int64_t t = 0; t <= 600; ++t) speed.Observe(t * 1000, 100, false, 3.0);
   EXPECT_DOUBLE_EQ(speed.PerSecond(3.0), 3.0) << "still the fallback";
   // Then a queue forms and moves 4 numbers a second.
   // (The last sample: the queue has just emptied.)
-  for (int64_t t = 601; t <= 620; ++t) speed.Observe(t * 1000, 100 + 4 * (t - 600), t < 620);
+  for (int64_t t = 601; t <= 620; ++t) speed.Observe(t * 1000, 100 + 4 * (t - 600), t < 620, 3.0);
   EXPECT_NEAR(speed.PerSecond(3.0), 4.0, 0.01);
   // Idle again for an hour: the speed measured is kept.
   uint64_t serving = 100 + 4 * 20;
-  for (int64_t t = 621; t <= 4200; t += 10) speed.Observe(t * 1000, serving, false);
+  for (int64_t t = 621; t <= 4200; t += 10) speed.Observe(t * 1000, serving, false, 3.0);
   EXPECT_NEAR(speed.PerSecond(3.0), 4.0, 0.01);
 }
 
@@ -60,7 +60,7 @@ TEST(EtaTest, SmoothedRateDoesNotJumpAround) {
   WaitRange previous{-1, -1};
   for (int64_t t = 0; t < 600; ++t) {
     serving += per_second(rng);
-    speed.Observe(t * 1000 + 1, serving, true);
+    speed.Observe(t * 1000 + 1, serving, true, 2.0);
     if (t % 5 != 0 || t < 60) continue;
     position = std::max<int64_t>(0, 1200 - static_cast<int64_t>(serving));
     WaitRange r = EstimateWait(static_cast<uint64_t>(position), speed.PerSecond(2.0));
@@ -72,6 +72,46 @@ TEST(EtaTest, SmoothedRateDoesNotJumpAround) {
   }
   EXPECT_LT(changes, 40) << "out of ~108 polls";
   EXPECT_NEAR(speed.PerSecond(0), 2.0, 0.4);
+}
+
+// At 2 a minute a 10-s window holds no invitation: a measured zero would
+// promise an hour to the seventh in line. The first window holds about five
+// invitations at the configured rate (150 s), the configured rate is used
+// until then, and the smoothing is slow enough that one quiet half-minute
+// does not triple the estimate.
+TEST(EtaTest, SlowRoomsMeasureOverEnoughInvitations) {
+  const double rate = 2.0 / 60.0;
+  QueueSpeed speed;
+  uint64_t serving = 0;
+  for (int64_t t = 0; t <= 140; ++t) {
+    if (t > 0 && t % 30 == 0) ++serving;  // one invitation every 30 s
+    speed.Observe(t * 1000, serving, true, rate);
+    EXPECT_DOUBLE_EQ(speed.PerSecond(rate), rate) << "still the configured rate at t=" << t;
+  }
+  for (int64_t t = 141; t <= 600; ++t) {
+    if (t % 30 == 0) ++serving;
+    speed.Observe(t * 1000, serving, true, rate);
+  }
+  EXPECT_NEAR(speed.PerSecond(rate), rate, rate * 0.3);
+  WaitRange seventh = EstimateWait(7, speed.PerSecond(rate));
+  EXPECT_LE(seventh.low_seconds, 210);
+  EXPECT_GE(seventh.high_seconds, 210);
+  EXPECT_LE(seventh.high_seconds, 420) << "not an hour";
+}
+
+// A restart forgets what was measured: the fallback applies again until a
+// new first window, so a pre-queue's standstill or an old limit's speed
+// does not carry over.
+TEST(EtaTest, RestartGoesBackToTheConfiguredRate) {
+  QueueSpeed speed;
+  for (int64_t t = 0; t <= 60; ++t)
+    speed.Observe(t * 1000, static_cast<uint64_t>(t) * 4, true, 2.0);
+  EXPECT_NEAR(speed.PerSecond(2.0), 4.0, 0.01);
+  speed.Restart();
+  EXPECT_DOUBLE_EQ(speed.PerSecond(0.5), 0.5);
+  for (int64_t t = 61; t <= 75; ++t)
+    speed.Observe(t * 1000, 240 + static_cast<uint64_t>(t - 61), true, 0.5);
+  EXPECT_NEAR(speed.PerSecond(0.5), 1.0, 0.01) << "measured again from the restart on";
 }
 
 }  // namespace
