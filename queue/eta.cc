@@ -21,6 +21,7 @@ int64_t QueueSpeed::FirstWindowMillis() const {
 
 void QueueSpeed::Restart() {
   measured_ms_ = 0;
+  stalled_ms_ = 0;
   first_advance_ = 0;
   rate_ = 0;
   last_ms_ = 0;  // the next sample starts a new interval
@@ -40,8 +41,10 @@ void QueueSpeed::Observe(int64_t now_ms, uint64_t serving, bool waiting,
     last_waiting_ = last_waiting_ || waiting;  // folded into the next sample
     return;
   }
+  if (!last_waiting_) stalled_ms_ = 0;
   if (last_waiting_) {
     uint64_t advance = serving - last_serving_;
+    stalled_ms_ = advance > 0 ? 0 : stalled_ms_ + elapsed;
     if (measured_ms_ < FirstWindowMillis()) {
       // Until enough is measured, the plain mean (a first sample alone
       // would be one tick's burst).
@@ -64,9 +67,13 @@ void QueueSpeed::Observe(int64_t now_ms, uint64_t serving, bool waiting,
   last_waiting_ = waiting;
 }
 
-double QueueSpeed::PerSecond(double fallback) const {
-  return measured_ms_ > 0 && measured_ms_ >= FirstWindowMillis() ? rate_ : fallback;
+bool QueueSpeed::Stalled() const { return stalled_ms_ > TimeFor(2, expected_, 5'000); }
+
+bool QueueSpeed::Measured() const {
+  return measured_ms_ > 0 && measured_ms_ >= FirstWindowMillis();
 }
+
+double QueueSpeed::PerSecond(double fallback) const { return Measured() ? rate_ : fallback; }
 
 WaitRange EstimateWait(uint64_t position, double rate_per_second) {
   double rate = std::max(rate_per_second, 1.0 / 600.0);  // at least one admission per 10 min

@@ -47,6 +47,14 @@ class QueueSpeed {
   // Smoothed queue numbers invited per second; `fallback` (the configured
   // rate) until the first window of waiting time has been measured.
   double PerSecond(double fallback) const;
+  // True once the first window of waiting time has been measured (since
+  // the start or the last Restart()): PerSecond() no longer returns the
+  // fallback.
+  bool Measured() const;
+  // True when, at the last sample, people had waited without a number
+  // being invited for longer than usual: 5 s, or two invitations' time at
+  // the configured rate when that is longer.
+  bool Stalled() const;
 
  private:
   int64_t FirstWindowMillis() const;
@@ -57,7 +65,8 @@ class QueueSpeed {
   int64_t measured_ms_ = 0;     // waiting time measured so far
   uint64_t first_advance_ = 0;  // numbers invited during the first window
   double rate_ = 0;
-  double expected_ = 0;  // the configured rate at the last sample (0: unknown)
+  double expected_ = 0;     // the configured rate at the last sample (0: unknown)
+  int64_t stalled_ms_ = 0;  // waiting time since `serving` last moved, at the last sample
 };
 
 struct WaitRange {

@@ -274,17 +274,21 @@ void RoomRuntime::AfterTick(const StoreCaller& caller, int64_t now_ms) {
 
 double RoomRuntime::QueueNumbersPerSecond(const RoomLimits& limits) const {
   double rate;
+  bool stalled;
   {
     std::lock_guard<std::mutex> lock(rate_mutex_);
     rate = speed_.PerSecond(limits.new_users_per_minute / 60.0);
+    stalled = !speed_.Measured() || speed_.Stalled();
   }
-  // A full room invites only as sessions end: at most its whole capacity
-  // once per session duration. Until the measured speed has caught up
-  // with a room that just filled (or an operator's lower limit), that
-  // bound keeps the front of the line from being told "less than a minute"
-  // for minutes.
+  // A full room invites only as sessions end. While it is full, people
+  // wait and nothing moved for a while (or nothing was measured under
+  // these limits yet), the speed is at most the turnover of sessions that
+  // last their whole duration: the front of the line of a room that just
+  // filled (or whose limit an operator lowered) is not told "less than a
+  // minute" for minutes. A full room whose line keeps moving (sessions
+  // ended at checkout) is judged by its measured speed alone.
   RoomCounters c = store_->Snapshot();
-  if (c.queued() > 0 && c.active >= static_cast<int64_t>(limits.total_active_users) &&
+  if (stalled && c.queued() > 0 && c.active >= static_cast<int64_t>(limits.total_active_users) &&
       limits.session_ms > 0) {
     double turnover = static_cast<double>(limits.total_active_users) * 1000.0 /
                       static_cast<double>(limits.session_ms);

@@ -114,5 +114,29 @@ TEST(EtaTest, RestartGoesBackToTheConfiguredRate) {
   EXPECT_NEAR(speed.PerSecond(0.5), 1.0, 0.01) << "measured again from the restart on";
 }
 
+// A line that stops moving is noticed: after 5 s (or two invitations' time
+// at a slow configured rate) with people waiting and nothing invited.
+TEST(EtaTest, StallIsNoticedAfterTwoInvitationsTime) {
+  QueueSpeed speed;
+  for (int64_t t = 0; t <= 20; ++t) speed.Observe(t * 1000, static_cast<uint64_t>(t), true, 1.0);
+  EXPECT_TRUE(speed.Measured());
+  EXPECT_FALSE(speed.Stalled());
+  for (int64_t t = 21; t <= 25; ++t) speed.Observe(t * 1000, 20, true, 1.0);
+  EXPECT_FALSE(speed.Stalled()) << "5 s is usual";
+  speed.Observe(27'000, 20, true, 1.0);
+  EXPECT_TRUE(speed.Stalled());
+  speed.Observe(28'000, 21, true, 1.0);
+  EXPECT_FALSE(speed.Stalled()) << "moving again";
+  // Nobody waiting: no stall.
+  for (int64_t t = 29; t <= 60; ++t) speed.Observe(t * 1000, 21, false, 1.0);
+  EXPECT_FALSE(speed.Stalled());
+  // At 2 a minute, 50 s without an invitation is usual; 61 s is not.
+  QueueSpeed slow;
+  for (int64_t t = 0; t <= 50; ++t) slow.Observe(t * 1000, 0, true, 2.0 / 60.0);
+  EXPECT_FALSE(slow.Stalled());
+  for (int64_t t = 51; t <= 62; ++t) slow.Observe(t * 1000, 0, true, 2.0 / 60.0);
+  EXPECT_TRUE(slow.Stalled());
+}
+
 }  // namespace
 }  // namespace tidegate::queue
