@@ -19,6 +19,10 @@ using Outcome = Visit::Outcome;
 // How long a wait cookie keeps a place (closing the tab and coming back
 // keeps it).
 constexpr int64_t kWaitCookieMillis = 6 * 3'600'000;
+// A wait cookie this old is issued again for kWaitCookieMillis more when the
+// visitor polls or reloads (same ticket, same issue time): the place lasts
+// while the visitor keeps coming back, however long the wait.
+constexpr int64_t kWaitRenewMillis = 10 * 60'000;
 // About how long a signed wait or pass token is, beside its room name
 // (key id, base64 of the numbers, the MAC): for one allocation per cookie.
 constexpr size_t kTokenBytes = 150;
@@ -138,6 +142,16 @@ Visit FinishAdmit(const Context& c, const StoreResult<int64_t>& r) {
   return v;
 }
 
+// Sets the wait cookie for `ticket`, kept by the browser kWaitCookieMillis
+// (the ticket's expires_ms is that far from now).
+void AddWaitCookie(const WaitingRoom& wr, const CompiledRoom& room, bool tls,
+                   const WaitToken& ticket, Visit* v) {
+  v->set_cookies.push_back(
+      SetCookieWith(room.cookie_name(CookieKind::kWait, tls), tls, kWaitCookieMillis / 1000,
+                    kTokenBytes + ticket.room.size(),
+                    [&](std::string* out) { wr.codec()->AppendWait(ticket, out); }));
+}
+
 Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
   if (!r.ok) return Failure(c);
   Visit v;
@@ -146,13 +160,9 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
     v.admitted_now = true;
     return v;
   }
-  const std::string& name = c.room->config.name;
-  WaitToken ticket{name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
+  WaitToken ticket{c.room->config.name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
   v.set_cookies = TakeCookieList();  // storage of an earlier page's (queue/cookies.h)
-  v.set_cookies.push_back(
-      SetCookieWith(c.room->cookie_name(CookieKind::kWait, c.tls), c.tls, kWaitCookieMillis / 1000,
-                    kTokenBytes + name.size(),
-                    [&](std::string* out) { c.wr->codec()->AppendWait(ticket, out); }));
+  AddWaitCookie(*c.wr, *c.room, c.tls, ticket, &v);
   uint64_t number =
       c.wr->PlaceOf(*c.room, c.limits, ticket.ticket, c.now, c.caller).value_or(UINT64_MAX);
   FillQueued(*c.room, c.limits, number, c.now, c.now, &v);
@@ -311,6 +321,11 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
           FinishClaim);
     }
     FillQueued(room, limits, number, wait->issued_ms, now, &v);
+    if (now >= wait->expires_ms - kWaitCookieMillis + kWaitRenewMillis) {
+      WaitToken renewed = *wait;  // the same ticket and issue time (the progress shown)
+      renewed.expires_ms = now + kWaitCookieMillis;
+      AddWaitCookie(wr, room, tls, renewed, &v);
+    }
     NoteEndedSession(ctx, &v);
     return v;
   }

@@ -20,13 +20,13 @@ using namespace std::chrono_literals;
 
 class RoomVisitIntegrityTest : public ::testing::Test {
  protected:
-  void Build(config::RoomMode mode, uint32_t total) {
+  void Build(config::RoomMode mode, uint32_t total, uint32_t per_minute = 6000) {
     config::RoomConfig room;
     room.name = "shop";
     room.match = {"^/"};
     room.mode = mode;
     room.total_active_users = total;
-    room.new_users_per_minute = 6000;
+    room.new_users_per_minute = per_minute;
     config_.rooms = {room};
     config_.secrets.token_keys = {{"k1", "", "room-visit-test-key-0123456789abcdef0123"}};
     std::string error;
@@ -143,6 +143,41 @@ TEST_F(RoomVisitIntegrityTest, AnEndedSessionsPassIsRefusedEvenWhenRemembered) {
   EXPECT_NE(json.body.find("\"position\":1"), std::string::npos) << "its new place " << json.body;
   EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kSessionEnded), 1u);
   EXPECT_EQ(store.Snapshot().active, 1) << "the other shopper only";
+}
+
+// A wait longer than the wait cookie's 6 hours keeps its place while the
+// visitor keeps polling: a poll 10 minutes or more after the cookie was set
+// gets it again for 6 more hours (the same ticket); without that, the
+// original cookie alone has expired and the visitor is no longer in line.
+TEST_F(RoomVisitIntegrityTest, AWaitingVisitorsCookieIsRenewedByPolling) {
+  Build(config::RoomMode::kQueueAll, 10, 1);
+  std::string wait;
+  for (int i = 0; i < 5; ++i) {
+    Visit v = Evaluate("");
+    ASSERT_EQ(v.outcome, Visit::Outcome::kQueued);
+    wait = CookieSet(v, "tg_wait_shop");
+  }
+  ASSERT_FALSE(wait.empty());
+  time_.Advance(5min);
+  Visit early = Evaluate(wait, VisitKind::kPoll);
+  ASSERT_EQ(early.outcome, Visit::Outcome::kQueued);
+  EXPECT_EQ(CookieSet(early, "tg_wait_shop"), "") << "not renewed within 10 minutes";
+  time_.Advance(6min);
+  Visit renewed = Evaluate(wait, VisitKind::kPoll);
+  ASSERT_EQ(renewed.outcome, Visit::Outcome::kQueued);
+  std::string again = CookieSet(renewed, "tg_wait_shop");
+  ASSERT_FALSE(again.empty());
+  bool six_hours = false;
+  for (const std::string& c : renewed.set_cookies)
+    six_hours |= c.find("Max-Age=21600") != std::string::npos;
+  EXPECT_TRUE(six_hours);
+  EXPECT_GT(renewed.progress, 0) << "the wait so far still counts";
+
+  time_.Advance(5h + 55min);  // past the first cookie's 6 hours
+  EXPECT_EQ(Evaluate(wait, VisitKind::kPoll).outcome, Visit::Outcome::kNotQueued);
+  Visit later = Evaluate(again, VisitKind::kPoll);
+  EXPECT_EQ(later.outcome, Visit::Outcome::kQueued);
+  EXPECT_LE(later.position, renewed.position);
 }
 
 }  // namespace
