@@ -274,7 +274,15 @@ std::string QueuePage::PositionMessage(uint64_t position, Language language) {
 }
 
 std::string QueuePage::ClockText(int64_t now_ms) {
-  return pages::FormatClock(pages::WallTime(std::chrono::milliseconds(now_ms)));
+  pages::WallTime now{std::chrono::milliseconds(now_ms)};
+  return pages::FormatClock(now) + " " + pages::ZoneAbbreviation(now);
+}
+
+std::string QueuePage::ComingTimeText(int64_t at_ms, int64_t now_ms, Language language) {
+  int64_t minute = (at_ms + 59'999) / 60'000 * 60'000;  // 14:30:58 opens "at 14:31", not 14:30
+  return pages::FormatClockOrDateWithZone(pages::WallTime(std::chrono::milliseconds(minute)),
+                                          pages::WallTime(std::chrono::milliseconds(now_ms)),
+                                          language);
 }
 
 std::string QueuePage::ClosedMessage(Language language) {

@@ -83,7 +83,13 @@ class QueuePage {
   // Texts for the JSON answer and the page.
   static std::string WaitText(const WaitRange& wait, pages::Language language);
   static std::string PositionMessage(uint64_t position, pages::Language language);
+  // "14:30 CET": the shop's clock at now_ms with its zone (the page's "Last
+  // updated"; a shopper abroad must not read it as their own clock).
   static std::string ClockText(int64_t now_ms);
+  // A time to come ("the sale opens at …"): rounded up to the minute (never
+  // earlier than it happens), with the zone, and the date when it is not
+  // on the day of now_ms ("24 Nov 09:00 CET").
+  static std::string ComingTimeText(int64_t at_ms, int64_t now_ms, pages::Language language);
   static std::string ClosedMessage(pages::Language language);
   // The shared store is failing and [state].on_failure = "closed": the
   // visitor keeps its place, the page tries again by itself.

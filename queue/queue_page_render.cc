@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "pages/html_escape.h"
+#include "pages/local_time.h"
 #include "queue/queue_page.h"
 
 namespace tidegate::queue {
@@ -72,26 +73,32 @@ void FormatIsoLocalUncached(int64_t now_ms, char (&out)[kIsoBytes]) {
   two(23, offset / 60 % 60);
 }
 
-// The same, converted once per second and thread: localtime_r takes the
-// time-zone lock and walks the zone's rules on every call, and every page
-// of one second shows the same time. Keyed on the zone too: glibc's
-// localtime_r sees a new TZ only after tzset(), which updates tzname and
-// timezone (tests change zones).
-std::string_view FormatIsoLocal(int64_t now_ms) {
+// The same, and the zone's abbreviation ("CET"), converted once per second
+// and thread: localtime_r takes the time-zone lock and walks the zone's rules
+// on every call, and every page of one second shows the same time. Keyed on
+// the zone too: glibc's localtime_r sees a new TZ only after tzset(), which
+// updates tzname and timezone (tests change zones).
+struct LocalNow {
+  std::string_view iso;   // "2026-11-23T14:30:05+01:00"
+  std::string_view zone;  // "CET"
+};
+LocalNow CachedLocalNow(int64_t now_ms) {
   thread_local int64_t cached_second = INT64_MIN;
   thread_local const char* cached_names[2] = {nullptr, nullptr};
   thread_local long cached_offset = 0;
   thread_local char cached[kIsoBytes];
+  thread_local std::string cached_zone;
   int64_t second = now_ms >= 0 ? now_ms / 1000 : (now_ms - 999) / 1000;
   if (second != cached_second || tzname[0] != cached_names[0] || tzname[1] != cached_names[1] ||
       timezone != cached_offset) {
     FormatIsoLocalUncached(now_ms, cached);  // localtime_r: may set tzname the first time
+    cached_zone = pages::ZoneAbbreviation(pages::WallTime(std::chrono::milliseconds(now_ms)));
     cached_second = second;
     cached_names[0] = tzname[0];
     cached_names[1] = tzname[1];
     cached_offset = timezone;
   }
-  return std::string_view(cached, kIsoBytes);
+  return {std::string_view(cached, kIsoBytes), cached_zone};
 }
 
 // The wait as text ("less than a minute", "under 3 min", "2 to 5 min"),
@@ -169,11 +176,16 @@ void QueuePage::RenderBodyInto(Language language, PageKind kind, const QueuePage
                                               static_cast<uint32_t>(out.size() - at)};
   };
   // One local-time conversion for both times: "2026-11-23T14:30:05+01:00",
-  // whose characters 11-15 are the clock ("14:30").
-  std::string_view iso = v.has_time ? FormatIsoLocal(values.now_ms) : std::string_view();
+  // whose characters 11-15 are the clock ("14:30"), and the zone ("CET").
+  LocalNow local = v.has_time ? CachedLocalNow(values.now_ms) : LocalNow{};
+  std::string_view iso = local.iso;
   put(Slot::kPosition, [&] { AppendNumber(values.position, &out); });
   put(Slot::kWait, [&] { out += WaitHtml(values.wait, language); });
-  put(Slot::kUpdated, [&] { out += iso.substr(11, 5); });
+  put(Slot::kUpdated, [&] {
+    out += iso.substr(11, 5);
+    out += ' ';
+    out += local.zone;
+  });
   put(Slot::kUpdatedIso, [&] { out += iso; });
   put(Slot::kProgress, [&] { AppendNumber(values.progress, &out); });
   put(Slot::kSelfUrl, [&] { AppendText(values.self_url, &out); });

@@ -38,14 +38,14 @@ int PollSeconds(const CompiledRoom& room, const Visit& v) {
 
 // Scheduled events' pre-queue (queue/room_events.h): no position until the
 // draw; `draw_at` says when.
-void AwaitingDrawJson(const Visit& v, pages::Language language, nlohmann::json* j) {
+void AwaitingDrawJson(const Visit& v, pages::Language language, int64_t now_ms, nlohmann::json* j) {
   (*j)["position"] = nullptr;
   (*j)["estimated_wait_seconds"] = nullptr;
   (*j)["draw_at"] = common::FormatRfc3339(
       std::chrono::system_clock::time_point(std::chrono::milliseconds(v.draw_at_ms)));
-  (*j)["wait_text"] = DrawAtText(v.draw_at_ms, language);
+  (*j)["wait_text"] = DrawAtText(v.draw_at_ms, now_ms, language);
   (*j)["progress"] = 0;
-  (*j)["message"] = PrequeueMessage(v.draw_at_ms, language);
+  (*j)["message"] = PrequeueMessage(v.draw_at_ms, now_ms, language);
 }
 
 // Replaces the text of the element opened by `open_tag` in a rendered page
@@ -94,7 +94,7 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
     j["updated_text"] = QueuePage::ClockText(now_ms);
     j["progress"] = v.progress;
     j["message"] = QueuePage::PositionMessage(v.position, language);
-    if (v.awaiting_draw) AwaitingDrawJson(v, language, &j);
+    if (v.awaiting_draw) AwaitingDrawJson(v, language, now_ms, &j);
     if (v.notice != RoomNotice::kNone) {  // a used ticket, an ended session
       if (v.position == 0) {              // no place held (until the visitor reloads)
         j["position"] = nullptr;
@@ -318,9 +318,9 @@ Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, b
   // draw), or a failing store with on_failure = "closed".
   constexpr std::string_view kLive = "<div id=\"tg-live\" role=\"status\" aria-live=\"polite\">";
   if (v.awaiting_draw) {
-    ReplaceElementText(kLive, PrequeueMessage(v.draw_at_ms, language), &r.body);
+    ReplaceElementText(kLive, PrequeueMessage(v.draw_at_ms, now_ms, language), &r.body);
     ReplaceElementText("<dd id=\"tg-position\">", kNoValue, &r.body);
-    ReplaceElementText("<dd id=\"tg-wait\">", DrawAtText(v.draw_at_ms, language), &r.body);
+    ReplaceElementText("<dd id=\"tg-wait\">", DrawAtText(v.draw_at_ms, now_ms, language), &r.body);
   } else if (v.outcome == Outcome::kUnavailable) {
     ReplaceElementText(kLive, QueuePage::UnavailableMessage(language), &r.body);
     ReplaceElementText("<dd id=\"tg-position\">", kNoValue, &r.body);

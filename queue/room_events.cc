@@ -189,8 +189,8 @@ TicketPlace PlaceWithEvents(const std::vector<config::RoomEventConfig>& events,
   return out;
 }
 
-std::string PrequeueMessage(int64_t draw_at_ms, pages::Language language) {
-  std::string at = QueuePage::ClockText(draw_at_ms);
+std::string PrequeueMessage(int64_t draw_at_ms, int64_t now_ms, pages::Language language) {
+  std::string at = QueuePage::ComingTimeText(draw_at_ms, now_ms, language);
   if (language == pages::Language::kFrench) {
     return "La vente ouvre à " + at +
            ". Tous les visiteurs arrivés avant l'ouverture reçoivent leur place par tirage au "
@@ -202,8 +202,8 @@ std::string PrequeueMessage(int64_t draw_at_ms, pages::Language language) {
          "; keep this page open.";
 }
 
-std::string DrawAtText(int64_t draw_at_ms, pages::Language language) {
-  std::string at = QueuePage::ClockText(draw_at_ms);
+std::string DrawAtText(int64_t draw_at_ms, int64_t now_ms, pages::Language language) {
+  std::string at = QueuePage::ComingTimeText(draw_at_ms, now_ms, language);
   return language == pages::Language::kFrench ? "tirage au sort à " + at : "draw at " + at;
 }
 

@@ -107,7 +107,8 @@ TEST(QueuePageTest, CspAllowsExactlyTheInlineScriptByHash) {
 }
 
 // The page formats its times itself (no printf per request): the same
-// texts as pages::FormatClock / FormatIsoLocal, in the process's time zone.
+// texts as pages::FormatClock / FormatIsoLocal / ZoneAbbreviation, in the
+// process's time zone.
 TEST(QueuePageTest, TimesMatchThePagesFormatters) {
   QueuePage page = Page();
   for (int64_t ms : {int64_t{0}, int64_t{1'700'000'000'000}, int64_t{1'763'900'000'999},
@@ -117,7 +118,7 @@ TEST(QueuePageTest, TimesMatchThePagesFormatters) {
     std::string html = page.Render(Language::kEnglish, false, v);
     pages::WallTime t{std::chrono::milliseconds(ms)};
     EXPECT_NE(html.find("datetime=\"" + pages::FormatIsoLocal(t) + "\">" + pages::FormatClock(t) +
-                        "</time>"),
+                        " " + pages::ZoneAbbreviation(t) + "</time>"),
               std::string::npos)
         << ms << ": " << html.substr(html.find("<time"), 80);
   }
@@ -368,6 +369,22 @@ TEST(QueuePageTest, MerchantTemplateWithoutTheNewSlotsFallsBackForThem) {
   EXPECT_NE(challenge.find("data-challenge=\"k1.a.b\""), std::string::npos) << challenge;
   std::remove((std::string(dir) + "/queue.html").c_str());
   rmdir(dir);
+}
+
+// A time to come is never shown earlier than it happens (14:30:58 opens "at
+// 14:31"), carries the zone, and the date when it is not today.
+TEST(QueuePageTest, ComingTimesRoundUpAndSayTheirZone) {
+  setenv("TZ", "Europe/Paris", 1);
+  tzset();
+  const int64_t now = 1'764'943'200'000;  // 2025-12-05T14:00:00Z (15:00 CET)
+  EXPECT_EQ(QueuePage::ComingTimeText(now + 30 * 60'000 + 58'000, now, Language::kEnglish),
+            "15:31 CET");
+  EXPECT_EQ(QueuePage::ComingTimeText(now + 31 * 60'000, now, Language::kEnglish), "15:31 CET");
+  EXPECT_EQ(QueuePage::ComingTimeText(now + 24 * 3'600'000, now, Language::kEnglish),
+            "6 Dec 15:00 CET");
+  EXPECT_EQ(QueuePage::ClockText(now), "15:00 CET");
+  setenv("TZ", "UTC", 1);
+  tzset();
 }
 
 }  // namespace
