@@ -113,10 +113,26 @@ void RoomProtection::Publish(int64_t now_ms) {
 }
 
 ProtectStatus RoomProtection::status(int64_t now_ms) const {
+  return StatusWith({ceiling_active_.load(std::memory_order_relaxed),
+                     ceiling_rate_.load(std::memory_order_relaxed)},
+                    now_ms);
+}
+
+ProtectStatus RoomProtection::status(int64_t now_ms, const RoomLimits& in_force) const {
+  ProtectCeilings ceilings{ceiling_active_.load(std::memory_order_relaxed),
+                           ceiling_rate_.load(std::memory_order_relaxed)};
+  // 0 = no request since the start: the ceilings it will bring are the
+  // limits in force (a freshly started controller applies them as they are).
+  if (ceilings.total_active_users == 0) {
+    ceilings = {in_force.total_active_users, in_force.new_users_per_minute};
+  }
+  return StatusWith(ceilings, now_ms);
+}
+
+ProtectStatus RoomProtection::StatusWith(const ProtectCeilings& ceilings, int64_t now_ms) const {
   ProtectStatus s;
   s.enabled = enabled();
-  s.ceilings = {ceiling_active_.load(std::memory_order_relaxed),
-                ceiling_rate_.load(std::memory_order_relaxed)};
+  s.ceilings = ceilings;
   s.measured = window_.Read(now_ms);
   std::lock_guard<std::mutex> lock(mutex_);
   s.settings = controller_.settings();

@@ -89,10 +89,16 @@ class RoomProtection {
   void Adopt(const ProtectState& state, int64_t now_ms);
 
   ProtectStatus status(int64_t now_ms) const;
+  // The same for a report that knows the room's limits in force now
+  // (configuration + operators' overrides, e.g. restored from the state
+  // file): until a request has shown the ceilings (Apply() never ran since
+  // the start), they are `in_force`'s instead of 0/0.
+  ProtectStatus status(int64_t now_ms, const RoomLimits& in_force) const;
 
  private:
   // Under mutex_: the controller's limits at now_ms → the atomics.
   void Publish(int64_t now_ms);
+  ProtectStatus StatusWith(const ProtectCeilings& ceilings, int64_t now_ms) const;
 
   std::atomic<bool> enabled_{false};
   std::atomic<bool> decides_{true};

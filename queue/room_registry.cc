@@ -366,7 +366,9 @@ RoomRegistry::Report RoomRegistry::Snapshot(
     for (size_t i = 0; i < kAbuseReasonCount; ++i) {
       m.abuse[i] = runtime->abuse.Get(static_cast<AbuseReason>(i));
     }
-    m.protect = runtime->protection.status(wall_now_ms);
+    // Before the room's first request since the start the ceilings are
+    // the limits in force (restored or configured), not 0/0.
+    m.protect = runtime->protection.status(wall_now_ms, *limits);
     if (runtime->shared_protection_) m.shared = runtime->shared_protection_->status();
     report.rooms.push_back(std::move(m));
   }

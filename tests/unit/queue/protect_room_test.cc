@@ -37,6 +37,27 @@ RoomCounters Inside(int64_t active, uint64_t queued = 0) {
   return c;
 }
 
+// After a restart no request has shown the room's ceilings yet: a report
+// that knows the limits in force (configured, or restored overrides) shows
+// them, not 0/0; once a request applied its ceilings, those are shown.
+TEST(ProtectRoomTest, StatusBeforeTheFirstRequestShowsTheLimitsInForce) {
+  RoomProtection p;
+  p.Configure(On());
+  ProtectStatus bare = p.status(1'000);
+  EXPECT_EQ(bare.ceilings.total_active_users, 0u) << "what the report showed before";
+  ProtectStatus s = p.status(1'000, Ceilings(40, 120));
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(s.ceilings.total_active_users, 40u);
+  EXPECT_EQ(s.ceilings.new_users_per_minute, 120u);
+  EXPECT_EQ(s.effective.total_active_users, 40u);
+  EXPECT_EQ(s.effective.new_users_per_minute, 120u);
+  EXPECT_FALSE(s.limiting());
+  p.Apply(Ceilings(30, 90));
+  s = p.status(1'000, Ceilings(40, 120));
+  EXPECT_EQ(s.ceilings.total_active_users, 30u) << "the ceilings the room applies win";
+  EXPECT_EQ(s.ceilings.new_users_per_minute, 90u);
+}
+
 TEST(ProtectRoomTest, OriginErrorsAreFiveHundredsConnectFailuresAndTimeouts) {
   EXPECT_FALSE(IsOriginError(Response(200, 1)));
   EXPECT_FALSE(IsOriginError(Response(404, 1)));
