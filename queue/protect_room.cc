@@ -42,6 +42,24 @@ void RoomProtection::Record(int64_t now_ms, const proxy::UpstreamOutcome& outcom
   window_.Record(now_ms, outcome.time_to_headers.count(), IsOriginError(outcome));
 }
 
+void RoomProtection::Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome,
+                            ExchangeSample* sample) {
+  if (!enabled()) return;
+  bool error = IsOriginError(outcome);
+  if (sample->recorded_ms < 0) {
+    window_.Record(now_ms, outcome.time_to_headers.count(), error);
+    sample->recorded_ms = now_ms;
+    sample->error = error;
+    return;
+  }
+  // The final outcome of an exchange already sampled: only a success that
+  // became a failure changes the sample (its latency stays the head's).
+  if (error && !sample->error) {
+    window_.MarkError(sample->recorded_ms);
+    sample->error = true;
+  }
+}
+
 RoomLimits RoomProtection::Apply(const RoomLimits& ceilings) {
   if (!enabled()) return ceilings;
   if (ceiling_active_.load(std::memory_order_relaxed) != ceilings.total_active_users) {
