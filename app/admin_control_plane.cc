@@ -2,6 +2,9 @@
 
 #include <time.h>
 
+#include <chrono>
+
+#include "queue/room_events.h"
 #include "queue/waiting_room.h"
 #include "state/effective_view.h"
 
@@ -12,7 +15,7 @@ constexpr char kStorePart[] = "state_store";
 }  // namespace
 
 AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runtime_state,
-                                     proxy::HealthBoard* health, const queue::RoomRegistry* rooms,
+                                     proxy::HealthBoard* health, queue::RoomRegistry* rooms,
                                      const banner::BannerStats* banner_stats,
                                      const maintenance::MaintenanceStats* maintenance_stats)
     : runtime_state_(runtime_state),
@@ -174,6 +177,19 @@ bool AdminControlPlane::Start(event_base* control_base,
     timeval every_second{1, 0};
     event_add(health_timer_.get(), &every_second);
   }
+  if (rooms_ != nullptr) {
+    // Rooms on Redis without traffic (nothing happens for local ones, and
+    // the check is cheap): health follows their store within seconds.
+    control_base_ = control_base;
+    idle_rooms_timer_.reset(event_new(
+        control_base, -1, EV_PERSIST,
+        [](evutil_socket_t, short, void* self) {
+          static_cast<AdminControlPlane*>(self)->TickIdleRooms();
+        },
+        this));
+    timeval every_second{1, 0};
+    event_add(idle_rooms_timer_.get(), &every_second);
+  }
   std::string where = runtime_->server().port() != 0
                           ? admin.listen.host + ":" + std::to_string(runtime_->server().port())
                           : admin.listen.text;
@@ -220,6 +236,8 @@ void AdminControlPlane::Stop() {
     host_->error_log().Write(proxy::LogLevel::kInfo, "admin.stop", "admin API stopped");
   }
   health_timer_.reset();
+  idle_rooms_timer_.reset();
+  control_base_ = nullptr;
   if (rooms_timer_) {
     // Draining: the rooms are saved once more now, and by main() at exit.
     rooms_timer_.reset();
@@ -289,6 +307,27 @@ void AdminControlPlane::SaveRooms() {
   if (now - last_save_warning_ < 10) return;
   last_save_warning_ = now;
   Warn("state.save", "state: the rooms could not be saved (retried every second): " + error);
+}
+
+void AdminControlPlane::TickIdleRooms() {
+  if (current_config_ == nullptr || control_base_ == nullptr) return;
+  std::shared_ptr<const state::RuntimeState> state = runtime_state_->Load();
+  const config::Config& config = *current_config_;
+  // The clock the gates tick with (the process's wall clock).
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  rooms_->TickIdle(
+      control_base_,
+      [&](const std::string& name) -> std::optional<queue::RoomLimits> {
+        for (const config::RoomConfig& room : config.rooms) {
+          if (room.name == name) {
+            return queue::LimitsInForce(room, state::EffectiveRoomSettings(room, *state), now_ms);
+          }
+        }
+        return std::nullopt;  // a room removed by a reload
+      },
+      now_ms);
 }
 
 void AdminControlPlane::PostStoreHealth() {

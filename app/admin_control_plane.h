@@ -36,9 +36,12 @@ class AdminControlPlane : public proxy::ControlPlane {
   // as part "state_store" every second while running (/.tidegate/health).
   // `health`, `rooms` (the waiting rooms' live counters, for /metrics and
   // GET /v1/state), `banner_stats` and `maintenance_stats` may be null. All
-  // must outlive this object.
+  // must outlive this object. While running, the rooms on Redis that no
+  // shopper visits are ticked once a second from this thread
+  // (RoomRegistry::TickIdle), so that their degraded mark, and with it
+  // /.tidegate/health, follows their shared store without traffic.
   AdminControlPlane(proxy::Published<state::RuntimeState>* runtime_state,
-                    proxy::HealthBoard* health, const queue::RoomRegistry* rooms,
+                    proxy::HealthBoard* health, queue::RoomRegistry* rooms,
                     const banner::BannerStats* banner_stats,
                     const maintenance::MaintenanceStats* maintenance_stats);
   ~AdminControlPlane() override;
@@ -63,6 +66,7 @@ class AdminControlPlane : public proxy::ControlPlane {
   void PostStoreHealth();
   void StartPersistence(event_base* control_base);
   void SaveRooms();
+  void TickIdleRooms();
   void StartNotifier(event_base* control_base, std::shared_ptr<const config::Config> config);
 
   const proxy::ControlPlaneHost* host_ = nullptr;
@@ -73,7 +77,9 @@ class AdminControlPlane : public proxy::ControlPlane {
   StatePersistence* persistence_ = nullptr;
   proxy::EventPtr rooms_timer_;
   int64_t last_save_warning_ = 0;  // unix seconds; warnings at most every 10 s
-  const queue::RoomRegistry* rooms_;
+  queue::RoomRegistry* rooms_;
+  event_base* control_base_ = nullptr;  // from Start() to Stop()
+  proxy::EventPtr idle_rooms_timer_;    // TickIdleRooms(), every second
   const banner::BannerStats* banner_stats_;
   const maintenance::MaintenanceStats* maintenance_stats_;
   std::shared_ptr<const config::Config> current_config_;  // latest applied, for room limits

@@ -1,5 +1,7 @@
 #include "app/filter_chain.h"
 
+#include <set>
+
 #include "banner/banner_filter.h"
 #include "maintenance/maintenance_gate.h"
 #include "proxy/builtin_router.h"
@@ -23,17 +25,6 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
       status::StatusPageFactory::Create(config, runtime_state_, time_, error);
   if (!status_page) return false;
   rooms_->Configure(config.state, workers);  // [state]: rooms on Redis or local
-  if (health_ != nullptr) {
-    // A room whose shared store fails runs in [state].on_failure: health
-    // says so while it lasts.
-    std::string detail = "shared store failing; on_failure = " +
-                         std::string(config::StoreFailureModeName(config.state.on_failure));
-    health_->SetProbe([rooms = rooms_, detail](std::vector<proxy::DegradedPart>* parts) {
-      for (const std::string& room : rooms->DegradedRooms()) {
-        parts->push_back({"room:" + room, detail});
-      }
-    });
-  }
   auto waiting_room = queue::WaitingRoom::Build(config, rooms_.get(), runtime_state_, time_, error);
   if (!waiting_room) return false;
   auto maintenance = maintenance::MaintenanceGateFactory::Create(config, runtime_state_, time_,
@@ -68,6 +59,24 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   // 4. Waiting room gate: after maintenance (nobody queues for a feature
   //    that is off).
   chain->factories.push_back(std::make_unique<queue::RoomGateFactory>(waiting_room));
+  if (health_ != nullptr) {
+    // A room whose shared store fails runs in [state].on_failure: health
+    // says so while it lasts (the idle rooms' ticks keep that true without
+    // traffic, RoomRegistry::TickIdle). Only the rooms of this
+    // configuration: a room removed by a reload is no longer ticked, and
+    // its last mark would stay. Set once the chain is built, so that a
+    // refused reload leaves the running configuration's probe.
+    std::string detail = "shared store failing; on_failure = " +
+                         std::string(config::StoreFailureModeName(config.state.on_failure));
+    std::set<std::string> configured;
+    for (const config::RoomConfig& room : config.rooms) configured.insert(room.name);
+    health_->SetProbe([rooms = rooms_, detail, configured = std::move(configured)](
+                          std::vector<proxy::DegradedPart>* parts) {
+      for (const std::string& room : rooms->DegradedRooms()) {
+        if (configured.count(room) != 0) parts->push_back({"room:" + room, detail});
+      }
+    });
+  }
   return true;
 }
 

@@ -209,6 +209,12 @@ class StreamFilter {
   // (or before the proxy's own 502/504 page when it failed before a head);
   // never for local replies, and not for a client that left while waiting.
   // A stale pooled connection retried once is not an outcome of its own.
+  // One exception makes a second call: when the response whose head was
+  // reported is then replaced by the proxy's 502 before any byte of it
+  // reached the client (a bad body in the head's origin read, a failure
+  // while a filter held the head, a body filter's abort), the stream
+  // reports kFailure once more; the later call is the exchange's final
+  // outcome. A response cut after bytes went out keeps its first outcome.
   virtual void OnUpstreamOutcome(const UpstreamOutcome& outcome) {}
   virtual bool WantsResponseBody() const { return false; }
   virtual void OnResponseBody(evbuffer* chunk, bool end_stream) {}

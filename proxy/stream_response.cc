@@ -194,8 +194,10 @@ void Stream::AbortFromFilter() {
   }
   if (resp_.head_held || TakeBackUnsentResponse()) {
     // Nothing went to the client yet: the proxy's 502, as before a head.
+    // The filters heard of the origin's head: the 502 is the final word.
     resp_.head_held = false;
     UpstreamConnection::Discard(std::move(upstream_));
+    ReportUpstreamOutcome(UpstreamOutcome::Kind::kFailure, 0);
     SendProxyError(502);
     return;
   }
@@ -273,8 +275,10 @@ void Stream::OnUpstreamError(UpstreamError error) {
   }
   if (resp_.head_held) {
     // Nothing went to the client yet: the proxy's error page, as before a
-    // head (the filters already heard of this response's head).
+    // head. The filters already heard of this response's head: they hear
+    // that it became a failure (auto-protection counts what the client got).
     resp_.head_held = false;
+    ReportUpstreamOutcome(UpstreamOutcome::Kind::kFailure, 0);
     SendProxyError(502);
     return;
   }
@@ -292,7 +296,9 @@ void Stream::OnUpstreamError(UpstreamError error) {
   if (TakeBackUnsentResponse()) {
     // The head (and maybe body bytes) only waited in the client's output,
     // e.g. a bad chunk in the same origin read as the head: no byte of it
-    // reached the client, so the proxy's 502 can still replace it.
+    // reached the client, so the proxy's 502 can still replace it, and
+    // the filters hear that the response they were told of became a failure.
+    ReportUpstreamOutcome(UpstreamOutcome::Kind::kFailure, 0);
     SendProxyError(502);
     return;
   }

@@ -52,6 +52,14 @@ void OriginHealthWindow::Record(int64_t now_ms, int64_t latency_us, bool error) 
   ++bin.latency[static_cast<size_t>(bucket)];
 }
 
+void OriginHealthWindow::MarkError(int64_t recorded_ms) {
+  int64_t index = recorded_ms / kBinMillis;
+  std::lock_guard<std::mutex> lock(mutex_);
+  Bin& bin = bins_[static_cast<size_t>(index % kBins)];
+  if (bin.index != index || bin.errors >= bin.samples) return;
+  ++bin.errors;
+}
+
 OriginHealth OriginHealthWindow::Read(int64_t now_ms, int64_t window_ms, int64_t since_ms) const {
   int64_t last = now_ms / kBinMillis;
   int64_t bins = std::min<int64_t>(kBins, (window_ms + kBinMillis - 1) / kBinMillis);

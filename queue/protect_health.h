@@ -49,6 +49,11 @@ class OriginHealthWindow {
 
   // One exchange: its time to response headers and whether it failed.
   void Record(int64_t now_ms, int64_t latency_us, bool error);
+  // A sample recorded at `recorded_ms` without error turned out to be a
+  // failure (the proxy replaced the response by its 502): one more error in
+  // that sample's bin, never more errors than samples. Nothing when that
+  // bin has left the window (its bin was reused).
+  void MarkError(int64_t recorded_ms);
   // The samples of the last `window_ms` (at most kWindowMillis; whole bins)
   // that were recorded at or after `since_ms` (bins starting before it are
   // left out: the controller judges only what followed its last move).

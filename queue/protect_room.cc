@@ -42,6 +42,24 @@ void RoomProtection::Record(int64_t now_ms, const proxy::UpstreamOutcome& outcom
   window_.Record(now_ms, outcome.time_to_headers.count(), IsOriginError(outcome));
 }
 
+void RoomProtection::Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome,
+                            ExchangeSample* sample) {
+  if (!enabled()) return;
+  bool error = IsOriginError(outcome);
+  if (sample->recorded_ms < 0) {
+    window_.Record(now_ms, outcome.time_to_headers.count(), error);
+    sample->recorded_ms = now_ms;
+    sample->error = error;
+    return;
+  }
+  // The final outcome of an exchange already sampled: only a success that
+  // became a failure changes the sample (its latency stays the head's).
+  if (error && !sample->error) {
+    window_.MarkError(sample->recorded_ms);
+    sample->error = true;
+  }
+}
+
 RoomLimits RoomProtection::Apply(const RoomLimits& ceilings) {
   if (!enabled()) return ceilings;
   if (ceiling_active_.load(std::memory_order_relaxed) != ceilings.total_active_users) {
@@ -113,10 +131,26 @@ void RoomProtection::Publish(int64_t now_ms) {
 }
 
 ProtectStatus RoomProtection::status(int64_t now_ms) const {
+  return StatusWith({ceiling_active_.load(std::memory_order_relaxed),
+                     ceiling_rate_.load(std::memory_order_relaxed)},
+                    now_ms);
+}
+
+ProtectStatus RoomProtection::status(int64_t now_ms, const RoomLimits& in_force) const {
+  ProtectCeilings ceilings{ceiling_active_.load(std::memory_order_relaxed),
+                           ceiling_rate_.load(std::memory_order_relaxed)};
+  // 0 = no request since the start: the ceilings it will bring are the
+  // limits in force (a freshly started controller applies them as they are).
+  if (ceilings.total_active_users == 0) {
+    ceilings = {in_force.total_active_users, in_force.new_users_per_minute};
+  }
+  return StatusWith(ceilings, now_ms);
+}
+
+ProtectStatus RoomProtection::StatusWith(const ProtectCeilings& ceilings, int64_t now_ms) const {
   ProtectStatus s;
   s.enabled = enabled();
-  s.ceilings = {ceiling_active_.load(std::memory_order_relaxed),
-                ceiling_rate_.load(std::memory_order_relaxed)};
+  s.ceilings = ceilings;
   s.measured = window_.Read(now_ms);
   std::lock_guard<std::mutex> lock(mutex_);
   s.settings = controller_.settings();

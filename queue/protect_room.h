@@ -66,6 +66,19 @@ class RoomProtection {
   // One forwarded exchange of the room (worker). Ignored while off.
   void Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome);
 
+  // What one exchange recorded so far (the gate keeps one per exchange).
+  struct ExchangeSample {
+    int64_t recorded_ms = -1;  // when its sample was recorded; -1 = none yet
+    bool error = false;        // the sample counts as an error
+  };
+  // The outcomes of one exchange, in the order the stream reports them
+  // (proxy/filter.h, StreamFilter::OnUpstreamOutcome): the first is
+  // recorded as Record() does; a later one is the exchange's final outcome
+  // (the origin's response replaced by the proxy's 502): when it is an
+  // error and the sample was not, the sample becomes an error. One exchange
+  // is one sample whatever the number of calls. Ignored while off.
+  void Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome, ExchangeSample* sample);
+
   // The room's limits in force (configuration + overrides) → the limits to
   // apply: unchanged while off or before the first decision; otherwise
   // total_active_users and new_users_per_minute lowered to the controller's.
@@ -89,10 +102,16 @@ class RoomProtection {
   void Adopt(const ProtectState& state, int64_t now_ms);
 
   ProtectStatus status(int64_t now_ms) const;
+  // The same for a report that knows the room's limits in force now
+  // (configuration + operators' overrides, e.g. restored from the state
+  // file): until a request has shown the ceilings (Apply() never ran since
+  // the start), they are `in_force`'s instead of 0/0.
+  ProtectStatus status(int64_t now_ms, const RoomLimits& in_force) const;
 
  private:
   // Under mutex_: the controller's limits at now_ms → the atomics.
   void Publish(int64_t now_ms);
+  ProtectStatus StatusWith(const ProtectCeilings& ceilings, int64_t now_ms) const;
 
   std::atomic<bool> enabled_{false};
   std::atomic<bool> decides_{true};

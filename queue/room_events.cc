@@ -120,6 +120,15 @@ RoomLimits LimitsWithEvents(const state::EffectiveRoom& e, const EventState& sta
   return l;
 }
 
+RoomLimits LimitsInForce(const config::RoomConfig& room, const state::EffectiveRoom& effective,
+                         int64_t now_ms) {
+  RoomLimits l = room.events.empty()
+                     ? LimitsOf(effective)
+                     : LimitsWithEvents(effective, EventStateAt(room.events, now_ms));
+  l.refresh_ms = room.refresh_interval.count();
+  return l;
+}
+
 std::string PrequeueMarkName(std::string_view event) {
   return "event:" + std::string(event) + ":prequeue";
 }

@@ -58,6 +58,14 @@ RoomLimits LimitsOf(const state::EffectiveRoom& effective);
 // (total_active_users = 0) so that nobody is invited or admitted.
 RoomLimits LimitsWithEvents(const state::EffectiveRoom& effective, const EventState& state);
 
+// The limits a room's requests apply at `now_ms`, as WaitingRoom::Limits
+// computes them, its event marks and auto-protection aside: the effective
+// settings, the current event's limits (LimitsWithEvents) and the room's
+// refresh interval. For work done without a request (the idle rooms' ticks,
+// RoomRegistry::TickIdle).
+RoomLimits LimitsInForce(const config::RoomConfig& room, const state::EffectiveRoom& effective,
+                         int64_t now_ms);
+
 // Names of the two store marks of an event.
 std::string PrequeueMarkName(std::string_view event);
 std::string StartMarkName(std::string_view event);

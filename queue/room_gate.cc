@@ -140,10 +140,11 @@ class RoomGateFilter : public proxy::StreamFilter,
 
   // What the origin did with an admitted shopper's request: a sample for
   // the room's auto-protection (bypassed requests are not: static assets
-  // would hide a slow shop).
+  // would hide a slow shop). A second call is the final outcome (the
+  // origin's 200 replaced by the proxy's 502): it amends the sample.
   void OnUpstreamOutcome(const proxy::UpstreamOutcome& outcome) override {
     if (room_ == nullptr || !room_->runtime->protection.enabled()) return;
-    room_->runtime->protection.Record(wr().NowMs(), outcome);
+    room_->runtime->protection.Record(wr().NowMs(), outcome, &sample_);
   }
 
   // The exchange ends: a store reply still on its way is dropped.
@@ -236,6 +237,7 @@ class RoomGateFilter : public proxy::StreamFilter,
   int64_t pass_bucket_ = -1;
   uint64_t pass_session_ = 0;
   int64_t pass_expires_ms_ = 0;
+  RoomProtection::ExchangeSample sample_;  // this exchange's auto-protection sample
   std::vector<std::string> set_cookies_;
   const CompiledRoom* pending_room_ = nullptr;
   pages::Language language_ = pages::Language::kEnglish;

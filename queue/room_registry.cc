@@ -237,11 +237,21 @@ bool LimitsMoved(const RoomLimits& before, const RoomLimits& now) {
 }  // namespace
 
 void RoomRuntime::MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms) {
+  TickAfter(kTickMillis, caller, limits, now_ms, /*protect=*/true);
+}
+
+void RoomRuntime::MaybeTickIdle(const StoreCaller& caller, const RoomLimits& limits,
+                                int64_t now_ms) {
+  TickAfter(kIdleTickMillis, caller, limits, now_ms, /*protect=*/false);
+}
+
+void RoomRuntime::TickAfter(int64_t min_gap_ms, const StoreCaller& caller, const RoomLimits& limits,
+                            int64_t now_ms, bool protect) {
   int64_t last = last_tick_ms_.load(std::memory_order_relaxed);
-  if (now_ms - last < kTickMillis) return;
+  if (now_ms - last < min_gap_ms) return;
   if (!last_tick_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) return;
   store_->Tick(caller, limits, now_ms,
-               [this, caller, limits, now_ms](const StoreResult<RoomCounters>& result) {
+               [this, caller, limits, now_ms, protect](const StoreResult<RoomCounters>& result) {
                  if (!result.ok) {
                    if (links_ == nullptr) store_errors.fetch_add(1, std::memory_order_relaxed);
                    return;  // a shared store's failover counted it
@@ -260,6 +270,7 @@ void RoomRuntime::MaybeTick(const StoreCaller& caller, const RoomLimits& limits,
                    speed_.Observe(now_ms, c.serving, c.tickets > c.serving && could_invite,
                                   limits.new_users_per_minute / 60.0);
                  }
+                 if (!protect) return;
                  protection.OnTick(c, now_ms);  // at most one decision per second
                  AfterTick(caller, now_ms);
                });
@@ -331,7 +342,9 @@ void RoomRegistry::Configure(const config::StateConfig& state, int workers) {
     options.master_name = state.master_name;
     options.sentinel_password = state.sentinel_password;
     options.name = "redis (rooms)";
-    links_ = std::make_unique<RedisRoomLinks>(std::move(options), workers);
+    // One slot per worker, then the control thread's (TickIdle).
+    control_slot_ = workers > 0 ? workers : 0;
+    links_ = std::make_unique<RedisRoomLinks>(std::move(options), control_slot_ + 1);
   }
 }
 
@@ -386,6 +399,29 @@ std::vector<std::string> RoomRegistry::DegradedRooms() const {
   return out;
 }
 
+void RoomRegistry::TickIdle(
+    event_base* control_loop,
+    const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of, int64_t now_ms) {
+  StoreCaller caller;
+  std::vector<std::pair<std::string, std::shared_ptr<RoomRuntime>>> shared;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (!links_ || control_loop == nullptr) return;
+    caller = {control_slot_, control_loop};
+    for (const auto& [name, runtime] : rooms_) {
+      if (runtime->asynchronous()) shared.emplace_back(name, runtime);
+    }
+  }
+  // Outside the registry's mutex: a failing link answers at once, on this
+  // thread, and the reply path may take other locks.
+  for (const auto& [name, runtime] : shared) {
+    std::optional<RoomLimits> limits = limits_of(name);
+    if (!limits) continue;  // removed by a reload
+    // The limits a visitor's poll would tick with (protection applied).
+    runtime->MaybeTickIdle(caller, runtime->protection.Effective(*limits), now_ms);
+  }
+}
+
 RoomRegistry::Report RoomRegistry::Snapshot(
     const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of) const {
   std::lock_guard<std::mutex> lock(mutex_);
@@ -410,7 +446,9 @@ RoomRegistry::Report RoomRegistry::Snapshot(
     for (size_t i = 0; i < kAbuseReasonCount; ++i) {
       m.abuse[i] = runtime->abuse.Get(static_cast<AbuseReason>(i));
     }
-    m.protect = runtime->protection.status(wall_now_ms);
+    // Before the room's first request since the start the ceilings are
+    // the limits in force (restored or configured), not 0/0.
+    m.protect = runtime->protection.status(wall_now_ms, *limits);
     if (runtime->shared_protection_) m.shared = runtime->shared_protection_->status();
     report.rooms.push_back(std::move(m));
   }

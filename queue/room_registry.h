@@ -11,7 +11,8 @@
 //   [state].on_failure (redis). A room keeps its store for the process's
 //   life: changing backend, address or on_failure needs a restart.
 // * Redis connections: one per worker (a slot per worker index, sized by
-//   Configure()'s `workers`), made on the worker's first store call.
+//   Configure()'s `workers`), made on the worker's first store call, and
+//   one for the control thread (TickIdle) in the slot after them.
 //   CloseConnections() must run after the workers
 //   stopped and before their event_bases are freed: app/main.cc calls it
 //   when proxy::Server::Run() has returned (workers joined, bases freed only
@@ -21,6 +22,15 @@
 //   compare-and-swap picks the caller), so the queue moves while visitors
 //   poll, with no timer. With Redis every instance ticks; the script makes
 //   extra ticks harmless (the credit is refilled from `last_tick` in Redis).
+// * Idle rooms on Redis: ticks follow traffic, so a room nobody visits
+//   would never notice Redis failing nor recovering (health would lie).
+//   TickIdle() (control thread, once a second: app/admin_control_plane.cc)
+//   ticks every Redis room whose last tick is kIdleTickMillis old, on the
+//   control thread's own Redis link (the slot after the workers'): at most
+//   one store call per room per second, none while the room's retry delay
+//   runs (kRetryMillis). It moves the queue as a visitor's poll would, but
+//   leaves auto-protection alone (an instance without shoppers must not
+//   take the room's decision). Local rooms: nothing to do.
 // * on_failure (docs/waiting-room.md, "Failure modes"), for a Redis room:
 //   every Redis error counts in store_errors and marks the room degraded for
 //   kRetryMillis, during which Redis is not tried (no timeout per visitor);
@@ -62,6 +72,9 @@
 namespace tidegate::queue {
 
 inline constexpr int64_t kTickMillis = 250;
+// A room on Redis not ticked for this long is ticked without traffic
+// (RoomRegistry::TickIdle).
+inline constexpr int64_t kIdleTickMillis = 1'000;
 // A failing Redis is retried after this long (per room, per process).
 inline constexpr int64_t kRetryMillis = 1'000;
 
@@ -76,6 +89,9 @@ class RoomRuntime {
   bool asynchronous() const { return links_ != nullptr; }
   // Runs a Tick when the last one is kTickMillis old (on `caller`'s link).
   void MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms);
+  // Runs a Tick when the last one is kIdleTickMillis old, without
+  // auto-protection's work (RoomRegistry::TickIdle).
+  void MaybeTickIdle(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms);
   // Smoothed queue numbers invited per second (queue/eta.h); the
   // configured rate until measured (measuring restarts when the limits
   // change), and never more than a full room's turnover
@@ -107,6 +123,9 @@ class RoomRuntime {
  private:
   friend class RoomRegistry;
   friend class FailoverRoomStore;
+  // Runs a Tick when the last one is `min_gap_ms` old (one caller wins).
+  void TickAfter(int64_t min_gap_ms, const StoreCaller& caller, const RoomLimits& limits,
+                 int64_t now_ms, bool protect);
   // Protection's work after each successful tick: the shared decision
   // (Redis rooms) and the change-of-direction log.
   void AfterTick(const StoreCaller& caller, int64_t now_ms);
@@ -158,6 +177,14 @@ class RoomRegistry {
       const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of) const;
   // Names of rooms whose shared store is failing now (for health reports).
   std::vector<std::string> DegradedRooms() const;
+  // See "Idle rooms on Redis" above. Control thread only, `control_loop`
+  // being its event_base (the link of the control slot lives on it and is
+  // closed by CloseConnections()). `limits_of` gives a room's limits in
+  // force (queue::LimitsInForce; nullopt: no longer configured, not
+  // ticked). Does nothing without a Redis backend.
+  void TickIdle(event_base* control_loop,
+                const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of,
+                int64_t now_ms);
 
   // Persistence of local rooms (backend = "local", docs/state.md). Restore()
   // (at start, before the first Get) gives the states read from the state
@@ -173,6 +200,7 @@ class RoomRegistry {
   mutable std::mutex mutex_;
   config::StateConfig state_;
   std::unique_ptr<RedisRoomLinks> links_;
+  int control_slot_ = 0;  // the control thread's slot in links_ (after the workers')
   // This process in the rooms' protection leases: "host:pid:random".
   std::string instance_id_;
   std::map<std::string, std::shared_ptr<RoomRuntime>> rooms_;

@@ -287,6 +287,33 @@ TEST_F(DurabilityTest, KillMinus9MidQueueKeepsSwitchesPlacesAndPasses) {
   EXPECT_EQ(j.value("position", uint64_t{0}), newcomer_position) << j.dump();
 }
 
+// Auto-protection after a restart: GET /v1/state shows the room's ceilings
+// at once — the configured rate and the operator's active limit restored
+// from the state file — not 0/0 until the room's first shopper request.
+TEST_F(DurabilityTest, ProtectCeilingsAreShownRightAfterARestart) {
+  const std::string config = Config(
+      "match = [\"^/\"]\ntotal_active_users = 100\nnew_users_per_minute = 600\n"
+      "\n[rooms.shop.protect]\nenabled = true\n");
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  HttpMessage m = Admin("PATCH", "/v1/rooms/shop", R"({"total_active_users": 40})");
+  ASSERT_EQ(m.status, 200) << m.body;
+  Kill(SIGKILL);
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  Json s = State();  // no shopper request since the start
+  ASSERT_TRUE(s.is_object());
+  const Json& p = s["rooms"]["shop"]["protect"];
+  ASSERT_TRUE(p.is_object()) << s.dump();
+  EXPECT_EQ(p["enabled"], true) << p.dump();
+  ASSERT_TRUE(p["ceilings"].is_object()) << p.dump();
+  EXPECT_EQ(p["ceilings"]["total_active_users"], 40) << p.dump();
+  EXPECT_EQ(p["ceilings"]["new_users_per_minute"], 600) << p.dump();
+  EXPECT_EQ(p["effective"]["total_active_users"], 40) << p.dump();
+  EXPECT_EQ(p["effective"]["new_users_per_minute"], 600) << p.dump();
+  EXPECT_EQ(p["limiting"], false) << p.dump();
+}
+
 TEST_F(DurabilityTest, CorruptStateFileIsSetAsideAndTheStartContinues) {
   const std::string config =
       Config("match = [\"^/\"]\ntotal_active_users = 2\nnew_users_per_minute = 60\n");

@@ -3,12 +3,14 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <fstream>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "tests/integration/harness/proxy_fixture.h"
+#include "tests/integration/harness/room_cookies.h"
 
 namespace tidegate::itest {
 namespace {
@@ -206,6 +208,69 @@ TEST_F(OriginResponseTest, Case17_BadChunkWithTheHeadIs502AndTheOriginIsNotReuse
     EXPECT_EQ(lines[which].find("\"response_bytes\":0,"), std::string::npos) << lines[which];
   }
   EXPECT_NE(lines.back().find("\"status\":200,"), std::string::npos) << lines.back();
+}
+
+// Case 17 behind a waiting room with auto-protection: the origin's 200
+// whose bad body came in the head's read became the proxy's 502, and the
+// room counts it as what it is, an origin failure (as it counts a 502 from
+// a dead origin), not as the healthy 200 its head said.
+TEST_F(OriginResponseTest, Case17_BadBodyWithTheHeadCountsAsAnOriginFailureForTheRoom) {
+  std::ofstream(dir_.File("k1")) << "origin-response-test-signing-key-0123456789\n";
+  StartWithOrigin(
+      [](OriginConnection& conn) {
+        while (!conn.stopping()) {
+          HttpMessage req = conn.ReadRequest();
+          if (!req.ok) return;
+          if (req.url == "/bad") {
+            conn.Send(
+                "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nZZ\r\nhello\r\n0\r\n\r\n");
+            conn.WaitForClose(milliseconds(5000));
+            return;
+          }
+          conn.Send(ResponseBytes(200, "ok:" + req.url));
+        }
+      },
+      {}, {},
+      "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
+      "\n[rooms.shop]\nmatch = [\"^/\"]\ntotal_active_users = 1000\n"
+      "new_users_per_minute = 6000\nmax_tickets_per_ip_per_minute = 0\n"
+      "\n[rooms.shop.protect]\nenabled = true\n");
+  ASSERT_TRUE(Started());
+  auto get = [&](const std::string& path, RoomCookies* jar) {
+    std::string extra = jar->Cookie().empty() ? "" : "Cookie: " + jar->Cookie() + "\r\n";
+    HttpMessage m =
+        RoundTrip(Get(path, extra + "Connection: close\r\n"), Within(milliseconds(5000)));
+    jar->Absorb(m);
+    return m;
+  };
+  // The origin error share the room measured (this instance, last 2 s), from
+  // /metrics (no token from loopback); -1 when absent.
+  auto error_ratio = [&] {
+    auto conn = ConnectOrFail(tidegate_->admin_port());
+    if (!conn) return -1.0;
+    conn->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n");
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(5000)));
+    const std::string key = "room_protect_origin_error_ratio{room=\"shop\"} ";
+    size_t at = m.body.find(key);
+    return at == std::string::npos ? -1.0 : std::stod(m.body.substr(at + key.size()));
+  };
+  RoomCookies shopper;
+  HttpMessage first = get("/", &shopper);
+  ASSERT_EQ(first.status, 200) << Printable(first.raw);
+  ASSERT_FALSE(shopper.pass.empty()) << "the shopper was not admitted";
+  // The samples live 2 s: a slow machine gets a few tries.
+  double ratio = -1;
+  for (int attempt = 0; attempt < 5 && ratio < 0.5; ++attempt) {
+    for (int i = 0; i < 3; ++i) {
+      HttpMessage bad = get("/bad", &shopper);
+      ASSERT_TRUE(bad.ok) << bad.error;
+      EXPECT_EQ(bad.status, 502) << Printable(bad.raw);
+    }
+    ratio = error_ratio();
+  }
+  // Three failures to at most one success in the window; counted as
+  // healthy 200s the share would be 0.
+  EXPECT_GE(ratio, 0.75) << "the replaced 200s were not counted as origin failures";
 }
 
 // The head (and a good chunk) went out first; the bad chunk comes 300 ms

@@ -347,6 +347,36 @@ TEST_F(QueueRedisTest, RedisDownAtStartRunsLocallyThenJoinsRedis) {
   EXPECT_NE(tidegate_->Stderr().find("shared store failed"), std::string::npos);
 }
 
+// /.tidegate/health follows a room's shared store without any shopper
+// request (ticks follow traffic; the rooms nobody visits are ticked by the
+// control thread, RoomRegistry::TickIdle): Redis killed, the idle room is
+// listed as degraded; Redis back, it is cleared. The shop is never visited.
+TEST_F(QueueRedisTest, HealthFollowsRedisWithoutShopperRequests) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  Start(redis_->address(), "local", "total_active_users = 50\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  auto room_listed = [&] {
+    HttpMessage m = Request("GET", "/.tidegate/health", nullptr);
+    Json h = Json::parse(m.body, nullptr, false);
+    if (!h.is_object() || !h.contains("degraded") || !h["degraded"].is_array()) return false;
+    for (const Json& p : h["degraded"]) {
+      if (p.is_object() && p.value("part", "") == "room:shop") return true;
+    }
+    return false;
+  };
+  EXPECT_FALSE(room_listed());
+  ASSERT_TRUE(redis_->Stop());
+  EXPECT_TRUE(Eventually(room_listed, milliseconds(15000)))
+      << "a room without visitors never noticed that Redis is down\n"
+      << tidegate_->Stderr();
+  std::string error;
+  ASSERT_TRUE(redis_->Restart(&error)) << error;
+  EXPECT_TRUE(Eventually([&] { return !room_listed(); }, milliseconds(20000)))
+      << "health kept listing the room after Redis came back\n"
+      << tidegate_->Stderr();
+}
+
 // Case 35: Redis killed under load: every pending request is answered
 // within its budget (on_failure = local: served from local state).
 TEST_F(QueueRedisTest, RedisKilledUnderLoadEveryRequestAnswered) {

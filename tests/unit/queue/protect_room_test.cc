@@ -37,6 +37,94 @@ RoomCounters Inside(int64_t active, uint64_t queued = 0) {
   return c;
 }
 
+proxy::UpstreamOutcome Failure(int64_t ms) {
+  proxy::UpstreamOutcome o;
+  o.kind = proxy::UpstreamOutcome::Kind::kFailure;
+  o.time_to_headers = std::chrono::milliseconds(ms);
+  return o;
+}
+
+// The origin's 200 head was reported, then its bad body (same read) made the
+// proxy answer 502 instead: the stream reports a failure as the final
+// outcome. One exchange stays one sample, and it counts as an error, as a
+// 502 from a dead origin does.
+TEST(ProtectRoomTest, AResponseReplacedByTheProxys502IsOneErrorSample) {
+  RoomProtection p;
+  p.Configure(On());
+  RoomProtection::ExchangeSample replaced;
+  p.Record(1'000, Response(200, 10), &replaced);
+  p.Record(1'001, Failure(11), &replaced);
+  RoomProtection::ExchangeSample healthy;
+  p.Record(1'002, Response(200, 10), &healthy);
+  OriginHealth h = p.status(1'100).measured;
+  EXPECT_EQ(h.samples, 2u);
+  EXPECT_EQ(h.errors, 1u);
+  EXPECT_TRUE(replaced.error);
+  EXPECT_FALSE(healthy.error);
+}
+
+TEST(ProtectRoomTest, AFinalOutcomeNeverCountsAnExchangeTwice) {
+  RoomProtection p;
+  p.Configure(On());
+  // An origin 503 whose body then failed: still one error.
+  RoomProtection::ExchangeSample a;
+  p.Record(1'000, Response(503, 10), &a);
+  p.Record(1'000, Failure(10), &a);
+  // A later call that is no error changes nothing.
+  RoomProtection::ExchangeSample b;
+  p.Record(1'000, Response(200, 10), &b);
+  p.Record(1'000, Response(200, 10), &b);
+  OriginHealth h = p.status(1'100).measured;
+  EXPECT_EQ(h.samples, 2u);
+  EXPECT_EQ(h.errors, 1u);
+}
+
+TEST(ProtectRoomTest, ASampleThatLeftTheWindowIsNotAmended) {
+  OriginHealthWindow w;
+  w.Record(1'000, 10'000, false);
+  w.MarkError(1'000);
+  EXPECT_EQ(w.Read(1'000).errors, 1u);
+  w.MarkError(1'000);  // never more errors than samples
+  EXPECT_EQ(w.Read(1'000).errors, 1u);
+  w.Record(1'100, 10'000, false);
+  w.Record(1'000 + OriginHealthWindow::kWindowMillis, 10'000, false);  // reuses the bin
+  w.MarkError(1'100);
+  OriginHealth h = w.Read(1'000 + OriginHealthWindow::kWindowMillis);
+  EXPECT_EQ(h.samples, 1u);
+  EXPECT_EQ(h.errors, 0u);
+}
+
+TEST(ProtectRoomTest, OffRecordsNoSampleOfAnExchange) {
+  RoomProtection p;
+  p.Configure(config::RoomConfig::Protect{});
+  RoomProtection::ExchangeSample s;
+  p.Record(1'000, Response(200, 10), &s);
+  p.Record(1'000, Failure(10), &s);
+  EXPECT_EQ(p.status(1'100).measured.samples, 0u);
+  EXPECT_LT(s.recorded_ms, 0);
+}
+
+// After a restart no request has shown the room's ceilings yet: a report
+// that knows the limits in force (configured, or restored overrides) shows
+// them, not 0/0; once a request applied its ceilings, those are shown.
+TEST(ProtectRoomTest, StatusBeforeTheFirstRequestShowsTheLimitsInForce) {
+  RoomProtection p;
+  p.Configure(On());
+  ProtectStatus bare = p.status(1'000);
+  EXPECT_EQ(bare.ceilings.total_active_users, 0u) << "what the report showed before";
+  ProtectStatus s = p.status(1'000, Ceilings(40, 120));
+  EXPECT_TRUE(s.enabled);
+  EXPECT_EQ(s.ceilings.total_active_users, 40u);
+  EXPECT_EQ(s.ceilings.new_users_per_minute, 120u);
+  EXPECT_EQ(s.effective.total_active_users, 40u);
+  EXPECT_EQ(s.effective.new_users_per_minute, 120u);
+  EXPECT_FALSE(s.limiting());
+  p.Apply(Ceilings(30, 90));
+  s = p.status(1'000, Ceilings(40, 120));
+  EXPECT_EQ(s.ceilings.total_active_users, 30u) << "the ceilings the room applies win";
+  EXPECT_EQ(s.ceilings.new_users_per_minute, 90u);
+}
+
 TEST(ProtectRoomTest, OriginErrorsAreFiveHundredsConnectFailuresAndTimeouts) {
   EXPECT_FALSE(IsOriginError(Response(200, 1)));
   EXPECT_FALSE(IsOriginError(Response(404, 1)));
