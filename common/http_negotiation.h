@@ -10,12 +10,17 @@
 
 namespace tidegate::common {
 
-// True when an Accept header value prefers JSON: it names application/json,
-// and text/html not at all or only after it (a browser lists text/html
-// first). Media types compare case-insensitively; a range with q=0 ("not
-// acceptable") names nothing. No other q-value arithmetic: the order is
-// what browsers and API clients actually differ in.
+// True when an Accept header value prefers JSON: it names application/json
+// with a q-value above zero, and text/html not at all, with a lower q-value,
+// or with the same one but after it (a browser lists text/html first, at
+// q=1). Media types compare case-insensitively; the first mention of each
+// counts; wildcards (*/*, text/*) are not a preference for either.
 bool WantsJson(std::string_view accept);
+
+// The q-value of a list element's parameters ("q=0.5;level=1" → 500), in
+// thousandths: 1000 when there is none; read leniently (at most three
+// decimals, capped at 1000).
+int Quality(std::string_view params);
 
 // The parameters after a list element's first ';' (Accept, Accept-Encoding:
 // "q=0.5;level=1"): false when they carry an explicit zero q-value ("q=0",

@@ -25,22 +25,35 @@ TEST(HttpNegotiationTest, WantsJson) {
   EXPECT_TRUE(WantsJson(std::string_view("application/json;q=0.9, */*;q=0.1")));
 }
 
-// Media types are case-insensitive (RFC 9110 §8.3.1); a range with q=0 is
-// "not acceptable", so it names nothing; other media types that merely
-// start like application/json are not it.
+// Media types are case-insensitive (RFC 9110 §8.3.1); the higher q-value
+// wins, the order breaks a tie; a range with q=0 is "not acceptable", so it
+// names nothing; other media types that merely start like application/json
+// are not it.
 TEST(HttpNegotiationTest, WantsJsonFollowsTheMediaTypeRules) {
   for (std::string_view accept :
        {"APPLICATION/JSON", "Application/Json; charset=utf-8", " application/json ,text/html",
-        "application/json;q=0.5,text/html;q=1", "text/html;q=0, application/json",
+        "text/html;q=0.9, application/json", "text/html;q=0, application/json",
         "text/html ; Q=0.000 , application/json", "application/json;q=0.01"}) {
     EXPECT_TRUE(WantsJson(accept)) << accept;
   }
   for (std::string_view accept :
        {"application/json;q=0", "application/json; q=0.0, text/html", "TEXT/HTML, application/json",
         "application/json-seq", "application/jsonx", "text/plain", "application/json;q=0.", ",,,",
-        ";", "application/json;q=0;charset=utf-8"}) {
+        ";", "application/json;q=0;charset=utf-8", "application/json;q=0.5,text/html;q=1",
+        "application/json;q=0.8, text/html;q=0.9"}) {
     EXPECT_FALSE(WantsJson(accept)) << accept;
   }
+}
+
+TEST(HttpNegotiationTest, QualityReadsThousandths) {
+  EXPECT_EQ(Quality(""), 1000);
+  EXPECT_EQ(Quality("q=0.5"), 500);
+  EXPECT_EQ(Quality(" Q = 0.125 ;level=1"), 125);
+  EXPECT_EQ(Quality("level=1;q=1.000"), 1000);
+  EXPECT_EQ(Quality("q=0"), 0);
+  EXPECT_EQ(Quality("q=0.0001"), 0) << "three decimals at most";
+  EXPECT_EQ(Quality("q=7"), 1000) << "capped";
+  EXPECT_EQ(Quality("q=x"), 1000) << "unreadable: as if absent";
 }
 
 TEST(QueryStringTest, QueryOf) {
