@@ -94,21 +94,13 @@ void ReadAllowedHosts(TableReader& admin, Diagnostics* diagnostics, AdminConfig*
           "expected a host name such as \"admin.shop.internal\", got " + TypeName(element));
       continue;
     }
-    std::string name = text->get();
-    bool ok = !name.empty() && name.size() <= 253;
-    for (char& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      ok &= std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-    }
-    if (!ok) {
-      diagnostics->Add(element, path,
-                       "\"" + text->get() +
-                           "\" is not a host name (letters, digits, '-', '.'; no port, no "
-                           "scheme); IP literals and localhost are always allowed");
+    std::string error;
+    std::optional<std::string> name = ParseHostWithoutPort(text->get(), false, &error);
+    if (!name) {
+      diagnostics->Add(element, path, error + "; IP literals and localhost are always allowed");
       continue;
     }
-    if (name.back() == '.') name.pop_back();
-    out->allowed_hosts.push_back(std::move(name));
+    out->allowed_hosts.push_back(std::move(*name));
   }
 }
 

@@ -585,6 +585,17 @@ redis = "127.0.0.1:0"
   }
 }
 
+TEST(LoaderTest, AllowedHostsRefuseWhatNoHostHeaderEquals) {
+  LoadResult result = LoadWithMinimal(R"(
+[admin]
+allowed_hosts = ["Admin.Shop.Internal.", "admin.shop:9901", "a..b", "ops_1.internal"]
+)");
+  EXPECT_TRUE(HasError(result, "admin.allowed_hosts[1]", "host takes no port"))
+      << AllErrors(result);
+  EXPECT_TRUE(HasError(result, "admin.allowed_hosts[2]", "empty label"));
+  EXPECT_EQ(result.errors.size(), 2u) << AllErrors(result);
+}
+
 TEST(LoaderTest, EmptyErrorLogIsRefused) {
   LoadResult result = LoadConfigFromStrings(
       {{"e.toml",
