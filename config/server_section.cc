@@ -71,6 +71,15 @@ void ReadTrustedHeaders(TableReader& server, Diagnostics* diagnostics, ServerCon
       diagnostics->Add(element, path, "\"" + text->get() + "\" is not a header field name");
       continue;
     }
+    if (name == "x-forwarded-proto") {
+      // proxy/forwarding_headers.cc sets it from the client's connection.
+      diagnostics->Add(element, path,
+                       "\"" + text->get() +
+                           "\" is always set by tidegate (\"http\" or \"https\" of the client's "
+                           "connection to tidegate), replacing any value a front sent; "
+                           "trusting it would change nothing");
+      continue;
+    }
     bool refused = false;
     for (std::string_view bad : kNotTrustable) refused |= name == bad;
     if (refused) {

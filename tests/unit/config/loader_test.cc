@@ -585,6 +585,14 @@ redis = "127.0.0.1:0"
   }
 }
 
+TEST(LoaderTest, QuotedDottedKeyIsShownQuoted) {
+  LoadResult result = LoadConfigFromStrings(
+      {{"q.toml", std::string("\"server.workers\" = 2\n") + testing::kMinimal}});
+  EXPECT_TRUE(HasError(result, "\"server.workers\"", "the quotes make \"server.workers\" one key"))
+      << AllErrors(result);
+  EXPECT_FALSE(HasError(result, "server.workers", "unknown key"));
+}
+
 TEST(LoaderTest, AllowedHostsRefuseWhatNoHostHeaderEquals) {
   LoadResult result = LoadWithMinimal(R"(
 [admin]
