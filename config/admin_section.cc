@@ -94,21 +94,13 @@ void ReadAllowedHosts(TableReader& admin, Diagnostics* diagnostics, AdminConfig*
           "expected a host name such as \"admin.shop.internal\", got " + TypeName(element));
       continue;
     }
-    std::string name = text->get();
-    bool ok = !name.empty() && name.size() <= 253;
-    for (char& c : name) {
-      c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-      ok &= std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '.' || c == '_';
-    }
-    if (!ok) {
-      diagnostics->Add(element, path,
-                       "\"" + text->get() +
-                           "\" is not a host name (letters, digits, '-', '.'; no port, no "
-                           "scheme); IP literals and localhost are always allowed");
+    std::string error;
+    std::optional<std::string> name = ParseHostWithoutPort(text->get(), false, &error);
+    if (!name) {
+      diagnostics->Add(element, path, error + "; IP literals and localhost are always allowed");
       continue;
     }
-    if (name.back() == '.') name.pop_back();
-    out->allowed_hosts.push_back(std::move(name));
+    out->allowed_hosts.push_back(std::move(*name));
   }
 }
 
@@ -117,8 +109,7 @@ void ReadAllowedHosts(TableReader& admin, Diagnostics* diagnostics, AdminConfig*
 void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminConfig* out) {
   out->listen = Address{"127.0.0.1", 9901, "", "127.0.0.1:9901"};
   TableReader admin(table, "admin", diagnostics);
-  if (std::optional<Address> listen =
-          ReadAddress(admin, "listen", {.allow_unix = true, .allow_port_zero = true})) {
+  if (std::optional<Address> listen = ReadAddress(admin, "listen", {.allow_unix = true})) {
     out->listen = std::move(*listen);
   }
   std::set<std::string> names;

@@ -1,6 +1,7 @@
 // [features.NAME]: parts of the shop that can be put under maintenance.
 #include <cctype>
 
+#include "common/http_methods.h"
 #include "config/css_selector_check.h"
 #include "config/pattern_check.h"
 #include "config/sections.h"
@@ -36,20 +37,33 @@ void ReadRule(TableReader& entry, const toml::table& table, Diagnostics* diagnos
   if (entry.ReadStringArray("methods", &rule->methods)) {
     const toml::array& array = *table.get("methods")->as_array();
     for (size_t i = 0; i < rule->methods.size(); ++i) {
+      std::string key = entry.KeyPath("methods") + "[" + std::to_string(i) + "]";
+      std::string upper = Upper(rule->methods[i]);
       if (!IsHttpToken(rule->methods[i])) {
-        diagnostics->Add(*array.get(i), entry.KeyPath("methods") + "[" + std::to_string(i) + "]",
-                         "\"" + rule->methods[i] + "\" is not an HTTP method");
+        diagnostics->Add(*array.get(i), key, "\"" + rule->methods[i] + "\" is not an HTTP method");
+      } else if (upper == "CONNECT") {
+        diagnostics->Add(*array.get(i), key,
+                         "CONNECT is refused with 400 (tidegate opens no tunnels), so this rule "
+                         "could never match");
+      } else if (!common::IsForwardedMethod(upper)) {
+        diagnostics->Add(*array.get(i), key,
+                         "\"" + rule->methods[i] +
+                             "\" is not a method tidegate forwards: it answers 501 to unknown "
+                             "methods, so this rule could never match (docs/configuration.md "
+                             "lists the methods)");
       }
-      rule->methods[i] = Upper(rule->methods[i]);
+      rule->methods[i] = std::move(upper);
     }
   }
   if (entry.ReadString("host", &rule->host)) {
-    if (rule->host.empty() || rule->host.find_first_of(" \t/") != std::string::npos) {
-      entry.Error(*table.get("host"), "host", "expected a host name such as \"shop.example\"");
+    // Compared with the request's Host without its port and one trailing
+    // dot (maintenance/request_fields.h HostWithoutPort).
+    std::string error;
+    if (std::optional<std::string> host = ParseHostWithoutPort(rule->host, true, &error)) {
+      rule->host = std::move(*host);
+    } else {
+      entry.Error(*table.get("host"), "host", error);
     }
-    rule->host = Lower(rule->host);
-    // Compared with the request's host without its one trailing dot.
-    if (rule->host.size() > 1 && rule->host.back() == '.') rule->host.pop_back();
   }
   entry.ReadStringMap("query", &rule->query);
   std::map<std::string, std::string> headers;

@@ -71,6 +71,15 @@ void ReadTrustedHeaders(TableReader& server, Diagnostics* diagnostics, ServerCon
       diagnostics->Add(element, path, "\"" + text->get() + "\" is not a header field name");
       continue;
     }
+    if (name == "x-forwarded-proto") {
+      // proxy/forwarding_headers.cc sets it from the client's connection.
+      diagnostics->Add(element, path,
+                       "\"" + text->get() +
+                           "\" is always set by tidegate (\"http\" or \"https\" of the client's "
+                           "connection to tidegate), replacing any value a front sent; "
+                           "trusting it would change nothing");
+      continue;
+    }
     bool refused = false;
     for (std::string_view bad : kNotTrustable) refused |= name == bad;
     if (refused) {
@@ -87,8 +96,7 @@ void ReadTls(const toml::table* table, Diagnostics* diagnostics, ServerConfig* o
   TableReader tls(table, "server.tls", diagnostics);
   TlsConfig config;
   if (tls.Require("listen")) {
-    ReadAddressList(tls, "listen", {.allow_unix = false, .allow_port_zero = true}, diagnostics,
-                    &config.listen);
+    ReadAddressList(tls, "listen", {.allow_unix = false}, diagnostics, &config.listen);
     if (const toml::node* node = table->get("listen");
         node->is_array() && node->as_array()->empty()) {
       tls.Error(*node, "listen", "needs at least one address");
@@ -109,8 +117,7 @@ void ReadServerSection(const toml::table* table, Diagnostics* diagnostics, Serve
   // Plain listeners are optional only for a TLS-only proxy.
   if (tls == nullptr || server.Take("listen") != nullptr) {
     if (server.Require("listen")) {
-      ReadAddressList(server, "listen", {.allow_unix = false, .allow_port_zero = true}, diagnostics,
-                      &out->listen);
+      ReadAddressList(server, "listen", {.allow_unix = false}, diagnostics, &out->listen);
       if (const toml::node* node = table->get("listen");
           node->is_array() && node->as_array()->empty() && tls == nullptr) {
         server.Error(*node, "listen", "needs at least one address");

@@ -29,8 +29,7 @@ void ReadSentinelKeys(TableReader& state, Diagnostics* diagnostics, bool has_sen
                       StateConfig* out) {
   const toml::node* name = state.Take("master_name");
   if (has_sentinels) {
-    ReadAddressList(state, "sentinels", {.allow_unix = false, .allow_port_zero = false},
-                    diagnostics, &out->sentinels);
+    ReadAddressList(state, "sentinels", {.allow_unix = false}, diagnostics, &out->sentinels);
     const toml::array* list = state.table()->get("sentinels")->as_array();
     if (list != nullptr && list->empty()) {
       state.Error(*list, "sentinels", "needs at least one \"IP:port\" address");
@@ -59,7 +58,7 @@ void ReadStateSection(const toml::table* table, Diagnostics* diagnostics, StateC
       "backend", {{"local", StateBackend::kLocal}, {"redis", StateBackend::kRedis}}, &out->backend);
   bool has_sentinels = state.Take("sentinels") != nullptr;
   if (state.Take("redis") != nullptr) {
-    out->redis = ReadAddress(state, "redis", {.allow_unix = true, .allow_port_zero = false});
+    out->redis = ReadAddress(state, "redis", {.allow_unix = true});
     if (has_sentinels) state.TableError("redis", "and sentinels exclude each other: set one");
   } else if (out->backend == StateBackend::kRedis && !has_sentinels) {
     state.TableError("redis", "(or sentinels) is required when backend = \"redis\"");

@@ -1,6 +1,7 @@
 #include "config/table_reader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 #include <vector>
 
@@ -234,6 +235,24 @@ void TableReader::ReportUnknownKeys() {
         best = distance;
         message = "unknown key (did you mean \"" + candidate + "\"?)";
       }
+    }
+    // A key with a dot was quoted ("server.workers" = 2): one key whose
+    // name holds the dot, not workers in [server]. Shown quoted, so the
+    // message does not read as if a valid key were refused.
+    std::string_view name = key.str();
+    bool bare = !name.empty();
+    for (char c : name) bare &= std::isalnum(static_cast<unsigned char>(c)) || c == '_' || c == '-';
+    if (!bare) {
+      // Built with append(): GCC 12 warns falsely (-Wrestrict) on `"x" + std::string`.
+      std::string quoted(1, '"');
+      quoted.append(name).append(1, '"');
+      if (name.find('.') != std::string_view::npos) {
+        message = "unknown key: the quotes make " + quoted +
+                  " one key whose name holds a dot; without them, ";
+        message.append(name).append(" is a key in a nested table");
+      }
+      diagnostics_->Add(where, KeyPath(quoted), message);
+      continue;
     }
     diagnostics_->Add(where, KeyPath(key.str()), message);
   }

@@ -31,7 +31,7 @@ void ReadHealthSection(const toml::table* table, UpstreamHealthConfig* out,
 void ReadUpstreamSection(const toml::table* table, Diagnostics* diagnostics, UpstreamConfig* out) {
   TableReader upstream(table, "upstream", diagnostics);
   if (upstream.Require("servers")) {
-    AddressRules rules{.allow_unix = false, .allow_port_zero = false, .allow_host_names = true};
+    AddressRules rules{.allow_unix = false, .allow_host_names = true};
     if (ReadAddressList(upstream, "servers", rules, diagnostics, &out->servers)) {
       const toml::array& array = *table->get("servers")->as_array();
       out->server_where.clear();

@@ -208,13 +208,68 @@ std::optional<Address> ParseAddress(std::string_view text, const AddressRules& r
     *error = "port must be a number from 1 to 65535";
     return std::nullopt;
   }
-  if (*port == 0 && !rules.allow_port_zero) {
-    *error = "port must be a number from 1 to 65535";
+  if (*port == 0) {
+    *error =
+        "port 0 is not supported: give a port from 1 to 65535 (a port the kernel picks could "
+        "not be found by clients or by `tidegate ctl`)";
     return std::nullopt;
   }
   address.host = std::string(host);
   address.port = static_cast<uint16_t>(*port);
   return address;
+}
+
+std::optional<std::string> ParseHostWithoutPort(std::string_view text, bool allow_ip6_literal,
+                                                std::string* error) {
+  constexpr char kNoPort[] = "host takes no port: rules compare the Host header without its port";
+  auto fail = [&](const std::string& why) -> std::optional<std::string> {
+    // Built with append(): GCC 12 warns falsely (-Wrestrict) on `"x" + std::string`.
+    error->assign(1, '"').append(text).append("\": ").append(why);
+    return std::nullopt;
+  };
+  if (text.empty()) return fail("expected a host name such as \"shop.example\"");
+  std::string host(text);
+  for (char& c : host) {
+    c = common::AsciiLower(c);
+    if (!std::isalnum(static_cast<unsigned char>(c)) && c != '-' && c != '_' && c != '.' &&
+        c != ':' && c != '[' && c != ']') {
+      return fail(std::string("'") + c +
+                  "' cannot appear in a host name (letters, digits, '-', '_' and '.'; no "
+                  "scheme, no path)");
+    }
+  }
+  if (host.front() == '[' || host.find(']') != std::string::npos) {
+    size_t close = host.find(']');
+    if (host.front() != '[' || close == std::string::npos ||
+        host.find('[', 1) != std::string::npos || host.find(']', close + 1) != std::string::npos) {
+      return fail("unbalanced brackets; an IPv6 address is written \"[2001:db8::1]\"");
+    }
+    if (close + 1 < host.size()) {
+      return host[close + 1] == ':' ? fail(kNoPort) : fail("text after ']'");
+    }
+    if (!allow_ip6_literal) return fail("write an IPv6 address without brackets");
+    in6_addr v6;
+    if (inet_pton(AF_INET6, host.substr(1, close - 1).c_str(), &v6) != 1) {
+      return fail("not an IPv6 address between the brackets");
+    }
+    return host;
+  }
+  if (size_t colon = host.rfind(':'); colon != std::string::npos) {
+    std::string_view after = std::string_view(host).substr(colon + 1);
+    bool digits = after.find_first_not_of("0123456789") == std::string_view::npos;
+    if (host.find(':') == colon && digits) return fail(kNoPort);  // also a bare trailing ':'
+    in6_addr v6;
+    if (inet_pton(AF_INET6, host.c_str(), &v6) == 1) {
+      return allow_ip6_literal ? fail("an IPv6 address needs brackets: \"[" + host + "]\"") : host;
+    }
+    return fail(kNoPort);
+  }
+  if (host.size() > 1 && host.back() == '.') host.pop_back();  // the fully qualified spelling
+  if (host.size() > 253) return fail("longer than 253 bytes");
+  if (host.front() == '.' || host.find("..") != std::string::npos || host.back() == '.') {
+    return fail("empty label ('..', or a leading dot); no Host header carries it");
+  }
+  return host;
 }
 
 bool IsValidName(std::string_view text) {

@@ -36,16 +36,28 @@ std::optional<uint64_t> ParseSize(std::string_view text, std::string* error);
 
 struct AddressRules {
   bool allow_unix = false;        // "unix:/absolute/path"
-  bool allow_port_zero = false;   // listeners only: the OS picks a port
   bool allow_host_names = false;  // origins only: resolved off the workers' threads
 };
 
 // "IPv4:port", "[IPv6]:port" or, when allowed, "unix:/path" or
-// "host.name:port". Config loading never resolves a name: origins' names are
-// resolved by proxy/ on the control thread and a resolver thread
-// (proxy/upstream_monitor.h), never on a worker.
+// "host.name:port". Ports are 1-65535 everywhere: port 0 ("any free port")
+// is refused, since neither the proxy's listeners nor `tidegate ctl` could
+// be found on a port the kernel picks. Config loading never resolves a name:
+// origins' names are resolved by proxy/ on the control thread and a resolver
+// thread (proxy/upstream_monitor.h), never on a worker.
 std::optional<Address> ParseAddress(std::string_view text, const AddressRules& rules,
                                     std::string* error);
+
+// A host as a request's Host header carries it, without the port:
+// "shop.example", "10.0.0.1" or, with allow_ip6_literal, "[2001:db8::1]"
+// (rules compare the Host header without its port, brackets kept). Returns
+// it lower-cased without one trailing dot ("Shop.Example." ->
+// "shop.example"), or std::nullopt with the reason in *error for a value no
+// valid Host header can equal: a port ("host takes no port: ..."), an empty
+// label ("shop..example", ".shop"), unbalanced brackets, a bare IPv6 address,
+// characters outside letters, digits, '-', '_' and '.', more than 253 bytes.
+std::optional<std::string> ParseHostWithoutPort(std::string_view text, bool allow_ip6_literal,
+                                                std::string* error);
 
 // True when `text` is 1..64 characters of [A-Za-z0-9_-]: the names of rooms,
 // features, key ids and admin tokens end up in cookie names, Redis keys and

@@ -1,11 +1,14 @@
 #include "ctl/ctl.h"
 
+#include <cstdint>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <iostream>
 #include <map>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -54,6 +57,9 @@ const std::set<std::string> kValueOptions = {
     "severity", "next-update", "expires", "limit",  "cacert",     "title",
     "impact",   "features",    "room",    "status", "maintenance"};
 const std::set<std::string> kFlagOptions = {"json", "help", "banner"};
+
+// `room set` keys whose values are whole numbers.
+const std::set<std::string> kCountKeys = {"total_active_users", "new_users_per_minute"};
 
 struct Args {
   std::map<std::string, std::string> options;
@@ -115,20 +121,60 @@ bool ParseTimeArg(const std::string& name, const std::string& text, common::Time
   return false;
 }
 
-std::string ReadTokenFile(const std::string& path, std::string* error) {
-  std::ifstream in(path);
+// Why `token` cannot go into an Authorization header ("" when it can): a
+// line break would end the header and start another one.
+std::string TokenProblem(std::string_view token) {
+  if (token.find_first_of("\r\n") != std::string_view::npos) return "more than one line";
+  for (char c : token) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) return "control character";
+  }
+  return "";
+}
+
+// The token in the file at `path` without its trailing white space. On
+// failure returns false and sets *error; *usage says whether the file's
+// content (or kind) is wrong (exit code 2) rather than unreadable (1).
+bool ReadTokenFile(const std::string& path, std::string* token, std::string* error, bool* usage) {
+  std::error_code ec;
+  *usage = true;
+  if (std::filesystem::is_directory(path, ec)) {
+    *error = "token file '" + path + "' is a directory";
+    return false;
+  }
+  std::ifstream in(path, std::ios::binary);
   if (!in) {
+    *usage = false;
     *error = "cannot read token file '" + path + "'";
-    return "";
+    return false;
   }
   std::stringstream ss;
   ss << in.rdbuf();
-  std::string token = ss.str();
-  while (!token.empty() && (token.back() == '\n' || token.back() == '\r' || token.back() == ' ')) {
-    token.pop_back();
+  *token = ss.str();
+  while (!token->empty() && (token->back() == '\n' || token->back() == '\r' ||
+                             token->back() == ' ' || token->back() == '\t')) {
+    token->pop_back();
   }
-  if (token.empty()) *error = "token file '" + path + "' is empty";
-  return token;
+  if (token->empty()) {
+    *error = "token file '" + path + "' is empty";
+    return false;
+  }
+  if (std::string problem = TokenProblem(*token); !problem.empty()) {
+    *error = "token file '" + path + "': " + problem + " (it must hold the token alone)";
+    token->clear();
+    return false;
+  }
+  return true;
+}
+
+// A whole number from `min` up, written in decimal digits only.
+bool ParseCount(const std::string& text, uint64_t min, uint64_t* out) {
+  if (text.empty() || text.size() > 18 ||
+      text.find_first_not_of("0123456789") != std::string::npos) {
+    return false;
+  }
+  *out = std::stoull(text);
+  return *out >= min;
 }
 
 class Ctl {
@@ -147,16 +193,23 @@ class Ctl {
     url_ = args_.options.count("admin") ? args_.options["admin"]
                                         : env_.admin_url.value_or(kDefaultAdminUrl);
     if (!ParseAdminUrl(url_, &target_, &error)) return Usage(error);
+    // A bad token stops here: nothing is sent.
+    bool usage = true;
+    bool token_ok = true;
     if (args_.options.count("token-file")) {
-      token_ = ReadTokenFile(args_.options["token-file"], &error);
+      token_ok = ReadTokenFile(args_.options["token-file"], &token_, &error, &usage);
     } else if (env_.token_file) {
-      token_ = ReadTokenFile(*env_.token_file, &error);
+      token_ok = ReadTokenFile(*env_.token_file, &token_, &error, &usage);
     } else if (env_.token) {
       token_ = *env_.token;
+      if (std::string problem = TokenProblem(token_); !problem.empty()) {
+        token_ok = false;
+        error = "$TIDEGATE_ADMIN_TOKEN: " + problem + " (it must hold the token alone)";
+      }
     }
-    if (!error.empty()) {
+    if (!token_ok) {
       err_ << "tidegate ctl: " << error << "\n";
-      return kExitFailed;
+      return usage ? kExitUsage : kExitFailed;
     }
     json_ = args_.flags.count("json") > 0;
     now_ = (env_.time ? *env_.time : common::SystemTime()).WallNow();
@@ -166,7 +219,13 @@ class Ctl {
     if (cmd == "state" && w.size() == 1) return Get("/v1/state", &RenderState);
     if (cmd == "audit" && w.size() == 1) {
       std::string path = "/v1/audit";
-      if (args_.options.count("limit")) path += "?limit=" + args_.options["limit"];
+      if (args_.options.count("limit")) {
+        uint64_t limit = 0;
+        if (!ParseCount(args_.options["limit"], 1, &limit)) {
+          return Usage("--limit '" + args_.options["limit"] + "': expected a whole number from 1");
+        }
+        path += "?limit=" + std::to_string(limit);
+      }
       return Get(path, &RenderAudit);
     }
     if (cmd == "metrics" && w.size() == 1) return Metrics();
@@ -238,7 +297,10 @@ class Ctl {
                            ? j["error"].get<std::string>()
                            : "";
     if (response->status == 401) {
-      err_ << "tidegate ctl: 401: token refused (" << detail << ")"
+      // The API's detail says more than "token refused" only when the
+      // header was missing or malformed.
+      err_ << "tidegate ctl: 401: token refused"
+           << (detail.empty() || detail == "token refused" ? "" : " (" + detail + ")")
            << (token_.empty() ? "; no token given: use --token-file or $TIDEGATE_ADMIN_TOKEN_FILE"
                               : "")
            << "\n";
@@ -293,7 +355,11 @@ class Ctl {
   int Bypass() {
     Json body = Json::object();
     std::string ttl;
-    if (Require("ttl", &ttl)) body["ttl"] = ttl;
+    if (Require("ttl", &ttl)) {
+      std::string why;
+      if (!config::ParseDuration(ttl, &why)) return Usage("--ttl '" + ttl + "': " + why);
+      body["ttl"] = ttl;
+    }
     HttpResponse response;
     if (!Send("POST", "/v1/bypass", body.dump(), &response)) return kExitFailed;
     return Print(response, [](const Json& j, std::ostream& out) {
@@ -352,11 +418,15 @@ class Ctl {
       if (eq == std::string::npos || eq == 0)
         return Usage("expected key=value, got '" + w[i] + "'");
       std::string key = w[i].substr(0, eq), value = w[i].substr(eq + 1);
-      bool digits = !value.empty() && value.find_first_not_of("0123456789") == std::string::npos;
+      uint64_t number = 0;
+      bool is_number = ParseCount(value, 0, &number);
       if (value == "config" || value == "null") {
         body[key] = nullptr;
-      } else if (digits && value.size() < 19) {
-        body[key] = std::stoull(value);
+      } else if (kCountKeys.count(key) && !is_number) {
+        return Usage("room set " + key + "='" + value +
+                     "': expected a whole number (or 'config' to clear)");
+      } else if (is_number) {
+        body[key] = number;
       } else if (value == "true" || value == "false") {  // protect=false
         body[key] = value == "true";
       } else {

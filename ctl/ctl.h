@@ -26,7 +26,11 @@
 // Token: --token-file, else $TIDEGATE_ADMIN_TOKEN_FILE, else
 // $TIDEGATE_ADMIN_TOKEN; none → requests go without a token (only /metrics
 // from loopback works then).
-// Exit codes: 0 done, 1 refused or failed (unreachable, 4xx/5xx), 2 usage.
+// A token (file or variable) with a line break or another control character
+// is refused before anything is sent.
+// Exit codes: 0 done, 1 refused or failed (unreachable, 4xx/5xx, unreadable
+// token file), 2 usage (bad words or option values, a token file that is
+// empty, a directory or more than one token line).
 //
 // Contract: blocking, single-threaded; writes results to `out`, errors to
 // `err`.

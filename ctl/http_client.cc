@@ -272,6 +272,16 @@ bool SendRequest(const HttpTarget& target, const HttpRequestSpec& spec, HttpResp
                  HttpError* kind, std::string* error) {
   *response = HttpResponse{};
   *kind = HttpError::kNone;
+  if (spec.bearer_token) {
+    for (char c : *spec.bearer_token) {
+      unsigned char u = static_cast<unsigned char>(c);
+      if (u < 0x20 || u == 0x7f) {  // would end the Authorization header: send nothing
+        *kind = HttpError::kProtocol;
+        *error = "the token holds a control character; nothing was sent";
+        return false;
+      }
+    }
+  }
   if (!GlobalInitOnce()) {
     *kind = HttpError::kConnect;
     *error = "cannot initialise libcurl";

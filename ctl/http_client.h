@@ -58,7 +58,9 @@ enum class HttpError { kNone, kConnect, kTls, kIo, kProtocol };
 // status is a success here (the caller reads response->status). On failure
 // returns false and sets *kind and *error (e.g. "Connection refused",
 // "TLS: SSL certificate problem: self-signed certificate", "timed out
-// waiting for the response").
+// waiting for the response"). A bearer token holding a control character
+// (a line break would start another header) fails with kProtocol before
+// anything is sent.
 bool SendRequest(const HttpTarget& target, const HttpRequestSpec& spec, HttpResponse* response,
                  HttpError* kind, std::string* error);
 

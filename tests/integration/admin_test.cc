@@ -389,6 +389,35 @@ TEST_F(AdminTest, CtlDrivesTheRunningProxy) {
   EXPECT_NE(audit.out.find("ops"), std::string::npos) << audit.out;
 }
 
+// A token file with a second line would have put that line into the
+// request's headers: ctl refuses it with the usage exit code and sends
+// nothing; a wrong token is reported once; a non-number --limit is usage.
+TEST_F(AdminTest, CtlRefusesABadTokenFileAndSendsNothing) {
+  ASSERT_TRUE(tidegate_);
+  double failures = Metric("tidegate_admin_auth_failures_total");
+  std::string injected =
+      dir_.Write("injected.token", std::string(kOperatorToken) + "\r\nX-Injected: yes\r\n");
+  CtlResult r = Ctl(injected, {"maintenance", "on", "checkout", "--message", "Injected"});
+  EXPECT_EQ(r.status, 2) << r.out << r.err;
+  EXPECT_NE(r.err.find("token file '" + injected + "': more than one line"), std::string::npos)
+      << r.err;
+  EXPECT_EQ(State()["features"]["checkout"]["under_maintenance"], false);
+
+  CtlResult directory = Ctl(dir_.path(), {"state"});
+  EXPECT_EQ(directory.status, 2) << directory.err;
+  EXPECT_NE(directory.err.find("is a directory"), std::string::npos) << directory.err;
+
+  CtlResult wrong = Ctl(WriteTokenFile("wrong.token", "not-a-configured-token"), {"state"});
+  EXPECT_EQ(wrong.status, 1) << wrong.err;
+  EXPECT_EQ(wrong.err, "tidegate ctl: 401: token refused\n");
+  // Only the wrong token reached the API.
+  EXPECT_EQ(Metric("tidegate_admin_auth_failures_total"), failures + 1);
+
+  CtlResult limit = Ctl(WriteTokenFile("viewer.token", kViewerToken), {"audit", "--limit", "x"});
+  EXPECT_EQ(limit.status, 2) << limit.err;
+  EXPECT_NE(limit.err.find("--limit 'x'"), std::string::npos) << limit.err;
+}
+
 TEST_F(AdminTest, TheShopPortNeverServesTheAdminApi) {
   ASSERT_TRUE(tidegate_);
   ASSERT_NE(admin_port_, tidegate_->port());

@@ -90,6 +90,33 @@ TEST(CliTest, CheckReportsEveryErrorOfADirectory) {
   EXPECT_NE(r.err.find("upstream.connect_timeout"), std::string::npos) << r.err;
 }
 
+// Mistakes that used to pass --check and fail later (port 0 at start) or
+// silently never match (a rule's host with a port, an unknown method).
+TEST(CliTest, CheckRefusesPortZeroHostWithPortAndUnknownMethods) {
+  TempDir dir;
+  std::string path = dir.Write("late.toml",
+                               "[server]\n"
+                               "listen = [\"127.0.0.1:0\"]\n"
+                               "[upstream]\n"
+                               "servers = [\"127.0.0.1:18081\"]\n"
+                               "[admin]\n"
+                               "listen = \"127.0.0.1:0\"\n"
+                               "[features.hport]\n"
+                               "match = [{ path = \"^/x\", host = \"shop.example:8443\" }]\n"
+                               "[features.pots]\n"
+                               "match = [{ path = \"^/pots\", methods = [\"POTS\"] }]\n");
+  RunResult r = RunTidegate(dir, {"-c", path, "--check"});
+  EXPECT_EQ(r.status, 1) << r.out << r.err;
+  for (const char* needle :
+       {"late.toml:2:", "server.listen[0]: \"127.0.0.1:0\": port 0 is not supported",
+        "late.toml:6:", "admin.listen: \"127.0.0.1:0\": port 0 is not supported", "late.toml:8:",
+        "features.hport.match[0].host: \"shop.example:8443\": host takes no port: rules compare "
+        "the Host header without its port",
+        "late.toml:10:", "features.pots.match[0].methods[0]: \"POTS\" is not a method"}) {
+    EXPECT_NE(r.err.find(needle), std::string::npos) << needle << "\nstderr: " << r.err;
+  }
+}
+
 TEST(CliTest, ShippedConfDirectoryChecksClean) {
   TempDir dir;
   RunResult r = RunTidegate(dir, {"-c", std::string(TIDEGATE_SOURCE_DIR) + "/conf.d", "--check"});

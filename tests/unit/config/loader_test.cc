@@ -545,7 +545,7 @@ bypass_cidr = []
 TEST(LoaderTest, DuplicateListenersAreRefused) {
   LoadResult result = LoadConfigFromStrings({{"d.toml", R"(
 [server]
-listen = ["127.0.0.1:8080", "127.0.0.1:8080", "127.0.0.1:0", "127.0.0.1:0"]
+listen = ["127.0.0.1:8080", "127.0.0.1:8080"]
 [upstream]
 servers = ["127.0.0.1:9000"]
 [admin]
@@ -554,6 +554,53 @@ listen = "127.0.0.1:8080"
   EXPECT_TRUE(HasError(result, "server.listen[1]", "already used by server.listen[0]"))
       << AllErrors(result);
   EXPECT_TRUE(HasError(result, "admin.listen", "already used by server.listen[0]"));
+  EXPECT_EQ(result.errors.size(), 2u) << AllErrors(result);
+}
+
+// Port 0 passed --check and then failed at start (server) or bound a port
+// `tidegate ctl` could not find (admin): refused at load, with line and key.
+TEST(LoaderTest, PortZeroIsRefusedOnEveryListener) {
+  LoadResult result = LoadConfigFromStrings({{"p.toml", R"(
+[server]
+listen = ["127.0.0.1:8080", "127.0.0.1:0"]
+[server.tls]
+listen = ["[::1]:0"]
+certificates = []
+[upstream]
+servers = ["127.0.0.1:0"]
+[admin]
+listen = "127.0.0.1:0"
+[state]
+redis = "127.0.0.1:0"
+)"}});
+  for (const char* key : {"server.listen[1]", "server.tls.listen[0]", "upstream.servers[0]",
+                          "admin.listen", "state.redis"}) {
+    EXPECT_TRUE(HasError(result, key, "port 0 is not supported")) << key << "\n"
+                                                                  << AllErrors(result);
+  }
+  for (const ConfigError& error : result.errors) {
+    if (error.key == "admin.listen") {
+      EXPECT_EQ(FormatError(error).rfind("p.toml:10:", 0), 0u) << FormatError(error);
+    }
+  }
+}
+
+TEST(LoaderTest, QuotedDottedKeyIsShownQuoted) {
+  LoadResult result = LoadConfigFromStrings(
+      {{"q.toml", std::string("\"server.workers\" = 2\n") + testing::kMinimal}});
+  EXPECT_TRUE(HasError(result, "\"server.workers\"", "the quotes make \"server.workers\" one key"))
+      << AllErrors(result);
+  EXPECT_FALSE(HasError(result, "server.workers", "unknown key"));
+}
+
+TEST(LoaderTest, AllowedHostsRefuseWhatNoHostHeaderEquals) {
+  LoadResult result = LoadWithMinimal(R"(
+[admin]
+allowed_hosts = ["Admin.Shop.Internal.", "admin.shop:9901", "a..b", "ops_1.internal"]
+)");
+  EXPECT_TRUE(HasError(result, "admin.allowed_hosts[1]", "host takes no port"))
+      << AllErrors(result);
+  EXPECT_TRUE(HasError(result, "admin.allowed_hosts[2]", "empty label"));
   EXPECT_EQ(result.errors.size(), 2u) << AllErrors(result);
 }
 

@@ -46,6 +46,17 @@ TEST(TrustedHeadersTest, BadEntriesNameTheirPosition) {
   }
 }
 
+// tidegate sets X-Forwarded-Proto itself from the client's connection, so
+// trusting it could never keep a front's value.
+TEST(TrustedHeadersTest, XForwardedProtoIsRefused) {
+  LoadResult result = LoadServer(R"(trusted_headers = ["X-Client-Cert", "X-Forwarded-Proto"])");
+  EXPECT_TRUE(HasError(result, "server.trusted_headers[1]", "is always set by tidegate"))
+      << AllErrors(result);
+  EXPECT_EQ(result.errors.size(), 1u) << AllErrors(result);
+  ASSERT_FALSE(result.errors.empty());
+  EXPECT_EQ(result.errors[0].line, 3);
+}
+
 TEST(TrustedHeadersTest, NotAListIsATypeError) {
   LoadResult result = LoadServer(R"(trusted_headers = "X-My-Trusted")");
   EXPECT_FALSE(result.ok());

@@ -75,9 +75,36 @@ TEST(ParseAddressTest, AcceptsIpv4Ipv6AndUnix) {
   EXPECT_EQ(unix_socket->unix_path, "/run/redis.sock");
   EXPECT_TRUE(unix_socket->host.empty());
 
-  auto any_port = ParseAddress("0.0.0.0:0", {.allow_port_zero = true}, &error);
-  ASSERT_TRUE(any_port) << error;
-  EXPECT_EQ(any_port->port, 0);
+  // Port 0 (the kernel picks) is refused everywhere, with its own reason.
+  EXPECT_FALSE(ParseAddress("0.0.0.0:0", {}, &error));
+  EXPECT_NE(error.find("port 0 is not supported"), std::string::npos) << error;
+  EXPECT_FALSE(ParseAddress("[::1]:0", {.allow_unix = true}, &error));
+  EXPECT_NE(error.find("port 0 is not supported"), std::string::npos) << error;
+}
+
+TEST(ParseHostWithoutPortTest, AcceptsNamesAndLiteralsNormalized) {
+  std::string error;
+  EXPECT_EQ(ParseHostWithoutPort("Shop.Example.", true, &error), "shop.example");
+  EXPECT_EQ(ParseHostWithoutPort("10.0.0.1", true, &error), "10.0.0.1");
+  EXPECT_EQ(ParseHostWithoutPort("[2001:DB8::1]", true, &error), "[2001:db8::1]");
+  EXPECT_EQ(ParseHostWithoutPort("::1", false, &error), "::1");  // admin: literals unbracketed
+  EXPECT_EQ(ParseHostWithoutPort("localhost", false, &error), "localhost");
+}
+
+TEST(ParseHostWithoutPortTest, RefusesWhatNoHostHeaderEquals) {
+  for (const char* text :
+       {"shop.example:8443", "shop.example:", "[::1]:80", "a:80:80", "shop..example", ".shop",
+        "shop.example..", "[::1", "::1]", "[x]", "::1", "shop example", "shop/x", "", "[::1]x"}) {
+    std::string error;
+    EXPECT_FALSE(ParseHostWithoutPort(text, true, &error)) << text;
+    EXPECT_FALSE(error.empty()) << text;
+  }
+  std::string error;
+  EXPECT_FALSE(ParseHostWithoutPort("shop.example:8443", true, &error));
+  EXPECT_EQ(error,
+            "\"shop.example:8443\": host takes no port: rules compare the Host header without "
+            "its port");
+  EXPECT_FALSE(ParseHostWithoutPort("[::1]", false, &error));
 }
 
 TEST(ParseAddressTest, RejectsNamesBadPortsAndUnixWhereNotAllowed) {

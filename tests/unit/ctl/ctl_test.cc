@@ -139,6 +139,51 @@ TEST(CtlTest, TokenFileAndEnvironment) {
   EXPECT_NE(r.err.find("cannot read token file"), std::string::npos);
 }
 
+// A token file that is not one token alone is bad input: usage exit code,
+// its name in the message, and nothing sent (the audit log stays empty).
+TEST(CtlTest, TokenFileWithMoreThanTheTokenIsRefused) {
+  AdminServerHarness h;
+  ASSERT_TRUE(h.started()) << h.start_error();
+  struct Case {
+    std::string content, needle;
+  };
+  for (const Case& c :
+       {Case{std::string(kOperatorToken) + "\r\nX-Injected: yes\r\n", "more than one line"},
+        Case{std::string(kOperatorToken) + "\nsecond\n", "more than one line"},
+        Case{std::string(kOperatorToken) + "\x01", "control character"},
+        Case{std::string("\t") + kOperatorToken, "control character"}, Case{"\n\n", "is empty"}}) {
+    std::string file = h.dir() + "/bad_token";
+    std::ofstream(file, std::ios::binary | std::ios::trunc) << c.content;
+    Result r = RunTool(
+        {"--admin", h.url(), "--token-file", file, "banner", "set", "--message", "injected"});
+    EXPECT_EQ(r.code, 2) << c.needle << " " << r.err;
+    EXPECT_NE(r.err.find("token file '" + file + "'"), std::string::npos) << r.err;
+    EXPECT_NE(r.err.find(c.needle), std::string::npos) << r.err;
+  }
+  CtlEnvironment env;
+  env.token = "abc\r\nX-Injected: yes";
+  Result r = RunTool({"--admin", h.url(), "state"}, env);
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("$TIDEGATE_ADMIN_TOKEN: more than one line"), std::string::npos) << r.err;
+
+  r = RunTool({"--admin", h.url(), "--token-file", h.dir(), "state"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("token file '" + h.dir() + "' is a directory"), std::string::npos) << r.err;
+
+  // Nothing reached the server: no banner was set.
+  r = RunTool({"--admin", h.url(), "--json", "state"}, WithToken(kViewerToken));
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(r.out.find("injected"), std::string::npos) << r.out;
+}
+
+TEST(CtlTest, WrongTokenIsReportedOnce) {
+  AdminServerHarness h;
+  ASSERT_TRUE(h.started()) << h.start_error();
+  Result r = RunTool({"--admin", h.url(), "state"}, WithToken("wrong"));
+  EXPECT_EQ(r.code, 1);
+  EXPECT_EQ(r.err, "tidegate ctl: 401: token refused\n");
+}
+
 TEST(CtlTest, ClearErrors) {
   AdminServerHarness h;
   ASSERT_TRUE(h.started()) << h.start_error();
@@ -182,7 +227,15 @@ TEST(CtlTest, UsageErrorsExitTwo) {
         {"--bogus", "state"},
         {"state", "--admin"},
         {"--admin", "ftp://x", "state"},
-        {"maintenance", "on", "c", "--message", "m", "--until", "soon"}}) {
+        {"maintenance", "on", "c", "--message", "m", "--until", "soon"},
+        {"audit", "--limit", "x"},
+        {"audit", "--limit", "0"},
+        {"audit", "--limit", "-1"},
+        {"audit", "--limit=5x"},
+        {"audit", "--limit", "99999999999999999999"},
+        {"bypass", "--ttl", "soon"},
+        {"room", "set", "shop", "total_active_users=many"},
+        {"room", "set", "shop", "new_users_per_minute=-5"}}) {
     Result r = RunTool(args, WithToken(kOperatorToken));
     EXPECT_EQ(r.code, 2) << ::testing::PrintToString(args) << " " << r.err;
     EXPECT_NE(r.err.find("usage:"), std::string::npos);
