@@ -109,7 +109,8 @@ void ReadAllowedHosts(TableReader& admin, Diagnostics* diagnostics, AdminConfig*
 void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminConfig* out) {
   out->listen = Address{"127.0.0.1", 9901, "", "127.0.0.1:9901"};
   TableReader admin(table, "admin", diagnostics);
-  if (std::optional<Address> listen = ReadAddress(admin, "listen", {.allow_unix = true})) {
+  if (std::optional<Address> listen =
+          ReadAddress(admin, "listen", {.allow_unix = true, .allow_port_zero = true})) {
     out->listen = std::move(*listen);
   }
   std::set<std::string> names;

@@ -37,6 +37,7 @@ void CheckCrossSection(const toml::table& root, const Config& config, Diagnostic
   std::map<std::string, std::string> seen;  // "host:port" -> key path
   auto check = [&](const Address& address, const std::string& path) {
     if (!address.unix_path.empty()) return;
+    if (address.port == 0) return;  // the admin listener on a port the kernel picks
     std::string id = address.host + "|" + std::to_string(address.port);
     auto [it, inserted] = seen.emplace(id, path);
     if (!inserted) {

@@ -208,7 +208,7 @@ std::optional<Address> ParseAddress(std::string_view text, const AddressRules& r
     *error = "port must be a number from 1 to 65535";
     return std::nullopt;
   }
-  if (*port == 0) {
+  if (*port == 0 && !rules.allow_port_zero) {
     *error =
         "port 0 is not supported: give a port from 1 to 65535 (a port the kernel picks could "
         "not be found by clients or by `tidegate ctl`)";

@@ -36,13 +36,15 @@ std::optional<uint64_t> ParseSize(std::string_view text, std::string* error);
 
 struct AddressRules {
   bool allow_unix = false;        // "unix:/absolute/path"
+  bool allow_port_zero = false;   // [admin].listen only: the kernel picks, the log says which
   bool allow_host_names = false;  // origins only: resolved off the workers' threads
 };
 
 // "IPv4:port", "[IPv6]:port" or, when allowed, "unix:/path" or
-// "host.name:port". Ports are 1-65535 everywhere: port 0 ("any free port")
-// is refused, since neither the proxy's listeners nor `tidegate ctl` could
-// be found on a port the kernel picks. Config loading never resolves a name:
+// "host.name:port". Ports are 1-65535, except where allow_port_zero lets
+// the kernel pick one (the admin listener: its start-up log line names the
+// port it got, for test harnesses); shoppers could not find a proxy
+// listener on a port the kernel picks. Config loading never resolves a name:
 // origins' names are resolved by proxy/ on the control thread and a resolver
 // thread (proxy/upstream_monitor.h), never on a worker.
 std::optional<Address> ParseAddress(std::string_view text, const AddressRules& rules,

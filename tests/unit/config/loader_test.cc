@@ -481,7 +481,7 @@ maintenance = {}
   const auto& window = *features[1].maintenance;
   EXPECT_EQ(window.message, "Search is being upgraded.");
   using std::chrono::seconds;
-  EXPECT_EQ(window.starts_at->time_since_epoch(), seconds(1795485600));  // 2026-11-24T02:00:00Z
+  EXPECT_EQ(window.starts_at->time_since_epoch(), seconds(1795485600));     // 2026-11-24T02:00:00Z
   EXPECT_EQ(window.until->time_since_epoch(), seconds(1795485600 + 5400));  // 03:30Z
 }
 
@@ -557,8 +557,9 @@ listen = "127.0.0.1:8080"
   EXPECT_EQ(result.errors.size(), 2u) << AllErrors(result);
 }
 
-// Port 0 passed --check and then failed at start (server) or bound a port
-// `tidegate ctl` could not find (admin): refused at load, with line and key.
+// Port 0 passed --check and then failed at start: refused at load, with line
+// and key, on every address but the admin listener (the kernel picks its
+// port and the start-up log names it: test harnesses use that).
 TEST(LoaderTest, PortZeroIsRefusedOnEveryListener) {
   LoadResult result = LoadConfigFromStrings({{"p.toml", R"(
 [server]
@@ -573,14 +574,15 @@ listen = "127.0.0.1:0"
 [state]
 redis = "127.0.0.1:0"
 )"}});
-  for (const char* key : {"server.listen[1]", "server.tls.listen[0]", "upstream.servers[0]",
-                          "admin.listen", "state.redis"}) {
+  for (const char* key :
+       {"server.listen[1]", "server.tls.listen[0]", "upstream.servers[0]", "state.redis"}) {
     EXPECT_TRUE(HasError(result, key, "port 0 is not supported")) << key << "\n"
                                                                   << AllErrors(result);
   }
   for (const ConfigError& error : result.errors) {
-    if (error.key == "admin.listen") {
-      EXPECT_EQ(FormatError(error).rfind("p.toml:10:", 0), 0u) << FormatError(error);
+    EXPECT_NE(error.key, "admin.listen") << FormatError(error);
+    if (error.key == "state.redis") {
+      EXPECT_EQ(FormatError(error).rfind("p.toml:12:", 0), 0u) << FormatError(error);
     }
   }
 }

@@ -75,7 +75,10 @@ TEST(ParseAddressTest, AcceptsIpv4Ipv6AndUnix) {
   EXPECT_EQ(unix_socket->unix_path, "/run/redis.sock");
   EXPECT_TRUE(unix_socket->host.empty());
 
-  // Port 0 (the kernel picks) is refused everywhere, with its own reason.
+  // Port 0 (the kernel picks) is refused, with its own reason, unless allowed.
+  auto any_port = ParseAddress("0.0.0.0:0", {.allow_port_zero = true}, &error);
+  ASSERT_TRUE(any_port) << error;
+  EXPECT_EQ(any_port->port, 0);
   EXPECT_FALSE(ParseAddress("0.0.0.0:0", {}, &error));
   EXPECT_NE(error.find("port 0 is not supported"), std::string::npos) << error;
   EXPECT_FALSE(ParseAddress("[::1]:0", {.allow_unix = true}, &error));
