@@ -256,7 +256,17 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   if (codec == nullptr) return v;  // no keys: the loader refuses active rooms without them
   int64_t now = wr.NowMs();
   RoomStore& store = room.runtime->store();
-  room.runtime->MaybeTick(caller, limits, now);
+  if (limits.method == config::QueueingMethod::kFifo &&
+      room.runtime->queue_order.ShuffledAt(store.Snapshot().tickets)) {
+    // The last tickets were issued shuffled (before a switch to fifo): Tick
+    // invites to the end of their block, or the last places would wait for
+    // later arrivals (queue/queue_order.h).
+    RoomLimits tick_limits = limits;
+    tick_limits.method = config::QueueingMethod::kRandom;
+    room.runtime->MaybeTick(caller, tick_limits, now);
+  } else {
+    room.runtime->MaybeTick(caller, limits, now);
+  }
 
   Context ctx;
   ctx.wr = &wr;
@@ -331,6 +341,11 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     return refused;
   }
   bool may_admit = limits.mode == RoomMode::kAuto;
+  // The room's queue order before the ticket (queue/queue_order.h): with a
+  // shared store its answers precede Arrive's on this connection, so the
+  // new ticket's place is known when Arrive answers.
+  room.runtime->queue_order.Update(store, caller, limits.method == QueueingMethod::kRandom,
+                                   room.shuffle_seed, now);
   return Dispatch<ArriveOutcome>(
       ctx, owner, pending,
       [&](auto done) { store.Arrive(caller, limits, now, may_admit, std::move(done)); },
