@@ -311,7 +311,40 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   std::optional<WaitToken> wait = FindWait(*codec, headers, room, tls, now);
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
-    uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now, caller).value_or(UINT64_MAX);
+    std::optional<uint64_t> place = wr.PlaceOf(room, limits, wait->ticket, now, caller);
+    if (!place && room.config.events.empty() && room.runtime->asynchronous()) {
+      // The room's queue order is not known to this process yet (its first
+      // requests): PlaceOf asked the shared store; a read queued behind
+      // those requests on this worker's connection answers after them, and
+      // the place is known then (queue/queue_order.h).
+      ctx.issued_ms = wait->issued_ms;
+      auto number = std::make_shared<uint64_t>(UINT64_MAX);
+      RoomLimits at_limits = limits;
+      const WaitingRoom* w = &wr;
+      const CompiledRoom* r = &room;
+      uint64_t ticket = wait->ticket;
+      return Dispatch<ClaimOutcome>(
+          ctx, owner, pending,
+          [&store, w, r, at_limits, ticket, now, caller, number](auto done) {
+            store.Keep(caller, "order|method|0", 0, now,
+                       [&store, w, r, at_limits, ticket, now, caller, number,
+                        done](const StoreResult<uint64_t>&) {
+                         std::optional<uint64_t> p = w->PlaceOf(*r, at_limits, ticket, now, caller);
+                         *number = p.value_or(UINT64_MAX);
+                         if (!p || *p > store.Snapshot().serving) {
+                           done(StoreResult<ClaimOutcome>{});  // queued, not invited yet
+                           return;
+                         }
+                         store.Claim(caller, at_limits, now, *p, done);
+                       });
+          },
+          [number](const Context& c, const StoreResult<ClaimOutcome>& result) {
+            Context placed = c;
+            placed.number = *number;
+            return FinishClaim(placed, result);
+          });
+    }
+    uint64_t number = place.value_or(UINT64_MAX);
     if (number <= store.Snapshot().serving) {
       ctx.number = number;
       ctx.issued_ms = wait->issued_ms;
