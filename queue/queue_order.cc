@@ -125,6 +125,7 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
         if (!r.ok || cells->spans.size() != k || !cells->next_shuffled) return;
         uint64_t from = std::max(SpanStartAfter(r.value), cells->spans.back().from);
         cells->spans.push_back({from, *cells->next_shuffled});
+        if (*cells->next_shuffled) cells->any_shuffled.store(true, std::memory_order_relaxed);
         cells->next_shuffled.reset();
         cells->settled = false;  // read whether a further span exists
       });
@@ -175,6 +176,7 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
             return;
           }
           bool shuffled = m == kShuffledValue;
+          if (shuffled) cells->any_shuffled.store(true, std::memory_order_relaxed);
           if (k + j == 0) {
             cells->spans.push_back({1, shuffled});
           } else if (batch->at[j] == 0) {  // its recorder has not marked it yet

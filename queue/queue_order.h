@@ -32,6 +32,7 @@
 #pragma once
 
 #include <array>
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -91,6 +92,9 @@ class QueueOrder {
   // True when the block holding ticket `tickets` is shuffled by the known
   // history (Tick's invite ceiling: a random block is invited to its end).
   bool ShuffledAt(uint64_t ticket) const;
+  // False while no shuffled span is known: one atomic load, no lock (the
+  // gate asks on every request before ShuffledAt).
+  bool AnyShuffled() const { return cells_->any_shuffled.load(std::memory_order_relaxed); }
 
   // Asks the store for what is missing or due (the seed; the history's
   // next spans, kOrderReadAhead at a time; a change to record), at most one
@@ -114,6 +118,8 @@ class QueueOrder {
     bool seed_pending = false;
     std::string seed;      // non-empty once every chunk is known
     uint64_t answers = 0;  // answered requests (a LocalRoomStore answers at once)
+    // Set (never cleared) once a shuffled span is known; read without the mutex.
+    std::atomic<bool> any_shuffled{false};
   };
   std::shared_ptr<Cells> cells_;
 };

@@ -256,7 +256,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   if (codec == nullptr) return v;  // no keys: the loader refuses active rooms without them
   int64_t now = wr.NowMs();
   RoomStore& store = room.runtime->store();
-  if (limits.method == config::QueueingMethod::kFifo &&
+  if (limits.method == config::QueueingMethod::kFifo && room.runtime->queue_order.AnyShuffled() &&
       room.runtime->queue_order.ShuffledAt(store.Snapshot().tickets)) {
     // The last tickets were issued shuffled (before a switch to fifo): Tick
     // invites to the end of their block, or the last places would wait for
