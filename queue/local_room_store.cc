@@ -64,6 +64,20 @@ void LocalRoomStore::Mark(const StoreCaller& /*caller*/, const std::string& name
   if (done) done(result);
 }
 
+void LocalRoomStore::Keep(const StoreCaller& /*caller*/, const std::string& name, uint64_t proposed,
+                          int64_t /*now_ms*/, Done<uint64_t> done) {
+  StoreResult<uint64_t> result;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (proposed != 0) {
+      result.value = marks_.try_emplace(name, proposed).first->second;
+    } else if (auto it = marks_.find(name); it != marks_.end()) {
+      result.value = it->second;
+    }
+  }
+  if (done) done(result);
+}
+
 LocalRoomStore::Persisted LocalRoomStore::Export() const {
   std::lock_guard<std::mutex> lock(mutex_);
   return Persisted{state_, marks_};

@@ -43,11 +43,14 @@ class LocalRoomStore : public RoomStore {
             Done<RoomCounters> done) override;
   void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
             Done<uint64_t> done) override;
+  void Keep(const StoreCaller& caller, const std::string& name, uint64_t proposed, int64_t now_ms,
+            Done<uint64_t> done) override;
   RoomCounters Snapshot() const override;
 
   // Everything that must survive a restart for queued visitors to keep
   // their place and admitted ones their session: the room's counters and
-  // invitation state, and the scheduled events' marks. O(1) in the number of
+  // invitation state, the scheduled events' marks and the kept values (the
+  // queue order's method history and seed). O(1) in the number of
   // visitors (bucket maps are pruned to a few minutes). The JSON form is
   // queue/room_state_json.h.
   struct Persisted {

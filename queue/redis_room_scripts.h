@@ -9,7 +9,8 @@
 //   KEYS[3] <room>:admissions   hash: bucket -> admissions
 //   KEYS[4] <room>:claims       hash: bucket invited in -> admissions of queued visitors
 //   KEYS[5] <room>:invitations  hash: bucket -> serving advances
-//   KEYS[6] <room>:marks        hash: mark name -> tickets when first marked
+//   KEYS[6] <room>:marks        hash: mark name -> tickets when first marked;
+//                               kept values (RoomStore::Keep)
 //   KEYS[7] <room>:cohorts      hash: bucket -> first queue number invited in it
 //   KEYS[8] <room>:claimed      string bitmap: bit n % kClaimWindow set = number n claimed
 //   KEYS[9] <room>:ended        sorted set: ended session id -> until ms
@@ -311,6 +312,13 @@ return reply(0, 0)
 inline constexpr std::string_view kMark = R"lua(
 redis.call('HSETNX', KEYS[6], ARGV[8], fmt(tickets))
 local v = tonumber(redis.call('HGET', KEYS[6], ARGV[8]))
+return reply(v, 0)
+)lua";
+
+// ARGV[8] the name, ARGV[9] the proposed value (0 = only read).
+inline constexpr std::string_view kKeep = R"lua(
+if ARGV[9] ~= '0' then redis.call('HSETNX', KEYS[6], ARGV[8], ARGV[9]) end
+local v = tonumber(redis.call('HGET', KEYS[6], ARGV[8])) or 0
 return reply(v, 0)
 )lua";
 

@@ -9,7 +9,7 @@
 namespace tidegate::queue {
 namespace {
 
-enum Op { kArriveOp, kClaimOp, kAdmitOp, kRenewOp, kEndOp, kTickOp, kMarkOp, kOpCount };
+enum Op { kArriveOp, kClaimOp, kAdmitOp, kRenewOp, kEndOp, kTickOp, kMarkOp, kKeepOp, kOpCount };
 
 constexpr size_t kReplyFields = 9;
 
@@ -111,7 +111,7 @@ RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options
   // In Op order.
   scripts_.reserve(kOpCount);
   for (std::string_view body : {scripts::kArrive, scripts::kClaim, scripts::kAdmit, scripts::kRenew,
-                                scripts::kEnd, scripts::kTick, scripts::kMark}) {
+                                scripts::kEnd, scripts::kTick, scripts::kMark, scripts::kKeep}) {
     scripts_.push_back(MakeScript(body));
   }
 }
@@ -155,7 +155,7 @@ void RedisRoomStore::Run(int op, const StoreCaller& caller, const RoomLimits& li
                                    std::to_string(limits.session_ms),
                                    std::to_string(limits.refresh_ms)};
   for (std::string& e : extra) args.push_back(std::move(e));
-  bool remember = op != kMarkOp;  // Mark runs without the room's limits
+  bool remember = op != kMarkOp && op != kKeepOp;  // these run without the limits
   link->Eval(scripts_[op], keys_, std::move(args),
              [this, remember, done = std::move(done)](redis::RedisResult result) {
                StoreResult<Parsed> r;
@@ -293,6 +293,13 @@ void RedisRoomStore::Mark(const StoreCaller& caller, const std::string& name, in
                           Done<uint64_t> done) {
   RoomLimits limits;  // unused by the script beyond the prelude
   Run(kMarkOp, caller, limits, now_ms, {name},
+      Deliver<uint64_t, Parsed>(std::move(done), [](const Parsed& p) { return U64(p.a); }));
+}
+
+void RedisRoomStore::Keep(const StoreCaller& caller, const std::string& name, uint64_t proposed,
+                          int64_t now_ms, Done<uint64_t> done) {
+  RoomLimits limits;  // unused by the script beyond the prelude
+  Run(kKeepOp, caller, limits, now_ms, {name, std::to_string(proposed)},
       Deliver<uint64_t, Parsed>(std::move(done), [](const Parsed& p) { return U64(p.a); }));
 }
 

@@ -134,6 +134,8 @@ class RedisRoomStore : public RoomStore {
             Done<RoomCounters> done) override;
   void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
             Done<uint64_t> done) override;
+  void Keep(const StoreCaller& caller, const std::string& name, uint64_t proposed, int64_t now_ms,
+            Done<uint64_t> done) override;
   RoomCounters Snapshot() const override;
 
   // Tickets issued locally while Redis failed (on_failure = local): the next

@@ -108,6 +108,27 @@ class FailoverRoomStore : public RoomStore {
       if (done) done(r);
     });
   }
+  // Kept values (the queue order) never fall back to local state either,
+  // for the same reason as marks.
+  void Keep(const StoreCaller& caller, const std::string& name, uint64_t proposed, int64_t now_ms,
+            Done<uint64_t> done) override {
+    if (runtime_->degraded() && now_ms < retry_at_ms_.load(std::memory_order_relaxed)) {
+      StoreResult<uint64_t> out;
+      out.ok = false;
+      out.error = "redis unavailable (retrying soon)";
+      if (done) done(out);
+      return;
+    }
+    shared_->Keep(caller, name, proposed, now_ms,
+                  [this, now_ms, done = std::move(done)](const auto& r) {
+                    if (r.ok) {
+                      Recovered();
+                    } else {
+                      Failed(now_ms, r.error);
+                    }
+                    if (done) done(r);
+                  });
+  }
   RoomCounters Snapshot() const override {
     if (runtime_->degraded() && mode_ == config::StoreFailureMode::kLocal) {
       std::lock_guard<std::mutex> lock(mutex_);

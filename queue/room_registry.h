@@ -63,6 +63,7 @@
 #include "queue/join_challenge.h"
 #include "queue/local_room_store.h"
 #include "queue/protect_room.h"
+#include "queue/queue_order.h"
 #include "queue/room_abuse.h"
 #include "queue/room_protect_log.h"
 #include "queue/room_store.h"
@@ -113,6 +114,8 @@ class RoomRuntime {
   TicketRateLimiter ticket_rate;
   // Scheduled events' marks (queue/event_marks.h).
   EventMarks event_marks;
+  // Which tickets are shuffled and the shuffle seed (queue/queue_order.h).
+  QueueOrder queue_order;
   // Auto-protection ([rooms.NAME.protect], queue/protect_room.h): fed by
   // the gate's origin outcomes and by every tick's counters.
   RoomProtection protection;

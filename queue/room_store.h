@@ -186,6 +186,16 @@ class RoomStore {
   virtual void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
                     Done<uint64_t> done) = 0;
 
+  // Records `proposed` under `name` the first time a non-zero value is
+  // proposed for that name (any instance), and returns the recorded value on
+  // every call; proposed 0 only reads (0 = nothing recorded yet). Shares the
+  // marks' namespace and storage (state file, Redis hash); values below
+  // 2^53 (exact as Lua and JSON numbers).
+  // The queue order (queue/queue_order.h) keeps its method history and
+  // shuffle seed this way, so that every instance agrees on them.
+  virtual void Keep(const StoreCaller& caller, const std::string& name, uint64_t proposed,
+                    int64_t now_ms, Done<uint64_t> done) = 0;
+
   // The last known counters; never blocks, never fails.
   virtual RoomCounters Snapshot() const = 0;
 };

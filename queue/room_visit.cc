@@ -266,7 +266,17 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   if (codec == nullptr) return v;  // no keys: the loader refuses active rooms without them
   int64_t now = wr.NowMs();
   RoomStore& store = room.runtime->store();
-  room.runtime->MaybeTick(caller, limits, now);
+  if (limits.method == config::QueueingMethod::kFifo && room.runtime->queue_order.AnyShuffled() &&
+      room.runtime->queue_order.ShuffledAt(store.Snapshot().tickets)) {
+    // The last tickets were issued shuffled (before a switch to fifo): Tick
+    // invites to the end of their block, or the last places would wait for
+    // later arrivals (queue/queue_order.h).
+    RoomLimits tick_limits = limits;
+    tick_limits.method = config::QueueingMethod::kRandom;
+    room.runtime->MaybeTick(caller, tick_limits, now);
+  } else {
+    room.runtime->MaybeTick(caller, limits, now);
+  }
 
   Context ctx;
   ctx.wr = &wr;
@@ -311,7 +321,40 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   std::optional<WaitToken> wait = FindWait(*codec, headers, room, tls, now);
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
-    uint64_t number = wr.PlaceOf(room, limits, wait->ticket, now, caller).value_or(UINT64_MAX);
+    std::optional<uint64_t> place = wr.PlaceOf(room, limits, wait->ticket, now, caller);
+    if (!place && room.config.events.empty() && room.runtime->asynchronous()) {
+      // The room's queue order is not known to this process yet (its first
+      // requests): PlaceOf asked the shared store; a read queued behind
+      // those requests on this worker's connection answers after them, and
+      // the place is known then (queue/queue_order.h).
+      ctx.issued_ms = wait->issued_ms;
+      auto number = std::make_shared<uint64_t>(UINT64_MAX);
+      RoomLimits at_limits = limits;
+      const WaitingRoom* w = &wr;
+      const CompiledRoom* r = &room;
+      uint64_t ticket = wait->ticket;
+      return Dispatch<ClaimOutcome>(
+          ctx, owner, pending,
+          [&store, w, r, at_limits, ticket, now, caller, number](auto done) {
+            store.Keep(caller, "order|method|0", 0, now,
+                       [&store, w, r, at_limits, ticket, now, caller, number,
+                        done](const StoreResult<uint64_t>&) {
+                         std::optional<uint64_t> p = w->PlaceOf(*r, at_limits, ticket, now, caller);
+                         *number = p.value_or(UINT64_MAX);
+                         if (!p || *p > store.Snapshot().serving) {
+                           done(StoreResult<ClaimOutcome>{});  // queued, not invited yet
+                           return;
+                         }
+                         store.Claim(caller, at_limits, now, *p, done);
+                       });
+          },
+          [number](const Context& c, const StoreResult<ClaimOutcome>& result) {
+            Context placed = c;
+            placed.number = *number;
+            return FinishClaim(placed, result);
+          });
+    }
+    uint64_t number = place.value_or(UINT64_MAX);
     if (number <= store.Snapshot().serving) {
       ctx.number = number;
       ctx.issued_ms = wait->issued_ms;
@@ -346,6 +389,11 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     return refused;
   }
   bool may_admit = limits.mode == RoomMode::kAuto;
+  // The room's queue order before the ticket (queue/queue_order.h): with a
+  // shared store its answers precede Arrive's on this connection, so the
+  // new ticket's place is known when Arrive answers.
+  room.runtime->queue_order.Update(store, caller, limits.method == QueueingMethod::kRandom,
+                                   room.shuffle_seed, now);
   return Dispatch<ArriveOutcome>(
       ctx, owner, pending,
       [&](auto done) { store.Arrive(caller, limits, now, may_admit, std::move(done)); },

@@ -27,11 +27,18 @@ bool SecretEquals(std::string_view presented, const std::string& secret) {
 std::optional<uint64_t> WaitingRoom::PlaceOf(const CompiledRoom& room, const RoomLimits& limits,
                                              uint64_t ticket, int64_t now_ms,
                                              const StoreCaller& caller) const {
+  // The order a ticket was issued under (queue/queue_order.h): a method
+  // change or a key rotation never moves a ticket already issued.
+  QueueOrder& order = room.runtime->queue_order;
+  bool shuffled_now = limits.method == config::QueueingMethod::kRandom;
   const std::vector<config::RoomEventConfig>& events = room.config.events;
   if (!events.empty()) {  // scheduled events (queue/room_events.h): the draw
+    std::optional<std::string> seed =
+        order.Seed(room.runtime->store(), caller, shuffled_now, room.shuffle_seed, now_ms);
+    if (!seed) return std::nullopt;  // the recorded seed is not known yet
     std::vector<EventMarksView> marks =
         room.runtime->event_marks.Ensure(room.runtime->store(), caller, events, now_ms);
-    TicketPlace p = PlaceWithEvents(events, marks, ticket, now_ms, room.shuffle_seed);
+    TicketPlace p = PlaceWithEvents(events, marks, ticket, now_ms, *seed);
     switch (p.fate) {
       case TicketFate::kDrawn:
       case TicketFate::kFifo:
@@ -42,9 +49,8 @@ std::optional<uint64_t> WaitingRoom::PlaceOf(const CompiledRoom& room, const Roo
         break;
     }
   }
-  return limits.method == config::QueueingMethod::kRandom
-             ? ShuffledNumber(ticket, room.shuffle_seed)
-             : ticket;
+  return order.PlaceOf(room.runtime->store(), caller, shuffled_now, room.shuffle_seed, ticket,
+                       now_ms);
 }
 
 std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
@@ -92,6 +98,8 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     add_once(&wr->bypass_cookies_, rc.bypass_cookie);
     room->runtime = registry->Get(rc.name);
     room->runtime->protection.Configure(rc.protect);
+    // The seed this process proposes; the room's store keeps the first one
+    // recorded (queue/queue_order.h), so a key rotation changes nothing.
     if (wr->codec_) room->shuffle_seed = wr->codec_->DerivedSecret("shuffle|" + rc.name);
     int refresh = static_cast<int>(rc.refresh_interval.count() / 1000);
     int pow_bits = rc.join_challenge == config::JoinChallengeKind::kPow

@@ -45,7 +45,10 @@ struct CompiledRoom {
   std::vector<std::optional<std::string>> match_prefixes;
   std::vector<std::unique_ptr<RE2>> bypass_paths;
   std::shared_ptr<RoomRuntime> runtime;
-  std::string shuffle_seed;  // queueing_method random (secret)
+  // queueing_method random: the seed this process proposes (secret, derived
+  // from the first signing key); the one in use is the room's recorded seed
+  // (RoomRuntime::queue_order).
+  std::string shuffle_seed;
   std::optional<QueuePage> page;
   // CookieName(kind, config.name, tls), made once:
   // [kind == kPass][tls] (every visit looks up one or two of them).
@@ -116,9 +119,12 @@ class WaitingRoom {
   // MayQueue() of at least one room (the gate skips the path otherwise).
   bool AnyMayQueue() const;
   // The place in line a ticket is admitted by (compared with `serving`): the
-  // ticket itself (fifo), its shuffled number (random); scheduled events
-  // (queue/room_events.h) will map a pre-queue ticket to its drawn place.
-  // nullopt: the place is not known yet (a pre-queue ticket before the draw).
+  // ticket itself (fifo), its shuffled number (random) — by the method the
+  // ticket was issued under and the room's recorded seed
+  // (queue/queue_order.h), never by a later method change or key; scheduled
+  // events (queue/room_events.h) will map a pre-queue ticket to its drawn
+  // place. nullopt: the place is not known yet (a pre-queue ticket before
+  // the draw; the room's order not read from a shared store yet).
   std::optional<uint64_t> PlaceOf(const CompiledRoom& room, const RoomLimits& limits,
                                   uint64_t ticket, int64_t now_ms, const StoreCaller& caller) const;
   // True when a bypass rule lets this request past the room (a path rule:

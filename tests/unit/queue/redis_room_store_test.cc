@@ -22,7 +22,9 @@
 #include <vector>
 
 #include "queue/local_room_store.h"
+#include "queue/queue_order.h"
 #include "queue/redis_room_store.h"
+#include "queue/room_logic.h"
 #include "redis/redis_connection.h"
 
 namespace tidegate::queue {
@@ -353,6 +355,76 @@ TEST_F(RedisRoomStoreTest, MarkRecordsTicketsOnce) {
   EXPECT_EQ(m2.value, 3u);
   auto m3 = Sync<uint64_t>([&](auto d) { redis->Mark(caller_, "start", now, d); });
   EXPECT_EQ(m3.value, 4u);
+}
+
+TEST_F(RedisRoomStoreTest, KeepRecordsTheFirstProposal) {
+  auto redis = MakeStore("keep");
+  auto read = Sync<uint64_t>([&](auto d) { redis->Keep(caller_, "k", 0, 1, d); });
+  ASSERT_TRUE(read.ok) << read.error;
+  EXPECT_EQ(read.value, 0u) << "0 only reads";
+  uint64_t big = (uint64_t{1} << 48) | 0xfedcba987654ULL;
+  EXPECT_EQ(Sync<uint64_t>([&](auto d) { redis->Keep(caller_, "k", big, 1, d); }).value, big);
+  EXPECT_EQ(Sync<uint64_t>([&](auto d) { redis->Keep(caller_, "k", 7, 1, d); }).value, big);
+  EXPECT_EQ(Sync<uint64_t>([&](auto d) { redis->Keep(caller_, "k", 0, 1, d); }).value, big);
+}
+
+// Two instances sharing Redis (two QueueOrders, another seed each, as after
+// a key rotation on one of them): the same places, a method switch recorded
+// by one is read by the other, and no ticket issued before it moves.
+TEST_F(RedisRoomStoreTest, QueueOrderIsSharedByInstances) {
+  auto store_a = MakeStore("order");
+  auto store_b = MakeStore("order");
+  QueueOrder a, b;
+  RoomLimits limits;
+  limits.mode = config::RoomMode::kQueueAll;
+  int64_t now = 1'700'000'000'000;
+  auto issue = [&](int n) {
+    for (int i = 0; i < n; ++i) {
+      ASSERT_TRUE(
+          Sync<ArriveOutcome>([&](auto d) { store_a->Arrive(caller_, limits, now, false, d); }).ok);
+    }
+  };
+  // Polls like a worker: PlaceOf on every request until the store answered.
+  auto place = [&](QueueOrder& o, RoomStore& s, bool shuffled, const std::string& seed,
+                   uint64_t ticket) -> uint64_t {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (auto p = o.PlaceOf(s, caller_, shuffled, seed, ticket, now)) return *p;
+      event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+      std::this_thread::sleep_for(milliseconds(1));
+    }
+    ADD_FAILURE() << "no place for ticket " << ticket;
+    return 0;
+  };
+  const std::string seed_a(43, 'a'), seed_b(43, 'b');
+  issue(30);
+  std::vector<uint64_t> before(31);
+  for (uint64_t t = 1; t <= 30; ++t) {
+    before[t] = place(a, *store_a, true, seed_a, t);
+    EXPECT_EQ(before[t], ShuffledNumber(t, seed_a));
+    EXPECT_EQ(place(b, *store_b, true, seed_b, t), before[t]) << "ticket " << t;
+  }
+  // a switches to fifo (from ticket 65); b reads it within a probe.
+  EXPECT_EQ(place(a, *store_a, false, seed_a, 3), before[3]);
+  // As before each newcomer's Arrive: a records the change (a proposal,
+  // then a mark of `tickets`), a round trip each.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (a.ShuffledAt(65) && std::chrono::steady_clock::now() < deadline) {
+    a.Update(*store_a, caller_, false, seed_a, now);
+    event_base_loop(base_, EVLOOP_ONCE | EVLOOP_NONBLOCK);
+    std::this_thread::sleep_for(milliseconds(1));
+  }
+  ASSERT_FALSE(a.ShuffledAt(65)) << "the switch was not recorded";
+  EXPECT_TRUE(a.ShuffledAt(64)) << "the switch's block stays shuffled";
+  issue(50);  // 31..80
+  EXPECT_EQ(place(a, *store_a, false, seed_a, 70), 70u);
+  now += kOrderProbeMillis;
+  EXPECT_EQ(place(b, *store_b, false, seed_b, 70), 70u);
+  for (uint64_t t = 1; t <= 30; ++t) {
+    EXPECT_EQ(place(b, *store_b, false, seed_b, t), before[t]) << "ticket " << t << " moved";
+  }
+  EXPECT_EQ(place(b, *store_b, false, seed_b, 40), ShuffledNumber(40, seed_a))
+      << "the switch's block stays shuffled";
 }
 
 // O(1) memory: a million... well, 20,000 queued visitors and a long run of
