@@ -92,42 +92,17 @@ class FailoverRoomStore : public RoomStore {
   // mark is only ever taken from Redis (a failure is retried by the caller).
   void Mark(const StoreCaller& caller, const std::string& name, int64_t now_ms,
             Done<uint64_t> done) override {
-    if (runtime_->degraded() && now_ms < retry_at_ms_.load(std::memory_order_relaxed)) {
-      StoreResult<uint64_t> out;
-      out.ok = false;
-      out.error = "redis unavailable (retrying soon)";
-      if (done) done(out);
-      return;
-    }
-    shared_->Mark(caller, name, now_ms, [this, now_ms, done = std::move(done)](const auto& r) {
-      if (r.ok) {
-        Recovered();
-      } else {
-        Failed(now_ms, r.error);
-      }
-      if (done) done(r);
+    SharedOnly<uint64_t>(now_ms, std::move(done), [&](Done<uint64_t> d) {
+      shared_->Mark(caller, name, now_ms, std::move(d));
     });
   }
   // Kept values (the queue order) never fall back to local state either,
   // for the same reason as marks.
   void Keep(const StoreCaller& caller, const std::string& name, uint64_t proposed, int64_t now_ms,
             Done<uint64_t> done) override {
-    if (runtime_->degraded() && now_ms < retry_at_ms_.load(std::memory_order_relaxed)) {
-      StoreResult<uint64_t> out;
-      out.ok = false;
-      out.error = "redis unavailable (retrying soon)";
-      if (done) done(out);
-      return;
-    }
-    shared_->Keep(caller, name, proposed, now_ms,
-                  [this, now_ms, done = std::move(done)](const auto& r) {
-                    if (r.ok) {
-                      Recovered();
-                    } else {
-                      Failed(now_ms, r.error);
-                    }
-                    if (done) done(r);
-                  });
+    SharedOnly<uint64_t>(now_ms, std::move(done), [&](Done<uint64_t> d) {
+      shared_->Keep(caller, name, proposed, now_ms, std::move(d));
+    });
   }
   RoomCounters Snapshot() const override {
     if (runtime_->degraded() && mode_ == config::StoreFailureMode::kLocal) {
@@ -138,6 +113,28 @@ class FailoverRoomStore : public RoomStore {
   }
 
  private:
+  // A call only the shared store answers: refused at once during the retry
+  // delay of an outage, else sent, its result marking the store failed or
+  // recovered.
+  template <typename T, typename SharedCall>
+  void SharedOnly(int64_t now_ms, Done<T> done, SharedCall shared_call) {
+    if (runtime_->degraded() && now_ms < retry_at_ms_.load(std::memory_order_relaxed)) {
+      StoreResult<T> out;
+      out.ok = false;
+      out.error = "redis unavailable (retrying soon)";
+      if (done) done(out);
+      return;
+    }
+    shared_call([this, now_ms, done = std::move(done)](const StoreResult<T>& r) {
+      if (r.ok) {
+        Recovered();
+      } else {
+        Failed(now_ms, r.error);
+      }
+      if (done) done(r);
+    });
+  }
+
   template <typename T, typename SharedCall, typename LocalStep>
   void Route(const RoomLimits& limits, int64_t now_ms, Done<T> done, SharedCall shared_call,
              LocalStep local_step) {
