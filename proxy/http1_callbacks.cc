@@ -5,6 +5,7 @@
 // the FramingCheck before each body piece is handed on.
 #include <string_view>
 
+#include "common/http_methods.h"
 #include "proxy/http1_head.h"
 #include "proxy/http1_parser_impl.h"
 
@@ -63,9 +64,10 @@ bool Http1Parser::Impl::CheckFraming(const char* begin, const char* end) {
 namespace {
 
 // The methods http_parser 2.9 knew, which are llhttp's HTTP methods 0..33
-// (same numbers). llhttp also parses RTSP methods, PRI and others; those
-// stay unknown (501), as they were.
-constexpr uint8_t kLastKnownMethod = HTTP_SOURCE;
+// (same numbers): common/http_methods.h, the list the configuration checks
+// rule methods against. llhttp also parses RTSP methods, PRI and others;
+// those stay unknown (501), as they were.
+using common::kLastKnownMethod;
 
 // http_parser refused a method at the first byte that left its table of
 // method names: a prefix of none of them.
