@@ -2,7 +2,10 @@
 
 #include <time.h>
 
+#include <algorithm>
 #include <chrono>
+#include <map>
+#include <string>
 
 #include "queue/room_events.h"
 #include "queue/waiting_room.h"
@@ -108,19 +111,41 @@ admin::RoomProtectMetrics ProtectMetricsOf(const queue::RoomRegistry::RoomReport
 }  // namespace
 
 void AdminControlPlane::FillRoomMetrics(admin::MetricsSnapshot* m) const {
-  // The limits in force: configuration merged with the operators' overrides.
+  // The limits in force, as the rooms' gates apply them: configuration
+  // merged with the operators' overrides and the current scheduled event's
+  // limits. During a pre-queue nobody is admitted until the event starts:
+  // the estimate is the wait from the start at the event's limits, plus the
+  // time left until the start (the draw).
   std::shared_ptr<const state::RuntimeState> state = runtime_state_->Load();
   const config::Config& config = *current_config_;
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  std::map<std::string, int64_t> until_start_ms;  // rooms in a pre-queue
   queue::RoomRegistry::Report report =
       rooms_->Snapshot([&](const std::string& name) -> std::optional<queue::RoomLimits> {
         for (const config::RoomConfig& room : config.rooms) {
-          if (room.name == name) return queue::LimitsOf(state::EffectiveRoomSettings(room, *state));
+          if (room.name != name) continue;
+          state::EffectiveRoom effective = state::EffectiveRoomSettings(room, *state);
+          queue::EventState events = queue::EventStateAt(room.events, now_ms);
+          if (events.phase != queue::EventPhase::kPrequeue) {
+            return queue::LimitsInForce(room, effective, now_ms);
+          }
+          until_start_ms[name] =
+              std::max<int64_t>(0, queue::ToUnixMs(events.event->start) - now_ms);
+          queue::EventState live = events;
+          live.phase = queue::EventPhase::kLive;
+          return queue::LimitsWithEvents(effective, live);
         }
         return std::nullopt;  // a room removed by a reload
       });
   m->room_counters_available = true;
   m->store_errors_total += report.store_errors;
   for (queue::RoomRegistry::RoomReport& r : report.rooms) {
+    auto prequeue = until_start_ms.find(r.name);
+    if (prequeue != until_start_ms.end()) {
+      r.estimated_wait_seconds += static_cast<double>((prequeue->second + 999) / 1000);
+    }
     admin::RoomMetrics room{
         r.name, r.queued,           r.active, r.admitted_total, r.estimated_wait_seconds,
         {},     ProtectMetricsOf(r)};

@@ -62,7 +62,9 @@ class QueueEventsTest : public ::testing::TestWithParam<std::string> {
 
   // The room admits freely (auto, 1000 places) outside the event; the event
   // lets one shopper in at a time.
-  void Start(system_clock::time_point prequeue, system_clock::time_point start) {
+  void Start(
+      system_clock::time_point prequeue, system_clock::time_point start,
+      const std::string& event_limits = "total_active_users = 1\nnew_users_per_minute = 6000\n") {
     ASSERT_TRUE(shop_);
     TidegateOptions options;
     options.config =
@@ -81,8 +83,7 @@ class QueueEventsTest : public ::testing::TestWithParam<std::string> {
         "\n[[rooms.shop.events]]\nname = \"launch\"\n"
         "prequeue_start = " +
         common::FormatRfc3339(prequeue) + "\nstart = " + common::FormatRfc3339(start) +
-        "\nend = " + common::FormatRfc3339(start + std::chrono::hours(1)) +
-        "\ntotal_active_users = 1\nnew_users_per_minute = 6000\n"
+        "\nend = " + common::FormatRfc3339(start + std::chrono::hours(1)) + "\n" + event_limits +
         "mode = \"queue_all\"\n";
     tidegate_ = StartTidegateOrFail(dir_, options);
   }
@@ -107,6 +108,33 @@ class QueueEventsTest : public ::testing::TestWithParam<std::string> {
 
   Json Poll(Visitor* v) {
     return Json::parse(Request("GET", "/.tidegate/queue", v).body, nullptr, false);
+  }
+
+  // The room's room_estimated_wait_seconds on /metrics (open on loopback).
+  double EstimatedWaitMetric() {
+    auto conn = ConnectOrFail(tidegate_->admin_port());
+    if (!conn) return -1;
+    EXPECT_TRUE(
+        conn->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(5000)));
+    EXPECT_EQ(m.status, 200) << m.body;
+    const std::string name = "tidegate_room_estimated_wait_seconds{room=\"shop\"} ";
+    size_t at = m.body.find(name);
+    if (at == std::string::npos) {
+      ADD_FAILURE() << m.body;
+      return -1;
+    }
+    return std::stod(m.body.substr(at + name.size()));
+  }
+
+  // Arrivals of visitors who each keep a wait cookie (queued).
+  void Arrive(int n) {
+    for (int i = 0; i < n; ++i) {
+      Visitor v;
+      HttpMessage m = Request("GET", "/", &v, "Accept: application/json\r\n");
+      EXPECT_EQ(m.status, 200);
+      EXPECT_FALSE(v.wait.empty()) << m.body;
+    }
   }
 
   // Places an order: the shop's answer carries Tidegate-Session: end.
@@ -246,6 +274,34 @@ TEST_P(QueueEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsQueueBehind) {
     EXPECT_EQ(behind["position"], 1) << behind.dump();
     current = next_visitor;
   }
+}
+
+// Operators' estimate (/metrics, GET /v1/state) uses the limits the gate
+// applies: the event's rate during the event (6 a minute here, against the
+// room's configured 6000), and during the pre-queue the time left until the
+// start on top. Before, it used the room's configured limits: "10 s" for a
+// line that takes minutes.
+TEST_P(QueueEventsTest, OperatorsEstimateFollowsTheLiveEventsRate) {
+  Start(system_clock::now() - seconds(120), system_clock::now() - seconds(1),
+        "total_active_users = 1000\nnew_users_per_minute = 6\n");
+  ASSERT_TRUE(tidegate_);
+  Arrive(10);
+  // About 9 waiting at 0.1 a second: 90 s, told as a range up to 2 min.
+  double wait = EstimatedWaitMetric();
+  EXPECT_GE(wait, 60) << "the room's configured rate, not the event's";
+  EXPECT_LE(wait, 300);
+}
+
+TEST_P(QueueEventsTest, OperatorsEstimateDuringThePrequeueCountsTheTimeToTheStart) {
+  system_clock::time_point start = std::chrono::ceil<seconds>(system_clock::now()) + seconds(120);
+  Start(system_clock::now() - seconds(60), start,
+        "total_active_users = 1000\nnew_users_per_minute = 6\n");
+  ASSERT_TRUE(tidegate_);
+  Arrive(10);
+  double until_start = std::chrono::duration<double>(start - system_clock::now()).count();
+  double wait = EstimatedWaitMetric();
+  EXPECT_GE(wait, until_start) << "the draw is at the start: nobody gets in before";
+  EXPECT_LE(wait, until_start + 300);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, QueueEventsTest, ::testing::Values("local", "redis"),
