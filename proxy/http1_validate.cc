@@ -151,13 +151,15 @@ bool HostShapeValid(std::string_view v) {
     if (v.substr(1, end - 1).find('[') != std::string_view::npos) return false;
     ++end;
   } else {
-    end = v.find(':');
-    if (end == std::string_view::npos) end = v.size();
-    std::string_view name = v.substr(0, end);
-    if (name.empty() || name.find_first_of("[]") != std::string_view::npos ||
-        name.find("..") != std::string_view::npos) {
-      return false;
+    // One pass over the name (every request's Host): no bracket, no empty
+    // label ("..").
+    char previous = 0;
+    for (end = 0; end < v.size() && v[end] != ':'; ++end) {
+      char c = v[end];
+      if (c == '[' || c == ']' || (c == '.' && previous == '.')) return false;
+      previous = c;
     }
+    if (end == 0) return false;  // no name before the port
   }
   if (end == v.size()) return true;
   if (v[end] != ':') return false;  // "[::1]x"
