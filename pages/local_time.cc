@@ -73,7 +73,7 @@ std::string FormatClockOrDate(WallTime time, WallTime now, Language language) {
 
 std::string FormatIsoLocal(WallTime time) {
   struct tm t = Local(time);
-  char buf[40];
+  char buf[64];  // room for any int the compiler cannot rule out
   long offset = t.tm_gmtoff;
   char sign = offset < 0 ? '-' : '+';
   if (offset < 0) offset = -offset;
