@@ -70,9 +70,11 @@ class TokenAuthenticator {
 
 // True when the query string carries what looks like a credential: a
 // parameter named token, access_token, bearer, api_key, apikey, auth,
-// authorization, password or secret (case-insensitive), or any value that
-// starts with "Bearer " / "Bearer+" / "Bearer%20". Such requests are refused
-// without looking at the token (it is already in someone's logs).
+// authorization, password, secret, id_token or refresh_token
+// (case-insensitive), or any value that starts with "Bearer " — names and
+// values read as a framework decodes them (%XX, '+' a space, leading
+// spaces dropped: "%74oken=" is "token"). Such requests are refused without
+// looking at the token (it is already in someone's logs).
 bool QueryCarriesCredentials(std::string_view query);
 
 // Slows down clients that keep failing authentication.

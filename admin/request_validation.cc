@@ -113,6 +113,20 @@ bool ReadCount(const nlohmann::json& value, const char* field, uint32_t* out, Re
   return Fail(error, field, "must be between 1 and " + std::to_string(kMaxRoomUsers));
 }
 
+// True when `body` fails to parse only because a number overflows a double
+// (nlohmann reports it as out_of_range 406). Only asked on a refused body (text broken after such a
+// number is reported as the number).
+bool NumberOutOfRange(std::string_view body) {
+  try {
+    (void)nlohmann::json::parse(body);
+  } catch (const nlohmann::json::out_of_range&) {
+    return true;
+  } catch (const nlohmann::json::exception&) {
+    return false;
+  }
+  return false;
+}
+
 }  // namespace
 
 std::optional<nlohmann::json> ParseJsonObject(std::string_view body, RequestError* error) {
@@ -138,6 +152,12 @@ std::optional<nlohmann::json> ParseJsonObject(std::string_view body, RequestErro
     return true;
   };
   nlohmann::json j = nlohmann::json::parse(body, find_duplicates, /*allow_exceptions=*/false);
+  if (j.is_discarded() && NumberOutOfRange(body)) {
+    // Valid JSON text (RFC 8259's grammar has no limit) with a number no
+    // double holds, such as 1e400: a value out of range, not malformed.
+    Fail(error, "body", "has a number out of range (larger than a double holds)");
+    return std::nullopt;
+  }
   if (j.is_discarded() || !duplicate.empty()) {
     error->status = 400;
     error->error = "malformed_json";

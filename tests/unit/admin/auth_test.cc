@@ -85,6 +85,20 @@ TEST(QueryCredentialsTest, RefusesTokenLikeParameters) {
   EXPECT_FALSE(QueryCarriesCredentials("tokens_left=3"));
 }
 
+// Names and values as a framework decodes them: a percent-encoded or
+// space-prefixed name is still the credential parameter.
+TEST(QueryCredentialsTest, ReadsNamesAndValuesDecoded) {
+  EXPECT_TRUE(QueryCarriesCredentials("%74oken=abc"));
+  EXPECT_TRUE(QueryCarriesCredentials("limit=5&%41CCESS_TOKEN=abc"));
+  EXPECT_TRUE(QueryCarriesCredentials("+token=abc"));
+  EXPECT_TRUE(QueryCarriesCredentials("%20%20api%5Fkey=abc"));
+  EXPECT_TRUE(QueryCarriesCredentials("q=%42earer%20abc"));
+  EXPECT_TRUE(QueryCarriesCredentials("q=Bearer%20"));
+  EXPECT_FALSE(QueryCarriesCredentials("%74okens_left=3"));
+  EXPECT_FALSE(QueryCarriesCredentials("q=%zz"));
+  EXPECT_FALSE(QueryCarriesCredentials("q=bearer"));
+}
+
 TEST(FailureThrottleTest, BlocksAfterFiveFailuresWithGrowingDelay) {
   common::FakeTimeSource clock;
   FailureThrottle throttle({}, clock);

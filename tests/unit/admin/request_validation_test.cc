@@ -39,6 +39,19 @@ TEST(ParseJsonObjectTest, MalformedIs400NonObjectIs422) {
   EXPECT_TRUE(ParseJsonObject("{\"a\":1}", &error));
 }
 
+// 1e400 is JSON by RFC 8259's grammar but no double holds it: a value out
+// of range (422), not malformed text (400).
+TEST(ParseJsonObjectTest, ANumberOutOfRangeIs422) {
+  RequestError error;
+  for (const char* big : {R"({"total_active_users": 1e400})", R"({"a": [-1e999]})"}) {
+    EXPECT_FALSE(ParseJsonObject(big, &error)) << big;
+    EXPECT_EQ(error.status, 422) << big;
+    EXPECT_EQ(error.error, "validation_failed");
+    EXPECT_NE(error.detail.find("out of range"), std::string::npos) << error.detail;
+  }
+  EXPECT_FALSE(ParseJsonObject(R"({"a": 1e30})", &error) == std::nullopt) << error.detail;
+}
+
 // A name twice in one object is ambiguous: 400 like malformed JSON, at any
 // depth; the same name in two different objects is fine.
 TEST(ParseJsonObjectTest, ANameTwiceInOneObjectIs400) {
