@@ -119,6 +119,11 @@ local function outstanding()
   local claimed = sum(4, cur - 1, cur)
   return math.max(0.0, invited - claimed)
 end
+-- InviteCeiling in room_logic.cc.
+local function invite_ceiling()
+  if random then return math.floor((tickets + 63) / 64) * 64 end
+  return tickets
+end
 local function has_space()
   return active() + outstanding() + 1.0 <= total + 1e-9
 end
@@ -175,7 +180,7 @@ end
 inline constexpr std::string_view kArrive = R"lua(
 refill()
 local a, b = 0, 0
-if ARGV[8] == '1' and tickets <= serving and credit >= 1.0 and has_space() then
+if ARGV[8] == '1' and serving >= invite_ceiling() and credit >= 1.0 and has_space() then
   credit = credit - 1.0
   count_admission(-1)
   a, b = 1, cur
@@ -260,10 +265,41 @@ return reply(1, 0)
 
 // ARGV[8] a floor for `tickets`: tickets this instance issued on its own
 // while Redis was unreachable (on_failure = local), so that they are invited
-// in turn once Redis is back (0 = none).
+// in turn once Redis is back (0 = none). ARGV[9] the block of RoomLimits'
+// last_block (-1: not known), ARGV[10] its ticket_at, one character per
+// number: '0' + the ticket's offset, '.' for kNoTicket (room_store.h
+// BlockOrder; the walk is WalkInvitations in room_logic.cc).
 inline constexpr std::string_view kTick = R"lua(
 local floor = tonumber(ARGV[8]) or 0
 if floor > tickets then tickets = floor end
+local order_block = tonumber(ARGV[9]) or -1
+local order = ARGV[10] or ''
+-- Numbers up to `full` are all issued; the last, partly filled block's
+-- empty numbers are passed over free (people are invited, not numbers).
+local function walk(people)
+  local ceiling = invite_ceiling()
+  local to, invited = serving, 0
+  if ceiling <= to or people == 0 then return to, invited end
+  local full = tickets
+  if ceiling ~= tickets then full = math.floor((tickets - 1) / 64) * 64 end
+  if to < full then
+    local take = math.min(people, full - to)
+    to = to + take
+    invited = invited + take
+  end
+  if invited == people or to >= ceiling then return to, invited end
+  if order_block ~= math.floor(full / 64) or #order ~= 64 then return to, invited end
+  local issued = tickets - full
+  for n = to + 1, ceiling do
+    local at = string.byte(order, n - full) - 48
+    if at < 0 or at < issued then
+      if invited == people then return to, invited end
+      invited = invited + 1
+      to = n
+    end
+  end
+  return ceiling, invited
+end
 refill()
 prune(2, cur - sb)
 prune(3, cur - 12)
@@ -284,23 +320,21 @@ if invited >= 20 then
   if r > 1.0 then r = 1.0 end
   ratio = r
 end
-local ceiling = tickets
-if random then ceiling = math.floor((tickets + 63) / 64) * 64 end
-if queueing and ceiling > serving then
+if queueing and invite_ceiling() > serving then
   local space = total - active() - outstanding()
   local allowed = math.min(credit, space)
   if allowed > 0 then
-    local invites = math.floor(allowed / ratio + 1e-9)
-    invites = math.min(invites, ceiling - serving)
-    if invites > 0 then
-      clear_claims(serving + 1, serving + invites)
+    local people = math.floor(allowed / ratio + 1e-9)
+    local to, invited = walk(people)
+    if to > serving then
+      clear_claims(serving + 1, to)
       if H(7)[cur] == nil then
         redis.call('HSET', KEYS[7], cur, fmt(serving + 1))
         H(7)[cur] = serving + 1
       end
-      serving = serving + invites
-      add(5, cur, invites)
-      credit = credit - invites * ratio
+      serving = to
+      add(5, cur, invited)
+      credit = credit - invited * ratio
     end
   end
 end

@@ -284,8 +284,15 @@ bool RedisRoomStore::SessionEnded(uint64_t session, int64_t now_ms) const {
 
 void RedisRoomStore::Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                           Done<RoomCounters> done) {
+  const BlockOrder& order = limits.last_block;
+  std::string ticket_at;
+  if (order.known) {
+    for (uint8_t t : order.ticket_at)
+      ticket_at.push_back(t == BlockOrder::kNoTicket ? '.' : static_cast<char>('0' + t));
+  }
   Run(kTickOp, caller, limits, now_ms,
-      {std::to_string(tickets_floor_.load(std::memory_order_relaxed))},
+      {std::to_string(tickets_floor_.load(std::memory_order_relaxed)),
+       order.known ? std::to_string(order.block) : "-1", ticket_at},
       Deliver<RoomCounters, Parsed>(std::move(done), [](const Parsed& p) { return p.counters; }));
 }
 

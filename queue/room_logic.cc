@@ -152,7 +152,9 @@ ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now
   int64_t cur = BucketOf(now_ms);
   Refill(state, limits, now_ms);
   ArriveOutcome out;
-  bool nobody_waiting = state.tickets <= state.serving;
+  // Random: the last block's issued numbers may lie beyond `tickets`; Tick
+  // ends on the ceiling only once none is left (WalkInvitations).
+  bool nobody_waiting = state.serving >= InviteCeiling(state.tickets, limits.method);
   if (may_admit_directly && nobody_waiting && state.credit >= 1.0 && HasSpace(state, limits, cur)) {
     state.credit -= 1.0;
     CountAdmission(state, cur);
@@ -257,15 +259,19 @@ RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms
     double allowed = std::min(state.credit, space);
     if (allowed > 0) {
       // Invite enough that the expected number of real visitors (ghosts
-      // discounted) matches the credit: ghosts do not stall the queue.
-      auto invites = static_cast<uint64_t>(std::floor(allowed / state.claim_ratio + 1e-9));
-      invites = std::min<uint64_t>(invites, ceiling - state.serving);
-      if (invites > 0) {
+      // discounted) matches the credit: ghosts do not stall the queue. Only
+      // numbers whose ticket was issued count (people, not numbers): the
+      // empty numbers of the last shuffle block are passed over free.
+      auto people = static_cast<uint64_t>(std::floor(allowed / state.claim_ratio + 1e-9));
+      InviteWalk walk = people == 0 ? InviteWalk{state.serving, 0}
+                                    : WalkInvitations(state.serving, state.tickets, people,
+                                                      limits.method, limits.last_block);
+      if (walk.serving > state.serving) {
         state.first_invited.emplace(cur, state.serving + 1);  // kept if already there
-        state.integrity.claimed.ClearRange(state.serving + 1, state.serving + invites);
-        state.serving += invites;
-        state.invitations.Add(cur, static_cast<int64_t>(invites));
-        state.credit -= static_cast<double>(invites) * state.claim_ratio;
+        state.integrity.claimed.ClearRange(state.serving + 1, walk.serving);
+        state.serving = walk.serving;
+        state.invitations.Add(cur, static_cast<int64_t>(walk.invited));
+        state.credit -= static_cast<double>(walk.invited) * state.claim_ratio;
       }
     }
   }
@@ -275,6 +281,54 @@ RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms
 uint64_t InviteCeiling(uint64_t tickets, config::QueueingMethod method) {
   if (method != config::QueueingMethod::kRandom) return tickets;
   return (tickets + kShuffleBlock - 1) / kShuffleBlock * kShuffleBlock;
+}
+
+bool BlockOrder::Closed() const {
+  return known &&
+         std::none_of(ticket_at.begin(), ticket_at.end(), [](uint8_t t) { return t == kNoTicket; });
+}
+
+InviteWalk WalkInvitations(uint64_t serving, uint64_t tickets, uint64_t people,
+                           config::QueueingMethod method, const BlockOrder& last) {
+  InviteWalk walk{serving, 0};
+  uint64_t ceiling = InviteCeiling(tickets, method);
+  if (ceiling <= serving || people == 0) return walk;
+  // Every number up to `full` is issued (whole blocks, or fifo).
+  uint64_t full = ceiling == tickets ? tickets : (tickets - 1) / kShuffleBlock * kShuffleBlock;
+  if (walk.serving < full) {
+    uint64_t take = std::min(people, full - walk.serving);
+    walk.serving += take;
+    walk.invited += take;
+  }
+  if (walk.invited == people || walk.serving >= ceiling) return walk;
+  // The last, partly filled block: numbers full + 1 … ceiling.
+  if (!last.known || last.block != full / kShuffleBlock) return walk;
+  uint64_t issued = tickets - full;  // its tickets issued (offsets 0 … issued - 1)
+  for (uint64_t n = walk.serving + 1; n <= ceiling; ++n) {
+    uint8_t at = last.ticket_at[n - full - 1];
+    if (at != BlockOrder::kNoTicket && at >= issued) continue;  // empty: free
+    if (walk.invited == people) return walk;  // someone is left: stop on the last invited
+    ++walk.invited;
+    walk.serving = n;
+  }
+  walk.serving = ceiling;  // nobody left before the ceiling
+  return walk;
+}
+
+uint64_t PositionOf(uint64_t ticket, uint64_t number, uint64_t serving, const BlockOrder& order) {
+  if (number <= serving) return 1;
+  uint64_t first = order.block * kShuffleBlock;  // the block holds first + 1 … first + 64
+  bool inside = ticket > first && ticket <= first + kShuffleBlock && number > first &&
+                number <= first + kShuffleBlock;
+  if (!inside || !order.Closed() || order.ticket_at[number - first - 1] != ticket - first - 1) {
+    return number - serving;
+  }
+  uint64_t mine = ticket - first - 1;
+  uint64_t ahead = serving < first ? first - serving : 0;  // earlier blocks: all issued before
+  for (uint64_t n = std::max(serving, first) + 1; n < number; ++n) {
+    if (order.ticket_at[n - first - 1] < mine) ++ahead;
+  }
+  return ahead + 1;
 }
 
 uint64_t ShuffledNumber(uint64_t ticket, std::string_view seed) {

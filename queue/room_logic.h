@@ -57,9 +57,6 @@ struct RoomState {
 // buckets kept.
 int64_t CohortOf(const RoomState& state, uint64_t number);
 
-// Tickets of queueing_method random are shuffled in blocks of this size.
-inline constexpr uint64_t kShuffleBlock = 64;
-
 // Admission credit may accumulate for this long at most (burst size).
 inline constexpr int64_t kCreditBurstMillis = 5'000;
 
@@ -108,5 +105,51 @@ uint64_t ShuffledNumber(uint64_t ticket, std::string_view seed);
 // The highest number Tick() may invite: the tickets issued, rounded up to
 // the end of their shuffle block for random.
 uint64_t InviteCeiling(uint64_t tickets, config::QueueingMethod method);
+
+// Tick's walk over the queue numbers: from `serving`, invite `people`
+// numbers whose ticket was issued. With `tickets` issued, every number of
+// the blocks before the last one is issued; in the last, partly filled
+// block (method random, up to InviteCeiling) `last` tells which are
+// (empty numbers are passed over free, never counted). Without a known
+// order of that block, the walk stops before it (a later tick, with the
+// order known, goes on). The walk ends on the last number invited, or on
+// the ceiling when no issued number is left before it (so that
+// serving >= ceiling means nobody waits).
+struct InviteWalk {
+  uint64_t serving = 0;  // the new serving
+  uint64_t invited = 0;  // issued numbers invited (<= people)
+};
+InviteWalk WalkInvitations(uint64_t serving, uint64_t tickets, uint64_t people,
+                           config::QueueingMethod method, const BlockOrder& last);
+
+// The order of block `block` when the place of each of its tickets is
+// `place(ticket)` (nullopt: not known, and then nothing is): used by
+// WaitingRoom::BlockOrderOf, separate for tests.
+template <typename PlaceFn>
+BlockOrder OrderOfBlock(uint64_t block, PlaceFn&& place) {
+  BlockOrder o;
+  o.block = block;
+  o.ticket_at.fill(BlockOrder::kNoTicket);
+  for (uint64_t i = 0; i < kShuffleBlock; ++i) {
+    auto p = place(block * kShuffleBlock + i + 1);
+    if (!p) return BlockOrder{};
+    if (*p <= block * kShuffleBlock || *p > (block + 1) * kShuffleBlock) continue;
+    uint8_t& at = o.ticket_at[*p - block * kShuffleBlock - 1];
+    if (at != BlockOrder::kNoTicket) return BlockOrder{};  // two tickets, one place
+    at = static_cast<uint8_t>(i);
+  }
+  o.known = true;
+  return o;
+}
+
+// The position shown to the holder of `ticket`, placed at `number`, while
+// `serving` is invited: 1 + the people ahead (numbers in (serving, number))
+// whose ticket was issued before `ticket`. `order` is the order of the
+// ticket's block; when it is not Closed() (an event draw meets the block,
+// or nothing is known), every number ahead counts: number - serving. So the
+// position never exceeds the people waiting ahead + 1 and never goes up
+// while serving advances (someone who joins later and is drawn ahead in the
+// same block is not counted: docs/waiting-room.md "Random order").
+uint64_t PositionOf(uint64_t ticket, uint64_t number, uint64_t serving, const BlockOrder& order);
 
 }  // namespace tidegate::queue

@@ -254,8 +254,9 @@ bool LimitsMoved(const RoomLimits& before, const RoomLimits& now) {
 }
 }  // namespace
 
-void RoomRuntime::MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms) {
-  TickAfter(kTickMillis, caller, limits, now_ms, /*protect=*/true);
+void RoomRuntime::MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                            const std::function<void(RoomLimits*)>& prepare) {
+  TickAfter(kTickMillis, caller, limits, now_ms, /*protect=*/true, prepare);
 }
 
 void RoomRuntime::MaybeTickIdle(const StoreCaller& caller, const RoomLimits& limits,
@@ -264,11 +265,14 @@ void RoomRuntime::MaybeTickIdle(const StoreCaller& caller, const RoomLimits& lim
 }
 
 void RoomRuntime::TickAfter(int64_t min_gap_ms, const StoreCaller& caller, const RoomLimits& limits,
-                            int64_t now_ms, bool protect) {
+                            int64_t now_ms, bool protect,
+                            const std::function<void(RoomLimits*)>& prepare) {
   int64_t last = last_tick_ms_.load(std::memory_order_relaxed);
   if (now_ms - last < min_gap_ms) return;
   if (!last_tick_ms_.compare_exchange_strong(last, now_ms, std::memory_order_relaxed)) return;
-  store_->Tick(caller, limits, now_ms,
+  RoomLimits tick_limits = limits;
+  if (prepare) prepare(&tick_limits);
+  store_->Tick(caller, tick_limits, now_ms,
                [this, caller, limits, now_ms, protect](const StoreResult<RoomCounters>& result) {
                  if (!result.ok) {
                    if (links_ == nullptr) store_errors.fetch_add(1, std::memory_order_relaxed);

@@ -89,7 +89,10 @@ class RoomRuntime {
   // True when store results may arrive after the call returned (Redis).
   bool asynchronous() const { return links_ != nullptr; }
   // Runs a Tick when the last one is kTickMillis old (on `caller`'s link).
-  void MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms);
+  // `prepare`, when set, completes the limits the tick runs with (their
+  // last_block: WaitingRoom::FillLastBlock), only when a tick is due.
+  void MaybeTick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
+                 const std::function<void(RoomLimits*)>& prepare = {});
   // Runs a Tick when the last one is kIdleTickMillis old, without
   // auto-protection's work (RoomRegistry::TickIdle).
   void MaybeTickIdle(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms);
@@ -128,7 +131,8 @@ class RoomRuntime {
   friend class FailoverRoomStore;
   // Runs a Tick when the last one is `min_gap_ms` old (one caller wins).
   void TickAfter(int64_t min_gap_ms, const StoreCaller& caller, const RoomLimits& limits,
-                 int64_t now_ms, bool protect);
+                 int64_t now_ms, bool protect,
+                 const std::function<void(RoomLimits*)>& prepare = {});
   // Protection's work after each successful tick: the shared decision
   // (Redis rooms) and the change-of-direction log.
   void AfterTick(const StoreCaller& caller, int64_t now_ms);

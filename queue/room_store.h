@@ -43,6 +43,7 @@
 //   [state].on_failure. A store never throws.
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <functional>
 #include <string>
@@ -67,6 +68,30 @@ struct StoreCaller {
 inline constexpr int64_t kBucketMillis = 10'000;
 inline int64_t BucketOf(int64_t now_ms) { return now_ms / kBucketMillis; }
 
+// Tickets of queueing_method random are shuffled in blocks of this size
+// (queue/room_logic.h ShuffledNumber).
+inline constexpr uint64_t kShuffleBlock = 64;
+
+// Which ticket of shuffle block `block` (numbers block * kShuffleBlock + 1 …
+// + kShuffleBlock) holds each number of that block, so that Tick() can tell
+// the numbers whose ticket was issued from the empty ones of the last,
+// partly filled block (it invites people, not numbers: docs/waiting-room.md
+// "Random order"). Built by the caller from the room's queue order
+// (WaitingRoom::BlockOrderOf); the store keeps nothing of it.
+struct BlockOrder {
+  // kNoTicket: no ticket of this block is placed there (an event's draw
+  // placed another block's ticket there): counted as issued.
+  static constexpr uint8_t kNoTicket = 0xff;
+  bool known = false;  // false: nothing known (Tick does not enter the block)
+  uint64_t block = 0;
+  // ticket_at[i]: the offset inside the block (0 … kShuffleBlock - 1) of
+  // the ticket placed at number block * kShuffleBlock + i + 1.
+  std::array<uint8_t, kShuffleBlock> ticket_at{};
+  // True when every number of the block holds one of the block's own
+  // tickets (a permutation of the block: no event draw meets it).
+  bool Closed() const;
+};
+
 // The room's settings in force (configuration merged with the operators'
 // run-time overrides, state::EffectiveRoomSettings). Passed on every call so
 // that a PATCH /v1/rooms applies at once and a store keeps no configuration.
@@ -80,6 +105,9 @@ struct RoomLimits {
   // invitation is judged (claimed or ghost) only once every live visitor
   // has had the time to poll.
   int64_t refresh_ms = 5'000;
+  // queueing_method random: the order of the block holding the last ticket
+  // issued, as the caller knows it (Tick only; BlockOrder above).
+  BlockOrder last_block;
 };
 
 // The room's counters, as last known to this process.

@@ -38,6 +38,7 @@ struct Context {
   bool tls = false;
   int64_t now = 0;
   uint64_t number = 0;    // claim: the queue number
+  uint64_t ticket = 0;    // claim: the ticket (the position shown)
   int64_t issued_ms = 0;  // claim: when the wait cookie was issued
   Visit base;             // renewal: the visit so far
   uint64_t session = 0;   // renewal: the pass's session id (0: a new one is drawn)
@@ -84,8 +85,9 @@ Visit Failure(const Context& c) {
   return v;
 }
 
-void FillQueued(const CompiledRoom& room, const RoomLimits& limits, uint64_t number,
-                int64_t issued_ms, int64_t now, Visit* v) {
+void FillQueued(const WaitingRoom& wr, const CompiledRoom& room, const RoomLimits& limits,
+                uint64_t ticket, uint64_t number, int64_t issued_ms, int64_t now,
+                const StoreCaller& caller, Visit* v) {
   v->outcome = Outcome::kQueued;
   if (number == UINT64_MAX) {  // PlaceOf: a pre-queue ticket before the draw
     EventState events = EventStateAt(room.config.events, now);
@@ -93,8 +95,7 @@ void FillQueued(const CompiledRoom& room, const RoomLimits& limits, uint64_t num
     v->draw_at_ms = events.phase == EventPhase::kPrequeue ? events.next_change_ms : now;
     return;
   }
-  RoomCounters c = room.runtime->store().Snapshot();
-  v->position = number > c.serving ? number - c.serving : 1;
+  v->position = wr.PositionOf(room, limits, ticket, number, now, caller);
   v->wait = room.runtime->EstimateFor(v->position, limits);
   double waited = static_cast<double>(std::max<int64_t>(0, now - issued_ms)) / 1000.0;
   double remaining = static_cast<double>(v->wait.low_seconds + v->wait.high_seconds) / 2.0;
@@ -130,7 +131,7 @@ Visit FinishClaim(const Context& c, const StoreResult<ClaimOutcome>& r) {
     v.set_cookies.push_back(ClearCookieValue(c.room->cookie_name(CookieKind::kWait, c.tls), c.tls));
     return v;
   }
-  FillQueued(*c.room, c.limits, c.number, c.issued_ms, c.now, &v);
+  FillQueued(*c.wr, *c.room, c.limits, c.ticket, c.number, c.issued_ms, c.now, c.caller, &v);
   return v;
 }
 
@@ -165,7 +166,7 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
   AddWaitCookie(*c.wr, *c.room, c.tls, ticket, &v);
   uint64_t number =
       c.wr->PlaceOf(*c.room, c.limits, ticket.ticket, c.now, c.caller).value_or(UINT64_MAX);
-  FillQueued(*c.room, c.limits, number, c.now, c.now, &v);
+  FillQueued(*c.wr, *c.room, c.limits, ticket.ticket, number, c.now, c.now, c.caller, &v);
   return v;
 }
 
@@ -266,6 +267,11 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   if (codec == nullptr) return v;  // no keys: the loader refuses active rooms without them
   int64_t now = wr.NowMs();
   RoomStore& store = room.runtime->store();
+  // Random: Tick is told which numbers of the last block are empty (places
+  // looked up under the method in force, `limits`).
+  auto fill_last_block = [&](RoomLimits* tick) {
+    wr.FillLastBlock(room, limits, now, caller, tick);
+  };
   if (limits.method == config::QueueingMethod::kFifo && room.runtime->queue_order.AnyShuffled() &&
       room.runtime->queue_order.ShuffledAt(store.Snapshot().tickets)) {
     // The last tickets were issued shuffled (before a switch to fifo): Tick
@@ -273,9 +279,9 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     // later arrivals (queue/queue_order.h).
     RoomLimits tick_limits = limits;
     tick_limits.method = config::QueueingMethod::kRandom;
-    room.runtime->MaybeTick(caller, tick_limits, now);
+    room.runtime->MaybeTick(caller, tick_limits, now, fill_last_block);
   } else {
-    room.runtime->MaybeTick(caller, limits, now);
+    room.runtime->MaybeTick(caller, limits, now, fill_last_block);
   }
 
   Context ctx;
@@ -328,6 +334,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       // those requests on this worker's connection answers after them, and
       // the place is known then (queue/queue_order.h).
       ctx.issued_ms = wait->issued_ms;
+      ctx.ticket = wait->ticket;
       auto number = std::make_shared<uint64_t>(UINT64_MAX);
       RoomLimits at_limits = limits;
       const WaitingRoom* w = &wr;
@@ -357,13 +364,14 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     uint64_t number = place.value_or(UINT64_MAX);
     if (number <= store.Snapshot().serving) {
       ctx.number = number;
+      ctx.ticket = wait->ticket;
       ctx.issued_ms = wait->issued_ms;
       return Dispatch<ClaimOutcome>(
           ctx, owner, pending,
           [&](auto done) { store.Claim(caller, limits, now, number, std::move(done)); },
           FinishClaim);
     }
-    FillQueued(room, limits, number, wait->issued_ms, now, &v);
+    FillQueued(wr, room, limits, wait->ticket, number, wait->issued_ms, now, caller, &v);
     if (now >= wait->expires_ms - kWaitCookieMillis + kWaitRenewMillis) {
       WaitToken renewed = *wait;  // the same ticket and issue time (the progress shown)
       renewed.expires_ms = now + kWaitCookieMillis;

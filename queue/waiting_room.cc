@@ -53,6 +53,51 @@ std::optional<uint64_t> WaitingRoom::PlaceOf(const CompiledRoom& room, const Roo
                        now_ms);
 }
 
+BlockOrder WaitingRoom::BlockOrderOf(const CompiledRoom& room, const RoomLimits& limits,
+                                     uint64_t block, int64_t now_ms,
+                                     const StoreCaller& caller) const {
+  return OrderOfBlock(block, [&](uint64_t ticket) {
+    std::optional<uint64_t> place = PlaceOf(room, limits, ticket, now_ms, caller);
+    // UINT64_MAX never comes from PlaceOf; nullopt makes the block unknown.
+    return place;
+  });
+}
+
+void WaitingRoom::FillLastBlock(const CompiledRoom& room, const RoomLimits& limits, int64_t now_ms,
+                                const StoreCaller& caller, RoomLimits* tick) const {
+  if (tick->method != config::QueueingMethod::kRandom) return;
+  uint64_t tickets = room.runtime->store().Snapshot().tickets;
+  if (tickets % kShuffleBlock == 0) return;  // no partly filled block
+  tick->last_block = BlockOrderOf(room, limits, (tickets - 1) / kShuffleBlock, now_ms, caller);
+}
+
+uint64_t WaitingRoom::PositionOf(const CompiledRoom& room, const RoomLimits& limits,
+                                 uint64_t ticket, uint64_t number, int64_t now_ms,
+                                 const StoreCaller& caller) const {
+  uint64_t serving = room.runtime->store().Snapshot().serving;
+  if (number <= serving) return 1;
+  // No shuffled span: every number ahead is a person (fifo, or a place
+  // drawn by an event).
+  if (!room.runtime->queue_order.AnyShuffled()) return number - serving;
+  const std::vector<config::RoomEventConfig>& events = room.config.events;
+  if (!events.empty()) {
+    // A drawn place (or one kept by a block a draw meets): everyone placed
+    // in the draw was there at the draw, every number ahead counts.
+    QueueOrder& order = room.runtime->queue_order;
+    std::optional<std::string> seed =
+        order.Seed(room.runtime->store(), caller, limits.method == config::QueueingMethod::kRandom,
+                   room.shuffle_seed, now_ms);
+    if (!seed) return number - serving;
+    std::vector<EventMarksView> marks =
+        room.runtime->event_marks.Ensure(room.runtime->store(), caller, events, now_ms);
+    if (PlaceWithEvents(events, marks, ticket, now_ms, *seed).fate != TicketFate::kOrdinary) {
+      return number - serving;
+    }
+  }
+  BlockOrder order = BlockOrderOf(room, limits, (ticket - 1) / kShuffleBlock, now_ms, caller);
+  return queue::PositionOf(ticket, number, serving, order);
+}
+
 std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     const config::Config& config, RoomRegistry* registry,
     const proxy::Published<state::RuntimeState>* runtime_state, const common::TimeSource& time,

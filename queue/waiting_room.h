@@ -127,6 +127,22 @@ class WaitingRoom {
   // the draw; the room's order not read from a shared store yet).
   std::optional<uint64_t> PlaceOf(const CompiledRoom& room, const RoomLimits& limits,
                                   uint64_t ticket, int64_t now_ms, const StoreCaller& caller) const;
+  // The order of shuffle block `block` of the room: the place of each of
+  // its tickets, issued or not, by PlaceOf (room_logic.h OrderOfBlock); not
+  // known while one of them is not. `limits` as for PlaceOf (the method in
+  // force: a place is looked up, never a method change proposed by it).
+  BlockOrder BlockOrderOf(const CompiledRoom& room, const RoomLimits& limits, uint64_t block,
+                          int64_t now_ms, const StoreCaller& caller) const;
+  // Sets tick->last_block to the order of the block holding the last ticket
+  // issued, when Tick may invite into it (method random, a partly filled
+  // block): Tick then invites people, not empty numbers.
+  void FillLastBlock(const CompiledRoom& room, const RoomLimits& limits, int64_t now_ms,
+                     const StoreCaller& caller, RoomLimits* tick) const;
+  // The position shown to the holder of `ticket`, placed at `number`
+  // (room_logic.h PositionOf: never above the people waiting ahead + 1,
+  // never up while the visitor waits).
+  uint64_t PositionOf(const CompiledRoom& room, const RoomLimits& limits, uint64_t ticket,
+                      uint64_t number, int64_t now_ms, const StoreCaller& caller) const;
   // True when a bypass rule lets this request past the room (a path rule:
   // only when it takes every spelling of the path).
   bool Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,

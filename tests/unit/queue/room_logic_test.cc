@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <cstdint>
+#include <optional>
 #include <queue>
 #include <random>
 #include <set>
@@ -438,6 +439,127 @@ TEST(RoomLogicTest, ShuffleIsAPermutationOfEachBlock) {
   EXPECT_NE(ShuffledNumber(1, "a"), ShuffledNumber(1, "b")) << "keyed";
   EXPECT_EQ(InviteCeiling(65, QueueingMethod::kRandom), 128u);
   EXPECT_EQ(InviteCeiling(65, QueueingMethod::kFifo), 65u);
+}
+
+// The order of block `block` under ShuffledNumber with `seed`.
+BlockOrder ShuffledOrder(uint64_t block, const char* seed) {
+  return OrderOfBlock(
+      block, [seed](uint64_t t) { return std::optional<uint64_t>(ShuffledNumber(t, seed)); });
+}
+
+TEST(RoomLogicTest, OrderOfBlockIsThePermutationOrNothing) {
+  BlockOrder o = ShuffledOrder(2, "s");
+  ASSERT_TRUE(o.known);
+  EXPECT_TRUE(o.Closed());
+  for (uint64_t i = 0; i < kShuffleBlock; ++i) {
+    uint64_t ticket = 2 * kShuffleBlock + o.ticket_at[i] + 1;
+    EXPECT_EQ(ShuffledNumber(ticket, "s"), 2 * kShuffleBlock + i + 1);
+  }
+  // A place not known yet: nothing is known.
+  EXPECT_FALSE(OrderOfBlock(0, [](uint64_t t) {
+                 return t == 9 ? std::nullopt : std::optional<uint64_t>(t);
+               }).known);
+  // Two tickets at one place: refused.
+  EXPECT_FALSE(
+      OrderOfBlock(0, [](uint64_t t) { return std::optional<uint64_t>(t == 9 ? 8 : t); }).known);
+  // Another block's tickets placed here (an event's draw): known, not closed.
+  BlockOrder drawn =
+      OrderOfBlock(0, [](uint64_t t) { return std::optional<uint64_t>(t <= 10 ? t + 100 : t); });
+  EXPECT_TRUE(drawn.known);
+  EXPECT_FALSE(drawn.Closed());
+  EXPECT_EQ(drawn.ticket_at[0], BlockOrder::kNoTicket);
+}
+
+// Tick invites people, not numbers: 12 tickets of a block of 64, 2 people a
+// walk, 6 walks; the empty numbers are passed over free, never counted.
+TEST(RoomLogicTest, WalkInvitesOnlyIssuedNumbersOfThePartlyFilledBlock) {
+  const uint64_t tickets = 12;
+  BlockOrder order = ShuffledOrder(0, "seed");
+  std::set<uint64_t> issued;
+  for (uint64_t t = 1; t <= tickets; ++t) issued.insert(ShuffledNumber(t, "seed"));
+  uint64_t serving = 0;
+  uint64_t invited = 0;
+  int walks = 0;
+  while (serving < kShuffleBlock) {
+    InviteWalk w = WalkInvitations(serving, tickets, 2, QueueingMethod::kRandom, order);
+    ASSERT_GT(w.serving, serving) << "no stall";
+    uint64_t between = 0;
+    for (uint64_t n = serving + 1; n <= w.serving; ++n) between += issued.count(n);
+    EXPECT_EQ(w.invited, between) << "charged = people passed";
+    EXPECT_LE(w.invited, 2u);
+    if (w.serving < kShuffleBlock) EXPECT_TRUE(issued.count(w.serving)) << "ends on a person";
+    invited += w.invited;
+    serving = w.serving;
+    ++walks;
+  }
+  EXPECT_EQ(invited, tickets);
+  EXPECT_EQ(walks, 6);
+  EXPECT_EQ(serving, kShuffleBlock) << "ends on the ceiling: nobody waits";
+  // Whole blocks before the last are all issued; without the last block's
+  // order, the walk stops before it.
+  InviteWalk w = WalkInvitations(60, 70, 10, QueueingMethod::kRandom, BlockOrder{});
+  EXPECT_EQ(w.serving, 64u);
+  EXPECT_EQ(w.invited, 4u);
+  w = WalkInvitations(60, 70, 10, QueueingMethod::kRandom, ShuffledOrder(0, "seed"));
+  EXPECT_EQ(w.serving, 64u) << "an order of another block is not used";
+  // Fifo: up to the tickets, every number a person.
+  w = WalkInvitations(3, 12, 20, QueueingMethod::kFifo, BlockOrder{});
+  EXPECT_EQ(w.serving, 12u);
+  EXPECT_EQ(w.invited, 9u);
+}
+
+// The audit's room: random, 30/min, 12 visitors in a block of 64. The 12
+// are invited within 12 / 30 min (+ a tick), charged 12 invitations, and a
+// newcomer is not let in ahead of those waiting.
+TEST(RoomLogicTest, PartlyFilledRandomBlockIsInvitedAtTheRate) {
+  RoomLimits limits = Limits(1000, 30);
+  limits.method = QueueingMethod::kRandom;
+  limits.mode = RoomMode::kQueueAll;
+  RoomState state;
+  for (int i = 0; i < 12; ++i) ArriveStep(state, limits, kStart + i * 200, false);
+  ASSERT_EQ(state.tickets, 12u);
+  RoomLimits tick = limits;
+  tick.last_block = ShuffledOrder(0, "seed");
+  int64_t all_in = -1;
+  for (int64_t t = 0; t <= 60'000; t += 250) {
+    TickStep(state, tick, kStart + 2'400 + t);
+    ArriveOutcome late = ArriveStep(state, limits, kStart + 2'400 + t, true);
+    EXPECT_FALSE(late.admitted && state.serving < kShuffleBlock) << "nobody overtakes at " << t;
+    if (late.ticket != 0) --state.tickets;  // not part of the scenario
+    if (state.serving >= kShuffleBlock && all_in < 0) all_in = t;
+  }
+  ASSERT_GE(all_in, 0);
+  // 2.5 at once (burst), then 0.5 a second: ~19 s for 12.
+  EXPECT_LE(all_in, 12 * 2'000 + 500);
+  EXPECT_EQ(state.invitations.Sum(BucketOf(kStart) - 1, BucketOf(kStart + 70'000)), 12);
+}
+
+// The position shown: never above the people issued ahead + 1, never up
+// while serving advances, whatever arrives later in the block.
+TEST(RoomLogicTest, PositionCountsPeopleWhoJoinedBefore) {
+  const char* seed = "pos";
+  BlockOrder order = ShuffledOrder(1, seed);  // tickets 65 … 128
+  for (uint64_t tickets : {70u, 76u, 100u, 128u}) {
+    for (uint64_t t = 65; t <= tickets; ++t) {
+      uint64_t number = ShuffledNumber(t, seed);
+      uint64_t last = UINT64_MAX;
+      for (uint64_t serving = 50; serving <= 128; ++serving) {
+        uint64_t p = PositionOf(t, number, serving, order);
+        uint64_t ahead = 0;  // people issued, waiting ahead
+        for (uint64_t u = 1; u <= tickets; ++u) {
+          uint64_t n = u <= 64 ? u : ShuffledNumber(u, seed);
+          ahead += n > serving && n < number;
+        }
+        EXPECT_LE(p, ahead + 1) << "ticket " << t << " serving " << serving;
+        EXPECT_LE(p, last) << "never up";
+        EXPECT_GE(p, 1u);
+        last = p;
+      }
+    }
+  }
+  // Without a closed order of the block: every number ahead counts.
+  EXPECT_EQ(PositionOf(70, 100, 80, BlockOrder{}), 20u);
+  EXPECT_EQ(PositionOf(70, 100, 100, BlockOrder{}), 1u);
 }
 
 TEST(RoomLogicTest, BucketMemoryIsBounded) {
