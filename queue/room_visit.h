@@ -25,8 +25,8 @@
 //   with that notice.
 // * A lost place: a newcomer whose request carries an authentic wait cookie
 //   of this room whose ticket lapsed (up to a day ago: the browser keeps the
-//   cookie that long) goes on as any newcomer — same join checks, a place
-//   at the end — and a new ticket comes with notice kPlaceExpired (the
+//   cookie that long) goes on as any newcomer — same join checks, a
+//   newcomer's place — and a new ticket comes with notice kPlaceExpired (the
 //   lapsed cookie is replaced; an admission clears it).
 // * A newcomer's join passes the room's abuse checks first (`client_ip`,
 //   queue/join_guard.h): proof-of-work answer, joins per network per minute.
