@@ -87,7 +87,8 @@ footer{margin-top:1.5rem;font-size:.9rem;color:#4a5a6a}
         set("tg-wait", d.wait_text);
         set("tg-updated", d.updated_text);
         var p = document.getElementById("tg-progress");
-        if (p && typeof d.progress === "number") p.value = d.progress;
+        /* The bar never moves back: a longer estimate holds it still. */
+        if (p && typeof d.progress === "number" && d.progress > p.value) p.value = d.progress;
         if (d.message && live.textContent !== d.message) live.textContent = d.message;
         var notice = document.getElementById("tg-notice");
         if (notice && d.shop_notice !== undefined) {

@@ -1,6 +1,7 @@
 // Why a waiting room refused a client that tried to get more than one fair
-// place (docs/waiting-room.md, "Threat model"), and the per-room counters
-// behind room_abuse_total{room,reason} and GET /v1/state.
+// place (docs/waiting-room.md, "Threat model"), or did not keep the one it
+// had (an ended session, a lapsed ticket), and the per-room counters behind
+// room_abuse_total{room,reason} and GET /v1/state.
 //
 // Contract:
 // * AbuseReason is closed; AbuseReasonName() gives the label used in
@@ -25,8 +26,9 @@ enum class AbuseReason : uint8_t {
   kChallengeInvalid,   // wrong, stale or foreign proof-of-work answer
   kChallengeReplayed,  // a proof-of-work answer already used
   kTicketRateLimited,  // max_tickets_per_ip_per_minute reached
+  kPlaceExpired,       // a lapsed wait ticket presented: a new place, with the notice
 };
-inline constexpr size_t kAbuseReasonCount = 6;
+inline constexpr size_t kAbuseReasonCount = 7;
 
 constexpr std::string_view AbuseReasonName(AbuseReason reason) {
   switch (reason) {
@@ -42,6 +44,8 @@ constexpr std::string_view AbuseReasonName(AbuseReason reason) {
       return "challenge_replayed";
     case AbuseReason::kTicketRateLimited:
       return "ticket_rate_limited";
+    case AbuseReason::kPlaceExpired:
+      return "place_expired";
   }
   return "unknown";
 }

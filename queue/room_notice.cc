@@ -17,6 +17,13 @@ std::string_view RoomNoticeText(RoomNotice notice, pages::Language language) {
                   "la boutique, vous reprenez une place dans la file."
                 : "Your previous visit has ended, thank you! To come back to the shop, you "
                   "take a new place in line.";
+    case RoomNotice::kPlaceExpired:
+      return fr ? "Votre place pr\u00e9c\u00e9dente dans la file a expir\u00e9 pendant votre "
+                  "absence (une place est gard\u00e9e environ 6 heures sans visite de cette "
+                  "page). Voici une nouvelle place dans la file."
+                : "Your earlier place in line expired while you were away (a place is kept "
+                  "for about 6 hours without a visit to this page). This is a new place in "
+                  "line.";
   }
   return "";
 }
@@ -29,6 +36,8 @@ std::string_view RoomNoticeCode(RoomNotice notice) {
       return "ticket_used";
     case RoomNotice::kSessionEnded:
       return "session_ended";
+    case RoomNotice::kPlaceExpired:
+      return "place_expired";
   }
   return "";
 }

@@ -15,11 +15,13 @@ enum class RoomNotice {
   kNone,
   kTicketUsed,    // the wait cookie's place was already used to enter
   kSessionEnded,  // the pass's session was ended (Tidegate-Session: end)
+  kPlaceExpired,  // the wait cookie's ticket lapsed while the visitor was away: a new place
 };
 
 // "" for kNone; otherwise one sentence, in `language`.
 std::string_view RoomNoticeText(RoomNotice notice, pages::Language language);
-// "ticket_used" | "session_ended" | "" (the JSON `notice` field).
+// "ticket_used" | "session_ended" | "place_expired" | "" (the JSON `notice`
+// field).
 std::string_view RoomNoticeCode(RoomNotice notice);
 
 }  // namespace tidegate::queue

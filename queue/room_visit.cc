@@ -23,6 +23,11 @@ constexpr int64_t kWaitCookieMillis = 6 * 3'600'000;
 // visitor polls or reloads (same ticket, same issue time): the place lasts
 // while the visitor keeps coming back, however long the wait.
 constexpr int64_t kWaitRenewMillis = 10 * 60'000;
+// The browser keeps a wait cookie this long after its ticket lapsed, so that
+// a visitor who comes back later is told their place was lost (kPlaceExpired)
+// instead of silently getting a new one. The lapsed ticket is worth nothing
+// else: the visitor joins as a newcomer.
+constexpr int64_t kLapsedWaitMillis = 24 * 3'600'000;
 // About how long a signed wait or pass token is, beside its room name
 // (key id, base64 of the numbers, the MAC): for one allocation per cookie.
 constexpr size_t kTokenBytes = 150;
@@ -45,6 +50,9 @@ struct Context {
   // A pass of an ended session came with the request: the answer says so
   // and clears it (unless a new pass replaces it).
   bool session_ended = false;
+  // Newcomer: the request carried an authentic wait cookie of this room whose
+  // ticket lapsed (FindLapsedWait): a new place says so, an admission clears it.
+  bool place_lapsed = false;
 };
 
 void GrantPass(const Context& c, int64_t bucket, Visit* v) {
@@ -135,22 +143,31 @@ Visit FinishClaim(const Context& c, const StoreResult<ClaimOutcome>& r) {
   return v;
 }
 
+// An admitted newcomer's lapsed wait cookie is cleared: it would announce a
+// lost place the next time they queue.
+void ClearLapsedWait(const Context& c, Visit* v) {
+  if (!c.place_lapsed) return;
+  v->set_cookies.push_back(ClearCookieValue(c.room->cookie_name(CookieKind::kWait, c.tls), c.tls));
+}
+
 Visit FinishAdmit(const Context& c, const StoreResult<int64_t>& r) {
   if (!r.ok) return Failure(c);
   Visit v;
   GrantPass(c, r.value, &v);
   v.admitted_now = true;
+  ClearLapsedWait(c, &v);
   return v;
 }
 
-// Sets the wait cookie for `ticket`, kept by the browser kWaitCookieMillis
-// (the ticket's expires_ms is that far from now).
+// Sets the wait cookie for `ticket` (whose expires_ms is kWaitCookieMillis
+// from now). The browser keeps it kLapsedWaitMillis longer than the ticket
+// is valid, so that a late return is recognised (kPlaceExpired).
 void AddWaitCookie(const WaitingRoom& wr, const CompiledRoom& room, bool tls,
                    const WaitToken& ticket, Visit* v) {
-  v->set_cookies.push_back(
-      SetCookieWith(room.cookie_name(CookieKind::kWait, tls), tls, kWaitCookieMillis / 1000,
-                    kTokenBytes + ticket.room.size(),
-                    [&](std::string* out) { wr.codec()->AppendWait(ticket, out); }));
+  v->set_cookies.push_back(SetCookieWith(
+      room.cookie_name(CookieKind::kWait, tls), tls, (kWaitCookieMillis + kLapsedWaitMillis) / 1000,
+      kTokenBytes + ticket.room.size(),
+      [&](std::string* out) { wr.codec()->AppendWait(ticket, out); }));
 }
 
 Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
@@ -159,11 +176,16 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
   if (r.value.admitted) {
     GrantPass(c, r.value.bucket, &v);
     v.admitted_now = true;
+    ClearLapsedWait(c, &v);
     return v;
   }
   WaitToken ticket{c.room->config.name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
   v.set_cookies = TakeCookieList();  // storage of an earlier page's (queue/cookies.h)
-  AddWaitCookie(*c.wr, *c.room, c.tls, ticket, &v);
+  AddWaitCookie(*c.wr, *c.room, c.tls, ticket, &v);  // replaces a lapsed one
+  if (c.place_lapsed) {
+    c.room->runtime->abuse.Count(AbuseReason::kPlaceExpired);
+    v.notice = RoomNotice::kPlaceExpired;
+  }
   uint64_t number =
       c.wr->PlaceOf(*c.room, c.limits, ticket.ticket, c.now, c.caller).value_or(UINT64_MAX);
   FillQueued(*c.wr, *c.room, c.limits, ticket.ticket, number, c.now, c.now, c.caller, &v);
@@ -244,6 +266,22 @@ std::optional<WaitToken> FindWait(const TokenCodec& codec, const proxy::HeaderLi
                          if (w && (!wait || w->ticket < wait->ticket)) wait = std::move(w);
                        });
   return wait;
+}
+
+// True when a wait cookie of this room is authentic but its ticket lapsed
+// less than kLapsedWaitMillis ago (a forged cookie, another room's, or one
+// the browser should no longer hold is no proof of a lost place).
+bool FindLapsedWait(const TokenCodec& codec, const proxy::HeaderList& headers,
+                    const CompiledRoom& room, bool tls, int64_t now) {
+  const std::string& name = room.config.name;
+  bool found = false;
+  proxy::ForEachCookie(
+      headers, room.cookie_name(CookieKind::kWait, tls), [&](std::string_view value) {
+        if (!found && codec.VerifyLapsedWait(value, name, now, kLapsedWaitMillis)) {
+          found = true;
+        }
+      });
+  return found;
 }
 
 // Shadow mode: counts a newcomer who would have been queued.
@@ -385,7 +423,9 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     NoteEndedSession(ctx, &v);
     return v;
   }
-  // 3. A newcomer.
+  // 3. A newcomer. A lapsed wait cookie gives no place, no pass and no
+  // exemption from the join checks: only the notice of a new place.
+  ctx.place_lapsed = !wait && FindLapsedWait(*codec, headers, room, tls, now);
   if (limits.method == QueueingMethod::kPassthrough || shadow) {
     if (shadow) CountShadow(room, limits);
     return Dispatch<int64_t>(

@@ -23,6 +23,11 @@
 //   notice kSessionEnded and the pass cookie cleared (abuse kSessionEnded);
 //   a renewal the store refuses (ended on another instance) answers kQueued
 //   with that notice.
+// * A lost place: a newcomer whose request carries an authentic wait cookie
+//   of this room whose ticket lapsed (up to a day ago: the browser keeps the
+//   cookie that long) goes on as any newcomer — same join checks, a
+//   newcomer's place — and a new ticket comes with notice kPlaceExpired (the
+//   lapsed cookie is replaced; an admission clears it).
 // * A newcomer's join passes the room's abuse checks first (`client_ip`,
 //   queue/join_guard.h): proof-of-work answer, joins per network per minute.
 // * A store failure applies [state].on_failure: open → kForward (without a
@@ -67,7 +72,8 @@ struct Visit {
   uint64_t pass_session = 0;             // the pass's session id (0: a pass from before ids)
   int64_t pass_expires_ms = 0;           // the pass's expiry
   // Why a visitor with a used ticket or an ended session is queued again
-  // (position 0 then: no place is shown until they reload).
+  // (position 0 then: no place is shown until they reload), or why a
+  // returning visitor has a new place (kPlaceExpired, with its position).
   RoomNotice notice = RoomNotice::kNone;
   uint64_t position = 0;  // queued: visitors ahead + 1
   WaitRange wait;

@@ -88,6 +88,14 @@ class TokenCodec {
                                       int64_t now_ms) const;
   std::optional<PassToken> VerifyPass(std::string_view text, std::string_view room,
                                       int64_t now_ms) const;
+  // A wait token that was valid and has lapsed: well-formed, correctly
+  // signed, of `room`, expired at most `within_ms` ago (expires_ms <= now_ms
+  // < expires_ms + within_ms). Proof that this browser held a place of this
+  // room, never a place itself: the caller may only say the place is lost
+  // (docs/waiting-room.md, "A lost place"). nullopt for anything else,
+  // VerifyWait's valid tokens included.
+  std::optional<WaitToken> VerifyLapsedWait(std::string_view text, std::string_view room,
+                                            int64_t now_ms, int64_t within_ms) const;
 
   // A secret derived from the signing key (the random method's shuffle seed,
   // label "shuffle|<room>"): common::SignedTokenCodec::DerivedSecret.

@@ -6,6 +6,8 @@
 //   (the position drops when the visitor ahead is admitted), the changing
 //   message sits in an aria-live region, and the page moves into the shop by
 //   itself once the operator raises the limits (PATCH /v1/rooms/shop);
+// * the progress bar never moves back while the page is open, whatever the
+//   polls answer (a longer estimate lowers the server's figure);
 // * with JavaScript disabled, the "check again" button leads into the shop
 //   once admitted (French page through the browser's Accept-Language);
 // * the page loads nothing external, its CSP allows only its own script and
@@ -314,6 +316,42 @@ TEST_F(QueueBrowserTest, IncidentNoticeUpdatesInPlaceWhileQueued) {
   EXPECT_TRUE(WaitFor([&] { return notice().empty(); })) << notice();
   EXPECT_EQ(browser_->ExecuteScript("return window.tgNoReload === 42;"), Json(true))
       << "updated in place, without reloading";
+  EXPECT_TRUE(ShowsQueuePage(*browser_));
+}
+
+// The page's own script under answers it cannot get from a live room on
+// demand: the test stands in for the poll (window.fetch) with progress 60,
+// then 30 (the estimate grew), then 70, and records the bar before each
+// poll. The bar holds at 60 and moves on to 70 (docs/waiting-room.md, "The
+// queue page": the progress bar).
+TEST_F(QueueBrowserTest, TheProgressBarNeverMovesBack) {
+  Start();
+  ASSERT_TRUE(driver_);
+  Visitor inside;
+  FillTheShop(&inside);
+  browser_ = CreateSessionOrFail(*driver_);
+  ASSERT_TRUE(browser_);
+  ASSERT_TRUE(browser_->Navigate(Url("/"))) << browser_->last_error();
+  ASSERT_TRUE(ShowsQueuePage(*browser_)) << browser_->PageSource().value_or("");
+  ASSERT_TRUE(browser_->ExecuteScript(
+      "window.tgAnswers = [60, 30, 70]; window.tgBars = [];"
+      "window.fetch = function () {"
+      "  window.tgBars.push(document.getElementById('tg-progress').value);"
+      "  var p = window.tgAnswers.length ? window.tgAnswers.shift() : 70;"
+      "  return Promise.resolve({json: function () { return {in_queue: true, position: 1,"
+      "    wait_text: 'a few minutes', updated_text: '12:00', progress: p,"
+      "    message: 'You are number 1 in line.', refresh_seconds: 1}; }});"
+      "}; return 1;"))
+      << browser_->last_error();
+  std::optional<Json> bars;
+  EXPECT_TRUE(WaitFor([&] {
+    bars = browser_->ExecuteScript("return window.tgBars;");
+    return bars && bars->is_array() && bars->size() >= 4;
+  })) << (bars ? bars->dump() : browser_->last_error());
+  ASSERT_TRUE(bars && bars->size() >= 4);
+  EXPECT_EQ((*bars)[1], Json(60)) << bars->dump();
+  EXPECT_EQ((*bars)[2], Json(60)) << "the bar moved back: " << bars->dump();
+  EXPECT_EQ((*bars)[3], Json(70)) << bars->dump();
   EXPECT_TRUE(ShowsQueuePage(*browser_));
 }
 

@@ -3,7 +3,7 @@
 // total_active_users, admitted automatically when a slot frees (the shop's
 // `Tidegate-Session: end` on POST /checkout), FIFO order, JSON answers,
 // tampered cookies treated as no cookie, PATCH /v1/rooms switching the mode
-// at run time, shadow mode.
+// at run time, shadow mode, a lapsed wait cookie told that its place was lost.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/signed_token.h"
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
@@ -37,9 +38,11 @@ using Visitor = RoomCookies;  // the jar of the "shop" room
 
 class QueueTest : public ::testing::Test {
  protected:
+  static constexpr char kSigningKey[] = "queue-test-signing-key-0123456789abcdef";
+
   void SetUp() override {
     shop_ = StartDemoShopOrFail(dir_);
-    std::ofstream(dir_.File("k1")) << "queue-test-signing-key-0123456789abcdef\n";
+    std::ofstream(dir_.File("k1")) << kSigningKey << "\n";
   }
 
   void Start(const std::string& room_keys, const std::string& refresh = "1s",
@@ -391,6 +394,83 @@ TEST_F(QueueTest, TamperedCookiesCountAsNoCookie) {
   HttpMessage both = Request("GET", "/", nullptr,
                              "Cookie: tg_pass_shop=" + flipped + "; tg_pass_shop=" + good + "\r\n");
   EXPECT_FALSE(IsQueuePage(both));
+}
+
+// A lost place (docs/waiting-room.md, "A lost place"): a wait cookie signed
+// with the room's key whose ticket lapsed an hour ago (the browser keeps it
+// a day longer than the ticket) gets a new place at the end and is told
+// so, on the page and in JSON; the same cookie with a flipped MAC, or one
+// of another room, gets a newcomer's place without the notice; a valid
+// wait cookie is left as it is.
+TEST_F(QueueTest, ALapsedWaitCookieIsToldItsPlaceWasLost) {
+  Start("total_active_users = 1\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  Visitor waiting;
+  HttpMessage queued = Request("GET", "/", &waiting);
+  ASSERT_TRUE(IsQueuePage(queued));
+  ASSERT_FALSE(waiting.wait.empty());
+  bool kept_a_day_longer = false;
+  for (const auto& [name, value] : queued.headers) {
+    if (value.rfind("tg_wait_shop=", 0) == 0) {
+      kept_a_day_longer = value.find("Max-Age=108000") != std::string::npos;
+    }
+  }
+  EXPECT_TRUE(kept_a_day_longer) << queued.raw.substr(0, 800);
+
+  common::SignedTokenCodec codec(std::vector<common::SigningKey>{{"k1", kSigningKey}});
+  int64_t now =
+      std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch())
+          .count();
+  auto lapsed_wait = [&](const std::string& room) {  // ticket 1, lapsed an hour ago
+    int64_t expires = now - 3'600'000;
+    return codec.Sign(
+        common::TokenPurpose::kWait,
+        room + "|1|" + std::to_string(expires - 6 * 3'600'000) + "|" + std::to_string(expires));
+  };
+  const std::string kTold = "expired while you were away";
+
+  Visitor back;
+  back.wait = lapsed_wait("shop");
+  std::string old = back.wait;
+  HttpMessage page = Request("GET", "/", &back);
+  EXPECT_TRUE(IsQueuePage(page));
+  EXPECT_NE(page.body.find(kTold), std::string::npos) << page.body.substr(0, 3000);
+  EXPECT_FALSE(back.wait.empty());
+  EXPECT_NE(back.wait, old) << "a new ticket replaces the lapsed cookie";
+  EXPECT_TRUE(back.pass.empty()) << "never a pass";
+  Json again = Poll(&back);
+  EXPECT_EQ(again["in_queue"], true) << again.dump();
+  EXPECT_FALSE(again.contains("notice")) << "the new ticket is an ordinary one: " << again.dump();
+  EXPECT_GE(again.value("position", 0), 2) << "behind the visitor already waiting";
+
+  Visitor api;
+  api.wait = lapsed_wait("shop");
+  HttpMessage m = Request("GET", "/api/products", &api, "Accept: application/json\r\n");
+  Json j = Json::parse(m.body, nullptr, false);
+  ASSERT_TRUE(j.is_object()) << m.body;
+  EXPECT_EQ(j["notice"], "place_expired") << m.body;
+  EXPECT_TRUE(j["position"].is_number()) << m.body;
+  EXPECT_NE(j.value("message", "").find(kTold), std::string::npos) << m.body;
+
+  std::string flipped = lapsed_wait("shop");
+  flipped[flipped.size() - 3] = flipped[flipped.size() - 3] == 'A' ? 'B' : 'A';
+  for (const std::string& cookie : {flipped, lapsed_wait("other")}) {
+    Visitor v;
+    v.wait = cookie;
+    HttpMessage other = Request("GET", "/", &v);
+    EXPECT_TRUE(IsQueuePage(other));
+    EXPECT_EQ(other.body.find(kTold), std::string::npos) << cookie;
+    EXPECT_NE(v.wait, cookie) << "a newcomer's ticket";
+  }
+
+  std::string valid = waiting.wait;
+  HttpMessage still = Request("GET", "/", &waiting);
+  EXPECT_TRUE(IsQueuePage(still));
+  EXPECT_EQ(still.body.find(kTold), std::string::npos);
+  EXPECT_EQ(waiting.wait, valid) << "a valid cookie is left as it is";
+  EXPECT_FALSE(still.Header("Set-Cookie")) << still.raw.substr(0, 800);
 }
 
 TEST_F(QueueTest, PatchSwitchesTheModeAtRunTime) {

@@ -167,10 +167,12 @@ TEST_F(RoomVisitIntegrityTest, AWaitingVisitorsCookieIsRenewedByPolling) {
   ASSERT_EQ(renewed.outcome, Visit::Outcome::kQueued);
   std::string again = CookieSet(renewed, "tg_wait_shop");
   ASSERT_FALSE(again.empty());
-  bool six_hours = false;
+  // The ticket is valid 6 hours; the browser keeps the cookie a day longer
+  // (30 h) so that a late return is told the place was lost.
+  bool kept_longer = false;
   for (const std::string& c : renewed.set_cookies)
-    six_hours |= c.find("Max-Age=21600") != std::string::npos;
-  EXPECT_TRUE(six_hours);
+    kept_longer |= c.find("Max-Age=108000") != std::string::npos;
+  EXPECT_TRUE(kept_longer);
   EXPECT_GT(renewed.progress, 0) << "the wait so far still counts";
 
   time_.Advance(5h + 55min);  // past the first cookie's 6 hours
@@ -178,6 +180,87 @@ TEST_F(RoomVisitIntegrityTest, AWaitingVisitorsCookieIsRenewedByPolling) {
   Visit later = Evaluate(again, VisitKind::kPoll);
   EXPECT_EQ(later.outcome, Visit::Outcome::kQueued);
   EXPECT_LE(later.position, renewed.position);
+}
+
+// A lost place (docs/waiting-room.md, "A lost place"): an authentic wait
+// cookie whose ticket lapsed gets a new place at the end with the
+// kPlaceExpired notice — never its old place (its ticket was invited), a
+// pass, or anything a request without a cookie would not get. A forged
+// cookie, another room's, one lapsed more than a day ago, and a poll get no
+// notice; a valid cookie is unchanged.
+TEST_F(RoomVisitIntegrityTest, ALapsedTicketIsToldAndIsWorthNoMoreThanNoTicket) {
+  Build(config::RoomMode::kQueueAll, 10, 1);
+  ASSERT_EQ(Evaluate("").outcome, Visit::Outcome::kQueued);  // ticket 1
+  time_.Advance(61s);
+  Evaluate("", VisitKind::kPoll);  // ticks: ticket 1 is invited (one a minute)
+  ASSERT_EQ(room_->runtime->store().Snapshot().serving, 1u);
+  Visit second = Evaluate("");
+  ASSERT_EQ(second.outcome, Visit::Outcome::kQueued);
+  std::string valid = CookieSet(second, "tg_wait_shop");
+  ASSERT_FALSE(valid.empty());
+
+  int64_t now = wr_->NowMs();
+  const TokenCodec& codec = *wr_->codec();
+  auto wait_cookie = [&](const std::string& room, int64_t expires_ms) {
+    return "tg_wait_shop=" + codec.SignWait({room, 1, expires_ms - 6 * 3'600'000, expires_ms});
+  };
+  std::string lapsed = wait_cookie("shop", now - 3'600'000);  // ticket 1, lapsed an hour ago
+
+  Visit told = Evaluate(lapsed);
+  EXPECT_EQ(told.outcome, Visit::Outcome::kQueued);
+  EXPECT_FALSE(told.admitted);
+  EXPECT_EQ(told.notice, RoomNotice::kPlaceExpired);
+  EXPECT_GT(told.position, second.position) << "a new place, after the last one";
+  EXPECT_TRUE(CookieSet(told, "tg_pass_shop").empty()) << "no pass";
+  std::string fresh = CookieSet(told, "tg_wait_shop");
+  ASSERT_FALSE(fresh.empty()) << "a new ticket replaces the lapsed cookie";
+  EXPECT_NE(fresh, lapsed);
+  Reply json = QueuedReply(*room_, told, pages::Language::kEnglish, true, "/", wr_->NowMs());
+  EXPECT_NE(json.body.find("\"notice\":\"place_expired\""), std::string::npos) << json.body;
+  EXPECT_NE(json.body.find("\"position\":" + std::to_string(told.position)), std::string::npos)
+      << json.body;
+  Reply page = QueuedReply(*room_, told, pages::Language::kFrench, false, "/", wr_->NowMs());
+  EXPECT_NE(page.Text().find("a expir\u00e9 pendant votre absence"), std::string::npos);
+  Visit again = Evaluate(fresh);
+  EXPECT_EQ(again.notice, RoomNotice::kNone) << "the new ticket is an ordinary one";
+  EXPECT_EQ(again.position, told.position);
+
+  std::string forged = lapsed;
+  forged[forged.size() - 2] = forged[forged.size() - 2] == 'A' ? 'B' : 'A';
+  for (const std::string& cookie :
+       {forged, wait_cookie("other", now - 3'600'000), wait_cookie("shop", now - 25 * 3'600'000)}) {
+    Visit v = Evaluate(cookie);
+    EXPECT_EQ(v.outcome, Visit::Outcome::kQueued) << cookie;
+    EXPECT_EQ(v.notice, RoomNotice::kNone) << cookie;
+    EXPECT_FALSE(CookieSet(v, "tg_wait_shop").empty()) << "a newcomer's ticket";
+  }
+  Visit polled = Evaluate(lapsed, VisitKind::kPoll);
+  EXPECT_EQ(polled.outcome, Visit::Outcome::kNotQueued) << "a poll never issues a ticket";
+  EXPECT_EQ(polled.notice, RoomNotice::kNone);
+  Visit still = Evaluate(valid);
+  EXPECT_EQ(still.outcome, Visit::Outcome::kQueued);
+  EXPECT_EQ(still.notice, RoomNotice::kNone);
+  EXPECT_EQ(still.position, second.position);
+  EXPECT_TRUE(still.set_cookies.empty()) << "a valid cookie is left as it is";
+  EXPECT_EQ(room_->runtime->store().Snapshot().active, 0) << "nobody was let in";
+  EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kPlaceExpired), 1u) << "the one notice";
+}
+
+// A lapsed cookie's holder let in at once (a room with space) needs no
+// notice, and the lapsed cookie is cleared.
+TEST_F(RoomVisitIntegrityTest, ALapsedTicketsHolderAdmittedAtOnceLosesTheCookie) {
+  Build(config::RoomMode::kAuto, 10);
+  int64_t now = wr_->NowMs();
+  std::string lapsed =
+      "tg_wait_shop=" + wr_->codec()->SignWait({"shop", 7, now - 7 * 3'600'000, now - 60'000});
+  Visit in = Evaluate(lapsed);
+  ASSERT_EQ(in.outcome, Visit::Outcome::kForward);
+  EXPECT_TRUE(in.admitted_now);
+  EXPECT_EQ(in.notice, RoomNotice::kNone);
+  bool cleared = false;
+  for (const std::string& c : in.set_cookies) cleared |= c.rfind("tg_wait_shop=;", 0) == 0;
+  EXPECT_TRUE(cleared);
+  EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kPlaceExpired), 0u);
 }
 
 }  // namespace

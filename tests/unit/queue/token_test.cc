@@ -108,6 +108,34 @@ TEST(TokenTest, Case42ExpiredFutureAndUnknownKeyAreRejected) {
   EXPECT_FALSE(both.VerifyPass(relabelled, "shop", kNow));
 }
 
+// A lapsed wait token (docs/waiting-room.md, "A lost place") is recognised
+// only when authentic, of the room, and lapsed less than `within` ago; a
+// valid one is not lapsed, and no lapsed one is ever a valid wait token.
+TEST(TokenTest, LapsedWaitIsAuthenticRecentAndNeverValid) {
+  TokenCodec codec = Codec();
+  constexpr int64_t kDay = 86'400'000;
+  std::string lapsed = codec.SignWait({"shop", 42, kNow - 7 * 3'600'000, kNow - 3'600'000});
+  auto t = codec.VerifyLapsedWait(lapsed, "shop", kNow, kDay);
+  ASSERT_TRUE(t);
+  EXPECT_EQ(t->ticket, 42u);
+  EXPECT_FALSE(codec.VerifyWait(lapsed, "shop", kNow));
+  EXPECT_FALSE(codec.VerifyLapsedWait(lapsed, "other", kNow, kDay)) << "another room's";
+  EXPECT_FALSE(codec.VerifyLapsedWait(lapsed, "shop", kNow - 3'600'000 + kDay, kDay))
+      << "lapsed a day ago";
+  EXPECT_TRUE(codec.VerifyLapsedWait(lapsed, "shop", kNow - 3'600'000 + kDay - 1, kDay));
+  EXPECT_FALSE(codec.VerifyLapsedWait(GoodWait(codec), "shop", kNow, kDay)) << "still valid";
+  EXPECT_FALSE(codec.VerifyLapsedWait(codec.SignPass({"shop", kNow - 7'200'000, 1, kNow - 1}),
+                                      "shop", kNow, kDay))
+      << "a pass";
+  TokenCodec other({{"k1", kSecret2}});
+  EXPECT_FALSE(other.VerifyLapsedWait(lapsed, "shop", kNow, kDay)) << "another key";
+  for (size_t i = 0; i < lapsed.size(); ++i) {
+    std::string bad = lapsed;
+    bad[i] = static_cast<char>(bad[i] ^ 1);
+    EXPECT_FALSE(codec.VerifyLapsedWait(bad, "shop", kNow, kDay)) << "byte " << i;
+  }
+}
+
 TEST(TokenTest, RotationOldKeyStillVerifiesNewKeySigns) {
   TokenCodec old_codec = Codec();
   TokenCodec rotated({{"k2", kSecret2}, {"k1", kSecret1}});
