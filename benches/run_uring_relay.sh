@@ -6,7 +6,8 @@
 # uring_relay/: a keep-alive relay with no HTTP work beyond finding the head's
 # end and Content-Length) on epoll or on io_uring. One worker/thread each.
 # Interleaved rounds with a rotating order; medians of CPU per request (utime +
-# stime of the serving process, /proc) and req/s, ratios to the better peer.
+# stime of the serving process, /proc; each also alone: user space and kernel)
+# and req/s, ratios to the better peer.
 # Then one more wrk run per relay under `perf stat` counts system calls per
 # request (io_uring_enter, epoll_wait, all).
 #
@@ -27,7 +28,7 @@ ROUNDS=5
 DURATION=4
 CONNECTIONS=64
 PAGES="small,large"
-TARGETS="nginx,haproxy,tidegate,epoll,uring-defer-multishot"
+TARGETS="nginx,haproxy,tidegate,epoll,uring-defer-oneshot"
 TIDEGATE=""
 PIN=0
 SYSCALLS=1
@@ -125,6 +126,8 @@ wrk_run() {  # target page seconds output
 }
 
 CLK_TCK="$(getconf CLK_TCK)"
+# user_sys_ticks PID: "utime stime" of PID so far, in clock ticks (lib.sh cpu_ticks, split).
+user_sys_ticks() { sed 's/^.*) //' "/proc/$1/stat" | awk '{print $12, $13}'; }
 RAW="$WORK/raw.csv"
 : >"$RAW"
 for p in "${PAGE_LIST[@]}"; do
@@ -137,15 +140,16 @@ for ((r = 1; r <= ROUNDS; r++)); do
     for ((i = 0; i < n; i++)); do
       t="${TARGET_LIST[$(((i + r) % n))]}"  # rotating order
       out="$WORK/wrk-$r-$p-$t.txt"
-      t0="$(cpu_ticks "${HOLDER[$t]}")"
+      read -r u0 s0 <<<"$(user_sys_ticks "${HOLDER[$t]}")"
       wrk_run "$t" "$p" "$DURATION" "$out" || die "wrk failed: $(cat "$out")"
-      t1="$(cpu_ticks "${HOLDER[$t]}")"
+      read -r u1 s1 <<<"$(user_sys_ticks "${HOLDER[$t]}")"
       kill -0 "${PID[$t]}" 2>/dev/null || die "$t exited: $(tail -5 "$WORK/$t.log")"
       ! grep -q -E "Non-2xx|Socket errors" "$out" || die "$t: errors on $p: $(cat "$out")"
       requests="$(awk '/requests in/ {print $1}' "$out")"
       rps="$(awk '/^Requests\/sec:/ {print $2}' "$out")"
-      cpu="$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }')"
-      echo "$p,$t,$cpu,$rps" >>"$RAW"
+      per_request() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$requests" 'BEGIN { printf "%.2f", t * 1e6 / hz / n }'; }
+      cpu="$(per_request $((u1 + s1 - u0 - s0)))"
+      echo "$p,$t,$cpu,$rps,$(per_request $((u1 - u0))),$(per_request $((s1 - s0)))" >>"$RAW"
       log "round $r $p $t: $rps req/s, $cpu us CPU/request (load $(cut -d' ' -f1 /proc/loadavg))"
     done
   done
@@ -160,8 +164,8 @@ echo "- wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS interleaved rounds, media
   "$( ((PIN)) && echo 'wrk on CPU 0, servers on CPU 1' || echo none); load average before $LOAD_BEFORE, after $LOAD_AFTER"
 [[ -z "$TIDEGATE" ]] || echo "- tidegate: $TIDEGATE, shipped conf.d (workers = 1)"
 echo
-echo "| page | target | CPU µs/request | vs better peer | req/s | vs better peer |"
-echo "|---|---|---:|---:|---:|---:|"
+echo "| page | target | CPU µs/request | user | system | vs better peer | req/s | vs better peer |"
+echo "|---|---|---:|---:|---:|---:|---:|---:|"
 python3 - "$RAW" "${PAGE_LIST[@]}" <<'PY'
 import csv, statistics, sys
 rows = list(csv.reader(open(sys.argv[1])))
@@ -175,17 +179,19 @@ for page in sys.argv[2:]:
         c, q = med(t, 2), med(t, 3)
         cr = f"{c / cpu_peer:.2f}x" if cpu_peer else "-"
         qr = f"{q / rps_peer:.2f}x" if rps_peer else "-"
-        print(f"| {page} | {t} | {c:.2f} | {cr} | {q:,.0f} | {qr} |")
+        u, k = med(t, 4), med(t, 5)
+        print(f"| {page} | {t} | {c:.2f} | {u:.2f} | {k:.2f} | {cr} | {q:,.0f} | {qr} |")
 PY
 
 if ((SYSCALLS)); then
   echo
   echo "System calls per request (one more ${DURATION}s wrk run each, \`perf stat -p\` on the serving process):"
   echo
-  echo "| page | target | all | io_uring_enter | epoll_wait | recv* | send*/writev |"
+  echo "| page | target | all | io_uring_enter | epoll_wait | recv, recvmsg, read(v) | send, sendmsg, write(v) |"
   echo "|---|---|---:|---:|---:|---:|---:|"
   events="raw_syscalls:sys_enter,syscalls:sys_enter_io_uring_enter,syscalls:sys_enter_epoll_wait"
-  events+=",syscalls:sys_enter_recvfrom,syscalls:sys_enter_read,syscalls:sys_enter_sendto,syscalls:sys_enter_writev"
+  events+=",syscalls:sys_enter_recvfrom,syscalls:sys_enter_recvmsg,syscalls:sys_enter_read,syscalls:sys_enter_readv"
+  events+=",syscalls:sys_enter_sendto,syscalls:sys_enter_sendmsg,syscalls:sys_enter_write,syscalls:sys_enter_writev"
   for p in "${PAGE_LIST[@]}"; do
     for t in "${TARGET_LIST[@]}"; do
       out="$WORK/sys-$p-$t.txt"
@@ -206,8 +212,8 @@ for line in open(sys.argv[1]):
 n = float(sys.argv[2])
 g = lambda *k: sum(counts.get(x, 0) for x in k) / n
 print(f"| {sys.argv[3]} | {sys.argv[4]} | {g('sys_enter'):.2f} | {g('sys_enter_io_uring_enter'):.2f} | "
-      f"{g('sys_enter_epoll_wait'):.2f} | {g('sys_enter_recvfrom', 'sys_enter_read'):.2f} | "
-      f"{g('sys_enter_sendto', 'sys_enter_writev'):.2f} |")
+      f"{g('sys_enter_epoll_wait'):.2f} | {g('sys_enter_recvfrom', 'sys_enter_recvmsg', 'sys_enter_read', 'sys_enter_readv'):.2f} | "
+      f"{g('sys_enter_sendto', 'sys_enter_sendmsg', 'sys_enter_write', 'sys_enter_writev'):.2f} |")
 PY
     done
   done
