@@ -95,8 +95,11 @@ TEST_F(QueueOrderTest, SwitchMidBlockAppliesFromTheNextBlock) {
   std::set<uint64_t> places;
   for (const auto& [t, p] : place) {
     EXPECT_EQ(Place(order, true, kSeedA, t), p) << "ticket " << t << " moved";
-    if (t <= 64) EXPECT_EQ(p, t) << "the switch's block stays fifo";
-    if (t > 64) EXPECT_EQ(p, ShuffledNumber(t, kSeedA));
+    if (t <= 64) {
+      EXPECT_EQ(p, t) << "the switch's block stays fifo";
+    } else {
+      EXPECT_EQ(p, ShuffledNumber(t, kSeedA));
+    }
     places.insert(p);
   }
   EXPECT_EQ(places.size(), place.size()) << "two tickets share a place";

@@ -487,7 +487,9 @@ TEST(RoomLogicTest, WalkInvitesOnlyIssuedNumbersOfThePartlyFilledBlock) {
     for (uint64_t n = serving + 1; n <= w.serving; ++n) between += issued.count(n);
     EXPECT_EQ(w.invited, between) << "charged = people passed";
     EXPECT_LE(w.invited, 2u);
-    if (w.serving < kShuffleBlock) EXPECT_TRUE(issued.count(w.serving)) << "ends on a person";
+    if (w.serving < kShuffleBlock) {
+      EXPECT_TRUE(issued.count(w.serving)) << "ends on a person";
+    }
     invited += w.invited;
     serving = w.serving;
     ++walks;
