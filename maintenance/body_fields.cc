@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "maintenance/field_names.h"
 #include "maintenance/json_fields.h"
 #include "maintenance/multipart_fields.h"
 #include "maintenance/request_fields.h"
@@ -94,6 +95,7 @@ void BodyFields::Parse(const std::string* content_type, std::string body) {
   switch (kind_) {
     case BodyKind::kForm:
       ReadForm(body, complete_, &fields_);
+      ReadPhpNames(/*multipart=*/false);
       return;
     case BodyKind::kJson:
       readable_ = CollectJsonLeaves(body, &fields_);
@@ -104,6 +106,7 @@ void BodyFields::Parse(const std::string* content_type, std::string body) {
       MultipartResult result = boundary ? ParseMultipartFields(body, *boundary, complete_, &fields_)
                                         : MultipartResult::kMalformed;
       readable_ = result != MultipartResult::kMalformed;
+      ReadPhpNames(/*multipart=*/true);
       return;
     }
     case BodyKind::kNone:
@@ -113,11 +116,22 @@ void BodyFields::Parse(const std::string* content_type, std::string body) {
   }
 }
 
+void BodyFields::ReadPhpNames(bool multipart) {
+  PhpNameReader php;
+  std::string reading;
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (php.Read(fields_[i].first, multipart, &reading)) php_names_.emplace_back(i, reading);
+  }
+}
+
 bool BodyFields::FormHas(std::string_view name, std::string_view value) const {
   if (!readable_) return false;
   for (const auto& [key, text] : fields_) {
     if (kind_ == BodyKind::kJson && key.find('.') != std::string::npos) continue;
     if (text == value && proxy::EqualsIgnoreCase(key, name)) return true;
+  }
+  for (const auto& [index, reading] : php_names_) {
+    if (fields_[index].second == value && proxy::EqualsIgnoreCase(reading, name)) return true;
   }
   return false;
 }

@@ -13,6 +13,10 @@
 // * Form rules also read the top-level keys of a JSON body (frameworks such
 //   as Rails merge them into the same parameters).
 //
+// Field names (docs/maintenance.md): a form or multipart field also answers
+// to the name PHP reads for it (maintenance/field_names.h:
+// "shipping.method" is also "shipping_method", "x[]" is "x[0]").
+//
 // Key case (docs/maintenance.md): form, multipart and JSON keys are compared
 // ASCII case-insensitively ("Payment_Method" is "payment_method"), because
 // some origin frameworks bind them that way; values are compared exactly.
@@ -54,17 +58,25 @@ class BodyFields {
   bool readable() const { return readable_; }
   bool complete() const { return complete_; }
   BodyKind kind() const { return kind_; }
+  // A form or multipart field (or a JSON body's top-level key) `name`
+  // (its name as sent or as PHP reads it, ASCII case-insensitive) with
+  // exactly `value`.
   bool FormHas(std::string_view name, std::string_view value) const;
+  // A JSON body's leaf at `dotted_path` with exactly `value`.
   bool JsonHas(std::string_view dotted_path, std::string_view value) const;
 
  private:
   void Parse(const std::string* content_type, std::string body);
+  void ReadPhpNames(bool multipart);
 
   BodyKind kind_ = BodyKind::kNone;
   bool complete_ = true;
   bool readable_ = true;
   // Form / multipart fields (decoded) or JSON leaves (dotted paths).
   std::vector<std::pair<std::string, std::string>> fields_;
+  // (index into fields_, PHP's reading of its name) for the form and
+  // multipart names PHP reads differently; usually empty.
+  std::vector<std::pair<size_t, std::string>> php_names_;
 };
 
 }  // namespace tidegate::maintenance
