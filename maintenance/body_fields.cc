@@ -80,6 +80,29 @@ BodyFields::BodyFields(const std::string* content_type, const std::string* conte
   Parse(content_type, std::move(body));
 }
 
+BodyFields::BodyFields(const proxy::HeaderList& headers, std::string body, bool complete)
+    : complete_(complete) {
+  if (body.empty() && complete) return;  // no body, no fields: decided
+  const std::string* content_type = nullptr;
+  bool readable = true;
+  for (const proxy::Header& field : headers.fields()) {
+    if (proxy::EqualsIgnoreCase(field.name, "Content-Encoding")) {
+      // Every line counts: "identity" then "gzip" is a gzipped body.
+      if (!proxy::EqualsIgnoreCase(field.value, "identity")) readable = false;
+    } else if (proxy::EqualsIgnoreCase(field.name, "Content-Type")) {
+      // Two different types: the gate cannot know which one the origin reads.
+      if (content_type != nullptr && *content_type != field.value) readable = false;
+      content_type = &field.value;
+    }
+  }
+  if (!readable) {
+    kind_ = BodyKind::kUnknown;
+    readable_ = false;
+    return;
+  }
+  Parse(content_type, std::move(body));
+}
+
 BodyFields::BodyFields(BodyKind kind, std::string body, bool complete) : complete_(complete) {
   static const std::string kTypes[] = {"", "application/x-www-form-urlencoded", "application/json",
                                        "multipart/form-data; boundary=b", "text/plain"};

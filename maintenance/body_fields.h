@@ -23,9 +23,10 @@
 // A key given twice matches with either value.
 //
 // Undecided: the gate cannot tell whether the request is the feature when
-// the body is not readable (no or another Content-Type, text/plain, a
-// Content-Encoding, a charset other than UTF-8/ASCII/Latin-1, a JSON or
-// multipart body that does not parse strictly)
+// the body is not readable (no or another Content-Type, text/plain, two
+// Content-Type lines that differ, a Content-Encoding other than identity on
+// any line, a charset other than UTF-8/ASCII/Latin-1, a JSON or multipart
+// body that does not parse strictly)
 // or when a rule's fields were not all found in a body cut at the bound.
 // readable() and complete() let the matcher say so; the feature's
 // on_undecided then decides (config::FeatureConfig).
@@ -37,6 +38,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "proxy/http_message.h"
 
 namespace tidegate::maintenance {
 
@@ -52,6 +55,11 @@ class BodyFields {
   // be null). An empty, complete body has no fields and is readable.
   BodyFields(const std::string* content_type, const std::string* content_encoding, std::string body,
              bool complete);
+  // The Content-Type and Content-Encoding from every line of `headers`:
+  // a coding other than identity on any Content-Encoding line, or two
+  // Content-Type lines that differ (the origin may read either), make the
+  // body unreadable.
+  BodyFields(const proxy::HeaderList& headers, std::string body, bool complete);
   // Test shorthand: a body of `kind` (kMultipart needs the full type).
   BodyFields(BodyKind kind, std::string body, bool complete);
 

@@ -1,6 +1,7 @@
 // Audit 5 through the real binary: field spellings a PHP or Rails origin
 // reads as the rule's field (PHP name mangling, `x[]`, query name case, a
-// JSON path in bracket notation). Every feature is under maintenance with
+// JSON path in bracket notation) and doubled Content-Encoding /
+// Content-Type lines. Every feature is under maintenance with
 // on_undecided = "block": each such request must get 503 and the scripted
 // origin, which records every byte it receives, must never see it. A
 // control request with another value reaches the origin.
@@ -125,6 +126,16 @@ TEST_F(MaintenanceFieldNamesTest, AJsonPathInBracketNotationIsTheFeature) {
        "name=\"payment[method]\"\r\n\r\npaypal\r\n--B--\r\n"},
   });
   ExpectReaches("/pay/b", FormType(), "payment[method]=card");
+}
+
+TEST_F(MaintenanceFieldNamesTest, EveryContentEncodingAndContentTypeLineCounts) {
+  ExpectAllBlocked({
+      {"/ship/b", FormType() + "Content-Encoding: identity\r\nContent-Encoding: gzip\r\n",
+       "shipping_method=card"},
+      {"/ship/b", FormType() + "Content-Type: text/plain\r\n", "shipping_method=card"},
+  });
+  ExpectReaches("/ship/b", FormType() + "Content-Encoding: identity\r\n", "shipping_method=card");
+  ExpectReaches("/ship/b", FormType() + FormType(), "shipping_method=card");
 }
 
 }  // namespace

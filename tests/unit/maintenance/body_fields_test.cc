@@ -155,5 +155,31 @@ TEST(BodyFieldsTest, MultipartNamesAlsoMatchAsPhpReadsThem) {
   }
 }
 
+// Audit 5, finding 5: every Content-Encoding line counts; two different
+// Content-Type lines are undecided.
+TEST(BodyFieldsTest, EveryContentEncodingAndContentTypeLineCounts) {
+  auto read = [](std::vector<std::pair<std::string, std::string>> lines) {
+    proxy::HeaderList headers;
+    for (auto& [name, value] : lines) headers.Add(name, value);
+    return BodyFields(headers, "shipping_method=express", true);
+  };
+  const std::string form = "application/x-www-form-urlencoded";
+  EXPECT_TRUE(read({{"Content-Type", form}}).FormHas("shipping_method", "express"));
+  EXPECT_TRUE(read({{"Content-Type", form}, {"Content-Encoding", "identity"}}).readable());
+  EXPECT_FALSE(
+      read({{"Content-Type", form}, {"Content-Encoding", "identity"}, {"content-encoding", "gzip"}})
+          .readable());
+  EXPECT_FALSE(read({{"Content-Type", form}, {"Content-Encoding", "identity, gzip"}}).readable());
+  EXPECT_FALSE(read({{"Content-Type", form}, {"Content-Type", "text/plain"}}).readable());
+  EXPECT_FALSE(read({{"Content-Type", "text/plain"}, {"Content-Type", form}}).readable());
+  // The same type twice is no doubt.
+  EXPECT_TRUE(
+      read({{"Content-Type", form}, {"Content-Type", form}}).FormHas("shipping_method", "express"));
+  EXPECT_FALSE(read({}).readable());  // no type
+  proxy::HeaderList gzip;
+  gzip.Add("Content-Encoding", "gzip");
+  EXPECT_TRUE(BodyFields(gzip, "", true).readable());  // an empty body has no fields
+}
+
 }  // namespace
 }  // namespace tidegate::maintenance
