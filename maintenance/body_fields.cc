@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "maintenance/field_names.h"
 #include "maintenance/json_fields.h"
 #include "maintenance/multipart_fields.h"
 #include "maintenance/request_fields.h"
@@ -79,6 +80,29 @@ BodyFields::BodyFields(const std::string* content_type, const std::string* conte
   Parse(content_type, std::move(body));
 }
 
+BodyFields::BodyFields(const proxy::HeaderList& headers, std::string body, bool complete)
+    : complete_(complete) {
+  if (body.empty() && complete) return;  // no body, no fields: decided
+  const std::string* content_type = nullptr;
+  bool readable = true;
+  for (const proxy::Header& field : headers.fields()) {
+    if (proxy::EqualsIgnoreCase(field.name, "Content-Encoding")) {
+      // Every line counts: "identity" then "gzip" is a gzipped body.
+      if (!proxy::EqualsIgnoreCase(field.value, "identity")) readable = false;
+    } else if (proxy::EqualsIgnoreCase(field.name, "Content-Type")) {
+      // Two different types: the gate cannot know which one the origin reads.
+      if (content_type != nullptr && *content_type != field.value) readable = false;
+      content_type = &field.value;
+    }
+  }
+  if (!readable) {
+    kind_ = BodyKind::kUnknown;
+    readable_ = false;
+    return;
+  }
+  Parse(content_type, std::move(body));
+}
+
 BodyFields::BodyFields(BodyKind kind, std::string body, bool complete) : complete_(complete) {
   static const std::string kTypes[] = {"", "application/x-www-form-urlencoded", "application/json",
                                        "multipart/form-data; boundary=b", "text/plain"};
@@ -94,6 +118,7 @@ void BodyFields::Parse(const std::string* content_type, std::string body) {
   switch (kind_) {
     case BodyKind::kForm:
       ReadForm(body, complete_, &fields_);
+      ReadPhpNames(/*multipart=*/false);
       return;
     case BodyKind::kJson:
       readable_ = CollectJsonLeaves(body, &fields_);
@@ -104,6 +129,7 @@ void BodyFields::Parse(const std::string* content_type, std::string body) {
       MultipartResult result = boundary ? ParseMultipartFields(body, *boundary, complete_, &fields_)
                                         : MultipartResult::kMalformed;
       readable_ = result != MultipartResult::kMalformed;
+      ReadPhpNames(/*multipart=*/true);
       return;
     }
     case BodyKind::kNone:
@@ -113,11 +139,22 @@ void BodyFields::Parse(const std::string* content_type, std::string body) {
   }
 }
 
+void BodyFields::ReadPhpNames(bool multipart) {
+  PhpNameReader php;
+  std::string reading;
+  for (size_t i = 0; i < fields_.size(); ++i) {
+    if (php.Read(fields_[i].first, multipart, &reading)) php_names_.emplace_back(i, reading);
+  }
+}
+
 bool BodyFields::FormHas(std::string_view name, std::string_view value) const {
   if (!readable_) return false;
   for (const auto& [key, text] : fields_) {
     if (kind_ == BodyKind::kJson && key.find('.') != std::string::npos) continue;
     if (text == value && proxy::EqualsIgnoreCase(key, name)) return true;
+  }
+  for (const auto& [index, reading] : php_names_) {
+    if (fields_[index].second == value && proxy::EqualsIgnoreCase(reading, name)) return true;
   }
   return false;
 }

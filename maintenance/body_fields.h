@@ -13,15 +13,20 @@
 // * Form rules also read the top-level keys of a JSON body (frameworks such
 //   as Rails merge them into the same parameters).
 //
+// Field names (docs/maintenance.md): a form or multipart field also answers
+// to the name PHP reads for it (maintenance/field_names.h:
+// "shipping.method" is also "shipping_method", "x[]" is "x[0]").
+//
 // Key case (docs/maintenance.md): form, multipart and JSON keys are compared
 // ASCII case-insensitively ("Payment_Method" is "payment_method"), because
 // some origin frameworks bind them that way; values are compared exactly.
 // A key given twice matches with either value.
 //
 // Undecided: the gate cannot tell whether the request is the feature when
-// the body is not readable (no or another Content-Type, text/plain, a
-// Content-Encoding, a charset other than UTF-8/ASCII/Latin-1, a JSON or
-// multipart body that does not parse strictly)
+// the body is not readable (no or another Content-Type, text/plain, two
+// Content-Type lines that differ, a Content-Encoding other than identity on
+// any line, a charset other than UTF-8/ASCII/Latin-1, a JSON or multipart
+// body that does not parse strictly)
 // or when a rule's fields were not all found in a body cut at the bound.
 // readable() and complete() let the matcher say so; the feature's
 // on_undecided then decides (config::FeatureConfig).
@@ -33,6 +38,8 @@
 #include <string_view>
 #include <utility>
 #include <vector>
+
+#include "proxy/http_message.h"
 
 namespace tidegate::maintenance {
 
@@ -48,23 +55,36 @@ class BodyFields {
   // be null). An empty, complete body has no fields and is readable.
   BodyFields(const std::string* content_type, const std::string* content_encoding, std::string body,
              bool complete);
+  // The Content-Type and Content-Encoding from every line of `headers`:
+  // a coding other than identity on any Content-Encoding line, or two
+  // Content-Type lines that differ (the origin may read either), make the
+  // body unreadable.
+  BodyFields(const proxy::HeaderList& headers, std::string body, bool complete);
   // Test shorthand: a body of `kind` (kMultipart needs the full type).
   BodyFields(BodyKind kind, std::string body, bool complete);
 
   bool readable() const { return readable_; }
   bool complete() const { return complete_; }
   BodyKind kind() const { return kind_; }
+  // A form or multipart field (or a JSON body's top-level key) `name`
+  // (its name as sent or as PHP reads it, ASCII case-insensitive) with
+  // exactly `value`.
   bool FormHas(std::string_view name, std::string_view value) const;
+  // A JSON body's leaf at `dotted_path` with exactly `value`.
   bool JsonHas(std::string_view dotted_path, std::string_view value) const;
 
  private:
   void Parse(const std::string* content_type, std::string body);
+  void ReadPhpNames(bool multipart);
 
   BodyKind kind_ = BodyKind::kNone;
   bool complete_ = true;
   bool readable_ = true;
   // Form / multipart fields (decoded) or JSON leaves (dotted paths).
   std::vector<std::pair<std::string, std::string>> fields_;
+  // (index into fields_, PHP's reading of its name) for the form and
+  // multipart names PHP reads differently; usually empty.
+  std::vector<std::pair<size_t, std::string>> php_names_;
 };
 
 }  // namespace tidegate::maintenance

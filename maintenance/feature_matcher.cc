@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "maintenance/field_names.h"
 #include "maintenance/request_fields.h"
 #include "proxy/path_pattern.h"
 
@@ -62,16 +63,35 @@ FeatureMatcher::Verdict FeatureMatcher::OtherFieldsMatch(const config::FeatureMa
   }
   if (rule.form.empty() && rule.json.empty()) return Verdict::kYes;
   // Form fields are also read from the query string (PHP's $_REQUEST and
-  // Rails merge the two), so a body-less request can match already.
+  // Rails merge the two), so a body-less request can match already. A
+  // bracket name ("payment[method]") is also the JSON body's nested key, as
+  // Rails' params read it.
   auto form_field = [&](const std::string& name, const std::string& value) {
-    return QueryHas(input.target, name, value) ||
-           (input.body != nullptr && input.body->FormHas(name, value));
+    if (QueryHas(input.target, name, value, NameCase::kInsensitive)) return true;
+    if (input.body == nullptr) return false;
+    if (input.body->FormHas(name, value)) return true;
+    if (input.body->kind() != BodyKind::kJson || name.find('[') == std::string::npos) return false;
+    std::string path = DottedPathOf(name);
+    return !path.empty() && input.body->JsonHas(path, value);
+  };
+  // A JSON path is also the same field sent as a form body or a query in
+  // bracket notation ("payment[method]=paypal"): Rails' params and PHP's
+  // $_POST read both the same way.
+  auto json_field = [&](const std::string& path, const std::string& value) {
+    std::string bracket = BracketName(path);
+    if (!bracket.empty() && QueryHas(input.target, bracket, value, NameCase::kInsensitive)) {
+      return true;
+    }
+    if (input.body == nullptr) return false;
+    if (input.body->JsonHas(path, value)) return true;
+    return !bracket.empty() && input.body->kind() != BodyKind::kJson &&
+           input.body->FormHas(bracket, value);
   };
   bool all = true;
   for (const auto& [name, value] : rule.form) all = all && form_field(name, value);
-  if (input.body == nullptr) return all && rule.json.empty() ? Verdict::kYes : Verdict::kNeedsBody;
-  for (const auto& [path, value] : rule.json) all = all && input.body->JsonHas(path, value);
+  for (const auto& [path, value] : rule.json) all = all && json_field(path, value);
   if (all) return Verdict::kYes;
+  if (input.body == nullptr) return Verdict::kNeedsBody;
   // Not readable, or the missing fields may lie past the bound.
   if (!input.body->readable() || !input.body->complete()) return Verdict::kUndecided;
   return Verdict::kNo;

@@ -62,7 +62,11 @@ class FeatureMatcher {
   // When input.body is set, a feature whose only candidates could not be
   // decided on it (body not readable, or fields missing from a body cut at
   // the bound: maintenance/body_fields.h) is appended to *undecided (when
-  // given). Form fields are also looked for in the query string.
+  // given). Form fields are also looked for in the query string (names
+  // ASCII case-insensitive, as sent or as PHP reads them:
+  // maintenance/field_names.h) and, for a bracket name ("payment[method]"),
+  // as a JSON body's nested key; a JSON path is also looked for as its
+  // bracket name in a form or multipart body and the query string.
   void Match(const MatchInput& input, const std::vector<bool>* wanted, std::vector<size_t>* out,
              std::vector<size_t>* needs_body = nullptr,
              std::vector<size_t>* undecided = nullptr) const;

@@ -61,8 +61,7 @@ class MaintenanceGateFilter : public proxy::StreamFilter {
     // evbuffer_copyout only reads; its prototype predates const.
     evbuffer_copyout(const_cast<evbuffer*>(body), text.data(), len);
     complete = complete && len == evbuffer_get_length(body);
-    BodyFields fields(head_->headers.Find("Content-Type"), head_->headers.Find("Content-Encoding"),
-                      std::move(text), complete);
+    BodyFields fields(head_->headers, std::move(text), complete);
     MaintenanceGateFactory::Reply reply;
     auto outcome =
         factory_.Decide(*head_, callbacks_.stream_info(), active_, now_, &fields, &reply);

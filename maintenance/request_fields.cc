@@ -2,6 +2,7 @@
 
 #include "common/hex.h"
 #include "common/query_string.h"
+#include "maintenance/field_names.h"
 #include "proxy/cookie_header.h"
 
 namespace tidegate::maintenance {
@@ -39,17 +40,35 @@ void FormDecode(std::string_view text, std::string* out) {
   }
 }
 
-bool QueryHas(std::string_view target, std::string_view name, std::string_view value) {
+bool QueryHas(std::string_view target, std::string_view name, std::string_view value,
+              NameCase name_case) {
   std::string scratch;
+  std::string decoded_key;
+  std::string php_key;
   std::string_view query = common::QueryOf(target);
-  auto has = [&](std::string_view key, std::string_view val) {
-    return DecodedEquals(key, name, &scratch) && DecodedEquals(val, value, &scratch);
+  auto same_name = [&](std::string_view key) {
+    return name_case == NameCase::kSensitive ? key == name : proxy::EqualsIgnoreCase(key, name);
+  };
+  auto reading = [&](std::string_view separators) {
+    PhpNameReader php;  // one per reading: "x[]" counts in order
+    return common::ForEachQueryParam(
+        query,
+        [&](std::string_view key, std::string_view val) {
+          if (NeedsDecoding(key)) {
+            FormDecode(key, &decoded_key);
+            key = decoded_key;
+          }
+          // PHP reads every name (its "x[]" count), matched or not.
+          bool php_differs = php.Read(key, /*multipart=*/false, &php_key);
+          if (!same_name(key) && !(php_differs && same_name(php_key))) return false;
+          return DecodedEquals(val, value, &scratch);
+        },
+        separators);
   };
   // Rack (Rails before 7.1), older Python and Go also split at ';': both
   // readings count, so "?x=1;method=invoice" matches method=invoice and
   // "?q=a;b" still matches q="a;b".
-  return common::ForEachQueryParam(query, has) ||
-         (query.find(';') != std::string_view::npos && common::ForEachQueryParam(query, has, "&;"));
+  return reading("&") || (query.find(';') != std::string_view::npos && reading("&;"));
 }
 
 bool CookieHas(const proxy::HeaderList& headers, std::string_view name, std::string_view value) {

@@ -14,12 +14,18 @@
 
 namespace tidegate::maintenance {
 
+enum class NameCase { kSensitive, kInsensitive };
+
 // `target` is the request-target as sent ("/pay?method=invoice&x=1").
 // Names and values are percent-decoded and '+' is read as a space
 // (application/x-www-form-urlencoded, what browsers send); names are
-// case-sensitive. The query is read twice when it holds a ';': pairs split
+// compared case-sensitively (`query` rules) or ASCII case-insensitively
+// (`form` rules, as body field names are). A name matches as decoded or as
+// PHP reads it (maintenance/field_names.h: "?shipping.method=" is PHP's
+// shipping_method). The query is read twice when it holds a ';': pairs split
 // at '&' only, and at '&' or ';' (frameworks differ); either reading counts.
-bool QueryHas(std::string_view target, std::string_view name, std::string_view value);
+bool QueryHas(std::string_view target, std::string_view name, std::string_view value,
+              NameCase name_case = NameCase::kSensitive);
 
 // Every Cookie header is read as proxy::ForEachCookie reads it
 // (proxy/cookie_header.h); cookie names are case-sensitive.

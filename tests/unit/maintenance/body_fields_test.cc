@@ -120,5 +120,66 @@ TEST(BodyFieldsTest, MultipartBody) {
   EXPECT_FALSE(f.JsonHas("method", "invoice"));
 }
 
+// Audit 5, finding 1: form and multipart names also match as PHP reads them.
+TEST(BodyFieldsTest, FormNamesAlsoMatchAsPhpReadsThem) {
+  for (const char* body :
+       {"shipping.method=express", "shipping+method=express", "shipping%20method=express",
+        "shipping[method=express", "+shipping_method=express", "shipping_method%00x=express",
+        "a=1&Shipping.Method=express"}) {
+    BodyFields f(BodyKind::kForm, body, true);
+    EXPECT_TRUE(f.FormHas("shipping_method", "express")) << body;
+    EXPECT_FALSE(f.FormHas("shipping_method", "card")) << body;
+  }
+  BodyFields sent(BodyKind::kForm, "shipping.method=express", true);
+  EXPECT_TRUE(sent.FormHas("shipping.method", "express"));  // the name as sent still counts
+  BodyFields indexed(BodyKind::kForm, "shipping.method[0]=express", true);
+  EXPECT_TRUE(indexed.FormHas("shipping_method[0]", "express"));
+  BodyFields appended(BodyKind::kForm, "shipping_method[]=card&shipping_method[]=express", true);
+  EXPECT_TRUE(appended.FormHas("shipping_method[1]", "express"));
+  EXPECT_FALSE(appended.FormHas("shipping_method[0]", "express"));
+  BodyFields spaced(BodyKind::kForm, "shipping_method[%200]=express", true);
+  EXPECT_TRUE(spaced.FormHas("shipping_method[0]", "express"));
+  BodyFields dotted_tail(BodyKind::kForm, "method.=invoice", true);
+  EXPECT_FALSE(dotted_tail.FormHas("method", "invoice"));  // PHP reads method_
+}
+
+TEST(BodyFieldsTest, MultipartNamesAlsoMatchAsPhpReadsThem) {
+  auto part = [](const std::string& disposition) {
+    return "--b\r\nContent-Disposition: form-data; " + disposition + "\r\n\r\nexpress\r\n--b--\r\n";
+  };
+  for (const char* name : {"name='shipping_method'", "name=\"shipping.method\"",
+                           "name=\"shipping method\"", "name=\" shipping_method\""}) {
+    BodyFields f(BodyKind::kMultipart, part(name), true);
+    ASSERT_TRUE(f.readable()) << name;
+    EXPECT_TRUE(f.FormHas("shipping_method", "express")) << name;
+  }
+}
+
+// Audit 5, finding 5: every Content-Encoding line counts; two different
+// Content-Type lines are undecided.
+TEST(BodyFieldsTest, EveryContentEncodingAndContentTypeLineCounts) {
+  auto read = [](std::vector<std::pair<std::string, std::string>> lines) {
+    proxy::HeaderList headers;
+    for (auto& [name, value] : lines) headers.Add(name, value);
+    return BodyFields(headers, "shipping_method=express", true);
+  };
+  const std::string form = "application/x-www-form-urlencoded";
+  EXPECT_TRUE(read({{"Content-Type", form}}).FormHas("shipping_method", "express"));
+  EXPECT_TRUE(read({{"Content-Type", form}, {"Content-Encoding", "identity"}}).readable());
+  EXPECT_FALSE(
+      read({{"Content-Type", form}, {"Content-Encoding", "identity"}, {"content-encoding", "gzip"}})
+          .readable());
+  EXPECT_FALSE(read({{"Content-Type", form}, {"Content-Encoding", "identity, gzip"}}).readable());
+  EXPECT_FALSE(read({{"Content-Type", form}, {"Content-Type", "text/plain"}}).readable());
+  EXPECT_FALSE(read({{"Content-Type", "text/plain"}, {"Content-Type", form}}).readable());
+  // The same type twice is no doubt.
+  EXPECT_TRUE(
+      read({{"Content-Type", form}, {"Content-Type", form}}).FormHas("shipping_method", "express"));
+  EXPECT_FALSE(read({}).readable());  // no type
+  proxy::HeaderList gzip;
+  gzip.Add("Content-Encoding", "gzip");
+  EXPECT_TRUE(BodyFields(gzip, "", true).readable());  // an empty body has no fields
+}
+
 }  // namespace
 }  // namespace tidegate::maintenance

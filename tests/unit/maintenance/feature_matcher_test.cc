@@ -251,5 +251,53 @@ TEST_F(MatcherTest, BodyRulesNeedTheBodyThenAreDecidedOrUndecided) {
   EXPECT_TRUE(undecided.empty());
 }
 
+// Audit 5: PHP readings of names, the query's name case for form rules, and
+// JSON paths in bracket notation (and back).
+TEST_F(MatcherTest, FieldNamesAreReadAsPhpAndRailsReadThem) {
+  config::FeatureMatchRule form = PathRule("^/ship");
+  form.form = {{"shipping_method", "express"}};
+  config::FeatureMatchRule json = PathRule("^/pay");
+  json.json = {{"payment.method", "paypal"}};
+  config::FeatureMatchRule nested = PathRule("^/order");
+  nested.form = {{"payment[method]", "invoice"}};
+  Build({Feature("ship", {form}), Feature("paypal", {json}), Feature("invoice", {nested})});
+  auto run = [&](const std::string& target, const BodyFields* body, Indices* undecided = nullptr) {
+    std::string path = proxy::NormalizePath(target);
+    proxy::HeaderList headers;
+    Indices out;
+    Indices needs;
+    matcher_->Match(MatchInput{"POST", path, target, "shop.example", &headers, body}, nullptr, &out,
+                    &needs, undecided);
+    return out;
+  };
+  EXPECT_EQ(run("/ship?SHIPPING_METHOD=express", nullptr), Indices{0});
+  EXPECT_EQ(run("/ship?shipping.method=express", nullptr), Indices{0});
+  EXPECT_EQ(run("/ship?+shipping_method=express", nullptr), Indices{0});
+  BodyFields php(BodyKind::kForm, "shipping.method=express", true);
+  EXPECT_EQ(run("/ship", &php), Indices{0});
+
+  // A JSON path is also its bracket name in a form body or the query.
+  EXPECT_EQ(run("/pay?payment[method]=paypal", nullptr), Indices{1});
+  EXPECT_EQ(run("/pay?Payment%5BMethod%5D=paypal", nullptr), Indices{1});
+  BodyFields bracket(BodyKind::kForm, "payment[method]=paypal", true);
+  EXPECT_EQ(run("/pay", &bracket), Indices{1});
+  BodyFields php_bracket(BodyKind::kForm, "payment[ method]=paypal", true);
+  EXPECT_EQ(run("/pay", &php_bracket), Indices{1});
+  BodyFields other(BodyKind::kForm, "payment[method]=card", true);
+  Indices undecided;
+  EXPECT_TRUE(run("/pay", &other, &undecided).empty());
+  EXPECT_TRUE(undecided.empty());  // a readable, whole form body decides
+  BodyFields as_json(BodyKind::kJson, R"({"payment": {"method": "paypal"}})", true);
+  EXPECT_EQ(run("/pay", &as_json), Indices{1});
+
+  // A form rule's bracket name is also the JSON body's nested key.
+  BodyFields nested_json(BodyKind::kJson, R"({"payment": {"method": "invoice"}})", true);
+  EXPECT_EQ(run("/order", &nested_json), Indices{2});
+  BodyFields nested_form(BodyKind::kForm, "payment[method]=invoice", true);
+  EXPECT_EQ(run("/order", &nested_form), Indices{2});
+  BodyFields flat(BodyKind::kForm, "method=invoice", true);
+  EXPECT_TRUE(run("/order", &flat).empty());  // a bracket name is not its last key
+}
+
 }  // namespace
 }  // namespace tidegate::maintenance

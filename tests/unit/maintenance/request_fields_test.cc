@@ -23,6 +23,34 @@ TEST(RequestFieldsTest, Query) {
   EXPECT_FALSE(QueryHas("/p?x=1%3Bmethod=invoice", "method", "invoice"));  // an encoded ';' is data
 }
 
+// Audit 5, finding 1: a name also matches as PHP reads it.
+TEST(RequestFieldsTest, QueryNamesAlsoMatchAsPhpReadsThem) {
+  EXPECT_TRUE(QueryHas("/p?+method=invoice", "method", "invoice"));
+  EXPECT_TRUE(QueryHas("/p?%20method=invoice", "method", "invoice"));
+  EXPECT_TRUE(QueryHas("/p?method%00x=invoice", "method", "invoice"));
+  EXPECT_TRUE(QueryHas("/p?shipping.method=express", "shipping_method", "express"));
+  EXPECT_TRUE(QueryHas("/p?shipping+method=express", "shipping_method", "express"));
+  EXPECT_TRUE(QueryHas("/p?shipping[method=express", "shipping_method", "express"));
+  EXPECT_TRUE(QueryHas("/p?x[]=a&x[]=b", "x[1]", "b"));
+  EXPECT_FALSE(QueryHas("/p?x[]=a&x[]=b", "x[0]", "b"));
+  EXPECT_TRUE(QueryHas("/p?x[%200]=a", "x[0]", "a"));
+  // The name as sent still matches (never fewer matches than before).
+  EXPECT_TRUE(QueryHas("/p?shipping.method=express", "shipping.method", "express"));
+  EXPECT_FALSE(QueryHas("/p?method.=invoice", "method", "invoice"));  // PHP: method_
+  EXPECT_FALSE(QueryHas("/p?+method=card", "method", "invoice"));
+}
+
+// Audit 5, finding 2: `form` rules read the query's names case-insensitively.
+TEST(RequestFieldsTest, QueryNameCaseForFormRules) {
+  EXPECT_FALSE(QueryHas("/p?SHIPPING_METHOD=express", "shipping_method", "express"));
+  EXPECT_TRUE(
+      QueryHas("/p?SHIPPING_METHOD=express", "shipping_method", "express", NameCase::kInsensitive));
+  EXPECT_TRUE(
+      QueryHas("/p?Shipping.Method=express", "shipping_method", "express", NameCase::kInsensitive));
+  EXPECT_FALSE(QueryHas("/p?SHIPPING_METHOD=EXPRESS", "shipping_method", "express",
+                        NameCase::kInsensitive));  // values stay exact
+}
+
 TEST(RequestFieldsTest, Cookies) {
   proxy::HeaderList h;
   h.Add("cookie", "a=1;b=2 ; c = 3");
