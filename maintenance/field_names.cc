@@ -19,11 +19,7 @@ bool IntegerIndex(std::string_view index, long long* value) {
 }  // namespace
 
 long long* PhpNameReader::NextIndex(const std::string& array) {
-  for (auto& [name, next] : next_index_) {
-    if (name == array) return &next;
-  }
-  next_index_.emplace_back(array, 0);
-  return &next_index_.back().second;
+  return &next_index_.try_emplace(array, 0).first->second;
 }
 
 bool PhpNameReader::Read(std::string_view name, bool multipart, std::string* out) {

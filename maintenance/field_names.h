@@ -25,8 +25,7 @@
 
 #include <string>
 #include <string_view>
-#include <utility>
-#include <vector>
+#include <unordered_map>
 
 namespace tidegate::maintenance {
 
@@ -40,8 +39,9 @@ class PhpNameReader {
   bool Read(std::string_view name, bool multipart, std::string* out);
 
  private:
-  // Next free integer index per array (the name up to its '[').
-  std::vector<std::pair<std::string, long long>> next_index_;
+  // Next free integer index per array (the name up to its '['). Hashed: a
+  // 64 KB body can name thousands of distinct arrays.
+  std::unordered_map<std::string, long long> next_index_;
   long long* NextIndex(const std::string& array);
 };
 
