@@ -7,6 +7,7 @@
 
 #include "common/ascii.h"
 #include "common/hex.h"
+#include "common/query_string.h"
 
 namespace tidegate::admin {
 namespace {
@@ -89,51 +90,27 @@ AuthResult TokenAuthenticator::Check(std::optional<std::string_view> authorizati
   return result;
 }
 
-namespace {
-
-// A query component as a web framework reads it: %XX decoded, '+' a space,
-// leading spaces dropped (as PHP does with a name).
-std::string QueryComponentDecoded(std::string_view text) {
-  std::string out;
-  out.reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out.push_back(' ');
-    } else if (c == '%' && i + 2 < text.size() && common::HexDigitValue(text[i + 1]) >= 0 &&
-               common::HexDigitValue(text[i + 2]) >= 0) {
-      out.push_back(static_cast<char>(common::HexDigitValue(text[i + 1]) * 16 +
-                                      common::HexDigitValue(text[i + 2])));
-      i += 2;
-    } else {
-      out.push_back(c);
-    }
-  }
-  out.erase(0, std::min(out.size(), out.find_first_not_of(' ')));
-  return out;
-}
-
-}  // namespace
-
 bool QueryCarriesCredentials(std::string_view query) {
   static constexpr std::string_view kNames[] = {
       "token",         "access_token", "bearer", "api_key",  "apikey",       "auth",
       "authorization", "password",     "secret", "id_token", "refresh_token"};
-  while (!query.empty()) {
-    size_t amp = query.find_first_of("&;");
-    std::string_view pair = query.substr(0, amp);
-    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
-    size_t eq = pair.find('=');
-    // Decoded: "%74oken=…" is the parameter "token" to any framework.
-    std::string name = QueryComponentDecoded(pair.substr(0, eq));
-    std::string value =
-        eq == std::string_view::npos ? std::string() : QueryComponentDecoded(pair.substr(eq + 1));
-    for (std::string_view n : kNames) {
-      if (common::EqualsIgnoreCase(name, n)) return true;
-    }
-    if (StartsWithIgnoreCase(value, "bearer ")) return true;
-  }
-  return false;
+  std::string name;
+  std::string value;
+  return common::ForEachQueryParam(
+      query,
+      [&](std::string_view raw_name, std::string_view raw_value) {
+        // Decoded as a framework reads them: "%74oken=…" is "token" (and PHP
+        // drops a name's leading spaces).
+        common::FormDecode(raw_name, &name);
+        common::FormDecode(raw_value, &value);
+        std::string_view n = name;
+        while (!n.empty() && n.front() == ' ') n.remove_prefix(1);
+        for (std::string_view credential : kNames) {
+          if (common::EqualsIgnoreCase(n, credential)) return true;
+        }
+        return StartsWithIgnoreCase(value, "bearer ");
+      },
+      "&;");
 }
 
 FailureThrottle::FailureThrottle(Policy policy, const common::TimeSource& time)

@@ -1,11 +1,12 @@
 // Reading the query string of a request target ("/path?a=1&b=2").
 //
-// Contract: pure functions, thread-safe, no allocation: results view the
-// given text. No percent-decoding (the names and values tidegate reads are
-// plain tokens: a room name, a number).
+// Contract: pure functions, thread-safe. QueryOf, ForEachQueryParam and
+// QueryParam do not allocate (results view the given text) and do not
+// decode; FormDecode decodes a name or value as a web framework reads it.
 #pragma once
 
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace tidegate::common {
@@ -37,5 +38,9 @@ bool ForEachQueryParam(std::string_view query, Fn fn, std::string_view separator
 // The value of the first parameter `name` in `query`: "" for a bare "name"
 // or "name=", nullopt when it is absent.
 std::optional<std::string_view> QueryParam(std::string_view query, std::string_view name);
+
+// Decodes %XX and '+' (as space) of a query or form-urlencoded name or value
+// into *out (cleared first). A malformed escape is kept as is.
+void FormDecode(std::string_view text, std::string* out);
 
 }  // namespace tidegate::common

@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/query_string.h"
 #include "maintenance/field_names.h"
 #include "maintenance/json_fields.h"
 #include "maintenance/multipart_fields.h"
@@ -32,8 +33,9 @@ void ReadForm(std::string_view rest, bool complete,
     size_t eq = pair.find('=');
     std::string key;
     std::string value;
-    FormDecode(pair.substr(0, eq), &key);
-    FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1), &value);
+    common::FormDecode(pair.substr(0, eq), &key);
+    common::FormDecode(eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1),
+                       &value);
     out->emplace_back(std::move(key), std::move(value));
   }
 }

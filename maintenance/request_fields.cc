@@ -16,29 +16,11 @@ bool NeedsDecoding(std::string_view text) {
 // nothing is encoded.
 bool DecodedEquals(std::string_view encoded, std::string_view plain, std::string* scratch) {
   if (!NeedsDecoding(encoded)) return encoded == plain;
-  FormDecode(encoded, scratch);
+  common::FormDecode(encoded, scratch);
   return *scratch == plain;
 }
 
 }  // namespace
-
-void FormDecode(std::string_view text, std::string* out) {
-  out->clear();
-  out->reserve(text.size());
-  for (size_t i = 0; i < text.size(); ++i) {
-    char c = text[i];
-    if (c == '+') {
-      out->push_back(' ');
-    } else if (c == '%' && i + 2 < text.size() && common::HexDigitValue(text[i + 1]) >= 0 &&
-               common::HexDigitValue(text[i + 2]) >= 0) {
-      out->push_back(static_cast<char>(common::HexDigitValue(text[i + 1]) * 16 +
-                                       common::HexDigitValue(text[i + 2])));
-      i += 2;
-    } else {
-      out->push_back(c);
-    }
-  }
-}
 
 bool QueryHas(std::string_view target, std::string_view name, std::string_view value,
               NameCase name_case) {
@@ -55,7 +37,7 @@ bool QueryHas(std::string_view target, std::string_view name, std::string_view v
         query,
         [&](std::string_view key, std::string_view val) {
           if (NeedsDecoding(key)) {
-            FormDecode(key, &decoded_key);
+            common::FormDecode(key, &decoded_key);
             key = decoded_key;
           }
           // PHP reads every name (its "x[]" count), matched or not.

@@ -39,7 +39,4 @@ bool HeaderHas(const proxy::HeaderList& headers, std::string_view name, std::str
 // qualified name). `host` is already lower-cased by the parser.
 std::string_view HostWithoutPort(std::string_view host);
 
-// Decodes %XX and '+' (as space) into *out. A malformed escape is kept as is.
-void FormDecode(std::string_view text, std::string* out);
-
 }  // namespace tidegate::maintenance

@@ -79,6 +79,16 @@ TEST(QueryStringTest, QueryParam) {
   EXPECT_EQ(QueryParam(QueryOf("/.tidegate/queue?room=shop&x=1"), "room"), "shop");
 }
 
+TEST(QueryStringTest, FormDecodeReadsEscapesAndPlusAndKeepsMalformedOnes) {
+  std::string out = "stale";
+  FormDecode("a%2Fb+c%zz%4", &out);
+  EXPECT_EQ(out, "a/b c%zz%4");
+  FormDecode("%74oken%00x%41", &out);
+  EXPECT_EQ(out, std::string("token\0xA", 8));
+  FormDecode("", &out);
+  EXPECT_EQ(out, "");
+}
+
 TEST(QueryStringTest, ForEachQueryParamVisitsPairsInOrderUntilTold) {
   std::string seen;
   EXPECT_FALSE(ForEachQueryParam("a=1&b&&c=x=y", [&](std::string_view k, std::string_view v) {

@@ -79,9 +79,6 @@ TEST(RequestFieldsTest, HeadersAndHost) {
   EXPECT_EQ(HostWithoutPort("shop.example.:8443"), "shop.example");
   EXPECT_EQ(HostWithoutPort("shop.example.."), "shop.example.");
   EXPECT_EQ(HostWithoutPort("."), ".");
-  std::string out;
-  FormDecode("a%2Fb+c%zz%4", &out);
-  EXPECT_EQ(out, "a/b c%zz%4");
 }
 
 }  // namespace
