@@ -373,7 +373,9 @@ TEST_P(QueueClusterTest, RandomOrderAdmitsEveryoneAndClosingTheTabKeepsThePlace)
 // The rate counts people, not the block's empty numbers: all 12 are let in
 // at about 30 a minute (the old ceiling charged every empty number, ~2 min),
 // never more at once than the rate allows; the position each is shown never
-// exceeds the visitors still waiting and never goes up.
+// exceeds the visitors still waiting and never goes up on one instance
+// (each instance answers from its own view of the line, refreshed about
+// once a second: a poll on another instance may read one step behind).
 TEST_P(QueueClusterTest, RandomPartlyFilledBlockAdmitsPeopleAtTheRate) {
   LAUNCH_OR_RETURN(
       "queueing_method = \"random\"\nmode = \"queue_all\"\ntotal_active_users = 1000\n"
@@ -387,7 +389,7 @@ TEST_P(QueueClusterTest, RandomPartlyFilledBlockAdmitsPeopleAtTheRate) {
     ASSERT_EQ(v[k]->Arrive(), ArriveResult::kQueued) << "visitor " << k;
   }
   auto start = steady_clock::now();
-  std::vector<uint64_t> last(kVisitors, UINT64_MAX);
+  std::map<std::pair<size_t, uint16_t>, uint64_t> last;  // (visitor, instance) → position
   std::vector<double> admitted_at;  // seconds after start, as seen by the polls
   std::vector<bool> in(kVisitors, false);
   size_t waiting = kVisitors;
@@ -397,7 +399,8 @@ TEST_P(QueueClusterTest, RandomPartlyFilledBlockAdmitsPeopleAtTheRate) {
   for (size_t round = 0; waiting > 0 && steady_clock::now() < deadline; ++round) {
     for (size_t k = 0; k < kVisitors; ++k) {
       if (in[k]) continue;
-      v[k]->set_port(PortFor(k + round));
+      const uint16_t port = PortFor(k + round);
+      v[k]->set_port(port);
       PollStatus p = v[k]->Poll();
       ASSERT_TRUE(p.ok) << p.body;
       if (p.admitted) {
@@ -407,8 +410,11 @@ TEST_P(QueueClusterTest, RandomPartlyFilledBlockAdmitsPeopleAtTheRate) {
       }
       if (p.position == 0) continue;  // the room's order not read yet (a moment)
       EXPECT_LE(p.position, waiting) << "visitor " << k << " round " << round << ": " << p.body;
-      EXPECT_LE(p.position, last[k]) << "visitor " << k << " went back: " << p.body;
-      last[k] = p.position;
+      auto [seen, first] = last.try_emplace({k, port}, p.position);
+      if (!first) {
+        EXPECT_LE(p.position, seen->second) << "visitor " << k << " went back: " << p.body;
+        seen->second = p.position;
+      }
     }
     waiting = static_cast<size_t>(std::count(in.begin(), in.end(), false));
     std::this_thread::sleep_for(200ms);  // pacing only
