@@ -307,8 +307,17 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   RoomStore& store = room.runtime->store();
   // Random: Tick is told which numbers of the last block are empty (places
   // looked up under the method in force, `limits`).
-  auto fill_last_block = [&](RoomLimits* tick) {
-    wr.FillLastBlock(room, limits, now, caller, tick);
+  // One pointer captured: the std::function MaybeTick takes keeps it in
+  // place (a closure of five references was a heap allocation per request).
+  struct LastBlock {
+    const WaitingRoom& wr;
+    const CompiledRoom& room;
+    const RoomLimits& limits;
+    int64_t now;
+    const StoreCaller& caller;
+  } last_block{wr, room, limits, now, caller};
+  auto fill_last_block = [at = &last_block](RoomLimits* tick) {
+    at->wr.FillLastBlock(at->room, at->limits, at->now, at->caller, tick);
   };
   if (limits.method == config::QueueingMethod::kFifo && room.runtime->queue_order.AnyShuffled() &&
       room.runtime->queue_order.ShuffledAt(store.Snapshot().tickets)) {
