@@ -311,6 +311,7 @@ TEST(IncidentJsonTest, StoredStateRoundTripsIncidentsAndTags) {
   i.resolved_at = t + std::chrono::hours(1);
   i.opened_by = "ops";
   i.applied.maintenance = {"checkout"};
+  i.applied.maintenance_asked = {"checkout", "search"};
   i.applied.banner = true;
   i.applied.room = "shop";
   i.applied.room_mode = config::RoomMode::kQueueAll;
@@ -334,6 +335,7 @@ TEST(IncidentJsonTest, StoredStateRoundTripsIncidentsAndTags) {
   ASSERT_EQ(back->incidents.size(), 1u);
   const state::Incident& b = back->incidents[0];
   EXPECT_EQ(b.updates[0].next_update_at, t + std::chrono::minutes(30));
+  EXPECT_EQ(b.applied.maintenance_asked, (std::vector<std::string>{"checkout", "search"}));
   ASSERT_TRUE(b.applied.replaced_banner);
   EXPECT_EQ(b.applied.replaced_banner->message, "Promo");
   EXPECT_EQ(b.applied.replaced_room_mode, config::RoomMode::kOff);
