@@ -19,7 +19,9 @@ Json UpdateJson(const state::IncidentUpdate& u) {
 }
 
 Json AppliedJson(const state::IncidentApplied& a, bool with_replaced) {
-  Json j = {{"maintenance", a.maintenance}, {"banner", a.banner}};
+  Json j = {{"maintenance", a.maintenance},
+            {"maintenance_asked", a.maintenance_asked},
+            {"banner", a.banner}};
   if (a.room) j["room"] = *a.room;
   if (a.room_mode) j["room_mode"] = state::RoomModeName(*a.room_mode);
   if (!with_replaced) return j;
@@ -67,6 +69,7 @@ bool ReadApplied(const Json& j, const std::string& path, state::IncidentApplied*
                  std::string* error) {
   FieldReader r(j, path, error);
   r.StringList("maintenance", &a->maintenance);
+  r.StringList("maintenance_asked", &a->maintenance_asked);  // absent before handover existed
   r.OptionalBool("banner", &a->banner);
   std::string room;
   r.String("room", &room, /*required=*/false);

@@ -20,7 +20,7 @@ namespace tidegate::admin {
 // {"id", "title", "impact", "status", "features", "updates": [{"at",
 //  "status", "message", "next_update_at"?, "by"}] (oldest first),
 //  "started_at", "resolved_at"?, "opened_by", "applied": {"maintenance",
-//  "banner", "room"?, "room_mode"?, "replaced_banner"?, "replaced_room_mode"?,
+//  "maintenance_asked", "banner", "room"?, "room_mode"?, "replaced_banner"?, "replaced_room_mode"?,
 //  "replaced_room_mode_incident_id"?}}.
 nlohmann::json ToJson(const state::Incident& incident);
 

@@ -63,7 +63,33 @@ bool HasControlCharacter(std::string_view s) {
   return false;
 }
 
-// A required or optional string without control characters.
+// True when `s` has nothing but spaces a shopper cannot read: ASCII space,
+// no-break space (U+00A0, C2 A0), U+2000-U+200B (E2 80 80-8B), U+202F,
+// U+205F, the ideographic space U+3000 and U+FEFF (the control characters
+// are refused separately).
+bool IsBlank(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    auto at = [&](size_t k) { return i + k < s.size() ? static_cast<unsigned char>(s[i + k]) : 0; };
+    if (at(0) == ' ') {
+      i += 1;
+    } else if (at(0) == 0xc2 && at(1) == 0xa0) {
+      i += 2;
+    } else if ((at(0) == 0xe2 && at(1) == 0x80 &&
+                ((at(2) >= 0x80 && at(2) <= 0x8b) || at(2) == 0xaf)) ||
+               (at(0) == 0xe2 && at(1) == 0x81 && at(2) == 0x9f) ||
+               (at(0) == 0xe3 && at(1) == 0x80 && at(2) == 0x80) ||
+               (at(0) == 0xef && at(1) == 0xbb && at(2) == 0xbf)) {
+      i += 3;
+    } else {
+      return false;
+    }
+  }
+  return true;
+}
+
+// A required or optional string without control characters; a required one
+// must also say something (shoppers would read an empty banner or title).
 bool ReadText(const nlohmann::json& body, const char* field, bool required, size_t max_len,
               std::string* out, RequestError* error) {
   auto it = body.find(field);
@@ -74,6 +100,7 @@ bool ReadText(const nlohmann::json& body, const char* field, bool required, size
   if (!it->is_string()) return Fail(error, field, "must be a string");
   const std::string& s = it->get_ref<const std::string&>();
   if (required && s.empty()) return Fail(error, field, "must not be empty");
+  if (required && IsBlank(s)) return Fail(error, field, "must not be only spaces");
   if (s.size() > max_len) {
     return Fail(error, field, "must be at most " + std::to_string(max_len) + " bytes");
   }
@@ -466,9 +493,15 @@ std::optional<state::OpenIncident> ValidateOpenIncident(const nlohmann::json& bo
                     ? state::ParseIncidentImpact(impact->get_ref<const std::string&>())
                     : std::nullopt;
   if (!parsed) {
+    // Absent (or null) is "required"; a value that is not an impact is
+    // named as given.
+    const bool given = impact != body.end() && !impact->is_null();
     Fail(error, "impact",
-         "is required: one of \"degraded\", \"partial_outage\", \"major_outage\", "
-         "\"maintenance\"");
+         std::string(given ? "must be" : "is required:") +
+             " one of \"degraded\", \"partial_outage\", \"major_outage\", \"maintenance\"" +
+             (given && impact->is_string()
+                  ? " (got \"" + impact->get<std::string>().substr(0, 40) + "\")"
+                  : ""));
     return std::nullopt;
   }
   o.impact = *parsed;

@@ -36,8 +36,9 @@ constexpr std::string_view kStylesheet = R"css(.tidegate-banner {
   color: #0b2540;
   background: #dbeafe;
   border-bottom: 2px solid #3b82f6;
+  overflow-wrap: anywhere;
 }
-.tidegate-banner p { margin: 0; }
+.tidegate-banner p { margin: 0; min-width: 0; }
 .tidegate-banner__next { font-weight: 400; }
 .tidegate-banner__link { color: inherit; text-decoration: underline; }
 .tidegate-banner--warning { color: #3b2a00; background: #fef3c7; border-color: #d97706; }

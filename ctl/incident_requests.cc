@@ -1,6 +1,7 @@
 #include "ctl/incident_requests.h"
 
 #include <sstream>
+#include <string_view>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,19 @@ const std::string* Option(const std::map<std::string, std::string>& options, con
   return it == options.end() ? nullptr : &it->second;
 }
 
+// Shoppers read the title and messages: nothing but spaces would show an
+// empty banner or heading (the API refuses it too, with more kinds of space).
+bool Blank(const std::string& text) { return text.find_first_not_of(" \t") == std::string::npos; }
+
+// "incident open: unexpected argument 'yes'": a word the command does not
+// take (a value given to a flag that takes none, a second ID, a typo).
+std::string StrayArgument(const std::vector<std::string>& words, size_t expected,
+                          const std::set<std::string>& flags) {
+  std::string text = "incident " + words[1] + ": unexpected argument '" + words[expected] + "'";
+  if (flags.count("banner")) text += " (--banner takes no value: it is on when given)";
+  return text;
+}
+
 std::optional<Json> OpenBody(const std::map<std::string, std::string>& options,
                              const std::set<std::string>& flags, std::string* error) {
   Json body;
@@ -41,6 +55,11 @@ std::optional<Json> OpenBody(const std::map<std::string, std::string>& options,
     const std::string* value = Option(options, required);
     if (value == nullptr) {
       *error = std::string("incident open needs --") + required;
+      return std::nullopt;
+    }
+    if (std::string_view(required) != "impact" && Blank(*value)) {
+      *error =
+          std::string("incident open: --") + required + " must say something (not only spaces)";
       return std::nullopt;
     }
     body[required] = *value;
@@ -72,6 +91,18 @@ std::optional<IncidentRequest> BuildIncidentRequest(
     const std::vector<std::string>& words, const std::map<std::string, std::string>& options,
     const std::set<std::string>& flags, std::string* usage_error) {
   const std::string verb = words.size() >= 2 ? words[1] : "";
+  // Known verbs with a word too many (or an ID missing) are named as such.
+  const size_t expected = verb == "list" || verb == "open"                          ? 2
+                          : verb == "show" || verb == "update" || verb == "resolve" ? 3
+                                                                                    : 0;
+  if (expected != 0 && words.size() > expected) {
+    *usage_error = StrayArgument(words, expected, flags);
+    return std::nullopt;
+  }
+  if (expected == 3 && words.size() < 3) {
+    *usage_error = "incident " + verb + " needs the incident's ID (tidegate ctl incident list)";
+    return std::nullopt;
+  }
   if (verb == "list" && words.size() == 2) return IncidentRequest{"GET", "/v1/incidents", {}};
   if (verb == "show" && words.size() == 3) {
     return IncidentRequest{"GET", "/v1/incidents/" + words[2], {}, true};
@@ -86,6 +117,10 @@ std::optional<IncidentRequest> BuildIncidentRequest(
     if (message == nullptr) {
       *usage_error = "incident " + verb + " needs --message" +
                      (verb == "resolve" ? " (the closing message shoppers read)" : "");
+      return std::nullopt;
+    }
+    if (Blank(*message)) {
+      *usage_error = "incident " + verb + ": --message must say something (not only spaces)";
       return std::nullopt;
     }
     Json body = {{"message", *message}};

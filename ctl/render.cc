@@ -25,10 +25,22 @@ const Json& At(const Json& j, const char* key) {
   return it == j.end() ? kNull : *it;
 }
 
-// "auto" or "queue_all (runtime)" for a {"value", "source"} pair.
-std::string Sourced(const Json& j) {
+// "auto" or "queue_all (runtime)" for a {"value", "source"} pair;
+// "queue_all (runtime, incident 20261205-12)" when an incident set it.
+std::string Sourced(const Json& j, const Json& incident_id = Json()) {
   std::string v = Text(At(j, "value"));
-  return At(j, "source") == "runtime" ? v + " (runtime)" : v;
+  if (At(j, "source") != "runtime") return v;
+  if (incident_id.is_string()) return v + " (runtime, incident " + Text(incident_id) + ")";
+  return v + " (runtime)";
+}
+
+// "ops" or "ops (incident 20261205-12)": who set an override, and the
+// incident whose tag it carries (docs/incidents.md: resolving the incident
+// removes or hands over what still carries its tag).
+std::string SetBy(const Json& override_json) {
+  std::string by = Text(At(override_json, "set_by"));
+  const Json& incident = At(override_json, "incident_id");
+  return incident.is_string() ? by + " (incident " + Text(incident) + ")" : by;
 }
 
 void Table(const std::vector<Row>& rows, std::ostream& out) {
@@ -100,10 +112,11 @@ void RenderState(const Json& state, std::ostream& out) {
   if (At(state, "rooms").is_object()) {
     for (const auto& [name, r] : At(state, "rooms").items()) {
       const Json& c = At(r, "counters");
-      rooms.push_back({name, Sourced(At(r, "mode")), Sourced(At(r, "total_active_users")),
-                       Sourced(At(r, "new_users_per_minute")), Sourced(At(r, "session_duration")),
-                       Sourced(At(r, "queueing_method")), Text(At(c, "queued")),
-                       Text(At(c, "active"))});
+      const Json& mode_incident = At(At(r, "override"), "mode_incident_id");
+      rooms.push_back({name, Sourced(At(r, "mode"), mode_incident),
+                       Sourced(At(r, "total_active_users")), Sourced(At(r, "new_users_per_minute")),
+                       Sourced(At(r, "session_duration")), Sourced(At(r, "queueing_method")),
+                       Text(At(c, "queued")), Text(At(c, "active"))});
     }
   }
   if (rooms.size() == 1) {
@@ -119,8 +132,8 @@ void RenderState(const Json& state, std::ostream& out) {
     for (const auto& [name, f] : At(state, "features").items()) {
       const Json& m = At(f, "maintenance");
       std::string status = m.is_null() ? "on" : "MAINTENANCE (" + Text(At(m, "phase")) + ")";
-      features.push_back(
-          {name, status, Text(At(m, "until")), Text(At(m, "set_by")), Text(At(m, "message"))});
+      features.push_back({name, status, Text(At(m, "until")), m.is_null() ? "-" : SetBy(m),
+                          Text(At(m, "message"))});
     }
   }
   if (features.size() == 1) {
@@ -132,11 +145,19 @@ void RenderState(const Json& state, std::ostream& out) {
   const Json& b = At(state, "banner");
   out << "\nBANNER\n";
   if (At(b, "enabled") == true) {
+    // The incident it tells, and the one whose tag the override carries
+    // when that is another (an older, more severe one is told).
+    std::string incident = Text(At(b, "incident"));
+    const Json& tag = At(At(b, "override"), "incident_id");
+    if (tag.is_string() && tag != At(b, "incident")) {
+      incident += " (override set by incident " + Text(tag) + ")";
+    }
     Table({{"message", Text(At(b, "message"))},
            {"severity", Text(At(b, "severity"))},
            {"next_update_at", Text(At(b, "next_update_at"))},
            {"expires_at", Text(At(b, "expires_at"))},
-           {"source", Text(At(b, "source"))}},
+           {"source", Text(At(b, "source"))},
+           {"incident", incident}},
           out);
   } else {
     out << "  (none shown)\n";

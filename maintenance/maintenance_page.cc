@@ -19,7 +19,7 @@ const char kBuiltinMaintenanceTemplate[] = R"(<!DOCTYPE html>
 <title>{{title}}{{#shop_name}} · {{shop_name}}{{/shop_name}}</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",sans-serif;margin:0;background:#f6f7f9;color:#1d2430}
-main{max-width:36rem;margin:12vh auto;padding:2rem;background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08)}
+main{max-width:36rem;margin:12vh auto;padding:2rem;overflow-wrap:anywhere;background:#fff;border-radius:12px;box-shadow:0 2px 12px rgba(0,0,0,.08)}
 h1{font-size:1.4rem;margin-top:0}.shop{color:#5b6575;font-size:.95rem}.until,.next{font-weight:600}
 .incident{border-left:4px solid #b45309;padding:.1rem 0 .1rem .9rem;margin:1rem 0}.incident p{margin:.3rem 0}
 .late{color:#8a1c17}a{color:#0b5cad}

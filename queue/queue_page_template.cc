@@ -16,7 +16,7 @@ const char kQueuePageTemplate[] = R"TPL(<!DOCTYPE html>
 <title>{{title}}</title>
 <style>
 body{font-family:system-ui,-apple-system,"Segoe UI",Roboto,sans-serif;margin:0;background:#f4f6f8;color:#1b2733;line-height:1.5}
-main{max-width:34rem;margin:3rem auto;padding:2rem;background:#fff;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}
+main{max-width:34rem;margin:3rem auto;padding:2rem;overflow-wrap:anywhere;background:#fff;border-radius:8px;box-shadow:0 1px 4px rgba(0,0,0,.12)}
 h1{font-size:1.5rem;margin-top:0}
 dl{display:grid;grid-template-columns:auto 1fr;gap:.4rem 1rem}
 dt{font-weight:600}dd{margin:0}

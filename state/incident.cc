@@ -73,12 +73,16 @@ int IncidentSeverity(IncidentImpact impact) {
   return 0;
 }
 
+bool MoreUrgent(const Incident& a, const Incident& b) {
+  int sa = IncidentSeverity(a.impact), sb = IncidentSeverity(b.impact);
+  return sa != sb ? sa > sb : a.started_at > b.started_at;
+}
+
 const Incident* HeadlineIncident(const std::vector<Incident>& incidents) {
   const Incident* best = nullptr;
+  // Newest first; of two equally urgent (same start), the first listed stays.
   for (const Incident* incident : OpenIncidents(incidents)) {
-    if (!best || IncidentSeverity(incident->impact) > IncidentSeverity(best->impact)) {
-      best = incident;
-    }
+    if (!best || MoreUrgent(*incident, *best)) best = incident;
   }
   return best;
 }

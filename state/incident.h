@@ -47,9 +47,14 @@ struct IncidentUpdate {
 // What opening the incident switched on (and resolving it switches off,
 // where the override still carries the incident's id).
 struct IncidentApplied {
-  std::vector<std::string> maintenance;  // features put under maintenance
-  bool banner = false;                   // the banner was set (and follows the updates)
-  std::optional<std::string> room;       // room whose mode was set
+  std::vector<std::string> maintenance;  // features under maintenance it owns (tagged with its id)
+  // Every feature whose maintenance it asked for, including those another
+  // override held at opening: while it is open, the maintenance another
+  // incident set on such a feature is handed to it at that incident's
+  // resolve (state/incident_changes.h) instead of being cleared.
+  std::vector<std::string> maintenance_asked;
+  bool banner = false;              // the banner was set (and follows the updates)
+  std::optional<std::string> room;  // room whose mode was set
   std::optional<config::RoomMode> room_mode;
   // What the incident's banner and room mode replaced, put back at resolve
   // (state/incident_changes.h): the banner in force when it opened (by hand
@@ -100,8 +105,11 @@ int IncidentSeverity(IncidentImpact impact);
 // The open incidents of `incidents`, most recently started first (pointers
 // into the vector).
 std::vector<const Incident*> OpenIncidents(const std::vector<Incident>& incidents);
-// The open incident shoppers should read about on every page (the most
-// severe impact, then the most recently started), or nullptr.
+// The order in which incidents speak to shoppers: true when `a` comes
+// before `b` (a more severe impact, or the same impact started later).
+bool MoreUrgent(const Incident& a, const Incident& b);
+// The open incident shoppers should read about on every page (the first in
+// MoreUrgent's order), or nullptr. The status page leads with it too.
 const Incident* HeadlineIncident(const std::vector<Incident>& incidents);
 
 }  // namespace tidegate::state

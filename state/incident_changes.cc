@@ -36,16 +36,57 @@ void ApplyRoomMode(RuntimeState* state, const OpenIncident::Room& room, Incident
   r.set_at = now;
 }
 
+bool Contains(const std::vector<std::string>& list, const std::string& item) {
+  return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+// The open incident other than `resolved` that asked for the maintenance
+// of `feature` and comes first in the maintenance page's order (most
+// severe, then most recently started), or nullptr. An incident stored
+// before maintenance_asked existed counts with what it applied.
+Incident* HeirOfMaintenance(RuntimeState* state, const Incident& resolved,
+                            const std::string& feature) {
+  Incident* heir = nullptr;
+  for (Incident& other : state->incidents) {
+    if (&other == &resolved || !other.open() || other.updates.empty()) continue;
+    if (!Contains(other.applied.maintenance_asked, feature) &&
+        !Contains(other.applied.maintenance, feature)) {
+      continue;
+    }
+    if (heir == nullptr || MoreUrgent(other, *heir)) heir = &other;
+  }
+  return heir;
+}
+
+// Each maintenance override `incident` still owns goes to the open
+// incident next in line for it (HeirOfMaintenance), which now owns it as
+// if it had set it (its id, its latest message); without one it is cleared.
+void HandOverOrClearMaintenance(RuntimeState* state, const Incident& incident,
+                                const std::string& actor, common::TimePoint now) {
+  for (const std::string& feature : incident.applied.maintenance) {
+    auto it = state->maintenance.find(feature);
+    if (it == state->maintenance.end() || it->second.incident_id != incident.id) continue;
+    Incident* heir = HeirOfMaintenance(state, incident, feature);
+    if (heir == nullptr) {
+      state->maintenance.erase(it);
+      continue;
+    }
+    MaintenanceOverride& m = it->second;
+    m.incident_id = heir->id;
+    m.message = heir->latest().message;
+    m.set_by = actor;
+    m.set_at = now;
+    if (!Contains(heir->applied.maintenance, feature)) {
+      heir->applied.maintenance.push_back(feature);
+    }
+  }
+}
+
 // Puts back what `incident` replaced, where what is in force is still its own.
 void RestoreReplaced(RuntimeState* state, const Incident& incident, const std::string& actor,
                      common::TimePoint now) {
   const IncidentApplied& applied = incident.applied;
-  for (const std::string& feature : applied.maintenance) {
-    auto it = state->maintenance.find(feature);
-    if (it != state->maintenance.end() && it->second.incident_id == incident.id) {
-      state->maintenance.erase(it);
-    }
-  }
+  HandOverOrClearMaintenance(state, incident, actor, now);
   if (state->banner && state->banner->incident_id == incident.id) {
     if (applied.replaced_banner && BannerPhase(*applied.replaced_banner, now) != Phase::kExpired) {
       state->banner = *applied.replaced_banner;
@@ -105,13 +146,6 @@ const Incident* FindIncident(const RuntimeState& state, std::string_view id) {
   return nullptr;
 }
 
-namespace {
-bool MoreUrgent(const Incident& a, const Incident& b) {
-  int sa = IncidentSeverity(a.impact), sb = IncidentSeverity(b.impact);
-  return sa != sb ? sa > sb : a.started_at > b.started_at;
-}
-}  // namespace
-
 const Incident* IncidentOnBanner(const RuntimeState& state) {
   const Incident* shown = nullptr;
   std::string_view id = state.banner ? std::string_view(state.banner->incident_id) : "";
@@ -155,6 +189,7 @@ bool ApplyOpenIncident(RuntimeState* state, const OpenIncident& change, const st
   incident.started_at = now;
   incident.opened_by = actor;
 
+  incident.applied.maintenance_asked = change.maintenance;
   for (const std::string& feature : change.maintenance) {
     if (state->maintenance.count(feature) > 0) continue;  // not ours to take over
     MaintenanceOverride m;

@@ -6,8 +6,8 @@
 // Opening may switch on, in that same version, what the operator asked for:
 //   * maintenance of some of its features: a MaintenanceOverride tagged with
 //     the incident's id, for each feature that has no override yet (an
-//     operator's own override, or another incident's, is left as it is and
-//     not recorded);
+//     operator's own override, or another incident's, is left as it is; the
+//     incident records that it asked, in applied.maintenance_asked);
 //   * the banner (the incident's message and next update, severity from the
 //     impact), replacing the banner in force, which is remembered;
 //   * a room mode, replacing the room's mode override, which is remembered.
@@ -15,11 +15,14 @@
 // the timeline and carries its message and next update to the banner and to
 // the maintenance overrides that still carry the incident's id. Resolving
 // appends the closing message and removes exactly what the incident applied
-// and still owns (same id tag): its maintenance overrides are cleared, its
-// banner gives way to the one it replaced, its room mode to the one before.
-// Something an operator set since (no tag, or another incident's) is never
-// touched. Every incident change also drops resolved incidents older than
-// `history_days` (the [site].status_history_days the admin API passes).
+// and still owns (same id tag): each of its maintenance overrides is handed
+// to the most urgent other open incident that asked for that feature's
+// maintenance (most severe impact, then most recently started: the
+// maintenance page's order), which then owns it (tag, message, applied),
+// or cleared when none did; its banner gives way to the one it replaced,
+// its room mode to the one before. Something an operator set since (no
+// tag, or another incident's) is never touched. Every incident change also drops resolved incidents
+// older than `history_days` (the [site].status_history_days the admin API passes).
 //
 // Contract: plain values and pure functions (thread-safe, no I/O), called by
 // ApplyChange(); they never fail — a change that cannot apply (unknown id,

@@ -61,6 +61,12 @@ StatusStory BuildStory(const config::Config& config, const state::RuntimeState& 
                        common::TimePoint now) {
   StatusStory story;
   story.open = state::OpenIncidents(state.incidents);
+  // Lead with the incident the banner, the queue page and the maintenance
+  // page tell (one story); the others follow, most recently started first.
+  if (const state::Incident* headline = state::HeadlineIncident(state.incidents)) {
+    auto it = std::find(story.open.begin(), story.open.end(), headline);
+    if (it != story.open.end()) std::rotate(story.open.begin(), it, it + 1);
+  }
   story.notices = CurrentNotices(config, state, now);
   story.components = Components(config, state, story.open, now);
   auto oldest = now - std::chrono::hours(24) * config.site.status_history_days;

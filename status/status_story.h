@@ -1,5 +1,7 @@
 // What the public status page tells, in the order it tells it: the open
-// incidents (most recently started first, each with its timeline), the
+// incidents (the headline first — state::HeadlineIncident, the one the
+// banner, queue and maintenance pages tell — then the others most recently
+// started first, each with its timeline), the
 // notices set by hand (status/notices.h), the shop's features as components
 // with their current status, then the incidents resolved within
 // [site].status_history_days with their closing messages. The HTML page,
@@ -33,7 +35,7 @@ struct Component {
 
 struct StatusStory {
   std::string overall = "operational";
-  std::vector<const state::Incident*> open;  // most recently started first
+  std::vector<const state::Incident*> open;  // headline first, then newest first
   std::vector<Notice> notices;
   std::vector<Component> components;
   std::vector<const state::Incident*> past;  // most recently resolved first

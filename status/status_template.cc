@@ -15,7 +15,7 @@ const std::string_view kBuiltinStatusTemplate = R"(<!DOCTYPE html>
 <link rel="alternate" type="application/atom+xml" href="/.tidegate/status.atom" title="{{title}}">
 <style>
 body{font-family:system-ui,sans-serif;margin:0;background:#f6f7f9;color:#1d2330;line-height:1.45}
-main{max-width:46rem;margin:2.5rem auto;padding:0 1rem}
+main{max-width:46rem;margin:2.5rem auto;padding:0 1rem;overflow-wrap:anywhere}
 h1{font-size:1.6rem}h2{font-size:1.2rem;margin-top:2rem}h3{font-size:1.05rem;margin:0 0 .3rem}
 .overall{padding:1rem 1.25rem;border-radius:.5rem;font-weight:600;margin:1.5rem 0}
 .operational{background:#e3f5e8;color:#135d2b}

@@ -6,6 +6,9 @@
 //   applied is gone, an operator's own banner set meanwhile stays, the
 //   closing message is in the history; a restart keeps the history (local
 //   state file).
+// * Two incidents: every page, the status page included, leads with the
+//   more severe; two on the same feature: resolving the one that set its
+//   maintenance hands it to the other (also across a restart and Redis).
 // * `tidegate ctl incident open|update|list|resolve` over the same routes.
 // * Two instances on a real redis-server: an incident opened on A is in
 //   force on B, resolved on B, gone on A; one shared audit entry per change.
@@ -243,6 +246,17 @@ TEST_F(IncidentTest, TwoIncidentsTellOneStoryOnEveryPage) {
   EXPECT_EQ(state["banner"]["message"], "The shop is down; we are on it.");
   EXPECT_EQ(state["banner"]["severity"], "critical");
   EXPECT_EQ(state["banner"]["override"]["incident_id"], slow_id);
+  // The status page leads with the same incident (HTML and status.json),
+  // though the milder one started later.
+  Reply status_json = Call(shop, "GET", "/.tidegate/status.json", "");
+  ASSERT_EQ(status_json.http.status, 200) << status_json.http.body;
+  ASSERT_GE(status_json.json["incidents"].size(), 2u) << status_json.http.body;
+  EXPECT_EQ(status_json.json["incidents"][0]["id"], outage_id) << status_json.http.body;
+  EXPECT_EQ(status_json.json["incidents"][1]["id"], slow_id) << status_json.http.body;
+  std::string status_html = Call(shop, "GET", "/.tidegate/status", "").http.body;
+  size_t outage_at = status_html.find("Shop down"), slow_at = status_html.find("Slow search");
+  ASSERT_NE(outage_at, std::string::npos) << status_html;
+  EXPECT_LT(outage_at, slow_at) << status_html;
 
   // An update of the milder incident does not take the banner over.
   ASSERT_EQ(Call(admin, "POST", "/v1/incidents/" + slow_id + "/updates", kOperator,
@@ -276,6 +290,56 @@ TEST_F(IncidentTest, TwoIncidentsTellOneStoryOnEveryPage) {
   state = State(*a_);
   EXPECT_TRUE(state["banner"]["incident"].is_null()) << state["banner"].dump();
   EXPECT_TRUE(state["headline_incident"].is_null());
+}
+
+const char kPartialOnCheckout[] = R"({"title": "Card payments failing",
+  "message": "Card payments fail; checkout is paused.", "impact": "partial_outage",
+  "features": ["checkout"]})";
+const char kMajorOnCheckout[] = R"({"title": "Checkout down",
+  "message": "Checkout is down; we are restoring it.", "impact": "major_outage",
+  "features": ["checkout"]})";
+
+// Two incidents asking for checkout's maintenance: the first sets it, the
+// second is told it was left as it was. Resolving the first hands it to the
+// second (still open, still naming checkout): shoppers keep the maintenance
+// page with the second's words, until the second is resolved. The hand-over
+// survives a restart (the state file keeps what each incident asked for).
+TEST_F(IncidentTest, MaintenanceIsHandedToTheIncidentStillOpen) {
+  a_ = Start("a");
+  ASSERT_TRUE(a_);
+  uint16_t shop = a_->port(), admin = a_->admin_port();
+  Reply first = Call(admin, "POST", "/v1/incidents", kOperator, kPartialOnCheckout);
+  ASSERT_EQ(first.http.status, 201) << first.http.body;
+  Reply second = Call(admin, "POST", "/v1/incidents", kOperator, kMajorOnCheckout);
+  ASSERT_EQ(second.http.status, 201) << second.http.body;
+  EXPECT_EQ(second.json["maintenance_left_as_it_was"], Json::array({"checkout"}));
+  std::string first_id = first.json["id"], second_id = second.json["id"];
+
+  ASSERT_EQ(a_->Stop(10s), 0) << a_->Stderr();
+  a_ = Start("a");
+  ASSERT_TRUE(a_);
+  shop = a_->port();
+  admin = a_->admin_port();
+  ASSERT_EQ(Call(admin, "POST", "/v1/incidents/" + first_id + "/resolve", kOperator,
+                 R"({"message": "Payments work again."})")
+                .http.status,
+            200);
+  Reply checkout = Call(shop, "GET", "/checkout", "");
+  EXPECT_EQ(checkout.http.status, 503) << "the open outage still names checkout";
+  EXPECT_NE(checkout.http.body.find("Checkout is down; we are restoring it."), std::string::npos)
+      << checkout.http.body.substr(0, 2000);
+  Json state = State(*a_);
+  EXPECT_EQ(state["features"]["checkout"]["maintenance"]["incident_id"], second_id)
+      << state["features"].dump();
+  ASSERT_EQ(state["incidents"].size(), 1u);
+  EXPECT_EQ(state["incidents"][0]["applied"]["maintenance"], Json::array({"checkout"}));
+
+  ASSERT_EQ(Call(admin, "POST", "/v1/incidents/" + second_id + "/resolve", kOperator,
+                 R"({"message": "Checkout is back."})")
+                .http.status,
+            200);
+  EXPECT_EQ(Call(shop, "GET", "/checkout", "").http.status, 200);
+  EXPECT_TRUE(State(*a_)["features"]["checkout"]["maintenance"].is_null());
 }
 
 TEST_F(IncidentTest, CtlDrivesTheLifecycle) {
@@ -372,6 +436,26 @@ TEST_F(IncidentTest, SharedThroughRedisBetweenInstances) {
   EXPECT_EQ(audit.json["records"][1]["change"], "update_incident");
   EXPECT_EQ(audit.json["records"][2]["change"], "resolve_incident");
   EXPECT_TRUE(audit.json["records"][2]["after"]["maintenance"]["checkout"].is_null());
+
+  // Two incidents on checkout, opened on different instances: resolving the
+  // one that set the maintenance (on B) hands it to the other, on both.
+  Reply first = Call(a_->admin_port(), "POST", "/v1/incidents", kOperator, kPartialOnCheckout);
+  ASSERT_EQ(first.http.status, 201) << first.http.body;
+  ASSERT_TRUE(WaitFor([&] { return State(*b_)["incidents"].size() == 1; }, 5s));
+  Reply second = Call(b_->admin_port(), "POST", "/v1/incidents", kOperator, kMajorOnCheckout);
+  ASSERT_EQ(second.http.status, 201) << second.http.body;
+  std::string first_id = first.json["id"], second_id = second.json["id"];
+  ASSERT_TRUE(WaitFor([&] { return State(*a_)["incidents"].size() == 2; }, 5s));
+  ASSERT_EQ(Call(a_->admin_port(), "POST", "/v1/incidents/" + first_id + "/resolve", kOperator,
+                 R"({"message": "Payments work again."})")
+                .http.status,
+            200);
+  EXPECT_TRUE(WaitFor(
+      [&] { return State(*b_)["features"]["checkout"]["maintenance"]["incident_id"] == second_id; },
+      5s))
+      << State(*b_)["features"].dump();
+  EXPECT_EQ(Call(b_->port(), "GET", "/checkout", "").http.status, 503);
+  EXPECT_EQ(Call(a_->port(), "GET", "/checkout", "").http.status, 503);
 }
 
 }  // namespace

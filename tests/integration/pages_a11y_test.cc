@@ -5,7 +5,8 @@
 // in tests/integration/a11y/package.json, installed by scripts/setup.sh),
 // which the test injects into each page: no violation of the WCAG 2.0/2.1
 // A and AA rules (axe tags wcag2a, wcag2aa, wcag21a, wcag21aa) is allowed,
-// calm and during an incident told by banner, maintenance and status page.
+// calm and during an incident told by banner, maintenance and status page;
+// and long unbroken operator text stays inside a 375 px phone screen.
 //
 // Waits are bounded polls; nothing is asserted on timing.
 #include <gtest/gtest.h>
@@ -127,9 +128,10 @@ class PagesA11yTest : public ::testing::Test {
     return m;
   }
 
-  WebDriverSession* Browser(const std::string& accept_language) {
+  WebDriverSession* Browser(const std::string& accept_language, int viewport_width = 0) {
     SessionOptions options;
     options.accept_language = accept_language;
+    options.viewport_width = viewport_width;
     sessions_.push_back(CreateSessionOrFail(*driver_, options));
     return sessions_.back().get();
   }
@@ -309,6 +311,64 @@ TEST_F(PagesA11yTest, EveryPageTellsTheOpenIncidentAndHasNoViolations) {
   ExpectAccessible(*after, "/.tidegate/status", "Payments work again. Thank you for waiting.");
   ASSERT_TRUE(after->Navigate(Url("/")));
   EXPECT_FALSE(after->FindElement("[data-tidegate-banner]")) << "the incident's banner is gone";
+}
+
+// Operator text shoppers read can be long and unbroken (a 500-byte URL as
+// the message, a 200-byte title): on a 375 px phone screen it wraps inside
+// the banner, the maintenance page, the queue page and the status page
+// instead of running off the screen. Checked in the browser: no element
+// under `root` is wider than its box (scrollWidth <= clientWidth) or reaches
+// past the viewport, and (tidegate's own pages) the page does not scroll
+// sideways.
+TEST_F(PagesA11yTest, LongOperatorTextWrapsOnAPhoneScreen) {
+  const std::string url = "https://status.example.com/incidents/" + std::string(463, 'x');
+  ASSERT_EQ(url.size(), 500u);
+  const std::string title(200, 'T');
+  HttpMessage opened = Admin("POST", "/v1/incidents",
+                             R"({"title": ")" + title + R"(", "message": ")" + url +
+                                 R"(", "impact": "major_outage", "features": ["checkout"],
+                                    "banner": true, "next_update": "30m"})");
+  ASSERT_EQ(opened.status, 201) << opened.body;
+
+  WebDriverSession* phone = Browser("en-US", 375);
+  ASSERT_TRUE(phone);
+  const std::string check = R"(
+    var root = document.querySelector(arguments[0]);
+    if (!root) return {error: 'no ' + arguments[0]};
+    var viewport = document.documentElement.clientWidth;
+    var out = {viewport: viewport, page: document.documentElement.scrollWidth, wide: []};
+    var all = [root].concat(Array.prototype.slice.call(root.querySelectorAll('*')));
+    all.forEach(function (el) {
+      var r = el.getBoundingClientRect();
+      if (el.scrollWidth > el.clientWidth + 1 && el.clientWidth > 0 ||
+          r.right > viewport + 1) {
+        out.wide.push(el.tagName + '.' + el.className + ' scroll ' + el.scrollWidth +
+                      ' client ' + el.clientWidth + ' right ' + Math.round(r.right));
+      }
+    });
+    return out;)";
+  struct Page {
+    const char* path;
+    const char* root;
+    bool own;  // tidegate's page (the whole page is checked), not the shop's
+  };
+  for (const Page& page :
+       {Page{"/", "[data-tidegate-banner]", false}, Page{"/checkout", "main", true},
+        Page{"/drop/sneakers", "main", true}, Page{"/.tidegate/status", "main", true}}) {
+    SCOPED_TRACE(page.path);
+    ASSERT_TRUE(phone->Navigate(Url(page.path))) << phone->last_error();
+    std::optional<std::string> source = phone->PageSource();
+    ASSERT_TRUE(source) << phone->last_error();
+    EXPECT_NE(source->find(url), std::string::npos) << "the message is shown: " << *source;
+    std::optional<Json> seen = phone->ExecuteScript(check, Json::array({page.root}));
+    ASSERT_TRUE(seen && seen->is_object()) << phone->last_error();
+    ASSERT_FALSE(seen->contains("error")) << seen->dump();
+    EXPECT_LE((*seen)["viewport"].get<int>(), 400) << "not a phone-sized window: " << seen->dump();
+    EXPECT_TRUE((*seen)["wide"].empty()) << seen->dump(2);
+    if (page.own) {
+      EXPECT_LE((*seen)["page"].get<int>(), (*seen)["viewport"].get<int>()) << seen->dump();
+    }
+  }
 }
 
 }  // namespace

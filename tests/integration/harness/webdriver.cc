@@ -137,6 +137,15 @@ std::unique_ptr<WebDriverSession> WebDriverSession::Create(ChromeDriver& driver,
         "--disable-component-update", "--disable-features=Translate,MediaRouter",
         "--password-store=basic", "--lang=" + options.accept_language}},
   };
+  if (options.viewport_width > 0) {
+    chrome["mobileEmulation"] = {
+        {"deviceMetrics",
+         {{"width", options.viewport_width},
+          {"height", options.viewport_height > 0 ? options.viewport_height : 800},
+          {"pixelRatio", 1},
+          {"mobile", false},
+          {"touch", false}}}};
+  }
   Json prefs = {{"intl.accept_languages", options.accept_language}};
   if (!options.javascript) prefs["profile.managed_default_content_settings.javascript"] = 2;
   chrome["prefs"] = prefs;

@@ -77,6 +77,11 @@ std::unique_ptr<ChromeDriver> StartChromeDriverOrFail(const TempDir& dir);
 struct SessionOptions {
   bool javascript = true;
   std::string accept_language = "en-US";  // the browser's Accept-Language
+  // A viewport of this many CSS px (a phone's width: a desktop window
+  // cannot be made narrower than about 500 px), through Chrome's device
+  // emulation as a desktop browser (no 980 px layout viewport); 0 = default.
+  int viewport_width = 0;
+  int viewport_height = 0;
 };
 
 class WebDriverSession {

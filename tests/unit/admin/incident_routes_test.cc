@@ -202,9 +202,28 @@ TEST_F(IncidentRoutesTest, RefusalsChangeNothing) {
       {"POST", "/v1/incidents", kOperatorToken, "{", 400, "JSON"},
       {"POST", "/v1/incidents", kOperatorToken, R"({"message": "m", "impact": "degraded"})", 422,
        "title"},
-      {"POST", "/v1/incidents", kOperatorToken, R"({"title": "t", "message": "m"})", 422, "impact"},
+      {"POST", "/v1/incidents", kOperatorToken, R"({"title": "t", "message": "m"})", 422,
+       "impact: is required: one of"},
       {"POST", "/v1/incidents", kOperatorToken,
-       R"({"title": "t", "message": "m", "impact": "bad"})", 422, "impact"},
+       R"({"title": "t", "message": "m", "impact": "bad"})", 422,
+       "impact: must be one of \"degraded\", \"partial_outage\", \"major_outage\", "
+       "\"maintenance\" (got \"bad\")"},
+      {"POST", "/v1/incidents", kOperatorToken,
+       R"({"title": "t", "message": "m", "impact": "Degraded"})", 422, "impact: must be one of"},
+      {"POST", "/v1/incidents", kOperatorToken,
+       R"({"title": " ", "message": "m", "impact": "degraded"})", 422,
+       "title: must not be only spaces"},
+      {"POST", "/v1/incidents", kOperatorToken,
+       R"({"title": "t", "message": "  \u00a0\u3000 ", "impact": "degraded"})", 422,
+       "message: must not be only spaces"},
+      {"POST", "/v1/incidents/" + id + "/updates", kOperatorToken, R"({"message": " "})", 422,
+       "message: must not be only spaces"},
+      {"POST", "/v1/incidents/" + id + "/resolve", kOperatorToken, R"({"message": " "})", 422,
+       "message: must not be only spaces"},
+      {"PUT", "/v1/banner", kOperatorToken, R"({"message": "   "})", 422,
+       "message: must not be only spaces"},
+      {"PUT", "/v1/features/checkout/maintenance", kOperatorToken, R"({"message": " "})", 422,
+       "message: must not be only spaces"},
       {"POST", "/v1/incidents", kOperatorToken,
        R"({"title": "t", "message": "m", "impact": "degraded", "features": ["chekout"]})", 422,
        "known: checkout, search"},
@@ -311,6 +330,7 @@ TEST(IncidentJsonTest, StoredStateRoundTripsIncidentsAndTags) {
   i.resolved_at = t + std::chrono::hours(1);
   i.opened_by = "ops";
   i.applied.maintenance = {"checkout"};
+  i.applied.maintenance_asked = {"checkout", "search"};
   i.applied.banner = true;
   i.applied.room = "shop";
   i.applied.room_mode = config::RoomMode::kQueueAll;
@@ -334,6 +354,7 @@ TEST(IncidentJsonTest, StoredStateRoundTripsIncidentsAndTags) {
   ASSERT_EQ(back->incidents.size(), 1u);
   const state::Incident& b = back->incidents[0];
   EXPECT_EQ(b.updates[0].next_update_at, t + std::chrono::minutes(30));
+  EXPECT_EQ(b.applied.maintenance_asked, (std::vector<std::string>{"checkout", "search"}));
   ASSERT_TRUE(b.applied.replaced_banner);
   EXPECT_EQ(b.applied.replaced_banner->message, "Promo");
   EXPECT_EQ(b.applied.replaced_room_mode, config::RoomMode::kOff);

@@ -82,6 +82,35 @@ TEST(IncidentRequestsTest, UpdateResolveListShowAndUsageErrors) {
   EXPECT_FALSE(BuildIncidentRequest({"incident"}, {}, {}, &error));
 }
 
+// A word too many names itself (a value after --banner, which takes none),
+// a missing ID says so, and a title or message of nothing but spaces is
+// refused before anything is sent.
+TEST(IncidentRequestsTest, StrayArgumentsAndBlankTextAreNamed) {
+  std::string error;
+  std::map<std::string, std::string> open = {
+      {"title", "t"}, {"message", "m"}, {"impact", "degraded"}};
+  EXPECT_FALSE(BuildIncidentRequest({"incident", "open", "yes"}, open, {"banner"}, &error));
+  EXPECT_EQ(error,
+            "incident open: unexpected argument 'yes' (--banner takes no value: it is on when "
+            "given)");
+  EXPECT_FALSE(
+      BuildIncidentRequest({"incident", "resolve", "x", "y"}, {{"message", "m"}}, {}, &error));
+  EXPECT_EQ(error, "incident resolve: unexpected argument 'y'");
+  EXPECT_FALSE(BuildIncidentRequest({"incident", "update"}, {{"message", "m"}}, {}, &error));
+  EXPECT_NE(error.find("needs the incident's ID"), std::string::npos) << error;
+
+  auto blank_title = open;
+  blank_title["title"] = "  ";
+  EXPECT_FALSE(BuildIncidentRequest({"incident", "open"}, blank_title, {}, &error));
+  EXPECT_EQ(error, "incident open: --title must say something (not only spaces)");
+  auto blank_message = open;
+  blank_message["message"] = " ";
+  EXPECT_FALSE(BuildIncidentRequest({"incident", "open"}, blank_message, {}, &error));
+  EXPECT_EQ(error, "incident open: --message must say something (not only spaces)");
+  EXPECT_FALSE(BuildIncidentRequest({"incident", "resolve", "x"}, {{"message", " "}}, {}, &error));
+  EXPECT_NE(error.find("--message must say something"), std::string::npos) << error;
+}
+
 struct Result {
   int code;
   std::string out, err;

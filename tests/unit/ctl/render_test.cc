@@ -83,5 +83,39 @@ TEST(RenderStateTest, NoProtectionNoTable) {
   EXPECT_EQ(out.str().find("AUTO-PROTECTION"), std::string::npos) << out.str();
 }
 
+// docs/incidents.md: `tidegate ctl state` shows everything in force,
+// incident tags included (what a resolve removes or hands over).
+TEST(RenderStateTest, IncidentTagsAreShown) {
+  Json state = Json::parse(R"({
+    "version": 7, "store": {"backend": "local", "healthy": true},
+    "rooms": {
+      "sale": {"mode": {"value": "queue_all", "source": "runtime"},
+               "override": {"set_by": "ops", "mode_incident_id": "20261205-12"}},
+      "shop": {"mode": {"value": "auto", "source": "runtime"},
+               "override": {"set_by": "alice"}}},
+    "features": {
+      "checkout": {"maintenance": {"phase": "active", "set_by": "ops", "message": "Down",
+                                   "incident_id": "20261205-12"}},
+      "search": {"maintenance": {"phase": "active", "set_by": "alice", "message": "Upgrade"}},
+      "account": {"maintenance": null}},
+    "banner": {"enabled": true, "message": "Card payments failing", "severity": "critical",
+               "source": "runtime", "incident": "20261205-12",
+               "override": {"incident_id": "20261205-14"}}
+  })");
+  std::ostringstream out;
+  RenderState(state, out);
+  std::string text = out.str();
+  EXPECT_NE(text.find("queue_all (runtime, incident 20261205-12)"), std::string::npos) << text;
+  EXPECT_NE(text.find("auto (runtime)"), std::string::npos) << text;
+  EXPECT_NE(text.find("ops (incident 20261205-12)"), std::string::npos) << text;
+  size_t search = text.find("search");
+  ASSERT_NE(search, std::string::npos) << text;
+  EXPECT_EQ(text.substr(search, text.find('\n', search) - search).find("incident"),
+            std::string::npos)
+      << "an operator's own maintenance carries no tag: " << text;
+  EXPECT_NE(text.find("20261205-12 (override set by incident 20261205-14)"), std::string::npos)
+      << text;
+}
+
 }  // namespace
 }  // namespace tidegate::ctl

@@ -219,6 +219,99 @@ TEST(IncidentChangesTest, OperatorTakingTheRoomModeOverKeepsIt) {
   EXPECT_EQ(s.rooms.at("shop").mode, config::RoomMode::kQueueAll);
 }
 
+// Two (or three) incidents asking for the same feature's maintenance: the
+// one that set it hands it, at its resolve, to the most urgent other open
+// incident that asked for it (most severe, then most recently started),
+// rather than re-opening a feature an open outage still names.
+OpenIncident CheckoutIncident(const char* title, IncidentImpact impact) {
+  OpenIncident o;
+  o.title = title;
+  o.impact = impact;
+  o.message = std::string(title) + ": checkout is paused.";
+  o.features = {"checkout"};
+  o.maintenance = {"checkout"};
+  return o;
+}
+
+TEST(IncidentChangesTest, MaintenanceIsHandedToTheOtherIncidentThatAskedForIt) {
+  RuntimeState s;
+  s = Apply(s, CheckoutIncident("A", IncidentImpact::kPartialOutage), kOpenAt);
+  s = Apply(s, CheckoutIncident("B", IncidentImpact::kMajorOutage), T("2026-12-05T14:05:00Z"));
+  std::string a = s.incidents[0].id, b = s.incidents[1].id;
+  EXPECT_EQ(s.maintenance.at("checkout").incident_id, a);
+  EXPECT_TRUE(s.incidents[1].applied.maintenance.empty());  // left as it was at opening
+  EXPECT_EQ(s.incidents[1].applied.maintenance_asked, std::vector<std::string>{"checkout"});
+
+  s = Apply(s, ResolveIncident{a, "A fixed."}, T("2026-12-05T14:30:00Z"), "bob");
+  ASSERT_EQ(s.maintenance.count("checkout"), 1u) << "B still names checkout: it stays closed";
+  const MaintenanceOverride& m = s.maintenance.at("checkout");
+  EXPECT_EQ(m.incident_id, b);
+  EXPECT_EQ(m.message, "B: checkout is paused.");
+  EXPECT_EQ(m.set_by, "bob");
+  EXPECT_EQ(s.incidents[1].applied.maintenance, std::vector<std::string>{"checkout"});
+
+  // Now B's: its updates carry their message to it, its resolve clears it.
+  s = Apply(s, UpdateIncident{b, std::nullopt, "B: still on it."}, T("2026-12-05T14:40:00Z"));
+  EXPECT_EQ(s.maintenance.at("checkout").message, "B: still on it.");
+  s = Apply(s, ResolveIncident{b, "B fixed."}, T("2026-12-05T15:00:00Z"));
+  EXPECT_EQ(s.maintenance.count("checkout"), 0u);
+}
+
+TEST(IncidentChangesTest, MaintenanceStaysWithItsIncidentWhenTheOtherResolvesFirst) {
+  RuntimeState s;
+  s = Apply(s, CheckoutIncident("A", IncidentImpact::kPartialOutage), kOpenAt);
+  s = Apply(s, CheckoutIncident("B", IncidentImpact::kMajorOutage), T("2026-12-05T14:05:00Z"));
+  std::string a = s.incidents[0].id, b = s.incidents[1].id;
+  s = Apply(s, ResolveIncident{b, "B fixed."}, T("2026-12-05T14:30:00Z"));
+  EXPECT_EQ(s.maintenance.at("checkout").incident_id, a);
+  s = Apply(s, ResolveIncident{a, "A fixed."}, T("2026-12-05T15:00:00Z"));
+  EXPECT_EQ(s.maintenance.count("checkout"), 0u);
+}
+
+TEST(IncidentChangesTest, MaintenanceGoesToTheMostSevereThenMostRecentAsker) {
+  RuntimeState s;
+  s = Apply(s, CheckoutIncident("A", IncidentImpact::kDegraded), kOpenAt);
+  s = Apply(s, CheckoutIncident("B", IncidentImpact::kPartialOutage), T("2026-12-05T14:01:00Z"));
+  s = Apply(s, CheckoutIncident("C", IncidentImpact::kMajorOutage), T("2026-12-05T14:02:00Z"));
+  s = Apply(s, CheckoutIncident("D", IncidentImpact::kPartialOutage), T("2026-12-05T14:03:00Z"));
+  OpenIncident named_only = CheckoutIncident("E", IncidentImpact::kMajorOutage);
+  named_only.maintenance.clear();  // names checkout, asks for no maintenance
+  s = Apply(s, named_only, T("2026-12-05T14:04:00Z"));
+  std::string a = s.incidents[0].id, b = s.incidents[1].id, c = s.incidents[2].id,
+              d = s.incidents[3].id;
+  s = Apply(s, ResolveIncident{a, "A fixed."}, T("2026-12-05T14:10:00Z"));
+  EXPECT_EQ(s.maintenance.at("checkout").incident_id, c);  // the most severe asker
+  s = Apply(s, ResolveIncident{c, "C fixed."}, T("2026-12-05T14:20:00Z"));
+  EXPECT_EQ(s.maintenance.at("checkout").incident_id, d);  // same impact: the later
+  s = Apply(s, ResolveIncident{d, "D fixed."}, T("2026-12-05T14:30:00Z"));
+  EXPECT_EQ(s.maintenance.at("checkout").incident_id, b);
+  s = Apply(s, ResolveIncident{b, "B fixed."}, T("2026-12-05T14:40:00Z"));
+  EXPECT_EQ(s.maintenance.count("checkout"), 0u) << "E never asked for maintenance";
+}
+
+TEST(IncidentChangesTest, AnOperatorsTakeOverIsNeitherHandedOverNorCleared) {
+  RuntimeState s;
+  s = Apply(s, CheckoutIncident("A", IncidentImpact::kPartialOutage), kOpenAt);
+  s = Apply(s, CheckoutIncident("B", IncidentImpact::kMajorOutage), T("2026-12-05T14:05:00Z"));
+  std::string a = s.incidents[0].id, b = s.incidents[1].id;
+  s = Apply(s, SetMaintenance{"checkout", {.message = "Mine now"}}, T("2026-12-05T14:10:00Z"),
+            "alice");
+  EXPECT_TRUE(s.maintenance.at("checkout").incident_id.empty());
+  s = Apply(s, ResolveIncident{a, "A fixed."}, T("2026-12-05T14:30:00Z"));
+  EXPECT_TRUE(s.maintenance.at("checkout").incident_id.empty());
+  EXPECT_EQ(s.maintenance.at("checkout").message, "Mine now");
+  EXPECT_TRUE(s.incidents[1].applied.maintenance.empty());
+  s = Apply(s, ResolveIncident{b, "B fixed."}, T("2026-12-05T15:00:00Z"));
+  EXPECT_EQ(s.maintenance.at("checkout").message, "Mine now");
+  EXPECT_EQ(s.maintenance.at("checkout").set_by, "alice");
+
+  // The operator hands checkout back (DELETE) while two incidents are open:
+  // nothing takes it again until an incident opens asking for it.
+  s = Apply(s, CheckoutIncident("C", IncidentImpact::kPartialOutage), T("2026-12-05T15:10:00Z"));
+  s = Apply(s, ClearMaintenance{"checkout"}, T("2026-12-05T15:20:00Z"), "alice");
+  EXPECT_EQ(s.maintenance.count("checkout"), 0u);
+}
+
 TEST(IncidentChangesTest, HistoryIsPrunedAfterStatusHistoryDays) {
   RuntimeState s = Apply(RuntimeState{}, PaymentsDown(), kOpenAt);
   std::string old_id = OnlyId(s);

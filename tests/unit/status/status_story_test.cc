@@ -309,5 +309,40 @@ TEST_F(StatusStoryTest, WorstStatusWins) {
             std::string::npos);
 }
 
+// One story: the status page leads with the incident the banner, the
+// queue page and the maintenance page tell (state::HeadlineIncident), even
+// when a milder one started later; the others follow, newest first.
+TEST_F(StatusStoryTest, LeadsWithTheHeadlineIncidentThenTheOthersNewestFirst) {
+  state::Incident major = PaymentsIncident();
+  major.id = "inc-major";
+  major.title = "Checkout down";
+  major.impact = state::IncidentImpact::kMajorOutage;
+  major.started_at = At("2026-12-05T12:00:00Z");
+  state::Incident slow = PaymentsIncident();
+  slow.id = "inc-slow";
+  slow.title = "Search slow";
+  slow.impact = state::IncidentImpact::kDegraded;
+  slow.started_at = At("2026-12-05T13:10:00Z");
+  state::Incident older_slow = slow;
+  older_slow.id = "inc-older-slow";
+  older_slow.title = "Images slow";
+  older_slow.started_at = At("2026-12-05T12:30:00Z");
+  Publish({major, older_slow, slow});
+
+  nlohmann::json json = Json();
+  ASSERT_GE(json["incidents"].size(), 3u) << json.dump(2);
+  EXPECT_EQ(json["incidents"][0]["id"], "inc-major");
+  EXPECT_EQ(json["incidents"][1]["id"], "inc-slow");
+  EXPECT_EQ(json["incidents"][2]["id"], "inc-older-slow");
+
+  std::string html = Render(Format::kHtml);
+  size_t first = html.find("Checkout down");
+  size_t second = html.find("Search slow");
+  size_t third = html.find("Images slow");
+  ASSERT_NE(first, std::string::npos) << html;
+  EXPECT_LT(first, second) << html;
+  EXPECT_LT(second, third) << html;
+}
+
 }  // namespace
 }  // namespace tidegate::status
