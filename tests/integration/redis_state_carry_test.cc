@@ -4,7 +4,8 @@
 // and banner survive a restart and a binary upgrade (SIGUSR2) made while
 // Redis is down, and go back into Redis when it returns empty; a Redis that
 // refuses writes (OOM) is reported unhealthy (GET /v1/state, health) until
-// it accepts them again. Skipped only when redis-server is not
+// it accepts them again; GET /v1/audit says so when the shared stream lost
+// records this instance still has. Skipped only when redis-server is not
 // installed (the skip message says so).
 #include <gtest/gtest.h>
 #include <signal.h>
@@ -269,6 +270,31 @@ TEST_F(RedisStateCarryTest, ARedisRefusingWritesIsReportedUnhealthy) {
                  R"({"message": "accepted", "severity": "info"})")
                 .http.status,
             200);
+}
+
+TEST_F(RedisStateCarryTest, AnAuditStreamYoungerThanTheInstancesOwnRecordsIsSaidSo) {
+  SwitchSearchOffWithABanner();
+  Reply before = Call(a_->admin_port(), "GET", "/v1/audit", kViewer);
+  EXPECT_EQ(before.json["records"].size(), 2u) << before.http.body;
+  EXPECT_FALSE(before.json.contains("warning")) << before.http.body;
+
+  ASSERT_NE(redis_->Command("FLUSHALL").find("OK"), std::string::npos);
+  Reply after = Call(a_->admin_port(), "GET", "/v1/audit", kViewer);
+  ASSERT_EQ(after.http.status, 200) << after.http.body;
+  EXPECT_EQ(after.json["source"], "shared") << after.http.body;
+  EXPECT_TRUE(after.json["warning"].is_string()) << after.http.body;
+  EXPECT_EQ(after.json["local_records_older"], 2) << after.http.body;
+  // A change after that: the stream holds it, the older two are still said.
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return Call(a_->admin_port(), "PUT", "/v1/banner", kOperator,
+                    R"({"message": "later", "severity": "info"})")
+                   .http.status == 200;
+      },
+      3s));
+  Reply later = Call(a_->admin_port(), "GET", "/v1/audit", kViewer);
+  EXPECT_EQ(later.json["records"].size(), 1u) << later.http.body;
+  EXPECT_EQ(later.json["local_records_older"], 2) << later.http.body;
 }
 
 }  // namespace
