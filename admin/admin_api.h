@@ -125,6 +125,9 @@ class AdminApi {
   // routes_read.cc
   ApiResponse GetState();
   void GetAudit(const ApiRequest& request, std::function<void(ApiResponse)> reply);
+  // How many of this instance's last `limit` audit records are older than
+  // the oldest of `shared` (all of them when `shared` is empty).
+  size_t OwnRecordsOlderThan(const std::vector<nlohmann::json>& shared, size_t limit);
   ApiResponse GetMetrics();
   // routes_change.cc
   void ChangeMaintenance(const ApiRequest& request, const Match& match, const AuthResult& who,

@@ -22,17 +22,16 @@ std::string DefaultAuditLogPath(const config::Config& config) {
   return first.substr(0, slash + 1) + "audit.log";
 }
 
-std::unique_ptr<AdminRuntime> AdminRuntime::Start(event_base* control_base,
-                                                  std::shared_ptr<const config::Config> config,
-                                                  const std::string& audit_log_path,
-                                                  const MetricsSource* metrics,
-                                                  AdminApi::Logger warn, std::string* error,
-                                                  AdminServerOptions options) {
+std::unique_ptr<AdminRuntime> AdminRuntime::Start(
+    event_base* control_base, std::shared_ptr<const config::Config> config,
+    const std::string& audit_log_path, const MetricsSource* metrics, AdminApi::Logger warn,
+    std::string* error, AdminServerOptions options, const std::string& state_copy_path) {
   std::unique_ptr<AdminRuntime> runtime(new AdminRuntime());
   runtime->config_ = std::move(config);
   if (runtime->config_->state.backend == config::StateBackend::kRedis) {
     RedisStoreOptions store_options = RedisStoreOptions::FromConfig(runtime->config_->state);
     store_options.warn = warn;
+    store_options.copy_path = state_copy_path;
     runtime->store_ = RedisStore::Start(control_base, std::move(store_options));
   } else {
     runtime->store_ = std::make_unique<LocalStore>();

@@ -35,12 +35,15 @@ std::string DefaultAuditLogPath(const config::Config& config);
 class AdminRuntime {
  public:
   // nullptr and *error set ("admin: …" / "audit log …") when the audit log
-  // cannot be opened or the listener cannot start.
+  // cannot be opened or the listener cannot start. `state_copy_path`: with
+  // backend = "redis", the file the store keeps its local copy of the shared
+  // state in ("" = none; admin/state_copy.h).
   static std::unique_ptr<AdminRuntime> Start(event_base* control_base,
                                              std::shared_ptr<const config::Config> config,
                                              const std::string& audit_log_path,
                                              const MetricsSource* metrics, AdminApi::Logger warn,
-                                             std::string* error, AdminServerOptions options = {});
+                                             std::string* error, AdminServerOptions options = {},
+                                             const std::string& state_copy_path = "");
 
   // SIGHUP: the new configuration's values, tokens and names apply to the
   // next request; run-time overrides are kept. False + *error when the admin

@@ -15,13 +15,14 @@ namespace tidegate::admin {
 //       [3] the new version, [4] the audit entry JSON, [5] the stream cap,
 //       [6] the pub/sub channel.
 // Returns {1, new version} when written (and announced), {0, current
-// version} when the stored version is not ARGV[1]. A missing version key
-// (Redis restarted empty) matches any base: the writer's last known state is
-// the best there is.
+// version} when the stored version is newer than ARGV[1] (another instance
+// wrote first). A missing version key (Redis restarted empty) or an older
+// one (FLUSHALL, a failover to a replica that missed the last writes)
+// matches: the writer's state is newer, the higher version wins.
 inline constexpr char kCompareAndSetScript[] = R"lua(
 local current = redis.call('GET', KEYS[2])
-if current and current ~= ARGV[1] then
-  return {0, tonumber(current)}
+if current and (tonumber(current) == nil or tonumber(current) > tonumber(ARGV[1])) then
+  return {0, tonumber(current) or 0}
 end
 redis.call('SET', KEYS[1], ARGV[2])
 redis.call('SET', KEYS[2], ARGV[3])
@@ -30,11 +31,19 @@ redis.call('PUBLISH', ARGV[6], ARGV[3])
 return {1, tonumber(ARGV[3])}
 )lua";
 
-// Writes back a state an instance still holds when Redis has none (it was
-// restarted without persistence). ARGV: [1] state JSON, [2] its version,
-// [3] the channel. Returns 1 when written, 0 when a state exists already.
-inline constexpr char kSeedScript[] = R"lua(
-if redis.call('EXISTS', KEYS[2]) == 1 or redis.call('EXISTS', KEYS[1]) == 1 then
+// Writes back the state an instance holds when Redis has none (restarted
+// without persistence) or an older one (FLUSHALL then an older write, a
+// failover to a replica that missed the last writes). ARGV: [1] state JSON,
+// [2] its version, [3] the channel. Returns 1 when written (and announced),
+// 0 when Redis holds this version or a newer one already (the higher
+// version wins; two instances writing back do not fight).
+inline constexpr char kWriteBackScript[] = R"lua(
+local current = redis.call('GET', KEYS[2])
+if current then
+  if tonumber(current) == nil or tonumber(current) >= tonumber(ARGV[2]) then
+    return 0
+  end
+elseif redis.call('EXISTS', KEYS[1]) == 1 then
   return 0
 end
 redis.call('SET', KEYS[1], ARGV[1])

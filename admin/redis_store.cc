@@ -49,13 +49,15 @@ RedisStore::RedisStore(event_base* base, RedisStoreOptions options)
       audit_key_(options_.prefix + ":audit"),
       channel_(options_.prefix + ":changes"),
       compare_and_set_(kCompareAndSetScript),
-      seed_(kSeedScript),
+      write_back_(kWriteBackScript),
       state_(std::make_shared<const state::RuntimeState>()),
-      random_(std::random_device{}()) {}
+      random_(std::random_device{}()),
+      copy_(options_.copy_path, Identity()) {}
 
 std::unique_ptr<RedisStore> RedisStore::Start(event_base* base, RedisStoreOptions options) {
   std::unique_ptr<RedisStore> store(new RedisStore(base, std::move(options)));
   RedisStore* self = store.get();
+  store->LoadCopy();
   store->LoadAtStart();
   store->commands_ = std::make_unique<redis::RedisConnection>(
       base, self->ConnectionOptions(""),
@@ -89,6 +91,12 @@ redis::RedisConnection::Options RedisStore::ConnectionOptions(const std::string&
   c.sentinel_password = options_.sentinel_password;
   c.name = ServerText() + role;
   return c;
+}
+
+std::string RedisStore::Identity() const {
+  std::string server = options_.sentinels.empty() ? "redis " + options_.address.text
+                                                  : "sentinel master " + options_.master_name;
+  return server + " " + options_.prefix;
 }
 
 std::string RedisStore::ServerText() const {
@@ -127,6 +135,35 @@ const common::TimeSource& RedisStore::Time() const {
 }
 
 common::TimePoint RedisStore::Now() const { return Time().WallNow(); }
+
+// The last state this instance (or the process it replaces) learned: in
+// force until Redis says otherwise, so that a start while Redis is down does
+// not switch every override off.
+void RedisStore::LoadCopy() {
+  std::string warning;
+  std::optional<StateCopy> copy = copy_.Load(&warning);
+  if (!warning.empty()) Warn(warning);
+  if (!copy) return;
+  state_ = copy->state;
+  state_text_ = Dump(ToJson(*state_));
+  auto age = std::chrono::duration_cast<std::chrono::seconds>(Now() - copy->saved_at_time);
+  Warn("local copy " + copy_.path() + ": version " + std::to_string(state_->version) +
+       ", saved at " + copy->saved_at + " (" + std::to_string(age.count()) +
+       " s ago); in force until Redis holds a newer one");
+}
+
+void RedisStore::SaveCopy() {
+  if (!copy_saving_ || !copy_.enabled()) return;
+  std::string error;
+  if (copy_.Save(*state_, Now(), &error)) return;
+  auto now = std::chrono::steady_clock::now();
+  if (now - last_copy_warn_ < kWarnEvery) return;
+  last_copy_warn_ = now;
+  Warn(
+      "the local copy of the shared state could not be written (a start while Redis is down "
+      "would begin from an older one): " +
+      error);
+}
 
 // One blocking read, bounded by the timeout, before any worker runs: the
 // process then starts with the shared switches already in force.
@@ -200,6 +237,12 @@ void RedisStore::Resync() {
     return;
   }
   resync_in_flight_ = true;
+  if (!write_error_.empty()) {
+    // Reads alone cannot tell that Redis accepts writes again (OOM,
+    // READONLY): a small write does, and clears the unhealthy mark.
+    commands_->Command({"SET", options_.prefix + ":write_probe", "1", "PX", "60000"},
+                       [this](redis::RedisResult result) { RecordWrite(result); });
+  }
   commands_->Command({"GET", state_key_}, [this](redis::RedisResult result) {
     resync_in_flight_ = false;
     Record(result);
@@ -207,7 +250,7 @@ void RedisStore::Resync() {
       if (result.reply.type == redis::RedisReply::Type::kString) {
         Adopt(result.reply.str, /*notify=*/true);
       } else if (state_->version > 0) {
-        Seed();
+        WriteBack(std::nullopt);
       }
     }
     if (resync_again_) {
@@ -217,13 +260,20 @@ void RedisStore::Resync() {
   });
 }
 
-void RedisStore::Seed() {
-  Warn("no state in Redis (restarted empty?): writing back the last known state, version " +
+void RedisStore::WriteBack(std::optional<uint64_t> redis_version) {
+  if (write_back_in_flight_ || !commands_ || !commands_->connected()) return;
+  write_back_in_flight_ = true;
+  std::string held = redis_version ? "version " + std::to_string(*redis_version) + ", older"
+                                   : "no state (restarted empty?)";
+  Warn("Redis holds " + held + ": writing back the last known state, version " +
        std::to_string(state_->version));
   std::string text = state_text_.empty() ? Dump(ToJson(*state_)) : state_text_;
-  seed_.Run(*commands_, {state_key_, version_key_},
-            {text, std::to_string(state_->version), channel_},
-            [this](redis::RedisResult result) { Record(result); });
+  write_back_.Run(*commands_, {state_key_, version_key_},
+                  {text, std::to_string(state_->version), channel_},
+                  [this](redis::RedisResult result) {
+                    write_back_in_flight_ = false;
+                    RecordWrite(result);
+                  });
 }
 
 std::shared_ptr<const state::RuntimeState> RedisStore::Adopt(const std::string& text, bool notify) {
@@ -235,8 +285,14 @@ std::shared_ptr<const state::RuntimeState> RedisStore::Adopt(const std::string& 
     Failed("the state stored in Redis (" + state_key_ + ") is invalid: " + error);
     return nullptr;
   }
+  if (parsed->version < state_->version) {
+    // Redis lost writes this instance knows of: ours wins, and goes back.
+    WriteBack(parsed->version);
+    return state_;
+  }
   state_ = std::make_shared<const state::RuntimeState>(std::move(*parsed));
   state_text_ = text;
+  SaveCopy();
   if (notify && on_change_) on_change_(state_);
   return state_;
 }
@@ -322,7 +378,7 @@ void RedisStore::ApplyOn(std::shared_ptr<ApplyOp> op,
       {std::to_string(base->version), text, std::to_string(next.version), audit,
        std::to_string(options_.audit_max_entries), channel_},
       [this, op, base, text](redis::RedisResult result) {
-        Record(result);
+        RecordWrite(result);
         ApplyResult out;
         out.before = out.after = base;
         const redis::RedisReply& r = result.reply;
@@ -419,6 +475,28 @@ void RedisStore::Record(const redis::RedisResult& result) {
   }
 }
 
+void RedisStore::RecordWrite(const redis::RedisResult& result) {
+  if (result.ok) {
+    Record(result);
+    if (!write_error_.empty()) Warn("Redis accepts writes again");
+    write_error_.clear();
+    return;
+  }
+  // Reads may still succeed (OOM, READONLY): the store stays unhealthy until
+  // a write does, without flapping with every successful read. A lost
+  // connection is reported by the connection itself (OnCommandsStatus).
+  ++operations_;
+  ++errors_;
+  last_latency_ = result.latency_seconds;
+  Observe(result.latency_seconds, &latency_);
+  if (write_error_.empty()) {
+    Warn("Redis refused a write: " + result.error +
+         "; operator changes are refused and the store reported unhealthy until a write "
+         "succeeds (probed at every resync)");
+  }
+  write_error_ = result.error;
+}
+
 void RedisStore::Failed(const std::string& error) {
   last_error_ = error;
   auto now = Time().MonotonicNow();
@@ -443,8 +521,11 @@ void RedisStore::Warn(const std::string& message) {
 StoreHealth RedisStore::Health() const {
   StoreHealth health;
   health.backend = "redis";
-  health.healthy = healthy_ && commands_ && commands_->connected();
+  health.healthy = healthy_ && commands_ && commands_->connected() && write_error_.empty();
   health.last_error = last_error_;
+  if (health.last_error.empty() && !write_error_.empty()) {
+    health.last_error = "writes refused: " + write_error_;
+  }
   if (!health.healthy && health.last_error.empty()) health.last_error = "not connected yet";
   health.operations_total = operations_;
   health.errors_total = errors_;

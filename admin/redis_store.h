@@ -28,9 +28,21 @@
 //   the primary (docs/state.md "Redis Sentinel").
 // * When Redis fails, the last known state stays in force, Apply() answers
 //   kUnavailable, Health() says why; warnings are rate-limited (one at the
-//   transition, then at most one per 10 s). When Redis comes back empty
-//   (restarted without persistence), the first instance to notice writes
-//   its last known state back.
+//   transition, then at most one per 10 s). A store whose writes fail
+//   (OOM, READONLY) is unhealthy too, although reads succeed, until a write
+//   succeeds (a small probe key is written at every resync meanwhile).
+// * The local copy (options.copy_path, admin/state_copy.h): every state
+//   learned is also written to a file (atomically, on the control thread),
+//   and Start() begins from it, so that a process started while Redis is
+//   down (restart, binary upgrade) keeps the last known state rather than
+//   an empty one. A copy of another store (identity: server or Sentinel
+//   master name, and prefix) is ignored.
+// * Higher version wins: a state read from Redis that is older than the one
+//   this instance holds (Redis restarted empty, FLUSHALL, a failover to a
+//   replica that missed the last writes) is not adopted; the instance writes
+//   its own back with an atomic "only if Redis's is older or absent" script,
+//   and changes computed on it replace the older one. A newer (or equal)
+//   version in Redis always wins over the instance's.
 //
 // Contract (StateStore, admin/state_store.h): control thread only — the
 // thread running `base`; every callback runs there. Apply()'s `done` is
@@ -52,6 +64,7 @@
 #include <string>
 #include <string_view>
 
+#include "admin/state_copy.h"
 #include "admin/state_store.h"
 #include "common/time_source.h"
 #include "config/config.h"
@@ -75,6 +88,8 @@ struct RedisStoreOptions {
   std::string sentinel_password;  // AUTH on the sentinels ("" = none)
   int wait_replicas = 0;          // 0 = changes are not WAITed for
   std::chrono::milliseconds wait_timeout{500};
+  // The local copy of the shared state ("" = none; docs/state.md).
+  std::string copy_path;
 
   static RedisStoreOptions FromConfig(const config::StateConfig& state);
 };
@@ -97,6 +112,13 @@ class RedisStore : public StateStore {
   // pub/sub message).
   void Resync();
 
+  // Binary upgrade: the new process owns the local copy from now on; this
+  // one writes it no more.
+  void StopSavingCopy() { copy_saving_ = false; }
+
+  // What the local copy records as the store it was taken from.
+  std::string Identity() const;
+
  private:
   struct ApplyOp;
 
@@ -106,10 +128,20 @@ class RedisStore : public StateStore {
   void OnSubscriberStatus(bool up, const std::string& error);
   static void OnResyncTimer(evutil_socket_t, short, void* arg);
   static void OnRetryTimer(evutil_socket_t, short, void* arg);
-  void Seed();
+  // Starts from the local copy when there is one (before LoadAtStart).
+  void LoadCopy();
+  void SaveCopy();
+  // Writes this instance's state to Redis when Redis holds an older one
+  // (`redis_version`) or none (nullopt). One at a time.
+  void WriteBack(std::optional<uint64_t> redis_version);
+  // Record() for a command that writes: a failure marks the store unhealthy
+  // until a write succeeds.
+  void RecordWrite(const redis::RedisResult& result);
   // Parses `text` and makes it the current state when it differs from the
-  // last one adopted. Returns the current state, or nullptr (and a recorded
-  // failure) when the text is not a valid state.
+  // last one adopted and its version is not older than the current one (an
+  // older one is written over with ours, WriteBack). Returns the current
+  // state, or nullptr (and a recorded failure) when the text is not a valid
+  // state.
   std::shared_ptr<const state::RuntimeState> Adopt(const std::string& text, bool notify);
   void ApplyRead(std::shared_ptr<ApplyOp> op);
   void ApplyOn(std::shared_ptr<ApplyOp> op, std::shared_ptr<const state::RuntimeState> base);
@@ -134,7 +166,7 @@ class RedisStore : public StateStore {
   // redis_scripts.h, sent with EVALSHA (declared before the connections:
   // their pending commands refer to them).
   redis::ScriptRunner compare_and_set_;
-  redis::ScriptRunner seed_;
+  redis::ScriptRunner write_back_;
   std::shared_ptr<const state::RuntimeState> state_;
   std::string state_text_;  // the JSON `state_` was adopted from ("" = none yet)
   StateCallback on_change_;
@@ -149,9 +181,15 @@ class RedisStore : public StateStore {
   std::minstd_rand random_;
   bool resync_in_flight_ = false;
   bool resync_again_ = false;
+  bool write_back_in_flight_ = false;
+
+  StateCopyFile copy_;
+  bool copy_saving_ = true;
+  std::chrono::steady_clock::time_point last_copy_warn_{};
 
   bool healthy_ = true;
   std::string last_error_;
+  std::string write_error_;  // the last write's failure, "" once one succeeds
   uint64_t operations_ = 0;
   uint64_t errors_ = 0;
   double last_latency_ = 0;

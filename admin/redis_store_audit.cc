@@ -51,7 +51,7 @@ void RedisStore::AppendSharedAudit(const nlohmann::json& entry) {
   if (!commands_ || !commands_->connected()) return;  // the local log has it
   commands_->Command({"XADD", audit_key_, "MAXLEN", "~", std::to_string(options_.audit_max_entries),
                       "*", "entry", Dump(entry)},
-                     [this](redis::RedisResult result) { Record(result); });
+                     [this](redis::RedisResult result) { RecordWrite(result); });
 }
 
 }  // namespace tidegate::admin

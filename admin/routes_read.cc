@@ -47,17 +47,47 @@ void AdminApi::GetAudit(const ApiRequest& request, std::function<void(ApiRespons
     return r;
   };
   bool shared = deps_.store->ReadSharedAudit(
-      limit, [this, local, reply](bool ok, std::vector<nlohmann::json> records, std::string error) {
+      limit,
+      [this, local, reply, limit](bool ok, std::vector<nlohmann::json> records, std::string error) {
         if (!ok) {
           Warn("admin.audit", error);
           return reply(local(error + "; this instance's own changes only"));
         }
+        nlohmann::json body = {{"source", "shared"}};
+        // A shared stream younger than this instance's own records lost its
+        // history (Redis restarted empty, FLUSHALL, a failover): said so,
+        // the records themselves are still in the instance's audit log.
+        size_t older = records.size() < limit ? OwnRecordsOlderThan(records, limit) : 0;
+        if (older > 0) {
+          body["local_records_older"] = older;
+          body["warning"] =
+              "the shared audit stream holds no record before " +
+              (records.empty() ? std::string("now")
+                               : records.front().value("time", std::string("?"))) +
+              " (Redis lost its history: restarted empty, flushed or failed over?); this "
+              "instance's audit log holds " +
+              std::to_string(older) + " older change(s) (read its audit log file)";
+        }
+        body["records"] = std::move(records);
         ApiResponse r;
-        r.body = nlohmann::json{{"source", "shared"}, {"records", std::move(records)}}.dump(
-            -1, ' ', false, nlohmann::json::error_handler_t::replace);
+        r.body = body.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
         reply(std::move(r));
       });
   if (!shared) reply(local(""));
+}
+
+size_t AdminApi::OwnRecordsOlderThan(const std::vector<nlohmann::json>& shared, size_t limit) {
+  std::vector<nlohmann::json> own;
+  std::string error;
+  if (deps_.audit == nullptr || !deps_.audit->ReadLast(limit, &own, &error)) return 0;
+  // Both logs write RFC 3339 UTC times with milliseconds: text order is time
+  // order.
+  std::string oldest = shared.empty() ? "\x7f" : shared.front().value("time", std::string());
+  size_t older = 0;
+  for (const nlohmann::json& record : own) {
+    if (record.is_object() && record.value("time", std::string("\x7f")) < oldest) ++older;
+  }
+  return older;
 }
 
 ApiResponse AdminApi::GetMetrics() {

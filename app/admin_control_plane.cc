@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "admin/redis_store.h"
 #include "queue/room_events.h"
 #include "queue/waiting_room.h"
 #include "state/effective_view.h"
@@ -176,7 +177,7 @@ bool AdminControlPlane::Start(event_base* control_base,
   runtime_ = admin::AdminRuntime::Start(
       control_base, config, audit_path, &metrics_,
       [this](std::string_view key, std::string_view message) { Warn(key, message); }, error,
-      options);
+      options, persistence_ != nullptr ? persistence_->SharedStateCopyPath() : "");
   if (!runtime_) {
     if (error->rfind("admin", 0) != 0) *error = "admin: " + *error;
     host_ = nullptr;
@@ -296,6 +297,10 @@ void AdminControlPlane::AfterHandover() {
   // The new process serves and owns the state folder from now on: this one
   // must not overwrite its files while it drains.
   if (persistence_ != nullptr) persistence_->StopSaving();
+  // Likewise the Redis store's local copy of the shared state.
+  if (auto* redis = runtime_ ? dynamic_cast<admin::RedisStore*>(&runtime_->store()) : nullptr) {
+    redis->StopSavingCopy();
+  }
   // The new process delivers the webhooks (it read the outbox at its start).
   if (notifier_ != nullptr) {
     runtime_->SetAppliedObserver(nullptr);

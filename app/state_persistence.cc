@@ -125,9 +125,23 @@ std::string StateFolder(const config::Config& config) {
 std::unique_ptr<StatePersistence> StatePersistence::Open(const config::Config& config,
                                                          std::string* error) {
   std::unique_ptr<StatePersistence> p(new StatePersistence());
-  if (config.state.backend != config::StateBackend::kLocal) return p;
-  p->enabled_ = true;
   p->folder_ = StateFolder(config);
+  if (config.state.backend != config::StateBackend::kLocal) {
+    // Redis holds the state; the folder only keeps the store's copy of it,
+    // a safety net: without the folder the instance runs without a copy.
+    std::string folder_error;
+    if (state::EnsureStateFolder(p->folder_, &folder_error)) {
+      p->shared_copy_path_ = p->folder_ + "/shared_state.json";
+    } else {
+      fprintf(stderr,
+              "tidegate: warning: %s; running without a local copy of the shared state (a "
+              "start while Redis is down begins with no overrides)\n",
+              folder_error.c_str());
+      fflush(stderr);
+    }
+    return p;
+  }
+  p->enabled_ = true;
   if (!state::EnsureStateFolder(p->folder_, error)) return nullptr;
   p->runtime_file_ = state::StateFile(p->folder_ + "/runtime_state.json");
   p->rooms_file_ = state::StateFile(p->folder_ + "/rooms.json");

@@ -15,8 +15,10 @@
 // goes on with the configuration's values — or Open() fails when
 // [state].on_corrupt = "refuse".
 //
-// With backend = "redis" nothing is persisted here (Redis holds it):
-// enabled() is false and every call is a no-op.
+// With backend = "redis" Redis holds the state: enabled() is false and every
+// call is a no-op; the folder only holds the Redis store's local copy of the
+// shared state (SharedStateCopyPath(), admin/state_copy.h), written by the
+// store itself.
 //
 // Contract: control thread (or main() before the server starts / after it
 // stopped); blocking file I/O, never on a worker. Not thread-safe.
@@ -48,6 +50,10 @@ class StatePersistence {
 
   bool enabled() const { return enabled_; }
   const std::string& folder() const { return folder_; }
+  // backend = "redis": where the store keeps its local copy of the shared
+  // state; "" with the local backend, or when the folder could not be
+  // created (warned on stderr: the instance then runs without a copy).
+  const std::string& SharedStateCopyPath() const { return shared_copy_path_; }
 
   // What was read at start (null / empty on a first start); taken once.
   std::shared_ptr<const state::RuntimeState> TakeRuntime() { return std::move(runtime_); }
@@ -83,6 +89,7 @@ class StatePersistence {
   bool enabled_ = false;
   bool handed_over_ = false;
   std::string folder_;
+  std::string shared_copy_path_;
   state::StateFile runtime_file_{""};
   state::StateFile rooms_file_{""};
   std::shared_ptr<const state::RuntimeState> runtime_;
