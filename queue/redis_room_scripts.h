@@ -5,6 +5,8 @@
 //
 // Keys (all under one hash tag, so a Redis Cluster keeps a room on one slot):
 //   KEYS[1] <room>:s            hash: tickets serving admitted credit last_tick ratio
+//                               carried (the bucket a restore counted the
+//                               caller's active sessions in; absent: none)
 //   KEYS[2] <room>:sessions     hash: bucket -> sessions last counted there
 //   KEYS[3] <room>:admissions   hash: bucket -> admissions
 //   KEYS[4] <room>:claims       hash: bucket invited in -> admissions of queued visitors
@@ -24,10 +26,24 @@
 //
 // ARGV: 1 now_ms (0 = use Redis TIME, the shared clock), 2 queueing (1/0:
 // mode != off and method fifo/random), 3 random (1/0), 4 total_active_users,
-// 5 new_users_per_minute, 6 session_ms, 7 refresh_ms, 8.. the method's
-// arguments.
+// 5 new_users_per_minute, 6 session_ms, 7 refresh_ms, 8..12 what the caller
+// has seen of the room (RoomFloors, redis_room_store.h): 8 tickets, 9 serving,
+// 10 admitted_total, 11 active (0: none recent enough), 12 the name of one
+// mark or kept value it knows ("" = none; another one each call, so all of
+// them are probed in turn); 13.. the method's arguments.
+// Floors: a Redis that lost writes (restarted without persistence,
+// FLUSHALL, a failover to a replica behind the primary) holds lower
+// counters than an instance has seen. Every script first raises tickets,
+// serving and admitted to the caller's floors and, when it had to, tops the
+// active count up to the caller's in the current bucket (remembered as
+// `carried`: a pass counted before the loss renews or ends there, as in
+// FailoverRoomStore::CarriedBucket). In the normal case the stored values
+// are equal or higher and nothing is written.
 // Reply: an array of strings {a, b, tickets, serving, active, admitted_total,
-// admitted_per_minute, claim_ratio, now_ms}; a and b are the method's result.
+// admitted_per_minute, claim_ratio, now_ms, restored}; a and b are the
+// method's result; restored: +1 when this call raised the counters, +2 when
+// the marks hash lacks the probed name (the caller then proposes every
+// value it knows again: kRestoreMarks).
 // Doubles are written with %.17g, so they round-trip exactly.
 #pragma once
 
@@ -56,13 +72,15 @@ local sb = math.max(1, math.floor((session_ms + BUCKET - 1) / BUCKET))
 local function fmt(x) return string.format('%.17g', x) end
 
 local s = redis.call('HMGET', KEYS[1], 'tickets', 'serving', 'admitted', 'credit',
-                     'last_tick', 'ratio')
+                     'last_tick', 'ratio', 'carried')
 local tickets = tonumber(s[1]) or 0
 local serving = tonumber(s[2]) or 0
 local admitted = tonumber(s[3]) or 0
 local credit = tonumber(s[4]) or 0
 local last_tick = tonumber(s[5]) or 0
 local ratio = tonumber(s[6]) or 1
+local carried = tonumber(s[7]) or -1
+local restored = 0
 
 local cache = {}
 local function H(i)
@@ -172,15 +190,47 @@ local function save()
 end
 local function reply(a, b)
   return {fmt(a), fmt(b), fmt(tickets), fmt(serving), fmt(active()), fmt(admitted),
-          fmt(sum(3, cur - 6, cur - 1)), fmt(ratio), fmt(now)}
+          fmt(sum(3, cur - 6, cur - 1)), fmt(ratio), fmt(now), fmt(restored)}
+end
+-- The bucket a pass counted in `b` is counted in now: a pass from before a
+-- restore was carried into `carried` (its own bucket holds nothing).
+local function carried_bucket(b)
+  if carried >= 0 and b < carried and get(2, b) <= 0 and get(2, carried) > 0 then
+    return carried
+  end
+  return b
+end
+
+-- The floors (see the header): only a Redis that lost writes is changed.
+do
+  local f_tickets = tonumber(ARGV[8]) or 0
+  local f_serving = tonumber(ARGV[9]) or 0
+  local f_admitted = tonumber(ARGV[10]) or 0
+  local f_active = tonumber(ARGV[11]) or 0
+  local probe = ARGV[12] or ''
+  if f_tickets > tickets or f_serving > serving or f_admitted > admitted then
+    restored = 1
+    tickets = math.max(tickets, f_tickets)
+    serving = math.max(serving, f_serving)
+    admitted = math.max(admitted, f_admitted)
+    redis.call('HSET', KEYS[1], 'tickets', fmt(tickets), 'serving', fmt(serving),
+               'admitted', fmt(admitted))
+    local missing = f_active - active()
+    if missing > 0 then
+      add(2, cur, missing)
+      carried = cur
+      redis.call('HSET', KEYS[1], 'carried', fmt(carried))
+    end
+  end
+  if probe ~= '' and redis.call('HEXISTS', KEYS[6], probe) == 0 then restored = restored + 2 end
 end
 )lua";
 
-// ARGV[8] may_admit_directly (1/0).
+// ARGV[13] may_admit_directly (1/0).
 inline constexpr std::string_view kArrive = R"lua(
 refill()
 local a, b = 0, 0
-if ARGV[8] == '1' and serving >= invite_ceiling() and credit >= 1.0 and has_space() then
+if ARGV[13] == '1' and serving >= invite_ceiling() and credit >= 1.0 and has_space() then
   credit = credit - 1.0
   count_admission(-1)
   a, b = 1, cur
@@ -192,10 +242,10 @@ save()
 return reply(a, b)
 )lua";
 
-// ARGV[8] the queue number. Reply a: 1 admitted, 2 reused (claimed before
+// ARGV[13] the queue number. Reply a: 1 admitted, 2 reused (claimed before
 // or below the claim window), 0 not now; b: the session's bucket.
 inline constexpr std::string_view kClaim = R"lua(
-local number = tonumber(ARGV[8])
+local number = tonumber(ARGV[13])
 local a, b = 0, 0
 local invited = number ~= 0 and number <= serving
 if invited and (serving - number >= CLAIM_WINDOW or
@@ -221,11 +271,11 @@ save()
 return reply(cur, 0)
 )lua";
 
-// ARGV[8] the session's old bucket, ARGV[9] the session id (decimal; "0":
+// ARGV[13] the session's old bucket, ARGV[14] the session id (decimal; "0":
 // none). Reply a: the current bucket, or -1 when the session was ended.
 inline constexpr std::string_view kRenew = R"lua(
-local old = tonumber(ARGV[8])
-local sid = ARGV[9]
+local old = tonumber(ARGV[13])
+local sid = ARGV[14]
 if sid ~= '0' then
   local until_ms = redis.call('ZSCORE', KEYS[9], sid)
   if until_ms and tonumber(until_ms) > now then return reply(-1, 0) end
@@ -233,6 +283,7 @@ if sid ~= '0' then
   local renewed = redis.call('ZSCORE', KEYS[10], sid)
   if renewed and tonumber(renewed) > old then old = tonumber(renewed) end
 end
+old = carried_bucket(old)
 if old >= cur then return reply(old, 0) end
 if old > cur - sb and get(2, old) > 0 then add(2, old, -1) end
 add(2, cur, 1)
@@ -244,36 +295,37 @@ end
 return reply(cur, 0)
 )lua";
 
-// ARGV[8] the session's bucket, ARGV[9] the session id (decimal), ARGV[10]
+// ARGV[13] the session's bucket, ARGV[14] the session id (decimal), ARGV[15]
 // the pass's expiry (ms). Reply a: 1 ended now, 0 already ended (or id 0).
 inline constexpr std::string_view kEnd = R"lua(
-local bucket = tonumber(ARGV[8])
-local sid = ARGV[9]
+local bucket = tonumber(ARGV[13])
+local sid = ARGV[14]
 if sid == '0' then return reply(0, 0) end
 redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', now)
 local known = redis.call('ZSCORE', KEYS[9], sid)
 if known and tonumber(known) > now then return reply(0, 0) end
-local until_ms = math.max(tonumber(ARGV[10]), (cur + 1) * BUCKET + session_ms)
+local until_ms = math.max(tonumber(ARGV[15]), (cur + 1) * BUCKET + session_ms)
 local n = redis.call('ZCARD', KEYS[9])
 if n >= MAX_ENDED then redis.call('ZREMRANGEBYRANK', KEYS[9], 0, n - MAX_ENDED) end
 redis.call('ZADD', KEYS[9], until_ms, sid)
 local renewed = redis.call('ZSCORE', KEYS[10], sid)
 if renewed and tonumber(renewed) > bucket then bucket = tonumber(renewed) end
+bucket = carried_bucket(bucket)
 if bucket <= cur and bucket > cur - sb and get(2, bucket) > 0 then add(2, bucket, -1) end
 return reply(1, 0)
 )lua";
 
-// ARGV[8] a floor for `tickets`: tickets this instance issued on its own
+// ARGV[13] a floor for `tickets`: tickets this instance issued on its own
 // while Redis was unreachable (on_failure = local), so that they are invited
-// in turn once Redis is back (0 = none). ARGV[9] the block of RoomLimits'
-// last_block (-1: not known), ARGV[10] its ticket_at, one character per
+// in turn once Redis is back (0 = none). ARGV[14] the block of RoomLimits'
+// last_block (-1: not known), ARGV[15] its ticket_at, one character per
 // number: '0' + the ticket's offset, '.' for kNoTicket (room_store.h
 // BlockOrder; the walk is WalkInvitations in room_logic.cc).
 inline constexpr std::string_view kTick = R"lua(
-local floor = tonumber(ARGV[8]) or 0
+local floor = tonumber(ARGV[13]) or 0
 if floor > tickets then tickets = floor end
-local order_block = tonumber(ARGV[9]) or -1
-local order = ARGV[10] or ''
+local order_block = tonumber(ARGV[14]) or -1
+local order = ARGV[15] or ''
 -- Numbers up to `full` are all issued; the last, partly filled block's
 -- empty numbers are passed over free (people are invited, not numbers).
 local function walk(people)
@@ -342,18 +394,26 @@ save()
 return reply(0, 0)
 )lua";
 
-// ARGV[8] the mark's name.
+// ARGV[13] the mark's name.
 inline constexpr std::string_view kMark = R"lua(
-redis.call('HSETNX', KEYS[6], ARGV[8], fmt(tickets))
-local v = tonumber(redis.call('HGET', KEYS[6], ARGV[8]))
+redis.call('HSETNX', KEYS[6], ARGV[13], fmt(tickets))
+local v = tonumber(redis.call('HGET', KEYS[6], ARGV[13]))
 return reply(v, 0)
 )lua";
 
-// ARGV[8] the name, ARGV[9] the proposed value (0 = only read).
+// ARGV[13] the name, ARGV[14] the proposed value (0 = only read).
 inline constexpr std::string_view kKeep = R"lua(
-if ARGV[9] ~= '0' then redis.call('HSETNX', KEYS[6], ARGV[8], ARGV[9]) end
-local v = tonumber(redis.call('HGET', KEYS[6], ARGV[8])) or 0
+if ARGV[14] ~= '0' then redis.call('HSETNX', KEYS[6], ARGV[13], ARGV[14]) end
+local v = tonumber(redis.call('HGET', KEYS[6], ARGV[13])) or 0
 return reply(v, 0)
+)lua";
+
+// ARGV[13..] pairs of a mark's (or kept value's) name and value: the ones
+// this instance knows, proposed again after Redis lost them (the first
+// value recorded for a name still wins, as in kMark and kKeep).
+inline constexpr std::string_view kRestoreMarks = R"lua(
+for i = 13, #ARGV - 1, 2 do redis.call('HSETNX', KEYS[6], ARGV[i], ARGV[i + 1]) end
+return reply(0, 0)
 )lua";
 
 // Auto-protection's shared decision (queue/redis_protect_lease.h), on its

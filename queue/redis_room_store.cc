@@ -1,7 +1,10 @@
 #include "queue/redis_room_store.h"
 
+#include <algorithm>
+#include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <iterator>
 
 #include "queue/redis_room_scripts.h"
 #include "queue/room_logic.h"
@@ -9,9 +12,23 @@
 namespace tidegate::queue {
 namespace {
 
-enum Op { kArriveOp, kClaimOp, kAdmitOp, kRenewOp, kEndOp, kTickOp, kMarkOp, kKeepOp, kOpCount };
+enum Op {
+  kArriveOp,
+  kClaimOp,
+  kAdmitOp,
+  kRenewOp,
+  kEndOp,
+  kTickOp,
+  kMarkOp,
+  kKeepOp,
+  kRestoreMarksOp,
+  kOpCount
+};
 
-constexpr size_t kReplyFields = 9;
+constexpr size_t kReplyFields = 10;
+constexpr int kRestoredCounters = 1;  // the reply's restored bits
+constexpr int kMarksMissing = 2;
+constexpr int64_t kRestoreWarningMillis = 10'000;
 
 redis::ScriptRunner MakeScript(std::string_view body) {
   return redis::ScriptRunner(std::string(scripts::kPrelude) + std::string(body));
@@ -98,11 +115,9 @@ void RedisRoomLinks::CloseAll() {
   }
 }
 
-// ---- RedisRoomStore ----
-
 RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options,
                                RedisRoomLinks* links)
-    : options_(std::move(options)), links_(links) {
+    : room_(room), options_(std::move(options)), links_(links) {
   std::string base = options_.key_prefix + ":{room:" + room + "}:";
   for (const char* suffix : {"s", "sessions", "admissions", "claims", "invitations", "marks",
                              "cohorts", "claimed", "ended", "renewed"}) {
@@ -110,15 +125,88 @@ RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options
   }
   // In Op order.
   scripts_.reserve(kOpCount);
-  for (std::string_view body : {scripts::kArrive, scripts::kClaim, scripts::kAdmit, scripts::kRenew,
-                                scripts::kEnd, scripts::kTick, scripts::kMark, scripts::kKeep}) {
+  for (std::string_view body :
+       {scripts::kArrive, scripts::kClaim, scripts::kAdmit, scripts::kRenew, scripts::kEnd,
+        scripts::kTick, scripts::kMark, scripts::kKeep, scripts::kRestoreMarks}) {
     scripts_.push_back(MakeScript(body));
   }
 }
 
+// ---- RoomFloors ----
+
+void RoomFloors::Observe(const RoomCounters& c) {
+  tickets = std::max(tickets, c.tickets);
+  serving = std::max(serving, c.serving);
+  admitted_total = std::max(admitted_total, c.admitted_total);
+  if (c.updated_ms >= active_ms) {
+    active = c.active;
+    active_ms = c.updated_ms;
+  }
+}
+
+int64_t RoomFloors::ActiveFloor(int64_t now_ms, int64_t session_ms) const {
+  if (active <= 0 || active_ms <= 0 || session_ms <= 0) return 0;
+  int64_t age = std::max<int64_t>(0, now_ms - active_ms);
+  if (age >= session_ms) return 0;
+  // active × (session_ms − age) / session_ms, rounded up (no overflow:
+  // counts are small, durations below 2^40 ms).
+  double left = static_cast<double>(session_ms - age) / static_cast<double>(session_ms);
+  return static_cast<int64_t>(std::ceil(static_cast<double>(active) * left - 1e-9));
+}
+
+// ---- RedisRoomStore ----
+
 void RedisRoomStore::Remember(const RoomCounters& c) {
   std::lock_guard<std::mutex> lock(mutex_);
   if (c.updated_ms >= last_.updated_ms) last_ = c;
+  floors_.Observe(c);
+}
+
+RoomFloors RedisRoomStore::floors() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return floors_;
+}
+
+void RedisRoomStore::RememberMark(const std::string& name, uint64_t value, bool recorded) {
+  if (!recorded) return;
+  std::lock_guard<std::mutex> lock(mutex_);
+  marks_[name] = value;  // a recorded value never changes
+}
+
+void RedisRoomStore::OnRestored(int restored, const StoreCaller& caller, const RoomCounters& c) {
+  if ((restored & kRestoredCounters) != 0) {
+    restores_.fetch_add(1, std::memory_order_relaxed);
+    int64_t last = last_warning_ms_.load(std::memory_order_relaxed);
+    if (last == 0 || c.updated_ms - last >= kRestoreWarningMillis) {
+      last_warning_ms_.store(c.updated_ms, std::memory_order_relaxed);
+      fprintf(stderr,
+              "tidegate: warning: room '%s': Redis had lost the room's counters; raised them to "
+              "what this instance had seen (tickets %llu, serving %llu)\n",
+              room_.c_str(), static_cast<unsigned long long>(c.tickets),
+              static_cast<unsigned long long>(c.serving));
+      fflush(stderr);
+    }
+  }
+  if ((restored & kMarksMissing) != 0) RestoreMarks(caller, c.updated_ms);
+}
+
+void RedisRoomStore::RestoreMarks(const StoreCaller& caller, int64_t now_ms) {
+  if (restoring_marks_.exchange(true, std::memory_order_relaxed)) return;  // one at a time
+  std::vector<std::string> pairs;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    for (const auto& [name, value] : marks_) {
+      pairs.push_back(name);
+      pairs.push_back(std::to_string(value));
+    }
+  }
+  mark_restores_.fetch_add(1, std::memory_order_relaxed);
+  RoomLimits limits;  // unused by the script beyond the prelude
+  Run(kRestoreMarksOp, caller, limits, now_ms, std::move(pairs),
+      [this](const StoreResult<Parsed>&) {
+        // A failure is retried when a later reply still finds marks missing.
+        restoring_marks_.store(false, std::memory_order_relaxed);
+      });
 }
 
 RoomCounters RedisRoomStore::Snapshot() const {
@@ -147,17 +235,40 @@ void RedisRoomStore::Run(int op, const StoreCaller& caller, const RoomLimits& li
   bool queueing =
       limits.mode != config::RoomMode::kOff && (limits.method == config::QueueingMethod::kFifo ||
                                                 limits.method == config::QueueingMethod::kRandom);
+  // Mark, Keep and RestoreMarks run without the room's limits: their
+  // replies' active count is not the room's (not remembered), and their
+  // floors use the session duration of the last call that had the limits.
+  bool with_limits = op != kMarkOp && op != kKeepOp && op != kRestoreMarksOp;
+  int64_t session_ms = limits.session_ms;
+  std::string floor_args[5];
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    if (with_limits) {
+      session_ms_ = limits.session_ms;
+    } else if (session_ms_ > 0) {
+      session_ms = session_ms_;
+    }
+    floor_args[0] = std::to_string(floors_.tickets);
+    floor_args[1] = std::to_string(floors_.serving);
+    floor_args[2] = std::to_string(floors_.admitted_total);
+    floor_args[3] = std::to_string(floors_.ActiveFloor(now_ms, session_ms));
+    if (!marks_.empty()) {
+      probe_ = (probe_ + 1) % marks_.size();
+      floor_args[4] = std::next(marks_.begin(), static_cast<std::ptrdiff_t>(probe_))->first;
+    }
+  }
   std::vector<std::string> args = {options_.use_redis_time ? "0" : std::to_string(now_ms),
                                    queueing ? "1" : "0",
                                    limits.method == config::QueueingMethod::kRandom ? "1" : "0",
                                    std::to_string(limits.total_active_users),
                                    std::to_string(limits.new_users_per_minute),
-                                   std::to_string(limits.session_ms),
+                                   std::to_string(session_ms),
                                    std::to_string(limits.refresh_ms)};
+  for (std::string& f : floor_args) args.push_back(std::move(f));
   for (std::string& e : extra) args.push_back(std::move(e));
-  bool remember = op != kMarkOp && op != kKeepOp;  // these run without the limits
+  bool remember = with_limits;
   link->Eval(scripts_[op], keys_, std::move(args),
-             [this, remember, done = std::move(done)](redis::RedisResult result) {
+             [this, remember, caller, done = std::move(done)](redis::RedisResult result) {
                StoreResult<Parsed> r;
                if (!result.ok) {
                  r.ok = false;
@@ -186,7 +297,17 @@ void RedisRoomStore::Run(int op, const StoreCaller& caller, const RoomLimits& li
                c.admitted_per_minute = v[6];
                c.claim_ratio = v[7];
                c.updated_ms = static_cast<int64_t>(v[8]);
-               if (remember) Remember(c);
+               r.value.restored = static_cast<int>(v[9]);
+               if (remember) {
+                 Remember(c);
+               } else {
+                 // Counters never move back, whoever's script read them.
+                 std::lock_guard<std::mutex> lock(mutex_);
+                 floors_.tickets = std::max(floors_.tickets, c.tickets);
+                 floors_.serving = std::max(floors_.serving, c.serving);
+                 floors_.admitted_total = std::max(floors_.admitted_total, c.admitted_total);
+               }
+               if (r.value.restored != 0) OnRestored(r.value.restored, caller, c);
                done(r);
              });
 }
@@ -300,14 +421,20 @@ void RedisRoomStore::Mark(const StoreCaller& caller, const std::string& name, in
                           Done<uint64_t> done) {
   RoomLimits limits;  // unused by the script beyond the prelude
   Run(kMarkOp, caller, limits, now_ms, {name},
-      Deliver<uint64_t, Parsed>(std::move(done), [](const Parsed& p) { return U64(p.a); }));
+      Deliver<uint64_t, Parsed>(std::move(done), [this, name](const Parsed& p) {
+        RememberMark(name, U64(p.a), /*recorded=*/true);  // a mark may be 0 tickets
+        return U64(p.a);
+      }));
 }
 
 void RedisRoomStore::Keep(const StoreCaller& caller, const std::string& name, uint64_t proposed,
                           int64_t now_ms, Done<uint64_t> done) {
   RoomLimits limits;  // unused by the script beyond the prelude
   Run(kKeepOp, caller, limits, now_ms, {name, std::to_string(proposed)},
-      Deliver<uint64_t, Parsed>(std::move(done), [](const Parsed& p) { return U64(p.a); }));
+      Deliver<uint64_t, Parsed>(std::move(done), [this, name](const Parsed& p) {
+        RememberMark(name, U64(p.a), /*recorded=*/p.a != 0);  // 0: nothing kept yet
+        return U64(p.a);
+      }));
 }
 
 }  // namespace tidegate::queue

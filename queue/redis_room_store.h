@@ -23,6 +23,16 @@
 //   first (then it is dropped, never called). `done` may be empty.
 // * Snapshot(): the newest counters seen in any reply of this process;
 //   never blocks on Redis (a mutex held for a copy).
+// * Floors (RoomFloors below): every script carries what this process has
+//   seen of the room (highest tickets, serving, admitted; the newest active
+//   count; the name of one mark it knows, another each call), and raises Redis's counters to them
+//   when Redis lost writes (restarted empty, FLUSHALL, a failover to a
+//   replica that lacks the last writes): queued visitors keep their places,
+//   newcomers get numbers after every ticket this process saw. Marks and
+//   kept values this process knows are proposed again (one kRestoreMarks
+//   script) when a reply says Redis lacks the probed one. No extra round trip and no
+//   write in the normal case. Each restore counts in restores() and logs a
+//   warning (at most one per 10 s).
 // * Lifetime: RedisRoomLinks must outlive the stores using it, and
 //   CloseAll() must run after every worker thread stopped and before their
 //   event_bases are freed (app/main.cc calls it when Server::Run returned:
@@ -36,6 +46,7 @@
 #include <atomic>
 #include <chrono>
 #include <functional>
+#include <map>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -107,6 +118,26 @@ class RedisRoomLinks {
   std::atomic<bool> closed_{false};
 };
 
+// What one process has seen of a room in Redis's replies: the floors every
+// room script raises the stored counters to (queue/redis_room_scripts.h).
+// Plain value; the store keeps one under its mutex.
+struct RoomFloors {
+  uint64_t tickets = 0;         // highest `tickets` in any reply
+  uint64_t serving = 0;         // highest `serving`
+  uint64_t admitted_total = 0;  // highest `admitted_total`
+  int64_t active = 0;           // the newest reply's active count …
+  int64_t active_ms = 0;        // … and its store clock (0 = none)
+
+  // Takes one reply's counters in (counters never move back: maxima; the
+  // active count of the newest reply).
+  void Observe(const RoomCounters& c);
+  // The active count to carry into a Redis that lost the room at `now_ms`:
+  // the newest seen, decayed linearly over session_ms from when it was
+  // seen (the passes it counted expire within that unless renewed, and a
+  // renewal is counted again), rounded up; 0 when none or too old.
+  int64_t ActiveFloor(int64_t now_ms, int64_t session_ms) const;
+};
+
 struct RedisRoomOptions {
   std::string key_prefix = "tidegate";  // keys: <prefix>:{room:NAME}:s, …
   bool use_redis_time = true;           // false: the callers' now_ms (tests)
@@ -142,6 +173,12 @@ class RedisRoomStore : public RoomStore {
   // Tick raises the shared `tickets` to at least this (any thread).
   void RaiseTicketsFloor(uint64_t tickets);
   const std::vector<std::string>& keys() const { return keys_; }
+  // What this process has seen (any thread).
+  RoomFloors floors() const;
+  // Replies in which Redis's counters had to be raised to this process's
+  // floors (Redis had lost writes), and mark restores sent (any thread).
+  uint64_t restores() const { return restores_.load(std::memory_order_relaxed); }
+  uint64_t mark_restores() const { return mark_restores_.load(std::memory_order_relaxed); }
 
  private:
   // The method's result (a, b) and the counters from one reply.
@@ -149,19 +186,36 @@ class RedisRoomStore : public RoomStore {
     double a = 0;
     double b = 0;
     RoomCounters counters;
+    int restored = 0;  // the reply's restored bits (redis_room_scripts.h)
   };
   using Convert = std::function<void(const StoreResult<Parsed>&)>;
   void Run(int op, const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
            std::vector<std::string> extra, Convert done);
   void RememberEnded(uint64_t session, int64_t until_ms, int64_t now_ms);
   void Remember(const RoomCounters& c);
+  // A mark or kept value Redis answered; `recorded` false: nothing is
+  // recorded under that name yet (Keep answered 0), not remembered.
+  void RememberMark(const std::string& name, uint64_t value, bool recorded);
+  // Acts on a reply's restored bits, on the caller's thread.
+  void OnRestored(int restored, const StoreCaller& caller, const RoomCounters& c);
+  // Proposes every known mark again (one script; at most one at a time).
+  void RestoreMarks(const StoreCaller& caller, int64_t now_ms);
 
+  std::string room_;
   RedisRoomOptions options_;
   RedisRoomLinks* links_;
   std::vector<std::string> keys_;
   std::vector<redis::ScriptRunner> scripts_;  // by op
   mutable std::mutex mutex_;
   RoomCounters last_;
+  RoomFloors floors_;                      // under mutex_
+  int64_t session_ms_ = 0;                 // under mutex_: the last limits' session_duration
+  std::map<std::string, uint64_t> marks_;  // under mutex_; names are few
+  size_t probe_ = 0;                       // under mutex_: the mark probed next
+  std::atomic<uint64_t> restores_{0};
+  std::atomic<uint64_t> mark_restores_{0};
+  std::atomic<bool> restoring_marks_{false};
+  std::atomic<int64_t> last_warning_ms_{0};
   std::atomic<uint64_t> tickets_floor_{0};
   mutable std::mutex ended_mutex_;
   EndedSessions ended_;  // under ended_mutex_

@@ -93,7 +93,7 @@ class ClusterFixture : public ::testing::Test {
     shop_ = StartDemoShopOrFail(dir_);
     if (!shop_) return false;
     std::ofstream(dir_.File("k1")) << "cluster-test-signing-key-0123456789abcdef\n";
-    int count = backend == Backend::kLocal ? 1 : 3;
+    int count = backend == Backend::kLocal ? 1 : redis_instances_;
     for (int i = 0; i < count; ++i) {
       TidegateOptions options;
       options.name = "tidegate" + std::to_string(i);
@@ -166,6 +166,7 @@ class ClusterFixture : public ::testing::Test {
 
   Backend backend_ = Backend::kLocal;
   std::string on_failure_ = "local";
+  int redis_instances_ = 3;
   std::string skip_reason_;
   TempDir dir_;
   std::unique_ptr<RedisServer> redis_;
@@ -618,6 +619,165 @@ TEST_F(ClusterFixture, RedisRestartUnderLoadKeepsSessionsAndPlaces) {
   crowd.Join();
   EXPECT_EQ(crowd.errors.load(), 0u) << crowd.first_error();
 }
+
+// The ticket inside a wait cookie ("<key>.<base64url(w|room|ticket|…)>.<mac>"),
+// 0 when it does not read.
+uint64_t WaitTicket(const std::string& wait) {
+  size_t dot = wait.find('.');
+  size_t end = wait.find('.', dot + 1);
+  if (dot == std::string::npos || end == std::string::npos) return 0;
+  std::string payload;
+  uint32_t bits = 0;
+  int have = 0;
+  for (char ch : wait.substr(dot + 1, end - dot - 1)) {
+    int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
+            : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+            : ch >= '0' && ch <= '9' ? ch - '0' + 52
+            : ch == '-'              ? 62
+            : ch == '_'              ? 63
+                                     : -1;
+    if (v < 0) continue;  // padding
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    have += 6;
+    if (have >= 8) {
+      have -= 8;
+      payload.push_back(static_cast<char>((bits >> have) & 0xff));
+    }
+  }
+  // w|room|ticket|…
+  size_t first = payload.find('|');
+  size_t second = payload.find('|', first + 1);
+  size_t third = payload.find('|', second + 1);
+  if (third == std::string::npos || payload.rfind("w|", 0) != 0) return 0;
+  return std::stoull(payload.substr(second + 1, third - second - 1));
+}
+
+// Redis loses the room (restarted without persistence, or FLUSHALL) while
+// two instances run it: `queue_all`, 3 places taken by visitors admitted
+// through the queue (tickets 1..3, serving 3), 6 waiting at positions 1..6
+// (tickets 4..9). Afterwards: every waiter has the same position on both
+// instances, a newcomer gets ticket 10 and position 7 (no number given
+// twice), `room_active` is still 3 on both instances (nobody else let in),
+// the marks (the queue order's seed) are back in Redis, and an order placed
+// by a shopper admitted before the loss lets exactly the first waiter in.
+// Fails on the version before: positions 4..9, the newcomer first with a
+// ticket a waiter holds, active 0.
+class RoomLostFixture : public ClusterFixture {
+ protected:
+  void Run(bool flush) {
+    std::string reason = RedisSkipReason();
+    if (!reason.empty()) GTEST_SKIP() << reason;
+    // A restart is seen as failing commands (closed: no local fallback, so
+    // no carry-back of local tickets); FLUSHALL fails nothing (local, the
+    // default: the fallback never runs).
+    on_failure_ = flush ? "local" : "closed";
+    redis_instances_ = 2;
+    ASSERT_TRUE(Launch(Backend::kRedis,
+                       "mode = \"queue_all\"\ntotal_active_users = 3\n"
+                       "new_users_per_minute = 6000\nsession_duration = \"30m\"\n"));
+    auto admit = [&](Shopper& s, size_t k) {
+      auto deadline = steady_clock::now() + 15s;
+      while (steady_clock::now() < deadline) {
+        s.set_port(PortFor(k++));
+        if (s.Poll().admitted) return true;
+        std::this_thread::sleep_for(100ms);  // pacing only
+      }
+      return false;
+    };
+    std::vector<std::unique_ptr<Shopper>> inside;
+    for (size_t k = 0; k < 3; ++k) {
+      inside.push_back(std::make_unique<Shopper>(PortFor(k)));
+      ASSERT_EQ(inside[k]->Arrive(), ArriveResult::kQueued);
+      ASSERT_TRUE(admit(*inside[k], k)) << "shopper " << k;
+    }
+    constexpr size_t kWaiting = 6;
+    std::vector<std::unique_ptr<Shopper>> waiting;
+    std::set<uint64_t> tickets;
+    for (size_t k = 0; k < kWaiting; ++k) {
+      waiting.push_back(std::make_unique<Shopper>(PortFor(k)));
+      ASSERT_EQ(waiting[k]->Arrive(), ArriveResult::kQueued);
+      PollStatus p = waiting[k]->Poll();
+      ASSERT_EQ(p.position, k + 1) << p.body;
+      uint64_t ticket = WaitTicket(waiting[k]->wait());
+      EXPECT_EQ(ticket, k + 4) << waiting[k]->wait();
+      tickets.insert(ticket);
+    }
+    // Both instances tick (once a second without traffic) and see the counters.
+    std::this_thread::sleep_for(2500ms);
+    ASSERT_NE(redis_->Command("HLEN tidegate:{room:shop}:marks"), ":0\r\n")
+        << "the queue order's seed is kept in Redis";
+
+    if (flush) {
+      ASSERT_EQ(redis_->Command("FLUSHALL"), "+OK\r\n");
+    } else {
+      std::string error;
+      ASSERT_TRUE(redis_->Stop());
+      ASSERT_TRUE(redis_->Restart(&error)) << error;
+    }
+    ASSERT_EQ(redis_->Command("DBSIZE"), ":0\r\n") << "Redis came back empty";
+
+    for (size_t k = 0; k < kWaiting; ++k) {
+      for (size_t i = 0; i < 2; ++i) {
+        PollStatus p;
+        auto deadline = steady_clock::now() + 15s;
+        while (steady_clock::now() < deadline) {
+          waiting[k]->set_port(PortFor(k + i));
+          p = waiting[k]->Poll();
+          if (p.in_queue && p.position > 0) break;
+          std::this_thread::sleep_for(100ms);  // pacing only (closed: no position while away)
+        }
+        EXPECT_EQ(p.position, k + 1)
+            << "waiter " << k << " on instance " << (k + i) % 2 << ": " << p.body;
+      }
+    }
+    Shopper newcomer(PortFor(1));
+    ASSERT_EQ(newcomer.Arrive(), ArriveResult::kQueued) << "the room is still full";
+    uint64_t late = WaitTicket(newcomer.wait());
+    EXPECT_EQ(late, 10u) << "a number after every ticket seen";
+    EXPECT_TRUE(tickets.insert(late).second) << "ticket " << late << " was given twice";
+    for (size_t i = 0; i < 2; ++i) {
+      newcomer.set_port(PortFor(i));
+      PollStatus p = newcomer.Poll();
+      EXPECT_EQ(p.position, kWaiting + 1) << "instance " << i << ": " << p.body;
+    }
+    EXPECT_EQ(redis_->Command("HGET tidegate:{room:shop}:s tickets"), "$2\r\n10\r\n");
+    for (size_t i = 0; i < 2; ++i) {
+      std::optional<long> active;
+      auto deadline = steady_clock::now() + 5s;
+      do {
+        active = Metric(i, "room_active");
+        if (active == 3) break;
+        std::this_thread::sleep_for(100ms);
+      } while (steady_clock::now() < deadline);
+      EXPECT_EQ(active.value_or(-1), 3) << "instance " << i;
+    }
+    auto marks_deadline = steady_clock::now() + 5s;
+    while (redis_->Command("HLEN tidegate:{room:shop}:marks") == ":0\r\n" &&
+           steady_clock::now() < marks_deadline) {
+      std::this_thread::sleep_for(100ms);
+    }
+    EXPECT_NE(redis_->Command("HLEN tidegate:{room:shop}:marks"), ":0\r\n")
+        << "the instances proposed the queue order's values again";
+
+    // Nobody was let in meanwhile; one order placed lets exactly waiter 0 in.
+    for (size_t k = 0; k < kWaiting; ++k) {
+      PollStatus p = waiting[k]->Poll();
+      EXPECT_FALSE(p.admitted) << "waiter " << k;
+    }
+    ASSERT_TRUE(inside[0]->Checkout());
+    EXPECT_TRUE(admit(*waiting[0], 0)) << "the order freed the place of a pass from before";
+    std::this_thread::sleep_for(1500ms);
+    for (size_t k = 1; k < kWaiting; ++k) {
+      PollStatus p = waiting[k]->Poll();
+      EXPECT_FALSE(p.admitted) << "waiter " << k;
+      EXPECT_EQ(p.position, k) << "waiter " << k << ": " << p.body;
+    }
+  }
+};
+
+TEST_F(RoomLostFixture, RedisRestartedEmptyKeepsPlacesNumbersAndActiveCount) { Run(false); }
+
+TEST_F(RoomLostFixture, RedisFlushAllKeepsPlacesNumbersAndActiveCount) { Run(true); }
 
 }  // namespace
 }  // namespace tidegate::itest

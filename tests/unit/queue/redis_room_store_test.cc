@@ -440,6 +440,152 @@ TEST_F(RedisRoomStoreTest, QueueOrderIsSharedByInstances) {
       << "the switch's block stays shuffled";
 }
 
+// The floors an instance carries (pure): maxima of the counters, the newest
+// active count, decayed over the session duration from when it was seen.
+TEST(RoomFloorsTest, ObserveKeepsMaximaAndTheNewestActiveCount) {
+  RoomFloors f;
+  RoomCounters c;
+  c.tickets = 50;
+  c.serving = 40;
+  c.admitted_total = 45;
+  c.active = 30;
+  c.updated_ms = 2'000;
+  f.Observe(c);
+  RoomCounters older = c;  // a reply that arrived late, from before
+  older.tickets = 48;
+  older.serving = 39;
+  older.admitted_total = 44;
+  older.active = 35;
+  older.updated_ms = 1'000;
+  f.Observe(older);
+  EXPECT_EQ(f.tickets, 50u);
+  EXPECT_EQ(f.serving, 40u);
+  EXPECT_EQ(f.admitted_total, 45u);
+  EXPECT_EQ(f.active, 30) << "the newest reply's count";
+  RoomCounters empty;  // a Redis that lost everything answers 0s
+  empty.updated_ms = 3'000;
+  f.Observe(empty);
+  EXPECT_EQ(f.tickets, 50u) << "never back";
+  EXPECT_EQ(f.serving, 40u);
+  EXPECT_EQ(f.active, 0) << "the active count follows the newest reply";
+}
+
+TEST(RoomFloorsTest, ActiveFloorDecaysOverTheSessionDuration) {
+  RoomFloors f;
+  EXPECT_EQ(f.ActiveFloor(10'000, 60'000), 0) << "nothing seen";
+  f.active = 30;
+  f.active_ms = 100'000;
+  EXPECT_EQ(f.ActiveFloor(100'000, 60'000), 30);
+  EXPECT_EQ(f.ActiveFloor(99'000, 60'000), 30) << "a clock behind: no decay";
+  EXPECT_EQ(f.ActiveFloor(130'000, 60'000), 15) << "half the duration: half";
+  EXPECT_EQ(f.ActiveFloor(159'000, 60'000), 1) << "rounded up";
+  EXPECT_EQ(f.ActiveFloor(160'000, 60'000), 0) << "every pass it counted has expired";
+  EXPECT_EQ(f.ActiveFloor(100'000, 0), 0);
+}
+
+// Two instances on one Redis; Redis loses everything (FLUSHALL, as a
+// restart without persistence): the first script afterwards raises the
+// counters to what its instance saw, the waiters keep their positions, a
+// newcomer queues behind them (no number given twice), the pass holders
+// stay counted (and a pass from before renews without being counted twice),
+// and the marks come back.
+TEST_F(RedisRoomStoreTest, RedisThatLostTheRoomIsRaisedToWhatInstancesSaw) {
+  auto a = MakeStore("floor");
+  auto b = MakeStore("floor");
+  RoomLimits limits;
+  limits.total_active_users = 3;
+  limits.new_users_per_minute = 6000;
+  limits.session_ms = 60'000;
+  int64_t now = 1'700'000'000'000;
+  std::vector<int64_t> pass_buckets;
+  for (int i = 0; i < 3; ++i) {
+    auto r = Sync<ArriveOutcome>([&](auto d) { a->Arrive(caller_, limits, now, true, d); });
+    ASSERT_TRUE(r.ok && r.value.admitted) << r.error;
+    pass_buckets.push_back(r.value.bucket);
+  }
+  std::vector<uint64_t> tickets;
+  for (int i = 0; i < 6; ++i) {
+    RedisRoomStore& s = i % 2 == 0 ? *a : *b;
+    auto r = Sync<ArriveOutcome>([&](auto d) { s.Arrive(caller_, limits, now, true, d); });
+    ASSERT_TRUE(r.ok && !r.value.admitted) << r.error;
+    tickets.push_back(r.value.ticket);
+  }
+  EXPECT_EQ(tickets.back(), 6u);
+  ASSERT_EQ(Sync<uint64_t>([&](auto d) { a->Mark(caller_, "event:sale:prequeue", now, d); }).value,
+            6u);
+  ASSERT_EQ(Sync<uint64_t>([&](auto d) { b->Keep(caller_, "order|seed|0", 12345, now, d); }).value,
+            12345u);
+  now += kBucketMillis;  // the passes' bucket is an older one now
+  for (RedisRoomStore* s : {a.get(), b.get()}) {
+    auto t = Sync<RoomCounters>([&](auto d) { s->Tick(caller_, limits, now, d); });
+    ASSERT_TRUE(t.ok) << t.error;
+    EXPECT_EQ(t.value.serving, 0u) << "the room is full";
+    EXPECT_EQ(t.value.active, 3);
+  }
+  EXPECT_EQ(a->restores() + b->restores(), 0u) << "nothing to restore in the normal case";
+  EXPECT_EQ(a->mark_restores() + b->mark_restores(), 0u);
+
+  ASSERT_TRUE(Raw({"FLUSHALL"}).ok);
+  now += 300;
+  // A newcomer on b: behind every waiter, not admitted (the room is full).
+  auto late = Sync<ArriveOutcome>([&](auto d) { b->Arrive(caller_, limits, now, true, d); });
+  ASSERT_TRUE(late.ok) << late.error;
+  EXPECT_FALSE(late.value.admitted) << "the three pass holders are still counted";
+  EXPECT_EQ(late.value.ticket, 7u) << "a number after every ticket seen";
+  EXPECT_EQ(late.value.counters.serving, 0u) << "the waiters keep positions 1..6";
+  EXPECT_EQ(late.value.counters.active, 3);
+  EXPECT_EQ(late.value.counters.admitted_total, 3u);
+  EXPECT_EQ(b->restores(), 1u);
+  // a saw no more than b: nothing left to raise; its marks come back.
+  auto t = Sync<RoomCounters>([&](auto d) { a->Tick(caller_, limits, now, d); });
+  ASSERT_TRUE(t.ok) << t.error;
+  EXPECT_EQ(t.value.tickets, 7u);
+  EXPECT_EQ(a->restores(), 0u);
+  EXPECT_EQ(
+      Sync<uint64_t>([&](auto d) { a->Keep(caller_, "event:sale:prequeue", 0, now, d); }).value, 6u)
+      << "proposed again by the instance that knew it";
+  EXPECT_EQ(Sync<uint64_t>([&](auto d) { b->Keep(caller_, "order|seed|0", 0, now, d); }).value,
+            12345u);
+  EXPECT_GE(a->mark_restores() + b->mark_restores(), 1u);
+  // A pass from before the loss renews in a later bucket: counted once.
+  now += kBucketMillis;
+  auto renewed =
+      Sync<int64_t>([&](auto d) { a->RenewSession(caller_, limits, now, pass_buckets[0], 0, d); });
+  ASSERT_TRUE(renewed.ok) << renewed.error;
+  EXPECT_EQ(renewed.value, BucketOf(now));
+  auto after = Sync<RoomCounters>([&](auto d) { b->Tick(caller_, limits, now, d); });
+  EXPECT_EQ(after.value.active, 3) << "moved out of the carried bucket, not added";
+  EXPECT_EQ(after.value.tickets, 7u);
+}
+
+// A failover to a replica that missed the last writes: lower counters, the
+// rest kept. Raised back; a Redis ahead of the instance is left alone.
+TEST_F(RedisRoomStoreTest, ReplicaBehindThePrimaryIsRaisedAndOneAheadIsLeftAlone) {
+  auto a = MakeStore("behind");
+  RoomLimits limits;
+  limits.mode = config::RoomMode::kQueueAll;
+  int64_t now = 1'700'000'000'000;
+  for (int i = 0; i < 20; ++i) {
+    ASSERT_TRUE(Sync<ArriveOutcome>([&](auto d) { a->Arrive(caller_, limits, now, false, d); }).ok);
+  }
+  auto t = Sync<RoomCounters>([&](auto d) { a->Tick(caller_, limits, now, d); });
+  ASSERT_TRUE(t.ok) << t.error;
+  const uint64_t serving = t.value.serving;
+  ASSERT_GT(serving, 0u);
+  const std::string key = "tidegate:{room:behind}:s";
+  ASSERT_TRUE(Raw({"HSET", key, "tickets", "12", "serving", "1"}).ok);
+  auto r = Sync<ArriveOutcome>([&](auto d) { a->Arrive(caller_, limits, now, false, d); });
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.value.ticket, 21u);
+  EXPECT_EQ(r.value.counters.serving, serving);
+  EXPECT_EQ(a->restores(), 1u);
+  // Another instance went further than this one saw: nothing is lowered.
+  ASSERT_TRUE(Raw({"HSET", key, "tickets", "500"}).ok);
+  r = Sync<ArriveOutcome>([&](auto d) { a->Arrive(caller_, limits, now, false, d); });
+  EXPECT_EQ(r.value.ticket, 501u);
+  EXPECT_EQ(a->restores(), 1u);
+}
+
 // O(1) memory: a million... well, 20,000 queued visitors and a long run of
 // sessions leave the room with seven keys and pruned bucket hashes.
 TEST_F(RedisRoomStoreTest, MemoryPerRoomStaysBounded) {
