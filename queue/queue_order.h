@@ -45,6 +45,8 @@
 
 namespace tidegate::queue {
 
+class BlockShuffle;  // queue/room_logic.h
+
 // Tickets from `from` on (up to the next span's `from`) are shuffled
 // (queueing_method random) or placed as they are (fifo, passthrough).
 struct OrderSpan {
@@ -92,6 +94,16 @@ class QueueOrder {
   // True when the block holding ticket `tickets` is shuffled by the known
   // history (Tick's invite ceiling: a random block is invited to its end).
   bool ShuffledAt(uint64_t ticket) const;
+  // The order of shuffle block `block` by this history (room_logic.h
+  // OrderOfBlock over PlaceOf of its 64 tickets, one history snapshot
+  // under one lock): not known while one of its places is not. The last
+  // known order is kept with the history's generation and the method it
+  // was read under, and given again until the history changes (any answer
+  // of the store: a read, a mark, a proposal, the seed): a queued answer
+  // and a tick of a random room ask for the same block, and its places
+  // are what PlaceOf would give each time. PlaceOf reads the kept order too.
+  BlockOrder OrderOfBlock(RoomStore& store, const StoreCaller& caller, bool shuffled_now,
+                          const std::string& proposed_seed, uint64_t block, int64_t now_ms);
   // False while no shuffled span is known: one atomic load, no lock (the
   // gate asks on every request before ShuffledAt).
   bool AnyShuffled() const { return cells_->any_shuffled.load(std::memory_order_relaxed); }
@@ -118,9 +130,22 @@ class QueueOrder {
     bool seed_pending = false;
     std::string seed;      // non-empty once every chunk is known
     uint64_t answers = 0;  // answered requests (a LocalRoomStore answers at once)
+    // Bumped by every store answer (any of them may change a place's
+    // answer); the kept block order is valid for one generation.
+    uint64_t generation = 0;
+    struct KeptBlock {
+      BlockOrder order;  // known (when `set`)
+      bool shuffled_now = false;
+      uint64_t generation = 0;
+      bool set = false;
+    } kept;
     // Set (never cleared) once a shuffled span is known; read without the mutex.
     std::atomic<bool> any_shuffled{false};
   };
+  // PlaceOf's answer from the known history, under the mutex; `shuffle`
+  // (when not null) is the BlockShuffle of the ticket's block and seed.
+  static std::optional<uint64_t> PlaceLocked(const Cells& c, bool shuffled_now, uint64_t ticket,
+                                             const BlockShuffle* shuffle);
   std::shared_ptr<Cells> cells_;
 };
 
