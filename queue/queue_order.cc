@@ -64,6 +64,10 @@ QueueOrder::QueueOrder() : cells_(std::make_shared<Cells>()) {}
 
 void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffled_now,
                         const std::string& proposed_seed, int64_t now_ms) {
+  // Nothing to ask until the next probe (the last pass found nothing to do
+  // under the same method, and no answer came since): no lock.
+  int64_t quiet = cells_->quiet.load(std::memory_order_acquire);
+  if (quiet != 0 && now_ms < (quiet >> 1) && (quiet & 1) == (shuffled_now ? 1 : 0)) return;
   std::weak_ptr<Cells> weak = cells_;
   // Each pass issues at most one step; a LocalRoomStore answers at once, so
   // the loop walks the whole history in one call.
@@ -94,6 +98,13 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
         c.seed_pending = true;
         ask_seed = true;
       }
+      if (step == kNone && !c.pending && !c.seed.empty()) {
+        // Settled, read less than kOrderProbeMillis ago, the seed known:
+        // the same call asks nothing until the probe is due or an answer
+        // changes the cells (which clears this).
+        c.quiet.store((c.probed_ms + kOrderProbeMillis) * 2 + (shuffled_now ? 1 : 0),
+                      std::memory_order_release);
+      }
     }
     if (ask_seed) {
       auto left = std::make_shared<size_t>(kSeedChunks);
@@ -107,6 +118,7 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
                      if (--*left > 0) return;
                      cells->seed_pending = false;  // a failed chunk is asked again later
                      ++cells->generation;
+                     cells->quiet.store(0, std::memory_order_release);
                      if (std::all_of(cells->seed_chunks.begin(), cells->seed_chunks.end(),
                                      [](uint64_t v) { return v != 0; })) {
                        cells->seed = SeedFromChunks(cells->seed_chunks);
@@ -124,6 +136,7 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
         cells->pending = false;
         ++cells->answers;
         ++cells->generation;
+        cells->quiet.store(0, std::memory_order_release);
         if (!r.ok || cells->spans.size() != k || !cells->next_shuffled) return;
         uint64_t from = std::max(SpanStartAfter(r.value), cells->spans.back().from);
         cells->spans.push_back({from, *cells->next_shuffled});
@@ -142,6 +155,7 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
                    cells->pending = false;
                    ++cells->answers;
                    ++cells->generation;
+                   cells->quiet.store(0, std::memory_order_release);
                    if (!r.ok || r.value == 0 || cells->spans.size() != k) return;
                    cells->next_shuffled = r.value == kShuffledValue;
                    cells->settled = false;
@@ -168,6 +182,7 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
         cells->pending = false;
         ++cells->answers;
         ++cells->generation;
+        cells->quiet.store(0, std::memory_order_release);
         if (batch->failed || cells->spans.size() != k) return;
         cells->probed_ms = now_ms;
         cells->settled = false;

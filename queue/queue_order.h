@@ -112,7 +112,10 @@ class QueueOrder {
   // next spans, kOrderReadAhead at a time; a change to record), at most one
   // step in flight. Called by PlaceOf and Seed, and before a newcomer's
   // Arrive (room_visit.cc), so that with a shared store the answers come
-  // back before the new ticket's (same connection, in order).
+  // back before the new ticket's (same connection, in order). A settled
+  // history with its seed known has nothing due until the next probe: the
+  // calls until then (same method, no answer in between) return after one
+  // atomic load, without the mutex.
   void Update(RoomStore& store, const StoreCaller& caller, bool shuffled_now,
               const std::string& proposed_seed, int64_t now_ms);
 
@@ -139,6 +142,10 @@ class QueueOrder {
       uint64_t generation = 0;
       bool set = false;
     } kept;
+    // Update has nothing to ask before this time under this method: (the
+    // next probe's time in ms) * 2 + (1: random, 0: fifo); 0 = ask. Set by
+    // Update under the mutex, cleared by every answer; read without it.
+    std::atomic<int64_t> quiet{0};
     // Set (never cleared) once a shuffled span is known; read without the mutex.
     std::atomic<bool> any_shuffled{false};
   };
