@@ -180,7 +180,7 @@ callgrind_run nginx "$CGN_PID" "$CGN_PORT"
 
 echo "## callgrind profile, queue page to cookie-less visitors"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c8 -d${DURATION}s under valgrind, path $PAGE_PATH"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c8 -d${DURATION}s under valgrind, path $PAGE_PATH, queueing_method $METHOD"
 per_request tidegate
 per_request nginx
 allocations tidegate

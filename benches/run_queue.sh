@@ -30,6 +30,9 @@
 # disturbs less than the total (the kernel's share follows the scheduler).
 # --path /URL-PATH: the path every visitor asks for (default /small.html;
 # the page's "check again" link repeats it, so it is part of the page).
+# --method fifo|random: the room's queueing_method (default fifo). With
+# random, every queued answer shows a position taken from the order of the
+# visitor's shuffle block of 64 tickets (queue/waiting_room.h BlockOrderOf).
 # --pin: wrk on CPU 0, tidegate and nginx on CPU 1 (default: no pinning).
 # Unpinned, a round's CPU per page depends on where the scheduler put the
 # processes (rounds of one binary fall around two values, e.g. 9.2 and
@@ -47,6 +50,7 @@ TOP=40
 COMPARE=""
 PAGE_PATH=/small.html
 PIN=0
+METHOD=fifo
 while (($#)); do
   case "$1" in
     --rounds) ROUNDS="$2"; shift 2 ;;
@@ -60,10 +64,12 @@ while (($#)); do
     --compare) COMPARE="$2"; shift 2 ;;
     --path) PAGE_PATH="$2"; shift 2 ;;
     --pin) PIN=1; shift ;;
-    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N] [--compare PATH] [--path /URL-PATH] [--pin]"; exit 0 ;;
+    --method) METHOD="$2"; shift 2 ;;
+    -h | --help) echo "usage: $0 [--rounds N] [--duration S] [--connections C] [--tidegate PATH] [--perf | --callgrind | --syscalls] [--top N] [--compare PATH] [--path /URL-PATH] [--method fifo|random] [--pin]"; exit 0 ;;
     *) die "unknown argument: $1" ;;
   esac
 done
+[[ "$METHOD" == fifo || "$METHOD" == random ]] || die "--method is fifo or random"
 for tool in nginx wrk curl awk; do command -v "$tool" >/dev/null || die "$tool is not installed"; done
 [[ -n "$TIDEGATE" ]] || TIDEGATE="$(find_tidegate)" || die "no tidegate binary; pass --tidegate PATH"
 WRK_PREFIX=()
@@ -95,6 +101,7 @@ mode = "queue_all"
 new_users_per_minute = 1
 total_active_users = 1
 max_tickets_per_ip_per_minute = 0   # wrk joins from one address
+queueing_method = "$METHOD"
 EOF
 "$TIDEGATE" -c "$WORK/tidegate.toml" --check >/dev/null || die "invalid generated config"
 start_tidegate tidegate "$TIDEGATE" "$WORK/tidegate.toml"
@@ -231,7 +238,7 @@ for ((r = 1; r <= ROUNDS; r++)); do
 done
 echo "## Queue page to cookie-less visitors vs nginx return 200 (same bytes)"
 echo
-echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, path $PAGE_PATH; pinning: $( ((PIN)) && echo 'wrk on CPU 0, servers on CPU 1' || echo none)"
+echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC'), commit $(bench_commit); wrk -t1 -c$CONNECTIONS -d${DURATION}s, $ROUNDS rounds, path $PAGE_PATH, queueing_method $METHOD; pinning: $( ((PIN)) && echo 'wrk on CPU 0, servers on CPU 1' || echo none)"
 echo "- same page bytes and same head fields; $HEADS"
 median() { sort -n | awk '{ a[NR] = $1 } END { print (NR % 2) ? a[(NR + 1) / 2] : (a[NR / 2] + a[NR / 2 + 1]) / 2 }'; }
 col() { awk -F, -v t="$1" -v c="$2" 'NR > 1 && $2 == t { print $c }' "$WORK/raw.csv" | median; }

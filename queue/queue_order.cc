@@ -64,6 +64,10 @@ QueueOrder::QueueOrder() : cells_(std::make_shared<Cells>()) {}
 
 void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffled_now,
                         const std::string& proposed_seed, int64_t now_ms) {
+  // Nothing to ask until the next probe (the last pass found nothing to do
+  // under the same method, and no answer came since): no lock.
+  int64_t quiet = cells_->quiet.load(std::memory_order_acquire);
+  if (quiet != 0 && now_ms < (quiet >> 1) && (quiet & 1) == (shuffled_now ? 1 : 0)) return;
   std::weak_ptr<Cells> weak = cells_;
   // Each pass issues at most one step; a LocalRoomStore answers at once, so
   // the loop walks the whole history in one call.
@@ -94,6 +98,13 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
         c.seed_pending = true;
         ask_seed = true;
       }
+      if (step == kNone && !c.pending && !c.seed.empty()) {
+        // Settled, read less than kOrderProbeMillis ago, the seed known:
+        // the same call asks nothing until the probe is due or an answer
+        // changes the cells (which clears this).
+        c.quiet.store((c.probed_ms + kOrderProbeMillis) * 2 + (shuffled_now ? 1 : 0),
+                      std::memory_order_release);
+      }
     }
     if (ask_seed) {
       auto left = std::make_shared<size_t>(kSeedChunks);
@@ -106,6 +117,8 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
                      if (r.ok && r.value != 0) cells->seed_chunks[i] = r.value;
                      if (--*left > 0) return;
                      cells->seed_pending = false;  // a failed chunk is asked again later
+                     ++cells->generation;
+                     cells->quiet.store(0, std::memory_order_release);
                      if (std::all_of(cells->seed_chunks.begin(), cells->seed_chunks.end(),
                                      [](uint64_t v) { return v != 0; })) {
                        cells->seed = SeedFromChunks(cells->seed_chunks);
@@ -122,6 +135,8 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
         std::lock_guard<std::mutex> lock(cells->mutex);
         cells->pending = false;
         ++cells->answers;
+        ++cells->generation;
+        cells->quiet.store(0, std::memory_order_release);
         if (!r.ok || cells->spans.size() != k || !cells->next_shuffled) return;
         uint64_t from = std::max(SpanStartAfter(r.value), cells->spans.back().from);
         cells->spans.push_back({from, *cells->next_shuffled});
@@ -139,6 +154,8 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
                    std::lock_guard<std::mutex> lock(cells->mutex);
                    cells->pending = false;
                    ++cells->answers;
+                   ++cells->generation;
+                   cells->quiet.store(0, std::memory_order_release);
                    if (!r.ok || r.value == 0 || cells->spans.size() != k) return;
                    cells->next_shuffled = r.value == kShuffledValue;
                    cells->settled = false;
@@ -164,6 +181,8 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
         std::lock_guard<std::mutex> lock(cells->mutex);
         cells->pending = false;
         ++cells->answers;
+        ++cells->generation;
+        cells->quiet.store(0, std::memory_order_release);
         if (batch->failed || cells->spans.size() != k) return;
         cells->probed_ms = now_ms;
         cells->settled = false;
@@ -213,12 +232,8 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
   }
 }
 
-std::optional<uint64_t> QueueOrder::PlaceOf(RoomStore& store, const StoreCaller& caller,
-                                            bool shuffled_now, const std::string& proposed_seed,
-                                            uint64_t ticket, int64_t now_ms) {
-  Update(store, caller, shuffled_now, proposed_seed, now_ms);
-  std::lock_guard<std::mutex> lock(cells_->mutex);
-  const Cells& c = *cells_;
+std::optional<uint64_t> QueueOrder::PlaceLocked(const Cells& c, bool shuffled_now, uint64_t ticket,
+                                                const BlockShuffle* shuffle) {
   if (c.spans.empty()) return std::nullopt;
   bool settled = c.settled && !c.next_shuffled && c.spans.back().shuffled == shuffled_now;
   // Unsettled (a change not recorded yet, or the history not read to its
@@ -227,7 +242,46 @@ std::optional<uint64_t> QueueOrder::PlaceOf(RoomStore& store, const StoreCaller&
   auto it = SpanOf(c.spans, ticket);
   if (it == c.spans.end() || !it->shuffled) return ticket;
   if (c.seed.empty()) return std::nullopt;
+  if (shuffle != nullptr) return shuffle->Number(ticket);
   return ShuffledNumber(ticket, c.seed);
+}
+
+std::optional<uint64_t> QueueOrder::PlaceOf(RoomStore& store, const StoreCaller& caller,
+                                            bool shuffled_now, const std::string& proposed_seed,
+                                            uint64_t ticket, int64_t now_ms) {
+  Update(store, caller, shuffled_now, proposed_seed, now_ms);
+  std::lock_guard<std::mutex> lock(cells_->mutex);
+  const Cells& c = *cells_;
+  const Cells::KeptBlock& kept = c.kept;
+  if (ticket != 0 && kept.set && kept.generation == c.generation &&
+      kept.shuffled_now == shuffled_now && kept.order.block == (ticket - 1) / kShuffleBlock) {
+    // The kept order of the ticket's block: the number that holds it.
+    uint8_t offset = static_cast<uint8_t>((ticket - 1) % kShuffleBlock);
+    for (uint64_t i = 0; i < kShuffleBlock; ++i) {
+      if (kept.order.ticket_at[i] == offset) return kept.order.block * kShuffleBlock + i + 1;
+    }
+  }
+  return PlaceLocked(c, shuffled_now, ticket, nullptr);
+}
+
+BlockOrder QueueOrder::OrderOfBlock(RoomStore& store, const StoreCaller& caller, bool shuffled_now,
+                                    const std::string& proposed_seed, uint64_t block,
+                                    int64_t now_ms) {
+  Update(store, caller, shuffled_now, proposed_seed, now_ms);
+  std::lock_guard<std::mutex> lock(cells_->mutex);
+  Cells& c = *cells_;
+  Cells::KeptBlock& kept = c.kept;
+  if (kept.set && kept.generation == c.generation && kept.shuffled_now == shuffled_now &&
+      kept.order.block == block) {
+    return kept.order;
+  }
+  std::optional<BlockShuffle> shuffle;
+  BlockOrder order = queue::OrderOfBlock(block, [&](uint64_t ticket) {
+    if (!shuffle && !c.seed.empty()) shuffle.emplace(block, c.seed);
+    return PlaceLocked(c, shuffled_now, ticket, shuffle ? &*shuffle : nullptr);
+  });
+  if (order.known) kept = {order, shuffled_now, c.generation, true};
+  return order;
 }
 
 std::optional<std::string> QueueOrder::Seed(RoomStore& store, const StoreCaller& caller,

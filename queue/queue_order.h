@@ -45,6 +45,8 @@
 
 namespace tidegate::queue {
 
+class BlockShuffle;  // queue/room_logic.h
+
 // Tickets from `from` on (up to the next span's `from`) are shuffled
 // (queueing_method random) or placed as they are (fifo, passthrough).
 struct OrderSpan {
@@ -92,6 +94,16 @@ class QueueOrder {
   // True when the block holding ticket `tickets` is shuffled by the known
   // history (Tick's invite ceiling: a random block is invited to its end).
   bool ShuffledAt(uint64_t ticket) const;
+  // The order of shuffle block `block` by this history (room_logic.h
+  // OrderOfBlock over PlaceOf of its 64 tickets, one history snapshot
+  // under one lock): not known while one of its places is not. The last
+  // known order is kept with the history's generation and the method it
+  // was read under, and given again until the history changes (any answer
+  // of the store: a read, a mark, a proposal, the seed): a queued answer
+  // and a tick of a random room ask for the same block, and its places
+  // are what PlaceOf would give each time. PlaceOf reads the kept order too.
+  BlockOrder OrderOfBlock(RoomStore& store, const StoreCaller& caller, bool shuffled_now,
+                          const std::string& proposed_seed, uint64_t block, int64_t now_ms);
   // False while no shuffled span is known: one atomic load, no lock (the
   // gate asks on every request before ShuffledAt).
   bool AnyShuffled() const { return cells_->any_shuffled.load(std::memory_order_relaxed); }
@@ -100,7 +112,10 @@ class QueueOrder {
   // next spans, kOrderReadAhead at a time; a change to record), at most one
   // step in flight. Called by PlaceOf and Seed, and before a newcomer's
   // Arrive (room_visit.cc), so that with a shared store the answers come
-  // back before the new ticket's (same connection, in order).
+  // back before the new ticket's (same connection, in order). A settled
+  // history with its seed known has nothing due until the next probe: the
+  // calls until then (same method, no answer in between) return after one
+  // atomic load, without the mutex.
   void Update(RoomStore& store, const StoreCaller& caller, bool shuffled_now,
               const std::string& proposed_seed, int64_t now_ms);
 
@@ -118,9 +133,26 @@ class QueueOrder {
     bool seed_pending = false;
     std::string seed;      // non-empty once every chunk is known
     uint64_t answers = 0;  // answered requests (a LocalRoomStore answers at once)
+    // Bumped by every store answer (any of them may change a place's
+    // answer); the kept block order is valid for one generation.
+    uint64_t generation = 0;
+    struct KeptBlock {
+      BlockOrder order;  // known (when `set`)
+      bool shuffled_now = false;
+      uint64_t generation = 0;
+      bool set = false;
+    } kept;
+    // Update has nothing to ask before this time under this method: (the
+    // next probe's time in ms) * 2 + (1: random, 0: fifo); 0 = ask. Set by
+    // Update under the mutex, cleared by every answer; read without it.
+    std::atomic<int64_t> quiet{0};
     // Set (never cleared) once a shuffled span is known; read without the mutex.
     std::atomic<bool> any_shuffled{false};
   };
+  // PlaceOf's answer from the known history, under the mutex; `shuffle`
+  // (when not null) is the BlockShuffle of the ticket's block and seed.
+  static std::optional<uint64_t> PlaceLocked(const Cells& c, bool shuffled_now, uint64_t ticket,
+                                             const BlockShuffle* shuffle);
   std::shared_ptr<Cells> cells_;
 };
 

@@ -1,8 +1,13 @@
+// SHA256_Init/Update/Final are deprecated in OpenSSL 3 in favour of EVP, but
+// a SHA256_CTX on the stack hashes without the per-call digest fetch of
+// SHA256() and EVP (common/hmac_sha256.cc uses them the same way).
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "queue/room_logic.h"
 
 #include <openssl/sha.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <string>
 
@@ -333,25 +338,38 @@ uint64_t PositionOf(uint64_t ticket, uint64_t number, uint64_t serving, const Bl
 
 uint64_t ShuffledNumber(uint64_t ticket, std::string_view seed) {
   if (ticket == 0) return 0;
-  uint64_t block = (ticket - 1) / kShuffleBlock;
+  return BlockShuffle((ticket - 1) / kShuffleBlock, seed).Number(ticket);
+}
+
+BlockShuffle::BlockShuffle(uint64_t block, std::string_view seed) : block_(block) {
+  // The round functions are taken from SHA-256(seed | block): the seed, '|'
+  // and the block number in decimal. Hashed from the stack: SHA256() would
+  // fetch the digest (a lock and a table lookup) and the input was a string.
+  SHA256_CTX ctx;
+  SHA256_Init(&ctx);
+  SHA256_Update(&ctx, seed.data(), seed.size());
+  char tail[1 + 20];
+  tail[0] = '|';
+  char* end = std::to_chars(tail + 1, tail + sizeof(tail), block).ptr;
+  SHA256_Update(&ctx, tail, static_cast<size_t>(end - tail));
+  static_assert(sizeof(digest_) == SHA256_DIGEST_LENGTH);
+  SHA256_Final(digest_, &ctx);
+}
+
+uint64_t BlockShuffle::Number(uint64_t ticket) const {
   // A 4-round Feistel network on the 6-bit index inside the block: a
-  // permutation by construction, with round functions taken from
-  // SHA-256(seed | block) — unpredictable without the seed.
-  std::string input(seed);
-  input += '|';
-  input += std::to_string(block);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  // permutation by construction, with round functions taken from the
+  // block's digest — unpredictable without the seed.
   static_assert(kShuffleBlock == 64, "the Feistel rounds work on two 3-bit halves");
   unsigned left = ((ticket - 1) % kShuffleBlock) >> 3;
   unsigned right = ((ticket - 1) % kShuffleBlock) & 7;
   for (int round = 0; round < 4; ++round) {
-    unsigned f = digest[round * 8 + right] & 7;
+    unsigned f = digest_[round * 8 + right] & 7;
     unsigned next_right = left ^ f;
     left = right;
     right = next_right;
   }
-  return block * kShuffleBlock + ((left << 3) | right) + 1;
+  return block_ * kShuffleBlock + ((left << 3) | right) + 1;
 }
 
 }  // namespace tidegate::queue

@@ -102,6 +102,20 @@ RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms
 // secret (HMAC of the room name under the signing key). fifo: the ticket.
 uint64_t ShuffledNumber(uint64_t ticket, std::string_view seed);
 
+// ShuffledNumber for the tickets of one block, the block's digest computed
+// once (a block order takes 64 numbers of one block). No allocation.
+class BlockShuffle {
+ public:
+  BlockShuffle(uint64_t block, std::string_view seed);
+  // ShuffledNumber(ticket, seed) for a ticket of this block (ticket >= 1,
+  // (ticket - 1) / kShuffleBlock == block).
+  uint64_t Number(uint64_t ticket) const;
+
+ private:
+  uint64_t block_;
+  unsigned char digest_[32];
+};
+
 // The highest number Tick() may invite: the tickets issued, rounded up to
 // the end of their shuffle block for random.
 uint64_t InviteCeiling(uint64_t tickets, config::QueueingMethod method);

@@ -56,6 +56,13 @@ std::optional<uint64_t> WaitingRoom::PlaceOf(const CompiledRoom& room, const Roo
 BlockOrder WaitingRoom::BlockOrderOf(const CompiledRoom& room, const RoomLimits& limits,
                                      uint64_t block, int64_t now_ms,
                                      const StoreCaller& caller) const {
+  if (room.config.events.empty()) {
+    // Places from the queue order alone: it keeps the last block's order
+    // until its history changes (64 places per queued answer otherwise).
+    return room.runtime->queue_order.OrderOfBlock(room.runtime->store(), caller,
+                                                  limits.method == config::QueueingMethod::kRandom,
+                                                  room.shuffle_seed, block, now_ms);
+  }
   return OrderOfBlock(block, [&](uint64_t ticket) {
     std::optional<uint64_t> place = PlaceOf(room, limits, ticket, now_ms, caller);
     // UINT64_MAX never comes from PlaceOf; nullopt makes the block unknown.

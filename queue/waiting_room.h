@@ -131,6 +131,9 @@ class WaitingRoom {
   // its tickets, issued or not, by PlaceOf (room_logic.h OrderOfBlock); not
   // known while one of them is not. `limits` as for PlaceOf (the method in
   // force: a place is looked up, never a method change proposed by it).
+  // Without scheduled events the room's queue order answers it, keeping the
+  // last block's order while its history does not change
+  // (QueueOrder::OrderOfBlock); with events, 64 PlaceOf lookups.
   BlockOrder BlockOrderOf(const CompiledRoom& room, const RoomLimits& limits, uint64_t block,
                           int64_t now_ms, const StoreCaller& caller) const;
   // Sets tick->last_block to the order of the block holding the last ticket

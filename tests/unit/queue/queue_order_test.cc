@@ -178,6 +178,44 @@ TEST_F(QueueOrderTest, InstancesAgreeOnTheRecordedOrder) {
   EXPECT_EQ(Place(b, true, kSeedB, 5), ShuffledNumber(5, kSeedA));
 }
 
+// OrderOfBlock keeps the last block's order only while the history does not
+// change: b's order of block 1 follows a's switch once b reads it, and
+// PlaceOf (which reads the kept order) agrees with it at every step.
+TEST_F(QueueOrderTest, KeptBlockOrderFollowsTheHistory) {
+  QueueOrder a, b;
+  for (int i = 0; i < 20; ++i) Issue();
+  auto order_of = [&](QueueOrder& o, uint64_t block) {
+    return o.OrderOfBlock(*store_, caller_, true, kSeedB, block, now_);
+  };
+  // Every number of the order holds the ticket whose place it is.
+  auto expect_places = [&](const BlockOrder& o, uint64_t block, const char* when) {
+    ASSERT_TRUE(o.known) << when;
+    EXPECT_EQ(o.block, block);
+    for (uint64_t i = 0; i < kShuffleBlock; ++i) {
+      uint64_t ticket = block * kShuffleBlock + o.ticket_at[i] + 1;
+      EXPECT_EQ(Place(b, true, kSeedB, ticket), block * kShuffleBlock + i + 1) << when;
+    }
+  };
+  EXPECT_EQ(Place(a, true, kSeedA, 5), ShuffledNumber(5, kSeedA));  // a records seed A
+  BlockOrder first = order_of(b, 0);
+  expect_places(first, 0, "block 0");
+  for (uint64_t t = 1; t <= kShuffleBlock; ++t) {
+    EXPECT_EQ(Place(b, true, kSeedB, t), ShuffledNumber(t, kSeedA)) << "the recorded seed";
+  }
+  BlockOrder again = order_of(b, 0);
+  EXPECT_EQ(again.ticket_at, first.ticket_at);
+  EXPECT_EQ(Place(a, false, kSeedA, 5), ShuffledNumber(5, kSeedA));  // a: fifo from 65
+  for (int i = 0; i < 70; ++i) Issue();                              // 21..90
+  expect_places(order_of(b, 1), 1, "before b reads a's change");
+  now_ += kOrderProbeMillis;
+  BlockOrder read = order_of(b, 1);
+  expect_places(read, 1, "after b read a's change");
+  for (uint64_t i = 0; i < kShuffleBlock; ++i) {
+    EXPECT_EQ(read.ticket_at[i], i) << "block 1 is fifo";
+  }
+  EXPECT_EQ(order_of(b, 0).ticket_at, first.ticket_at) << "block 0 stays shuffled";
+}
+
 // A room that has only ever been fifo keeps its places (the ticket).
 TEST_F(QueueOrderTest, FifoRoomPlacesAreTickets) {
   QueueOrder order;

@@ -1,12 +1,14 @@
 #include "queue/room_logic.h"
 
 #include <gtest/gtest.h>
+#include <openssl/sha.h>
 
 #include <cstdint>
 #include <optional>
 #include <queue>
 #include <random>
 #include <set>
+#include <string>
 #include <vector>
 
 namespace tidegate::queue {
@@ -439,6 +441,41 @@ TEST(RoomLogicTest, ShuffleIsAPermutationOfEachBlock) {
   EXPECT_NE(ShuffledNumber(1, "a"), ShuffledNumber(1, "b")) << "keyed";
   EXPECT_EQ(InviteCeiling(65, QueueingMethod::kRandom), 128u);
   EXPECT_EQ(InviteCeiling(65, QueueingMethod::kFifo), 65u);
+}
+
+// ShuffledNumber as first written (SHA256() of the string seed + "|" +
+// block): the numbers of tickets already issued must never change.
+uint64_t ReferenceShuffledNumber(uint64_t ticket, const std::string& seed) {
+  uint64_t block = (ticket - 1) / kShuffleBlock;
+  std::string input = seed + "|" + std::to_string(block);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(input.data()), input.size(), digest);
+  unsigned left = ((ticket - 1) % kShuffleBlock) >> 3;
+  unsigned right = ((ticket - 1) % kShuffleBlock) & 7;
+  for (int round = 0; round < 4; ++round) {
+    unsigned f = digest[round * 8 + right] & 7;
+    unsigned next_right = left ^ f;
+    left = right;
+    right = next_right;
+  }
+  return block * kShuffleBlock + ((left << 3) | right) + 1;
+}
+
+TEST(RoomLogicTest, ShuffledNumbersAreThoseFirstIssued) {
+  const std::string seeds[] = {"", "s", "secret-seed", std::string(43, 'k'), std::string(100, 'x')};
+  for (const std::string& seed : seeds) {
+    for (uint64_t block : {uint64_t{0}, uint64_t{1}, uint64_t{9}, uint64_t{10}, uint64_t{123456789},
+                           UINT64_MAX / kShuffleBlock - 1}) {
+      BlockShuffle shuffle(block, seed);
+      for (uint64_t i = 0; i < kShuffleBlock; ++i) {
+        uint64_t ticket = block * kShuffleBlock + i + 1;
+        EXPECT_EQ(ShuffledNumber(ticket, seed), ReferenceShuffledNumber(ticket, seed))
+            << "seed " << seed << " ticket " << ticket;
+        EXPECT_EQ(shuffle.Number(ticket), ReferenceShuffledNumber(ticket, seed));
+      }
+    }
+  }
+  EXPECT_EQ(ShuffledNumber(0, "s"), 0u);
 }
 
 // The order of block `block` under ShuffledNumber with `seed`.
