@@ -193,6 +193,11 @@ class Ctl {
     url_ = args_.options.count("admin") ? args_.options["admin"]
                                         : env_.admin_url.value_or(kDefaultAdminUrl);
     if (!ParseAdminUrl(url_, &target_, &error)) return Usage(error);
+    // A CA file for a connection without TLS would be silently unused: the
+    // operator believes the endpoint is verified when it is not.
+    if (args_.options.count("cacert") && !target_.tls) {
+      return Usage("--cacert applies to an https:// admin endpoint, not " + url_);
+    }
     // A bad token stops here: nothing is sent.
     bool usage = true;
     bool token_ok = true;

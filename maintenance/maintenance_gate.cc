@@ -262,9 +262,7 @@ MaintenanceGateFactory::Outcome MaintenanceGateFactory::Decide(const proxy::Requ
                            now, IncidentFor(state.incidents, features_[blocking->feature].name)};
   reply->status = 503;
   reply->headers.Add("Cache-Control", "no-store");
-  if (auto retry = MaintenancePage::RetryAfterSeconds(notice)) {
-    reply->headers.Add("Retry-After", std::to_string(*retry));
-  }
+  reply->headers.Add("Retry-After", std::to_string(MaintenancePage::RetryAfterSeconds(notice)));
   if (IsApiRequest(request, path)) {
     reply->headers.Add("Content-Type", "application/json");
     reply->body = page_->RenderJson(notice);

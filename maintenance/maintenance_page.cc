@@ -155,10 +155,32 @@ std::string MaintenancePage::RenderHtml(const MaintenanceNotice& notice,
   return template_.Render(data);
 }
 
-std::optional<int64_t> MaintenancePage::RetryAfterSeconds(const MaintenanceNotice& notice) {
-  if (!notice.until || *notice.until <= notice.now) return std::nullopt;
-  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(*notice.until - notice.now);
+namespace {
+
+// Whole seconds from `now` to `at`, rounded up, at least 1; nullopt when
+// `at` is not ahead.
+std::optional<int64_t> SecondsAhead(std::chrono::system_clock::time_point now,
+                                    std::chrono::system_clock::time_point at) {
+  if (at <= now) return std::nullopt;
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(at - now);
   return std::max<int64_t>(1, (left.count() + 999) / 1000);
+}
+
+}  // namespace
+
+std::optional<int64_t> MaintenancePage::SecondsUntilEnd(const MaintenanceNotice& notice) {
+  if (!notice.until) return std::nullopt;
+  return SecondsAhead(notice.now, *notice.until);
+}
+
+int64_t MaintenancePage::RetryAfterSeconds(const MaintenanceNotice& notice) {
+  if (auto end = SecondsUntilEnd(notice)) return *end;
+  if (notice.incident != nullptr) {
+    if (auto next = notice.incident->next_update_at()) {
+      if (auto ahead = SecondsAhead(notice.now, *next)) return *ahead;
+    }
+  }
+  return kRetryAfterUnknownEnd;
 }
 
 std::string MaintenancePage::RenderJson(const MaintenanceNotice& notice) const {
@@ -167,9 +189,9 @@ std::string MaintenancePage::RenderJson(const MaintenanceNotice& notice) const {
   body["feature"] = std::string(notice.feature);
   body["message"] = notice.message.empty() ? "This feature is temporarily unavailable."
                                            : std::string(notice.message);
-  auto retry = RetryAfterSeconds(notice);
-  body["retry_after"] = retry ? nlohmann::json(*retry) : nlohmann::json(nullptr);
-  body["until"] = retry ? nlohmann::json(common::FormatRfc3339(*notice.until)) : nullptr;
+  body["retry_after"] = RetryAfterSeconds(notice);
+  body["until"] = SecondsUntilEnd(notice) ? nlohmann::json(common::FormatRfc3339(*notice.until))
+                                          : nlohmann::json(nullptr);
   if (notice.incident != nullptr) {
     const state::Incident& incident = *notice.incident;
     nlohmann::json item = {{"id", incident.id},

@@ -56,7 +56,12 @@ class MaintenancePage {
   // "next_update_at"?,"update_overdue","status_url"}.
   std::string RenderJson(const MaintenanceNotice& notice) const;
   // Seconds from now until `until` (at least 1), or nullopt when unknown/past.
-  static std::optional<int64_t> RetryAfterSeconds(const MaintenanceNotice& notice);
+  static std::optional<int64_t> SecondsUntilEnd(const MaintenanceNotice& notice);
+  // The `Retry-After` every stopped request gets (at least 1): the seconds
+  // until `until` when the end is known; else until the incident's promised
+  // next update when there is one ahead; else kRetryAfterUnknownEnd.
+  static int64_t RetryAfterSeconds(const MaintenanceNotice& notice);
+  static constexpr int64_t kRetryAfterUnknownEnd = 300;
 
   pages::Language default_language() const { return default_language_; }
   const std::string& template_origin() const { return template_.origin(); }

@@ -227,6 +227,8 @@ TEST(CtlTest, UsageErrorsExitTwo) {
         {"--bogus", "state"},
         {"state", "--admin"},
         {"--admin", "ftp://x", "state"},
+        {"--admin", "http://127.0.0.1:1", "--cacert", "/nonexistent", "state"},  // no TLS
+        {"--admin", "unix:/run/x.sock", "--cacert", "/nonexistent", "state"},
         {"maintenance", "on", "c", "--message", "m", "--until", "soon"},
         {"audit", "--limit", "x"},
         {"audit", "--limit", "0"},

@@ -179,8 +179,10 @@ TEST_F(GateTest, ApiClientsGetJson) {
   ASSERT_TRUE(Run("/API/payments/1"));            // api prefix, any case
   json = nlohmann::json::parse(callbacks_.body);
   EXPECT_EQ(json["feature"], "payments");
-  EXPECT_TRUE(json["retry_after"].is_null());
-  EXPECT_EQ(callbacks_.headers.Find("Retry-After"), nullptr);
+  EXPECT_EQ(json["retry_after"], MaintenancePage::kRetryAfterUnknownEnd);  // end unknown
+  EXPECT_TRUE(json["until"].is_null());
+  EXPECT_EQ(*callbacks_.headers.Find("Retry-After"),
+            std::to_string(MaintenancePage::kRetryAfterUnknownEnd));
 }
 
 TEST_F(GateTest, BuiltinRoutesAndNormalisedSpellings) {

@@ -101,6 +101,37 @@ TEST_F(MaintenancePageTest, WithoutIncidentThePageIsAsBefore) {
   EXPECT_FALSE(json.contains("incident"));
 }
 
+// Every stopped request gets Retry-After (interface: "503 + Retry-After"):
+// the end when known, else the incident's promised next update, else the
+// default for an unknown end; the JSON's retry_after is the same number.
+TEST_F(MaintenancePageTest, RetryAfterIsTheEndElseTheNextUpdateElseTheDefault) {
+  state::Incident incident = MakeIncident("inc-4", state::IncidentImpact::kMajorOutage,
+                                          {"checkout"}, "2026-12-05T13:00:00Z");
+  incident.updates.front().next_update_at = At("2026-12-05T13:30:00Z");
+  MaintenanceNotice notice{"checkout", "", At("2026-12-05T14:00:00Z"),
+                           At("2026-12-05T13:10:00.200Z"), &incident};
+  auto page = Page();
+  EXPECT_EQ(MaintenancePage::RetryAfterSeconds(notice), 3000);  // the end, rounded up
+  nlohmann::json json = nlohmann::json::parse(page->RenderJson(notice));
+  EXPECT_EQ(json["retry_after"], 3000);
+  EXPECT_EQ(json["until"], "2026-12-05T14:00:00Z");
+
+  notice.until = std::nullopt;  // end unknown: the promised next update
+  EXPECT_EQ(MaintenancePage::RetryAfterSeconds(notice), 1200);
+  json = nlohmann::json::parse(page->RenderJson(notice));
+  EXPECT_EQ(json["retry_after"], 1200);
+  EXPECT_TRUE(json["until"].is_null());
+
+  notice.now = At("2026-12-05T13:45:00Z");  // the promise is late
+  EXPECT_EQ(MaintenancePage::RetryAfterSeconds(notice), MaintenancePage::kRetryAfterUnknownEnd);
+  notice.incident = nullptr;
+  EXPECT_EQ(MaintenancePage::RetryAfterSeconds(notice), MaintenancePage::kRetryAfterUnknownEnd);
+  notice.until = At("2026-12-05T13:00:00Z");  // an end already past
+  EXPECT_EQ(MaintenancePage::RetryAfterSeconds(notice), MaintenancePage::kRetryAfterUnknownEnd);
+  json = nlohmann::json::parse(page->RenderJson(notice));
+  EXPECT_TRUE(json["until"].is_null());
+}
+
 TEST(IncidentForTest, TheFeaturesMostSevereIncidentElseTheHeadline) {
   std::vector<state::Incident> incidents = {
       MakeIncident("a", state::IncidentImpact::kDegraded, {"checkout"}, "2026-12-05T10:00:00Z"),
