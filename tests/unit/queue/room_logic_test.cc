@@ -573,6 +573,59 @@ TEST(RoomLogicTest, PartlyFilledRandomBlockIsInvitedAtTheRate) {
   EXPECT_EQ(state.invitations.Sum(BucketOf(kStart) - 1, BucketOf(kStart + 70'000)), 12);
 }
 
+// A new queue_all room at 1/min (a burst of 1: Burst() is never below one
+// person) lets its first person in at the first tick that finds somebody
+// waiting, fifo and random alike; then nobody for a minute. A random tick
+// that does not know the last block's order keeps the credit (capped at the
+// burst) and the next tick that knows it spends it: one tick later, never
+// one person more. This is what QueueOrderTest (integration) met under
+// load: its "nobody is let in at 1/min" held only while the whole scenario
+// ran within the first 250 ms tick.
+TEST(RoomLogicTest, ANewRoomLetsItsFirstBurstInAtTheFirstTickFifoAndRandomAlike) {
+  for (int variant = 0; variant < 3; ++variant) {  // fifo, random, random (order late)
+    SCOPED_TRACE(variant);
+    RoomLimits limits = Limits(1000, 1);
+    limits.mode = RoomMode::kQueueAll;
+    limits.method = variant == 0 ? QueueingMethod::kFifo : QueueingMethod::kRandom;
+    RoomState state;
+    TickStep(state, limits, kStart);  // the gate ticks before the first arrival
+    for (int i = 0; i < 30; ++i) ArriveStep(state, limits, kStart + i, false);
+    RoomLimits tick = limits;
+    if (variant == 1) tick.last_block = ShuffledOrder(0, "seed");
+    TickStep(state, tick, kStart + 250);
+    if (variant == 2) {
+      EXPECT_EQ(state.serving, 0u) << "the order is not known: the walk waits";
+      tick.last_block = ShuffledOrder(0, "seed");
+      TickStep(state, tick, kStart + 500);
+    }
+    EXPECT_GT(state.serving, 0u) << "the burst lets one person in at once";
+    EXPECT_EQ(state.invitations.Sum(BucketOf(kStart), BucketOf(kStart + 500)), 1);
+    uint64_t serving = state.serving;
+    for (int64_t t = 750; t < 60'000; t += 250) TickStep(state, tick, kStart + t);
+    EXPECT_EQ(state.serving, serving) << "nobody else within the minute";
+    TickStep(state, tick, kStart + 60'750);
+    EXPECT_GT(state.serving, serving) << "the next one a minute later";
+  }
+}
+
+// A full room invites nobody, however long the line waits: what the
+// integration QueueOrderTest relies on (one shopper inside a room of 1).
+TEST(RoomLogicTest, AFullRoomInvitesNobodyWhateverTheTime) {
+  for (QueueingMethod method : {QueueingMethod::kFifo, QueueingMethod::kRandom}) {
+    RoomLimits limits = Limits(1, 1, 3'600'000);
+    limits.method = method;
+    RoomState state;
+    TickStep(state, limits, kStart);
+    ASSERT_TRUE(ArriveStep(state, limits, kStart, true).admitted) << "the one inside";
+    for (int i = 0; i < 30; ++i) EXPECT_FALSE(ArriveStep(state, limits, kStart + i, true).admitted);
+    RoomLimits tick = limits;
+    tick.last_block = ShuffledOrder(0, "seed");
+    for (int64_t t = 250; t <= 600'000; t += 250) TickStep(state, tick, kStart + t);
+    EXPECT_EQ(state.serving, 0u);
+    EXPECT_EQ(ArriveStep(state, limits, kStart + 600'000, true).ticket, 31u);
+  }
+}
+
 // The position shown: never above the people issued ahead + 1, never up
 // while serving advances, whatever arrives later in the block.
 TEST(RoomLogicTest, PositionCountsPeopleWhoJoinedBefore) {
