@@ -226,7 +226,10 @@ do
 end
 )lua";
 
-// ARGV[13] may_admit_directly (1/0).
+// ARGV[13] may_admit_directly (1/0), ARGV[14] the block of RoomLimits'
+// last_block (-1: not known or not a plain permutation), ARGV[15] its
+// ticket_at as for kTick. A ticket of that block whose number `serving`
+// already passed is never issued (NextTicket in room_logic.cc).
 inline constexpr std::string_view kArrive = R"lua(
 refill()
 local a, b = 0, 0
@@ -235,7 +238,19 @@ if ARGV[13] == '1' and serving >= invite_ceiling() and credit >= 1.0 and has_spa
   count_admission(-1)
   a, b = 1, cur
 else
-  tickets = tickets + 1
+  local nxt = tickets + 1
+  local order_block = tonumber(ARGV[14]) or -1
+  local order = ARGV[15] or ''
+  local first = order_block * 64
+  if random and order_block >= 0 and #order == 64 and nxt > first and nxt <= first + 64 and
+     serving > first then
+    local number_of = {}
+    for i = 1, 64 do number_of[string.byte(order, i) - 48] = first + i end
+    while nxt <= first + 64 and (number_of[nxt - first - 1] or math.huge) <= serving do
+      nxt = nxt + 1
+    end
+  end
+  tickets = nxt
   b = tickets
 end
 save()

@@ -314,6 +314,17 @@ void RedisRoomStore::Run(int op, const StoreCaller& caller, const RoomLimits& li
 
 namespace {
 
+// A block's ticket_at as the scripts read it: one character per number, '0'
+// + the ticket's offset, '.' for kNoTicket (redis_room_scripts.h, kTick).
+std::string TicketAtArgument(const BlockOrder& order) {
+  std::string out;
+  out.reserve(order.ticket_at.size());
+  for (uint8_t t : order.ticket_at) {
+    out.push_back(t == BlockOrder::kNoTicket ? '.' : static_cast<char>('0' + t));
+  }
+  return out;
+}
+
 // Maps a parsed reply to the method's result, or carries the error.
 template <typename T, typename Parsed, typename F>
 auto Deliver(RoomStore::Done<T> done, F convert) {
@@ -331,7 +342,12 @@ auto Deliver(RoomStore::Done<T> done, F convert) {
 
 void RedisRoomStore::Arrive(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                             bool may_admit_directly, Done<ArriveOutcome> done) {
-  Run(kArriveOp, caller, limits, now_ms, {may_admit_directly ? "1" : "0"},
+  // Only a plain permutation lets the script skip passed numbers (NextTicket).
+  const BlockOrder& order = limits.last_block;
+  bool plain = order.Closed();
+  Run(kArriveOp, caller, limits, now_ms,
+      {may_admit_directly ? "1" : "0", plain ? std::to_string(order.block) : "-1",
+       plain ? TicketAtArgument(order) : std::string()},
       Deliver<ArriveOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ArriveOutcome o;
         o.admitted = p.a == 1;
@@ -406,14 +422,10 @@ bool RedisRoomStore::SessionEnded(uint64_t session, int64_t now_ms) const {
 void RedisRoomStore::Tick(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                           Done<RoomCounters> done) {
   const BlockOrder& order = limits.last_block;
-  std::string ticket_at;
-  if (order.known) {
-    for (uint8_t t : order.ticket_at)
-      ticket_at.push_back(t == BlockOrder::kNoTicket ? '.' : static_cast<char>('0' + t));
-  }
   Run(kTickOp, caller, limits, now_ms,
       {std::to_string(tickets_floor_.load(std::memory_order_relaxed)),
-       order.known ? std::to_string(order.block) : "-1", ticket_at},
+       order.known ? std::to_string(order.block) : "-1",
+       order.known ? TicketAtArgument(order) : std::string()},
       Deliver<RoomCounters, Parsed>(std::move(done), [](const Parsed& p) { return p.counters; }));
 }
 

@@ -166,7 +166,8 @@ ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now
     out.admitted = true;
     out.bucket = cur;
   } else {
-    out.ticket = ++state.tickets;
+    state.tickets = NextTicket(state.tickets, state.serving, limits.method, limits.last_block);
+    out.ticket = state.tickets;
   }
   out.counters = CountersOf(state, limits, now_ms);
   return out;
@@ -318,6 +319,19 @@ InviteWalk WalkInvitations(uint64_t serving, uint64_t tickets, uint64_t people,
   }
   walk.serving = ceiling;  // nobody left before the ceiling
   return walk;
+}
+
+uint64_t NextTicket(uint64_t tickets, uint64_t serving, config::QueueingMethod method,
+                    const BlockOrder& last) {
+  uint64_t next = tickets + 1;
+  if (method != config::QueueingMethod::kRandom || !last.Closed()) return next;
+  uint64_t first = last.block * kShuffleBlock;  // the block holds first + 1 … first + 64
+  if (next <= first || next > first + kShuffleBlock || serving <= first) return next;
+  std::array<uint64_t, kShuffleBlock> number_of{};  // a ticket's offset -> its number
+  for (uint64_t i = 0; i < kShuffleBlock; ++i) number_of[last.ticket_at[i]] = first + i + 1;
+  // Passed numbers of the block are skipped; past its end, the next block.
+  while (next <= first + kShuffleBlock && number_of[next - first - 1] <= serving) ++next;
+  return next;
 }
 
 uint64_t PositionOf(uint64_t ticket, uint64_t number, uint64_t serving, const BlockOrder& order) {

@@ -136,6 +136,17 @@ struct InviteWalk {
 InviteWalk WalkInvitations(uint64_t serving, uint64_t tickets, uint64_t people,
                            config::QueueingMethod method, const BlockOrder& last);
 
+// The ticket Arrive issues after `tickets`: the next one, except that in a
+// random room a ticket of the last, partly filled block whose number a walk
+// already passed (number <= serving: passed over free while empty) is never
+// issued — a newcomer there would be invited at once, past the rate and
+// ahead of nobody (docs/waiting-room.md "Random order"). `last` is the
+// caller's order of the block holding ticket `tickets` (RoomLimits'
+// last_block); unknown, another block or not a plain permutation (an
+// event's draw meets it): the next ticket.
+uint64_t NextTicket(uint64_t tickets, uint64_t serving, config::QueueingMethod method,
+                    const BlockOrder& last);
+
 // The order of block `block` when the place of each of its tickets is
 // `place(ticket)` (nullopt: not known, and then nothing is): used by
 // WaitingRoom::BlockOrderOf, separate for tests.

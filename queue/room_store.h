@@ -106,7 +106,9 @@ struct RoomLimits {
   // has had the time to poll.
   int64_t refresh_ms = 5'000;
   // queueing_method random: the order of the block holding the last ticket
-  // issued, as the caller knows it (Tick only; BlockOrder above).
+  // issued, as the caller knows it (Tick: which numbers are empty; Arrive:
+  // which tickets are never issued, room_logic.h NextTicket; BlockOrder
+  // above).
   BlockOrder last_block;
 };
 

@@ -451,9 +451,18 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   // new ticket's place is known when Arrive answers.
   room.runtime->queue_order.Update(store, caller, limits.method == QueueingMethod::kRandom,
                                    room.shuffle_seed, now);
+  // Random: Arrive is told the last block's order, so that it never issues a
+  // ticket whose number a walk already passed (NextTicket, room_logic.h).
+  RoomLimits shuffled;
+  const RoomLimits* arrive_limits = &limits;
+  if (limits.method == QueueingMethod::kRandom) {
+    shuffled = limits;
+    wr.FillLastBlock(room, limits, now, caller, &shuffled);
+    arrive_limits = &shuffled;
+  }
   return Dispatch<ArriveOutcome>(
       ctx, owner, pending,
-      [&](auto done) { store.Arrive(caller, limits, now, may_admit, std::move(done)); },
+      [&](auto done) { store.Arrive(caller, *arrive_limits, now, may_admit, std::move(done)); },
       FinishArrive);
 }
 

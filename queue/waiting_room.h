@@ -138,7 +138,8 @@ class WaitingRoom {
                           int64_t now_ms, const StoreCaller& caller) const;
   // Sets tick->last_block to the order of the block holding the last ticket
   // issued, when Tick may invite into it (method random, a partly filled
-  // block): Tick then invites people, not empty numbers.
+  // block): Tick then invites people, not empty numbers, and Arrive issues
+  // no ticket on a number already passed.
   void FillLastBlock(const CompiledRoom& room, const RoomLimits& limits, int64_t now_ms,
                      const StoreCaller& caller, RoomLimits* tick) const;
   // The position shown to the holder of `ticket`, placed at `number`

@@ -199,10 +199,20 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
       int op = static_cast<int>(random() % 8);
       if (op <= 1) {
         bool direct = random() % 4 != 0;
+        // Random: mostly with the last block's order (no ticket issued on a
+        // number already passed: NextTicket), sometimes without.
+        RoomLimits arrive = limits;
+        uint64_t tickets = local.Snapshot().tickets;
+        if (method == config::QueueingMethod::kRandom && tickets % kShuffleBlock != 0 &&
+            step % 3 != 0) {
+          arrive.last_block = OrderOfBlock((tickets - 1) / kShuffleBlock, [](uint64_t t) {
+            return std::optional<uint64_t>(ShuffledNumber(t, "parity-seed"));
+          });
+        }
         ArriveOutcome a, b;
-        local.Arrive(caller_, limits, now, direct, [&](const auto& r) { a = r.value; });
+        local.Arrive(caller_, arrive, now, direct, [&](const auto& r) { a = r.value; });
         auto rb = Sync<ArriveOutcome>(
-            [&](auto done) { redis->Arrive(caller_, limits, now, direct, std::move(done)); });
+            [&](auto done) { redis->Arrive(caller_, arrive, now, direct, std::move(done)); });
         ASSERT_TRUE(rb.ok) << rb.error;
         b = rb.value;
         EXPECT_EQ(a.admitted, b.admitted) << "step " << step;

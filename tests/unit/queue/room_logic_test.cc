@@ -608,6 +608,60 @@ TEST(RoomLogicTest, ANewRoomLetsItsFirstBurstInAtTheFirstTickFifoAndRandomAlike)
   }
 }
 
+// Random, a line drained into a partly filled block: the walk passes the
+// block's empty numbers (serving goes to its end). Before, the next 63
+// arrivals drew numbers of that block at or below serving and were let in
+// at their first claim, past the rate (the debt floor of -burst). Now Arrive
+// never issues a ticket whose number was passed: they queue in the next
+// block and come in at the rate. Also between people: a walk that stops on
+// a person passes the empty numbers before it; no newcomer draws one.
+TEST(RoomLogicTest, NoTicketIsIssuedOnANumberAlreadyPassed) {
+  const char* seed = "seed";
+  RoomLimits limits = Limits(1000, 1);
+  limits.mode = RoomMode::kQueueAll;
+  limits.method = QueueingMethod::kRandom;
+  RoomState state;
+  TickStep(state, limits, kStart);
+  ASSERT_EQ(ArriveStep(state, limits, kStart + 1, false).ticket, 1u);
+  RoomLimits with_order = limits;
+  with_order.last_block = ShuffledOrder(0, seed);
+  TickStep(state, with_order, kStart + 250);
+  ASSERT_EQ(state.serving, kShuffleBlock) << "the one person invited, the rest passed";
+  int admitted = 0;
+  for (int i = 0; i < 63; ++i) {
+    ArriveOutcome a = ArriveStep(state, with_order, kStart + 300 + i, false);
+    ASSERT_FALSE(a.admitted);
+    EXPECT_GT(a.ticket, kShuffleBlock) << "arrival " << i << ": a ticket of the next block";
+    admitted += ClaimStep(state, limits, kStart + 400 + i, ShuffledNumber(a.ticket, seed)).admitted;
+  }
+  EXPECT_EQ(admitted, 0) << "nobody in before the rate allows";
+  EXPECT_EQ(state.tickets, kShuffleBlock + 63);
+
+  // Between people: 12 tickets of block 1, a walk of 2 people (30/min: a
+  // burst of 2.5) passes the empty numbers before the second; every ticket
+  // issued after it draws a number above serving.
+  RoomLimits fast = Limits(1000, 30);
+  fast.mode = RoomMode::kQueueAll;
+  fast.method = QueueingMethod::kRandom;
+  RoomState s2;
+  TickStep(s2, fast, kStart);
+  for (int i = 0; i < 12; ++i) ArriveStep(s2, fast, kStart + i, false);
+  RoomLimits order0 = fast;
+  order0.last_block = ShuffledOrder(0, seed);
+  TickStep(s2, order0, kStart + 250);
+  ASSERT_GT(s2.serving, 0u);
+  ASSERT_LT(s2.serving, kShuffleBlock) << "people are left in the block";
+  for (int i = 0; i < 40; ++i) {
+    ArriveOutcome a = ArriveStep(s2, order0, kStart + 300 + i, false);
+    EXPECT_GT(ShuffledNumber(a.ticket, seed), s2.serving) << "ticket " << a.ticket;
+  }
+  // Without the order (or in fifo), the next ticket as before.
+  EXPECT_EQ(NextTicket(5, 60, QueueingMethod::kRandom, BlockOrder{}), 6u);
+  EXPECT_EQ(NextTicket(5, 60, QueueingMethod::kFifo, ShuffledOrder(0, seed)), 6u);
+  EXPECT_EQ(NextTicket(70, 100, QueueingMethod::kRandom, ShuffledOrder(0, seed)), 71u)
+      << "an order of another block is not used";
+}
+
 // A full room invites nobody, however long the line waits: what the
 // integration QueueOrderTest relies on (one shopper inside a room of 1).
 TEST(RoomLogicTest, AFullRoomInvitesNobodyWhateverTheTime) {
