@@ -453,12 +453,13 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
                                    room.shuffle_seed, now);
   // Random: Arrive is told the last block's order, so that it never issues a
   // ticket whose number a walk already passed (NextTicket, room_logic.h).
-  RoomLimits shuffled;
+  // (Fifo rooms, the default, build no copy.)
+  std::optional<RoomLimits> shuffled;
   const RoomLimits* arrive_limits = &limits;
   if (limits.method == QueueingMethod::kRandom) {
-    shuffled = limits;
-    wr.FillLastBlock(room, limits, now, caller, &shuffled);
-    arrive_limits = &shuffled;
+    shuffled.emplace(limits);
+    wr.FillLastBlock(room, limits, now, caller, &*shuffled);
+    arrive_limits = &*shuffled;
   }
   return Dispatch<ArriveOutcome>(
       ctx, owner, pending,
