@@ -68,6 +68,7 @@ class BannerFilter : public proxy::StreamFilter, public proxy::ThreadRecycled<Ba
       if (!hide_) return proxy::FilterStatus::kContinue;
     }
     client_http10_ = head.version_minor == 0;
+    error_page_banner_ = html_;
     config::BannerCompressed mode = factory_.config().compressed;
     if (mode == config::BannerCompressed::kRecode || !AcceptsHtml(head)) {
       return proxy::FilterStatus::kContinue;
@@ -127,6 +128,12 @@ class BannerFilter : public proxy::StreamFilter, public proxy::ThreadRecycled<Ba
       if (recoder_ && recoder_->holding_whole()) hold_ = Hold::kUntilRecoded;
     }
     FixBanneredHead(head.headers);
+  }
+
+  // The proxy's own error page for this request carries the banner too
+  // (the request gates passed; the response gates are about origin pages).
+  void AddToErrorPage(std::string* html) override {
+    if (error_page_banner_) *html += *error_page_banner_;
   }
 
   bool WantsResponseBody() const override {
@@ -210,8 +217,11 @@ class BannerFilter : public proxy::StreamFilter, public proxy::ThreadRecycled<Ba
   proxy::FilterCallbacks& callbacks_;
   std::shared_ptr<const std::string> html_;  // set while the banner may still apply
   std::shared_ptr<const std::string> hide_;  // set while hiding CSS may still apply
-  bool banner_ = false;                      // the injection carries the banner
-  bool hiding_ = false;                      // the injection carries hiding CSS
+  // The banner for the proxy's own error page (AddToErrorPage): set when
+  // the request gates passed, kept whatever the response does.
+  std::shared_ptr<const std::string> error_page_banner_;
+  bool banner_ = false;  // the injection carries the banner
+  bool hiding_ = false;  // the injection carries hiding CSS
   std::optional<BodyTagInjector> injector_;
   std::optional<BodyRecoder> recoder_;
   std::optional<BodyCompressor> compressor_;  // identity → gzip for the client

@@ -37,7 +37,8 @@ std::string_view DefaultDetail(int status) {
 
 }  // namespace
 
-ErrorPage MakeErrorPage(int status, bool json, std::string_view detail) {
+ErrorPage MakeErrorPage(int status, bool json, std::string_view detail,
+                        std::string_view after_body_open) {
   if (detail.empty()) detail = DefaultDetail(status);
   std::string_view reason = ReasonPhrase(status);
   if (reason.empty()) reason = "Error";
@@ -54,12 +55,16 @@ ErrorPage MakeErrorPage(int status, bool json, std::string_view detail) {
   }
   page.content_type = "text/html; charset=utf-8";
   std::string& out = page.body;
-  out.reserve(512);
-  out += "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\"><title>";
+  out.reserve(512 + after_body_open.size());
+  out +=
+      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>";
   out += std::to_string(status);
   out.push_back(' ');
   pages::AppendEscapedHtml(reason, &out);
-  out += "</title></head>\n<body><h1>";
+  out += "</title></head>\n<body>";
+  out += after_body_open;
+  out += "<h1>";
   pages::AppendEscapedHtml(reason, &out);
   out += "</h1>\n<p>";
   pages::AppendEscapedHtml(detail, &out);

@@ -24,7 +24,10 @@ struct ErrorPage {
 using common::WantsJson;
 
 // Builds the page for `status`. `detail` is a short plain-text explanation
-// (escaped on output); empty for the default text.
-ErrorPage MakeErrorPage(int status, bool json, std::string_view detail = {});
+// (escaped on output); empty for the default text. `after_body_open` is
+// markup placed as is right after the HTML page's <body> (the banner in
+// force, StreamFilter::AddToErrorPage); the JSON variant ignores it.
+ErrorPage MakeErrorPage(int status, bool json, std::string_view detail = {},
+                        std::string_view after_body_open = {});
 
 }  // namespace tidegate::proxy

@@ -221,6 +221,12 @@ class StreamFilter {
   // See "HoldResponseHead" above. `head` is the response head that will be
   // sent; true keeps holding it.
   virtual bool HoldResponseHead(ResponseHead& head) { return false; }
+  // When the proxy answers this exchange with its own HTML error page (a
+  // 502/504 after an origin failure, a 4xx for a request that failed after
+  // the filters ran): markup to place right after the page's <body>,
+  // appended to `html` (the banner in force: shoppers see it on every page,
+  // the proxy's own included). Asked in chain order; not for JSON pages.
+  virtual void AddToErrorPage(std::string* html) {}
   // See "OnDestroy" above: cancel pending asynchronous work.
   virtual void OnDestroy() {}
 };

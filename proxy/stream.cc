@@ -155,7 +155,12 @@ void Stream::SendProxyError(int status) {
 
 void Stream::WriteErrorPage(int status, bool force_close) {
   answered_by_ = Answerer::kProxy;
-  ErrorPage page = MakeErrorPage(status, WantsJson(request_.headers.Find("Accept")));
+  bool json = WantsJson(request_.headers.Find("Accept"));
+  std::string after_body_open;
+  if (!json) {
+    for (auto& filter : filters_) filter->AddToErrorPage(&after_body_open);
+  }
+  ErrorPage page = MakeErrorPage(status, json, {}, after_body_open);
   HeaderList headers = TakeReplyHeaders();
   headers.Add("Content-Type", std::move(page.content_type));
   headers.Add("Cache-Control", "no-store");

@@ -322,6 +322,40 @@ TEST_F(BannerTest, OriginFailingWhileTheHeadIsHeldGets502) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.status, 502) << Printable(r.raw);
   EXPECT_EQ(r.body.find("<title>part"), std::string::npos);
+  // The proxy's own page tells the same story as the shop's pages.
+  EXPECT_EQ(Count(r.body, kMarker), 1u) << r.body;
+}
+
+// Shoppers see the banner on every page: the proxy's own 502 (the origin
+// left before answering) included, in the language asked for; a JSON
+// client gets no markup; a banner cleared is gone from the error page too.
+TEST_F(BannerTest, TheProxysOwnErrorPageCarriesTheBanner) {
+  StartWithOrigin(
+      [](OriginConnection& conn) {
+        if (!conn.ReadRequest().ok) return;
+        conn.Close();
+      },
+      kOn);
+  ASSERT_TRUE(Started());
+  HttpMessage r = Proxy("/cart");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 502) << Printable(r.raw);
+  EXPECT_EQ(Count(r.body, kMarker), 1u) << r.body;
+  EXPECT_NE(r.body.find("High demand. Orders are safe."), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("/.tidegate/assets/banner.css"), std::string::npos) << r.body;
+  EXPECT_LT(r.body.find("<body>"), r.body.find(kMarker));
+  EXPECT_LT(r.body.find(kMarker), r.body.find("<h1>"));
+
+  HttpMessage json = Proxy("/cart", "Accept: application/json\r\n");
+  ASSERT_TRUE(json.ok) << json.error;
+  EXPECT_EQ(json.status, 502);
+  EXPECT_EQ(json.body.find(kMarker), std::string::npos) << json.body;
+
+  // A method the banner does not apply to (POST): the page stays plain.
+  HttpMessage post = Proxy("/cart", "Content-Length: 0\r\n", "POST");
+  ASSERT_TRUE(post.ok) << post.error;
+  EXPECT_EQ(post.status, 502);
+  EXPECT_EQ(post.body.find(kMarker), std::string::npos) << post.body;
 }
 
 TEST_F(BannerTest, StylesheetIsServedAndLinked) {
@@ -432,7 +466,10 @@ TEST_F(BannerTest, Case17_BadChunkWithTheHeadIs502) {
     HttpMessage r = Send(tidegate_->port(), Request("/bad-chunk", extra));
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.status, 502) << Printable(r.raw);
-    EXPECT_EQ(Count(r.raw, kMarker), 0u) << Printable(r.raw);
+    // Nothing of the origin's (bannered) page went out: the proxy's own
+    // page, which carries the banner once.
+    EXPECT_EQ(r.raw.find("class=\"x\""), std::string::npos) << Printable(r.raw);
+    EXPECT_EQ(Count(r.raw, kMarker), 1u) << Printable(r.raw);
     EXPECT_FALSE(r.Header("Content-Encoding").has_value()) << Printable(r.raw);
   }
 }

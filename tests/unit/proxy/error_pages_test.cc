@@ -28,6 +28,14 @@ TEST(ErrorPagesTest, DetailIsEscaped) {
   EXPECT_NE(page.body.find("&lt;script&gt;&quot;x&quot;"), std::string::npos);
 }
 
+TEST(ErrorPagesTest, MarkupGoesRightAfterBody) {
+  ErrorPage page = MakeErrorPage(502, false, {}, "<div class=\"tg-banner\">x</div>");
+  EXPECT_NE(page.body.find("<body><div class=\"tg-banner\">x</div><h1>"), std::string::npos);
+  EXPECT_NE(page.body.find("name=\"viewport\""), std::string::npos);
+  ErrorPage json = MakeErrorPage(502, true, {}, "<div>x</div>");
+  EXPECT_EQ(json.body.find("<div>"), std::string::npos);
+}
+
 TEST(ErrorPagesTest, ReasonPhrases) {
   EXPECT_EQ(ReasonPhrase(431), "Request Header Fields Too Large");
   EXPECT_EQ(ReasonPhrase(599), "");
