@@ -33,10 +33,12 @@ return {1, tonumber(ARGV[3])}
 
 // Writes back the state an instance holds when Redis has none (restarted
 // without persistence) or an older one (FLUSHALL then an older write, a
-// failover to a replica that missed the last writes). ARGV: [1] state JSON,
-// [2] its version, [3] the channel. Returns 1 when written (and announced),
-// 0 when Redis holds this version or a newer one already (the higher
-// version wins; two instances writing back do not fight).
+// failover to a replica that missed the last writes). KEYS as above. ARGV:
+// [1] state JSON, [2] its version, [3] the channel, [4] the audit entry
+// JSON ("restore_state"), [5] the stream cap. Returns 1 when written (and
+// audited, and announced), 0 when Redis holds this version or a newer one
+// already (the higher version wins; two instances writing back do not
+// fight, and only the one that wrote leaves an audit entry).
 inline constexpr char kWriteBackScript[] = R"lua(
 local current = redis.call('GET', KEYS[2])
 if current then
@@ -48,6 +50,7 @@ elseif redis.call('EXISTS', KEYS[1]) == 1 then
 end
 redis.call('SET', KEYS[1], ARGV[1])
 redis.call('SET', KEYS[2], ARGV[2])
+redis.call('XADD', KEYS[3], 'MAXLEN', '~', ARGV[5], '*', 'entry', ARGV[4])
 redis.call('PUBLISH', ARGV[3], ARGV[2])
 return 1
 )lua";

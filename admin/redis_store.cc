@@ -268,8 +268,10 @@ void RedisStore::WriteBack(std::optional<uint64_t> redis_version) {
   Warn("Redis holds " + held + ": writing back the last known state, version " +
        std::to_string(state_->version));
   std::string text = state_text_.empty() ? Dump(ToJson(*state_)) : state_text_;
-  write_back_.Run(*commands_, {state_key_, version_key_},
-                  {text, std::to_string(state_->version), channel_},
+  std::string audit = Dump(RestoreAuditJson(redis_version, state_->version, Now()));
+  write_back_.Run(*commands_, {state_key_, version_key_, audit_key_},
+                  {text, std::to_string(state_->version), channel_, audit,
+                   std::to_string(options_.audit_max_entries)},
                   [this](redis::RedisResult result) {
                     write_back_in_flight_ = false;
                     RecordWrite(result);

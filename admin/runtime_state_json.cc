@@ -140,6 +140,17 @@ Json FindJson(const std::map<std::string, T, std::less<>>& map, const std::strin
 
 }  // namespace
 
+Json RestoreAuditJson(std::optional<uint64_t> redis_version, uint64_t version,
+                      common::TimePoint time) {
+  return {{"time", common::FormatRfc3339Millis(time)},
+          {"token", "tidegate"},
+          {"version", version},
+          {"change", "restore_state"},
+          {"target", "state"},
+          {"before", redis_version ? Json{{"version", *redis_version}} : Json(nullptr)},
+          {"after", {{"version", version}}}};
+}
+
 Json ChangeAuditJson(const state::StateChange& change, const std::string& actor,
                      common::TimePoint time, const state::RuntimeState& before,
                      const state::RuntimeState& after) {

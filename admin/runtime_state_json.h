@@ -53,4 +53,13 @@ nlohmann::json ChangeAuditJson(const state::StateChange& change, const std::stri
                                common::TimePoint time, const state::RuntimeState& before,
                                const state::RuntimeState& after);
 
+// The shared stream's entry for a write-back (admin/redis_store.h): Redis
+// held an older version (`redis_version`) or none (nullopt: restarted empty,
+// flushed) and this instance wrote its last known state, `version`, back:
+// {"time", "token": "tidegate", "version", "change": "restore_state",
+// "target": "state", "before": {"version": N} or null, "after":
+// {"version": M}}.
+nlohmann::json RestoreAuditJson(std::optional<uint64_t> redis_version, uint64_t version,
+                                common::TimePoint time);
+
 }  // namespace tidegate::admin
