@@ -8,7 +8,7 @@
 namespace tidegate::proxy {
 namespace {
 
-std::string_view DefaultDetail(int status) {
+std::string_view EnglishDetail(int status) {
   switch (status) {
     case 400:
       return "The request could not be understood.";
@@ -35,40 +35,84 @@ std::string_view DefaultDetail(int status) {
   }
 }
 
+std::string_view FrenchDetail(int status) {
+  switch (status) {
+    case 400:
+      return "La requête n’a pas pu être comprise.";
+    case 404:
+      return "Il n’y a rien à cette adresse.";
+    case 408:
+      return "La requête a mis trop de temps à arriver.";
+    case 413:
+      return "Le contenu envoyé est trop volumineux.";
+    case 414:
+      return "L’adresse demandée est trop longue.";
+    case 431:
+      return "Les en-têtes de la requête sont trop volumineux.";
+    case 501:
+      return "Cette requête n’est pas prise en charge.";
+    case 502:
+      return "La boutique n’a pas pu être jointe. Veuillez réessayer dans un instant.";
+    case 503:
+      return "Ce service est momentanément indisponible.";
+    case 504:
+      return "La boutique a mis trop de temps à répondre. Veuillez réessayer dans un instant.";
+    default:
+      return "La requête n’a pas pu aboutir.";
+  }
+}
+
+std::string_view DefaultDetail(int status, pages::Language language) {
+  return language == pages::Language::kFrench ? FrenchDetail(status) : EnglishDetail(status);
+}
+
 }  // namespace
 
-ErrorPage MakeErrorPage(int status, bool json, std::string_view detail,
-                        std::string_view after_body_open) {
-  if (detail.empty()) detail = DefaultDetail(status);
+ErrorPage MakeErrorPage(int status, bool json, const ErrorPageOptions& options) {
   std::string_view reason = ReasonPhrase(status);
   if (reason.empty()) reason = "Error";
   ErrorPage page;
   if (json) {
+    std::string_view detail = options.detail.empty() ? EnglishDetail(status) : options.detail;
     page.content_type = "application/json";
     nlohmann::json body = {{"error", std::string(reason)},
                            {"status", status},
                            {"detail", std::string(detail)},
-                           {"status_page", "/.tidegate/status"}};
+                           {"status_page", std::string(options.status_link)}};
     page.body = body.dump();
     page.body.push_back('\n');
     return page;
   }
+  std::string_view detail =
+      options.detail.empty() ? DefaultDetail(status, options.language) : options.detail;
+  bool french = options.language == pages::Language::kFrench;
   page.content_type = "text/html; charset=utf-8";
   std::string& out = page.body;
-  out.reserve(512 + after_body_open.size());
+  out.reserve(512 + options.after_body_open.size());
+  out += "<!DOCTYPE html>\n<html lang=\"";
+  out += pages::LanguageCode(options.language);
   out +=
-      "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+      "\"><head><meta charset=\"utf-8\">"
       "<meta name=\"viewport\" content=\"width=device-width, initial-scale=1\"><title>";
   out += std::to_string(status);
   out.push_back(' ');
   pages::AppendEscapedHtml(reason, &out);
   out += "</title></head>\n<body>";
-  out += after_body_open;
+  out += options.after_body_open;
   out += "<h1>";
-  pages::AppendEscapedHtml(reason, &out);
+  if (french) {
+    out += "Erreur ";
+    out += std::to_string(status);
+  } else {
+    pages::AppendEscapedHtml(reason, &out);
+  }
   out += "</h1>\n<p>";
   pages::AppendEscapedHtml(detail, &out);
-  out += "</p>\n<p><a href=\"/.tidegate/status\">Service status</a></p>\n</body></html>\n";
+  out += "</p>\n<p><a href=\"";
+  pages::AppendEscapedHtml(options.status_link, &out);
+  out += "\">";
+  pages::AppendEscapedHtml(pages::StatusLinkLabel(options.language), &out);
+  out += "</a></p>\n</body></html>\n";
   return page;
 }
 

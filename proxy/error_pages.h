@@ -1,15 +1,20 @@
 // The proxy's own small response bodies: error pages for statuses the proxy
 // answers itself (400/404/408/413/414/431/501/502/503/504…).
 //
-// Contract: pure functions, thread-safe. Pages link the public status page
-// (/.tidegate/status). The JSON variant is chosen when the client asked for
-// JSON (Accept contains "application/json").
+// Contract: pure functions, thread-safe. HTML pages are in the shopper's
+// language (English or French, pages/language.h; the caller picks it from
+// Accept-Language and [site].default_language) and link the shop's status
+// page ([site].status_page_url, else /.tidegate/status). The JSON variant,
+// for clients that asked for JSON (Accept contains "application/json"), is
+// in English and names the status page the same way.
 #pragma once
 
 #include <string>
 #include <string_view>
 
 #include "common/http_negotiation.h"
+#include "pages/incident_text.h"
+#include "pages/language.h"
 #include "proxy/http_message.h"  // ReasonPhrase
 
 namespace tidegate::proxy {
@@ -23,11 +28,20 @@ struct ErrorPage {
 // the one negotiation every local answer uses).
 using common::WantsJson;
 
-// Builds the page for `status`. `detail` is a short plain-text explanation
-// (escaped on output); empty for the default text. `after_body_open` is
-// markup placed as is right after the HTML page's <body> (the banner in
-// force, StreamFilter::AddToErrorPage); the JSON variant ignores it.
-ErrorPage MakeErrorPage(int status, bool json, std::string_view detail = {},
-                        std::string_view after_body_open = {});
+struct ErrorPageOptions {
+  // A short plain-text explanation (escaped on output); empty for the
+  // default text of the status, in `language`.
+  std::string_view detail;
+  pages::Language language = pages::Language::kEnglish;
+  // The status page linked (href, escaped): [site].status_page_url or the
+  // built-in page.
+  std::string_view status_link = pages::kBuiltinStatusPath;
+  // Markup placed as is right after the HTML page's <body> (the banner in
+  // force, StreamFilter::AddToErrorPage); the JSON variant ignores it.
+  std::string_view after_body_open;
+};
+
+// Builds the page for `status`.
+ErrorPage MakeErrorPage(int status, bool json, const ErrorPageOptions& options = {});
 
 }  // namespace tidegate::proxy

@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "common/time_source.h"
+#include "pages/language.h"
 #include "proxy/client_connection.h"
 #include "proxy/error_pages.h"
 #include "proxy/forwarding_headers.h"
@@ -156,11 +157,23 @@ void Stream::SendProxyError(int status) {
 void Stream::WriteErrorPage(int status, bool force_close) {
   answered_by_ = Answerer::kProxy;
   bool json = WantsJson(request_.headers.Find("Accept"));
+  ErrorPageOptions options;
   std::string after_body_open;
   if (!json) {
     for (auto& filter : filters_) filter->AddToErrorPage(&after_body_open);
+    options.after_body_open = after_body_open;
   }
-  ErrorPage page = MakeErrorPage(status, json, {}, after_body_open);
+  // The shopper's language and the shop's status page, as on every page.
+  const config::SiteConfig* site =
+      snapshot_ != nullptr && snapshot_->config ? &snapshot_->config->site : nullptr;
+  pages::Language fallback = pages::Language::kEnglish;
+  if (site != nullptr) {
+    fallback = pages::ParseLanguageCode(site->default_language).value_or(fallback);
+    if (!site->status_page_url.empty()) options.status_link = site->status_page_url;
+  }
+  const std::string* accept_language = request_.headers.Find("Accept-Language");
+  options.language = accept_language ? pages::PickLanguage(*accept_language, fallback) : fallback;
+  ErrorPage page = MakeErrorPage(status, json, options);
   HeaderList headers = TakeReplyHeaders();
   headers.Add("Content-Type", std::move(page.content_type));
   headers.Add("Cache-Control", "no-store");

@@ -351,6 +351,14 @@ TEST_F(BannerTest, TheProxysOwnErrorPageCarriesTheBanner) {
   EXPECT_EQ(json.status, 502);
   EXPECT_EQ(json.body.find(kMarker), std::string::npos) << json.body;
 
+  // In the shopper's language, as the other pages.
+  HttpMessage fr = Proxy("/cart", "Accept-Language: fr-CA, en;q=0.5\r\n");
+  ASSERT_TRUE(fr.ok) << fr.error;
+  EXPECT_EQ(fr.status, 502);
+  EXPECT_NE(fr.body.find("<html lang=\"fr\">"), std::string::npos) << fr.body;
+  EXPECT_NE(fr.body.find("La boutique n’a pas pu être jointe."), std::string::npos) << fr.body;
+  EXPECT_EQ(Count(fr.body, kMarker), 1u) << fr.body;
+
   // A method the banner does not apply to (POST): the page stays plain.
   HttpMessage post = Proxy("/cart", "Content-Length: 0\r\n", "POST");
   ASSERT_TRUE(post.ok) << post.error;
@@ -498,6 +506,39 @@ TEST_F(BannerTest, Case22_FiftyMegabytePageKeepsMemoryFlat) {
   // build of the same test checks it.
   (void)before;
 #endif
+}
+
+}  // namespace
+}  // namespace tidegate::itest
+
+namespace tidegate::itest {
+namespace {
+
+using namespace banner_fixture;  // NOLINT: the fixture and its helpers
+
+// [site]: the proxy's error page links the shop's own status page and
+// speaks the shop's default language when Accept-Language names none.
+TEST_F(BannerTest, TheProxysErrorPageFollowsTheSiteSettings) {
+  StartWithOrigin(
+      [](OriginConnection& conn) {
+        if (!conn.ReadRequest().ok) return;
+        conn.Close();
+      },
+      std::string(kOn) +
+          "\n[site]\nstatus_page_url = \"https://status.example.com/\"\n"
+          "default_language = \"fr\"\n");
+  ASSERT_TRUE(Started());
+  HttpMessage r = Proxy("/cart");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 502);
+  EXPECT_NE(r.body.find("<html lang=\"fr\">"), std::string::npos) << r.body;
+  EXPECT_NE(r.body.find("href=\"https://status.example.com/\">État du service</a>"),
+            std::string::npos)
+      << r.body;
+  HttpMessage en = Proxy("/cart", "Accept-Language: en\r\nAccept: application/json\r\n");
+  ASSERT_TRUE(en.ok) << en.error;
+  EXPECT_NE(en.body.find("\"status_page\":\"https://status.example.com/\""), std::string::npos)
+      << en.body;
 }
 
 }  // namespace
