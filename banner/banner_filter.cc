@@ -132,8 +132,8 @@ class BannerFilter : public proxy::StreamFilter, public proxy::ThreadRecycled<Ba
 
   // The proxy's own error page for this request carries the banner too
   // (the request gates passed; the response gates are about origin pages).
-  void AddToErrorPage(std::string* html) override {
-    if (error_page_banner_) *html += *error_page_banner_;
+  void OnErrorReply(proxy::ErrorReply& reply) override {
+    if (error_page_banner_ && reply.after_body_open) *reply.after_body_open += *error_page_banner_;
   }
 
   bool WantsResponseBody() const override {
@@ -217,7 +217,7 @@ class BannerFilter : public proxy::StreamFilter, public proxy::ThreadRecycled<Ba
   proxy::FilterCallbacks& callbacks_;
   std::shared_ptr<const std::string> html_;  // set while the banner may still apply
   std::shared_ptr<const std::string> hide_;  // set while hiding CSS may still apply
-  // The banner for the proxy's own error page (AddToErrorPage): set when
+  // The banner for the proxy's own error page (OnErrorReply): set when
   // the request gates passed, kept whatever the response does.
   std::shared_ptr<const std::string> error_page_banner_;
   bool banner_ = false;  // the injection carries the banner

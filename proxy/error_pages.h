@@ -37,7 +37,7 @@ struct ErrorPageOptions {
   // built-in page.
   std::string_view status_link = pages::kBuiltinStatusPath;
   // Markup placed as is right after the HTML page's <body> (the banner in
-  // force, StreamFilter::AddToErrorPage); the JSON variant ignores it.
+  // force, StreamFilter::OnErrorReply); the JSON variant ignores it.
   std::string_view after_body_open;
 };
 

@@ -126,6 +126,18 @@ struct StreamInfo {
   bool tls = false;
 };
 
+// The proxy's own error reply as a filter may complete it
+// (StreamFilter::OnErrorReply): fields the exchange owes the client whatever
+// its outcome (the waiting room's pass for a shopper it let in: the claim is
+// spent, the pass must reach the client), and markup for right after the
+// HTML page's <body> (the banner in force: shoppers see it on every page,
+// the proxy's own included). Never framing or Connection fields.
+struct ErrorReply {
+  int status = 0;
+  HeaderList* headers = nullptr;           // the reply's fields; add only
+  std::string* after_body_open = nullptr;  // HTML pages: append; null for JSON
+};
+
 class FilterCallbacks {
  public:
   virtual ~FilterCallbacks() = default;
@@ -221,12 +233,11 @@ class StreamFilter {
   // See "HoldResponseHead" above. `head` is the response head that will be
   // sent; true keeps holding it.
   virtual bool HoldResponseHead(ResponseHead& head) { return false; }
-  // When the proxy answers this exchange with its own HTML error page (a
-  // 502/504 after an origin failure, a 4xx for a request that failed after
-  // the filters ran): markup to place right after the page's <body>,
-  // appended to `html` (the banner in force: shoppers see it on every page,
-  // the proxy's own included). Asked in chain order; not for JSON pages.
-  virtual void AddToErrorPage(std::string* html) {}
+  // When the proxy answers this exchange with its own error page (a 502/504
+  // after an origin failure — before or instead of the origin's head —, a
+  // 4xx for a request that failed after the filters ran). Asked in chain
+  // order, before the reply is written; see ErrorReply.
+  virtual void OnErrorReply(ErrorReply& reply) {}
   // See "OnDestroy" above: cancel pending asynchronous work.
   virtual void OnDestroy() {}
 };

@@ -157,12 +157,12 @@ void Stream::SendProxyError(int status) {
 void Stream::WriteErrorPage(int status, bool force_close) {
   answered_by_ = Answerer::kProxy;
   bool json = WantsJson(request_.headers.Find("Accept"));
-  ErrorPageOptions options;
+  HeaderList headers = TakeReplyHeaders();
   std::string after_body_open;
-  if (!json) {
-    for (auto& filter : filters_) filter->AddToErrorPage(&after_body_open);
-    options.after_body_open = after_body_open;
-  }
+  ErrorReply reply{status, &headers, json ? nullptr : &after_body_open};
+  for (auto& filter : filters_) filter->OnErrorReply(reply);
+  ErrorPageOptions options;
+  options.after_body_open = after_body_open;
   // The shopper's language and the shop's status page, as on every page.
   const config::SiteConfig* site =
       snapshot_ != nullptr && snapshot_->config ? &snapshot_->config->site : nullptr;
@@ -174,7 +174,6 @@ void Stream::WriteErrorPage(int status, bool force_close) {
   const std::string* accept_language = request_.headers.Find("Accept-Language");
   options.language = accept_language ? pages::PickLanguage(*accept_language, fallback) : fallback;
   ErrorPage page = MakeErrorPage(status, json, options);
-  HeaderList headers = TakeReplyHeaders();
   headers.Add("Content-Type", std::move(page.content_type));
   headers.Add("Cache-Control", "no-store");
   WriteLocalResponse(status, headers, page.body, force_close);

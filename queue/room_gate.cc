@@ -131,11 +131,23 @@ class RoomGateFilter : public proxy::StreamFilter,
           "Set-Cookie",
           ClearCookieValue(CookieName(CookieKind::kPass, room_->config.name, tls_), tls_));
       proxy::MakeCachePrivate(&head.headers);  // no shared cache keeps our cookie
-      return;                                  // a refreshed pass would undo the end
+      set_cookies_.clear();  // a refreshed pass would undo the end (here or on a 502)
+      return;
     }
     if (set_cookies_.empty()) return;
-    for (std::string& c : set_cookies_) head.headers.Add("Set-Cookie", std::move(c));
+    // Copied, not moved: a filter holding this head may still have it
+    // replaced by the proxy's 502 (OnErrorReply), which owes the pass too.
+    for (const std::string& c : set_cookies_) head.headers.Add("Set-Cookie", c);
     proxy::MakeCachePrivate(&head.headers);  // a CDN must not hand this pass to others
+  }
+
+  // The origin failed (the proxy's 502/504) on an admitted shopper's
+  // request: the claim is spent and the session counted, so the pass goes
+  // with the error page — the shopper's retry goes straight in instead of
+  // finding its place used ("ticket_used") and starting again at the back.
+  void OnErrorReply(proxy::ErrorReply& reply) override {
+    if (room_ == nullptr || set_cookies_.empty()) return;
+    for (const std::string& c : set_cookies_) reply.headers->Add("Set-Cookie", c);
   }
 
   // What the origin did with an admitted shopper's request: a sample for

@@ -190,6 +190,50 @@ TEST_F(QueueTest, QueuedBeyondCapacityThenAdmittedInOrderWhenCheckoutEndsSession
   }
 }
 
+// A shopper whose turn came claims it with a page request (a reload, the
+// page's "check again" link without script) while the shop is down: the
+// proxy's 502 spends the claim, so it carries the pass — the retry goes
+// straight in instead of "this place was already used" and the back of the
+// line (audit 8, F1).
+TEST_F(QueueTest, AClaimAnsweredByTheProxysOwn502KeepsThePass) {
+  Start("total_active_users = 1\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  ASSERT_FALSE(inside.pass.empty());
+  Visitor waiter;
+  HttpMessage queued = Request("GET", "/", &waiter);
+  ASSERT_TRUE(IsQueuePage(queued)) << queued.body.substr(0, 300);
+  ASSERT_FALSE(waiter.wait.empty());
+  ASSERT_EQ(Checkout(&inside).status, 200);  // frees the one place
+  shop_.reset();                             // the shop goes down
+
+  // Page requests until the invitation comes (at the room's next tick).
+  HttpMessage claim;
+  auto deadline = steady_clock::now() + milliseconds(5000);
+  while (steady_clock::now() < deadline) {
+    auto conn = ConnectOrFail(tidegate_->port());
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send("GET / HTTP/1.1\r\nHost: shop.test\r\nCookie: " + waiter.Cookie() +
+                           "\r\nConnection: close\r\n\r\n"));
+    claim = ReadResponse(*conn, Within(milliseconds(5000)));
+    ASSERT_TRUE(claim.ok) << claim.error;
+    if (!IsQueuePage(claim)) break;
+    std::this_thread::sleep_for(milliseconds(100));  // pacing only
+  }
+  ASSERT_EQ(claim.status, 502) << claim.raw.substr(0, 600);
+  waiter.Absorb(claim);
+  EXPECT_FALSE(waiter.pass.empty()) << "the 502 must carry the pass: " << claim.raw.substr(0, 600);
+  auto cache = claim.Header("Cache-Control");
+  ASSERT_TRUE(cache);
+  EXPECT_NE(cache->find("no-store"), std::string::npos);
+
+  // The shopper is inside: the room says admitted, not "ticket_used".
+  Json j = Poll(&waiter);
+  EXPECT_EQ(j.value("admitted", false), true) << j.dump();
+  EXPECT_FALSE(j.contains("notice")) << j.dump();
+}
+
 // The front of the line polls every second (an invitation is claimed at
 // once, not up to a refresh interval later); the rest at refresh_interval.
 // (The room is full: its one place turns over once per 10-s session, so the
