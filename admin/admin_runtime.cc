@@ -67,7 +67,9 @@ bool AdminRuntime::Reconfigure(std::shared_ptr<const config::Config> config, std
       before.redis_timeout != after.redis_timeout ||
       before.resync_interval != after.resync_interval ||
       SentinelText(before) != SentinelText(after) ||
-      before.sentinel_password != after.sentinel_password;
+      before.sentinel_password != after.sentinel_password ||
+      before.redis_password != after.redis_password ||
+      before.redis_username != after.redis_username;
   config_ = std::move(config);
   if (!server_->Reconfigure(config_->admin, error)) return false;
   if (state_changed) {

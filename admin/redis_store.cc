@@ -36,6 +36,7 @@ RedisStoreOptions RedisStoreOptions::FromConfig(const config::StateConfig& state
   options.sentinels = state.sentinels;
   options.master_name = state.master_name;
   options.sentinel_password = state.sentinel_password;
+  options.credentials = {state.redis_username, state.redis_password};
   options.wait_replicas = state.wait_replicas;
   options.wait_timeout = state.wait_timeout;
   return options;
@@ -89,6 +90,7 @@ redis::RedisConnection::Options RedisStore::ConnectionOptions(const std::string&
   c.sentinels = options_.sentinels;
   c.master_name = options_.master_name;
   c.sentinel_password = options_.sentinel_password;
+  c.credentials = options_.credentials;
   c.name = ServerText() + role;
   return c;
 }
@@ -189,6 +191,12 @@ void RedisStore::LoadAtStart() {
     return;
   }
   redisSetTimeout(c, tv);
+  std::string auth_error;
+  if (!redis::AuthenticateBlocking(c, options_.credentials, &auth_error)) {
+    Failed("redis " + a.text + ": start-up read: " + auth_error);
+    redisFree(c);
+    return;
+  }
   auto start = Time().MonotonicNow();
   auto* reply =
       static_cast<redisReply*>(redisCommand(c, "GET %b", state_key_.data(), state_key_.size()));

@@ -86,7 +86,11 @@ struct RedisStoreOptions {
   std::vector<config::Address> sentinels;
   std::string master_name;
   std::string sentinel_password;  // AUTH on the sentinels ("" = none)
-  int wait_replicas = 0;          // 0 = changes are not WAITed for
+  // AUTH on the Redis server (with sentinels: on the primary), first on
+  // every connection and before the start-up read; a refusal is a failure
+  // like a refused connection.
+  redis::RedisCredentials credentials;
+  int wait_replicas = 0;  // 0 = changes are not WAITed for
   std::chrono::milliseconds wait_timeout{500};
   // The local copy of the shared state ("" = none; docs/state.md).
   std::string copy_path;

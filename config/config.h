@@ -127,7 +127,11 @@ struct StateConfig {
   std::vector<Address> sentinels;  // IP literal + port
   std::string master_name;         // required with sentinels
   std::string sentinel_password;   // from sentinel_password_file; "" = no AUTH
-  int wait_replicas = 0;           // WAIT after operator changes; default 1 with sentinels
+  // The Redis server's own password (requirepass, or the ACL user's), sent
+  // with AUTH on every connection to it; with sentinels, to the primary.
+  std::string redis_password;  // from redis_password_file; "" = no AUTH
+  std::string redis_username;  // Redis 6+ ACL user; "" = AUTH <password> only
+  int wait_replicas = 0;       // WAIT after operator changes; default 1 with sentinels
   Duration wait_timeout{500};
 };
 

@@ -6,22 +6,41 @@
 namespace tidegate::config {
 namespace {
 
-// sentinel_password_file: the sentinels' `requirepass`, sent with AUTH.
-void ReadSentinelPassword(TableReader& state, bool has_sentinels, StateConfig* out) {
+// A `*_password_file` key: the file's content without trailing newlines,
+// into *out. `refused` is "" when the key may be used here, else the
+// error naming what it needs ("is used only with sentinels").
+void ReadPasswordFile(TableReader& state, const char* key, const std::string& refused,
+                      std::string* out) {
   std::string path;
-  if (!state.ReadString("sentinel_password_file", &path)) return;
-  const toml::node& node = *state.table()->get("sentinel_password_file");
-  if (!has_sentinels)
-    return state.Error(node, "sentinel_password_file", "is used only with sentinels");
+  if (!state.ReadString(key, &path)) return;
+  const toml::node& node = *state.table()->get(key);
+  if (!refused.empty()) return state.Error(node, key, refused);
   path = ResolvePath(FolderOf(node), path);
   std::string error;
   std::optional<std::string> secret = ReadWholeFile(path, &error);
-  if (!secret) return state.Error(node, "sentinel_password_file", error);
+  if (!secret) return state.Error(node, key, error);
   while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) secret->pop_back();
-  if (secret->empty()) {
-    return state.Error(node, "sentinel_password_file", "\"" + path + "\" is empty");
+  if (secret->empty()) return state.Error(node, key, "\"" + path + "\" is empty");
+  *out = std::move(*secret);
+}
+
+// redis_password_file, redis_username: AUTH on the Redis server itself
+// (requirepass, or a Redis 6+ ACL user), for every [state] connection.
+void ReadRedisAuth(TableReader& state, StateConfig* out) {
+  ReadPasswordFile(
+      state, "redis_password_file",
+      out->backend == StateBackend::kRedis ? "" : "is used only with backend = \"redis\"",
+      &out->redis_password);
+  const toml::node* user = state.Take("redis_username");  // null without [state] too
+  if (user == nullptr || !state.ReadString("redis_username", &out->redis_username)) return;
+  if (state.Take("redis_password_file") == nullptr) {
+    out->redis_username.clear();
+    return state.Error(*user, "redis_username", "is used only with redis_password_file");
   }
-  out->sentinel_password = std::move(*secret);
+  if (out->redis_username.empty() ||
+      out->redis_username.find_first_of(" \t\r\n") != std::string::npos) {
+    state.Error(*user, "redis_username", "must be a Redis ACL user name (no spaces)");
+  }
 }
 
 // sentinels, master_name, wait_replicas, wait_timeout (docs/state.md).
@@ -44,7 +63,8 @@ void ReadSentinelKeys(TableReader& state, Diagnostics* diagnostics, bool has_sen
   } else if (name != nullptr) {
     state.Error(*name, "master_name", "is used only with sentinels");
   }
-  ReadSentinelPassword(state, has_sentinels, out);
+  ReadPasswordFile(state, "sentinel_password_file",
+                   has_sentinels ? "" : "is used only with sentinels", &out->sentinel_password);
   out->wait_replicas = has_sentinels ? 1 : 0;
   state.ReadInt("wait_replicas", 0, 16, &out->wait_replicas);
   state.ReadDuration("wait_timeout", Duration(1), Duration(60'000), &out->wait_timeout);
@@ -64,6 +84,7 @@ void ReadStateSection(const toml::table* table, Diagnostics* diagnostics, StateC
     state.TableError("redis", "(or sentinels) is required when backend = \"redis\"");
   }
   ReadSentinelKeys(state, diagnostics, has_sentinels, out);
+  ReadRedisAuth(state, out);
   state.ReadEnum<StoreFailureMode>("on_failure",
                                    {{"local", StoreFailureMode::kLocal},
                                     {"open", StoreFailureMode::kOpen},

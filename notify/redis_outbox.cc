@@ -129,13 +129,8 @@ RedisOutbox::RedisOutbox(event_base* base, const config::StateConfig& state, std
       complete_(kCompleteScript),
       fail_(kFailScript),
       list_(kListScript) {
-  redis::RedisConnection::Options options;
-  if (state.redis) options.address = *state.redis;
-  options.timeout = state.redis_timeout;
-  options.name = "redis (notify)";
-  options.sentinels = state.sentinels;
-  options.master_name = state.master_name;
-  options.sentinel_password = state.sentinel_password;
+  redis::RedisConnection::Options options =
+      redis::RedisConnection::Options::ForState(state, "redis (notify)");
   connection_ = std::make_unique<redis::RedisConnection>(base, std::move(options),
                                                          [](bool, const std::string&) {});
   connection_->Start();

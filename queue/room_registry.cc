@@ -357,13 +357,9 @@ void RoomRegistry::Configure(const config::StateConfig& state, int workers) {
   if (instance_id_.empty()) instance_id_ = MakeInstanceId();
   if (state.backend == config::StateBackend::kRedis && (state.redis || !state.sentinels.empty()) &&
       !links_) {
-    redis::RedisConnection::Options options;
-    if (state.redis) options.address = *state.redis;
-    options.timeout = std::chrono::milliseconds(state.redis_timeout.count());
-    options.sentinels = state.sentinels;  // Sentinel: follows the primary
-    options.master_name = state.master_name;
-    options.sentinel_password = state.sentinel_password;
-    options.name = "redis (rooms)";
+    // With sentinels, follows the primary; with a password, AUTH first.
+    redis::RedisConnection::Options options =
+        redis::RedisConnection::Options::ForState(state, "redis (rooms)");
     // One slot per worker, then the control thread's (TickIdle).
     control_slot_ = workers > 0 ? workers : 0;
     links_ = std::make_unique<RedisRoomLinks>(std::move(options), control_slot_ + 1);

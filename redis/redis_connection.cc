@@ -49,7 +49,31 @@ double SecondsSince(std::chrono::steady_clock::time_point start) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
 }
 
+// `error` without the "<name>: " OnReply() put in front of it.
+std::string WithoutName(const std::string& error, const std::string& name) {
+  std::string prefix = name + ": ";
+  return error.rfind(prefix, 0) == 0 ? error.substr(prefix.size()) : error;
+}
+
+// A reply saying this connection is not (or no longer) authenticated.
+bool IsAuthError(const std::string& error) {
+  return error.rfind("NOAUTH", 0) == 0 || error.rfind("WRONGPASS", 0) == 0;
+}
+
 }  // namespace
+
+RedisConnection::Options RedisConnection::Options::ForState(const config::StateConfig& state,
+                                                            std::string name) {
+  Options o;
+  if (state.redis) o.address = *state.redis;
+  o.timeout = state.redis_timeout;
+  o.name = std::move(name);
+  o.sentinels = state.sentinels;
+  o.master_name = state.master_name;
+  o.sentinel_password = state.sentinel_password;
+  o.credentials = {state.redis_username, state.redis_password};
+  return o;
+}
 
 RedisConnection::RedisConnection(event_base* base, Options options, StatusCallback on_status)
     : base_(base),
@@ -137,8 +161,27 @@ void RedisConnection::OnConnect(const redisAsyncContext* ac, int status) {
     self->ac_ = nullptr;
     return self->Lost(std::string("connect: ") + ac->errstr);
   }
-  if (self->sentinel_mode()) return self->VerifyRole();
-  self->Up();
+  if (self->options_.credentials.enabled()) return self->Authenticate();
+  self->AfterAuth();
+}
+
+void RedisConnection::AfterAuth() {
+  if (sentinel_mode()) return VerifyRole();
+  Up();
+}
+
+// First command on every new connection: until it is accepted the server
+// answers everything else NOAUTH. A refusal is a failed connection attempt.
+void RedisConnection::Authenticate() {
+  Send(
+      AuthCommand(options_.credentials),
+      [this](RedisResult result) {
+        if (result.ok) return AfterAuth();
+        if (ac_ == nullptr) return;  // lost meanwhile: already reported
+        DropSoon("AUTH refused: " +
+                 Redact(WithoutName(result.error, options_.name), options_.credentials));
+      },
+      nullptr, options_.timeout, /*before_up=*/true);
 }
 
 void RedisConnection::Up() {
@@ -327,6 +370,16 @@ void RedisConnection::OnReply(redisAsyncContext* ac, void* reply, void* privdata
   if (!result.ok && self->sentinel_mode() && result.error.rfind("READONLY", 0) == 0) {
     // Demoted by a failover: ask the sentinels again (after this callback).
     self->DropSoon(self->current_.text + " answered READONLY: no longer the primary");
+  }
+  if (!result.ok && self->connected_ && self->ac_ == ac && IsAuthError(result.error)) {
+    // The server wants a password this connection did not give (it was set
+    // after we connected without one, or ours was refused): a connection
+    // failure, retried with backoff; the next attempt authenticates again.
+    result.error = Redact(result.error, self->options_.credentials);
+    self->DropSoon(result.error + (self->options_.credentials.enabled()
+                                       ? ""
+                                       : " (the server needs a password: set "
+                                         "[state].redis_password_file)"));
   }
   if (!result.ok) result.error = self->options_.name + ": " + result.error;
   self->Finish(p, std::move(result));

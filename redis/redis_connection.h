@@ -22,7 +22,15 @@
 //   the sentinels for the primary of `master_name` (redis/sentinel_resolver.h),
 //   then checks with ROLE that the server it reached is a master before it
 //   reports "up"; a READONLY reply (the server was demoted) drops the
-//   connection, so the next attempt asks the sentinels again.
+//   connection, so the next attempt asks the sentinels again;
+// * with `credentials` (a Redis server protected by requirepass or an ACL
+//   user), AUTH is the first command on every new connection, before ROLE
+//   and before the connection is reported up; a refused AUTH (WRONGPASS, a
+//   server without a password, a timeout) is a failed connection attempt
+//   (reported down with the reason, backoff, retry). A NOAUTH or WRONGPASS
+//   reply to a later command drops the connection too, so the next attempt
+//   authenticates again. The password never appears in an error text
+//   (redis/auth.h, Redact).
 //
 // Contract:
 // * Thread: the thread running `base`, for every method and every callback.
@@ -46,6 +54,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "redis/auth.h"
 
 struct redisAsyncContext;
 
@@ -83,6 +92,12 @@ class RedisConnection {
     std::vector<config::Address> sentinels;
     std::string master_name;
     std::string sentinel_password;  // AUTH on the sentinels ("" = none)
+    // AUTH on the Redis server itself (the primary with sentinels).
+    RedisCredentials credentials;
+
+    // A [state] Redis connection: `redis` or the sentinels, redis_timeout,
+    // the sentinels' and the server's passwords. Default backoff.
+    static Options ForState(const config::StateConfig& state, std::string name);
   };
   using ReplyCallback = std::function<void(RedisResult)>;
   using MessageCallback = std::function<void(const std::string& payload)>;
@@ -145,7 +160,10 @@ class RedisConnection {
   void Connect();
   void ConnectTo(const config::Address& address);
   void Up();
+  void Authenticate();
   void VerifyRole();
+  // ROLE (sentinels), then up: after AUTH, or at once without credentials.
+  void AfterAuth();
   void DropSoon(const std::string& reason);
   void Lost(const std::string& reason);
   void ScheduleRetry();

@@ -20,9 +20,13 @@ std::string RedisServer::Binary() {
 
 bool RedisServer::Available() { return access(Binary().c_str(), X_OK) == 0; }
 
-std::unique_ptr<RedisServer> RedisServer::Start(const TempDir& dir, std::string* error) {
+std::unique_ptr<RedisServer> RedisServer::Start(const TempDir& dir, std::string* error,
+                                                std::vector<std::string> extra_args,
+                                                std::string auth) {
   std::unique_ptr<RedisServer> server(new RedisServer());
   server->dir_ = &dir;
+  server->extra_args_ = std::move(extra_args);
+  server->auth_ = std::move(auth);
   for (int attempt = 0; attempt < 3; ++attempt) {
     server->port_ = FreeLoopbackPort();
     if (server->port_ != 0 && server->Launch(error)) return server;
@@ -39,6 +43,7 @@ bool RedisServer::Launch(std::string* error) {
                   "",       "--appendonly", "no",
                   "--dir",  dir_->path(),   "--protected-mode",
                   "no",     "--loglevel",   "warning"};
+  options.argv.insert(options.argv.end(), extra_args_.begin(), extra_args_.end());
   options.log_dir = dir_->path();
   options.name = "redis" + std::to_string(++launches_);
   process_ = Process::Start(options, error);
@@ -79,6 +84,12 @@ std::string RedisServer::Command(const std::string& inline_command) {
   std::string error;
   std::unique_ptr<RawConnection> conn = RawConnection::Connect(port_, &error);
   if (!conn) return "";
+  if (!auth_.empty()) {
+    if (!conn->Send(auth_ + "\r\n")) return "";
+    if (!conn->ReadUntilContains("\r\n", std::chrono::seconds(2))) return "";
+    std::string reply = conn->TakeBuffer();
+    if (reply != "+OK\r\n") return reply;
+  }
   if (!conn->Send(inline_command + "\r\n")) return "";
   if (!conn->ReadUntilContains("\r\n", std::chrono::seconds(2))) return "";
   // Bulk strings and arrays span more lines; give them a moment to arrive.
@@ -87,9 +98,11 @@ std::string RedisServer::Command(const std::string& inline_command) {
   return conn->TakeBuffer();
 }
 
-std::unique_ptr<RedisServer> StartRedisOrFail(const TempDir& dir) {
+std::unique_ptr<RedisServer> StartRedisOrFail(const TempDir& dir,
+                                              std::vector<std::string> extra_args,
+                                              std::string auth) {
   std::string error;
-  auto server = RedisServer::Start(dir, &error);
+  auto server = RedisServer::Start(dir, &error, std::move(extra_args), std::move(auth));
   if (!server) ADD_FAILURE() << "cannot start redis-server: " << error;
   return server;
 }

@@ -10,7 +10,10 @@
 //   starts it again on the same port; Pause()/Resume() freeze and thaw it
 //   (SIGSTOP/SIGCONT) for timeout tests. The destructor kills and reaps it.
 // * Command() sends one command (inline syntax, no spaces inside arguments)
-//   on a fresh connection and returns the raw RESP reply ("" on failure).
+//   on a fresh connection and returns the raw RESP reply ("" on failure);
+//   with set_auth("AUTH …") (a server started with --requirepass or ACL
+//   users), that AUTH is sent first, and its reply returned when it is not
+//   +OK. `extra_args` are appended to redis-server's command line.
 // * Test thread only. `dir` must outlive the RedisServer. Never touches any
 //   other process.
 #pragma once
@@ -18,6 +21,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/temp_dir.h"
@@ -28,7 +32,9 @@ class RedisServer {
  public:
   static std::string Binary();
   static bool Available();
-  static std::unique_ptr<RedisServer> Start(const TempDir& dir, std::string* error);
+  static std::unique_ptr<RedisServer> Start(const TempDir& dir, std::string* error,
+                                            std::vector<std::string> extra_args = {},
+                                            std::string auth = "");
   ~RedisServer();
 
   uint16_t port() const { return port_; }
@@ -40,6 +46,8 @@ class RedisServer {
   bool Pause();
   bool Resume();
   std::string Command(const std::string& inline_command);
+  // The inline AUTH command Command() sends first ("" = none).
+  void set_auth(std::string auth) { auth_ = std::move(auth); }
 
  private:
   RedisServer() = default;
@@ -48,10 +56,14 @@ class RedisServer {
   const TempDir* dir_ = nullptr;
   uint16_t port_ = 0;
   int launches_ = 0;
+  std::vector<std::string> extra_args_;
+  std::string auth_;
   std::unique_ptr<Process> process_;
 };
 
 // Starts redis-server or records a gtest failure and returns nullptr.
-std::unique_ptr<RedisServer> StartRedisOrFail(const TempDir& dir);
+std::unique_ptr<RedisServer> StartRedisOrFail(const TempDir& dir,
+                                              std::vector<std::string> extra_args = {},
+                                              std::string auth = "");
 
 }  // namespace tidegate::itest

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "config/config.h"
 
@@ -43,22 +44,31 @@ class RedisServer {
   bool available() const { return access(binary_.c_str(), X_OK) == 0 && !dir_.empty(); }
   const std::string& binary() const { return binary_; }
 
-  // Starts the server and waits (up to 10 s) until it answers PING.
-  bool Start() {
+  // Starts the server and waits (up to 10 s) until it answers PING (or
+  // NOAUTH: a server started with a password).
+  // `extra_args` go at the end of its command line ("--requirepass", "pw").
+  bool Start(const std::vector<std::string>& extra_args = {}) {
+    std::vector<std::string> args = {
+        binary_,        "--port", "0",     "--unixsocket", socket_,      "--save", "",
+        "--appendonly", "no",     "--dir", dir_,           "--loglevel", "warning"};
+    args.insert(args.end(), extra_args.begin(), extra_args.end());
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ == 0) {
       int devnull = open("/dev/null", O_RDWR);
       dup2(devnull, 1);
       dup2(devnull, 2);
-      execl(binary_.c_str(), binary_.c_str(), "--port", "0", "--unixsocket", socket_.c_str(),
-            "--save", "", "--appendonly", "no", "--dir", dir_.c_str(), "--loglevel", "warning",
-            static_cast<char*>(nullptr));
+      execv(binary_.c_str(), argv.data());
       _exit(127);
     }
     if (pid_ < 0) return false;
     auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
     while (std::chrono::steady_clock::now() < deadline) {
-      if (Run("PING") == "PONG") return true;
+      // A server with a password answers NOAUTH until Run() authenticates.
+      std::string pong = Run("PING");
+      if (pong == "PONG" || pong.rfind("ERR:NOAUTH", 0) == 0) return true;
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
     return false;
@@ -74,6 +84,13 @@ class RedisServer {
   void Pause() { kill(pid_, SIGSTOP); }
   void Resume() { kill(pid_, SIGCONT); }
 
+  // Run() authenticates first with these (a server started with
+  // --requirepass or ACL users); "" = no AUTH.
+  void set_auth(std::string username, std::string password) {
+    auth_user_ = std::move(username);
+    auth_password_ = std::move(password);
+  }
+
   // A synchronous command (hiredis format); the reply as text: "" for nil,
   // "ERR:…" for errors, the element count for arrays, "NOCONN"/"NOREPLY".
   std::string Run(const char* format, ...) {
@@ -84,6 +101,20 @@ class RedisServer {
       return "NOCONN";
     }
     redisSetTimeout(c, tv);
+    if (!auth_password_.empty()) {
+      auto* a = static_cast<redisReply*>(
+          auth_user_.empty()
+              ? redisCommand(c, "AUTH %s", auth_password_.c_str())
+              : redisCommand(c, "AUTH %s %s", auth_user_.c_str(), auth_password_.c_str()));
+      std::string failed = a == nullptr                   ? "NOREPLY"
+                           : a->type == REDIS_REPLY_ERROR ? "ERR:" + std::string(a->str, a->len)
+                                                          : "";
+      if (a) freeReplyObject(a);
+      if (!failed.empty()) {
+        redisFree(c);
+        return failed;
+      }
+    }
     va_list ap;
     va_start(ap, format);
     auto* r = static_cast<redisReply*>(redisvCommand(c, format, ap));
@@ -114,6 +145,7 @@ class RedisServer {
 
  private:
   std::string binary_, dir_, socket_;
+  std::string auth_user_, auth_password_;
   pid_t pid_ = -1;
 };
 
