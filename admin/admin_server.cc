@@ -4,6 +4,7 @@
 #include <event2/buffer.h>
 #include <event2/bufferevent_ssl.h>
 #include <event2/keyvalq_struct.h>
+#include <event2/util.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -12,6 +13,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <initializer_list>
 
 #include "proxy/http_message.h"  // ReasonPhrase
 
@@ -40,6 +42,18 @@ const char* MethodName(evhttp_cmd_type cmd) {
       return "PATCH";
   }
   return "UNKNOWN";
+}
+
+// The first of `names` that appears more than once among `headers`
+// (case-insensitive), or "".
+std::string DuplicateField(evkeyvalq* headers, std::initializer_list<const char*> names) {
+  for (const char* name : names) {
+    int seen = 0;
+    for (evkeyval* h = headers->tqh_first; h != nullptr; h = h->next.tqe_next) {
+      if (evutil_ascii_strcasecmp(h->key, name) == 0 && ++seen > 1) return name;
+    }
+  }
+  return "";
 }
 
 std::optional<std::string> Header(evkeyvalq* headers, const char* name) {
@@ -254,6 +268,7 @@ void AdminServer::Handle(evhttp_request* req) {
   request.path = path ? path : "";
   request.query = query ? query : "";
   evkeyvalq* headers = evhttp_request_get_input_headers(req);
+  request.duplicate_field = DuplicateField(headers, {"Host", "Authorization"});
   request.authorization = Header(headers, "Authorization");
   request.if_match = Header(headers, "If-Match");
 
@@ -272,8 +287,15 @@ void AdminServer::Handle(evhttp_request* req) {
     request.client_ip = "unix";
     request.client_address = "unix:" + listen_.unix_path;
   } else {
-    // TCP: a browser may be reaching us through a rebound name.
+    // TCP: a browser may be reaching us through a rebound name. A target in
+    // absolute form names the host itself, and Host is then ignored (RFC
+    // 9112 §3.2.2): that authority is what is checked.
     request.host = Header(headers, "Host").value_or("");
+    if (const char* authority = uri ? evhttp_uri_get_host(uri) : nullptr) {
+      request.host = authority;
+      int port = evhttp_uri_get_port(uri);
+      if (port >= 0) *request.host += ":" + std::to_string(port);
+    }
   }
   if (conn != nullptr && request.client_ip != "unix") {
     char* address = nullptr;

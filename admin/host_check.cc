@@ -14,6 +14,14 @@ bool IsIpLiteral(const std::string& host) {
   return inet_pton(AF_INET, host.c_str(), &v4) == 1 || inet_pton(AF_INET6, host.c_str(), &v6) == 1;
 }
 
+// An empty port ("host:") is allowed by RFC 9110's grammar (port = *DIGIT).
+bool AllDigits(std::string_view text) {
+  for (char c : text) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
 std::string Lower(std::string_view text) {
   std::string out(text);
   for (char& c : out) c = common::AsciiLower(c);
@@ -37,10 +45,13 @@ std::string HostWithoutPort(std::string_view field) {
     size_t close = host.find(']');
     if (close == std::string_view::npos) return "";
     std::string_view rest = host.substr(close + 1);
-    if (!rest.empty() && rest.front() != ':') return "";
+    if (!rest.empty() && (rest.front() != ':' || !AllDigits(rest.substr(1)))) return "";
     host = host.substr(1, close - 1);
   } else if (size_t colon = host.find(':'); colon != std::string_view::npos) {
     if (host.find(':', colon + 1) != std::string_view::npos) return "";  // bare IPv6: malformed
+    // The port is digits only (RFC 9110 §4.2.1): "127.0.0.1:1@evil.com" is
+    // not an IP literal with a port.
+    if (!AllDigits(host.substr(colon + 1))) return "";
     host = host.substr(0, colon);
   }
   if (!host.empty() && host.back() == '.') host.remove_suffix(1);

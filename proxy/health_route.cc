@@ -1,9 +1,18 @@
 #include "proxy/health_route.h"
 
+#include <re2/re2.h>
 #include <nlohmann/json.hpp>
 
 namespace tidegate::proxy {
 namespace {
+
+// IP literals with an optional port ("10.0.0.5:6379", "[::1]:6379") and
+// unix socket paths ("unix:/run/redis.sock").
+const RE2& AddressPattern() {
+  static const RE2 pattern(
+      R"((?:\b\d{1,3}(?:\.\d{1,3}){3}|\[[0-9A-Fa-f:.]*\])(?::\d+)?|unix:[^\s;,):]+)");
+  return pattern;
+}
 
 class HealthFilter : public StreamFilter {
  public:
@@ -27,6 +36,11 @@ class HealthFilter : public StreamFilter {
 
 }  // namespace
 
+std::string WithoutAddresses(std::string detail) {
+  RE2::GlobalReplace(&detail, AddressPattern(), "(address hidden)");
+  return detail;
+}
+
 HealthRouteFactory::HealthRouteFactory(HealthRouteConfig config) : config_(std::move(config)) {}
 
 std::unique_ptr<StreamFilter> HealthRouteFactory::CreateFilter(FilterCallbacks& callbacks) const {
@@ -38,7 +52,7 @@ std::string HealthRouteFactory::HealthJson(std::chrono::steady_clock::time_point
   nlohmann::json degraded = nlohmann::json::array();
   if (config_.health != nullptr) {
     for (const DegradedPart& p : config_.health->Parts()) {
-      degraded.push_back({{"part", p.part}, {"detail", p.detail}});
+      degraded.push_back({{"part", p.part}, {"detail", WithoutAddresses(p.detail)}});
     }
   }
   nlohmann::json body = {{"status", degraded.empty() ? "ok" : "degraded"},

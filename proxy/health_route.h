@@ -31,6 +31,11 @@ struct HealthRouteConfig {
   const HealthBoard* health = nullptr;  // null: never degraded; must outlive the factory
 };
 
+// `detail` with every IP address (with its port) and unix socket path
+// replaced by "(address hidden)": the public route's degraded details
+// ("redis (address hidden): connect: Connection refused; …").
+std::string WithoutAddresses(std::string detail);
+
 class HealthRouteFactory : public FilterFactory {
  public:
   explicit HealthRouteFactory(HealthRouteConfig config);

@@ -463,6 +463,42 @@ TEST_F(AdminTest, ForeignHostIsMisdirectedAndChangesNothing) {
   EXPECT_EQ(State()["features"]["checkout"]["under_maintenance"], false);
 }
 
+// Requests whose target or fields disagree about who they are for (audit 8
+// F5): two Host fields or two Authorization fields are 400 (RFC 9112 §3.2;
+// which one is meant is ambiguous); a target in absolute form names the
+// host itself (§3.2.2) and that name is checked, not the Host field; a Host
+// whose "port" is not digits is not an IP literal.
+TEST_F(AdminTest, AmbiguousHostsAndTokensAreRefused) {
+  ASSERT_TRUE(tidegate_);
+  auto send = [&](const std::string& head) {
+    auto conn = ConnectOrFail(admin_port_);
+    EXPECT_TRUE(conn && conn->Send(head + "Connection: close\r\n\r\n"));
+    return conn ? ReadResponse(*conn) : HttpMessage{};
+  };
+  const std::string viewer = "Authorization: Bearer " + std::string(kViewerToken) + "\r\n";
+  const std::string operator_token =
+      "Authorization: Bearer " + std::string(kOperatorToken) + "\r\n";
+  HttpMessage two_hosts =
+      send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\nHost: evil.example\r\n" + viewer);
+  EXPECT_EQ(two_hosts.status, 400) << two_hosts.raw;
+  EXPECT_NE(two_hosts.body.find("more than one Host"), std::string::npos) << two_hosts.body;
+  HttpMessage two_tokens =
+      send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\n" + viewer + operator_token);
+  EXPECT_EQ(two_tokens.status, 400) << two_tokens.raw;
+  EXPECT_EQ(
+      send("GET http://evil.example/v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\n" + viewer).status,
+      421);
+  EXPECT_EQ(send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1:1@evil.example\r\n" + viewer).status,
+            421);
+  // The same names, well formed, still pass.
+  EXPECT_EQ(send("GET http://127.0.0.1/v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\n" + viewer).status,
+            200);
+  EXPECT_EQ(send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1:" + std::to_string(admin_port_) +
+                 "\r\n" + viewer)
+                .status,
+            200);
+}
+
 // One request over a unix socket; returns the status (0 on failure).
 int UnixStatus(const std::string& path, const std::string& request) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);

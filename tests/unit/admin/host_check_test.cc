@@ -19,6 +19,14 @@ TEST(HostCheckTest, HostWithoutPort) {
   EXPECT_EQ(HostWithoutPort(""), "");
 }
 
+TEST(HostCheckTest, APortIsDigitsOnly) {
+  EXPECT_EQ(HostWithoutPort("127.0.0.1:1@evil.com"), "");
+  EXPECT_EQ(HostWithoutPort("[::1]:80x"), "");
+  EXPECT_EQ(HostWithoutPort("127.0.0.1:8080"), "127.0.0.1");
+  EXPECT_EQ(HostWithoutPort("127.0.0.1:"), "127.0.0.1");
+  EXPECT_FALSE(AdminHostAllowed("127.0.0.1:1@evil.com", {}));
+}
+
 TEST(HostCheckTest, IpLiteralsAndLocalhostAlwaysPass) {
   const std::vector<std::string> none;
   for (const char* host : {"127.0.0.1", "127.0.0.1:9901", "[::1]:9901", "10.0.0.5", "localhost",

@@ -61,6 +61,24 @@ TEST(HealthRouteTest, HealthAnswersJson) {
   EXPECT_FALSE(body.contains("config_files"));
 }
 
+// The route is public: details name no address of the host (audit 8 F6).
+TEST(HealthRouteTest, DetailsNameNoAddress) {
+  EXPECT_EQ(WithoutAddresses("redis 127.0.0.1:42921: connect: Connection refused"),
+            "redis (address hidden): connect: Connection refused");
+  EXPECT_EQ(WithoutAddresses("sentinels [::1]:26379, 10.0.0.3:26379 gave no primary"),
+            "sentinels (address hidden), (address hidden) gave no primary");
+  EXPECT_EQ(WithoutAddresses("redis unix:/run/redis/redis.sock: connection lost; x"),
+            "redis (address hidden): connection lost; x");
+  EXPECT_EQ(WithoutAddresses("shared store failing; on_failure = local"),
+            "shared store failing; on_failure = local");
+  HealthBoard board;
+  board.Set("state_store", "redis: redis 10.1.2.3:6379: connect: Connection refused");
+  HealthRouteFactory factory = MakeFactory(&board);
+  std::string body = factory.HealthJson(std::chrono::steady_clock::now());
+  EXPECT_EQ(body.find("10.1.2.3"), std::string::npos) << body;
+  EXPECT_NE(body.find("Connection refused"), std::string::npos) << body;
+}
+
 TEST(HealthRouteTest, HealthListsDegradedParts) {
   HealthBoard board;
   HealthRouteFactory factory = MakeFactory(&board);
