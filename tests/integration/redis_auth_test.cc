@@ -340,28 +340,12 @@ TEST_F(RedisAuthTest, PasswordChangedOnTheServerDegradesUntilItIsPutBack) {
   EXPECT_EQ(Call(a_->admin_port(), "PUT", "/v1/features/checkout/maintenance").status, 200);
 }
 
-std::string SentinelBinary() {
-  const char* env = std::getenv("REDIS_SENTINEL");
-  return env != nullptr && *env != '\0' ? env : "/usr/bin/redis-sentinel";
-}
-
-// One RESP command (inline syntax) on a fresh connection; "" on failure.
-std::string Resp(uint16_t port, const std::string& inline_command) {
-  std::string error;
-  std::unique_ptr<RawConnection> conn = RawConnection::Connect(port, &error);
-  if (!conn || !conn->Send(inline_command + "\r\n")) return "";
-  if (!conn->ReadUntilContains("\r\n", 2s)) return "";
-  while (conn->ReadMore(50ms) == ReadStatus::kData) {
-  }
-  return conn->TakeBuffer();
-}
-
 // A primary with requirepass behind one sentinel that monitors it with
 // `sentinel auth-pass`: tidegate asks the sentinel, authenticates on the
 // primary (before ROLE), and its changes land there.
 TEST_F(RedisAuthTest, PrimaryWithAPasswordBehindSentinels) {
-  if (access(SentinelBinary().c_str(), X_OK) != 0) {
-    GTEST_SKIP() << SentinelBinary() << " is not installed (apt-get install redis-sentinel)";
+  if (access(RedisSentinelBinary().c_str(), X_OK) != 0) {
+    GTEST_SKIP() << RedisSentinelBinary() << " is not installed (apt-get install redis-sentinel)";
   }
   redis_ = StartRedisOrFail(dir_, {"--requirepass", kPassword}, std::string("AUTH ") + kPassword);
   ASSERT_TRUE(redis_);
@@ -381,11 +365,11 @@ TEST_F(RedisAuthTest, PrimaryWithAPasswordBehindSentinels) {
     ProcessOptions options;
     options.log_dir = dir_.path();
     options.name = "sentinel" + std::to_string(attempt);
-    options.argv = {SentinelBinary(), conf};
+    options.argv = {RedisSentinelBinary(), conf};
     std::string error;
     sentinel = Process::Start(options, &error);
     ASSERT_TRUE(sentinel) << error;
-    if (!WaitFor([&] { return Resp(sentinel_port, "PING") == "+PONG\r\n"; }, 10s)) {
+    if (!WaitFor([&] { return RespCommand(sentinel_port, "PING") == "+PONG\r\n"; }, 10s)) {
       sentinel.reset();  // the port was taken meanwhile: another one
     }
   }

@@ -49,22 +49,6 @@ constexpr char kOperator[] = "sentinel-operator-token-0123456789abcdef0";
 constexpr char kMaster[] = "tg";
 constexpr int kFeatures = 200;
 
-std::string SentinelBinary() {
-  const char* env = std::getenv("REDIS_SENTINEL");
-  return env != nullptr && *env != '\0' ? env : "/usr/bin/redis-sentinel";
-}
-
-// One RESP command (inline syntax) on a fresh connection; "" on failure.
-std::string Resp(uint16_t port, const std::string& inline_command) {
-  std::string error;
-  std::unique_ptr<RawConnection> conn = RawConnection::Connect(port, &error);
-  if (!conn || !conn->Send(inline_command + "\r\n")) return "";
-  if (!conn->ReadUntilContains("\r\n", 2s)) return "";
-  while (conn->ReadMore(50ms) == ReadStatus::kData) {
-  }
-  return conn->TakeBuffer();
-}
-
 bool WaitFor(const std::function<bool()>& check, std::chrono::milliseconds limit) {
   auto deadline = Clock::now() + limit;
   do {
@@ -83,8 +67,8 @@ class RedisSentinelTest : public ::testing::Test {
  protected:
   void SetUp() override {
     if (!RedisServer::Available()) GTEST_SKIP() << RedisServer::Binary() << " is not installed";
-    if (access(SentinelBinary().c_str(), X_OK) != 0) {
-      GTEST_SKIP() << SentinelBinary() << " is not installed (apt-get install redis-sentinel)";
+    if (access(RedisSentinelBinary().c_str(), X_OK) != 0) {
+      GTEST_SKIP() << RedisSentinelBinary() << " is not installed (apt-get install redis-sentinel)";
     }
     std::ofstream(dir_.File("k1")) << "sentinel-test-signing-key-0123456789abcd\n";
     origin_ = std::make_unique<ScriptedOrigin>(ServeOkForever());
@@ -124,7 +108,7 @@ class RedisSentinelTest : public ::testing::Test {
         std::ofstream(path) << "port " << node->port << "\nbind 127.0.0.1\nprotected-mode no\n"
                             << "dir " << dir_.path() << "\n"
                             << conf;
-        options.argv = {SentinelBinary(), path};
+        options.argv = {RedisSentinelBinary(), path};
       }
       std::string error;
       node->process = Process::Start(options, &error);
@@ -132,7 +116,7 @@ class RedisSentinelTest : public ::testing::Test {
         ADD_FAILURE() << name << ": " << error;
         return false;
       }
-      if (WaitFor([&] { return Resp(node->port, "PING") == "+PONG\r\n"; }, 10s)) return true;
+      if (WaitFor([&] { return RespCommand(node->port, "PING") == "+PONG\r\n"; }, 10s)) return true;
       node->process.reset();  // the port was taken meanwhile: another one
     }
     ADD_FAILURE() << name << " never answered PING";
@@ -197,7 +181,8 @@ class RedisSentinelTest : public ::testing::Test {
   // The port of the redis-server that says it is the master now (0: none).
   uint16_t CurrentPrimary() {
     for (const Node* n : {&primary_, &replicas_[0], &replicas_[1]}) {
-      if (n->process && Resp(n->port, "ROLE").find("master") != std::string::npos) return n->port;
+      if (n->process && RespCommand(n->port, "ROLE").find("master") != std::string::npos)
+        return n->port;
     }
     return 0;
   }
@@ -211,20 +196,20 @@ class RedisSentinelTest : public ::testing::Test {
     }
     ASSERT_TRUE(WaitFor(
         [&] {
-          return Resp(primary_.port, "INFO replication").find("connected_slaves:2") !=
+          return RespCommand(primary_.port, "INFO replication").find("connected_slaves:2") !=
                  std::string::npos;
         },
         15s))
-        << Resp(primary_.port, "INFO replication");
+        << RespCommand(primary_.port, "INFO replication");
     // Connected is not enough: WAIT counts replicas once their first sync is done.
     for (const Node& r : replicas_) {
       ASSERT_TRUE(WaitFor(
           [&] {
-            return Resp(r.port, "INFO replication").find("master_link_status:up") !=
+            return RespCommand(r.port, "INFO replication").find("master_link_status:up") !=
                    std::string::npos;
           },
           15s))
-          << Resp(r.port, "INFO replication");
+          << RespCommand(r.port, "INFO replication");
     }
     std::string monitor = "sentinel monitor " + std::string(kMaster) + " 127.0.0.1 " +
                           std::to_string(primary_.port) +
@@ -239,12 +224,13 @@ class RedisSentinelTest : public ::testing::Test {
     ASSERT_TRUE(WaitFor(
         [&] {
           for (const Node& s : sentinels_) {
-            if (Resp(s.port, "SENTINEL ckquorum tg").rfind("+OK 3 usable", 0) != 0) return false;
+            if (RespCommand(s.port, "SENTINEL ckquorum tg").rfind("+OK 3 usable", 0) != 0)
+              return false;
           }
           return true;
         },
         30s))
-        << Resp(sentinels_[0].port, "SENTINEL ckquorum tg");
+        << RespCommand(sentinels_[0].port, "SENTINEL ckquorum tg");
 
     TidegateOptions options;
     options.config = Config();
@@ -357,7 +343,7 @@ TEST_F(RedisSentinelTest, PrimaryKilledUnderLoadNothingAcknowledgedIsLost) {
     EXPECT_EQ(state["features"][name]["under_maintenance"], true)
         << "acknowledged change on " << name << " lost after the failover";
   }
-  std::string stored = Resp(promoted, "GET tidegate:{admin}:state");
+  std::string stored = RespCommand(promoted, "GET tidegate:{admin}:state");
   for (int feature : acknowledged) {
     EXPECT_NE(stored.find("\"f" + std::to_string(feature) + "\""), std::string::npos)
         << "f" << feature << " missing on the new primary";
@@ -386,7 +372,7 @@ TEST_F(RedisSentinelTest, PlannedFailoverIsFollowedWhileTheOldPrimaryStaysUp) {
   HttpMessage before = Call(tidegate_->admin_port(), "PUT", "/v1/features/f0/maintenance");
   ASSERT_EQ(before.status, 200) << before.body;
 
-  ASSERT_EQ(Resp(sentinels_[0].port, "SENTINEL failover tg"), "+OK\r\n");
+  ASSERT_EQ(RespCommand(sentinels_[0].port, "SENTINEL failover tg"), "+OK\r\n");
   uint16_t promoted = 0;
   ASSERT_TRUE(WaitFor(
       [&] {
@@ -402,7 +388,7 @@ TEST_F(RedisSentinelTest, PlannedFailoverIsFollowedWhileTheOldPrimaryStaysUp) {
     if (!accepted) std::this_thread::sleep_for(200ms);
   }
   ASSERT_TRUE(accepted) << tidegate_->Stderr();
-  std::string stored = Resp(promoted, "GET tidegate:{admin}:state");
+  std::string stored = RespCommand(promoted, "GET tidegate:{admin}:state");
   EXPECT_NE(stored.find("\"f0\""), std::string::npos) << stored;
   EXPECT_NE(stored.find("\"f1\""), std::string::npos) << stored;
   EXPECT_TRUE(WaitFor(

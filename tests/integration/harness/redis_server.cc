@@ -107,4 +107,20 @@ std::unique_ptr<RedisServer> StartRedisOrFail(const TempDir& dir,
   return server;
 }
 
+std::string RedisSentinelBinary() {
+  const char* env = std::getenv("REDIS_SENTINEL");
+  return env != nullptr && *env != '\0' ? env : "/usr/bin/redis-sentinel";
+}
+
+std::string RespCommand(uint16_t port, const std::string& inline_command) {
+  using namespace std::chrono_literals;
+  std::string error;
+  std::unique_ptr<RawConnection> conn = RawConnection::Connect(port, &error);
+  if (!conn || !conn->Send(inline_command + "\r\n")) return "";
+  if (!conn->ReadUntilContains("\r\n", 2s)) return "";
+  while (conn->ReadMore(50ms) == ReadStatus::kData) {
+  }
+  return conn->TakeBuffer();
+}
+
 }  // namespace tidegate::itest

@@ -66,4 +66,12 @@ std::unique_ptr<RedisServer> StartRedisOrFail(const TempDir& dir,
                                               std::vector<std::string> extra_args = {},
                                               std::string auth = "");
 
+// The redis-sentinel binary: $REDIS_SENTINEL, else /usr/bin/redis-sentinel.
+std::string RedisSentinelBinary();
+
+// One RESP command (inline syntax) on a fresh connection to 127.0.0.1:port
+// (a sentinel, or a server without a password): the raw reply as read
+// within about 2 s, "" on failure.
+std::string RespCommand(uint16_t port, const std::string& inline_command);
+
 }  // namespace tidegate::itest
