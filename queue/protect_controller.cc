@@ -83,6 +83,12 @@ bool ProtectController::Observe(const ProtectObservation& seen, const ProtectCei
 void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeilings& ceilings) {
   const OriginHealth& h = seen.health;
   double active = std::max<int64_t>(0, seen.active);
+  // How far the line moved since the last decision (invitations sent).
+  const bool serving_known = serving_known_;
+  const double advanced =
+      seen.serving > serving_seen_ ? static_cast<double>(seen.serving - serving_seen_) : 0.0;
+  serving_seen_ = seen.serving;
+  serving_known_ = true;
   if (state_.move == ProtectMove::kNone || state_.limit <= 0) {
     // Slow start: whatever the ceilings, the door first opens relative to
     // who is inside, and widens only as the origin shows it copes.
@@ -95,12 +101,21 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
   }
   const double target = static_cast<double>(std::max<int64_t>(1, settings_.target_latency_ms));
   const double p90 = static_cast<double>(h.p90_ms);
-  const bool judged = h.samples >= kMinSamples;
-  if (h.errors >= kMinErrors && h.error_rate() > settings_.max_error_rate) {
-    Cut(seen, kMinGradient, ProtectMove::kCutErrors);
-    state_.reason = Format("errors %.1f %% > %.1f %% (%.0f of %.0f)", 100 * h.error_rate(),
-                           100 * settings_.max_error_rate, h.errors, h.samples) +
-                    state_.reason;
+  if (h.errors > 0 && h.error_rate() > settings_.max_error_rate) {
+    // Failing: whatever the sample count, never healthy (F2). Enough
+    // failures cut; fewer hold (the p90 of failures says nothing).
+    errors_seen_ms_ = seen.now_ms;
+    if (h.errors >= kMinErrors) {
+      Cut(seen, kMinGradient, ProtectMove::kCutErrors);
+      state_.reason = Format("errors %.1f %% > %.1f %% (%.0f of %.0f)", 100 * h.error_rate(),
+                             100 * settings_.max_error_rate, h.errors, h.samples) +
+                      state_.reason;
+      return;
+    }
+    state_.move = ProtectMove::kHold;
+    state_.reason =
+        Format("hold: errors %.1f %% > %.1f %% (%.0f of %.0f requests, too few to cut)",
+               100 * h.error_rate(), 100 * settings_.max_error_rate, h.errors, h.samples);
     return;
   }
   if (seen.now_ms < state_.settle_until_ms + kSettleMillis) {
@@ -109,11 +124,16 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
     state_.reason = Format("hold: settling after the cut (%.0f inside)", active);
     return;
   }
-  if (judged && p90 > target) {
+  // A full window, or at least kMinErrors exchanges pending past the target
+  // (an origin that stops answering sends nothing else).
+  const bool full = h.samples >= kMinSamples;
+  if ((full || h.overdue >= kMinErrors) && p90 > target) {
     // The square root of the gradient: a p90 somewhat over the target (a
     // burst of arrivals) trims, a p90 four times over halves.
     Cut(seen, std::max(kMinGradient, std::sqrt(target / p90)), ProtectMove::kCutLatency);
-    state_.reason = Format("p90 %.0f ms > target %.0f ms", p90, target) + state_.reason;
+    state_.reason = Format("p90 %.0f ms > target %.0f ms (%.0f requests, %.0f unanswered)", p90,
+                           target, h.samples, h.overdue) +
+                    state_.reason;
     return;
   }
   // Few samples: never a reason to cut on latency, but a p90 near the
@@ -129,7 +149,7 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
     return;
   }
   const double calm = state_.calm_p90_ms;
-  if (judged && state_.congestion_at <= 0 && calm > 0 && p90 > kDelayRise * calm) {
+  if (full && state_.congestion_at <= 0 && calm > 0 && p90 > kDelayRise * calm) {
     // HyStart: the origin starts queueing before the target is crossed.
     state_.congestion_at = std::max(1.0, active);
     state_.limit = std::min(state_.limit, active + kStep);
@@ -138,15 +158,54 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
                            kDelayRise, calm, active);
     return;
   }
-  if (judged) {
+  if (full) {
     state_.calm_p90_ms = calm <= 0 || p90 < calm ? p90 : calm + kCalmDrift * (p90 - calm);
+  }
+  // No samples: no information, except when the origin is idle (nothing
+  // answered, nothing pending: whoever is counted inside is not using it
+  // now) while people wait — then the door is all that stands between them
+  // and a shop with nothing to do. Requests in flight (an origin that may
+  // hang) are no answer: hold.
+  const bool idle = h.samples == 0 && h.in_flight == 0 && seen.queued > 0;
+  if (h.samples == 0 && !idle) {
+    state_.move = ProtectMove::kHold;
+    state_.reason = h.in_flight > 0
+                        ? Format("hold: no answer yet (%.0f requests in flight, %.0f inside)",
+                                 h.in_flight, active)
+                        : Format("hold: no samples (%.0f inside, %.0f waiting)", active,
+                                 static_cast<double>(seen.queued));
+    return;
+  }
+  if (errors_seen_ms_ > 0 && seen.now_ms - errors_seen_ms_ < kErrorQuietMillis) {
+    // A failing origin is trusted again only after kErrorQuietMillis
+    // without failures: a few lucky requests do not reopen the door.
+    state_.move = ProtectMove::kHold;
+    state_.reason = Format("hold: failures %.1f s ago (%.0f inside)",
+                           double(seen.now_ms - errors_seen_ms_) / 1000, active);
+    return;
   }
   // The door limits when the room is nearly full, or when people wait and
   // at least half the places are taken (invited visitors take a poll to
-  // come in: until then they are not counted inside).
-  if (active >= kDoorFullShare * state_.limit ||
-      (seen.queued > 0 && active >= kQueuedDoorShare * state_.limit)) {
+  // come in: until then they are not counted inside) — or when people wait
+  // and the line stalls (it moved by less than half what the rate allows
+  // since the last decision): the free places are held by invitations nobody
+  // claims (visitors who left), which the store frees only after their
+  // claim time; the door grows past them, kStep per decision.
+  const double limit_now = std::min(state_.limit, CeilingActive(ceilings));
+  const double rate_now = std::min(state_.rate, CeilingRate(ceilings));
+  const double elapsed = std::clamp(double(seen.now_ms - state_.decided_ms), 0.0, 10'000.0);
+  const bool stalled = serving_known && seen.queued > 0 && limit_now > active &&
+                       advanced < std::min<double>(static_cast<double>(seen.queued),
+                                                   0.5 * rate_now * elapsed / 60'000.0);
+  const bool door_full = active >= kDoorFullShare * state_.limit ||
+                         (seen.queued > 0 && active >= kQueuedDoorShare * state_.limit);
+  if (door_full && full) {
     Grow(seen, ceilings);
+  } else if (door_full || stalled) {
+    GrowGently(seen, ceilings,
+               idle         ? "idle: nothing answered, nothing pending, people wait"
+               : !door_full ? "the line stalls: free places held by invitations"
+                            : "few samples");
   } else if (double near_inside = active * kFastGrowth + kStep;
              seen.queued == 0 && state_.limit > near_inside) {
     state_.limit = near_inside;
@@ -167,6 +226,21 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
   state_.rate =
       std::max({kRateHeadroom * seen.admitted_per_minute, FloorRate(settings_, ceilings),
                 free_places * 60'000.0 / kFillMillis, limit * 60'000.0 / kTurnoverMillis});
+}
+
+void ProtectController::GrowGently(const ProtectObservation& seen, const ProtectCeilings& ceilings,
+                                   const char* why) {
+  double before = state_.limit;
+  state_.limit = before + kStep;
+  state_.move = ProtectMove::kGrow;
+  state_.reason = before >= CeilingActive(ceilings)
+                      ? Format("healthy, at the configured limit %.0f", CeilingActive(ceilings))
+                      : Format("healthy (p90 %.0f ms, %.0f requests, %.0f inside, %.0f waiting): ",
+                               static_cast<double>(seen.health.p90_ms), seen.health.samples,
+                               static_cast<double>(seen.active), static_cast<double>(seen.queued)) +
+                            Format("limit %.0f -> %.0f, gently: ", before,
+                                   std::min(state_.limit, CeilingActive(ceilings))) +
+                            why;
 }
 
 void ProtectController::Adopt(ProtectState state) {

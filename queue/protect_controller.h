@@ -11,12 +11,25 @@
 // below the sessions inside, which closes the door until enough of them
 // have left (the origin's load falls as their sessions end).
 //
-// The law (one decision per kDecisionMillis at most):
-// * errors: more than max_error_rate of the window's exchanges failed (and
-//   at least kMinErrors of them) → the limit falls to half the sessions
-//   inside, the rate to half the measured admission rate: fast back-off.
-// * slow: p90 > target_latency (with at least kMinSamples samples) → the
-//   limit falls to active × max(0.5, sqrt(target / p90)) (a gradient, as
+// What the origin shows (OriginHealth): the samples of the last 2 s —
+// answers, accounted when they came or, slower than the target, when they
+// crossed it (a 504 after a 30 s response_timeout is not a failure of the
+// origin of now) — plus the exchanges still in flight for longer than the
+// target, each one slow sample at its age (`overdue`): an origin that stops
+// answering reads as slow within target_latency, as Envoy's adaptive
+// concurrency and TCP's retransmission timer treat an outstanding request.
+//
+// The law (one decision per kDecisionMillis at most), in this order:
+// * failing: more than max_error_rate of the window's exchanges failed,
+//   whatever their number → never healthy. With at least kMinErrors
+//   failures the limit falls to half the sessions inside, the rate to half
+//   the measured admission rate (fast back-off); with fewer: hold. The door
+//   reopens only kErrorQuietMillis after the last decision that saw
+//   failures (a few lucky requests of an origin failing 30 % of the time
+//   are no recovery: no flapping).
+// * slow: p90 > target_latency, with at least kMinSamples samples or at
+//   least kMinErrors exchanges pending past the target → the limit falls to
+//   active × max(0.5, sqrt(target / p90)) (a gradient, as
 //   Envoy's adaptive concurrency and Netflix Gradient2, softened by the
 //   square root as their smoothing does), the rate likewise. The
 //   active count at that moment is remembered as the congestion point.
@@ -31,25 +44,44 @@
 // * warm: p90 within kWarmShare of the target → hold, the door kept at who
 //   is inside + kStep (a limit opened earlier is not left wide open for
 //   the next arrivals while the origin is near its target).
-// * healthy and the door is what limits (the sessions inside at least
-//   kDoorFullShare of the limit, or kQueuedDoorShare with visitors waiting:
-//   invited visitors count inside only once they polled) → grow, in one of three ways (TCP's slow
-//   start, then a CUBIC-like approach to and probing around the last congestion point):
-//   - no congestion seen yet: ×kSlowStartGrowth + kStep per decision;
-//   - below kApproachShare × the last congestion point: half the distance
-//     to it per decision (at least kStep);
-//   - beyond: +kSlowGrowthShare × limit (at least kStep / 2) per decision, doubling every
-//     kProbeDoublingMillis without congestion (capacity may have come
-//     back: after 15 s it probes at ×1.64 per decision, as fast as a slow
-//     start).
+// * no samples → hold (no information: never grow on nothing; exchanges in
+//   flight not yet past the target are no answer either) — except an IDLE
+//   origin: nothing answered and nothing in flight, people waiting.
+//   Nothing loads the origin then (sessions counted inside that send no
+//   request are no load: visitors who left without a checkout), and "no
+//   samples" only says nobody is let in: the door may grow gently (below).
+// * healthy and the door is what limits → grow:
+//   - the door is full: the sessions inside at least kDoorFullShare of the
+//     limit, or kQueuedDoorShare with visitors waiting (invited visitors
+//     count inside only once they polled); with a full window (kMinSamples)
+//     in one of three ways (TCP's slow start, then a CUBIC-like approach
+//     to and probing around the last congestion point):
+//     . no congestion seen yet: ×kSlowStartGrowth + kStep per decision;
+//     . below kApproachShare × the last congestion point: half the distance
+//       to it per decision (at least kStep);
+//     . beyond: +kSlowGrowthShare × limit (at least kStep / 2) per decision,
+//       doubling every kProbeDoublingMillis without congestion (capacity may
+//       have come back: after 15 s it probes at ×1.64 per decision, as fast
+//       as a slow start).
+//     With fewer samples (a few shoppers inside): +kStep per decision only.
+//   - the line stalls: people wait and the line's head (serving) moved by
+//     less than half what the rate in force allows since the last decision,
+//     although the room is not full: its free places are held by
+//     invitations nobody claims (visitors who left the front of the line —
+//     the store frees them only after their claim time, room_logic's
+//     Outstanding). Ghosts are no load on the origin: +kStep per decision,
+//     until the line moves at the rate or the room fills with people (then
+//     the samples of those inside take over). This is also how an idle room
+//     reopens after an outage.
 //   The rate follows the measured admission rate with kRateHeadroom, and
 //   is at least what fills the free places within kFillMillis and what
 //   turns the whole room over within kTurnoverMillis (the measured rate
 //   lags by up to a minute); not more, so that little credit piles up for
 //   a burst when the door opens.
-// * healthy and the door is not what limits → the limit is kept at most
-//   kFastGrowth × active + kStep: a calm room never holds a wide-open door
-//   that a surge would rush through before the first measurement.
+// * healthy, the door does not limit and nobody waits → the limit is kept
+//   at most kFastGrowth × active + kStep: a calm room never holds a
+//   wide-open door that a surge would rush through before the first
+//   measurement.
 // * After a cut, samples are judged only from kSettleMillis later, and only
 //   once kSettleMillis of them exist (until then: hold, errors excepted),
 //   so the controller neither cuts twice for the same slowness nor reopens
@@ -64,8 +96,8 @@
 //   With fewer than kMinSamples in kBrakeMillis (an instance that sees a
 //   third of the traffic), the caller passes twice that span. Followers of
 //   a shared decision brake on their own samples too (BrakeFollower).
-// * Too few samples (fewer than kMinSamples, and fewer than kMinErrors
-//   errors): hold.
+// * Too few samples never cut on latency (unless kMinErrors exchanges are
+//   pending past the target) and never grow faster than kStep.
 //
 // Contract: pure logic, no I/O, no clock (now_ms passed in), not
 // thread-safe (RoomProtection, queue/protect_room.h, serialises). The state
@@ -103,6 +135,7 @@ struct ProtectObservation {
   uint64_t queued = 0;             // visitors waiting
   double admitted_per_minute = 0;  // measured admission rate
   OriginHealth recent;             // the window's last kBrakeMillis (for the brake)
+  uint64_t serving = 0;            // highest number invited (the line's head)
 };
 
 enum class ProtectMove {
@@ -163,6 +196,7 @@ class ProtectController {
   static constexpr double kDelayRise = 1.2;
   static constexpr double kCalmDrift = 0.05;
   static constexpr int64_t kBrakeMillis = 500;
+  static constexpr int64_t kErrorQuietMillis = 5'000;
 
   explicit ProtectController(ProtectSettings settings = {}) : settings_(settings) {}
 
@@ -196,16 +230,28 @@ class ProtectController {
   bool BrakeFollower(const ProtectObservation& seen, const ProtectCeilings& ceilings) {
     return Brake(seen, ceilings);
   }
-  void Reset() { state_ = ProtectState{}; }
+  void Reset() {
+    state_ = ProtectState{};
+    errors_seen_ms_ = 0;
+    serving_seen_ = 0;
+    serving_known_ = false;
+  }
 
  private:
   void Decide(const ProtectObservation& seen, const ProtectCeilings& ceilings);
   bool Brake(const ProtectObservation& seen, const ProtectCeilings& ceilings);
   void Cut(const ProtectObservation& seen, double factor, ProtectMove move);
   void Grow(const ProtectObservation& seen, const ProtectCeilings& ceilings);
+  // +kStep (few samples, an idle room, a stalled line); `why` for the reason.
+  void GrowGently(const ProtectObservation& seen, const ProtectCeilings& ceilings, const char* why);
 
   ProtectSettings settings_;
   ProtectState state_;
+  // This instance's memory between its decisions (not shared: a new
+  // leader starts without it, which only delays a gentle growth once).
+  int64_t errors_seen_ms_ = 0;  // the last decision that saw failures (kErrorQuietMillis)
+  uint64_t serving_seen_ = 0;   // the line's head at the last decision
+  bool serving_known_ = false;
 };
 
 }  // namespace tidegate::queue

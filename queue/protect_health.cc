@@ -1,5 +1,6 @@
 #include "queue/protect_health.h"
 
+#include <algorithm>
 #include <bit>
 #include <cmath>
 
@@ -60,7 +61,37 @@ void OriginHealthWindow::MarkError(int64_t recorded_ms) {
   ++bin.errors;
 }
 
-OriginHealth OriginHealthWindow::Read(int64_t now_ms, int64_t window_ms, int64_t since_ms) const {
+void OriginHealthWindow::Begin(int64_t start_ms) {
+  int64_t index = start_ms / kPendingBinMillis;
+  std::lock_guard<std::mutex> lock(mutex_);
+  PendingBin& bin = pending_[static_cast<size_t>(index % kPendingBins)];
+  if (bin.index != index) {
+    if (bin.count > 0) {
+      // Exchanges pending for the whole ring: kept as one overflow count
+      // (their age read as the oldest's).
+      int64_t start = bin.index * kPendingBinMillis;
+      pending_overflow_start_ =
+          pending_overflow_ == 0 ? start : std::min(pending_overflow_start_, start);
+      pending_overflow_ += bin.count;
+    }
+    bin = PendingBin{index, 0};
+  }
+  ++bin.count;
+}
+
+void OriginHealthWindow::End(int64_t start_ms) {
+  int64_t index = start_ms / kPendingBinMillis;
+  std::lock_guard<std::mutex> lock(mutex_);
+  PendingBin& bin = pending_[static_cast<size_t>(index % kPendingBins)];
+  if (bin.index == index && bin.count > 0) {
+    --bin.count;
+  } else if (pending_overflow_ > 0) {
+    --pending_overflow_;
+  }
+}
+
+OriginHealth OriginHealthWindow::Read(int64_t now_ms, int64_t window_ms, int64_t since_ms,
+                                      int64_t slow_after_ms) const {
   int64_t last = now_ms / kBinMillis;
   int64_t bins = std::min<int64_t>(kBins, (window_ms + kBinMillis - 1) / kBinMillis);
   int64_t first = last - bins + 1;
@@ -76,6 +107,18 @@ OriginHealth OriginHealthWindow::Read(int64_t now_ms, int64_t window_ms, int64_t
       health.samples += bin.samples;
       health.errors += bin.errors;
       for (size_t i = 0; i < latency.size(); ++i) latency[i] += bin.latency[i];
+    }
+    auto pending = [&](int64_t start_ms, uint32_t count) {
+      health.in_flight += count;
+      int64_t age = now_ms - start_ms;
+      if (slow_after_ms <= 0 || age <= slow_after_ms) return;
+      health.samples += count;
+      health.overdue += count;
+      latency[static_cast<size_t>(BucketOf(age * 1000))] += count;
+    };
+    if (pending_overflow_ > 0) pending(pending_overflow_start_, pending_overflow_);
+    for (const PendingBin& bin : pending_) {
+      if (bin.count > 0) pending(bin.index * kPendingBinMillis, bin.count);
     }
   }
   uint32_t rank = QuantileRank(health.samples);

@@ -16,6 +16,14 @@
 // * Clock: callers pass now_ms (wall or fake, but the same clock for Record
 //   and Read). A sample older than the window, or from the future by more
 //   than one bin, is dropped.
+// * Exchanges in flight (Begin/End): an origin that stops answering sends
+//   no samples at all, and no samples must never read as healthy. The
+//   window also keeps the start times of the exchanges not answered yet
+//   (kPendingBins bins of kPendingBinMillis, older ones merged into one
+//   overflow count), and Read() with slow_after_ms > 0 counts each one
+//   pending longer than that as a sample at its current age (as TCP's RTO
+//   or Envoy's adaptive concurrency treat a request outstanding past the
+//   deadline): a hung origin reads as slow within slow_after_ms.
 #pragma once
 
 #include <array>
@@ -26,10 +34,13 @@ namespace tidegate::queue {
 
 // One window's summary.
 struct OriginHealth {
-  uint32_t samples = 0;  // exchanges that reached the origin
-  uint32_t errors = 0;   // of which 5xx, connect failures, timeouts, resets
-  int64_t p90_ms = 0;    // 90th percentile of time to response headers, the
-                         // slowest sample never counting (see QuantileRank)
+  uint32_t samples = 0;    // exchanges that reached the origin (+ overdue)
+  uint32_t errors = 0;     // of which 5xx, connect failures, timeouts, resets
+  int64_t p90_ms = 0;      // 90th percentile of time to response headers, the
+                           // slowest sample never counting (see QuantileRank)
+  uint32_t overdue = 0;    // of the samples: exchanges still in flight, pending
+                           // longer than slow_after_ms (counted at their age)
+  uint32_t in_flight = 0;  // exchanges not answered yet (all ages)
   double error_rate() const { return samples == 0 ? 0.0 : double(errors) / samples; }
 };
 
@@ -57,7 +68,19 @@ class OriginHealthWindow {
   // The samples of the last `window_ms` (at most kWindowMillis; whole bins)
   // that were recorded at or after `since_ms` (bins starting before it are
   // left out: the controller judges only what followed its last move).
-  OriginHealth Read(int64_t now_ms, int64_t window_ms = kWindowMillis, int64_t since_ms = 0) const;
+  // With slow_after_ms > 0, every exchange in flight for longer than that
+  // is one more sample (and `overdue`) at its age now, whatever since_ms (it
+  // is slow now); `in_flight` counts them all.
+  OriginHealth Read(int64_t now_ms, int64_t window_ms = kWindowMillis, int64_t since_ms = 0,
+                    int64_t slow_after_ms = 0) const;
+
+  // An exchange is handed to the origin at start_ms (Begin) and answered,
+  // failed or abandoned (End, with the same start_ms): exactly one End per
+  // Begin. Thread-safe, no allocation.
+  static constexpr int64_t kPendingBinMillis = 50;
+  static constexpr int kPendingBins = 2048;  // about 100 s, then the overflow
+  void Begin(int64_t start_ms);
+  void End(int64_t start_ms);
 
   // Histogram bucket of a latency and a representative latency of a bucket
   // (its geometric middle), exposed for tests.
@@ -72,8 +95,16 @@ class OriginHealthWindow {
     std::array<uint32_t, kLatencyBuckets> latency{};
   };
 
+  struct PendingBin {
+    int64_t index = -1;  // start_ms / kPendingBinMillis; -1 = empty
+    uint32_t count = 0;
+  };
+
   mutable std::mutex mutex_;
   std::array<Bin, kBins> bins_;
+  std::array<PendingBin, kPendingBins> pending_{};
+  uint32_t pending_overflow_ = 0;       // exchanges older than the ring
+  int64_t pending_overflow_start_ = 0;  // the oldest start among them
 };
 
 }  // namespace tidegate::queue

@@ -1,5 +1,6 @@
 #include "queue/protect_room.h"
 
+#include <algorithm>
 #include <cstdint>
 
 namespace tidegate::queue {
@@ -15,6 +16,12 @@ ProtectSettings SettingsOf(const config::RoomConfig::Protect& p) {
 
 }  // namespace
 
+int64_t RoomProtection::AccountedAt(int64_t now_ms, const proxy::UpstreamOutcome& outcome) const {
+  int64_t latency_ms = outcome.time_to_headers.count() / 1000;
+  int64_t target = target_ms_.load(std::memory_order_relaxed);
+  return latency_ms > target ? now_ms - latency_ms + target : now_ms;
+}
+
 bool IsOriginError(const proxy::UpstreamOutcome& outcome) {
   return outcome.kind != proxy::UpstreamOutcome::Kind::kResponse || outcome.status >= 500;
 }
@@ -23,6 +30,7 @@ void RoomProtection::Configure(const config::RoomConfig::Protect& protect) {
   std::lock_guard<std::mutex> lock(mutex_);
   bool was = enabled_.load(std::memory_order_relaxed);
   controller_.set_settings(SettingsOf(protect));
+  target_ms_.store(std::max<int64_t>(1, protect.target_latency.count()), std::memory_order_relaxed);
   if (protect.enabled && !was) controller_.Reset();  // a fresh slow start
   enabled_.store(protect.enabled, std::memory_order_relaxed);
   Publish(INT64_MAX);
@@ -39,16 +47,31 @@ void RoomProtection::Switch(bool on) {
 
 void RoomProtection::Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome) {
   if (!enabled()) return;
-  window_.Record(now_ms, outcome.time_to_headers.count(), IsOriginError(outcome));
+  window_.Record(AccountedAt(now_ms, outcome), outcome.time_to_headers.count(),
+                 IsOriginError(outcome));
+}
+
+void RoomProtection::Begin(int64_t now_ms, ExchangeSample* sample) {
+  if (!enabled() || sample->started_ms >= 0) return;
+  window_.Begin(now_ms);
+  sample->started_ms = now_ms;
+}
+
+void RoomProtection::End(ExchangeSample* sample) {
+  if (sample->started_ms < 0) return;
+  window_.End(sample->started_ms);
+  sample->started_ms = -1;
 }
 
 void RoomProtection::Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome,
                             ExchangeSample* sample) {
+  End(sample);  // answered (or failed): no longer in flight
   if (!enabled()) return;
   bool error = IsOriginError(outcome);
   if (sample->recorded_ms < 0) {
-    window_.Record(now_ms, outcome.time_to_headers.count(), error);
-    sample->recorded_ms = now_ms;
+    int64_t at = AccountedAt(now_ms, outcome);
+    window_.Record(at, outcome.time_to_headers.count(), error);
+    sample->recorded_ms = at;
     sample->error = error;
     return;
   }
@@ -90,13 +113,15 @@ bool RoomProtection::OnTick(const RoomCounters& counters, int64_t now_ms) {
   ProtectObservation seen;
   seen.now_ms = now_ms;
   int64_t since = controller_.state().settle_until_ms;
-  seen.health = window_.Read(now_ms, OriginHealthWindow::kWindowMillis, since);
-  seen.recent = window_.Read(now_ms, ProtectController::kBrakeMillis, since);
+  int64_t slow_after = std::max<int64_t>(1, controller_.settings().target_latency_ms);
+  seen.health = window_.Read(now_ms, OriginHealthWindow::kWindowMillis, since, slow_after);
+  seen.recent = window_.Read(now_ms, ProtectController::kBrakeMillis, since, slow_after);
   if (seen.recent.samples < ProtectController::kMinSamples) {
-    seen.recent = window_.Read(now_ms, 2 * ProtectController::kBrakeMillis, since);
+    seen.recent = window_.Read(now_ms, 2 * ProtectController::kBrakeMillis, since, slow_after);
   }
   seen.active = counters.active;
   seen.queued = counters.queued();
+  seen.serving = counters.serving;
   seen.admitted_per_minute = counters.admitted_per_minute;
   // The writer: a decision, a brake, or nothing. A follower applies the
   // adopted decision's opening ramp as the writer does, and brakes it on
@@ -151,7 +176,8 @@ ProtectStatus RoomProtection::StatusWith(const ProtectCeilings& ceilings, int64_
   ProtectStatus s;
   s.enabled = enabled();
   s.ceilings = ceilings;
-  s.measured = window_.Read(now_ms);
+  s.measured = window_.Read(now_ms, OriginHealthWindow::kWindowMillis, 0,
+                            target_ms_.load(std::memory_order_relaxed));
   std::lock_guard<std::mutex> lock(mutex_);
   s.settings = controller_.settings();
   s.state = controller_.state();

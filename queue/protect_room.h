@@ -63,14 +63,30 @@ class RoomProtection {
   // Switching on starts from a fresh controller, as Configure() does.
   void Switch(bool on);
 
-  // One forwarded exchange of the room (worker). Ignored while off.
+  // One forwarded exchange of the room (worker). Ignored while off. A
+  // sample slower than target_latency is accounted at the moment it
+  // crossed the target (now - latency + target), not when it ended: until
+  // then it was in flight and read as slow (Begin), and an answer (a 504
+  // after response_timeout) that ends an exchange older than the window
+  // says nothing about the origin now — after an origin recovers, its stale
+  // timeouts must not shut the door.
   void Record(int64_t now_ms, const proxy::UpstreamOutcome& outcome);
 
   // What one exchange recorded so far (the gate keeps one per exchange).
   struct ExchangeSample {
     int64_t recorded_ms = -1;  // when its sample was recorded; -1 = none yet
     bool error = false;        // the sample counts as an error
+    int64_t started_ms = -1;   // in flight since (Begin); -1 = not in flight
   };
+  // The exchange is handed on to the origin (worker; the gate, when it
+  // forwards an admitted shopper's request): it counts as in flight until
+  // its first outcome, or End() when it ends without one. While in flight
+  // for longer than target_latency it reads as a slow sample (F3: an
+  // origin that stops answering must not read as healthy). Ignored while
+  // off (an exchange begun while on is always ended).
+  void Begin(int64_t now_ms, ExchangeSample* sample);
+  // The exchange ends (OnDestroy): still in flight → no longer. Idempotent.
+  void End(ExchangeSample* sample);
   // The outcomes of one exchange, in the order the stream reports them
   // (proxy/filter.h, StreamFilter::OnUpstreamOutcome): the first is
   // recorded as Record() does; a later one is the exchange's final outcome
@@ -109,6 +125,8 @@ class RoomProtection {
   ProtectStatus status(int64_t now_ms, const RoomLimits& in_force) const;
 
  private:
+  // When a sample of `outcome` ending at now_ms is accounted (see Record).
+  int64_t AccountedAt(int64_t now_ms, const proxy::UpstreamOutcome& outcome) const;
   // Under mutex_: the controller's limits at now_ms → the atomics.
   void Publish(int64_t now_ms);
   ProtectStatus StatusWith(const ProtectCeilings& ceilings, int64_t now_ms) const;
@@ -121,6 +139,7 @@ class RoomProtection {
   // The last ceilings Apply() saw.
   std::atomic<uint32_t> ceiling_active_{0};
   std::atomic<uint32_t> ceiling_rate_{0};
+  std::atomic<int64_t> target_ms_{500};  // target_latency (Record's accounting)
   OriginHealthWindow window_;
   mutable std::mutex mutex_;
   ProtectController controller_;

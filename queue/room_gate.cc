@@ -159,8 +159,12 @@ class RoomGateFilter : public proxy::StreamFilter,
     room_->runtime->protection.Record(wr().NowMs(), outcome, &sample_);
   }
 
-  // The exchange ends: a store reply still on its way is dropped.
-  void OnDestroy() override { pending_.Cancel(); }
+  // The exchange ends: a store reply still on its way is dropped; an
+  // exchange still in flight for auto-protection is no longer.
+  void OnDestroy() override {
+    pending_.Cancel();
+    if (room_ != nullptr) room_->runtime->protection.End(&sample_);
+  }
 
  private:
   const WaitingRoom& wr() const { return *wr_; }
@@ -217,6 +221,7 @@ class RoomGateFilter : public proxy::StreamFilter,
     pass_session_ = visit.pass_session;
     pass_expires_ms_ = visit.pass_expires_ms;
     set_cookies_ = std::move(visit.set_cookies);
+    room->runtime->protection.Begin(wr().NowMs(), &sample_);  // in flight (auto-protection)
   }
 
   // Takes the visit's cookies (moved into the reply); by reference, so a

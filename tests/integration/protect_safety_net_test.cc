@@ -39,14 +39,15 @@ class ProtectSafetyNetTest : public ::testing::Test {
     std::ofstream(dir_.File("k1")) << "protect-test-signing-key-0123456789abcdef\n";
   }
 
-  void Start(bool protect) {
+  // `upstream_extra`: more [upstream] keys; `target`: target_latency.
+  void Start(bool protect, const std::string& upstream_extra = "",
+             const std::string& target = "2s") {
     ASSERT_TRUE(shop_);
     TidegateOptions options;
     options.config =
         "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\ndrain_timeout = \"5s\"\n"
         "\n[upstream]\nservers = [\"127.0.0.1:" +
-        std::to_string(shop_->port()) +
-        "\"]\n"
+        std::to_string(shop_->port()) + "\"]\n" + upstream_extra +
         "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
         "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
         "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\nmode = \"auto\"\n"
@@ -55,8 +56,8 @@ class ProtectSafetyNetTest : public ::testing::Test {
         // Every visitor of this test comes from 127.0.0.1.
         "max_tickets_per_ip_per_minute = 0\n"
         "\n[rooms.shop.protect]\nenabled = " +
-        std::string(protect ? "true" : "false") +
-        "\ntarget_latency = \"2s\"\nmax_error_rate = 0.05\n";
+        std::string(protect ? "true" : "false") + "\ntarget_latency = \"" + target +
+        "\"\nmax_error_rate = 0.05\n";
     tidegate_ = StartTidegateOrFail(dir_, options);
   }
 
@@ -99,7 +100,35 @@ class ProtectSafetyNetTest : public ::testing::Test {
     for (RoomCookies& v : *inside) Get(target, &v);
   }
 
+  // Every shopper inside asks for a page the shop never answers in time
+  // (/slow for a minute: the proxy's response_timeout ends it with a 504).
+  // The connections stay open, unread, until the test ends.
+  void Hang(const std::vector<RoomCookies>& inside) {
+    for (const RoomCookies& v : inside) {
+      auto conn = ConnectOrFail(tidegate_->port());
+      if (!conn) return;
+      std::string req = "GET /slow?ms=60000 HTTP/1.1\r\nHost: shop.test\r\n";
+      if (!v.Cookie().empty()) req += "Cookie: " + v.Cookie() + "\r\n";
+      EXPECT_TRUE(conn->Send(req + "\r\n"));
+      hanging_.push_back(std::move(conn));
+    }
+  }
+
+  // The queued visitors poll once; those let in move inside.
+  void Poll(std::vector<RoomCookies>* inside, std::vector<RoomCookies>* queued) {
+    for (auto it = queued->begin(); it != queued->end();) {
+      Json j = Json::parse(Get("/.tidegate/queue", &*it).body, nullptr, false);
+      if (j.is_object() && j.value("admitted", false)) {
+        inside->push_back(*it);
+        it = queued->erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+
   TempDir dir_;
+  std::vector<std::unique_ptr<RawConnection>> hanging_;
   std::unique_ptr<DemoShop> shop_;
   std::unique_ptr<TidegateProcess> tidegate_;
 };
@@ -186,6 +215,61 @@ TEST_F(ProtectSafetyNetTest, UnreachableOriginQueuesNewcomers) {
     }
     std::this_thread::sleep_for(milliseconds(200));  // pacing only
   }
+}
+
+// The shop stops answering (requests hang until the proxy's
+// response_timeout): silence is not health. A request pending past the
+// target counts as slow at its age, so newcomers are queued within a
+// second or two and nobody is let in while the shop hangs (before, no
+// samples read as "healthy (p90 0 ms)" and the slow start opened the door
+// to everyone). When the shop answers again, the 504s that end the hung
+// requests seconds later belong to when they crossed the target: they do
+// not shut the recovered door.
+TEST_F(ProtectSafetyNetTest, AHangingOriginQueuesNewcomersAndItsLateTimeoutsDoNotShutTheDoor) {
+  Start(/*protect=*/true, "response_timeout = \"4s\"\n", "300ms");
+  ASSERT_TRUE(tidegate_);
+  std::vector<RoomCookies> inside, queued;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
+  Browse(&inside, "/");
+  std::this_thread::sleep_for(milliseconds(1'100));  // a decision on healthy pages
+  Browse(&inside, "/");
+  Hang(inside);
+  bool queueing = false;
+  auto deadline = steady_clock::now() + milliseconds(10'000);
+  while (!queueing && steady_clock::now() < deadline) {
+    size_t before = inside.size();
+    queueing = !NewcomerAdmitted(&inside, &queued);
+    if (!queueing) {
+      Hang(std::vector<RoomCookies>(inside.begin() + static_cast<std::ptrdiff_t>(before),
+                                    inside.end()));
+    }
+    std::this_thread::sleep_for(milliseconds(100));  // pacing only
+  }
+  ASSERT_TRUE(queueing) << "a hung shop never queued anybody";
+  EXPECT_LT(inside.size(), 12u) << "the door opened while nothing answered";
+  // While it hangs (the shoppers inside keep waiting on pages), nobody new
+  // comes in, and nobody queued is let in.
+  auto until = steady_clock::now() + milliseconds(2'500);
+  int hang_round = 0;
+  while (steady_clock::now() < until) {
+    if (++hang_round % 5 == 0) Hang(inside);
+    EXPECT_FALSE(NewcomerAdmitted(&inside, &queued)) << "let in while the shop hangs";
+    size_t waiting = queued.size();
+    Poll(&inside, &queued);
+    EXPECT_EQ(queued.size(), waiting) << "a queued visitor let in while the shop hangs";
+    std::this_thread::sleep_for(milliseconds(200));  // pacing only
+  }
+  // The shop answers again; the hung requests end with 504s up to 4 s
+  // later. The queue is let in once they are over, not shut by them.
+  auto recovered = steady_clock::now();
+  deadline = recovered + milliseconds(15'000);
+  while (!queued.empty() && steady_clock::now() < deadline) {
+    Browse(&inside, "/");
+    Poll(&inside, &queued);
+    std::this_thread::sleep_for(milliseconds(200));  // pacing only
+  }
+  EXPECT_TRUE(queued.empty()) << queued.size() << " still queued 15 s after the shop recovered\n"
+                              << tidegate_->Stderr();
 }
 
 TEST_F(ProtectSafetyNetTest, WithoutProtectionTheSameFailuresQueueNobody) {

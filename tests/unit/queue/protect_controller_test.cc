@@ -353,6 +353,164 @@ TEST(ProtectControllerTest, CutsFollowWhoIsInsideNotThePreviousLimit) {
   EXPECT_EQ(controller.state().direction, 0) << "holding while sessions drain";
 }
 
+// The shipped room: 500 inside, 200 a minute, target 500 ms, 2 % errors.
+constexpr ProtectCeilings kShipped{500, 200};
+
+ProtectObservation Seen(int64_t now_ms, OriginHealth health, int64_t active, uint64_t queued,
+                        uint64_t serving = 0) {
+  ProtectObservation seen;
+  seen.now_ms = now_ms;
+  seen.health = health;
+  seen.recent = health;
+  seen.active = active;
+  seen.queued = queued;
+  seen.admitted_per_minute = 20;
+  seen.serving = serving;
+  return seen;
+}
+
+double Limit(const ProtectController& c) { return c.state().limit; }
+
+// F2: one failure in four requests is 25 % errors: too few to cut, but
+// never a healthy origin (the failures' p90 of 0 ms says nothing).
+TEST(ProtectControllerTest, FewRequestsWithTooManyFailuresNeverOpen) {
+  ProtectController controller;
+  controller.Observe(Seen(0, {}, 1, 0), kShipped);  // start: limit 1 x 1.5 + 4
+  double start = Limit(controller);
+  OriginHealth few_failing{4, 1, 0};
+  for (int64_t t = 1'000; t <= 10'000; t += 1'000) {
+    // The door is full and people wait: only the failures keep it shut.
+    controller.Observe(Seen(t, few_failing, 5, 50, t), kShipped);
+    EXPECT_NE(controller.state().move, ProtectMove::kGrow) << controller.state().reason;
+    EXPECT_LE(Limit(controller), start) << controller.state().reason;
+  }
+}
+
+// F2: 30 % of the requests fail; with few requests, some windows hold no
+// failure by chance. Those lucky windows must not reopen the door: it
+// neither grows nor flaps while the origin keeps failing.
+TEST(ProtectControllerTest, LuckyWindowsOfAFailingOriginDoNotReopenTheDoor) {
+  ProtectController controller;
+  controller.Observe(Seen(0, {}, 10, 0), kShipped);
+  int grows = 0;
+  int changes = 0;
+  int last_direction = 0;
+  for (int64_t t = 1'000; t <= 30'000; t += 1'000) {
+    OriginHealth window = t % 3'000 == 1'000 ? OriginHealth{20, 6, 5} : OriginHealth{3, 0, 5};
+    auto active = static_cast<int64_t>(Limit(controller));  // the door is full
+    controller.Observe(Seen(t, window, active, 50, t), kShipped);
+    if (controller.state().move == ProtectMove::kGrow) ++grows;
+    int d = controller.state().direction;
+    if (d != 0 && last_direction != 0 && d != last_direction) ++changes;
+    if (d != 0) last_direction = d;
+  }
+  EXPECT_EQ(grows, 0) << controller.state().reason;
+  EXPECT_EQ(changes, 0);
+  // Once the failures stop for kErrorQuietMillis, the door opens again.
+  for (int64_t t = 31'000; t <= 40'000; t += 1'000) {
+    auto active = static_cast<int64_t>(Limit(controller));
+    controller.Observe(Seen(t, {30, 0, 5}, active, 50, t), kShipped);
+  }
+  EXPECT_EQ(controller.state().move, ProtectMove::kGrow) << controller.state().reason;
+}
+
+// F3: an origin that stops answering sends no samples; no samples are no
+// reason to open, even with the door full.
+TEST(ProtectControllerTest, NoSamplesAreNoReasonToOpen) {
+  ProtectController controller;
+  controller.Observe(Seen(0, {}, 20, 0), kShipped);
+  double start = Limit(controller);
+  for (int64_t t = 1'000; t <= 10'000; t += 1'000) {
+    auto active = static_cast<int64_t>(Limit(controller));
+    controller.Observe(Seen(t, {}, active, 0), kShipped);
+    EXPECT_NE(controller.state().move, ProtectMove::kGrow) << controller.state().reason;
+  }
+  EXPECT_DOUBLE_EQ(Limit(controller), start) << controller.state().reason;
+  // Requests pending (not yet past the target), nobody inside, people
+  // waiting: still no answer, still no reason to open.
+  OriginHealth pending;
+  pending.in_flight = 3;
+  controller.Observe(Seen(11'000, pending, 0, 50), kShipped);
+  EXPECT_EQ(controller.state().move, ProtectMove::kHold) << controller.state().reason;
+}
+
+// F3: exchanges pending past the target read as slow samples at their age:
+// a hung origin cuts the door within a decision.
+TEST(ProtectControllerTest, AHungOriginIsSlowNotHealthy) {
+  OriginHealthWindow window;
+  ProtectController controller;  // target 500 ms
+  controller.Observe(Seen(0, {}, 20, 0), kShipped);
+  for (int i = 0; i < 20; ++i) window.Begin(100);  // nothing answers
+  OriginHealth young = window.Read(400, OriginHealthWindow::kWindowMillis, 0, 500);
+  EXPECT_EQ(young.samples, 0u);
+  EXPECT_EQ(young.in_flight, 20u);
+  OriginHealth hung = window.Read(1'000, OriginHealthWindow::kWindowMillis, 0, 500);
+  EXPECT_EQ(hung.samples, 20u);
+  EXPECT_EQ(hung.overdue, 20u);
+  EXPECT_GE(hung.p90_ms, 800);
+  controller.Observe(Seen(1'000, hung, 20, 50), kShipped);
+  EXPECT_EQ(controller.state().move, ProtectMove::kCutLatency) << controller.state().reason;
+  EXPECT_LT(Limit(controller), 20);
+  // Two hung among a few answers are enough: the latency cut needs
+  // kMinErrors pending past the target, not a full window.
+  OriginHealthWindow other;
+  other.Begin(0);
+  other.Begin(0);
+  for (int i = 0; i < 3; ++i) other.Record(1'800, 20'000, false);
+  OriginHealth mixed = other.Read(2'000, OriginHealthWindow::kWindowMillis, 0, 500);
+  EXPECT_EQ(mixed.overdue, 2u);
+  EXPECT_GT(mixed.p90_ms, 500);
+  // Answered: no longer in flight.
+  other.End(0);
+  other.End(0);
+  EXPECT_EQ(other.Read(2'000, OriginHealthWindow::kWindowMillis, 0, 500).in_flight, 0u);
+}
+
+// F7: after an outage the room is empty (limit 1) and people wait, but the
+// place is held by an invitation nobody claims: the line does not move. A
+// healthy, idle origin lets the door grow gently.
+TEST(ProtectControllerTest, AnIdleRoomWithPeopleWaitingOpensGently) {
+  ProtectController controller;
+  controller.Observe(Seen(0, {}, 10, 0), kShipped);
+  controller.Observe(Seen(1'000, {40, 40, 5}, 2, 50), kShipped);  // the outage
+  ASSERT_EQ(controller.state().move, ProtectMove::kCutErrors);
+  ASSERT_DOUBLE_EQ(Limit(controller), 1);
+  double before = Limit(controller);
+  for (int64_t t = 2'000; t <= 20'000; t += 1'000) {
+    controller.Observe(Seen(t, {}, 0, 50, /*serving=*/7), kShipped);
+    EXPECT_LE(Limit(controller), before + ProtectController::kStep) << "gently";
+    before = Limit(controller);
+  }
+  EXPECT_GE(Limit(controller), 40) << controller.state().reason;
+  // Sessions counted inside that send nothing (visitors who left without a
+  // checkout, until session_duration) are no load either.
+  ProtectController left;
+  left.Observe(Seen(0, {}, 3, 0), kShipped);  // limit 8.5
+  for (int64_t t = 1'000; t <= 5'000; t += 1'000) {
+    left.Observe(Seen(t, {}, 3, 100, /*serving=*/0), kShipped);
+  }
+  EXPECT_GE(Limit(left), 20) << left.state().reason;
+  // A line that moves at the rate is not held by the door: hold.
+  ProtectController moving;
+  moving.Observe(Seen(0, {}, 0, 0), kShipped);
+  for (int64_t t = 1'000; t <= 10'000; t += 1'000) {
+    moving.Observe(Seen(t, {}, 0, 50, static_cast<uint64_t>(t / 250)), kShipped);
+    EXPECT_NE(moving.state().move, ProtectMove::kGrow) << moving.state().reason;
+  }
+}
+
+// F7: one shopper inside, the other free places held by visitors who left
+// the front of the line: the line stalls. The door grows past them.
+TEST(ProtectControllerTest, GhostsHoldingTheFreePlacesDoNotStallTheLine) {
+  ProtectController controller;
+  controller.Observe(Seen(0, {}, 0, 0), kShipped);  // limit 4
+  for (int64_t t = 1'000; t <= 10'000; t += 1'000) {
+    controller.Observe(Seen(t, {3, 0, 20}, 1, 140, /*serving=*/4), kShipped);
+  }
+  EXPECT_GE(Limit(controller), 30) << controller.state().reason;
+  EXPECT_EQ(controller.state().move, ProtectMove::kGrow);
+}
+
 TEST(OriginHealthWindowTest, P90OverTheLastTwoSecondsIgnoringTheSlowest) {
   EXPECT_EQ(QuantileRank(1), 1u);
   EXPECT_EQ(QuantileRank(2), 1u);

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "queue/local_room_store.h"
 #include "queue/room_registry.h"
 
@@ -61,6 +63,67 @@ TEST(ProtectRoomTest, AResponseReplacedByTheProxys502IsOneErrorSample) {
   EXPECT_EQ(h.errors, 1u);
   EXPECT_TRUE(replaced.error);
   EXPECT_FALSE(healthy.error);
+}
+
+proxy::UpstreamOutcome Timeout(int64_t ms) {
+  proxy::UpstreamOutcome o;
+  o.kind = proxy::UpstreamOutcome::Kind::kTimeout;
+  o.time_to_headers = std::chrono::milliseconds(ms);
+  return o;
+}
+
+// F3: a request that hung is slow while it hangs; the 504 that ends it
+// after response_timeout (30 s) says nothing about the origin then — it
+// recovered meanwhile — and must not shut the door.
+TEST(ProtectRoomTest, AStaleTimeoutIsAccountedWhenItCrossedTheTarget) {
+  RoomProtection p;
+  p.Configure(On());  // target 300 ms
+  p.Apply(Ceilings(1000, 6000));
+  RoomProtection::ExchangeSample hung;
+  p.Begin(0, &hung);
+  EXPECT_EQ(p.status(200).measured.in_flight, 1u);
+  EXPECT_EQ(p.status(1'000).measured.overdue, 1u) << "slow while it hangs";
+  for (int i = 0; i < 20; ++i) p.Record(29'900 + i, Response(200, 20));  // recovered
+  p.Record(30'000, Timeout(30'000), &hung);
+  OriginHealth h = p.status(30'100).measured;
+  EXPECT_EQ(h.in_flight, 0u);
+  EXPECT_EQ(h.errors, 0u) << "the 504 belongs 29.7 s ago";
+  EXPECT_EQ(h.samples, 20u);
+  // A slow answer still counts, at the moment it crossed the target.
+  RoomProtection::ExchangeSample slow;
+  p.Begin(30'000, &slow);
+  p.Record(30'800, Response(200, 800), &slow);
+  EXPECT_EQ(p.status(30'900).measured.samples, 21u);
+}
+
+// F3: an exchange ended without an outcome (client gone) is no longer in
+// flight; Begin while off leaves nothing behind.
+TEST(ProtectRoomTest, AnExchangeEndedWithoutAnswerLeavesTheFlight) {
+  RoomProtection p;
+  p.Configure(On());
+  RoomProtection::ExchangeSample gone;
+  p.Begin(0, &gone);
+  p.End(&gone);
+  p.End(&gone);
+  EXPECT_EQ(p.status(5'000).measured.in_flight, 0u);
+  RoomProtection off;
+  RoomProtection::ExchangeSample s;
+  off.Begin(0, &s);
+  EXPECT_EQ(s.started_ms, -1);
+}
+
+// F3 through the room: nothing answers, and the door closes.
+TEST(ProtectRoomTest, AHungOriginCutsTheDoor) {
+  RoomProtection p;
+  p.Configure(On());  // target 300 ms
+  p.Apply(Ceilings(1000, 6000));
+  EXPECT_TRUE(p.OnTick(Inside(20), 1'000));  // start: 34
+  std::vector<RoomProtection::ExchangeSample> hung(20);
+  for (auto& s : hung) p.Begin(1'100, &s);
+  EXPECT_TRUE(p.OnTick(Inside(20, 50), 2'000));
+  ProtectStatus s = p.status(2'000);
+  EXPECT_EQ(s.state.move, ProtectMove::kCutLatency) << s.state.reason;
+  EXPECT_LT(s.effective.total_active_users, 20u);
 }
 
 TEST(ProtectRoomTest, AFinalOutcomeNeverCountsAnExchangeTwice) {

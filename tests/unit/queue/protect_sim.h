@@ -159,6 +159,7 @@ class Simulation {
   void Handle(const Event& e) {
     switch (e.kind) {
       case Kind::kRequest: {
+        if (protect_) window_.Begin(now_ms_);  // in flight until its response
         bool failing = now_ms_ >= shop_.error_from_ms && now_ms_ < shop_.error_until_ms;
         std::uniform_real_distribution<double> u(0, 1);
         if (failing && u(rng_) < shop_.error_share) {
@@ -192,7 +193,13 @@ class Simulation {
         ++totals_.requests;
         if (e.error) ++totals_.errors;
         totals_.latencies_ms.push_back(latency);
-        if (protect_) window_.Record(now_ms_, latency * 1000, e.error);
+        if (protect_) {
+          // As RoomProtection: no longer in flight; a sample slower than the
+          // target is accounted when it crossed the target.
+          window_.End(e.sent_ms);
+          int64_t target = controller_.settings().target_latency_ms;
+          window_.Record(latency > target ? e.sent_ms + target : now_ms_, latency * 1000, e.error);
+        }
         all_.Record(now_ms_, latency * 1000, e.error);
         if (e.shopper_pages_left <= 1) {
           --active_;
@@ -214,16 +221,16 @@ class Simulation {
     if (protect_) {
       ProtectObservation seen;
       seen.now_ms = now_ms_;
-      seen.health = window_.Read(now_ms_, OriginHealthWindow::kWindowMillis,
-                                 controller_.state().settle_until_ms);
-      seen.recent = window_.Read(now_ms_, ProtectController::kBrakeMillis,
-                                 controller_.state().settle_until_ms);
+      int64_t since = controller_.state().settle_until_ms;
+      int64_t slow = controller_.settings().target_latency_ms;
+      seen.health = window_.Read(now_ms_, OriginHealthWindow::kWindowMillis, since, slow);
+      seen.recent = window_.Read(now_ms_, ProtectController::kBrakeMillis, since, slow);
       if (seen.recent.samples < ProtectController::kMinSamples) {
-        seen.recent = window_.Read(now_ms_, 2 * ProtectController::kBrakeMillis,
-                                   controller_.state().settle_until_ms);
+        seen.recent = window_.Read(now_ms_, 2 * ProtectController::kBrakeMillis, since, slow);
       }
       seen.active = active_;
       seen.queued = line_;
+      seen.serving = served_;
       seen.admitted_per_minute = AdmittedPerMinute();
       r.decided = controller_.Observe(seen, ceilings_);
       limits = controller_.Limits(ceilings_, now_ms_);
@@ -237,6 +244,7 @@ class Simulation {
     credit_ = std::min(credit_, 5'000 * rate_per_ms);
     while (line_ > 0 && credit_ >= 1 && active_ < static_cast<int64_t>(limits.total_active_users)) {
       --line_;
+      ++served_;
       credit_ -= 1;
       ++active_;
       admissions_.push_back(now_ms_);
@@ -271,6 +279,7 @@ class Simulation {
   int64_t next_tick_ms_ = 0;
   int64_t next_arrival_ms_ = 0;
   uint64_t line_ = 0;
+  uint64_t served_ = 0;  // let in from the line so far (the store's serving)
   int64_t active_ = 0;
   double credit_ = 1;
   int64_t last_door_ms_ = 0;
