@@ -69,11 +69,43 @@ void QueueSpeed::Observe(int64_t now_ms, uint64_t serving, bool waiting,
 
 bool QueueSpeed::Stalled() const { return stalled_ms_ > TimeFor(2, expected_, 5'000); }
 
+bool QueueSpeed::LongStalled() const {
+  return stalled_ms_ >= TimeFor(10, expected_, kLongStallMillis);
+}
+
 bool QueueSpeed::Measured() const {
   return measured_ms_ > 0 && measured_ms_ >= FirstWindowMillis();
 }
 
-double QueueSpeed::PerSecond(double fallback) const { return Measured() ? rate_ : fallback; }
+double QueueSpeed::PerSecond(double fallback) const {
+  if (Measured()) return rate_;
+  if (measured_ms_ <= 0) return fallback;
+  // The configured rate says what the door allows, not how fast the line
+  // moves (auto-protection, ghosts at the front): what was seen so far
+  // bounds it.
+  double seen =
+      static_cast<double>(first_advance_ + 1) * 1000.0 / static_cast<double>(measured_ms_);
+  return std::min(fallback, seen);
+}
+
+void ShownRate::Update(int64_t now_ms, double measured_per_second) {
+  if (last_ms_ == 0 || now_ms < last_ms_ || shown_ <= 0) {
+    shown_ = measured_per_second;
+  } else {
+    double halvings = static_cast<double>(now_ms - last_ms_) / static_cast<double>(kHalvingMillis);
+    shown_ = std::max(measured_per_second, shown_ * std::exp2(-halvings));
+  }
+  last_ms_ = now_ms;
+}
+
+double ShownRate::Bound(double measured_per_second) const {
+  return std::max(measured_per_second, shown_);
+}
+
+void ShownRate::Reset() {
+  last_ms_ = 0;
+  shown_ = 0;
+}
 
 WaitRange EstimateWait(uint64_t position, double rate_per_second) {
   double rate = std::max(rate_per_second, 1.0 / 600.0);  // at least one admission per 10 min
@@ -84,9 +116,18 @@ WaitRange EstimateWait(uint64_t position, double rate_per_second) {
   // the top of the range leap from 10 to 15 min as it crossed 10 min.
   double step = high < 120 ? 10 : high < 900 ? 60 : high < 3600 ? 300 : 900;
   WaitRange r;
+  // A floored speed (a line that did not move) gave "67,500 to 106,200 s"
+  // at position 141: beyond a few hours a range is no information.
+  if (low >= static_cast<double>(kMaxShownWaitSeconds)) {
+    r.low_seconds = r.high_seconds = kMaxShownWaitSeconds;
+    r.more_than = true;
+    return r;
+  }
   r.low_seconds = static_cast<int64_t>(std::floor(low / step) * step);
   r.high_seconds = static_cast<int64_t>(std::ceil(high / step) * step);
   if (r.high_seconds <= r.low_seconds) r.high_seconds = r.low_seconds + static_cast<int64_t>(step);
+  // kMaxShownWaitSeconds is a multiple of the 15-min step: still above low.
+  r.high_seconds = std::min(r.high_seconds, kMaxShownWaitSeconds);
   return r;
 }
 

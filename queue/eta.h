@@ -10,9 +10,18 @@
 // waiting, so a queue that was empty for a while does not look slow to its
 // first newcomer; and the direct admissions of a room with space never count.
 //
-// Contract: QueueSpeed is a small value, not thread-safe (the owner
-// serialises: RoomRuntime updates it under its own mutex at each tick);
-// EstimateWait is pure.
+// What a shopper polling every few seconds reads must not swing: the
+// estimate may fall freely as the line moves, but the speed it divides by
+// falls by at most half per ShownRate::kHalvingMillis (ShownRate), so for a
+// shopper whose place does not worsen it grows by at most x2 per 5 s
+// (x1.15 between two polls 1 s apart). A line that has really stopped is
+// said to be stopped (WaitRange::stalled), and a wait beyond
+// kMaxShownWaitSeconds reads "more than 4 hours" (WaitRange::more_than)
+// instead of a range of a day.
+//
+// Contract: QueueSpeed and ShownRate are small values, not thread-safe (the
+// owner serialises: RoomRuntime updates them under its own mutex at each
+// tick); EstimateWait is pure.
 #pragma once
 
 #include <cstdint>
@@ -43,9 +52,15 @@ class QueueSpeed {
   // The limits in force changed (configured rate, capacity, a scheduled
   // event's phase): what was measured before says nothing about the speed
   // from now on. Measuring starts again; the fallback applies until then.
+  // Not for auto-protection's moves of its effective limits (every second
+  // or two: restarting at each kept the estimate on the fallback for ever):
+  // RoomRuntime compares the ceilings protection works under.
   void Restart();
-  // Smoothed queue numbers invited per second; `fallback` (the configured
-  // rate) until the first window of waiting time has been measured.
+  // Smoothed queue numbers invited per second. Until the first window of
+  // waiting time has been measured: `fallback` (the configured rate), but
+  // never more than one invitation more than seen so far over the waiting
+  // time measured so far ((invited + 1) / time): a line seen moving 4
+  // numbers in 20 s is not promised the configured 200 a minute.
   double PerSecond(double fallback) const;
   // True once the first window of waiting time has been measured (since
   // the start or the last Restart()): PerSecond() no longer returns the
@@ -55,6 +70,12 @@ class QueueSpeed {
   // being invited for longer than usual: 5 s, or two invitations' time at
   // the configured rate when that is longer.
   bool Stalled() const;
+  // True when, at the last sample, people had waited without a number
+  // being invited for kLongStallMillis, or ten invitations' time at the
+  // configured rate when that is longer: the line has stopped, and an
+  // estimate would be a guess (WaitRange::stalled).
+  static constexpr int64_t kLongStallMillis = 60'000;
+  bool LongStalled() const;
 
  private:
   int64_t FirstWindowMillis() const;
@@ -69,15 +90,50 @@ class QueueSpeed {
   int64_t stalled_ms_ = 0;  // waiting time since `serving` last moved, at the last sample
 };
 
+// The speed the estimates divide by, whose fall is bounded. A room's
+// measured speed can drop by x100 within a second (a full room's turnover
+// cap engaging, a measurement starting again): divided into a shopper's
+// place, that was "less than a minute" then "25 to 45 min" one poll later.
+// Rises pass at once (estimates fall freely as the line moves); a fall is
+// followed at most by half per kHalvingMillis.
+class ShownRate {
+ public:
+  static constexpr int64_t kHalvingMillis = 5'000;
+  // The speed measured at `now_ms` (each tick).
+  void Update(int64_t now_ms, double measured_per_second);
+  // The speed to divide by when `measured_per_second` is measured now: it,
+  // or what the shown speed has fallen to so far when that is higher.
+  double Bound(double measured_per_second) const;
+  // Nothing shown to hold any more (new limits: QueueSpeed::Restart();
+  // nobody waiting): the next speed applies as it is, however low.
+  void Reset();
+
+ private:
+  int64_t last_ms_ = 0;
+  double shown_ = 0;  // 0: nothing shown yet
+};
+
+// Waits longer than this read "more than 4 hours" (WaitRange::more_than).
+inline constexpr int64_t kMaxShownWaitSeconds = 4 * 3600;
+
 struct WaitRange {
   int64_t low_seconds = 0;
   int64_t high_seconds = 0;
+  // Longer than kMaxShownWaitSeconds: low_seconds = high_seconds = it, the
+  // page says "more than 4 hours", the JSON [14400, null].
+  bool more_than = false;
+  // The line has not moved for a while (QueueSpeed::LongStalled()): the
+  // page says so instead of a range; the JSON keeps the range (what the
+  // line's last speed gives) and adds "wait_stalled": true. Set by the
+  // caller (RoomRuntime::EstimateFor), never by EstimateWait.
+  bool stalled = false;
 };
 
 // Visitors ahead = `position`; numbers invited per second = `rate` (> 0,
 // else a floor is used). The range is about -20 % / +25 % around position /
 // rate, widened to a step of 10 s (< 2 min), 1 min (< 15 min), 5 min (< 1 h)
-// or 15 min, never narrower than one step.
+// or 15 min, never narrower than one step; its top end at most
+// kMaxShownWaitSeconds, and `more_than` when even its low end passes it.
 WaitRange EstimateWait(uint64_t position, double rate_per_second);
 
 }  // namespace tidegate::queue

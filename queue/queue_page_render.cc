@@ -107,6 +107,12 @@ constexpr size_t kWaitTextBytes = 96;
 std::string_view FormatWait(const WaitRange& wait, Language language,
                             char (&buffer)[kWaitTextBytes]) {
   bool fr = language == Language::kFrench;
+  // A line that stopped: a range would be a guess (queue/eta.h).
+  if (wait.stalled) {
+    return fr ? "inconnue : la file n'avance plus pour le moment"
+              : "unknown: the line is not moving at the moment";
+  }
+  if (wait.more_than) return fr ? "plus de 4 heures" : "more than 4 hours";
   if (wait.high_seconds <= 60) return fr ? "moins d'une minute" : "less than a minute";
   char* at = buffer;
   char* end = buffer + sizeof buffer;
@@ -131,17 +137,22 @@ std::string_view WaitHtml(const WaitRange& wait, Language language) {
   struct Cache {
     int64_t low_seconds = -1;
     int64_t high_seconds = -1;
+    bool more_than = false;
+    bool stalled = false;
     Language language = Language::kEnglish;
     std::string html;
   };
   thread_local Cache cache;
   if (wait.low_seconds != cache.low_seconds || wait.high_seconds != cache.high_seconds ||
+      wait.more_than != cache.more_than || wait.stalled != cache.stalled ||
       language != cache.language) {
     char buffer[kWaitTextBytes];
     cache.html.clear();
     AppendText(FormatWait(wait, language, buffer), &cache.html);
     cache.low_seconds = wait.low_seconds;
     cache.high_seconds = wait.high_seconds;
+    cache.more_than = wait.more_than;
+    cache.stalled = wait.stalled;
     cache.language = language;
   }
   return cache.html;

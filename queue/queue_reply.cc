@@ -88,7 +88,10 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
   } else if (v.outcome == Outcome::kQueued) {
     j["in_queue"] = true;
     j["position"] = v.position;
+    // "more than 4 hours": no top end (queue/eta.h, WaitRange).
     j["estimated_wait_seconds"] = {v.wait.low_seconds, v.wait.high_seconds};
+    if (v.wait.more_than) j["estimated_wait_seconds"][1] = nullptr;
+    if (v.wait.stalled) j["wait_stalled"] = true;
     j["refresh_seconds"] = PollSeconds(room, v);
     j["wait_text"] = QueuePage::WaitText(v.wait, language);
     j["updated_text"] = QueuePage::ClockText(now_ms);

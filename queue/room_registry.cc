@@ -279,18 +279,38 @@ void RoomRuntime::TickAfter(int64_t min_gap_ms, const StoreCaller& caller, const
                    return;  // a shared store's failover counted it
                  }
                  const RoomCounters& c = result.value;
+                 // Auto-protection moves the effective limits every second
+                 // or two: that is the room working, not new limits. What
+                 // restarts the measurement is a change of what it works
+                 // under (the ceilings: configuration, overrides, events).
+                 RoomLimits basis = limits;
+                 if (protection.enabled()) {
+                   ProtectCeilings ceilings = protection.status(now_ms, limits).ceilings;
+                   basis.total_active_users = ceilings.total_active_users;
+                   basis.new_users_per_minute = ceilings.new_users_per_minute;
+                 }
                  {
                    std::lock_guard<std::mutex> lock(rate_mutex_);
                    // New limits (an operator's change, a reload, an
-                   // event's phase, auto-protection's bigger steps):
-                   // measure the speed afresh.
-                   if (speed_limits_ && LimitsMoved(*speed_limits_, limits)) speed_.Restart();
-                   speed_limits_ = limits;
+                   // event's phase): measure the speed afresh.
+                   if (speed_limits_ && LimitsMoved(*speed_limits_, basis)) {
+                     speed_.Restart();
+                     shown_rate_.Reset();
+                   }
+                   speed_limits_ = basis;
                    // A pre-queue (nobody may be invited: total 0) is a
                    // standstill by design, not a slow queue.
                    bool could_invite = limits.total_active_users > 0;
                    speed_.Observe(now_ms, c.serving, c.tickets > c.serving && could_invite,
                                   limits.new_users_per_minute / 60.0);
+                   // Nobody waiting: no estimate shown to hold, and the
+                   // first in line of a room that just filled gets the
+                   // turnover's at once (not what the empty room said).
+                   if (c.queued() == 0) {
+                     shown_rate_.Reset();
+                   } else {
+                     shown_rate_.Update(now_ms, MeasuredRateLocked(limits, c));
+                   }
                  }
                  if (!protect) return;
                  protection.OnTick(c, now_ms);  // at most one decision per second
@@ -305,22 +325,17 @@ void RoomRuntime::AfterTick(const StoreCaller& caller, int64_t now_ms) {
   if (protect_log_) protect_log_->Note(protection.status(now_ms), protection.decides(), now_ms);
 }
 
-double RoomRuntime::QueueNumbersPerSecond(const RoomLimits& limits) const {
-  double rate;
-  bool stalled;
-  {
-    std::lock_guard<std::mutex> lock(rate_mutex_);
-    rate = speed_.PerSecond(limits.new_users_per_minute / 60.0);
-    stalled = !speed_.Measured() || speed_.Stalled();
-  }
+double RoomRuntime::MeasuredRateLocked(const RoomLimits& limits, const RoomCounters& c) const {
+  double rate = speed_.PerSecond(limits.new_users_per_minute / 60.0);
+  bool stalled = !speed_.Measured() || speed_.Stalled();
   // A full room invites only as sessions end. While it is full, people
   // wait and nothing moved for a while (or nothing was measured under
   // these limits yet), the speed is at most the turnover of sessions that
   // last their whole duration: the front of the line of a room that just
   // filled (or whose limit an operator lowered) is not told "less than a
   // minute" for minutes. A full room whose line keeps moving (sessions
-  // ended at checkout) is judged by its measured speed alone.
-  RoomCounters c = store_->Snapshot();
+  // ended at checkout) is judged by its measured speed alone. This switch
+  // flips with auto-protection's limit: ShownRate smooths the fall.
   if (stalled && c.queued() > 0 && c.active >= static_cast<int64_t>(limits.total_active_users) &&
       limits.session_ms > 0) {
     double turnover = static_cast<double>(limits.total_active_users) * 1000.0 /
@@ -330,8 +345,17 @@ double RoomRuntime::QueueNumbersPerSecond(const RoomLimits& limits) const {
   return rate;
 }
 
+double RoomRuntime::QueueNumbersPerSecond(const RoomLimits& limits) const {
+  RoomCounters c = store_->Snapshot();  // outside rate_mutex_ (the store has its own)
+  std::lock_guard<std::mutex> lock(rate_mutex_);
+  return shown_rate_.Bound(MeasuredRateLocked(limits, c));
+}
+
 WaitRange RoomRuntime::EstimateFor(uint64_t position, const RoomLimits& limits) const {
-  return EstimateWait(position, QueueNumbersPerSecond(limits));
+  WaitRange wait = EstimateWait(position, QueueNumbersPerSecond(limits));
+  std::lock_guard<std::mutex> lock(rate_mutex_);
+  wait.stalled = speed_.LongStalled();
+  return wait;
 }
 
 RoomRegistry::RoomRegistry() = default;

@@ -97,11 +97,18 @@ class RoomRuntime {
   // auto-protection's work (RoomRegistry::TickIdle).
   void MaybeTickIdle(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms);
   // Smoothed queue numbers invited per second (queue/eta.h); the
-  // configured rate until measured (measuring restarts when the limits
-  // change), and never more than a full room's turnover
-  // (total_active_users per session duration) while the room is full and
-  // people wait.
+  // configured rate until measured (bounded by what was seen so far), and
+  // never more than a full room's turnover (total_active_users per session
+  // duration) while the room is full and people wait. Measuring restarts
+  // when the limits in force before auto-protection change (an operator,
+  // a reload, an event's phase: the ceilings), never when only
+  // auto-protection's effective limits move (every second or two). The
+  // value returned falls by at most half per ShownRate::kHalvingMillis
+  // from one tick to the next (rises pass at once) while people wait; a
+  // restart, or a tick with nobody waiting, lets it fall at once.
   double QueueNumbersPerSecond(const RoomLimits& limits) const;
+  // EstimateWait at QueueNumbersPerSecond, `stalled` set when nobody was
+  // invited for QueueSpeed::LongStalled()'s time while people waited.
   WaitRange EstimateFor(uint64_t position, const RoomLimits& limits) const;
   // A shared store failing right now (on_failure in force).
   bool degraded() const { return degraded_.load(std::memory_order_relaxed); }
@@ -144,8 +151,14 @@ class RoomRuntime {
   std::atomic<int64_t> last_tick_ms_{0};
   std::atomic<bool> degraded_{false};
   mutable std::mutex rate_mutex_;
+  // The speed before ShownRate's bound (rate_mutex_ held; `c` the counters).
+  double MeasuredRateLocked(const RoomLimits& limits, const RoomCounters& c) const;
+
   QueueSpeed speed_;
-  std::optional<RoomLimits> speed_limits_;  // the limits speed_ was measured under
+  ShownRate shown_rate_;
+  // The limits speed_ was measured under, auto-protection's effective
+  // values replaced by its ceilings.
+  std::optional<RoomLimits> speed_limits_;
 };
 
 class RoomRegistry {

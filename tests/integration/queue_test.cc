@@ -274,6 +274,50 @@ TEST_F(QueueTest, AFullRoomTellsTheWaitItsSessionsMake) {
       << second.dump();
 }
 
+// Audit F4 through the binary: a full room whose line moved (each order
+// placed frees the place for the next in line) and then stops. The estimate
+// of a shopper polling every second may grow, but by a bounded factor per
+// poll: before, 5 s into the stop the full room's turnover (one session per
+// 5 min) replaced the measured speed at once, and "less than a minute" at
+// position 10 became "40 to 65 min" one poll later.
+TEST_F(QueueTest, TheEstimateDoesNotLeapWhenTheLineStops) {
+  Start("total_active_users = 1\nnew_users_per_minute = 60\nsession_duration = \"5m\"\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  std::vector<Visitor> line(30);
+  for (Visitor& v : line) ASSERT_EQ(Request("GET", "/", &v).status, 200);
+  // The line moves about one place a second for 14 s or more (the first
+  // window of measurement is 10 s).
+  Visitor* current = &inside;
+  auto moving_until = steady_clock::now() + milliseconds(14'000);
+  size_t next = 0;
+  while (steady_clock::now() < moving_until && next + 12 < line.size()) {
+    auto paced = steady_clock::now() + milliseconds(700);
+    ASSERT_EQ(Checkout(current).status, 200);
+    ASSERT_TRUE(PollUntilAdmitted(&line[next])) << "ticket " << next + 1;
+    current = &line[next++];
+    std::this_thread::sleep_for(paced - steady_clock::now());  // pacing only
+  }
+  ASSERT_GE(next, 10u);
+  // The line stops (nobody places an order): the last in line polls every
+  // second for 12 s.
+  Visitor& last = line.back();
+  int previous_high = -1;
+  for (int poll = 0; poll < 12; ++poll) {
+    Json j = Poll(&last);
+    ASSERT_TRUE(j["estimated_wait_seconds"].is_array()) << j.dump();
+    int high = j["estimated_wait_seconds"][1].get<int>();
+    if (previous_high > 0) {
+      // x1.15 a second, the rounding step (1 min below 15 min) and a poll
+      // late by a second on a loaded machine: well under x10.
+      EXPECT_LE(high, previous_high * 2 + 60) << "poll " << poll << ": " << j.dump();
+    }
+    previous_high = high;
+    std::this_thread::sleep_for(milliseconds(1000));  // the page's pace
+  }
+}
+
 // The queue page is written by the proxy in place (its pieces and the
 // visitor's values straight into the output, its constant headers
 // serialized once per page): on the wire it is one whole response, its

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <random>
 
 namespace tidegate::queue {
@@ -136,6 +137,83 @@ TEST(EtaTest, StallIsNoticedAfterTwoInvitationsTime) {
   EXPECT_FALSE(slow.Stalled());
   for (int64_t t = 51; t <= 62; ++t) slow.Observe(t * 1000, 0, true, 2.0 / 60.0);
   EXPECT_TRUE(slow.Stalled());
+}
+
+// Audit F4: after a measurement restarted, the configured rate (200 a
+// minute) promised "less than a minute" to the 141st in line of a queue
+// seen moving 4 numbers in 20 s. Until the first window is measured, what
+// was seen so far bounds the speed: one invitation more than seen.
+TEST(EtaTest, UnmeasuredSpeedIsBoundedByWhatWasSeen) {
+  const double configured = 200.0 / 60.0;
+  QueueSpeed speed;
+  speed.Observe(1'000, 500, true, configured);
+  for (int64_t t = 2; t <= 6; ++t) speed.Observe(t * 1000, 500, true, configured);
+  ASSERT_FALSE(speed.Measured()) << "5 s of a 10-s first window";
+  EXPECT_NEAR(speed.PerSecond(configured), 1.0 / 5.0, 1e-9) << "(0 + 1) invitations in 5 s";
+  WaitRange r = EstimateWait(141, speed.PerSecond(configured));
+  EXPECT_GE(r.high_seconds, 600) << "not less than a minute";
+  // A line seen moving faster than the configured rate keeps the latter.
+  QueueSpeed fast;
+  fast.Observe(1'000, 0, true, 1.0);
+  fast.Observe(3'000, 20, true, 1.0);
+  EXPECT_DOUBLE_EQ(fast.PerSecond(1.0), 1.0);
+}
+
+// Audit F4: a stalled line's speed floored at one invitation per 10 min
+// gave the 141st in line "67,500 to 106,200 s" (29 hours).
+TEST(EtaTest, NeverShowsMoreThanFourHours) {
+  WaitRange day = EstimateWait(141, 0);
+  EXPECT_TRUE(day.more_than);
+  EXPECT_EQ(day.low_seconds, kMaxShownWaitSeconds);
+  EXPECT_EQ(day.high_seconds, kMaxShownWaitSeconds);
+  WaitRange near = EstimateWait(3 * 3600, 1.0);  // 2 h 24 to 3 h 45
+  EXPECT_FALSE(near.more_than);
+  EXPECT_LE(near.high_seconds, kMaxShownWaitSeconds);
+  EXPECT_GT(near.high_seconds, near.low_seconds);
+  WaitRange edge = EstimateWait(4 * 3600, 1.0);  // low 3 h 12: top end clipped
+  EXPECT_FALSE(edge.more_than);
+  EXPECT_EQ(edge.high_seconds, kMaxShownWaitSeconds);
+  EXPECT_GT(edge.high_seconds, edge.low_seconds);
+  EXPECT_TRUE(EstimateWait(5 * 3600, 1.0).more_than) << "low end 4 h";
+}
+
+// A line that stopped for a minute (or ten invitations' time at a slow
+// configured rate) is said to have stopped.
+TEST(EtaTest, LongStallIsNoticedAfterAMinute) {
+  QueueSpeed speed;
+  for (int64_t t = 0; t <= 20; ++t) speed.Observe(t * 1000, static_cast<uint64_t>(t), true, 1.0);
+  for (int64_t t = 21; t <= 79; ++t) speed.Observe(t * 1000, 20, true, 1.0);
+  EXPECT_TRUE(speed.Stalled());
+  EXPECT_FALSE(speed.LongStalled()) << "59 s";
+  speed.Observe(80'000, 20, true, 1.0);
+  EXPECT_TRUE(speed.LongStalled());
+  speed.Observe(81'000, 21, true, 1.0);
+  EXPECT_FALSE(speed.LongStalled()) << "moving again";
+  QueueSpeed slow;  // 2 a minute: ten invitations are 5 min
+  for (int64_t t = 0; t <= 200; ++t) slow.Observe(t * 1000, 0, true, 2.0 / 60.0);
+  EXPECT_FALSE(slow.LongStalled());
+  for (int64_t t = 201; t <= 301; ++t) slow.Observe(t * 1000, 0, true, 2.0 / 60.0);
+  EXPECT_TRUE(slow.LongStalled());
+}
+
+// The shown speed follows a rise at once, a fall by at most half per 5 s;
+// a reset lets a fall through at once.
+TEST(EtaTest, ShownRateFallsByAtMostHalfPerFiveSeconds) {
+  ShownRate shown;
+  EXPECT_DOUBLE_EQ(shown.Bound(3.0), 3.0) << "nothing shown yet";
+  shown.Update(1'000, 4.0);
+  EXPECT_DOUBLE_EQ(shown.Bound(0.01), 4.0);
+  shown.Update(6'000, 0.01);
+  EXPECT_NEAR(shown.Bound(0.01), 2.0, 1e-9) << "half after 5 s";
+  shown.Update(7'000, 0.01);
+  EXPECT_NEAR(shown.Bound(0.01), 2.0 * std::exp2(-0.2), 1e-9);
+  shown.Update(8'000, 10.0);
+  EXPECT_DOUBLE_EQ(shown.Bound(0.01), 10.0) << "a rise passes at once";
+  for (int64_t t = 9; t <= 200; ++t) shown.Update(t * 1000, 0.01);
+  EXPECT_NEAR(shown.Bound(0.01), 0.01, 1e-9) << "reaches a lasting fall";
+  shown.Update(201'000, 5.0);
+  shown.Reset();
+  EXPECT_DOUBLE_EQ(shown.Bound(0.02), 0.02) << "new limits: no bound";
 }
 
 }  // namespace

@@ -257,6 +257,29 @@ TEST(QueuePageTest, WaitTexts) {
   EXPECT_EQ(QueuePage::WaitText({59, 61}, Language::kEnglish), "under 2 min");
 }
 
+// Audit F4: no range of a day, and a line that stopped is said to have
+// stopped (queue/eta.h, WaitRange), in both languages.
+TEST(QueuePageTest, WaitTextsBeyondFourHoursAndForAStoppedLine) {
+  WaitRange beyond = EstimateWait(141, 0);
+  EXPECT_EQ(QueuePage::WaitText(beyond, Language::kEnglish), "more than 4 hours");
+  EXPECT_EQ(QueuePage::WaitText(beyond, Language::kFrench), "plus de 4 heures");
+  WaitRange stopped{.low_seconds = 600, .high_seconds = 900, .stalled = true};
+  EXPECT_EQ(QueuePage::WaitText(stopped, Language::kEnglish),
+            "unknown: the line is not moving at the moment");
+  EXPECT_EQ(QueuePage::WaitText(stopped, Language::kFrench),
+            "inconnue : la file n'avance plus pour le moment");
+  // The page's per-thread cache tells them from the same range moving.
+  QueuePage page = Page();
+  QueuePageValues v;
+  v.position = 3;
+  v.wait = {.low_seconds = 600, .high_seconds = 900};
+  std::string a = page.Render(Language::kEnglish, false, v);
+  v.wait = stopped;
+  std::string b = page.Render(Language::kEnglish, false, v);
+  EXPECT_NE(a.find("10 to 15 min"), std::string::npos);
+  EXPECT_NE(b.find("the line is not moving"), std::string::npos);
+}
+
 // The page's wait text is made once per range and language and thread
 // (queue_page_render.cc): pages rendered one after the other with ranges
 // and languages changing in every way each show their own text, escaped.

@@ -161,6 +161,26 @@ TEST(QueuedReplyTest, ARateLimitedJoinIs429WithRetryAfterAndTheReason) {
   EXPECT_EQ(page.headers.Find("Set-Cookie"), nullptr);
 }
 
+// Audit F4: a wait beyond 4 hours has no top end in the JSON; a line that
+// stopped is flagged (docs/waiting-room.md, "Wait estimate").
+TEST(QueuedReplyTest, JsonSaysMoreThanFourHoursAndAStoppedLine) {
+  CompiledRoom room = ChallengeRoom();
+  Visit v;
+  v.outcome = Visit::Outcome::kQueued;
+  v.position = 141;
+  v.wait = EstimateWait(141, 0);
+  nlohmann::json j =
+      nlohmann::json::parse(QueuedReply(room, v, pages::Language::kEnglish, true, "/", 0).body);
+  EXPECT_EQ(j["estimated_wait_seconds"], nlohmann::json({14400, nullptr}));
+  EXPECT_EQ(j["wait_text"], "more than 4 hours");
+  EXPECT_FALSE(j.contains("wait_stalled"));
+  v.wait = {.low_seconds = 600, .high_seconds = 900, .stalled = true};
+  j = nlohmann::json::parse(QueuedReply(room, v, pages::Language::kFrench, true, "/", 0).body);
+  EXPECT_EQ(j["estimated_wait_seconds"], nlohmann::json({600, 900}));
+  EXPECT_EQ(j["wait_stalled"], true);
+  EXPECT_EQ(j["wait_text"], "inconnue : la file n'avance plus pour le moment");
+}
+
 // A newcomer's queue page is not copied into a string: the reply carries
 // the page to be written in place (proxy::LocalBody), with the same bytes.
 // Pages edited after rendering (a notice, a failing store) are strings.
