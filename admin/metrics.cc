@@ -268,6 +268,15 @@ void RenderFeatures(const MetricsSnapshot& m, Writer& w) {
         w.Sample("room_abuse_total", {{"room", r.name}, {"reason", reason}}, n);
       }
     }
+    w.Header("room_store_restores_total", "counter",
+             "Times a room's shared store (Redis) had lost its state and this instance put it "
+             "back: the counters raised to what it had seen, or the queue order's marks "
+             "proposed again.");
+    for (const auto& r : m.rooms) {
+      w.Sample("room_store_restores_total", {{"room", r.name}, {"what", "counters"}},
+               r.counter_restores);
+      w.Sample("room_store_restores_total", {{"room", r.name}, {"what", "marks"}}, r.mark_restores);
+    }
     RenderRoomProtection(m, w);
   }
 

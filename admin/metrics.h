@@ -74,6 +74,10 @@ struct RoomMetrics {
   // every reason listed (zeros included), in the reasons' order.
   std::vector<std::pair<std::string, uint64_t>> abuse;
   RoomProtectMetrics protect;
+  // Times the shared store had lost the room's state and this instance
+  // restored it (queue/room_store.h restores(), mark_restores()).
+  uint64_t counter_restores = 0;
+  uint64_t mark_restores = 0;
 };
 
 // One origin server as its snapshot's upstream monitor reports it

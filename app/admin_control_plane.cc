@@ -150,6 +150,8 @@ void AdminControlPlane::FillRoomMetrics(admin::MetricsSnapshot* m) const {
     admin::RoomMetrics room{
         r.name, r.queued,           r.active, r.admitted_total, r.estimated_wait_seconds,
         {},     ProtectMetricsOf(r)};
+    room.counter_restores = r.counter_restores;
+    room.mark_restores = r.mark_restores;
     for (size_t i = 0; i < queue::kAbuseReasonCount; ++i) {
       room.abuse.emplace_back(
           std::string(queue::AbuseReasonName(static_cast<queue::AbuseReason>(i))), r.abuse[i]);

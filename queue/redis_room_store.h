@@ -177,8 +177,8 @@ class RedisRoomStore : public RoomStore {
   RoomFloors floors() const;
   // Replies in which Redis's counters had to be raised to this process's
   // floors (Redis had lost writes), and mark restores sent (any thread).
-  uint64_t restores() const { return restores_.load(std::memory_order_relaxed); }
-  uint64_t mark_restores() const { return mark_restores_.load(std::memory_order_relaxed); }
+  uint64_t restores() const override { return restores_.load(std::memory_order_relaxed); }
+  uint64_t mark_restores() const override { return mark_restores_.load(std::memory_order_relaxed); }
 
  private:
   // The method's result (a, b) and the counters from one reply.

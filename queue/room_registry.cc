@@ -111,6 +111,8 @@ class FailoverRoomStore : public RoomStore {
     }
     return shared_->Snapshot();
   }
+  uint64_t restores() const override { return shared_->restores(); }
+  uint64_t mark_restores() const override { return shared_->mark_restores(); }
 
  private:
   // A call only the shared store answers: refused at once during the retry
@@ -482,6 +484,8 @@ RoomRegistry::Report RoomRegistry::Snapshot(
     m.queued = static_cast<int64_t>(c.queued());
     m.active = c.active;
     m.admitted_total = c.admitted_total;
+    m.counter_restores = runtime->store().restores();
+    m.mark_restores = runtime->store().mark_restores();
     // The wait at the rate in force: the protection's when it limits.
     WaitRange wait = runtime->EstimateFor(c.queued(), runtime->protection.Effective(*limits));
     m.estimated_wait_seconds = static_cast<double>(wait.high_seconds);

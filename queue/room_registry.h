@@ -186,6 +186,8 @@ class RoomRegistry {
     std::array<uint64_t, kAbuseReasonCount> abuse{};  // by AbuseReason
     ProtectStatus protect;                            // auto-protection (protect_room.h)
     std::optional<SharedProtectStatus> shared;        // the shared decision (Redis rooms)
+    uint64_t counter_restores = 0;                    // RoomStore::restores()
+    uint64_t mark_restores = 0;                       // RoomStore::mark_restores()
   };
   struct Report {
     std::vector<RoomReport> rooms;  // every room still configured

@@ -228,6 +228,14 @@ class RoomStore {
 
   // The last known counters; never blocks, never fails.
   virtual RoomCounters Snapshot() const = 0;
+
+  // A shared store that lost the room's state (Redis restarted empty,
+  // flushed, a replica behind): how often its counters were raised back
+  // to what this process had seen, and how often the queue order's marks
+  // were proposed again. Zero for a store that cannot lose state (local).
+  // Any thread.
+  virtual uint64_t restores() const { return 0; }
+  virtual uint64_t mark_restores() const { return 0; }
 };
 
 }  // namespace tidegate::queue

@@ -138,6 +138,10 @@ class ClusterFixture : public ::testing::Test {
 
   // A sample of a metric of the room from instance `i`'s /metrics.
   std::optional<long> Metric(size_t i, const std::string& family) {
+    return MetricSeries(i, family + "{room=\"shop\"}");
+  }
+  // One series of instance i's /metrics, e.g. `room_active{room="shop"}`.
+  std::optional<long> MetricSeries(size_t i, const std::string& series) {
     std::string error;
     auto conn = RawConnection::Connect(instances_[i]->admin_port(), &error);
     if (!conn) return std::nullopt;
@@ -146,7 +150,7 @@ class ClusterFixture : public ::testing::Test {
     }
     HttpMessage m = ReadResponse(*conn, Within(5000ms));
     if (!m.ok || m.status != 200) return std::nullopt;
-    std::string needle = "tidegate_" + family + "{room=\"shop\"} ";
+    std::string needle = "tidegate_" + series + " ";
     size_t at = m.body.find(needle);
     if (at == std::string::npos) return std::nullopt;
     return std::stol(m.body.substr(at + needle.size()));
@@ -758,6 +762,16 @@ class RoomLostFixture : public ClusterFixture {
     }
     EXPECT_NE(redis_->Command("HLEN tidegate:{room:shop}:marks"), ":0\r\n")
         << "the instances proposed the queue order's values again";
+    // Operators see it: at least one instance counted a restore of each kind.
+    long counters = 0, marks = 0;
+    for (size_t i = 0; i < 2; ++i) {
+      counters +=
+          MetricSeries(i, "room_store_restores_total{room=\"shop\",what=\"counters\"}").value_or(0);
+      marks +=
+          MetricSeries(i, "room_store_restores_total{room=\"shop\",what=\"marks\"}").value_or(0);
+    }
+    EXPECT_GE(counters, 1) << "a counters restore is in /metrics";
+    EXPECT_GE(marks, 1) << "a marks restore is in /metrics";
 
     // Nobody was let in meanwhile; one order placed lets exactly waiter 0 in.
     for (size_t k = 0; k < kWaiting; ++k) {

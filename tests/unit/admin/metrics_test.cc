@@ -125,6 +125,21 @@ TEST(MetricsTest, RoomsAreNotFakedBeforeTheWaitingRoomExists) {
   EXPECT_EQ(text.find("tidegate_room_queued"), std::string::npos);
 }
 
+// A shared store that lost the room's state: every room, both kinds, zeros
+// included (an alert can watch for any increase).
+TEST(MetricsTest, RoomStoreRestores) {
+  MetricsSnapshot m = Sample();
+  m.rooms[0].counter_restores = 2;
+  std::string text = RenderPrometheus(m);
+  EXPECT_NE(text.find("# TYPE tidegate_room_store_restores_total counter\n"), std::string::npos);
+  EXPECT_NE(text.find("tidegate_room_store_restores_total{room=\"shop\",what=\"counters\"} 2\n"),
+            std::string::npos)
+      << text;
+  EXPECT_NE(text.find("tidegate_room_store_restores_total{room=\"shop\",what=\"marks\"} 0\n"),
+            std::string::npos)
+      << text;
+}
+
 // Issue 11: every refusal reason of every room, zeros included.
 TEST(MetricsTest, RoomAbuseCountersByRoomAndReason) {
   std::string text = RenderPrometheus(Sample());
