@@ -114,11 +114,7 @@ void AdminApi::Handle(const ApiRequest& request, std::function<void(ApiResponse)
     reply_to(std::move(response));
   };
 
-  if (!request.duplicate_field.empty()) {
-    return reply(Error(400, "bad_request",
-                       "more than one " + request.duplicate_field +
-                           " field: which one is meant is ambiguous (RFC 9112 §3.2)"));
-  }
+  if (!request.bad_request.empty()) return reply(Error(400, "bad_request", request.bad_request));
   if (request.host && !AdminHostAllowed(*request.host, allowed_hosts_)) {
     return reply(Error(421, "misdirected_request",
                        "Host \"" + *request.host +

@@ -50,10 +50,12 @@ struct ApiRequest {
   // admin/host_check.h (DNS rebinding) before anything else; nullopt = not
   // checked (the unix socket, in-process callers).
   std::optional<std::string> host;
-  // Set by the server when the request's framing of identity is ambiguous:
-  // a field that must appear once appeared twice ("Host", "Authorization";
-  // RFC 9112 §3.2: 400). Answered 400 before anything else.
-  std::string duplicate_field;
+  // Set by the server when the request's head is unusable although its
+  // HTTP parser took it: a field that must appear once appeared twice
+  // ("Host", "Authorization"; RFC 9112 §3.2), whitespace between a field
+  // name and its colon (§5.1). The detail of the 400 answered before
+  // anything else; "" = fine.
+  std::string bad_request;
 };
 
 struct ApiResponse {

@@ -44,13 +44,25 @@ const char* MethodName(evhttp_cmd_type cmd) {
   return "UNKNOWN";
 }
 
-// The first of `names` that appears more than once among `headers`
-// (case-insensitive), or "".
-std::string DuplicateField(evkeyvalq* headers, std::initializer_list<const char*> names) {
-  for (const char* name : names) {
+// What makes a head evhttp accepted unusable here, or "": whitespace
+// between a field name and its colon (RFC 9112 §5.1: "Host : evil" would be
+// another field than Host), or a second Host or Authorization field (§3.2:
+// which one is meant is ambiguous; evhttp would answer with the first).
+std::string HeadProblem(evkeyvalq* headers) {
+  for (evkeyval* h = headers->tqh_first; h != nullptr; h = h->next.tqe_next) {
+    for (const char* c = h->key; *c != '\0'; ++c) {
+      if (*c == ' ' || *c == '\t') {
+        return "whitespace between a field name and its colon (RFC 9112 §5.1)";
+      }
+    }
+  }
+  for (const char* name : {"Host", "Authorization"}) {
     int seen = 0;
     for (evkeyval* h = headers->tqh_first; h != nullptr; h = h->next.tqe_next) {
-      if (evutil_ascii_strcasecmp(h->key, name) == 0 && ++seen > 1) return name;
+      if (evutil_ascii_strcasecmp(h->key, name) == 0 && ++seen > 1) {
+        return std::string("more than one ") + name +
+               " field: which one is meant is ambiguous (RFC 9112 §3.2)";
+      }
     }
   }
   return "";
@@ -268,7 +280,7 @@ void AdminServer::Handle(evhttp_request* req) {
   request.path = path ? path : "";
   request.query = query ? query : "";
   evkeyvalq* headers = evhttp_request_get_input_headers(req);
-  request.duplicate_field = DuplicateField(headers, {"Host", "Authorization"});
+  request.bad_request = HeadProblem(headers);
   request.authorization = Header(headers, "Authorization");
   request.if_match = Header(headers, "If-Match");
 

@@ -184,6 +184,16 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
                            double(seen.now_ms - errors_seen_ms_) / 1000, active);
     return;
   }
+  if (errors_seen_ms_ > 0 && seen.now_ms - errors_seen_ms_ < kErrorMemoryMillis && h.samples > 0 &&
+      h.samples < kMinSamples) {
+    // After failures, a handful of answers that happened to succeed is no
+    // recovery: a full window, or an idle origin (the probe), or time.
+    state_.move = ProtectMove::kHold;
+    state_.reason =
+        Format("hold: failures %.1f s ago, %.0f answers since in the window: too few to trust",
+               double(seen.now_ms - errors_seen_ms_) / 1000, h.samples);
+    return;
+  }
   // The door limits when the room is nearly full, or when people wait and
   // at least half the places are taken (invited visitors take a poll to
   // come in: until then they are not counted inside) — or when people wait

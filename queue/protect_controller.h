@@ -26,7 +26,11 @@
 //   the measured admission rate (fast back-off); with fewer: hold. The door
 //   reopens only kErrorQuietMillis after the last decision that saw
 //   failures (a few lucky requests of an origin failing 30 % of the time
-//   are no recovery: no flapping).
+//   are no recovery: no flapping), and until kErrorMemoryMillis after them
+//   only on a full window (kMinSamples answers, none failed) or on an idle
+//   origin (no request at all, the probe of an emptied room): a shopper or
+//   two inside whose handful of requests happened to succeed for 5 s say
+//   nothing (0.7^5 ≈ 17 % of the time at 30 % failures).
 // * slow: p90 > target_latency, with at least kMinSamples samples or at
 //   least kMinErrors exchanges pending past the target → the limit falls to
 //   active × max(0.5, sqrt(target / p90)) (a gradient, as
@@ -197,6 +201,7 @@ class ProtectController {
   static constexpr double kCalmDrift = 0.05;
   static constexpr int64_t kBrakeMillis = 500;
   static constexpr int64_t kErrorQuietMillis = 5'000;
+  static constexpr int64_t kErrorMemoryMillis = 30'000;
 
   explicit ProtectController(ProtectSettings settings = {}) : settings_(settings) {}
 

@@ -485,6 +485,14 @@ TEST_F(AdminTest, AmbiguousHostsAndTokensAreRefused) {
   HttpMessage two_tokens =
       send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\n" + viewer + operator_token);
   EXPECT_EQ(two_tokens.status, 400) << two_tokens.raw;
+  // Whitespace before the colon (§5.1): not another field, a bad request.
+  HttpMessage spaced =
+      send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\nHost : evil.example\r\n" + viewer);
+  EXPECT_EQ(spaced.status, 400) << spaced.raw;
+  EXPECT_EQ(send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization : Bearer " +
+                 std::string(kViewerToken) + "\r\n")
+                .status,
+            400);
   EXPECT_EQ(
       send("GET http://evil.example/v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\n" + viewer).status,
       421);

@@ -414,6 +414,26 @@ TEST(ProtectControllerTest, LuckyWindowsOfAFailingOriginDoNotReopenTheDoor) {
   EXPECT_EQ(controller.state().move, ProtectMove::kGrow) << controller.state().reason;
 }
 
+// Audit 9 N1: one shopper inside, about one request a second to an origin
+// failing 30 %: runs of 5 s without a failure come by chance; a window of
+// two answers after failures is no recovery. A full window is, and so is
+// time (kErrorMemoryMillis without failures).
+TEST(ProtectControllerTest, AFewLuckyAnswersAfterFailuresDoNotReopen) {
+  ProtectController controller;
+  controller.Observe(Seen(0, {}, 1, 0), kShipped);
+  controller.Observe(Seen(1'000, OriginHealth{2, 1, 5}, 1, 20, 1'000), kShipped);
+  for (int64_t t = 2'000; t <= 20'000; t += 1'000) {
+    auto active = static_cast<int64_t>(Limit(controller));  // the door is full
+    controller.Observe(Seen(t, OriginHealth{2, 0, 5}, active, 20, t), kShipped);
+    EXPECT_NE(controller.state().move, ProtectMove::kGrow)
+        << "t=" << t << ": " << controller.state().reason;
+  }
+  // A full window of answers, none failed: trusted.
+  auto active = static_cast<int64_t>(Limit(controller));
+  controller.Observe(Seen(21'000, OriginHealth{12, 0, 5}, active, 20, 21'000), kShipped);
+  EXPECT_EQ(controller.state().move, ProtectMove::kGrow) << controller.state().reason;
+}
+
 // F3: an origin that stops answering sends no samples; no samples are no
 // reason to open, even with the door full.
 TEST(ProtectControllerTest, NoSamplesAreNoReasonToOpen) {
