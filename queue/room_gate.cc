@@ -127,11 +127,20 @@ class RoomGateFilter : public proxy::StreamFilter,
           pass_expires_ms_, [runtime = room_->runtime](const StoreResult<bool>& r) {
             if (r.ok && r.value) runtime->sessions_ended.fetch_add(1, std::memory_order_relaxed);
           });
-      head.headers.Add(
-          "Set-Cookie",
-          ClearCookieValue(CookieName(CookieKind::kPass, room_->config.name, tls_), tls_));
+      const std::string pass_name = CookieName(CookieKind::kPass, room_->config.name, tls_);
+      head.headers.Add("Set-Cookie", ClearCookieValue(pass_name, tls_));
+      // The visit's other cookies still go (a claim's cleared wait cookie:
+      // kept, it would announce "this place was already used" next time);
+      // a refreshed pass would undo the end (here or on a 502).
+      for (const std::string& c : set_cookies_) {
+        if (c.compare(0, pass_name.size(), pass_name) == 0 && c.size() > pass_name.size() &&
+            c[pass_name.size()] == '=') {
+          continue;
+        }
+        head.headers.Add("Set-Cookie", c);
+      }
       proxy::MakeCachePrivate(&head.headers);  // no shared cache keeps our cookie
-      set_cookies_.clear();  // a refreshed pass would undo the end (here or on a 502)
+      set_cookies_.clear();
       return;
     }
     if (set_cookies_.empty()) return;

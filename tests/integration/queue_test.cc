@@ -234,6 +234,43 @@ TEST_F(QueueTest, AClaimAnsweredByTheProxysOwn502KeepsThePass) {
   EXPECT_FALSE(j.contains("notice")) << j.dump();
 }
 
+// A shopper whose turn came claims it with the order itself (a POST to
+// /checkout, whose answer ends the session): the answer clears the pass
+// and the wait cookie both — kept, the spent wait cookie would tell the
+// next visit "this place was already used" (audit 9 N3).
+TEST_F(QueueTest, AClaimThatEndsTheSessionClearsTheWaitCookieToo) {
+  Start("total_active_users = 1\nnew_users_per_minute = 6000\n");
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  Visitor waiter;
+  ASSERT_TRUE(IsQueuePage(Request("GET", "/", &waiter)));
+  ASSERT_FALSE(waiter.wait.empty());
+  ASSERT_EQ(Checkout(&inside).status, 200);  // frees the one place
+
+  // Orders until the invitation comes (at the room's next tick): the claim
+  // is the order, which ends the session at once.
+  HttpMessage order;
+  auto deadline = steady_clock::now() + milliseconds(5000);
+  while (steady_clock::now() < deadline) {
+    Visitor attempt = waiter;
+    order = Checkout(&attempt);
+    if (!IsQueuePage(order)) {
+      waiter = attempt;
+      break;
+    }
+    std::this_thread::sleep_for(milliseconds(100));  // pacing only
+  }
+  ASSERT_EQ(order.status, 200) << order.raw.substr(0, 600);
+  ASSERT_FALSE(IsQueuePage(order));
+  waiter.Absorb(order);
+  EXPECT_TRUE(waiter.pass.empty()) << "the session ended: " << order.raw.substr(0, 600);
+  EXPECT_TRUE(waiter.wait.empty())
+      << "the spent wait cookie is cleared: " << order.raw.substr(0, 600);
+  HttpMessage next = Request("GET", "/", &waiter);
+  EXPECT_EQ(next.body.find("already been used"), std::string::npos) << next.body.substr(0, 600);
+}
+
 // The front of the line polls every second (an invitation is claimed at
 // once, not up to a refresh interval later); the rest at refresh_interval.
 // (The room is full: its one place turns over once per 10-s session, so the
