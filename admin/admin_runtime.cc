@@ -28,6 +28,7 @@ std::unique_ptr<AdminRuntime> AdminRuntime::Start(
     std::string* error, AdminServerOptions options, const std::string& state_copy_path) {
   std::unique_ptr<AdminRuntime> runtime(new AdminRuntime());
   runtime->config_ = std::move(config);
+  runtime->store_config_ = runtime->config_;
   if (runtime->config_->state.backend == config::StateBackend::kRedis) {
     RedisStoreOptions store_options = RedisStoreOptions::FromConfig(runtime->config_->state);
     store_options.warn = warn;
@@ -59,7 +60,7 @@ std::unique_ptr<AdminRuntime> AdminRuntime::Start(
 }
 
 bool AdminRuntime::Reconfigure(std::shared_ptr<const config::Config> config, std::string* error) {
-  const config::StateConfig& before = config_->state;
+  const config::StateConfig& before = store_config_->state;  // what the store runs with
   const config::StateConfig& after = config->state;
   bool state_changed =
       before.backend != after.backend ||

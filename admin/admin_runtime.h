@@ -76,6 +76,10 @@ class AdminRuntime {
  private:
   AdminRuntime() = default;
   std::shared_ptr<const config::Config> config_;
+  // The configuration the store was built from (at start): a reload is
+  // compared with it, not with the previous reload, so a [state] change
+  // that was reverted says nothing.
+  std::shared_ptr<const config::Config> store_config_;
   std::unique_ptr<StateStore> store_;
   std::unique_ptr<ObservedStore> observed_;  // store_ as the admin API sees it
   NotifyStatus notify_status_;
