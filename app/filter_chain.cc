@@ -47,8 +47,11 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
   health.version = TIDEGATE_VERSION;
   health.started = started_;
   health.health = health_;
-  router->Add("/.tidegate/health", proxy::PathCase::kIgnore,
-              std::make_shared<proxy::HealthRouteFactory>(std::move(health)));
+  // With and without the trailing slash, as the status page (a probe
+  // configured either way must not read a 404 as "down").
+  auto health_route = std::make_shared<proxy::HealthRouteFactory>(std::move(health));
+  router->Add("/.tidegate/health", proxy::PathCase::kIgnore, health_route);
+  router->Add("/.tidegate/health/", proxy::PathCase::kIgnore, health_route);
   chain->factories.push_back(std::move(router));
   // 2. Banner: request side asks for identity encoding when it may inject;
   //    as a response filter it runs last (reverse order).

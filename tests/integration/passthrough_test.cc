@@ -340,6 +340,18 @@ TEST_F(PassThroughTest, HealthIsAnsweredByTheProxyEvenWithoutOrigin) {
   EXPECT_NE(r.body.find("\"status\""), std::string::npos) << r.body;
 }
 
+TEST_F(PassThroughTest, HealthAnswersWithATrailingSlashToo) {
+  StartProxy(FreeLoopbackPort());
+  ASSERT_TRUE(Started());
+  for (const char* path : {"/.tidegate/health/", "/.TideGate/Health/"}) {
+    SCOPED_TRACE(path);
+    HttpMessage r = RoundTrip(Get(path));
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.status, 200);
+    EXPECT_NE(r.body.find("\"status\""), std::string::npos) << r.body;
+  }
+}
+
 TEST_F(PassThroughTest, BuiltinPathsAreNeverForwarded) {
   StartWithOrigin(ServeOkForever());
   ASSERT_TRUE(Started());
