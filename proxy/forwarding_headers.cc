@@ -1,5 +1,6 @@
 #include "proxy/forwarding_headers.h"
 
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -96,6 +97,22 @@ void PrepareClientResponse(ResponseHead& head, int client_version_minor) {
   } else if (client_version_minor == 0) {
     head.headers.Remove("Transfer-Encoding");  // RFC 9112 §6.1: not to an HTTP/1.0 client
   }
+}
+
+MaxForwardsStep ApplyMaxForwards(RequestHead& head) {
+  if (head.method != "OPTIONS" && head.method != "TRACE") return MaxForwardsStep::kForward;
+  if (head.headers.Count("Max-Forwards") != 1) return MaxForwardsStep::kForward;
+  const std::string& value = *head.headers.Find("Max-Forwards");
+  // 1*DIGIT; a value past 10 digits is treated as "many" and left alone.
+  if (value.empty() || value.size() > 10) return MaxForwardsStep::kForward;
+  uint64_t hops = 0;
+  for (char c : value) {
+    if (c < '0' || c > '9') return MaxForwardsStep::kForward;
+    hops = hops * 10 + static_cast<uint64_t>(c - '0');
+  }
+  if (hops == 0) return MaxForwardsStep::kAnswerHere;
+  head.headers.Set("Max-Forwards", std::to_string(hops - 1));
+  return MaxForwardsStep::kForward;
 }
 
 bool IsIdempotentMethod(std::string_view method) {

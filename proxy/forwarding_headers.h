@@ -40,6 +40,15 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info);
 // to an HTTP/1.0 client (`client_version_minor` 0).
 void PrepareClientResponse(ResponseHead& head, int client_version_minor);
 
+// Max-Forwards on TRACE and OPTIONS (RFC 9110 §7.6.2), checked when the
+// request is about to be forwarded. kForward: any other method, no field,
+// or a field that is not exactly one decimal number (forwarded as sent, as
+// nginx and HAProxy do); a positive value is decremented in place.
+// kAnswerHere: the value is 0; the request must not be forwarded and the
+// proxy answers as its final recipient.
+enum class MaxForwardsStep { kForward, kAnswerHere };
+MaxForwardsStep ApplyMaxForwards(RequestHead& head);
+
 // True for methods a proxy may replay after a failure of a reused connection.
 bool IsIdempotentMethod(std::string_view method);
 

@@ -3,6 +3,7 @@
 #include <sys/uio.h>
 
 #include <cstring>
+#include <string_view>
 
 #include "common/time_source.h"
 #include "pages/language.h"
@@ -79,8 +80,30 @@ void Stream::RunRequestFilters() {
   }
   const std::vector<std::string>* trusted =
       snapshot_->config ? &snapshot_->config->server.trusted_headers : nullptr;
+  if (ApplyMaxForwards(request_) == MaxForwardsStep::kAnswerHere) {
+    AnswerAsFinalRecipient();
+    return;
+  }
   PrepareUpstreamRequest(request_, ForwardingInfo{info_.client_ip, info_.tls, trusted});
   StartUpstream(/*allow_pooled=*/true);
+}
+
+void Stream::AnswerAsFinalRecipient() {
+  // OPTIONS: what the proxy relays. TRACE: not reflected (it would echo
+  // cookies and credentials to a script, "cross-site tracing"), as nginx.
+  static constexpr std::string_view kAllow = "GET, HEAD, POST, PUT, PATCH, DELETE, OPTIONS";
+  answered_by_ = Answerer::kProxy;
+  HeaderList headers = TakeReplyHeaders();
+  headers.Add("Allow", std::string(kAllow));
+  headers.Add("Cache-Control", "no-store");
+  if (request_.method == "OPTIONS") {
+    WriteLocalResponse(200, headers, std::string(), /*force_close=*/false);
+  } else {
+    headers.Add("Content-Type", "text/plain; charset=utf-8");
+    WriteLocalResponse(405, headers, std::string("TRACE is not answered here.\n"),
+                       /*force_close=*/false);
+  }
+  Finish(resp_.keep_alive);
 }
 
 void Stream::ContinueRequest() {

@@ -121,6 +121,40 @@ TEST_F(RequestHeadersDemoShopTest, ConnectionCannotStripForwardedForOrCookie) {
   EXPECT_EQ(r.body.find("Connection:"), std::string::npos);
 }
 
+// RFC 9110 §7.6.2: an intermediary decrements Max-Forwards on OPTIONS and
+// TRACE, and answers itself when it is 0; other methods keep it as sent.
+TEST_F(RequestHeadersDemoShopTest, MaxForwardsIsDecrementedAndZeroIsAnsweredHere) {
+  StartWithDemoShop();
+  ASSERT_TRUE(Started());
+  HttpMessage r = RoundTrip("OPTIONS /echo HTTP/1.1\r\nHost: shop.test\r\nMax-Forwards: 3\r\n\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.status, 200) << Printable(r.raw);
+  EXPECT_NE(r.body.find("OPTIONS /echo"), std::string::npos) << Printable(r.body);
+  EXPECT_NE(r.body.find("Max-Forwards: 2\r\n"), std::string::npos) << Printable(r.body);
+
+  r = RoundTrip("GET /echo HTTP/1.1\r\nHost: shop.test\r\nMax-Forwards: 0\r\n\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NE(r.body.find("Max-Forwards: 0\r\n"), std::string::npos) << "GET is not concerned";
+
+  r = RoundTrip("OPTIONS /echo HTTP/1.1\r\nHost: shop.test\r\nMax-Forwards: 0\r\n\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200) << Printable(r.raw);
+  EXPECT_TRUE(r.Header("Allow").has_value()) << Printable(r.raw);
+  EXPECT_EQ(r.body, "") << "forwarded to the origin";
+
+  r = RoundTrip(
+      "TRACE /echo HTTP/1.1\r\nHost: shop.test\r\nCookie: session=abc\r\n"
+      "Max-Forwards: 0\r\n\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 405) << Printable(r.raw);
+  EXPECT_EQ(r.body.find("session=abc"), std::string::npos) << "TRACE reflected the cookie";
+
+  // Not one decimal number: forwarded as sent.
+  r = RoundTrip("OPTIONS /echo HTTP/1.1\r\nHost: shop.test\r\nMax-Forwards: 1x\r\n\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_NE(r.body.find("Max-Forwards: 1x\r\n"), std::string::npos) << Printable(r.body);
+}
+
 // [server].trusted_headers: a field the trusted front adds joins the
 // protected list; `Connection: X-My-Trusted` does not remove it.
 TEST_F(RequestHeadersDemoShopTest, ConnectionCannotStripTrustedHeaders) {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+
 namespace tidegate::proxy {
 namespace {
 
@@ -128,6 +130,49 @@ TEST(ForwardingHeadersTest, BodilessResponsesLoseFramingFieldsTheyMayNotCarry) {
   PrepareClientResponse(head_reply, 0);
   EXPECT_EQ(head_reply.headers.Find("Transfer-Encoding"), nullptr);
   ASSERT_NE(head_reply.headers.Find("Content-Length"), nullptr);
+}
+
+TEST(ForwardingHeadersTest, MaxForwardsOnOptionsAndTrace) {
+  struct Case {
+    const char* method;
+    const char* value;  // nullptr: no field
+    MaxForwardsStep step;
+    const char* after;  // the field afterwards, nullptr: absent
+  };
+  const Case cases[] = {
+      {"OPTIONS", "5", MaxForwardsStep::kForward, "4"},
+      {"TRACE", "1", MaxForwardsStep::kForward, "0"},
+      {"OPTIONS", "0", MaxForwardsStep::kAnswerHere, "0"},
+      {"TRACE", "00", MaxForwardsStep::kAnswerHere, "00"},
+      {"GET", "0", MaxForwardsStep::kForward, "0"},
+      {"OPTIONS", nullptr, MaxForwardsStep::kForward, nullptr},
+      {"OPTIONS", "", MaxForwardsStep::kForward, ""},
+      {"OPTIONS", "-1", MaxForwardsStep::kForward, "-1"},
+      {"OPTIONS", "1 2", MaxForwardsStep::kForward, "1 2"},
+      {"OPTIONS", "99999999999", MaxForwardsStep::kForward, "99999999999"},
+      {"OPTIONS", "4294967296", MaxForwardsStep::kForward, "4294967295"},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(std::string(c.method) + " " + (c.value ? c.value : "(none)"));
+    RequestHead head = MakeRequest();
+    head.method = c.method;
+    if (c.value) head.headers.Add("Max-Forwards", c.value);
+    EXPECT_EQ(ApplyMaxForwards(head), c.step);
+    const std::string* after = head.headers.Find("Max-Forwards");
+    if (c.after == nullptr) {
+      EXPECT_EQ(after, nullptr);
+    } else {
+      ASSERT_NE(after, nullptr);
+      EXPECT_EQ(*after, c.after);
+    }
+  }
+  // Two fields: ambiguous, forwarded as sent.
+  RequestHead head = MakeRequest();
+  head.method = "OPTIONS";
+  head.headers.Add("Max-Forwards", "0");
+  head.headers.Add("Max-Forwards", "3");
+  EXPECT_EQ(ApplyMaxForwards(head), MaxForwardsStep::kForward);
+  EXPECT_EQ(head.headers.Count("Max-Forwards"), 2u);
 }
 
 TEST(ForwardingHeadersTest, IdempotentMethods) {
