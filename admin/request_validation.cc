@@ -473,6 +473,29 @@ bool ReadIncidentRoom(const nlohmann::json& body, const std::vector<std::string>
 
 }  // namespace
 
+bool CheckRoomCanQueue(const config::Config& config, const std::string& room, config::RoomMode mode,
+                       RequestError* error) {
+  if (mode == config::RoomMode::kOff) return true;
+  for (const config::RoomConfig& r : config.rooms) {
+    if (r.name != room) continue;
+    if (!r.enabled) {
+      *error = {409, "room_disabled",
+                "room '" + room +
+                    "' has enabled = false in the configuration: it queues nobody whatever its "
+                    "mode; set enabled = true and reload"};
+      return false;
+    }
+    if (config.secrets.token_keys.empty()) {
+      *error = {409, "no_signing_key",
+                "a room that queues signs its visitors' cookies with [secrets].token_keys, "
+                "which is empty: nothing would be queued; add a key (docs/configuration.md) "
+                "and reload"};
+      return false;
+    }
+  }
+  return true;
+}
+
 std::optional<state::OpenIncident> ValidateOpenIncident(const nlohmann::json& body,
                                                         const std::vector<std::string>& features,
                                                         const std::vector<std::string>& rooms,

@@ -13,6 +13,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/config.h"
 #include "state/runtime_state.h"
 
 namespace tidegate::admin {
@@ -56,6 +57,16 @@ std::optional<state::BannerOverride> ValidateBanner(const nlohmann::json& body,
 //   "queueing_method": "fifo"|"random"|"passthrough"|"reject";
 // null for a field clears its override. Unknown keys are refused.
 std::optional<state::RoomPatch> ValidateRoomPatch(const nlohmann::json& body, RequestError* error);
+
+// A room queues only with `enabled = true` and a key to sign its cookies
+// ([secrets].token_keys): switching one to "auto" or "queue_all" at run
+// time (PATCH /v1/rooms, an incident's room) would otherwise be applied,
+// reported and audited while shoppers still walk in unqueued. False, with
+// 409 room_disabled or no_signing_key, when `mode` is not off and the
+// configured room cannot queue; true otherwise (and for unknown rooms,
+// refused elsewhere).
+bool CheckRoomCanQueue(const config::Config& config, const std::string& room, config::RoomMode mode,
+                       RequestError* error);
 
 // Incidents (docs/admin-api.md, "Incidents"). Names the bodies may use are
 // checked against the configuration: `features` and `rooms` are the

@@ -104,6 +104,10 @@ void AdminApi::ChangeRoom(const ApiRequest& request, const Match& match, const A
     std::optional<state::RoomPatch> patch;
     if (body) patch = ValidateRoomPatch(*body, &error);
     if (!patch) return reply(Error(error.status, error.error, error.detail));
+    if (patch->mode.op == state::FieldPatch<config::RoomMode>::Op::kSet &&
+        !CheckRoomCanQueue(*config, match.name, patch->mode.value, &error)) {
+      return reply(Error(error.status, error.error, error.detail));
+    }
     change = state::PatchRoom{match.name, *patch};
   } else {
     change = state::ResetRoom{match.name};

@@ -66,6 +66,9 @@ void AdminApi::IncidentRoute(const ApiRequest& request, const Match& match, cons
     std::optional<state::OpenIncident> open;
     if (body) open = ValidateOpenIncident(*body, features, rooms, Now(), &error);
     if (!open) return reply(Error(error.status, error.error, error.detail));
+    if (open->room && !CheckRoomCanQueue(*config, open->room->name, open->room->mode, &error)) {
+      return reply(Error(error.status, error.error, error.detail));
+    }
     if (state::OpenIncidents(current->incidents).size() >= kMaxOpenIncidents) {
       return reply(Error(409, "too_many_open_incidents",
                          "at most " + std::to_string(kMaxOpenIncidents) +

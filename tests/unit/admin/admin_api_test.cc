@@ -203,6 +203,42 @@ TEST_F(AdminApiTest, BannerAndRoomRoutes) {
   EXPECT_EQ(AuditCount(), 5u);
 }
 
+// Audit 10 F1: switching on a room that cannot queue (no signing key, or
+// enabled = false) was applied, reported and audited while every shopper
+// still walked in unqueued. Now refused, nothing changed, nothing audited;
+// mode "off" and the other fields stay allowed.
+TEST_F(AdminApiTest, ARoomThatCannotQueueIsNotSwitchedOn) {
+  auto no_keys = std::make_shared<config::Config>(*config_);
+  no_keys->secrets.token_keys.clear();
+  no_keys->rooms[0].mode = config::RoomMode::kOff;
+  config_ = no_keys;
+  for (const char* mode : {"auto", "queue_all"}) {
+    ApiResponse r = Call("PATCH", "/v1/rooms/shop", kOperatorToken,
+                         std::string(R"({"mode":")") + mode + R"("})");
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(Body(r)["error"], "no_signing_key") << r.body;
+    r = Call("POST", "/v1/incidents", kOperatorToken,
+             std::string(R"({"title":"t","message":"m","impact":"degraded",)") +
+                 R"("room":{"name":"shop","mode":")" + mode + R"("}})");
+    EXPECT_EQ(r.status, 409) << r.body;
+    EXPECT_EQ(Body(r)["error"], "no_signing_key") << r.body;
+  }
+  Json state = Body(Call("GET", "/v1/state", kViewerToken));
+  EXPECT_EQ(state["rooms"]["shop"]["mode"]["source"], "config");
+  EXPECT_TRUE(state["incidents"].empty()) << state["incidents"].dump();
+  EXPECT_EQ(AuditCount(), 0u);
+  EXPECT_EQ(Call("PATCH", "/v1/rooms/shop", kOperatorToken, R"({"mode":"off"})").status, 200);
+  EXPECT_EQ(Call("PATCH", "/v1/rooms/shop", kOperatorToken, R"({"total_active_users":9})").status,
+            200);
+
+  auto disabled = std::make_shared<config::Config>(*testing::TestConfig());
+  disabled->rooms[0].enabled = false;
+  config_ = disabled;
+  ApiResponse r = Call("PATCH", "/v1/rooms/shop", kOperatorToken, R"({"mode":"queue_all"})");
+  EXPECT_EQ(r.status, 409) << r.body;
+  EXPECT_EQ(Body(r)["error"], "room_disabled") << r.body;
+}
+
 TEST_F(AdminApiTest, OverridesSurviveAReload) {
   ASSERT_EQ(Call("PATCH", "/v1/rooms/shop", kOperatorToken, R"({"total_active_users":42})").status,
             200);

@@ -1,9 +1,11 @@
 // A small configuration for the state and admin unit tests: one room
 // ("shop": 500 active, 200/min, 5 min sessions), two features ("checkout",
-// "search") and a configured banner.
+// "search"), a configured banner and a signing key (an active room needs
+// one, as in a configuration that loads).
 #pragma once
 
 #include <chrono>
+#include <string>
 
 #include "config/config.h"
 
@@ -18,6 +20,7 @@ inline config::Config TestStateConfig() {
   shop.new_users_per_minute = 200;
   shop.session_duration = std::chrono::minutes(5);
   c.rooms.push_back(shop);
+  c.secrets.token_keys = {{"k1", "", std::string(40, 'z')}};
   config::FeatureConfig checkout;
   checkout.name = "checkout";
   config::FeatureMatchRule checkout_rule;
