@@ -108,6 +108,13 @@ std::vector<std::string> AdminApi::AllowedMethods(Route route) {
 }
 
 void AdminApi::Handle(const ApiRequest& request, std::function<void(ApiResponse)> reply_to) {
+  // HEAD is GET without the body (RFC 9110 §9.3.2): the same checks, status
+  // and fields; the listener leaves the body out (AdminServer).
+  if (request.method == "HEAD") {
+    ApiRequest as_get = request;
+    as_get.method = "GET";
+    return Handle(as_get, std::move(reply_to));
+  }
   // Count every answer by status code.
   auto reply = [this, reply_to = std::move(reply_to)](ApiResponse response) {
     ++metrics_.requests_by_code[std::to_string(response.status)];
@@ -134,7 +141,13 @@ void AdminApi::Handle(const ApiRequest& request, std::function<void(ApiResponse)
   if (!method_ok) {
     ApiResponse r = Error(405, "method_not_allowed",
                           request.method + " " + request.path + "; allowed: " + Join(allowed));
-    r.headers.emplace_back("Allow", Join(allowed));
+    // HEAD goes wherever GET does.
+    std::vector<std::string> allow = allowed;
+    for (size_t i = 0; i < allow.size(); ++i) {
+      if (allow[i] == "GET")
+        allow.insert(allow.begin() + static_cast<std::ptrdiff_t>(i) + 1, "HEAD");
+    }
+    r.headers.emplace_back("Allow", Join(allow));
     return reply(std::move(r));
   }
 

@@ -328,14 +328,22 @@ void AdminServer::Handle(evhttp_request* req) {
     for (const auto& [name, value] : response.headers) {
       evhttp_add_header(out, name.c_str(), value.c_str());
     }
-    evbuffer* body = evbuffer_new();
     if (!response.body.empty() && response.body.back() != '\n' &&
         response.content_type == "application/json") {
       response.body += '\n';
     }
+    // HEAD: the GET answer's fields, no body (evhttp would write a body it
+    // is given, and adds no Content-Length for HEAD).
+    const char* phrase = proxy::ReasonPhrase(response.status).data();
+    if (evhttp_request_get_command(req) == EVHTTP_REQ_HEAD) {
+      evhttp_add_header(out, "Content-Length", std::to_string(response.body.size()).c_str());
+      evhttp_send_reply(req, response.status, phrase, nullptr);
+      return;
+    }
+    evbuffer* body = evbuffer_new();
     evbuffer_add(body, response.body.data(), response.body.size());
     // Phrases are string literals, so data() is NUL-terminated.
-    evhttp_send_reply(req, response.status, proxy::ReasonPhrase(response.status).data(), body);
+    evhttp_send_reply(req, response.status, phrase, body);
     evbuffer_free(body);
   });
 }

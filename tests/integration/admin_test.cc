@@ -187,6 +187,43 @@ TEST_F(AdminTest, StateAnswersAViewerAndRefusesMissingOrWrongTokens) {
   EXPECT_EQ(wrong.http.status, 401) << wrong.http.body;
 }
 
+// Audit 10 F9: HEAD on a GET route was 405 (RFC 9110 §9.1: a general-purpose
+// server supports HEAD). Now the GET answer's status and fields, no body.
+TEST_F(AdminTest, HeadAnswersLikeGetWithoutTheBody) {
+  ASSERT_TRUE(tidegate_);
+  auto head = [&](const std::string& path, const std::string& extra) {
+    auto conn = ConnectOrFail(admin_port_);
+    EXPECT_TRUE(conn &&
+                conn->Send("HEAD " + path + " HTTP/1.1\r\nHost: 127.0.0.1\r\n" + extra + "\r\n"));
+    ReadOptions options;
+    options.head_request = true;
+    HttpMessage r = conn ? ReadResponse(*conn, options) : HttpMessage{};
+    // Nothing may follow the head: a body would be read as the next response.
+    if (conn) {
+      conn->ReadMore(std::chrono::milliseconds(200));
+      EXPECT_EQ(conn->buffer(), "") << "bytes after a HEAD response";
+    }
+    return r;
+  };
+  const std::string viewer = "Authorization: Bearer " + std::string(kViewerToken) + "\r\n";
+  AdminReply get = Call("GET", "/v1/state", std::string(kViewerToken));
+  HttpMessage r = head("/v1/state", viewer);
+  EXPECT_EQ(r.status, 200) << r.raw;
+  EXPECT_EQ(r.Header("Content-Type").value_or(""), "application/json") << r.raw;
+  EXPECT_GT(std::stoul(r.Header("Content-Length").value_or("0")), 0u) << r.raw;
+  EXPECT_EQ(r.body, "");
+  EXPECT_EQ(head("/v1/state", "").status, 401);
+  r = head("/v1/bypass", viewer);
+  EXPECT_EQ(r.status, 405) << r.raw;
+  EXPECT_EQ(r.Header("Allow").value_or(""), "POST") << r.raw;
+  r = head("/v1/incidents/x/updates", viewer);
+  EXPECT_EQ(r.status, 405) << r.raw;
+  r = head("/v1/rooms/shop", viewer);
+  EXPECT_EQ(r.status, 405) << r.raw;
+  EXPECT_EQ(Call("DELETE", "/v1/state", std::string(kViewerToken)).http.Header("Allow"),
+            std::optional<std::string>("GET, HEAD"));
+}
+
 TEST_F(AdminTest, MaintenanceChangeNeedsAnOperatorAndIsAuditedWithTheTokenName) {
   ASSERT_TRUE(tidegate_);
   const std::string route = "/v1/features/checkout/maintenance";

@@ -26,7 +26,10 @@ class NoMetrics : public admin::MetricsSource {
 
 class AdminServerHarness {
  public:
-  explicit AdminServerHarness(admin::AdminServerOptions options = {}) {
+  explicit AdminServerHarness(
+      admin::AdminServerOptions options = {},
+      std::shared_ptr<const config::Config> config = admin::testing::TestConfig())
+      : config_(std::move(config)) {
     evthread_use_pthreads();
     // As tidegate does (proxy/server.cc): OpenSSL writes with write(2), and a
     // client that drops the connection after the handshake (a certificate
@@ -83,7 +86,7 @@ class AdminServerHarness {
 
  private:
   std::string dir_;
-  std::shared_ptr<const config::Config> config_ = admin::testing::TestConfig();
+  std::shared_ptr<const config::Config> config_;
   admin::LocalStore store_;
   NoMetrics metrics_;
   std::unique_ptr<admin::AuditLog> audit_;

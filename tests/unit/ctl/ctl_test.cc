@@ -111,7 +111,10 @@ TEST(CtlTest, DrivesEveryRoute) {
 }
 
 TEST(CtlTest, BypassWithoutASigningKeyIsRefusedClearly) {
-  AdminServerHarness h;
+  auto no_keys = std::make_shared<config::Config>(*admin::testing::TestConfig());
+  no_keys->secrets.token_keys.clear();
+  no_keys->rooms[0].mode = config::RoomMode::kOff;  // as a configuration that loads
+  AdminServerHarness h({}, no_keys);
   ASSERT_TRUE(h.started()) << h.start_error();
   std::string admin = "--admin=" + h.url();
   Result r = RunTool({admin, "bypass", "--ttl", "30m"}, WithToken(kOperatorToken));

@@ -361,6 +361,13 @@ TEST(RemoveHopByHopTest, ConnectionTokensThatAreHopByHopOrFraming) {
 namespace tidegate::proxy {
 namespace {
 
+// The spare pool is per thread and outlives a test: when the whole binary
+// runs in one process, earlier tests may have filled it to kMaxSpare, and a
+// test counting what clear() gives back starts from an empty pool.
+void EmptySparePool() {
+  while (SpareStringCount() > 0) TakeSpareString();
+}
+
 // Storage reuse: fields of many messages of different sizes, written
 // through every path that takes spare strings, read back exactly as built.
 // A reuse that kept a byte of an earlier field (a stale prefix, a value not
@@ -423,6 +430,7 @@ TEST(HeaderListStorageTest, ManyMessagesOfDifferentSizesReadBackExactly) {
 // from TakeSpareString() or a parser's new field is empty,
 // though its storage is the previous message's secret-bearing one.
 TEST(HeaderListStorageTest, ReusedStorageHoldsNothingOfThePreviousMessage) {
+  EmptySparePool();
   HeaderList h;
   const std::string secret = "tg_pass_shop=SECRET-SECRET-SECRET-SECRET-SECRET";
   h.Append("Set-Cookie", secret);
@@ -456,6 +464,7 @@ TEST(HeaderListStorageTest, ReusedStorageHoldsNothingOfThePreviousMessage) {
 // one message (without reuse each message would add its five long strings
 // to the pool until it is full).
 TEST(HeaderListStorageTest, LongFieldsReuseTheirBuffersAcrossMessages) {
+  EmptySparePool();
   HeaderList h;
   size_t base = SpareStringCount();
   for (int message = 0; message < 8; ++message) {
@@ -483,6 +492,7 @@ TEST(HeaderListStorageTest, LongFieldsReuseTheirBuffersAcrossMessages) {
 // the taker's long strings go to the thread's pool, the taker gets the
 // parser's fields.
 TEST(HeaderListStorageTest, TakeHeadReturningStorageReturnsTheVector) {
+  EmptySparePool();
   ResponseHead stream_head;
   stream_head.headers.mutable_fields().reserve(8);
   stream_head.headers.Append("Last-Modified", "Fri, 04 Dec 2026 10:00:00 GMT");
