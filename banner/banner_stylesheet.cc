@@ -2,6 +2,7 @@
 
 #include "banner/banner_content.h"
 #include "banner/banner_filter.h"
+#include "proxy/entity_tag.h"
 
 namespace tidegate::banner {
 namespace {
@@ -15,12 +16,17 @@ class StylesheetFilter : public proxy::StreamFilter {
     if (head.method != "GET" && head.method != "HEAD") return proxy::FilterStatus::kContinue;
     stats_.stylesheet_served.fetch_add(1, std::memory_order_relaxed);
     proxy::HeaderList headers;
-    headers.Add("Content-Type", "text/css; charset=utf-8");
+    const std::string& etag = BannerContent::StylesheetEtag();
+    // A browser revalidating after max-age: 304, no body (RFC 9110 §13.1.2).
+    bool not_modified = proxy::IfNoneMatchHits(head.headers, etag);
+    if (!not_modified) headers.Add("Content-Type", "text/css; charset=utf-8");
     headers.Add("Cache-Control", "public, max-age=300");
-    headers.Add("ETag", BannerContent::StylesheetEtag());
+    headers.Add("ETag", etag);
     headers.Add("X-Content-Type-Options", "nosniff");
-    callbacks_.SendLocalReply(200, std::move(headers), std::string(BannerContent::Stylesheet()),
-                              proxy::Answerer::kBanner);
+    callbacks_.SendLocalReply(
+        not_modified ? 304 : 200, std::move(headers),
+        not_modified ? std::string() : std::string(BannerContent::Stylesheet()),
+        proxy::Answerer::kBanner);
     return proxy::FilterStatus::kStop;
   }
 

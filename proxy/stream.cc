@@ -305,7 +305,10 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
       response_.headers.Append(name, value);
     }
   };
-  put("Content-Length", std::to_string(body_size));
+  // 1xx, 204 and 304 have no body and carry no length of one (RFC 9110
+  // §8.6, §15.4.5: a 304's length would be the 200's, which we do not say).
+  const bool bodiless = status < 200 || status == 204 || status == 304;
+  if (!bodiless) put("Content-Length", std::to_string(body_size));
   if (!resp_.keep_alive) {
     put("Connection", "close");
   } else if (request_.version_minor == 0) {
@@ -315,7 +318,7 @@ void Stream::WriteLocalResponse(int status, HeaderList& headers, const LocalBody
   // a clock sends Date), unless the reply's maker set one itself.
   response_.has_date = present.date;
   std::string_view date = response_.has_date ? std::string_view() : worker_.date_line();
-  bool with_body = request_.method != "HEAD";
+  bool with_body = request_.method != "HEAD" && !bodiless;
   if (!WriteLocalDirect(date, body.fixed_fields(), with_body ? &body : nullptr)) {
     std::string& scratch = worker_.scratch();
     scratch.clear();

@@ -376,6 +376,21 @@ TEST_F(BannerTest, StylesheetIsServedAndLinked) {
   EXPECT_TRUE(css.HasHeader("ETag"));
   EXPECT_TRUE(css.HasHeader("Cache-Control"));
   EXPECT_NE(css.body.find(".tidegate-banner"), std::string::npos);
+  // A browser revalidating: 304 with the tag, no body, no length of one
+  // (audit 10 F10: the strong ETag was never answered with 304).
+  std::string etag = css.Header("ETag").value_or("");
+  for (const std::string& field : {etag, "W/" + etag, "\"other\", " + etag, std::string("*")}) {
+    SCOPED_TRACE(field);
+    HttpMessage again = Proxy("/.tidegate/assets/banner.css", "If-None-Match: " + field + "\r\n");
+    ASSERT_TRUE(again.ok) << again.error;
+    EXPECT_EQ(again.status, 304) << again.raw;
+    EXPECT_EQ(again.Header("ETag").value_or(""), etag);
+    EXPECT_EQ(again.body, "");
+    EXPECT_NE(again.Header("Content-Length").value_or(""), "0") << again.raw;
+  }
+  HttpMessage changed = Proxy("/.tidegate/assets/banner.css", "If-None-Match: \"old\"\r\n");
+  EXPECT_EQ(changed.status, 200);
+  EXPECT_EQ(changed.body, css.body);
   // Other built-in paths are still the built-in routes'.
   EXPECT_EQ(Proxy("/.tidegate/assets/nothing.css").status, 404);
   // A page under a strict CSP: the banner needs no inline style or script.
