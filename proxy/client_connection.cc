@@ -329,6 +329,18 @@ void ClientConnection::HandleEvent(short events) {
 
 void ClientConnection::HandleEof() {
   eof_ = true;
+  // TLS: libevent's TLS layer stops reading *and writing* at the end of
+  // input (a close_notify, a bare FIN or a reset: dirty shutdowns are
+  // allowed), so nothing queued would ever go out, and neither a write
+  // error nor send_timeout would end the connection: it stayed open for
+  // ever, an abandoned download's origin connection stuck unread. A TLS
+  // client that closed is gone, as nginx treats any client abort: release
+  // the connection and the origin's side now (no half-close over TLS).
+  if (tls_) {
+    if (stream_active()) stream().Abort(0);
+    CloseNow();
+    return;
+  }
   // Half-close after a complete request: the response is still delivered.
   if (request_state_ == RequestState::kComplete && stream_active()) return;
   ProcessInput();  // bytes that arrived with the FIN

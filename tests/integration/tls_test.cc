@@ -4,6 +4,7 @@
 #include <openssl/ssl.h>
 #include <poll.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 
@@ -140,6 +141,93 @@ TEST_F(TlsTest, CertificatesAreReloadedOnSighup) {
   HttpMessage r = ReadResponse(*before);
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.status, 200);
+}
+
+// Audit 11: a TLS client that went away (a bare FIN or a reset, no
+// close_notify) while its response was on the way stayed open for ever: the
+// TLS layer stops writing at end of input, so no write error nor
+// send_timeout ever came; a large download also left the origin's
+// connection stuck unread. Now both are released at once.
+class TlsAbortTest : public TlsTest {
+ protected:
+  void SetUp() override {
+    std::string error;
+    ASSERT_TRUE(MakeCertificate(dir_, "shop", "shop.example", {"shop.example"}, &shop_, &error))
+        << error;
+    ASSERT_TRUE(
+        MakeCertificate(dir_, "other", "other.example", {"*.other.example"}, &other_, &error))
+        << error;
+    StartWithOrigin(
+        [this](OriginConnection& conn) {
+          for (;;) {
+            HttpMessage request = conn.ReadRequest();
+            if (!request.ok) return;
+            if (request.url == "/late") {  // answers once the client has gone
+              conn.WaitForClose(milliseconds(800));
+              if (!conn.Send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")) return;
+              continue;
+            }
+            // "/big": 256 MiB, sent until the proxy stops taking it.
+            if (!conn.Send("HTTP/1.1 200 OK\r\nContent-Length: 268435456\r\n\r\n")) return;
+            std::string piece(64 * 1024, 'x');
+            for (int i = 0; i < 4096 && !conn.stopping(); ++i) {
+              if (!conn.Send(piece)) break;
+            }
+            origin_released_ = conn.WaitForClose(milliseconds(10000));
+            return;
+          }
+        },
+        {}, {}, kTlsTail);
+    ASSERT_TRUE(Started());
+  }
+  // Waits (at most 8 s) until the proxy holds no client connection.
+  bool AllClientConnectionsClosed() {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+    while (std::chrono::steady_clock::now() < deadline) {
+      if (Metric("connections_active") == 0) return true;
+      poll(nullptr, 0, 50);
+    }
+    return false;
+  }
+  std::atomic<bool> origin_released_{false};
+};
+
+TEST_F(TlsAbortTest, AClientGoneBeforeItsAnswerIsReleased) {
+  for (bool reset : {false, true}) {
+    SCOPED_TRACE(reset ? "reset" : "bare FIN");
+    TlsClientOptions options;
+    options.sni = "shop.example";
+    std::string error;
+    auto conn = TlsConnect(options, &error);
+    ASSERT_TRUE(conn) << error;
+    ASSERT_TRUE(conn->Send(Get("/late")));
+    poll(nullptr, 0, 200);
+    if (reset) {
+      conn->Reset();
+    } else {
+      conn->ShutdownWrite();  // TCP FIN, no close_notify
+      conn->Close();
+    }
+    poll(nullptr, 0, 1000);  // the origin answered meanwhile
+    EXPECT_TRUE(AllClientConnectionsClosed()) << Metric("connections_active") << " still open";
+  }
+  ExpectServes("/after");
+}
+
+TEST_F(TlsAbortTest, ADownloadAbandonedMidwayReleasesTheOrigin) {
+  TlsClientOptions options;
+  options.sni = "shop.example";
+  std::string error;
+  auto conn = TlsConnect(options, &error);
+  ASSERT_TRUE(conn) << error;
+  ASSERT_TRUE(conn->Send(Get("/big")));
+  ASSERT_TRUE(conn->ReadAtLeast(1024 * 1024, milliseconds(5000)));
+  conn->ShutdownWrite();
+  conn->Close();
+  EXPECT_TRUE(AllClientConnectionsClosed()) << Metric("connections_active") << " still open";
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+  while (!origin_released_ && std::chrono::steady_clock::now() < deadline) poll(nullptr, 0, 50);
+  EXPECT_TRUE(origin_released_) << "the origin's connection was left stuck";
 }
 
 }  // namespace

@@ -60,6 +60,9 @@ class ProxyTest : public ::testing::Test {
   void ExpectOriginNeverSaw(const std::string& marker);
   // A simple GET that must answer 200 (fresh connection).
   void ExpectServes(const std::string& path = "/ok");
+  // A sample without labels from the admin listener's /metrics (open on
+  // loopback), e.g. Metric("connections_active"); -1 when it is not there.
+  long Metric(const std::string& name);
 
   TempDir dir_;
   std::unique_ptr<ScriptedOrigin> origin_;
