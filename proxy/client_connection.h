@@ -33,7 +33,8 @@
 // high-watermark) until the previous response is queued. Half-close (FIN):
 // every complete request buffered before it is answered, in order; a
 // partial one is dropped; then the connection closes after the output is
-// flushed.
+// flushed. TLS: the end of input closes at once (the TLS layer writes
+// nothing after it), the exchange aborted and its origin side released.
 #pragma once
 
 #include <event2/bufferevent.h>
