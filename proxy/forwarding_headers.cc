@@ -53,6 +53,12 @@ bool IsForwardingName(std::string_view name) {
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   HeaderList& headers = head.headers;
   RemoveHopByHopHeaders(headers, info.trusted_headers);
+  // Only HTTP/1.0 may come without Host (1.1 without one is refused); the
+  // origin gets HTTP/1.1 and must see one (RFC 9112 §3.2).
+  if (head.version_minor == 0 && head.host.empty() && headers.Count("Host") == 0) {
+    headers.Append("Host",
+                   info.origin_host.empty() ? std::string_view("localhost") : info.origin_host);
+  }
   // One scan decides whether the general path is needed (a client that sent
   // none of the fields we add or drop, the usual case, just gets three
   // more) and whether there is a Cookie to look at.

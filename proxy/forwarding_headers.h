@@ -19,6 +19,11 @@ struct ForwardingInfo {
   // [server].trusted_headers (lower-case): protected from `Connection` like
   // X-Forwarded-*. Borrowed; may be null.
   const std::vector<std::string>* trusted_headers = nullptr;
+  // The Host for an HTTP/1.0 request that has none (it goes out as
+  // HTTP/1.1, which requires one): the first [upstream] server's address as
+  // written ("shop.internal:8080"; "localhost" for a unix socket), as
+  // nginx sends its upstream's name. Borrowed.
+  std::string_view origin_host;
 };
 
 // Request towards the origin: removes hop-by-hop fields (Connection and the
@@ -29,7 +34,8 @@ struct ForwardingInfo {
 // appends the client to X-Forwarded-For; sets X-Forwarded-Proto; appends
 // "1.1 tidegate" to Via; removes the staff bypass cookie (tg_bypass,
 // __Host-tg_bypass: common/bypass_token.h) from Cookie, other cookies kept
-// byte-identical. Host is kept as sent.
+// byte-identical. Host is kept as sent; an HTTP/1.0 request without one gets
+// info.origin_host.
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info);
 
 // Response towards the client: removes hop-by-hop fields, and the framing

@@ -121,6 +121,20 @@ TEST_F(RequestHeadersDemoShopTest, ConnectionCannotStripForwardedForOrCookie) {
   EXPECT_EQ(r.body.find("Connection:"), std::string::npos);
 }
 
+// Audit 11: an HTTP/1.0 request without Host went to the origin as HTTP/1.1
+// without Host (nginx as an origin answers 400). It gets the origin's
+// address, as nginx sends its upstream's.
+TEST_F(RequestHeadersDemoShopTest, AnHttp10RequestWithoutHostReachesTheOriginWithOne) {
+  StartWithDemoShop();
+  ASSERT_TRUE(Started());
+  HttpMessage r = RoundTrip("GET /echo HTTP/1.0\r\nUser-Agent: monitor\r\n\r\n");
+  ASSERT_TRUE(r.ok) << r.error;
+  ASSERT_EQ(r.status, 200) << Printable(r.raw);
+  EXPECT_NE(r.body.find("Host: 127.0.0.1:" + std::to_string(shop_->port()) + "\r\n"),
+            std::string::npos)
+      << Printable(r.body);
+}
+
 // RFC 9110 §7.6.2: an intermediary decrements Max-Forwards on OPTIONS and
 // TRACE, and answers itself when it is 0; other methods keep it as sent.
 TEST_F(RequestHeadersDemoShopTest, MaxForwardsIsDecrementedAndZeroIsAnsweredHere) {

@@ -132,6 +132,30 @@ TEST(ForwardingHeadersTest, BodilessResponsesLoseFramingFieldsTheyMayNotCarry) {
   ASSERT_NE(head_reply.headers.Find("Content-Length"), nullptr);
 }
 
+TEST(ForwardingHeadersTest, AnHttp10RequestWithoutHostGetsTheOrigins) {
+  RequestHead head;
+  head.method = "GET";
+  head.target = "/";
+  head.version_minor = 0;
+  ForwardingInfo info{"10.0.0.1", false};
+  info.origin_host = "shop.internal:8080";
+  PrepareUpstreamRequest(head, info);
+  ASSERT_NE(head.headers.Find("Host"), nullptr);
+  EXPECT_EQ(*head.headers.Find("Host"), "shop.internal:8080");
+
+  RequestHead unknown = head;  // no origin address known (a unix socket)
+  unknown.headers.clear();
+  PrepareUpstreamRequest(unknown, {"10.0.0.1", false});
+  EXPECT_EQ(*unknown.headers.Find("Host"), "localhost");
+
+  RequestHead with_host = MakeRequest();  // sent: kept as is
+  with_host.version_minor = 0;
+  with_host.host = "shop.example";
+  PrepareUpstreamRequest(with_host, info);
+  EXPECT_EQ(with_host.headers.Count("Host"), 1u);
+  EXPECT_EQ(*with_host.headers.Find("Host"), "shop.example");
+}
+
 TEST(ForwardingHeadersTest, MaxForwardsOnOptionsAndTrace) {
   struct Case {
     const char* method;
