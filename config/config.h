@@ -244,6 +244,10 @@ struct RoomConfig {
     Duration target_latency{500};           // p90 of origin time to response headers
     double max_error_rate = 0.02;           // share of origin 5xx, connect failures, timeouts
     uint32_t min_new_users_per_minute = 1;  // floor of the effective rate
+    // RE2 on the normalised path, case-insensitive: requests whose answers
+    // are slow on purpose (long-polls, report exports) — gated as any, not
+    // measured.
+    std::vector<std::string> exclude_paths;
   } protect;
 };
 

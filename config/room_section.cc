@@ -189,6 +189,16 @@ void ReadProtect(TableReader& room_reader, Diagnostics* diagnostics, RoomConfig*
     }
   }
   reader.ReadInt("min_new_users_per_minute", 1, 100'000'000, &p.min_new_users_per_minute);
+  if (reader.ReadStringArray("exclude_paths", &p.exclude_paths)) {
+    const toml::array& array = *table->get("exclude_paths")->as_array();
+    for (size_t i = 0; i < p.exclude_paths.size(); ++i) {
+      std::string problem = CheckPattern(p.exclude_paths[i]);
+      if (!problem.empty()) {
+        diagnostics->Add(*array.get(i),
+                         reader.KeyPath("exclude_paths") + "[" + std::to_string(i) + "]", problem);
+      }
+    }
+  }
   if (p.min_new_users_per_minute > room->new_users_per_minute) {
     const toml::node* node = table->get("min_new_users_per_minute");
     reader.Error(node ? *node : static_cast<const toml::node&>(*table), "min_new_users_per_minute",

@@ -161,10 +161,10 @@ class RoomGateFilter : public proxy::StreamFilter,
 
   // What the origin did with an admitted shopper's request: a sample for
   // the room's auto-protection (bypassed requests are not: static assets
-  // would hide a slow shop). A second call is the final outcome (the
-  // origin's 200 replaced by the proxy's 502): it amends the sample.
+  // would hide a slow shop; nor those under `exclude_paths`: slow on purpose). A second call is the
+  // final outcome (the origin's 200 replaced by the proxy's 502): it amends the sample.
   void OnUpstreamOutcome(const proxy::UpstreamOutcome& outcome) override {
-    if (room_ == nullptr || !room_->runtime->protection.enabled()) return;
+    if (room_ == nullptr || !measured_ || !room_->runtime->protection.enabled()) return;
     room_->runtime->protection.Record(wr().NowMs(), outcome, &sample_);
   }
 
@@ -198,6 +198,7 @@ class RoomGateFilter : public proxy::StreamFilter,
       return proxy::FilterStatus::kContinue;
     }
     tls_ = info.tls;
+    measured_ = wr().Measured(*room, spellings);
     std::optional<Visit> visit =
         EvaluateVisit(wr_, *room, limits, head.headers, tls_, VisitKind::kRequest, caller, pending_,
                       info.client_ip);
@@ -230,7 +231,7 @@ class RoomGateFilter : public proxy::StreamFilter,
     pass_session_ = visit.pass_session;
     pass_expires_ms_ = visit.pass_expires_ms;
     set_cookies_ = std::move(visit.set_cookies);
-    room->runtime->protection.Begin(wr().NowMs(), &sample_);  // in flight (auto-protection)
+    if (measured_) room->runtime->protection.Begin(wr().NowMs(), &sample_);  // in flight
   }
 
   // Takes the visit's cookies (moved into the reply); by reference, so a
@@ -264,6 +265,7 @@ class RoomGateFilter : public proxy::StreamFilter,
   uint64_t pass_session_ = 0;
   int64_t pass_expires_ms_ = 0;
   RoomProtection::ExchangeSample sample_;  // this exchange's auto-protection sample
+  bool measured_ = true;                   // not under [rooms.NAME.protect] exclude_paths
   std::vector<std::string> set_cookies_;
   const CompiledRoom* pending_room_ = nullptr;
   pages::Language language_ = pages::Language::kEnglish;

@@ -141,6 +141,9 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     for (const std::string& p : rc.bypass_paths) {
       room->bypass_paths.push_back(std::make_unique<RE2>(p, options));
     }
+    for (const std::string& p : rc.protect.exclude_paths) {
+      room->unmeasured_paths.push_back(std::make_unique<RE2>(p, options));
+    }
     auto add_once = [](std::vector<std::string>* names, const std::string& name) {
       if (!name.empty() && std::find(names->begin(), names->end(), name) == names->end()) {
         names->push_back(name);
@@ -177,11 +180,15 @@ bool MatchesRoom(const CompiledRoom& room, std::string_view path) {
   return false;
 }
 
-bool MatchesBypassPath(const CompiledRoom& room, std::string_view path) {
-  for (const auto& re : room.bypass_paths) {
+bool MatchesAnyPath(const std::vector<std::unique_ptr<RE2>>& patterns, std::string_view path) {
+  for (const auto& re : patterns) {
     if (RE2::PartialMatch(path, *re)) return true;
   }
   return false;
+}
+
+bool MatchesBypassPath(const CompiledRoom& room, std::string_view path) {
+  return MatchesAnyPath(room.bypass_paths, path);
 }
 
 // True when the path part of `target` holds "%2F", "%5C" (any case) or '\'.
@@ -288,6 +295,14 @@ bool WaitingRoom::AnyMayQueue() const {
     if (MayQueueIn(*room, state, room->config.events.empty() ? 0 : NowMs())) return true;
   }
   return false;
+}
+
+bool WaitingRoom::Measured(const CompiledRoom& room, const RoomPath& path) const {
+  if (room.unmeasured_paths.empty()) return true;
+  // Excluded only when every spelling is (as a bypass rule).
+  return !(MatchesAnyPath(room.unmeasured_paths, path.plain) &&
+           (path.slashes_decoded.empty() ||
+            MatchesAnyPath(room.unmeasured_paths, path.slashes_decoded)));
 }
 
 bool WaitingRoom::Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,

@@ -44,6 +44,8 @@ struct CompiledRoom {
   // nullopt for the others (MatchPrefix, waiting_room.cc).
   std::vector<std::optional<std::string>> match_prefixes;
   std::vector<std::unique_ptr<RE2>> bypass_paths;
+  // [rooms.NAME.protect] exclude_paths: gated, not measured by auto-protection.
+  std::vector<std::unique_ptr<RE2>> unmeasured_paths;
   std::shared_ptr<RoomRuntime> runtime;
   // queueing_method random: the seed this process proposes (secret, derived
   // from the first signing key); the one in use is the room's recorded seed
@@ -147,6 +149,9 @@ class WaitingRoom {
   // never up while the visitor waits).
   uint64_t PositionOf(const CompiledRoom& room, const RoomLimits& limits, uint64_t ticket,
                       uint64_t number, int64_t now_ms, const StoreCaller& caller) const;
+  // False when [rooms.NAME.protect] exclude_paths takes every spelling of
+  // the path: auto-protection does not measure the request (slow on purpose).
+  bool Measured(const CompiledRoom& room, const RoomPath& path) const;
   // True when a bypass rule lets this request past the room (a path rule:
   // only when it takes every spelling of the path).
   bool Bypassed(const CompiledRoom& room, const proxy::RequestHead& head,

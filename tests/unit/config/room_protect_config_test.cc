@@ -2,6 +2,9 @@
 // "Auto-protection").
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "tests/unit/config/test_helpers.h"
 
 namespace tidegate::config {
@@ -29,13 +32,15 @@ TEST(RoomProtectConfigTest, ReadsEveryKey) {
                                       "enabled = true\n"
                                       "target_latency = \"250ms\"\n"
                                       "max_error_rate = 0.01\n"
-                                      "min_new_users_per_minute = 20\n");
+                                      "min_new_users_per_minute = 20\n"
+                                      "exclude_paths = [\"^/api/poll\", \"^/export/\"]\n");
   ASSERT_TRUE(result.ok()) << AllErrors(result);
   const RoomConfig::Protect& p = result.config->rooms[0].protect;
   EXPECT_TRUE(p.enabled);
   EXPECT_EQ(p.target_latency, Duration(250));
   EXPECT_DOUBLE_EQ(p.max_error_rate, 0.01);
   EXPECT_EQ(p.min_new_users_per_minute, 20u);
+  EXPECT_EQ(p.exclude_paths, (std::vector<std::string>{"^/api/poll", "^/export/"}));
   // An integer share is a number too.
   LoadResult zero =
       LoadWithMinimal(std::string(kRoom) + "[rooms.shop.protect]\nmax_error_rate = 0\n");
@@ -51,6 +56,7 @@ TEST(RoomProtectConfigTest, BadValuesNameTheKeyAndTypos) {
                                       "target_latency = \"2m\"\n"
                                       "max_error_rate = 2\n"
                                       "min_new_users_per_minute = 500\n"
+                                      "exclude_paths = [\"^/ok\", \"^/(poll\"]\n"
                                       "target_latncy = \"1s\"\n");
   EXPECT_TRUE(HasError(result, "rooms.shop.protect.enabled", "")) << AllErrors(result);
   EXPECT_TRUE(HasError(result, "rooms.shop.protect.target_latency", "out of range"))
@@ -60,6 +66,8 @@ TEST(RoomProtectConfigTest, BadValuesNameTheKeyAndTypos) {
   EXPECT_TRUE(HasError(result, "rooms.shop.protect.min_new_users_per_minute",
                        "above the room's new_users_per_minute (100)"))
       << AllErrors(result);
+  EXPECT_TRUE(HasError(result, "rooms.shop.protect.exclude_paths[1]", "")) << AllErrors(result);
+  EXPECT_FALSE(HasError(result, "rooms.shop.protect.exclude_paths[0]", "")) << AllErrors(result);
   EXPECT_TRUE(HasError(result, "rooms.shop.protect.target_latncy", "target_latency"))
       << AllErrors(result);
   // Errors carry file:line:col.
