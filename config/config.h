@@ -55,7 +55,8 @@ struct ServerConfig {
   uint64_t max_body_bytes = 16u << 20;  // request body; larger → 413
   // Deadlines.
   Duration header_timeout{10'000};     // absolute: first byte → end of request headers
-  Duration body_timeout{60'000};       // absolute: end of headers → end of request body
+  Duration body_timeout{60'000};       // end of headers → end of request body, plus:
+  uint64_t body_min_rate = 8192;       // bytes/s: each this many body bytes add 1 s; 0 = absolute
   Duration keepalive_timeout{75'000};  // idle between requests on a client connection
   Duration send_timeout{60'000};       // no write progress to the client for this long → close
   Duration drain_timeout{30'000};      // SIGTERM: in-flight requests get this long

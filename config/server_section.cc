@@ -135,6 +135,7 @@ void ReadServerSection(const toml::table* table, Diagnostics* diagnostics, Serve
 
   server.ReadDuration("header_timeout", Duration(100), kOneHour, &out->header_timeout);
   server.ReadDuration("body_timeout", Duration(100), kOneHour, &out->body_timeout);
+  server.ReadSize("body_min_rate", 0, uint64_t{1} << 30, &out->body_min_rate);
   server.ReadDuration("keepalive_timeout", Duration(100), kOneHour, &out->keepalive_timeout);
   server.ReadDuration("send_timeout", Duration(100), kOneHour, &out->send_timeout);
   server.ReadDuration("drain_timeout", Duration(0), kOneHour, &out->drain_timeout);

@@ -9,7 +9,8 @@
 // Deadlines (one DeadlineTimer, re-armed lazily: no libevent call per
 // request in the keep-alive cycle): new connection → header_timeout for the first
 // request; first byte of a request head → header_timeout (absolute); end of
-// head → body_timeout (absolute, when a body follows); between requests →
+// head → body_timeout (when a body follows; every [server].body_min_rate
+// bytes of it received move that deadline 1 s later); between requests →
 // keepalive_timeout. Write progress → send_timeout (bufferevent write
 // timeout). header_timeout with part of a head read → 408 (Connection:
 // close), then close; with no byte of a request (new or keep-alive idle) →

@@ -140,6 +140,12 @@ void ClientConnection::OnBody(const char* data, size_t len) {
     discarded_ += len;
     return;
   }
+  // A body that keeps coming at [server].body_min_rate or faster is not cut
+  // by body_timeout (a photo uploaded from a phone's weak uplink); one that
+  // drips is (each byte buys 1/min_rate s).
+  if (uint64_t rate = snapshot_->config->server.body_min_rate; rate > 0) {
+    timer_.Extend(std::chrono::nanoseconds(static_cast<int64_t>(len * 1'000'000'000 / rate)));
+  }
   stream().OnRequestBody(data, len);
 }
 

@@ -41,6 +41,11 @@ class DeadlineTimer {
 
   void Arm(std::chrono::milliseconds timeout);
   void Disarm() { deadline_ = kNone; }
+  // Moves an armed deadline later by `by` (nothing to tell libevent: a
+  // timer that fires before the deadline re-arms itself for the rest).
+  void Extend(std::chrono::nanoseconds by) {
+    if (deadline_ != kNone) deadline_ += by.count();
+  }
   bool armed() const { return deadline_ != kNone; }
 
   // How many times the libevent timer was (re)added: for tests and profiles.

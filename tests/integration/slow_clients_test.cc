@@ -195,6 +195,36 @@ TEST_F(SlowClientsTest, Case25_SlowBodyHitsBodyDeadlineAndReleasesOrigin) {
   ExpectServes("/after");
 }
 
+// Audit 11: a phone uploading a photo over a weak uplink (2.5 MB at 35 KB/s)
+// was cut by the absolute body_timeout although every second brought data.
+// A body that keeps coming at [server].body_min_rate (8 KB/s by default)
+// or faster is not cut; the drip above still is.
+TEST_F(SlowClientsTest, ASteadySlowUploadOutlastsBodyTimeout) {
+  StartWithOrigin(
+      [](OriginConnection& conn) {
+        while (!conn.stopping()) {
+          HttpMessage req = conn.ReadRequest(milliseconds(30000));
+          if (!req.ok) return;
+          conn.Send(ResponseBytes(200, "ok:" + std::to_string(req.body.size())));
+        }
+      },
+      {{"body_timeout", "\"1s\""}});
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  const int kPieces = 30, kPiece = 5000;  // 150 KB over 3 s: 50 KB/s
+  ASSERT_TRUE(conn->Send("POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: " +
+                         std::to_string(kPieces * kPiece) + "\r\n\r\n"));
+  for (int i = 0; i < kPieces && !conn->peer_closed(); ++i) {
+    if (!conn->Send(std::string(kPiece, 'p'))) break;
+    conn->ReadMore(milliseconds(100));  // pacing; a 408 would land here
+  }
+  HttpMessage r = ReadResponse(*conn, Within(milliseconds(5000)));
+  ASSERT_TRUE(r.ok) << r.error << " " << Printable(conn->buffer());
+  EXPECT_EQ(r.status, 200) << Printable(r.raw);
+  EXPECT_EQ(r.body, "ok:" + std::to_string(kPieces * kPiece));
+}
+
 TEST_F(SlowClientsTest, Case26_SlowReaderBackpressureAndSendDeadline) {
   std::atomic<uint64_t> origin_sent{0};
   const uint64_t kTotal = 200ull << 20;  // 200 MiB: never fits in buffers
