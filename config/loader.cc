@@ -20,6 +20,30 @@ struct SourceFile {
   std::string text;
 };
 
+// Remembers where the keys that name files and folders were set: those are
+// opened after loading (app/config_checks.h), whose errors name the key.
+void RecordPositions(const toml::table& root, Config* config) {
+  auto record = [&](const std::string& path) {
+    const toml::node* node = toml::at_path(root, path).node();
+    if (node == nullptr) return;
+    const toml::source_region& where = node->source();
+    config->positions[path] =
+        KeyPosition{where.path ? *where.path : std::string(), static_cast<int>(where.begin.line),
+                    static_cast<int>(where.begin.column)};
+  };
+  for (const char* key : {"server.access_log", "server.error_log", "admin.audit_log",
+                          "admin.tls.cert", "admin.tls.key", "state.path", "site.templates_dir"}) {
+    record(key);
+  }
+  if (config->server.tls) {
+    for (size_t i = 0; i < config->server.tls->certificates.size(); ++i) {
+      std::string entry = "server.tls.certificates[" + std::to_string(i) + "]";
+      record(entry + ".cert");
+      record(entry + ".key");
+    }
+  }
+}
+
 // Builds a Config from the merged document; every problem goes to `diagnostics`.
 std::shared_ptr<Config> Build(const toml::table& root, Diagnostics* diagnostics) {
   auto config = std::make_shared<Config>();
@@ -40,6 +64,7 @@ std::shared_ptr<Config> Build(const toml::table& root, Diagnostics* diagnostics)
   ReadNotifySection(top.ReadTable("notify"), diagnostics, &config->notify);
   top.ReportUnknownKeys();
   CheckCrossSection(root, *config, diagnostics);
+  RecordPositions(root, config.get());
   return config;
 }
 

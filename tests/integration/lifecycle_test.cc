@@ -190,5 +190,45 @@ TEST_F(LifecycleTest, Case33_SecondInstanceOnSamePortFailsLoudly) {
   ExpectServes("/still-first");
 }
 
+// Waits (<= 10 s) until tidegate's stderr past `from` holds `needle`;
+// returns that part of the log.
+std::string LogAfter(TidegateProcess& tidegate, size_t from, const std::string& needle) {
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  std::string log;
+  while (Clock::now() < deadline) {
+    log = tidegate.Stderr().substr(from);
+    if (log.find(needle) != std::string::npos) break;
+    poll(nullptr, 0, 50);
+  }
+  return log;
+}
+
+// Audit 10 F2: a SIGHUP whose new access_log (or error_log) lies in a folder
+// that does not exist logged "restart tidegate to apply them" and
+// "configuration reloaded"; the operator restarted as told and the shop was
+// down. The reload is refused, naming file:line:col and the key.
+TEST_F(LifecycleTest, ReloadRefusesALogPathThatCannotBeOpened) {
+  StartWithOrigin(Tagged("A:"));
+  ASSERT_TRUE(Started());
+  for (const char* key : {"access_log", "error_log"}) {
+    SCOPED_TRACE(key);
+    size_t before = tidegate_->Stderr().size();
+    ASSERT_TRUE(tidegate_->RewriteConfig(
+        ProxyConfig(origin_->port(), {{key, "\"nodir/" + std::string(key) + ".log\""}})));
+    ASSERT_TRUE(tidegate_->Reload());
+    std::string log = LogAfter(*tidegate_, before, "config.error.0");
+    EXPECT_NE(log.find("reload failed; keeping the running configuration"), std::string::npos)
+        << log;
+    EXPECT_NE(log.find(".toml:"), std::string::npos) << log;
+    EXPECT_NE(log.find("server." + std::string(key) + ": cannot create"), std::string::npos) << log;
+    EXPECT_EQ(log.find("restart"), std::string::npos) << log;
+    EXPECT_EQ(log.find("configuration reloaded"), std::string::npos) << log;
+    ASSERT_TRUE(tidegate_->process().Running());
+    HttpMessage r = RoundTrip(Get("/still"));
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.body, "A:/still");
+  }
+}
+
 }  // namespace
 }  // namespace tidegate::itest
