@@ -17,6 +17,7 @@
 
 #include "app/admin_control_plane.h"
 #include "app/binary_upgrade.h"
+#include "app/config_checks.h"
 #include "app/filter_chain.h"
 #include "app/pid_file.h"
 #include "app/state_persistence.h"
@@ -45,12 +46,20 @@ int UsageError(const std::string& message) {
   return 2;
 }
 
+// The configuration as start-up, `--check` and every SIGHUP see it: loaded
+// and validated (config/loader.h), then what it names checked usable
+// (app/config_checks.h), so the three accept and refuse the same files.
 class FileConfigSource : public tidegate::proxy::ConfigSource {
  public:
   explicit FileConfigSource(std::string path) : path_(std::move(path)) {}
   std::shared_ptr<const tidegate::config::Config> Load(std::vector<std::string>* errors) override {
     tidegate::config::LoadResult result = tidegate::config::LoadConfig(path_);
-    if (result.ok()) return result.config;
+    if (result.ok()) {
+      std::vector<std::string> problems = tidegate::app::CheckConfigResources(*result.config);
+      if (problems.empty()) return result.config;
+      errors->insert(errors->end(), problems.begin(), problems.end());
+      return nullptr;
+    }
     for (const auto& error : result.errors) errors->push_back(tidegate::config::FormatError(error));
     if (errors->empty()) errors->push_back(path_ + ": configuration could not be loaded");
     return nullptr;

@@ -4,6 +4,7 @@
 #include <netinet/in.h>
 
 #include <cctype>
+#include <map>
 #include <set>
 
 #include "config/address_list.h"
@@ -104,6 +105,27 @@ void ReadAllowedHosts(TableReader& admin, Diagnostics* diagnostics, AdminConfig*
   }
 }
 
+// Two [admin].tokens entries with one hash (case-insensitive): the token
+// would get the first entry's name and role, silently (audit 10 F5: a viewer
+// entry first and the operator gets 403; the reverse and a viewer token can
+// change things). Reported at the second entry, naming the first.
+void CheckDistinctTokenHashes(const toml::table* admin, Diagnostics* diagnostics) {
+  const toml::array* tokens = admin != nullptr ? admin->get_as<toml::array>("tokens") : nullptr;
+  if (tokens == nullptr) return;
+  std::map<std::string, std::string> first_at;  // lower-case hash -> "file:line:col"
+  for (size_t i = 0; i < tokens->size(); ++i) {
+    const toml::table* entry = tokens->get(i)->as_table();
+    const toml::node* hash = entry != nullptr ? entry->get("token_sha256") : nullptr;
+    if (hash == nullptr || !hash->is_string() || !IsSha256Hex(**hash->as_string())) continue;
+    auto [it, fresh] = first_at.emplace(Lower(**hash->as_string()), Where(hash->source()));
+    if (fresh) continue;
+    diagnostics->Add(*hash, "admin.tokens[" + std::to_string(i) + "].token_sha256",
+                     "the same hash as the token at " + it->second +
+                         ": the token would get only the first entry's name and role; give "
+                         "each entry its own token");
+  }
+}
+
 }  // namespace
 
 void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminConfig* out) {
@@ -142,6 +164,7 @@ void ReadAdminSection(const toml::table* table, Diagnostics* diagnostics, AdminC
                  }
                  out->tokens.push_back(std::move(token));
                });
+  CheckDistinctTokenHashes(table, diagnostics);
   if (admin.ReadString("audit_log", &out->audit_log)) {
     const toml::node& node = *table->get("audit_log");
     if (out->audit_log.empty() || out->audit_log.back() == '/') {

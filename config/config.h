@@ -369,6 +369,14 @@ struct NotifyConfig {
   Duration give_up_after{86'400'000};  // an event older than this is failed (>= 1h)
 };
 
+// Where a key was set (1-based line and column), for problems found after
+// loading, when what the key names is opened (app/config_checks.h).
+struct KeyPosition {
+  std::string file;
+  int line = 0;
+  int column = 0;
+};
+
 struct Config {
   SiteConfig site;
   MaintenanceConfig maintenance;
@@ -382,6 +390,10 @@ struct Config {
   BannerConfig banner;
   NotifyConfig notify;
   std::vector<std::string> source_files;  // the files read, in merge order
+  // The keys naming files and folders opened after loading, by dotted path
+  // ("server.access_log", "server.tls.certificates[0].cert", "admin.tls.key",
+  // "admin.audit_log", "state.path", "site.templates_dir"); only those set.
+  std::map<std::string, KeyPosition> positions;
 };
 
 }  // namespace tidegate::config

@@ -20,6 +20,30 @@ struct SourceFile {
   std::string text;
 };
 
+// Remembers where the keys that name files and folders were set: those are
+// opened after loading (app/config_checks.h), whose errors name the key.
+void RecordPositions(const toml::table& root, Config* config) {
+  auto record = [&](const std::string& path) {
+    const toml::node* node = toml::at_path(root, path).node();
+    if (node == nullptr) return;
+    const toml::source_region& where = node->source();
+    config->positions[path] =
+        KeyPosition{where.path ? *where.path : std::string(), static_cast<int>(where.begin.line),
+                    static_cast<int>(where.begin.column)};
+  };
+  for (const char* key : {"server.access_log", "server.error_log", "admin.audit_log",
+                          "admin.tls.cert", "admin.tls.key", "state.path", "site.templates_dir"}) {
+    record(key);
+  }
+  if (config->server.tls) {
+    for (size_t i = 0; i < config->server.tls->certificates.size(); ++i) {
+      std::string entry = "server.tls.certificates[" + std::to_string(i) + "]";
+      record(entry + ".cert");
+      record(entry + ".key");
+    }
+  }
+}
+
 // Builds a Config from the merged document; every problem goes to `diagnostics`.
 std::shared_ptr<Config> Build(const toml::table& root, Diagnostics* diagnostics) {
   auto config = std::make_shared<Config>();
@@ -40,13 +64,14 @@ std::shared_ptr<Config> Build(const toml::table& root, Diagnostics* diagnostics)
   ReadNotifySection(top.ReadTable("notify"), diagnostics, &config->notify);
   top.ReportUnknownKeys();
   CheckCrossSection(root, *config, diagnostics);
+  RecordPositions(root, config.get());
   return config;
 }
 
-LoadResult LoadSources(const std::vector<SourceFile>& sources, Diagnostics diagnostics) {
-  std::vector<std::string> order;
-  for (const SourceFile& source : sources) order.push_back(source.name);
-
+// `order`: every file name in merge order, including those that could not
+// be read (their errors are already in `diagnostics`), to sort errors by.
+LoadResult LoadSources(const std::vector<SourceFile>& sources, Diagnostics diagnostics,
+                       std::vector<std::string> order) {
   toml::table merged;
   bool parsed_all = true;
   for (const SourceFile& source : sources) {
@@ -84,20 +109,35 @@ LoadResult LoadConfigFromStrings(const std::vector<std::pair<std::string, std::s
     result.errors = diagnostics.Take({});
     return result;
   }
-  return LoadSources(sources, std::move(diagnostics));
+  std::vector<std::string> order;
+  for (const SourceFile& source : sources) order.push_back(source.name);
+  return LoadSources(sources, std::move(diagnostics), std::move(order));
 }
 
 LoadResult LoadConfig(const std::string& path) {
   namespace fs = std::filesystem;
   Diagnostics diagnostics(path);
   std::vector<std::string> names;
+  std::vector<std::pair<std::string, std::string>> unreadable;  // file, why
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
       std::string file = entry.path().filename().string();
       // Editors leave ".#00-server.toml" and similar behind: skip hidden files.
       if (file.empty() || file[0] == '.' || entry.path().extension() != ".toml") continue;
-      if (!entry.is_regular_file(ec)) continue;
+      // Its own error code: a dangling symbolic link named *.toml is that
+      // file's error, not the directory's (audit 10 F6), and the other
+      // files are still listed.
+      std::error_code entry_ec;
+      bool regular = entry.is_regular_file(entry_ec);
+      if (entry_ec) {
+        std::string message = "cannot read: " + entry_ec.message();
+        if (entry.is_symlink(entry_ec)) message += " (a dangling symbolic link?)";
+        unreadable.emplace_back(entry.path().string(), std::move(message));
+        names.push_back(entry.path().string());
+        continue;
+      }
+      if (!regular) continue;
       names.push_back(entry.path().string());
     }
     if (ec) diagnostics.AddFile(path, "cannot list directory: " + ec.message());
@@ -108,8 +148,13 @@ LoadResult LoadConfig(const std::string& path) {
     names.push_back(path);
   }
 
+  for (auto& [file, why] : unreadable) diagnostics.AddFile(file, std::move(why));
   std::vector<SourceFile> sources;
   for (const std::string& name : names) {
+    if (std::any_of(unreadable.begin(), unreadable.end(),
+                    [&](const auto& u) { return u.first == name; })) {
+      continue;
+    }
     std::string error;
     std::optional<std::string> text = ReadWholeFile(name, &error);
     if (!text) {
@@ -118,12 +163,14 @@ LoadResult LoadConfig(const std::string& path) {
     }
     sources.push_back({name, std::move(*text)});
   }
-  if (!diagnostics.empty()) {
+  if (sources.empty()) {
     LoadResult result;
     result.errors = diagnostics.Take(names);
     return result;
   }
-  return LoadSources(sources, std::move(diagnostics));
+  // The readable files are still checked when another one is not: every
+  // error at once. No Config is returned while `diagnostics` holds one.
+  return LoadSources(sources, std::move(diagnostics), names);
 }
 
 }  // namespace tidegate::config

@@ -18,6 +18,28 @@ std::optional<PageTemplate> PageTemplate::FromText(std::string_view text, std::s
   return page;
 }
 
+std::string PageTemplate::PlaceParseError(std::string_view text, const std::string& message) {
+  static constexpr std::string_view kAt = " at ";
+  size_t at = message.rfind(kAt);
+  if (at == std::string::npos || at + kAt.size() >= message.size()) return message;
+  size_t offset = 0;
+  for (size_t i = at + kAt.size(); i < message.size(); ++i) {
+    if (message[i] < '0' || message[i] > '9' || offset > text.size()) return message;
+    offset = offset * 10 + static_cast<size_t>(message[i] - '0');
+  }
+  if (offset > text.size()) return message;
+  int line = 1;
+  size_t line_start = 0;
+  for (size_t i = 0; i < offset; ++i) {
+    if (text[i] == '\n') {
+      ++line;
+      line_start = i + 1;
+    }
+  }
+  return std::to_string(line) + ":" + std::to_string(offset - line_start + 1) + ": " +
+         message.substr(0, at);
+}
+
 std::optional<PageTemplate> PageTemplate::Load(const std::string& templates_dir,
                                                std::string_view file_name, std::string_view builtin,
                                                std::string* error) {
@@ -33,9 +55,11 @@ std::optional<PageTemplate> PageTemplate::Load(const std::string& templates_dir,
         return std::nullopt;
       }
       std::string parse_error;
-      auto page = FromText(text.str(), &parse_error);
+      std::string content = text.str();
+      auto page = FromText(content, &parse_error);
       if (!page) {
-        *error = path + ": " + parse_error;
+        std::string placed = PlaceParseError(content, parse_error);
+        *error = path + (placed == parse_error ? ": " : ":") + placed;
         return std::nullopt;
       }
       page->origin_ = path;

@@ -5,7 +5,8 @@
 //
 // Contract:
 // * Load() runs on the control thread (it reads the override file); it
-//   returns nullopt and sets *error ("templates_dir/queue.html: line …") when
+//   returns nullopt and sets *error ("templates_dir/queue.html:3:7: Unclosed
+//   tag": the line and column of the offset the Mustache parser names) when
 //   the override cannot be read or does not parse, so a reload keeps the old
 //   configuration instead of serving a broken page.
 // * Render() is const and thread-safe for data without lambdas or partials
@@ -33,6 +34,11 @@ class PageTemplate {
                                           std::string* error);
   // Parses `text` (tests, built-in templates).
   static std::optional<PageTemplate> FromText(std::string_view text, std::string* error);
+
+  // A parse error of `text` placed: kainjow's "Unclosed tag at 16" (a byte
+  // offset) becomes "3:7: Unclosed tag" (1-based line and column); a message
+  // without an offset is returned as is.
+  static std::string PlaceParseError(std::string_view text, const std::string& message);
 
   std::string Render(const TemplateData& data) const;
   // Where the template came from: the override's path or "built-in".

@@ -21,6 +21,25 @@ std::vector<std::string> ListenTexts(const config::Config& config) {
 
 using common::ToTimeval;
 
+// The keys a reload does not apply that differ from what runs ("" when
+// none), e.g. "server.workers, site.time_zone".
+std::string RestartOnlyChanges(const config::Config& running, int running_workers,
+                               const config::Config& next) {
+  std::vector<std::string> keys;
+  if (ListenTexts(running) != ListenTexts(next)) keys.push_back("server.listen");
+  if (ResolveWorkerCount(next) != running_workers) keys.push_back("server.workers");
+  if (running.server.error_log != next.server.error_log) keys.push_back("server.error_log");
+  if (running.server.access_log != next.server.access_log) keys.push_back("server.access_log");
+  // Pages format local times with libc's zone, set once before the workers
+  // start (app/main.cc): changing TZ under running threads is not safe.
+  if (running.site.time_zone != next.site.time_zone) keys.push_back("site.time_zone");
+  // The state files are opened at start (app/state_persistence.h).
+  if (running.state.path != next.state.path) keys.push_back("state.path");
+  std::string out;
+  for (const std::string& key : keys) out += (out.empty() ? "" : ", ") + key;
+  return out;
+}
+
 }  // namespace
 
 Server::Server(ConfigSource& source, const FilterChainBuilder& filters, ControlPlane* control_plane)
@@ -63,6 +82,8 @@ bool Server::Prepare(const std::shared_ptr<const config::Config>& config,
     fprintf(stderr, "tidegate: %s\n", error.c_str());
     return false;
   }
+  running_config_ = config;
+  running_workers_ = snapshot_->workers;
   // Case 33: refuse to share a port with another process.
   *addresses = server.listen;
   if (server.tls)
@@ -244,20 +265,21 @@ void Server::Reload() {
     return;
   }
   std::string error;
-  auto snapshot = BuildSnapshot(config, filters_, generation_ + 1, &error);
+  // Served by the workers that run (health, per-worker shares), whatever
+  // [server].workers now says.
+  auto snapshot = BuildSnapshot(config, filters_, generation_ + 1, &error, running_workers_);
   if (!snapshot) {
     ++reloads_failed_;
     error_log_->Write(LogLevel::kError, "config.reload",
                       "reload failed; keeping the running configuration: " + error);
     return;
   }
-  const config::Config& old = *snapshot_->config;
-  if (ListenTexts(old) != ListenTexts(*config) || snapshot->workers != snapshot_->workers ||
-      old.server.error_log != config->server.error_log ||
-      old.server.access_log != config->server.access_log) {
+  std::string pending = RestartOnlyChanges(*running_config_, running_workers_, *config);
+  if (!pending.empty()) {
     error_log_->Write(LogLevel::kWarn, "config.restart_needed",
-                      "listen addresses, worker count or log paths changed: restart tidegate to "
-                      "apply them; everything else is reloaded");
+                      pending +
+                          " changed: applied at the next restart only (restart "
+                          "tidegate); everything else is reloaded");
   }
   ++generation_;
   snapshot_ = std::move(snapshot);

@@ -97,6 +97,12 @@ class Server : public Worker::Observer, public ControlPlaneHost {
   std::shared_ptr<ErrorLog> error_log_;
   std::unique_ptr<AccessLog> access_log_;  // outlives the workers (declared first)
   std::shared_ptr<const Snapshot> snapshot_;
+  // The configuration the process started with: its listen addresses,
+  // worker count, log paths, time zone and state folder stay in force until
+  // a restart, so a reload is compared with it (not with the previous
+  // reload: a change that was reverted needs no restart).
+  std::shared_ptr<const config::Config> running_config_;
+  int running_workers_ = 0;
   std::vector<std::unique_ptr<Worker>> workers_;
   std::vector<EventPtr> signal_events_;
   EventPtr worker_event_;

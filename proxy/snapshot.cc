@@ -43,10 +43,11 @@ bool ResolveAddress(const config::Address& address, sockaddr_storage* out, sockl
 
 std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const config::Config> config,
                                               const FilterChainBuilder& filters,
-                                              uint64_t generation, std::string* error) {
+                                              uint64_t generation, std::string* error,
+                                              int workers) {
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->generation = generation;
-  snapshot->workers = ResolveWorkerCount(*config);
+  snapshot->workers = workers > 0 ? workers : ResolveWorkerCount(*config);
   const config::ServerConfig& server = config->server;
   snapshot->limits.max_request_line = server.max_request_line;
   snapshot->limits.max_header_bytes = server.max_header_bytes;

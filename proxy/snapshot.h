@@ -71,9 +71,12 @@ bool ResolveAddress(const config::Address& address, sockaddr_storage* out, sockl
 // Control thread. Returns nullptr and sets *error ("tls: …", "file:line:col
 // upstream.servers[i]: …") when something the config names cannot be used,
 // e.g. an origin host name that does not resolve. Starts the snapshot's
-// UpstreamMonitor (proxy/upstream_monitor.h).
+// UpstreamMonitor (proxy/upstream_monitor.h). `workers`: the number of
+// workers that serve it (a reload: those running, as `[server].workers`
+// applies at a restart only); 0 = ResolveWorkerCount(*config).
 std::shared_ptr<const Snapshot> BuildSnapshot(std::shared_ptr<const config::Config> config,
                                               const FilterChainBuilder& filters,
-                                              uint64_t generation, std::string* error);
+                                              uint64_t generation, std::string* error,
+                                              int workers = 0);
 
 }  // namespace tidegate::proxy

@@ -140,5 +140,83 @@ TEST(CliTest, MissingConfigAndUsageErrorsExitNonZero) {
   EXPECT_NE(start.err.find("bad.toml:2"), std::string::npos) << start.err;
 }
 
+// ProxyConfig with literal ports (--check binds nothing).
+std::string CheckConfig(const KeyValues& server_keys = {}, const std::string& tail = "") {
+  std::string text = ProxyConfig(9, server_keys, {}, tail);
+  for (const char* key : {"${PORT}", "${ADMIN_PORT}"}) {
+    for (size_t pos = text.find(key); pos != std::string::npos; pos = text.find(key)) {
+      text.replace(pos, strlen(key), key[2] == 'P' ? "18080" : "19901");
+    }
+  }
+  return text;
+}
+
+// Audit 10 F2: --check passed what start-up then refused — a template that
+// does not parse, a garbage certificate, a log file in a missing folder, a
+// state "folder" that is a file. --check runs the same checks (no socket),
+// each error with the key's file:line:col (a template: its own line:col),
+// and exits 1; start-up refuses with the same line.
+TEST(CliTest, CheckRefusesWhatStartUpRefuses) {
+  struct Case {
+    const char* name;
+    KeyValues server_keys;
+    std::string tail;
+    std::string expected;  // in --check's stderr
+  };
+  std::vector<Case> cases = {
+      {"template",
+       {},
+       "\n[site]\ntemplates_dir = \"templates\"\n",
+       "/templates/maintenance.html:1:17: Unclosed tag"},
+      {"tls certificate",
+       {},
+       "\n[server.tls]\nlisten = [\"127.0.0.1:18443\"]\n"
+       "certificates = [{ cert = \"junk.pem\", key = \"junk.key\" }]\n",
+       "ok.toml:21:26 server.tls.certificates[0].cert: tls certificate"},
+      {"admin tls certificate",
+       {},
+       "\n[admin.tls]\ncert = \"junk.pem\"\nkey = \"junk.key\"\n",
+       "ok.toml:20:8 admin.tls.cert: tls certificate"},
+      {"access_log", {{"access_log", "\"nodir/a.log\""}}, "", "server.access_log: cannot create"},
+      {"error_log", {{"error_log", "\"nodir/e.log\""}}, "", "server.error_log: cannot create"},
+      {"audit_log", {}, "audit_log = \"nodir/audit.log\"\n", "admin.audit_log: cannot create"},
+      {"state path", {}, "\n[state]\npath = \"statefile\"\n", "state.path: state folder: \""},
+  };
+  for (const Case& c : cases) {
+    SCOPED_TRACE(c.name);
+    TempDir dir;
+    std::filesystem::create_directories(dir.File("templates"));
+    dir.Write("templates/maintenance.html", "{{#x}} unclosed {{");
+    dir.Write("junk.pem", "junk\n");
+    dir.Write("junk.key", "junk\n");
+    dir.Write("statefile", "");
+    std::string path = dir.Write("ok.toml", CheckConfig(c.server_keys, c.tail));
+    RunResult check = RunTidegate(dir, {"-c", path, "--check"});
+    EXPECT_EQ(check.status, 1) << check.out << check.err;
+    EXPECT_NE(check.err.find(c.expected), std::string::npos) << check.err;
+    EXPECT_FALSE(std::filesystem::exists(dir.File("nodir"))) << "--check created a folder";
+    RunResult start = RunTidegate(dir, {"-c", path});
+    EXPECT_EQ(start.status, 1) << start.err;
+    EXPECT_NE(start.err.find(c.expected), std::string::npos) << start.err;
+  }
+}
+
+// The log checks create and truncate nothing: an absent log file in an
+// existing folder passes and stays absent; an existing one keeps its bytes.
+TEST(CliTest, CheckOpensNoLogFileForWriting) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.File("logs"));
+  dir.Write("logs/error.log", "earlier line\n");
+  std::string path = dir.Write("ok.toml", CheckConfig({{"access_log", "\"logs/access.log\""},
+                                                       {"error_log", "\"logs/error.log\""}},
+                                                      "audit_log = \"logs/audit.log\"\n"));
+  RunResult check = RunTidegate(dir, {"-c", path, "--check"});
+  EXPECT_EQ(check.status, 0) << check.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.File("logs/access.log")));
+  EXPECT_FALSE(std::filesystem::exists(dir.File("logs/audit.log")));
+  EXPECT_EQ(ReadFile(dir.File("logs/error.log")), "earlier line\n");
+  EXPECT_FALSE(std::filesystem::exists(dir.File("state"))) << "--check created the state folder";
+}
+
 }  // namespace
 }  // namespace tidegate::itest

@@ -190,5 +190,94 @@ TEST_F(LifecycleTest, Case33_SecondInstanceOnSamePortFailsLoudly) {
   ExpectServes("/still-first");
 }
 
+// Waits (<= 10 s) until tidegate's stderr past `from` holds `needle`;
+// returns that part of the log.
+std::string LogAfter(TidegateProcess& tidegate, size_t from, const std::string& needle) {
+  auto deadline = Clock::now() + std::chrono::seconds(10);
+  std::string log;
+  while (Clock::now() < deadline) {
+    log = tidegate.Stderr().substr(from);
+    if (log.find(needle) != std::string::npos) break;
+    poll(nullptr, 0, 50);
+  }
+  return log;
+}
+
+// Audit 10 F2: a SIGHUP whose new access_log (or error_log) lies in a folder
+// that does not exist logged "restart tidegate to apply them" and
+// "configuration reloaded"; the operator restarted as told and the shop was
+// down. The reload is refused, naming file:line:col and the key.
+TEST_F(LifecycleTest, ReloadRefusesALogPathThatCannotBeOpened) {
+  StartWithOrigin(Tagged("A:"));
+  ASSERT_TRUE(Started());
+  for (const char* key : {"access_log", "error_log"}) {
+    SCOPED_TRACE(key);
+    size_t before = tidegate_->Stderr().size();
+    ASSERT_TRUE(tidegate_->RewriteConfig(
+        ProxyConfig(origin_->port(), {{key, "\"nodir/" + std::string(key) + ".log\""}})));
+    ASSERT_TRUE(tidegate_->Reload());
+    std::string log = LogAfter(*tidegate_, before, "config.error.0");
+    EXPECT_NE(log.find("reload failed; keeping the running configuration"), std::string::npos)
+        << log;
+    EXPECT_NE(log.find(".toml:"), std::string::npos) << log;
+    EXPECT_NE(log.find("server." + std::string(key) + ": cannot create"), std::string::npos) << log;
+    EXPECT_EQ(log.find("restart"), std::string::npos) << log;
+    EXPECT_EQ(log.find("configuration reloaded"), std::string::npos) << log;
+    ASSERT_TRUE(tidegate_->process().Running());
+    HttpMessage r = RoundTrip(Get("/still"));
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.body, "A:/still");
+  }
+}
+
+// Audit 10 F4: after a SIGHUP set workers = 4 while 2 ran, /.tidegate/health
+// said 4; and reverting to 2 still said "restart needed" (compared with the
+// previous reload, not with what runs).
+TEST_F(LifecycleTest, ReloadOfWorkersReportsTheRunningCountAndComparesWithIt) {
+  StartWithOrigin(Tagged("A:"), {{"workers", "2"}});
+  ASSERT_TRUE(Started());
+  size_t before = tidegate_->Stderr().size();
+  ASSERT_TRUE(tidegate_->RewriteConfig(ProxyConfig(origin_->port(), {{"workers", "4"}})));
+  ASSERT_TRUE(tidegate_->Reload());
+  std::string log = LogAfter(*tidegate_, before, "configuration reloaded");
+  EXPECT_NE(log.find("config.restart_needed: server.workers changed"), std::string::npos) << log;
+  HttpMessage health = RoundTrip(Get("/.tidegate/health"));
+  ASSERT_TRUE(health.ok) << health.error;
+  EXPECT_NE(health.body.find("\"workers\":2"), std::string::npos) << health.body;
+
+  before = tidegate_->Stderr().size();
+  ASSERT_TRUE(tidegate_->RewriteConfig(ProxyConfig(origin_->port(), {{"workers", "2"}})));
+  ASSERT_TRUE(tidegate_->Reload());
+  log = LogAfter(*tidegate_, before, "configuration reloaded");
+  EXPECT_NE(log.find("configuration reloaded"), std::string::npos) << log;
+  EXPECT_EQ(log.find("restart_needed"), std::string::npos)
+      << "a reload back to what runs still asks for a restart: " << log;
+}
+
+// Audit 10 F3: a SIGHUP changing [site].time_zone or [state].path said only
+// "configuration reloaded"; both apply at a restart (the zone is libc's,
+// set before the workers start; the state files are opened at start).
+// Reverting says nothing.
+TEST_F(LifecycleTest, ReloadNamesTimeZoneAndStatePathAsRestartOnly) {
+  StartWithOrigin(Tagged("A:"));
+  ASSERT_TRUE(Started());
+  size_t before = tidegate_->Stderr().size();
+  ASSERT_TRUE(tidegate_->RewriteConfig(
+      ProxyConfig(origin_->port(), {}, {},
+                  "\n[site]\ntime_zone = \"Asia/Tokyo\"\n\n[state]\npath = \"st2\"\n")));
+  ASSERT_TRUE(tidegate_->Reload());
+  std::string log = LogAfter(*tidegate_, before, "configuration reloaded");
+  EXPECT_NE(log.find("config.restart_needed: site.time_zone, state.path changed"),
+            std::string::npos)
+      << log;
+
+  before = tidegate_->Stderr().size();
+  ASSERT_TRUE(tidegate_->RewriteConfig(ProxyConfig(origin_->port())));
+  ASSERT_TRUE(tidegate_->Reload());
+  log = LogAfter(*tidegate_, before, "configuration reloaded");
+  EXPECT_NE(log.find("configuration reloaded"), std::string::npos) << log;
+  EXPECT_EQ(log.find("restart_needed"), std::string::npos) << log;
+}
+
 }  // namespace
 }  // namespace tidegate::itest

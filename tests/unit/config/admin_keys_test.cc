@@ -73,5 +73,39 @@ TEST(AdminKeysTest, TypoNextToTheNewKeysIsStillReported) {
   EXPECT_TRUE(HasError(result, "admin.audit_logs", "")) << AllErrors(result);
 }
 
+// Audit 10 F5: one hash under two entries gave the token the first entry's
+// name and role silently (a viewer first: the operator got 403; an
+// operator first: a viewer token could change things). Case-insensitive.
+TEST(AdminKeysTest, TwoTokensWithTheSameHashAreRefusedNamingBothPlaces) {
+  const std::string hash = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
+  std::string upper = hash;
+  for (char& c : upper) c = static_cast<char>(toupper(static_cast<unsigned char>(c)));
+  LoadResult result = LoadWithMinimal(
+      "[admin]\ntokens = [\n"
+      "  { name = \"dash\", token_sha256 = \"" +
+      hash +
+      "\", role = \"viewer\" },\n"
+      "  { name = \"ops\", token_sha256 = \"" +
+      upper + "\", role = \"operator\" },\n]\n");
+  EXPECT_FALSE(result.ok());
+  ASSERT_TRUE(HasError(result, "admin.tokens[1].token_sha256", "same hash as the token at"))
+      << AllErrors(result);
+  std::string all = AllErrors(result);
+  // The first place: the file and line of the first entry.
+  EXPECT_NE(all.find(".toml:"), std::string::npos) << all;
+  EXPECT_FALSE(HasError(result, "admin.tokens[0].token_sha256", "")) << all;
+}
+
+TEST(AdminKeysTest, TokensWithDifferentHashesPass) {
+  LoadResult result = LoadWithMinimal(
+      "[admin]\ntokens = [\n"
+      "  { name = \"dash\", token_sha256 = \"" +
+      std::string(64, 'a') +
+      "\", role = \"viewer\" },\n"
+      "  { name = \"ops\", token_sha256 = \"" +
+      std::string(64, 'b') + "\", role = \"operator\" },\n]\n");
+  EXPECT_TRUE(result.ok()) << AllErrors(result);
+}
+
 }  // namespace
 }  // namespace tidegate::config

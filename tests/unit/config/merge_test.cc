@@ -170,5 +170,23 @@ TEST_F(DirectoryTest, SingleFileAndMissingPaths) {
   EXPECT_NE(empty.errors[0].message.find("no *.toml"), std::string::npos);
 }
 
+// Audit 10 F6: a dangling *.toml symbolic link made the whole directory
+// "cannot list directory: No such file or directory"; it is that file's
+// error, and the other files are still checked.
+TEST_F(DirectoryTest, DanglingSymlinkIsNamedAndTheOtherFilesAreStillChecked) {
+  Write("00-base.toml", kBase);
+  Write("10-typo.toml", "[server]\nworkrs = 2\n");
+  fs::create_symlink("root@host.12345:1733490000", dir_ / "50-x.toml");
+  LoadResult result = LoadConfig(dir_.string());
+  EXPECT_FALSE(result.ok());
+  std::string all = AllErrors(result);
+  EXPECT_NE(all.find((dir_ / "50-x.toml").string() +
+                     ": cannot read: No such file or directory (a dangling symbolic link?)"),
+            std::string::npos)
+      << all;
+  EXPECT_EQ(all.find("cannot list directory"), std::string::npos) << all;
+  EXPECT_NE(all.find("server.workrs: unknown key"), std::string::npos) << all;
+}
+
 }  // namespace
 }  // namespace tidegate::config

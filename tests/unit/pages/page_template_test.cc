@@ -48,6 +48,25 @@ TEST(PageTemplateTest, MerchantOverrideWinsAndBrokenOverrideNamesTheFile) {
   std::filesystem::remove_all(dir);
 }
 
+// Audit 10 F2: "Unclosed tag at 16" was a byte offset the merchant had to
+// count; the error now names the line and column.
+TEST(PageTemplateTest, ParseErrorOffsetBecomesLineAndColumn) {
+  EXPECT_EQ(PageTemplate::PlaceParseError("{{#x}} unclosed {{", "Unclosed tag at 16"),
+            "1:17: Unclosed tag");
+  EXPECT_EQ(PageTemplate::PlaceParseError("<p>\n  <b>x</b>\n", "Unclosed section \"s\" at 9"),
+            "2:6: Unclosed section \"s\"");
+  EXPECT_EQ(PageTemplate::PlaceParseError("x", "no offset here"), "no offset here");
+  EXPECT_EQ(PageTemplate::PlaceParseError("x", "Unclosed tag at 99"), "Unclosed tag at 99");
+
+  auto dir = std::filesystem::temp_directory_path() / ("tg-pages-pos-" + std::to_string(getpid()));
+  std::filesystem::create_directories(dir);
+  std::ofstream(dir / "maintenance.html") << "<html>\n<p>{{#x}} unclosed {{</p>\n";
+  std::string error;
+  EXPECT_FALSE(PageTemplate::Load(dir.string(), "maintenance.html", "", &error));
+  EXPECT_EQ(error, (dir / "maintenance.html").string() + ":2:20: Unclosed tag");
+  std::filesystem::remove_all(dir);
+}
+
 TEST(LocalTimeTest, FormatsInTheProcessTimeZone) {
   setenv("TZ", "Europe/Paris", 1);
   tzset();
