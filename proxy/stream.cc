@@ -84,7 +84,7 @@ void Stream::RunRequestFilters() {
     AnswerAsFinalRecipient();
     return;
   }
-  ForwardingInfo forwarding{info_.client_ip, info_.tls, trusted};
+  ForwardingInfo forwarding{info_.client_ip, info_.tls, trusted, {}};
   if (snapshot_->config && !snapshot_->config->upstream.servers.empty()) {
     const config::Address& first = snapshot_->config->upstream.servers.front();
     if (first.unix_path.empty()) forwarding.origin_host = first.text;
