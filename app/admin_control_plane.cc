@@ -8,6 +8,7 @@
 #include <string>
 
 #include "admin/redis_store.h"
+#include "admin/request_validation.h"
 #include "queue/room_events.h"
 #include "queue/waiting_room.h"
 #include "state/effective_view.h"
@@ -223,6 +224,25 @@ bool AdminControlPlane::Start(event_base* control_base,
                           : admin.listen.text;
   host.error_log().Write(proxy::LogLevel::kInfo, "admin.start",
                          "admin API listening on " + where + " (audit log " + audit_path + ")");
+  return true;
+}
+
+bool AdminControlPlane::AcceptsReload(const config::Config& config, std::string* error) const {
+  if (runtime_state_ == nullptr) return true;
+  const state::RuntimeState& state = runtime_state_->Get();
+  for (const auto& [name, room] : state.rooms) {
+    if (!room.mode || *room.mode == config::RoomMode::kOff) continue;
+    admin::RequestError why;
+    if (admin::CheckRoomCanQueue(config, name, *room.mode, &why)) continue;
+    *error = "room '" + name + "' is switched to " + std::string(state::RoomModeName(*room.mode)) +
+             " at run time, and the new configuration " +
+             (why.error == "room_disabled" ? std::string("sets enabled = false for it")
+                                           : std::string("has no [secrets].token_keys")) +
+             ": it would queue nobody while saying it queues; switch it off first (tidegate "
+             "ctl room set " +
+             name + " mode=off, or resolve the incident that holds it) or keep it able to queue";
+    return false;
+  }
   return true;
 }
 

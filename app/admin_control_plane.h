@@ -54,6 +54,10 @@ class AdminControlPlane : public proxy::ControlPlane {
 
   bool Start(event_base* control_base, std::shared_ptr<const config::Config> config,
              const proxy::ControlPlaneHost& host, std::string* error) override;
+  // Refuses a configuration under which a room the run-time state switched
+  // on (an operator's or an incident's mode) could not queue: no signing
+  // key, or `enabled = false` (it would say queue_all and queue nobody).
+  bool AcceptsReload(const config::Config& config, std::string* error) const override;
   void Reconfigure(std::shared_ptr<const config::Config> config) override;
   void Stop() override;
   std::vector<proxy::ListenSocket> ListenSockets() const override;

@@ -161,6 +161,12 @@ std::optional<Address> ParseAddress(std::string_view text, const AddressRules& r
   const std::string expected = rules.allow_unix
                                    ? "expected \"IPv4:port\", \"[IPv6]:port\" or \"unix:/path\""
                                    : "expected \"IPv4:port\" or \"[IPv6]:port\"";
+  // A URL where an address belongs (nginx's `proxy_pass http://…` habit).
+  if (size_t scheme = text.find("://"); scheme != std::string_view::npos) {
+    *error = expected + ", without a scheme: \"" + std::string(text.substr(scheme + 3)) +
+             "\" rather than \"" + std::string(text) + "\"";
+    return std::nullopt;
+  }
   std::string_view host;
   std::string_view port_text;
   if (!text.empty() && text[0] == '[') {

@@ -51,6 +51,14 @@ class ControlPlane {
   virtual bool Start(event_base* control_base, std::shared_ptr<const config::Config> config,
                      const ControlPlaneHost& host, std::string* error) = 0;
 
+  // Before a SIGHUP reload is applied (the new configuration loaded and
+  // checked): false + *error refuses it, the running configuration stays
+  // (e.g. the new file takes the signing key from a room the operators
+  // switched on at run time). Accepts by default.
+  virtual bool AcceptsReload(const config::Config& /*config*/, std::string* /*error*/) const {
+    return true;
+  }
+
   // After each successful SIGHUP reload (the new snapshot is published).
   // Problems are logged by the control plane; the reload itself stands.
   virtual void Reconfigure(std::shared_ptr<const config::Config> config) = 0;

@@ -306,7 +306,21 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
       return Fail(400, "asterisk-form target without OPTIONS");
   } else {
     if (!IsValidTargetChars(target)) return Fail(400, "invalid character in request target");
-    if (f.host_count == 0) return Fail(400, "absolute-form target without host");
+    if (f.host_count == 0) {
+      // HTTP/1.0 (1.1 without Host was refused above): the target's
+      // authority is the host (RFC 9112 §3.2.2), checked as a Host field
+      // and added as one for the origin, which gets HTTP/1.1.
+      AbsoluteForm url;
+      if (!SplitAbsoluteForm(target, &url)) return Fail(400, "invalid request target");
+      if (url.has_userinfo) return Fail(400, "userinfo in request target");
+      size_t end = url.has_path || url.has_query ? url.authority_end : target.size();
+      std::string authority = target.substr(url.authority_begin, end - url.authority_begin);
+      if (!CopyValidHostLowered(authority, &head.host)) {
+        head.host.clear();
+        return Fail(400, "invalid host in request target");
+      }
+      head.headers.Append("Host", authority);
+    }
     if (const char* why = NormalizeAbsoluteForm(head.host, target)) return Fail(400, why);
   }
 

@@ -265,6 +265,12 @@ void Server::Reload() {
     return;
   }
   std::string error;
+  if (control_plane_started_ && !control_plane_->AcceptsReload(*config, &error)) {
+    ++reloads_failed_;
+    error_log_->Write(LogLevel::kError, "config.reload",
+                      "reload refused; keeping the running configuration: " + error);
+    return;
+  }
   // Served by the workers that run (health, per-worker shares), whatever
   // [server].workers now says.
   auto snapshot = BuildSnapshot(config, filters_, generation_ + 1, &error, running_workers_);

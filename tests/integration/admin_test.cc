@@ -392,6 +392,50 @@ TEST_F(AdminTest, RuntimeOverrideSurvivesSighupAndNewTokensApply) {
   EXPECT_EQ(State()["features"]["checkout"]["under_maintenance"], true);
 }
 
+// Audit 12: a room switched on at run time kept saying queue_all after a
+// reload took its signing key away, and queued nobody. Such a reload is
+// refused (the running configuration stays, the room keeps queueing);
+// once the room is switched off, the same file loads.
+TEST_F(AdminTest, AReloadThatWouldLeaveARuntimeQueueUnableToQueueIsRefused) {
+  ASSERT_TRUE(tidegate_);
+  dir_.Write("k1", "admin-test-signing-key-0123456789abcdef\n");
+  const std::string room = "\n[rooms.shop]\nmatch = [\"^/sale\"]\nmode = \"off\"\n";
+  const std::string key =
+      "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n";
+  auto reloads = [&](const char* result) {
+    return Metric(std::string("tidegate_config_reloads_total{result=\"") + result + "\"}");
+  };
+  auto reload_and_wait = [&](const char* result, double before) {
+    if (!tidegate_->Reload()) return false;
+    for (int i = 0; i < 250; ++i) {
+      if (reloads(result) > before) return true;
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+    return false;
+  };
+  ASSERT_TRUE(tidegate_->RewriteConfig(AdminConfig(origin_->port()) + room + key));
+  ASSERT_TRUE(reload_and_wait("ok", reloads("ok"))) << tidegate_->Stderr();
+  AdminReply on =
+      Call("PATCH", "/v1/rooms/shop", std::string(kOperatorToken), R"({"mode":"queue_all"})");
+  ASSERT_EQ(on.http.status, 200) << on.http.body;
+
+  ASSERT_TRUE(tidegate_->RewriteConfig(AdminConfig(origin_->port()) + room));  // no key
+  ASSERT_TRUE(reload_and_wait("failed", reloads("failed"))) << tidegate_->Stderr();
+  EXPECT_NE(tidegate_->Stderr().find("room 'shop' is switched to queue_all at run time"),
+            std::string::npos)
+      << tidegate_->Stderr();
+  auto conn = ConnectOrFail(tidegate_->port());
+  ASSERT_TRUE(conn && conn->Send("GET /sale HTTP/1.1\r\nHost: shop.test\r\n\r\n"));
+  HttpMessage sale = ReadResponse(*conn);
+  EXPECT_NE(sale.Header("Set-Cookie").value_or("").find("tg_wait_shop"), std::string::npos)
+      << "the running configuration (with its key) no longer queues: " << sale.raw.substr(0, 300);
+
+  ASSERT_EQ(
+      Call("PATCH", "/v1/rooms/shop", std::string(kOperatorToken), R"({"mode":"off"})").http.status,
+      200);
+  EXPECT_TRUE(reload_and_wait("ok", reloads("ok"))) << tidegate_->Stderr();
+}
+
 TEST_F(AdminTest, CtlDrivesTheRunningProxy) {
   ASSERT_TRUE(tidegate_);
   std::string ops = WriteTokenFile("ops.token", kOperatorToken);

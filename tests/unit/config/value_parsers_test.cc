@@ -83,6 +83,12 @@ TEST(ParseAddressTest, AcceptsIpv4Ipv6AndUnix) {
   EXPECT_NE(error.find("port 0 is not supported"), std::string::npos) << error;
   EXPECT_FALSE(ParseAddress("[::1]:0", {.allow_unix = true}, &error));
   EXPECT_NE(error.find("port 0 is not supported"), std::string::npos) << error;
+
+  // A URL (nginx's proxy_pass habit) says so, not "IPv6 addresses need brackets".
+  EXPECT_FALSE(ParseAddress("http://127.0.0.1:9000", {.allow_host_names = true}, &error));
+  EXPECT_NE(error.find("without a scheme: \"127.0.0.1:9000\""), std::string::npos) << error;
+  EXPECT_FALSE(ParseAddress("https://shop.internal:443", {.allow_host_names = true}, &error));
+  EXPECT_NE(error.find("\"shop.internal:443\""), std::string::npos) << error;
 }
 
 TEST(ParseHostWithoutPortTest, AcceptsNamesAndLiteralsNormalized) {

@@ -392,6 +392,23 @@ TEST(Http1RequestTest, TargetForms) {
   }
 }
 
+// Audit 12: an HTTP/1.0 absolute-form request without Host (an old monitor)
+// was 400; its authority is the host (RFC 9112 §3.2.2) and becomes Host.
+TEST(Http1RequestTest, Http10AbsoluteFormWithoutHostTakesItsAuthority) {
+  Outcome out = FeedRequest("GET http://Shop.Example:8080/echo?a=1 HTTP/1.0\r\n\r\n");
+  ASSERT_EQ(out.status, 0) << out.reason;
+  ASSERT_EQ(out.requests.size(), 1u);
+  EXPECT_EQ(out.requests[0].target, "/echo?a=1");
+  EXPECT_EQ(out.requests[0].host, "shop.example:8080");
+  ASSERT_NE(out.requests[0].headers.Find("Host"), nullptr);
+  EXPECT_EQ(*out.requests[0].headers.Find("Host"), "Shop.Example:8080");
+  for (const char* bad :
+       {"GET http://u@shop.example/ HTTP/1.0\r\n\r\n", "GET http://shop..example/ HTTP/1.0\r\n\r\n",
+        "GET ftp://shop.example/ HTTP/1.0\r\n\r\n", "GET http://shop.example/ HTTP/1.1\r\n\r\n"}) {
+    EXPECT_EQ(FeedRequest(bad).status, 400) << bad;
+  }
+}
+
 TEST(Http1RequestTest, ObsTextInValuesAccepted) {
   Outcome out = FeedRequest(GetWith("X-File: caf\xc3\xa9.pdf\r\nX-Tab: a\tb\r\n"));
   ASSERT_EQ(out.status, 0) << out.reason;
