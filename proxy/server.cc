@@ -12,10 +12,16 @@ namespace {
 
 std::vector<std::string> ListenTexts(const config::Config& config) {
   std::vector<std::string> out;
-  for (const auto& a : config.server.listen) out.push_back("http " + a.text);
-  if (config.server.tls) {
-    for (const auto& a : config.server.tls->listen) out.push_back("https " + a.text);
-  }
+  for (const auto& a : config.server.listen) out.push_back(a.text);
+  return out;
+}
+
+// [server.tls] listen; "none" when the section is absent (adding or
+// removing it changes the listeners too).
+std::vector<std::string> TlsListenTexts(const config::Config& config) {
+  if (!config.server.tls) return {"none"};
+  std::vector<std::string> out;
+  for (const auto& a : config.server.tls->listen) out.push_back(a.text);
   return out;
 }
 
@@ -27,6 +33,7 @@ std::string RestartOnlyChanges(const config::Config& running, int running_worker
                                const config::Config& next) {
   std::vector<std::string> keys;
   if (ListenTexts(running) != ListenTexts(next)) keys.push_back("server.listen");
+  if (TlsListenTexts(running) != TlsListenTexts(next)) keys.push_back("server.tls.listen");
   if (ResolveWorkerCount(next) != running_workers) keys.push_back("server.workers");
   if (running.server.error_log != next.server.error_log) keys.push_back("server.error_log");
   if (running.server.access_log != next.server.access_log) keys.push_back("server.access_log");

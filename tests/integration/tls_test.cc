@@ -143,6 +143,32 @@ TEST_F(TlsTest, CertificatesAreReloadedOnSighup) {
   EXPECT_EQ(r.status, 200);
 }
 
+// Audit 12: a SIGHUP that changed [server.tls] listen, or removed the
+// section, said "server.listen changed"; it names the TLS key now.
+TEST_F(TlsTest, AReloadThatMovesTheTlsListenerNamesIt) {
+  auto reload_log = [&](const std::string& tail) {
+    size_t from = tidegate_->Stderr().size();
+    EXPECT_TRUE(tidegate_->RewriteConfig(ProxyConfig(origin_->port()) + tail));
+    EXPECT_TRUE(tidegate_->Reload());
+    std::string log;
+    for (int i = 0; i < 200; ++i) {
+      log = tidegate_->Stderr().substr(from);
+      if (log.find("configuration reloaded") != std::string::npos) break;
+      poll(nullptr, 0, 50);
+    }
+    return log;
+  };
+  std::string moved = kTlsTail;
+  moved.replace(moved.find("${TLS_PORT}"), 11, std::to_string(FreeLoopbackPort()));
+  std::string log = reload_log(moved);
+  EXPECT_NE(log.find("config.restart_needed: server.tls.listen changed"), std::string::npos) << log;
+  log = reload_log("");
+  EXPECT_NE(log.find("config.restart_needed: server.tls.listen changed"), std::string::npos) << log;
+  log = reload_log(kTlsTail);  // back to what runs: nothing to restart
+  EXPECT_NE(log.find("configuration reloaded"), std::string::npos) << log;
+  EXPECT_EQ(log.find("restart_needed"), std::string::npos) << log;
+}
+
 // Audit 11: a TLS client that went away (a bare FIN or a reset, no
 // close_notify) while its response was on the way stayed open for ever: the
 // TLS layer stops writing at end of input, so no write error nor
