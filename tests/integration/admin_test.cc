@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/harness/admin_metrics.h"
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/http_reader.h"
 #include "tests/integration/harness/process.h"
@@ -121,12 +122,7 @@ class AdminTest : public ::testing::Test {
 
   // The value of one sample line of /metrics ("name{labels}"), -1 when absent.
   double Metric(const std::string& sample) {
-    AdminReply r = Call("GET", "/metrics", std::nullopt);
-    EXPECT_EQ(r.http.status, 200) << r.http.body;
-    std::string needle = "\n" + sample + " ";
-    size_t at = r.http.body.find(needle);
-    if (at == std::string::npos) return -1;
-    return std::stod(r.http.body.substr(at + needle.size()));
+    return ReadMetric(tidegate_->admin_port(), sample).value_or(-1);
   }
 
   std::string WriteTokenFile(const std::string& name, const std::string& token) {

@@ -19,6 +19,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/harness/admin_metrics.h"
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
@@ -130,16 +131,10 @@ class ProtectSafetyNetTest : public ::testing::Test {
     }
   }
 
-  // A gauge of room "shop" from /metrics (open on loopback); NaN when absent.
+  // A gauge of room "shop" from /metrics; NaN when absent.
   double RoomGauge(const std::string& name) {
-    auto conn = ConnectOrFail(tidegate_->admin_port());
-    if (!conn) return std::nan("");
-    EXPECT_TRUE(
-        conn->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n"));
-    HttpMessage m = ReadResponse(*conn);
-    const std::string key = "\ntidegate_" + name + "{room=\"shop\"} ";
-    size_t at = m.body.find(key);
-    return at == std::string::npos ? std::nan("") : std::stod(m.body.substr(at + key.size()));
+    return ReadMetric(tidegate_->admin_port(), "tidegate_" + name + "{room=\"shop\"}")
+        .value_or(std::nan(""));
   }
 
   TempDir dir_;
@@ -315,7 +310,9 @@ TEST_F(ProtectSafetyNetTest, ExcludedLongPollsAreNotMeasured) {
       std::this_thread::sleep_for(milliseconds(200));  // pacing only
     }
     EXPECT_EQ(cut, !excluded) << "worst p90 " << worst_p90 << " s\n" << tidegate_->Stderr();
-    if (excluded) EXPECT_LT(worst_p90, 0.3);
+    if (excluded) {
+      EXPECT_LT(worst_p90, 0.3);
+    }
   }
 }
 

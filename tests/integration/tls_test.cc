@@ -25,7 +25,10 @@ const char kTlsTail[] =
 
 class TlsTest : public ProxyTest {
  protected:
-  void SetUp() override {
+  void SetUp() override { StartWithCertificates(ServeOkForever()); }
+
+  // The two certificates, then tidegate with kTlsTail in front of `origin`.
+  void StartWithCertificates(ScriptedOrigin::Script origin) {
     std::string error;
     ASSERT_TRUE(MakeCertificate(dir_, "shop", "shop.example", {"shop.example", "www.shop.example"},
                                 &shop_, &error))
@@ -33,12 +36,21 @@ class TlsTest : public ProxyTest {
     ASSERT_TRUE(
         MakeCertificate(dir_, "other", "other.example", {"*.other.example"}, &other_, &error))
         << error;
-    StartWithOrigin(ServeOkForever(), {}, {}, kTlsTail);
+    StartWithOrigin(std::move(origin), {}, {}, kTlsTail);
     ASSERT_TRUE(Started());
   }
 
   std::unique_ptr<TlsConnection> TlsConnect(const TlsClientOptions& options, std::string* error) {
     return TlsConnection::Connect(tidegate_->tls_port(), options, error);
+  }
+  // A handshake naming shop.example; nullptr (and a test failure) if it fails.
+  std::unique_ptr<TlsConnection> ConnectToShop() {
+    TlsClientOptions options;
+    options.sni = "shop.example";
+    std::string error;
+    auto conn = TlsConnect(options, &error);
+    EXPECT_TRUE(conn) << error;
+    return conn;
   }
 
   CertFiles shop_;
@@ -177,34 +189,25 @@ TEST_F(TlsTest, AReloadThatMovesTheTlsListenerNamesIt) {
 class TlsAbortTest : public TlsTest {
  protected:
   void SetUp() override {
-    std::string error;
-    ASSERT_TRUE(MakeCertificate(dir_, "shop", "shop.example", {"shop.example"}, &shop_, &error))
-        << error;
-    ASSERT_TRUE(
-        MakeCertificate(dir_, "other", "other.example", {"*.other.example"}, &other_, &error))
-        << error;
-    StartWithOrigin(
-        [this](OriginConnection& conn) {
-          for (;;) {
-            HttpMessage request = conn.ReadRequest();
-            if (!request.ok) return;
-            if (request.url == "/late") {  // answers once the client has gone
-              conn.WaitForClose(milliseconds(800));
-              if (!conn.Send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")) return;
-              continue;
-            }
-            // "/big": 256 MiB, sent until the proxy stops taking it.
-            if (!conn.Send("HTTP/1.1 200 OK\r\nContent-Length: 268435456\r\n\r\n")) return;
-            std::string piece(64 * 1024, 'x');
-            for (int i = 0; i < 4096 && !conn.stopping(); ++i) {
-              if (!conn.Send(piece)) break;
-            }
-            origin_released_ = conn.WaitForClose(milliseconds(10000));
-            return;
-          }
-        },
-        {}, {}, kTlsTail);
-    ASSERT_TRUE(Started());
+    StartWithCertificates([this](OriginConnection& conn) {
+      for (;;) {
+        HttpMessage request = conn.ReadRequest();
+        if (!request.ok) return;
+        if (request.url == "/late") {  // answers once the client has gone
+          conn.WaitForClose(milliseconds(800));
+          if (!conn.Send("HTTP/1.1 200 OK\r\nContent-Length: 5\r\n\r\nhello")) return;
+          continue;
+        }
+        // "/big": 256 MiB, sent until the proxy stops taking it.
+        if (!conn.Send("HTTP/1.1 200 OK\r\nContent-Length: 268435456\r\n\r\n")) return;
+        std::string piece(64 * 1024, 'x');
+        for (int i = 0; i < 4096 && !conn.stopping(); ++i) {
+          if (!conn.Send(piece)) break;
+        }
+        origin_released_ = conn.WaitForClose(milliseconds(10000));
+        return;
+      }
+    });
   }
   // Waits (at most 8 s) until the proxy holds no client connection.
   bool AllClientConnectionsClosed() {
@@ -221,11 +224,8 @@ class TlsAbortTest : public TlsTest {
 TEST_F(TlsAbortTest, AClientGoneBeforeItsAnswerIsReleased) {
   for (bool reset : {false, true}) {
     SCOPED_TRACE(reset ? "reset" : "bare FIN");
-    TlsClientOptions options;
-    options.sni = "shop.example";
-    std::string error;
-    auto conn = TlsConnect(options, &error);
-    ASSERT_TRUE(conn) << error;
+    auto conn = ConnectToShop();
+    ASSERT_TRUE(conn);
     ASSERT_TRUE(conn->Send(Get("/late")));
     poll(nullptr, 0, 200);
     if (reset) {
@@ -241,11 +241,8 @@ TEST_F(TlsAbortTest, AClientGoneBeforeItsAnswerIsReleased) {
 }
 
 TEST_F(TlsAbortTest, ADownloadAbandonedMidwayReleasesTheOrigin) {
-  TlsClientOptions options;
-  options.sni = "shop.example";
-  std::string error;
-  auto conn = TlsConnect(options, &error);
-  ASSERT_TRUE(conn) << error;
+  auto conn = ConnectToShop();
+  ASSERT_TRUE(conn);
   ASSERT_TRUE(conn->Send(Get("/big")));
   ASSERT_TRUE(conn->ReadAtLeast(1024 * 1024, milliseconds(5000)));
   conn->ShutdownWrite();

@@ -1,5 +1,7 @@
 #include "tests/integration/harness/proxy_fixture.h"
 
+#include "tests/integration/harness/admin_metrics.h"
+
 #include <algorithm>
 #include <thread>
 
@@ -113,17 +115,7 @@ void ProxyTest::ExpectServes(const std::string& path) {
 }
 
 long ProxyTest::Metric(const std::string& name) {
-  auto conn = ConnectOrFail(tidegate_->admin_port());
-  if (!conn) return -1;
-  if (!conn->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\nConnection: close\r\n\r\n")) {
-    return -1;
-  }
-  HttpMessage m = ReadResponse(*conn);
-  if (!m.ok || m.status != 200) return -1;
-  const std::string key = "\ntidegate_" + name + " ";
-  size_t at = m.body.find(key);
-  if (at == std::string::npos) return -1;
-  return std::stol(m.body.substr(at + key.size()));
+  return static_cast<long>(ReadMetric(tidegate_->admin_port(), "tidegate_" + name).value_or(-1));
 }
 
 }  // namespace tidegate::itest
