@@ -210,7 +210,9 @@ TEST_F(ProtectSafetyNetTest, UnreachableOriginQueuesNewcomers) {
     HttpMessage m = Get("/", &newcomer);
     queueing = IsQueuePage(m);
     if (queueing) queued.push_back(newcomer);
-    if (!queueing) EXPECT_EQ(m.status, 502);
+    if (!queueing) {
+      EXPECT_EQ(m.status, 502);
+    }
   }
   ASSERT_TRUE(queueing);
   // The slow start alone queues for a second; errors keep the door shut:
