@@ -125,6 +125,15 @@ int main(int argc, char** argv) {
     return 1;
   }
   if (check) {
+    // What a start would meet in the saved state too (read only).
+    auto state = tidegate::app::StatePersistence::Inspect(*config);
+    for (const std::string& warning : state.warnings) {
+      fprintf(stderr, "warning: %s\n", warning.c_str());
+    }
+    if (!state.errors.empty()) {
+      for (const std::string& error : state.errors) fprintf(stderr, "%s\n", error.c_str());
+      return 1;
+    }
     printf("%s: configuration ok\n", config_path.c_str());
     return 0;
   }

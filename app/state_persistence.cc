@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "admin/request_validation.h"
 #include "admin/runtime_state_json.h"
 #include "common/rfc3339.h"
 #include "common/time_source.h"
@@ -58,36 +59,18 @@ bool ParseEnvelope(const std::string& text, const char* format, json* out, std::
   return true;
 }
 
-// Reads `file` with `parse`. A missing file is a first start (true). A file
-// `parse` refuses is set aside (true, with a warning on stderr) or, with
-// on_corrupt = "refuse", an error (false).
-bool LoadOne(const state::StateFile& file, config::CorruptStateMode on_corrupt,
+// Reads `file` with `parse`: true when it is missing (a first start) or
+// parsed, else false and *problem.
+bool ReadOne(const state::StateFile& file,
              const std::function<bool(const std::string&, std::string*)>& parse,
-             std::string* error) {
+             std::string* problem) {
   state::StateFile::ReadResult read = file.Read();
   if (read.status == state::StateFile::ReadStatus::kMissing) return true;
-  std::string problem;
   if (read.status == state::StateFile::ReadStatus::kError) {
-    problem = read.error;
-  } else if (parse(read.text, &problem)) {
-    return true;
-  }
-  if (on_corrupt == config::CorruptStateMode::kRefuse) {
-    *error = "state file " + file.path() + " cannot be used: " + problem +
-             "; refusing to start ([state].on_corrupt = \"refuse\"): repair or move the file, "
-             "or set on_corrupt = \"continue\" to start from the configuration's values";
+    *problem = read.error;
     return false;
   }
-  std::string aside_error;
-  std::string aside = file.SetAside(time(nullptr), &aside_error);
-  fprintf(stderr,
-          "tidegate: warning: state file %s cannot be used: %s; %s; starting with the "
-          "configuration's values\n",
-          file.path().c_str(), problem.c_str(),
-          aside.empty() ? ("could not set it aside: " + aside_error).c_str()
-                        : ("set aside as " + aside).c_str());
-  fflush(stderr);
-  return true;
+  return parse(read.text, problem);
 }
 
 // rooms.json saved while running (the stop was not clean: a crash, kill -9,
@@ -150,54 +133,119 @@ std::unique_ptr<StatePersistence> StatePersistence::Open(const config::Config& c
 }
 
 bool StatePersistence::LoadRuntime(const config::Config& config, std::string* error) {
-  return LoadOne(
-      runtime_file_, config.state.on_corrupt,
-      [this](const std::string& text, std::string* problem) {
-        json doc;
-        if (!ParseEnvelope(text, kRuntimeFormat, &doc, problem)) return false;
-        auto it = doc.find("state");
-        if (it == doc.end()) {
-          *problem = "state: missing";
-          return false;
-        }
-        std::optional<state::RuntimeState> state = admin::RuntimeStateFromJson(*it, problem);
-        if (!state) {
-          *problem = "state." + *problem;
-          return false;
-        }
-        runtime_ = std::make_shared<const state::RuntimeState>(std::move(*state));
-        return true;
-      },
-      error);
+  std::string problem;
+  if (ReadOne(
+          runtime_file_,
+          [this](const std::string& text, std::string* problem) {
+            json doc;
+            if (!ParseEnvelope(text, kRuntimeFormat, &doc, problem)) return false;
+            auto it = doc.find("state");
+            if (it == doc.end()) {
+              *problem = "state: missing";
+              return false;
+            }
+            std::optional<state::RuntimeState> state = admin::RuntimeStateFromJson(*it, problem);
+            if (!state) {
+              *problem = "state." + *problem;
+              return false;
+            }
+            runtime_ = std::make_shared<const state::RuntimeState>(std::move(*state));
+            return true;
+          },
+          &problem)) {
+    return true;
+  }
+  return Unusable(runtime_file_, config.state.on_corrupt, problem, error);
 }
 
 bool StatePersistence::LoadRooms(const config::Config& config, std::string* error) {
-  return LoadOne(
-      rooms_file_, config.state.on_corrupt,
-      [this](const std::string& text, std::string* problem) {
-        json doc;
-        if (!ParseEnvelope(text, kRoomsFormat, &doc, problem)) return false;
-        auto it = doc.find("rooms");
-        if (it == doc.end() || !it->is_object()) {
-          *problem = "rooms: missing or not an object";
-          return false;
-        }
-        std::map<std::string, queue::LocalRoomStore::Persisted> rooms;
-        for (const auto& [name, room] : it->items()) {
-          auto persisted = queue::RoomFromJson(room, problem);
-          if (!persisted) {
-            *problem = "rooms." + name + "." + *problem;
-            return false;
-          }
-          rooms.emplace(name, std::move(*persisted));
-        }
-        if (!doc.value("clean_stop", false)) SkipLostTickets(doc, &rooms);
-        // The first save measures the tickets issued since the start.
-        for (const auto& [name, room] : rooms) saved_tickets_[name] = room.state.tickets;
-        rooms_ = std::move(rooms);
-        return true;
-      },
-      error);
+  std::string problem;
+  if (ReadOne(
+          rooms_file_,
+          [this](const std::string& text, std::string* problem) {
+            json doc;
+            if (!ParseEnvelope(text, kRoomsFormat, &doc, problem)) return false;
+            auto it = doc.find("rooms");
+            if (it == doc.end() || !it->is_object()) {
+              *problem = "rooms: missing or not an object";
+              return false;
+            }
+            std::map<std::string, queue::LocalRoomStore::Persisted> rooms;
+            for (const auto& [name, room] : it->items()) {
+              auto persisted = queue::RoomFromJson(room, problem);
+              if (!persisted) {
+                *problem = "rooms." + name + "." + *problem;
+                return false;
+              }
+              rooms.emplace(name, std::move(*persisted));
+            }
+            if (!doc.value("clean_stop", false)) SkipLostTickets(doc, &rooms);
+            // The first save measures the tickets issued since the start.
+            for (const auto& [name, room] : rooms) saved_tickets_[name] = room.state.tickets;
+            rooms_ = std::move(rooms);
+            return true;
+          },
+          &problem)) {
+    return true;
+  }
+  return Unusable(rooms_file_, config.state.on_corrupt, problem, error);
+}
+
+// A file that cannot be used is set aside (true, with a warning on stderr)
+// or, with on_corrupt = "refuse", an error (false); Inspect() only reports
+// which.
+bool StatePersistence::Unusable(const state::StateFile& file, config::CorruptStateMode on_corrupt,
+                                const std::string& problem, std::string* error) {
+  std::string what = "state file " + file.path() + " cannot be used: " + problem;
+  if (on_corrupt == config::CorruptStateMode::kRefuse) {
+    *error = what +
+             "; refusing to start ([state].on_corrupt = \"refuse\"): repair or move the file, "
+             "or set on_corrupt = \"continue\" to start from the configuration's values";
+    if (inspecting_ == nullptr) return false;
+    inspecting_->errors.push_back(*error);
+    return true;
+  }
+  if (inspecting_ != nullptr) {
+    inspecting_->warnings.push_back(what +
+                                    "; a start sets it aside and begins with the configuration's "
+                                    "values ([state].on_corrupt = \"continue\")");
+    return true;
+  }
+  std::string aside_error;
+  std::string aside = file.SetAside(time(nullptr), &aside_error);
+  fprintf(stderr, "tidegate: warning: %s; %s; starting with the configuration's values\n",
+          what.c_str(),
+          aside.empty() ? ("could not set it aside: " + aside_error).c_str()
+                        : ("set aside as " + aside).c_str());
+  fflush(stderr);
+  return true;
+}
+
+StatePersistence::Findings StatePersistence::Inspect(const config::Config& config) {
+  Findings findings;
+  if (config.state.backend != config::StateBackend::kLocal) return findings;
+  StatePersistence p;
+  p.inspecting_ = &findings;
+  p.folder_ = StateFolder(config);
+  p.runtime_file_ = state::StateFile(p.folder_ + "/runtime_state.json");
+  p.rooms_file_ = state::StateFile(p.folder_ + "/rooms.json");
+  std::string unused;
+  p.LoadRuntime(config, &unused);
+  p.LoadRooms(config, &unused);
+  if (p.runtime_ == nullptr) return findings;
+  for (const auto& [name, room] : p.runtime_->rooms) {
+    if (!room.mode || *room.mode == config::RoomMode::kOff) continue;
+    admin::RequestError why;
+    if (admin::CheckRoomCanQueue(config, name, *room.mode, &why)) continue;
+    findings.warnings.push_back(
+        "state file " + p.runtime_file_.path() + ": room '" + name + "' was switched to " +
+        std::string(state::RoomModeName(*room.mode)) + " at run time, and this configuration " +
+        (why.error == "room_disabled" ? std::string("sets enabled = false for it")
+                                      : std::string("has no [secrets].token_keys")) +
+        ": after a start it would queue nobody; switch it off first (tidegate ctl room set " +
+        name + " mode=off) or keep it able to queue");
+  }
+  return findings;
 }
 
 bool StatePersistence::SaveRuntime(const state::RuntimeState& state, std::string* error) {

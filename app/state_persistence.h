@@ -28,6 +28,7 @@
 #include <map>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "config/config.h"
 #include "queue/local_room_store.h"
@@ -47,6 +48,20 @@ class StatePersistence {
   // when the folder cannot be created, or a file is corrupt and
   // on_corrupt = "refuse". Warnings about files set aside go to stderr.
   static std::unique_ptr<StatePersistence> Open(const config::Config& config, std::string* error);
+
+  // What Open() would meet in the local state files, found without
+  // creating, renaming or writing anything (`tidegate --check`, which a
+  // merchant runs before a restart): a file Open() would refuse (on_corrupt
+  // = "refuse") is an error, one it would set aside is a warning, and so is
+  // a room the saved operators' state switches on (auto, queue_all) that
+  // the configuration cannot queue (no signing key, enabled = false: it
+  // would say it queues and queue nobody). Nothing for backend = "redis",
+  // a first start (no files) or a folder not made yet.
+  struct Findings {
+    std::vector<std::string> errors;
+    std::vector<std::string> warnings;
+  };
+  static Findings Inspect(const config::Config& config);
 
   bool enabled() const { return enabled_; }
   const std::string& folder() const { return folder_; }
@@ -85,6 +100,11 @@ class StatePersistence {
   StatePersistence() = default;
   bool LoadRuntime(const config::Config& config, std::string* error);
   bool LoadRooms(const config::Config& config, std::string* error);
+  // Open()'s handling of a file that cannot be used: refuse, or set it aside.
+  bool Unusable(const state::StateFile& file, config::CorruptStateMode on_corrupt,
+                const std::string& problem, std::string* error);
+
+  Findings* inspecting_ = nullptr;  // Inspect(): report, change nothing
 
   bool enabled_ = false;
   bool handed_over_ = false;

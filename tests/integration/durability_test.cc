@@ -26,11 +26,14 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <thread>
+#include <tuple>
+#include <utility>
 #include <vector>
 
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/process.h"
 #include "tests/integration/harness/room_cookies.h"
 #include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/shopper.h"
@@ -188,6 +191,20 @@ class DurabilityTest : public ::testing::Test {
         << s.dump();
     EXPECT_NE(s.dump().find("\"session_duration\""), std::string::npos) << s.dump();
     EXPECT_EQ(Request("GET", "/checkout", nullptr).status, 503) << "enforced on shop traffic";
+  }
+
+  // `tidegate -c FILE --check` (no server): its exit status and stderr.
+  std::pair<int, std::string> Check(const std::string& config_file) {
+    static int counter = 0;
+    ProcessOptions po;
+    po.argv = {TidegateBinary(), "-c", config_file, "--check"};
+    po.log_dir = dir_.path();
+    po.name = "check" + std::to_string(counter++);
+    std::string error;
+    auto proc = Process::Start(po, &error);
+    if (!proc) return {-1, error};
+    int status = proc->WaitExit(seconds(20)).value_or(-1);
+    return {status, proc->Stderr()};
   }
 
   std::string StateFile(const std::string& name) const { return dir_.File("state/" + name); }
@@ -367,6 +384,81 @@ TEST_F(DurabilityTest, CorruptStateFileRefusesTheStartWhenAskedTo) {
       << error;
   EXPECT_TRUE(fs::exists(StateFile("rooms.json"))) << "left in place for the operator";
   EXPECT_TRUE(SetAside("rooms.json").empty());
+}
+
+// --check reads the state files a start would read, and says what the start
+// would do with them, changing nothing: refuse (an error, exit 1) or set
+// aside (a warning, exit 0). A merchant who checks before a restart is not
+// surprised by a refused start.
+TEST_F(DurabilityTest, CheckReportsAStateFileTheStartWouldRefuseOrSetAside) {
+  Start(Config("match = [\"^/\"]\n", "on_corrupt = \"refuse\"\n"));
+  ASSERT_TRUE(tidegate_);
+  const std::string refusing = tidegate_->config_path();
+  Kill(SIGTERM);
+  fs::create_directories(dir_.File("state"));
+  const std::string broken =
+      R"({"format": "tidegate.rooms", "version": 1, "rooms": {"shop": {"tickets": -3}}})";
+  std::ofstream(StateFile("rooms.json")) << broken;
+
+  auto [status, err] = Check(refusing);
+  EXPECT_EQ(status, 1) << err;
+  EXPECT_NE(err.find("state file " + StateFile("rooms.json") +
+                     " cannot be used: rooms.shop.tickets: expected a non-negative integer; "
+                     "refusing to start ([state].on_corrupt = \"refuse\")"),
+            std::string::npos)
+      << err;
+
+  std::string text;
+  {
+    std::ifstream in(refusing);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  size_t at = text.find("on_corrupt = \"refuse\"");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.replace(at, strlen("on_corrupt = \"refuse\""), "on_corrupt = \"continue\"");
+  const std::string continuing = dir_.Write("continuing.toml", text);
+  std::tie(status, err) = Check(continuing);
+  EXPECT_EQ(status, 0) << err;
+  EXPECT_NE(err.find("warning: state file " + StateFile("rooms.json") +
+                     " cannot be used: rooms.shop.tickets"),
+            std::string::npos)
+      << err;
+  EXPECT_NE(err.find("a start sets it aside"), std::string::npos) << err;
+
+  // Neither check touched the file.
+  std::ifstream in(StateFile("rooms.json"));
+  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()),
+            broken);
+  EXPECT_TRUE(SetAside("rooms.json").empty());
+}
+
+// A room switched on at run time and saved is restored at the next start; a
+// configuration without the signing key cannot queue it. --check warns.
+TEST_F(DurabilityTest, CheckWarnsOfASavedRoomModeTheConfigurationCannotQueue) {
+  Start(Config("match = [\"^/sale\"]\nmode = \"off\"\n"));
+  ASSERT_TRUE(tidegate_);
+  const std::string with_key = tidegate_->config_path();
+  ASSERT_EQ(Admin("PATCH", "/v1/rooms/shop", R"({"mode": "queue_all"})").status, 200);
+  Kill(SIGTERM);
+  std::string text;
+  {
+    std::ifstream in(with_key);
+    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+  auto [ok_status, ok_err] = Check(with_key);
+  EXPECT_EQ(ok_status, 0) << ok_err;
+  EXPECT_EQ(ok_err.find("warning"), std::string::npos) << ok_err;
+
+  size_t at = text.find("token_keys = ");
+  ASSERT_NE(at, std::string::npos) << text;
+  text.erase(at, text.find('\n', at) - at);
+  auto [status, err] = Check(dir_.Write("no-key.toml", text));
+  EXPECT_EQ(status, 0) << err;
+  EXPECT_NE(err.find("warning: state file " + StateFile("runtime_state.json") +
+                     ": room 'shop' was switched to queue_all at run time, and this "
+                     "configuration has no [secrets].token_keys"),
+            std::string::npos)
+      << err;
 }
 
 TEST_F(DurabilityTest, AChangeThatCannotBeSavedIsRefused) {
