@@ -142,9 +142,13 @@ void ClientConnection::OnBody(const char* data, size_t len) {
   }
   // A body that keeps coming at [server].body_min_rate or faster is not cut
   // by body_timeout (a photo uploaded from a phone's weak uplink); one that
-  // drips is (each byte buys 1/min_rate s).
-  if (uint64_t rate = snapshot_->config->server.body_min_rate; rate > 0) {
-    timer_.Extend(std::chrono::nanoseconds(static_cast<int64_t>(len * 1'000'000'000 / rate)));
+  // drips is (each byte buys 1/min_rate s); one that stops is cut at most
+  // body_timeout after its last bytes, however many came before (16 MB sent
+  // fast and then nothing must not hold an origin connection for 35 minutes).
+  const config::ServerConfig& server = snapshot_->config->server;
+  if (uint64_t rate = server.body_min_rate; rate > 0) {
+    timer_.Extend(std::chrono::nanoseconds(static_cast<int64_t>(len * 1'000'000'000 / rate)),
+                  server.body_timeout);
   }
   stream().OnRequestBody(data, len);
 }

@@ -24,6 +24,7 @@
 
 #include <event2/event.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 
@@ -41,10 +42,13 @@ class DeadlineTimer {
 
   void Arm(std::chrono::milliseconds timeout);
   void Disarm() { deadline_ = kNone; }
-  // Moves an armed deadline later by `by` (nothing to tell libevent: a
-  // timer that fires before the deadline re-arms itself for the rest).
-  void Extend(std::chrono::nanoseconds by) {
-    if (deadline_ != kNone) deadline_ += by.count();
+  // Moves an armed deadline later by `by`, but never past `at_most` from
+  // now (nothing to tell libevent: a timer that fires before the deadline
+  // re-arms itself for the rest). The cap keeps credit from piling up: what
+  // arrived long ago buys no time now.
+  void Extend(std::chrono::nanoseconds by, std::chrono::nanoseconds at_most) {
+    if (deadline_ == kNone) return;
+    deadline_ = std::min(deadline_ + by.count(), CoarseNowNs() + at_most.count());
   }
   bool armed() const { return deadline_ != kNone; }
 

@@ -225,6 +225,46 @@ TEST_F(SlowClientsTest, ASteadySlowUploadOutlastsBodyTimeout) {
   EXPECT_EQ(r.body, "ok:" + std::to_string(kPieces * kPiece));
 }
 
+// Audit 12: body_min_rate's credit piled up. 2 MB sent at once bought
+// 256 s at 8 KB/s; a client that then stopped held its connection and the
+// origin's for that long (the 16 MB limit: 35 minutes). A body that stops is
+// cut body_timeout after its last bytes, whatever came before.
+TEST_F(SlowClientsTest, ABodyThatStopsAfterAFastStartIsCutAtBodyTimeout) {
+  StartWithOrigin(
+      [](OriginConnection& conn) {
+        while (!conn.stopping()) {
+          HttpMessage req = conn.ReadRequest(milliseconds(30000));
+          if (!req.ok) {
+            conn.WaitForClose(milliseconds(30000));
+            return;
+          }
+          conn.Send(ResponseBytes(200, "ok:" + req.url));
+        }
+      },
+      {{"body_timeout", "\"1s\""}});
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  const size_t kSent = 2u << 20;  // 256 s of credit at 8 KB/s without the cap
+  ASSERT_TRUE(conn->Send("POST /stalls HTTP/1.1\r\nHost: shop.test\r\nContent-Length: " +
+                         std::to_string(kSent + 1000) + "\r\n\r\n"));
+  ASSERT_TRUE(conn->Send(std::string(kSent, 'b')));
+  auto stalled = Clock::now();
+  ReadStatus s = conn->ReadUntilClose(milliseconds(8000));
+  double elapsed = SecondsSince(stalled);
+  EXPECT_TRUE(s == ReadStatus::kClosed || s == ReadStatus::kReset)
+      << ToString(s) << " after " << elapsed << " s";
+  EXPECT_LT(elapsed, 6.0) << "a stalled body kept its connection";
+  if (!conn->buffer().empty()) {
+    EXPECT_EQ(conn->buffer().rfind("HTTP/1.1 408", 0), 0u) << Printable(conn->buffer());
+  }
+  if (origin_->accepted() > 0) {
+    EXPECT_TRUE(origin_->WaitPeerClosed(0, milliseconds(5000)))
+        << "the origin connection of the stalled request was not released";
+  }
+  ExpectServes("/after");
+}
+
 TEST_F(SlowClientsTest, Case26_SlowReaderBackpressureAndSendDeadline) {
   std::atomic<uint64_t> origin_sent{0};
   const uint64_t kTotal = 200ull << 20;  // 200 MiB: never fits in buffers
