@@ -19,8 +19,8 @@ struct SignedTokenCodec::KeyedMac {
 
 namespace {
 
-constexpr size_t kMacBytes = 32;
-constexpr size_t kMacChars = Base64UrlLength(kMacBytes);  // 43
+constexpr size_t kMacBytes = SignedTokenCodec::kMacBytes;
+constexpr size_t kMacChars = SignedTokenCodec::kMacChars;
 // MAC contexts of the two formats (see the header).
 constexpr std::string_view kEncodedContext = "tidegate.v1|";
 constexpr std::string_view kBypassContext = "tidegate-bypass\n";

@@ -58,6 +58,9 @@ class SignedTokenCodec {
   // Open() decodes a body into a caller's buffer of this size.
   static constexpr size_t kMaxBodyBytes = Base64UrlDecodedCapacity(kMaxTokenChars);
   using BodyBuffer = char[kMaxBodyBytes];
+  // Every token ends with its MAC: 32 bytes, this many base64url characters.
+  static constexpr size_t kMacBytes = 32;
+  static constexpr size_t kMacChars = Base64UrlLength(kMacBytes);  // 43
 
   explicit SignedTokenCodec(std::vector<SigningKey> keys);
   // From any list of {id, secret} (config::TokenKey).

@@ -10,8 +10,14 @@
 //   an insert (no allocation on a hit). Bounded: 16 × 256 direct-mapped
 //   slots; an insert replaces whatever held the slot.
 // * Find() returns a cached token only for the exact same text (the 64-bit
-//   hash first, then every byte with CRYPTO_memcmp) and the same room; the
-//   caller still checks the times (a cached pass expires like any other).
+//   hash of its MAC first, then every byte) and the same room; the caller
+//   still checks the times (a cached pass expires like any other). The MAC
+//   (the last 43 characters) is compared in constant time (CRYPTO_memcmp),
+//   the signed fields before it (key id, room, times, session: no secret)
+//   with memcmp, which reads 32 bytes a step where CRYPTO_memcmp reads one
+//   (the whole text through CRYPTO_memcmp and std::hash was ~1,200
+//   instructions per cached pass, a fifth of an admitted request's room
+//   work; callgrind, benches/RESULTS.md).
 // * Only tokens that passed full verification are inserted.
 #pragma once
 

@@ -17,6 +17,8 @@ TEST(PassCacheTest, FindsOnlyTheExactTextOfTheSameRoom) {
   ASSERT_TRUE(hit);
   EXPECT_EQ(hit->bucket, 7);
   EXPECT_FALSE(cache.Find("k1.abc.deg", "shop"));
+  EXPECT_FALSE(cache.Find("k1.abd.def", "shop"));  // the signed fields
+  EXPECT_FALSE(cache.Find("k2.abc.def", "shop"));
   EXPECT_FALSE(cache.Find("k1.abc.de", "shop"));
   EXPECT_FALSE(cache.Find("k1.abc.def", "sale"));
   EXPECT_FALSE(cache.Find("", "shop"));
