@@ -496,6 +496,18 @@ bool CheckRoomCanQueue(const config::Config& config, const std::string& room, co
   return true;
 }
 
+std::vector<RoomUnableToQueue> RoomsUnableToQueue(const config::Config& config,
+                                                  const state::RuntimeState& state) {
+  std::vector<RoomUnableToQueue> out;
+  for (const auto& [name, room] : state.rooms) {
+    if (!room.mode || *room.mode == config::RoomMode::kOff) continue;
+    RequestError why;
+    if (CheckRoomCanQueue(config, name, *room.mode, &why)) continue;
+    out.push_back({name, *room.mode, room.mode_incident_id, why.error});
+  }
+  return out;
+}
+
 std::optional<state::OpenIncident> ValidateOpenIncident(const nlohmann::json& body,
                                                         const std::vector<std::string>& features,
                                                         const std::vector<std::string>& rooms,

@@ -68,6 +68,25 @@ std::optional<state::RoomPatch> ValidateRoomPatch(const nlohmann::json& body, Re
 bool CheckRoomCanQueue(const config::Config& config, const std::string& room, config::RoomMode mode,
                        RequestError* error);
 
+// A room the run-time state switched on (mode "auto" or "queue_all", by an
+// operator or by an incident) that the configuration cannot queue.
+struct RoomUnableToQueue {
+  std::string room;
+  config::RoomMode mode = config::RoomMode::kOff;
+  std::string incident_id;  // the incident that holds the mode; "" = set by hand
+  std::string error;        // "room_disabled" | "no_signing_key" (as CheckRoomCanQueue)
+};
+
+// The rooms of `state` whose run-time mode is not off and that `config`
+// cannot queue (CheckRoomCanQueue false), in name order; empty when every
+// room switched on at run time queues. Rooms `config` does not have are
+// left out (they have no gate). Used to refuse a reload that would create
+// one, and to report the ones that exist anyway on /.tidegate/health (a
+// local state file restored into a configuration without a key, another
+// instance's change through Redis).
+std::vector<RoomUnableToQueue> RoomsUnableToQueue(const config::Config& config,
+                                                  const state::RuntimeState& state);
+
 // Incidents (docs/admin-api.md, "Incidents"). Names the bodies may use are
 // checked against the configuration: `features` and `rooms` are the
 // configured [features.*] and [rooms.*] names.

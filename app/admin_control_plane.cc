@@ -193,14 +193,17 @@ bool AdminControlPlane::Start(event_base* control_base,
   runtime_state_->Publish(runtime_->state());
   runtime_->SetStateCallback([this](std::shared_ptr<const state::RuntimeState> state) {
     runtime_state_->Publish(std::move(state));
+    PostRoomModeHealth();
   });
   StartNotifier(control_base, config);
   if (health_ != nullptr) {
     PostStoreHealth();
+    PostRoomModeHealth();
     health_timer_.reset(event_new(
         control_base, -1, EV_PERSIST,
         [](evutil_socket_t, short, void* self) {
           static_cast<AdminControlPlane*>(self)->PostStoreHealth();
+          static_cast<AdminControlPlane*>(self)->PostRoomModeHealth();
         },
         this));
     timeval every_second{1, 0};
@@ -229,21 +232,19 @@ bool AdminControlPlane::Start(event_base* control_base,
 
 bool AdminControlPlane::AcceptsReload(const config::Config& config, std::string* error) const {
   if (runtime_state_ == nullptr) return true;
-  const state::RuntimeState& state = runtime_state_->Get();
-  for (const auto& [name, room] : state.rooms) {
-    if (!room.mode || *room.mode == config::RoomMode::kOff) continue;
-    admin::RequestError why;
-    if (admin::CheckRoomCanQueue(config, name, *room.mode, &why)) continue;
-    *error = "room '" + name + "' is switched to " + std::string(state::RoomModeName(*room.mode)) +
-             " at run time, and the new configuration " +
-             (why.error == "room_disabled" ? std::string("sets enabled = false for it")
-                                           : std::string("has no [secrets].token_keys")) +
-             ": it would queue nobody while saying it queues; switch it off first (tidegate "
-             "ctl room set " +
-             name + " mode=off, or resolve the incident that holds it) or keep it able to queue";
-    return false;
-  }
-  return true;
+  std::vector<admin::RoomUnableToQueue> unable =
+      admin::RoomsUnableToQueue(config, runtime_state_->Get());
+  if (unable.empty()) return true;
+  const admin::RoomUnableToQueue& room = unable.front();
+  *error = "room '" + room.room + "' is switched to " +
+           std::string(state::RoomModeName(room.mode)) +
+           " at run time, and the new configuration " +
+           (room.error == "room_disabled" ? std::string("sets enabled = false for it")
+                                          : std::string("has no [secrets].token_keys")) +
+           ": it would queue nobody while saying it queues; switch it off first (tidegate "
+           "ctl room set " +
+           room.room + " mode=off, or resolve the incident that holds it) or keep it able to queue";
+  return false;
 }
 
 void AdminControlPlane::Reconfigure(std::shared_ptr<const config::Config> config) {
@@ -258,6 +259,7 @@ void AdminControlPlane::Reconfigure(std::shared_ptr<const config::Config> config
   if (notifier_ != nullptr) notifier_->Reconfigure(config);
   std::string error;
   if (!runtime_->Reconfigure(std::move(config), &error)) Warn("admin.reload", error);
+  PostRoomModeHealth();
 }
 
 void AdminControlPlane::StartNotifier(event_base* control_base,
@@ -291,7 +293,11 @@ void AdminControlPlane::Stop() {
     rooms_timer_.reset();
     SaveRooms();
   }
-  if (health_ != nullptr) health_->Clear(kStorePart);
+  if (health_ != nullptr) {
+    health_->Clear(kStorePart);
+    for (const auto& [part, detail] : room_mode_parts_) health_->Clear(part);
+  }
+  room_mode_parts_.clear();
   if (runtime_) {
     runtime_->SetAppliedObserver(nullptr);
     runtime_->SetNotifyStatus(nullptr);
@@ -392,6 +398,47 @@ void AdminControlPlane::PostStoreHealth() {
     // are refused until the store is back (docs/state.md).
     health_->Set(kStorePart, h.backend + ": " + h.last_error + "; last known state in force");
   }
+}
+
+void AdminControlPlane::PostRoomModeHealth() {
+  if (!runtime_ || current_config_ == nullptr || runtime_state_ == nullptr) return;
+  // A room the run-time state switched on (an operator's or an incident's
+  // mode) that the configuration in force cannot queue. The admin API and a
+  // reload refuse to create one; it can still come from the local state
+  // file restored at start into a configuration without a key (or with the
+  // room disabled), or from another instance's change through Redis. Its
+  // gate lets everybody in while the state says it queues: say so.
+  std::map<std::string, std::string> now;  // part -> detail
+  for (const admin::RoomUnableToQueue& room :
+       admin::RoomsUnableToQueue(*current_config_, runtime_state_->Get())) {
+    std::string by = room.incident_id.empty() ? std::string("by an operator")
+                                              : "by incident " + room.incident_id;
+    now["room_mode:" + room.room] =
+        "switched to " + std::string(state::RoomModeName(room.mode)) + " at run time (" + by +
+        "), but " +
+        (room.error == "room_disabled" ? std::string("the room has enabled = false")
+                                       : std::string("[secrets].token_keys is empty")) +
+        ": nobody is queued";
+  }
+  for (const auto& [part, detail] : room_mode_parts_) {
+    if (now.count(part) != 0) continue;
+    if (health_ != nullptr) health_->Clear(part);
+    if (host_ != nullptr) {
+      host_->error_log().Write(proxy::LogLevel::kInfo, "room.cannot_queue",
+                               "room '" + part.substr(part.find(':') + 1) +
+                                   "' is switched off or can queue again (it was " + detail + ")");
+    }
+  }
+  for (const auto& [part, detail] : now) {
+    auto before = room_mode_parts_.find(part);
+    if (before != room_mode_parts_.end() && before->second == detail) continue;
+    if (health_ != nullptr) health_->Set(part, detail);
+    Warn("room.cannot_queue",
+         "room '" + part.substr(part.find(':') + 1) + "' " + detail +
+             " (everybody walks in); switch it off (tidegate ctl room set NAME mode=off, or "
+             "resolve the incident) or make it able to queue and reload");
+  }
+  room_mode_parts_ = std::move(now);
 }
 
 void AdminControlPlane::Warn(std::string_view key, std::string_view message) const {

@@ -11,6 +11,7 @@
 // source, which lives as long as this object.
 #pragma once
 
+#include <map>
 #include <memory>
 #include <string>
 
@@ -33,7 +34,10 @@ class AdminControlPlane : public proxy::ControlPlane {
  public:
   // Every new run-time state is published to `runtime_state` (read by the
   // gates on the workers). The state store's health is posted to `health`
-  // as part "state_store" every second while running (/.tidegate/health).
+  // as part "state_store" every second while running (/.tidegate/health),
+  // and every room switched on at run time that the configuration cannot
+  // queue as part "room_mode:NAME" (every second, on every state change
+  // and reload; one warning in the error log when it appears).
   // `health`, `rooms` (the waiting rooms' live counters, for /metrics and
   // GET /v1/state), `banner_stats` and `maintenance_stats` may be null. All
   // must outlive this object. While running, the rooms on Redis that no
@@ -68,6 +72,7 @@ class AdminControlPlane : public proxy::ControlPlane {
   void Warn(std::string_view key, std::string_view message) const;
   void FillRoomMetrics(admin::MetricsSnapshot* m) const;
   void PostStoreHealth();
+  void PostRoomModeHealth();
   void StartPersistence(event_base* control_base);
   void SaveRooms();
   void TickIdleRooms();
@@ -80,6 +85,10 @@ class AdminControlPlane : public proxy::ControlPlane {
   proxy::EventPtr health_timer_;
   StatePersistence* persistence_ = nullptr;
   proxy::EventPtr rooms_timer_;
+  // The parts "room_mode:NAME" posted to health_ (rooms switched on at run
+  // time that cannot queue), with their detail: a warning when one appears
+  // or changes, not every second.
+  std::map<std::string, std::string> room_mode_parts_;
   int64_t last_save_warning_ = 0;  // unix seconds; warnings at most every 10 s
   queue::RoomRegistry* rooms_;
   event_base* control_base_ = nullptr;  // from Start() to Stop()

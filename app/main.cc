@@ -124,7 +124,10 @@ int main(int argc, char** argv) {
     for (const std::string& error : errors) fprintf(stderr, "%s\n", error.c_str());
     return 1;
   }
+  // Warnings do not refuse the configuration (start-up and SIGHUP write
+  // them to the error log, proxy/server.cc).
   if (check) {
+    for (const std::string& warning : config->warnings) fprintf(stderr, "%s\n", warning.c_str());
     // What a start would meet in the saved state too (read only).
     auto state = tidegate::app::StatePersistence::Inspect(*config);
     for (const std::string& warning : state.warnings) {

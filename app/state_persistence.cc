@@ -233,17 +233,14 @@ StatePersistence::Findings StatePersistence::Inspect(const config::Config& confi
   p.LoadRuntime(config, &unused);
   p.LoadRooms(config, &unused);
   if (p.runtime_ == nullptr) return findings;
-  for (const auto& [name, room] : p.runtime_->rooms) {
-    if (!room.mode || *room.mode == config::RoomMode::kOff) continue;
-    admin::RequestError why;
-    if (admin::CheckRoomCanQueue(config, name, *room.mode, &why)) continue;
+  for (const admin::RoomUnableToQueue& room : admin::RoomsUnableToQueue(config, *p.runtime_)) {
     findings.warnings.push_back(
-        "state file " + p.runtime_file_.path() + ": room '" + name + "' was switched to " +
-        std::string(state::RoomModeName(*room.mode)) + " at run time, and this configuration " +
-        (why.error == "room_disabled" ? std::string("sets enabled = false for it")
-                                      : std::string("has no [secrets].token_keys")) +
+        "state file " + p.runtime_file_.path() + ": room '" + room.room + "' was switched to " +
+        std::string(state::RoomModeName(room.mode)) + " at run time, and this configuration " +
+        (room.error == "room_disabled" ? std::string("sets enabled = false for it")
+                                       : std::string("has no [secrets].token_keys")) +
         ": after a start it would queue nobody; switch it off first (tidegate ctl room set " +
-        name + " mode=off) or keep it able to queue");
+        room.room + " mode=off) or keep it able to queue");
   }
   return findings;
 }

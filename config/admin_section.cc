@@ -9,6 +9,7 @@
 
 #include "config/address_list.h"
 #include "config/file_checks.h"
+#include "config/secret_file.h"
 #include "config/sections.h"
 
 namespace tidegate::config {
@@ -211,13 +212,10 @@ void ReadSecretsSection(const toml::table* table, Diagnostics* diagnostics, Secr
           const toml::node& node = *t.get("secret_file");
           key.secret_file = ResolvePath(FolderOf(node), key.secret_file);
           std::string error;
-          std::optional<std::string> secret = ReadWholeFile(key.secret_file, &error);
+          std::optional<std::string> secret = ReadSecretFile(key.secret_file, &error);
           if (!secret) {
             entry.Error(node, "secret_file", error);
           } else {
-            while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) {
-              secret->pop_back();
-            }
             if (secret->size() < kMinSecretBytes) {
               entry.Error(node, "secret_file",
                           "\"" + key.secret_file + "\" holds " + std::to_string(secret->size()) +

@@ -394,6 +394,11 @@ struct Config {
   // ("server.access_log", "server.tls.certificates[0].cert", "admin.tls.key",
   // "admin.audit_log", "state.path", "site.templates_dir"); only those set.
   std::map<std::string, KeyPosition> positions;
+  // What the loader found odd but not wrong: the configuration loads and
+  // runs. One "file:line:col key: warning: message" line each (a room
+  // shadowed by an earlier room). `--check` prints them, start-up and every
+  // SIGHUP write them to the error log (key config.warning.N).
+  std::vector<std::string> warnings;
 };
 
 }  // namespace tidegate::config

@@ -1,6 +1,11 @@
 // Checks that involve several sections.
 #include <map>
+#include <optional>
+#include <set>
 
+#include "common/ascii.h"
+#include "config/loader.h"
+#include "config/room_match.h"
 #include "config/sections.h"
 
 namespace tidegate::config {
@@ -54,6 +59,66 @@ void CheckCrossSection(const toml::table& root, const Config& config, Diagnostic
     }
   }
   check(config.admin.listen, "admin.listen");
+}
+
+void CheckRoomShadowing(const toml::table& root, const Config& config,
+                        std::vector<std::string>* warnings) {
+  // config.rooms is in name order, the order the gate tries them in
+  // (queue/waiting_room.cc, WaitingRoom::Match: the first room whose pattern
+  // matches either spelling of the path takes the request, whatever its mode
+  // or `enabled`). A prefix that starts with an earlier room's prefix is
+  // matched by it on the same spelling: the later pattern never decides.
+  auto covers = [](const std::string& earlier, const std::string& later) {
+    return later.size() >= earlier.size() &&
+           common::EqualsIgnoreCase(std::string_view(later).substr(0, earlier.size()), earlier);
+  };
+  for (size_t later = 1; later < config.rooms.size(); ++later) {
+    const RoomConfig& room = config.rooms[later];
+    if (room.match.empty()) continue;
+    std::string why;
+    std::set<std::string> by;  // the earlier rooms named
+    bool shadowed = true;
+    for (size_t i = 0; i < room.match.size() && shadowed; ++i) {
+      std::optional<std::string> prefix = LiteralPrefixPattern(room.match[i]);
+      shadowed = false;
+      if (!prefix) break;  // needs RE2: not judged
+      for (size_t earlier = 0; earlier < later && !shadowed; ++earlier) {
+        const RoomConfig& first = config.rooms[earlier];
+        for (size_t j = 0; j < first.match.size(); ++j) {
+          std::optional<std::string> cover = LiteralPrefixPattern(first.match[j]);
+          if (!cover || !covers(*cover, *prefix)) continue;
+          shadowed = true;
+          by.insert(first.name);
+          std::string key = "rooms." + first.name + ".match[" + std::to_string(j) + "]";
+          const toml::node* node = root.at_path(key).node();
+          if (!why.empty()) why += ", ";
+          why += "\"" + room.match[i] + "\" by room '" + first.name + "' (\"" + first.match[j] +
+                 "\"" + (node != nullptr ? " at " + Where(node->source()) : std::string()) + ")";
+          break;
+        }
+      }
+    }
+    if (!shadowed) continue;
+    std::string names;
+    for (const std::string& name : by) names += (names.empty() ? "'" : ", '") + name + "'";
+    ConfigError warning;
+    warning.key = "rooms." + room.name + ".match";
+    const toml::node* node = root.at_path(warning.key).node();
+    if (node != nullptr && node->source().path) {
+      warning.file = *node->source().path;
+      warning.line = static_cast<int>(node->source().begin.line);
+      warning.column = static_cast<int>(node->source().begin.column);
+    } else {
+      warning.file = config.source_files.empty() ? std::string("(configuration)")
+                                                 : config.source_files.front();
+    }
+    warning.message = "warning: room '" + room.name +
+                      "' is never used: rooms are tried in name order and the first match "
+                      "wins, and every path it matches is matched first: " +
+                      why + "; rename the rooms to change their order, or narrow the match of " +
+                      (by.size() > 1 ? "rooms " : "room ") + names;
+    warnings->push_back(FormatError(warning));
+  }
 }
 
 }  // namespace tidegate::config

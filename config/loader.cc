@@ -64,6 +64,7 @@ std::shared_ptr<Config> Build(const toml::table& root, Diagnostics* diagnostics)
   ReadNotifySection(top.ReadTable("notify"), diagnostics, &config->notify);
   top.ReportUnknownKeys();
   CheckCrossSection(root, *config, diagnostics);
+  CheckRoomShadowing(root, *config, &config->warnings);
   RecordPositions(root, config.get());
   return config;
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "config/file_checks.h"
+#include "config/secret_file.h"
 #include "config/sections.h"
 #include "config/table_reader.h"
 
@@ -54,13 +55,10 @@ void ReadWebhookSecret(TableReader& reader, const toml::table& table, WebhookCon
   const toml::node& node = *table.get("secret_file");
   hook->secret_file = ResolvePath(FolderOf(node), hook->secret_file);
   std::string error;
-  std::optional<std::string> secret = ReadWholeFile(hook->secret_file, &error);
+  std::optional<std::string> secret = ReadSecretFile(hook->secret_file, &error);
   if (!secret) {
     reader.Error(node, "secret_file", error);
     return;
-  }
-  while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) {
-    secret->pop_back();
   }
   if (secret->size() < kMinWebhookSecretBytes) {
     reader.Error(node, "secret_file",

@@ -5,6 +5,7 @@
 #include "common/cidr.h"
 #include "config/file_checks.h"
 #include "config/pattern_check.h"
+#include "config/secret_file.h"
 #include "config/sections.h"
 #include "config/table_reader.h"
 #include "config/value_parsers.h"
@@ -51,13 +52,10 @@ void ReadBypass(TableReader& reader, const toml::table* table, const std::string
     const toml::node& node = *table->get("bypass_secret_file");
     room->bypass_secret_file = ResolvePath(FolderOf(node), room->bypass_secret_file);
     std::string error;
-    std::optional<std::string> secret = ReadWholeFile(room->bypass_secret_file, &error);
+    std::optional<std::string> secret = ReadSecretFile(room->bypass_secret_file, &error);
     if (!secret) {
       reader.Error(node, "bypass_secret_file", error);
     } else {
-      while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) {
-        secret->pop_back();
-      }
       if (secret->size() < kMinBypassSecretBytes) {
         reader.Error(
             node, "bypass_secret_file",

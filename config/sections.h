@@ -33,4 +33,13 @@ void ReadNotifySection(const toml::table* table, Diagnostics* diagnostics, Notif
 // listeners bound twice). `root` locates errors.
 void CheckCrossSection(const toml::table& root, const Config& config, Diagnostics* diagnostics);
 
+// Warnings, not errors (the configuration still loads): a room never used
+// because, for certain, an earlier room (in name order, the first match
+// wins) takes every path it matches — each of its `match` patterns is a
+// plain prefix ("^/sale", config/room_match.h) that starts with a plain
+// prefix pattern of an earlier room ("^/"). Patterns that need RE2 are not
+// judged (no guess). One line per shadowed room into *warnings.
+void CheckRoomShadowing(const toml::table& root, const Config& config,
+                        std::vector<std::string>* warnings);
+
 }  // namespace tidegate::config

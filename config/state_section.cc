@@ -1,6 +1,7 @@
 // [state]: where room counters and operator switches live.
 #include "config/address_list.h"
 #include "config/file_checks.h"
+#include "config/secret_file.h"
 #include "config/sections.h"
 
 namespace tidegate::config {
@@ -17,9 +18,8 @@ void ReadPasswordFile(TableReader& state, const char* key, const std::string& re
   if (!refused.empty()) return state.Error(node, key, refused);
   path = ResolvePath(FolderOf(node), path);
   std::string error;
-  std::optional<std::string> secret = ReadWholeFile(path, &error);
+  std::optional<std::string> secret = ReadSecretFile(path, &error);
   if (!secret) return state.Error(node, key, error);
-  while (!secret->empty() && (secret->back() == '\n' || secret->back() == '\r')) secret->pop_back();
   if (secret->empty()) return state.Error(node, key, "\"" + path + "\" is empty");
   *out = std::move(*secret);
 }

@@ -1,7 +1,8 @@
 // HealthBoard: which parts of this instance run degraded now, for
 // /.tidegate/health (proxy/health_route.h). A part is a short name such as
-// "state_store" or "room:shop"; its detail says why ("redis: connection
-// refused").
+// "state_store", "room:shop" (its shared store fails) or "room_mode:shop"
+// (switched on at run time, cannot queue); its detail says why ("redis:
+// connection refused").
 //
 // Contract:
 // * Set(), Clear() and Parts() may be called from any thread (a mutex; the

@@ -233,6 +233,7 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
   error_log_->Write(LogLevel::kInfo, "server.start",
                     "tidegate " TIDEGATE_VERSION " started with " + std::to_string(count) +
                         " worker(s), pid " + std::to_string(getpid()));
+  WriteConfigWarnings(*config);
   FinishAdoption();
 
   event_base_loop(base_.get(), EVLOOP_NO_EXIT_ON_EMPTY);
@@ -301,6 +302,14 @@ void Server::Reload() {
   if (control_plane_started_) control_plane_->Reconfigure(snapshot_->config);
   error_log_->Write(LogLevel::kInfo, "config.reload",
                     "configuration reloaded (generation " + std::to_string(generation_) + ")");
+  WriteConfigWarnings(*snapshot_->config);
+}
+
+void Server::WriteConfigWarnings(const config::Config& config) {
+  // One key per line, so the rate limit never hides one (as config.error.N).
+  for (size_t i = 0; i < config.warnings.size(); ++i) {
+    error_log_->Write(LogLevel::kWarn, "config.warning." + std::to_string(i), config.warnings[i]);
+  }
 }
 
 void Server::BeginDrain(Worker::DrainMode mode) {

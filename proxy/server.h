@@ -75,6 +75,8 @@ class Server : public Worker::Observer, public ControlPlaneHost {
   bool Prepare(const std::shared_ptr<const config::Config>& config,
                std::vector<config::Address>* addresses);
   void Reload();
+  // config.warnings (config/config.h) to the error log, at start and after a reload.
+  void WriteConfigWarnings(const config::Config& config);
   bool StartWorkers(const config::ServerConfig& server, std::string* error);
   // Run(), once serving: what a later SIGUSR2 hands over, leftovers closed,
   // the previous process told.

@@ -22,6 +22,7 @@
 
 #include "common/time_source.h"
 #include "config/config.h"
+#include "config/room_match.h"
 #include "pages/language.h"
 #include "proxy/filter.h"
 #include "proxy/published.h"
@@ -62,8 +63,9 @@ struct CompiledRoom {
 
 // The path prefix a room `match` pattern stands for when it is "^" and
 // plain path characters only (CompiledRoom::match_prefixes); nullopt when
-// it needs RE2.
-std::optional<std::string> LiteralPrefixPattern(std::string_view pattern);
+// it needs RE2. In config/ (config/room_match.h): the loader's warning about
+// a room shadowed by an earlier one reads patterns the same way.
+using config::LiteralPrefixPattern;
 
 // The spellings of a request path the rooms judge (case 44; the threat
 // model in docs/waiting-room.md). `plain` is proxy::NormalizePath(target)

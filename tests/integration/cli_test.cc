@@ -119,6 +119,35 @@ TEST(CliTest, CheckRefusesPortZeroHostWithPortAndUnknownMethods) {
   EXPECT_EQ(r.err.find("admin.listen"), std::string::npos) << r.err;
 }
 
+// Audit F7: a room whose every match is taken first by an earlier room (in
+// name order) is never used. A warning naming both rooms and their places;
+// the configuration still loads (exit 0). A regex the check cannot judge
+// for certain is left alone.
+TEST(CliTest, CheckWarnsOfARoomShadowedByAnEarlierRoom) {
+  TempDir dir;
+  dir.Write("k1", "cli-test-signing-key-0123456789abcdef0123\n");
+  std::filesystem::create_directory(dir.File("conf.d"));
+  dir.Write("conf.d/00-server.toml",
+            "[server]\nlisten = [\"127.0.0.1:18080\"]\n"
+            "[upstream]\nservers = [\"127.0.0.1:18081\"]\n"
+            "[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"../k1\" }]\n");
+  dir.Write("conf.d/20-rooms.toml",
+            "[rooms.b]\n"
+            "match = [\"^/Sale\", \"^/sale-2\"]\n"
+            "[rooms.a]\n"
+            "match = [\"^/\"]\n"
+            "[rooms.c]\n"
+            "match = [\"^/promo$\"]\n");
+  RunResult r = RunTidegate(dir, {"-c", dir.File("conf.d"), "--check"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("configuration ok"), std::string::npos) << r.out;
+  for (const char* needle : {"20-rooms.toml:2:9 rooms.b.match: warning: room 'b' is never used",
+                             "\"^/Sale\" by room 'a' (\"^/\" at ", "20-rooms.toml:4:10)"}) {
+    EXPECT_NE(r.err.find(needle), std::string::npos) << needle << "\nstderr: " << r.err;
+  }
+  EXPECT_EQ(r.err.find("room 'c'"), std::string::npos) << r.err;
+}
+
 TEST(CliTest, ShippedConfDirectoryChecksClean) {
   TempDir dir;
   RunResult r = RunTidegate(dir, {"-c", std::string(TIDEGATE_SOURCE_DIR) + "/conf.d", "--check"});

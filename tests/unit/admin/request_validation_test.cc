@@ -204,3 +204,50 @@ TEST(ValidateRoomPatchTest, ProtectIsABooleanOrNull) {
 
 }  // namespace
 }  // namespace tidegate::admin
+
+namespace tidegate::admin {
+namespace {
+
+// The rooms switched on at run time that the configuration cannot queue
+// (health's "room_mode:NAME" parts; a reload creating one is refused).
+TEST(RoomsUnableToQueueTest, NamesEachRoomItsModeAndWhy) {
+  config::Config config;
+  for (const char* name : {"a", "b", "c", "d"}) {
+    config::RoomConfig room;
+    room.name = name;
+    room.mode = config::RoomMode::kOff;
+    room.enabled = std::string(name) != "b";
+    config.rooms.push_back(room);
+  }
+  state::RuntimeState state;
+  state.rooms["a"].mode = config::RoomMode::kQueueAll;
+  state.rooms["b"].mode = config::RoomMode::kAuto;
+  state.rooms["b"].mode_incident_id = "inc-7";
+  state.rooms["c"].mode = config::RoomMode::kOff;      // off queues nobody, honestly
+  state.rooms["d"].total_active_users = 10;            // no run-time mode
+  state.rooms["gone"].mode = config::RoomMode::kAuto;  // not configured: no gate
+
+  // No key: every room switched on; b is disabled as well (said first).
+  std::vector<RoomUnableToQueue> unable = RoomsUnableToQueue(config, state);
+  ASSERT_EQ(unable.size(), 2u);
+  EXPECT_EQ(unable[0].room, "a");
+  EXPECT_EQ(unable[0].mode, config::RoomMode::kQueueAll);
+  EXPECT_EQ(unable[0].error, "no_signing_key");
+  EXPECT_EQ(unable[0].incident_id, "");
+  EXPECT_EQ(unable[1].room, "b");
+  EXPECT_EQ(unable[1].mode, config::RoomMode::kAuto);
+  EXPECT_EQ(unable[1].error, "room_disabled");
+  EXPECT_EQ(unable[1].incident_id, "inc-7");
+
+  // With a key only the disabled room remains.
+  config.secrets.token_keys.push_back({"k1", "", std::string(32, 'k')});
+  unable = RoomsUnableToQueue(config, state);
+  ASSERT_EQ(unable.size(), 1u);
+  EXPECT_EQ(unable[0].room, "b");
+
+  config.rooms[1].enabled = true;
+  EXPECT_TRUE(RoomsUnableToQueue(config, state).empty());
+}
+
+}  // namespace
+}  // namespace tidegate::admin
