@@ -323,6 +323,17 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
     }
     if (const char* why = NormalizeAbsoluteForm(head.host, target)) return Fail(400, why);
   }
+  // A path that starts with two slashes reads, to many origins' URL parsers,
+  // as a network-path reference (RFC 3986 §4.2): "//x/checkout" is host x,
+  // path /checkout — and so is "/\x/checkout" to parsers that read a
+  // backslash as '/' (WHATWG) — while the gates, which merge slashes, judged
+  // /x/checkout: a room or a maintenance rule on ^/checkout was passed by
+  // (audit 14). The leading run of slashes and backslashes becomes one '/':
+  // the origin gets the path the gates judged.
+  if (target.size() > 1 && target[0] == '/' && (target[1] == '/' || target[1] == '\\')) {
+    size_t rest = target.find_first_not_of("/\\");
+    target.replace(0, rest == std::string::npos ? target.size() : rest, "/");
+  }
 
   if (head.framing == BodyFraming::kContentLength && limits.max_body_bytes != 0 &&
       head.content_length > limits.max_body_bytes) {

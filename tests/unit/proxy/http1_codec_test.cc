@@ -380,7 +380,16 @@ TEST(Http1RequestTest, TargetForms) {
       {"GET http://shop.example HTTP/1.1", "shop.example", "/"},
       {"GET http://shop.example?x=1 HTTP/1.1", "shop.example", "/?x=1"},
       {"GET https://shop.example:8443/a HTTP/1.1", "shop.example:8443", "/a"},
-      {"GET //double/slash HTTP/1.1", "a", "//double/slash"},
+      // Audit 14: "//x/checkout" is host x to many origins' URL parsers,
+      // /x/checkout to the gates: the leading slashes become one.
+      {"GET //double/slash HTTP/1.1", "a", "/double/slash"},
+      {"GET ///x/checkout?q=// HTTP/1.1", "a", "/x/checkout?q=//"},
+      {"GET /\\x/checkout HTTP/1.1", "a", "/x/checkout"},
+      {"GET /\\/\\x HTTP/1.1", "a", "/x"},
+      {"GET // HTTP/1.1", "a", "/"},
+      {"GET //?a=1 HTTP/1.1", "a", "/?a=1"},
+      {"GET http://shop.example//x/checkout HTTP/1.1", "shop.example", "/x/checkout"},
+      {"GET /a//b HTTP/1.1", "a", "/a//b"},
       {"GET /%63heckout HTTP/1.1", "a", "/%63heckout"},
   };
   for (const auto& c : cases) {
