@@ -193,6 +193,11 @@ class DurabilityTest : public ::testing::Test {
     EXPECT_EQ(Request("GET", "/checkout", nullptr).status, 503) << "enforced on shop traffic";
   }
 
+  static std::string ReadAll(const std::string& path) {
+    std::ifstream in(path);
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  }
+
   // `tidegate -c FILE --check` (no server): its exit status and stderr.
   std::pair<int, std::string> Check(const std::string& config_file) {
     static int counter = 0;
@@ -408,11 +413,7 @@ TEST_F(DurabilityTest, CheckReportsAStateFileTheStartWouldRefuseOrSetAside) {
             std::string::npos)
       << err;
 
-  std::string text;
-  {
-    std::ifstream in(refusing);
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  std::string text = ReadAll(refusing);
   size_t at = text.find("on_corrupt = \"refuse\"");
   ASSERT_NE(at, std::string::npos) << text;
   text.replace(at, strlen("on_corrupt = \"refuse\""), "on_corrupt = \"continue\"");
@@ -426,9 +427,7 @@ TEST_F(DurabilityTest, CheckReportsAStateFileTheStartWouldRefuseOrSetAside) {
   EXPECT_NE(err.find("a start sets it aside"), std::string::npos) << err;
 
   // Neither check touched the file.
-  std::ifstream in(StateFile("rooms.json"));
-  EXPECT_EQ(std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()),
-            broken);
+  EXPECT_EQ(ReadAll(StateFile("rooms.json")), broken);
   EXPECT_TRUE(SetAside("rooms.json").empty());
 }
 
@@ -440,11 +439,7 @@ TEST_F(DurabilityTest, CheckWarnsOfASavedRoomModeTheConfigurationCannotQueue) {
   const std::string with_key = tidegate_->config_path();
   ASSERT_EQ(Admin("PATCH", "/v1/rooms/shop", R"({"mode": "queue_all"})").status, 200);
   Kill(SIGTERM);
-  std::string text;
-  {
-    std::ifstream in(with_key);
-    text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  }
+  std::string text = ReadAll(with_key);
   auto [ok_status, ok_err] = Check(with_key);
   EXPECT_EQ(ok_status, 0) << ok_err;
   EXPECT_EQ(ok_err.find("warning"), std::string::npos) << ok_err;

@@ -154,19 +154,21 @@ TEST_F(SlowClientsTest, HeaderTimeoutWithoutAnyRequestByteClosesSilently) {
   EXPECT_EQ(conn2->buffer(), "") << Printable(conn2->buffer());
 }
 
+// An origin that answers "ok:<target>" to each request, and after a request
+// it could not read (cut by the proxy) waits for the proxy to close.
+void AnswerUrlsUntilClosed(OriginConnection& conn) {
+  while (!conn.stopping()) {
+    HttpMessage req = conn.ReadRequest(milliseconds(30000));
+    if (!req.ok) {
+      conn.WaitForClose(milliseconds(30000));
+      return;
+    }
+    conn.Send(ResponseBytes(200, "ok:" + req.url));
+  }
+}
+
 TEST_F(SlowClientsTest, Case25_SlowBodyHitsBodyDeadlineAndReleasesOrigin) {
-  StartWithOrigin(
-      [](OriginConnection& conn) {
-        while (!conn.stopping()) {
-          HttpMessage req = conn.ReadRequest(milliseconds(30000));
-          if (!req.ok) {
-            conn.WaitForClose(milliseconds(30000));
-            return;
-          }
-          conn.Send(ResponseBytes(200, "ok:" + req.url));
-        }
-      },
-      {{"body_timeout", "\"1s\""}});
+  StartWithOrigin(AnswerUrlsUntilClosed, {{"body_timeout", "\"1s\""}});
   ASSERT_TRUE(Started());
   auto conn = Connect();
   ASSERT_TRUE(conn);
@@ -230,18 +232,7 @@ TEST_F(SlowClientsTest, ASteadySlowUploadOutlastsBodyTimeout) {
 // origin's for that long (the 16 MB limit: 35 minutes). A body that stops is
 // cut body_timeout after its last bytes, whatever came before.
 TEST_F(SlowClientsTest, ABodyThatStopsAfterAFastStartIsCutAtBodyTimeout) {
-  StartWithOrigin(
-      [](OriginConnection& conn) {
-        while (!conn.stopping()) {
-          HttpMessage req = conn.ReadRequest(milliseconds(30000));
-          if (!req.ok) {
-            conn.WaitForClose(milliseconds(30000));
-            return;
-          }
-          conn.Send(ResponseBytes(200, "ok:" + req.url));
-        }
-      },
-      {{"body_timeout", "\"1s\""}});
+  StartWithOrigin(AnswerUrlsUntilClosed, {{"body_timeout", "\"1s\""}});
   ASSERT_TRUE(Started());
   auto conn = Connect();
   ASSERT_TRUE(conn);
