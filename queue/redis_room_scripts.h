@@ -257,15 +257,27 @@ save()
 return reply(a, b)
 )lua";
 
-// ARGV[13] the queue number. Reply a: 1 admitted, 2 reused (claimed before
-// or below the claim window), 0 not now; b: the session's bucket.
+// ARGV[13] the queue number, ARGV[14] the session id the claim starts
+// (decimal; "0": none). Reply a: 1 admitted, 2 reused (claimed before or
+// below the claim window), 3 admitted again (a repeat claim with the first
+// claim's session, still counted and not ended: nothing counted), 0 not
+// now; b: the session's bucket. The first claim records the session in the
+// renewed set at the current bucket (ClaimStep in room_logic.cc).
 inline constexpr std::string_view kClaim = R"lua(
 local number = tonumber(ARGV[13])
+local sid = ARGV[14] or '0'
 local a, b = 0, 0
 local invited = number ~= 0 and number <= serving
-if invited and (serving - number >= CLAIM_WINDOW or
-                redis.call('GETBIT', KEYS[8], number % CLAIM_WINDOW) == 1) then
+local below = invited and serving - number >= CLAIM_WINDOW
+if invited and (below or redis.call('GETBIT', KEYS[8], number % CLAIM_WINDOW) == 1) then
   a = 2
+  if not below and sid ~= '0' then
+    local until_ms = redis.call('ZSCORE', KEYS[9], sid)
+    if not (until_ms and tonumber(until_ms) > now) then
+      local counted = tonumber(redis.call('ZSCORE', KEYS[10], sid) or '')
+      if counted and counted > cur - sb and counted <= cur then a, b = 3, counted end
+    end
+  end
 elseif invited and active() < total then
   local cohort = cohort_of(number)
   refill()
@@ -274,6 +286,11 @@ elseif invited and active() < total then
   if not reserved then credit = math.max(-burst, credit - 1.0) end
   redis.call('SETBIT', KEYS[8], number % CLAIM_WINDOW, 1)
   count_admission(cohort)
+  if sid ~= '0' then
+    local n = redis.call('ZCARD', KEYS[10])
+    if n >= MAX_RENEWED then redis.call('ZREMRANGEBYRANK', KEYS[10], 0, n - MAX_RENEWED) end
+    redis.call('ZADD', KEYS[10], cur, sid)
+  end
   a, b = 1, cur
   save()
 end

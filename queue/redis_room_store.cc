@@ -362,11 +362,12 @@ void RedisRoomStore::Arrive(const StoreCaller& caller, const RoomLimits& limits,
 }
 
 void RedisRoomStore::Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                           uint64_t number, Done<ClaimOutcome> done) {
-  Run(kClaimOp, caller, limits, now_ms, {std::to_string(number)},
+                           uint64_t number, uint64_t session, Done<ClaimOutcome> done) {
+  Run(kClaimOp, caller, limits, now_ms, {std::to_string(number), std::to_string(session)},
       Deliver<ClaimOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ClaimOutcome o;
-        o.admitted = p.a == 1;
+        o.admitted = p.a == 1 || p.a == 3;
+        o.again = p.a == 3;
         o.reused = p.a == 2;
         o.bucket = static_cast<int64_t>(p.b);
         o.counters = p.counters;

@@ -173,13 +173,27 @@ ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now
   return out;
 }
 
-ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms,
-                       uint64_t number) {
+ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, uint64_t number,
+                       uint64_t session) {
   int64_t cur = BucketOf(now_ms);
   ClaimOutcome out;
   bool invited = number != 0 && number <= state.serving;
-  if (invited && (state.serving - number >= kClaimWindow || state.integrity.claimed.Test(number))) {
-    out.reused = true;
+  bool below_window = invited && state.serving - number >= kClaimWindow;
+  if (invited && (below_window || state.integrity.claimed.Test(number))) {
+    // The first claim's answer may have been lost: the holder of the same
+    // wait cookie (the same session id) gets that session again while it
+    // is counted and was not ended. Nothing is counted again.
+    std::optional<int64_t> counted;
+    if (!below_window && session != 0 && !state.integrity.ended.Contains(session, now_ms)) {
+      counted = state.integrity.renewed.Find(session);
+    }
+    if (counted && *counted > cur - SessionBuckets(limits) && *counted <= cur) {
+      out.admitted = true;
+      out.again = true;
+      out.bucket = *counted;
+    } else {
+      out.reused = true;
+    }
   } else if (invited &&
              Active(state, limits, cur) < static_cast<int64_t>(limits.total_active_users)) {
     int64_t cohort = CohortOf(state, number);
@@ -194,6 +208,8 @@ ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_m
     if (!reserved) state.credit = std::max(-Burst(limits), state.credit - 1.0);
     state.integrity.claimed.Set(number);
     CountAdmission(state, cur, cohort);
+    // Where the session is counted, for a repeat claim (and its renewals).
+    if (session != 0) state.integrity.renewed.Record(session, cur);
     out.admitted = true;
     out.bucket = cur;
   }

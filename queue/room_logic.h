@@ -70,13 +70,18 @@ ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now
 // One ticket, one admission: an invited number is admitted once (the room
 // has a place), recorded in state.integrity.claimed; a number claimed
 // before, or below the claim window's low-water mark, is `reused` (never
-// admitted). The admission is paid from the credit its invitation reserved
+// admitted), except a repeat claim with the first claim's `session` while
+// that session is still counted and not ended: admitted `again` into it
+// (its bucket, nothing counted; RoomStore::Claim). The first claim records
+// `session` (not 0) in state.integrity.renewed at the current bucket. The
+// admission is paid from the credit its invitation reserved
 // (Tick charged claim_ratio per invitation); a claim beyond what the kept
 // cohorts reserved (their claims > 1.1 x invitations x ratio, over the
 // last 2 minutes), or of a cohort no longer kept, costs one credit (which
 // may go down to -burst): claims cannot outrun new_users_per_minute by
 // inflating the ghost correction.
-ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, uint64_t number);
+ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, uint64_t number,
+                       uint64_t session = 0);
 int64_t AdmitStep(RoomState& state, const RoomLimits& limits, int64_t now_ms);
 // Moves session `session` from old_bucket to the current one; -1 (and no
 // change) when that session was ended (kSessionRefused).

@@ -33,13 +33,13 @@ class FailoverRoomStore : public RoomStore {
         [=](RoomState& s) { return ArriveStep(s, limits, now_ms, may_admit_directly); });
   }
   void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms, uint64_t number,
-             Done<ClaimOutcome> done) override {
+             uint64_t session, Done<ClaimOutcome> done) override {
     Route<ClaimOutcome>(
         limits, now_ms, std::move(done),
         [=, this](Done<ClaimOutcome> d) {
-          shared_->Claim(caller, limits, now_ms, number, std::move(d));
+          shared_->Claim(caller, limits, now_ms, number, session, std::move(d));
         },
-        [=](RoomState& s) { return ClaimStep(s, limits, now_ms, number); });
+        [=](RoomState& s) { return ClaimStep(s, limits, now_ms, number, session); });
   }
   void Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
              Done<int64_t> done) override {

@@ -141,7 +141,10 @@ struct ArriveOutcome {
 struct ClaimOutcome {
   bool admitted = false;  // false: not invited yet (number > serving), the room is full, or reused
   bool reused = false;    // the number was claimed before (or is below the claim window)
-  int64_t bucket = 0;     // the session's bucket when admitted
+  // Admitted again: a repeat claim of this number with the session the
+  // first claim started (still counted, not ended); nothing counted again.
+  bool again = false;
+  int64_t bucket = 0;  // the session's bucket when admitted (again: where it is counted now)
   RoomCounters counters;
 };
 
@@ -167,8 +170,17 @@ class RoomStore {
   // clients presenting the same number at once, on any instances, exactly
   // one is admitted; the other gets `reused`). A claim consumes admission
   // credit (room_logic.h, ClaimStep).
+  // `session`: the id of the session the claim starts, derived from the
+  // wait cookie (TokenCodec::ClaimSessionId; 0: none). The first claim
+  // records it as counted in the current bucket (the renewed-session
+  // record). A repeat claim of a claimed number with the same id, while
+  // that session is still counted (inside session_duration) and was not
+  // ended, is admitted `again` into that session, in the bucket it is
+  // counted in, counting nothing (the answer to the first claim may have
+  // been lost: docs/waiting-room.md, "Claims and session end"); any other
+  // repeat claim is `reused`.
   virtual void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                     uint64_t number, Done<ClaimOutcome> done) = 0;
+                     uint64_t number, uint64_t session, Done<ClaimOutcome> done) = 0;
 
   // Admits unconditionally (queueing_method passthrough, shadow mode): a
   // session counted in the current bucket; returns the bucket.

@@ -46,7 +46,9 @@ struct Context {
   uint64_t ticket = 0;    // claim: the ticket (the position shown)
   int64_t issued_ms = 0;  // claim: when the wait cookie was issued
   Visit base;             // renewal: the visit so far
-  uint64_t session = 0;   // renewal: the pass's session id (0: a new one is drawn)
+  // renewal: the pass's session id; claim: the wait cookie's
+  // (TokenCodec::ClaimSessionId); 0: a new one is drawn.
+  uint64_t session = 0;
   // A pass of an ended session came with the request: the answer says so
   // and clears it (unless a new pass replaces it).
   bool session_ended = false;
@@ -134,8 +136,10 @@ Visit FinishClaim(const Context& c, const StoreResult<ClaimOutcome>& r) {
     return v;
   }
   if (r.value.admitted) {
+    // `again`: the first claim's answer was lost; its session, where it is
+    // counted (c.session is that session's id), counted once.
     GrantPass(c, r.value.bucket, &v);
-    v.admitted_now = true;
+    v.admitted_now = !r.value.again;
     v.set_cookies.push_back(ClearCookieValue(c.room->cookie_name(CookieKind::kWait, c.tls), c.tls));
     return v;
   }
@@ -382,6 +386,8 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       // the place is known then (queue/queue_order.h).
       ctx.issued_ms = wait->issued_ms;
       ctx.ticket = wait->ticket;
+      ctx.session = codec->ClaimSessionId(*wait);
+      uint64_t session = ctx.session;
       auto number = std::make_shared<uint64_t>(UINT64_MAX);
       RoomLimits at_limits = limits;
       const WaitingRoom* w = &wr;
@@ -389,9 +395,9 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       uint64_t ticket = wait->ticket;
       return Dispatch<ClaimOutcome>(
           ctx, owner, pending,
-          [&store, w, r, at_limits, ticket, now, caller, number](auto done) {
+          [&store, w, r, at_limits, ticket, session, now, caller, number](auto done) {
             store.Keep(caller, "order|method|0", 0, now,
-                       [&store, w, r, at_limits, ticket, now, caller, number,
+                       [&store, w, r, at_limits, ticket, session, now, caller, number,
                         done](const StoreResult<uint64_t>&) {
                          std::optional<uint64_t> p = w->PlaceOf(*r, at_limits, ticket, now, caller);
                          *number = p.value_or(UINT64_MAX);
@@ -399,7 +405,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
                            done(StoreResult<ClaimOutcome>{});  // queued, not invited yet
                            return;
                          }
-                         store.Claim(caller, at_limits, now, *p, done);
+                         store.Claim(caller, at_limits, now, *p, session, done);
                        });
           },
           [number](const Context& c, const StoreResult<ClaimOutcome>& result) {
@@ -413,9 +419,11 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       ctx.number = number;
       ctx.ticket = wait->ticket;
       ctx.issued_ms = wait->issued_ms;
+      ctx.session = codec->ClaimSessionId(*wait);
+      uint64_t session = ctx.session;
       return Dispatch<ClaimOutcome>(
           ctx, owner, pending,
-          [&](auto done) { store.Claim(caller, limits, now, number, std::move(done)); },
+          [&](auto done) { store.Claim(caller, limits, now, number, session, std::move(done)); },
           FinishClaim);
     }
     FillQueued(wr, room, limits, wait->ticket, number, wait->issued_ms, now, caller, &v);

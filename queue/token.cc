@@ -213,4 +213,22 @@ std::string TokenCodec::DerivedSecret(std::string_view label) const {
   return codec_.DerivedSecret(label);
 }
 
+uint64_t TokenCodec::ClaimSessionId(const WaitToken& wait) const {
+  std::string label = "claim|" + wait.room + "|" + std::to_string(wait.ticket) + "|" +
+                      std::to_string(wait.issued_ms);
+  std::string secret = codec_.DerivedSecret(label);  // base64url of a MAC
+  // The first 66 bits of the MAC, folded into 64 (the low 2 shifted out).
+  uint64_t id = 0;
+  for (size_t i = 0; i < secret.size() && i < 11; ++i) {
+    char c = secret[i];
+    uint64_t v = c >= 'A' && c <= 'Z'   ? c - 'A'
+                 : c >= 'a' && c <= 'z' ? c - 'a' + 26
+                 : c >= '0' && c <= '9' ? c - '0' + 52
+                 : c == '-'             ? 62
+                                        : 63;
+    id = (id << 6) | v;
+  }
+  return id != 0 ? id : 1;
+}
+
 }  // namespace tidegate::queue

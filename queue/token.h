@@ -61,8 +61,9 @@ struct PassToken {
   int64_t admitted_ms = 0;
   int64_t bucket = 0;  // the session bucket this pass is counted in
   int64_t expires_ms = 0;
-  // Identifies the session across renewals (random, never 0 once issued;
-  // 0: a pass from before session ids). `Tidegate-Session: end` ends it.
+  // Identifies the session across renewals (never 0 once issued: random,
+  // or for a claimed ticket TokenCodec::ClaimSessionId; 0: a pass from
+  // before session ids). `Tidegate-Session: end` ends it.
   uint64_t session = 0;
 };
 
@@ -100,6 +101,14 @@ class TokenCodec {
   // A secret derived from the signing key (the random method's shuffle seed,
   // label "shuffle|<room>"): common::SignedTokenCodec::DerivedSecret.
   std::string DerivedSecret(std::string_view label) const;
+
+  // The session id a claim of `wait` starts: derived from the signing key,
+  // the room, the ticket and its issue time (never 0), so that every copy
+  // of that wait cookie (renewed ones included) names the same session and
+  // a repeat claim whose first answer was lost finds it (RoomStore::Claim).
+  // A key rotation between the two claims gives another id: that repeat
+  // claim is refused as before.
+  uint64_t ClaimSessionId(const WaitToken& wait) const;
 
  private:
   common::SignedTokenCodec codec_;

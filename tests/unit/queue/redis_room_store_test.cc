@@ -176,7 +176,7 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
     limits.new_users_per_minute = 90;
     limits.session_ms = 45'000;
     std::mt19937 random(method == config::QueueingMethod::kFifo ? 7 : 11);
-    int reused = 0, ended = 0, ended_again = 0, refused = 0, stale = 0;
+    int reused = 0, again = 0, ended = 0, ended_again = 0, refused = 0, stale = 0;
     int64_t now = 1'700'000'000'000;
     struct Session {
       int64_t bucket;
@@ -223,18 +223,42 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
       } else if (op == 2) {
         RoomCounters c = local.Snapshot();
         uint64_t number = c.serving == 0 ? 1 : 1 + random() % (c.serving + 3);
+        // The session id a wait cookie names (one per number; none for
+        // some): a repeat claim with it enters that session again.
+        uint64_t session = number % 3 == 0 ? 0 : 0xabc0000000000000ULL + number;
         ClaimOutcome a, b;
-        local.Claim(caller_, limits, now, number, [&](const auto& r) { a = r.value; });
-        auto rb = Sync<ClaimOutcome>(
-            [&](auto done) { redis->Claim(caller_, limits, now, number, std::move(done)); });
+        local.Claim(caller_, limits, now, number, session, [&](const auto& r) { a = r.value; });
+        auto rb = Sync<ClaimOutcome>([&](auto done) {
+          redis->Claim(caller_, limits, now, number, session, std::move(done));
+        });
         ASSERT_TRUE(rb.ok) << rb.error;
         b = rb.value;
         EXPECT_EQ(a.admitted, b.admitted) << "step " << step;
+        EXPECT_EQ(a.again, b.again) << "step " << step;
         EXPECT_EQ(a.reused, b.reused) << "step " << step;
         EXPECT_EQ(a.bucket, b.bucket) << "step " << step;
         ExpectSameCounters(a.counters, b.counters, step);
         if (a.reused) ++reused;
-        if (a.admitted) add_session(a.bucket);
+        if (a.again) ++again;
+        if (a.admitted && !a.again) {
+          add_session(a.bucket);
+          if (session != 0) buckets.back().id = session;
+          if (session != 0 && step % 2 == 0) {  // its answer lost: the same claim at once
+            ClaimOutcome x;
+            local.Claim(caller_, limits, now + 1, number, session,
+                        [&](const auto& r) { x = r.value; });
+            auto y = Sync<ClaimOutcome>([&](auto done) {
+              redis->Claim(caller_, limits, now + 1, number, session, std::move(done));
+            });
+            ASSERT_TRUE(y.ok) << y.error;
+            EXPECT_TRUE(x.again) << "step " << step;
+            EXPECT_EQ(x.again, y.value.again) << "step " << step;
+            EXPECT_EQ(x.admitted, y.value.admitted) << "step " << step;
+            EXPECT_EQ(x.bucket, y.value.bucket) << "step " << step;
+            ExpectSameCounters(x.counters, y.value.counters, step);
+            if (x.again) ++again;
+          }
+        }
       } else if (op == 3 || op == 4) {
         // Random: mostly with the last block's order (empty numbers passed
         // over free), sometimes without (the walk stops before that block),
@@ -306,9 +330,10 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
       ExpectSameCounters(local.Snapshot(), redis->Snapshot(), step);
     }
     EXPECT_GT(local.Snapshot().serving, 50u);  // the sequence really queued and invited
-    // Every new branch was taken: reused tickets, ends, repeated ends,
-    // renewals of ended sessions.
+    // Every new branch was taken: reused tickets, repeat claims entering
+    // their session again, ends, repeated ends, renewals of ended sessions.
     EXPECT_GT(reused, 0);
+    EXPECT_GT(again, 0);
     EXPECT_GT(ended, 0);
     EXPECT_GT(ended_again, 0);
     EXPECT_GT(refused, 0);
@@ -349,7 +374,7 @@ TEST_F(RedisRoomStoreTest, ClaimWindowWrapsLikeTheLocalRecord) {
   for (size_t i = 0; i < numbers.size(); ++i) {
     ClaimOutcome x = ClaimStep(local, limits, now, numbers[i]);
     auto y = Sync<ClaimOutcome>(
-        [&](auto done) { redis->Claim(caller_, limits, now, numbers[i], done); });
+        [&](auto done) { redis->Claim(caller_, limits, now, numbers[i], 0, done); });
     ASSERT_TRUE(y.ok) << y.error;
     EXPECT_EQ(x.admitted, y.value.admitted) << "number " << numbers[i];
     EXPECT_EQ(x.reused, y.value.reused) << "number " << numbers[i];

@@ -344,6 +344,48 @@ TEST(RoomLogicTest, ATicketIsClaimedOnce) {
   EXPECT_FALSE(ClaimStep(state, limits, kStart + 300, 4).reused) << "not invited: not reused";
 }
 
+// A repeat claim with the first claim's session (the same wait cookie: its
+// answer was lost) enters that session, counting nothing; another session
+// id, an ended session or a lapsed one is refused as a reuse.
+TEST(RoomLogicTest, ARepeatClaimWithTheSameSessionEntersThatSession) {
+  RoomState state;
+  RoomLimits limits = Limits(100, 600, 60'000);
+  limits.mode = RoomMode::kQueueAll;
+  for (int i = 0; i < 3; ++i) ArriveStep(state, limits, kStart, false);
+  ASSERT_EQ(TickStep(state, limits, kStart).serving, 3u);
+  ClaimOutcome first = ClaimStep(state, limits, kStart + 100, 2, 77);
+  ASSERT_TRUE(first.admitted);
+  EXPECT_FALSE(first.again);
+  uint64_t admitted = state.admitted_total;
+  for (int i = 0; i < 5; ++i) {
+    ClaimOutcome again = ClaimStep(state, limits, kStart + 15'000 + i, 2, 77);
+    EXPECT_TRUE(again.admitted);
+    EXPECT_TRUE(again.again);
+    EXPECT_FALSE(again.reused);
+    EXPECT_EQ(again.bucket, first.bucket) << "where the session is counted";
+  }
+  EXPECT_EQ(state.admitted_total, admitted) << "nothing counted again";
+  EXPECT_EQ(CountersOf(state, limits, kStart + 15'000).active, 1);
+  ClaimOutcome other = ClaimStep(state, limits, kStart + 15'000, 2, 78);
+  EXPECT_TRUE(other.reused) << "another session id";
+  EXPECT_FALSE(other.admitted);
+  EXPECT_TRUE(ClaimStep(state, limits, kStart + 15'000, 2, 0).reused) << "no session id";
+  // Renewed: found where the renewal put it.
+  int64_t renewed = RenewStep(state, limits, kStart + 25'000, first.bucket, 77);
+  EXPECT_EQ(ClaimStep(state, limits, kStart + 26'000, 2, 77).bucket, renewed);
+  EXPECT_EQ(CountersOf(state, limits, kStart + 26'000).active, 1);
+  // Ended: never revived.
+  ASSERT_TRUE(EndStep(state, limits, kStart + 27'000, renewed, 77, kStart + 100'000));
+  ClaimOutcome ended = ClaimStep(state, limits, kStart + 28'000, 2, 77);
+  EXPECT_TRUE(ended.reused);
+  EXPECT_FALSE(ended.admitted);
+  EXPECT_EQ(CountersOf(state, limits, kStart + 28'000).active, 0);
+  // Lapsed: a session no longer counted (no renewal for session_duration).
+  ASSERT_TRUE(ClaimStep(state, limits, kStart + 30'000, 3, 90).admitted);
+  TickStep(state, limits, kStart + 200'000);
+  EXPECT_TRUE(ClaimStep(state, limits, kStart + 200'000, 3, 90).reused);
+}
+
 // The claim window: a number more than kClaimWindow behind `serving` counts
 // as used; a slot reused by the ring is cleared when its new number is
 // invited.

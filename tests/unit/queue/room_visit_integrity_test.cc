@@ -1,8 +1,9 @@
 // queue/room_visit.h with the local store (issue 11): a replayed invited
-// wait cookie gets the queue page with the "ticket used" notice and never a
-// second pass; a pass whose session was ended is refused on the admitted
-// path even though queue/pass_cache.h remembers it, and the visitor goes on
-// as a newcomer; both refusals are counted in the room's abuse counters.
+// wait cookie enters the session its first claim started (its answer may
+// have been lost), never a second one, and once that session ended gets
+// the queue page with the "ticket used" notice; a pass whose session was ended is refused on the
+// admitted path even though queue/pass_cache.h remembers it, and the visitor goes on as a newcomer;
+// both refusals are counted in the room's abuse counters.
 #include <gtest/gtest.h>
 
 #include <chrono>
@@ -69,7 +70,7 @@ class RoomVisitIntegrityTest : public ::testing::Test {
   const CompiledRoom* room_ = nullptr;
 };
 
-TEST_F(RoomVisitIntegrityTest, AReplayedInvitedTicketGetsTheQueuePageNeverASecondPass) {
+TEST_F(RoomVisitIntegrityTest, AReplayedInvitedTicketEntersOneSessionNeverASecondOne) {
   Build(config::RoomMode::kQueueAll, 10);
   Visit first = Evaluate("");
   ASSERT_EQ(first.outcome, Visit::Outcome::kQueued);
@@ -82,6 +83,26 @@ TEST_F(RoomVisitIntegrityTest, AReplayedInvitedTicketGetsTheQueuePageNeverASecon
   ASSERT_EQ(claimed.outcome, Visit::Outcome::kForward);
   EXPECT_TRUE(claimed.admitted_now);
   EXPECT_FALSE(CookieSet(claimed, "tg_pass_shop").empty());
+  ASSERT_NE(claimed.pass_session, 0u);
+  // The answer was lost (or the cookie copied): the same session again.
+  for (int i = 0; i < 3; ++i) {
+    for (VisitKind kind : {VisitKind::kRequest, VisitKind::kPoll}) {
+      Visit again = Evaluate(wait, kind);
+      EXPECT_EQ(again.outcome, Visit::Outcome::kForward);
+      EXPECT_TRUE(again.admitted);
+      EXPECT_FALSE(again.admitted_now) << "not a new admission";
+      EXPECT_EQ(again.pass_session, claimed.pass_session) << "the same session";
+      EXPECT_EQ(again.pass_bucket, claimed.pass_bucket);
+      EXPECT_FALSE(CookieSet(again, "tg_pass_shop").empty()) << "its pass";
+      EXPECT_TRUE(CookieSet(again, "tg_wait_shop").empty()) << "the wait cookie is cleared";
+    }
+  }
+  EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kTicketReused), 0u);
+  EXPECT_EQ(room_->runtime->store().Snapshot().active, 1);
+  // The session ends: the wait cookie no longer gets a pass.
+  RoomLimits limits = wr_->Limits(*room_, StoreCaller{});
+  room_->runtime->store().EndSession(StoreCaller{}, limits, wr_->NowMs(), claimed.pass_bucket,
+                                     claimed.pass_session, claimed.pass_expires_ms, nullptr);
   for (int i = 0; i < 3; ++i) {
     for (VisitKind kind : {VisitKind::kRequest, VisitKind::kPoll}) {
       Visit again = Evaluate(wait, kind);
@@ -100,7 +121,7 @@ TEST_F(RoomVisitIntegrityTest, AReplayedInvitedTicketGetsTheQueuePageNeverASecon
   Reply page = QueuedReply(*room_, again, pages::Language::kEnglish, false, "/", wr_->NowMs());
   EXPECT_NE(page.Text().find("already been used to enter the shop"), std::string::npos);
   EXPECT_EQ(room_->runtime->abuse.Get(AbuseReason::kTicketReused), 7u);
-  EXPECT_EQ(room_->runtime->store().Snapshot().active, 1);
+  EXPECT_EQ(room_->runtime->store().Snapshot().active, 0);
 }
 
 TEST_F(RoomVisitIntegrityTest, AnEndedSessionsPassIsRefusedEvenWhenRemembered) {
