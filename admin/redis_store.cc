@@ -245,12 +245,19 @@ void RedisStore::Resync() {
     return;
   }
   resync_in_flight_ = true;
-  if (!write_error_.empty()) {
-    // Reads alone cannot tell that Redis accepts writes again (OOM,
-    // READONLY): a small write does, and clears the unhealthy mark.
-    commands_->Command({"SET", options_.prefix + ":write_probe", "1", "PX", "60000"},
-                       [this](redis::RedisResult result) { RecordWrite(result); });
-  }
+  // Reads alone cannot tell whether Redis accepts writes (OOM at maxmemory,
+  // READONLY, NOREPLICAS): a small write at every resync does. It marks the
+  // store unhealthy on an instance that made no change of its own while
+  // writes are refused, and healthy again once they are accepted. One SET
+  // of a 1-byte key per resync_interval per instance.
+  commands_->Command({"SET", options_.prefix + ":write_probe", "1", "PX", "60000"},
+                     [this](redis::RedisResult result) {
+                       // A refused write is an error reply on a live
+                       // connection; a lost or timed-out one is reported by
+                       // the connection itself (OnCommandsStatus).
+                       if (!result.ok && (!commands_ || !commands_->connected())) return;
+                       RecordWrite(result);
+                     });
   commands_->Command({"GET", state_key_}, [this](redis::RedisResult result) {
     resync_in_flight_ = false;
     Record(result);

@@ -29,8 +29,9 @@
 // * When Redis fails, the last known state stays in force, Apply() answers
 //   kUnavailable, Health() says why; warnings are rate-limited (one at the
 //   transition, then at most one per 10 s). A store whose writes fail
-//   (OOM, READONLY) is unhealthy too, although reads succeed, until a write
-//   succeeds (a small probe key is written at every resync meanwhile).
+//   (OOM, READONLY, NOREPLICAS) is unhealthy too, although reads succeed,
+//   until a write succeeds: a small probe key is written at every resync,
+//   so an instance that made no change of its own sees the refusal too.
 // * The local copy (options.copy_path, admin/state_copy.h): every state
 //   learned is also written to a file (atomically, on the control thread),
 //   and Start() begins from it, so that a process started while Redis is

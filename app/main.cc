@@ -183,6 +183,18 @@ int main(int argc, char** argv) {
   }
   upgrade.set_pid_file(pid_file);
   filters.rooms().Restore(persistence->TakeRooms());
+  {
+    // From here on this process may issue tickets: the file must no longer
+    // say that the last stop was clean (a crash before the next save would
+    // skip no numbers), and carries the least crash margin.
+    std::string save_error;
+    if (!persistence->SaveRooms(filters.rooms(), &save_error)) {
+      fprintf(stderr,
+              "tidegate: state: the rooms could not be saved at start (retried every second): "
+              "%s\n",
+              save_error.c_str());
+    }
+  }
   admin.SetPersistence(persistence.get());
   tidegate::proxy::Server server(source, filters, &admin);
   server.SetUpgradeAgent(&upgrade);

@@ -273,7 +273,7 @@ bool StatePersistence::SaveRooms(const queue::RoomRegistry& registry, std::strin
     previous = tickets;
     uint64_t& kept = ticket_step_[name];
     kept = std::max(step, kept / 2);
-    margins[name] = 2 * kept;
+    margins[name] = std::max<uint64_t>(2 * kept, kCrashTicketMarginFloor);
   }
   // saved_at is left out of the comparison: an idle room is not rewritten.
   std::string body = rooms.dump();

@@ -83,12 +83,33 @@ class StatePersistence {
   // tries again). `final` = the workers have stopped (a clean stop): nothing
   // can have happened after this write. Otherwise the file also records, per
   // room, twice the largest number of tickets one save interval issued
-  // recently (halved at every call without arrivals): a start after a crash
-  // advances the ticket counter by that much, so that numbers issued in the
-  // lost second are not issued twice (a duplicate would be refused as
-  // "ticket_used" when the other holder has claimed it; a skipped number is
-  // an invitation nobody claims, which the ghost correction absorbs).
+  // recently (halved at every call without arrivals), and at least
+  // kCrashTicketMarginFloor: a start after a crash advances the ticket
+  // counter by that much, so that numbers issued in the lost second are not
+  // issued twice (a duplicate would be refused as "ticket_used" when the
+  // other holder has claimed it; a skipped number is an invitation nobody
+  // claims, which the ghost correction absorbs).
+  //
+  // main() calls it once before the workers serve (not final), so that the
+  // file stops claiming the previous clean stop the moment this process can
+  // issue tickets: an idle room is not rewritten, and a crash within its
+  // first second, or before the next save after a burst, would otherwise
+  // restart with no margin at all.
   bool SaveRooms(const queue::RoomRegistry& rooms, std::string* error, bool final = false);
+
+  // The least crash margin recorded per room. The recent rate says nothing
+  // about a burst that starts after an idle period (a sale opening right
+  // after a deploy: the room issued nothing in the last seconds, the margin
+  // from the rate alone is 0), and the tickets issued since the last save
+  // are exactly what a crash loses. So a crash start always skips at least
+  // this many numbers: it covers a first burst of up to 64 arrivals in the
+  // lost second. The cost is bounded and paid once per crash: 64 numbers
+  // nobody holds, invited at the room's rate before the ghost correction
+  // counts them (at most 64 / new_users_per_minute minutes for the visitors
+  // behind; 19 s at the default 200/min), against a duplicate number, which
+  // costs one of its two holders the whole wait. The margin from the rate
+  // still applies above it (a sustained rush).
+  static constexpr uint64_t kCrashTicketMarginFloor = 64;
 
   // Binary upgrade: the new process serves and owns the folder. From now on
   // SaveRooms() writes nothing (and succeeds), and SaveRuntime() refuses

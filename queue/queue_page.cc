@@ -297,6 +297,14 @@ std::string QueuePage::UnavailableMessage(Language language) {
                "itself.";
 }
 
+std::string QueuePage::PlaceUnknownMessage(Language language) {
+  return language == Language::kFrench
+             ? "Nous rétablissons la liaison avec la file. Votre place est gardée : cette page "
+               "réessaie d'elle-même."
+             : "We are reconnecting to the line. Your place is kept: this page tries again by "
+               "itself.";
+}
+
 std::string QueuePage::ChallengeMessage(Language language) {
   return language == Language::kFrench ? kFrench.challenge_live : kEnglish.challenge_live;
 }

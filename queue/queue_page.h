@@ -94,6 +94,9 @@ class QueuePage {
   // The shared store is failing and [state].on_failure = "closed": the
   // visitor keeps its place, the page tries again by itself.
   static std::string UnavailableMessage(pages::Language language);
+  // A queued visitor whose place this process does not know yet (the
+  // shared store not read yet or unreachable; Visit::place_unknown).
+  static std::string PlaceUnknownMessage(pages::Language language);
   static std::string AdmittedMessage(pages::Language language);
   // Join checks (queue/join_guard.h).
   static std::string ChallengeMessage(pages::Language language);

@@ -31,7 +31,7 @@ int RefreshSeconds(const CompiledRoom& room) {
 // yet is a place nobody uses. Only the front of the line polls faster.
 int PollSeconds(const CompiledRoom& room, const Visit& v) {
   int refresh = RefreshSeconds(room);
-  if (v.awaiting_draw) return refresh;
+  if (v.awaiting_draw || v.place_unknown) return refresh;
   int64_t soon = std::max<int64_t>(1, v.wait.low_seconds / 2);
   return static_cast<int>(std::min<int64_t>(refresh, soon));
 }
@@ -46,6 +46,16 @@ void AwaitingDrawJson(const Visit& v, pages::Language language, int64_t now_ms, 
   (*j)["wait_text"] = DrawAtText(v.draw_at_ms, now_ms, language);
   (*j)["progress"] = 0;
   (*j)["message"] = PrequeueMessage(v.draw_at_ms, now_ms, language);
+}
+
+// The ticket's place is not known yet (Visit::place_unknown): no position
+// and no wait; the ticket is kept and the page asks again.
+void PlaceUnknownJson(pages::Language language, nlohmann::json* j) {
+  (*j)["position"] = nullptr;
+  (*j)["estimated_wait_seconds"] = nullptr;
+  (*j)["wait_text"] = kNoValue;
+  (*j)["progress"] = 0;
+  (*j)["message"] = QueuePage::PlaceUnknownMessage(language);
 }
 
 // Replaces the text of the element opened by `open_tag` in a rendered page
@@ -98,6 +108,7 @@ nlohmann::json QueuedJson(const CompiledRoom& room, const Visit& v, pages::Langu
     j["progress"] = v.progress;
     j["message"] = QueuePage::PositionMessage(v.position, language);
     if (v.awaiting_draw) AwaitingDrawJson(v, language, now_ms, &j);
+    if (v.place_unknown) PlaceUnknownJson(language, &j);
     if (v.notice != RoomNotice::kNone) {  // a used ticket, an ended session
       if (v.position == 0) {              // no place held (until the visitor reloads)
         j["position"] = nullptr;
@@ -306,8 +317,8 @@ Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, b
     message = QueuePage::RateLimitedMessage(v.retry_after_seconds, language);
     values.message = message;
   }
-  bool edited =
-      v.awaiting_draw || v.outcome == Outcome::kUnavailable || v.notice != RoomNotice::kNone;
+  bool edited = v.awaiting_draw || v.place_unknown || v.outcome == Outcome::kUnavailable ||
+                v.notice != RoomNotice::kNone;
   if (!edited) {  // the page as rendered, and its headers: written in place by the proxy
     room.page->RenderBodyInto(language, kind, values, &r.page.emplace());
     return r;
@@ -318,12 +329,16 @@ Reply QueuedReply(const CompiledRoom& room, Visit v, pages::Language language, b
   r.headers.Add("Referrer-Policy", "same-origin");
   r.body = room.page->Render(language, kind, values);
   // No position to show: the pre-queue of a scheduled event (until the
-  // draw), or a failing store with on_failure = "closed".
+  // draw), a place not known yet, or a failing store with on_failure = "closed".
   constexpr std::string_view kLive = "<div id=\"tg-live\" role=\"status\" aria-live=\"polite\">";
   if (v.awaiting_draw) {
     ReplaceElementText(kLive, PrequeueMessage(v.draw_at_ms, now_ms, language), &r.body);
     ReplaceElementText("<dd id=\"tg-position\">", kNoValue, &r.body);
     ReplaceElementText("<dd id=\"tg-wait\">", DrawAtText(v.draw_at_ms, now_ms, language), &r.body);
+  } else if (v.place_unknown && v.notice == RoomNotice::kNone) {
+    ReplaceElementText(kLive, QueuePage::PlaceUnknownMessage(language), &r.body);
+    ReplaceElementText("<dd id=\"tg-position\">", kNoValue, &r.body);
+    ReplaceElementText("<dd id=\"tg-wait\">", kNoValue, &r.body);
   } else if (v.outcome == Outcome::kUnavailable) {
     ReplaceElementText(kLive, QueuePage::UnavailableMessage(language), &r.body);
     ReplaceElementText("<dd id=\"tg-position\">", kNoValue, &r.body);

@@ -99,7 +99,14 @@ void FillQueued(const WaitingRoom& wr, const CompiledRoom& room, const RoomLimit
                 uint64_t ticket, uint64_t number, int64_t issued_ms, int64_t now,
                 const StoreCaller& caller, Visit* v) {
   v->outcome = Outcome::kQueued;
-  if (number == UINT64_MAX) {  // PlaceOf: a pre-queue ticket before the draw
+  if (number == UINT64_MAX) {  // PlaceOf: no place known
+    if (room.config.events.empty()) {
+      // No scheduled event, so no draw to wait for: the queue order is not
+      // known yet (the shared store not read yet, or unreachable).
+      v->place_unknown = true;
+      return;
+    }
+    // A pre-queue ticket before the draw.
     EventState events = EventStateAt(room.config.events, now);
     v->awaiting_draw = true;
     v->draw_at_ms = events.phase == EventPhase::kPrequeue ? events.next_change_ms : now;

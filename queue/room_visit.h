@@ -82,6 +82,12 @@ struct Visit {
   // draw_at_ms (queue/room_events.h); position, wait and progress are 0.
   bool awaiting_draw = false;
   int64_t draw_at_ms = 0;
+  // Queued, but the place of the ticket is not known to this process yet
+  // (a room without scheduled events whose queue order has not been read
+  // from the shared store: its first requests, or a start or an upgrade
+  // while the store is unreachable — queue/queue_order.h). The visitor keeps
+  // the ticket; the page says so, without a position, and asks again.
+  bool place_unknown = false;
   // Join checks (queue/join_guard.h).
   std::string challenge;               // kChallenge: the token to solve
   std::optional<AbuseReason> refusal;  // kRefused; kChallenge after a refused answer

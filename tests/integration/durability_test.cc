@@ -19,6 +19,7 @@
 #include <poll.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -307,6 +308,68 @@ TEST_F(DurabilityTest, KillMinus9MidQueueKeepsSwitchesPlacesAndPasses) {
   // issued are skipped (docs/state.md), so possibly further back than 4.
   EXPECT_GE(j.value("position", 0), 4) << j.dump();
   EXPECT_EQ(j.value("position", uint64_t{0}), newcomer_position) << j.dump();
+}
+
+// Audit 13, finding 3: a clean stop, a start, an idle room, then a burst of
+// arrivals and kill -9 before the next periodic save. The file must not
+// still claim the clean stop, and the restart must skip the numbers the
+// lost burst took even though the room had issued nothing recently: the
+// newcomers after the restart get places behind everyone, never a number
+// a queued visitor holds.
+TEST_F(DurabilityTest, KillMinus9RightAfterABurstInAnIdleRoomIssuesNoNumberTwice) {
+  const std::string config =
+      Config("match = [\"^/\"]\ntotal_active_users = 1\nnew_users_per_minute = 1\n");
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_FALSE(IsQueuePage(Request("GET", "/", &inside)));
+  std::vector<Visitor> queued(2);
+  for (Visitor& v : queued) ASSERT_TRUE(IsQueuePage(Request("GET", "/", &v)));
+  Kill(SIGTERM);  // a clean stop
+  Json stopped = Json::parse(std::ifstream(StateFile("rooms.json")), nullptr, false);
+  ASSERT_TRUE(stopped.is_object());
+  EXPECT_EQ(stopped.value("clean_stop", false), true) << stopped.dump();
+
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  // Serving: the file no longer says the last stop was clean, and carries
+  // the least crash margin (written before the workers serve).
+  Json running = Json::parse(std::ifstream(StateFile("rooms.json")), nullptr, false);
+  ASSERT_TRUE(running.is_object());
+  EXPECT_EQ(running.value("clean_stop", true), false) << running.dump();
+  EXPECT_GE(running["crash_ticket_margin"].value("shop", uint64_t{0}), uint64_t{64})
+      << running.dump();
+  // The room idles past a few periodic saves (nothing changes: no rewrite).
+  std::this_thread::sleep_for(milliseconds(2500));
+  // A burst, then kill -9 at once: before the next save (every second).
+  std::vector<Visitor> burst(4);
+  for (Visitor& v : burst) ASSERT_TRUE(IsQueuePage(Request("GET", "/", &v)));
+  Kill(SIGKILL);
+
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  std::vector<Visitor> newcomers(2);
+  for (Visitor& v : newcomers) ASSERT_TRUE(IsQueuePage(Request("GET", "/", &v)));
+  std::vector<int> positions;
+  for (std::vector<Visitor>* group : {&queued, &burst, &newcomers}) {
+    for (Visitor& v : *group) {
+      Json j = Poll(&v);
+      ASSERT_TRUE(j.is_object());
+      ASSERT_EQ(j.value("in_queue", false), true) << j.dump();
+      ASSERT_TRUE(j["position"].is_number()) << j.dump();
+      positions.push_back(j["position"].get<int>());
+    }
+  }
+  // Everyone holds a place of their own; the newcomers are behind the burst.
+  std::vector<int> sorted = positions;
+  std::sort(sorted.begin(), sorted.end());
+  EXPECT_EQ(std::adjacent_find(sorted.begin(), sorted.end()), sorted.end())
+      << "a number given twice: " << ::testing::PrintToString(positions);
+  int last_burst = *std::max_element(positions.begin() + 2, positions.begin() + 6);
+  EXPECT_GT(positions[6], last_burst) << ::testing::PrintToString(positions);
+  EXPECT_GT(positions[7], last_burst) << ::testing::PrintToString(positions);
+  EXPECT_NE(tidegate_->Stderr().find("room shop was saved while running"), std::string::npos)
+      << tidegate_->Stderr();
 }
 
 // Auto-protection after a restart: GET /v1/state shows the room's ceilings

@@ -347,6 +347,56 @@ TEST_F(QueueRedisTest, RedisDownAtStartRunsLocallyThenJoinsRedis) {
   EXPECT_NE(tidegate_->Stderr().find("shared store failed"), std::string::npos);
 }
 
+// Audit 13, finding 2: a restart while Redis is down (on_failure = local).
+// The restarted process has not read the room's queue order, so a visitor
+// queued before has no known place for now. The room has no scheduled
+// event: the answer must say the place is kept and being checked again,
+// never announce a sale and a random draw (the pre-queue text).
+TEST_F(QueueRedisTest, QueuedVisitorAfterARestartWithRedisDownIsToldTheTruth) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  std::string address = redis_->address();
+  const std::string room = "total_active_users = 1\nnew_users_per_minute = 6\n";
+  Start(address, "local", room);
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor inside, waiting;
+  ASSERT_EQ(Request("GET", "/", &inside).status, 200);
+  ASSERT_FALSE(inside.pass.empty());
+  ASSERT_TRUE(IsQueuePage(Request("GET", "/", &waiting)));
+  ASSERT_FALSE(waiting.wait.empty());
+  ASSERT_EQ(Poll(&waiting)["position"], 1);
+  ASSERT_TRUE(redis_->Stop());
+  ASSERT_EQ(tidegate_->Stop(std::chrono::seconds(10)), 0) << tidegate_->Stderr();
+  tidegate_.reset();
+  Start(address, "local", room);
+  ASSERT_TRUE(tidegate_);
+  for (int i = 0; i < 3; ++i) {  // not a moment's answer: the store stays down
+    Json j = Poll(&waiting);
+    ASSERT_TRUE(j.is_object());
+    EXPECT_EQ(j["in_queue"], true) << j.dump();
+    EXPECT_FALSE(j.contains("draw_at")) << "no scheduled event, no draw: " << j.dump();
+    std::string message = j.value("message", "");
+    EXPECT_EQ(message.find("drawn at random"), std::string::npos) << j.dump();
+    EXPECT_EQ(message.find("sale opens"), std::string::npos) << j.dump();
+    if (j["position"].is_null()) {
+      EXPECT_NE(message.find("Your place is kept"), std::string::npos) << j.dump();
+      EXPECT_EQ(j["estimated_wait_seconds"], nullptr) << j.dump();
+      EXPECT_EQ(j.value("wait_text", ""), "\u2014") << j.dump();
+    } else {
+      EXPECT_EQ(j["position"], 1) << j.dump();
+    }
+    // The page says the same (live region), and shows no draw time.
+    HttpMessage page = Request("GET", "/", &waiting);
+    ASSERT_TRUE(IsQueuePage(page)) << page.body.substr(0, 300);
+    EXPECT_EQ(page.body.find("drawn at random"), std::string::npos);
+    EXPECT_EQ(page.body.find("draw at"), std::string::npos);
+    if (j["position"].is_null()) {
+      EXPECT_NE(page.body.find("Your place is kept"), std::string::npos);
+    }
+    std::this_thread::sleep_for(milliseconds(400));  // pacing only
+  }
+}
+
 // /.tidegate/health follows a room's shared store without any shopper
 // request (ticks follow traffic; the rooms nobody visits are ticked by the
 // control thread, RoomRegistry::TickIdle): Redis killed, the idle room is

@@ -281,6 +281,47 @@ TEST_F(RedisStateCarryTest, ARedisRefusingWritesIsReportedUnhealthy) {
             200);
 }
 
+// Audit 13, finding 5: an instance that takes no operator change while
+// Redis refuses writes (OOM; READONLY and NOREPLICAS answer the same way) is
+// reported unhealthy all the same: its resync probes writability.
+TEST_F(RedisStateCarryTest, ARedisRefusingWritesIsReportedByAnInstanceThatWroteNothing) {
+  auto b = StartInstance("b");
+  ASSERT_TRUE(b);
+  ASSERT_TRUE(WaitFor(
+      [&] {
+        return State(b->admin_port())["store"]["healthy"] == true &&
+               Call(b->port(), "GET", "/.tidegate/health", "").json.value("status", "") == "ok";
+      },
+      3s))
+      << Call(b->port(), "GET", "/.tidegate/health", "").http.body;
+  ASSERT_NE(redis_->Command("CONFIG SET maxmemory-policy noeviction").find("OK"),
+            std::string::npos);
+  ASSERT_NE(redis_->Command("CONFIG SET maxmemory 1").find("OK"), std::string::npos);
+  // No change is sent to either instance: within a few resyncs (300 ms).
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        Reply h = Call(b->port(), "GET", "/.tidegate/health", "");
+        return h.json.value("status", "") == "degraded" &&
+               h.http.body.find("state_store") != std::string::npos &&
+               State(b->admin_port())["store"]["healthy"] == false;
+      },
+      3s))
+      << Call(b->port(), "GET", "/.tidegate/health", "").http.body;
+  Json s = State(b->admin_port());
+  EXPECT_EQ(s["store"]["healthy"], false) << s.dump();
+  EXPECT_NE(s["store"]["last_error"].dump().find("OOM"), std::string::npos) << s.dump();
+
+  ASSERT_NE(redis_->Command("CONFIG SET maxmemory 0").find("OK"), std::string::npos);
+  EXPECT_TRUE(WaitFor([&] { return State(b->admin_port())["store"]["healthy"] == true; }, 3s));
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Call(b->port(), "GET", "/.tidegate/health", "").json.value("status", "") == "ok";
+      },
+      5s))
+      << Call(b->port(), "GET", "/.tidegate/health", "").http.body;
+  EXPECT_EQ(b->Stop(10s), 0) << b->Stderr();
+}
+
 TEST_F(RedisStateCarryTest, AnAuditStreamYoungerThanTheInstancesOwnRecordsIsSaidSo) {
   SwitchSearchOffWithABanner();
   Reply before = Call(a_->admin_port(), "GET", "/v1/audit", kViewer);

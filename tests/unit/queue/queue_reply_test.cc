@@ -181,6 +181,26 @@ TEST(QueuedReplyTest, JsonSaysMoreThanFourHoursAndAStoppedLine) {
   EXPECT_EQ(j["wait_text"], "inconnue : la file n'avance plus pour le moment");
 }
 
+// Audit 13, finding 2: a queued visitor whose place is not known yet (the
+// queue order not read: Redis unreachable at a restart) is told just that,
+// never a scheduled event's pre-queue text.
+TEST(QueuedReplyTest, APlaceNotKnownYetIsSaidAsSuchWithoutADraw) {
+  CompiledRoom room = ChallengeRoom();
+  Visit v;
+  v.outcome = Visit::Outcome::kQueued;
+  v.place_unknown = true;
+  nlohmann::json j =
+      nlohmann::json::parse(QueuedReply(room, v, pages::Language::kEnglish, true, "/", 0).body);
+  EXPECT_EQ(j["in_queue"], true);
+  EXPECT_TRUE(j["position"].is_null()) << j.dump();
+  EXPECT_TRUE(j["estimated_wait_seconds"].is_null()) << j.dump();
+  EXPECT_FALSE(j.contains("draw_at")) << j.dump();
+  EXPECT_EQ(j["message"], QueuePage::PlaceUnknownMessage(pages::Language::kEnglish));
+  Reply page = QueuedReply(room, v, pages::Language::kFrench, false, "/", 0);
+  EXPECT_NE(page.Text().find("Votre place est gardée"), std::string::npos) << page.Text();
+  EXPECT_EQ(page.Text().find("tirage"), std::string::npos) << page.Text();
+}
+
 // A newcomer's queue page is not copied into a string: the reply carries
 // the page to be written in place (proxy::LocalBody), with the same bytes.
 // Pages edited after rendering (a notice, a failing store) are strings.
