@@ -95,19 +95,32 @@ Visit Failure(const Context& c) {
   return v;
 }
 
+// A ticket without a known place is waiting for an event's draw during the
+// pre-queue, and for kDrawSettleMillis after the start (the draw is made by
+// the first tick after it, and read by the other instances within a second
+// or two: queue/queue_order.h). Later, or outside any event, the order is
+// simply not known (the store not read yet, or unreachable).
+constexpr int64_t kDrawSettleMillis = 10'000;
+
+bool DrawAwaited(const EventState& events, int64_t now) {
+  if (events.phase == EventPhase::kPrequeue) return true;
+  return events.phase == EventPhase::kLive && events.event != nullptr &&
+         now - ToUnixMs(events.event->start) < kDrawSettleMillis;
+}
+
 void FillQueued(const WaitingRoom& wr, const CompiledRoom& room, const RoomLimits& limits,
                 uint64_t ticket, uint64_t number, int64_t issued_ms, int64_t now,
                 const StoreCaller& caller, Visit* v) {
   v->outcome = Outcome::kQueued;
   if (number == UINT64_MAX) {  // PlaceOf: no place known
-    if (room.config.events.empty()) {
-      // No scheduled event, so no draw to wait for: the queue order is not
-      // known yet (the shared store not read yet, or unreachable).
+    EventState events = EventStateAt(room.config.events, now);
+    if (!DrawAwaited(events, now)) {
+      // No draw to wait for (no event, or its draw is long past): the queue
+      // order is not known yet (the shared store not read yet, or unreachable).
       v->place_unknown = true;
       return;
     }
-    // A pre-queue ticket before the draw.
-    EventState events = EventStateAt(room.config.events, now);
+    // A pre-queue ticket before the draw, or the draw under way.
     v->awaiting_draw = true;
     v->draw_at_ms = events.phase == EventPhase::kPrequeue ? events.next_change_ms : now;
     return;

@@ -16,6 +16,7 @@
 #include <thread>
 #include <vector>
 
+#include "common/rfc3339.h"
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
@@ -73,6 +74,10 @@ class QueueRedisTest : public ::testing::Test {
   }
 
   void StartRedis() { redis_ = StartRedisOrFail(dir_); }
+  // A visitor queued, Redis stopped, tidegate restarted (on_failure =
+  // local): every answer has the visitor in line, with its position or
+  // with "Your place is kept", never a sale's draw. `room` = the room's keys.
+  void ExpectTheTruthAfterARestartWithRedisDown(const std::string& room);
 
   std::string Config(const std::string& redis_address, const std::string& on_failure,
                      const std::string& room_keys, const std::string& timeout = "300ms") {
@@ -353,10 +358,26 @@ TEST_F(QueueRedisTest, RedisDownAtStartRunsLocallyThenJoinsRedis) {
 // event: the answer must say the place is kept and being checked again,
 // never announce a sale and a random draw (the pre-queue text).
 TEST_F(QueueRedisTest, QueuedVisitorAfterARestartWithRedisDownIsToldTheTruth) {
+  ExpectTheTruthAfterARestartWithRedisDown("total_active_users = 1\nnew_users_per_minute = 6\n");
+}
+
+// The same in a room whose scheduled event started an hour ago: its draw is
+// long made, so an unknown place is not a draw to wait for (the page said
+// "The sale opens at <now>" and "drawn at random" through the whole sale).
+TEST_F(QueueRedisTest, QueuedVisitorAfterARestartWithRedisDownIsToldTheTruthDuringAnEvent) {
+  auto now = std::chrono::system_clock::now();
+  ExpectTheTruthAfterARestartWithRedisDown(
+      "total_active_users = 1\nnew_users_per_minute = 6\n"
+      "\n[[rooms.shop.events]]\nname = \"sale\"\nprequeue_start = " +
+      common::FormatRfc3339(now - std::chrono::hours(2)) +
+      "\nstart = " + common::FormatRfc3339(now - std::chrono::hours(1)) +
+      "\nend = " + common::FormatRfc3339(now + std::chrono::hours(1)) + "\n");
+}
+
+void QueueRedisTest::ExpectTheTruthAfterARestartWithRedisDown(const std::string& room) {
   StartRedis();
   ASSERT_TRUE(redis_);
   std::string address = redis_->address();
-  const std::string room = "total_active_users = 1\nnew_users_per_minute = 6\n";
   Start(address, "local", room);
   ASSERT_TRUE(tidegate_);
   RoomVisitor inside, waiting;
