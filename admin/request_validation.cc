@@ -508,6 +508,13 @@ std::vector<RoomUnableToQueue> RoomsUnableToQueue(const config::Config& config,
   return out;
 }
 
+std::string DescribeUnableToQueue(const RoomUnableToQueue& room, std::string_view configuration) {
+  return "room '" + room.room + "' is switched to " + std::string(state::RoomModeName(room.mode)) +
+         " at run time, and " + std::string(configuration) +
+         (room.error == "room_disabled" ? " sets enabled = false for it"
+                                        : " has no [secrets].token_keys");
+}
+
 std::optional<state::OpenIncident> ValidateOpenIncident(const nlohmann::json& body,
                                                         const std::vector<std::string>& features,
                                                         const std::vector<std::string>& rooms,

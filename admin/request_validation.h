@@ -87,6 +87,12 @@ struct RoomUnableToQueue {
 std::vector<RoomUnableToQueue> RoomsUnableToQueue(const config::Config& config,
                                                   const state::RuntimeState& state);
 
+// "room 'NAME' is switched to MODE at run time, and <configuration> sets
+// enabled = false for it" (or "has no [secrets].token_keys"): the one
+// wording of a RoomUnableToQueue for a reload's refusal and `--check`.
+// `configuration` names the configuration judged ("the new configuration").
+std::string DescribeUnableToQueue(const RoomUnableToQueue& room, std::string_view configuration);
+
 // Incidents (docs/admin-api.md, "Incidents"). Names the bodies may use are
 // checked against the configuration: `features` and `rooms` are the
 // configured [features.*] and [rooms.*] names.

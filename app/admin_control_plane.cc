@@ -236,11 +236,7 @@ bool AdminControlPlane::AcceptsReload(const config::Config& config, std::string*
       admin::RoomsUnableToQueue(config, runtime_state_->Get());
   if (unable.empty()) return true;
   const admin::RoomUnableToQueue& room = unable.front();
-  *error = "room '" + room.room + "' is switched to " +
-           std::string(state::RoomModeName(room.mode)) +
-           " at run time, and the new configuration " +
-           (room.error == "room_disabled" ? std::string("sets enabled = false for it")
-                                          : std::string("has no [secrets].token_keys")) +
+  *error = admin::DescribeUnableToQueue(room, "the new configuration") +
            ": it would queue nobody while saying it queues; switch it off first (tidegate "
            "ctl room set " +
            room.room + " mode=off, or resolve the incident that holds it) or keep it able to queue";

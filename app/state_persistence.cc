@@ -235,10 +235,8 @@ StatePersistence::Findings StatePersistence::Inspect(const config::Config& confi
   if (p.runtime_ == nullptr) return findings;
   for (const admin::RoomUnableToQueue& room : admin::RoomsUnableToQueue(config, *p.runtime_)) {
     findings.warnings.push_back(
-        "state file " + p.runtime_file_.path() + ": room '" + room.room + "' was switched to " +
-        std::string(state::RoomModeName(room.mode)) + " at run time, and this configuration " +
-        (room.error == "room_disabled" ? std::string("sets enabled = false for it")
-                                       : std::string("has no [secrets].token_keys")) +
+        "state file " + p.runtime_file_.path() + ": " +
+        admin::DescribeUnableToQueue(room, "this configuration") +
         ": after a start it would queue nobody; switch it off first (tidegate ctl room set " +
         room.room + " mode=off) or keep it able to queue");
   }

@@ -513,7 +513,7 @@ TEST_F(DurabilityTest, CheckWarnsOfASavedRoomModeTheConfigurationCannotQueue) {
   auto [status, err] = Check(dir_.Write("no-key.toml", text));
   EXPECT_EQ(status, 0) << err;
   EXPECT_NE(err.find("warning: state file " + StateFile("runtime_state.json") +
-                     ": room 'shop' was switched to queue_all at run time, and this "
+                     ": room 'shop' is switched to queue_all at run time, and this "
                      "configuration has no [secrets].token_keys"),
             std::string::npos)
       << err;
