@@ -116,6 +116,10 @@ size_t Http1Parser::Impl::Execute(const char* data, size_t len) {
         // llhttp reported before the head is delivered.
         if (!CheckStartLine()) return total;
         if (interim) {  // 1xx: never a body; go on with the final response
+          if (response.status == 103) {
+            callbacks->OnEarlyHints(response);
+            if (generation != my_generation) return total;
+          }
           ResetMessage();
           started = true;
           continue;

@@ -80,6 +80,10 @@ class Http1Parser {
     // The head is complete and valid. Ownership of `head` passes to the callee.
     virtual void OnRequestHead(RequestHead&& head) {}
     virtual void OnResponseHead(ResponseHead&& head) {}
+    // A valid `103 Early Hints` interim response (other 1xx are skipped
+    // unseen); `head` is only valid during the call. The final response
+    // follows through OnResponseHead.
+    virtual void OnEarlyHints(const ResponseHead& head) {}
     // A piece of de-framed body (chunk framing already removed).
     virtual void OnBody(const char* data, size_t len) = 0;
     // The whole message (including trailers, which are parsed and dropped) ended.

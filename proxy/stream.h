@@ -84,6 +84,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
 
   // UpstreamConnection::Handler
   void OnUpstreamResponseHead(ResponseHead&& head) override;
+  void OnUpstreamEarlyHints(const ResponseHead& head) override;
   void OnUpstreamBody(const char* data, size_t len) override;
   void OnUpstreamComplete() override;
   void OnUpstreamError(UpstreamError error) override;
@@ -110,6 +111,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
     // client connection, queued or written through: while they all still
     // wait in its output, the response can be taken back for a 502.
     uint64_t handed_bytes = 0;
+    uint8_t early_hints = 0;  // 103 responses forwarded (OnUpstreamEarlyHints)
   };
 
   // ---- filters, local replies, end of the exchange (stream.cc) ----

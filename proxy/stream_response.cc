@@ -45,7 +45,31 @@ size_t WriteBodyThrough(ClientConnection& client, const UpstreamConnection& upst
   return framed;
 }
 
+// 103 responses forwarded per exchange at most: hints help a browser before
+// the final response only, and an origin sending more is looping.
+constexpr uint8_t kMaxEarlyHints = 4;
+
 }  // namespace
+
+void Stream::OnUpstreamEarlyHints(const ResponseHead& head) {
+  // RFC 9110 §15.2: a proxy forwards a 1xx, but never to an HTTP/1.0
+  // client; only before the final head. Only the Link fields go (what a
+  // browser uses a 103 for, RFC 8297): nothing hop-by-hop, no cookie.
+  if (request_.version_minor == 0 || resp_.head_sent || resp_.early_hints >= kMaxEarlyHints) {
+    return;
+  }
+  std::string& scratch = worker_.scratch();
+  scratch.assign("HTTP/1.1 103 Early Hints\r\n");
+  size_t start = scratch.size();
+  for (const Header& h : head.headers.fields()) {
+    if (!common::EqualsIgnoreCaseLiteral<"link">(h.name) || h.value.empty()) continue;
+    scratch.append(h.name).append(": ").append(h.value).append("\r\n");
+  }
+  if (scratch.size() == start) return;  // no hint to give
+  scratch.append("\r\n");
+  evbuffer_add(connection_.output(), scratch.data(), scratch.size());  // flushed after this read
+  ++resp_.early_hints;
+}
 
 void Stream::OnClientDrained() {
   if (phase_ == Phase::kUpstream && upstream_) upstream_->ResumeReading();

@@ -54,6 +54,10 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
    public:
     virtual ~Handler() = default;
     virtual void OnUpstreamResponseHead(ResponseHead&& head) = 0;
+    // A `103 Early Hints` interim response arrived (any number of them may
+    // precede the final head; other 1xx are skipped unseen). `head` is only
+    // valid during the call.
+    virtual void OnUpstreamEarlyHints(const ResponseHead& head) { (void)head; }
     virtual void OnUpstreamBody(const char* data, size_t len) = 0;
     // The response ended; reusable() tells whether the connection may be
     // pooled.
@@ -158,6 +162,7 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
 
   // Http1Parser::Callbacks
   void OnResponseHead(ResponseHead&& head) override;
+  void OnEarlyHints(const ResponseHead& head) override;
   void OnBody(const char* data, size_t len) override;
   void OnMessageComplete() override;
 

@@ -84,6 +84,10 @@ void UpstreamConnection::OnResponseHead(ResponseHead&& head) {
   handler_->OnUpstreamResponseHead(std::move(head));
 }
 
+void UpstreamConnection::OnEarlyHints(const ResponseHead& head) {
+  if (handler_ != nullptr) handler_->OnUpstreamEarlyHints(head);
+}
+
 void UpstreamConnection::OnBody(const char* data, size_t len) {
   if (handler_ != nullptr && !exchange_.interim_response) handler_->OnUpstreamBody(data, len);
 }

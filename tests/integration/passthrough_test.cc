@@ -5,7 +5,10 @@
 #include <gtest/gtest.h>
 #include <zlib.h>
 
+#include <atomic>
+#include <chrono>
 #include <string>
+#include <thread>
 
 #include "tests/integration/harness/proxy_fixture.h"
 
@@ -300,6 +303,80 @@ TEST_F(PassThroughTest, ExpectContinueGetsInterimThenFinal) {
   ASSERT_TRUE(r.ok) << r.error;
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "5 " + std::to_string(Crc("hello")));
+}
+
+// An origin's 103 Early Hints reaches an HTTP/1.1 client as it comes, before
+// the final response (RFC 9110 §15.2, RFC 8297), with its Link fields only;
+// other interim responses (102) are not forwarded, nor more than four 103s;
+// an HTTP/1.0 client gets the final response alone. The origin holds the
+// final response until the client has seen the hint (or 5 s): a proxy that
+// held the 103 back until the final head fails the first read.
+TEST_F(PassThroughTest, EarlyHintsReachTheClientBeforeTheFinalResponse) {
+  auto hint_seen = std::make_shared<std::atomic<bool>>(false);
+  StartWithOrigin([hint_seen](OriginConnection& conn) {
+    while (!conn.stopping()) {
+      HttpMessage req = conn.ReadRequest(milliseconds(30000));
+      if (!req.ok) return;
+      std::string hints;
+      int count = req.url == "/many" ? 6 : 1;
+      for (int i = 0; i < count; ++i) {
+        hints +=
+            "HTTP/1.1 103 Early Hints\r\nLink: </app.css>; rel=preload; as=style\r\n"
+            "Set-Cookie: hint=1\r\nX-Hint-Debug: yes\r\n\r\n";
+      }
+      if (!conn.Send(hints + "HTTP/1.1 102 Processing\r\n\r\n")) return;
+      for (int i = 0; i < 500 && !hint_seen->load() && req.url == "/wait"; ++i) {
+        std::this_thread::sleep_for(milliseconds(10));
+      }
+      if (!conn.Send(ResponseBytes(200, "ok"))) return;
+    }
+  });
+  ASSERT_TRUE(Started());
+  {
+    auto conn = Connect();
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send("GET /wait HTTP/1.1\r\nHost: shop.test\r\n\r\n"));
+    HttpMessage hint = ReadResponse(*conn, [] {
+      ReadOptions o = KeepInterim();
+      o.timeout = milliseconds(3000);  // the origin waits 5 s for it
+      return o;
+    }());
+    ASSERT_TRUE(hint.ok) << hint.error;
+    hint_seen->store(true);
+    EXPECT_EQ(hint.status, 103) << hint.raw;
+    EXPECT_EQ(hint.Header("Link"), "</app.css>; rel=preload; as=style") << hint.raw;
+    EXPECT_FALSE(hint.HasHeader("Set-Cookie")) << hint.raw;
+    EXPECT_FALSE(hint.HasHeader("X-Hint-Debug")) << hint.raw;
+    HttpMessage final_response = ReadResponse(*conn, KeepInterim());
+    ASSERT_TRUE(final_response.ok) << final_response.error;
+    EXPECT_EQ(final_response.status, 200) << "102 is not forwarded: " << final_response.raw;
+    EXPECT_EQ(final_response.body, "ok");
+  }
+  {
+    auto conn = Connect();
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send("GET /many HTTP/1.1\r\nHost: shop.test\r\n\r\n"));
+    int hints = 0;
+    HttpMessage m;
+    for (int i = 0; i < 8; ++i) {
+      m = ReadResponse(*conn, KeepInterim());
+      ASSERT_TRUE(m.ok) << m.error;
+      if (m.status != 103) break;
+      ++hints;
+    }
+    EXPECT_EQ(hints, 4);
+    EXPECT_EQ(m.status, 200);
+    EXPECT_EQ(m.body, "ok");
+  }
+  {
+    auto conn = Connect();
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send("GET /old HTTP/1.0\r\nHost: shop.test\r\n\r\n"));
+    HttpMessage m = ReadResponse(*conn, KeepInterim());
+    ASSERT_TRUE(m.ok) << m.error;
+    EXPECT_EQ(m.status, 200) << "no 1xx to an HTTP/1.0 client: " << m.raw;
+    EXPECT_EQ(m.body, "ok");
+  }
 }
 
 TEST_F(PassThroughTest, Http10ClientGetsCloseDelimitedOrSizedBody) {

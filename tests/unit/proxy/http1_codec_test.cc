@@ -20,6 +20,10 @@ class Recorder : public Http1Parser::Callbacks {
  public:
   void OnRequestHead(RequestHead&& head) override { requests.push_back(std::move(head)); }
   void OnResponseHead(ResponseHead&& head) override { responses.push_back(std::move(head)); }
+  void OnEarlyHints(const ResponseHead& head) override {
+    const std::string* link = head.headers.Find("Link");
+    hints.push_back(link != nullptr ? *link : "");
+  }
   void OnBody(const char* data, size_t len) override {
     body.append(data, len);
     if (pause_in_body && parser != nullptr) parser->Pause();
@@ -29,6 +33,7 @@ class Recorder : public Http1Parser::Callbacks {
 
   std::vector<RequestHead> requests;
   std::vector<ResponseHead> responses;
+  std::vector<std::string> hints;  // Link of each 103, in order
   std::string body;
   int completes = 0;
   bool pause_in_body = false;
@@ -44,6 +49,7 @@ struct Outcome {
   std::string body;
   std::vector<RequestHead> requests;
   std::vector<ResponseHead> responses;
+  std::vector<std::string> hints;
 };
 
 struct FeedOptions {
@@ -81,6 +87,7 @@ Outcome Feed(Kind kind, std::string_view bytes, const FeedOptions& options = {})
   out.body = recorder.body;
   out.requests = std::move(recorder.requests);
   out.responses = std::move(recorder.responses);
+  out.hints = std::move(recorder.hints);
   return out;
 }
 
@@ -917,15 +924,20 @@ TEST(Http1ResponseTest, ChunkedWithTrailers) {
   }
 }
 
-// 1xx interim responses are skipped; the final response is delivered.
+// 1xx interim responses are skipped; the final response is delivered; each
+// 103 is reported (OnEarlyHints), the other 1xx are not.
 TEST(Http1ResponseTest, InterimResponsesSkipped) {
   std::string in =
       "HTTP/1.1 100 Continue\r\n\r\n"
       "HTTP/1.1 103 Early Hints\r\nLink: </a.css>; rel=preload\r\n\r\n"
+      "HTTP/1.1 102 Processing\r\nLink: </no.css>\r\n\r\n"
+      "HTTP/1.1 103 Early Hints\r\nLink: </b.js>; rel=preload\r\n\r\n"
       "HTTP/1.1 201 Created\r\nContent-Length: 2\r\n\r\nok";
   for (size_t step : {SIZE_MAX, size_t{1}, size_t{5}}) {
     Outcome out = FeedResponse(in, step);
     ASSERT_EQ(out.status, 0) << out.reason;
+    EXPECT_EQ(out.hints,
+              (std::vector<std::string>{"</a.css>; rel=preload", "</b.js>; rel=preload"}));
     ASSERT_EQ(out.responses.size(), 1u);
     EXPECT_EQ(out.responses[0].status, 201);
     EXPECT_EQ(out.body, "ok");
