@@ -69,7 +69,9 @@ bool AdminRuntime::Reconfigure(std::shared_ptr<const config::Config> config, std
       before.resync_interval != after.resync_interval ||
       SentinelText(before) != SentinelText(after) ||
       before.sentinel_password != after.sentinel_password ||
-      before.redis_password != after.redis_password ||
+      // The password file's content is re-read by each new connection
+      // (redis/auth.h, RefreshPassword); naming another file needs a restart.
+      before.redis_password_path != after.redis_password_path ||
       before.redis_username != after.redis_username;
   config_ = std::move(config);
   if (!server_->Reconfigure(config_->admin, error)) return false;

@@ -36,7 +36,7 @@ RedisStoreOptions RedisStoreOptions::FromConfig(const config::StateConfig& state
   options.sentinels = state.sentinels;
   options.master_name = state.master_name;
   options.sentinel_password = state.sentinel_password;
-  options.credentials = {state.redis_username, state.redis_password};
+  options.credentials = redis::RedisCredentials::ForState(state);
   options.wait_replicas = state.wait_replicas;
   options.wait_timeout = state.wait_timeout;
   return options;
@@ -192,6 +192,7 @@ void RedisStore::LoadAtStart() {
   }
   redisSetTimeout(c, tv);
   std::string auth_error;
+  redis::RefreshPassword(&options_.credentials);
   if (!redis::AuthenticateBlocking(c, options_.credentials, &auth_error)) {
     Failed("redis " + a.text + ": start-up read: " + auth_error);
     redisFree(c);

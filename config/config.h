@@ -131,6 +131,9 @@ struct StateConfig {
   // The Redis server's own password (requirepass, or the ACL user's), sent
   // with AUTH on every connection to it; with sentinels, to the primary.
   std::string redis_password;  // from redis_password_file; "" = no AUTH
+  // redis_password_file, resolved ("" = none): re-read when it changes
+  // (redis/auth.h, RefreshPassword), so a rotation needs no restart.
+  std::string redis_password_path;
   std::string redis_username;  // Redis 6+ ACL user; "" = AUTH <password> only
   int wait_replicas = 0;       // WAIT after operator changes; default 1 with sentinels
   Duration wait_timeout{500};

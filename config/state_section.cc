@@ -11,12 +11,13 @@ namespace {
 // into *out. `refused` is "" when the key may be used here, else the
 // error naming what it needs ("is used only with sentinels").
 void ReadPasswordFile(TableReader& state, const char* key, const std::string& refused,
-                      std::string* out) {
+                      std::string* out, std::string* resolved = nullptr) {
   std::string path;
   if (!state.ReadString(key, &path)) return;
   const toml::node& node = *state.table()->get(key);
   if (!refused.empty()) return state.Error(node, key, refused);
   path = ResolvePath(FolderOf(node), path);
+  if (resolved != nullptr) *resolved = path;
   std::string error;
   std::optional<std::string> secret = ReadSecretFile(path, &error);
   if (!secret) return state.Error(node, key, error);
@@ -30,7 +31,7 @@ void ReadRedisAuth(TableReader& state, StateConfig* out) {
   ReadPasswordFile(
       state, "redis_password_file",
       out->backend == StateBackend::kRedis ? "" : "is used only with backend = \"redis\"",
-      &out->redis_password);
+      &out->redis_password, &out->redis_password_path);
   const toml::node* user = state.Take("redis_username");  // null without [state] too
   if (user == nullptr || !state.ReadString("redis_username", &out->redis_username)) return;
   if (state.Take("redis_password_file") == nullptr) {

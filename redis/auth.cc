@@ -1,8 +1,38 @@
 #include "redis/auth.h"
 
 #include <hiredis/hiredis.h>
+#include <sys/stat.h>
+
+#include <optional>
+
+#include "config/secret_file.h"
 
 namespace tidegate::redis {
+
+RedisCredentials RedisCredentials::ForState(const config::StateConfig& state) {
+  RedisCredentials c;
+  c.username = state.redis_username;
+  c.password = state.redis_password;
+  c.password_file = state.redis_password_path;
+  return c;
+}
+
+bool RefreshPassword(RedisCredentials* credentials) {
+  if (credentials->password_file.empty()) return false;
+  struct stat st {};
+  if (::stat(credentials->password_file.c_str(), &st) != 0) return false;
+  std::string stamp = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino) + ":" +
+                      std::to_string(st.st_size) + ":" + std::to_string(st.st_mtim.tv_sec) + "." +
+                      std::to_string(st.st_mtim.tv_nsec);
+  if (stamp == credentials->file_stamp) return false;
+  std::string error;
+  std::optional<std::string> secret = config::ReadSecretFile(credentials->password_file, &error);
+  if (!secret || secret->empty()) return false;
+  credentials->file_stamp = std::move(stamp);
+  if (*secret == credentials->password) return false;
+  credentials->password = std::move(*secret);
+  return true;
+}
 
 std::vector<std::string> AuthCommand(const RedisCredentials& credentials) {
   std::vector<std::string> args{"AUTH"};

@@ -10,6 +10,8 @@
 #include <string>
 #include <vector>
 
+#include "config/config.h"
+
 struct redisContext;
 
 namespace tidegate::redis {
@@ -17,9 +19,23 @@ namespace tidegate::redis {
 struct RedisCredentials {
   std::string username;  // Redis 6+ ACL user; "" = the default user
   std::string password;  // "" = no AUTH at all
+  // The file `password` came from ("" = none; RefreshPassword), and what
+  // it looked like when last read ("" = not read by RefreshPassword yet).
+  std::string password_file;
+  std::string file_stamp;
 
   bool enabled() const { return !password.empty(); }
+  // [state] redis_username, redis_password and its file.
+  static RedisCredentials ForState(const config::StateConfig& state);
 };
+
+// A password rotated without a restart: before each new connection the
+// owner calls this; when `password_file` changed since it was last read
+// (device, inode, size or modification time: one stat), it is read again
+// and a non-empty content replaces `password`. A file that cannot be read
+// or is empty keeps the password in use (and is tried again next time).
+// True when the password changed. Blocking (one stat; a read when changed).
+bool RefreshPassword(RedisCredentials* credentials);
 
 // {"AUTH", password} or {"AUTH", username, password}.
 std::vector<std::string> AuthCommand(const RedisCredentials& credentials);

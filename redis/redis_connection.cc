@@ -71,7 +71,7 @@ RedisConnection::Options RedisConnection::Options::ForState(const config::StateC
   o.sentinels = state.sentinels;
   o.master_name = state.master_name;
   o.sentinel_password = state.sentinel_password;
-  o.credentials = {state.redis_username, state.redis_password};
+  o.credentials = RedisCredentials::ForState(state);
   return o;
 }
 
@@ -161,6 +161,7 @@ void RedisConnection::OnConnect(const redisAsyncContext* ac, int status) {
     self->ac_ = nullptr;
     return self->Lost(std::string("connect: ") + ac->errstr);
   }
+  RefreshPassword(&self->options_.credentials);  // rotated in its file: no restart
   if (self->options_.credentials.enabled()) return self->Authenticate();
   self->AfterAuth();
 }

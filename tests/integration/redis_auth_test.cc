@@ -15,11 +15,13 @@
 // Skipped (GTEST_SKIP, with the reason) only when redis-server (or, for the
 // Sentinel case, redis-sentinel) is missing.
 #include <gtest/gtest.h>
+
 #include <signal.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <cstdlib>
 #include <fstream>
 #include <functional>
@@ -356,6 +358,41 @@ TEST_F(RedisAuthTest, PasswordChangedOnTheServerDegradesUntilItIsPutBack) {
   EXPECT_TRUE(WaitFor([&] { return Healthy(*a_); }, 10s)) << State(*a_).dump();
   EXPECT_TRUE(WaitFor([&] { return DegradedDetail(*a_, "state_store").empty(); }, 5s));
   EXPECT_EQ(Call(a_->admin_port(), "PUT", "/v1/features/checkout/maintenance").status, 200);
+}
+
+// A password rotated through its file needs no restart: the new password
+// is written to redis_password_file (replaced by a rename, as configuration
+// tools do) while the server still takes the old one; the server then
+// switches and closes the connections; each reconnection reads the file
+// again and authenticates with the new password (before, every
+// reconnection was refused until the process was restarted).
+TEST_F(RedisAuthTest, PasswordRotatedInItsFileNeedsNoRestart) {
+  redis_ = StartRedisOrFail(dir_, {"--requirepass", kPassword}, std::string("AUTH ") + kPassword);
+  ASSERT_TRUE(redis_);
+  std::string file = dir_.Write("rotating.pass", std::string(kPassword) + "\n");
+  a_ = StartInstance({.redis = redis_->address(), .password_file = file}, "a");
+  ASSERT_TRUE(a_);
+  ASSERT_TRUE(WaitFor([&] { return Healthy(*a_); }, 5s)) << State(*a_).dump();
+  ASSERT_EQ(Call(a_->port(), "GET", "/shop/1").status, 200);
+
+  std::string next = dir_.Write("rotating.pass.new", std::string(kWrong) + "\n");
+  ASSERT_EQ(std::rename(next.c_str(), file.c_str()), 0);
+  ASSERT_EQ(redis_->Command(std::string("CONFIG SET requirepass ") + kWrong), "+OK\r\n");
+  redis_->set_auth(std::string("AUTH ") + kWrong);
+  EXPECT_EQ(redis_->Command("CLIENT KILL TYPE normal").substr(0, 1), ":");
+  EXPECT_EQ(redis_->Command("CLIENT KILL TYPE pubsub").substr(0, 1), ":");
+  // The closed connections are noticed and replaced: writes need them.
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Call(a_->admin_port(), "PUT", "/v1/features/checkout/maintenance").status == 200;
+      },
+      10s))
+      << Health(*a_).dump() << a_->Stderr();
+  EXPECT_TRUE(WaitFor([&] { return Healthy(*a_); }, 10s)) << State(*a_).dump();
+  EXPECT_TRUE(WaitFor([&] { return DegradedDetail(*a_, "state_store").empty(); }, 5s))
+      << Health(*a_).dump();
+  EXPECT_EQ(Call(a_->port(), "GET", "/shop/1").status, 200);
+  EXPECT_EQ(a_->Stderr().find(kWrong), std::string::npos) << "the password is never logged";
 }
 
 // A primary with requirepass behind one sentinel that monitors it with
