@@ -3,6 +3,7 @@
 #include <string_view>
 
 #include "proxy/http1_validate.h"
+#include "proxy/path_ambiguity.h"
 
 namespace tidegate::proxy::http1 {
 namespace {
@@ -333,6 +334,9 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
   if (target.size() > 1 && target[0] == '/' && (target[1] == '/' || target[1] == '\\')) {
     size_t rest = target.find_first_not_of("/\\");
     target.replace(0, rest == std::string::npos ? target.size() : rest, "/");
+  }
+  if (target[0] == '/') {
+    if (const char* why = AmbiguousPathReason(target)) return Fail(400, why);
   }
 
   if (head.framing == BodyFraming::kContentLength && limits.max_body_bytes != 0 &&

@@ -138,8 +138,20 @@ TEST_F(MaintenanceTest, SwitchedOnAndOffThroughTheAdminApi) {
 
   // Case 44: other spellings of the same path.
   for (const char* target :
-       {"/Checkout", "//checkout", "/checkout;x=1", "/%63heckout", "/a/../checkout"}) {
+       {"/Checkout", "//checkout", "/checkout;x=1", "/%63heckout", "/checkout//x"}) {
     EXPECT_EQ(Shop(target).status, 503) << target;
+  }
+  // Audit 15: spellings that origins read as the checkout while the gate,
+  // resolving dot segments its own way, judged another path ("/checkout//.."
+  // is /checkout/ to RFC 3986 and servlet readings, "/checkout%00/.." is
+  // /checkout to the demo shop, which cuts at the NUL; "%u0063" is "c" to
+  // IIS and Jetty): refused with 400 before any gate, never forwarded.
+  for (const char* target :
+       {"/a/../checkout", "/checkout//..", "/checkout%00/..", "/checkout%00/../static/shop.css",
+        "/checkout;%2F..", "/checkout%2F/..", "/static/..;/checkout", "/%u0063heckout"}) {
+    HttpMessage m = Shop(target);
+    EXPECT_EQ(m.status, 400) << target << "\n" << m.body.substr(0, 300);
+    EXPECT_EQ(m.body.find("<title>Checkout"), std::string::npos) << target;
   }
   // Audit 14: the demo shop's URL parser (libevent's, like many) reads
   // "//x/checkout" as host x, path /checkout, where the gate read

@@ -708,11 +708,18 @@ TEST_F(QueueTest, BypassHeaderAndStaticPaths) {
   EXPECT_TRUE(IsQueuePage(Request("GET", "/", nullptr, "X-Load-Test: wrong\r\n")));
   EXPECT_FALSE(IsQueuePage(Request("GET", "/static/x.css", nullptr)));
   // A bypass path must hold for every spelling: an origin that reads %2F or
-  // %5C as '/' serves "/secret" for these, so they wait like "/secret".
+  // %5C as '/' serves "/secret" for "/static%2Fx/..": refused (400) like
+  // every dot segment (audit 15), never let through as a bypass path.
   for (const char* target : {"/static/..%2fsecret", "/static/%2E%2E%5csecret",
-                             "/static%2F..%2Fsecret", "/static/..\\secret"}) {
-    EXPECT_TRUE(IsQueuePage(Request("GET", target, nullptr))) << target;
+                             "/static%2F..%2Fsecret", "/static/..\\secret", "/static/..;/secret"}) {
+    HttpMessage m = Request("GET", target, nullptr);
+    EXPECT_EQ(m.status, 400) << target;
+    EXPECT_FALSE(IsQueuePage(m)) << target;
   }
+  // A spelling with an encoded separator and no dot segment is judged in
+  // both readings: "/static%2Fx" is not under ^/static/ when %2F stays
+  // text, so it waits.
+  EXPECT_TRUE(IsQueuePage(Request("GET", "/static%2Fsecret", nullptr)));
 }
 
 // Issue 11: room patterns are matched like feature rules, case-insensitively
@@ -723,20 +730,26 @@ TEST_F(QueueTest, EverySpellingOfAProtectedPathIsQueued) {
   Start("mode = \"queue_all\"\ntotal_active_users = 100\nnew_users_per_minute = 60\n", "1s",
         "^/checkout");
   ASSERT_TRUE(tidegate_);
-  for (const char* target :
-       {"/checkout", "/CheckOut", "/CHECKOUT", "//checkout", "/%43heckout", "/a/../Checkout",
-        "/checkout;x=1",
-        // separators an origin may decode
-        "/x/..%2fcheckout", "/x%2F..%2FCheckout", "/x/..%5Ccheckout", "/x\\..\\checkout"}) {
+  for (const char* target : {"/checkout", "/CheckOut", "/CHECKOUT", "//checkout", "/%43heckout",
+                             "/checkout;x=1", "/checkout%2Fx", "/checkout\\x"}) {
     HttpMessage m = Request("GET", target, nullptr);
     EXPECT_TRUE(IsQueuePage(m)) << target << " reached the origin: " << m.status;
   }
+  // Dot segments, however spelt (separators an origin may decode, ";" params
+  // servlets drop), are refused before the room judges them (audit 15:
+  // origins resolve them in different ways).
+  for (const char* target : {"/a/../Checkout", "/x/..%2fcheckout", "/x%2F..%2FCheckout",
+                             "/x/..%5Ccheckout", "/x\\..\\checkout", "/checkout//..",
+                             "/static/..;/checkout", "//evil.example/../CheckOut?step=2"}) {
+    EXPECT_EQ(Request("GET", target, nullptr).status, 400) << target;
+  }
   EXPECT_FALSE(IsQueuePage(Request("GET", "/", nullptr))) << "outside the room";
 
-  HttpMessage tricked = Request("GET", "//evil.example/../CheckOut?step=2", nullptr);
+  // The queue page's link is the normalised path: "//CheckOut" reads as a
+  // host to a browser.
+  HttpMessage tricked = Request("GET", "//CheckOut?step=2", nullptr);
   ASSERT_TRUE(IsQueuePage(tricked));
   EXPECT_NE(tricked.body.find("href=\"/CheckOut?step=2\""), std::string::npos) << tricked.body;
-  EXPECT_EQ(tricked.body.find("evil.example"), std::string::npos);
 }
 
 // A pass added to a page the origin marks public must not be stored by a

@@ -228,6 +228,12 @@ const BadCase kBadRequests[] = {
     {"TargetNonAscii", "GET /caf\xc3\xa9 HTTP/1.1\r\nHost: a\r\n\r\n", 400},
     {"TargetCtl", "GET /a\x01 HTTP/1.1\r\nHost: a\r\n\r\n", 400},
     {"TargetSpace", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+    // Audit 15: paths origins read in different ways (proxy/path_ambiguity.h).
+    {"TargetDotSegment", "GET /checkout//.. HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+    {"TargetEncodedDotSegment", "GET /a/%2e%2E/checkout HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+    {"AbsoluteDotSegment", "GET http://a/x/../checkout HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+    {"TargetEncodedNul", "GET /checkout%00/.. HTTP/1.1\r\nHost: a\r\n\r\n", 400},
+    {"TargetPercentU", "GET /%u0063heckout HTTP/1.1\r\nHost: a\r\n\r\n", 400},
     // Case 10: Host.
     {"NoHost", "GET / HTTP/1.1\r\n\r\n", 400},
     {"TwoHosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400},
