@@ -48,6 +48,31 @@ bool IsForwardingName(std::string_view name) {
   }
 }
 
+// Request fields some origins route on instead of the request-target
+// (Symfony before CVE-2018-14773, zend-http before ZF2018-01, IIS URL
+// Rewrite, prefix-aware routers): a client's value would make the origin
+// serve a path the gates never judged (audit 15). Lower-case.
+constexpr std::string_view kUrlOverrideNames[] = {
+    "x-original-url",        "x-rewrite-url",      "x-original-uri",        "x-forwarded-uri",
+    "x-forwarded-path",      "x-forwarded-prefix", "x-envoy-original-path", "request-uri",
+    "x-http-destinationurl", "x-proxy-url"};
+
+bool IsUrlOverrideName(std::string_view name) {
+  if (name.size() < 11 || name.size() > 21) return false;  // the names' lengths
+  for (std::string_view candidate : kUrlOverrideNames) {
+    if (EqualsIgnoreCase(name, candidate)) return true;
+  }
+  return false;
+}
+
+bool IsTrusted(std::string_view name, const std::vector<std::string>* trusted) {
+  if (trusted == nullptr) return false;
+  for (const std::string& t : *trusted) {
+    if (EqualsIgnoreCase(name, t)) return true;
+  }
+  return false;
+}
+
 }  // namespace
 
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
@@ -64,9 +89,16 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   // more) and whether there is a Cookie to look at.
   bool present = false;
   bool cookie = false;
+  bool url_override = false;
   for (const Header& field : headers.fields()) {
     present = present || IsForwardingName(field.name);
     cookie = cookie || common::EqualsIgnoreCaseLiteral<"cookie">(field.name);
+    url_override = url_override || IsUrlOverrideName(field.name);
+  }
+  if (url_override) {  // none of them is a field the scan above looked for
+    for (std::string_view name : kUrlOverrideNames) {
+      if (!IsTrusted(name, info.trusted_headers)) headers.Remove(name);
+    }
   }
   // The staff bypass cookie is a secret the gates have read by now. (The
   // removal changes no field the scan above looked for but Cookie.)

@@ -34,7 +34,10 @@ struct ForwardingInfo {
 // appends the client to X-Forwarded-For; sets X-Forwarded-Proto; appends
 // "1.1 tidegate" to Via; removes the staff bypass cookie (tg_bypass,
 // __Host-tg_bypass: common/bypass_token.h) from Cookie, other cookies kept
-// byte-identical. Host is kept as sent; an HTTP/1.0 request without one gets
+// byte-identical; removes the fields some origins route on instead of the
+// target (X-Original-URL, X-Rewrite-URL, X-Forwarded-Prefix and the like:
+// the gates never judged their path) unless info.trusted_headers names
+// them. Host is kept as sent; an HTTP/1.0 request without one gets
 // info.origin_host.
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info);
 

@@ -62,6 +62,8 @@ TEST_F(PassThroughTest, RequestReachesOriginWithForwardingHeadersOnly) {
                  "Keep-Alive: timeout=5\r\n"
                  "Proxy-Connection: keep-alive\r\n"
                  "TE: trailers\r\n"
+                 "X-Original-URL: /checkout\r\n"
+                 "X-Rewrite-URL: /checkout\r\n"
                  "\r\n"));
   HttpMessage r = ReadResponse(*conn);
   ASSERT_TRUE(r.ok) << r.error;
@@ -83,6 +85,9 @@ TEST_F(PassThroughTest, RequestReachesOriginWithForwardingHeadersOnly) {
                        got.find("X-Forwarded-For: 127.0.0.1\r\n") != std::string::npos);
   EXPECT_TRUE(xff_appended);
   EXPECT_NE(got.find("X-Forwarded-Proto: http\r\n"), std::string::npos);
+  // Fields some origins route on instead of the target (audit 15).
+  EXPECT_EQ(got.find("X-Original-URL"), std::string::npos);
+  EXPECT_EQ(got.find("X-Rewrite-URL"), std::string::npos);
   EXPECT_NE(got.find("Via: 1.1 tidegate"), std::string::npos);
   for (const char* hop :
        {"X-Hop-Secret", "Keep-Alive:", "Proxy-Connection", "TE:", "do-not-forward"}) {

@@ -78,6 +78,32 @@ TEST(ForwardingHeadersTest, ConnectionCannotRemoveTrustedHeaders) {
   EXPECT_EQ(plain.headers.Find("X-My-Trusted"), nullptr);
 }
 
+// Audit 15: fields some origins route on instead of the target never carry
+// a client's path past the gates; one a trusted front adds (listed in
+// trusted_headers) still goes through.
+TEST(ForwardingHeadersTest, UrlOverrideFieldsAreDroppedUnlessTrusted) {
+  const char* names[] = {
+      "X-Original-URL",        "x-rewrite-url",      "X-Original-URI",        "X-Forwarded-Uri",
+      "X-Forwarded-Path",      "X-Forwarded-Prefix", "X-Envoy-Original-Path", "Request-Uri",
+      "X-HTTP-DestinationURL", "X-Proxy-URL"};
+  RequestHead head = MakeRequest();
+  for (const char* name : names) head.headers.Add(name, "/checkout");
+  head.headers.Add("X-Original-Other", "kept");
+  PrepareUpstreamRequest(head, {"10.0.0.1", false});
+  for (const char* name : names) EXPECT_EQ(head.headers.Find(name), nullptr) << name;
+  EXPECT_NE(head.headers.Find("X-Original-Other"), nullptr);
+  EXPECT_NE(head.headers.Find("X-Forwarded-For"), nullptr);
+
+  const std::vector<std::string> trusted = {"x-forwarded-prefix"};
+  RequestHead fronted = MakeRequest();
+  fronted.headers.Add("X-Forwarded-Prefix", "/shop");
+  fronted.headers.Add("X-Original-URL", "/checkout");
+  PrepareUpstreamRequest(fronted, {"10.0.0.1", false, &trusted});
+  ASSERT_NE(fronted.headers.Find("X-Forwarded-Prefix"), nullptr);
+  EXPECT_EQ(*fronted.headers.Find("X-Forwarded-Prefix"), "/shop");
+  EXPECT_EQ(fronted.headers.Find("X-Original-URL"), nullptr);
+}
+
 TEST(ForwardingHeadersTest, StaffBypassCookieNeverReachesTheOrigin) {
   RequestHead head = MakeRequest();
   head.headers.Add("Cookie", "a=1; tg_bypass=v1.k1.9.mac; __Host-tg_bypass=v1.k1.9.mac; b=2");
