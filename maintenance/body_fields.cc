@@ -161,6 +161,28 @@ bool BodyFields::FormHas(std::string_view name, std::string_view value) const {
   return false;
 }
 
+bool BodyFields::FormHasAnyOf(std::string_view name, const std::vector<std::string>& values) const {
+  if (!readable_) return false;
+  auto matches = [&](std::string_view text) {
+    size_t begin = text.find_first_not_of(" \t");
+    text = begin == std::string_view::npos
+               ? std::string_view()
+               : text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
+    for (const std::string& v : values) {
+      if (proxy::EqualsIgnoreCase(text, v)) return true;
+    }
+    return false;
+  };
+  for (const auto& [key, text] : fields_) {
+    if (kind_ == BodyKind::kJson && key.find('.') != std::string::npos) continue;
+    if (proxy::EqualsIgnoreCase(key, name) && matches(text)) return true;
+  }
+  for (const auto& [index, reading] : php_names_) {
+    if (proxy::EqualsIgnoreCase(reading, name) && matches(fields_[index].second)) return true;
+  }
+  return false;
+}
+
 bool BodyFields::JsonHas(std::string_view dotted_path, std::string_view value) const {
   if (!readable_ || kind_ != BodyKind::kJson) return false;
   for (const auto& [path, text] : fields_) {

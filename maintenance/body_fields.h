@@ -70,6 +70,9 @@ class BodyFields {
   // (its name as sent or as PHP reads it, ASCII case-insensitive) with
   // exactly `value`.
   bool FormHas(std::string_view name, std::string_view value) const;
+  // The same field with a value equal to one of `values`, ASCII case and
+  // surrounding spaces ignored (a method override: "delete" is DELETE).
+  bool FormHasAnyOf(std::string_view name, const std::vector<std::string>& values) const;
   // A JSON body's leaf at `dotted_path` with exactly `value`.
   bool JsonHas(std::string_view dotted_path, std::string_view value) const;
 

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "maintenance/field_names.h"
+#include "maintenance/method_override.h"
 #include "maintenance/request_fields.h"
 #include "proxy/path_pattern.h"
 
@@ -43,9 +44,21 @@ std::unique_ptr<FeatureMatcher> FeatureMatcher::Build(
 
 FeatureMatcher::Verdict FeatureMatcher::OtherFieldsMatch(const config::FeatureMatchRule& rule,
                                                          const MatchInput& input) {
+  // A POST that asks to be run as a gated method (method_override.h) is
+  // gated too; a form's `_method` is known once the body is read.
+  bool override_in_body = false;
   if (!rule.methods.empty() &&
       std::find(rule.methods.begin(), rule.methods.end(), input.method) == rule.methods.end()) {
-    return Verdict::kNo;
+    switch (
+        OverrideNamesMethod(input.method, input.target, input.headers, input.body, rule.methods)) {
+      case OverrideVerdict::kNo:
+        return Verdict::kNo;
+      case OverrideVerdict::kNeedsBody:
+        override_in_body = true;
+        break;
+      case OverrideVerdict::kYes:
+        break;
+    }
   }
   if (!rule.host.empty() && HostWithoutPort(input.host) != rule.host) return Verdict::kNo;
   for (const auto& [name, value] : rule.query) {
@@ -61,7 +74,9 @@ FeatureMatcher::Verdict FeatureMatcher::OtherFieldsMatch(const config::FeatureMa
       if (!CookieHas(*input.headers, name, value)) return Verdict::kNo;
     }
   }
-  if (rule.form.empty() && rule.json.empty()) return Verdict::kYes;
+  if (rule.form.empty() && rule.json.empty()) {
+    return override_in_body ? Verdict::kNeedsBody : Verdict::kYes;
+  }
   // Form fields are also read from the query string (PHP's $_REQUEST and
   // Rails merge the two), so a body-less request can match already. A
   // bracket name ("payment[method]") is also the JSON body's nested key, as
@@ -90,7 +105,7 @@ FeatureMatcher::Verdict FeatureMatcher::OtherFieldsMatch(const config::FeatureMa
   bool all = true;
   for (const auto& [name, value] : rule.form) all = all && form_field(name, value);
   for (const auto& [path, value] : rule.json) all = all && json_field(path, value);
-  if (all) return Verdict::kYes;
+  if (all) return override_in_body ? Verdict::kNeedsBody : Verdict::kYes;
   if (input.body == nullptr) return Verdict::kNeedsBody;
   // Not readable, or the missing fields may lie past the bound.
   if (!input.body->readable() || !input.body->complete()) return Verdict::kUndecided;

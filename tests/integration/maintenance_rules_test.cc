@@ -161,6 +161,32 @@ TEST_F(MaintenanceRulesTest, OnUndecidedPassForwardsALongBodyWhole) {
   EXPECT_EQ(Post("/echo", "application/x-www-form-urlencoded", "method=invoice").status, 503);
 }
 
+// Audit 15: a rule on some methods also gates a request that asks, through
+// a method override (the frameworks' X-HTTP-Method-Override and `_method`),
+// to be run as one of them; other requests still reach the origin.
+TEST_F(MaintenanceRulesTest, MethodOverridesOfAGatedMethodAreGated) {
+  Start("\n[features.returns]\nmatch = [{ path = \"^/echo\", methods = [\"DELETE\", \"PUT\"] }]\n");
+  ASSERT_TRUE(tidegate_);
+  ASSERT_EQ(Admin("PUT", "/v1/features/returns/maintenance", R"({"message": "x"})").status, 200);
+  auto send = [&](const std::string& method, const std::string& target, const std::string& extra,
+                  const std::string& body) {
+    return Send(method + " " + target +
+                " HTTP/1.1\r\nHost: shop.test\r\nConnection: close\r\nContent-Length: " +
+                std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body);
+  };
+  EXPECT_EQ(send("DELETE", "/echo", "", "").status, 503);
+  EXPECT_EQ(send("POST", "/echo", "X-HTTP-Method-Override: DELETE\r\n", "").status, 503);
+  EXPECT_EQ(send("POST", "/echo", "X-Method-Override: put\r\n", "").status, 503);
+  EXPECT_EQ(send("POST", "/echo?_method=DELETE", "", "").status, 503);
+  const std::string form = "Content-Type: application/x-www-form-urlencoded\r\n";
+  EXPECT_EQ(send("POST", "/echo", form, "_method=delete&id=7").status, 503);
+  HttpMessage plain = send("POST", "/echo", form, "id=7");
+  EXPECT_EQ(plain.status, 200) << plain.body;
+  EXPECT_TRUE(EndsWith(plain.body, "id=7")) << plain.body;
+  EXPECT_EQ(send("POST", "/echo", "X-HTTP-Method-Override: PATCH\r\n", "").status, 200);
+  EXPECT_EQ(Get("/echo").status, 200);
+}
+
 TEST_F(MaintenanceRulesTest, EncodedSlashesAreGatedLikeSlashes) {
   Start("\n[features.cart_api]\nmatch = [{ path = \"^/api/cart$\" }]\n");
   ASSERT_TRUE(tidegate_);

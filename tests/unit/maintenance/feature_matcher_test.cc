@@ -301,3 +301,54 @@ TEST_F(MatcherTest, FieldNamesAreReadAsPhpAndRailsReadThem) {
 
 }  // namespace
 }  // namespace tidegate::maintenance
+
+namespace tidegate::maintenance {
+namespace {
+
+// Audit 15: a rule on some methods gates the request that asks, through a
+// method override, to be run as one of them (maintenance/method_override.h).
+TEST_F(MatcherTest, MethodOverridesAreJudgedLikeTheMethodTheyName) {
+  config::FeatureMatchRule rule = PathRule("^/api/returns/");
+  rule.methods = {"DELETE", "PUT"};
+  Build({Feature("returns", {rule})});
+  auto match = [&](const std::string& method, const std::string& target,
+                   std::vector<std::pair<std::string, std::string>> fields,
+                   const BodyFields* body = nullptr, std::vector<size_t>* needs_body = nullptr) {
+    Req r;
+    r.method = method;
+    r.target = target;
+    for (auto& [n, v] : fields) r.headers.Add(n, v);
+    std::string path = proxy::NormalizePath(r.target);
+    std::vector<size_t> out;
+    matcher_->Match(MatchInput{r.method, path, r.target, r.host, &r.headers, body}, nullptr, &out,
+                    needs_body);
+    return out;
+  };
+  EXPECT_EQ(match("DELETE", "/api/returns/7", {}), Indices{0});
+  EXPECT_EQ(match("POST", "/api/returns/7", {}), Indices{});
+  for (const char* name : {"X-HTTP-Method-Override", "x-http-method", "X-Method-Override"}) {
+    EXPECT_EQ(match("POST", "/api/returns/7", {{name, " delete "}}), Indices{0}) << name;
+    EXPECT_EQ(match("GET", "/api/returns/7", {{name, "PUT"}}), Indices{0}) << name;
+    EXPECT_EQ(match("POST", "/api/returns/7", {{name, "PATCH"}}), Indices{}) << name;
+  }
+  EXPECT_EQ(match("POST", "/api/returns/7?_method=DELETE", {}), Indices{0});
+  EXPECT_EQ(match("POST", "/api/returns/7?a=1&_method=%70ut", {}), Indices{0});
+  EXPECT_EQ(match("POST", "/api/returns/7?_method=GET", {}), Indices{});
+
+  // A form's _method is read once the body is: until then the body is asked for.
+  std::vector<size_t> needs;
+  EXPECT_EQ(match("POST", "/api/returns/7", {{"Content-Length", "15"}}, nullptr, &needs),
+            Indices{});
+  EXPECT_EQ(needs, Indices{0});
+  BodyFields form(BodyKind::kForm, "_method=delete&x=1", true);
+  EXPECT_EQ(match("POST", "/api/returns/7", {{"Content-Length", "18"}}, &form), Indices{0});
+  BodyFields other(BodyKind::kForm, "_method=patch&x=1", true);
+  EXPECT_EQ(match("POST", "/api/returns/7", {{"Content-Length", "17"}}, &other), Indices{});
+  // No body, no form to read.
+  needs.clear();
+  EXPECT_EQ(match("POST", "/api/returns/7", {}, nullptr, &needs), Indices{});
+  EXPECT_TRUE(needs.empty());
+}
+
+}  // namespace
+}  // namespace tidegate::maintenance
