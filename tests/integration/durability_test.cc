@@ -9,8 +9,12 @@
 //   every admitted visitor's pass still works; the room still counts its
 //   admitted shoppers (a newcomer is queued behind the others, not let in).
 // * a corrupt state file: warning on stderr naming the file, the file set
-//   aside (renamed), the start goes on with the configuration's values;
-//   with on_corrupt = "refuse" the start fails with a clear message.
+//   aside (renamed), the start goes on with the configuration's values
+//   (rooms.json: with rooms.json.prev, else with the wait cookies issued
+//   before void); with on_corrupt = "refuse" the start fails with a clear
+//   message.
+// * a state folder that cannot be written: /.tidegate/health degraded
+//   ("state_file") until it can.
 // * SIGTERM with slow requests in flight: idle keep-alive connections are
 //   closed first, new connections are refused, every in-flight request ends
 //   with a 200, and the state is flushed (changes made just before SIGTERM
