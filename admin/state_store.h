@@ -115,6 +115,9 @@ class LocalStore : public StateStore {
   // acknowledged change is always on disk. nullptr: no persistence.
   using Persister = std::function<bool(const state::RuntimeState&, std::string* error)>;
   void SetPersister(Persister persister) { persister_ = std::move(persister); }
+  // The state in force was written again (the disk is back after a change
+  // was refused): healthy again without waiting for the next change.
+  void SavedAgain() { last_error_.clear(); }
 
  private:
   const common::TimeSource* time_;

@@ -17,6 +17,7 @@ namespace tidegate::app {
 
 namespace {
 constexpr char kStorePart[] = "state_store";
+constexpr char kFilePart[] = "state_file";
 }  // namespace
 
 AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runtime_state,
@@ -291,6 +292,7 @@ void AdminControlPlane::Stop() {
   }
   if (health_ != nullptr) {
     health_->Clear(kStorePart);
+    health_->Clear(kFilePart);
     for (const auto& [part, detail] : room_mode_parts_) health_->Clear(part);
   }
   room_mode_parts_.clear();
@@ -341,7 +343,9 @@ void AdminControlPlane::StartPersistence(event_base* control_base) {
   // serves; every change is on disk before the admin API answers 2xx.
   if (auto saved = persistence_->TakeRuntime()) local->Restore(std::move(saved));
   local->SetPersister([this](const state::RuntimeState& state, std::string* error) {
-    return persistence_->SaveRuntime(state, error);
+    bool saved = persistence_->SaveRuntime(state, error);
+    PostFileHealth();
+    return saved;
   });
   if (rooms_ == nullptr) return;
   rooms_timer_.reset(event_new(
@@ -356,7 +360,18 @@ void AdminControlPlane::StartPersistence(event_base* control_base) {
 
 void AdminControlPlane::SaveRooms() {
   std::string error;
-  if (persistence_->SaveRooms(*rooms_, &error)) return;
+  bool saved = persistence_->SaveRooms(*rooms_, &error);
+  if (persistence_->RuntimeUnsaved() && runtime_) {
+    // The state in force again (what the file holds already): the write
+    // that failed refused a change; this one only tells whether the disk
+    // is back.
+    std::string runtime_error;
+    if (persistence_->SaveRuntime(*runtime_->state(), &runtime_error)) {
+      if (auto* local = dynamic_cast<admin::LocalStore*>(&runtime_->store())) local->SavedAgain();
+    }
+  }
+  PostFileHealth();
+  if (saved) return;
   int64_t now = time(nullptr);
   if (now - last_save_warning_ < 10) return;
   last_save_warning_ = now;
@@ -393,6 +408,16 @@ void AdminControlPlane::PostStoreHealth() {
     // The operators' switches in force are the last known ones; changes
     // are refused until the store is back (docs/state.md).
     health_->Set(kStorePart, h.backend + ": " + h.last_error + "; last known state in force");
+  }
+}
+
+void AdminControlPlane::PostFileHealth() {
+  if (health_ == nullptr || persistence_ == nullptr) return;
+  std::string problem = persistence_->WriteProblem();
+  if (problem.empty()) {
+    health_->Clear(kFilePart);
+  } else {
+    health_->Set(kFilePart, problem);
   }
 }
 

@@ -37,7 +37,11 @@ class AdminControlPlane : public proxy::ControlPlane {
   // as part "state_store" every second while running (/.tidegate/health),
   // and every room switched on at run time that the configuration cannot
   // queue as part "room_mode:NAME" (every second, on every state change
-  // and reload; one warning in the error log when it appears).
+  // and reload; one warning in the error log when it appears). With the
+  // local backend, part "state_file" while runtime_state.json or rooms.json
+  // cannot be written (posted after each write; the rooms are saved, and a
+  // failed runtime_state.json written again, every second), cleared by the
+  // next write that succeeds.
   // `health`, `rooms` (the waiting rooms' live counters, for /metrics and
   // GET /v1/state), `banner_stats` and `maintenance_stats` may be null. All
   // must outlive this object. While running, the rooms on Redis that no
@@ -72,6 +76,9 @@ class AdminControlPlane : public proxy::ControlPlane {
   void Warn(std::string_view key, std::string_view message) const;
   void FillRoomMetrics(admin::MetricsSnapshot* m) const;
   void PostStoreHealth();
+  // Part "state_file" while a local state file cannot be written
+  // (StatePersistence::WriteProblem), after every write of either file.
+  void PostFileHealth();
   void PostRoomModeHealth();
   void StartPersistence(event_base* control_base);
   void SaveRooms();

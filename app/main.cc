@@ -183,6 +183,7 @@ int main(int argc, char** argv) {
   }
   upgrade.set_pid_file(pid_file);
   filters.rooms().Restore(persistence->TakeRooms());
+  filters.rooms().VoidWaitsIssuedBefore(persistence->WaitsValidFromMs());
   {
     // From here on this process may issue tickets: the file must no longer
     // say that the last stop was clean (a crash before the next save would

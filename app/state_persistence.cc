@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include <algorithm>
+#include <chrono>
 #include <functional>
 
 #include <nlohmann/json.hpp>
@@ -75,8 +76,11 @@ bool ReadOne(const state::StateFile& file,
 
 // rooms.json saved while running (the stop was not clean: a crash, kill -9,
 // a power loss): the last second's tickets may have been issued without
-// being saved. Their numbers are skipped, never issued twice.
-void SkipLostTickets(const json& doc,
+// being saved. Their numbers are skipped, never issued twice. From the save
+// before (`previous`, rooms.json.prev, whatever its clean_stop says: a
+// process may have run after it) up to two save intervals are lost: twice
+// the recorded margin, and at least twice the floor.
+void SkipLostTickets(const json& doc, bool previous,
                      std::map<std::string, queue::LocalRoomStore::Persisted>* rooms) {
   json margins = doc.value("crash_ticket_margin", json::object());
   for (auto& [name, room] : *rooms) {
@@ -84,14 +88,45 @@ void SkipLostTickets(const json& doc,
     if (margins.is_object() && margins.contains(name) && margins[name].is_number_unsigned()) {
       margin = margins[name].get<uint64_t>();
     }
+    if (previous) margin = 2 * std::max(margin, StatePersistence::kCrashTicketMarginFloor);
     if (margin == 0) continue;
     room.state.tickets += margin;
     fprintf(stderr,
-            "tidegate: state: room %s was saved while running (the last stop was not clean): "
+            "tidegate: state: room %s was saved while running (the last stop was not clean%s): "
             "ticket numbers continue after %llu, %llu past the last one saved\n",
-            name.c_str(), static_cast<unsigned long long>(room.state.tickets),
+            name.c_str(), previous ? ", and this is the save before the last" : "",
+            static_cast<unsigned long long>(room.state.tickets),
             static_cast<unsigned long long>(margin));
   }
+}
+
+// A rooms.json document: its envelope and every room; false and *problem.
+bool ParseRooms(const std::string& text, json* doc,
+                std::map<std::string, queue::LocalRoomStore::Persisted>* out,
+                std::string* problem) {
+  if (!ParseEnvelope(text, kRoomsFormat, doc, problem)) return false;
+  auto it = doc->find("rooms");
+  if (it == doc->end() || !it->is_object()) {
+    *problem = "rooms: missing or not an object";
+    return false;
+  }
+  std::map<std::string, queue::LocalRoomStore::Persisted> rooms;
+  for (const auto& [name, room] : it->items()) {
+    auto persisted = queue::RoomFromJson(room, problem);
+    if (!persisted) {
+      *problem = "rooms." + name + "." + *problem;
+      return false;
+    }
+    rooms.emplace(name, std::move(*persisted));
+  }
+  *out = std::move(rooms);
+  return true;
+}
+
+int64_t WallMillis() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
 }
 
 }  // namespace
@@ -127,7 +162,7 @@ std::unique_ptr<StatePersistence> StatePersistence::Open(const config::Config& c
   p->enabled_ = true;
   if (!state::EnsureStateFolder(p->folder_, error)) return nullptr;
   p->runtime_file_ = state::StateFile(p->folder_ + "/runtime_state.json");
-  p->rooms_file_ = state::StateFile(p->folder_ + "/rooms.json");
+  p->rooms_file_ = state::StateFile(p->folder_ + "/rooms.json", /*keep_previous=*/true);
   if (!p->LoadRuntime(config, error) || !p->LoadRooms(config, error)) return nullptr;
   return p;
 }
@@ -155,47 +190,78 @@ bool StatePersistence::LoadRuntime(const config::Config& config, std::string* er
           &problem)) {
     return true;
   }
-  return Unusable(runtime_file_, config.state.on_corrupt, problem, error);
+  return Unusable(runtime_file_, config.state.on_corrupt, problem, "", error);
 }
 
 bool StatePersistence::LoadRooms(const config::Config& config, std::string* error) {
+  json doc;
+  std::map<std::string, queue::LocalRoomStore::Persisted> rooms;
   std::string problem;
-  if (ReadOne(
-          rooms_file_,
-          [this](const std::string& text, std::string* problem) {
-            json doc;
-            if (!ParseEnvelope(text, kRoomsFormat, &doc, problem)) return false;
-            auto it = doc.find("rooms");
-            if (it == doc.end() || !it->is_object()) {
-              *problem = "rooms: missing or not an object";
-              return false;
-            }
-            std::map<std::string, queue::LocalRoomStore::Persisted> rooms;
-            for (const auto& [name, room] : it->items()) {
-              auto persisted = queue::RoomFromJson(room, problem);
-              if (!persisted) {
-                *problem = "rooms." + name + "." + *problem;
-                return false;
-              }
-              rooms.emplace(name, std::move(*persisted));
-            }
-            if (!doc.value("clean_stop", false)) SkipLostTickets(doc, &rooms);
-            // The first save measures the tickets issued since the start.
-            for (const auto& [name, room] : rooms) saved_tickets_[name] = room.state.tickets;
-            rooms_ = std::move(rooms);
-            return true;
-          },
-          &problem)) {
+  state::StateFile::ReadResult read = rooms_file_.Read();
+  if (read.status == state::StateFile::ReadStatus::kMissing) return true;
+  if (read.status == state::StateFile::ReadStatus::kError) {
+    problem = read.error;
+  } else if (ParseRooms(read.text, &doc, &rooms, &problem)) {
+    if (!doc.value("clean_stop", false)) SkipLostTickets(doc, /*previous=*/false, &rooms);
+    AdoptRooms(doc, std::move(rooms));
     return true;
   }
-  return Unusable(rooms_file_, config.state.on_corrupt, problem, error);
+  if (config.state.on_corrupt == config::CorruptStateMode::kRefuse) {
+    return Unusable(rooms_file_, config.state.on_corrupt, problem, "", error);
+  }
+  // on_corrupt = "continue": the save before (rooms.json.prev), else no
+  // ticket issued before this start is honoured (see the header).
+  state::StateFile previous(rooms_file_.previous_path());
+  json previous_doc;
+  std::string previous_problem;
+  read = previous.Read();
+  bool fallback = read.status == state::StateFile::ReadStatus::kRead &&
+                  ParseRooms(read.text, &previous_doc, &rooms, &previous_problem);
+  std::string then;
+  if (fallback) {
+    then = "falling back to " + previous.path() + " (saved at " +
+           previous_doc.value("saved_at", std::string("?")) +
+           "), with twice its crash margin of ticket numbers skipped";
+  } else {
+    if (read.status == state::StateFile::ReadStatus::kMissing) {
+      then = "no previous save";
+    } else {
+      then = "the previous save cannot be used either (" +
+             (read.status == state::StateFile::ReadStatus::kError ? read.error : previous_problem) +
+             ")";
+    }
+    then +=
+        ": the rooms start from the configuration's values, and every wait cookie issued "
+        "before this start is void (its holder queues again, at the back)";
+  }
+  if (!Unusable(rooms_file_, config.state.on_corrupt, problem, then, error)) return false;
+  if (inspecting_ != nullptr) return true;
+  if (fallback) {
+    SkipLostTickets(previous_doc, /*previous=*/true, &rooms);
+    AdoptRooms(previous_doc, std::move(rooms));
+    return true;
+  }
+  waits_valid_from_ms_ = std::max(waits_valid_from_ms_, WallMillis());
+  return true;
+}
+
+void StatePersistence::AdoptRooms(const json& doc,
+                                  std::map<std::string, queue::LocalRoomStore::Persisted> rooms) {
+  auto floor = doc.find("waits_valid_from_ms");
+  if (floor != doc.end() && floor->is_number_unsigned()) {
+    waits_valid_from_ms_ = std::max(waits_valid_from_ms_, floor->get<int64_t>());
+  }
+  // The first save measures the tickets issued since the start.
+  for (const auto& [name, room] : rooms) saved_tickets_[name] = room.state.tickets;
+  rooms_ = std::move(rooms);
 }
 
 // A file that cannot be used is set aside (true, with a warning on stderr)
 // or, with on_corrupt = "refuse", an error (false); Inspect() only reports
 // which.
 bool StatePersistence::Unusable(const state::StateFile& file, config::CorruptStateMode on_corrupt,
-                                const std::string& problem, std::string* error) {
+                                const std::string& problem, std::string then, std::string* error) {
+  if (then.empty()) then = "starting with the configuration's values";
   std::string what = "state file " + file.path() + " cannot be used: " + problem;
   if (on_corrupt == config::CorruptStateMode::kRefuse) {
     *error = what +
@@ -206,17 +272,16 @@ bool StatePersistence::Unusable(const state::StateFile& file, config::CorruptSta
     return true;
   }
   if (inspecting_ != nullptr) {
-    inspecting_->warnings.push_back(what +
-                                    "; a start sets it aside and begins with the configuration's "
-                                    "values ([state].on_corrupt = \"continue\")");
+    inspecting_->warnings.push_back(
+        what + "; a start sets it aside ([state].on_corrupt = \"continue\"): " + then);
     return true;
   }
   std::string aside_error;
   std::string aside = file.SetAside(time(nullptr), &aside_error);
-  fprintf(stderr, "tidegate: warning: %s; %s; starting with the configuration's values\n",
-          what.c_str(),
+  fprintf(stderr, "tidegate: warning: %s; %s; %s\n", what.c_str(),
           aside.empty() ? ("could not set it aside: " + aside_error).c_str()
-                        : ("set aside as " + aside).c_str());
+                        : ("set aside as " + aside).c_str(),
+          then.c_str());
   fflush(stderr);
   return true;
 }
@@ -253,7 +318,9 @@ bool StatePersistence::SaveRuntime(const state::RuntimeState& state, std::string
               {"version", kFormatVersion},
               {"saved_at", common::FormatRfc3339Millis(common::SystemTime().WallNow())},
               {"state", admin::ToJson(state)}};
-  return runtime_file_.Write(doc.dump(2) + "\n", error);
+  bool ok = runtime_file_.Write(doc.dump(2) + "\n", error);
+  runtime_write_error_ = ok ? "" : *error;
+  return ok;
 }
 
 bool StatePersistence::SaveRooms(const queue::RoomRegistry& registry, std::string* error,
@@ -275,17 +342,44 @@ bool StatePersistence::SaveRooms(const queue::RoomRegistry& registry, std::strin
   }
   // saved_at is left out of the comparison: an idle room is not rewritten.
   std::string body = rooms.dump();
-  if (body == last_rooms_text_ && final == last_rooms_final_) return true;
+  if (body == last_rooms_text_ && final == last_rooms_final_ && rooms_write_error_.empty()) {
+    return true;
+  }
   json doc = {{"format", kRoomsFormat},
               {"version", kFormatVersion},
               {"saved_at", common::FormatRfc3339Millis(common::SystemTime().WallNow())},
               {"clean_stop", final},
               {"crash_ticket_margin", std::move(margins)},
               {"rooms", std::move(rooms)}};
-  if (!rooms_file_.Write(doc.dump() + "\n", error)) return false;
+  if (waits_valid_from_ms_ > 0) doc["waits_valid_from_ms"] = waits_valid_from_ms_;
+  if (!rooms_file_.Write(doc.dump() + "\n", error)) {
+    rooms_write_error_ = *error;
+    return false;
+  }
+  rooms_write_error_.clear();
   last_rooms_text_ = std::move(body);
   last_rooms_final_ = final;
   return true;
+}
+
+std::string StatePersistence::WriteProblem() const {
+  std::string out;
+  auto add = [&](const char* file, const char* cost, std::string error) {
+    // "cannot create /var/lib/tidegate/rooms.json.tmp-42: …": no folder.
+    for (size_t at; (at = error.find(folder_ + "/")) != std::string::npos;) {
+      error.erase(at, folder_.size() + 1);
+    }
+    if (!out.empty()) out += "; ";
+    out += std::string(file) + " cannot be written (" + error + "): " + cost;
+  };
+  if (!rooms_write_error_.empty()) {
+    add("rooms.json", "a crash now loses the rooms' progress since the last save",
+        rooms_write_error_);
+  }
+  if (!runtime_write_error_.empty()) {
+    add("runtime_state.json", "operator changes are refused", runtime_write_error_);
+  }
+  return out;
 }
 
 }  // namespace tidegate::app

@@ -8,12 +8,34 @@
 //   rooms.json          written every second while a room changes (the
 //                       control plane's timer), and once more at stop
 //
-// Each is written atomically (state/state_file.h). At start Open() reads
-// both: a missing file is a first start; a file that cannot be read back
-// (not JSON, an unknown version, a field of the wrong shape) is reported on
-// stderr and renamed aside ("<file>.corrupt-<unix time>"), and the start
-// goes on with the configuration's values — or Open() fails when
-// [state].on_corrupt = "refuse".
+// Each is written atomically (state/state_file.h); rooms.json keeps the
+// version it replaces as rooms.json.prev. At start Open() reads both: a
+// missing file is a first start; a file that cannot be read back (not JSON,
+// an unknown version, a field of the wrong shape) is reported on stderr and
+// renamed aside ("<file>.corrupt-<unix time>"), and the start goes on — or
+// Open() fails when [state].on_corrupt = "refuse" (the safe choice for a
+// live queue). Going on means:
+//
+// * runtime_state.json: the configuration's values (operators' overrides
+//   are lost; they can be set again).
+// * rooms.json: the save before, rooms.json.prev, when it can be read,
+//   with twice its crash margin of ticket numbers skipped whatever its
+//   clean_stop says (up to two save intervals may be missing, and a
+//   process may have run after a clean stop it recorded). At most the last
+//   two seconds of progress are replayed, as after a crash.
+// * rooms.json and rooms.json.prev both unusable (or no .prev): nothing
+//   tells how far the numbering went, nor who holds a pass. The rooms start
+//   from the configuration's values, and every wait cookie issued before
+//   this start is void (WaitsValidFromMs(), recorded in rooms.json as
+//   "waits_valid_from_ms" so that later starts keep it): its holder is
+//   queued again at the back, never given a number a newcomer also gets
+//   (one of the two would lose the place as "ticket_used" when invited).
+//   That is the honest minimum: a floor on the numbers derived from the
+//   clock cannot bound how many were issued, and honouring the old cookies
+//   means duplicates. Passes stay valid (they are signed and verified
+//   locally: an admitted shopper is not thrown out mid-checkout), but the
+//   room does not count them until they renew: it may let in up to a full
+//   room on top of them for one session_duration.
 //
 // With backend = "redis" Redis holds the state: enabled() is false and every
 // call is a no-op; the folder only holds the Redis store's local copy of the
@@ -29,6 +51,8 @@
 #include <memory>
 #include <string>
 #include <vector>
+
+#include <nlohmann/json_fwd.hpp>
 
 #include "config/config.h"
 #include "queue/local_room_store.h"
@@ -73,6 +97,9 @@ class StatePersistence {
   // What was read at start (null / empty on a first start); taken once.
   std::shared_ptr<const state::RuntimeState> TakeRuntime() { return std::move(runtime_); }
   std::map<std::string, queue::LocalRoomStore::Persisted> TakeRooms() { return std::move(rooms_); }
+  // Wait cookies issued before this Unix time in ms are void in every local
+  // room (0: all valid); see the header. For RoomRegistry at start.
+  int64_t WaitsValidFromMs() const { return waits_valid_from_ms_; }
 
   // Writes the operators' state; false and *error when it could not be
   // made durable (the change must then be refused).
@@ -115,15 +142,35 @@ class StatePersistence {
   // SaveRooms() writes nothing (and succeeds), and SaveRuntime() refuses
   // (an operator change reaching this draining process is answered 503: it
   // would be lost, the new process read the file already).
-  void StopSaving() { handed_over_ = true; }
+  void StopSaving() {
+    handed_over_ = true;
+    runtime_write_error_.clear();
+    rooms_write_error_.clear();
+  }
+
+  // Whether the files can be written now, for /.tidegate/health (part
+  // "state_file", docs/state.md): "" when the latest write of each file
+  // succeeded (or none was tried), else one line naming the file(s) that
+  // failed and why, with the folder left out (the health route is public).
+  // A failed write of runtime_state.json refused an operator change (the
+  // file still holds the state in force); RuntimeUnsaved() tells the caller
+  // to write the state in force again (every second), so that the problem
+  // clears once the disk is back even when no operator changes anything.
+  // rooms.json is retried by every SaveRooms() call while it fails.
+  std::string WriteProblem() const;
+  bool RuntimeUnsaved() const { return !runtime_write_error_.empty(); }
 
  private:
   StatePersistence() = default;
   bool LoadRuntime(const config::Config& config, std::string* error);
   bool LoadRooms(const config::Config& config, std::string* error);
-  // Open()'s handling of a file that cannot be used: refuse, or set it aside.
+  void AdoptRooms(const nlohmann::json& doc,
+                  std::map<std::string, queue::LocalRoomStore::Persisted> rooms);
+  // Open()'s handling of a file that cannot be used: refuse, or set it
+  // aside; `then` says what the start does instead ("" = the
+  // configuration's values).
   bool Unusable(const state::StateFile& file, config::CorruptStateMode on_corrupt,
-                const std::string& problem, std::string* error);
+                const std::string& problem, std::string then, std::string* error);
 
   Findings* inspecting_ = nullptr;  // Inspect(): report, change nothing
 
@@ -135,6 +182,9 @@ class StatePersistence {
   state::StateFile rooms_file_{""};
   std::shared_ptr<const state::RuntimeState> runtime_;
   std::map<std::string, queue::LocalRoomStore::Persisted> rooms_;
+  int64_t waits_valid_from_ms_ = 0;
+  std::string runtime_write_error_;  // of the latest write, "" when it succeeded
+  std::string rooms_write_error_;
   std::string last_rooms_text_;  // what rooms.json holds, to skip identical writes
   bool last_rooms_final_ = false;
   // Per room: tickets at the previous call, and the recent largest step

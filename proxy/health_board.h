@@ -1,8 +1,9 @@
 // HealthBoard: which parts of this instance run degraded now, for
 // /.tidegate/health (proxy/health_route.h). A part is a short name such as
-// "state_store", "room:shop" (its shared store fails) or "room_mode:shop"
-// (switched on at run time, cannot queue); its detail says why ("redis:
-// connection refused").
+// "state_store", "state_file" (a local state file cannot be written),
+// "room:shop" (its shared store fails) or "room_mode:shop" (switched on at
+// run time, cannot queue); its detail says why ("redis: connection
+// refused").
 //
 // Contract:
 // * Set(), Clear() and Parts() may be called from any thread (a mutex; the

@@ -412,6 +412,7 @@ std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
     }
     local_[room] = local.get();
     slot = std::make_shared<RoomRuntime>(std::move(local));
+    slot->waits_valid_from_ms = waits_valid_from_ms_;
   }
   slot->protect_log_ = std::make_unique<RoomProtectLog>(room);
   return slot;
@@ -420,6 +421,11 @@ std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
 void RoomRegistry::Restore(std::map<std::string, LocalRoomStore::Persisted> rooms) {
   std::lock_guard<std::mutex> lock(mutex_);
   restored_ = std::move(rooms);
+}
+
+void RoomRegistry::VoidWaitsIssuedBefore(int64_t unix_ms) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  waits_valid_from_ms_ = unix_ms;
 }
 
 std::map<std::string, LocalRoomStore::Persisted> RoomRegistry::ExportLocal() const {

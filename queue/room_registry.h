@@ -113,6 +113,10 @@ class RoomRuntime {
   // A shared store failing right now (on_failure in force).
   bool degraded() const { return degraded_.load(std::memory_order_relaxed); }
 
+  // Wait cookies issued before this Unix time in ms are void in this room
+  // (a local room started without its saved state: app/state_persistence.h);
+  // 0: every valid wait cookie counts. Set before the room is handed out.
+  int64_t waits_valid_from_ms = 0;
   std::atomic<uint64_t> shadow_would_queue{0};  // shadow mode: would have been queued
   std::atomic<uint64_t> sessions_ended{0};      // Tidegate-Session: end
   std::atomic<uint64_t> bypassed{0};            // bypass rules
@@ -216,6 +220,10 @@ class RoomRegistry {
   // so that a flush never forgets a room that has not served since the
   // start. Any thread; the state file is written from the control thread.
   void Restore(std::map<std::string, LocalRoomStore::Persisted> rooms);
+  // Every local room created from now on voids the wait cookies issued
+  // before `unix_ms` (RoomRuntime::waits_valid_from_ms). At start, before
+  // the first Get.
+  void VoidWaitsIssuedBefore(int64_t unix_ms);
   std::map<std::string, LocalRoomStore::Persisted> ExportLocal() const;
 
  private:
@@ -228,6 +236,7 @@ class RoomRegistry {
   std::map<std::string, std::shared_ptr<RoomRuntime>> rooms_;
   std::map<std::string, LocalRoomStore*> local_;               // the local stores of rooms_
   std::map<std::string, LocalRoomStore::Persisted> restored_;  // not created yet
+  int64_t waits_valid_from_ms_ = 0;
 };
 
 }  // namespace tidegate::queue

@@ -279,14 +279,17 @@ std::optional<PassToken> FindPass(const TokenCodec& codec, const proxy::HeaderLi
   return pass;
 }
 
-// The valid wait cookie with the lowest ticket.
+// The valid wait cookie with the lowest ticket; one issued before the room's
+// waits_valid_from_ms (a start without its saved numbering) is void.
 std::optional<WaitToken> FindWait(const TokenCodec& codec, const proxy::HeaderList& headers,
                                   const CompiledRoom& room, bool tls, int64_t now) {
   const std::string& name = room.config.name;
+  const int64_t valid_from = room.runtime ? room.runtime->waits_valid_from_ms : 0;
   std::optional<WaitToken> wait;
   proxy::ForEachCookie(headers, room.cookie_name(CookieKind::kWait, tls),
                        [&](std::string_view value) {
                          std::optional<WaitToken> w = codec.VerifyWait(value, name, now);
+                         if (w && w->issued_ms < valid_from) return;  // its room lost count
                          if (w && (!wait || w->ticket < wait->ticket)) wait = std::move(w);
                        });
   return wait;

@@ -90,6 +90,16 @@ bool StateFile::Write(std::string_view contents, std::string* error) const {
     *error = Reason("cannot close", temporary, errno);
     ok = false;
   }
+  if (ok && keep_previous_) {
+    // The version being replaced becomes .prev (best effort: no link, no
+    // .prev; ENOENT: a first write).
+    std::string link_name = previous_path() + ".tmp-" + std::to_string(getpid());
+    unlink(link_name.c_str());
+    if (link(path_.c_str(), link_name.c_str()) == 0 &&
+        rename(link_name.c_str(), previous_path().c_str()) != 0) {
+      unlink(link_name.c_str());
+    }
+  }
   if (ok && rename(temporary.c_str(), path_.c_str()) != 0) {
     *error = Reason("cannot rename " + temporary + " to", path_, errno);
     ok = false;

@@ -9,6 +9,13 @@
 // mix; a crash mid-write leaves at most a stray temporary file, which the
 // next write replaces.
 //
+// Keeping the previous version (keep_previous): each write first makes the
+// file it replaces "<path>.prev" (a hard link, renamed over the old .prev:
+// no copy, no second fsync), so that a start that finds the file damaged
+// can fall back to the version before (app/state_persistence.h). The file
+// itself is never missing on the way. Best effort: a file system without
+// hard links keeps no .prev, the write still succeeds.
+//
 // Contract: blocking file I/O; call it from the control thread (or at
 // start-up / after the workers stopped), never from a worker. Stateless
 // apart from the path: several StateFile objects on different paths are
@@ -25,9 +32,12 @@ namespace tidegate::state {
 
 class StateFile {
  public:
-  explicit StateFile(std::string path) : path_(std::move(path)) {}
+  explicit StateFile(std::string path, bool keep_previous = false)
+      : path_(std::move(path)), keep_previous_(keep_previous) {}
 
   const std::string& path() const { return path_; }
+  // Where a write with keep_previous leaves the version it replaced.
+  std::string previous_path() const { return path_ + ".prev"; }
 
   enum class ReadStatus {
     kMissing,  // no file: a first start
@@ -52,6 +62,7 @@ class StateFile {
 
  private:
   std::string path_;
+  bool keep_previous_ = false;
 };
 
 // Creates `folder` (and missing parents) with mode 0700 when it does not

@@ -9,8 +9,12 @@
 //   every admitted visitor's pass still works; the room still counts its
 //   admitted shoppers (a newcomer is queued behind the others, not let in).
 // * a corrupt state file: warning on stderr naming the file, the file set
-//   aside (renamed), the start goes on with the configuration's values;
-//   with on_corrupt = "refuse" the start fails with a clear message.
+//   aside (renamed), the start goes on with the configuration's values
+//   (rooms.json: with rooms.json.prev, else with the wait cookies issued
+//   before void); with on_corrupt = "refuse" the start fails with a clear
+//   message.
+// * a state folder that cannot be written: /.tidegate/health degraded
+//   ("state_file") until it can.
 // * SIGTERM with slow requests in flight: idle keep-alive connections are
 //   closed first, new connections are refused, every in-flight request ends
 //   with a 200, and the state is flushed (changes made just before SIGTERM
@@ -433,6 +437,103 @@ TEST_F(DurabilityTest, CorruptStateFileIsSetAsideAndTheStartContinues) {
   ExpectSwitchesInForce();
 }
 
+// Audit 13, finding 6: rooms.json damaged and on_corrupt = "continue". The
+// start falls back to the save before (rooms.json.prev) with twice its crash
+// margin: the queued keep their places, the pass holders still count (a
+// newcomer is queued, not let in on top of a full room), and the newcomer's
+// number is past every number issued before.
+TEST_F(DurabilityTest, DamagedRoomsFileFallsBackToThePreviousSave) {
+  const std::string config =
+      Config("match = [\"^/\"]\ntotal_active_users = 2\nnew_users_per_minute = 60\n");
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  std::vector<Visitor> inside(2);
+  for (Visitor& v : inside) ASSERT_FALSE(IsQueuePage(Request("GET", "/", &v)));
+  std::vector<Visitor> queued(3);
+  for (size_t i = 0; i < 2; ++i) ASSERT_TRUE(IsQueuePage(Request("GET", "/", &queued[i])));
+  std::this_thread::sleep_for(milliseconds(1500));  // saved
+  ASSERT_TRUE(IsQueuePage(Request("GET", "/", &queued[2])));
+  std::this_thread::sleep_for(milliseconds(1500));  // saved again: the first save is .prev
+  std::vector<int> before;
+  for (Visitor& v : queued) before.push_back(Poll(&v).value("position", -1));
+  EXPECT_EQ(before, (std::vector<int>{1, 2, 3}));
+  Kill(SIGKILL);
+  // The save before the last one, kept at every write (not on the old code:
+  // the checks below then show what a start without it costs).
+  EXPECT_TRUE(fs::exists(StateFile("rooms.json.prev")));
+  Json previous = Json::parse(std::ifstream(StateFile("rooms.json.prev")), nullptr, false);
+  uint64_t newcomer_position = 0;
+  if (previous.is_object() && previous["rooms"]["shop"].is_object()) {
+    const Json& room = previous["rooms"]["shop"];
+    uint64_t margin =
+        2 * std::max<uint64_t>(64, previous["crash_ticket_margin"].value("shop", uint64_t{0}));
+    newcomer_position =
+        room.value("tickets", uint64_t{0}) + margin + 1 - room.value("serving", uint64_t{0});
+  }
+  std::ofstream(StateFile("rooms.json")) << "{\"format\": \"tidegate.rooms\", \"vers";
+
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  std::string err = tidegate_->Stderr();
+  EXPECT_NE(err.find("falling back to " + StateFile("rooms.json.prev")), std::string::npos) << err;
+  EXPECT_EQ(SetAside("rooms.json").size(), 1u);
+  // A newcomer first, before the pass holders come back: the room must
+  // still count them (on the old code it let the newcomer in).
+  Visitor late;
+  EXPECT_TRUE(IsQueuePage(Request("GET", "/", &late)))
+      << "the room forgot its pass holders and let a newcomer in on top of a full room";
+  for (size_t i = 0; i < queued.size(); ++i) {
+    Json j = Poll(&queued[i]);
+    EXPECT_EQ(j.value("in_queue", false), true) << "visitor " << i << ": " << j.dump();
+    EXPECT_LE(j.value("position", 1000), before[i]) << "visitor " << i << ": " << j.dump();
+  }
+  for (Visitor& v : inside) EXPECT_FALSE(IsQueuePage(Request("GET", "/", &v)));
+  uint64_t position = Poll(&late).value("position", uint64_t{0});
+  EXPECT_GT(position, 3u) << "the newcomer holds a number a queued shopper holds";
+  EXPECT_EQ(position, newcomer_position);
+}
+
+// Audit 13, finding 6, nothing good left: rooms.json and rooms.json.prev
+// both damaged. Nothing tells how far the numbering went, so the wait
+// cookies issued before the start are void: their holders queue again
+// behind the newcomers who came first, and no number is held twice (on the
+// old code the numbering restarted at 1 under them).
+TEST_F(DurabilityTest, NoUsableRoomsFileVoidsTheWaitCookiesIssuedBefore) {
+  const std::string config =
+      Config("match = [\"^/\"]\ntotal_active_users = 1\nnew_users_per_minute = 60\n");
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  Visitor inside;
+  ASSERT_FALSE(IsQueuePage(Request("GET", "/", &inside)));
+  std::vector<Visitor> queued(2);
+  for (Visitor& v : queued) ASSERT_TRUE(IsQueuePage(Request("GET", "/", &v)));
+  std::this_thread::sleep_for(milliseconds(1500));
+  Kill(SIGKILL);
+  std::ofstream(StateFile("rooms.json")) << "garbage";
+  std::ofstream(StateFile("rooms.json.prev")) << "";
+
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  std::string err = tidegate_->Stderr();
+  EXPECT_NE(err.find("every wait cookie issued before this start is void"), std::string::npos)
+      << err;
+  std::vector<Visitor> newcomers(2);
+  ASSERT_FALSE(IsQueuePage(Request("GET", "/", &newcomers[0]))) << "the room starts empty";
+  ASSERT_TRUE(IsQueuePage(Request("GET", "/", &newcomers[1])));
+  for (Visitor& v : queued) ASSERT_TRUE(IsQueuePage(Request("GET", "/", &v)));
+  std::vector<int> positions;
+  for (Visitor* v : {&newcomers[1], &queued[0], &queued[1]}) {
+    Json j = Poll(v);
+    ASSERT_EQ(j.value("in_queue", false), true) << j.dump();
+    positions.push_back(j.value("position", -1));
+  }
+  EXPECT_EQ(positions, (std::vector<int>{1, 2, 3})) << "a number held twice";
+  // Recorded, so that a later start keeps voiding them.
+  std::this_thread::sleep_for(milliseconds(1500));
+  Json saved = Json::parse(std::ifstream(StateFile("rooms.json")), nullptr, false);
+  EXPECT_TRUE(saved.contains("waits_valid_from_ms")) << saved.dump();
+}
+
 TEST_F(DurabilityTest, CorruptStateFileRefusesTheStartWhenAskedTo) {
   const std::string config =
       Config("match = [\"^/\"]\ntotal_active_users = 2\n", "on_corrupt = \"refuse\"\n");
@@ -538,6 +639,60 @@ TEST_F(DurabilityTest, AChangeThatCannotBeSavedIsRefused) {
   m = Admin("PUT", "/v1/features/checkout/maintenance", R"({"message": "Paused"})");
   EXPECT_EQ(m.status, 200) << m.body;
   EXPECT_TRUE(fs::exists(StateFile("runtime_state.json")));
+}
+
+// Audit 13, finding 7: while the state files cannot be written (a full
+// disk; here the folder replaced by a plain file, which fails as root too),
+// /.tidegate/health says degraded with the part "state_file", without
+// waiting for an operator change, and clears once the folder is back.
+TEST_F(DurabilityTest, StateFilesThatCannotBeWrittenShowOnHealth) {
+  Start(Config("match = [\"^/\"]\ntotal_active_users = 1\nnew_users_per_minute = 60\n"));
+  ASSERT_TRUE(tidegate_);
+  auto health = [&] { return Json::parse(Request("GET", "/.tidegate/health", nullptr).body); };
+  auto file_part = [&](const Json& h) -> std::string {
+    for (const Json& p : h["degraded"]) {
+      if (p.value("part", "") == "state_file") return p.value("detail", "");
+    }
+    return "";
+  };
+  auto wait_for = [&](auto condition) {
+    for (auto deadline = steady_clock::now() + seconds(5); steady_clock::now() < deadline;) {
+      Json h = health();
+      if (condition(h)) return h;
+      std::this_thread::sleep_for(milliseconds(200));  // pacing only
+    }
+    return health();
+  };
+  Visitor inside;
+  ASSERT_FALSE(IsQueuePage(Request("GET", "/", &inside)));
+  std::this_thread::sleep_for(milliseconds(1500));
+  EXPECT_EQ(health().value("status", ""), "ok");
+
+  fs::remove_all(dir_.File("state"));
+  std::ofstream(dir_.File("state")) << "not a folder\n";
+  Visitor queued;  // the room changes: rooms.json must be written
+  ASSERT_TRUE(IsQueuePage(Request("GET", "/", &queued)));
+  Json h = wait_for([&](const Json& h) { return !file_part(h).empty(); });
+  EXPECT_EQ(h.value("status", ""), "degraded") << h.dump();
+  std::string detail = file_part(h);
+  EXPECT_NE(detail.find("rooms.json cannot be written"), std::string::npos) << h.dump();
+  EXPECT_NE(detail.find("a crash now loses"), std::string::npos) << h.dump();
+  EXPECT_EQ(detail.find(dir_.path()), std::string::npos) << "no folder on a public route";
+  HttpMessage m = Admin("PUT", "/v1/banner", R"({"message": "Disk full", "severity": "info"})");
+  EXPECT_EQ(m.status, 503) << m.body;
+  h = health();
+  EXPECT_NE(file_part(h).find("runtime_state.json cannot be written"), std::string::npos)
+      << h.dump();
+
+  // The folder back: both files are written again within seconds, no
+  // operator change needed, and health is ok again.
+  fs::remove(dir_.File("state"));
+  fs::create_directory(dir_.File("state"));
+  h = wait_for([&](const Json& h) { return h.value("status", "") == "ok"; });
+  EXPECT_EQ(h.value("status", ""), "ok") << h.dump();
+  EXPECT_TRUE(fs::exists(StateFile("rooms.json")));
+  EXPECT_TRUE(fs::exists(StateFile("runtime_state.json")));
+  EXPECT_EQ(State()["store"].value("healthy", false), true);
 }
 
 TEST_F(DurabilityTest, SigtermDrainsSlowRequestsClosesIdleOnesAndFlushesTheState) {

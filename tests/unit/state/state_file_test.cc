@@ -53,6 +53,28 @@ TEST_F(StateFileTest, WriteReplacesTheWholeFileWithMode0600AndNoTemporaryLeft) {
   EXPECT_EQ(entries, 1);
 }
 
+TEST_F(StateFileTest, KeepPreviousLeavesTheReplacedVersionAsPrev) {
+  StateFile file(dir_ + "/rooms.json", /*keep_previous=*/true);
+  EXPECT_EQ(file.previous_path(), dir_ + "/rooms.json.prev");
+  std::string error;
+  ASSERT_TRUE(file.Write("one", &error)) << error;
+  EXPECT_FALSE(fs::exists(file.previous_path())) << "a first write has nothing to keep";
+  ASSERT_TRUE(file.Write("two", &error)) << error;
+  ASSERT_TRUE(file.Write("three", &error)) << error;
+  EXPECT_EQ(file.Read().text, "three");
+  StateFile previous(file.previous_path());
+  EXPECT_EQ(previous.Read().text, "two");
+  struct stat st;
+  ASSERT_EQ(stat(file.previous_path().c_str(), &st), 0);
+  EXPECT_EQ(st.st_mode & 0777, 0600u);
+  int entries = 0;
+  for (const auto& e : fs::directory_iterator(dir_)) {
+    ++entries;
+    (void)e;
+  }
+  EXPECT_EQ(entries, 2) << "no temporary left";
+}
+
 TEST_F(StateFileTest, AFailedWriteKeepsThePreviousFile) {
   StateFile file(dir_ + "/f.json");
   std::string error;
