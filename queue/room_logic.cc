@@ -69,8 +69,11 @@ void Prune(RoomState& state, const RoomLimits& limits, int64_t cur) {
   state.admissions.PruneBefore(cur - kRateBuckets);
   state.claims.PruneBefore(cur - kRateBuckets);
   state.invitations.PruneBefore(cur - kRateBuckets);
-  state.first_invited.erase(state.first_invited.begin(),
-                            state.first_invited.lower_bound(cur - kRateBuckets));
+  // The cohorts also date invitations for the invitation window; the newest
+  // is never dropped (it dates every number invited so far).
+  auto keep_from = state.first_invited.lower_bound(cur - CohortBucketsKept(limits));
+  if (keep_from == state.first_invited.end() && !state.first_invited.empty()) --keep_from;
+  state.first_invited.erase(state.first_invited.begin(), keep_from);
   state.integrity.ended.Prune(cur * kBucketMillis);
 }
 
@@ -135,6 +138,33 @@ int64_t CohortOf(const RoomState& state, uint64_t number) {
   return cohort;
 }
 
+int64_t CohortBucketsKept(const RoomLimits& limits) {
+  int64_t window =
+      (std::max<int64_t>(0, limits.invite_window_ms) + kBucketMillis - 1) / kBucketMillis;
+  return std::max<int64_t>(kRateBuckets, window + 1);
+}
+
+int64_t InvitedNoLaterThan(const RoomState& state, uint64_t number) {
+  // The same scan as the Lua twin's (invited_no_later_than), whatever the data.
+  int64_t cohort = -1;
+  int64_t above = -1;
+  for (const auto& [bucket, first] : state.first_invited) {
+    if (first <= number) {
+      if (bucket > cohort) cohort = bucket;
+    } else if (above < 0 || bucket < above) {
+      above = bucket;
+    }
+  }
+  return cohort >= 0 ? cohort : above;
+}
+
+bool InvitationLapsed(const RoomState& state, const RoomLimits& limits, int64_t now_ms,
+                      uint64_t number) {
+  if (limits.invite_window_ms <= 0) return false;
+  int64_t bucket = InvitedNoLaterThan(state, number);
+  return bucket >= 0 && now_ms >= (bucket + 1) * kBucketMillis + limits.invite_window_ms;
+}
+
 int64_t SessionBuckets(const RoomLimits& limits) {
   return std::max<int64_t>(1, (limits.session_ms + kBucketMillis - 1) / kBucketMillis);
 }
@@ -194,9 +224,17 @@ ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_m
     } else {
       out.reused = true;
     }
+  } else if (invited && InvitationLapsed(state, limits, now_ms, number)) {
+    // Not claimed within the window: spent (a second try is `reused`, so a
+    // kept cookie cannot mint tickets) and replaced by a ticket at the back.
+    state.integrity.claimed.Set(number);
+    state.tickets = NextTicket(state.tickets, state.serving, limits.method, limits.last_block);
+    out.lapsed = true;
+    out.ticket = state.tickets;
   } else if (invited &&
              Active(state, limits, cur) < static_cast<int64_t>(limits.total_active_users)) {
     int64_t cohort = CohortOf(state, number);
+    if (cohort < cur - kRateBuckets) cohort = -1;  // dated for the window only
     Refill(state, limits, now_ms);
     // Reserved: what the kept cohorts' invitations were charged (x ratio),
     // pooled so that one lucky cohort is not charged twice, with a slack
