@@ -133,9 +133,14 @@ local function refill()
   credit = math.min(burst, credit + rate * elapsed)
 end
 local function active() return math.max(0, sum(2, cur - sb + 1, cur)) end
+-- PendingCohortsFrom and Outstanding in room_logic.cc.
 local function outstanding()
-  local invited = sum(5, cur - 1, cur) * ratio
-  local claimed = sum(4, cur - 1, cur)
+  local since = now - math.max(0, refresh_ms)
+  local first = -1
+  if since >= 0 then first = math.floor(since / BUCKET) end
+  if first > cur then first = cur end
+  local invited = sum(5, first, cur) * ratio
+  local claimed = sum(4, first, cur)
   return math.max(0.0, invited - claimed)
 end
 -- InviteCeiling in room_logic.cc.

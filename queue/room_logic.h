@@ -58,6 +58,14 @@ struct RoomState {
 // buckets kept.
 int64_t CohortOf(const RoomState& state, uint64_t number);
 
+// The oldest cohort whose invitations still hold places: an invitation of
+// bucket b was made before b ended and its visitor, if real, claims at its
+// next poll, within refresh_ms; from (b + 1) * kBucketMillis + refresh_ms on
+// it is judged a ghost and its place is given on (audit 14 F4: before, two
+// whole buckets, 10-20 s, whatever the refresh interval). The current
+// bucket always counts.
+int64_t PendingCohortsFrom(const RoomLimits& limits, int64_t now_ms);
+
 // How many buckets of cohorts (first_invited) Tick keeps: the 2 minutes of
 // rate buckets, or the invitation window and one bucket when longer; the
 // newest cohort is kept whatever its age.

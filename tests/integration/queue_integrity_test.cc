@@ -17,6 +17,8 @@
 //   within one session bucket (10 s) on the others.
 // * an invitation not claimed within invitation_window lapses (audit 14
 //   F5): not admitted, told so, a new place at the back, nothing reserved.
+// * tickets nobody uses hold a place only until they had their time to be
+//   claimed (audit 14 F4): a small room is not stalled by them.
 // Skipped (redis) when redis-server is not installed.
 #include <gtest/gtest.h>
 
@@ -429,6 +431,42 @@ TEST_P(QueueIntegrityTest, AnInvitationNotClaimedInTimeLapses) {
     std::this_thread::sleep_for(300ms);
   }
   EXPECT_TRUE(later.admitted) << later.body;
+}
+
+// Audit 14 F4 (scripts/t9_ghost_stall.sh): a small room (5 places, 60/min,
+// refresh_interval 1s) and 40 tickets nobody uses, then 5 shoppers polling
+// every second. An invitation that had its time (the rest of its bucket and
+// a refresh interval) no longer holds a place, so the shoppers are all in
+// within 75 s (before: 5 places every ~20 s, 158 s in the audit).
+TEST_P(QueueIntegrityTest, UnusedTicketsDoNotStallASmallRoom) {
+  LAUNCH_OR_RETURN(
+      "mode = \"queue_all\"\ntotal_active_users = 5\nnew_users_per_minute = 60\n"
+      "session_duration = \"5m\"\n");
+  for (int g = 0; g < 40; ++g) {
+    Shopper ghost(PortFor(g));
+    ASSERT_EQ(ghost.Arrive(), ArriveResult::kQueued) << "ghost " << g;
+  }
+  std::vector<std::unique_ptr<Shopper>> shoppers;
+  for (int i = 0; i < 5; ++i) {
+    shoppers.push_back(std::make_unique<Shopper>(PortFor(i)));
+    ASSERT_EQ(shoppers.back()->Arrive(), ArriveResult::kQueued) << "shopper " << i;
+  }
+  auto start = steady_clock::now();
+  std::vector<bool> in(shoppers.size(), false);
+  size_t admitted = 0;
+  while (admitted < shoppers.size() && steady_clock::now() - start < 120s) {
+    for (size_t i = 0; i < shoppers.size(); ++i) {
+      if (in[i]) continue;
+      if (shoppers[i]->Poll().admitted) {
+        in[i] = true;
+        ++admitted;
+      }
+    }
+    std::this_thread::sleep_for(1s);
+  }
+  auto waited = std::chrono::duration_cast<std::chrono::seconds>(steady_clock::now() - start);
+  EXPECT_EQ(admitted, shoppers.size()) << "after " << waited.count() << " s";
+  EXPECT_LT(waited, 75s) << "the last shopper waited " << waited.count() << " s";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, QueueIntegrityTest,

@@ -189,6 +189,38 @@ TEST(RoomLogicTest, SlowPollersAreNotTakenForGhosts) {
   EXPECT_GT(sim.state.claim_ratio, 0.9);
 }
 
+// Audit 14 F4: tickets nobody uses must not stall a small room. 5 places,
+// 60/min, refresh 1 s: 40 tickets never used, then 5 shoppers polling every
+// second. An invitation that had its time (the rest of its bucket and a
+// refresh interval) no longer holds a place, so the ghosts are passed at
+// about 5 per 11 s and the ghost correction (20 invitations a minute) soon
+// takes over: the shoppers are in within 75 s (before: 5 places every 20 s,
+// the correction never reached, 158 s in the audit).
+TEST(RoomLogicTest, UnusedTicketsDoNotStallASmallRoom) {
+  RoomState state;
+  RoomLimits limits = Limits(5, 60);
+  limits.mode = RoomMode::kQueueAll;
+  limits.refresh_ms = 1'000;
+  for (int i = 0; i < 45; ++i) ArriveStep(state, limits, kStart, false);  // 1..40 ghosts
+  std::set<uint64_t> waiting = {41, 42, 43, 44, 45};
+  int64_t last_in = -1;
+  for (int64_t t = 0; t < 300'000 && !waiting.empty(); t += 250) {
+    TickStep(state, limits, kStart + t);
+    if (t % 1'000 != 0) continue;
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (ClaimStep(state, limits, kStart + t, *it).admitted) {
+        last_in = t;
+        it = waiting.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  EXPECT_TRUE(waiting.empty());
+  EXPECT_GE(last_in, 0);
+  EXPECT_LT(last_in, 75'000) << "the last shopper waited " << last_in << " ms";
+}
+
 TEST(RoomLogicTest, ClaimsCountInTheBucketOfTheirInvitation) {
   RoomState state;
   RoomLimits limits = Limits(100'000, 600);  // 10 per second, a burst of 50
