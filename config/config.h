@@ -224,6 +224,9 @@ struct RoomConfig {
   int queued_status = 200;  // 200 | 202 | 429 | 503 (429/503 carry Retry-After)
   // How often the queue page polls /.tidegate/queue (also its Retry-After).
   Duration refresh_interval{5'000};
+  // How long an invited visitor may take to come in (docs/waiting-room.md,
+  // "The invitation window"); applied as at least 3 x refresh_interval.
+  Duration invitation_window{180'000};
   // Visitors who never queue (documented additions). A request bypasses the
   // room when ANY of these matches.
   std::vector<CidrBlock> bypass_ips;      // client address in one of these networks

@@ -248,6 +248,8 @@ void ReadRoom(const std::string& /*name*/, const toml::table* table, const std::
   }
   reader.ReadDuration("refresh_interval", Duration(1'000), Duration(60'000),
                       &room->refresh_interval);
+  reader.ReadDuration("invitation_window", Duration(10'000), Duration(3'600'000),
+                      &room->invitation_window);
   ReadBypass(reader, table, path, diagnostics, room);
   reader.ReadEnum<JoinChallengeKind>(
       "join_challenge", {{"none", JoinChallengeKind::kNone}, {"pow", JoinChallengeKind::kPow}},

@@ -19,7 +19,8 @@
 //   KEYS[10] <room>:renewed     sorted set: renewed session id -> the bucket it
 //                               is counted in now (RenewedSessions)
 // Bucket hashes are pruned by every Tick (sessions to session_duration, the
-// others to 12 buckets), the ended set by expiry (and capped), the renewed
+// others to 12 buckets, the cohorts to the invitation window when longer,
+// their newest kept), the ended set by expiry (and capped), the renewed
 // set to session_duration (and capped), the bitmap
 // is at most kClaimWindow bits (queue/room_integrity.h): O(1) memory per
 // room whatever the queue length.
@@ -132,9 +133,14 @@ local function refill()
   credit = math.min(burst, credit + rate * elapsed)
 end
 local function active() return math.max(0, sum(2, cur - sb + 1, cur)) end
+-- PendingCohortsFrom and Outstanding in room_logic.cc.
 local function outstanding()
-  local invited = sum(5, cur - 1, cur) * ratio
-  local claimed = sum(4, cur - 1, cur)
+  local since = now - math.max(0, refresh_ms)
+  local first = -1
+  if since >= 0 then first = math.floor(since / BUCKET) end
+  if first > cur then first = cur end
+  local invited = sum(5, first, cur) * ratio
+  local claimed = sum(4, first, cur)
   return math.max(0.0, invited - claimed)
 end
 -- InviteCeiling in room_logic.cc.
@@ -153,6 +159,36 @@ local function cohort_of(n)
     if first <= n and b > cohort then cohort = b end
   end
   return cohort
+end
+-- InvitedNoLaterThan in room_logic.cc: the same scan.
+local function invited_no_later_than(n)
+  local cohort, above = -1, -1
+  for b, first in pairs(H(7)) do
+    if first <= n then
+      if b > cohort then cohort = b end
+    elseif above < 0 or b < above then
+      above = b
+    end
+  end
+  if cohort >= 0 then return cohort end
+  return above
+end
+-- NextTicket in room_logic.cc: the ticket after `tickets`, skipping in a
+-- random room the tickets of the caller's last block (order_block, order:
+-- one character per number, '0' + the ticket's offset) whose number
+-- `serving` already passed.
+local function next_ticket(order_block, order)
+  local nxt = tickets + 1
+  local first = order_block * 64
+  if random and order_block >= 0 and #order == 64 and nxt > first and nxt <= first + 64 and
+     serving > first then
+    local number_of = {}
+    for i = 1, 64 do number_of[string.byte(order, i) - 48] = first + i end
+    while nxt <= first + 64 and (number_of[nxt - first - 1] or math.huge) <= serving do
+      nxt = nxt + 1
+    end
+  end
+  return nxt
 end
 local function count_admission(cohort)
   add(2, cur, 1)
@@ -238,19 +274,7 @@ if ARGV[13] == '1' and serving >= invite_ceiling() and credit >= 1.0 and has_spa
   count_admission(-1)
   a, b = 1, cur
 else
-  local nxt = tickets + 1
-  local order_block = tonumber(ARGV[14]) or -1
-  local order = ARGV[15] or ''
-  local first = order_block * 64
-  if random and order_block >= 0 and #order == 64 and nxt > first and nxt <= first + 64 and
-     serving > first then
-    local number_of = {}
-    for i = 1, 64 do number_of[string.byte(order, i) - 48] = first + i end
-    while nxt <= first + 64 and (number_of[nxt - first - 1] or math.huge) <= serving do
-      nxt = nxt + 1
-    end
-  end
-  tickets = nxt
+  tickets = next_ticket(tonumber(ARGV[14]) or -1, ARGV[15] or '')
   b = tickets
 end
 save()
@@ -258,14 +282,18 @@ return reply(a, b)
 )lua";
 
 // ARGV[13] the queue number, ARGV[14] the session id the claim starts
-// (decimal; "0": none). Reply a: 1 admitted, 2 reused (claimed before or
-// below the claim window), 3 admitted again (a repeat claim with the first
-// claim's session, still counted and not ended: nothing counted), 0 not
-// now; b: the session's bucket. The first claim records the session in the
-// renewed set at the current bucket (ClaimStep in room_logic.cc).
+// (decimal; "0": none), ARGV[15] invite_window_ms (0: none), ARGV[16] and
+// ARGV[17] the last block as for kArrive. Reply a: 1 admitted, 2 reused
+// (claimed before or below the claim window), 3 admitted again (a repeat
+// claim with the first claim's session, still counted and not ended:
+// nothing counted), 4 lapsed (invited longer than the window ago: the
+// number is spent, b is a new ticket), 0 not now; b: the session's bucket.
+// The first claim records the session in the renewed set at the current
+// bucket (ClaimStep in room_logic.cc).
 inline constexpr std::string_view kClaim = R"lua(
 local number = tonumber(ARGV[13])
 local sid = ARGV[14] or '0'
+local window_ms = tonumber(ARGV[15]) or 0
 local a, b = 0, 0
 local invited = number ~= 0 and number <= serving
 local below = invited and serving - number >= CLAIM_WINDOW
@@ -278,8 +306,16 @@ if invited and (below or redis.call('GETBIT', KEYS[8], number % CLAIM_WINDOW) ==
       if counted and counted > cur - sb and counted <= cur then a, b = 3, counted end
     end
   end
+elseif invited and window_ms > 0 and invited_no_later_than(number) >= 0 and
+       now >= (invited_no_later_than(number) + 1) * BUCKET + window_ms then
+  -- InvitationLapsed: spent, and a new ticket at the back.
+  redis.call('SETBIT', KEYS[8], number % CLAIM_WINDOW, 1)
+  tickets = next_ticket(tonumber(ARGV[16]) or -1, ARGV[17] or '')
+  a, b = 4, tickets
+  save()
 elseif invited and active() < total then
   local cohort = cohort_of(number)
+  if cohort < cur - 12 then cohort = -1 end
   refill()
   local reserved = cohort >= 0 and
                    sum(4, cur - 12, cur) + 1.0 <= sum(5, cur - 12, cur) * ratio * 1.1 + 1e-9
@@ -352,12 +388,14 @@ return reply(1, 0)
 // in turn once Redis is back (0 = none). ARGV[14] the block of RoomLimits'
 // last_block (-1: not known), ARGV[15] its ticket_at, one character per
 // number: '0' + the ticket's offset, '.' for kNoTicket (room_store.h
-// BlockOrder; the walk is WalkInvitations in room_logic.cc).
+// BlockOrder; the walk is WalkInvitations in room_logic.cc). ARGV[16]
+// invite_window_ms (0: none): how long the cohorts are kept.
 inline constexpr std::string_view kTick = R"lua(
 local floor = tonumber(ARGV[13]) or 0
 if floor > tickets then tickets = floor end
 local order_block = tonumber(ARGV[14]) or -1
 local order = ARGV[15] or ''
+local window_ms = tonumber(ARGV[16]) or 0
 -- Numbers up to `full` are all issued; the last, partly filled block's
 -- empty numbers are passed over free (people are invited, not numbers).
 local function walk(people)
@@ -389,7 +427,16 @@ prune(2, cur - sb)
 prune(3, cur - 12)
 prune(4, cur - 12)
 prune(5, cur - 12)
-prune(7, cur - 12)
+-- The cohorts also date invitations for the invitation window; the newest
+-- is never dropped (CohortBucketsKept and Prune in room_logic.cc).
+do
+  local kept = math.max(12, math.floor((math.max(0, window_ms) + BUCKET - 1) / BUCKET) + 1)
+  local newest = -1
+  for b, _ in pairs(H(7)) do
+    if b > newest then newest = b end
+  end
+  prune(7, math.min(cur - kept, newest))
+end
 redis.call('ZREMRANGEBYSCORE', KEYS[9], '-inf', cur * BUCKET)
 redis.call('ZREMRANGEBYSCORE', KEYS[10], '-inf', cur - sb)
 -- The claim ratio over the 6 newest cohorts whose live visitors have all

@@ -363,13 +363,23 @@ void RedisRoomStore::Arrive(const StoreCaller& caller, const RoomLimits& limits,
 
 void RedisRoomStore::Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
                            uint64_t number, uint64_t session, Done<ClaimOutcome> done) {
-  Run(kClaimOp, caller, limits, now_ms, {std::to_string(number), std::to_string(session)},
+  // A lapsed claim issues a ticket as Arrive does (NextTicket).
+  const BlockOrder& order = limits.last_block;
+  bool plain = order.Closed();
+  Run(kClaimOp, caller, limits, now_ms,
+      {std::to_string(number), std::to_string(session), std::to_string(limits.invite_window_ms),
+       plain ? std::to_string(order.block) : "-1", plain ? TicketAtArgument(order) : std::string()},
       Deliver<ClaimOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ClaimOutcome o;
         o.admitted = p.a == 1 || p.a == 3;
         o.again = p.a == 3;
         o.reused = p.a == 2;
-        o.bucket = static_cast<int64_t>(p.b);
+        o.lapsed = p.a == 4;
+        if (o.lapsed) {
+          o.ticket = U64(p.b);
+        } else {
+          o.bucket = static_cast<int64_t>(p.b);
+        }
         o.counters = p.counters;
         return o;
       }));
@@ -426,7 +436,8 @@ void RedisRoomStore::Tick(const StoreCaller& caller, const RoomLimits& limits, i
   Run(kTickOp, caller, limits, now_ms,
       {std::to_string(tickets_floor_.load(std::memory_order_relaxed)),
        order.known ? std::to_string(order.block) : "-1",
-       order.known ? TicketAtArgument(order) : std::string()},
+       order.known ? TicketAtArgument(order) : std::string(),
+       std::to_string(limits.invite_window_ms)},
       Deliver<RoomCounters, Parsed>(std::move(done), [](const Parsed& p) { return p.counters; }));
 }
 

@@ -27,8 +27,9 @@ enum class AbuseReason : uint8_t {
   kChallengeReplayed,  // a proof-of-work answer already used
   kTicketRateLimited,  // max_tickets_per_ip_per_minute reached
   kPlaceExpired,       // a lapsed wait ticket presented: a new place, with the notice
+  kInvitationLapsed,   // an invitation claimed after the invitation window: a new place
 };
-inline constexpr size_t kAbuseReasonCount = 7;
+inline constexpr size_t kAbuseReasonCount = 8;
 
 constexpr std::string_view AbuseReasonName(AbuseReason reason) {
   switch (reason) {
@@ -46,6 +47,8 @@ constexpr std::string_view AbuseReasonName(AbuseReason reason) {
       return "ticket_rate_limited";
     case AbuseReason::kPlaceExpired:
       return "place_expired";
+    case AbuseReason::kInvitationLapsed:
+      return "invitation_lapsed";
   }
   return "unknown";
 }

@@ -120,12 +120,17 @@ RoomLimits LimitsWithEvents(const state::EffectiveRoom& e, const EventState& sta
   return l;
 }
 
+int64_t InvitationWindowMs(const config::RoomConfig& room) {
+  return std::max<int64_t>(room.invitation_window.count(), 3 * room.refresh_interval.count());
+}
+
 RoomLimits LimitsInForce(const config::RoomConfig& room, const state::EffectiveRoom& effective,
                          int64_t now_ms) {
   RoomLimits l = room.events.empty()
                      ? LimitsOf(effective)
                      : LimitsWithEvents(effective, EventStateAt(room.events, now_ms));
   l.refresh_ms = room.refresh_interval.count();
+  l.invite_window_ms = InvitationWindowMs(room);
   return l;
 }
 

@@ -58,10 +58,15 @@ RoomLimits LimitsOf(const state::EffectiveRoom& effective);
 // (total_active_users = 0) so that nobody is invited or admitted.
 RoomLimits LimitsWithEvents(const state::EffectiveRoom& effective, const EventState& state);
 
+// How long an invitation of `room` may be claimed (RoomLimits::
+// invite_window_ms): invitation_window, but never less than 3 refresh
+// intervals (three polls missed).
+int64_t InvitationWindowMs(const config::RoomConfig& room);
+
 // The limits a room's requests apply at `now_ms`, as WaitingRoom::Limits
 // computes them, its event marks and auto-protection aside: the effective
-// settings, the current event's limits (LimitsWithEvents) and the room's
-// refresh interval. For work done without a request (the idle rooms' ticks,
+// settings, the current event's limits (LimitsWithEvents), the room's
+// refresh interval and invitation window. For work done without a request (the idle rooms' ticks,
 // RoomRegistry::TickIdle).
 RoomLimits LimitsInForce(const config::RoomConfig& room, const state::EffectiveRoom& effective,
                          int64_t now_ms);

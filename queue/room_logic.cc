@@ -38,17 +38,21 @@ int64_t Active(const RoomState& state, const RoomLimits& limits, int64_t cur) {
   return std::max<int64_t>(0, state.sessions.Sum(cur - SessionBuckets(limits) + 1, cur));
 }
 
-// Invited in this bucket or the previous one and not claimed yet (claims
-// count by cohort), as the expected number of real visitors (ghosts
-// discounted by the claim ratio).
-double Outstanding(const RoomState& state, int64_t cur) {
-  double invited = static_cast<double>(state.invitations.Sum(cur - 1, cur)) * state.claim_ratio;
-  double claimed = static_cast<double>(state.claims.Sum(cur - 1, cur));
+// Invited and not claimed yet (claims count by cohort), as the expected
+// number of real visitors (ghosts discounted by the claim ratio), over the
+// cohorts whose visitors may still be on their way (PendingCohortsFrom):
+// an invitation that had its time no longer holds a place.
+double Outstanding(const RoomState& state, const RoomLimits& limits, int64_t now_ms) {
+  int64_t cur = BucketOf(now_ms);
+  int64_t first = PendingCohortsFrom(limits, now_ms);
+  double invited = static_cast<double>(state.invitations.Sum(first, cur)) * state.claim_ratio;
+  double claimed = static_cast<double>(state.claims.Sum(first, cur));
   return std::max(0.0, invited - claimed);
 }
 
-bool HasSpace(const RoomState& state, const RoomLimits& limits, int64_t cur) {
-  return static_cast<double>(Active(state, limits, cur)) + Outstanding(state, cur) + 1.0 <=
+bool HasSpace(const RoomState& state, const RoomLimits& limits, int64_t now_ms) {
+  return static_cast<double>(Active(state, limits, BucketOf(now_ms))) +
+             Outstanding(state, limits, now_ms) + 1.0 <=
          static_cast<double>(limits.total_active_users) + 1e-9;
 }
 
@@ -69,8 +73,11 @@ void Prune(RoomState& state, const RoomLimits& limits, int64_t cur) {
   state.admissions.PruneBefore(cur - kRateBuckets);
   state.claims.PruneBefore(cur - kRateBuckets);
   state.invitations.PruneBefore(cur - kRateBuckets);
-  state.first_invited.erase(state.first_invited.begin(),
-                            state.first_invited.lower_bound(cur - kRateBuckets));
+  // The cohorts also date invitations for the invitation window; the newest
+  // is never dropped (it dates every number invited so far).
+  auto keep_from = state.first_invited.lower_bound(cur - CohortBucketsKept(limits));
+  if (keep_from == state.first_invited.end() && !state.first_invited.empty()) --keep_from;
+  state.first_invited.erase(state.first_invited.begin(), keep_from);
   state.integrity.ended.Prune(cur * kBucketMillis);
 }
 
@@ -135,6 +142,39 @@ int64_t CohortOf(const RoomState& state, uint64_t number) {
   return cohort;
 }
 
+int64_t PendingCohortsFrom(const RoomLimits& limits, int64_t now_ms) {
+  int64_t since = now_ms - std::max<int64_t>(0, limits.refresh_ms);
+  int64_t first = since >= 0 ? since / kBucketMillis : -1;
+  return std::min(BucketOf(now_ms), first);
+}
+
+int64_t CohortBucketsKept(const RoomLimits& limits) {
+  int64_t window =
+      (std::max<int64_t>(0, limits.invite_window_ms) + kBucketMillis - 1) / kBucketMillis;
+  return std::max<int64_t>(kRateBuckets, window + 1);
+}
+
+int64_t InvitedNoLaterThan(const RoomState& state, uint64_t number) {
+  // The same scan as the Lua twin's (invited_no_later_than), whatever the data.
+  int64_t cohort = -1;
+  int64_t above = -1;
+  for (const auto& [bucket, first] : state.first_invited) {
+    if (first <= number) {
+      if (bucket > cohort) cohort = bucket;
+    } else if (above < 0 || bucket < above) {
+      above = bucket;
+    }
+  }
+  return cohort >= 0 ? cohort : above;
+}
+
+bool InvitationLapsed(const RoomState& state, const RoomLimits& limits, int64_t now_ms,
+                      uint64_t number) {
+  if (limits.invite_window_ms <= 0) return false;
+  int64_t bucket = InvitedNoLaterThan(state, number);
+  return bucket >= 0 && now_ms >= (bucket + 1) * kBucketMillis + limits.invite_window_ms;
+}
+
 int64_t SessionBuckets(const RoomLimits& limits) {
   return std::max<int64_t>(1, (limits.session_ms + kBucketMillis - 1) / kBucketMillis);
 }
@@ -160,7 +200,8 @@ ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now
   // Random: the last block's issued numbers may lie beyond `tickets`; Tick
   // ends on the ceiling only once none is left (WalkInvitations).
   bool nobody_waiting = state.serving >= InviteCeiling(state.tickets, limits.method);
-  if (may_admit_directly && nobody_waiting && state.credit >= 1.0 && HasSpace(state, limits, cur)) {
+  if (may_admit_directly && nobody_waiting && state.credit >= 1.0 &&
+      HasSpace(state, limits, now_ms)) {
     state.credit -= 1.0;
     CountAdmission(state, cur);
     out.admitted = true;
@@ -194,9 +235,17 @@ ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_m
     } else {
       out.reused = true;
     }
+  } else if (invited && InvitationLapsed(state, limits, now_ms, number)) {
+    // Not claimed within the window: spent (a second try is `reused`, so a
+    // kept cookie cannot mint tickets) and replaced by a ticket at the back.
+    state.integrity.claimed.Set(number);
+    state.tickets = NextTicket(state.tickets, state.serving, limits.method, limits.last_block);
+    out.lapsed = true;
+    out.ticket = state.tickets;
   } else if (invited &&
              Active(state, limits, cur) < static_cast<int64_t>(limits.total_active_users)) {
     int64_t cohort = CohortOf(state, number);
+    if (cohort < cur - kRateBuckets) cohort = -1;  // dated for the window only
     Refill(state, limits, now_ms);
     // Reserved: what the kept cohorts' invitations were charged (x ratio),
     // pooled so that one lucky cohort is not charged twice, with a slack
@@ -277,7 +326,8 @@ RoomCounters TickStep(RoomState& state, const RoomLimits& limits, int64_t now_ms
   uint64_t ceiling = InviteCeiling(state.tickets, limits.method);
   if (queueing && ceiling > state.serving) {
     double space = static_cast<double>(limits.total_active_users) -
-                   static_cast<double>(Active(state, limits, cur)) - Outstanding(state, cur);
+                   static_cast<double>(Active(state, limits, cur)) -
+                   Outstanding(state, limits, now_ms);
     double allowed = std::min(state.credit, space);
     if (allowed > 0) {
       // Invite enough that the expected number of real visitors (ghosts

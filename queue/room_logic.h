@@ -5,7 +5,8 @@
 //
 // Contract: pure functions (no I/O, no clock, no randomness), not
 // thread-safe on one RoomState (the caller serialises). Memory is bounded:
-// bucket maps are pruned to session_duration (sessions) or a few minutes.
+// bucket maps are pruned to session_duration (sessions) or a few minutes
+// (the cohorts: the invitation window, at most an hour of buckets).
 #pragma once
 
 #include <cstdint>
@@ -57,6 +58,32 @@ struct RoomState {
 // buckets kept.
 int64_t CohortOf(const RoomState& state, uint64_t number);
 
+// The oldest cohort whose invitations still hold places: an invitation of
+// bucket b was made before b ended and its visitor, if real, claims at its
+// next poll, within refresh_ms; from (b + 1) * kBucketMillis + refresh_ms on
+// it is judged a ghost and its place is given on (audit 14 F4: before, two
+// whole buckets, 10-20 s, whatever the refresh interval). The current
+// bucket always counts.
+int64_t PendingCohortsFrom(const RoomLimits& limits, int64_t now_ms);
+
+// How many buckets of cohorts (first_invited) Tick keeps: the 2 minutes of
+// rate buckets, or the invitation window and one bucket when longer; the
+// newest cohort is kept whatever its age.
+int64_t CohortBucketsKept(const RoomLimits& limits);
+
+// The latest bucket `number` (invited: <= serving) can have been invited
+// in: its cohort, or, older than the cohorts kept, the oldest kept bucket
+// whose first number is above it (numbers are invited in order); -1 when
+// nothing kept dates it (no cohort recorded yet, or they were lost: a
+// failover's fresh local state), and then it does not lapse.
+int64_t InvitedNoLaterThan(const RoomState& state, uint64_t number);
+
+// True when `number` was invited at least limits.invite_window_ms before
+// now_ms, counted from the end of the bucket it was invited in (so never
+// sooner than the window); false when the window is 0 or nothing dates it.
+bool InvitationLapsed(const RoomState& state, const RoomLimits& limits, int64_t now_ms,
+                      uint64_t number);
+
 // Admission credit may accumulate for this long at most (burst size).
 inline constexpr int64_t kCreditBurstMillis = 5'000;
 
@@ -80,6 +107,11 @@ ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now
 // last 2 minutes), or of a cohort no longer kept, costs one credit (which
 // may go down to -burst): claims cannot outrun new_users_per_minute by
 // inflating the ghost correction.
+// An invited number never claimed whose invitation is older than
+// limits.invite_window_ms (InvitationLapsed) is `lapsed` instead, full room
+// or not: not admitted, nothing counted, the number recorded as claimed (a
+// second try is `reused`) and a new ticket issued at the back (NextTicket,
+// limits.last_block as for ArriveStep), returned in `ticket`.
 ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, uint64_t number,
                        uint64_t session = 0);
 int64_t AdmitStep(RoomState& state, const RoomLimits& limits, int64_t now_ms);

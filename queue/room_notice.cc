@@ -24,6 +24,13 @@ std::string_view RoomNoticeText(RoomNotice notice, pages::Language language) {
                 : "Your earlier place in line expired while you were away (a place is kept "
                   "for about 6 hours without a visit to this page). This is a new place in "
                   "line.";
+    case RoomNotice::kInvitationLapsed:
+      return fr ? "C'\u00e9tait votre tour, mais vous n'\u00eates pas revenu \u00e0 temps : "
+                  "une invitation \u00e0 entrer ne dure que quelques minutes. Voici une "
+                  "nouvelle place dans la file ; gardez cette page ouverte pour entrer."
+                : "It was your turn, but you did not come back in time: an invitation to "
+                  "enter lasts only a few minutes. This is a new place in line; keep this "
+                  "page open to get in.";
   }
   return "";
 }
@@ -38,6 +45,8 @@ std::string_view RoomNoticeCode(RoomNotice notice) {
       return "session_ended";
     case RoomNotice::kPlaceExpired:
       return "place_expired";
+    case RoomNotice::kInvitationLapsed:
+      return "invitation_lapsed";
   }
   return "";
 }

@@ -16,12 +16,14 @@ enum class RoomNotice {
   kTicketUsed,    // the wait cookie's place was already used to enter
   kSessionEnded,  // the pass's session was ended (Tidegate-Session: end)
   kPlaceExpired,  // the wait cookie's ticket lapsed while the visitor was away: a new place
+  // invited in, but not back within the invitation window: a new place
+  kInvitationLapsed,
 };
 
 // "" for kNone; otherwise one sentence, in `language`.
 std::string_view RoomNoticeText(RoomNotice notice, pages::Language language);
-// "ticket_used" | "session_ended" | "place_expired" | "" (the JSON `notice`
-// field).
+// "ticket_used" | "session_ended" | "place_expired" | "invitation_lapsed" |
+// "" (the JSON `notice` field).
 std::string_view RoomNoticeCode(RoomNotice notice);
 
 }  // namespace tidegate::queue

@@ -105,6 +105,12 @@ struct RoomLimits {
   // invitation is judged (claimed or ghost) only once every live visitor
   // has had the time to poll.
   int64_t refresh_ms = 5'000;
+  // How long an invitation may be claimed ([rooms.NAME].invitation_window,
+  // at least 3 x refresh_ms: InvitationWindowMs in queue/room_events.h): a
+  // number invited longer ago than this, counted from the end of the bucket
+  // it was invited in, and never claimed is lapsed (room_logic.h
+  // ClaimStep). 0: invitations never lapse.
+  int64_t invite_window_ms = 0;
   // queueing_method random: the order of the block holding the last ticket
   // issued, as the caller knows it (Tick: which numbers are empty; Arrive:
   // which tickets are never issued, room_logic.h NextTicket; BlockOrder
@@ -141,6 +147,11 @@ struct ArriveOutcome {
 struct ClaimOutcome {
   bool admitted = false;  // false: not invited yet (number > serving), the room is full, or reused
   bool reused = false;    // the number was claimed before (or is below the claim window)
+  // The number was invited longer than RoomLimits::invite_window_ms ago and
+  // never claimed: not admitted, the number is spent (a second claim of it
+  // is `reused`) and `ticket` is a new ticket at the back of the line.
+  bool lapsed = false;
+  uint64_t ticket = 0;  // lapsed: the new ticket
   // Admitted again: a repeat claim of this number with the session the
   // first claim started (still counted, not ended); nothing counted again.
   bool again = false;
@@ -169,7 +180,9 @@ class RoomStore {
   // number was never claimed: one ticket, one admission (atomically: of two
   // clients presenting the same number at once, on any instances, exactly
   // one is admitted; the other gets `reused`). A claim consumes admission
-  // credit (room_logic.h, ClaimStep).
+  // credit (room_logic.h, ClaimStep). An invitation not claimed within
+  // limits.invite_window_ms is `lapsed`: no admission, a new ticket at the
+  // back instead (docs/waiting-room.md, "The invitation window").
   // `session`: the id of the session the claim starts, derived from the
   // wait cookie (TokenCodec::ClaimSessionId; 0: none). The first claim
   // records it as counted in the current bucket (the renewed-session

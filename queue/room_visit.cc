@@ -147,12 +147,26 @@ Visit FinishRenew(const Context& c, const StoreResult<int64_t>& r) {
   return v;
 }
 
+// Sets the wait cookie for `ticket` (defined below).
+void AddWaitCookie(const WaitingRoom& wr, const CompiledRoom& room, bool tls,
+                   const WaitToken& ticket, Visit* v);
+
 Visit FinishClaim(const Context& c, const StoreResult<ClaimOutcome>& r) {
   if (!r.ok) return Failure(c);
   Visit v;
   if (r.value.reused) {  // one ticket, one admission
     c.room->runtime->abuse.Count(AbuseReason::kTicketReused);
     RefusedAgain(c, RoomNotice::kTicketUsed, CookieKind::kWait, &v);
+    return v;
+  }
+  if (r.value.lapsed) {  // not back within the invitation window: a new place at the back
+    c.room->runtime->abuse.Count(AbuseReason::kInvitationLapsed);
+    WaitToken ticket{c.room->config.name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
+    AddWaitCookie(*c.wr, *c.room, c.tls, ticket, &v);  // replaces the spent one
+    v.notice = RoomNotice::kInvitationLapsed;
+    uint64_t number =
+        c.wr->PlaceOf(*c.room, c.limits, ticket.ticket, c.now, c.caller).value_or(UINT64_MAX);
+    FillQueued(*c.wr, *c.room, c.limits, ticket.ticket, number, c.now, c.now, c.caller, &v);
     return v;
   }
   if (r.value.admitted) {
@@ -413,6 +427,10 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       uint64_t session = ctx.session;
       auto number = std::make_shared<uint64_t>(UINT64_MAX);
       RoomLimits at_limits = limits;
+      // Random: a lapsed claim issues a ticket as Arrive does (NextTicket).
+      if (limits.method == QueueingMethod::kRandom) {
+        wr.FillLastBlock(room, limits, now, caller, &at_limits);
+      }
       const WaitingRoom* w = &wr;
       const CompiledRoom* r = &room;
       uint64_t ticket = wait->ticket;
@@ -439,6 +457,11 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     }
     uint64_t number = place.value_or(UINT64_MAX);
     if (number <= store.Snapshot().serving) {
+      // Random: a lapsed claim issues a ticket as Arrive does (NextTicket).
+      RoomLimits claim_limits = limits;
+      if (limits.method == QueueingMethod::kRandom) {
+        wr.FillLastBlock(room, limits, now, caller, &claim_limits);
+      }
       ctx.number = number;
       ctx.ticket = wait->ticket;
       ctx.issued_ms = wait->issued_ms;
@@ -446,7 +469,9 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       uint64_t session = ctx.session;
       return Dispatch<ClaimOutcome>(
           ctx, owner, pending,
-          [&](auto done) { store.Claim(caller, limits, now, number, session, std::move(done)); },
+          [&](auto done) {
+            store.Claim(caller, claim_limits, now, number, session, std::move(done));
+          },
           FinishClaim);
     }
     FillQueued(wr, room, limits, wait->ticket, number, wait->issued_ms, now, caller, &v);

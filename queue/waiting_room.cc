@@ -249,6 +249,7 @@ RoomLimits WaitingRoom::Limits(const CompiledRoom& room, const StoreCaller& call
     limits = LimitsWithEvents(effective, EventStateAt(room.config.events, now));
   }
   limits.refresh_ms = room.config.refresh_interval.count();
+  limits.invite_window_ms = InvitationWindowMs(room.config);
   // Auto-protection: the limits above are ceilings; the controller's
   // effective ones (queue/protect_room.h) apply when lower.
   // The operators' switch (PATCH /v1/rooms {"protect": false}) wins over

@@ -15,6 +15,10 @@
 //   the active count right (the other shopper inside keeps counting), and
 //   its pass is refused afterwards: at once on the instance that ended it,
 //   within one session bucket (10 s) on the others.
+// * an invitation not claimed within invitation_window lapses (audit 14
+//   F5): not admitted, told so, a new place at the back, nothing reserved.
+// * tickets nobody uses hold a place only until they had their time to be
+//   claimed (audit 14 F4): a small room is not stalled by them.
 // Skipped (redis) when redis-server is not installed.
 #include <gtest/gtest.h>
 
@@ -354,6 +358,115 @@ TEST_P(QueueIntegrityTest, RepeatedSessionEndCountsOnceAndRefusesThePass) {
   }
   EXPECT_TRUE(b.Browse("/")) << "B is still inside";
   EXPECT_EQ(MetricSettlesAt(0, "room_active", 1), 1);
+}
+
+// Audit 14 F5, the place bank: tickets taken early, invited, never claimed,
+// and cashed in later ahead of the shoppers invited since. With
+// invitation_window = "10s" (refresh_interval 1s): a shopper who polls
+// within the window gets in; a banked ticket presented later is not let in,
+// the page and the JSON say why (invitation_lapsed), it holds a new place at
+// the back (which gets in like any other) and takes no place meanwhile; the
+// spent cookie mints nothing more (ticket_used).
+TEST_P(QueueIntegrityTest, AnInvitationNotClaimedInTimeLapses) {
+  LAUNCH_OR_RETURN(
+      "mode = \"queue_all\"\ntotal_active_users = 5\nnew_users_per_minute = 6000\n"
+      "session_duration = \"5m\"\ninvitation_window = \"10s\"\n");
+  Shopper page_bank(PortFor(0));
+  Shopper json_bank(PortFor(1));
+  Shopper honest(PortFor(2));
+  ASSERT_EQ(page_bank.Arrive(), ArriveResult::kQueued);
+  ASSERT_EQ(json_bank.Arrive(), ArriveResult::kQueued);
+  ASSERT_EQ(honest.Arrive(), ArriveResult::kQueued);
+  std::string banked_page = page_bank.wait();
+  std::string banked_json = json_bank.wait();
+  auto deadline = steady_clock::now() + 10s;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    while (FreshMetric(i, "room_queued").value_or(1) != 0) {
+      ASSERT_LT(steady_clock::now(), deadline) << "the tickets were never invited";
+    }
+  }
+  auto invited = steady_clock::now();
+  // A late poll inside the window (a throttled background tab): admitted.
+  std::this_thread::sleep_for(5s);
+  PollStatus in_time = honest.Poll();
+  ASSERT_TRUE(in_time.ok) << in_time.body;
+  EXPECT_TRUE(in_time.admitted) << in_time.body;
+  // The window ends at most 10 s after the end of the invitation's bucket.
+  std::this_thread::sleep_until(invited + 21s);
+  Shopper page_late(PortFor(1));
+  page_late.set_wait(banked_page);
+  HttpMessage page = page_late.Request("GET", "/", "Accept: text/html\r\n");
+  EXPECT_TRUE(IsQueuePage(page)) << page.status;
+  EXPECT_NE(page.body.find("you did not come back in time"), std::string::npos)
+      << page.body.substr(0, 600);
+  EXPECT_TRUE(page_late.pass().empty());
+  EXPECT_FALSE(page_late.wait().empty());
+  EXPECT_NE(page_late.wait(), banked_page) << "a new place";
+  Shopper json_late(PortFor(2));
+  json_late.set_wait(banked_json);
+  PollStatus lapsed = json_late.Poll();
+  ASSERT_TRUE(lapsed.ok) << lapsed.body;
+  EXPECT_FALSE(lapsed.admitted) << lapsed.body;
+  EXPECT_TRUE(lapsed.in_queue) << lapsed.body;
+  EXPECT_NE(lapsed.body.find("\"notice\":\"invitation_lapsed\""), std::string::npos) << lapsed.body;
+  EXPECT_GE(lapsed.position, 1u) << lapsed.body;
+  EXPECT_NE(json_late.wait(), banked_json) << "a new place";
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    EXPECT_EQ(MetricSettlesAt(i, "room_active", 1), 1) << "no place taken, instance " << i;
+  }
+  long counted = 0;
+  for (auto& tg : instances_) counted += AbuseCount(*tg, "invitation_lapsed");
+  EXPECT_EQ(counted, 2);
+  // The spent cookie again: nothing more (no second new place).
+  Shopper replay(PortFor(0));
+  replay.set_wait(banked_json);
+  HttpMessage again = replay.Request("GET", "/", "Accept: text/html\r\n");
+  EXPECT_TRUE(IsQueuePage(again));
+  EXPECT_NE(again.body.find(kTicketUsedText), std::string::npos) << again.body.substr(0, 600);
+  EXPECT_TRUE(replay.wait().empty()) << "no new place";
+  // The new place is invited like any other and gets in.
+  deadline = steady_clock::now() + 10s;
+  PollStatus later;
+  while (!(later = json_late.Poll()).admitted && steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(300ms);
+  }
+  EXPECT_TRUE(later.admitted) << later.body;
+}
+
+// Audit 14 F4 (scripts/t9_ghost_stall.sh): a small room (5 places, 60/min,
+// refresh_interval 1s) and 40 tickets nobody uses, then 5 shoppers polling
+// every second. An invitation that had its time (the rest of its bucket and
+// a refresh interval) no longer holds a place, so the shoppers are all in
+// within 75 s (before: 5 places every ~20 s, 158 s in the audit).
+TEST_P(QueueIntegrityTest, UnusedTicketsDoNotStallASmallRoom) {
+  LAUNCH_OR_RETURN(
+      "mode = \"queue_all\"\ntotal_active_users = 5\nnew_users_per_minute = 60\n"
+      "session_duration = \"5m\"\n");
+  for (int g = 0; g < 40; ++g) {
+    Shopper ghost(PortFor(g));
+    ASSERT_EQ(ghost.Arrive(), ArriveResult::kQueued) << "ghost " << g;
+  }
+  std::vector<std::unique_ptr<Shopper>> shoppers;
+  for (int i = 0; i < 5; ++i) {
+    shoppers.push_back(std::make_unique<Shopper>(PortFor(i)));
+    ASSERT_EQ(shoppers.back()->Arrive(), ArriveResult::kQueued) << "shopper " << i;
+  }
+  auto start = steady_clock::now();
+  std::vector<bool> in(shoppers.size(), false);
+  size_t admitted = 0;
+  while (admitted < shoppers.size() && steady_clock::now() - start < 120s) {
+    for (size_t i = 0; i < shoppers.size(); ++i) {
+      if (in[i]) continue;
+      if (shoppers[i]->Poll().admitted) {
+        in[i] = true;
+        ++admitted;
+      }
+    }
+    std::this_thread::sleep_for(1s);
+  }
+  auto waited = std::chrono::duration_cast<std::chrono::seconds>(steady_clock::now() - start);
+  EXPECT_EQ(admitted, shoppers.size()) << "after " << waited.count() << " s";
+  EXPECT_LT(waited, 75s) << "the last shopper waited " << waited.count() << " s";
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, QueueIntegrityTest,

@@ -175,8 +175,9 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
     limits.total_active_users = 25;
     limits.new_users_per_minute = 90;
     limits.session_ms = 45'000;
+    limits.invite_window_ms = 20'000;  // claims that come too late lapse
     std::mt19937 random(method == config::QueueingMethod::kFifo ? 7 : 11);
-    int reused = 0, again = 0, ended = 0, ended_again = 0, refused = 0, stale = 0;
+    int reused = 0, again = 0, ended = 0, ended_again = 0, refused = 0, stale = 0, lapsed = 0;
     int64_t now = 1'700'000'000'000;
     struct Session {
       int64_t bucket;
@@ -226,19 +227,31 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
         // The session id a wait cookie names (one per number; none for
         // some): a repeat claim with it enters that session again.
         uint64_t session = number % 3 == 0 ? 0 : 0xabc0000000000000ULL + number;
+        // Random: a lapsed claim issues a ticket as Arrive does (mostly
+        // with the last block's order).
+        RoomLimits claim = limits;
+        if (method == config::QueueingMethod::kRandom && c.tickets % kShuffleBlock != 0 &&
+            step % 3 != 0) {
+          claim.last_block = OrderOfBlock((c.tickets - 1) / kShuffleBlock, [](uint64_t t) {
+            return std::optional<uint64_t>(ShuffledNumber(t, "parity-seed"));
+          });
+        }
         ClaimOutcome a, b;
-        local.Claim(caller_, limits, now, number, session, [&](const auto& r) { a = r.value; });
+        local.Claim(caller_, claim, now, number, session, [&](const auto& r) { a = r.value; });
         auto rb = Sync<ClaimOutcome>([&](auto done) {
-          redis->Claim(caller_, limits, now, number, session, std::move(done));
+          redis->Claim(caller_, claim, now, number, session, std::move(done));
         });
         ASSERT_TRUE(rb.ok) << rb.error;
         b = rb.value;
         EXPECT_EQ(a.admitted, b.admitted) << "step " << step;
         EXPECT_EQ(a.again, b.again) << "step " << step;
         EXPECT_EQ(a.reused, b.reused) << "step " << step;
+        EXPECT_EQ(a.lapsed, b.lapsed) << "step " << step;
+        EXPECT_EQ(a.ticket, b.ticket) << "step " << step;
         EXPECT_EQ(a.bucket, b.bucket) << "step " << step;
         ExpectSameCounters(a.counters, b.counters, step);
         if (a.reused) ++reused;
+        if (a.lapsed) ++lapsed;
         if (a.again) ++again;
         if (a.admitted && !a.again) {
           add_session(a.bucket);
@@ -330,9 +343,10 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
       ExpectSameCounters(local.Snapshot(), redis->Snapshot(), step);
     }
     EXPECT_GT(local.Snapshot().serving, 50u);  // the sequence really queued and invited
-    // Every new branch was taken: reused tickets, repeat claims entering
-    // their session again, ends, repeated ends, renewals of ended sessions.
+    // Every new branch was taken: reused tickets, lapsed invitations, repeat
+    // claims entering their session again, ends, repeated ends, renewals of ended sessions.
     EXPECT_GT(reused, 0);
+    EXPECT_GT(lapsed, 0);
     EXPECT_GT(again, 0);
     EXPECT_GT(ended, 0);
     EXPECT_GT(ended_again, 0);

@@ -189,6 +189,38 @@ TEST(RoomLogicTest, SlowPollersAreNotTakenForGhosts) {
   EXPECT_GT(sim.state.claim_ratio, 0.9);
 }
 
+// Audit 14 F4: tickets nobody uses must not stall a small room. 5 places,
+// 60/min, refresh 1 s: 40 tickets never used, then 5 shoppers polling every
+// second. An invitation that had its time (the rest of its bucket and a
+// refresh interval) no longer holds a place, so the ghosts are passed at
+// about 5 per 11 s and the ghost correction (20 invitations a minute) soon
+// takes over: the shoppers are in within 75 s (before: 5 places every 20 s,
+// the correction never reached, 158 s in the audit).
+TEST(RoomLogicTest, UnusedTicketsDoNotStallASmallRoom) {
+  RoomState state;
+  RoomLimits limits = Limits(5, 60);
+  limits.mode = RoomMode::kQueueAll;
+  limits.refresh_ms = 1'000;
+  for (int i = 0; i < 45; ++i) ArriveStep(state, limits, kStart, false);  // 1..40 ghosts
+  std::set<uint64_t> waiting = {41, 42, 43, 44, 45};
+  int64_t last_in = -1;
+  for (int64_t t = 0; t < 300'000 && !waiting.empty(); t += 250) {
+    TickStep(state, limits, kStart + t);
+    if (t % 1'000 != 0) continue;
+    for (auto it = waiting.begin(); it != waiting.end();) {
+      if (ClaimStep(state, limits, kStart + t, *it).admitted) {
+        last_in = t;
+        it = waiting.erase(it);
+      } else {
+        ++it;
+      }
+    }
+  }
+  EXPECT_TRUE(waiting.empty());
+  EXPECT_GE(last_in, 0);
+  EXPECT_LT(last_in, 75'000) << "the last shopper waited " << last_in << " ms";
+}
+
 TEST(RoomLogicTest, ClaimsCountInTheBucketOfTheirInvitation) {
   RoomState state;
   RoomLimits limits = Limits(100'000, 600);  // 10 per second, a burst of 50
@@ -409,6 +441,113 @@ TEST(RoomLogicTest, ClaimWindowHasALowWaterMark) {
   ClaimOutcome wrapped = ClaimStep(state, limits, kStart + 4, kClaimWindow + 1);
   EXPECT_FALSE(wrapped.reused);
   EXPECT_TRUE(wrapped.admitted);
+}
+
+// The invitation window (audit 14 F5): an invited number never claimed
+// within invite_window_ms of the end of its invitation's bucket is lapsed:
+// not admitted (full room or not), nothing counted, the number spent, and a
+// new ticket at the back instead. Within the window it is admitted.
+TEST(RoomLogicTest, AnInvitationNotClaimedWithinTheWindowLapses) {
+  RoomState state;
+  RoomLimits limits = Limits(3, 600);
+  limits.mode = RoomMode::kQueueAll;
+  limits.invite_window_ms = 60'000;
+  for (int i = 0; i < 5; ++i) ArriveStep(state, limits, kStart, false);
+  ASSERT_EQ(TickStep(state, limits, kStart).serving, 3u);
+  int64_t deadline = (BucketOf(kStart) + 1) * kBucketMillis + limits.invite_window_ms;
+  EXPECT_FALSE(InvitationLapsed(state, limits, deadline - 1, 1));
+  EXPECT_TRUE(InvitationLapsed(state, limits, deadline, 1));
+  ClaimOutcome in_time = ClaimStep(state, limits, deadline - 1, 1, 11);
+  EXPECT_TRUE(in_time.admitted) << "a throttled tab's late poll, inside the window";
+  EXPECT_FALSE(in_time.lapsed);
+  double credit = state.credit;
+  uint64_t admitted = state.admitted_total;
+  ClaimOutcome late = ClaimStep(state, limits, deadline, 2, 12);
+  EXPECT_FALSE(late.admitted);
+  EXPECT_TRUE(late.lapsed);
+  EXPECT_FALSE(late.reused);
+  EXPECT_EQ(late.ticket, 6u) << "a new ticket at the back";
+  EXPECT_EQ(state.tickets, 6u);
+  EXPECT_EQ(state.admitted_total, admitted) << "nothing admitted";
+  EXPECT_EQ(state.credit, credit) << "no credit spent";
+  EXPECT_EQ(CountersOf(state, limits, deadline).active, 1) << "no place taken";
+  ClaimOutcome kept = ClaimStep(state, limits, deadline + 1, 2, 12);
+  EXPECT_TRUE(kept.reused) << "the spent number mints no second ticket";
+  EXPECT_FALSE(kept.lapsed);
+  EXPECT_EQ(state.tickets, 6u);
+  // A repeat claim of a claimed number is still answered as before (its
+  // session is entered again), whatever the window.
+  ClaimOutcome again = ClaimStep(state, limits, deadline + 2, 1, 11);
+  EXPECT_TRUE(again.again);
+  // A full room: a lapsed invitation is told so (not "wait"), and frees room
+  // for the ones invited after it.
+  RoomState full;
+  RoomLimits one = Limits(1, 600);
+  one.mode = RoomMode::kQueueAll;
+  one.invite_window_ms = 30'000;
+  for (int i = 0; i < 3; ++i) ArriveStep(full, one, kStart, false);
+  ASSERT_EQ(TickStep(full, one, kStart).serving, 1u);
+  ASSERT_EQ(TickStep(full, one, kStart + 20'000).serving, 2u) << "the ghost's place is given on";
+  ASSERT_TRUE(ClaimStep(full, one, kStart + 20'100, 2).admitted);
+  ClaimOutcome ghost = ClaimStep(full, one, kStart + 60'000, 1);
+  EXPECT_TRUE(ghost.lapsed) << "told, although the room is full";
+  EXPECT_EQ(CountersOf(full, one, kStart + 60'000).active, 1);
+}
+
+// Window 0: invitations never lapse (the behaviour before the window).
+TEST(RoomLogicTest, WithoutAWindowInvitationsNeverLapse) {
+  RoomState state;
+  RoomLimits limits = Limits(3, 600);
+  limits.mode = RoomMode::kQueueAll;
+  for (int i = 0; i < 3; ++i) ArriveStep(state, limits, kStart, false);
+  ASSERT_EQ(TickStep(state, limits, kStart).serving, 3u);
+  TickStep(state, limits, kStart + 3'600'000);
+  ClaimOutcome late = ClaimStep(state, limits, kStart + 3'600'000, 2);
+  EXPECT_TRUE(late.admitted);
+  EXPECT_FALSE(late.lapsed);
+}
+
+// The bank of audit 14 F5: tickets invited at once and cashed in much later.
+// The cohorts date them for the window even when the room invited nobody for
+// an hour (the newest cohort is never pruned) or invited many since (the
+// number is older than every cohort kept: a newer cohort dates it); nothing
+// dates a number when no cohort was ever recorded (a fresh local state after
+// a failover): it does not lapse then.
+TEST(RoomLogicTest, CohortsDateInvitationsForTheWindow) {
+  RoomLimits limits = Limits(1'000, 60);  // burst 1 a second
+  limits.mode = RoomMode::kQueueAll;
+  limits.invite_window_ms = 300'000;
+  EXPECT_EQ(CohortBucketsKept(limits), 31);
+  EXPECT_EQ(CohortBucketsKept(Limits(1, 1)), 12) << "the rate buckets at least";
+  {
+    RoomState quiet;  // a bank: 5 tickets invited, then nobody for an hour
+    for (int i = 0; i < 5; ++i) ArriveStep(quiet, limits, kStart, false);
+    ASSERT_EQ(TickStep(quiet, limits, kStart).serving, 5u) << "the first burst";
+    for (int64_t t = 0; t <= 3'600'000; t += 1'000) TickStep(quiet, limits, kStart + t);
+    EXPECT_EQ(quiet.first_invited.size(), 1u) << "the newest cohort is kept";
+    EXPECT_TRUE(ClaimStep(quiet, limits, kStart + 3'600'000, 4).lapsed);
+  }
+  {
+    RoomState busy;  // invitations every second for an hour
+    for (int64_t t = 0; t <= 3'600'000; t += 1'000) {
+      ArriveStep(busy, limits, kStart + t, false);
+      TickStep(busy, limits, kStart + t);
+    }
+    EXPECT_LE(busy.first_invited.size(), 32u) << "bounded by the window";
+    EXPECT_GT(busy.serving, 3000u);
+    EXPECT_TRUE(ClaimStep(busy, limits, kStart + 3'600'000, 100).lapsed)
+        << "older than every cohort kept";
+    EXPECT_FALSE(ClaimStep(busy, limits, kStart + 3'600'000, busy.serving).lapsed);
+    EXPECT_FALSE(ClaimStep(busy, limits, kStart + 3'600'000, busy.serving - 200).lapsed)
+        << "invited 200 s ago, inside the 5 minutes";
+  }
+  {
+    RoomState seeded;  // serving known, no cohort (FailoverRoomStore's seed)
+    seeded.tickets = 10;
+    seeded.serving = 8;
+    EXPECT_EQ(InvitedNoLaterThan(seeded, 3), -1);
+    EXPECT_TRUE(ClaimStep(seeded, limits, kStart, 3).admitted) << "nothing dates it";
+  }
 }
 
 TEST(RoomLogicTest, ClaimedNumbersClearRangeAcrossWords) {
