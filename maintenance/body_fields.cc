@@ -2,6 +2,7 @@
 
 #include <cctype>
 
+#include "common/ascii.h"
 #include "common/query_string.h"
 #include "maintenance/field_names.h"
 #include "maintenance/json_fields.h"
@@ -164,10 +165,7 @@ bool BodyFields::FormHas(std::string_view name, std::string_view value) const {
 bool BodyFields::FormHasAnyOf(std::string_view name, const std::vector<std::string>& values) const {
   if (!readable_) return false;
   auto matches = [&](std::string_view text) {
-    size_t begin = text.find_first_not_of(" \t");
-    text = begin == std::string_view::npos
-               ? std::string_view()
-               : text.substr(begin, text.find_last_not_of(" \t") - begin + 1);
+    text = common::TrimOws(text);
     for (const std::string& v : values) {
       if (proxy::EqualsIgnoreCase(text, v)) return true;
     }

@@ -1,5 +1,6 @@
 #include "maintenance/method_override.h"
 
+#include "common/ascii.h"
 #include "common/query_string.h"
 
 namespace tidegate::maintenance {
@@ -9,14 +10,8 @@ constexpr std::string_view kOverrideFields[] = {"X-HTTP-Method-Override", "X-HTT
                                                 "X-Method-Override"};
 constexpr std::string_view kOverrideParam = "_method";
 
-std::string_view Trimmed(std::string_view s) {
-  size_t begin = s.find_first_not_of(" \t");
-  if (begin == std::string_view::npos) return {};
-  return s.substr(begin, s.find_last_not_of(" \t") - begin + 1);
-}
-
 bool NamesOneOf(std::string_view value, const std::vector<std::string>& methods) {
-  value = Trimmed(value);
+  value = common::TrimOws(value);
   for (const std::string& m : methods) {
     if (proxy::EqualsIgnoreCase(value, m)) return true;
   }

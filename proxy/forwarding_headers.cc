@@ -65,14 +65,6 @@ bool IsUrlOverrideName(std::string_view name) {
   return false;
 }
 
-bool IsTrusted(std::string_view name, const std::vector<std::string>* trusted) {
-  if (trusted == nullptr) return false;
-  for (const std::string& t : *trusted) {
-    if (EqualsIgnoreCase(name, t)) return true;
-  }
-  return false;
-}
-
 }  // namespace
 
 void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
@@ -97,7 +89,7 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   }
   if (url_override) {  // none of them is a field the scan above looked for
     for (std::string_view name : kUrlOverrideNames) {
-      if (!IsTrusted(name, info.trusted_headers)) headers.Remove(name);
+      if (!IsListed(name, info.trusted_headers)) headers.Remove(name);
     }
   }
   // The staff bypass cookie is a secret the gates have read by now. (The

@@ -71,14 +71,6 @@ bool IsProtected(std::string_view name) {
   return false;
 }
 
-bool IsListed(std::string_view name, const std::vector<std::string>* names) {
-  if (names == nullptr) return false;
-  for (const std::string& listed : *names) {
-    if (EqualsIgnoreCase(name, listed)) return true;
-  }
-  return false;
-}
-
 // memcpy(p, s, n) for the short strings a head is made of (names, values,
 // method, target), returning p + n: up to 32 bytes as two overlapping
 // fixed-size copies, which compile to plain moves instead of a call per
@@ -439,6 +431,14 @@ void RemoveFields(HeaderList& headers, const std::vector<std::string>* also_prot
 }
 
 }  // namespace
+
+bool IsListed(std::string_view name, const std::vector<std::string>* names) {
+  if (names == nullptr) return false;
+  for (const std::string& listed : *names) {
+    if (EqualsIgnoreCase(name, listed)) return true;
+  }
+  return false;
+}
 
 void RemoveHopByHopHeaders(HeaderList& headers, const std::vector<std::string>* also_protected) {
   RemoveFields(headers, also_protected, false);

@@ -206,6 +206,9 @@ void TakeHeadReturningStorage(Head& into, Head&& from) {
   from.headers.mutable_fields() = std::move(spare);
 }
 
+// True when `names` (may be null) holds `name`, compared without case.
+bool IsListed(std::string_view name, const std::vector<std::string>* names);
+
 // Hop-by-hop fields (RFC 9110 §7.6.1) plus every field named in `Connection`.
 // Removes them from `headers` in place. `Connection` cannot remove the
 // protected fields: Transfer-Encoding and Content-Length (framing is the
