@@ -31,6 +31,12 @@ std::string_view RoomNoticeText(RoomNotice notice, pages::Language language) {
                 : "It was your turn, but you did not come back in time: an invitation to "
                   "enter lasts only a few minutes. This is a new place in line; keep this "
                   "page open to get in.";
+    case RoomNotice::kPlaceLost:
+      return fr ? "Nous sommes d\u00e9sol\u00e9s : la file d'attente a perdu sa trace des "
+                  "places lors d'un red\u00e9marrage et n'a pas pu garder la v\u00f4tre. "
+                  "Voici une nouvelle place dans la file."
+                : "We are sorry: the line lost its record of places in a restart and could "
+                  "not keep yours. This is a new place in line.";
   }
   return "";
 }
@@ -47,6 +53,8 @@ std::string_view RoomNoticeCode(RoomNotice notice) {
       return "place_expired";
     case RoomNotice::kInvitationLapsed:
       return "invitation_lapsed";
+    case RoomNotice::kPlaceLost:
+      return "place_lost";
   }
   return "";
 }

@@ -18,12 +18,15 @@ enum class RoomNotice {
   kPlaceExpired,  // the wait cookie's ticket lapsed while the visitor was away: a new place
   // invited in, but not back within the invitation window: a new place
   kInvitationLapsed,
+  // the wait cookie dates from before a start that lost the room's numbering
+  // (an unusable rooms.json: RoomRuntime::waits_valid_from_ms): a new place
+  kPlaceLost,
 };
 
 // "" for kNone; otherwise one sentence, in `language`.
 std::string_view RoomNoticeText(RoomNotice notice, pages::Language language);
 // "ticket_used" | "session_ended" | "place_expired" | "invitation_lapsed" |
-// "" (the JSON `notice` field).
+// "place_lost" | "" (the JSON `notice` field).
 std::string_view RoomNoticeCode(RoomNotice notice);
 
 }  // namespace tidegate::queue

@@ -55,6 +55,10 @@ struct Context {
   // Newcomer: the request carried an authentic wait cookie of this room whose
   // ticket lapsed (FindLapsedWait): a new place says so, an admission clears it.
   bool place_lapsed = false;
+  // Newcomer: the request carried an authentic wait cookie of this room
+  // issued before a start that lost the room's numbering (FindWait): a new
+  // place says so.
+  bool place_lost = false;
 };
 
 void GrantPass(const Context& c, int64_t bucket, Visit* v) {
@@ -223,6 +227,8 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
   if (c.place_lapsed) {
     c.room->runtime->abuse.Count(AbuseReason::kPlaceExpired);
     v.notice = RoomNotice::kPlaceExpired;
+  } else if (c.place_lost) {
+    v.notice = RoomNotice::kPlaceLost;  // the room's loss, not the visitor's doing: no abuse count
   }
   uint64_t number =
       c.wr->PlaceOf(*c.room, c.limits, ticket.ticket, c.now, c.caller).value_or(UINT64_MAX);
@@ -294,16 +300,20 @@ std::optional<PassToken> FindPass(const TokenCodec& codec, const proxy::HeaderLi
 }
 
 // The valid wait cookie with the lowest ticket; one issued before the room's
-// waits_valid_from_ms (a start without its saved numbering) is void.
+// waits_valid_from_ms (a start without its saved numbering) is void, and
+// sets *voided (its holder is told why they have a new place).
 std::optional<WaitToken> FindWait(const TokenCodec& codec, const proxy::HeaderList& headers,
-                                  const CompiledRoom& room, bool tls, int64_t now) {
+                                  const CompiledRoom& room, bool tls, int64_t now, bool* voided) {
   const std::string& name = room.config.name;
   const int64_t valid_from = room.runtime ? room.runtime->waits_valid_from_ms : 0;
   std::optional<WaitToken> wait;
   proxy::ForEachCookie(headers, room.cookie_name(CookieKind::kWait, tls),
                        [&](std::string_view value) {
                          std::optional<WaitToken> w = codec.VerifyWait(value, name, now);
-                         if (w && w->issued_ms < valid_from) return;  // its room lost count
+                         if (w && w->issued_ms < valid_from) {  // its room lost count
+                           *voided = true;
+                           return;
+                         }
                          if (w && (!wait || w->ticket < wait->ticket)) wait = std::move(w);
                        });
   return wait;
@@ -412,7 +422,8 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
     return v;
   }
   // 2. A valid wait cookie: claim when invited, else report the position.
-  std::optional<WaitToken> wait = FindWait(*codec, headers, room, tls, now);
+  bool wait_voided = false;
+  std::optional<WaitToken> wait = FindWait(*codec, headers, room, tls, now, &wait_voided);
   bool shadow = !room.config.enforced;
   if (wait && limits.method != QueueingMethod::kPassthrough && !shadow) {
     std::optional<uint64_t> place = wr.PlaceOf(room, limits, wait->ticket, now, caller);
@@ -491,6 +502,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   // 3. A newcomer. A lapsed wait cookie gives no place, no pass and no
   // exemption from the join checks: only the notice of a new place.
   ctx.place_lapsed = !wait && FindLapsedWait(*codec, headers, room, tls, now);
+  ctx.place_lost = !wait && wait_voided;
   if (limits.method == QueueingMethod::kPassthrough || shadow) {
     if (shadow) CountShadow(room, limits);
     return Dispatch<int64_t>(
