@@ -35,7 +35,7 @@ RedisStoreOptions RedisStoreOptions::FromConfig(const config::StateConfig& state
   options.resync_interval = state.resync_interval;
   options.sentinels = state.sentinels;
   options.master_name = state.master_name;
-  options.sentinel_password = state.sentinel_password;
+  options.sentinel_auth = redis::RedisCredentials::ForSentinels(state);
   options.credentials = redis::RedisCredentials::ForState(state);
   options.wait_replicas = state.wait_replicas;
   options.wait_timeout = state.wait_timeout;
@@ -70,7 +70,7 @@ std::unique_ptr<RedisStore> RedisStore::Start(event_base* base, RedisStoreOption
     store->watcher_ = std::make_unique<redis::SentinelWatcher>(
         base,
         redis::SentinelOptions{self->options_.sentinels, self->options_.master_name,
-                               self->options_.timeout, self->options_.sentinel_password},
+                               self->options_.timeout, self->options_.sentinel_auth},
         [self](const config::Address& primary) { self->OnSwitchMaster(primary); });
     store->watcher_->Start();
   }
@@ -89,7 +89,7 @@ redis::RedisConnection::Options RedisStore::ConnectionOptions(const std::string&
   c.timeout = options_.timeout;
   c.sentinels = options_.sentinels;
   c.master_name = options_.master_name;
-  c.sentinel_password = options_.sentinel_password;
+  c.sentinel_auth = options_.sentinel_auth;
   c.credentials = options_.credentials;
   c.name = ServerText() + role;
   return c;
@@ -174,9 +174,9 @@ void RedisStore::LoadAtStart() {
   config::Address a = options_.address;
   if (!options_.sentinels.empty()) {
     std::string error;
-    if (!redis::ResolvePrimaryBlocking({options_.sentinels, options_.master_name, options_.timeout,
-                                        options_.sentinel_password},
-                                       &a, &error)) {
+    if (!redis::ResolvePrimaryBlocking(
+            {options_.sentinels, options_.master_name, options_.timeout, options_.sentinel_auth},
+            &a, &error)) {
       ++operations_;
       Failed(ServerText() + ": start-up read: no primary from the sentinels: " + error);
       return;

@@ -86,7 +86,7 @@ struct RedisStoreOptions {
   // Redis Sentinel: when non-empty, `address` is unused (docs/state.md).
   std::vector<config::Address> sentinels;
   std::string master_name;
-  std::string sentinel_password;  // AUTH on the sentinels ("" = none)
+  redis::RedisCredentials sentinel_auth;  // AUTH on the sentinels (no password: none)
   // AUTH on the Redis server (with sentinels: on the primary), first on
   // every connection and before the start-up read; a refusal is a failure
   // like a refused connection.

@@ -128,6 +128,9 @@ struct StateConfig {
   std::vector<Address> sentinels;  // IP literal + port
   std::string master_name;         // required with sentinels
   std::string sentinel_password;   // from sentinel_password_file; "" = no AUTH
+  // sentinel_password_file, resolved ("" = none): re-read when it changes,
+  // as redis_password_path.
+  std::string sentinel_password_path;
   // The Redis server's own password (requirepass, or the ACL user's), sent
   // with AUTH on every connection to it; with sentinels, to the primary.
   std::string redis_password;  // from redis_password_file; "" = no AUTH

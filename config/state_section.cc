@@ -65,7 +65,8 @@ void ReadSentinelKeys(TableReader& state, Diagnostics* diagnostics, bool has_sen
     state.Error(*name, "master_name", "is used only with sentinels");
   }
   ReadPasswordFile(state, "sentinel_password_file",
-                   has_sentinels ? "" : "is used only with sentinels", &out->sentinel_password);
+                   has_sentinels ? "" : "is used only with sentinels", &out->sentinel_password,
+                   &out->sentinel_password_path);
   out->wait_replicas = has_sentinels ? 1 : 0;
   state.ReadInt("wait_replicas", 0, 16, &out->wait_replicas);
   state.ReadDuration("wait_timeout", Duration(1), Duration(60'000), &out->wait_timeout);

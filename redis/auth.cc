@@ -17,6 +17,13 @@ RedisCredentials RedisCredentials::ForState(const config::StateConfig& state) {
   return c;
 }
 
+RedisCredentials RedisCredentials::ForSentinels(const config::StateConfig& state) {
+  RedisCredentials c;
+  c.password = state.sentinel_password;
+  c.password_file = state.sentinel_password_path;
+  return c;
+}
+
 bool RefreshPassword(RedisCredentials* credentials) {
   if (credentials->password_file.empty()) return false;
   struct stat st {};

@@ -27,6 +27,9 @@ struct RedisCredentials {
   bool enabled() const { return !password.empty(); }
   // [state] redis_username, redis_password and its file.
   static RedisCredentials ForState(const config::StateConfig& state);
+  // [state] sentinel_password and its file (the sentinels' requirepass: no
+  // user name).
+  static RedisCredentials ForSentinels(const config::StateConfig& state);
 };
 
 // A password rotated without a restart: before each new connection the

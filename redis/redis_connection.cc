@@ -70,7 +70,7 @@ RedisConnection::Options RedisConnection::Options::ForState(const config::StateC
   o.name = std::move(name);
   o.sentinels = state.sentinels;
   o.master_name = state.master_name;
-  o.sentinel_password = state.sentinel_password;
+  o.sentinel_auth = RedisCredentials::ForSentinels(state);
   o.credentials = RedisCredentials::ForState(state);
   return o;
 }
@@ -86,7 +86,7 @@ RedisConnection::RedisConnection(event_base* base, Options options, StatusCallba
   if (!options_.sentinels.empty()) {
     resolver_ = std::make_unique<SentinelResolver>(
         base_, SentinelOptions{options_.sentinels, options_.master_name, options_.timeout,
-                               options_.sentinel_password});
+                               options_.sentinel_auth});
   } else {
     current_ = options_.address;
   }

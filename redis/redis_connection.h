@@ -91,7 +91,7 @@ class RedisConnection {
     // of `master_name` is asked of these before every connection attempt.
     std::vector<config::Address> sentinels;
     std::string master_name;
-    std::string sentinel_password;  // AUTH on the sentinels ("" = none)
+    RedisCredentials sentinel_auth;  // AUTH on the sentinels (no password: none)
     // AUTH on the Redis server itself (the primary with sentinels).
     RedisCredentials credentials;
 

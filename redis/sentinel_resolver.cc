@@ -60,8 +60,9 @@ bool ResolvePrimaryBlocking(const SentinelOptions& options, config::Address* out
       continue;
     }
     redisSetTimeout(c, tv);
-    if (!options.password.empty()) {
-      auto* auth = static_cast<redisReply*>(redisCommand(c, "AUTH %s", options.password.c_str()));
+    if (options.auth.enabled()) {
+      auto* auth =
+          static_cast<redisReply*>(redisCommand(c, "AUTH %s", options.auth.password.c_str()));
       std::string why = auth == nullptr                   ? std::string(c->errstr)
                         : auth->type == REDIS_REPLY_ERROR ? std::string(auth->str, auth->len)
                                                           : "";
@@ -151,12 +152,15 @@ void SentinelResolver::Try() {
   c.timeout = options_.timeout;
   c.backoff_initial = c.backoff_max = std::chrono::milliseconds(60'000);  // never retried
   c.name = "sentinel " + sentinel.text;
+  RefreshPassword(&options_.auth);  // rotated in its file: no restart
   probe_ = std::make_unique<RedisConnection>(
       base_, c, [this, attempt](bool up, const std::string& error) {
         if (!up) return Settle(attempt, false, {}, error);
-        if (options_.password.empty()) return Ask(attempt);
-        probe_->Command({"AUTH", options_.password}, [this, attempt](RedisResult result) {
-          if (!result.ok) return Settle(attempt, false, {}, "AUTH: " + result.error);
+        if (!options_.auth.enabled()) return Ask(attempt);
+        probe_->Command(AuthCommand(options_.auth), [this, attempt](RedisResult result) {
+          if (!result.ok) {
+            return Settle(attempt, false, {}, "AUTH: " + Redact(result.error, options_.auth));
+          }
           Ask(attempt);
         });
       });
@@ -217,6 +221,7 @@ void SentinelWatcher::Open() {
   c.timeout = options_.timeout;
   c.backoff_initial = c.backoff_max = std::chrono::milliseconds(60'000);  // rotated instead
   c.name = "sentinel " + sentinel.text + " (+switch-master)";
+  RefreshPassword(&options_.auth);
   subscriber_ = std::make_unique<RedisConnection>(base_, c, [this](bool up, const std::string&) {
     if (!up) {
       // Lost or unreachable: listen on the next sentinel, after a pause so
@@ -226,8 +231,8 @@ void SentinelWatcher::Open() {
       if (!evtimer_pending(rotate_, nullptr)) evtimer_add(rotate_, &tv);
       return;
     }
-    if (options_.password.empty()) return Subscribe();
-    subscriber_->Command({"AUTH", options_.password}, [this](RedisResult result) {
+    if (!options_.auth.enabled()) return Subscribe();
+    subscriber_->Command(AuthCommand(options_.auth), [this](RedisResult result) {
       if (result.ok) return Subscribe();
       // A wrong password: listen on the next sentinel, after the pause.
       timeval tv = ToTimeval(kRotateDelay);

@@ -35,6 +35,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "redis/auth.h"
 #include "redis/redis_connection.h"
 
 namespace tidegate::redis {
@@ -43,7 +44,9 @@ struct SentinelOptions {
   std::vector<config::Address> sentinels;  // IP literal + port each
   std::string master_name;
   std::chrono::milliseconds timeout{250};  // per sentinel: connect + answer
-  std::string password;                    // sent with AUTH first when not empty
+  // AUTH first when a password is set; its file is read again before each
+  // connection to a sentinel when it changed (RefreshPassword).
+  RedisCredentials auth;
 };
 
 // Turns the reply to SENTINEL get-master-addr-by-name ([ip, port], or nil for

@@ -64,7 +64,8 @@ bool WaitFor(const std::function<bool()>& check, std::chrono::milliseconds limit
 struct InstanceOptions {
   std::string redis;  // "IP:port"; empty with sentinels
   std::string sentinels;
-  std::string password_file;  // "" = no redis_password_file
+  std::string password_file;           // "" = no redis_password_file
+  std::string sentinel_password_file;  // "" = no sentinel_password_file
   std::string username;
   std::string on_failure = "closed";
 };
@@ -102,6 +103,9 @@ class RedisAuthTest : public ::testing::Test {
                  : "sentinels = [" + o.sentinels + "]\nmaster_name = \"tg\"\nwait_replicas = 0\n";
     if (!o.password_file.empty()) state += "redis_password_file = \"" + o.password_file + "\"\n";
     if (!o.username.empty()) state += "redis_username = \"" + o.username + "\"\n";
+    if (!o.sentinel_password_file.empty()) {
+      state += "sentinel_password_file = \"" + o.sentinel_password_file + "\"\n";
+    }
     state += "on_failure = \"" + o.on_failure +
              "\"\nredis_timeout = \"500ms\"\nresync_interval = \"500ms\"\n";
     return "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\ndrain_timeout = \"5s\"\n"
@@ -203,6 +207,41 @@ class RedisAuthTest : public ::testing::Test {
     EXPECT_TRUE(WaitFor([&] { return DegradedDetail(*a_, "state_store").empty(); }, 3s))
         << Health(*a_).dump();
     EXPECT_EQ(DegradedDetail(*b_, "room:shop"), "");
+  }
+
+  // A redis-sentinel on a free port monitoring redis_ as "tg", with
+  // `extra` in its configuration; `password` (not "") answers PING after
+  // AUTH. nullptr when it never answered.
+  std::unique_ptr<Process> StartSentinel(const std::string& extra, const std::string& password,
+                                         uint16_t* port) {
+    std::string auth = password.empty() ? "" : "AUTH " + password + "\r\n";
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      *port = FreeLoopbackPort();
+      std::string conf = dir_.Write(
+          "sentinel.conf", "port " + std::to_string(*port) +
+                               "\nbind 127.0.0.1\nprotected-mode no\n" + "dir " + dir_.path() +
+                               "\nsentinel monitor tg 127.0.0.1 " + std::to_string(redis_->port()) +
+                               " 1\n" + extra + "sentinel down-after-milliseconds tg 5000\n");
+      ProcessOptions options;
+      options.log_dir = dir_.path();
+      options.name = "sentinel" + std::to_string(attempt);
+      options.argv = {RedisSentinelBinary(), conf};
+      std::string error;
+      std::unique_ptr<Process> sentinel = Process::Start(options, &error);
+      if (!sentinel) {
+        ADD_FAILURE() << error;
+        return nullptr;
+      }
+      if (WaitFor(
+              [&] {
+                return RespCommand(*port, auth + "PING").find("+PONG\r\n") != std::string::npos;
+              },
+              10s)) {
+        return sentinel;
+      }
+      // The port was taken meanwhile: another one.
+    }
+    return nullptr;
   }
 
   TempDir dir_;
@@ -404,30 +443,9 @@ TEST_F(RedisAuthTest, PrimaryWithAPasswordBehindSentinels) {
   }
   redis_ = StartRedisOrFail(dir_, {"--requirepass", kPassword}, std::string("AUTH ") + kPassword);
   ASSERT_TRUE(redis_);
-  std::unique_ptr<Process> sentinel;
   uint16_t sentinel_port = 0;
-  for (int attempt = 0; attempt < 3 && !sentinel; ++attempt) {
-    sentinel_port = FreeLoopbackPort();
-    std::string conf =
-        dir_.Write("sentinel.conf", "port " + std::to_string(sentinel_port) +
-                                        "\nbind 127.0.0.1\nprotected-mode no\n"
-                                        "dir " +
-                                        dir_.path() + "\nsentinel monitor tg 127.0.0.1 " +
-                                        std::to_string(redis_->port()) +
-                                        " 1\nsentinel auth-pass tg " + kPassword +
-                                        "\nsentinel down-after-milliseconds tg "
-                                        "5000\n");
-    ProcessOptions options;
-    options.log_dir = dir_.path();
-    options.name = "sentinel" + std::to_string(attempt);
-    options.argv = {RedisSentinelBinary(), conf};
-    std::string error;
-    sentinel = Process::Start(options, &error);
-    ASSERT_TRUE(sentinel) << error;
-    if (!WaitFor([&] { return RespCommand(sentinel_port, "PING") == "+PONG\r\n"; }, 10s)) {
-      sentinel.reset();  // the port was taken meanwhile: another one
-    }
-  }
+  std::unique_ptr<Process> sentinel =
+      StartSentinel(std::string("sentinel auth-pass tg ") + kPassword + "\n", "", &sentinel_port);
   ASSERT_TRUE(sentinel) << "the sentinel never answered PING";
   std::string sentinels = "\"127.0.0.1:" + std::to_string(sentinel_port) + "\"";
   a_ = StartInstance({.sentinels = sentinels, .password_file = right_file_}, "a");
@@ -442,6 +460,56 @@ TEST_F(RedisAuthTest, PrimaryWithAPasswordBehindSentinels) {
   EXPECT_EQ(redis_->Command("EXISTS tidegate:{room:shop}:s"), ":1\r\n");
   EXPECT_EQ(DegradedDetail(*a_, "room:shop"), "");
   ExpectNoPasswordIn(State(*a_).dump());
+  ASSERT_EQ(a_->Stop(10s), 0) << a_->Stderr();
+  ExpectNoPasswordIn(a_->Stderr());
+  a_.reset();
+  sentinel->Signal(SIGTERM);
+  sentinel->WaitExit(10s);
+}
+
+// The sentinels' own password (their requirepass: sentinel_password_file)
+// rotated through its file needs no restart either: the file is replaced
+// and the sentinel switches to the new password and closes its connections;
+// tidegate's next question to the sentinel (every connection to the primary
+// asks it first) reads the file again. Before, the password read at start
+// was sent for ever: every reconnection failed until a restart.
+TEST_F(RedisAuthTest, SentinelPasswordRotatedInItsFileNeedsNoRestart) {
+  if (access(RedisSentinelBinary().c_str(), X_OK) != 0) {
+    GTEST_SKIP() << RedisSentinelBinary() << " is not installed (apt-get install redis-sentinel)";
+  }
+  redis_ = StartRedisOrFail(dir_);
+  ASSERT_TRUE(redis_);
+  uint16_t sentinel_port = 0;
+  std::unique_ptr<Process> sentinel =
+      StartSentinel(std::string("requirepass ") + kPassword + "\n", kPassword, &sentinel_port);
+  ASSERT_TRUE(sentinel) << "the sentinel never answered PING";
+  std::string file = dir_.Write("sentinel.pass", std::string(kPassword) + "\n");
+  std::string sentinels = "\"127.0.0.1:" + std::to_string(sentinel_port) + "\"";
+  a_ = StartInstance({.sentinels = sentinels, .sentinel_password_file = file}, "a");
+  ASSERT_TRUE(a_);
+  ASSERT_TRUE(WaitFor([&] { return Healthy(*a_); }, 10s)) << State(*a_).dump() << a_->Stderr();
+
+  std::string next = dir_.Write("sentinel.pass.new", std::string(kWrong) + "\n");
+  ASSERT_EQ(std::rename(next.c_str(), file.c_str()), 0);
+  std::string as_old = std::string("AUTH ") + kPassword + "\r\n";
+  EXPECT_NE(
+      RespCommand(sentinel_port, as_old + "ACL SETUSER default resetpass >" + kWrong).find("+OK"),
+      std::string::npos);
+  std::string as_new = std::string("AUTH ") + kWrong + "\r\n";
+  RespCommand(sentinel_port, as_new + "CLIENT KILL TYPE pubsub");
+  RespCommand(sentinel_port, as_new + "CLIENT KILL TYPE normal");
+  // tidegate's connections to the primary are closed: each reconnection
+  // asks the sentinel for the primary first, with the password in the file.
+  EXPECT_EQ(redis_->Command("CLIENT KILL TYPE normal").substr(0, 1), ":");
+  EXPECT_EQ(redis_->Command("CLIENT KILL TYPE pubsub").substr(0, 1), ":");
+  EXPECT_TRUE(WaitFor(
+      [&] {
+        return Call(a_->admin_port(), "PUT", "/v1/features/checkout/maintenance").status == 200;
+      },
+      10s))
+      << Health(*a_).dump() << a_->Stderr();
+  EXPECT_TRUE(WaitFor([&] { return Healthy(*a_); }, 10s)) << State(*a_).dump();
+  EXPECT_NE(redis_->Command("GET tidegate:{admin}:state").find("checkout"), std::string::npos);
   ASSERT_EQ(a_->Stop(10s), 0) << a_->Stderr();
   ExpectNoPasswordIn(a_->Stderr());
   a_.reset();

@@ -101,6 +101,7 @@ TEST(StateSentinelTest, PasswordFileIsReadAndRefusedWithoutSentinels) {
       path + "\"\n");
   ASSERT_TRUE(result.errors.empty()) << AllErrors(result);
   EXPECT_EQ(result.config->state.sentinel_password, "s3cret");
+  EXPECT_EQ(result.config->state.sentinel_password_path, path);
   LoadResult stray = LoadWithMinimal("[state]\nsentinel_password_file = \"" + path + "\"\n");
   EXPECT_TRUE(HasError(stray, "state.sentinel_password_file", "only with sentinels"))
       << AllErrors(stray);

@@ -314,9 +314,10 @@ TEST_F(SentinelResolverTest, WatcherReportsSwitchMasterForItsMasterOnly) {
 }
 
 TEST_F(SentinelResolverTest, PasswordIsSentWithAuthFirst) {
+  const RedisCredentials pw{.password = "pw"};
   FakeRedis sentinel(Replies{{"AUTH", "+OK\r\n"}, {"SENTINEL", MasterAt(6381)}});
   FakeRedis refusing(Replies{{"AUTH", "-WRONGPASS invalid username-password pair\r\n"}});
-  SentinelResolver resolver(base_, {{refusing.address(), sentinel.address()}, "tg", 500ms, "pw"});
+  SentinelResolver resolver(base_, {{refusing.address(), sentinel.address()}, "tg", 500ms, pw});
   Outcome out = Resolve(resolver);
   ASSERT_TRUE(out.ok) << out.error;
   EXPECT_EQ(out.primary.port, 6381);
@@ -324,9 +325,9 @@ TEST_F(SentinelResolverTest, PasswordIsSentWithAuthFirst) {
   EXPECT_EQ(refusing.commands("SENTINEL"), 0) << "nothing asked after a refused AUTH";
   config::Address primary;
   std::string error;
-  EXPECT_FALSE(ResolvePrimaryBlocking({{refusing.address()}, "tg", 500ms, "pw"}, &primary, &error));
+  EXPECT_FALSE(ResolvePrimaryBlocking({{refusing.address()}, "tg", 500ms, pw}, &primary, &error));
   EXPECT_NE(error.find("AUTH: WRONGPASS"), std::string::npos) << error;
-  ASSERT_TRUE(ResolvePrimaryBlocking({{sentinel.address()}, "tg", 500ms, "pw"}, &primary, &error))
+  ASSERT_TRUE(ResolvePrimaryBlocking({{sentinel.address()}, "tg", 500ms, pw}, &primary, &error))
       << error;
   EXPECT_EQ(sentinel.commands("AUTH"), 2);
 }
