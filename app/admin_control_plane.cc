@@ -125,6 +125,11 @@ void AdminControlPlane::FillRoomMetrics(admin::MetricsSnapshot* m) const {
                              std::chrono::system_clock::now().time_since_epoch())
                              .count();
   std::map<std::string, int64_t> until_start_ms;  // rooms in a pre-queue
+  // The operators' protection switch, as the next request would apply it
+  // (audit 16 F5: the old cut was shown until then).
+  for (const config::RoomConfig& room : config.rooms) {
+    rooms_->SwitchProtection(room.name, state::EffectiveRoomSettings(room, *state).protect.value);
+  }
   queue::RoomRegistry::Report report =
       rooms_->Snapshot([&](const std::string& name) -> std::optional<queue::RoomLimits> {
         for (const config::RoomConfig& room : config.rooms) {

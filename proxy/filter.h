@@ -105,9 +105,11 @@ class LocalBody {
 
 // What the origin did with a forwarded request (StreamFilter::OnUpstreamOutcome):
 // its response head arrived (`status`), or the exchange failed before any
-// response head. `time_to_headers` runs from the moment the request was
-// handed to an origin connection (pooled or connecting) to the response
-// head, or to the failure.
+// response head. `time_to_headers` runs from the moment the origin had the
+// request — its last byte handed to the origin connection (pooled or
+// connecting), or the last byte so far for a head that came before the
+// request ended — to the response head, or to the failure: a client that
+// uploads slowly is not an origin that answers slowly (audit 16 F1).
 struct UpstreamOutcome {
   enum class Kind {
     kResponse,        // a response head arrived (status = its status)
@@ -228,6 +230,10 @@ class StreamFilter {
   // reports kFailure once more; the later call is the exchange's final
   // outcome. A response cut after bytes went out keeps its first outcome.
   virtual void OnUpstreamOutcome(const UpstreamOutcome& outcome) {}
+  // The whole request (head and body) was handed to an origin connection:
+  // from now on the exchange waits for the origin, not for the client. Again
+  // for a stale pooled connection's retry; never for local replies.
+  virtual void OnRequestSent() {}
   virtual bool WantsResponseBody() const { return false; }
   virtual void OnResponseBody(evbuffer* chunk, bool end_stream) {}
   // See "HoldResponseHead" above. `head` is the response head that will be

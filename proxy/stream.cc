@@ -42,7 +42,7 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   // The wall-clock start is for the access log only (no clock read without it).
   if (worker_.access_sink() != nullptr) start_wall_ = common::CachedWallNow();
   start_ = common::CachedMonotonicNow();
-  upstream_start_ = upstream_end_ = start_;
+  upstream_start_ = upstream_end_ = request_sent_ = start_;
   info_.client_ip = connection_.client_ip();
   info_.tls = connection_.tls();
   req_ = RequestFlags{};
@@ -217,7 +217,7 @@ void Stream::FailRequest(int status) {
     request_.method.push_back('-');  // not = "-": GCC 12 -Wrestrict false positive
     response_ = ResponseHead{};
     start_wall_ = common::CachedWallNow();
-    start_ = upstream_start_ = upstream_end_ = common::CachedMonotonicNow();
+    start_ = upstream_start_ = upstream_end_ = request_sent_ = common::CachedMonotonicNow();
     info_.client_ip = connection_.client_ip();
     info_.tls = connection_.tls();
     request_bytes_ = response_bytes_ = 0;

@@ -222,6 +222,9 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   std::chrono::system_clock::time_point start_wall_;
   std::chrono::steady_clock::time_point start_;
   std::chrono::steady_clock::time_point upstream_start_;
+  // When the request's last byte so far was handed to the origin connection
+  // (UpstreamOutcome::time_to_headers starts there).
+  std::chrono::steady_clock::time_point request_sent_;
   std::chrono::steady_clock::time_point upstream_end_;
 };
 

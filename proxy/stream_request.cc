@@ -22,7 +22,7 @@ void Stream::StartUpstream(bool allow_pooled) {
     SendProxyError(502);
     return;
   }
-  upstream_start_ = common::CachedMonotonicNow();
+  upstream_start_ = request_sent_ = common::CachedMonotonicNow();
   const config::UpstreamConfig& upstream = snapshot_->config->upstream;
   upstream_->Begin(this, std::string_view(request_.method) == "HEAD", upstream.response_timeout,
                    upstream.read_timeout);
@@ -42,6 +42,9 @@ void Stream::StartUpstream(bool allow_pooled) {
 
 void Stream::QueueRequestEnd() {
   if (request_chunked()) AddLastChunk(upstream_->output());
+  request_sent_ = common::CachedMonotonicNow();
+  // Before RequestQueued(): its write may end the exchange.
+  for (const auto& filter : filters_) filter->OnRequestSent();
   upstream_->RequestQueued();
 }
 
@@ -75,6 +78,7 @@ void Stream::OnRequestBody(const char* data, size_t len) {
   if (phase_ != Phase::kUpstream || !upstream_) return;  // answered already: discard
   evbuffer* out = upstream_->output();
   AddBody(out, data, len, request_chunked());
+  request_sent_ = common::CachedMonotonicNow();
   if (evbuffer_get_length(out) > kMaxBuffered) req_.upstream_blocked = true;
 }
 

@@ -152,7 +152,7 @@ void Stream::ReportUpstreamOutcome(UpstreamOutcome::Kind kind, int status) {
   outcome.kind = kind;
   outcome.status = status;
   outcome.time_to_headers = std::chrono::duration_cast<std::chrono::microseconds>(
-      common::CachedMonotonicNow() - upstream_start_);
+      common::CachedMonotonicNow() - request_sent_);
   for (size_t i = filters_.size(); i-- > 0;) filters_[i]->OnUpstreamOutcome(outcome);
 }
 

@@ -78,8 +78,9 @@ class RoomProtection {
     bool error = false;        // the sample counts as an error
     int64_t started_ms = -1;   // in flight since (Begin); -1 = not in flight
   };
-  // The exchange is handed on to the origin (worker; the gate, when it
-  // forwards an admitted shopper's request): it counts as in flight until
+  // The origin has the whole request (worker; the gate, when an admitted
+  // shopper's request was handed on to the origin to its last byte: the
+  // time a client takes to upload is not the origin's): in flight until
   // its first outcome, or End() when it ends without one. While in flight
   // for longer than target_latency it reads as a slow sample (F3: an
   // origin that stops answering must not read as healthy). Ignored while

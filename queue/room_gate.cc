@@ -168,6 +168,14 @@ class RoomGateFilter : public proxy::StreamFilter,
     room_->runtime->protection.Record(wr().NowMs(), outcome, &sample_);
   }
 
+  // The origin has the whole request: the exchange is in flight for
+  // auto-protection from now (not while the client was still uploading).
+  void OnRequestSent() override {
+    // (A head that came first, before the body ended, was the outcome.)
+    if (room_ == nullptr || !measured_ || sample_.recorded_ms >= 0) return;
+    room_->runtime->protection.Begin(wr().NowMs(), &sample_);
+  }
+
   // The exchange ends: a store reply still on its way is dropped; an
   // exchange still in flight for auto-protection is no longer.
   void OnDestroy() override {
@@ -231,7 +239,6 @@ class RoomGateFilter : public proxy::StreamFilter,
     pass_session_ = visit.pass_session;
     pass_expires_ms_ = visit.pass_expires_ms;
     set_cookies_ = std::move(visit.set_cookies);
-    if (measured_) room->runtime->protection.Begin(wr().NowMs(), &sample_);  // in flight
   }
 
   // Takes the visit's cookies (moved into the reply); by reference, so a

@@ -472,6 +472,17 @@ void RoomRegistry::TickIdle(
   }
 }
 
+void RoomRegistry::SwitchProtection(const std::string& room, bool on) {
+  std::shared_ptr<RoomRuntime> runtime;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = rooms_.find(room);
+    if (it == rooms_.end()) return;
+    runtime = it->second;
+  }
+  runtime->protection.Switch(on);
+}
+
 RoomRegistry::Report RoomRegistry::Snapshot(
     const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of) const {
   std::lock_guard<std::mutex> lock(mutex_);

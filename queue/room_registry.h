@@ -201,6 +201,11 @@ class RoomRegistry {
   // configured).
   Report Snapshot(
       const std::function<std::optional<RoomLimits>(const std::string&)>& limits_of) const;
+  // The operators' auto-protection switch in force for `room` (the effective
+  // state::EffectiveRoom::protect), applied now rather than at the room's
+  // next request (WaitingRoom::Limits), so that a report right after
+  // `PATCH {"protect": false}` does not show the old cut. Any thread.
+  void SwitchProtection(const std::string& room, bool on);
   // Names of rooms whose shared store is failing now (for health reports).
   std::vector<std::string> DegradedRooms() const;
   // See "Idle rooms on Redis" above. Control thread only, `control_loop`

@@ -24,6 +24,7 @@
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
 #include "tests/integration/harness/room_cookies.h"
+#include "tests/integration/harness/sha256_hex.h"
 #include "tests/integration/harness/shopper.h"
 #include "tests/integration/harness/temp_dir.h"
 #include "tests/integration/harness/tidegate_process.h"
@@ -34,6 +35,8 @@ namespace {
 using Json = nlohmann::json;
 using std::chrono::milliseconds;
 using std::chrono::steady_clock;
+
+constexpr char kOperator[] = "protect-safety-net-operator-token-0123456789";
 
 class ProtectSafetyNetTest : public ::testing::Test {
  protected:
@@ -53,6 +56,9 @@ class ProtectSafetyNetTest : public ::testing::Test {
         "\n[upstream]\nservers = [\"127.0.0.1:" +
         std::to_string(shop_->port()) + "\"]\n" + upstream_extra +
         "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n"
+        "tokens = [{ name = \"ops\", token_sha256 = \"" +
+        Sha256Hex(kOperator) +
+        "\", role = \"operator\" }]\n"
         "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n"
         "\n[rooms.shop]\nmatch = [\"^/\"]\nrefresh_interval = \"1s\"\nmode = \"auto\"\n"
         // Limits far above anything this test reaches: only protection queues.
@@ -316,6 +322,92 @@ TEST_F(ProtectSafetyNetTest, ExcludedLongPollsAreNotMeasured) {
       EXPECT_LT(worst_p90, 0.3);
     }
   }
+}
+
+// Audit 16, finding 1: admitted clients that upload slowly (a body dripped
+// over seconds: a poor mobile link, or a script that wants the door shut)
+// are not a slow origin. The origin answers the moment it has the body; on
+// the old code the time spent waiting for the client's bytes counted as
+// the origin's latency (and as requests in flight), and the door was cut.
+TEST_F(ProtectSafetyNetTest, SlowUploadsAreNotOriginSlowness) {
+  Start(/*protect=*/true, "", "300ms");
+  ASSERT_TRUE(tidegate_);
+  std::vector<RoomCookies> inside, queued;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
+  Browse(&inside, "/");
+  constexpr size_t kBody = 1536;
+  constexpr size_t kPiece = 48;  // every 100 ms: the body takes 3.2 s
+  std::vector<std::unique_ptr<RawConnection>> uploads;
+  for (const RoomCookies& v : inside) {
+    auto conn = ConnectOrFail(tidegate_->port());
+    ASSERT_TRUE(conn);
+    ASSERT_TRUE(conn->Send("POST /echo HTTP/1.1\r\nHost: shop.test\r\nCookie: " + v.Cookie() +
+                           "\r\nContent-Type: application/octet-stream\r\nContent-Length: " +
+                           std::to_string(kBody) + "\r\nConnection: close\r\n\r\n"));
+    uploads.push_back(std::move(conn));
+  }
+  bool cut = false;
+  double worst_p90 = 0;
+  for (size_t sent = 0; sent < kBody; sent += kPiece) {
+    for (auto& conn : uploads) EXPECT_TRUE(conn->Send(std::string(kPiece, 'x')));
+    Browse(&inside, "/");  // fast pages beside the uploads
+    cut = cut || RoomGauge("room_protect_direction") == -1;
+    worst_p90 = std::max(worst_p90, RoomGauge("room_protect_origin_p90_seconds"));
+    std::this_thread::sleep_for(milliseconds(100));  // the client's pace
+  }
+  for (auto& conn : uploads) {
+    HttpMessage m = ReadResponse(*conn, Within(milliseconds(5000)));
+    EXPECT_EQ(m.status, 200) << m.raw.substr(0, 300);
+  }
+  // Counted after the last byte: the answers themselves are fast.
+  for (int i = 0; i < 5; ++i) {
+    cut = cut || RoomGauge("room_protect_direction") == -1;
+    worst_p90 = std::max(worst_p90, RoomGauge("room_protect_origin_p90_seconds"));
+    std::this_thread::sleep_for(milliseconds(200));
+  }
+  EXPECT_FALSE(cut) << "worst p90 " << worst_p90 << " s\n" << tidegate_->Stderr();
+  EXPECT_LT(worst_p90, 0.3);
+  EXPECT_TRUE(NewcomerAdmitted(&inside, &queued)) << "the door was shut by slow clients";
+}
+
+// Audit 16, finding 5: `PATCH /v1/rooms {"protect": false}` hands the room
+// back to its limits at once, and what operators read says so at once —
+// before, /metrics and /v1/state kept showing the old cut until the room's
+// next request.
+TEST_F(ProtectSafetyNetTest, SwitchedOffAtRunTimeReportsAtOnce) {
+  Start(/*protect=*/true);
+  ASSERT_TRUE(tidegate_);
+  std::vector<RoomCookies> inside, queued;
+  for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
+  bool queueing = false;
+  auto deadline = steady_clock::now() + milliseconds(15'000);
+  while (!queueing && steady_clock::now() < deadline) {
+    Browse(&inside, "/status?code=503");
+    queueing = !NewcomerAdmitted(&inside, &queued);
+  }
+  ASSERT_TRUE(queueing) << "the room never started queueing with every request failing";
+  ASSERT_EQ(RoomGauge("room_protect_limiting"), 1);
+  // No shopper request from here on: only the operator and the readers.
+  auto conn = ConnectOrFail(tidegate_->admin_port());
+  ASSERT_TRUE(conn);
+  std::string body = R"({"protect": false})";
+  ASSERT_TRUE(conn->Send("PATCH /v1/rooms/shop HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                         std::string(kOperator) +
+                         "\r\nContent-Type: application/json\r\nContent-Length: " +
+                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body));
+  HttpMessage patched = ReadResponse(*conn, Within(milliseconds(5000)));
+  ASSERT_EQ(patched.status, 200) << patched.raw;
+  // The gauges are only for rooms under protection: absent now, never "1".
+  EXPECT_NE(RoomGauge("room_protect_limiting"), 1) << "the old cut is still reported";
+  auto state_conn = ConnectOrFail(tidegate_->admin_port());
+  ASSERT_TRUE(state_conn);
+  ASSERT_TRUE(state_conn->Send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                               std::string(kOperator) + "\r\nConnection: close\r\n\r\n"));
+  Json state =
+      Json::parse(ReadResponse(*state_conn, Within(milliseconds(5000))).body, nullptr, false);
+  ASSERT_TRUE(state.is_object());
+  Json protect = state["rooms"]["shop"]["protect"];
+  EXPECT_EQ(protect.value("limiting", true), false) << protect.dump();
 }
 
 TEST_F(ProtectSafetyNetTest, WithoutProtectionTheSameFailuresQueueNobody) {
