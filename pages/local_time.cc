@@ -66,8 +66,13 @@ std::string FormatClockOrDate(WallTime time, WallTime now, Language language) {
   struct tm n = Local(now);
   if (t.tm_year == n.tm_year && t.tm_yday == n.tm_yday) return FormatClock(time);
   const char* month = MonthName(t.tm_mon, language);
-  char buf[32];
-  snprintf(buf, sizeof(buf), "%d %s %02d:%02d", t.tm_mday, month, t.tm_hour, t.tm_min);
+  char buf[48];
+  if (t.tm_year != n.tm_year) {
+    snprintf(buf, sizeof(buf), "%d %s %d %02d:%02d", t.tm_mday, month, t.tm_year + 1900, t.tm_hour,
+             t.tm_min);
+  } else {
+    snprintf(buf, sizeof(buf), "%d %s %02d:%02d", t.tm_mday, month, t.tm_hour, t.tm_min);
+  }
   return buf;
 }
 

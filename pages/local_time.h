@@ -16,7 +16,9 @@ using WallTime = std::chrono::system_clock::time_point;
 
 // "14:30" (both languages use the 24-hour clock).
 std::string FormatClock(WallTime time);
-// Same day as `now` → "14:30"; otherwise "24 Nov 14:30" / "24 nov. 14:30".
+// Same day as `now` → "14:30"; otherwise "24 Nov 14:30" / "24 nov. 14:30",
+// with the year when it is not `now`'s ("1 Jan 2099 01:00": a promise far
+// out must not read as next month's).
 std::string FormatClockOrDate(WallTime time, WallTime now, Language language);
 // The zone's abbreviation in force at `time` ("CET", "CEST", "UTC"); a zone
 // without letters ("-03") is written "UTC-03".

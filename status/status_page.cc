@@ -50,7 +50,10 @@ class StatusPageFilter : public proxy::StreamFilter {
         format, accept_language ? *accept_language : "", base_url, factory_.time().WallNow());
     headers.Add("Content-Type", content_type);
     headers.Add("Cache-Control", "public, max-age=5");
-    headers.Add("Vary", "Accept-Language");
+    // The feed's ids and links name the Host it was fetched under: a shared
+    // cache must not hand one host's feed to another (audit 16 F6).
+    headers.Add("Vary", format == StatusPageFactory::Format::kAtom ? "Accept-Language, Host"
+                                                                   : "Accept-Language");
     headers.Add("X-Content-Type-Options", "nosniff");
     if (format == StatusPageFactory::Format::kHtml) {
       headers.Add("Content-Security-Policy",

@@ -180,8 +180,11 @@ TEST_F(StatusIncidentTest, OpenUpdateLateAndResolveAreTold) {
             html.body.find("Card payments fail at the moment."))
       << "newest first:\n"
       << html.body;
-  std::string atom = Get(shop, "/.tidegate/status.atom").body;
+  HttpMessage feed = Get(shop, "/.tidegate/status.atom");
+  std::string atom = feed.body;
   EXPECT_EQ(Count(atom, "<entry>"), 2u) << atom;
+  // Its ids and links name the Host it was fetched under: caches key on it.
+  EXPECT_EQ(feed.Header("Vary"), "Accept-Language, Host");
   EXPECT_NE(atom.find("<title>Card payments failing — Identified</title>"), std::string::npos)
       << atom;
 

@@ -29,6 +29,12 @@ TEST_F(ZoneTest, TimesCarryTheShopZone) {
   EXPECT_EQ(FormatClockOrDateWithZone(At("2026-12-06T08:00:00Z"), winter, Language::kFrench),
             "6 déc. 09:00 CET");
   EXPECT_EQ(FormatDateTimeWithZone(winter, Language::kEnglish), "5 Dec 2026 14:30 CET");
+  // Another year says which (audit 16 F8: a promise for 2099 read as
+  // "1 Jan 01:00", next month's).
+  EXPECT_EQ(FormatClockOrDateWithZone(At("2099-01-01T00:00:00Z"), winter, Language::kEnglish),
+            "1 Jan 2099 01:00 CET");
+  EXPECT_EQ(FormatClockOrDateWithZone(At("2027-01-02T08:00:00Z"), winter, Language::kFrench),
+            "2 janv. 2027 09:00 CET");
   SetZone("UTC");
   EXPECT_EQ(FormatClockOrDateWithZone(winter, winter, Language::kEnglish), "13:30 UTC");
   // A zone whose abbreviation is only numbers still names UTC.
