@@ -31,6 +31,12 @@ std::string_view RoomNoticeText(RoomNotice notice, pages::Language language) {
                 : "It was your turn, but you did not come back in time: an invitation to "
                   "enter lasts only a few minutes. This is a new place in line; keep this "
                   "page open to get in.";
+    case RoomNotice::kPassShared:
+      return fr ? "Ce pass d'entr\u00e9e est d\u00e9j\u00e0 utilis\u00e9 depuis plusieurs "
+                  "autres r\u00e9seaux en ce moment. Il ne sert pas ici : vous prenez une place "
+                  "dans la file."
+                : "This entry pass is already in use from several other networks right now, "
+                  "so it does not work here: you take a place in line.";
   }
   return "";
 }
@@ -47,6 +53,8 @@ std::string_view RoomNoticeCode(RoomNotice notice) {
       return "place_expired";
     case RoomNotice::kInvitationLapsed:
       return "invitation_lapsed";
+    case RoomNotice::kPassShared:
+      return "pass_shared";
   }
   return "";
 }

@@ -18,12 +18,15 @@ enum class RoomNotice {
   kPlaceExpired,  // the wait cookie's ticket lapsed while the visitor was away: a new place
   // invited in, but not back within the invitation window: a new place
   kInvitationLapsed,
+  // the pass was used from more networks at once than one shopper has
+  // (queue/pass_networks.h): this one is treated as a newcomer
+  kPassShared,
 };
 
 // "" for kNone; otherwise one sentence, in `language`.
 std::string_view RoomNoticeText(RoomNotice notice, pages::Language language);
 // "ticket_used" | "session_ended" | "place_expired" | "invitation_lapsed" |
-// "" (the JSON `notice` field).
+// "pass_shared" | "" (the JSON `notice` field).
 std::string_view RoomNoticeCode(RoomNotice notice);
 
 }  // namespace tidegate::queue
