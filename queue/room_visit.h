@@ -5,8 +5,9 @@
 // Contract: called on a worker thread; uses only const WaitingRoom state and
 // the room's thread-safe store.
 // * The decision is returned at once when it needs no store call (a valid
-//   pass in the current bucket: MAC verified, nothing else — no store call,
-//   no allocation) or when the store completed before returning (the
+//   pass in the current bucket: MAC verified, its network compared — from
+//   another network, also counted in the room's PassNetworks — no store
+//   call, no allocation) or when the store completed before returning (the
 //   LocalRoomStore always does; so does a failing shared store).
 // * Otherwise EvaluateVisit returns nullopt after arming `pending` (the
 //   waiter's cancellation handle); the waiter's Decided() gets the decision
