@@ -28,8 +28,9 @@ enum class AbuseReason : uint8_t {
   kTicketRateLimited,  // max_tickets_per_ip_per_minute reached
   kPlaceExpired,       // a lapsed wait ticket presented: a new place, with the notice
   kInvitationLapsed,   // an invitation claimed after the invitation window: a new place
+  kPassShared,         // a pass used from more networks at once than one shopper has
 };
-inline constexpr size_t kAbuseReasonCount = 8;
+inline constexpr size_t kAbuseReasonCount = 9;
 
 constexpr std::string_view AbuseReasonName(AbuseReason reason) {
   switch (reason) {
@@ -49,6 +50,8 @@ constexpr std::string_view AbuseReasonName(AbuseReason reason) {
       return "place_expired";
     case AbuseReason::kInvitationLapsed:
       return "invitation_lapsed";
+    case AbuseReason::kPassShared:
+      return "pass_shared";
   }
   return "unknown";
 }

@@ -64,7 +64,7 @@ class QueueStatusFilter : public proxy::StreamFilter, public VisitWaiter {
       RoomLimits limits = may_queue ? wr().Limits(*room, caller) : RoomLimits{};
       if (may_queue && wr().Active(*room, limits)) {
         std::optional<Visit> v = EvaluateVisit(wr_, *room, limits, head.headers, tls,
-                                               VisitKind::kPoll, caller, pending_);
+                                               VisitKind::kPoll, caller, pending_, info.client_ip);
         if (!v) return proxy::FilterStatus::kStop;  // Decided() answers
         visit = std::move(*v);
       } else {

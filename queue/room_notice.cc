@@ -37,6 +37,12 @@ std::string_view RoomNoticeText(RoomNotice notice, pages::Language language) {
                   "Voici une nouvelle place dans la file."
                 : "We are sorry: the line lost its record of places in a restart and could "
                   "not keep yours. This is a new place in line.";
+    case RoomNotice::kPassShared:
+      return fr ? "Ce pass d'entr\u00e9e est d\u00e9j\u00e0 utilis\u00e9 depuis plusieurs "
+                  "autres r\u00e9seaux en ce moment. Il ne sert pas ici : vous prenez une place "
+                  "dans la file."
+                : "This entry pass is already in use from several other networks right now, "
+                  "so it does not work here: you take a place in line.";
   }
   return "";
 }
@@ -55,6 +61,8 @@ std::string_view RoomNoticeCode(RoomNotice notice) {
       return "invitation_lapsed";
     case RoomNotice::kPlaceLost:
       return "place_lost";
+    case RoomNotice::kPassShared:
+      return "pass_shared";
   }
   return "";
 }

@@ -21,12 +21,15 @@ enum class RoomNotice {
   // the wait cookie dates from before a start that lost the room's numbering
   // (an unusable rooms.json: RoomRuntime::waits_valid_from_ms): a new place
   kPlaceLost,
+  // the pass was used from more networks at once than one shopper has
+  // (queue/pass_networks.h): this one is treated as a newcomer
+  kPassShared,
 };
 
 // "" for kNone; otherwise one sentence, in `language`.
 std::string_view RoomNoticeText(RoomNotice notice, pages::Language language);
 // "ticket_used" | "session_ended" | "place_expired" | "invitation_lapsed" |
-// "place_lost" | "" (the JSON `notice` field).
+// "place_lost" | "pass_shared" | "" (the JSON `notice` field).
 std::string_view RoomNoticeCode(RoomNotice notice);
 
 }  // namespace tidegate::queue

@@ -62,6 +62,7 @@
 #include "queue/event_marks.h"
 #include "queue/join_challenge.h"
 #include "queue/local_room_store.h"
+#include "queue/pass_networks.h"
 #include "queue/protect_room.h"
 #include "queue/queue_order.h"
 #include "queue/room_abuse.h"
@@ -126,6 +127,8 @@ class RoomRuntime {
   // Join checks (queue/join_guard.h): answers already used, joins per network.
   ChallengeReplays challenge_replays;
   TicketRateLimiter ticket_rate;
+  // Networks using each pass session (queue/pass_networks.h).
+  PassNetworks pass_networks;
   // Scheduled events' marks (queue/event_marks.h).
   EventMarks event_marks;
   // Which tickets are shuffled and the shuffle seed (queue/queue_order.h).

@@ -59,12 +59,25 @@ struct Context {
   // issued before a start that lost the room's numbering (FindWait): a new
   // place says so.
   bool place_lost = false;
+  // The client's network as a pass records it (PassNetworkOf; 0: not known).
+  uint32_t network = 0;
+  // A pass came with the request but its session is in use from too many
+  // other networks (queue/pass_networks.h): the answer says so and clears it
+  // (unless a new pass replaces it).
+  bool pass_shared = false;
 };
 
 void GrantPass(const Context& c, int64_t bucket, Visit* v) {
   const std::string& name = c.room->config.name;
-  PassToken pass{name, c.now, bucket, (bucket + 1) * kBucketMillis + c.limits.session_ms,
-                 c.session != 0 ? c.session : NewSessionId()};
+  PassToken pass{name,
+                 c.now,
+                 bucket,
+                 (bucket + 1) * kBucketMillis + c.limits.session_ms,
+                 c.session != 0 ? c.session : NewSessionId(),
+                 c.network};
+  // The network the pass is issued to is the session's first (or, renewed,
+  // one it already has): copies elsewhere count against it.
+  c.room->runtime->pass_networks.Use(pass.session, c.network, c.now);
   v->set_cookies.push_back(SetCookieWith(
       c.room->cookie_name(CookieKind::kPass, c.tls), c.tls, std::nullopt, kTokenBytes + name.size(),
       [&](std::string* out) { c.wr->codec()->AppendPass(pass, out); }));
@@ -83,11 +96,12 @@ void RefusedAgain(const Context& c, RoomNotice notice, CookieKind clear, Visit* 
   v->set_cookies.push_back(ClearCookieValue(c.room->cookie_name(clear, c.tls), c.tls));
 }
 
-// The visit went on as a newcomer after an ended session's pass: say why,
-// and clear that pass unless a new one replaces it.
+// The visit went on as a newcomer after an ended session's pass, or a pass
+// used from too many networks: say why, and clear that pass unless a new
+// one replaces it.
 void NoteEndedSession(const Context& c, Visit* v) {
-  if (!c.session_ended || v->admitted) return;
-  v->notice = RoomNotice::kSessionEnded;
+  if ((!c.session_ended && !c.pass_shared) || v->admitted) return;
+  v->notice = c.session_ended ? RoomNotice::kSessionEnded : RoomNotice::kPassShared;
   v->set_cookies.insert(v->set_cookies.begin(),
                         ClearCookieValue(c.room->cookie_name(CookieKind::kPass, c.tls), c.tls));
 }
@@ -397,6 +411,17 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
   if (pass && pass->session != 0 && store.SessionEnded(pass->session, now)) {
     room.runtime->abuse.Count(AbuseReason::kSessionEnded);
     ctx.session_ended = true;
+    pass.reset();
+  }
+  // A pass used from another network than its own, a pass from before
+  // networks, and every renewal: the session's networks are counted; one
+  // too many is refused its pass (queue/pass_networks.h). The pass's own
+  // network in its bucket is the hot path: this compare only.
+  ctx.network = PassNetworkOf(room.pass_network_key, client_ip);
+  if (pass && (pass->network != ctx.network || pass->bucket != BucketOf(now)) &&
+      !room.runtime->pass_networks.Use(pass->session, ctx.network, now)) {
+    room.runtime->abuse.Count(AbuseReason::kPassShared);
+    ctx.pass_shared = true;
     pass.reset();
   }
   if (pass) {

@@ -5,8 +5,9 @@
 // Contract: called on a worker thread; uses only const WaitingRoom state and
 // the room's thread-safe store.
 // * The decision is returned at once when it needs no store call (a valid
-//   pass in the current bucket: MAC verified, nothing else — no store call,
-//   no allocation) or when the store completed before returning (the
+//   pass in the current bucket: MAC verified, its network compared — from
+//   another network, also counted in the room's PassNetworks — no store
+//   call, no allocation) or when the store completed before returning (the
 //   LocalRoomStore always does; so does a failing shared store).
 // * Otherwise EvaluateVisit returns nullopt after arming `pending` (the
 //   waiter's cancellation handle); the waiter's Decided() gets the decision
@@ -28,6 +29,13 @@
 //   cookie that long) goes on as any newcomer — same join checks, a
 //   newcomer's place — and a new ticket comes with notice kPlaceExpired (the
 //   lapsed cookie is replaced; an admission clears it).
+// * A shared pass: a pass whose session is in use from
+//   PassNetworks::kMaxNetworks other client networks (`client_ip`,
+//   queue/pass_networks.h) within the window is ignored — the visitor goes
+//   on as a newcomer, with notice kPassShared and the pass cookie cleared
+//   (abuse kPassShared). A pass used from its own network in its bucket
+//   costs one compare more; every new or renewed pass records the network
+//   of the request (an unknown `client_ip`: none, and no check).
 // * A newcomer's join passes the room's abuse checks first (`client_ip`,
 //   queue/join_guard.h): proof-of-work answer, joins per network per minute.
 // * A store failure applies [state].on_failure: open → kForward (without a

@@ -23,10 +23,10 @@ bool ParseNumber(std::string_view text, T* out) {
   return ec == std::errc() && end == text.data() + text.size();
 }
 
-// The room and the numbers of a verified body ("<room>|<a>|<b>|<c>[|<d>]",
+// The room and the numbers of a verified body ("<room>|<a>|<b>|<c>[|<d>[|<e>]]",
 // the purpose already stripped by the codec): `count` fields are stored
-// (4 or 5); false when it has another shape or names another room.
-using BodyFields = std::array<std::string_view, 5>;
+// (4 to 6); false when it has another shape or names another room.
+using BodyFields = std::array<std::string_view, 6>;
 bool Fields(std::string_view body, std::string_view room, size_t min_fields, BodyFields* f,
             size_t* count) {
   size_t start = 0;
@@ -46,7 +46,7 @@ bool TimesValid(int64_t start_ms, int64_t expires_ms, int64_t now_ms) {
   return expires_ms > now_ms && start_ms <= now_ms + kClockSkewMillis;
 }
 
-// A token body built on the stack: "<room>|<a>|<b>|<c>[|<d>]" with no
+// A token body built on the stack: "<room>|<a>|<b>|<c>[|<d>[|<e>]]" with no
 // allocation for room names up to kMaxRoom bytes (the configuration allows
 // 64 characters); a longer name, which only a caller outside the
 // configuration can pass, is built on the heap instead, so that whatever
@@ -64,7 +64,7 @@ class Body {
   template <typename T>
   Body& Field(T number) {
     if (heap_.empty()) {
-      // Straight into the buffer (room for four fields is always there).
+      // Straight into the buffer (room for five fields is always there).
       if (size_ + 1 + kMaxDigits > sizeof data_) return *this;  // never
       data_[size_] = '|';
       char* first = data_ + size_ + 1;
@@ -86,7 +86,7 @@ class Body {
  private:
   static constexpr size_t kMaxRoom = 128;
   static constexpr size_t kMaxDigits = 20;  // a 64-bit number
-  char data_[kMaxRoom + 4 * (1 + kMaxDigits)];
+  char data_[kMaxRoom + 5 * (1 + kMaxDigits)];
   size_t size_ = 0;
   std::string heap_;  // the body when the room name is longer than kMaxRoom
 };
@@ -141,7 +141,11 @@ bool TokenCodec::AppendWait(const WaitToken& t, std::string* out) const {
 bool TokenCodec::AppendPass(const PassToken& t, std::string* out) const {
   Body body(t.room);
   body.Field(t.admitted_ms).Field(t.bucket).Field(t.expires_ms);
-  if (t.session != 0) body.Field(t.session);  // 0: the format from before session ids
+  // 0: the formats from before session ids, and before networks.
+  if (t.session != 0) {
+    body.Field(t.session);
+    if (t.network != 0) body.Field(t.network);
+  }
   return codec_.AppendSigned(TokenPurpose::kPass, body.view(), out);
 }
 
@@ -201,9 +205,11 @@ std::optional<PassToken> TokenCodec::VerifyPass(std::string_view text, std::stri
       !ParseNumber(f[3], &t.expires_ms) || !TimesValid(t.admitted_ms, t.expires_ms, now_ms)) {
     return std::nullopt;
   }
-  // Five fields: the session id (never 0); four: a pass from before
-  // session ids (session 0, see token.h).
-  if (count == 5 && (!ParseNumber(f[4], &t.session) || t.session == 0)) return std::nullopt;
+  // Six fields: the session id and the network (neither 0); five: a pass
+  // from before networks (network 0); four: a pass from before session ids
+  // (session 0, see token.h).
+  if (count >= 5 && (!ParseNumber(f[4], &t.session) || t.session == 0)) return std::nullopt;
+  if (count == 6 && (!ParseNumber(f[5], &t.network) || t.network == 0)) return std::nullopt;
   t.room = std::string(room);
   pass_cache_->Insert(text, t);
   return t;

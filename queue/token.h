@@ -4,12 +4,17 @@
 // Format (common/signed_token.h, purposes kWait and kPass):
 // "<key id>.<base64url(payload)>.<base64url(mac)>", where payload is
 //   wait: "w|<room>|<ticket>|<issued ms>|<expires ms>"
-//   pass: "p|<room>|<admitted ms>|<bucket>|<expires ms>|<session id>"
+//   pass: "p|<room>|<admitted ms>|<bucket>|<expires ms>|<session id>|<network>"
 // and mac = HMAC-SHA256(secret of <key id>, "tidegate.v1|<key id>|" + payload).
 // A pass signed before session ids existed (no "|<session id>") still
 // decodes, with session 0: it works until it expires (at most
 // session_duration + 10 s) and its next renewal gives it a session id; it
-// cannot be ended (queue/room_logic.h, EndStep), only lapse.
+// cannot be ended (queue/room_logic.h, EndStep), only lapse. A pass signed
+// before networks existed (no "|<network>") decodes with network 0: it is
+// not bound to a network (queue/pass_networks.h) until its next renewal.
+// A version from before networks refuses a six-field pass (too many fields):
+// a rolling upgrade sends some shoppers of not-yet-upgraded instances back
+// to the line (docs/waiting-room.md, "A pass used from many networks").
 // The payload starts with the purpose and the room, so a wait token is never
 // accepted as a pass, nor a token of one room in another (case 43).
 //
@@ -65,6 +70,10 @@ struct PassToken {
   // or for a claimed ticket TokenCodec::ClaimSessionId; 0: a pass from
   // before session ids). `Tidegate-Session: end` ends it.
   uint64_t session = 0;
+  // The client network it was issued or renewed to (queue/pass_networks.h,
+  // PassNetworkOf; never 0 once written, and only with a session id; 0: a
+  // pass from before networks, or a client whose address was not known).
+  uint32_t network = 0;
 };
 
 // A new random session id (OpenSSL RAND_bytes; never 0). Thread-safe.

@@ -156,6 +156,13 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
     // The seed this process proposes; the room's store keeps the first one
     // recorded (queue/queue_order.h), so a key rotation changes nothing.
     if (wr->codec_) room->shuffle_seed = wr->codec_->DerivedSecret("shuffle|" + rc.name);
+    // The same on every instance with the same keys (a pass renewed on
+    // another instance keeps its network).
+    if (wr->codec_) {
+      for (char c : wr->codec_->DerivedSecret("pass_network|" + rc.name)) {
+        room->pass_network_key = room->pass_network_key * 131 + static_cast<unsigned char>(c);
+      }
+    }
     int refresh = static_cast<int>(rc.refresh_interval.count() / 1000);
     int pow_bits = rc.join_challenge == config::JoinChallengeKind::kPow
                        ? static_cast<int>(rc.join_challenge_bits)

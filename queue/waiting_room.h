@@ -52,6 +52,9 @@ struct CompiledRoom {
   // from the first signing key); the one in use is the room's recorded seed
   // (RoomRuntime::queue_order).
   std::string shuffle_seed;
+  // The key of the network a pass records (PassNetworkOf,
+  // queue/pass_networks.h): secret, derived from the first signing key.
+  uint64_t pass_network_key = 0;
   std::optional<QueuePage> page;
   // CookieName(kind, config.name, tls), made once:
   // [kind == kPass][tls] (every visit looks up one or two of them).

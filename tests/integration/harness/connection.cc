@@ -180,10 +180,25 @@ bool Connection::ReadAtLeast(size_t n, milliseconds timeout) {
 }
 
 std::unique_ptr<RawConnection> RawConnection::Connect(uint16_t port, std::string* error) {
+  return ConnectFrom("", port, error);
+}
+
+std::unique_ptr<RawConnection> RawConnection::ConnectFrom(const std::string& source, uint16_t port,
+                                                          std::string* error) {
   int fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0);
   if (fd < 0) {
     *error = std::string("socket: ") + strerror(errno);
     return nullptr;
+  }
+  if (!source.empty()) {
+    sockaddr_in from{};
+    from.sin_family = AF_INET;
+    if (inet_pton(AF_INET, source.c_str(), &from.sin_addr) != 1 ||
+        bind(fd, reinterpret_cast<sockaddr*>(&from), sizeof(from)) != 0) {
+      *error = "bind " + source + ": " + strerror(errno);
+      close(fd);
+      return nullptr;
+    }
   }
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
@@ -216,6 +231,13 @@ std::unique_ptr<RawConnection> RawConnection::Connect(uint16_t port, std::string
 std::unique_ptr<RawConnection> ConnectOrFail(uint16_t port) {
   std::string error;
   auto conn = RawConnection::Connect(port, &error);
+  if (!conn) ADD_FAILURE() << error;
+  return conn;
+}
+
+std::unique_ptr<RawConnection> ConnectFromOrFail(const std::string& source, uint16_t port) {
+  std::string error;
+  auto conn = RawConnection::ConnectFrom(source, port, &error);
   if (!conn) ADD_FAILURE() << error;
   return conn;
 }

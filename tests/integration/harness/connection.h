@@ -94,11 +94,16 @@ class RawConnection : public Connection {
  public:
   // Connects to 127.0.0.1:port (blocking, up to 5 s). nullptr + *error on failure.
   static std::unique_ptr<RawConnection> Connect(uint16_t port, std::string* error);
+  // The same from the loopback source address `source` ("127.0.3.9": any
+  // 127.0.0.0/8 address; a client on another network as tidegate sees it).
+  static std::unique_ptr<RawConnection> ConnectFrom(const std::string& source, uint16_t port,
+                                                    std::string* error);
   // Takes ownership of a connected socket.
   explicit RawConnection(int fd) : Connection(fd) {}
 };
 
 // Connects or records a gtest failure and returns nullptr.
 std::unique_ptr<RawConnection> ConnectOrFail(uint16_t port);
+std::unique_ptr<RawConnection> ConnectFromOrFail(const std::string& source, uint16_t port);
 
 }  // namespace tidegate::itest

@@ -223,12 +223,38 @@ TEST(TokenTest, PassCarriesItsSessionIdAndOldPassesStillDecode) {
   EXPECT_EQ(legacy->session, 0u);
   EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|0"), "shop", kNow));
   EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|x"), "shop", kNow));
-  EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|1|2"), "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|1|2|3"), "shop", kNow));
   EXPECT_FALSE(
       codec.VerifyWait(Expected("w|shop|42|1|" + std::to_string(kNow + 10) + "|5"), "shop", kNow))
       << "a wait token has exactly four fields";
   EXPECT_NE(NewSessionId(), 0u);
   EXPECT_NE(NewSessionId(), NewSessionId());
+}
+
+// A pass carries the network it was issued to (after the session id); one
+// signed before networks (five fields) still decodes, with network 0; a
+// six-field pass with network 0 or a non-number is refused.
+TEST(TokenTest, PassCarriesItsNetworkAndPassesFromBeforeStillDecode) {
+  TokenCodec codec = Codec();
+  PassToken t{"shop", kNow - 1000, kNow / 10'000, kNow + 300'000, 77, 4000000000u};
+  std::string text = codec.SignPass(t);
+  std::string payload = "p|shop|" + std::to_string(kNow - 1000) + "|" +
+                        std::to_string(kNow / 10'000) + "|" + std::to_string(kNow + 300'000);
+  EXPECT_EQ(text, Expected(payload + "|77|4000000000"));
+  for (int i = 0; i < 2; ++i) {  // the second time from the pass cache
+    auto pass = codec.VerifyPass(text, "shop", kNow);
+    ASSERT_TRUE(pass);
+    EXPECT_EQ(pass->session, 77u);
+    EXPECT_EQ(pass->network, 4000000000u);
+  }
+  auto before = codec.VerifyPass(Expected(payload + "|77"), "shop", kNow);
+  ASSERT_TRUE(before) << "a pass from before networks is never refused for its format";
+  EXPECT_EQ(before->network, 0u);
+  EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|77|0"), "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|77|x"), "shop", kNow));
+  EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|77|4294967296"), "shop", kNow)) << "32 bits";
+  t.session = 0;
+  EXPECT_EQ(codec.SignPass(t), Expected(payload)) << "no network without a session id";
 }
 
 // The keyed HMAC contexts are pooled: many threads signing and verifying at
