@@ -21,8 +21,10 @@ void LocalRoomStore::Arrive(const StoreCaller& /*caller*/, const RoomLimits& lim
 }
 
 void LocalRoomStore::Claim(const StoreCaller& /*caller*/, const RoomLimits& limits, int64_t now_ms,
-                           uint64_t number, uint64_t session, Done<ClaimOutcome> done) {
-  Run(limits, now_ms, done, [&] { return ClaimStep(state_, limits, now_ms, number, session); });
+                           uint64_t number, uint64_t session, uint64_t issuer,
+                           Done<ClaimOutcome> done) {
+  Run(limits, now_ms, done,
+      [&] { return ClaimStep(state_, limits, now_ms, number, session, issuer); });
 }
 
 void LocalRoomStore::Admit(const StoreCaller& /*caller*/, const RoomLimits& limits, int64_t now_ms,

@@ -18,6 +18,10 @@
 //   KEYS[9] <room>:ended        sorted set: ended session id -> until ms
 //   KEYS[10] <room>:renewed     sorted set: renewed session id -> the bucket it
 //                               is counted in now (RenewedSessions)
+//   KEYS[11] <room>:claimed_by  sorted set: "<issuer>:<number>" -> number, the
+//                               claimed tickets issued by an instance's local
+//                               fallback (IssuedClaims; pruned by the claim
+//                               script below serving - kClaimWindow)
 // Bucket hashes are pruned by every Tick (sessions to session_duration, the
 // others to 12 buckets, the cohorts to the invitation window when longer,
 // their newest kept), the ended set by expiry (and capped), the renewed
@@ -283,7 +287,9 @@ return reply(a, b)
 
 // ARGV[13] the queue number, ARGV[14] the session id the claim starts
 // (decimal; "0": none), ARGV[15] invite_window_ms (0: none), ARGV[16] and
-// ARGV[17] the last block as for kArrive. Reply a: 1 admitted, 2 reused
+// ARGV[17] the last block as for kArrive, ARGV[18] the ticket's issuer
+// (decimal; "0" or absent: the store's ticket, recorded in the bitmap; else
+// in KEYS[11] under "<issuer>:<number>"). Reply a: 1 admitted, 2 reused
 // (claimed before or below the claim window), 3 admitted again (a repeat
 // claim with the first claim's session, still counted and not ended:
 // nothing counted), 4 lapsed (invited longer than the window ago: the
@@ -294,10 +300,27 @@ inline constexpr std::string_view kClaim = R"lua(
 local number = tonumber(ARGV[13])
 local sid = ARGV[14] or '0'
 local window_ms = tonumber(ARGV[15]) or 0
+local issuer = ARGV[18] or '0'
 local a, b = 0, 0
 local invited = number ~= 0 and number <= serving
 local below = invited and serving - number >= CLAIM_WINDOW
-if invited and (below or redis.call('GETBIT', KEYS[8], number % CLAIM_WINDOW) == 1) then
+-- One ticket, one admission, per (number, issuer) (room_logic.cc).
+local member = issuer .. ':' .. string.format('%d', number)
+local function claimed_before()
+  if issuer == '0' then return redis.call('GETBIT', KEYS[8], number % CLAIM_WINDOW) == 1 end
+  return redis.call('ZSCORE', KEYS[11], member) ~= false
+end
+local function record_claim()
+  if issuer == '0' then
+    redis.call('SETBIT', KEYS[8], number % CLAIM_WINDOW, 1)
+    return
+  end
+  if serving >= CLAIM_WINDOW then
+    redis.call('ZREMRANGEBYSCORE', KEYS[11], '-inf', serving - CLAIM_WINDOW)
+  end
+  redis.call('ZADD', KEYS[11], number, member)
+end
+if invited and (below or claimed_before()) then
   a = 2
   if not below and sid ~= '0' then
     local until_ms = redis.call('ZSCORE', KEYS[9], sid)
@@ -309,7 +332,7 @@ if invited and (below or redis.call('GETBIT', KEYS[8], number % CLAIM_WINDOW) ==
 elseif invited and window_ms > 0 and invited_no_later_than(number) >= 0 and
        now >= (invited_no_later_than(number) + 1) * BUCKET + window_ms then
   -- InvitationLapsed: spent, and a new ticket at the back.
-  redis.call('SETBIT', KEYS[8], number % CLAIM_WINDOW, 1)
+  record_claim()
   tickets = next_ticket(tonumber(ARGV[16]) or -1, ARGV[17] or '')
   a, b = 4, tickets
   save()
@@ -320,7 +343,7 @@ elseif invited and active() < total then
   local reserved = cohort >= 0 and
                    sum(4, cur - 12, cur) + 1.0 <= sum(5, cur - 12, cur) * ratio * 1.1 + 1e-9
   if not reserved then credit = math.max(-burst, credit - 1.0) end
-  redis.call('SETBIT', KEYS[8], number % CLAIM_WINDOW, 1)
+  record_claim()
   count_admission(cohort)
   if sid ~= '0' then
     local n = redis.call('ZCARD', KEYS[10])

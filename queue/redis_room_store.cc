@@ -120,7 +120,7 @@ RedisRoomStore::RedisRoomStore(const std::string& room, RedisRoomOptions options
     : room_(room), options_(std::move(options)), links_(links) {
   std::string base = options_.key_prefix + ":{room:" + room + "}:";
   for (const char* suffix : {"s", "sessions", "admissions", "claims", "invitations", "marks",
-                             "cohorts", "claimed", "ended", "renewed"}) {
+                             "cohorts", "claimed", "ended", "renewed", "claimed_by"}) {
     keys_.push_back(base + suffix);
   }
   // In Op order.
@@ -362,13 +362,15 @@ void RedisRoomStore::Arrive(const StoreCaller& caller, const RoomLimits& limits,
 }
 
 void RedisRoomStore::Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                           uint64_t number, uint64_t session, Done<ClaimOutcome> done) {
+                           uint64_t number, uint64_t session, uint64_t issuer,
+                           Done<ClaimOutcome> done) {
   // A lapsed claim issues a ticket as Arrive does (NextTicket).
   const BlockOrder& order = limits.last_block;
   bool plain = order.Closed();
   Run(kClaimOp, caller, limits, now_ms,
       {std::to_string(number), std::to_string(session), std::to_string(limits.invite_window_ms),
-       plain ? std::to_string(order.block) : "-1", plain ? TicketAtArgument(order) : std::string()},
+       plain ? std::to_string(order.block) : "-1", plain ? TicketAtArgument(order) : std::string(),
+       std::to_string(issuer)},
       Deliver<ClaimOutcome, Parsed>(std::move(done), [](const Parsed& p) {
         ClaimOutcome o;
         o.admitted = p.a == 1 || p.a == 3;

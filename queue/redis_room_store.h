@@ -150,7 +150,7 @@ class RedisRoomStore : public RoomStore {
   void Arrive(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
               bool may_admit_directly, Done<ArriveOutcome> done) override;
   void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms, uint64_t number,
-             uint64_t session, Done<ClaimOutcome> done) override;
+             uint64_t session, uint64_t issuer, Done<ClaimOutcome> done) override;
   void Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
              Done<int64_t> done) override;
   void RenewSession(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,

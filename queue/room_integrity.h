@@ -14,6 +14,14 @@
 //   at 2,000 invitations a minute, beyond the wait cookie's 6 hours at the
 //   usual rates). When `serving` advances, the slots of the newly invited
 //   numbers are cleared (ClearRange), which is O(numbers invited).
+// * IssuedClaims — the claimed numbers of tickets issued by an instance's
+//   local fallback during a Redis outage (a wait token with an issuer, not
+//   0: queue/token.h): keyed by (number, issuer), so that such a ticket and
+//   the same number issued by the store or by another instance are two
+//   tickets, each claimed once. Entries at or below serving - kClaimWindow
+//   are pruned (they count as claimed anyway, as for ClaimedNumbers); only
+//   outages issue such tickets, so it holds at most an outage's claims.
+//   Not persisted (a local room never issues them).
 // * EndedSessions — the session ids ended by `Tidegate-Session: end`, each
 //   until the last pass of that session expires; pruned by expiry (in
 //   insertion order, expiries are nearly monotone) and capped at
@@ -28,8 +36,9 @@
 //   kMaxRenewedSessions entries (the oldest dropped first).
 //
 // The Redis twin (queue/redis_room_scripts.h) keeps the same records in a
-// string bitmap (SETBIT/GETBIT at n % kClaimWindow) and two sorted sets
-// (ended: session id -> until_ms; renewed: session id -> bucket).
+// string bitmap (SETBIT/GETBIT at n % kClaimWindow) and three sorted sets
+// (ended: session id -> until_ms; renewed: session id -> bucket;
+// claimed_by: "<issuer>:<number>" -> number).
 //
 // Contract: plain values, not thread-safe (the store serialises, like the
 // rest of RoomState).
@@ -39,6 +48,7 @@
 #include <cstdint>
 #include <deque>
 #include <optional>
+#include <set>
 #include <unordered_map>
 #include <utility>
 #include <vector>
@@ -62,6 +72,22 @@ class ClaimedNumbers {
 
  private:
   std::vector<uint64_t> words_;
+};
+
+class IssuedClaims {
+ public:
+  bool Test(uint64_t number, uint64_t issuer) const {
+    return claimed_.count({number, issuer}) != 0;
+  }
+  void Set(uint64_t number, uint64_t issuer) { claimed_.insert({number, issuer}); }
+  // Drops the entries of numbers <= `last`.
+  void PruneThrough(uint64_t last) {
+    claimed_.erase(claimed_.begin(), claimed_.upper_bound({last, UINT64_MAX}));
+  }
+  size_t size() const { return claimed_.size(); }
+
+ private:
+  std::set<std::pair<uint64_t, uint64_t>> claimed_;  // (number, issuer)
 };
 
 class EndedSessions {
@@ -108,7 +134,8 @@ class RenewedSessions {
 };
 
 struct RoomIntegrity {
-  ClaimedNumbers claimed;
+  ClaimedNumbers claimed;   // the store's tickets (issuer 0)
+  IssuedClaims claimed_by;  // tickets with an issuer
   EndedSessions ended;
   RenewedSessions renewed;
 };

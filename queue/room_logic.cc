@@ -214,13 +214,35 @@ ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now
   return out;
 }
 
+namespace {
+
+// One ticket, one admission, keyed by (number, issuer): issuer 0 is the
+// store's ticket (the ring), another a local fallback's (room_integrity.h).
+bool ClaimedBefore(const RoomState& state, uint64_t number, uint64_t issuer) {
+  return issuer == 0 ? state.integrity.claimed.Test(number)
+                     : state.integrity.claimed_by.Test(number, issuer);
+}
+
+void RecordClaim(RoomState& state, uint64_t number, uint64_t issuer) {
+  if (issuer == 0) {
+    state.integrity.claimed.Set(number);
+    return;
+  }
+  if (state.serving >= kClaimWindow) {
+    state.integrity.claimed_by.PruneThrough(state.serving - kClaimWindow);
+  }
+  state.integrity.claimed_by.Set(number, issuer);
+}
+
+}  // namespace
+
 ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, uint64_t number,
-                       uint64_t session) {
+                       uint64_t session, uint64_t issuer) {
   int64_t cur = BucketOf(now_ms);
   ClaimOutcome out;
   bool invited = number != 0 && number <= state.serving;
   bool below_window = invited && state.serving - number >= kClaimWindow;
-  if (invited && (below_window || state.integrity.claimed.Test(number))) {
+  if (invited && (below_window || ClaimedBefore(state, number, issuer))) {
     // The first claim's answer may have been lost: the holder of the same
     // wait cookie (the same session id) gets that session again while it
     // is counted and was not ended. Nothing is counted again.
@@ -238,7 +260,7 @@ ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_m
   } else if (invited && InvitationLapsed(state, limits, now_ms, number)) {
     // Not claimed within the window: spent (a second try is `reused`, so a
     // kept cookie cannot mint tickets) and replaced by a ticket at the back.
-    state.integrity.claimed.Set(number);
+    RecordClaim(state, number, issuer);
     state.tickets = NextTicket(state.tickets, state.serving, limits.method, limits.last_block);
     out.lapsed = true;
     out.ticket = state.tickets;
@@ -255,7 +277,7 @@ ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_m
     bool reserved =
         cohort >= 0 && claimed + 1.0 <= invited * state.claim_ratio * kClaimReserveSlack + 1e-9;
     if (!reserved) state.credit = std::max(-Burst(limits), state.credit - 1.0);
-    state.integrity.claimed.Set(number);
+    RecordClaim(state, number, issuer);
     CountAdmission(state, cur, cohort);
     // Where the session is counted, for a repeat claim (and its renewals).
     if (session != 0) state.integrity.renewed.Record(session, cur);

@@ -112,8 +112,11 @@ ArriveOutcome ArriveStep(RoomState& state, const RoomLimits& limits, int64_t now
 // or not: not admitted, nothing counted, the number recorded as claimed (a
 // second try is `reused`) and a new ticket issued at the back (NextTicket,
 // limits.last_block as for ArriveStep), returned in `ticket`.
+// `issuer`: who numbered the ticket (queue/token.h WaitToken::issuer; 0
+// the store): claims are recorded per (number, issuer), so the same number
+// from two issuers is two tickets, each admitted once (RoomStore::Claim).
 ClaimOutcome ClaimStep(RoomState& state, const RoomLimits& limits, int64_t now_ms, uint64_t number,
-                       uint64_t session = 0);
+                       uint64_t session = 0, uint64_t issuer = 0);
 int64_t AdmitStep(RoomState& state, const RoomLimits& limits, int64_t now_ms);
 // Moves session `session` from old_bucket to the current one; -1 (and no
 // change) when that session was ended (kSessionRefused).

@@ -11,8 +11,14 @@
 #include "queue/local_room_store.h"
 #include "queue/redis_room_store.h"
 #include "queue/room_logic.h"
+#include "queue/token.h"
 
 namespace tidegate::queue {
+
+uint64_t LocalIssuerId() {
+  static const uint64_t id = NewSessionId();
+  return id;
+}
 
 // A RedisRoomStore with [state].on_failure applied (room_registry.h).
 // Thread-safe: the local fallback state is under a mutex; the shared
@@ -30,16 +36,24 @@ class FailoverRoomStore : public RoomStore {
         [=, this](Done<ArriveOutcome> d) {
           shared_->Arrive(caller, limits, now_ms, may_admit_directly, std::move(d));
         },
-        [=](RoomState& s) { return ArriveStep(s, limits, now_ms, may_admit_directly); });
+        [=](RoomState& s) {
+          ArriveOutcome o = ArriveStep(s, limits, now_ms, may_admit_directly);
+          if (!o.admitted) o.issuer = LocalIssuerId();  // numbered here, not by Redis
+          return o;
+        });
   }
   void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms, uint64_t number,
-             uint64_t session, Done<ClaimOutcome> done) override {
+             uint64_t session, uint64_t issuer, Done<ClaimOutcome> done) override {
     Route<ClaimOutcome>(
         limits, now_ms, std::move(done),
         [=, this](Done<ClaimOutcome> d) {
-          shared_->Claim(caller, limits, now_ms, number, session, std::move(d));
+          shared_->Claim(caller, limits, now_ms, number, session, issuer, std::move(d));
         },
-        [=](RoomState& s) { return ClaimStep(s, limits, now_ms, number, session); });
+        [=](RoomState& s) {
+          ClaimOutcome o = ClaimStep(s, limits, now_ms, number, session, issuer);
+          if (o.lapsed) o.issuer = LocalIssuerId();
+          return o;
+        });
   }
   void Admit(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
              Done<int64_t> done) override {

@@ -37,7 +37,10 @@
 //   then the next call tries again. While degraded:
 //   - local: the room runs on an in-process state seeded from the last
 //     counters seen (tickets, serving, active sessions), with the full
-//     configured limits; tickets issued then are carried back to Redis;
+//     configured limits; tickets issued then are carried back to Redis and
+//     carry this process's issuer id (LocalIssuerId()), so that another
+//     instance's local numbers, or Redis's, are other tickets: claims are
+//     keyed by (number, issuer) (RoomStore::Claim);
 //   - open / closed: calls fail (the gate forwards / answers 503).
 //   Mark() (scheduled events) never falls back: it fails until Redis is
 //   back, so every instance agrees on the marks.
@@ -81,6 +84,11 @@ inline constexpr int64_t kIdleTickMillis = 1'000;
 inline constexpr int64_t kRetryMillis = 1'000;
 
 class RedisRoomLinks;
+
+// This process's issuer id (random, never 0, drawn once per process): the
+// issuer of every ticket a local fallback numbers (queue/token.h
+// WaitToken::issuer). A restarted or upgraded process draws another.
+uint64_t LocalIssuerId();
 
 class RoomRuntime {
  public:

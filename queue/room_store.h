@@ -140,6 +140,9 @@ struct StoreResult {
 struct ArriveOutcome {
   bool admitted = false;  // true: a session was counted in `bucket`; false: `ticket` issued
   uint64_t ticket = 0;    // the new ticket when queued
+  // Who numbered `ticket`: 0 the store; a local fallback sets its process's
+  // id (LocalIssuerId(), room_registry.h), written into the wait token.
+  uint64_t issuer = 0;
   int64_t bucket = 0;     // the session's bucket when admitted
   RoomCounters counters;  // after the operation
 };
@@ -152,6 +155,7 @@ struct ClaimOutcome {
   // is `reused`) and `ticket` is a new ticket at the back of the line.
   bool lapsed = false;
   uint64_t ticket = 0;  // lapsed: the new ticket
+  uint64_t issuer = 0;  // lapsed: who numbered it (as ArriveOutcome::issuer)
   // Admitted again: a repeat claim of this number with the session the
   // first claim started (still counted, not ended); nothing counted again.
   bool again = false;
@@ -192,8 +196,13 @@ class RoomStore {
   // counted in, counting nothing (the answer to the first claim may have
   // been lost: docs/waiting-room.md, "Claims and session end"); any other
   // repeat claim is `reused`.
+  // `issuer`: the wait token's (queue/token.h; 0: a ticket of the store).
+  // "Claimed" is recorded per (number, issuer): the same number issued by
+  // Redis and by an instance's local fallback during an outage (or by two
+  // instances' fallbacks) is two tickets, each admitted once.
   virtual void Claim(const StoreCaller& caller, const RoomLimits& limits, int64_t now_ms,
-                     uint64_t number, uint64_t session, Done<ClaimOutcome> done) = 0;
+                     uint64_t number, uint64_t session, uint64_t issuer,
+                     Done<ClaimOutcome> done) = 0;
 
   // Admits unconditionally (queueing_method passthrough, shadow mode): a
   // session counted in the current bucket; returns the bucket.

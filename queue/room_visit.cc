@@ -179,7 +179,8 @@ Visit FinishClaim(const Context& c, const StoreResult<ClaimOutcome>& r) {
   }
   if (r.value.lapsed) {  // not back within the invitation window: a new place at the back
     c.room->runtime->abuse.Count(AbuseReason::kInvitationLapsed);
-    WaitToken ticket{c.room->config.name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
+    WaitToken ticket{c.room->config.name, r.value.ticket, c.now, c.now + kWaitCookieMillis,
+                     r.value.issuer};
     AddWaitCookie(*c.wr, *c.room, c.tls, ticket, &v);  // replaces the spent one
     v.notice = RoomNotice::kInvitationLapsed;
     uint64_t number =
@@ -235,7 +236,8 @@ Visit FinishArrive(const Context& c, const StoreResult<ArriveOutcome>& r) {
     ClearLapsedWait(c, &v);
     return v;
   }
-  WaitToken ticket{c.room->config.name, r.value.ticket, c.now, c.now + kWaitCookieMillis};
+  WaitToken ticket{c.room->config.name, r.value.ticket, c.now, c.now + kWaitCookieMillis,
+                   r.value.issuer};
   v.set_cookies = TakeCookieList();  // storage of an earlier page's (queue/cookies.h)
   AddWaitCookie(*c.wr, *c.room, c.tls, ticket, &v);  // replaces a lapsed one
   if (c.place_lapsed) {
@@ -470,11 +472,12 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       const WaitingRoom* w = &wr;
       const CompiledRoom* r = &room;
       uint64_t ticket = wait->ticket;
+      uint64_t issuer = wait->issuer;
       return Dispatch<ClaimOutcome>(
           ctx, owner, pending,
-          [&store, w, r, at_limits, ticket, session, now, caller, number](auto done) {
+          [&store, w, r, at_limits, ticket, issuer, session, now, caller, number](auto done) {
             store.Keep(caller, "order|method|0", 0, now,
-                       [&store, w, r, at_limits, ticket, session, now, caller, number,
+                       [&store, w, r, at_limits, ticket, issuer, session, now, caller, number,
                         done](const StoreResult<uint64_t>&) {
                          std::optional<uint64_t> p = w->PlaceOf(*r, at_limits, ticket, now, caller);
                          *number = p.value_or(UINT64_MAX);
@@ -482,7 +485,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
                            done(StoreResult<ClaimOutcome>{});  // queued, not invited yet
                            return;
                          }
-                         store.Claim(caller, at_limits, now, *p, session, done);
+                         store.Claim(caller, at_limits, now, *p, session, issuer, done);
                        });
           },
           [number](const Context& c, const StoreResult<ClaimOutcome>& result) {
@@ -506,7 +509,7 @@ std::optional<Visit> EvaluateVisit(const std::shared_ptr<const WaitingRoom>& own
       return Dispatch<ClaimOutcome>(
           ctx, owner, pending,
           [&](auto done) {
-            store.Claim(caller, claim_limits, now, number, session, std::move(done));
+            store.Claim(caller, claim_limits, now, number, session, wait->issuer, std::move(done));
           },
           FinishClaim);
     }

@@ -135,6 +135,7 @@ std::string TokenCodec::SignPass(const PassToken& t) const {
 bool TokenCodec::AppendWait(const WaitToken& t, std::string* out) const {
   Body body(t.room);
   body.Field(t.ticket).Field(t.issued_ms).Field(t.expires_ms);
+  if (t.issuer != 0) body.Field(t.issuer);  // 0: the store's ticket (the format from before)
   return codec_.AppendSigned(TokenPurpose::kWait, body.view(), out);
 }
 
@@ -158,7 +159,7 @@ std::optional<WaitToken> OpenWait(const common::SignedTokenCodec& codec, std::st
   common::SignedTokenCodec::BodyBuffer buffer;
   BodyFields f;
   size_t count = 0;
-  if (!Open(codec, TokenPurpose::kWait, text, room, buffer, &f, &count) || count != 4) {
+  if (!Open(codec, TokenPurpose::kWait, text, room, buffer, &f, &count) || count > 5) {
     return std::nullopt;
   }
   WaitToken t;
@@ -166,6 +167,8 @@ std::optional<WaitToken> OpenWait(const common::SignedTokenCodec& codec, std::st
       !ParseNumber(f[3], &t.expires_ms) || t.ticket == 0) {
     return std::nullopt;
   }
+  // Five fields: the issuer (never 0); four: the store's ticket (token.h).
+  if (count == 5 && (!ParseNumber(f[4], &t.issuer) || t.issuer == 0)) return std::nullopt;
   return t;
 }
 
@@ -222,6 +225,7 @@ std::string TokenCodec::DerivedSecret(std::string_view label) const {
 uint64_t TokenCodec::ClaimSessionId(const WaitToken& wait) const {
   std::string label = "claim|" + wait.room + "|" + std::to_string(wait.ticket) + "|" +
                       std::to_string(wait.issued_ms);
+  if (wait.issuer != 0) label += "|" + std::to_string(wait.issuer);
   std::string secret = codec_.DerivedSecret(label);  // base64url of a MAC
   // The first 66 bits of the MAC, folded into 64 (the low 2 shifted out).
   uint64_t id = 0;

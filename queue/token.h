@@ -3,7 +3,7 @@
 //
 // Format (common/signed_token.h, purposes kWait and kPass):
 // "<key id>.<base64url(payload)>.<base64url(mac)>", where payload is
-//   wait: "w|<room>|<ticket>|<issued ms>|<expires ms>"
+//   wait: "w|<room>|<ticket>|<issued ms>|<expires ms>[|<issuer>]"
 //   pass: "p|<room>|<admitted ms>|<bucket>|<expires ms>|<session id>|<network>"
 // and mac = HMAC-SHA256(secret of <key id>, "tidegate.v1|<key id>|" + payload).
 // A pass signed before session ids existed (no "|<session id>") still
@@ -15,6 +15,12 @@
 // A version from before networks refuses a six-field pass (too many fields):
 // a rolling upgrade sends some shoppers of not-yet-upgraded instances back
 // to the line (docs/waiting-room.md, "A pass used from many networks").
+// A wait token without "|<issuer>" (issuer 0) holds a ticket of the room's
+// store (Redis, or the local backend): every token signed before issuers
+// existed is one. A ticket issued by an instance's local fallback during a
+// Redis outage carries that process's issuer id (never 0), so that its
+// number is a different ticket from the same number issued by Redis or by
+// another instance (docs/waiting-room.md, "Failure modes").
 // The payload starts with the purpose and the room, so a wait token is never
 // accepted as a pass, nor a token of one room in another (case 43).
 //
@@ -59,6 +65,9 @@ struct WaitToken {
   uint64_t ticket = 0;
   int64_t issued_ms = 0;
   int64_t expires_ms = 0;
+  // Who numbered the ticket: 0 the room's store; else the id of the process
+  // whose local fallback issued it (LocalIssuerId(), room_registry.h).
+  uint64_t issuer = 0;
 };
 
 struct PassToken {
@@ -116,7 +125,8 @@ class TokenCodec {
   // of that wait cookie (renewed ones included) names the same session and
   // a repeat claim whose first answer was lost finds it (RoomStore::Claim).
   // A key rotation between the two claims gives another id: that repeat
-  // claim is refused as before.
+  // claim is refused as before. A ticket with an issuer (not 0) adds it to
+  // the derivation; issuer 0 derives as before issuers existed.
   uint64_t ClaimSessionId(const WaitToken& wait) const;
 
  private:

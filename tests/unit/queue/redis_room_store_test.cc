@@ -227,6 +227,9 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
         // The session id a wait cookie names (one per number; none for
         // some): a repeat claim with it enters that session again.
         uint64_t session = number % 3 == 0 ? 0 : 0xabc0000000000000ULL + number;
+        // Who numbered the ticket: mostly the store, sometimes one of two
+        // local fallbacks (claims keyed by number and issuer).
+        uint64_t issuer = step % 5 == 0 ? 0xf00000000000000aULL : step % 7 == 0 ? 11 : 0;
         // Random: a lapsed claim issues a ticket as Arrive does (mostly
         // with the last block's order).
         RoomLimits claim = limits;
@@ -237,9 +240,10 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
           });
         }
         ClaimOutcome a, b;
-        local.Claim(caller_, claim, now, number, session, [&](const auto& r) { a = r.value; });
+        local.Claim(caller_, claim, now, number, session, issuer,
+                    [&](const auto& r) { a = r.value; });
         auto rb = Sync<ClaimOutcome>([&](auto done) {
-          redis->Claim(caller_, claim, now, number, session, std::move(done));
+          redis->Claim(caller_, claim, now, number, session, issuer, std::move(done));
         });
         ASSERT_TRUE(rb.ok) << rb.error;
         b = rb.value;
@@ -258,10 +262,10 @@ TEST_F(RedisRoomStoreTest, SameAnswersAsLocalStore) {
           if (session != 0) buckets.back().id = session;
           if (session != 0 && step % 2 == 0) {  // its answer lost: the same claim at once
             ClaimOutcome x;
-            local.Claim(caller_, limits, now + 1, number, session,
+            local.Claim(caller_, limits, now + 1, number, session, issuer,
                         [&](const auto& r) { x = r.value; });
             auto y = Sync<ClaimOutcome>([&](auto done) {
-              redis->Claim(caller_, limits, now + 1, number, session, std::move(done));
+              redis->Claim(caller_, limits, now + 1, number, session, issuer, std::move(done));
             });
             ASSERT_TRUE(y.ok) << y.error;
             EXPECT_TRUE(x.again) << "step " << step;
@@ -388,7 +392,7 @@ TEST_F(RedisRoomStoreTest, ClaimWindowWrapsLikeTheLocalRecord) {
   for (size_t i = 0; i < numbers.size(); ++i) {
     ClaimOutcome x = ClaimStep(local, limits, now, numbers[i]);
     auto y = Sync<ClaimOutcome>(
-        [&](auto done) { redis->Claim(caller_, limits, now, numbers[i], 0, done); });
+        [&](auto done) { redis->Claim(caller_, limits, now, numbers[i], 0, 0, done); });
     ASSERT_TRUE(y.ok) << y.error;
     EXPECT_EQ(x.admitted, y.value.admitted) << "number " << numbers[i];
     EXPECT_EQ(x.reused, y.value.reused) << "number " << numbers[i];

@@ -21,7 +21,7 @@ class FakeStore : public RoomStore {
               Done<ArriveOutcome> done) override {
     done(Failed<ArriveOutcome>());
   }
-  void Claim(const StoreCaller&, const RoomLimits&, int64_t, uint64_t, uint64_t,
+  void Claim(const StoreCaller&, const RoomLimits&, int64_t, uint64_t, uint64_t, uint64_t,
              Done<ClaimOutcome> done) override {
     done(Failed<ClaimOutcome>());
   }

@@ -247,7 +247,7 @@ TEST(RoomEventsTest, PrequeueIsDrawnAtTheStartAndLaterArrivalsFollow) {
     uint64_t serving = store.Snapshot().serving;
     for (uint64_t p = admitted_tickets.size() + 1; p <= serving && p <= 31; ++p) {
       uint64_t t = p == 31 ? late : ticket_by_place[p];
-      store.Claim(kAnyCaller, l, now, p, 0, [&](const StoreResult<ClaimOutcome>& r) {
+      store.Claim(kAnyCaller, l, now, p, 0, 0, [&](const StoreResult<ClaimOutcome>& r) {
         if (r.value.admitted) admitted_tickets.push_back(t);
       });
     }

@@ -376,6 +376,56 @@ TEST(RoomLogicTest, ATicketIsClaimedOnce) {
   EXPECT_FALSE(ClaimStep(state, limits, kStart + 300, 4).reused) << "not invited: not reused";
 }
 
+// Claims are keyed by (number, issuer): the same number issued by the
+// store (issuer 0) and by two instances' local fallbacks during an outage
+// is three tickets, each admitted once (audit 13 F1); a second claim of
+// any of them is a reuse, a lapsed one is spent for its issuer only.
+TEST(RoomLogicTest, TheSameNumberFromAnotherIssuerIsAnotherTicket) {
+  RoomState state;
+  RoomLimits limits = Limits(100, 600);
+  limits.mode = RoomMode::kQueueAll;
+  for (int i = 0; i < 3; ++i) ArriveStep(state, limits, kStart, false);
+  ASSERT_EQ(TickStep(state, limits, kStart).serving, 3u);
+  constexpr uint64_t kA = 0xa000000000000001ULL, kB = 0xb000000000000002ULL;
+  for (uint64_t issuer : {uint64_t{0}, kA, kB}) {
+    ClaimOutcome first = ClaimStep(state, limits, kStart + 100, 2, 0, issuer);
+    EXPECT_TRUE(first.admitted) << "issuer " << issuer;
+    EXPECT_FALSE(first.reused) << "issuer " << issuer;
+  }
+  for (uint64_t issuer : {uint64_t{0}, kA, kB}) {
+    ClaimOutcome again = ClaimStep(state, limits, kStart + 200, 2, 0, issuer);
+    EXPECT_TRUE(again.reused) << "issuer " << issuer;
+    EXPECT_FALSE(again.admitted) << "issuer " << issuer;
+  }
+  EXPECT_EQ(CountersOf(state, limits, kStart + 300).active, 3);
+  EXPECT_EQ(state.integrity.claimed_by.size(), 2u);
+  EXPECT_TRUE(ClaimStep(state, limits, kStart + 300, 1, 0, kA).admitted)
+      << "another number of the same issuer";
+  EXPECT_TRUE(ClaimStep(state, limits, kStart + 300, 1, 0, 0).admitted);
+  // A session of one issuer's ticket is found again by its own claim only.
+  ASSERT_TRUE(ClaimStep(state, limits, kStart + 400, 3, 77, kA).admitted);
+  EXPECT_TRUE(ClaimStep(state, limits, kStart + 500, 3, 77, kA).again);
+  EXPECT_TRUE(ClaimStep(state, limits, kStart + 500, 3, 78, kB).admitted)
+      << "kB's 3 is not kA's: not claimed yet";
+}
+
+// Keyed claims are pruned below the claim window, where every number
+// counts as claimed anyway.
+TEST(RoomLogicTest, IssuedClaimsArePrunedBelowTheClaimWindow) {
+  IssuedClaims claims;
+  claims.Set(5, 1);
+  claims.Set(5, 2);
+  claims.Set(9, 1);
+  EXPECT_TRUE(claims.Test(5, 2));
+  EXPECT_FALSE(claims.Test(5, 3));
+  EXPECT_FALSE(claims.Test(9, 2));
+  claims.PruneThrough(5);
+  EXPECT_FALSE(claims.Test(5, 1));
+  EXPECT_FALSE(claims.Test(5, 2));
+  EXPECT_TRUE(claims.Test(9, 1));
+  EXPECT_EQ(claims.size(), 1u);
+}
+
 // A repeat claim with the first claim's session (the same wait cookie: its
 // answer was lost) enters that session, counting nothing; another session
 // id, an ended session or a lapsed one is refused as a reuse.

@@ -125,6 +125,47 @@ TEST_F(RoomRegistryIdleTest, ARoomWithTrafficIsNotTickedAgain) {
   EXPECT_EQ(shop->store_errors.load(), 1u);
 }
 
+// on_failure = local: a ticket the local fallback numbers carries this
+// process's issuer id (the wait token's), and claims are keyed by number
+// and issuer there too: the fallback's 1 and the store's 1 are two
+// tickets, each admitted once (audit 13 F1).
+TEST_F(RoomRegistryIdleTest, TheLocalFallbackNumbersTicketsAsThisProcess) {
+  ConfigureRedis();
+  std::shared_ptr<RoomRuntime> shop = rooms_.Get("shop");
+  StoreCaller caller{0, loop_};
+  RoomLimits limits;
+  limits.new_users_per_minute = 600;
+  const int64_t t0 = 1'000'000;
+  std::optional<ArriveOutcome> arrived;
+  shop->store().Arrive(caller, limits, t0, /*may_admit_directly=*/false,
+                       [&](const StoreResult<ArriveOutcome>& r) {
+                         if (r.ok) arrived = r.value;
+                       });
+  ASSERT_TRUE(RunUntil(
+      loop_, [&] { return arrived.has_value(); }, milliseconds(5000)))
+      << "no local fallback";
+  EXPECT_FALSE(arrived->admitted);
+  EXPECT_EQ(arrived->ticket, 1u);
+  EXPECT_NE(LocalIssuerId(), 0u);
+  EXPECT_EQ(arrived->issuer, LocalIssuerId());
+  EXPECT_EQ(LocalIssuerId(), LocalIssuerId()) << "one id for the process's life";
+  // Within the retry delay every call runs on the fallback, at once.
+  uint64_t serving = 0;
+  shop->store().Tick(caller, limits, t0 + 100,
+                     [&](const StoreResult<RoomCounters>& r) { serving = r.value.serving; });
+  ASSERT_EQ(serving, 1u);
+  auto claim = [&](uint64_t issuer) {
+    ClaimOutcome out;
+    shop->store().Claim(caller, limits, t0 + 200, 1, 0, issuer,
+                        [&](const StoreResult<ClaimOutcome>& r) { out = r.value; });
+    return out;
+  };
+  EXPECT_TRUE(claim(LocalIssuerId()).admitted);
+  EXPECT_TRUE(claim(0).admitted) << "the store's 1 is another ticket";
+  EXPECT_TRUE(claim(LocalIssuerId()).reused);
+  EXPECT_TRUE(claim(0).reused);
+}
+
 TEST_F(RoomRegistryIdleTest, LocalRoomsHaveNothingToDo) {
   config::StateConfig state;  // backend = "local"
   rooms_.Configure(state, 2);

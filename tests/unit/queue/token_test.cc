@@ -225,8 +225,8 @@ TEST(TokenTest, PassCarriesItsSessionIdAndOldPassesStillDecode) {
   EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|x"), "shop", kNow));
   EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|1|2|3"), "shop", kNow));
   EXPECT_FALSE(
-      codec.VerifyWait(Expected("w|shop|42|1|" + std::to_string(kNow + 10) + "|5"), "shop", kNow))
-      << "a wait token has exactly four fields";
+      codec.VerifyWait(Expected("w|shop|42|1|" + std::to_string(kNow + 10) + "|5|6"), "shop", kNow))
+      << "a wait token has four fields, or five with its issuer";
   EXPECT_NE(NewSessionId(), 0u);
   EXPECT_NE(NewSessionId(), NewSessionId());
 }
@@ -255,6 +255,40 @@ TEST(TokenTest, PassCarriesItsNetworkAndPassesFromBeforeStillDecode) {
   EXPECT_FALSE(codec.VerifyPass(Expected(payload + "|77|4294967296"), "shop", kNow)) << "32 bits";
   t.session = 0;
   EXPECT_EQ(codec.SignPass(t), Expected(payload)) << "no network without a session id";
+}
+
+// A ticket numbered by a local fallback carries its issuer as a fifth
+// field; four fields (every token from before issuers) is issuer 0, the
+// store's ticket. Issuer 0 written out, or not a number, is refused. The
+// claim's session id tells issuers apart and is unchanged for issuer 0.
+TEST(TokenTest, WaitCarriesItsIssuerAndOldWaitsAreTheStores) {
+  TokenCodec codec = Codec();
+  std::string payload =
+      "w|shop|42|" + std::to_string(kNow - 1000) + "|" + std::to_string(kNow + 3'600'000);
+  WaitToken local{"shop", 42, kNow - 1000, kNow + 3'600'000, 0x8000000000000005ULL};
+  std::string text = codec.SignWait(local);
+  EXPECT_EQ(text, Expected(payload + "|9223372036854775813"));
+  auto wait = codec.VerifyWait(text, "shop", kNow);
+  ASSERT_TRUE(wait);
+  EXPECT_EQ(wait->ticket, 42u);
+  EXPECT_EQ(wait->issuer, 0x8000000000000005ULL);
+  auto store = codec.VerifyWait(Expected(payload), "shop", kNow);
+  ASSERT_TRUE(store) << "a wait token from before issuers still decodes";
+  EXPECT_EQ(store->issuer, 0u);
+  EXPECT_EQ(codec.SignWait(*store), Expected(payload)) << "issuer 0 is written as before";
+  EXPECT_FALSE(codec.VerifyWait(Expected(payload + "|0"), "shop", kNow));
+  EXPECT_FALSE(codec.VerifyWait(Expected(payload + "|x"), "shop", kNow));
+  EXPECT_FALSE(codec.VerifyWait(Expected(payload + "|"), "shop", kNow));
+  auto lapsed = codec.VerifyLapsedWait(text, "shop", kNow + 3'600'000, 1000);
+  ASSERT_TRUE(lapsed);
+  EXPECT_EQ(lapsed->issuer, local.issuer);
+  // The same number from two issuers: two sessions; issuer 0 as before
+  // (the derivation's label "claim|room|ticket|issued").
+  WaitToken other = local;
+  other.issuer = 7;
+  EXPECT_NE(codec.ClaimSessionId(*wait), codec.ClaimSessionId(*store));
+  EXPECT_NE(codec.ClaimSessionId(*wait), codec.ClaimSessionId(other));
+  EXPECT_EQ(codec.ClaimSessionId(*wait), codec.ClaimSessionId(local));
 }
 
 // The keyed HMAC contexts are pooled: many threads signing and verifying at
