@@ -391,18 +391,19 @@ TEST_F(ProtectSafetyNetTest, SwitchedOffAtRunTimeReportsAtOnce) {
   auto conn = ConnectOrFail(tidegate_->admin_port());
   ASSERT_TRUE(conn);
   std::string body = R"({"protect": false})";
-  ASSERT_TRUE(conn->Send("PATCH /v1/rooms/shop HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
-                         std::string(kOperator) +
-                         "\r\nContent-Type: application/json\r\nContent-Length: " +
-                         std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body));
+  ASSERT_TRUE(
+      conn->Send("PATCH /v1/rooms/shop HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                 std::string(kOperator) + "\r\nContent-Type: application/json\r\nContent-Length: " +
+                 std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + body));
   HttpMessage patched = ReadResponse(*conn, Within(milliseconds(5000)));
   ASSERT_EQ(patched.status, 200) << patched.raw;
   // The gauges are only for rooms under protection: absent now, never "1".
   EXPECT_NE(RoomGauge("room_protect_limiting"), 1) << "the old cut is still reported";
   auto state_conn = ConnectOrFail(tidegate_->admin_port());
   ASSERT_TRUE(state_conn);
-  ASSERT_TRUE(state_conn->Send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
-                               std::string(kOperator) + "\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(
+      state_conn->Send("GET /v1/state HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
+                       std::string(kOperator) + "\r\nConnection: close\r\n\r\n"));
   Json state =
       Json::parse(ReadResponse(*state_conn, Within(milliseconds(5000))).body, nullptr, false);
   ASSERT_TRUE(state.is_object());
