@@ -124,6 +124,17 @@ class ProtectSafetyNetTest : public ::testing::Test {
     }
   }
 
+  // The shop fails for the shoppers inside (503s) while newcomers keep
+  // coming, until one is queued (true) or 15 s passed (false).
+  bool FailUntilQueueing(std::vector<RoomCookies>* inside, std::vector<RoomCookies>* queued) {
+    auto deadline = steady_clock::now() + milliseconds(15'000);
+    while (steady_clock::now() < deadline) {
+      Browse(inside, "/status?code=503");
+      if (!NewcomerAdmitted(inside, queued)) return true;
+    }
+    return false;
+  }
+
   // The queued visitors poll once; those let in move inside.
   void Poll(std::vector<RoomCookies>* inside, std::vector<RoomCookies>* queued) {
     for (auto it = queued->begin(); it != queued->end();) {
@@ -159,13 +170,8 @@ TEST_F(ProtectSafetyNetTest, FailingOriginQueuesNewcomersBelowTheLimitsThenLetsT
   Browse(&inside, "/");
   // The shop fails for the shoppers inside (503s); a newcomer is soon
   // queued although the room holds a handful of its 1000 places.
-  bool queueing = false;
-  auto deadline = steady_clock::now() + milliseconds(15'000);
-  while (!queueing && steady_clock::now() < deadline) {
-    Browse(&inside, "/status?code=503");
-    queueing = !NewcomerAdmitted(&inside, &queued);
-  }
-  ASSERT_TRUE(queueing) << "the room never started queueing with every request failing";
+  ASSERT_TRUE(FailUntilQueueing(&inside, &queued))
+      << "the room never started queueing with every request failing";
   size_t inside_at_cut = inside.size();
   EXPECT_LT(inside_at_cut, 40u);
   // While it keeps failing, nobody new comes in.
@@ -175,7 +181,7 @@ TEST_F(ProtectSafetyNetTest, FailingOriginQueuesNewcomersBelowTheLimitsThenLetsT
   }
   // The shop recovers: the shoppers inside get fast pages, the queued
   // visitors (polling) are let in, and newcomers are admitted at once again.
-  deadline = steady_clock::now() + milliseconds(30'000);
+  auto deadline = steady_clock::now() + milliseconds(30'000);
   bool open_again = false;
   while (!open_again && steady_clock::now() < deadline) {
     Browse(&inside, "/");
@@ -379,13 +385,8 @@ TEST_F(ProtectSafetyNetTest, SwitchedOffAtRunTimeReportsAtOnce) {
   ASSERT_TRUE(tidegate_);
   std::vector<RoomCookies> inside, queued;
   for (int i = 0; i < 3; ++i) ASSERT_TRUE(NewcomerAdmitted(&inside, &queued));
-  bool queueing = false;
-  auto deadline = steady_clock::now() + milliseconds(15'000);
-  while (!queueing && steady_clock::now() < deadline) {
-    Browse(&inside, "/status?code=503");
-    queueing = !NewcomerAdmitted(&inside, &queued);
-  }
-  ASSERT_TRUE(queueing) << "the room never started queueing with every request failing";
+  ASSERT_TRUE(FailUntilQueueing(&inside, &queued))
+      << "the room never started queueing with every request failing";
   ASSERT_EQ(RoomGauge("room_protect_limiting"), 1);
   // No shopper request from here on: only the operator and the readers.
   auto conn = ConnectOrFail(tidegate_->admin_port());

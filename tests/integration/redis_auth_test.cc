@@ -209,6 +209,21 @@ class RedisAuthTest : public ::testing::Test {
     EXPECT_EQ(DegradedDetail(*b_, "room:shop"), "");
   }
 
+  // Closes every connection of redis_ (tidegate's included): they are
+  // noticed and replaced — writes need them — and a_ is healthy again.
+  void KillConnectionsAndExpectWritesAgain() {
+    EXPECT_EQ(redis_->Command("CLIENT KILL TYPE normal").substr(0, 1), ":");
+    EXPECT_EQ(redis_->Command("CLIENT KILL TYPE pubsub").substr(0, 1), ":");
+    // The closed connections are noticed and replaced: writes need them.
+    EXPECT_TRUE(WaitFor(
+        [&] {
+          return Call(a_->admin_port(), "PUT", "/v1/features/checkout/maintenance").status == 200;
+        },
+        10s))
+        << Health(*a_).dump() << a_->Stderr();
+    EXPECT_TRUE(WaitFor([&] { return Healthy(*a_); }, 10s)) << State(*a_).dump();
+  }
+
   // A redis-sentinel on a free port monitoring redis_ as "tg", with
   // `extra` in its configuration; `password` (not "") answers PING after
   // AUTH. nullptr when it never answered.
@@ -418,16 +433,7 @@ TEST_F(RedisAuthTest, PasswordRotatedInItsFileNeedsNoRestart) {
   ASSERT_EQ(std::rename(next.c_str(), file.c_str()), 0);
   ASSERT_EQ(redis_->Command(std::string("CONFIG SET requirepass ") + kWrong), "+OK\r\n");
   redis_->set_auth(std::string("AUTH ") + kWrong);
-  EXPECT_EQ(redis_->Command("CLIENT KILL TYPE normal").substr(0, 1), ":");
-  EXPECT_EQ(redis_->Command("CLIENT KILL TYPE pubsub").substr(0, 1), ":");
-  // The closed connections are noticed and replaced: writes need them.
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        return Call(a_->admin_port(), "PUT", "/v1/features/checkout/maintenance").status == 200;
-      },
-      10s))
-      << Health(*a_).dump() << a_->Stderr();
-  EXPECT_TRUE(WaitFor([&] { return Healthy(*a_); }, 10s)) << State(*a_).dump();
+  KillConnectionsAndExpectWritesAgain();
   EXPECT_TRUE(WaitFor([&] { return DegradedDetail(*a_, "state_store").empty(); }, 5s))
       << Health(*a_).dump();
   EXPECT_EQ(Call(a_->port(), "GET", "/shop/1").status, 200);
@@ -500,15 +506,7 @@ TEST_F(RedisAuthTest, SentinelPasswordRotatedInItsFileNeedsNoRestart) {
   RespCommand(sentinel_port, as_new + "CLIENT KILL TYPE normal");
   // tidegate's connections to the primary are closed: each reconnection
   // asks the sentinel for the primary first, with the password in the file.
-  EXPECT_EQ(redis_->Command("CLIENT KILL TYPE normal").substr(0, 1), ":");
-  EXPECT_EQ(redis_->Command("CLIENT KILL TYPE pubsub").substr(0, 1), ":");
-  EXPECT_TRUE(WaitFor(
-      [&] {
-        return Call(a_->admin_port(), "PUT", "/v1/features/checkout/maintenance").status == 200;
-      },
-      10s))
-      << Health(*a_).dump() << a_->Stderr();
-  EXPECT_TRUE(WaitFor([&] { return Healthy(*a_); }, 10s)) << State(*a_).dump();
+  KillConnectionsAndExpectWritesAgain();
   EXPECT_NE(redis_->Command("GET tidegate:{admin}:state").find("checkout"), std::string::npos);
   ASSERT_EQ(a_->Stop(10s), 0) << a_->Stderr();
   ExpectNoPasswordIn(a_->Stderr());
