@@ -322,6 +322,8 @@ void AdminControlPlane::BeforeHandover() {
   // after a crash (not final: the new process skips the ticket numbers this one may still issue
   // until it hands over).
   if (persistence_ != nullptr && rooms_ != nullptr) SaveRooms();
+  // With Redis: the counters the new process seeds from if Redis is down.
+  SaveSharedRooms();
 }
 
 void AdminControlPlane::AfterHandover() {
@@ -402,6 +404,25 @@ void AdminControlPlane::TickIdleRooms() {
         return std::nullopt;  // a room removed by a reload
       },
       now_ms);
+  SaveSharedRooms();
+}
+
+void AdminControlPlane::SaveSharedRooms() {
+  if (persistence_ == nullptr || !persistence_->SavesSharedRooms() || rooms_ == nullptr) return;
+  std::string error;
+  if (persistence_->SaveSharedRooms(*rooms_, &error)) {
+    shared_rooms_error_.clear();
+    return;
+  }
+  if (error == shared_rooms_error_) return;
+  shared_rooms_error_ = error;
+  if (host_ != nullptr) {
+    host_->error_log().Write(proxy::LogLevel::kWarn, "state.shared_rooms",
+                             "the rooms' counters could not be saved (retried every second; a "
+                             "start while Redis is down would number newcomers from older "
+                             "counters): " +
+                                 error);
+  }
 }
 
 void AdminControlPlane::PostStoreHealth() {

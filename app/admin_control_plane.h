@@ -82,6 +82,10 @@ class AdminControlPlane : public proxy::ControlPlane {
   void PostRoomModeHealth();
   void StartPersistence(event_base* control_base);
   void SaveRooms();
+  // backend = "redis": shared_rooms.json (StatePersistence::SaveSharedRooms),
+  // every second from TickIdleRooms(); a failed write is warned when its
+  // error changes.
+  void SaveSharedRooms();
   void TickIdleRooms();
   void StartNotifier(event_base* control_base, std::shared_ptr<const config::Config> config);
 
@@ -96,7 +100,8 @@ class AdminControlPlane : public proxy::ControlPlane {
   // time that cannot queue), with their detail: a warning when one appears
   // or changes, not every second.
   std::map<std::string, std::string> room_mode_parts_;
-  int64_t last_save_warning_ = 0;  // unix seconds; warnings at most every 10 s
+  int64_t last_save_warning_ = 0;   // unix seconds; warnings at most every 10 s
+  std::string shared_rooms_error_;  // of the last SaveSharedRooms(), "" when saved
   queue::RoomRegistry* rooms_;
   event_base* control_base_ = nullptr;  // from Start() to Stop()
   proxy::EventPtr idle_rooms_timer_;    // TickIdleRooms(), every second

@@ -183,6 +183,7 @@ int main(int argc, char** argv) {
   }
   upgrade.set_pid_file(pid_file);
   filters.rooms().Restore(persistence->TakeRooms());
+  filters.rooms().SeedShared(persistence->TakeSharedSeeds());
   filters.rooms().VoidWaitsIssuedBefore(persistence->WaitsValidFromMs());
   {
     // From here on this process may issue tickets: the file must no longer
@@ -204,6 +205,10 @@ int main(int argc, char** argv) {
   std::string save_error;
   if (!persistence->SaveRooms(filters.rooms(), &save_error, /*final=*/true)) {
     fprintf(stderr, "tidegate: state: the rooms could not be saved at exit: %s\n",
+            save_error.c_str());
+  }
+  if (!persistence->SaveSharedRooms(filters.rooms(), &save_error)) {
+    fprintf(stderr, "tidegate: state: the rooms' counters could not be saved at exit: %s\n",
             save_error.c_str());
   }
   if (!pid_file.empty()) tidegate::app::RemovePidFileIfOwn(pid_file, getpid());

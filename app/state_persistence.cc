@@ -24,6 +24,7 @@ using nlohmann::json;
 constexpr int kFormatVersion = 1;
 constexpr char kRuntimeFormat[] = "tidegate.runtime_state";
 constexpr char kRoomsFormat[] = "tidegate.rooms";
+constexpr char kSharedRoomsFormat[] = "tidegate.shared_rooms";
 
 // Checks the envelope {"format": …, "version": 1, …} and hands the document
 // to `body`; false and *error naming what is wrong.
@@ -123,6 +124,27 @@ bool ParseRooms(const std::string& text, json* doc,
   return true;
 }
 
+// One room of shared_rooms.json: {"tickets", "serving", "active",
+// "admitted_total"}, each a non-negative integer; false and *problem.
+bool SharedCountersFromJson(const json& room, queue::RoomCounters* out, std::string* problem) {
+  if (!room.is_object()) {
+    *problem = "expected an object";
+    return false;
+  }
+  for (const char* key : {"tickets", "serving", "active", "admitted_total"}) {
+    auto it = room.find(key);
+    if (it == room.end() || !it->is_number_unsigned()) {
+      *problem = std::string(key) + ": missing or not a non-negative integer";
+      return false;
+    }
+  }
+  out->tickets = room["tickets"].get<uint64_t>();
+  out->serving = std::min(room["serving"].get<uint64_t>(), out->tickets);
+  out->active = room["active"].get<int64_t>();
+  out->admitted_total = room["admitted_total"].get<uint64_t>();
+  return true;
+}
+
 int64_t WallMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -150,6 +172,8 @@ std::unique_ptr<StatePersistence> StatePersistence::Open(const config::Config& c
     std::string folder_error;
     if (state::EnsureStateFolder(p->folder_, &folder_error)) {
       p->shared_copy_path_ = p->folder_ + "/shared_state.json";
+      p->shared_rooms_path_ = p->folder_ + "/shared_rooms.json";
+      p->LoadSharedRooms();
     } else {
       fprintf(stderr,
               "tidegate: warning: %s; running without a local copy of the shared state (a "
@@ -243,6 +267,53 @@ bool StatePersistence::LoadRooms(const config::Config& config, std::string* erro
   }
   waits_valid_from_ms_ = std::max(waits_valid_from_ms_, WallMillis());
   return true;
+}
+
+void StatePersistence::LoadSharedRooms() {
+  state::StateFile file(shared_rooms_path_);
+  state::StateFile::ReadResult read = file.Read();
+  if (read.status == state::StateFile::ReadStatus::kMissing) return;
+  std::string problem;
+  std::map<std::string, queue::SharedSeed> seeds;
+  json doc;
+  if (read.status == state::StateFile::ReadStatus::kError) {
+    problem = read.error;
+  } else if (ParseEnvelope(read.text, kSharedRoomsFormat, &doc, &problem)) {
+    auto rooms = doc.find("rooms");
+    json margins = doc.value("ticket_margin", json::object());
+    if (rooms == doc.end() || !rooms->is_object()) {
+      problem = "rooms: missing or not an object";
+    } else {
+      for (const auto& [name, room] : rooms->items()) {
+        queue::SharedSeed seed;
+        if (!SharedCountersFromJson(room, &seed.counters, &problem)) {
+          problem = "rooms." + name + "." + problem;
+          break;
+        }
+        seed.ticket_margin = kCrashTicketMarginFloor;
+        if (margins.is_object() && margins.contains(name) && margins[name].is_number_unsigned()) {
+          seed.ticket_margin = std::max(seed.ticket_margin, margins[name].get<uint64_t>());
+        }
+        seeds.emplace(name, seed);
+      }
+    }
+  }
+  if (problem.empty()) {
+    for (const auto& [name, seed] : seeds) shared_saved_tickets_[name] = seed.counters.tickets;
+    shared_seeds_ = std::move(seeds);
+    return;
+  }
+  // Only a floor for a start while Redis is down: never a reason to refuse.
+  std::string aside_error;
+  std::string aside = file.SetAside(time(nullptr), &aside_error);
+  fprintf(stderr,
+          "tidegate: warning: state file %s cannot be used: %s; %s; a start while Redis is down "
+          "numbers the rooms' newcomers from the counters Redis last gave this process (none "
+          "yet)\n",
+          file.path().c_str(), problem.c_str(),
+          aside.empty() ? ("could not set it aside: " + aside_error).c_str()
+                        : ("set aside as " + aside).c_str());
+  fflush(stderr);
 }
 
 void StatePersistence::AdoptRooms(const json& doc,
@@ -359,6 +430,36 @@ bool StatePersistence::SaveRooms(const queue::RoomRegistry& registry, std::strin
   rooms_write_error_.clear();
   last_rooms_text_ = std::move(body);
   last_rooms_final_ = final;
+  return true;
+}
+
+bool StatePersistence::SaveSharedRooms(const queue::RoomRegistry& registry, std::string* error) {
+  if (shared_rooms_path_.empty() || handed_over_) return true;
+  json rooms = json::object();
+  json margins = json::object();
+  for (const auto& [name, c] : registry.ExportShared()) {
+    rooms[name] = {{"tickets", c.tickets},
+                   {"serving", c.serving},
+                   {"active", std::max<int64_t>(c.active, 0)},
+                   {"admitted_total", c.admitted_total}};
+    // As SaveRooms: the largest recent step between two saves, halved at
+    // every save without arrivals.
+    uint64_t& previous = shared_saved_tickets_[name];
+    uint64_t step = c.tickets > previous ? c.tickets - previous : 0;
+    previous = c.tickets;
+    uint64_t& kept = shared_ticket_step_[name];
+    kept = std::max(step, kept / 2);
+    margins[name] = std::max<uint64_t>(2 * kept, kCrashTicketMarginFloor);
+  }
+  std::string body = rooms.dump() + margins.dump();
+  if (body == last_shared_text_) return true;
+  json doc = {{"format", kSharedRoomsFormat},
+              {"version", kFormatVersion},
+              {"saved_at", common::FormatRfc3339Millis(common::SystemTime().WallNow())},
+              {"ticket_margin", std::move(margins)},
+              {"rooms", std::move(rooms)}};
+  if (!state::StateFile(shared_rooms_path_).Write(doc.dump() + "\n", error)) return false;
+  last_shared_text_ = std::move(body);
   return true;
 }
 

@@ -38,9 +38,14 @@
 //   room on top of them for one session_duration.
 //
 // With backend = "redis" Redis holds the state: enabled() is false and every
-// call is a no-op; the folder only holds the Redis store's local copy of the
-// shared state (SharedStateCopyPath(), admin/state_copy.h), written by the
-// store itself.
+// call above is a no-op; the folder holds the Redis store's local copy of
+// the shared state (SharedStateCopyPath(), admin/state_copy.h), written by
+// the store itself, and shared_rooms.json: the rooms' counters as this
+// process last knew them (SaveSharedRooms(), every second while they
+// change), from which a process started while Redis is down numbers its
+// newcomers on (TakeSharedSeeds(), queue::SharedSeed) instead of from 1. A
+// shared_rooms.json that cannot be read is set aside with a warning, never
+// refused: it is only a floor.
 //
 // Contract: control thread (or main() before the server starts / after it
 // stopped); blocking file I/O, never on a worker. Not thread-safe.
@@ -97,6 +102,12 @@ class StatePersistence {
   // What was read at start (null / empty on a first start); taken once.
   std::shared_ptr<const state::RuntimeState> TakeRuntime() { return std::move(runtime_); }
   std::map<std::string, queue::LocalRoomStore::Persisted> TakeRooms() { return std::move(rooms_); }
+  // backend = "redis": the Redis rooms' counters saved by the process
+  // before, each with the margin of ticket numbers to skip (twice the
+  // largest step between two saves it recorded, at least
+  // kCrashTicketMarginFloor: other instances, and this one in its last
+  // second, may have numbered on since). For RoomRegistry::SeedShared.
+  std::map<std::string, queue::SharedSeed> TakeSharedSeeds() { return std::move(shared_seeds_); }
   // Wait cookies issued before this Unix time in ms are void in every local
   // room (0: all valid); see the header. For RoomRegistry at start.
   int64_t WaitsValidFromMs() const { return waits_valid_from_ms_; }
@@ -123,6 +134,13 @@ class StatePersistence {
   // first second, or before the next save after a burst, would otherwise
   // restart with no margin at all.
   bool SaveRooms(const queue::RoomRegistry& rooms, std::string* error, bool final = false);
+
+  // backend = "redis": writes shared_rooms.json (RoomRegistry::ExportShared)
+  // when it changed. False and *error when the write failed (the caller
+  // warns; the next call tries again); true without a folder, with the
+  // local backend, and after StopSaving().
+  bool SaveSharedRooms(const queue::RoomRegistry& rooms, std::string* error);
+  bool SavesSharedRooms() const { return !shared_rooms_path_.empty(); }
 
   // The least crash margin recorded per room. The recent rate says nothing
   // about a burst that starts after an idle period (a sale opening right
@@ -164,6 +182,7 @@ class StatePersistence {
   StatePersistence() = default;
   bool LoadRuntime(const config::Config& config, std::string* error);
   bool LoadRooms(const config::Config& config, std::string* error);
+  void LoadSharedRooms();
   void AdoptRooms(const nlohmann::json& doc,
                   std::map<std::string, queue::LocalRoomStore::Persisted> rooms);
   // Open()'s handling of a file that cannot be used: refuse, or set it
@@ -191,6 +210,13 @@ class StatePersistence {
   // between two calls (halved at each call).
   std::map<std::string, uint64_t> saved_tickets_;
   std::map<std::string, uint64_t> ticket_step_;
+  // backend = "redis" (SaveSharedRooms): the file, what was read at start,
+  // what the file holds, and the same per-room ticket steps as above.
+  std::string shared_rooms_path_;
+  std::map<std::string, queue::SharedSeed> shared_seeds_;
+  std::string last_shared_text_;
+  std::map<std::string, uint64_t> shared_saved_tickets_;
+  std::map<std::string, uint64_t> shared_ticket_step_;
 };
 
 }  // namespace tidegate::app

@@ -125,6 +125,22 @@ class FailoverRoomStore : public RoomStore {
     }
     return shared_->Snapshot();
   }
+  // RoomRegistry::SeedShared(), before the room serves.
+  void SetSeed(const SharedSeed& seed) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    seed_ = seed;
+  }
+  // RoomRegistry::ExportShared(): what this process knows of the counters.
+  RoomCounters LastKnown() const {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (seeded_) return local_last_.updated_ms != 0 ? local_last_ : LocalSeedCounters();
+    }
+    RoomCounters c = shared_->Snapshot();
+    if (c.updated_ms != 0) return c;
+    std::lock_guard<std::mutex> lock(mutex_);
+    return seed_.counters;  // never read from Redis since the start
+  }
   uint64_t restores() const override { return shared_->restores(); }
   uint64_t mark_restores() const override { return shared_->mark_restores(); }
 
@@ -187,10 +203,21 @@ class FailoverRoomStore : public RoomStore {
     if (done) done(out);
   }
 
+  // The counters a local fallback starts from (mutex held): the last read
+  // from Redis; by a process that never read them since its start, the
+  // seed its predecessor saved, its tickets advanced by the margin.
+  RoomCounters LocalSeedCounters() const {
+    RoomCounters c = shared_->Snapshot();
+    if (c.updated_ms != 0) return c;
+    c = seed_.counters;
+    c.tickets += seed_.ticket_margin;
+    return c;
+  }
+
   // Starts the local state from the last shared counters (mutex held):
   // tickets and serving carry on, the active sessions count as current.
   void Seed(int64_t now_ms) {
-    RoomCounters c = shared_->Snapshot();
+    RoomCounters c = LocalSeedCounters();
     local_.tickets = std::max(local_.tickets, c.tickets);
     local_.serving = std::max(local_.serving, c.serving);
     local_.admitted_total = std::max(local_.admitted_total, c.admitted_total);
@@ -252,6 +279,7 @@ class FailoverRoomStore : public RoomStore {
   RoomCounters local_last_;
   bool seeded_ = false;
   int64_t carried_bucket_ = 0;  // where Seed() put the carried-over sessions
+  SharedSeed seed_;             // RoomRegistry::SeedShared()'s, for this room
 };
 
 RoomRuntime::RoomRuntime(std::unique_ptr<RoomStore> store, RedisRoomLinks* links)
@@ -413,8 +441,13 @@ std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
   if (state_.backend == config::StateBackend::kRedis && links_) {
     slot = std::make_shared<RoomRuntime>(nullptr, links_.get());
     auto shared = std::make_unique<RedisRoomStore>(room, RedisRoomOptions{}, links_.get());
-    slot->store_ =
+    auto failover =
         std::make_unique<FailoverRoomStore>(room, std::move(shared), state_.on_failure, slot.get());
+    if (auto seed = shared_seeds_.find(room); seed != shared_seeds_.end()) {
+      failover->SetSeed(seed->second);
+    }
+    shared_[room] = failover.get();
+    slot->store_ = std::move(failover);
     if (instance_id_.empty()) instance_id_ = MakeInstanceId();
     slot->shared_protection_ = std::make_unique<SharedProtection>(
         std::make_unique<RedisProtectLease>(room, RedisRoomOptions{}, links_.get(), instance_id_));
@@ -446,6 +479,19 @@ std::map<std::string, LocalRoomStore::Persisted> RoomRegistry::ExportLocal() con
   std::lock_guard<std::mutex> lock(mutex_);
   std::map<std::string, LocalRoomStore::Persisted> out = restored_;
   for (const auto& [name, store] : local_) out[name] = store->Export();
+  return out;
+}
+
+void RoomRegistry::SeedShared(std::map<std::string, SharedSeed> seeds) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  shared_seeds_ = std::move(seeds);
+}
+
+std::map<std::string, RoomCounters> RoomRegistry::ExportShared() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::map<std::string, RoomCounters> out;
+  for (const auto& [name, seed] : shared_seeds_) out[name] = seed.counters;
+  for (const auto& [name, store] : shared_) out[name] = store->LastKnown();
   return out;
 }
 

@@ -36,7 +36,9 @@
 //   kRetryMillis, during which Redis is not tried (no timeout per visitor);
 //   then the next call tries again. While degraded:
 //   - local: the room runs on an in-process state seeded from the last
-//     counters seen (tickets, serving, active sessions), with the full
+//     counters seen (tickets, serving, active sessions; by a process that
+//     has not read them from Redis since its start, those it saved before
+//     it: SeedShared() below, plus a margin of numbers), with the full
 //     configured limits; tickets issued then are carried back to Redis and
 //     carry this process's issuer id (LocalIssuerId()), so that another
 //     instance's local numbers, or Redis's, are other tickets: claims are
@@ -84,6 +86,18 @@ inline constexpr int64_t kIdleTickMillis = 1'000;
 inline constexpr int64_t kRetryMillis = 1'000;
 
 class RedisRoomLinks;
+class FailoverRoomStore;
+
+// What a Redis room's local fallback starts from when this process has not
+// read the room's counters from Redis since its start (a restart or an
+// upgrade while Redis is down): the counters the process before it saw,
+// from the state folder (app/state_persistence.h), and how many ticket
+// numbers past them that process or another instance may have issued
+// since (skipped, never issued twice).
+struct SharedSeed {
+  RoomCounters counters;
+  uint64_t ticket_margin = 0;
+};
 
 // This process's issuer id (random, never 0, drawn once per process): the
 // issuer of every ticket a local fallback numbers (queue/token.h
@@ -242,6 +256,17 @@ class RoomRegistry {
   void VoidWaitsIssuedBefore(int64_t unix_ms);
   std::map<std::string, LocalRoomStore::Persisted> ExportLocal() const;
 
+  // Persistence of Redis rooms' last known counters (backend = "redis",
+  // docs/state.md "A restart while Redis is down"). SeedShared() (at
+  // start, before the first Get) gives what the process before saved: a
+  // Redis room's local fallback starts from it (tickets plus the margin)
+  // when this process never read the room from Redis. ExportShared() gives
+  // per Redis room the counters this process knows — read from Redis, or
+  // its local fallback's while it runs, else the seed (without its margin)
+  // — plus the seeds of rooms not created yet. Any thread.
+  void SeedShared(std::map<std::string, SharedSeed> seeds);
+  std::map<std::string, RoomCounters> ExportShared() const;
+
  private:
   mutable std::mutex mutex_;
   config::StateConfig state_;
@@ -252,6 +277,8 @@ class RoomRegistry {
   std::map<std::string, std::shared_ptr<RoomRuntime>> rooms_;
   std::map<std::string, LocalRoomStore*> local_;               // the local stores of rooms_
   std::map<std::string, LocalRoomStore::Persisted> restored_;  // not created yet
+  std::map<std::string, FailoverRoomStore*> shared_;           // the Redis stores of rooms_
+  std::map<std::string, SharedSeed> shared_seeds_;             // SeedShared()'s
   int64_t waits_valid_from_ms_ = 0;
 };
 

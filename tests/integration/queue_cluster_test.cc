@@ -624,38 +624,6 @@ TEST_F(ClusterFixture, RedisRestartUnderLoadKeepsSessionsAndPlaces) {
   EXPECT_EQ(crowd.errors.load(), 0u) << crowd.first_error();
 }
 
-// The ticket inside a wait cookie ("<key>.<base64url(w|room|ticket|…)>.<mac>"),
-// 0 when it does not read.
-uint64_t WaitTicket(const std::string& wait) {
-  size_t dot = wait.find('.');
-  size_t end = wait.find('.', dot + 1);
-  if (dot == std::string::npos || end == std::string::npos) return 0;
-  std::string payload;
-  uint32_t bits = 0;
-  int have = 0;
-  for (char ch : wait.substr(dot + 1, end - dot - 1)) {
-    int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
-            : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
-            : ch >= '0' && ch <= '9' ? ch - '0' + 52
-            : ch == '-'              ? 62
-            : ch == '_'              ? 63
-                                     : -1;
-    if (v < 0) continue;  // padding
-    bits = (bits << 6) | static_cast<uint32_t>(v);
-    have += 6;
-    if (have >= 8) {
-      have -= 8;
-      payload.push_back(static_cast<char>((bits >> have) & 0xff));
-    }
-  }
-  // w|room|ticket|…
-  size_t first = payload.find('|');
-  size_t second = payload.find('|', first + 1);
-  size_t third = payload.find('|', second + 1);
-  if (third == std::string::npos || payload.rfind("w|", 0) != 0) return 0;
-  return std::stoull(payload.substr(second + 1, third - second - 1));
-}
-
 // Redis loses the room (restarted without persistence, or FLUSHALL) while
 // two instances run it: `queue_all`, 3 places taken by visitors admitted
 // through the queue (tickets 1..3, serving 3), 6 waiting at positions 1..6

@@ -25,6 +25,36 @@ bool StartsWithCi(const std::string& s, std::string_view prefix) {
 
 }  // namespace
 
+uint64_t WaitTicket(const std::string& wait_cookie) {
+  size_t dot = wait_cookie.find('.');
+  size_t end = wait_cookie.find('.', dot + 1);
+  if (dot == std::string::npos || end == std::string::npos) return 0;
+  std::string payload;
+  uint32_t bits = 0;
+  int have = 0;
+  for (char ch : wait_cookie.substr(dot + 1, end - dot - 1)) {
+    int v = ch >= 'A' && ch <= 'Z'   ? ch - 'A'
+            : ch >= 'a' && ch <= 'z' ? ch - 'a' + 26
+            : ch >= '0' && ch <= '9' ? ch - '0' + 52
+            : ch == '-'              ? 62
+            : ch == '_'              ? 63
+                                     : -1;
+    if (v < 0) continue;  // padding
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    have += 6;
+    if (have >= 8) {
+      have -= 8;
+      payload.push_back(static_cast<char>((bits >> have) & 0xff));
+    }
+  }
+  // w|room|ticket|…
+  size_t first = payload.find('|');
+  size_t second = payload.find('|', first + 1);
+  size_t third = payload.find('|', second + 1);
+  if (third == std::string::npos || payload.rfind("w|", 0) != 0) return 0;
+  return std::stoull(payload.substr(second + 1, third - second - 1));
+}
+
 bool IsQueuePage(const HttpMessage& m) {
   return m.body.find("id=\"tg-queue\"") != std::string::npos;
 }

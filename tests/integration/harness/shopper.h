@@ -96,6 +96,10 @@ class Shopper {
 
 bool IsQueuePage(const HttpMessage& m);
 
+// The ticket number inside a wait cookie's value
+// ("<key id>.<base64url(w|room|ticket|…)>.<mac>"); 0 when it does not read.
+uint64_t WaitTicket(const std::string& wait_cookie);
+
 struct CrowdOptions {
   std::vector<uint16_t> ports;
   std::string room = "shop";
