@@ -2,7 +2,7 @@
 // a redis-server, one tidegate on it with `on_failure = "local"`, the demo
 // shop. Four shoppers queue (Redis numbers them 1–4); Redis is frozen
 // (SIGSTOP) and tidegate restarted (SIGTERM, then a new process on the
-// same state folder). The new process has never read
+// same state folder) or upgraded (SIGUSR2). The new process has never read
 // the room from Redis: its local fallback numbers newcomers on from the
 // counters the process before it saved (state/shared_rooms.json, plus a
 // margin of skipped numbers), so a newcomer queues behind the four instead
@@ -13,6 +13,7 @@
 // version before: the restarted process numbered its newcomers from 1, a
 // tie with the front of the line.
 #include <gtest/gtest.h>
+#include <sys/prctl.h>
 
 #include <chrono>
 #include <fstream>
@@ -46,7 +47,9 @@ class QueueRestartRedisDownTest : public ::testing::Test {
 
   void TearDown() override {
     if (redis_) redis_->Resume();  // never leave it frozen
-    if (tidegate_) {
+    if (successor_ > 0) {
+      EXPECT_TRUE(StopSuccessor(successor_)) << "the new process did not exit on SIGTERM";
+    } else if (tidegate_) {
       EXPECT_TRUE(tidegate_->process().Running()) << "tidegate died:\n" << tidegate_->Stderr();
       EXPECT_EQ(tidegate_->Stop(15s), 0) << tidegate_->Stderr();
     }
@@ -127,6 +130,7 @@ class QueueRestartRedisDownTest : public ::testing::Test {
   std::unique_ptr<DemoShop> shop_;
   std::unique_ptr<TidegateProcess> tidegate_;
   std::vector<std::unique_ptr<Shopper>> held_;
+  pid_t successor_ = -1;  // the new process of a binary upgrade
 };
 
 TEST_F(QueueRestartRedisDownTest, ARestartedProcessNumbersNewcomersBehindTheLine) {
@@ -136,6 +140,16 @@ TEST_F(QueueRestartRedisDownTest, ARestartedProcessNumbersNewcomersBehindTheLine
   tidegate_ = StartTidegateOrFail(dir_, Options());
   ASSERT_TRUE(tidegate_);
   ExpectNewcomersQueueBehind();
+}
+
+TEST_F(QueueRestartRedisDownTest, AnUpgradedProcessNumbersNewcomersBehindTheLine) {
+  prctl(PR_SET_CHILD_SUBREAPER, 1);  // the new process outlives its parent: be its reaper
+  QueueFour();
+  ASSERT_TRUE(redis_->Pause());
+  std::string error;
+  successor_ = UpgradeInPlace(*tidegate_, 20s, &error);
+  ASSERT_GT(successor_, 0) << error;
+  ExpectNewcomersQueueBehind();  // the same ports, served by the new process
 }
 
 TEST_F(QueueRestartRedisDownTest, AnUnreadableCountersFileIsSetAsideAndTheStartGoesOn) {

@@ -100,18 +100,7 @@ class RedisStateCarryTest : public ::testing::Test {
 
   void TearDown() override {
     if (successor_ > 0) {
-      kill(successor_, SIGTERM);
-      auto deadline = std::chrono::steady_clock::now() + 15s;
-      bool reaped = false;
-      while (!reaped && std::chrono::steady_clock::now() < deadline) {
-        reaped = waitpid(successor_, nullptr, WNOHANG) == successor_;
-        if (!reaped) std::this_thread::sleep_for(20ms);
-      }
-      if (!reaped) {
-        ADD_FAILURE() << "the new process did not exit on SIGTERM";
-        kill(successor_, SIGKILL);
-        waitpid(successor_, nullptr, 0);
-      }
+      EXPECT_TRUE(StopSuccessor(successor_)) << "the new process did not exit on SIGTERM";
     }
   }
 
@@ -242,15 +231,9 @@ TEST_F(RedisStateCarryTest, ABinaryUpgradeWhileRedisIsDownKeepsTheStateInForce) 
   prctl(PR_SET_CHILD_SUBREAPER, 1);
   uint64_t version = SwitchSearchOffWithABanner();
   ASSERT_TRUE(redis_->Stop());
-  ASSERT_TRUE(a_->process().Signal(SIGUSR2));
-  ASSERT_TRUE(WaitFor([&] { return a_->Stderr().find("upgrade.done") != std::string::npos; }, 20s))
-      << a_->Stderr();
-  std::smatch m;
-  std::string err = a_->Stderr();
-  ASSERT_TRUE(std::regex_search(err, m, std::regex(R"(new process pid (\d+) serves)"))) << err;
-  successor_ = static_cast<pid_t>(std::stol(m[1]));
-  std::optional<int> status = a_->process().WaitExit(20s);
-  ASSERT_TRUE(status.has_value()) << "the old process did not exit";
+  std::string error;
+  successor_ = UpgradeInPlace(*a_, 20s, &error);
+  ASSERT_GT(successor_, 0) << error;
   // Only the new process serves now, on the same ports.
   ExpectSwitchAndBannerInForce(a_->port(), a_->admin_port(), version);
   ExpectWrittenBackToAnEmptyRedis(a_->admin_port(), version);

@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <stdio.h>
 
+#include <sys/wait.h>
+
+#include <regex>
 #include <thread>
 
 #include "tests/integration/harness/ports.h"
@@ -143,6 +146,42 @@ std::string ProxyConfig(uint16_t origin_port, const KeyValues& server_keys,
   out += "\n[admin]\nlisten = \"127.0.0.1:${ADMIN_PORT}\"\n";
   out += tail;
   return out;
+}
+
+pid_t UpgradeInPlace(TidegateProcess& tg, std::chrono::milliseconds within, std::string* error) {
+  if (!tg.process().Signal(SIGUSR2)) {
+    *error = "SIGUSR2 could not be sent";
+    return -1;
+  }
+  auto deadline = std::chrono::steady_clock::now() + within;
+  std::smatch m;
+  std::string err;
+  while (!std::regex_search(err = tg.Stderr(), m, std::regex(R"(new process pid (\d+) serves)"))) {
+    if (std::chrono::steady_clock::now() >= deadline) {
+      *error = "no upgrade.done within the time:\n" + err;
+      return -1;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  pid_t successor = static_cast<pid_t>(std::stol(m[1]));
+  if (!tg.process().WaitExit(within).has_value()) {
+    *error = "the old process did not exit";
+    StopSuccessor(successor);
+    return -1;
+  }
+  return successor;
+}
+
+bool StopSuccessor(pid_t pid) {
+  kill(pid, SIGTERM);
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (waitpid(pid, nullptr, WNOHANG) == pid) return true;
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  kill(pid, SIGKILL);
+  waitpid(pid, nullptr, 0);
+  return false;
 }
 
 }  // namespace tidegate::itest

@@ -82,6 +82,16 @@ class TidegateProcess {
 std::unique_ptr<TidegateProcess> StartTidegateOrFail(const TempDir& dir,
                                                      const TidegateOptions& options);
 
+// Binary upgrade in place: SIGUSR2 to `tg`, then waits (each up to
+// `within`) for "upgrade.done: new process pid N serves" and for `tg` to
+// exit. Returns N — the caller must be the new process's reaper
+// (prctl(PR_SET_CHILD_SUBREAPER, 1) before the signal) and stop it with
+// StopSuccessor() — or -1 and *error.
+pid_t UpgradeInPlace(TidegateProcess& tg, std::chrono::milliseconds within, std::string* error);
+// SIGTERM to a process UpgradeInPlace() started, reaped within 15 s, else
+// SIGKILL: false then.
+bool StopSuccessor(pid_t pid);
+
 // A minimal config for the integration tests: one worker, short deadlines
 // (header_timeout 2s, body_timeout 5s, keepalive_timeout 10s, send_timeout
 // 5s, drain_timeout 5s; upstream connect_timeout 1s, response_timeout 5s,
