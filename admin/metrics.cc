@@ -166,7 +166,9 @@ void RenderProxy(const MetricsSnapshot& m, Writer& w) {
   w.Header("origin_errors_total", "counter", "Origin failures by kind.");
   for (const auto& [kind, n] : m.origin_errors_by_kind)
     w.Sample("origin_errors_total", {{"kind", kind}}, n);
-  w.Header("origin_retries_total", "counter", "Idempotent requests retried on another connection.");
+  w.Header("origin_retries_total", "counter",
+           "Requests sent again: idempotent ones on a new connection after a stale pooled one, any "
+           "after a server that could not be reached (to the next server).");
   w.Sample("origin_retries_total", {}, m.origin_retries_total);
 
   w.Header("upstream_pool_idle_connections", "gauge",

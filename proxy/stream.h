@@ -99,6 +99,7 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
     bool continue_sent = false;     // "100 Continue" went to the client
     bool upstream_blocked = false;  // origin output full: stop feeding body
     bool retried = false;           // a stale pooled connection was replaced once
+    uint8_t failovers = 0;          // servers tried after one that could not be reached
   };
   // The response side of the exchange (reset by Begin()).
   struct ResponseFlags {
@@ -155,6 +156,9 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
 
   // ---- request side (stream_request.cc) ----
   void StartUpstream(bool allow_pooled);
+  // The server chosen could not be reached: `unsent` (the request so far,
+  // taken from that connection) goes to the next server the pool picks.
+  void ResendUpstream(evbuffer* unsent);
   void WriteRequestHead();
   // The request was read whole: its last chunk (if chunked) goes to the
   // origin, and the response deadline starts.

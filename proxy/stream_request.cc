@@ -40,6 +40,27 @@ void Stream::StartUpstream(bool allow_pooled) {
   }
 }
 
+void Stream::ResendUpstream(evbuffer* unsent) {
+  upstream_ = worker_.pool().Acquire(/*allow_pooled=*/true, &server_index_);
+  if (!upstream_) {
+    worker_.mutable_stats().origin_connect_refused.Inc();
+    worker_.pool().ReportFailure(server_index_);
+    ReportUpstreamOutcome(UpstreamOutcome::Kind::kConnectFailure, 0);
+    SendProxyError(502);
+    return;
+  }
+  upstream_start_ = common::CachedMonotonicNow();
+  const config::UpstreamConfig& upstream = snapshot_->config->upstream;
+  upstream_->Begin(this, std::string_view(request_.method) == "HEAD", upstream.response_timeout,
+                   upstream.read_timeout);
+  evbuffer* out = upstream_->output();
+  evbuffer_add_buffer(out, unsent);
+  if (evbuffer_get_length(out) > kMaxBuffered) req_.upstream_blocked = true;
+  // The request's end was queued to the connection that failed (its last
+  // chunk is among the bytes): only the deadline starts again.
+  if (req_.complete) upstream_->RequestQueued();
+}
+
 void Stream::QueueRequestEnd() {
   if (request_chunked()) AddLastChunk(upstream_->output());
   request_sent_ = common::CachedMonotonicNow();

@@ -288,6 +288,22 @@ void Stream::OnUpstreamError(UpstreamError error) {
   }
   // A stale pooled connection says nothing about the server's health.
   if (!stale && error != UpstreamError::kBadResponse) worker_.pool().ReportFailure(server_index_);
+  // A server that could not be reached got nothing: the request so far
+  // (head and body, all still in the connection's output) goes to the next
+  // server, whatever its method (as nginx's `proxy_next_upstream error
+  // timeout` for a connect failure), each other server at most once.
+  bool unreached =
+      error == UpstreamError::kConnectRefused || error == UpstreamError::kConnectTimeout;
+  if (unreached && !resp_.head_sent && !resp_.head_held &&
+      req_.failovers + 1u < worker_.pool().server_count()) {
+    ++req_.failovers;
+    stats.origin_retries.Inc();
+    EvbufferPtr unsent(evbuffer_new());
+    upstream_->TakeUnsent(unsent.get());
+    UpstreamConnection::Discard(std::move(upstream_));
+    ResendUpstream(unsent.get());
+    return;
+  }
   UpstreamConnection::Discard(std::move(upstream_));
 
   if (stale && !req_.retried && !resp_.head_sent && IsIdempotentMethod(request_.method) &&

@@ -114,6 +114,10 @@ evbuffer* UpstreamConnection::output() {
   return bufferevent_get_output(bev_.get());
 }
 
+void UpstreamConnection::TakeUnsent(evbuffer* into) {
+  if (bev_) evbuffer_add_buffer(into, bufferevent_get_output(bev_.get()));
+}
+
 size_t UpstreamConnection::output_length() {
   return evbuffer_get_length(bufferevent_get_output(bev_.get()));
 }

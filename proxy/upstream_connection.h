@@ -89,6 +89,10 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   void RequestQueued();
   // The request bytes; using it schedules a flush after the current callback.
   evbuffer* output();
+  // After a connect failure (kConnectRefused, kConnectTimeout: nothing was
+  // sent): moves the request bytes queued so far into `into`, to be sent to
+  // another server. Schedules no flush.
+  void TakeUnsent(evbuffer* into);
   size_t output_length();
   // Flushable: writes the output directly (EPOLLOUT only when the socket is
   // full).

@@ -49,6 +49,9 @@ class UpstreamPool : public UpstreamConnection::IdleOwner {
 
   void ReportSuccess(size_t server) { selector_->ReportSuccess(server); }
   void ReportFailure(size_t server);
+  // The configured servers (a request that could not reach one may try the
+  // others: Stream::OnUpstreamError).
+  size_t server_count() const { return servers_.size(); }
 
   // Drain: close every idle connection and stop pooling.
   void CloseIdle();

@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/harness/ports.h"
 #include "tests/integration/harness/proxy_fixture.h"
 
 namespace tidegate::itest {
@@ -214,6 +215,63 @@ TEST_F(UpstreamsTest, ActiveHealthChecksEjectAndReadmit) {
     from_a += r.body == "A" ? 1 : 0;
   }
   EXPECT_GE(from_a, 2);
+}
+
+// A server that refuses connections got nothing: every request — GETs,
+// POSTs with a Content-Length body and a chunked one — goes on to the next
+// server and is answered there, each sent exactly once (audit 17). The
+// version before answered 502 to every request the round robin gave to the
+// refusing server until it was ejected (max_fails per worker), and again
+// each time its ejection ended.
+TEST_F(UpstreamsTest, ARefusedConnectGoesOnToTheNextServerForAnyMethod) {
+  std::atomic<int> posts{0};
+  ScriptedOrigin live([&posts](OriginConnection& conn) {
+    while (!conn.stopping()) {
+      HttpMessage req = conn.ReadRequest(milliseconds(30000));
+      if (!req.ok) return;
+      if (req.method == "POST") posts.fetch_add(1);
+      if (!conn.Send(ResponseBytes(200, req.method + " " + req.body))) return;
+    }
+  });
+  uint16_t dead = FreeLoopbackPort();  // nothing listens there: connect refused
+  std::string dead_name = "127.0.0.1:" + std::to_string(dead);
+  std::string live_name = "127.0.0.1:" + std::to_string(live.port());
+  // The refusing server first, and never ejected: every other request is
+  // given to it by the round robin.
+  StartProxy(live.port(), {},
+             {{"servers", "[\"" + dead_name + "\", \"" + live_name + "\"]"}, {"max_fails", "0"}});
+  ASSERT_TRUE(Started());
+
+  for (int i = 0; i < 6; ++i) {
+    HttpMessage r = RoundTrip(Get("/page"));
+    EXPECT_EQ(r.status, 200) << "GET " << i << ": " << r.error << r.body;
+    EXPECT_EQ(r.body, "GET ") << "GET " << i;
+  }
+  for (int i = 0; i < 6; ++i) {
+    std::string body = "order=" + std::to_string(i);
+    HttpMessage r = RoundTrip("POST /checkout HTTP/1.1\r\nHost: shop.test\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body);
+    EXPECT_EQ(r.status, 200) << "POST " << i << ": " << r.error << r.body;
+    EXPECT_EQ(r.body, "POST " + body) << "POST " << i;
+  }
+  for (int i = 0; i < 2; ++i) {
+    HttpMessage r = RoundTrip(
+        "POST /checkout HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding: chunked\r\n\r\n"
+        "5\r\nhello\r\n6\r\n world\r\n0\r\n\r\n");
+    EXPECT_EQ(r.status, 200) << "chunked POST " << i << ": " << r.error << r.body;
+    EXPECT_EQ(r.body, "POST hello world") << "chunked POST " << i;
+  }
+  // A body larger than what is buffered for a server before it answers.
+  for (int i = 0; i < 2; ++i) {
+    std::string body(1 << 20, static_cast<char>('a' + i));
+    HttpMessage r = RoundTrip("POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: " +
+                              std::to_string(body.size()) + "\r\n\r\n" + body);
+    EXPECT_EQ(r.status, 200) << "large POST " << i << ": " << r.error;
+    EXPECT_TRUE(r.body == "POST " + body)
+        << "large POST " << i << ": " << r.body.size() << " bytes";
+  }
+  EXPECT_EQ(posts.load(), 10) << "each POST reaches the live server exactly once";
+  EXPECT_GE(Metric("tidegate_origin_retries_total"), 8);
 }
 
 }  // namespace
