@@ -60,7 +60,13 @@ bool BodyRecoder::Inflate(const unsigned char* data, size_t len, bool first_piec
   while (in_.avail_in > 0 && !in_ended_) {
     if (member_ended_) {
       // More input after a finished gzip member (in this piece or a later
-      // one): it is the next member.
+      // one): the next member when it starts as one (0x1f 0x8b), else
+      // padding some servers add (NUL bytes, a newline), which gzip(1) and
+      // browsers ignore: so do we, up to the body's end.
+      if (in_.next_in[0] != 0x1f || (in_.avail_in > 1 && in_.next_in[1] != 0x8b)) {
+        in_ended_ = true;
+        break;
+      }
       if (inflateReset(&in_) != Z_OK) return false;
       member_ended_ = false;
       in_complete_ = false;

@@ -15,7 +15,9 @@
 // to a raw deflate stream (what some servers send). Several gzip members are
 // decoded one after the other, wherever the pieces split them (a member may
 // end exactly at the end of a piece, or inside its 8-byte trailer); bytes
-// after a member that are not a valid gzip member are an error. A body that ends before its
+// after a member that do not start as one (0x1f 0x8b: padding such as NUL
+// bytes or a newline, which gzip(1) and browsers ignore) are ignored; a
+// member that starts and does not decode is an error. A body that ends before its
 // compressed stream does (a truncated origin response) is not finished either.
 //
 // Small gzip bodies: with a GzipWholeBody (the worker's), the compressed

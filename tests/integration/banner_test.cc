@@ -204,6 +204,33 @@ TEST_F(BannerTest, GzipMembersInSeparateOriginReadsAreAllDecoded) {
   EXPECT_EQ(WithoutBanner(decoded), first + second);
 }
 
+// Padding after the gzip member (NUL bytes here; a newline is as common),
+// which gzip(1) and browsers ignore, gets the page with its banner (audit
+// 17: the version before answered 502 to a page curl --compressed shows).
+TEST_F(BannerTest, PaddingAfterTheGzipMemberIsIgnored) {
+  const std::string page = "<html><body class=\"x\">padded page</body></html>";
+  StartWithOrigin(
+      [page](OriginConnection& conn) {
+        if (!conn.ReadRequest().ok) return;
+        std::string body = Gzip(page) + std::string(8, '\0');
+        conn.Send(
+            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
+            "Content-Length: " +
+            std::to_string(body.size()) + "\r\n\r\n" + body);
+        conn.WaitForClose(std::chrono::milliseconds(5000));
+      },
+      kOn);
+  ASSERT_TRUE(Started());
+  HttpMessage r = Send(tidegate_->port(), Request("/padded", "Accept-Encoding: gzip\r\n"));
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 200) << Printable(r.raw);
+  bool complete = false;
+  std::string decoded = Inflate(r.body, &complete);
+  EXPECT_TRUE(complete);
+  EXPECT_EQ(Count(decoded, kMarker), 1u) << decoded;
+  EXPECT_EQ(WithoutBanner(decoded), page);
+}
+
 TEST_F(BannerTest, CorruptGzipFromTheOriginIsATruncatedTransfer) {
   StartWithOrigin(
       [](OriginConnection& conn) {
