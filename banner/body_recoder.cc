@@ -8,6 +8,10 @@ namespace {
 constexpr size_t kBlock = 16 * 1024;
 constexpr int kGzipWrapper = 16;  // windowBits + 16: gzip header and trailer
 constexpr int kAutoWrapper = 32;  // windowBits + 32: zlib or gzip, detected
+// A compression bomb (see the header): past kBombFloor decoded bytes, a body
+// that decodes to more than kBombRatio times its compressed size so far.
+constexpr uLong kBombFloor = 1 << 20;
+constexpr uLong kBombRatio = 250;
 
 }  // namespace
 
@@ -87,6 +91,7 @@ bool BodyRecoder::Inflate(const unsigned char* data, size_t len, bool first_piec
       continue;
     }
     if (rc != Z_OK && rc != Z_STREAM_END && !(rc == Z_BUF_ERROR && produced > 0)) return false;
+    if (in_.total_out > kBombFloor && in_.total_out / kBombRatio > in_.total_in) return false;
     if (produced > 0) {
       plain_.clear();
       injector_->Process(std::string_view(reinterpret_cast<const char*>(block), produced), &plain_);

@@ -4,7 +4,12 @@
 //
 // Memory is bounded whatever the compression ratio: decoded bytes go through
 // a 16 KB block at a time (decode → inject → encode), so a small compressed
-// piece that inflates to megabytes never sits in memory decoded. zlib's own
+// piece that inflates to megabytes never sits in memory decoded. Time is
+// bounded too: past 1 MiB decoded, a body (or gzip member) that decodes to
+// more than 250 times its compressed size so far is a compression bomb
+// (zeros reach ~1000x; HTML, even very repetitive, stays far below 250x):
+// Process() fails as for a corrupt body, after about 1 MiB of work instead
+// of seconds of one worker's time (a 1 MB body of zeros is 1 GB decoded). zlib's own
 // state is ~40 KB (inflate) + ~256 KB (deflate, memLevel 8) per response.
 //
 // Errors: a body that does not decode (corrupt gzip, unknown wrapper) makes
