@@ -156,6 +156,10 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
 
   // ---- request side (stream_request.cc) ----
   void StartUpstream(bool allow_pooled);
+  // Takes a connection from the pool (pooled when `allow_pooled` and one is
+  // idle) and begins the exchange on it; false, after the proxy's 502,
+  // when no socket could be made.
+  bool BeginUpstream(bool allow_pooled);
   // The server chosen could not be reached: `unsent` (the request so far,
   // taken from that connection) goes to the next server the pool picks.
   void ResendUpstream(evbuffer* unsent);

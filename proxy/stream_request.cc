@@ -12,20 +12,25 @@
 
 namespace tidegate::proxy {
 
-void Stream::StartUpstream(bool allow_pooled) {
-  phase_ = Phase::kUpstream;
+bool Stream::BeginUpstream(bool allow_pooled) {
   upstream_ = worker_.pool().Acquire(allow_pooled, &server_index_);
   if (!upstream_) {
     worker_.mutable_stats().origin_connect_refused.Inc();
     worker_.pool().ReportFailure(server_index_);
     ReportUpstreamOutcome(UpstreamOutcome::Kind::kConnectFailure, 0);
     SendProxyError(502);
-    return;
+    return false;
   }
   upstream_start_ = request_sent_ = common::CachedMonotonicNow();
   const config::UpstreamConfig& upstream = snapshot_->config->upstream;
   upstream_->Begin(this, std::string_view(request_.method) == "HEAD", upstream.response_timeout,
                    upstream.read_timeout);
+  return true;
+}
+
+void Stream::StartUpstream(bool allow_pooled) {
+  phase_ = Phase::kUpstream;
+  if (!BeginUpstream(allow_pooled)) return;
   WriteRequestHead();
   if (held_body_ && evbuffer_get_length(held_body_.get()) > 0) {
     // Bytes read while the filters held the request go first, unchanged.
@@ -41,18 +46,7 @@ void Stream::StartUpstream(bool allow_pooled) {
 }
 
 void Stream::ResendUpstream(evbuffer* unsent) {
-  upstream_ = worker_.pool().Acquire(/*allow_pooled=*/true, &server_index_);
-  if (!upstream_) {
-    worker_.mutable_stats().origin_connect_refused.Inc();
-    worker_.pool().ReportFailure(server_index_);
-    ReportUpstreamOutcome(UpstreamOutcome::Kind::kConnectFailure, 0);
-    SendProxyError(502);
-    return;
-  }
-  upstream_start_ = common::CachedMonotonicNow();
-  const config::UpstreamConfig& upstream = snapshot_->config->upstream;
-  upstream_->Begin(this, std::string_view(request_.method) == "HEAD", upstream.response_timeout,
-                   upstream.read_timeout);
+  if (!BeginUpstream(/*allow_pooled=*/true)) return;
   evbuffer* out = upstream_->output();
   evbuffer_add_buffer(out, unsent);
   if (evbuffer_get_length(out) > kMaxBuffered) req_.upstream_blocked = true;

@@ -204,22 +204,24 @@ TEST_F(BannerTest, GzipMembersInSeparateOriginReadsAreAllDecoded) {
   EXPECT_EQ(WithoutBanner(decoded), first + second);
 }
 
+// An origin answering one request with these gzip bytes as an HTML page.
+ScriptedOrigin::Script ServeGzipPage(std::string body) {
+  return [body](OriginConnection& conn) {
+    if (!conn.ReadRequest().ok) return;
+    conn.Send(
+        "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
+        "Content-Length: " +
+        std::to_string(body.size()) + "\r\n\r\n" + body);
+    conn.WaitForClose(std::chrono::milliseconds(5000));
+  };
+}
+
 // Padding after the gzip member (NUL bytes here; a newline is as common),
 // which gzip(1) and browsers ignore, gets the page with its banner (audit
 // 17: the version before answered 502 to a page curl --compressed shows).
 TEST_F(BannerTest, PaddingAfterTheGzipMemberIsIgnored) {
   const std::string page = "<html><body class=\"x\">padded page</body></html>";
-  StartWithOrigin(
-      [page](OriginConnection& conn) {
-        if (!conn.ReadRequest().ok) return;
-        std::string body = Gzip(page) + std::string(8, '\0');
-        conn.Send(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
-            "Content-Length: " +
-            std::to_string(body.size()) + "\r\n\r\n" + body);
-        conn.WaitForClose(std::chrono::milliseconds(5000));
-      },
-      kOn);
+  StartWithOrigin(ServeGzipPage(Gzip(page) + std::string(8, '\0')), kOn);
   ASSERT_TRUE(Started());
   HttpMessage r = Send(tidegate_->port(), Request("/padded", "Accept-Encoding: gzip\r\n"));
   ASSERT_TRUE(r.ok) << r.error;
@@ -232,18 +234,8 @@ TEST_F(BannerTest, PaddingAfterTheGzipMemberIsIgnored) {
 }
 
 TEST_F(BannerTest, CorruptGzipFromTheOriginIsATruncatedTransfer) {
-  StartWithOrigin(
-      [](OriginConnection& conn) {
-        if (!conn.ReadRequest().ok) return;
-        std::string good = Gzip("<html><body class=\"x\">" + std::string(30000, 'a'));
-        std::string body = good.substr(0, good.size() / 2) + std::string(64, '\xff');
-        conn.Send(
-            "HTTP/1.1 200 OK\r\nContent-Type: text/html\r\nContent-Encoding: gzip\r\n"
-            "Content-Length: " +
-            std::to_string(body.size()) + "\r\n\r\n" + body);
-        conn.WaitForClose(std::chrono::milliseconds(5000));
-      },
-      kOn);
+  std::string good = Gzip("<html><body class=\"x\">" + std::string(30000, 'a'));
+  StartWithOrigin(ServeGzipPage(good.substr(0, good.size() / 2) + std::string(64, '\xff')), kOn);
   ASSERT_TRUE(Started());
   HttpMessage r = Send(tidegate_->port(), Request("/corrupt", "Accept-Encoding: gzip\r\n"));
   // A small gzip page waits whole with its head: nothing was sent when the
