@@ -187,6 +187,13 @@ class BannerFilter : public proxy::StreamFilter, public proxy::ThreadRecycled<Ba
       injector_->Process(chunk);
     }
     if (!injector_) return;  // compressed only
+    if (recoder_ && recoder_->passed_as_is()) {
+      if (!failure_counted_) {
+        failure_counted_ = counted_ = true;
+        factory_.CountSkip(SkipReason::kDecodeError);
+      }
+      return;
+    }
     if (!counted_ && injector_->found()) {
       counted_ = true;
       if (banner_) factory_.stats().injections.fetch_add(1, std::memory_order_relaxed);

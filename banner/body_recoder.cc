@@ -125,7 +125,21 @@ bool BodyRecoder::Process(evbuffer* piece, bool end_stream) {
     return true;
   }
   // Too large, or libdeflate declined: the held bytes stream through zlib.
+  // At the body's end nothing went out yet: should zlib fail too, the
+  // origin's bytes go out as they came (passed_as_is()).
+  std::string original;
+  if (end_stream) {
+    original.resize(held);
+    evbuffer_copyout(held_.get(), original.data(), held);
+  }
   bool ok = Stream(held_.get(), end_stream);
+  if (!ok && end_stream) {
+    evbuffer_drain(held_.get(), evbuffer_get_length(held_.get()));
+    evbuffer_drain(piece, evbuffer_get_length(piece));
+    evbuffer_add(piece, original.data(), original.size());
+    passed_as_is_ = recoded_whole_ = true;
+    return true;
+  }
   evbuffer_add_buffer(piece, held_.get());
   return ok;
 }

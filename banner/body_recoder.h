@@ -65,8 +65,15 @@ class BodyRecoder {
   // finishes the encoded stream. Returns false once decoding failed.
   bool Process(evbuffer* piece, bool end_stream);
   bool failed() const { return failed_; }
-  // True when the body was recoded in one piece by GzipWholeBody.
+  // True when the body went out in one piece: recoded by GzipWholeBody, or
+  // passed_as_is().
   bool recoded_whole() const { return recoded_whole_; }
+  // A held body (holding_whole() until its end) that does not decode — a
+  // gzip member without its trailer, a corrupt one — went out as the
+  // origin sent it, in one piece, without the insertion (nothing had gone
+  // out: the origin's bytes, not a 502; the client's decoder judges them,
+  // as without tidegate). Process() returned true.
+  bool passed_as_is() const { return passed_as_is_; }
   // True while the compressed pieces are held for GzipWholeBody (the
   // output's length is then known at the end, if recoded_whole()).
   bool holding_whole() const { return whole_ != nullptr; }
@@ -84,6 +91,7 @@ class BodyRecoder {
   GzipWholeBody* whole_;     // null once streaming through zlib
   proxy::EvbufferPtr held_;  // compressed pieces held for whole_
   bool recoded_whole_ = false;
+  bool passed_as_is_ = false;
   z_stream in_{};
   z_stream out_{};
   bool in_ready_ = false;
