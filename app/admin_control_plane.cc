@@ -60,9 +60,9 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
             if (notifier_ != nullptr) {
               const notify::Notifier::Counters& c = notifier_->counters();
               m->notify = admin::NotifyMetrics{
-                  true,           c.events_by_type,      c.delivered_total, c.retried_total,
-                  c.failed_total, c.outbox_errors_total, c.outbox_pending,  c.overdue_total,
-                  c.overdue_now};
+                  true,           c.events_by_type,       c.delivered_total, c.retried_total,
+                  c.failed_total, c.outbox_errors_total,  c.outbox_pending,  c.overdue_total,
+                  c.overdue_now,  c.outbox_restored_total};
             }
             if (banner_stats_ != nullptr) {
               m->banner_injections_total =
