@@ -173,6 +173,8 @@ bool AdminControlPlane::Start(event_base* control_base,
                               std::shared_ptr<const config::Config> config,
                               const proxy::ControlPlaneHost& host, std::string* error) {
   host_ = &host;
+  // The rooms' lines (auto-protection, store failures) go to the same log.
+  if (rooms_ != nullptr) rooms_->log().Use(&host.error_log());
   started_config_ = config;
   current_config_ = config;
   const config::AdminConfig& admin = config->admin;
