@@ -345,6 +345,10 @@ void RenderNotify(const NotifyMetrics& n, Writer& w) {
     w.Header("notify_outbox_pending", "gauge", "Webhook deliveries waiting in the outbox.");
     w.SampleSigned("notify_outbox_pending", {}, n.outbox_pending);
   }
+  w.Header("notify_outbox_restored_total", "counter",
+           "Pending webhook deliveries this instance wrote back to a Redis outbox that had lost "
+           "them (restarted empty, flushed).");
+  w.Sample("notify_outbox_restored_total", {}, n.outbox_restored_total);
   w.Header("incident_updates_overdue_total", "counter",
            "Promised incident updates (next_update_at) this instance saw pass with no update.");
   w.Sample("incident_updates_overdue_total", {}, n.incident_updates_overdue_total);

@@ -114,6 +114,7 @@ struct NotifyMetrics {
   int64_t outbox_pending = -1;  // -1: unknown (no outbox yet), not rendered
   uint64_t incident_updates_overdue_total = 0;
   uint64_t incidents_update_overdue = 0;
+  uint64_t outbox_restored_total = 0;  // written back to a Redis restarted empty
 };
 
 struct MetricsSnapshot {

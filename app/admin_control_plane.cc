@@ -60,9 +60,9 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
             if (notifier_ != nullptr) {
               const notify::Notifier::Counters& c = notifier_->counters();
               m->notify = admin::NotifyMetrics{
-                  true,           c.events_by_type,      c.delivered_total, c.retried_total,
-                  c.failed_total, c.outbox_errors_total, c.outbox_pending,  c.overdue_total,
-                  c.overdue_now};
+                  true,           c.events_by_type,       c.delivered_total, c.retried_total,
+                  c.failed_total, c.outbox_errors_total,  c.outbox_pending,  c.overdue_total,
+                  c.overdue_now,  c.outbox_restored_total};
             }
             if (banner_stats_ != nullptr) {
               m->banner_injections_total =
@@ -173,6 +173,8 @@ bool AdminControlPlane::Start(event_base* control_base,
                               std::shared_ptr<const config::Config> config,
                               const proxy::ControlPlaneHost& host, std::string* error) {
   host_ = &host;
+  // The rooms' lines (auto-protection, store failures) go to the same log.
+  if (rooms_ != nullptr) rooms_->log().Use(&host.error_log());
   started_config_ = config;
   current_config_ = config;
   const config::AdminConfig& admin = config->admin;

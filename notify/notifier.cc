@@ -181,7 +181,27 @@ void Notifier::Tick() {
     unsent_.clear();
     Enqueue(std::move(retry));
   }
+  Heal();
   ClaimDue();
+}
+
+void Notifier::Heal() {
+  if (healing_ || outbox_ == nullptr) return;
+  healing_ = true;
+  outbox_->Heal([this](bool ok, const std::string& error, size_t restored) {
+    healing_ = false;
+    if (!ok) return OutboxDone(false, error);
+    if (restored == 0) return;
+    counters_.outbox_restored_total += restored;
+    // Not rate-limited: it happens once per loss, and operators must see it.
+    if (warn_) {
+      warn_("notify.outbox_restored",
+            "notify: the webhook outbox had lost " + std::to_string(restored) +
+                " pending deliveries this instance knew of (Redis restarted empty?): "
+                "written back");
+    }
+    ClaimDue();
+  });
 }
 
 void Notifier::CheckOverdue(common::TimePoint now) {

@@ -6,6 +6,10 @@
 // the control thread's event loop (notify/http_poster.h), never from a
 // worker and never in the way of a request.
 //
+// Every second the outbox is also asked to heal (Outbox::Heal: a Redis
+// restarted empty gets this instance's pending deliveries written back;
+// counted, and logged at warn level as notify.outbox_restored).
+//
 // A control-thread timer (every second) also finds open incidents whose
 // promised next update has passed: it counts them (/metrics) and queues
 // incident.update_overdue once per promise — with Redis, once across every
@@ -52,8 +56,9 @@ class Notifier {
     uint64_t failed_total = 0;                       // deliveries given up
     uint64_t outbox_errors_total = 0;                // outbox reads/writes that failed
     int64_t outbox_pending = -1;                     // last known; -1 = unknown (no outbox)
-    uint64_t overdue_total = 0;  // promised updates this instance saw become late
-    uint64_t overdue_now = 0;    // open incidents whose update is late now
+    uint64_t overdue_total = 0;          // promised updates this instance saw become late
+    uint64_t overdue_now = 0;            // open incidents whose update is late now
+    uint64_t outbox_restored_total = 0;  // written back to an outbox that lost them (Outbox::Heal)
   };
   using StateSource = std::function<std::shared_ptr<const state::RuntimeState>()>;
   using Logger = std::function<void(std::string_view key, std::string_view message)>;
@@ -89,6 +94,7 @@ class Notifier {
   void Enqueue(std::vector<Delivery> deliveries);
   void CheckOverdue(common::TimePoint now);
   void ClaimDue();
+  void Heal();
   void Attempt(Delivery delivery);
   void Attempted(Delivery delivery, const HttpPoster::Result& result);
   Outbox* outbox();
@@ -107,6 +113,7 @@ class Notifier {
   std::set<std::string> overdue_seen_;    // "<incident>@<promised unix>" counted here
   std::set<std::string> overdue_marked_;  // … whose event was queued (or deduplicated)
   bool claiming_ = false;
+  bool healing_ = false;
   int64_t last_order_ms_ = 0;  // Ordered(): the last first-attempt time given
   int64_t last_warning_ = 0;   // unix seconds; outbox warnings at most every 10 s
   std::minstd_rand random_;

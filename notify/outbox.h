@@ -65,6 +65,14 @@ class Outbox {
                         std::function<void(bool ok, bool first)> done) = 0;
   // What GET /v1/notify shows (at most `max` of each).
   virtual void List(size_t max, std::function<void(Listing)> done) = 0;
+  // An outbox kept outside the process can lose what it holds behind the
+  // instance's back (Redis restarted empty, flushed): Heal() checks, and
+  // writes back the pending deliveries this instance knows of; `restored`
+  // is how many were written back (0: nothing was lost). Called every
+  // second. The default (the local outbox: nothing to lose) answers
+  // (true, "", 0) at once.
+  using Healed = std::function<void(bool ok, const std::string& error, size_t restored)>;
+  virtual void Heal(Healed done) { done(true, "", 0); }
 };
 
 }  // namespace tidegate::notify

@@ -179,12 +179,13 @@ void RedisRoomStore::OnRestored(int restored, const StoreCaller& caller, const R
     int64_t last = last_warning_ms_.load(std::memory_order_relaxed);
     if (last == 0 || c.updated_ms - last >= kRestoreWarningMillis) {
       last_warning_ms_.store(c.updated_ms, std::memory_order_relaxed);
-      fprintf(stderr,
-              "tidegate: warning: room '%s': Redis had lost the room's counters; raised them to "
-              "what this instance had seen (tickets %llu, serving %llu)\n",
-              room_.c_str(), static_cast<unsigned long long>(c.tickets),
-              static_cast<unsigned long long>(c.serving));
-      fflush(stderr);
+      static const RoomLog kStderr;
+      (options_.log ? *options_.log : kStderr)
+          .Write(proxy::LogLevel::kWarn, "room.store_restored",
+                 "room '" + room_ +
+                     "': Redis had lost the room's counters; raised them to what this instance "
+                     "had seen (tickets " +
+                     std::to_string(c.tickets) + ", serving " + std::to_string(c.serving) + ")");
     }
   }
   if ((restored & kMarksMissing) != 0) RestoreMarks(caller, c.updated_ms);

@@ -54,6 +54,7 @@
 
 #include "config/config.h"
 #include "queue/room_integrity.h"
+#include "queue/room_log.h"
 #include "queue/room_store.h"
 #include "redis/redis_connection.h"
 #include "redis/script_runner.h"
@@ -141,6 +142,8 @@ struct RoomFloors {
 struct RedisRoomOptions {
   std::string key_prefix = "tidegate";  // keys: <prefix>:{room:NAME}:s, …
   bool use_redis_time = true;           // false: the callers' now_ms (tests)
+  // Where its warnings go (queue/room_log.h); null: stderr.
+  std::shared_ptr<const RoomLog> log;
 };
 
 class RedisRoomStore : public RoomStore {

@@ -35,6 +35,11 @@ bool RoomProtectLog::Note(const ProtectStatus& status, bool decides, int64_t now
   std::string line = Line(room_, status, unlogged_);
   unlogged_ = 0;
   logged_ms_ = now_ms;
+  if (log_) {
+    log_->Write(proxy::LogLevel::kWarn, "room.protect",
+                line.substr(std::string("tidegate: ").size()));
+    return true;
+  }
   std::fprintf(out_, "%s\n", line.c_str());
   std::fflush(out_);
   return true;

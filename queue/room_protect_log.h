@@ -12,15 +12,20 @@
 // line.
 //
 // Contract: Note() may be called from any thread after each tick; it takes
-// its own small mutex. Writes to `out` (stderr in the binary), then flushes.
+// its own small mutex. In the binary the line goes through the rooms'
+// RoomLog (queue/room_log.h: the server's error log, warn level, key
+// "room.protect", without the "tidegate: " prefix); built with a FILE*
+// (tests), it is written there as shown above, then flushed.
 #pragma once
 
 #include <cstdint>
 #include <cstdio>
+#include <memory>
 #include <mutex>
 #include <string>
 
 #include "queue/protect_room.h"
+#include "queue/room_log.h"
 
 namespace tidegate::queue {
 
@@ -30,6 +35,8 @@ class RoomProtectLog {
 
   explicit RoomProtectLog(std::string room, std::FILE* out = stderr)
       : room_(std::move(room)), out_(out) {}
+  RoomProtectLog(std::string room, std::shared_ptr<const RoomLog> log)
+      : room_(std::move(room)), out_(nullptr), log_(std::move(log)) {}
 
   // Looks at the controller's state after a tick; logs when the direction
   // changed since the last call (and the rate limit allows). Returns true
@@ -41,7 +48,8 @@ class RoomProtectLog {
 
  private:
   std::string room_;
-  std::FILE* out_;
+  std::FILE* out_;  // null: log_
+  std::shared_ptr<const RoomLog> log_;
   std::mutex mutex_;
   int64_t seen_moved_ms_ = 0;  // the last change of direction noticed
   int64_t logged_ms_ = 0;      // when a line was last written

@@ -250,9 +250,10 @@ class FailoverRoomStore : public RoomStore {
     int64_t last = last_warning_ms_.load(std::memory_order_relaxed);
     if (!was || now_ms - last >= 10'000) {
       last_warning_ms_.store(now_ms, std::memory_order_relaxed);
-      fprintf(stderr, "tidegate: warning: room '%s': shared store failed (%s); on_failure = %s\n",
-              room_.c_str(), error.c_str(), config::StoreFailureModeName(mode_).data());
-      fflush(stderr);
+      runtime_->log_->Write(
+          proxy::LogLevel::kWarn, "room.store",
+          "room '" + room_ + "': shared store failed (" + error +
+              "); on_failure = " + std::string(config::StoreFailureModeName(mode_)));
     }
   }
 
@@ -263,8 +264,8 @@ class FailoverRoomStore : public RoomStore {
         std::lock_guard<std::mutex> lock(mutex_);
         seeded_ = false;  // the next outage starts from the shared counters again
       }
-      fprintf(stderr, "tidegate: room '%s': shared store reachable again\n", room_.c_str());
-      fflush(stderr);
+      runtime_->log_->Write(proxy::LogLevel::kInfo, "room.store",
+                            "room '" + room_ + "': shared store reachable again");
     }
   }
 
@@ -440,7 +441,9 @@ std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
   if (slot) return slot;
   if (state_.backend == config::StateBackend::kRedis && links_) {
     slot = std::make_shared<RoomRuntime>(nullptr, links_.get());
-    auto shared = std::make_unique<RedisRoomStore>(room, RedisRoomOptions{}, links_.get());
+    RedisRoomOptions options;
+    options.log = log_;
+    auto shared = std::make_unique<RedisRoomStore>(room, options, links_.get());
     auto failover =
         std::make_unique<FailoverRoomStore>(room, std::move(shared), state_.on_failure, slot.get());
     if (auto seed = shared_seeds_.find(room); seed != shared_seeds_.end()) {
@@ -461,7 +464,8 @@ std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
     slot = std::make_shared<RoomRuntime>(std::move(local));
     slot->waits_valid_from_ms = waits_valid_from_ms_;
   }
-  slot->protect_log_ = std::make_unique<RoomProtectLog>(room);
+  slot->log_ = log_;
+  slot->protect_log_ = std::make_unique<RoomProtectLog>(room, log_);
   return slot;
 }
 

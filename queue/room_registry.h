@@ -46,7 +46,9 @@
 //   - open / closed: calls fail (the gate forwards / answers 503).
 //   Mark() (scheduled events) never falls back: it fails until Redis is
 //   back, so every instance agrees on the marks.
-//   Warnings go to stderr: one at each transition, then at most one per 10 s.
+//   Warnings go to the rooms' log (log(): the server's error log, keys
+//   room.store and room.store_restored): one at each transition, then at
+//   most one per 10 s.
 // * Snapshot() is for the control thread (/metrics, GET /v1/state).
 #pragma once
 
@@ -71,6 +73,7 @@
 #include "queue/protect_room.h"
 #include "queue/queue_order.h"
 #include "queue/room_abuse.h"
+#include "queue/room_log.h"
 #include "queue/room_protect_log.h"
 #include "queue/room_store.h"
 #include "queue/shared_protection.h"
@@ -177,6 +180,7 @@ class RoomRuntime {
   RedisRoomLinks* links_ = nullptr;
   std::unique_ptr<SharedProtection> shared_protection_;
   std::unique_ptr<RoomProtectLog> protect_log_;
+  std::shared_ptr<const RoomLog> log_ = std::make_shared<RoomLog>();  // the registry's
   std::atomic<int64_t> last_tick_ms_{0};
   std::atomic<bool> degraded_{false};
   mutable std::mutex rate_mutex_;
@@ -205,6 +209,10 @@ class RoomRegistry {
   std::shared_ptr<RoomRuntime> Get(const std::string& room);
   // See the lifetime rule above. Idempotent.
   void CloseConnections();
+  // Where every room's log lines go (queue/room_log.h): the binary gives
+  // the server's error log (app/admin_control_plane.cc, at its start, before
+  // the workers). Any thread.
+  RoomLog& log() { return *log_; }
   // What /metrics and GET /v1/state show of the rooms.
   struct RoomReport {
     std::string name;
@@ -280,6 +288,7 @@ class RoomRegistry {
   std::map<std::string, FailoverRoomStore*> shared_;           // the Redis stores of rooms_
   std::map<std::string, SharedSeed> shared_seeds_;             // SeedShared()'s
   int64_t waits_valid_from_ms_ = 0;
+  std::shared_ptr<RoomLog> log_ = std::make_shared<RoomLog>();
 };
 
 }  // namespace tidegate::queue

@@ -10,6 +10,9 @@
 //   GET /v1/notify shows them pending with the last error meanwhile.
 // * Three instances on one Redis: every event is delivered exactly once,
 //   whichever instance made the change, also after the receiver was down.
+// * Two instances on one Redis, which is restarted empty while an event is
+//   still pending (the receiver answered 500): the instances write it back
+//   and it is delivered once the receiver answers 2xx (at least once).
 #include <gtest/gtest.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
@@ -27,6 +30,7 @@
 #include <string>
 #include <thread>
 
+#include "tests/integration/harness/admin_metrics.h"
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/http_reader.h"
 #include "tests/integration/harness/redis_server.h"
@@ -364,6 +368,73 @@ TEST_F(NotifyTest, ThreeInstancesOnRedisDeliverEachEventOnce) {
     EXPECT_NE(m.body.find("tidegate_incident_updates_overdue_total 1"), std::string::npos);
   }
   for (auto& t : instances) EXPECT_EQ(t->Stop(10s), 0) << t->Stderr();
+}
+
+TEST_F(NotifyTest, APendingDeliverySurvivesRedisRestartedEmpty) {
+  if (!RedisServer::Available()) {
+    GTEST_SKIP() << RedisServer::Binary() << " is not installed: shared outbox test skipped";
+  }
+  auto redis = StartRedisOrFail(dir_);
+  ASSERT_TRUE(redis);
+  std::string state = "[state]\nbackend = \"redis\"\nredis = \"" + redis->address() +
+                      "\"\nredis_timeout = \"500ms\"\nresync_interval = \"500ms\"\n";
+  auto ra = Start("ra", state);
+  ASSERT_TRUE(ra);
+  auto rb = Start("rb", state);
+  ASSERT_TRUE(rb);
+
+  // The receiver refuses: maintenance.on stays pending in Redis.
+  receiver_.set_status(500);
+  MaintenanceOn(*ra);
+  ASSERT_TRUE(WaitForCount(1)) << "attempted once at least";
+  Json status = Call(*rb, "GET", "/v1/notify");
+  ASSERT_EQ(status["pending"].size(), 1u) << status.dump();
+  std::string event_id = status["pending"][0]["event_id"];
+
+  // Redis restarts with nothing (no persistence).
+  ASSERT_TRUE(redis->Stop());
+  std::string error;
+  ASSERT_TRUE(redis->Restart(&error)) << error;
+  size_t before = receiver_.Received().size();
+  receiver_.set_status(204);
+
+  // Delivered after the restart: a POST answered 204 carries the event.
+  ASSERT_TRUE(receiver_.WaitFor(
+      [&](const std::vector<WebhookRequest>& r) {
+        for (size_t i = before; i < r.size(); ++i) {
+          Json body = Json::parse(r[i].body, nullptr, false);
+          if (body.is_object() && body.value("id", "") == event_id) return true;
+        }
+        return false;
+      },
+      20s))
+      << "the pending delivery was lost with Redis\n"
+      << Call(*ra, "GET", "/v1/notify").dump() << "\n"
+      << ra->Stderr();
+  ExpectAllSigned();
+  EXPECT_TRUE(receiver_.WaitFor(
+      [&](const auto&) { return Call(*ra, "GET", "/v1/notify")["pending"].empty(); }, 5s));
+  // Delivered once: one 2xx across both instances, and no POST after it
+  // (the instance that wrote it back second finds it delivered).
+  size_t delivered_at = receiver_.Received().size();
+  std::this_thread::sleep_for(3s);
+  EXPECT_EQ(receiver_.Received().size(), delivered_at);
+  double delivered = 0;
+  double restored = 0;
+  for (TidegateProcess* t : {ra.get(), rb.get()}) {
+    delivered +=
+        ReadMetric(t->admin_port(), "tidegate_notify_deliveries_total{result=\"delivered\"}")
+            .value_or(0);
+    restored += ReadMetric(t->admin_port(), "tidegate_notify_outbox_restored_total").value_or(0);
+  }
+  EXPECT_EQ(delivered, 1);
+
+  // Counted and logged by whoever wrote it back.
+  EXPECT_GE(restored, 1) << "tidegate_notify_outbox_restored_total";
+  EXPECT_NE((ra->Stderr() + rb->Stderr()).find("notify.outbox_restored"), std::string::npos)
+      << ra->Stderr();
+  EXPECT_EQ(ra->Stop(10s), 0) << ra->Stderr();
+  EXPECT_EQ(rb->Stop(10s), 0) << rb->Stderr();
 }
 
 }  // namespace

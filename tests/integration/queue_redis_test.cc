@@ -2,13 +2,15 @@
 // binary, in front of the demo shop, with a real redis-server started by the
 // test: queue and admission through HTTP, state surviving a tidegate
 // restart, no Redis command per admitted request, and the failure cases of
-// reliability-cases.md (34–39) with each [state].on_failure mode.
+// reliability-cases.md (34–39) with each [state].on_failure mode; the room's
+// store lines in [server].error_log.
 #include <gtest/gtest.h>
 
 #include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <fstream>
+#include <iterator>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <set>
@@ -641,6 +643,58 @@ TEST_F(QueueRedisTest, RedisRestartedManyTimesNoFdLeak) {
   int fds_after = CountOpenFds(tidegate_->pid());
   // Slack: a link may be between sockets at either measurement.
   EXPECT_LE(fds_after, fds_before + 3) << "before " << fds_before << ", after " << fds_after;
+}
+
+// Audit 16 LOW-7: with [server].error_log a file, the room's store lines
+// (failed, reachable again) are in that file, stamped with the time and
+// level like every other line, and not on stderr unstamped.
+TEST_F(QueueRedisTest, RoomStoreLinesGoToTheErrorLogFile) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  ASSERT_TRUE(shop_);
+  TidegateOptions options;
+  options.config =
+      Config(redis_->address(), "local", "total_active_users = 50\nnew_users_per_minute = 6000\n");
+  options.config.replace(options.config.find("workers = 2\n"), 12,
+                         "workers = 2\nerror_log = \"${DIR}/error.log\"\n");
+  tidegate_ = StartTidegateOrFail(dir_, options);
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor first;
+  ASSERT_EQ(Request("GET", "/", &first).status, 200);
+  auto log = [&] {
+    std::ifstream in(dir_.File("error.log"));
+    return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  };
+  // "<RFC 3339 time with ms> <level> <key>: <message>"
+  auto stamped = [&](const std::string& level_key_message) {
+    std::string text = log();
+    size_t at = text.find(level_key_message);
+    if (at == std::string::npos || at < 25) return false;
+    size_t line = text.rfind('\n', at);
+    line = line == std::string::npos ? 0 : line + 1;
+    std::string stamp = text.substr(line, at - line);
+    return stamp.size() == 25 && stamp[4] == '-' && stamp[10] == 'T' && stamp[19] == '.' &&
+           stamp[23] == 'Z' && stamp[24] == ' ';
+  };
+  ASSERT_TRUE(redis_->Stop());
+  EXPECT_TRUE(Eventually([&] {
+    RoomVisitor v;
+    Request("GET", "/", &v);
+    return stamped("warn room.store: room 'shop': shared store failed");
+  })) << "error.log:\n"
+      << log() << "\nstderr:\n"
+      << tidegate_->Stderr();
+  std::string error;
+  ASSERT_TRUE(redis_->Restart(&error)) << error;
+  EXPECT_TRUE(Eventually(
+      [&] {
+        RoomVisitor v;
+        Request("GET", "/", &v);
+        return stamped("info room.store: room 'shop': shared store reachable again");
+      },
+      milliseconds(15000)))
+      << log();
+  EXPECT_EQ(tidegate_->Stderr().find("room 'shop'"), std::string::npos) << tidegate_->Stderr();
 }
 
 }  // namespace
