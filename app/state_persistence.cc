@@ -145,6 +145,47 @@ bool SharedCountersFromJson(const json& room, queue::RoomCounters* out, std::str
   return true;
 }
 
+// A room's "order" in shared_rooms.json (queue::QueueOrder::Known):
+// {"spans": [[from, shuffled 0/1], …], "seed": [8 chunks], "certain_through"};
+// absent or unreadable: nothing known (false, *known untouched).
+bool OrderFromJson(const json& room, queue::QueueOrder::Known* known) {
+  auto it = room.find("order");
+  if (it == room.end() || !it->is_object()) return false;
+  const json& order = *it;
+  queue::QueueOrder::Known out;
+  auto spans = order.find("spans");
+  if (spans == order.end() || !spans->is_array()) return false;
+  for (const json& span : *spans) {
+    if (!span.is_array() || span.size() != 2 || !span[0].is_number_unsigned() ||
+        !span[1].is_number_unsigned()) {
+      return false;
+    }
+    out.spans.push_back({span[0].get<uint64_t>(), span[1].get<uint64_t>() != 0});
+  }
+  auto seed = order.find("seed");
+  if (seed != order.end()) {
+    if (!seed->is_array() || seed->size() != out.seed_chunks.size()) return false;
+    for (size_t i = 0; i < out.seed_chunks.size(); ++i) {
+      if (!(*seed)[i].is_number_unsigned()) return false;
+      out.seed_chunks[i] = (*seed)[i].get<uint64_t>();
+    }
+  }
+  auto certain = order.find("certain_through");
+  if (certain == order.end() || !certain->is_number_unsigned()) return false;
+  out.certain_through = certain->get<uint64_t>();
+  *known = std::move(out);
+  return true;
+}
+
+json OrderToJson(const queue::QueueOrder::Known& known) {
+  json spans = json::array();
+  for (const queue::OrderSpan& span : known.spans)
+    spans.push_back({span.from, span.shuffled ? 1 : 0});
+  json order = {{"spans", std::move(spans)}, {"certain_through", known.certain_through}};
+  if (known.seed_chunks[0] != 0) order["seed"] = known.seed_chunks;
+  return order;
+}
+
 int64_t WallMillis() {
   return std::chrono::duration_cast<std::chrono::milliseconds>(
              std::chrono::system_clock::now().time_since_epoch())
@@ -290,6 +331,7 @@ void StatePersistence::LoadSharedRooms() {
           problem = "rooms." + name + "." + problem;
           break;
         }
+        OrderFromJson(room, &seed.order);
         seed.ticket_margin = kCrashTicketMarginFloor;
         if (margins.is_object() && margins.contains(name) && margins[name].is_number_unsigned()) {
           seed.ticket_margin = std::max(seed.ticket_margin, margins[name].get<uint64_t>());
@@ -437,11 +479,13 @@ bool StatePersistence::SaveSharedRooms(const queue::RoomRegistry& registry, std:
   if (shared_rooms_path_.empty() || handed_over_) return true;
   json rooms = json::object();
   json margins = json::object();
-  for (const auto& [name, c] : registry.ExportShared()) {
+  for (const auto& [name, known] : registry.ExportShared()) {
+    const queue::RoomCounters& c = known.counters;
     rooms[name] = {{"tickets", c.tickets},
                    {"serving", c.serving},
                    {"active", std::max<int64_t>(c.active, 0)},
                    {"admitted_total", c.admitted_total}};
+    if (!known.order.spans.empty()) rooms[name]["order"] = OrderToJson(known.order);
     // As SaveRooms: the largest recent step between two saves, halved at
     // every save without arrivals.
     uint64_t& previous = shared_saved_tickets_[name];

@@ -232,6 +232,36 @@ void QueueOrder::Update(RoomStore& store, const StoreCaller& caller, bool shuffl
   }
 }
 
+QueueOrder::Known QueueOrder::Export() const {
+  std::lock_guard<std::mutex> lock(cells_->mutex);
+  Known known;
+  known.spans = cells_->spans;
+  if (!cells_->seed.empty()) known.seed_chunks = cells_->seed_chunks;
+  known.certain_through = cells_->certain_through;
+  return known;
+}
+
+void QueueOrder::Adopt(const Known& known) {
+  if (known.spans.empty() || known.spans.front().from != 1) return;
+  std::lock_guard<std::mutex> lock(cells_->mutex);
+  Cells& c = *cells_;
+  if (!c.spans.empty() || c.pending) return;
+  c.spans = known.spans;
+  for (const OrderSpan& span : c.spans) {
+    if (span.shuffled) c.any_shuffled.store(true, std::memory_order_relaxed);
+  }
+  if (std::all_of(known.seed_chunks.begin(), known.seed_chunks.end(),
+                  [](uint64_t v) { return v != 0; })) {
+    c.seed_chunks = known.seed_chunks;
+    c.seed = SeedFromChunks(c.seed_chunks);
+  }
+  c.certain_through = known.certain_through;
+  c.settled = true;
+  c.probed_ms = 0;  // read again at the first call
+  ++c.generation;
+  c.quiet.store(0, std::memory_order_release);
+}
+
 std::optional<uint64_t> QueueOrder::PlaceLocked(const Cells& c, bool shuffled_now, uint64_t ticket,
                                                 const BlockShuffle* shuffle) {
   if (c.spans.empty()) return std::nullopt;

@@ -104,6 +104,23 @@ class QueueOrder {
   // are what PlaceOf would give each time. PlaceOf reads the kept order too.
   BlockOrder OrderOfBlock(RoomStore& store, const StoreCaller& caller, bool shuffled_now,
                           const std::string& proposed_seed, uint64_t block, int64_t now_ms);
+  // What is known of the history, for a process started after this one
+  // (app/state_persistence.h, shared_rooms.json): the spans, the seed's
+  // chunks (all 0 while not known) and the tickets the spans certainly
+  // place. Recorded spans and the seed never change once recorded (the
+  // first proposal wins), so a saved history is never wrong, only maybe
+  // short of a span recorded since: the store's reads extend it.
+  struct Known {
+    std::vector<OrderSpan> spans;
+    std::array<uint64_t, kSeedChunks> seed_chunks{};
+    uint64_t certain_through = 0;
+  };
+  Known Export() const;
+  // Before the room serves: starts from `known` (a restart while the store
+  // may be down: the queued keep their places) when nothing is known yet,
+  // as settled; the store is read again at the first call.
+  void Adopt(const Known& known);
+
   // False while no shuffled span is known: one atomic load, no lock (the
   // gate asks on every request before ShuffledAt).
   bool AnyShuffled() const { return cells_->any_shuffled.load(std::memory_order_relaxed); }

@@ -448,6 +448,7 @@ std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {
         std::make_unique<FailoverRoomStore>(room, std::move(shared), state_.on_failure, slot.get());
     if (auto seed = shared_seeds_.find(room); seed != shared_seeds_.end()) {
       failover->SetSeed(seed->second);
+      slot->queue_order.Adopt(seed->second.order);
     }
     shared_[room] = failover.get();
     slot->store_ = std::move(failover);
@@ -491,11 +492,21 @@ void RoomRegistry::SeedShared(std::map<std::string, SharedSeed> seeds) {
   shared_seeds_ = std::move(seeds);
 }
 
-std::map<std::string, RoomCounters> RoomRegistry::ExportShared() const {
+std::map<std::string, SharedSeed> RoomRegistry::ExportShared() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  std::map<std::string, RoomCounters> out;
-  for (const auto& [name, seed] : shared_seeds_) out[name] = seed.counters;
-  for (const auto& [name, store] : shared_) out[name] = store->LastKnown();
+  std::map<std::string, SharedSeed> out;
+  for (const auto& [name, seed] : shared_seeds_) {
+    out[name].counters = seed.counters;
+    out[name].order = seed.order;
+  }
+  for (const auto& [name, store] : shared_) {
+    SharedSeed& known = out[name];
+    known.counters = store->LastKnown();
+    auto room = rooms_.find(name);
+    if (room == rooms_.end()) continue;
+    QueueOrder::Known order = room->second->queue_order.Export();
+    if (!order.spans.empty()) known.order = std::move(order);
+  }
   return out;
 }
 

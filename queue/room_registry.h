@@ -100,6 +100,10 @@ class FailoverRoomStore;
 struct SharedSeed {
   RoomCounters counters;
   uint64_t ticket_margin = 0;
+  // The room's queue order as that process knew it (QueueOrder::Adopt):
+  // its queued shoppers keep their places and can be let in while Redis is
+  // down, instead of waiting without a position until it answers.
+  QueueOrder::Known order;
 };
 
 // This process's issuer id (random, never 0, drawn once per process): the
@@ -271,9 +275,10 @@ class RoomRegistry {
   // when this process never read the room from Redis. ExportShared() gives
   // per Redis room the counters this process knows — read from Redis, or
   // its local fallback's while it runs, else the seed (without its margin)
-  // — plus the seeds of rooms not created yet. Any thread.
+  // — and its queue order (QueueOrder::Export, else the seed's), plus the
+  // seeds of rooms not created yet. Any thread.
   void SeedShared(std::map<std::string, SharedSeed> seeds);
-  std::map<std::string, RoomCounters> ExportShared() const;
+  std::map<std::string, SharedSeed> ExportShared() const;
 
  private:
   mutable std::mutex mutex_;

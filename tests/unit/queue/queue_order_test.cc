@@ -107,6 +107,40 @@ TEST_F(QueueOrderTest, SwitchMidBlockAppliesFromTheNextBlock) {
   EXPECT_TRUE(order.ShuffledAt(65));
 }
 
+// What a process saved of the history (Export) and its successor adopted
+// places every ticket where it was — even against a store that holds
+// nothing (Redis down or restarted empty: app/state_persistence.h,
+// shared_rooms.json) — and an adoption never replaces a known history.
+TEST_F(QueueOrderTest, AnAdoptedHistoryPlacesEveryTicketAsBefore) {
+  QueueOrder order;
+  std::map<uint64_t, uint64_t> place;
+  for (int i = 0; i < 40; ++i) {
+    uint64_t t = Issue();
+    place[t] = Place(order, false, kSeedA, t);
+  }
+  for (int i = 0; i < 160; ++i) {
+    uint64_t t = Issue();
+    place[t] = Place(order, true, kSeedA, t);
+  }
+  QueueOrder::Known known = order.Export();
+  ASSERT_EQ(known.spans.size(), 2u);
+  EXPECT_NE(known.seed_chunks[0], 0u);
+
+  QueueOrder successor;
+  successor.Adopt(known);
+  LocalRoomStore empty;  // nothing recorded: as if the store lost it
+  for (const auto& [t, p] : place) {
+    EXPECT_EQ(Place(successor, true, kSeedB, t, &empty), p) << "ticket " << t << " moved";
+  }
+  EXPECT_TRUE(successor.ShuffledAt(65));
+
+  QueueOrder fifo_only;
+  LocalRoomStore other;
+  Place(fifo_only, false, kSeedA, 1, &other);
+  fifo_only.Adopt(known);  // known already: kept
+  EXPECT_EQ(fifo_only.Export().spans.size(), 1u);
+}
+
 // fifo → random → fifo → random, each mid-block, with a key rotation and a
 // restart (state file) in between: nobody's place changes, and the places
 // of every complete block are that block's numbers, each once.
