@@ -107,6 +107,22 @@ void ShownRate::Reset() {
   shown_ = 0;
 }
 
+double FullRoomPerSecond(const FullRoom& room, uint64_t queued) {
+  if (room.session_seconds <= 0) return 0;
+  double turnover = std::max(0.0, room.limit) / room.session_seconds;
+  double from = std::max(room.limit, room.inside);  // where the door starts letting people in
+  double headroom = room.ceiling - from;
+  if (room.opening_per_second <= 0 || headroom <= 0 || queued == 0) return turnover;
+  double line = static_cast<double>(queued);
+  double through_door = std::min(line, headroom);
+  double seconds = (from - room.limit + through_door) / room.opening_per_second;
+  if (line > through_door) {
+    double at_ceiling = room.ceiling / room.session_seconds;
+    seconds += (line - through_door) / at_ceiling;
+  }
+  return std::max(turnover, line / seconds);
+}
+
 WaitRange EstimateWait(uint64_t position, double rate_per_second) {
   double rate = std::max(rate_per_second, 1.0 / 600.0);  // at least one admission per 10 min
   double center = static_cast<double>(position) / rate;

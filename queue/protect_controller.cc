@@ -212,10 +212,22 @@ void ProtectController::Decide(const ProtectObservation& seen, const ProtectCeil
   if (door_full && full) {
     Grow(seen, ceilings);
   } else if (door_full || stalled) {
-    GrowGently(seen, ceilings,
-               idle         ? "idle: nothing answered, nothing pending, people wait"
-               : !door_full ? "the line stalls: free places held by invitations"
-                            : "few samples");
+    std::string why = idle         ? "idle: nothing answered, nothing pending, people wait"
+                      : !door_full ? "the line stalls: free places held by invitations"
+                                   : "few samples";
+    if (idle && state_.limit < active) {
+      // The door below the sessions inside (after a cut) and nothing loads
+      // the origin: they send nothing (visitors who left without a
+      // checkout hold their place for session_duration). Creeping past
+      // them by kStep a decision let nobody in for (inside - limit) / kStep
+      // seconds while the origin idled (audit 16 F3): the door is brought
+      // up to who is inside at once, then opens by kStep as on any idle
+      // origin.
+      why +=
+          Format(" (the door first brought up from %.0f to the %.0f inside)", state_.limit, active);
+      state_.limit = active;
+    }
+    GrowGently(seen, ceilings, why.c_str());
   } else if (double near_inside = active * kFastGrowth + kStep;
              seen.queued == 0 && state_.limit > near_inside) {
     state_.limit = near_inside;

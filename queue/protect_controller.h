@@ -54,6 +54,9 @@
 //   Nothing loads the origin then (sessions counted inside that send no
 //   request are no load: visitors who left without a checkout), and "no
 //   samples" only says nobody is let in: the door may grow gently (below).
+//   A door below the sessions inside (a cut) is first brought up to them:
+//   they are no load, and creeping past them by kStep a second let nobody
+//   in for as long while the origin idled.
 // * healthy and the door is what limits → grow:
 //   - the door is full: the sessions inside at least kDoorFullShare of the
 //     limit, or kQueuedDoorShare with visitors waiting (invited visitors

@@ -145,6 +145,9 @@ void RoomProtection::Adopt(const ProtectState& state, int64_t now_ms) {
 void RoomProtection::Publish(int64_t now_ms) {
   ProtectCeilings ceilings{ceiling_active_.load(std::memory_order_relaxed),
                            ceiling_rate_.load(std::memory_order_relaxed)};
+  ProtectMove move = controller_.state().move;
+  opening_.store(move == ProtectMove::kStart || move == ProtectMove::kGrow,
+                 std::memory_order_relaxed);
   if (ceilings.total_active_users == 0 || controller_.state().limit <= 0) {
     effective_active_.store(0, std::memory_order_relaxed);
     effective_rate_.store(0, std::memory_order_relaxed);
@@ -153,6 +156,16 @@ void RoomProtection::Publish(int64_t now_ms) {
   ProtectLimits limits = controller_.Limits(ceilings, now_ms);
   effective_active_.store(limits.total_active_users, std::memory_order_relaxed);
   effective_rate_.store(limits.new_users_per_minute, std::memory_order_relaxed);
+}
+
+RoomProtection::DoorOpening RoomProtection::Opening() const {
+  if (!enabled() || !opening_.load(std::memory_order_relaxed)) return {};
+  uint32_t ceiling = ceiling_active_.load(std::memory_order_relaxed);
+  uint32_t active = effective_active_.load(std::memory_order_relaxed);
+  if (active == 0 || active >= ceiling) return {};
+  return {
+      ProtectController::kStep * 1000.0 / static_cast<double>(ProtectController::kDecisionMillis),
+      ceiling};
 }
 
 ProtectStatus RoomProtection::status(int64_t now_ms) const {

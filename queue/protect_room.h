@@ -118,6 +118,19 @@ class RoomProtection {
   bool decides() const { return decides_.load(std::memory_order_relaxed); }
   void Adopt(const ProtectState& state, int64_t now_ms);
 
+  // For the wait estimate of a full room (queue/eta.h, FullRoomPerSecond):
+  // while the controller opens the door — its last decision a start (the
+  // slow start from who is inside) or a grow, and the effective active
+  // limit below its ceiling — the places it adds a second at least
+  // (ProtectController::kStep per kDecisionMillis) and the ceiling it opens
+  // up to; otherwise (off, no decision, a cut, a hold, at the ceiling)
+  // {0, 0}: a full room is full, its sessions' turnover applies. Lock-free.
+  struct DoorOpening {
+    double places_per_second = 0;
+    uint32_t ceiling = 0;  // total_active_users the door may open up to
+  };
+  DoorOpening Opening() const;
+
   ProtectStatus status(int64_t now_ms) const;
   // The same for a report that knows the room's limits in force now
   // (configuration + operators' overrides, e.g. restored from the state
@@ -137,6 +150,8 @@ class RoomProtection {
   // The effective limits (0 = no decision: apply the ceilings).
   std::atomic<uint32_t> effective_active_{0};
   std::atomic<uint32_t> effective_rate_{0};
+  // The last decision opens the door (a start or a grow: Opening()).
+  std::atomic<bool> opening_{false};
   // The last ceilings Apply() saw.
   std::atomic<uint32_t> ceiling_active_{0};
   std::atomic<uint32_t> ceiling_rate_{0};

@@ -381,11 +381,22 @@ double RoomRuntime::MeasuredRateLocked(const RoomLimits& limits, const RoomCount
   // minute" for minutes. A full room whose line keeps moving (sessions
   // ended at checkout) is judged by its measured speed alone. This switch
   // flips with auto-protection's limit: ShownRate smooths the fall.
+  // A room full only because auto-protection's door is still narrow and
+  // opening (its slow start, a recovery) lets the line in as the door
+  // grows, not as sessions end (audit 16 F2) — unless the line has stalled
+  // anyway: then the door's growth is not reaching it, the turnover holds.
   if (stalled && c.queued() > 0 && c.active >= static_cast<int64_t>(limits.total_active_users) &&
       limits.session_ms > 0) {
-    double turnover = static_cast<double>(limits.total_active_users) * 1000.0 /
-                      static_cast<double>(limits.session_ms);
-    rate = std::min(rate, turnover);
+    FullRoom room;
+    room.limit = static_cast<double>(limits.total_active_users);
+    room.session_seconds = static_cast<double>(limits.session_ms) / 1000.0;
+    room.inside = static_cast<double>(c.active);
+    if (!speed_.Stalled()) {
+      RoomProtection::DoorOpening door = protection.Opening();
+      room.opening_per_second = door.places_per_second;
+      room.ceiling = static_cast<double>(door.ceiling);
+    }
+    rate = std::min(rate, FullRoomPerSecond(room, c.queued()));
   }
   return rate;
 }

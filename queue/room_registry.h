@@ -129,7 +129,9 @@ class RoomRuntime {
   // Smoothed queue numbers invited per second (queue/eta.h); the
   // configured rate until measured (bounded by what was seen so far), and
   // never more than a full room's turnover (total_active_users per session
-  // duration) while the room is full and people wait. Measuring restarts
+  // duration) while the room is full and people wait — or, while
+  // auto-protection opens a door still below its ceiling, the door's growth
+  // (queue/eta.h, FullRoomPerSecond). Measuring restarts
   // when the limits in force before auto-protection change (an operator,
   // a reload, an event's phase: the ceilings), never when only
   // auto-protection's effective limits move (every second or two). The

@@ -216,5 +216,29 @@ TEST(EtaTest, ShownRateFallsByAtMostHalfPerFiveSeconds) {
   EXPECT_DOUBLE_EQ(shown.Bound(0.02), 0.02) << "new limits: no bound";
 }
 
+// A full room's speed when nothing is measured: its sessions' turnover
+// (4 places per 300 s), unless auto-protection's door is opening below its
+// ceiling (audit 16 F2): then the line comes in as the door grows by 4 a
+// second, and only what lies beyond the ceiling at the ceiling's turnover.
+TEST(EtaTest, AFullRoomWhoseDoorOpensLetsTheLineInAsTheDoorGrows) {
+  FullRoom full{/*limit=*/4, /*session_seconds=*/300, /*opening_per_second=*/0, /*ceiling=*/0};
+  EXPECT_NEAR(FullRoomPerSecond(full, 4), 4.0 / 300, 1e-12) << "really full: the turnover";
+  FullRoom opening{4, 300, 4, 500, /*inside=*/4};
+  EXPECT_NEAR(FullRoomPerSecond(opening, 4), 4.0, 1e-9) << "4 places, the door +4 a second";
+  EXPECT_LE(EstimateWait(4, FullRoomPerSecond(opening, 4)).high_seconds, 10);
+  EXPECT_GE(EstimateWait(4, FullRoomPerSecond(full, 4)).low_seconds, 240) << "what main said";
+  // 996 beyond a door that opens 496 more: 124 s of door, then 500 places
+  // at 500 per 300 s.
+  EXPECT_NEAR(FullRoomPerSecond(opening, 996), 996.0 / (124 + 300), 1e-9);
+  // After a cut the door is below the sessions inside (100 of them, limit
+  // 80): nobody comes in for 5 s, then 4 a second.
+  FullRoom below_inside{80, 300, 4, 500, /*inside=*/100};
+  EXPECT_NEAR(FullRoomPerSecond(below_inside, 20), 20.0 / 10, 1e-9);
+  FullRoom at_ceiling{500, 300, 4, 500};
+  EXPECT_NEAR(FullRoomPerSecond(at_ceiling, 10), 500.0 / 300, 1e-12) << "nothing left to open";
+  FullRoom slow_door{400, 300, 4, 500};  // the door slower than the turnover of 400
+  EXPECT_GE(FullRoomPerSecond(slow_door, 2000), 400.0 / 300) << "never below the turnover";
+}
+
 }  // namespace
 }  // namespace tidegate::queue

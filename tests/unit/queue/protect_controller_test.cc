@@ -519,6 +519,36 @@ TEST(ProtectControllerTest, AnIdleRoomWithPeopleWaitingOpensGently) {
   }
 }
 
+// Audit 16 F3: a cut set the door far below the sessions inside; then the
+// shoppers who caused the load left without ending their sessions (they
+// hold their places for session_duration) and the origin idles while
+// hundreds wait. The door crept up by 4 a second from the cut, letting
+// nobody in until it passed them (13 s from 103 to 156 in the audit): it
+// is brought up to who is inside at once, then opens gently as before.
+TEST(ProtectControllerTest, AnIdleOriginBringsACutDoorUpToWhoIsInsideAtOnce) {
+  ProtectController controller;
+  controller.Observe(Seen(0, {}, 150, 0), kShipped);                    // limit 229
+  controller.Observe(Seen(1'000, {40, 0, 2'000}, 156, 300), kShipped);  // slow: cut
+  ASSERT_EQ(controller.state().move, ProtectMove::kCutLatency);
+  ASSERT_LT(Limit(controller), 100);
+  controller.Observe(Seen(2'000, {}, 156, 300), kShipped);  // settling
+  controller.Observe(Seen(3'000, {}, 156, 300), kShipped);  // idle
+  EXPECT_EQ(controller.state().move, ProtectMove::kGrow) << controller.state().reason;
+  EXPECT_DOUBLE_EQ(Limit(controller), 156 + ProtectController::kStep) << controller.state().reason;
+  controller.Observe(Seen(4'000, {}, 156, 300), kShipped);
+  EXPECT_DOUBLE_EQ(Limit(controller), 156 + 2 * ProtectController::kStep) << "then gently";
+  // With requests in flight (an origin that may hang) it is no idle origin.
+  ProtectController hanging;
+  hanging.Observe(Seen(0, {}, 150, 0), kShipped);
+  hanging.Observe(Seen(1'000, {40, 0, 2'000}, 156, 300), kShipped);
+  double cut = Limit(hanging);
+  OriginHealth pending;
+  pending.in_flight = 3;
+  hanging.Observe(Seen(2'000, pending, 156, 300), kShipped);
+  hanging.Observe(Seen(3'000, pending, 156, 300), kShipped);
+  EXPECT_DOUBLE_EQ(Limit(hanging), cut) << hanging.state().reason;
+}
+
 // F7: one shopper inside, the other free places held by visitors who left
 // the front of the line: the line stalls. The door grows past them.
 TEST(ProtectControllerTest, GhostsHoldingTheFreePlacesDoNotStallTheLine) {

@@ -192,5 +192,61 @@ TEST(RoomEtaTest, AStoppedLineIsSaidToBeStoppedNotTwentyNineHours) {
   EXPECT_TRUE(stopped.stalled);
 }
 
+// Audit 16 F2: an empty room in auto mode with protection on starts its
+// slow start at an effective limit of 4 (limits 500 / 3000 a minute). The
+// next four newcomers are queued for a second or two while the door opens
+// by 4 a second or more; main divided their places by the turnover of 4
+// sessions per 5 min and told the 4th "4 to 7 min".
+TEST(RoomEtaTest, AProtectedRoomInSlowStartTellsSecondsNotMinutes) {
+  Room room;
+  room.runtime->protection.Configure(On());
+  RoomLimits ceilings = Limits(500, 3000);
+  room.runtime->protection.Apply(ceilings);
+  room.Tick(room.runtime->protection.Apply(ceilings), 1'000);  // the start: limit 4
+  RoomLimits effective = room.runtime->protection.Apply(ceilings);
+  ASSERT_EQ(effective.total_active_users, 4u);
+  room.store->counters.active = 4;   // full
+  room.store->counters.tickets = 4;  // four waiting
+  room.Tick(effective, 1'300);
+  room.Tick(effective, 1'600);
+  for (uint64_t position = 1; position <= 4; ++position) {
+    WaitRange wait = room.runtime->EstimateFor(position, effective);
+    EXPECT_LE(wait.high_seconds, 10) << "position " << position;
+  }
+  // The door opened (a grow): still seconds.
+  room.Tick(effective, 2'100);
+  effective = room.runtime->protection.Apply(ceilings);
+  EXPECT_EQ(room.runtime->protection.status(2'100).state.move, ProtectMove::kGrow);
+  EXPECT_LE(room.runtime->EstimateFor(4, effective).high_seconds, 10);
+}
+
+// What stays: a room REALLY full at its ceiling, or held by a cut (the
+// door is not opening), is told its sessions' turnover.
+TEST(RoomEtaTest, AFullRoomWhoseDoorIsNotOpeningKeepsItsTurnover) {
+  for (bool cut : {false, true}) {
+    Room room;
+    RoomLimits ceilings = Limits(cut ? 500 : 4, 3000);
+    RoomLimits limits = ceilings;
+    if (cut) {
+      room.runtime->protection.Configure(On());
+      room.runtime->protection.Apply(ceilings);
+      ProtectState decided;
+      decided.limit = 4;
+      decided.ramp_from = 4;  // a cut applies at once
+      decided.rate = 60;
+      decided.move = ProtectMove::kCutLatency;
+      decided.decided_ms = 1'000;  // the next decision a second later
+      room.runtime->protection.Adopt(decided, 1'000);
+      limits = room.runtime->protection.Apply(ceilings);
+      ASSERT_EQ(limits.total_active_users, 4u);
+    }
+    room.store->counters.active = 4;
+    room.store->counters.tickets = 4;
+    room.Tick(limits, 1'300);
+    room.Tick(limits, 1'600);
+    EXPECT_GE(room.runtime->EstimateFor(4, limits).low_seconds, 240) << (cut ? "cut" : "full");
+  }
+}
+
 }  // namespace
 }  // namespace tidegate::queue
