@@ -64,16 +64,7 @@ class ProtectGhostsTest : public ::testing::Test {
   }
 
   HttpMessage Get(const std::string& target, RoomCookies* v) {
-    auto conn = ConnectOrFail(tidegate_->port());
-    if (!conn) return {};
-    std::string req = "GET " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
-    if (!v->Cookie().empty()) req += "Cookie: " + v->Cookie() + "\r\n";
-    req += "Connection: close\r\n\r\n";
-    EXPECT_TRUE(conn->Send(req));
-    HttpMessage m = ReadResponse(*conn, Within(milliseconds(5000)));
-    EXPECT_TRUE(m.ok) << m.error;
-    v->Absorb(m);
-    return m;
+    return GetWithRoomCookies(tidegate_->port(), target, v);
   }
 
   // Newcomers ask for the home page until one is queued (at most `most`).

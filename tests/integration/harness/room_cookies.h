@@ -6,8 +6,12 @@
 // Header-only; plain value type, one thread at a time.
 #pragma once
 
+#include <gtest/gtest.h>
+
+#include <chrono>
 #include <string>
 
+#include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/http_reader.h"
 
 namespace tidegate::itest {
@@ -35,5 +39,21 @@ struct RoomCookies {
   }
   bool HasPlace() const { return !pass.empty() || !wait.empty(); }
 };
+
+// GET `target` on `port` (Host: shop.test) with the jar's cookies, on a new
+// connection closed after the answer; the answer's room cookies go into
+// the jar. A gtest failure when no answer comes within 5 s.
+inline HttpMessage GetWithRoomCookies(uint16_t port, const std::string& target, RoomCookies* jar) {
+  auto conn = ConnectOrFail(port);
+  if (!conn) return {};
+  std::string req = "GET " + target + " HTTP/1.1\r\nHost: shop.test\r\n";
+  if (!jar->Cookie().empty()) req += "Cookie: " + jar->Cookie() + "\r\n";
+  req += "Connection: close\r\n\r\n";
+  EXPECT_TRUE(conn->Send(req));
+  HttpMessage m = ReadResponse(*conn, Within(std::chrono::milliseconds(5000)));
+  EXPECT_TRUE(m.ok) << m.error;
+  jar->Absorb(m);
+  return m;
+}
 
 }  // namespace tidegate::itest
