@@ -74,15 +74,6 @@ std::optional<std::string> Header(evkeyvalq* headers, const char* name) {
   return std::string(v);
 }
 
-// evhttp's bufferevent factory for TLS connections (one SSL per connection,
-// freed with the bufferevent).
-bufferevent* MakeTlsBufferevent(event_base* base, void* arg) {
-  SSL* ssl = SSL_new(static_cast<SSL_CTX*>(arg));
-  if (ssl == nullptr) return nullptr;
-  return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                        BEV_OPT_CLOSE_ON_FREE);
-}
-
 // Binds a unix stream socket at `path` (a stale socket file is replaced),
 // created with mode 0600 (owner only) from the start.
 int BindUnix(const std::string& path, std::string* error) {
@@ -161,13 +152,16 @@ std::unique_ptr<AdminServer> AdminServer::Start(event_base* control_base,
   evhttp_set_max_headers_size(http, 16 * 1024);
   evhttp_set_timeout(http, options.timeout_seconds);
   evhttp_set_gencb(http, &AdminServer::OnRequest, server.get());
-  if (options.tls != nullptr) {
-    evhttp_set_bevcb(http, &MakeTlsBufferevent, options.tls);
-  } else if (admin.tls) {
+  if (options.tls == nullptr && admin.tls) {
     if (!server->LoadTls(*admin.tls, error)) return nullptr;
     server->started_with_config_tls_ = true;
-    evhttp_set_bevcb(http, &AdminServer::MakeConfiguredTlsBufferevent, server.get());
   }
+  server->deadline_ = RequestDeadline::Start(control_base, options.request_deadline);
+  if (!server->deadline_) {
+    *error = "admin: cannot make the request deadline's timer";
+    return nullptr;
+  }
+  evhttp_set_bevcb(http, &AdminServer::MakeBufferevent, server.get());
 
   int fd = options.listen_fd;
   if (fd >= 0) {
@@ -257,14 +251,24 @@ bool AdminServer::LoadTls(const config::TlsCertificate& certificate, std::string
   return true;
 }
 
-// evhttp's bufferevent factory for [admin.tls] (one SSL per connection, freed
-// with the bufferevent; it keeps its own references to the context).
-bufferevent* AdminServer::MakeConfiguredTlsBufferevent(event_base* base, void* arg) {
+// evhttp's bufferevent factory: a socket, or TLS over it (one SSL per
+// connection, freed with the bufferevent; an [admin.tls] SSL keeps its own
+// references to the context), watched by the request deadline.
+bufferevent* AdminServer::MakeBufferevent(event_base* base, void* arg) {
   auto* server = static_cast<AdminServer*>(arg);
-  SSL* ssl = server->tls_context_->NewServerSsl();
-  if (ssl == nullptr) return nullptr;
-  return bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
-                                        BEV_OPT_CLOSE_ON_FREE);
+  SSL* ssl = nullptr;
+  if (server->options_.tls != nullptr) {
+    ssl = SSL_new(server->options_.tls);
+    if (ssl == nullptr) return nullptr;
+  } else if (server->tls_context_) {
+    ssl = server->tls_context_->NewServerSsl();
+    if (ssl == nullptr) return nullptr;
+  }
+  bufferevent* bev = ssl != nullptr
+                         ? bufferevent_openssl_socket_new(base, -1, ssl, BUFFEREVENT_SSL_ACCEPTING,
+                                                          BEV_OPT_CLOSE_ON_FREE)
+                         : bufferevent_socket_new(base, -1, BEV_OPT_CLOSE_ON_FREE);
+  return server->deadline_->Track(bev);
 }
 
 void AdminServer::OnRequest(evhttp_request* req, void* arg) {
@@ -294,6 +298,7 @@ void AdminServer::Handle(evhttp_request* req) {
   }
 
   evhttp_connection* conn = evhttp_request_get_connection(req);
+  if (conn != nullptr) deadline_->RequestArrived(evhttp_connection_get_bufferevent(conn));
   const sockaddr* peer = conn ? evhttp_connection_get_addr(conn) : nullptr;
   if (peer != nullptr && peer->sa_family == AF_UNIX) {
     request.client_ip = "unix";

@@ -14,7 +14,9 @@
 // * Limits: request bodies over AdminApiOptions::max_body_bytes (64 KiB) get a
 //   JSON 413; bodies over `hard_body_limit` are cut off by evhttp itself with
 //   its own 413 (not JSON). Header block limited to 16 KiB; idle connections
-//   closed after 30 s.
+//   closed after 30 s; a request whose head and body take longer than
+//   AdminServerOptions::request_deadline from its first byte is closed
+//   without an answer (admin/request_deadline.h).
 // * TLS: with `[admin.tls]` (config::AdminConfig::tls) the listener speaks
 //   HTTPS only: Start() loads the certificate and key through
 //   proxy::TlsContext (TLS 1.2/1.3, the shop listeners' policy) and refuses
@@ -28,11 +30,13 @@
 #include <event2/http.h>
 #include <openssl/ssl.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 #include "admin/admin_api.h"
+#include "admin/request_deadline.h"
 #include "config/config.h"
 #include "proxy/tls_context.h"
 
@@ -51,6 +55,9 @@ struct AdminServerOptions {
   int listen_fd = -1;
   size_t hard_body_limit = 1024 * 1024;
   int timeout_seconds = 30;
+  // A request's head and body must arrive within this from its first byte
+  // (admin/request_deadline.h); tidegate passes [server].header_timeout.
+  std::chrono::milliseconds request_deadline{10'000};
 };
 
 // True for 127.0.0.0/8, ::1, ::ffff:127.0.0.0/104 and unix sockets.
@@ -85,7 +92,7 @@ class AdminServer {
  private:
   AdminServer() = default;
   static void OnRequest(evhttp_request* req, void* arg);
-  static bufferevent* MakeConfiguredTlsBufferevent(event_base* base, void* arg);
+  static bufferevent* MakeBufferevent(event_base* base, void* arg);
   void Handle(evhttp_request* req);
   // Loads [admin.tls] into tls_context_; false + *error ("admin: tls: …").
   bool LoadTls(const config::TlsCertificate& certificate, std::string* error);
@@ -100,6 +107,7 @@ class AdminServer {
   std::shared_ptr<const proxy::TlsContext> tls_context_;
   bool started_with_config_tls_ = false;
   std::unique_ptr<AdminApi> api_;
+  std::unique_ptr<RequestDeadline> deadline_;
 };
 
 }  // namespace tidegate::admin

@@ -182,6 +182,9 @@ bool AdminControlPlane::Start(event_base* control_base,
       admin.audit_log.empty() ? admin::DefaultAuditLogPath(*config) : admin.audit_log;
   admin::AdminServerOptions options;
   options.api.metrics_open_on_loopback = admin.metrics_open_on_loopback;
+  // The shop listeners' header deadline, for the admin request's head and
+  // body (evhttp itself only has an idle timeout, which a drip resets).
+  options.request_deadline = config->server.header_timeout;
   // Binary upgrade: the previous process's admin socket, when it had one
   // for the same address (connections queued on it are kept).
   options.listen_fd = host.TakeInheritedSocket(proxy::AdminListenKey(admin.listen.text));

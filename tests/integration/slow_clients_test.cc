@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "tests/integration/harness/proc_stats.h"
@@ -108,6 +109,46 @@ TEST_F(SlowClientsTest, Case24_HeadersDrippedUnderIdleTimeoutAreCutAtTotalDeadli
     EXPECT_EQ(conn->buffer().rfind("HTTP/1.1 408", 0), 0u) << Printable(conn->buffer());
   }
   EXPECT_EQ(origin_->requests_seen(), 0);
+}
+
+// Audit 18 MEDIUM-1: the admin listener (evhttp) only had a 30 s idle
+// timeout, which a drip resets: 300 dripping admin connections pinned the
+// descriptors the shop shares. Its requests now have the same deadline.
+TEST_F(SlowClientsTest, Case24_OnTheAdminListenerDrippedHeadersAreCutAtTheDeadline) {
+  StartWithOrigin(ServeOkForever(), {{"header_timeout", "\"1500ms\""}});
+  ASSERT_TRUE(Started());
+  // drip(conn): one header line every 200 ms until the connection is closed
+  // or 15 s pass; returns the seconds it stayed open.
+  auto drip = [](RawConnection& conn) {
+    auto start = Clock::now();
+    while (!conn.peer_closed() && SecondsSince(start) < 15) {
+      if (!conn.Send("X-Drip: a\r\n")) break;
+      conn.ReadMore(milliseconds(200));
+    }
+    return SecondsSince(start);
+  };
+  auto fresh = ConnectOrFail(tidegate_->admin_port());
+  ASSERT_TRUE(fresh);
+  ASSERT_TRUE(fresh->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  double open_for = drip(*fresh);
+  EXPECT_TRUE(fresh->peer_closed()) << "a dripping admin request still open after 15 s";
+  EXPECT_GE(open_for, 1.3) << "cut before the deadline";
+  EXPECT_LT(open_for, 6.0) << "header_timeout 1.5 s does not bound an admin request";
+  EXPECT_EQ(fresh->buffer(), "") << Printable(fresh->buffer());
+  // The second request of a kept-alive connection has its own deadline.
+  auto kept = ConnectOrFail(tidegate_->admin_port());
+  ASSERT_TRUE(kept);
+  ASSERT_TRUE(kept->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"));
+  HttpMessage first = ReadResponse(*kept, Within(milliseconds(3000)));
+  ASSERT_TRUE(first.ok) << first.error;
+  EXPECT_EQ(first.status, 200);
+  std::this_thread::sleep_for(milliseconds(2000));  // longer than the deadline, idle
+  ASSERT_TRUE(kept->Send("GET /metrics HTTP/1.1\r\n"));
+  open_for = drip(*kept);
+  EXPECT_TRUE(kept->peer_closed()) << "the second dripping request still open after 15 s";
+  EXPECT_LT(open_for, 6.0);
+  // A request sent at an ordinary pace is answered.
+  EXPECT_GE(Metric("connections_active"), 0);
 }
 
 TEST_F(SlowClientsTest, HeaderTimeoutAfterPartialHeadAnswers408ThenCloses) {
