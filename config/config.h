@@ -93,10 +93,16 @@ struct UpstreamConfig {
   uint32_t keepalive = 32;
   uint32_t keepalive_max = 1024;
   Duration keepalive_timeout{60'000};  // an idle pooled connection older than this is closed
-  uint32_t max_fails = 3;              // consecutive failures before a server is ejected
-  Duration fail_timeout{10'000};       // ejection period, then the server is tried again
-  Duration resolve_interval{30'000};   // host names in `servers` are re-resolved this often
-  UpstreamHealthConfig health;         // [upstream.health]: active checks
+  // A pooled connection is closed after this many exchanges or this long
+  // after it was opened (as nginx's keepalive_requests / keepalive_time):
+  // a connection an origin desynchronised (late extra bytes read as the
+  // next response) cannot stay wrong for ever.
+  uint32_t keepalive_requests = 1000;
+  Duration keepalive_time{3'600'000};
+  uint32_t max_fails = 3;             // consecutive failures before a server is ejected
+  Duration fail_timeout{10'000};      // ejection period, then the server is tried again
+  Duration resolve_interval{30'000};  // host names in `servers` are re-resolved this often
+  UpstreamHealthConfig health;        // [upstream.health]: active checks
 };
 
 enum class StateBackend { kLocal, kRedis };

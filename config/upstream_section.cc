@@ -54,6 +54,9 @@ void ReadUpstreamSection(const toml::table* table, Diagnostics* diagnostics, Ups
   upstream.ReadInt("keepalive", 0, 100'000, &out->keepalive);
   upstream.ReadInt("keepalive_max", 1, 100'000, &out->keepalive_max);
   upstream.ReadDuration("keepalive_timeout", Duration(1), kOneHour, &out->keepalive_timeout);
+  upstream.ReadInt("keepalive_requests", 1, 100'000'000, &out->keepalive_requests);
+  upstream.ReadDuration("keepalive_time", Duration(1), Duration(24 * 3'600'000),
+                        &out->keepalive_time);
   upstream.ReadInt("max_fails", 0, 1'000'000, &out->max_fails);
   upstream.ReadDuration("fail_timeout", Duration(1), kOneHour, &out->fail_timeout);
   upstream.ReadDuration("resolve_interval", Duration(1'000), Duration(24 * 3'600'000),

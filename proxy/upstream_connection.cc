@@ -70,6 +70,7 @@ UpstreamConnection::~UpstreamConnection() {
 
 bool UpstreamConnection::Connect(Duration connect_timeout) {
   connect_timeout_ = connect_timeout;
+  opened_at_ = common::CachedMonotonicNow();
   bev_.reset(bufferevent_socket_new(base_, -1, BEV_OPT_CLOSE_ON_FREE));
   if (!bev_) return false;
   bufferevent_setcb(bev_.get(), nullptr, &UpstreamConnection::WriteCallback,
@@ -209,6 +210,11 @@ bool UpstreamConnection::reusable() const {
   return state_ == State::kDone && exchange_.keep_alive && exchange_.request_queued && !eof_seen_ &&
          bev_ && evbuffer_get_length(bufferevent_get_input(bev_.get())) == 0 &&
          evbuffer_get_length(bufferevent_get_output(bev_.get())) == 0;
+}
+
+bool UpstreamConnection::extra_bytes_after_response() const {
+  return state_ == State::kDone && bev_ &&
+         evbuffer_get_length(bufferevent_get_input(bev_.get())) > 0;
 }
 
 void UpstreamConnection::ArmTimer(Duration timeout) { timer_.Arm(timeout); }

@@ -72,6 +72,11 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
    public:
     virtual ~IdleOwner() = default;
     virtual void OnIdleConnectionLost(UpstreamConnection* connection) = 0;
+    // The origin sent bytes on the idle connection: a response nobody asked
+    // for (the connection is lost too).
+    virtual void OnIdleStrayBytes(UpstreamConnection* connection) {
+      OnIdleConnectionLost(connection);
+    }
   };
 
   UpstreamConnection(event_base* base, Graveyard* graveyard, FlushQueue* flush_queue,
@@ -116,6 +121,12 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   bool reusable() const;
   bool response_started() const { return exchange_.response_started; }
   bool reused() const { return exchanges_ > 1; }
+  // Exchanges begun on this connection, and when its connect began.
+  uint64_t exchanges() const { return exchanges_; }
+  std::chrono::steady_clock::time_point opened_at() const { return opened_at_; }
+  // After a complete response: the origin had sent bytes past its end (it
+  // frames its responses wrongly; not reusable).
+  bool extra_bytes_after_response() const;
   // During OnUpstreamBody(): true when the `len` body bytes at `data` are
   // the last bytes read so far (nothing the parser could still deliver
   // from this read follows them), so writing them to the client now costs
@@ -196,6 +207,7 @@ class UpstreamConnection : public Deletable, public Flushable, private Http1Pars
   bool paused_ = false;             // the client side is full: not reading
   bool eof_seen_ = false;           // the origin closed, or a write failed
   uint64_t exchanges_ = 0;
+  std::chrono::steady_clock::time_point opened_at_;
   DemandToken in_use_;
 };
 

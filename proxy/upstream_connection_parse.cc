@@ -2,6 +2,10 @@
 // (from the stack or the input buffer, see proxy/socket_io.h) and the
 // parser's callbacks. Connect, socket I/O, deadlines and errors are in
 // upstream_connection.cc.
+#include <event2/buffer.h>
+
+#include <string_view>
+
 #include "proxy/socket_io.h"
 #include "proxy/upstream_connection.h"
 
@@ -12,8 +16,19 @@ void UpstreamConnection::ProcessInput() {
   evbuffer* in = bufferevent_get_input(bev_.get());
   if (state_ == State::kIdle) {
     // An idle origin connection must stay silent; anything else is doubt.
+    // A "408 Request Timeout" is some servers' goodbye to an idle
+    // connection, not a response out of step.
     if (evbuffer_get_length(in) > 0 && idle_owner_ != nullptr) {
-      idle_owner_->OnIdleConnectionLost(this);
+      char start[12];
+      ev_ssize_t n = evbuffer_copyout(in, start, sizeof start);
+      bool goodbye = n == static_cast<ev_ssize_t>(sizeof start) &&
+                     (std::string_view(start, sizeof start) == "HTTP/1.1 408" ||
+                      std::string_view(start, sizeof start) == "HTTP/1.0 408");
+      if (goodbye) {
+        idle_owner_->OnIdleConnectionLost(this);
+      } else {
+        idle_owner_->OnIdleStrayBytes(this);
+      }
     }
     return;
   }

@@ -43,6 +43,7 @@ void UpstreamPool::Configure(const Snapshot& snapshot) {
   demand_ = std::make_shared<UpstreamDemand>(servers_.size());
   idle_.clear();
   idle_.resize(servers_.size());
+  retired_before_.assign(servers_.size(), {});
 }
 
 void UpstreamPool::RefreshAddresses() {
@@ -97,8 +98,16 @@ size_t UpstreamPool::IdleLimit(size_t server, std::chrono::steady_clock::time_po
 void UpstreamPool::Release(std::unique_ptr<UpstreamConnection> connection) {
   if (!connection) return;
   size_t index = connection->server_index();
-  if (closed_ || connection->pool_generation() != generation_ || !connection->reusable() ||
-      idle_[index].size() >= IdleLimit(index, common::CachedMonotonicNow())) {
+  auto now = common::CachedMonotonicNow();
+  bool same_servers = connection->pool_generation() == generation_;
+  if (same_servers && connection->extra_bytes_after_response()) {
+    OriginSentExtraBytes(index, now);
+  }
+  if (closed_ || !same_servers || !connection->reusable() ||
+      connection->exchanges() >= config_.keepalive_requests ||
+      now - connection->opened_at() >= config_.keepalive_time ||
+      connection->opened_at() <= retired_before_[index] ||
+      idle_[index].size() >= IdleLimit(index, now)) {
     UpstreamConnection::Discard(std::move(connection));
     return;
   }
@@ -128,6 +137,21 @@ size_t UpstreamPool::idle_count() const {
   size_t n = 0;
   for (const auto& idle : idle_) n += idle.size();
   return n;
+}
+
+void UpstreamPool::OriginSentExtraBytes(size_t server, std::chrono::steady_clock::time_point now) {
+  stats_->origin_extra_bytes.Inc();
+  retired_before_[server] = now;
+  CloseIdleOf(server);
+}
+
+void UpstreamPool::OnIdleStrayBytes(UpstreamConnection* connection) {
+  if (connection->pool_generation() != generation_) {
+    OnIdleConnectionLost(connection);
+    return;
+  }
+  // CloseIdleOf() discards this connection with the others.
+  OriginSentExtraBytes(connection->server_index(), common::CachedMonotonicNow());
 }
 
 void UpstreamPool::OnIdleConnectionLost(UpstreamConnection* connection) {

@@ -10,7 +10,10 @@
 //   are re-resolved by the snapshot's UpstreamMonitor; when an address
 //   changes, that server's idle connections are closed). Servers that fail
 //   active health checks are skipped like passively ejected ones.
-// * Release() pools a reusable connection or closes it. The idle limit per
+// * Release() pools a reusable connection or closes it: also one that served
+//   keepalive_requests exchanges or was opened keepalive_time ago, and every
+//   connection of a server that just sent bytes past a response's end
+//   (OriginSentExtraBytes). The idle limit per
 //   server follows demand: IdleLimit() = max(keepalive, min(keepalive_max,
 //   peak in use in the last 10-20 s)), so a burst of C concurrent requests
 //   finds C pooled connections next time; keepalive = 0 disables pooling.
@@ -61,6 +64,13 @@ class UpstreamPool : public UpstreamConnection::IdleOwner {
 
  private:
   void OnIdleConnectionLost(UpstreamConnection* connection) override;
+  void OnIdleStrayBytes(UpstreamConnection* connection) override;
+  // The origin sent bytes past the end of a response (seen when an exchange
+  // ended or on an idle connection): counted, and every connection to that
+  // server opened until now stops being pooled. An origin that frames one
+  // response wrongly may have shifted others by one response already (its
+  // late bytes read as the next request's answer); they are not trusted.
+  void OriginSentExtraBytes(size_t server, std::chrono::steady_clock::time_point now);
   // Adopts the monitor's newest addresses; closes idle connections of a
   // server whose address changed.
   void RefreshAddresses();
@@ -80,6 +90,9 @@ class UpstreamPool : public UpstreamConnection::IdleOwner {
   bool closed_ = false;
   // idle_[server]: idle connections, most recently used last.
   std::vector<std::vector<std::unique_ptr<UpstreamConnection>>> idle_;
+  // retired_before_[server]: connections opened at or before this are not
+  // pooled again (OriginSentExtraBytes).
+  std::vector<std::chrono::steady_clock::time_point> retired_before_;
 };
 
 }  // namespace tidegate::proxy

@@ -63,7 +63,8 @@ struct WorkerStats {
   const Counter& answered_by(Answerer a) const { return answered[static_cast<size_t>(a)]; }
   // Origin failures by kind.
   Counter origin_connect_refused, origin_connect_timeout, origin_response_timeout,
-      origin_read_timeout, origin_reset, origin_bad_response, origin_closed_early, origin_retries;
+      origin_read_timeout, origin_reset, origin_bad_response, origin_closed_early, origin_retries,
+      origin_extra_bytes;
   // Client side.
   Counter connections_accepted, connections_active, connections_idle_closed, client_header_timeouts,
       client_body_timeouts, client_send_timeouts, client_parse_errors, accept_errors;

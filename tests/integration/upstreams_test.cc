@@ -113,6 +113,143 @@ TEST_F(UpstreamsTest, KeepaliveZeroStillDisablesPooling) {
   EXPECT_EQ(Metric("tidegate_upstream_pool_connects_total"), 3);
 }
 
+// Audit 17 F1: nothing bounded how long one pooled connection served. As
+// nginx's keepalive_requests / keepalive_time: after 3 exchanges, or once
+// it is older than keepalive_time, a connection is closed when released.
+TEST_F(UpstreamsTest, APooledConnectionEndsAfterKeepaliveRequestsOrKeepaliveTime) {
+  origin_ = std::make_unique<ScriptedOrigin>(ServeOkForever());
+  StartProxy(origin_->port(), {}, {{"keepalive_requests", "3"}, {"keepalive_time", "\"1s\""}});
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  auto get = [&](const std::string& path) {
+    ASSERT_TRUE(conn->Send(Get(path)));
+    HttpMessage r = ReadResponse(*conn);
+    ASSERT_EQ(r.status, 200) << r.error;
+    EXPECT_EQ(r.body, "ok:" + path);
+  };
+  for (int i = 0; i < 7; ++i) get("/n" + std::to_string(i));
+  EXPECT_EQ(Metric("tidegate_upstream_pool_connects_total"), 3);  // 3 + 3 + 1
+  // The third connection served one exchange; it is over a second old after
+  // its next one, which is then its last.
+  std::this_thread::sleep_for(milliseconds(1200));
+  get("/old");
+  get("/new");
+  EXPECT_EQ(Metric("tidegate_upstream_pool_connects_total"), 4);
+}
+
+// An origin holding three connections in the pool (requests to /hold are
+// answered once three are open at once); /late is answered, then an extra
+// response follows 150 ms later on the idle connection; /extra is answered
+// with an extra response in the same write.
+ScriptedOrigin::Script ThreePooledThenExtraBytes(std::atomic<int>* held) {
+  return [held](OriginConnection& conn) {
+    const std::string smuggled = "HTTP/1.1 200 OK\r\nContent-Length: 8\r\n\r\nSMUGGLED";
+    while (!conn.stopping()) {
+      HttpMessage req = conn.ReadRequest(milliseconds(30000));
+      if (!req.ok) return;
+      if (req.url == "/hold") {
+        held->fetch_add(1);
+        auto deadline = std::chrono::steady_clock::now() + seconds(10);
+        while (held->load() < 3 && std::chrono::steady_clock::now() < deadline) {
+          std::this_thread::sleep_for(milliseconds(2));
+        }
+      }
+      if (req.url == "/extra") {
+        conn.Send(ResponseBytes(200, "ok:/extra") + smuggled);
+        conn.WaitForClose(milliseconds(30000));
+        return;
+      }
+      if (!conn.Send(ResponseBytes(200, "ok:" + req.url))) return;
+      if (req.url == "/bye") {  // an origin closing an idle connection with a 408
+        std::this_thread::sleep_for(milliseconds(150));
+        conn.Send("HTTP/1.1 408 Request Timeout\r\nConnection: close\r\nContent-Length: 0\r\n\r\n");
+        return;
+      }
+      if (req.url == "/late") {
+        std::this_thread::sleep_for(milliseconds(150));
+        conn.Send(smuggled);
+        conn.WaitForClose(milliseconds(30000));
+        return;
+      }
+    }
+  };
+}
+
+// Audit 17 F1: an origin's late extra response, read as the answer to the
+// next request on that pooled connection, shifted it by one response for
+// as long as traffic kept it busy (shoppers got each other's pages). HTTP/1.1
+// cannot tell such bytes from an answer once the next request is written;
+// what the proxy can do is stop trusting that origin's pooled connections
+// the moment it sees extra bytes anywhere: on an idle connection, or after
+// a response. Every pooled connection of the server is closed then.
+TEST_F(UpstreamsTest, ExtraBytesFromTheOriginRetireAllItsPooledConnections) {
+  for (const std::string path : {"/late", "/extra"}) {
+    SCOPED_TRACE(path);
+    std::atomic<int> held{0};
+    origin_ = std::make_unique<ScriptedOrigin>(ThreePooledThenExtraBytes(&held));
+    StartProxy(origin_->port());
+    ASSERT_TRUE(Started());
+    std::vector<std::unique_ptr<RawConnection>> clients;
+    for (int i = 0; i < 3; ++i) {
+      clients.push_back(Connect());
+      ASSERT_TRUE(clients.back());
+      ASSERT_TRUE(clients.back()->Send(Get("/hold")));
+    }
+    for (auto& client : clients) {
+      HttpMessage r = ReadResponse(*client, Within(milliseconds(15000)));
+      ASSERT_EQ(r.status, 200) << r.error;
+    }
+    ASSERT_EQ(origin_->accepted(), 3);
+    HttpMessage r = RoundTrip(Get(path));
+    ASSERT_EQ(r.status, 200) << r.error;
+    EXPECT_EQ(r.body, "ok:" + path);
+    EXPECT_TRUE(WaitMetric("tidegate_origin_errors_total{kind=\"extra_bytes\"}", 1));
+    for (int i = 0; i < 3; ++i) {
+      EXPECT_TRUE(origin_->WaitPeerClosed(i, milliseconds(5000)))
+          << "pooled connection " << i << " of the origin that sent extra bytes stayed open";
+    }
+    r = RoundTrip(Get("/next"));
+    ASSERT_EQ(r.status, 200) << r.error;
+    EXPECT_EQ(r.body, "ok:/next");
+    EXPECT_EQ(origin_->accepted(), 4);
+    ASSERT_TRUE(tidegate_->process().Running()) << tidegate_->Stderr();
+    EXPECT_EQ(tidegate_->Stop(seconds(10)), 0) << tidegate_->Stderr();
+    tidegate_.reset();
+    origin_.reset();  // its script points at `held`
+  }
+}
+
+// Some servers say goodbye to an idle keep-alive connection with a 408
+// before closing it: only that connection is lost, the pool stays.
+TEST_F(UpstreamsTest, AnIdleConnectionsGoodbye408RetiresNothingElse) {
+  std::atomic<int> held{0};
+  origin_ = std::make_unique<ScriptedOrigin>(ThreePooledThenExtraBytes(&held));
+  StartProxy(origin_->port());
+  ASSERT_TRUE(Started());
+  std::vector<std::unique_ptr<RawConnection>> clients;
+  for (int i = 0; i < 3; ++i) {
+    clients.push_back(Connect());
+    ASSERT_TRUE(clients.back());
+    ASSERT_TRUE(clients.back()->Send(Get("/hold")));
+  }
+  for (auto& client : clients) {
+    HttpMessage r = ReadResponse(*client, Within(milliseconds(15000)));
+    ASSERT_EQ(r.status, 200) << r.error;
+  }
+  HttpMessage r = RoundTrip(Get("/bye"));
+  ASSERT_EQ(r.status, 200) << r.error;
+  EXPECT_TRUE(WaitMetric("tidegate_upstream_pool_idle_connections", 2));
+  EXPECT_EQ(Metric("tidegate_origin_errors_total{kind=\"extra_bytes\"}"), 0);
+  for (int i = 0; i < 2; ++i) {
+    r = RoundTrip(Get("/again"));
+    ASSERT_EQ(r.status, 200) << r.error;
+    EXPECT_EQ(r.body, "ok:/again");
+  }
+  EXPECT_EQ(origin_->accepted(), 3) << "the other pooled connections were closed";
+  origin_.reset();  // its script points at `held`
+}
+
 TEST_F(UpstreamsTest, LocalhostAsOriginWorks) {
   shop_ = StartDemoShopOrFail(dir_);
   ASSERT_TRUE(shop_);

@@ -50,6 +50,8 @@ TEST(UpstreamSectionTest, PoolAndHealthKeys) {
 servers = ["127.0.0.1:9000"]
 keepalive = 4
 keepalive_max = 64
+keepalive_requests = 50
+keepalive_time = "10m"
 resolve_interval = "5s"
 [upstream.health]
 path = "/healthz"
@@ -62,6 +64,8 @@ fall = 2
   const UpstreamConfig& upstream = result.config->upstream;
   EXPECT_EQ(upstream.keepalive, 4u);
   EXPECT_EQ(upstream.keepalive_max, 64u);
+  EXPECT_EQ(upstream.keepalive_requests, 50u);
+  EXPECT_EQ(upstream.keepalive_time, Duration(600'000));
   EXPECT_EQ(upstream.resolve_interval, Duration(5'000));
   EXPECT_EQ(upstream.health.path, "/healthz");
   EXPECT_EQ(upstream.health.interval, Duration(1'000));
@@ -74,6 +78,9 @@ TEST(UpstreamSectionTest, HealthChecksAreOffByDefault) {
   LoadResult result = LoadUpstream("[upstream]\nservers = [\"127.0.0.1:9000\"]\n");
   ASSERT_TRUE(result.ok()) << AllErrors(result);
   EXPECT_TRUE(result.config->upstream.health.path.empty());
+  // Pooled connections are bounded as nginx's are by default.
+  EXPECT_EQ(result.config->upstream.keepalive_requests, 1000u);
+  EXPECT_EQ(result.config->upstream.keepalive_time, Duration(3'600'000));
 }
 
 TEST(UpstreamSectionTest, BadHealthKeysNameTheirPlace) {
