@@ -35,6 +35,22 @@ class UpstreamsTest : public ProxyTest {
     return std::stod(r.body.substr(at + needle.size()));
   }
 
+  // Three clients ask for /hold at once: with ThreePooledThenExtraBytes as
+  // the origin, three origin connections are open, then pooled.
+  void PoolThreeConnections() {
+    std::vector<std::unique_ptr<RawConnection>> clients;
+    for (int i = 0; i < 3; ++i) {
+      clients.push_back(Connect());
+      ASSERT_TRUE(clients.back());
+      ASSERT_TRUE(clients.back()->Send(Get("/hold")));
+    }
+    for (auto& client : clients) {
+      HttpMessage r = ReadResponse(*client, Within(milliseconds(15000)));
+      ASSERT_EQ(r.status, 200) << r.error;
+    }
+    ASSERT_EQ(origin_->accepted(), 3);
+  }
+
   // Polls `sample` until it equals `value` (bounded: 15 s).
   bool WaitMetric(const std::string& sample, double value) {
     auto deadline = std::chrono::steady_clock::now() + seconds(15);
@@ -190,17 +206,7 @@ TEST_F(UpstreamsTest, ExtraBytesFromTheOriginRetireAllItsPooledConnections) {
     origin_ = std::make_unique<ScriptedOrigin>(ThreePooledThenExtraBytes(&held));
     StartProxy(origin_->port());
     ASSERT_TRUE(Started());
-    std::vector<std::unique_ptr<RawConnection>> clients;
-    for (int i = 0; i < 3; ++i) {
-      clients.push_back(Connect());
-      ASSERT_TRUE(clients.back());
-      ASSERT_TRUE(clients.back()->Send(Get("/hold")));
-    }
-    for (auto& client : clients) {
-      HttpMessage r = ReadResponse(*client, Within(milliseconds(15000)));
-      ASSERT_EQ(r.status, 200) << r.error;
-    }
-    ASSERT_EQ(origin_->accepted(), 3);
+    ASSERT_NO_FATAL_FAILURE(PoolThreeConnections());
     HttpMessage r = RoundTrip(Get(path));
     ASSERT_EQ(r.status, 200) << r.error;
     EXPECT_EQ(r.body, "ok:" + path);
@@ -227,16 +233,7 @@ TEST_F(UpstreamsTest, AnIdleConnectionsGoodbye408RetiresNothingElse) {
   origin_ = std::make_unique<ScriptedOrigin>(ThreePooledThenExtraBytes(&held));
   StartProxy(origin_->port());
   ASSERT_TRUE(Started());
-  std::vector<std::unique_ptr<RawConnection>> clients;
-  for (int i = 0; i < 3; ++i) {
-    clients.push_back(Connect());
-    ASSERT_TRUE(clients.back());
-    ASSERT_TRUE(clients.back()->Send(Get("/hold")));
-  }
-  for (auto& client : clients) {
-    HttpMessage r = ReadResponse(*client, Within(milliseconds(15000)));
-    ASSERT_EQ(r.status, 200) << r.error;
-  }
+  ASSERT_NO_FATAL_FAILURE(PoolThreeConnections());
   HttpMessage r = RoundTrip(Get("/bye"));
   ASSERT_EQ(r.status, 200) << r.error;
   EXPECT_TRUE(WaitMetric("tidegate_upstream_pool_idle_connections", 2));
