@@ -9,8 +9,8 @@
 namespace tidegate::proxy {
 
 UpstreamPool::UpstreamPool(event_base* base, Graveyard* graveyard, FlushQueue* flush_queue,
-                           WorkerStats* stats)
-    : base_(base), graveyard_(graveyard), flush_queue_(flush_queue), stats_(stats) {}
+                           WorkerStats* stats, ErrorLog* log)
+    : base_(base), graveyard_(graveyard), flush_queue_(flush_queue), stats_(stats), log_(log) {}
 
 UpstreamPool::~UpstreamPool() { CloseIdle(); }
 
@@ -142,6 +142,13 @@ size_t UpstreamPool::idle_count() const {
 void UpstreamPool::OriginSentExtraBytes(size_t server, std::chrono::steady_clock::time_point now) {
   stats_->origin_extra_bytes.Inc();
   retired_before_[server] = now;
+  if (log_ != nullptr && log_->Enabled(LogLevel::kWarn)) {
+    log_->Write(LogLevel::kWarn, "upstream.extra_bytes",
+                servers_[server].text +
+                    ": bytes past the end of a response (its Content-Length or framing is "
+                    "wrong); its pooled connections are closed. Late ones can reach another "
+                    "request: fix the origin, or set [upstream] keepalive = 0");
+  }
   CloseIdleOf(server);
 }
 

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "proxy/error_log.h"
 #include "proxy/graveyard.h"
 #include "proxy/snapshot.h"
 #include "proxy/upstream_connection.h"
@@ -37,7 +38,9 @@ namespace tidegate::proxy {
 
 class UpstreamPool : public UpstreamConnection::IdleOwner {
  public:
-  UpstreamPool(event_base* base, Graveyard* graveyard, FlushQueue* flush_queue, WorkerStats* stats);
+  // `log` (may be null) hears of origins that send extra bytes.
+  UpstreamPool(event_base* base, Graveyard* graveyard, FlushQueue* flush_queue, WorkerStats* stats,
+               ErrorLog* log = nullptr);
   ~UpstreamPool() override;
 
   void Configure(const Snapshot& snapshot);
@@ -80,6 +83,7 @@ class UpstreamPool : public UpstreamConnection::IdleOwner {
   Graveyard* graveyard_;
   FlushQueue* flush_queue_;
   WorkerStats* stats_;
+  ErrorLog* log_;
   std::vector<UpstreamServer> servers_;
   std::unique_ptr<UpstreamSelector> selector_;
   std::shared_ptr<const UpstreamMonitor> monitor_;  // may be null (tests)

@@ -18,8 +18,8 @@ Worker::Worker(Options options, std::shared_ptr<const Snapshot> snapshot)
   context_.index = options_.index;
   graveyard_ = std::make_unique<Graveyard>(base_.get());
   flush_queue_ = std::make_unique<FlushQueue>(base_.get());
-  pool_ =
-      std::make_unique<UpstreamPool>(base_.get(), graveyard_.get(), flush_queue_.get(), &stats_);
+  pool_ = std::make_unique<UpstreamPool>(base_.get(), graveyard_.get(), flush_queue_.get(), &stats_,
+                                         options_.error_log.get());
   pool_->Configure(*snapshot_);
   mailbox_event_.reset(event_new(base_.get(), -1, 0, &Worker::OnMailbox, this));
 }

@@ -211,6 +211,8 @@ TEST_F(UpstreamsTest, ExtraBytesFromTheOriginRetireAllItsPooledConnections) {
     ASSERT_EQ(r.status, 200) << r.error;
     EXPECT_EQ(r.body, "ok:" + path);
     EXPECT_TRUE(WaitMetric("tidegate_origin_errors_total{kind=\"extra_bytes\"}", 1));
+    EXPECT_NE(tidegate_->Stderr().find("warn upstream.extra_bytes: 127.0.0.1:"), std::string::npos)
+        << tidegate_->Stderr();
     for (int i = 0; i < 3; ++i) {
       EXPECT_TRUE(origin_->WaitPeerClosed(i, milliseconds(5000)))
           << "pooled connection " << i << " of the origin that sent extra bytes stayed open";
