@@ -49,7 +49,7 @@ TEST_F(LimitsTest, Case27_OversizedRequestLineHeadersAndBody) {
 }
 
 TEST_F(LimitsTest, Case28_DescriptorExhaustionNoBusyLoopAndRecovery) {
-#ifdef __SANITIZE_ADDRESS__
+#ifdef TIDEGATE_TESTING_SANITIZED_BUILD
   // The sanitizer build cannot judge this case: UBSan's vptr check tells a
   // valid object from garbage with a pipe (sanitizer_common's
   // IsAccessibleMemoryRange), which fails with EMFILE here, so every first
