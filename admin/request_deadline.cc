@@ -86,8 +86,6 @@ void RequestDeadline::RequestArrived(bufferevent* bev) {
   if (it != table_->rows.end()) it->second.began.reset();
 }
 
-size_t RequestDeadline::tracked() const { return table_->rows.size(); }
-
 void RequestDeadline::OnSweep(evutil_socket_t, short, void* arg) {
   static_cast<RequestDeadline*>(arg)->Sweep();
 }

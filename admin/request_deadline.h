@@ -43,8 +43,6 @@ class RequestDeadline {
   bufferevent* Track(bufferevent* bev);
   // evhttp read a whole request on `bev`: its clock stops.
   void RequestArrived(bufferevent* bev);
-  // Connections currently tracked (for tests).
-  size_t tracked() const;
 
   struct Table;
 
