@@ -171,6 +171,12 @@ nlohmann::json EffectiveStateJson(const config::Config& config, const state::Run
     auto undecided = metrics.maintenance_undecided_by_feature.find(feature.name);
     f["undecided_total"] =
         undecided == metrics.maintenance_undecided_by_feature.end() ? 0 : undecided->second;
+    auto shadowed = metrics.maintenance_shadowed_by_feature.find(feature.name);
+    f["shadowed_total"] =
+        shadowed == metrics.maintenance_shadowed_by_feature.end() ? 0 : shadowed->second;
+    auto bypassed = metrics.maintenance_bypassed_by_feature.find(feature.name);
+    f["bypassed_total"] =
+        bypassed == metrics.maintenance_bypassed_by_feature.end() ? 0 : bypassed->second;
     features[feature.name] = std::move(f);
   }
   j["features"] = std::move(features);

@@ -289,12 +289,24 @@ void RenderFeatures(const MetricsSnapshot& m, Writer& w) {
            "Requests of a feature's path and method whose body fields the gate could not decide.");
   for (const auto& [f, n] : m.maintenance_undecided_by_feature)
     w.Sample("maintenance_undecided_total", {{"feature", f}}, n);
+  w.Header("maintenance_shadowed_total", "counter",
+           "Requests a feature in shadow mode (enforced = false) would have stopped; they "
+           "reached the origin.");
+  for (const auto& [f, n] : m.maintenance_shadowed_by_feature)
+    w.Sample("maintenance_shadowed_total", {{"feature", f}}, n);
+  w.Header("maintenance_bypassed_total", "counter",
+           "Requests the gate would have stopped, let through by a bypass address or cookie.");
+  for (const auto& [f, n] : m.maintenance_bypassed_by_feature)
+    w.Sample("maintenance_bypassed_total", {{"feature", f}}, n);
 
   w.Header("banner_injections_total", "counter", "HTML responses that received the banner.");
   w.Sample("banner_injections_total", {}, m.banner_injections_total);
   w.Header("banner_gzipped_total", "counter",
            "Identity responses the banner gzipped for clients that accept gzip.");
   w.Sample("banner_gzipped_total", {}, m.banner_gzipped_total);
+  w.Header("banner_hide_injections_total", "counter",
+           "HTML responses that received the maintenance hiding CSS.");
+  w.Sample("banner_hide_injections_total", {}, m.banner_hide_injections_total);
   w.Header("banner_skips_total", "counter", "Responses the banner injector skipped, by reason.");
   for (const auto& [reason, n] : m.banner_skips_by_reason)
     w.Sample("banner_skips_total", {{"reason", reason}}, n);

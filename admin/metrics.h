@@ -151,11 +151,18 @@ struct MetricsSnapshot {
   // Requests whose body fields the gate could not decide, by feature
   // (whatever on_undecided did with them).
   std::map<std::string, uint64_t> maintenance_undecided_by_feature;
+  // Requests a feature in shadow mode (enforced = false) would have stopped,
+  // and requests a feature would have stopped that staff let through (a
+  // bypass address or cookie), by feature: both reached the origin.
+  std::map<std::string, uint64_t> maintenance_shadowed_by_feature;
+  std::map<std::string, uint64_t> maintenance_bypassed_by_feature;
   // Banner injector.
   uint64_t banner_injections_total = 0;
   // Identity responses the banner gzipped for clients that accept gzip
   // ([banner] compressed = "compress").
   uint64_t banner_gzipped_total = 0;
+  // HTML responses that received the maintenance hiding CSS ([maintenance].hide).
+  uint64_t banner_hide_injections_total = 0;
   std::map<std::string, uint64_t> banner_skips_by_reason;  // "not_html", "compressed", …
   // State store.
   uint64_t store_errors_total = 0;

@@ -48,13 +48,18 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
             }
             if (maintenance_stats_ != nullptr) {
               // Requests stopped by the gate, by feature (shadowed and
-              // bypassed requests are not hits: they reached the origin).
+              // bypassed requests are not hits: they reached the origin,
+              // and are counted apart).
               maintenance_stats_->ForEach([m](const std::string& feature,
                                               const maintenance::MaintenanceStats::Counters& c) {
                 m->maintenance_hits_by_feature[feature] +=
                     c.blocked.load(std::memory_order_relaxed);
                 m->maintenance_undecided_by_feature[feature] +=
                     c.undecided.load(std::memory_order_relaxed);
+                m->maintenance_shadowed_by_feature[feature] +=
+                    c.shadowed.load(std::memory_order_relaxed);
+                m->maintenance_bypassed_by_feature[feature] +=
+                    c.bypassed.load(std::memory_order_relaxed);
               });
             }
             if (notifier_ != nullptr) {
@@ -68,6 +73,8 @@ AdminControlPlane::AdminControlPlane(proxy::Published<state::RuntimeState>* runt
               m->banner_injections_total =
                   banner_stats_->injections.load(std::memory_order_relaxed);
               m->banner_gzipped_total = banner_stats_->gzipped.load(std::memory_order_relaxed);
+              m->banner_hide_injections_total =
+                  banner_stats_->hide_injections.load(std::memory_order_relaxed);
               for (size_t r = 0; r < banner::kSkipReasonCount; ++r) {
                 uint64_t n = banner_stats_->skips[r].load(std::memory_order_relaxed);
                 if (n > 0) {

@@ -259,6 +259,46 @@ TEST_F(MaintenanceTest, SignedBypassCookieFromTheAdminApi) {
   EXPECT_EQ(Admin("POST", "/v1/bypass", R"({"ttl": "48h"})").status, 422);
 }
 
+// Shadow mode exists to learn what a rule would stop before it is enforced:
+// the requests it would have stopped, and those staff got through with a
+// bypass, are read in /metrics and GET /v1/state (they were counted but
+// shown nowhere).
+TEST_F(MaintenanceTest, ShadowedAndBypassedRequestsAreShownInMetricsAndState) {
+  Start({"", "\n[features.cart_page]\nmatch = [{ path = \"^/cart\" }]\nenforced = false\n", true});
+  ASSERT_TRUE(tidegate_);
+  SwitchOff("checkout", R"({"message": "down"})");
+  SwitchOff("cart_page", R"({"message": "down"})");
+  HttpMessage minted = Admin("POST", "/v1/bypass", R"({"ttl": "30m"})");
+  ASSERT_EQ(minted.status, 200) << minted.body;
+  std::string cookie = Json::parse(minted.body, nullptr, false).value("cookie", "");
+  ASSERT_FALSE(cookie.empty()) << minted.body;
+
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(Shop("/cart").status, 200);  // shadow: passes
+  for (int i = 0; i < 2; ++i)
+    EXPECT_EQ(Shop("/checkout", "Cookie: " + cookie + "\r\n").status, 200);
+  EXPECT_EQ(Shop("/checkout").status, 503);
+
+  std::string metrics = Admin("GET", "/metrics").body;
+  EXPECT_NE(metrics.find("tidegate_maintenance_shadowed_total{feature=\"cart_page\"} 3\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tidegate_maintenance_bypassed_total{feature=\"checkout\"} 2\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tidegate_maintenance_hits_total{feature=\"checkout\"} 1\n"),
+            std::string::npos)
+      << metrics;
+  EXPECT_NE(metrics.find("tidegate_maintenance_hits_total{feature=\"cart_page\"} 0\n"),
+            std::string::npos)
+      << metrics;
+
+  Json state = Json::parse(Admin("GET", "/v1/state").body, nullptr, false);
+  ASSERT_TRUE(state.is_object());
+  EXPECT_EQ(state["features"]["cart_page"]["shadowed_total"], 3) << state["features"].dump();
+  EXPECT_EQ(state["features"]["checkout"]["bypassed_total"], 2) << state["features"].dump();
+  EXPECT_EQ(state["features"]["checkout"]["shadowed_total"], 0) << state["features"].dump();
+}
+
 TEST_F(MaintenanceTest, WindowFromTheConfigurationEndsByItself) {
   auto now = std::chrono::system_clock::now();
   auto until = now + seconds(4);

@@ -28,6 +28,9 @@ MetricsSnapshot Sample() {
   m.maintenance_hits_by_feature["check\"out\\x\ny"] = 3;
   m.banner_skips_by_reason["not_html"] = 7;
   m.banner_gzipped_total = 5;
+  m.banner_hide_injections_total = 6;
+  m.maintenance_shadowed_by_feature["gift_cards"] = 8;
+  m.maintenance_bypassed_by_feature["checkout"] = 9;
   m.room_counters_available = true;
   m.rooms.push_back({.name = "shop",
                      .queued = 4,
@@ -98,21 +101,28 @@ TEST(MetricsTest, LabelsAreEscaped) {
 
 TEST(MetricsTest, CoversTheIssueList) {
   std::string text = RenderPrometheus(Sample());
-  for (const char* needle :
-       {"tidegate_responses_total{class=\"2xx\"} 10", "tidegate_responses_total{class=\"5xx\"} 2",
-        "tidegate_responses_by_answerer_total{answered_by=\"queue\"} 0",
-        "tidegate_responses_by_answerer_total{answered_by=\"maintenance\"} 3",
-        "tidegate_origin_duration_seconds_count",
-        "tidegate_origin_errors_total{kind=\"connect_refused\"} 1",
-        "tidegate_upstream_pool_idle_connections", "tidegate_connections_active",
-        "tidegate_room_queued{room=\"shop\"} 4", "tidegate_room_active{room=\"shop\"} 100",
-        "tidegate_room_admitted_total{room=\"shop\"} 50",
-        "tidegate_room_estimated_wait_seconds{room=\"shop\"} 12.5",
-        "tidegate_banner_injections_total", "tidegate_banner_skips_total{reason=\"not_html\"} 7",
-        "tidegate_banner_gzipped_total 5", "tidegate_state_store_errors_total",
-        "tidegate_state_store_latency_seconds_count",
-        "tidegate_config_reloads_total{result=\"ok\"}",
-        "tidegate_admin_requests_total{code=\"401\"} 2"}) {
+  for (const char* needle : {"tidegate_responses_total{class=\"2xx\"} 10",
+                             "tidegate_responses_total{class=\"5xx\"} 2",
+                             "tidegate_responses_by_answerer_total{answered_by=\"queue\"} 0",
+                             "tidegate_responses_by_answerer_total{answered_by=\"maintenance\"} 3",
+                             "tidegate_origin_duration_seconds_count",
+                             "tidegate_origin_errors_total{kind=\"connect_refused\"} 1",
+                             "tidegate_upstream_pool_idle_connections",
+                             "tidegate_connections_active",
+                             "tidegate_room_queued{room=\"shop\"} 4",
+                             "tidegate_room_active{room=\"shop\"} 100",
+                             "tidegate_room_admitted_total{room=\"shop\"} 50",
+                             "tidegate_room_estimated_wait_seconds{room=\"shop\"} 12.5",
+                             "tidegate_banner_injections_total",
+                             "tidegate_banner_skips_total{reason=\"not_html\"} 7",
+                             "tidegate_banner_gzipped_total 5",
+                             "tidegate_banner_hide_injections_total 6",
+                             "tidegate_maintenance_shadowed_total{feature=\"gift_cards\"} 8",
+                             "tidegate_maintenance_bypassed_total{feature=\"checkout\"} 9",
+                             "tidegate_state_store_errors_total",
+                             "tidegate_state_store_latency_seconds_count",
+                             "tidegate_config_reloads_total{result=\"ok\"}",
+                             "tidegate_admin_requests_total{code=\"401\"} 2"}) {
     EXPECT_NE(text.find(needle), std::string::npos) << needle;
   }
 }
