@@ -1,5 +1,7 @@
 #include "status/notices.h"
 
+#include <algorithm>
+
 #include "state/effective_view.h"
 
 namespace tidegate::status {
@@ -63,6 +65,34 @@ std::vector<Notice> CurrentNotices(const config::Config& config, const state::Ru
     n.starts_at = m.starts_at;
     n.until = m.until;
     (phase == state::Phase::kActive ? out : scheduled).push_back(std::move(n));
+  }
+  for (const config::FeatureConfig& feature : config.features) {
+    if (!feature.enabled || !feature.maintenance) continue;
+    const config::ConfigMaintenanceWindow& w = *feature.maintenance;
+    if (w.until && now >= *w.until) continue;  // over
+    auto it = state.maintenance.find(feature.name);
+    if (it != state.maintenance.end() &&
+        state::MaintenancePhase(it->second, now) == state::Phase::kActive) {
+      continue;  // the operator's override decides now (listed above, or reopened)
+    }
+    bool started = !w.starts_at || now >= *w.starts_at;
+    Notice n;
+    n.kind = Notice::Kind::kMaintenance;
+    n.id = "maintenance-" + feature.name;
+    n.feature = feature.name;
+    n.message = w.message;
+    n.severity = "maintenance";
+    n.phase = started ? state::Phase::kActive : state::Phase::kScheduled;
+    n.starts_at = w.starts_at;
+    n.until = w.until;
+    auto by_name = [](const Notice& a, const Notice& b) { return a.feature < b.feature; };
+    std::vector<Notice>& list = started ? out : scheduled;
+    // Keep both lists in feature-name order (the overrides came first).
+    auto at = std::upper_bound(
+        std::find_if(list.begin(), list.end(),
+                     [](const Notice& x) { return x.kind == Notice::Kind::kMaintenance; }),
+        list.end(), n, by_name);
+    list.insert(at, std::move(n));
   }
   for (Notice& n : scheduled) out.push_back(std::move(n));
   return out;

@@ -1,8 +1,12 @@
-// The notices of the status page: what operators switched on by hand (the
-// banner in force, features under maintenance — active or announced), listed
-// beside the incidents (state/incident.h). An override an open incident set
-// (tagged with its id) is part of that incident's story and is not listed
-// again as a notice.
+// The notices of the status page: the banner in force, and features under
+// maintenance — active or announced — whether an operator switched them
+// (run-time overrides) or the configuration plans them (a feature's
+// `[features.NAME.maintenance]` window), listed beside the incidents
+// (state/incident.h). An override an open incident set (tagged with its id)
+// is part of that incident's story and is not listed again as a notice. A
+// configured window is listed as the gate applies it: not for a disabled
+// feature, and not while an operator's override is in force for the feature
+// (that override is listed instead, or, `reopened`, keeps it open).
 //
 // Contract: pure functions (thread-safe, no I/O).
 #pragma once
@@ -24,7 +28,8 @@ struct Notice {
   std::string message;
   std::string severity;  // banner: info | warning | critical; maintenance: "maintenance"
   state::Phase phase = state::Phase::kActive;  // maintenance may be kScheduled
-  std::optional<common::TimePoint> since;      // when it was set (run-time state)
+  std::optional<common::TimePoint> since;      // when it was set (run-time state; none for a
+                                               // configured window)
   std::optional<common::TimePoint> starts_at;  // maintenance
   std::optional<common::TimePoint> until;      // maintenance end / banner expiry
   std::optional<common::TimePoint> next_update_at;

@@ -325,6 +325,33 @@ TEST_F(MaintenanceTest, WindowFromTheConfigurationEndsByItself) {
   EXPECT_GE(std::chrono::system_clock::now(), until - seconds(1));  // not before its end
 }
 
+// A window planned in the configuration is announced on the status page
+// before it starts (shoppers can plan around it), as an operator's planned
+// window is; checkout still works until then.
+TEST_F(MaintenanceTest, AWindowPlannedInTheConfigurationIsOnTheStatusPage) {
+  auto now = std::chrono::system_clock::now();
+  std::string starts = common::FormatRfc3339(now + std::chrono::hours(2));
+  std::string until = common::FormatRfc3339(now + std::chrono::hours(3));
+  Start({"",
+         "maintenance = { message = \"Payments upgrade\", starts_at = \"" + starts +
+             "\", until = \"" + until + "\" }\n",
+         false});
+  ASSERT_TRUE(tidegate_);
+  EXPECT_EQ(Shop("/checkout").status, 200);
+  HttpMessage status = Shop("/.tidegate/status.json");
+  ASSERT_EQ(status.status, 200);
+  Json json = Json::parse(status.body, nullptr, false);
+  ASSERT_TRUE(json.is_object()) << status.body;
+  EXPECT_EQ(json["status"], "degraded") << status.body;
+  ASSERT_EQ(json["incidents"].size(), 1u) << status.body;
+  EXPECT_EQ(json["incidents"][0]["feature"], "checkout") << status.body;
+  EXPECT_EQ(json["incidents"][0]["message"], "Payments upgrade") << status.body;
+  EXPECT_EQ(json["incidents"][0]["starts_at"], starts) << status.body;
+  EXPECT_EQ(json["incidents"][0]["until"], until) << status.body;
+  HttpMessage page = Shop("/.tidegate/status", "Accept-Language: en\r\n");
+  EXPECT_NE(page.body.find("Planned maintenance: checkout"), std::string::npos) << page.body;
+}
+
 // Body fields: the proxy buffers the first [maintenance].max_body_bytes of a
 // form/JSON body, decides, and forwards the body unchanged when it lets the
 // request through (the demo shop's /echo returns what it received).

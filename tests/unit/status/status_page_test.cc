@@ -165,6 +165,62 @@ TEST_F(StatusPageTest, ScheduledWindowIsDegradedAndExpiredOneIsGone) {
   EXPECT_NE(html.find("From 20:00"), std::string::npos) << html;
 }
 
+// Windows planned in the configuration ([features.NAME.maintenance]) are
+// notices too, as the gate applies them: in force or announced; not once
+// over, not for a disabled feature, and not while an operator's override is
+// in force for the feature (listed itself, or reopened: the feature is open).
+TEST_F(StatusPageTest, ConfiguredWindowsAreNoticesAsTheGateAppliesThem) {
+  ConfigureFeatures({"checkout", "coupons", "gifts", "search", "shipping", "wishlist"});
+  auto window = [](const char* message, std::optional<common::TimePoint> starts,
+                   std::optional<common::TimePoint> until) {
+    config::ConfigMaintenanceWindow w;
+    w.message = message;
+    w.starts_at = starts;
+    w.until = until;
+    return w;
+  };
+  config_.features[0].maintenance =
+      window("Payments upgrade", std::nullopt, At("2026-11-23T14:00:00Z"));
+  config_.features[1].maintenance = window("Coupons off", std::nullopt, std::nullopt);
+  config_.features[2].maintenance = window("Gifts off", std::nullopt, std::nullopt);
+  config_.features[2].enabled = false;
+  config_.features[3].maintenance = window("old", std::nullopt, At("2026-11-23T12:00:00Z"));
+  config_.features[4].maintenance =
+      window("Carrier upgrade", At("2026-11-24T02:00:00Z"), At("2026-11-24T03:00:00Z"));
+  state::RuntimeState s;
+  state::MaintenanceOverride reopened;
+  reopened.reopened = true;
+  s.maintenance["coupons"] = reopened;  // an operator opened the feature during its window
+  state::MaintenanceOverride manual;
+  manual.message = "Wishlist paused";
+  s.maintenance["wishlist"] = manual;
+  Publish(s);
+
+  std::vector<Notice> notices = CurrentNotices(config_, state_.Get(), now_);
+  ASSERT_EQ(notices.size(), 3u);
+  EXPECT_EQ(notices[0].feature, "checkout");
+  EXPECT_EQ(notices[0].phase, state::Phase::kActive);
+  EXPECT_EQ(notices[0].message, "Payments upgrade");
+  EXPECT_FALSE(notices[0].since);
+  EXPECT_EQ(notices[1].feature, "wishlist");  // the operator's, in name order
+  EXPECT_EQ(notices[1].phase, state::Phase::kActive);
+  EXPECT_EQ(notices[2].feature, "shipping");  // announced ones last
+  EXPECT_EQ(notices[2].phase, state::Phase::kScheduled);
+  EXPECT_EQ(BuildStory(config_, state_.Get(), now_).overall, "partial_outage");
+
+  auto f = Factory();
+  std::string html = f->Render(StatusPageFactory::Format::kHtml, "en", "", now_);
+  EXPECT_NE(html.find("Payments upgrade"), std::string::npos) << html;
+  EXPECT_NE(html.find("Planned maintenance: shipping"), std::string::npos) << html;
+  EXPECT_EQ(html.find("Coupons off"), std::string::npos) << html;
+  EXPECT_EQ(html.find("Gifts off"), std::string::npos) << html;
+  auto json = nlohmann::json::parse(f->Render(StatusPageFactory::Format::kJson, "", "", now_));
+  ASSERT_EQ(json["incidents"].size(), 3u) << json.dump();
+  EXPECT_EQ(json["incidents"][0]["feature"], "checkout");
+  EXPECT_EQ(json["incidents"][0]["until"], "2026-11-23T14:00:00Z");
+  EXPECT_EQ(json["incidents"][2]["starts_at"], "2026-11-24T02:00:00Z") << json.dump();
+}
+
 TEST_F(StatusPageTest, ConfigBannerCounts) {
   config_.banner.enabled = true;
   config_.banner.message = "Sale ends tonight";
