@@ -85,6 +85,10 @@ class AdminServer {
   // restart (false + *error; the listener keeps its current scheme).
   bool Reconfigure(const config::AdminConfig& admin, std::string* error);
 
+  // The admin request deadline (AdminServerOptions::request_deadline) from
+  // now on, for requests in progress too ([server].header_timeout reloaded).
+  void SetRequestDeadline(std::chrono::milliseconds deadline) { deadline_->SetDeadline(deadline); }
+
   uint16_t port() const { return port_; }       // 0 for unix sockets
   int listen_fd() const { return listen_fd_; }  // borrowed; for a binary upgrade
   AdminApi& api() { return *api_; }

@@ -81,6 +81,10 @@ bufferevent* RequestDeadline::Track(bufferevent* bev) {
   return bev;
 }
 
+void RequestDeadline::SetDeadline(std::chrono::milliseconds deadline) {
+  table_->deadline = deadline;
+}
+
 void RequestDeadline::RequestArrived(bufferevent* bev) {
   auto it = table_->rows.find(bev);
   if (it != table_->rows.end()) it->second.began.reset();

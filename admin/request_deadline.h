@@ -43,6 +43,9 @@ class RequestDeadline {
   bufferevent* Track(bufferevent* bev);
   // evhttp read a whole request on `bev`: its clock stops.
   void RequestArrived(bufferevent* bev);
+  // A new deadline (a reload): the next sweep judges every request in
+  // progress by it, as it judges new ones.
+  void SetDeadline(std::chrono::milliseconds deadline);
 
   struct Table;
 

@@ -271,6 +271,7 @@ void AdminControlPlane::Reconfigure(std::shared_ptr<const config::Config> config
          "admin: audit_log or metrics_open_on_loopback changed; restart tidegate to apply them");
   }
   if (notifier_ != nullptr) notifier_->Reconfigure(config);
+  runtime_->server().SetRequestDeadline(config->server.header_timeout);
   std::string error;
   if (!runtime_->Reconfigure(std::move(config), &error)) Warn("admin.reload", error);
   PostRoomModeHealth();

@@ -15,6 +15,7 @@
 #include <thread>
 #include <vector>
 
+#include "tests/integration/harness/admin_metrics.h"
 #include "tests/integration/harness/proc_stats.h"
 #include "tests/integration/harness/proxy_fixture.h"
 
@@ -149,6 +150,40 @@ TEST_F(SlowClientsTest, Case24_OnTheAdminListenerDrippedHeadersAreCutAtTheDeadli
   EXPECT_LT(open_for, 6.0);
   // A request sent at an ordinary pace is answered.
   EXPECT_GE(Metric("connections_active"), 0);
+}
+
+// The admin deadline follows [server].header_timeout through a reload
+// (SIGHUP), as the shop listeners' does: it was read once at the start.
+TEST_F(SlowClientsTest, TheAdminDeadlineFollowsAReloadedHeaderTimeout) {
+  StartWithOrigin(ServeOkForever(), {{"header_timeout", "\"30s\""}});
+  ASSERT_TRUE(Started());
+  std::string config = ReadFile(tidegate_->config_path());
+  const std::string before = "header_timeout = \"30s\"";
+  size_t at = config.find(before);
+  ASSERT_NE(at, std::string::npos) << config;
+  config.replace(at, before.size(), "header_timeout = \"1500ms\"");
+  ASSERT_TRUE(tidegate_->RewriteConfig(config));
+  ASSERT_TRUE(tidegate_->Reload());
+  long reloads = 0;
+  for (int i = 0; i < 250 && reloads < 1; ++i) {
+    reloads = static_cast<long>(
+        ReadMetric(tidegate_->admin_port(), "tidegate_config_reloads_total{result=\"ok\"}")
+            .value_or(0));
+    if (reloads < 1) std::this_thread::sleep_for(milliseconds(20));
+  }
+  ASSERT_EQ(reloads, 1) << tidegate_->Stderr();
+
+  auto conn = ConnectOrFail(tidegate_->admin_port());
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(conn->Send("GET /metrics HTTP/1.1\r\nHost: 127.0.0.1\r\n"));
+  auto start = Clock::now();
+  while (!conn->peer_closed() && SecondsSince(start) < 12) {
+    if (!conn->Send("X-Drip: a\r\n")) break;
+    conn->ReadMore(milliseconds(200));
+  }
+  double open_for = SecondsSince(start);
+  EXPECT_TRUE(conn->peer_closed()) << "a dripping admin request still open after 12 s";
+  EXPECT_LT(open_for, 6.0) << "the reloaded header_timeout (1.5 s) does not bound it";
 }
 
 TEST_F(SlowClientsTest, HeaderTimeoutAfterPartialHeadAnswers408ThenCloses) {
