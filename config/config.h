@@ -68,6 +68,14 @@ struct ServerConfig {
   // client's `Connection:` cannot remove them, like X-Forwarded-* (issue
   // 14). Lower-case field names; empty by default.
   std::vector<std::string> trusted_headers;
+  // Fronts (CDN, load balancer) whose report of the client is believed
+  // (proxy/client_address.h): for a connection from one of these networks,
+  // the client's address is read from `client_ip_header` (lower-case; the
+  // nearest untrusted address, walked from the right) and its scheme from
+  // X-Forwarded-Proto. Empty (the default): the connection's peer is the
+  // client and its scheme the connection's.
+  std::vector<common::CidrBlock> trusted_proxies;
+  std::string client_ip_header = "x-forwarded-for";
 };
 
 // [upstream.health]: active health checks, off while `path` is empty.

@@ -76,8 +76,9 @@ void ReadTrustedHeaders(TableReader& server, Diagnostics* diagnostics, ServerCon
       diagnostics->Add(element, path,
                        "\"" + text->get() +
                            "\" is always set by tidegate (\"http\" or \"https\" of the client's "
-                           "connection to tidegate), replacing any value a front sent; "
-                           "trusting it would change nothing");
+                           "connection to tidegate, or what a front of "
+                           "[server].trusted_proxies reported); list the front in "
+                           "trusted_proxies instead");
       continue;
     }
     bool refused = false;
@@ -90,6 +91,40 @@ void ReadTrustedHeaders(TableReader& server, Diagnostics* diagnostics, ServerCon
     }
     out->trusted_headers.push_back(std::move(name));
   }
+}
+
+void ReadTrustedProxies(TableReader& server, const toml::table* table, Diagnostics* diagnostics,
+                        ServerConfig* out) {
+  std::vector<std::string> cidrs;
+  if (server.ReadStringArray("trusted_proxies", &cidrs)) {
+    const toml::array& array = *table->get("trusted_proxies")->as_array();
+    for (size_t i = 0; i < cidrs.size(); ++i) {
+      std::string error;
+      std::optional<CidrBlock> block = common::ParseCidr(cidrs[i], &error);
+      if (!block) {
+        diagnostics->Add(*array.get(i),
+                         server.KeyPath("trusted_proxies") + "[" + std::to_string(i) + "]", error);
+        continue;
+      }
+      out->trusted_proxies.push_back(std::move(*block));
+    }
+  }
+  std::string field;
+  if (!server.ReadString("client_ip_header", &field)) return;
+  const toml::node& node = *table->get("client_ip_header");
+  std::string name = field;
+  for (char& c : name) c = common::AsciiLower(c);
+  bool refused = !IsHttpToken(name) || name == "x-forwarded-proto";
+  for (std::string_view bad : kNotTrustable) refused |= name == bad;
+  if (refused) {
+    server.Error(node, "client_ip_header",
+                 "\"" + field +
+                     "\" cannot carry the client's address; use the field your front sets, "
+                     "such as \"X-Forwarded-For\", \"Forwarded\", \"X-Real-IP\" or "
+                     "\"CF-Connecting-IP\"");
+    return;
+  }
+  out->client_ip_header = std::move(name);
 }
 
 void ReadTls(const toml::table* table, Diagnostics* diagnostics, ServerConfig* out) {
@@ -154,6 +189,7 @@ void ReadServerSection(const toml::table* table, Diagnostics* diagnostics, Serve
       "log_level", {{"debug", "debug"}, {"info", "info"}, {"warn", "warn"}, {"error", "error"}},
       &out->log_level);
   ReadTrustedHeaders(server, diagnostics, out);
+  ReadTrustedProxies(server, table, diagnostics, out);
   server.ReportUnknownKeys();
 }
 

@@ -135,6 +135,7 @@ void AppendAccessLine(const AccessRecord& r, std::string* out) {
   common::AppendRfc3339Millis(r.start, out);
   out->append("\",");
   AppendStringField("client", r.client_addr, out);
+  if (!r.forwarded_client.empty()) AppendStringField("forwarded_client", r.forwarded_client, out);
   AppendStringField("method", r.method, out);
   AppendStringField("target", r.target, out);
   AppendStringField("host", r.host, out);

@@ -2,13 +2,15 @@
 // background thread so workers never touch the disk.
 //
 // Contract:
-// * Line format (keys always present, in this order):
+// * Line format (keys in this order; all but forwarded_client always present):
 //   {"time":"2026-11-23T13:40:00.123Z","client":"1.2.3.4:5678","method":"GET",
 //    "target":"/x?y","host":"shop.example","status":200,"request_bytes":0,
 //    "response_bytes":512,"duration_us":1234,"upstream_addr":"127.0.0.1:9000",
 //    "upstream_duration_us":1000,"answered_by":"origin","tls":false,"worker":0,
 //    "user_agent":"curl/8","referer":""}
-//   "time" is the request start. Every string is escaped: '"' and '\\',
+//   "time" is the request start. Behind a front of [server].trusted_proxies,
+//   "forwarded_client":"198.51.100.4" (the client it reported; "client" is
+//   the front) follows "client"; it is absent otherwise. Every string is escaped: '"' and '\\',
 //   control bytes as \n \r \t \b \f or \u00XX, DEL as \u007f, and every byte
 //   that is not part of valid UTF-8 as \u00XX, so each line is valid JSON
 //   whatever the client sent.
@@ -45,7 +47,10 @@ namespace tidegate::proxy {
 // What one finished request logs. Views must stay valid during Write() only.
 struct AccessRecord {
   std::chrono::system_clock::time_point start;
-  std::string_view client_addr;  // "ip:port"
+  std::string_view client_addr;  // "ip:port" of the connection's peer
+  // The client's address a trusted front reported ([server].trusted_proxies);
+  // "" when the peer is the client (the field is then left out).
+  std::string_view forwarded_client;
   std::string_view method, target, host, user_agent, referer;
   int status = 0;
   uint64_t request_bytes = 0, response_bytes = 0;

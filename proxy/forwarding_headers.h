@@ -14,8 +14,10 @@
 namespace tidegate::proxy {
 
 struct ForwardingInfo {
-  std::string_view client_ip;  // textual address of the client
-  bool tls = false;            // the client connection is TLS
+  // Textual address appended to X-Forwarded-For: the connection's peer
+  // (behind a trusted front, the front; the client is then in the chain).
+  std::string_view client_ip;
+  bool tls = false;  // the client connection is TLS
   // [server].trusted_headers (lower-case): protected from `Connection` like
   // X-Forwarded-*. Borrowed; may be null.
   const std::vector<std::string>* trusted_headers = nullptr;

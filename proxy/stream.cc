@@ -3,10 +3,13 @@
 #include <sys/uio.h>
 
 #include <cstring>
+#include <optional>
+#include <string>
 #include <string_view>
 
 #include "common/time_source.h"
 #include "pages/language.h"
+#include "proxy/client_address.h"
 #include "proxy/client_connection.h"
 #include "proxy/error_pages.h"
 #include "proxy/forwarding_headers.h"
@@ -45,6 +48,10 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   upstream_start_ = upstream_end_ = request_sent_ = start_;
   info_.client_ip = connection_.client_ip();
   info_.tls = connection_.tls();
+  forwarded_client_ip_.clear();
+  if (snapshot_->config != nullptr && !snapshot_->config->server.trusted_proxies.empty()) {
+    TakeClientFromFront(snapshot_->config->server);
+  }
   req_ = RequestFlags{};
   resp_ = ResponseFlags{};
   out_framing_ = OutFraming::kNone;
@@ -60,6 +67,16 @@ void Stream::Begin(RequestHead&& head, const Snapshot* snapshot) {
   }
   next_filter_ = 0;
   RunRequestFilters();
+}
+
+void Stream::TakeClientFromFront(const config::ServerConfig& server) {
+  if (!PeerIsTrusted(info_.client_ip, server.trusted_proxies)) return;
+  if (std::optional<std::string> ip =
+          ResolveClientIp(request_.headers, server.client_ip_header, server.trusted_proxies)) {
+    forwarded_client_ip_ = std::move(*ip);
+    info_.client_ip = forwarded_client_ip_;
+  }
+  if (std::optional<bool> https = ForwardedSchemeIsHttps(request_.headers)) info_.tls = *https;
 }
 
 void Stream::RunRequestFilters() {
@@ -84,7 +101,9 @@ void Stream::RunRequestFilters() {
     AnswerAsFinalRecipient();
     return;
   }
-  ForwardingInfo forwarding{info_.client_ip, info_.tls, trusted, {}};
+  // X-Forwarded-For gets the connection's peer (a front's own address
+  // after the chain it sent); X-Forwarded-Proto the client's scheme.
+  ForwardingInfo forwarding{connection_.client_ip(), info_.tls, trusted, {}};
   if (snapshot_->config && !snapshot_->config->upstream.servers.empty()) {
     const config::Address& first = snapshot_->config->upstream.servers.front();
     if (first.unix_path.empty()) forwarding.origin_host = first.text;
@@ -220,6 +239,7 @@ void Stream::FailRequest(int status) {
     start_ = upstream_start_ = upstream_end_ = request_sent_ = common::CachedMonotonicNow();
     info_.client_ip = connection_.client_ip();
     info_.tls = connection_.tls();
+    forwarded_client_ip_.clear();
     request_bytes_ = response_bytes_ = 0;
   }
   phase_ = Phase::kFilters;  // any state that may answer
@@ -450,6 +470,7 @@ void Stream::LogExchange() {
   AccessRecord record;
   record.start = start_wall_;
   record.client_addr = connection_.client_addr();
+  record.forwarded_client = forwarded_client_ip_;
   record.method = request_.method;
   record.target = request_.target;
   record.host = request_.host;

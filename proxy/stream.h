@@ -193,6 +193,9 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // 502 when no byte of the response reached the client, else close the
   // client connection without the message's end.
   void AbortFromFilter();
+  // Behind a front of [server].trusted_proxies: info_ takes the client's
+  // address and scheme it reports.
+  void TakeClientFromFront(const config::ServerConfig& server);
   // The origin's response cannot be completed and its head was handed to
   // the client connection (head_sent): when no byte of it has been written
   // yet, takes the queued bytes back (ClientConnection::TakeBackUnsent) and
@@ -203,6 +206,10 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   ClientConnection& connection_;
   Worker& worker_;
   StreamInfo info_;
+  // The client's address a trusted front reported ([server].trusted_proxies,
+  // proxy/client_address.h), which info_.client_ip then views; empty when
+  // the connection's peer is the client.
+  std::string forwarded_client_ip_;
   const Snapshot* snapshot_ = nullptr;
 
   Phase phase_ = Phase::kIdle;

@@ -109,6 +109,21 @@ TEST(AccessLineTest, OneValidJsonObjectPerLine) {
   EXPECT_EQ(j["referer"], "");
 }
 
+// Behind a front of [server].trusted_proxies the reported client is logged
+// beside the connection's peer; otherwise the field is left out.
+TEST(AccessLineTest, TheClientAFrontReportedIsLoggedBesideThePeer) {
+  AccessRecord r = SampleRecord();
+  std::string line;
+  AppendAccessLine(r, &line);
+  EXPECT_FALSE(json::parse(line).contains("forwarded_client")) << line;
+  r.forwarded_client = "198.51.100.4";
+  line.clear();
+  AppendAccessLine(r, &line);
+  json j = json::parse(line);
+  EXPECT_EQ(j["client"], "203.0.113.7:51234");
+  EXPECT_EQ(j["forwarded_client"], "198.51.100.4");
+}
+
 class AccessLogTest : public ::testing::Test {
  protected:
   void SetUp() override {
