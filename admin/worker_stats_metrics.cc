@@ -41,6 +41,7 @@ void AddWorkerStats(const proxy::WorkerStats& s, MetricsSnapshot* out) {
   out->origin_errors_by_kind["bad_response"] += U(s.origin_bad_response);
   out->origin_errors_by_kind["closed_early"] += U(s.origin_closed_early);
   out->origin_errors_by_kind["extra_bytes"] += U(s.origin_extra_bytes);
+  out->origin_errors_by_kind["own_cookie"] += U(s.origin_own_cookie);
   out->origin_retries_total += U(s.origin_retries);
   out->connections_accepted_total += U(s.connections_accepted);
   out->connections_compacted_total += U(s.connections_compacted);

@@ -21,7 +21,8 @@ struct FramingFields {
   bool connection_close = false;
   bool connection_keep_alive = false;
   bool expect_continue = false;
-  bool date = false;  // responses: ResponseHead::has_date
+  bool date = false;        // responses: ResponseHead::has_date
+  bool set_cookie = false;  // responses: ResponseHead::has_set_cookie
 };
 
 // HasToken(value, "close") and HasToken(value, "keep-alive") in one walk
@@ -71,6 +72,8 @@ FramingFields ScanFields(HeaderList& headers) {
       case 10:
         if (EqualsIgnoreCaseLiteral<"connection">(h.name)) {
           ScanConnectionTokens(v, f);
+        } else if (EqualsIgnoreCaseLiteral<"set-cookie">(h.name)) {
+          f.set_cookie = true;
         }
         break;
       case 14:
@@ -372,6 +375,7 @@ ParseError FinishResponseHead(int http_major, bool no_body, ResponseHead& head) 
   head.keep_alive = !f.connection_close && (head.version_minor == 1 || f.connection_keep_alive) &&
                     head.framing != BodyFraming::kUntilClose;
   head.has_date = f.date;
+  head.has_set_cookie = f.set_cookie;
   return ParseError{};
 }
 

@@ -37,7 +37,8 @@ ParseError FinishRequestHead(int http_major, const ParseLimits& limits, RequestH
 // strictness as requests (every violation is 502). Framing per RFC 9112
 // §6.3: `no_body` (HEAD request), 1xx, 204 and 304 have none; else chunked,
 // Content-Length, or until close (then keep_alive is false). Sets has_date
-// when a Date field is present (found in the same pass).
+// and has_set_cookie when a Date or Set-Cookie field is present (found in
+// the same pass).
 ParseError FinishResponseHead(int http_major, bool no_body, ResponseHead& head);
 
 // The request-target grammar http_parser 2.9 (non-strict) applied while it

@@ -398,13 +398,13 @@ FramingCheck::Result FramingCheck::FeedChunkByte(unsigned char c) {
         return Result::kBadChunkLine;
       }
       return Result::kOk;
-    case State::kChunkSizeWs:  // BWS: only more whitespace, ';' or the line end
+    case State::kChunkSizeWs:  // BWS: only more whitespace or ';'
       if (c == ';') {
         state_ = State::kChunkExt;
-      } else if (c == '\r') {
-        state_ = State::kChunkLf;
       } else if (c != ' ' && c != '\t') {
-        return Result::kBadChunkLine;  // "5 5"
+        // "5 5", and "5 " CRLF: RFC 9112 §7.1 allows BWS only before a
+        // chunk extension; an intermediary in front may read "5 " otherwise.
+        return Result::kBadChunkLine;
       }
       return Result::kOk;
     case State::kChunkExt:

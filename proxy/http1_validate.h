@@ -73,7 +73,8 @@ bool IsValidReason(std::string_view reason);
 // after chunk data, trailers). Enforces CRLF line ends, no whitespace at the
 // start of a field line (obs-fold, space before the first field), the
 // start-line and header-section limits and the chunk-size line grammar
-// 1*HEXDIG [BWS] *(";" ext-bytes) CRLF with no control bytes.
+// 1*HEXDIG [[BWS] 1*(";" ext-bytes)] CRLF with no control bytes (whitespace
+// after the size only before a ';': "5 " CRLF is refused).
 class FramingCheck {
  public:
   enum class Result {

@@ -164,6 +164,10 @@ struct ResponseHead {
   // its own Date only when the origin sent none, without a second scan. A
   // filter that adds or removes Date updates it.
   bool has_date = false;
+  // The head holds a Set-Cookie field: set in the same pass, so the stream
+  // looks for tidegate's own cookie names (proxy/origin_set_cookie.h) only
+  // in a response that sets a cookie.
+  bool has_set_cookie = false;
 };
 
 // Back to a default-constructed head (RequestHead{} / ResponseHead{}),
@@ -190,6 +194,7 @@ inline void ClearHeadKeepingStorage(ResponseHead& head) {
   head.content_length = 0;
   head.keep_alive = true;
   head.has_date = false;
+  head.has_set_cookie = false;
 }
 
 // Header storage reuse (no allocation per head and exchange): a head taken

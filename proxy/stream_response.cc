@@ -10,6 +10,7 @@
 #include "proxy/body_framing.h"
 #include "proxy/client_connection.h"
 #include "proxy/forwarding_headers.h"
+#include "proxy/origin_set_cookie.h"
 #include "proxy/stream.h"
 #include "proxy/worker.h"
 
@@ -45,6 +46,22 @@ size_t WriteBodyThrough(ClientConnection& client, const UpstreamConnection& upst
   return framed;
 }
 
+// A response whose Set-Cookie sets one of tidegate's own cookies (only
+// looked for when the parser saw a Set-Cookie): those fields are removed,
+// before the filters add tidegate's own; counted, and logged per origin
+// server (rate-limited per key, as every origin error).
+void RemoveOriginsOwnCookies(ResponseHead& head, Worker& worker, const std::string& server) {
+  if (RemoveOwnSetCookies(&head.headers) == 0) return;
+  worker.mutable_stats().origin_own_cookie.Inc();
+  if (worker.error_log().Enabled(LogLevel::kWarn)) {
+    worker.error_log().Write(LogLevel::kWarn, "upstream.own_cookie",
+                             server +
+                                 ": Set-Cookie for tidegate's own cookie (tg_wait_*, tg_pass_*, "
+                                 "tg_bypass) removed from a response; the shop's other cookies "
+                                 "were kept");
+  }
+}
+
 // 103 responses forwarded per exchange at most: hints help a browser before
 // the final response only, and an origin sending more is looping.
 constexpr uint8_t kMaxEarlyHints = 4;
@@ -77,6 +94,8 @@ void Stream::OnClientDrained() {
 
 void Stream::OnUpstreamResponseHead(ResponseHead&& head) {
   TakeHeadReturningStorage(response_, std::move(head));
+  if (response_.has_set_cookie)
+    RemoveOriginsOwnCookies(response_, worker_, upstream_->server_text());
   ReportUpstreamOutcome(UpstreamOutcome::Kind::kResponse, response_.status);
   for (size_t i = filters_.size(); i-- > 0;) {
     filters_[i]->OnResponseHeaders(response_);

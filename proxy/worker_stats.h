@@ -61,10 +61,11 @@ struct WorkerStats {
   Counter answered[kAnswererCount];
   Counter& answered_by(Answerer a) { return answered[static_cast<size_t>(a)]; }
   const Counter& answered_by(Answerer a) const { return answered[static_cast<size_t>(a)]; }
-  // Origin failures by kind.
+  // Origin failures by kind. origin_own_cookie: responses whose Set-Cookie
+  // for one of tidegate's own cookies was removed (proxy/origin_set_cookie.h).
   Counter origin_connect_refused, origin_connect_timeout, origin_response_timeout,
       origin_read_timeout, origin_reset, origin_bad_response, origin_closed_early, origin_retries,
-      origin_extra_bytes;
+      origin_extra_bytes, origin_own_cookie;
   // Client side.
   Counter connections_accepted, connections_active, connections_idle_closed, client_header_timeouts,
       client_body_timeouts, client_send_timeouts, client_parse_errors, accept_errors;

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <charconv>
 
+#include "common/cookie_names.h"
 #include "proxy/cookie_header.h"
 
 namespace tidegate::queue {
@@ -28,8 +29,8 @@ void RecycleCookieList(std::vector<std::string>&& list) {
 }
 
 std::string CookieName(CookieKind kind, std::string_view room, bool tls) {
-  std::string name = tls ? "__Host-" : "";
-  name += kind == CookieKind::kWait ? "tg_wait_" : "tg_pass_";
+  std::string name(tls ? common::kHostCookiePrefix : std::string_view());
+  name += kind == CookieKind::kWait ? common::kWaitCookiePrefix : common::kPassCookiePrefix;
   name += room;
   return name;
 }

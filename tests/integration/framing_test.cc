@@ -115,5 +115,38 @@ TEST_F(FramingTest, Case06_BadChunkFraming) {
   });
 }
 
+// Audit 18 LOW-1: RFC 9112 §7.1 allows whitespace after a chunk size only
+// before a chunk extension. "5 " CRLF was accepted and re-framed as "5"
+// CRLF; an intermediary in front could read it otherwise. Refused like the
+// other bad sizes: 400, close, the origin sees nothing of the request.
+TEST_F(FramingTest, Case06_WhitespaceAfterChunkSizeWithoutExtension) {
+  auto chunked = [](const std::string& path, const std::string& body) {
+    return "POST " + path + " HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding: chunked\r\n\r\n" +
+           body + kSmuggled;
+  };
+  ExpectRejectedAndClosed(chunked("/ws-a", "5 \r\nhello\r\n0\r\n\r\n"));
+  ExpectRejectedAndClosed(chunked("/ws-b", "5  \r\nhello\r\n0\r\n\r\n"));
+  ExpectRejectedAndClosed(chunked("/ws-c", "5\r\nhello\r\n0 \r\n\r\n"));  // last chunk
+  ExpectOriginNeverSaw("/ws-");
+  ExpectOriginNeverSaw("/smuggled");
+  // BWS before ';' stays allowed; the extension is dropped when re-framed.
+  for (const char* size_line : {"5;ext", "5 ;ext", "5 \t;ext=1"}) {
+    SCOPED_TRACE(size_line);
+    HttpMessage r =
+        RoundTrip("POST /ext-ok HTTP/1.1\r\nHost: shop.test\r\nTransfer-Encoding: chunked\r\n\r\n" +
+                  std::string(size_line) + "\r\nhello\r\n0\r\n\r\n");
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.status, 200);
+  }
+  const std::string all = origin_->AllReceived();
+  EXPECT_EQ(all.find(";ext"), std::string::npos) << Printable(all);
+  size_t reframed = 0;
+  for (size_t at = all.find("\r\n\r\n5\r\nhello\r\n0\r\n\r\n"); at != std::string::npos;
+       at = all.find("\r\n\r\n5\r\nhello\r\n0\r\n\r\n", at + 1)) {
+    ++reframed;
+  }
+  EXPECT_EQ(reframed, 3u) << Printable(all);
+}
+
 }  // namespace
 }  // namespace tidegate::itest

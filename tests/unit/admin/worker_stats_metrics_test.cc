@@ -15,6 +15,7 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
   b.answered_by(proxy::Answerer::kBanner).Add(4);
   a.origin_connect_refused.Inc();
   b.origin_connect_refused.Inc();
+  b.origin_own_cookie.Add(2);
   a.connections_active.Set(3);
   b.connections_active.Set(4);
   a.pool_idle.Set(2);
@@ -30,6 +31,7 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
   EXPECT_EQ(m.answered_by["builtin"], 2u);
   EXPECT_EQ(m.answered_by["banner"], 4u) << "the banner's stylesheet is not builtin";
   EXPECT_EQ(m.origin_errors_by_kind["connect_refused"], 2u);
+  EXPECT_EQ(m.origin_errors_by_kind["own_cookie"], 2u);
   EXPECT_EQ(m.connections_active, 7);
   EXPECT_EQ(m.pool_idle_connections, 2);
   EXPECT_EQ(m.client_errors_by_kind["header_timeout"], 1u);
@@ -41,6 +43,7 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
             std::string::npos);
   EXPECT_NE(text.find("tidegate_responses_by_answerer_total{answered_by=\"banner\"} 4\n"),
             std::string::npos);
+  EXPECT_NE(text.find("tidegate_origin_errors_total{kind=\"own_cookie\"} 2\n"), std::string::npos);
 }
 
 TEST(WorkerStatsMetricsTest, EveryAnswererIsRenderedEvenAtZero) {

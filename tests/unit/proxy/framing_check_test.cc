@@ -163,6 +163,25 @@ TEST(FramingCheckTest, TrailersFollowTheSameRules) {
 // line over the limit is refused as too large when its bytes come in small
 // pieces, and for its bare LF when it comes whole, as before the
 // sixteen-byte scans.)
+TEST(FramingCheckTest, WhitespaceAfterAChunkSizeOnlyBeforeAnExtension) {
+  auto chunk_line = [](std::string_view line) {
+    FramingCheck check;
+    check.Reset(kStartLineMax, 4096);
+    check.SetChunkedBody(true);
+    std::string head = "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\n\r\n";
+    EXPECT_EQ(check.Feed(head.data(), head.size()), Result::kOk);
+    std::string text = std::string(line) + "\r\n";
+    return check.Feed(text.data(), text.size());
+  };
+  for (std::string_view ok : {"5", "5;x", "5 ;x", "5\t;x", "5 \t ;x=1", "5;x ", "5 ; x"}) {
+    EXPECT_EQ(chunk_line(ok), Result::kOk) << ok;
+  }
+  // RFC 9112 §7.1: chunk-size [ chunk-ext ] CRLF, BWS only before ';'.
+  for (std::string_view bad : {"5 ", "5\t", "5  ", "5 \t", "0 ", "5 5"}) {
+    EXPECT_EQ(chunk_line(bad), Result::kBadChunkLine) << bad;
+  }
+}
+
 TEST(FramingCheckTest, RandomHeadsAgreeWholeAndByteByByte) {
   std::mt19937 random(20261205);
   const std::string_view alphabet = "ab:-\r\n\r\n \t";

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "common/base64url.h"
+#include "common/cookie_names.h"
 #include "queue/cookies.h"
 
 namespace tidegate::queue {
@@ -181,6 +182,17 @@ TEST(CookiesTest, NamesAndAttributes) {
             "__Host-tg_wait_shop=v; Path=/; HttpOnly; SameSite=Lax; Secure; Max-Age=60");
   EXPECT_EQ(ClearCookieValue("tg_pass_shop", false),
             "tg_pass_shop=; Path=/; HttpOnly; SameSite=Lax; Max-Age=0");
+}
+
+// The proxy removes an origin's Set-Cookie for these names
+// (proxy/origin_set_cookie.h): every name the waiting room uses is one.
+TEST(CookiesTest, EveryRoomCookieIsAnOwnCookieName) {
+  for (bool tls : {false, true}) {
+    for (CookieKind kind : {CookieKind::kWait, CookieKind::kPass}) {
+      EXPECT_TRUE(common::IsOwnCookieName(CookieName(kind, "shop", tls)));
+      EXPECT_TRUE(common::IsOwnCookieName(CookieName(kind, "a-b.c", tls)));
+    }
+  }
 }
 
 // The token format is fixed (cookies issued before an upgrade stay valid):
