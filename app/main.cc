@@ -143,7 +143,10 @@ int main(int argc, char** argv) {
 
   // The local state file ([state].path, docs/state.md): operators' switches
   // and rooms saved before a restart or a crash. An unusable one refuses the
-  // start only with [state].on_corrupt = "refuse".
+  // start only with [state].on_corrupt = "refuse". Read now, written (and an
+  // unusable one set aside) only once every listener is bound, below: a
+  // second instance started by mistake on the same configuration fails on
+  // its ports and leaves the running instance's files alone.
   std::string state_error;
   auto persistence = tidegate::app::StatePersistence::Open(*config, &state_error);
   if (!persistence) {
@@ -185,7 +188,13 @@ int main(int argc, char** argv) {
   filters.rooms().Restore(persistence->TakeRooms());
   filters.rooms().SeedShared(persistence->TakeSharedSeeds());
   filters.rooms().VoidWaitsIssuedBefore(persistence->WaitsValidFromMs());
-  {
+  admin.SetPersistence(persistence.get());
+  tidegate::proxy::Server server(source, filters, &admin);
+  server.SetUpgradeAgent(&upgrade);
+  server.SetBeforeServing([&](std::string*) {
+    // Every listener is bound (or handed over): this process serves, and
+    // owns the state folder from now on.
+    persistence->Begin();
     // From here on this process may issue tickets: the file must no longer
     // say that the last stop was clean (a crash before the next save would
     // skip no numbers), and carries the least crash margin.
@@ -196,12 +205,11 @@ int main(int argc, char** argv) {
               "%s\n",
               save_error.c_str());
     }
-  }
-  admin.SetPersistence(persistence.get());
-  tidegate::proxy::Server server(source, filters, &admin);
-  server.SetUpgradeAgent(&upgrade);
+    return true;
+  });
   int status = server.Run(config);
-  // The workers are joined: the rooms' last progress goes to disk.
+  // The workers are joined: the rooms' last progress goes to disk (nothing
+  // when the start failed before Begin(): the files are another's).
   std::string save_error;
   if (!persistence->SaveRooms(filters.rooms(), &save_error, /*final=*/true)) {
     fprintf(stderr, "tidegate: state: the rooms could not be saved at exit: %s\n",

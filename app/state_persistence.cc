@@ -80,9 +80,11 @@ bool ReadOne(const state::StateFile& file,
 // being saved. Their numbers are skipped, never issued twice. From the save
 // before (`previous`, rooms.json.prev, whatever its clean_stop says: a
 // process may have run after it) up to two save intervals are lost: twice
-// the recorded margin, and at least twice the floor.
+// the recorded margin, and at least twice the floor. One line per room
+// for stderr in *notes.
 void SkipLostTickets(const json& doc, bool previous,
-                     std::map<std::string, queue::LocalRoomStore::Persisted>* rooms) {
+                     std::map<std::string, queue::LocalRoomStore::Persisted>* rooms,
+                     std::vector<std::string>* notes) {
   json margins = doc.value("crash_ticket_margin", json::object());
   for (auto& [name, room] : *rooms) {
     uint64_t margin = 0;
@@ -92,12 +94,11 @@ void SkipLostTickets(const json& doc, bool previous,
     if (previous) margin = 2 * std::max(margin, StatePersistence::kCrashTicketMarginFloor);
     if (margin == 0) continue;
     room.state.tickets += margin;
-    fprintf(stderr,
-            "tidegate: state: room %s was saved while running (the last stop was not clean%s): "
-            "ticket numbers continue after %llu, %llu past the last one saved\n",
-            name.c_str(), previous ? ", and this is the save before the last" : "",
-            static_cast<unsigned long long>(room.state.tickets),
-            static_cast<unsigned long long>(margin));
+    notes->push_back("tidegate: state: room " + name +
+                     " was saved while running (the last stop was not clean" +
+                     (previous ? ", and this is the save before the last" : "") +
+                     "): ticket numbers continue after " + std::to_string(room.state.tickets) +
+                     ", " + std::to_string(margin) + " past the last one saved");
   }
 }
 
@@ -267,7 +268,10 @@ bool StatePersistence::LoadRooms(const config::Config& config, std::string* erro
   if (read.status == state::StateFile::ReadStatus::kError) {
     problem = read.error;
   } else if (ParseRooms(read.text, &doc, &rooms, &problem)) {
-    if (!doc.value("clean_stop", false)) SkipLostTickets(doc, /*previous=*/false, &rooms);
+    if (inspecting_ != nullptr) return true;
+    std::vector<std::string> notes;
+    if (!doc.value("clean_stop", false)) SkipLostTickets(doc, /*previous=*/false, &rooms, &notes);
+    for (std::string& note : notes) Defer("", std::move(note), "");
     AdoptRooms(doc, std::move(rooms));
     return true;
   }
@@ -302,7 +306,9 @@ bool StatePersistence::LoadRooms(const config::Config& config, std::string* erro
   if (!Unusable(rooms_file_, config.state.on_corrupt, problem, then, error)) return false;
   if (inspecting_ != nullptr) return true;
   if (fallback) {
-    SkipLostTickets(previous_doc, /*previous=*/true, &rooms);
+    std::vector<std::string> notes;
+    SkipLostTickets(previous_doc, /*previous=*/true, &rooms, &notes);
+    for (std::string& note : notes) Defer("", std::move(note), "");
     AdoptRooms(previous_doc, std::move(rooms));
     return true;
   }
@@ -346,16 +352,10 @@ void StatePersistence::LoadSharedRooms() {
     return;
   }
   // Only a floor for a start while Redis is down: never a reason to refuse.
-  std::string aside_error;
-  std::string aside = file.SetAside(time(nullptr), &aside_error);
-  fprintf(stderr,
-          "tidegate: warning: state file %s cannot be used: %s; %s; a start while Redis is down "
-          "numbers the rooms' newcomers from the counters Redis last gave this process (none "
-          "yet)\n",
-          file.path().c_str(), problem.c_str(),
-          aside.empty() ? ("could not set it aside: " + aside_error).c_str()
-                        : ("set aside as " + aside).c_str());
-  fflush(stderr);
+  // Set aside at Begin().
+  Defer(file.path(), "tidegate: warning: state file " + file.path() + " cannot be used: " + problem,
+        "a start while Redis is down numbers the rooms' newcomers from the counters Redis last "
+        "gave this process (none yet)");
 }
 
 void StatePersistence::AdoptRooms(const json& doc,
@@ -389,14 +389,26 @@ bool StatePersistence::Unusable(const state::StateFile& file, config::CorruptSta
         what + "; a start sets it aside ([state].on_corrupt = \"continue\"): " + then);
     return true;
   }
-  std::string aside_error;
-  std::string aside = file.SetAside(time(nullptr), &aside_error);
-  fprintf(stderr, "tidegate: warning: %s; %s; %s\n", what.c_str(),
-          aside.empty() ? ("could not set it aside: " + aside_error).c_str()
-                        : ("set aside as " + aside).c_str(),
-          then.c_str());
-  fflush(stderr);
+  Defer(file.path(), "tidegate: warning: " + what, then);  // set aside at Begin()
   return true;
+}
+
+void StatePersistence::Begin() {
+  if (begun_) return;
+  begun_ = true;
+  for (const Deferred& d : deferred_) {
+    std::string line = d.before;
+    if (!d.file.empty()) {
+      std::string aside_error;
+      std::string aside = state::StateFile(d.file).SetAside(time(nullptr), &aside_error);
+      line += "; " +
+              (aside.empty() ? "could not set it aside: " + aside_error : "set aside as " + aside);
+      line += "; " + d.after;
+    }
+    fprintf(stderr, "%s\n", line.c_str());
+  }
+  deferred_.clear();
+  fflush(stderr);
 }
 
 StatePersistence::Findings StatePersistence::Inspect(const config::Config& config) {
@@ -423,6 +435,10 @@ StatePersistence::Findings StatePersistence::Inspect(const config::Config& confi
 
 bool StatePersistence::SaveRuntime(const state::RuntimeState& state, std::string* error) {
   if (!enabled_) return true;
+  if (!begun_) {
+    *error = "this process does not serve yet (its listeners are not all bound)";
+    return false;
+  }
   if (handed_over_) {
     *error = "this process is handing over to a new binary (SIGUSR2); send the change again";
     return false;
@@ -438,7 +454,7 @@ bool StatePersistence::SaveRuntime(const state::RuntimeState& state, std::string
 
 bool StatePersistence::SaveRooms(const queue::RoomRegistry& registry, std::string* error,
                                  bool final) {
-  if (!enabled_ || handed_over_) return true;
+  if (!enabled_ || !begun_ || handed_over_) return true;
   json rooms = json::object();
   json margins = json::object();
   for (const auto& [name, room] : registry.ExportLocal()) {
@@ -476,7 +492,7 @@ bool StatePersistence::SaveRooms(const queue::RoomRegistry& registry, std::strin
 }
 
 bool StatePersistence::SaveSharedRooms(const queue::RoomRegistry& registry, std::string* error) {
-  if (shared_rooms_path_.empty() || handed_over_) return true;
+  if (shared_rooms_path_.empty() || !begun_ || handed_over_) return true;
   json rooms = json::object();
   json margins = json::object();
   for (const auto& [name, known] : registry.ExportShared()) {

@@ -12,9 +12,9 @@
 // version it replaces as rooms.json.prev. At start Open() reads both: a
 // missing file is a first start; a file that cannot be read back (not JSON,
 // an unknown version, a field of the wrong shape) is reported on stderr and
-// renamed aside ("<file>.corrupt-<unix time>"), and the start goes on — or
-// Open() fails when [state].on_corrupt = "refuse" (the safe choice for a
-// live queue). Going on means:
+// renamed aside ("<file>.corrupt-<unix time>") by Begin(), and the start
+// goes on — or Open() fails when [state].on_corrupt = "refuse" (the safe
+// choice for a live queue). Going on means:
 //
 // * runtime_state.json: the configuration's values (operators' overrides
 //   are lost; they can be set again).
@@ -47,6 +47,15 @@
 // shared_rooms.json that cannot be read is set aside with a warning, never
 // refused: it is only a floor.
 //
+// Nothing is written, renamed or set aside before Begin(): Open() only reads
+// (and creates a missing folder), so a process that then fails to start (a
+// port taken by the instance already running on this folder, audit 18
+// LOW-2) leaves every file as it found it. main() calls Begin() once every
+// listener is bound (proxy::Server's BeforeServing): the files found
+// unusable are set aside then, with their warnings, and the saves work from
+// then on; before it SaveRooms() and SaveSharedRooms() write nothing (and
+// succeed) and SaveRuntime() refuses.
+//
 // Contract: control thread (or main() before the server starts / after it
 // stopped); blocking file I/O, never on a worker. Not thread-safe.
 #pragma once
@@ -75,8 +84,15 @@ class StatePersistence {
   // Creates the folder (mode 0700) when missing and reads both files.
   // nullptr and *error (one paragraph naming the file and what is wrong)
   // when the folder cannot be created, or a file is corrupt and
-  // on_corrupt = "refuse". Warnings about files set aside go to stderr.
+  // on_corrupt = "refuse". A file to set aside, and the notes on what the
+  // start does with the files, wait for Begin().
   static std::unique_ptr<StatePersistence> Open(const config::Config& config, std::string* error);
+
+  // This process will serve (every listener is bound): sets aside the files
+  // Open() could not use, prints the warnings and notes about them on
+  // stderr, and lets the Save*() calls write from now on. Once.
+  void Begin();
+  bool begun() const { return begun_; }
 
   // What Open() would meet in the local state files, found without
   // creating, renaming or writing anything (`tidegate --check`, which a
@@ -128,9 +144,9 @@ class StatePersistence {
   // other holder has claimed it; a skipped number is an invitation nobody
   // claims, which the ghost correction absorbs).
   //
-  // main() calls it once before the workers serve (not final), so that the
-  // file stops claiming the previous clean stop the moment this process can
-  // issue tickets: an idle room is not rewritten, and a crash within its
+  // main() calls it once right after Begin(), before the workers serve (not
+  // final), so that the file stops claiming the previous clean stop the
+  // moment this process can issue tickets: an idle room is not rewritten, and a crash within its
   // first second, or before the next save after a burst, would otherwise
   // restart with no margin at all.
   bool SaveRooms(const queue::RoomRegistry& rooms, std::string* error, bool final = false);
@@ -186,15 +202,28 @@ class StatePersistence {
   void AdoptRooms(const nlohmann::json& doc,
                   std::map<std::string, queue::LocalRoomStore::Persisted> rooms);
   // Open()'s handling of a file that cannot be used: refuse, or set it
-  // aside; `then` says what the start does instead ("" = the
+  // aside (at Begin()); `then` says what the start does instead ("" = the
   // configuration's values).
   bool Unusable(const state::StateFile& file, config::CorruptStateMode on_corrupt,
                 const std::string& problem, std::string then, std::string* error);
+  // Open()'s findings for Begin(): a file to set aside, with the warning
+  // around its new name ("<before>set aside as X<after>"), or a note alone
+  // (file empty).
+  struct Deferred {
+    std::string file;
+    std::string before;
+    std::string after;
+  };
+  void Defer(std::string file, std::string before, std::string after) {
+    deferred_.push_back(Deferred{std::move(file), std::move(before), std::move(after)});
+  }
 
   Findings* inspecting_ = nullptr;  // Inspect(): report, change nothing
 
   bool enabled_ = false;
+  bool begun_ = false;
   bool handed_over_ = false;
+  std::vector<Deferred> deferred_;
   std::string folder_;
   std::string shared_copy_path_;
   state::StateFile runtime_file_{""};

@@ -26,17 +26,43 @@ std::unique_ptr<Listener> Listener::Create(Worker& worker, const config::Address
   socklen_t addr_len = 0;
   if (!ResolveAddress(address, &addr, &addr_len, error)) return nullptr;
   std::unique_ptr<Listener> listener(new Listener(worker, address.text, tls));
-  unsigned flags =
-      LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC | LEV_OPT_REUSEABLE | LEV_OPT_REUSEABLE_PORT;
-  listener->listener_.reset(
-      evconnlistener_new_bind(worker.base(), &Listener::OnAccept, listener.get(), flags, kBacklog,
-                              reinterpret_cast<sockaddr*>(&addr), static_cast<int>(addr_len)));
-  if (!listener->listener_) {
+  // What evconnlistener_new_bind() does, without its listen(): Listen()
+  // starts the queue once the process knows it will serve.
+  int fd = ::socket(addr.ss_family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  if (fd < 0) {
     *error = "cannot listen on " + address.text + ": " + strerror(errno);
     return nullptr;
   }
+  int one = 1;
+  if (setsockopt(fd, SOL_SOCKET, SO_KEEPALIVE, &one, sizeof(one)) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) != 0 ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof(one)) != 0 ||
+      ::bind(fd, reinterpret_cast<sockaddr*>(&addr), addr_len) != 0) {
+    *error = "cannot listen on " + address.text + ": " + strerror(errno);
+    close(fd);
+    return nullptr;
+  }
+  listener->listener_.reset(evconnlistener_new(worker.base(), &Listener::OnAccept, listener.get(),
+                                               LEV_OPT_CLOSE_ON_FREE | LEV_OPT_CLOSE_ON_EXEC,
+                                               /*backlog=*/0, fd));
+  if (!listener->listener_) {
+    *error = "cannot listen on " + address.text + ": " + strerror(errno);
+    close(fd);
+    return nullptr;
+  }
+  listener->bound_only_ = true;
   listener->Finish();
   return listener;
+}
+
+bool Listener::Listen(std::string* error) {
+  if (!bound_only_) return true;
+  if (::listen(fd(), kBacklog) != 0) {
+    *error = "cannot listen on " + address_text_ + ": " + strerror(errno);
+    return false;
+  }
+  bound_only_ = false;
+  return true;
 }
 
 std::unique_ptr<Listener> Listener::Adopt(Worker& worker, const config::Address& address, bool tls,

@@ -24,8 +24,8 @@ class Listener {
  public:
   static constexpr std::chrono::milliseconds kAcceptBackoff{250};
 
-  // Binds `address` (SO_REUSEADDR + SO_REUSEPORT) on `worker`'s base.
-  // nullptr + *error on failure.
+  // Binds `address` (SO_REUSEADDR + SO_REUSEPORT) on `worker`'s base; the
+  // socket takes no connection before Listen(). nullptr + *error on failure.
   static std::unique_ptr<Listener> Create(Worker& worker, const config::Address& address, bool tls,
                                           std::string* error);
   // Serves an already listening socket handed over by the previous process
@@ -34,6 +34,10 @@ class Listener {
   static std::unique_ptr<Listener> Adopt(Worker& worker, const config::Address& address, bool tls,
                                          int fd, std::string* error);
   ~Listener();
+
+  // Control thread, before the worker thread starts: a Create()d socket
+  // starts listening (an adopted one listens already). False + *error.
+  bool Listen(std::string* error);
 
   // Worker thread: the worker's connection limit switches accepting on/off.
   void SetAccepting(bool accepting);
@@ -57,6 +61,7 @@ class Listener {
   bool wanted_ = true;        // the worker wants connections
   bool backing_off_ = false;  // paused after an accept error
   bool enabled_ = true;
+  bool bound_only_ = false;  // Create()d, Listen() not called yet
 };
 
 // Case 33: SO_REUSEPORT would let a second tidegate share the port silently.

@@ -113,7 +113,7 @@ bool Server::Prepare(const std::shared_ptr<const config::Config>& config,
   return true;
 }
 
-bool Server::StartWorkers(const config::ServerConfig& server, std::string* error) {
+bool Server::BindWorkers(const config::ServerConfig& server, std::string* error) {
   const int count = snapshot_->workers;
   const uint32_t share =
       std::max<uint32_t>(1, (server.max_connections + count - 1) / static_cast<uint32_t>(count));
@@ -141,7 +141,7 @@ bool Server::StartWorkers(const config::ServerConfig& server, std::string* error
     options.max_connections = share;
     options.adopted = std::move(adopted[i]);
     auto worker = std::make_unique<Worker>(std::move(options), snapshot_);
-    if (!worker->Start(error)) return false;
+    if (!worker->Bind(error)) return false;
     workers_.push_back(std::move(worker));
   }
   return true;
@@ -201,7 +201,7 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
   std::string error;
 
   // Signal handlers first: the port accepts as soon as the first worker
-  // binds, and a SIGHUP sent at that moment must not kill the process.
+  // starts, and a SIGHUP sent at that moment must not kill the process.
   for (int signal_number : {SIGHUP, SIGTERM, SIGINT, SIGUSR2}) {
     EventPtr event(evsignal_new(base_.get(), signal_number, &Server::OnSignal, this));
     event_add(event.get(), nullptr);
@@ -209,19 +209,38 @@ int Server::Run(std::shared_ptr<const config::Config> config) {
   }
   worker_event_.reset(event_new(base_.get(), -1, 0, &Server::OnWorkerEvent, this));
   drain_timer_.reset(evtimer_new(base_.get(), &Server::OnDrainTimeout, this));
-  // Before the workers: a control plane that cannot start (admin port taken)
-  // refuses the process before any shop port accepts.
+  // Every listener first (case 33, audit 18 LOW-2): a process that cannot
+  // have all of them (a port taken by a running instance) fails before
+  // anything is written on its behalf. The shop sockets are bound (or
+  // adopted) here, and listen only once the workers start, below.
+  if (!BindWorkers(server, &error)) {
+    fprintf(stderr, "tidegate: %s\n", error.c_str());
+    StopWorkers();
+    return 1;
+  }
+  // Before the workers run: a control plane that cannot start (admin port
+  // taken) refuses the process before any shop connection is accepted.
   if (control_plane_ != nullptr) {
     if (!control_plane_->Start(base_.get(), config, *this, &error)) {
       fprintf(stderr, "tidegate: %s\n", error.c_str());
+      StopWorkers();
       return 1;
     }
     control_plane_started_ = true;
   }
-  if (!StartWorkers(server, &error)) {
+  if (before_serving_ && !before_serving_(&error)) {
     fprintf(stderr, "tidegate: %s\n", error.c_str());
+    StopControlPlane();
     StopWorkers();
     return 1;
+  }
+  for (auto& worker : workers_) {
+    if (!worker->Start(&error)) {
+      fprintf(stderr, "tidegate: %s\n", error.c_str());
+      StopControlPlane();
+      StopWorkers();
+      return 1;
+    }
   }
   const int count = snapshot_->workers;
   for (int i = 0; i < count; ++i) {

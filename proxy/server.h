@@ -13,10 +13,18 @@
 // by a previous process are adopted instead of bound (an address that has
 // one is not probed), and SIGUSR2 hands this process's sockets to a new one,
 // then drains (Worker::DrainMode::kHandover) once it serves.
+//
+// Start-up order: every shop and TLS socket bound (not listening yet) or
+// adopted, then the control plane started (it binds or adopts the admin
+// listener), then the BeforeServing callback (the first moment the process
+// knows it will serve: app/ writes its state folder only from there), then
+// the workers (listen(), threads).
+// A start that fails before the callback never calls it.
 #pragma once
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
@@ -58,6 +66,12 @@ class Server : public Worker::Observer, public ControlPlaneHost {
   // one, SIGUSR2 is refused with a log line.
   void SetUpgradeAgent(UpgradeAgent* agent) { upgrade_ = agent; }
 
+  // Before Run(). Called once by Run(), on the control thread, when every
+  // listener (shop, TLS, admin) is bound or adopted and before any worker
+  // accepts; false (with *error, printed to stderr) refuses the start.
+  using BeforeServing = std::function<bool(std::string* error)>;
+  void SetBeforeServing(BeforeServing callback) { before_serving_ = std::move(callback); }
+
   // ControlPlaneHost (control thread).
   std::vector<const WorkerStats*> WorkerStatsList() const override;
   uint64_t ConfigReloads() const override { return reloads_ok_; }
@@ -77,7 +91,9 @@ class Server : public Worker::Observer, public ControlPlaneHost {
   void Reload();
   // config.warnings (config/config.h) to the error log, at start and after a reload.
   void WriteConfigWarnings(const config::Config& config);
-  bool StartWorkers(const config::ServerConfig& server, std::string* error);
+  // Creates the workers and binds (or adopts) their listeners; Run() starts
+  // them afterwards (Worker::Start: listen, thread).
+  bool BindWorkers(const config::ServerConfig& server, std::string* error);
   // Run(), once serving: what a later SIGUSR2 hands over, leftovers closed,
   // the previous process told.
   void FinishAdoption();
@@ -91,6 +107,7 @@ class Server : public Worker::Observer, public ControlPlaneHost {
   const FilterChainBuilder& filters_;
   ControlPlane* control_plane_;               // borrowed, may be null
   UpgradeAgent* upgrade_ = nullptr;           // borrowed, may be null
+  BeforeServing before_serving_;              // may be empty
   std::vector<ListenSocket> listen_sockets_;  // shop and admin, for SIGUSR2
   bool control_plane_started_ = false;
   uint64_t reloads_ok_ = 0;

@@ -64,10 +64,16 @@ bool Worker::AddListeners(const std::vector<config::Address>& addresses, bool tl
   return true;
 }
 
-bool Worker::Start(std::string* error) {
+bool Worker::Bind(std::string* error) {
   const config::ServerConfig& server = snapshot_->config->server;
   if (!AddListeners(server.listen, /*tls=*/false, error)) return false;
-  if (server.tls && !AddListeners(server.tls->listen, /*tls=*/true, error)) return false;
+  return !server.tls || AddListeners(server.tls->listen, /*tls=*/true, error);
+}
+
+bool Worker::Start(std::string* error) {
+  for (const auto& listener : listeners_) {
+    if (!listener->Listen(error)) return false;
+  }
   // Signals belong to the control thread: the worker starts with all blocked.
   sigset_t all, old;
   sigfillset(&all);

@@ -1,7 +1,8 @@
 // One worker thread: its own event_base, its own SO_REUSEPORT listeners, its
 // own client connections, upstream pool and counters.
 //
-// Threads: the constructor, Start() and Join() run on the control thread.
+// Threads: the constructor, Bind(), Start() and Join() run on the control
+// thread.
 // PublishSnapshot(), BeginDrain() and ForceStop() may be called from any
 // thread: they post work to the worker (a mutex-protected mailbox plus
 // event_active), never touch the worker's base directly. Everything else runs
@@ -53,9 +54,9 @@ class Worker {
     Observer* observer = nullptr;
     uint32_t max_connections = 10000;  // this worker's share
     // Listening sockets handed over by the previous process (binary
-    // upgrade), by key (proxy/listen_handover.h): adopted by Start() instead
-    // of binding; an address without one is bound as usual. Owned: Start()
-    // takes them (and the destructor closes any it did not get to).
+    // upgrade), by key (proxy/listen_handover.h): adopted by Bind()
+    // instead of binding; an address without one is bound as usual. Owned:
+    // Bind() takes them (and the destructor closes any it did not get to).
     std::map<std::string, std::vector<int>> adopted;
   };
 
@@ -77,11 +78,14 @@ class Worker {
   Worker& operator=(const Worker&) = delete;
 
   // Control thread: creates the listeners (plain and TLS addresses of the
-  // snapshot's config) and starts the thread. False + *error when a listener
-  // cannot be bound.
+  // snapshot's config): bound, or adopted, but no connection is taken on a
+  // bound one before Start(). False + *error when one cannot be bound.
+  bool Bind(std::string* error);
+  // Control thread, after Bind() succeeded: the bound listeners listen,
+  // and the thread starts. False + *error (no thread) when one cannot.
   bool Start(std::string* error);
   void Join();
-  // Control thread, after Start() and before BeginDrain(): every listening
+  // Control thread, after Bind() and before BeginDrain(): every listening
   // socket of this worker (fds borrowed; fixed until the worker drains).
   std::vector<ListenSocket> ListenSockets() const;
 

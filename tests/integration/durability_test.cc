@@ -15,6 +15,8 @@
 //   message.
 // * a state folder that cannot be written: /.tidegate/health degraded
 //   ("state_file") until it can.
+// * a second instance on the running one's configuration: fails on a port,
+//   every file of the folder unchanged (and --check changes none either).
 // * SIGTERM with slow requests in flight: idle keep-alive connections are
 //   closed first, new connections are refused, every in-flight request ends
 //   with a 200, and the state is flushed (changes made just before SIGTERM
@@ -27,6 +29,7 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <map>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -38,6 +41,7 @@
 #include "tests/integration/harness/connection.h"
 #include "tests/integration/harness/demo_shop.h"
 #include "tests/integration/harness/http_reader.h"
+#include "tests/integration/harness/ports.h"
 #include "tests/integration/harness/process.h"
 #include "tests/integration/harness/room_cookies.h"
 #include "tests/integration/harness/sha256_hex.h"
@@ -599,6 +603,96 @@ TEST_F(DurabilityTest, CheckReportsAStateFileTheStartWouldRefuseOrSetAside) {
   // Neither check touched the file.
   EXPECT_EQ(ReadAll(StateFile("rooms.json")), broken);
   EXPECT_TRUE(SetAside("rooms.json").empty());
+}
+
+// Audit 18 LOW-2 (reliability case 33): a second `tidegate -c` on the
+// configuration of a running instance fails on a port it cannot have — the
+// shop port, or (another shop port) the admin port — naming the address.
+// It read the state folder first and wrote it back (rooms.json with a new
+// saved_at and, at its exit, clean_stop = true — a crash of the running
+// instance would then skip no ticket number —, the running instance's last
+// good rooms.json.prev rotated away, "room shop was saved while running" on
+// stderr): it must leave every file byte-identical, as must --check, and
+// the first instance keeps serving.
+TEST_F(DurabilityTest, ASecondInstanceThatCannotBindLeavesTheStateFilesAlone) {
+  const std::string config =
+      Config("match = [\"^/\"]\ntotal_active_users = 1\nnew_users_per_minute = 1\n");
+  Start(config);
+  ASSERT_TRUE(tidegate_);
+  // A room with tickets issued (one inside, two in line) and switches set.
+  Visitor inside;
+  ASSERT_FALSE(IsQueuePage(Request("GET", "/", &inside)));
+  std::vector<Visitor> queued(2);
+  for (Visitor& v : queued) ASSERT_TRUE(IsQueuePage(Request("GET", "/", &v)));
+  SetSwitches();
+  // Every file of the state folder, and the audit log, once the first
+  // instance's saves have settled (the room idles: nothing is rewritten).
+  auto snapshot = [&] {
+    std::map<std::string, std::string> files;
+    for (const auto& entry : fs::directory_iterator(dir_.File("state"))) {
+      files[entry.path().filename().string()] = ReadAll(entry.path().string());
+    }
+    files["../audit.jsonl"] = ReadAll(dir_.File("audit.jsonl"));
+    return files;
+  };
+  std::map<std::string, std::string> before;
+  for (auto deadline = steady_clock::now() + seconds(10); steady_clock::now() < deadline;) {
+    before = snapshot();
+    std::this_thread::sleep_for(milliseconds(1500));  // past a periodic save
+    if (snapshot() == before) break;
+  }
+  ASSERT_EQ(snapshot(), before) << "the first instance keeps rewriting its files";
+  ASSERT_TRUE(before.count("rooms.json") && before.count("rooms.json.prev") &&
+              before.count("runtime_state.json"))
+      << ::testing::PrintToString(before);
+  Json saved = Json::parse(before["rooms.json"], nullptr, false);
+  ASSERT_TRUE(saved.is_object());
+  ASSERT_EQ(saved.value("clean_stop", true), false) << saved.dump();
+  ASSERT_GE(saved["rooms"]["shop"].value("tickets", uint64_t{0}), uint64_t{2}) << saved.dump();
+
+  const std::string same = tidegate_->config_path();
+  std::string text = ReadAll(same);
+  const std::string shop_address = "127.0.0.1:" + std::to_string(tidegate_->port());
+  size_t at = text.find(shop_address);
+  ASSERT_NE(at, std::string::npos) << text;
+  const std::string admin_address = "127.0.0.1:" + std::to_string(tidegate_->admin_port());
+  const std::string other_shop_port = dir_.Write(
+      "other-shop-port.toml",
+      text.replace(at, shop_address.size(), "127.0.0.1:" + std::to_string(FreeLoopbackPort())));
+  struct Attempt {
+    std::string config;
+    std::string address;  // the one it cannot have
+  };
+  int n = 0;
+  for (const Attempt& attempt :
+       {Attempt{same, shop_address}, Attempt{other_shop_port, admin_address}}) {
+    SCOPED_TRACE(attempt.address);
+    ProcessOptions po;
+    po.argv = {TidegateBinary(), "-c", attempt.config};
+    po.log_dir = dir_.path();
+    po.name = "second" + std::to_string(n++);
+    std::string error;
+    auto second = Process::Start(po, &error);
+    ASSERT_TRUE(second) << error;
+    auto status = second->WaitExit(seconds(10));
+    ASSERT_TRUE(status.has_value()) << "the second instance kept running";
+    EXPECT_NE(*status, 0);
+    const std::string err = second->Stderr();
+    EXPECT_NE(err.find(attempt.address), std::string::npos) << err;
+    EXPECT_EQ(err.find("saved while running"), std::string::npos)
+        << "it acted on the running instance's state:\n"
+        << err;
+    EXPECT_EQ(snapshot(), before) << "the second instance changed the state folder; stderr:\n"
+                                  << err;
+  }
+  auto [status, err] = Check(same);
+  EXPECT_EQ(status, 0) << err;
+  EXPECT_EQ(snapshot(), before) << "--check changed the state folder";
+
+  // The first instance serves on, with its line and switches.
+  Json j = Poll(&queued[0]);
+  EXPECT_EQ(j.value("in_queue", false), true) << j.dump();
+  ExpectSwitchesInForce();
 }
 
 // A room switched on at run time and saved is restored at the next start; a
