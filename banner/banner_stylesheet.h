@@ -1,9 +1,9 @@
 // The banner's stylesheet, GET/HEAD /.tidegate/assets/banner.css (text/css,
 // Cache-Control, ETag): a page of the built-in router
 // (proxy/builtin_router.h), registered in app/filter_chain.cc on
-// kStylesheetPath (matched byte for byte). Other methods are declined (the
-// router answers 404). Answered by proxy::Answerer::kBanner; counted in
-// BannerStats::stylesheet_served.
+// kStylesheetPath (matched byte for byte). Other methods get the router's
+// 405 with `Allow: GET, HEAD` (the page itself would decline them). Answered by
+// proxy::Answerer::kBanner; counted in BannerStats::stylesheet_served.
 //
 // Contract: immutable, shared by the workers; `stats` must outlive it.
 #pragma once

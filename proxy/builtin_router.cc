@@ -1,7 +1,9 @@
 #include "proxy/builtin_router.h"
 
 #include <cstdint>
+#include <string>
 
+#include "common/ascii.h"
 #include "proxy/byte_scan.h"
 #include "proxy/error_pages.h"
 #include "proxy/path_normalizer.h"
@@ -28,16 +30,15 @@ class BuiltinRouterFilter : public StreamFilter {
     std::string path =
         NormalizePath(head.target, {.strip_segment_params = true, .lower_case = false});
     if (!IsReservedPath(path)) return FilterStatus::kContinue;
-    if (const BuiltinRoute* route = factory_.Find(path)) {
+    const BuiltinRoute* route = factory_.Find(path);
+    if (route != nullptr && !AllowsMethod(route->allow, head.method)) {
+      return Refuse(405, head, &route->allow);
+    }
+    if (route != nullptr) {
       page_ = route->handler->CreateFilter(callbacks_);
       if (page_ && page_->OnRequestHeaders(head) == FilterStatus::kStop) return FilterStatus::kStop;
     }
-    HeaderList headers;
-    headers.Add("Cache-Control", "no-store");
-    ErrorPage page = MakeErrorPage(404, WantsJson(head.headers.Find("Accept")));
-    headers.Add("Content-Type", std::move(page.content_type));
-    callbacks_.SendLocalReply(404, std::move(headers), std::move(page.body), Answerer::kBuiltin);
-    return FilterStatus::kStop;
+    return Refuse(404, head, nullptr);
   }
 
   void OnDestroy() override {
@@ -45,6 +46,18 @@ class BuiltinRouterFilter : public StreamFilter {
   }
 
  private:
+  // 404 (no such page) or 405 (with `allow`): an error page in the format
+  // the client asks for, never stored.
+  FilterStatus Refuse(int status, const RequestHead& head, const std::string* allow) {
+    HeaderList headers;
+    if (allow != nullptr) headers.Add("Allow", *allow);
+    headers.Add("Cache-Control", "no-store");
+    ErrorPage page = MakeErrorPage(status, WantsJson(head.headers.Find("Accept")));
+    headers.Add("Content-Type", std::move(page.content_type));
+    callbacks_.SendLocalReply(status, std::move(headers), std::move(page.body), Answerer::kBuiltin);
+    return FilterStatus::kStop;
+  }
+
   const BuiltinRouterFactory& factory_;
   FilterCallbacks& callbacks_;
   std::unique_ptr<StreamFilter> page_;  // the matched route's filter, for this exchange
@@ -85,9 +98,21 @@ bool IsBuiltinTarget(std::string_view target) {
   return IsReservedPath(NormalizePath(target, {.strip_segment_params = true, .lower_case = false}));
 }
 
+bool AllowsMethod(std::string_view allow, std::string_view method) {
+  while (!allow.empty()) {
+    size_t comma = allow.find(',');
+    if (common::TrimOws(allow.substr(0, comma)) == method) return true;
+    if (comma == std::string_view::npos) break;
+    allow.remove_prefix(comma + 1);
+  }
+  return false;
+}
+
 void BuiltinRouterFactory::Add(std::string path, PathCase path_case,
-                               std::shared_ptr<const FilterFactory> handler) {
-  routes_.push_back(BuiltinRoute{std::move(path), path_case, std::move(handler)});
+                               std::shared_ptr<const FilterFactory> handler,
+                               std::string_view allow) {
+  routes_.push_back(
+      BuiltinRoute{std::move(path), path_case, std::move(handler), std::string(allow)});
 }
 
 bool BuiltinRouterFactory::AppliesTo(const RequestHead& head) const {

@@ -14,6 +14,8 @@ std::string_view EnglishDetail(int status) {
       return "The request could not be understood.";
     case 404:
       return "There is nothing here.";
+    case 405:
+      return "This address does not accept this kind of request.";
     case 408:
       return "The request took too long to arrive.";
     case 413:
@@ -41,6 +43,8 @@ std::string_view FrenchDetail(int status) {
       return "La requête n’a pas pu être comprise.";
     case 404:
       return "Il n’y a rien à cette adresse.";
+    case 405:
+      return "Cette adresse n’accepte pas ce type de requête.";
     case 408:
       return "La requête a mis trop de temps à arriver.";
     case 413:

@@ -110,7 +110,10 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info) {
   AppendToList(headers, "Via", "1.1 tidegate");
 }
 
-void PrepareClientResponse(ResponseHead& head, int client_version_minor) {
+namespace {
+
+// The hop-by-hop fields, and the framing ones where the core frames the body.
+void StripForClient(ResponseHead& head, int client_version_minor) {
   // Bodiless responses (HEAD, 304) keep the origin's Content-Length: it
   // describes the representation, not this message. Otherwise both framing
   // fields go with the hop-by-hop ones, in one pass (the core frames the
@@ -129,19 +132,44 @@ void PrepareClientResponse(ResponseHead& head, int client_version_minor) {
   }
 }
 
+}  // namespace
+
+void PrepareClientResponse(ResponseHead& head, int client_version_minor) {
+  // A 426 MUST carry Upgrade (RFC 9110 §15.5.22): the one response that
+  // keeps the origin's (the stream names it in Connection). Rare: a copy.
+  if (head.status == 426) {
+    std::vector<std::string> upgrade;
+    for (const Header& h : head.headers.fields()) {
+      if (EqualsIgnoreCase(h.name, "Upgrade")) upgrade.push_back(h.value);
+    }
+    StripForClient(head, client_version_minor);
+    for (std::string& value : upgrade) head.headers.Add("Upgrade", std::move(value));
+    return;
+  }
+  StripForClient(head, client_version_minor);
+}
+
 MaxForwardsStep ApplyMaxForwards(RequestHead& head) {
   if (head.method != "OPTIONS" && head.method != "TRACE") return MaxForwardsStep::kForward;
-  if (head.headers.Count("Max-Forwards") != 1) return MaxForwardsStep::kForward;
+  size_t fields = head.headers.Count("Max-Forwards");
+  if (fields == 0) return MaxForwardsStep::kForward;
+  // One field of 1*DIGIT (RFC 9110 §7.6.2). A repeated field, a list
+  // ("1, 1"), a sign or anything else: the hop limit cannot be honoured,
+  // so the request is refused rather than forwarded with a limit the
+  // next hop may read otherwise (audit 19 F5).
+  if (fields != 1) return MaxForwardsStep::kReject;
   const std::string& value = *head.headers.Find("Max-Forwards");
-  // 1*DIGIT; a value past 10 digits is treated as "many" and left alone.
-  if (value.empty() || value.size() > 10) return MaxForwardsStep::kForward;
+  if (value.empty()) return MaxForwardsStep::kReject;
   uint64_t hops = 0;
   for (char c : value) {
-    if (c < '0' || c > '9') return MaxForwardsStep::kForward;
-    hops = hops * 10 + static_cast<uint64_t>(c - '0');
+    if (c < '0' || c > '9') return MaxForwardsStep::kReject;
+    // Saturates above the cap: the value is only compared with it.
+    if (hops <= kMaxForwardsCap) hops = hops * 10 + static_cast<uint64_t>(c - '0');
   }
   if (hops == 0) return MaxForwardsStep::kAnswerHere;
-  head.headers.Set("Max-Forwards", std::to_string(hops - 1));
+  // The lesser of the value less one and the largest one supported.
+  head.headers.Set("Max-Forwards",
+                   std::to_string(hops - 1 < kMaxForwardsCap ? hops - 1 : kMaxForwardsCap));
   return MaxForwardsStep::kForward;
 }
 

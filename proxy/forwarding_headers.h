@@ -48,16 +48,21 @@ void PrepareUpstreamRequest(RequestHead& head, const ForwardingInfo& info);
 // adds its own framing and Connection fields. A bodiless response keeps the
 // origin's Content-Length (HEAD, 304: it describes the representation) but
 // never carries either framing field as a 1xx or 204, nor Transfer-Encoding
-// to an HTTP/1.0 client (`client_version_minor` 0).
+// to an HTTP/1.0 client (`client_version_minor` 0). A 426 keeps the
+// origin's Upgrade fields (RFC 9110 §15.5.22: it MUST carry one), after the
+// rest; every other response loses them.
 void PrepareClientResponse(ResponseHead& head, int client_version_minor);
 
 // Max-Forwards on TRACE and OPTIONS (RFC 9110 §7.6.2), checked when the
-// request is about to be forwarded. kForward: any other method, no field,
-// or a field that is not exactly one decimal number (forwarded as sent, as
-// nginx and HAProxy do); a positive value is decremented in place.
+// request is about to be forwarded (a TRACE never gets here: the stream
+// answers it first). kForward: any other method, or no field; a positive
+// value is forwarded as the lesser of itself less one and kMaxForwardsCap.
 // kAnswerHere: the value is 0; the request must not be forwarded and the
-// proxy answers as its final recipient.
-enum class MaxForwardsStep { kForward, kAnswerHere };
+// proxy answers as its final recipient. kReject (400): the field is
+// repeated or not one decimal number (a list, a sign, empty), so the hop
+// limit cannot be honoured (docs/architecture.md says why not "absent").
+enum class MaxForwardsStep { kForward, kAnswerHere, kReject };
+inline constexpr uint64_t kMaxForwardsCap = 4294967295;  // 2^32 - 1
 MaxForwardsStep ApplyMaxForwards(RequestHead& head);
 
 // True for methods a proxy may replay after a failure of a reused connection.

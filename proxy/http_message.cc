@@ -208,6 +208,12 @@ bool HasToken(std::string_view value, std::string_view token) {
   return false;
 }
 
+bool IsCorsPreflight(const RequestHead& head) {
+  if (head.method != "OPTIONS" || head.headers.Find("Origin") == nullptr) return false;
+  const std::string* wanted = head.headers.Find("Access-Control-Request-Method");
+  return wanted != nullptr && !common::TrimOws(*wanted).empty();
+}
+
 void HeaderList::Add(std::string name, std::string value) {
   // Each string moves once (a short one's move is a copy). Assigned, not
   // emplace_back(name, value): Header is an aggregate, and clang before 16

@@ -129,6 +129,13 @@ using common::EqualsIgnoreCase;
 // e.g. HasToken("keep-alive, Upgrade", "upgrade").
 bool HasToken(std::string_view value, std::string_view token);
 
+struct RequestHead;
+// True when `head` is a CORS preflight (Fetch standard, "CORS-preflight
+// request"): method OPTIONS with an `Origin` field and a non-empty
+// `Access-Control-Request-Method` field. A browser sends it without
+// cookies or credentials; a plain OPTIONS (either field missing) is not one.
+bool IsCorsPreflight(const RequestHead& head);
+
 enum class BodyFraming {
   kNone,           // no body (GET without CL/TE, 204, 304, HEAD response, 1xx)
   kContentLength,  // exactly content_length bytes

@@ -121,8 +121,9 @@ class Stream : public FilterCallbacks, public UpstreamConnection::Handler {
   // A filter waits for held_body_ (BufferRequestBody).
   bool buffering() const { return static_cast<bool>(on_body_ready_); }
   void SendProxyError(int status);
-  // OPTIONS or TRACE with Max-Forwards: 0 (ApplyMaxForwards): 200 with
-  // Allow, or 405 for TRACE; answered by kProxy, never forwarded.
+  // OPTIONS with Max-Forwards: 0 (ApplyMaxForwards): 200 with Allow; every
+  // TRACE (RunRequestFilters, before the filters): 405 with Allow. Answered
+  // by kProxy, never forwarded.
   void AnswerAsFinalRecipient();
   // The proxy's own error page (HTML or JSON by Accept), answered by kProxy.
   void WriteErrorPage(int status, bool force_close);

@@ -115,10 +115,15 @@ void Stream::SendResponseHead() {
   HeaderList& headers = response_.headers;
   SelectClientFraming();
   resp_.keep_alive = ClientWantsKeepAlive() && out_framing_ != OutFraming::kUntilClose;
+  // A 426 keeps the origin's Upgrade (PrepareClientResponse): Connection
+  // names it (RFC 9110 §7.8).
+  const bool upgrade = response_.status == 426 && headers.Find("Upgrade") != nullptr;
   if (!resp_.keep_alive) {
-    headers.Set("Connection", "close");
+    headers.Set("Connection", upgrade ? "close, upgrade" : "close");
   } else if (request_.version_minor == 0) {
-    headers.Set("Connection", "keep-alive");
+    headers.Set("Connection", upgrade ? "keep-alive, upgrade" : "keep-alive");
+  } else if (upgrade) {
+    headers.Set("Connection", "upgrade");
   }
   std::string& scratch = worker_.scratch();
   scratch.clear();

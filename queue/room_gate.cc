@@ -190,6 +190,11 @@ class RoomGateFilter : public proxy::StreamFilter,
     // Rooms that cannot queue anyone now (off, at run time or by
     // configuration) cost neither the path nor their limits.
     if (!wr().AnyMayQueue()) return proxy::FilterStatus::kContinue;
+    // A CORS preflight carries no cookies (Fetch standard): it would be a
+    // newcomer every time, and an admitted shopper's cross-origin calls
+    // would fail. It passes every room as it is — no ticket, no session, no
+    // pass check, not counted — and the origin answers it (docs/waiting-room.md).
+    if (proxy::IsCorsPreflight(head)) return proxy::FilterStatus::kContinue;
     // A view of the target when its path is canonical (no copy of it).
     std::string normalized;
     std::string slashes_decoded;

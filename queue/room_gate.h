@@ -15,7 +15,9 @@
 //   origin's response); otherwise admitted at once or queued (wait cookie +
 //   queue page, or JSON for Accept: application/json), with the room's
 //   queued_status (429/503 add Retry-After). Skips /.tidegate/* targets
-//   (the router, earlier in the chain, answers them anyway).
+//   (the router, earlier in the chain, answers them anyway). A CORS
+//   preflight (proxy::IsCorsPreflight) passes untouched: no ticket, no
+//   session, no pass check, no count.
 //   Removes the origin's `Tidegate-Session` response header from every
 //   response; `Tidegate-Session: end` ends the visitor's session (frees the
 //   slot, clears the pass cookie). Answered by proxy::Answerer::kQueue.

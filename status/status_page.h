@@ -12,7 +12,8 @@
 //   common::FakeTimeSource).
 // * Its filter is a page of the built-in router (proxy/builtin_router.h):
 //   app/filter_chain.cc registers it for kRoutes (case-insensitive), and it
-//   serves those paths (HEAD gets the head; other methods get 405); a path
+//   serves those paths (HEAD gets the head; other methods get 405 with
+//   `Allow: GET, HEAD`, from the router before the page is asked); a path
 //   it does not know continues (the router then answers 404).
 // * Pages are rendered from the state in force and carry `Cache-Control:
 //   public, max-age=5`, so a crowd sent to the page during an incident is

@@ -125,9 +125,9 @@ class BuiltinRouterTest : public ::testing::Test {
   }
   // Runs one request through a fresh router filter; returns its status.
   FilterStatus Run(const std::string& target, RecordingCallbacks& callbacks,
-                   const char* accept = nullptr) {
+                   const char* accept = nullptr, const char* method = "GET") {
     RequestHead head;
-    head.method = "GET";
+    head.method = method;
     head.target = target;
     if (accept != nullptr) head.headers.Add("Accept", accept);
     auto filter = router_.CreateFilter(callbacks);
@@ -279,6 +279,49 @@ TEST_F(BuiltinRouterTest, OtherReservedPathsAre404) {
   RecordingCallbacks json;
   Run("/.tidegate/nope", json, "application/json");
   EXPECT_NE(json.headers.Find("Content-Type")->find("json"), std::string::npos);
+}
+
+// Audit 19 F11: every route answers the methods it does not serve with 405
+// and its Allow field, without asking the page; GET and HEAD reach it.
+TEST_F(BuiltinRouterTest, OtherMethodsAre405WithAllow) {
+  for (const char* target :
+       {"/.tidegate/health", "/.tidegate/queue", "/.tidegate/assets/banner.css",
+        "/.tidegate/declines", "/%2Etidegate/HEALTH"}) {
+    for (const char* method : {"PUT", "DELETE", "POST", "OPTIONS", "TRACE", "PATCH", "get"}) {
+      RecordingCallbacks callbacks;
+      EXPECT_EQ(Run(target, callbacks, nullptr, method), FilterStatus::kStop) << target;
+      EXPECT_EQ(callbacks.status, 405) << method << " " << target;
+      EXPECT_EQ(callbacks.replies, 1) << method << " " << target;
+      ASSERT_NE(callbacks.headers.Find("Allow"), nullptr) << method << " " << target;
+      EXPECT_EQ(*callbacks.headers.Find("Allow"), "GET, HEAD");
+      EXPECT_EQ(*callbacks.headers.Find("Cache-Control"), "no-store");
+      EXPECT_EQ(callbacks.answered_by, Answerer::kBuiltin);
+    }
+  }
+  EXPECT_EQ(health_->log().created + queue_->log().created + css_->log().created +
+                declines_->log().created,
+            0)
+      << "no page was asked";
+  RecordingCallbacks json;
+  Run("/.tidegate/health", json, "application/json", "DELETE");
+  EXPECT_NE(json.headers.Find("Content-Type")->find("json"), std::string::npos);
+  RecordingCallbacks head;
+  EXPECT_EQ(Run("/.tidegate/health", head, nullptr, "HEAD"), FilterStatus::kStop);
+  EXPECT_EQ(head.status, 200);
+  EXPECT_EQ(head.body, "health");
+  RecordingCallbacks unknown;
+  Run("/.tidegate/nope", unknown, nullptr, "PUT");
+  EXPECT_EQ(unknown.status, 404) << "no such page: 404 whatever the method";
+}
+
+TEST(AllowsMethodTest, ExactTokens) {
+  EXPECT_TRUE(AllowsMethod("GET, HEAD", "GET"));
+  EXPECT_TRUE(AllowsMethod("GET, HEAD", "HEAD"));
+  EXPECT_TRUE(AllowsMethod("GET,HEAD, OPTIONS", "OPTIONS"));
+  EXPECT_FALSE(AllowsMethod("GET, HEAD", "head"));
+  EXPECT_FALSE(AllowsMethod("GET, HEAD", "GE"));
+  EXPECT_FALSE(AllowsMethod("GET, HEAD", ""));
+  EXPECT_FALSE(AllowsMethod("", "GET"));
 }
 
 TEST_F(BuiltinRouterTest, DisguisedSpellingsReachTheSameRoute) {

@@ -158,6 +158,32 @@ TEST(ForwardingHeadersTest, BodilessResponsesLoseFramingFieldsTheyMayNotCarry) {
   ASSERT_NE(head_reply.headers.Find("Content-Length"), nullptr);
 }
 
+// Audit 19 F7: a 426 keeps the origin's Upgrade fields (RFC 9110 §15.5.22);
+// any other status loses them, and Connection never passes.
+TEST(ForwardingHeadersTest, OnlyA426KeepsUpgrade) {
+  for (int status : {426, 200, 400, 101}) {
+    ResponseHead head;
+    head.status = status;
+    head.framing = BodyFraming::kContentLength;
+    head.headers.Add("Upgrade", "websocket");
+    head.headers.Add("Connection", "Upgrade, X-Hop");
+    head.headers.Add("X-Hop", "1");
+    head.headers.Add("upgrade", "h2c");
+    head.headers.Add("Content-Length", "5");
+    PrepareClientResponse(head, 1);
+    EXPECT_EQ(head.headers.Find("Connection"), nullptr) << status;
+    EXPECT_EQ(head.headers.Find("X-Hop"), nullptr) << status;
+    EXPECT_EQ(head.headers.Find("Content-Length"), nullptr) << status;
+    if (status == 426) {
+      ASSERT_EQ(head.headers.Count("Upgrade"), 2u);
+      EXPECT_EQ(head.headers.fields()[0].value, "websocket");
+      EXPECT_EQ(head.headers.fields()[1].value, "h2c");
+    } else {
+      EXPECT_EQ(head.headers.Count("Upgrade"), 0u) << status;
+    }
+  }
+}
+
 TEST(ForwardingHeadersTest, AnHttp10RequestWithoutHostGetsTheOrigins) {
   RequestHead head;
   head.method = "GET";
@@ -196,11 +222,19 @@ TEST(ForwardingHeadersTest, MaxForwardsOnOptionsAndTrace) {
       {"TRACE", "00", MaxForwardsStep::kAnswerHere, "00"},
       {"GET", "0", MaxForwardsStep::kForward, "0"},
       {"OPTIONS", nullptr, MaxForwardsStep::kForward, nullptr},
-      {"OPTIONS", "", MaxForwardsStep::kForward, ""},
-      {"OPTIONS", "-1", MaxForwardsStep::kForward, "-1"},
-      {"OPTIONS", "1 2", MaxForwardsStep::kForward, "1 2"},
-      {"OPTIONS", "99999999999", MaxForwardsStep::kForward, "99999999999"},
+      // Audit 19 F5: not one decimal number → refused (400), not forwarded.
+      {"OPTIONS", "", MaxForwardsStep::kReject, ""},
+      {"OPTIONS", "-1", MaxForwardsStep::kReject, "-1"},
+      {"OPTIONS", "abc", MaxForwardsStep::kReject, "abc"},
+      {"OPTIONS", "1 2", MaxForwardsStep::kReject, "1 2"},
+      {"OPTIONS", "1, 1", MaxForwardsStep::kReject, "1, 1"},
+      {"OPTIONS", "+3", MaxForwardsStep::kReject, "+3"},
+      // Large values: the lesser of value - 1 and kMaxForwardsCap (2^32 - 1).
       {"OPTIONS", "4294967296", MaxForwardsStep::kForward, "4294967295"},
+      {"OPTIONS", "4294967297", MaxForwardsStep::kForward, "4294967295"},
+      {"OPTIONS", "99999999999", MaxForwardsStep::kForward, "4294967295"},
+      {"OPTIONS", "99999999999999999999999", MaxForwardsStep::kForward, "4294967295"},
+      {"OPTIONS", "0000000000000000000000007", MaxForwardsStep::kForward, "6"},
   };
   for (const Case& c : cases) {
     SCOPED_TRACE(std::string(c.method) + " " + (c.value ? c.value : "(none)"));
@@ -216,13 +250,15 @@ TEST(ForwardingHeadersTest, MaxForwardsOnOptionsAndTrace) {
       EXPECT_EQ(*after, c.after);
     }
   }
-  // Two fields: ambiguous, forwarded as sent.
-  RequestHead head = MakeRequest();
-  head.method = "OPTIONS";
-  head.headers.Add("Max-Forwards", "0");
-  head.headers.Add("Max-Forwards", "3");
-  EXPECT_EQ(ApplyMaxForwards(head), MaxForwardsStep::kForward);
-  EXPECT_EQ(head.headers.Count("Max-Forwards"), 2u);
+  // Two fields: ambiguous (audit 19 F5: they went through undecremented) →
+  // refused, whatever the values.
+  for (const char* second : {"3", "0", "1"}) {
+    RequestHead head = MakeRequest();
+    head.method = "OPTIONS";
+    head.headers.Add("Max-Forwards", "1");
+    head.headers.Add("Max-Forwards", second);
+    EXPECT_EQ(ApplyMaxForwards(head), MaxForwardsStep::kReject) << second;
+  }
 }
 
 TEST(ForwardingHeadersTest, IdempotentMethods) {

@@ -39,6 +39,26 @@ TEST(HasTokenTest, Lists) {
   EXPECT_FALSE(HasToken("a b", "a"));
 }
 
+TEST(IsCorsPreflightTest, OptionsWithOriginAndRequestMethodOnly) {
+  RequestHead head;
+  head.method = "OPTIONS";
+  head.target = "/api/cart";
+  EXPECT_FALSE(IsCorsPreflight(head)) << "a plain OPTIONS";
+  head.headers.Add("origin", "https://app.shop.example");
+  EXPECT_FALSE(IsCorsPreflight(head)) << "Origin alone: a plain OPTIONS";
+  head.headers.Add("Access-Control-Request-Method", " \t");
+  EXPECT_FALSE(IsCorsPreflight(head)) << "an empty requested method";
+  head.headers.Set("access-control-request-method", "POST");
+  EXPECT_TRUE(IsCorsPreflight(head));
+  head.method = "GET";
+  EXPECT_FALSE(IsCorsPreflight(head));
+  head.method = "options";  // methods are case-sensitive (RFC 9110 §9.1)
+  EXPECT_FALSE(IsCorsPreflight(head));
+  head.method = "OPTIONS";
+  head.headers.Remove("Origin");
+  EXPECT_FALSE(IsCorsPreflight(head)) << "no Origin: not a browser's preflight";
+}
+
 TEST(HeaderListTest, AddFindCountRemoveSet) {
   HeaderList h;
   h.Add("Host", "a");
