@@ -41,4 +41,19 @@ bool ReadAddressList(TableReader& reader, std::string_view key, const AddressRul
   return ok;
 }
 
+void ReadNetworkList(TableReader& reader, std::string_view key, Diagnostics* diagnostics,
+                     std::vector<CidrBlock>* out) {
+  std::vector<std::string> texts;
+  if (!reader.ReadStringArray(key, &texts)) return;
+  const toml::array& array = *reader.table()->get(key)->as_array();
+  for (size_t i = 0; i < texts.size(); ++i) {
+    std::string error;
+    if (std::optional<CidrBlock> block = common::ParseCidr(texts[i], &error)) {
+      out->push_back(std::move(*block));
+    } else {
+      diagnostics->Add(*array.get(i), reader.KeyPath(key) + "[" + std::to_string(i) + "]", error);
+    }
+  }
+}
+
 }  // namespace tidegate::config

@@ -19,4 +19,10 @@ std::optional<Address> ReadAddress(TableReader& reader, std::string_view key,
 bool ReadAddressList(TableReader& reader, std::string_view key, const AddressRules& rules,
                      Diagnostics* diagnostics, std::vector<Address>* out);
 
+// An array of IP networks at `key` ("10.0.0.0/8", "2001:db8::/32", a bare
+// address), appended to *out; each invalid element is reported at its
+// position (`key[i]`) and skipped. Nothing when absent.
+void ReadNetworkList(TableReader& reader, std::string_view key, Diagnostics* diagnostics,
+                     std::vector<CidrBlock>* out);
+
 }  // namespace tidegate::config

@@ -2,6 +2,7 @@
 #include <optional>
 
 #include "common/cidr.h"
+#include "config/address_list.h"
 #include "config/sections.h"
 #include "config/table_reader.h"
 
@@ -20,21 +21,7 @@ void ReadMaintenanceSection(const toml::table* table, Diagnostics* diagnostics,
       }
     }
   }
-  std::vector<std::string> cidrs;
-  if (maintenance.ReadStringArray("bypass_cidrs", &cidrs)) {
-    const toml::array& array = *table->get("bypass_cidrs")->as_array();
-    for (size_t i = 0; i < cidrs.size(); ++i) {
-      std::string error;
-      std::optional<CidrBlock> block = common::ParseCidr(cidrs[i], &error);
-      if (!block) {
-        diagnostics->Add(*array.get(i),
-                         maintenance.KeyPath("bypass_cidrs") + "[" + std::to_string(i) + "]",
-                         error);
-        continue;
-      }
-      out->bypass_cidrs.push_back(std::move(*block));
-    }
-  }
+  ReadNetworkList(maintenance, "bypass_cidrs", diagnostics, &out->bypass_cidrs);
   maintenance.ReadDuration("bypass_cookie_max_ttl", Duration(60'000), Duration(7 * 86'400'000),
                            &out->bypass_cookie_max_ttl);
   uint64_t max_body = 0;

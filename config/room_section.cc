@@ -3,6 +3,7 @@
 #include <chrono>
 
 #include "common/cidr.h"
+#include "config/address_list.h"
 #include "config/file_checks.h"
 #include "config/pattern_check.h"
 #include "config/secret_file.h"
@@ -17,18 +18,7 @@ constexpr size_t kMinBypassSecretBytes = 16;
 
 void ReadBypass(TableReader& reader, const toml::table* table, const std::string& path,
                 Diagnostics* diagnostics, RoomConfig* room) {
-  std::vector<std::string> ips;
-  if (reader.ReadStringArray("bypass_ips", &ips)) {
-    const toml::array& array = *table->get("bypass_ips")->as_array();
-    for (size_t i = 0; i < ips.size(); ++i) {
-      std::string error;
-      if (std::optional<CidrBlock> range = common::ParseCidr(ips[i], &error)) {
-        room->bypass_ips.push_back(std::move(*range));
-      } else {
-        diagnostics->Add(*array.get(i), path + ".bypass_ips[" + std::to_string(i) + "]", error);
-      }
-    }
-  }
+  ReadNetworkList(reader, "bypass_ips", diagnostics, &room->bypass_ips);
   if (reader.ReadStringArray("bypass_paths", &room->bypass_paths)) {
     const toml::array& array = *table->get("bypass_paths")->as_array();
     for (size_t i = 0; i < room->bypass_paths.size(); ++i) {

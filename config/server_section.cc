@@ -95,20 +95,7 @@ void ReadTrustedHeaders(TableReader& server, Diagnostics* diagnostics, ServerCon
 
 void ReadTrustedProxies(TableReader& server, const toml::table* table, Diagnostics* diagnostics,
                         ServerConfig* out) {
-  std::vector<std::string> cidrs;
-  if (server.ReadStringArray("trusted_proxies", &cidrs)) {
-    const toml::array& array = *table->get("trusted_proxies")->as_array();
-    for (size_t i = 0; i < cidrs.size(); ++i) {
-      std::string error;
-      std::optional<CidrBlock> block = common::ParseCidr(cidrs[i], &error);
-      if (!block) {
-        diagnostics->Add(*array.get(i),
-                         server.KeyPath("trusted_proxies") + "[" + std::to_string(i) + "]", error);
-        continue;
-      }
-      out->trusted_proxies.push_back(std::move(*block));
-    }
-  }
+  ReadNetworkList(server, "trusted_proxies", diagnostics, &out->trusted_proxies);
   std::string field;
   if (!server.ReadString("client_ip_header", &field)) return;
   const toml::node& node = *table->get("client_ip_header");
