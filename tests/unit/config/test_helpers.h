@@ -34,6 +34,14 @@ inline LoadResult LoadWithMinimal(const std::string& text) {
   return LoadConfigFromStrings({{InTestData("main.toml"), std::string(kMinimal) + text}});
 }
 
+// Loads a minimal config whose [server] table also holds `keys` (from line
+// 3 of testdata/main.toml).
+inline LoadResult LoadWithServerKeys(const std::string& keys) {
+  return LoadConfigFromStrings(
+      {{InTestData("main.toml"), "[server]\nlisten = [\"127.0.0.1:8080\"]\n" + keys +
+                                     "\n[upstream]\nservers = [\"127.0.0.1:9000\"]\n"}});
+}
+
 inline std::string AllErrors(const LoadResult& result) {
   std::string out;
   for (const ConfigError& error : result.errors) out += FormatError(error) + "\n";

@@ -10,30 +10,23 @@ namespace {
 
 using testing::AllErrors;
 using testing::HasError;
-using testing::InTestData;
-
-LoadResult LoadServer(const std::string& keys) {
-  return LoadConfigFromStrings(
-      {{InTestData("main.toml"), "[server]\nlisten = [\"127.0.0.1:8080\"]\n" + keys +
-                                     "\n[upstream]\nservers = "
-                                     "[\"127.0.0.1:9000\"]\n"}});
-}
+using testing::LoadWithServerKeys;
 
 TEST(TrustedHeadersTest, EmptyByDefault) {
-  LoadResult result = LoadServer("");
+  LoadResult result = LoadWithServerKeys("");
   ASSERT_TRUE(result.ok()) << AllErrors(result);
   EXPECT_TRUE(result.config->server.trusted_headers.empty());
 }
 
 TEST(TrustedHeadersTest, NamesAreKeptLowerCase) {
-  LoadResult result = LoadServer(R"(trusted_headers = ["X-My-Trusted", "X-Client-Cert"])");
+  LoadResult result = LoadWithServerKeys(R"(trusted_headers = ["X-My-Trusted", "X-Client-Cert"])");
   ASSERT_TRUE(result.ok()) << AllErrors(result);
   EXPECT_EQ(result.config->server.trusted_headers,
             (std::vector<std::string>{"x-my-trusted", "x-client-cert"}));
 }
 
 TEST(TrustedHeadersTest, BadEntriesNameTheirPosition) {
-  LoadResult result = LoadServer(R"(trusted_headers = ["X Bad", 7, "Connection", "ok"])");
+  LoadResult result = LoadWithServerKeys(R"(trusted_headers = ["X Bad", 7, "Connection", "ok"])");
   EXPECT_FALSE(result.ok());
   EXPECT_TRUE(HasError(result, "server.trusted_headers[0]", "is not a header field name"))
       << AllErrors(result);
@@ -49,7 +42,8 @@ TEST(TrustedHeadersTest, BadEntriesNameTheirPosition) {
 // tidegate sets X-Forwarded-Proto itself from the client's connection, so
 // trusting it could never keep a front's value.
 TEST(TrustedHeadersTest, XForwardedProtoIsRefused) {
-  LoadResult result = LoadServer(R"(trusted_headers = ["X-Client-Cert", "X-Forwarded-Proto"])");
+  LoadResult result =
+      LoadWithServerKeys(R"(trusted_headers = ["X-Client-Cert", "X-Forwarded-Proto"])");
   EXPECT_TRUE(HasError(result, "server.trusted_headers[1]", "is always set by tidegate"))
       << AllErrors(result);
   EXPECT_EQ(result.errors.size(), 1u) << AllErrors(result);
@@ -58,7 +52,7 @@ TEST(TrustedHeadersTest, XForwardedProtoIsRefused) {
 }
 
 TEST(TrustedHeadersTest, NotAListIsATypeError) {
-  LoadResult result = LoadServer(R"(trusted_headers = "X-My-Trusted")");
+  LoadResult result = LoadWithServerKeys(R"(trusted_headers = "X-My-Trusted")");
   EXPECT_FALSE(result.ok());
   EXPECT_TRUE(HasError(result, "server.trusted_headers", "")) << AllErrors(result);
 }

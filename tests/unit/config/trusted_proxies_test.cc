@@ -10,24 +10,17 @@ namespace {
 
 using testing::AllErrors;
 using testing::HasError;
-using testing::InTestData;
-
-LoadResult LoadServer(const std::string& keys) {
-  return LoadConfigFromStrings(
-      {{InTestData("main.toml"), "[server]\nlisten = [\"127.0.0.1:8080\"]\n" + keys +
-                                     "\n[upstream]\nservers = "
-                                     "[\"127.0.0.1:9000\"]\n"}});
-}
+using testing::LoadWithServerKeys;
 
 TEST(TrustedProxiesTest, NoFrontAndXForwardedForByDefault) {
-  LoadResult result = LoadServer("");
+  LoadResult result = LoadWithServerKeys("");
   ASSERT_TRUE(result.ok()) << AllErrors(result);
   EXPECT_TRUE(result.config->server.trusted_proxies.empty());
   EXPECT_EQ(result.config->server.client_ip_header, "x-forwarded-for");
 }
 
 TEST(TrustedProxiesTest, NetworksAndAFieldNameAreRead) {
-  LoadResult result = LoadServer(
+  LoadResult result = LoadWithServerKeys(
       "trusted_proxies = [\"10.0.0.0/8\", \"2001:db8::/32\", \"192.0.2.1\"]\n"
       "client_ip_header = \"CF-Connecting-IP\"\n");
   ASSERT_TRUE(result.ok()) << AllErrors(result);
@@ -37,7 +30,8 @@ TEST(TrustedProxiesTest, NetworksAndAFieldNameAreRead) {
 }
 
 TEST(TrustedProxiesTest, BadNetworksNameTheirPosition) {
-  LoadResult result = LoadServer("trusted_proxies = [\"10.0.0.0/8\", \"10.1.2.3/8\", \"shop\"]\n");
+  LoadResult result =
+      LoadWithServerKeys("trusted_proxies = [\"10.0.0.0/8\", \"10.1.2.3/8\", \"shop\"]\n");
   EXPECT_FALSE(result.ok());
   EXPECT_TRUE(HasError(result, "server.trusted_proxies[1]", "did you mean \"10.0.0.0/8\""))
       << AllErrors(result);
@@ -48,7 +42,7 @@ TEST(TrustedProxiesTest, BadNetworksNameTheirPosition) {
 
 TEST(TrustedProxiesTest, AFieldThatCannotCarryTheClientIsRefused) {
   for (const char* name : {"Connection", "X-Forwarded-Proto", "Host", "X Bad"}) {
-    LoadResult result = LoadServer(std::string("client_ip_header = \"") + name + "\"\n");
+    LoadResult result = LoadWithServerKeys(std::string("client_ip_header = \"") + name + "\"\n");
     EXPECT_TRUE(HasError(result, "server.client_ip_header", "cannot carry the client's address"))
         << name << ": " << AllErrors(result);
   }

@@ -10,6 +10,7 @@
 
 #include "proxy/http1_codec.h"
 #include "proxy/http_message.h"
+#include "tests/unit/proxy/parse_response_head.h"
 
 namespace tidegate::proxy {
 namespace {
@@ -49,29 +50,15 @@ TEST(HttpDateTest, LineFollowsTheClock) {
   EXPECT_TRUE(matches) << line;
 }
 
-class Collect : public Http1Parser::Callbacks {
- public:
-  void OnRequestHead(RequestHead&&) override {}
-  void OnResponseHead(ResponseHead&& h) override { response = std::move(h); }
-  void OnBody(const char*, size_t) override {}
-  void OnMessageComplete() override {}
-  ResponseHead response;
-};
-
-ResponseHead Parse(const std::string& in) {
-  Collect c;
-  Http1Parser parser(Http1Parser::Kind::kResponse, ParseLimits{}, &c);
-  EXPECT_EQ(parser.Execute(in.data(), in.size()), in.size());
-  return std::move(c.response);
-}
-
 TEST(HttpDateTest, ParserSaysWhetherTheOriginSentDate) {
-  EXPECT_FALSE(Parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").has_date);
+  EXPECT_FALSE(ParseResponseHead("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").has_date);
   EXPECT_TRUE(
-      Parse("HTTP/1.1 200 OK\r\ndAtE: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 0\r\n\r\n")
+      ParseResponseHead(
+          "HTTP/1.1 200 OK\r\ndAtE: Sun, 06 Nov 1994 08:49:37 GMT\r\nContent-Length: 0\r\n\r\n")
           .has_date);
   // A field whose name merely has four letters is no Date.
-  EXPECT_FALSE(Parse("HTTP/1.1 200 OK\r\nVary: Host\r\nContent-Length: 0\r\n\r\n").has_date);
+  EXPECT_FALSE(
+      ParseResponseHead("HTTP/1.1 200 OK\r\nVary: Host\r\nContent-Length: 0\r\n\r\n").has_date);
 }
 
 TEST(HttpDateTest, ConnectionCannotRemoveTheOriginsDate) {

@@ -10,6 +10,7 @@
 
 #include "common/cookie_names.h"
 #include "proxy/http1_codec.h"
+#include "tests/unit/proxy/parse_response_head.h"
 
 namespace tidegate::proxy {
 namespace {
@@ -79,31 +80,16 @@ TEST(RemoveOwnSetCookiesTest, NothingToRemove) {
   EXPECT_EQ(headers.size(), 0u);
 }
 
-class Collect : public Http1Parser::Callbacks {
- public:
-  void OnRequestHead(RequestHead&&) override {}
-  void OnResponseHead(ResponseHead&& h) override { response = std::move(h); }
-  void OnBody(const char*, size_t) override {}
-  void OnMessageComplete() override {}
-  ResponseHead response;
-};
-
-ResponseHead Parse(const std::string& in) {
-  Collect c;
-  Http1Parser parser(Http1Parser::Kind::kResponse, ParseLimits{}, &c);
-  EXPECT_EQ(parser.Execute(in.data(), in.size()), in.size());
-  return std::move(c.response);
-}
-
 TEST(RemoveOwnSetCookiesTest, ParserSaysWhetherTheOriginSetACookie) {
-  EXPECT_FALSE(Parse("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").has_set_cookie);
-  EXPECT_TRUE(
-      Parse("HTTP/1.1 200 OK\r\nsEt-CoOkIe: a=1\r\nContent-Length: 0\r\n\r\n").has_set_cookie);
+  EXPECT_FALSE(ParseResponseHead("HTTP/1.1 200 OK\r\nContent-Length: 0\r\n\r\n").has_set_cookie);
+  EXPECT_TRUE(ParseResponseHead("HTTP/1.1 200 OK\r\nsEt-CoOkIe: a=1\r\nContent-Length: 0\r\n\r\n")
+                  .has_set_cookie);
   // Ten letters that are not Set-Cookie (Connection shares the length).
-  EXPECT_FALSE(Parse("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nSet-Cooki: a\r\n"
-                     "Content-Length: 0\r\n\r\n")
+  EXPECT_FALSE(ParseResponseHead("HTTP/1.1 200 OK\r\nConnection: keep-alive\r\nSet-Cooki: a\r\n"
+                                 "Content-Length: 0\r\n\r\n")
                    .has_set_cookie);
-  ResponseHead head = Parse("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nContent-Length: 0\r\n\r\n");
+  ResponseHead head =
+      ParseResponseHead("HTTP/1.1 200 OK\r\nSet-Cookie: a=1\r\nContent-Length: 0\r\n\r\n");
   ClearHeadKeepingStorage(head);
   EXPECT_FALSE(head.has_set_cookie);
 }
