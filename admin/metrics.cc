@@ -205,6 +205,10 @@ void RenderProxy(const MetricsSnapshot& m, Writer& w) {
   w.Header("connections_compacted_total", "counter",
            "Idle keep-alive client connections whose buffers and parser were freed.");
   w.Sample("connections_compacted_total", {}, m.connections_compacted_total);
+  w.Header("connections_lingered_total", "counter",
+           "Client connections that, closing after an answer while the client was still sending, "
+           "shut their write side and dropped its bytes before closing (no TCP reset).");
+  w.Sample("connections_lingered_total", {}, m.connections_lingered_total);
 
   w.Header("client_errors_total", "counter", "Client connections closed or refused, by kind.");
   for (const auto& [kind, n] : m.client_errors_by_kind) {

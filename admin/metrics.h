@@ -139,6 +139,7 @@ struct MetricsSnapshot {
   int64_t connections_active = 0;
   uint64_t connections_accepted_total = 0;
   uint64_t connections_compacted_total = 0;
+  uint64_t connections_lingered_total = 0;
   // Client-side failures and closes by kind: "idle_closed", "header_timeout",
   // "body_timeout", "send_timeout", "parse_error", "accept_error".
   std::map<std::string, uint64_t> client_errors_by_kind;

@@ -45,6 +45,7 @@ void AddWorkerStats(const proxy::WorkerStats& s, MetricsSnapshot* out) {
   out->origin_retries_total += U(s.origin_retries);
   out->connections_accepted_total += U(s.connections_accepted);
   out->connections_compacted_total += U(s.connections_compacted);
+  out->connections_lingered_total += U(s.connections_lingered);
   out->connections_active += s.connections_active.value();
   out->client_errors_by_kind["idle_closed"] += U(s.connections_idle_closed);
   out->client_errors_by_kind["header_timeout"] += U(s.client_header_timeouts);

@@ -3,8 +3,11 @@
 #include <event2/bufferevent_ssl.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 #include "common/time_source.h"
@@ -203,14 +206,14 @@ bool ClientConnection::TakeBackUnsent(size_t n) {
 void ClientConnection::OnOutputDrained() {
   if (closed()) return;
   if (closing()) {
-    CloseNow();
+    FinishClose();
     return;
   }
   if (stream_active()) stream().OnClientDrained();
 }
 
 void ClientConnection::UpdateReadInterest() {
-  if (tls_ || closed()) return;
+  if (tls_ || closed() || life_ == Lifecycle::kLingering) return;
   bool want = !closing() && !eof_ && input_length() < kReadHighWatermark;
   if (want == plain_.reading) return;
   plain_.reading = want;
@@ -237,6 +240,10 @@ void ClientConnection::SocketCallback(evutil_socket_t, short, void* arg) {
 
 void ClientConnection::OnSocketReadable() {
   if (closed()) return;
+  if (life_ == Lifecycle::kLingering) {
+    DiscardWhileLingering();
+    return;
+  }
   if (!bev_ && !Inflate()) return;
   // The usual case: nothing buffered, so read onto the stack and parse from
   // there; only what the parser leaves is copied into the input buffer (no
@@ -277,6 +284,10 @@ void ClientConnection::OnSocketReadable() {
 
 void ClientConnection::OnDrain(std::chrono::milliseconds idle_grace) {
   draining_ = true;
+  if (life_ == Lifecycle::kLingering) {  // the answer is out: do not hold the drain
+    CloseNow();
+    return;
+  }
   // A body being discarded (an answered request) ends within
   // Stream::kDiscardTimeout; draining_ then closes the connection.
   if (!between_requests() || stream_active()) return;
@@ -358,6 +369,10 @@ void ClientConnection::HandleEof() {
 
 void ClientConnection::HandleTimeout() {
   if (closed()) return;
+  if (life_ == Lifecycle::kLingering) {  // the client went quiet, or kLingerTime passed
+    CloseNow();
+    return;
+  }
   switch (request_state_) {
     case RequestState::kIdle:
       worker_.mutable_stats().connections_idle_closed.Inc();
@@ -399,10 +414,66 @@ void ClientConnection::CloseAfterFlush() {
   timer_.Disarm();
   StopReading();
   if (output_length() == 0) {
-    CloseNow();
+    FinishClose();
     return;
   }
   // Bound the flush by send_timeout (the bufferevent write timeout).
+}
+
+void ClientConnection::FinishClose() {
+  if (life_ == Lifecycle::kLingering || closed()) return;
+  if (ClientMaySendMore()) {
+    StartLingering();
+  } else {
+    CloseNow();
+  }
+}
+
+bool ClientConnection::ClientMaySendMore() {
+  if (tls_ || eof_ || draining_ || !bev_ || fd_ < 0 || stream_active()) return false;
+  // A request not read to its end (a refused head, an unread body), or
+  // bytes of a further one already buffered or waiting in the socket.
+  if (request_state_ == RequestState::kHead || request_state_ == RequestState::kBody) return true;
+  if (input_length() > 0) return true;
+  int unread = 0;
+  return ioctl(fd_, FIONREAD, &unread) == 0 && unread > 0;
+}
+
+void ClientConnection::StartLingering() {
+  life_ = Lifecycle::kLingering;
+  worker_.mutable_stats().connections_lingered.Inc();
+  // The answer is in the socket: the client reads it, then EOF.
+  shutdown(fd_, SHUT_WR);
+  evbuffer_drain(input(), input_length());
+  bufferevent_disable(bev_.get(), EV_WRITE);
+  linger_end_ = std::chrono::steady_clock::now() + kLingerTime;
+  ArmTimer(kLingerWait);
+  if (!plain_.reading) {
+    plain_.reading = true;
+    event_add(read_event_.get(), nullptr);
+  }
+  DiscardWhileLingering();  // what is already waiting
+}
+
+void ClientConnection::DiscardWhileLingering() {
+  // A few reads per readiness (the event is level-triggered): a client
+  // that keeps sending does not hold the worker.
+  char sink[kReadChunk];
+  for (int reads = 0; reads < 4; ++reads) {
+    ssize_t n = recv(fd_, sink, sizeof(sink), 0);
+    if (n > 0) continue;
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;
+    CloseNow();  // the client closed (0) or the socket failed
+    return;
+  }
+  auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+      linger_end_ - std::chrono::steady_clock::now());
+  if (left.count() <= 0) {
+    CloseNow();
+    return;
+  }
+  ArmTimer(std::min(left, kLingerWait));
 }
 
 void ClientConnection::CloseNow() {

@@ -36,6 +36,17 @@
 // partial one is dropped; then the connection closes after the output is
 // flushed. TLS: the end of input closes at once (the TLS layer writes
 // nothing after it), the exchange aborted and its origin side released.
+// Lingering close (nginx's lingering_close; RFC 9112 §9.6), plain TCP: a
+// connection that closes after its answer while the client may still be
+// sending (a request head or body not read to its end, pipelined bytes
+// buffered or waiting in the socket) does not close(2) with unread input,
+// which would send a TCP reset that can destroy the answer in the client's
+// receive buffer (a 413 shown as "connection reset"). Once the output is
+// flushed it shuts down its write side (the client reads the answer and
+// EOF), then reads and drops what the client still sends until the client
+// closes, kLingerWait passes without a byte, or kLingerTime has passed in
+// all; then it closes. A drain closes a lingering connection at once. TLS
+// connections close without lingering.
 #pragma once
 
 #include <event2/bufferevent.h>
@@ -113,9 +124,16 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   bool tls() const { return tls_; }
 
  private:
-  // kClosing: no further request; closes once the output is flushed (bounded
-  // by send_timeout). kClosed: released, waiting for the worker to bury it.
-  enum class Lifecycle { kOpen, kClosing, kClosed };
+  // kClosing: no further request; closes (or lingers) once the output is
+  // flushed (bounded by send_timeout). kLingering: the answer is out and the
+  // write side shut; dropping what the client still sends (see the file
+  // comment). kClosed: released, waiting for the worker to bury it.
+  enum class Lifecycle { kOpen, kClosing, kLingering, kClosed };
+  // Lingering close: the longest quiet wait for the client's next bytes, and
+  // the longest lingering in all (nginx's lingering_timeout and
+  // lingering_time defaults).
+  static constexpr std::chrono::milliseconds kLingerWait{5000};
+  static constexpr std::chrono::milliseconds kLingerTime{30000};
   // The request being read. kNew: no request byte yet on this connection (a
   // timeout there is a header timeout); kIdle: between requests.
   enum class RequestState { kNew, kIdle, kHead, kBody, kComplete };
@@ -181,6 +199,14 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   void HandleEof();
   void HandleTimeout();
   void CloseAfterFlush();
+  // Closing, with the output flushed: lingers when the client may still be
+  // sending (ClientMaySendMore), else closes now. Idempotent.
+  void FinishClose();
+  bool ClientMaySendMore();
+  void StartLingering();
+  // Reads and drops what arrived; closes at the client's end, on an error
+  // or past kLingerTime.
+  void DiscardWhileLingering();
   void ArmTimer(std::chrono::milliseconds timeout);
   // Plain sockets: the bufferevent's callbacks, timeouts and direct-I/O mode.
   void SetUpPlainBufferevent();
@@ -220,6 +246,7 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   bool draining_ = false;          // the worker drains: no request after the current one
   bool discarding_ = false;        // reading the rest of an answered request's body
   uint64_t discarded_ = 0;         // body bytes dropped while discarding_
+  std::chrono::steady_clock::time_point linger_end_;  // kLingering: close by then
 };
 
 }  // namespace tidegate::proxy

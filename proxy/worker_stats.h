@@ -69,8 +69,9 @@ struct WorkerStats {
   // Client side.
   Counter connections_accepted, connections_active, connections_idle_closed, client_header_timeouts,
       client_body_timeouts, client_send_timeouts, client_parse_errors, accept_errors;
-  // Idle keep-alive connections whose buffers were freed (ClientConnection).
-  Counter connections_compacted;
+  // Idle keep-alive connections whose buffers were freed, and connections
+  // closed by lingering after an answer (ClientConnection).
+  Counter connections_compacted, connections_lingered;
   // Upstream pool.
   Counter pool_idle, pool_reused, pool_connects;
   // Latency: the whole exchange (request start → response done), and the

@@ -70,6 +70,13 @@ run_suite() {
   if ((failed == 0 && rc != 0)); then
     problems+=("$mode: ctest exited with status $rc")
   fi
+  # ctest lists the failures after its summary ("\t12 - Name (Failed)");
+  # repeat them at the very end, where a truncated CI log still shows them.
+  local name
+  while IFS= read -r name; do
+    problems+=("$mode: failed: $name")
+  done < <(sed -n '/^The following tests FAILED:/,/^$/p' "$log" |
+    grep -E '^[[:space:]]+[0-9]+ - ' | sed -E 's/^[[:space:]]+//' || true)
 }
 
 run_suite release "$root/build"

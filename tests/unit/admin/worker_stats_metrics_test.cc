@@ -22,6 +22,8 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
   b.client_header_timeouts.Inc();
   a.connections_compacted.Add(6);
   b.connections_compacted.Add(1);
+  a.connections_lingered.Add(2);
+  b.connections_lingered.Inc();
   MetricsSnapshot m;
   AddWorkerStats(a, &m);
   AddWorkerStats(b, &m);
@@ -36,8 +38,10 @@ TEST(WorkerStatsMetricsTest, SumsEveryWorker) {
   EXPECT_EQ(m.pool_idle_connections, 2);
   EXPECT_EQ(m.client_errors_by_kind["header_timeout"], 1u);
   EXPECT_EQ(m.connections_compacted_total, 7u);
+  EXPECT_EQ(m.connections_lingered_total, 3u);
   std::string text = RenderPrometheus(m);
   EXPECT_NE(text.find("tidegate_connections_compacted_total 7\n"), std::string::npos);
+  EXPECT_NE(text.find("tidegate_connections_lingered_total 3\n"), std::string::npos);
   EXPECT_NE(text.find("tidegate_responses_total{class=\"2xx\"} 15\n"), std::string::npos);
   EXPECT_NE(text.find("tidegate_client_errors_total{kind=\"header_timeout\"} 1\n"),
             std::string::npos);

@@ -1,0 +1,155 @@
+// Lingering close (RFC 9112 §9.6; docs/architecture.md "Lingering close"):
+// an answer sent while the client is still sending (a refused head, a body
+// past the limit, garbage after a bad request) must reach a client that
+// reads it late, followed by a clean close (FIN), never a TCP reset; the
+// lingering connection ends when the client closes or goes quiet, and a
+// drain does not wait for it.
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <string>
+#include <thread>
+
+#include "tests/integration/harness/proxy_fixture.h"
+
+namespace tidegate::itest {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+class LingeringCloseTest : public ProxyTest {
+ protected:
+  void StartWithLimits() { StartWithOrigin(ServeOkForever(), {{"max_body_bytes", "65536"}}); }
+
+  // Sends `bytes` (as much as the proxy takes), reads only after `delay`,
+  // as a slow or busy client does, and expects the whole answer with
+  // `status` and then a clean end of stream.
+  void ExpectAnswerSurvivesALateRead(const std::string& title, const std::string& bytes,
+                                     int status) {
+    SCOPED_TRACE(title);
+    auto conn = Connect();
+    ASSERT_TRUE(conn);
+    conn->Send(bytes);  // the proxy may stop taking bytes: what it took is enough
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    HttpMessage r = ReadResponse(*conn);
+    ASSERT_TRUE(r.ok) << "the answer was lost: " << r.error
+                      << (conn->peer_reset() ? " (the connection was reset)" : "");
+    EXPECT_EQ(r.status, status);
+    ReadStatus end = conn->ReadUntilClose(std::chrono::seconds(5));
+    EXPECT_EQ(end, ReadStatus::kClosed) << "ended with " << ToString(end);
+    EXPECT_FALSE(conn->peer_reset());
+  }
+};
+
+std::string ManyHeaders(int count, size_t value_size) {
+  std::string fields;
+  for (int i = 0; i < count; ++i) {
+    fields += "X-H" + std::to_string(i) + ": " + std::string(value_size, 'v') + "\r\n";
+  }
+  return fields;
+}
+
+TEST_F(LingeringCloseTest, ErrorAnswersSurviveALateReadAndEndWithAFinNotAReset) {
+  StartWithLimits();
+  ASSERT_TRUE(Started());
+  ExpectAnswerSurvivesALateRead("431: a head of 100 KiB", Get("/", ManyHeaders(85, 1200)), 431);
+  ExpectAnswerSurvivesALateRead("431: a head of 300 KiB", Get("/", ManyHeaders(250, 1200)), 431);
+  ExpectAnswerSurvivesALateRead("414: a URI of 200 KiB", Get("/?" + std::string(200000, 'a')), 414);
+  ExpectAnswerSurvivesALateRead(
+      "413: Content-Length 20 MB, 200 KB sent",
+      "POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 20000000\r\n\r\n" +
+          std::string(200000, 'z'),
+      413);
+  ExpectAnswerSurvivesALateRead(
+      "400: two Host fields, then 200 KB of garbage",
+      "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n" + std::string(200000, 'z'), 400);
+  EXPECT_GE(Metric("connections_lingered_total"), 5);
+  EXPECT_EQ(origin_->requests_seen(), 0);
+  ExpectServes();
+}
+
+TEST_F(LingeringCloseTest, AnUploadGoingOnAfterA413IsReadUntilTheClientStops) {
+  StartWithLimits();
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  ASSERT_TRUE(
+      conn->Send("POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 5000000\r\n\r\n"));
+  // The client keeps uploading after the answer was sent, as a browser does
+  // until it notices: every byte is taken (no reset stops the upload).
+  std::string piece(64 * 1024, 'u');
+  for (int i = 0; i < 40; ++i) {
+    ASSERT_TRUE(conn->Send(piece)) << "the proxy stopped reading after " << i << " pieces";
+  }
+  HttpMessage r = ReadResponse(*conn);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 413);
+  EXPECT_EQ(conn->ReadUntilClose(std::chrono::seconds(5)), ReadStatus::kClosed);
+  EXPECT_FALSE(conn->peer_reset());
+}
+
+TEST_F(LingeringCloseTest, ALingeringConnectionEndsWhenTheClientGoesQuiet) {
+  StartWithLimits();
+  ASSERT_TRUE(Started());
+  // The start-up probe's connection may still be open for an instant.
+  Clock::time_point settle = Clock::now();
+  while (Metric("connections_active") != 0 && Clock::now() - settle < std::chrono::seconds(5)) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  long before = Metric("connections_active");
+  ASSERT_EQ(before, 0);
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  conn->Send(Get("/", ManyHeaders(85, 1200)));
+  HttpMessage r = ReadResponse(*conn);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 431);
+  EXPECT_EQ(conn->ReadUntilClose(std::chrono::seconds(5)), ReadStatus::kClosed);
+  // The client neither sends nor closes: the proxy closes within the quiet
+  // wait (5 s), it does not keep the descriptor for the whole 30 s.
+  Clock::time_point start = Clock::now();
+  long active = -1;
+  while (Clock::now() - start < std::chrono::seconds(12)) {
+    active = Metric("connections_active");
+    if (active == before) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  }
+  EXPECT_EQ(active, before) << "the lingering connection was still open after 12 s";
+  EXPECT_GE(Clock::now() - start, std::chrono::seconds(3))
+      << "closed before the quiet wait (connections before " << before << ", now " << active
+      << ", lingered " << Metric("connections_lingered_total") << ")";
+}
+
+TEST_F(LingeringCloseTest, ADrainDoesNotWaitForALingeringConnection) {
+  StartWithLimits();
+  ASSERT_TRUE(Started());
+  auto conn = Connect();
+  ASSERT_TRUE(conn);
+  conn->Send(Get("/", ManyHeaders(85, 1200)));
+  HttpMessage r = ReadResponse(*conn);
+  ASSERT_TRUE(r.ok) << r.error;
+  EXPECT_EQ(r.status, 431);
+  // The FIN follows the start of the linger: the connection lingers now.
+  EXPECT_EQ(conn->ReadUntilClose(std::chrono::seconds(5)), ReadStatus::kClosed);
+  EXPECT_EQ(Metric("connections_lingered_total"), 1);
+  check_clean_exit_ = false;
+  Clock::time_point start = Clock::now();
+  std::optional<int> status = tidegate_->Stop(std::chrono::seconds(10));
+  ASSERT_TRUE(status.has_value()) << "tidegate did not exit within 10 s";
+  EXPECT_EQ(*status, 0);
+  EXPECT_LT(Clock::now() - start, std::chrono::seconds(3)) << "the drain waited for the linger";
+}
+
+TEST_F(LingeringCloseTest, ACleanKeepAliveCloseDoesNotLinger) {
+  StartWithLimits();
+  ASSERT_TRUE(Started());
+  for (int i = 0; i < 3; ++i) {
+    HttpMessage r = RoundTrip(Get("/ok", "Connection: close\r\n"));
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.status, 200);
+  }
+  EXPECT_EQ(Metric("connections_lingered_total"), 0);
+}
+
+}  // namespace
+}  // namespace tidegate::itest
