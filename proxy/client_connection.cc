@@ -430,27 +430,46 @@ void ClientConnection::FinishClose() {
 }
 
 bool ClientConnection::ClientMaySendMore() {
-  if (tls_ || eof_ || draining_ || !bev_ || fd_ < 0 || stream_active()) return false;
+  if (eof_ || draining_ || !bev_ || linger_fd() < 0 || stream_active()) return false;
   // A request not read to its end (a refused head, an unread body), or
   // bytes of a further one already buffered or waiting in the socket.
   if (request_state_ == RequestState::kHead || request_state_ == RequestState::kBody) return true;
   if (input_length() > 0) return true;
   int unread = 0;
-  return ioctl(fd_, FIONREAD, &unread) == 0 && unread > 0;
+  return ioctl(linger_fd(), FIONREAD, &unread) == 0 && unread > 0;
 }
 
 void ClientConnection::StartLingering() {
   life_ = Lifecycle::kLingering;
   worker_.mutable_stats().connections_lingered.Inc();
-  // The answer is in the socket: the client reads it, then EOF.
-  shutdown(fd_, SHUT_WR);
+  // The answer is in the socket: the client reads it, then (TLS) the
+  // close_notify and EOF.
+  if (tls_) {
+    SSL* ssl = bufferevent_openssl_get_ssl(bev_.get());
+    if (ssl != nullptr) SSL_shutdown(ssl);  // one alert record: the socket has room for it
+  }
+  shutdown(linger_fd(), SHUT_WR);
   evbuffer_drain(input(), input_length());
-  bufferevent_disable(bev_.get(), EV_WRITE);
   linger_end_ = std::chrono::steady_clock::now() + kLingerTime;
   ArmTimer(kLingerWait);
-  if (!plain_.reading) {
-    plain_.reading = true;
+  if (tls_) {
+    // What a TLS client still sends is dropped undecrypted, read from the
+    // socket by our own event: the TLS layer neither reads nor writes again.
+    bufferevent_setcb(bev_.get(), nullptr, nullptr, nullptr, nullptr);
+    bufferevent_disable(bev_.get(), EV_READ | EV_WRITE);
+    read_event_.reset(event_new(worker_.base(), linger_fd(), EV_READ | EV_PERSIST,
+                                &ClientConnection::SocketCallback, this));
+    if (!read_event_) {
+      CloseNow();
+      return;
+    }
     event_add(read_event_.get(), nullptr);
+  } else {
+    bufferevent_disable(bev_.get(), EV_WRITE);
+    if (!plain_.reading) {
+      plain_.reading = true;
+      event_add(read_event_.get(), nullptr);
+    }
   }
   DiscardWhileLingering();  // what is already waiting
 }
@@ -460,7 +479,7 @@ void ClientConnection::DiscardWhileLingering() {
   // that keeps sending does not hold the worker.
   char sink[kReadChunk];
   for (int reads = 0; reads < 4; ++reads) {
-    ssize_t n = recv(fd_, sink, sizeof(sink), 0);
+    ssize_t n = recv(linger_fd(), sink, sizeof(sink), 0);
     if (n > 0) continue;
     if (n < 0 && errno == EINTR) continue;
     if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) break;

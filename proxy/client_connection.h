@@ -45,8 +45,9 @@
 // flushed it shuts down its write side (the client reads the answer and
 // EOF), then reads and drops what the client still sends until the client
 // closes, kLingerWait passes without a byte, or kLingerTime has passed in
-// all; then it closes. A drain closes a lingering connection at once. TLS
-// connections close without lingering.
+// all; then it closes. A drain closes a lingering connection at once. Over
+// TLS the same after a close_notify, the client's bytes dropped undecrypted
+// (read from the socket by read_event_, the TLS layer stopped).
 #pragma once
 
 #include <event2/bufferevent.h>
@@ -207,6 +208,8 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   // Reads and drops what arrived; closes at the client's end, on an error
   // or past kLingerTime.
   void DiscardWhileLingering();
+  // The socket (plain or TLS; never called while compacted).
+  evutil_socket_t linger_fd() { return tls_ ? bufferevent_getfd(bev_.get()) : fd_; }
   void ArmTimer(std::chrono::milliseconds timeout);
   // Plain sockets: the bufferevent's callbacks, timeouts and direct-I/O mode.
   void SetUpPlainBufferevent();
@@ -226,7 +229,7 @@ class ClientConnection : public Deletable, public Flushable, private Http1Parser
   Worker& worker_;
   BuffereventPtr bev_;   // buffers; all I/O for TLS, slow-path writes for plain;
                          // null while a plain connection is compacted
-  EventPtr read_event_;  // plain sockets: our own reads
+  EventPtr read_event_;  // plain sockets: our own reads; TLS: only while lingering
   DeadlineTimer timer_;
   std::unique_ptr<Http1Parser> parser_;       // created with the first request
   std::shared_ptr<const Snapshot> snapshot_;  // the snapshot of the current exchange

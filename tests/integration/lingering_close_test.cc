@@ -11,6 +11,8 @@
 #include <thread>
 
 #include "tests/integration/harness/proxy_fixture.h"
+#include "tests/integration/harness/test_certs.h"
+#include "tests/integration/harness/tls_client.h"
 
 namespace tidegate::itest {
 namespace {
@@ -138,6 +140,39 @@ TEST_F(LingeringCloseTest, ADrainDoesNotWaitForALingeringConnection) {
   ASSERT_TRUE(status.has_value()) << "tidegate did not exit within 10 s";
   EXPECT_EQ(*status, 0);
   EXPECT_LT(Clock::now() - start, std::chrono::seconds(3)) << "the drain waited for the linger";
+}
+
+TEST_F(LingeringCloseTest, OverTlsA413SurvivesALateReadAndEndsWithoutAReset) {
+  std::string error;
+  CertFiles cert;
+  ASSERT_TRUE(MakeCertificate(dir_, "shop", "shop.example", {"shop.example"}, &cert, &error))
+      << error;
+  StartWithOrigin(ServeOkForever(), {{"max_body_bytes", "65536"}}, {},
+                  "\n[server.tls]\nlisten = [\"127.0.0.1:${TLS_PORT}\"]\n"
+                  "certificates = [{ cert = \"${DIR}/shop.pem\", key = \"${DIR}/shop.key\" }]\n");
+  ASSERT_TRUE(Started());
+  for (const char* what : {"413", "431"}) {
+    SCOPED_TRACE(what);
+    TlsClientOptions options;
+    options.sni = "shop.example";
+    auto conn = TlsConnection::Connect(tidegate_->tls_port(), options, &error);
+    ASSERT_TRUE(conn) << error;
+    std::string bytes =
+        std::string(what) == "413"
+            ? "POST /upload HTTP/1.1\r\nHost: shop.test\r\nContent-Length: 20000000\r\n\r\n" +
+                  std::string(200000, 'z')
+            : Get("/", ManyHeaders(85, 1200));
+    conn->Send(bytes);
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    HttpMessage r = ReadResponse(*conn);
+    ASSERT_TRUE(r.ok) << "the answer was lost: " << r.error
+                      << (conn->peer_reset() ? " (the connection was reset)" : "");
+    EXPECT_EQ(r.status, std::stoi(what));
+    ReadStatus end = conn->ReadUntilClose(std::chrono::seconds(5));
+    EXPECT_EQ(end, ReadStatus::kClosed) << "ended with " << ToString(end);
+    EXPECT_FALSE(conn->peer_reset());
+  }
+  EXPECT_GE(Metric("connections_lingered_total"), 2);
 }
 
 TEST_F(LingeringCloseTest, ACleanKeepAliveCloseDoesNotLinger) {
