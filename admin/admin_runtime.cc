@@ -72,7 +72,11 @@ bool AdminRuntime::Reconfigure(std::shared_ptr<const config::Config> config, std
       // The password file's content is re-read by each new connection
       // (redis/auth.h, RefreshPassword); naming another file needs a restart.
       before.redis_password_path != after.redis_password_path ||
-      before.redis_username != after.redis_username;
+      before.redis_username != after.redis_username ||
+      // The rooms' stores keep the failure mode they were made with, and the
+      // local store its folder and corrupt-file rule (audit 20 F1).
+      before.on_failure != after.on_failure || before.on_corrupt != after.on_corrupt ||
+      before.path != after.path;
   config_ = std::move(config);
   if (!server_->Reconfigure(config_->admin, error)) return false;
   if (state_changed) {

@@ -70,7 +70,7 @@ bool TidegateFilterChain::Build(const config::Config& config, int workers,
     // its last mark would stay. Set once the chain is built, so that a
     // refused reload leaves the running configuration's probe.
     std::string detail = "shared store failing; on_failure = " +
-                         std::string(config::StoreFailureModeName(config.state.on_failure));
+                         std::string(config::StoreFailureModeName(rooms_->on_failure()));
     std::set<std::string> configured;
     for (const config::RoomConfig& room : config.rooms) configured.insert(room.name);
     health_->SetProbe([rooms = rooms_, detail, configured = std::move(configured)](

@@ -434,6 +434,11 @@ std::string MakeInstanceId() {
 void RoomRegistry::Configure(const config::StateConfig& state, int workers) {
   std::lock_guard<std::mutex> lock(mutex_);
   state_ = state;
+  // Every room's store applies the failure mode of the first configuration
+  // (FailoverRoomStore keeps it): a reload does not change it, for old rooms
+  // or new ones, and the gate and health say the one in force.
+  if (!on_failure_in_force_) on_failure_in_force_ = state.on_failure;
+  state_.on_failure = *on_failure_in_force_;
   if (instance_id_.empty()) instance_id_ = MakeInstanceId();
   if (state.backend == config::StateBackend::kRedis && (state.redis || !state.sentinels.empty()) &&
       !links_) {
@@ -444,6 +449,11 @@ void RoomRegistry::Configure(const config::StateConfig& state, int workers) {
     control_slot_ = workers > 0 ? workers : 0;
     links_ = std::make_unique<RedisRoomLinks>(std::move(options), control_slot_ + 1);
   }
+}
+
+config::StoreFailureMode RoomRegistry::on_failure() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return state_.on_failure;
 }
 
 std::shared_ptr<RoomRuntime> RoomRegistry::Get(const std::string& room) {

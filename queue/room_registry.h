@@ -212,6 +212,9 @@ class RoomRegistry {
   // process's life: the Redis links get one slot per worker the first time
   // a Redis backend is configured.
   void Configure(const config::StateConfig& state, int workers);
+  // [state].on_failure in force: the first Configure's, for the process's
+  // life (a reload that changes it is told to restart: admin/admin_runtime).
+  config::StoreFailureMode on_failure() const;
   std::shared_ptr<RoomRuntime> Get(const std::string& room);
   // See the lifetime rule above. Idempotent.
   void CloseConnections();
@@ -285,6 +288,7 @@ class RoomRegistry {
  private:
   mutable std::mutex mutex_;
   config::StateConfig state_;
+  std::optional<config::StoreFailureMode> on_failure_in_force_;
   std::unique_ptr<RedisRoomLinks> links_;
   int control_slot_ = 0;  // the control thread's slot in links_ (after the workers')
   // This process in the rooms' protection leases: "host:pid:random".

@@ -114,7 +114,7 @@ std::shared_ptr<const WaitingRoom> WaitingRoom::Build(
   wr->time_ = &time;
   wr->default_language_ =
       pages::ParseLanguageCode(config.site.default_language).value_or(pages::Language::kEnglish);
-  wr->on_failure_ = config.state.on_failure;
+  wr->on_failure_ = registry != nullptr ? registry->on_failure() : config.state.on_failure;
   if (!config.secrets.token_keys.empty()) {
     std::vector<SigningKey> keys;
     for (const auto& k : config.secrets.token_keys) keys.push_back({k.id, k.secret});

@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 #include <thread>
 
@@ -18,6 +19,14 @@ namespace tidegate::itest {
 namespace {
 
 using Clock = std::chrono::steady_clock;
+
+std::string ManyHeaders(int count, size_t value_size) {
+  std::string fields;
+  for (int i = 0; i < count; ++i) {
+    fields += "X-H" + std::to_string(i) + ": " + std::string(value_size, 'v') + "\r\n";
+  }
+  return fields;
+}
 
 class LingeringCloseTest : public ProxyTest {
  protected:
@@ -41,15 +50,21 @@ class LingeringCloseTest : public ProxyTest {
     EXPECT_EQ(end, ReadStatus::kClosed) << "ended with " << ToString(end);
     EXPECT_FALSE(conn->peer_reset());
   }
-};
 
-std::string ManyHeaders(int count, size_t value_size) {
-  std::string fields;
-  for (int i = 0; i < count; ++i) {
-    fields += "X-H" + std::to_string(i) + ": " + std::string(value_size, 'v') + "\r\n";
+  // A connection whose 100 KiB head was answered 431; the answer and the
+  // FIN are read (the FIN follows the start of the linger), the connection
+  // is left open on this side.
+  std::unique_ptr<RawConnection> LingeringAfterA431() {
+    auto conn = Connect();
+    if (!conn) return nullptr;
+    conn->Send(Get("/", ManyHeaders(85, 1200)));
+    HttpMessage r = ReadResponse(*conn);
+    EXPECT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.status, 431);
+    EXPECT_EQ(conn->ReadUntilClose(std::chrono::seconds(5)), ReadStatus::kClosed);
+    return conn;
   }
-  return fields;
-}
+};
 
 TEST_F(LingeringCloseTest, ErrorAnswersSurviveALateReadAndEndWithAFinNotAReset) {
   StartWithLimits();
@@ -100,13 +115,8 @@ TEST_F(LingeringCloseTest, ALingeringConnectionEndsWhenTheClientGoesQuiet) {
   }
   long before = Metric("connections_active");
   ASSERT_EQ(before, 0);
-  auto conn = Connect();
+  auto conn = LingeringAfterA431();
   ASSERT_TRUE(conn);
-  conn->Send(Get("/", ManyHeaders(85, 1200)));
-  HttpMessage r = ReadResponse(*conn);
-  ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_EQ(r.status, 431);
-  EXPECT_EQ(conn->ReadUntilClose(std::chrono::seconds(5)), ReadStatus::kClosed);
   // The client neither sends nor closes: the proxy closes within the quiet
   // wait (5 s), it does not keep the descriptor for the whole 30 s.
   Clock::time_point start = Clock::now();
@@ -125,14 +135,8 @@ TEST_F(LingeringCloseTest, ALingeringConnectionEndsWhenTheClientGoesQuiet) {
 TEST_F(LingeringCloseTest, ADrainDoesNotWaitForALingeringConnection) {
   StartWithLimits();
   ASSERT_TRUE(Started());
-  auto conn = Connect();
+  auto conn = LingeringAfterA431();
   ASSERT_TRUE(conn);
-  conn->Send(Get("/", ManyHeaders(85, 1200)));
-  HttpMessage r = ReadResponse(*conn);
-  ASSERT_TRUE(r.ok) << r.error;
-  EXPECT_EQ(r.status, 431);
-  // The FIN follows the start of the linger: the connection lingers now.
-  EXPECT_EQ(conn->ReadUntilClose(std::chrono::seconds(5)), ReadStatus::kClosed);
   EXPECT_EQ(Metric("connections_lingered_total"), 1);
   check_clean_exit_ = false;
   Clock::time_point start = Clock::now();

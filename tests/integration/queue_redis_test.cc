@@ -525,6 +525,37 @@ TEST_F(QueueRedisTest, FrozenRedisTimesOutThenRecovers) {
   })) << "no recovery after SIGCONT";
 }
 
+// Audit 20 F1: a reload that changes [state].on_failure is not applied
+// (the rooms' stores keep the mode they were made with) and says so; the
+// gate and /.tidegate/health both follow the mode in force, never half of
+// each.
+TEST_F(QueueRedisTest, AReloadThatChangesOnFailureWaitsForARestartAndSaysSo) {
+  StartRedis();
+  ASSERT_TRUE(redis_);
+  const std::string room = "total_active_users = 50\nnew_users_per_minute = 6000\n";
+  Start(redis_->address(), "closed", room);
+  ASSERT_TRUE(tidegate_);
+  RoomVisitor warm;
+  ASSERT_EQ(Request("GET", "/", &warm).status, 200);
+  ASSERT_TRUE(tidegate_->RewriteConfig(Config(redis_->address(), "local", room)));
+  ASSERT_TRUE(tidegate_->Reload());
+  EXPECT_TRUE(Eventually([&] {
+    return tidegate_->Stderr().find("restart tidegate to apply it") != std::string::npos;
+  })) << tidegate_->Stderr();
+  ASSERT_TRUE(redis_->Stop());
+  RoomVisitor newcomer;
+  HttpMessage m = Request("GET", "/", &newcomer);
+  EXPECT_EQ(m.status, 503) << "the reloaded \"local\" was half-applied: " << m.raw.substr(0, 300);
+  EXPECT_TRUE(m.HasHeader("Retry-After"));
+  std::string health;
+  EXPECT_TRUE(Eventually([&] {
+    health = Request("GET", "/.tidegate/health", nullptr).body;
+    return health.find("room:shop") != std::string::npos;
+  })) << health;
+  EXPECT_NE(health.find("on_failure = closed"), std::string::npos) << health;
+  EXPECT_EQ(health.find("on_failure = local"), std::string::npos) << health;
+}
+
 // Visitors that reset their connection while the gate waits for Redis: the
 // exchange ends (StreamFilter::OnDestroy cancels the gate's pending store
 // call), the connection is freed, and the store's replies arriving later are

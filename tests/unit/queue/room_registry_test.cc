@@ -177,5 +177,18 @@ TEST_F(RoomRegistryIdleTest, LocalRoomsHaveNothingToDo) {
   EXPECT_EQ(shop->store().Snapshot().tickets, 0u);
 }
 
+// The rooms' stores keep the failure mode they were made with: the first
+// configuration's stays in force through reloads (audit 20 F1).
+TEST(RoomRegistryFailureModeTest, TheFirstConfigurationsOnFailureStaysInForce) {
+  RoomRegistry rooms;
+  config::StateConfig state;
+  state.on_failure = config::StoreFailureMode::kClosed;
+  rooms.Configure(state, 2);
+  EXPECT_EQ(rooms.on_failure(), config::StoreFailureMode::kClosed);
+  state.on_failure = config::StoreFailureMode::kLocal;
+  rooms.Configure(state, 2);
+  EXPECT_EQ(rooms.on_failure(), config::StoreFailureMode::kClosed);
+}
+
 }  // namespace
 }  // namespace tidegate::queue
