@@ -7,6 +7,7 @@
 #include <map>
 #include <string>
 
+#include "admin/orphaned_switches.h"
 #include "admin/redis_store.h"
 #include "admin/request_validation.h"
 #include "queue/room_events.h"
@@ -250,6 +251,12 @@ bool AdminControlPlane::Start(event_base* control_base,
 
 bool AdminControlPlane::AcceptsReload(const config::Config& config, std::string* error) const {
   if (runtime_state_ == nullptr) return true;
+  std::vector<admin::OrphanedSwitch> orphaned =
+      admin::SwitchesOrphanedBy(config, runtime_state_->Get(), common::SystemTime().WallNow());
+  if (!orphaned.empty()) {
+    *error = admin::DescribeOrphanedSwitch(orphaned.front());
+    return false;
+  }
   std::vector<admin::RoomUnableToQueue> unable =
       admin::RoomsUnableToQueue(config, runtime_state_->Get());
   if (unable.empty()) return true;

@@ -35,6 +35,7 @@ struct Options {
   std::string checkout_window;   // a maintenance = {...} line for [features.checkout]
   bool with_secret = false;
   std::string extra_features;  // more [features.X] tables
+  bool checkout = true;        // [features.checkout] is configured
 };
 
 class MaintenanceTest : public ::testing::Test {
@@ -42,6 +43,12 @@ class MaintenanceTest : public ::testing::Test {
   void Start(const Options& options) {
     shop_ = StartDemoShopOrFail(dir_);
     if (!shop_) return;
+    TidegateOptions to;
+    to.config = Config(options);
+    tidegate_ = StartTidegateOrFail(dir_, to);
+  }
+
+  std::string Config(const Options& options) {
     std::string config =
         "[server]\nlisten = [\"127.0.0.1:${PORT}\"]\nworkers = 2\ndrain_timeout = \"5s\"\n"
         "\n[upstream]\nservers = [\"127.0.0.1:" +
@@ -52,18 +59,34 @@ class MaintenanceTest : public ::testing::Test {
         "tokens = [{ name = \"ops\", token_sha256 = \"" +
         Sha256Hex(kOperatorToken) +
         "\", role = \"operator\" }]\n"
-        "\n[site]\nname = \"Demo Shop\"\nstatus_page_url = \"https://status.example/\"\n"
-        "\n[features.checkout]\nmatch = [{ path = \"^/checkout\" }]\n" +
-        options.checkout_window + "\n[features.cart_api]\nmatch = [{ path = \"^/api/cart\" }]\n" +
-        options.extra_features + "\n[maintenance]\napi_prefixes = [\"/api/\"]\n" +
-        options.maintenance_keys;
+        "\n[site]\nname = \"Demo Shop\"\nstatus_page_url = \"https://status.example/\"\n" +
+        (options.checkout ? "\n[features.checkout]\nmatch = [{ path = \"^/checkout\" }]\n" +
+                                options.checkout_window
+                          : std::string()) +
+        "\n[features.cart_api]\nmatch = [{ path = \"^/api/cart\" }]\n" + options.extra_features +
+        "\n[maintenance]\napi_prefixes = [\"/api/\"]\n" + options.maintenance_keys;
     if (options.with_secret) {
       dir_.Write("k1", std::string(44, 'q') + "\n");
       config += "\n[secrets]\ntoken_keys = [{ id = \"k1\", secret_file = \"${DIR}/k1\" }]\n";
     }
-    TidegateOptions to;
-    to.config = config;
-    tidegate_ = StartTidegateOrFail(dir_, to);
+    return config;
+  }
+
+  // Rewrites the configuration, sends SIGHUP and waits (<= 5 s) for the
+  // reload's verdict line: true when it was reloaded, false when refused.
+  bool ReloadWith(const Options& options) {
+    size_t seen = tidegate_->Stderr().size();
+    EXPECT_TRUE(tidegate_->RewriteConfig(Config(options)));
+    EXPECT_TRUE(tidegate_->Reload());
+    auto deadline = std::chrono::steady_clock::now() + seconds(5);
+    while (std::chrono::steady_clock::now() < deadline) {
+      std::string news = tidegate_->Stderr().substr(seen);
+      if (news.find("configuration reloaded") != std::string::npos) return true;
+      if (news.find("reload refused") != std::string::npos) return false;
+      std::this_thread::sleep_for(milliseconds(20));
+    }
+    ADD_FAILURE() << "no reload verdict:\n" << tidegate_->Stderr();
+    return false;
   }
 
   void TearDown() override {
@@ -110,6 +133,44 @@ class MaintenanceTest : public ::testing::Test {
   std::unique_ptr<DemoShop> shop_;
   std::unique_ptr<TidegateProcess> tidegate_;
 };
+
+// Audit 20 F2: a reload that would drop the feature an operator or an
+// incident switched off (or the room switched on) is refused, as a reload
+// that leaves a switched-on room unable to queue is: the switch would stop
+// applying while GET /v1/state and the incident's banner say it holds.
+TEST_F(MaintenanceTest, AReloadThatWouldOrphanARunTimeSwitchIsRefused) {
+  Options options;
+  options.with_secret = true;
+  options.extra_features = "\n[rooms.sale]\nmatch = [\"^/sale\"]\n";
+  Start(options);
+  ASSERT_TRUE(tidegate_);
+  SwitchOff("checkout", R"({"message": "Payments paused"})");
+  ASSERT_EQ(Shop("/checkout").status, 503);
+
+  Options without_checkout = options;
+  without_checkout.checkout = false;
+  EXPECT_FALSE(ReloadWith(without_checkout));
+  EXPECT_NE(tidegate_->Stderr().find("feature 'checkout' is switched off at run time (by hand)"),
+            std::string::npos)
+      << tidegate_->Stderr();
+  EXPECT_EQ(Shop("/checkout").status, 503) << "the switch stopped applying";
+
+  // Cleared first, the same reload goes through.
+  ASSERT_EQ(Admin("DELETE", "/v1/features/checkout/maintenance").status, 200);
+  EXPECT_TRUE(ReloadWith(without_checkout));
+  EXPECT_EQ(Shop("/checkout").status, 200);
+
+  // A room switched on at run time, removed from the configuration.
+  ASSERT_EQ(Admin("PATCH", "/v1/rooms/sale", R"({"mode": "queue_all"})").status, 200);
+  Options without_room = without_checkout;
+  without_room.extra_features = "";
+  EXPECT_FALSE(ReloadWith(without_room));
+  EXPECT_NE(tidegate_->Stderr().find("room 'sale' is switched on at run time"), std::string::npos)
+      << tidegate_->Stderr();
+  // A room switched off orphans nothing anyone is told about.
+  ASSERT_EQ(Admin("PATCH", "/v1/rooms/sale", R"({"mode": "off"})").status, 200);
+  EXPECT_TRUE(ReloadWith(without_room));
+}
 
 TEST_F(MaintenanceTest, SwitchedOnAndOffThroughTheAdminApi) {
   Start({});
