@@ -1,6 +1,7 @@
 #include "ctl/render.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cstdio>
 #include <string>
 #include <vector>
@@ -95,6 +96,32 @@ void RenderProtection(const Json& rooms, std::ostream& out) {
   Table(rows, out);
 }
 
+// Rooms' scheduled events ([[rooms.NAME.events]]) not ended yet: during an
+// event its mode and limits are the room's, whatever the ROOMS table says.
+void RenderEvents(const Json& rooms, std::ostream& out) {
+  std::vector<Row> rows = {
+      {"ROOM", "EVENT", "PHASE", "PREQUEUE", "START", "END", "MODE", "TOTAL_ACTIVE", "NEW/MIN"}};
+  if (rooms.is_object()) {
+    for (const auto& [name, r] : rooms.items()) {
+      if (!At(r, "events").is_array()) continue;
+      for (const Json& e : At(r, "events")) {
+        if (At(e, "phase") == "ended") continue;
+        std::string phase = Text(At(e, "phase"));
+        if (phase != "scheduled") {  // in force now: as the MAINTENANCE of FEATURES
+          std::transform(phase.begin(), phase.end(), phase.begin(),
+                         [](unsigned char c) { return static_cast<char>(std::toupper(c)); });
+        }
+        rows.push_back({name, Text(At(e, "name")), phase, Text(At(e, "prequeue_start")),
+                        Text(At(e, "start")), Text(At(e, "end")), Text(At(e, "mode")),
+                        Text(At(e, "total_active_users")), Text(At(e, "new_users_per_minute"))});
+      }
+    }
+  }
+  if (rows.size() == 1) return;
+  out << "\nEVENTS (not ended; during an event its mode and limits are the room's)\n";
+  Table(rows, out);
+}
+
 }  // namespace
 
 void RenderState(const Json& state, std::ostream& out) {
@@ -125,6 +152,7 @@ void RenderState(const Json& state, std::ostream& out) {
     Table(rooms, out);
   }
   RenderProtection(At(state, "rooms"), out);
+  RenderEvents(At(state, "rooms"), out);
 
   out << "\nFEATURES\n";
   std::vector<Row> features = {{"NAME", "STATUS", "UNTIL", "SET_BY", "MESSAGE"}};

@@ -83,6 +83,31 @@ TEST(RenderStateTest, NoProtectionNoTable) {
   EXPECT_EQ(out.str().find("AUTO-PROTECTION"), std::string::npos) << out.str();
 }
 
+// Audit 20 F5: during a room's event (its pre-queue here) the event's mode
+// and limits are the room's; `ctl state` shows the events not ended.
+TEST(RenderStateTest, EventsNotEndedAreShownWithTheirPhase) {
+  Json state = Json::parse(R"({"rooms": {"shop": {"mode": {"value": "off", "source": "config"},
+    "events": [
+      {"name": "spring", "phase": "ended", "prequeue_start": "2026-03-01T09:00:00Z",
+       "start": "2026-03-01T10:00:00Z", "end": "2026-03-01T12:00:00Z", "mode": "queue_all",
+       "total_active_users": 100, "new_users_per_minute": null},
+      {"name": "drop", "phase": "prequeue", "prequeue_start": "2026-12-07T16:00:00Z",
+       "start": "2026-12-07T17:00:00Z", "end": "2026-12-07T19:00:00Z", "mode": "queue_all",
+       "total_active_users": 500, "new_users_per_minute": 60}]}}})");
+  std::ostringstream out;
+  RenderState(state, out);
+  std::string text = out.str();
+  EXPECT_NE(text.find("EVENTS"), std::string::npos) << text;
+  EXPECT_NE(text.find("drop"), std::string::npos) << text;
+  EXPECT_NE(text.find("PREQUEUE"), std::string::npos) << text;
+  EXPECT_NE(text.find("2026-12-07T17:00:00Z"), std::string::npos) << text;
+  EXPECT_EQ(text.find("spring"), std::string::npos) << "an ended event is not in force: " << text;
+
+  std::ostringstream none;
+  RenderState(Json::parse(R"({"rooms": {"shop": {"events": []}}})"), none);
+  EXPECT_EQ(none.str().find("EVENTS"), std::string::npos) << none.str();
+}
+
 // docs/incidents.md: `tidegate ctl state` shows everything in force,
 // incident tags included (what a resolve removes or hands over).
 TEST(RenderStateTest, IncidentTagsAreShown) {
