@@ -431,6 +431,7 @@ void ClientConnection::FinishClose() {
 
 bool ClientConnection::ClientMaySendMore() {
   if (eof_ || draining_ || !bev_ || linger_fd() < 0 || stream_active()) return false;
+  if (worker_.near_connection_limit()) return false;  // the slot is worth more
   // A request not read to its end (a refused head, an unread body), or
   // bytes of a further one already buffered or waiting in the socket.
   if (request_state_ == RequestState::kHead || request_state_ == RequestState::kBody) return true;

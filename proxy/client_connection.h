@@ -45,7 +45,8 @@
 // flushed it shuts down its write side (the client reads the answer and
 // EOF), then reads and drops what the client still sends until the client
 // closes, kLingerWait passes without a byte, or kLingerTime has passed in
-// all; then it closes. A drain closes a lingering connection at once. Over
+// all; then it closes. A drain closes a lingering connection at once, and
+// a worker near its connection limit closes without lingering. Over
 // TLS the same after a close_notify, the client's bytes dropped undecrypted
 // (read from the socket by read_event_, the TLS layer stopped).
 #pragma once

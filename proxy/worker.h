@@ -120,6 +120,12 @@ class Worker {
   // +14 % of a small pass-through request).
   static constexpr size_t kCompactIdleAbove = 256;
   size_t connection_count() const { return connections_.size(); }
+  // Most of this worker's connection share is taken (three quarters): a
+  // closing connection does not linger then (ClientConnection), the slot
+  // goes to the next shopper.
+  bool near_connection_limit() const {
+    return connections_.size() >= options_.max_connections / 4 * 3;
+  }
 
   // Plain client bufferevents freed by idle connections (fd detached,
   // callbacks cleared, buffers empty), reused by the next connection that

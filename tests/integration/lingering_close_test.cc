@@ -10,6 +10,7 @@
 #include <memory>
 #include <string>
 #include <thread>
+#include <vector>
 
 #include "tests/integration/harness/proxy_fixture.h"
 #include "tests/integration/harness/test_certs.h"
@@ -177,6 +178,44 @@ TEST_F(LingeringCloseTest, OverTlsA413SurvivesALateReadAndEndsWithoutAReset) {
     EXPECT_FALSE(conn->peer_reset());
   }
   EXPECT_GE(Metric("connections_lingered_total"), 2);
+}
+
+// Near the connection limit the slot is worth more than the courtesy: a
+// worker holding three quarters of its share closes without lingering.
+TEST_F(LingeringCloseTest, NearTheConnectionLimitAConnectionClosesWithoutLingering) {
+  StartWithOrigin(ServeOkForever(), {{"max_connections", "4"}});
+  ASSERT_TRUE(Started());
+  std::vector<std::unique_ptr<RawConnection>> idle;
+  for (int i = 0; i < 2; ++i) {
+    idle.push_back(Connect());
+    ASSERT_TRUE(idle.back());
+    HttpMessage r = RoundTrip(Get("/ok"));  // on its own connection: the idle ones stay open
+    ASSERT_TRUE(r.ok) << r.error;
+  }
+  Clock::time_point deadline = Clock::now() + std::chrono::seconds(5);
+  while (Metric("connections_active") != 2 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  ASSERT_EQ(Metric("connections_active"), 2);
+  {
+    auto conn = Connect();  // the third of four: answered, closed without lingering
+    ASSERT_TRUE(conn);
+    conn->Send(Get("/", ManyHeaders(85, 1200)));
+    HttpMessage r = ReadResponse(*conn);
+    EXPECT_TRUE(r.ok) << r.error;  // read at once: here it arrives before the reset
+    EXPECT_EQ(r.status, 431);
+    ReadStatus end = conn->ReadUntilClose(std::chrono::seconds(5));
+    EXPECT_TRUE(end == ReadStatus::kClosed || end == ReadStatus::kReset) << ToString(end);
+  }
+  EXPECT_EQ(Metric("connections_lingered_total"), 0);
+  idle.clear();
+  deadline = Clock::now() + std::chrono::seconds(5);
+  while (Metric("connections_active") != 0 && Clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  auto conn = LingeringAfterA431();  // alone again: lingers
+  ASSERT_TRUE(conn);
+  EXPECT_EQ(Metric("connections_lingered_total"), 1);
 }
 
 TEST_F(LingeringCloseTest, ACleanKeepAliveCloseDoesNotLinger) {
