@@ -466,6 +466,32 @@ TEST_F(AdminTest, CtlDrivesTheRunningProxy) {
   EXPECT_NE(audit.out.find("ops"), std::string::npos) << audit.out;
 }
 
+// Audit 20 F7: a banner promising an update in the past went live ("Update
+// is late" at once) while an incident refuses the same promise. Now 422 on
+// the API, and ctl fails (exit 1) with the API's words; nothing is shown.
+TEST_F(AdminTest, BannerRefusesANextUpdateInThePast) {
+  ASSERT_TRUE(tidegate_);
+  AdminReply api = Call(
+      "PUT", "/v1/banner", std::string(kOperatorToken),
+      R"({"message":"We are on it","severity":"warning","next_update_at":"2020-01-01T00:00:00Z"})");
+  EXPECT_EQ(api.http.status, 422) << api.http.body;
+  EXPECT_EQ(api.json.value("error", ""), "validation_failed") << api.http.body;
+  EXPECT_EQ(api.json.value("detail", ""), "next_update_at: must be in the future");
+
+  CtlResult ctl =
+      Ctl(WriteTokenFile("ops.token", kOperatorToken),
+          {"banner", "set", "--message", "We are on it", "--next-update", "2020-01-01T00:00:00Z"});
+  EXPECT_EQ(ctl.status, 1) << ctl.out << ctl.err;
+  EXPECT_NE(ctl.err.find("422: validation_failed: next_update_at: must be in the future"),
+            std::string::npos)
+      << ctl.err;
+  EXPECT_TRUE(State()["banner"]["override"].is_null()) << State().dump();
+
+  CtlResult ok = Ctl(WriteTokenFile("ops.token", kOperatorToken),
+                     {"banner", "set", "--message", "We are on it", "--next-update", "30m"});
+  EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+}
+
 // A token file with a second line would have put that line into the
 // request's headers: ctl refuses it with the usage exit code and sends
 // nothing; a wrong token is reported once; a non-number --limit is usage.
