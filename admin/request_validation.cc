@@ -35,6 +35,16 @@ bool Fail(RequestError* error, std::string field, std::string message) {
   return false;
 }
 
+// The one check for a time a body promises or schedules ("until",
+// "expires_at", the banner's "next_update_at", an incident's "next_update"):
+// true when `t` is absent or after `now`, else 422 "FIELD: must be in the
+// future".
+bool RequireFuture(const std::optional<common::TimePoint>& t, common::TimePoint now,
+                   std::string field, RequestError* error) {
+  if (t && *t <= now) return Fail(error, std::move(field), "must be in the future");
+  return true;
+}
+
 bool CheckKeys(const nlohmann::json& body, std::initializer_list<std::string_view> allowed,
                RequestError* error) {
   for (const auto& [key, value] : body.items()) {
@@ -211,10 +221,7 @@ std::optional<state::MaintenanceOverride> ValidateMaintenance(const nlohmann::js
       !ReadTime(body, "starts_at", &m.starts_at, error)) {
     return std::nullopt;
   }
-  if (m.until && *m.until <= now) {
-    Fail(error, "until", "must be in the future");
-    return std::nullopt;
-  }
+  if (!RequireFuture(m.until, now, "until", error)) return std::nullopt;
   if (m.until && m.starts_at && *m.starts_at >= *m.until) {
     Fail(error, "starts_at", "must be before until");
     return std::nullopt;
@@ -240,8 +247,8 @@ std::optional<state::BannerOverride> ValidateBanner(const nlohmann::json& body,
       !ReadTime(body, "expires_at", &b.expires_at, error)) {
     return std::nullopt;
   }
-  if (b.expires_at && *b.expires_at <= now) {
-    Fail(error, "expires_at", "must be in the future");
+  if (!RequireFuture(b.next_update_at, now, "next_update_at", error) ||
+      !RequireFuture(b.expires_at, now, "expires_at", error)) {
     return std::nullopt;
   }
   return b;
@@ -355,7 +362,7 @@ bool ReadNextUpdate(const nlohmann::json& body, common::TimePoint now,
   if (!it->is_string()) return Fail(error, "next_update", kHow);
   const std::string& text = it->get_ref<const std::string&>();
   if (auto t = common::ParseRfc3339(text)) {
-    if (*t <= now) return Fail(error, "next_update", "must be in the future");
+    if (!RequireFuture(t, now, "next_update", error)) return false;
     *out = t;
     return true;
   }

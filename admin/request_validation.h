@@ -45,7 +45,8 @@ std::optional<state::MaintenanceOverride> ValidateMaintenance(const nlohmann::js
 
 // PUT /v1/banner:
 //   {"message": string 1..500 (required), "severity": "info"|"warning"|
-//    "critical" (default "info"), "next_update_at": RFC 3339 (optional),
+//    "critical" (default "info"), "next_update_at": RFC 3339 in the future
+//    (optional),
 //    "expires_at": RFC 3339 in the future (optional)}.
 std::optional<state::BannerOverride> ValidateBanner(const nlohmann::json& body,
                                                     common::TimePoint now, RequestError* error);

@@ -50,18 +50,25 @@ void AdminApi::MintBypass(const ApiRequest& request, const AuthResult& who,
                        "bypass cookies are signed with [secrets].token_keys, which is empty; add "
                        "a key (docs/configuration.md) and reload"));
   }
+  // If-Match as on every change (the same StartChange): a cookie minted
+  // on a stale reading of the state is refused. Minting changes no state
+  // (the version stays), so the version compared is the one in force here.
+  auto start = StartChange(request, who, reply);
+  if (!start) return;
+  const uint64_t version = deps_.store->Current()->version;
+  if (start->expected && *start->expected != version) {
+    return reply(Error(409, "version_conflict",
+                       "state is at version " + std::to_string(version) + ", not " +
+                           std::to_string(*start->expected)));
+  }
   auto seconds = std::chrono::duration_cast<std::chrono::seconds>(ttl);
   common::TimePoint expires_at =
       std::chrono::time_point_cast<std::chrono::seconds>(Now()) + seconds;
   auto token = common::MintBypassToken(common::SignedTokenCodec::FromKeys(keys), expires_at);
   if (!token) return reply(Error(500, "signing_failed", "HMAC-SHA256 failed"));
 
-  AuditRecord record;
+  AuditRecord record = std::move(start->record);
   record.time = Now();
-  record.token_name = who.token_name;
-  record.client = request.client_address;
-  record.method = request.method;
-  record.route = request.path;
   record.before = nullptr;
   record.after = {{"bypass_cookie", true},
                   {"key_id", keys.front().id},

@@ -419,7 +419,8 @@ struct Config {
   std::map<std::string, KeyPosition> positions;
   // What the loader found odd but not wrong: the configuration loads and
   // runs. One "file:line:col key: warning: message" line each (a room
-  // shadowed by an earlier room). `--check` prints them, start-up and every
+  // shadowed by an earlier room), or "file: warning: message" (a file of the
+  // directory named *.TOML or *.tml, not read). `--check` prints them, start-up and every
   // SIGHUP write them to the error log (key config.warning.N).
   std::vector<std::string> warnings;
 };

@@ -2,6 +2,7 @@
 #include "config/loader.h"
 
 #include <algorithm>
+#include <cctype>
 #include <filesystem>
 
 #include <toml++/toml.h>
@@ -69,10 +70,24 @@ std::shared_ptr<Config> Build(const toml::table& root, Diagnostics* diagnostics)
   return config;
 }
 
+// A name a merchant meant as a configuration file that the directory merge
+// does not read: ".toml" in another case ("25-sale.TOML") or ".tml".
+bool LooksLikeTomlButIsNot(const std::string& file) {
+  size_t dot = file.rfind('.');
+  if (dot == std::string::npos || dot == 0) return false;
+  std::string ext = file.substr(dot);
+  if (ext == ".toml") return false;
+  std::transform(ext.begin(), ext.end(), ext.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return ext == ".toml" || ext == ".tml";
+}
+
 // `order`: every file name in merge order, including those that could not
 // be read (their errors are already in `diagnostics`), to sort errors by.
+// `not_read`: the files LooksLikeTomlButIsNot() kept out, each a warning.
 LoadResult LoadSources(const std::vector<SourceFile>& sources, Diagnostics diagnostics,
-                       std::vector<std::string> order) {
+                       std::vector<std::string> order,
+                       const std::vector<std::string>& not_read = {}) {
   toml::table merged;
   bool parsed_all = true;
   for (const SourceFile& source : sources) {
@@ -91,6 +106,11 @@ LoadResult LoadSources(const std::vector<SourceFile>& sources, Diagnostics diagn
   std::shared_ptr<Config> config;
   if (parsed_all) config = Build(merged, &diagnostics);
   if (diagnostics.empty() && config) {
+    std::vector<std::string> warnings;
+    for (const std::string& file : not_read) {
+      warnings.push_back(file + ": warning: not read: only *.toml files are");
+    }
+    config->warnings.insert(config->warnings.begin(), warnings.begin(), warnings.end());
     config->source_files = order;
     result.config = std::move(config);
   }
@@ -120,12 +140,18 @@ LoadResult LoadConfig(const std::string& path) {
   Diagnostics diagnostics(path);
   std::vector<std::string> names;
   std::vector<std::pair<std::string, std::string>> unreadable;  // file, why
+  std::vector<std::string> not_read;  // "25-sale.TOML", "30-x.tml": warned about
   std::error_code ec;
   if (fs::is_directory(path, ec)) {
     for (const fs::directory_entry& entry : fs::directory_iterator(path, ec)) {
       std::string file = entry.path().filename().string();
       // Editors leave ".#00-server.toml" and similar behind: skip hidden files.
-      if (file.empty() || file[0] == '.' || entry.path().extension() != ".toml") continue;
+      if (file.empty() || file[0] == '.') continue;
+      if (LooksLikeTomlButIsNot(file)) {
+        not_read.push_back(entry.path().string());
+        continue;
+      }
+      if (entry.path().extension() != ".toml") continue;
       // Its own error code: a dangling symbolic link named *.toml is that
       // file's error, not the directory's (audit 10 F6), and the other
       // files are still listed.
@@ -144,7 +170,16 @@ LoadResult LoadConfig(const std::string& path) {
     if (ec) diagnostics.AddFile(path, "cannot list directory: " + ec.message());
     // Lexical order of the file names ("00-server.toml" before "10-upstream.toml").
     std::sort(names.begin(), names.end());
-    if (names.empty() && !ec) diagnostics.AddFile(path, "the directory holds no *.toml file");
+    std::sort(not_read.begin(), not_read.end());
+    if (names.empty() && !ec) {
+      std::string near;
+      for (const std::string& file : not_read) {
+        near += (near.empty() ? "" : ", ") + fs::path(file).filename().string();
+      }
+      diagnostics.AddFile(
+          path, "the directory holds no *.toml file" +
+                    (near.empty() ? std::string() : " (" + near + ": only *.toml files are read)"));
+    }
   } else {
     names.push_back(path);
   }
@@ -171,7 +206,7 @@ LoadResult LoadConfig(const std::string& path) {
   }
   // The readable files are still checked when another one is not: every
   // error at once. No Config is returned while `diagnostics` holds one.
-  return LoadSources(sources, std::move(diagnostics), names);
+  return LoadSources(sources, std::move(diagnostics), names, not_read);
 }
 
 }  // namespace tidegate::config

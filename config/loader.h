@@ -44,7 +44,10 @@ struct LoadResult {
 };
 
 // PATH is a .toml file or a directory whose *.toml files (not starting with
-// '.') are read in lexical order of their names and merged. Relative paths
+// '.') are read in lexical order of their names and merged. A file of the
+// directory named *.TOML (any other case) or *.tml is not read: each is a
+// warning in Config::warnings ("FILE: warning: not read: only *.toml files
+// are"), not an error. Relative paths
 // inside a file (secret files, TLS certificates, logs) are resolved against
 // the folder of the file that names them.
 LoadResult LoadConfig(const std::string& path);

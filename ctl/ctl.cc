@@ -271,6 +271,9 @@ class Ctl {
   }
 
   // Sends a request; prints errors; returns true with *response on a 2xx.
+  // On false, failure_exit_ is the exit code: kExitUnknown when a state
+  // change (any method but GET; not a bypass cookie) went out and no answer
+  // came back, else kExitFailed.
   bool Send(const std::string& method, const std::string& path,
             const std::optional<std::string>& body, HttpResponse* response) {
     HttpRequestSpec spec;
@@ -281,8 +284,16 @@ class Ctl {
     if (args_.options.count("cacert")) spec.ca_file = args_.options["cacert"];
     HttpError kind;
     std::string error;
+    failure_exit_ = kExitFailed;
     if (!SendRequest(target_, spec, response, &kind, &error)) {
-      if (kind == HttpError::kConnect) {
+      // A bypass cookie lost on the way is minted again safely: only state
+      // changes have an outcome to check.
+      if (kind == HttpError::kNoAnswer && method != "GET" && path != "/v1/bypass") {
+        failure_exit_ = kExitUnknown;
+        err_ << "tidegate ctl: " << url_ << ": " << error
+             << "; the outcome is unknown: the change may have been applied; check `tidegate "
+                "ctl state`\n";
+      } else if (kind == HttpError::kConnect) {
         err_ << "tidegate ctl: cannot reach the admin endpoint at " << url_ << ": " << error
              << "\n";
       } else if (kind == HttpError::kTls) {
@@ -322,7 +333,7 @@ class Ctl {
 
   int Get(const std::string& path, void (*render)(const Json&, std::ostream&)) {
     HttpResponse response;
-    if (!Send("GET", path, std::nullopt, &response)) return kExitFailed;
+    if (!Send("GET", path, std::nullopt, &response)) return failure_exit_;
     return Print(response, render);
   }
 
@@ -344,13 +355,13 @@ class Ctl {
   int Change(const std::string& method, const std::string& path,
              const std::optional<std::string>& body) {
     HttpResponse response;
-    if (!Send(method, path, body, &response)) return kExitFailed;
+    if (!Send(method, path, body, &response)) return failure_exit_;
     return Print(response, &RenderChange);
   }
 
   int Metrics() {
     HttpResponse response;
-    if (!Send("GET", "/metrics", std::nullopt, &response)) return kExitFailed;
+    if (!Send("GET", "/metrics", std::nullopt, &response)) return failure_exit_;
     out_ << response.body;
     return kExitOk;
   }
@@ -366,7 +377,7 @@ class Ctl {
       body["ttl"] = ttl;
     }
     HttpResponse response;
-    if (!Send("POST", "/v1/bypass", body.dump(), &response)) return kExitFailed;
+    if (!Send("POST", "/v1/bypass", body.dump(), &response)) return failure_exit_;
     return Print(response, [](const Json& j, std::ostream& out) {
       out << "bypass cookie (plain HTTP): " << j.value("cookie", "") << "\n"
           << "bypass cookie (HTTPS):      " << j.value("cookie_tls", "") << "\n"
@@ -411,7 +422,7 @@ class Ctl {
     auto request = BuildIncidentRequest(args_.words, args_.options, args_.flags, &error);
     if (!request) return Usage(error);
     HttpResponse response;
-    if (!Send(request->method, request->path, request->body, &response)) return kExitFailed;
+    if (!Send(request->method, request->path, request->body, &response)) return failure_exit_;
     return Print(response, request->single ? &RenderIncident : &RenderIncidents);
   }
 
@@ -449,6 +460,7 @@ class Ctl {
   HttpTarget target_;
   std::string token_;
   bool json_ = false;
+  int failure_exit_ = kExitFailed;  // set by Send()
   common::TimePoint now_;
 };
 

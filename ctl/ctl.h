@@ -50,6 +50,9 @@ namespace tidegate::ctl {
 inline constexpr int kExitOk = 0;
 inline constexpr int kExitFailed = 1;
 inline constexpr int kExitUsage = 2;
+// A change was sent and no answer came back (timed out, connection lost):
+// it may have been applied. Read-only commands exit kExitFailed instead.
+inline constexpr int kExitUnknown = 3;
 
 struct CtlEnvironment {
   std::optional<std::string> admin_url;      // $TIDEGATE_ADMIN_URL

@@ -204,7 +204,7 @@ void Classify(CURL* curl, CURLcode rc, const Transfer& transfer, const HttpTarge
     *kind = HttpError::kTls;
     *error = "TLS: timed out in the handshake";
   } else if (rc == CURLE_OPERATION_TIMEDOUT) {
-    *kind = HttpError::kIo;
+    *kind = HttpError::kNoAnswer;
     *error = "timed out waiting for the response";
   } else if (IsTlsError(rc)) {
     *kind = HttpError::kTls;
@@ -213,7 +213,7 @@ void Classify(CURL* curl, CURLcode rc, const Transfer& transfer, const HttpTarge
     *kind = HttpError::kProtocol;
     *error = "response too large";
   } else if (rc == CURLE_GOT_NOTHING || rc == CURLE_PARTIAL_FILE) {
-    *kind = HttpError::kProtocol;
+    *kind = HttpError::kNoAnswer;
     *error = "connection closed before the response was complete (" + detail + ")";
   } else if (rc == CURLE_WEIRD_SERVER_REPLY) {
     *kind = HttpError::kProtocol;
@@ -222,7 +222,7 @@ void Classify(CURL* curl, CURLcode rc, const Transfer& transfer, const HttpTarge
     *kind = HttpError::kIo;
     *error = "send: " + detail;
   } else if (rc == CURLE_RECV_ERROR) {
-    *kind = HttpError::kIo;
+    *kind = HttpError::kNoAnswer;
     *error = "recv: " + detail;
   } else {
     *kind = HttpError::kIo;

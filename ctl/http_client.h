@@ -50,9 +50,11 @@ struct HttpRequestSpec {
 
 // kConnect: name resolution or connection failed, or timed out (nothing was
 // sent). kTls: handshake, certificate verification or CA file. kIo: sending
-// or receiving failed, or timed out, after connecting. kProtocol: the answer
-// is not a complete HTTP response, or is too large.
-enum class HttpError { kNone, kConnect, kTls, kIo, kProtocol };
+// failed after connecting. kNoAnswer: the request went out and no complete
+// answer came back (timed out waiting for it, the connection closed or was
+// reset before it was complete): the server may have acted on the request.
+// kProtocol: the answer is not an HTTP response, or is too large.
+enum class HttpError { kNone, kConnect, kTls, kIo, kNoAnswer, kProtocol };
 
 // Sends the request and reads the whole response (at most 64 MiB). Any HTTP
 // status is a success here (the caller reads response->status). On failure

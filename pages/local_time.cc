@@ -23,10 +23,14 @@ const char* MonthName(int month, Language language) {
 
 }  // namespace
 
-std::string FormatClock(WallTime time) {
+std::string FormatClock(WallTime time, bool seconds) {
   struct tm t = Local(time);
-  char buf[8];
-  snprintf(buf, sizeof(buf), "%02d:%02d", t.tm_hour, t.tm_min);
+  char buf[16];
+  if (seconds) {
+    snprintf(buf, sizeof(buf), "%02d:%02d:%02d", t.tm_hour, t.tm_min, t.tm_sec);
+  } else {
+    snprintf(buf, sizeof(buf), "%02d:%02d", t.tm_hour, t.tm_min);
+  }
   return buf;
 }
 
@@ -49,8 +53,9 @@ std::string ZoneAbbreviation(WallTime time) {
   return zone;
 }
 
-std::string FormatClockOrDateWithZone(WallTime time, WallTime now, Language language) {
-  return FormatClockOrDate(time, now, language) + " " + ZoneAbbreviation(time);
+std::string FormatClockOrDateWithZone(WallTime time, WallTime now, Language language,
+                                      bool seconds) {
+  return FormatClockOrDate(time, now, language, seconds) + " " + ZoneAbbreviation(time);
 }
 
 std::string FormatDateTimeWithZone(WallTime time, Language language) {
@@ -61,19 +66,19 @@ std::string FormatDateTimeWithZone(WallTime time, Language language) {
   return std::string(buf) + " " + ZoneAbbreviation(time);
 }
 
-std::string FormatClockOrDate(WallTime time, WallTime now, Language language) {
+std::string FormatClockOrDate(WallTime time, WallTime now, Language language, bool seconds) {
   struct tm t = Local(time);
   struct tm n = Local(now);
-  if (t.tm_year == n.tm_year && t.tm_yday == n.tm_yday) return FormatClock(time);
+  std::string clock = FormatClock(time, seconds);
+  if (t.tm_year == n.tm_year && t.tm_yday == n.tm_yday) return clock;
   const char* month = MonthName(t.tm_mon, language);
   char buf[48];
   if (t.tm_year != n.tm_year) {
-    snprintf(buf, sizeof(buf), "%d %s %d %02d:%02d", t.tm_mday, month, t.tm_year + 1900, t.tm_hour,
-             t.tm_min);
+    snprintf(buf, sizeof(buf), "%d %s %d ", t.tm_mday, month, t.tm_year + 1900);
   } else {
-    snprintf(buf, sizeof(buf), "%d %s %02d:%02d", t.tm_mday, month, t.tm_hour, t.tm_min);
+    snprintf(buf, sizeof(buf), "%d %s ", t.tm_mday, month);
   }
-  return buf;
+  return buf + clock;
 }
 
 std::string FormatIsoLocal(WallTime time) {

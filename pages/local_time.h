@@ -14,18 +14,20 @@ namespace tidegate::pages {
 
 using WallTime = std::chrono::system_clock::time_point;
 
-// "14:30" (both languages use the 24-hour clock).
-std::string FormatClock(WallTime time);
+// "14:30" (both languages use the 24-hour clock); "14:30:18" with
+// `seconds`.
+std::string FormatClock(WallTime time, bool seconds = false);
 // Same day as `now` → "14:30"; otherwise "24 Nov 14:30" / "24 nov. 14:30",
 // with the year when it is not `now`'s ("1 Jan 2099 01:00": a promise far
-// out must not read as next month's).
-std::string FormatClockOrDate(WallTime time, WallTime now, Language language);
+// out must not read as next month's). `seconds`: "14:30:18" in each form.
+std::string FormatClockOrDate(WallTime time, WallTime now, Language language, bool seconds = false);
 // The zone's abbreviation in force at `time` ("CET", "CEST", "UTC"); a zone
 // without letters ("-03") is written "UTC-03".
 std::string ZoneAbbreviation(WallTime time);
 // FormatClockOrDate followed by the zone: "14:30 CET", "24 Nov 14:30 CET"
 // (a shopper abroad must not read the shop's clock as their own).
-std::string FormatClockOrDateWithZone(WallTime time, WallTime now, Language language);
+std::string FormatClockOrDateWithZone(WallTime time, WallTime now, Language language,
+                                      bool seconds = false);
 // "23 Nov 2026 14:30 CET" / "23 nov. 2026 14:30 CET": past incidents.
 std::string FormatDateTimeWithZone(WallTime time, Language language);
 // "2026-11-23T14:30:00+01:00": machine-readable, for <time datetime=…>.

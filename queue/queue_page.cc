@@ -279,10 +279,11 @@ std::string QueuePage::ClockText(int64_t now_ms) {
 }
 
 std::string QueuePage::ComingTimeText(int64_t at_ms, int64_t now_ms, Language language) {
-  int64_t minute = (at_ms + 59'999) / 60'000 * 60'000;  // 14:30:58 opens "at 14:31", not 14:30
-  return pages::FormatClockOrDateWithZone(pages::WallTime(std::chrono::milliseconds(minute)),
+  // Whole seconds (floor): "before 14:30:58" stays true of 14:30:58.400.
+  int64_t second = at_ms >= 0 ? at_ms / 1000 * 1000 : (at_ms - 999) / 1000 * 1000;
+  return pages::FormatClockOrDateWithZone(pages::WallTime(std::chrono::milliseconds(second)),
                                           pages::WallTime(std::chrono::milliseconds(now_ms)),
-                                          language);
+                                          language, /*seconds=*/second % 60'000 != 0);
 }
 
 std::string QueuePage::ClosedMessage(Language language) {

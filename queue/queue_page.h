@@ -86,9 +86,13 @@ class QueuePage {
   // "14:30 CET": the shop's clock at now_ms with its zone (the page's "Last
   // updated"; a shopper abroad must not read it as their own clock).
   static std::string ClockText(int64_t now_ms);
-  // A time to come ("the sale opens at …"): rounded up to the minute (never
-  // earlier than it happens), with the zone, and the date when it is not
-  // on the day of now_ms ("24 Nov 09:00 CET").
+  // A time to come (an event's start: "the sale opens at …, everyone who
+  // arrives before then …"): "09:00 CET" on a whole minute, else with its
+  // seconds ("18:06:18 CET", the milliseconds dropped), so that both "opens
+  // at" and "arrives before then" hold (a minute rounded up told visitors
+  // arriving after the start they were in the draw, rounded down would open
+  // the sale late). With the zone, and the date when it is not on the day
+  // of now_ms ("24 Nov 09:00 CET").
   static std::string ComingTimeText(int64_t at_ms, int64_t now_ms, pages::Language language);
   static std::string ClosedMessage(pages::Language language);
   // The shared store is failing and [state].on_failure = "closed": the

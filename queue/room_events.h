@@ -117,7 +117,8 @@ TicketPlace PlaceWithEvents(const std::vector<config::RoomEventConfig>& events,
 
 // Shoppers' texts during the pre-queue (English, French): the JSON
 // `message` and `wait_text`, and the queue page's live region.
-// The draw's time as QueuePage::ComingTimeText writes it ("14:31 CET").
+// The draw's time as QueuePage::ComingTimeText writes it ("14:31 CET",
+// "14:30:58 CET").
 std::string PrequeueMessage(int64_t draw_at_ms, int64_t now_ms, pages::Language language);
 std::string DrawAtText(int64_t draw_at_ms, int64_t now_ms, pages::Language language);
 

@@ -4,6 +4,7 @@
 // `tidegate ctl` as a subprocess, and the shop's port never serving it.
 #include <gtest/gtest.h>
 
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
@@ -149,7 +150,7 @@ class AdminTest : public ::testing::Test {
       result.err = error;
       return result;
     }
-    result.status = proc->WaitExit(std::chrono::seconds(20)).value_or(-1);
+    result.status = proc->WaitExit(std::chrono::seconds(30)).value_or(-1);
     result.out = proc->Stdout();
     result.err = proc->Stderr();
     return result;
@@ -464,6 +465,65 @@ TEST_F(AdminTest, CtlDrivesTheRunningProxy) {
   CtlResult audit = Ctl(viewer, {"audit"});
   EXPECT_EQ(audit.status, 0) << audit.err;
   EXPECT_NE(audit.out.find("ops"), std::string::npos) << audit.out;
+}
+
+// Audit 20 F7: a banner promising an update in the past went live ("Update
+// is late" at once) while an incident refuses the same promise. Now 422 on
+// the API, and ctl fails (exit 1) with the API's words; nothing is shown.
+TEST_F(AdminTest, BannerRefusesANextUpdateInThePast) {
+  ASSERT_TRUE(tidegate_);
+  AdminReply api = Call(
+      "PUT", "/v1/banner", std::string(kOperatorToken),
+      R"({"message":"We are on it","severity":"warning","next_update_at":"2020-01-01T00:00:00Z"})");
+  EXPECT_EQ(api.http.status, 422) << api.http.body;
+  EXPECT_EQ(api.json.value("error", ""), "validation_failed") << api.http.body;
+  EXPECT_EQ(api.json.value("detail", ""), "next_update_at: must be in the future");
+
+  CtlResult ctl =
+      Ctl(WriteTokenFile("ops.token", kOperatorToken),
+          {"banner", "set", "--message", "We are on it", "--next-update", "2020-01-01T00:00:00Z"});
+  EXPECT_EQ(ctl.status, 1) << ctl.out << ctl.err;
+  EXPECT_NE(ctl.err.find("422: validation_failed: next_update_at: must be in the future"),
+            std::string::npos)
+      << ctl.err;
+  EXPECT_TRUE(State()["banner"]["override"].is_null()) << State().dump();
+
+  CtlResult ok = Ctl(WriteTokenFile("ops.token", kOperatorToken),
+                     {"banner", "set", "--message", "We are on it", "--next-update", "30m"});
+  EXPECT_EQ(ok.status, 0) << ok.out << ok.err;
+}
+
+// Audit 20 F3: tidegate stopped (SIGSTOP) while `ctl maintenance on` waits:
+// ctl gave up with "timed out", exit 1 ("refused or failed"), and the change
+// was applied when tidegate resumed. Now exit 3 and "the change may have
+// been applied; check `tidegate ctl state`"; a read-only command keeps its
+// exit 1 and message.
+TEST_F(AdminTest, CtlSaysATimedOutChangeMayHaveBeenApplied) {
+  ASSERT_TRUE(tidegate_);
+  std::string ops = WriteTokenFile("ops.token", kOperatorToken);
+  ASSERT_TRUE(tidegate_->process().Signal(SIGSTOP));
+  CtlResult change = Ctl(ops, {"maintenance", "on", "checkout", "--message", "Back soon"});
+  CtlResult read = Ctl(ops, {"state"});
+  ASSERT_TRUE(tidegate_->process().Signal(SIGCONT));
+
+  EXPECT_EQ(change.status, 3) << change.out << change.err;
+  EXPECT_NE(change.err.find("timed out waiting for the response; the outcome is unknown: the "
+                            "change may have been applied; check `tidegate ctl state`"),
+            std::string::npos)
+      << change.err;
+  EXPECT_EQ(read.status, 1) << read.out << read.err;
+  EXPECT_NE(read.err.find("timed out waiting for the response"), std::string::npos) << read.err;
+  EXPECT_EQ(read.err.find("may have been applied"), std::string::npos) << read.err;
+
+  // And it was: the request was read once tidegate ran again.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+  Json state = State();
+  while (state["features"]["checkout"]["under_maintenance"] != true &&
+         std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    state = State();
+  }
+  EXPECT_EQ(state["features"]["checkout"]["under_maintenance"], true) << state.dump();
 }
 
 // A token file with a second line would have put that line into the

@@ -148,6 +148,29 @@ TEST(CliTest, CheckWarnsOfARoomShadowedByAnEarlierRoom) {
   EXPECT_EQ(r.err.find("room 'c'"), std::string::npos) << r.err;
 }
 
+// Audit 20 F8: a file named *.TOML was ignored and --check said only
+// "configuration ok". It is still not read (exit 0), and named in a warning.
+TEST(CliTest, CheckWarnsOfAFileNamedTomlInAnotherCase) {
+  TempDir dir;
+  std::filesystem::create_directory(dir.File("conf.d"));
+  dir.Write("conf.d/00-server.toml",
+            "[server]\nlisten = [\"127.0.0.1:18080\"]\n"
+            "[upstream]\nservers = [\"127.0.0.1:18081\"]\n");
+  dir.Write("conf.d/25-sale.TOML",
+            "[features.sale]\nmatch = [{ path = \"^/sale\" }]\n"
+            "maintenance = { starts_at = \"2030-01-01T00:00:00Z\", until = "
+            "\"2030-01-02T00:00:00Z\", message = \"x\" }\n");
+  dir.Write("conf.d/30-x.tml", "[server]\nworkers = 3\n");
+  RunResult r = RunTidegate(dir, {"-c", dir.File("conf.d"), "--check"});
+  EXPECT_EQ(r.status, 0) << r.out << r.err;
+  EXPECT_NE(r.out.find("configuration ok"), std::string::npos) << r.out;
+  for (const std::string& file : {"conf.d/25-sale.TOML", "conf.d/30-x.tml"}) {
+    EXPECT_NE(r.err.find(dir.File(file) + ": warning: not read: only *.toml files are"),
+              std::string::npos)
+        << file << "\nstderr: " << r.err;
+  }
+}
+
 TEST(CliTest, ShippedConfDirectoryChecksClean) {
   TempDir dir;
   RunResult r = RunTidegate(dir, {"-c", std::string(TIDEGATE_SOURCE_DIR) + "/conf.d", "--check"});

@@ -105,13 +105,14 @@ class MaintenanceTest : public ::testing::Test {
     return m;
   }
 
+  // `headers`: more header lines, each ending in \r\n.
   HttpMessage Admin(const std::string& method, const std::string& target,
-                    const std::string& body = "") {
+                    const std::string& body = "", const std::string& headers = "") {
     auto conn = ConnectOrFail(tidegate_->admin_port());
     if (!conn) return HttpMessage{};
     std::string request = method + " " + target +
                           " HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer " +
-                          kOperatorToken + "\r\n";
+                          kOperatorToken + "\r\n" + headers;
     if (!body.empty() || method == "PUT" || method == "POST") {
       request +=
           "Content-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
@@ -318,6 +319,41 @@ TEST_F(MaintenanceTest, SignedBypassCookieFromTheAdminApi) {
   EXPECT_EQ(audit.find(value.substr(10)), std::string::npos) << audit;
 
   EXPECT_EQ(Admin("POST", "/v1/bypass", R"({"ttl": "48h"})").status, 422);
+}
+
+// Audit 20 F9: POST /v1/bypass minted a cookie whatever If-Match said,
+// though "every change accepts If-Match". A stale version is now 409
+// version_conflict (nothing minted, nothing audited), a malformed one 400,
+// the current one mints.
+TEST_F(MaintenanceTest, BypassHonoursIfMatch) {
+  Start({"", "", true});
+  ASSERT_TRUE(tidegate_);
+  SwitchOff("checkout", R"({"message": "down"})");
+  HttpMessage state = Admin("GET", "/v1/state");
+  ASSERT_EQ(state.status, 200) << state.body;
+  uint64_t version = Json::parse(state.body, nullptr, false).value("version", uint64_t{0});
+  ASSERT_GE(version, 1u) << state.body;
+  const std::string stale = "If-Match: \"" + std::to_string(version - 1) + "\"\r\n";
+
+  HttpMessage refused = Admin("POST", "/v1/bypass", R"({"ttl": "30m"})", stale);
+  EXPECT_EQ(refused.status, 409) << refused.body;
+  Json error = Json::parse(refused.body, nullptr, false);
+  EXPECT_EQ(error.value("error", ""), "version_conflict") << refused.body;
+  EXPECT_EQ(refused.body.find("tg_bypass="), std::string::npos) << refused.body;
+  EXPECT_EQ(ReadFile(dir_.path() + "/audit.jsonl").find("/v1/bypass"), std::string::npos);
+
+  HttpMessage bad = Admin("POST", "/v1/bypass", "", "If-Match: \"seven\"\r\n");
+  EXPECT_EQ(bad.status, 400) << bad.body;
+  EXPECT_EQ(Json::parse(bad.body, nullptr, false).value("error", ""), "bad_if_match");
+
+  HttpMessage minted = Admin("POST", "/v1/bypass", R"({"ttl": "30m"})",
+                             "If-Match: \"" + std::to_string(version) + "\"\r\n");
+  ASSERT_EQ(minted.status, 200) << minted.body;
+  std::string cookie = Json::parse(minted.body, nullptr, false).value("cookie", "");
+  EXPECT_EQ(Shop("/checkout", "Cookie: " + cookie + "\r\n").status, 200);
+  // Minting changes no state: the version the operator read stays current.
+  state = Admin("GET", "/v1/state");
+  EXPECT_EQ(Json::parse(state.body, nullptr, false).value("version", uint64_t{0}), version);
 }
 
 // Shadow mode exists to learn what a rule would stop before it is enforced:

@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <ctime>
 #include <fstream>
 #include <memory>
@@ -302,6 +303,34 @@ TEST_P(QueueEventsTest, OperatorsEstimateDuringThePrequeueCountsTheTimeToTheStar
   double wait = EstimatedWaitMetric();
   EXPECT_GE(wait, until_start) << "the draw is at the start: nobody gets in before";
   EXPECT_LE(wait, until_start + 300);
+}
+
+// Audit 20 F6: an event starting at 17:06:18 was announced as "opens at
+// 17:07. Everyone who arrives before then gets a place drawn": a visitor
+// arriving at 17:06:30 read that and was queued behind the draw. Off a
+// whole minute the start is shown to the second (the shop's zone: UTC).
+TEST_P(QueueEventsTest, ThePrequeueMessageShowsAStartOffTheMinuteToTheSecond) {
+  system_clock::time_point start = std::chrono::floor<std::chrono::minutes>(system_clock::now()) +
+                                   std::chrono::hours(2) + seconds(18);
+  Start(system_clock::now() - seconds(60), start);
+  ASSERT_TRUE(tidegate_);
+  std::time_t t = system_clock::to_time_t(start);
+  std::tm utc{};
+  gmtime_r(&t, &utc);
+  char clock[16];
+  std::snprintf(clock, sizeof clock, "%02d:%02d:18 UTC", utc.tm_hour, utc.tm_min);
+
+  Visitor v;
+  Json j =
+      Json::parse(Request("GET", "/", &v, "Accept: application/json\r\n").body, nullptr, false);
+  ASSERT_TRUE(j.is_object());
+  const std::string message = j.value("message", "");
+  EXPECT_NE(message.find(std::string("opens at ") + clock), std::string::npos) << j.dump();
+  EXPECT_NE(message.find(std::string("drawn at random at ") + clock), std::string::npos)
+      << j.dump();
+  EXPECT_NE(j.value("wait_text", "").find(clock), std::string::npos) << j.dump();
+  HttpMessage page = Request("GET", "/", &v);
+  EXPECT_NE(page.body.find(clock), std::string::npos) << page.body.substr(0, 3000);
 }
 
 INSTANTIATE_TEST_SUITE_P(Backends, QueueEventsTest, ::testing::Values("local", "redis"),

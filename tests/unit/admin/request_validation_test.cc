@@ -130,6 +130,29 @@ TEST(ValidateBannerTest, RefusesEachBadField) {
   ExpectInvalid(Banner, Json{{"message", "m"}, {"color", "red"}}, "color");
 }
 
+// Audit 20 F7: a promised update in the past was accepted on the banner
+// (shoppers read "Update is late" at once) while an incident refuses it:
+// now the same 422, in the incident's words.
+TEST(ValidateBannerTest, RefusesANextUpdateInThePastLikeAnIncident) {
+  for (const char* past : {"2020-01-01T00:00:00Z", "2026-11-23T14:00:00Z"}) {
+    RequestError banner;
+    EXPECT_FALSE(ValidateBanner(Json{{"message", "m"}, {"next_update_at", past}}, kNow, &banner));
+    EXPECT_EQ(banner.status, 422);
+    EXPECT_EQ(banner.error, "validation_failed");
+    EXPECT_EQ(banner.detail, "next_update_at: must be in the future");
+    RequestError incident;
+    EXPECT_FALSE(
+        ValidateIncidentUpdate(Json{{"message", "m"}, {"next_update", past}}, kNow, &incident));
+    EXPECT_EQ(incident.status, banner.status);
+    EXPECT_EQ(incident.error, banner.error);
+    EXPECT_EQ(incident.detail, "next_update: must be in the future");
+  }
+  RequestError error;
+  EXPECT_TRUE(ValidateBanner(Json{{"message", "m"}, {"next_update_at", "2026-11-23T14:00:01Z"}},
+                             kNow, &error))
+      << error.detail;
+}
+
 // "No control characters" covers C1 (U+0085 NEL, U+009B CSI), the line and
 // paragraph separators and the bidirectional overrides and isolates (U+202E
 // would show "Orders are safe" reversed around it); other non-ASCII text

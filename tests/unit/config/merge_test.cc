@@ -170,6 +170,37 @@ TEST_F(DirectoryTest, SingleFileAndMissingPaths) {
   EXPECT_NE(empty.errors[0].message.find("no *.toml"), std::string::npos);
 }
 
+// Audit 20 F8: "25-sale.TOML" was skipped without a word, its maintenance
+// window never in force. A file named *.toml in another case or *.tml is
+// still not read, but is a warning naming it (the configuration loads).
+TEST_F(DirectoryTest, NearlyTomlNamesAreWarnedAboutNotRead) {
+  Write("00-base.toml", kBase);
+  Write("25-sale.TOML", "[features.sale]\nmatch = [{ path = \"^/sale\" }]\n");
+  Write("26-x.Toml", "[server]\nworkers = 9\n");
+  Write("30-y.tml", "[server]\nworkers = 9\n");
+  Write("old.toml.bak", "[server]\nworkers = 9\n");
+  Write(".#40-z.TOML", "editor lock");
+  LoadResult result = LoadConfig(dir_.string());
+  ASSERT_TRUE(result.ok()) << AllErrors(result);
+  EXPECT_EQ(result.config->source_files,
+            (std::vector<std::string>{(dir_ / "00-base.toml").string()}));
+  EXPECT_TRUE(result.config->features.empty());
+  EXPECT_EQ(result.config->warnings,
+            (std::vector<std::string>{
+                (dir_ / "25-sale.TOML").string() + ": warning: not read: only *.toml files are",
+                (dir_ / "26-x.Toml").string() + ": warning: not read: only *.toml files are",
+                (dir_ / "30-y.tml").string() + ": warning: not read: only *.toml files are"}));
+
+  fs::create_directories(dir_ / "only");
+  Write("only/00-base.TOML", kBase);
+  LoadResult none = LoadConfig((dir_ / "only").string());
+  ASSERT_EQ(none.errors.size(), 1u) << AllErrors(none);
+  EXPECT_NE(
+      none.errors[0].message.find("no *.toml file (00-base.TOML: only *.toml files are read)"),
+      std::string::npos)
+      << none.errors[0].message;
+}
+
 // Audit 10 F6: a dangling *.toml symbolic link made the whole directory
 // "cannot list directory: No such file or directory"; it is that file's
 // error, and the other files are still checked.

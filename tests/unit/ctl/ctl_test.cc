@@ -5,9 +5,12 @@
 #include <netinet/in.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <fstream>
 #include <sstream>
+#include <string>
+#include <thread>
 
 #include "tests/unit/ctl/admin_server_harness.h"
 
@@ -216,6 +219,78 @@ TEST(CtlTest, ClearErrors) {
   r = RunTool({"--admin", closed, "state"}, WithToken(kOperatorToken));
   EXPECT_EQ(r.code, 1);
   EXPECT_NE(r.err.find("cannot reach the admin endpoint at " + closed), std::string::npos) << r.err;
+}
+
+// A loopback server that reads one request's head and closes without an
+// answer, as an admin endpoint lost (or killed) after the request went out.
+class HangUpServer {
+ public:
+  HangUpServer() {
+    fd_ = socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in sin{};
+    sin.sin_family = AF_INET;
+    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
+    listen(fd_, 4);
+    socklen_t len = sizeof sin;
+    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
+    port_ = ntohs(sin.sin_port);
+    thread_ = std::thread([this] {
+      int conn = accept(fd_, nullptr, nullptr);
+      if (conn < 0) return;
+      std::string got;
+      char buf[4096];
+      while (got.find("\r\n\r\n") == std::string::npos) {
+        ssize_t n = recv(conn, buf, sizeof buf, 0);
+        if (n <= 0) break;
+        got.append(buf, static_cast<size_t>(n));
+      }
+      close(conn);
+    });
+  }
+  ~HangUpServer() {
+    if (thread_.joinable()) thread_.join();
+    close(fd_);
+  }
+  std::string url() const { return "http://127.0.0.1:" + std::to_string(port_); }
+
+ private:
+  int fd_ = -1;
+  uint16_t port_ = 0;
+  std::thread thread_;
+};
+
+// Audit 20 F3: a change whose answer never came was reported "failed"
+// (exit 1) though it may be in force. Now its own exit code and message;
+// a read-only command keeps exit 1 and its message.
+TEST(CtlTest, AChangeWithoutAnAnswerHasAnUnknownOutcome) {
+  for (const std::vector<std::string>& change :
+       {std::vector<std::string>{"maintenance", "on", "checkout", "--message", "x"},
+        std::vector<std::string>{"banner", "clear"},
+        std::vector<std::string>{"room", "set", "shop", "mode=queue_all"},
+        std::vector<std::string>{"incident", "resolve", "inc-1", "--message", "done"}}) {
+    HangUpServer server;
+    std::vector<std::string> args = {"--admin", server.url()};
+    args.insert(args.end(), change.begin(), change.end());
+    Result r = RunTool(args, WithToken(kOperatorToken));
+    EXPECT_EQ(r.code, kExitUnknown) << change[0] << ": " << r.err;
+    EXPECT_EQ(kExitUnknown, 3);
+    EXPECT_NE(r.err.find("the outcome is unknown: the change may have been applied; check "
+                         "`tidegate ctl state`"),
+              std::string::npos)
+        << r.err;
+  }
+  for (const std::vector<std::string>& read :
+       {std::vector<std::string>{"state"}, std::vector<std::string>{"incident", "list"}}) {
+    HangUpServer server;
+    std::vector<std::string> args = {"--admin", server.url()};
+    args.insert(args.end(), read.begin(), read.end());
+    Result r = RunTool(args, WithToken(kOperatorToken));
+    EXPECT_EQ(r.code, 1) << r.err;
+    EXPECT_NE(r.err.find("connection closed before the response was complete"), std::string::npos)
+        << r.err;
+    EXPECT_EQ(r.err.find("may have been applied"), std::string::npos) << r.err;
+  }
 }
 
 TEST(CtlTest, UsageErrorsExitTwo) {

@@ -11,6 +11,7 @@
 
 #include "common/base64url.h"
 #include "pages/local_time.h"
+#include "queue/room_events.h"
 
 namespace tidegate::queue {
 namespace {
@@ -394,14 +395,23 @@ TEST(QueuePageTest, MerchantTemplateWithoutTheNewSlotsFallsBackForThem) {
   rmdir(dir);
 }
 
-// A time to come is never shown earlier than it happens (14:30:58 opens "at
-// 14:31"), carries the zone, and the date when it is not today.
-TEST(QueuePageTest, ComingTimesRoundUpAndSayTheirZone) {
+// A time to come carries the zone, and the date when it is not today. Audit
+// 20 F6: an event starting at 14:30:58 read "opens at 14:31; everyone who
+// arrives before then gets a place drawn", untrue from 14:30:58 to 14:31:
+// off a whole minute the seconds are shown (the milliseconds dropped).
+TEST(QueuePageTest, ComingTimesShowSecondsOffTheMinuteAndSayTheirZone) {
   setenv("TZ", "Europe/Paris", 1);
   tzset();
   const int64_t now = 1'764'943'200'000;  // 2025-12-05T14:00:00Z (15:00 CET)
   EXPECT_EQ(QueuePage::ComingTimeText(now + 30 * 60'000 + 58'000, now, Language::kEnglish),
-            "15:31 CET");
+            "15:30:58 CET");
+  EXPECT_EQ(QueuePage::ComingTimeText(now + 30 * 60'000 + 58'700, now, Language::kEnglish),
+            "15:30:58 CET");
+  EXPECT_EQ(QueuePage::ComingTimeText(now + 24 * 3'600'000 + 18'000, now, Language::kFrench),
+            "6 déc. 15:00:18 CET");
+  EXPECT_EQ(PrequeueMessage(now + 66 * 60'000 + 18'000, now, Language::kEnglish),
+            "The sale opens at 16:06:18 CET. Everyone who arrives before then gets a place drawn "
+            "at random at 16:06:18 CET; keep this page open.");
   EXPECT_EQ(QueuePage::ComingTimeText(now + 31 * 60'000, now, Language::kEnglish), "15:31 CET");
   EXPECT_EQ(QueuePage::ComingTimeText(now + 24 * 3'600'000, now, Language::kEnglish),
             "6 Dec 15:00 CET");
