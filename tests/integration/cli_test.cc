@@ -164,7 +164,7 @@ TEST(CliTest, CheckWarnsOfAFileNamedTomlInAnotherCase) {
   RunResult r = RunTidegate(dir, {"-c", dir.File("conf.d"), "--check"});
   EXPECT_EQ(r.status, 0) << r.out << r.err;
   EXPECT_NE(r.out.find("configuration ok"), std::string::npos) << r.out;
-  for (const std::string& file : {"conf.d/25-sale.TOML", "conf.d/30-x.tml"}) {
+  for (const char* file : {"conf.d/25-sale.TOML", "conf.d/30-x.tml"}) {
     EXPECT_NE(r.err.find(dir.File(file) + ": warning: not read: only *.toml files are"),
               std::string::npos)
         << file << "\nstderr: " << r.err;
