@@ -25,9 +25,9 @@ TEST(OrphanedSwitchesTest, NamesOnlySwitchesShownAsInForceWhoseTableIsGone) {
   state.maintenance["checkout"].message = "off by hand";
   state.maintenance["payments"].message = "off by an incident";
   state.maintenance["payments"].incident_id = "inc-3";
-  state.maintenance["later"].starts_at = now + hours(1);  // scheduled: still announced
-  state.maintenance["over"].until = now - hours(1);       // expired: applies to nobody
-  state.maintenance["reopened"].reopened = true;          // opens what is gone anyway
+  state.maintenance["later"].starts_at = now + hours(1);   // scheduled: still announced
+  state.maintenance["over"].until = now - hours(1);        // expired: applies to nobody
+  state.maintenance["reopened"].reopened = true;           // opens what is gone anyway
   state.rooms["shop"].mode = config::RoomMode::kQueueAll;  // configured
   state.rooms["sale"].mode = config::RoomMode::kAuto;
   state.rooms["sale"].mode_incident_id = "inc-4";
