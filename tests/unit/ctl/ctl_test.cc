@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "tests/unit/ctl/admin_server_harness.h"
+#include "tests/unit/ctl/loopback_listener.h"
 
 namespace tidegate::ctl {
 namespace {
@@ -226,15 +227,7 @@ TEST(CtlTest, ClearErrors) {
 class HangUpServer {
  public:
   HangUpServer() {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
-    listen(fd_, 4);
-    socklen_t len = sizeof sin;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
-    port_ = ntohs(sin.sin_port);
+    fd_ = ListenOnLoopback(&port_);
     thread_ = std::thread([this] {
       int conn = accept(fd_, nullptr, nullptr);
       if (conn < 0) return;

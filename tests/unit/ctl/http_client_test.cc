@@ -12,6 +12,8 @@
 #include <string>
 #include <thread>
 
+#include "tests/unit/ctl/loopback_listener.h"
+
 namespace tidegate::ctl {
 namespace {
 
@@ -22,15 +24,7 @@ namespace {
 class OneShotServer {
  public:
   explicit OneShotServer(std::string answer = "", bool serve = true) {
-    fd_ = socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in sin{};
-    sin.sin_family = AF_INET;
-    sin.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    bind(fd_, reinterpret_cast<sockaddr*>(&sin), sizeof sin);
-    listen(fd_, 4);
-    socklen_t len = sizeof sin;
-    getsockname(fd_, reinterpret_cast<sockaddr*>(&sin), &len);
-    port_ = ntohs(sin.sin_port);
+    fd_ = ListenOnLoopback(&port_);
     if (serve) thread_ = std::thread([this, answer] { Serve(answer); });
   }
   ~OneShotServer() {
